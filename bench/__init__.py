@@ -1,0 +1,1 @@
+"""Workloads for ``make bench``: Accord's figure, the baseline's figure, and their ratio."""

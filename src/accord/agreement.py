@@ -1,0 +1,541 @@
+"""The agreement: who the parties are and the rules they agreed to, as typed data.
+
+An agreement file is YAML. :func:`load_agreement` validates it into an :class:`Agreement`;
+anything wrong raises :class:`~accord.errors.AgreementError` naming the field path and the
+line of every problem, and nothing is returned half-built.
+
+>>> from accord.agreement import load_agreement_text
+>>> text = '''
+... id: demo
+... title: Demo
+... starts_at: 2026-05-01T00:00:00Z
+... parties: [{id: blue, name: Blue}, {id: red, name: Red}]
+... categories:
+...   coordinated: {rule: coordinated}
+... phases:
+...   - {id: joint, categories: [coordinated]}
+... '''
+>>> a = load_agreement_text(text)
+>>> a.category("coordinated").max_executors
+1
+>>> a.buffer_m("protected_site")
+1000.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import shapely
+import yaml
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from accord.chrono import parse_duration, parse_instant
+from accord.errors import AgreementError, Issue
+
+__all__ = [
+    "Agreement",
+    "AirspaceRules",
+    "Category",
+    "Condition",
+    "CoordinatedRule",
+    "DeconflictionRules",
+    "DesignatedArea",
+    "ImminentThreatRule",
+    "Member",
+    "ObjectKind",
+    "Phase",
+    "PhaseStart",
+    "PhaseStatus",
+    "RuleKind",
+    "SynchronizedRule",
+    "load_agreement",
+    "load_agreement_text",
+    "phase_at",
+    "phase_starts",
+]
+
+DEFAULT_EXEMPT_MISSIONS: tuple[str, ...] = ("medevac", "personnel_recovery", "humanitarian")
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 duration string such as PT30M or P7D")
+    return parse_duration(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _instant(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("has no UTC offset; write it as e.g. 2026-05-01T00:00:00Z")
+        return value.astimezone(UTC)
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 time with an offset, e.g. 2026-05-01T00:00:00Z")
+    return parse_instant(value)
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant)]
+Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class ObjectKind(StrEnum):
+    """Kinds of declared object the engine checks an operation against."""
+
+    PROTECTED_SITE = "protected_site"
+    MOVEMENT = "movement"
+    POSITION = "position"
+    FLIGHT_PLAN = "flight_plan"
+    OPERATION = "operation"
+
+
+class RuleKind(StrEnum):
+    """The three kinds of rule an operation category can follow (the brief's source facts)."""
+
+    COORDINATED = "coordinated"
+    SYNCHRONIZED = "synchronized"
+    IMMINENT_THREAT = "imminent_threat"
+
+
+class Member(_Model):
+    """A party, a humanitarian notifier, a monitor or a non-party operator."""
+
+    id: Ident
+    name: str = Field(min_length=1)
+
+
+class CoordinatedRule(_Model):
+    """Every party approves before execution, any party may veto, ``max_executors`` execute."""
+
+    rule: Literal["coordinated"]
+    max_executors: int = Field(default=1, ge=1)
+    description: str = ""
+
+
+class SynchronizedRule(_Model):
+    """No approval; notice at least ``notice`` before the window opens; objections hold it."""
+
+    rule: Literal["synchronized"]
+    notice: Duration
+    objection_window: Duration
+    hold_while_objected: bool = True
+    description: str = ""
+
+
+class ImminentThreatRule(_Model):
+    """No prior notice; a notification is due within ``notify_within`` after execution."""
+
+    rule: Literal["imminent_threat"]
+    notify_within: Duration
+    description: str = ""
+
+
+Category = Annotated[
+    CoordinatedRule | SynchronizedRule | ImminentThreatRule, Field(discriminator="rule")
+]
+
+
+def _default_buffers() -> dict[ObjectKind, float]:
+    return {
+        ObjectKind.PROTECTED_SITE: 1000.0,
+        ObjectKind.MOVEMENT: 500.0,
+        ObjectKind.POSITION: 2000.0,
+        ObjectKind.FLIGHT_PLAN: 3000.0,
+        ObjectKind.OPERATION: 1000.0,
+    }
+
+
+class DeconflictionRules(_Model):
+    """Buffers per kind of object (metres) and which kinds block rather than warn."""
+
+    buffers_m: dict[ObjectKind, Annotated[float, Field(ge=0, le=500_000)]] = Field(
+        default_factory=_default_buffers
+    )
+    blocking: frozenset[ObjectKind] = frozenset(
+        {
+            ObjectKind.PROTECTED_SITE,
+            ObjectKind.MOVEMENT,
+            ObjectKind.POSITION,
+            ObjectKind.FLIGHT_PLAN,
+        }
+    )
+    site_reconfirm_every: Duration = timedelta(days=7)
+
+
+class AirspaceRules(_Model):
+    """Separation minima and look-ahead for airspace deconfliction."""
+
+    horizontal_nm: float = Field(default=5.0, gt=0, le=100)
+    vertical_ft: int = Field(default=1000, gt=0, le=10_000)
+    lookahead: Duration = timedelta(seconds=300)
+
+
+class DesignatedArea(_Model):
+    """A polygon in which named operators may not fly, except on exempt missions."""
+
+    id: Ident
+    name: str = ""
+    polygon: list[tuple[float, float]] = Field(min_length=3)
+    restricted_operators: list[Ident] = Field(min_length=1)
+    exempt_missions: list[Ident] = Field(default_factory=lambda: list(DEFAULT_EXEMPT_MISSIONS))
+
+
+class Condition(_Model):
+    """A named fact a phase can wait for (e.g. a humanitarian delivery confirmed)."""
+
+    id: Ident
+    description: str = ""
+    confirmed_by: list[Ident] = Field(default_factory=list)
+
+
+class PhaseStart(_Model):
+    """When a phase starts: after the previous one, ``after`` the agreement's start, and once
+    every condition in ``confirmed`` is confirmed — whichever comes last."""
+
+    after: Duration = timedelta(0)
+    confirmed: list[Ident] = Field(default_factory=list)
+
+
+class Phase(_Model):
+    """A phase of the agreement and the operation categories permitted while it is in force."""
+
+    id: Ident
+    name: str = ""
+    starts: PhaseStart = Field(default_factory=PhaseStart)
+    categories: list[Ident] = Field(default_factory=list)
+
+
+class Agreement(_Model):
+    """A validated agreement. Build with :func:`load_agreement`."""
+
+    id: Ident
+    title: str = Field(min_length=1)
+    starts_at: Instant
+    parties: list[Member] = Field(min_length=2)
+    notifiers: list[Member] = Field(default_factory=list)
+    monitors: list[Member] = Field(default_factory=list)
+    operators: list[Member] = Field(default_factory=list)
+    categories: dict[Ident, Category] = Field(min_length=1)
+    deconfliction: DeconflictionRules = Field(default_factory=DeconflictionRules)
+    airspace: AirspaceRules = Field(default_factory=AirspaceRules)
+    designated_areas: list[DesignatedArea] = Field(default_factory=list)
+    conditions: list[Condition] = Field(default_factory=list)
+    phases: list[Phase] = Field(min_length=1)
+
+    # --- look-ups -------------------------------------------------------------------------
+
+    @property
+    def party_ids(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.parties)
+
+    @property
+    def notifier_ids(self) -> frozenset[str]:
+        return frozenset(n.id for n in self.notifiers)
+
+    @property
+    def monitor_ids(self) -> frozenset[str]:
+        return frozenset(m.id for m in self.monitors)
+
+    @property
+    def operator_ids(self) -> frozenset[str]:
+        """Every id that may operate aircraft: parties and registered non-party operators."""
+        return self.party_ids | frozenset(o.id for o in self.operators)
+
+    @property
+    def declarant_ids(self) -> frozenset[str]:
+        """Every id that may declare objects: parties and humanitarian notifiers."""
+        return self.party_ids | self.notifier_ids
+
+    def category(self, category_id: str) -> CoordinatedRule | SynchronizedRule | ImminentThreatRule:
+        """The rule of a category; ``KeyError`` if the agreement has no such category."""
+        return self.categories[category_id]
+
+    def buffer_m(self, kind: ObjectKind | str) -> float:
+        """The buffer in metres for a kind of object (0 where the agreement sets none)."""
+        return float(self.deconfliction.buffers_m.get(ObjectKind(kind), 0.0))
+
+    def blocks(self, kind: ObjectKind | str) -> bool:
+        """Whether a conflict with this kind of object blocks (else it warns)."""
+        return ObjectKind(kind) in self.deconfliction.blocking
+
+
+# --- phases ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseStatus:
+    """The phase in force at an instant and when it started."""
+
+    phase: Phase
+    started_at: datetime
+
+
+def phase_starts(
+    agreement: Agreement, confirmations: Mapping[str, datetime]
+) -> list[datetime | None]:
+    """When each phase starts, given when each condition was confirmed (None: not yet).
+
+    Phases follow one another in order: a phase starts at the latest of the previous phase's
+    start, the agreement's start plus its ``after``, and the confirmation of each of its
+    conditions. A phase whose condition is unconfirmed has not started, nor have those after it.
+    """
+    starts: list[datetime | None] = []
+    previous: datetime | None = agreement.starts_at
+    for phase in agreement.phases:
+        if previous is None:
+            starts.append(None)
+            continue
+        candidates = [previous, agreement.starts_at + phase.starts.after]
+        missing = False
+        for condition in phase.starts.confirmed:
+            when = confirmations.get(condition)
+            if when is None:
+                missing = True
+                break
+            candidates.append(when)
+        start = None if missing else max(candidates)
+        starts.append(start)
+        previous = start
+    return starts
+
+
+def phase_at(
+    agreement: Agreement, at: datetime, confirmations: Mapping[str, datetime]
+) -> PhaseStatus | None:
+    """The phase in force at ``at`` (None before the agreement starts).
+
+    A confirmation dated after ``at`` is not known at ``at`` and does not count.
+
+    >>> from datetime import timedelta
+    >>> from accord.agreement import load_agreement
+    >>> from accord.examples import example_path
+    >>> a = load_agreement(example_path("jig.yaml"))
+    >>> phase_at(a, a.starts_at + timedelta(days=1), {}).phase.id
+    'truce'
+    """
+    known = {k: v for k, v in confirmations.items() if v <= at}
+    current: PhaseStatus | None = None
+    for phase, start in zip(agreement.phases, phase_starts(agreement, known), strict=True):
+        if start is None or start > at:
+            break
+        current = PhaseStatus(phase=phase, started_at=start)
+    return current
+
+
+# --- semantic checks ------------------------------------------------------------------------
+
+
+def _semantic_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    seen: dict[str, str] = {}
+    for group in ("parties", "notifiers", "monitors", "operators"):
+        members: list[Member] = getattr(agreement, group)
+        for i, member in enumerate(members):
+            if member.id in seen:
+                yield (group, i, "id"), f"id {member.id!r} is already used in {seen[member.id]}"
+            else:
+                seen[member.id] = group
+    for cid in agreement.categories:
+        if cid in seen:
+            yield ("categories", cid), f"category id {cid!r} is also a member id"
+    condition_ids: set[str] = set()
+    for i, condition in enumerate(agreement.conditions):
+        if condition.id in condition_ids:
+            yield ("conditions", i, "id"), f"duplicate condition id {condition.id!r}"
+        condition_ids.add(condition.id)
+        for j, who in enumerate(condition.confirmed_by):
+            if who not in seen:
+                yield ("conditions", i, "confirmed_by", j), f"unknown member {who!r}"
+    phase_ids: set[str] = set()
+    for i, phase in enumerate(agreement.phases):
+        if phase.id in phase_ids:
+            yield ("phases", i, "id"), f"duplicate phase id {phase.id!r}"
+        phase_ids.add(phase.id)
+        for j, cid in enumerate(phase.categories):
+            if cid not in agreement.categories:
+                known = ", ".join(sorted(agreement.categories))
+                yield ("phases", i, "categories", j), f"unknown category {cid!r} (known: {known})"
+        for j, cond in enumerate(phase.starts.confirmed):
+            if cond not in condition_ids:
+                yield ("phases", i, "starts", "confirmed", j), f"unknown condition {cond!r}"
+        if i > 0 and phase.starts.after < agreement.phases[i - 1].starts.after:
+            yield (
+                ("phases", i, "starts", "after"),
+                "a phase cannot be set to start before the phase it follows",
+            )
+    area_ids: set[str] = set()
+    operators = agreement.operator_ids
+    for i, area in enumerate(agreement.designated_areas):
+        if area.id in area_ids:
+            yield ("designated_areas", i, "id"), f"duplicate designated area id {area.id!r}"
+        area_ids.add(area.id)
+        for j, (lon, lat) in enumerate(area.polygon):
+            if not -180.0 <= lon <= 180.0:
+                yield ("designated_areas", i, "polygon", j), f"longitude {lon} outside ±180"
+            if not -90.0 <= lat <= 90.0:
+                yield ("designated_areas", i, "polygon", j), f"latitude {lat} outside ±90"
+        ring = list(area.polygon)
+        if ring[0] != ring[-1]:
+            ring.append(ring[0])
+        if len(ring) < 4:
+            yield ("designated_areas", i, "polygon"), "a polygon needs at least 3 distinct corners"
+        else:
+            polygon = shapely.Polygon(ring)
+            if not shapely.is_valid(polygon):
+                reason = shapely.is_valid_reason(polygon)
+                yield ("designated_areas", i, "polygon"), f"invalid polygon: {reason}"
+        for j, op in enumerate(area.restricted_operators):
+            if op not in operators:
+                yield (
+                    ("designated_areas", i, "restricted_operators", j),
+                    f"unknown operator {op!r} (declare it under parties or operators)",
+                )
+
+
+# --- YAML with line numbers -----------------------------------------------------------------
+
+
+def _duplicate_keys(node: yaml.Node, path: tuple[str | int, ...]) -> Iterator[Issue]:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                yield Issue(
+                    field=_dotted((*path, key)),
+                    message="key appears twice",
+                    line=key_node.start_mark.line + 1,
+                )
+            seen.add(key)
+            yield from _duplicate_keys(value_node, (*path, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _duplicate_keys(item, (*path, i))
+
+
+def _line_of(root: yaml.Node | None, path: Sequence[str | int]) -> int | None:
+    """The line of the deepest node of ``path`` that exists in the YAML tree."""
+    if root is None:
+        return None
+    node: yaml.Node = root
+    for part in path:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if str(key_node.value) == str(part):
+                    child = value_node
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+        if child is None:
+            continue  # a discriminator tag or a missing field: stay on the parent
+        node = child
+    return int(node.start_mark.line) + 1
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _clean_loc(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
+    """Drop pydantic's discriminator tags and type names from an error location."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, Mapping):
+            if part in node:
+                out.append(part)
+                node = node[part]
+            elif isinstance(part, str) and part.startswith(("function-", "[")):
+                continue
+            elif node.get("rule") == part:
+                continue  # discriminated union tag
+            else:
+                out.append(part)
+                node = None
+        elif isinstance(node, list) and isinstance(part, int):
+            out.append(part)
+            node = node[part] if 0 <= part < len(node) else None
+        else:
+            out.append(part)
+            node = None
+    return tuple(out)
+
+
+def load_agreement_text(text: str, *, source: str = "<agreement>") -> Agreement:
+    """Validate YAML text as an agreement; raise :class:`AgreementError` naming every problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except RecursionError:
+        raise AgreementError(source, [Issue("", "not valid YAML: nested too deeply")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise AgreementError(source, [Issue("", f"not valid YAML: {problem}", line=line)]) from None
+    if root is not None:
+        duplicates = list(_duplicate_keys(root, ()))
+        if duplicates:
+            raise AgreementError(source, duplicates)
+    if not isinstance(data, dict):
+        raise AgreementError(source, [Issue("", "the agreement must be a YAML mapping", line=1)])
+    try:
+        agreement = Agreement.model_validate(data)
+    except ValidationError as exc:
+        issues = []
+        for err in exc.errors(include_url=False):
+            loc = _clean_loc(err["loc"], data)
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                loc = (*loc, "rule")
+            issues.append(Issue(_dotted(loc), err["msg"], line=_line_of(root, loc)))
+        raise AgreementError(source, issues) from None
+    semantic = [
+        Issue(_dotted(path), message, line=_line_of(root, path))
+        for path, message in _semantic_issues(agreement)
+    ]
+    if semantic:
+        raise AgreementError(source, semantic)
+    return agreement
+
+
+def load_agreement(path: str | Path) -> Agreement:
+    """Read and validate an agreement file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AgreementError(str(path), [Issue("", f"cannot read file: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise AgreementError(str(path), [Issue("", "the file is not UTF-8 text")]) from None
+    return load_agreement_text(text, source=str(path))

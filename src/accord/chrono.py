@@ -1,0 +1,68 @@
+"""Instants and durations: UTC with an explicit offset, ISO 8601, never a guess.
+
+A time without an offset is an error (the brief: "a time without an offset is an error, not a
+guess"). Durations are ISO 8601 (``PT1H``, ``P7D``).
+
+>>> parse_instant("2026-05-01T12:00:00+02:00").isoformat()
+'2026-05-01T10:00:00+00:00'
+>>> parse_duration("PT1H30M").total_seconds()
+5400.0
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+__all__ = ["format_instant", "parse_duration", "parse_instant", "to_epoch"]
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an ISO 8601 instant that carries an offset; return it in UTC.
+
+    Raises ``ValueError`` with a plain message when the text is no instant or has no offset.
+    """
+    if not isinstance(text, str):
+        raise ValueError("expected an ISO 8601 time string")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 time") from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{text!r} has no UTC offset; write it as e.g. {text}Z or {text}+00:00")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range once converted to UTC") from None
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse an ISO 8601 duration of weeks, days, hours, minutes and seconds.
+
+    Years and months have no fixed length and are refused.
+    """
+    match = _DURATION.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"{text!r} is not an ISO 8601 duration such as PT30M, PT1H or P7D")
+    parts = {k: float(v) for k, v in match.groupdict().items() if v is not None}
+    try:
+        return timedelta(**parts)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None
+
+
+def format_instant(value: datetime) -> str:
+    """Format an aware instant as ISO 8601 in UTC with a ``Z`` suffix."""
+    text = value.astimezone(UTC).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def to_epoch(value: datetime) -> float:
+    """Seconds since 1970-01-01T00:00:00Z of an aware instant."""
+    return value.timestamp()

@@ -1,0 +1,8 @@
+"""The deconfliction engine: spatial and temporal index, checks and conflicts."""
+
+from __future__ import annotations
+
+from accord.deconfliction.conflicts import Conflict
+from accord.deconfliction.engine import SEGMENT_M, DeconflictionIndex, OperationCheck
+
+__all__ = ["SEGMENT_M", "Conflict", "DeconflictionIndex", "OperationCheck"]

@@ -1,0 +1,64 @@
+"""What the engine reports: a conflict between an operation and a declared object."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from accord.agreement import ObjectKind
+from accord.world import Disclosure
+
+__all__ = ["Conflict"]
+
+
+class Conflict(NamedTuple):
+    """One conflict of an operation with a declared object (an immutable value).
+
+    ``distance_m`` is the minimum geodesic distance on WGS84 between the operation's area and
+    the object's (0 where they touch or overlap); ``threshold_m`` the distance under which the
+    agreement calls it a conflict (the kind's buffer or the site's standoff, widened by both
+    sides' declared uncertainty). ``with_id`` and ``threshold_m`` are None once redacted for a
+    viewer who may not learn which object it is (the threshold would reveal the owner's
+    declared uncertainty).
+
+    >>> c = Conflict("op-1", ObjectKind.POSITION, "pos-9", "red", 120.0, 3000.0, True,
+    ...              Disclosure.CENTER)
+    >>> c.visible_to("blue").with_id is None, c.visible_to("red").with_id
+    (True, 'pos-9')
+    """
+
+    operation: str
+    kind: ObjectKind
+    with_id: str | None
+    party: str
+    distance_m: float
+    threshold_m: float | None
+    blocking: bool
+    disclosure: Disclosure = Disclosure.SHARED
+    stale: bool = False
+
+    def visible_to(self, viewer: str | None) -> Conflict:
+        """This conflict as ``viewer`` may see it (``None``: the center, which sees all).
+
+        A ``center`` object of another party shows only its kind, owning party, distance and
+        whether it blocks — never which object it is (the brief's disclosure rule).
+        """
+        if viewer is None or self.disclosure is Disclosure.SHARED or self.party == viewer:
+            return self
+        return self._replace(with_id=None, threshold_m=None, stale=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form: ``kind``, ``with``, ``party``, ``distance_m``, ``blocking`` and more."""
+        out: dict[str, Any] = {
+            "kind": self.kind.value,
+            "with": self.with_id,
+            "party": self.party,
+            "distance_m": round(self.distance_m, 2),
+            "blocking": self.blocking,
+        }
+        if self.with_id is not None:
+            out["disclosure"] = self.disclosure.value
+        if self.threshold_m is not None:
+            out["threshold_m"] = round(self.threshold_m, 2)
+        if self.stale:
+            out["stale"] = True
+        return out

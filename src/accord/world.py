@@ -1,0 +1,597 @@
+"""The declared world: protected sites, movements, positions, flight plans and operations.
+
+A world is read from a GeoJSON FeatureCollection (RFC 7946: lon, lat order, WGS84). Every
+feature has ``properties.kind``, a unique ``properties.id``, ``declared_by``, ``disclosure``
+(``shared`` or ``center``), an optional ``uncertainty_m`` and the fields of its kind.
+:func:`load_world` checks everything against the agreement and raises
+:class:`~accord.errors.WorldError` naming the feature id and field of *every* problem;
+nothing is half-loaded.
+
+>>> from accord.agreement import load_agreement
+>>> from accord.examples import example_path
+>>> agreement = load_agreement(example_path("jig.yaml"))
+>>> world = load_world(example_path("world.geojson"), agreement)
+>>> len(world.operations) > 0
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from accord.agreement import Agreement, ObjectKind
+from accord.chrono import parse_instant
+from accord.errors import Issue, WorldError
+
+__all__ = [
+    "Declared",
+    "Disclosure",
+    "FlightPlan",
+    "Movement",
+    "Operation",
+    "Position",
+    "ProtectedSite",
+    "World",
+    "load_world",
+    "parse_world",
+]
+
+MAX_ISSUES = 200
+
+
+class Disclosure(StrEnum):
+    """Who may see a declared object: every party, or only the center's checks."""
+
+    SHARED = "shared"
+    CENTER = "center"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Declared:
+    """What every declared object has."""
+
+    id: str
+    declared_by: str
+    disclosure: Disclosure = Disclosure.SHARED
+    uncertainty_m: float = 0.0
+    geometry: BaseGeometry
+    name: str = ""
+
+    @property
+    def kind(self) -> ObjectKind:
+        raise NotImplementedError
+
+    @property
+    def owner(self) -> str:
+        """The party (or notifier) whose object this is."""
+        return self.declared_by
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProtectedSite(Declared):
+    """A hospital, school, aid warehouse… (Point or Polygon). Always protected, even stale."""
+
+    category: str
+    standoff_m: float | None = None
+    confirmed_at: datetime | None = None
+
+    @property
+    def kind(self) -> ObjectKind:
+        return ObjectKind.PROTECTED_SITE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Movement(Declared):
+    """A convoy or evacuation along a route (LineString) between two instants."""
+
+    valid_from: datetime
+    valid_to: datetime
+    corridor_m: float = 0.0
+
+    @property
+    def kind(self) -> ObjectKind:
+        return ObjectKind.MOVEMENT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Position(Declared):
+    """Where a party's forces are (Point or Polygon) between two instants."""
+
+    party: str
+    valid_from: datetime
+    valid_to: datetime
+
+    @property
+    def kind(self) -> ObjectKind:
+        return ObjectKind.POSITION
+
+    @property
+    def owner(self) -> str:
+        return self.party
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlightPlan(Declared):
+    """A 4D path: LineString of (lon, lat, altitude metres) with one time per vertex."""
+
+    times: tuple[datetime, ...]
+    operator: str
+    party: str | None
+    mission: str
+
+    @property
+    def kind(self) -> ObjectKind:
+        return ObjectKind.FLIGHT_PLAN
+
+    @property
+    def owner(self) -> str:
+        return self.party if self.party is not None else self.operator
+
+    @property
+    def coords(self) -> tuple[tuple[float, float, float], ...]:
+        return tuple((float(x), float(y), float(z)) for x, y, z in self.geometry.coords)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operation(Declared):
+    """A proposed operation: a Point with ``radius_m`` or a Polygon, in a time window."""
+
+    category: str
+    proposed_by: str
+    executors: tuple[str, ...]
+    window_start: datetime
+    window_end: datetime
+    radius_m: float = 0.0
+
+    @property
+    def kind(self) -> ObjectKind:
+        return ObjectKind.OPERATION
+
+    @property
+    def owner(self) -> str:
+        return self.proposed_by
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """Every declared object, by kind, with ids unique across the whole world."""
+
+    protected_sites: tuple[ProtectedSite, ...] = ()
+    movements: tuple[Movement, ...] = ()
+    positions: tuple[Position, ...] = ()
+    flight_plans: tuple[FlightPlan, ...] = ()
+    operations: tuple[Operation, ...] = ()
+    _by_id: dict[str, Declared] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for obj in self:
+            self._by_id[obj.id] = obj
+
+    def __iter__(self) -> Iterator[Declared]:
+        yield from self.protected_sites
+        yield from self.movements
+        yield from self.positions
+        yield from self.flight_plans
+        yield from self.operations
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, object_id: str) -> Declared | None:
+        return self._by_id.get(object_id)
+
+    def __getitem__(self, object_id: str) -> Declared:
+        return self._by_id[object_id]
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+_NOTIFIER_KINDS = frozenset({ObjectKind.PROTECTED_SITE, ObjectKind.MOVEMENT})
+_COMMON = frozenset({"kind", "id", "declared_by", "disclosure", "uncertainty_m", "name"})
+_FIELDS: dict[ObjectKind, frozenset[str]] = {
+    ObjectKind.PROTECTED_SITE: _COMMON | {"category", "standoff_m", "confirmed_at"},
+    ObjectKind.MOVEMENT: _COMMON | {"valid_from", "valid_to", "corridor_m"},
+    ObjectKind.POSITION: _COMMON | {"party", "valid_from", "valid_to"},
+    ObjectKind.FLIGHT_PLAN: _COMMON | {"times", "operator", "party", "mission"},
+    ObjectKind.OPERATION: _COMMON
+    | {"category", "proposed_by", "executor", "window_start", "window_end", "radius_m"},
+}
+_GEOMETRIES: dict[ObjectKind, tuple[str, ...]] = {
+    ObjectKind.PROTECTED_SITE: ("Point", "Polygon"),
+    ObjectKind.MOVEMENT: ("LineString",),
+    ObjectKind.POSITION: ("Point", "Polygon"),
+    ObjectKind.FLIGHT_PLAN: ("LineString",),
+    ObjectKind.OPERATION: ("Point", "Polygon"),
+}
+
+
+class _Bad(Exception):
+    """One problem in the feature being read (internal)."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+class _Reader:
+    """Reads one feature's properties, collecting every problem rather than stopping."""
+
+    def __init__(self, props: Mapping[str, Any], issues: list[Issue], fid: str | None) -> None:
+        self.props = props
+        self.issues = issues
+        self.fid = fid
+
+    def bad(self, name: str, message: str) -> None:
+        self.issues.append(Issue(name, message, feature=self.fid))
+
+    def text(self, name: str, *, required: bool = True, default: str = "") -> str:
+        value = self.props.get(name)
+        if value is None:
+            if required:
+                self.bad(f"properties.{name}", "is required")
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.bad(f"properties.{name}", "must be a non-empty string")
+            return default
+        return value.strip()
+
+    def number(
+        self,
+        name: str,
+        *,
+        default: float | None = None,
+        minimum: float = 0.0,
+        positive: bool = False,
+    ) -> float | None:
+        value = self.props.get(name)
+        if value is None:
+            return default
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            self.bad(f"properties.{name}", "must be a finite number")
+            return default
+        if value < minimum or (positive and value <= 0):
+            self.bad(f"properties.{name}", f"must be {'>' if positive else '>='} {minimum:g}")
+            return default
+        return float(value)
+
+    def instant(self, name: str, *, required: bool = True) -> datetime | None:
+        value = self.props.get(name)
+        if value is None:
+            if required:
+                self.bad(f"properties.{name}", "is required")
+            return None
+        try:
+            return parse_instant(value)
+        except ValueError as exc:
+            self.bad(f"properties.{name}", str(exc))
+            return None
+
+
+def _check_position(field_name: str, pos: Any, dims: int) -> tuple[float, ...]:
+    if not isinstance(pos, list | tuple) or len(pos) < 2:
+        raise _Bad(field_name, "a position is [longitude, latitude]")
+    if len(pos) < dims:
+        raise _Bad(field_name, "a flight plan position is [longitude, latitude, altitude_m]")
+    values = []
+    for v in pos[:3]:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise _Bad(field_name, "coordinates must be finite numbers")
+        values.append(float(v))
+    lon, lat = values[0], values[1]
+    if not -180.0 <= lon <= 180.0:
+        raise _Bad(field_name, f"longitude {lon:g} is outside ±180")
+    if not -90.0 <= lat <= 90.0:
+        raise _Bad(field_name, f"latitude {lat:g} is outside ±90")
+    return tuple(values[:dims]) if dims == 3 else (lon, lat)
+
+
+def _parse_geometry(geometry: Any, allowed: Sequence[str], *, three_d: bool) -> BaseGeometry:
+    if not isinstance(geometry, Mapping):
+        raise _Bad("geometry", "is required (a GeoJSON geometry object)")
+    gtype = geometry.get("type")
+    if gtype not in allowed:
+        raise _Bad("geometry.type", f"must be {' or '.join(allowed)}, not {gtype!r}")
+    coords = geometry.get("coordinates")
+    where = "geometry.coordinates"
+    if gtype == "Point":
+        return shapely.Point(_check_position(where, coords, 2))
+    if not isinstance(coords, list):
+        raise _Bad(where, "must be an array")
+    if gtype == "LineString":
+        dims = 3 if three_d else 2
+        pts = [_check_position(f"{where}[{i}]", p, dims) for i, p in enumerate(coords)]
+        if len(pts) < 2:
+            raise _Bad(where, "a LineString needs at least 2 positions")
+        _check_span(where, [p[0] for p in pts])
+        line = shapely.LineString(pts)
+        if line.length == 0:
+            raise _Bad(where, "the line has zero length")
+        return line
+    # Polygon: exterior ring then holes, each closed (RFC 7946 §3.1.6).
+    if not coords:
+        raise _Bad(where, "a Polygon needs an exterior ring")
+    rings: list[list[tuple[float, ...]]] = []
+    for r, ring in enumerate(coords):
+        if not isinstance(ring, list):
+            raise _Bad(f"{where}[{r}]", "a ring is an array of positions")
+        pts = [_check_position(f"{where}[{r}][{i}]", p, 2) for i, p in enumerate(ring)]
+        if len(pts) < 4:
+            raise _Bad(f"{where}[{r}]", "a ring needs at least 4 positions (closed)")
+        if pts[0] != pts[-1]:
+            raise _Bad(f"{where}[{r}]", "the ring is not closed (first position must equal last)")
+        _check_span(f"{where}[{r}]", [p[0] for p in pts])
+        rings.append(pts)
+    polygon = shapely.Polygon(rings[0], rings[1:])
+    if not shapely.is_valid(polygon):
+        raise _Bad(where, f"invalid polygon: {shapely.is_valid_reason(polygon)}")
+    if polygon.area == 0:
+        raise _Bad(where, "the polygon has zero area")
+    return polygon
+
+
+def _check_span(where: str, lons: Sequence[float]) -> None:
+    if max(lons) - min(lons) > 180.0:
+        raise _Bad(where, "geometry crosses the antimeridian; split it in two features")
+
+
+def _parse_feature(
+    index: int,
+    feature: Any,
+    agreement: Agreement,
+    issues: list[Issue],
+    seen: dict[str, int],
+) -> Declared | None:
+    if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
+        issues.append(Issue("type", "must be a GeoJSON Feature", feature=f"#{index}"))
+        return None
+    props = feature.get("properties")
+    if not isinstance(props, Mapping):
+        issues.append(Issue("properties", "must be an object", feature=f"#{index}"))
+        return None
+    raw_id = props.get("id", feature.get("id"))
+    fid = raw_id.strip() if isinstance(raw_id, str) and raw_id.strip() else None
+    label = fid if fid is not None else f"#{index}"
+    start = len(issues)
+    r = _Reader(props, issues, label)
+    if fid is None:
+        r.bad("properties.id", "is required (a non-empty string)")
+    elif fid in seen:
+        r.bad("properties.id", f"duplicate id (first used by feature #{seen[fid]})")
+    else:
+        seen[fid] = index
+    if props.get("kind") is None:
+        r.bad("properties.kind", "is required")
+        return None
+    try:
+        kind = ObjectKind(str(props.get("kind")))
+    except ValueError:
+        known = ", ".join(k.value for k in ObjectKind)
+        r.bad("properties.kind", f"unknown kind {props.get('kind')!r} (known: {known})")
+        return None
+    unknown = sorted(set(props) - _FIELDS[kind])
+    for name in unknown:
+        r.bad(
+            f"properties.{name}",
+            f"is not a field of {'an' if kind.value[0] in 'aeiou' else 'a'} {kind.value}",
+        )
+
+    declared_by = r.text("declared_by")
+    if declared_by and declared_by not in agreement.declarant_ids:
+        r.bad("properties.declared_by", f"unknown party or notifier {declared_by!r}")
+    raw_disclosure = props.get("disclosure", "shared")
+    try:
+        disclosure = Disclosure(raw_disclosure)
+    except ValueError:
+        r.bad("properties.disclosure", f"must be 'shared' or 'center', not {raw_disclosure!r}")
+        disclosure = Disclosure.SHARED
+    if declared_by in agreement.notifier_ids:
+        if kind not in _NOTIFIER_KINDS:
+            r.bad("properties.kind", "a humanitarian notifier declares only sites and movements")
+        if disclosure is not Disclosure.SHARED:
+            r.bad("properties.disclosure", "a humanitarian notifier's declarations are shared")
+    uncertainty = r.number("uncertainty_m", default=0.0) or 0.0
+    name = props.get("name", "")
+    if not isinstance(name, str):
+        r.bad("properties.name", "must be a string")
+        name = ""
+
+    geometry: BaseGeometry | None = None
+    try:
+        geometry = _parse_geometry(
+            feature.get("geometry"), _GEOMETRIES[kind], three_d=kind is ObjectKind.FLIGHT_PLAN
+        )
+    except _Bad as bad:
+        r.bad(bad.field, bad.message)
+
+    common: dict[str, Any] = {
+        "id": fid or "",
+        "declared_by": declared_by,
+        "disclosure": disclosure,
+        "uncertainty_m": uncertainty,
+        "geometry": geometry,
+        "name": name,
+    }
+    obj: Declared | None = None
+    if kind is ObjectKind.PROTECTED_SITE:
+        obj = ProtectedSite(
+            **common,
+            category=r.text("category"),
+            standoff_m=r.number("standoff_m"),
+            confirmed_at=r.instant("confirmed_at", required=False),
+        )
+    elif kind is ObjectKind.MOVEMENT:
+        valid_from, valid_to = r.instant("valid_from"), r.instant("valid_to")
+        _check_order(r, "valid_from", valid_from, "valid_to", valid_to)
+        obj = Movement(
+            **common,
+            valid_from=valid_from or datetime.min,
+            valid_to=valid_to or datetime.min,
+            corridor_m=r.number("corridor_m", default=0.0) or 0.0,
+        )
+    elif kind is ObjectKind.POSITION:
+        party = r.text("party")
+        if party and party not in agreement.party_ids:
+            r.bad("properties.party", f"unknown party {party!r}")
+        valid_from, valid_to = r.instant("valid_from"), r.instant("valid_to")
+        _check_order(r, "valid_from", valid_from, "valid_to", valid_to)
+        obj = Position(
+            **common,
+            party=party,
+            valid_from=valid_from or datetime.min,
+            valid_to=valid_to or datetime.min,
+        )
+    elif kind is ObjectKind.FLIGHT_PLAN:
+        operator = r.text("operator")
+        if operator and operator not in agreement.operator_ids:
+            r.bad("properties.operator", f"unknown operator {operator!r}")
+        flight_party: str | None = None
+        if props.get("party") is not None:
+            flight_party = r.text("party")
+            if flight_party and flight_party not in agreement.party_ids:
+                r.bad("properties.party", f"unknown party {flight_party!r}")
+        times = _flight_times(r, geometry)
+        obj = FlightPlan(
+            **common,
+            times=times,
+            operator=operator,
+            party=flight_party or None,
+            mission=r.text("mission"),
+        )
+    else:
+        category = r.text("category")
+        if category and category not in agreement.categories:
+            known = ", ".join(sorted(agreement.categories))
+            r.bad("properties.category", f"unknown category {category!r} (known: {known})")
+        proposed_by = r.text("proposed_by")
+        if proposed_by and proposed_by not in agreement.party_ids:
+            r.bad("properties.proposed_by", f"unknown party {proposed_by!r}")
+        executors = _executors(r, agreement)
+        ws, we = r.instant("window_start"), r.instant("window_end")
+        _check_order(r, "window_start", ws, "window_end", we)
+        radius = r.number("radius_m", positive=True)
+        point = geometry is not None and geometry.geom_type == "Point"
+        if point and props.get("radius_m") is None:
+            r.bad("properties.radius_m", "is required for an operation on a Point")
+        if geometry is not None and geometry.geom_type == "Polygon" and "radius_m" in props:
+            r.bad("properties.radius_m", "applies only to an operation on a Point")
+        obj = Operation(
+            **common,
+            category=category,
+            proposed_by=proposed_by,
+            executors=executors,
+            window_start=ws or datetime.min,
+            window_end=we or datetime.min,
+            radius_m=radius or 0.0,
+        )
+    if len(issues) > start:
+        return None
+    return obj
+
+
+def _check_order(r: _Reader, a: str, start: datetime | None, b: str, end: datetime | None) -> None:
+    if start is not None and end is not None and end <= start:
+        r.bad(
+            f"properties.{b}", f"ends at or before {a} ({end.isoformat()} <= {start.isoformat()})"
+        )
+
+
+def _executors(r: _Reader, agreement: Agreement) -> tuple[str, ...]:
+    raw = r.props.get("executor")
+    values = [raw] if isinstance(raw, str) else raw
+    if not isinstance(values, list) or not values:
+        r.bad("properties.executor", "is required: a party id or a list of party ids")
+        return ()
+    out: list[str] = []
+    for v in values:
+        if not isinstance(v, str) or v not in agreement.party_ids:
+            r.bad("properties.executor", f"unknown party {v!r}")
+        elif v in out:
+            r.bad("properties.executor", f"party {v!r} is named twice")
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def _flight_times(r: _Reader, geometry: BaseGeometry | None) -> tuple[datetime, ...]:
+    raw = r.props.get("times")
+    if not isinstance(raw, list) or not raw:
+        r.bad("properties.times", "is required: one ISO 8601 time per vertex")
+        return ()
+    times: list[datetime] = []
+    for i, value in enumerate(raw):
+        try:
+            times.append(parse_instant(value))
+        except ValueError as exc:
+            r.bad(f"properties.times[{i}]", str(exc))
+            return ()
+    if geometry is not None and len(times) != len(geometry.coords):
+        r.bad("properties.times", f"has {len(times)} times for {len(geometry.coords)} vertices")
+        return ()
+    for i in range(1, len(times)):
+        if times[i] <= times[i - 1]:
+            r.bad(f"properties.times[{i}]", "times must strictly increase along the path")
+            return ()
+    return tuple(times)
+
+
+def parse_world(data: Any, agreement: Agreement, *, source: str = "<world>") -> World:
+    """Validate a parsed GeoJSON FeatureCollection against an agreement."""
+    if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
+        raise WorldError(source, [Issue("type", "the world must be a GeoJSON FeatureCollection")])
+    features = data.get("features")
+    if not isinstance(features, list):
+        raise WorldError(source, [Issue("features", "must be an array of features")])
+    issues: list[Issue] = []
+    seen: dict[str, int] = {}
+    buckets: dict[ObjectKind, list[Any]] = {k: [] for k in ObjectKind}
+    for index, feature in enumerate(features):
+        obj = _parse_feature(index, feature, agreement, issues, seen)
+        if obj is not None:
+            buckets[obj.kind].append(obj)
+        if len(issues) >= MAX_ISSUES:
+            issues.append(Issue("features", f"stopped after {MAX_ISSUES} problems"))
+            break
+    if issues:
+        raise WorldError(source, issues)
+    return World(
+        protected_sites=tuple(buckets[ObjectKind.PROTECTED_SITE]),
+        movements=tuple(buckets[ObjectKind.MOVEMENT]),
+        positions=tuple(buckets[ObjectKind.POSITION]),
+        flight_plans=tuple(buckets[ObjectKind.FLIGHT_PLAN]),
+        operations=tuple(buckets[ObjectKind.OPERATION]),
+    )
+
+
+def load_world(path: str | Path, agreement: Agreement) -> World:
+    """Read and validate a world file (GeoJSON FeatureCollection)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorldError(str(path), [Issue("", f"cannot read file: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise WorldError(str(path), [Issue("", "the file is not UTF-8 text")]) from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise WorldError(str(path), [Issue("", "not valid JSON: nested too deeply")]) from None
+    except json.JSONDecodeError as exc:
+        raise WorldError(
+            str(path), [Issue("", f"not valid JSON: {exc.msg}", line=exc.lineno)]
+        ) from None
+    return parse_world(data, agreement, source=str(path))

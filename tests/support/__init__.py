@@ -1,0 +1,1 @@
+"""Test support: independent oracles and generators (importable as ``support``)."""

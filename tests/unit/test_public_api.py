@@ -1,0 +1,58 @@
+"""The curated public API: a change to it is a decision, not an accident."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+EXPECTED = {
+    "accord": {
+        "AccordError",
+        "Agreement",
+        "AgreementError",
+        "BlockingConflict",
+        "DeadlineError",
+        "IllegalTransition",
+        "InputError",
+        "NotAuthorized",
+        "ObjectKind",
+        "PhaseError",
+        "RuleError",
+        "RuleKind",
+        "WorldError",
+        "__version__",
+        "load_agreement",
+        "phase_at",
+    },
+    "accord.deconfliction": {"SEGMENT_M", "Conflict", "DeconflictionIndex", "OperationCheck"},
+    "accord.world": {
+        "Declared",
+        "Disclosure",
+        "FlightPlan",
+        "Movement",
+        "Operation",
+        "Position",
+        "ProtectedSite",
+        "World",
+        "load_world",
+        "parse_world",
+    },
+}
+
+
+@pytest.mark.parametrize("module", sorted(EXPECTED))
+def test_all_is_curated(module: str) -> None:
+    mod = importlib.import_module(module)
+    assert set(mod.__all__) == EXPECTED[module]
+    for name in mod.__all__:
+        assert hasattr(mod, name), f"{module}.{name} is in __all__ but missing"
+
+
+def test_every_error_is_an_accord_error() -> None:
+    import accord.errors as errors
+
+    for name in errors.__all__:
+        obj = getattr(errors, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, errors.AccordError)
