@@ -72,8 +72,11 @@ def make_world(
     is_poly = rng.random(positions) < 0.1
     pos_geoms = list(shapely.points(plon, plat))
     poly_idx = np.flatnonzero(is_poly)
-    for i, poly in zip(poly_idx, _polygons(rng, plon[poly_idx], plat[poly_idx],
-                                           rng.uniform(500, 3000, poly_idx.size)), strict=True):
+    for i, poly in zip(
+        poly_idx,
+        _polygons(rng, plon[poly_idx], plat[poly_idx], rng.uniform(500, 3000, poly_idx.size)),
+        strict=True,
+    ):
         pos_geoms[i] = poly
     pstart = rng.uniform(0, SPAN_S, positions)
     pend = pstart + rng.uniform(3600, 3 * 86400, positions)
@@ -104,8 +107,10 @@ def make_world(
             coords.append((float(lon), float(lat)))
         speed = float(rng.uniform(100, 250))
         _, _, legs = G.inv(
-            [c[0] for c in coords[:-1]], [c[1] for c in coords[:-1]],
-            [c[0] for c in coords[1:]], [c[1] for c in coords[1:]],
+            [c[0] for c in coords[:-1]],
+            [c[1] for c in coords[:-1]],
+            [c[0] for c in coords[1:]],
+            [c[1] for c in coords[1:]],
         )
         t = float(rng.uniform(0, SPAN_S)) + np.concatenate([[0.0], np.cumsum(legs) / speed])
         alt = float(rng.uniform(3000, 12000))
@@ -125,8 +130,11 @@ def make_world(
     op_poly = rng.random(operations) < 0.2
     op_geoms: list[shapely.Geometry] = list(shapely.points(olon, olat))
     oidx = np.flatnonzero(op_poly)
-    for i, poly in zip(oidx, _polygons(rng, olon[oidx], olat[oidx],
-                                       rng.uniform(1000, 5000, oidx.size)), strict=True):
+    for i, poly in zip(
+        oidx,
+        _polygons(rng, olon[oidx], olat[oidx], rng.uniform(1000, 5000, oidx.size)),
+        strict=True,
+    ):
         op_geoms[i] = poly
     ostart = rng.uniform(0, SPAN_S, operations)
     oend = ostart + rng.uniform(1800, 6 * 3600, operations)

@@ -103,7 +103,8 @@ def test_point_distance_is_geodesic(lat: float, dist: float) -> None:
     )
     index = DeconflictionIndex(AGREEMENT, World(protected_sites=(site,)))
     (conflict,) = index.check(_op(shapely.Point(lon, lat), radius=5.0)).conflicts
-    assert conflict.distance_m == pytest.approx(dist - 5.0, abs=1e-3)
+    # Millimetres near the operation; the bound (1 m) out to 500 km.
+    assert conflict.distance_m == pytest.approx(dist - 5.0, abs=1e-3 if dist <= 100_000 else 0.5)
 
 
 def test_line_far_away_is_within_a_metre_of_the_oracle() -> None:

@@ -1,0 +1,68 @@
+"""``python -m bench``: every workload, Accord's figure beside the baseline's, and the ratio.
+
+``--scale`` shrinks the worlds for a quick look (1.0 is the issue's workload).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+from accord.agreement import load_agreement
+from accord.examples import example_path
+from bench import deconfliction
+from bench.world import make_world
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--scale", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    s = args.scale
+    agreement = load_agreement(example_path("jig.yaml"))
+    print(f"machine: {_machine()}")
+    t = time.perf_counter()
+    world = make_world(
+        sites=int(1_000_000 * s),
+        positions=int(100_000 * s),
+        flights=int(10_000 * s),
+        operations=int(10_000 * s),
+    )
+    print(
+        f"deconfliction world: {len(world.protected_sites):,} sites, "
+        f"{len(world.positions):,} positions, {len(world.flight_plans):,} flight plans, "
+        f"{len(world.operations):,} operations (generated in {time.perf_counter() - t:.1f} s)"
+    )
+    rows = deconfliction.run(
+        agreement,
+        world,
+        brute_sample=max(3, int(20 * min(s, 1.0))),
+        scan_sample=max(10, int(1000 * min(s, 1.0))),
+        strtree_sample=max(10, int(2000 * min(s, 1.0))),
+    )
+    width = max(len(r[0]) for r in rows)
+    print(f"{'workload':<{width}}  {'accord':>20}  {'baseline':>40}  {'ratio':>8}")
+    for name, ours, theirs, ratio in rows:
+        print(f"{name:<{width}}  {ours:>20}  {theirs:>40}  {ratio:>8}")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
