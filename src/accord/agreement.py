@@ -71,12 +71,18 @@ __all__ = [
 DEFAULT_EXEMPT_MISSIONS: tuple[str, ...] = ("medevac", "personnel_recovery", "humanitarian")
 
 
+_LONGEST = timedelta(days=36525)
+
+
 def _duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if not isinstance(value, str):
         raise ValueError("expected an ISO 8601 duration string such as PT30M or P7D")
-    return parse_duration(value)
+    duration = parse_duration(value)
+    if duration > _LONGEST:
+        raise ValueError(f"{value!r} is longer than 100 years")
+    return duration
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
@@ -129,7 +135,7 @@ class CoordinatedRule(_Model):
     """Every party approves before execution, any party may veto, ``max_executors`` execute."""
 
     rule: Literal["coordinated"]
-    max_executors: int = Field(default=1, ge=1)
+    max_executors: int = Field(default=1, ge=1, strict=True)
     description: str = ""
 
 
@@ -139,7 +145,7 @@ class SynchronizedRule(_Model):
     rule: Literal["synchronized"]
     notice: Duration
     objection_window: Duration
-    hold_while_objected: bool = True
+    hold_while_objected: bool = Field(default=True, strict=True)
     description: str = ""
 
 
@@ -187,7 +193,7 @@ class AirspaceRules(_Model):
     """Separation minima and look-ahead for airspace deconfliction."""
 
     horizontal_nm: float = Field(default=5.0, gt=0, le=100)
-    vertical_ft: int = Field(default=1000, gt=0, le=10_000)
+    vertical_ft: int = Field(default=1000, gt=0, le=10_000, strict=True)
     lookahead: Duration = timedelta(seconds=300)
 
 

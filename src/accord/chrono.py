@@ -35,6 +35,8 @@ def parse_instant(text: str) -> datetime:
     except ValueError:
         raise ValueError(f"{text!r} is not an ISO 8601 time") from None
     if value.tzinfo is None or value.utcoffset() is None:
+        if "T" not in text and " " not in text:
+            raise ValueError(f"{text!r} is a date; a time is e.g. {text}T00:00:00Z")
         raise ValueError(f"{text!r} has no UTC offset; write it as e.g. {text}Z or {text}+00:00")
     try:
         return value.astimezone(UTC)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,9 +18,11 @@ from rich.console import Console
 from rich.table import Table
 
 from accord.agreement import Agreement, load_agreement
+from accord.chrono import format_instant
 from accord.deconfliction import DeconflictionIndex, OperationCheck
 from accord.errors import AccordError
-from accord.world import World, load_world
+from accord.rules import AreaFinding, DesignatedAreaIndex
+from accord.world import Declared, Disclosure, FlightPlan, World, load_world
 
 __all__ = ["app", "main"]
 
@@ -61,17 +64,41 @@ def _load(agreement_path: Path, world_path: Path) -> tuple[Agreement, World]:
     return agreement, world
 
 
-def check_report(results: list[OperationCheck], *, viewer: str | None = None) -> dict[str, Any]:
-    """The JSON document ``accord check --format json`` prints."""
+def _visible(obj: Declared, viewer: str | None) -> bool:
+    """Whether ``viewer`` (None: the center) may see that ``obj`` exists."""
+    return (
+        viewer is None
+        or obj.disclosure is Disclosure.SHARED
+        or viewer
+        in (
+            obj.owner,
+            obj.declared_by,
+        )
+    )
+
+
+def check_report(
+    results: list[OperationCheck],
+    findings: Sequence[tuple[FlightPlan, AreaFinding]] = (),
+    *,
+    viewer: str | None = None,
+) -> dict[str, Any]:
+    """The JSON document ``accord check --format json`` prints, as ``viewer`` may see it.
+
+    Another party's ``center`` operations and flight plans are left out; conflicts with its
+    ``center`` objects show only kind, owning party, distance and whether they block.
+    """
     operations = []
     by_kind: dict[str, int] = {}
-    blocking_ops = 0
+    blocking_ops = blocking_conflicts = 0
     for result in results:
+        if not _visible(result.operation, viewer):
+            continue
         conflicts = [c.visible_to(viewer) for c in result.conflicts]
         for c in conflicts:
             by_kind[c.kind.value] = by_kind.get(c.kind.value, 0) + 1
-        if result.blocking:
-            blocking_ops += 1
+            blocking_conflicts += c.blocking
+        blocking_ops += result.blocking
         operations.append(
             {
                 "id": result.operation.id,
@@ -80,14 +107,31 @@ def check_report(results: list[OperationCheck], *, viewer: str | None = None) ->
                 "conflicts": [c.as_dict() for c in conflicts],
             }
         )
+    areas = [
+        {
+            "flight": finding.flight_id,
+            "area": finding.area_id,
+            "operator": finding.operator,
+            "mission": finding.mission,
+            "verdict": finding.verdict,
+            "entry_at": None
+            if finding.entry_at is None
+            else format_instant(finding.entry_at.replace(microsecond=0)),
+        }
+        for plan, finding in findings
+        if _visible(plan, viewer)
+    ]
     return {
         "operations": operations,
+        "designated_areas": areas,
         "summary": {
-            "operations": len(results),
+            "operations": len(operations),
             "operations_blocked": blocking_ops,
             "conflicts": sum(by_kind.values()),
-            "conflicts_blocking": sum(1 for r in results for c in r.conflicts if c.blocking),
+            "conflicts_blocking": blocking_conflicts,
             "conflicts_by_kind": dict(sorted(by_kind.items())),
+            "designated_area_violations": sum(a["verdict"] == "violation" for a in areas),
+            "designated_area_exempt": sum(a["verdict"] == "exempt" for a in areas),
             "viewer": viewer or "center",
         },
     }
@@ -117,10 +161,21 @@ def _print_check_table(report: dict[str, Any]) -> None:
                 verdict,
             )
     console.print(table)
+    if report["designated_areas"]:
+        areas = Table(title="Designated areas", show_lines=False)
+        for column in ("flight", "area", "operator", "mission", "enters at", ""):
+            areas.add_column(column)
+        for a in report["designated_areas"]:
+            verdict = "[bold red]VIOLATION[/]" if a["verdict"] == "violation" else "exempt"
+            areas.add_row(
+                a["flight"], a["area"], a["operator"], a["mission"], a["entry_at"] or "", verdict
+            )
+        console.print(areas)
     s = report["summary"]
     console.print(
         f"{s['operations']} operations, {s['operations_blocked']} blocked, "
-        f"{s['conflicts']} conflicts ({s['conflicts_blocking']} blocking)"
+        f"{s['conflicts']} conflicts ({s['conflicts_blocking']} blocking), "
+        f"{s['designated_area_violations']} designated-area violations"
     )
 
 
@@ -134,9 +189,11 @@ def check(
         typer.Option("--as", help="Show the result as this party may see it (default: center)."),
     ] = None,
 ) -> None:
-    """Check every operation in WORLD against everything declared.
+    """Check every operation in WORLD against everything declared, and every flight plan
+    against the designated areas.
 
-    Exit 0 when nothing blocks, 1 when any conflict blocks, 2 on invalid input.
+    Exit 0 when nothing blocks, 1 when a conflict blocks or a flight violates a designated
+    area, 2 on invalid input.
     """
     try:
         loaded_agreement, loaded_world = _load(agreement, world)
@@ -144,14 +201,18 @@ def check(
             raise _fail(f"--as: unknown party {as_party!r}")
         index = DeconflictionIndex(loaded_agreement, loaded_world)
         results = index.check_all()
+        areas = DesignatedAreaIndex(loaded_agreement)
+        findings = [(plan, f) for plan in loaded_world.flight_plans for f in areas.check(plan)]
     except AccordError as error:
         raise _fail(error) from None
-    report = check_report(results, viewer=as_party)
+    report = check_report(results, findings, viewer=as_party)
     if format is Format.json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
         _print_check_table(report)
-    raise typer.Exit(1 if report["summary"]["conflicts_blocking"] else 0)
+    summary = report["summary"]
+    refused = summary["conflicts_blocking"] or summary["designated_area_violations"]
+    raise typer.Exit(1 if refused else 0)
 
 
 @app.command()

@@ -23,6 +23,8 @@ from accord.agreement import (
 from accord.errors import AgreementError, InputError
 from accord.examples import example_path
 
+EXAMPLE = example_path("jig.yaml")
+
 AID = "aid-delivered-east-city"
 
 
@@ -750,3 +752,26 @@ def test_load_agreement_reads_a_good_file(tmp_path):
 def test_deeply_nested_yaml_is_an_agreement_error():
     error = _refused("id: " + "[" * 800 + "]" * 800 + "\n")
     assert len(error.issues) == 1
+
+
+def test_absurd_duration_is_refused_before_anything_runs():
+    text = EXAMPLE.read_text(encoding="utf-8").replace("after: P7D", "after: P999999999D")
+    with pytest.raises(AgreementError) as info:
+        load_agreement_text(text)
+    assert "phases[1].starts.after" in str(info.value)
+    assert "100 years" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("max_executors: 1 ", "max_executors: true ", "categories.coordinated.max_executors"),
+        ("hold_while_objected: true", "hold_while_objected: 1", "hold_while_objected"),
+    ],
+)
+def test_numbers_and_booleans_are_not_guessed(old, new, field):
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(AgreementError) as info:
+        load_agreement_text(text.replace(old, new))
+    assert field in str(info.value)

@@ -32,11 +32,18 @@ def test_parse_instant_converts_to_utc(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["2026-05-01T12:00:00", "2026-05-01T12:00", "2026-05-01"],
+    ["2026-05-01T12:00:00", "2026-05-01T12:00"],
 )
 def test_parse_instant_requires_an_offset(text):
     with pytest.raises(ValueError, match="no UTC offset"):
         parse_instant(text)
+
+
+def test_a_bare_date_is_not_an_instant_and_the_hint_is_valid():
+    with pytest.raises(ValueError, match="is a date") as info:
+        parse_instant("2026-05-01")
+    hint = str(info.value).rsplit(" ", 1)[-1]
+    assert parse_instant(hint).isoformat() == "2026-05-01T00:00:00+00:00"
 
 
 @pytest.mark.parametrize(

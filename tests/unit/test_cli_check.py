@@ -88,7 +88,7 @@ def test_example_exits_1_with_blocking_conflicts(center_result, center_report):
 
 
 def test_json_shape(center_report):
-    assert set(center_report) == {"operations", "summary"}
+    assert set(center_report) == {"operations", "designated_areas", "summary"}
     assert [op["id"] for op in center_report["operations"]] == ["op-c1", "op-c2", "op-s1", "op-i1"]
     for op in center_report["operations"]:
         assert {"id", "category", "conflicts"} <= set(op)
@@ -201,7 +201,9 @@ def test_as_notifier_sees_no_operations():
 def test_world_without_blocking_conflicts_exits_0(tmp_path):
     data = world_data()
     data["features"] = [
-        f for f in data["features"] if f["properties"]["id"] not in {"op-c2", "op-s1"}
+        f
+        for f in data["features"]
+        if f["properties"]["id"] not in {"op-c2", "op-s1", "fp-green-17"}
     ]
     result = check_json(world=write_world(tmp_path, data))
     assert result.exit_code == 0, result.output
@@ -213,7 +215,9 @@ def test_world_without_blocking_conflicts_exits_0(tmp_path):
 def test_warnings_alone_exit_0(tmp_path):
     data = world_data()
     data["features"] = [
-        f for f in data["features"] if f["properties"]["id"] not in {"op-c2", "op-s1"}
+        f
+        for f in data["features"]
+        if f["properties"]["id"] not in {"op-c2", "op-s1", "fp-green-17"}
     ]
     twin = copy.deepcopy(feature_of(data, "op-c1"))
     twin["properties"]["id"] = "op-c1-twin"
@@ -335,3 +339,34 @@ def test_pathological_input_exits_2(tmp_path, case):
         world = tmp_path / "deep.geojson"
         world.write_text("[" * 5000 + "]" * 5000, encoding="utf-8")
     assert_clean_failure(check_json(world=world, agreement=agreement))
+
+
+def test_designated_area_violation_refuses_and_exempt_passes():
+    result = check_json()
+    report = json.loads(result.stdout)
+    verdicts = {a["flight"]: a["verdict"] for a in report["designated_areas"]}
+    assert verdicts == {"fp-green-17": "violation", "fp-green-medevac-2": "exempt"}
+    assert report["summary"]["designated_area_violations"] == 1
+    assert report["summary"]["designated_area_exempt"] == 1
+
+
+def test_violation_alone_exits_1(tmp_path):
+    data = world_data()
+    data["features"] = [
+        f for f in data["features"] if f["properties"]["id"] not in {"op-c2", "op-s1"}
+    ]
+    result = check_json(world=write_world(tmp_path, data))
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["summary"]["conflicts_blocking"] == 0
+
+
+def test_other_partys_center_operation_is_not_listed(tmp_path):
+    data = world_data()
+    hidden = copy.deepcopy(feature_of(data, "op-i1"))
+    hidden["properties"].update(id="op-red-hidden", disclosure="center")
+    data["features"].append(hidden)
+    path = write_world(tmp_path, data)
+    blue = check_json("--as", "blue", world=path)
+    assert "op-red-hidden" not in blue.stdout
+    red = json.loads(check_json("--as", "red", world=path).stdout)
+    assert "op-red-hidden" in [op["id"] for op in red["operations"]]
