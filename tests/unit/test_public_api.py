@@ -25,7 +25,13 @@ EXPECTED = {
         "load_agreement",
         "phase_at",
     },
-    "accord.deconfliction": {"SEGMENT_M", "Conflict", "DeconflictionIndex", "OperationCheck"},
+    "accord.deconfliction": {
+        "SEGMENT_M",
+        "Conflict",
+        "DeconflictionIndex",
+        "OperationCheck",
+        "warm_up",
+    },
     "accord.world": {
         "Declared",
         "Disclosure",

@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any
 
@@ -55,11 +55,13 @@ from accord.world import (
     Declared,
     Disclosure,
     FlightPlan,
+    Movement,
     Operation,
+    ProtectedSite,
     World,
 )
 
-__all__ = ["SEGMENT_M", "DeconflictionIndex", "OperationCheck"]
+__all__ = ["SEGMENT_M", "DeconflictionIndex", "OperationCheck", "warm_up"]
 
 SEGMENT_M = 2000.0
 """Longest leg (metres) of a densified line or polygon boundary."""
@@ -519,3 +521,38 @@ class DeconflictionIndex:
     def check_all(self, operations: Iterable[Operation] | None = None) -> list[OperationCheck]:
         """Check each operation (by default every operation of the world, in its order)."""
         return [self.check(op) for op in (self._operations if operations is None else operations)]
+
+
+def warm_up(agreement: Agreement) -> None:
+    """Compile (or load from numba's cache) the engine's kernels now, not on first use.
+
+    A service calls this once at start so that the first operation checked is not the one
+    that waits for the compiler.
+    """
+    epoch = datetime.fromtimestamp(0, tz=UTC)
+    site = ProtectedSite(
+        id="warm-up-site", declared_by="warm-up", geometry=shapely.Point(0, 0), category="x"
+    )
+    route = Movement(
+        id="warm-up-route",
+        declared_by="warm-up",
+        geometry=shapely.LineString([(0, 0), (0.1, 0)]),
+        valid_from=epoch,
+        valid_to=epoch,
+    )
+    world = World(protected_sites=(site,), movements=(route,))
+    index = DeconflictionIndex(agreement, world)
+    for geometry, radius in ((shapely.Point(0, 0), 10.0), (shapely.box(0, 0, 0.01, 0.01), 0.0)):
+        index.check(
+            Operation(
+                id="warm-up-op",
+                declared_by="warm-up",
+                geometry=geometry,
+                radius_m=radius,
+                category="x",
+                proposed_by="warm-up",
+                executors=("warm-up",),
+                window_start=epoch,
+                window_end=epoch,
+            )
+        )
