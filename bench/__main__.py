@@ -13,7 +13,7 @@ import time
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
-from bench import deconfliction
+from bench import deconfliction, record
 from bench.world import make_world
 
 
@@ -33,10 +33,30 @@ def _machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--only", choices=("deconfliction", "record"), default=None)
     args = parser.parse_args(argv)
     s = args.scale
+    print(f"machine: {_machine()}", flush=True)
+    rows: list[tuple[str, ...]] = []
+    if args.only in (None, "deconfliction"):
+        rows += _deconfliction(s)
+    if args.only in (None, "record"):
+        rows += record.run(
+            appends=int(1_000_000 * s),
+            singles=max(200, int(5_000 * min(s, 1.0))),
+            verify_entries=max(5000, int(100_000 * s)),
+            proofs=max(50, int(2000 * min(s, 1.0))),
+        )
+    width = max(len(r[0]) for r in rows)
+    print(f"{'workload':<{width}}  {'accord':>20}  {'baseline':>40}  {'ratio':>12}")
+    for name, ours, theirs, ratio in rows:
+        print(f"{name:<{width}}  {ours:>20}  {theirs:>40}  {ratio:>12}")
+    sys.stdout.flush()
+    return 0
+
+
+def _deconfliction(s: float) -> list[tuple[str, ...]]:
     agreement = load_agreement(example_path("jig.yaml"))
-    print(f"machine: {_machine()}")
     t = time.perf_counter()
     world = make_world(
         sites=int(1_000_000 * s),
@@ -47,21 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"deconfliction world: {len(world.protected_sites):,} sites, "
         f"{len(world.positions):,} positions, {len(world.flight_plans):,} flight plans, "
-        f"{len(world.operations):,} operations (generated in {time.perf_counter() - t:.1f} s)"
+        f"{len(world.operations):,} operations (generated in {time.perf_counter() - t:.1f} s)",
+        flush=True,
     )
-    rows = deconfliction.run(
+    return deconfliction.run(
         agreement,
         world,
         brute_sample=max(3, int(20 * min(s, 1.0))),
         scan_sample=max(10, int(1000 * min(s, 1.0))),
         strtree_sample=max(10, int(2000 * min(s, 1.0))),
     )
-    width = max(len(r[0]) for r in rows)
-    print(f"{'workload':<{width}}  {'accord':>20}  {'baseline':>40}  {'ratio':>8}")
-    for name, ours, theirs, ratio in rows:
-        print(f"{name:<{width}}  {ours:>20}  {theirs:>40}  {ratio:>8}")
-    sys.stdout.flush()
-    return 0
 
 
 if __name__ == "__main__":

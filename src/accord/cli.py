@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from rich.table import Table
 
 from accord.agreement import Agreement, load_agreement
 from accord.chrono import format_instant
+from accord.cli_record import keys_app, record_app, verify
 from accord.deconfliction import DeconflictionIndex, OperationCheck
 from accord.errors import AccordError
 from accord.rules import AreaFinding, DesignatedAreaIndex
@@ -38,6 +40,11 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """Joint coordination and deconfliction center."""
+
+
+app.add_typer(keys_app, name="keys")
+app.add_typer(record_app, name="record")
+app.command("verify")(verify)
 
 
 class Format(StrEnum):
@@ -218,18 +225,34 @@ def check(
 @app.command()
 def demo(
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+    record_dir: Annotated[
+        Path, typer.Option("--record-dir", help="Where the demo writes its signed record.")
+    ] = Path("var/demo"),
 ) -> None:
-    """Play the scripted scenario of the brief's source story through the core."""
+    """Play the scripted scenario of the brief's source story through the core, write it
+    into a signed record, and verify that record as a party would."""
     from accord.demo import run_demo
+    from accord.demo_record import record_demo
     from accord.examples import example_path
 
     try:
         agreement, world = _load(example_path("jig.yaml"), example_path("world.geojson"))
+        steps = run_demo(agreement, world)
+        # The record's head is signed when the demo runs: the only reading of the clock.
+        record = record_demo(agreement, steps, record_dir, signed_at=datetime.now(UTC))
     except AccordError as error:
         raise _fail(error) from None
-    steps = run_demo(agreement, world)
     if format is Format.json:
-        doc = {"agreement": agreement.id, "timeline": [s.as_dict() for s in steps]}
+        doc = {
+            "agreement": agreement.id,
+            "timeline": [s.as_dict() for s in steps],
+            "record": {
+                "log": str(record.log),
+                "keys": str(record.keys),
+                "verified": True,
+                "report": record.report.lines(),
+            },
+        }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
     console = _console()
@@ -252,6 +275,11 @@ def demo(
             step.detail,
         )
     console.print(table)
+    console.print(f"Record written to {record.log}; public keys in {record.keys}.")
+    console.print(f"accord verify {record.log} --keys {record.keys}:", markup=False)
+    for line in record.report.lines():
+        console.print(f"  {line}", markup=False)
+    console.print("[bold green]VERIFIED[/]")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@
     ├── InputError                   bad input; names the source, line, feature id and field
     │   ├── AgreementError           the agreement file
     │   └── WorldError               the declared world (GeoJSON)
+    ├── RecordError                  the verifiable record refuses (see accord.record.errors)
     └── RuleError                    a request the agreement's rules refuse
         ├── NotAuthorized            the actor may not do this (non-party, non-executor, …)
         ├── IllegalTransition        the object's state does not allow this step

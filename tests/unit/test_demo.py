@@ -11,10 +11,18 @@ from accord.cli import app
 
 
 @pytest.fixture(scope="module")
-def timeline() -> list[dict[str, str]]:
-    result = CliRunner().invoke(app, ["demo", "--format", "json"])
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    directory = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(
+        app, ["demo", "--format", "json", "--record-dir", str(directory / "record")]
+    )
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)["timeline"]
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def timeline(demo_run: dict) -> list[dict[str, str]]:
+    return demo_run["timeline"]
 
 
 def _find(timeline, action, outcome=None):
@@ -75,8 +83,43 @@ def test_designated_area_refuses_third_party_and_passes_medevac(timeline) -> Non
     assert "exempt" in _find(timeline, "file fp-green-medevac-2", "ok")[0]["detail"]
 
 
-def test_text_format_prints_a_table() -> None:
-    result = CliRunner().invoke(app, ["demo"])
+def test_text_format_prints_a_table(tmp_path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--record-dir", str(tmp_path / "r")])
     assert result.exit_code == 0
     assert "REFUSED" in result.stdout
     assert "BREACH" in result.stdout
+    assert "VERIFIED" in result.stdout
+
+
+def test_the_timeline_is_a_signed_record_both_parties_cosigned(demo_run: dict) -> None:
+    record = demo_run["record"]
+    assert record["verified"] is True
+    report = "\n".join(record["report"])
+    assert f"{len(demo_run['timeline'])} entries" in report
+    assert "blue (at" in report
+    assert "red (at" in report
+    # Each party's steps are signed with its own key.
+    for party in ("blue", "red", "hnc"):
+        assert f"{party} (" in report
+
+
+def test_the_demo_record_verifies_alone_and_a_tampered_copy_does_not(demo_run: dict) -> None:
+    import shutil
+    import sqlite3
+    from pathlib import Path
+
+    log, keys = Path(demo_run["record"]["log"]), demo_run["record"]["keys"]
+    ok = CliRunner().invoke(app, ["verify", str(log), "--keys", keys])
+    assert ok.exit_code == 0, ok.output
+    assert "VERIFIED" in ok.stdout
+    copy = log.with_name("tampered.sqlite")
+    shutil.copy(log, copy)
+    db = sqlite3.connect(copy)
+    (data,) = db.execute("SELECT data FROM leaves WHERE idx = 3").fetchone()
+    db.execute("UPDATE leaves SET data = ? WHERE idx = 3", (bytes(data).replace(b"ok", b"no", 1),))
+    db.commit()
+    db.close()
+    bad = CliRunner().invoke(app, ["verify", str(copy), "--keys", keys])
+    assert bad.exit_code == 1
+    assert "entry 3" in bad.stderr
+    assert "Traceback" not in bad.output

@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
-from accord.errors import AccordError
+from accord.record.errors import RecordError
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "CompactRange",
     "ProofError",
     "consistency_path",
     "consistency_proof",
@@ -45,7 +46,7 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 RangeHash = Callable[[int, int], bytes]
 
 
-class ProofError(AccordError):
+class ProofError(RecordError):
     """A Merkle proof does not hold, or its inputs are not those of any valid proof."""
 
 
@@ -77,6 +78,42 @@ def _mth(leaves: Sequence[bytes], a: int, b: int) -> bytes:
 def root_hash(leaf_hashes: Sequence[bytes]) -> bytes:
     """``MTH(D[n])`` over leaf hashes (RFC 9162 §2.1.1); the empty tree is SHA-256("")."""
     return _mth(leaf_hashes, 0, len(leaf_hashes))
+
+
+class CompactRange:
+    """The root of a growing tree in O(log n) memory: the perfect subtrees on its right edge.
+
+    Appending a leaf hash merges equal-sized subtrees (RFC 9162 §2.1.1 builds the tree from
+    left-aligned perfect subtrees of decreasing size); :meth:`root` folds them right to left.
+
+    >>> leaves = [leaf_hash(bytes([i])) for i in range(7)]
+    >>> cr = CompactRange()
+    >>> for h in leaves:
+    ...     cr.append(h)
+    >>> cr.root() == root_hash(leaves), cr.size
+    (True, 7)
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._hashes: list[bytes] = []  # perfect subtrees, largest first
+
+    def append(self, leaf: bytes) -> None:
+        h = leaf
+        n = self.size
+        while n & 1:  # the last subtree has the same size as the new one: merge
+            h = node_hash(self._hashes.pop(), h)
+            n >>= 1
+        self._hashes.append(h)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._hashes:
+            return EMPTY_ROOT
+        h = self._hashes[-1]
+        for left in reversed(self._hashes[:-1]):
+            h = node_hash(left, h)
+        return h
 
 
 # --- proof construction over a range hash ---------------------------------------------------
@@ -137,9 +174,7 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
 
 def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes]:
     """The proof that the first ``old_size`` leaves form a prefix (RFC 9162 §2.1.4.1)."""
-    return consistency_path(
-        old_size, len(leaf_hashes), lambda a, b: _mth(leaf_hashes, a, b)
-    )
+    return consistency_path(old_size, len(leaf_hashes), lambda a, b: _mth(leaf_hashes, a, b))
 
 
 # --- verification ---------------------------------------------------------------------------

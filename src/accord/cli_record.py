@@ -1,0 +1,279 @@
+"""``accord keys``, ``accord record`` and ``accord verify``: the record by hand.
+
+Exit codes: 0 done (or verified), 1 a check failed (the log does not verify, a proof does not
+hold), 2 bad input. Private keys are read from files of mode 0600 and never printed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from accord.chrono import parse_instant
+from accord.errors import AccordError
+from accord.record.errors import RecordError
+from accord.record.keys import KeyRing, Member, PublicKey, read_private_key, write_key_pair
+from accord.record.log import MerkleLog
+from accord.record.merkle import (
+    ProofError,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from accord.record.note import SignedHead, Witness, verify_checkpoint
+from accord.record.recorder import Recorder
+from accord.record.verify import VerificationError, verify_log
+
+__all__ = ["keys_app", "record_app", "verify"]
+
+keys_app = typer.Typer(help="Ed25519 key pairs for parties, notifiers, monitors and the center.")
+record_app = typer.Typer(help="The verifiable record, by hand: append, head, prove, export.")
+
+
+def _err(message: object, code: int = 2) -> typer.Exit:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"accord: {message}", markup=False)
+    return typer.Exit(code)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _key(path: Path, name: str | None) -> Any:
+    return read_private_key(path, name=name or path.stem)
+
+
+def _open_log(path: Path, origin: str | None = None, *, create: bool = False) -> MerkleLog:
+    if not create and not path.exists():
+        raise _err(f"{path}: no such log")
+    return MerkleLog.open(path, origin)
+
+
+@keys_app.command("new")
+def keys_new(
+    name: Annotated[str, typer.Argument(help="Key name: a party, notifier, monitor or the log.")],
+    directory: Annotated[Path, typer.Option("--dir", help="Where to write the files.")] = Path(
+        "keys"
+    ),
+) -> None:
+    """Write NAME.key (private, mode 0600) and NAME.pub; print the public key."""
+    try:
+        private_path, public = write_key_pair(directory, name)
+    except AccordError as error:
+        raise _err(error) from None
+    sys.stdout.write(
+        f"{public.vkey(0x04)}\n"
+        f"key id {public.key_id}; private key {private_path} (mode 0600), "
+        f"public key {private_path.with_suffix('.pub')}\n"
+    )
+
+
+@keys_app.command("ring")
+def keys_ring(
+    center: Annotated[Path, typer.Option("--center", help="The center's .pub file.")],
+    member: Annotated[
+        list[str], typer.Option("--member", help="ROLE:FILE.pub (party, notifier, monitor).")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write KEYS.json.")],
+) -> None:
+    """Assemble KEYS.json, the registered public keys every verifier starts from."""
+    try:
+        center_key, _ = PublicKey.from_vkey(center.read_text(encoding="utf-8").strip())
+        members = []
+        for spec in member:
+            role, _, file = spec.partition(":")
+            if not file:
+                raise _err(f"--member {spec!r}: write it as ROLE:FILE.pub")
+            key, _ = PublicKey.from_vkey(Path(file).read_text(encoding="utf-8").strip())
+            members.append(Member(key, role))
+        ring = KeyRing(center_key, members)
+    except OSError as exc:
+        raise _err(exc) from None
+    except AccordError as error:
+        raise _err(error) from None
+    out.write_text(json.dumps(ring.to_json(), indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(f"{out}: center {center_key.name}, {len(members)} members\n")
+
+
+@record_app.command("append")
+def record_append(
+    log: Annotated[Path, typer.Argument(help="The log file (SQLite); created with --origin.")],
+    key: Annotated[Path, typer.Option("--key", help="The author's private key file.")],
+    event: Annotated[str, typer.Option("--event", help="The event: a JSON object.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Author (default: key file stem).")
+    ] = None,
+    origin: Annotated[str | None, typer.Option("--origin", help="Origin of a new log.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="ISO 8601 time (default: now).")] = None,
+) -> None:
+    """Sign EVENT with KEY and append it; print the entry's index."""
+    try:
+        payload = json.loads(event)
+        if not isinstance(payload, dict):
+            raise _err("--event must be a JSON object")
+        when = parse_instant(at) if at else datetime.now().astimezone()
+        author = _key(key, name)
+        with _open_log(log, origin, create=origin is not None) as opened:
+            index = Recorder(opened).append(payload, key=author, at=when)
+    except json.JSONDecodeError as exc:
+        raise _err(f"--event is not JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise _err(exc) from None
+    except AccordError as error:
+        raise _err(error) from None
+    sys.stdout.write(f"{index}\n")
+
+
+@record_app.command("head")
+def record_head(
+    log: Annotated[Path, typer.Argument(help="The log file.")],
+    key: Annotated[Path, typer.Option("--key", help="The center's private key file.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Key name (default: the origin).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--json", help="Also write HEAD.json here.")] = None,
+) -> None:
+    """Sign the tree head at the log's current size (the center); print the checkpoint."""
+    try:
+        with _open_log(log) as opened:
+            center = _key(key, name or opened.origin)
+            head = Recorder(opened).sign_head(key=center, timestamp=int(time.time()))
+    except AccordError as error:
+        raise _err(error) from None
+    if out is not None:
+        out.write_text(json.dumps(head.to_json(), indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(head.note)
+
+
+@record_app.command("prove")
+def record_prove(
+    log: Annotated[Path, typer.Argument(help="The log file.")],
+    index: Annotated[
+        int | None, typer.Option("--index", help="Inclusion proof of entry I.")
+    ] = None,
+    old_size: Annotated[
+        int | None, typer.Option("--from", help="Consistency proof from this older size.")
+    ] = None,
+    size: Annotated[int | None, typer.Option("--size", help="Tree size (default: all).")] = None,
+) -> None:
+    """Print an inclusion (--index) or consistency (--from) proof as JSON, checked first."""
+    if (index is None) == (old_size is None):
+        raise _err("give exactly one of --index and --from")
+    try:
+        with _open_log(log) as opened:
+            n = opened.size if size is None else size
+            if not 0 <= n <= opened.size:
+                raise _err(f"--size {n} is outside the log's {opened.size} entries")
+            root = opened.root(n)
+            doc: dict[str, Any] = {"origin": opened.origin, "size": n, "root": _b64(root)}
+            if index is not None:
+                proof = opened.inclusion_proof(index, n)
+                leaf = leaf_hash(opened.entry(index))
+                verify_inclusion(leaf, index, n, proof, root)
+                doc.update(index=index, leaf_hash=_b64(leaf))
+            else:
+                assert old_size is not None
+                proof = opened.consistency_proof(old_size, n)
+                old_root = opened.root(old_size)
+                verify_consistency(old_size, n, old_root, root, proof)
+                doc.update(old_size=old_size, old_root=_b64(old_root))
+            doc["proof"] = [_b64(p) for p in proof]
+    except ProofError as error:
+        raise _err(error, 1) from None
+    except AccordError as error:
+        raise _err(error) from None
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+@record_app.command("export")
+def record_export(
+    log: Annotated[Path, typer.Argument(help="The log file.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="File (default: stdout).")] = None,
+) -> None:
+    """Write the log as JSON lines (entries, then the latest signed head)."""
+    try:
+        with _open_log(log) as opened:
+            if out is None:
+                opened.export_jsonl(sys.stdout)
+            else:
+                with out.open("w", encoding="utf-8") as f:
+                    opened.export_jsonl(f)
+    except AccordError as error:
+        raise _err(error) from None
+
+
+@record_app.command("cosign")
+def record_cosign(
+    log: Annotated[Path, typer.Argument(help="The log file.")],
+    key: Annotated[Path, typer.Option("--key", help="The co-signing party's private key.")],
+    keys: Annotated[Path, typer.Option("--keys", help="KEYS.json: the center's public key.")],
+    state: Annotated[
+        Path, typer.Option("--state", help="The last head this party signed (JSON; updated).")
+    ],
+    name: Annotated[str | None, typer.Option("--name", help="Key name (default: stem).")] = None,
+) -> None:
+    """Co-sign the latest head, only if it extends the last head this party co-signed."""
+    try:
+        ring = KeyRing.read(keys)
+        with _open_log(log) as opened:
+            latest = opened.latest_head()
+            if latest is None:
+                raise _err("the log has no signed head to co-sign")
+            last = None
+            if state.exists():
+                last = SignedHead.from_json(
+                    json.loads(state.read_text(encoding="utf-8")), center=ring.center
+                )
+            witness = Witness(
+                key=_key(key, name), center=ring.center, origin=opened.origin, last=last
+            )
+            head = verify_checkpoint(latest.note, origin=opened.origin, center=ring.center)
+            proof = (
+                []
+                if last is None
+                else opened.consistency_proof(last.checkpoint.size, head.checkpoint.size)
+            )
+            note, new_state = witness.cosign(latest.note, proof=proof, timestamp=int(time.time()))
+            Recorder(opened).add_cosignature(head, note)
+    except AccordError as error:
+        raise _err(error, 1 if isinstance(error, RecordError) else 2) from None
+    assert new_state.last is not None
+    state.write_text(json.dumps(new_state.last.to_json(), indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(note)
+
+
+def verify(
+    log: Annotated[Path, typer.Argument(help="The log file (SQLite) or its JSON-lines export.")],
+    keys: Annotated[Path, typer.Option("--keys", help="KEYS.json: registered public keys.")],
+    trusted_head: Annotated[
+        Path | None, typer.Option("--trusted-head", help="An older HEAD.json you trust.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes (default: every core).")] = None,
+) -> None:
+    """Check every signature, rebuild the tree, check the signed heads and, given an older
+    trusted head, that the log only grew. Exit 0 verified, 1 not, 2 bad input."""
+    try:
+        ring = KeyRing.read(keys)
+        trusted = None
+        if trusted_head is not None:
+            trusted = SignedHead.from_json(
+                json.loads(trusted_head.read_text(encoding="utf-8")), center=ring.center
+            )
+        report = verify_log(log, keys=ring, trusted_head=trusted, workers=workers)
+    except VerificationError as error:
+        raise _err(f"NOT VERIFIED: {error}", 1) from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise _err(exc) from None
+    except AccordError as error:
+        raise _err(error) from None
+    for line in report.lines():
+        sys.stdout.write(line + "\n")
+    sys.stdout.write("VERIFIED\n")

@@ -1,0 +1,235 @@
+"""Canonical JSON: one byte string for one value, so that a signature covers a value.
+
+The form follows RFC 8785 (JSON Canonicalization Scheme) in everything an entry uses:
+object members sorted by key, no insignificant whitespace, UTF-8 without escaping non-ASCII
+characters, only the escapes JSON requires (``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``,
+``\\u00XX`` in lower-case hex for the other control characters).
+
+It differs from RFC 8785 in two places, both deliberate and both invisible to entries
+written by Accord:
+
+- **Numbers.** A float is written as Python's shortest round-tripping ``repr`` (``1.0``,
+  ``1e+16``, ``-0.0``) where RFC 8785 uses the ECMAScript form (``1``, ``10000000000000000``,
+  ``0``). An integer is written in decimal. Integers are limited to ±(2^53 − 1), the range
+  in which every JSON implementation agrees on their value, and non-finite floats are
+  refused.
+- **Key order.** Keys are sorted by Unicode code point, RFC 8785 sorts by UTF-16 code
+  units. The two orders differ only between characters above U+FFFF and characters in
+  U+E000–U+FFFF.
+
+An entry only ever holds values that round-trip: ``loads_canonical(canonical_json(x)) == x``
+for every dict, list, str, int, float, bool and None within the limits (a tuple comes back
+as a list). :func:`loads_canonical` refuses bytes that are not exactly the canonical form of
+what they parse to: whitespace, reordered or duplicate keys, needless escapes, a float
+written ``1.50`` are all refused, so that a verifier never accepts two spellings of one
+signed value.
+
+The standard library's C-accelerated ``json`` does the work; the checks cost one walk over
+the value when writing and one re-encoding when reading.
+
+>>> canonical_json({"b": [1, 2.5, None], "a": "Zoë"})
+b'{"a":"Zo\\xc3\\xab","b":[1,2.5,null]}'
+>>> loads_canonical(b'{"a":"Zo\\xc3\\xab","b":[1,2.5,null]}')
+{'a': 'Zoë', 'b': [1, 2.5, None]}
+>>> loads_canonical(b'{"b":1,"a":2}')
+Traceback (most recent call last):
+...
+accord.record.errors.FormatError: not canonical JSON: ...
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from typing import Any
+
+from accord.record.errors import FormatError
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_SAFE_INTEGER",
+    "canonical_json",
+    "decode_base64",
+    "dumps_parsed",
+    "encode_base64",
+    "loads_canonical",
+]
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""RFC 8785 §3.2.2.3 / I-JSON (RFC 7493 §2.2): integers beyond ±(2^53 − 1) are not portable."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects :func:`canonical_json` writes."""
+
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise FormatError(f"not canonical JSON: {name} is not a JSON number")
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > 17:  # more digits than any integer within ±(2^53 − 1) has
+        raise FormatError(f"not canonical JSON: integer {text[:20]}… is outside ±(2^53 − 1)")
+    value = int(text)
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise FormatError(f"not canonical JSON: integer {text[:40]} is outside ±(2^53 − 1)")
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_int=_parse_int, parse_constant=_refuse_constant)
+
+
+def _path(parts: list[str | int]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text or "the value"
+
+
+def _check(value: object, parts: list[str | int]) -> None:
+    """Refuse anything :func:`canonical_json` would not write back identically."""
+    if len(parts) > MAX_DEPTH:
+        raise FormatError(f"{_path(parts)}: nested more than {MAX_DEPTH} levels deep")
+    if value is None or isinstance(value, str | bool):
+        return
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise FormatError(f"{_path(parts)}: integer {value} is outside ±(2^53 − 1)")
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FormatError(f"{_path(parts)}: {value} is not a finite number")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise FormatError(f"{_path(parts)}: key {key!r} is not a string")
+            parts.append(key)
+            _check(item, parts)
+            parts.pop()
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            parts.append(index)
+            _check(item, parts)
+            parts.pop()
+        return
+    raise FormatError(f"{_path(parts)}: a {type(value).__name__} has no canonical JSON form")
+
+
+def canonical_json(value: object) -> bytes:
+    """The canonical JSON bytes of ``value`` (see the module docstring for the form).
+
+    Raises :class:`~accord.record.errors.FormatError` naming the path of the first value
+    that has no canonical form (``event.geometry.coordinates[3]``): a non-string key, a
+    non-finite float, an integer outside ±(2^53 − 1), a string that is not valid Unicode,
+    or a type other than dict, list, tuple, str, int, float, bool and None.
+
+    >>> canonical_json({"z": 1, "a": [True, None, -0.5]})
+    b'{"a":[true,null,-0.5],"z":1}'
+    """
+    _check(value, [])
+    try:
+        return _ENCODER.encode(value).encode("utf-8")
+    except UnicodeEncodeError as error:
+        # A lone surrogate (U+D800–U+DFFF) has no UTF-8 form.
+        raise FormatError(f"a string is not valid Unicode: {error.reason}") from None
+
+
+def dumps_parsed(value: Any) -> bytes:
+    """The canonical bytes of a value built only from what :func:`loads_canonical` returned.
+
+    Skips :func:`canonical_json`'s walk over the value: a verifier re-encodes an entry
+    without its signature 100,000 times, and everything in it has already been checked.
+    Anything else goes through :func:`canonical_json`.
+
+    >>> dumps_parsed({k: v for k, v in loads_canonical(b'{"a":1,"sig":"x"}').items() if k != "sig"})
+    b'{"a":1}'
+    """
+    return _ENCODER.encode(value).encode("utf-8")
+
+
+def loads_canonical(data: bytes) -> Any:
+    """Parse ``data``, which must be exactly the canonical JSON of what it parses to.
+
+    Raises :class:`~accord.record.errors.FormatError` when the bytes are not UTF-8, not
+    JSON, or not canonical (whitespace, key order, duplicate keys, escapes, number
+    spelling, NaN/Infinity, integers outside ±(2^53 − 1)).
+
+    >>> loads_canonical(b'[1,"two",{"3":null}]')
+    [1, 'two', {'3': None}]
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise FormatError(f"expected bytes, not {type(data).__name__}")
+    try:
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FormatError(f"not UTF-8 at byte {error.start}") from None
+    try:
+        value = _DECODER.decode(text)
+    except json.JSONDecodeError as error:
+        raise FormatError(f"not JSON: {error.msg} at character {error.pos}") from None
+    except (ValueError, RecursionError):
+        raise FormatError("not canonical JSON: nested too deeply or unparsable") from None
+    try:
+        # Encoding is injective on what parses, so comparing the text compares the bytes.
+        again = _ENCODER.encode(value)
+    except (ValueError, RecursionError) as error:  # an overflowing float such as 1e400
+        raise FormatError(f"not canonical JSON: {error}") from None
+    if again != text:
+        raise FormatError(f"not canonical JSON: {_first_difference(text, again)}")
+    return value
+
+
+def _first_difference(text: str, canonical: str) -> str:
+    at = next(
+        (i for i, (a, b) in enumerate(zip(text, canonical, strict=False)) if a != b),
+        min(len(text), len(canonical)),
+    )
+    return (
+        f"differs from the canonical form at character {at} "
+        f"({text[at : at + 12]!r} where the canonical form has {canonical[at : at + 12]!r})"
+    )
+
+
+def encode_base64(data: bytes) -> str:
+    """Standard base64 with padding (RFC 4648 §4), as every byte string in the record.
+
+    >>> encode_base64(b"\\x00\\xff")
+    'AP8='
+    """
+    return base64.b64encode(data).decode("ascii")
+
+
+def decode_base64(text: str, *, what: str, size: int | None = None) -> bytes:
+    """Decode strict RFC 4648 §4 base64: padding required, no other characters, and the
+    unused bits zero, so that one byte string has exactly one spelling.
+
+    ``what`` names the value in the error; ``size``, when given, is the required length.
+
+    >>> decode_base64("AP8=", what="the key")
+    b'\\x00\\xff'
+    >>> decode_base64("AP9=", what="the key")
+    Traceback (most recent call last):
+    ...
+    accord.record.errors.FormatError: the key is not canonical base64
+    """
+    if not isinstance(text, str):
+        raise FormatError(f"{what} must be a base64 string")
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise FormatError(f"{what} is not valid base64") from None
+    if base64.b64encode(data).decode("ascii") != text:
+        raise FormatError(f"{what} is not canonical base64")
+    if size is not None and len(data) != size:
+        raise FormatError(f"{what} must be {size} bytes, not {len(data)}")
+    return data

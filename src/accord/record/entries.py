@@ -1,0 +1,339 @@
+"""Entries: one signed statement by one author, and the envelope the log stores it in.
+
+An **entry** is the canonical JSON (:mod:`accord.record.canonical`) of::
+
+    {"author": "blue",                 the author's name in the key ring
+     "event": {...},                   what happened: any JSON object
+     "key_id": "1f2e3d4c5b6a7980",     PublicKey.key_id of the author's key
+     "log": "accord.example/jcc",      the origin of the log it was written for
+     "seq": 3,                         the author's sequence number: 1, 2, 3, ...
+     "sig": "<base64>",                Ed25519 signature (RFC 8032) by the author's key
+     "ts": "2026-05-01T12:00:00Z",     when the author signed it (accord.chrono.format_instant)
+     "v": 1}
+
+and the signature is over ``canonical_json`` of the same object without ``"sig"``. The
+signed bytes are a JSON object, so they can never be mistaken for a signed note or a
+cosignature message (which start with text lines), even when one key signs both.
+
+The log and the sequence number are inside the signature, so an entry copied into another
+log, or replayed in the same log, is caught: :func:`verify_entry` checks the log, and
+:class:`SequenceTracker` the sequence, as a verifier walks the log.
+
+The **leaf** the log stores (and hashes, RFC 9162 ``SHA-256(0x00 || leaf)``) is an
+envelope written by the center, again canonical JSON::
+
+    {"entry":<the entry, byte for byte>,"i":<leaf index>,"prev":"<hex leaf hash of leaf i-1>"}
+
+``prev`` is ``""`` at index 0. The envelope chains each leaf to the one before it, so that
+one leaf alone shows its place in the log.
+
+>>> from datetime import UTC, datetime
+>>> from accord.record.keys import KeyRing, Member, PrivateKey
+>>> center = PrivateKey.from_seed("center", bytes(32))
+>>> blue = PrivateKey.from_seed("blue", bytes(range(32)))
+>>> ring = KeyRing(center.public, [Member(blue.public, "party")])
+>>> data = sign_entry({"kind": "position.declared"}, key=blue, log="accord.example/jcc",
+...                   seq=1, ts=datetime(2026, 5, 1, 12, tzinfo=UTC))
+>>> entry = verify_entry(data, keys=ring, log="accord.example/jcc")
+>>> entry.author, entry.seq, entry.event
+('blue', 1, {'kind': 'position.declared'})
+>>> open_envelope(make_envelope(0, None, data)) == (0, "", data)
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeGuard
+
+from accord.chrono import format_instant, parse_instant
+from accord.record.canonical import (
+    canonical_json,
+    decode_base64,
+    dumps_parsed,
+    encode_base64,
+    loads_canonical,
+)
+from accord.record.errors import FormatError, SignatureError, UnknownKeyError
+from accord.record.keys import KeyRing, PrivateKey
+from accord.record.note import check_origin
+
+__all__ = [
+    "ENTRY_VERSION",
+    "Entry",
+    "SequenceTracker",
+    "make_envelope",
+    "open_envelope",
+    "sign_entry",
+    "verify_entry",
+]
+
+ENTRY_VERSION = 1
+_FIELDS = frozenset({"v", "log", "author", "key_id", "seq", "ts", "event", "sig"})
+_KEY_ID = re.compile(r"[0-9a-f]{16}\Z")
+_MAX_SEQ = 2**53 - 1
+_MAX_INDEX = 2**63 - 1
+
+_ENVELOPE_HEAD = b'{"entry":'
+_ENVELOPE_MARK = b',"i":'
+_ENVELOPE_TAIL = re.compile(rb',"i":(0|[1-9][0-9]{0,18}),"prev":"((?:[0-9a-f]{64})?)"\}\Z')
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A verified entry: its fields, and ``raw``, the exact bytes that were verified."""
+
+    log: str
+    author: str
+    key_id: str
+    seq: int
+    ts: datetime
+    event: dict[str, Any] = field(hash=False)
+    sig: bytes
+    raw: bytes
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    # JSON integers only: bool is an int subclass in Python, not in JSON.
+    return type(value) is int
+
+
+def sign_entry(
+    event: Mapping[str, Any],
+    *,
+    key: PrivateKey,
+    log: str,
+    seq: int,
+    ts: datetime,
+) -> bytes:
+    """Write and sign an entry by ``key.name``; return its canonical bytes.
+
+    ``seq`` is the author's next sequence number (1 for its first entry in this log);
+    ``ts`` an aware instant. Raises ``FormatError`` if the event has no canonical form.
+    """
+    check_origin(log)
+    if not _is_int(seq) or not 1 <= seq <= _MAX_SEQ:
+        raise FormatError(f"seq must be an integer from 1, not {seq!r}")
+    if not isinstance(ts, datetime) or ts.utcoffset() is None:
+        raise FormatError("ts must be an aware datetime (a time without an offset is refused)")
+    if not isinstance(event, Mapping):
+        raise FormatError("an event must be a JSON object")
+    unsigned: dict[str, Any] = {
+        "v": ENTRY_VERSION,
+        "log": log,
+        "author": key.name,
+        "key_id": key.key_id,
+        "seq": seq,
+        "ts": format_instant(ts),
+        "event": dict(event),
+    }
+    message = canonical_json(unsigned)
+    unsigned["sig"] = encode_base64(key.sign(message))
+    return dumps_parsed(unsigned)
+
+
+def _fail(kind: type[Exception], who: str, reason: str) -> Exception:
+    return kind(f"{who}: {reason}")
+
+
+def verify_entry(data: bytes, *, keys: KeyRing, log: str) -> Entry:
+    """Check one entry and return it; raise ``FormatError`` or ``SignatureError``.
+
+    Checks that the bytes are canonical JSON with exactly the entry's fields and types, that
+    the entry was written for ``log``, that its author is in ``keys``, that its key id is
+    the author's own key, and that the signature verifies. Errors name the author and seq.
+    Sequence continuity across entries is :class:`SequenceTracker`'s job.
+    """
+    try:
+        obj = loads_canonical(data)
+    except FormatError as error:
+        raise FormatError(f"entry: {error}") from None
+    if not isinstance(obj, dict):
+        raise FormatError("entry: not a JSON object")
+    author, seq = obj.get("author"), obj.get("seq")
+    # Errors name the entry by author and seq as soon as those two can be read.
+    who = f"entry by {author!r} seq {seq}" if isinstance(author, str) and _is_int(seq) else "entry"
+    if obj.keys() != _FIELDS:
+        missing = sorted(_FIELDS - obj.keys())
+        extra = sorted(obj.keys() - _FIELDS)
+        reason = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unknown field(s) {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        raise _fail(FormatError, who, reason)
+    if not (_is_int(obj["v"]) and obj["v"] == ENTRY_VERSION):
+        raise _fail(FormatError, who, f"unsupported entry version {obj['v']!r}")
+    if not isinstance(author, str):
+        raise _fail(FormatError, who, "author must be a string")
+    if not _is_int(seq) or not 1 <= seq <= _MAX_SEQ:
+        raise _fail(FormatError, who, "seq must be a positive integer")
+    entry_log, key_id, ts_text, event, sig_text = (
+        obj["log"],
+        obj["key_id"],
+        obj["ts"],
+        obj["event"],
+        obj["sig"],
+    )
+    if not isinstance(entry_log, str):
+        raise _fail(FormatError, who, "log must be a string")
+    if not isinstance(key_id, str) or not _KEY_ID.match(key_id):
+        raise _fail(FormatError, who, "key_id must be 16 lower-case hex digits")
+    if not isinstance(event, dict):
+        raise _fail(FormatError, who, "event must be a JSON object")
+    if not isinstance(ts_text, str):
+        raise _fail(FormatError, who, "ts must be a string")
+    try:
+        ts = parse_instant(ts_text)
+    except ValueError as error:
+        raise _fail(FormatError, who, f"ts: {error}") from None
+    if format_instant(ts) != ts_text:
+        raise _fail(FormatError, who, f"ts {ts_text!r} is not written as UTC with Z")
+    try:
+        sig = decode_base64(sig_text, what="sig", size=64)
+    except FormatError as error:
+        raise _fail(FormatError, who, str(error)) from None
+
+    # The signature binds the log: an entry replayed from another log is refused.
+    if entry_log != log:
+        raise _fail(SignatureError, who, f"written for log {entry_log!r}, not {log!r}")
+    try:
+        author_key = keys.member(author)
+    except UnknownKeyError:
+        raise _fail(SignatureError, who, f"{author!r} is not in the key ring") from None
+    if key_id != author_key.key_id:
+        other = keys.name_of_key_id(key_id)
+        if other is not None:
+            raise _fail(SignatureError, who, f"signed with the key of {other!r}, not {author!r}")
+        raise _fail(SignatureError, who, f"key id {key_id} is not the key of {author!r}")
+    message = _unsigned(bytes(data), sig_text)
+    try:
+        author_key.verify(sig, message)
+    except SignatureError:
+        # Only on failure: say whose key did make the signature, if any known one did.
+        for name in keys:
+            if name != author:
+                try:
+                    keys.member(name).verify(sig, message)
+                except SignatureError:
+                    continue
+                raise _fail(
+                    SignatureError, who, f"signed with the key of {name!r}, not {author!r}"
+                ) from None
+        raise _fail(
+            SignatureError, who, f"the signature does not verify with the key of {author!r}"
+        ) from None
+    return Entry(entry_log, author, key_id, seq, ts, event, sig, bytes(data))
+
+
+def _unsigned(data: bytes, sig_text: str) -> bytes:
+    """``canonical_json`` of the entry without ``"sig"``, cut out of its canonical bytes.
+
+    With the keys sorted, a canonical entry reads ``{"author":…,"event":…,"key_id":…,
+    "log":…,"seq":…,"sig":"…","ts":"…","v":1}``: removing the ``"sig"`` member leaves the
+    canonical form of the rest. The last ``,"sig":"<sig>","ts":"`` is that member, since
+    no unescaped quote can follow it inside the ``ts`` string. Cutting saves re-encoding
+    every entry a verifier reads.
+    """
+    marker = b',"sig":"' + sig_text.encode("ascii") + b'","ts":"'
+    at = data.rfind(marker)
+    if at < 0:  # impossible for canonical bytes with exactly the entry's fields
+        raise FormatError("entry: the sig member is not where the canonical form puts it")
+    return data[:at] + data[at + len(marker) - len(b',"ts":"') :]
+
+
+class SequenceTracker:
+    """Each author's entries must carry seq 1, 2, 3, … in log order, none twice.
+
+    A verifier feeds every verified entry, in log order, to :meth:`check`; a replayed
+    entry (a valid signature seen again) or a gap raises ``FormatError``.
+
+    >>> tracker = SequenceTracker()
+    >>> tracker.expected("blue")
+    1
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: dict[str, int] = {}
+
+    def expected(self, author: str) -> int:
+        """The seq the next entry by ``author`` must carry."""
+        return self._last.get(author, 0) + 1
+
+    def check(self, entry: Entry) -> None:
+        """Accept ``entry`` as the author's next one, or raise ``FormatError``."""
+        expected = self._last.get(entry.author, 0) + 1
+        if entry.seq != expected:
+            raise FormatError(
+                f"entry by {entry.author!r} seq {entry.seq}: replayed or out of order "
+                f"(expected seq {expected})"
+            )
+        self._last[entry.author] = entry.seq
+
+
+# --- the envelope ---------------------------------------------------------------------------
+
+
+def make_envelope(index: int, prev_leaf_hash: bytes | None, entry_bytes: bytes) -> bytes:
+    """The leaf for ``entry_bytes`` at ``index``, chained to the previous leaf's hash.
+
+    ``prev_leaf_hash`` is None exactly at index 0. ``entry_bytes`` must be a canonical entry
+    (the caller has verified it); only its outline is checked here, so that appending stays
+    cheap. The result is the canonical JSON of ``{"entry", "i", "prev"}``.
+    """
+    if not _is_int(index) or not 0 <= index <= _MAX_INDEX:
+        raise FormatError(f"a leaf index is a non-negative integer, not {index!r}")
+    if (index == 0) != (prev_leaf_hash is None):
+        raise FormatError("the previous leaf hash is given for every leaf but the first")
+    if prev_leaf_hash is not None and len(prev_leaf_hash) != 32:
+        raise FormatError("the previous leaf hash must be 32 bytes")
+    if not entry_bytes.startswith(b"{") or not entry_bytes.endswith(b"}"):
+        raise FormatError("an entry must be a canonical JSON object")
+    prev = prev_leaf_hash.hex().encode("ascii") if prev_leaf_hash is not None else b""
+    return b"".join(
+        (
+            _ENVELOPE_HEAD,
+            entry_bytes,
+            _ENVELOPE_MARK,
+            str(index).encode("ascii"),
+            b',"prev":"',
+            prev,
+            b'"}',
+        )
+    )
+
+
+def open_envelope(data: bytes) -> tuple[int, str, bytes]:
+    """Split a leaf into (index, hex of the previous leaf hash or "", entry bytes).
+
+    Raises ``FormatError`` unless ``data`` is exactly the form :func:`make_envelope`
+    writes around a JSON object; the entry bytes themselves are checked by
+    :func:`verify_entry`, which parses them.
+    """
+    if not isinstance(data, bytes | bytearray):
+        raise FormatError("a leaf must be bytes")
+    if not data.startswith(_ENVELOPE_HEAD):
+        raise FormatError('a leaf must begin with {"entry":')
+    # The entry is a JSON object: any ',"i":' inside it comes before the envelope's own.
+    at = data.rfind(_ENVELOPE_MARK)
+    match = _ENVELOPE_TAIL.match(data, at) if at > len(_ENVELOPE_HEAD) else None
+    if match is None:
+        raise FormatError('a leaf must end with ,"i":<index>,"prev":"<hex>"}')
+    entry = bytes(data[len(_ENVELOPE_HEAD) : at])
+    if not entry.startswith(b"{") or not entry.endswith(b"}"):
+        raise FormatError("the entry in a leaf must be a JSON object")
+    index = int(match[1])
+    prev = match[2].decode("ascii")
+    if index > _MAX_INDEX:
+        raise FormatError(f"leaf index {index} is too large")
+    if (index == 0) != (prev == ""):
+        raise FormatError(f"leaf {index}: prev must be empty exactly for the first leaf")
+    return index, prev, entry

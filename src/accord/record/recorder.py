@@ -1,0 +1,102 @@
+"""The recorder: signed entries into the log, and the center's signed tree heads.
+
+The one place that ties the formats (:mod:`~accord.record.entries`,
+:mod:`~accord.record.note`) to the storage (:mod:`~accord.record.log`): it numbers each
+author's entries, wraps each entry in the envelope that chains it to the leaf before it, and
+signs checkpoints. Appends are not thread-safe; a caller that appends from several threads
+serialises them (the service does, in its transaction).
+
+>>> from datetime import UTC, datetime
+>>> from accord.record.keys import PrivateKey
+>>> from accord.record.log import MerkleLog, SQLiteStorage
+>>> center = PrivateKey.from_seed("accord.example/jcc", bytes(32))
+>>> blue = PrivateKey.from_seed("blue", bytes(range(32)))
+>>> recorder = Recorder(MerkleLog(SQLiteStorage(":memory:"), "accord.example/jcc"))
+>>> recorder.append({"kind": "position.declared"}, key=blue, at=datetime(2026, 5, 1, tzinfo=UTC))
+0
+>>> head = recorder.sign_head(key=center, timestamp=1_777_593_600)
+>>> head.checkpoint.size
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from accord.record.canonical import loads_canonical
+from accord.record.entries import make_envelope, open_envelope, sign_entry
+from accord.record.keys import PrivateKey
+from accord.record.log import MerkleLog
+from accord.record.merkle import leaf_hash
+from accord.record.note import (
+    Checkpoint,
+    SignedHead,
+    sign_checkpoint,
+    verify_checkpoint,
+)
+
+__all__ = ["Recorder"]
+
+
+class Recorder:
+    """Appends signed entries to a :class:`MerkleLog` and signs its tree heads."""
+
+    def __init__(self, log: MerkleLog) -> None:
+        self.log = log
+        self._seq: dict[str, int] | None = None
+
+    def _sequences(self) -> dict[str, int]:
+        # Learned once from the log itself, so a reopened log continues every author's count.
+        if self._seq is None:
+            seq: dict[str, int] = {}
+            for _, data in self.log.entries(0, self.log.size):
+                _, _, entry = open_envelope(data)
+                obj = loads_canonical(entry)
+                seq[obj["author"]] = max(seq.get(obj["author"], 0), int(obj["seq"]))
+            self._seq = seq
+        return self._seq
+
+    def next_seq(self, author: str) -> int:
+        """The sequence number ``author``'s next entry will carry."""
+        return self._sequences().get(author, 0) + 1
+
+    def append(self, event: Mapping[str, Any], *, key: PrivateKey, at: datetime) -> int:
+        """Sign ``event`` with ``key`` (its author) at ``at`` and append it; its index."""
+        (index,) = self.append_many([(event, key, at)])
+        return index
+
+    def append_many(
+        self, items: Sequence[tuple[Mapping[str, Any], PrivateKey, datetime]]
+    ) -> list[int]:
+        """Sign and append several entries in one durable transaction."""
+        seq = self._sequences()
+        size = self.log.size
+        prev = self.log.range_hash(size - 1, size) if size else None
+        counts = dict(seq)
+        leaves: list[bytes] = []
+        for offset, (event, key, at) in enumerate(items):
+            counts[key.name] = counts.get(key.name, 0) + 1
+            entry = sign_entry(event, key=key, log=self.log.origin, seq=counts[key.name], ts=at)
+            leaf = make_envelope(size + offset, prev, entry)
+            leaves.append(leaf)
+            prev = leaf_hash(leaf)
+        indices = self.log.append_many(leaves)
+        seq.update(counts)  # only once the append is durable
+        return indices
+
+    def sign_head(self, *, key: PrivateKey, timestamp: int) -> SignedHead:
+        """The center signs the tree head at the current size; it is kept with the log."""
+        size = self.log.size
+        root = self.log.root(size)
+        note = sign_checkpoint(
+            Checkpoint(origin=self.log.origin, size=size, root=root), key=key, timestamp=timestamp
+        )
+        self.log.add_head(size, root, timestamp, note)
+        return verify_checkpoint(note, origin=self.log.origin, center=key.public)
+
+    def add_cosignature(self, head: SignedHead, note_text: str) -> None:
+        """Keep a party's co-signed version of ``head`` (its note gains signature lines)."""
+        cp = head.checkpoint
+        self.log.add_head(cp.size, cp.root, head.timestamp, note_text)

@@ -1,0 +1,219 @@
+"""Canonical JSON: one spelling per value, refused otherwise."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from accord.record.canonical import (
+    MAX_DEPTH,
+    MAX_SAFE_INTEGER,
+    canonical_json,
+    decode_base64,
+    encode_base64,
+    loads_canonical,
+)
+from accord.record.errors import FormatError, RecordError
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def test_members_sorted_and_no_whitespace():
+    value = {"z": [1, 2.5, None, True, False], "a": {"c": "x", "b": -3}}
+    assert canonical_json(value) == b'{"a":{"b":-3,"c":"x"},"z":[1,2.5,null,true,false]}'
+
+
+def test_keys_sorted_by_code_point_and_utf8_unescaped():
+    # "Z" (U+005A) < "a" (U+0061) < "é" (U+00E9) < "中" (U+4E2D)
+    value = {"中": 1, "é": 2, "a": 3, "Z": 4}
+    expected = '{"Z":4,"a":3,"é":2,"中":1}'.encode()
+    assert canonical_json(value) == expected
+
+
+def test_only_required_escapes():
+    value = 'q"b\\n\nt\tc\x01d\x7fé\u2028'
+    # JSON requires escaping '"', '\\' and U+0000-U+001F; \n and \t in short form, the rest
+    # as lower-case \u00XX; DEL, non-ASCII and U+2028 are written as themselves.
+    expected = '"q\\"b\\\\n\\nt\\tc\\u0001d\x7fé\u2028"'.encode()
+    assert canonical_json(value) == expected
+
+
+def test_numbers():
+    assert canonical_json([0, -1, MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER]) == (
+        f"[0,-1,{MAX_SAFE_INTEGER},-{MAX_SAFE_INTEGER}]".encode()
+    )
+    # Python's shortest round-tripping repr (the documented difference from RFC 8785).
+    assert canonical_json([1.0, 0.1, 1e16, -0.0]) == b"[1.0,0.1,1e+16,-0.0]"
+
+
+def test_tuple_is_written_as_a_list():
+    assert canonical_json({"a": (1, 2)}) == b'{"a":[1,2]}'
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        (
+            {"event": {"geometry": {"coordinates": [0, 1, 2, math.nan]}}},
+            "event.geometry.coordinates[3]",
+        ),
+        ({"event": {"x": math.inf}}, "event.x"),
+        ({"a": [{"b": -math.inf}]}, "a[0].b"),
+        ({"n": MAX_SAFE_INTEGER + 1}, "n"),
+        ({"n": [-MAX_SAFE_INTEGER - 1]}, "n[0]"),
+        ({"s": {1, 2}}, "s"),
+        ({"b": b"bytes"}, "b"),
+        ({"d": {1: "x"}}, "d"),
+        ({"o": object()}, "o"),
+        (math.nan, "the value"),
+    ],
+)
+def test_refuses_values_without_canonical_form_and_names_the_path(value, path):
+    with pytest.raises(FormatError) as info:
+        canonical_json(value)
+    assert str(info.value).startswith(path + ":")
+
+
+def test_refuses_lone_surrogate():
+    with pytest.raises(FormatError, match="Unicode"):
+        canonical_json({"s": "\ud800"})
+
+
+def test_refuses_deep_nesting_and_cycles():
+    deep: list[object] = []
+    inner = deep
+    for _ in range(MAX_DEPTH + 1):
+        inner.append([])
+        inner = inner[0]  # type: ignore[assignment]
+    with pytest.raises(FormatError, match="nested"):
+        canonical_json(deep)
+    cycle: dict[str, object] = {}
+    cycle["self"] = cycle
+    with pytest.raises(FormatError, match="nested"):
+        canonical_json(cycle)
+
+
+def test_format_error_is_a_record_error():
+    assert issubclass(FormatError, RecordError)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": 1}',  # whitespace
+        b' {"a":1}',
+        b'{"a":1}\n',
+        b'{"b":1,"a":2}',  # key order
+        b'{"a":1,"a":1}',  # duplicate key
+        b'"\\u00e9"',  # needless escape
+        b'"\\/"',
+        b'"\\u000A"',  # escape in upper case / long form of \n
+        b'"\\u0008"',  # \b has a short form
+        b"1.50",  # float spelling
+        b"1E+16",
+        b"1e16",
+        b"10000000000000000.0",
+        b"-0",
+        b"NaN",
+        b"Infinity",
+        b"-Infinity",
+        b"1e400",  # overflows to infinity
+        b"9007199254740992",  # 2^53
+        b"-9007199254740992",
+        b"1" * 5000,  # beyond Python's digit limit
+        b'"\\ud800"',  # lone surrogate
+        b"\xef\xbb\xbf{}",  # byte order mark
+        b'"\xff"',  # not UTF-8
+        b"",
+        b"{",
+        b"[1,]",
+        b"[" * 100_000,
+    ],
+)
+def test_loads_canonical_refuses(data):
+    with pytest.raises(FormatError):
+        loads_canonical(data)
+
+
+def test_loads_canonical_refuses_non_bytes():
+    with pytest.raises(FormatError):
+        loads_canonical('{"a":1}')  # type: ignore[arg-type]
+
+
+def test_loads_canonical_accepts_canonical():
+    data = '{"a":[1,2.5,-0.0,1e+16,null,true],"b":"\\u001fé\\n"}'.encode()
+    assert loads_canonical(data) == {"a": [1, 2.5, -0.0, 1e16, None, True], "b": "\x1fé\n"}
+    assert loads_canonical(str(MAX_SAFE_INTEGER).encode()) == MAX_SAFE_INTEGER
+
+
+# --- properties -----------------------------------------------------------------------------
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+_json = st.recursive(
+    _scalars,
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@given(_json)
+def test_round_trip(value):
+    data = canonical_json(value)
+    back = loads_canonical(data)
+    assert back == value
+    assert canonical_json(back) == data
+
+
+@given(_json)
+def test_canonical_json_is_json_with_sorted_keys(value):
+    # An independent writer: the standard library with the canonical options.
+    expected = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+    assert canonical_json(value) == expected
+
+
+@given(
+    _json, st.sampled_from([{"indent": 1}, {"separators": (", ", ": ")}, {"ensure_ascii": True}])
+)
+def test_any_other_spelling_is_refused(value, options):
+    other = json.dumps(value, sort_keys=True, **options).encode("utf-8")
+    if other == canonical_json(value):
+        assert loads_canonical(other) == value
+    else:
+        with pytest.raises(FormatError):
+            loads_canonical(other)
+
+
+# --- base64 ---------------------------------------------------------------------------------
+
+
+@given(st.binary(max_size=80))
+def test_base64_round_trip(data):
+    assert decode_base64(encode_base64(data), what="x") == data
+
+
+@pytest.mark.parametrize("text", ["AP9=", "AP8", "AP8==", "AP8=\n", "A P8=", "AP-_", "ÄP8="])
+def test_base64_is_strict(text):
+    with pytest.raises(FormatError):
+        decode_base64(text, what="x")
+
+
+def test_base64_size():
+    with pytest.raises(FormatError, match="must be 3 bytes"):
+        decode_base64("AP8=", what="x", size=3)

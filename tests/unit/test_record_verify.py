@@ -1,0 +1,271 @@
+"""The verifier against every way a log can be bent: it names the first bad entry."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from accord.record.entries import make_envelope, open_envelope, sign_entry
+from accord.record.keys import KeyRing, Member, PrivateKey
+from accord.record.log import MerkleLog
+from accord.record.merkle import leaf_hash
+from accord.record.note import SignedHead, Witness
+from accord.record.recorder import Recorder
+from accord.record.verify import VerificationError, verify_log
+
+ORIGIN = "accord.example/jcc"
+CENTER = PrivateKey.from_seed(ORIGIN, bytes(32))
+BLUE = PrivateKey.from_seed("blue", bytes(range(32)))
+RED = PrivateKey.from_seed("red", bytes(range(1, 33)))
+MONITOR = PrivateKey.from_seed("observers", bytes(range(2, 34)))
+RING = KeyRing(
+    CENTER.public,
+    [Member(BLUE.public, "party"), Member(RED.public, "party"), Member(MONITOR.public, "monitor")],
+)
+T0 = datetime(2026, 9, 20, 12, tzinfo=UTC)
+
+
+def build(path: Path, n: int = 12, *, head: bool = True) -> Recorder:
+    recorder = Recorder(MerkleLog.open(path, ORIGIN))
+    for i in range(n):
+        key = (BLUE, RED, MONITOR)[i % 3]
+        recorder.append({"kind": "note", "n": i}, key=key, at=T0 + timedelta(minutes=i))
+    if head:
+        recorder.sign_head(key=CENTER, timestamp=1_790_000_000 + n)
+    return recorder
+
+
+def leaves(path: Path) -> list[bytes]:
+    db = sqlite3.connect(path)
+    rows = [bytes(r[0]) for r in db.execute("SELECT data FROM leaves ORDER BY idx")]
+    db.close()
+    return rows
+
+
+def set_leaf(path: Path, index: int, data: bytes) -> None:
+    db = sqlite3.connect(path)
+    db.execute("UPDATE leaves SET data = ? WHERE idx = ?", (data, index))
+    db.commit()
+    db.close()
+
+
+def failure(path: Path, **kwargs) -> VerificationError:
+    with pytest.raises(VerificationError) as info:
+        verify_log(path, keys=RING, workers=1, **kwargs)
+    return info.value
+
+
+def test_a_good_log_verifies(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    build(path).log.close()
+    report = verify_log(path, keys=RING, workers=1)
+    assert report.entries == 12
+    assert report.head_size == 12
+    assert report.authors == {"blue": 4, "red": 4, "observers": 4}
+    assert report.cosigners == {}
+    assert any("12 entries" in line for line in report.lines())
+
+
+def test_parallel_and_serial_agree(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    build(path, n=5000).log.close()
+    from dataclasses import replace
+
+    parallel = verify_log(path, keys=RING, workers=2)
+    assert parallel.workers == 2
+    assert replace(parallel, workers=1) == verify_log(path, keys=RING, workers=1)
+    # A bad entry deep in a later chunk is found by the workers too.
+    data = bytearray(leaves(path)[4321])
+    data[data.index(b'"n":4321') + 4] = ord("9")
+    set_leaf(path, 4321, bytes(data))
+    with pytest.raises(VerificationError) as info:
+        verify_log(path, keys=RING, workers=2)
+    assert info.value.index == 4321
+
+
+def test_flipped_byte_names_the_entry(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    build(path).log.close()
+    data = bytearray(leaves(path)[5])
+    at = data.index(b'"n":5') + 4
+    data[at] = ord("7")
+    set_leaf(path, 5, bytes(data))
+    err = failure(path)
+    assert err.index == 5
+
+
+@pytest.mark.parametrize("index", [0, 3, 11])
+def test_every_byte_position_class_is_caught(tmp_path: Path, index: int) -> None:
+    path = tmp_path / "log.sqlite"
+    build(path).log.close()
+    original = leaves(path)[index]
+    for position in range(0, len(original), 7):
+        data = bytearray(original)
+        data[position] ^= 0x01
+        set_leaf(path, index, bytes(data))
+        err = failure(path)
+        assert err.index in (index, index + 1), (position, err)
+    set_leaf(path, index, original)
+    verify_log(path, keys=RING, workers=1)
+
+
+def test_dropped_entry_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    build(path).log.close()
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM leaves WHERE idx = 4")
+    db.execute("UPDATE leaves SET idx = idx - 1 WHERE idx > 4")
+    db.commit()
+    db.close()
+    assert failure(path).index == 4
+
+
+def test_swapped_entries_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    build(path).log.close()
+    rows = leaves(path)
+    set_leaf(path, 2, rows[7])
+    set_leaf(path, 7, rows[2])
+    err = failure(path)
+    assert err.index == 2
+    assert "moved" in err.reason
+
+
+def test_truncated_log_is_caught(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    build(path).log.close()
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM leaves WHERE idx >= 9")
+    db.commit()
+    db.close()
+    err = failure(path)
+    assert err.index == 9
+    assert "missing" in err.reason
+
+
+def test_replayed_entry_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    recorder = build(path, head=False)
+    # A dishonest center re-appends blue's first entry, in a correct envelope.
+    _, _, first = open_envelope(leaves(path)[0])
+    size = recorder.log.size
+    recorder.log.append(make_envelope(size, recorder.log.range_hash(size - 1, size), first))
+    recorder.sign_head(key=CENTER, timestamp=1_790_000_100)
+    recorder.log.close()
+    err = failure(path)
+    assert err.index == 12
+    assert "replayed" in err.reason
+
+
+def test_entry_signed_with_another_partys_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    recorder = build(path, head=False)
+    forged = sign_entry({"kind": "note"}, key=RED, log=ORIGIN, seq=5, ts=T0)
+    forged = forged.replace(b'"author":"red"', b'"author":"blue"')
+    size = recorder.log.size
+    recorder.log.append(make_envelope(size, recorder.log.range_hash(size - 1, size), forged))
+    recorder.sign_head(key=CENTER, timestamp=1_790_000_100)
+    recorder.log.close()
+    err = failure(path)
+    assert err.index == 12
+
+
+def test_unknown_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    recorder = build(path, head=False)
+    stranger = PrivateKey.from_seed("green", bytes(range(3, 35)))
+    recorder.append({"kind": "note"}, key=stranger, at=T0)
+    recorder.sign_head(key=CENTER, timestamp=1_790_000_100)
+    recorder.log.close()
+    assert failure(path).index == 12
+
+
+def test_head_signed_by_someone_else_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    recorder = build(path, head=False)
+    impostor = PrivateKey.from_seed(ORIGIN, bytes(range(9, 41)))
+    recorder.sign_head(key=impostor, timestamp=1_790_000_100)
+    recorder.log.close()
+    err = failure(path)
+    assert err.index is None
+    assert "head" in str(err)
+
+
+def test_log_without_a_head_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    build(path, head=False).log.close()
+    assert "no signed tree head" in str(failure(path))
+
+
+def test_trusted_head_consistency_and_rollback(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    recorder = build(path, n=7)
+    old = recorder.sign_head(key=CENTER, timestamp=1_790_000_007)
+    for i in range(5):
+        recorder.append({"kind": "later", "n": i}, key=BLUE, at=T0 + timedelta(hours=1, minutes=i))
+    recorder.sign_head(key=CENTER, timestamp=1_790_000_012)
+    recorder.log.close()
+    trusted = SignedHead.from_json(json.loads(json.dumps(old.to_json())), center=CENTER.public)
+    report = verify_log(path, keys=RING, trusted_head=trusted, workers=1)
+    assert report.trusted_size == 7
+    # A head from a rewritten history of the same log is not consistent with this one.
+    other = tmp_path / "other.sqlite"
+    other_recorder = build(other, n=9, head=False)
+    forged_head = other_recorder.sign_head(key=CENTER, timestamp=1_790_000_020)
+    other_recorder.log.close()
+    err = failure(path, trusted_head=forged_head)
+    assert "does not extend the trusted head" in str(err)
+    # A trusted head larger than anything in the log: rolled back.
+    big = build(tmp_path / "big.sqlite", n=20)
+    bigger = big.sign_head(key=CENTER, timestamp=1_790_000_030)
+    big.log.close()
+    assert "rolled back" in str(failure(path, trusted_head=bigger))
+
+
+def test_cosigners_are_reported(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    recorder = build(path)
+    head = (
+        SignedHead.from_json(
+            {**recorder.log.latest_head().to_json(), "origin": ORIGIN}, center=CENTER.public
+        )
+        if False
+        else None
+    )
+    latest = recorder.log.latest_head()
+    assert latest is not None
+    from accord.record.note import verify_checkpoint
+
+    head = verify_checkpoint(latest.note, origin=ORIGIN, center=CENTER.public)
+    witness = Witness(key=RED, center=CENTER.public, origin=ORIGIN, last=None)
+    note, _ = witness.cosign(head.note, proof=[], timestamp=1_790_000_050)
+    recorder.add_cosignature(head, note)
+    recorder.log.close()
+    report = verify_log(path, keys=RING, workers=1)
+    assert report.cosigners == {"red": 1_790_000_050}
+
+
+def test_export_verifies_like_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    recorder = build(path)
+    export = tmp_path / "log.jsonl"
+    with export.open("w", encoding="utf-8") as out:
+        recorder.log.export_jsonl(out)
+    recorder.log.close()
+    assert verify_log(export, keys=RING, workers=1).entries == 12
+    lines = export.read_text(encoding="utf-8").splitlines()
+    del lines[3]
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert failure(export).index == 3
+
+
+def test_leaf_hash_chain_matches_rfc_leaf_hash(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite"
+    build(path, n=3).log.close()
+    rows = leaves(path)
+    _, prev, _ = open_envelope(rows[2])
+    assert prev == leaf_hash(rows[1]).hex()
