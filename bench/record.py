@@ -70,12 +70,13 @@ def _append_batches(log: MerkleLog, pool: list[bytes], total: int, batch: int) -
     prev = None
     t = time.perf_counter()
     for start in range(0, total, batch):
-        leaves = []
+        leaves, hashes = [], []
         for i in range(start, min(start + batch, total)):
             leaf = make_envelope(i, prev, pool[i % len(pool)])
             leaves.append(leaf)
             prev = leaf_hash(leaf)
-        log.append_many(leaves)
+            hashes.append(prev)
+        log.append_many(leaves, leaf_hashes=hashes)
     return time.perf_counter() - t
 
 

@@ -574,3 +574,23 @@ def test_a_consistently_rewritten_store_differs_from_the_root_served(stored: Pat
     with MerkleLog.open(stored) as fresh:
         fresh.check_integrity()  # a newcomer needs a signed head to see it: the verifier's job
         assert fresh.root() != served
+
+
+def test_precomputed_leaf_hashes_are_used_and_checked_later(tmp_path) -> None:
+    from accord.record.log import MerkleLog, TamperError
+    from accord.record.merkle import leaf_hash as _leaf_hash
+    from accord.record.merkle import root_hash as _root_hash
+
+    items = [f"entry {i}".encode() for i in range(9)]
+    with MerkleLog.open(tmp_path / "a.sqlite", "t.example") as log:
+        log.append_many(items, leaf_hashes=[_leaf_hash(x) for x in items])
+        assert log.root() == _root_hash([_leaf_hash(x) for x in items])
+        log.check_integrity()
+        with pytest.raises(ValueError, match="one leaf hash per entry"):
+            log.append_many(items, leaf_hashes=[])
+    with MerkleLog.open(tmp_path / "b.sqlite", "t.example") as log:
+        wrong = [_leaf_hash(x) for x in items]
+        wrong[4] = _leaf_hash(b"something else")
+        log.append_many(items, leaf_hashes=wrong)
+        with pytest.raises(TamperError, match="entry 4"):
+            log.check_integrity()

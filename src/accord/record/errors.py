@@ -6,6 +6,8 @@
     └── RecordError                 anything the record refuses
         ├── ProofError              a Merkle proof does not hold (accord.record.merkle)
         ├── VerificationError       a log that does not verify (accord.record.verify)
+        ├── LogError                the log store refuses (accord.record.log)
+        │   └── TamperError         the stored log does not match its own hashes
         ├── FormatError             bytes or text not in the exact form the record writes
         │                           (canonical JSON, entry fields, envelopes, signed notes)
         ├── SignatureError          a signature that does not verify, or that verifies but

@@ -47,8 +47,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TextIO
 
-from accord.errors import AccordError
 from accord.record import merkle
+from accord.record.errors import RecordError
 from accord.record.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash, split_point
 
 __all__ = [
@@ -76,7 +76,7 @@ _RANGE_CACHE_SIZE = 4096
 _KEYS_PER_QUERY = 200  # below SQLite's limit of 500 terms in a compound SELECT
 
 
-class LogError(AccordError):
+class LogError(RecordError):
     """The log refuses an operation: bad arguments, a file that is no Accord log, a lost race."""
 
 
@@ -719,26 +719,34 @@ class MerkleLog:
         """Append one entry in its own durable transaction; return its index."""
         return self.append_many([data])[0]
 
-    def append_many(self, items: Sequence[bytes]) -> list[int]:
+    def append_many(
+        self, items: Sequence[bytes], *, leaf_hashes: Sequence[bytes] | None = None
+    ) -> list[int]:
         """Append entries in one durable transaction; return their indices.
 
         When this returns, the entries are on disk. When it raises, nothing was appended.
+        ``leaf_hashes``, if given, are ``leaf_hash(item)`` already computed by a caller that
+        needed them (the recorder chains each envelope to the previous leaf's hash); they
+        are stored as given, and :meth:`check_integrity` or the verifier would expose a
+        wrong one.
         """
         if isinstance(items, bytes | bytearray | memoryview):
             raise TypeError("append_many takes a sequence of entries, not one entry")
+        if leaf_hashes is not None and len(leaf_hashes) != len(items):
+            raise ValueError("one leaf hash per entry")
         start = self._size
         pieces = list(self._compact_range())
         leaves: list[tuple[int, bytes, bytes]] = []
         nodes: list[tuple[int, int, bytes]] = []
         add_leaf, add_node, pop, push = leaves.append, nodes.append, pieces.pop, pieces.append
         size = start
-        for item in items:
+        for position, item in enumerate(items):
             data = item
             if type(data) is not bytes:
                 if not isinstance(data, bytearray | memoryview):
                     raise TypeError(f"a log entry is bytes, not {type(data).__name__}")
                 data = bytes(data)
-            h = leaf_hash(data)
+            h = leaf_hash(data) if leaf_hashes is None else leaf_hashes[position]
             add_leaf((size, data, h))
             # The new leaf closes one perfect subtree for each trailing 1 bit of the old size:
             # merge it with the compact range's right-most pieces (RFC 9162 §2.1.1 hashing).

@@ -76,13 +76,15 @@ class Recorder:
         prev = self.log.range_hash(size - 1, size) if size else None
         counts = dict(seq)
         leaves: list[bytes] = []
+        hashes: list[bytes] = []
         for offset, (event, key, at) in enumerate(items):
             counts[key.name] = counts.get(key.name, 0) + 1
             entry = sign_entry(event, key=key, log=self.log.origin, seq=counts[key.name], ts=at)
             leaf = make_envelope(size + offset, prev, entry)
             leaves.append(leaf)
             prev = leaf_hash(leaf)
-        indices = self.log.append_many(leaves)
+            hashes.append(prev)
+        indices = self.log.append_many(leaves, leaf_hashes=hashes)
         seq.update(counts)  # only once the append is durable
         return indices
 
