@@ -43,6 +43,7 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TextIO
@@ -749,13 +750,15 @@ class MerkleLog:
                 if not isinstance(data, bytearray | memoryview):
                     raise TypeError(f"a log entry is bytes, not {type(data).__name__}")
                 data = bytes(data)
-            h = leaf_hash(data) if leaf_hashes is None else leaf_hashes[position]
+            # RFC 9162 §2.1.1: leaf = SHA-256(0x00 || d), node = SHA-256(0x01 || l || r),
+            # inlined: this loop runs once per entry.
+            h = sha256(b"\x00" + data).digest() if leaf_hashes is None else leaf_hashes[position]
             add_leaf((size, data, h))
             # The new leaf closes one perfect subtree for each trailing 1 bit of the old size:
-            # merge it with the compact range's right-most pieces (RFC 9162 §2.1.1 hashing).
+            # merge it with the compact range's right-most pieces.
             bits, level = size, 0
             while bits & 1:
-                h = node_hash(pop(), h)
+                h = sha256(b"\x01" + pop() + h).digest()
                 bits >>= 1
                 level += 1
                 add_node((level, size >> level, h))
