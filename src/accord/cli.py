@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accord.agreement import Agreement, load_agreement
+from accord.center.cli import db_app, serve, users_app
 from accord.chrono import format_instant
 from accord.cli_record import keys_app, record_app, verify
 from accord.deconfliction import DeconflictionIndex, OperationCheck
@@ -45,6 +46,9 @@ def _root() -> None:
 app.add_typer(keys_app, name="keys")
 app.add_typer(record_app, name="record")
 app.command("verify")(verify)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.command("serve")(serve)
 
 
 class Format(StrEnum):

@@ -1,0 +1,131 @@
+"""``accord serve``, ``accord db upgrade`` and ``accord users add``: the service's commands.
+
+These are the composition root's edge: the only place that reads ``ACCORD_DATABASE_URL``.
+Heavy imports (SQLAlchemy, FastAPI, uvicorn) happen inside the commands, so every other
+``accord`` command starts as fast as before. Exit codes: 0 done, 2 bad input (the message on
+stderr names the field). ``accord users add`` prints the new token alone on standard output,
+once (so ``TOKEN=$(accord users add …)`` works); the database keeps only its hash.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from accord.agreement import load_agreement
+from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
+from accord.center.roles import Role
+from accord.errors import AccordError
+from accord.examples import example_path
+
+__all__ = ["db_app", "serve", "users_app"]
+
+db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
+users_app = typer.Typer(help="People who may call the service.", no_args_is_help=True)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="SQLAlchemy URL (default: $ACCORD_DATABASE_URL, else sqlite:///./var/accord.sqlite).",
+    ),
+]
+AgreementOption = Annotated[
+    Path | None,
+    typer.Option("--agreement", help="The agreement (YAML); default: the embedded example."),
+]
+
+
+def _err(message: object) -> typer.Exit:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"accord: {message}", markup=False)
+    return typer.Exit(2)
+
+
+def _info(message: str) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
+
+
+def _url(option: str | None) -> str:
+    return database_url(option, os.environ)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOption = None) -> None:
+    """Bring the database's schema to the newest revision (does nothing if it is there)."""
+    from accord.center.db import upgrade
+
+    url = _url(database)
+    try:
+        revision = upgrade(url)
+    except Exception as error:  # a bad URL or an unreachable server: say so, briefly
+        raise _err(f"cannot upgrade the database: {type(error).__name__}: {error}") from None
+    sys.stdout.write(f"database at revision {revision}\n")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user's name (unique).")],
+    member: Annotated[str, typer.Option("--member", help="The party, notifier or monitor.")],
+    role: Annotated[Role, typer.Option("--role", help="What the user may do.")],
+    database: DatabaseOption = None,
+    agreement: AgreementOption = None,
+) -> None:
+    """Register a user and print their bearer token, once; only its hash is stored."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.orm import Session
+
+    from accord.center.db import make_engine, upgrade, writer
+    from accord.center.identity import add_user
+
+    try:
+        loaded = load_agreement(agreement or example_path("jig.yaml"))
+    except AccordError as error:
+        raise _err(error) from None
+    url = _url(database)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with Session(writer(engine)) as session, session.begin():
+            token = add_user(
+                session, loaded, name=name, member=member, role=role, at=datetime.now(UTC)
+            )
+    except AccordError as error:
+        raise _err(error) from None
+    finally:
+        engine.dispose()
+    _info(f"user {name!r} ({role.value} of {member}) added; the token is shown only now:")
+    sys.stdout.write(token + "\n")
+
+
+def serve(
+    agreement: AgreementOption = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    database: DatabaseOption = None,
+    keys: Annotated[
+        Path, typer.Option("--keys", help="Folder of the server-side signing keys.")
+    ] = DEFAULT_KEYS_DIR,
+) -> None:
+    """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
+    database is migrated on start."""
+    import uvicorn
+
+    from accord.center.app import create_app
+
+    settings = Settings(
+        database_url=_url(database),
+        agreement_path=agreement or example_path("jig.yaml"),
+        keys_dir=keys,
+    )
+    try:
+        load_agreement(settings.agreement_path)  # a bad file fails here, with its message
+    except AccordError as error:
+        raise _err(error) from None
+    _info(f"accord: serving on http://{host}:{port} (OpenAPI at /openapi.json)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -1,0 +1,77 @@
+"""The service's settings: one explicit, immutable object.
+
+Nothing here reads the environment on its own: the composition root (the ``accord serve``,
+``accord db`` and ``accord users`` commands) calls :func:`database_url` with the environment
+it was given, so a test builds :class:`Settings` directly and nothing leaks in.
+
+>>> database_url(None, {})
+'sqlite:///./var/accord.sqlite'
+>>> database_url(None, {"ACCORD_DATABASE_URL": "sqlite:///x.db"})
+'sqlite:///x.db'
+>>> database_url("sqlite:///y.db", {"ACCORD_DATABASE_URL": "sqlite:///x.db"})
+'sqlite:///y.db'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from accord.examples import example_path
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_KEYS_DIR",
+    "DEFAULT_MAX_BODY_BYTES",
+    "Settings",
+    "database_url",
+]
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/accord.sqlite"
+"""An embedded SQLite file (WAL) under ``./var/``."""
+
+DATABASE_URL_ENV = "ACCORD_DATABASE_URL"
+"""The environment variable that overrides the default database (e.g.
+``postgresql+psycopg://user@localhost/accord``); read only by the composition root."""
+
+DEFAULT_KEYS_DIR = Path("var/keys")
+"""Where the server keeps one Ed25519 key file per member (mode 0600)."""
+
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+"""Request bodies over this many bytes are refused with 413 (1 MiB)."""
+
+
+def _default_agreement() -> Path:
+    return example_path("jig.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service is configured with.
+
+    ``database_url`` is an SQLAlchemy URL (``sqlite:///path`` or
+    ``postgresql+psycopg://…``); ``agreement_path`` the agreement's YAML file (default: the
+    embedded example); ``keys_dir`` the folder of the members' and the center's private keys;
+    ``max_body_bytes`` the largest request body accepted.
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    agreement_path: Path = field(default_factory=_default_agreement)
+    keys_dir: Path = DEFAULT_KEYS_DIR
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            raise ValueError("the database URL is empty")
+        if self.max_body_bytes < 1:
+            raise ValueError("the request body limit must be at least one byte")
+
+
+def database_url(option: str | None, environ: Mapping[str, str]) -> str:
+    """The database URL: the command-line option, else ``ACCORD_DATABASE_URL`` from
+    ``environ``, else the default SQLite file."""
+    if option:
+        return option
+    return environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL

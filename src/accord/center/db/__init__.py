@@ -1,0 +1,44 @@
+"""The service's database: models, engines, migrations and the record's log storage.
+
+>>> from accord.center.db import make_engine, upgrade
+>>> upgrade(make_engine("sqlite://")) == head_revision()
+True
+"""
+
+from __future__ import annotations
+
+from accord.center.db.engine import WRITE, is_sqlite, make_engine, writer
+from accord.center.db.logstore import ConnectionProvider, SQLAlchemyLogStorage
+from accord.center.db.migrate import current_revision, head_revision, upgrade
+from accord.center.db.models import (
+    Base,
+    Confirmation,
+    RecordAuthor,
+    RecordHead,
+    RecordLeaf,
+    RecordMeta,
+    RecordNode,
+    Role,
+    User,
+)
+
+__all__ = [
+    "WRITE",
+    "Base",
+    "Confirmation",
+    "ConnectionProvider",
+    "RecordAuthor",
+    "RecordHead",
+    "RecordLeaf",
+    "RecordMeta",
+    "RecordNode",
+    "Role",
+    "SQLAlchemyLogStorage",
+    "User",
+    "current_revision",
+    "head_revision",
+    "is_sqlite",
+    "make_engine",
+    "upgrade",
+    "writer",
+]

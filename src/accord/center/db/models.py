@@ -1,0 +1,159 @@
+"""The service's tables as typed SQLAlchemy 2 models.
+
+Two groups live in one database so that a request commits its own rows and its record entry
+in one transaction:
+
+* the service's rows: ``users`` (who may call the API, with only a hash of the bearer
+  token) and ``confirmations`` (phase conditions confirmed by a member);
+* the record (the layout of :class:`accord.record.log.SQLiteStorage`, prefixed
+  ``record_``): ``record_meta``, ``record_leaves``, ``record_nodes``, ``record_heads``, and
+  ``record_authors``, each author's last entry sequence number (so that the next one is
+  known without reading the log).
+
+The schema itself is created by the Alembic migrations (``accord.center.migrations``); a
+test holds the two to each other.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from accord.center.roles import Role
+
+__all__ = [
+    "Base",
+    "Confirmation",
+    "RecordAuthor",
+    "RecordHead",
+    "RecordLeaf",
+    "RecordMeta",
+    "RecordNode",
+    "Role",
+    "UTCDateTime",
+    "User",
+]
+
+
+_ROLES = ", ".join(f"'{role.value}'" for role in Role)
+
+# A 64-bit integer key that is SQLite's rowid (INTEGER PRIMARY KEY) there and BIGINT elsewhere.
+_Index = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware instant stored in UTC and read back aware (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError("a time without an offset is refused")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every table the service keeps."""
+
+
+class User(Base):
+    """A person who calls the API: a name, the member they act for, a role, and the SHA-256
+    of their bearer token (hex). The token itself is never stored."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN ({_ROLES})", name="ck_users_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    member: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Confirmation(Base):
+    """A member confirmed an agreement condition (e.g. aid delivered) at an instant; the
+    record entry that says so is ``entry``."""
+
+    __tablename__ = "confirmations"
+    __table_args__ = (
+        UniqueConstraint("condition", "member", name="uq_confirmations_condition_member"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    condition: Mapped[str] = mapped_column(String(64))
+    member: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_confirmations_user"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    entry: Mapped[int] = mapped_column(BigInteger)
+
+
+class RecordMeta(Base):
+    """The log's settings: ``format``, ``schema_version``, ``origin``."""
+
+    __tablename__ = "record_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class RecordLeaf(Base):
+    """One entry of the log: its opaque bytes and RFC 9162 leaf hash."""
+
+    __tablename__ = "record_leaves"
+
+    idx: Mapped[int] = mapped_column(_Index, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RecordNode(Base):
+    """A perfect subtree hash of level 1 and up (level 0 is the leaf hash)."""
+
+    __tablename__ = "record_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RecordHead(Base):
+    """A tree head signed by the center; ``note`` gathers the parties' cosignatures."""
+
+    __tablename__ = "record_heads"
+
+    size: Mapped[int] = mapped_column(_Index, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text)
+
+
+class RecordAuthor(Base):
+    """The sequence number of an author's last entry in the log."""
+
+    __tablename__ = "record_authors"
+
+    author: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,93 @@
+"""The server-side signing keys: one Ed25519 key file per member, and the center's.
+
+For now the server signs each member's record entries with that member's key (issue 4:
+"kept by the server for now, one file per party, mode 0600"). Each key lives in
+``<keys dir>/<name>.key`` (PKCS#8 PEM, mode 0600), created on first use with
+:func:`accord.record.keys.write_private_key`; the center's key is named after the log's
+origin, ``<agreement id>.accord``, which is what a verifier expects
+(:func:`accord.record.verify.verify_log` takes the center's key name as the origin).
+
+:meth:`KeyStore.ring` is the :class:`~accord.record.keys.KeyRing` of every member's public
+key, served at ``GET /v1/keys`` so that parties can verify the record.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from accord.agreement import Agreement
+from accord.record.errors import KeyFileError
+from accord.record.keys import (
+    KeyRing,
+    Member,
+    PrivateKey,
+    generate,
+    read_private_key,
+    write_private_key,
+)
+
+__all__ = ["KeyStore", "log_origin", "member_kinds"]
+
+
+def log_origin(agreement: Agreement) -> str:
+    """The record's origin (and the center's key name) for ``agreement``."""
+    return f"{agreement.id}.accord"
+
+
+def member_kinds(agreement: Agreement) -> dict[str, str]:
+    """Member id → ``party``, ``notifier`` or ``monitor`` (the key ring's roles)."""
+    kinds = {p.id: "party" for p in agreement.parties}
+    kinds.update({n.id: "notifier" for n in agreement.notifiers})
+    kinds.update({m.id: "monitor" for m in agreement.monitors})
+    return kinds
+
+
+class KeyStore:
+    """The private keys of the agreement's members and of the center, in one folder.
+
+    Thread-safe; each key is read (or created) once and kept in memory.
+    """
+
+    def __init__(self, directory: Path, agreement: Agreement) -> None:
+        self.directory = Path(directory)
+        self.origin = log_origin(agreement)
+        self._kinds = member_kinds(agreement)
+        self._keys: dict[str, PrivateKey] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def members(self) -> dict[str, str]:
+        """Member id → its role in the key ring."""
+        return dict(self._kinds)
+
+    def center(self) -> PrivateKey:
+        """The center's key (signs tree heads)."""
+        return self.key(self.origin)
+
+    def key(self, name: str) -> PrivateKey:
+        """The private key of member ``name`` or of the center, created on first use."""
+        if name != self.origin and name not in self._kinds:
+            raise KeyFileError(f"{name!r} is no member of the agreement")
+        with self._lock:
+            key = self._keys.get(name)
+            if key is None:
+                key = self._load_or_create(name)
+                self._keys[name] = key
+            return key
+
+    def _load_or_create(self, name: str) -> PrivateKey:
+        path = self.directory / f"{name}.key"
+        if not path.exists():
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                write_private_key(path, generate(name))
+            except KeyFileError:
+                if not path.exists():  # anything but another process winning the race
+                    raise
+        return read_private_key(path, name=name)
+
+    def ring(self) -> KeyRing:
+        """The public keys of the center and every member (creating missing keys)."""
+        members = [Member(self.key(name).public, kind) for name, kind in self._kinds.items()]
+        return KeyRing(self.center().public, members)

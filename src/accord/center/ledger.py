@@ -1,0 +1,87 @@
+"""The record as the service writes it: signed entries appended inside the caller's
+transaction, and the center's signed tree heads.
+
+A :class:`Ledger` is made for one unit of work over that unit's connection: it signs each
+event with the author's server-side key (:class:`~accord.center.keystore.KeyStore`), wraps it
+in the envelope that chains it to the previous leaf (:mod:`accord.record.entries`), and
+appends it to a :class:`~accord.record.log.MerkleLog` over
+:class:`~accord.center.db.SQLAlchemyLogStorage` bound to the same connection. Each author's
+sequence number is kept in ``record_authors`` and updated in the same transaction. Nothing is
+durable until the unit commits; a rollback takes the service's rows and the entries away
+together, and the ledger (with its in-memory tree state) is thrown away with the unit.
+
+The format is the one :class:`accord.record.recorder.Recorder` writes, so the project's own
+verifier checks the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select, update
+
+from accord.center.db.logstore import ConnectionProvider, SQLAlchemyLogStorage
+from accord.center.db.models import RecordAuthor
+from accord.center.keystore import KeyStore
+from accord.record.entries import make_envelope, sign_entry
+from accord.record.log import MerkleLog
+from accord.record.note import Checkpoint, SignedHead, sign_checkpoint, verify_checkpoint
+
+__all__ = ["Ledger", "open_log"]
+
+_authors = cast(Table, RecordAuthor.__table__)
+
+
+def open_log(connection: ConnectionProvider, origin: str) -> MerkleLog:
+    """The log over the connection of the current transaction (a new one per unit)."""
+    return MerkleLog(SQLAlchemyLogStorage(connection), origin)
+
+
+class Ledger:
+    """Signed entries into the log and signed heads out of it, in one unit of work."""
+
+    def __init__(self, connection: ConnectionProvider, keys: KeyStore) -> None:
+        self._connection = connection
+        self._keys = keys
+        self._log: MerkleLog | None = None
+
+    @property
+    def log(self) -> MerkleLog:
+        """The log, read from the unit's transaction."""
+        if self._log is None:
+            self._log = open_log(self._connection, self._keys.origin)
+        return self._log
+
+    def append(self, event: Mapping[str, Any], *, author: str, at: datetime) -> int:
+        """Sign ``event`` as ``author`` (a member) at ``at`` and append it; its index."""
+        log = self.log
+        key = self._keys.key(author)
+        connection = self._connection()
+        last = connection.execute(
+            select(_authors.c.seq).where(_authors.c.author == author)
+        ).scalar()
+        seq = 1 if last is None else int(last) + 1
+        size = log.size
+        prev = log.range_hash(size - 1, size) if size else None
+        entry = sign_entry(event, key=key, log=log.origin, seq=seq, ts=at)
+        index = log.append(make_envelope(size, prev, entry))
+        if last is None:
+            connection.execute(insert(_authors).values(author=author, seq=seq))
+        else:
+            connection.execute(update(_authors).where(_authors.c.author == author).values(seq=seq))
+        return index
+
+    def sign_head(self, *, timestamp: int) -> SignedHead:
+        """The center signs the tree head at the current size and keeps it with the log."""
+        log = self.log
+        center = self._keys.center()
+        root = log.root()
+        note = sign_checkpoint(
+            Checkpoint(origin=log.origin, size=log.size, root=root),
+            key=center,
+            timestamp=timestamp,
+        )
+        log.add_head(log.size, root, timestamp, note)
+        return verify_checkpoint(note, origin=log.origin, center=center.public)

@@ -1,0 +1,2 @@
+"""Alembic migrations of the service's schema; run them with
+:func:`accord.center.db.upgrade` or ``accord db upgrade``."""

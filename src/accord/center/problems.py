@@ -1,0 +1,183 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), never a stack trace.
+
+Every error the service answers is a JSON object with ``type``, ``title``, ``status`` and
+``detail``; a validation error adds ``errors``, one ``{"field", "location", "message"}`` per
+bad field (a dotted path such as ``condition`` or ``items.0.id``). The input value itself is
+never echoed back.
+
+:func:`install` registers the handlers: request validation (422), HTTP errors (their own
+status), :class:`~accord.errors.AccordError` (a 4xx with its message: 403 not authorized,
+409 a rule or state refuses, 422 bad input, 400 otherwise) and a last resort for anything
+else, which logs the exception on the server and answers a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from accord.errors import AccordError, InputError, NotAuthorized, RuleError
+from accord.record.log import TamperError
+
+__all__ = [
+    "PROBLEM_JSON",
+    "FieldProblem",
+    "Problem",
+    "ProblemError",
+    "install",
+    "problem_response",
+    "status_of",
+]
+
+PROBLEM_JSON = "application/problem+json"
+
+_TYPE = "urn:accord:problem:"
+_log = logging.getLogger("accord.center")
+
+
+class FieldProblem(BaseModel):
+    """One bad field of a request."""
+
+    field: str
+    location: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+class ProblemError(Exception):
+    """Raise to answer a problem from anywhere in a request."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        kind: str | None = None,
+        errors: Sequence[FieldProblem] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.kind = kind
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_response(
+    status: int,
+    detail: str | None = None,
+    *,
+    kind: str | None = None,
+    errors: Sequence[FieldProblem] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A problem+json response; ``kind`` names the problem type (``urn:accord:problem:…``)."""
+    body = Problem(
+        type=f"{_TYPE}{kind}" if kind else "about:blank",
+        title=_title(status),
+        status=status,
+        detail=detail,
+        errors=list(errors) or None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=dict(headers or {}),
+    )
+
+
+def status_of(error: AccordError) -> int:
+    """The HTTP status that answers ``error``."""
+    if isinstance(error, NotAuthorized):
+        return 403
+    if isinstance(error, RuleError):
+        return 409
+    if isinstance(error, InputError):
+        return 422
+    return 400
+
+
+def _field_problems(errors: Sequence[Any]) -> list[FieldProblem]:
+    problems = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        location = loc[0] if loc else "body"
+        field = ".".join(loc[1:]) or location
+        problems.append(FieldProblem(field=field, location=location, message=str(error["msg"])))
+    return problems
+
+
+async def _validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = _field_problems(exc.errors())
+    names = ", ".join(dict.fromkeys(p.field for p in problems))
+    return problem_response(422, f"invalid request: {names}", kind="validation", errors=problems)
+
+
+async def _http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    return problem_response(exc.status_code, detail, headers=exc.headers)
+
+
+async def _problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        exc.status, exc.detail, kind=exc.kind, errors=exc.errors, headers=exc.headers
+    )
+
+
+async def _accord(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AccordError)
+    if isinstance(exc, TamperError):  # the stored record is damaged: the server's problem
+        return await _last_resort(request, exc)
+    status = status_of(exc)
+    if isinstance(exc, InputError):
+        problems = [
+            FieldProblem(field=i.field or "body", location="body", message=i.message)
+            for i in exc.issues
+        ]
+        detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        return problem_response(status, detail, kind="validation", errors=problems)
+    kind = {403: "forbidden", 409: "refused"}.get(status, "bad-request")
+    return problem_response(status, str(exc), kind=kind)
+
+
+async def _last_resort(request: Request, exc: Exception) -> JSONResponse:
+    _log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "the server failed to answer; the failure is logged")
+
+
+def install(app: FastAPI) -> None:
+    """Register every problem handler on ``app``."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(ProblemError, _problem)
+    app.add_exception_handler(AccordError, _accord)
+    app.add_exception_handler(Exception, _last_resort)

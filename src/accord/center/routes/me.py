@@ -1,0 +1,49 @@
+"""``GET /v1/me``: who the caller is and the agreement's phase now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from accord.agreement import phase_at
+from accord.center.auth import ALL_ROLES, allow
+from accord.center.identity import Caller
+from accord.center.phases import confirmations
+from accord.center.routes.deps import ERRORS, CenterDep, PhaseOut
+
+router = APIRouter(prefix="/v1", tags=["identity"], responses=ERRORS)
+
+
+class MeOut(BaseModel):
+    """The caller, the member they act for, and the agreement's phase in force."""
+
+    name: str
+    member: str
+    member_kind: str
+    role: str
+    agreement: str
+    now: datetime
+    phase: PhaseOut | None
+    confirmations: dict[str, datetime]
+
+
+@router.get("/me", response_model=MeOut, summary="Who am I, and which phase is in force")
+def me(center: CenterDep, caller: Annotated[Caller, Depends(allow(*ALL_ROLES))]) -> MeOut:
+    """The caller's identity and the phase in force now, given the conditions confirmed so
+    far (condition → earliest confirmation)."""
+    now = center.now()
+    with center.reading() as session:
+        confirmed = confirmations(session)
+    return MeOut(
+        name=caller.name,
+        member=caller.member,
+        member_kind=center.keys.members.get(caller.member, "unknown"),
+        role=caller.role.value,
+        agreement=center.agreement.id,
+        now=now,
+        phase=PhaseOut.of(phase_at(center.agreement, now, confirmed)),
+        confirmations=confirmed,
+    )

@@ -1,0 +1,65 @@
+"""``POST /v1/phases/confirm``: a member confirms a condition of the agreement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.agreement import phase_at
+from accord.center.auth import ALL_ROLES, allow
+from accord.center.identity import Caller
+from accord.center.phases import confirm, confirmations
+from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep, PhaseOut
+
+router = APIRouter(prefix="/v1/phases", tags=["phases"], responses=ERRORS)
+
+
+class ConfirmIn(BaseModel):
+    """The condition to confirm (an id from the agreement's ``conditions``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    condition: str = Field(min_length=1, max_length=64)
+
+
+class ConfirmedOut(BaseModel):
+    """The confirmation as recorded, and the phase in force after it."""
+
+    condition: str
+    member: str
+    user: str
+    confirmed_at: datetime
+    entry: int
+    phase: PhaseOut | None
+
+
+@router.post(
+    "/confirm",
+    response_model=ConfirmedOut,
+    status_code=201,
+    summary="Confirm a condition of the agreement",
+    responses=CONFLICT,
+)
+def confirm_condition(
+    center: CenterDep,
+    caller: Annotated[Caller, Depends(allow(*ALL_ROLES))],
+    body: Annotated[ConfirmIn, Body()],
+) -> ConfirmedOut:
+    """Confirm a condition for the caller's member, which the condition's ``confirmed_by``
+    must list (administrators confirm nothing). The row and its signed record entry are
+    committed in one transaction."""
+    now = center.now()
+    with center.writing() as unit:
+        done = confirm(unit, center.agreement, caller, body.condition, now)
+        phase = phase_at(center.agreement, now, confirmations(unit.session))
+    return ConfirmedOut(
+        condition=done.condition,
+        member=done.member,
+        user=done.user,
+        confirmed_at=done.confirmed_at,
+        entry=done.entry,
+        phase=PhaseOut.of(phase),
+    )

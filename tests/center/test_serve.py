@@ -1,0 +1,91 @@
+"""``accord serve``: settings from the options and the environment, uvicorn on loopback by
+default, and an application that does no work until it starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import accord.center.app as app_module
+from accord.center.app import create_app
+from accord.center.config import Settings
+from accord.cli import app as cli
+from center.conftest import TestClient, settings_for
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    real = app_module.create_app
+
+    def fake_create_app(settings: Settings, **kwargs: Any) -> Any:
+        seen["settings"] = settings
+        return real(settings, **kwargs)
+
+    def fake_run(app: Any, **kwargs: Any) -> None:
+        seen["app"] = app
+        seen.update(kwargs)
+
+    monkeypatch.setattr(app_module, "create_app", fake_create_app)
+    monkeypatch.setattr("uvicorn.run", fake_run)
+    return seen
+
+
+def test_serve_defaults_to_loopback_and_reads_the_environment(
+    captured: dict[str, Any], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'env.sqlite'}"
+    result = CliRunner().invoke(
+        cli, ["serve", "--keys", str(tmp_path / "k")], env={"ACCORD_DATABASE_URL": url}
+    )
+    assert result.exit_code == 0, result.output
+    assert (captured["host"], captured["port"]) == ("127.0.0.1", 8000)
+    assert captured["settings"].database_url == url
+    assert captured["settings"].keys_dir == tmp_path / "k"
+    assert "http://127.0.0.1:8000" in result.stderr
+    assert not (tmp_path / "env.sqlite").exists()  # nothing happens before uvicorn starts it
+
+
+def test_serve_options_win_over_the_environment(captured: dict[str, Any], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'opt.sqlite'}"
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "--database", url, "--port", "8123", "--host", "127.0.0.2"],
+        env={"ACCORD_DATABASE_URL": "sqlite:///elsewhere.sqlite"},
+    )
+    assert result.exit_code == 0, result.output
+    assert captured["settings"].database_url == url
+    assert (captured["host"], captured["port"]) == ("127.0.0.2", 8123)
+
+
+def test_serve_refuses_a_bad_agreement(captured: dict[str, Any], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["serve", "--agreement", str(bad)])
+    assert result.exit_code == 2
+    assert "field" in result.stderr
+    assert "app" not in captured
+
+
+def test_the_app_opens_the_database_only_when_it_starts(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    app = create_app(settings)
+    assert not (tmp_path / "accord.sqlite").exists() and not (tmp_path / "keys").exists()
+    with TestClient(app):
+        assert (tmp_path / "accord.sqlite").exists()
+        assert (tmp_path / "keys" / "jig-example.accord.key").exists()
+
+
+def test_a_database_of_another_agreement_is_refused(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    with TestClient(create_app(settings)):
+        pass
+    other = tmp_path / "other.yaml"
+    text = Path(settings.agreement_path).read_text(encoding="utf-8")
+    other.write_text(text.replace("id: jig-example", "id: other-agreement"), encoding="utf-8")
+    app = create_app(settings_for(tmp_path, agreement_path=other, keys_dir=tmp_path / "k2"))
+    with pytest.raises(Exception, match=r"jig-example\.accord"), TestClient(app):
+        pass
