@@ -249,6 +249,9 @@ def verify_log(
     try:
         results = _start_signatures(pool, leaves, keys, origin)
         hashes = [hashlib.sha256(b"\x00" + data).digest() for data in leaves]
+        # Rebuild the tree at every size a stored head names while the workers still run
+        # (the heads themselves are checked below, in order).
+        roots = _roots_at(hashes, _claimed_sizes(log.notes, n))
         authored: list[tuple[int, str, str, int]] = []
         for seen, bad, reason in results:
             authored.extend(seen)
@@ -300,7 +303,9 @@ def verify_log(
             f"the center signed a head of {latest.checkpoint.size} entries but the log holds "
             f"{n}: entries from {n} on are missing",
         )
-    roots = _roots_at(hashes, [h.checkpoint.size for h in heads])
+    missing = [h.checkpoint.size for h in heads if h.checkpoint.size not in roots]
+    if missing:
+        roots.update(_roots_at(hashes, missing))
     for head in heads:
         if roots[head.checkpoint.size] != head.checkpoint.root:
             raise VerificationError(
@@ -354,6 +359,16 @@ def verify_log(
         workers=count,
         uncovered=n - latest.checkpoint.size,
     )
+
+
+def _claimed_sizes(notes: Sequence[str], n: int) -> list[int]:
+    """The tree sizes the notes' second lines claim, within the log (unverified hints)."""
+    sizes = []
+    for note in notes:
+        parts = note.split("\n", 2)
+        if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) <= n:
+            sizes.append(int(parts[1]))
+    return sizes
 
 
 def _roots_at(hashes: Sequence[bytes], sizes: Sequence[int]) -> dict[int, bytes]:
