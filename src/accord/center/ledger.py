@@ -25,9 +25,9 @@ from sqlalchemy import Table, insert, select, update
 from accord.center.db.logstore import ConnectionProvider, SQLAlchemyLogStorage
 from accord.center.db.models import RecordAuthor
 from accord.center.keystore import KeyStore
-from accord.record.entries import make_envelope, sign_entry
 from accord.record.log import MerkleLog
-from accord.record.note import Checkpoint, SignedHead, sign_checkpoint, verify_checkpoint
+from accord.record.note import SignedHead
+from accord.record.recorder import Recorder
 
 __all__ = ["Ledger", "open_log"]
 
@@ -39,49 +39,57 @@ def open_log(connection: ConnectionProvider, origin: str) -> MerkleLog:
     return MerkleLog(SQLAlchemyLogStorage(connection), origin)
 
 
+class _TableSequences:
+    """Each author's last sequence number, in ``record_authors`` of the unit's transaction."""
+
+    def __init__(self, connection: ConnectionProvider) -> None:
+        self._connection = connection
+
+    def last(self, author: str) -> int:
+        last = (
+            self._connection()
+            .execute(select(_authors.c.seq).where(_authors.c.author == author))
+            .scalar()
+        )
+        return 0 if last is None else int(last)
+
+    def advance(self, last: Mapping[str, int]) -> None:
+        connection = self._connection()
+        for author, seq in last.items():
+            done = connection.execute(
+                update(_authors).where(_authors.c.author == author).values(seq=seq)
+            )
+            if not done.rowcount:
+                connection.execute(insert(_authors).values(author=author, seq=seq))
+
+
 class Ledger:
     """Signed entries into the log and signed heads out of it, in one unit of work."""
 
     def __init__(self, connection: ConnectionProvider, keys: KeyStore) -> None:
         self._connection = connection
         self._keys = keys
-        self._log: MerkleLog | None = None
+        self._recorder: Recorder | None = None
+
+    @property
+    def recorder(self) -> Recorder:
+        """The recorder over the log of the unit's transaction."""
+        if self._recorder is None:
+            self._recorder = Recorder(
+                open_log(self._connection, self._keys.origin),
+                sequences=_TableSequences(self._connection),
+            )
+        return self._recorder
 
     @property
     def log(self) -> MerkleLog:
         """The log, read from the unit's transaction."""
-        if self._log is None:
-            self._log = open_log(self._connection, self._keys.origin)
-        return self._log
+        return self.recorder.log
 
     def append(self, event: Mapping[str, Any], *, author: str, at: datetime) -> int:
         """Sign ``event`` as ``author`` (a member) at ``at`` and append it; its index."""
-        log = self.log
-        key = self._keys.key(author)
-        connection = self._connection()
-        last = connection.execute(
-            select(_authors.c.seq).where(_authors.c.author == author)
-        ).scalar()
-        seq = 1 if last is None else int(last) + 1
-        size = log.size
-        prev = log.range_hash(size - 1, size) if size else None
-        entry = sign_entry(event, key=key, log=log.origin, seq=seq, ts=at)
-        index = log.append(make_envelope(size, prev, entry))
-        if last is None:
-            connection.execute(insert(_authors).values(author=author, seq=seq))
-        else:
-            connection.execute(update(_authors).where(_authors.c.author == author).values(seq=seq))
-        return index
+        return self.recorder.append(event, key=self._keys.key(author), at=at)
 
     def sign_head(self, *, timestamp: int) -> SignedHead:
         """The center signs the tree head at the current size and keeps it with the log."""
-        log = self.log
-        center = self._keys.center()
-        root = log.root()
-        note = sign_checkpoint(
-            Checkpoint(origin=log.origin, size=log.size, root=root),
-            key=center,
-            timestamp=timestamp,
-        )
-        log.add_head(log.size, root, timestamp, note)
-        return verify_checkpoint(note, origin=log.origin, center=center.public)
+        return self.recorder.sign_head(key=self._keys.center(), timestamp=timestamp)

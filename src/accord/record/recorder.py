@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from accord.record.canonical import loads_canonical
 from accord.record.entries import make_envelope, open_envelope, sign_entry
@@ -37,30 +37,60 @@ from accord.record.note import (
     verify_checkpoint,
 )
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "ScannedSequences", "Sequences"]
 
 
-class Recorder:
-    """Appends signed entries to a :class:`MerkleLog` and signs its tree heads."""
+class Sequences(Protocol):
+    """Where each author's last sequence number is kept."""
+
+    def last(self, author: str) -> int:
+        """The sequence number of ``author``'s last entry (0: none yet)."""
+        ...
+
+    def advance(self, last: Mapping[str, int]) -> None:
+        """Record new last sequence numbers, once their entries are appended."""
+        ...
+
+
+class ScannedSequences:
+    """Sequence numbers learned once from the log itself, then kept in memory: a reopened
+    log continues every author's count."""
 
     def __init__(self, log: MerkleLog) -> None:
-        self.log = log
+        self._log = log
         self._seq: dict[str, int] | None = None
 
-    def _sequences(self) -> dict[str, int]:
-        # Learned once from the log itself, so a reopened log continues every author's count.
+    def _known(self) -> dict[str, int]:
         if self._seq is None:
             seq: dict[str, int] = {}
-            for _, data in self.log.entries(0, self.log.size):
+            for _, data in self._log.entries(0, self._log.size):
                 _, _, entry = open_envelope(data)
                 obj = loads_canonical(entry)
                 seq[obj["author"]] = max(seq.get(obj["author"], 0), int(obj["seq"]))
             self._seq = seq
         return self._seq
 
+    def last(self, author: str) -> int:
+        return self._known().get(author, 0)
+
+    def advance(self, last: Mapping[str, int]) -> None:
+        self._known().update(last)
+
+
+class Recorder:
+    """Appends signed entries to a :class:`MerkleLog` and signs its tree heads.
+
+    ``sequences`` keeps each author's count (by default learned from the log); the service
+    keeps it in a table of the same transaction as the log.
+    """
+
+    def __init__(self, log: MerkleLog, *, sequences: Sequences | None = None) -> None:
+        self.log = log
+        self._sequences = sequences if sequences is not None else ScannedSequences(log)
+
     def next_seq(self, author: str) -> int:
         """The sequence number ``author``'s next entry will carry."""
-        return self._sequences().get(author, 0) + 1
+        return self._sequences.last(author) + 1
 
     def append(self, event: Mapping[str, Any], *, key: PrivateKey, at: datetime) -> int:
         """Sign ``event`` with ``key`` (its author) at ``at`` and append it; its index."""
@@ -71,21 +101,20 @@ class Recorder:
         self, items: Sequence[tuple[Mapping[str, Any], PrivateKey, datetime]]
     ) -> list[int]:
         """Sign and append several entries in one durable transaction."""
-        seq = self._sequences()
         size = self.log.size
         prev = self.log.range_hash(size - 1, size) if size else None
-        counts = dict(seq)
+        counts: dict[str, int] = {}
         leaves: list[bytes] = []
         hashes: list[bytes] = []
         for offset, (event, key, at) in enumerate(items):
-            counts[key.name] = counts.get(key.name, 0) + 1
+            counts[key.name] = counts.get(key.name, self._sequences.last(key.name)) + 1
             entry = sign_entry(event, key=key, log=self.log.origin, seq=counts[key.name], ts=at)
             leaf = make_envelope(size + offset, prev, entry)
             leaves.append(leaf)
             prev = leaf_hash(leaf)
             hashes.append(prev)
         indices = self.log.append_many(leaves, leaf_hashes=hashes)
-        seq.update(counts)  # only once the append is durable
+        self._sequences.advance(counts)  # only once the entries are appended
         return indices
 
     def sign_head(self, *, key: PrivateKey, timestamp: int) -> SignedHead:
