@@ -21,6 +21,7 @@ from rich.table import Table
 from accord.agreement import Agreement, load_agreement
 from accord.center.cli import db_app, serve, users_app
 from accord.chrono import format_instant
+from accord.cli_common import fail
 from accord.cli_record import keys_app, record_app, verify
 from accord.deconfliction import DeconflictionIndex, OperationCheck
 from accord.errors import AccordError
@@ -62,11 +63,6 @@ def _console() -> Console:
     if not console.is_terminal:
         console = Console(highlight=False, width=160)
     return console
-
-
-def _fail(error: AccordError | str) -> typer.Exit:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"accord: {error}", markup=False)
-    return typer.Exit(2)
 
 
 def _load(agreement_path: Path, world_path: Path) -> tuple[Agreement, World]:
@@ -209,13 +205,13 @@ def check(
     try:
         loaded_agreement, loaded_world = _load(agreement, world)
         if as_party is not None and as_party not in loaded_agreement.party_ids:
-            raise _fail(f"--as: unknown party {as_party!r}")
+            raise fail(f"--as: unknown party {as_party!r}")
         index = DeconflictionIndex(loaded_agreement, loaded_world)
         results = index.check_all()
         areas = DesignatedAreaIndex(loaded_agreement)
         findings = [(plan, f) for plan in loaded_world.flight_plans for f in areas.check(plan)]
     except AccordError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     report = check_report(results, findings, viewer=as_party)
     if format is Format.json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
@@ -245,7 +241,7 @@ def demo(
         # The record's head is signed when the demo runs: the only reading of the clock.
         record = record_demo(agreement, steps, record_dir, signed_at=datetime.now(UTC))
     except AccordError as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if format is Format.json:
         doc = {
             "agreement": agreement.id,

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from accord.chrono import parse_instant
+from accord.cli_common import fail
 from accord.errors import AccordError
 from accord.record.errors import RecordError
 from accord.record.keys import KeyRing, Member, PublicKey, read_private_key, write_key_pair
@@ -38,11 +38,6 @@ keys_app = typer.Typer(help="Ed25519 key pairs for parties, notifiers, monitors 
 record_app = typer.Typer(help="The verifiable record, by hand: append, head, prove, export.")
 
 
-def _err(message: object, code: int = 2) -> typer.Exit:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"accord: {message}", markup=False)
-    return typer.Exit(code)
-
-
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -53,7 +48,7 @@ def _key(path: Path, name: str | None) -> Any:
 
 def _open_log(path: Path, origin: str | None = None, *, create: bool = False) -> MerkleLog:
     if not create and not path.exists():
-        raise _err(f"{path}: no such log")
+        raise fail(f"{path}: no such log")
     return MerkleLog.open(path, origin)
 
 
@@ -68,7 +63,7 @@ def keys_new(
     try:
         private_path, public = write_key_pair(directory, name)
     except AccordError as error:
-        raise _err(error) from None
+        raise fail(error) from None
     sys.stdout.write(
         f"{public.vkey(0x04)}\n"
         f"key id {public.key_id}; private key {private_path} (mode 0600), "
@@ -91,14 +86,14 @@ def keys_ring(
         for spec in member:
             role, _, file = spec.partition(":")
             if not file:
-                raise _err(f"--member {spec!r}: write it as ROLE:FILE.pub")
+                raise fail(f"--member {spec!r}: write it as ROLE:FILE.pub")
             key, _ = PublicKey.from_vkey(Path(file).read_text(encoding="utf-8").strip())
             members.append(Member(key, role))
         ring = KeyRing(center_key, members)
     except OSError as exc:
-        raise _err(exc) from None
+        raise fail(exc) from None
     except AccordError as error:
-        raise _err(error) from None
+        raise fail(error) from None
     out.write_text(json.dumps(ring.to_json(), indent=2) + "\n", encoding="utf-8")
     sys.stdout.write(f"{out}: center {center_key.name}, {len(members)} members\n")
 
@@ -118,17 +113,17 @@ def record_append(
     try:
         payload = json.loads(event)
         if not isinstance(payload, dict):
-            raise _err("--event must be a JSON object")
+            raise fail("--event must be a JSON object")
         when = parse_instant(at) if at else datetime.now().astimezone()
         author = _key(key, name)
         with _open_log(log, origin, create=origin is not None) as opened:
             index = Recorder(opened).append(payload, key=author, at=when)
     except json.JSONDecodeError as exc:
-        raise _err(f"--event is not JSON: {exc.msg}") from None
+        raise fail(f"--event is not JSON: {exc.msg}") from None
     except ValueError as exc:
-        raise _err(exc) from None
+        raise fail(exc) from None
     except AccordError as error:
-        raise _err(error) from None
+        raise fail(error) from None
     sys.stdout.write(f"{index}\n")
 
 
@@ -147,7 +142,7 @@ def record_head(
             center = _key(key, name or opened.origin)
             head = Recorder(opened).sign_head(key=center, timestamp=int(time.time()))
     except AccordError as error:
-        raise _err(error) from None
+        raise fail(error) from None
     if out is not None:
         out.write_text(json.dumps(head.to_json(), indent=2) + "\n", encoding="utf-8")
     sys.stdout.write(head.note)
@@ -166,12 +161,12 @@ def record_prove(
 ) -> None:
     """Print an inclusion (--index) or consistency (--from) proof as JSON, checked first."""
     if (index is None) == (old_size is None):
-        raise _err("give exactly one of --index and --from")
+        raise fail("give exactly one of --index and --from")
     try:
         with _open_log(log) as opened:
             n = opened.size if size is None else size
             if not 0 <= n <= opened.size:
-                raise _err(f"--size {n} is outside the log's {opened.size} entries")
+                raise fail(f"--size {n} is outside the log's {opened.size} entries")
             root = opened.root(n)
             doc: dict[str, Any] = {"origin": opened.origin, "size": n, "root": _b64(root)}
             if index is not None:
@@ -187,9 +182,9 @@ def record_prove(
                 doc.update(old_size=old_size, old_root=_b64(old_root))
             doc["proof"] = [_b64(p) for p in proof]
     except ProofError as error:
-        raise _err(error, 1) from None
+        raise fail(error, 1) from None
     except AccordError as error:
-        raise _err(error) from None
+        raise fail(error) from None
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
@@ -207,7 +202,7 @@ def record_export(
                 with out.open("w", encoding="utf-8") as f:
                     opened.export_jsonl(f)
     except AccordError as error:
-        raise _err(error) from None
+        raise fail(error) from None
 
 
 @record_app.command("cosign")
@@ -226,7 +221,7 @@ def record_cosign(
         with _open_log(log) as opened:
             latest = opened.latest_head()
             if latest is None:
-                raise _err("the log has no signed head to co-sign")
+                raise fail("the log has no signed head to co-sign")
             last = None
             if state.exists():
                 last = SignedHead.from_json(
@@ -244,7 +239,7 @@ def record_cosign(
             note, new_state = witness.cosign(latest.note, proof=proof, timestamp=int(time.time()))
             Recorder(opened).add_cosignature(head, note)
     except AccordError as error:
-        raise _err(error, 1 if isinstance(error, RecordError) else 2) from None
+        raise fail(error, 1 if isinstance(error, RecordError) else 2) from None
     assert new_state.last is not None
     state.write_text(json.dumps(new_state.last.to_json(), indent=2) + "\n", encoding="utf-8")
     sys.stdout.write(note)
@@ -269,11 +264,11 @@ def verify(
             )
         report = verify_log(log, keys=ring, trusted_head=trusted, workers=workers)
     except VerificationError as error:
-        raise _err(f"NOT VERIFIED: {error}", 1) from None
+        raise fail(f"NOT VERIFIED: {error}", 1) from None
     except (OSError, json.JSONDecodeError) as exc:
-        raise _err(exc) from None
+        raise fail(exc) from None
     except AccordError as error:
-        raise _err(error) from None
+        raise fail(error) from None
     for line in report.lines():
         sys.stdout.write(line + "\n")
     sys.stdout.write("VERIFIED\n")

@@ -20,6 +20,7 @@ from rich.console import Console
 from accord.agreement import load_agreement
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.roles import Role
+from accord.cli_common import fail
 from accord.errors import AccordError
 from accord.examples import example_path
 
@@ -41,11 +42,6 @@ AgreementOption = Annotated[
 ]
 
 
-def _err(message: object) -> typer.Exit:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"accord: {message}", markup=False)
-    return typer.Exit(2)
-
-
 def _info(message: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
 
@@ -63,7 +59,7 @@ def db_upgrade(database: DatabaseOption = None) -> None:
     try:
         revision = upgrade(url)
     except Exception as error:  # a bad URL or an unreachable server: say so, briefly
-        raise _err(f"cannot upgrade the database: {type(error).__name__}: {error}") from None
+        raise fail(f"cannot upgrade the database: {type(error).__name__}: {error}") from None
     sys.stdout.write(f"database at revision {revision}\n")
 
 
@@ -86,7 +82,7 @@ def users_add(
     try:
         loaded = load_agreement(agreement or example_path("jig.yaml"))
     except AccordError as error:
-        raise _err(error) from None
+        raise fail(error) from None
     url = _url(database)
     engine = make_engine(url)
     try:
@@ -96,7 +92,7 @@ def users_add(
                 session, loaded, name=name, member=member, role=role, at=datetime.now(UTC)
             )
     except AccordError as error:
-        raise _err(error) from None
+        raise fail(error) from None
     finally:
         engine.dispose()
     _info(f"user {name!r} ({role.value} of {member}) added; the token is shown only now:")
@@ -126,6 +122,6 @@ def serve(
     try:
         load_agreement(settings.agreement_path)  # a bad file fails here, with its message
     except AccordError as error:
-        raise _err(error) from None
+        raise fail(error) from None
     _info(f"accord: serving on http://{host}:{port} (OpenAPI at /openapi.json)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
