@@ -44,7 +44,7 @@ from pydantic import (
 )
 
 from accord.chrono import parse_duration, parse_instant
-from accord.errors import AgreementError, Issue
+from accord.errors import AgreementError, Issue, field_path
 
 __all__ = [
     "Agreement",
@@ -428,7 +428,7 @@ def _duplicate_keys(node: yaml.Node, path: tuple[str | int, ...]) -> Iterator[Is
             key = str(key_node.value)
             if key in seen:
                 yield Issue(
-                    field=_dotted((*path, key)),
+                    field=field_path((*path, key)),
                     message="key appears twice",
                     line=key_node.start_mark.line + 1,
                 )
@@ -461,16 +461,6 @@ def _line_of(root: yaml.Node | None, path: Sequence[str | int]) -> int | None:
             continue  # a discriminator tag or a missing field: stay on the parent
         node = child
     return int(node.start_mark.line) + 1
-
-
-def _dotted(path: Sequence[str | int]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def _clean_loc(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
@@ -524,10 +514,10 @@ def load_agreement_text(text: str, *, source: str = "<agreement>") -> Agreement:
             loc = _clean_loc(err["loc"], data)
             if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 loc = (*loc, "rule")
-            issues.append(Issue(_dotted(loc), err["msg"], line=_line_of(root, loc)))
+            issues.append(Issue(field_path(loc), err["msg"], line=_line_of(root, loc)))
         raise AgreementError(source, issues) from None
     semantic = [
-        Issue(_dotted(path), message, line=_line_of(root, path))
+        Issue(field_path(path), message, line=_line_of(root, path))
         for path, message in _semantic_issues(agreement)
     ]
     if semantic:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from accord.agreement import Agreement
+from accord.center.keystore import log_origin, member_kinds
 from accord.demo import Step
 from accord.record.keys import KeyRing, Member, generate, write_private_key
 from accord.record.log import MerkleLog
@@ -46,13 +47,9 @@ def record_demo(
     if directory.exists():
         shutil.rmtree(directory)
     (directory / "keys").mkdir(parents=True, mode=0o700)
-    origin = f"{agreement.id}.accord"
+    origin = log_origin(agreement)
     center = generate(origin)
-    roles = (
-        [(p.id, "party") for p in agreement.parties]
-        + [(n.id, "notifier") for n in agreement.notifiers]
-        + [(m.id, "monitor") for m in agreement.monitors]
-    )
+    roles = list(member_kinds(agreement).items())
     members = {name: generate(name) for name, _ in roles}
     for key in (center, *members.values()):
         write_private_key(directory / "keys" / f"{key.name}.key", key)

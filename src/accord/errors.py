@@ -20,6 +20,7 @@ A caller at the edge (the command line, later the service) catches ``AccordError
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -34,7 +35,23 @@ __all__ = [
     "PhaseError",
     "RuleError",
     "WorldError",
+    "field_path",
 ]
+
+
+def field_path(parts: Sequence[str | int]) -> str:
+    """A field's path as errors name it: ``phases[1].starts.after``.
+
+    >>> field_path(["designated_areas", 0, "polygon", 3])
+    'designated_areas[0].polygon[3]'
+    """
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
 
 
 class AccordError(Exception):

@@ -45,6 +45,7 @@ import json
 import math
 from typing import Any
 
+from accord.errors import field_path
 from accord.record.errors import FormatError
 
 __all__ = [
@@ -84,34 +85,34 @@ def _parse_int(text: str) -> int:
 _DECODER = json.JSONDecoder(parse_int=_parse_int, parse_constant=_refuse_constant)
 
 
-def _path(parts: list[str | int]) -> str:
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else part
-    return text or "the value"
+def _where(parts: list[str | int]) -> str:
+    return field_path(parts) or "the value"
 
 
 def _check(value: object, parts: list[str | int]) -> None:
     """Refuse anything :func:`canonical_json` would not write back identically."""
     if len(parts) > MAX_DEPTH:
-        raise FormatError(f"{_path(parts)}: nested more than {MAX_DEPTH} levels deep")
+        raise FormatError(
+            f"{field_path(parts) or 'the value'}: nested more than {MAX_DEPTH} levels deep"
+        )
     if value is None or isinstance(value, str | bool):
         return
     if isinstance(value, int):
         if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise FormatError(f"{_path(parts)}: integer {value} is outside ±(2^53 − 1)")
+            raise FormatError(
+                f"{field_path(parts) or 'the value'}: integer {value} is outside ±(2^53 − 1)"
+            )
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise FormatError(f"{_path(parts)}: {value} is not a finite number")
+            raise FormatError(f"{field_path(parts) or 'the value'}: {value} is not a finite number")
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise FormatError(f"{_path(parts)}: key {key!r} is not a string")
+                raise FormatError(
+                    f"{field_path(parts) or 'the value'}: key {key!r} is not a string"
+                )
             parts.append(key)
             _check(item, parts)
             parts.pop()
@@ -122,7 +123,9 @@ def _check(value: object, parts: list[str | int]) -> None:
             _check(item, parts)
             parts.pop()
         return
-    raise FormatError(f"{_path(parts)}: a {type(value).__name__} has no canonical JSON form")
+    raise FormatError(
+        f"{field_path(parts) or 'the value'}: a {type(value).__name__} has no canonical JSON form"
+    )
 
 
 def canonical_json(value: object) -> bytes:
