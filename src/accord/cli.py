@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,10 +23,12 @@ from accord.center.cli import db_app, serve, users_app
 from accord.chrono import format_instant
 from accord.cli_common import fail
 from accord.cli_record import keys_app, record_app, verify
-from accord.deconfliction import DeconflictionIndex, OperationCheck
 from accord.errors import AccordError
 from accord.rules import AreaFinding, DesignatedAreaIndex
 from accord.world import Declared, Disclosure, FlightPlan, World, load_world
+
+if TYPE_CHECKING:
+    from accord.deconfliction import OperationCheck
 
 __all__ = ["app", "main"]
 
@@ -206,6 +208,10 @@ def check(
         loaded_agreement, loaded_world = _load(agreement, world)
         if as_party is not None and as_party not in loaded_agreement.party_ids:
             raise fail(f"--as: unknown party {as_party!r}")
+        # Imported here: the compiled engine is the heaviest import, and `accord verify`,
+        # `accord keys` and `accord record` do not need it.
+        from accord.deconfliction import DeconflictionIndex
+
         index = DeconflictionIndex(loaded_agreement, loaded_world)
         results = index.check_all()
         areas = DesignatedAreaIndex(loaded_agreement)
