@@ -34,6 +34,7 @@ USERS: dict[str, tuple[str, Role]] = {
     "blue-officer": ("blue", Role.OFFICER),
     "blue-approver": ("blue", Role.APPROVER),
     "red-officer": ("red", Role.OFFICER),
+    "red-approver": ("red", Role.APPROVER),
     "hnc-notifier": ("hnc", Role.NOTIFIER),
     "observer": ("observers", Role.MONITOR),
     "admin": ("blue", Role.ADMIN),

@@ -40,6 +40,10 @@ TABLES = {
     "record_nodes",
     "record_heads",
     "record_authors",
+    "declarations",
+    "openings",
+    "events",
+    "idempotency",
 }
 
 

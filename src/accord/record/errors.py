@@ -15,6 +15,7 @@
         ├── KeyFileError            a key file that is missing, unsafe or unreadable
         ├── UnknownKeyError         a name that is not in the key ring (also a ``KeyError``)
         ├── ConsistencyError        a tree head that does not extend the last one checked
+        ├── CommitmentError         an opening that does not match its salted commitment
         └── EquivocationError       the center signed two heads that cannot both be true
 
 Messages never contain private key material; they name the entry (author and sequence
@@ -31,6 +32,7 @@ from __future__ import annotations
 from accord.errors import AccordError
 
 __all__ = [
+    "CommitmentError",
     "ConsistencyError",
     "EquivocationError",
     "FormatError",
@@ -82,3 +84,7 @@ class EquivocationError(RecordError):
     def __init__(self, message: str, *, evidence: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.evidence = evidence
+
+
+class CommitmentError(RecordError):
+    """An opening (salt and content) that does not match its commitment, or a bad salt."""

@@ -4,7 +4,11 @@ Two groups live in one database so that a request commits its own rows and its r
 in one transaction:
 
 * the service's rows: ``users`` (who may call the API, with only a hash of the bearer
-  token) and ``confirmations`` (phase conditions confirmed by a member);
+  token), ``confirmations`` (phase conditions confirmed by a member), ``declarations``
+  (sites, movements, positions and flight plans in force or withdrawn), ``openings`` (the
+  salts and contents behind the record's commitments to ``center`` objects, for their
+  owners only), ``events`` (what live subscribers are told, each with its audience) and
+  ``idempotency`` (the first answer to each ``Idempotency-Key``);
 * the record (the layout of :class:`accord.record.log.SQLiteStorage`, prefixed
   ``record_``): ``record_meta``, ``record_leaves``, ``record_nodes``, ``record_heads``, and
   ``record_authors``, each author's last entry sequence number (so that the next one is
@@ -38,6 +42,10 @@ from accord.center.roles import Role
 __all__ = [
     "Base",
     "Confirmation",
+    "Declaration",
+    "Event",
+    "IdempotentAnswer",
+    "Opening",
     "RecordAuthor",
     "RecordHead",
     "RecordLeaf",
@@ -157,3 +165,83 @@ class RecordAuthor(Base):
 
     author: Mapped[str] = mapped_column(String(128), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class Declaration(Base):
+    """A declared object as the service keeps it: its GeoJSON Feature (the form
+    :func:`accord.world.parse_world` reads, with ``properties.id`` the row's ``id`` and
+    ``declared_by`` the owner), who owns it, who may see it, and where it stands.
+
+    ``rev`` is a counter over all declarations, raised by every create, amend and withdraw
+    (writers are serialised), so that a reader holding the world at ``rev`` R fetches only
+    the rows with ``rev > R`` to catch up. ``entry`` is the record entry of the latest change.
+    """
+
+    __tablename__ = "declarations"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('protected_site', 'movement', 'position', 'flight_plan')",
+            name="ck_declarations_kind",
+        ),
+        CheckConstraint("disclosure IN ('shared', 'center')", name="ck_declarations_disclosure"),
+        CheckConstraint("status IN ('active', 'withdrawn')", name="ck_declarations_status"),
+        UniqueConstraint("rev", name="uq_declarations_rev"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    disclosure: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12))
+    version: Mapped[int] = mapped_column(Integer)
+    rev: Mapped[int] = mapped_column(BigInteger)
+    feature: Mapped[str] = mapped_column(Text)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    entry: Mapped[int] = mapped_column(BigInteger)
+
+
+class Opening(Base):
+    """What opens the commitment in record entry ``entry``: the salt and the canonical JSON
+    of the committed content. Only ``owner`` is ever shown it (the owner should also keep
+    its own copy: the opening is the owner's proof, not the center's)."""
+
+    __tablename__ = "openings"
+
+    entry: Mapped[int] = mapped_column(_Index, primary_key=True, autoincrement=False)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    commitment: Mapped[bytes] = mapped_column(LargeBinary)
+    salt: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[str] = mapped_column(Text)
+
+
+class Event(Base):
+    """One live event: its kind, when, the members who may see it (``audience``, a JSON
+    list of member ids) and its payload (JSON, already cut to what that audience may see).
+    Written in the same transaction as the change it announces."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(_Index, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class IdempotentAnswer(Base):
+    """The first answer to a POST carrying ``Idempotency-Key``: a retry of the same request
+    by the same user gets it again and changes nothing. ``fingerprint`` is the SHA-256 (hex)
+    of the method, path and body of the first request."""
+
+    __tablename__ = "idempotency"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", name="fk_idempotency_user"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from accord.center.routes import keys, me, phases, record
+from accord.center.routes import (
+    declarations,
+    events,
+    keys,
+    me,
+    messages,
+    operations,
+    phases,
+    record,
+)
 
-ROUTERS = (me.router, keys.router, record.router, phases.router)
+ROUTERS = (
+    me.router,
+    keys.router,
+    phases.router,
+    declarations.router,
+    operations.router,
+    messages.router,
+    events.router,
+    record.router,
+)
 """Every router, in the order the OpenAPI schema lists them."""
 
 __all__ = ["ROUTERS"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.agreement import phase_at
@@ -13,6 +14,8 @@ from accord.center.auth import ALL_ROLES, allow
 from accord.center.identity import Caller
 from accord.center.phases import confirm, confirmations
 from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep, PhaseOut
+from accord.center.runtime import Unit
+from accord.center.writes import write
 
 router = APIRouter(prefix="/v1/phases", tags=["phases"], responses=ERRORS)
 
@@ -45,21 +48,25 @@ class ConfirmedOut(BaseModel):
 )
 def confirm_condition(
     center: CenterDep,
+    request: Request,
     caller: Annotated[Caller, Depends(allow(*ALL_ROLES))],
     body: Annotated[ConfirmIn, Body()],
-) -> ConfirmedOut:
+) -> JSONResponse:
     """Confirm a condition for the caller's member, which the condition's ``confirmed_by``
     must list (administrators confirm nothing). The row and its signed record entry are
     committed in one transaction."""
     now = center.now()
-    with center.writing() as unit:
+
+    def act(unit: Unit) -> ConfirmedOut:
         done = confirm(unit, center.agreement, caller, body.condition, now)
         phase = phase_at(center.agreement, now, confirmations(unit.session))
-    return ConfirmedOut(
-        condition=done.condition,
-        member=done.member,
-        user=done.user,
-        confirmed_at=done.confirmed_at,
-        entry=done.entry,
-        phase=PhaseOut.of(phase),
-    )
+        return ConfirmedOut(
+            condition=done.condition,
+            member=done.member,
+            user=done.user,
+            confirmed_at=done.confirmed_at,
+            entry=done.entry,
+            phase=PhaseOut.of(phase),
+        )
+
+    return write(center, request, caller, act, body=body)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.center.auth import allow
@@ -18,6 +19,8 @@ from accord.center.identity import Caller
 from accord.center.problems import FieldProblem, ProblemError
 from accord.center.roles import Role
 from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep
+from accord.center.runtime import Unit
+from accord.center.writes import write
 from accord.record.canonical import encode_base64
 from accord.record.merkle import leaf_hash
 from accord.record.note import SignedHead
@@ -185,12 +188,16 @@ def consistency(
 @router.post("/cosign", response_model=HeadOut, summary="Co-sign a signed head", responses=CONFLICT)
 def cosign_head(
     center: CenterDep,
+    request: Request,
     caller: Annotated[Caller, Depends(_COSIGNERS)],
     body: Annotated[CosignIn, Body()],
-) -> HeadOut:
+) -> JSONResponse:
     """Add the caller's co-signature to a head the center signed. The caller's member signs
     on its own machine (``accord.record.note.Witness``) and sends the whole co-signed note;
     the server checks that line against the member's key and keeps it with the head."""
-    with center.writing() as unit:
+
+    def act(unit: Unit) -> HeadOut:
         signed = cosign(unit, center, caller.member, body.note)
-    return _head_out(signed, cosigners(center.ring, signed.note))
+        return _head_out(signed, cosigners(center.ring, signed.note))
+
+    return write(center, request, caller, act, body=body, status=200)

@@ -1,0 +1,85 @@
+"""Live events: what the service tells subscribers of ``GET /v1/events``, each event cut to
+what its audience may see.
+
+A change publishes its events with :func:`publish` inside its own unit of work, so an event
+exists exactly when the change it announces was committed; subscribers read the ``events``
+table after the last id they saw (:func:`events_for`). The *publisher* decides the audience
+(the members who may see the event) and the payload (already redacted for that audience:
+if two audiences may see different things, publish two events). Nothing else filters, so
+nothing else can leak.
+
+On PostgreSQL :func:`publish` also sends ``NOTIFY accord_events`` (delivered at commit), so
+that every server process wakes its subscribers at once instead of polling.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from accord.center.db.models import Event
+
+__all__ = ["CHANNEL", "LiveEvent", "events_for", "publish"]
+
+CHANNEL = "accord_events"
+"""The PostgreSQL notification channel."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """An event as a subscriber receives it."""
+
+    id: int
+    at: datetime
+    kind: str
+    payload: dict[str, Any]
+
+
+def publish(
+    session: Session,
+    *,
+    kind: str,
+    at: datetime,
+    audience: Iterable[str],
+    payload: Mapping[str, Any],
+) -> None:
+    """Queue an event for the members in ``audience``, in ``session``'s transaction."""
+    members = sorted(set(audience))
+    if not members:
+        return
+    session.add(
+        Event(
+            at=at,
+            kind=kind,
+            audience=json.dumps(members),
+            payload=json.dumps(dict(payload), separators=(",", ":"), sort_keys=True),
+        )
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+def events_for(session: Session, member: str, *, after: int, limit: int = 100) -> list[LiveEvent]:
+    """The events after id ``after`` that ``member`` may see, oldest first (at most
+    ``limit``; fewer when the table ends)."""
+    out: list[LiveEvent] = []
+    last = after
+    while len(out) < limit:
+        rows = session.scalars(
+            select(Event).where(Event.id > last).order_by(Event.id).limit(limit * 4)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            last = row.id
+            if member in json.loads(row.audience):
+                out.append(LiveEvent(row.id, row.at, row.kind, json.loads(row.payload)))
+                if len(out) == limit:
+                    break
+    return out
