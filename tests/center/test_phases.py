@@ -89,3 +89,15 @@ def test_a_failure_after_the_writes_leaves_neither_row_nor_entry(
 def test_confirmations_are_dated_by_the_service_clock(service: Service) -> None:
     body = service.post(CONFIRM, "observer", json=AID).json()
     assert body["confirmed_at"] == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_confirmation_is_a_live_event_for_every_member(service: Service) -> None:
+    from accord.center.events import events_for
+
+    assert service.post(CONFIRM, "hnc-notifier", json=AID).status_code == 201
+    with center_of(service).reading() as session:
+        for member in ("blue", "red", "hnc", "observers"):
+            (event,) = events_for(session, member, after=0)
+            assert event.kind == "condition.confirmed"
+            assert event.payload == {"condition": AID["condition"], "member": "hnc", "entry": 0}
+        assert events_for(session, "green-af", after=0) == []

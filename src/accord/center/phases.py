@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, PhaseStatus, phase_at
 from accord.center.db.models import Confirmation
+from accord.center.events import publish
 from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
@@ -92,4 +93,11 @@ def confirm(
     )
     row.entry = entry
     session.flush()
+    publish(
+        session,
+        kind=CONFIRMED_EVENT,
+        at=at,
+        audience=agreement.party_ids | agreement.notifier_ids | agreement.monitor_ids,
+        payload={"condition": condition, "member": caller.member, "entry": entry},
+    )
     return Confirmed(condition, caller.member, caller.name, at, entry)
