@@ -35,6 +35,7 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _problem("The request body is not JSON"),
     401: _problem("No valid bearer token"),
     403: _problem("The caller's role or member may not do this"),
     413: _problem("The request body is too large"),
