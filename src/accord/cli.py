@@ -22,6 +22,7 @@ from accord.agreement import Agreement, load_agreement
 from accord.center.cli import db_app, serve, users_app
 from accord.chrono import format_instant
 from accord.cli_common import fail
+from accord.cli_fetch import record_fetch
 from accord.cli_record import keys_app, record_app, verify
 from accord.errors import AccordError
 from accord.rules import AreaFinding, DesignatedAreaIndex
@@ -47,6 +48,7 @@ def _root() -> None:
 
 
 app.add_typer(keys_app, name="keys")
+record_app.command("fetch")(record_fetch)
 app.add_typer(record_app, name="record")
 app.command("verify")(verify)
 app.add_typer(db_app, name="db")
