@@ -54,7 +54,7 @@ def _fingerprint(request: Request, body: BaseModel | None) -> str:
     digest.update(b"\x00" + request.url.path.encode())
     digest.update(b"\x00" + str(request.url.query).encode())
     if body is not None:
-        digest.update(b"\x00" + body.model_dump_json().encode())
+        digest.update(b"\x00" + body.model_dump_json().encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
