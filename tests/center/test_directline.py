@@ -4,6 +4,7 @@ escalation along the contact chain with presence, overdue, idempotency, openings
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ from accord.errors import InputError
 from accord.record.canonical import canonical_json, decode_base64, loads_canonical
 from accord.record.commitments import CommitmentError, verify_opening
 from accord.record.entries import open_envelope
+from accord.record.keys import KeyRing
+from accord.record.verify import verify_log
 from center.conftest import NOW, Service, TestClient, add_users, settings_for
 from center.test_auth import AGREEMENT_TEXT, assert_problem
 
@@ -314,7 +317,8 @@ def test_escalation_follows_the_chain_skipping_the_absent(line: Line) -> None:
     assert step["due"] == "2026-09-21T16:10:00Z" and step["deadline"] == "2026-09-21T16:15:00Z"
     own = recipient(line.get(path, "red-officer").json())
     assert own["escalations"][0]["contact"] == "red-backup"
-    assert own["escalations"][0]["skipped"] == ["primary:red-primary"]
+    assert own["escalations"][0]["skipped_users"] == ["red-primary"]
+    assert step["skipped_users"] is None
 
     # Both sides are told, each what it may see; the center signs the step, naming nobody.
     with line.center.reading() as session:
@@ -512,3 +516,48 @@ def test_the_chain_is_the_partys_own(line: Line) -> None:
     assert ok.status_code == 200 and ok.json()["chain"][0]["user"] == "red-backup"
     # Each party sees only its own chain.
     assert line.get("/v1/contacts", "blue-officer").json()["chain"] == []
+
+
+def test_text_that_is_not_unicode_is_refused_not_a_500(line: Line) -> None:
+    lone = '{"to": ["red"], "subject": "s", "text": "\\ud800", "geometry": null}'
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "k"}
+    response = line.post(MESSAGES, "blue-officer", content=lone, headers=headers)
+    assert assert_problem(response, 422)["errors"][0]["field"] == "text"
+    geometry = '{"to": ["red"], "subject": "s", "text": "t", "geometry": {"\\ud800": 1}}'
+    response = line.post(MESSAGES, "blue-officer", content=geometry, headers=headers)
+    assert assert_problem(response, 422)["errors"][0]["field"].startswith("geometry")
+    chain = '{"primary": "\\ud800"}'
+    response = line.client.put(
+        "/v1/contacts", content=chain, headers={**line.auth("red-officer"), **headers}
+    )
+    assert assert_problem(response, 422)["errors"][0]["field"] == "primary"
+
+
+def test_the_record_of_a_conversation_verifies_with_the_projects_verifier(
+    line: Line, tmp_path: Path
+) -> None:
+    line.put("/v1/contacts", "red-officer", json={"primary": "red-primary"})
+    sent = line.send(geometry=POINT, ack_within="PT2M")
+    line.clock.set(minutes=1)
+    line.post("/v1/presence", "red-primary")
+    line.clock.set(minutes=2)
+    assert escalate_due(line.center, line.clock()) == 1  # to the primary
+    line.clock.set(minutes=3)
+    assert escalate_due(line.center, line.clock()) == 1  # nobody left: overdue
+    line.clock.set(minutes=4)
+    ack = {"content_hash": sent["content_hash"]}
+    assert (
+        line.post(f"{MESSAGES}/{sent['id']}/acknowledge", "red-primary", json=ack).status_code
+        == 201
+    )
+    ring = KeyRing.from_json(line.get("/v1/keys", "observer").json())
+    head = line.get("/v1/record/head", "observer").json()
+    head.pop("cosigned_by")
+    entries = line.get("/v1/record/entries", "observer").json()["entries"]
+    export = tmp_path / "export.jsonl"
+    rows = [json.dumps({"i": e["index"], "data": e["data"]}) for e in entries]
+    export.write_text("\n".join([*rows, json.dumps({"head": head})]) + "\n", encoding="utf-8")
+    report = verify_log(export, keys=ring, workers=1)
+    assert report.entries == 4
+    authors = [entry["author"] for entry in line.entries()]
+    assert authors == ["blue", ring.center.name, ring.center.name, "red"]

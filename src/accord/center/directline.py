@@ -455,8 +455,9 @@ def content_hash(content: Mapping[str, Any]) -> str:
 
 
 class EscalationOut(BaseModel):
-    """One escalation step of a recipient (``contact`` and the skipped users' names only for
-    the recipient party itself)."""
+    """One escalation step of a recipient: the roles on the chain skipped as absent, the
+    role alerted; the users' names (``contact``, ``skipped_users``) only for the recipient
+    party itself."""
 
     level: int
     kind: Literal["escalated", "overdue"]
@@ -466,6 +467,7 @@ class EscalationOut(BaseModel):
     role: str | None
     contact: str | None
     skipped: list[str]
+    skipped_users: list[str] | None
     entry: int
 
 
@@ -652,13 +654,22 @@ def send(unit: Unit, agreement: Agreement, caller: Caller, draft: Draft, at: dat
 
 
 def _involved(session: Session, message_id: str, member: str) -> Message:
-    """The message if ``member`` sent or received it; the 404 of a missing one otherwise."""
-    message = session.get(Message, message_id)
+    """The message if ``member`` sent or received it; otherwise the 404 of a missing one,
+    found by the same single query either way."""
+    message = session.scalar(
+        select(Message).where(
+            Message.id == message_id,
+            or_(
+                Message.sender == member,
+                Message.id.in_(
+                    select(Recipient.message_id).where(
+                        Recipient.message_id == message_id, Recipient.recipient == member
+                    )
+                ),
+            ),
+        )
+    )
     if message is None:
-        raise _not_found()
-    if message.sender == member:
-        return message
-    if session.get(Recipient, (message_id, member)) is None:
         raise _not_found()
     return message
 
@@ -891,9 +902,8 @@ def _views(
                     deadline=s.deadline,
                     role=s.role,
                     contact=s.contact if own else None,
-                    skipped=[
-                        f"{role}:{user}" if own else role for role, user in json.loads(s.skipped)
-                    ],
+                    skipped=[role for role, _ in json.loads(s.skipped)],
+                    skipped_users=[user for _, user in json.loads(s.skipped)] if own else None,
                     entry=s.entry,
                 )
                 for s in escalations.get((message.id, row.recipient), [])
