@@ -531,6 +531,8 @@ def test_text_that_is_not_unicode_is_refused_not_a_500(line: Line) -> None:
         "/v1/contacts", content=chain, headers={**line.auth("red-officer"), **headers}
     )
     assert assert_problem(response, 422)["errors"][0]["field"] == "primary"
+    response = line.put("/v1/contacts", "red-officer", json={"primary": "red\u0000backup"})
+    assert assert_problem(response, 422)["errors"][0]["field"] == "primary"
 
 
 def test_the_record_of_a_conversation_verifies_with_the_projects_verifier(

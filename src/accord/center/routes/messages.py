@@ -66,8 +66,14 @@ def _unicode(value: str) -> str:
     return value
 
 
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("a user name is printable text")
+    return value
+
+
 Text = Annotated[str, AfterValidator(_unicode)]
-UserName = Annotated[Text, Field(min_length=1, max_length=64)]
+UserName = Annotated[Text, AfterValidator(_printable), Field(min_length=1, max_length=64)]
 MessageId = Annotated[str, Path(pattern=r"^m-[0-9a-f]{16}$", description="m- and 16 hex digits")]
 
 
@@ -168,7 +174,7 @@ def get_messages(
 ) -> list[MessageOut]:
     """The caller's party's sent and received messages, newest first, with each recipient's
     acknowledgement and escalation state. Monitors get every message's metadata (no
-    content)."""
+    content; ``box`` does not apply to them)."""
     _catch_up(center)
     now = center.now()
     with center.reading() as session:
