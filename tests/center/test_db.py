@@ -44,6 +44,11 @@ TABLES = {
     "openings",
     "events",
     "idempotency",
+    "messages",
+    "message_recipients",
+    "message_escalations",
+    "contacts",
+    "presence",
 }
 
 

@@ -1,11 +1,14 @@
 """The composition root of the service: :func:`create_app` wires settings, the clock and the
 parts into a FastAPI application. Importing this module does no work; the database, the keys
 and the agreement are opened in the application's lifespan (on start-up, in a worker thread)
-and released on shut-down.
+and released on shut-down, and so is the background task that escalates unacknowledged
+direct-line messages (every ``Settings.escalation_interval_s`` seconds; 0 turns it off).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -17,6 +20,7 @@ from accord import __version__
 from accord.center import problems
 from accord.center.auth import BearerAuth
 from accord.center.config import Settings
+from accord.center.directline import escalation_loop
 from accord.center.identity import Caller
 from accord.center.limits import BodyLimit
 from accord.center.routes import ROUTERS
@@ -36,9 +40,16 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         center = await anyio.to_thread.run_sync(partial(Center.start, settings, clock=clock))
         app.state.center = center
+        ticker = None
+        if settings.escalation_interval_s > 0:
+            ticker = asyncio.create_task(escalation_loop(center, settings.escalation_interval_s))
         try:
             yield
         finally:
+            if ticker is not None:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
             center.close()
 
     app = FastAPI(

@@ -23,6 +23,7 @@ from accord.examples import example_path
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_DATABASE_URL",
+    "DEFAULT_ESCALATION_INTERVAL_S",
     "DEFAULT_KEYS_DIR",
     "DEFAULT_MAX_BODY_BYTES",
     "Settings",
@@ -43,6 +44,10 @@ DEFAULT_MAX_BODY_BYTES = 1 << 20
 """Request bodies over this many bytes are refused with 413 (1 MiB)."""
 
 
+DEFAULT_ESCALATION_INTERVAL_S = 5.0
+"""How often the background task escalates unacknowledged direct-line messages (seconds)."""
+
+
 def _default_agreement() -> Path:
     return example_path("jig.yaml")
 
@@ -54,19 +59,24 @@ class Settings:
     ``database_url`` is an SQLAlchemy URL (``sqlite:///path`` or
     ``postgresql+psycopg://…``); ``agreement_path`` the agreement's YAML file (default: the
     embedded example); ``keys_dir`` the folder of the members' and the center's private keys;
-    ``max_body_bytes`` the largest request body accepted.
+    ``max_body_bytes`` the largest request body accepted; ``escalation_interval_s`` the
+    tick of the background task that escalates unacknowledged direct-line messages (0 turns
+    it off: reads of messages still escalate what is due).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
     agreement_path: Path = field(default_factory=_default_agreement)
     keys_dir: Path = DEFAULT_KEYS_DIR
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    escalation_interval_s: float = DEFAULT_ESCALATION_INTERVAL_S
 
     def __post_init__(self) -> None:
         if not self.database_url:
             raise ValueError("the database URL is empty")
         if self.max_body_bytes < 1:
             raise ValueError("the request body limit must be at least one byte")
+        if not self.escalation_interval_s >= 0:
+            raise ValueError("the escalation interval is zero (off) or more seconds")
 
 
 def database_url(option: str | None, environ: Mapping[str, str]) -> str:

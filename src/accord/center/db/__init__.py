@@ -25,16 +25,28 @@ from accord.center.db.models import (
     Role,
     User,
 )
+from accord.center.db.models_directline import (
+    Contacts,
+    Escalation,
+    Message,
+    Presence,
+    Recipient,
+)
 
 __all__ = [
     "WRITE",
     "Base",
     "Confirmation",
     "ConnectionProvider",
+    "Contacts",
     "Declaration",
+    "Escalation",
     "Event",
     "IdempotentAnswer",
+    "Message",
     "Opening",
+    "Presence",
+    "Recipient",
     "RecordAuthor",
     "RecordHead",
     "RecordLeaf",

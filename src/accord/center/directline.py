@@ -1,0 +1,1094 @@
+"""The direct line: messages between parties, acknowledged by the hash of exactly what was
+received, escalated along the receiving party's contact chain when they are not.
+
+In the source story coordinates passed by voice were off by kilometres, the caller waited
+27 minutes for the usual point of contact, and afterwards the receiving side said it had
+received them while the sending side denied it. So here:
+
+**A message is fixed by the server.** Its *content* is the JSON object ::
+
+    {"id": "m-<16 hex>", "from": party, "to": [parties], "subject": ..., "text": ...,
+     "geometry": <GeoJSON geometry, exact coordinates> | null, "refers_to": ... | null,
+     "sent_at": "...Z", "ack_deadline": "...Z", "nonce": "<32 hex>"}
+
+and its ``content_hash`` is ``SHA-256(canonical_json(content))`` in lower-case hex
+(:func:`accord.record.canonical.canonical_json`). Anyone holding the content recomputes the
+hash. ``nonce`` (128 random bits) makes the hash unguessable: the acknowledgement entry names
+the hash in the record every party and monitor reads, and without the nonce a reader could
+hash candidate texts and grid points until one matched.
+
+**The record pins it; it does not disclose it.** The entry ``message.sent`` (signed by the
+sender) holds the id, sender, recipients, times and a salted commitment to the content
+(:mod:`accord.record.commitments`), never the text or the geometry. The opening (salt and
+content) is kept in ``openings`` (owner: the sender) and served to the sender and the
+recipients only (``GET /v1/messages/{id}/opening``), so either side can prove to anyone
+holding the record exactly what was sent, and when, without the center's help.
+
+**An acknowledgement names the hash.** A recipient acknowledges by sending back the
+``content_hash`` of what it received; a different hash is refused (409, field
+``content_hash``). The entry ``message.acknowledged`` (signed by the recipient) holds the id
+and the hash: neither side can later deny or rewrite what was acknowledged. An acknowledgement
+is a receipt, never an approval.
+
+**Escalation.** A recipient that has not acknowledged by the deadline is escalated along its
+contact chain — primary, backup, duty officers in order (``PUT /v1/contacts``) — to the next
+contact *present* (a heartbeat, ``POST /v1/presence``, within :data:`PRESENCE_WINDOW`);
+absent contacts are skipped and named as skipped. Each step runs a new deadline of
+:func:`step_length` (half of ``ack_within``, at least a minute). When no present contact is
+left, the recipient is declared overdue (a compliance fact) and stays so until it
+acknowledges (late). The decision is the pure function :func:`next_step` of the recipient's
+state, its chain and the instant; :func:`escalate_due` applies it to every recipient due, and
+runs from a background task and from reads of messages.
+
+Escalation steps are written by the **center**: no party acted, the clock did, so the entries
+``message.escalated`` and ``message.overdue`` are signed with the center's own key (the one
+that signs tree heads; its name is the log's origin and it is in every key ring, so the
+project's verifier checks these entries like any other). Signing them with the recipient's
+key would put words in its mouth.
+
+**Who sees what.** Officers and approvers of a party send, receive, acknowledge and keep
+the chain. A message is between its sender and its recipients: anyone else gets the same
+404 as for an id that does not exist. Monitors see that messages exist and their
+acknowledgement state — what the record says — but never content. Notifiers and
+administrators see nothing of the direct line (403). Contact names on a recipient's chain are
+shown to that party only; the sender sees the escalation's level and role.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import anyio
+import anyio.to_thread
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy.orm import Session
+
+from accord.agreement import Agreement
+from accord.center.db.models import Opening, User
+from accord.center.db.models_directline import Contacts, Escalation, Message, Presence, Recipient
+from accord.center.events import publish
+from accord.center.identity import Caller
+from accord.center.problems import FieldProblem, ProblemError
+from accord.center.roles import Role
+from accord.center.runtime import Center, Unit
+from accord.chrono import format_instant, parse_duration
+from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
+from accord.record.canonical import canonical_json, encode_base64
+from accord.record.commitments import SALT_BYTES, commitment
+
+__all__ = [
+    "ACKNOWLEDGED_EVENT",
+    "ACK_WITHIN_DEFAULT",
+    "ACK_WITHIN_MAX",
+    "ACK_WITHIN_MIN",
+    "ESCALATED_EVENT",
+    "MAX_POSITIONS",
+    "OVERDUE_EVENT",
+    "PRESENCE_WINDOW",
+    "SENT_EVENT",
+    "STEP_MIN",
+    "Contact",
+    "ContactOut",
+    "ContactsOut",
+    "Draft",
+    "EscalationOut",
+    "MessageOut",
+    "OpeningOut",
+    "Pending",
+    "PresenceOut",
+    "RecipientOut",
+    "Step",
+    "acknowledge",
+    "check_draft",
+    "check_geometry",
+    "contacts_of",
+    "content_hash",
+    "escalate_due",
+    "escalation_loop",
+    "heartbeat",
+    "list_messages",
+    "message_view",
+    "next_step",
+    "opening_of",
+    "send",
+    "set_contacts",
+    "step_length",
+]
+
+SENT_EVENT = "message.sent"
+ACKNOWLEDGED_EVENT = "message.acknowledged"
+ESCALATED_EVENT = "message.escalated"
+OVERDUE_EVENT = "message.overdue"
+
+ACK_WITHIN_DEFAULT = timedelta(minutes=15)
+"""The acknowledgement deadline when the sender names none."""
+ACK_WITHIN_MIN = timedelta(minutes=1)
+ACK_WITHIN_MAX = timedelta(hours=24)
+STEP_MIN = timedelta(minutes=1)
+"""The shortest deadline of an escalation step."""
+PRESENCE_WINDOW = timedelta(minutes=5)
+"""A contact without a heartbeat in this long is absent, and escalation skips it."""
+MAX_POSITIONS = 2000
+"""The most positions a message's geometry may hold."""
+MAX_DUTY = 10
+"""The most duty officers on a chain."""
+ESCALATION_BATCH = 200
+"""The most recipients one call of :func:`escalate_due` escalates (the rest wait a tick)."""
+
+_GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "Polygon")
+_ROLES = (Role.OFFICER.value, Role.APPROVER.value)
+_log = logging.getLogger("accord.center")
+
+
+# --- the pure core of escalation ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One link of a party's chain: its role there, the user, and their last heartbeat."""
+
+    role: Literal["primary", "backup", "duty"]
+    user: str
+    last_seen: datetime | None
+
+    def present(self, at: datetime) -> bool:
+        """Whether the contact sent a heartbeat within :data:`PRESENCE_WINDOW` before ``at``."""
+        return self.last_seen is not None and self.last_seen > at - PRESENCE_WINDOW
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A recipient that has not acknowledged: the deadline running (``due``), the level
+    reached (0: delivered to the party), the chain position of the last contact alerted
+    (-1: none) and the message's ``ack_within``."""
+
+    due: datetime
+    level: int
+    position: int
+    ack_within: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What happens to a pending recipient at ``at``: ``escalated`` to ``contact`` (chain
+    index ``position``) with a new ``deadline``, or declared ``overdue``; ``skipped`` are the
+    absent contacts passed over; ``due`` is the deadline that was missed."""
+
+    kind: Literal["escalated", "overdue"]
+    level: int
+    due: datetime
+    at: datetime
+    position: int
+    contact: Contact | None
+    skipped: tuple[Contact, ...]
+    deadline: datetime | None
+
+
+def step_length(ack_within: timedelta) -> timedelta:
+    """The deadline of each escalation step: half of ``ack_within`` (whole seconds), at
+    least :data:`STEP_MIN`.
+
+    >>> step_length(timedelta(minutes=10)), step_length(timedelta(seconds=90))
+    (datetime.timedelta(seconds=300), datetime.timedelta(seconds=60))
+    """
+    half = timedelta(seconds=int(ack_within.total_seconds()) // 2)
+    return max(half, STEP_MIN)
+
+
+def next_step(pending: Pending, chain: Sequence[Contact], now: datetime) -> Step | None:
+    """The step due for ``pending`` at ``now`` given its party's ``chain``, or ``None`` while
+    its deadline runs.
+
+    The next contact is the first one after the last alerted that is present at ``now``;
+    with none left, the recipient is overdue. At most one step per call: each step's deadline
+    lies after ``now``.
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 9, 21, 16, tzinfo=UTC)
+    >>> chain = [Contact("primary", "ann", None), Contact("backup", "bob", t)]
+    >>> pending = Pending(due=t, level=0, position=-1, ack_within=timedelta(minutes=10))
+    >>> next_step(pending, chain, t - timedelta(seconds=1)) is None
+    True
+    >>> step = next_step(pending, chain, t)
+    >>> step.kind, step.level, step.contact.user, [c.user for c in step.skipped]
+    ('escalated', 1, 'bob', ['ann'])
+    >>> step.deadline - t
+    datetime.timedelta(seconds=300)
+    >>> later = Pending(step.deadline, step.level, step.position, pending.ack_within)
+    >>> next_step(later, chain, step.deadline).kind
+    'overdue'
+    """
+    if now < pending.due:
+        return None
+    skipped: list[Contact] = []
+    for position in range(max(pending.position + 1, 0), len(chain)):
+        contact = chain[position]
+        if contact.present(now):
+            return Step(
+                kind="escalated",
+                level=pending.level + 1,
+                due=pending.due,
+                at=now,
+                position=position,
+                contact=contact,
+                skipped=tuple(skipped),
+                deadline=now + step_length(pending.ack_within),
+            )
+        skipped.append(contact)
+    return Step(
+        kind="overdue",
+        level=pending.level,
+        due=pending.due,
+        at=now,
+        position=pending.position,
+        contact=None,
+        skipped=tuple(skipped),
+        deadline=None,
+    )
+
+
+def chain_of(row: Contacts | None, last_seen: Mapping[str, datetime]) -> tuple[Contact, ...]:
+    """A party's chain in escalation order — primary, backup, duty officers — each user once,
+    with their last heartbeat."""
+    if row is None:
+        return ()
+    names: list[tuple[Literal["primary", "backup", "duty"], str]] = [("primary", row.primary_user)]
+    if row.backup_user:
+        names.append(("backup", row.backup_user))
+    names.extend(("duty", name) for name in json.loads(row.duty))
+    chain: list[Contact] = []
+    seen: set[str] = set()
+    for role, name in names:
+        if name not in seen:
+            seen.add(name)
+            chain.append(Contact(role, name, last_seen.get(name)))
+    return tuple(chain)
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message as checked, before the server fixes it."""
+
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    geometry: dict[str, Any] | None
+    refers_to: str | None
+    ack_within: timedelta
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.issue = Issue(field, message)
+
+
+def _unicode(field: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Bad(field, "is not valid Unicode text") from None
+
+
+def _position(field: str, value: Any) -> list[float | int]:
+    if not isinstance(value, list) or not 2 <= len(value) <= 3:
+        raise _Bad(field, "a position is [longitude, latitude] or [longitude, latitude, altitude]")
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
+            raise _Bad(field, "coordinates must be finite numbers")
+    lon, lat = value[0], value[1]
+    if not -180 <= lon <= 180:
+        raise _Bad(field, "the longitude is outside ±180 degrees")
+    if not -90 <= lat <= 90:
+        raise _Bad(field, "the latitude is outside ±90 degrees")
+    if len(value) == 3 and not -1e6 <= value[2] <= 1e6:
+        raise _Bad(field, "the altitude is outside ±1,000,000 metres")
+    return list(value)
+
+
+def _positions(field: str, value: Any, *, minimum: int) -> list[list[float | int]]:
+    if not isinstance(value, list):
+        raise _Bad(field, "must be an array of positions")
+    if len(value) < minimum:
+        raise _Bad(field, f"needs at least {minimum} position{'s' if minimum > 1 else ''}")
+    if len(value) > MAX_POSITIONS:
+        raise _Bad(field, f"holds more than {MAX_POSITIONS} positions")
+    return [_position(f"{field}[{i}]", p) for i, p in enumerate(value)]
+
+
+def check_geometry(value: Any) -> dict[str, Any]:
+    """A GeoJSON geometry (RFC 7946) with exact coordinates, as given: ``Point``,
+    ``MultiPoint``, ``LineString`` or ``Polygon`` (closed rings); longitude ±180, latitude
+    ±90, at most :data:`MAX_POSITIONS` positions. Raises
+    :class:`~accord.errors.InputError` naming the field (``geometry.coordinates[1]``).
+
+    >>> check_geometry({"type": "Point", "coordinates": [36.29, 33.51]})
+    {'type': 'Point', 'coordinates': [36.29, 33.51]}
+    >>> check_geometry({"type": "Point", "coordinates": [36.29, 93.5]})
+    Traceback (most recent call last):
+    ...
+    accord.errors.InputError: message: 1 problem
+      field 'geometry.coordinates': the latitude is outside ±90 degrees
+    """
+    try:
+        return _geometry(value)
+    except _Bad as bad:
+        raise InputError("message", [bad.issue]) from None
+
+
+def _geometry(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Bad("geometry", "must be a GeoJSON geometry object")
+    extra = sorted(set(value) - {"type", "coordinates"})
+    if extra:
+        raise _Bad(f"geometry.{extra[0]}" if extra[0].isprintable() else "geometry", "unknown")
+    kind = value.get("type")
+    if kind not in _GEOMETRY_TYPES:
+        raise _Bad("geometry.type", f"must be one of {', '.join(_GEOMETRY_TYPES)}")
+    where = "geometry.coordinates"
+    coordinates = value.get("coordinates")
+    checked: Any
+    if kind == "Point":
+        checked = _position(where, coordinates)
+    elif kind == "MultiPoint":
+        checked = _positions(where, coordinates, minimum=1)
+    elif kind == "LineString":
+        checked = _positions(where, coordinates, minimum=2)
+    else:
+        if not isinstance(coordinates, list) or not coordinates:
+            raise _Bad(where, "a Polygon is a non-empty array of linear rings")
+        checked, count = [], 0
+        for r, ring in enumerate(coordinates):
+            points = _positions(f"{where}[{r}]", ring, minimum=4)
+            if points[0] != points[-1]:
+                raise _Bad(f"{where}[{r}]", "a ring is closed: its last position is its first")
+            count += len(points)
+            if count > MAX_POSITIONS:
+                raise _Bad(where, f"holds more than {MAX_POSITIONS} positions")
+            checked.append(points)
+    return {"type": kind, "coordinates": checked}
+
+
+def check_draft(
+    agreement: Agreement,
+    sender: str,
+    *,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    geometry: Any,
+    refers_to: str | None,
+    ack_within: str | None,
+) -> Draft:
+    """Check a message before it is sent; raise :class:`~accord.errors.InputError` naming
+    every bad field. Recipients are parties of the agreement other than ``sender``, each
+    named once; ``ack_within`` an ISO 8601 duration from :data:`ACK_WITHIN_MIN` to
+    :data:`ACK_WITHIN_MAX` (default :data:`ACK_WITHIN_DEFAULT`)."""
+    issues: list[Issue] = []
+
+    def check(fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except _Bad as bad:
+            issues.append(bad.issue)
+            return None
+
+    for name, value in (("subject", subject), ("text", text), ("refers_to", refers_to)):
+        if value is not None:
+            check(_unicode, name, value)
+    recipients = tuple(to)
+    parties = agreement.party_ids
+    for name in recipients:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            issues.append(Issue("to", "a recipient is not valid Unicode text"))
+            break
+        if name == sender:
+            issues.append(Issue("to", "a party does not send a message to itself"))
+            break
+        if name not in parties:
+            others = ", ".join(sorted(parties - {sender}))
+            issues.append(Issue("to", f"a recipient is a party of the agreement: {others}"))
+            break
+    if len(set(recipients)) != len(recipients):
+        issues.append(Issue("to", "each recipient is named once"))
+    within = ACK_WITHIN_DEFAULT
+    if ack_within is not None:
+        try:
+            within = parse_duration(ack_within)
+        except ValueError:
+            issues.append(Issue("ack_within", "an ISO 8601 duration such as PT10M"))
+        else:
+            if not ACK_WITHIN_MIN <= within <= ACK_WITHIN_MAX:
+                issues.append(Issue("ack_within", "from PT1M to PT24H"))
+            elif within.microseconds:
+                issues.append(Issue("ack_within", "whole seconds"))
+    checked = None if geometry is None else check(_geometry, geometry)
+    if issues:
+        raise InputError("message", issues)
+    return Draft(recipients, subject, text, checked, refers_to, within)
+
+
+def content_hash(content: Mapping[str, Any]) -> str:
+    """``SHA-256(canonical_json(content))``, lower-case hex: what an acknowledgement names.
+
+    >>> content_hash({"id": "m-0"})
+    'e6bf82495c57a53dfa185548596240c7d674297d3e8837c8c43340ccbfae9772'
+    """
+    return hashlib.sha256(canonical_json(dict(content))).hexdigest()
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+class EscalationOut(BaseModel):
+    """One escalation step of a recipient: the roles on the chain skipped as absent, the
+    role alerted; the users' names (``contact``, ``skipped_users``) only for the recipient
+    party itself."""
+
+    level: int
+    kind: Literal["escalated", "overdue"]
+    at: datetime
+    due: datetime
+    deadline: datetime | None
+    role: str | None
+    contact: str | None
+    skipped: list[str]
+    skipped_users: list[str] | None
+    entry: int
+
+
+class RecipientOut(BaseModel):
+    """Where one recipient's acknowledgement stands."""
+
+    party: str
+    delivered_at: datetime
+    acknowledged: bool
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_hash: str | None
+    acknowledged_entry: int | None
+    late: bool
+    deadline: datetime | None
+    level: int
+    overdue: bool
+    overdue_declared_at: datetime | None
+    escalations: list[EscalationOut]
+
+
+class MessageOut(BaseModel):
+    """A message as its viewer may see it: monitors get ``content``, ``content_hash`` and
+    ``sent_by`` as null (the record's metadata only)."""
+
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+
+    id: str
+    from_: str = Field(alias="from")
+    to: list[str]
+    sent_at: datetime
+    ack_deadline: datetime
+    ack_within: str
+    entry: int
+    sent_by: str | None
+    content: dict[str, Any] | None
+    content_hash: str | None
+    recipients: list[RecipientOut]
+    open: bool
+
+
+class OpeningOut(BaseModel):
+    """What opens the commitment of a ``message.sent`` entry: verify with
+    ``accord.record.commitments.verify_opening(commitment, content, salt=salt)``."""
+
+    id: str
+    entry: int
+    commitment: str
+    salt: str
+    content: dict[str, Any]
+    content_hash: str
+
+
+class ContactOut(BaseModel):
+    """One contact of the chain and whether they are present now."""
+
+    role: str
+    user: str
+    last_seen: datetime | None
+    present: bool
+
+
+class ContactsOut(BaseModel):
+    """A party's contact chain in escalation order."""
+
+    party: str
+    primary: str | None
+    backup: str | None
+    duty: list[str]
+    chain: list[ContactOut]
+    updated_at: datetime | None
+    presence_window: str
+
+
+class PresenceOut(BaseModel):
+    """A heartbeat as recorded."""
+
+    user: str
+    party: str
+    last_seen: datetime
+    present_until: datetime
+
+
+# --- sending and acknowledging --------------------------------------------------------------
+
+
+def _not_found() -> ProblemError:
+    return ProblemError(404, "no such message", kind="not-found")
+
+
+def _iso_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return text + (f"{seconds}S" if seconds or text == "PT" else "")
+
+
+def send(unit: Unit, agreement: Agreement, caller: Caller, draft: Draft, at: datetime) -> Message:
+    """Fix the message's content, write it, its recipients, the ``message.sent`` entry (a
+    commitment to the content) and its opening, and publish the live events."""
+    session = unit.session
+    sender = caller.member
+    if sender not in agreement.party_ids or caller.role.value not in _ROLES:
+        raise NotAuthorized(f"{sender} ({caller.role.value}) does not send on the direct line")
+    message_id = "m-" + secrets.token_hex(8)
+    deadline = at + draft.ack_within
+    content: dict[str, Any] = {
+        "id": message_id,
+        "from": sender,
+        "to": list(draft.to),
+        "subject": draft.subject,
+        "text": draft.text,
+        "geometry": draft.geometry,
+        "refers_to": draft.refers_to,
+        "sent_at": format_instant(at),
+        "ack_deadline": format_instant(deadline),
+        "nonce": secrets.token_hex(16),
+    }
+    encoded = canonical_json(content)
+    digest = content_hash(content)
+    salt = secrets.token_bytes(SALT_BYTES)
+    committed = commitment(content, salt=salt)
+    entry = unit.ledger.append(
+        {
+            "kind": SENT_EVENT,
+            "id": message_id,
+            "from": sender,
+            "to": list(draft.to),
+            "sent_at": content["sent_at"],
+            "ack_deadline": content["ack_deadline"],
+            "commitment": encode_base64(committed),
+        },
+        author=sender,
+        at=at,
+    )
+    session.add(
+        Opening(
+            entry=entry,
+            owner=sender,
+            commitment=committed,
+            salt=salt,
+            content=encoded.decode("utf-8"),
+        )
+    )
+    message = Message(
+        id=message_id,
+        sender=sender,
+        sent_by=caller.user_id,
+        sent_at=at,
+        ack_deadline=deadline,
+        ack_within_s=int(draft.ack_within.total_seconds()),
+        content=encoded.decode("utf-8"),
+        content_hash=digest,
+        entry=entry,
+    )
+    session.add(message)
+    session.flush()
+    for party in draft.to:
+        session.add(
+            Recipient(message_id=message_id, recipient=party, level=0, position=-1, due_at=deadline)
+        )
+    session.flush()
+    common = {"id": message_id, "from": sender, "to": list(draft.to), "entry": entry}
+    times = {"sent_at": content["sent_at"], "ack_deadline": content["ack_deadline"]}
+    publish(
+        session,
+        kind=SENT_EVENT,
+        at=at,
+        audience=draft.to,
+        payload={**common, **times, "content": content, "content_hash": digest},
+    )
+    publish(
+        session,
+        kind=SENT_EVENT,
+        at=at,
+        audience=[sender],
+        payload={**common, **times, "content_hash": digest, "sent_by": caller.name},
+    )
+    publish(
+        session, kind=SENT_EVENT, at=at, audience=agreement.monitor_ids, payload={**common, **times}
+    )
+    return message
+
+
+def _involved(session: Session, message_id: str, member: str) -> Message:
+    """The message if ``member`` sent or received it; otherwise the 404 of a missing one,
+    found by the same single query either way."""
+    message = session.scalar(
+        select(Message).where(
+            Message.id == message_id,
+            or_(
+                Message.sender == member,
+                Message.id.in_(
+                    select(Recipient.message_id).where(
+                        Recipient.message_id == message_id, Recipient.recipient == member
+                    )
+                ),
+            ),
+        )
+    )
+    if message is None:
+        raise _not_found()
+    return message
+
+
+def acknowledge(
+    unit: Unit,
+    agreement: Agreement,
+    caller: Caller,
+    message_id: str,
+    named_hash: str,
+    at: datetime,
+) -> Message:
+    """Acknowledge ``message_id`` for the caller's party, naming the ``content_hash`` of what
+    it received: the recipient's row, the ``message.acknowledged`` entry and the events."""
+    session = unit.session
+    message = _involved(session, message_id, caller.member)
+    if message.sender == caller.member:
+        raise NotAuthorized("the sender does not acknowledge its own message")
+    row = session.get(Recipient, (message_id, caller.member))
+    assert row is not None
+    if row.acknowledged_at is not None:
+        raise IllegalTransition(f"{caller.member} has already acknowledged {message_id}")
+    named = named_hash.lower()
+    if named != message.content_hash:
+        why = "is not the hash of this message's content: acknowledge exactly what you received"
+        raise ProblemError(
+            409,
+            f"content_hash: {why}",
+            kind="hash-mismatch",
+            errors=[FieldProblem(field="content_hash", location="body", message=why)],
+        )
+    entry = unit.ledger.append(
+        {"kind": ACKNOWLEDGED_EVENT, "id": message_id, "content_hash": named},
+        author=caller.member,
+        at=at,
+    )
+    row.acknowledged_at = at
+    row.acknowledged_by = caller.user_id
+    row.ack_hash = named
+    row.ack_entry = entry
+    row.due_at = None
+    session.flush()
+    payload = {
+        "id": message_id,
+        "from": message.sender,
+        "recipient": caller.member,
+        "content_hash": named,
+        "acknowledged_at": format_instant(at),
+        "late": at > message.ack_deadline,
+        "entry": entry,
+    }
+    publish(
+        session,
+        kind=ACKNOWLEDGED_EVENT,
+        at=at,
+        audience=[message.sender, caller.member],
+        payload={**payload, "by": caller.name},
+    )
+    publish(
+        session, kind=ACKNOWLEDGED_EVENT, at=at, audience=agreement.monitor_ids, payload=payload
+    )
+    return message
+
+
+# --- escalation -----------------------------------------------------------------------------
+
+
+def _chains(session: Session, members: Iterable[str]) -> dict[str, tuple[Contact, ...]]:
+    wanted = sorted(set(members))
+    rows = {
+        row.member: row
+        for row in session.scalars(select(Contacts).where(Contacts.member.in_(wanted)))
+    }
+    seen = {
+        name: last
+        for name, last in session.execute(
+            select(User.name, Presence.last_seen)
+            .join(Presence, Presence.user_id == User.id)
+            .where(Presence.member.in_(wanted))
+        )
+    }
+    return {member: chain_of(rows.get(member), seen) for member in wanted}
+
+
+def _apply(unit: Unit, agreement: Agreement, origin: str, row: Recipient, step: Step) -> None:
+    session = unit.session
+    message = session.get(Message, row.message_id)
+    assert message is not None
+    skipped_roles = [c.role for c in step.skipped]
+    event: dict[str, Any] = {
+        "kind": ESCALATED_EVENT if step.kind == "escalated" else OVERDUE_EVENT,
+        "id": message.id,
+        "to": row.recipient,
+        "level": step.level,
+        "due": format_instant(step.due),
+        "skipped": skipped_roles,
+    }
+    if step.kind == "escalated":
+        assert step.contact is not None and step.deadline is not None
+        event["role"] = step.contact.role
+        event["deadline"] = format_instant(step.deadline)
+    else:
+        event["ack_deadline"] = format_instant(message.ack_deadline)
+    entry = unit.ledger.append(event, author=origin, at=step.at)
+    session.add(
+        Escalation(
+            message_id=message.id,
+            recipient=row.recipient,
+            level=step.level,
+            kind=step.kind,
+            at=step.at,
+            due=step.due,
+            deadline=step.deadline,
+            role=step.contact.role if step.contact else None,
+            contact=step.contact.user if step.contact else None,
+            skipped=json.dumps([[c.role, c.user] for c in step.skipped]),
+            entry=entry,
+        )
+    )
+    row.level = step.level
+    row.position = step.position
+    row.due_at = step.deadline
+    if step.kind == "overdue":
+        row.overdue_at = step.at
+    session.flush()
+    kind = str(event["kind"])
+    public = {k: v for k, v in event.items() if k != "kind"} | {"from": message.sender}
+    public["entry"] = entry
+    own = dict(public)
+    if step.contact is not None:
+        own["contact"] = step.contact.user
+    own["skipped_users"] = [c.user for c in step.skipped]
+    publish(session, kind=kind, at=step.at, audience=[row.recipient], payload=own)
+    publish(
+        session,
+        kind=kind,
+        at=step.at,
+        audience={message.sender, *agreement.monitor_ids} - {row.recipient},
+        payload=public,
+    )
+
+
+def escalate_due(center: Center, now: datetime, *, limit: int = ESCALATION_BATCH) -> int:
+    """Write every escalation step due at ``now`` (at most ``limit``); their number.
+
+    Cheap when nothing is due: one indexed read, no write lock."""
+    with center.reading() as session:
+        due = session.scalar(select(Recipient.message_id).where(Recipient.due_at <= now).limit(1))
+    if due is None:
+        return 0
+    done = 0
+    with center.writing() as unit:
+        rows = unit.session.scalars(
+            select(Recipient)
+            .where(Recipient.due_at <= now)
+            .order_by(Recipient.due_at, Recipient.message_id, Recipient.recipient)
+            .limit(limit)
+        ).all()
+        chains = _chains(unit.session, (row.recipient for row in rows))
+        for row in rows:
+            message = unit.session.get(Message, row.message_id)
+            assert message is not None and row.due_at is not None
+            pending = Pending(
+                due=row.due_at,
+                level=row.level,
+                position=row.position,
+                ack_within=timedelta(seconds=message.ack_within_s),
+            )
+            step = next_step(pending, chains[row.recipient], now)
+            if step is not None:
+                _apply(unit, center.agreement, center.origin, row, step)
+                done += 1
+    return done
+
+
+async def escalation_loop(center: Center, interval: float) -> None:
+    """Run :func:`escalate_due` every ``interval`` seconds until cancelled; a failure is
+    logged and the loop goes on."""
+    while True:
+        try:
+            await anyio.to_thread.run_sync(lambda: escalate_due(center, center.now()))
+        except Exception:  # logged; the next tick retries
+            _log.exception("escalating the direct line failed")
+        await anyio.sleep(interval)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}
+
+
+def _views(
+    session: Session, messages: Sequence[Message], viewer: str, *, monitor: bool, now: datetime
+) -> list[MessageOut]:
+    ids = [m.id for m in messages]
+    recipients: dict[str, list[Recipient]] = {i: [] for i in ids}
+    escalations: dict[tuple[str, str], list[Escalation]] = {}
+    if ids:
+        for row in session.scalars(
+            select(Recipient).where(Recipient.message_id.in_(ids)).order_by(Recipient.recipient)
+        ):
+            recipients[row.message_id].append(row)
+        for step in session.scalars(
+            select(Escalation).where(Escalation.message_id.in_(ids)).order_by(Escalation.id)
+        ):
+            escalations.setdefault((step.message_id, step.recipient), []).append(step)
+    names = _names(
+        session,
+        [m.sent_by for m in messages]
+        + [r.acknowledged_by for rows in recipients.values() for r in rows],
+    )
+    out = []
+    for message in messages:
+        content = None if monitor else json.loads(message.content)
+        parties = []
+        for row in recipients[message.id]:
+            own = row.recipient == viewer
+            steps = [
+                EscalationOut(
+                    level=s.level,
+                    kind="escalated" if s.kind == "escalated" else "overdue",
+                    at=s.at,
+                    due=s.due,
+                    deadline=s.deadline,
+                    role=s.role,
+                    contact=s.contact if own else None,
+                    skipped=[role for role, _ in json.loads(s.skipped)],
+                    skipped_users=[user for _, user in json.loads(s.skipped)] if own else None,
+                    entry=s.entry,
+                )
+                for s in escalations.get((message.id, row.recipient), [])
+            ]
+            acked = row.acknowledged_at
+            parties.append(
+                RecipientOut(
+                    party=row.recipient,
+                    delivered_at=message.sent_at,
+                    acknowledged=acked is not None,
+                    acknowledged_at=acked,
+                    acknowledged_by=None
+                    if monitor or row.acknowledged_by is None
+                    else names.get(row.acknowledged_by),
+                    acknowledged_hash=row.ack_hash,
+                    acknowledged_entry=row.ack_entry,
+                    late=acked is not None and acked > message.ack_deadline,
+                    deadline=row.due_at,
+                    level=row.level,
+                    overdue=acked is None and now >= message.ack_deadline,
+                    overdue_declared_at=row.overdue_at,
+                    escalations=steps,
+                )
+            )
+        out.append(
+            MessageOut(
+                id=message.id,
+                from_=message.sender,
+                to=[p.party for p in parties] if content is None else list(content["to"]),
+                sent_at=message.sent_at,
+                ack_deadline=message.ack_deadline,
+                ack_within=_iso_duration(timedelta(seconds=message.ack_within_s)),
+                entry=message.entry,
+                sent_by=None if monitor else names.get(message.sent_by),
+                content=content,
+                content_hash=None if monitor else message.content_hash,
+                recipients=parties,
+                open=any(not p.acknowledged for p in parties),
+            )
+        )
+    return out
+
+
+def _is_monitor(caller: Caller) -> bool:
+    return caller.role is Role.MONITOR
+
+
+def message_view(session: Session, caller: Caller, message_id: str, now: datetime) -> MessageOut:
+    """One message as ``caller`` may see it; the 404 of a missing id to anyone not involved
+    (monitors see every message's metadata)."""
+    if _is_monitor(caller):
+        message = session.get(Message, message_id)
+        if message is None:
+            raise _not_found()
+    else:
+        message = _involved(session, message_id, caller.member)
+    (view,) = _views(session, [message], caller.member, monitor=_is_monitor(caller), now=now)
+    return view
+
+
+def list_messages(
+    session: Session,
+    caller: Caller,
+    *,
+    box: Literal["in", "out"] | None,
+    open_only: bool,
+    limit: int,
+    now: datetime,
+) -> list[MessageOut]:
+    """The caller's party's messages, newest first: sent (``box="out"``), received
+    (``"in"``) or both; ``open_only`` keeps those still awaiting an acknowledgement (for a
+    received message: the caller's own). Monitors list every message's metadata."""
+    member = caller.member
+    unacked = select(Recipient.message_id).where(Recipient.acknowledged_at.is_(None))
+    condition: ColumnElement[bool]
+    if _is_monitor(caller):
+        condition = Message.id.in_(unacked) if open_only else true()
+    else:
+        sent = Message.sender == member
+        received_rows = select(Recipient.message_id).where(Recipient.recipient == member)
+        if open_only:
+            sent = and_(sent, Message.id.in_(unacked))
+            received_rows = received_rows.where(Recipient.acknowledged_at.is_(None))
+        received = Message.id.in_(received_rows)
+        condition = {"out": sent, "in": received}.get(box or "", or_(sent, received))
+    messages = session.scalars(
+        select(Message).where(condition).order_by(Message.sent_at.desc(), Message.id).limit(limit)
+    ).all()
+    return _views(session, messages, member, monitor=_is_monitor(caller), now=now)
+
+
+def opening_of(session: Session, caller: Caller, message_id: str) -> OpeningOut:
+    """The opening of a message's ``message.sent`` commitment, for its sender and
+    recipients."""
+    message = _involved(session, message_id, caller.member)
+    opening = session.get(Opening, message.entry)
+    if opening is None:  # pragma: no cover - written with the message
+        raise _not_found()
+    return OpeningOut(
+        id=message.id,
+        entry=message.entry,
+        commitment=encode_base64(opening.commitment),
+        salt=encode_base64(opening.salt),
+        content=json.loads(opening.content),
+        content_hash=message.content_hash,
+    )
+
+
+# --- contact chains and presence ------------------------------------------------------------
+
+
+def set_contacts(
+    unit: Unit,
+    caller: Caller,
+    *,
+    primary: str,
+    backup: str | None,
+    duty: Sequence[str],
+    at: datetime,
+) -> ContactsOut:
+    """Replace the caller's party's chain; every user named must be an officer or approver
+    of that party and appear once (:class:`~accord.errors.InputError` naming the field)."""
+    session = unit.session
+    fields: list[tuple[str, str]] = [("primary", primary)]
+    if backup is not None:
+        fields.append(("backup", backup))
+    fields.extend((f"duty[{i}]", name) for i, name in enumerate(duty))
+    issues: list[Issue] = []
+    valid = {
+        name
+        for name, member, role in session.execute(
+            select(User.name, User.member, User.role).where(
+                User.name.in_([name for _, name in fields])
+            )
+        )
+        if member == caller.member and role in _ROLES
+    }
+    seen: set[str] = set()
+    for field, name in fields:
+        if name not in valid:
+            issues.append(Issue(field, f"no officer or approver of {caller.member} has this name"))
+        elif name in seen:
+            issues.append(Issue(field, "a user appears once on the chain"))
+        seen.add(name)
+    if issues:
+        raise InputError("contacts", issues)
+    row = session.get(Contacts, caller.member)
+    if row is None:
+        row = Contacts(member=caller.member)
+        session.add(row)
+    row.primary_user = primary
+    row.backup_user = backup
+    row.duty = json.dumps(list(duty))
+    row.updated_at = at
+    row.updated_by = caller.user_id
+    session.flush()
+    return contacts_of(session, caller.member, at)
+
+
+def contacts_of(session: Session, member: str, now: datetime) -> ContactsOut:
+    """A party's chain and who on it is present at ``now``."""
+    row = session.get(Contacts, member)
+    chain = _chains(session, [member])[member]
+    return ContactsOut(
+        party=member,
+        primary=row.primary_user if row else None,
+        backup=row.backup_user if row else None,
+        duty=json.loads(row.duty) if row else [],
+        chain=[
+            ContactOut(role=c.role, user=c.user, last_seen=c.last_seen, present=c.present(now))
+            for c in chain
+        ],
+        updated_at=row.updated_at if row else None,
+        presence_window=_iso_duration(PRESENCE_WINDOW),
+    )
+
+
+def heartbeat(unit: Unit, caller: Caller, at: datetime) -> PresenceOut:
+    """The caller is present at ``at``."""
+    row = unit.session.get(Presence, caller.user_id)
+    if row is None:
+        unit.session.add(Presence(user_id=caller.user_id, member=caller.member, last_seen=at))
+    else:
+        row.last_seen = at
+    unit.session.flush()
+    return PresenceOut(
+        user=caller.name, party=caller.member, last_seen=at, present_until=at + PRESENCE_WINDOW
+    )
