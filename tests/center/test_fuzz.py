@@ -45,7 +45,7 @@ def tokens() -> Iterator[dict[str, str]]:
 
 @schema.parametrize()
 @settings(
-    max_examples=20,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
