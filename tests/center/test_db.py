@@ -44,6 +44,8 @@ TABLES = {
     "openings",
     "events",
     "idempotency",
+    "declaration_changes",
+    "acknowledgements",
 }
 
 

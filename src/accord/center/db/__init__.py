@@ -25,13 +25,16 @@ from accord.center.db.models import (
     Role,
     User,
 )
+from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
 
 __all__ = [
     "WRITE",
+    "Acknowledgement",
     "Base",
     "Confirmation",
     "ConnectionProvider",
     "Declaration",
+    "DeclarationChange",
     "Event",
     "IdempotentAnswer",
     "Opening",
