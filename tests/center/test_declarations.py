@@ -247,6 +247,12 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("blue-officer", "declared_by", with_props(SITE, declared_by="red"), "properties.declared_by"),
     ("blue-officer", "their party", with_props(POSITION, party="red"), "properties.party"),
     ("blue-officer", "flight party", with_props(FLIGHT, party="red"), "properties.party"),
+    (
+        "blue-officer",
+        "their aircraft",
+        with_props(FLIGHT, operator="red", party=None),
+        "properties.operator",
+    ),
     ("blue-officer", "disclosure", with_props(SITE, disclosure="secret"), "properties.disclosure"),
     ("blue-officer", "unknown field", with_props(SITE, colour="red"), "properties.colour"),
     ("blue-officer", "big integer", with_props(SITE, standoff_m=2**60), "properties.standoff_m"),
@@ -306,6 +312,12 @@ def test_bad_input_names_the_field_and_records_nothing(
     body = assert_problem(service.post(PATH, user, json=feature), 422)
     assert field in fields(body), body
     assert record_size(service) == 0
+
+
+def test_a_party_reports_a_third_party_aircraft(service: Service) -> None:
+    green = declare(service, "red-officer", with_props(FLIGHT, operator="green-af", party=None))
+    assert green["owner"] == "red"
+    assert green["feature"]["properties"]["operator"] == "green-af"
 
 
 def test_bad_amendments_and_stale_versions_name_the_field(service: Service) -> None:

@@ -13,11 +13,13 @@ serialised), so a reader holding the world at ``rev`` R catches up with ``rev > 
 
 **Who declares.** A party's officer declares any of the four kinds, ``shared`` or
 ``center``; a position's ``party`` (and a flight plan's, when it names one) is the caller's
-own member. A humanitarian notifier declares sites and movements, always ``shared`` (the
-brief: a notifier's sites are shared with parties). Approvers, monitors and administrators
-declare nothing. Only the owner's officers (or notifiers) amend or withdraw; an amendment
-keeps the kind and the disclosure (to change either, withdraw and declare anew) and raises
-``version``; a withdrawal keeps the row, out of force, for the history.
+own member, and a flight plan's ``operator`` is the caller's member or a non-party operator
+(a party reports a third party's aircraft, never another party's). A humanitarian notifier
+declares sites and movements, always ``shared`` (the brief: a notifier's sites are shared
+with parties). Approvers, monitors and administrators declare nothing. Only the owner's
+officers (or notifiers) amend or withdraw. An amendment keeps the kind and the disclosure
+(to change either, withdraw and declare anew) and raises ``version``; a withdrawal keeps
+the row, out of force, for the history.
 
 **Who sees what** (:func:`may_see`). A party's officers and approvers see every declaration
 of their own member and every other member's ``shared`` one; a notifier sees only its own
@@ -329,9 +331,17 @@ def _checked(
     (obj,) = tuple(world)
     party = obj.party if isinstance(obj, Position | FlightPlan) else None
     if party is not None and party != caller.member:
-        raise InputError(
-            _SOURCE, [Issue("properties.party", f"is the caller's own party, {caller.member!r}")]
+        issues.append(Issue("properties.party", f"is the caller's own party, {caller.member!r}"))
+    if (
+        isinstance(obj, FlightPlan)
+        and obj.operator in agreement.party_ids
+        and obj.operator != caller.member
+    ):
+        issues.append(
+            Issue("properties.operator", "another party declares its own aircraft's flights")
         )
+    if issues:
+        raise InputError(_SOURCE, issues)
     return stored, obj
 
 
