@@ -49,6 +49,8 @@ TABLES = {
     "message_escalations",
     "contacts",
     "presence",
+    "declaration_changes",
+    "acknowledgements",
 }
 
 

@@ -25,6 +25,7 @@ from accord.center.db.models import (
     Role,
     User,
 )
+from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
 from accord.center.db.models_directline import (
     Contacts,
     Escalation,
@@ -35,11 +36,13 @@ from accord.center.db.models_directline import (
 
 __all__ = [
     "WRITE",
+    "Acknowledgement",
     "Base",
     "Confirmation",
     "ConnectionProvider",
     "Contacts",
     "Declaration",
+    "DeclarationChange",
     "Escalation",
     "Event",
     "IdempotentAnswer",

@@ -1,9 +1,496 @@
-"""``/v1/declarations``: Protected sites, movements, positions and flight plans."""
+"""``/v1/declarations``: protected sites, movements, positions and flight plans — declare,
+amend, withdraw, list, read, open, and acknowledge a humanitarian notification.
+
+The rules (who declares, who sees, what the record holds) are in
+:mod:`accord.center.declarations`. Here: a declaration the caller may not see — another
+member's ``center`` declaration — answers every route exactly as an id nobody holds does
+(the same 404, body and headers). Administrators get 403 on every declaration route,
+whatever the id: they register people and keep no view of the declared world. A stale
+version (``If-Match`` or a ``version`` field) or content hash is a 409 naming the field.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from accord.center.routes.deps import ERRORS
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.center import declarations as service
+from accord.center.auth import allow
+from accord.center.declarations import (
+    RECEIPT,
+    Acknowledged,
+    DeclarationNotFound,
+    DeclarationView,
+    EntryOpening,
+    Opened,
+    StaleRequest,
+)
+from accord.center.identity import Caller
+from accord.center.problems import PROBLEM_JSON, FieldProblem, Problem, ProblemError
+from accord.center.roles import Role
+from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep
+from accord.center.runtime import Unit
+from accord.center.writes import write
+from accord.record.canonical import encode_base64
 
 router = APIRouter(prefix="/v1", tags=["declarations"], responses=ERRORS)
+
+MAX_PAGE = 500
+"""The most declarations one page of ``GET /v1/declarations`` returns."""
+
+Kind = Literal["protected_site", "movement", "position", "flight_plan"]
+Status = Literal["active", "withdrawn"]
+
+_DECLARANTS = allow(Role.OFFICER, Role.NOTIFIER)
+_READERS = allow(Role.OFFICER, Role.APPROVER, Role.NOTIFIER, Role.MONITOR)
+_OWNERS = allow(Role.OFFICER, Role.APPROVER, Role.NOTIFIER)
+_ACKNOWLEDGERS = allow(Role.OFFICER)
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {
+        "model": Problem,
+        "description": "No declaration with this id that the caller may see",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    },
+}
+DeclarationId = Annotated[str, Path(min_length=1, max_length=64)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=64,
+        description='The version the caller holds, as the ETag of the detail (`"3"`)',
+    ),
+]
+
+
+# --- request bodies -------------------------------------------------------------------------
+
+
+class FeatureIn(BaseModel):
+    """A GeoJSON Feature of kind ``protected_site``, ``movement``, ``position`` or
+    ``flight_plan`` (see ``examples/world.geojson``), without ``properties.id`` and
+    ``properties.declared_by``: the server sets both."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [21.905, 24.912]},
+                    "properties": {
+                        "kind": "protected_site",
+                        "name": "East City General Hospital",
+                        "disclosure": "shared",
+                        "category": "hospital",
+                        "standoff_m": 2000,
+                    },
+                }
+            ]
+        },
+    )
+
+    type: Literal["Feature"]
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class AmendIn(FeatureIn):
+    """The new feature (same kind and disclosure); ``version``, when given, is the version
+    being replaced (409 if it is no longer the current one)."""
+
+    version: int | None = Field(default=None, ge=1)
+
+
+class WithdrawIn(BaseModel):
+    """Why the declaration is withdrawn; ``version`` as in an amendment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+    version: int | None = Field(default=None, ge=1)
+
+
+class AcknowledgeIn(BaseModel):
+    """The SHA-256 (hex) of the canonical JSON of exactly the version acknowledged (the
+    detail's ``content_hash``, which the caller should compute from its own copy)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content_hash: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    version: int | None = Field(default=None, ge=1)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+class OpeningOut(BaseModel):
+    """What opens the commitment in record entry ``entry``: the salt (base64) and the exact
+    canonical JSON committed to. Keep it: it is the owner's proof, to check with
+    ``accord.record.commitments.verify_opening`` against the record alone."""
+
+    entry: int
+    commitment: str
+    salt: str
+    content: str
+
+    @classmethod
+    def of(cls, opened: Opened | None) -> OpeningOut | None:
+        if opened is None:
+            return None
+        return cls(
+            entry=opened.entry,
+            commitment=encode_base64(opened.commitment),
+            salt=encode_base64(opened.salt),
+            content=opened.content,
+        )
+
+
+class AcknowledgementOut(BaseModel):
+    """A party's receipt of one version (never an approval)."""
+
+    member: str
+    version: int
+    content_hash: str
+    acknowledged_at: datetime
+    entry: int
+
+    @classmethod
+    def of(cls, ack: Acknowledged) -> AcknowledgementOut:
+        return cls(
+            member=ack.member,
+            version=ack.version,
+            content_hash=ack.content_hash,
+            acknowledged_at=ack.acknowledged_at,
+            entry=ack.entry,
+        )
+
+
+class DeclarationOut(BaseModel):
+    """A declaration as the caller may see it. ``opening`` only in the owner's answer to
+    a change of a ``center`` declaration; ``acknowledgements``: for the owner every party's
+    receipts, for anyone else its own member's."""
+
+    id: str
+    kind: str
+    owner: str
+    disclosure: str
+    status: str
+    version: int
+    feature: dict[str, Any]
+    content_hash: str
+    declared_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None
+    entry: int
+    opening: OpeningOut | None = None
+    acknowledgements: list[AcknowledgementOut] = []
+
+    @classmethod
+    def of(cls, view: DeclarationView) -> DeclarationOut:
+        return cls(
+            id=view.id,
+            kind=view.kind,
+            owner=view.owner,
+            disclosure=view.disclosure,
+            status=view.status,
+            version=view.version,
+            feature=view.feature,
+            content_hash=view.content_hash,
+            declared_at=view.declared_at,
+            updated_at=view.updated_at,
+            withdrawn_at=view.withdrawn_at,
+            withdrawn_reason=view.withdrawn_reason,
+            entry=view.entry,
+            opening=OpeningOut.of(view.opening),
+            acknowledgements=[AcknowledgementOut.of(a) for a in view.acknowledgements or ()],
+        )
+
+
+class PageOut(BaseModel):
+    """One page of declarations, by id; ``next`` is the ``after`` of the next page."""
+
+    items: list[DeclarationOut]
+    next: str | None
+
+
+class AcknowledgedOut(AcknowledgementOut):
+    """The receipt as recorded. ``meaning`` says what it is: not an approval."""
+
+    declaration: str
+    meaning: str = RECEIPT
+
+
+class EntryOpeningOut(BaseModel):
+    """A record entry about the declaration; ``opening`` when the entry holds a commitment
+    (a ``center`` declaration's), ``null`` when it holds the content in clear."""
+
+    entry: int
+    change: str
+    version: int
+    member: str
+    at: datetime
+    opening: OpeningOut | None
+
+    @classmethod
+    def of(cls, item: EntryOpening) -> EntryOpeningOut:
+        return cls(
+            entry=item.entry,
+            change=item.change,
+            version=item.version,
+            member=item.member,
+            at=item.at,
+            opening=OpeningOut.of(item.opening),
+        )
+
+
+class OpeningsOut(BaseModel):
+    """Every record entry about one declaration, oldest first."""
+
+    id: str
+    entries: list[EntryOpeningOut]
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _answered() -> Iterator[None]:
+    """The service's refusals as problems: not found (one answer for every id the caller
+    may not see) and stale (409 naming the field)."""
+    try:
+        yield
+    except DeclarationNotFound as error:
+        raise ProblemError(404, str(error), kind="not-found") from None
+    except StaleRequest as error:
+        raise ProblemError(
+            409,
+            str(error),
+            kind="stale",
+            errors=[
+                FieldProblem(field=error.field, location=error.location, message=error.message)
+            ],
+        ) from None
+
+
+def _expected(if_match: str | None, version: int | None) -> dict[str, tuple[str, int]]:
+    expected: dict[str, tuple[str, int]] = {}
+    if version is not None:
+        expected["version"] = ("body", version)
+    if if_match is not None and if_match.strip() != "*":
+        text = if_match.strip().removeprefix("W/").strip('"')
+        if not text.isdigit() or len(text) > 9:
+            message = 'the version the caller holds, such as "3"'
+            raise ProblemError(
+                422,
+                f"If-Match: {message}",
+                kind="validation",
+                errors=[FieldProblem(field="If-Match", location="header", message=message)],
+            )
+        expected["If-Match"] = ("header", int(text))
+    return expected
+
+
+def _feature(body: FeatureIn) -> dict[str, Any]:
+    return {"type": body.type, "geometry": body.geometry, "properties": body.properties}
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/declarations",
+    response_model=DeclarationOut,
+    status_code=201,
+    summary="Declare a site, movement, position or flight plan",
+)
+def create_declaration(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_DECLARANTS)],
+    body: Annotated[FeatureIn, Body()],
+) -> JSONResponse:
+    """Declare a feature for the caller's member. A party's officer declares any of the
+    four kinds, ``shared`` or ``center`` (a position's ``party`` is the caller's own); a
+    humanitarian notifier declares sites and movements, always ``shared``. The server
+    assigns ``properties.id``; the answer to a ``center`` declaration carries the opening of
+    its record entry's commitment — keep it."""
+    now = center.now()
+
+    def act(unit: Unit) -> DeclarationOut:
+        return DeclarationOut.of(
+            service.declare(unit, center.agreement, caller, _feature(body), now)
+        )
+
+    return write(center, request, caller, act, body=body)
+
+
+@router.get("/declarations", response_model=PageOut, summary="List declarations")
+def list_declarations(
+    center: CenterDep,
+    caller: Annotated[Caller, Depends(_READERS)],
+    kind: Kind | None = None,
+    owner: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: Status | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    after: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> PageOut:
+    """The declarations the caller may see, by id, ``limit`` at a time after the id
+    ``after``: its own member's, and every other member's ``shared`` ones (a notifier: only
+    its own; a monitor: the ``shared`` ones)."""
+    with center.reading() as session:
+        views, following = service.page(
+            session, caller, kind=kind, owner=owner, status=status, limit=limit, after=after
+        )
+    return PageOut(items=[DeclarationOut.of(v) for v in views], next=following)
+
+
+@router.get(
+    "/declarations/{declaration_id}",
+    response_model=DeclarationOut,
+    summary="One declaration",
+    responses=NOT_FOUND,
+)
+def get_declaration(
+    center: CenterDep, caller: Annotated[Caller, Depends(_READERS)], declaration_id: DeclarationId
+) -> JSONResponse:
+    """The declaration, with its version as the ``ETag`` (for ``If-Match``)."""
+    with _answered(), center.reading() as session:
+        view = service.find(session, caller, declaration_id)
+    out = DeclarationOut.of(view).model_dump(mode="json")
+    return JSONResponse(out, headers={"ETag": f'"{view.version}"'})
+
+
+@router.put(
+    "/declarations/{declaration_id}",
+    response_model=DeclarationOut,
+    summary="Amend a declaration",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+def amend_declaration(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_DECLARANTS)],
+    declaration_id: DeclarationId,
+    body: Annotated[AmendIn, Body()],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Replace the feature of one of the caller's member's declarations (same kind, same
+    disclosure; ``properties.id`` and ``declared_by`` may be sent back unchanged) and raise
+    its version."""
+    now = center.now()
+    expected = _expected(if_match, body.version)
+
+    def act(unit: Unit) -> DeclarationOut:
+        with _answered():
+            view = service.amend(
+                unit,
+                center.agreement,
+                caller,
+                declaration_id,
+                _feature(body),
+                now,
+                expected=expected,
+            )
+        return DeclarationOut.of(view)
+
+    return write(center, request, caller, act, body=body, status=200)
+
+
+@router.post(
+    "/declarations/{declaration_id}/withdraw",
+    response_model=DeclarationOut,
+    summary="Withdraw a declaration",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+def withdraw_declaration(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_DECLARANTS)],
+    declaration_id: DeclarationId,
+    body: Annotated[WithdrawIn, Body()],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Take one of the caller's member's declarations out of force; it stays, withdrawn,
+    in the history and the record."""
+    now = center.now()
+    expected = _expected(if_match, body.version)
+
+    def act(unit: Unit) -> DeclarationOut:
+        with _answered():
+            view = service.withdraw(
+                unit, center.agreement, caller, declaration_id, body.reason, now, expected=expected
+            )
+        return DeclarationOut.of(view)
+
+    return write(center, request, caller, act, body=body, status=200)
+
+
+@router.post(
+    "/declarations/{declaration_id}/acknowledge",
+    response_model=AcknowledgedOut,
+    status_code=201,
+    summary="Acknowledge a humanitarian notification (a receipt, not an approval)",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+def acknowledge_declaration(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_ACKNOWLEDGERS)],
+    declaration_id: DeclarationId,
+    body: Annotated[AcknowledgeIn, Body()],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """A party's officer acknowledges the current version of a humanitarian notifier's
+    site or movement by naming its ``content_hash``. This is a **receipt** — the party has
+    exactly this version — and **never an approval**: it changes nothing about the object.
+    Recorded as an entry by the party; the notifier sees it."""
+    now = center.now()
+    expected = _expected(if_match, body.version)
+
+    def act(unit: Unit) -> AcknowledgedOut:
+        with _answered():
+            ack = service.acknowledge(
+                unit,
+                center.agreement,
+                caller,
+                declaration_id,
+                body.content_hash,
+                now,
+                expected=expected,
+            )
+        return AcknowledgedOut(
+            declaration=ack.declaration,
+            member=ack.member,
+            version=ack.version,
+            content_hash=ack.content_hash,
+            acknowledged_at=ack.acknowledged_at,
+            entry=ack.entry,
+        )
+
+    return write(center, request, caller, act, body=body)
+
+
+@router.get(
+    "/declarations/{declaration_id}/openings",
+    response_model=OpeningsOut,
+    summary="The openings of a declaration's record entries (its owner only)",
+    responses=NOT_FOUND,
+)
+def declaration_openings(
+    center: CenterDep, caller: Annotated[Caller, Depends(_OWNERS)], declaration_id: DeclarationId
+) -> OpeningsOut:
+    """Every record entry about one of the caller's member's declarations, with the salt
+    and exact content that open each commitment: the owner's proof of what it declared and
+    when, checkable against the record without the center."""
+    with _answered(), center.reading() as session:
+        items = service.openings(session, caller, declaration_id)
+    return OpeningsOut(id=declaration_id, entries=[EntryOpeningOut.of(i) for i in items])

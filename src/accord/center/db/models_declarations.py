@@ -1,0 +1,82 @@
+"""The tables the declarations resource adds to :mod:`accord.center.db.models`.
+
+* ``declaration_changes`` — one row per record entry about a declaration (created, amended,
+  withdrawn, acknowledged): which declaration, which version, by which member, when, and the
+  reason of a withdrawal. It is the index from a declaration to its entries (the owner's
+  openings, the history), so that nothing has to scan the record;
+* ``acknowledgements`` — a party's receipt of one version of a humanitarian notifier's site
+  or movement, naming the SHA-256 of exactly that version's canonical content. A receipt,
+  never an approval.
+
+Created by migration ``0005``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accord.center.db.models import Base, UTCDateTime
+
+__all__ = ["Acknowledgement", "DeclarationChange"]
+
+_Index = BigInteger().with_variant(Integer(), "sqlite")
+
+CHANGES = ("created", "amended", "withdrawn", "acknowledged")
+"""What a change row records (the record event kind is ``declaration.<change>``)."""
+
+_CHANGE_NAMES = ", ".join(f"'{change}'" for change in CHANGES)
+
+
+class DeclarationChange(Base):
+    """Record entry ``entry`` is about declaration ``declaration_id`` at ``version``: its
+    ``change``, by ``member`` (the entry's author) at ``at``; ``reason`` for a withdrawal."""
+
+    __tablename__ = "declaration_changes"
+    __table_args__ = (
+        CheckConstraint(f"change IN ({_CHANGE_NAMES})", name="ck_declaration_changes_change"),
+    )
+
+    entry: Mapped[int] = mapped_column(_Index, primary_key=True, autoincrement=False)
+    declaration_id: Mapped[str] = mapped_column(
+        ForeignKey("declarations.id", name="fk_declaration_changes_declaration"), index=True
+    )
+    change: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    member: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Acknowledgement(Base):
+    """``member`` acknowledged ``version`` of a notifier's declaration, whose canonical
+    content hashes to ``content_hash`` (SHA-256, hex), at ``acknowledged_at``; record entry
+    ``entry``. Each member acknowledges each version once."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (
+        UniqueConstraint(
+            "declaration_id", "version", "member", name="uq_acknowledgements_version_member"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    declaration_id: Mapped[str] = mapped_column(
+        ForeignKey("declarations.id", name="fk_acknowledgements_declaration"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    member: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_acknowledgements_user"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    entry: Mapped[int] = mapped_column(BigInteger)

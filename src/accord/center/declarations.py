@@ -1,0 +1,819 @@
+"""Declarations as the service keeps them: protected sites, movements, positions and flight
+plans, each with its disclosure, created, amended and withdrawn by their owner, and the
+receipts parties give for a humanitarian notifier's sites and movements.
+
+**What is stored.** A declaration is a row of ``declarations`` whose ``feature`` is the
+canonical JSON of a GeoJSON Feature in exactly the form :func:`accord.world.parse_world`
+reads, with ``properties.id`` the row's id (``d-`` and 16 random hex digits, drawn by the
+server: a client never chooses an id, so a collision cannot tell it that another party's
+hidden object exists), ``properties.declared_by`` the caller's member and
+``properties.disclosure`` spelled out. Every create, amend and withdraw raises ``rev`` to
+one more than the largest ``rev`` of any declaration, inside the unit of work (writers are
+serialised), so a reader holding the world at ``rev`` R catches up with ``rev > R``.
+
+**Who declares.** A party's officer declares any of the four kinds, ``shared`` or
+``center``; a position's ``party`` (and a flight plan's, when it names one) is the caller's
+own member, and a flight plan's ``operator`` is the caller's member or a non-party operator
+(a party reports a third party's aircraft, never another party's). A humanitarian notifier
+declares sites and movements, always ``shared`` (the brief: a notifier's sites are shared
+with parties). Approvers, monitors and administrators declare nothing. Only the owner's
+officers (or notifiers) amend or withdraw. An amendment keeps the kind and the disclosure
+(to change either, withdraw and declare anew) and raises ``version``; a withdrawal keeps
+the row, out of force, for the history.
+
+**Who sees what** (:func:`may_see`). A party's officers and approvers see every declaration
+of their own member and every other member's ``shared`` one; a notifier sees only its own
+member's declarations (and their acknowledgements); a monitor sees the ``shared`` ones; an
+administrator registers people and sees none (the routes answer 403 on every declaration
+route, whatever the id). Another member's ``center`` declaration does not exist for the
+caller: reading, amending, withdrawing, acknowledging it or asking for its openings raises
+:class:`DeclarationNotFound`, exactly as for an id nobody holds, and lists neither return
+nor count it.
+
+**The record.** Each change is one signed entry by the owner (an acknowledgement: by the
+acknowledging party): ``declaration.created`` / ``amended`` / ``withdrawn`` /
+``acknowledged`` with ``id``, ``object_kind``, ``disclosure`` and ``version``. A ``shared``
+declaration's entry carries the feature as ``content`` (a withdrawal: the ``reason``); a
+``center`` one's carries only ``commitment``, the base64 of a salted commitment
+(:mod:`accord.record.commitments`) to the feature (a withdrawal: to ``{"reason": …}``), and
+nothing else of it — no name, geometry, uncertainty or time. The salt and the canonical
+content are kept in ``openings`` for the owner alone, who can prove with
+:func:`~accord.record.commitments.verify_opening` and the record, without the center, what
+it declared and when. ``declaration_changes`` indexes the entries of each declaration.
+
+**Acknowledgements.** A party's officer acknowledges one version of a notifier's site or
+movement by naming :func:`content_hash` of exactly that version (SHA-256 of the canonical
+JSON of its feature). It is a receipt — the party has the notification — never an
+approval: nothing about the object changes, and nothing may be inferred from it about what
+the party will or will not do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from accord.agreement import Agreement
+from accord.center.db.models import Declaration, Opening
+from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
+from accord.center.events import publish
+from accord.center.identity import Caller
+from accord.center.roles import Role
+from accord.center.runtime import Unit
+from accord.errors import (
+    AccordError,
+    IllegalTransition,
+    InputError,
+    Issue,
+    NotAuthorized,
+    RuleError,
+    WorldError,
+)
+from accord.record.canonical import canonical_json, encode_base64
+from accord.record.commitments import SALT_BYTES, commitment
+from accord.record.errors import FormatError
+from accord.world import Declared, Disclosure, FlightPlan, Position, parse_world
+
+__all__ = [
+    "KINDS",
+    "MAX_NAME",
+    "MAX_POSITIONS",
+    "RECEIPT",
+    "Acknowledged",
+    "DeclarationNotFound",
+    "DeclarationView",
+    "EntryOpening",
+    "Opened",
+    "StaleRequest",
+    "acknowledge",
+    "amend",
+    "content_hash",
+    "declare",
+    "find",
+    "may_see",
+    "openings",
+    "page",
+    "withdraw",
+]
+
+KINDS = ("protected_site", "movement", "position", "flight_plan")
+"""The kinds a declaration may be (an operation is proposed, not declared)."""
+
+MAX_POSITIONS = 10_000
+"""The most positions one declaration's geometry may hold (every ring of a polygon counted)."""
+
+MAX_NAME = 200
+"""The longest ``properties.name``."""
+
+RECEIPT = (
+    "a receipt: the acknowledging party has this version of the notification; it is not an approval"
+)
+"""What an acknowledgement means, stated in its record entry, event and answer."""
+
+_ID_PREFIX = "d-"
+_ACTIVE, _WITHDRAWN = "active", "withdrawn"
+_SOURCE = "declaration"
+
+
+class DeclarationNotFound(AccordError):
+    """No declaration with this id that the caller may see: the same whether none exists
+    or it is another member's ``center`` declaration."""
+
+    def __init__(self) -> None:
+        super().__init__("no such declaration")
+
+
+class StaleRequest(RuleError):
+    """The request names a version or a content that is no longer the current one."""
+
+    def __init__(self, field: str, location: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.location = location
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The opening of the commitment in record entry ``entry``: salt and exact content."""
+
+    entry: int
+    commitment: bytes
+    salt: bytes
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    """A party's receipt of one version of a notifier's declaration."""
+
+    declaration: str
+    member: str
+    version: int
+    content_hash: str
+    acknowledged_at: datetime
+    entry: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationView:
+    """A declaration as one caller may see it."""
+
+    id: str
+    kind: str
+    owner: str
+    disclosure: str
+    status: str
+    version: int
+    feature: dict[str, Any]
+    content_hash: str
+    declared_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None
+    entry: int
+    opening: Opened | None = None
+    acknowledgements: tuple[Acknowledged, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryOpening:
+    """One record entry about a declaration, with its opening when it carries a
+    commitment (``None`` when the entry carries the content in clear)."""
+
+    entry: int
+    change: str
+    version: int
+    member: str
+    at: datetime
+    opening: Opened | None
+
+
+# --- visibility -----------------------------------------------------------------------------
+
+
+def may_see(caller: Caller, owner: str, disclosure: str) -> bool:
+    """Whether ``caller`` may see a declaration of ``owner`` with ``disclosure``.
+
+    >>> officer = Caller(1, "r", "red", Role.OFFICER)
+    >>> may_see(officer, "blue", "shared"), may_see(officer, "blue", "center")
+    (True, False)
+    >>> may_see(Caller(2, "h", "hnc", Role.NOTIFIER), "blue", "shared")
+    False
+    """
+    if caller.role is Role.ADMIN:
+        return False
+    if owner == caller.member:
+        return True
+    if caller.role is Role.NOTIFIER:
+        return False
+    return disclosure == Disclosure.SHARED.value
+
+
+def _visible(caller: Caller) -> ColumnElement[bool]:
+    """:func:`may_see` as a condition on ``declarations``."""
+    if caller.role is Role.ADMIN:
+        return false()
+    own = Declaration.owner == caller.member
+    if caller.role is Role.NOTIFIER:
+        return own
+    return or_(own, Declaration.disclosure == Disclosure.SHARED.value)
+
+
+def _visible_row(session: Session, caller: Caller, object_id: str) -> Declaration:
+    row = session.get(Declaration, object_id)
+    if row is None or not may_see(caller, row.owner, row.disclosure):
+        raise DeclarationNotFound()
+    return row
+
+
+def _own_row(session: Session, caller: Caller, object_id: str) -> Declaration:
+    """The row, for its owner's officer or notifier; not found for whoever may not see it."""
+    row = _visible_row(session, caller, object_id)
+    if row.owner != caller.member or caller.role not in (Role.OFFICER, Role.NOTIFIER):
+        raise NotAuthorized(f"only {row.owner}'s officers may change its declarations")
+    return row
+
+
+# --- the feature ----------------------------------------------------------------------------
+
+
+def content_hash(feature: Mapping[str, Any]) -> str:
+    """The SHA-256 (hex) of the canonical JSON of ``feature``: what an acknowledgement names.
+
+    >>> content_hash({"b": 1, "a": [2.5]}) == hashlib.sha256(b'{"a":[2.5],"b":1}').hexdigest()
+    True
+    """
+    return hashlib.sha256(canonical_json(feature)).hexdigest()
+
+
+def _count_positions(value: Any, depth: int = 0) -> int:
+    if not isinstance(value, list) or depth > 3:
+        return 0
+    if value and not isinstance(value[0], list):
+        return 1
+    return sum(_count_positions(item, depth + 1) for item in value)
+
+
+def _format_issue(error: FormatError) -> Issue:
+    # canonical_json names the path first ("properties.standoff_m: integer … is outside …").
+    text = str(error)
+    head, sep, rest = text.partition(": ")
+    if sep and head and " " not in head:
+        return Issue(head, rest)
+    return Issue("body", text)
+
+
+def _checked(
+    agreement: Agreement,
+    caller: Caller,
+    feature: Mapping[str, Any],
+    object_id: str,
+    *,
+    amending: bool,
+) -> tuple[dict[str, Any], Declared]:
+    """The feature to store for ``object_id`` and the object it declares; raises
+    :class:`~accord.errors.InputError` naming every bad field."""
+    issues: list[Issue] = []
+    props = feature.get("properties")
+    geometry = feature.get("geometry")
+    if feature.get("type") != "Feature":
+        issues.append(Issue("type", "must be 'Feature'"))
+    if not isinstance(props, Mapping):
+        raise InputError(_SOURCE, [*issues, Issue("properties", "must be an object")])
+    for where, given in (("id", feature.get("id")), ("properties.id", props.get("id"))):
+        if given is not None and not (amending and given == object_id):
+            issues.append(Issue(where, "is assigned by the server; leave it out"))
+    declared_by = props.get("declared_by")
+    if declared_by is not None and declared_by != caller.member:
+        issues.append(Issue("properties.declared_by", "is the caller's own member; leave it out"))
+    if props.get("kind") == "operation":
+        issues.append(Issue("properties.kind", "an operation is proposed, not declared"))
+    name = props.get("name")
+    if isinstance(name, str) and len(name) > MAX_NAME:
+        issues.append(Issue("properties.name", f"is at most {MAX_NAME} characters"))
+    if isinstance(geometry, Mapping):
+        count = _count_positions(geometry.get("coordinates"))
+        if count > MAX_POSITIONS:
+            issues.append(
+                Issue("geometry.coordinates", f"holds {count} positions; at most {MAX_POSITIONS}")
+            )
+    if issues:
+        raise InputError(_SOURCE, issues)
+    stored: dict[str, Any] = {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            **props,
+            "id": object_id,
+            "declared_by": caller.member,
+            "disclosure": props.get("disclosure", Disclosure.SHARED.value),
+        },
+    }
+    try:
+        canonical_json(stored)
+    except FormatError as error:
+        raise InputError(_SOURCE, [_format_issue(error)]) from None
+    try:
+        world = parse_world(
+            {"type": "FeatureCollection", "features": [stored]}, agreement, source=_SOURCE
+        )
+    except WorldError as error:
+        raise InputError(_SOURCE, [Issue(i.field, i.message) for i in error.issues]) from None
+    (obj,) = tuple(world)
+    party = obj.party if isinstance(obj, Position | FlightPlan) else None
+    if party is not None and party != caller.member:
+        issues.append(Issue("properties.party", f"is the caller's own party, {caller.member!r}"))
+    if (
+        isinstance(obj, FlightPlan)
+        and obj.operator in agreement.party_ids
+        and obj.operator != caller.member
+    ):
+        issues.append(
+            Issue("properties.operator", "another party declares its own aircraft's flights")
+        )
+    if issues:
+        raise InputError(_SOURCE, issues)
+    return stored, obj
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _next_rev(session: Session) -> int:
+    last = session.scalar(select(func.max(Declaration.rev)))
+    return 1 if last is None else int(last) + 1
+
+
+def _new_id(session: Session) -> str:
+    while True:
+        object_id = _ID_PREFIX + secrets.token_hex(8)
+        if session.get(Declaration, object_id) is None:
+            return object_id
+
+
+def _check_version(row: Declaration, expected: Mapping[str, tuple[str, int]]) -> None:
+    for field, (location, version) in expected.items():
+        if version != row.version:
+            raise StaleRequest(
+                field, location, f"names version {version}; the declaration is at {row.version}"
+            )
+
+
+def _feature(row: Declaration) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(row.feature)
+    return value
+
+
+def _record(
+    unit: Unit,
+    row: Declaration,
+    change: str,
+    *,
+    at: datetime,
+    feature: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+) -> Opened | None:
+    """Append the entry of ``change`` by the owner, index it and keep its opening; sets
+    ``row.entry``. The entry of a ``center`` declaration holds only a commitment."""
+    event: dict[str, Any] = {
+        "kind": f"declaration.{change}",
+        "id": row.id,
+        "object_kind": row.kind,
+        "disclosure": row.disclosure,
+        "version": row.version,
+    }
+    content: dict[str, Any] = dict(feature) if feature is not None else {"reason": reason}
+    opened: Opened | None = None
+    if row.disclosure == Disclosure.SHARED.value:
+        if feature is not None:
+            event["content"] = content
+        else:
+            event["reason"] = reason
+        entry = unit.ledger.append(event, author=row.owner, at=at)
+    else:
+        salt = secrets.token_bytes(SALT_BYTES)
+        committed = commitment(content, salt=salt)
+        event["commitment"] = encode_base64(committed)
+        entry = unit.ledger.append(event, author=row.owner, at=at)
+        opened = Opened(entry, committed, salt, canonical_json(content).decode("utf-8"))
+        unit.session.add(
+            Opening(
+                entry=entry,
+                owner=row.owner,
+                commitment=committed,
+                salt=salt,
+                content=opened.content,
+            )
+        )
+    unit.session.add(
+        DeclarationChange(
+            entry=entry,
+            declaration_id=row.id,
+            change=change,
+            version=row.version,
+            member=row.owner,
+            at=at,
+            reason=reason,
+        )
+    )
+    row.entry = entry
+    return opened
+
+
+def _announce(
+    unit: Unit,
+    agreement: Agreement,
+    row: Declaration,
+    change: str,
+    at: datetime,
+    reason: str | None = None,
+) -> None:
+    """The live event of a change: a ``shared`` one to every party, the owner and the
+    monitors; a ``center`` one to the owner's member alone."""
+    if row.disclosure == Disclosure.SHARED.value:
+        audience = agreement.party_ids | agreement.monitor_ids | {row.owner}
+    else:
+        audience = frozenset({row.owner})
+    payload: dict[str, Any] = {
+        "id": row.id,
+        "kind": row.kind,
+        "owner": row.owner,
+        "disclosure": row.disclosure,
+        "status": row.status,
+        "version": row.version,
+        "entry": row.entry,
+        "feature": _feature(row),
+    }
+    if reason is not None:
+        payload["reason"] = reason
+    publish(unit.session, kind=f"declaration.{change}", at=at, audience=audience, payload=payload)
+
+
+def _view(
+    row: Declaration,
+    *,
+    opening: Opened | None = None,
+    reason: str | None = None,
+    acknowledgements: tuple[Acknowledged, ...] | None = None,
+) -> DeclarationView:
+    feature = _feature(row)
+    return DeclarationView(
+        id=row.id,
+        kind=row.kind,
+        owner=row.owner,
+        disclosure=row.disclosure,
+        status=row.status,
+        version=row.version,
+        feature=feature,
+        content_hash=content_hash(feature),
+        declared_at=row.declared_at,
+        updated_at=row.updated_at,
+        withdrawn_at=row.withdrawn_at,
+        withdrawn_reason=reason,
+        entry=row.entry,
+        opening=opening,
+        acknowledgements=acknowledgements,
+    )
+
+
+def _may_declare(caller: Caller) -> None:
+    if caller.role not in (Role.OFFICER, Role.NOTIFIER):
+        raise NotAuthorized(f"a {caller.role.value} declares nothing")
+
+
+def declare(
+    unit: Unit, agreement: Agreement, caller: Caller, feature: Mapping[str, Any], at: datetime
+) -> DeclarationView:
+    """Declare ``feature`` (without ``id`` and ``declared_by``) for the caller's member at
+    ``at``: the row, its record entry and its live event, in ``unit``.
+
+    Raises :class:`~accord.errors.NotAuthorized` for a caller who may not declare and
+    :class:`~accord.errors.InputError` naming every bad field.
+    """
+    _may_declare(caller)
+    session = unit.session
+    object_id = _new_id(session)
+    stored, obj = _checked(agreement, caller, feature, object_id, amending=False)
+    row = Declaration(
+        id=object_id,
+        kind=obj.kind.value,
+        owner=caller.member,
+        disclosure=obj.disclosure.value,
+        status=_ACTIVE,
+        version=1,
+        rev=_next_rev(session),
+        feature=canonical_json(stored).decode("utf-8"),
+        declared_at=at,
+        updated_at=at,
+        withdrawn_at=None,
+        entry=-1,
+    )
+    session.add(row)
+    session.flush()
+    opened = _record(unit, row, "created", at=at, feature=stored)
+    session.flush()
+    _announce(unit, agreement, row, "created", at)
+    return _view(row, opening=opened)
+
+
+def amend(
+    unit: Unit,
+    agreement: Agreement,
+    caller: Caller,
+    object_id: str,
+    feature: Mapping[str, Any],
+    at: datetime,
+    *,
+    expected: Mapping[str, tuple[str, int]] | None = None,
+) -> DeclarationView:
+    """Replace the feature of the caller's member's declaration ``object_id`` (same kind,
+    same disclosure) and raise its version. ``expected`` maps a request field to
+    ``(location, version)``: a version the caller believes current.
+
+    Raises :class:`DeclarationNotFound` when the caller may not see it,
+    :class:`~accord.errors.NotAuthorized` when it is not the caller's member's,
+    :class:`~accord.errors.IllegalTransition` when withdrawn, :class:`StaleRequest` on a
+    stale version and :class:`~accord.errors.InputError` naming every bad field.
+    """
+    session = unit.session
+    row = _own_row(session, caller, object_id)
+    if row.status != _ACTIVE:
+        raise IllegalTransition("a withdrawn declaration cannot be amended")
+    _check_version(row, expected or {})
+    stored, obj = _checked(agreement, caller, feature, row.id, amending=True)
+    issues = []
+    if obj.kind.value != row.kind:
+        issues.append(
+            Issue("properties.kind", f"an amendment keeps the kind ({row.kind}); declare anew")
+        )
+    if obj.disclosure.value != row.disclosure:
+        issues.append(
+            Issue(
+                "properties.disclosure",
+                f"an amendment keeps the disclosure ({row.disclosure}); withdraw and declare anew",
+            )
+        )
+    if issues:
+        raise InputError(_SOURCE, issues)
+    row.version += 1
+    row.rev = _next_rev(session)
+    row.feature = canonical_json(stored).decode("utf-8")
+    row.updated_at = at
+    opened = _record(unit, row, "amended", at=at, feature=stored)
+    session.flush()
+    _announce(unit, agreement, row, "amended", at)
+    return _view(row, opening=opened)
+
+
+def withdraw(
+    unit: Unit,
+    agreement: Agreement,
+    caller: Caller,
+    object_id: str,
+    reason: str,
+    at: datetime,
+    *,
+    expected: Mapping[str, tuple[str, int]] | None = None,
+) -> DeclarationView:
+    """Withdraw the caller's member's declaration ``object_id``: kept, out of force. Raises
+    as :func:`amend` does (a second withdrawal is an :class:`IllegalTransition`)."""
+    session = unit.session
+    row = _own_row(session, caller, object_id)
+    if row.status != _ACTIVE:
+        raise IllegalTransition("the declaration is already withdrawn")
+    _check_version(row, expected or {})
+    row.status = _WITHDRAWN
+    row.withdrawn_at = at
+    row.updated_at = at
+    row.rev = _next_rev(session)
+    opened = _record(unit, row, "withdrawn", at=at, reason=reason)
+    session.flush()
+    _announce(unit, agreement, row, "withdrawn", at, reason=reason)
+    return _view(row, opening=opened, reason=reason)
+
+
+def acknowledge(
+    unit: Unit,
+    agreement: Agreement,
+    caller: Caller,
+    object_id: str,
+    hash_: str,
+    at: datetime,
+    *,
+    expected: Mapping[str, tuple[str, int]] | None = None,
+) -> Acknowledged:
+    """The caller's party acknowledges the current version of a notifier's declaration,
+    naming its :func:`content_hash`: a receipt, never an approval. Recorded as an entry by
+    the party; the notifier and the party are told.
+
+    Raises :class:`DeclarationNotFound` when the caller may not see it,
+    :class:`~accord.errors.NotAuthorized` for a caller who is no party's officer,
+    :class:`~accord.errors.IllegalTransition` for a declaration that is no humanitarian
+    notification, withdrawn, or already acknowledged at this version by the caller's
+    party, and :class:`StaleRequest` (field ``content_hash`` or the version's) when the
+    caller names another version than the current one.
+    """
+    session = unit.session
+    row = _visible_row(session, caller, object_id)
+    if caller.role is not Role.OFFICER or caller.member not in agreement.party_ids:
+        raise NotAuthorized("only a party's officer acknowledges a humanitarian notification")
+    if row.owner not in agreement.notifier_ids:
+        raise IllegalTransition(
+            "only a humanitarian notifier's sites and movements are acknowledged"
+        )
+    if row.status != _ACTIVE:
+        raise IllegalTransition("a withdrawn declaration cannot be acknowledged")
+    _check_version(row, expected or {})
+    current = content_hash(_feature(row))
+    if hash_.lower() != current:
+        raise StaleRequest(
+            "content_hash",
+            "body",
+            f"does not match version {row.version}, the declaration's current content",
+        )
+    done = session.scalar(
+        select(Acknowledgement.id).where(
+            Acknowledgement.declaration_id == row.id,
+            Acknowledgement.version == row.version,
+            Acknowledgement.member == caller.member,
+        )
+    )
+    if done is not None:
+        raise IllegalTransition(f"{caller.member} has already acknowledged version {row.version}")
+    entry = unit.ledger.append(
+        {
+            "kind": "declaration.acknowledged",
+            "id": row.id,
+            "object_kind": row.kind,
+            "disclosure": row.disclosure,
+            "version": row.version,
+            "content_hash": current,
+            "meaning": "receipt",
+        },
+        author=caller.member,
+        at=at,
+    )
+    session.add(
+        Acknowledgement(
+            declaration_id=row.id,
+            version=row.version,
+            member=caller.member,
+            user_id=caller.user_id,
+            content_hash=current,
+            acknowledged_at=at,
+            entry=entry,
+        )
+    )
+    session.add(
+        DeclarationChange(
+            entry=entry,
+            declaration_id=row.id,
+            change="acknowledged",
+            version=row.version,
+            member=caller.member,
+            at=at,
+            reason=None,
+        )
+    )
+    session.flush()
+    publish(
+        session,
+        kind="declaration.acknowledged",
+        at=at,
+        audience=[row.owner, caller.member],
+        payload={
+            "id": row.id,
+            "version": row.version,
+            "content_hash": current,
+            "member": caller.member,
+            "acknowledged_at": at.isoformat(),
+            "entry": entry,
+            "meaning": "receipt",
+        },
+    )
+    return Acknowledged(row.id, caller.member, row.version, current, at, entry)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _acknowledgements(
+    session: Session, caller: Caller, rows: Sequence[Declaration]
+) -> dict[str, tuple[Acknowledged, ...]]:
+    """Per declaration of a notifier: every acknowledgement for the owner, the caller's own
+    member's for anyone else."""
+    ids = [row.id for row in rows if row.owner != caller.member]
+    own = [row.id for row in rows if row.owner == caller.member]
+    found: dict[str, list[Acknowledged]] = {row.id: [] for row in rows}
+    query = select(Acknowledgement).order_by(Acknowledgement.entry)
+    conditions: list[ColumnElement[bool]] = []
+    if own:
+        conditions.append(Acknowledgement.declaration_id.in_(own))
+    if ids:
+        conditions.append(
+            Acknowledgement.declaration_id.in_(ids) & (Acknowledgement.member == caller.member)
+        )
+    if conditions:
+        for ack in session.scalars(query.where(or_(*conditions))):
+            found[ack.declaration_id].append(
+                Acknowledged(
+                    ack.declaration_id,
+                    ack.member,
+                    ack.version,
+                    ack.content_hash,
+                    ack.acknowledged_at,
+                    ack.entry,
+                )
+            )
+    return {key: tuple(value) for key, value in found.items()}
+
+
+def _reasons(session: Session, rows: Sequence[Declaration]) -> dict[str, str | None]:
+    withdrawn = [row.id for row in rows if row.status == _WITHDRAWN]
+    if not withdrawn:
+        return {}
+    query = select(DeclarationChange.declaration_id, DeclarationChange.reason).where(
+        DeclarationChange.declaration_id.in_(withdrawn), DeclarationChange.change == "withdrawn"
+    )
+    return {object_id: reason for object_id, reason in session.execute(query)}
+
+
+def _views(session: Session, caller: Caller, rows: Sequence[Declaration]) -> list[DeclarationView]:
+    acks = _acknowledgements(session, caller, rows)
+    reasons = _reasons(session, rows)
+    return [
+        _view(row, reason=reasons.get(row.id), acknowledgements=acks.get(row.id, ()))
+        for row in rows
+    ]
+
+
+def find(session: Session, caller: Caller, object_id: str) -> DeclarationView:
+    """The declaration ``object_id`` as the caller may see it; raises
+    :class:`DeclarationNotFound` when there is none the caller may see."""
+    row = _visible_row(session, caller, object_id)
+    return _views(session, caller, [row])[0]
+
+
+def page(
+    session: Session,
+    caller: Caller,
+    *,
+    kind: str | None = None,
+    owner: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    after: str | None = None,
+) -> tuple[list[DeclarationView], str | None]:
+    """Up to ``limit`` declarations the caller may see, by id, after the id ``after``;
+    and the id to pass as ``after`` for the next page (``None`` on the last page). Only
+    what the caller may see is ever read, so nothing else is counted or hinted at."""
+    query = select(Declaration).where(_visible(caller))
+    if kind is not None:
+        query = query.where(Declaration.kind == kind)
+    if owner is not None:
+        query = query.where(Declaration.owner == owner)
+    if status is not None:
+        query = query.where(Declaration.status == status)
+    if after is not None:
+        query = query.where(Declaration.id > after)
+    rows = list(session.scalars(query.order_by(Declaration.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return _views(session, caller, rows), (rows[-1].id if more else None)
+
+
+def openings(session: Session, caller: Caller, object_id: str) -> list[EntryOpening]:
+    """Every record entry about the caller's member's declaration ``object_id``, oldest
+    first, each with its opening when it carries a commitment. Raises
+    :class:`DeclarationNotFound` when the caller may not see it and
+    :class:`~accord.errors.NotAuthorized` when it is another member's."""
+    row = _visible_row(session, caller, object_id)
+    if row.owner != caller.member:
+        raise NotAuthorized("only the owner's users see the openings of its declarations")
+    changes = list(
+        session.scalars(
+            select(DeclarationChange)
+            .where(DeclarationChange.declaration_id == row.id)
+            .order_by(DeclarationChange.entry)
+        )
+    )
+    entries = [change.entry for change in changes]
+    opened = {
+        o.entry: Opened(o.entry, o.commitment, o.salt, o.content)
+        for o in session.scalars(
+            select(Opening).where(Opening.entry.in_(entries), Opening.owner == caller.member)
+        )
+    }
+    return [
+        EntryOpening(c.entry, c.change, c.version, c.member, c.at, opened.get(c.entry))
+        for c in changes
+    ]
