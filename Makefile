@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml | $(PY)
 
 run: $(STAMP)
 	$(VENV)/bin/accord demo
+	$(VENV)/bin/accord serve --demo
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

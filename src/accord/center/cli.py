@@ -10,9 +10,10 @@ once (so ``TOKEN=$(accord users add …)`` works); the database keeps only its h
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +24,9 @@ from accord.center.roles import Role
 from accord.cli_common import fail
 from accord.errors import AccordError
 from accord.examples import example_path
+
+if TYPE_CHECKING:
+    from accord.center.runtime import Clock
 
 __all__ = ["db_app", "serve", "users_app"]
 
@@ -99,6 +103,10 @@ def users_add(
     sys.stdout.write(token + "\n")
 
 
+DEMO_DIR = Path("var/demo-service")
+"""Where ``accord serve --demo`` keeps its database and keys (made anew on every start)."""
+
+
 def serve(
     agreement: AgreementOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
@@ -107,21 +115,73 @@ def serve(
     keys: Annotated[
         Path, typer.Option("--keys", help="Folder of the server-side signing keys.")
     ] = DEFAULT_KEYS_DIR,
+    clock_start: Annotated[
+        str | None,
+        typer.Option(
+            "--clock-start",
+            help="Run an exercise clock from this instant (ISO 8601 with offset) at real speed.",
+        ),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help=f"A fresh exercise: the example agreement and world in {DEMO_DIR}/, one user "
+            "per role (tokens printed), the clock on the scenario's day.",
+        ),
+    ] = False,
 ) -> None:
     """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
     database is migrated on start."""
     import uvicorn
 
     from accord.center.app import create_app
+    from accord.center.runtime import system_clock
+    from accord.chrono import parse_instant
 
-    settings = Settings(
-        database_url=_url(database),
-        agreement_path=agreement or example_path("jig.yaml"),
-        keys_dir=keys,
-    )
+    if demo:
+        if agreement is not None or database is not None:
+            raise fail("--demo runs the example agreement in its own database")
+        shutil.rmtree(DEMO_DIR, ignore_errors=True)
+        settings = Settings(
+            database_url=f"sqlite:///{DEMO_DIR / 'accord.sqlite'}",
+            agreement_path=example_path("jig.yaml"),
+            keys_dir=DEMO_DIR / "keys",
+        )
+    else:
+        settings = Settings(
+            database_url=_url(database),
+            agreement_path=agreement or example_path("jig.yaml"),
+            keys_dir=keys,
+        )
     try:
         load_agreement(settings.agreement_path)  # a bad file fails here, with its message
+        clock: Clock = system_clock
+        if clock_start is not None or demo:
+            from accord.center.exercise import DEMO_START, exercise_clock
+
+            start = DEMO_START if clock_start is None else parse_instant(clock_start)
+            clock = exercise_clock(start)
     except AccordError as error:
         raise fail(error) from None
+    if demo:
+        _seed_demo(settings, clock, f"http://{host}:{port}")
     _info(f"accord: serving on http://{host}:{port} (OpenAPI at /openapi.json)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, clock=clock), host=host, port=port, log_level="info")
+
+
+def _seed_demo(settings: Settings, clock: Clock, url: str) -> None:
+    from accord.center.exercise import seed_demo
+    from accord.center.runtime import Center
+
+    center = Center.start(settings, clock=clock)
+    try:
+        seeded = seed_demo(center, example_path("world.geojson"))
+    finally:
+        center.close()
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(f"Accord exercise at {url} — clock {clock().isoformat(timespec='seconds')}")
+    out.print(f"{len(seeded.declared)} declarations seeded; one token per user (shown once):")
+    for name, token in seeded.tokens.items():
+        out.print(f"  {name:<14} {token}", markup=False)
+    out.print(f'  e.g. curl -H "Authorization: Bearer <token>" {url}/v1/me', markup=False)
