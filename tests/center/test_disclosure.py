@@ -1,0 +1,280 @@
+"""Disclosure holds on every route: a table-driven walk over the OpenAPI schema.
+
+Blue declares objects only the center may see, and sends red a direct-line message; each
+carries *markers* (a name, coordinates, a text) that nobody outside its audience may ever
+read. Then every route of ``/openapi.json`` is called by every user of every other member —
+with every seeded id and a missing one in its path, and a sample body — and:
+
+* no answer (status line, headers, body) carries a marker its caller may not see;
+* for an object its caller may not see, the answer is the answer for an id that does not
+  exist (same status, same body once the id itself is swapped): not even existence leaks;
+* no live event and no record entry served to them carries such a marker either.
+
+A route missing from :data:`ROUTES` fails the walk, so a new route cannot skip it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from accord.center.db import writer
+from accord.center.events import events_for
+from accord.center.identity import add_user
+from accord.center.roles import Role
+from center.conftest import AGREEMENT, NOW, Service
+from center.test_phases import center_of
+
+MISSING = "0123456789abcdef"
+"""The hex part of ids that nobody holds (every resource uses prefix + 16 hex digits)."""
+
+POSITION = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [21.7654321, 25.3456789]},
+    "properties": {
+        "kind": "position",
+        "party": "blue",
+        "name": "MARKER-QZX-POSITION",
+        "disclosure": "center",
+        "uncertainty_m": 432.125,
+        "valid_from": "2026-09-21T00:00:00Z",
+        "valid_to": "2026-09-23T00:00:00Z",
+    },
+}
+SITE = {
+    "type": "Feature",
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [21.8123457, 25.2123457],
+                [21.8223457, 25.2123457],
+                [21.8223457, 25.2223457],
+                [21.8123457, 25.2123457],
+            ]
+        ],
+    },
+    "properties": {
+        "kind": "protected_site",
+        "category": "depot",
+        "name": "MARKER-QZX-SITE",
+        "disclosure": "center",
+    },
+}
+MESSAGE = {
+    "to": ["red"],
+    "subject": "MARKER-QZX-SUBJECT",
+    "text": "MARKER-QZX-TEXT grid reference follows",
+    "geometry": {"type": "Point", "coordinates": [21.6543219, 25.4567891]},
+    "ack_within": "PT15M",
+}
+HIDDEN_OBJECT_MARKERS = (
+    "MARKER-QZX-POSITION",
+    "MARKER-QZX-SITE",
+    "21.765432",
+    "25.345678",
+    "432.125",
+    "21.812345",
+    "25.212345",
+)
+MESSAGE_MARKERS = ("MARKER-QZX-SUBJECT", "MARKER-QZX-TEXT", "21.654321", "25.456789")
+
+SHARED_POSITION = {
+    **POSITION,
+    "geometry": {"type": "Point", "coordinates": [21.5, 25.5]},
+    "properties": {
+        **POSITION["properties"],
+        "name": "shared",
+        "disclosure": "shared",
+        "uncertainty_m": 0,
+    },
+}
+
+# --- the table: every route, and the body it is called with -------------------------------
+
+HASH = "0" * 64
+ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("GET", "/v1/me"): None,
+    ("GET", "/v1/keys"): None,
+    ("POST", "/v1/phases/confirm"): {"condition": "aid-delivered-east-city"},
+    ("POST", "/v1/declarations"): SHARED_POSITION,
+    ("GET", "/v1/declarations"): None,
+    ("GET", "/v1/declarations/{declaration_id}"): None,
+    ("PUT", "/v1/declarations/{declaration_id}"): SHARED_POSITION,
+    ("POST", "/v1/declarations/{declaration_id}/withdraw"): {"reason": "probe"},
+    ("POST", "/v1/declarations/{declaration_id}/acknowledge"): {"content_hash": HASH},
+    ("GET", "/v1/declarations/{declaration_id}/openings"): None,
+    ("POST", "/v1/messages"): {"to": ["blue"], "subject": "probe", "text": "probe"},
+    ("GET", "/v1/messages"): None,
+    ("GET", "/v1/messages/{message_id}"): None,
+    ("GET", "/v1/messages/{message_id}/opening"): None,
+    ("POST", "/v1/messages/{message_id}/acknowledge"): {"content_hash": HASH},
+    ("GET", "/v1/contacts"): None,
+    ("PUT", "/v1/contacts"): {"primary": "red-officer"},
+    ("POST", "/v1/presence"): None,
+    ("GET", "/v1/record/head"): None,
+    ("GET", "/v1/record/entries"): None,
+    ("GET", "/v1/record/proofs/inclusion"): None,
+    ("GET", "/v1/record/proofs/consistency"): None,
+    ("POST", "/v1/record/cosign"): {"note": "probe"},
+}
+"""(method, path) → the JSON body to send (None: no body)."""
+
+QUERIES: dict[str, dict[str, Any]] = {
+    "/v1/record/proofs/inclusion": {"index": 0},
+    "/v1/record/proofs/consistency": {"from": 1},
+}
+
+OUTSIDERS = {
+    # user → (member, role): everyone who is not blue
+    "red-officer": ("red", Role.OFFICER),
+    "red-approver": ("red", Role.APPROVER),
+    "red-admin": ("red", Role.ADMIN),
+    "hnc-notifier": ("hnc", Role.NOTIFIER),
+    "observer": ("observers", Role.MONITOR),
+}
+
+
+@dataclass
+class Secret:
+    """What was seeded: an id, the markers nobody outside ``audience`` may read, and the
+    members who may know that it exists (a monitor sees that a message exists and when it
+    was acknowledged, never what it says)."""
+
+    id: str
+    markers: tuple[str, ...]
+    audience: frozenset[str]
+    known_to: frozenset[str] = frozenset()
+
+
+@dataclass
+class World:
+    service: Service
+    secrets: list[Secret]
+    visible_ids: list[str]
+
+
+def _schema_routes(service: Service) -> set[tuple[str, str]]:
+    schema = service.client.get("/openapi.json").json()
+    return {(m.upper(), path) for path, ops in schema["paths"].items() for m in ops}
+
+
+@pytest.fixture
+def world(service: Service) -> World:
+    center = center_of(service)
+    with Session(writer(center.engine)) as session, session.begin():
+        for name, (member, role) in OUTSIDERS.items():
+            if name not in service.tokens:
+                service.tokens[name] = add_user(
+                    session, AGREEMENT, name=name, member=member, role=role, at=NOW
+                )
+    confirm = {"condition": "aid-delivered-east-city"}
+    assert service.post("/v1/phases/confirm", "hnc-notifier", json=confirm).status_code == 201
+    secrets: list[Secret] = []
+    blue = frozenset({"blue"})
+    for feature in (POSITION, SITE):
+        made = service.post("/v1/declarations", "blue-officer", json=feature)
+        assert made.status_code == 201, made.text
+        secrets.append(Secret(made.json()["id"], HIDDEN_OBJECT_MARKERS, blue))
+    sent = service.post("/v1/messages", "blue-officer", json=MESSAGE)
+    assert sent.status_code == 201, sent.text
+    line = frozenset({"blue", "red"})
+    secrets.append(Secret(sent.json()["id"], MESSAGE_MARKERS, line, line | {"observers"}))
+    shared = service.post("/v1/declarations", "blue-officer", json=SHARED_POSITION)
+    assert shared.status_code == 201, shared.text
+    return World(service, secrets, [shared.json()["id"]])
+
+
+def test_every_route_is_in_the_table(service: Service) -> None:
+    routes = _schema_routes(service)
+    assert routes - ROUTES.keys() == set(), "new routes: add them to ROUTES"
+    assert ROUTES.keys() - routes == set(), "routes that no longer exist: remove them"
+
+
+def _missing_like(object_id: str) -> str:
+    prefix = object_id.rsplit("-", 1)[0]
+    return f"{prefix}-{MISSING}"
+
+
+def _texts(response: Any) -> str:
+    headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items() if k.lower() != "date")
+    return f"{response.status_code}\n{headers}\n{response.text}"
+
+
+def _call(service: Service, user: str, method: str, path: str, body: dict[str, Any] | None) -> Any:
+    params = QUERIES.get(path.split("?")[0])
+    headers = service.auth(user)
+    return service.client.request(method, path, headers=headers, json=body, params=params)
+
+
+def _walk(world: World) -> Iterator[tuple[str, str, str, str, str | None]]:
+    """(user, method, template, concrete path, the seeded id in it or None)."""
+    ids = [s.id for s in world.secrets] + world.visible_ids
+    # Reads first, then writes: a probe that changes something changes it after the reads.
+    for method in ("GET", "PUT", "POST"):
+        for m, template in ROUTES:
+            if m != method:
+                continue
+            for user in OUTSIDERS:
+                if "{" not in template:
+                    yield user, m, template, template, None
+                    continue
+                for object_id in ids:
+                    yield user, m, template, re.sub(r"{\w+}", object_id, template), object_id
+
+
+def _allowed(world: World, user: str) -> set[str]:
+    """Markers ``user`` may read."""
+    member = OUTSIDERS[user][0]
+    return {m for s in world.secrets if member in s.audience for m in s.markers}
+
+
+def _forbidden(world: World, user: str) -> list[str]:
+    allowed = _allowed(world, user)
+    return sorted({m for s in world.secrets for m in s.markers} - allowed)
+
+
+def test_no_route_discloses_what_its_caller_may_not_see(world: World) -> None:
+    service = world.service
+    known = {s.id: s.audience | s.known_to for s in world.secrets}
+    calls = 0
+    for user, method, template, path, object_id in _walk(world):
+        member = OUTSIDERS[user][0]
+        body = ROUTES[(method, template)]
+        response = _call(service, user, method, path, body)
+        calls += 1
+        text = _texts(response)
+        assert response.status_code < 500, (user, method, path, text)
+        for marker in _forbidden(world, user):
+            assert marker not in text, (user, method, path, marker)
+        if object_id is not None and member not in known.get(object_id, {member}):
+            # Existence: the answer for a hidden id is the answer for a missing one.
+            missing = _missing_like(object_id)
+            twin = _call(service, user, method, path.replace(object_id, missing), body)
+            assert response.status_code == twin.status_code, (user, method, path)
+            assert response.text.replace(object_id, missing) == twin.text, (user, method, path)
+    assert calls > 100
+
+
+def test_no_event_or_record_entry_discloses_it(world: World) -> None:
+    import base64
+
+    service = world.service
+    center = center_of(service)
+    for user in OUTSIDERS:
+        member = OUTSIDERS[user][0]
+        with center.reading() as session:
+            events = events_for(session, member, after=0, limit=10_000)
+        blob = repr([(e.kind, e.payload) for e in events])
+        for marker in _forbidden(world, user):
+            assert marker not in blob, (user, "event", marker)
+    # The record is read by every party and monitor: nothing hidden from anyone is in it.
+    entries = service.get("/v1/record/entries", "observer", params={"end": 10_000}).json()
+    raw = b"".join(base64.b64decode(e["data"]) for e in entries["entries"]).decode()
+    for marker in HIDDEN_OBJECT_MARKERS + MESSAGE_MARKERS:
+        assert marker not in raw, marker
