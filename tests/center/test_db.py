@@ -44,6 +44,7 @@ TABLES = {
     "openings",
     "events",
     "idempotency",
+    "operations",
 }
 
 

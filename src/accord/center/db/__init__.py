@@ -25,6 +25,7 @@ from accord.center.db.models import (
     Role,
     User,
 )
+from accord.center.db.models_operations import OperationRow
 
 __all__ = [
     "WRITE",
@@ -35,6 +36,7 @@ __all__ = [
     "Event",
     "IdempotentAnswer",
     "Opening",
+    "OperationRow",
     "RecordAuthor",
     "RecordHead",
     "RecordLeaf",
