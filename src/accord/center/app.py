@@ -14,7 +14,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from accord import __version__
-from accord.center import problems
+from accord.center import operations, problems
 from accord.center.auth import BearerAuth
 from accord.center.config import Settings
 from accord.center.identity import Caller
@@ -37,8 +37,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
         center = await anyio.to_thread.run_sync(partial(Center.start, settings, clock=clock))
         app.state.center = center
         try:
+            await anyio.to_thread.run_sync(operations.prepare, center)
             yield
         finally:
+            operations.close_desk(center)
             center.close()
 
     app = FastAPI(
