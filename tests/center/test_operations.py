@@ -168,7 +168,8 @@ def test_a_coordinated_operation_approved_by_both_and_executed_by_one(
 
 def test_a_veto_ends_an_operation_next_to_a_hospital(service: Service, clock: Clock) -> None:
     op = ok(post(service, OPS, "blue-officer", operation("op-c2")), 201)
-    assert [(c["kind"], c["with"], c["blocking"]) for c in op["conflicts"]][0] == (
+    first = op["conflicts"][0]
+    assert (first["kind"], first["with"], first["blocking"]) == (
         "protected_site",
         "site-hospital-east",
         True,
