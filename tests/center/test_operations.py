@@ -407,3 +407,97 @@ def test_a_bad_geometry_names_the_field(service: Service) -> None:
 
 def test_the_migration_knows_every_status() -> None:
     assert v0003_operations._STATUSES == OPERATION_STATUSES
+
+
+def test_an_objection_withdrawn_once_the_area_moved_lets_the_operation_clear(
+    service: Service, clock: Clock
+) -> None:
+    op = ok(post(service, OPS, "blue-officer", operation("op-s1")), 201)
+    path = f"{OPS}/{op['id']}"
+    assert (
+        ok(post(service, f"{path}/object", "red-officer", {"evidence": "our troops"}))["status"]
+        == "on_hold"
+    )
+    moved = operation("op-s1")
+    moved["geometry"] = {"type": "Point", "coordinates": [21.0, 24.3]}
+    moved["properties"]["radius_m"] = 300
+    clock.now = NOW + timedelta(minutes=20)
+    amended = ok(service.client.put(path, json=moved, headers=service.auth("blue-officer")))
+    assert amended["status"] == "on_hold" and amended["blocking_conflicts"] == 0
+    clock.now = NOW + timedelta(minutes=40)
+    withdrawn = ok(post(service, f"{path}/withdraw-objection", "red-officer"))
+    assert withdrawn["status"] == "notified"
+    assert withdrawn["objections"][0]["withdrawn_at"] == iso(clock.now)
+    clock.now = WS + timedelta(minutes=1)
+    assert ok(service.get(path, "red-approver"))["status"] == "cleared"
+    executed = ok(post(service, f"{path}/execute", "blue-officer"))
+    assert executed["status"] == "executed"
+    assert [h["action"] for h in executed["history"]] == [
+        "propose",
+        "object",
+        "update_conflicts",
+        "withdraw_objection",
+        "clear",
+        "execute",
+    ]
+    # The clock's step was recorded when first observed, in the entry of the execution.
+    (entry,) = [e for e in entries(service, op["id"]) if e["event"]["kind"] == "operation.executed"]
+    assert [t["actor"] for t in entry["event"]["transitions"]] == ["clock", "blue"]
+
+
+def test_a_synchronized_operation_with_blocking_conflicts_is_never_executed(
+    service: Service, clock: Clock
+) -> None:
+    op = ok(post(service, OPS, "blue-officer", operation("op-s1")), 201)
+    clock.now = WS + timedelta(minutes=1)
+    body = assert_problem(post(service, f"{OPS}/{op['id']}/execute", "blue-officer"), 409)
+    assert "blocking conflict" in body["detail"]
+
+
+def test_only_the_proposer_cancels(service: Service) -> None:
+    op = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
+    path = f"{OPS}/{op['id']}/cancel"
+    assert_problem(post(service, path, "red-officer", {"reason": "not yours"}), 403)
+    assert_problem(post(service, path, "blue-approver", {"reason": ""}), 422)
+    done = ok(post(service, path, "blue-approver", {"reason": "target moved"}))
+    assert done["status"] == "cancelled" and done["cancel_reason"] == "target moved"
+    (entry,) = [
+        e for e in entries(service, op["id"]) if e["event"]["kind"] == "operation.cancelled"
+    ]
+    assert entry["author"] == "blue" and entry["event"]["reason"] == "target moved"
+    # A cancelled operation leaves the world: the next proposal does not meet it.
+    again = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
+    assert op["id"] not in {c["with"] for c in again["conflicts"]}
+
+
+def test_operations_are_objects_of_the_world(service: Service) -> None:
+    first = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
+    second = ok(post(service, OPS, "red-officer", operation("op-c1", executor="red")), 201)
+    (conflict,) = second["conflicts"]
+    assert (conflict["kind"], conflict["with"], conflict["party"]) == (
+        "operation",
+        first["id"],
+        "blue",
+    )
+    assert conflict["blocking"] is False  # the agreement does not list operations as blocking
+
+
+def test_executors_may_be_spelled_as_a_list(service: Service) -> None:
+    body = operation("op-c1")
+    body["properties"].pop("executor")
+    body["properties"]["executors"] = ["blue"]
+    assert ok(post(service, OPS, "blue-officer", body), 201)["executors"] == ["blue"]
+    body["properties"]["executor"] = "blue"
+    problem = assert_problem(post(service, OPS, "blue-officer", body), 422)
+    assert problem["errors"][0]["field"] == "properties.executors"
+
+
+def test_a_stored_world_that_does_not_read_refuses_checks(service: Service) -> None:
+    bad = copy.deepcopy(BY_ID["pos-blue-coy-1"])
+    bad["properties"]["id"] = "pos-damaged"
+    bad["properties"]["valid_to"] = "not a time"
+    with center_of(service).writing() as unit:
+        declare(unit.session, bad, at=NOW)
+    problem = assert_problem(post(service, OPS, "blue-officer", operation("op-c1")), 503)
+    assert "pos-damaged" not in json.dumps(problem)
+    assert rows(service) == 0

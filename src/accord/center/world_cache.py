@@ -43,7 +43,9 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement, ObjectKind
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
+from accord.center.problems import ProblemError
 from accord.deconfliction import Conflict, DeconflictionIndex
+from accord.errors import WorldError
 from accord.rules.operations import PENDING, OperationStatus
 from accord.world import Declared, Operation, parse_world
 
@@ -77,17 +79,27 @@ def _key_of(conflict: Conflict) -> Key:
 
 
 def parse_features(agreement: Agreement, features: Iterable[Any]) -> list[Declared]:
-    """Declared objects from stored GeoJSON features, in order (raises
-    :class:`~accord.errors.WorldError` if a stored feature no longer reads)."""
+    """Declared objects from GeoJSON features (raises :class:`~accord.errors.WorldError`
+    naming each bad field)."""
     world = parse_world(
         {"type": "FeatureCollection", "features": list(features)}, agreement, source="stored"
     )
     return list(world)
 
 
-def _parse_one(agreement: Agreement, feature: str) -> Declared:
-    (obj,) = parse_features(agreement, [json.loads(feature)])
-    return obj
+def _stored(agreement: Agreement, features: Iterable[str]) -> list[Declared]:
+    """Objects from stored rows. A stored row that no longer reads (a damaged row, another
+    agreement) means no operation can be checked against everything in force: the check
+    is refused (503, details in the server's log) rather than made against less."""
+    try:
+        return parse_features(agreement, (json.loads(f) for f in features))
+    except (WorldError, ValueError) as error:
+        _log.error("a stored declaration or operation does not read: %s", error)
+        raise ProblemError(
+            503,
+            "the world in force cannot be read; no operation can be checked now",
+            kind="world-unavailable",
+        ) from None
 
 
 _LATEST = select(
@@ -176,7 +188,7 @@ class WorldCache:
         ).all()
         objects: dict[Key, Declared] = {}
         for source, rows in ((_DECLARATION, declared), (_OPERATION, operations)):
-            parsed = parse_features(self.agreement, (json.loads(f) for _, f in rows))
+            parsed = _stored(self.agreement, (f for _, f in rows))
             objects.update(((source, obj.id), obj) for obj in parsed)
         self._base = _Base(revs, objects, DeconflictionIndex(self.agreement, objects.values()))
         self._seen = dict(revs)
@@ -205,7 +217,7 @@ class WorldCache:
             (_OPERATION, ops, LIVE),
         ):
             for object_id, rev, status, feature in rows:
-                obj = _parse_one(self.agreement, feature) if status in live else None
+                obj = _stored(self.agreement, [feature])[0] if status in live else None
                 self._delta[(source, object_id)] = _Change(int(rev), obj)
                 self._seen[source] = max(self._seen[source], int(rev))
                 self._delta_dirty = True
