@@ -23,9 +23,11 @@ from accord.center.runtime import Center
 from accord.examples import example_path
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
+from accord.record.verify import verify_log
 from center.conftest import NOW, Service, TestClient, add_users, settings_for
 from center.declared import declare
 from center.test_auth import assert_problem
+from center.test_record_routes import ring_of
 
 OPS = "/v1/operations"
 WORLD = json.loads(Path(example_path("world.geojson")).read_text(encoding="utf-8"))
@@ -501,3 +503,56 @@ def test_a_stored_world_that_does_not_read_refuses_checks(service: Service) -> N
     problem = assert_problem(post(service, OPS, "blue-officer", operation("op-c1")), 503)
     assert "pos-damaged" not in json.dumps(problem)
     assert rows(service) == 0
+
+
+def verified(service: Service, tmp_path: Path) -> int:
+    """Export the served log and run the project's verifier over it; the entry count."""
+    head = service.get("/v1/record/head", "observer").json()
+    head.pop("cosigned_by")
+    served = service.get("/v1/record/entries", "observer").json()["entries"]
+    export = tmp_path / "export.jsonl"
+    lines = [json.dumps({"i": e["index"], "data": e["data"]}) for e in served]
+    lines.append(json.dumps({"head": head}))
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return verify_log(export, keys=ring_of(service), workers=1).entries
+
+
+def test_the_center_checks_again_before_execution(
+    service: Service, clock: Clock, tmp_path: Path
+) -> None:
+    op = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
+    path = f"{OPS}/{op['id']}"
+    assert ok(post(service, f"{path}/approve", "red-approver", {}))["status"] == "approved"
+    # Red then declares hidden forces right where blue will strike.
+    hidden = copy.deepcopy(BY_ID["pos-red-obs-2"])
+    hidden["properties"]["id"] = "pos-red-new"
+    hidden["geometry"]["coordinates"] = [21.4211, 25.1209]
+    with center_of(service).writing() as unit:
+        declare(unit.session, hidden, at=NOW)
+    clock.now = WS - timedelta(hours=1)  # too early to execute: still, the center looks
+    assert_problem(post(service, f"{path}/execute", "blue-officer"), 409)
+    seen = ok(service.get(path, "blue-officer"))
+    assert seen["status"] == "proposed" and seen["approvals"] == ["blue"]
+    assert seen["blocking_conflicts"] == 1
+    assert [(c["kind"], c["with"], c["party"]) for c in seen["conflicts"]] == [
+        ("position", None, "red")
+    ]
+    assert "pos-red-new" not in json.dumps(seen) and "21.4211" not in json.dumps(seen)
+    (update,) = [
+        e for e in entries(service, op["id"]) if e["event"]["kind"] == "operation.conflicts_updated"
+    ]
+    assert update["author"] == center_of(service).origin
+    assert update["event"]["transitions"][0]["actor"] == "center"
+    assert "pos-red-new" not in record_text(service)
+    # Red's approval was given for a world without those troops: it must be given again,
+    # and now only with an override reason.
+    body = assert_problem(post(service, f"{path}/approve", "red-approver", {}), 409)
+    assert "override" in body["detail"]
+    # A second attempt finds nothing new: no second center entry.
+    kinds = [e["event"]["kind"] for e in entries(service, op["id"])]
+    assert kinds.count("operation.conflicts_updated") == 1
+    clock.now = WS + timedelta(minutes=5)
+    refused = assert_problem(post(service, f"{path}/execute", "blue-officer"), 409)
+    assert "waiting for approval by 'red'" in refused["detail"]
+    # The center's own entry verifies with the rest, under the center's published key.
+    assert verified(service, tmp_path) == 1 + 3

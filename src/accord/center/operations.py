@@ -63,6 +63,7 @@ __all__ = [
     "prepare",
     "propose",
     "public",
+    "recheck",
     "report",
     "step",
 ]
@@ -81,6 +82,7 @@ ACTIONS: dict[str, str] = {
 PROPOSED = "operation.proposed"
 AMENDED = "operation.amended"
 REPORTED = "operation.reported"
+CONFLICTS_UPDATED = "operation.conflicts_updated"
 
 _NOBODY = ""
 """A viewer who owns nothing: what every reader of the record may see."""
@@ -313,9 +315,27 @@ def _transition_json(t: Transition) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Actor:
+    """Who takes a step: the actor the rules and events name, the key that signs the record
+    entry, and the user named in it."""
+
+    member: str
+    author: str
+    user: str
+
+    @classmethod
+    def of(cls, caller: Caller) -> _Actor:
+        return cls(caller.member, caller.member, caller.name)
+
+
+CENTER = "center"
+"""The actor of the center's own steps (a re-check finding the world changed)."""
+
+
 def _record(
     unit: Unit,
-    caller: Caller,
+    actor: _Actor,
     at: datetime,
     kind: str,
     state: OperationState,
@@ -325,12 +345,12 @@ def _record(
     event: dict[str, Any] = {
         "kind": kind,
         "operation": state.id,
-        "user": caller.name,
+        "user": actor.user,
         "status": state.status.value,
         "transitions": _transitions(before, state),
         **fields,
     }
-    return unit.ledger.append(event, author=caller.member, at=at)
+    return unit.ledger.append(event, author=actor.author, at=at)
 
 
 def _create(
@@ -349,7 +369,7 @@ def _create(
     session = unit.session
     entry = _record(
         unit,
-        caller,
+        _Actor.of(caller),
         at,
         kind,
         state,
@@ -467,7 +487,7 @@ def report(
 def _save(
     unit: Unit,
     desk_: Desk,
-    caller: Caller,
+    actor: _Actor,
     row: OperationRow,
     *,
     kind: str,
@@ -476,7 +496,7 @@ def _save(
     at: datetime,
     **fields: Any,
 ) -> OperationView:
-    entry = _record(unit, caller, at, kind, state, before, **fields)
+    entry = _record(unit, actor, at, kind, state, before, **fields)
     row.status = state.status.value
     row.state = encode_state(state)
     row.blocking = state.blocking_conflicts
@@ -490,11 +510,11 @@ def _save(
         kind=kind,
         at=at,
         state=state,
-        actor=caller.member,
+        actor=actor.member,
         conflicts=_conflicts_of(row.conflicts, row.id),
         entry=entry,
     )
-    return _view(row, caller.member, at, desk_.agreement)
+    return _view(row, actor.member, at, desk_.agreement)
 
 
 _FIXED = ("category", "executor", "window_start", "window_end")
@@ -560,7 +580,7 @@ def amend(
     return _save(
         unit,
         desk_,
-        caller,
+        _Actor.of(caller),
         row,
         kind=AMENDED,
         before=before,
@@ -623,8 +643,79 @@ def step(
     else:  # pragma: no cover - the routes name only these
         raise ValueError(action)
     return _save(
-        unit, desk_, caller, row, kind=ACTIONS[action], before=before, state=state, at=at, **fields
+        unit,
+        desk_,
+        _Actor.of(caller),
+        row,
+        kind=ACTIONS[action],
+        before=before,
+        state=state,
+        at=at,
+        **fields,
     )
+
+
+def _recheck(
+    session: Session, desk_: Desk, row: OperationRow, at: datetime
+) -> tuple[OperationState, tuple[Conflict, ...]] | None:
+    """The operation's conflicts with the world in force now, if its *blocking* conflicts
+    differ from the stored ones and it is still pending (None otherwise). Warnings that
+    came or went (another operation proposed nearby since) do not make a step of their own;
+    they are stored with the next blocking change or amendment."""
+    state = decode_state(row.state)
+    if rules.settle(desk_.agreement, state, at=at).status not in PENDING:
+        return None
+    (operation,) = parse_features(desk_.agreement, [json.loads(row.feature)])
+    assert isinstance(operation, Operation)
+    conflicts = desk_.world.check(session, operation)
+    stored = _conflicts_of(row.conflicts, row.id)
+    if [c for c in conflicts if c.blocking] == [c for c in stored if c.blocking]:
+        return None
+    return state, conflicts
+
+
+def recheck(center: Center, desk_: Desk, op_id: str, at: datetime) -> bool:
+    """Before a step that lets an operation go ahead (approve, execute), the center checks
+    it again against the world in force: what was declared, amended or withdrawn since the
+    proposal counts. When its conflicts changed, the center records the new ones (entry
+    ``operation.conflicts_updated``, signed by the center) and the rules take the new
+    blocking count (:func:`accord.rules.operations.update_conflicts`: more blocking
+    conflicts withdraw the other parties' approvals). This is the center's own step, in its
+    own unit of work, so that it stands even when the caller's step is then refused.
+
+    Returns whether anything changed. Reads first, and writes only on a change.
+    """
+    with center.reading() as session:
+        row = session.get(OperationRow, op_id)
+        if row is None or _recheck(session, desk_, row, at) is None:
+            return False
+    with center.writing() as unit:
+        row = unit.session.get(OperationRow, op_id)
+        found = None if row is None else _recheck(unit.session, desk_, row, at)
+        if row is None or found is None:
+            return False
+        before, conflicts = found
+        state = rules.update_conflicts(
+            desk_.agreement,
+            before,
+            actor=CENTER,
+            at=at,
+            blocking_conflicts=sum(1 for c in conflicts if c.blocking),
+        )
+        row.conflicts = _conflicts_json(conflicts)
+        _save(
+            unit,
+            desk_,
+            _Actor(CENTER, center.origin, CENTER),
+            row,
+            kind=CONFLICTS_UPDATED,
+            before=before,
+            state=state,
+            at=at,
+            blocking_conflicts=state.blocking_conflicts,
+            conflicts=[public(c).as_dict() for c in conflicts],
+        )
+    return True
 
 
 # --- reading --------------------------------------------------------------------------------

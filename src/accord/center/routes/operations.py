@@ -386,6 +386,8 @@ def _step(
     body: BaseModel | None = None,
 ) -> JSONResponse:
     now = center.now()
+    if action in _GO_AHEAD:
+        ops.recheck(center, ops.desk(center), op_id, now)
 
     def act(unit: Unit) -> OperationOut:
         view = ops.step(unit, ops.desk(center), caller, op_id, action, at=now, text=text)
@@ -395,6 +397,8 @@ def _step(
 
 
 _STEP = CONFLICT | NOT_FOUND
+_GO_AHEAD = frozenset({"approve", "execute"})
+"""Steps before which the center checks the operation again against the world in force."""
 
 
 @router.post(
