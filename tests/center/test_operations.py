@@ -135,6 +135,7 @@ def test_a_coordinated_operation_approved_by_both_and_executed_by_one(
     op = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
     assert op["id"].startswith("op-") and len(op["id"]) == 19
     assert op["status"] == "proposed" and op["approvals"] == ["blue"]
+    assert op["waiting_for"] == ["red"] and op["objection_until"] is None
     assert op["proposed_by"] == "blue" and op["feature"]["properties"]["declared_by"] == "blue"
     assert op["blocking_conflicts"] == 0 and op["conflicts"] == []
     path = f"{OPS}/{op['id']}"
@@ -220,6 +221,7 @@ def test_a_synchronized_operation_over_reds_hidden_forces_is_flagged_objected_an
     response = post(service, OPS, "blue-officer", operation("op-s1"))
     op = ok(response, 201)
     assert op["status"] == "notified"
+    assert op["objection_until"] == iso(NOW + timedelta(hours=2))
     (conflict,) = [c for c in op["conflicts"] if c["party"] == "red"]
     assert conflict == {
         "kind": "position",
@@ -269,6 +271,7 @@ def test_an_imminent_threat_reported_late_is_a_breach(service: Service) -> None:
     body["properties"]["window_end"] = iso(NOW - timedelta(hours=1))
     op = ok(post(service, f"{OPS}/report", "red-officer", body), 201)
     assert op["status"] == "notified_late" and op["proposed_by"] == "red"
+    assert op["notify_by"] == iso(NOW - timedelta(hours=1))
     (breach,) = op["breaches"]
     assert breach["kind"] == "late_notification" and breach["party"] == "red"
     (entry,) = entries(service, op["id"])

@@ -17,7 +17,14 @@ event gets them cut for that party, and the monitors' event for the monitors.
 
 Deconfliction. One :class:`~accord.center.world_cache.WorldCache` per service (see
 :func:`desk`) answers each proposal and amendment without rebuilding its index; the check
-runs before the unit writes anything, so it reads the committed world.
+runs before the unit writes anything, so it reads the committed world. What is declared
+after a proposal counts too: before an approval or an execution the center checks the
+operation again (:func:`recheck`), and a changed set of blocking conflicts is the center's
+own signed step, which withdraws approvals given against fewer conflicts.
+
+Amendments change the area only (geometry, radius, uncertainty, name) and only before
+another party approved it: the category, the executors and the window are what the others
+approved or were notified of, and changing them is a new proposal.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.agreement import Agreement, ObjectKind
+from accord.agreement import Agreement, ObjectKind, RuleKind
 from accord.center.db.models_operations import OperationRow
 from accord.center.events import publish
 from accord.center.identity import Caller
@@ -188,11 +195,18 @@ class OperationView:
     version: int
     updated_at: datetime
     entry: int
+    waiting_for: tuple[str, ...] = ()
+    objection_until: datetime | None = None
+    notify_by: datetime | None = None
 
 
 def _view(row: OperationRow, viewer: str, at: datetime, agreement: Agreement) -> OperationView:
     state = rules.settle(agreement, decode_state(row.state), at=at)
     conflicts = tuple(c.visible_to(viewer) for c in _conflicts_of(row.conflicts, row.id))
+    waiting: tuple[str, ...] = ()
+    if state.rule is RuleKind.COORDINATED and state.status is OperationStatus.PROPOSED:
+        waiting = tuple(sorted(agreement.party_ids - state.approvals))
+    synchronized = state.rule is RuleKind.SYNCHRONIZED
     return OperationView(
         feature=json.loads(row.feature),
         state=state,
@@ -200,6 +214,9 @@ def _view(row: OperationRow, viewer: str, at: datetime, agreement: Agreement) ->
         version=row.version,
         updated_at=row.updated_at,
         entry=row.entry,
+        waiting_for=waiting,
+        objection_until=rules.objection_deadline(agreement, state) if synchronized else None,
+        notify_by=rules.notification_deadline(agreement, state),
     )
 
 

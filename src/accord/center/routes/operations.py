@@ -197,6 +197,15 @@ class OperationOut(BaseModel):
     entry: int
     feature: dict[str, Any]
     approvals: list[str]
+    waiting_for: list[str] = Field(
+        description="Parties whose approval a proposed coordinated operation still needs"
+    )
+    objection_until: datetime | None = Field(
+        description="When a synchronized operation's objection window closes"
+    )
+    notify_by: datetime | None = Field(
+        description="When an imminent-threat operation's notification is (or was) due"
+    )
     vetoed_by: str | None
     veto_reason: str | None
     objections: list[ObjectionOut]
@@ -229,6 +238,9 @@ class OperationOut(BaseModel):
             entry=view.entry,
             feature=view.feature,
             approvals=sorted(s.approvals),
+            waiting_for=list(view.waiting_for),
+            objection_until=view.objection_until,
+            notify_by=view.notify_by,
             vetoed_by=s.vetoed_by,
             veto_reason=s.veto_reason,
             objections=[
