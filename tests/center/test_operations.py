@@ -506,6 +506,12 @@ def test_a_stored_world_that_does_not_read_refuses_checks(service: Service) -> N
     problem = assert_problem(post(service, OPS, "blue-officer", operation("op-c1")), 503)
     assert "pos-damaged" not in json.dumps(problem)
     assert rows(service) == 0
+    # A server started over such a database still starts, and still refuses to check.
+    app = create_app(service.settings, clock=Clock(NOW))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        again = Service(client, service.tokens, service.settings)
+        assert_problem(post(again, OPS, "blue-officer", operation("op-c1")), 503)
+        assert ok(again.get(OPS, "observer"))["items"] == []
 
 
 def verified(service: Service, tmp_path: Path) -> int:

@@ -123,8 +123,11 @@ def desk(center: Center) -> Desk:
 def prepare(center: Center) -> None:
     """At start-up: compile the engine's kernels and load the world in force."""
     warm_up(center.agreement)
-    with center.reading() as session:
-        desk(center).world.prepare(session)
+    try:
+        with center.reading() as session:
+            desk(center).world.prepare(session)
+    except ProblemError:  # logged by the cache; each check answers 503 until it reads
+        pass
 
 
 def close_desk(center: Center) -> None:
