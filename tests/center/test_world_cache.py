@@ -139,25 +139,27 @@ change = st.one_of(
 
 
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     batches=st.lists(st.lists(change, max_size=5), min_size=1, max_size=5),
     probe=st.tuples(offset, offset, st.floats(min_value=200, max_value=6000)),
-    rebuild_after=st.integers(1, 6),
+    fold_after=st.integers(1, 4),
+    merge_after=st.integers(1, 6),
 )
 def test_the_cache_answers_as_a_fresh_index(
     engine: Engine,
     batches: list[list[tuple[str, int, float, float, bool]]],
     probe: tuple[float, float, float],
-    rebuild_after: int,
+    fold_after: int,
+    merge_after: int,
 ) -> None:
     with Session(engine) as session, session.begin():
         session.execute(delete(Declaration))
         session.execute(delete(OperationRow))
-    cache = WorldCache(AGREEMENT, rebuild_after=rebuild_after, background=False)
+    cache = WorldCache(AGREEMENT, fold_after=fold_after, merge_after=merge_after, background=False)
     (probe_op,) = parse_features(AGREEMENT, [operation("op-probe", *probe[:2], radius=probe[2])])
     assert isinstance(probe_op, Operation)
     for batch in [[], *batches]:
@@ -194,22 +196,48 @@ def test_the_cache_answers_as_a_fresh_index(
     assert cache.stats.full_loads == 1
 
 
-def test_a_background_rebuild_swaps_in_and_keeps_later_changes(engine: Engine) -> None:
+def test_background_folds_and_merges_swap_in_and_keep_later_changes(engine: Engine) -> None:
     with Session(engine) as session, session.begin():
         session.execute(delete(Declaration))
         session.execute(delete(OperationRow))
-    cache = WorldCache(AGREEMENT, rebuild_after=2, background=True)
+    cache = WorldCache(AGREEMENT, fold_after=2, merge_after=3, background=True)
     (probe,) = parse_features(AGREEMENT, [operation("op-probe", 0, 0, radius=5000)])
     assert isinstance(probe, Operation)
-    for i in range(6):
+    for i in range(12):
         with Session(engine) as session, session.begin():
             declare(session, position(i, 0.001 * i, 0, center=True, party="red"), at=NOW)
-            cache.check(session, probe)
-    cache.close()
+            if i % 3 == 2:
+                withdraw(session, f"pos-{i - 1}", at=NOW)
+            found = cache.check(session, probe)
+            assert list(found) == fresh(session, probe)
+        cache.close()  # let the background work land before the next change
     with Session(engine) as session, session.begin():
         withdraw(session, "pos-0", at=NOW)
         found = cache.check(session, probe)
-        assert [c.with_id for c in found] == [c.with_id for c in fresh(session, probe)]
-        assert "pos-0" not in {c.with_id for c in found} and len(found) == 5
+        assert list(found) == fresh(session, probe)
+        assert "pos-0" not in {c.with_id for c in found} and len(found) == 7
     cache.close()
-    assert cache.stats.rebuilds >= 1 and cache.stats.full_loads == 1
+    assert cache.stats.folds >= 1 and cache.stats.merges >= 1 and cache.stats.full_loads == 1
+
+
+def test_a_fold_built_on_a_replaced_base_is_dropped(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(delete(Declaration))
+        session.execute(delete(OperationRow))
+    cache = WorldCache(AGREEMENT, fold_after=1, merge_after=1, background=False)
+    (probe,) = parse_features(AGREEMENT, [operation("op-probe", 0, 0, radius=5000)])
+    assert isinstance(probe, Operation)
+    with Session(engine) as session, session.begin():
+        cache.prepare(session)
+        declare(session, position(1, 0, 0, center=True, party="red"), at=NOW)
+        declare(session, position(2, 0.01, 0, center=True, party="red"), at=NOW)
+        cache.check(session, probe)  # folds the two into the middle
+        assert cache.stats.folds == 1
+        generation, revs, changes = cache._fold_snapshot()
+        declare(session, position(3, 0.02, 0, center=True, party="red"), at=NOW)
+        cache.check(session, probe)  # merges: a new base
+        assert cache.stats.merges == 1
+        cache._install_fold(generation, revs, changes, None)  # a late fold on the old base
+        assert cache.stats.dropped == 1 and cache.stats.folds == 1
+        amend(session, "pos-1", position(1, 0.5, 0.5, center=True, party="red"), at=NOW)
+        assert list(cache.check(session, probe)) == fresh(session, probe)

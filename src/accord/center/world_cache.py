@@ -3,21 +3,28 @@
 Building a :class:`~accord.deconfliction.DeconflictionIndex` costs about a second per
 100,000 objects; checking an operation against it costs well under a millisecond. A service
 that checks every proposal cannot rebuild per request, so one :class:`WorldCache` per process
-keeps
+keeps the world in three layers, each with its own index:
 
-* a **base**: the objects in force as of ``declarations.rev`` R and ``operations.rev`` Q,
-  with their index;
-* a **delta**: every declaration and operation changed after (R, Q), read at each check with
-  ``rev > last seen`` (a range scan on a unique index: usually no row at all), each as its new
-  version or as a tombstone when it left the world, with a small index over the new versions
-  (rebuilt only when the delta changed).
+* the **base**: every object in force as of a pair of counters (``declarations.rev``,
+  ``operations.rev``) — large, rebuilt rarely;
+* the **middle**: the objects changed after the base, as of later counters — up to
+  ``merge_after`` of them;
+* the **tail**: the objects changed after the middle, read at each check with
+  ``rev > last seen`` (one statement reading both counters when nothing changed) — up to
+  ``fold_after`` of them, so that its index, rebuilt when it changed, costs about a
+  millisecond.
 
-A check asks both indexes and drops the base's hits on objects the delta replaced or removed,
-so the answer is exactly the one a fresh index over everything in force would give (a
-property test holds the two to each other). When the delta grows past ``rebuild_after``
-entries, a new base is built from the old base and the delta, in a background thread (or at
-once, see ``background``), and swapped in when ready; past ``4 × rebuild_after`` the check
-itself waits for the rebuild, so the delta stays small.
+A changed object is kept in a layer as its new version, or as a tombstone when it left the
+world (withdrawn, ended). A check asks the three indexes and keeps each hit only from the
+newest layer that knows its object, so the answer is exactly the one a fresh index over
+everything in force would give (a property test holds the two to each other).
+
+When the tail grows past ``fold_after``, it is folded into a new middle; when the middle
+grows past ``merge_after``, everything is merged into a new base. Both happen in background
+threads (one of each at a time), swapped in when ready; with ``background=False`` (tests)
+they happen at once. A background result built on a base that has been replaced since is
+dropped (its changes are still in the layers above), so the layers never hold an older
+version of an object above a newer one.
 
 Objects of the world are the ``active`` declarations and the operations whose stored status
 is one of :data:`LIVE`: an operation still pending, or executed and not yet completed (it is
@@ -37,7 +44,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, ObjectKind
@@ -108,22 +115,51 @@ _LATEST = select(
 )
 """Both counters in one statement."""
 
+_DECLARATIONS_SINCE = (
+    select(Declaration.id, Declaration.rev, Declaration.status, Declaration.feature)
+    .where(Declaration.rev > bindparam("after"))
+    .order_by(Declaration.rev)
+)
+_OPERATIONS_SINCE = (
+    select(OperationRow.id, OperationRow.rev, OperationRow.status, OperationRow.feature)
+    .where(OperationRow.rev > bindparam("after"))
+    .order_by(OperationRow.rev)
+)
+_ACTIVE = frozenset({"active"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """A changed object: its version at ``rev`` (None: it left the world)."""
+
+    rev: int
+    obj: Declared | None
+
+
+Changes = dict[Key, _Change]
+
+
+def _index(agreement: Agreement, objects: Iterable[Declared | None]) -> DeconflictionIndex | None:
+    live = [o for o in objects if o is not None]
+    return DeconflictionIndex(agreement, live) if live else None
+
 
 @dataclass(frozen=True, slots=True)
 class _Base:
-    """The objects in force as of (declaration rev, operation rev), indexed."""
+    """Every object in force as of ``revs``, indexed."""
 
     revs: Mapping[str, int]
     objects: Mapping[Key, Declared]
     index: DeconflictionIndex
 
 
-@dataclass(slots=True)
-class _Change:
-    """A delta entry: the object's version at ``rev`` (None: it left the world)."""
+@dataclass(frozen=True, slots=True)
+class _Layer:
+    """Objects changed after the base, up to ``revs``, indexed (None: nothing live)."""
 
-    rev: int
-    obj: Declared | None
+    revs: Mapping[str, int]
+    changes: Mapping[Key, _Change]
+    index: DeconflictionIndex | None
 
 
 @dataclass(slots=True)
@@ -131,9 +167,11 @@ class _Stats:
     """What the cache did, for tests and benchmarks."""
 
     full_loads: int = 0
-    rebuilds: int = 0
-    delta_builds: int = 0
+    merges: int = 0
+    folds: int = 0
+    tail_builds: int = 0
     checks: int = 0
+    dropped: int = 0
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -144,34 +182,43 @@ class WorldCache:
     ----------
     agreement
         Buffers and blocking kinds; also what stored features are read against.
-    rebuild_after
-        Delta entries after which a new base is built.
+    fold_after
+        Tail entries after which the tail is folded into the middle layer.
+    merge_after
+        Middle entries after which every layer is merged into a new base.
     background
-        Build new bases in a background thread (the service) or at once (tests).
+        Fold and merge in background threads (the service) or at once (tests).
     """
 
     def __init__(
-        self, agreement: Agreement, *, rebuild_after: int = 256, background: bool = True
+        self,
+        agreement: Agreement,
+        *,
+        fold_after: int = 16,
+        merge_after: int = 2048,
+        background: bool = True,
     ) -> None:
         self.agreement = agreement
-        self.rebuild_after = max(1, rebuild_after)
+        self.fold_after = max(1, fold_after)
+        self.merge_after = max(1, merge_after)
         self.background = background
         self.stats = _Stats()
         self._lock = threading.Lock()
         self._base: _Base | None = None
+        self._generation = 0  # raised by every new base
+        self._mid = _Layer({_DECLARATION: 0, _OPERATION: 0}, {}, None)
         self._seen: dict[str, int] = {_DECLARATION: 0, _OPERATION: 0}
-        self._delta: dict[Key, _Change] = {}
-        self._delta_index: DeconflictionIndex | None = None
-        self._delta_dirty = False
-        self._worker: threading.Thread | None = None
+        self._tail: Changes = {}
+        self._tail_index: DeconflictionIndex | None = None
+        self._tail_dirty = False
+        self._folding: threading.Thread | None = None
+        self._merging: threading.Thread | None = None
 
     # --- reading the database -----------------------------------------------------------
 
     def _max_revs(self, session: Session) -> dict[str, int]:
-        return {
-            _DECLARATION: int(session.scalar(select(func.max(Declaration.rev))) or 0),
-            _OPERATION: int(session.scalar(select(func.max(OperationRow.rev))) or 0),
-        }
+        decl_rev, op_rev = session.connection().execute(_LATEST).one()
+        return {_DECLARATION: int(decl_rev or 0), _OPERATION: int(op_rev or 0)}
 
     def _load(self, session: Session) -> None:
         """Read everything in force and build the first base (once per process)."""
@@ -191,90 +238,130 @@ class WorldCache:
             parsed = _stored(self.agreement, (f for _, f in rows))
             objects.update(((source, obj.id), obj) for obj in parsed)
         self._base = _Base(revs, objects, DeconflictionIndex(self.agreement, objects.values()))
+        self._generation += 1
+        self._mid = _Layer(dict(revs), {}, None)
         self._seen = dict(revs)
-        self._delta = {}
-        self._delta_dirty = True
+        self._tail = {}
+        self._tail_dirty = True
         self.stats.full_loads += 1
 
     def _catch_up(self, session: Session) -> None:
-        """Read the rows changed since the last check into the delta (one cheap statement
-        when nothing changed: the two counters)."""
-        decl_rev, op_rev = session.execute(_LATEST).one()
-        if (decl_rev or 0) <= self._seen[_DECLARATION] and (op_rev or 0) <= self._seen[_OPERATION]:
-            return
-        decl = session.execute(
-            select(Declaration.id, Declaration.rev, Declaration.status, Declaration.feature)
-            .where(Declaration.rev > self._seen[_DECLARATION])
-            .order_by(Declaration.rev)
-        ).all()
-        ops = session.execute(
-            select(OperationRow.id, OperationRow.rev, OperationRow.status, OperationRow.feature)
-            .where(OperationRow.rev > self._seen[_OPERATION])
-            .order_by(OperationRow.rev)
-        ).all()
-        for source, rows, live in (
-            (_DECLARATION, decl, frozenset({"active"})),
-            (_OPERATION, ops, LIVE),
+        """Read the rows changed since the last check into the tail: one cheap statement
+        (the two counters) when nothing changed, one more per table that changed."""
+        connection = session.connection()
+        latest = self._max_revs(session)
+        for source, since, live in (
+            (_DECLARATION, _DECLARATIONS_SINCE, _ACTIVE),
+            (_OPERATION, _OPERATIONS_SINCE, LIVE),
         ):
+            if latest[source] <= self._seen[source]:
+                continue
+            rows = connection.execute(since, {"after": self._seen[source]}).all()
             for object_id, rev, status, feature in rows:
                 obj = _stored(self.agreement, [feature])[0] if status in live else None
-                self._delta[(source, object_id)] = _Change(int(rev), obj)
+                self._tail[(source, object_id)] = _Change(int(rev), obj)
                 self._seen[source] = max(self._seen[source], int(rev))
-                self._delta_dirty = True
+                self._tail_dirty = True
 
-    # --- rebuilding -------------------------------------------------------------------------
+    # --- folding and merging (snapshots and installs under the lock) ------------------------
 
-    def _snapshot(self) -> tuple[dict[str, int], dict[Key, Declared]]:
-        """The base with the delta applied (under the lock)."""
+    def _fold_snapshot(self) -> tuple[int, dict[str, int], Changes]:
+        changes = dict(self._mid.changes)
+        changes.update(self._tail)
+        return self._generation, dict(self._seen), changes
+
+    def _install_fold(
+        self,
+        generation: int,
+        revs: dict[str, int],
+        changes: Changes,
+        index: DeconflictionIndex | None,
+    ) -> None:
+        if generation != self._generation or any(
+            revs[s] < self._mid.revs[s] for s in revs
+        ):  # built on a replaced base, or older than the middle in place
+            self.stats.dropped += 1
+            return
+        self._mid = _Layer(revs, changes, index)
+        self._tail = {k: c for k, c in self._tail.items() if c.rev > revs[k[0]]}
+        self._tail_dirty = True
+        self.stats.folds += 1
+
+    def _merge_snapshot(self) -> tuple[dict[str, int], dict[Key, Declared]]:
         assert self._base is not None
         objects = dict(self._base.objects)
-        for key, change in self._delta.items():
-            if change.obj is None:
-                objects.pop(key, None)
-            else:
-                objects[key] = change.obj
+        for layer in (self._mid.changes, self._tail):
+            for key, change in layer.items():
+                if change.obj is None:
+                    objects.pop(key, None)
+                else:
+                    objects[key] = change.obj
         return dict(self._seen), objects
 
-    def _install(self, revs: dict[str, int], objects: dict[Key, Declared], index: Any) -> None:
-        """Swap in a base built at ``revs`` (under the lock); keep only later changes. A base
-        older than the one in place (a slow background build) is dropped."""
-        if self._base is not None and any(revs[s] < self._base.revs[s] for s in revs):
+    def _install_merge(
+        self, revs: dict[str, int], objects: dict[Key, Declared], index: DeconflictionIndex
+    ) -> None:
+        assert self._base is not None
+        if any(revs[s] < self._base.revs[s] for s in revs):  # pragma: no cover - one merger
+            self.stats.dropped += 1
             return
+        # Changes after the new base move back to the tail (newest version per object).
+        tail = {k: c for k, c in self._mid.changes.items() if c.rev > revs[k[0]]}
+        tail.update((k, c) for k, c in self._tail.items() if c.rev > revs[k[0]])
         self._base = _Base(revs, objects, index)
-        self._delta = {
-            key: change for key, change in self._delta.items() if change.rev > revs[key[0]]
-        }
-        self._delta_dirty = True
-        self.stats.rebuilds += 1
+        self._generation += 1
+        self._mid = _Layer(dict(revs), {}, None)
+        self._tail = tail
+        self._tail_dirty = True
+        self.stats.merges += 1
 
-    def _rebuild_in_background(self) -> None:
-        if self._worker is not None and self._worker.is_alive():
+    def _fold(self) -> None:
+        generation, revs, changes = self._fold_snapshot()
+        if not self.background:
+            index = _index(self.agreement, (c.obj for c in changes.values()))
+            self._install_fold(generation, revs, changes, index)
             return
-        revs, objects = self._snapshot()
+        if self._folding is not None and self._folding.is_alive():
+            return
+
+        def work() -> None:
+            try:
+                index = _index(self.agreement, (c.obj for c in changes.values()))
+            except Exception:  # pragma: no cover - the next check tries again
+                _log.exception("folding the deconfliction tail failed")
+                return
+            with self._lock:
+                self._install_fold(generation, revs, changes, index)
+
+        self._folding = threading.Thread(target=work, name="accord-world-fold", daemon=True)
+        self._folding.start()
+
+    def _merge(self) -> None:
+        revs, objects = self._merge_snapshot()
+        if not self.background:
+            self._install_merge(revs, objects, DeconflictionIndex(self.agreement, objects.values()))
+            return
+        if self._merging is not None and self._merging.is_alive():
+            return
 
         def work() -> None:
             try:
                 index = DeconflictionIndex(self.agreement, objects.values())
             except Exception:  # pragma: no cover - the next check tries again
-                _log.exception("rebuilding the deconfliction index failed")
+                _log.exception("merging the deconfliction index failed")
                 return
             with self._lock:
-                self._install(revs, objects, index)
+                self._install_merge(revs, objects, index)
 
-        self._worker = threading.Thread(target=work, name="accord-world-rebuild", daemon=True)
-        self._worker.start()
+        self._merging = threading.Thread(target=work, name="accord-world-merge", daemon=True)
+        self._merging.start()
 
-    def _rebuild_now(self) -> None:
-        revs, objects = self._snapshot()
-        self._install(revs, objects, DeconflictionIndex(self.agreement, objects.values()))
-
-    def _delta_view(self) -> DeconflictionIndex | None:
-        if self._delta_dirty:
-            live = [c.obj for c in self._delta.values() if c.obj is not None]
-            self._delta_index = DeconflictionIndex(self.agreement, live) if live else None
-            self._delta_dirty = False
-            self.stats.delta_builds += 1
-        return self._delta_index
+    def _tail_view(self) -> DeconflictionIndex | None:
+        if self._tail_dirty:
+            self._tail_index = _index(self.agreement, (c.obj for c in self._tail.values()))
+            self._tail_dirty = False
+            self.stats.tail_builds += 1
+        return self._tail_index
 
     # --- asking -----------------------------------------------------------------------------
 
@@ -291,29 +378,34 @@ class WorldCache:
             if self._base is None:
                 self._load(session)
             self._catch_up(session)
-            if len(self._delta) > 4 * self.rebuild_after or (
-                len(self._delta) > self.rebuild_after and not self.background
-            ):
-                self._rebuild_now()
-            elif len(self._delta) > self.rebuild_after:
-                self._rebuild_in_background()
-            base = self._base
+            if len(self._mid.changes) > self.merge_after:
+                self._merge()
+            if len(self._tail) > self.fold_after:
+                self._fold()
+            base, mid = self._base, self._mid
             assert base is not None
-            changed = frozenset(self._delta)
-            delta = self._delta_view()
+            tail_keys = frozenset(self._tail)
+            tail = self._tail_view()
             self.stats.checks += 1
         own: Key = (_OPERATION, operation.id)
+        above_base = tail_keys | mid.changes.keys()
         found = [
             c
             for c in base.index.check(operation).conflicts
-            if (key := _key_of(c)) not in changed and key != own
+            if (key := _key_of(c)) not in above_base and key != own
         ]
-        if delta is not None:
-            found.extend(c for c in delta.check(operation).conflicts if _key_of(c) != own)
+        if mid.index is not None:
+            found.extend(
+                c
+                for c in mid.index.check(operation).conflicts
+                if (key := _key_of(c)) not in tail_keys and key != own
+            )
+        if tail is not None:
+            found.extend(c for c in tail.check(operation).conflicts if _key_of(c) != own)
         return tuple(sorted(found, key=conflict_order))
 
     def close(self) -> None:
-        """Wait for a background rebuild to finish (at shut-down)."""
-        worker = self._worker
-        if worker is not None:
-            worker.join()
+        """Wait for background folds and merges to finish (at shut-down, in tests)."""
+        for worker in (self._folding, self._merging):
+            if worker is not None:
+                worker.join()
