@@ -4,6 +4,7 @@ answers, whatever was declared, amended, withdrawn, proposed or ended since it w
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -241,3 +242,48 @@ def test_a_fold_built_on_a_replaced_base_is_dropped(engine: Engine) -> None:
         assert cache.stats.dropped == 1 and cache.stats.folds == 1
         amend(session, "pos-1", position(1, 0.5, 0.5, center=True, party="red"), at=NOW)
         assert list(cache.check(session, probe)) == fresh(session, probe)
+
+
+def test_concurrent_checks_while_the_world_changes(tmp_path: Path) -> None:
+    base = make_engine(f"sqlite:///{tmp_path / 'concurrent.sqlite'}")
+    upgrade(base)
+    write = writer(base)
+    cache = WorldCache(AGREEMENT, fold_after=2, merge_after=4, background=True)
+    (probe,) = parse_features(AGREEMENT, [operation("op-probe", 0, 0, radius=8000)])
+    assert isinstance(probe, Operation)
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                with Session(base) as session, session.begin():
+                    cache.check(session, probe)
+            except BaseException as error:  # reported below
+                failures.append(error)
+                return
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(24):
+            with Session(write) as session, session.begin():
+                declare(
+                    session, position(i, 0.002 * i, 0.001, center=i % 2 == 0, party="red"), at=NOW
+                )
+                if i % 4 == 3:
+                    withdraw(session, f"pos-{i - 2}", at=NOW)
+                if i % 5 == 4:
+                    put_operation(session, operation(f"op-{i}", 0.01, 0.01), "proposed")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    cache.close()
+    assert failures == []
+    with Session(base) as session, session.begin():
+        assert list(cache.check(session, probe)) == fresh(session, probe)
+        assert len(fresh(session, probe)) > 10
+    base.dispose()
+    write.dispose()
