@@ -565,3 +565,37 @@ def test_the_center_checks_again_before_execution(
     assert "waiting for approval by 'red'" in refused["detail"]
     # The center's own entry verifies with the rest, under the center's published key.
     assert verified(service, tmp_path) == 1 + 3
+
+
+@pytest.mark.parametrize(("owner", "proposer"), [("red", "blue"), ("blue", "red")])
+def test_no_response_names_the_other_partys_hidden_object(
+    service: Service, clock: Clock, owner: str, proposer: str
+) -> None:
+    hidden = copy.deepcopy(BY_ID["pos-red-obs-2"])
+    hidden["properties"].update(
+        id=f"pos-{owner}-hidden", declared_by=owner, party=owner, uncertainty_m=123
+    )
+    hidden["geometry"]["coordinates"] = [21.0123, 24.4567]
+    secrets = (f"pos-{owner}-hidden", "21.0123", "24.4567", "3123")
+    with center_of(service).writing() as unit:
+        declare(unit.session, hidden, at=NOW)
+    body = operation("op-c1", executor=proposer)
+    body["geometry"]["coordinates"] = [21.02, 24.46]
+    proposed = post(service, OPS, f"{proposer}-officer", body)
+    op = ok(proposed, 201)
+    path = f"{OPS}/{op['id']}"
+    approved = post(service, f"{path}/approve", f"{owner}-approver", {"override_reason": "seen"})
+    assert f"pos-{owner}-hidden" in approved.text  # the owner's own answer names it
+    texts = [proposed.text]
+    for user in (f"{proposer}-officer", f"{proposer}-approver", "observer"):
+        texts += [service.get(path, user).text, service.get(OPS, user).text]
+    with center_of(service).reading() as session:
+        for member in (proposer, "observers"):
+            texts.append(json.dumps([e.payload for e in events_for(session, member, after=0)]))
+    texts.append(record_text(service))
+    leaks = [(s, t[:80]) for t in texts for s in secrets if s in t]
+    assert leaks == []
+    (conflict,) = ok(service.get(path, f"{proposer}-officer"))["conflicts"]
+    assert (conflict["kind"], conflict["party"], conflict["blocking"]) == ("position", owner, True)
+    own = ok(service.get(path, f"{owner}-officer"))["conflicts"][0]
+    assert own["with"] == f"pos-{owner}-hidden" and own["threshold_m"] == 3123.0
