@@ -225,7 +225,7 @@ def test_a_fold_built_on_a_replaced_base_is_dropped(engine: Engine) -> None:
     with Session(engine) as session, session.begin():
         session.execute(delete(Declaration))
         session.execute(delete(OperationRow))
-    cache = WorldCache(AGREEMENT, fold_after=1, merge_after=1, background=False)
+    cache = WorldCache(AGREEMENT, fold_after=1, merge_after=2, background=False)
     (probe,) = parse_features(AGREEMENT, [operation("op-probe", 0, 0, radius=5000)])
     assert isinstance(probe, Operation)
     with Session(engine) as session, session.begin():
@@ -235,11 +235,15 @@ def test_a_fold_built_on_a_replaced_base_is_dropped(engine: Engine) -> None:
         cache.check(session, probe)  # folds the two into the middle
         assert cache.stats.folds == 1
         generation, revs, changes = cache._fold_snapshot()
-        declare(session, position(3, 0.02, 0, center=True, party="red"), at=NOW)
-        cache.check(session, probe)  # merges: a new base
+        for i in range(3, 9):
+            declare(session, position(i, 0.001 * i, 0, center=True, party="red"), at=NOW)
+            cache.check(session, probe)
+            if cache.stats.merges:
+                break
         assert cache.stats.merges == 1
+        folds = cache.stats.folds
         cache._install_fold(generation, revs, changes, None)  # a late fold on the old base
-        assert cache.stats.dropped == 1 and cache.stats.folds == 1
+        assert cache.stats.dropped == 1 and cache.stats.folds == folds
         amend(session, "pos-1", position(1, 0.5, 0.5, center=True, party="red"), at=NOW)
         assert list(cache.check(session, probe)) == fresh(session, probe)
 
@@ -287,3 +291,19 @@ def test_concurrent_checks_while_the_world_changes(tmp_path: Path) -> None:
         assert len(fresh(session, probe)) > 10
     base.dispose()
     write.dispose()
+
+
+def test_a_burst_of_changes_is_merged_at_once(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(delete(Declaration))
+        session.execute(delete(OperationRow))
+    cache = WorldCache(AGREEMENT, fold_after=2, merge_after=5, background=True)
+    (probe,) = parse_features(AGREEMENT, [operation("op-probe", 0, 0, radius=5000)])
+    assert isinstance(probe, Operation)
+    with Session(engine) as session, session.begin():
+        cache.prepare(session)
+        for i in range(8):
+            declare(session, position(i, 0.001 * i, 0, center=True, party="red"), at=NOW)
+        assert list(cache.check(session, probe)) == fresh(session, probe)
+    assert cache.stats.merges == 1 and cache.stats.tail_builds == 0
+    cache.close()
