@@ -599,3 +599,44 @@ def test_no_response_names_the_other_partys_hidden_object(
     assert (conflict["kind"], conflict["party"], conflict["blocking"]) == ("position", owner, True)
     own = ok(service.get(path, f"{owner}-officer"))["conflicts"][0]
     assert own["with"] == f"pos-{owner}-hidden" and own["threshold_m"] == 3123.0
+
+
+ROLES: dict[tuple[str, str], set[str]] = {
+    ("POST", "/v1/operations"): {"officer"},
+    ("POST", "/v1/operations/report"): {"officer"},
+    ("PUT", "/v1/operations/{op_id}"): {"officer"},
+    ("POST", "/v1/operations/{op_id}/approve"): {"approver"},
+    ("POST", "/v1/operations/{op_id}/veto"): {"approver"},
+    ("POST", "/v1/operations/{op_id}/object"): {"officer"},
+    ("POST", "/v1/operations/{op_id}/withdraw-objection"): {"officer"},
+    ("POST", "/v1/operations/{op_id}/execute"): {"officer"},
+    ("POST", "/v1/operations/{op_id}/complete"): {"officer"},
+    ("POST", "/v1/operations/{op_id}/cancel"): {"officer", "approver"},
+    ("GET", "/v1/operations"): {"officer", "approver", "monitor"},
+    ("GET", "/v1/operations/{op_id}"): {"officer", "approver", "monitor"},
+}
+
+
+def test_every_operations_route_lets_in_only_its_roles(service: Service) -> None:
+    schema = service.client.app.openapi()  # type: ignore[attr-defined]
+    routes = {
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        if path.startswith(OPS)
+        for method in item
+    }
+    assert routes == set(ROLES)  # a new route must say who may call it
+    op = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
+    for (method, template), allowed in ROLES.items():
+        path = template.replace("{op_id}", op["id"])
+        for user in ("blue-officer", "red-approver", "hnc-notifier", "observer", "admin"):
+            role = {"blue-officer": "officer", "red-approver": "approver"}.get(
+                user, {"hnc-notifier": "notifier", "observer": "monitor"}.get(user, "admin")
+            )
+            response = service.client.request(method, path, headers=service.auth(user), json={})
+            if role in allowed:
+                assert response.status_code != 403 or "role" not in response.text, (path, user)
+            else:
+                body = assert_problem(response, 403)
+                assert f"the role {role} may not do this" == body["detail"], (path, user)
+                assert op["id"] not in response.text

@@ -11,6 +11,10 @@ Who may do what (the rules then judge the step for the caller's party):
 - officers and approvers of every party and monitors read operations, each seeing conflicts
   with another party's ``center`` objects only as kind, party, distance and blocking;
   humanitarian notifiers and administrators see nothing of operations.
+
+Before an approval or an execution the center checks the operation again against the world
+in force (:func:`accord.center.operations.recheck`): a position declared since the proposal
+counts.
 """
 
 from __future__ import annotations
