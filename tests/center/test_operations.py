@@ -389,6 +389,9 @@ def test_a_retried_proposal_is_answered_once(service: Service) -> None:
         ({"radius_m": None}, "properties.radius_m"),
         ({"category": "raid"}, "properties.category"),
         ({"executor": "green"}, "properties.executor"),
+        ({"radius_m": 1e7}, "properties.radius_m"),
+        ({"radius_m": -5}, "properties.radius_m"),
+        ({"uncertainty_m": 1e9}, "properties.uncertainty_m"),
     ],
 )
 def test_bad_input_names_the_field(service: Service, change: dict[str, Any], field: str) -> None:
@@ -401,6 +404,15 @@ def test_bad_input_names_the_field(service: Service, change: dict[str, Any], fie
     problem = assert_problem(post(service, OPS, "blue-officer", body), 422)
     assert field in [e["field"] for e in problem["errors"]], problem
     assert rows(service) == 0
+
+
+def test_the_stored_geometry_is_the_geometry_as_read(service: Service) -> None:
+    body = operation("op-c1")
+    body["geometry"]["coordinates"] = [21, 25.12, 10**20]  # a stray third value
+    op = ok(post(service, OPS, "blue-officer", body), 201)
+    assert op["feature"]["geometry"] == {"type": "Point", "coordinates": [21.0, 25.12]}
+    (entry,) = entries(service, op["id"])
+    assert entry["event"]["feature"]["geometry"]["coordinates"] == [21.0, 25.12]
 
 
 def test_a_bad_geometry_names_the_field(service: Service) -> None:

@@ -276,7 +276,22 @@ def _operation(agreement: Agreement, feature: dict[str, Any]) -> Operation:
             "request",
             [Issue("properties.disclosure", "operations are notified to every party: 'shared'")],
         )
+    # Keep the geometry as read: longitude and latitude as floats, nothing else (a stray
+    # third value, an integer beyond what every JSON reader agrees on, never reaches the
+    # record).
+    feature["geometry"] = _geometry_json(obj)
     return obj
+
+
+def _geometry_json(obj: Operation) -> dict[str, Any]:
+    geometry = obj.geometry
+    if geometry.geom_type == "Point":
+        return {"type": "Point", "coordinates": [float(geometry.x), float(geometry.y)]}
+    rings = [geometry.exterior, *geometry.interiors]
+    return {
+        "type": "Polygon",
+        "coordinates": [[[float(x), float(y)] for x, y, *_ in ring.coords] for ring in rings],
+    }
 
 
 # --- writing --------------------------------------------------------------------------------

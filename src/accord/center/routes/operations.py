@@ -80,8 +80,8 @@ class OperationPropertiesIn(BaseModel):
     )
     window_start: str = Field(max_length=64, description="ISO 8601 with offset")
     window_end: str = Field(max_length=64, description="ISO 8601 with offset")
-    radius_m: float | None = None
-    uncertainty_m: float | None = None
+    radius_m: float | None = Field(default=None, le=1_000_000, description="metres")
+    uncertainty_m: float | None = Field(default=None, le=100_000, description="metres")
 
 
 class OperationIn(BaseModel):
