@@ -51,6 +51,7 @@ TABLES = {
     "presence",
     "declaration_changes",
     "acknowledgements",
+    "operations",
 }
 
 

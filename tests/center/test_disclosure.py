@@ -117,6 +117,18 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/contacts"): None,
     ("PUT", "/v1/contacts"): {"primary": "red-officer"},
     ("POST", "/v1/presence"): None,
+    ("POST", "/v1/operations"): None,  # filled in below: OPERATION
+    ("GET", "/v1/operations"): None,
+    ("POST", "/v1/operations/report"): None,  # REPORT
+    ("PUT", "/v1/operations/{op_id}"): None,  # OPERATION
+    ("GET", "/v1/operations/{op_id}"): None,
+    ("POST", "/v1/operations/{op_id}/approve"): {"override_reason": "probe"},
+    ("POST", "/v1/operations/{op_id}/veto"): {"reason": "probe"},
+    ("POST", "/v1/operations/{op_id}/object"): {"evidence": "probe"},
+    ("POST", "/v1/operations/{op_id}/withdraw-objection"): None,
+    ("POST", "/v1/operations/{op_id}/execute"): None,
+    ("POST", "/v1/operations/{op_id}/complete"): None,
+    ("POST", "/v1/operations/{op_id}/cancel"): {"reason": "probe"},
     ("GET", "/v1/record/head"): None,
     ("GET", "/v1/record/entries"): None,
     ("GET", "/v1/record/proofs/inclusion"): None,
@@ -124,6 +136,35 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/v1/record/cosign"): {"note": "probe"},
 }
 """(method, path) → the JSON body to send (None: no body)."""
+
+
+def _operation(lon: float, lat: float, category: str = "coordinated") -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "kind": "operation",
+            "category": category,
+            "executors": ["red"],
+            "radius_m": 500,
+            "window_start": "2026-09-21T18:00:00Z",
+            "window_end": "2026-09-21T20:00:00Z",
+        },
+    }
+
+
+# Red's operation next to blue's centre-only position: red learns of a conflict with
+# *something* of blue's, its distance and that it blocks — never what, where or how wide.
+OPERATION = _operation(21.77, 25.35)
+REPORT = _operation(21.9, 25.1, "imminent_threat")
+REPORT["properties"] |= {
+    "executed_at": "2026-09-21T15:40:00Z",
+    "window_start": "2026-09-21T15:30:00Z",
+    "window_end": "2026-09-21T15:50:00Z",
+}
+ROUTES[("POST", "/v1/operations")] = OPERATION
+ROUTES[("PUT", "/v1/operations/{op_id}")] = OPERATION
+ROUTES[("POST", "/v1/operations/report")] = REPORT
 
 QUERIES: dict[str, dict[str, Any]] = {
     "/v1/record/proofs/inclusion": {"index": 0},
@@ -187,7 +228,14 @@ def world(service: Service) -> World:
     secrets.append(Secret(sent.json()["id"], MESSAGE_MARKERS, line, line | {"observers"}))
     shared = service.post("/v1/declarations", "blue-officer", json=SHARED_POSITION)
     assert shared.status_code == 201, shared.text
-    return World(service, secrets, [shared.json()["id"]])
+    visible = [shared.json()["id"]]
+    for user, feature in (("red-officer", OPERATION), ("blue-officer", _operation(21.3, 25.9))):
+        proposed = service.post("/v1/operations", user, json=feature)
+        assert proposed.status_code == 201, proposed.text
+        visible.append(proposed.json()["id"])
+    conflicts = service.get(f"/v1/operations/{visible[1]}", "red-officer").json()["conflicts"]
+    assert any(c["party"] == "blue" and c["blocking"] for c in conflicts), conflicts
+    return World(service, secrets, visible)
 
 
 def test_every_route_is_in_the_table(service: Service) -> None:

@@ -17,7 +17,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from accord import __version__
-from accord.center import problems
+from accord.center import operations, problems
 from accord.center.auth import BearerAuth
 from accord.center.config import Settings
 from accord.center.directline import escalation_loop
@@ -44,12 +44,14 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
         if settings.escalation_interval_s > 0:
             ticker = asyncio.create_task(escalation_loop(center, settings.escalation_interval_s))
         try:
+            await anyio.to_thread.run_sync(operations.prepare, center)
             yield
         finally:
             if ticker is not None:
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticker
+            operations.close_desk(center)
             center.close()
 
     app = FastAPI(

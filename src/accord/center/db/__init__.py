@@ -33,6 +33,7 @@ from accord.center.db.models_directline import (
     Presence,
     Recipient,
 )
+from accord.center.db.models_operations import OperationRow
 
 __all__ = [
     "WRITE",
@@ -48,6 +49,7 @@ __all__ = [
     "IdempotentAnswer",
     "Message",
     "Opening",
+    "OperationRow",
     "Presence",
     "Recipient",
     "RecordAuthor",

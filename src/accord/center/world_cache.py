@@ -1,0 +1,416 @@
+"""The deconfliction cache: the world in force, indexed once, kept current cheaply.
+
+Building a :class:`~accord.deconfliction.DeconflictionIndex` costs about a second per
+100,000 objects; checking an operation against it costs well under a millisecond. A service
+that checks every proposal cannot rebuild per request, so one :class:`WorldCache` per process
+keeps the world in three layers, each with its own index:
+
+* the **base**: every object in force as of a pair of counters (``declarations.rev``,
+  ``operations.rev``) — large, rebuilt rarely;
+* the **middle**: the objects changed after the base, as of later counters — up to
+  ``merge_after`` of them;
+* the **tail**: the objects changed after the middle, read at each check with
+  ``rev > last seen`` (one statement reading both counters when nothing changed) — up to
+  ``fold_after`` of them, so that its index, rebuilt when it changed, costs about a
+  millisecond.
+
+A changed object is kept in a layer as its new version, or as a tombstone when it left the
+world (withdrawn, ended). A check asks the three indexes and keeps each hit only from the
+newest layer that knows its object, so the answer is exactly the one a fresh index over
+everything in force would give (a property test holds the two to each other).
+
+When the tail grows past ``fold_after``, it is folded into a new middle; when the middle
+grows past ``merge_after``, everything is merged into a new base. Both happen in background
+threads (one of each at a time), swapped in when ready; with ``background=False`` (tests)
+they happen at once, and so does a merge when one check finds more than ``merge_after``
+changes at once (a bulk load). A background result built on a base that has been replaced since is
+dropped (its changes are still in the layers above), so the layers never hold an older
+version of an object above a newer one.
+
+Objects of the world are the ``active`` declarations and the operations whose stored status
+is one of :data:`LIVE`: an operation still pending, or executed and not yet completed (it is
+still happening in its window). Conflicts between operations follow the agreement's
+``operation`` buffer.
+
+The cache reads through the session it is given; callers check *before* writing in their
+unit of work, so the rows read are committed ones (writers are serialised).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from accord.agreement import Agreement, ObjectKind
+from accord.center.db.models import Declaration
+from accord.center.db.models_operations import OperationRow
+from accord.center.problems import ProblemError
+from accord.deconfliction import Conflict, DeconflictionIndex
+from accord.errors import WorldError
+from accord.rules.operations import PENDING, OperationStatus
+from accord.world import Declared, Operation, parse_world
+
+__all__ = ["LIVE", "WorldCache", "conflict_order", "parse_features"]
+
+LIVE: frozenset[str] = frozenset({s.value for s in PENDING} | {OperationStatus.EXECUTED.value})
+"""Stored operation statuses whose operations are objects of the world."""
+
+_DECLARATION = "declaration"
+_OPERATION = "operation"
+_KIND_ORDER = {kind: i for i, kind in enumerate(ObjectKind)}
+_log = logging.getLogger("accord.center")
+
+Key = tuple[str, str]
+"""(source table, id): declarations and operations are counted and keyed apart."""
+
+
+def conflict_order(conflict: Conflict) -> tuple[bool, float, int, str]:
+    """The order conflicts are answered in: blocking first, then nearest, then kind and id."""
+    return (
+        not conflict.blocking,
+        conflict.distance_m,
+        _KIND_ORDER[conflict.kind],
+        conflict.with_id or "",
+    )
+
+
+def _key_of(conflict: Conflict) -> Key:
+    source = _OPERATION if conflict.kind is ObjectKind.OPERATION else _DECLARATION
+    return (source, conflict.with_id or "")
+
+
+def parse_features(agreement: Agreement, features: Iterable[Any]) -> list[Declared]:
+    """Declared objects from GeoJSON features (raises :class:`~accord.errors.WorldError`
+    naming each bad field)."""
+    world = parse_world(
+        {"type": "FeatureCollection", "features": list(features)}, agreement, source="stored"
+    )
+    return list(world)
+
+
+def _stored(agreement: Agreement, features: Iterable[str]) -> list[Declared]:
+    """Objects from stored rows. A stored row that no longer reads (a damaged row, another
+    agreement) means no operation can be checked against everything in force: the check
+    is refused (503, details in the server's log) rather than made against less."""
+    try:
+        return parse_features(agreement, (json.loads(f) for f in features))
+    except (WorldError, ValueError) as error:
+        _log.error("a stored declaration or operation does not read: %s", error)
+        raise ProblemError(
+            503,
+            "the world in force cannot be read; no operation can be checked now",
+            kind="world-unavailable",
+        ) from None
+
+
+_LATEST = select(
+    select(func.max(Declaration.rev)).scalar_subquery(),
+    select(func.max(OperationRow.rev)).scalar_subquery(),
+)
+"""Both counters in one statement."""
+
+_DECLARATIONS_SINCE = (
+    select(Declaration.id, Declaration.rev, Declaration.status, Declaration.feature)
+    .where(Declaration.rev > bindparam("after"))
+    .order_by(Declaration.rev)
+)
+_OPERATIONS_SINCE = (
+    select(OperationRow.id, OperationRow.rev, OperationRow.status, OperationRow.feature)
+    .where(OperationRow.rev > bindparam("after"))
+    .order_by(OperationRow.rev)
+)
+_ACTIVE = frozenset({"active"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """A changed object: its version at ``rev`` (None: it left the world)."""
+
+    rev: int
+    obj: Declared | None
+
+
+Changes = dict[Key, _Change]
+
+
+def _index(agreement: Agreement, objects: Iterable[Declared | None]) -> DeconflictionIndex | None:
+    live = [o for o in objects if o is not None]
+    return DeconflictionIndex(agreement, live) if live else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """Every object in force as of ``revs``, indexed."""
+
+    revs: Mapping[str, int]
+    objects: Mapping[Key, Declared]
+    index: DeconflictionIndex
+
+
+@dataclass(frozen=True, slots=True)
+class _Layer:
+    """Objects changed after the base, up to ``revs``, indexed (None: nothing live)."""
+
+    revs: Mapping[str, int]
+    changes: Mapping[Key, _Change]
+    index: DeconflictionIndex | None
+
+
+@dataclass(slots=True)
+class _Stats:
+    """What the cache did, for tests and benchmarks."""
+
+    full_loads: int = 0
+    merges: int = 0
+    folds: int = 0
+    tail_builds: int = 0
+    checks: int = 0
+    dropped: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class WorldCache:
+    """One process's index over the world in force (see the module docstring).
+
+    Parameters
+    ----------
+    agreement
+        Buffers and blocking kinds; also what stored features are read against.
+    fold_after
+        Tail entries after which the tail is folded into the middle layer.
+    merge_after
+        Middle entries after which every layer is merged into a new base.
+    background
+        Fold and merge in background threads (the service) or at once (tests).
+    """
+
+    def __init__(
+        self,
+        agreement: Agreement,
+        *,
+        fold_after: int = 16,
+        merge_after: int = 2048,
+        background: bool = True,
+    ) -> None:
+        self.agreement = agreement
+        self.fold_after = max(1, fold_after)
+        self.merge_after = max(1, merge_after)
+        self.background = background
+        self.stats = _Stats()
+        self._lock = threading.Lock()
+        self._base: _Base | None = None
+        self._generation = 0  # raised by every new base
+        self._mid = _Layer({_DECLARATION: 0, _OPERATION: 0}, {}, None)
+        self._seen: dict[str, int] = {_DECLARATION: 0, _OPERATION: 0}
+        self._tail: Changes = {}
+        self._tail_index: DeconflictionIndex | None = None
+        self._tail_dirty = False
+        self._folding: threading.Thread | None = None
+        self._merging: threading.Thread | None = None
+
+    # --- reading the database -----------------------------------------------------------
+
+    def _max_revs(self, session: Session) -> dict[str, int]:
+        decl_rev, op_rev = session.connection().execute(_LATEST).one()
+        return {_DECLARATION: int(decl_rev or 0), _OPERATION: int(op_rev or 0)}
+
+    def _load(self, session: Session) -> None:
+        """Read everything in force and build the first base (once per process)."""
+        revs = self._max_revs(session)
+        declared = session.execute(
+            select(Declaration.id, Declaration.feature).where(
+                Declaration.status == "active", Declaration.rev <= revs[_DECLARATION]
+            )
+        ).all()
+        operations = session.execute(
+            select(OperationRow.id, OperationRow.feature).where(
+                OperationRow.status.in_(LIVE), OperationRow.rev <= revs[_OPERATION]
+            )
+        ).all()
+        objects: dict[Key, Declared] = {}
+        for source, rows in ((_DECLARATION, declared), (_OPERATION, operations)):
+            parsed = _stored(self.agreement, (f for _, f in rows))
+            objects.update(((source, obj.id), obj) for obj in parsed)
+        self._base = _Base(revs, objects, DeconflictionIndex(self.agreement, objects.values()))
+        self._generation += 1
+        self._mid = _Layer(dict(revs), {}, None)
+        self._seen = dict(revs)
+        self._tail = {}
+        self._tail_dirty = True
+        self.stats.full_loads += 1
+
+    def _catch_up(self, session: Session) -> None:
+        """Read the rows changed since the last check into the tail: one cheap statement
+        (the two counters) when nothing changed, one more per table that changed."""
+        connection = session.connection()
+        latest = self._max_revs(session)
+        for source, since, live in (
+            (_DECLARATION, _DECLARATIONS_SINCE, _ACTIVE),
+            (_OPERATION, _OPERATIONS_SINCE, LIVE),
+        ):
+            if latest[source] <= self._seen[source]:
+                continue
+            rows = connection.execute(since, {"after": self._seen[source]}).all()
+            for object_id, rev, status, feature in rows:
+                obj = _stored(self.agreement, [feature])[0] if status in live else None
+                self._tail[(source, object_id)] = _Change(int(rev), obj)
+                self._seen[source] = max(self._seen[source], int(rev))
+                self._tail_dirty = True
+
+    # --- folding and merging (snapshots and installs under the lock) ------------------------
+
+    def _fold_snapshot(self) -> tuple[int, dict[str, int], Changes]:
+        changes = dict(self._mid.changes)
+        changes.update(self._tail)
+        return self._generation, dict(self._seen), changes
+
+    def _install_fold(
+        self,
+        generation: int,
+        revs: dict[str, int],
+        changes: Changes,
+        index: DeconflictionIndex | None,
+    ) -> None:
+        if generation != self._generation or any(
+            revs[s] < self._mid.revs[s] for s in revs
+        ):  # built on a replaced base, or older than the middle in place
+            self.stats.dropped += 1
+            return
+        self._mid = _Layer(revs, changes, index)
+        self._tail = {k: c for k, c in self._tail.items() if c.rev > revs[k[0]]}
+        self._tail_dirty = True
+        self.stats.folds += 1
+
+    def _merge_snapshot(self) -> tuple[dict[str, int], dict[Key, Declared]]:
+        assert self._base is not None
+        objects = dict(self._base.objects)
+        for layer in (self._mid.changes, self._tail):
+            for key, change in layer.items():
+                if change.obj is None:
+                    objects.pop(key, None)
+                else:
+                    objects[key] = change.obj
+        return dict(self._seen), objects
+
+    def _install_merge(
+        self, revs: dict[str, int], objects: dict[Key, Declared], index: DeconflictionIndex
+    ) -> None:
+        assert self._base is not None
+        if any(revs[s] < self._base.revs[s] for s in revs):  # overtaken by a burst merge
+            self.stats.dropped += 1
+            return
+        # Changes after the new base move back to the tail (newest version per object).
+        tail = {k: c for k, c in self._mid.changes.items() if c.rev > revs[k[0]]}
+        tail.update((k, c) for k, c in self._tail.items() if c.rev > revs[k[0]])
+        self._base = _Base(revs, objects, index)
+        self._generation += 1
+        self._mid = _Layer(dict(revs), {}, None)
+        self._tail = tail
+        self._tail_dirty = True
+        self.stats.merges += 1
+
+    def _fold(self) -> None:
+        generation, revs, changes = self._fold_snapshot()
+        if not self.background:
+            index = _index(self.agreement, (c.obj for c in changes.values()))
+            self._install_fold(generation, revs, changes, index)
+            return
+        if self._folding is not None and self._folding.is_alive():
+            return
+
+        def work() -> None:
+            try:
+                index = _index(self.agreement, (c.obj for c in changes.values()))
+            except Exception:  # pragma: no cover - the next check tries again
+                _log.exception("folding the deconfliction tail failed")
+                return
+            with self._lock:
+                self._install_fold(generation, revs, changes, index)
+
+        self._folding = threading.Thread(target=work, name="accord-world-fold", daemon=True)
+        self._folding.start()
+
+    def _merge(self, *, now: bool = False) -> None:
+        revs, objects = self._merge_snapshot()
+        if now or not self.background:
+            self._install_merge(revs, objects, DeconflictionIndex(self.agreement, objects.values()))
+            return
+        if self._merging is not None and self._merging.is_alive():
+            return
+
+        def work() -> None:
+            try:
+                index = DeconflictionIndex(self.agreement, objects.values())
+            except Exception:  # pragma: no cover - the next check tries again
+                _log.exception("merging the deconfliction index failed")
+                return
+            with self._lock:
+                self._install_merge(revs, objects, index)
+
+        self._merging = threading.Thread(target=work, name="accord-world-merge", daemon=True)
+        self._merging.start()
+
+    def _tail_view(self) -> DeconflictionIndex | None:
+        if self._tail_dirty:
+            self._tail_index = _index(self.agreement, (c.obj for c in self._tail.values()))
+            self._tail_dirty = False
+            self.stats.tail_builds += self._tail_index is not None
+        return self._tail_index
+
+    # --- asking -----------------------------------------------------------------------------
+
+    def prepare(self, session: Session) -> None:
+        """Load the world now (at start-up) rather than on the first check."""
+        with self._lock:
+            if self._base is None:
+                self._load(session)
+
+    def check(self, session: Session, operation: Operation) -> tuple[Conflict, ...]:
+        """Every conflict of ``operation`` with the world in force as ``session`` sees it
+        (the operation itself, if it is in the world, excluded), in :func:`conflict_order`."""
+        with self._lock:
+            if self._base is None:
+                self._load(session)
+            self._catch_up(session)
+            if len(self._tail) > self.merge_after:
+                # A burst (a bulk load since the last check): one merge now, rather than a
+                # tail index as large as a base.
+                self._merge(now=True)
+            elif len(self._mid.changes) > self.merge_after:
+                self._merge()
+            if len(self._tail) > self.fold_after:
+                self._fold()
+            base, mid = self._base, self._mid
+            assert base is not None
+            tail_keys = frozenset(self._tail)
+            tail = self._tail_view()
+            self.stats.checks += 1
+        own: Key = (_OPERATION, operation.id)
+        above_base = tail_keys | mid.changes.keys()
+        found = [
+            c
+            for c in base.index.check(operation).conflicts
+            if (key := _key_of(c)) not in above_base and key != own
+        ]
+        if mid.index is not None:
+            found.extend(
+                c
+                for c in mid.index.check(operation).conflicts
+                if (key := _key_of(c)) not in tail_keys and key != own
+            )
+        if tail is not None:
+            found.extend(c for c in tail.check(operation).conflicts if _key_of(c) != own)
+        return tuple(sorted(found, key=conflict_order))
+
+    def close(self) -> None:
+        """Wait for background folds and merges to finish (at shut-down, in tests)."""
+        for worker in (self._folding, self._merging):
+            if worker is not None:
+                worker.join()

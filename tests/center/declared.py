@@ -1,0 +1,61 @@
+"""Declarations written straight into the ``declarations`` table, the way the declarations
+API keeps them (a GeoJSON feature as parse_world reads it, ``rev`` raised by every change),
+for tests of what reads that table."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accord.center.db.models import Declaration
+
+__all__ = ["amend", "declare", "next_rev", "withdraw"]
+
+
+def next_rev(session: Session) -> int:
+    return int(session.scalar(select(func.max(Declaration.rev))) or 0) + 1
+
+
+def declare(session: Session, feature: dict[str, Any], *, at: datetime) -> Declaration:
+    """Insert ``feature`` (with ``properties.id`` and ``declared_by``) as an active row."""
+    props = feature["properties"]
+    row = Declaration(
+        id=props["id"],
+        kind=props["kind"],
+        owner=props.get("party") or props["declared_by"],
+        disclosure=props.get("disclosure", "shared"),
+        status="active",
+        version=1,
+        rev=next_rev(session),
+        feature=json.dumps(feature),
+        declared_at=at,
+        updated_at=at,
+        withdrawn_at=None,
+        entry=-1,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def amend(session: Session, object_id: str, feature: dict[str, Any], *, at: datetime) -> None:
+    row = session.get(Declaration, object_id)
+    assert row is not None and row.status == "active"
+    row.feature = json.dumps(feature)
+    row.version += 1
+    row.rev = next_rev(session)
+    row.updated_at = at
+    session.flush()
+
+
+def withdraw(session: Session, object_id: str, *, at: datetime) -> None:
+    row = session.get(Declaration, object_id)
+    assert row is not None
+    row.status = "withdrawn"
+    row.rev = next_rev(session)
+    row.withdrawn_at = at
+    session.flush()
