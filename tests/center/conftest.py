@@ -1,10 +1,25 @@
-"""Fixtures for the service: a migrated SQLite file in tmp_path, users of every role, a
-fixed clock, and a running application behind fastapi's TestClient."""
+"""Fixtures for the service: a migrated database, users of every role, a fixed clock, and a
+running application behind fastapi's TestClient.
+
+Every test that uses ``service`` (or ``database_url``) runs twice, ``test_x[sqlite]`` and
+``test_x[postgresql]``: the ``database_url`` fixture is parametrized over :data:`BACKENDS`.
+SQLite is a fresh file in ``tmp_path``; PostgreSQL is a fresh database on the server that
+``ACCORD_TEST_PG_URL`` names (``make test`` starts a throwaway one with
+``scripts/pg-test-server``), copied from a template database migrated once per session, and
+dropped after the test. Without ``ACCORD_TEST_PG_URL`` the PostgreSQL cases skip, saying so —
+or fail when ``CI`` is set, so that CI never skips them silently.
+"""
 
 from __future__ import annotations
 
+import glob
+import itertools
+import os
+import queue
+import threading
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +30,7 @@ import pytest
 with warnings.catch_warnings():  # starlette would rather have httpx2; httpx is what we ship
     warnings.simplefilter("ignore", UserWarning)  # StarletteDeprecationWarning
     from fastapi.testclient import TestClient
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
 from accord.agreement import load_agreement
@@ -89,9 +105,116 @@ def clock() -> datetime:
     return NOW.astimezone(UTC)
 
 
+PG_URL_ENV = "ACCORD_TEST_PG_URL"
+"""A ``postgresql+psycopg://`` URL of a server where the tests may create databases."""
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+class Postgres:
+    """The test server: a template database migrated once, and a fresh copy per test.
+
+    Dropping a database waits for the disk (about as long as a test); a thread drops the
+    used ones in the background while the next tests run.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.prefix = f"accord_t{os.getpid()}_{os.urandom(3).hex()}"
+        self.template = f"{self.prefix}_template"
+        self._numbers = itertools.count(1)
+        self._admin = self._connect()
+        self._execute(self._admin, "CREATE DATABASE {}", self.template)
+        upgrade(self.url_of(self.template))
+        self._used: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._dropper = threading.Thread(target=self._drop_used, name="drop-test-databases")
+        self._dropper.start()
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        conninfo = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+
+    def url_of(self, database: str) -> str:
+        return self.url.set(database=database).render_as_string(hide_password=False)
+
+    @staticmethod
+    def _execute(connection: Any, statement: str, *names: str) -> None:
+        from psycopg import sql
+
+        connection.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
+
+    def _drop_used(self) -> None:
+        with self._connect() as connection:
+            while (name := self._used.get()) is not None:
+                self._execute(connection, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+    @contextmanager
+    def database(self, *, migrated: bool = True) -> Iterator[str]:
+        """The URL of a new database (a copy of the migrated template, or empty), dropped
+        when the block ends."""
+        name = f"{self.prefix}_{next(self._numbers)}"
+        if migrated:
+            self._execute(self._admin, "CREATE DATABASE {} TEMPLATE {}", name, self.template)
+        else:
+            self._execute(self._admin, "CREATE DATABASE {}", name)
+        try:
+            yield self.url_of(name)
+        finally:
+            self._used.put(name)
+
+    def close(self) -> None:
+        self._used.put(None)
+        self._dropper.join()
+        self._execute(self._admin, "DROP DATABASE IF EXISTS {} WITH (FORCE)", self.template)
+        self._admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """The PostgreSQL test server; skips (fails in CI) when there is none."""
+    url = os.environ.get(PG_URL_ENV)
+    if not url:
+        if glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+            reason = (
+                f"PostgreSQL test server not started: {PG_URL_ENV} is not set (run the tests "
+                "with `make test` or `scripts/pg-test-server run -- pytest ...`)"
+            )
+        else:
+            reason = (
+                f"PostgreSQL not installed: no server binaries under /usr/lib/postgresql/*/bin "
+                f"and {PG_URL_ENV} is not set (`apt-get install postgresql`, then `make test`)"
+            )
+        if in_ci():
+            pytest.fail(f"CI must run the PostgreSQL tests: {reason}", pytrace=False)
+        pytest.skip(reason)
+    server = Postgres(url)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database of each backend: an SQLite file in ``tmp_path``, or a new
+    database on the PostgreSQL test server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'accord.sqlite'}"
+        return
+    server: Postgres = request.getfixturevalue("postgres")
+    with server.database() as url:
+        yield url
+
+
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    settings = settings_for(tmp_path)
+def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    settings = settings_for(tmp_path, database_url=database_url)
     tokens = add_users(settings.database_url)
     app = create_app(settings, clock=clock)
     with TestClient(app, raise_server_exceptions=False) as client:
