@@ -141,3 +141,33 @@ def test_closing_the_hub_ends_every_stream(center: Center) -> None:
             await next_message(late)
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgres_wakes_by_notify_and_survives_a_lost_connection(center: Center) -> None:
+    from sqlalchemy import text
+
+    def kill_listeners() -> int:
+        with center.engine.connect() as connection:
+            killed = connection.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                )
+            ).scalar()
+            connection.commit()
+        return int(killed or 0)
+
+    async def main() -> None:
+        hub = Hub(center, poll=3600)  # nothing but NOTIFY wakes it
+        messages = stream(hub, center, "blue", after=0)
+        await next_message(messages)
+        for n in range(2):
+            waiting = asyncio.create_task(next_event(messages, timeout=8))
+            await asyncio.sleep(0.5)
+            await publish_async(center, ["blue"], n)
+            assert f'"n":{n}' in await waiting
+            assert await anyio.to_thread.run_sync(kill_listeners) == 1
+        await hub.close()
+
+    asyncio.run(main())

@@ -85,7 +85,8 @@ RETRY_MS = 2000
 
 _PAGE = 100  # events per read of the table when resuming
 _FAN_OUT_PAGE = 500  # events per read of the table by the hub
-_RECONNECT_DELAY = 1.0  # seconds before re-opening a lost LISTEN connection
+_RECONNECT_DELAY = 1.0  # seconds before re-opening a lost LISTEN connection, doubling
+_MAX_RECONNECT_DELAY = 30.0
 
 
 def format_event(event: LiveEvent) -> str:
@@ -261,17 +262,24 @@ class Hub:
         assert self._wake is not None
         url = make_url(self._center.settings.database_url)
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        delay = _RECONNECT_DELAY
         while True:
             try:
                 connection = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
                 async with connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
+                    delay = _RECONNECT_DELAY
                     self._wake.set()  # read whatever was committed while not listening
                     async for _ in connection.notifies():
                         self._wake.set()
             except (psycopg.Error, OSError) as error:
-                _log.warning("live events: LISTEN connection lost (%s)", type(error).__name__)
-            await asyncio.sleep(_RECONNECT_DELAY)
+                _log.warning(
+                    "live events: no LISTEN connection (%s); trying again in %.0f s",
+                    type(error).__name__,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_RECONNECT_DELAY)
 
     def _chain_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         """End the streams first when the process is asked to stop (main thread only)."""
