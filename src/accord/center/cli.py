@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from accord.agreement import load_agreement
-from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
+from accord.center.config import DATABASE_URL_ENV, DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.roles import Role
 from accord.cli_common import fail
 from accord.errors import AccordError
@@ -107,12 +107,21 @@ def serve(
     keys: Annotated[
         Path, typer.Option("--keys", help="Folder of the server-side signing keys.")
     ] = DEFAULT_KEYS_DIR,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes (several: use PostgreSQL; live events reach them all).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
     database is migrated on start."""
     import uvicorn
 
-    from accord.center.app import create_app
+    from accord.center.app import AGREEMENT_ENV, KEYS_DIR_ENV, create_app
 
     settings = Settings(
         database_url=_url(database),
@@ -124,4 +133,18 @@ def serve(
     except AccordError as error:
         raise fail(error) from None
     _info(f"accord: serving on http://{host}:{port} (OpenAPI at /openapi.json)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # Each worker process builds its own application from the environment it inherits.
+    os.environ[DATABASE_URL_ENV] = settings.database_url
+    os.environ[AGREEMENT_ENV] = str(settings.agreement_path)
+    os.environ[KEYS_DIR_ENV] = str(settings.keys_dir)
+    uvicorn.run(
+        "accord.center.app:from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+    )
