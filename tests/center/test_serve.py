@@ -106,6 +106,7 @@ def test_serve_with_workers_hands_the_settings_to_each_process(
     assert captured["app"] == "accord.center.app:from_environment"
     assert captured["factory"] is True and captured["workers"] == 2
     assert captured["host"] == "127.0.0.1"
+    assert (keys / "jig-example.accord.key").exists() and (keys / "blue.key").exists()
     # What a worker process builds from the environment it inherits.
     monkeypatch.setattr(app_module, "create_app", lambda settings: settings)
     settings = app_module.from_environment()

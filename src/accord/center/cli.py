@@ -136,6 +136,10 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return
+    # The keys are made here, once, so that the workers starting together only read them.
+    from accord.center.keystore import KeyStore
+
+    KeyStore(settings.keys_dir, load_agreement(settings.agreement_path)).ring()
     # Each worker process builds its own application from the environment it inherits.
     os.environ[DATABASE_URL_ENV] = settings.database_url
     os.environ[AGREEMENT_ENV] = str(settings.agreement_path)
