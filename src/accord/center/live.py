@@ -246,10 +246,13 @@ class Hub:
             try:
                 while True:
                     batch = await anyio.to_thread.run_sync(self._read_after, self._last)
+                    by_member: dict[str, list[Subscriber]] = {}
+                    for subscriber in self._subscribers:
+                        by_member.setdefault(subscriber.member, []).append(subscriber)
                     for event, audience in batch:
                         self._last = event.id
-                        for subscriber in list(self._subscribers):
-                            if subscriber.member in audience:
+                        for member in audience:
+                            for subscriber in by_member.get(member, ()):
                                 subscriber.offer(event)
                     if len(batch) < _FAN_OUT_PAGE:
                         break
