@@ -93,12 +93,14 @@ def test_a_condition_is_confirmed_only_by_the_members_it_lists(service: Service)
     assert service.post("/v1/phases/confirm", "hnc-notifier", json=condition).status_code == 201
 
 
-def test_a_monitor_the_condition_does_not_list_is_refused(tmp_path: Path) -> None:
+def test_a_monitor_the_condition_does_not_list_is_refused(
+    tmp_path: Path, database_url: str
+) -> None:
     text = AGREEMENT_TEXT.replace("confirmed_by: [hnc, observers]", "confirmed_by: [hnc]")
     assert text != AGREEMENT_TEXT
     path = tmp_path / "agreement.yaml"
     path.write_text(text, encoding="utf-8")
-    settings = settings_for(tmp_path, agreement_path=path)
+    settings = settings_for(tmp_path, agreement_path=path, database_url=database_url)
     tokens = add_users(settings.database_url)
     with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as client:
         service = Service(client, tokens, settings)

@@ -1,15 +1,16 @@
-"""The database: migrations on a fresh file, models held to the migrations, SQLite's
-durability settings, and the record's log in SQLAlchemy against SQLite and RFC 9162."""
+"""The database: migrations on a fresh database, models held to the migrations, SQLite's
+durability settings, and the record's log in SQLAlchemy against SQLite and RFC 9162 — on
+SQLite and on PostgreSQL (the ``[sqlite]`` / ``[postgresql]`` cases), except for the PRAGMAs."""
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -28,7 +29,7 @@ from accord.center.db import (
 from accord.cli import app as cli
 from accord.record import merkle
 from accord.record.log import LogError, MerkleLog, SQLiteStorage
-from center.conftest import NOW
+from center.conftest import BACKENDS, NOW, Postgres
 
 ORIGIN = "accord.test/center"
 TABLES = {
@@ -59,22 +60,32 @@ def data(i: int) -> bytes:
     return f"entry {i}:".encode() + bytes([i % 251]) * (i % 13)
 
 
-def test_migrations_create_the_schema_on_a_fresh_file(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "fresh.sqlite"
-    assert upgrade(f"sqlite:///{path}") == head_revision()
-    db = sqlite3.connect(path)
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database never migrated: an SQLite file not yet created (in a folder not yet
+    created), or an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sub' / 'fresh.sqlite'}"
+        return
+    server: Postgres = request.getfixturevalue("postgres")
+    with server.database(migrated=False) as url:
+        yield url
+
+
+def test_migrations_create_the_schema_on_a_fresh_database(empty_url: str) -> None:
+    assert upgrade(empty_url) == head_revision()
+    engine = make_engine(empty_url)
     try:
-        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert names == TABLES
-        meta = dict(db.execute("SELECT key, value FROM record_meta"))
+        assert set(inspect(engine).get_table_names()) == TABLES
+        with engine.connect() as connection:
+            meta = dict(connection.execute(text("SELECT key, value FROM record_meta")).all())
         assert meta == {"format": "accord-log", "schema_version": "1"}
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
-        db.close()
+        engine.dispose()
 
 
-def test_the_migrations_build_what_the_models_describe(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'a.sqlite'}")
+def test_the_migrations_build_what_the_models_describe(empty_url: str) -> None:
+    engine = make_engine(empty_url)
     upgrade(engine)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -87,22 +98,23 @@ def test_sqlite_connections_are_durable_and_enforce_foreign_keys(tmp_path: Path)
     engine = make_engine(f"sqlite:///{tmp_path / 'a.sqlite'}")
     upgrade(engine)
     with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
 
 
-def test_db_upgrade_twice_is_idempotent(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+def test_db_upgrade_twice_is_idempotent(empty_url: str) -> None:
     runner = CliRunner()
     for _ in range(2):
-        result = runner.invoke(cli, ["db", "upgrade", "--database", url])
+        result = runner.invoke(cli, ["db", "upgrade", "--database", empty_url])
         assert result.exit_code == 0, result.output
         assert f"revision {head_revision()}" in result.output
-    db = sqlite3.connect(tmp_path / "cli.sqlite")
-    assert db.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
-    assert db.execute("SELECT count(*) FROM record_meta").fetchone()[0] == 2
-    db.close()
+    engine = make_engine(empty_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        assert connection.execute(text("SELECT count(*) FROM record_meta")).scalar() == 2
+    engine.dispose()
 
 
 def test_db_upgrade_reads_the_environment_when_no_option(tmp_path: Path) -> None:
@@ -120,8 +132,8 @@ def test_db_upgrade_with_a_bad_url_says_so(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'log.sqlite'}")
+def engine(database_url: str):
+    engine = make_engine(database_url)
     upgrade(engine)
     yield engine
     engine.dispose()

@@ -89,3 +89,26 @@ def test_a_database_of_another_agreement_is_refused(tmp_path: Path) -> None:
     app = create_app(settings_for(tmp_path, agreement_path=other, keys_dir=tmp_path / "k2"))
     with pytest.raises(Exception, match=r"jig-example\.accord"), TestClient(app):
         pass
+
+
+def test_serve_with_workers_hands_the_settings_to_each_process(
+    captured: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ACCORD_DATABASE_URL", "ACCORD_AGREEMENT", "ACCORD_KEYS_DIR"):
+        monkeypatch.setenv(name, "")  # restored after the test: serve sets them
+        monkeypatch.delenv(name)
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    keys = tmp_path / "k"
+    result = CliRunner().invoke(
+        cli, ["serve", "--workers", "2", "--database", url, "--keys", str(keys)]
+    )
+    assert result.exit_code == 0, result.output
+    assert captured["app"] == "accord.center.app:from_environment"
+    assert captured["factory"] is True and captured["workers"] == 2
+    assert captured["host"] == "127.0.0.1"
+    assert (keys / "jig-example.accord.key").exists() and (keys / "blue.key").exists()
+    # What a worker process builds from the environment it inherits.
+    monkeypatch.setattr(app_module, "create_app", lambda settings: settings)
+    settings = app_module.from_environment()
+    assert settings.database_url == url and settings.keys_dir == keys
+    assert CliRunner().invoke(cli, ["serve", "--workers", "0"]).exit_code == 2

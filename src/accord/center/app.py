@@ -1,17 +1,20 @@
 """The composition root of the service: :func:`create_app` wires settings, the clock and the
 parts into a FastAPI application. Importing this module does no work; the database, the keys
 and the agreement are opened in the application's lifespan (on start-up, in a worker thread)
-and released on shut-down, and so is the background task that escalates unacknowledged
-direct-line messages (every ``Settings.escalation_interval_s`` seconds; 0 turns it off).
+and released on shut-down, after the live events' hub (:mod:`accord.center.live`) has ended
+its streams; so is the background task that escalates unacknowledged direct-line messages
+(every ``Settings.escalation_interval_s`` seconds; 0 turns it off).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -19,14 +22,22 @@ from fastapi import FastAPI
 from accord import __version__
 from accord.center import operations, problems
 from accord.center.auth import BearerAuth
-from accord.center.config import Settings
+from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.directline import escalation_loop
 from accord.center.identity import Caller
 from accord.center.limits import BodyLimit
+from accord.center.live import Hub
 from accord.center.routes import ROUTERS
 from accord.center.runtime import Center, Clock, system_clock
+from accord.examples import example_path
 
-__all__ = ["create_app"]
+__all__ = ["AGREEMENT_ENV", "KEYS_DIR_ENV", "create_app", "from_environment"]
+
+AGREEMENT_ENV = "ACCORD_AGREEMENT"
+"""The agreement file for :func:`from_environment` (default: the embedded example)."""
+
+KEYS_DIR_ENV = "ACCORD_KEYS_DIR"
+"""The folder of the server-side keys for :func:`from_environment` (default: ``var/keys``)."""
 
 _DESCRIPTION = """The joint coordination center as a service. Every route under `/v1`
 needs `Authorization: Bearer <token>` (from `accord users add`); errors are RFC 9457 problem
@@ -40,6 +51,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         center = await anyio.to_thread.run_sync(partial(Center.start, settings, clock=clock))
         app.state.center = center
+        app.state.live = hub = Hub(center)
         ticker = None
         if settings.escalation_interval_s > 0:
             ticker = asyncio.create_task(escalation_loop(center, settings.escalation_interval_s))
@@ -47,6 +59,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
             await anyio.to_thread.run_sync(operations.prepare, center)
             yield
         finally:
+            await hub.close()
             if ticker is not None:
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -72,3 +85,17 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     app.add_middleware(BearerAuth, authenticate=authenticate)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
+
+
+def from_environment() -> FastAPI:
+    """The service configured by the environment: ``ACCORD_DATABASE_URL``,
+    ``ACCORD_AGREEMENT`` and ``ACCORD_KEYS_DIR``. For running several server processes, e.g.
+    ``uvicorn --factory accord.center.app:from_environment --workers 2`` (with PostgreSQL:
+    live events reach every process's subscribers through LISTEN/NOTIFY)."""
+    agreement = os.environ.get(AGREEMENT_ENV)
+    settings = Settings(
+        database_url=database_url(None, os.environ),
+        agreement_path=Path(agreement) if agreement else example_path("jig.yaml"),
+        keys_dir=Path(os.environ.get(KEYS_DIR_ENV) or DEFAULT_KEYS_DIR),
+    )
+    return create_app(settings)

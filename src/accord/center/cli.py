@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from accord.agreement import load_agreement
-from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
+from accord.center.config import DATABASE_URL_ENV, DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.roles import Role
 from accord.cli_common import fail
 from accord.errors import AccordError
@@ -130,15 +130,26 @@ def serve(
             "per role (tokens printed), the clock on the scenario's day.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes (several: use PostgreSQL; live events reach them all).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
     database is migrated on start."""
     import uvicorn
 
-    from accord.center.app import create_app
+    from accord.center.app import AGREEMENT_ENV, KEYS_DIR_ENV, create_app
     from accord.center.runtime import system_clock
     from accord.chrono import parse_instant
 
+    if workers > 1 and (demo or clock_start is not None):
+        raise fail("an exercise clock runs in one process: drop --workers")
     if demo:
         if agreement is not None or database is not None:
             raise fail("--demo runs the example agreement in its own database")
@@ -167,7 +178,25 @@ def serve(
     if demo:
         _seed_demo(settings, clock, f"http://{host}:{port}")
     _info(f"accord: serving on http://{host}:{port} (OpenAPI at /openapi.json)")
-    uvicorn.run(create_app(settings, clock=clock), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings, clock=clock), host=host, port=port, log_level="info")
+        return
+    # The keys are made here, once, so that the workers starting together only read them.
+    from accord.center.keystore import KeyStore
+
+    KeyStore(settings.keys_dir, load_agreement(settings.agreement_path)).ring()
+    # Each worker process builds its own application from the environment it inherits.
+    os.environ[DATABASE_URL_ENV] = settings.database_url
+    os.environ[AGREEMENT_ENV] = str(settings.agreement_path)
+    os.environ[KEYS_DIR_ENV] = str(settings.keys_dir)
+    uvicorn.run(
+        "accord.center.app:from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+    )
 
 
 def _seed_demo(settings: Settings, clock: Clock, url: str) -> None:

@@ -65,6 +65,14 @@ class Center:
         self.keys = keys
         self.clock = clock
         self._writer = writer(engine)
+        # Readers see one snapshot for their whole transaction (SQLite's transactions always
+        # do). Writers stay READ COMMITTED on PostgreSQL: each of their statements sees what
+        # committed before it, which includes everything before the write lock was granted.
+        self._reader = (
+            engine.execution_options(isolation_level="REPEATABLE READ")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         self._write_lock = threading.Lock()
         self._ring: KeyRing | None = None
 
@@ -108,7 +116,7 @@ class Center:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session in a read transaction (a consistent snapshot on SQLite and PostgreSQL)."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with Session(self._reader, expire_on_commit=False) as session, session.begin():
             yield session
 
     @contextmanager

@@ -1,5 +1,7 @@
 """Schema migrations, run by program: :func:`upgrade` brings a database to the newest
 revision of ``accord.center.migrations`` (Alembic), and does nothing to one already there.
+On PostgreSQL an advisory lock makes server processes that start together migrate one after
+the other (SQLite's ``BEGIN IMMEDIATE`` does the same there).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from accord.center.db.engine import make_engine, writer
 
 __all__ = ["MIGRATIONS", "alembic_config", "current_revision", "head_revision", "upgrade"]
+
+_LOCK = 0x41434D47  # "ACMG": the advisory lock that serialises migrations on PostgreSQL
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 """The folder of the Alembic environment and its revisions."""
@@ -52,6 +56,8 @@ def upgrade(target: str | Engine | Connection) -> str:
     engine = make_engine(target) if isinstance(target, str) else target
     try:
         with writer(engine).begin() as connection:
+            if connection.dialect.name == "postgresql":  # server processes starting together
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
             command.upgrade(alembic_config(connection), "head")
     finally:
         if isinstance(target, str):

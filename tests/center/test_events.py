@@ -1,0 +1,333 @@
+"""``GET /v1/events``: each member gets exactly the events whose audience names it, resumes
+after the last id it saw, and — on a real server — receives them as Server-Sent Events as
+they happen; with PostgreSQL, across several server processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import accord
+from accord.center.events import events_for, publish
+from accord.center.runtime import Center
+from center.conftest import NOW, USERS, Service, add_users, clock, settings_for
+from center.test_auth import assert_problem
+from center.test_phases import center_of
+
+EVENTS = "/v1/events"
+CONFIRM = "/v1/phases/confirm"
+AID = {"condition": "aid-delivered-east-city"}
+SSE = {"Accept": "text/event-stream"}
+
+
+def note(center: Center, audience: list[str], n: int) -> None:
+    """Publish one ``test.note`` event for ``audience`` (as a change would, in a unit)."""
+    with center.writing() as unit:
+        publish(unit.session, kind="test.note", at=NOW, audience=audience, payload={"n": n})
+
+
+def kinds_and_n(page: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(e["kind"], e["payload"].get("n")) for e in page["events"]]
+
+
+# --- the JSON page, through the test client (both backends) --------------------------------
+
+
+def test_every_member_sees_exactly_its_audience(service: Service) -> None:
+    assert service.post(CONFIRM, "hnc-notifier", json=AID).status_code == 201
+    center = center_of(service)
+    note(center, ["blue"], 1)
+    note(center, ["red"], 2)
+    note(center, ["hnc"], 3)
+    note(center, ["blue", "observers"], 4)
+    expected = {
+        "blue": [1, 4],
+        "red": [2],
+        "hnc": [3],
+        "observers": [4],
+    }
+    for user, (member, _role) in USERS.items():
+        response = service.get(EVENTS, user, params={"after": 0})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        confirmed, *notes = page["events"]
+        assert confirmed["kind"] == "condition.confirmed"
+        assert confirmed["payload"] == {"condition": AID["condition"], "member": "hnc", "entry": 0}
+        assert [e["payload"]["n"] for e in notes] == expected[member], user
+        assert page["last_id"] == page["events"][-1]["id"]
+
+
+def test_resume_after_an_id_by_query_or_last_event_id(service: Service) -> None:
+    center = center_of(service)
+    for n in range(1, 6):
+        note(center, ["blue"], n)
+    first = service.get(EVENTS, "blue-officer", params={"after": 0, "limit": 2}).json()
+    assert kinds_and_n(first) == [("test.note", 1), ("test.note", 2)]
+    rest = service.get(EVENTS, "blue-officer", params={"after": first["last_id"]}).json()
+    assert [n for _, n in kinds_and_n(rest)] == [3, 4, 5]
+    # Last-Event-ID (what a reconnecting EventSource sends) wins over ?after=.
+    headers = {**service.auth("blue-officer"), "Last-Event-ID": str(rest["events"][1]["id"])}
+    again = service.client.get(EVENTS, params={"after": 0}, headers=headers).json()
+    assert [n for _, n in kinds_and_n(again)] == [5]
+    # Nothing new: an empty page that keeps the position.
+    empty = service.get(EVENTS, "blue-officer", params={"after": rest["last_id"]}).json()
+    assert empty == {"events": [], "last_id": rest["last_id"]}
+
+
+def test_a_bad_position_names_the_field(service: Service) -> None:
+    for bad in ("x", "-1", "1.5", "99999999999999999999"):
+        headers = {**service.auth("red-officer"), "Last-Event-ID": bad}
+        body = assert_problem(service.client.get(EVENTS, headers=headers), 422)
+        assert body["errors"][0]["field"] == "Last-Event-ID"
+    body = assert_problem(service.get(EVENTS, "red-officer", params={"after": -1}), 422)
+    assert body["errors"][0]["field"] == "after"
+
+
+def test_no_token_no_events(service: Service) -> None:
+    assert_problem(service.client.get(EVENTS, headers=SSE), 401)
+
+
+def test_the_route_is_documented_as_an_event_stream(service: Service) -> None:
+    operation = service.client.get("/openapi.json").json()["paths"][EVENTS]["get"]
+    content = operation["responses"]["200"]["content"]
+    assert "text/event-stream" in content and "application/json" in content
+    assert {"401", "403", "422", "500"} <= set(operation["responses"])
+
+
+# --- real servers ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A uvicorn process (or supervisor of workers) on a loopback port."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    tokens: dict[str, str]
+
+    def auth(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def post(self, path: str, user: str, **kwargs: Any) -> httpx.Response:
+        return httpx.post(self.base + path, headers=self.auth(user), timeout=30, **kwargs)
+
+    def stop(self, timeout: float = 20) -> float:
+        """SIGTERM; how long the server took to exit."""
+        started = time.monotonic()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise
+        return time.monotonic() - started
+
+
+def prepare(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """Users, and the keys and the record's origin, made once before any server starts."""
+    tokens = add_users(database_url)
+    Center.start(settings_for(tmp_path, database_url=database_url), clock=clock).close()
+    return tokens
+
+
+@contextmanager
+def server(
+    tmp_path: Path, database_url: str, tokens: dict[str, str], *, workers: int = 1
+) -> Iterator[Server]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "ACCORD_DATABASE_URL": database_url,
+        "ACCORD_KEYS_DIR": str(tmp_path / "keys"),
+        "PYTHONPATH": str(Path(accord.__file__).resolve().parents[1]),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "accord.center.app:from_environment",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    log = (tmp_path / f"server-{port}.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    running = Server(f"http://127.0.0.1:{port}", process, tokens)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, (tmp_path / f"server-{port}.log").read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            try:
+                if httpx.get(running.base + "/openapi.json", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield running
+    finally:
+        try:
+            running.stop()
+        finally:
+            log.close()
+
+
+@dataclass
+class Subscriber:
+    """An SSE client in a thread: every message it received, in order."""
+
+    server: Server
+    user: str
+    headers: dict[str, str] = field(default_factory=dict)
+    messages: list[dict[str, str]] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    ended: threading.Event = field(default_factory=threading.Event)
+    opened: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+    arrived: list[float] = field(default_factory=list)
+
+    def start(self) -> Subscriber:
+        threading.Thread(target=self._run, daemon=True).start()
+        assert self.opened.wait(30), f"{self.user}: the stream did not open"
+        return self
+
+    def _run(self) -> None:
+        headers = {**self.server.auth(self.user), **SSE, **self.headers}
+        try:
+            with httpx.stream(
+                "GET", self.server.base + EVENTS, headers=headers, timeout=httpx.Timeout(60)
+            ) as response:
+                assert response.status_code == 200
+                assert response.headers["content-type"].startswith("text/event-stream")
+                message: dict[str, str] = {}
+                for line in response.iter_lines():
+                    if line.startswith(":"):
+                        self.comments.append(line)
+                        self.opened.set()
+                    elif line == "":
+                        if "id" in message:
+                            self.messages.append(message)
+                            self.arrived.append(time.monotonic())
+                        message = {}
+                    else:
+                        name, _, value = line.partition(":")
+                        message[name] = value.removeprefix(" ")
+        except BaseException as error:
+            self.error = error
+        finally:
+            self.opened.set()
+            self.ended.set()
+
+    def ids(self) -> list[int]:
+        return [int(m["id"]) for m in self.messages]
+
+    def wait_for(self, count: int, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.messages) >= count, (self.user, self.messages, self.error)
+
+
+def test_a_stream_follows_changes_filters_and_resumes(tmp_path: Path, database_url: str) -> None:
+    tokens = prepare(tmp_path, database_url)
+    center = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
+    try:
+        with server(tmp_path, database_url, tokens) as running:
+            blue = Subscriber(running, "blue-officer").start()
+            red = Subscriber(running, "red-approver").start()
+            hnc = Subscriber(running, "hnc-notifier").start()
+            assert running.post(CONFIRM, "hnc-notifier", json=AID).status_code == 201
+            note(center, ["blue"], 1)
+            note(center, ["red"], 2)
+            note(center, ["blue", "hnc"], 3)
+            blue.wait_for(3)
+            red.wait_for(2)
+            hnc.wait_for(2)
+            time.sleep(1)  # anything more would be a leak
+            first = blue.messages[0]
+            assert first["event"] == "condition.confirmed"
+            data = json.loads(first["data"])
+            assert data["condition"] == AID["condition"] and data["member"] == "hnc"
+            assert "at" in data
+            assert [json.loads(m["data"]).get("n") for m in blue.messages] == [None, 1, 3]
+            assert [json.loads(m["data"]).get("n") for m in red.messages] == [None, 2]
+            assert [json.loads(m["data"]).get("n") for m in hnc.messages] == [None, 3]
+            # A reconnecting client resumes after the last id it got, missing nothing.
+            resumed = Subscriber(
+                running, "blue-officer", headers={"Last-Event-ID": str(blue.ids()[0])}
+            ).start()
+            resumed.wait_for(2)
+            assert resumed.ids() == blue.ids()[1:]
+            # Shutting down ends every open stream, promptly.
+            assert running.stop() < 10
+            for subscriber in (blue, red, hnc, resumed):
+                assert subscriber.ended.wait(10), subscriber.user
+    finally:
+        center.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_worker_processes_give_every_subscriber_every_event(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Several subscribers, spread by the kernel over two uvicorn workers; changes made
+    through the API (handled by either worker) and by a third process (this one): every
+    subscriber gets every event its member may see, once, in order, and nothing else — within
+    seconds, so by NOTIFY, not by the hub's 30-second fallback poll."""
+    tokens = prepare(tmp_path, database_url)
+    center = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
+    audiences = [["blue"], ["red"], ["hnc"], ["observers"], ["blue", "red"], ["red", "hnc"]]
+    try:
+        with server(tmp_path, database_url, tokens, workers=2) as running:
+            users = [user for user in USERS for _ in range(2)]  # two streams per user
+            subscribers = [Subscriber(running, user).start() for user in users]
+            assert running.post(CONFIRM, "hnc-notifier", json=AID).status_code == 201
+            for n, audience in enumerate(audiences * 3):
+                note(center, audience, n)
+            assert running.post(CONFIRM, "observer", json=AID).status_code == 201
+            with center.reading() as session:
+                expected = {
+                    member: [e.id for e in events_for(session, member, after=0, limit=1000)]
+                    for member, _ in USERS.values()
+                }
+            for subscriber in subscribers:
+                member = USERS[subscriber.user][0]
+                subscriber.wait_for(len(expected[member]), timeout=20)
+            time.sleep(0.5)  # anything more would be a duplicate or a leak
+            for subscriber in subscribers:
+                member = USERS[subscriber.user][0]
+                assert subscriber.ids() == expected[member], subscriber.user
+                assert subscriber.error is None
+            assert len(expected["blue"]) == 2 + 2 * 3 and len(expected["observers"]) == 2 + 3
+            assert running.stop() < 15
+            for subscriber in subscribers:
+                assert subscriber.ended.wait(10), subscriber.user
+    finally:
+        center.close()
