@@ -415,6 +415,14 @@ def test_the_stored_geometry_is_the_geometry_as_read(service: Service) -> None:
     assert entry["event"]["feature"]["geometry"]["coordinates"] == [21.0, 25.12]
 
 
+def test_an_area_too_large_to_check_is_refused(service: Service) -> None:
+    body = operation("op-s1")
+    body["geometry"]["coordinates"] = [[[-89, -89], [89, -89], [89, 89], [-89, 89], [-89, -89]]]
+    problem = assert_problem(post(service, OPS, "blue-officer", body), 422)
+    assert problem["errors"][0]["field"] == "geometry.coordinates"
+    assert "250 km" in problem["errors"][0]["message"]
+
+
 def test_a_bad_geometry_names_the_field(service: Service) -> None:
     body = operation("op-c1")
     body["geometry"]["coordinates"] = [200.0, 24.0]

@@ -42,7 +42,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
@@ -95,13 +95,19 @@ def parse_features(agreement: Agreement, features: Iterable[Any]) -> list[Declar
     return list(world)
 
 
-def _stored(agreement: Agreement, features: Iterable[str]) -> list[Declared]:
-    """Objects from stored rows. A stored row that no longer reads (a damaged row, another
-    agreement) means no operation can be checked against everything in force: the check
-    is refused (503, details in the server's log) rather than made against less."""
+def _read_row(object_id: str, feature: str) -> Any:
+    data = json.loads(feature)
+    data["properties"]["id"] = object_id  # the row's id is the object's id
+    return data
+
+
+def _stored(agreement: Agreement, rows: Iterable[tuple[str, str]]) -> list[Declared]:
+    """Objects from stored rows (id, feature). A stored row that no longer reads (a damaged
+    row, another agreement) means no operation can be checked against everything in force:
+    the check is refused (503, details in the server's log) rather than made against less."""
     try:
-        return parse_features(agreement, (json.loads(f) for f in features))
-    except (WorldError, ValueError) as error:
+        return parse_features(agreement, (_read_row(i, f) for i, f in rows))
+    except (WorldError, ValueError, TypeError, KeyError) as error:
         _log.error("a stored declaration or operation does not read: %s", error)
         raise ProblemError(
             503,
@@ -173,7 +179,6 @@ class _Stats:
     tail_builds: int = 0
     checks: int = 0
     dropped: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
 
 
 class WorldCache:
@@ -236,7 +241,7 @@ class WorldCache:
         ).all()
         objects: dict[Key, Declared] = {}
         for source, rows in ((_DECLARATION, declared), (_OPERATION, operations)):
-            parsed = _stored(self.agreement, (f for _, f in rows))
+            parsed = _stored(self.agreement, ((i, f) for i, f in rows))
             objects.update(((source, obj.id), obj) for obj in parsed)
         self._base = _Base(revs, objects, DeconflictionIndex(self.agreement, objects.values()))
         self._generation += 1
@@ -259,7 +264,7 @@ class WorldCache:
                 continue
             rows = connection.execute(since, {"after": self._seen[source]}).all()
             for object_id, rev, status, feature in rows:
-                obj = _stored(self.agreement, [feature])[0] if status in live else None
+                obj = _stored(self.agreement, [(object_id, feature)])[0] if status in live else None
                 self._tail[(source, object_id)] = _Change(int(rev), obj)
                 self._seen[source] = max(self._seen[source], int(rev))
                 self._tail_dirty = True
