@@ -134,6 +134,9 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/record/proofs/inclusion"): None,
     ("GET", "/v1/record/proofs/consistency"): None,
     ("POST", "/v1/record/cosign"): {"note": "probe"},
+    ("GET", "/v1/picture"): None,
+    ("GET", "/v1/compliance"): None,
+    ("GET", "/v1/compliance/{party}"): None,
 }
 """(method, path) → the JSON body to send (None: no body)."""
 
@@ -169,6 +172,7 @@ ROUTES[("POST", "/v1/operations/report")] = REPORT
 QUERIES: dict[str, dict[str, Any]] = {
     "/v1/record/proofs/inclusion": {"index": 0},
     "/v1/record/proofs/consistency": {"from": 1},
+    "/v1/picture": {"at": NOW.isoformat()},
 }
 
 OUTSIDERS = {
