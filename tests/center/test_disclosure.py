@@ -134,9 +134,6 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/record/proofs/inclusion"): None,
     ("GET", "/v1/record/proofs/consistency"): None,
     ("POST", "/v1/record/cosign"): {"note": "probe"},
-    ("GET", "/v1/picture"): None,
-    ("GET", "/v1/compliance"): None,
-    ("GET", "/v1/compliance/{party}"): None,
 }
 """(method, path) → the JSON body to send (None: no body)."""
 
@@ -172,7 +169,6 @@ ROUTES[("POST", "/v1/operations/report")] = REPORT
 QUERIES: dict[str, dict[str, Any]] = {
     "/v1/record/proofs/inclusion": {"index": 0},
     "/v1/record/proofs/consistency": {"from": 1},
-    "/v1/picture": {"at": NOW.isoformat()},
 }
 
 OUTSIDERS = {
