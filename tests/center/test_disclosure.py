@@ -129,6 +129,7 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/v1/operations/{op_id}/execute"): None,
     ("POST", "/v1/operations/{op_id}/complete"): None,
     ("POST", "/v1/operations/{op_id}/cancel"): {"reason": "probe"},
+    ("GET", "/v1/events"): None,
     ("GET", "/v1/record/head"): None,
     ("GET", "/v1/record/entries"): None,
     ("GET", "/v1/record/proofs/inclusion"): None,
@@ -167,6 +168,7 @@ ROUTES[("PUT", "/v1/operations/{op_id}")] = OPERATION
 ROUTES[("POST", "/v1/operations/report")] = REPORT
 
 QUERIES: dict[str, dict[str, Any]] = {
+    "/v1/events": {"after": 0, "limit": 1000},
     "/v1/record/proofs/inclusion": {"index": 0},
     "/v1/record/proofs/consistency": {"from": 1},
 }
