@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ class Clock:
 
 @dataclass
 class Desk(Service):
-    clock: Clock = Clock()
+    clock: Clock = field(default_factory=Clock)
 
     @property
     def center(self) -> Center:

@@ -412,7 +412,9 @@ class Replay:
             if change == "reported":
                 found.executed_at = parse_instant(event["executed_at"])
                 found.executed_by = record.author
-                found.notified_at = record.at
+                # A report notifies, unless it records an execution not yet notified.
+                unnotified = found.status == OperationStatus.EXECUTED_UNILATERALLY.value
+                found.notified_at = None if unnotified else record.at
                 found.breaches = list(event.get("breaches") or [])
             self.operations[op_id] = found
             return True
