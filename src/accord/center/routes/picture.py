@@ -3,6 +3,7 @@ record alone (:mod:`accord.center.picture`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -54,8 +55,10 @@ def get_picture(
     the prefix replayed, its root and a signed tree head to check it against. Officers and
     approvers get their party's view; monitors the shared view (no ``center`` content, no
     message content); notifiers their own declarations; administrators nothing (403)."""
+    # An unescaped "+" of an offset arrives as a space ("…T16:00:00 03:00"): read it back.
+    text = re.sub(r"(T[0-9:.]+) ([0-9]{2}(:?[0-9]{2})?)$", r"\1+\2", at)
     try:
-        instant = parse_instant(at)
+        instant = parse_instant(text)
     except ValueError as error:
         raise _bad_at(str(error)) from None
     if instant > center.now():
