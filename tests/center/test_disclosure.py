@@ -173,6 +173,14 @@ QUERIES: dict[str, dict[str, Any]] = {
     "/v1/record/proofs/consistency": {"from": 1},
 }
 
+# The picture and compliance (replayed from the record): the picture at the walk's instant.
+ROUTES |= {
+    ("GET", "/v1/picture"): None,
+    ("GET", "/v1/compliance"): None,
+    ("GET", "/v1/compliance/{party}"): None,
+}
+QUERIES["/v1/picture"] = {"at": NOW.isoformat()}
+
 OUTSIDERS = {
     # user → (member, role): everyone who is not blue
     "red-officer": ("red", Role.OFFICER),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accord.center.routes import (
+    compliance,
     declarations,
     events,
     keys,
@@ -10,6 +11,7 @@ from accord.center.routes import (
     messages,
     operations,
     phases,
+    picture,
     record,
 )
 
@@ -22,6 +24,8 @@ ROUTERS = (
     messages.router,
     events.router,
     record.router,
+    picture.router,
+    compliance.router,
 )
 """Every router, in the order the OpenAPI schema lists them."""
 

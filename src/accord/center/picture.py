@@ -1,0 +1,814 @@
+"""The picture at any time: what a caller could see at an instant, rebuilt from the record
+alone, so that a dispute about "what did we know then" is settled by replay, not memory.
+
+**Only the record.** :func:`read_record` reads the log's leaves in order and checks each one
+as a verifier would: the envelope sits at its own index and names the hash of the leaf
+before it, the entry is canonical JSON signed by its author's registered key for this log,
+and every author's sequence numbers run 1, 2, 3, … A leaf that fails stops the replay with a
+503 naming its index: a picture is never built from a record that does not verify. The
+*prefix* used is the longest run of entries from the start whose signed time ``ts`` is at or
+before the instant asked for (an entry written later, even one back-dated by the clock, was
+not there yet). :class:`Replay` folds that prefix into declarations, operations, messages and
+confirmations; the service's own tables (``declarations``, ``operations``, ``messages``) are
+never read for state. The only other table read is ``openings``, and only to open a
+commitment *the record holds*: the opening's content is shown only when
+:func:`~accord.record.commitments.verify_opening` accepts it against that commitment;
+otherwise the object is listed with ``feature`` (or ``content``) null and ``verified``
+false, never as verified.
+
+**What each caller sees** (the same lines as the live resources):
+
+* a party's officers and approvers: every ``shared`` declaration in force, their own
+  member's ``center`` ones opened from the stored openings (other members' ``center``
+  declarations do not appear at all, not even counted), every operation with its status at
+  the instant and its conflicts as the record holds them (already cut for every reader),
+  and the direct-line messages their party sent or received that were still open (not
+  acknowledged by every recipient) with their content opened and checked;
+* monitors: the ``shared`` declarations, every operation, and every open message's
+  metadata (sender, recipients, times, acknowledgement and escalation state — what the
+  record says), never content;
+* notifiers: their own member's declarations and their acknowledgements only;
+* administrators: nothing (403).
+
+**Status at the instant.** Each operation entry records the status the step led to; time
+alone (a window expiring, an objection window closing, a notification falling overdue)
+moves an operation without an entry, so the folded state is settled to the instant with
+:func:`accord.rules.operations.settle` — the same pure function the live resource uses.
+``recorded_status`` is the status of the latest entry as written.
+
+**Proof.** The answer names ``entries`` (the size of the prefix), the Merkle ``root`` of
+that prefix, and a tree head signed by the center: the one stored at exactly that size when
+there is one, else the latest (signed now if the log has grown). A party checks the root
+against the head with a consistency proof (``GET /v1/record/proofs/consistency``) and can
+replay the same prefix itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.agreement import Agreement, RuleKind, phase_at
+from accord.center.db.models import Opening
+from accord.center.heads import latest_head
+from accord.center.identity import Caller
+from accord.center.problems import ProblemError
+from accord.center.roles import Role
+from accord.center.routes.deps import PhaseOut
+from accord.center.runtime import Center
+from accord.chrono import format_instant, parse_instant
+from accord.errors import AccordError
+from accord.record.canonical import decode_base64, encode_base64
+from accord.record.commitments import verify_opening
+from accord.record.entries import SequenceTracker, open_envelope, verify_entry
+from accord.record.errors import RecordError
+from accord.record.keys import KeyRing
+from accord.record.log import MerkleLog
+from accord.record.merkle import leaf_hash
+from accord.record.note import verify_checkpoint
+from accord.rules import operations as rules
+from accord.rules.operations import (
+    Breach,
+    Objection,
+    OperationState,
+    OperationStatus,
+    Transition,
+)
+
+__all__ = [
+    "HeadRef",
+    "PictureOut",
+    "Recorded",
+    "Replay",
+    "picture",
+    "proof",
+    "read_record",
+    "verified_opening",
+]
+
+
+# --- reading the record ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One verified entry: its index, author, signed time and event."""
+
+    index: int
+    author: str
+    at: datetime
+    event: Mapping[str, Any]
+
+
+def _damaged(index: int, why: str) -> ProblemError:
+    return ProblemError(
+        503, f"the record does not verify at entry {index}: {why}", kind="record-damaged"
+    )
+
+
+def read_record(
+    log: MerkleLog, ring: KeyRing, origin: str, *, until: datetime | None = None
+) -> tuple[list[Recorded], int]:
+    """The verified entries of the log's longest prefix whose entries were all signed at or
+    before ``until`` (the whole log when None), and that prefix's size.
+
+    Raises :class:`~accord.center.problems.ProblemError` (503, ``record-damaged``) naming
+    the first leaf that is not chained, signed or sequenced as it must be.
+    """
+    found: list[Recorded] = []
+    tracker = SequenceTracker()
+    prev = ""
+    for i, data in log.entries(0, log.size):
+        try:
+            index, chained, raw = open_envelope(data)
+            if index != i or chained != prev:
+                raise _damaged(i, "the envelope is not chained to the leaf before it")
+            entry = verify_entry(raw, keys=ring, log=origin)
+            tracker.check(entry)
+        except RecordError as error:
+            raise _damaged(i, str(error)) from None
+        if until is not None and entry.ts > until:
+            break
+        found.append(Recorded(i, entry.author, entry.ts, entry.event))
+        prev = leaf_hash(data).hex()
+    return found, len(found)
+
+
+# --- folding --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Ack:
+    """A party's receipt of one version of a notifier's declaration."""
+
+    member: str
+    version: int
+    content_hash: str
+    at: datetime
+    entry: int
+
+
+@dataclass(slots=True)
+class DeclarationState:
+    """A declaration as the record tells it: ``content`` for a ``shared`` one, only
+    ``commitment`` (and the entry that holds it) for a ``center`` one."""
+
+    id: str
+    kind: str
+    owner: str
+    disclosure: str
+    version: int
+    content: dict[str, Any] | None
+    commitment: str | None
+    entry: int
+    declared_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None = None
+    acks: list[Ack] = field(default_factory=list)
+
+    @property
+    def in_force(self) -> bool:
+        """Whether it has not been withdrawn."""
+        return self.withdrawn_at is None
+
+
+@dataclass(slots=True)
+class OperationRecord:
+    """An operation as the record tells it: the latest feature and conflicts, every step."""
+
+    id: str
+    category: str
+    proposed_by: str
+    feature: dict[str, Any]
+    conflicts: list[dict[str, Any]]
+    status: str
+    version: int
+    proposed_at: datetime
+    updated_at: datetime
+    entry: int
+    entries: list[int]
+    history: list[dict[str, Any]]
+    objections: list[Objection] = field(default_factory=list)
+    executed_at: datetime | None = None
+    executed_by: str | None = None
+    notified_at: datetime | None = None
+    breaches: list[dict[str, Any]] = field(default_factory=list)
+
+    def state(self, agreement: Agreement) -> OperationState | None:
+        """The rules' state the record implies (None for a category the agreement does not
+        know, or a record too damaged to read one)."""
+        try:
+            rule = RuleKind(agreement.category(self.category).rule)
+            props = self.feature["properties"]
+            executors = props.get("executor") or [self.proposed_by]
+            return OperationState(
+                id=self.id,
+                category=self.category,
+                rule=rule,
+                proposed_by=self.proposed_by,
+                executors=tuple(executors),
+                window_start=parse_instant(props["window_start"]),
+                window_end=parse_instant(props["window_end"]),
+                status=OperationStatus(self.status),
+                proposed_at=self.proposed_at,
+                objections=tuple(self.objections),
+                executed_at=self.executed_at,
+                executed_by=self.executed_by,
+                notified_at=self.notified_at,
+                history=tuple(_transition(t) for t in self.history),
+                breaches=tuple(
+                    Breach(b["kind"], b["party"], parse_instant(b["at"]), b["detail"])
+                    for b in self.breaches
+                ),
+            )
+        except (KeyError, ValueError, TypeError):
+            return None
+
+    def settled(self, agreement: Agreement, at: datetime) -> OperationState | None:
+        """:meth:`state` with the passage of time applied up to ``at``."""
+        state = self.state(agreement)
+        if state is None:
+            return None
+        try:
+            return rules.settle(agreement, state, at=at)
+        except (ValueError, AccordError):
+            return state
+
+
+def _transition(t: Mapping[str, Any]) -> Transition:
+    return Transition(
+        parse_instant(t["at"]),
+        t["actor"],
+        t["action"],
+        None if t.get("from") is None else OperationStatus(t["from"]),
+        OperationStatus(t["to"]),
+        t.get("detail") or "",
+    )
+
+
+@dataclass(slots=True)
+class Step:
+    """An escalation step of one recipient, as the center recorded it."""
+
+    kind: str
+    level: int
+    at: datetime
+    role: str | None
+    entry: int
+
+
+@dataclass(slots=True)
+class Receipt:
+    """A recipient's acknowledgement: when, the hash it named, its entry."""
+
+    at: datetime
+    content_hash: str
+    entry: int
+
+
+@dataclass(slots=True)
+class MessageRecord:
+    """A direct-line message as the record tells it (a commitment, never the content)."""
+
+    id: str
+    sender: str
+    to: list[str]
+    sent_at: datetime
+    ack_deadline: datetime
+    entry: int
+    commitment: str
+    receipts: dict[str, Receipt] = field(default_factory=dict)
+    steps: dict[str, list[Step]] = field(default_factory=dict)
+
+    @property
+    def open(self) -> bool:
+        """Whether some recipient has not acknowledged it."""
+        return any(party not in self.receipts for party in self.to)
+
+
+class Replay:
+    """The record folded entry by entry. Entries that do not fit (an amendment by someone
+    other than the owner, a step about an unknown object) are kept in ``anomalies`` by index
+    and change nothing."""
+
+    def __init__(self, agreement: Agreement, origin: str) -> None:
+        self.agreement = agreement
+        self.origin = origin
+        self.declarations: dict[str, DeclarationState] = {}
+        self.operations: dict[str, OperationRecord] = {}
+        self.messages: dict[str, MessageRecord] = {}
+        self.confirmations: dict[str, datetime] = {}
+        self.anomalies: list[int] = []
+        self.entries = 0
+
+    def fold(self, records: list[Recorded]) -> Replay:
+        """Apply ``records`` in order; returns self."""
+        for record in records:
+            self.apply(record)
+        return self
+
+    def apply(self, record: Recorded) -> None:
+        """Apply one entry."""
+        self.entries = record.index + 1
+        kind = str(record.event.get("kind", ""))
+        try:
+            if kind.startswith("declaration."):
+                ok = self._declaration(record, kind.removeprefix("declaration."))
+            elif kind.startswith("operation."):
+                ok = self._operation(record, kind.removeprefix("operation."))
+            elif kind.startswith("message."):
+                ok = self._message(record, kind.removeprefix("message."))
+            elif kind == "condition.confirmed":
+                ok = self._confirmation(record)
+            else:
+                ok = False
+        except (KeyError, ValueError, TypeError, AttributeError):
+            ok = False
+        if not ok:
+            self.anomalies.append(record.index)
+
+    # declarations
+
+    def _declaration(self, record: Recorded, change: str) -> bool:
+        event = record.event
+        object_id = str(event["id"])
+        found = self.declarations.get(object_id)
+        if change == "created":
+            if found is not None:
+                return False
+            self.declarations[object_id] = DeclarationState(
+                id=object_id,
+                kind=str(event["object_kind"]),
+                owner=record.author,
+                disclosure=str(event["disclosure"]),
+                version=int(event["version"]),
+                content=event.get("content"),
+                commitment=event.get("commitment"),
+                entry=record.index,
+                declared_at=record.at,
+                updated_at=record.at,
+            )
+            return True
+        if found is None:
+            return False
+        if change == "acknowledged":
+            found.acks.append(
+                Ack(
+                    record.author,
+                    int(event["version"]),
+                    str(event["content_hash"]),
+                    record.at,
+                    record.index,
+                )
+            )
+            return True
+        if record.author != found.owner or not found.in_force:
+            return False
+        if change == "amended":
+            found.version = int(event["version"])
+            found.content = event.get("content")
+            found.commitment = event.get("commitment")
+            found.entry = record.index
+            found.updated_at = record.at
+            return True
+        if change == "withdrawn":
+            found.withdrawn_at = record.at
+            found.updated_at = record.at
+            return True
+        return False
+
+    # operations
+
+    def _operation(self, record: Recorded, change: str) -> bool:
+        event = record.event
+        op_id = str(event["operation"])
+        found = self.operations.get(op_id)
+        transitions = list(event.get("transitions") or [])
+        if change in ("proposed", "reported"):
+            if found is not None:
+                return False
+            feature = dict(event["feature"])
+            found = OperationRecord(
+                id=op_id,
+                category=str(feature["properties"]["category"]),
+                proposed_by=record.author,
+                feature=feature,
+                conflicts=list(event.get("conflicts") or []),
+                status=str(event["status"]),
+                version=1,
+                proposed_at=record.at,
+                updated_at=record.at,
+                entry=record.index,
+                entries=[record.index],
+                history=transitions,
+            )
+            if change == "reported":
+                found.executed_at = parse_instant(event["executed_at"])
+                found.executed_by = record.author
+                # A report notifies, unless it records an execution not yet notified.
+                unnotified = found.status == OperationStatus.EXECUTED_UNILATERALLY.value
+                found.notified_at = None if unnotified else record.at
+                found.breaches = list(event.get("breaches") or [])
+            self.operations[op_id] = found
+            return True
+        if found is None:
+            return False
+        found.status = str(event["status"])
+        found.updated_at = record.at
+        found.entry = record.index
+        found.entries.append(record.index)
+        found.history.extend(transitions)
+        for t in transitions:
+            if t.get("action") == "breach":
+                found.breaches.append(
+                    {"kind": "missing_notification", "party": found.proposed_by}
+                    | {"at": t["at"], "detail": t.get("detail") or ""}
+                )
+        if change == "amended":
+            found.feature = dict(event["feature"])
+            found.conflicts = list(event.get("conflicts") or [])
+            found.version = int(event.get("version", found.version + 1))
+        elif change == "conflicts_updated":
+            found.conflicts = list(event.get("conflicts") or [])
+        elif change == "objected":
+            found.objections.append(
+                Objection(record.author, record.at, str(event.get("evidence", "")))
+            )
+        elif change == "objection_withdrawn":
+            found.objections = [
+                Objection(o.party, o.at, o.evidence, record.at)
+                if o.party == record.author and o.standing
+                else o
+                for o in found.objections
+            ]
+        elif change == "executed":
+            found.executed_at = record.at
+            found.executed_by = record.author
+        return True
+
+    # the direct line
+
+    def _message(self, record: Recorded, change: str) -> bool:
+        event = record.event
+        message_id = str(event["id"])
+        found = self.messages.get(message_id)
+        if change == "sent":
+            if found is not None or event["from"] != record.author:
+                return False
+            self.messages[message_id] = MessageRecord(
+                id=message_id,
+                sender=record.author,
+                to=[str(p) for p in event["to"]],
+                sent_at=parse_instant(event["sent_at"]),
+                ack_deadline=parse_instant(event["ack_deadline"]),
+                entry=record.index,
+                commitment=str(event["commitment"]),
+            )
+            return True
+        if found is None:
+            return False
+        if change == "acknowledged":
+            if record.author not in found.to or record.author in found.receipts:
+                return False
+            found.receipts[record.author] = Receipt(
+                record.at, str(event["content_hash"]), record.index
+            )
+            return True
+        if change in ("escalated", "overdue") and record.author == self.origin:
+            party = str(event["to"])
+            found.steps.setdefault(party, []).append(
+                Step(change, int(event["level"]), record.at, event.get("role"), record.index)
+            )
+            return True
+        return False
+
+    # phases
+
+    def _confirmation(self, record: Recorded) -> bool:
+        condition = str(record.event["condition"])
+        spec = {c.id: c for c in self.agreement.conditions}.get(condition)
+        if spec is None or record.author not in spec.confirmed_by:
+            return False
+        if condition not in self.confirmations or record.at < self.confirmations[condition]:
+            self.confirmations[condition] = record.at
+        return True
+
+
+# --- openings -------------------------------------------------------------------------------
+
+
+def verified_opening(session: Session, owner: str, entry: int, committed: str) -> Any | None:
+    """The content behind the commitment ``committed`` (base64) of record entry ``entry``,
+    from the opening ``owner`` keeps — only when it opens that commitment; else None."""
+    row = session.scalar(select(Opening).where(Opening.entry == entry, Opening.owner == owner))
+    if row is None:
+        return None
+    try:
+        content = json.loads(row.content)
+        verify_opening(decode_base64(committed, what="commitment"), content, salt=bytes(row.salt))
+    except (RecordError, ValueError, TypeError):
+        return None
+    return content
+
+
+# --- the answer -----------------------------------------------------------------------------
+
+
+class HeadRef(BaseModel):
+    """The prefix a picture was built from, and a tree head signed by the center to check
+    it against: at exactly that size when one was signed, else the latest."""
+
+    entries: int
+    root: str
+    head_size: int
+    head_root: str
+    head_timestamp: int
+    note: str
+
+
+class AckOut(BaseModel):
+    """A party's receipt of one version of a notifier's declaration."""
+
+    member: str
+    version: int
+    content_hash: str
+    at: datetime
+    entry: int
+
+
+class DeclarationAt(BaseModel):
+    """A declaration in force at the instant. ``verified``: the feature is the signed
+    record's own (``shared``) or an opening that checks against the record's commitment
+    (``center``); an opening that does not check gives ``feature`` null."""
+
+    id: str
+    kind: str
+    owner: str
+    disclosure: str
+    version: int
+    feature: dict[str, Any] | None
+    verified: bool
+    commitment: str | None
+    declared_at: datetime
+    updated_at: datetime
+    entry: int
+    acknowledgements: list[AckOut]
+
+
+class OperationAt(BaseModel):
+    """An operation at the instant: ``status`` settled to it, ``recorded_status`` as its
+    latest entry wrote it; conflicts as the record holds them."""
+
+    id: str
+    category: str
+    proposed_by: str
+    status: str
+    recorded_status: str
+    version: int
+    feature: dict[str, Any]
+    conflicts: list[dict[str, Any]]
+    proposed_at: datetime
+    updated_at: datetime
+    entry: int
+    entries: list[int]
+    history: list[dict[str, Any]]
+
+
+class RecipientAt(BaseModel):
+    """Where one recipient stood at the instant."""
+
+    party: str
+    acknowledged_at: datetime | None
+    acknowledged_hash: str | None
+    acknowledged_entry: int | None
+    level: int
+    overdue: bool
+    escalations: list[int]
+
+
+class MessageAt(BaseModel):
+    """An open direct-line message at the instant. ``content`` (opened and checked against
+    the record's commitment) for its sender and recipients; null for monitors, and null
+    with ``verified`` false when the opening does not check."""
+
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+
+    id: str
+    from_: str = Field(alias="from")
+    to: list[str]
+    sent_at: datetime
+    ack_deadline: datetime
+    entry: int
+    commitment: str
+    content: dict[str, Any] | None
+    verified: bool | None
+    recipients: list[RecipientAt]
+
+
+class PictureOut(BaseModel):
+    """What the caller could see at ``at``, rebuilt from the record alone."""
+
+    at: datetime
+    member: str
+    view: str = Field(description="party, shared (monitors) or own (notifiers)")
+    proof: HeadRef
+    phase: PhaseOut | None
+    confirmations: dict[str, datetime]
+    declarations: list[DeclarationAt]
+    operations: list[OperationAt]
+    messages: list[MessageAt]
+
+
+def _view_of(caller: Caller) -> str:
+    if caller.role in (Role.OFFICER, Role.APPROVER):
+        return "party"
+    if caller.role is Role.MONITOR:
+        return "shared"
+    if caller.role is Role.NOTIFIER:
+        return "own"
+    raise ProblemError(403, "an administrator registers people; it has no picture")
+
+
+def proof(center: Center, size: int) -> HeadRef:
+    """The root of the prefix of ``size`` entries and the signed head to check it against."""
+    with center.reading() as session:
+        log = center.log(session)
+        root = log.root(size)
+        stored = next((h for h in log.heads() if h.size == size), None)
+    head = (
+        latest_head(center)
+        if stored is None
+        else verify_checkpoint(stored.note, origin=center.origin, center=center.ring.center)
+    )
+    return HeadRef(
+        entries=size,
+        root=encode_base64(root),
+        head_size=head.size,
+        head_root=encode_base64(head.root),
+        head_timestamp=head.timestamp,
+        note=head.note,
+    )
+
+
+def _declarations(
+    session: Session, replay: Replay, caller: Caller, view: str
+) -> Iterator[DeclarationAt]:
+    for d in sorted(replay.declarations.values(), key=lambda d: d.id):
+        own = d.owner == caller.member
+        if not d.in_force or (view == "own" and not own):
+            continue
+        if d.disclosure != "shared" and not (own and view == "party"):
+            continue
+        feature: dict[str, Any] | None
+        if d.disclosure == "shared":
+            feature, verified = d.content, d.content is not None
+        else:
+            opened = (
+                None
+                if d.commitment is None
+                else verified_opening(session, d.owner, d.entry, d.commitment)
+            )
+            feature = opened if isinstance(opened, dict) else None
+            verified = feature is not None
+        acks = [a for a in d.acks if own or a.member == caller.member]
+        yield DeclarationAt(
+            id=d.id,
+            kind=d.kind,
+            owner=d.owner,
+            disclosure=d.disclosure,
+            version=d.version,
+            feature=feature,
+            verified=verified,
+            commitment=d.commitment,
+            declared_at=d.declared_at,
+            updated_at=d.updated_at,
+            entry=d.entry,
+            acknowledgements=[
+                AckOut(
+                    member=a.member,
+                    version=a.version,
+                    content_hash=a.content_hash,
+                    at=a.at,
+                    entry=a.entry,
+                )
+                for a in acks
+            ],
+        )
+
+
+def _operations(replay: Replay, at: datetime) -> Iterator[OperationAt]:
+    for op in sorted(replay.operations.values(), key=lambda o: (o.proposed_at, o.id)):
+        state = op.settled(replay.agreement, at)
+        history = list(op.history)
+        if state is not None and len(state.history) > len(history):
+            history += [_transition_json(t) for t in state.history[len(history) :]]
+        yield OperationAt(
+            id=op.id,
+            category=op.category,
+            proposed_by=op.proposed_by,
+            status=op.status if state is None else state.status.value,
+            recorded_status=op.status,
+            version=op.version,
+            feature=op.feature,
+            conflicts=op.conflicts,
+            proposed_at=op.proposed_at,
+            updated_at=op.updated_at,
+            entry=op.entry,
+            entries=list(op.entries),
+            history=history,
+        )
+
+
+def _transition_json(t: Transition) -> dict[str, Any]:
+    return {
+        "at": format_instant(t.at),
+        "actor": t.actor,
+        "action": t.action,
+        "from": None if t.from_status is None else t.from_status.value,
+        "to": t.to_status.value,
+        "detail": t.detail,
+    }
+
+
+def _messages(session: Session, replay: Replay, caller: Caller, view: str) -> Iterator[MessageAt]:
+    if view == "own":
+        return
+    for m in sorted(replay.messages.values(), key=lambda m: (m.sent_at, m.id)):
+        if not m.open:
+            continue
+        involved = caller.member == m.sender or caller.member in m.to
+        if view == "party" and not involved:
+            continue
+        content: dict[str, Any] | None = None
+        verified: bool | None = None
+        if view == "party":
+            opened = verified_opening(session, m.sender, m.entry, m.commitment)
+            content = opened if isinstance(opened, dict) else None
+            verified = content is not None
+        recipients = []
+        for party in m.to:
+            receipt = m.receipts.get(party)
+            steps = m.steps.get(party, [])
+            recipients.append(
+                RecipientAt(
+                    party=party,
+                    acknowledged_at=None if receipt is None else receipt.at,
+                    acknowledged_hash=None if receipt is None else receipt.content_hash,
+                    acknowledged_entry=None if receipt is None else receipt.entry,
+                    level=max((s.level for s in steps), default=0),
+                    overdue=any(s.kind == "overdue" for s in steps),
+                    escalations=[s.entry for s in steps],
+                )
+            )
+        yield MessageAt(
+            id=m.id,
+            from_=m.sender,
+            to=list(m.to),
+            sent_at=m.sent_at,
+            ack_deadline=m.ack_deadline,
+            entry=m.entry,
+            commitment=m.commitment,
+            content=content,
+            verified=verified,
+            recipients=recipients,
+        )
+
+
+def replay_until(center: Center, until: datetime | None) -> Replay:
+    """The record (its prefix up to ``until``) read, checked and folded."""
+    with center.reading() as session:
+        records, _ = read_record(center.log(session), center.ring, center.origin, until=until)
+    return Replay(center.agreement, center.origin).fold(records)
+
+
+def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
+    """What ``caller`` could see at ``at``, from the record's prefix up to ``at``.
+
+    Raises :class:`~accord.center.problems.ProblemError` 403 for an administrator and 503
+    when the record does not verify.
+    """
+    view = _view_of(caller)
+    with center.reading() as session:
+        records, size = read_record(center.log(session), center.ring, center.origin, until=at)
+        replay = Replay(center.agreement, center.origin).fold(records)
+        declarations = list(_declarations(session, replay, caller, view))
+        messages = list(_messages(session, replay, caller, view))
+    operations = [] if view == "own" else list(_operations(replay, at))
+    return PictureOut(
+        at=at,
+        member=caller.member,
+        view=view,
+        proof=proof(center, size),
+        phase=PhaseOut.of(phase_at(center.agreement, at, replay.confirmations)),
+        confirmations=dict(replay.confirmations),
+        declarations=declarations,
+        operations=operations,
+        messages=messages,
+    )

@@ -1,0 +1,216 @@
+"""Compliance, computed from the record: each kind of finding provoked and found with the
+entry that proves it, none on a clean history, and a ``center`` flight plan's violation shown
+in full to its owner only."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accord.chrono import format_instant
+from center.conftest import NOW
+from center.test_auth import assert_problem
+from center.test_picture import AID, Desk, operation, start
+
+COMPLIANCE = "/v1/compliance"
+
+
+@pytest.fixture
+def desk(tmp_path: Path, database_url: str) -> Iterator[Desk]:
+    for made in start(tmp_path, database_url):
+        made.ok(made.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+        yield made
+
+
+FLIGHT: dict[str, Any] = {
+    "type": "Feature",
+    "geometry": {"type": "LineString", "coordinates": [[21.0, 25.2, 3000], [21.7, 25.2, 3000]]},
+    "properties": {
+        "kind": "flight_plan",
+        "operator": "green-af",
+        "mission": "strike",
+        "name": "FLIGHT-MARKER-9",
+        "times": ["2026-09-22T08:00:00Z", "2026-09-22T09:10:00Z"],
+    },
+}
+
+
+def report(desk: Desk, user: str) -> dict[str, Any]:
+    """Every party's report as ``user`` sees it, by party."""
+    body = desk.ok(desk.get(COMPLIANCE, user), 200)
+    return {p["party"]: p for p in body["parties"]}
+
+
+def findings(desk: Desk, user: str, party: str, kind: str) -> list[dict[str, Any]]:
+    return [f for f in report(desk, user)[party]["findings"] if f["kind"] == kind]
+
+
+def imminent(executed_minutes_ago: float, desk: Desk) -> dict[str, Any]:
+    body = operation(21.9, 25.1, "red", category="imminent_threat")
+    executed = desk.clock.at - timedelta(minutes=executed_minutes_ago)
+    body["properties"] |= {
+        "executed_at": format_instant(executed),
+        "window_start": format_instant(executed - timedelta(minutes=10)),
+        "window_end": format_instant(executed + timedelta(minutes=10)),
+    }
+    return body
+
+
+def test_a_clean_history_has_no_findings(desk: Desk) -> None:
+    desk.clock.set(10)
+    op = desk.ok(desk.post("/v1/operations", "blue-officer", json=operation(21.3, 25.9)))
+    desk.ok(desk.post(f"/v1/operations/{op['id']}/approve", "red-approver", json={}), 200)
+    desk.ok(desk.post("/v1/operations/report", "red-officer", json=imminent(20, desk)))
+    allowed = copy.deepcopy(FLIGHT)
+    allowed["properties"]["mission"] = "medevac"  # exempt in the designated area
+    desk.ok(desk.post("/v1/declarations", "blue-officer", json=allowed))
+    sent = desk.ok(
+        desk.post("/v1/messages", "blue-officer", json={"to": ["red"], "subject": "s", "text": "t"})
+    )
+    path = f"/v1/messages/{sent['id']}/acknowledge"
+    desk.ok(desk.post(path, "red-officer", json={"content_hash": sent["content_hash"]}))
+    desk.clock.set(9 * 60)
+    desk.ok(desk.post(f"/v1/operations/{op['id']}/execute", "blue-officer"), 200)
+    for user in ("blue-officer", "red-approver", "observer"):
+        for party, seen in report(desk, user).items():
+            assert seen["findings"] == [], (user, party, seen)
+            assert set(seen["counts"].values()) == {0}
+    body = desk.ok(desk.get(COMPLIANCE, "observer"), 200)
+    assert body["proof"]["entries"] > 0 and body["proof"]["note"]
+
+
+def test_a_late_notice_is_found_with_its_entry(desk: Desk) -> None:
+    desk.clock.set(10)
+    made = desk.ok(desk.post("/v1/operations/report", "red-officer", json=imminent(120, desk)))
+    assert made["status"] == "notified_late"
+    for user in ("blue-officer", "red-officer", "observer"):
+        (found,) = findings(desk, user, "red", "late_notification")
+        assert found["entries"] == [made["entry"]] and found["subject"] == made["id"]
+        assert found["at"] == format_instant(desk.clock.at)
+        assert "after the deadline" in found["detail"]
+        assert report(desk, user)["blue"]["findings"] == []
+    one = desk.ok(desk.get(f"{COMPLIANCE}/red", "blue-approver"), 200)
+    assert one["party"] == "red" and one["counts"]["late_notification"] == 1
+
+
+def test_a_missing_notice_becomes_due_when_its_deadline_passes(desk: Desk) -> None:
+    # The service records no unilateral execution without its notice today; the record
+    # could hold one (signed by the executor), and compliance judges it from the record.
+    desk.clock.set(10)
+    body = imminent(30, desk)
+    props = {**body["properties"], "id": "op-0123456789abcdef", "proposed_by": "red"}
+    props["executor"] = props.pop("executors")
+    with desk.center.writing() as unit:
+        entry = unit.ledger.append(
+            {
+                "kind": "operation.reported",
+                "operation": "op-0123456789abcdef",
+                "user": "red-officer",
+                "status": "executed_unilaterally",
+                "transitions": [],
+                "feature": {**body, "properties": props},
+                "conflicts": [],
+                "executed_at": props["executed_at"],
+                "breaches": [],
+            },
+            author="red",
+            at=desk.clock.at,
+        )
+    assert findings(desk, "observer", "red", "missing_notification") == []
+    desk.clock.set(60)  # the hour to notify ran out at minute 40
+    (found,) = findings(desk, "observer", "red", "missing_notification")
+    assert found["entries"] == [entry] and found["subject"] == "op-0123456789abcdef"
+    assert found["at"] == format_instant(NOW + timedelta(minutes=40))
+
+
+def test_an_execution_without_approval_in_the_record_is_found(desk: Desk) -> None:
+    desk.clock.set(10)
+    op = desk.ok(desk.post("/v1/operations", "blue-officer", json=operation(21.3, 25.9)))
+    # Through the API blue cannot execute before red approves: refused, nothing recorded.
+    desk.clock.set(9 * 60)
+    assert_problem(desk.post(f"/v1/operations/{op['id']}/execute", "blue-officer"), 409)
+    assert findings(desk, "observer", "blue", "execution_without_approval") == []
+    # A record holding such an entry (signed by blue) is caught.
+    with desk.center.writing() as unit:
+        forged = unit.ledger.append(
+            {
+                "kind": "operation.executed",
+                "operation": op["id"],
+                "user": "blue-officer",
+                "status": "executed",
+                "transitions": [],
+            },
+            author="blue",
+            at=desk.clock.at,
+        )
+    for user in ("red-officer", "observer"):
+        (found,) = findings(desk, user, "blue", "execution_without_approval")
+        assert found["entries"] == [forged, op["entry"]] and found["subject"] == op["id"]
+        assert "while it was proposed" in found["detail"]
+
+
+def test_a_designated_area_violation_shared_in_full_center_as_a_count(desk: Desk) -> None:
+    desk.clock.set(10)
+    shared = desk.ok(desk.post("/v1/declarations", "blue-officer", json=FLIGHT))
+    hidden_body = copy.deepcopy(FLIGHT)
+    hidden_body["properties"]["disclosure"] = "center"
+    hidden = desk.ok(desk.post("/v1/declarations", "blue-officer", json=hidden_body))
+    for user in ("red-officer", "observer", "blue-approver"):
+        found = findings(desk, user, "blue", "designated_area")
+        full = [f for f in found if f["subject"] == shared["id"]]
+        assert len(full) == 1 and full[0]["entries"] == [shared["entry"]]
+        assert "da-north" in full[0]["detail"] and "green-af" in full[0]["detail"]
+    (own,) = [
+        f
+        for f in findings(desk, "blue-officer", "blue", "designated_area")
+        if f["subject"] == hidden["id"]
+    ]
+    assert own["entries"] == [hidden["entry"]] and own["count"] == 1
+    for user in ("red-officer", "red-approver", "observer"):
+        response = desk.get(COMPLIANCE, user)
+        assert hidden["id"] not in response.text
+        (count,) = [
+            f for f in findings(desk, user, "blue", "designated_area") if f["subject"] is None
+        ]
+        assert count["count"] == 1 and count["entries"] == [] and count["at"] is None
+        assert report(desk, user)["blue"]["counts"]["designated_area"] == 2
+    # Withdrawn, a flight plan is no longer in force.
+    withdraw = f"/v1/declarations/{shared['id']}/withdraw"
+    desk.ok(desk.post(withdraw, "blue-officer", json={"reason": "cancelled"}), 200)
+    assert report(desk, "observer")["blue"]["counts"]["designated_area"] == 1
+
+
+def test_overdue_acknowledgements_late_and_missing(desk: Desk) -> None:
+    desk.clock.set(10)
+    late = desk.ok(
+        desk.post("/v1/messages", "blue-officer", json={"to": ["red"], "subject": "s", "text": "a"})
+    )
+    never = desk.ok(
+        desk.post("/v1/messages", "red-officer", json={"to": ["blue"], "subject": "s", "text": "b"})
+    )
+    assert findings(desk, "observer", "red", "overdue_acknowledgement") == []
+    desk.clock.set(40)  # both deadlines (15 minutes) passed; reading escalates red's
+    desk.ok(desk.get(f"/v1/messages/{late['id']}", "red-officer"), 200)
+    desk.clock.set(45)
+    path = f"/v1/messages/{late['id']}/acknowledge"
+    ack = desk.ok(desk.post(path, "red-officer", json={"content_hash": late["content_hash"]}))
+    (found,) = findings(desk, "blue-officer", "red", "overdue_acknowledgement")
+    assert found["subject"] == late["id"] and found["entries"][0] == late["entry"]
+    assert found["entries"][-1] == ack["entry"] and len(found["entries"]) >= 3
+    (missing,) = findings(desk, "red-officer", "blue", "overdue_acknowledgement")
+    assert missing["subject"] == never["id"] and missing["entries"][0] == never["entry"]
+    assert "not acknowledged" in missing["detail"]
+
+
+def test_roles_and_parties(desk: Desk) -> None:
+    assert_problem(desk.get(COMPLIANCE, "hnc-notifier"), 403)
+    assert_problem(desk.get(COMPLIANCE, "admin"), 403)
+    assert_problem(desk.get(f"{COMPLIANCE}/red", "hnc-notifier"), 403)
+    assert_problem(desk.get(f"{COMPLIANCE}/green-af", "blue-officer"), 404)
+    assert_problem(desk.get(f"{COMPLIANCE}/hnc", "observer"), 404)
+    assert set(report(desk, "observer")) == {"blue", "red"}

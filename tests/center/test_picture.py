@@ -1,0 +1,412 @@
+"""The picture at any time, replayed from the record alone: what each caller could see at an
+instant — declarations in force, operations and their states, open messages, the phase —
+settled by the record, with the proof of the prefix it came from."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import update
+
+from accord.center.app import create_app
+from accord.center.db.models import Opening
+from accord.center.runtime import Center
+from accord.record.canonical import decode_base64
+from accord.record.merkle import verify_consistency
+from center.conftest import NOW, Service, TestClient, add_users, settings_for
+from center.test_auth import assert_problem
+
+PICTURE = "/v1/picture"
+AID = {"condition": "aid-delivered-east-city"}
+
+
+class Clock:
+    """A clock the test moves (minutes after the conftest's NOW)."""
+
+    def __init__(self) -> None:
+        self.at = NOW
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def set(self, minutes: float) -> datetime:
+        self.at = NOW + timedelta(minutes=minutes)
+        return self.at
+
+
+@dataclass
+class Desk(Service):
+    clock: Clock = field(default_factory=Clock)
+
+    @property
+    def center(self) -> Center:
+        return self.client.app.state.center  # type: ignore[attr-defined,no-any-return]
+
+    def put(self, path: str, user: str, **kwargs: Any):
+        return self.client.put(path, headers=self.auth(user), **kwargs)
+
+    def ok(self, response: Any, status: int = 201) -> dict[str, Any]:
+        assert response.status_code == status, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def picture(self, user: str, minutes: float) -> dict[str, Any]:
+        at = (NOW + timedelta(minutes=minutes)).isoformat()
+        return self.ok(self.get(PICTURE, user, params={"at": at}), 200)
+
+
+def start(tmp_path: Path, database_url: str) -> Iterator[Desk]:
+    config = settings_for(tmp_path, database_url=database_url, escalation_interval_s=0)
+    tokens = add_users(config.database_url)
+    clock = Clock()
+    with TestClient(create_app(config, clock=clock), raise_server_exceptions=False) as client:
+        yield Desk(client, tokens, config, clock)
+
+
+@pytest.fixture
+def desk(tmp_path: Path, database_url: str) -> Iterator[Desk]:
+    yield from start(tmp_path, database_url)
+
+
+SITE: dict[str, Any] = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [21.905, 24.912]},
+    "properties": {"kind": "protected_site", "name": "Depot A", "category": "depot"},
+}
+HIDDEN: dict[str, Any] = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [21.2345678, 25.0123456]},
+    "properties": {
+        "kind": "position",
+        "name": "HIDDEN-BATTALION-7",
+        "disclosure": "center",
+        "party": "blue",
+        "uncertainty_m": 300,
+        "valid_from": "2026-09-21T00:00:00Z",
+        "valid_to": "2026-09-25T00:00:00Z",
+    },
+}
+
+
+def operation(lon: float, lat: float, executor: str = "blue", **props: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "kind": "operation",
+            "category": "coordinated",
+            "executors": [executor],
+            "radius_m": 300,
+            "window_start": (NOW + timedelta(hours=8)).isoformat(),
+            "window_end": (NOW + timedelta(hours=10)).isoformat(),
+            **props,
+        },
+    }
+
+
+def named(feature: dict[str, Any], name: str) -> dict[str, Any]:
+    changed = copy.deepcopy(feature)
+    changed["properties"]["name"] = name
+    return changed
+
+
+def ids(items: list[dict[str, Any]]) -> set[str]:
+    return {item["id"] for item in items}
+
+
+def by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {item["id"]: item for item in items}
+
+
+# --- declarations ---------------------------------------------------------------------------
+
+
+def test_declarations_before_after_an_amendment_and_a_withdrawal(desk: Desk) -> None:
+    desk.clock.set(10)
+    site = desk.ok(desk.post("/v1/declarations", "blue-officer", json=SITE))
+    desk.clock.set(20)
+    desk.ok(desk.put(f"/v1/declarations/{site['id']}", "blue-officer", json=named(SITE, "B")), 200)
+    desk.clock.set(30)
+    withdraw = {"reason": "moved"}
+    desk.ok(
+        desk.post(f"/v1/declarations/{site['id']}/withdraw", "blue-officer", json=withdraw), 200
+    )
+    desk.clock.set(40)
+    for user in ("blue-officer", "red-approver", "observer"):
+        assert site["id"] not in ids(desk.picture(user, 5)["declarations"])
+        first = by_id(desk.picture(user, 15)["declarations"])[site["id"]]
+        assert first["version"] == 1 and first["verified"] is True
+        assert first["feature"] == site["feature"] and first["entry"] == site["entry"]
+        second = by_id(desk.picture(user, 25)["declarations"])[site["id"]]
+        assert second["version"] == 2 and second["feature"]["properties"]["name"] == "B"
+        assert site["id"] not in ids(desk.picture(user, 35)["declarations"])
+    # Exactly at the instant of a change, the change is in the picture.
+    assert by_id(desk.picture("red-officer", 20)["declarations"])[site["id"]]["version"] == 2
+
+
+def test_a_center_position_is_in_its_owners_picture_only_and_opens_to_what_was_declared(
+    desk: Desk,
+) -> None:
+    desk.clock.set(10)
+    hidden = desk.ok(desk.post("/v1/declarations", "blue-officer", json=HIDDEN))
+    desk.clock.set(11)
+    for user in ("blue-officer", "blue-approver"):
+        (seen,) = desk.picture(user, 11)["declarations"]
+        assert seen["id"] == hidden["id"] and seen["verified"] is True
+        assert seen["feature"] == hidden["feature"]  # exactly what blue declared
+        assert seen["disclosure"] == "center" and seen["commitment"]
+    for user in ("red-officer", "red-approver", "observer", "hnc-notifier"):
+        response = desk.get(PICTURE, user, params={"at": desk.clock.at.isoformat()})
+        assert response.status_code == 200, response.text
+        assert response.json()["declarations"] == []
+        for marker in ("HIDDEN-BATTALION-7", "21.234567", "25.012345", hidden["id"]):
+            assert marker not in response.text, (user, marker)
+
+
+def test_a_tampered_opening_is_never_shown_as_verified(desk: Desk) -> None:
+    desk.clock.set(10)
+    hidden = desk.ok(desk.post("/v1/declarations", "blue-officer", json=HIDDEN))
+    with desk.center.writing() as unit:
+        unit.session.execute(
+            update(Opening).where(Opening.entry == hidden["entry"]).values(salt=b"\x00" * 32)
+        )
+    (seen,) = desk.picture("blue-officer", 10)["declarations"]
+    assert seen["verified"] is False and seen["feature"] is None
+    # A tampered content is refused just the same.
+    with desk.center.writing() as unit:
+        row = unit.session.get(Opening, hidden["entry"])
+        assert row is not None
+        content = json.loads(row.content)
+        content["properties"]["name"] = "something else"
+        row.content = json.dumps(content)
+    (seen,) = desk.picture("blue-officer", 10)["declarations"]
+    assert seen["verified"] is False and seen["feature"] is None
+
+
+def test_a_notifier_sees_only_its_own_declarations(desk: Desk) -> None:
+    desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+    desk.clock.set(5)
+    mine = desk.ok(desk.post("/v1/declarations", "hnc-notifier", json=SITE))
+    desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(SITE, "Blue's")))
+    desk.ok(desk.post("/v1/operations", "blue-officer", json=operation(21.3, 25.9)))
+    desk.clock.set(6)
+    seen = desk.picture("hnc-notifier", 6)
+    assert ids(seen["declarations"]) == {mine["id"]}
+    assert seen["operations"] == [] and seen["messages"] == [] and seen["view"] == "own"
+    assert len(desk.picture("observer", 6)["declarations"]) == 2
+
+
+# --- operations -----------------------------------------------------------------------------
+
+
+def test_an_operations_status_at_each_step(desk: Desk) -> None:
+    desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+    desk.clock.set(10)
+    op = desk.ok(desk.post("/v1/operations", "blue-officer", json=operation(21.3, 25.9)))
+    late = desk.ok(desk.post("/v1/operations", "red-officer", json=operation(21.4, 25.9, "red")))
+    desk.clock.set(20)
+    desk.ok(desk.post(f"/v1/operations/{op['id']}/approve", "red-approver", json={}), 200)
+    desk.clock.set(9 * 60)
+    desk.ok(desk.post(f"/v1/operations/{op['id']}/execute", "blue-officer"), 200)
+    desk.clock.set(9 * 60 + 30)
+    desk.ok(desk.post(f"/v1/operations/{op['id']}/complete", "blue-officer"), 200)
+    desk.clock.set(11 * 60)
+
+    def status(minutes: float, op_id: str = op["id"]) -> tuple[str, str] | None:
+        found = by_id(desk.picture("observer", minutes)["operations"]).get(op_id)
+        return None if found is None else (found["status"], found["recorded_status"])
+
+    assert status(5) is None
+    assert status(10) == ("proposed", "proposed")
+    assert status(25) == ("approved", "approved")
+    assert status(9 * 60 + 1) == ("executed", "executed")
+    assert status(10 * 60 + 30) == ("completed", "completed")
+    # Time alone moves an operation: the unapproved one expired when its window closed,
+    # although no entry says so.
+    assert status(9 * 60, late["id"]) == ("proposed", "proposed")
+    assert status(10 * 60 + 1, late["id"]) == ("expired", "proposed")
+    seen = by_id(desk.picture("red-officer", 10 * 60 + 30)["operations"])[op["id"]]
+    assert [h["action"] for h in seen["history"]] == ["propose", "approve", "execute", "complete"]
+    assert len(seen["entries"]) == 4 and seen["entry"] == seen["entries"][-1]
+    # The phase in force followed the confirmation in the record.
+    assert desk.picture("observer", 0)["phase"]["id"] == "joint-center"
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def test_a_message_is_open_until_acknowledged_and_its_content_opens_for_its_parties(
+    desk: Desk,
+) -> None:
+    desk.clock.set(10)
+    body = {"to": ["red"], "subject": "Grid", "text": "SECRET-GRID-4471", "ack_within": "PT15M"}
+    sent = desk.ok(desk.post("/v1/messages", "blue-officer", json=body))
+    desk.clock.set(40)  # past the deadline: reading escalates it (no chain: overdue)
+    listed = desk.ok(desk.get("/v1/messages", "red-officer"), 200)
+    digest = desk.ok(desk.get(f"/v1/messages/{sent['id']}", "red-officer"), 200)["content_hash"]
+    assert listed
+    desk.clock.set(50)
+    desk.ok(
+        desk.post(
+            f"/v1/messages/{sent['id']}/acknowledge", "red-officer", json={"content_hash": digest}
+        )
+    )
+    desk.clock.set(60)
+    for user in ("blue-officer", "red-approver"):
+        (open_,) = desk.picture(user, 20)["messages"]
+        assert open_["id"] == sent["id"] and open_["verified"] is True
+        assert open_["content"] == sent["content"]
+        (recipient,) = open_["recipients"]
+        assert recipient["acknowledged_at"] is None and recipient["level"] == 0
+        (later,) = desk.picture(user, 45)["messages"]
+        assert later["recipients"][0]["overdue"] is True
+        assert later["recipients"][0]["escalations"]
+        assert desk.picture(user, 55)["messages"] == []
+        assert desk.picture(user, 5)["messages"] == []
+    monitor = desk.get(
+        PICTURE, "observer", params={"at": (NOW + timedelta(minutes=20)).isoformat()}
+    )
+    (meta,) = monitor.json()["messages"]
+    assert meta["content"] is None and meta["verified"] is None and meta["from"] == "blue"
+    assert "SECRET-GRID-4471" not in monitor.text
+    assert desk.picture("hnc-notifier", 20)["messages"] == []
+
+
+# --- the request and the proof --------------------------------------------------------------
+
+
+def test_the_instant_is_required_with_an_offset_and_not_in_the_future(desk: Desk) -> None:
+    body = assert_problem(desk.get(PICTURE, "blue-officer"), 422)
+    assert "at" in json.dumps(body["errors"])
+    for bad in ("2026-09-21T16:00:00", "2026-09-21", "yesterday"):
+        body = assert_problem(desk.get(PICTURE, "blue-officer", params={"at": bad}), 422)
+        assert [e["field"] for e in body["errors"]] == ["at"], body
+    # An offset's "+" left unescaped in the query string arrives as a space: still read.
+    plus = desk.client.get(f"{PICTURE}?at=2026-09-21T19:00:00+03:00", headers=desk.auth("observer"))
+    assert plus.status_code == 200, plus.text
+    assert plus.json()["at"] == "2026-09-21T16:00:00Z"
+    future = (NOW + timedelta(minutes=1)).isoformat()
+    assert_problem(desk.get(PICTURE, "blue-officer", params={"at": future}), 422)
+    assert_problem(desk.get(PICTURE, "admin", params={"at": NOW.isoformat()}), 403)
+
+
+def test_the_picture_names_the_prefix_and_a_signed_head_to_check_it_against(desk: Desk) -> None:
+    desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+    desk.clock.set(10)
+    desk.ok(desk.post("/v1/declarations", "blue-officer", json=SITE))
+    desk.ok(desk.post("/v1/declarations", "red-officer", json=named(SITE, "red's")))
+    desk.clock.set(20)
+    early = desk.picture("red-officer", 5)["proof"]
+    assert early["entries"] == 1
+    late = desk.picture("red-officer", 20)["proof"]
+    assert late["entries"] == 3 and late["head_size"] == 3
+    assert late["root"] == late["head_root"] and f"\n3\n{late['root']}\n" in late["note"]
+    # The early prefix is proved against the head by a consistency proof.
+    assert early["head_size"] >= 3
+    proof = desk.ok(
+        desk.get(
+            "/v1/record/proofs/consistency",
+            "red-officer",
+            params={"from": early["entries"], "size": early["head_size"]},
+        ),
+        200,
+    )
+    assert proof["old_root"] == early["root"] and proof["root"] == early["head_root"]
+    verify_consistency(
+        1,
+        early["head_size"],
+        decode_base64(early["root"], what="root"),
+        decode_base64(early["head_root"], what="root"),
+        [decode_base64(p, what="proof") for p in proof["proof"]],
+    )
+
+
+# --- the oracle: the replay at "now" is the live state --------------------------------------
+
+ACTIONS = st.lists(
+    st.sampled_from(
+        ["declare", "declare_hidden", "amend", "withdraw", "propose", "approve", "send", "ack"]
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _act(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> None:
+    if action in ("declare", "declare_hidden"):
+        feature = SITE if action == "declare" else HIDDEN
+        response = desk.post("/v1/declarations", "blue-officer", json=feature)
+        made["declarations"].append(desk.ok(response))
+    elif action in ("amend", "withdraw") and made["declarations"]:
+        target = made["declarations"].pop(0)
+        path = f"/v1/declarations/{target['id']}"
+        if action == "amend":
+            changed = named(target["feature"], "amended")
+            for key in ("id", "declared_by"):
+                changed["properties"].pop(key)
+            made["declarations"].append(desk.ok(desk.put(path, "blue-officer", json=changed), 200))
+        else:
+            desk.ok(desk.post(f"{path}/withdraw", "blue-officer", json={"reason": "x"}), 200)
+    elif action == "propose":
+        lon = 21.3 + 0.01 * len(made["operations"])
+        made["operations"].append(
+            desk.ok(desk.post("/v1/operations", "red-officer", json=operation(lon, 25.9, "red")))
+        )
+    elif action == "approve" and made["operations"]:
+        target = made["operations"].pop(0)
+        desk.post(f"/v1/operations/{target['id']}/approve", "blue-approver", json={})
+    elif action == "send":
+        body = {"to": ["blue"], "subject": "s", "text": "t"}
+        made["messages"].append(desk.ok(desk.post("/v1/messages", "red-officer", json=body)))
+    elif action == "ack" and made["messages"]:
+        target = made["messages"].pop(0)
+        digest = target["content_hash"]
+        path = f"/v1/messages/{target['id']}/acknowledge"
+        desk.ok(desk.post(path, "blue-officer", json={"content_hash": digest}))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(actions=ACTIONS)
+def test_the_replay_at_now_is_the_live_state(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, actions: list[str]
+) -> None:
+    tmp = tmp_path_factory.mktemp("oracle")
+    for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
+        desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+        made: dict[str, list[dict[str, Any]]] = {
+            "declarations": [],
+            "operations": [],
+            "messages": [],
+        }
+        for i, action in enumerate(actions):
+            desk.clock.set(1 + i)
+            _act(desk, action, made)
+        desk.clock.set(len(actions) + 1)
+        for user in ("blue-officer", "red-officer", "observer"):
+            seen = desk.picture(user, len(actions) + 1)
+            live = desk.ok(desk.get("/v1/declarations", user, params={"status": "active"}), 200)
+            assert {d["id"]: (d["version"], d["feature"]) for d in live["items"]} == {
+                d["id"]: (d["version"], d["feature"]) for d in seen["declarations"]
+            }
+            ops = desk.ok(desk.get("/v1/operations", user), 200)["items"]
+            assert {o["id"]: o["status"] for o in ops} == {
+                o["id"]: o["status"] for o in seen["operations"]
+            }
+            messages = desk.ok(desk.get("/v1/messages", user, params={"open": "true"}), 200)
+            open_ids = {m["id"] for m in messages if m["open"]}
+            assert open_ids == ids(seen["messages"]), user
+            me = desk.ok(desk.get("/v1/me", user), 200)
+            assert me["phase"]["id"] == seen["phase"]["id"]
