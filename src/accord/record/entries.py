@@ -344,13 +344,12 @@ def open_envelope(data: bytes) -> tuple[int, str, bytes]:
 
 # --- reading leaves, as a verifier does -------------------------------------------------------
 
-# A leaf as make_envelope and sign_entry write it, every member but the event in the one
-# spelling canonical JSON allows; LOG stands for the log's origin. The event is any text
-# between braces that lets the rest match to the end (only one split can make the event a
-# JSON object, as it must be); the author a name that needs no escapes.
-_LEAF = (
-    rb'\{"entry":\{"author":"[^"\\]*","event":(\{.*\}),"key_id":"([0-9a-f]{16})",'
-    rb'"log":LOG,"seq":([1-9][0-9]{0,15}),"sig":"([A-Za-z0-9+/]{85}[AQgw]==)",'
+# A leaf as make_envelope and sign_entry write it, from the end of the event on: every
+# member in the one spelling canonical JSON allows (LOG stands for the log's origin).
+_AFTER_EVENT = b'},"key_id":"'
+_TAIL = (
+    rb'\},"key_id":"([0-9a-f]{16})","log":LOG,"seq":([1-9][0-9]{0,15}),'
+    rb'"sig":"([A-Za-z0-9+/]{85}[AQgw]==)",'
     # format_instant: seconds, and microseconds when there are any, every field in range
     rb'"ts":"([0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])'
     rb'T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.(?!000000)[0-9]{6})?Z)",'
@@ -365,11 +364,13 @@ class LeafReader:
     errors of :func:`open_envelope` followed by :func:`verify_entry`; only faster, for a
     verifier that reads every leaf of a log.
 
-    Everything in a leaf but the event has one spelling once its values are known, so one
-    pattern checks it all: the envelope, the members in their order, the version, the log's
-    origin, and the exact form of the index, prev, seq, signature and time. The key id
-    names the author's key, whose owner must be the author named. Only the event is parsed
-    and re-encoded. A leaf that passes is thus the canonical JSON of its values, as
+    Everything in a leaf but the event has one spelling once its values are known. After
+    the event, one pattern checks the members in their order, the version, the log's origin,
+    the envelope, and the exact form of the index, prev, seq, signature and time (none of
+    which can hold the text that ends an event, so the last occurrence of that text is
+    where the event ends). The key id names the author's key; before the event stand the
+    envelope's opening and the name of that key's owner, as the ring spells it. Only the
+    event is parsed and re-encoded. A leaf that passes is thus the canonical JSON of its values, as
     :func:`verify_entry` requires. Anything that does not pass this way (so every failure,
     and any leaf this reading cannot vouch for) goes through the two functions themselves.
 
@@ -384,7 +385,7 @@ class LeafReader:
     (0, '', 'blue', 1)
     """
 
-    __slots__ = ("_keys", "_leaf", "_log", "_signers")
+    __slots__ = ("_keys", "_log", "_signers", "_tail")
 
     def __init__(self, keys: KeyRing, log: str) -> None:
         self._keys = keys
@@ -392,15 +393,15 @@ class LeafReader:
         # key id -> (the entry's opening up to the event, the key)
         self._signers: dict[bytes, tuple[bytes, PublicKey]] = {}
         try:
-            self._leaf: re.Pattern[bytes] | None = re.compile(
-                _LEAF.replace(b"LOG", re.escape(canonical_json(log))), re.DOTALL
+            self._tail: re.Pattern[bytes] | None = re.compile(
+                _TAIL.replace(b"LOG", re.escape(canonical_json(log)))
             )
             for name in keys:
                 key = keys.member(name)
                 opening = b'{"author":' + canonical_json(name) + b',"event":'
                 self._signers[key.key_id.encode("ascii")] = (opening, key)
         except FormatError:  # no canonical form: no entry can match; the full checks say so
-            self._leaf = None
+            self._tail = None
 
     def read(self, data: bytes) -> tuple[int, str, str, int]:
         """``(index, prev, author, seq)`` of a leaf; ``FormatError`` or ``SignatureError``."""
@@ -413,17 +414,21 @@ class LeafReader:
 
     def _quick(self, data: bytes) -> tuple[int, str, str, int] | None:
         """:meth:`read` of a leaf that passes every check this way, or None (no verdict)."""
-        match = self._leaf.match(data) if self._leaf is not None and type(data) is bytes else None
+        if self._tail is None or type(data) is not bytes:
+            return None
+        event_end = data.rfind(_AFTER_EVENT) + 1  # just after the event's closing brace
+        match = self._tail.match(data, event_end - 1) if event_end > 0 else None
         if match is None:
             return None
-        event, key_id, seq_text, sig, ts, index_text, prev = match.groups()
+        key_id, seq_text, sig, ts, index_text, prev = match.groups()
         signer = self._signers.get(key_id)
         if signer is None:
             return None
         opening, key = signer
         index, seq = int(index_text), int(seq_text)
         if (
-            not data.startswith(opening, _HEAD)  # the author is the key's owner
+            not data.startswith(_ENVELOPE_HEAD)
+            or not data.startswith(opening, _HEAD)  # the author is the key's owner
             or index > _MAX_INDEX
             or seq > _MAX_SEQ
             or (index == 0) != (prev == b"")
@@ -431,18 +436,16 @@ class LeafReader:
             return None
         try:
             datetime.fromisoformat(ts.decode("ascii"))  # the day exists in its month
-            value = parse_if_canonical(event.decode("utf-8"))
+            event = parse_if_canonical(data[_HEAD + len(opening) : event_end].decode("utf-8"))
         except ValueError:
             return None
-        if type(value) is not dict:
+        if type(event) is not dict:
             return None
         # The signed message is the entry without its "sig" member.
-        sig_at, ts_at = match.start(4) - _SIG_NAME, match.start(5) - _TS_NAME
+        sig_at, ts_at = match.start(3) - _SIG_NAME, match.start(4) - _TS_NAME
+        message = data[_HEAD:sig_at] + data[ts_at : match.start(5) - _I_NAME]
         try:
-            key.verify(
-                binascii.a2b_base64(sig),
-                data[_HEAD:sig_at] + data[ts_at : match.start(6) - _I_NAME],
-            )
+            key.verify(binascii.a2b_base64(sig), message)
         except SignatureError:
             return None
         return index, prev.decode("ascii"), key.name, seq
