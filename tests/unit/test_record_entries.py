@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from accord.record.canonical import canonical_json, loads_canonical
 from accord.record.entries import (
     Entry,
+    LeafReader,
     SequenceTracker,
     make_envelope,
     open_envelope,
@@ -378,3 +379,123 @@ def test_flipping_any_envelope_byte_is_caught(data):
         return  # the log verifier checks index and chain against the leaf's position
     with pytest.raises(RecordError):
         verify_entry(inner, keys=RING, log=LOG)
+
+
+# --- reading leaves as a verifier does ---------------------------------------------------------
+
+READER = LeafReader(RING, LOG)
+
+
+def signed_as_written(unsigned: bytes, key: PrivateKey) -> bytes:
+    """An entry whose author signed exactly ``unsigned`` (canonical or not), with the sig
+    member put in before "ts"."""
+    sig = base64.b64encode(key.sign(unsigned)).decode()
+    return unsigned.replace(b',"ts":', f',"sig":"{sig}","ts":'.encode(), 1)
+
+
+def slow_read(leaf: bytes) -> tuple[int, str, str, int]:
+    index, prev, inner = open_envelope(leaf)
+    entry = verify_entry(inner, keys=RING, log=LOG)
+    return index, prev, entry.author, entry.seq
+
+
+def same_verdict(leaf: bytes) -> None:
+    """LeafReader.read says what open_envelope + verify_entry say, error message included;
+    and its quick path vouches only for leaves those two accept."""
+    try:
+        expected: object = slow_read(leaf)
+    except RecordError as error:
+        expected = (type(error), str(error))
+    try:
+        got: object = READER.read(leaf)
+    except RecordError as error:
+        got = (type(error), str(error))
+    assert got == expected
+    quick = READER._quick(leaf)
+    assert quick is None or quick == expected
+
+
+def test_leaf_reader_reads_what_it_is_given():
+    leaf = make_envelope(5, bytes(range(32)), signed(seq=9))
+    assert READER._quick(leaf) == (5, bytes(range(32)).hex(), "blue", 9)  # the quick path
+    assert READER.read(leaf) == slow_read(leaf)
+    first = make_envelope(0, None, signed(key=CENTER))
+    assert READER._quick(first) == (0, "", "center", 1)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"n": 1234567890123456},  # 16 digits: in range, but left to the full checks
+        {"n": -9007199254740991, "m": [MAX_SEQ_ := 2**53 - 1]},
+        {"text": 'a},"key_id":"' + BLUE.public.key_id + '","log":"' + LOG + '","seq":1,'},
+        {"s": '\u2028\x7f\\"', "k": {"": [None, True, -0.0, 1e300]}},
+        {},
+    ],
+)
+def test_leaf_reader_agrees_on_unusual_events(event):
+    leaf = make_envelope(1, bytes(32), signed(event))
+    assert READER.read(leaf) == (1, bytes(32).hex(), "blue", 1)
+    same_verdict(leaf)
+
+
+@pytest.mark.parametrize(
+    "leaf",
+    [
+        # A signed entry that is not canonical: the author signed the spaced bytes.
+        make_envelope(
+            1,
+            bytes(32),
+            signed_as_written(
+                canonical_json(fields(event={"a": 1})).replace(b'{"a":1}', b'{"a": 1}'), BLUE
+            ),
+        ),
+        make_envelope(
+            1,
+            bytes(32),
+            signed_as_written(
+                canonical_json(fields(event={"a": 2, "b": 1})).replace(
+                    b'{"a":2,"b":1}', b'{"b":1,"a":2}'
+                ),
+                BLUE,
+            ),
+        ),
+        make_envelope(1, bytes(32), forge(fields(ts="2026-02-30T00:00:00Z"), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(ts="2026-05-01T24:00:00Z"), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(ts="2026-05-01T12:30:00.000000Z"), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(ts="2026-05-01T12:30:00+00:00"), BLUE)),
+        make_envelope(
+            1, bytes(32), forge(fields(), BLUE).replace(b'"seq":1,', b'"seq":9007199254740992,')
+        ),
+        make_envelope(1, bytes(32), forge(fields(seq=0), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(v=2), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(log="accord.example/other"), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(event=[1]), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(author="red"), BLUE)),  # key id is blue's
+        make_envelope(1, bytes(32), forge(fields(key_id=RED.public.key_id), BLUE)),
+        make_envelope(
+            1, bytes(32), forge(fields(author="green", key_id=GREEN.public.key_id), GREEN)
+        ),
+        make_envelope(1, bytes(32), signed(key=RED).replace(b'"author":"red"', b'"author":"blue"')),
+    ],
+)
+def test_leaf_reader_refuses_as_verify_entry_does(leaf):
+    with pytest.raises(RecordError):
+        slow_read(leaf)
+    same_verdict(leaf)
+
+
+@given(st.data())
+@settings(max_examples=300, deadline=None)
+def test_leaf_reader_agrees_on_any_tampered_leaf(data):
+    leaf = bytearray(make_envelope(3, bytes(range(32)), signed()))
+    for _ in range(data.draw(st.integers(1, 3))):
+        position = data.draw(st.integers(0, len(leaf) - 1))
+        how = data.draw(st.sampled_from(["flip", "drop", "insert"]))
+        if how == "flip":
+            leaf[position] ^= data.draw(st.integers(1, 255))
+        elif how == "drop":
+            del leaf[position]
+        else:
+            leaf.insert(position, data.draw(st.sampled_from(b' ,"}{0a\\=')))
+    same_verdict(bytes(leaf))

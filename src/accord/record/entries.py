@@ -439,7 +439,7 @@ class LeafReader:
             event = parse_if_canonical(data[_HEAD + len(opening) : event_end].decode("utf-8"))
         except ValueError:
             return None
-        if type(event) is not dict:
+        if event is None or type(event[0]) is not dict:
             return None
         # The signed message is the entry without its "sig" member.
         sig_at, ts_at = match.start(3) - _SIG_NAME, match.start(4) - _TS_NAME
