@@ -399,6 +399,20 @@ def slow_read(leaf: bytes) -> tuple[int, str, str, int]:
     return index, prev, entry.author, entry.seq
 
 
+def quick(leaf: bytes) -> tuple[int, str, str, int] | None:
+    """What the reader's quick path makes of a leaf (None: it leaves the leaf to the
+    full checks)."""
+    prepared = READER._prepare(leaf)
+    if prepared is None:
+        return None
+    key, signature, message = prepared[1]
+    try:
+        key.verify(signature, message)
+    except SignatureError:
+        return None
+    return prepared[0]
+
+
 def same_verdict(leaf: bytes) -> None:
     """LeafReader.read says what open_envelope + verify_entry say, error message included;
     and its quick path vouches only for leaves those two accept."""
@@ -411,16 +425,16 @@ def same_verdict(leaf: bytes) -> None:
     except RecordError as error:
         got = (type(error), str(error))
     assert got == expected
-    quick = READER._quick(leaf)
-    assert quick is None or quick == expected
+    vouched = quick(leaf)
+    assert vouched is None or vouched == expected
 
 
 def test_leaf_reader_reads_what_it_is_given():
     leaf = make_envelope(5, bytes(range(32)), signed(seq=9))
-    assert READER._quick(leaf) == (5, bytes(range(32)).hex(), "blue", 9)  # the quick path
+    assert quick(leaf) == (5, bytes(range(32)).hex(), "blue", 9)  # the quick path
     assert READER.read(leaf) == slow_read(leaf)
     first = make_envelope(0, None, signed(key=CENTER))
-    assert READER._quick(first) == (0, "", "center", 1)
+    assert quick(first) == (0, "", "center", 1)
 
 
 @pytest.mark.parametrize(
@@ -499,3 +513,27 @@ def test_leaf_reader_agrees_on_any_tampered_leaf(data):
         else:
             leaf.insert(position, data.draw(st.sampled_from(b' ,"}{0a\\=')))
     same_verdict(bytes(leaf))
+
+
+def test_read_all_stops_at_the_first_failure_in_order():
+    good = [make_envelope(i + 1, bytes(32), signed(seq=i + 1)) for i in range(6)]
+    # Not well-formed (read the long way, where it stands), and a signature of another entry.
+    spaced = make_envelope(3, bytes(32), signed(seq=3).replace(b'"kind":', b'"kind": '))
+    mine, other = signed(seq=5), signed(seq=6)
+    wrong = make_envelope(
+        4,
+        bytes(32),
+        mine.replace(json.loads(mine)["sig"].encode(), json.loads(other)["sig"].encode()),
+    )
+    assert READER.read_all(good) == ([slow_read(leaf) for leaf in good], None)
+    for leaves, failing in (
+        ([*good[:2], spaced, *good[3:]], 2),
+        ([*good[:4], wrong, *good[5:]], 4),
+        ([*good[:2], spaced, good[3], wrong, *good[5:]], 2),
+    ):
+        read, error = READER.read_all(leaves)
+        assert read == [slow_read(leaf) for leaf in leaves[:failing]]
+        with pytest.raises(RecordError) as expected:
+            slow_read(leaves[failing])
+        assert type(error) is type(expected.value)
+        assert str(error) == str(expected.value)

@@ -275,26 +275,21 @@ class _Checker:
 
     def leaves(self, start: int, leaves: Sequence[bytes]) -> _Checked:
         """Check ``leaves``, the first of which is leaf ``start``."""
-        read = self.reader.read
-        hashes: list[bytes] = []
-        authored: list[tuple[str, int]] = []
+        read, failure = self.reader.read_all(leaves)
+        if failure is not None:
+            return _failed(start, start + len(read), str(failure))
+        sha256 = hashlib.sha256
+        hashes = [sha256(b"\x00" + data).digest() for data in leaves]
         moved: tuple[int, str] | None = None
-        first_prev = ""
-        for i, data in enumerate(leaves, start):
-            try:
-                index, prev, author, seq = read(data)
-            except RecordError as exc:
-                return _failed(start, i, str(exc))
-            if moved is None:
-                if index != i:
-                    moved = (i, f"the leaf says it is entry {index}: entries were moved")
-                elif i > start and prev != hashes[-1].hex():
-                    moved = (i, _unchained(i))
-            if i == start:
-                first_prev = prev
-            hashes.append(hashlib.sha256(b"\x00" + data).digest())
-            authored.append((author, seq))
-        return _Checked(start, b"".join(hashes), first_prev, authored, moved, None)
+        for i, (index, prev, _, _) in enumerate(read, start):
+            if index != i:
+                moved = (i, f"the leaf says it is entry {index}: entries were moved")
+                break
+            if i > start and prev != hashes[i - start - 1].hex():
+                moved = (i, _unchained(i))
+                break
+        authored = [(author, seq) for _, _, author, seq in read]
+        return _Checked(start, b"".join(hashes), read[0][1], authored, moved, None)
 
 
 def _unchained(i: int) -> str:
