@@ -415,3 +415,41 @@ def test_parallel_path_reads_an_export(tmp_path: Path, big_entries) -> None:
     with MerkleLog.open(path, ORIGIN) as log, export.open("w", encoding="utf-8") as out:
         log.export_jsonl(out)
     assert verify_log(export, keys=RING, workers=2).entries == BIG
+
+
+def test_parallel_path_checks_heads_inside_and_at_the_edges_of_chunks(
+    tmp_path: Path, big_entries
+) -> None:
+    path = tmp_path / "log.sqlite"
+    sizes = (1, 100, 2048, 3000, 4096, 4097)
+    log = MerkleLog.open(path, ORIGIN)
+    recorder = Recorder(log)
+    prev = None
+    heads = {}
+    for i, entry in enumerate(big_entries):
+        leaf = make_envelope(i, prev, entry)
+        log.append(leaf)
+        prev = leaf_hash(leaf)
+        if i + 1 in sizes:
+            heads[i + 1] = recorder.sign_head(key=CENTER, timestamp=1_790_000_000 + i)
+    recorder.sign_head(key=CENTER, timestamp=1_790_009_999)
+    log.close()
+    for size in (100, 2048, 4096):
+        report = verify_log(path, keys=RING, trusted_head=heads[size], workers=2)
+        assert (report.heads_checked, report.trusted_size) == (len(sizes) + 1, size)
+    # A head signed by the center for another history, at a chunk's edge: its root is not
+    # the tree's at that size.
+    other = tmp_path / "other.sqlite"
+    entries = list(big_entries[:4096])
+    entries[4095] = sign_entry({"kind": "other"}, key=BLUE, log=ORIGIN, seq=1366, ts=T0)
+    write_log(other, entries)
+    forged = MerkleLog.open(other, ORIGIN)
+    head = forged.latest_head()
+    forged.close()
+    assert head is not None and head.size == 4096
+    db = sqlite3.connect(path)
+    db.execute("UPDATE heads SET note = ? WHERE size = 4096", (head.note,))
+    db.commit()
+    db.close()
+    err = both_name(path)
+    assert "the tree head of size 4096 does not match the entries" in str(err)

@@ -231,6 +231,7 @@ class _Checked(NamedTuple):
 
     start: int
     hashes: bytes  # the leaf hashes, 32 bytes each
+    subtree: bytes  # the root of a full chunk's perfect subtree (RFC 9162), else b""
     first_prev: str  # the "prev" of the first leaf, checked against the chunk before
     authored: list[tuple[str, int]]  # (author, seq) of each leaf
     moved: tuple[int, str] | None  # the first leaf out of its place or off the chain
@@ -238,7 +239,7 @@ class _Checked(NamedTuple):
 
 
 def _failed(start: int, index: int, reason: str) -> _Checked:
-    return _Checked(start, b"", "", [], None, (index, reason))
+    return _Checked(start, b"", b"", "", [], None, (index, reason))
 
 
 class _Checker:
@@ -297,7 +298,16 @@ class _Checker:
                 moved = (i, _unchained(i))
                 break
         authored = [(author, seq) for _, _, author, seq in read]
-        return _Checked(start, b"".join(hashes), read[0][1], authored, moved, None)
+        subtree = b""
+        if len(hashes) == _CHUNK:  # a full chunk is a node of the tree at any larger size
+            level = hashes
+            while len(level) > 1:
+                level = [
+                    sha256(b"\x01" + level[k] + level[k + 1]).digest()
+                    for k in range(0, len(level), 2)
+                ]
+            subtree = level[0]
+        return _Checked(start, b"".join(hashes), subtree, read[0][1], authored, moved, None)
 
 
 def _unchained(i: int) -> str:
@@ -400,7 +410,7 @@ def verify_log(
             blob = chunk.hashes
             new = [blob[k : k + 32] for k in range(0, len(blob), 32)]
             hashes.extend(new)
-            tree.extend(new)
+            tree.extend(new, chunk.subtree)
             if unordered is None:
                 unordered = _sequences(start, chunk.authored, last_seq)
     finally:
@@ -528,7 +538,13 @@ class _GrowingTree:
             self.roots[size] = self._range.root()
             wanted.pop(0)
 
-    def extend(self, hashes: Sequence[bytes]) -> None:
+    def extend(self, hashes: Sequence[bytes], subtree: bytes = b"") -> None:
+        """Take the next leaf hashes; ``subtree``, if given, is the root of their perfect
+        subtree (a power of two of them, at a multiple of their number)."""
+        if subtree and self._wanted and self._wanted[0] >= self._range.size + len(hashes):
+            self._range.append_subtree(subtree, len(hashes))
+            self._take()
+            return
         at = 0
         while self._wanted and at < len(hashes):
             part = hashes[at : at + self._wanted[0] - self._range.size]
