@@ -44,7 +44,6 @@ True
 from __future__ import annotations
 
 import binascii
-import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -427,8 +426,8 @@ class LeafReader:
         while at < len(leaves):
             run: list[tuple[int, str, str, int]] = []
             checks: list[tuple[PublicKey, bytes, bytes]] = []
-            for data in itertools.islice(leaves, at, None):
-                prepared = self._prepare(data)
+            for k in range(at, len(leaves)):
+                prepared = self._prepare(leaves[k])
                 if prepared is None:
                     break
                 run.append(prepared[0])
