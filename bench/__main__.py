@@ -9,7 +9,9 @@ import argparse
 import os
 import platform
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
@@ -33,13 +35,18 @@ def _machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--only", choices=("deconfliction", "record"), default=None)
+    parser.add_argument(
+        "--only", choices=("deconfliction", "record", "record-verify"), default=None
+    )
     args = parser.parse_args(argv)
     s = args.scale
     print(f"machine: {_machine()}", flush=True)
     rows: list[tuple[str, ...]] = []
     if args.only in (None, "deconfliction"):
         rows += _deconfliction(s)
+    if args.only == "record-verify":
+        with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
+            rows.append(record.verify(max(5000, int(100_000 * s)), tmpdir=Path(tmp)))
     if args.only in (None, "record"):
         rows += record.run(
             appends=int(1_000_000 * s),

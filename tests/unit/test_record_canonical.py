@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -16,6 +17,7 @@ from accord.record.canonical import (
     decode_base64,
     encode_base64,
     loads_canonical,
+    parse_if_canonical,
 )
 from accord.record.errors import FormatError, RecordError
 
@@ -217,3 +219,66 @@ def test_base64_is_strict(text):
 def test_base64_size():
     with pytest.raises(FormatError, match="must be 3 bytes"):
         decode_base64("AP8=", what="x", size=3)
+
+
+# --- the quick half of loads_canonical ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": 1}',
+        b'{"a":1}\n',
+        b'{"b":1,"a":2}',
+        b'{"a":1,"a":1}',
+        b'"\\u00e9"',
+        b'"\\/"',
+        b'"\\u0008"',
+        b"1.50",
+        b"1e16",
+        b"-0",
+        b"NaN",
+        b"1e400",
+        b"9007199254740992",
+        b"[9007199254740992]",
+        b'{"a":-9007199254740992}',
+        b"1" * 5000,
+        b'"\\ud800"',
+        b"",
+        b"[1,]",
+        b"[" * 100_000,
+    ],
+)
+def test_parse_if_canonical_never_vouches_for_what_loads_canonical_refuses(data):
+    with pytest.raises(FormatError):
+        loads_canonical(data)
+    assert parse_if_canonical(data.decode("utf-8", "surrogatepass")) is None
+
+
+def test_parse_if_canonical_leaves_long_integers_to_loads_canonical():
+    # 16 digits or more: maybe out of range, so no verdict; loads_canonical decides.
+    for text in ("[1234567890123456]", str(MAX_SAFE_INTEGER), "[-1000000000000000]"):
+        assert parse_if_canonical(text) is None
+        assert loads_canonical(text.encode()) is not None
+    assert parse_if_canonical("[123456789012345,-123456789012345]") == (
+        [123456789012345, -123456789012345],
+    )
+
+
+@given(_json)
+def test_parse_if_canonical_agrees_on_canonical_text(value):
+    text = canonical_json(value).decode("utf-8")
+    quick = parse_if_canonical(text)
+    if quick is None:  # only for integers it cannot judge
+        assert re.search(r"(?<![0-9.e+-])-?[0-9]{16,}(?![0-9.e])", text)
+    else:
+        assert quick == (loads_canonical(text.encode("utf-8")),)
+
+
+@given(
+    _json, st.sampled_from([{"indent": 1}, {"separators": (", ", ": ")}, {"ensure_ascii": True}])
+)
+def test_parse_if_canonical_never_vouches_for_another_spelling(value, options):
+    other = json.dumps(value, sort_keys=True, **options)
+    if other.encode("utf-8") != canonical_json(value):
+        assert parse_if_canonical(other) is None

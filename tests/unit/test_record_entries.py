@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from accord.record.canonical import canonical_json, loads_canonical
 from accord.record.entries import (
     Entry,
+    LeafReader,
     SequenceTracker,
     make_envelope,
     open_envelope,
@@ -378,3 +379,161 @@ def test_flipping_any_envelope_byte_is_caught(data):
         return  # the log verifier checks index and chain against the leaf's position
     with pytest.raises(RecordError):
         verify_entry(inner, keys=RING, log=LOG)
+
+
+# --- reading leaves as a verifier does ---------------------------------------------------------
+
+READER = LeafReader(RING, LOG)
+
+
+def signed_as_written(unsigned: bytes, key: PrivateKey) -> bytes:
+    """An entry whose author signed exactly ``unsigned`` (canonical or not), with the sig
+    member put in before "ts"."""
+    sig = base64.b64encode(key.sign(unsigned)).decode()
+    return unsigned.replace(b',"ts":', f',"sig":"{sig}","ts":'.encode(), 1)
+
+
+def slow_read(leaf: bytes) -> tuple[int, str, str, int]:
+    index, prev, inner = open_envelope(leaf)
+    entry = verify_entry(inner, keys=RING, log=LOG)
+    return index, prev, entry.author, entry.seq
+
+
+def quick(leaf: bytes) -> tuple[int, str, str, int] | None:
+    """What the reader's quick path makes of a leaf (None: it leaves the leaf to the
+    full checks)."""
+    prepared = READER._prepare(leaf)
+    if prepared is None:
+        return None
+    key, signature, message = prepared[1]
+    try:
+        key.verify(signature, message)
+    except SignatureError:
+        return None
+    return prepared[0]
+
+
+def same_verdict(leaf: bytes) -> None:
+    """LeafReader.read says what open_envelope + verify_entry say, error message included;
+    and its quick path vouches only for leaves those two accept."""
+    try:
+        expected: object = slow_read(leaf)
+    except RecordError as error:
+        expected = (type(error), str(error))
+    try:
+        got: object = READER.read(leaf)
+    except RecordError as error:
+        got = (type(error), str(error))
+    assert got == expected
+    vouched = quick(leaf)
+    assert vouched is None or vouched == expected
+
+
+def test_leaf_reader_reads_what_it_is_given():
+    leaf = make_envelope(5, bytes(range(32)), signed(seq=9))
+    assert quick(leaf) == (5, bytes(range(32)).hex(), "blue", 9)  # the quick path
+    assert READER.read(leaf) == slow_read(leaf)
+    first = make_envelope(0, None, signed(key=CENTER))
+    assert quick(first) == (0, "", "center", 1)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"n": 1234567890123456},  # 16 digits: in range, but left to the full checks
+        {"n": -9007199254740991, "m": [MAX_SEQ_ := 2**53 - 1]},
+        {"text": 'a},"key_id":"' + BLUE.public.key_id + '","log":"' + LOG + '","seq":1,'},
+        {"s": '\u2028\x7f\\"', "k": {"": [None, True, -0.0, 1e300]}},
+        {},
+    ],
+)
+def test_leaf_reader_agrees_on_unusual_events(event):
+    leaf = make_envelope(1, bytes(32), signed(event))
+    assert READER.read(leaf) == (1, bytes(32).hex(), "blue", 1)
+    same_verdict(leaf)
+
+
+@pytest.mark.parametrize(
+    "leaf",
+    [
+        # A signed entry that is not canonical: the author signed the spaced bytes.
+        make_envelope(
+            1,
+            bytes(32),
+            signed_as_written(
+                canonical_json(fields(event={"a": 1})).replace(b'{"a":1}', b'{"a": 1}'), BLUE
+            ),
+        ),
+        make_envelope(
+            1,
+            bytes(32),
+            signed_as_written(
+                canonical_json(fields(event={"a": 2, "b": 1})).replace(
+                    b'{"a":2,"b":1}', b'{"b":1,"a":2}'
+                ),
+                BLUE,
+            ),
+        ),
+        make_envelope(1, bytes(32), forge(fields(ts="2026-02-30T00:00:00Z"), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(ts="2026-05-01T24:00:00Z"), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(ts="2026-05-01T12:30:00.000000Z"), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(ts="2026-05-01T12:30:00+00:00"), BLUE)),
+        make_envelope(
+            1, bytes(32), forge(fields(), BLUE).replace(b'"seq":1,', b'"seq":9007199254740992,')
+        ),
+        make_envelope(1, bytes(32), forge(fields(seq=0), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(v=2), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(log="accord.example/other"), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(event=[1]), BLUE)),
+        make_envelope(1, bytes(32), forge(fields(author="red"), BLUE)),  # key id is blue's
+        make_envelope(1, bytes(32), forge(fields(key_id=RED.public.key_id), BLUE)),
+        make_envelope(
+            1, bytes(32), forge(fields(author="green", key_id=GREEN.public.key_id), GREEN)
+        ),
+        make_envelope(1, bytes(32), signed(key=RED).replace(b'"author":"red"', b'"author":"blue"')),
+    ],
+)
+def test_leaf_reader_refuses_as_verify_entry_does(leaf):
+    with pytest.raises(RecordError):
+        slow_read(leaf)
+    same_verdict(leaf)
+
+
+@given(st.data())
+@settings(max_examples=300, deadline=None)
+def test_leaf_reader_agrees_on_any_tampered_leaf(data):
+    leaf = bytearray(make_envelope(3, bytes(range(32)), signed()))
+    for _ in range(data.draw(st.integers(1, 3))):
+        position = data.draw(st.integers(0, len(leaf) - 1))
+        how = data.draw(st.sampled_from(["flip", "drop", "insert"]))
+        if how == "flip":
+            leaf[position] ^= data.draw(st.integers(1, 255))
+        elif how == "drop":
+            del leaf[position]
+        else:
+            leaf.insert(position, data.draw(st.sampled_from(b' ,"}{0a\\=')))
+    same_verdict(bytes(leaf))
+
+
+def test_read_all_stops_at_the_first_failure_in_order():
+    good = [make_envelope(i + 1, bytes(32), signed(seq=i + 1)) for i in range(6)]
+    # Not well-formed (read the long way, where it stands), and a signature of another entry.
+    spaced = make_envelope(3, bytes(32), signed(seq=3).replace(b'"kind":', b'"kind": '))
+    mine, other = signed(seq=5), signed(seq=6)
+    wrong = make_envelope(
+        4,
+        bytes(32),
+        mine.replace(json.loads(mine)["sig"].encode(), json.loads(other)["sig"].encode()),
+    )
+    assert READER.read_all(good) == ([slow_read(leaf) for leaf in good], None)
+    for leaves, failing in (
+        ([*good[:2], spaced, *good[3:]], 2),
+        ([*good[:4], wrong, *good[5:]], 4),
+        ([*good[:2], spaced, good[3], wrong, *good[5:]], 2),
+    ):
+        read, error = READER.read_all(leaves)
+        assert read == [slow_read(leaf) for leaf in leaves[:failing]]
+        with pytest.raises(RecordError) as expected:
+            slow_read(leaves[failing])
+        assert type(error) is type(expected.value)
+        assert str(error) == str(expected.value)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from accord.record.merkle import (
     EMPTY_ROOT,
+    CompactRange,
     ProofError,
     consistency_proof,
     inclusion_proof,
@@ -177,3 +178,22 @@ def test_random_trees_and_tampered_proofs(n: int, data: st.DataObject) -> None:
         bad[j] = bytes([bad[j][0] ^ 1, *bad[j][1:]])
         with pytest.raises(ProofError):
             verify_consistency(m, n, root_hash(leaves[:m]), root, bad)
+
+
+def test_compact_range_takes_perfect_subtrees():
+    leaves = [leaf_hash(i.to_bytes(2, "big")) for i in range(64)]
+    for chunk in (1, 2, 4, 8, 16):
+        cr = CompactRange()
+        for start in range(0, 64, chunk):
+            cr.append_subtree(root_hash(leaves[start : start + chunk]), chunk)
+            assert cr.size == start + chunk
+            assert cr.root() == root_hash(leaves[: start + chunk])
+        # then single leaves again
+        cr.append(leaf_hash(b"x"))
+        assert cr.root() == root_hash([*leaves, leaf_hash(b"x")])
+    cr = CompactRange()
+    cr.append(leaves[0])
+    with pytest.raises(ValueError, match="cannot follow"):
+        cr.append_subtree(root_hash(leaves[:2]), 2)  # not at a multiple of 2
+    with pytest.raises(ValueError, match="cannot follow"):
+        CompactRange().append_subtree(root_hash(leaves[:3]), 3)  # not a power of two

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -269,3 +270,186 @@ def test_leaf_hash_chain_matches_rfc_leaf_hash(tmp_path: Path) -> None:
     rows = leaves(path)
     _, prev, _ = open_envelope(rows[2])
     assert prev == leaf_hash(rows[1]).hex()
+
+
+# --- the parallel path: chunks checked in worker processes ------------------------------------
+
+BIG = 5000  # three chunks of 2048 leaves: faults inside a chunk and at a chunk's edge
+
+
+@pytest.fixture(scope="module")
+def big_entries() -> list[bytes]:
+    out = []
+    seq = {k.name: 0 for k in (BLUE, RED, MONITOR)}
+    for i in range(BIG):
+        key = (BLUE, RED, MONITOR)[i % 3]
+        seq[key.name] += 1
+        out.append(
+            sign_entry(
+                {"kind": "note", "n": i},
+                key=key,
+                log=ORIGIN,
+                seq=seq[key.name],
+                ts=T0 + timedelta(seconds=i),
+            )
+        )
+    return out
+
+
+def write_log(path: Path, entries: list[bytes]) -> None:
+    """A log of exactly ``entries``, each in a correct envelope, under a signed head."""
+    log = MerkleLog.open(path, ORIGIN)
+    prev = None
+    leaves, hashes = [], []
+    for i, entry in enumerate(entries):
+        leaf = make_envelope(i, prev, entry)
+        leaves.append(leaf)
+        prev = leaf_hash(leaf)
+        hashes.append(prev)
+    log.append_many(leaves, leaf_hashes=hashes)
+    Recorder(log).sign_head(key=CENTER, timestamp=1_790_000_000)
+    log.close()
+
+
+def both_name(path: Path) -> VerificationError:
+    """The serial and the parallel verifier name the same entry for the same reason."""
+    errors = []
+    for workers in (1, 2):
+        with pytest.raises(VerificationError) as info:
+            verify_log(path, keys=RING, workers=workers)
+        errors.append(info.value)
+    assert (errors[0].index, errors[0].reason) == (errors[1].index, errors[1].reason)
+    return errors[1]
+
+
+def signed_as_written(unsigned: bytes, key: PrivateKey) -> bytes:
+    """An entry whose author signed exactly ``unsigned``, canonical or not."""
+    sig = base64.b64encode(key.sign(unsigned)).decode()
+    return unsigned.replace(b',"ts":', f',"sig":"{sig}","ts":'.encode(), 1)
+
+
+def test_parallel_verification_of_a_good_log(tmp_path: Path, big_entries) -> None:
+    path = tmp_path / "log.sqlite"
+    write_log(path, big_entries)
+    report = verify_log(path, keys=RING, workers=2)
+    assert (report.entries, report.head_size, report.workers) == (BIG, BIG, 2)
+    assert report.authors == {"blue": 1667, "red": 1667, "observers": 1666}
+
+
+def test_parallel_path_names_a_signed_entry_that_is_not_canonical(
+    tmp_path: Path, big_entries
+) -> None:
+    entries = list(big_entries)
+    # Blue signed these very bytes, spaces and all: the signature holds, the form does not.
+    unsigned = json.loads(entries[3000])
+    del unsigned["sig"]
+    text = json.dumps(unsigned, sort_keys=True, separators=(",", ":")).replace('"n":', '"n": ')
+    entries[3000] = signed_as_written(text.encode(), BLUE)
+    path = tmp_path / "log.sqlite"
+    write_log(path, entries)
+    err = both_name(path)
+    assert err.index == 3000
+    assert "not canonical" in err.reason
+
+
+def test_parallel_path_names_a_bad_signature_mid_chunk(tmp_path: Path, big_entries) -> None:
+    entries = list(big_entries)
+    # Entry 3001 (red's) carrying the signature of entry 3004 (red's next).
+    other = json.loads(entries[3004])["sig"].encode()
+    mine = json.loads(entries[3001])["sig"].encode()
+    entries[3001] = entries[3001].replace(mine, other)
+    path = tmp_path / "log.sqlite"
+    write_log(path, entries)
+    err = both_name(path)
+    assert err.index == 3001
+    assert "signature does not verify with the key of 'red'" in err.reason
+
+
+def test_parallel_path_names_a_broken_chain_at_a_chunk_edge(tmp_path: Path, big_entries) -> None:
+    path = tmp_path / "log.sqlite"
+    write_log(path, big_entries)
+    # Leaf 2047, the last of the first chunk, replaced by another valid entry in a valid
+    # envelope: only the next leaf, the first of the second chunk, shows it.
+    _, prev, _ = open_envelope(leaves(path)[2047])
+    other = sign_entry(
+        {"kind": "note", "n": "rewritten"},
+        key=(BLUE, RED, MONITOR)[2047 % 3],
+        log=ORIGIN,
+        seq=2047 // 3 + 1,
+        ts=T0,
+    )
+    set_leaf(path, 2047, make_envelope(2047, bytes.fromhex(prev), other))
+    err = both_name(path)
+    assert err.index == 2048
+    assert "not chained to entry 2047" in err.reason
+
+
+def test_parallel_path_names_a_sequence_gap_at_a_chunk_edge(tmp_path: Path, big_entries) -> None:
+    entries = list(big_entries)
+    # Leaf 2048 is the monitor's 683rd entry, signed as its 684th: one missing.
+    assert (2048 % 3, 2048 // 3 + 1) == (2, 683)
+    entries[2048] = sign_entry({"kind": "note", "n": 2048}, key=MONITOR, log=ORIGIN, seq=684, ts=T0)
+    path = tmp_path / "log.sqlite"
+    write_log(path, entries)
+    err = both_name(path)
+    assert err.index == 2048
+    assert "sequence 684 where 683 was due" in err.reason
+
+
+def test_parallel_path_names_a_missing_row(tmp_path: Path, big_entries) -> None:
+    path = tmp_path / "log.sqlite"
+    write_log(path, big_entries)
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM leaves WHERE idx = 3000")
+    db.commit()
+    db.close()
+    err = both_name(path)
+    assert err.index == 3000
+    assert "no entry 3000" in err.reason
+
+
+def test_parallel_path_reads_an_export(tmp_path: Path, big_entries) -> None:
+    path = tmp_path / "log.sqlite"
+    write_log(path, big_entries)
+    export = tmp_path / "log.jsonl"
+    with MerkleLog.open(path, ORIGIN) as log, export.open("w", encoding="utf-8") as out:
+        log.export_jsonl(out)
+    assert verify_log(export, keys=RING, workers=2).entries == BIG
+
+
+def test_parallel_path_checks_heads_inside_and_at_the_edges_of_chunks(
+    tmp_path: Path, big_entries
+) -> None:
+    path = tmp_path / "log.sqlite"
+    sizes = (1, 100, 2048, 3000, 4096, 4097)
+    log = MerkleLog.open(path, ORIGIN)
+    recorder = Recorder(log)
+    prev = None
+    heads = {}
+    for i, entry in enumerate(big_entries):
+        leaf = make_envelope(i, prev, entry)
+        log.append(leaf)
+        prev = leaf_hash(leaf)
+        if i + 1 in sizes:
+            heads[i + 1] = recorder.sign_head(key=CENTER, timestamp=1_790_000_000 + i)
+    recorder.sign_head(key=CENTER, timestamp=1_790_009_999)
+    log.close()
+    for size in (100, 2048, 4096):
+        report = verify_log(path, keys=RING, trusted_head=heads[size], workers=2)
+        assert (report.heads_checked, report.trusted_size) == (len(sizes) + 1, size)
+    # A head signed by the center for another history, at a chunk's edge: its root is not
+    # the tree's at that size.
+    other = tmp_path / "other.sqlite"
+    entries = list(big_entries[:4096])
+    entries[4095] = sign_entry({"kind": "other"}, key=BLUE, log=ORIGIN, seq=1366, ts=T0)
+    write_log(other, entries)
+    forged = MerkleLog.open(other, ORIGIN)
+    head = forged.latest_head()
+    forged.close()
+    assert head is not None and head.size == 4096
+    db = sqlite3.connect(path)
+    db.execute("UPDATE heads SET note = ? WHERE size = 4096", (head.note,))
+    db.commit()
+    db.close()
+    err = both_name(path)
+    assert "the tree head of size 4096 does not match the entries" in str(err)

@@ -43,6 +43,7 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from accord.errors import field_path
@@ -56,6 +57,7 @@ __all__ = [
     "dumps_parsed",
     "encode_base64",
     "loads_canonical",
+    "parse_if_canonical",
 ]
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -83,6 +85,51 @@ def _parse_int(text: str) -> int:
 
 
 _DECODER = json.JSONDecoder(parse_int=_parse_int, parse_constant=_refuse_constant)
+
+# For parse_if_canonical: the C parser and encoder, with no Python call per value but one
+# per integer (to leave integers of 16 digits or more, whose range matters, to
+# loads_canonical; every integer within ±(2^53 − 1) has at most 16 digits).
+
+
+def _short_int(text: str) -> int:
+    if len(text) - text.startswith("-") > 15:
+        raise ValueError("a long integer")
+    return int(text)
+
+
+_PLAIN_DECODER = json.JSONDecoder(parse_int=_short_int)
+
+
+def _plain_encoder() -> Callable[[Any], str]:
+    """``_ENCODER.encode`` without its set-up on every call and its search for cycles (a
+    parsed value holds none): the C encoder itself, when this Python has it and it writes
+    what ``_ENCODER`` writes."""
+    encoder = json.JSONEncoder(
+        ensure_ascii=False,
+        allow_nan=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        check_circular=False,
+    )
+    make = getattr(json.encoder, "c_make_encoder", None)
+    escape = getattr(json.encoder, "c_encode_basestring", None)
+    if make is None or escape is None:
+        return encoder.encode
+    try:
+        chunks = make(None, None, escape, None, ":", ",", True, False, False)
+        sample = {"é": [1, -2.5, None, True, "x\n\u2028"], "a": {"c": 1e16, "b": []}}
+        if "".join(chunks(sample, 0)) != _ENCODER.encode(sample):
+            return encoder.encode
+    except (TypeError, ValueError):
+        return encoder.encode
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_PLAIN_ENCODE = _plain_encoder()
 
 
 def _where(parts: list[str | int]) -> str:
@@ -190,6 +237,33 @@ def loads_canonical(data: bytes) -> Any:
     if again != text:
         raise FormatError(f"not canonical JSON: {_first_difference(text, again)}")
     return value
+
+
+def parse_if_canonical(text: str) -> tuple[Any] | None:
+    """``(value,)`` when ``text`` plainly is the canonical form of the value it parses to;
+    else None.
+
+    The quick half of :func:`loads_canonical`, for a verifier that reads 100,000 entries:
+    one pass of the C parser and one of the C encoder, with a Python call per integer only.
+    None means "not shown canonical here", never "not canonical": :func:`loads_canonical`
+    gives the verdict and the reason. A value returned is exactly what
+    :func:`loads_canonical` returns for the same text encoded as UTF-8. Text holding an
+    integer of 16 digits or more gets None (its range is for :func:`loads_canonical` to
+    check), and so does anything that does not parse, or parses to a value that encodes
+    differently (whitespace, key order, duplicate keys, escapes, number spelling, NaN).
+
+    >>> parse_if_canonical('{"a":[1,2.5,null]}'), parse_if_canonical("null")
+    (({'a': [1, 2.5, None]},), (None,))
+    >>> parse_if_canonical('{"a": [1,2.5]}'), parse_if_canonical("[1234567890123456]")
+    (None, None)
+    """
+    try:
+        # Text after the value, or before it, makes the encoding differ from the text.
+        value, _ = _PLAIN_DECODER.raw_decode(text)
+        again = _PLAIN_ENCODE(value)
+    except (ValueError, RecursionError):
+        return None
+    return (value,) if again == text else None
 
 
 def _first_difference(text: str, canonical: str) -> str:

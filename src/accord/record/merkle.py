@@ -107,6 +107,28 @@ class CompactRange:
         self._hashes.append(h)
         self.size += 1
 
+    def append_subtree(self, root: bytes, size: int) -> None:
+        """Append ``size`` leaves at once by the root of their perfect subtree: ``size`` is
+        a power of two and the range holds a multiple of it (the subtree is one of the tree's
+        nodes there).
+
+        >>> leaves = [leaf_hash(bytes([i])) for i in range(12)]
+        >>> cr = CompactRange()
+        >>> cr.append_subtree(root_hash(leaves[:8]), 8)
+        >>> cr.append_subtree(root_hash(leaves[8:12]), 4)
+        >>> cr.root() == root_hash(leaves), cr.size
+        (True, 12)
+        """
+        if size < 1 or size & (size - 1) or self.size % size:
+            raise ValueError(f"a subtree of {size} leaves cannot follow {self.size} leaves")
+        h = root
+        n = self.size // size
+        while n & 1:  # the last subtree has the same size as the new one: merge
+            h = node_hash(self._hashes.pop(), h)
+            n >>= 1
+        self._hashes.append(h)
+        self.size += size
+
     def root(self) -> bytes:
         if not self._hashes:
             return EMPTY_ROOT

@@ -6,8 +6,7 @@ subtree nodes) from a log file (the SQLite file, opened read-only) or from an ex
 
 1. every leaf is an envelope at its own index, chained to the hash of the leaf before it —
    a dropped, inserted or reordered leaf is named by its index;
-2. every entry is canonical JSON signed by its author's registered key, for this log
-   (checked in parallel on every core);
+2. every entry is canonical JSON signed by its author's registered key, for this log;
 3. every author's sequence numbers run 1, 2, 3, … with no gap or repeat — a replayed entry
    is named;
 4. every tree head kept with the log is signed by the center and commits to the root of the
@@ -16,7 +15,16 @@ subtree nodes) from a log file (the SQLite file, opened read-only) or from an ex
 6. which parties co-signed the latest head (C2SP tlog-cosignature).
 
 :func:`verify_log` returns a :class:`VerificationReport` or raises
-:class:`VerificationError` naming the first bad entry and why.
+:class:`VerificationError` naming the first bad entry and why. Where a log has several
+faults, a leaf that is no valid signed entry (2) is named before one out of its place or off
+the chain (1), and that before a break in a sequence (3).
+
+Steps 1 to 3 take all but the time of the signature checks themselves, so they run where
+those do: in worker processes, a chunk of consecutive leaves each, every leaf checked
+whole where it is read (each worker reads its own chunks from a SQLite file). A worker
+sends back the chunk's leaf hashes, its authors' sequence numbers and its first fault;
+this process joins the chunks at their edges (the first leaf's chain link, the sequences
+running on) and rebuilds the tree from the hashes as the chunks come in.
 """
 
 from __future__ import annotations
@@ -31,10 +39,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 from accord.chrono import format_instant
-from accord.record.entries import open_envelope, verify_entry
+from accord.record.entries import LeafReader
 from accord.record.errors import RecordError
 from accord.record.keys import KeyRing
 from accord.record.merkle import (
@@ -123,11 +131,15 @@ def read_log(path: str | os.PathLike[str]) -> _LogFile:
     return _read_jsonl(path)
 
 
-def _read_sqlite(path: Path) -> _LogFile:
+def _connect(path: Path) -> sqlite3.Connection:
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
         raise VerificationError(None, f"cannot open {path}: {exc}") from None
+
+
+def _read_sqlite(path: Path) -> _LogFile:
+    db = _connect(path)
     try:
         origin_row = db.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
         rows = db.execute("SELECT idx, data FROM leaves ORDER BY idx").fetchall()
@@ -142,6 +154,46 @@ def _read_sqlite(path: Path) -> _LogFile:
             raise VerificationError(position, f"the log has no entry {position} (next is {idx})")
         leaves.append(bytes(data))
     return _LogFile(origin_row[0] if origin_row else None, leaves, notes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """A log about to be verified: its heads and size, and the leaves of an export (the
+    leaves of a SQLite file are read from it chunk by chunk, where they are checked)."""
+
+    path: Path
+    origin: str | None
+    notes: list[str]
+    size: int
+    leaves: list[bytes] | None
+
+
+def _open_log(path: Path) -> _Opened:
+    try:
+        with path.open("rb") as f:
+            magic = f.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise VerificationError(None, f"cannot read {path}: {exc.strerror}") from None
+    if magic != _SQLITE_MAGIC:
+        export = _read_jsonl(path)
+        return _Opened(path, None, export.notes, len(export.leaves), export.leaves)
+    db = _connect(path)
+    try:
+        db.execute("BEGIN")  # the heads and the number of leaves from one snapshot
+        origin_row = db.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
+        notes = [r[0] for r in db.execute("SELECT note FROM heads ORDER BY size")]
+        count, low, high = db.execute("SELECT count(*), min(idx), max(idx) FROM leaves").fetchone()
+        if count and (low, high) != (0, count - 1):
+            for position, (idx,) in enumerate(db.execute("SELECT idx FROM leaves ORDER BY idx")):
+                if idx != position:
+                    raise VerificationError(
+                        position, f"the log has no entry {position} (next is {idx})"
+                    )
+    except sqlite3.Error as exc:
+        raise VerificationError(None, f"{path} is not an Accord log: {exc}") from None
+    finally:
+        db.close()
+    return _Opened(path, origin_row[0] if origin_row else None, notes, count, None)
 
 
 def _read_jsonl(path: Path) -> _LogFile:
@@ -171,45 +223,134 @@ def _read_jsonl(path: Path) -> _LogFile:
     return _LogFile(None, leaves, notes)
 
 
-# --- signature checks, in worker processes ---------------------------------------------------
-
-_KEYS: KeyRing | None = None
-_ORIGIN = ""
+# --- the leaves, checked in chunks on every core ------------------------------------------------
 
 
-def _init_worker(keys_json: dict[str, Any], origin: str) -> None:
-    global _KEYS, _ORIGIN
-    _KEYS = KeyRing.from_json(keys_json)
-    _ORIGIN = origin
+class _Checked(NamedTuple):
+    """What a chunk of leaves holds, for the process that puts the chunks together."""
+
+    start: int
+    hashes: bytes  # the leaf hashes, 32 bytes each
+    subtree: bytes  # the root of a full chunk's perfect subtree (RFC 9162), else b""
+    first_prev: str  # the "prev" of the first leaf, checked against the chunk before
+    authored: list[tuple[str, int]]  # (author, seq) of each leaf
+    moved: tuple[int, str] | None  # the first leaf out of its place or off the chain
+    failure: tuple[int, str] | None  # the first leaf that is no valid signed entry
 
 
-def _check_chunk(
-    start: int, chunk: Sequence[bytes]
-) -> tuple[list[tuple[int, str, str, int]], int, str]:
-    """For each leaf (index, prev, author, seq); the index of the first failure or -1, and
-    its reason."""
-    assert _KEYS is not None
-    seen: list[tuple[int, str, str, int]] = []
-    for offset, data in enumerate(chunk):
+def _failed(start: int, index: int, reason: str) -> _Checked:
+    return _Checked(start, b"", b"", "", [], None, (index, reason))
+
+
+class _Checker:
+    """Checks chunks of leaves, in a worker process or in this one.
+
+    Everything about one leaf is checked where the leaf is: its envelope, the canonical
+    form and signature of its entry (:class:`~accord.record.entries.LeafReader`), its place and
+    its chain link to the leaf before it in the chunk, and its leaf hash (RFC 9162:
+    SHA-256(0x00 || leaf)). Only the hashes, the authors' sequence numbers and the first
+    fault go back, so that the process putting the chunks together has little left to do.
+    With the log in a SQLite file, each worker reads its own chunks from the file.
+    """
+
+    def __init__(self, keys: KeyRing, origin: str, path: Path | None) -> None:
+        self.reader = LeafReader(keys, origin)
+        self.db = _connect(path) if path is not None else None
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+
+    def rows(self, start: int, end: int) -> _Checked:
+        """Check leaves ``start`` to ``end - 1``, read from the log file."""
+        assert self.db is not None
         try:
-            index, prev, entry_bytes = open_envelope(data)
-            entry = verify_entry(entry_bytes, keys=_KEYS, log=_ORIGIN)
-        except RecordError as exc:
-            return seen, start + offset, str(exc)
-        seen.append((index, prev, entry.author, entry.seq))
-    return seen, -1, ""
+            rows = self.db.execute(
+                "SELECT idx, data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+                (start, end),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            return _failed(start, start, f"cannot read the entry: {exc}")
+        leaves = []
+        for position, (idx, data) in enumerate(rows, start):
+            if idx != position:
+                return _failed(start, position, f"the log has no entry {position} (next is {idx})")
+            leaves.append(data)
+        if len(leaves) < end - start:
+            return _failed(
+                start, start + len(leaves), f"the log has no entry {start + len(leaves)}"
+            )
+        return self.leaves(start, leaves)
+
+    def leaves(self, start: int, leaves: Sequence[bytes]) -> _Checked:
+        """Check ``leaves``, the first of which is leaf ``start``."""
+        read, failure = self.reader.read_all(leaves)
+        if failure is not None:
+            return _failed(start, start + len(read), str(failure))
+        sha256 = hashlib.sha256
+        hashes = [sha256(b"\x00" + data).digest() for data in leaves]
+        moved: tuple[int, str] | None = None
+        for i, (index, prev, _, _) in enumerate(read, start):
+            if index != i:
+                moved = (i, f"the leaf says it is entry {index}: entries were moved")
+                break
+            if i > start and prev != hashes[i - start - 1].hex():
+                moved = (i, _unchained(i))
+                break
+        authored = [(author, seq) for _, _, author, seq in read]
+        subtree = b""
+        if len(hashes) == _CHUNK:  # a full chunk is a node of the tree at any larger size
+            level = hashes
+            while len(level) > 1:
+                level = [
+                    sha256(b"\x01" + level[k] + level[k + 1]).digest()
+                    for k in range(0, len(level), 2)
+                ]
+            subtree = level[0]
+        return _Checked(start, b"".join(hashes), subtree, read[0][1], authored, moved, None)
 
 
-def _start_signatures(
-    pool: ProcessPoolExecutor | None, leaves: list[bytes], keys: KeyRing, origin: str
-) -> Iterator[tuple[list[tuple[int, str, str, int]], int, str]]:
-    chunks = [(i, leaves[i : i + _CHUNK]) for i in range(0, len(leaves), _CHUNK)]
-    if pool is None:
-        _init_worker(keys.to_json(), origin)
-        return iter([_check_chunk(i, c) for i, c in chunks])
-    if not chunks:
-        return iter([])
-    return pool.map(_check_chunk, *zip(*chunks, strict=True))
+def _unchained(i: int) -> str:
+    return (
+        f"the leaf is not chained to entry {i - 1}: that entry was changed, or an entry "
+        "was removed or inserted before this one"
+    )
+
+
+_WORKER: _Checker | None = None
+
+
+def _init_worker(keys: KeyRing, origin: str, path: Path | None) -> None:
+    global _WORKER
+    _WORKER = _Checker(keys, origin, path)
+
+
+def _check_rows(start: int, end: int) -> _Checked:
+    assert _WORKER is not None
+    return _WORKER.rows(start, end)
+
+
+def _check_leaves(start: int, leaves: Sequence[bytes]) -> _Checked:
+    assert _WORKER is not None
+    return _WORKER.leaves(start, leaves)
+
+
+def _check_all(
+    pool: ProcessPoolExecutor | None, checker: _Checker | None, log: _Opened
+) -> Iterator[_Checked]:
+    """The chunks' results in log order: from the pool, or checked here one by one."""
+    starts = range(0, log.size, _CHUNK)
+    if log.leaves is None:
+        ends = [min(s + _CHUNK, log.size) for s in starts]
+        if pool is not None:
+            return pool.map(_check_rows, starts, ends)
+        assert checker is not None
+        return map(checker.rows, starts, ends)
+    chunks = [log.leaves[s : s + _CHUNK] for s in starts]
+    if pool is not None:
+        return pool.map(_check_leaves, starts, chunks)
+    assert checker is not None
+    return map(checker.leaves, starts, chunks)
 
 
 # --- the whole check --------------------------------------------------------------------------
@@ -228,63 +369,60 @@ def verify_log(
     should match the origin line); a file claiming another origin is refused.
     """
     origin = keys.center.name
-    log = read_log(path)
+    log = _open_log(Path(path))
     if log.origin is not None and log.origin != origin:
         raise VerificationError(None, f"the log's origin is {log.origin!r}, not {origin!r}")
-    leaves = log.leaves
-    n = len(leaves)
+    n = log.size
 
-    # Signatures (2) run on every core while this process hashes the leaves (RFC 9162:
-    # SHA-256(0x00 || leaf)).
+    # 1-3 run on every core, a chunk of leaves at a time; this process puts the chunks
+    # together as they come back, in log order, and rebuilds the tree at every size a
+    # stored head names meanwhile (the heads themselves are checked below, in order).
+    # A leaf that does not open or verify (2) is named first, then one out of its place or
+    # off the chain (1), then a break in an author's sequence (3).
     count = workers if workers is not None else (os.cpu_count() or 1)
+    db_path = log.path if log.leaves is None else None
     pool = (
         ProcessPoolExecutor(
-            max_workers=count, initializer=_init_worker, initargs=(keys.to_json(), origin)
+            max_workers=count, initializer=_init_worker, initargs=(keys, origin, db_path)
         )
         if count > 1 and n > _CHUNK
         else None
     )
+    checker = _Checker(keys, origin, db_path) if pool is None else None
     if pool is None:
         count = 1
+    hashes: list[bytes] = []
+    tree = _GrowingTree(_claimed_sizes(log.notes, n))
+    last_seq: dict[str, int] = {}
+    moved: tuple[int, str] | None = None
+    unordered: tuple[int, str] | None = None
     try:
-        results = _start_signatures(pool, leaves, keys, origin)
-        hashes = [hashlib.sha256(b"\x00" + data).digest() for data in leaves]
-        # Rebuild the tree at every size a stored head names while the workers still run
-        # (the heads themselves are checked below, in order).
-        roots = _roots_at(hashes, _claimed_sizes(log.notes, n))
-        authored: list[tuple[int, str, str, int]] = []
-        for seen, bad, reason in results:
-            authored.extend(seen)
-            if bad >= 0:
-                raise VerificationError(bad, reason)
+        for chunk in _check_all(pool, checker, log):
+            if chunk.failure is not None:
+                raise VerificationError(*chunk.failure)
+            start = chunk.start
+            if moved is None:
+                at_start = chunk.moved is not None and chunk.moved[0] == start
+                if start > 0 and not at_start and chunk.first_prev != hashes[-1].hex():
+                    moved = (start, _unchained(start))
+                else:
+                    moved = chunk.moved
+            blob = chunk.hashes
+            new = [blob[k : k + 32] for k in range(0, len(blob), 32)]
+            hashes.extend(new)
+            tree.extend(new, chunk.subtree)
+            if unordered is None:
+                unordered = _sequences(start, chunk.authored, last_seq)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-
-    # 1. Every leaf at its own index, chained to the hash of the leaf before it.
-    prev = ""
-    for i, (index, chained, _, _) in enumerate(authored):
-        if index != i:
-            raise VerificationError(i, f"the leaf says it is entry {index}: entries were moved")
-        if chained != prev:
-            raise VerificationError(
-                i,
-                f"the leaf is not chained to entry {i - 1}: that entry was changed, or an entry "
-                "was removed or inserted before this one",
-            )
-        prev = hashes[i].hex()
-
-    # 3. Each author's sequence: 1, 2, 3, ...
-    last_seq: dict[str, int] = {}
-    for i, (_, _, author, seq) in enumerate(authored):
-        expected = last_seq.get(author, 0) + 1
-        if seq != expected:
-            raise VerificationError(
-                i,
-                f"{author}'s entry has sequence {seq} where {expected} was due: "
-                + ("a replayed or repeated entry" if seq < expected else "an entry is missing"),
-            )
-        last_seq[author] = seq
+        if checker is not None:
+            checker.close()
+    if moved is not None:
+        raise VerificationError(*moved)
+    if unordered is not None:
+        raise VerificationError(*unordered)
+    roots = tree.roots
 
     # 4. Every head: signed by the center, committing to the rebuilt tree at its size.
     if not log.notes:
@@ -344,13 +482,11 @@ def verify_log(
     except RecordError as exc:
         raise VerificationError(None, f"a co-signature on the latest head: {exc}") from None
 
-    authors: dict[str, int] = {}
-    for _, _, author, _ in authored:
-        authors[author] = authors.get(author, 0) + 1
     return VerificationReport(
         origin=origin,
         entries=n,
-        authors=authors,
+        # Each author's sequence runs 1, 2, 3, ...: the last number is the count.
+        authors=last_seq,
         head_size=latest.checkpoint.size,
         head_timestamp=latest.timestamp,
         heads_checked=len(heads),
@@ -369,6 +505,54 @@ def _claimed_sizes(notes: Sequence[str], n: int) -> list[int]:
         if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) <= n:
             sizes.append(int(parts[1]))
     return sizes
+
+
+def _sequences(
+    start: int, authored: Sequence[tuple[str, int]], last_seq: dict[str, int]
+) -> tuple[int, str] | None:
+    """Carry each author's last sequence number over a chunk; the first break, if any."""
+    for i, (author, seq) in enumerate(authored, start):
+        expected = last_seq.get(author, 0) + 1
+        if seq != expected:
+            return (
+                i,
+                f"{author}'s entry has sequence {seq} where {expected} was due: "
+                + ("a replayed or repeated entry" if seq < expected else "an entry is missing"),
+            )
+        last_seq[author] = seq
+    return None
+
+
+class _GrowingTree:
+    """The roots of the tree at the sizes wanted, taken as the leaf hashes arrive in order."""
+
+    def __init__(self, sizes: Sequence[int]) -> None:
+        self._wanted = sorted(set(sizes))
+        self._range = CompactRange()
+        self.roots: dict[int, bytes] = {}
+        self._take()
+
+    def _take(self) -> None:
+        wanted, size = self._wanted, self._range.size
+        while wanted and wanted[0] == size:
+            self.roots[size] = self._range.root()
+            wanted.pop(0)
+
+    def extend(self, hashes: Sequence[bytes], subtree: bytes = b"") -> None:
+        """Take the next leaf hashes; ``subtree``, if given, is the root of their perfect
+        subtree (a power of two of them, at a multiple of their number)."""
+        if subtree and self._wanted and self._wanted[0] >= self._range.size + len(hashes):
+            self._range.append_subtree(subtree, len(hashes))
+            self._take()
+            return
+        at = 0
+        while self._wanted and at < len(hashes):
+            part = hashes[at : at + self._wanted[0] - self._range.size]
+            append = self._range.append
+            for h in part:
+                append(h)
+            at += len(part)
+            self._take()
 
 
 def _roots_at(hashes: Sequence[bytes], sizes: Sequence[int]) -> dict[int, bytes]:
