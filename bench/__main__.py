@@ -13,7 +13,7 @@ import time
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
-from bench import deconfliction, record
+from bench import deconfliction, load, record
 from bench.world import make_world
 
 
@@ -33,7 +33,7 @@ def _machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--only", choices=("deconfliction", "record"), default=None)
+    parser.add_argument("--only", choices=("deconfliction", "record", "load"), default=None)
     args = parser.parse_args(argv)
     s = args.scale
     print(f"machine: {_machine()}", flush=True)
@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             verify_entries=max(5000, int(100_000 * s)),
             proofs=max(50, int(2000 * min(s, 1.0))),
         )
+    if args.only in (None, "load"):
+        rows += _load(s)
     width = max(len(r[0]) for r in rows)
     print(f"{'workload':<{width}}  {'accord':>20}  {'baseline':>40}  {'ratio':>12}")
     for name, ours, theirs, ratio in rows:
@@ -77,6 +79,18 @@ def _deconfliction(s: float) -> list[tuple[str, ...]]:
         scan_sample=max(10, int(1000 * min(s, 1.0))),
         strtree_sample=max(10, int(2000 * min(s, 1.0))),
     )
+
+
+def _load(s: float) -> list[tuple[str, ...]]:
+    """The service under load: SQLite always; PostgreSQL too when ``ACCORD_BENCH_PG_URL`` (or
+    ``ACCORD_TEST_PG_URL``, set by ``scripts/pg-test-server run``) names a server."""
+    objects = max(1000, int(100_000 * s))
+    seconds = max(5.0, 30.0 * min(s, 1.0))
+    rows = load.run(objects=objects, seconds=seconds, label="SQLite")
+    pg = os.environ.get("ACCORD_BENCH_PG_URL") or os.environ.get("ACCORD_TEST_PG_URL")
+    if pg:
+        rows += load.run(objects=objects, seconds=seconds, database_url=pg, label="PostgreSQL")
+    return rows
 
 
 if __name__ == "__main__":

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,6 +189,32 @@ def _drive(
     return tally, time.perf_counter() - t0
 
 
+@contextmanager
+def _database(server_url: str | None) -> Iterator[str | None]:
+    """A fresh database on the PostgreSQL server at ``server_url`` (dropped afterwards), or
+    ``None`` without a server."""
+    if not server_url:
+        yield None
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(server_url)
+    if base.drivername == "postgresql":
+        base = base.set(drivername="postgresql+psycopg")
+    name = f"accord_load_{secrets.token_hex(4)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(text(f"CREATE DATABASE {name}"))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as c:
+                c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
 def run(
     *,
     objects: int,
@@ -197,11 +225,15 @@ def run(
     label: str = "SQLite",
 ) -> list[tuple[str, ...]]:
     """Seed, serve, load; the bench rows."""
-    from bench.seed import seed_world  # the service's own code, imported late
+    from accord.chrono import format_instant
+    from bench.seed import T0, seed_world  # the service's own code, imported late
 
-    with tempfile.TemporaryDirectory(prefix="accord-load-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-load-") as tmp,
+        _database(database_url) as pg_url,
+    ):
         root = Path(tmp)
-        url = database_url or f"sqlite:///{root / 'accord.sqlite'}"
+        url = pg_url or f"sqlite:///{root / 'accord.sqlite'}"
         server = LiveServer(url, root / "keys", root / "server.log")
         tokens = {name: server.add_user(name, *mr) for name, mr in USERS.items()}
         t = time.perf_counter()
@@ -210,7 +242,7 @@ def run(
             f"load: {objects:,} declared objects seeded in {time.perf_counter() - t:.1f} s",
             flush=True,
         )
-        server.start(timeout=180.0)
+        server.start(timeout=180.0, extra=("--clock-start", format_instant(T0)))
         try:
             confirm = httpx.post(
                 f"{server.url}/v1/phases/confirm",
