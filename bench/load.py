@@ -95,7 +95,9 @@ async def _party_pair(
     seed: int,
     window: tuple[str, str],
 ) -> None:
-    """One blue officer + red approver + red officer + blue officer cycle, repeated."""
+    """Three clients (blue's officer, red's approver, red's officer) in a cycle, repeated:
+    blue proposes, red approves (with an override reason only when blocking conflicts
+    stand), red sends a message to blue, blue acknowledges it."""
     rng = random.Random(seed)
 
     def client(user: str) -> httpx.AsyncClient:
@@ -114,12 +116,14 @@ async def _party_pair(
             )
             if proposed is not None:
                 tally.changes += 1
-                op = proposed.json()["id"]
+                answer = proposed.json()
+                blocking = answer.get("blocking_conflicts", 0) > 0
+                approval = {"override_reason": "bench: the conflicts are accepted"}
                 if await _timed(
                     tally,
                     red_approver.post(
-                        f"/v1/operations/{op}/approve",
-                        json={"override_reason": "bench: approved despite conflicts"},
+                        f"/v1/operations/{answer['id']}/approve",
+                        json=approval if blocking else {},
                     ),
                     "approve",
                 ):
@@ -178,7 +182,9 @@ def _drive(
 
     async def main() -> None:
         if baseline:
-            jobs = [_reads(server.url, tokens["blue-officer"], tally, stop) for _ in range(pairs)]
+            jobs = [
+                _reads(server.url, tokens["blue-officer"], tally, stop) for _ in range(3 * pairs)
+            ]
         else:
             jobs = [
                 _party_pair(server.url, tokens, tally, stop, seed, window) for seed in range(pairs)
@@ -276,7 +282,7 @@ def run(
     rate, base_rate = load.changes / load_s, base.changes / base_s
     return [
         (
-            f"load, {label}: state changes/s ({2 * pairs} clients)",
+            f"load, {label}: state changes/s ({3 * pairs} clients)",
             f"{rate:,.0f}/s",
             f"GET /v1/me {base_rate:,.0f}/s",
             f"{rate / base_rate:.2f}×",
