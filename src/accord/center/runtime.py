@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from accord.agreement import Agreement, load_agreement
 from accord.center.config import Settings
@@ -67,7 +67,7 @@ _AUTH_CACHE_MAX = 10_000
 GROUP_MAX_UNITS = 32
 """The most units one commit makes durable."""
 
-GROUP_MAX_SECONDS = 0.02
+GROUP_MAX_SECONDS = 0.05
 """A group older than this commits at the end of its current unit, queue or not."""
 
 
@@ -79,8 +79,9 @@ class CommitFailed(RuntimeError):
 class _Group:
     """The transaction that units join while writers queue for the lock."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, root: SessionTransaction) -> None:
         self.session = session
+        self.root = root
         self.started = time.monotonic()
         self.units = 0
         self.broken = False  # a unit lost others' work: the group fails
@@ -198,25 +199,25 @@ class Center:
         size = log.size if log is not None else -1
         try:
             yield Unit(group.session, Ledger(group.session.connection, self.keys, log=log))
-            if savepoint.is_active:
+            if not group.root.is_active:
+                # The unit rolled the whole transaction back itself: nothing of it stays (and
+                # nothing of the group's earlier units, which then fail).
+                self._ended(group)
+            elif savepoint.is_active:
                 savepoint.commit()
                 group.units += 1
-            else:  # the unit rolled the whole transaction back itself: nothing of it stays
-                self._log = None
-                group.broken = group.broken or group.units > 0
-                group.ended = True
+            else:
+                raise CommitFailed("the unit's own changes were rolled back")
             ok = True
         finally:
             try:
                 if not ok:
                     if log is not None and log.size != size:
                         self._log = None  # it holds entries the rollback takes away
-                    if savepoint.is_active:
+                    if not group.root.is_active:
+                        self._ended(group)
+                    elif savepoint.is_active:
                         savepoint.rollback()
-                    else:
-                        self._log = None
-                        group.broken = group.broken or group.units > 0
-                        group.ended = True
             except BaseException:
                 group.broken = True
                 raise
@@ -226,19 +227,25 @@ class Center:
         if group.error is not None:
             raise CommitFailed("the write was not committed") from group.error
 
+    def _ended(self, group: _Group) -> None:
+        """The group's transaction was rolled back from inside a unit."""
+        self._log = None
+        group.broken = group.broken or group.units > 0
+        group.ended = True
+
     def _join(self) -> _Group:
         """The open group, or a new one that holds the database's write lock."""
         if self._group is not None:
             return self._group
         session = Session(self._writer, expire_on_commit=False)
         try:
-            session.begin()
+            root = session.begin()
             if session.get_bind().dialect.name == "postgresql":
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_WRITE_LOCK})
         except BaseException:
             session.close()
             raise
-        group = self._group = _Group(session)
+        group = self._group = _Group(session, root)
         try:
             self._log = self._current_log(session)
         except BaseException:
