@@ -1,6 +1,9 @@
 """``python -m bench``: every workload, Accord's figure beside the baseline's, and the ratio.
 
-``--scale`` shrinks the worlds for a quick look (1.0 is the issue's workload).
+``--scale`` shrinks the worlds for a quick look (1.0 is the issue's workload). The service
+under load runs on SQLite, and on PostgreSQL too when ``--pg-url`` (or
+``ACCORD_BENCH_PG_URL``, or ``ACCORD_TEST_PG_URL`` as ``scripts/pg-test-server run`` sets
+it) names a server where the bench may create a database.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--only", choices=("deconfliction", "record", "load"), default=None)
+    parser.add_argument("--pg-url", default=None, help="PostgreSQL server for the load run")
     args = parser.parse_args(argv)
     s = args.scale
     print(f"machine: {_machine()}", flush=True)
@@ -48,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             proofs=max(50, int(2000 * min(s, 1.0))),
         )
     if args.only in (None, "load"):
-        rows += _load(s)
+        rows += _load(s, args.pg_url)
     width = max(len(r[0]) for r in rows)
     print(f"{'workload':<{width}}  {'accord':>20}  {'baseline':>40}  {'ratio':>12}")
     for name, ours, theirs, ratio in rows:
@@ -81,13 +85,12 @@ def _deconfliction(s: float) -> list[tuple[str, ...]]:
     )
 
 
-def _load(s: float) -> list[tuple[str, ...]]:
-    """The service under load: SQLite always; PostgreSQL too when ``ACCORD_BENCH_PG_URL`` (or
-    ``ACCORD_TEST_PG_URL``, set by ``scripts/pg-test-server run``) names a server."""
+def _load(s: float, pg_url: str | None) -> list[tuple[str, ...]]:
+    """The service under load: SQLite always; PostgreSQL too when a server is named."""
     objects = max(1000, int(100_000 * s))
     seconds = max(5.0, 30.0 * min(s, 1.0))
     rows = load.run(objects=objects, seconds=seconds, label="SQLite")
-    pg = os.environ.get("ACCORD_BENCH_PG_URL") or os.environ.get("ACCORD_TEST_PG_URL")
+    pg = pg_url or os.environ.get("ACCORD_BENCH_PG_URL") or os.environ.get("ACCORD_TEST_PG_URL")
     if pg:
         rows += load.run(objects=objects, seconds=seconds, database_url=pg, label="PostgreSQL")
     return rows

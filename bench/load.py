@@ -257,11 +257,20 @@ def run(
                 timeout=30.0,
             )
             assert confirm.status_code in (201, 409), confirm.text
+            _drive(  # warm-up, not counted: connections, worker threads, caches
+                server,
+                tokens,
+                pairs=pairs,
+                seconds=2.0,
+                max_changes=max_changes,
+                baseline=True,
+                window=window,
+            )
             base, base_s = _drive(
                 server,
                 tokens,
                 pairs=pairs,
-                seconds=seconds / 4,
+                seconds=max(5.0, seconds / 4),
                 max_changes=max_changes,
                 baseline=True,
                 window=window,
