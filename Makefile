@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
-	$(PY) -m bench
+	scripts/pg-test-server run -- $(PY) -m bench
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .hypothesis

@@ -1,6 +1,9 @@
 """``python -m bench``: every workload, Accord's figure beside the baseline's, and the ratio.
 
-``--scale`` shrinks the worlds for a quick look (1.0 is the issue's workload).
+``--scale`` shrinks the worlds for a quick look (1.0 is the issue's workload). The service
+under load runs on SQLite, and on PostgreSQL too when ``--pg-url`` (or
+``ACCORD_BENCH_PG_URL``, or ``ACCORD_TEST_PG_URL`` as ``scripts/pg-test-server run`` sets
+it) names a server where the bench may create a database.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
-from bench import deconfliction, record
+from bench import deconfliction, load, record
 from bench.world import make_world
 
 
@@ -36,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument(
-        "--only", choices=("deconfliction", "record", "record-verify"), default=None
+        "--only", choices=("deconfliction", "record", "record-verify", "load"), default=None
     )
+    parser.add_argument("--pg-url", default=None, help="PostgreSQL server for the load run")
     args = parser.parse_args(argv)
     s = args.scale
     print(f"machine: {_machine()}", flush=True)
@@ -54,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             verify_entries=max(5000, int(100_000 * s)),
             proofs=max(50, int(2000 * min(s, 1.0))),
         )
+    if args.only in (None, "load"):
+        rows += _load(s, args.pg_url)
     width = max(len(r[0]) for r in rows)
     print(f"{'workload':<{width}}  {'accord':>20}  {'baseline':>40}  {'ratio':>12}")
     for name, ours, theirs, ratio in rows:
@@ -84,6 +90,17 @@ def _deconfliction(s: float) -> list[tuple[str, ...]]:
         scan_sample=max(10, int(1000 * min(s, 1.0))),
         strtree_sample=max(10, int(2000 * min(s, 1.0))),
     )
+
+
+def _load(s: float, pg_url: str | None) -> list[tuple[str, ...]]:
+    """The service under load: SQLite always; PostgreSQL too when a server is named."""
+    objects = max(1000, int(100_000 * s))
+    seconds = max(5.0, 30.0 * min(s, 1.0))
+    rows = load.run(objects=objects, seconds=seconds, label="SQLite")
+    pg = pg_url or os.environ.get("ACCORD_BENCH_PG_URL") or os.environ.get("ACCORD_TEST_PG_URL")
+    if pg:
+        rows += load.run(objects=objects, seconds=seconds, database_url=pg, label="PostgreSQL")
+    return rows
 
 
 if __name__ == "__main__":

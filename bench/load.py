@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +95,9 @@ async def _party_pair(
     seed: int,
     window: tuple[str, str],
 ) -> None:
-    """One blue officer + red approver + red officer + blue officer cycle, repeated."""
+    """Three clients (blue's officer, red's approver, red's officer) in a cycle, repeated:
+    blue proposes, red approves (with an override reason only when blocking conflicts
+    stand), red sends a message to blue, blue acknowledges it."""
     rng = random.Random(seed)
 
     def client(user: str) -> httpx.AsyncClient:
@@ -112,12 +116,14 @@ async def _party_pair(
             )
             if proposed is not None:
                 tally.changes += 1
-                op = proposed.json()["id"]
+                answer = proposed.json()
+                blocking = answer.get("blocking_conflicts", 0) > 0
+                approval = {"override_reason": "bench: the conflicts are accepted"}
                 if await _timed(
                     tally,
                     red_approver.post(
-                        f"/v1/operations/{op}/approve",
-                        json={"override_reason": "bench: approved despite conflicts"},
+                        f"/v1/operations/{answer['id']}/approve",
+                        json=approval if blocking else {},
                     ),
                     "approve",
                 ):
@@ -176,7 +182,9 @@ def _drive(
 
     async def main() -> None:
         if baseline:
-            jobs = [_reads(server.url, tokens["blue-officer"], tally, stop) for _ in range(pairs)]
+            jobs = [
+                _reads(server.url, tokens["blue-officer"], tally, stop) for _ in range(3 * pairs)
+            ]
         else:
             jobs = [
                 _party_pair(server.url, tokens, tally, stop, seed, window) for seed in range(pairs)
@@ -185,6 +193,32 @@ def _drive(
 
     asyncio.run(main())
     return tally, time.perf_counter() - t0
+
+
+@contextmanager
+def _database(server_url: str | None) -> Iterator[str | None]:
+    """A fresh database on the PostgreSQL server at ``server_url`` (dropped afterwards), or
+    ``None`` without a server."""
+    if not server_url:
+        yield None
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(server_url)
+    if base.drivername == "postgresql":
+        base = base.set(drivername="postgresql+psycopg")
+    name = f"accord_load_{secrets.token_hex(4)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(text(f"CREATE DATABASE {name}"))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as c:
+                c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
 
 
 def run(
@@ -197,11 +231,15 @@ def run(
     label: str = "SQLite",
 ) -> list[tuple[str, ...]]:
     """Seed, serve, load; the bench rows."""
-    from bench.seed import seed_world  # the service's own code, imported late
+    from accord.chrono import format_instant
+    from bench.seed import T0, seed_world  # the service's own code, imported late
 
-    with tempfile.TemporaryDirectory(prefix="accord-load-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-load-") as tmp,
+        _database(database_url) as pg_url,
+    ):
         root = Path(tmp)
-        url = database_url or f"sqlite:///{root / 'accord.sqlite'}"
+        url = pg_url or f"sqlite:///{root / 'accord.sqlite'}"
         server = LiveServer(url, root / "keys", root / "server.log")
         tokens = {name: server.add_user(name, *mr) for name, mr in USERS.items()}
         t = time.perf_counter()
@@ -210,7 +248,7 @@ def run(
             f"load: {objects:,} declared objects seeded in {time.perf_counter() - t:.1f} s",
             flush=True,
         )
-        server.start(timeout=180.0)
+        server.start(timeout=180.0, extra=("--clock-start", format_instant(T0)))
         try:
             confirm = httpx.post(
                 f"{server.url}/v1/phases/confirm",
@@ -219,11 +257,20 @@ def run(
                 timeout=30.0,
             )
             assert confirm.status_code in (201, 409), confirm.text
+            _drive(  # warm-up, not counted: connections, worker threads, caches
+                server,
+                tokens,
+                pairs=pairs,
+                seconds=2.0,
+                max_changes=max_changes,
+                baseline=True,
+                window=window,
+            )
             base, base_s = _drive(
                 server,
                 tokens,
                 pairs=pairs,
-                seconds=seconds / 4,
+                seconds=max(5.0, seconds / 4),
                 max_changes=max_changes,
                 baseline=True,
                 window=window,
@@ -244,7 +291,7 @@ def run(
     rate, base_rate = load.changes / load_s, base.changes / base_s
     return [
         (
-            f"load, {label}: state changes/s ({2 * pairs} clients)",
+            f"load, {label}: state changes/s ({3 * pairs} clients)",
             f"{rate:,.0f}/s",
             f"GET /v1/me {base_rate:,.0f}/s",
             f"{rate / base_rate:.2f}×",

@@ -1,8 +1,9 @@
 """Seed a service database with a synthetic world, through the service's own code.
 
-Every object is declared by its owner with :func:`accord.center.declarations.declare` —
-checked, recorded (a signed entry each) and announced like anything a person sends — in
-units of :data:`BATCH`. Synthetic coordinates in the bench theatre (bench.world).
+Every object is declared by its owner with :func:`accord.center.declarations.declare_many`
+— checked, recorded (a signed entry each) and announced exactly as
+:func:`~accord.center.declarations.declare` does for anything a person sends — in units of
+:data:`BATCH`. Synthetic coordinates in the bench theatre (bench.world).
 """
 
 from __future__ import annotations
@@ -87,10 +88,12 @@ def seed_world(url: str, keys_dir: Path, *, objects: int, seed: int = 11) -> tup
             }
         done = 0
         while done < objects:
+            items = []
+            for i in range(done, min(objects, done + BATCH)):
+                member, feature = _feature(rng, i)
+                items.append((callers[member], feature))
             with center.writing() as unit:
-                for i in range(done, min(objects, done + BATCH)):
-                    member, feature = _feature(rng, i)
-                    declarations.declare(unit, center.agreement, callers[member], feature, T0)
+                declarations.declare_many(unit, center.agreement, items, T0)
             done = min(objects, done + BATCH)
     finally:
         center.close()

@@ -16,7 +16,7 @@ verifier checks the result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -66,19 +66,26 @@ class _TableSequences:
 class Ledger:
     """Signed entries into the log and signed heads out of it, in one unit of work."""
 
-    def __init__(self, connection: ConnectionProvider, keys: KeyStore) -> None:
+    def __init__(
+        self, connection: ConnectionProvider, keys: KeyStore, *, log: MerkleLog | None = None
+    ) -> None:
         self._connection = connection
         self._keys = keys
+        self._log = log
         self._recorder: Recorder | None = None
 
     @property
     def recorder(self) -> Recorder:
-        """The recorder over the log of the unit's transaction."""
+        """The recorder over the log of the unit's transaction (``log``, when the unit was
+        given one already reading through its connection and in step with its
+        transaction)."""
         if self._recorder is None:
-            self._recorder = Recorder(
-                open_log(self._connection, self._keys.origin),
-                sequences=_TableSequences(self._connection),
+            log = (
+                self._log
+                if self._log is not None
+                else open_log(self._connection, self._keys.origin)
             )
+            self._recorder = Recorder(log, sequences=_TableSequences(self._connection))
         return self._recorder
 
     @property
@@ -89,6 +96,15 @@ class Ledger:
     def append(self, event: Mapping[str, Any], *, author: str, at: datetime) -> int:
         """Sign ``event`` as ``author`` (a member) at ``at`` and append it; its index."""
         return self.recorder.append(event, key=self._keys.key(author), at=at)
+
+    def append_many(
+        self, items: Sequence[tuple[Mapping[str, Any], str]], *, at: datetime
+    ) -> list[int]:
+        """Sign each ``(event, author)`` at ``at`` and append them in order: the entries, and
+        the indices, that as many :meth:`append` calls would give."""
+        return self.recorder.append_many(
+            [(event, self._keys.key(author), at) for event, author in items]
+        )
 
     def sign_head(self, *, timestamp: int) -> SignedHead:
         """The center signs the tree head at the current size and keeps it with the log."""

@@ -767,6 +767,9 @@ class MerkleLog:
         if not leaves:
             return []
         self._storage.append(leaves, nodes)
+        for position, (_index, _data, h) in enumerate(leaves[-2:]):
+            # The last leaves' hashes are what the next append chains to: keep them at hand.
+            self._remember((0, size - min(2, len(leaves)) + position), h)
         self._compact = pieces
         self._size = size
         self._root = None

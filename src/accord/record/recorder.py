@@ -107,7 +107,10 @@ class Recorder:
         leaves: list[bytes] = []
         hashes: list[bytes] = []
         for offset, (event, key, at) in enumerate(items):
-            counts[key.name] = counts.get(key.name, self._sequences.last(key.name)) + 1
+            last = counts.get(key.name)
+            if last is None:  # the store is asked once per author, not once per entry
+                last = self._sequences.last(key.name)
+            counts[key.name] = last + 1
             entry = sign_entry(event, key=key, log=self.log.origin, seq=counts[key.name], ts=at)
             leaf = make_envelope(size + offset, prev, entry)
             leaves.append(leaf)
