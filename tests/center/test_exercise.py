@@ -35,6 +35,7 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
         }
         assert set(seeded.declared) == set(expected)
         assert set(seeded.tokens) == set(DEMO_USERS)
+        assert set(seeded.proposed) == {"op-c1", "op-c2", "op-s1"}
         with center.reading() as session:
             red = find_caller(session, seeded.tokens["red-officer"])
             blue = find_caller(session, seeded.tokens["blue-officer"])
@@ -49,5 +50,12 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
             assert (seeded.declared[world_id] in blue_sees) == (
                 not hidden or props["declared_by"] == "blue"
             )
+        # The engine ran on each proposal: op-s1 lies over red's centre-only battalion.
+        from accord.center.operations import desk, get
+
+        with center.reading() as session:
+            s1 = get(session, desk(center), "blue", seeded.proposed["op-s1"], center.now())
+        hidden = [c for c in s1.conflicts if c.party == "red" and c.kind == "position"]
+        assert hidden and all(c.with_id is None for c in hidden)
     finally:
         center.close()

@@ -210,7 +210,10 @@ def _seed_demo(settings: Settings, clock: Clock, url: str) -> None:
         center.close()
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"Accord exercise at {url} — clock {clock().isoformat(timespec='seconds')}")
-    out.print(f"{len(seeded.declared)} declarations seeded; one token per user (shown once):")
+    out.print(
+        f"{len(seeded.declared)} declarations and {len(seeded.proposed)} operations seeded; "
+        "one token per user (shown once):"
+    )
     for name, token in seeded.tokens.items():
         out.print(f"  {name:<14} {token}", markup=False)
     out.print(f'  e.g. curl -H "Authorization: Bearer <token>" {url}/v1/me', markup=False)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from accord.center import declarations
+from accord.center import declarations, operations
 from accord.center.db.models import User
 from accord.center.identity import Caller, add_user
 from accord.center.phases import confirm
@@ -63,10 +63,12 @@ def exercise_clock(start: datetime) -> Clock:
 
 @dataclass(frozen=True, slots=True)
 class Seeded:
-    """What the seeding made: tokens by user name, declaration ids by world id."""
+    """What the seeding made: tokens by user name, declaration and operation ids by world
+    id."""
 
     tokens: dict[str, str]
     declared: dict[str, str]
+    proposed: dict[str, str]
 
 
 def _callers(center: Center) -> dict[str, Caller]:
@@ -83,7 +85,10 @@ def _as_declaration(feature: Mapping[str, Any]) -> dict[str, Any]:
 def seed_demo(center: Center, world_path: Path) -> Seeded:
     """Register the demo users and declare the demo world in ``center`` (a fresh database):
     the aid delivery confirmed by the notification cell, every site, movement, position and
-    flight plan declared by its owner."""
+    flight plan declared by its owner, then the operations whose windows lie ahead proposed
+    (coordinated) or notified (synchronized) by their parties — each checked against the
+    world by the engine. The imminent-threat operation of the story has not happened yet at
+    the exercise's start: its executor reports it when it does."""
     at = center.now()
     tokens: dict[str, str] = {}
     with center.writing() as unit:
@@ -111,4 +116,26 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
                 at,
             )
         declared[props["id"]] = view.id
-    return Seeded(tokens, declared)
+    proposed: dict[str, str] = {}
+    operations.prepare(center)
+    try:
+        for feature in world["features"]:
+            props = feature["properties"]
+            if props["kind"] != "operation" or props["category"] == "imminent_threat":
+                continue
+            fields = {
+                k: v for k, v in props.items() if k not in ("id", "declared_by", "proposed_by")
+            }
+            with center.writing() as unit:
+                made = operations.propose(
+                    unit,
+                    operations.desk(center),
+                    officer[props["declared_by"]],
+                    geometry=feature["geometry"],
+                    properties=fields,
+                    at=center.now(),
+                )
+            proposed[props["id"]] = made.state.id
+    finally:
+        operations.close_desk(center)
+    return Seeded(tokens, declared, proposed)
