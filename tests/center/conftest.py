@@ -36,6 +36,7 @@ from accord.agreement import load_agreement
 from accord.center.app import create_app
 from accord.center.config import Settings
 from accord.center.db import make_engine, upgrade, writer
+from accord.center.exercise import DEMO_USERS
 from accord.center.identity import add_user
 from accord.center.roles import Role
 from accord.examples import example_path
@@ -44,16 +45,8 @@ AGREEMENT = load_agreement(example_path("jig.yaml"))
 # Day 9 of the truce: past the seven days, so confirming the aid condition starts the center.
 NOW = AGREEMENT.starts_at + timedelta(days=9)
 
-# name → (member, role)
-USERS: dict[str, tuple[str, Role]] = {
-    "blue-officer": ("blue", Role.OFFICER),
-    "blue-approver": ("blue", Role.APPROVER),
-    "red-officer": ("red", Role.OFFICER),
-    "red-approver": ("red", Role.APPROVER),
-    "hnc-notifier": ("hnc", Role.NOTIFIER),
-    "observer": ("observers", Role.MONITOR),
-    "admin": ("blue", Role.ADMIN),
-}
+# name → (member, role): one user per role, as in the exercise behind `make run`
+USERS: dict[str, tuple[str, Role]] = dict(DEMO_USERS)
 
 
 def add_users(url: str) -> dict[str, str]:

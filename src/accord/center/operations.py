@@ -74,6 +74,7 @@ __all__ = [
     "recheck",
     "report",
     "step",
+    "transition_json",
 ]
 
 ACTIONS: dict[str, str] = {
@@ -357,10 +358,11 @@ def _announce(
 def _transitions(before: OperationState | None, after: OperationState) -> list[dict[str, Any]]:
     """The steps a change added to the history (clock steps it observed included)."""
     done = len(before.history) if before is not None else 0
-    return [_transition_json(t) for t in after.history[done:]]
+    return [transition_json(t) for t in after.history[done:]]
 
 
-def _transition_json(t: Transition) -> dict[str, Any]:
+def transition_json(t: Transition) -> dict[str, Any]:
+    """A step of an operation's history as its record entries and the picture spell it."""
     return {
         "at": format_instant(t.at),
         "actor": t.actor,

@@ -59,11 +59,12 @@ from accord.agreement import Agreement, RuleKind, phase_at
 from accord.center.db.models import Opening
 from accord.center.heads import latest_head
 from accord.center.identity import Caller
+from accord.center.operations import transition_json
+from accord.center.phases import PhaseOut
 from accord.center.problems import ProblemError
 from accord.center.roles import Role
-from accord.center.routes.deps import PhaseOut
 from accord.center.runtime import Center
-from accord.chrono import format_instant, parse_instant
+from accord.chrono import parse_instant
 from accord.errors import AccordError
 from accord.record.canonical import decode_base64, encode_base64
 from accord.record.commitments import verify_opening
@@ -708,7 +709,7 @@ def _operations(replay: Replay, at: datetime) -> Iterator[OperationAt]:
         state = op.settled(replay.agreement, at)
         history = list(op.history)
         if state is not None and len(state.history) > len(history):
-            history += [_transition_json(t) for t in state.history[len(history) :]]
+            history += [transition_json(t) for t in state.history[len(history) :]]
         yield OperationAt(
             id=op.id,
             category=op.category,
@@ -724,17 +725,6 @@ def _operations(replay: Replay, at: datetime) -> Iterator[OperationAt]:
             entries=list(op.entries),
             history=history,
         )
-
-
-def _transition_json(t: Transition) -> dict[str, Any]:
-    return {
-        "at": format_instant(t.at),
-        "actor": t.actor,
-        "action": t.action,
-        "from": None if t.from_status is None else t.from_status.value,
-        "to": t.to_status.value,
-        "detail": t.detail,
-    }
 
 
 def _messages(session: Session, replay: Replay, caller: Caller, view: str) -> Iterator[MessageAt]:

@@ -1,15 +1,13 @@
 """What routes share: the running :class:`~accord.center.runtime.Center`, the documented
-error responses, and the phase as a response model."""
+error responses, and the phase as a response model (:class:`~accord.center.phases.PhaseOut`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import BaseModel
 
-from accord.agreement import PhaseStatus
+from accord.center.phases import PhaseOut
 from accord.center.problems import PROBLEM_JSON, Problem
 from accord.center.runtime import Center
 
@@ -48,25 +46,3 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     409: _problem("The agreement's rules or the object's state refuse this"),
 }
 """The problem response of a route whose request a rule or a state can refuse."""
-
-
-class PhaseOut(BaseModel):
-    """The agreement's phase in force."""
-
-    id: str
-    name: str
-    started_at: datetime
-    categories: list[str]
-
-    @classmethod
-    def of(cls, status: PhaseStatus | None) -> PhaseOut | None:
-        """The model of a phase status (None before the agreement starts)."""
-        if status is None:
-            return None
-        phase = status.phase
-        return cls(
-            id=phase.id,
-            name=phase.name,
-            started_at=status.started_at,
-            categories=list(phase.categories),
-        )
