@@ -8,16 +8,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.center.db.models import Declaration
+from accord.center.declarations import next_rev
 
-__all__ = ["amend", "declare", "next_rev", "withdraw"]
-
-
-def next_rev(session: Session) -> int:
-    return int(session.scalar(select(func.max(Declaration.rev))) or 0) + 1
+__all__ = ["amend", "declare", "withdraw"]
 
 
 def declare(session: Session, feature: dict[str, Any], *, at: datetime) -> Declaration:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from bench.live import free_port
 
 import accord
 from accord.center.events import events_for, publish
@@ -109,12 +109,6 @@ def test_the_route_is_documented_as_an_event_stream(service: Service) -> None:
 
 
 # --- real servers ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -100,6 +100,7 @@ __all__ = [
     "declare_many",
     "find",
     "may_see",
+    "next_rev",
     "openings",
     "page",
     "withdraw",
@@ -350,7 +351,8 @@ def _checked(
 # --- writing --------------------------------------------------------------------------------
 
 
-def _next_rev(session: Session) -> int:
+def next_rev(session: Session) -> int:
+    """The ``rev`` the next create, amend or withdraw takes (one more than the largest)."""
     last = session.scalar(select(func.max(Declaration.rev)))
     return 1 if last is None else int(last) + 1
 
@@ -556,7 +558,7 @@ def declare(
         disclosure=obj.disclosure.value,
         status=_ACTIVE,
         version=1,
-        rev=_next_rev(session),
+        rev=next_rev(session),
         feature=canonical_json(stored).decode("utf-8"),
         declared_at=at,
         updated_at=at,
@@ -592,7 +594,7 @@ def declare_many(
         _checked(agreement, caller, feature, object_id, amending=False)
         for (caller, feature), object_id in zip(items, ids, strict=True)
     ]
-    rev = _next_rev(session)
+    rev = next_rev(session)
     rows = [
         Declaration(
             id=object_id,
@@ -671,7 +673,7 @@ def amend(
     if issues:
         raise InputError(_SOURCE, issues)
     row.version += 1
-    row.rev = _next_rev(session)
+    row.rev = next_rev(session)
     row.feature = canonical_json(stored).decode("utf-8")
     row.updated_at = at
     opened = _record(unit, row, "amended", at=at, feature=stored)
@@ -700,7 +702,7 @@ def withdraw(
     row.status = _WITHDRAWN
     row.withdrawn_at = at
     row.updated_at = at
-    row.rev = _next_rev(session)
+    row.rev = next_rev(session)
     opened = _record(unit, row, "withdrawn", at=at, reason=reason)
     session.flush()
     _announce(unit, agreement, row, "withdrawn", at, reason=reason)
