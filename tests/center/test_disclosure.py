@@ -100,6 +100,7 @@ SHARED_POSITION = {
 HASH = "0" * 64
 ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/me"): None,
+    ("GET", "/v1/agreement"): None,
     ("GET", "/v1/keys"): None,
     ("POST", "/v1/phases/confirm"): {"condition": "aid-delivered-east-city"},
     ("POST", "/v1/declarations"): SHARED_POSITION,

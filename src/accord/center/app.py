@@ -20,7 +20,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from accord import __version__
-from accord.center import operations, problems
+from accord.center import operations, problems, web
 from accord.center.auth import BearerAuth
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.directline import escalation_loop
@@ -76,6 +76,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    web.install(app)
 
     def authenticate(token: str) -> Caller | None:
         center: Center = app.state.center

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accord.center.routes import (
+    agreement,
     compliance,
     declarations,
     events,
@@ -17,6 +18,7 @@ from accord.center.routes import (
 
 ROUTERS = (
     me.router,
+    agreement.router,
     keys.router,
     phases.router,
     declarations.router,

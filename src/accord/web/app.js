@@ -1,0 +1,1026 @@
+// The officers' page: sign-in, the map, the operations board, the direct line and the
+// record, kept current from the live event stream. A client of the /v1 API like any other:
+// it sees exactly what the API lets its user see.
+
+import { api, allDeclarations, allOperations, ApiError, setToken, token } from "./api.js";
+import { EventStream } from "./events.js";
+import { verifyConsistency } from "./merkle.js";
+import {
+  LAYERS, STATUS_COLOURS, centreOf, escapeHtml, metres, partyColour, project, verticesOf,
+} from "./map.js";
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  me: null,
+  agreement: null,
+  offsetMs: 0, // center clock − this browser's clock
+  declarations: new Map(),
+  operations: new Map(),
+  inbox: [],
+  outbox: [],
+  alerts: new Map(),
+  head: null,
+  map: null,
+  stream: null,
+  selected: null,
+  queued: [],
+  ready: false,
+};
+const stats = { events: 0, eventsByKind: {}, loadMs: null, declarations: 0, tracks: 0 };
+
+const can = {
+  propose: () => state.me && state.me.role === "officer" && state.me.member_kind === "party",
+  approve: () => state.me && state.me.role === "approver",
+  message: () => state.me && ["officer", "approver"].includes(state.me.role) && state.me.member_kind === "party",
+  operations: () => state.me && state.me.role !== "notifier",
+  record: () => state.me && state.me.role !== "notifier",
+};
+
+function centerNow() {
+  return new Date(Date.now() + state.offsetMs);
+}
+
+function toast(text) {
+  const el = $("toast");
+  el.textContent = text;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.textContent = ""; }, 6000);
+}
+
+function fmtTime(iso) {
+  if (!iso) return "—";
+  return iso.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC").replace("+00:00", " UTC");
+}
+
+function fmtDistance(m) {
+  return m >= 10000 ? `${(m / 1000).toFixed(1)} km` : `${Math.round(m)} m`;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c != null) node.append(c);
+  return node;
+}
+
+// --- sign-in --------------------------------------------------------------------------------
+
+function showSignin(message) {
+  $("app").hidden = true;
+  $("signin").hidden = false;
+  $("signin-error").textContent = message || "";
+  $("token").focus();
+}
+
+$("signin-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const value = $("token").value.trim();
+  $("token").value = "";
+  if (!value) return;
+  setToken(value);
+  await start();
+});
+
+$("signout").addEventListener("click", () => {
+  setToken(null);
+  location.replace("/");
+});
+
+// --- start ----------------------------------------------------------------------------------
+
+async function start() {
+  const t0 = performance.now();
+  try {
+    state.me = await api("GET", "/v1/me");
+  } catch (error) {
+    setToken(null);
+    showSignin(error instanceof ApiError && error.status === 401 ? "That token is not valid." : `Cannot reach the center: ${error.message}`);
+    return;
+  }
+  state.offsetMs = Date.parse(state.me.now) - Date.now();
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  renderWho();
+  state.agreement = await api("GET", "/v1/agreement");
+  setUpPanels();
+  await setUpMap();
+  // The stream first: once the server answered, nothing that happens after is missed;
+  // what happens while the rest loads is queued and applied after it.
+  state.stream = new EventStream(onEvent, onStreamState);
+  await Promise.race([state.stream.start(), new Promise((r) => setTimeout(r, 5000))]);
+  await Promise.all([loadDeclarations(), loadOperations(), loadMessages(), loadTracks(), loadAlerts(), loadHead()]);
+  state.ready = true;
+  const queued = state.queued;
+  state.queued = [];
+  for (const ev of queued) handle(ev);
+  stats.loadMs = performance.now() - t0;
+  document.body.dataset.ready = "true";
+  setInterval(tick, 1000);
+  tick();
+}
+
+function renderWho() {
+  const me = state.me;
+  const who = $("who");
+  who.replaceChildren(el("strong", { text: me.name }), ` — ${me.role} of ${me.member}`);
+  who.style.setProperty("--party", partyColour(me.member));
+  const phase = me.phase ? `Phase: ${me.phase.name} (since ${fmtTime(me.phase.started_at)})` : "Phase: none in force";
+  $("phase").textContent = `${me.agreement} · ${phase}`;
+}
+
+function onStreamState(s, detail) {
+  const live = $("live");
+  live.className = `live ${s === "on" ? "on" : s === "off" ? "off" : ""}`;
+  live.textContent = s === "on" ? "live" : s === "off" ? `offline — ${detail || "reconnecting"}` : "connecting…";
+}
+
+function tick() {
+  $("clock").textContent = centerNow().toISOString().slice(11, 19) + "Z";
+  for (const node of document.querySelectorAll("[data-deadline]")) {
+    const left = Date.parse(node.dataset.deadline) - centerNow().getTime();
+    const abs = Math.abs(left);
+    const mm = Math.floor(abs / 60000);
+    const ss = String(Math.floor((abs % 60000) / 1000)).padStart(2, "0");
+    node.textContent = left >= 0 ? `${mm}:${ss} left to acknowledge` : `overdue by ${mm}:${ss}`;
+    node.classList.toggle("late", left < 0);
+  }
+}
+
+// --- panels ---------------------------------------------------------------------------------
+
+function setUpPanels() {
+  const layers = $("layers");
+  for (const layer of LAYERS) {
+    const box = el("input", { type: "checkbox", id: `layer-${layer.id}`, checked: true });
+    box.addEventListener("change", () => state.map && state.map.setLayer(layer.id, box.checked));
+    const swatch = el("span", { class: "swatch" });
+    swatch.style.background = layer.colour;
+    layers.append(el("label", { for: `layer-${layer.id}` }, box, swatch, layer.label));
+  }
+  if (!can.operations()) $("panel-ops").hidden = true;
+  if (!can.record()) $("panel-record").hidden = true;
+  if (!can.message()) $("compose-panel").hidden = true;
+  if (state.me.role === "notifier" || state.me.role === "admin") $("panel-line").hidden = true;
+  if (can.propose()) {
+    $("panel-propose").hidden = false;
+    setUpPropose();
+  }
+  if (can.message()) {
+    const to = $("m-to");
+    for (const p of state.agreement.parties) if (p.id !== state.me.member) to.append(el("option", { value: p.id, text: p.name || p.id }));
+    $("compose").addEventListener("submit", sendMessage);
+  }
+  $("verify").addEventListener("click", verifyRecord);
+  renderVerified();
+}
+
+// --- the map --------------------------------------------------------------------------------
+
+async function setUpMap() {
+  let L = null;
+  let mod = null;
+  try {
+    mod = await import("/vendor/leaflet.js");
+    L = mod.default || mod;
+  } catch {
+    L = null;
+  }
+  if (!L || !L.map) {
+    const banner = $("map-missing");
+    banner.hidden = false;
+    banner.textContent = "The map assets are missing on this server (the map library and the basemap are installed by `npm ci`). Everything else works.";
+    return;
+  }
+  const { OperatingMap } = await import("./map.js");
+  const map = new OperatingMap(L, $("map"), { onSelect: (hit) => { if (hit.kind === "operations" || hit.kind === "conflicts") select(hit.id, false); } });
+  state.map = map;
+  window.accordMap = map;
+  map.onPointer = (lon, lat) => { $("cursor").textContent = `Cursor: ${lat.toFixed(5)}°N ${lon.toFixed(5)}°E`; };
+  const areas = state.agreement.designated_areas || [];
+  const all = areas.flatMap((a) => a.polygon);
+  if (all.length) {
+    const lons = all.map((p) => p[0]);
+    const lats = all.map((p) => p[1]);
+    map.fit([Math.min(...lons) - 0.5, Math.min(...lats) - 0.6, Math.max(...lons) + 0.6, Math.max(...lats) + 0.3]);
+  } else {
+    map.setView(21.5, 25, 8);
+  }
+  for (const a of areas) {
+    const ring = [...a.polygon, a.polygon[0]];
+    map.put({
+      id: `area:${a.id}`, layer: "areas", geometry: { type: "Polygon", coordinates: [ring] },
+      style: { stroke: "#ffb347", fill: "rgba(255, 179, 71, 0.07)", dash: [8, 5], width: 2, label: "#ffcf8a" },
+      label: a.name || a.id, labelAt: ring[0],
+      html: `<strong>${escapeHtml(a.name || a.id)}</strong><br>Designated area, closed to ${escapeHtml(a.restricted_operators.join(", "))}<br>Exempt: ${escapeHtml(a.exempt_missions.join(", "))}`,
+    });
+  }
+  // The basemap: Natural Earth via world-atlas, converted with topojson-client.
+  try {
+    const topology = await (await fetch("/vendor/countries-50m.json", { cache: "force-cache" })).json();
+    if (window.topojson) map.basemap(topology, window.topojson);
+  } catch {
+    const banner = $("map-missing");
+    banner.hidden = false;
+    banner.textContent = "The basemap (world-atlas) is missing on this server: run `npm ci`.";
+  }
+}
+
+// --- declarations ---------------------------------------------------------------------------
+
+const LAYER_OF = { protected_site: "protected", movement: "protected", position: "positions", flight_plan: "flights" };
+
+function declarationItem(d) {
+  const f = d.feature;
+  const p = f.properties || {};
+  const layer = LAYER_OF[d.kind] || "protected";
+  const party = p.party || d.owner;
+  const hidden = d.disclosure === "center";
+  const colour = d.kind === "protected_site" || d.kind === "movement" ? "#8ee08e" : partyColour(d.kind === "flight_plan" ? (p.party || p.operator || d.owner) : party);
+  const style = { stroke: colour, width: 1.5, label: colour };
+  let radius = null;
+  if (d.kind === "protected_site") {
+    style.symbol = "cross"; style.fill = "rgba(142, 224, 142, 0.12)";
+    radius = p.standoff_m || null;
+  } else if (d.kind === "movement") {
+    style.dash = [6, 4]; style.corridor_m = p.corridor_m || 0; style.symbol = "square";
+  } else if (d.kind === "position") {
+    style.symbol = "diamond"; style.fill = hidden ? "rgba(255,255,255,0.04)" : "rgba(111,179,255,0.10)";
+    radius = p.uncertainty_m || null;
+    if (hidden) style.dash = [3, 3];
+  } else if (d.kind === "flight_plan") {
+    style.dash = [10, 4]; style.width = 1.2;
+  }
+  const name = p.name || (d.kind === "flight_plan" ? `${p.operator || d.owner} ${p.mission || ""}` : `${party} ${d.kind}`);
+  const verts = verticesOf(f.geometry);
+  const html = `<strong>${escapeHtml(name)}</strong><br>${escapeHtml(d.kind.replace("_", " "))} of ${escapeHtml(d.owner)} · ${hidden ? "<em>center only</em> (hidden from other parties)" : "shared"}` +
+    (p.valid_from ? `<br>${escapeHtml(fmtTime(p.valid_from))} → ${escapeHtml(fmtTime(p.valid_to))}` : "") +
+    (p.uncertainty_m ? `<br>uncertainty ${escapeHtml(p.uncertainty_m)} m` : "") +
+    `<br><span class="meta">${escapeHtml(d.id)}</span>`;
+  return {
+    id: d.id, layer, geometry: f.geometry, radius_m: radius, style, label: p.name || (hidden ? `${name} (center only)` : null),
+    labelAt: verts[0], html,
+  };
+}
+
+function putDeclaration(d) {
+  state.declarations.set(d.id, d);
+  if (state.map) state.map.put(declarationItem(d));
+}
+
+function dropDeclaration(id) {
+  state.declarations.delete(id);
+  if (state.map) state.map.remove(id);
+}
+
+async function loadDeclarations() {
+  const items = await allDeclarations();
+  for (const d of items) putDeclaration(d);
+  stats.declarations = state.declarations.size;
+}
+
+// --- operations -----------------------------------------------------------------------------
+
+const STATUS_ORDER = ["proposed", "notified", "held", "approved", "cleared", "executing", "executed", "vetoed", "completed", "cancelled", "expired"];
+
+function opRadius(op) {
+  const g = op.feature.geometry;
+  if (g.type === "Point") return op.feature.properties.radius_m || 0;
+  const c = centreOf(g);
+  return Math.max(...verticesOf(g).map((v) => metres(c, v)));
+}
+
+function nearestVertex(from, geometry) {
+  let best = null;
+  let bestD = Infinity;
+  for (const v of verticesOf(geometry)) {
+    const d = metres(from, v);
+    if (d < bestD) { bestD = d; best = v; }
+  }
+  return best;
+}
+
+function targetOf(conflict) {
+  if (!conflict.with) return null;
+  const d = state.declarations.get(conflict.with);
+  if (d) return d.feature.geometry;
+  const o = state.operations.get(conflict.with);
+  if (o) return o.feature.geometry;
+  return null;
+}
+
+function putOperationOnMap(op) {
+  const map = state.map;
+  if (!map) return;
+  map.removeWhere((item) => item.op === op.id);
+  const g = op.feature.geometry;
+  const p = op.feature.properties || {};
+  const colour = STATUS_COLOURS[op.status] || "#ffcc66";
+  const centre = centreOf(g);
+  const name = p.name || op.id;
+  map.put({
+    id: op.id, op: op.id, layer: "operations", geometry: g, radius_m: g.type === "Point" ? p.radius_m : null,
+    style: { stroke: colour, fill: colour + "22", width: 2, label: colour, dash: ["cancelled", "expired", "completed"].includes(op.status) ? [4, 4] : [] },
+    label: `${name} · ${op.status}`, labelAt: g.type === "Point" ? centre : verticesOf(g)[0],
+    html: `<strong>${escapeHtml(name)}</strong><br>${escapeHtml(op.category)} · <span class="status st-${escapeHtml(op.status)}">${escapeHtml(op.status)}</span><br>by ${escapeHtml(op.proposed_by)}, executor ${escapeHtml(op.executors.join(", "))}<br>${escapeHtml(fmtTime(op.window_start))} → ${escapeHtml(fmtTime(op.window_end))}<br>${op.blocking_conflicts} blocking conflict(s)`,
+  });
+  if (["cancelled", "expired", "completed"].includes(op.status)) return;
+  op.conflicts.forEach((c, i) => {
+    const colourC = c.blocking ? "#ff6b6b" : "#ffcc66";
+    const target = targetOf(c);
+    const what = `${c.blocking ? "blocking" : "warning"}: ${c.kind.replace("_", " ")} of ${c.party}, ${fmtDistance(c.distance_m)}`;
+    if (target) {
+      const to = nearestVertex(centre, target);
+      map.put({
+        id: `${op.id}:c${i}`, op: op.id, layer: "conflicts", geometry: null, shape: { points: [], lines: [], polygons: [], bbox: bboxLonLat([centre, to]) },
+        segment: [centre, to], style: { stroke: colourC, width: 2.5, label: colourC },
+        label: `${fmtDistance(c.distance_m)} ${c.kind.replace("_", " ")}`, labelAt: [(centre[0] + to[0]) / 2, (centre[1] + to[1]) / 2],
+        html: `<strong>Conflict</strong> of ${escapeHtml(name)}<br>${escapeHtml(what)}${c.threshold_m ? `<br>threshold ${escapeHtml(fmtDistance(c.threshold_m))}` : ""}`,
+      });
+    } else {
+      // Hidden from this user: only a ring at the stated distance and the owning party.
+      map.put({
+        id: `${op.id}:c${i}`, op: op.id, layer: "conflicts", geometry: { type: "Point", coordinates: centre },
+        radius_m: opRadius(op) + c.distance_m, style: { stroke: colourC, width: 2, dash: [2, 5], label: colourC },
+        label: `${c.party}: hidden ${c.kind.replace("_", " ")} within ${fmtDistance(c.distance_m)}`, labelAt: [centre[0], centre[1]],
+        html: `<strong>Conflict with something hidden</strong><br>${escapeHtml(what)} of the operation's area.<br>Its place is not disclosed to you; only its kind, owner and distance.`,
+      });
+    }
+  });
+}
+
+function bboxLonLat(points) {
+  const xs = [], ys = [];
+  for (const [lon, lat] of points) { const [x, y] = project(lon, lat); xs.push(x); ys.push(y); }
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+function putOperation(op) {
+  state.operations.set(op.id, op);
+  putOperationOnMap(op);
+  scheduleBoard();
+}
+
+async function loadOperations() {
+  if (!can.operations()) return;
+  for (const op of await allOperations()) putOperation(op);
+}
+
+const refetchOps = new Set();
+function refetchOperation(id) {
+  refetchOps.add(id);
+  clearTimeout(refetchOperation.timer);
+  refetchOperation.timer = setTimeout(async () => {
+    const ids = [...refetchOps];
+    refetchOps.clear();
+    await Promise.all(ids.map(async (opId) => {
+      try {
+        putOperation(await api("GET", `/v1/operations/${encodeURIComponent(opId)}`));
+      } catch (error) {
+        if (error.status === 404) { state.operations.delete(opId); scheduleBoard(); }
+      }
+    }));
+  }, 50);
+}
+
+function scheduleBoard() {
+  if (scheduleBoard.pending) return;
+  scheduleBoard.pending = true;
+  requestAnimationFrame(() => { scheduleBoard.pending = false; renderBoard(); });
+}
+
+/** Re-render a panel, keeping the keyboard focus on the same control. */
+function keepFocus(render) {
+  const active = document.activeElement;
+  const key = active && active.dataset ? active.dataset.key : null;
+  render();
+  if (key) {
+    const again = document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (again) again.focus();
+  }
+}
+
+function renderBoard() {
+  keepFocus(() => {
+    const board = $("board");
+    const ops = [...state.operations.values()];
+    $("ops-count").textContent = `(${ops.length})`;
+    const groups = new Map();
+    for (const op of ops) {
+      if (!groups.has(op.status)) groups.set(op.status, []);
+      groups.get(op.status).push(op);
+    }
+    const out = [];
+    for (const status of [...STATUS_ORDER, ...[...groups.keys()].filter((s) => !STATUS_ORDER.includes(s))]) {
+      const list = groups.get(status);
+      if (!list) continue;
+      list.sort((a, b) => a.window_start.localeCompare(b.window_start));
+      out.push(el("h3", { class: "group-title", text: `${status} (${list.length})` }));
+      for (const op of list) out.push(opCard(op));
+    }
+    if (!ops.length) out.push(el("p", { class: "hint", text: "No operations." }));
+    board.replaceChildren(...out);
+  });
+}
+
+function opCard(op) {
+  const me = state.me.member;
+  const p = op.feature.properties || {};
+  const card = el("article", { class: `op${op.blocking_conflicts ? " blocking" : ""}${state.selected === op.id ? " selected" : ""}`, id: `op-${op.id}`, "data-op": op.id });
+  card.style.borderLeftColor = STATUS_COLOURS[op.status] || "";
+  card.append(
+    el("h4", {}, `${p.name || op.id} `, el("span", { class: `status st-${op.status}`, text: op.status })),
+    el("div", { class: "meta", text: `${op.category} · proposed by ${op.proposed_by} · executor ${op.executors.join(", ")}` }),
+    el("div", { class: "meta", text: `${fmtTime(op.window_start)} → ${fmtTime(op.window_end)}` }),
+  );
+  if (op.waiting_for.length) card.append(el("div", { class: "meta", text: `approved by ${op.approvals.join(", ") || "—"}; waiting for ${op.waiting_for.join(", ")}` }));
+  if (op.objection_until && op.status === "notified") card.append(el("div", { class: "meta", text: `objections until ${fmtTime(op.objection_until)}` }));
+  if (op.vetoed_by) card.append(el("div", { class: "conflict blocking", text: `vetoed by ${op.vetoed_by}: ${op.veto_reason || ""}` }));
+  for (const o of op.objections.filter((x) => !x.withdrawn_at)) card.append(el("div", { class: "conflict blocking", text: `objection by ${o.party}: ${o.evidence}` }));
+  for (const o of op.overrides) card.append(el("div", { class: "meta", text: `override by ${o.party}: ${o.reason}` }));
+  const conflicts = el("ul", { class: "list" });
+  for (const c of op.conflicts) {
+    const where = c.with ? c.with : "hidden from you";
+    conflicts.append(el("li", { class: `conflict${c.blocking ? " blocking" : ""}`, text: `${c.blocking ? "BLOCKING" : "warning"} · ${c.kind.replace("_", " ")} of ${c.party} at ${fmtDistance(c.distance_m)} (${where})` }));
+  }
+  if (op.conflicts.length) card.append(conflicts);
+  const actions = el("div", { class: "actions" });
+  const button = (label, action, cls = "") => el("button", { type: "button", class: cls, "data-key": `${op.id}:${action}`, onclick: () => act(op, action) }, label);
+  actions.append(button("Show on map", "show"));
+  const open = ["proposed", "notified", "held", "approved", "cleared"].includes(op.status);
+  if (can.approve() && op.status === "proposed" && op.waiting_for.includes(me)) {
+    if (op.blocking_conflicts > 0) actions.append(button("Override and approve…", "override", "primary"));
+    else actions.append(button("Approve", "approve", "primary"));
+    actions.append(button("Veto…", "veto", "danger"));
+  }
+  if (state.me.role === "officer" && op.rule === "synchronized" && op.status === "notified" && op.proposed_by !== me) {
+    actions.append(button("Object…", "object", "danger"));
+  }
+  if (state.me.role === "officer" && op.proposed_by === me && open) actions.append(button("Cancel…", "cancel"));
+  if (state.me.role === "officer" && op.executors.includes(me) && ["approved", "cleared"].includes(op.status)) actions.append(button("Report executing", "execute"));
+  if (state.me.role === "officer" && op.executors.includes(me) && op.status === "executing") actions.append(button("Report completed", "complete"));
+  card.append(actions);
+  return card;
+}
+
+function askReason(title, detail) {
+  const dialog = $("reason-dialog");
+  $("reason-title").textContent = title;
+  $("reason-detail").textContent = detail;
+  $("reason-text").value = "";
+  return new Promise((resolve) => {
+    const done = (value) => {
+      $("reason-form").removeEventListener("submit", submit);
+      $("reason-cancel").removeEventListener("click", cancel);
+      dialog.removeEventListener("cancel", cancel);
+      dialog.close();
+      resolve(value);
+    };
+    const submit = (e) => { e.preventDefault(); const v = $("reason-text").value.trim(); if (v) done(v); };
+    const cancel = (e) => { if (e) e.preventDefault(); done(null); };
+    $("reason-form").addEventListener("submit", submit);
+    $("reason-cancel").addEventListener("click", cancel);
+    dialog.addEventListener("cancel", cancel);
+    dialog.showModal();
+    $("reason-text").focus();
+  });
+}
+
+async function act(op, action) {
+  if (action === "show") { select(op.id, true); return; }
+  const name = (op.feature.properties || {}).name || op.id;
+  let body = {};
+  let path = action;
+  if (action === "override") {
+    const reason = await askReason("Override and approve", `${name} has ${op.blocking_conflicts} blocking conflict(s). Approving needs a written reason, recorded and signed by your party.`);
+    if (!reason) return;
+    body = { override_reason: reason };
+    path = "approve";
+  } else if (action === "veto") {
+    const reason = await askReason("Veto", `Veto ${name}. Your reason is recorded and signed.`);
+    if (!reason) return;
+    body = { reason };
+  } else if (action === "cancel") {
+    const reason = await askReason("Cancel", `Cancel ${name}.`);
+    if (!reason) return;
+    body = { reason };
+  } else if (action === "object") {
+    const evidence = await askReason("Object", `Object to ${name}: give your evidence.`);
+    if (!evidence) return;
+    body = { evidence };
+  }
+  try {
+    putOperation(await api("POST", `/v1/operations/${encodeURIComponent(op.id)}/${path}`, body));
+    toast(`${name}: ${action === "override" ? "approved with override" : action} recorded.`);
+  } catch (error) {
+    toast(`Refused: ${error.message}`);
+  }
+}
+
+function select(opId, fly) {
+  state.selected = opId;
+  if (state.map) state.map.setHighlight(opId);
+  scheduleBoard();
+  const op = state.operations.get(opId);
+  if (fly && op && state.map) {
+    const vs = verticesOf(op.feature.geometry);
+    const r = opRadius(op) / 111000 + 0.02;
+    const lons = vs.map((v) => v[0]);
+    const lats = vs.map((v) => v[1]);
+    state.map.fit([Math.min(...lons) - r, Math.min(...lats) - r, Math.max(...lons) + r, Math.max(...lats) + r]);
+  }
+  const card = document.getElementById(`op-${opId}`);
+  if (card && !fly) card.scrollIntoView({ block: "nearest" });
+}
+
+// --- proposing ------------------------------------------------------------------------------
+
+function toLocalInput(date) {
+  return date.toISOString().slice(0, 16);
+}
+
+function setUpPropose() {
+  const phaseCats = (state.me.phase && state.me.phase.categories) || Object.keys(state.agreement.categories);
+  const cat = $("p-category");
+  for (const [id, c] of Object.entries(state.agreement.categories)) {
+    if (c.rule === "imminent_threat" || !phaseCats.includes(id)) continue;
+    cat.append(el("option", { value: id, text: `${id} (${c.rule})` }));
+  }
+  const ex = $("p-executor");
+  for (const p of state.agreement.parties) ex.append(el("option", { value: p.id, text: p.name || p.id, selected: p.id === state.me.member }));
+  const now = centerNow();
+  $("p-start").value = toLocalInput(new Date(now.getTime() + 8 * 3600e3));
+  $("p-end").value = toLocalInput(new Date(now.getTime() + 10 * 3600e3));
+  for (const id of ["p-lon", "p-lat", "p-radius", "p-polygon", "p-start", "p-end"]) $(id).addEventListener("input", preview);
+  $("draw-circle").addEventListener("click", () => draw("circle"));
+  $("draw-polygon").addEventListener("click", () => draw("polygon"));
+  $("propose").addEventListener("submit", submitProposal);
+  document.addEventListener("keydown", (e) => {
+    if (!state.map || !state.map.drawing) return;
+    if (e.key === "Escape") { stopDrawing(); preview(); }
+    if (e.key === "Enter" && state.map.drawing.mode === "polygon") { e.preventDefault(); state.map.drawing.finish(); }
+  });
+}
+
+function draftGeometry() {
+  const poly = $("p-polygon").value.trim();
+  if (poly) {
+    const pts = poly.split(/[,;\n]+/).map((s) => s.trim().split(/\s+/).map(Number)).filter((p) => p.length === 2 && p.every(Number.isFinite));
+    if (pts.length < 3) return { error: "a polygon needs at least 3 corners (lon lat, …)" };
+    const ring = [...pts, pts[0]];
+    return { geometry: { type: "Polygon", coordinates: [ring] }, radius: null };
+  }
+  const lon = Number($("p-lon").value), lat = Number($("p-lat").value), r = Number($("p-radius").value);
+  if (!$("p-lon").value || !$("p-lat").value) return { error: "draw the area or type its centre" };
+  if (![lon, lat].every(Number.isFinite) || Math.abs(lat) > 90 || Math.abs(lon) > 180) return { error: "the centre is not a lon/lat" };
+  if (!(r > 0)) return { error: "the radius must be more than 0 m" };
+  return { geometry: { type: "Point", coordinates: [lon, lat] }, radius: r };
+}
+
+function draw(mode) {
+  const map = state.map;
+  if (!map) { toast("The map is not available: type the area instead."); return; }
+  const help = $("map-help");
+  const pts = [];
+  map.map.doubleClickZoom.disable();
+  const drawing = {
+    mode,
+    click: (p) => {
+      if (mode === "circle") {
+        if (!pts.length) { pts.push(p); help.textContent = "Click the circle's edge (Esc cancels)."; return; }
+        $("p-polygon").value = "";
+        $("p-lon").value = pts[0][0].toFixed(5);
+        $("p-lat").value = pts[0][1].toFixed(5);
+        $("p-radius").value = String(Math.round(metres(pts[0], p)));
+        stopDrawing();
+        preview();
+      } else {
+        pts.push(p);
+        help.textContent = `${pts.length} corner(s): click to add, Enter to finish, Esc to cancel.`;
+        map.setDraft({ id: "draft", layer: "draft", geometry: { type: "LineString", coordinates: pts }, style: { stroke: "#ffd24d", width: 2, dash: [4, 3] } });
+      }
+    },
+    move: (p) => {
+      if (mode === "circle" && pts.length) {
+        map.setDraft({ id: "draft", layer: "draft", geometry: { type: "Point", coordinates: pts[0] }, radius_m: metres(pts[0], p), style: { stroke: "#ffd24d", width: 2, dash: [4, 3] } });
+      }
+    },
+    finish: () => {
+      if (pts.length < 3) { help.textContent = "A polygon needs at least 3 corners."; return; }
+      $("p-polygon").value = pts.map((p) => `${p[0].toFixed(5)} ${p[1].toFixed(5)}`).join(", ");
+      stopDrawing();
+      preview();
+    },
+  };
+  map.drawing = drawing;
+  help.hidden = false;
+  help.textContent = mode === "circle" ? "Click the circle's centre on the map (Esc cancels)." : "Click the polygon's corners; Enter finishes, Esc cancels.";
+  $("map").focus();
+}
+
+function stopDrawing() {
+  const map = state.map;
+  if (!map) return;
+  map.drawing = null;
+  map.map.doubleClickZoom.enable();
+  $("map-help").hidden = true;
+}
+
+function parseUtc(value) {
+  return value ? new Date(`${value}:00Z`) : null;
+}
+
+/** Distance in metres from the draft area to a geometry (planar near the area: a preview). */
+function distanceToArea(area, geometry) {
+  const c = area.geometry.type === "Point" ? area.geometry.coordinates : centreOf(area.geometry);
+  const kx = 111320 * Math.cos((c[1] * Math.PI) / 180), ky = 110540;
+  const xy = (p) => [(p[0] - c[0]) * kx, (p[1] - c[1]) * ky];
+  const segDist = (p, a, b) => {
+    const dx = b[0] - a[0], dy = b[1] - a[1];
+    const t = Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / (dx * dx + dy * dy || 1)));
+    return Math.hypot(a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
+  };
+  const objPts = verticesOf(geometry).map(xy);
+  const objSegs = [];
+  const addSegs = (coords) => { for (let i = 0; i + 1 < coords.length; i++) objSegs.push([xy(coords[i]), xy(coords[i + 1])]); };
+  if (geometry.type === "LineString") addSegs(geometry.coordinates);
+  if (geometry.type === "Polygon") geometry.coordinates.forEach(addSegs);
+  if (area.geometry.type === "Point") {
+    let d = Infinity;
+    for (const p of objPts) d = Math.min(d, Math.hypot(p[0], p[1]));
+    for (const [a, b] of objSegs) d = Math.min(d, segDist([0, 0], a, b));
+    return Math.max(0, d - area.radius);
+  }
+  const ring = area.geometry.coordinates[0].map(xy);
+  let d = Infinity;
+  for (const p of objPts) {
+    let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      if (ring[i][1] > p[1] !== ring[j][1] > p[1] && p[0] < ((ring[j][0] - ring[i][0]) * (p[1] - ring[i][1])) / (ring[j][1] - ring[i][1]) + ring[i][0]) inside = !inside;
+    }
+    if (inside) return 0;
+    for (let i = 0; i + 1 < ring.length; i++) d = Math.min(d, segDist(p, ring[i], ring[i + 1]));
+  }
+  for (const [a, b] of objSegs) for (const q of ring) d = Math.min(d, segDist(q, a, b));
+  return d;
+}
+
+function overlaps(d, start, end) {
+  const p = d.feature.properties || {};
+  let from = p.valid_from, to = p.valid_to;
+  if (d.kind === "flight_plan" && Array.isArray(p.times) && p.times.length) { from = p.times[0]; to = p.times[p.times.length - 1]; }
+  if (!start || !end) return true;
+  if (from && Date.parse(from) > end.getTime()) return false;
+  if (to && Date.parse(to) < start.getTime()) return false;
+  return true;
+}
+
+function preview() {
+  const out = $("preview");
+  const draft = draftGeometry();
+  if (draft.error) {
+    out.textContent = draft.error;
+    if (state.map) state.map.setDraft(null);
+    return null;
+  }
+  if (state.map) {
+    state.map.setDraft({ id: "draft", layer: "draft", geometry: draft.geometry, radius_m: draft.radius, style: { stroke: "#ffd24d", fill: "rgba(255, 210, 77, 0.12)", width: 2, dash: [4, 3] } });
+  }
+  const rules = state.agreement.deconfliction || {};
+  const buffers = rules.buffers_m || {};
+  const blocking = new Set(rules.blocking || []);
+  const start = parseUtc($("p-start").value), end = parseUtc($("p-end").value);
+  const found = [];
+  for (const d of state.declarations.values()) {
+    if (!overlaps(d, start, end)) continue;
+    const p = d.feature.properties || {};
+    const threshold = (buffers[d.kind] || 0) + (p.uncertainty_m || 0) + (p.standoff_m || 0) + (p.corridor_m || 0);
+    const dist = distanceToArea(draft, d.feature.geometry);
+    if (dist <= threshold) found.push({ d, dist, threshold, blocking: blocking.has(d.kind) });
+  }
+  found.sort((a, b) => b.blocking - a.blocking || a.dist - b.dist);
+  const list = el("ul", { class: "list" });
+  for (const f of found) {
+    const p = f.d.feature.properties || {};
+    list.append(el("li", { class: f.blocking ? "blocking" : "", text: `${f.blocking ? "BLOCKING" : "warning"} · ${p.name || f.d.kind.replace("_", " ")} of ${f.d.owner}: ${fmtDistance(f.dist)} (buffer ${fmtDistance(f.threshold)})` }));
+  }
+  out.replaceChildren(
+    el("strong", { text: found.length ? `Preview: ${found.length} conflict(s) with what you can see` : "Preview: no conflict with what you can see" }),
+    list,
+    el("p", { class: "hint", text: "The center's check on submission is the one that counts: it also covers objects hidden from you (shown only as kind, party and distance)." }),
+  );
+  return draft;
+}
+
+async function submitProposal(e) {
+  e.preventDefault();
+  $("propose-error").textContent = "";
+  const draft = preview();
+  if (!draft) { $("propose-error").textContent = "Give the operation's area first."; return; }
+  const start = $("p-start").value, end = $("p-end").value;
+  if (!start || !end) { $("propose-error").textContent = "Give the window's start and end."; return; }
+  const properties = {
+    kind: "operation", category: $("p-category").value, executor: $("p-executor").value,
+    window_start: `${start}:00Z`, window_end: `${end}:00Z`,
+  };
+  if ($("p-name").value.trim()) properties.name = $("p-name").value.trim();
+  if (draft.radius) properties.radius_m = draft.radius;
+  try {
+    const op = await api("POST", "/v1/operations", { type: "Feature", geometry: draft.geometry, properties });
+    putOperation(op);
+    if (state.map) state.map.setDraft(null);
+    for (const id of ["p-name", "p-lon", "p-lat", "p-radius", "p-polygon"]) $(id).value = "";
+    $("preview").textContent = "";
+    select(op.id, true);
+    toast(`Proposed ${op.id}: ${op.status}, ${op.conflicts.length} conflict(s), ${op.blocking_conflicts} blocking.`);
+  } catch (error) {
+    $("propose-error").textContent = error.message;
+  }
+}
+
+// --- the direct line ------------------------------------------------------------------------
+
+async function loadMessages() {
+  if ($("panel-line").hidden) return;
+  const [inbox, outbox] = await Promise.all([
+    api("GET", "/v1/messages?box=in&limit=200"),
+    api("GET", "/v1/messages?box=out&limit=200"),
+  ]);
+  state.inbox = inbox;
+  state.outbox = outbox;
+  renderMessages();
+}
+
+function scheduleMessages() {
+  clearTimeout(scheduleMessages.timer);
+  scheduleMessages.timer = setTimeout(() => loadMessages().catch(() => {}), 150);
+}
+
+function myRecipient(m) {
+  return m.recipients.find((r) => r.party === state.me.member);
+}
+
+function renderMessages() {
+  keepFocus(() => {
+    const open = (m) => (myRecipient(m) ? !myRecipient(m).acknowledged : false);
+    const inbox = [...state.inbox].sort((a, b) => (open(b) - open(a)) || (open(a) ? a.ack_deadline.localeCompare(b.ack_deadline) : b.sent_at.localeCompare(a.sent_at)));
+    $("inbox").replaceChildren(...inbox.map(inboxItem));
+    if (!inbox.length) $("inbox").append(el("li", { class: "hint", text: "Nothing received." }));
+    const outbox = [...state.outbox].sort((a, b) => (b.open - a.open) || b.sent_at.localeCompare(a.sent_at));
+    $("outbox").replaceChildren(...outbox.map(outboxItem));
+    if (!outbox.length) $("outbox").append(el("li", { class: "hint", text: "Nothing sent." }));
+    const unacked = inbox.filter(open).length;
+    $("line-count").textContent = unacked ? `(${unacked} to acknowledge)` : "";
+  });
+  tick();
+}
+
+function inboxItem(m) {
+  const r = myRecipient(m) || {};
+  const escalated = !r.acknowledged && (r.level > 0 || r.overdue);
+  const cls = `msg ${r.acknowledged ? "acked" : escalated ? "escalated unacked" : "unacked"}`;
+  const content = m.content || {};
+  const li = el("li", { class: cls, "data-message": m.id },
+    el("h4", { text: content.subject || "(no subject)" }),
+    el("div", { class: "meta", text: `from ${m.from}${m.sent_by ? ` (${m.sent_by})` : ""} · sent ${fmtTime(m.sent_at)}` }),
+    content.text ? el("p", { text: content.text }) : null,
+    content.geometry ? el("div", { class: "meta", text: `geometry: ${JSON.stringify(content.geometry.coordinates)}` }) : null,
+  );
+  if (r.acknowledged) {
+    li.append(el("div", { class: "meta", text: `acknowledged ${fmtTime(r.acknowledged_at)} by ${r.acknowledged_by || ""}${r.late ? " (late)" : ""}` }));
+  } else {
+    li.append(el("div", { class: "countdown", "data-deadline": r.deadline || m.ack_deadline }));
+    if (escalated) li.append(el("div", { class: "conflict blocking", text: `escalated to level ${r.level}${r.overdue ? ", overdue" : ""}` }));
+    li.append(el("div", { class: "actions" }, el("button", {
+      type: "button", class: "primary", "data-key": `ack:${m.id}`,
+      onclick: () => acknowledge(m),
+    }, "Acknowledge")));
+  }
+  return li;
+}
+
+function outboxItem(m) {
+  const content = m.content || {};
+  const li = el("li", { class: `msg ${m.open ? "unacked" : "acked"}` },
+    el("h4", { text: content.subject || m.id }),
+    el("div", { class: "meta", text: `to ${m.to.join(", ")} · sent ${fmtTime(m.sent_at)}` }),
+  );
+  for (const r of m.recipients) {
+    const text = r.acknowledged ? `${r.party}: acknowledged ${fmtTime(r.acknowledged_at)}${r.late ? " (late)" : ""}` : `${r.party}: not yet acknowledged${r.level ? `, escalated to level ${r.level}` : ""}${r.overdue ? ", OVERDUE" : ""}`;
+    li.append(el("div", { class: r.acknowledged ? "meta" : "conflict blocking", text }));
+  }
+  if (m.open) li.append(el("div", { class: "countdown", "data-deadline": m.ack_deadline }));
+  return li;
+}
+
+async function acknowledge(m) {
+  try {
+    await api("POST", `/v1/messages/${encodeURIComponent(m.id)}/acknowledge`, { content_hash: m.content_hash });
+    toast(`Acknowledged "${(m.content || {}).subject || m.id}".`);
+    await loadMessages();
+  } catch (error) {
+    toast(`Refused: ${error.message}`);
+  }
+}
+
+async function sendMessage(e) {
+  e.preventDefault();
+  $("compose-error").textContent = "";
+  try {
+    await api("POST", "/v1/messages", {
+      to: [$("m-to").value], subject: $("m-subject").value.trim(), text: $("m-text").value.trim(), ack_within: $("m-within").value,
+    });
+    $("m-subject").value = "";
+    $("m-text").value = "";
+    toast("Sent.");
+    await loadMessages();
+  } catch (error) {
+    $("compose-error").textContent = error.message;
+  }
+}
+
+// --- tracks and alerts (expected shapes; see the README) ------------------------------------
+
+function trackOf(payload) {
+  const t = payload && payload.track ? payload.track : payload;
+  if (!t || t.id == null || typeof t.lat !== "number" || typeof t.lon !== "number") return null;
+  return t;
+}
+
+async function loadTracks() {
+  if (!state.map) return;
+  try {
+    const data = await api("GET", "/v1/tracks", undefined, { quiet404: true });
+    const items = data == null ? [] : Array.isArray(data) ? data : data.items || data.tracks || [];
+    for (const t of items) { const tr = trackOf(t); if (tr) state.map.putTrack(tr); }
+  } catch {
+    // no tracks yet (or not allowed): the layer stays empty
+  }
+}
+
+function alertOf(payload) {
+  const a = payload && payload.alert ? payload.alert : payload;
+  if (!a || a.id == null) return null;
+  const label = a.label || `${(a.kind || "alert").replace("_", " ")}${a.tracks ? ": " + a.tracks.join(" / ") : ""}`;
+  return { ...a, label };
+}
+
+async function loadAlerts() {
+  try {
+    const data = await api("GET", "/v1/alerts", undefined, { quiet404: true });
+    const items = data == null ? [] : Array.isArray(data) ? data : data.items || data.alerts || [];
+    for (const a of items) putAlert(alertOf(a));
+  } catch {
+    // none
+  }
+}
+
+function putAlert(a) {
+  if (!a) return;
+  if (a.cleared || a.status === "cleared") {
+    state.alerts.delete(String(a.id));
+    if (state.map) state.map.removeAlert(a.id);
+  } else {
+    state.alerts.set(String(a.id), a);
+    if (state.map) state.map.putAlert(a);
+  }
+  renderAlerts();
+}
+
+function renderAlerts() {
+  const list = [...state.alerts.values()];
+  $("alerts-count").textContent = list.length ? `(${list.length})` : "";
+  $("alerts").replaceChildren(...list.map((a) => el("li", { class: "alert" },
+    el("h4", { text: a.label }),
+    el("div", { class: "meta", text: `${a.parties ? a.parties.join(", ") + " · " : ""}${a.predicted_at ? "predicted " + fmtTime(a.predicted_at) : fmtTime(a.at)}${a.horizontal_nm != null ? ` · ${a.horizontal_nm} NM / ${a.vertical_ft} ft` : ""}` }),
+    a.detail ? el("div", { text: a.detail }) : null,
+  )));
+  if (!list.length) $("alerts").append(el("li", { class: "hint", text: "No alert." }));
+}
+
+// --- the record -----------------------------------------------------------------------------
+
+function verifiedKey() {
+  return `accord.verified.${state.agreement ? state.agreement.id : "?"}`;
+}
+
+function storedHead() {
+  try { return JSON.parse(localStorage.getItem(verifiedKey()) || "null"); } catch { return null; }
+}
+
+function headText(h) {
+  return `${h.size} entries · root ${h.root.slice(0, 16)}… · signed ${new Date(h.timestamp * 1000).toISOString().replace(".000", "")}`;
+}
+
+function renderVerified() {
+  const h = storedHead();
+  $("head-verified").textContent = h ? `${headText(h)} (${h.how} ${fmtTime(h.checked_at)})` : "none yet";
+}
+
+async function loadHead() {
+  if (!can.record()) return;
+  state.head = await api("GET", "/v1/record/head");
+  $("head-now").textContent = headText(state.head);
+}
+
+function scheduleHead() {
+  clearTimeout(scheduleHead.timer);
+  scheduleHead.timer = setTimeout(() => loadHead().catch(() => {}), 1000);
+}
+
+async function verifyRecord() {
+  const verdict = $("verdict");
+  verdict.className = "verdict";
+  verdict.textContent = "Checking…";
+  try {
+    const head = await api("GET", "/v1/record/head");
+    state.head = head;
+    $("head-now").textContent = headText(head);
+    const last = storedHead();
+    const keep = (how) => {
+      localStorage.setItem(verifiedKey(), JSON.stringify({ size: head.size, root: head.root, timestamp: head.timestamp, how, checked_at: centerNow().toISOString() }));
+      renderVerified();
+    };
+    if (!last) {
+      keep("first seen");
+      verdict.className = "verdict ok";
+      verdict.textContent = `First head seen by this browser (${head.size} entries): kept as the baseline. The next check proves the log only grew from it.`;
+      return;
+    }
+    if (head.size < last.size) {
+      verdict.className = "verdict bad";
+      verdict.textContent = `NOT VERIFIED: the log shrank from ${last.size} to ${head.size} entries.`;
+      return;
+    }
+    const proof = await api("GET", `/v1/record/proofs/consistency?from=${last.size}&size=${head.size}`);
+    const result = await verifyConsistency(last.size, head.size, last.root, head.root, proof.proof);
+    if (result.ok) {
+      keep("verified");
+      verdict.className = "verdict ok";
+      verdict.textContent = head.size === last.size
+        ? `VERIFIED: the log is unchanged (${head.size} entries, same root).`
+        : `VERIFIED: the log only grew — the ${last.size} entries this browser saw before are unchanged, ${head.size - last.size} added.`;
+    } else {
+      verdict.className = "verdict bad";
+      verdict.textContent = `NOT VERIFIED: ${result.why}. The log does not extend the head this browser verified (${last.size} entries).`;
+    }
+  } catch (error) {
+    verdict.className = "verdict bad";
+    verdict.textContent = `Could not check: ${error.message}`;
+  }
+}
+
+// --- live events ----------------------------------------------------------------------------
+
+function onEvent(ev) {
+  stats.events++;
+  stats.eventsByKind[ev.kind] = (stats.eventsByKind[ev.kind] || 0) + 1;
+  stats.lastEventId = ev.id;
+  if (!state.ready) { state.queued.push(ev); return; }
+  handle(ev);
+}
+
+function handle(ev) {
+  const { kind, data } = ev;
+  if (kind.startsWith("track")) {
+    const t = trackOf(data);
+    if (t && state.map) state.map.putTrack(t);
+    return; // tracks are not record entries: no head refresh
+  }
+  if (kind.startsWith("alert") || kind.startsWith("airspace")) {
+    putAlert(alertOf(data));
+  } else if (kind.startsWith("declaration.")) {
+    if (kind.endsWith("withdrawn")) dropDeclaration(data.id);
+    else if (data.feature && data.id) {
+      const prev = state.declarations.get(data.id) || {};
+      putDeclaration({ ...prev, id: data.id, kind: data.kind || prev.kind, owner: data.owner || prev.owner, disclosure: data.disclosure || prev.disclosure, feature: data.feature });
+    } else if (data.id) {
+      api("GET", `/v1/declarations/${encodeURIComponent(data.id)}`).then(putDeclaration, () => {});
+    }
+    if (kind.endsWith("acknowledged")) scheduleMessages();
+  } else if (kind.startsWith("operation.")) {
+    if (data.id) refetchOperation(data.id);
+  } else if (kind.startsWith("message.")) {
+    scheduleMessages();
+  } else if (kind.startsWith("condition.") || kind.startsWith("phase.")) {
+    api("GET", "/v1/me").then((me) => { state.me = me; renderWho(); }, () => {});
+  }
+  if (can.record()) scheduleHead();
+}
+
+// --- boot -----------------------------------------------------------------------------------
+
+window.accord = {
+  stats, state,
+  dropStream: () => state.stream && state.stream.drop(),
+  mapStats: () => (state.map ? state.map.stats : null),
+};
+
+if (token()) start();
+else showSignin();

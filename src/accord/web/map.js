@@ -1,0 +1,643 @@
+// The map: Leaflet for the view (pan, zoom, keyboard, scale), the Natural Earth basemap
+// from world-atlas, and everything declared drawn on two canvases of our own — one for
+// what changes seldom (areas, declarations, operations, conflicts), one for what moves
+// (tracks, alerts). No DOM element per object: 10,000 objects and 2,000 tracks are arrays
+// drawn in one pass, culled to the view, redrawn at most once per animation frame.
+
+const TILE = 256;
+const EARTH_M = 40075016.686;
+
+export const LAYERS = [
+  { id: "areas", label: "Designated areas", colour: "#ffb347" },
+  { id: "protected", label: "Protected sites, movements", colour: "#8ee08e" },
+  { id: "positions", label: "Positions", colour: "#6fb3ff" },
+  { id: "flights", label: "Flight plans", colour: "#c9a0ff" },
+  { id: "tracks", label: "Live tracks", colour: "#ffffff" },
+  { id: "operations", label: "Operations", colour: "#ffcc66" },
+  { id: "conflicts", label: "Conflicts", colour: "#ff6b6b" },
+  { id: "alerts", label: "Airspace alerts", colour: "#ff4d4d" },
+];
+
+export const PARTY_COLOURS = { blue: "#6fb3ff", red: "#ff8a80", hnc: "#8ee08e", observers: "#d0d0d0" };
+const OTHER = ["#f6c177", "#c9a0ff", "#7fdbca", "#f7a8d8"];
+
+export function partyColour(party) {
+  if (!party) return "#d0d0d0";
+  if (PARTY_COLOURS[party]) return PARTY_COLOURS[party];
+  let h = 0;
+  for (const c of party) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return OTHER[h % OTHER.length];
+}
+
+export const STATUS_COLOURS = {
+  proposed: "#ffcc66", notified: "#ffcc66", approved: "#7ddc8c", cleared: "#7ddc8c",
+  vetoed: "#ff6b6b", held: "#ff6b6b", executing: "#7cc4ff", executed: "#7cc4ff",
+  completed: "#9aa6b0", cancelled: "#9aa6b0", expired: "#9aa6b0",
+};
+
+// --- projection (Web Mercator, world pixels at zoom 0) ----------------------------------------
+
+export function project(lon, lat) {
+  const s = Math.sin((Math.max(-85.05, Math.min(85.05, lat)) * Math.PI) / 180);
+  return [((lon + 180) / 360) * TILE, (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * TILE];
+}
+
+export function unproject(x, y) {
+  const lon = (x / TILE) * 360 - 180;
+  const n = Math.PI - (2 * Math.PI * y) / TILE;
+  return [lon, (180 / Math.PI) * Math.atan(Math.sinh(n))];
+}
+
+/** Metres between two lon/lat points (haversine on the mean sphere: for drawing and preview). */
+export function metres(a, b) {
+  const r = 6371008.8;
+  const p1 = (a[1] * Math.PI) / 180;
+  const p2 = (b[1] * Math.PI) / 180;
+  const dp = p2 - p1;
+  const dl = ((b[0] - a[0]) * Math.PI) / 180;
+  const h = Math.sin(dp / 2) ** 2 + Math.cos(p1) * Math.cos(p2) * Math.sin(dl / 2) ** 2;
+  return 2 * r * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+function projectRing(coords) {
+  const out = new Float64Array(coords.length * 2);
+  coords.forEach((c, i) => {
+    const [x, y] = project(c[0], c[1]);
+    out[2 * i] = x;
+    out[2 * i + 1] = y;
+  });
+  return out;
+}
+
+function bboxOf(arrays) {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const a of arrays) {
+    for (let i = 0; i < a.length; i += 2) {
+      if (a[i] < x0) x0 = a[i];
+      if (a[i] > x1) x1 = a[i];
+      if (a[i + 1] < y0) y0 = a[i + 1];
+      if (a[i + 1] > y1) y1 = a[i + 1];
+    }
+  }
+  return [x0, y0, x1, y1];
+}
+
+/** A GeoJSON geometry → {points, lines, polygons} of projected Float64Arrays, and its bbox. */
+export function shapeOf(geometry) {
+  const shape = { points: [], lines: [], polygons: [] };
+  if (!geometry) return shape;
+  const { type, coordinates: c } = geometry;
+  if (type === "Point") shape.points.push(projectRing([c]));
+  else if (type === "MultiPoint") c.forEach((p) => shape.points.push(projectRing([p])));
+  else if (type === "LineString") shape.lines.push(projectRing(c));
+  else if (type === "MultiLineString") c.forEach((l) => shape.lines.push(projectRing(l)));
+  else if (type === "Polygon") shape.polygons.push(c.map(projectRing));
+  else if (type === "MultiPolygon") c.forEach((p) => shape.polygons.push(p.map(projectRing)));
+  const all = [...shape.points, ...shape.lines, ...shape.polygons.flat()];
+  shape.bbox = all.length ? bboxOf(all) : [0, 0, 0, 0];
+  return shape;
+}
+
+/** The lon/lat centre of a geometry (mean of its vertices). */
+export function centreOf(geometry) {
+  const pts = [];
+  const walk = (c) => {
+    if (typeof c[0] === "number") pts.push(c);
+    else c.forEach(walk);
+  };
+  walk(geometry.coordinates);
+  const lon = pts.reduce((s, p) => s + p[0], 0) / pts.length;
+  const lat = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+  return [lon, lat];
+}
+
+/** Every vertex of a geometry as [lon, lat]. */
+export function verticesOf(geometry) {
+  const pts = [];
+  const walk = (c) => {
+    if (typeof c[0] === "number") pts.push([c[0], c[1]]);
+    else c.forEach(walk);
+  };
+  if (geometry) walk(geometry.coordinates);
+  return pts;
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+}
+
+// --- the map --------------------------------------------------------------------------------
+
+export class OperatingMap {
+  constructor(L, element, { onSelect } = {}) {
+    this.L = L;
+    this.onSelect = onSelect || (() => {});
+    this.map = L.map(element, {
+      zoomAnimation: false,
+      fadeAnimation: false,
+      markerZoomAnimation: false,
+      keyboard: true,
+      keyboardPanDelta: 120,
+      zoomSnap: 0.5,
+      worldCopyJump: false,
+      attributionControl: true,
+      preferCanvas: true,
+      minZoom: 2,
+      maxZoom: 16,
+    });
+    this.map.attributionControl.setPrefix(false);
+    this.map.attributionControl.addAttribution("Basemap: Natural Earth (world-atlas), public domain");
+    L.control.scale({ imperial: false }).addTo(this.map);
+    this.visible = new Set(LAYERS.map((l) => l.id));
+    this.items = new Map(); // id → item (static canvas)
+    this.tracks = new Map(); // id → track (dynamic canvas)
+    this.alerts = new Map();
+    this.draft = null; // the operation being drawn
+    this.highlight = null;
+    this.stats = { staticDraws: 0, dynamicDraws: 0, lastStaticMs: 0, lastDynamicMs: 0, maxDynamicMs: 0, trackUpdates: 0 };
+    this._static = this._canvas();
+    this._dynamic = this._canvas();
+    this._pending = { static: false, dynamic: false };
+    this._frame = 0;
+    const redraw = () => this.invalidate(true, true);
+    this.map.on("move zoom resize viewreset", redraw);
+    this.map.on("resize", () => this._resize());
+    this.map.on("click", (e) => this._click(e));
+    this.map.on("mousemove", (e) => this._move(e));
+    this.map.whenReady(() => this._resize());
+    this.pulse = setInterval(() => { if (this.alerts.size) this.invalidate(false, true); }, 500);
+  }
+
+  _canvas() {
+    const canvas = document.createElement("canvas");
+    canvas.className = "overlay-canvas";
+    canvas.setAttribute("aria-hidden", "true");
+    this.map.getContainer().appendChild(canvas);
+    return canvas;
+  }
+
+  _resize() {
+    const size = this.map.getSize();
+    const ratio = window.devicePixelRatio || 1;
+    for (const c of [this._static, this._dynamic]) {
+      c.width = Math.round(size.x * ratio);
+      c.height = Math.round(size.y * ratio);
+      c.style.width = `${size.x}px`;
+      c.style.height = `${size.y}px`;
+    }
+    this.invalidate(true, true);
+  }
+
+  setView(lon, lat, zoom) {
+    this.map.setView([lat, lon], zoom);
+  }
+
+  fit(bboxLonLat) {
+    const [w, s, e, n] = bboxLonLat;
+    this.map.fitBounds([[s, w], [n, e]], { padding: [30, 30], maxZoom: 13 });
+  }
+
+  /** The world-atlas TopoJSON as land and borders under everything else. */
+  basemap(topology, topojson) {
+    const L = this.L;
+    const renderer = L.canvas({ padding: 0.2 });
+    const countries = topojson.feature(topology, topology.objects.countries);
+    L.geoJSON(countries, {
+      renderer,
+      interactive: false,
+      style: () => ({ color: "#6d8190", weight: 1, fillColor: "#26343e", fillOpacity: 1 }),
+    }).addTo(this.map);
+  }
+
+  setLayer(id, on) {
+    if (on) this.visible.add(id);
+    else this.visible.delete(id);
+    this.invalidate(true, true);
+  }
+
+  /** Put (or replace) an object on the static canvas. */
+  put(item) {
+    item.shape = item.shape || shapeOf(item.geometry);
+    this.items.set(item.id, item);
+    this.invalidate(true, false);
+  }
+
+  remove(id) {
+    if (this.items.delete(id)) this.invalidate(true, false);
+  }
+
+  removeWhere(predicate) {
+    for (const [id, item] of this.items) if (predicate(item)) this.items.delete(id);
+    this.invalidate(true, false);
+  }
+
+  /** Tracks: {id, operator, party, mission, time, lat, lon, alt_ft, gs_kt, track_deg}. */
+  putTrack(t) {
+    const [x, y] = project(t.lon, t.lat);
+    this.tracks.set(String(t.id), { ...t, x, y });
+    this.stats.trackUpdates++;
+    this.invalidate(false, true);
+  }
+
+  putAlert(a) {
+    this.alerts.set(String(a.id), a);
+    this.invalidate(false, true);
+  }
+
+  removeAlert(id) {
+    if (this.alerts.delete(String(id))) this.invalidate(false, true);
+  }
+
+  setDraft(draft) {
+    this.draft = draft;
+    this.invalidate(true, false);
+  }
+
+  setHighlight(id) {
+    this.highlight = id;
+    this.invalidate(true, false);
+  }
+
+  invalidate(staticToo, dynamicToo) {
+    if (staticToo) this._pending.static = true;
+    if (dynamicToo) this._pending.dynamic = true;
+    if (this._frame) return;
+    this._frame = requestAnimationFrame(() => {
+      this._frame = 0;
+      if (this._pending.static) { this._pending.static = false; this._drawStatic(); }
+      if (this._pending.dynamic) { this._pending.dynamic = false; this._drawDynamic(); }
+    });
+  }
+
+  // --- view arithmetic ----------------------------------------------------------------------
+
+  _view() {
+    const zoom = this.map.getZoom();
+    const k = 2 ** zoom;
+    const origin = this.map.containerPointToLayerPoint([0, 0]).add(this.map.getPixelOrigin());
+    const size = this.map.getSize();
+    const ratio = window.devicePixelRatio || 1;
+    // world (z0) bounds of the view, with a margin
+    const m = 64;
+    const bounds = [(origin.x - m) / k, (origin.y - m) / k, (origin.x + size.x + m) / k, (origin.y + size.y + m) / k];
+    return { zoom, k, ox: origin.x, oy: origin.y, size, ratio, bounds };
+  }
+
+  _mpp(view, lat) {
+    return (EARTH_M * Math.cos((lat * Math.PI) / 180)) / (TILE * view.k);
+  }
+
+  _inView(view, bbox, padWorld = 0) {
+    const b = view.bounds;
+    return !(bbox[2] + padWorld < b[0] || bbox[0] - padWorld > b[2] || bbox[3] + padWorld < b[1] || bbox[1] - padWorld > b[3]);
+  }
+
+  _path(ctx, view, arr, close) {
+    for (let i = 0; i < arr.length; i += 2) {
+      const x = arr[i] * view.k - view.ox;
+      const y = arr[i + 1] * view.k - view.oy;
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    }
+    if (close) ctx.closePath();
+  }
+
+  // --- drawing --------------------------------------------------------------------------------
+
+  _drawStatic() {
+    const t0 = performance.now();
+    const view = this._view();
+    const ctx = this._static.getContext("2d");
+    ctx.setTransform(view.ratio, 0, 0, view.ratio, 0, 0);
+    ctx.clearRect(0, 0, view.size.x, view.size.y);
+    this._graticule(ctx, view);
+    const order = ["areas", "protected", "flights", "positions", "operations", "conflicts"];
+    const labels = [];
+    let shown = 0;
+    for (const layer of order) {
+      if (!this.visible.has(layer)) continue;
+      for (const item of this.items.values()) {
+        if (item.layer !== layer) continue;
+        const padWorld = item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0;
+        if (!this._inView(view, item.shape.bbox, padWorld)) continue;
+        shown++;
+        this._drawItem(ctx, view, item);
+        if (item.label) labels.push(item);
+      }
+    }
+    if (this.draft) this._drawItem(ctx, view, { ...this.draft, shape: shapeOf(this.draft.geometry) });
+    this._labels(ctx, view, labels, shown);
+    this.stats.staticDraws++;
+    this.stats.lastStaticMs = performance.now() - t0;
+    this.stats.shown = shown;
+  }
+
+  _graticule(ctx, view) {
+    const [w, n] = unproject(view.bounds[0], view.bounds[1]);
+    const [e, s] = unproject(view.bounds[2], view.bounds[3]);
+    const span = Math.max(e - w, n - s);
+    const step = span > 40 ? 10 : span > 8 ? 2 : span > 2 ? 0.5 : span > 0.5 ? 0.1 : 0.02;
+    ctx.save();
+    ctx.strokeStyle = "rgba(180, 192, 202, 0.18)";
+    ctx.lineWidth = 1;
+    ctx.fillStyle = "rgba(180, 192, 202, 0.75)";
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.beginPath();
+    for (let lon = Math.ceil(w / step) * step; lon <= e; lon += step) {
+      const [x] = project(lon, 0);
+      const px = x * view.k - view.ox;
+      ctx.moveTo(px, 0);
+      ctx.lineTo(px, view.size.y);
+      ctx.fillText(`${lon.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°E`, px + 3, view.size.y - 24);
+    }
+    for (let lat = Math.ceil(s / step) * step; lat <= n; lat += step) {
+      const [, y] = project(0, lat);
+      const py = y * view.k - view.oy;
+      ctx.moveTo(0, py);
+      ctx.lineTo(view.size.x, py);
+      ctx.fillText(`${lat.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°N`, 4, py - 3);
+    }
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  _drawItem(ctx, view, item) {
+    const st = item.style || {};
+    const shape = item.shape;
+    const highlighted = this.highlight && (item.id === this.highlight || item.op === this.highlight);
+    ctx.save();
+    ctx.lineWidth = (st.width || 1.5) + (highlighted ? 2 : 0);
+    ctx.strokeStyle = st.stroke || "#fff";
+    ctx.fillStyle = st.fill || "transparent";
+    ctx.setLineDash(st.dash || []);
+    for (const rings of shape.polygons) {
+      ctx.beginPath();
+      for (const ring of rings) this._path(ctx, view, ring, true);
+      if (st.fill) ctx.fill("evenodd");
+      ctx.stroke();
+    }
+    for (const line of shape.lines) {
+      if (st.corridor_m) {
+        const y = line[1];
+        const lat = unproject(0, y)[1];
+        ctx.save();
+        ctx.setLineDash([]);
+        ctx.globalAlpha = 0.18;
+        ctx.lineWidth = Math.max(2, (2 * st.corridor_m) / this._mpp(view, lat));
+        ctx.lineCap = "round";
+        ctx.lineJoin = "round";
+        ctx.beginPath();
+        this._path(ctx, view, line, false);
+        ctx.stroke();
+        ctx.restore();
+      }
+      ctx.beginPath();
+      this._path(ctx, view, line, false);
+      ctx.stroke();
+    }
+    for (const pt of shape.points) {
+      const x = pt[0] * view.k - view.ox;
+      const y = pt[1] * view.k - view.oy;
+      if (item.radius_m) {
+        const lat = unproject(pt[0], pt[1])[1];
+        const r = item.radius_m / this._mpp(view, lat);
+        ctx.beginPath();
+        ctx.arc(x, y, Math.max(r, 2), 0, 2 * Math.PI);
+        if (st.fill) ctx.fill();
+        ctx.stroke();
+      }
+      if (st.symbol) this._symbol(ctx, x, y, st.symbol, st);
+    }
+    if (item.segment) {
+      // a conflict: from the operation to the object, its distance at the middle
+      const [a, b] = item.segment;
+      const pa = project(a[0], a[1]);
+      const pb = project(b[0], b[1]);
+      ctx.beginPath();
+      ctx.moveTo(pa[0] * view.k - view.ox, pa[1] * view.k - view.oy);
+      ctx.lineTo(pb[0] * view.k - view.ox, pb[1] * view.k - view.oy);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+
+  _symbol(ctx, x, y, symbol, st) {
+    ctx.save();
+    ctx.setLineDash([]);
+    ctx.fillStyle = st.symbolFill || st.stroke;
+    ctx.strokeStyle = "#0b0f12";
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    if (symbol === "diamond") {
+      ctx.moveTo(x, y - 6); ctx.lineTo(x + 6, y); ctx.lineTo(x, y + 6); ctx.lineTo(x - 6, y); ctx.closePath();
+    } else if (symbol === "cross") {
+      ctx.rect(x - 2, y - 7, 4, 14); ctx.rect(x - 7, y - 2, 14, 4);
+    } else if (symbol === "square") {
+      ctx.rect(x - 5, y - 5, 10, 10);
+    } else {
+      ctx.arc(x, y, 4, 0, 2 * Math.PI);
+    }
+    ctx.fill();
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  _labels(ctx, view, items, shown) {
+    if (shown > 600 && view.zoom < 11) return;
+    const cell = new Set();
+    ctx.save();
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = "rgba(11, 15, 18, 0.9)";
+    for (const item of items) {
+      const [lon, lat] = item.labelAt || [0, 0];
+      const [wx, wy] = project(lon, lat);
+      const x = wx * view.k - view.ox + 9;
+      const y = wy * view.k - view.oy;
+      if (x < -50 || y < 0 || x > view.size.x || y > view.size.y) continue;
+      const key = `${Math.floor(x / 120)}:${Math.floor(y / 16)}`;
+      if (cell.has(key)) continue;
+      cell.add(key);
+      ctx.fillStyle = (item.style && item.style.label) || "#e8edf1";
+      ctx.strokeText(item.label, x, y);
+      ctx.fillText(item.label, x, y);
+    }
+    ctx.restore();
+  }
+
+  _drawDynamic() {
+    const t0 = performance.now();
+    const view = this._view();
+    const ctx = this._dynamic.getContext("2d");
+    ctx.setTransform(view.ratio, 0, 0, view.ratio, 0, 0);
+    ctx.clearRect(0, 0, view.size.x, view.size.y);
+    if (this.visible.has("tracks")) this._drawTracks(ctx, view);
+    if (this.visible.has("alerts")) this._drawAlerts(ctx, view);
+    const ms = performance.now() - t0;
+    this.stats.dynamicDraws++;
+    this.stats.lastDynamicMs = ms;
+    this.stats.maxDynamicMs = Math.max(this.stats.maxDynamicMs, ms);
+  }
+
+  _drawTracks(ctx, view) {
+    const b = view.bounds;
+    const visible = [];
+    for (const t of this.tracks.values()) {
+      if (t.x < b[0] || t.x > b[2] || t.y < b[1] || t.y > b[3]) continue;
+      visible.push(t);
+    }
+    const byColour = new Map();
+    for (const t of visible) {
+      const colour = partyColour(t.party || t.operator);
+      let path = byColour.get(colour);
+      if (!path) { path = new Path2D(); byColour.set(colour, path); }
+      const x = t.x * view.k - view.ox;
+      const y = t.y * view.k - view.oy;
+      const a = (((t.track_deg || 0) - 90) * Math.PI) / 180;
+      const c = Math.cos(a), s = Math.sin(a);
+      // a triangle pointing along the track, and a one-minute leader line
+      path.moveTo(x + 9 * c, y + 9 * s);
+      path.lineTo(x - 5 * c - 5 * s, y - 5 * s + 5 * c);
+      path.lineTo(x - 5 * c + 5 * s, y - 5 * s - 5 * c);
+      path.closePath();
+      const lead = ((t.gs_kt || 0) * 1852) / 60 / this._mpp(view, t.lat);
+      path.moveTo(x + 9 * c, y + 9 * s);
+      path.lineTo(x + (9 + Math.min(lead, 200)) * c, y + (9 + Math.min(lead, 200)) * s);
+    }
+    ctx.lineWidth = 1.5;
+    for (const [colour, path] of byColour) {
+      ctx.fillStyle = colour;
+      ctx.strokeStyle = colour;
+      ctx.fill(path);
+      ctx.stroke(path);
+    }
+    if (visible.length <= 400 || view.zoom >= 10) {
+      const cell = new Set();
+      ctx.font = "11px system-ui, sans-serif";
+      ctx.textBaseline = "middle";
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = "rgba(11, 15, 18, 0.9)";
+      ctx.fillStyle = "#e8edf1";
+      for (const t of visible) {
+        const x = t.x * view.k - view.ox + 10;
+        const y = t.y * view.k - view.oy - 10;
+        const key = `${Math.floor(x / 110)}:${Math.floor(y / 14)}`;
+        if (cell.has(key)) continue;
+        cell.add(key);
+        const fl = t.alt_ft != null ? `FL${String(Math.round(t.alt_ft / 100)).padStart(3, "0")}` : "";
+        const label = `${t.id} ${fl} ${t.gs_kt != null ? Math.round(t.gs_kt) + "kt" : ""}`.trim();
+        ctx.strokeText(label, x, y);
+        ctx.fillText(label, x, y);
+      }
+    }
+  }
+
+  _drawAlerts(ctx, view) {
+    const phase = (Date.now() % 1000) / 1000;
+    ctx.save();
+    for (const a of this.alerts.values()) {
+      if (a.lat == null || a.lon == null) continue;
+      const [wx, wy] = project(a.lon, a.lat);
+      const x = wx * view.k - view.ox;
+      const y = wy * view.k - view.oy;
+      ctx.strokeStyle = "#ff4d4d";
+      ctx.lineWidth = 3;
+      ctx.beginPath();
+      ctx.arc(x, y, 14 + 8 * phase, 0, 2 * Math.PI);
+      ctx.stroke();
+      const ids = a.tracks || [];
+      const pts = ids.map((id) => this.tracks.get(String(id))).filter(Boolean);
+      if (pts.length >= 2) {
+        ctx.setLineDash([6, 4]);
+        ctx.beginPath();
+        ctx.moveTo(pts[0].x * view.k - view.ox, pts[0].y * view.k - view.oy);
+        for (const p of pts.slice(1)) ctx.lineTo(p.x * view.k - view.ox, p.y * view.k - view.oy);
+        ctx.stroke();
+        ctx.setLineDash([]);
+      }
+      ctx.font = "bold 12px system-ui, sans-serif";
+      ctx.fillStyle = "#ff8080";
+      ctx.fillText(a.label || "ALERT", x + 20, y - 16);
+    }
+    ctx.restore();
+  }
+
+  // --- pointing -------------------------------------------------------------------------------
+
+  _move(e) {
+    if (this.onPointer) this.onPointer(e.latlng.lng, e.latlng.lat);
+    if (this.drawing) this.drawing.move([e.latlng.lng, e.latlng.lat]);
+  }
+
+  _click(e) {
+    const lonlat = [e.latlng.lng, e.latlng.lat];
+    if (this.drawing) { this.drawing.click(lonlat); return; }
+    const hit = this.hitTest(e.containerPoint.x, e.containerPoint.y);
+    if (!hit) return;
+    this.L.popup({ maxWidth: 320 }).setLatLng(e.latlng).setContent(hit.html).openOn(this.map);
+    this.onSelect(hit);
+  }
+
+  /** The object under a container point: tracks first, then operations, then the rest. */
+  hitTest(px, py) {
+    const view = this._view();
+    const near = (x, y, tol) => (x * view.k - view.ox - px) ** 2 + (y * view.k - view.oy - py) ** 2 <= tol * tol;
+    if (this.visible.has("tracks")) {
+      for (const t of this.tracks.values()) {
+        if (near(t.x, t.y, 9)) {
+          const html = `<strong>Track ${escapeHtml(t.id)}</strong><br>${escapeHtml(t.operator || t.party || "")} ${escapeHtml(t.mission || "")}` +
+            `<br>${t.alt_ft != null ? escapeHtml(t.alt_ft) + " ft" : ""} ${t.gs_kt != null ? escapeHtml(Math.round(t.gs_kt)) + " kt" : ""} ${t.track_deg != null ? escapeHtml(Math.round(t.track_deg)) + "°" : ""}` +
+            `<br><span class="meta">${escapeHtml(t.time || "")}</span>`;
+          return { kind: "track", id: t.id, html };
+        }
+      }
+    }
+    const order = ["operations", "conflicts", "positions", "protected", "flights", "areas"];
+    const [lon, lat] = this.map.containerPointToLatLng([px, py]) ? (() => { const ll = this.map.containerPointToLatLng([px, py]); return [ll.lng, ll.lat]; })() : [0, 0];
+    const [wx, wy] = project(lon, lat);
+    for (const layer of order) {
+      if (!this.visible.has(layer)) continue;
+      for (const item of this.items.values()) {
+        if (item.layer !== layer || !item.html) continue;
+        if (this._hits(view, item, wx, wy, lon, lat, px, py, near)) return { kind: item.layer, id: item.op || item.id, html: item.html, item };
+      }
+    }
+    return null;
+  }
+
+  _hits(view, item, wx, wy, lon, lat, px, py, near) {
+    const shape = item.shape;
+    for (const pt of shape.points) {
+      if (near(pt[0], pt[1], 8)) return true;
+      if (item.radius_m) {
+        const c = unproject(pt[0], pt[1]);
+        if (metres(c, [lon, lat]) <= item.radius_m) return true;
+      }
+    }
+    for (const rings of shape.polygons) {
+      let inside = false;
+      for (const ring of rings) {
+        for (let i = 0, j = ring.length - 2; i < ring.length; j = i, i += 2) {
+          const xi = ring[i], yi = ring[i + 1], xj = ring[j], yj = ring[j + 1];
+          if (yi > wy !== yj > wy && wx < ((xj - xi) * (wy - yi)) / (yj - yi) + xi) inside = !inside;
+        }
+      }
+      if (inside) return true;
+    }
+    const lines = [...shape.lines];
+    if (item.segment) lines.push(projectRing(item.segment));
+    for (const line of lines) {
+      for (let i = 0; i + 3 < line.length; i += 2) {
+        const ax = line[i] * view.k - view.ox, ay = line[i + 1] * view.k - view.oy;
+        const bx = line[i + 2] * view.k - view.ox, by = line[i + 3] * view.k - view.oy;
+        const dx = bx - ax, dy = by - ay;
+        const t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy || 1)));
+        if ((ax + t * dx - px) ** 2 + (ay + t * dy - py) ** 2 <= 36) return true;
+      }
+    }
+    return false;
+  }
+}
+
+export { escapeHtml };
