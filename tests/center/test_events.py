@@ -226,7 +226,7 @@ class Subscriber:
                         self.comments.append(line)
                         self.opened.set()
                     elif line == "":
-                        if "id" in message:
+                        if "data" in message:  # as EventSource: no data, no event
                             self.messages.append(message)
                             self.arrived.append(time.monotonic())
                         message = {}

@@ -75,6 +75,23 @@ def test_one_read_serves_every_subscriber(center: Center) -> None:
     asyncio.run(main())
 
 
+def test_the_first_message_names_where_the_stream_starts(center: Center) -> None:
+    """A client that connected "from now" and drops before any event resumes from the id the
+    stream started after (the first message sets it and dispatches nothing)."""
+
+    async def main() -> None:
+        hub = Hub(center, poll=0.05)
+        messages = stream(hub, center, "blue", after=41)
+        first = await next_message(messages)
+        lines = first.splitlines()
+        assert "id: 41" in lines
+        assert not any(line.startswith("data:") for line in lines)
+        await messages.aclose()  # type: ignore[attr-defined]
+        await hub.close()
+
+    asyncio.run(main())
+
+
 def test_silence_gets_a_keep_alive(center: Center) -> None:
     async def main() -> None:
         hub = Hub(center, poll=0.05)

@@ -318,10 +318,14 @@ async def stream(
 ) -> AsyncIterator[str]:
     """The Server-Sent Events text of ``member``'s events after id ``after``: first those
     already in the table, then each new one as the hub hands it over; a comment every
-    ``keepalive`` seconds of silence. Ends when the hub closes or ends its streams."""
+    ``keepalive`` seconds of silence. Ends when the hub closes or ends its streams.
+
+    The first message carries ``id: after`` and no data: it dispatches no event, but sets
+    the client's last event id to where the stream starts, so a client that connected "from
+    now" and drops before any event of its own resumes from there and misses nothing."""
     subscriber = await hub.subscribe(member)
     try:
-        yield f"retry: {RETRY_MS}\n: accord live events for {member}\n\n"
+        yield f"retry: {RETRY_MS}\nid: {after}\n: accord live events for {member}\n\n"
         last = after
         catch_up = True
         while not subscriber.closed:

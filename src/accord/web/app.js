@@ -170,6 +170,7 @@ function setUpPanels() {
   if (state.me.role === "notifier" || state.me.role === "admin") $("panel-line").hidden = true;
   if (can.propose()) {
     $("panel-propose").hidden = false;
+    $("panel-propose").open = true;
     setUpPropose();
   }
   if (can.message()) {

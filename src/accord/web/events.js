@@ -118,10 +118,14 @@ export class EventStream {
   }
 
   _dispatch(fields) {
-    if (!fields.data.length) return;
+    const id = fields.id !== null && /^\d+$/.test(fields.id) ? Number(fields.id) : null;
+    if (!fields.data.length) {
+      // No data: no event, but an id still says where the stream stands (its first message).
+      if (id !== null && (this.lastId === null || id > this.lastId)) this.lastId = id;
+      return;
+    }
     let data;
     try { data = JSON.parse(fields.data.join("\n")); } catch { return; }
-    const id = fields.id !== null && /^\d+$/.test(fields.id) ? Number(fields.id) : null;
     if (id !== null) {
       if (this.lastId !== null && id <= this.lastId) return; // already handled
       this.lastId = id;
