@@ -10,18 +10,26 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# The page's map library and basemap come from npm (package.json, pinned by package-lock.json);
+# the server serves them from node_modules/ (see src/accord/center/web.py).
+NODE_STAMP := node_modules/.installed
+
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-run: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+run: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/accord demo
 	$(VENV)/bin/accord serve --demo
 
 # The suites run on SQLite and on PostgreSQL: when the server binaries are installed,
 # scripts/pg-test-server starts a throwaway cluster on loopback for the run (and removes it);
 # without them the PostgreSQL cases skip, saying so (and fail when CI=true).
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 	scripts/pg-test-server run -- $(PY) -m pytest src tests
@@ -37,4 +45,4 @@ bench: $(STAMP)
 	scripts/pg-test-server run -- $(PY) -m bench
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) build node_modules .pytest_cache .mypy_cache .hypothesis
