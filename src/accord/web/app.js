@@ -447,7 +447,9 @@ function opCard(op) {
   for (const o of op.overrides) card.append(el("div", { class: "meta", text: `override by ${o.party}: ${o.reason}` }));
   const conflicts = el("ul", { class: "list" });
   for (const c of op.conflicts) {
-    const where = c.with ? c.with : "hidden from you";
+    const known = c.with && (state.declarations.get(c.with) || state.operations.get(c.with));
+    const props = known ? known.feature.properties || {} : {};
+    const where = c.with ? (props.name ? `${props.name}, ${c.with}` : c.with) : "hidden from you";
     conflicts.append(el("li", { class: `conflict${c.blocking ? " blocking" : ""}`, text: `${c.blocking ? "BLOCKING" : "warning"} · ${c.kind.replace("_", " ")} of ${c.party} at ${fmtDistance(c.distance_m)} (${where})` }));
   }
   if (op.conflicts.length) card.append(conflicts);
