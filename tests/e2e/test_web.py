@@ -417,3 +417,97 @@ def test_keyboard_only_approval(sessions: Any, demo: Demo) -> None:
     red.keyboard.press("Enter")
     expect(card.locator(".status")).to_have_text("approved", timeout=15_000)
     shot(red, "14-keyboard-approval")
+
+
+def test_load_and_tracks_figures(browser: Browser, tmp_path: Path) -> None:
+    """The page over 10,000 declared objects, then 2,000 tracks each updated once a second
+    through the page's event path: the figures are printed (speed is measured, not asserted)."""
+    from bench.live import LiveServer
+    from bench.seed import T0, seed_world
+
+    from accord.chrono import format_instant
+
+    server = LiveServer(
+        f"sqlite:///{tmp_path / 'accord.sqlite'}", tmp_path / "keys", tmp_path / "log"
+    )
+    tokens = {
+        name: server.add_user(name, member, role)
+        for name, (member, role) in {
+            "blue-officer": ("blue", "officer"),
+            "red-officer": ("red", "officer"),
+            "hnc-notifier": ("hnc", "notifier"),
+        }.items()
+    }
+    seed_world(server.database_url, server.keys_dir, objects=10_000)
+    server.start(timeout=180.0, extra=("--clock-start", format_instant(T0)))
+    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.fill("#token", tokens["blue-officer"])
+        page.evaluate(
+            "() => sessionStorage.setItem('accord.token', document.getElementById('token').value)"
+        )
+        started = time.perf_counter()
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]", timeout=120_000)
+        wall = time.perf_counter() - started
+        loaded = page.evaluate(
+            "() => ({ready: window.accord.stats.readyAt, n: window.accord.stats.declarations})"
+        )
+        figures = page.evaluate(
+            """async () => {
+              const N = 2000, SECONDS = 10;
+              const map = window.accordMap;
+              const b = map.map.getBounds();
+              const tracks = Array.from({length: N}, (_, i) => ({
+                id: `T${i}`, operator: i % 2 ? 'blue' : 'red', party: i % 2 ? 'blue' : 'red',
+                mission: 'patrol',
+                lat: b.getSouth() + Math.random() * (b.getNorth() - b.getSouth()),
+                lon: b.getWest() + Math.random() * (b.getEast() - b.getWest()),
+                alt_ft: 5000 + i, gs_kt: 120 + (i % 200), track_deg: (i * 37) % 360,
+              }));
+              let frames = 0, worst = 0, last = performance.now(), running = true;
+              const loop = (t) => { frames++; worst = Math.max(worst, t - last); last = t;
+                                    if (running) requestAnimationFrame(loop); };
+              requestAnimationFrame(loop);
+              const lags = [];
+              const before = {...map.stats};
+              let id = 1e9;
+              for (let s = 0; s < SECONDS; s++) {
+                const t0 = performance.now();
+                for (const t of tracks) {
+                  t.lat += 0.0005 * Math.cos(t.track_deg * Math.PI / 180);
+                  t.lon += 0.0005 * Math.sin(t.track_deg * Math.PI / 180);
+                  t.time = new Date().toISOString();
+                  window.accord.inject({id: id++, kind: 'track.updated', data: {...t}});
+                }
+                await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+                lags.push(performance.now() - t0);
+                const rest = Math.max(0, 1000 - (performance.now() - t0));
+                await new Promise((r) => setTimeout(r, rest));
+              }
+              running = false;
+              return {frames, seconds: SECONDS, worstFrameMs: worst,
+                      maxUpdateToDrawMs: Math.max(...lags),
+                      medianUpdateToDrawMs: lags.sort((a, b) => a - b)[lags.length >> 1],
+                      maxDrawMs: map.stats.maxDynamicMs,
+                      draws: map.stats.dynamicDraws - before.dynamicDraws,
+                      tracks: map.tracks.size};
+            }"""
+        )
+        shot(page, "15-10k-objects-2k-tracks")
+    finally:
+        context.close()
+        server.stop()
+    print(
+        f"\nweb: page ready {loaded['ready']:.0f} ms after navigation (wall {wall * 1000:.0f} ms) "
+        f"with {loaded['n']:,} declarations visible to blue of 10,000 declared; "
+        f"2,000 tracks x 1/s for {figures['seconds']} s: "
+        f"{figures['frames'] / figures['seconds']:.0f} "
+        f"frames/s, worst frame {figures['worstFrameMs']:.0f} ms, update→drawn median "
+        f"{figures['medianUpdateToDrawMs']:.0f} ms, max {figures['maxUpdateToDrawMs']:.0f} ms, "
+        f"track layer draw max {figures['maxDrawMs']:.1f} ms"
+    )
+    assert figures["tracks"] == 2000
+    assert figures["draws"] >= figures["seconds"]

@@ -121,6 +121,7 @@ async function start() {
   state.queued = [];
   for (const ev of queued) handle(ev);
   stats.loadMs = performance.now() - t0;
+  stats.readyAt = performance.now(); // since navigation started
   document.body.dataset.ready = "true";
   setInterval(tick, 1000);
   tick();
@@ -1022,6 +1023,7 @@ function handle(ev) {
 window.accord = {
   stats, state,
   dropStream: () => state.stream && state.stream.drop(),
+  inject: (ev) => onEvent(ev), // the same path as an event from the stream (measurements)
   mapStats: () => (state.map ? state.map.stats : null),
 };
 
