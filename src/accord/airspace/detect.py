@@ -215,17 +215,41 @@ def _exact(
     Only correctly rounded arithmetic (``+ − × ÷ √``) on per-aircraft values, element by
     element: a pair's result is the same whichever pairs are computed beside it.
     """
-    big = np.inf
-    r2 = sep.horizontal_m * sep.horizontal_m
-    h = sep.vertical_ft
-    look = sep.lookahead_s
     dlon = st.lon[j] - st.lon[i]
     dlon = np.where(dlon > 180.0, dlon - 360.0, np.where(dlon < -180.0, dlon + 360.0, dlon))
     scale = st.cos_half[i] * st.cos_half[j] - st.sin_half[i] * st.sin_half[j]
-    dx = (EARTH_RADIUS_M * _DEG) * scale * dlon
-    dy = (EARTH_RADIUS_M * _DEG) * (st.lat[j] - st.lat[i])
-    du = st.u[j] - st.u[i]
-    dv = st.v[j] - st.v[i]
+    return relative_test(
+        dx=(EARTH_RADIUS_M * _DEG) * scale * dlon,
+        dy=(EARTH_RADIUS_M * _DEG) * (st.lat[j] - st.lat[i]),
+        du=st.u[j] - st.u[i],
+        dv=st.v[j] - st.v[i],
+        dz_ft=st.alt_ft[j] - st.alt_ft[i],
+        dvs_fpm=st.vs_fpm[j] - st.vs_fpm[i],
+        separation=sep,
+        lookahead_s=sep.lookahead_s,
+    )
+
+
+def relative_test(
+    *,
+    dx: Array,
+    dy: Array,
+    du: Array,
+    dv: Array,
+    dz_ft: Array,
+    dvs_fpm: Array,
+    separation: Separation,
+    lookahead_s: float | Array,
+) -> tuple[BoolArray, Array, Array, Array, Array]:
+    """The state-based test on relative motions: the conflict mask, tcpa, dcpa², tin, tout.
+
+    ``dx``, ``dy`` (m) and ``du``, ``dv`` (m/s): the second aircraft's position and velocity
+    relative to the first in their flat frame; ``dz_ft`` and ``dvs_fpm`` the same vertically.
+    ``lookahead_s`` may differ per pair (the flight-plan probe's windows).
+    """
+    big = np.inf
+    r2 = separation.horizontal_m * separation.horizontal_m
+    h = separation.vertical_ft
     dv2 = du * du + dv * dv
     moving = dv2 > 0.0
     safe = np.where(moving, dv2, 1.0)
@@ -236,18 +260,16 @@ def _exact(
         half = np.sqrt(np.maximum(r2 - dcpa2, 0.0) / safe)
         tin_h = np.where(moving, tcpa - half, -big)
         tout_h = np.where(moving, tcpa + half, big)
-        dz = st.alt_ft[j] - st.alt_ft[i]
-        dvs = st.vs_fpm[j] - st.vs_fpm[i]
-        level = dvs == 0.0
-        inside = np.abs(dz) < h
-        rate = np.where(level, 1.0, dvs / 60.0)
-        t1 = (-h - dz) / rate
-        t2 = (h - dz) / rate
+        level = dvs_fpm == 0.0
+        inside = np.abs(dz_ft) < h
+        rate = np.where(level, 1.0, dvs_fpm / 60.0)
+        t1 = (-h - dz_ft) / rate
+        t2 = (h - dz_ft) / rate
         tin_v = np.where(level, np.where(inside, -big, big), np.minimum(t1, t2))
         tout_v = np.where(level, np.where(inside, big, -big), np.maximum(t1, t2))
         tin = np.maximum(tin_h, tin_v)
         tout = np.minimum(tout_h, tout_v)
-        mask = (dcpa2 < r2) & (tin < tout) & (tin < look) & (tout > 0.0)
+        mask = (dcpa2 < r2) & (tin < tout) & (tin < lookahead_s) & (tout > 0.0)
     return mask, tcpa, dcpa2, tin, tout
 
 

@@ -51,6 +51,7 @@ import numpy as np
 import numpy.typing as npt
 
 from accord.agreement import Agreement
+from accord.airspace.detect import EARTH_RADIUS_M, States
 from accord.chrono import parse_instant
 from accord.errors import Issue, TrackError
 
@@ -547,6 +548,31 @@ class TrackSet:
             track_deg=float(self.track_deg[k]),
             vs_fpm=float(self.vs_fpm[k]),
         )
+
+    def states_at(self, now: datetime) -> States:
+        """Every aircraft's state extrapolated in a straight line to ``now``.
+
+        Each moves from its report at its ground velocity on a local flat earth
+        (``Δφ = v·Δt/R``, ``Δλ = u·Δt/(R·cos φ)``) and at its vertical rate. A report made at
+        ``now`` is taken as it is, bit for bit (so whole-foot altitudes stay whole); a level
+        aircraft keeps its altitude exactly whatever ``Δt``.
+        """
+        dt = epoch_seconds(now) - self.time_s
+        trk = np.radians(self.track_deg)
+        gs = self.gs_kt * KT
+        u = gs * np.sin(trk)
+        v = gs * np.cos(trk)
+        moved = dt != 0.0
+        lat = np.where(
+            moved, np.clip(self.lat + np.degrees(v * dt / EARTH_RADIUS_M), -90, 90), self.lat
+        )
+        scale = np.maximum(np.cos(np.radians(self.lat)), 1e-9)
+        lon = np.where(moved, self.lon + np.degrees(u * dt / (EARTH_RADIUS_M * scale)), self.lon)
+        lon = np.where(lon > 180.0, lon - 360.0, np.where(lon < -180.0, lon + 360.0, lon))
+        alt = np.where(
+            moved & (self.vs_fpm != 0.0), self.alt_ft + self.vs_fpm * dt / 60.0, self.alt_ft
+        )
+        return States(lat=lat, lon=lon, alt_ft=alt, u=u, v=v, vs_fpm=self.vs_fpm)
 
     @property
     def latest_time(self) -> datetime | None:
