@@ -11,6 +11,8 @@ file edge): the instant ``now`` is always an argument.
 
 from __future__ import annotations
 
+from accord.airspace.areas import TrackAreaFinding, track_area_findings
+from accord.airspace.conflicts import TrackConflict, track_conflicts
 from accord.airspace.detect import (
     Conflicts,
     Separation,
@@ -18,6 +20,7 @@ from accord.airspace.detect import (
     detect_conflicts,
     detect_conflicts_all_pairs,
 )
+from accord.airspace.probe import PlanConflict, probe_flight_plan
 from accord.airspace.tracks import (
     Latest,
     TrackReport,
@@ -33,8 +36,11 @@ from accord.airspace.tracks import (
 __all__ = [
     "Conflicts",
     "Latest",
+    "PlanConflict",
     "Separation",
     "States",
+    "TrackAreaFinding",
+    "TrackConflict",
     "TrackReport",
     "TrackSet",
     "check_report",
@@ -44,5 +50,8 @@ __all__ = [
     "load_tracks",
     "parse_tracks_csv",
     "parse_tracks_geojson",
+    "probe_flight_plan",
     "report_from_fields",
+    "track_area_findings",
+    "track_conflicts",
 ]
