@@ -7,12 +7,13 @@ The definition is the state-based detection of air-traffic simulators (BlueSky's
   ``dx = R·cos(φm)·Δλ`` east and ``dy = R·Δφ`` north, with ``φm`` the mean latitude of the
   two, ``Δλ`` wrapped to ±180° and ``R`` = 6,371 km — BlueSky's ``kwikqdrdist`` frame.
   Velocities are ground speed along the track angle (``u`` east, ``v`` north, m/s);
-  altitude and vertical rate in feet and feet per minute.
+  altitude and vertical rate in feet and feet per minute. Like BlueSky's, the frame is
+  poor within a few degrees of a pole (there distances across the pole come out too long).
 * **Horizontal.** The closest point of approach (CPA) of the relative motion: ``tcpa``
   (seconds from now; negative when it is behind, the pair diverging) and ``dcpa`` (metres).
   When ``dcpa`` is below the horizontal minimum, the pair is horizontally inside it during
   ``(tcpa − Δ, tcpa + Δ)``; two aircraft with the same velocity stay at their present
-  distance forever.
+  distance forever (so do two whose relative speed is under 1 µm/s).
 * **Vertical.** The interval in which the altitude difference is below the vertical minimum
   (for the same vertical rate: always or never).
 * **Conflict.** The two open intervals overlap, the overlap ``(tin, tout)`` starting before
@@ -80,6 +81,9 @@ _CHUNK = 1 << 21
 _MARGIN_M = 1.0
 _MARGIN_FT = 1e-3
 _CELL_FACTOR = 1.0
+_STILL = 1e-12
+"""Squared relative speed (m²/s²) below which a pair keeps its distance (1 µm/s: 0.3 mm in
+five minutes; and no overflow in the times of a pair that all but never meets)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +255,7 @@ def relative_test(
     r2 = separation.horizontal_m * separation.horizontal_m
     h = separation.vertical_ft
     dv2 = du * du + dv * dv
-    moving = dv2 > 0.0
+    moving = dv2 > _STILL
     safe = np.where(moving, dv2, 1.0)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         tcpa = np.where(moving, -(dx * du + dy * dv) / safe, 0.0)
