@@ -213,8 +213,9 @@ class Conflicts:
 
 def _exact(
     st: States, i: IntArray, j: IntArray, sep: Separation
-) -> tuple[BoolArray, Array, Array, Array, Array]:
-    """The state-based test on pairs ``(i, j)``: the conflict mask, tcpa, dcpa², tin, tout.
+) -> tuple[IntArray, Array, Array, Array, Array]:
+    """The state-based test on pairs ``(i, j)``: which conflict (indices into ``i``, ``j``),
+    and their tcpa, dcpa², tin, tout.
 
     Only correctly rounded arithmetic (``+ − × ÷ √``) on per-aircraft values, element by
     element: a pair's result is the same whichever pairs are computed beside it.
@@ -244,12 +245,15 @@ def relative_test(
     dvs_fpm: Array,
     separation: Separation,
     lookahead_s: float | Array,
-) -> tuple[BoolArray, Array, Array, Array, Array]:
-    """The state-based test on relative motions: the conflict mask, tcpa, dcpa², tin, tout.
+) -> tuple[IntArray, Array, Array, Array, Array]:
+    """The state-based test on relative motions: which elements are conflicts (indices),
+    and their tcpa, dcpa², tin and tout.
 
     ``dx``, ``dy`` (m) and ``du``, ``dv`` (m/s): the second aircraft's position and velocity
     relative to the first in their flat frame; ``dz_ft`` and ``dvs_fpm`` the same vertically.
-    ``lookahead_s`` may differ per pair (the flight-plan probe's windows).
+    ``lookahead_s`` may differ per pair (the flight-plan probe's windows). The horizontal
+    test runs first and the rest only on the pairs it keeps; each element's figures are the
+    same whichever elements are computed beside it.
     """
     big = np.inf
     r2 = separation.horizontal_m * separation.horizontal_m
@@ -258,10 +262,16 @@ def relative_test(
     moving = dv2 > _STILL
     safe = np.where(moving, dv2, 1.0)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        tcpa = np.where(moving, -(dx * du + dy * dv) / safe, 0.0)
         cross = dx * dv - dy * du
         dcpa2 = np.where(moving, cross * cross / safe, dx * dx + dy * dy)
-        half = np.sqrt(np.maximum(r2 - dcpa2, 0.0) / safe)
+        near = np.flatnonzero(dcpa2 < r2)
+        dx, dy, du, dv = dx[near], dy[near], du[near], dv[near]
+        moving, safe, dcpa2 = moving[near], safe[near], dcpa2[near]
+        dz_ft, dvs_fpm = dz_ft[near], dvs_fpm[near]
+        if not isinstance(lookahead_s, float):
+            lookahead_s = lookahead_s[near]
+        tcpa = np.where(moving, -(dx * du + dy * dv) / safe, 0.0)
+        half = np.sqrt((r2 - dcpa2) / safe)
         tin_h = np.where(moving, tcpa - half, -big)
         tout_h = np.where(moving, tcpa + half, big)
         level = dvs_fpm == 0.0
@@ -273,8 +283,8 @@ def relative_test(
         tout_v = np.where(level, np.where(inside, big, -big), np.maximum(t1, t2))
         tin = np.maximum(tin_h, tin_v)
         tout = np.minimum(tout_h, tout_v)
-        mask = (dcpa2 < r2) & (tin < tout) & (tin < lookahead_s) & (tout > 0.0)
-    return mask, tcpa, dcpa2, tin, tout
+        keep = np.flatnonzero((tin < tout) & (tin < lookahead_s) & (tout > 0.0))
+    return near[keep], tcpa[keep], dcpa2[keep], tin[keep], tout[keep]
 
 
 def _conflicts(st: States, i: IntArray, j: IntArray, sep: Separation) -> Conflicts:
@@ -282,9 +292,9 @@ def _conflicts(st: States, i: IntArray, j: IntArray, sep: Separation) -> Conflic
     parts: list[tuple[IntArray, IntArray, Array, Array, Array, Array]] = []
     for start in range(0, i.shape[0], _CHUNK):
         ci, cj = i[start : start + _CHUNK], j[start : start + _CHUNK]
-        mask, tcpa, dcpa2, tin, tout = _exact(st, ci, cj, sep)
-        if mask.any():
-            parts.append((ci[mask], cj[mask], tcpa[mask], dcpa2[mask], tin[mask], tout[mask]))
+        keep, tcpa, dcpa2, tin, tout = _exact(st, ci, cj, sep)
+        if keep.size:
+            parts.append((ci[keep], cj[keep], tcpa, dcpa2, tin, tout))
     return _result(parts, int(i.shape[0]))
 
 
@@ -330,9 +340,9 @@ def detect_conflicts_all_pairs(
         i = np.repeat(rows, per_row)
         first = np.cumsum(per_row) - per_row
         j = np.arange(i.shape[0], dtype=np.int64) - np.repeat(first, per_row) + i + 1
-        mask, tcpa, dcpa2, tin, tout = _exact(states, i, j, separation)
-        if mask.any():
-            parts.append((i[mask], j[mask], tcpa[mask], dcpa2[mask], tin[mask], tout[mask]))
+        keep, tcpa, dcpa2, tin, tout = _exact(states, i, j, separation)
+        if keep.size:
+            parts.append((i[keep], j[keep], tcpa, dcpa2, tin, tout))
         row = end
     return _result(parts, n * (n - 1) // 2)
 

@@ -203,7 +203,7 @@ def probe_flight_plan(
         dv = north * (theirs.dlat[q] / span_q - mine.dlat[p] / span_p)
         dvs = (theirs.dz[q] / span_q - mine.dz[p] / span_p) * 60.0
         window = w1 - w0
-        mask, tcpa, _, tin, tout = relative_test(
+        hits, tcpa, _, tin, tout = relative_test(
             dx=dx,
             dy=dy,
             du=du,
@@ -213,10 +213,10 @@ def probe_flight_plan(
             separation=separation,
             lookahead_s=window,
         )
-        for k in np.flatnonzero(mask).tolist():
-            start = w0[k] + max(float(tin[k]), 0.0)
-            until = w0[k] + min(float(tout[k]), float(window[k]))
-            tc = min(max(float(tcpa[k]), 0.0), float(window[k]))
+        for n, k in enumerate(hits.tolist()):
+            start = w0[k] + max(float(tin[n]), 0.0)
+            until = w0[k] + min(float(tout[n]), float(window[k]))
+            tc = min(max(float(tcpa[n]), 0.0), float(window[k]))
             dcpa = math.hypot(dx[k] + du[k] * tc, dy[k] + dv[k] * tc)
             other = int(theirs.owner[q[k]])
             found = PlanConflict(
