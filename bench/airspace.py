@@ -155,6 +155,16 @@ def _pairs_of(confpairs: list[tuple[str, str]]) -> set[tuple[int, int]]:
     return out
 
 
+def _differences(scene: Scene, ours: set[tuple[int, int]], theirs: set[tuple[int, int]]) -> str:
+    """The pairs only one side finds, and how many of BlueSky's are exactly the vertical
+    minimum apart now (separated: BlueSky's floating point counts some of them)."""
+    only = theirs - ours
+    at_minimum = sum(abs(scene.alt_ft[i] - scene.alt_ft[j]) == SEP.vertical_ft for i, j in only)
+    return f"{len(ours - theirs)} only Accord's, {len(only)} only BlueSky's" + (
+        f" ({at_minimum} of them exactly {SEP.vertical_ft:,.0f} ft apart)" if only else ""
+    )
+
+
 def _ratio(r: float) -> str:
     return f"{r:,.1f}×" if r < 10 else f"{r:,.0f}×"
 
@@ -267,7 +277,7 @@ def _baselines(
         print(
             f"  BlueSky compiled (cstatebased.detect): {_ms(c_s)}; {len(theirs):,} conflicts, "
             f"{len(ours & theirs):,} in common with Accord's "
-            f"({len(ours - theirs)} only Accord's, {len(theirs - ours)} only BlueSky's)",
+            f"({_differences(scene, ours, theirs)})",
             flush=True,
         )
         rows.append((f"{label} vs BlueSky compiled", _ms(ours_s), _ms(c_s), _ratio(c_s / ours_s)))
@@ -285,7 +295,7 @@ def _baselines(
     print(
         f"  BlueSky numpy (StateBased.detect): {_ms(np_s)}, peak {np_peak / 1e9:,.2f} GB; "
         f"{len(theirs):,} conflicts, {len(ours & theirs):,} in common with Accord's "
-        f"({len(ours - theirs)} only Accord's, {len(theirs - ours)} only BlueSky's)",
+        f"({_differences(scene, ours, theirs)})",
         flush=True,
     )
     rows.append((f"{label} vs BlueSky numpy", _ms(ours_s), _ms(np_s), _ratio(np_s / ours_s)))
