@@ -31,12 +31,12 @@ largest east-west scale any partner's frame may use), the boxes are binned in a 
 latitude grid, swept in altitude within each cell, and pairs of boxes sharing several cells
 are counted once, in the cell holding the low corner of their intersection. Cost: about
 linear in N at a given density (N times the aircraft near each one), with ~1.3 kB of working
-memory per aircraft at theatre densities. A pair in conflict is always a candidate (its relative position is within the
-minima at some instant of the look-ahead, which puts both aircraft inside both boxes), and the
-exact test is the same code, on the same per-aircraft values, as the all-pairs
-:func:`detect_conflicts_all_pairs`: the two return identical results. Boxes crossing the
-longitude seam (placed in the widest gap between aircraft) and boxes near a pole are tested
-against every aircraft directly.
+memory per aircraft at theatre densities. A pair in conflict is always a candidate (its
+relative position is within the minima at some instant of the look-ahead, which puts both
+aircraft inside both boxes), and the exact test is the same code, on the same per-aircraft
+values, as the all-pairs :func:`detect_conflicts_all_pairs`: the two return identical
+results. Boxes crossing the longitude seam (placed in the widest gap between aircraft) and
+boxes near a pole are tested against every aircraft directly.
 
 >>> st = States.from_motion(lat=[25.0, 25.0], lon=[21.0, 21.5], alt_ft=[30000, 30000],
 ...                         gs_ms=[200.0, 200.0], track_deg=[90.0, 270.0], vs_fpm=[0, 0])
