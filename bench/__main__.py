@@ -18,7 +18,7 @@ from pathlib import Path
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
-from bench import deconfliction, load, record
+from bench import airspace, deconfliction, load, record
 from bench.world import make_world
 
 
@@ -39,13 +39,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument(
-        "--only", choices=("deconfliction", "record", "record-verify", "load"), default=None
+        "--only",
+        choices=("airspace", "deconfliction", "record", "record-verify", "load"),
+        default=None,
+    )
+    parser.add_argument(
+        "--airspace-oracle-max",
+        type=int,
+        default=20_000,
+        help="largest airspace scene checked against the all-pairs oracle",
     )
     parser.add_argument("--pg-url", default=None, help="PostgreSQL server for the load run")
     args = parser.parse_args(argv)
     s = args.scale
     print(f"machine: {_machine()}", flush=True)
     rows: list[tuple[str, ...]] = []
+    if args.only in (None, "airspace"):
+        rows += _airspace(s, args.airspace_oracle_max)
     if args.only in (None, "deconfliction"):
         rows += _deconfliction(s)
     if args.only == "record-verify":
@@ -90,6 +100,15 @@ def _deconfliction(s: float) -> list[tuple[str, ...]]:
         scan_sample=max(10, int(1000 * min(s, 1.0))),
         strtree_sample=max(10, int(2000 * min(s, 1.0))),
     )
+
+
+def _airspace(s: float, oracle_max: int) -> list[tuple[str, ...]]:
+    """Conflict detection at 1,000–20,000 aircraft in the issue's square and 100,000 in a
+    continent (same density as 10,000) and in the square; --scale shrinks every size."""
+    sizes = tuple(max(100, int(n * s)) for n in (1000, 5000, 10_000, 20_000))
+    big = max(1000, int(100_000 * s))
+    large = ((big, 1000.0 * (big / 10_000) ** 0.5), (big, 1000.0))
+    return list(airspace.run(sizes=sizes, large=large, oracle_max=oracle_max))
 
 
 def _load(s: float, pg_url: str | None) -> list[tuple[str, ...]]:

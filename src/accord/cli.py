@@ -20,7 +20,7 @@ from rich.table import Table
 
 from accord.agreement import Agreement, load_agreement
 from accord.center.cli import db_app, serve, users_app
-from accord.chrono import format_instant
+from accord.chrono import format_instant, parse_instant
 from accord.cli_common import fail
 from accord.cli_fetch import record_fetch
 from accord.cli_record import keys_app, record_app, verify
@@ -29,6 +29,7 @@ from accord.rules import AreaFinding, DesignatedAreaIndex
 from accord.world import Declared, Disclosure, FlightPlan, World, load_world
 
 if TYPE_CHECKING:
+    from accord.airspace import Separation, TrackAreaFinding, TrackConflict
     from accord.deconfliction import OperationCheck
 
 __all__ = ["app", "main"]
@@ -228,6 +229,143 @@ def check(
     summary = report["summary"]
     refused = summary["conflicts_blocking"] or summary["designated_area_violations"]
     raise typer.Exit(1 if refused else 0)
+
+
+def airspace_report(
+    conflicts: Sequence[TrackConflict],
+    findings: Sequence[TrackAreaFinding],
+    *,
+    now: datetime,
+    separation: Separation,
+    tracks: int,
+    stale: int,
+) -> dict[str, Any]:
+    """The JSON document ``accord airspace --format json`` prints."""
+    areas = [f.as_dict() for f in findings]
+    return {
+        "now": format_instant(now.replace(microsecond=0)),
+        "separation": {
+            "horizontal_nm": round(separation.horizontal_m / 1852.0, 3),
+            "vertical_ft": separation.vertical_ft,
+            "lookahead_s": separation.lookahead_s,
+        },
+        "conflicts": [c.as_dict() for c in conflicts],
+        "designated_areas": areas,
+        "summary": {
+            "tracks": tracks,
+            "stale_reports_dropped": stale,
+            "conflicts": len(conflicts),
+            "lost_now": sum(c.lost for c in conflicts),
+            "designated_area_violations": sum(a["verdict"] == "violation" for a in areas),
+            "designated_area_exempt": sum(a["verdict"] == "exempt" for a in areas),
+        },
+    }
+
+
+def _print_airspace(report: dict[str, Any]) -> None:
+    console = _console()
+    sep = report["separation"]
+    table = Table(
+        title=f"Predicted losses of separation at {report['now']} "
+        f"({sep['horizontal_nm']:g} NM, {sep['vertical_ft']:g} ft, "
+        f"look-ahead {sep['lookahead_s']:g} s)",
+        show_lines=False,
+    )
+    for column in ("aircraft", "parties", "to CPA s", "CPA NM", "loss at", ""):
+        table.add_column(column)
+    for c in report["conflicts"]:
+        a_owner = c["a_party"] or c["a_operator"]
+        b_owner = c["b_party"] or c["b_operator"]
+        verdict = "[bold red]LOST[/]" if c["lost"] else f"[yellow]in {c['tlos_s']:.0f} s[/]"
+        table.add_row(
+            f"{c['a']} – {c['b']}",
+            f"{a_owner} – {b_owner}",
+            f"{c['tcpa_s']:.0f}",
+            f"{c['dcpa_nm']:.2f}",
+            c["los_at"],
+            verdict,
+        )
+    if report["conflicts"]:
+        console.print(table)
+    if report["designated_areas"]:
+        areas = Table(title="Designated areas", show_lines=False)
+        for column in ("track", "area", "operator", "mission", "enters at", ""):
+            areas.add_column(column)
+        for a in report["designated_areas"]:
+            verdict = "[bold red]VIOLATION[/]" if a["verdict"] == "violation" else "exempt"
+            areas.add_row(
+                a["track"],
+                a["area"],
+                a["operator"],
+                a["mission"],
+                "inside now" if a["inside"] else a["entry_at"],
+                verdict,
+            )
+        console.print(areas)
+    s = report["summary"]
+    console.print(
+        f"{s['tracks']} aircraft ({s['stale_reports_dropped']} stale reports dropped), "
+        f"{s['conflicts']} predicted losses of separation ({s['lost_now']} already lost), "
+        f"{s['designated_area_violations']} designated-area violations, "
+        f"{s['designated_area_exempt']} exempt"
+    )
+
+
+@app.command()
+def airspace(
+    tracks: Annotated[Path, typer.Argument(help="Track reports: CSV, or GeoJSON (.geojson).")],
+    agreement: Annotated[Path, typer.Option("--agreement", "-a", help="Agreement file (YAML).")],
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="The instant to detect at (default: the latest report)."),
+    ] = None,
+) -> None:
+    """Predicted losses of separation between the latest tracks, and tracks inside or heading
+    into designated areas closed to their operator.
+
+    Exit 0 when there are none, 1 with any loss of separation or designated-area violation,
+    2 on invalid input.
+    """
+    from accord.airspace import (
+        Separation,
+        latest,
+        load_tracks,
+        track_area_findings,
+        track_conflicts,
+    )
+
+    try:
+        loaded = load_agreement(agreement)
+        merged = latest(load_tracks(tracks, agreement=loaded))
+        if at is not None:
+            try:
+                now = parse_instant(at)
+            except ValueError as exc:
+                raise fail(f"--at: {exc}") from None
+        else:
+            now = merged.tracks.latest_time or datetime(1970, 1, 1, tzinfo=UTC)
+        separation = Separation.from_rules(loaded.airspace)
+        conflicts = track_conflicts(merged.tracks, separation, now)
+        findings = track_area_findings(
+            merged.tracks, DesignatedAreaIndex(loaded), now, loaded.airspace.lookahead
+        )
+    except AccordError as error:
+        raise fail(error) from None
+    report = airspace_report(
+        conflicts,
+        findings,
+        now=now,
+        separation=separation,
+        tracks=len(merged.tracks),
+        stale=len(merged.stale),
+    )
+    if format is Format.json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        _print_airspace(report)
+    summary = report["summary"]
+    raise typer.Exit(1 if summary["conflicts"] or summary["designated_area_violations"] else 0)
 
 
 @app.command()

@@ -5,7 +5,8 @@
     AccordError                      anything Accord refuses, with a message fit for a person
     ├── InputError                   bad input; names the source, line, feature id and field
     │   ├── AgreementError           the agreement file
-    │   └── WorldError               the declared world (GeoJSON)
+    │   ├── WorldError               the declared world (GeoJSON)
+    │   └── TrackError               live track reports (CSV, GeoJSON, a batch)
     ├── RecordError                  the verifiable record refuses (see accord.record.errors)
     └── RuleError                    a request the agreement's rules refuse
         ├── NotAuthorized            the actor may not do this (non-party, non-executor, …)
@@ -34,6 +35,7 @@ __all__ = [
     "NotAuthorized",
     "PhaseError",
     "RuleError",
+    "TrackError",
     "WorldError",
     "field_path",
 ]
@@ -101,6 +103,10 @@ class AgreementError(InputError):
 
 class WorldError(InputError):
     """The declared world is not valid against its agreement."""
+
+
+class TrackError(InputError):
+    """Live track reports are not valid (a bad field, an impossible state)."""
 
 
 class RuleError(AccordError):

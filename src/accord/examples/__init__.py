@@ -13,5 +13,5 @@ __all__ = ["example_path"]
 
 
 def example_path(name: str) -> Path:
-    """The path of an embedded example file (``jig.yaml``, ``world.geojson``)."""
+    """The path of an embedded example file (``jig.yaml``, ``world.geojson``, ``tracks.csv``)."""
     return Path(str(files(__package__).joinpath(name)))

@@ -166,6 +166,11 @@ class DesignatedAreaIndex:
         """The ids of the designated areas, in the agreement's order."""
         return tuple(a.area.id for a in self._areas)
 
+    @property
+    def restricted_operators(self) -> frozenset[str]:
+        """Every operator some designated area is closed to."""
+        return frozenset().union(*(a.restricted for a in self._areas))
+
     def check(self, flight: FlightLike) -> tuple[AreaFinding, ...]:
         """One finding per designated area closed to the flight's operator that its path enters,
         in the agreement's order of areas.
