@@ -21,7 +21,7 @@ from accord.center.declarations import MAX_POSITIONS, content_hash, page
 from accord.center.events import events_for
 from accord.center.identity import Caller
 from accord.center.roles import Role
-from accord.center.routes.declarations import MAX_PAGE, DeclarationOut, PageOut
+from accord.center.routes.declarations import MAX_PAGE, MAX_WORLD_PAGE, DeclarationOut, PageOut
 from accord.record.canonical import decode_base64, loads_canonical
 from accord.record.commitments import CommitmentError, verify_opening
 from accord.record.entries import open_envelope
@@ -282,6 +282,52 @@ def test_a_list_answers_what_the_models_would(service: Service) -> None:
                     after = following
                     if after is None:
                         break
+
+
+def test_the_world_is_the_list_in_force_as_features(service: Service) -> None:
+    """``GET /v1/world`` gives each viewer exactly the features of the declarations in force
+    that the list gives it (its own ``center`` ones included, no one else's), in id order,
+    page by page; each feature names its id, kind, owner and disclosure."""
+    rng = random.Random(11)
+    made = [declare(service, "blue-officer", rng.choice([SITE, MOVEMENT, POSITION, FLIGHT]))]
+    made += [declare(service, "blue-officer", rng.choice([SITE, POSITION])) for _ in range(7)]
+    made += [declare(service, "red-officer", with_props(POSITION, party="red")) for _ in range(4)]
+    made += [declare(service, "hnc-notifier", MOVEMENT) for _ in range(3)]
+    for body in rng.sample(made, 4):
+        path = f"{PATH}/{body['id']}/withdraw"
+        user = "hnc-notifier" if body["owner"] == "hnc" else f"{body['owner']}-officer"
+        done = service.post(path, user, json={"reason": "r"})
+        assert done.status_code == 200, done.text
+    for user in ["blue-officer", "red-officer", "red-approver", "hnc-notifier", "observer"]:
+        listed = service.get(PATH, user, params={"status": "active", "limit": 500}).json()
+        expected = [item["feature"] for item in listed["items"]]
+        assert expected, user
+        for item, feature in zip(listed["items"], expected, strict=True):
+            props = feature["properties"]
+            assert (props["id"], props["kind"]) == (item["id"], item["kind"])
+            assert (props["declared_by"], props["disclosure"]) == (
+                item["owner"],
+                item["disclosure"],
+            )
+        for limit in (1, 4, MAX_WORLD_PAGE):
+            got: list[dict[str, Any]] = []
+            after = None
+            while True:
+                params = {"limit": limit, **({"after": after} if after else {})}
+                answer = service.get("/v1/world", user, params=params)
+                assert answer.status_code == 200, answer.text
+                world = answer.json()
+                assert world["type"] == "FeatureCollection"
+                got += world["features"]
+                after = world["next"]
+                if after is None:
+                    break
+            assert got == expected, (user, limit)
+    assert_problem(service.get("/v1/world", "admin"), 403)
+    for params in ({"limit": 0}, {"limit": MAX_WORLD_PAGE + 1}):
+        assert fields(
+            assert_problem(service.get("/v1/world", "red-officer", params=params), 422)
+        ) == {"limit"}
 
 
 # --- bad input ------------------------------------------------------------------------------

@@ -100,6 +100,7 @@ __all__ = [
     "declare",
     "declare_many",
     "find",
+    "in_force",
     "listing",
     "may_see",
     "next_rev",
@@ -1011,6 +1012,22 @@ def listing(
         ) in rows
     ]
     return listed, (last if more else None)
+
+
+def in_force(
+    session: Session, caller: Caller, *, limit: int, after: str | None = None
+) -> tuple[list[str], str | None]:
+    """The stored features (canonical JSON text, never parsed) of up to ``limit``
+    declarations in force that the caller may see, by id, after the id ``after``; and the
+    ``after`` of the next page (``None`` on the last). The same rule as :func:`page` with
+    ``status="active"``: only what the caller may see is ever read. Each feature names its
+    id, kind, owner (``declared_by``) and disclosure in its properties."""
+    where = _page_query(caller, kind=None, owner=None, status=_ACTIVE, after=after)
+    query = select(Declaration.id, Declaration.feature).where(where)
+    rows = session.execute(query.order_by(Declaration.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [feature for _, feature in rows], (rows[-1][0] if more else None)
 
 
 def _acknowledgements_between(

@@ -43,9 +43,11 @@ from accord.record.canonical import encode_base64
 
 router = APIRouter(prefix="/v1", tags=["declarations"], responses=ERRORS)
 
-MAX_PAGE = 10_000
-"""The most declarations one page of ``GET /v1/declarations`` returns (10,000: the page
-reads a theatre's declarations in one or two requests)."""
+MAX_PAGE = 500
+"""The most declarations one page of ``GET /v1/declarations`` returns."""
+
+MAX_WORLD_PAGE = 10_000
+"""The most features one page of ``GET /v1/world`` returns."""
 
 Kind = Literal["protected_site", "movement", "position", "flight_plan"]
 Status = Literal["active", "withdrawn"]
@@ -354,6 +356,39 @@ def list_declarations(
             session, caller, kind=kind, owner=owner, status=status, limit=limit, after=after
         )
     return Response(encode_page(listed, following), media_type="application/json")
+
+
+class WorldOut(BaseModel):
+    """The declarations in force that the caller may see, as a GeoJSON FeatureCollection
+    (the form of ``examples/world.geojson``): each feature exactly as stored, its properties
+    naming its ``id``, ``kind``, owner (``declared_by``) and ``disclosure``. ``next`` (a
+    foreign member) is the ``after`` of the next page, ``null`` on the last."""
+
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+    next: str | None
+
+
+@router.get("/world", response_model=WorldOut, summary="The declarations in force, as GeoJSON")
+def get_world(
+    center: CenterDep,
+    caller: Annotated[Caller, Depends(_READERS)],
+    limit: Annotated[int, Query(ge=1, le=MAX_WORLD_PAGE)] = 1000,
+    after: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> Response:
+    """The declarations in force that the caller may see (exactly those of
+    ``GET /v1/declarations?status=active``: its own member's, and every other member's
+    ``shared`` ones; a notifier only its own; a monitor the ``shared`` ones), by id,
+    ``limit`` at a time after the id ``after``, as GeoJSON features: what a map needs, in
+    bulk, without the record's bookkeeping (versions, hashes, acknowledgements) that the
+    list carries. Operations are not here (``GET /v1/operations``)."""
+    with center.reading() as session:
+        features, following = service.in_force(session, caller, limit=limit, after=after)
+    body = b",".join(f.encode("utf-8") for f in features)
+    tail = b'],"next":' + to_json(following) + b"}"
+    return Response(
+        b'{"type":"FeatureCollection","features":[' + body + tail, media_type="application/json"
+    )
 
 
 def encode_page(listed: list[Listed], following: str | None) -> bytes:
