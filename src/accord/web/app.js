@@ -98,6 +98,12 @@ $("signout").addEventListener("click", () => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Let the browser handle input and paint before going on. */
+const yieldToPage = () => (globalThis.scheduler && scheduler.yield ? scheduler.yield() : sleep(0));
+
+/** Declarations put on the map in one go while loading (some 10 ms of work). */
+const SLICE = 1000;
+
 /**
  * Sign in and load. Everything that does not depend on something else starts at once: the
  * map library, the basemap and the event stream with the check of the token; the lists
@@ -324,8 +330,14 @@ function dropDeclaration(id) {
 }
 
 async function loadDeclarations() {
-  // Page by page, each drawn as it arrives.
-  await allInForce((items) => { for (const d of items) putDeclaration(d); });
+  // Page by page, each drawn as it arrives, a slice at a time: between slices the page
+  // handles input and paints (no long task while 10,000 objects load).
+  await allInForce(async (items) => {
+    for (let i = 0; i < items.length; i += SLICE) {
+      if (i) await yieldToPage();
+      for (const d of items.slice(i, i + SLICE)) putDeclaration(d);
+    }
+  });
   stats.declarations = state.declarations.size;
 }
 
