@@ -207,22 +207,11 @@ export class OperatingMap {
     this.map.fitBounds([[s, w], [n, e]], { padding: [30, 30], maxZoom: 13 });
   }
 
-  /** The basemap (basemap.js's countries: polygons of rings of flat lon/lat arrays) as land
-   * and borders under everything else: projected here once, drawn on a canvas of its own
-   * that is redrawn only when the view moves. */
+  /** The basemap (basemap.js's countries, already projected: {polygons, bbox}) as land and
+   * borders under everything else, on a canvas of its own that is redrawn only when the
+   * view moves. */
   basemap(countries) {
-    this._land = countries.map((polygons) => {
-      const projected = polygons.map((rings) => rings.map((ring) => {
-        const out = new Float64Array(ring.length);
-        for (let i = 0; i < ring.length; i += 2) {
-          const [x, y] = project(ring[i], ring[i + 1]);
-          out[i] = x;
-          out[i + 1] = y;
-        }
-        return out;
-      }));
-      return { polygons: projected, bbox: bboxOf(projected.flat()) };
-    });
+    this._land = countries;
     this.invalidate(false, false, true);
   }
 
