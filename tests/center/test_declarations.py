@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from accord.center.db.models import Declaration, Opening, RecordLeaf
+from accord.center.db.models import Declaration, Opening, RecordLeaf, User
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
-from accord.center.declarations import MAX_POSITIONS, content_hash
+from accord.center.declarations import MAX_POSITIONS, content_hash, page
 from accord.center.events import events_for
+from accord.center.identity import Caller
+from accord.center.roles import Role
+from accord.center.routes.declarations import MAX_PAGE, MAX_WORLD_PAGE, DeclarationOut, PageOut
 from accord.record.canonical import decode_base64, loads_canonical
 from accord.record.commitments import CommitmentError, verify_opening
 from accord.record.entries import open_envelope
@@ -222,9 +226,108 @@ def test_pages_follow_the_id_order(service: Service) -> None:
     rest = service.get(PATH, "red-officer", params={"limit": 10, "after": first["next"]}).json()
     assert [i["id"] for i in rest["items"]] == ids[2:] and rest["next"] is None
     assert service.get(PATH, "red-officer", params={"owner": "red"}).json()["items"] == []
-    for params in ({"limit": 0}, {"limit": 501}, {"kind": "operation"}, {"status": "gone"}):
+    too_many = {"limit": MAX_PAGE + 1}
+    for params in ({"limit": 0}, too_many, {"kind": "operation"}, {"status": "gone"}):
         body = assert_problem(service.get(PATH, "red-officer", params=params), 422)
         assert fields(body) == set(params)
+
+
+def test_a_list_answers_what_the_models_would(service: Service) -> None:
+    """The list is written without building its models (the stored feature copied as it
+    is, the content hash taken from that text): for every viewer, every filter and page
+    size, it is the same JSON as the models of the same declarations — the same items,
+    features, hashes, times, acknowledgements, withdrawal reasons and next cursor."""
+    rng = random.Random(7)
+    features = [SITE, MOVEMENT, POSITION, FLIGHT, with_props(POSITION, disclosure="shared")]
+    made = [declare(service, "blue-officer", rng.choice(features)) for _ in range(12)]
+    made += [
+        declare(service, "red-officer", with_props(POSITION, party="red", name=f"R{i}"))
+        for i in range(6)
+    ]
+    convoys = [declare(service, "hnc-notifier", rng.choice([SITE, MOVEMENT])) for _ in range(6)]
+    for convoy in convoys[:4]:
+        for user in rng.sample(["red-officer", "blue-officer"], rng.randint(1, 2)):
+            path = f"{PATH}/{convoy['id']}/acknowledge"
+            done = service.post(path, user, json={"content_hash": convoy["content_hash"]})
+            assert done.status_code == 201, done.text
+    for body in rng.sample(made, 5):
+        path = f"{PATH}/{body['id']}/withdraw"
+        user = f"{body['owner']}-officer"
+        assert service.post(path, user, json={"reason": f"gone {body['id']}"}).status_code == 200
+    amended = rng.choice(made[:12])
+    if amended["status"] == "active":
+        put(service, f"{PATH}/{amended['id']}", "blue-officer", json=amended["feature"])
+    users = ["blue-officer", "red-officer", "red-approver", "hnc-notifier", "observer"]
+    filters: list[dict[str, Any]] = [{}, {"status": "active"}, {"kind": "movement"}]
+    filters += [{"owner": "red", "status": "withdrawn"}]
+    with center_of(service).reading() as session:
+        callers = {
+            u.name: Caller(u.id, u.name, u.member, Role(u.role))
+            for u in session.scalars(select(User))
+        }
+    for user in users:
+        for where in filters:
+            for limit in (1, 3, 7, 100):
+                after = None
+                while True:
+                    params = {**where, "limit": limit, **({"after": after} if after else {})}
+                    answer = service.get(PATH, user, params=params)
+                    assert answer.status_code == 200, answer.text
+                    with center_of(service).reading() as session:
+                        views, following = page(
+                            session, callers[user], limit=limit, after=after, **where
+                        )
+                    model = PageOut(items=[DeclarationOut.of(v) for v in views], next=following)
+                    assert answer.json() == model.model_dump(mode="json"), (user, params)
+                    after = following
+                    if after is None:
+                        break
+
+
+def test_the_world_is_the_list_in_force_as_features(service: Service) -> None:
+    """``GET /v1/world`` gives each viewer exactly the features of the declarations in force
+    that the list gives it (its own ``center`` ones included, no one else's), in id order,
+    page by page; each feature names its id, kind, owner and disclosure."""
+    rng = random.Random(11)
+    made = [declare(service, "blue-officer", rng.choice([SITE, MOVEMENT, POSITION, FLIGHT]))]
+    made += [declare(service, "blue-officer", rng.choice([SITE, POSITION])) for _ in range(7)]
+    made += [declare(service, "red-officer", with_props(POSITION, party="red")) for _ in range(4)]
+    made += [declare(service, "hnc-notifier", MOVEMENT) for _ in range(3)]
+    for body in rng.sample(made, 4):
+        path = f"{PATH}/{body['id']}/withdraw"
+        user = "hnc-notifier" if body["owner"] == "hnc" else f"{body['owner']}-officer"
+        done = service.post(path, user, json={"reason": "r"})
+        assert done.status_code == 200, done.text
+    for user in ["blue-officer", "red-officer", "red-approver", "hnc-notifier", "observer"]:
+        listed = service.get(PATH, user, params={"status": "active", "limit": 500}).json()
+        expected = [item["feature"] for item in listed["items"]]
+        assert expected, user
+        for item, feature in zip(listed["items"], expected, strict=True):
+            props = feature["properties"]
+            assert (props["id"], props["kind"]) == (item["id"], item["kind"])
+            assert (props["declared_by"], props["disclosure"]) == (
+                item["owner"],
+                item["disclosure"],
+            )
+        for limit in (1, 4, MAX_WORLD_PAGE):
+            got: list[dict[str, Any]] = []
+            after = None
+            while True:
+                params = {"limit": limit, **({"after": after} if after else {})}
+                answer = service.get("/v1/world", user, params=params)
+                assert answer.status_code == 200, answer.text
+                world = answer.json()
+                assert world["type"] == "FeatureCollection"
+                got += world["features"]
+                after = world["next"]
+                if after is None:
+                    break
+            assert got == expected, (user, limit)
+    assert_problem(service.get("/v1/world", "admin"), 403)
+    for params in ({"limit": 0}, {"limit": MAX_WORLD_PAGE + 1}):
+        assert fields(
+            assert_problem(service.get("/v1/world", "red-officer", params=params), 422)
+        ) == {"limit"}
 
 
 # --- bad input ------------------------------------------------------------------------------

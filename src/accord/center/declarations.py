@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
@@ -91,6 +91,7 @@ __all__ = [
     "DeclarationNotFound",
     "DeclarationView",
     "EntryOpening",
+    "Listed",
     "Opened",
     "StaleRequest",
     "acknowledge",
@@ -99,6 +100,8 @@ __all__ = [
     "declare",
     "declare_many",
     "find",
+    "in_force",
+    "listing",
     "may_see",
     "next_rev",
     "openings",
@@ -185,6 +188,28 @@ class DeclarationView:
     entry: int
     opening: Opened | None = None
     acknowledgements: tuple[Acknowledged, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A declaration as one caller may see it, as a list gives it: a
+    :class:`DeclarationView` whose feature is left as the stored canonical JSON text
+    (``feature_json``), never parsed, and whose ``content_hash`` is that text's SHA-256."""
+
+    id: str
+    kind: str
+    owner: str
+    disclosure: str
+    status: str
+    version: int
+    feature_json: str
+    content_hash: str
+    declared_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None
+    entry: int
+    acknowledgements: tuple[Acknowledged, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -871,6 +896,27 @@ def find(session: Session, caller: Caller, object_id: str) -> DeclarationView:
     return _views(session, caller, [row])[0]
 
 
+def _page_query(
+    caller: Caller,
+    *,
+    kind: str | None,
+    owner: str | None,
+    status: str | None,
+    after: str | None,
+) -> ColumnElement[bool]:
+    """The condition of a page: what the caller may see, narrowed by the filters."""
+    conditions = [_visible(caller)]
+    if kind is not None:
+        conditions.append(Declaration.kind == kind)
+    if owner is not None:
+        conditions.append(Declaration.owner == owner)
+    if status is not None:
+        conditions.append(Declaration.status == status)
+    if after is not None:
+        conditions.append(Declaration.id > after)
+    return and_(*conditions)
+
+
 def page(
     session: Session,
     caller: Caller,
@@ -884,19 +930,149 @@ def page(
     """Up to ``limit`` declarations the caller may see, by id, after the id ``after``;
     and the id to pass as ``after`` for the next page (``None`` on the last page). Only
     what the caller may see is ever read, so nothing else is counted or hinted at."""
-    query = select(Declaration).where(_visible(caller))
-    if kind is not None:
-        query = query.where(Declaration.kind == kind)
-    if owner is not None:
-        query = query.where(Declaration.owner == owner)
-    if status is not None:
-        query = query.where(Declaration.status == status)
-    if after is not None:
-        query = query.where(Declaration.id > after)
-    rows = list(session.scalars(query.order_by(Declaration.id).limit(limit + 1)))
+    where = _page_query(caller, kind=kind, owner=owner, status=status, after=after)
+    query = select(Declaration).where(where).order_by(Declaration.id).limit(limit + 1)
+    rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
     return _views(session, caller, rows), (rows[-1].id if more else None)
+
+
+_LISTED_COLUMNS = (
+    Declaration.id,
+    Declaration.kind,
+    Declaration.owner,
+    Declaration.disclosure,
+    Declaration.status,
+    Declaration.version,
+    Declaration.feature,
+    Declaration.declared_at,
+    Declaration.updated_at,
+    Declaration.withdrawn_at,
+    Declaration.entry,
+)
+
+
+def listing(
+    session: Session,
+    caller: Caller,
+    *,
+    kind: str | None = None,
+    owner: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    after: str | None = None,
+) -> tuple[list[Listed], str | None]:
+    """:func:`page` for a list answer, thousands at a time: the same declarations, in the
+    same order, under the same visibility rule, with the same next ``after``; but read as
+    plain columns (no ORM objects), the feature left as its stored canonical JSON, and its
+    content hash taken from that text (the canonical JSON of the parsed feature is the same
+    text, so the hash is :func:`content_hash`'s)."""
+    where = _page_query(caller, kind=kind, owner=owner, status=status, after=after)
+    query = select(*_LISTED_COLUMNS).where(where).order_by(Declaration.id).limit(limit + 1)
+    rows = session.execute(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if not rows:
+        return [], None
+    first, last = rows[0].id, rows[-1].id
+    acks = _acknowledgements_between(session, caller, first, last)
+    withdrawn = {row.id for row in rows if row.status == _WITHDRAWN}
+    reasons = _reasons_between(session, first, last, withdrawn) if withdrawn else {}
+    sha256 = hashlib.sha256
+    listed = [
+        Listed(
+            id=object_id,
+            kind=kind,
+            owner=owner,
+            disclosure=disclosure,
+            status=status,
+            version=version,
+            feature_json=feature,
+            content_hash=sha256(feature.encode("utf-8")).hexdigest(),
+            declared_at=declared_at,
+            updated_at=updated_at,
+            withdrawn_at=withdrawn_at,
+            withdrawn_reason=reasons.get(object_id),
+            entry=entry,
+            acknowledgements=acks.get(object_id, ()),
+        )
+        for (
+            object_id,
+            kind,
+            owner,
+            disclosure,
+            status,
+            version,
+            feature,
+            declared_at,
+            updated_at,
+            withdrawn_at,
+            entry,
+        ) in rows
+    ]
+    return listed, (last if more else None)
+
+
+def in_force(
+    session: Session, caller: Caller, *, limit: int, after: str | None = None
+) -> tuple[list[str], str | None]:
+    """The stored features (canonical JSON text, never parsed) of up to ``limit``
+    declarations in force that the caller may see, by id, after the id ``after``; and the
+    ``after`` of the next page (``None`` on the last). The same rule as :func:`page` with
+    ``status="active"``: only what the caller may see is ever read. Each feature names its
+    id, kind, owner (``declared_by``) and disclosure in its properties."""
+    where = _page_query(caller, kind=None, owner=None, status=_ACTIVE, after=after)
+    query = select(Declaration.id, Declaration.feature).where(where)
+    rows = session.execute(query.order_by(Declaration.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [feature for _, feature in rows], (rows[-1][0] if more else None)
+
+
+def _acknowledgements_between(
+    session: Session, caller: Caller, first: str, last: str
+) -> dict[str, tuple[Acknowledged, ...]]:
+    """:func:`_acknowledgements` for every declaration with an id from ``first`` to
+    ``last``: all of them for the caller's member's declarations, the caller's member's own
+    for anyone else's. The caller keeps only those of the declarations it lists."""
+    query = (
+        select(Acknowledgement)
+        .join(Declaration, Declaration.id == Acknowledgement.declaration_id)
+        .where(
+            Acknowledgement.declaration_id >= first,
+            Acknowledgement.declaration_id <= last,
+            or_(Declaration.owner == caller.member, Acknowledgement.member == caller.member),
+        )
+        .order_by(Acknowledgement.entry)
+    )
+    found: dict[str, list[Acknowledged]] = {}
+    for ack in session.scalars(query):
+        found.setdefault(ack.declaration_id, []).append(
+            Acknowledged(
+                ack.declaration_id,
+                ack.member,
+                ack.version,
+                ack.content_hash,
+                ack.acknowledged_at,
+                ack.entry,
+            )
+        )
+    return {key: tuple(value) for key, value in found.items()}
+
+
+def _reasons_between(
+    session: Session, first: str, last: str, withdrawn: set[str]
+) -> dict[str, str | None]:
+    """Why each of ``withdrawn`` (ids from ``first`` to ``last``) was withdrawn."""
+    query = select(DeclarationChange.declaration_id, DeclarationChange.reason).where(
+        DeclarationChange.declaration_id >= first,
+        DeclarationChange.declaration_id <= last,
+        DeclarationChange.change == "withdrawn",
+    )
+    return {
+        object_id: reason for object_id, reason in session.execute(query) if object_id in withdrawn
+    }
 
 
 def openings(session: Session, caller: Caller, object_id: str) -> list[EntryOpening]:

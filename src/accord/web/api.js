@@ -47,20 +47,29 @@ export async function api(method, path, body, { signal, quiet404 = false } = {})
   return data;
 }
 
-/** Every page of GET /v1/declarations (cursor pages of up to 500). */
-export async function allDeclarations() {
-  const out = [];
-  let after = null;
-  for (;;) {
-    const q = new URLSearchParams({ limit: "500", status: "active" });
+/** Every declaration in force the user may see, from GET /v1/world (GeoJSON features,
+ * `PAGE` at a time), as {id, kind, owner, disclosure, feature}; `onPage` gets each page as
+ * it arrives (and may return a promise: the next page waits for it). The next page is asked for before this one is handed on, so the server
+ * writes it while the page draws this one. */
+export async function allInForce(onPage) {
+  const get = (after) => {
+    const q = new URLSearchParams({ limit: String(PAGE) });
     if (after) q.set("after", after);
-    const page = await api("GET", `/v1/declarations?${q}`);
-    out.push(...page.items);
-    if (!page.next) break;
-    after = page.next;
+    return api("GET", `/v1/world?${q}`);
+  };
+  let pending = get(null);
+  while (pending) {
+    const page = await pending;
+    pending = page.next ? get(page.next) : null;
+    await onPage(page.features.map((feature) => {
+      const p = feature.properties;
+      return { id: p.id, kind: p.kind, owner: p.declared_by, disclosure: p.disclosure, feature };
+    }));
   }
-  return out;
 }
+
+/** Features per page: a theatre's 10,000 in two requests. */
+const PAGE = 5000;
 
 /** Every page of GET /v1/operations (offset pages of up to 200). */
 export async function allOperations() {

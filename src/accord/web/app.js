@@ -2,11 +2,11 @@
 // record, kept current from the live event stream. A client of the /v1 API like any other:
 // it sees exactly what the API lets its user see.
 
-import { api, allDeclarations, allOperations, ApiError, setToken, token } from "./api.js";
+import { api, allInForce, allOperations, ApiError, setToken, token } from "./api.js";
 import { EventStream } from "./events.js";
 import { verifyConsistency } from "./merkle.js";
 import {
-  LAYERS, STATUS_COLOURS, centreOf, escapeHtml, metres, partyColour, project, verticesOf,
+  LAYERS, STATUS_COLOURS, centreOf, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
 } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
@@ -25,6 +25,7 @@ const state = {
   stream: null,
   selected: null,
   queued: [],
+  listed: false, // every list read (objects a conflict names are here)
   ready: false,
 };
 const stats = { events: 0, eventsByKind: {}, loadMs: null, declarations: 0, tracks: 0 };
@@ -95,11 +96,37 @@ $("signout").addEventListener("click", () => {
 
 // --- start ----------------------------------------------------------------------------------
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Let the browser handle input and paint before going on. */
+const yieldToPage = () => (globalThis.scheduler && scheduler.yield ? scheduler.yield() : sleep(0));
+
+/** Declarations put on the map in one go while loading (some 10 ms of work). */
+const SLICE = 1000;
+
+/**
+ * Sign in and load. Everything that does not depend on something else starts at once: the
+ * map library, the basemap and the event stream with the check of the token; the lists
+ * once the stream is open. The page is ready (body[data-ready]) when the map has drawn
+ * every object the user may see and the boards are filled; stats.readyAt is that moment in
+ * ms since navigation started (performance.now()), stats.basemapAt when the basemap was
+ * drawn (it does not hold up the objects).
+ */
 async function start() {
   const t0 = performance.now();
+  const leaflet = import("/vendor/leaflet.js").catch(() => null);
+  const basemap = loadBasemap();
+  // The stream first: once the server answered, nothing that happens after is missed;
+  // what happens while the rest loads is queued and applied after it.
+  state.stream = new EventStream(onEvent, onStreamState);
+  const streamOpen = Promise.race([state.stream.start(), sleep(5000)]);
+  const agreement = api("GET", "/v1/agreement");
+  agreement.catch(() => {}); // answered below, once the token is known to be good
   try {
     state.me = await api("GET", "/v1/me");
   } catch (error) {
+    state.stream.stop();
+    state.stream = null;
     setToken(null);
     showSignin(error instanceof ApiError && error.status === 401 ? "That token is not valid." : `Cannot reach the center: ${error.message}`);
     return;
@@ -108,20 +135,27 @@ async function start() {
   $("signin").hidden = true;
   $("app").hidden = false;
   renderWho();
-  state.agreement = await api("GET", "/v1/agreement");
+  await streamOpen;
+  const lists = [loadDeclarations(), loadOperations()];
+  state.agreement = await agreement;
   setUpPanels();
-  await setUpMap();
-  // The stream first: once the server answered, nothing that happens after is missed;
-  // what happens while the rest loads is queued and applied after it.
-  state.stream = new EventStream(onEvent, onStreamState);
-  await Promise.race([state.stream.start(), new Promise((r) => setTimeout(r, 5000))]);
-  await Promise.all([loadDeclarations(), loadOperations(), loadMessages(), loadTracks(), loadAlerts(), loadHead()]);
+  lists.push(loadMessages(), loadAlerts(), loadHead());
+  await setUpMap(await leaflet, basemap);
+  lists.push(loadTracks());
+  await Promise.all(lists);
+  // Conflicts are drawn to the objects they name: now that every object is here.
+  state.listed = true;
+  for (const op of state.operations.values()) putOperationOnMap(op);
+  renderBoard();
   state.ready = true;
   const queued = state.queued;
   state.queued = [];
   for (const ev of queued) handle(ev);
+  if (state.map) await state.map.drawn();
   stats.loadMs = performance.now() - t0;
   stats.readyAt = performance.now(); // since navigation started
+  stats.declarations = state.declarations.size;
+  stats.onMap = state.map ? state.map.count((item) => state.declarations.has(item.id)) : 0;
   document.body.dataset.ready = "true";
   setInterval(tick, 1000);
   tick();
@@ -185,15 +219,24 @@ function setUpPanels() {
 
 // --- the map --------------------------------------------------------------------------------
 
-async function setUpMap() {
-  let L = null;
-  let mod = null;
-  try {
-    mod = await import("/vendor/leaflet.js");
-    L = mod.default || mod;
-  } catch {
-    L = null;
-  }
+/** The basemap's countries, converted in a worker (basemap.js); null if it is missing. */
+function loadBasemap() {
+  return new Promise((resolve) => {
+    let worker;
+    try {
+      worker = new Worker("/static/basemap.js");
+    } catch {
+      resolve(null);
+      return;
+    }
+    worker.onmessage = (e) => { worker.terminate(); resolve(e.data.land || null); };
+    worker.onerror = () => { worker.terminate(); resolve(null); };
+    worker.postMessage({ url: "/vendor/countries-50m.json" });
+  });
+}
+
+async function setUpMap(mod, basemap) {
+  const L = mod ? mod.default || mod : null;
   if (!L || !L.map) {
     const banner = $("map-missing");
     banner.hidden = false;
@@ -223,15 +266,20 @@ async function setUpMap() {
       html: `<strong>${escapeHtml(a.name || a.id)}</strong><br>Designated area, closed to ${escapeHtml(a.restricted_operators.join(", "))}<br>Exempt: ${escapeHtml(a.exempt_missions.join(", "))}`,
     });
   }
-  // The basemap: Natural Earth via world-atlas, converted with topojson-client.
-  try {
-    const topology = await (await fetch("/vendor/countries-50m.json", { cache: "force-cache" })).json();
-    if (window.topojson) map.basemap(topology, window.topojson);
-  } catch {
-    const banner = $("map-missing");
-    banner.hidden = false;
-    banner.textContent = "The basemap (world-atlas) is missing on this server: run `npm ci`.";
-  }
+  // What was read before the map existed.
+  for (const d of state.declarations.values()) map.put(declarationItem(d));
+  // The basemap: Natural Earth via world-atlas, converted with topojson-client in a worker,
+  // drawn when it has arrived (the objects do not wait for it).
+  basemap.then((countries) => {
+    if (countries) {
+      map.basemap(countries);
+      map.drawn().then(() => { stats.basemapAt = performance.now(); });
+    } else {
+      const banner = $("map-missing");
+      banner.hidden = false;
+      banner.textContent = "The basemap (world-atlas) is missing on this server: run `npm ci`.";
+    }
+  });
 }
 
 // --- declarations ---------------------------------------------------------------------------
@@ -260,14 +308,14 @@ function declarationItem(d) {
     style.dash = [10, 4]; style.width = 1.2;
   }
   const name = p.name || (d.kind === "flight_plan" ? `${p.operator || d.owner} ${p.mission || ""}` : `${party} ${d.kind}`);
-  const verts = verticesOf(f.geometry);
-  const html = `<strong>${escapeHtml(name)}</strong><br>${escapeHtml(d.kind.replace("_", " "))} of ${escapeHtml(d.owner)} · ${hidden ? "<em>center only</em> (hidden from other parties)" : "shared"}` +
+  // The popup's text is written when the object is clicked, not for each of 10,000 here.
+  const html = () => `<strong>${escapeHtml(name)}</strong><br>${escapeHtml(d.kind.replace("_", " "))} of ${escapeHtml(d.owner)} · ${hidden ? "<em>center only</em> (hidden from other parties)" : "shared"}` +
     (p.valid_from ? `<br>${escapeHtml(fmtTime(p.valid_from))} → ${escapeHtml(fmtTime(p.valid_to))}` : "") +
     (p.uncertainty_m ? `<br>uncertainty ${escapeHtml(p.uncertainty_m)} m` : "") +
     `<br><span class="meta">${escapeHtml(d.id)}</span>`;
   return {
     id: d.id, layer, geometry: f.geometry, radius_m: radius, style, label: p.name || (hidden ? `${name} (center only)` : null),
-    labelAt: verts[0], html,
+    labelAt: firstVertex(f.geometry), html,
   };
 }
 
@@ -282,8 +330,14 @@ function dropDeclaration(id) {
 }
 
 async function loadDeclarations() {
-  const items = await allDeclarations();
-  for (const d of items) putDeclaration(d);
+  // Page by page, each drawn as it arrives, a slice at a time: between slices the page
+  // handles input and paints (no long task while 10,000 objects load).
+  await allInForce(async (items) => {
+    for (let i = 0; i < items.length; i += SLICE) {
+      if (i) await yieldToPage();
+      for (const d of items.slice(i, i + SLICE)) putDeclaration(d);
+    }
+  });
   stats.declarations = state.declarations.size;
 }
 
@@ -319,7 +373,7 @@ function targetOf(conflict) {
 
 function putOperationOnMap(op) {
   const map = state.map;
-  if (!map) return;
+  if (!map || !state.listed) return; // drawn once every object it may name is here
   map.removeWhere((item) => item.op === op.id);
   const g = op.feature.geometry;
   const p = op.feature.properties || {};

@@ -111,6 +111,13 @@ export function centreOf(geometry) {
   return [lon, lat];
 }
 
+/** The first vertex of a geometry as [lon, lat] (null without one). */
+export function firstVertex(geometry) {
+  let c = geometry ? geometry.coordinates : null;
+  while (Array.isArray(c) && Array.isArray(c[0])) c = c[0];
+  return Array.isArray(c) && typeof c[0] === "number" ? [c[0], c[1]] : null;
+}
+
 /** Every vertex of a geometry as [lon, lat]. */
 export function verticesOf(geometry) {
   const pts = [];
@@ -155,11 +162,14 @@ export class OperatingMap {
     this.draft = null; // the operation being drawn
     this.highlight = null;
     this.stats = { staticDraws: 0, dynamicDraws: 0, lastStaticMs: 0, lastDynamicMs: 0, maxDynamicMs: 0, trackUpdates: 0 };
+    this._land = []; // the basemap's countries, projected
+    this._base = this._canvas();
     this._static = this._canvas();
     this._dynamic = this._canvas();
-    this._pending = { static: false, dynamic: false };
+    this._pending = { static: false, dynamic: false, base: false };
+    this._drawnWaiters = [];
     this._frame = 0;
-    const redraw = () => this.invalidate(true, true);
+    const redraw = () => this.invalidate(true, true, true);
     this.map.on("move zoom resize viewreset", redraw);
     this.map.on("resize", () => this._resize());
     this.map.on("click", (e) => this._click(e));
@@ -179,13 +189,13 @@ export class OperatingMap {
   _resize() {
     const size = this.map.getSize();
     const ratio = window.devicePixelRatio || 1;
-    for (const c of [this._static, this._dynamic]) {
+    for (const c of [this._base, this._static, this._dynamic]) {
       c.width = Math.round(size.x * ratio);
       c.height = Math.round(size.y * ratio);
       c.style.width = `${size.x}px`;
       c.style.height = `${size.y}px`;
     }
-    this.invalidate(true, true);
+    this.invalidate(true, true, true);
   }
 
   setView(lon, lat, zoom) {
@@ -197,16 +207,12 @@ export class OperatingMap {
     this.map.fitBounds([[s, w], [n, e]], { padding: [30, 30], maxZoom: 13 });
   }
 
-  /** The world-atlas TopoJSON as land and borders under everything else. */
-  basemap(topology, topojson) {
-    const L = this.L;
-    const renderer = L.canvas({ padding: 0.2 });
-    const countries = topojson.feature(topology, topology.objects.countries);
-    L.geoJSON(countries, {
-      renderer,
-      interactive: false,
-      style: () => ({ color: "#6d8190", weight: 1, fillColor: "#26343e", fillOpacity: 1 }),
-    }).addTo(this.map);
+  /** The basemap (basemap.js's countries, already projected: {polygons, bbox}) as land and
+   * borders under everything else, on a canvas of its own that is redrawn only when the
+   * view moves. */
+  basemap(countries) {
+    this._land = countries;
+    this.invalidate(false, false, true);
   }
 
   setLayer(id, on) {
@@ -220,6 +226,21 @@ export class OperatingMap {
     item.shape = item.shape || shapeOf(item.geometry);
     this.items.set(item.id, item);
     this.invalidate(true, false);
+  }
+
+  /** Resolves once the static canvas has been drawn again with everything put so far. */
+  drawn() {
+    return new Promise((resolve) => {
+      this._drawnWaiters.push(resolve);
+      this.invalidate(true, false);
+    });
+  }
+
+  /** How many objects on the static canvas satisfy `predicate`. */
+  count(predicate) {
+    let n = 0;
+    for (const item of this.items.values()) if (predicate(item)) n++;
+    return n;
   }
 
   remove(id) {
@@ -258,12 +279,14 @@ export class OperatingMap {
     this.invalidate(true, false);
   }
 
-  invalidate(staticToo, dynamicToo) {
+  invalidate(staticToo, dynamicToo, baseToo = false) {
     if (staticToo) this._pending.static = true;
     if (dynamicToo) this._pending.dynamic = true;
+    if (baseToo) this._pending.base = true;
     if (this._frame) return;
     this._frame = requestAnimationFrame(() => {
       this._frame = 0;
+      if (this._pending.base) { this._pending.base = false; this._drawBase(); }
       if (this._pending.static) { this._pending.static = false; this._drawStatic(); }
       if (this._pending.dynamic) { this._pending.dynamic = false; this._drawDynamic(); }
     });
@@ -330,6 +353,32 @@ export class OperatingMap {
     this.stats.staticDraws++;
     this.stats.lastStaticMs = performance.now() - t0;
     this.stats.shown = shown;
+    const waiters = this._drawnWaiters;
+    this._drawnWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  _drawBase() {
+    const view = this._view();
+    const ctx = this._base.getContext("2d");
+    ctx.setTransform(view.ratio, 0, 0, view.ratio, 0, 0);
+    ctx.clearRect(0, 0, view.size.x, view.size.y);
+    ctx.fillStyle = "#26343e";
+    ctx.strokeStyle = "#6d8190";
+    ctx.lineWidth = 1;
+    const borders = new Path2D();
+    for (const shape of this._land) {
+      if (!this._inView(view, shape.bbox)) continue;
+      const path = new Path2D();
+      for (const rings of shape.polygons) {
+        for (const ring of rings) {
+          this._path(path, view, ring, true);
+          this._path(borders, view, ring, true);
+        }
+      }
+      ctx.fill(path, "evenodd");
+    }
+    ctx.stroke(borders);
   }
 
   _graticule(ctx, view) {
@@ -600,7 +649,10 @@ export class OperatingMap {
       if (!this.visible.has(layer)) continue;
       for (const item of this.items.values()) {
         if (item.layer !== layer || !item.html) continue;
-        if (this._hits(view, item, wx, wy, lon, lat, px, py, near)) return { kind: item.layer, id: item.op || item.id, html: item.html, item };
+        if (this._hits(view, item, wx, wy, lon, lat, px, py, near)) {
+          const html = typeof item.html === "function" ? item.html() : item.html; // written when asked for
+          return { kind: item.layer, id: item.op || item.id, html, item };
+        }
       }
     }
     return null;

@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 from accord.center import declarations as service
 from accord.center.auth import allow
@@ -28,6 +29,7 @@ from accord.center.declarations import (
     DeclarationNotFound,
     DeclarationView,
     EntryOpening,
+    Listed,
     Opened,
     StaleRequest,
 )
@@ -43,6 +45,9 @@ router = APIRouter(prefix="/v1", tags=["declarations"], responses=ERRORS)
 
 MAX_PAGE = 500
 """The most declarations one page of ``GET /v1/declarations`` returns."""
+
+MAX_WORLD_PAGE = 10_000
+"""The most features one page of ``GET /v1/world`` returns."""
 
 Kind = Literal["protected_site", "movement", "position", "flight_plan"]
 Status = Literal["active", "withdrawn"]
@@ -342,15 +347,90 @@ def list_declarations(
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     after: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-) -> PageOut:
+) -> Response:
     """The declarations the caller may see, by id, ``limit`` at a time after the id
     ``after``: its own member's, and every other member's ``shared`` ones (a notifier: only
     its own; a monitor: the ``shared`` ones)."""
     with center.reading() as session:
-        views, following = service.page(
+        listed, following = service.listing(
             session, caller, kind=kind, owner=owner, status=status, limit=limit, after=after
         )
-    return PageOut(items=[DeclarationOut.of(v) for v in views], next=following)
+    return Response(encode_page(listed, following), media_type="application/json")
+
+
+class WorldOut(BaseModel):
+    """The declarations in force that the caller may see, as a GeoJSON FeatureCollection
+    (the form of ``examples/world.geojson``): each feature exactly as stored, its properties
+    naming its ``id``, ``kind``, owner (``declared_by``) and ``disclosure``. ``next`` (a
+    foreign member) is the ``after`` of the next page, ``null`` on the last."""
+
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+    next: str | None
+
+
+@router.get("/world", response_model=WorldOut, summary="The declarations in force, as GeoJSON")
+def get_world(
+    center: CenterDep,
+    caller: Annotated[Caller, Depends(_READERS)],
+    limit: Annotated[int, Query(ge=1, le=MAX_WORLD_PAGE)] = 1000,
+    after: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> Response:
+    """The declarations in force that the caller may see (exactly those of
+    ``GET /v1/declarations?status=active``: its own member's, and every other member's
+    ``shared`` ones; a notifier only its own; a monitor the ``shared`` ones), by id,
+    ``limit`` at a time after the id ``after``, as GeoJSON features: what a map needs, in
+    bulk, without the record's bookkeeping (versions, hashes, acknowledgements) that the
+    list carries. Operations are not here (``GET /v1/operations``)."""
+    with center.reading() as session:
+        features, following = service.in_force(session, caller, limit=limit, after=after)
+    body = b",".join(f.encode("utf-8") for f in features)
+    tail = b'],"next":' + to_json(following) + b"}"
+    return Response(
+        b'{"type":"FeatureCollection","features":[' + body + tail, media_type="application/json"
+    )
+
+
+def encode_page(listed: list[Listed], following: str | None) -> bytes:
+    """The JSON of a :class:`PageOut` of ``listed``, written without building the models:
+    each stored feature is copied as it is (it is canonical JSON already) and the other
+    fields are serialised as the models would (the same values, the same datetime form);
+    ``feature`` comes last in each item."""
+    items = [
+        to_json(
+            {
+                "id": item.id,
+                "kind": item.kind,
+                "owner": item.owner,
+                "disclosure": item.disclosure,
+                "status": item.status,
+                "version": item.version,
+                "content_hash": item.content_hash,
+                "declared_at": item.declared_at,
+                "updated_at": item.updated_at,
+                "withdrawn_at": item.withdrawn_at,
+                "withdrawn_reason": item.withdrawn_reason,
+                "entry": item.entry,
+                "opening": None,
+                "acknowledgements": [_ack_json(a) for a in item.acknowledgements],
+            }
+        )[:-1]
+        + b',"feature":'
+        + item.feature_json.encode("utf-8")
+        + b"}"
+        for item in listed
+    ]
+    return b'{"items":[' + b",".join(items) + b'],"next":' + to_json(following) + b"}"
+
+
+def _ack_json(ack: Acknowledged) -> dict[str, Any]:
+    return {
+        "member": ack.member,
+        "version": ack.version,
+        "content_hash": ack.content_hash,
+        "acknowledged_at": ack.acknowledged_at,
+        "entry": ack.entry,
+    }
 
 
 @router.get(

@@ -1,0 +1,76 @@
+"""The page's files and the vendor files: served from memory with the page's security
+headers, gzipped only for a client that accepts it, answered 304 for an ETag the client
+holds, read again when they change on disk, and 404 (a problem) for anything else."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from accord.center import problems, web
+
+LEAFLET = "leaflet/dist/leaflet-src.esm.js"
+
+
+def client(vendor: Path) -> TestClient:
+    app = FastAPI()
+    problems.install(app)
+    web.install(app, vendor_dir=vendor)
+    return TestClient(app)
+
+
+def test_files_are_gzipped_for_who_accepts_it_and_304_for_a_known_etag(tmp_path: Path) -> None:
+    (tmp_path / LEAFLET).parent.mkdir(parents=True)
+    body = b"export default {};\n" + b"// padding\n" * 500
+    (tmp_path / LEAFLET).write_bytes(body)
+    with client(tmp_path) as http:
+        zipped = http.get("/vendor/leaflet.js", headers={"Accept-Encoding": "gzip"})
+        assert zipped.status_code == 200
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert zipped.content == body  # httpx undoes the gzip
+        assert zipped.headers["content-security-policy"] == web.CSP
+        assert zipped.headers["cache-control"] == web.VENDOR_CACHE
+        assert zipped.headers["vary"] == "Accept-Encoding"
+        plain = http.get("/vendor/leaflet.js", headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.content == body
+        assert plain.headers["etag"] != zipped.headers["etag"]
+        for answer in (zipped, plain):
+            encoding = answer.request.headers["accept-encoding"]
+            again = http.get(
+                "/vendor/leaflet.js",
+                headers={"Accept-Encoding": encoding, "If-None-Match": answer.headers["etag"]},
+            )
+            assert again.status_code == 304 and again.content == b""
+            assert again.headers["etag"] == answer.headers["etag"]
+            assert again.headers["content-security-policy"] == web.CSP
+        # Changed on disk (npm ci): the new bytes, a new ETag, the old one no longer 304.
+        (tmp_path / LEAFLET).write_bytes(body + b"// new\n")
+        os.utime(tmp_path / LEAFLET, ns=(1, 1))
+        changed = http.get(
+            "/vendor/leaflet.js",
+            headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]},
+        )
+        assert changed.status_code == 200 and changed.content == body + b"// new\n"
+        assert changed.headers["etag"] != zipped.headers["etag"]
+
+
+def test_the_page_and_its_own_files(tmp_path: Path) -> None:
+    with client(tmp_path) as http:
+        page = http.get("/", headers={"Accept-Encoding": "gzip"})
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.content == (web.WEB_DIR / "index.html").read_bytes()
+        assert page.headers["cache-control"] == "no-cache"
+        assert page.headers["content-security-policy"] == web.CSP
+        script = http.get("/static/app.js", headers={"Accept-Encoding": "gzip"})
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert script.headers["content-encoding"] == "gzip"
+        assert script.content == (web.WEB_DIR / "app.js").read_bytes()
+        for path in ("/static/nothing.js", "/static/..%2Fweb.py", "/vendor/leaflet.js"):
+            missing = http.get(path)
+            assert missing.status_code == 404, path
+            assert missing.headers["content-type"] == "application/problem+json"
+            assert missing.headers["content-security-policy"] == web.CSP
