@@ -150,7 +150,7 @@ def test_a_conflict_is_alerted_to_both_parties_once_and_cleared(service: Service
 def test_acknowledging_an_alert_names_its_hash(service: Service) -> None:
     post(service, "blue-officer", BLUE)
     (alert,) = post(service, "red-officer", RED).json()["raised"]
-    (_, event) = [x for x in airspace_entries(service) if x[1]["kind"] == "airspace.conflict"][0]
+    (_, event) = next(x for x in airspace_entries(service) if x[1]["kind"] == "airspace.conflict")
     assert alert["content_hash"] == hashlib.sha256(canonical_json(event)).hexdigest()
     path = f"/v1/alerts/{alert['id']}/acknowledge"
     wrong = service.post(path, "red-officer", json={"content_hash": "0" * 64})
@@ -200,7 +200,7 @@ def test_a_center_track_is_cut_everywhere(service: Service) -> None:
             assert "MARKER" not in blob and "b1" not in blob
     raw = json.dumps([e for _, e in entries(service)])
     assert "MARKER" not in raw
-    (_, event) = [x for x in airspace_entries(service) if x[1]["kind"] == "airspace.conflict"][0]
+    (_, event) = next(x for x in airspace_entries(service) if x[1]["kind"] == "airspace.conflict")
     opening = blue_view["opening"]
     assert opening is not None and event["commitments"]["blue"] == opening["commitment"]
     content = json.loads(opening["content"])

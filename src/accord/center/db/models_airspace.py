@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.center.db.models import Base, UTCDateTime
@@ -63,9 +63,7 @@ class AirspaceAlert(Base):
 
     __tablename__ = "airspace_alerts"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('conflict', 'area', 'exempt')", name="ck_airspace_alerts_kind"
-        ),
+        CheckConstraint("kind IN ('conflict', 'area', 'exempt')", name="ck_airspace_alerts_kind"),
         CheckConstraint("source IN ('track', 'plan')", name="ck_airspace_alerts_source"),
     )
 
