@@ -294,3 +294,29 @@ def test_readers_only(service: Service) -> None:
         assert service.get("/v1/alerts", user).status_code == 403
     missing = service.get("/v1/alerts/a-0123456789abcdef", "red-officer")
     assert missing.status_code == 404
+
+
+def test_track_violations_count_against_the_aircraft_party() -> None:
+    from accord.center.compliance import _tracks
+    from accord.center.picture import Recorded
+    from center.conftest import AGREEMENT
+
+    def violation(party: str | None, operator: str, **extra: Any) -> dict[str, Any]:
+        aircraft = {"party": party, "operator": operator, "disclosure": "center", **extra}
+        return {
+            "kind": "airspace.violation",
+            "alert": "a-0000000000000001",
+            "aircraft": [aircraft],
+            "area": "da-north",
+            "inside": True,
+            "entry_at": T,
+        }
+
+    records = [
+        Recorded(0, "origin", NOW, violation("red", "red")),
+        Recorded(1, "origin", NOW, violation(None, "green-af", id="g1")),
+        Recorded(2, "red", NOW, violation("blue", "blue")),  # not the center's: ignored
+    ]
+    (found,) = _tracks(AGREEMENT, records, "origin")
+    assert (found.party, found.entries, found.kind) == ("red", [0], "designated_area")
+    assert "an aircraft of red" in found.detail
