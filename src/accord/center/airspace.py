@@ -311,6 +311,11 @@ def _checked(
         if disclosure not in (_SHARED, _CENTER):
             bad(k, "disclosure", "is 'shared' (the default) or 'center'")
         values = {name: item.get(name) for name in COLUMNS}
+        for name in ("lat", "lon", "alt_ft", "gs_kt", "track_deg", "vs_fpm"):
+            value = values[name]
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**15:
+                bad(k, name, "is out of range")
+                values[name] = 0
         for name in ("id", "operator", "mission"):
             value = values[name]
             if isinstance(value, str) and (len(value) > 64 or not value.isprintable()):
