@@ -53,6 +53,9 @@ TABLES = {
     "declaration_changes",
     "acknowledgements",
     "operations",
+    "tracks",
+    "airspace_alerts",
+    "airspace_acks",
 }
 
 

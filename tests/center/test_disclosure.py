@@ -83,6 +83,36 @@ HIDDEN_OBJECT_MARKERS = (
     "25.212345",
 )
 MESSAGE_MARKERS = ("MARKER-QZX-SUBJECT", "MARKER-QZX-TEXT", "21.654321", "25.456789")
+TRACK_MARKERS = ("MARKER-QZX-AIRCRAFT", "MARKER-QZX-SORTIE", "24.987654", "20.987654")
+
+
+def _track(track_id: str, party: str, lat: float, lon: float, **over: Any) -> dict[str, Any]:
+    return {
+        "id": track_id,
+        "operator": party,
+        "party": party,
+        "mission": "patrol",
+        "time": NOW.isoformat(),
+        "lat": lat,
+        "lon": lon,
+        "alt_ft": 30000,
+        "gs_kt": 400,
+        "track_deg": 90,
+        "vs_fpm": 0,
+    } | over
+
+
+# Blue's centre-only aircraft head-on with red's shared one: red is alerted, and learns only
+# that an aircraft of blue's is predicted to come within D of its own, when and how high.
+HIDDEN_TRACK = _track(
+    "MARKER-QZX-AIRCRAFT",
+    "blue",
+    24.987654,
+    20.987654,
+    mission="MARKER-QZX-SORTIE",
+    disclosure="center",
+)
+RED_TRACK = _track("red-probe-1", "red", 24.987, 21.487, track_deg=270)
 
 SHARED_POSITION = {
     **POSITION,
@@ -137,6 +167,11 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/record/proofs/inclusion"): None,
     ("GET", "/v1/record/proofs/consistency"): None,
     ("POST", "/v1/record/cosign"): {"note": "probe"},
+    ("POST", "/v1/tracks"): {"tracks": [RED_TRACK]},
+    ("GET", "/v1/tracks"): None,
+    ("GET", "/v1/alerts"): None,
+    ("GET", "/v1/alerts/{alert_id}"): None,
+    ("POST", "/v1/alerts/{alert_id}/acknowledge"): {"content_hash": HASH},
 }
 """(method, path) → the JSON body to send (None: no body)."""
 
@@ -238,6 +273,12 @@ def world(service: Service) -> World:
     assert sent.status_code == 201, sent.text
     line = frozenset({"blue", "red"})
     secrets.append(Secret(sent.json()["id"], MESSAGE_MARKERS, line, line | {"observers"}))
+    hidden = service.post("/v1/tracks", "blue-officer", json={"tracks": [HIDDEN_TRACK]})
+    assert hidden.status_code == 200, hidden.text
+    seen = service.post("/v1/tracks", "red-officer", json={"tracks": [RED_TRACK]})
+    (alert,) = seen.json()["raised"]
+    assert alert["tracks"] == [None, "red-probe-1"], alert
+    secrets.append(Secret(alert["id"], TRACK_MARKERS, blue, frozenset({"red", "observers"})))
     shared = service.post("/v1/declarations", "blue-officer", json=SHARED_POSITION)
     assert shared.status_code == 201, shared.text
     visible = [shared.json()["id"]]
@@ -336,5 +377,5 @@ def test_no_event_or_record_entry_discloses_it(world: World) -> None:
     # The record is read by every party and monitor: nothing hidden from anyone is in it.
     entries = service.get("/v1/record/entries", "observer", params={"end": 10_000}).json()
     raw = b"".join(base64.b64decode(e["data"]) for e in entries["entries"]).decode()
-    for marker in HIDDEN_OBJECT_MARKERS + MESSAGE_MARKERS:
+    for marker in HIDDEN_OBJECT_MARKERS + MESSAGE_MARKERS + TRACK_MARKERS:
         assert marker not in raw, marker

@@ -59,3 +59,40 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
         assert hidden and all(c.with_id is None for c in hidden)
     finally:
         center.close()
+
+
+def test_the_demo_alerts_both_parties_to_a_loss_of_separation(tmp_path: Path) -> None:
+    from accord.center.airspace import list_alerts
+    from accord.center.identity import find_caller
+
+    center = Center.start(settings_for(tmp_path), clock=exercise_clock(DEMO_START))
+    try:
+        seeded = seed_demo(center, example_path("world.geojson"))
+        assert seeded.alerts
+        seen = {}
+        for user in ("blue-officer", "red-officer"):
+            with center.reading() as session:
+                caller = find_caller(session, seeded.tokens[user])
+            assert caller is not None
+            seen[user] = list_alerts(center, caller, include_cleared=False, limit=100)
+        both = {a.id for a in seen["blue-officer"]} & {a.id for a in seen["red-officer"]}
+        conflicts = [
+            a
+            for a in seen["red-officer"]
+            if a.id in both and a.kind == "conflict" and set(a.parties) == {"blue", "red"}
+        ]
+        assert [a.tracks for a in conflicts] == [["blue-c130-11", "red-il76-4"]]
+        areas = [a for a in seen["blue-officer"] if a.kind == "area"]
+        assert [a.tracks for a in areas] == [["green-f16-17"]]
+    finally:
+        center.close()
+
+
+def test_the_demo_feed_moves_the_aircraft() -> None:
+    from accord.center.exercise import demo_tracks
+
+    first = {r.id: r for r in demo_tracks(DEMO_START)}
+    later = {r.id: r for r in demo_tracks(DEMO_START, DEMO_START + timedelta(seconds=10))}
+    assert first.keys() == later.keys()
+    moved = later["blue-c130-11"]
+    assert moved.lon > first["blue-c130-11"].lon and moved.time > first["blue-c130-11"].time

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -44,8 +45,15 @@ needs `Authorization: Bearer <token>` (from `accord users add`); errors are RFC 
 details (`application/problem+json`)."""
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
-    """The service for ``settings``; ``clock`` gives the current instant (UTC)."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    background: Sequence[Callable[[Center], Coroutine[Any, Any, None]]] = (),
+) -> FastAPI:
+    """The service for ``settings``; ``clock`` gives the current instant (UTC);
+    ``background``: tasks run on the center while the service runs (the exercise's track
+    feed), cancelled on shut-down."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,15 +63,18 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
         ticker = None
         if settings.escalation_interval_s > 0:
             ticker = asyncio.create_task(escalation_loop(center, settings.escalation_interval_s))
+        tasks = [asyncio.create_task(task(center)) for task in background]
         try:
             await anyio.to_thread.run_sync(operations.prepare, center)
             yield
         finally:
             await hub.close()
-            if ticker is not None:
-                ticker.cancel()
+            for extra in [ticker, *tasks]:
+                if extra is None:
+                    continue
+                extra.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await ticker
+                    await extra
             operations.close_desk(center)
             center.close()
 

@@ -179,7 +179,13 @@ def serve(
         _seed_demo(settings, clock, f"http://{host}:{port}")
     _info(f"accord: serving on http://{host}:{port} (OpenAPI at /openapi.json)")
     if workers == 1:
-        uvicorn.run(create_app(settings, clock=clock), host=host, port=port, log_level="info")
+        background = []
+        if demo:
+            from accord.center.exercise import demo_feed
+
+            background.append(demo_feed)
+        app = create_app(settings, clock=clock, background=background)
+        uvicorn.run(app, host=host, port=port, log_level="info")
         return
     # The keys are made here, once, so that the workers starting together only read them.
     from accord.center.keystore import KeyStore

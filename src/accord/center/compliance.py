@@ -20,6 +20,8 @@ holding the record checks them), when it happened and a short detail.
   ``cleared``. The service refuses such a step, so this checks the record itself;
 * ``designated_area`` — a flight plan in force now entering a designated area closed to its
   operator (:class:`accord.rules.DesignatedAreaIndex`), held to the party that declared it;
+  and a live track of a party's aircraft found inside or heading into one (the center's
+  ``airspace.violation`` entry, which names a ``center`` aircraft by its party only);
 * ``overdue_acknowledgement`` — a direct-line recipient that acknowledged after the
   deadline, or has not acknowledged and the deadline has passed (proved by the
   ``message.sent`` entry, the center's ``message.escalated`` / ``message.overdue`` entries
@@ -251,6 +253,38 @@ def _flights(
             )
 
 
+def _tracks(agreement: Agreement, records: list[Recorded], origin: str) -> Iterator[Finding]:
+    """Designated-area violations by live tracks: the center's ``airspace.violation``
+    entries about an aircraft of a party (they say only what every reader may know)."""
+    for record in records:
+        event = record.event
+        if record.author != origin or event.get("kind") != "airspace.violation":
+            continue
+        aircraft = event.get("aircraft")
+        if not isinstance(aircraft, list) or not aircraft or not isinstance(aircraft[0], dict):
+            continue
+        party = aircraft[0].get("party")
+        if party not in agreement.party_ids:
+            continue
+        name = aircraft[0].get("id") or f"an aircraft of {party}"
+        try:
+            at = parse_instant(str(event.get("entry_at")))
+        except ValueError:
+            at = record.at
+        where = "inside" if event.get("inside") else "heading into"
+        yield Finding(
+            kind="designated_area",
+            party=str(party),
+            subject=str(event.get("alert")),
+            entries=[record.index],
+            at=at,
+            detail=(
+                f"track {name} (operator {aircraft[0].get('operator')}) {where} designated "
+                f"area {event.get('area')}"
+            ),
+        )
+
+
 # --- the direct line ------------------------------------------------------------------------
 
 
@@ -299,6 +333,7 @@ def findings(
     found: list[Finding | _Hidden] = [*_notices(agreement, replay, records, now)]
     found += _executions(agreement, records)
     found += [_Hidden(f) if hidden else f for f, hidden in _flights(session, agreement, replay)]
+    found += _tracks(agreement, records, origin)
     found += _acknowledgements(replay, now)
     return found
 

@@ -7,29 +7,59 @@ it.
 Every seeded object goes through the same functions the HTTP routes call (declarations,
 operations, confirmations), so it is checked, recorded and signed like anything a person
 sends.
+
+**Live tracks.** The example's tracks (``examples/tracks.csv``) are retimed to the exercise
+clock and reported — each party's aircraft by its officer, the non-party operator's by the
+center's feed (the administrator) — through :func:`accord.center.airspace.report_tracks`:
+a blue and a red transport head-on at the same level (a predicted loss of separation,
+alerted to both), a Green Air Force fighter heading into the northern designated area (a
+violation) and a Green medevac helicopter inside it (exempt, recorded). :func:`demo_feed`
+then reports every aircraft once a second along its straight line, starting the picture
+over every :data:`FEED_PERIOD`, so the page stays alive.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import select
 
+from accord.airspace import TrackReport, TrackSet, latest, load_tracks
 from accord.center import declarations, operations
+from accord.center.airspace import TracksAnswer, report_tracks
 from accord.center.db.models import User
 from accord.center.identity import Caller, add_user
 from accord.center.phases import confirm
 from accord.center.roles import Role
 from accord.center.runtime import Center, Clock
-from accord.chrono import parse_instant
+from accord.chrono import format_instant, parse_instant
+from accord.examples import example_path
 
-__all__ = ["DEMO_START", "DEMO_USERS", "Seeded", "exercise_clock", "seed_demo"]
+__all__ = [
+    "DEMO_START",
+    "DEMO_USERS",
+    "FEED_PERIOD",
+    "Seeded",
+    "demo_feed",
+    "demo_tracks",
+    "exercise_clock",
+    "feed_tracks",
+    "seed_demo",
+]
+
+FEED_PERIOD = timedelta(minutes=6)
+"""How long the demo's aircraft fly before the picture starts over."""
+_log = logging.getLogger("accord.center")
 
 DEMO_START = parse_instant("2026-09-20T04:00:00Z")
 """Where the exercise clock starts: day 8 of the truce, before the day's flights and the
@@ -69,6 +99,7 @@ class Seeded:
     tokens: dict[str, str]
     declared: dict[str, str]
     proposed: dict[str, str]
+    alerts: tuple[str, ...] = ()
 
 
 def _callers(center: Center) -> dict[str, Caller]:
@@ -138,4 +169,69 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
             proposed[props["id"]] = made.state.id
     finally:
         operations.close_desk(center)
-    return Seeded(tokens, declared, proposed)
+    fed = feed_tracks(center, demo_tracks(center.now()), center.now())
+    alerts = tuple(a.id for answer in fed for a in answer.raised)
+    return Seeded(tokens, declared, proposed, alerts)
+
+
+def demo_tracks(base: datetime, now: datetime | None = None) -> list[TrackReport]:
+    """The example's aircraft as if their latest reports were made at ``base``, each moved
+    along its straight line to ``now`` (default ``base``) and reported then."""
+    kept = latest(load_tracks(example_path("tracks.csv"))).tracks
+    newest = kept.latest_time
+    assert newest is not None
+    shift = base - newest
+    retimed = TrackSet.from_reports(
+        TrackReport(**{**_fields(r), "time": r.time + shift}) for r in kept
+    )
+    at = base if now is None else now
+    states = retimed.states_at(at)
+    return [
+        TrackReport(
+            **{
+                **_fields(r),
+                "time": at,
+                "lat": float(states.lat[k]),
+                "lon": float(states.lon[k]),
+                "alt_ft": round(float(states.alt_ft[k])),
+            }
+        )
+        for k, r in enumerate(retimed)
+    ]
+
+
+def _fields(report: TrackReport) -> dict[str, Any]:
+    return {name: getattr(report, name) for name in TrackReport.__slots__}
+
+
+def feed_tracks(center: Center, reports: Sequence[TrackReport], at: datetime) -> list[TracksAnswer]:
+    """Report ``reports`` at ``at``: each party's aircraft by its officer, the rest by the
+    administrator (the center's own feed), one batch each, as ``POST /v1/tracks`` would."""
+    callers = _callers(center)
+    by: dict[str, list[dict[str, Any]]] = {}
+    for r in reports:
+        reporter = f"{r.party}-officer" if f"{r.party}-officer" in callers else "admin"
+        fields = _fields(r) | {"time": format_instant(r.time)}
+        by.setdefault(reporter, []).append(fields)
+    answers = []
+    for name in sorted(by):
+        with center.writing() as unit:
+            answers.append(report_tracks(unit, center, callers[name], by[name], at))
+    return answers
+
+
+async def demo_feed(center: Center, interval: float = 1.0) -> None:
+    """Report the demo's aircraft every ``interval`` seconds along their lines, starting
+    over every :data:`FEED_PERIOD`, until cancelled; a failure is logged and the loop goes
+    on."""
+    base = center.now()
+    while True:
+        now = center.now()
+        if now - base >= FEED_PERIOD:
+            base = now
+        try:
+            reports = demo_tracks(base, now)
+            await anyio.to_thread.run_sync(partial(feed_tracks, center, reports, now))
+        except Exception:  # logged; the next tick retries
+            _log.exception("feeding the demo tracks failed")
+        await anyio.sleep(interval)

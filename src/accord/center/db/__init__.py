@@ -25,6 +25,7 @@ from accord.center.db.models import (
     Role,
     User,
 )
+from accord.center.db.models_airspace import AirspaceAck, AirspaceAlert, TrackRow
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
 from accord.center.db.models_directline import (
     Contacts,
@@ -38,6 +39,8 @@ from accord.center.db.models_operations import OperationRow
 __all__ = [
     "WRITE",
     "Acknowledgement",
+    "AirspaceAck",
+    "AirspaceAlert",
     "Base",
     "Confirmation",
     "ConnectionProvider",
@@ -59,6 +62,7 @@ __all__ = [
     "RecordNode",
     "Role",
     "SQLAlchemyLogStorage",
+    "TrackRow",
     "User",
     "current_revision",
     "head_revision",

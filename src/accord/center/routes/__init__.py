@@ -14,6 +14,7 @@ from accord.center.routes import (
     phases,
     picture,
     record,
+    tracks,
 )
 
 ROUTERS = (
@@ -28,6 +29,7 @@ ROUTERS = (
     record.router,
     picture.router,
     compliance.router,
+    tracks.router,
 )
 """Every router, in the order the OpenAPI schema lists them."""
 

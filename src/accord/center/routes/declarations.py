@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
 
 from accord.center import declarations as service
+from accord.center.airspace import PlanConflictOut, plan_changed
 from accord.center.auth import allow
 from accord.center.declarations import (
     RECEIPT,
@@ -198,6 +199,7 @@ class DeclarationOut(BaseModel):
     entry: int
     opening: OpeningOut | None = None
     acknowledgements: list[AcknowledgementOut] = []
+    airspace: list[PlanConflictOut] | None = None
 
     @classmethod
     def of(cls, view: DeclarationView) -> DeclarationOut:
@@ -331,9 +333,11 @@ def create_declaration(
     now = center.now()
 
     def act(unit: Unit) -> DeclarationOut:
-        return DeclarationOut.of(
+        out = DeclarationOut.of(
             service.declare(unit, center.agreement, caller, _feature(body), now)
         )
+        out.airspace = plan_changed(unit, center, caller, out.id, now)
+        return out
 
     return write(center, request, caller, act, body=body)
 
@@ -480,7 +484,9 @@ def amend_declaration(
                 now,
                 expected=expected,
             )
-        return DeclarationOut.of(view)
+        out = DeclarationOut.of(view)
+        out.airspace = plan_changed(unit, center, caller, out.id, now)
+        return out
 
     return write(center, request, caller, act, body=body, status=200)
 
@@ -509,6 +515,7 @@ def withdraw_declaration(
             view = service.withdraw(
                 unit, center.agreement, caller, declaration_id, body.reason, now, expected=expected
             )
+        plan_changed(unit, center, caller, view.id, now)
         return DeclarationOut.of(view)
 
     return write(center, request, caller, act, body=body, status=200)

@@ -1,0 +1,1054 @@
+"""The airspace service: live tracks in, predicted losses of separation and designated-area
+violations out, as alerts to the parties concerned — in time for them to act.
+
+**Tracks.** ``POST /v1/tracks`` takes a batch of state reports (the CSV's fields, see
+:mod:`accord.airspace.tracks`, plus an optional ``disclosure``: ``shared``, the default, or
+``center``). A party's officer reports its own party's aircraft only (``party`` is its
+member; ``operator`` its member or a non-party operator); the administrator is the center's
+own air-picture feed and reports any operator's aircraft, non-party ones included. Any bad
+report refuses the whole batch (422, every problem naming ``tracks[k].field``; nothing is
+applied), and so does a report from more than :data:`FUTURE_SKEW` ahead of the center's
+clock. A report not newer than the one kept for its aircraft is dropped and counted. An
+aircraft is keyed by its *owner* (its party, or its operator when it has none) and its id, so
+that an id another party uses — even for an aircraft hidden from the caller — never collides
+with the caller's and so never tells it anything.
+
+Tracks are rows, not record entries (a report per aircraft per second would flood the
+record). What they cause is recorded.
+
+**Detection**, after every batch and in the same unit of work: every *fresh* track (reported
+within :data:`STALE_AFTER` of the center's clock) is extrapolated to now and run through the
+detector with the agreement's minima and look-ahead
+(:func:`accord.airspace.conflicts.track_conflicts`) and the designated-area check
+(:func:`accord.airspace.areas.track_area_findings`). Each finding is keyed (the pair of
+aircraft; the aircraft and the area): a new key raises an alert — a record entry signed by the
+**center** (no party acted: the center's key, as for direct-line escalation steps), live
+events to each party concerned and the monitors; a key that persists is not raised again
+(its numbers are kept current in the alert); a key no longer found is cleared — an
+``airspace.cleared`` entry and events with ``cleared: true``. Designated areas: an aircraft of
+a restricted operator inside an area closed to it, or heading in within the look-ahead,
+without an exempt mission is an ``airspace.violation`` alert to every party (third-party
+operators are what areas are for) and a finding of ``GET /v1/compliance`` against the
+aircraft's party; an exempt mission is recorded once (``airspace.exempt``) and alerts no one.
+
+**Flight plans.** When a flight plan is declared or amended it is probed, leg by leg in 4D,
+against every other flight plan in force whose times overlap it
+(:func:`accord.airspace.probe.probe_flight_plan`); each conflict is an ``airspace.conflict``
+alert (``source`` ``plan``) as above, cleared when an amendment or a withdrawal ends it.
+
+**Alerts are not direct-line messages.** A direct-line message has a party as its sender and
+a user who sent it (a foreign key), and every reader of the line assumes so; the center as a
+sender would change that model throughout. So alerts have their own table and routes
+(``GET /v1/alerts``, ``POST /v1/alerts/{id}/acknowledge``). A party acknowledges an alert by
+naming its ``content_hash`` — the SHA-256 of the canonical JSON of the alert's record entry,
+which every party holds — and the acknowledgement is an entry signed by that party. Alerts
+are not escalated along the contact chain (yet).
+
+**Disclosure.** A ``center`` track is seen by its owner's party alone (lists and events);
+others' ``shared`` tracks by every party and the monitors; notifiers and administrators see
+no tracks and no alerts (403). An alert involving an aircraft hidden from a reader tells that
+reader only the aircraft's owning party (or operator), the time to the closest approach, the
+horizontal distance there, the vertical separation, when separation is lost — never the
+hidden aircraft's id, mission or position; the place is given as the reader's own
+aircraft's position at the closest approach, or not at all. The record, which every party
+reads, carries only such non-revealing fields about a ``center`` aircraft, plus a salted
+commitment (:mod:`accord.record.commitments`) to its id and state at the alert, whose opening
+is served to its owner alone (``opening`` in the owner's view of the alert): the owner can
+prove later what the center knew and when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from accord.agreement import Agreement
+from accord.airspace import (
+    Separation,
+    TrackReport,
+    TrackSet,
+    probe_flight_plan,
+    report_from_fields,
+    track_area_findings,
+    track_conflicts,
+)
+from accord.airspace.tracks import COLUMNS, epoch_seconds
+from accord.center.db.models import Declaration
+from accord.center.db.models_airspace import AirspaceAck, AirspaceAlert, TrackRow
+from accord.center.events import publish
+from accord.center.identity import Caller
+from accord.center.problems import FieldProblem, ProblemError
+from accord.center.roles import Role
+from accord.center.runtime import Center, Unit
+from accord.center.world_cache import parse_features
+from accord.chrono import format_instant, parse_instant
+from accord.errors import AccordError, IllegalTransition, NotAuthorized
+from accord.record.canonical import canonical_json, encode_base64
+from accord.record.commitments import SALT_BYTES, commitment
+from accord.rules import DesignatedAreaIndex
+from accord.world import FlightPlan
+
+__all__ = [
+    "ACKNOWLEDGED_EVENT",
+    "CLEARED_EVENT",
+    "CONFLICT_EVENT",
+    "EXEMPT_EVENT",
+    "FUTURE_SKEW",
+    "MAX_BATCH",
+    "STALE_AFTER",
+    "TRACKS_EVENT",
+    "TRACK_EVENT",
+    "TRACK_EVENTS_MAX",
+    "VIOLATION_EVENT",
+    "AlertOut",
+    "PlanConflictOut",
+    "TrackOut",
+    "TracksAnswer",
+    "acknowledge_alert",
+    "alert_of",
+    "list_alerts",
+    "list_tracks",
+    "plan_changed",
+    "report_tracks",
+    "survey",
+]
+
+MAX_BATCH = 5000
+"""The most reports one ``POST /v1/tracks`` carries (the body limit also applies: about
+4,000 reports of typical length fit in 1 MiB)."""
+STALE_AFTER = timedelta(seconds=60)
+"""A track whose last report is older than this at the center's clock is not checked."""
+FUTURE_SKEW = timedelta(seconds=5)
+"""How far ahead of the center's clock a report may be (clocks drift; further is refused)."""
+TRACK_EVENTS_MAX = 200
+"""Up to this many aircraft updated by a batch, each gets its own ``track.updated`` event
+(the form the officers' page reads); beyond it, one ``tracks.updated`` event per audience
+carries them as a list."""
+MAX_ISSUES = 200
+
+TRACK_EVENT = "track.updated"
+TRACKS_EVENT = "tracks.updated"
+CONFLICT_EVENT = "airspace.conflict"
+VIOLATION_EVENT = "airspace.violation"
+EXEMPT_EVENT = "airspace.exempt"
+CLEARED_EVENT = "airspace.cleared"
+ACKNOWLEDGED_EVENT = "airspace.acknowledged"
+
+_SHARED, _CENTER = "shared", "center"
+_NM = 1852.0
+_FIELDS = frozenset(COLUMNS) | {"disclosure"}
+_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR)
+_RAISE_EVENTS = {"conflict": CONFLICT_EVENT, "area": VIOLATION_EVENT, "exempt": EXEMPT_EVENT}
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+class TrackOut(BaseModel):
+    """A track as a reader may see it (the last report of the aircraft)."""
+
+    id: str
+    operator: str
+    party: str | None
+    mission: str
+    time: datetime
+    lat: float
+    lon: float
+    alt_ft: float
+    gs_kt: float
+    track_deg: float
+    vs_fpm: float
+    disclosure: str
+
+
+class OtherOut(BaseModel):
+    """An aircraft (or flight plan) hidden from the reader: whose it is, nothing else."""
+
+    party: str | None
+    operator: str
+
+
+class AlertOut(BaseModel):
+    """An airspace alert as one reader may see it.
+
+    ``tracks``: the two aircraft (or flight plans) of a conflict, one of an area finding —
+    ``null`` where it is hidden from the reader (then ``others`` says whose it is).
+    ``at``: when it was raised; ``predicted_at``: when separation is lost (a conflict) or the
+    aircraft enters the area; ``lat`` / ``lon``: the place, when the reader may see it;
+    ``horizontal_nm`` / ``vertical_ft``: the separation at the closest approach;
+    ``content_hash``: what an acknowledgement names (the SHA-256 of the record entry's
+    canonical JSON); ``opening``: for the owner of a hidden aircraft, what opens the
+    commitment the entry holds for it."""
+
+    id: str
+    kind: str
+    source: str
+    parties: list[str]
+    tracks: list[str | None]
+    others: list[OtherOut]
+    label: str
+    at: datetime
+    last_seen: datetime
+    predicted_at: datetime | None
+    tcpa_s: float | None
+    lost: bool | None
+    lat: float | None
+    lon: float | None
+    horizontal_nm: float | None
+    vertical_ft: float | None
+    area: str | None
+    inside: bool | None
+    detail: str
+    cleared: bool
+    cleared_at: datetime | None
+    entry: int
+    content_hash: str
+    acknowledged: list[str]
+    opening: dict[str, Any] | None = None
+
+
+class PlanConflictOut(BaseModel):
+    """A conflict of a flight plan with another one, as the declaring caller may see it:
+    ``other`` is null when the other plan is hidden from it."""
+
+    alert: str
+    other: str | None
+    party: str | None
+    operator: str
+    los_at: datetime
+    los_until: datetime
+    cpa_at: datetime
+    dcpa_m: float
+
+
+class TracksAnswer(BaseModel):
+    """What a batch did: reports ``accepted`` (stored) and ``dropped`` (not newer than the
+    one kept), the alerts it ``raised`` and the ids of those it ``cleared``, as the caller may
+    see them; ``fresh``: the aircraft checked."""
+
+    accepted: int
+    dropped: int
+    fresh: int
+    raised: list[AlertOut]
+    cleared: list[str]
+
+
+# --- who sees what --------------------------------------------------------------------------
+
+
+def _owner(party: str | None, operator: str) -> str:
+    return party if party is not None else operator
+
+
+def may_see_track(member: str, role: Role, owner: str, disclosure: str) -> bool:
+    """Whether a reader (``member``, ``role``) may see an aircraft of ``owner``.
+
+    >>> may_see_track("red", Role.OFFICER, "blue", "center"), may_see_track(
+    ...     "observers", Role.MONITOR, "blue", "shared")
+    (False, True)
+    """
+    if role not in _READERS:
+        return False
+    return owner == member or disclosure == _SHARED
+
+
+def _readers(agreement: Agreement) -> list[str]:
+    return sorted(agreement.party_ids | agreement.monitor_ids)
+
+
+def _is_reader(caller: Caller) -> None:
+    if caller.role not in _READERS:
+        raise ProblemError(
+            403, f"a {caller.role.value} does not read the air picture", kind="forbidden"
+        )
+
+
+# --- tracks in ------------------------------------------------------------------------------
+
+
+def _refuse(problems: list[FieldProblem]) -> ProblemError:
+    names = ", ".join(dict.fromkeys(p.field for p in problems[:20]))
+    return ProblemError(422, f"invalid track reports: {names}", kind="validation", errors=problems)
+
+
+@dataclass(frozen=True, slots=True)
+class _Report:
+    report: TrackReport
+    owner: str
+    disclosure: str
+
+
+def _checked(
+    agreement: Agreement, caller: Caller, items: Sequence[Mapping[str, Any]], now: datetime
+) -> list[_Report]:
+    """Every report of the batch, or the 422 naming each bad ``tracks[k].field``."""
+    problems: list[FieldProblem] = []
+    out: list[_Report] = []
+
+    def bad(k: int, name: str, message: str) -> None:
+        where = f"tracks[{k}].{name}" if name else f"tracks[{k}]"
+        problems.append(FieldProblem(field=where, location="body", message=message))
+
+    latest_allowed = now + FUTURE_SKEW
+    for k, item in enumerate(items):
+        if len(problems) >= MAX_ISSUES:
+            problems.append(
+                FieldProblem(field="tracks", location="body", message="too many problems")
+            )
+            break
+        for name in sorted(set(item) - _FIELDS):
+            bad(k, name, "is not a field of a track report")
+        disclosure = item.get("disclosure", _SHARED)
+        if disclosure not in (_SHARED, _CENTER):
+            bad(k, "disclosure", "is 'shared' (the default) or 'center'")
+        values = {name: item.get(name) for name in COLUMNS}
+        for name in ("lat", "lon", "alt_ft", "gs_kt", "track_deg", "vs_fpm"):
+            value = values[name]
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**15:
+                bad(k, name, "is out of range")
+                values[name] = 0
+        for name in ("id", "operator", "mission"):
+            value = values[name]
+            if isinstance(value, str) and (len(value) > 64 or not value.isprintable()):
+                bad(k, name, "is 1 to 64 printable characters")
+                values[name] = "x"
+        found = report_from_fields(values, agreement=agreement, feature=f"tracks[{k}]")
+        if not isinstance(found, TrackReport):
+            for issue in found:
+                bad(k, issue.field, issue.message)
+            continue
+        if caller.role is Role.OFFICER:
+            if found.party != caller.member:
+                bad(k, "party", f"an officer of {caller.member} reports its own aircraft only")
+            elif found.operator in agreement.party_ids and found.operator != caller.member:
+                bad(k, "operator", "a party does not report another party's aircraft")
+        if found.time > latest_allowed:
+            bad(k, "time", "is ahead of the center's clock: a report says where an aircraft was")
+        if isinstance(disclosure, str) and disclosure in (_SHARED, _CENTER):
+            out.append(_Report(found, _owner(found.party, found.operator), disclosure))
+    if problems:
+        raise _refuse(problems)
+    return out
+
+
+def _rows(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], TrackRow]:
+    wanted = sorted(set(keys))
+    found: dict[tuple[str, str], TrackRow] = {}
+    for start in range(0, len(wanted), 400):
+        chunk = wanted[start : start + 400]
+        condition = or_(*(and_(TrackRow.owner == o, TrackRow.id == i) for o, i in chunk))
+        for row in session.scalars(select(TrackRow).where(condition)):
+            found[(row.owner, row.id)] = row
+    return found
+
+
+def _track_out(row: TrackRow) -> TrackOut:
+    return TrackOut(
+        id=row.id,
+        operator=row.operator,
+        party=row.party,
+        mission=row.mission,
+        time=row.time,
+        lat=row.lat,
+        lon=row.lon,
+        alt_ft=row.alt_ft,
+        gs_kt=row.gs_kt,
+        track_deg=row.track_deg,
+        vs_fpm=row.vs_fpm,
+        disclosure=row.disclosure,
+    )
+
+
+def report_tracks(
+    unit: Unit,
+    center: Center,
+    caller: Caller,
+    items: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> TracksAnswer:
+    """Store a batch of reports, publish the tracks and run the detection (see the module
+    docstring); the answer as the caller may see it."""
+    if caller.role not in (Role.OFFICER, Role.ADMIN):
+        raise NotAuthorized(f"a {caller.role.value} does not report tracks")
+    agreement = center.agreement
+    reports = _checked(agreement, caller, items, now)
+    session = unit.session
+    rows = _rows(session, ((r.owner, r.report.id) for r in reports))
+    dropped = 0
+    updated: dict[tuple[str, str], TrackRow] = {}
+    for item in reports:
+        r = item.report
+        key = (item.owner, r.id)
+        row = rows.get(key)
+        if row is not None and row.time >= r.time:
+            dropped += 1
+            continue
+        if row is None:
+            row = TrackRow(owner=item.owner, id=r.id)
+            session.add(row)
+            rows[key] = row
+        row.operator, row.party, row.mission, row.time = r.operator, r.party, r.mission, r.time
+        row.lat, row.lon, row.alt_ft, row.gs_kt = r.lat, r.lon, r.alt_ft, r.gs_kt
+        row.track_deg, row.vs_fpm, row.disclosure = r.track_deg, r.vs_fpm, item.disclosure
+        row.reported_by, row.received_at = caller.user_id, now
+        updated[key] = row
+    session.flush()
+    _publish_tracks(session, agreement, list(updated.values()), now)
+    fresh, raised, cleared = survey(unit, center, now)
+    return TracksAnswer(
+        accepted=len(updated),
+        dropped=dropped,
+        fresh=fresh,
+        raised=[
+            alert_of(a, caller.member, caller.role)
+            for a in raised
+            if _may_read_alert(a, caller.member, caller.role)
+        ],
+        cleared=[a.id for a in cleared if _may_read_alert(a, caller.member, caller.role)],
+    )
+
+
+def _publish_tracks(
+    session: Session, agreement: Agreement, rows: Sequence[TrackRow], now: datetime
+) -> None:
+    """``track.updated`` per aircraft (a shared one to every party and monitor, a ``center``
+    one to its owner alone), or one ``tracks.updated`` list per audience for a large batch."""
+    groups: dict[tuple[str, ...], list[TrackRow]] = {}
+    everyone = tuple(_readers(agreement))
+    for row in rows:
+        audience = everyone if row.disclosure == _SHARED else (row.owner,)
+        groups.setdefault(audience, []).append(row)
+    many = len(rows) > TRACK_EVENTS_MAX
+    for audience, members in groups.items():
+        if many:
+            tracks = [_track_out(r).model_dump(mode="json") for r in members]
+            payload = {"tracks": tracks, "count": len(tracks)}
+            publish(session, kind=TRACKS_EVENT, at=now, audience=audience, payload=payload)
+            continue
+        for row in members:
+            track = _track_out(row).model_dump(mode="json")
+            publish(session, kind=TRACK_EVENT, at=now, audience=audience, payload={"track": track})
+
+
+def list_tracks(center: Center, caller: Caller, *, fresh_only: bool) -> list[TrackOut]:
+    """The tracks the caller may see: its own party's all, others' ``shared`` ones."""
+    _is_reader(caller)
+    now = center.now()
+    with center.reading() as session:
+        query = select(TrackRow).where(
+            or_(TrackRow.owner == caller.member, TrackRow.disclosure == _SHARED)
+        )
+        if fresh_only:
+            query = query.where(TrackRow.time >= now - STALE_AFTER)
+        rows = session.scalars(query.order_by(TrackRow.owner, TrackRow.id)).all()
+    return [_track_out(r) for r in rows]
+
+
+# --- detection ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Finding:
+    """What the center found, before any cut: the alert's key, kind, source, the parties
+    concerned and the full payload."""
+
+    key: str
+    kind: str
+    source: str
+    concerned: list[str]
+    payload: dict[str, Any]
+    audience: list[str] = field(default_factory=list)
+
+
+def _aircraft(row: TrackRow, key: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "id": row.id,
+        "owner": row.owner,
+        "operator": row.operator,
+        "party": row.party,
+        "mission": row.mission,
+        "disclosure": row.disclosure,
+        "reported_at": format_instant(row.time),
+    }
+
+
+def _key_of(row: TrackRow) -> str:
+    return f"{row.owner}/{row.id}"
+
+
+def _cpa_position(
+    tracks: TrackSet, k: int, now: datetime, seconds: float
+) -> tuple[float, float, float]:
+    """Aircraft ``k``'s (lat, lon, alt_ft) ``seconds`` after ``now``, extrapolated."""
+    state = tracks.states_at(now + timedelta(seconds=seconds))
+    return float(state.lat[k]), float(state.lon[k]), float(state.alt_ft[k])
+
+
+def _track_findings(
+    agreement: Agreement, rows: Sequence[TrackRow], now: datetime
+) -> dict[str, _Finding]:
+    """Every conflict and area finding among the fresh ``rows`` at ``now``, by key."""
+    by_key = {_key_of(r): r for r in rows}
+    reports = [
+        TrackReport(
+            id=key,
+            operator=r.operator,
+            party=r.party,
+            mission=r.mission,
+            time=r.time,
+            lat=r.lat,
+            lon=r.lon,
+            alt_ft=r.alt_ft,
+            gs_kt=r.gs_kt,
+            track_deg=r.track_deg,
+            vs_fpm=r.vs_fpm,
+        )
+        for key, r in by_key.items()
+    ]
+    tracks = TrackSet.from_reports(reports)
+    found: dict[str, _Finding] = {}
+    if not len(tracks):
+        return found
+    separation = Separation.from_rules(agreement.airspace)
+    for c in track_conflicts(tracks, separation, now):
+        ka, kb = sorted((c.a, c.b))
+        ia, ib = tracks.row(ka), tracks.row(kb)
+        at = max(c.tcpa_s, 0.0)
+        pa = _cpa_position(tracks, ia, now, at)
+        pb = _cpa_position(tracks, ib, now, at)
+        aircraft = []
+        for key, pos in ((ka, pa), (kb, pb)):
+            one = _aircraft(by_key[key], key)
+            one["cpa"] = [round(pos[1], 6), round(pos[0], 6), round(pos[2])]
+            aircraft.append(one)
+        payload = {
+            "aircraft": aircraft,
+            "at": format_instant(now),
+            "tcpa_s": round(c.tcpa_s, 1),
+            "dcpa_nm": round(c.dcpa_m / _NM, 2),
+            "vertical_ft": round(abs(pa[2] - pb[2])),
+            "los_at": format_instant(c.los_at.replace(microsecond=0)),
+            "lost": c.lost,
+        }
+        concerned = [x for x in c.concerned]
+        found[f"conflict:track:{ka}|{kb}"] = _Finding(
+            f"conflict:track:{ka}|{kb}", "conflict", "track", concerned, payload
+        )
+    index = DesignatedAreaIndex(agreement)
+    names = {a.id: a.name for a in agreement.designated_areas}
+    for f in track_area_findings(tracks, index, now, agreement.airspace.lookahead):
+        kind = "area" if f.verdict == "violation" else "exempt"
+        key = f"{kind}:track:{f.track_id}@{f.area_id}"
+        payload = {
+            "aircraft": [_aircraft(by_key[f.track_id], f.track_id)],
+            "at": format_instant(now),
+            "area": f.area_id,
+            "area_name": names.get(f.area_id, ""),
+            "inside": f.inside,
+            "entry_at": format_instant(f.entry_at.replace(microsecond=0)),
+            "entry_point": [round(f.entry_point[0], 6), round(f.entry_point[1], 6)],
+            "verdict": f.verdict,
+        }
+        concerned = sorted(agreement.party_ids | {_owner(f.party, f.operator)})
+        found[key] = _Finding(key, kind, "track", concerned, payload)
+    return found
+
+
+def survey(
+    unit: Unit, center: Center, now: datetime
+) -> tuple[int, list[AirspaceAlert], list[AirspaceAlert]]:
+    """Run the detection over every fresh track at ``now``: raise the new alerts, keep the
+    persisting ones current, clear those that ended. (The number of fresh aircraft, the
+    alerts raised, the alerts cleared.)"""
+    session = unit.session
+    rows = session.scalars(
+        select(TrackRow).where(
+            TrackRow.time >= now - STALE_AFTER, TrackRow.time <= now + FUTURE_SKEW
+        )
+    ).all()
+    found = _track_findings(center.agreement, rows, now)
+    active = {
+        a.key: a
+        for a in session.scalars(
+            select(AirspaceAlert).where(
+                AirspaceAlert.source == "track", AirspaceAlert.cleared_at.is_(None)
+            )
+        )
+    }
+    raised, cleared = _reconcile(unit, center, found, active, now)
+    return len(rows), raised, cleared
+
+
+def _reconcile(
+    unit: Unit,
+    center: Center,
+    found: Mapping[str, _Finding],
+    active: Mapping[str, AirspaceAlert],
+    now: datetime,
+) -> tuple[list[AirspaceAlert], list[AirspaceAlert]]:
+    raised: list[AirspaceAlert] = []
+    cleared: list[AirspaceAlert] = []
+    for key in sorted(found):
+        held = active.get(key)
+        if held is None:
+            raised.append(_raise(unit, center, found[key], now))
+        else:
+            held.last_seen = now
+            held.payload = json.dumps(found[key].payload)
+    for key in sorted(set(active) - set(found)):
+        cleared.append(_clear(unit, center, active[key], now))
+    unit.session.flush()
+    return raised, cleared
+
+
+def _public_aircraft(one: Mapping[str, Any]) -> dict[str, Any]:
+    """What the record says of an aircraft: all of a shared one but its place; of a
+    ``center`` one its owner and operator only."""
+    out = {"party": one["party"], "operator": one["operator"], "disclosure": one["disclosure"]}
+    if one["disclosure"] == _SHARED:
+        out |= {"id": one["id"], "mission": one["mission"]}
+    return out
+
+
+def _entry_event(
+    alert_id: str, finding: _Finding, now: datetime
+) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The record event of a new alert and the openings of its commitments, by owner."""
+    p = finding.payload
+    aircraft = p["aircraft"]
+    event: dict[str, Any] = {
+        "kind": _RAISE_EVENTS[finding.kind],
+        "alert": alert_id,
+        "source": finding.source,
+        "parties": finding.concerned,
+        "raised_at": format_instant(now),
+        "aircraft": [_public_aircraft(a) for a in aircraft],
+    }
+    hidden = any(a["disclosure"] != _SHARED for a in aircraft)
+    if finding.kind == "conflict":
+        event |= {k: p[k] for k in ("tcpa_s", "dcpa_nm", "vertical_ft", "los_at", "lost")}
+        if finding.source == "plan":
+            event |= {k: p[k] for k in ("los_until", "cpa_at")}
+    else:
+        event |= {"area": p["area"], "inside": p["inside"], "entry_at": p["entry_at"]}
+        if not hidden:
+            event["entry_point"] = p["entry_point"]
+    sealed: dict[str, dict[str, str]] = {}
+    commitments: dict[str, str] = {}
+    for one in aircraft:
+        if one["disclosure"] == _SHARED:
+            continue
+        content = {"alert": alert_id, "aircraft": one}
+        salt = secrets.token_bytes(SALT_BYTES)
+        committed = encode_base64(commitment(content, salt=salt))
+        commitments[one["owner"]] = committed
+        sealed[one["owner"]] = {
+            "commitment": committed,
+            "salt": encode_base64(salt),
+            "content": canonical_json(content).decode("utf-8"),
+        }
+    if commitments:
+        event["commitments"] = commitments
+    return event, sealed
+
+
+def _raise(unit: Unit, center: Center, finding: _Finding, now: datetime) -> AirspaceAlert:
+    alert_id = "a-" + secrets.token_hex(8)
+    event, sealed = _entry_event(alert_id, finding, now)
+    entry = unit.ledger.append(event, author=center.origin, at=now)
+    row = AirspaceAlert(
+        id=alert_id,
+        kind=finding.kind,
+        source=finding.source,
+        key=finding.key,
+        parties=json.dumps(finding.concerned),
+        raised_at=now,
+        last_seen=now,
+        cleared_at=None,
+        payload=json.dumps(finding.payload),
+        sealed=json.dumps(sealed),
+        content_hash=hashlib.sha256(canonical_json(event)).hexdigest(),
+        entry=entry,
+        cleared_entry=None,
+    )
+    unit.session.add(row)
+    if finding.kind != "exempt":
+        _announce(unit.session, center.agreement, row, str(event["kind"]), now)
+    return row
+
+
+def _clear(unit: Unit, center: Center, row: AirspaceAlert, now: datetime) -> AirspaceAlert:
+    row.cleared_at = now
+    if row.kind == "exempt":  # recorded once when it began; its end alerts no one
+        return row
+    event = {"kind": CLEARED_EVENT, "alert": row.id, "cleared_at": format_instant(now)}
+    row.cleared_entry = unit.ledger.append(event, author=center.origin, at=now)
+    _announce(unit.session, center.agreement, row, CLEARED_EVENT, now)
+    return row
+
+
+def _audience(agreement: Agreement, row: AirspaceAlert) -> list[str]:
+    parties = set(json.loads(row.parties)) & agreement.party_ids
+    return sorted(parties | agreement.monitor_ids)
+
+
+def _announce(
+    session: Session, agreement: Agreement, row: AirspaceAlert, kind: str, now: datetime
+) -> None:
+    """One event per distinct cut of the alert (members who see the same get one event)."""
+    groups: dict[str, tuple[list[str], dict[str, Any]]] = {}
+    for member in _audience(agreement, row):
+        role = Role.MONITOR if member in agreement.monitor_ids else Role.OFFICER
+        view = alert_of(row, member, role).model_dump(mode="json")
+        text = json.dumps(view, sort_keys=True)
+        groups.setdefault(text, ([], view))[0].append(member)
+    for members, view in groups.values():
+        publish(session, kind=kind, at=now, audience=members, payload=view)
+
+
+# --- alerts out -----------------------------------------------------------------------------
+
+
+def _may_read_alert(row: AirspaceAlert, member: str, role: Role) -> bool:
+    if row.kind == "exempt":
+        return False
+    if role is Role.MONITOR:
+        return True
+    return role in (Role.OFFICER, Role.APPROVER) and member in json.loads(row.parties)
+
+
+def _acks(session: Session | None, row: AirspaceAlert) -> list[str]:
+    if session is None:
+        return []
+    return sorted(
+        session.scalars(select(AirspaceAck.party).where(AirspaceAck.alert_id == row.id)).all()
+    )
+
+
+def alert_of(
+    row: AirspaceAlert,
+    member: str,
+    role: Role,
+    *,
+    acknowledged: Sequence[str] = (),
+) -> AlertOut:
+    """``row`` cut for a reader of ``member`` with ``role`` (see the module docstring)."""
+    p = json.loads(row.payload)
+    aircraft: list[dict[str, Any]] = p["aircraft"]
+    seen = [may_see_track(member, role, a["owner"], a["disclosure"]) for a in aircraft]
+    tracks = [a["id"] if ok else None for a, ok in zip(aircraft, seen, strict=True)]
+    others = [
+        OtherOut(party=a["party"], operator=a["operator"])
+        for a, ok in zip(aircraft, seen, strict=True)
+        if not ok
+    ]
+    names = [
+        a["id"] if ok else f"an aircraft of {a['party'] or a['operator']}"
+        for a, ok in zip(aircraft, seen, strict=True)
+    ]
+    if row.source == "plan":
+        names = [
+            f"flight plan {a['id']}" if ok else f"a flight plan of {a['party'] or a['operator']}"
+            for a, ok in zip(aircraft, seen, strict=True)
+        ]
+    lat = lon = None
+    if row.kind == "conflict":
+        places: list[list[float]] = [
+            a["cpa"] for a, ok in zip(aircraft, seen, strict=True) if ok and a.get("cpa")
+        ]
+        if all(seen) and len(places) == 2:
+            lon, lat = (places[0][0] + places[1][0]) / 2, (places[0][1] + places[1][1]) / 2
+        elif places and any(a["owner"] == member and a.get("cpa") for a in aircraft):
+            (own,) = [a["cpa"] for a in aircraft if a["owner"] == member and a.get("cpa")][:1]
+            lon, lat = own[0], own[1]
+        predicted = parse_instant(p["los_at"])
+        label = f"conflict: {' / '.join(names)}"
+        detail = (
+            f"predicted loss of separation between {' and '.join(names)}: "
+            + ("lost now" if p["lost"] else f"from {p['los_at']}")
+            + f"; closest approach {p['dcpa_nm']} NM, {p['vertical_ft']} ft apart"
+            + (f", in {p['tcpa_s']:.0f} s" if p.get("tcpa_s") is not None else "")
+        )
+        horizontal, vertical = p["dcpa_nm"], p["vertical_ft"]
+    else:
+        if all(seen):
+            lon, lat = p["entry_point"][0], p["entry_point"][1]
+        predicted = parse_instant(p["entry_at"])
+        where = "is inside" if p["inside"] else f"is predicted to enter at {p['entry_at']}"
+        label = f"designated area {p['area']}: {names[0]}"
+        detail = (
+            f"{names[0]} (operator {aircraft[0]['operator']}) {where} designated area "
+            f"{p['area']}, closed to its operator"
+        )
+        horizontal = vertical = None
+    opening = None
+    sealed = json.loads(row.sealed)
+    if member in sealed and role in (Role.OFFICER, Role.APPROVER):
+        opening = sealed[member]
+    return AlertOut(
+        id=row.id,
+        kind=row.kind,
+        source=row.source,
+        parties=json.loads(row.parties),
+        tracks=tracks,
+        others=others,
+        label=label,
+        at=row.raised_at,
+        last_seen=row.last_seen,
+        predicted_at=predicted,
+        tcpa_s=p.get("tcpa_s"),
+        lost=p.get("lost"),
+        lat=None if lat is None else round(float(lat), 6),
+        lon=None if lon is None else round(float(lon), 6),
+        horizontal_nm=horizontal,
+        vertical_ft=vertical,
+        area=p.get("area"),
+        inside=p.get("inside"),
+        detail=detail,
+        cleared=row.cleared_at is not None,
+        cleared_at=row.cleared_at,
+        entry=row.entry,
+        content_hash=row.content_hash,
+        acknowledged=list(acknowledged),
+        opening=opening,
+    )
+
+
+def list_alerts(
+    center: Center, caller: Caller, *, include_cleared: bool, limit: int
+) -> list[AlertOut]:
+    """The alerts the caller may see, newest first: those of its party (monitors: all);
+    open ones only unless ``include_cleared``."""
+    _is_reader(caller)
+    with center.reading() as session:
+        query = select(AirspaceAlert).where(AirspaceAlert.kind != "exempt")
+        if not include_cleared:
+            query = query.where(AirspaceAlert.cleared_at.is_(None))
+        rows = session.scalars(
+            query.order_by(AirspaceAlert.raised_at.desc(), AirspaceAlert.id)
+        ).all()
+        out: list[AlertOut] = []
+        for row in rows:
+            if _may_read_alert(row, caller.member, caller.role):
+                out.append(
+                    alert_of(row, caller.member, caller.role, acknowledged=_acks(session, row))
+                )
+                if len(out) >= limit:
+                    break
+    return out
+
+
+def _not_found() -> ProblemError:
+    return ProblemError(404, "no such alert", kind="not-found")
+
+
+def get_alert(center: Center, caller: Caller, alert_id: str) -> AlertOut:
+    """One alert, for a reader who may see it; anyone else gets the 404 of a missing id."""
+    _is_reader(caller)
+    with center.reading() as session:
+        row = session.get(AirspaceAlert, alert_id)
+        if row is None or not _may_read_alert(row, caller.member, caller.role):
+            raise _not_found()
+        return alert_of(row, caller.member, caller.role, acknowledged=_acks(session, row))
+
+
+def acknowledge_alert(
+    unit: Unit, center: Center, caller: Caller, alert_id: str, named_hash: str, now: datetime
+) -> AlertOut:
+    """The caller's party acknowledges an alert it is concerned by, naming its
+    ``content_hash``: an ``airspace.acknowledged`` entry signed by the party, and events."""
+    if caller.role not in (Role.OFFICER, Role.APPROVER):
+        raise NotAuthorized(f"a {caller.role.value} does not acknowledge alerts")
+    session = unit.session
+    row = session.get(AirspaceAlert, alert_id)
+    if row is None or not _may_read_alert(row, caller.member, caller.role):
+        raise _not_found()
+    if session.get(AirspaceAck, (alert_id, caller.member)) is not None:
+        raise IllegalTransition(f"{caller.member} has already acknowledged {alert_id}")
+    named = named_hash.lower()
+    if named != row.content_hash:
+        why = "is not the hash of this alert's record entry: acknowledge exactly what you received"
+        raise ProblemError(
+            409,
+            f"content_hash: {why}",
+            kind="hash-mismatch",
+            errors=[FieldProblem(field="content_hash", location="body", message=why)],
+        )
+    entry = unit.ledger.append(
+        {"kind": ACKNOWLEDGED_EVENT, "alert": alert_id, "content_hash": named},
+        author=caller.member,
+        at=now,
+    )
+    session.add(
+        AirspaceAck(
+            alert_id=alert_id,
+            party=caller.member,
+            user_id=caller.user_id,
+            content_hash=named,
+            acknowledged_at=now,
+            entry=entry,
+        )
+    )
+    session.flush()
+    acked = _acks(session, row)
+    groups: dict[str, tuple[list[str], dict[str, Any]]] = {}
+    for member in _audience(center.agreement, row):
+        role = Role.MONITOR if member in center.agreement.monitor_ids else Role.OFFICER
+        view = alert_of(row, member, role, acknowledged=acked).model_dump(mode="json")
+        groups.setdefault(json.dumps(view, sort_keys=True), ([], view))[0].append(member)
+    for members, view in groups.values():
+        publish(session, kind=ACKNOWLEDGED_EVENT, at=now, audience=members, payload=view)
+    return alert_of(row, caller.member, caller.role, acknowledged=acked)
+
+
+# --- flight plans ---------------------------------------------------------------------------
+
+
+def _plan_of(agreement: Agreement, row: Declaration) -> FlightPlan | None:
+    try:
+        (plan,) = parse_features(agreement, [json.loads(row.feature)])
+    except (AccordError, ValueError):
+        return None
+    return plan if isinstance(plan, FlightPlan) else None
+
+
+def _plan_aircraft(plan: FlightPlan, row: Declaration) -> dict[str, Any]:
+    return {
+        "key": plan.id,
+        "id": plan.id,
+        "owner": row.owner,
+        "operator": plan.operator,
+        "party": plan.party,
+        "mission": plan.mission,
+        "disclosure": row.disclosure,
+    }
+
+
+def _position_at(plan: FlightPlan, at: datetime) -> list[float] | None:
+    """(lon, lat, alt_ft) of a plan at ``at``, linear between vertices."""
+    times = [epoch_seconds(t) for t in plan.times]
+    coords = plan.coords
+    t = epoch_seconds(at)
+    for k in range(len(times) - 1):
+        if times[k] <= t <= times[k + 1]:
+            span = times[k + 1] - times[k]
+            f = 0.0 if span <= 0 else (t - times[k]) / span
+            (x0, y0, z0), (x1, y1, z1) = coords[k], coords[k + 1]
+            return [
+                round(x0 + (x1 - x0) * f, 6),
+                round(y0 + (y1 - y0) * f, 6),
+                round((z0 + (z1 - z0) * f) / 0.3048),
+            ]
+    return None
+
+
+def plan_changed(
+    unit: Unit, center: Center, caller: Caller, declaration_id: str, now: datetime
+) -> list[PlanConflictOut] | None:
+    """After a flight plan is declared, amended or withdrawn: probe it against every other
+    flight plan in force overlapping it in time, raise the new conflicts, clear the ended
+    ones. The conflicts as the caller may see them (``None`` when it is no flight plan)."""
+    session = unit.session
+    row = session.get(Declaration, declaration_id)
+    if row is None or row.kind != "flight_plan":
+        return None
+    agreement = center.agreement
+    plan = _plan_of(agreement, row) if row.status == "active" else None
+    found: dict[str, _Finding] = {}
+    others: dict[str, tuple[FlightPlan, Declaration]] = {}
+    if plan is not None and plan.times:
+        start, end = min(plan.times), max(plan.times)
+        for other_row in session.scalars(
+            select(Declaration).where(
+                Declaration.kind == "flight_plan",
+                Declaration.status == "active",
+                Declaration.id != row.id,
+            )
+        ):
+            other = _plan_of(agreement, other_row)
+            if other is None or not other.times:
+                continue
+            if max(other.times) <= start or min(other.times) >= end:
+                continue  # no common time: nothing to probe
+            others[other.id] = (other, other_row)
+        separation = Separation.from_rules(agreement.airspace)
+        for c in probe_flight_plan(plan, [o for o, _ in others.values()], separation):
+            other, other_row = others[c.other_id]
+            ids = sorted((plan.id, other.id))
+            key = f"conflict:plan:{ids[0]}|{ids[1]}"
+            pair = {plan.id: (plan, row), other.id: (other, other_row)}
+            aircraft = []
+            for pid in ids:
+                p, r = pair[pid]
+                one = _plan_aircraft(p, r)
+                one["cpa"] = _position_at(p, c.cpa_at)
+                aircraft.append(one)
+            pa, pb = aircraft[0]["cpa"], aircraft[1]["cpa"]
+            vertical = abs(pa[2] - pb[2]) if pa is not None and pb is not None else None
+            payload = {
+                "aircraft": aircraft,
+                "at": format_instant(now),
+                "tcpa_s": round((c.cpa_at - now).total_seconds(), 1),
+                "dcpa_nm": round(c.dcpa_m / _NM, 2),
+                "vertical_ft": vertical,
+                "los_at": format_instant(c.los_at.replace(microsecond=0)),
+                "los_until": format_instant(c.los_until.replace(microsecond=0)),
+                "cpa_at": format_instant(c.cpa_at.replace(microsecond=0)),
+                "lost": False,
+            }
+            concerned = list(dict.fromkeys((plan.owner, other.owner)))
+            found[key] = _Finding(key, "conflict", "plan", concerned, payload)
+    active = {
+        a.key: a
+        for a in session.scalars(
+            select(AirspaceAlert).where(
+                AirspaceAlert.source == "plan",
+                AirspaceAlert.cleared_at.is_(None),
+                AirspaceAlert.key.contains(row.id),
+            )
+        )
+        if row.id in a.key.split(":", 2)[2].split("|")
+    }
+    _reconcile(unit, center, found, active, now)
+    if plan is None:
+        return None
+    alerts = {
+        a.key: a
+        for a in session.scalars(
+            select(AirspaceAlert).where(
+                AirspaceAlert.source == "plan",
+                AirspaceAlert.cleared_at.is_(None),
+                AirspaceAlert.key.in_(list(found)),
+            )
+        )
+    }
+    out: list[PlanConflictOut] = []
+    for key in sorted(found, key=lambda k: found[k].payload["los_at"]):
+        f = found[key]
+        (other_one,) = [a for a in f.payload["aircraft"] if a["id"] != plan.id]
+        visible = may_see_track(
+            caller.member, caller.role, other_one["owner"], other_one["disclosure"]
+        )
+        out.append(
+            PlanConflictOut(
+                alert=alerts[key].id,
+                other=other_one["id"] if visible else None,
+                party=other_one["party"],
+                operator=other_one["operator"],
+                los_at=parse_instant(f.payload["los_at"]),
+                los_until=parse_instant(f.payload["los_until"]),
+                cpa_at=parse_instant(f.payload["cpa_at"]),
+                dcpa_m=round(f.payload["dcpa_nm"] * _NM, 1),
+            )
+        )
+    return out

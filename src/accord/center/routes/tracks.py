@@ -1,0 +1,157 @@
+"""``/v1/tracks`` and ``/v1/alerts``: live tracks in, the air picture and the airspace alerts
+out (see :mod:`accord.center.airspace`).
+
+Officers report their own party's aircraft; the administrator, the center's own feed, reports
+any operator's. Officers, approvers and monitors read the tracks and alerts they may see;
+notifiers and administrators get 403 on every read. An alert the caller may not see answers
+exactly as an id nobody holds does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.center import airspace
+from accord.center.airspace import MAX_BATCH, AlertOut, TrackOut, TracksAnswer
+from accord.center.auth import allow
+from accord.center.identity import Caller
+from accord.center.problems import PROBLEM_JSON, Problem
+from accord.center.roles import Role
+from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep
+from accord.center.runtime import Unit
+from accord.center.writes import write
+
+router = APIRouter(prefix="/v1", tags=["airspace"], responses=ERRORS)
+
+MAX_PAGE = 500
+"""The most alerts one ``GET /v1/alerts`` returns."""
+
+Reporter = Annotated[Caller, Depends(allow(Role.OFFICER, Role.ADMIN))]
+Reader = Annotated[Caller, Depends(allow(Role.OFFICER, Role.APPROVER, Role.MONITOR))]
+Party = Annotated[Caller, Depends(allow(Role.OFFICER, Role.APPROVER))]
+AlertId = Annotated[str, Path(pattern=r"^a-[0-9a-f]{16}$", description="a- and 16 hex digits")]
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {
+        "model": Problem,
+        "description": "No alert with this id that the caller may see",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+}
+
+
+class TracksIn(BaseModel):
+    """A batch of state reports: each an object with the fields of the track CSV — ``id``,
+    ``operator``, ``party`` (null or absent for a non-party operator), ``mission``, ``time``
+    (ISO 8601 with offset), ``lat``, ``lon``, ``alt_ft``, ``gs_kt``, ``track_deg``,
+    ``vs_fpm`` — and optionally ``disclosure`` (``shared``, the default, or ``center``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tracks: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class TrackPage(BaseModel):
+    """Tracks the caller may see."""
+
+    items: list[TrackOut]
+
+
+class AlertPage(BaseModel):
+    """Alerts the caller may see, newest first."""
+
+    items: list[AlertOut]
+
+
+class AcknowledgeIn(BaseModel):
+    """The ``content_hash`` (64 hex digits) of the alert as received."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content_hash: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+
+
+@router.post(
+    "/tracks",
+    response_model=TracksAnswer,
+    status_code=200,
+    summary="Report a batch of live tracks",
+)
+def post_tracks(
+    center: CenterDep,
+    request: Request,
+    caller: Reporter,
+    body: Annotated[TracksIn, Body()],
+) -> JSONResponse:
+    """Store the latest state per aircraft (reports not newer than the stored one are
+    dropped and counted), then run the conflict and designated-area detection over every
+    fresh track; the alerts raised and cleared by this batch, as the caller may see them. A
+    bad report refuses the whole batch (422 naming ``tracks[k].field``)."""
+    now = center.now()
+
+    def act(unit: Unit) -> TracksAnswer:
+        return airspace.report_tracks(unit, center, caller, body.tracks, now)
+
+    return write(center, request, caller, act, body=body, status=200)
+
+
+@router.get("/tracks", response_model=TrackPage, summary="The live tracks the caller may see")
+def get_tracks(
+    center: CenterDep,
+    caller: Reader,
+    all_tracks: Annotated[
+        bool, Query(alias="all", description="also tracks not reported in the last minute")
+    ] = False,
+) -> TrackPage:
+    """Its own party's tracks and every other ``shared`` one; by default only those
+    reported within the staleness limit (60 s) of the center's clock."""
+    return TrackPage(items=airspace.list_tracks(center, caller, fresh_only=not all_tracks))
+
+
+@router.get("/alerts", response_model=AlertPage, summary="Airspace alerts")
+def get_alerts(
+    center: CenterDep,
+    caller: Reader,
+    cleared: Annotated[bool, Query(description="also the cleared ones")] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 200,
+) -> AlertPage:
+    """The alerts of the caller's party (a monitor: all), open ones unless ``cleared``."""
+    return AlertPage(
+        items=airspace.list_alerts(center, caller, include_cleared=cleared, limit=limit)
+    )
+
+
+@router.get(
+    "/alerts/{alert_id}", response_model=AlertOut, summary="One alert", responses=_NOT_FOUND
+)
+def get_alert(center: CenterDep, caller: Reader, alert_id: AlertId) -> AlertOut:
+    """An alert, for a party concerned or a monitor."""
+    return airspace.get_alert(center, caller, alert_id)
+
+
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    response_model=AlertOut,
+    status_code=201,
+    summary="Acknowledge an alert, naming its hash",
+    responses={**CONFLICT, **_NOT_FOUND},
+)
+def acknowledge_alert(
+    center: CenterDep,
+    request: Request,
+    caller: Party,
+    alert_id: AlertId,
+    body: Annotated[AcknowledgeIn, Body()],
+) -> JSONResponse:
+    """The caller's party acknowledges an alert it is concerned by, naming its
+    ``content_hash`` (a different one is refused, 409). Once per party."""
+    now = center.now()
+
+    def act(unit: Unit) -> AlertOut:
+        return airspace.acknowledge_alert(unit, center, caller, alert_id, body.content_hash, now)
+
+    return write(center, request, caller, act, body=body)
