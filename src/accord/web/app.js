@@ -1047,8 +1047,12 @@ function onEvent(ev) {
 function handle(ev) {
   const { kind, data } = ev;
   if (kind.startsWith("track")) {
-    const t = trackOf(data);
-    if (t && state.map) state.map.putTrack(t);
+    // `track.updated` carries one aircraft; a large batch arrives as one `tracks.updated` list
+    const items = data && Array.isArray(data.tracks) ? data.tracks : [data];
+    for (const item of items) {
+      const t = trackOf(item);
+      if (t && state.map) state.map.putTrack(t);
+    }
     return; // tracks are not record entries: no head refresh
   }
   if (kind.startsWith("alert") || kind.startsWith("airspace")) {
