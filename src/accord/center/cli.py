@@ -139,6 +139,10 @@ def serve(
             help="Server processes (several: use PostgreSQL; live events reach them all).",
         ),
     ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option("--access-log/--no-access-log", help="Log a line per request."),
+    ] = True,
 ) -> None:
     """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
     database is migrated on start."""
@@ -179,7 +183,13 @@ def serve(
         _seed_demo(settings, clock, f"http://{host}:{port}")
     _info(f"accord: serving on http://{host}:{port} (OpenAPI at /openapi.json)")
     if workers == 1:
-        uvicorn.run(create_app(settings, clock=clock), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(settings, clock=clock),
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+        )
         return
     # The keys are made here, once, so that the workers starting together only read them.
     from accord.center.keystore import KeyStore
@@ -196,6 +206,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        access_log=access_log,
     )
 
 
