@@ -52,11 +52,20 @@ def _protected(path: str) -> bool:
 
 class BearerAuth:
     """ASGI middleware: authenticate every request under ``/v1`` with ``authenticate``
-    (token → caller or ``None``, run in a worker thread: it reads the database)."""
+    (token → caller or ``None``, run in a worker thread: it reads the database), unless
+    ``remembered`` (token → caller or ``None``, on the event loop: no I/O) knows the token
+    already."""
 
-    def __init__(self, app: ASGIApp, *, authenticate: Callable[[str], Caller | None]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        authenticate: Callable[[str], Caller | None],
+        remembered: Callable[[str], Caller | None] | None = None,
+    ) -> None:
         self.app = app
         self.authenticate = authenticate
+        self.remembered = remembered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _protected(scope["path"]):
@@ -65,7 +74,10 @@ class BearerAuth:
         token = _token(scope)
         caller = None
         if token is not None:
-            caller = await anyio.to_thread.run_sync(self.authenticate, token)
+            if self.remembered is not None:
+                caller = self.remembered(token)
+            if caller is None:
+                caller = await anyio.to_thread.run_sync(self.authenticate, token)
         if caller is None:
             detail = "a valid bearer token is required" if token is None else "invalid token"
             response = problem_response(401, detail, kind="unauthenticated", headers=_CHALLENGE)

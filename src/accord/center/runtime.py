@@ -335,11 +335,11 @@ class Center:
         Users are never removed or changed today; when they are, removal must also clear
         this cache (:meth:`forget_tokens`) — until then a removed token would keep working
         for at most those few seconds."""
+        found = self.remembered(token)
+        if found is not None:
+            return found
         digest = token_hash(token)
         now = time.monotonic()
-        found = self._callers.get(digest)
-        if found is not None and found[1] > now:
-            return found[0]
         with self.reading() as session:
             caller = find_caller(session, token)
         if caller is not None:
@@ -347,6 +347,14 @@ class Center:
                 self._callers.clear()
             self._callers[digest] = (caller, now + AUTH_CACHE_SECONDS)
         return caller
+
+    def remembered(self, token: str) -> Caller | None:
+        """The caller :meth:`authenticate` remembers for ``token``, if any (no database read:
+        cheap enough for the event loop)."""
+        found = self._callers.get(token_hash(token))
+        if found is not None and found[1] > time.monotonic():
+            return found[0]
+        return None
 
     def forget_tokens(self) -> None:
         """Forget every remembered token: the next request of each reads the database."""
