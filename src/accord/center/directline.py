@@ -69,14 +69,14 @@ from typing import Any, Literal, cast
 import anyio
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Table, and_, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement
 from accord.center.db.models import Opening, User
 from accord.center.db.models_directline import Contacts, Escalation, Message, Presence, Recipient
-from accord.center.events import publish
+from accord.center.events import publish, publish_all
 from accord.center.identity import Caller
 from accord.center.problems import FieldProblem, ProblemError
 from accord.center.roles import Role
@@ -89,6 +89,20 @@ from accord.record.commitments import SALT_BYTES, commitment
 _openings = cast(Table, Opening.__table__)
 _messages = cast(Table, Message.__table__)
 _recipients = cast(Table, Recipient.__table__)
+
+_INVOLVED = select(_messages).where(
+    _messages.c.id == bindparam("b_id"),
+    or_(
+        _messages.c.sender == bindparam("b_member"),
+        _messages.c.id.in_(
+            select(_recipients.c.message_id).where(
+                _recipients.c.message_id == bindparam("b_id"),
+                _recipients.c.recipient == bindparam("b_member"),
+            )
+        ),
+    ),
+)
+"""A message its sender or one of its recipients may read (one statement, whichever)."""
 
 __all__ = [
     "ACKNOWLEDGED_EVENT",
@@ -645,22 +659,15 @@ def send(
     recipients = sorted((Recipient(**row) for row in fresh), key=lambda r: r.recipient)
     common = {"id": message_id, "from": sender, "to": list(draft.to), "entry": entry}
     times = {"sent_at": content["sent_at"], "ack_deadline": content["ack_deadline"]}
-    publish(
+    publish_all(
         session,
         kind=SENT_EVENT,
         at=at,
-        audience=draft.to,
-        payload={**common, **times, "content": content, "content_hash": digest},
-    )
-    publish(
-        session,
-        kind=SENT_EVENT,
-        at=at,
-        audience=[sender],
-        payload={**common, **times, "content_hash": digest, "sent_by": caller.name},
-    )
-    publish(
-        session, kind=SENT_EVENT, at=at, audience=agreement.monitor_ids, payload={**common, **times}
+        each=[
+            (draft.to, {**common, **times, "content": content, "content_hash": digest}),
+            ([sender], {**common, **times, "content_hash": digest, "sent_by": caller.name}),
+            (agreement.monitor_ids, {**common, **times}),
+        ],
     )
     return message, recipients
 
@@ -668,22 +675,15 @@ def send(
 def _involved(session: Session, message_id: str, member: str) -> Message:
     """The message if ``member`` sent or received it; otherwise the 404 of a missing one,
     found by the same single query either way."""
-    message = session.scalar(
-        select(Message).where(
-            Message.id == message_id,
-            or_(
-                Message.sender == member,
-                Message.id.in_(
-                    select(Recipient.message_id).where(
-                        Recipient.message_id == message_id, Recipient.recipient == member
-                    )
-                ),
-            ),
-        )
+    row = (
+        session.connection()
+        .execute(_INVOLVED, {"b_id": message_id, "b_member": member})
+        .mappings()
+        .first()
     )
-    if message is None:
+    if row is None:
         raise _not_found()
-    return message
+    return Message(**row)
 
 
 def acknowledge(
@@ -742,15 +742,14 @@ def acknowledge(
         "late": at > message.ack_deadline,
         "entry": entry,
     }
-    publish(
+    publish_all(
         session,
         kind=ACKNOWLEDGED_EVENT,
         at=at,
-        audience=[message.sender, caller.member],
-        payload={**payload, "by": caller.name},
-    )
-    publish(
-        session, kind=ACKNOWLEDGED_EVENT, at=at, audience=agreement.monitor_ids, payload=payload
+        each=[
+            ([message.sender, caller.member], {**payload, "by": caller.name}),
+            (agreement.monitor_ids, payload),
+        ],
     )
     return message, recipients
 
@@ -889,13 +888,16 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 
 
 def _recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[Recipient]]:
-    """Each message's recipients, by party."""
+    """Each message's recipients, by party (as detached rows: read, not tracked)."""
     recipients: dict[str, list[Recipient]] = {i: [] for i in ids}
     if ids:
-        for row in session.scalars(
-            select(Recipient).where(Recipient.message_id.in_(ids)).order_by(Recipient.recipient)
-        ):
-            recipients[row.message_id].append(row)
+        rows = session.connection().execute(
+            select(_recipients)
+            .where(_recipients.c.message_id.in_(ids))
+            .order_by(_recipients.c.recipient)
+        )
+        for row in rows.mappings():
+            recipients[row["message_id"]].append(Recipient(**row))
     return recipients
 
 

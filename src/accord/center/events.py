@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from accord.center.db.models import Event
 
-__all__ = ["CHANNEL", "LiveEvent", "events_for", "notify_pending", "publish"]
+__all__ = ["CHANNEL", "LiveEvent", "events_for", "notify_pending", "publish", "publish_all"]
 
 CHANNEL = "accord_events"
 """The PostgreSQL notification channel."""
@@ -70,6 +70,31 @@ def publish(
         },
     )
     session.info[_PUBLISHED] = True
+
+
+def publish_all(
+    session: Session,
+    *,
+    kind: str,
+    at: datetime,
+    each: Iterable[tuple[Iterable[str], Mapping[str, Any]]],
+) -> None:
+    """:func:`publish` for each ``(audience, payload)``, in order, in one statement."""
+    rows = []
+    for audience, payload in each:
+        members = sorted(set(audience))
+        if members:
+            rows.append(
+                {
+                    "at": at,
+                    "kind": kind,
+                    "audience": json.dumps(members),
+                    "payload": json.dumps(dict(payload), separators=(",", ":"), sort_keys=True),
+                }
+            )
+    if rows:
+        session.connection().execute(insert(_events), rows)
+        session.info[_PUBLISHED] = True
 
 
 def notify_pending(session: Session) -> None:

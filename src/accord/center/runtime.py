@@ -190,6 +190,9 @@ class Center:
         group: _Group | None = None
         try:
             group = self._join()
+            # Units write some rows with Core statements, behind the identity map of the
+            # session they share: each unit reads afresh what the ones before it left.
+            group.session.expire_all()
             savepoint = group.session.begin_nested()
         except BaseException:
             if group is not None:
