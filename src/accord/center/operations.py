@@ -246,9 +246,21 @@ class OperationView:
     notify_by: datetime | None = None
 
 
-def _view(row: OperationRow, viewer: str, at: datetime, agreement: Agreement) -> OperationView:
-    state = rules.settle(agreement, decode_state(row.state), at=at)
-    conflicts = tuple(c.visible_to(viewer) for c in _conflicts_of(row.conflicts, row.id))
+def _view(
+    row: OperationRow,
+    viewer: str,
+    at: datetime,
+    agreement: Agreement,
+    *,
+    stored: tuple[OperationState, Sequence[Conflict]] | None = None,
+) -> OperationView:
+    """The row as ``viewer`` may see it at ``at`` (``stored``: the row's state and
+    conflicts, when the caller has them at hand rather than to decode)."""
+    if stored is None:
+        stored = (decode_state(row.state), _conflicts_of(row.conflicts, row.id))
+    before, found = stored
+    state = rules.settle(agreement, before, at=at)
+    conflicts = tuple(c.visible_to(viewer) for c in found)
     waiting: tuple[str, ...] = ()
     if state.rule is RuleKind.COORDINATED and state.status is OperationStatus.PROPOSED:
         waiting = tuple(sorted(agreement.party_ids - state.approvals))
@@ -513,7 +525,7 @@ def _create(
         conflicts=conflicts,
         entry=entry,
     )
-    return _view(row, caller.member, at, desk_.agreement)
+    return _view(row, caller.member, at, desk_.agreement, stored=(state, conflicts))
 
 
 def propose(
@@ -622,6 +634,7 @@ def _save(
     for name, value in values.items():  # the row as stored, without a flush
         set_committed_value(row, name, value)
     unit.session.expire(row, ["rev"])
+    conflicts = _conflicts_of(row.conflicts, row.id)
     _announce(
         unit,
         desk_.agreement,
@@ -629,10 +642,10 @@ def _save(
         at=at,
         state=state,
         actor=actor.member,
-        conflicts=_conflicts_of(row.conflicts, row.id),
+        conflicts=conflicts,
         entry=entry,
     )
-    return _view(row, actor.member, at, desk_.agreement)
+    return _view(row, actor.member, at, desk_.agreement, stored=(state, conflicts))
 
 
 _FIXED = ("category", "executor", "window_start", "window_end")
