@@ -103,6 +103,14 @@ _INVOLVED = select(_messages).where(
     ),
 )
 """A message its sender or one of its recipients may read (one statement, whichever)."""
+_ACKNOWLEDGE = update(_recipients).where(
+    _recipients.c.message_id == bindparam("b_message"),
+    _recipients.c.recipient == bindparam("b_recipient"),
+)
+_users = cast(Table, User.__table__)
+_NAMES = select(_users.c.id, _users.c.name).where(
+    _users.c.id.in_(bindparam("b_ids", expanding=True))
+)
 
 __all__ = [
     "ACKNOWLEDGED_EVENT",
@@ -727,9 +735,7 @@ def acknowledge(
         "due_at": None,
     }
     session.connection().execute(
-        update(_recipients)
-        .where(_recipients.c.message_id == message_id, _recipients.c.recipient == caller.member)
-        .values(done)
+        _ACKNOWLEDGE, {"b_message": message_id, "b_recipient": caller.member, **done}
     )
     for name, value in done.items():  # the row as stored, without another flush
         set_committed_value(row, name, value)
@@ -883,7 +889,7 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    rows = session.connection().execute(_NAMES, {"b_ids": sorted(wanted)})
     return {user_id: name for user_id, name in rows}
 
 

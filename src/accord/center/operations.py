@@ -282,8 +282,15 @@ def _not_found() -> ProblemError:
     return ProblemError(404, "no such operation", kind="not-found")
 
 
+def _load(session: Session, op_id: str) -> OperationRow | None:
+    """The stored row, read with one prebuilt statement, detached: changes to it are stored
+    by :func:`_save`'s own statement, never by a flush."""
+    found = session.connection().execute(_READ, {"b_id": op_id}).mappings().first()
+    return None if found is None else OperationRow(**found)
+
+
 def _row(session: Session, op_id: str) -> OperationRow:
-    row = session.get(OperationRow, op_id)
+    row = _load(session, op_id)
     if row is None:
         raise _not_found()
     return row
@@ -293,6 +300,7 @@ _operations = cast(Table, OperationRow.__table__)
 _NEXT_REV = select(func.coalesce(func.max(_operations.c.rev), 0) + 1).scalar_subquery()
 """The next value of the operations' counter, computed by the statement that takes it."""
 _INSERT = insert(_operations).values(rev=_NEXT_REV)
+_READ = select(_operations).where(_operations.c.id == bindparam("b_id"))
 _STORED = select(
     _operations.c.feature,
     _operations.c.conflicts,
@@ -631,9 +639,8 @@ def _save(
         "entry": entry,
     }
     unit.session.connection().execute(_UPDATE, {"b_id": row.id, **values})
-    for name, value in values.items():  # the row as stored, without a flush
+    for name, value in values.items():  # the row as stored (detached: never flushed)
         set_committed_value(row, name, value)
-    unit.session.expire(row, ["rev"])
     conflicts = _conflicts_of(row.conflicts, row.id)
     _announce(
         unit,
@@ -826,11 +833,11 @@ def recheck(center: Center, desk_: Desk, op_id: str, at: datetime) -> bool:
     with center.reading() as session:
         if desk_.unchanged(session, op_id):
             return False
-        row = session.get(OperationRow, op_id)
+        row = _load(session, op_id)
         if row is None or _recheck(session, desk_, row, at) is None:
             return False
     with center.writing() as unit:
-        row = unit.session.get(OperationRow, op_id)
+        row = _load(unit.session, op_id)
         found = None if row is None else _recheck(unit.session, desk_, row, at)
         if row is None or found is None:
             return False
