@@ -11,7 +11,7 @@ Routes then declare who may call them with :func:`allow`; anyone else gets 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import anyio.to_thread
@@ -87,11 +87,12 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def allow(*roles: Role) -> Callable[..., Caller]:
-    """A dependency returning the caller if their role is one of ``roles``, else 403."""
+def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
+    """A dependency returning the caller if their role is one of ``roles``, else 403 (a
+    coroutine, so that FastAPI runs it on the event loop rather than in a worker thread)."""
     allowed = frozenset(roles)
 
-    def dependency(
+    async def dependency(
         request: Request,
         _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Caller:
