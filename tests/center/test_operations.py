@@ -674,8 +674,8 @@ def test_a_recheck_reads_once_only_while_nothing_it_depends_on_changed(
     op = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
 
     def unchanged() -> bool:
-        with center.reading() as session:
-            return desk_.unchanged(session, op["id"])
+        with center.peeking() as connection:
+            return desk_.unchanged(connection, op["id"])
 
     assert unchanged()
     noted = desk_.checked[op["id"]]

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -125,7 +125,7 @@ class Desk:
             self.checked.clear()
         self.checked[op_id] = (_digest(feature, conflicts), seen)
 
-    def unchanged(self, session: Session, op_id: str) -> bool:
+    def unchanged(self, connection: Connection, op_id: str) -> bool:
         """Whether the operation's stored blocking conflicts are certainly still its blocking
         conflicts (one read): its stored feature and conflicts are the ones :meth:`note`
         was told of, no declaration changed since, and operations never block one another.
@@ -135,7 +135,7 @@ class Desk:
         noted = self.checked.get(op_id)
         if noted is None:
             return False
-        row = session.connection().execute(_STORED, {"b_id": op_id}).first()
+        row = connection.execute(_STORED, {"b_id": op_id}).first()
         return row is not None and noted == (_digest(row[0], row[1]), int(row[2] or 0))
 
 
@@ -830,9 +830,10 @@ def recheck(center: Center, desk_: Desk, op_id: str, at: datetime) -> bool:
     process last found the operation's blocking conflicts (:attr:`Desk.checked`), nothing
     can have changed: one read of the declarations' counter answers.
     """
-    with center.reading() as session:
-        if desk_.unchanged(session, op_id):
+    with center.peeking() as connection:
+        if desk_.unchanged(connection, op_id):
             return False
+    with center.reading() as session:
         row = _load(session, op_id)
         if row is None or _recheck(session, desk_, row, at) is None:
             return False
