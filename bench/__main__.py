@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument(
         "--only",
-        choices=("airspace", "deconfliction", "record", "record-verify", "load"),
+        choices=("airspace", "deconfliction", "record", "record-verify", "load", "load-cpu"),
         default=None,
     )
     parser.add_argument(
@@ -50,6 +50,17 @@ def main(argv: list[str] | None = None) -> int:
         help="largest airspace scene checked against the all-pairs oracle",
     )
     parser.add_argument("--pg-url", default=None, help="PostgreSQL server for the load run")
+    parser.add_argument(
+        "--objects", type=int, default=None, help="declared objects of the load's world"
+    )
+    parser.add_argument("--seconds", type=float, default=None, help="length of the load run")
+    parser.add_argument(
+        "--keep-world",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="seed the load's SQLite world once into DIR (e.g. var/bench) and reuse it",
+    )
     args = parser.parse_args(argv)
     s = args.scale
     print(f"machine: {_machine()}", flush=True)
@@ -69,7 +80,13 @@ def main(argv: list[str] | None = None) -> int:
             proofs=max(50, int(2000 * min(s, 1.0))),
         )
     if args.only in (None, "load"):
-        rows += _load(s, args.pg_url)
+        rows += _load(s, args)
+    if args.only == "load-cpu":
+        objects = args.objects or max(1000, int(100_000 * s))
+        rows += load.cpu(objects=objects, cache=args.keep_world)
+        pg = _pg_url(args)
+        if pg:
+            rows += load.cpu(objects=objects, database_url=pg, label="PostgreSQL")
     width = max(len(r[0]) for r in rows)
     print(f"{'workload':<{width}}  {'accord':>20}  {'baseline':>40}  {'ratio':>12}")
     for name, ours, theirs, ratio in rows:
@@ -111,12 +128,18 @@ def _airspace(s: float, oracle_max: int) -> list[tuple[str, ...]]:
     return list(airspace.run(sizes=sizes, large=large, oracle_max=oracle_max))
 
 
-def _load(s: float, pg_url: str | None) -> list[tuple[str, ...]]:
+def _pg_url(args: argparse.Namespace) -> str | None:
+    return (
+        args.pg_url or os.environ.get("ACCORD_BENCH_PG_URL") or os.environ.get("ACCORD_TEST_PG_URL")
+    )
+
+
+def _load(s: float, args: argparse.Namespace) -> list[tuple[str, ...]]:
     """The service under load: SQLite always; PostgreSQL too when a server is named."""
-    objects = max(1000, int(100_000 * s))
-    seconds = max(5.0, 30.0 * min(s, 1.0))
-    rows = load.run(objects=objects, seconds=seconds, label="SQLite")
-    pg = pg_url or os.environ.get("ACCORD_BENCH_PG_URL") or os.environ.get("ACCORD_TEST_PG_URL")
+    objects = args.objects or max(1000, int(100_000 * s))
+    seconds = args.seconds or max(5.0, 30.0 * min(s, 1.0))
+    rows = load.run(objects=objects, seconds=seconds, label="SQLite", cache=args.keep_world)
+    pg = _pg_url(args)
     if pg:
         rows += load.run(objects=objects, seconds=seconds, database_url=pg, label="PostgreSQL")
     return rows

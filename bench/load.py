@@ -17,12 +17,15 @@ Bounded in count and time; loopback only.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import random
 import secrets
+import shutil
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,13 +43,24 @@ USERS = {
 }
 
 
+Window = tuple[str, str]
+
+SERVE_ARGS = tuple(os.environ.get("ACCORD_BENCH_SERVE_ARGS", "--no-access-log").split())
+"""Extra ``accord serve`` options: no access log line per request (as a busy deployment
+would run it)."""
+
+
 @dataclass
 class Tally:
-    """Latencies (seconds) of the answered requests, and the failures."""
+    """Latencies (seconds) of the answered requests, the failures, and the CPU time the
+    server and the clients spent meanwhile."""
 
     latencies: list[float] = field(default_factory=list)
     changes: int = 0
+    requests: int = 0
     failures: dict[str, int] = field(default_factory=dict)
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
 
     def fail(self, what: str) -> None:
         self.failures[what] = self.failures.get(what, 0) + 1
@@ -56,21 +70,78 @@ class Tally:
         return data[min(len(data) - 1, int(q * len(data)))] if data else float("nan")
 
 
-async def _timed(tally: Tally, call: Awaitable[httpx.Response], what: str) -> httpx.Response | None:
+class Client:
+    """One keep-alive HTTP/1.1 connection speaking JSON, as lean as a client gets (the load
+    generator shares the machine with the server: it must not eat the CPU it measures)."""
+
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self._host, self._port = host, port
+        self._auth = f"Authorization: Bearer {token}\r\n".encode("latin-1")
+        self._host_line = f"Host: {host}:{port}\r\n".encode("latin-1")
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with suppress(OSError):
+                await self._writer.wait_closed()
+        self._reader = self._writer = None
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """(status, parsed JSON body or None)."""
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        assert self._reader is not None
+        data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        head = (
+            f"{method} {path} HTTP/1.1\r\n".encode("latin-1")
+            + self._host_line
+            + self._auth
+            + (b"Content-Type: application/json\r\n" if body is not None else b"")
+            + f"Content-Length: {len(data)}\r\n\r\n".encode("latin-1")
+        )
+        self._writer.write(head + data)
+        try:
+            status_line = await self._reader.readuntil(b"\r\n")
+            headers = await self._reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            await self.close()
+            raise
+        status = int(status_line.split(b" ", 2)[1])
+        length, close = 0, False
+        for line in headers.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            lowered = name.lower()
+            if lowered == b"content-length":
+                length = int(value)
+            elif lowered == b"connection" and value.strip().lower() == b"close":
+                close = True
+        payload = await self._reader.readexactly(length) if length else b""
+        if close:
+            await self.close()
+        return status, json.loads(payload) if payload else None
+
+
+async def _timed(
+    tally: Tally, client: Client, what: str, method: str, path: str, body: Any = None
+) -> Any:
+    """The answer's JSON body, or ``None`` (a failure, counted)."""
     t = time.perf_counter()
+    tally.requests += 1
     try:
-        response = await call
-    except httpx.HTTPError:
+        status, answer = await client.request(method, path, body)
+    except (OSError, asyncio.IncompleteReadError):
         tally.fail(f"{what}: transport")
         return None
     tally.latencies.append(time.perf_counter() - t)
-    if response.status_code >= 300:
-        tally.fail(f"{what}: {response.status_code}")
+    if status >= 300:
+        tally.fail(f"{what}: {status}")
         return None
-    return response
+    return answer if answer is not None else {}
 
 
-def _operation(rng: random.Random, window: tuple[str, str]) -> dict[str, Any]:
+def _operation(rng: random.Random, window: Window) -> dict[str, Any]:
     lon, lat = 21.0 + rng.random() * 9.0, 25.0 + rng.random() * 9.0
     return {
         "type": "Feature",
@@ -87,81 +158,81 @@ def _operation(rng: random.Random, window: tuple[str, str]) -> dict[str, Any]:
     }
 
 
+_MESSAGE = {"to": ["blue"], "subject": "bench", "text": "position report", "ack_within": "PT15M"}
+_OVERRIDE = {"override_reason": "bench: the conflicts are accepted"}
+
+
 async def _party_pair(
-    base: str,
+    server: LiveServer,
     tokens: dict[str, str],
     tally: Tally,
     stop: Callable[[], bool],
     seed: int,
-    window: tuple[str, str],
+    window: Window,
 ) -> None:
     """Three clients (blue's officer, red's approver, red's officer) in a cycle, repeated:
     blue proposes, red approves (with an override reason only when blocking conflicts
     stand), red sends a message to blue, blue acknowledges it."""
     rng = random.Random(seed)
-
-    def client(user: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=base, headers={"Authorization": f"Bearer {tokens[user]}"}, timeout=30.0
-        )
-
-    async with (
-        client("blue-officer") as blue,
-        client("red-approver") as red_approver,
-        client("red-officer") as red,
-    ):
+    blue, red_approver, red = (
+        Client("127.0.0.1", server.port, tokens[user])
+        for user in ("blue-officer", "red-approver", "red-officer")
+    )
+    try:
         while not stop():
             proposed = await _timed(
-                tally, blue.post("/v1/operations", json=_operation(rng, window)), "propose"
+                tally, blue, "propose", "POST", "/v1/operations", _operation(rng, window)
             )
             if proposed is not None:
                 tally.changes += 1
-                answer = proposed.json()
-                blocking = answer.get("blocking_conflicts", 0) > 0
-                approval = {"override_reason": "bench: the conflicts are accepted"}
-                if await _timed(
-                    tally,
-                    red_approver.post(
-                        f"/v1/operations/{answer['id']}/approve",
-                        json=approval if blocking else {},
-                    ),
-                    "approve",
+                blocking = proposed.get("blocking_conflicts", 0) > 0
+                if (
+                    await _timed(
+                        tally,
+                        red_approver,
+                        "approve",
+                        "POST",
+                        f"/v1/operations/{proposed['id']}/approve",
+                        _OVERRIDE if blocking else {},
+                    )
+                    is not None
                 ):
                     tally.changes += 1
-            sent = await _timed(
-                tally,
-                red.post(
-                    "/v1/messages",
-                    json={
-                        "to": ["blue"],
-                        "subject": "bench",
-                        "text": "position report",
-                        "ack_within": "PT15M",
-                    },
-                ),
-                "message",
-            )
+            sent = await _timed(tally, red, "message", "POST", "/v1/messages", _MESSAGE)
             if sent is not None:
                 tally.changes += 1
-                body = sent.json()
-                if await _timed(
-                    tally,
-                    blue.post(
-                        f"/v1/messages/{body['id']}/acknowledge",
-                        json={"content_hash": body["content_hash"]},
-                    ),
-                    "acknowledge",
+                if (
+                    await _timed(
+                        tally,
+                        blue,
+                        "acknowledge",
+                        "POST",
+                        f"/v1/messages/{sent['id']}/acknowledge",
+                        {"content_hash": sent["content_hash"]},
+                    )
+                    is not None
                 ):
                     tally.changes += 1
+    finally:
+        for c in (blue, red_approver, red):
+            await c.close()
 
 
-async def _reads(base: str, token: str, tally: Tally, stop: Callable[[], bool]) -> None:
-    async with httpx.AsyncClient(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30.0
-    ) as c:
+async def _reads(server: LiveServer, token: str, tally: Tally, stop: Callable[[], bool]) -> None:
+    client = Client("127.0.0.1", server.port, token)
+    try:
         while not stop():
-            if await _timed(tally, c.get("/v1/me"), "me"):
+            if await _timed(tally, client, "me", "GET", "/v1/me") is not None:
                 tally.changes += 1
+    finally:
+        await client.close()
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has spent so far (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _drive(
@@ -172,9 +243,11 @@ def _drive(
     seconds: float,
     max_changes: int,
     baseline: bool,
-    window: tuple[str, str],
+    window: Window,
 ) -> tuple[Tally, float]:
     tally = Tally()
+    assert server.process is not None
+    pid = server.process.pid
     t0 = time.perf_counter()
 
     def stop() -> bool:
@@ -182,16 +255,15 @@ def _drive(
 
     async def main() -> None:
         if baseline:
-            jobs = [
-                _reads(server.url, tokens["blue-officer"], tally, stop) for _ in range(3 * pairs)
-            ]
+            jobs = [_reads(server, tokens["blue-officer"], tally, stop) for _ in range(3 * pairs)]
         else:
-            jobs = [
-                _party_pair(server.url, tokens, tally, stop, seed, window) for seed in range(pairs)
-            ]
+            jobs = [_party_pair(server, tokens, tally, stop, seed, window) for seed in range(pairs)]
         await asyncio.gather(*jobs)
 
+    server0, client0 = process_cpu(pid), time.process_time()
     asyncio.run(main())
+    tally.server_cpu = process_cpu(pid) - server0
+    tally.client_cpu = time.process_time() - client0
     return tally, time.perf_counter() - t0
 
 
@@ -221,34 +293,58 @@ def _database(server_url: str | None) -> Iterator[str | None]:
         admin.dispose()
 
 
-def run(
-    *,
-    objects: int,
-    pairs: int = 8,
-    seconds: float = 20.0,
-    max_changes: int = 20_000,
-    database_url: str | None = None,
-    label: str = "SQLite",
-) -> list[tuple[str, ...]]:
-    """Seed, serve, load; the bench rows."""
-    from accord.chrono import format_instant
-    from bench.seed import T0, seed_world  # the service's own code, imported late
+def _seed(url: str, keys: Path, server: LiveServer, objects: int) -> tuple[dict[str, str], Window]:
+    from bench.seed import seed_world  # the service's own code, imported late
 
-    with (
-        tempfile.TemporaryDirectory(prefix="accord-load-") as tmp,
-        _database(database_url) as pg_url,
-    ):
-        root = Path(tmp)
+    tokens = {name: server.add_user(name, *mr) for name, mr in USERS.items()}
+    t = time.perf_counter()
+    window = seed_world(url, keys, objects=objects)
+    print(
+        f"load: {objects:,} declared objects seeded in {time.perf_counter() - t:.1f} s",
+        flush=True,
+    )
+    return tokens, window
+
+
+def _seed_cached(
+    root: Path, server: LiveServer, objects: int, cache: Path
+) -> tuple[dict[str, str], Window]:
+    """Seed an SQLite world once into ``cache/<objects>`` (database, keys, tokens), then
+    copy it to ``root`` for each run: the seeded world, not the run, is kept."""
+    kept = cache / f"sqlite-{objects}"
+    meta = kept / "world.json"
+    if not meta.exists():
+        shutil.rmtree(kept, ignore_errors=True)
+        kept.mkdir(parents=True)
+        seeder = LiveServer(f"sqlite:///{kept / 'accord.sqlite'}", kept / "keys", kept / "log")
+        tokens, window = _seed(seeder.database_url, kept / "keys", seeder, objects)
+        meta.write_text(json.dumps({"tokens": tokens, "window": list(window)}))
+    else:
+        print(f"load: {objects:,} declared objects from {kept}", flush=True)
+    for path in kept.iterdir():
+        if path.name.startswith("accord.sqlite"):
+            shutil.copy2(path, root / path.name)
+    shutil.copytree(kept / "keys", root / "keys")
+    data = json.loads(meta.read_text())
+    return dict(data["tokens"]), (data["window"][0], data["window"][1])
+
+
+@contextmanager
+def _served(
+    root: Path, objects: int, database_url: str | None, cache: Path | None
+) -> Iterator[tuple[LiveServer, dict[str, str], Window]]:
+    """A running server over a seeded world, the users' tokens and the operation window."""
+    from accord.chrono import format_instant
+    from bench.seed import T0
+
+    with _database(database_url) as pg_url:
         url = pg_url or f"sqlite:///{root / 'accord.sqlite'}"
         server = LiveServer(url, root / "keys", root / "server.log")
-        tokens = {name: server.add_user(name, *mr) for name, mr in USERS.items()}
-        t = time.perf_counter()
-        window = seed_world(url, root / "keys", objects=objects)
-        print(
-            f"load: {objects:,} declared objects seeded in {time.perf_counter() - t:.1f} s",
-            flush=True,
-        )
-        server.start(timeout=180.0, extra=("--clock-start", format_instant(T0)))
+        if pg_url is None and cache is not None:
+            tokens, window = _seed_cached(root, server, objects, cache)
+        else:
+            tokens, window = _seed(url, root / "keys", server, objects)
+        server.start(timeout=180.0, extra=("--clock-start", format_instant(T0), *SERVE_ARGS))
         try:
             confirm = httpx.post(
                 f"{server.url}/v1/phases/confirm",
@@ -257,35 +353,49 @@ def run(
                 timeout=30.0,
             )
             assert confirm.status_code in (201, 409), confirm.text
-            _drive(  # warm-up, not counted: connections, worker threads, caches
-                server,
-                tokens,
-                pairs=pairs,
-                seconds=2.0,
-                max_changes=max_changes,
-                baseline=True,
-                window=window,
-            )
-            base, base_s = _drive(
-                server,
-                tokens,
-                pairs=pairs,
-                seconds=max(5.0, seconds / 4),
-                max_changes=max_changes,
-                baseline=True,
-                window=window,
-            )
-            load, load_s = _drive(
+            yield server, tokens, window
+        finally:
+            server.stop()
+
+
+def run(
+    *,
+    objects: int,
+    pairs: int = 8,
+    seconds: float = 20.0,
+    max_changes: int = 20_000,
+    database_url: str | None = None,
+    label: str = "SQLite",
+    cache: Path | None = None,
+) -> list[tuple[str, ...]]:
+    """Seed, serve, load; the bench rows (and the CPU each side spent, printed)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-load-") as tmp,
+        _served(Path(tmp), objects, database_url, cache) as (server, tokens, window),
+    ):
+
+        def drive(seconds: float, *, baseline: bool) -> tuple[Tally, float]:
+            return _drive(
                 server,
                 tokens,
                 pairs=pairs,
                 seconds=seconds,
                 max_changes=max_changes,
-                baseline=False,
+                baseline=baseline,
                 window=window,
             )
-        finally:
-            server.stop()
+
+        drive(2.0, baseline=True)  # warm-up, not counted: connections, threads, caches
+        base, base_s = drive(max(5.0, seconds / 4), baseline=True)
+        load, load_s = drive(seconds, baseline=False)
+    for name, tally, spent in (("GET /v1/me", base, base_s), ("state changes", load, load_s)):
+        n = max(1, tally.requests)
+        print(
+            f"load, {label}, {name}: {tally.requests:,} requests in {spent:.1f} s; server CPU "
+            f"{tally.server_cpu:.1f} s ({1e3 * tally.server_cpu / n:.2f} ms/request), client "
+            f"CPU {tally.client_cpu:.1f} s ({1e3 * tally.client_cpu / n:.2f} ms/request)",
+            flush=True,
+        )
     if load.failures:
         print(f"load failures: {load.failures}", flush=True)
     rate, base_rate = load.changes / load_s, base.changes / base_s
@@ -303,3 +413,112 @@ def run(
             f"{load.p(0.99) / base.p(0.99):.1f}×",
         ),
     ]
+
+
+async def _each(
+    clients: list[Client], tally: Tally, what: str, calls: list[tuple[str, str, Any]]
+) -> list[Any]:
+    """Make ``calls`` with the clients concurrently (one call at a time on each); the
+    answers, in order."""
+    answers: list[Any] = [None] * len(calls)
+    queue = list(range(len(calls)))[::-1]
+
+    async def worker(client: Client) -> None:
+        while queue:
+            i = queue.pop()
+            answers[i] = await _timed(tally, client, what, *calls[i])
+
+    await asyncio.gather(*(worker(c) for c in clients))
+    return answers
+
+
+def cpu(
+    *,
+    objects: int,
+    count: int = 400,
+    concurrency: int = 8,
+    database_url: str | None = None,
+    label: str = "SQLite",
+    cache: Path | None = None,
+) -> list[tuple[str, ...]]:
+    """Server CPU per request of each kind: ``count`` requests of one kind at a time from
+    ``concurrency`` clients (proposals, then their approvals, messages, their
+    acknowledgements, ``GET /v1/me``), the server's CPU time read from ``/proc`` before and
+    after each batch."""
+    rows: list[tuple[str, ...]] = []
+    rng = random.Random(5)
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-load-") as tmp,
+        _served(Path(tmp), objects, database_url, cache) as (server, tokens, window),
+    ):
+        assert server.process is not None
+        pid = server.process.pid
+
+        async def batch(user: str, what: str, calls: list[tuple[str, str, Any]]) -> list[Any]:
+            clients = [Client("127.0.0.1", server.port, tokens[user]) for _ in range(concurrency)]
+            tally = Tally()
+            await _each(clients, tally, "warm-up", [("GET", "/v1/me", None)] * concurrency)
+            tally = Tally()
+            server0, client0, t0 = process_cpu(pid), time.process_time(), time.perf_counter()
+            answers = await _each(clients, tally, what, calls)
+            spent = time.perf_counter() - t0
+            server_cpu, client_cpu = process_cpu(pid) - server0, time.process_time() - client0
+            for c in clients:
+                await c.close()
+            n = len(calls)
+            print(
+                f"cpu, {label}, {what}: {n} in {spent:.1f} s ({n / spent:,.0f}/s), "
+                f"p50 {tally.p(0.5) * 1e3:.1f} ms, p99 {tally.p(0.99) * 1e3:.1f} ms, "
+                f"failures {tally.failures or 0}; server {1e3 * server_cpu / n:.2f} ms CPU "
+                f"per request, client {1e3 * client_cpu / n:.2f} ms",
+                flush=True,
+            )
+            rows.append(
+                (
+                    f"server CPU per request, {label}: {what}",
+                    f"{1e3 * server_cpu / n:.2f} ms",
+                    f"{n / spent:,.0f}/s, p99 {tally.p(0.99) * 1e3:.0f} ms",
+                    "",
+                )
+            )
+            return answers
+
+        async def main() -> None:
+            proposed = await batch(
+                "blue-officer",
+                "propose",
+                [("POST", "/v1/operations", _operation(rng, window)) for _ in range(count)],
+            )
+            await batch(
+                "red-approver",
+                "approve",
+                [
+                    (
+                        "POST",
+                        f"/v1/operations/{p['id']}/approve",
+                        _OVERRIDE if p.get("blocking_conflicts", 0) else {},
+                    )
+                    for p in proposed
+                    if p is not None
+                ],
+            )
+            sent = await batch(
+                "red-officer", "message", [("POST", "/v1/messages", _MESSAGE)] * count
+            )
+            await batch(
+                "blue-officer",
+                "acknowledge",
+                [
+                    (
+                        "POST",
+                        f"/v1/messages/{m['id']}/acknowledge",
+                        {"content_hash": m["content_hash"]},
+                    )
+                    for m in sent
+                    if m is not None
+                ],
+            )
+            await batch("blue-officer", "GET /v1/me", [("GET", "/v1/me", None)] * count)
+
+        asyncio.run(main())
+    return rows

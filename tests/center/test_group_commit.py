@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select
 
 from accord.center import runtime
 from accord.center.db.engine import WRITE
-from accord.center.db.models import RecordLeaf
+from accord.center.db.models import RecordAuthor, RecordLeaf
 from accord.center.runtime import Center
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
@@ -130,3 +130,11 @@ def test_the_record_holds_together_after_concurrent_writers(service: Service) ->
         entries = [loads_canonical(open_envelope(data)[2]) for _, data in log.entries(0, log.size)]
     seqs = [e["seq"] for e in entries if e["author"].endswith("blue")]
     assert seqs == list(range(1, len(seqs) + 1))  # no gap left by a refused unit
+    # The numbers the units kept in memory were stored with their group's commit: a process
+    # that starts afresh reads each author's last one.
+    last: dict[str, int] = {}
+    for e in entries:
+        last[e["author"]] = max(last.get(e["author"], 0), int(e["seq"]))
+    with center.reading() as session:
+        stored = dict(session.execute(select(RecordAuthor.author, RecordAuthor.seq)).all())
+    assert stored == last

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from accord.center import operations as ops
 from accord.center.app import create_app
 from accord.center.db.models_operations import OPERATION_STATUSES, OperationRow
 from accord.center.events import events_for
@@ -660,3 +661,34 @@ def test_every_operations_route_lets_in_only_its_roles(service: Service) -> None
                 body = assert_problem(response, 403)
                 assert f"the role {role} may not do this" == body["detail"], (path, user)
                 assert op["id"] not in response.text
+
+
+def test_a_recheck_reads_once_only_while_nothing_it_depends_on_changed(
+    service: Service, clock: Clock
+) -> None:
+    """An approval re-checks the operation (:func:`accord.center.operations.recheck`); it
+    may skip the engine only while the operation's stored feature and conflicts are the ones
+    this process found, and no declaration changed since."""
+    center = center_of(service)
+    desk_ = ops.desk(center)
+    op = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
+
+    def unchanged() -> bool:
+        with center.peeking() as connection:
+            return desk_.unchanged(connection, op["id"])
+
+    assert unchanged()
+    noted = desk_.checked[op["id"]]
+    # Stored by another process (an amendment there): not what this one noted.
+    desk_.checked[op["id"]] = (bytes(16), noted[1])
+    assert not unchanged()
+    desk_.checked.clear()  # a restarted process knows nothing
+    assert not unchanged()
+    desk_.checked[op["id"]] = noted
+    hidden = copy.deepcopy(BY_ID["pos-red-obs-2"])
+    hidden["properties"]["id"] = "pos-red-elsewhere"
+    with center.writing() as unit:
+        declare(unit.session, hidden, at=NOW)
+    assert not unchanged()  # a declaration since: the engine runs again
+    assert ok(post(service, f"{OPS}/{op['id']}/approve", "red-approver", {}))["status"]
+    assert unchanged()  # the full re-check found the same blocking conflicts, and noted it

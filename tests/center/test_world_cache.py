@@ -136,6 +136,9 @@ change = st.one_of(
     st.tuples(st.just("withdraw"), st.integers(0, 7), offset, offset, st.booleans()),
     st.tuples(st.just("propose"), st.integers(0, 4), offset, offset, st.booleans()),
     st.tuples(st.just("end"), st.integers(0, 4), offset, offset, st.booleans()),
+    # A step that changes only the status (an approval; back to proposed; or out of the
+    # world and in again): the object is the one stored.
+    st.tuples(st.just("step"), st.integers(0, 4), offset, offset, st.booleans()),
 )
 
 
@@ -183,6 +186,9 @@ def test_the_cache_answers_as_a_fresh_index(
                     put_operation(session, operation(f"op-{i}", dx, dy), "proposed")
                 elif what == "end" and session.get(OperationRow, f"op-{i}") is not None:
                     put_operation(session, operation(f"op-{i}", dx, dy), "vetoed")
+                elif what == "step" and (row := session.get(OperationRow, f"op-{i}")):
+                    status = "approved" if flag else "proposed"
+                    put_operation(session, json.loads(row.feature), status)
         with Session(engine) as session, session.begin():
             cached = list(cache.check(session, probe_op))
             assert cached == fresh(session, probe_op)

@@ -93,8 +93,12 @@ def create_app(
         center: Center = app.state.center
         return center.authenticate(token)
 
+    def remembered(token: str) -> Caller | None:
+        center: Center = app.state.center
+        return center.remembered(token)
+
     # The last added runs first: the body limit, then authentication, then the routes.
-    app.add_middleware(BearerAuth, authenticate=authenticate)
+    app.add_middleware(BearerAuth, authenticate=authenticate, remembered=remembered)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
 

@@ -11,7 +11,7 @@ Routes then declare who may call them with :func:`allow`; anyone else gets 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import anyio.to_thread
@@ -52,11 +52,20 @@ def _protected(path: str) -> bool:
 
 class BearerAuth:
     """ASGI middleware: authenticate every request under ``/v1`` with ``authenticate``
-    (token → caller or ``None``, run in a worker thread: it reads the database)."""
+    (token → caller or ``None``, run in a worker thread: it reads the database), unless
+    ``remembered`` (token → caller or ``None``, on the event loop: no I/O) knows the token
+    already."""
 
-    def __init__(self, app: ASGIApp, *, authenticate: Callable[[str], Caller | None]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        authenticate: Callable[[str], Caller | None],
+        remembered: Callable[[str], Caller | None] | None = None,
+    ) -> None:
         self.app = app
         self.authenticate = authenticate
+        self.remembered = remembered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _protected(scope["path"]):
@@ -65,7 +74,10 @@ class BearerAuth:
         token = _token(scope)
         caller = None
         if token is not None:
-            caller = await anyio.to_thread.run_sync(self.authenticate, token)
+            if self.remembered is not None:
+                caller = self.remembered(token)
+            if caller is None:
+                caller = await anyio.to_thread.run_sync(self.authenticate, token)
         if caller is None:
             detail = "a valid bearer token is required" if token is None else "invalid token"
             response = problem_response(401, detail, kind="unauthenticated", headers=_CHALLENGE)
@@ -75,11 +87,12 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def allow(*roles: Role) -> Callable[..., Caller]:
-    """A dependency returning the caller if their role is one of ``roles``, else 403."""
+def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
+    """A dependency returning the caller if their role is one of ``roles``, else 403 (a
+    coroutine, so that FastAPI runs it on the event loop rather than in a worker thread)."""
     allowed = frozenset(roles)
 
-    def dependency(
+    async def dependency(
         request: Request,
         _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Caller:

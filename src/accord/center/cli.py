@@ -139,6 +139,10 @@ def serve(
             help="Server processes (several: use PostgreSQL; live events reach them all).",
         ),
     ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option("--access-log/--no-access-log", help="Log a line per request."),
+    ] = True,
 ) -> None:
     """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
     database is migrated on start."""
@@ -185,7 +189,7 @@ def serve(
 
             background.append(demo_feed)
         app = create_app(settings, clock=clock, background=background)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
         return
     # The keys are made here, once, so that the workers starting together only read them.
     from accord.center.keystore import KeyStore
@@ -202,6 +206,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        access_log=access_log,
     )
 
 

@@ -64,18 +64,19 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import anyio
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, or_, select, true, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement
 from accord.center.db.models import Opening, User
 from accord.center.db.models_directline import Contacts, Escalation, Message, Presence, Recipient
-from accord.center.events import publish
+from accord.center.events import publish, publish_all
 from accord.center.identity import Caller
 from accord.center.problems import FieldProblem, ProblemError
 from accord.center.roles import Role
@@ -84,6 +85,32 @@ from accord.chrono import format_instant, parse_duration
 from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
 from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
+
+_openings = cast(Table, Opening.__table__)
+_messages = cast(Table, Message.__table__)
+_recipients = cast(Table, Recipient.__table__)
+
+_INVOLVED = select(_messages).where(
+    _messages.c.id == bindparam("b_id"),
+    or_(
+        _messages.c.sender == bindparam("b_member"),
+        _messages.c.id.in_(
+            select(_recipients.c.message_id).where(
+                _recipients.c.message_id == bindparam("b_id"),
+                _recipients.c.recipient == bindparam("b_member"),
+            )
+        ),
+    ),
+)
+"""A message its sender or one of its recipients may read (one statement, whichever)."""
+_ACKNOWLEDGE = update(_recipients).where(
+    _recipients.c.message_id == bindparam("b_message"),
+    _recipients.c.recipient == bindparam("b_recipient"),
+)
+_users = cast(Table, User.__table__)
+_NAMES = select(_users.c.id, _users.c.name).where(
+    _users.c.id.in_(bindparam("b_ids", expanding=True))
+)
 
 __all__ = [
     "ACKNOWLEDGED_EVENT",
@@ -122,6 +149,7 @@ __all__ = [
     "send",
     "set_contacts",
     "step_length",
+    "written_view",
 ]
 
 SENT_EVENT = "message.sent"
@@ -566,9 +594,12 @@ def _iso_duration(value: timedelta) -> str:
     return text + (f"{seconds}S" if seconds or text == "PT" else "")
 
 
-def send(unit: Unit, agreement: Agreement, caller: Caller, draft: Draft, at: datetime) -> Message:
+def send(
+    unit: Unit, agreement: Agreement, caller: Caller, draft: Draft, at: datetime
+) -> tuple[Message, list[Recipient]]:
     """Fix the message's content, write it, its recipients, the ``message.sent`` entry (a
-    commitment to the content) and its opening, and publish the live events."""
+    commitment to the content) and its opening, and publish the live events; the message
+    and its recipients as written (for :func:`written_view`)."""
     session = unit.session
     sender = caller.member
     if sender not in agreement.party_ids or caller.role.value not in _ROLES:
@@ -604,74 +635,63 @@ def send(unit: Unit, agreement: Agreement, caller: Caller, draft: Draft, at: dat
         author=sender,
         at=at,
     )
-    session.add(
-        Opening(
-            entry=entry,
-            owner=sender,
-            commitment=committed,
-            salt=salt,
-            content=encoded.decode("utf-8"),
-        )
+    connection = session.connection()
+    connection.execute(
+        insert(_openings),
+        {
+            "entry": entry,
+            "owner": sender,
+            "commitment": committed,
+            "salt": salt,
+            "content": encoded.decode("utf-8"),
+        },
     )
-    message = Message(
-        id=message_id,
-        sender=sender,
-        sent_by=caller.user_id,
-        sent_at=at,
-        ack_deadline=deadline,
-        ack_within_s=int(draft.ack_within.total_seconds()),
-        content=encoded.decode("utf-8"),
-        content_hash=digest,
-        entry=entry,
-    )
-    session.add(message)
-    session.flush()
-    for party in draft.to:
-        session.add(
-            Recipient(message_id=message_id, recipient=party, level=0, position=-1, due_at=deadline)
-        )
-    session.flush()
+    values = {
+        "id": message_id,
+        "sender": sender,
+        "sent_by": caller.user_id,
+        "sent_at": at,
+        "ack_deadline": deadline,
+        "ack_within_s": int(draft.ack_within.total_seconds()),
+        "content": encoded.decode("utf-8"),
+        "content_hash": digest,
+        "entry": entry,
+    }
+    connection.execute(insert(_messages), values)
+    message = Message(**values)
+    fresh: list[dict[str, Any]] = [
+        {"message_id": message_id, "recipient": p, "level": 0, "position": -1, "due_at": deadline}
+        for p in draft.to
+    ]
+    connection.execute(insert(_recipients), fresh)
+    recipients = sorted((Recipient(**row) for row in fresh), key=lambda r: r.recipient)
     common = {"id": message_id, "from": sender, "to": list(draft.to), "entry": entry}
     times = {"sent_at": content["sent_at"], "ack_deadline": content["ack_deadline"]}
-    publish(
+    publish_all(
         session,
         kind=SENT_EVENT,
         at=at,
-        audience=draft.to,
-        payload={**common, **times, "content": content, "content_hash": digest},
+        each=[
+            (draft.to, {**common, **times, "content": content, "content_hash": digest}),
+            ([sender], {**common, **times, "content_hash": digest, "sent_by": caller.name}),
+            (agreement.monitor_ids, {**common, **times}),
+        ],
     )
-    publish(
-        session,
-        kind=SENT_EVENT,
-        at=at,
-        audience=[sender],
-        payload={**common, **times, "content_hash": digest, "sent_by": caller.name},
-    )
-    publish(
-        session, kind=SENT_EVENT, at=at, audience=agreement.monitor_ids, payload={**common, **times}
-    )
-    return message
+    return message, recipients
 
 
 def _involved(session: Session, message_id: str, member: str) -> Message:
     """The message if ``member`` sent or received it; otherwise the 404 of a missing one,
     found by the same single query either way."""
-    message = session.scalar(
-        select(Message).where(
-            Message.id == message_id,
-            or_(
-                Message.sender == member,
-                Message.id.in_(
-                    select(Recipient.message_id).where(
-                        Recipient.message_id == message_id, Recipient.recipient == member
-                    )
-                ),
-            ),
-        )
+    row = (
+        session.connection()
+        .execute(_INVOLVED, {"b_id": message_id, "b_member": member})
+        .mappings()
+        .first()
     )
-    if message is None:
+    if row is None:
         raise _not_found()
-    return message
+    return Message(**row)
 
 
 def acknowledge(
@@ -681,15 +701,16 @@ def acknowledge(
     message_id: str,
     named_hash: str,
     at: datetime,
-) -> Message:
+) -> tuple[Message, list[Recipient]]:
     """Acknowledge ``message_id`` for the caller's party, naming the ``content_hash`` of what
-    it received: the recipient's row, the ``message.acknowledged`` entry and the events."""
+    it received: the recipient's row, the ``message.acknowledged`` entry and the events; the
+    message and its recipients as they now stand (for :func:`written_view`)."""
     session = unit.session
     message = _involved(session, message_id, caller.member)
     if message.sender == caller.member:
         raise NotAuthorized("the sender does not acknowledge its own message")
-    row = session.get(Recipient, (message_id, caller.member))
-    assert row is not None
+    recipients = _recipients_of(session, [message_id])[message_id]
+    (row,) = [r for r in recipients if r.recipient == caller.member]
     if row.acknowledged_at is not None:
         raise IllegalTransition(f"{caller.member} has already acknowledged {message_id}")
     named = named_hash.lower()
@@ -706,12 +727,18 @@ def acknowledge(
         author=caller.member,
         at=at,
     )
-    row.acknowledged_at = at
-    row.acknowledged_by = caller.user_id
-    row.ack_hash = named
-    row.ack_entry = entry
-    row.due_at = None
-    session.flush()
+    done = {
+        "acknowledged_at": at,
+        "acknowledged_by": caller.user_id,
+        "ack_hash": named,
+        "ack_entry": entry,
+        "due_at": None,
+    }
+    session.connection().execute(
+        _ACKNOWLEDGE, {"b_message": message_id, "b_recipient": caller.member, **done}
+    )
+    for name, value in done.items():  # the row as stored, without another flush
+        set_committed_value(row, name, value)
     payload = {
         "id": message_id,
         "from": message.sender,
@@ -721,17 +748,16 @@ def acknowledge(
         "late": at > message.ack_deadline,
         "entry": entry,
     }
-    publish(
+    publish_all(
         session,
         kind=ACKNOWLEDGED_EVENT,
         at=at,
-        audience=[message.sender, caller.member],
-        payload={**payload, "by": caller.name},
+        each=[
+            ([message.sender, caller.member], {**payload, "by": caller.name}),
+            (agreement.monitor_ids, payload),
+        ],
     )
-    publish(
-        session, kind=ACKNOWLEDGED_EVENT, at=at, audience=agreement.monitor_ids, payload=payload
-    )
-    return message
+    return message, recipients
 
 
 # --- escalation -----------------------------------------------------------------------------
@@ -863,30 +889,61 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    rows = session.connection().execute(_NAMES, {"b_ids": sorted(wanted)})
     return {user_id: name for user_id, name in rows}
+
+
+def _recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[Recipient]]:
+    """Each message's recipients, by party (as detached rows: read, not tracked)."""
+    recipients: dict[str, list[Recipient]] = {i: [] for i in ids}
+    if ids:
+        rows = session.connection().execute(
+            select(_recipients)
+            .where(_recipients.c.message_id.in_(ids))
+            .order_by(_recipients.c.recipient)
+        )
+        for row in rows.mappings():
+            recipients[row["message_id"]].append(Recipient(**row))
+    return recipients
+
+
+def _escalations_of(
+    session: Session, ids: Sequence[str]
+) -> dict[tuple[str, str], list[Escalation]]:
+    """Each (message, recipient)'s escalation steps, in order."""
+    escalations: dict[tuple[str, str], list[Escalation]] = {}
+    if ids:
+        for step in session.scalars(
+            select(Escalation).where(Escalation.message_id.in_(ids)).order_by(Escalation.id)
+        ):
+            escalations.setdefault((step.message_id, step.recipient), []).append(step)
+    return escalations
 
 
 def _views(
     session: Session, messages: Sequence[Message], viewer: str, *, monitor: bool, now: datetime
 ) -> list[MessageOut]:
     ids = [m.id for m in messages]
-    recipients: dict[str, list[Recipient]] = {i: [] for i in ids}
-    escalations: dict[tuple[str, str], list[Escalation]] = {}
-    if ids:
-        for row in session.scalars(
-            select(Recipient).where(Recipient.message_id.in_(ids)).order_by(Recipient.recipient)
-        ):
-            recipients[row.message_id].append(row)
-        for step in session.scalars(
-            select(Escalation).where(Escalation.message_id.in_(ids)).order_by(Escalation.id)
-        ):
-            escalations.setdefault((step.message_id, step.recipient), []).append(step)
+    recipients = _recipients_of(session, ids)
+    escalations = _escalations_of(session, ids)
     names = _names(
         session,
         [m.sent_by for m in messages]
         + [r.acknowledged_by for rows in recipients.values() for r in rows],
     )
+    return _build_views(messages, recipients, escalations, names, viewer, monitor=monitor, now=now)
+
+
+def _build_views(
+    messages: Sequence[Message],
+    recipients: Mapping[str, Sequence[Recipient]],
+    escalations: Mapping[tuple[str, str], Sequence[Escalation]],
+    names: Mapping[int, str],
+    viewer: str,
+    *,
+    monitor: bool,
+    now: datetime,
+) -> list[MessageOut]:
     out = []
     for message in messages:
         content = None if monitor else json.loads(message.content)
@@ -961,6 +1018,34 @@ def message_view(session: Session, caller: Caller, message_id: str, now: datetim
     else:
         message = _involved(session, message_id, caller.member)
     (view,) = _views(session, [message], caller.member, monitor=_is_monitor(caller), now=now)
+    return view
+
+
+def written_view(
+    session: Session,
+    caller: Caller,
+    message: Message,
+    recipients: Sequence[Recipient],
+    now: datetime,
+) -> MessageOut:
+    """The view :func:`message_view` would give of a message the caller's unit just wrote
+    (:func:`send`, :func:`acknowledge`), from the rows at hand: escalation steps and other
+    users' names are read only when there are any to read. The caller is its sender or a
+    recipient."""
+    escalated = any(r.level > 0 or r.overdue_at is not None for r in recipients)
+    escalations = _escalations_of(session, [message.id]) if escalated else {}
+    known = {caller.user_id: caller.name}
+    wanted = [message.sent_by, *(r.acknowledged_by for r in recipients)]
+    names = known | _names(session, [i for i in wanted if i is not None and i not in known])
+    (view,) = _build_views(
+        [message],
+        {message.id: recipients},
+        escalations,
+        names,
+        caller.member,
+        monitor=_is_monitor(caller),
+        now=now,
+    )
     return view
 
 

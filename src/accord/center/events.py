@@ -8,8 +8,9 @@ table after the last id they saw (:func:`events_for`). The *publisher* decides t
 if two audiences may see different things, publish two events). Nothing else filters, so
 nothing else can leak.
 
-On PostgreSQL :func:`publish` also sends ``NOTIFY accord_events`` (delivered at commit), so
-that every server process wakes its subscribers at once instead of polling.
+On PostgreSQL the unit of work that published sends ``NOTIFY accord_events`` once per
+transaction, just before it commits (:func:`notify_pending`; delivered at commit), so that
+every server process wakes its subscribers at once instead of polling.
 """
 
 from __future__ import annotations
@@ -18,17 +19,22 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from accord.center.db.models import Event
 
-__all__ = ["CHANNEL", "LiveEvent", "events_for", "publish"]
+__all__ = ["CHANNEL", "LiveEvent", "events_for", "notify_pending", "publish", "publish_all"]
 
 CHANNEL = "accord_events"
 """The PostgreSQL notification channel."""
+
+_PUBLISHED = "accord.published"
+"""``Session.info`` key: events were published in the session's open transaction."""
+
+_events = cast(Table, Event.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +55,53 @@ def publish(
     audience: Iterable[str],
     payload: Mapping[str, Any],
 ) -> None:
-    """Queue an event for the members in ``audience``, in ``session``'s transaction."""
+    """Queue an event for the members in ``audience``, in ``session``'s transaction (a
+    unit of work's: it sends the notification, see :func:`notify_pending`)."""
     members = sorted(set(audience))
     if not members:
         return
-    session.add(
-        Event(
-            at=at,
-            kind=kind,
-            audience=json.dumps(members),
-            payload=json.dumps(dict(payload), separators=(",", ":"), sort_keys=True),
-        )
+    session.connection().execute(
+        insert(_events),
+        {
+            "at": at,
+            "kind": kind,
+            "audience": json.dumps(members),
+            "payload": json.dumps(dict(payload), separators=(",", ":"), sort_keys=True),
+        },
     )
-    if session.get_bind().dialect.name == "postgresql":
+    session.info[_PUBLISHED] = True
+
+
+def publish_all(
+    session: Session,
+    *,
+    kind: str,
+    at: datetime,
+    each: Iterable[tuple[Iterable[str], Mapping[str, Any]]],
+) -> None:
+    """:func:`publish` for each ``(audience, payload)``, in order, in one statement."""
+    rows = []
+    for audience, payload in each:
+        members = sorted(set(audience))
+        if members:
+            rows.append(
+                {
+                    "at": at,
+                    "kind": kind,
+                    "audience": json.dumps(members),
+                    "payload": json.dumps(dict(payload), separators=(",", ":"), sort_keys=True),
+                }
+            )
+    if rows:
+        session.connection().execute(insert(_events), rows)
+        session.info[_PUBLISHED] = True
+
+
+def notify_pending(session: Session) -> None:
+    """Just before ``session`` commits: on PostgreSQL, ``NOTIFY`` the other processes once
+    if events were published in its transaction (delivered at commit; one that was rolled
+    back to a savepoint only makes a subscriber look and find nothing new)."""
+    if session.info.pop(_PUBLISHED, False) and session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
 

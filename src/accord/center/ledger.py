@@ -10,6 +10,11 @@ sequence number is kept in ``record_authors`` and updated in the same transactio
 durable until the unit commits; a rollback takes the service's rows and the entries away
 together, and the ledger (with its in-memory tree state) is thrown away with the unit.
 
+The service keeps the sequence numbers in memory across units too (:class:`SequenceCache`,
+valid while the log is in step with the database, which the service checks once per
+transaction): a unit then reads none, and the numbers its entries used are written once per
+transaction, just before it commits.
+
 The format is the one :class:`accord.record.recorder.Recorder` writes, so the project's own
 verifier checks the result.
 """
@@ -20,23 +25,30 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from accord.center.db.logstore import ConnectionProvider, SQLAlchemyLogStorage
 from accord.center.db.models import RecordAuthor
 from accord.center.keystore import KeyStore
 from accord.record.log import MerkleLog
 from accord.record.note import SignedHead
-from accord.record.recorder import Recorder
+from accord.record.recorder import Recorder, Sequences
 
-__all__ = ["Ledger", "open_log"]
+__all__ = ["Ledger", "SequenceCache", "open_log"]
 
 _authors = cast(Table, RecordAuthor.__table__)
+_SET_SEQ = (
+    update(_authors)
+    .where(_authors.c.author == bindparam("b_author"))
+    .values(seq=bindparam("b_seq"))
+)
 
 
-def open_log(connection: ConnectionProvider, origin: str) -> MerkleLog:
-    """The log over the connection of the current transaction (a new one per unit)."""
-    return MerkleLog(SQLAlchemyLogStorage(connection), origin)
+def open_log(connection: ConnectionProvider, origin: str, *, exclusive: bool = False) -> MerkleLog:
+    """The log over the connection of the current transaction. ``exclusive``: the caller
+    holds the write lock and keeps the log in step (see
+    :class:`~accord.center.db.SQLAlchemyLogStorage`)."""
+    return MerkleLog(SQLAlchemyLogStorage(connection, exclusive=exclusive), origin)
 
 
 class _TableSequences:
@@ -63,15 +75,98 @@ class _TableSequences:
                 connection.execute(insert(_authors).values(author=author, seq=seq))
 
 
+class SequenceCache:
+    """Each author's last sequence number as the open write transaction has it, kept in
+    memory across units of work; the numbers not yet in ``record_authors`` are written by
+    :meth:`write`, in the same transaction, before it commits.
+
+    Valid only while no other writer appends (the service drops it whenever the log it
+    keeps is found out of step, and after any failure). A unit works on its own layer
+    (:meth:`unit`), merged in only when the unit succeeds (:meth:`keep`).
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, int] = {}  # author -> last seq in the open transaction
+        self._stored: set[str] = set()  # authors with a row in record_authors
+        self._dirty: dict[str, int] = {}  # author -> last seq not yet written
+
+    def unit(self, connection: ConnectionProvider) -> _UnitSequences:
+        """The sequences of one unit over ``connection``."""
+        return _UnitSequences(self, connection)
+
+    def keep(self, unit: _UnitSequences) -> None:
+        """The unit succeeded: its numbers are the transaction's."""
+        self._known.update(unit.advanced)
+        self._dirty.update(unit.advanced)
+
+    @property
+    def dirty(self) -> bool:
+        """Whether numbers wait to be written."""
+        return bool(self._dirty)
+
+    def write(self, connection: Connection) -> None:
+        """Write the numbers used since the last write (one statement per kind of change)."""
+        if not self._dirty:
+            return
+        updates = [
+            {"b_author": a, "b_seq": seq} for a, seq in self._dirty.items() if a in self._stored
+        ]
+        new = [a for a in self._dirty if a not in self._stored]
+        if updates:
+            connection.execute(_SET_SEQ, updates)
+        if new:
+            connection.execute(
+                insert(_authors), [{"author": a, "seq": self._dirty[a]} for a in new]
+            )
+            self._stored.update(new)
+        self._dirty.clear()
+
+    def _load(self, connection: Connection, author: str) -> int:
+        read = select(_authors.c.seq).where(_authors.c.author == author)
+        last = connection.execute(read).scalar()
+        if last is not None:
+            self._stored.add(author)
+        self._known[author] = 0 if last is None else int(last)
+        return self._known[author]
+
+
+class _UnitSequences:
+    """One unit's layer over a :class:`SequenceCache`."""
+
+    def __init__(self, cache: SequenceCache, connection: ConnectionProvider) -> None:
+        self._cache = cache
+        self._connection = connection
+        self.advanced: dict[str, int] = {}
+
+    def last(self, author: str) -> int:
+        found = self.advanced.get(author)
+        if found is None:
+            found = self._cache._known.get(author)
+        if found is None:
+            found = self._cache._load(self._connection(), author)
+        return found
+
+    def advance(self, last: Mapping[str, int]) -> None:
+        self.advanced.update(last)
+
+
 class Ledger:
     """Signed entries into the log and signed heads out of it, in one unit of work."""
 
     def __init__(
-        self, connection: ConnectionProvider, keys: KeyStore, *, log: MerkleLog | None = None
+        self,
+        connection: ConnectionProvider,
+        keys: KeyStore,
+        *,
+        log: MerkleLog | None = None,
+        sequences: Sequences | None = None,
+        exclusive: bool = False,
     ) -> None:
         self._connection = connection
         self._keys = keys
         self._log = log
+        self._sequences = sequences
+        self._exclusive = exclusive
         self._recorder: Recorder | None = None
 
     @property
@@ -83,9 +178,12 @@ class Ledger:
             log = (
                 self._log
                 if self._log is not None
-                else open_log(self._connection, self._keys.origin)
+                else open_log(self._connection, self._keys.origin, exclusive=self._exclusive)
             )
-            self._recorder = Recorder(log, sequences=_TableSequences(self._connection))
+            sequences = self._sequences
+            if sequences is None:
+                sequences = _TableSequences(self._connection)
+            self._recorder = Recorder(log, sequences=sequences)
         return self._recorder
 
     @property

@@ -29,21 +29,24 @@ approved or were notified of, and changing them is a new proposal.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement, ObjectKind, RuleKind
+from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
-from accord.center.events import publish
+from accord.center.events import publish_all
 from accord.center.identity import Caller
 from accord.center.operation_state import decode_state, encode_state
 from accord.center.phases import confirmations
@@ -107,10 +110,43 @@ _NOBODY = ""
 
 @dataclass(frozen=True, slots=True)
 class Desk:
-    """The service's operations desk: the agreement and the world cache."""
+    """The service's operations desk: the agreement, the world cache, and for each
+    operation whose conflicts this process stored, the declarations' counter of the world
+    they were found in (see :func:`recheck`)."""
 
     agreement: Agreement
     world: WorldCache
+    checked: dict[str, tuple[bytes, int]] = field(default_factory=dict)
+
+    def note(self, op_id: str, feature: str, conflicts: str, seen: int) -> None:
+        """The operation with this stored ``feature`` has these stored ``conflicts`` (their
+        blocking ones, at least) in the world of declarations' counter ``seen``."""
+        if len(self.checked) >= _CHECKED_MAX:
+            self.checked.clear()
+        self.checked[op_id] = (_digest(feature, conflicts), seen)
+
+    def unchanged(self, connection: Connection, op_id: str) -> bool:
+        """Whether the operation's stored blocking conflicts are certainly still its blocking
+        conflicts (one read): its stored feature and conflicts are the ones :meth:`note`
+        was told of, no declaration changed since, and operations never block one another.
+        ``False`` means: check again."""
+        if ObjectKind.OPERATION in self.agreement.deconfliction.blocking:
+            return False
+        noted = self.checked.get(op_id)
+        if noted is None:
+            return False
+        row = connection.execute(_STORED, {"b_id": op_id}).first()
+        return row is not None and noted == (_digest(row[0], row[1]), int(row[2] or 0))
+
+
+_CHECKED_MAX = 100_000
+
+
+def _digest(feature: str, conflicts: str) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(feature.encode("utf-8", "surrogatepass"))
+    digest.update(b"\x00" + conflicts.encode("utf-8", "surrogatepass"))
+    return digest.digest()
 
 
 _desks: weakref.WeakKeyDictionary[Center, Desk] = weakref.WeakKeyDictionary()
@@ -210,9 +246,21 @@ class OperationView:
     notify_by: datetime | None = None
 
 
-def _view(row: OperationRow, viewer: str, at: datetime, agreement: Agreement) -> OperationView:
-    state = rules.settle(agreement, decode_state(row.state), at=at)
-    conflicts = tuple(c.visible_to(viewer) for c in _conflicts_of(row.conflicts, row.id))
+def _view(
+    row: OperationRow,
+    viewer: str,
+    at: datetime,
+    agreement: Agreement,
+    *,
+    stored: tuple[OperationState, Sequence[Conflict]] | None = None,
+) -> OperationView:
+    """The row as ``viewer`` may see it at ``at`` (``stored``: the row's state and
+    conflicts, when the caller has them at hand rather than to decode)."""
+    if stored is None:
+        stored = (decode_state(row.state), _conflicts_of(row.conflicts, row.id))
+    before, found = stored
+    state = rules.settle(agreement, before, at=at)
+    conflicts = tuple(c.visible_to(viewer) for c in found)
     waiting: tuple[str, ...] = ()
     if state.rule is RuleKind.COORDINATED and state.status is OperationStatus.PROPOSED:
         waiting = tuple(sorted(agreement.party_ids - state.approvals))
@@ -234,15 +282,32 @@ def _not_found() -> ProblemError:
     return ProblemError(404, "no such operation", kind="not-found")
 
 
+def _load(session: Session, op_id: str) -> OperationRow | None:
+    """The stored row, read with one prebuilt statement, detached: changes to it are stored
+    by :func:`_save`'s own statement, never by a flush."""
+    found = session.connection().execute(_READ, {"b_id": op_id}).mappings().first()
+    return None if found is None else OperationRow(**found)
+
+
 def _row(session: Session, op_id: str) -> OperationRow:
-    row = session.get(OperationRow, op_id)
+    row = _load(session, op_id)
     if row is None:
         raise _not_found()
     return row
 
 
-def _next_rev(session: Session) -> int:
-    return int(session.scalar(select(func.max(OperationRow.rev))) or 0) + 1
+_operations = cast(Table, OperationRow.__table__)
+_NEXT_REV = select(func.coalesce(func.max(_operations.c.rev), 0) + 1).scalar_subquery()
+"""The next value of the operations' counter, computed by the statement that takes it."""
+_INSERT = insert(_operations).values(rev=_NEXT_REV)
+_READ = select(_operations).where(_operations.c.id == bindparam("b_id"))
+_STORED = select(
+    _operations.c.feature,
+    _operations.c.conflicts,
+    select(func.max(Declaration.rev)).scalar_subquery(),
+).where(_operations.c.id == bindparam("b_id"))
+"""An operation's stored feature and conflicts, and the declarations' counter."""
+_UPDATE = update(_operations).where(_operations.c.id == bindparam("b_id")).values(rev=_NEXT_REV)
 
 
 # --- reading the request --------------------------------------------------------------------
@@ -337,22 +402,26 @@ def _announce(
     conflicts: Sequence[Conflict],
     entry: int,
 ) -> None:
-    for audience, viewer in _audiences(agreement):
-        publish(
-            unit.session,
-            kind=kind,
-            at=at,
-            audience=audience,
-            payload={
-                "id": state.id,
-                "category": state.category,
-                "status": state.status.value,
-                "actor": actor,
-                "entry": entry,
-                "blocking_conflicts": state.blocking_conflicts,
-                "conflicts": [c.visible_to(viewer).as_dict() for c in conflicts],
-            },
-        )
+    publish_all(
+        unit.session,
+        kind=kind,
+        at=at,
+        each=[
+            (
+                audience,
+                {
+                    "id": state.id,
+                    "category": state.category,
+                    "status": state.status.value,
+                    "actor": actor,
+                    "entry": entry,
+                    "blocking_conflicts": state.blocking_conflicts,
+                    "conflicts": [c.visible_to(viewer).as_dict() for c in conflicts],
+                },
+            )
+            for audience, viewer in _audiences(agreement)
+        ],
+    )
 
 
 def _transitions(before: OperationState | None, after: OperationState) -> list[dict[str, Any]]:
@@ -421,6 +490,7 @@ def _create(
     operation: Operation,
     feature: dict[str, Any],
     conflicts: tuple[Conflict, ...],
+    seen: int,
     state: OperationState,
     **fields: Any,
 ) -> OperationView:
@@ -436,23 +506,23 @@ def _create(
         conflicts=[public(c).as_dict() for c in conflicts],
         **fields,
     )
-    row = OperationRow(
-        id=operation.id,
-        category=operation.category,
-        proposed_by=operation.proposed_by,
-        status=state.status.value,
-        version=1,
-        rev=_next_rev(session),
-        feature=json.dumps(feature, separators=(",", ":")),
-        state=encode_state(state),
-        conflicts=_conflicts_json(conflicts),
-        blocking=state.blocking_conflicts,
-        proposed_at=at,
-        updated_at=at,
-        entry=entry,
-    )
-    session.add(row)
-    session.flush()
+    values: dict[str, Any] = {
+        "id": operation.id,
+        "category": operation.category,
+        "proposed_by": operation.proposed_by,
+        "status": state.status.value,
+        "version": 1,
+        "feature": json.dumps(feature, separators=(",", ":")),
+        "state": encode_state(state),
+        "conflicts": _conflicts_json(conflicts),
+        "blocking": state.blocking_conflicts,
+        "proposed_at": at,
+        "updated_at": at,
+        "entry": entry,
+    }
+    session.connection().execute(_INSERT, values)  # the counter taken in the same statement
+    desk_.note(operation.id, values["feature"], values["conflicts"], seen)
+    row = OperationRow(**values)
     _announce(
         unit,
         desk_.agreement,
@@ -463,7 +533,7 @@ def _create(
         conflicts=conflicts,
         entry=entry,
     )
-    return _view(row, caller.member, at, desk_.agreement)
+    return _view(row, caller.member, at, desk_.agreement, stored=(state, conflicts))
 
 
 def propose(
@@ -480,7 +550,7 @@ def propose(
     record it and announce it."""
     feature = _feature(new_id(), caller.member, geometry, properties)
     operation = _operation(desk_.agreement, feature)
-    conflicts = desk_.world.check(unit.session, operation)
+    conflicts, seen = desk_.world.check_seen(unit.session, operation)
     blocking = sum(1 for c in conflicts if c.blocking)
     state = rules.propose(
         desk_.agreement,
@@ -498,6 +568,7 @@ def propose(
         operation=operation,
         feature=feature,
         conflicts=conflicts,
+        seen=seen,
         state=state,
     )
 
@@ -516,7 +587,7 @@ def report(
     the notice (late is a breach); its conflicts are kept for the record of what it met."""
     feature = _feature(new_id(), caller.member, geometry, properties)
     operation = _operation(desk_.agreement, feature)
-    conflicts = desk_.world.check(unit.session, operation)
+    conflicts, seen = desk_.world.check_seen(unit.session, operation)
     state = rules.report_imminent(
         desk_.agreement,
         operation,
@@ -533,6 +604,7 @@ def report(
         operation=operation,
         feature=feature,
         conflicts=conflicts,
+        seen=seen,
         state=state,
         executed_at=format_instant(executed_at),
         breaches=[
@@ -552,16 +624,24 @@ def _save(
     before: OperationState,
     state: OperationState,
     at: datetime,
+    changed: Mapping[str, Any] | None = None,
     **fields: Any,
 ) -> OperationView:
+    """Record the step, then store it: one UPDATE of the row (``changed``: other columns
+    that change with it), the counter taken in the same statement."""
     entry = _record(unit, actor, at, kind, state, before, **fields)
-    row.status = state.status.value
-    row.state = encode_state(state)
-    row.blocking = state.blocking_conflicts
-    row.rev = _next_rev(unit.session)
-    row.updated_at = at
-    row.entry = entry
-    unit.session.flush()
+    values = {
+        **(changed or {}),
+        "status": state.status.value,
+        "state": encode_state(state),
+        "blocking": state.blocking_conflicts,
+        "updated_at": at,
+        "entry": entry,
+    }
+    unit.session.connection().execute(_UPDATE, {"b_id": row.id, **values})
+    for name, value in values.items():  # the row as stored (detached: never flushed)
+        set_committed_value(row, name, value)
+    conflicts = _conflicts_of(row.conflicts, row.id)
     _announce(
         unit,
         desk_.agreement,
@@ -569,10 +649,10 @@ def _save(
         at=at,
         state=state,
         actor=actor.member,
-        conflicts=_conflicts_of(row.conflicts, row.id),
+        conflicts=conflicts,
         entry=entry,
     )
-    return _view(row, actor.member, at, desk_.agreement)
+    return _view(row, actor.member, at, desk_.agreement, stored=(state, conflicts))
 
 
 _FIXED = ("category", "executor", "window_start", "window_end")
@@ -627,14 +707,16 @@ def amend(
     ]
     if issues:
         raise InputError("request", issues)
-    conflicts = desk_.world.check(session, operation)
+    conflicts, seen = desk_.world.check_seen(session, operation)
     blocking = sum(1 for c in conflicts if c.blocking)
     state = rules.update_conflicts(
         desk_.agreement, before, actor=caller.member, at=at, blocking_conflicts=blocking
     )
-    row.feature = json.dumps(feature, separators=(",", ":"))
-    row.conflicts = _conflicts_json(conflicts)
-    row.version += 1
+    version = row.version + 1
+    stored_feature = json.dumps(feature, separators=(",", ":"))
+    stored_conflicts = _conflicts_json(conflicts)
+    desk_.note(op_id, stored_feature, stored_conflicts, seen)
+    changed = {"feature": stored_feature, "conflicts": stored_conflicts, "version": version}
     return _save(
         unit,
         desk_,
@@ -644,8 +726,9 @@ def amend(
         before=before,
         state=state,
         at=at,
+        changed=changed,
         feature=feature,
-        version=row.version,
+        version=version,
         conflicts=[public(c).as_dict() for c in conflicts],
     )
 
@@ -715,7 +798,7 @@ def step(
 
 def _recheck(
     session: Session, desk_: Desk, row: OperationRow, at: datetime
-) -> tuple[OperationState, tuple[Conflict, ...]] | None:
+) -> tuple[OperationState, tuple[Conflict, ...], int] | None:
     """The operation's conflicts with the world in force now, if its *blocking* conflicts
     differ from the stored ones and it is still pending (None otherwise). Warnings that
     came or went (another operation proposed nearby since) do not make a step of their own;
@@ -725,11 +808,12 @@ def _recheck(
         return None
     (operation,) = parse_features(desk_.agreement, [json.loads(row.feature)])
     assert isinstance(operation, Operation)
-    conflicts = desk_.world.check(session, operation)
+    conflicts, seen = desk_.world.check_seen(session, operation)
     stored = _conflicts_of(row.conflicts, row.id)
     if [c for c in conflicts if c.blocking] == [c for c in stored if c.blocking]:
+        desk_.note(row.id, row.feature, row.conflicts, seen)
         return None
-    return state, conflicts
+    return state, conflicts, seen
 
 
 def recheck(center: Center, desk_: Desk, op_id: str, at: datetime) -> bool:
@@ -741,18 +825,26 @@ def recheck(center: Center, desk_: Desk, op_id: str, at: datetime) -> bool:
     conflicts withdraw the other parties' approvals). This is the center's own step, in its
     own unit of work, so that it stands even when the caller's step is then refused.
 
-    Returns whether anything changed. Reads first, and writes only on a change.
+    Returns whether anything changed. Reads first, and writes only on a change. When the
+    agreement's operations never block one another and no declaration changed since this
+    process last found the operation's blocking conflicts (:attr:`Desk.checked`), nothing
+    can have changed: one read of the declarations' counter answers.
     """
+    with center.peeking() as connection:
+        if desk_.unchanged(connection, op_id):
+            return False
     with center.reading() as session:
-        row = session.get(OperationRow, op_id)
+        row = _load(session, op_id)
         if row is None or _recheck(session, desk_, row, at) is None:
             return False
     with center.writing() as unit:
-        row = unit.session.get(OperationRow, op_id)
+        row = _load(unit.session, op_id)
         found = None if row is None else _recheck(unit.session, desk_, row, at)
         if row is None or found is None:
             return False
-        before, conflicts = found
+        before, conflicts, seen = found
+        stored = _conflicts_json(conflicts)
+        desk_.note(op_id, row.feature, stored, seen)
         state = rules.update_conflicts(
             desk_.agreement,
             before,
@@ -760,7 +852,6 @@ def recheck(center: Center, desk_: Desk, op_id: str, at: datetime) -> bool:
             at=at,
             blocking_conflicts=sum(1 for c in conflicts if c.blocking),
         )
-        row.conflicts = _conflicts_json(conflicts)
         _save(
             unit,
             desk_,
@@ -770,6 +861,7 @@ def recheck(center: Center, desk_: Desk, op_id: str, at: datetime) -> bool:
             before=before,
             state=state,
             at=at,
+            changed={"conflicts": stored},
             blocking_conflicts=state.blocking_conflicts,
             conflicts=[public(c).as_dict() for c in conflicts],
         )

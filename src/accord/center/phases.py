@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, PhaseStatus, phase_at
@@ -42,10 +43,14 @@ class Confirmed:
     entry: int
 
 
+_confirmations = cast(Table, Confirmation.__table__)
+_CONFIRMED = select(_confirmations.c.condition, _confirmations.c.confirmed_at)
+
+
 def confirmations(session: Session) -> dict[str, datetime]:
     """Condition → the instant of its earliest confirmation (a handful of rows)."""
     earliest: dict[str, datetime] = {}
-    for condition, at in session.execute(select(Confirmation.condition, Confirmation.confirmed_at)):
+    for condition, at in session.connection().execute(_CONFIRMED):
         if condition not in earliest or at < earliest[condition]:
             earliest[condition] = at
     return earliest

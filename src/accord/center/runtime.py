@@ -37,9 +37,10 @@ from accord.agreement import Agreement, load_agreement
 from accord.center.config import Settings
 from accord.center.db.engine import make_engine, writer
 from accord.center.db.migrate import upgrade
+from accord.center.events import notify_pending
 from accord.center.identity import Caller, find_caller, token_hash
 from accord.center.keystore import KeyStore
-from accord.center.ledger import Ledger, open_log
+from accord.center.ledger import Ledger, SequenceCache, open_log
 from accord.record.keys import KeyRing
 from accord.record.log import MerkleLog
 
@@ -129,6 +130,7 @@ class Center:
         self._queued = 0  # threads waiting for the write lock
         self._group: _Group | None = None  # the open transaction, between units
         self._log: MerkleLog | None = None  # the record, kept in step across units
+        self._seqs: SequenceCache | None = None  # its authors' numbers, kept with it
         self._ring: KeyRing | None = None
         self._callers: dict[str, tuple[Caller, float]] = {}  # token hash -> caller, until
 
@@ -176,6 +178,13 @@ class Center:
             yield session
 
     @contextmanager
+    def peeking(self) -> Iterator[Connection]:
+        """A connection in a read transaction, without a session: for a statement or two on
+        a hot path (cheaper than :meth:`reading`)."""
+        with self._reader.connect() as connection:
+            yield connection
+
+    @contextmanager
     def writing(self) -> Iterator[Unit]:
         """A unit of work holding the write lock. When the block ends normally, returns once
         the unit is durable (see the module docstring: group commit) or raises
@@ -188,6 +197,9 @@ class Center:
         group: _Group | None = None
         try:
             group = self._join()
+            # Units write some rows with Core statements, behind the identity map of the
+            # session they share: each unit reads afresh what the ones before it left.
+            group.session.expire_all()
             savepoint = group.session.begin_nested()
         except BaseException:
             if group is not None:
@@ -197,14 +209,27 @@ class Center:
         ok = False
         log = self._log
         size = log.size if log is not None else -1
+        seqs = self._seqs
+        assert seqs is not None  # set with the group
+        sequences = seqs.unit(group.session.connection)
         try:
-            yield Unit(group.session, Ledger(group.session.connection, self.keys, log=log))
+            yield Unit(
+                group.session,
+                Ledger(
+                    group.session.connection,
+                    self.keys,
+                    log=log,
+                    sequences=sequences,
+                    exclusive=True,
+                ),
+            )
             if not group.root.is_active:
                 # The unit rolled the whole transaction back itself: nothing of it stays (and
                 # nothing of the group's earlier units, which then fail).
                 self._ended(group)
             elif savepoint.is_active:
                 savepoint.commit()
+                seqs.keep(sequences)
                 group.units += 1
             else:
                 raise CommitFailed("the unit's own changes were rolled back")
@@ -229,7 +254,7 @@ class Center:
 
     def _ended(self, group: _Group) -> None:
         """The group's transaction was rolled back from inside a unit."""
-        self._log = None
+        self._log = self._seqs = None
         group.broken = group.broken or group.units > 0
         group.ended = True
 
@@ -249,7 +274,7 @@ class Center:
         try:
             self._log = self._current_log(session)
         except BaseException:
-            self._group = self._log = None
+            self._group = self._log = self._seqs = None
             session.rollback()
             session.close()
             raise
@@ -257,10 +282,12 @@ class Center:
 
     def _current_log(self, session: Session) -> MerkleLog:
         """The log kept across units, if it is in step with the database (another process
-        may have appended since: then, and after any failure, it is read afresh). Its
-        storage reads through the connection of whichever group is open."""
+        may have appended since: then, and after any failure, it is read afresh, and the
+        authors' sequence numbers with it). Its storage reads through the connection of
+        whichever group is open; it appends without checking the size again (this process
+        holds the write lock, and has just checked it)."""
         log = self._log
-        if log is not None:
+        if log is not None and self._seqs is not None:
             top = session.execute(text("SELECT max(idx) FROM record_leaves")).scalar()
             if (0 if top is None else int(top) + 1) == log.size:
                 return log
@@ -271,7 +298,8 @@ class Center:
                 raise RuntimeError("the record is written only inside a unit of work")
             return group.session.connection()
 
-        return open_log(connection, self.origin)
+        self._seqs = SequenceCache()
+        return open_log(connection, self.origin, exclusive=True)
 
     def _leave(self, group: _Group | None) -> None:
         """Commit the group when nobody queues behind it (or it is full, old or broken);
@@ -287,14 +315,17 @@ class Center:
                 self._group = None
                 try:
                     if group.broken or group.ended:
-                        self._log = None
+                        self._log = self._seqs = None
                         group.session.rollback()
                         if group.broken:
                             group.error = CommitFailed("a unit of this group broke its transaction")
                     else:
+                        if self._seqs is not None:
+                            self._seqs.write(group.session.connection())
+                        notify_pending(group.session)
                         group.session.commit()
                 except BaseException as error:
-                    self._log = None
+                    self._log = self._seqs = None
                     group.error = error
                 finally:
                     group.session.close()
@@ -314,11 +345,11 @@ class Center:
         Users are never removed or changed today; when they are, removal must also clear
         this cache (:meth:`forget_tokens`) — until then a removed token would keep working
         for at most those few seconds."""
+        found = self.remembered(token)
+        if found is not None:
+            return found
         digest = token_hash(token)
         now = time.monotonic()
-        found = self._callers.get(digest)
-        if found is not None and found[1] > now:
-            return found[0]
         with self.reading() as session:
             caller = find_caller(session, token)
         if caller is not None:
@@ -326,6 +357,14 @@ class Center:
                 self._callers.clear()
             self._callers[digest] = (caller, now + AUTH_CACHE_SECONDS)
         return caller
+
+    def remembered(self, token: str) -> Caller | None:
+        """The caller :meth:`authenticate` remembers for ``token``, if any (no database read:
+        cheap enough for the event loop)."""
+        found = self._callers.get(token_hash(token))
+        if found is not None and found[1] > time.monotonic():
+            return found[0]
+        return None
 
     def forget_tokens(self) -> None:
         """Forget every remembered token: the next request of each reads the database."""

@@ -38,6 +38,7 @@ unit of work, so the rows read are committed ones (writers are serialised).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -93,6 +94,10 @@ def parse_features(agreement: Agreement, features: Iterable[Any]) -> list[Declar
         {"type": "FeatureCollection", "features": list(features)}, agreement, source="stored"
     )
     return list(world)
+
+
+def _digest(feature: str) -> bytes:
+    return hashlib.blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _read_row(object_id: str, feature: str) -> Any:
@@ -219,6 +224,10 @@ class WorldCache:
         self._tail_dirty = False
         self._folding: threading.Thread | None = None
         self._merging: threading.Thread | None = None
+        # Operation id -> digest of the stored feature of its live version in the newest
+        # layer: a step that changes only an operation's status (an approval) leaves the
+        # object as it was, and the layers and their indexes as they are.
+        self._live_features: dict[str, bytes] = {}
 
     # --- reading the database -----------------------------------------------------------
 
@@ -243,6 +252,7 @@ class WorldCache:
         for source, rows in ((_DECLARATION, declared), (_OPERATION, operations)):
             parsed = _stored(self.agreement, ((i, f) for i, f in rows))
             objects.update(((source, obj.id), obj) for obj in parsed)
+        self._live_features = {i: _digest(f) for i, f in operations}
         self._base = _Base(revs, objects, DeconflictionIndex(self.agreement, objects.values()))
         self._generation += 1
         self._mid = _Layer(dict(revs), {}, None)
@@ -264,6 +274,15 @@ class WorldCache:
                 continue
             rows = connection.execute(since, {"after": self._seen[source]}).all()
             for object_id, rev, status, feature in rows:
+                if source == _OPERATION:
+                    digest = _digest(feature)
+                    if status in live and self._live_features.get(object_id) == digest:
+                        self._seen[source] = max(self._seen[source], int(rev))
+                        continue  # the same object, still in the world
+                    if status in live:
+                        self._live_features[object_id] = digest
+                    else:
+                        self._live_features.pop(object_id, None)
                 obj = _stored(self.agreement, [(object_id, feature)])[0] if status in live else None
                 self._tail[(source, object_id)] = _Change(int(rev), obj)
                 self._seen[source] = max(self._seen[source], int(rev))
@@ -380,6 +399,13 @@ class WorldCache:
     def check(self, session: Session, operation: Operation) -> tuple[Conflict, ...]:
         """Every conflict of ``operation`` with the world in force as ``session`` sees it
         (the operation itself, if it is in the world, excluded), in :func:`conflict_order`."""
+        return self.check_seen(session, operation)[0]
+
+    def check_seen(
+        self, session: Session, operation: Operation
+    ) -> tuple[tuple[Conflict, ...], int]:
+        """:meth:`check`, and the declarations' counter of the world it checked against:
+        while the counter stays there, so does every conflict with a declaration."""
         with self._lock:
             if self._base is None:
                 self._load(session)
@@ -396,6 +422,7 @@ class WorldCache:
             assert base is not None
             tail_keys = frozenset(self._tail)
             tail = self._tail_view()
+            declarations_seen = self._seen[_DECLARATION]
             self.stats.checks += 1
         own: Key = (_OPERATION, operation.id)
         above_base = tail_keys | mid.changes.keys()
@@ -412,7 +439,7 @@ class WorldCache:
             )
         if tail is not None:
             found.extend(c for c in tail.check(operation).conflicts if _key_of(c) != own)
-        return tuple(sorted(found, key=conflict_order))
+        return tuple(sorted(found, key=conflict_order)), declarations_seen
 
     def close(self) -> None:
         """Wait for background folds and merges to finish (at shut-down, in tests)."""

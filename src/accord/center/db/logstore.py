@@ -14,6 +14,12 @@ SQLAlchemy.
   committed, or rolled back, together. An append inside an open transaction is wrapped in a
   SAVEPOINT, so that a refused append changes nothing even there.
 
+With ``exclusive=True`` the caller vouches that it holds the database's write lock and that
+the log it appends to is in step with the store (the service checks the size once per
+transaction under the lock): an append is then just its two INSERTs, without the SAVEPOINT
+and the size check (a stale writer would still fail on the leaves' primary key, and the
+caller rolls back).
+
 A :class:`~accord.record.log.MerkleLog` keeps the size and right border of the tree in
 memory: over a provider, make one per transaction (the service does), so that a rollback
 leaves no stale state behind.
@@ -78,10 +84,16 @@ class SQLAlchemyLogStorage:
     source
         An engine (every call its own transaction) or a function returning the connection
         of the caller's transaction (every call inside it).
+    exclusive
+        Appends trust the caller's size (see the module docstring); only with a connection
+        provider.
     """
 
-    def __init__(self, source: Engine | ConnectionProvider) -> None:
+    def __init__(self, source: Engine | ConnectionProvider, *, exclusive: bool = False) -> None:
+        if exclusive and isinstance(source, Engine):
+            raise ValueError("an exclusive store appends in its caller's transaction")
         self._source = source
+        self._exclusive = exclusive
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -207,6 +219,16 @@ class SQLAlchemyLogStorage:
         transaction (the caller's, when it has one); refuse, changing nothing, when the first
         index is not the store's size (another writer got there first)."""
         if not leaves:
+            return
+        if self._exclusive:
+            connection = cast(ConnectionProvider, self._source)()
+            connection.execute(
+                insert(_leaves), [{"idx": i, "data": d, "hash": h} for i, d, h in leaves]
+            )
+            if nodes:
+                connection.execute(
+                    insert(_nodes), [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes]
+                )
             return
         start = leaves[0][0]
         with self._writing() as connection:

@@ -14,8 +14,9 @@ from accord.center.runtime import Center
 __all__ = ["CONFLICT", "ERRORS", "CenterDep", "PhaseOut", "center_of"]
 
 
-def center_of(request: Request) -> Center:
-    """The service's parts, set up by the application's lifespan."""
+async def center_of(request: Request) -> Center:
+    """The service's parts, set up by the application's lifespan (a coroutine: FastAPI
+    runs a plain function dependency in a worker thread, a hop per request for nothing)."""
     center = request.app.state.center
     assert isinstance(center, Center)
     return center

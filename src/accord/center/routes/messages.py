@@ -33,6 +33,7 @@ from accord.center.directline import (
     opening_of,
     send,
     set_contacts,
+    written_view,
 )
 from accord.center.identity import Caller
 from accord.center.roles import Role
@@ -156,8 +157,8 @@ def send_message(
     now = center.now()
 
     def act(unit: Unit) -> MessageOut:
-        message = send(unit, center.agreement, caller, draft, now)
-        return message_view(unit.session, caller, message.id, now)
+        message, recipients = send(unit, center.agreement, caller, draft, now)
+        return written_view(unit.session, caller, message, recipients, now)
 
     return write(center, request, caller, act, body=body)
 
@@ -229,8 +230,10 @@ def acknowledge_message(
     now = center.now()
 
     def act(unit: Unit) -> AcknowledgedOut:
-        message = acknowledge(unit, center.agreement, caller, message_id, body.content_hash, now)
-        view = message_view(unit.session, caller, message.id, now)
+        message, recipients = acknowledge(
+            unit, center.agreement, caller, message_id, body.content_hash, now
+        )
+        view = written_view(unit.session, caller, message, recipients, now)
         (own,) = [r for r in view.recipients if r.party == caller.member]
         assert own.acknowledged_entry is not None
         return AcknowledgedOut(
