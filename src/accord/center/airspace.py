@@ -61,14 +61,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
@@ -81,7 +82,8 @@ from accord.airspace import (
     track_area_findings,
     track_conflicts,
 )
-from accord.airspace.tracks import COLUMNS, epoch_seconds
+from accord.airspace.detect import EARTH_RADIUS_M
+from accord.airspace.tracks import COLUMNS, KT, epoch_seconds
 from accord.center.db.models import Declaration
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlert, TrackRow
 from accord.center.events import publish
@@ -340,18 +342,54 @@ def _checked(
     return out
 
 
-def _rows(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], TrackRow]:
-    wanted = sorted(set(keys))
-    found: dict[tuple[str, str], TrackRow] = {}
-    for start in range(0, len(wanted), 400):
-        chunk = wanted[start : start + 400]
-        condition = or_(*(and_(TrackRow.owner == o, TrackRow.id == i) for o, i in chunk))
-        for row in session.scalars(select(TrackRow).where(condition)):
-            found[(row.owner, row.id)] = row
+@dataclass(frozen=True, slots=True)
+class _Track:
+    """An aircraft's stored latest report, read with one Core statement (no ORM objects: a
+    batch touches thousands)."""
+
+    owner: str
+    id: str
+    operator: str
+    party: str | None
+    mission: str
+    time: datetime
+    lat: float
+    lon: float
+    alt_ft: float
+    gs_kt: float
+    track_deg: float
+    vs_fpm: float
+    disclosure: str
+
+
+_TRACKS = cast(Table, TrackRow.__table__)
+_TRACK_COLUMNS = tuple(_TRACKS.c[name] for name in _Track.__slots__)
+
+
+def _tracks(session: Session, *where: Any) -> list[_Track]:
+    """The stored tracks matching ``where``, ordered by owner and id."""
+    query = select(*_TRACK_COLUMNS).where(*where).order_by(_TRACKS.c.owner, _TRACKS.c.id)
+    return [_Track(*row) for row in session.execute(query)]
+
+
+def _times(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+    """The stored report time of each aircraft of ``keys`` that has one."""
+    by_owner: dict[str, list[str]] = {}
+    for owner, track_id in set(keys):
+        by_owner.setdefault(owner, []).append(track_id)
+    found: dict[tuple[str, str], datetime] = {}
+    c = _TRACKS.c
+    for owner, ids in by_owner.items():
+        ids.sort()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = select(c.id, c.time).where(c.owner == owner, c.id.in_(chunk))
+            for track_id, at in session.execute(query):
+                found[(owner, track_id)] = at
     return found
 
 
-def _track_out(row: TrackRow) -> TrackOut:
+def _track_out(row: _Track) -> TrackOut:
     return TrackOut(
         id=row.id,
         operator=row.operator,
@@ -382,26 +420,34 @@ def report_tracks(
     agreement = center.agreement
     reports = _checked(agreement, caller, items, now)
     session = unit.session
-    rows = _rows(session, ((r.owner, r.report.id) for r in reports))
+    stored = _times(session, ((r.owner, r.report.id) for r in reports))
     dropped = 0
-    updated: dict[tuple[str, str], TrackRow] = {}
+    updated: dict[tuple[str, str], _Track] = {}
     for item in reports:
         r = item.report
         key = (item.owner, r.id)
-        row = rows.get(key)
-        if row is not None and row.time >= r.time:
+        held = updated[key].time if key in updated else stored.get(key)
+        if held is not None and held >= r.time:
             dropped += 1
             continue
-        if row is None:
-            row = TrackRow(owner=item.owner, id=r.id)
-            session.add(row)
-            rows[key] = row
-        row.operator, row.party, row.mission, row.time = r.operator, r.party, r.mission, r.time
-        row.lat, row.lon, row.alt_ft, row.gs_kt = r.lat, r.lon, r.alt_ft, r.gs_kt
-        row.track_deg, row.vs_fpm, row.disclosure = r.track_deg, r.vs_fpm, item.disclosure
-        row.reported_by, row.received_at = caller.user_id, now
-        updated[key] = row
-    session.flush()
+        updated[key] = _Track(
+            item.owner, r.id, r.operator, r.party, r.mission, r.time, r.lat, r.lon,
+            r.alt_ft, r.gs_kt, r.track_deg, r.vs_fpm, item.disclosure,
+        )  # fmt: skip
+    extra = {"reported_by": caller.user_id, "received_at": now}
+    rows = [{name: getattr(t, name) for name in _Track.__slots__} | extra for t in updated.values()]
+    new = [row for row in rows if (row["owner"], row["id"]) not in stored]
+    if new:
+        session.execute(insert(_TRACKS), new)
+    old = [
+        {f"k_{k}" if k in ("owner", "id") else k: v for k, v in row.items()}
+        for row in rows
+        if (row["owner"], row["id"]) in stored
+    ]
+    if old:
+        c = _TRACKS.c
+        changed = update(_TRACKS).where(c.owner == bindparam("k_owner"), c.id == bindparam("k_id"))
+        session.execute(changed, old)
     _publish_tracks(session, agreement, list(updated.values()), now)
     fresh, raised, cleared = survey(unit, center, now)
     return TracksAnswer(
@@ -418,11 +464,11 @@ def report_tracks(
 
 
 def _publish_tracks(
-    session: Session, agreement: Agreement, rows: Sequence[TrackRow], now: datetime
+    session: Session, agreement: Agreement, rows: Sequence[_Track], now: datetime
 ) -> None:
     """``track.updated`` per aircraft (a shared one to every party and monitor, a ``center``
     one to its owner alone), or one ``tracks.updated`` list per audience for a large batch."""
-    groups: dict[tuple[str, ...], list[TrackRow]] = {}
+    groups: dict[tuple[str, ...], list[_Track]] = {}
     everyone = tuple(_readers(agreement))
     for row in rows:
         audience = everyone if row.disclosure == _SHARED else (row.owner,)
@@ -444,12 +490,11 @@ def list_tracks(center: Center, caller: Caller, *, fresh_only: bool) -> list[Tra
     _is_reader(caller)
     now = center.now()
     with center.reading() as session:
-        query = select(TrackRow).where(
-            or_(TrackRow.owner == caller.member, TrackRow.disclosure == _SHARED)
-        )
+        c = _TRACKS.c
+        where = [or_(c.owner == caller.member, c.disclosure == _SHARED)]
         if fresh_only:
-            query = query.where(TrackRow.time >= now - STALE_AFTER)
-        rows = session.scalars(query.order_by(TrackRow.owner, TrackRow.id)).all()
+            where.append(c.time >= now - STALE_AFTER)
+        rows = _tracks(session, *where)
     return [_track_out(r) for r in rows]
 
 
@@ -469,7 +514,7 @@ class _Finding:
     audience: list[str] = field(default_factory=list)
 
 
-def _aircraft(row: TrackRow, key: str) -> dict[str, Any]:
+def _aircraft(row: _Track, key: str) -> dict[str, Any]:
     return {
         "key": key,
         "id": row.id,
@@ -482,20 +527,30 @@ def _aircraft(row: TrackRow, key: str) -> dict[str, Any]:
     }
 
 
-def _key_of(row: TrackRow) -> str:
+def _key_of(row: _Track) -> str:
     return f"{row.owner}/{row.id}"
 
 
 def _cpa_position(
     tracks: TrackSet, k: int, now: datetime, seconds: float
 ) -> tuple[float, float, float]:
-    """Aircraft ``k``'s (lat, lon, alt_ft) ``seconds`` after ``now``, extrapolated."""
-    state = tracks.states_at(now + timedelta(seconds=seconds))
-    return float(state.lat[k]), float(state.lon[k]), float(state.alt_ft[k])
+    """Aircraft ``k``'s (lat, lon, alt_ft) ``seconds`` after ``now``, extrapolated in a
+    straight line as :meth:`accord.airspace.TrackSet.states_at` does (for one aircraft: a
+    conflict's closest approach, shown on the map)."""
+    dt = epoch_seconds(now) + seconds - float(tracks.time_s[k])
+    lat0, lon0 = float(tracks.lat[k]), float(tracks.lon[k])
+    trk = math.radians(float(tracks.track_deg[k]))
+    gs = float(tracks.gs_kt[k]) * KT
+    lat = min(90.0, max(-90.0, lat0 + math.degrees(gs * math.cos(trk) * dt / EARTH_RADIUS_M)))
+    scale = max(math.cos(math.radians(lat0)), 1e-9)
+    lon = lon0 + math.degrees(gs * math.sin(trk) * dt / (EARTH_RADIUS_M * scale))
+    lon = lon - 360.0 if lon > 180.0 else lon + 360.0 if lon < -180.0 else lon
+    alt = float(tracks.alt_ft[k]) + float(tracks.vs_fpm[k]) * dt / 60.0
+    return lat, lon, alt
 
 
 def _track_findings(
-    agreement: Agreement, rows: Sequence[TrackRow], now: datetime
+    agreement: Agreement, rows: Sequence[_Track], now: datetime
 ) -> dict[str, _Finding]:
     """Every conflict and area finding among the fresh ``rows`` at ``now``, by key."""
     by_key = {_key_of(r): r for r in rows}
@@ -571,11 +626,8 @@ def survey(
     persisting ones current, clear those that ended. (The number of fresh aircraft, the
     alerts raised, the alerts cleared.)"""
     session = unit.session
-    rows = session.scalars(
-        select(TrackRow).where(
-            TrackRow.time >= now - STALE_AFTER, TrackRow.time <= now + FUTURE_SKEW
-        )
-    ).all()
+    c = _TRACKS.c
+    rows = _tracks(session, c.time >= now - STALE_AFTER, c.time <= now + FUTURE_SKEW)
     found = _track_findings(center.agreement, rows, now)
     active = {
         a.key: a

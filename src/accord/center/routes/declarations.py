@@ -417,6 +417,7 @@ def encode_page(listed: list[Listed], following: str | None) -> bytes:
                 "entry": item.entry,
                 "opening": None,
                 "acknowledgements": [_ack_json(a) for a in item.acknowledgements],
+                "airspace": None,  # a list carries no probe: only a filing's answer does
             }
         )[:-1]
         + b',"feature":'
