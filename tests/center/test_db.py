@@ -56,6 +56,7 @@ TABLES = {
     "tracks",
     "airspace_alerts",
     "airspace_acks",
+    "airspace_alert_recipients",
 }
 
 

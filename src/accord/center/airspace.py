@@ -41,8 +41,22 @@ a user who sent it (a foreign key), and every reader of the line assumes so; the
 sender would change that model throughout. So alerts have their own table and routes
 (``GET /v1/alerts``, ``POST /v1/alerts/{id}/acknowledge``). A party acknowledges an alert by
 naming its ``content_hash`` — the SHA-256 of the canonical JSON of the alert's record entry,
-which every party holds — and the acknowledgement is an entry signed by that party. Alerts
-are not escalated along the contact chain (yet).
+which every party holds — and the acknowledgement is an entry signed by that party.
+
+**Escalation, as on the direct line.** Each *party* concerned by an alert (not a third-party
+operator; not an ``exempt`` passage, which alerts no one) must acknowledge it within
+:data:`ALERT_ACK_WITHIN` — two minutes: an alert is urgent, and the agreement has no setting
+for it (the direct line's 15-minute default fits a message, not a loss of separation minutes
+away). A party that has not acknowledged by then is escalated along its contact chain with
+the direct line's pure core (:func:`accord.center.directline.next_step` on
+:class:`~accord.center.directline.Pending`, its chains and heartbeat presence; each step runs
+:func:`~accord.center.directline.step_length` of the window, a minute), and declared overdue
+when no present contact is left. :func:`escalate_alerts_due` writes the steps — entries
+``airspace.escalated`` / ``airspace.overdue`` signed by the **center**, events to the party
+(with its contacts' names) and to the other parties concerned and the monitors (roles only)
+— and runs from the direct line's background task. Acknowledging stops the party's
+escalation; clearing the alert (the finding ended) stops everyone's. The escalation entries
+and events name the alert, the party, the level, roles and deadlines — never an aircraft.
 
 **Disclosure.** A ``center`` track is seen by its owner's party alone (lists and events);
 others' ``shared`` tracks by every party and the monitors; notifiers and administrators see
@@ -85,7 +99,20 @@ from accord.airspace import (
 from accord.airspace.detect import EARTH_RADIUS_M
 from accord.airspace.tracks import COLUMNS, KT, epoch_seconds
 from accord.center.db.models import Declaration
-from accord.center.db.models_airspace import AirspaceAck, AirspaceAlert, TrackRow
+from accord.center.db.models_airspace import (
+    AirspaceAck,
+    AirspaceAlert,
+    AirspaceAlertRecipient,
+    TrackRow,
+)
+from accord.center.directline import (
+    ESCALATION_BATCH,
+    EscalationOut,
+    Pending,
+    Step,
+    chains_of,
+    next_step,
+)
 from accord.center.events import publish
 from accord.center.identity import Caller
 from accord.center.problems import FieldProblem, ProblemError
@@ -101,22 +128,27 @@ from accord.world import FlightPlan
 
 __all__ = [
     "ACKNOWLEDGED_EVENT",
+    "ALERT_ACK_WITHIN",
     "CLEARED_EVENT",
     "CONFLICT_EVENT",
+    "ESCALATED_EVENT",
     "EXEMPT_EVENT",
     "FUTURE_SKEW",
     "MAX_BATCH",
+    "OVERDUE_EVENT",
     "STALE_AFTER",
     "TRACKS_EVENT",
     "TRACK_EVENT",
     "TRACK_EVENTS_MAX",
     "VIOLATION_EVENT",
     "AlertOut",
+    "AlertPartyOut",
     "PlanConflictOut",
     "TrackOut",
     "TracksAnswer",
     "acknowledge_alert",
     "alert_of",
+    "escalate_alerts_due",
     "list_alerts",
     "list_tracks",
     "plan_changed",
@@ -135,6 +167,9 @@ TRACK_EVENTS_MAX = 200
 """Up to this many aircraft updated by a batch, each gets its own ``track.updated`` event
 (the form the officers' page reads); beyond it, one ``tracks.updated`` event per audience
 carries them as a list."""
+ALERT_ACK_WITHIN = timedelta(minutes=2)
+"""How long a party concerned has to acknowledge an alert before it is escalated along its
+contact chain (each escalation step: half of it, at least a minute)."""
 MAX_ISSUES = 200
 
 TRACK_EVENT = "track.updated"
@@ -144,6 +179,8 @@ VIOLATION_EVENT = "airspace.violation"
 EXEMPT_EVENT = "airspace.exempt"
 CLEARED_EVENT = "airspace.cleared"
 ACKNOWLEDGED_EVENT = "airspace.acknowledged"
+ESCALATED_EVENT = "airspace.escalated"
+OVERDUE_EVENT = "airspace.overdue"
 
 _SHARED, _CENTER = "shared", "center"
 _NM = 1852.0
@@ -179,6 +216,21 @@ class OtherOut(BaseModel):
     operator: str
 
 
+class AlertPartyOut(BaseModel):
+    """Where one party concerned stands with an alert: acknowledged or not, the deadline
+    (``ack_deadline``: raised + the window; ``deadline``: the one running now, null once
+    acknowledged, cleared or overdue), the escalation ``level`` reached, when it was declared
+    ``overdue``, and its escalation steps (contact names for the party itself only)."""
+
+    party: str
+    acknowledged: bool
+    ack_deadline: datetime
+    deadline: datetime | None
+    level: int
+    overdue_at: datetime | None
+    escalations: list[EscalationOut]
+
+
 class AlertOut(BaseModel):
     """An airspace alert as one reader may see it.
 
@@ -189,7 +241,8 @@ class AlertOut(BaseModel):
     ``horizontal_nm`` / ``vertical_ft``: the separation at the closest approach;
     ``content_hash``: what an acknowledgement names (the SHA-256 of the record entry's
     canonical JSON); ``opening``: for the owner of a hidden aircraft, what opens the
-    commitment the entry holds for it."""
+    commitment the entry holds for it; ``recipients``: each party concerned's
+    acknowledgement deadline and escalation (:class:`AlertPartyOut`)."""
 
     id: str
     kind: str
@@ -215,6 +268,7 @@ class AlertOut(BaseModel):
     entry: int
     content_hash: str
     acknowledged: list[str]
+    recipients: list[AlertPartyOut] = []
     opening: dict[str, Any] | None = None
 
 
@@ -450,14 +504,14 @@ def report_tracks(
         session.execute(changed, old)
     _publish_tracks(session, agreement, list(updated.values()), now)
     fresh, raised, cleared = survey(unit, center, now)
+    shown = [a for a in raised if _may_read_alert(a, caller.member, caller.role)]
+    recipients = _recipients_of(session, [a.id for a in shown])
     return TracksAnswer(
         accepted=len(updated),
         dropped=dropped,
         fresh=fresh,
         raised=[
-            alert_of(a, caller.member, caller.role)
-            for a in raised
-            if _may_read_alert(a, caller.member, caller.role)
+            alert_of(a, caller.member, caller.role, recipients=recipients[a.id]) for a in shown
         ],
         cleared=[a.id for a in cleared if _may_read_alert(a, caller.member, caller.role)],
     )
@@ -735,7 +789,24 @@ def _raise(unit: Unit, center: Center, finding: _Finding, now: datetime) -> Airs
     )
     unit.session.add(row)
     if finding.kind != "exempt":
-        _announce(unit.session, center.agreement, row, str(event["kind"]), now)
+        parties = sorted(set(finding.concerned) & center.agreement.party_ids)
+        recipients = [
+            AirspaceAlertRecipient(
+                alert_id=alert_id,
+                party=party,
+                ack_within_s=int(ALERT_ACK_WITHIN.total_seconds()),
+                level=0,
+                position=-1,
+                due_at=now + ALERT_ACK_WITHIN,
+                overdue_at=None,
+                steps="[]",
+            )
+            for party in parties
+        ]
+        unit.session.add_all(recipients)
+        _announce(
+            unit.session, center.agreement, row, str(event["kind"]), now, recipients=recipients
+        )
     return row
 
 
@@ -745,7 +816,23 @@ def _clear(unit: Unit, center: Center, row: AirspaceAlert, now: datetime) -> Air
         return row
     event = {"kind": CLEARED_EVENT, "alert": row.id, "cleared_at": format_instant(now)}
     row.cleared_entry = unit.ledger.append(event, author=center.origin, at=now)
-    _announce(unit.session, center.agreement, row, CLEARED_EVENT, now)
+    session = unit.session
+    session.flush()
+    session.execute(
+        update(AirspaceAlertRecipient)
+        .where(AirspaceAlertRecipient.alert_id == row.id)
+        .values(due_at=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    _announce(
+        session,
+        center.agreement,
+        row,
+        CLEARED_EVENT,
+        now,
+        acknowledged=_acks(session, row),
+        recipients=_recipients_of(session, [row.id])[row.id],
+    )
     return row
 
 
@@ -755,13 +842,22 @@ def _audience(agreement: Agreement, row: AirspaceAlert) -> list[str]:
 
 
 def _announce(
-    session: Session, agreement: Agreement, row: AirspaceAlert, kind: str, now: datetime
+    session: Session,
+    agreement: Agreement,
+    row: AirspaceAlert,
+    kind: str,
+    now: datetime,
+    *,
+    acknowledged: Sequence[str] = (),
+    recipients: Sequence[AirspaceAlertRecipient] = (),
 ) -> None:
     """One event per distinct cut of the alert (members who see the same get one event)."""
     groups: dict[str, tuple[list[str], dict[str, Any]]] = {}
     for member in _audience(agreement, row):
         role = Role.MONITOR if member in agreement.monitor_ids else Role.OFFICER
-        view = alert_of(row, member, role).model_dump(mode="json")
+        view = alert_of(
+            row, member, role, acknowledged=acknowledged, recipients=recipients
+        ).model_dump(mode="json")
         text = json.dumps(view, sort_keys=True)
         groups.setdefault(text, ([], view))[0].append(member)
     for members, view in groups.values():
@@ -787,14 +883,66 @@ def _acks(session: Session | None, row: AirspaceAlert) -> list[str]:
     )
 
 
+def _recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[AirspaceAlertRecipient]]:
+    """Each alert's recipients (the parties concerned), by party."""
+    out: dict[str, list[AirspaceAlertRecipient]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        for r in session.scalars(
+            select(AirspaceAlertRecipient)
+            .where(AirspaceAlertRecipient.alert_id.in_(chunk))
+            .order_by(AirspaceAlertRecipient.party)
+        ):
+            out[r.alert_id].append(r)
+    return out
+
+
+def _party_out(
+    row: AirspaceAlert,
+    r: AirspaceAlertRecipient,
+    member: str,
+    role: Role,
+    acknowledged: Sequence[str],
+) -> AlertPartyOut:
+    """Party ``r.party``'s standing with ``row`` for a reader: contact names on its own
+    party's steps only."""
+    own = r.party == member and role in (Role.OFFICER, Role.APPROVER)
+    steps = [
+        EscalationOut(
+            level=s["level"],
+            kind=s["kind"],
+            at=parse_instant(s["at"]),
+            due=parse_instant(s["due"]),
+            deadline=None if s["deadline"] is None else parse_instant(s["deadline"]),
+            role=s["role"],
+            contact=s["contact"] if own else None,
+            skipped=[c for c, _ in s["skipped"]],
+            skipped_users=[u for _, u in s["skipped"]] if own else None,
+            entry=s["entry"],
+        )
+        for s in json.loads(r.steps)
+    ]
+    return AlertPartyOut(
+        party=r.party,
+        acknowledged=r.party in acknowledged,
+        ack_deadline=row.raised_at + timedelta(seconds=r.ack_within_s),
+        deadline=r.due_at,
+        level=r.level,
+        overdue_at=r.overdue_at,
+        escalations=steps,
+    )
+
+
 def alert_of(
     row: AirspaceAlert,
     member: str,
     role: Role,
     *,
     acknowledged: Sequence[str] = (),
+    recipients: Sequence[AirspaceAlertRecipient] = (),
 ) -> AlertOut:
-    """``row`` cut for a reader of ``member`` with ``role`` (see the module docstring)."""
+    """``row`` cut for a reader of ``member`` with ``role`` (see the module docstring);
+    ``recipients``: the alert's parties' acknowledgement and escalation state."""
     p = json.loads(row.payload)
     aircraft: list[dict[str, Any]] = p["aircraft"]
     seen = [may_see_track(member, role, a["owner"], a["disclosure"]) for a in aircraft]
@@ -872,6 +1020,7 @@ def alert_of(
         entry=row.entry,
         content_hash=row.content_hash,
         acknowledged=list(acknowledged),
+        recipients=[_party_out(row, r, member, role, acknowledged) for r in recipients],
         opening=opening,
     )
 
@@ -889,15 +1038,18 @@ def list_alerts(
         rows = session.scalars(
             query.order_by(AirspaceAlert.raised_at.desc(), AirspaceAlert.id)
         ).all()
-        out: list[AlertOut] = []
-        for row in rows:
-            if _may_read_alert(row, caller.member, caller.role):
-                out.append(
-                    alert_of(row, caller.member, caller.role, acknowledged=_acks(session, row))
-                )
-                if len(out) >= limit:
-                    break
-    return out
+        shown = [r for r in rows if _may_read_alert(r, caller.member, caller.role)][:limit]
+        recipients = _recipients_of(session, [r.id for r in shown])
+        return [
+            alert_of(
+                row,
+                caller.member,
+                caller.role,
+                acknowledged=_acks(session, row),
+                recipients=recipients[row.id],
+            )
+            for row in shown
+        ]
 
 
 def _not_found() -> ProblemError:
@@ -911,7 +1063,13 @@ def get_alert(center: Center, caller: Caller, alert_id: str) -> AlertOut:
         row = session.get(AirspaceAlert, alert_id)
         if row is None or not _may_read_alert(row, caller.member, caller.role):
             raise _not_found()
-        return alert_of(row, caller.member, caller.role, acknowledged=_acks(session, row))
+        return alert_of(
+            row,
+            caller.member,
+            caller.role,
+            acknowledged=_acks(session, row),
+            recipients=_recipients_of(session, [row.id])[row.id],
+        )
 
 
 def acknowledge_alert(
@@ -951,16 +1109,115 @@ def acknowledge_alert(
             entry=entry,
         )
     )
+    mine = session.get(AirspaceAlertRecipient, (alert_id, caller.member))
+    if mine is not None:  # its escalation stops (an overdue party acknowledges late)
+        mine.due_at = None
     session.flush()
     acked = _acks(session, row)
-    groups: dict[str, tuple[list[str], dict[str, Any]]] = {}
-    for member in _audience(center.agreement, row):
-        role = Role.MONITOR if member in center.agreement.monitor_ids else Role.OFFICER
-        view = alert_of(row, member, role, acknowledged=acked).model_dump(mode="json")
-        groups.setdefault(json.dumps(view, sort_keys=True), ([], view))[0].append(member)
-    for members, view in groups.values():
-        publish(session, kind=ACKNOWLEDGED_EVENT, at=now, audience=members, payload=view)
-    return alert_of(row, caller.member, caller.role, acknowledged=acked)
+    recipients = _recipients_of(session, [alert_id])[alert_id]
+    _announce(
+        session,
+        center.agreement,
+        row,
+        ACKNOWLEDGED_EVENT,
+        now,
+        acknowledged=acked,
+        recipients=recipients,
+    )
+    return alert_of(row, caller.member, caller.role, acknowledged=acked, recipients=recipients)
+
+
+# --- escalation -----------------------------------------------------------------------------
+
+
+def _apply_step(
+    unit: Unit, center: Center, alert: AirspaceAlert, r: AirspaceAlertRecipient, step: Step
+) -> None:
+    """Write one escalation step of party ``r.party`` on ``alert``: the entry by the center,
+    the row's new state, the events (contact names to the party alone)."""
+    agreement = center.agreement
+    event: dict[str, Any] = {
+        "kind": ESCALATED_EVENT if step.kind == "escalated" else OVERDUE_EVENT,
+        "alert": alert.id,
+        "party": r.party,
+        "level": step.level,
+        "due": format_instant(step.due),
+        "skipped": [c.role for c in step.skipped],
+    }
+    if step.kind == "escalated":
+        assert step.contact is not None and step.deadline is not None
+        event["role"] = step.contact.role
+        event["deadline"] = format_instant(step.deadline)
+    else:
+        deadline = alert.raised_at + timedelta(seconds=r.ack_within_s)
+        event["ack_deadline"] = format_instant(deadline)
+    entry = unit.ledger.append(event, author=center.origin, at=step.at)
+    steps = json.loads(r.steps)
+    steps.append(
+        {
+            "level": step.level,
+            "kind": step.kind,
+            "at": format_instant(step.at),
+            "due": format_instant(step.due),
+            "deadline": None if step.deadline is None else format_instant(step.deadline),
+            "role": step.contact.role if step.contact else None,
+            "contact": step.contact.user if step.contact else None,
+            "skipped": [[c.role, c.user] for c in step.skipped],
+            "entry": entry,
+        }
+    )
+    r.steps = json.dumps(steps)
+    r.level = step.level
+    r.position = step.position
+    r.due_at = step.deadline
+    if step.kind == "overdue":
+        r.overdue_at = step.at
+    kind = str(event["kind"])
+    public = {k: v for k, v in event.items() if k != "kind"} | {"entry": entry}
+    own = dict(public)
+    if step.contact is not None:
+        own["contact"] = step.contact.user
+    own["skipped_users"] = [c.user for c in step.skipped]
+    session = unit.session
+    publish(session, kind=kind, at=step.at, audience=[r.party], payload=own)
+    others = set(_audience(agreement, alert)) - {r.party}
+    publish(session, kind=kind, at=step.at, audience=sorted(others), payload=public)
+
+
+def escalate_alerts_due(center: Center, now: datetime, *, limit: int = ESCALATION_BATCH) -> int:
+    """Write every alert escalation step due at ``now`` (at most ``limit``); their number.
+
+    Cheap when nothing is due: one indexed read, no write lock."""
+    due_at = AirspaceAlertRecipient.due_at
+    with center.reading() as session:
+        due = session.scalar(select(AirspaceAlertRecipient.alert_id).where(due_at <= now).limit(1))
+    if due is None:
+        return 0
+    done = 0
+    with center.writing() as unit:
+        session = unit.session
+        rows = session.scalars(
+            select(AirspaceAlertRecipient)
+            .where(due_at <= now)
+            .order_by(due_at, AirspaceAlertRecipient.alert_id, AirspaceAlertRecipient.party)
+            .limit(limit)
+        ).all()
+        chains = chains_of(session, (r.party for r in rows))
+        for r in rows:
+            alert = session.get(AirspaceAlert, r.alert_id)
+            assert alert is not None and r.due_at is not None
+            pending = Pending(
+                due=r.due_at,
+                level=r.level,
+                position=r.position,
+                ack_within=timedelta(seconds=r.ack_within_s),
+            )
+            step = next_step(pending, chains[r.party], now)
+            if step is not None:
+                _apply_step(unit, center, alert, r, step)
+                done += 1
+        session.flush()
+    return done
 
 
 # --- flight plans ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@ parts into a FastAPI application. Importing this module does no work; the databa
 and the agreement are opened in the application's lifespan (on start-up, in a worker thread)
 and released on shut-down, after the live events' hub (:mod:`accord.center.live`) has ended
 its streams; so is the background task that escalates unacknowledged direct-line messages
-(every ``Settings.escalation_interval_s`` seconds; 0 turns it off).
+and airspace alerts (every ``Settings.escalation_interval_s`` seconds; 0 turns it off).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from accord import __version__
 from accord.center import operations, problems, web
+from accord.center.airspace import escalate_alerts_due
 from accord.center.auth import BearerAuth
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.directline import escalation_loop
@@ -62,7 +63,9 @@ def create_app(
         app.state.live = hub = Hub(center)
         ticker = None
         if settings.escalation_interval_s > 0:
-            ticker = asyncio.create_task(escalation_loop(center, settings.escalation_interval_s))
+            ticker = asyncio.create_task(
+                escalation_loop(center, settings.escalation_interval_s, (escalate_alerts_due,))
+            )
         tasks = [asyncio.create_task(task(center)) for task in background]
         try:
             await anyio.to_thread.run_sync(operations.prepare, center)

@@ -61,7 +61,7 @@ import json
 import logging
 import math
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
@@ -135,6 +135,7 @@ __all__ = [
     "RecipientOut",
     "Step",
     "acknowledge",
+    "chains_of",
     "check_draft",
     "check_geometry",
     "contacts_of",
@@ -763,7 +764,8 @@ def acknowledge(
 # --- escalation -----------------------------------------------------------------------------
 
 
-def _chains(session: Session, members: Iterable[str]) -> dict[str, tuple[Contact, ...]]:
+def chains_of(session: Session, members: Iterable[str]) -> dict[str, tuple[Contact, ...]]:
+    """Each of ``members``' contact chain, with its contacts' last heartbeats."""
     wanted = sorted(set(members))
     rows = {
         row.member: row
@@ -854,7 +856,7 @@ def escalate_due(center: Center, now: datetime, *, limit: int = ESCALATION_BATCH
             .order_by(Recipient.due_at, Recipient.message_id, Recipient.recipient)
             .limit(limit)
         ).all()
-        chains = _chains(unit.session, (row.recipient for row in rows))
+        chains = chains_of(unit.session, (row.recipient for row in rows))
         for row in rows:
             message = unit.session.get(Message, row.message_id)
             assert message is not None and row.due_at is not None
@@ -871,14 +873,23 @@ def escalate_due(center: Center, now: datetime, *, limit: int = ESCALATION_BATCH
     return done
 
 
-async def escalation_loop(center: Center, interval: float) -> None:
-    """Run :func:`escalate_due` every ``interval`` seconds until cancelled; a failure is
-    logged and the loop goes on."""
+def _tick(escalate: Callable[[Center, datetime], int], center: Center) -> int:
+    return escalate(center, center.now())
+
+
+async def escalation_loop(
+    center: Center,
+    interval: float,
+    passes: Sequence[Callable[[Center, datetime], int]] = (),
+) -> None:
+    """Run :func:`escalate_due`, then each of ``passes`` (the airspace alerts' escalation),
+    every ``interval`` seconds until cancelled; a failure is logged and the loop goes on."""
     while True:
-        try:
-            await anyio.to_thread.run_sync(lambda: escalate_due(center, center.now()))
-        except Exception:  # logged; the next tick retries
-            _log.exception("escalating the direct line failed")
+        for escalate in (escalate_due, *passes):
+            try:
+                await anyio.to_thread.run_sync(_tick, escalate, center)
+            except Exception:  # logged; the next tick retries
+                _log.exception("escalating %s failed", escalate.__name__)
         await anyio.sleep(interval)
 
 
@@ -1151,7 +1162,7 @@ def set_contacts(
 def contacts_of(session: Session, member: str, now: datetime) -> ContactsOut:
     """A party's chain and who on it is present at ``now``."""
     row = session.get(Contacts, member)
-    chain = _chains(session, [member])[member]
+    chain = chains_of(session, [member])[member]
     return ContactsOut(
         party=member,
         primary=row.primary_user if row else None,

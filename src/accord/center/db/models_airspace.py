@@ -13,21 +13,26 @@ center raised about them.
   and is cleared once when it ends. ``payload`` holds the full finding (JSON, the center's
   eyes only: each reader gets a cut of it), ``sealed`` the openings of the commitments its
   record entry holds for ``center`` aircraft, by owner;
-* ``airspace_acks`` — a party's acknowledgement of an alert, naming its ``content_hash``.
+* ``airspace_acks`` — a party's acknowledgement of an alert, naming its ``content_hash``;
+* ``airspace_alert_recipients`` — each party concerned by an alert (not ``exempt``) and where
+  its acknowledgement stands, as a direct-line recipient's: the window (``ack_within_s``),
+  the escalation level reached, the chain position last alerted, the deadline running
+  (``due_at``, NULL once acknowledged, cleared or declared overdue), when it was declared
+  overdue, and its escalation steps (``steps``, JSON, in order).
 
-Created by migration ``0006``.
+Created by migrations ``0006`` and ``0007`` (the recipients).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.center.db.models import Base, UTCDateTime
 
-__all__ = ["AirspaceAck", "AirspaceAlert", "TrackRow"]
+__all__ = ["AirspaceAck", "AirspaceAlert", "AirspaceAlertRecipient", "TrackRow"]
 
 ALERT_KINDS = ("conflict", "area", "exempt")
 SOURCES = ("track", "plan")
@@ -95,3 +100,22 @@ class AirspaceAck(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry: Mapped[int] = mapped_column(BigInteger)
+
+
+class AirspaceAlertRecipient(Base):
+    """Party ``party`` concerned by alert ``alert_id``: its acknowledgement deadline and
+    escalation state (see :class:`accord.center.directline.Pending`)."""
+
+    __tablename__ = "airspace_alert_recipients"
+
+    alert_id: Mapped[str] = mapped_column(
+        ForeignKey("airspace_alerts.id", name="fk_airspace_alert_recipients_alert"),
+        primary_key=True,
+    )
+    party: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ack_within_s: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=-1)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    steps: Mapped[str] = mapped_column(Text, default="[]")
