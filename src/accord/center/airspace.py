@@ -115,7 +115,7 @@ from accord.center.directline import (
 )
 from accord.center.events import publish
 from accord.center.identity import Caller
-from accord.center.problems import FieldProblem, ProblemError
+from accord.center.problems import FieldProblem, ProblemError, hash_mismatch
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.center.world_cache import parse_features
@@ -1087,13 +1087,7 @@ def acknowledge_alert(
         raise IllegalTransition(f"{caller.member} has already acknowledged {alert_id}")
     named = named_hash.lower()
     if named != row.content_hash:
-        why = "is not the hash of this alert's record entry: acknowledge exactly what you received"
-        raise ProblemError(
-            409,
-            f"content_hash: {why}",
-            kind="hash-mismatch",
-            errors=[FieldProblem(field="content_hash", location="body", message=why)],
-        )
+        raise hash_mismatch("this alert's record entry")
     entry = unit.ledger.append(
         {"kind": ACKNOWLEDGED_EVENT, "alert": alert_id, "content_hash": named},
         author=caller.member,

@@ -78,7 +78,7 @@ from accord.center.db.models import Opening, User
 from accord.center.db.models_directline import Contacts, Escalation, Message, Presence, Recipient
 from accord.center.events import publish, publish_all
 from accord.center.identity import Caller
-from accord.center.problems import FieldProblem, ProblemError
+from accord.center.problems import ProblemError, hash_mismatch
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.chrono import format_instant, parse_duration
@@ -716,13 +716,7 @@ def acknowledge(
         raise IllegalTransition(f"{caller.member} has already acknowledged {message_id}")
     named = named_hash.lower()
     if named != message.content_hash:
-        why = "is not the hash of this message's content: acknowledge exactly what you received"
-        raise ProblemError(
-            409,
-            f"content_hash: {why}",
-            kind="hash-mismatch",
-            errors=[FieldProblem(field="content_hash", location="body", message=why)],
-        )
+        raise hash_mismatch("this message's content")
     entry = unit.ledger.append(
         {"kind": ACKNOWLEDGED_EVENT, "id": message_id, "content_hash": named},
         author=caller.member,

@@ -32,6 +32,7 @@ __all__ = [
     "FieldProblem",
     "Problem",
     "ProblemError",
+    "hash_mismatch",
     "install",
     "problem_response",
     "status_of",
@@ -79,6 +80,18 @@ class ProblemError(Exception):
         self.kind = kind
         self.errors = list(errors)
         self.headers = dict(headers or {})
+
+
+def hash_mismatch(what: str) -> ProblemError:
+    """The 409 for an acknowledgement naming another hash than that of ``what`` (what the
+    acknowledger was sent): it must acknowledge exactly what it received."""
+    why = f"is not the hash of {what}: acknowledge exactly what you received"
+    return ProblemError(
+        409,
+        f"content_hash: {why}",
+        kind="hash-mismatch",
+        errors=[FieldProblem(field="content_hash", location="body", message=why)],
+    )
 
 
 def _title(status: int) -> str:
