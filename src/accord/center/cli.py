@@ -222,8 +222,9 @@ def _seed_demo(settings: Settings, clock: Clock, url: str) -> None:
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"Accord exercise at {url} — clock {clock().isoformat(timespec='seconds')}")
     out.print(
-        f"{len(seeded.declared)} declarations and {len(seeded.proposed)} operations seeded; "
-        "one token per user (shown once):"
+        f"{len(seeded.declared)} declarations and {len(seeded.proposed)} operations seeded, "
+        f"the example aircraft reported (airspace alerts raised: {len(seeded.alerts)}; "
+        "GET /v1/alerts); one token per user (shown once):"
     )
     for name, token in seeded.tokens.items():
         out.print(f"  {name:<14} {token}", markup=False)
