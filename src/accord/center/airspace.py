@@ -112,6 +112,7 @@ from accord.center.directline import (
     Step,
     chains_of,
     next_step,
+    step_payloads,
 )
 from accord.center.events import publish
 from accord.center.identity import Caller
@@ -1167,11 +1168,7 @@ def _apply_step(
     if step.kind == "overdue":
         r.overdue_at = step.at
     kind = str(event["kind"])
-    public = {k: v for k, v in event.items() if k != "kind"} | {"entry": entry}
-    own = dict(public)
-    if step.contact is not None:
-        own["contact"] = step.contact.user
-    own["skipped_users"] = [c.user for c in step.skipped]
+    own, public = step_payloads(event, step, entry=entry)
     session = unit.session
     publish(session, kind=kind, at=step.at, audience=[r.party], payload=own)
     others = set(_audience(agreement, alert)) - {r.party}

@@ -150,6 +150,7 @@ __all__ = [
     "send",
     "set_contacts",
     "step_length",
+    "step_payloads",
     "written_view",
 ]
 
@@ -818,12 +819,7 @@ def _apply(unit: Unit, agreement: Agreement, origin: str, row: Recipient, step: 
         row.overdue_at = step.at
     session.flush()
     kind = str(event["kind"])
-    public = {k: v for k, v in event.items() if k != "kind"} | {"from": message.sender}
-    public["entry"] = entry
-    own = dict(public)
-    if step.contact is not None:
-        own["contact"] = step.contact.user
-    own["skipped_users"] = [c.user for c in step.skipped]
+    own, public = step_payloads(event, step, entry=entry, extra={"from": message.sender})
     publish(session, kind=kind, at=step.at, audience=[row.recipient], payload=own)
     publish(
         session,
@@ -832,6 +828,20 @@ def _apply(unit: Unit, agreement: Agreement, origin: str, row: Recipient, step: 
         audience={message.sender, *agreement.monitor_ids} - {row.recipient},
         payload=public,
     )
+
+
+def step_payloads(
+    event: Mapping[str, Any], step: Step, *, entry: int, extra: Mapping[str, Any] = {}
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The live events of an escalation step recorded as ``event`` in entry ``entry``: what
+    the escalated party sees (its contacts' user names too) and what everyone else sees
+    (roles only)."""
+    public = {k: v for k, v in event.items() if k != "kind"} | dict(extra) | {"entry": entry}
+    own = dict(public)
+    if step.contact is not None:
+        own["contact"] = step.contact.user
+    own["skipped_users"] = [c.user for c in step.skipped]
+    return own, public
 
 
 def escalate_due(center: Center, now: datetime, *, limit: int = ESCALATION_BATCH) -> int:
