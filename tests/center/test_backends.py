@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from accord.center.db.models import Event
 from accord.center.events import publish
 from accord.center.runtime import Center
+from accord.record.canonical import loads_canonical
+from accord.record.entries import open_envelope
 from center.conftest import clock, settings_for
 
 WRITES_EACH = 15
@@ -23,9 +25,11 @@ def test_writers_of_two_processes_make_one_chain(tmp_path: Path, database_url: s
     centers = [Center.start(settings, clock=clock) for _ in range(2)]
     errors: list[BaseException] = []
 
-    def write(center: Center, author: str) -> None:
+    def write(center: Center, first: str) -> None:
         try:
             for i in range(WRITES_EACH):
+                # Both processes write as both authors: each one's numbers stay one sequence.
+                author = first if i % 2 else ("red" if first == "blue" else "blue")
                 with center.writing() as unit:
                     unit.ledger.append({"kind": "test.note", "n": i}, author=author, at=clock())
                     publish(
@@ -49,6 +53,11 @@ def test_writers_of_two_processes_make_one_chain(tmp_path: Path, database_url: s
             assert log.size == 2 * WRITES_EACH
             log.check_integrity()
             assert session.scalar(select(func.count()).select_from(Event)) == 2 * WRITES_EACH
+            seqs: dict[str, list[int]] = {}
+            for _, data in log.entries():
+                entry = loads_canonical(open_envelope(data)[2])
+                seqs.setdefault(entry["author"], []).append(entry["seq"])
+            assert seqs == {a: list(range(1, WRITES_EACH + 1)) for a in ("blue", "red")}
     finally:
         for center in centers:
             center.close()

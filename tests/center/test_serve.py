@@ -3,6 +3,8 @@ default, and an application that does no work until it starts."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from typer.testing import CliRunner
 import accord.center.app as app_module
 from accord.center.app import create_app
 from accord.center.config import Settings
+from accord.chrono import parse_instant
 from accord.cli import app as cli
 from center.conftest import TestClient, settings_for
 
@@ -112,3 +115,47 @@ def test_serve_with_workers_hands_the_settings_to_each_process(
     settings = app_module.from_environment()
     assert settings.database_url == url and settings.keys_dir == keys
     assert CliRunner().invoke(cli, ["serve", "--workers", "0"]).exit_code == 2
+
+
+def test_workers_share_one_exercise_clock(
+    captured: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--clock-start`` with several workers: every process reads the same exercise time,
+    the start instant plus the time since the command started it on the machine's
+    monotonic clock (one for every process)."""
+    for name in ("ACCORD_DATABASE_URL", "ACCORD_AGREEMENT", "ACCORD_KEYS_DIR", "ACCORD_CLOCK"):
+        monkeypatch.setenv(name, "")  # restored after the test: serve sets them
+        monkeypatch.delenv(name)
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "serve",
+            "--workers",
+            "2",
+            "--database",
+            url,
+            "--keys",
+            str(tmp_path / "k"),
+            "--clock-start",
+            "2026-10-01T00:00:00Z",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert captured["workers"] == 2
+    built: list[Any] = []
+    monkeypatch.setattr(
+        app_module, "create_app", lambda settings, clock=None: built.append(clock) or settings
+    )
+    app_module.from_environment()
+    app_module.from_environment()
+    first, second = (clock() for clock in built)
+    start = parse_instant("2026-10-01T00:00:00Z")
+    assert start <= first <= second <= start + timedelta(seconds=time.monotonic() - started)
+    assert second - first < timedelta(seconds=1)
+    monkeypatch.setenv("ACCORD_CLOCK", "2026-10-01T00:00:00Z")
+    with pytest.raises(ValueError, match="ACCORD_CLOCK: expected START@ORIGIN"):
+        app_module.from_environment()
+    demo = CliRunner().invoke(cli, ["serve", "--workers", "2", "--demo"])
+    assert demo.exit_code != 0 and "drop --workers" in demo.output

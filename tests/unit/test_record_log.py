@@ -302,6 +302,59 @@ def test_a_second_writer_fails_cleanly(tmp_path: Path) -> None:
         log.check_integrity()
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(min_value=1, max_value=9)), max_size=14))
+def test_two_writers_taking_turns_follow_each_other(
+    tmp_path_factory: pytest.TempPathFactory, turns: list[tuple[bool, int]]
+) -> None:
+    """Two logs over one file append in turns, each following the other before it writes
+    (as two server processes do): both always hold the tree of everything stored, and what
+    they store together is the tree of all the entries in order."""
+    path = tmp_path_factory.mktemp("turns") / "log.db"
+    written: list[bytes] = []
+    with MerkleLog.open(path, ORIGIN) as a, MerkleLog.open(path) as b:
+        for second, count in turns:
+            log = b if second else a
+            assert log.follow() == len(written)
+            batch = [data(len(written) + i) for i in range(count)]
+            log.append_many(batch)
+            written += batch
+            leaves = [merkle.leaf_hash(d) for d in written]
+            assert log.root() == merkle.root_hash(leaves)
+        for log in (a, b):
+            assert log.follow() == len(written)
+            assert log.root() == merkle.root_hash([merkle.leaf_hash(d) for d in written])
+            if written:
+                assert log.range_hash(len(written) - 1, len(written)) == merkle.leaf_hash(
+                    written[-1]
+                )
+    with MerkleLog.open(path) as log:
+        log.check_integrity()
+        check_all_proofs(log, [merkle.leaf_hash(d) for d in written], len(written))
+
+
+def test_following_a_store_that_shrank_or_lost_a_leaf_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    with MerkleLog.open(path, ORIGIN) as a, MerkleLog.open(path) as b:
+        a.append_many([data(i) for i in range(5)])
+        assert b.follow() == 5
+        with sqlite3.connect(path) as db:
+            db.execute("DELETE FROM leaves WHERE idx = 4")
+        with pytest.raises(LogError, match="fewer than this log's 5"):
+            b.follow()
+        a2 = MerkleLog.open(path)
+        try:
+            with sqlite3.connect(path) as db:
+                db.execute(
+                    "INSERT INTO leaves (idx, data, hash) VALUES (4, ?, ?), (6, ?, ?)",
+                    (data(4), merkle.leaf_hash(data(4)), data(6), merkle.leaf_hash(data(6))),
+                )
+            with pytest.raises(TamperError, match="not all stored"):
+                a2.follow()
+        finally:
+            a2.close()
+
+
 # --- reading, heads, export ------------------------------------------------------------------
 
 

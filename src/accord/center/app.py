@@ -33,13 +33,18 @@ from accord.center.routes import ROUTERS
 from accord.center.runtime import Center, Clock, system_clock
 from accord.examples import example_path
 
-__all__ = ["AGREEMENT_ENV", "KEYS_DIR_ENV", "create_app", "from_environment"]
+__all__ = ["AGREEMENT_ENV", "CLOCK_ENV", "KEYS_DIR_ENV", "create_app", "from_environment"]
 
 AGREEMENT_ENV = "ACCORD_AGREEMENT"
 """The agreement file for :func:`from_environment` (default: the embedded example)."""
 
 KEYS_DIR_ENV = "ACCORD_KEYS_DIR"
 """The folder of the server-side keys for :func:`from_environment` (default: ``var/keys``)."""
+
+CLOCK_ENV = "ACCORD_CLOCK"
+"""An exercise clock shared by several server processes: ``START@ORIGIN``, the instant
+(ISO 8601) the clock read at ``ORIGIN`` seconds of :func:`time.monotonic` (see
+:func:`accord.center.exercise.exercise_clock`); unset, the system clock."""
 
 _DESCRIPTION = """The joint coordination center as a service. Every route under `/v1`
 needs `Authorization: Bearer <token>` (from `accord users add`); errors are RFC 9457 problem
@@ -108,13 +113,25 @@ def create_app(
 
 def from_environment() -> FastAPI:
     """The service configured by the environment: ``ACCORD_DATABASE_URL``,
-    ``ACCORD_AGREEMENT`` and ``ACCORD_KEYS_DIR``. For running several server processes, e.g.
-    ``uvicorn --factory accord.center.app:from_environment --workers 2`` (with PostgreSQL:
-    live events reach every process's subscribers through LISTEN/NOTIFY)."""
+    ``ACCORD_AGREEMENT``, ``ACCORD_KEYS_DIR`` and ``ACCORD_CLOCK``. For running several
+    server processes, e.g. ``uvicorn --factory accord.center.app:from_environment --workers
+    2`` (live events reach every process's subscribers: through LISTEN/NOTIFY on
+    PostgreSQL, by reading the events table on SQLite)."""
     agreement = os.environ.get(AGREEMENT_ENV)
     settings = Settings(
         database_url=database_url(None, os.environ),
         agreement_path=Path(agreement) if agreement else example_path("jig.yaml"),
         keys_dir=Path(os.environ.get(KEYS_DIR_ENV) or DEFAULT_KEYS_DIR),
     )
-    return create_app(settings)
+    shared = os.environ.get(CLOCK_ENV)
+    if not shared:
+        return create_app(settings)
+    from accord.center.exercise import exercise_clock
+    from accord.chrono import parse_instant
+
+    start, _, origin = shared.partition("@")
+    try:
+        clock = exercise_clock(parse_instant(start), origin=float(origin))
+    except ValueError:
+        raise ValueError(f"{CLOCK_ENV}: expected START@ORIGIN, got {shared!r}") from None
+    return create_app(settings, clock=clock)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -136,7 +137,7 @@ def serve(
             "--workers",
             min=1,
             max=64,
-            help="Server processes (several: use PostgreSQL; live events reach them all).",
+            help="Server processes (SQLite: on one machine; live events reach them all).",
         ),
     ] = 1,
     access_log: Annotated[
@@ -148,12 +149,12 @@ def serve(
     database is migrated on start."""
     import uvicorn
 
-    from accord.center.app import AGREEMENT_ENV, KEYS_DIR_ENV, create_app
+    from accord.center.app import AGREEMENT_ENV, CLOCK_ENV, KEYS_DIR_ENV, create_app
     from accord.center.runtime import system_clock
     from accord.chrono import parse_instant
 
-    if workers > 1 and (demo or clock_start is not None):
-        raise fail("an exercise clock runs in one process: drop --workers")
+    if workers > 1 and demo:
+        raise fail("the demo's example aircraft fly in one process: drop --workers")
     if demo:
         if agreement is not None or database is not None:
             raise fail("--demo runs the example agreement in its own database")
@@ -176,7 +177,8 @@ def serve(
             from accord.center.exercise import DEMO_START, exercise_clock
 
             start = DEMO_START if clock_start is None else parse_instant(clock_start)
-            clock = exercise_clock(start)
+            origin = time.monotonic()
+            clock = exercise_clock(start, origin=origin)
     except AccordError as error:
         raise fail(error) from None
     if demo:
@@ -199,6 +201,10 @@ def serve(
     os.environ[DATABASE_URL_ENV] = settings.database_url
     os.environ[AGREEMENT_ENV] = str(settings.agreement_path)
     os.environ[KEYS_DIR_ENV] = str(settings.keys_dir)
+    if clock_start is not None:
+        # One exercise clock for every worker: the instant it started from, and when, on the
+        # machine's monotonic clock (one for all processes).
+        os.environ[CLOCK_ENV] = f"{clock_start}@{origin!r}"
     uvicorn.run(
         "accord.center.app:from_environment",
         factory=True,

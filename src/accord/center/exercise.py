@@ -79,9 +79,13 @@ DEMO_USERS: dict[str, tuple[str, Role]] = {
 _AID = "aid-delivered-east-city"
 
 
-def exercise_clock(start: datetime) -> Clock:
-    """A clock that reads ``start`` now and runs at real speed from there."""
-    origin = time.monotonic()
+def exercise_clock(start: datetime, *, origin: float | None = None) -> Clock:
+    """A clock that reads ``start`` at the instant ``origin`` of :func:`time.monotonic`
+    (now, when not given) and runs at real speed from there. The monotonic clock is one for
+    every process of the machine, so server processes given the same ``start`` and
+    ``origin`` read the same time."""
+    if origin is None:
+        origin = time.monotonic()
 
     def now() -> datetime:
         from datetime import timedelta

@@ -775,6 +775,49 @@ class MerkleLog:
         self._root = None
         return list(range(start, size))
 
+    def follow(self) -> int:
+        """Catch up with entries another writer appended to the store since this log last
+        looked: the new leaves' hashes are read (one query) and folded into the compact
+        range as :meth:`append_many` would have; the nodes themselves are the other
+        writer's, read when needed. The new size.
+
+        Raises
+        ------
+        LogError
+            The store holds fewer entries than this log (a rollback this log did not see:
+            open it again).
+        TamperError
+            A leaf between the two sizes is missing.
+        """
+        size = self._storage.size()
+        if size == self._size:
+            return size
+        if size < self._size:
+            raise LogError(f"the store holds {size} entries, fewer than this log's {self._size}")
+        pieces = list(self._compact_range())
+        at = self._size
+        rows = self._storage.read_nodes(0, at, size)
+        if len(rows) != size - at:
+            raise TamperError(f"entries {at} to {size - 1} are not all stored", leaf=at)
+        pop, push = pieces.pop, pieces.append
+        for index, h in rows:
+            if index != at:
+                raise TamperError(f"entry {at} is missing from the stored log", leaf=at)
+            # RFC 9162 §2.1.1, as in append_many: the new leaf closes one perfect subtree per
+            # trailing 1 bit of the old size.
+            bits = at
+            while bits & 1:
+                h = sha256(b"\x01" + pop() + h).digest()
+                bits >>= 1
+            push(h)
+            at += 1
+        for index, h in rows[-2:]:
+            self._remember((0, index), h)
+        self._compact = pieces
+        self._size = size
+        self._root = None
+        return size
+
     # --- reading --------------------------------------------------------------------------
 
     def entry(self, index: int) -> bytes:
