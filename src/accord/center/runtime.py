@@ -5,10 +5,10 @@ keys and the clock, and the two ways to use the database — :meth:`Center.readi
 A write is one *unit of work*: a :class:`~sqlalchemy.orm.Session` in a transaction that
 holds the database's write lock from its first statement (``BEGIN IMMEDIATE`` on SQLite,
 after an exclusive ``flock`` that queues the writers of several server processes without
-SQLite's sleeping busy handler; a transaction-scoped advisory lock on PostgreSQL) and a :class:`~accord.center.ledger.Ledger`
-over the same connection. The unit's rows and their record entries become durable together,
-and a unit that raises leaves neither. Writers are serialised (the log is a chain: each leaf
-names the one before it).
+SQLite's sleeping busy handler; a transaction-scoped advisory lock on PostgreSQL) and a
+:class:`~accord.center.ledger.Ledger` over the same connection. The unit's rows and their
+record entries become durable together, and a unit that raises leaves neither. Writers are
+serialised (the log is a chain: each leaf names the one before it).
 
 **Group commit.** A durable commit costs a disk flush (``fsync``; a few milliseconds), and
 writers are serialised, so one commit per unit would cap the service at a few hundred changes
