@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,10 +16,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import text, update
 
+import accord.center.picture as picture_module
 from accord.center.app import create_app
 from accord.center.db.models import Opening
+from accord.center.picture import read_record, verified_of, verified_record
 from accord.center.runtime import Center
 from accord.record.canonical import decode_base64
 from accord.record.merkle import verify_consistency
@@ -410,3 +413,140 @@ def test_the_replay_at_now_is_the_live_state(
             assert open_ids == ids(seen["messages"]), user
             me = desk.ok(desk.get("/v1/me", user), 200)
             assert me["phase"]["id"] == seen["phase"]["id"]
+
+
+# --- the verified record: each entry checked once, what was checked served ------------------
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(actions=ACTIONS, data=st.data())
+def test_the_verified_record_reads_as_a_fresh_check_at_every_step(
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str,
+    actions: list[str],
+    data: st.DataObject,
+) -> None:
+    """The service's record, extended entry by entry as it grows, answers every prefix
+    exactly as reading and checking the whole log afresh does."""
+    tmp = tmp_path_factory.mktemp("verified")
+    for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
+        center = desk.center
+        desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+        made: dict[str, list[dict[str, Any]]] = {
+            "declarations": [],
+            "operations": [],
+            "messages": [],
+        }
+        for i, action in enumerate(actions):
+            desk.clock.set(1 + i)
+            _act(desk, action, made)
+            for minutes in data.draw(st.lists(st.floats(0, i + 2), max_size=3)):
+                until = NOW + timedelta(minutes=minutes)
+                with center.reading() as session:
+                    log = center.log(session)
+                    fresh = read_record(log, center.ring, center.origin, until=until)
+                    assert verified_record(center, log, until=until) == fresh
+        with center.reading() as session:
+            log = center.log(session)
+            assert verified_record(center, log) == read_record(log, center.ring, center.origin)
+
+
+def _leaf(center: Center, index: int) -> bytes:
+    with center.engine.connect() as connection:
+        return bytes(
+            connection.execute(
+                text("SELECT data FROM record_leaves WHERE idx = :i"), {"i": index}
+            ).scalar_one()
+        )
+
+
+def _set_leaf(center: Center, index: int, data: bytes | None) -> None:
+    with center.engine.begin() as connection:
+        if data is None:
+            connection.execute(text("DELETE FROM record_leaves WHERE idx = :i"), {"i": index})
+        else:
+            connection.execute(
+                text("UPDATE record_leaves SET data = :d WHERE idx = :i"), {"d": data, "i": index}
+            )
+
+
+def test_a_damaged_entry_stops_every_prefix_that_reaches_it(desk: Desk) -> None:
+    for minutes in (1, 2, 3):
+        desk.clock.set(minutes)
+        desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(SITE, f"s{minutes}")))
+    with desk.center.reading() as session:
+        last = desk.center.log(session).size - 1
+    _set_leaf(desk.center, last, _leaf(desk.center, last - 1))
+    # A prefix that ends before an entry signed later, ahead of the damaged one, stops
+    # there; any longer one needs the damaged entry's time, hence the entry.
+    assert len(desk.picture("blue-officer", 1)["declarations"]) == 1
+    for user, minutes in (("blue-officer", 2), ("observer", 3)):
+        at = (NOW + timedelta(minutes=minutes)).isoformat()
+        body = assert_problem(desk.get(PICTURE, user, params={"at": at}), 503)
+        assert body["detail"] == (
+            f"the record does not verify at entry {last}: "
+            "the envelope is not chained to the leaf before it"
+        )
+    assert_problem(desk.get("/v1/compliance", "observer"), 503)
+
+
+def test_a_log_rewritten_after_it_was_verified_is_refused(desk: Desk) -> None:
+    for minutes in (1, 2):
+        desk.clock.set(minutes)
+        desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(SITE, f"s{minutes}")))
+    assert len(desk.picture("blue-officer", 2)["declarations"]) == 2
+    with desk.center.reading() as session:
+        last = desk.center.log(session).size - 1
+    _set_leaf(desk.center, last, None)  # the last entry taken away
+    for path, params in (
+        (PICTURE, {"at": (NOW + timedelta(minutes=1)).isoformat()}),
+        ("/v1/compliance", {}),
+    ):
+        body = assert_problem(desk.get(path, "observer", params=params), 503)
+        assert body["detail"] == (
+            f"the stored record changed: its first {last + 1} entries are not the ones this "
+            "center verified"
+        )
+
+
+def test_the_record_is_verified_at_start_up_once(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restarted service verifies the record in the background, so that the first picture
+    checks nothing again; entries appended later are checked once, when first read."""
+    for first in start(tmp_path, database_url):
+        for minutes in (1, 2, 3):
+            first.clock.set(minutes)
+            first.ok(
+                first.post("/v1/declarations", "blue-officer", json=named(SITE, f"s{minutes}"))
+            )
+    checked: list[int] = []
+    real = picture_module.verify_entry
+
+    def counting(raw: bytes, **kwargs: Any) -> Any:
+        checked.append(1)
+        return real(raw, **kwargs)
+
+    monkeypatch.setattr(picture_module, "verify_entry", counting)
+    clock = Clock()
+    app = create_app(first.settings, clock=clock)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        desk = Desk(client, first.tokens, first.settings, clock)
+        with desk.center.reading() as session:
+            size = desk.center.log(session).size
+        deadline = time.monotonic() + 30
+        while verified_of(desk.center).verified < size and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert verified_of(desk.center).verified == size == len(checked) == 3
+        desk.clock.set(3)
+        assert len(desk.picture("observer", 3)["declarations"]) == 3
+        assert len(checked) == 3
+        desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(SITE, "s4")))
+        assert len(desk.picture("observer", 3)["declarations"]) == 4
+        assert desk.ok(desk.get("/v1/compliance", "observer"), 200)["proof"]["entries"] == 4
+        assert len(checked) == 4

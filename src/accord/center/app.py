@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
@@ -21,7 +22,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from accord import __version__
-from accord.center import operations, problems, web
+from accord.center import operations, picture, problems, web
 from accord.center.airspace import escalate_alerts_due
 from accord.center.auth import BearerAuth
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
@@ -72,10 +73,19 @@ def create_app(
                 escalation_loop(center, settings.escalation_interval_s, (escalate_alerts_due,))
             )
         tasks = [asyncio.create_task(task(center)) for task in background]
+        stop_warming = threading.Event()
+        warming: asyncio.Task[None] | None = None
         try:
             await anyio.to_thread.run_sync(operations.prepare, center)
+            warming = asyncio.create_task(
+                anyio.to_thread.run_sync(picture.warm_record, center, stop_warming)
+            )
             yield
         finally:
+            stop_warming.set()
+            if warming is not None:
+                with contextlib.suppress(Exception):
+                    await warming
             await hub.close()
             for extra in [ticker, *tasks]:
                 if extra is None:

@@ -54,8 +54,8 @@ from accord.center.picture import (
     Recorded,
     Replay,
     proof,
-    read_record,
     verified_opening,
+    verified_record,
 )
 from accord.center.problems import ProblemError
 from accord.center.roles import Role
@@ -390,7 +390,7 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
         parties = [party]
     now = center.now()
     with center.reading() as session:
-        records, size = read_record(center.log(session), center.ring, center.origin, until=now)
+        records, size = verified_record(center, center.log(session), until=now)
         found = findings(session, agreement, records, center.origin, now)
     return ComplianceOut(
         at=now,
