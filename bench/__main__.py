@@ -18,7 +18,7 @@ from pathlib import Path
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
-from bench import airspace, deconfliction, load, record
+from bench import airspace, deconfliction, load, reads, record
 from bench.world import make_world
 
 
@@ -40,7 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument(
         "--only",
-        choices=("airspace", "deconfliction", "record", "record-verify", "load", "load-cpu"),
+        choices=(
+            "airspace",
+            "deconfliction",
+            "record",
+            "record-verify",
+            "load",
+            "load-cpu",
+            "reads",
+        ),
         default=None,
     )
     parser.add_argument(
@@ -81,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.only in (None, "load"):
         rows += _load(s, args)
+    if args.only in (None, "reads"):
+        rows += reads.run(
+            objects=args.objects or max(1000, int(100_000 * s)), cache=args.keep_world
+        )
     if args.only == "load-cpu":
         objects = args.objects or max(1000, int(100_000 * s))
         rows += load.cpu(objects=objects, cache=args.keep_world)

@@ -1,0 +1,87 @@
+"""Reads of the whole record on a live server: ``GET /v1/compliance`` and ``GET
+/v1/picture`` over a world of ``objects`` declared objects (one record entry each).
+
+Accord: the service verifies each entry once (in the background from start-up, then as the
+record grows) and answers from what it verified; the figure is the median of three requests
+once that is done. Baseline, same run, same database: what each such request did before —
+read and verify every entry (``read_record``), then fold and judge them — timed in this
+process over the same file.
+
+Bounded: three requests of each, one baseline pass; loopback only.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from bench.load import _served
+
+
+def _timed_get(client: httpx.Client, path: str, params: dict[str, str] | None = None) -> float:
+    t = time.perf_counter()
+    response = client.get(path, params=params)
+    spent = time.perf_counter() - t
+    assert response.status_code == 200, response.text[:500]
+    return spent
+
+
+def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
+    """Time the two reads against the service and against verifying per request."""
+    from accord.center.compliance import findings
+    from accord.center.config import Settings
+    from accord.center.picture import read_record
+    from accord.center.runtime import Center
+    from accord.chrono import format_instant
+    from bench.seed import T0
+
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-reads-") as tmp,
+        _served(Path(tmp), objects, None, cache) as (server, tokens, _),
+        httpx.Client(
+            base_url=server.url,
+            headers={"Authorization": f"Bearer {tokens['blue-officer']}"},
+            timeout=600.0,
+        ) as client,
+    ):
+        t = time.perf_counter()
+        _timed_get(client, "/v1/compliance")  # waits for the start-up verification
+        first = time.perf_counter() - t
+        at = {"at": format_instant(T0)}
+        compliance = statistics.median(_timed_get(client, "/v1/compliance") for _ in range(3))
+        picture = statistics.median(_timed_get(client, "/v1/picture", at) for _ in range(3))
+        settings = Settings(database_url=server.database_url, keys_dir=server.keys_dir)
+        center = Center.start(settings, clock=lambda: T0 + timedelta(minutes=1))
+        try:
+            t = time.perf_counter()
+            with center.reading() as session:
+                records, size = read_record(center.log(session), center.ring, center.origin)
+                verified = time.perf_counter() - t
+                findings(session, center.agreement, records, center.origin, center.now())
+            baseline = time.perf_counter() - t
+        finally:
+            center.close()
+    print(
+        f"reads: {size:,} entries; first compliance report after start {first:.1f} s "
+        f"(waits for the start-up verification); verifying them per request {verified:.1f} s",
+        flush=True,
+    )
+    return [
+        (
+            f"GET /v1/compliance, {size:,}-entry record",
+            f"{compliance:.2f} s",
+            f"verify every entry per request {baseline:.1f} s",
+            f"{baseline / compliance:.0f}×",
+        ),
+        (
+            f"GET /v1/picture, {size:,}-entry record ({objects:,} objects)",
+            f"{picture:.2f} s",
+            f"verify every entry per request {verified:.1f} s + fold",
+            f"{(verified + picture) / picture:.0f}×",
+        ),
+    ]
