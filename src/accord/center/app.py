@@ -69,6 +69,7 @@ def create_app(
         tasks = [asyncio.create_task(task(center)) for task in background]
         try:
             await anyio.to_thread.run_sync(operations.prepare, center)
+            await anyio.to_thread.run_sync(prepare_page)
             yield
         finally:
             await hub.close()
@@ -90,7 +91,7 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    web.install(app)
+    prepare_page = web.install(app)
 
     def authenticate(token: str) -> Caller | None:
         center: Center = app.state.center

@@ -60,6 +60,7 @@ export async function allInForce(onPage) {
   let pending = get(null);
   while (pending) {
     const page = await pending;
+    performance.mark("accord:pageParsed");
     pending = page.next ? get(page.next) : null;
     await onPage(page.features.map((feature) => {
       const p = feature.properties;

@@ -6,7 +6,7 @@ import { api, allInForce, allOperations, ApiError, setToken, token } from "./api
 import { EventStream } from "./events.js";
 import { verifyConsistency } from "./merkle.js";
 import {
-  LAYERS, STATUS_COLOURS, centreOf, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
+  LAYERS, STATUS_COLOURS, centreOf, decodeBasemap, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
 } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
@@ -98,6 +98,14 @@ $("signout").addEventListener("click", () => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves once every deferred script (index.html's Leaflet) has run or failed: at
+ * DOMContentLoaded, which comes after them (this module runs before it). */
+const parsed = new Promise((resolve) => {
+  if (document.readyState === "complete") resolve();
+  document.addEventListener("DOMContentLoaded", resolve, { once: true });
+  window.addEventListener("load", resolve, { once: true });
+});
+
 /** Let the browser handle input and paint before going on. */
 const yieldToPage = () => (globalThis.scheduler && scheduler.yield ? scheduler.yield() : sleep(0));
 
@@ -114,7 +122,8 @@ const SLICE = 1000;
  */
 async function start() {
   const t0 = performance.now();
-  const leaflet = import("/vendor/leaflet.js").catch(() => null);
+  performance.mark("accord:start");
+  const leaflet = parsed.then(() => window.L || null); // index.html's deferred script
   const basemap = loadBasemap();
   // The stream first: once the server answered, nothing that happens after is missed;
   // what happens while the rest loads is queued and applied after it.
@@ -124,6 +133,7 @@ async function start() {
   agreement.catch(() => {}); // answered below, once the token is known to be good
   try {
     state.me = await api("GET", "/v1/me");
+  performance.mark("accord:me");
   } catch (error) {
     state.stream.stop();
     state.stream = null;
@@ -136,22 +146,29 @@ async function start() {
   $("app").hidden = false;
   renderWho();
   await streamOpen;
+  performance.mark("accord:streamOpen");
   const lists = [loadDeclarations(), loadOperations()];
   state.agreement = await agreement;
+  performance.mark("accord:agreement");
   setUpPanels();
+  performance.mark("accord:panels");
   lists.push(loadMessages(), loadAlerts(), loadHead());
   await setUpMap(await leaflet, basemap);
+  performance.mark("accord:map");
   lists.push(loadTracks());
   await Promise.all(lists);
+  performance.mark("accord:lists");
   // Conflicts are drawn to the objects they name: now that every object is here.
   state.listed = true;
   for (const op of state.operations.values()) putOperationOnMap(op);
   renderBoard();
+  performance.mark("accord:board");
   state.ready = true;
   const queued = state.queued;
   state.queued = [];
   for (const ev of queued) handle(ev);
   if (state.map) await state.map.drawn();
+  performance.mark("accord:drawn");
   stats.loadMs = performance.now() - t0;
   stats.readyAt = performance.now(); // since navigation started
   stats.declarations = state.declarations.size;
@@ -219,24 +236,19 @@ function setUpPanels() {
 
 // --- the map --------------------------------------------------------------------------------
 
-/** The basemap's countries, converted in a worker (basemap.js); null if it is missing. */
-function loadBasemap() {
-  return new Promise((resolve) => {
-    let worker;
-    try {
-      worker = new Worker("/static/basemap.js");
-    } catch {
-      resolve(null);
-      return;
-    }
-    worker.onmessage = (e) => { worker.terminate(); resolve(e.data.land || null); };
-    worker.onerror = () => { worker.terminate(); resolve(null); };
-    worker.postMessage({ url: "/vendor/countries-50m.json" });
-  });
+/** The basemap's countries, projected and packed by the server (map.js's decodeBasemap);
+ * null if it is missing. */
+async function loadBasemap() {
+  try {
+    const response = await fetch("/vendor/countries-50m.bin", { credentials: "omit", referrerPolicy: "no-referrer" });
+    if (!response.ok) return null;
+    return decodeBasemap(await response.arrayBuffer());
+  } catch {
+    return null;
+  }
 }
 
-async function setUpMap(mod, basemap) {
-  const L = mod ? mod.default || mod : null;
+async function setUpMap(L, basemap) {
   if (!L || !L.map) {
     const banner = $("map-missing");
     banner.hidden = false;
@@ -268,8 +280,8 @@ async function setUpMap(mod, basemap) {
   }
   // What was read before the map existed.
   for (const d of state.declarations.values()) map.put(declarationItem(d));
-  // The basemap: Natural Earth via world-atlas, converted with topojson-client in a worker,
-  // drawn when it has arrived (the objects do not wait for it).
+  // The basemap: Natural Earth via world-atlas, made ready to draw by the server, drawn when
+  // it has arrived (the objects do not wait for it).
   basemap.then((countries) => {
     if (countries) {
       map.basemap(countries);

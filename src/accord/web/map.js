@@ -98,6 +98,36 @@ export function shapeOf(geometry) {
   return shape;
 }
 
+/**
+ * The basemap's countries from the server's packed binary (/vendor/countries-50m.bin, made
+ * from world-atlas by accord.center.basemap): [{polygons: [[ring, …], …], bbox}], each ring
+ * a flat [x, y, x, y, …] Float32Array view of world pixels at zoom 0 into the one buffer
+ * (nothing is copied or converted here). Throws on a buffer of another shape.
+ */
+export function decodeBasemap(buffer) {
+  const [countries, polygons, rings, points] = new Uint32Array(buffer, 0, 4);
+  let at = 16;
+  const u32 = (n) => { const a = new Uint32Array(buffer, at, n); at += 4 * n; return a; };
+  const f32 = (n) => { const a = new Float32Array(buffer, at, n); at += 4 * n; return a; };
+  const polygonStart = u32(countries + 1);
+  const ringStart = u32(polygons + 1);
+  const pointStart = u32(rings + 1);
+  const boxes = f32(countries * 4);
+  const xy = f32(points * 2);
+  if (at !== buffer.byteLength) throw new Error("the basemap is not of the expected shape");
+  const land = [];
+  for (let c = 0; c < countries; c++) {
+    const shape = [];
+    for (let p = polygonStart[c]; p < polygonStart[c + 1]; p++) {
+      const ringsOf = [];
+      for (let r = ringStart[p]; r < ringStart[p + 1]; r++) ringsOf.push(xy.subarray(2 * pointStart[r], 2 * pointStart[r + 1]));
+      shape.push(ringsOf);
+    }
+    land.push({ polygons: shape, bbox: boxes.subarray(4 * c, 4 * c + 4) });
+  }
+  return land;
+}
+
 /** The lon/lat centre of a geometry (mean of its vertices). */
 export function centreOf(geometry) {
   const pts = [];
@@ -207,7 +237,7 @@ export class OperatingMap {
     this.map.fitBounds([[s, w], [n, e]], { padding: [30, 30], maxZoom: 13 });
   }
 
-  /** The basemap (basemap.js's countries, already projected: {polygons, bbox}) as land and
+  /** The basemap (decodeBasemap's countries, already projected: {polygons, bbox}) as land and
    * borders under everything else, on a canvas of its own that is redrawn only when the
    * view moves. */
   basemap(countries) {
