@@ -98,13 +98,21 @@ $("signout").addEventListener("click", () => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Resolves once every deferred script (index.html's Leaflet) has run or failed: at
- * DOMContentLoaded, which comes after them (this module runs before it). */
-const parsed = new Promise((resolve) => {
-  if (document.readyState === "complete") resolve();
-  document.addEventListener("DOMContentLoaded", resolve, { once: true });
-  window.addEventListener("load", resolve, { once: true });
-});
+/**
+ * The map library (window.L; null if it is missing), run now: index.html has it fetched
+ * (preload) from the start, but it is run only when asked for, once the first requests have
+ * gone out, so that its some 50 ms of compiling and running do not hold them up.
+ */
+function loadLeaflet() {
+  if (window.L) return Promise.resolve(window.L);
+  return new Promise((resolve) => {
+    const script = document.createElement("script");
+    script.src = "/vendor/leaflet.js";
+    script.onload = () => resolve(window.L || null);
+    script.onerror = () => resolve(null);
+    document.head.append(script);
+  });
+}
 
 /** Let the browser handle input and paint before going on. */
 const yieldToPage = () => (globalThis.scheduler && scheduler.yield ? scheduler.yield() : sleep(0));
@@ -114,16 +122,17 @@ const SLICE = 1000;
 
 /**
  * Sign in and load. Everything that does not depend on something else starts at once: the
- * map library, the basemap and the event stream with the check of the token; the lists
- * once the stream is open. The page is ready (body[data-ready]) when the map has drawn
- * every object the user may see and the boards are filled; stats.readyAt is that moment in
- * ms since navigation started (performance.now()), stats.basemapAt when the basemap was
- * drawn (it does not hold up the objects).
+ * basemap and the event stream with the check of the token; the lists once the stream is
+ * open; the map library runs while the server answers them. The map's objects are drawn
+ * once, when all have arrived (not again for each page). The page is ready
+ * (body[data-ready]) when the map has drawn every object the user may see and the boards
+ * are filled; stats.readyAt is that moment in ms since navigation started
+ * (performance.now()), stats.basemapAt when the basemap was drawn (it does not hold up the
+ * objects).
  */
 async function start() {
   const t0 = performance.now();
   performance.mark("accord:start");
-  const leaflet = parsed.then(() => window.L || null); // index.html's deferred script
   const basemap = loadBasemap();
   // The stream first: once the server answered, nothing that happens after is missed;
   // what happens while the rest loads is queued and applied after it.
@@ -133,7 +142,6 @@ async function start() {
   agreement.catch(() => {}); // answered below, once the token is known to be good
   try {
     state.me = await api("GET", "/v1/me");
-  performance.mark("accord:me");
   } catch (error) {
     state.stream.stop();
     state.stream = null;
@@ -141,6 +149,7 @@ async function start() {
     showSignin(error instanceof ApiError && error.status === 401 ? "That token is not valid." : `Cannot reach the center: ${error.message}`);
     return;
   }
+  performance.mark("accord:me");
   state.offsetMs = Date.parse(state.me.now) - Date.now();
   $("signin").hidden = true;
   $("app").hidden = false;
@@ -148,6 +157,7 @@ async function start() {
   await streamOpen;
   performance.mark("accord:streamOpen");
   const lists = [loadDeclarations(), loadOperations()];
+  const leaflet = loadLeaflet();
   state.agreement = await agreement;
   performance.mark("accord:agreement");
   setUpPanels();
@@ -167,7 +177,10 @@ async function start() {
   const queued = state.queued;
   state.queued = [];
   for (const ev of queued) handle(ev);
-  if (state.map) await state.map.drawn();
+  if (state.map) {
+    state.map.hold(false);
+    await state.map.drawn();
+  }
   performance.mark("accord:drawn");
   stats.loadMs = performance.now() - t0;
   stats.readyAt = performance.now(); // since navigation started
@@ -258,6 +271,7 @@ async function setUpMap(L, basemap) {
   const { OperatingMap } = await import("./map.js");
   const map = new OperatingMap(L, $("map"), { onSelect: (hit) => { if (hit.kind === "operations" || hit.kind === "conflicts") select(hit.id, false); } });
   state.map = map;
+  map.hold(true); // the objects are drawn once all are here (start())
   window.accordMap = map;
   map.onPointer = (lon, lat) => { $("cursor").textContent = `Cursor: ${lat.toFixed(5)}°N ${lon.toFixed(5)}°E`; };
   const areas = state.agreement.designated_areas || [];
@@ -284,8 +298,7 @@ async function setUpMap(L, basemap) {
   // it has arrived (the objects do not wait for it).
   basemap.then((countries) => {
     if (countries) {
-      map.basemap(countries);
-      map.drawn().then(() => { stats.basemapAt = performance.now(); });
+      map.basemap(countries).then(() => { stats.basemapAt = performance.now(); });
     } else {
       const banner = $("map-missing");
       banner.hidden = false;

@@ -197,7 +197,9 @@ export class OperatingMap {
     this._static = this._canvas();
     this._dynamic = this._canvas();
     this._pending = { static: false, dynamic: false, base: false };
+    this._held = false; // the static canvas is not redrawn while held (see hold())
     this._drawnWaiters = [];
+    this._baseWaiters = [];
     this._frame = 0;
     const redraw = () => this.invalidate(true, true, true);
     this.map.on("move zoom resize viewreset", redraw);
@@ -239,10 +241,20 @@ export class OperatingMap {
 
   /** The basemap (decodeBasemap's countries, already projected: {polygons, bbox}) as land and
    * borders under everything else, on a canvas of its own that is redrawn only when the
-   * view moves. */
+   * view moves; resolves once it has been drawn. */
   basemap(countries) {
     this._land = countries;
-    this.invalidate(false, false, true);
+    return new Promise((resolve) => {
+      this._baseWaiters.push(resolve);
+      this.invalidate(false, false, true);
+    });
+  }
+
+  /** Hold the static canvas's redrawing (true) while many objects are being put, or let it
+   * be drawn again (false), at the next frame, with everything put meanwhile. */
+  hold(on) {
+    this._held = on;
+    if (!on) this.invalidate(true, false);
   }
 
   setLayer(id, on) {
@@ -314,10 +326,11 @@ export class OperatingMap {
     if (dynamicToo) this._pending.dynamic = true;
     if (baseToo) this._pending.base = true;
     if (this._frame) return;
+    if (this._held && !this._pending.base && !this._pending.dynamic) return; // nothing to draw yet
     this._frame = requestAnimationFrame(() => {
       this._frame = 0;
       if (this._pending.base) { this._pending.base = false; this._drawBase(); }
-      if (this._pending.static) { this._pending.static = false; this._drawStatic(); }
+      if (this._pending.static && !this._held) { this._pending.static = false; this._drawStatic(); }
       if (this._pending.dynamic) { this._pending.dynamic = false; this._drawDynamic(); }
     });
   }
@@ -409,6 +422,9 @@ export class OperatingMap {
       ctx.fill(path, "evenodd");
     }
     ctx.stroke(borders);
+    const waiters = this._baseWaiters;
+    this._baseWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   _graticule(ctx, view) {
