@@ -332,6 +332,29 @@ def test_the_world_is_the_list_in_force_as_features(service: Service) -> None:
         ) == {"limit"}
 
 
+def test_the_world_names_the_events_after_which_nothing_is_missed(service: Service) -> None:
+    """``Accord-Events-After`` on each page of ``GET /v1/world`` is the newest event id as of
+    the page: what the page shows is there, and every change after it that the reader may
+    see (another party's shared declaration, its own centre-only one) is announced after
+    that id."""
+    first = declare(service, "blue-officer", SITE)
+    world = service.get("/v1/world", "red-officer")
+    assert world.status_code == 200, world.text
+    position = int(world.headers["accord-events-after"])
+    center = center_of(service)
+    with center.reading() as session:
+        assert position == events_for(session, "blue", after=0, limit=1000)[-1].id
+    assert first["id"] in [f["properties"]["id"] for f in world.json()["features"]]
+    later = declare(service, "blue-officer", with_props(POSITION, disclosure="shared"))
+    own = declare(service, "red-officer", with_props(POSITION, party="red"))
+    events = service.get("/v1/events", "red-officer", params={"after": position}).json()
+    announced = {e["payload"].get("id") for e in events["events"]}
+    assert {later["id"], own["id"]} <= announced
+    assert first["id"] not in announced
+    again = service.get("/v1/world", "red-officer", params={"limit": 1})
+    assert int(again.headers["accord-events-after"]) == events["last_id"]
+
+
 # --- bad input ------------------------------------------------------------------------------
 
 TOO_MANY = [[21.0 + i * 1e-5, 25.0] for i in range(MAX_POSITIONS + 1)]

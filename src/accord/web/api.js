@@ -63,31 +63,44 @@ function nextLink(response) {
   return found && found[1].startsWith("/v1/") ? found[1] : null;
 }
 
-/** Every declaration in force the user may see, from GET /v1/world (GeoJSON features,
- * `PAGE` at a time), as {id, kind, owner, disclosure, feature}; `onPage` gets each page as
- * it arrives (and may return a promise: the next page waits for it). Each next page is asked
+/**
+ * Every declaration in force the user may see, from GET /v1/world (GeoJSON features, `PAGE`
+ * at a time), asked for at once. `position` resolves, as soon as the first answer's headers
+ * have arrived, to the events position it names (Accord-Events-After: every change it may
+ * not show is announced by a later event; null without one); it rejects if the request
+ * fails. `each(onPage)` hands each page, as {id, kind, owner, disclosure, feature}, to
+ * `onPage` (which may return a promise: the next page waits for it). Each next page is asked
  * for as soon as the answer before it has named it (its Link header), before that answer's
- * body is read: the server writes it while the page reads and draws this one. */
-export async function allInForce(onPage) {
+ * body is read: the server writes it while the page reads and draws this one.
+ */
+export function inForce() {
   const get = (path) => send("GET", path).then((response) => {
     const next = response.ok ? nextLink(response) : null;
     const following = next ? get(next) : null;
     if (following) following.catch(() => {}); // answered when its turn comes
     const body = read(response);
     body.catch(() => {}); // likewise
-    return { body, following };
+    const position = Number.parseInt(response.headers.get("Accord-Events-After") || "", 10);
+    return { body, following, position: response.ok && position >= 0 ? position : null };
   });
-  let pending = get(`/v1/world?${new URLSearchParams({ limit: String(PAGE) })}`);
-  while (pending) {
-    const { body, following } = await pending;
-    const page = await body;
-    performance.mark("accord:pageParsed");
-    pending = following;
-    await onPage(page.features.map((feature) => {
-      const p = feature.properties;
-      return { id: p.id, kind: p.kind, owner: p.declared_by, disclosure: p.disclosure, feature };
-    }));
-  }
+  const first = get(`/v1/world?${new URLSearchParams({ limit: String(PAGE) })}`);
+  first.catch(() => {});
+  return {
+    position: first.then((answer) => answer.position),
+    async each(onPage) {
+      let pending = first;
+      while (pending) {
+        const { body, following } = await pending;
+        const page = await body;
+        performance.mark("accord:pageParsed");
+        pending = following;
+        await onPage(page.features.map((feature) => {
+          const p = feature.properties;
+          return { id: p.id, kind: p.kind, owner: p.declared_by, disclosure: p.disclosure, feature };
+        }));
+      }
+    },
+  };
 }
 
 /** Features per page: a theatre's 10,000 in two requests. */

@@ -2,7 +2,7 @@
 // record, kept current from the live event stream. A client of the /v1 API like any other:
 // it sees exactly what the API lets its user see.
 
-import { api, allInForce, allOperations, ApiError, setToken, token } from "./api.js";
+import { api, inForce, allOperations, ApiError, setToken, token } from "./api.js";
 import { EventStream } from "./events.js";
 import { verifyConsistency } from "./merkle.js";
 import {
@@ -122,8 +122,11 @@ const SLICE = 1000;
 
 /**
  * Sign in and load. Everything that does not depend on something else starts at once: the
- * basemap and the event stream with the check of the token; the lists once the stream is
- * open; the map library runs while the server answers them. The map's objects are drawn
+ * basemap, the objects (GET /v1/world, the long pole) and the check of the token; once the
+ * objects' first answer has named its events position, the event stream from there (so
+ * nothing that changes meanwhile is missed: what happens while the rest loads is queued and
+ * applied after it) and the other lists, read after that position too; the map library runs
+ * while the server answers them. The map's objects are drawn
  * once, when all have arrived (not again for each page). The page is ready
  * (body[data-ready]) when the map has drawn every object the user may see and the boards
  * are filled; stats.readyAt is that moment in ms since navigation started
@@ -134,17 +137,12 @@ async function start() {
   const t0 = performance.now();
   performance.mark("accord:start");
   const basemap = loadBasemap();
-  // The stream first: once the server answered, nothing that happens after is missed;
-  // what happens while the rest loads is queued and applied after it.
-  state.stream = new EventStream(onEvent, onStreamState);
-  const streamOpen = Promise.race([state.stream.start(), sleep(5000)]);
+  const world = inForce();
   const agreement = api("GET", "/v1/agreement");
   agreement.catch(() => {}); // answered below, once the token is known to be good
   try {
     state.me = await api("GET", "/v1/me");
   } catch (error) {
-    state.stream.stop();
-    state.stream = null;
     setToken(null);
     showSignin(error instanceof ApiError && error.status === 401 ? "That token is not valid." : `Cannot reach the center: ${error.message}`);
     return;
@@ -154,9 +152,14 @@ async function start() {
   $("signin").hidden = true;
   $("app").hidden = false;
   renderWho();
-  await streamOpen;
+  // The stream from the objects' position: every change they may not show comes after it.
+  // Without one (the request failed), from now, once the server has answered.
+  const position = await world.position.catch(() => null);
+  state.stream = new EventStream(onEvent, onStreamState);
+  const streamOpen = state.stream.start(position);
+  if (position === null) await Promise.race([streamOpen, sleep(5000)]);
   performance.mark("accord:streamOpen");
-  const lists = [loadDeclarations(), loadOperations()];
+  const lists = [loadDeclarations(world), loadOperations()];
   const leaflet = loadLeaflet();
   state.agreement = await agreement;
   performance.mark("accord:agreement");
@@ -354,10 +357,10 @@ function dropDeclaration(id) {
   if (state.map) state.map.remove(id);
 }
 
-async function loadDeclarations() {
-  // Page by page, each drawn as it arrives, a slice at a time: between slices the page
-  // handles input and paints (no long task while 10,000 objects load).
-  await allInForce(async (items) => {
+async function loadDeclarations(world = inForce()) {
+  // Page by page, each put on the map as it arrives, a slice at a time: between slices the
+  // page handles input and paints (no long task while 10,000 objects load).
+  await world.each(async (items) => {
     for (let i = 0; i < items.length; i += SLICE) {
       if (i) await yieldToPage();
       for (const d of items.slice(i, i + SLICE)) putDeclaration(d);

@@ -35,6 +35,7 @@ from accord.center.declarations import (
     Opened,
     StaleRequest,
 )
+from accord.center.events import newest_id
 from accord.center.identity import Caller
 from accord.center.problems import PROBLEM_JSON, FieldProblem, Problem, ProblemError
 from accord.center.roles import Role
@@ -363,13 +364,19 @@ def list_declarations(
     return Response(encode_page(listed, following), media_type="application/json")
 
 
+EVENTS_AFTER = "Accord-Events-After"
+"""The header of ``GET /v1/world`` naming the events position its answer is as of."""
+
+
 class WorldOut(BaseModel):
     """The declarations in force that the caller may see, as a GeoJSON FeatureCollection
     (the form of ``examples/world.geojson``): each feature exactly as stored, its properties
     naming its ``id``, ``kind``, owner (``declared_by``) and ``disclosure``. ``next`` (a
     foreign member) is the ``after`` of the next page, ``null`` on the last; the answer's
     ``Link`` header (RFC 8288, ``rel="next"``) carries the next page's address too, so that a
-    client can ask for it before reading this page's body."""
+    client can ask for it before reading this page's body; its ``Accord-Events-After`` header
+    is the id of the newest event as of just before the page was read: every change the page
+    may not show is announced by a later event (``GET /v1/events?after=`` that id)."""
 
     type: Literal["FeatureCollection"]
     features: list[dict[str, Any]]
@@ -390,12 +397,15 @@ def get_world(
     ``limit`` at a time after the id ``after``, as GeoJSON features: what a map needs, in
     bulk, without the record's bookkeeping (versions, hashes, acknowledgements) that the
     list carries. Operations are not here (``GET /v1/operations``). While there is a next
-    page, the ``Link`` header names it (``rel="next"``)."""
+    page, the ``Link`` header names it (``rel="next"``). ``Accord-Events-After`` is the id of
+    the newest event, read before the page: a client that follows ``GET /v1/events`` from
+    there (``?after=`` or ``Last-Event-ID``) misses no change, whenever it connects."""
     with center.reading() as session:
+        position = newest_id(session)
         features, following = service.in_force(session, caller, limit=limit, after=after)
     body = b",".join(f.encode("utf-8") for f in features)
     tail = b'],"next":' + to_json(following) + b"}"
-    headers = {}
+    headers = {EVENTS_AFTER: str(position)}
     if following is not None:
         query = urlencode({"limit": limit, "after": following})
         headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
