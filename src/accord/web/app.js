@@ -314,36 +314,56 @@ async function setUpMap(L, basemap) {
 
 const LAYER_OF = { protected_site: "protected", movement: "protected", position: "positions", flight_plan: "flights" };
 
-function declarationItem(d) {
-  const f = d.feature;
-  const p = f.properties || {};
-  const layer = LAYER_OF[d.kind] || "protected";
-  const party = p.party || d.owner;
-  const hidden = d.disclosure === "center";
-  const colour = d.kind === "protected_site" || d.kind === "movement" ? "#8ee08e" : partyColour(d.kind === "flight_plan" ? (p.party || p.operator || d.owner) : party);
-  const style = { stroke: colour, width: 1.5, label: colour };
-  let radius = null;
-  if (d.kind === "protected_site") {
+/** The drawing style of a declaration: one object per kind, colour and disclosure, shared by
+ * every object drawn alike (the map batches its drawing by style). */
+const STYLES = new Map();
+
+function declarationStyle(kind, colour, hidden) {
+  const key = `${kind}|${colour}|${hidden}`;
+  let style = STYLES.get(key);
+  if (style) return style;
+  style = { stroke: colour, width: 1.5, label: colour };
+  if (kind === "protected_site") {
     style.symbol = "cross"; style.fill = "rgba(142, 224, 142, 0.12)";
-    radius = p.standoff_m || null;
-  } else if (d.kind === "movement") {
-    style.dash = [6, 4]; style.corridor_m = p.corridor_m || 0; style.symbol = "square";
-  } else if (d.kind === "position") {
+  } else if (kind === "movement") {
+    style.dash = [6, 4]; style.symbol = "square";
+  } else if (kind === "position") {
     style.symbol = "diamond"; style.fill = hidden ? "rgba(255,255,255,0.04)" : "rgba(111,179,255,0.10)";
-    radius = p.uncertainty_m || null;
     if (hidden) style.dash = [3, 3];
-  } else if (d.kind === "flight_plan") {
+  } else if (kind === "flight_plan") {
     style.dash = [10, 4]; style.width = 1.2;
   }
-  const name = p.name || (d.kind === "flight_plan" ? `${p.operator || d.owner} ${p.mission || ""}` : `${party} ${d.kind}`);
-  // The popup's text is written when the object is clicked, not for each of 10,000 here.
-  const html = () => `<strong>${escapeHtml(name)}</strong><br>${escapeHtml(d.kind.replace("_", " "))} of ${escapeHtml(d.owner)} · ${hidden ? "<em>center only</em> (hidden from other parties)" : "shared"}` +
+  STYLES.set(key, Object.freeze(style));
+  return style;
+}
+
+/** The popup's text of a declaration's map item (`this`), written when the object is
+ * clicked, not for each of 10,000 when they are put on the map. */
+function declarationHtml() {
+  const d = this.declaration;
+  const p = d.feature.properties || {};
+  const hidden = d.disclosure === "center";
+  return `<strong>${escapeHtml(this.name)}</strong><br>${escapeHtml(d.kind.replace("_", " "))} of ${escapeHtml(d.owner)} · ${hidden ? "<em>center only</em> (hidden from other parties)" : "shared"}` +
     (p.valid_from ? `<br>${escapeHtml(fmtTime(p.valid_from))} → ${escapeHtml(fmtTime(p.valid_to))}` : "") +
     (p.uncertainty_m ? `<br>uncertainty ${escapeHtml(p.uncertainty_m)} m` : "") +
     `<br><span class="meta">${escapeHtml(d.id)}</span>`;
+}
+
+function declarationItem(d) {
+  const f = d.feature;
+  const p = f.properties || {};
+  const kind = d.kind;
+  const party = p.party || d.owner;
+  const hidden = d.disclosure === "center";
+  const colour = kind === "protected_site" || kind === "movement" ? "#8ee08e" : partyColour(kind === "flight_plan" ? (p.party || p.operator || d.owner) : party);
+  let style = declarationStyle(kind, colour, hidden);
+  if (kind === "movement" && p.corridor_m) style = { ...style, corridor_m: p.corridor_m };
+  const radius = (kind === "protected_site" ? p.standoff_m : kind === "position" ? p.uncertainty_m : null) || null;
+  const name = p.name || (kind === "flight_plan" ? `${p.operator || d.owner} ${p.mission || ""}` : `${party} ${kind}`);
   return {
-    id: d.id, layer, geometry: f.geometry, radius_m: radius, style, label: p.name || (hidden ? `${name} (center only)` : null),
-    labelAt: firstVertex(f.geometry), html,
+    id: d.id, layer: LAYER_OF[kind] || "protected", geometry: f.geometry, radius_m: radius, style,
+    label: p.name || (hidden ? `${name} (center only)` : null), labelAt: firstVertex(f.geometry),
+    declaration: d, name, html: declarationHtml,
   };
 }
 

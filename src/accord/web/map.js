@@ -82,8 +82,19 @@ function bboxOf(arrays) {
   return [x0, y0, x1, y1];
 }
 
-/** A GeoJSON geometry → {points, lines, polygons} of projected Float64Arrays, and its bbox. */
+const NONE = Object.freeze([]);
+
+/** A GeoJSON geometry → {points, lines, polygons} of projected Float64Arrays, and its bbox
+ * (the lists are not to be changed: several shapes may share an empty one). */
 export function shapeOf(geometry) {
+  if (geometry && geometry.type === "Point") {
+    // Most objects: one point, made without the general case's lists and loops.
+    const [x, y] = project(geometry.coordinates[0], geometry.coordinates[1]);
+    const point = new Float64Array(2);
+    point[0] = x;
+    point[1] = y;
+    return { points: [point], lines: NONE, polygons: NONE, bbox: [x, y, x, y] };
+  }
   const shape = { points: [], lines: [], polygons: [] };
   if (!geometry) return shape;
   const { type, coordinates: c } = geometry;
@@ -382,14 +393,22 @@ export class OperatingMap {
     let shown = 0;
     for (const layer of order) {
       if (!this.visible.has(layer)) continue;
+      const points = new Map(); // style → the layer's lone points drawn in it, in one go
       for (const item of this.items.values()) {
         if (item.layer !== layer) continue;
         const padWorld = item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0;
         if (!this._inView(view, item.shape.bbox, padWorld)) continue;
         shown++;
-        this._drawItem(ctx, view, item);
+        if (this._lonePoint(item)) {
+          const alike = points.get(item.style);
+          if (alike) alike.push(item);
+          else points.set(item.style, [item]);
+        } else {
+          this._drawItem(ctx, view, item);
+        }
         if (item.label) labels.push(item);
       }
+      for (const [style, items] of points) this._drawPoints(ctx, view, style, items);
     }
     if (this.draft) this._drawItem(ctx, view, { ...this.draft, shape: shapeOf(this.draft.geometry) });
     this._labels(ctx, view, labels, shown);
@@ -453,6 +472,54 @@ export class OperatingMap {
       ctx.fillText(`${lat.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°N`, 4, py - 3);
     }
     ctx.stroke();
+    ctx.restore();
+  }
+
+  /** An item that is one point and nothing else, not highlighted: drawn with the others of
+   * its style (_drawPoints). */
+  _lonePoint(item) {
+    const shape = item.shape;
+    return item.style && shape.points.length === 1 && !shape.lines.length && !shape.polygons.length &&
+      !item.segment && !(this.highlight && (item.id === this.highlight || item.op === this.highlight));
+  }
+
+  /** Lone points of one style (thousands of sites and positions) as one path of circles and
+   * one of symbols, each filled and stroked once, rather than item by item. */
+  _drawPoints(ctx, view, st, items) {
+    ctx.save();
+    ctx.lineWidth = st.width || 1.5;
+    ctx.strokeStyle = st.stroke || "#fff";
+    ctx.fillStyle = st.fill || "transparent";
+    ctx.setLineDash(st.dash || []);
+    const circles = new Path2D();
+    let round = false;
+    for (const item of items) {
+      if (!item.radius_m) continue;
+      const pt = item.shape.points[0];
+      const x = pt[0] * view.k - view.ox;
+      const y = pt[1] * view.k - view.oy;
+      const r = Math.max(item.radius_m / this._mpp(view, unproject(pt[0], pt[1])[1]), 2);
+      circles.moveTo(x + r, y);
+      circles.arc(x, y, r, 0, 2 * Math.PI);
+      round = true;
+    }
+    if (round) {
+      if (st.fill) ctx.fill(circles);
+      ctx.stroke(circles);
+    }
+    if (st.symbol) {
+      const symbols = new Path2D();
+      for (const item of items) {
+        const pt = item.shape.points[0];
+        this._symbolPath(symbols, pt[0] * view.k - view.ox, pt[1] * view.k - view.oy, st.symbol);
+      }
+      ctx.setLineDash([]);
+      ctx.fillStyle = st.symbolFill || st.stroke;
+      ctx.strokeStyle = "#0b0f12";
+      ctx.lineWidth = 1.5;
+      ctx.fill(symbols);
+      ctx.stroke(symbols);
+    }
     ctx.restore();
   }
 
@@ -523,18 +590,24 @@ export class OperatingMap {
     ctx.strokeStyle = "#0b0f12";
     ctx.lineWidth = 1.5;
     ctx.beginPath();
-    if (symbol === "diamond") {
-      ctx.moveTo(x, y - 6); ctx.lineTo(x + 6, y); ctx.lineTo(x, y + 6); ctx.lineTo(x - 6, y); ctx.closePath();
-    } else if (symbol === "cross") {
-      ctx.rect(x - 2, y - 7, 4, 14); ctx.rect(x - 7, y - 2, 14, 4);
-    } else if (symbol === "square") {
-      ctx.rect(x - 5, y - 5, 10, 10);
-    } else {
-      ctx.arc(x, y, 4, 0, 2 * Math.PI);
-    }
+    this._symbolPath(ctx, x, y, symbol);
     ctx.fill();
     ctx.stroke();
     ctx.restore();
+  }
+
+  /** A symbol's outline at (x, y) added to `path` (a context or a Path2D). */
+  _symbolPath(path, x, y, symbol) {
+    if (symbol === "diamond") {
+      path.moveTo(x, y - 6); path.lineTo(x + 6, y); path.lineTo(x, y + 6); path.lineTo(x - 6, y); path.closePath();
+    } else if (symbol === "cross") {
+      path.rect(x - 2, y - 7, 4, 14); path.rect(x - 7, y - 2, 14, 4);
+    } else if (symbol === "square") {
+      path.rect(x - 5, y - 5, 10, 10);
+    } else {
+      path.moveTo(x + 4, y);
+      path.arc(x, y, 4, 0, 2 * Math.PI);
+    }
   }
 
   _labels(ctx, view, items, shown) {
