@@ -122,12 +122,12 @@ const SLICE = 1000;
 
 /**
  * Sign in and load. Everything that does not depend on something else starts at once: the
- * basemap, the objects (GET /v1/world, the long pole) and the check of the token; once the
- * objects' first answer has named its events position, the event stream from there (so
- * nothing that changes meanwhile is missed: what happens while the rest loads is queued and
- * applied after it) and the other lists, read after that position too; the map library runs
- * while the server answers them. The map's objects are drawn
- * once, when all have arrived (not again for each page). The page is ready
+ * basemap, the objects (GET /v1/world, the long pole), the check of the token and the map
+ * library, which is run and the map set up while the server answers; once the objects'
+ * first answer has named its events position, the event stream from there (so nothing that
+ * changes meanwhile is missed: what happens while the rest loads is queued and applied after
+ * it) and the other lists, read after that position too. The map's objects are drawn once,
+ * when all have arrived (not again for each page). The page is ready
  * (body[data-ready]) when the map has drawn every object the user may see and the boards
  * are filled; stats.readyAt is that moment in ms since navigation started
  * (performance.now()), stats.basemapAt when the basemap was drawn (it does not hold up the
@@ -140,6 +140,7 @@ async function start() {
   const world = inForce();
   const agreement = api("GET", "/v1/agreement");
   agreement.catch(() => {}); // answered below, once the token is known to be good
+  const leaflet = loadLeaflet(); // compiled and run while the server answers
   try {
     state.me = await api("GET", "/v1/me");
   } catch (error) {
@@ -152,6 +153,11 @@ async function start() {
   $("signin").hidden = true;
   $("app").hidden = false;
   renderWho();
+  state.agreement = await agreement;
+  performance.mark("accord:agreement");
+  setUpPanels();
+  // The map is set up while the objects are on their way; what arrives first waits for it.
+  const mapSetUp = leaflet.then((L) => setUpMap(L, basemap));
   // The stream from the objects' position: every change they may not show comes after it.
   // Without one (the request failed), from now, once the server has answered.
   const position = await world.position.catch(() => null);
@@ -159,14 +165,8 @@ async function start() {
   const streamOpen = state.stream.start(position);
   if (position === null) await Promise.race([streamOpen, sleep(5000)]);
   performance.mark("accord:streamOpen");
-  const lists = [loadDeclarations(world), loadOperations()];
-  const leaflet = loadLeaflet();
-  state.agreement = await agreement;
-  performance.mark("accord:agreement");
-  setUpPanels();
-  performance.mark("accord:panels");
-  lists.push(loadMessages(), loadAlerts(), loadHead());
-  await setUpMap(await leaflet, basemap);
+  const lists = [loadDeclarations(world), loadOperations(), loadMessages(), loadAlerts(), loadHead()];
+  await mapSetUp;
   performance.mark("accord:map");
   lists.push(loadTracks());
   await Promise.all(lists);
