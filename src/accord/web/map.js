@@ -209,6 +209,7 @@ export class OperatingMap {
     this._dynamic = this._canvas();
     this._pending = { static: false, dynamic: false, base: false };
     this._held = false; // the static canvas is not redrawn while held (see hold())
+    this._dynamicClear = true; // nothing is on the dynamic canvas
     this._drawnWaiters = [];
     this._baseWaiters = [];
     this._frame = 0;
@@ -635,6 +636,11 @@ export class OperatingMap {
   }
 
   _drawDynamic() {
+    // Nothing to draw on a canvas already clear (while loading, before any track): leave it,
+    // rather than hand the compositor a new empty frame of it at every move of the view.
+    const empty = !this.tracks.size && !this.alerts.size;
+    if (empty && this._dynamicClear) return;
+    this._dynamicClear = empty;
     const t0 = performance.now();
     const view = this._view();
     const ctx = this._dynamic.getContext("2d");
