@@ -311,23 +311,48 @@ def test_the_world_is_the_list_in_force_as_features(service: Service) -> None:
             )
         for limit in (1, 4, MAX_WORLD_PAGE):
             got: list[dict[str, Any]] = []
-            after = None
+            address = f"/v1/world?limit={limit}"
             while True:
-                params = {"limit": limit, **({"after": after} if after else {})}
-                answer = service.get("/v1/world", user, params=params)
+                # Each next page at the address its predecessor's Link header names.
+                answer = service.get(address, user)
                 assert answer.status_code == 200, answer.text
                 world = answer.json()
                 assert world["type"] == "FeatureCollection"
                 got += world["features"]
-                after = world["next"]
-                if after is None:
+                if world["next"] is None:
+                    assert "link" not in answer.headers
                     break
+                address = f"/v1/world?limit={limit}&after={world['next']}"
+                assert answer.headers["link"] == f'<{address}>; rel="next"'
             assert got == expected, (user, limit)
     assert_problem(service.get("/v1/world", "admin"), 403)
     for params in ({"limit": 0}, {"limit": MAX_WORLD_PAGE + 1}):
         assert fields(
             assert_problem(service.get("/v1/world", "red-officer", params=params), 422)
         ) == {"limit"}
+
+
+def test_the_world_names_the_events_after_which_nothing_is_missed(service: Service) -> None:
+    """``Accord-Events-After`` on each page of ``GET /v1/world`` is the newest event id as of
+    the page: what the page shows is there, and every change after it that the reader may
+    see (another party's shared declaration, its own centre-only one) is announced after
+    that id."""
+    first = declare(service, "blue-officer", SITE)
+    world = service.get("/v1/world", "red-officer")
+    assert world.status_code == 200, world.text
+    position = int(world.headers["accord-events-after"])
+    center = center_of(service)
+    with center.reading() as session:
+        assert position == events_for(session, "blue", after=0, limit=1000)[-1].id
+    assert first["id"] in [f["properties"]["id"] for f in world.json()["features"]]
+    later = declare(service, "blue-officer", with_props(POSITION, disclosure="shared"))
+    own = declare(service, "red-officer", with_props(POSITION, party="red"))
+    events = service.get("/v1/events", "red-officer", params={"after": position}).json()
+    announced = {e["payload"].get("id") for e in events["events"]}
+    assert {later["id"], own["id"]} <= announced
+    assert first["id"] not in announced
+    again = service.get("/v1/world", "red-officer", params={"limit": 1})
+    assert int(again.headers["accord-events-after"]) == events["last_id"]
 
 
 # --- bad input ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ holds, read again when they change on disk, and 404 (a problem) for anything els
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -11,8 +12,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from accord.center import problems, web
+from accord.center.basemap import pack_countries
 
-LEAFLET = "leaflet/dist/leaflet-src.esm.js"
+LEAFLET = "leaflet/dist/leaflet.js"
 
 
 def client(vendor: Path) -> TestClient:
@@ -74,3 +76,42 @@ def test_the_page_and_its_own_files(tmp_path: Path) -> None:
             assert missing.status_code == 404, path
             assert missing.headers["content-type"] == "application/problem+json"
             assert missing.headers["content-security-policy"] == web.CSP
+
+
+def test_the_basemap_is_served_packed_and_missing_or_bad_is_404(tmp_path: Path) -> None:
+    source = tmp_path / "world-atlas" / "countries-50m.json"
+    source.parent.mkdir(parents=True)
+    topology = {
+        "type": "Topology",
+        "arcs": [[[10.0, 20.0], [11.0, 20.0], [11.0, 21.0], [10.0, 20.0]]],
+        "objects": {
+            "countries": {
+                "type": "GeometryCollection",
+                "geometries": [{"type": "Polygon", "arcs": [[0]]}],
+            }
+        },
+    }
+    app = FastAPI()
+    problems.install(app)
+    prepare = web.install(app, vendor_dir=tmp_path)
+    with TestClient(app) as http:
+        missing = http.get("/vendor/countries-50m.bin")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        source.write_text("{not json")
+        prepare()  # a bad file is said in the log, not raised
+        assert http.get("/vendor/countries-50m.bin").status_code == 404
+        source.write_text(json.dumps(topology))
+        os.utime(source, ns=(2, 2))
+        prepare()
+        packed = http.get("/vendor/countries-50m.bin", headers={"Accept-Encoding": "identity"})
+        assert packed.status_code == 200
+        assert packed.content == pack_countries(topology)
+        assert packed.headers["content-type"] == "application/octet-stream"
+        assert packed.headers["cache-control"] == web.VENDOR_CACHE
+        assert packed.headers["content-security-policy"] == web.CSP
+        again = http.get(
+            "/vendor/countries-50m.bin",
+            headers={"Accept-Encoding": "identity", "If-None-Match": packed.headers["etag"]},
+        )
+        assert again.status_code == 304

@@ -77,6 +77,7 @@ def create_app(
         warming: asyncio.Task[None] | None = None
         try:
             await anyio.to_thread.run_sync(operations.prepare, center)
+            await anyio.to_thread.run_sync(prepare_page)
             warming = asyncio.create_task(
                 anyio.to_thread.run_sync(picture.warm_record, center, stop_warming)
             )
@@ -105,7 +106,7 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    web.install(app)
+    prepare_page = web.install(app)
 
     def authenticate(token: str) -> Caller | None:
         center: Center = app.state.center

@@ -21,12 +21,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from accord.center.db.models import Event
 
-__all__ = ["CHANNEL", "LiveEvent", "events_for", "notify_pending", "publish", "publish_all"]
+__all__ = [
+    "CHANNEL",
+    "LiveEvent",
+    "events_for",
+    "newest_id",
+    "notify_pending",
+    "publish",
+    "publish_all",
+]
 
 CHANNEL = "accord_events"
 """The PostgreSQL notification channel."""
@@ -103,6 +111,13 @@ def notify_pending(session: Session) -> None:
     back to a savepoint only makes a subscriber look and find nothing new)."""
     if session.info.pop(_PUBLISHED, False) and session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+def newest_id(session: Session) -> int:
+    """The id of the newest event (0 when there is none): whatever is committed after this
+    read is announced by an event after it. The same for every caller (every subscriber of
+    ``GET /v1/events`` is told it by its stream's first message)."""
+    return int(session.scalar(select(func.max(Event.id))) or 0)
 
 
 def events_for(session: Session, member: str, *, after: int, limit: int = 100) -> list[LiveEvent]:

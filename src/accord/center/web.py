@@ -4,7 +4,9 @@ The page (``src/accord/web/``: ``index.html``, plain ES modules and a stylesheet
 under ``/static/``; the map library and the Natural Earth basemap come from npm
 (``package.json`` and its lock at the repository's root, installed by ``npm ci``) and are
 served from ``node_modules`` under ``/vendor/`` — a fixed list of files, nothing else of
-``node_modules``. Nothing is fetched from elsewhere at run time.
+``node_modules`` — and so is the basemap made ready to draw from world-atlas's TopoJSON by
+:mod:`accord.center.basemap` (once per process, when the service starts). Nothing is fetched
+from elsewhere at run time.
 
 The page is a client of the same ``/v1`` API as everyone else and holds no privilege: what
 it shows is what the API gives its user. Every answer here carries a strict
@@ -21,9 +23,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
+import logging
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +36,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accord.center.basemap import pack_countries
 from accord.center.problems import problem_response
 
 __all__ = [
     "CSP",
+    "DERIVED_FILES",
     "NODE_MODULES_ENV",
     "VENDOR_CACHE",
     "VENDOR_FILES",
@@ -52,7 +58,7 @@ NODE_MODULES_ENV = "ACCORD_NODE_MODULES"
 repository's root, else in the working directory)."""
 
 VENDOR_FILES: Mapping[str, str] = {
-    "leaflet.js": "leaflet/dist/leaflet-src.esm.js",
+    "leaflet.js": "leaflet/dist/leaflet.js",
     "leaflet.css": "leaflet/dist/leaflet.css",
     "topojson-client.js": "topojson-client/dist/topojson-client.min.js",
     "countries-50m.json": "world-atlas/countries-50m.json",
@@ -60,6 +66,19 @@ VENDOR_FILES: Mapping[str, str] = {
     "countries-10m.json": "world-atlas/countries-10m.json",
 }
 """``/vendor/<name>`` → the file under ``node_modules`` that answers it."""
+
+
+def _pack_basemap(raw: bytes) -> bytes:
+    return pack_countries(json.loads(raw))
+
+
+DERIVED_FILES: Mapping[str, tuple[str, Callable[[bytes], bytes]]] = {
+    "countries-50m.bin": ("world-atlas/countries-50m.json", _pack_basemap),
+}
+"""``/vendor/<name>`` → the file under ``node_modules`` it is made from, and how: the page's
+basemap, projected and packed by :func:`accord.center.basemap.pack_countries`."""
+
+_log = logging.getLogger("accord.center")
 
 VENDOR_CACHE = "public, max-age=86400"
 """How long a browser keeps a vendor file without asking (a day: they change only with
@@ -135,7 +154,7 @@ class PageHeaders:
         await self.app(scope, receive, with_headers)
 
 
-_COMPRESSIBLE = frozenset({".html", ".js", ".css", ".json", ".svg"})
+_COMPRESSIBLE = frozenset({".html", ".js", ".css", ".json", ".svg", ".bin"})
 _GZIP_LEVEL = 1  # countries-50m.json: 13 ms to 39 % (level 6: 166 ms to 31 %)
 
 
@@ -150,10 +169,16 @@ class _Kept:
     stamp: tuple[int, int]
 
 
-def _read(path: Path, stamp: tuple[int, int]) -> _Kept:
+Make = Callable[[bytes], bytes]
+"""How a served file is made from the file on disk (``None``: served as it is)."""
+
+
+def _read(path: Path, stamp: tuple[int, int], make: Make | None, suffix: str) -> _Kept:
     body = path.read_bytes()
+    if make is not None:
+        body = make(body)
     gzipped = None
-    if path.suffix in _COMPRESSIBLE and len(body) > 1024:
+    if suffix in _COMPRESSIBLE and len(body) > 1024:
         gzipped = gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0)
     etag = hashlib.sha256(body).hexdigest()[:32]
     return _Kept(body, gzipped, etag, stamp)
@@ -167,24 +192,60 @@ class _Files:
     carries an ETag; a request naming it (``If-None-Match``) gets 304."""
 
     def __init__(self) -> None:
-        self._kept: dict[Path, _Kept] = {}
+        self._kept: dict[tuple[Path, Make | None], _Kept] = {}
 
-    async def answer(self, request: Request, path: Path, *, cache: str) -> Response | None:
-        """The file at ``path`` as an answer to ``request`` (``None`` if there is none)."""
+    def _stamp(self, path: Path) -> tuple[int, int] | None:
         try:
             st = path.stat()
         except OSError:
             return None
-        if not stat.S_ISREG(st.st_mode):
+        return (st.st_mtime_ns, st.st_size) if stat.S_ISREG(st.st_mode) else None
+
+    def _make(
+        self, path: Path, stamp: tuple[int, int], make: Make | None, suffix: str
+    ) -> _Kept | None:
+        try:
+            kept = _read(path, stamp, make, suffix)
+        except OSError:
             return None
-        stamp = (st.st_mtime_ns, st.st_size)
-        kept = self._kept.get(path)
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            _log.error("%s cannot be made ready to serve: %r", path, error)
+            return None
+        self._kept[(path, make)] = kept
+        return kept
+
+    def keep(self, path: Path, make: Make | None = None, suffix: str = "") -> _Kept | None:
+        """The file at ``path`` (made into what is served by ``make``, typed by ``suffix``,
+        default the path's), read again if it changed on disk since it was last kept;
+        ``None`` if there is none (or ``make`` refuses it: said in the log)."""
+        stamp = self._stamp(path)
+        if stamp is None:
+            return None
+        kept = self._kept.get((path, make))
+        if kept is not None and kept.stamp == stamp:
+            return kept
+        return self._make(path, stamp, make, suffix or path.suffix)
+
+    async def answer(
+        self,
+        request: Request,
+        path: Path,
+        *,
+        cache: str,
+        make: Make | None = None,
+        suffix: str = "",
+    ) -> Response | None:
+        """:meth:`keep`'s file as an answer to ``request`` (``None`` if there is none); a
+        file not yet kept, or changed, is read in a worker thread."""
+        suffix = suffix or path.suffix
+        stamp = self._stamp(path)
+        if stamp is None:
+            return None
+        kept = self._kept.get((path, make))
         if kept is None or kept.stamp != stamp:
-            try:
-                kept = await anyio.to_thread.run_sync(_read, path, stamp)
-            except OSError:
+            kept = await anyio.to_thread.run_sync(self._make, path, stamp, make, suffix)
+            if kept is None:
                 return None
-            self._kept[path] = kept
         zipped = kept.gzipped is not None and "gzip" in request.headers.get("accept-encoding", "")
         etag = f'"{kept.etag}-gz"' if zipped else f'"{kept.etag}"'
         headers = {"Cache-Control": cache, "ETag": etag, "Vary": "Accept-Encoding"}
@@ -192,7 +253,7 @@ class _Files:
             return Response(status_code=304, headers=headers)
         if zipped:
             headers["Content-Encoding"] = "gzip"
-        media = _TYPES.get(path.suffix, "application/octet-stream")
+        media = _TYPES.get(suffix, "application/octet-stream")
         body = kept.gzipped if zipped and kept.gzipped is not None else kept.body
         return Response(body, media_type=media, headers=headers)
 
@@ -201,9 +262,11 @@ def _missing(what: str) -> Response:
     return problem_response(404, f"{what} is not here", kind="not-found")
 
 
-def install(app: FastAPI, *, vendor_dir: Path | None = None) -> None:
+def install(app: FastAPI, *, vendor_dir: Path | None = None) -> Callable[[], None]:
     """Serve the page at ``/``, its files under ``/static/`` and the vendor files under
-    ``/vendor/`` (from ``vendor_dir``, default :func:`node_modules`)."""
+    ``/vendor/`` (from ``vendor_dir``, default :func:`node_modules`). Returns what reads
+    them all into memory now and makes the derived ones (:data:`DERIVED_FILES`): to call
+    when the service starts (in a worker thread), so that no page load waits for it."""
     files = WEB_DIR.iterdir() if WEB_DIR.is_dir() else iter(())
     own = {p.name: p for p in files if p.is_file() and p.suffix in _TYPES}
 
@@ -225,11 +288,30 @@ def install(app: FastAPI, *, vendor_dir: Path | None = None) -> None:
 
     @app.get("/vendor/{name}", include_in_schema=False)
     async def vendor(request: Request, name: str) -> Response:
-        relative = VENDOR_FILES.get(name)
-        path = None if relative is None else vendor_root() / relative
-        answer = None if path is None else await kept.answer(request, path, cache=VENDOR_CACHE)
+        answer = None
+        if name in VENDOR_FILES:
+            path = vendor_root() / VENDOR_FILES[name]
+            answer = await kept.answer(request, path, cache=VENDOR_CACHE)
+        elif name in DERIVED_FILES:
+            source, make = DERIVED_FILES[name]
+            answer = await kept.answer(
+                request,
+                vendor_root() / source,
+                cache=VENDOR_CACHE,
+                make=make,
+                suffix=Path(name).suffix,
+            )
         if answer is None:
             return _missing(f"/vendor/{name} (run `npm ci` at the repository's root)")
         return answer
 
+    def prepare() -> None:
+        for page_file in [WEB_DIR / "index.html", *own.values()]:
+            kept.keep(page_file)
+        for relative in VENDOR_FILES.values():
+            kept.keep(vendor_root() / relative)
+        for name, (source, make) in DERIVED_FILES.items():
+            kept.keep(vendor_root() / source, make, Path(name).suffix)
+
     app.add_middleware(PageHeaders)
+    return prepare

@@ -24,8 +24,8 @@ function newKey() {
   return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
 }
 
-/** Call the API; resolve to the JSON body (null for 204); reject with ApiError. */
-export async function api(method, path, body, { signal, quiet404 = false } = {}) {
+/** Send a request to the API; resolve to the Response, its body not read yet. */
+function send(method, path, body, signal) {
   const headers = { Accept: "application/json", Authorization: `Bearer ${token()}` };
   const init = { method, headers, signal, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer" };
   if (body !== undefined) {
@@ -33,7 +33,11 @@ export async function api(method, path, body, { signal, quiet404 = false } = {})
     init.body = JSON.stringify(body);
   }
   if (method === "POST" || method === "PUT") headers["Idempotency-Key"] = newKey();
-  const response = await fetch(path, init);
+  return fetch(path, init);
+}
+
+/** The JSON body of an API answer (null for none); rejects with ApiError for an error. */
+async function read(response, quiet404 = false) {
   const text = await response.text();
   let data = null;
   if (text) {
@@ -47,25 +51,56 @@ export async function api(method, path, body, { signal, quiet404 = false } = {})
   return data;
 }
 
-/** Every declaration in force the user may see, from GET /v1/world (GeoJSON features,
- * `PAGE` at a time), as {id, kind, owner, disclosure, feature}; `onPage` gets each page as
- * it arrives (and may return a promise: the next page waits for it). The next page is asked for before this one is handed on, so the server
- * writes it while the page draws this one. */
-export async function allInForce(onPage) {
-  const get = (after) => {
-    const q = new URLSearchParams({ limit: String(PAGE) });
-    if (after) q.set("after", after);
-    return api("GET", `/v1/world?${q}`);
+/** Call the API; resolve to the JSON body (null for 204); reject with ApiError. */
+export async function api(method, path, body, { signal, quiet404 = false } = {}) {
+  return read(await send(method, path, body, signal), quiet404);
+}
+
+/** The address of the next page an answer's Link header names (rel="next"), or null. */
+function nextLink(response) {
+  const link = response.headers.get("Link") || "";
+  const found = /<([^>]*)>\s*;\s*rel="?next"?/.exec(link);
+  return found && found[1].startsWith("/v1/") ? found[1] : null;
+}
+
+/**
+ * Every declaration in force the user may see, from GET /v1/world (GeoJSON features, `PAGE`
+ * at a time), asked for at once. `position` resolves, as soon as the first answer's headers
+ * have arrived, to the events position it names (Accord-Events-After: every change it may
+ * not show is announced by a later event; null without one); it rejects if the request
+ * fails. `each(onPage)` hands each page, as {id, kind, owner, disclosure, feature}, to
+ * `onPage` (which may return a promise: the next page waits for it). Each next page is asked
+ * for as soon as the answer before it has named it (its Link header), before that answer's
+ * body is read: the server writes it while the page reads and draws this one.
+ */
+export function inForce() {
+  const get = (path) => send("GET", path).then((response) => {
+    const next = response.ok ? nextLink(response) : null;
+    const following = next ? get(next) : null;
+    if (following) following.catch(() => {}); // answered when its turn comes
+    const body = read(response);
+    body.catch(() => {}); // likewise
+    const position = Number.parseInt(response.headers.get("Accord-Events-After") || "", 10);
+    return { body, following, position: response.ok && position >= 0 ? position : null };
+  });
+  const first = get(`/v1/world?${new URLSearchParams({ limit: String(PAGE) })}`);
+  first.catch(() => {});
+  return {
+    position: first.then((answer) => answer.position),
+    async each(onPage) {
+      let pending = first;
+      while (pending) {
+        const { body, following } = await pending;
+        const page = await body;
+        performance.mark("accord:pageParsed");
+        pending = following;
+        await onPage(page.features.map((feature) => {
+          const p = feature.properties;
+          return { id: p.id, kind: p.kind, owner: p.declared_by, disclosure: p.disclosure, feature };
+        }));
+      }
+    },
   };
-  let pending = get(null);
-  while (pending) {
-    const page = await pending;
-    pending = page.next ? get(page.next) : null;
-    await onPage(page.features.map((feature) => {
-      const p = feature.properties;
-      return { id: p.id, kind: p.kind, owner: p.declared_by, disclosure: p.disclosure, feature };
-    }));
-  }
 }
 
 /** Features per page: a theatre's 10,000 in two requests. */

@@ -2,11 +2,11 @@
 // record, kept current from the live event stream. A client of the /v1 API like any other:
 // it sees exactly what the API lets its user see.
 
-import { api, allInForce, allOperations, ApiError, setToken, token } from "./api.js";
+import { api, inForce, allOperations, ApiError, setToken, token } from "./api.js";
 import { EventStream } from "./events.js";
 import { verifyConsistency } from "./merkle.js";
 import {
-  LAYERS, STATUS_COLOURS, centreOf, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
+  LAYERS, STATUS_COLOURS, centreOf, decodeBasemap, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
 } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
@@ -98,6 +98,22 @@ $("signout").addEventListener("click", () => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The map library (window.L; null if it is missing), run now: index.html has it fetched
+ * (preload) from the start, but it is run only when asked for, once the first requests have
+ * gone out, so that its some 50 ms of compiling and running do not hold them up.
+ */
+function loadLeaflet() {
+  if (window.L) return Promise.resolve(window.L);
+  return new Promise((resolve) => {
+    const script = document.createElement("script");
+    script.src = "/vendor/leaflet.js";
+    script.onload = () => resolve(window.L || null);
+    script.onerror = () => resolve(null);
+    document.head.append(script);
+  });
+}
+
 /** Let the browser handle input and paint before going on. */
 const yieldToPage = () => (globalThis.scheduler && scheduler.yield ? scheduler.yield() : sleep(0));
 
@@ -106,52 +122,69 @@ const SLICE = 1000;
 
 /**
  * Sign in and load. Everything that does not depend on something else starts at once: the
- * map library, the basemap and the event stream with the check of the token; the lists
- * once the stream is open. The page is ready (body[data-ready]) when the map has drawn
- * every object the user may see and the boards are filled; stats.readyAt is that moment in
- * ms since navigation started (performance.now()), stats.basemapAt when the basemap was
- * drawn (it does not hold up the objects).
+ * basemap, the objects (GET /v1/world, the long pole), the check of the token and the map
+ * library, which is run and the map set up while the server answers; once the objects'
+ * first answer has named its events position, the event stream from there (so nothing that
+ * changes meanwhile is missed: what happens while the rest loads is queued and applied after
+ * it) and the other lists, read after that position too. The map's objects are drawn once,
+ * when all have arrived (not again for each page). The page is ready
+ * (body[data-ready]) when the map has drawn every object the user may see and the boards
+ * are filled; stats.readyAt is that moment in ms since navigation started
+ * (performance.now()), stats.basemapAt when the basemap was drawn (it does not hold up the
+ * objects).
  */
 async function start() {
   const t0 = performance.now();
-  const leaflet = import("/vendor/leaflet.js").catch(() => null);
+  performance.mark("accord:start");
   const basemap = loadBasemap();
-  // The stream first: once the server answered, nothing that happens after is missed;
-  // what happens while the rest loads is queued and applied after it.
-  state.stream = new EventStream(onEvent, onStreamState);
-  const streamOpen = Promise.race([state.stream.start(), sleep(5000)]);
+  const world = inForce();
   const agreement = api("GET", "/v1/agreement");
   agreement.catch(() => {}); // answered below, once the token is known to be good
+  const leaflet = loadLeaflet(); // compiled and run while the server answers
   try {
     state.me = await api("GET", "/v1/me");
   } catch (error) {
-    state.stream.stop();
-    state.stream = null;
     setToken(null);
     showSignin(error instanceof ApiError && error.status === 401 ? "That token is not valid." : `Cannot reach the center: ${error.message}`);
     return;
   }
+  performance.mark("accord:me");
   state.offsetMs = Date.parse(state.me.now) - Date.now();
   $("signin").hidden = true;
   $("app").hidden = false;
   renderWho();
-  await streamOpen;
-  const lists = [loadDeclarations(), loadOperations()];
   state.agreement = await agreement;
+  performance.mark("accord:agreement");
   setUpPanels();
-  lists.push(loadMessages(), loadAlerts(), loadHead());
-  await setUpMap(await leaflet, basemap);
+  // The map is set up while the objects are on their way; what arrives first waits for it.
+  const mapSetUp = leaflet.then((L) => setUpMap(L, basemap));
+  // The stream from the objects' position: every change they may not show comes after it.
+  // Without one (the request failed), from now, once the server has answered.
+  const position = await world.position.catch(() => null);
+  state.stream = new EventStream(onEvent, onStreamState);
+  const streamOpen = state.stream.start(position);
+  if (position === null) await Promise.race([streamOpen, sleep(5000)]);
+  performance.mark("accord:streamOpen");
+  const lists = [loadDeclarations(world), loadOperations(), loadMessages(), loadAlerts(), loadHead()];
+  await mapSetUp;
+  performance.mark("accord:map");
   lists.push(loadTracks());
   await Promise.all(lists);
+  performance.mark("accord:lists");
   // Conflicts are drawn to the objects they name: now that every object is here.
   state.listed = true;
   for (const op of state.operations.values()) putOperationOnMap(op);
   renderBoard();
+  performance.mark("accord:board");
   state.ready = true;
   const queued = state.queued;
   state.queued = [];
   for (const ev of queued) handle(ev);
-  if (state.map) await state.map.drawn();
+  if (state.map) {
+    state.map.hold(false);
+    await state.map.drawn();
+  }
+  performance.mark("accord:drawn");
   stats.loadMs = performance.now() - t0;
   stats.readyAt = performance.now(); // since navigation started
   stats.declarations = state.declarations.size;
@@ -219,24 +252,19 @@ function setUpPanels() {
 
 // --- the map --------------------------------------------------------------------------------
 
-/** The basemap's countries, converted in a worker (basemap.js); null if it is missing. */
-function loadBasemap() {
-  return new Promise((resolve) => {
-    let worker;
-    try {
-      worker = new Worker("/static/basemap.js");
-    } catch {
-      resolve(null);
-      return;
-    }
-    worker.onmessage = (e) => { worker.terminate(); resolve(e.data.land || null); };
-    worker.onerror = () => { worker.terminate(); resolve(null); };
-    worker.postMessage({ url: "/vendor/countries-50m.json" });
-  });
+/** The basemap's countries, projected and packed by the server (map.js's decodeBasemap);
+ * null if it is missing. */
+async function loadBasemap() {
+  try {
+    const response = await fetch("/vendor/countries-50m.bin", { credentials: "omit", referrerPolicy: "no-referrer" });
+    if (!response.ok) return null;
+    return decodeBasemap(await response.arrayBuffer());
+  } catch {
+    return null;
+  }
 }
 
-async function setUpMap(mod, basemap) {
-  const L = mod ? mod.default || mod : null;
+async function setUpMap(L, basemap) {
   if (!L || !L.map) {
     const banner = $("map-missing");
     banner.hidden = false;
@@ -246,6 +274,7 @@ async function setUpMap(mod, basemap) {
   const { OperatingMap } = await import("./map.js");
   const map = new OperatingMap(L, $("map"), { onSelect: (hit) => { if (hit.kind === "operations" || hit.kind === "conflicts") select(hit.id, false); } });
   state.map = map;
+  map.hold(true); // the objects are drawn once all are here (start())
   window.accordMap = map;
   map.onPointer = (lon, lat) => { $("cursor").textContent = `Cursor: ${lat.toFixed(5)}°N ${lon.toFixed(5)}°E`; };
   const areas = state.agreement.designated_areas || [];
@@ -268,12 +297,11 @@ async function setUpMap(mod, basemap) {
   }
   // What was read before the map existed.
   for (const d of state.declarations.values()) map.put(declarationItem(d));
-  // The basemap: Natural Earth via world-atlas, converted with topojson-client in a worker,
-  // drawn when it has arrived (the objects do not wait for it).
+  // The basemap: Natural Earth via world-atlas, made ready to draw by the server, drawn when
+  // it has arrived (the objects do not wait for it).
   basemap.then((countries) => {
     if (countries) {
-      map.basemap(countries);
-      map.drawn().then(() => { stats.basemapAt = performance.now(); });
+      map.basemap(countries).then(() => { stats.basemapAt = performance.now(); });
     } else {
       const banner = $("map-missing");
       banner.hidden = false;
@@ -286,36 +314,56 @@ async function setUpMap(mod, basemap) {
 
 const LAYER_OF = { protected_site: "protected", movement: "protected", position: "positions", flight_plan: "flights" };
 
-function declarationItem(d) {
-  const f = d.feature;
-  const p = f.properties || {};
-  const layer = LAYER_OF[d.kind] || "protected";
-  const party = p.party || d.owner;
-  const hidden = d.disclosure === "center";
-  const colour = d.kind === "protected_site" || d.kind === "movement" ? "#8ee08e" : partyColour(d.kind === "flight_plan" ? (p.party || p.operator || d.owner) : party);
-  const style = { stroke: colour, width: 1.5, label: colour };
-  let radius = null;
-  if (d.kind === "protected_site") {
+/** The drawing style of a declaration: one object per kind, colour and disclosure, shared by
+ * every object drawn alike (the map batches its drawing by style). */
+const STYLES = new Map();
+
+function declarationStyle(kind, colour, hidden) {
+  const key = `${kind}|${colour}|${hidden}`;
+  let style = STYLES.get(key);
+  if (style) return style;
+  style = { stroke: colour, width: 1.5, label: colour };
+  if (kind === "protected_site") {
     style.symbol = "cross"; style.fill = "rgba(142, 224, 142, 0.12)";
-    radius = p.standoff_m || null;
-  } else if (d.kind === "movement") {
-    style.dash = [6, 4]; style.corridor_m = p.corridor_m || 0; style.symbol = "square";
-  } else if (d.kind === "position") {
+  } else if (kind === "movement") {
+    style.dash = [6, 4]; style.symbol = "square";
+  } else if (kind === "position") {
     style.symbol = "diamond"; style.fill = hidden ? "rgba(255,255,255,0.04)" : "rgba(111,179,255,0.10)";
-    radius = p.uncertainty_m || null;
     if (hidden) style.dash = [3, 3];
-  } else if (d.kind === "flight_plan") {
+  } else if (kind === "flight_plan") {
     style.dash = [10, 4]; style.width = 1.2;
   }
-  const name = p.name || (d.kind === "flight_plan" ? `${p.operator || d.owner} ${p.mission || ""}` : `${party} ${d.kind}`);
-  // The popup's text is written when the object is clicked, not for each of 10,000 here.
-  const html = () => `<strong>${escapeHtml(name)}</strong><br>${escapeHtml(d.kind.replace("_", " "))} of ${escapeHtml(d.owner)} · ${hidden ? "<em>center only</em> (hidden from other parties)" : "shared"}` +
+  STYLES.set(key, Object.freeze(style));
+  return style;
+}
+
+/** The popup's text of a declaration's map item (`this`), written when the object is
+ * clicked, not for each of 10,000 when they are put on the map. */
+function declarationHtml() {
+  const d = this.declaration;
+  const p = d.feature.properties || {};
+  const hidden = d.disclosure === "center";
+  return `<strong>${escapeHtml(this.name)}</strong><br>${escapeHtml(d.kind.replace("_", " "))} of ${escapeHtml(d.owner)} · ${hidden ? "<em>center only</em> (hidden from other parties)" : "shared"}` +
     (p.valid_from ? `<br>${escapeHtml(fmtTime(p.valid_from))} → ${escapeHtml(fmtTime(p.valid_to))}` : "") +
     (p.uncertainty_m ? `<br>uncertainty ${escapeHtml(p.uncertainty_m)} m` : "") +
     `<br><span class="meta">${escapeHtml(d.id)}</span>`;
+}
+
+function declarationItem(d) {
+  const f = d.feature;
+  const p = f.properties || {};
+  const kind = d.kind;
+  const party = p.party || d.owner;
+  const hidden = d.disclosure === "center";
+  const colour = kind === "protected_site" || kind === "movement" ? "#8ee08e" : partyColour(kind === "flight_plan" ? (p.party || p.operator || d.owner) : party);
+  let style = declarationStyle(kind, colour, hidden);
+  if (kind === "movement" && p.corridor_m) style = { ...style, corridor_m: p.corridor_m };
+  const radius = (kind === "protected_site" ? p.standoff_m : kind === "position" ? p.uncertainty_m : null) || null;
+  const name = p.name || (kind === "flight_plan" ? `${p.operator || d.owner} ${p.mission || ""}` : `${party} ${kind}`);
   return {
-    id: d.id, layer, geometry: f.geometry, radius_m: radius, style, label: p.name || (hidden ? `${name} (center only)` : null),
-    labelAt: firstVertex(f.geometry), html,
+    id: d.id, layer: LAYER_OF[kind] || "protected", geometry: f.geometry, radius_m: radius, style,
+    label: p.name || (hidden ? `${name} (center only)` : null), labelAt: firstVertex(f.geometry),
+    declaration: d, name, html: declarationHtml,
   };
 }
 
@@ -329,10 +377,10 @@ function dropDeclaration(id) {
   if (state.map) state.map.remove(id);
 }
 
-async function loadDeclarations() {
-  // Page by page, each drawn as it arrives, a slice at a time: between slices the page
-  // handles input and paints (no long task while 10,000 objects load).
-  await allInForce(async (items) => {
+async function loadDeclarations(world = inForce()) {
+  // Page by page, each put on the map as it arrives, a slice at a time: between slices the
+  // page handles input and paints (no long task while 10,000 objects load).
+  await world.each(async (items) => {
     for (let i = 0; i < items.length; i += SLICE) {
       if (i) await yieldToPage();
       for (const d of items.slice(i, i + SLICE)) putDeclaration(d);

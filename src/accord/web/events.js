@@ -23,9 +23,11 @@ export class EventStream {
     this.opened = null;
   }
 
-  /** Connect; resolves once the server has answered (its starting point is fixed then). */
-  start() {
+  /** Connect, after the event id `after` if given (every event after it is replayed), else
+   * from now; resolves once the server has answered (its starting point is fixed then). */
+  start(after = null) {
     this.stopped = false;
+    if (after !== null) this.lastId = after;
     this.opened = new Promise((resolve) => { this._resolveOpened = resolve; });
     this._loop();
     return this.opened;

@@ -82,8 +82,19 @@ function bboxOf(arrays) {
   return [x0, y0, x1, y1];
 }
 
-/** A GeoJSON geometry → {points, lines, polygons} of projected Float64Arrays, and its bbox. */
+const NONE = Object.freeze([]);
+
+/** A GeoJSON geometry → {points, lines, polygons} of projected Float64Arrays, and its bbox
+ * (the lists are not to be changed: several shapes may share an empty one). */
 export function shapeOf(geometry) {
+  if (geometry && geometry.type === "Point") {
+    // Most objects: one point, made without the general case's lists and loops.
+    const [x, y] = project(geometry.coordinates[0], geometry.coordinates[1]);
+    const point = new Float64Array(2);
+    point[0] = x;
+    point[1] = y;
+    return { points: [point], lines: NONE, polygons: NONE, bbox: [x, y, x, y] };
+  }
   const shape = { points: [], lines: [], polygons: [] };
   if (!geometry) return shape;
   const { type, coordinates: c } = geometry;
@@ -96,6 +107,36 @@ export function shapeOf(geometry) {
   const all = [...shape.points, ...shape.lines, ...shape.polygons.flat()];
   shape.bbox = all.length ? bboxOf(all) : [0, 0, 0, 0];
   return shape;
+}
+
+/**
+ * The basemap's countries from the server's packed binary (/vendor/countries-50m.bin, made
+ * from world-atlas by accord.center.basemap): [{polygons: [[ring, …], …], bbox}], each ring
+ * a flat [x, y, x, y, …] Float32Array view of world pixels at zoom 0 into the one buffer
+ * (nothing is copied or converted here). Throws on a buffer of another shape.
+ */
+export function decodeBasemap(buffer) {
+  const [countries, polygons, rings, points] = new Uint32Array(buffer, 0, 4);
+  let at = 16;
+  const u32 = (n) => { const a = new Uint32Array(buffer, at, n); at += 4 * n; return a; };
+  const f32 = (n) => { const a = new Float32Array(buffer, at, n); at += 4 * n; return a; };
+  const polygonStart = u32(countries + 1);
+  const ringStart = u32(polygons + 1);
+  const pointStart = u32(rings + 1);
+  const boxes = f32(countries * 4);
+  const xy = f32(points * 2);
+  if (at !== buffer.byteLength) throw new Error("the basemap is not of the expected shape");
+  const land = [];
+  for (let c = 0; c < countries; c++) {
+    const shape = [];
+    for (let p = polygonStart[c]; p < polygonStart[c + 1]; p++) {
+      const ringsOf = [];
+      for (let r = ringStart[p]; r < ringStart[p + 1]; r++) ringsOf.push(xy.subarray(2 * pointStart[r], 2 * pointStart[r + 1]));
+      shape.push(ringsOf);
+    }
+    land.push({ polygons: shape, bbox: boxes.subarray(4 * c, 4 * c + 4) });
+  }
+  return land;
 }
 
 /** The lon/lat centre of a geometry (mean of its vertices). */
@@ -167,7 +208,10 @@ export class OperatingMap {
     this._static = this._canvas();
     this._dynamic = this._canvas();
     this._pending = { static: false, dynamic: false, base: false };
+    this._held = false; // the static canvas is not redrawn while held (see hold())
+    this._dynamicClear = true; // nothing is on the dynamic canvas
     this._drawnWaiters = [];
+    this._baseWaiters = [];
     this._frame = 0;
     const redraw = () => this.invalidate(true, true, true);
     this.map.on("move zoom resize viewreset", redraw);
@@ -207,12 +251,22 @@ export class OperatingMap {
     this.map.fitBounds([[s, w], [n, e]], { padding: [30, 30], maxZoom: 13 });
   }
 
-  /** The basemap (basemap.js's countries, already projected: {polygons, bbox}) as land and
+  /** The basemap (decodeBasemap's countries, already projected: {polygons, bbox}) as land and
    * borders under everything else, on a canvas of its own that is redrawn only when the
-   * view moves. */
+   * view moves; resolves once it has been drawn. */
   basemap(countries) {
     this._land = countries;
-    this.invalidate(false, false, true);
+    return new Promise((resolve) => {
+      this._baseWaiters.push(resolve);
+      this.invalidate(false, false, true);
+    });
+  }
+
+  /** Hold the static canvas's redrawing (true) while many objects are being put, or let it
+   * be drawn again (false), at the next frame, with everything put meanwhile. */
+  hold(on) {
+    this._held = on;
+    if (!on) this.invalidate(true, false);
   }
 
   setLayer(id, on) {
@@ -284,10 +338,11 @@ export class OperatingMap {
     if (dynamicToo) this._pending.dynamic = true;
     if (baseToo) this._pending.base = true;
     if (this._frame) return;
+    if (this._held && !this._pending.base && !this._pending.dynamic) return; // nothing to draw yet
     this._frame = requestAnimationFrame(() => {
       this._frame = 0;
       if (this._pending.base) { this._pending.base = false; this._drawBase(); }
-      if (this._pending.static) { this._pending.static = false; this._drawStatic(); }
+      if (this._pending.static && !this._held) { this._pending.static = false; this._drawStatic(); }
       if (this._pending.dynamic) { this._pending.dynamic = false; this._drawDynamic(); }
     });
   }
@@ -339,14 +394,22 @@ export class OperatingMap {
     let shown = 0;
     for (const layer of order) {
       if (!this.visible.has(layer)) continue;
+      const points = new Map(); // style → the layer's lone points drawn in it, in one go
       for (const item of this.items.values()) {
         if (item.layer !== layer) continue;
         const padWorld = item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0;
         if (!this._inView(view, item.shape.bbox, padWorld)) continue;
         shown++;
-        this._drawItem(ctx, view, item);
+        if (this._lonePoint(item)) {
+          const alike = points.get(item.style);
+          if (alike) alike.push(item);
+          else points.set(item.style, [item]);
+        } else {
+          this._drawItem(ctx, view, item);
+        }
         if (item.label) labels.push(item);
       }
+      for (const [style, items] of points) this._drawPoints(ctx, view, style, items);
     }
     if (this.draft) this._drawItem(ctx, view, { ...this.draft, shape: shapeOf(this.draft.geometry) });
     this._labels(ctx, view, labels, shown);
@@ -379,6 +442,9 @@ export class OperatingMap {
       ctx.fill(path, "evenodd");
     }
     ctx.stroke(borders);
+    const waiters = this._baseWaiters;
+    this._baseWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   _graticule(ctx, view) {
@@ -407,6 +473,54 @@ export class OperatingMap {
       ctx.fillText(`${lat.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°N`, 4, py - 3);
     }
     ctx.stroke();
+    ctx.restore();
+  }
+
+  /** An item that is one point and nothing else, not highlighted: drawn with the others of
+   * its style (_drawPoints). */
+  _lonePoint(item) {
+    const shape = item.shape;
+    return item.style && shape.points.length === 1 && !shape.lines.length && !shape.polygons.length &&
+      !item.segment && !(this.highlight && (item.id === this.highlight || item.op === this.highlight));
+  }
+
+  /** Lone points of one style (thousands of sites and positions) as one path of circles and
+   * one of symbols, each filled and stroked once, rather than item by item. */
+  _drawPoints(ctx, view, st, items) {
+    ctx.save();
+    ctx.lineWidth = st.width || 1.5;
+    ctx.strokeStyle = st.stroke || "#fff";
+    ctx.fillStyle = st.fill || "transparent";
+    ctx.setLineDash(st.dash || []);
+    const circles = new Path2D();
+    let round = false;
+    for (const item of items) {
+      if (!item.radius_m) continue;
+      const pt = item.shape.points[0];
+      const x = pt[0] * view.k - view.ox;
+      const y = pt[1] * view.k - view.oy;
+      const r = Math.max(item.radius_m / this._mpp(view, unproject(pt[0], pt[1])[1]), 2);
+      circles.moveTo(x + r, y);
+      circles.arc(x, y, r, 0, 2 * Math.PI);
+      round = true;
+    }
+    if (round) {
+      if (st.fill) ctx.fill(circles);
+      ctx.stroke(circles);
+    }
+    if (st.symbol) {
+      const symbols = new Path2D();
+      for (const item of items) {
+        const pt = item.shape.points[0];
+        this._symbolPath(symbols, pt[0] * view.k - view.ox, pt[1] * view.k - view.oy, st.symbol);
+      }
+      ctx.setLineDash([]);
+      ctx.fillStyle = st.symbolFill || st.stroke;
+      ctx.strokeStyle = "#0b0f12";
+      ctx.lineWidth = 1.5;
+      ctx.fill(symbols);
+      ctx.stroke(symbols);
+    }
     ctx.restore();
   }
 
@@ -477,18 +591,24 @@ export class OperatingMap {
     ctx.strokeStyle = "#0b0f12";
     ctx.lineWidth = 1.5;
     ctx.beginPath();
-    if (symbol === "diamond") {
-      ctx.moveTo(x, y - 6); ctx.lineTo(x + 6, y); ctx.lineTo(x, y + 6); ctx.lineTo(x - 6, y); ctx.closePath();
-    } else if (symbol === "cross") {
-      ctx.rect(x - 2, y - 7, 4, 14); ctx.rect(x - 7, y - 2, 14, 4);
-    } else if (symbol === "square") {
-      ctx.rect(x - 5, y - 5, 10, 10);
-    } else {
-      ctx.arc(x, y, 4, 0, 2 * Math.PI);
-    }
+    this._symbolPath(ctx, x, y, symbol);
     ctx.fill();
     ctx.stroke();
     ctx.restore();
+  }
+
+  /** A symbol's outline at (x, y) added to `path` (a context or a Path2D). */
+  _symbolPath(path, x, y, symbol) {
+    if (symbol === "diamond") {
+      path.moveTo(x, y - 6); path.lineTo(x + 6, y); path.lineTo(x, y + 6); path.lineTo(x - 6, y); path.closePath();
+    } else if (symbol === "cross") {
+      path.rect(x - 2, y - 7, 4, 14); path.rect(x - 7, y - 2, 14, 4);
+    } else if (symbol === "square") {
+      path.rect(x - 5, y - 5, 10, 10);
+    } else {
+      path.moveTo(x + 4, y);
+      path.arc(x, y, 4, 0, 2 * Math.PI);
+    }
   }
 
   _labels(ctx, view, items, shown) {
@@ -516,6 +636,11 @@ export class OperatingMap {
   }
 
   _drawDynamic() {
+    // Nothing to draw on a canvas already clear (while loading, before any track): leave it,
+    // rather than hand the compositor a new empty frame of it at every move of the view.
+    const empty = !this.tracks.size && !this.alerts.size;
+    if (empty && this._dynamicClear) return;
+    this._dynamicClear = empty;
     const t0 = performance.now();
     const view = this._view();
     const ctx = this._dynamic.getContext("2d");

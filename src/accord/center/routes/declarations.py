@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -34,6 +35,7 @@ from accord.center.declarations import (
     Opened,
     StaleRequest,
 )
+from accord.center.events import newest_id
 from accord.center.identity import Caller
 from accord.center.problems import PROBLEM_JSON, FieldProblem, Problem, ProblemError
 from accord.center.roles import Role
@@ -362,11 +364,19 @@ def list_declarations(
     return Response(encode_page(listed, following), media_type="application/json")
 
 
+EVENTS_AFTER = "Accord-Events-After"
+"""The header of ``GET /v1/world`` naming the events position its answer is as of."""
+
+
 class WorldOut(BaseModel):
     """The declarations in force that the caller may see, as a GeoJSON FeatureCollection
     (the form of ``examples/world.geojson``): each feature exactly as stored, its properties
     naming its ``id``, ``kind``, owner (``declared_by``) and ``disclosure``. ``next`` (a
-    foreign member) is the ``after`` of the next page, ``null`` on the last."""
+    foreign member) is the ``after`` of the next page, ``null`` on the last; the answer's
+    ``Link`` header (RFC 8288, ``rel="next"``) carries the next page's address too, so that a
+    client can ask for it before reading this page's body; its ``Accord-Events-After`` header
+    is the id of the newest event as of just before the page was read: every change the page
+    may not show is announced by a later event (``GET /v1/events?after=`` that id)."""
 
     type: Literal["FeatureCollection"]
     features: list[dict[str, Any]]
@@ -376,6 +386,7 @@ class WorldOut(BaseModel):
 @router.get("/world", response_model=WorldOut, summary="The declarations in force, as GeoJSON")
 def get_world(
     center: CenterDep,
+    request: Request,
     caller: Annotated[Caller, Depends(_READERS)],
     limit: Annotated[int, Query(ge=1, le=MAX_WORLD_PAGE)] = 1000,
     after: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
@@ -385,13 +396,23 @@ def get_world(
     ``shared`` ones; a notifier only its own; a monitor the ``shared`` ones), by id,
     ``limit`` at a time after the id ``after``, as GeoJSON features: what a map needs, in
     bulk, without the record's bookkeeping (versions, hashes, acknowledgements) that the
-    list carries. Operations are not here (``GET /v1/operations``)."""
+    list carries. Operations are not here (``GET /v1/operations``). While there is a next
+    page, the ``Link`` header names it (``rel="next"``). ``Accord-Events-After`` is the id of
+    the newest event, read before the page: a client that follows ``GET /v1/events`` from
+    there (``?after=`` or ``Last-Event-ID``) misses no change, whenever it connects."""
     with center.reading() as session:
+        position = newest_id(session)
         features, following = service.in_force(session, caller, limit=limit, after=after)
     body = b",".join(f.encode("utf-8") for f in features)
     tail = b'],"next":' + to_json(following) + b"}"
+    headers = {EVENTS_AFTER: str(position)}
+    if following is not None:
+        query = urlencode({"limit": limit, "after": following})
+        headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
     return Response(
-        b'{"type":"FeatureCollection","features":[' + body + tail, media_type="application/json"
+        b'{"type":"FeatureCollection","features":[' + body + tail,
+        media_type="application/json",
+        headers=headers,
     )
 
 

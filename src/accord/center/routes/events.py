@@ -19,11 +19,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from accord.center.auth import ALL_ROLES, allow
-from accord.center.db.models import Event
-from accord.center.events import events_for
+from accord.center.events import events_for, newest_id
 from accord.center.identity import Caller
 from accord.center.live import Hub, stream
 from accord.center.routes.deps import ERRORS, CenterDep
@@ -85,7 +83,7 @@ def _resume_from(last_event_id: str | None) -> int | None:
 
 def _newest(center: Center) -> int:
     with center.reading() as session:
-        return int(session.scalar(select(func.max(Event.id))) or 0)
+        return newest_id(session)
 
 
 def _page(center: Center, member: str, after: int, limit: int) -> EventsPage:
