@@ -376,6 +376,17 @@ def _act(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> None
         desk.ok(desk.post(path, "blue-officer", json={"content_hash": digest}))
 
 
+def _history(desk: Desk, actions: list[str]) -> Iterator[int]:
+    """With the joint phase confirmed, do ``actions`` one a minute, yielding each one's
+    number once it is done."""
+    desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+    made: dict[str, list[dict[str, Any]]] = {"declarations": [], "operations": [], "messages": []}
+    for i, action in enumerate(actions):
+        desk.clock.set(1 + i)
+        _act(desk, action, made)
+        yield i
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @settings(
     max_examples=4,
@@ -388,15 +399,8 @@ def test_the_replay_at_now_is_the_live_state(
 ) -> None:
     tmp = tmp_path_factory.mktemp("oracle")
     for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
-        desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
-        made: dict[str, list[dict[str, Any]]] = {
-            "declarations": [],
-            "operations": [],
-            "messages": [],
-        }
-        for i, action in enumerate(actions):
-            desk.clock.set(1 + i)
-            _act(desk, action, made)
+        for _ in _history(desk, actions):
+            pass
         desk.clock.set(len(actions) + 1)
         for user in ("blue-officer", "red-officer", "observer"):
             seen = desk.picture(user, len(actions) + 1)
@@ -436,15 +440,7 @@ def test_the_verified_record_reads_as_a_fresh_check_at_every_step(
     tmp = tmp_path_factory.mktemp("verified")
     for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
         center = desk.center
-        desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
-        made: dict[str, list[dict[str, Any]]] = {
-            "declarations": [],
-            "operations": [],
-            "messages": [],
-        }
-        for i, action in enumerate(actions):
-            desk.clock.set(1 + i)
-            _act(desk, action, made)
+        for i in _history(desk, actions):
             for minutes in data.draw(st.lists(st.floats(0, i + 2), max_size=3)):
                 until = NOW + timedelta(minutes=minutes)
                 with center.reading() as session:

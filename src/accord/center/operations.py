@@ -32,8 +32,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import threading
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,7 +49,7 @@ from accord.center.identity import Caller
 from accord.center.operation_state import decode_state, encode_state
 from accord.center.phases import confirmations
 from accord.center.problems import ProblemError
-from accord.center.runtime import Center, Unit
+from accord.center.runtime import Center, PerCenter, Unit
 from accord.center.world_cache import WorldCache, parse_features
 from accord.chrono import format_instant, parse_instant
 from accord.deconfliction import Conflict, warm_up
@@ -149,18 +147,14 @@ def _digest(feature: str, conflicts: str) -> bytes:
     return digest.digest()
 
 
-_desks: weakref.WeakKeyDictionary[Center, Desk] = weakref.WeakKeyDictionary()
-_desks_lock = threading.Lock()
+_desks: PerCenter[Desk] = PerCenter(
+    lambda center: Desk(center.agreement, WorldCache(center.agreement))
+)
 
 
 def desk(center: Center) -> Desk:
     """The desk of ``center`` (made on first use; one per service)."""
-    with _desks_lock:
-        found = _desks.get(center)
-        if found is None:
-            found = Desk(center.agreement, WorldCache(center.agreement))
-            _desks[center] = found
-        return found
+    return _desks.get(center)
 
 
 def prepare(center: Center) -> None:
@@ -175,8 +169,7 @@ def prepare(center: Center) -> None:
 
 def close_desk(center: Center) -> None:
     """At shut-down: let a background rebuild finish."""
-    with _desks_lock:
-        found = _desks.pop(center, None)
+    found = _desks.pop(center)
     if found is not None:
         found.world.close()
 

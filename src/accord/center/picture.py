@@ -48,7 +48,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import weakref
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -67,7 +66,7 @@ from accord.center.operations import transition_json
 from accord.center.phases import PhaseOut
 from accord.center.problems import ProblemError
 from accord.center.roles import Role
-from accord.center.runtime import Center
+from accord.center.runtime import Center, PerCenter
 from accord.chrono import parse_instant
 from accord.errors import AccordError
 from accord.record.canonical import decode_base64, encode_base64
@@ -216,17 +215,14 @@ class VerifiedRecord:
             prev = self._prev = leaf_hash(data).hex()
 
 
-_verified: weakref.WeakKeyDictionary[Center, VerifiedRecord] = weakref.WeakKeyDictionary()
-_verified_lock = threading.Lock()
+_verified: PerCenter[VerifiedRecord] = PerCenter(
+    lambda center: VerifiedRecord(center.ring, center.origin)
+)
 
 
 def verified_of(center: Center) -> VerifiedRecord:
     """The service's :class:`VerifiedRecord` (made on first use; one per service)."""
-    with _verified_lock:
-        cache = _verified.get(center)
-        if cache is None:
-            cache = _verified[center] = VerifiedRecord(center.ring, center.origin)
-        return cache
+    return _verified.get(center)
 
 
 def verified_record(

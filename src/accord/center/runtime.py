@@ -29,11 +29,13 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, SessionTransaction
@@ -56,9 +58,12 @@ __all__ = [
     "Center",
     "Clock",
     "CommitFailed",
+    "PerCenter",
     "Unit",
     "system_clock",
 ]
+
+T = TypeVar("T")
 
 Clock = Callable[[], datetime]
 """Returns the current instant, aware (UTC)."""
@@ -430,3 +435,27 @@ class Center:
     def forget_tokens(self) -> None:
         """Forget every remembered token: the next request of each reads the database."""
         self._callers.clear()
+
+
+class PerCenter(Generic[T]):
+    """One value per running service, made by ``make`` on first use (the process's caches
+    that live as long as their :class:`Center`: the deconfliction desk, the verified
+    record)."""
+
+    def __init__(self, make: Callable[[Center], T]) -> None:
+        self._make = make
+        self._values: weakref.WeakKeyDictionary[Center, T] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def get(self, center: Center) -> T:
+        """``center``'s value, made now if it has none."""
+        with self._lock:
+            found = self._values.get(center)
+            if found is None:
+                found = self._values[center] = self._make(center)
+            return found
+
+    def pop(self, center: Center) -> T | None:
+        """Forget ``center``'s value; the value, if it had one."""
+        with self._lock:
+            return self._values.pop(center, None)
