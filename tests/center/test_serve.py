@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from typer.testing import CliRunner
 
 import accord.center.app as app_module
@@ -159,3 +160,23 @@ def test_workers_share_one_exercise_clock(
         app_module.from_environment()
     demo = CliRunner().invoke(cli, ["serve", "--workers", "2", "--demo"])
     assert demo.exit_code != 0 and "drop --workers" in demo.output
+
+
+def test_fastapis_own_telemetry_stays_off_when_the_process_has_exporters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI's native OpenTelemetry capture (request bodies, arguments, exception
+    messages) would run as soon as the process had providers; the service never turns it
+    on."""
+    from opentelemetry import _logs, metrics, trace
+    from opentelemetry._logs import NoOpLoggerProvider
+    from opentelemetry.metrics import NoOpMeterProvider
+    from opentelemetry.trace import NoOpTracerProvider
+
+    monkeypatch.setenv("FASTAPI_OTEL_AUTO_CONFIGURE", "true")
+    monkeypatch.setattr(trace, "get_tracer_provider", NoOpTracerProvider)
+    monkeypatch.setattr(metrics, "get_meter_provider", NoOpMeterProvider)
+    monkeypatch.setattr(_logs, "get_logger_provider", NoOpLoggerProvider)
+    assert FastAPI()._native_telemetry.enabled()  # a configured process: on by default
+    app = create_app(settings_for(tmp_path))
+    assert not app._native_telemetry.enabled()

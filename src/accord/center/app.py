@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from accord import __version__
 from accord.center import operations, picture, problems, web
@@ -41,6 +42,15 @@ AGREEMENT_ENV = "ACCORD_AGREEMENT"
 
 KEYS_DIR_ENV = "ACCORD_KEYS_DIR"
 """The folder of the server-side keys for :func:`from_environment` (default: ``var/keys``)."""
+
+_NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "auto_configure": False,
+}
+"""FastAPI's native telemetry, all of it off (see :func:`create_app`)."""
 
 CLOCK_ENV = "ACCORD_CLOCK"
 """An exercise clock shared by several server processes: ``START@ORIGIN``, the instant
@@ -102,6 +112,10 @@ def create_app(
         version=__version__,
         description=_DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry capture stays off whatever the environment says: it
+        # would hand request bodies, parsed arguments and exception messages — a party's
+        # `center` positions among them — to any exporter configured in the process.
+        telemetry=_NO_TELEMETRY,
     )
     problems.install(app)
     for router in ROUTERS:
