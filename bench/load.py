@@ -330,14 +330,19 @@ def _seed_cached(
 
 
 @contextmanager
-def _served(
-    root: Path, objects: int, database_url: str | None, cache: Path | None
+def served(
+    objects: int, database_url: str | None = None, cache: Path | None = None
 ) -> Iterator[tuple[LiveServer, dict[str, str], Window]]:
-    """A running server over a seeded world, the users' tokens and the operation window."""
+    """A running server over a seeded world (in a temporary folder, removed after), the
+    users' tokens and the operation window."""
     from accord.chrono import format_instant
     from bench.seed import T0
 
-    with _database(database_url) as pg_url:
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-load-") as tmp,
+        _database(database_url) as pg_url,
+    ):
+        root = Path(tmp)
         url = pg_url or f"sqlite:///{root / 'accord.sqlite'}"
         server = LiveServer(url, root / "keys", root / "server.log")
         if pg_url is None and cache is not None:
@@ -377,10 +382,7 @@ def run(
     cache: Path | None = None,
 ) -> list[tuple[str, ...]]:
     """Seed, serve, load; the bench rows (and the CPU each side spent, printed)."""
-    with (
-        tempfile.TemporaryDirectory(prefix="accord-load-") as tmp,
-        _served(Path(tmp), objects, database_url, cache) as (server, tokens, window),
-    ):
+    with served(objects, database_url, cache) as (server, tokens, window):
 
         def drive(seconds: float, *, baseline: bool) -> tuple[Tally, float]:
             return _drive(
@@ -455,10 +457,7 @@ def cpu(
     after each batch."""
     rows: list[tuple[str, ...]] = []
     rng = random.Random(5)
-    with (
-        tempfile.TemporaryDirectory(prefix="accord-load-") as tmp,
-        _served(Path(tmp), objects, database_url, cache) as (server, tokens, window),
-    ):
+    with served(objects, database_url, cache) as (server, tokens, window):
         assert server.process is not None
         pid = server.process.pid
 

@@ -14,14 +14,13 @@ Bounded: three requests of each, one baseline pass; loopback only.
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
-from bench.load import _served
+from bench.load import served
 
 
 def _timed_get(client: httpx.Client, path: str, params: dict[str, str] | None = None) -> float:
@@ -42,8 +41,7 @@ def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
     from bench.seed import T0
 
     with (
-        tempfile.TemporaryDirectory(prefix="accord-reads-") as tmp,
-        _served(Path(tmp), objects, None, cache) as (server, tokens, _),
+        served(objects, cache=cache) as (server, tokens, _),
         httpx.Client(
             base_url=server.url,
             headers={"Authorization": f"Bearer {tokens['blue-officer']}"},
