@@ -21,10 +21,12 @@ from sqlalchemy import text, update
 import accord.center.picture as picture_module
 from accord.center.app import create_app
 from accord.center.db.models import Opening
-from accord.center.picture import read_record, verified_of, verified_record
+from accord.center.picture import Recorded, verified_of, verified_record
 from accord.center.runtime import Center
 from accord.record.canonical import decode_base64
-from accord.record.merkle import verify_consistency
+from accord.record.entries import SequenceTracker, make_envelope, open_envelope, verify_entry
+from accord.record.log import MerkleLog
+from accord.record.merkle import leaf_hash, verify_consistency
 from center.conftest import NOW, Service, TestClient, add_users, settings_for
 from center.test_auth import assert_problem
 
@@ -376,6 +378,26 @@ def _act(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> None
         desk.ok(desk.post(path, "blue-officer", json={"content_hash": digest}))
 
 
+def _checked_afresh(
+    log: MerkleLog, center: Center, until: datetime | None
+) -> tuple[list[Recorded], int]:
+    """The oracle: every leaf from the first read and checked as a verifier does (chained,
+    signed, in sequence), up to the first entry signed after ``until``."""
+    found: list[Recorded] = []
+    tracker = SequenceTracker()
+    prev = ""
+    for i, data in log.entries(0, log.size):
+        index, chained, raw = open_envelope(data)
+        assert (index, chained) == (i, prev)
+        entry = verify_entry(raw, keys=center.ring, log=center.origin)
+        tracker.check(entry)
+        if until is not None and entry.ts > until:
+            break
+        found.append(Recorded(i, entry.author, entry.ts, entry.event))
+        prev = leaf_hash(data).hex()
+    return found, len(found)
+
+
 def _history(desk: Desk, actions: list[str]) -> Iterator[int]:
     """With the joint phase confirmed, do ``actions`` one a minute, yielding each one's
     number once it is done."""
@@ -445,11 +467,11 @@ def test_the_verified_record_reads_as_a_fresh_check_at_every_step(
                 until = NOW + timedelta(minutes=minutes)
                 with center.reading() as session:
                     log = center.log(session)
-                    fresh = read_record(log, center.ring, center.origin, until=until)
+                    fresh = _checked_afresh(log, center, until)
                     assert verified_record(center, log, until=until) == fresh
         with center.reading() as session:
             log = center.log(session)
-            assert verified_record(center, log) == read_record(log, center.ring, center.origin)
+            assert verified_record(center, log) == _checked_afresh(log, center, None)
 
 
 def _leaf(center: Center, index: int) -> bytes:
@@ -546,3 +568,19 @@ def test_the_record_is_verified_at_start_up_once(
         assert len(desk.picture("observer", 3)["declarations"]) == 4
         assert desk.ok(desk.get("/v1/compliance", "observer"), 200)["proof"]["entries"] == 4
         assert len(checked) == 4
+
+
+def test_an_entry_chained_to_another_leaf_is_refused(desk: Desk) -> None:
+    """A leaf at its own index, correctly signed, but naming another leaf before it."""
+    for minutes in (1, 2):
+        desk.clock.set(minutes)
+        desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(SITE, f"s{minutes}")))
+    with desk.center.reading() as session:
+        last = desk.center.log(session).size - 1
+    index, _, raw = open_envelope(_leaf(desk.center, last))
+    _set_leaf(desk.center, last, make_envelope(index, bytes(32), raw))
+    body = assert_problem(desk.get("/v1/compliance", "observer"), 503)
+    assert body["detail"] == (
+        f"the record does not verify at entry {last}: "
+        "the envelope is not chained to the leaf before it"
+    )

@@ -183,36 +183,29 @@ class VerifiedRecord:
         self._broken = None
         if size == verified:
             return
-        tracker, prev = self._tracker, self._prev
-        latest = self._latest[-1] if self._latest else None
         try:
-            self._verify(log.entries(verified, size), tracker, prev, latest)
+            self._verify(log.entries(verified, size))
         except LogError as error:  # a leaf missing from the store
             self._broken = (len(self._records), str(error))
         self._root = log.root(len(self._records))
 
-    def _verify(
-        self,
-        leaves: Iterator[tuple[int, bytes]],
-        tracker: SequenceTracker,
-        prev: str,
-        latest: datetime | None,
-    ) -> None:
+    def _verify(self, leaves: Iterator[tuple[int, bytes]]) -> None:
+        latest = self._latest[-1] if self._latest else None
         for i, data in leaves:
             try:
                 index, chained, raw = open_envelope(data)
-                if index != i or chained != prev:
+                if index != i or chained != self._prev:
                     self._broken = (i, "the envelope is not chained to the leaf before it")
                     break
                 entry = verify_entry(raw, keys=self._ring, log=self._origin)
-                tracker.check(entry)
+                self._tracker.check(entry)
             except RecordError as error:
                 self._broken = (i, str(error))
                 break
             self._records.append(Recorded(i, entry.author, entry.ts, entry.event))
             latest = entry.ts if latest is None or entry.ts > latest else latest
             self._latest.append(latest)
-            prev = self._prev = leaf_hash(data).hex()
+            self._prev = leaf_hash(data).hex()
 
 
 _verified: PerCenter[VerifiedRecord] = PerCenter(
@@ -251,28 +244,13 @@ def read_record(
     log: MerkleLog, ring: KeyRing, origin: str, *, until: datetime | None = None
 ) -> tuple[list[Recorded], int]:
     """The verified entries of the log's longest prefix whose entries were all signed at or
-    before ``until`` (the whole log when None), and that prefix's size.
+    before ``until`` (the whole log when None), and that prefix's size: the whole log read
+    and checked at once, by a :class:`VerifiedRecord` of its own.
 
     Raises :class:`~accord.center.problems.ProblemError` (503, ``record-damaged``) naming
     the first leaf that is not chained, signed or sequenced as it must be.
     """
-    found: list[Recorded] = []
-    tracker = SequenceTracker()
-    prev = ""
-    for i, data in log.entries(0, log.size):
-        try:
-            index, chained, raw = open_envelope(data)
-            if index != i or chained != prev:
-                raise _damaged(i, "the envelope is not chained to the leaf before it")
-            entry = verify_entry(raw, keys=ring, log=origin)
-            tracker.check(entry)
-        except RecordError as error:
-            raise _damaged(i, str(error)) from None
-        if until is not None and entry.ts > until:
-            break
-        found.append(Recorded(i, entry.author, entry.ts, entry.event))
-        prev = leaf_hash(data).hex()
-    return found, len(found)
+    return VerifiedRecord(ring, origin).read(log, until=until)
 
 
 # --- folding --------------------------------------------------------------------------------
