@@ -809,55 +809,50 @@ def _recheck(
     return state, conflicts, seen
 
 
-def recheck(center: Center, desk_: Desk, op_id: str, at: datetime) -> bool:
+def recheck(unit: Unit, desk_: Desk, op_id: str, at: datetime, *, origin: str) -> bool:
     """Before a step that lets an operation go ahead (approve, execute), the center checks
     it again against the world in force: what was declared, amended or withdrawn since the
     proposal counts. When its conflicts changed, the center records the new ones (entry
-    ``operation.conflicts_updated``, signed by the center) and the rules take the new
-    blocking count (:func:`accord.rules.operations.update_conflicts`: more blocking
-    conflicts withdraw the other parties' approvals). This is the center's own step, in its
-    own unit of work, so that it stands even when the caller's step is then refused.
+    ``operation.conflicts_updated``, signed by the center, whose record ``origin`` this
+    is) and the rules take the new blocking count
+    (:func:`accord.rules.operations.update_conflicts`: more blocking conflicts withdraw the
+    other parties' approvals). This is the center's own step, in its own unit of work, so
+    that it stands even when the caller's step is then refused.
 
-    Returns whether anything changed. Reads first, and writes only on a change. When the
-    agreement's operations never block one another and no declaration changed since this
-    process last found the operation's blocking conflicts (:attr:`Desk.checked`), nothing
-    can have changed: one read of the declarations' counter answers.
+    Returns whether anything changed; writes only on a change. When the agreement's
+    operations never block one another and no declaration changed since this process last
+    found the operation's blocking conflicts (:attr:`Desk.checked`), nothing can have
+    changed: one read of the declarations' counter answers.
     """
-    with center.peeking() as connection:
-        if desk_.unchanged(connection, op_id):
-            return False
-    with center.reading() as session:
-        row = _load(session, op_id)
-        if row is None or _recheck(session, desk_, row, at) is None:
-            return False
-    with center.writing() as unit:
-        row = _load(unit.session, op_id)
-        found = None if row is None else _recheck(unit.session, desk_, row, at)
-        if row is None or found is None:
-            return False
-        before, conflicts, seen = found
-        stored = _conflicts_json(conflicts)
-        desk_.note(op_id, row.feature, stored, seen)
-        state = rules.update_conflicts(
-            desk_.agreement,
-            before,
-            actor=CENTER,
-            at=at,
-            blocking_conflicts=sum(1 for c in conflicts if c.blocking),
-        )
-        _save(
-            unit,
-            desk_,
-            _Actor(CENTER, center.origin, CENTER),
-            row,
-            kind=CONFLICTS_UPDATED,
-            before=before,
-            state=state,
-            at=at,
-            changed={"conflicts": stored},
-            blocking_conflicts=state.blocking_conflicts,
-            conflicts=[public(c).as_dict() for c in conflicts],
-        )
+    if desk_.unchanged(unit.session.connection(), op_id):
+        return False
+    row = _load(unit.session, op_id)
+    found = None if row is None else _recheck(unit.session, desk_, row, at)
+    if row is None or found is None:
+        return False
+    before, conflicts, seen = found
+    stored = _conflicts_json(conflicts)
+    desk_.note(op_id, row.feature, stored, seen)
+    state = rules.update_conflicts(
+        desk_.agreement,
+        before,
+        actor=CENTER,
+        at=at,
+        blocking_conflicts=sum(1 for c in conflicts if c.blocking),
+    )
+    _save(
+        unit,
+        desk_,
+        _Actor(CENTER, origin, CENTER),
+        row,
+        kind=CONFLICTS_UPDATED,
+        before=before,
+        state=state,
+        at=at,
+        changed={"conflicts": stored},
+        blocking_conflicts=state.blocking_conflicts,
+        conflicts=[public(c).as_dict() for c in conflicts],
+    )
     return True
 
 

@@ -20,22 +20,34 @@ of the group returns only once that commit is done. So :meth:`Center.writing` st
 only when its unit is durable, and raises when it is not (:class:`CommitFailed`: then no
 unit of the group was committed, and each of them raises). A lone writer commits at once,
 as before.
+
+**The writer thread.** The routes do not hold a thread each while they wait for the lock:
+they hand their unit's work to :meth:`Center.write` and wait on the event loop. One thread
+per service takes the works in turn, the ones queued behind the first in the same group,
+commits the group when its queue is empty, and answers each work then. (A thread per
+request cost a hand-off through the thread pool, and forty threads taking turns at the lock
+and the interpreter, for every change.) The few writers outside a request (the escalation
+tick, the exercise's feed, start-up) still use :meth:`Center.writing`; both queue on the same
+lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
+import queue
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, SessionTransaction
@@ -180,6 +192,8 @@ class Center:
         self._seqs: SequenceCache | None = None  # its authors' numbers, kept with it
         self._ring: KeyRing | None = None
         self._callers: dict[str, tuple[Caller, float]] = {}  # token hash -> caller, until
+        self._writer_thread: _Writer | None = None  # started by the first write()
+        self._closed = False
 
     @classmethod
     def start(cls, settings: Settings, *, clock: Clock = system_clock) -> Center:
@@ -199,7 +213,12 @@ class Center:
         return center
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Finish the queued writes, then release the database connections."""
+        with self._queue_lock:
+            self._closed = True
+            writer_thread, self._writer_thread = self._writer_thread, None
+        if writer_thread is not None:
+            writer_thread.close()
         self.engine.dispose()
         if self._file_lock is not None:
             self._file_lock.close()
@@ -246,14 +265,45 @@ class Center:
         group: _Group | None = None
         try:
             group = self._join()
+            with self._unit(group) as unit:
+                yield unit
+        finally:
+            self._leave(group)
+        group.done.wait()
+        if group.error is not None:
+            raise CommitFailed("the write was not committed") from group.error
+
+    async def write(self, work: Callable[[Unit], T]) -> T:
+        """Run ``work`` in a unit of work on the service's writer thread; its result, once
+        the unit is durable. Raises what ``work`` raised (the unit rolled back), or
+        :class:`CommitFailed`.
+
+        The writer takes the queued works in turn, each in its own unit, and commits them
+        as one group when the queue is empty (or the group full or old): a request's
+        handler waits on the event loop, and no thread per request is held. ``work`` runs
+        on the writer thread: it must not wait for the event loop."""
+        return await asyncio.wrap_future(self._write_queue().submit(work))
+
+    def _write_queue(self) -> _Writer:
+        with self._queue_lock:
+            if self._closed:
+                raise RuntimeError("the service is shutting down")
+            if self._writer_thread is None:
+                self._writer_thread = _Writer(self)
+            return self._writer_thread
+
+    @contextmanager
+    def _unit(self, group: _Group) -> Iterator[Unit]:
+        """One unit in the open ``group`` (the caller holds the write lock): its own
+        savepoint and ledger. A unit that raises is rolled back to its savepoint, alone (or
+        breaks the group, when it cannot be)."""
+        try:
             # Units write some rows with Core statements, behind the identity map of the
             # session they share: each unit reads afresh what the ones before it left.
             group.session.expire_all()
             savepoint = group.session.begin_nested()
         except BaseException:
-            if group is not None:
-                group.broken = True
-            self._leave(group)
+            group.broken = True
             raise
         ok = False
         log = self._log
@@ -284,22 +334,17 @@ class Center:
                 raise CommitFailed("the unit's own changes were rolled back")
             ok = True
         finally:
-            try:
-                if not ok:
+            if not ok:
+                try:
                     if log is not None and log.size != size:
                         self._log = None  # it holds entries the rollback takes away
                     if not group.root.is_active:
                         self._ended(group)
                     elif savepoint.is_active:
                         savepoint.rollback()
-            except BaseException:
-                group.broken = True
-                raise
-            finally:
-                self._leave(group)
-        group.done.wait()
-        if group.error is not None:
-            raise CommitFailed("the write was not committed") from group.error
+                except BaseException:
+                    group.broken = True
+                    raise
 
     def _ended(self, group: _Group) -> None:
         """The group's transaction was rolled back from inside a unit."""
@@ -366,12 +411,13 @@ class Center:
         self._seqs = SequenceCache()
         return open_log(connection, self.origin, exclusive=True)
 
-    def _leave(self, group: _Group | None) -> None:
-        """Commit the group when nobody queues behind it (or it is full, old or broken);
-        then let the next writer in."""
+    def _leave(self, group: _Group | None, *, commit: bool = False) -> None:
+        """Commit the group when ``commit`` says so, or nobody queues behind it (or it is
+        full, old or broken); then let the next writer in."""
         try:
             if group is not None and (
-                group.broken
+                commit
+                or group.broken
                 or group.ended
                 or self._queued == 0
                 or group.units >= GROUP_MAX_UNITS
@@ -435,6 +481,95 @@ class Center:
     def forget_tokens(self) -> None:
         """Forget every remembered token: the next request of each reads the database."""
         self._callers.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    work: Callable[[Unit], Any]
+    future: Future[Any]
+
+
+class _Writer:
+    """The service's writer thread (see :meth:`Center.write`): takes the queued jobs in
+    turn, each in its own unit, the ones queued behind the first in the same group; commits
+    the group when the queue is empty (or the group full, old or broken); then answers each
+    job's future."""
+
+    def __init__(self, center: Center) -> None:
+        self._center = center
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="accord-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, work: Callable[[Unit], T]) -> Future[T]:
+        if self._closed:
+            raise RuntimeError("the service is shutting down")
+        future: Future[T] = Future()
+        self._jobs.put(_Job(work, future))
+        return future
+
+    def close(self) -> None:
+        """Run what is queued, then stop the thread."""
+        self._closed = True
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if not self._batch(job):
+                return
+
+    def _batch(self, job: _Job) -> bool:
+        """Run ``job`` and the jobs queued behind it in one group, commit it, answer them;
+        whether to go on (``False``: the queue ended)."""
+        center = self._center
+        answers: list[tuple[Future[Any], Any, BaseException | None]] = []
+        going = True
+        center._write_lock.acquire()
+        try:
+            group = center._join()
+        except BaseException as error:
+            center._leave(None)
+            if job.future.set_running_or_notify_cancel():
+                job.future.set_exception(error)
+            return going
+        try:
+            while True:
+                if job.future.set_running_or_notify_cancel():
+                    try:
+                        with center._unit(group) as unit:
+                            result = job.work(unit)
+                    except BaseException as error:
+                        answers.append((job.future, None, error))
+                    else:
+                        answers.append((job.future, result, None))
+                if (
+                    group.broken
+                    or group.ended
+                    or group.units >= GROUP_MAX_UNITS
+                    or time.monotonic() - group.started >= GROUP_MAX_SECONDS
+                ):
+                    break
+                try:
+                    queued = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if queued is None:
+                    going = False
+                    break
+                job = queued
+        finally:
+            center._leave(group, commit=True)
+        for future, result, raised in answers:
+            if raised is None and group.error is not None:
+                raised = CommitFailed("the write was not committed")
+                raised.__cause__ = group.error
+            if raised is None:
+                future.set_result(result)
+            else:
+                future.set_exception(raised)
+        return going
 
 
 class PerCenter(Generic[T]):

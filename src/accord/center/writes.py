@@ -58,7 +58,7 @@ def _fingerprint(request: Request, body: BaseModel | None) -> str:
     return digest.hexdigest()
 
 
-def write(
+async def write(
     center: Center,
     request: Request,
     caller: Caller,
@@ -67,13 +67,15 @@ def write(
     body: BaseModel | None = None,
     status: int = 201,
 ) -> JSONResponse:
-    """Run ``act`` in one unit of work and answer its result with ``status``; honour the
-    request's ``Idempotency-Key`` (see the module docstring). ``body`` is the parsed request
-    body, part of what makes two requests the same."""
+    """Run ``act`` in one unit of work (on the writer thread: see
+    :meth:`~accord.center.runtime.Center.write`) and answer its result with ``status``;
+    honour the request's ``Idempotency-Key`` (see the module docstring). ``body`` is the
+    parsed request body, part of what makes two requests the same."""
     key = _key(request)
-    with center.writing() as unit:
+    fingerprint = _fingerprint(request, body) if key is not None else ""
+
+    def unit_of_work(unit: Unit) -> JSONResponse:
         if key is not None:
-            fingerprint = _fingerprint(request, body)
             stored = unit.session.scalars(
                 select(IdempotentAnswer).where(
                     IdempotentAnswer.user_id == caller.user_id, IdempotentAnswer.key == key
@@ -103,4 +105,6 @@ def write(
                     created_at=center.now(),
                 )
             )
-    return JSONResponse(answer, status_code=status)
+        return JSONResponse(answer, status_code=status)
+
+    return await center.write(unit_of_work)

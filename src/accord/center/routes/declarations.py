@@ -321,7 +321,7 @@ def _feature(body: FeatureIn) -> dict[str, Any]:
     status_code=201,
     summary="Declare a site, movement, position or flight plan",
 )
-def create_declaration(
+async def create_declaration(
     center: CenterDep,
     request: Request,
     caller: Annotated[Caller, Depends(_DECLARANTS)],
@@ -341,7 +341,7 @@ def create_declaration(
         out.airspace = plan_changed(unit, center, caller, out.id, now)
         return out
 
-    return write(center, request, caller, act, body=body)
+    return await write(center, request, caller, act, body=body)
 
 
 @router.get("/declarations", response_model=PageOut, summary="List declarations")
@@ -481,7 +481,7 @@ def get_declaration(
     summary="Amend a declaration",
     responses={**NOT_FOUND, **CONFLICT},
 )
-def amend_declaration(
+async def amend_declaration(
     center: CenterDep,
     request: Request,
     caller: Annotated[Caller, Depends(_DECLARANTS)],
@@ -510,7 +510,7 @@ def amend_declaration(
         out.airspace = plan_changed(unit, center, caller, out.id, now)
         return out
 
-    return write(center, request, caller, act, body=body, status=200)
+    return await write(center, request, caller, act, body=body, status=200)
 
 
 @router.post(
@@ -519,7 +519,7 @@ def amend_declaration(
     summary="Withdraw a declaration",
     responses={**NOT_FOUND, **CONFLICT},
 )
-def withdraw_declaration(
+async def withdraw_declaration(
     center: CenterDep,
     request: Request,
     caller: Annotated[Caller, Depends(_DECLARANTS)],
@@ -540,7 +540,7 @@ def withdraw_declaration(
         plan_changed(unit, center, caller, view.id, now)
         return DeclarationOut.of(view)
 
-    return write(center, request, caller, act, body=body, status=200)
+    return await write(center, request, caller, act, body=body, status=200)
 
 
 @router.post(
@@ -550,7 +550,7 @@ def withdraw_declaration(
     summary="Acknowledge a humanitarian notification (a receipt, not an approval)",
     responses={**NOT_FOUND, **CONFLICT},
 )
-def acknowledge_declaration(
+async def acknowledge_declaration(
     center: CenterDep,
     request: Request,
     caller: Annotated[Caller, Depends(_ACKNOWLEDGERS)],
@@ -585,7 +585,7 @@ def acknowledge_declaration(
             entry=ack.entry,
         )
 
-    return write(center, request, caller, act, body=body)
+    return await write(center, request, caller, act, body=body)
 
 
 @router.get(

@@ -135,7 +135,7 @@ def _catch_up(center: Center) -> None:
     summary="Send a message on the direct line",
     responses=CONFLICT,
 )
-def send_message(
+async def send_message(
     center: CenterDep,
     request: Request,
     caller: Party,
@@ -160,7 +160,7 @@ def send_message(
         message, recipients = send(unit, center.agreement, caller, draft, now)
         return written_view(unit.session, caller, message, recipients, now)
 
-    return write(center, request, caller, act, body=body)
+    return await write(center, request, caller, act, body=body)
 
 
 @router.get("/messages", response_model=list[MessageOut], summary="List messages")
@@ -217,7 +217,7 @@ def get_opening(center: CenterDep, caller: Party, message_id: MessageId) -> Open
     summary="Acknowledge a message, naming the hash of what was received",
     responses={**CONFLICT, **_NOT_FOUND},
 )
-def acknowledge_message(
+async def acknowledge_message(
     center: CenterDep,
     request: Request,
     caller: Party,
@@ -245,11 +245,11 @@ def acknowledge_message(
             message=view,
         )
 
-    return write(center, request, caller, act, body=body)
+    return await write(center, request, caller, act, body=body)
 
 
 @router.put("/contacts", response_model=ContactsOut, summary="Set the party's contact chain")
-def put_contacts(
+async def put_contacts(
     center: CenterDep,
     request: Request,
     caller: Officer,
@@ -264,7 +264,7 @@ def put_contacts(
             unit, caller, primary=body.primary, backup=body.backup, duty=body.duty, at=now
         )
 
-    return write(center, request, caller, act, body=body, status=200)
+    return await write(center, request, caller, act, body=body, status=200)
 
 
 @router.get("/contacts", response_model=ContactsOut, summary="The party's contact chain")
@@ -278,8 +278,8 @@ def get_contacts(center: CenterDep, caller: Party) -> ContactsOut:
 @router.post(
     "/presence", response_model=PresenceOut, status_code=201, summary="Heartbeat: I am present"
 )
-def post_presence(center: CenterDep, request: Request, caller: Party) -> JSONResponse:
+async def post_presence(center: CenterDep, request: Request, caller: Party) -> JSONResponse:
     """The caller is on duty now; without a heartbeat for five minutes they count as absent
     and escalation skips them."""
     now = center.now()
-    return write(center, request, caller, lambda unit: heartbeat(unit, caller, now))
+    return await write(center, request, caller, lambda unit: heartbeat(unit, caller, now))

@@ -303,7 +303,7 @@ def _fields(body: OperationIn | ReportIn) -> tuple[dict[str, Any], dict[str, Any
     summary="Propose a coordinated or synchronized operation",
     responses=CONFLICT,
 )
-def propose_operation(
+async def propose_operation(
     center: CenterDep, request: Request, caller: Officer, body: Annotated[OperationIn, Body()]
 ) -> JSONResponse:
     """Propose an operation for the caller's party. The deconfliction engine checks it
@@ -319,7 +319,7 @@ def propose_operation(
         )
         return OperationOut.of(view)
 
-    return write(center, request, caller, act, body=body)
+    return await write(center, request, caller, act, body=body)
 
 
 @router.post(
@@ -329,7 +329,7 @@ def propose_operation(
     summary="Report an imminent-threat operation after the fact",
     responses=CONFLICT,
 )
-def report_operation(
+async def report_operation(
     center: CenterDep, request: Request, caller: Officer, body: Annotated[ReportIn, Body()]
 ) -> JSONResponse:
     """The caller's party reports an imminent-threat operation it executed at
@@ -354,7 +354,7 @@ def report_operation(
         )
         return OperationOut.of(view)
 
-    return write(center, request, caller, act, body=body)
+    return await write(center, request, caller, act, body=body)
 
 
 @router.put(
@@ -363,7 +363,7 @@ def report_operation(
     summary="Amend a pending operation's area",
     responses=CONFLICT | NOT_FOUND,
 )
-def amend_operation(
+async def amend_operation(
     center: CenterDep,
     request: Request,
     caller: Officer,
@@ -388,10 +388,10 @@ def amend_operation(
         )
         return OperationOut.of(view)
 
-    return write(center, request, caller, act, body=body, status=200)
+    return await write(center, request, caller, act, body=body, status=200)
 
 
-def _step(
+async def _step(
     center: CenterDep,
     request: Request,
     caller: Caller,
@@ -403,13 +403,14 @@ def _step(
 ) -> JSONResponse:
     now = center.now()
     if action in _GO_AHEAD:
-        ops.recheck(center, ops.desk(center), op_id, now)
+        desk = ops.desk(center)
+        await center.write(lambda unit: ops.recheck(unit, desk, op_id, now, origin=center.origin))
 
     def act(unit: Unit) -> OperationOut:
         view = ops.step(unit, ops.desk(center), caller, op_id, action, at=now, text=text)
         return OperationOut.of(view)
 
-    return write(center, request, caller, act, body=body, status=200)
+    return await write(center, request, caller, act, body=body, status=200)
 
 
 _STEP = CONFLICT | NOT_FOUND
@@ -423,7 +424,7 @@ _GO_AHEAD = frozenset({"approve", "execute"})
     response_model=OperationOut,
     responses=_STEP,
 )
-def approve_operation(
+async def approve_operation(
     center: CenterDep,
     request: Request,
     caller: Approver,
@@ -433,7 +434,9 @@ def approve_operation(
     """The caller's party approves. While blocking conflicts stand, approval needs a written
     ``override_reason``, which is recorded."""
     body = body or ApproveIn()
-    return _step(center, request, caller, op_id, "approve", text=body.override_reason, body=body)
+    return await _step(
+        center, request, caller, op_id, "approve", text=body.override_reason, body=body
+    )
 
 
 @router.post(
@@ -442,7 +445,7 @@ def approve_operation(
     response_model=OperationOut,
     responses=_STEP,
 )
-def veto_operation(
+async def veto_operation(
     center: CenterDep,
     request: Request,
     caller: Approver,
@@ -450,7 +453,7 @@ def veto_operation(
     body: Annotated[ReasonIn, Body()],
 ) -> JSONResponse:
     """The caller's party vetoes, with its reason; the operation ends."""
-    return _step(center, request, caller, op_id, "veto", text=body.reason, body=body)
+    return await _step(center, request, caller, op_id, "veto", text=body.reason, body=body)
 
 
 @router.post(
@@ -459,7 +462,7 @@ def veto_operation(
     response_model=OperationOut,
     responses=_STEP,
 )
-def object_to_operation(
+async def object_to_operation(
     center: CenterDep,
     request: Request,
     caller: Officer,
@@ -468,7 +471,7 @@ def object_to_operation(
 ) -> JSONResponse:
     """The caller's party objects with evidence within the objection window; where the
     category holds while objected, the operation is on hold."""
-    return _step(center, request, caller, op_id, "object", text=body.evidence, body=body)
+    return await _step(center, request, caller, op_id, "object", text=body.evidence, body=body)
 
 
 @router.post(
@@ -477,11 +480,11 @@ def object_to_operation(
     response_model=OperationOut,
     responses=_STEP,
 )
-def withdraw_objection(
+async def withdraw_objection(
     center: CenterDep, request: Request, caller: Officer, op_id: OpId
 ) -> JSONResponse:
     """The caller's party withdraws its standing objection."""
-    return _step(center, request, caller, op_id, "withdraw_objection")
+    return await _step(center, request, caller, op_id, "withdraw_objection")
 
 
 @router.post(
@@ -490,11 +493,11 @@ def withdraw_objection(
     response_model=OperationOut,
     responses=_STEP,
 )
-def execute_operation(
+async def execute_operation(
     center: CenterDep, request: Request, caller: Officer, op_id: OpId
 ) -> JSONResponse:
     """An executing party reports the execution (approved or cleared, in its window)."""
-    return _step(center, request, caller, op_id, "execute")
+    return await _step(center, request, caller, op_id, "execute")
 
 
 @router.post(
@@ -503,11 +506,11 @@ def execute_operation(
     response_model=OperationOut,
     responses=_STEP,
 )
-def complete_operation(
+async def complete_operation(
     center: CenterDep, request: Request, caller: Officer, op_id: OpId
 ) -> JSONResponse:
     """An executing party reports the executed operation finished."""
-    return _step(center, request, caller, op_id, "complete")
+    return await _step(center, request, caller, op_id, "complete")
 
 
 @router.post(
@@ -516,7 +519,7 @@ def complete_operation(
     response_model=OperationOut,
     responses=_STEP,
 )
-def cancel_operation(
+async def cancel_operation(
     center: CenterDep,
     request: Request,
     caller: PartyUser,
@@ -524,7 +527,7 @@ def cancel_operation(
     body: Annotated[ReasonIn, Body()],
 ) -> JSONResponse:
     """The proposing party withdraws its operation before execution, with its reason."""
-    return _step(center, request, caller, op_id, "cancel", text=body.reason, body=body)
+    return await _step(center, request, caller, op_id, "cancel", text=body.reason, body=body)
 
 
 @router.get(

@@ -46,7 +46,7 @@ class ConfirmedOut(BaseModel):
     summary="Confirm a condition of the agreement",
     responses=CONFLICT,
 )
-def confirm_condition(
+async def confirm_condition(
     center: CenterDep,
     request: Request,
     caller: Annotated[Caller, Depends(allow(*ALL_ROLES))],
@@ -69,4 +69,4 @@ def confirm_condition(
             phase=PhaseOut.of(phase),
         )
 
-    return write(center, request, caller, act, body=body)
+    return await write(center, request, caller, act, body=body)

@@ -186,7 +186,7 @@ def consistency(
 
 
 @router.post("/cosign", response_model=HeadOut, summary="Co-sign a signed head", responses=CONFLICT)
-def cosign_head(
+async def cosign_head(
     center: CenterDep,
     request: Request,
     caller: Annotated[Caller, Depends(_COSIGNERS)],
@@ -200,4 +200,4 @@ def cosign_head(
         signed = cosign(unit, center, caller.member, body.note)
         return _head_out(signed, cosigners(center.ring, signed.note))
 
-    return write(center, request, caller, act, body=body, status=200)
+    return await write(center, request, caller, act, body=body, status=200)

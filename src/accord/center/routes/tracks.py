@@ -81,7 +81,7 @@ class AcknowledgeIn(BaseModel):
     status_code=200,
     summary="Report a batch of live tracks",
 )
-def post_tracks(
+async def post_tracks(
     center: CenterDep,
     request: Request,
     caller: Reporter,
@@ -96,7 +96,7 @@ def post_tracks(
     def act(unit: Unit) -> TracksAnswer:
         return airspace.report_tracks(unit, center, caller, body.tracks, now)
 
-    return write(center, request, caller, act, body=body, status=200)
+    return await write(center, request, caller, act, body=body, status=200)
 
 
 @router.get("/tracks", response_model=TrackPage, summary="The live tracks the caller may see")
@@ -140,7 +140,7 @@ def get_alert(center: CenterDep, caller: Reader, alert_id: AlertId) -> AlertOut:
     summary="Acknowledge an alert, naming its hash",
     responses={**CONFLICT, **_NOT_FOUND},
 )
-def acknowledge_alert(
+async def acknowledge_alert(
     center: CenterDep,
     request: Request,
     caller: Party,
@@ -154,4 +154,4 @@ def acknowledge_alert(
     def act(unit: Unit) -> AlertOut:
         return airspace.acknowledge_alert(unit, center, caller, alert_id, body.content_hash, now)
 
-    return write(center, request, caller, act, body=body)
+    return await write(center, request, caller, act, body=body)

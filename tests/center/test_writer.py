@@ -1,0 +1,200 @@
+"""The writer thread (:meth:`Center.write`): the works queued while it is busy run one after
+the other, each in its own unit, and are committed together; each caller gets its own result
+or its own error only once the group is durable; a work that raises leaves nothing; a failed
+commit fails every work of its group and stores none of them; a work cancelled before its
+turn never runs; closing the service runs what is queued."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from accord.center import runtime
+from accord.center.db.engine import WRITE
+from accord.center.db.models import RecordLeaf
+from accord.center.runtime import Center, CommitFailed, Unit
+from accord.record.canonical import loads_canonical
+from accord.record.entries import open_envelope
+from center.conftest import NOW, clock, settings_for
+
+
+class _Refused(Exception):
+    pass
+
+
+@pytest.fixture
+def center(tmp_path: Path, database_url: str) -> Iterator[Center]:
+    started = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+def _leaves(center: Center) -> int:
+    with center.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(RecordLeaf)) or 0)
+
+
+def _kinds(center: Center, start: int) -> list[str]:
+    with center.reading() as session:
+        log = center.log(session)
+        return [
+            str(loads_canonical(open_envelope(data)[2])["event"]["kind"])
+            for _, data in log.entries(start, log.size)
+        ]
+
+
+def _append(kind: str, *, fail: bool = False) -> Any:
+    def work(unit: Unit) -> int:
+        index = unit.ledger.append({"kind": kind}, author="blue", at=NOW)
+        if fail:
+            raise _Refused(kind)
+        return index
+
+    return work
+
+
+def _commits(center: Center) -> list[int]:
+    commits: list[int] = []
+    event.listen(  # the writers' commits (readers' transactions end with a commit too)
+        center.engine,
+        "commit",
+        lambda c: commits.append(1) if c.get_execution_options().get(WRITE) else None,
+    )
+    return commits
+
+
+def _while_locked(center: Center, queue: Any) -> Any:
+    """Run the coroutine ``queue()`` while another writer holds the write lock, so that
+    every work it submits waits in the writer's queue; release the lock once they are all
+    queued; the coroutine's result."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with center.writing():
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(10)
+
+    async def main() -> Any:
+        task = asyncio.ensure_future(queue())
+        await asyncio.sleep(0.1)  # every work is queued behind the held lock
+        release.set()
+        return await task
+
+    try:
+        return asyncio.run(main())
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_queued_works_share_one_commit_and_a_refused_one_leaves_nothing(
+    center: Center,
+) -> None:
+    before = _leaves(center)
+    commits = _commits(center)
+
+    async def queue() -> list[Any]:
+        works = [_append("test.a"), _append("test.refused", fail=True), _append("test.b")]
+        return await asyncio.gather(*(center.write(w) for w in works), return_exceptions=True)
+
+    first, refused, second = _while_locked(center, queue)
+    assert isinstance(refused, _Refused)
+    assert (first, second) == (before, before + 1)  # the refused one left no gap
+    assert len(commits) == 2  # the holder's empty unit, then the three works together
+    assert _leaves(center) == before + 2
+    assert _kinds(center, before) == ["test.a", "test.b"]
+    with center.reading() as session:
+        center.log(session).check_integrity()
+
+
+def test_a_failed_commit_fails_every_work_of_its_group_and_stores_none(
+    center: Center, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _leaves(center)
+    doomed: list[str] = []
+
+    def refuse(session: Any) -> None:  # the commit of a group that ran a doomed work
+        if doomed:
+            doomed.clear()
+            raise RuntimeError("the disk is full")
+
+    def work(kind: str) -> Any:
+        def run(unit: Unit) -> int:
+            doomed.append(kind)
+            return int(_append(kind)(unit))
+
+        return run
+
+    async def queue() -> list[Any]:
+        works = [work("test.a"), work("test.b")]
+        return await asyncio.gather(*(center.write(w) for w in works), return_exceptions=True)
+
+    monkeypatch.setattr(runtime, "notify_pending", refuse)  # the last step before COMMIT
+    answers = _while_locked(center, queue)
+    assert all(isinstance(a, CommitFailed) for a in answers), answers
+    assert _leaves(center) == before
+    # The writer goes on, on a record read afresh.
+    assert asyncio.run(center.write(_append("test.after"))) == before
+    assert _kinds(center, before) == ["test.after"]
+
+
+def test_a_work_cancelled_before_its_turn_never_runs(center: Center) -> None:
+    before = _leaves(center)
+    ran: list[str] = []
+
+    def work(unit: Unit) -> None:
+        ran.append("cancelled")
+        unit.ledger.append({"kind": "test.cancelled"}, author="blue", at=NOW)
+
+    async def queue() -> int:
+        doomed = asyncio.ensure_future(center.write(work))
+        kept = asyncio.ensure_future(center.write(_append("test.kept")))
+        await asyncio.sleep(0)  # both submitted
+        doomed.cancel()
+        return await kept
+
+    assert _while_locked(center, queue) == before
+    assert ran == []
+    assert _kinds(center, before) == ["test.kept"]
+
+
+def test_closing_runs_what_is_queued_then_refuses(tmp_path: Path, database_url: str) -> None:
+    center = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(unit: Unit) -> None:
+        holding.set()
+        release.wait(10)
+
+    async def queue() -> list[Any]:
+        busy = asyncio.ensure_future(center.write(hold))
+        await asyncio.sleep(0)
+        queued = asyncio.ensure_future(center.write(_append("test.queued")))
+        await asyncio.sleep(0)
+        assert holding.wait(10)
+        closing = threading.Thread(target=center.close)
+        closing.start()
+        release.set()
+        answers = await asyncio.gather(busy, queued)
+        closing.join(10)
+        return answers
+
+    try:
+        before = _leaves(center)
+        assert asyncio.run(queue()) == [None, before]
+        with pytest.raises(RuntimeError, match="shutting down"):
+            asyncio.run(center.write(_append("test.late")))
+    finally:
+        center.close()
