@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from accord.center import operations as ops
 from accord.center.app import create_app
@@ -21,6 +21,7 @@ from accord.center.db.models_operations import OPERATION_STATUSES, OperationRow
 from accord.center.events import events_for
 from accord.center.migrations.versions import v0003_operations
 from accord.center.runtime import Center
+from accord.center.world_cache import WorldCache
 from accord.examples import example_path
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
@@ -667,28 +668,38 @@ def test_a_recheck_reads_once_only_while_nothing_it_depends_on_changed(
     service: Service, clock: Clock
 ) -> None:
     """An approval re-checks the operation (:func:`accord.center.operations.recheck`); it
-    may skip the engine only while the operation's stored feature and conflicts are the ones
-    this process found, and no declaration changed since."""
+    may skip the engine only while no declaration changed since the operation's blocking
+    conflicts were last found to stand, as stored with them: any server process, and one
+    started afresh, knows as much."""
     center = center_of(service)
-    desk_ = ops.desk(center)
     op = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
 
-    def unchanged() -> bool:
+    def unchanged(desk_: ops.Desk) -> bool:
         with center.peeking() as connection:
             return desk_.unchanged(connection, op["id"])
 
-    assert unchanged()
-    noted = desk_.checked[op["id"]]
-    # Stored by another process (an amendment there): not what this one noted.
-    desk_.checked[op["id"]] = (bytes(16), noted[1])
-    assert not unchanged()
-    desk_.checked.clear()  # a restarted process knows nothing
-    assert not unchanged()
-    desk_.checked[op["id"]] = noted
+    def stored_seen() -> int | None:
+        with center.reading() as session:
+            row = session.get(OperationRow, op["id"])
+            assert row is not None
+            return row.conflicts_seen
+
+    desk_ = ops.desk(center)
+    assert unchanged(desk_)
+    assert unchanged(ops.Desk(center.agreement, WorldCache(center.agreement)))  # a new process
     hidden = copy.deepcopy(BY_ID["pos-red-obs-2"])
     hidden["properties"]["id"] = "pos-red-elsewhere"
+    seen = stored_seen()
     with center.writing() as unit:
         declare(unit.session, hidden, at=NOW)
-    assert not unchanged()  # a declaration since: the engine runs again
+    assert not unchanged(desk_)  # a declaration since: the engine runs again
     assert ok(post(service, f"{OPS}/{op['id']}/approve", "red-approver", {}))["status"]
-    assert unchanged()  # the full re-check found the same blocking conflicts, and noted it
+    assert unchanged(desk_)  # the full re-check found the same blocking conflicts, and stored so
+    assert seen is not None and stored_seen() == seen + 1
+    kinds = [e["event"]["kind"] for e in entries(service, op["id"])]
+    assert "operation.conflicts_updated" not in kinds  # nothing to record: nothing changed
+    with center.writing() as unit:  # stored before the counter was kept: unknown
+        unit.session.execute(
+            update(OperationRow).where(OperationRow.id == op["id"]).values(conflicts_seen=None)
+        )
+    assert not unchanged(desk_)

@@ -29,11 +29,10 @@ approved or were notified of, and changing them is a new proposal.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -108,43 +107,20 @@ _NOBODY = ""
 
 @dataclass(frozen=True, slots=True)
 class Desk:
-    """The service's operations desk: the agreement, the world cache, and for each
-    operation whose conflicts this process stored, the declarations' counter of the world
-    they were found in (see :func:`recheck`)."""
+    """The service's operations desk: the agreement and the world cache."""
 
     agreement: Agreement
     world: WorldCache
-    checked: dict[str, tuple[bytes, int]] = field(default_factory=dict)
-
-    def note(self, op_id: str, feature: str, conflicts: str, seen: int) -> None:
-        """The operation with this stored ``feature`` has these stored ``conflicts`` (their
-        blocking ones, at least) in the world of declarations' counter ``seen``."""
-        if len(self.checked) >= _CHECKED_MAX:
-            self.checked.clear()
-        self.checked[op_id] = (_digest(feature, conflicts), seen)
 
     def unchanged(self, connection: Connection, op_id: str) -> bool:
         """Whether the operation's stored blocking conflicts are certainly still its blocking
-        conflicts (one read): its stored feature and conflicts are the ones :meth:`note`
-        was told of, no declaration changed since, and operations never block one another.
-        ``False`` means: check again."""
+        conflicts (one read): no declaration changed since they were last found to stand
+        (``operations.conflicts_seen``), and operations never block one another. ``False``
+        means: check again."""
         if ObjectKind.OPERATION in self.agreement.deconfliction.blocking:
             return False
-        noted = self.checked.get(op_id)
-        if noted is None:
-            return False
         row = connection.execute(_STORED, {"b_id": op_id}).first()
-        return row is not None and noted == (_digest(row[0], row[1]), int(row[2] or 0))
-
-
-_CHECKED_MAX = 100_000
-
-
-def _digest(feature: str, conflicts: str) -> bytes:
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(feature.encode("utf-8", "surrogatepass"))
-    digest.update(b"\x00" + conflicts.encode("utf-8", "surrogatepass"))
-    return digest.digest()
+        return row is not None and row[0] is not None and row[0] == (row[1] or 0)
 
 
 _desks: PerCenter[Desk] = PerCenter(
@@ -295,11 +271,16 @@ _NEXT_REV = select(func.coalesce(func.max(_operations.c.rev), 0) + 1).scalar_sub
 _INSERT = insert(_operations).values(rev=_NEXT_REV)
 _READ = select(_operations).where(_operations.c.id == bindparam("b_id"))
 _STORED = select(
-    _operations.c.feature,
-    _operations.c.conflicts,
+    _operations.c.conflicts_seen,
     select(func.max(Declaration.rev)).scalar_subquery(),
 ).where(_operations.c.id == bindparam("b_id"))
-"""An operation's stored feature and conflicts, and the declarations' counter."""
+"""The declarations' counter an operation's stored conflicts were found at, and now."""
+_SEEN = (
+    update(_operations)
+    .where(_operations.c.id == bindparam("b_id"))
+    .values(conflicts_seen=bindparam("seen"))
+)
+"""The stored blocking conflicts stand at a later counter (nothing else changes)."""
 _UPDATE = update(_operations).where(_operations.c.id == bindparam("b_id")).values(rev=_NEXT_REV)
 
 
@@ -512,9 +493,9 @@ def _create(
         "proposed_at": at,
         "updated_at": at,
         "entry": entry,
+        "conflicts_seen": seen,
     }
     session.connection().execute(_INSERT, values)  # the counter taken in the same statement
-    desk_.note(operation.id, values["feature"], values["conflicts"], seen)
     row = OperationRow(**values)
     _announce(
         unit,
@@ -708,8 +689,12 @@ def amend(
     version = row.version + 1
     stored_feature = json.dumps(feature, separators=(",", ":"))
     stored_conflicts = _conflicts_json(conflicts)
-    desk_.note(op_id, stored_feature, stored_conflicts, seen)
-    changed = {"feature": stored_feature, "conflicts": stored_conflicts, "version": version}
+    changed = {
+        "feature": stored_feature,
+        "conflicts": stored_conflicts,
+        "conflicts_seen": seen,
+        "version": version,
+    }
     return _save(
         unit,
         desk_,
@@ -804,7 +789,7 @@ def _recheck(
     conflicts, seen = desk_.world.check_seen(session, operation)
     stored = _conflicts_of(row.conflicts, row.id)
     if [c for c in conflicts if c.blocking] == [c for c in stored if c.blocking]:
-        desk_.note(row.id, row.feature, row.conflicts, seen)
+        session.connection().execute(_SEEN, {"b_id": row.id, "seen": seen})
         return None
     return state, conflicts, seen
 
@@ -819,10 +804,10 @@ def recheck(unit: Unit, desk_: Desk, op_id: str, at: datetime, *, origin: str) -
     other parties' approvals). This is the center's own step, in its own unit of work, so
     that it stands even when the caller's step is then refused.
 
-    Returns whether anything changed; writes only on a change. When the agreement's
-    operations never block one another and no declaration changed since this process last
-    found the operation's blocking conflicts (:attr:`Desk.checked`), nothing can have
-    changed: one read of the declarations' counter answers.
+    Returns whether anything changed; records only on a change. When the agreement's
+    operations never block one another and no declaration changed since the operation's
+    blocking conflicts were last found (``operations.conflicts_seen``), nothing can have
+    changed: one read answers (:meth:`Desk.unchanged`).
     """
     if desk_.unchanged(unit.session.connection(), op_id):
         return False
@@ -832,7 +817,6 @@ def recheck(unit: Unit, desk_: Desk, op_id: str, at: datetime, *, origin: str) -
         return False
     before, conflicts, seen = found
     stored = _conflicts_json(conflicts)
-    desk_.note(op_id, row.feature, stored, seen)
     state = rules.update_conflicts(
         desk_.agreement,
         before,
@@ -849,7 +833,7 @@ def recheck(unit: Unit, desk_: Desk, op_id: str, at: datetime, *, origin: str) -
         before=before,
         state=state,
         at=at,
-        changed={"conflicts": stored},
+        changed={"conflicts": stored, "conflicts_seen": seen},
         blocking_conflicts=state.blocking_conflicts,
         conflicts=[public(c).as_dict() for c in conflicts],
     )

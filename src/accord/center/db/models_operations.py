@@ -15,7 +15,11 @@ A row keeps everything needed to answer for an operation without replaying anyth
 * ``status`` — the state's status as stored, for filtering (a read settles it to the
   current instant, see :func:`accord.rules.operations.settle`);
 * ``rev`` — a counter over all operations raised by every change, like
-  ``declarations.rev``: the deconfliction cache catches up by reading ``rev > R``.
+  ``declarations.rev``: the deconfliction cache catches up by reading ``rev > R``;
+* ``conflicts_seen`` — the declarations' counter (``max(declarations.rev)``) of the world in
+  which the stored blocking conflicts were last found to stand (NULL: unknown). While it is
+  still the counter, and operations never block one another, a re-check has nothing to
+  find (:func:`accord.center.operations.recheck`), whichever server process asks.
 """
 
 from __future__ import annotations
@@ -57,3 +61,4 @@ class OperationRow(Base):
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry: Mapped[int] = mapped_column(BigInteger)
+    conflicts_seen: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
