@@ -74,6 +74,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement
+from accord.center.db.fast import Prepared
 from accord.center.db.models import Opening, User
 from accord.center.db.models_directline import Contacts, Escalation, Message, Presence, Recipient
 from accord.center.events import publish, publish_all
@@ -103,10 +104,15 @@ _INVOLVED = select(_messages).where(
     ),
 )
 """A message its sender or one of its recipients may read (one statement, whichever)."""
-_ACKNOWLEDGE = update(_recipients).where(
-    _recipients.c.message_id == bindparam("b_message"),
-    _recipients.c.recipient == bindparam("b_recipient"),
+_ACKNOWLEDGE = Prepared(
+    update(_recipients).where(
+        _recipients.c.message_id == bindparam("b_message"),
+        _recipients.c.recipient == bindparam("b_recipient"),
+    )
 )
+_PUT_OPENING = Prepared(insert(_openings))
+_PUT_MESSAGE = Prepared(insert(_messages))
+_PUT_RECIPIENTS = Prepared(insert(_recipients))
 _users = cast(Table, User.__table__)
 _NAMES = select(_users.c.id, _users.c.name).where(
     _users.c.id.in_(bindparam("b_ids", expanding=True))
@@ -638,8 +644,8 @@ def send(
         at=at,
     )
     connection = session.connection()
-    connection.execute(
-        insert(_openings),
+    _PUT_OPENING.execute(
+        connection,
         {
             "entry": entry,
             "owner": sender,
@@ -659,13 +665,13 @@ def send(
         "content_hash": digest,
         "entry": entry,
     }
-    connection.execute(insert(_messages), values)
+    _PUT_MESSAGE.execute(connection, values)
     message = Message(**values)
     fresh: list[dict[str, Any]] = [
         {"message_id": message_id, "recipient": p, "level": 0, "position": -1, "due_at": deadline}
         for p in draft.to
     ]
-    connection.execute(insert(_recipients), fresh)
+    _PUT_RECIPIENTS.execute(connection, fresh)
     recipients = sorted((Recipient(**row) for row in fresh), key=lambda r: r.recipient)
     common = {"id": message_id, "from": sender, "to": list(draft.to), "entry": entry}
     times = {"sent_at": content["sent_at"], "ack_deadline": content["ack_deadline"]}
@@ -730,8 +736,8 @@ def acknowledge(
         "ack_entry": entry,
         "due_at": None,
     }
-    session.connection().execute(
-        _ACKNOWLEDGE, {"b_message": message_id, "b_recipient": caller.member, **done}
+    _ACKNOWLEDGE.execute(
+        session.connection(), {"b_message": message_id, "b_recipient": caller.member, **done}
     )
     for name, value in done.items():  # the row as stored, without another flush
         set_committed_value(row, name, value)

@@ -24,6 +24,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from accord.center.db.fast import Prepared
 from accord.center.db.models import Event
 
 __all__ = [
@@ -43,6 +44,7 @@ _PUBLISHED = "accord.published"
 """``Session.info`` key: events were published in the session's open transaction."""
 
 _events = cast(Table, Event.__table__)
+_PUT = Prepared(insert(_events))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +70,8 @@ def publish(
     members = sorted(set(audience))
     if not members:
         return
-    session.connection().execute(
-        insert(_events),
+    _PUT.execute(
+        session.connection(),
         {
             "at": at,
             "kind": kind,
@@ -101,7 +103,7 @@ def publish_all(
                 }
             )
     if rows:
-        session.connection().execute(insert(_events), rows)
+        _PUT.execute(session.connection(), rows)
         session.info[_PUBLISHED] = True
 
 

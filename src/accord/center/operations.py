@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement, ObjectKind, RuleKind
+from accord.center.db.fast import Prepared
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
 from accord.center.events import publish_all
@@ -268,20 +269,22 @@ def _row(session: Session, op_id: str) -> OperationRow:
 _operations = cast(Table, OperationRow.__table__)
 _NEXT_REV = select(func.coalesce(func.max(_operations.c.rev), 0) + 1).scalar_subquery()
 """The next value of the operations' counter, computed by the statement that takes it."""
-_INSERT = insert(_operations).values(rev=_NEXT_REV)
+_INSERT = Prepared(insert(_operations).values(rev=_NEXT_REV))
 _READ = select(_operations).where(_operations.c.id == bindparam("b_id"))
 _STORED = select(
     _operations.c.conflicts_seen,
     select(func.max(Declaration.rev)).scalar_subquery(),
 ).where(_operations.c.id == bindparam("b_id"))
 """The declarations' counter an operation's stored conflicts were found at, and now."""
-_SEEN = (
+_SEEN = Prepared(
     update(_operations)
     .where(_operations.c.id == bindparam("b_id"))
     .values(conflicts_seen=bindparam("seen"))
 )
 """The stored blocking conflicts stand at a later counter (nothing else changes)."""
-_UPDATE = update(_operations).where(_operations.c.id == bindparam("b_id")).values(rev=_NEXT_REV)
+_UPDATE = Prepared(
+    update(_operations).where(_operations.c.id == bindparam("b_id")).values(rev=_NEXT_REV)
+)
 
 
 # --- reading the request --------------------------------------------------------------------
@@ -495,7 +498,7 @@ def _create(
         "entry": entry,
         "conflicts_seen": seen,
     }
-    session.connection().execute(_INSERT, values)  # the counter taken in the same statement
+    _INSERT.execute(session.connection(), values)  # the counter taken in the same statement
     row = OperationRow(**values)
     _announce(
         unit,
@@ -612,7 +615,7 @@ def _save(
         "updated_at": at,
         "entry": entry,
     }
-    unit.session.connection().execute(_UPDATE, {"b_id": row.id, **values})
+    _UPDATE.execute(unit.session.connection(), {"b_id": row.id, **values})
     for name, value in values.items():  # the row as stored (detached: never flushed)
         set_committed_value(row, name, value)
     conflicts = _conflicts_of(row.conflicts, row.id)
@@ -789,7 +792,7 @@ def _recheck(
     conflicts, seen = desk_.world.check_seen(session, operation)
     stored = _conflicts_of(row.conflicts, row.id)
     if [c for c in conflicts if c.blocking] == [c for c in stored if c.blocking]:
-        session.connection().execute(_SEEN, {"b_id": row.id, "seen": seen})
+        _SEEN.execute(session.connection(), {"b_id": row.id, "seen": seen})
         return None
     return state, conflicts, seen
 

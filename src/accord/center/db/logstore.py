@@ -57,6 +57,7 @@ from sqlalchemy import (
 )
 
 from accord.center.db.engine import writer
+from accord.center.db.fast import Prepared
 from accord.center.db.models import RecordHead, RecordLeaf, RecordMeta, RecordNode
 from accord.record.log import SCHEMA_VERSION, LogError, LogHead
 
@@ -74,6 +75,8 @@ _meta = cast(Table, RecordMeta.__table__)
 _leaves = cast(Table, RecordLeaf.__table__)
 _nodes = cast(Table, RecordNode.__table__)
 _heads = cast(Table, RecordHead.__table__)
+_PUT_LEAVES = Prepared(insert(_leaves))
+_PUT_NODES = Prepared(insert(_nodes))
 
 
 class SQLAlchemyLogStorage:
@@ -222,12 +225,12 @@ class SQLAlchemyLogStorage:
             return
         if self._exclusive:
             connection = cast(ConnectionProvider, self._source)()
-            connection.execute(
-                insert(_leaves), [{"idx": i, "data": d, "hash": h} for i, d, h in leaves]
+            _PUT_LEAVES.execute(
+                connection, [{"idx": i, "data": d, "hash": h} for i, d, h in leaves]
             )
             if nodes:
-                connection.execute(
-                    insert(_nodes), [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes]
+                _PUT_NODES.execute(
+                    connection, [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes]
                 )
             return
         start = leaves[0][0]

@@ -1,0 +1,120 @@
+"""Prepared statements (:mod:`accord.center.db.fast`) store exactly what SQLAlchemy's own
+execution of the same statement stores, on both databases; they refuse what they cannot do
+the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
+
+from accord.center.db import make_engine, upgrade, writer
+from accord.center.db.fast import Prepared
+from accord.center.db.models import Event
+from accord.center.db.models_airspace import AirspaceAlertRecipient
+from accord.center.db.models_operations import OperationRow
+
+_events: Table = Event.__table__  # type: ignore[assignment]
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    made = make_engine(database_url)
+    upgrade(made)
+    yield writer(made)
+    made.dispose()
+
+
+_instants = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+).flatmap(
+    lambda t: st.integers(-12 * 60, 14 * 60).map(
+        lambda m: t.astimezone(timezone(timedelta(minutes=m)))
+    )
+)
+_texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+_events_rows = st.lists(
+    st.fixed_dictionaries({"at": _instants, "kind": _texts, "audience": _texts, "payload": _texts}),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _stored(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(_events.c.at, _events.c.kind, _events.c.audience, _events.c.payload).order_by(
+                _events.c.id
+            )
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=_events_rows)
+def test_an_insert_stores_what_sqlalchemy_stores(
+    engine: Engine, rows: list[dict[str, Any]]
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(delete(_events))
+        connection.execute(insert(_events), rows)
+    expected = _stored(engine)
+    with engine.begin() as connection:
+        connection.execute(delete(_events))
+        Prepared(insert(_events)).execute(connection, rows if len(rows) > 1 else rows[0])
+    assert _stored(engine) == expected
+    assert [r[0] for r in expected] == [r["at"] for r in rows]  # the same instants, in UTC
+
+
+def test_an_update_with_a_subquery_and_named_parameters(engine: Engine) -> None:
+    table: Table = OperationRow.__table__  # type: ignore[assignment]
+    at = datetime(2026, 10, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    row = {
+        "id": "op-1",
+        "category": "coordinated",
+        "proposed_by": "blue",
+        "status": "proposed",
+        "version": 1,
+        "rev": 7,
+        "feature": "{}",
+        "state": "{}",
+        "conflicts": "[]",
+        "blocking": 0,
+        "proposed_at": at,
+        "updated_at": at,
+        "entry": 1,
+        "conflicts_seen": None,
+    }
+    raise_rev = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(rev=select(table.c.rev + 1).scalar_subquery())
+    )
+    with engine.begin() as connection:
+        Prepared(insert(table)).execute(connection, row)
+        Prepared(raise_rev).execute(
+            connection, {"b_id": "op-1", "status": "approved", "conflicts_seen": 3}
+        )
+        stored = connection.execute(select(table).where(table.c.id == "op-1")).mappings().one()
+    assert (stored["rev"], stored["status"], stored["conflicts_seen"]) == (8, "approved", 3)
+    assert stored["proposed_at"] == at
+
+
+def test_what_it_cannot_do_as_sqlalchemy_would_is_refused(engine: Engine) -> None:
+    table: Table = AirspaceAlertRecipient.__table__  # type: ignore[assignment]
+    with engine.begin() as connection, pytest.raises(ValueError, match="level, position, steps"):
+        # Those columns have Python-side defaults, which SQLAlchemy would fill in.
+        Prepared(insert(table)).execute(
+            connection, {"alert_id": "a", "party": "blue", "ack_within_s": 60}
+        )
+    event = {"at": datetime.now(UTC), "kind": "k", "audience": "[]", "payload": "{}"}
+    prepared = Prepared(insert(_events))
+    with engine.connect() as connection, pytest.raises(RuntimeError, match="transaction"):
+        prepared.execute(connection, event)  # not in a transaction
