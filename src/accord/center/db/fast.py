@@ -101,7 +101,12 @@ class Prepared:
         missing = [name for name in names if name not in keys and name not in constants]
         if missing:
             raise ValueError(f"no value for {', '.join(missing)}: pass every value")
-        processors = tuple(binds[name].type.bind_processor(dialect) for name in names)
+        # The dialect's own implementation of each type: SQLite's DATETIME writes the text
+        # SQLAlchemy reads (the generic type has no processor, and the driver's own adapter
+        # would write another form).
+        processors = tuple(
+            binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        )
         made = _Compiled(compiled.string, names, processors, constants, positional)
         with self._lock:
             self._compiled[(dialect.name, keys)] = made
