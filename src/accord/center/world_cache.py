@@ -151,9 +151,14 @@ class _Change:
 Changes = dict[Key, _Change]
 
 
+_GRID_FROM = 64
+"""Objects from which a layer's index gets a spatial grid; a smaller one (the tail, rebuilt
+at each change) costs less to build without, and its checks scan a few vertices."""
+
+
 def _index(agreement: Agreement, objects: Iterable[Declared | None]) -> DeconflictionIndex | None:
     live = [o for o in objects if o is not None]
-    return DeconflictionIndex(agreement, live) if live else None
+    return DeconflictionIndex(agreement, live, grid=len(live) >= _GRID_FROM) if live else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,6 +173,9 @@ class DeconflictionIndex:
         Buffers, blocking kinds and the site re-confirmation period come from here.
     world
         Every declared object; operations in it are also checked against one another.
+    grid
+        Build the spatial grid (the default). Without it the index costs less to build and
+        every check scans all its vertices: for a handful of objects, the cheaper index.
 
     Examples
     --------
@@ -186,8 +189,11 @@ class DeconflictionIndex:
     [('protected_site', 'site-hospital-east')]
     """
 
-    def __init__(self, agreement: Agreement, world: World | Iterable[Declared]) -> None:
+    def __init__(
+        self, agreement: Agreement, world: World | Iterable[Declared], *, grid: bool = True
+    ) -> None:
         self.agreement = agreement
+        self._grid = grid
         objects: list[Declared] = []
         geom_parts: list[ObjectArray] = []
         kind_parts: list[npt.NDArray[np.int8]] = []
@@ -210,7 +216,11 @@ class DeconflictionIndex:
         self._operation_at = {o.id: first_op + i for i, o in enumerate(objects[first_op:])}
         self._build_columns(agreement, objects)
         self._build_vertices(objects, np.concatenate(geom_parts))
-        self._build_groups()
+        self._build_reach()
+        if grid:
+            self._build_groups()
+        else:
+            self._no_grid()
 
     # --- building ---------------------------------------------------------------------------
 
@@ -312,15 +322,11 @@ class DeconflictionIndex:
         self._polygon_shapes = geoms[polygons]
         self._polygon_tree = shapely.STRtree(self._polygon_shapes) if polygons.size else None
 
-    def _build_groups(self) -> None:
+    def _build_reach(self) -> None:
         obj = self._v_obj
         line_extra = np.where(self._v_point, 0.0, SEGMENT_M)
-        reach = self._radius[obj] + self._tol[obj] + line_extra
-        self._v_reach = reach
-        band = np.ceil(np.log2(np.maximum(reach, _BAND_BASE_M) / _BAND_BASE_M)).astype(np.int64)
+        self._v_reach = self._radius[obj] + self._tol[obj] + line_extra
         timed = ~np.isnan(self._v_time)
-        bucket = np.full(obj.size, -1, dtype=np.int64)
-        bucket[timed] = np.floor(self._v_time[timed] / TIME_BUCKET_S).astype(np.int64)
         # The longest time a flight leg takes: a leg overlapping a window starts at most
         # this long before the window opens.
         leg_s = np.zeros(obj.size)
@@ -328,6 +334,22 @@ class DeconflictionIndex:
         leg_s[leg_start] = self._v_time[leg_start + 1] - self._v_time[leg_start]
         self._max_leg_s = float(leg_s.max()) if leg_s.size else 0.0
         self._v_xyz = np.ascontiguousarray(ecef(self._v_lon, self._v_lat))
+
+    def _no_grid(self) -> None:
+        empty_i, empty_f = np.empty(0, dtype=np.int64), np.empty(0)
+        self._cell_vertices = self._keys = self._key_start = self._key_end = empty_i
+        self._group_lo = self._group_hi = self._untimed_groups = self._timed_order = empty_i
+        self._timed_bucket = empty_i
+        self._group_cell = self._group_reach = empty_f
+        self._no_groups = empty_i
+
+    def _build_groups(self) -> None:
+        obj = self._v_obj
+        reach = self._v_reach
+        band = np.ceil(np.log2(np.maximum(reach, _BAND_BASE_M) / _BAND_BASE_M)).astype(np.int64)
+        timed = ~np.isnan(self._v_time)
+        bucket = np.full(obj.size, -1, dtype=np.int64)
+        bucket[timed] = np.floor(self._v_time[timed] / TIME_BUCKET_S).astype(np.int64)
 
         # Groups: one per (reach band, time bucket) present. Cells: cubes in ECEF whose side
         # is the group's reach plus a typical operation's extent, keyed and sorted per group.
@@ -426,8 +448,10 @@ class DeconflictionIndex:
         """Every conflict of ``op`` with the indexed objects (``op`` itself excluded).
 
         ``use_index=False`` scans every vertex instead of asking the spatial grid: the
-        brute-force answer the index must equal.
+        brute-force answer the index must equal (an index built without its grid always
+        scans).
         """
+        use_index = use_index and self._grid
         frame = self._frame(op)
         self_obj = self._operation_at.get(op.id, -1)
         local = frame.local
