@@ -183,7 +183,14 @@ def test_the_cache_answers_as_a_fresh_index(
                 elif what == "withdraw" and active:
                     withdraw(session, f"pos-{i}", at=NOW)
                 elif what == "propose":
-                    put_operation(session, operation(f"op-{i}", dx, dy), "proposed")
+                    feature = operation(f"op-{i}", dx, dy)
+                    # The proposal's own object, expected as stored (flag); or an expectation
+                    # the stored row does not meet (another text): the row is read as usual.
+                    expected = feature if flag else operation(f"op-{i}", dy, dx, radius=99.0)
+                    (obj,) = parse_features(AGREEMENT, [expected])
+                    assert isinstance(obj, Operation)
+                    cache.expect(obj, json.dumps(expected))
+                    put_operation(session, feature, "proposed")
                 elif what == "end" and session.get(OperationRow, f"op-{i}") is not None:
                     put_operation(session, operation(f"op-{i}", dx, dy), "vetoed")
                 elif what == "step" and (row := session.get(OperationRow, f"op-{i}")):

@@ -499,6 +499,7 @@ def _create(
         "conflicts_seen": seen,
     }
     _INSERT.execute(session.connection(), values)  # the counter taken in the same statement
+    desk_.world.expect(operation, values["feature"])
     row = OperationRow(**values)
     _announce(
         unit,

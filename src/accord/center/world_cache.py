@@ -138,6 +138,7 @@ _OPERATIONS_SINCE = (
     .order_by(OperationRow.rev)
 )
 _ACTIVE = frozenset({"active"})
+_EXPECTED_MAX = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +234,9 @@ class WorldCache:
         # layer: a step that changes only an operation's status (an approval) leaves the
         # object as it was, and the layers and their indexes as they are.
         self._live_features: dict[str, bytes] = {}
+        # Operation id -> (digest of the feature, the object) a unit of work is storing: when
+        # the row comes back at the next catch-up, it is not read again.
+        self._expected: dict[str, tuple[bytes, Declared]] = {}
 
     # --- reading the database -----------------------------------------------------------
 
@@ -288,6 +292,12 @@ class WorldCache:
                         self._live_features[object_id] = digest
                     else:
                         self._live_features.pop(object_id, None)
+                    expected = self._expected.pop(object_id, None)
+                    if expected is not None and expected[0] == digest and status in live:
+                        self._tail[(source, object_id)] = _Change(int(rev), expected[1])
+                        self._seen[source] = max(self._seen[source], int(rev))
+                        self._tail_dirty = True
+                        continue
                 obj = _stored(self.agreement, [(object_id, feature)])[0] if status in live else None
                 self._tail[(source, object_id)] = _Change(int(rev), obj)
                 self._seen[source] = max(self._seen[source], int(rev))
@@ -394,6 +404,16 @@ class WorldCache:
         return self._tail_index
 
     # --- asking -----------------------------------------------------------------------------
+
+    def expect(self, operation: Operation, feature: str) -> None:
+        """``operation`` is being stored with this ``feature`` text: when the row comes back
+        with that text, the next catch-up takes the object as it is instead of reading the
+        text again. (A unit rolled back leaves an expectation no row meets; a row whose text
+        differs is read as usual.)"""
+        with self._lock:
+            if len(self._expected) >= _EXPECTED_MAX:
+                self._expected.clear()
+            self._expected[operation.id] = (_digest(feature), operation)
 
     def prepare(self, session: Session) -> None:
         """Load the world now (at start-up) rather than on the first check."""
