@@ -906,12 +906,25 @@ async def escalation_loop(
 # --- reading --------------------------------------------------------------------------------
 
 
+_known_names: dict[tuple[str, int], str] = {}
+"""(database, user id) -> name, as read: users are never renamed or removed (see
+:meth:`accord.center.runtime.Center.authenticate`), so a name read once stays true."""
+_KNOWN_NAMES_MAX = 10_000
+
+
 def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.connection().execute(_NAMES, {"b_ids": sorted(wanted)})
-    return {user_id: name for user_id, name in rows}
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    found = {i: name for i in wanted if (name := _known_names.get((database, i))) is not None}
+    missing = sorted(wanted - found.keys())
+    if missing:
+        rows = session.connection().execute(_NAMES, {"b_ids": missing})
+        read = {user_id: name for user_id, name in rows}
+        if len(_known_names) + len(read) > _KNOWN_NAMES_MAX:
+            _known_names.clear()
+        _known_names.update(((database, i), name) for i, name in read.items())
+        found |= read
+    return found
 
 
 def _recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[Recipient]]:
