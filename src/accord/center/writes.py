@@ -13,8 +13,8 @@ nothing, stores nothing, and may be retried.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -58,6 +58,13 @@ def _fingerprint(request: Request, body: BaseModel | None) -> str:
     return digest.hexdigest()
 
 
+class _Rendered(JSONResponse):
+    """A JSON answer already rendered (by pydantic, in one pass; or as stored)."""
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else super().render(content)
+
+
 async def write(
     center: Center,
     request: Request,
@@ -90,10 +97,10 @@ async def write(
                         kind="idempotency-key-reused",
                         errors=[FieldProblem(field=HEADER, location="header", message=message)],
                     )
-                return JSONResponse(
-                    json.loads(stored.body), status_code=stored.status, headers={REPLAYED: "true"}
+                return _Rendered(
+                    stored.body.encode(), status_code=stored.status, headers={REPLAYED: "true"}
                 )
-        answer = act(unit).model_dump(mode="json")
+        answer = act(unit).model_dump_json()
         if key is not None:
             unit.session.add(
                 IdempotentAnswer(
@@ -101,10 +108,10 @@ async def write(
                     key=key,
                     fingerprint=fingerprint,
                     status=status,
-                    body=json.dumps(answer, separators=(",", ":")),
+                    body=answer,
                     created_at=center.now(),
                 )
             )
-        return JSONResponse(answer, status_code=status)
+        return _Rendered(answer.encode(), status_code=status)
 
     return await center.write(unit_of_work)
