@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
+from accord.center.db.fast import Prepared
 from accord.center.db.logstore import ConnectionProvider, SQLAlchemyLogStorage
 from accord.center.db.models import RecordAuthor
 from accord.center.keystore import KeyStore
@@ -37,7 +38,7 @@ from accord.record.recorder import Recorder, Sequences
 __all__ = ["Ledger", "SequenceCache", "open_log"]
 
 _authors = cast(Table, RecordAuthor.__table__)
-_SET_SEQ = (
+_SET_SEQ = Prepared(
     update(_authors)
     .where(_authors.c.author == bindparam("b_author"))
     .values(seq=bindparam("b_seq"))
@@ -113,7 +114,7 @@ class SequenceCache:
         ]
         new = [a for a in self._dirty if a not in self._stored]
         if updates:
-            connection.execute(_SET_SEQ, updates)
+            _SET_SEQ.execute(connection, updates)
         if new:
             connection.execute(
                 insert(_authors), [{"author": a, "seq": self._dirty[a]} for a in new]

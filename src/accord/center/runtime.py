@@ -390,7 +390,9 @@ class Center:
         holds the write lock, and has just checked it)."""
         log = self._log
         if log is not None and self._seqs is not None:
-            top = session.execute(text("SELECT max(idx) FROM record_leaves")).scalar()
+            top = (
+                session.connection().exec_driver_sql("SELECT max(idx) FROM record_leaves").scalar()
+            )
             size = 0 if top is None else int(top) + 1
             if size == log.size:
                 return log
