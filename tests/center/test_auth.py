@@ -61,6 +61,7 @@ def test_the_openapi_schema_is_public_and_documents_the_bearer_scheme(service: S
     for path, item in schema["paths"].items():
         for operation in item.values():
             assert "401" in operation["responses"], path
+            assert operation["security"] == [{"HTTPBearer": []}], path  # what BearerAuth enforces
             assert "200" in operation["responses"] or "201" in operation["responses"], path
 
 

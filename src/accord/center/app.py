@@ -25,7 +25,7 @@ from fastapi.telemetry import TelemetryConfig
 from accord import __version__
 from accord.center import operations, picture, problems, web
 from accord.center.airspace import escalate_alerts_due
-from accord.center.auth import BearerAuth
+from accord.center.auth import BearerAuth, document_bearer
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.directline import escalation_loop
 from accord.center.identity import Caller
@@ -129,6 +129,15 @@ def create_app(
     def remembered(token: str) -> Caller | None:
         center: Center = app.state.center
         return center.remembered(token)
+
+    schema_of = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_bearer(schema_of())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     # The last added runs first: the body limit, then authentication, then the routes.
     app.add_middleware(BearerAuth, authenticate=authenticate, remembered=remembered)

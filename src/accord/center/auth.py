@@ -12,18 +12,18 @@ Routes then declare who may call them with :func:`allow`; anyone else gets 403.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Any
 
 import anyio.to_thread
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
+from fastapi.security import HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.center.identity import Caller
 from accord.center.problems import ProblemError, problem_response
 from accord.center.roles import Role
 
-__all__ = ["ALL_ROLES", "PROTECTED_PREFIX", "BearerAuth", "allow", "bearer"]
+__all__ = ["ALL_ROLES", "PROTECTED_PREFIX", "BearerAuth", "allow", "bearer", "document_bearer"]
 
 PROTECTED_PREFIX = "/v1"
 ALL_ROLES = tuple(Role)
@@ -31,7 +31,9 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="accord"'}
 _MAX_TOKEN = 256
 
 bearer = HTTPBearer(auto_error=False, description="The token `accord users add` printed.")
-"""Documents the bearer scheme in the OpenAPI schema (the check itself is the middleware)."""
+"""The bearer scheme as the OpenAPI schema describes it (the check itself is the middleware;
+see :func:`document_bearer`)."""
+_SCHEME = "HTTPBearer"
 
 
 def _token(scope: Scope) -> str | None:
@@ -87,15 +89,28 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
+def document_bearer(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (an OpenAPI document), with the bearer scheme declared and required by
+    every operation under ``/v1`` — what :class:`BearerAuth` enforces. (Declared here rather
+    than by a security dependency on each route, which FastAPI would run on every request
+    for nothing: the middleware has checked the token already.)"""
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[_SCHEME] = bearer.model.model_dump(
+        mode="json", by_alias=True, exclude_none=True
+    )
+    for path, item in schema.get("paths", {}).items():
+        if _protected(path):
+            for operation in item.values():
+                operation["security"] = [{_SCHEME: []}]
+    return schema
+
+
 def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
     """A dependency returning the caller if their role is one of ``roles``, else 403 (a
     coroutine, so that FastAPI runs it on the event loop rather than in a worker thread)."""
     allowed = frozenset(roles)
 
-    async def dependency(
-        request: Request,
-        _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> Caller:
+    async def dependency(request: Request) -> Caller:
         caller = getattr(request.state, "caller", None)
         if not isinstance(caller, Caller):  # only outside /v1, where no route uses this
             raise ProblemError(401, "a valid bearer token is required", kind="unauthenticated")
