@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 import queue
 import threading
@@ -79,6 +80,8 @@ T = TypeVar("T")
 
 Clock = Callable[[], datetime]
 """Returns the current instant, aware (UTC)."""
+
+_log = logging.getLogger("accord.center")
 
 _PG_WRITE_LOCK = 0x41434344  # "ACCD": the advisory lock that serialises record writers
 
@@ -281,7 +284,8 @@ class Center:
         The writer takes the queued works in turn, each in its own unit, and commits them
         as one group when the queue is empty (or the group full or old): a request's
         handler waits on the event loop, and no thread per request is held. ``work`` runs
-        on the writer thread: it must not wait for the event loop."""
+        on the writer thread, which holds the write lock: it must not wait for the event
+        loop, nor open a unit of its own (:meth:`writing`)."""
         return await asyncio.wrap_future(self._write_queue().submit(work))
 
     def _write_queue(self) -> _Writer:
@@ -519,7 +523,12 @@ class _Writer:
 
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
-            if not self._batch(job):
+            try:
+                going = self._batch(job)
+            except Exception:  # every job taken is answered; the writer goes on
+                _log.exception("the writer thread's group failed")
+                going = True
+            if not going:
                 return
 
     def _batch(self, job: _Job) -> bool:
@@ -562,15 +571,19 @@ class _Writer:
                     break
                 job = queued
         finally:
-            center._leave(group, commit=True)
-        for future, result, raised in answers:
-            if raised is None and group.error is not None:
-                raised = CommitFailed("the write was not committed")
-                raised.__cause__ = group.error
-            if raised is None:
-                future.set_result(result)
-            else:
-                future.set_exception(raised)
+            try:
+                center._leave(group, commit=True)
+            finally:
+                # Answered even if ending the group raised after its commit (closing the
+                # session): what the commit decided is in group.error.
+                for future, result, raised in answers:
+                    if raised is None and group.error is not None:
+                        raised = CommitFailed("the write was not committed")
+                        raised.__cause__ = group.error
+                    if raised is None:
+                        future.set_result(result)
+                    else:
+                        future.set_exception(raised)
         return going
 
 
