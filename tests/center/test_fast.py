@@ -118,6 +118,9 @@ def test_what_it_cannot_do_as_sqlalchemy_would_is_refused(engine: Engine) -> Non
             connection, {"alert_id": "a", "party": "blue", "ack_within_s": 60}
         )
     event = {"at": datetime.now(UTC), "kind": "k", "audience": "[]", "payload": "{}"}
+    with engine.begin() as connection, pytest.raises(ValueError, match="same values"):
+        # SQLAlchemy would not drop a value one set names and the first does not.
+        Prepared(insert(_events)).execute(connection, [event, {**event, "id": 7}])
     prepared = Prepared(insert(_events))
     with engine.connect() as connection, pytest.raises(RuntimeError, match="transaction"):
         prepared.execute(connection, event)  # not in a transaction

@@ -121,7 +121,10 @@ class Prepared:
             return
         if not connection.in_transaction():
             raise RuntimeError("a prepared statement runs in its caller's transaction")
-        compiled = self._for(connection.dialect, frozenset(rows[0]))
+        keys = frozenset(rows[0])
+        if any(frozenset(r) != keys for r in rows[1:]):
+            raise ValueError("every parameter set of one execution names the same values")
+        compiled = self._for(connection.dialect, keys)
         cursor = connection.connection.cursor()
         try:
             if len(rows) == 1:
