@@ -675,8 +675,8 @@ def test_a_recheck_reads_once_only_while_nothing_it_depends_on_changed(
     op = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
 
     def unchanged(desk_: ops.Desk) -> bool:
-        with center.peeking() as connection:
-            return desk_.unchanged(connection, op["id"])
+        with center.reading() as session:
+            return desk_.unchanged(session.connection(), op["id"])
 
     def stored_seen() -> int | None:
         with center.reading() as session:

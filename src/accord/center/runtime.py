@@ -249,13 +249,6 @@ class Center:
             yield session
 
     @contextmanager
-    def peeking(self) -> Iterator[Connection]:
-        """A connection in a read transaction, without a session: for a statement or two on
-        a hot path (cheaper than :meth:`reading`)."""
-        with self._reader.connect() as connection:
-            yield connection
-
-    @contextmanager
     def writing(self) -> Iterator[Unit]:
         """A unit of work holding the write lock. When the block ends normally, returns once
         the unit is durable (see the module docstring: group commit) or raises
