@@ -25,9 +25,21 @@ class _Refused(Exception):
     pass
 
 
-def _leaves(center: Center) -> int:
+def leaves(center: Center) -> int:
     with center.reading() as session:
         return int(session.scalar(select(func.count()).select_from(RecordLeaf)) or 0)
+
+
+def commits_of(center: Center) -> list[int]:
+    """A list that grows by one at each commit of a writer (readers' transactions end with a
+    commit too)."""
+    commits: list[int] = []
+    event.listen(
+        center.engine,
+        "commit",
+        lambda c: commits.append(1) if c.get_execution_options().get(WRITE) else None,
+    )
+    return commits
 
 
 def _wait_for_queue(center: Center, n: int) -> None:
@@ -42,13 +54,8 @@ def test_queued_writers_share_one_commit_and_a_failed_one_leaves_nothing(
 ) -> None:
     monkeypatch.setattr(runtime, "GROUP_MAX_SECONDS", 60.0)  # this group is slow to gather
     center = center_of(service)
-    before = _leaves(center)
-    commits: list[int] = []
-    event.listen(  # the writers' commits (readers' transactions end with a commit too)
-        center.engine,
-        "commit",
-        lambda c: commits.append(1) if c.get_execution_options().get(WRITE) else None,
-    )
+    before = leaves(center)
+    commits = commits_of(center)
     release = threading.Event()
     results: dict[str, object] = {}
 
@@ -85,7 +92,7 @@ def test_queued_writers_share_one_commit_and_a_failed_one_leaves_nothing(
     assert len(commits) == 1  # four units (one refused), one commit
     indices = sorted(int(str(results[k])) for k in ("first", "second", "third"))
     assert indices == [before, before + 1, before + 2]
-    assert _leaves(center) == before + 3
+    assert leaves(center) == before + 3
     with center.reading() as session:
         log = center.log(session)
         kinds = [open_envelope(data)[2] for _, data in log.entries(before, log.size)]
@@ -99,12 +106,12 @@ def test_a_lone_writer_commits_at_once(service: Service) -> None:
     center = center_of(service)
     with center.writing() as unit:
         index = unit.ledger.append({"kind": "test.alone"}, author="blue", at=NOW)
-    assert _leaves(center) == index + 1
+    assert leaves(center) == index + 1
 
 
 def test_the_record_holds_together_after_concurrent_writers(service: Service) -> None:
     center = center_of(service)
-    before = _leaves(center)
+    before = leaves(center)
     done: list[int] = []
 
     def work(i: int) -> None:
@@ -123,7 +130,7 @@ def test_the_record_holds_together_after_concurrent_writers(service: Service) ->
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert _leaves(center) == before + len(done) == before + 30
+    assert leaves(center) == before + len(done) == before + 30
     with center.reading() as session:
         log = center.log(session)
         log.check_integrity()  # every stored node and leaf hash, recomputed

@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
 
 from accord.center import runtime
-from accord.center.db.engine import WRITE
-from accord.center.db.models import RecordLeaf
 from accord.center.runtime import Center, CommitFailed, Unit
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
 from center.conftest import NOW, clock, settings_for
+from center.test_group_commit import commits_of, leaves
 
 
 class _Refused(Exception):
@@ -35,11 +33,6 @@ def center(tmp_path: Path, database_url: str) -> Iterator[Center]:
         yield started
     finally:
         started.close()
-
-
-def _leaves(center: Center) -> int:
-    with center.reading() as session:
-        return int(session.scalar(select(func.count()).select_from(RecordLeaf)) or 0)
 
 
 def _kinds(center: Center, start: int) -> list[str]:
@@ -59,16 +52,6 @@ def _append(kind: str, *, fail: bool = False) -> Any:
         return index
 
     return work
-
-
-def _commits(center: Center) -> list[int]:
-    commits: list[int] = []
-    event.listen(  # the writers' commits (readers' transactions end with a commit too)
-        center.engine,
-        "commit",
-        lambda c: commits.append(1) if c.get_execution_options().get(WRITE) else None,
-    )
-    return commits
 
 
 def _while_locked(center: Center, queue: Any) -> Any:
@@ -102,8 +85,8 @@ def _while_locked(center: Center, queue: Any) -> Any:
 def test_queued_works_share_one_commit_and_a_refused_one_leaves_nothing(
     center: Center,
 ) -> None:
-    before = _leaves(center)
-    commits = _commits(center)
+    before = leaves(center)
+    commits = commits_of(center)
 
     async def queue() -> list[Any]:
         works = [_append("test.a"), _append("test.refused", fail=True), _append("test.b")]
@@ -113,7 +96,7 @@ def test_queued_works_share_one_commit_and_a_refused_one_leaves_nothing(
     assert isinstance(refused, _Refused)
     assert (first, second) == (before, before + 1)  # the refused one left no gap
     assert len(commits) == 2  # the holder's empty unit, then the three works together
-    assert _leaves(center) == before + 2
+    assert leaves(center) == before + 2
     assert _kinds(center, before) == ["test.a", "test.b"]
     with center.reading() as session:
         center.log(session).check_integrity()
@@ -122,7 +105,7 @@ def test_queued_works_share_one_commit_and_a_refused_one_leaves_nothing(
 def test_a_failed_commit_fails_every_work_of_its_group_and_stores_none(
     center: Center, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = _leaves(center)
+    before = leaves(center)
     doomed: list[str] = []
 
     def refuse(session: Any) -> None:  # the commit of a group that ran a doomed work
@@ -144,14 +127,14 @@ def test_a_failed_commit_fails_every_work_of_its_group_and_stores_none(
     monkeypatch.setattr(runtime, "notify_pending", refuse)  # the last step before COMMIT
     answers = _while_locked(center, queue)
     assert all(isinstance(a, CommitFailed) for a in answers), answers
-    assert _leaves(center) == before
+    assert leaves(center) == before
     # The writer goes on, on a record read afresh.
     assert asyncio.run(center.write(_append("test.after"))) == before
     assert _kinds(center, before) == ["test.after"]
 
 
 def test_a_work_cancelled_before_its_turn_never_runs(center: Center) -> None:
-    before = _leaves(center)
+    before = leaves(center)
     ran: list[str] = []
 
     def work(unit: Unit) -> None:
@@ -192,7 +175,7 @@ def test_closing_runs_what_is_queued_then_refuses(tmp_path: Path, database_url: 
         return answers
 
     try:
-        before = _leaves(center)
+        before = leaves(center)
         assert asyncio.run(queue()) == [None, before]
         with pytest.raises(RuntimeError, match="shutting down"):
             asyncio.run(center.write(_append("test.late")))
