@@ -33,12 +33,15 @@ from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
 from accord.agreement import load_agreement
+from accord.center import app as app_module
 from accord.center.app import create_app
 from accord.center.config import Settings
 from accord.center.db import make_engine, upgrade, writer
 from accord.center.exercise import DEMO_USERS
 from accord.center.identity import add_user
 from accord.center.roles import Role
+from accord.center.runtime import Center, Clock, system_clock
+from accord.center.writer_process import Loopback
 from accord.examples import example_path
 
 AGREEMENT = load_agreement(example_path("jig.yaml"))
@@ -286,6 +289,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     server: Postgres = request.getfixturevalue("postgres")
     with server.database() as url:
         yield url
+
+
+def _start_shipping(settings: Settings, *, clock: Clock = system_clock) -> Center:
+    center = Center.start(settings, clock=clock)
+    center.remote = Loopback(center)
+    return center
+
+
+@pytest.fixture(scope="session", autouse=True)
+def writes_cross_the_writer_boundary() -> Iterator[None]:
+    """Every application the tests start sends its requests' writes across the writer
+    process's boundary (pickled there and back: :class:`Loopback`), so a route whose work
+    or error could not be sent to a writer process fails its tests."""
+    shipping = type("ShippingCenter", (), {"start": staticmethod(_start_shipping)})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app_module, "Center", shipping)
+        yield
 
 
 @pytest.fixture

@@ -112,7 +112,7 @@ def test_serve_with_workers_hands_the_settings_to_each_process(
     assert captured["host"] == "127.0.0.1"
     assert (keys / "jig-example.accord.key").exists() and (keys / "blue.key").exists()
     # What a worker process builds from the environment it inherits.
-    monkeypatch.setattr(app_module, "create_app", lambda settings: settings)
+    monkeypatch.setattr(app_module, "create_app", lambda settings, **_: settings)
     settings = app_module.from_environment()
     assert settings.database_url == url and settings.keys_dir == keys
     assert CliRunner().invoke(cli, ["serve", "--workers", "0"]).exit_code == 2
@@ -147,7 +147,7 @@ def test_workers_share_one_exercise_clock(
     assert captured["workers"] == 2
     built: list[Any] = []
     monkeypatch.setattr(
-        app_module, "create_app", lambda settings, clock=None: built.append(clock) or settings
+        app_module, "create_app", lambda settings, clock=None, **_: built.append(clock) or settings
     )
     app_module.from_environment()
     app_module.from_environment()
@@ -158,8 +158,24 @@ def test_workers_share_one_exercise_clock(
     monkeypatch.setenv("ACCORD_CLOCK", "2026-10-01T00:00:00Z")
     with pytest.raises(ValueError, match="ACCORD_CLOCK: expected START@ORIGIN"):
         app_module.from_environment()
-    demo = CliRunner().invoke(cli, ["serve", "--workers", "2", "--demo"])
-    assert demo.exit_code != 0 and "drop --workers" in demo.output
+    for extra in (["--workers", "2"], ["--writer-process"]):
+        demo = CliRunner().invoke(cli, ["serve", *extra, "--demo"])
+        assert demo.exit_code != 0 and "drop --workers" in demo.output
+
+
+def test_the_processes_in_front_of_a_writer_process_send_it_their_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``accord serve --writer-process`` hands its HTTP processes: the writer's socket
+    (the process itself is started and stopped in the end-to-end tests)."""
+    built: dict[str, Any] = {}
+    monkeypatch.setattr(app_module, "create_app", lambda settings, **kw: built.update(kw))
+    monkeypatch.delenv("ACCORD_WRITER_SOCKET", raising=False)
+    app_module.from_environment()
+    assert built["writer_socket"] is None
+    monkeypatch.setenv("ACCORD_WRITER_SOCKET", str(tmp_path / "writer.sock"))
+    app_module.from_environment()
+    assert built["writer_socket"] == tmp_path / "writer.sock"
 
 
 def test_fastapis_own_telemetry_stays_off_when_the_process_has_exporters(

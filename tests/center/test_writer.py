@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from accord.center import runtime
-from accord.center.runtime import Center, CommitFailed, Unit
+from accord.center.runtime import Center, CommitFailed, Then, Unit
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
 from center.conftest import NOW, clock, settings_for
@@ -100,6 +100,27 @@ def test_queued_works_share_one_commit_and_a_refused_one_leaves_nothing(
     assert _kinds(center, before) == ["test.a", "test.b"]
     with center.reading() as session:
         center.log(session).check_integrity()
+
+
+def test_then_runs_two_units_in_turn_and_the_first_stands_alone(center: Center) -> None:
+    """:class:`Then`: the second work's answer; the first's unit stands when the second
+    raises; the second never runs when the first raises; one commit for all of it."""
+    before = leaves(center)
+    commits = commits_of(center)
+
+    async def queue() -> list[Any]:
+        return await asyncio.gather(
+            center.write(Then(_append("test.check"), _append("test.step"))),
+            center.write(Then(_append("test.check2"), _append("test.refused", fail=True))),
+            center.write(Then(_append("test.broken", fail=True), _append("test.never"))),
+            return_exceptions=True,
+        )
+
+    answered, refused, broken = _while_locked(center, queue)
+    assert answered == before + 1  # the second's answer
+    assert isinstance(refused, _Refused) and isinstance(broken, _Refused)
+    assert len(commits) == 2  # the holder's empty unit, then every unit together
+    assert _kinds(center, before) == ["test.check", "test.step", "test.check2"]
 
 
 def test_a_failed_commit_fails_every_work_of_its_group_and_stores_none(

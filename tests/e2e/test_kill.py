@@ -1,15 +1,20 @@
 """Kill the server mid-load: every change it acknowledged (a 2xx) is there after a restart,
 a retry of an acknowledged request replays its answer instead of changing anything again,
-and the record fetched over the API verifies with the project's own verifier."""
+and the record fetched over the API verifies with the project's own verifier. The same with
+a writer process (``--writer-process``): killed with the HTTP process, or alone."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from bench.live import LiveServer
 
 from accord.cli_fetch import fetch_export
@@ -37,7 +42,8 @@ def position(client: int, i: int) -> dict[str, Any]:
     }
 
 
-def test_every_acknowledged_change_survives_a_kill(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", [(), ("--writer-process",)], ids=["one-process", "writer"])
+def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[str, ...]) -> None:
     server = LiveServer(
         database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
         keys_dir=tmp_path / "keys",
@@ -45,7 +51,7 @@ def test_every_acknowledged_change_survives_a_kill(tmp_path: Path) -> None:
     )
     token = server.add_user("blue-officer", "blue", "officer")
     auth = {"Authorization": f"Bearer {token}"}
-    server.start()
+    server.start(extra=extra)
     acknowledged: dict[str, dict[str, Any]] = {}
     stop = threading.Event()
 
@@ -77,7 +83,7 @@ def test_every_acknowledged_change_survives_a_kill(tmp_path: Path) -> None:
         t.join(timeout=30)
     assert len(acknowledged) >= MIN_ACKNOWLEDGED, server.log_path.read_text()[-3000:]
 
-    server.start()
+    server.start(extra=extra)
     try:
         with httpx.Client(base_url=server.url, headers=auth, timeout=30.0) as client:
             for key, seen in acknowledged.items():
@@ -110,5 +116,61 @@ def test_every_acknowledged_change_survives_a_kill(tmp_path: Path) -> None:
         assert report.entries >= len(acknowledged)
         # Each declaration the server holds is one entry: nothing half-applied by the kill.
         assert report.entries == len(ids)
+    finally:
+        server.stop()
+
+
+def _writer_of(server: LiveServer) -> int:
+    """The writer process the server started (its child running the writer's main)."""
+    assert server.process is not None
+    found = subprocess.run(
+        ["pgrep", "-P", str(server.process.pid), "-f", "writer_process"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (pid,) = found.stdout.split()
+    return int(pid)
+
+
+def test_a_server_whose_writer_dies_refuses_changes_and_stops(tmp_path: Path) -> None:
+    """The writer process killed alone: a change is refused (503, a problem body, never a
+    500), reads still answer meanwhile, and ``accord serve`` stops rather than serve on
+    without a writer; after a restart the changes acknowledged before are all there."""
+    server = LiveServer(
+        database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
+        keys_dir=tmp_path / "keys",
+        log_path=tmp_path / "server.log",
+    )
+    token = server.add_user("blue-officer", "blue", "officer")
+    auth = {"Authorization": f"Bearer {token}"}
+    server.start(extra=("--writer-process",))
+    try:
+        with httpx.Client(base_url=server.url, headers=auth, timeout=10.0) as client:
+            made = [client.post("/v1/declarations", json=position(0, i)) for i in range(5)]
+            assert [r.status_code for r in made] == [201] * 5
+            os.kill(_writer_of(server), signal.SIGKILL)
+            statuses = set()
+            deadline = time.monotonic() + 30
+            assert server.process is not None
+            while server.process.poll() is None and time.monotonic() < deadline:
+                try:
+                    r = client.post("/v1/declarations", json=position(0, 99))
+                except httpx.TransportError:
+                    break  # the server has stopped listening
+                statuses.add(r.status_code)
+                if r.status_code == 503:
+                    assert r.headers["content-type"].startswith("application/problem+json")
+                    assert r.json()["type"].endswith(":writer-unavailable")
+                time.sleep(0.05)
+            assert statuses <= {503}, statuses
+            server.process.wait(timeout=30)  # it stopped by itself
+        server.start(extra=("--writer-process",))
+        with httpx.Client(base_url=server.url, headers=auth, timeout=10.0) as client:
+            for r in made:
+                got = client.get(f"/v1/declarations/{r.json()['id']}")
+                assert got.status_code == 200 and got.json()["entry"] == r.json()["entry"]
+            again = client.post("/v1/declarations", json=position(0, 7))
+            assert again.status_code == 201, again.text
     finally:
         server.stop()

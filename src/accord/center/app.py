@@ -35,7 +35,14 @@ from accord.center.routes import ROUTERS
 from accord.center.runtime import Center, Clock, system_clock
 from accord.examples import example_path
 
-__all__ = ["AGREEMENT_ENV", "CLOCK_ENV", "KEYS_DIR_ENV", "create_app", "from_environment"]
+__all__ = [
+    "AGREEMENT_ENV",
+    "CLOCK_ENV",
+    "KEYS_DIR_ENV",
+    "create_app",
+    "from_environment",
+    "settings_from_environment",
+]
 
 AGREEMENT_ENV = "ACCORD_AGREEMENT"
 """The agreement file for :func:`from_environment` (default: the embedded example)."""
@@ -67,14 +74,22 @@ def create_app(
     *,
     clock: Clock = system_clock,
     background: Sequence[Callable[[Center], Coroutine[Any, Any, None]]] = (),
+    writer_socket: Path | None = None,
 ) -> FastAPI:
     """The service for ``settings``; ``clock`` gives the current instant (UTC);
     ``background``: tasks run on the center while the service runs (the exercise's track
-    feed), cancelled on shut-down."""
+    feed), cancelled on shut-down; ``writer_socket``: the writer process's socket, where
+    the requests' units of work go (:mod:`accord.center.writer_process`), when there is
+    one."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         center = await anyio.to_thread.run_sync(partial(Center.start, settings, clock=clock))
+        remote = None
+        if writer_socket is not None:
+            from accord.center.writer_process import RemoteWriter
+
+            center.remote = remote = RemoteWriter(writer_socket)
         app.state.center = center
         app.state.live = hub = Hub(center)
         ticker = None
@@ -104,6 +119,8 @@ def create_app(
                 extra.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await extra
+            if remote is not None:
+                await remote.close()
             operations.close_desk(center)
             center.close()
 
@@ -145,12 +162,10 @@ def create_app(
     return app
 
 
-def from_environment() -> FastAPI:
-    """The service configured by the environment: ``ACCORD_DATABASE_URL``,
-    ``ACCORD_AGREEMENT``, ``ACCORD_KEYS_DIR`` and ``ACCORD_CLOCK``. For running several
-    server processes, e.g. ``uvicorn --factory accord.center.app:from_environment --workers
-    2`` (live events reach every process's subscribers: through LISTEN/NOTIFY on
-    PostgreSQL, by reading the events table on SQLite)."""
+def settings_from_environment() -> tuple[Settings, Clock]:
+    """The settings and the clock the environment describes: ``ACCORD_DATABASE_URL``,
+    ``ACCORD_AGREEMENT``, ``ACCORD_KEYS_DIR`` and ``ACCORD_CLOCK`` (what ``accord serve``
+    hands to the processes it starts)."""
     agreement = os.environ.get(AGREEMENT_ENV)
     settings = Settings(
         database_url=database_url(None, os.environ),
@@ -159,7 +174,7 @@ def from_environment() -> FastAPI:
     )
     shared = os.environ.get(CLOCK_ENV)
     if not shared:
-        return create_app(settings)
+        return settings, system_clock
     from accord.center.exercise import exercise_clock
     from accord.chrono import parse_instant
 
@@ -168,4 +183,18 @@ def from_environment() -> FastAPI:
         clock = exercise_clock(parse_instant(start), origin=float(origin))
     except ValueError:
         raise ValueError(f"{CLOCK_ENV}: expected START@ORIGIN, got {shared!r}") from None
-    return create_app(settings, clock=clock)
+    return settings, clock
+
+
+def from_environment() -> FastAPI:
+    """The service configured by the environment (:func:`settings_from_environment`; and
+    ``ACCORD_WRITER_SOCKET``: the writer process the works go to, when there is one). For
+    running several server processes, e.g. ``uvicorn --factory
+    accord.center.app:from_environment --workers 2`` (live events reach every process's
+    subscribers: through LISTEN/NOTIFY on PostgreSQL, by reading the events table on
+    SQLite)."""
+    from accord.center.writer_process import SOCKET_ENV
+
+    settings, clock = settings_from_environment()
+    socket = os.environ.get(SOCKET_ENV)
+    return create_app(settings, clock=clock, writer_socket=Path(socket) if socket else None)

@@ -13,6 +13,8 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -144,6 +146,14 @@ def serve(
         bool,
         typer.Option("--access-log/--no-access-log", help="Log a line per request."),
     ] = True,
+    writer_process: Annotated[
+        bool,
+        typer.Option(
+            "--writer-process",
+            help="Run the requests' units of work in a process of their own, beside the HTTP "
+            "process(es): a second core for the HTTP side.",
+        ),
+    ] = False,
 ) -> None:
     """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
     database is migrated on start."""
@@ -153,8 +163,10 @@ def serve(
     from accord.center.runtime import system_clock
     from accord.chrono import parse_instant
 
-    if workers > 1 and demo:
-        raise fail("the demo's example aircraft fly in one process: drop --workers")
+    if (workers > 1 or writer_process) and demo:
+        raise fail(
+            "the demo's example aircraft fly in one process: drop --workers and --writer-process"
+        )
     if demo:
         if agreement is not None or database is not None:
             raise fail("--demo runs the example agreement in its own database")
@@ -184,7 +196,7 @@ def serve(
     if demo:
         _seed_demo(settings, clock, f"http://{host}:{port}")
     _info(f"accord: serving on http://{host}:{port} (OpenAPI at /openapi.json)")
-    if workers == 1:
+    if workers == 1 and not writer_process:
         background = []
         if demo:
             from accord.center.exercise import demo_feed
@@ -205,15 +217,79 @@ def serve(
         # One exercise clock for every worker: the instant it started from, and when, on the
         # machine's monotonic clock (one for all processes).
         os.environ[CLOCK_ENV] = f"{clock_start}@{origin!r}"
-    uvicorn.run(
-        "accord.center.app:from_environment",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=access_log,
+    with _writer_process(writer_process):
+        uvicorn.run(
+            "accord.center.app:from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+        )
+
+
+WRITER_START_SECONDS = 600.0
+"""How long ``accord serve`` waits for its writer process to load the world and listen."""
+
+
+@contextmanager
+def _writer_process(wanted: bool) -> Iterator[None]:
+    """With ``wanted``: the writer process (:mod:`accord.center.writer_process`) started
+    from this environment and listening, its socket in a private folder named to the HTTP
+    processes by ``ACCORD_WRITER_SOCKET``; stopped (its queued works finished) when the
+    block ends. Should it end first, this process is asked to stop (SIGTERM): a service
+    without its writer can only refuse every change."""
+    if not wanted:
+        yield
+        return
+    import signal
+    import socket
+    import subprocess
+    import tempfile
+    import threading
+
+    from accord.center.writer_process import SOCKET_ENV
+
+    folder = Path(tempfile.mkdtemp(prefix="accord-writer-"))  # mode 0700
+    path = folder / "writer.sock"
+    os.environ[SOCKET_ENV] = str(path)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from accord.center.writer_process import main; main()"]
     )
+    ending = threading.Event()
+    try:
+        deadline = time.monotonic() + WRITER_START_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise fail(f"the writer process exited (status {process.returncode})")
+            if time.monotonic() > deadline:
+                raise fail("the writer process did not start listening in time")
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                    probe.connect(str(path))
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        def watch() -> None:
+            process.wait()
+            if not ending.is_set():
+                _info(f"accord: the writer process exited (status {process.returncode})")
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, name="accord-writer-watch", daemon=True).start()
+        yield
+    finally:
+        ending.set()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _seed_demo(settings: Settings, clock: Clock, url: str) -> None:

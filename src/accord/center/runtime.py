@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, SessionTransaction
@@ -72,6 +72,8 @@ __all__ = [
     "Clock",
     "CommitFailed",
     "PerCenter",
+    "RemoteWrites",
+    "Then",
     "Unit",
     "system_clock",
 ]
@@ -157,13 +159,22 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+class RemoteWrites(Protocol):
+    """Runs works elsewhere, as :meth:`Center.write` would here (the port of
+    :class:`accord.center.writer_process.RemoteWriter`)."""
+
+    async def write(self, work: Callable[[Unit], Any] | Then[Any]) -> Any: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """One write transaction: the session for the service's rows, the ledger for the
-    record; both commit or roll back together."""
+    record; both commit or roll back together. ``center`` is the service it runs in (a
+    work shipped to a writer process finds that process's parts there)."""
 
     session: Session
     ledger: Ledger
+    center: Center
 
 
 class Center:
@@ -196,6 +207,8 @@ class Center:
         self._ring: KeyRing | None = None
         self._callers: dict[str, tuple[Caller, float]] = {}  # token hash -> caller, until
         self._writer_thread: _Writer | None = None  # started by the first write()
+        self.remote: RemoteWrites | None = None
+        """Where :meth:`write` sends its works instead (a writer process), when set."""
         self._closed = False
 
     @classmethod
@@ -269,7 +282,7 @@ class Center:
         if group.error is not None:
             raise CommitFailed("the write was not committed") from group.error
 
-    async def write(self, work: Callable[[Unit], T]) -> T:
+    async def write(self, work: Callable[[Unit], T] | Then[T]) -> T:
         """Run ``work`` in a unit of work on the service's writer thread; its result, once
         the unit is durable. Raises what ``work`` raised (the unit rolled back), or
         :class:`CommitFailed`.
@@ -278,8 +291,21 @@ class Center:
         as one group when the queue is empty (or the group full or old): a request's
         handler waits on the event loop, and no thread per request is held. ``work`` runs
         on the writer thread, which holds the write lock: it must not wait for the event
-        loop, nor open a unit of its own (:meth:`writing`)."""
+        loop, nor open a unit of its own (:meth:`writing`).
+
+        With :attr:`remote` set (``accord serve --writer-process``), the work is sent to
+        the writer process and runs there, with that process's parts in ``unit.center``:
+        a work that may be sent is a module function or a :func:`functools.partial` of one
+        over plain values."""
+        if self.remote is not None:
+            result: T = await self.remote.write(work)
+            return result
         return await asyncio.wrap_future(self._write_queue().submit(work))
+
+    def submit(self, work: Callable[[Unit], T] | Then[T]) -> Future[T]:
+        """Queue ``work`` for the service's writer thread (:meth:`write` without the event
+        loop): a future of its result, settled once the unit is durable."""
+        return self._write_queue().submit(work)
 
     def _write_queue(self) -> _Writer:
         with self._queue_lock:
@@ -318,6 +344,7 @@ class Center:
                     sequences=sequences,
                     exclusive=True,
                 ),
+                self,
             )
             if not group.root.is_active:
                 # The unit rolled the whole transaction back itself: nothing of it stays (and
@@ -483,8 +510,24 @@ class Center:
 
 
 @dataclass(frozen=True, slots=True)
+class Then(Generic[T]):
+    """A work of two works for :meth:`Center.write`: ``first`` in a unit of its own, then
+    ``second`` in another, one right after the other in the same group. The answer is
+    ``second``'s; ``first`` stands even when ``second`` raises (when ``first`` raises,
+    ``second`` does not run). One hand-over to the writer where two would wait for two
+    commits in turn: the center's own re-check of an operation, then the caller's step."""
+
+    first: Callable[[Unit], object]
+    second: Callable[[Unit], T]
+
+
+def _works(work: Callable[[Unit], Any] | Then[Any]) -> tuple[Callable[[Unit], Any], ...]:
+    return (work.first, work.second) if isinstance(work, Then) else (work,)
+
+
+@dataclass(frozen=True, slots=True)
 class _Job:
-    work: Callable[[Unit], Any]
+    work: Callable[[Unit], Any] | Then[Any]
     future: Future[Any]
 
 
@@ -501,7 +544,7 @@ class _Writer:
         self._thread = threading.Thread(target=self._run, name="accord-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, work: Callable[[Unit], T]) -> Future[T]:
+    def submit(self, work: Callable[[Unit], T] | Then[T]) -> Future[T]:
         if self._closed:
             raise RuntimeError("the service is shutting down")
         future: Future[T] = Future()
@@ -542,8 +585,9 @@ class _Writer:
             while True:
                 if job.future.set_running_or_notify_cancel():
                     try:
-                        with center._unit(group) as unit:
-                            result = job.work(unit)
+                        for work in _works(job.work):
+                            with center._unit(group) as unit:
+                                result = work(unit)
                     except BaseException as error:
                         answers.append((job.future, None, error))
                     else:

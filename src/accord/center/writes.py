@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -24,9 +26,9 @@ from sqlalchemy import select
 from accord.center.db.models import IdempotentAnswer
 from accord.center.identity import Caller
 from accord.center.problems import FieldProblem, ProblemError
-from accord.center.runtime import Center, Unit
+from accord.center.runtime import Center, Then, Unit
 
-__all__ = ["HEADER", "KEY_MAX", "REPLAYED", "write"]
+__all__ = ["HEADER", "KEY_MAX", "REPLAYED", "Answer", "Answering", "write"]
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -65,6 +67,62 @@ class _Rendered(JSONResponse):
         return content if isinstance(content, bytes) else super().render(content)
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a write answers: its status and JSON body, and whether it is a stored answer
+    replayed."""
+
+    status: int
+    body: bytes
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Answering:
+    """The unit of work of one request: run ``act`` and render its answer, or replay the
+    answer stored under the request's idempotency key (see the module docstring). A plain
+    value of module-level parts, so that a writer process can receive it pickled."""
+
+    act: Callable[[Unit], BaseModel]
+    user_id: int
+    key: str | None
+    fingerprint: str
+    status: int
+    at: datetime
+
+    def __call__(self, unit: Unit) -> Answer:
+        key = self.key
+        if key is not None:
+            stored = unit.session.scalars(
+                select(IdempotentAnswer).where(
+                    IdempotentAnswer.user_id == self.user_id, IdempotentAnswer.key == key
+                )
+            ).first()
+            if stored is not None:
+                if stored.fingerprint != self.fingerprint:
+                    message = "this key was used for a different request"
+                    raise ProblemError(
+                        422,
+                        f"{HEADER}: {message}",
+                        kind="idempotency-key-reused",
+                        errors=[FieldProblem(field=HEADER, location="header", message=message)],
+                    )
+                return Answer(stored.status, stored.body.encode(), replayed=True)
+        answer = self.act(unit).model_dump_json()
+        if key is not None:
+            unit.session.add(
+                IdempotentAnswer(
+                    user_id=self.user_id,
+                    key=key,
+                    fingerprint=self.fingerprint,
+                    status=self.status,
+                    body=answer,
+                    created_at=self.at,
+                )
+            )
+        return Answer(self.status, answer.encode())
+
+
 async def write(
     center: Center,
     request: Request,
@@ -73,45 +131,19 @@ async def write(
     *,
     body: BaseModel | None = None,
     status: int = 201,
+    before: Callable[[Unit], object] | None = None,
 ) -> JSONResponse:
-    """Run ``act`` in one unit of work (on the writer thread: see
+    """Run ``act`` in one unit of work (on the writer: see
     :meth:`~accord.center.runtime.Center.write`) and answer its result with ``status``;
     honour the request's ``Idempotency-Key`` (see the module docstring). ``body`` is the
-    parsed request body, part of what makes two requests the same."""
+    parsed request body, part of what makes two requests the same. ``before``: the
+    center's own work, in a unit of its own just before (it stands whatever the request's
+    answer; :class:`~accord.center.runtime.Then`). ``act`` and ``before`` are module
+    functions or :func:`functools.partial` of one over plain values (a writer process
+    receives them pickled); they find the service's parts in ``unit.center``."""
     key = _key(request)
     fingerprint = _fingerprint(request, body) if key is not None else ""
-
-    def unit_of_work(unit: Unit) -> JSONResponse:
-        if key is not None:
-            stored = unit.session.scalars(
-                select(IdempotentAnswer).where(
-                    IdempotentAnswer.user_id == caller.user_id, IdempotentAnswer.key == key
-                )
-            ).first()
-            if stored is not None:
-                if stored.fingerprint != fingerprint:
-                    message = "this key was used for a different request"
-                    raise ProblemError(
-                        422,
-                        f"{HEADER}: {message}",
-                        kind="idempotency-key-reused",
-                        errors=[FieldProblem(field=HEADER, location="header", message=message)],
-                    )
-                return _Rendered(
-                    stored.body.encode(), status_code=stored.status, headers={REPLAYED: "true"}
-                )
-        answer = act(unit).model_dump_json()
-        if key is not None:
-            unit.session.add(
-                IdempotentAnswer(
-                    user_id=caller.user_id,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status=status,
-                    body=answer,
-                    created_at=center.now(),
-                )
-            )
-        return _Rendered(answer.encode(), status_code=status)
-
-    return await center.write(unit_of_work)
+    job = Answering(act, caller.user_id, key, fingerprint, status, center.now())
+    answer = await center.write(job if before is None else Then(before, job))
+    headers = {REPLAYED: "true"} if answer.replayed else None
+    return _Rendered(answer.body, status_code=answer.status, headers=headers)

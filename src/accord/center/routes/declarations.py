@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -271,6 +272,10 @@ class OpeningsOut(BaseModel):
 # --- helpers --------------------------------------------------------------------------------
 
 
+Expected = dict[str, tuple[str, int]]
+"""What an ``If-Match`` or a body's ``version`` expects a declaration to be."""
+
+
 @contextmanager
 def _answered() -> Iterator[None]:
     """The service's refusals as problems: not found (one answer for every id the caller
@@ -290,7 +295,7 @@ def _answered() -> Iterator[None]:
         ) from None
 
 
-def _expected(if_match: str | None, version: int | None) -> dict[str, tuple[str, int]]:
+def _expected(if_match: str | None, version: int | None) -> Expected:
     expected: dict[str, tuple[str, int]] = {}
     if version is not None:
         expected["version"] = ("body", version)
@@ -306,6 +311,84 @@ def _expected(if_match: str | None, version: int | None) -> dict[str, tuple[str,
             )
         expected["If-Match"] = ("header", int(text))
     return expected
+
+
+# --- the works the writer runs (module functions: a writer process receives them pickled) --
+
+
+def _declare(
+    unit: Unit, *, caller: Caller, feature: dict[str, Any], at: datetime
+) -> DeclarationOut:
+    center = unit.center
+    out = DeclarationOut.of(service.declare(unit, center.agreement, caller, feature, at))
+    out.airspace = plan_changed(unit, center, caller, out.id, at)
+    return out
+
+
+def _amend(
+    unit: Unit,
+    *,
+    caller: Caller,
+    declaration_id: str,
+    feature: dict[str, Any],
+    expected: Expected,
+    at: datetime,
+) -> DeclarationOut:
+    center = unit.center
+    with _answered():
+        view = service.amend(
+            unit, center.agreement, caller, declaration_id, feature, at, expected=expected
+        )
+    out = DeclarationOut.of(view)
+    out.airspace = plan_changed(unit, center, caller, out.id, at)
+    return out
+
+
+def _withdraw(
+    unit: Unit,
+    *,
+    caller: Caller,
+    declaration_id: str,
+    reason: str,
+    expected: Expected,
+    at: datetime,
+) -> DeclarationOut:
+    center = unit.center
+    with _answered():
+        view = service.withdraw(
+            unit, center.agreement, caller, declaration_id, reason, at, expected=expected
+        )
+    plan_changed(unit, center, caller, view.id, at)
+    return DeclarationOut.of(view)
+
+
+def _acknowledge(
+    unit: Unit,
+    *,
+    caller: Caller,
+    declaration_id: str,
+    content_hash: str,
+    expected: Expected,
+    at: datetime,
+) -> AcknowledgedOut:
+    with _answered():
+        ack = service.acknowledge(
+            unit,
+            unit.center.agreement,
+            caller,
+            declaration_id,
+            content_hash,
+            at,
+            expected=expected,
+        )
+    return AcknowledgedOut(
+        declaration=ack.declaration,
+        member=ack.member,
+        version=ack.version,
+        content_hash=ack.content_hash,
+        acknowledged_at=ack.acknowledged_at,
+        entry=ack.entry,
+    )
 
 
 def _feature(body: FeatureIn) -> dict[str, Any]:
@@ -332,15 +415,7 @@ async def create_declaration(
     humanitarian notifier declares sites and movements, always ``shared``. The server
     assigns ``properties.id``; the answer to a ``center`` declaration carries the opening of
     its record entry's commitment — keep it."""
-    now = center.now()
-
-    def act(unit: Unit) -> DeclarationOut:
-        out = DeclarationOut.of(
-            service.declare(unit, center.agreement, caller, _feature(body), now)
-        )
-        out.airspace = plan_changed(unit, center, caller, out.id, now)
-        return out
-
+    act = partial(_declare, caller=caller, feature=_feature(body), at=center.now())
     return await write(center, request, caller, act, body=body)
 
 
@@ -492,24 +567,14 @@ async def amend_declaration(
     """Replace the feature of one of the caller's member's declarations (same kind, same
     disclosure; ``properties.id`` and ``declared_by`` may be sent back unchanged) and raise
     its version."""
-    now = center.now()
-    expected = _expected(if_match, body.version)
-
-    def act(unit: Unit) -> DeclarationOut:
-        with _answered():
-            view = service.amend(
-                unit,
-                center.agreement,
-                caller,
-                declaration_id,
-                _feature(body),
-                now,
-                expected=expected,
-            )
-        out = DeclarationOut.of(view)
-        out.airspace = plan_changed(unit, center, caller, out.id, now)
-        return out
-
+    act = partial(
+        _amend,
+        caller=caller,
+        declaration_id=declaration_id,
+        feature=_feature(body),
+        expected=_expected(if_match, body.version),
+        at=center.now(),
+    )
     return await write(center, request, caller, act, body=body, status=200)
 
 
@@ -529,17 +594,14 @@ async def withdraw_declaration(
 ) -> JSONResponse:
     """Take one of the caller's member's declarations out of force; it stays, withdrawn,
     in the history and the record."""
-    now = center.now()
-    expected = _expected(if_match, body.version)
-
-    def act(unit: Unit) -> DeclarationOut:
-        with _answered():
-            view = service.withdraw(
-                unit, center.agreement, caller, declaration_id, body.reason, now, expected=expected
-            )
-        plan_changed(unit, center, caller, view.id, now)
-        return DeclarationOut.of(view)
-
+    act = partial(
+        _withdraw,
+        caller=caller,
+        declaration_id=declaration_id,
+        reason=body.reason,
+        expected=_expected(if_match, body.version),
+        at=center.now(),
+    )
     return await write(center, request, caller, act, body=body, status=200)
 
 
@@ -562,29 +624,14 @@ async def acknowledge_declaration(
     site or movement by naming its ``content_hash``. This is a **receipt** — the party has
     exactly this version — and **never an approval**: it changes nothing about the object.
     Recorded as an entry by the party; the notifier sees it."""
-    now = center.now()
-    expected = _expected(if_match, body.version)
-
-    def act(unit: Unit) -> AcknowledgedOut:
-        with _answered():
-            ack = service.acknowledge(
-                unit,
-                center.agreement,
-                caller,
-                declaration_id,
-                body.content_hash,
-                now,
-                expected=expected,
-            )
-        return AcknowledgedOut(
-            declaration=ack.declaration,
-            member=ack.member,
-            version=ack.version,
-            content_hash=ack.content_hash,
-            acknowledged_at=ack.acknowledged_at,
-            entry=ack.entry,
-        )
-
+    act = partial(
+        _acknowledge,
+        caller=caller,
+        declaration_id=declaration_id,
+        content_hash=body.content_hash,
+        expected=_expected(if_match, body.version),
+        at=center.now(),
+    )
     return await write(center, request, caller, act, body=body)
 
 

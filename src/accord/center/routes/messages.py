@@ -11,6 +11,7 @@ background task's tick.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
@@ -20,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from accord.center.auth import allow
 from accord.center.directline import (
     ContactsOut,
+    Draft,
     MessageOut,
     OpeningOut,
     PresenceOut,
@@ -124,6 +126,33 @@ class ContactsIn(BaseModel):
     duty: list[UserName] = Field(default_factory=list, max_length=10)
 
 
+# --- the works the writer runs (module functions: a writer process receives them pickled) --
+
+
+def _send(unit: Unit, *, caller: Caller, draft: Draft, at: datetime) -> MessageOut:
+    message, recipients = send(unit, unit.center.agreement, caller, draft, at)
+    return written_view(unit.session, caller, message, recipients, at)
+
+
+def _acknowledge(
+    unit: Unit, *, caller: Caller, message_id: str, content_hash: str, at: datetime
+) -> AcknowledgedOut:
+    message, recipients = acknowledge(
+        unit, unit.center.agreement, caller, message_id, content_hash, at
+    )
+    view = written_view(unit.session, caller, message, recipients, at)
+    (own,) = [r for r in view.recipients if r.party == caller.member]
+    assert own.acknowledged_entry is not None
+    return AcknowledgedOut(
+        id=message.id,
+        party=caller.member,
+        content_hash=message.content_hash,
+        acknowledged_at=at,
+        entry=own.acknowledged_entry,
+        message=view,
+    )
+
+
 def _catch_up(center: Center) -> None:
     escalate_due(center, center.now())
 
@@ -154,12 +183,7 @@ async def send_message(
         refers_to=body.refers_to,
         ack_within=body.ack_within,
     )
-    now = center.now()
-
-    def act(unit: Unit) -> MessageOut:
-        message, recipients = send(unit, center.agreement, caller, draft, now)
-        return written_view(unit.session, caller, message, recipients, now)
-
+    act = partial(_send, caller=caller, draft=draft, at=center.now())
     return await write(center, request, caller, act, body=body)
 
 
@@ -227,24 +251,13 @@ async def acknowledge_message(
     """Acknowledge for the caller's party (a recipient). ``content_hash`` must be the
     message's: a different one is refused (409, field ``content_hash``). Once per party. A
     receipt, never an approval."""
-    now = center.now()
-
-    def act(unit: Unit) -> AcknowledgedOut:
-        message, recipients = acknowledge(
-            unit, center.agreement, caller, message_id, body.content_hash, now
-        )
-        view = written_view(unit.session, caller, message, recipients, now)
-        (own,) = [r for r in view.recipients if r.party == caller.member]
-        assert own.acknowledged_entry is not None
-        return AcknowledgedOut(
-            id=message.id,
-            party=caller.member,
-            content_hash=message.content_hash,
-            acknowledged_at=now,
-            entry=own.acknowledged_entry,
-            message=view,
-        )
-
+    act = partial(
+        _acknowledge,
+        caller=caller,
+        message_id=message_id,
+        content_hash=body.content_hash,
+        at=center.now(),
+    )
     return await write(center, request, caller, act, body=body)
 
 
@@ -257,13 +270,14 @@ async def put_contacts(
 ) -> JSONResponse:
     """Replace the chain unacknowledged messages escalate along: primary, backup, duty
     officers, in that order (users of the caller's party)."""
-    now = center.now()
-
-    def act(unit: Unit) -> ContactsOut:
-        return set_contacts(
-            unit, caller, primary=body.primary, backup=body.backup, duty=body.duty, at=now
-        )
-
+    act = partial(
+        set_contacts,
+        caller=caller,
+        primary=body.primary,
+        backup=body.backup,
+        duty=body.duty,
+        at=center.now(),
+    )
     return await write(center, request, caller, act, body=body, status=200)
 
 
@@ -281,5 +295,4 @@ def get_contacts(center: CenterDep, caller: Party) -> ContactsOut:
 async def post_presence(center: CenterDep, request: Request, caller: Party) -> JSONResponse:
     """The caller is on duty now; without a heartbeat for five minutes they count as absent
     and escalation skips them."""
-    now = center.now()
-    return await write(center, request, caller, lambda unit: heartbeat(unit, caller, now))
+    return await write(center, request, caller, partial(heartbeat, caller=caller, at=center.now()))

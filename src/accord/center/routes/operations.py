@@ -20,6 +20,7 @@ counts.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
@@ -287,6 +288,76 @@ class OperationsOut(BaseModel):
     next_offset: int | None
 
 
+# --- the works the writer runs (module functions: a writer process receives them pickled) --
+
+
+def _propose(
+    unit: Unit,
+    *,
+    caller: Caller,
+    geometry: dict[str, Any],
+    properties: dict[str, Any],
+    at: datetime,
+) -> OperationOut:
+    desk = ops.desk(unit.center)
+    return OperationOut.of(
+        ops.propose(unit, desk, caller, geometry=geometry, properties=properties, at=at)
+    )
+
+
+def _report(
+    unit: Unit,
+    *,
+    caller: Caller,
+    geometry: dict[str, Any],
+    properties: dict[str, Any],
+    executed_at: datetime,
+    at: datetime,
+) -> OperationOut:
+    view = ops.report(
+        unit,
+        ops.desk(unit.center),
+        caller,
+        geometry=geometry,
+        properties=properties,
+        executed_at=executed_at,
+        at=at,
+    )
+    return OperationOut.of(view)
+
+
+def _amend(
+    unit: Unit,
+    *,
+    caller: Caller,
+    op_id: str,
+    geometry: dict[str, Any],
+    properties: dict[str, Any],
+    at: datetime,
+) -> OperationOut:
+    view = ops.amend(
+        unit,
+        ops.desk(unit.center),
+        caller,
+        op_id,
+        geometry=geometry,
+        properties=properties,
+        at=at,
+    )
+    return OperationOut.of(view)
+
+
+def _recheck(unit: Unit, *, op_id: str, at: datetime) -> bool:
+    return ops.recheck(unit, ops.desk(unit.center), op_id, at, origin=unit.center.origin)
+
+
+def _step_act(
+    unit: Unit, *, caller: Caller, op_id: str, action: str, at: datetime, text: str | None
+) -> OperationOut:
+    view = ops.step(unit, ops.desk(unit.center), caller, op_id, action, at=at, text=text)
+    return OperationOut.of(view)
+
+
 # --- routes ---------------------------------------------------------------------------------
 
 
@@ -310,15 +381,10 @@ async def propose_operation(
     against everything in force; blocking conflicts are counted by the rules (a coordinated
     operation then needs an approver's override reason; a synchronized one cannot be
     executed). The answer shows the conflicts as the caller may see them."""
-    now = center.now()
     geometry, properties = _fields(body)
-
-    def act(unit: Unit) -> OperationOut:
-        view = ops.propose(
-            unit, ops.desk(center), caller, geometry=geometry, properties=properties, at=now
-        )
-        return OperationOut.of(view)
-
+    act = partial(
+        _propose, caller=caller, geometry=geometry, properties=properties, at=center.now()
+    )
     return await write(center, request, caller, act, body=body)
 
 
@@ -342,18 +408,14 @@ async def report_operation(
     except ValueError as error:
         raise InputError("request", [Issue("properties.executed_at", str(error))]) from None
 
-    def act(unit: Unit) -> OperationOut:
-        view = ops.report(
-            unit,
-            ops.desk(center),
-            caller,
-            geometry=geometry,
-            properties=properties,
-            executed_at=executed_at,
-            at=now,
-        )
-        return OperationOut.of(view)
-
+    act = partial(
+        _report,
+        caller=caller,
+        geometry=geometry,
+        properties=properties,
+        executed_at=executed_at,
+        at=now,
+    )
     return await write(center, request, caller, act, body=body)
 
 
@@ -373,21 +435,15 @@ async def amend_operation(
     """The proposing party changes the area of a pending operation; the engine runs again.
     The category, executors and window cannot change (propose a new operation), nor can a
     coordinated operation another party already approved."""
-    now = center.now()
     geometry, properties = _fields(body)
-
-    def act(unit: Unit) -> OperationOut:
-        view = ops.amend(
-            unit,
-            ops.desk(center),
-            caller,
-            op_id,
-            geometry=geometry,
-            properties=properties,
-            at=now,
-        )
-        return OperationOut.of(view)
-
+    act = partial(
+        _amend,
+        caller=caller,
+        op_id=op_id,
+        geometry=geometry,
+        properties=properties,
+        at=center.now(),
+    )
     return await write(center, request, caller, act, body=body, status=200)
 
 
@@ -402,15 +458,9 @@ async def _step(
     body: BaseModel | None = None,
 ) -> JSONResponse:
     now = center.now()
-    if action in _GO_AHEAD:
-        desk = ops.desk(center)
-        await center.write(lambda unit: ops.recheck(unit, desk, op_id, now, origin=center.origin))
-
-    def act(unit: Unit) -> OperationOut:
-        view = ops.step(unit, ops.desk(center), caller, op_id, action, at=now, text=text)
-        return OperationOut.of(view)
-
-    return await write(center, request, caller, act, body=body, status=200)
+    act = partial(_step_act, caller=caller, op_id=op_id, action=action, at=now, text=text)
+    before = partial(_recheck, op_id=op_id, at=now) if action in _GO_AHEAD else None
+    return await write(center, request, caller, act, body=body, status=200, before=before)
 
 
 _STEP = CONFLICT | NOT_FOUND

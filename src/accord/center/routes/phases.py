@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -55,18 +56,20 @@ async def confirm_condition(
     """Confirm a condition for the caller's member, which the condition's ``confirmed_by``
     must list (administrators confirm nothing). The row and its signed record entry are
     committed in one transaction."""
-    now = center.now()
-
-    def act(unit: Unit) -> ConfirmedOut:
-        done = confirm(unit, center.agreement, caller, body.condition, now)
-        phase = phase_at(center.agreement, now, confirmations(unit.session))
-        return ConfirmedOut(
-            condition=done.condition,
-            member=done.member,
-            user=done.user,
-            confirmed_at=done.confirmed_at,
-            entry=done.entry,
-            phase=PhaseOut.of(phase),
-        )
-
+    act = partial(_confirm, caller=caller, condition=body.condition, at=center.now())
     return await write(center, request, caller, act, body=body)
+
+
+def _confirm(unit: Unit, *, caller: Caller, condition: str, at: datetime) -> ConfirmedOut:
+    """The writer's work (a module function: a writer process receives it pickled)."""
+    agreement = unit.center.agreement
+    done = confirm(unit, agreement, caller, condition, at)
+    phase = phase_at(agreement, at, confirmations(unit.session))
+    return ConfirmedOut(
+        condition=done.condition,
+        member=done.member,
+        user=done.user,
+        confirmed_at=done.confirmed_at,
+        entry=done.entry,
+        phase=PhaseOut.of(phase),
+    )

@@ -7,6 +7,7 @@ only its own declarations, not the record. Hashes and leaf data are standard bas
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request
@@ -195,9 +196,11 @@ async def cosign_head(
     """Add the caller's co-signature to a head the center signed. The caller's member signs
     on its own machine (``accord.record.note.Witness``) and sends the whole co-signed note;
     the server checks that line against the member's key and keeps it with the head."""
-
-    def act(unit: Unit) -> HeadOut:
-        signed = cosign(unit, center, caller.member, body.note)
-        return _head_out(signed, cosigners(center.ring, signed.note))
-
+    act = partial(_cosign, member=caller.member, note=body.note)
     return await write(center, request, caller, act, body=body, status=200)
+
+
+def _cosign(unit: Unit, *, member: str, note: str) -> HeadOut:
+    """The writer's work (a module function: a writer process receives it pickled)."""
+    signed = cosign(unit, unit.center, member, note)
+    return _head_out(signed, cosigners(unit.center.ring, signed.note))

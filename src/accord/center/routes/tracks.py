@@ -9,6 +9,8 @@ exactly as an id nobody holds does.
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
@@ -91,12 +93,15 @@ async def post_tracks(
     dropped and counted), then run the conflict and designated-area detection over every
     fresh track; the alerts raised and cleared by this batch, as the caller may see them. A
     bad report refuses the whole batch (422 naming ``tracks[k].field``)."""
-    now = center.now()
-
-    def act(unit: Unit) -> TracksAnswer:
-        return airspace.report_tracks(unit, center, caller, body.tracks, now)
-
+    act = partial(_report_tracks, caller=caller, tracks=body.tracks, at=center.now())
     return await write(center, request, caller, act, body=body, status=200)
+
+
+def _report_tracks(
+    unit: Unit, *, caller: Caller, tracks: list[dict[str, Any]], at: datetime
+) -> TracksAnswer:
+    """The writer's work (a module function: a writer process receives it pickled)."""
+    return airspace.report_tracks(unit, unit.center, caller, tracks, at)
 
 
 @router.get("/tracks", response_model=TrackPage, summary="The live tracks the caller may see")
@@ -149,9 +154,18 @@ async def acknowledge_alert(
 ) -> JSONResponse:
     """The caller's party acknowledges an alert it is concerned by, naming its
     ``content_hash`` (a different one is refused, 409). Once per party."""
-    now = center.now()
-
-    def act(unit: Unit) -> AlertOut:
-        return airspace.acknowledge_alert(unit, center, caller, alert_id, body.content_hash, now)
-
+    act = partial(
+        _acknowledge_alert,
+        caller=caller,
+        alert_id=alert_id,
+        content_hash=body.content_hash,
+        at=center.now(),
+    )
     return await write(center, request, caller, act, body=body)
+
+
+def _acknowledge_alert(
+    unit: Unit, *, caller: Caller, alert_id: str, content_hash: str, at: datetime
+) -> AlertOut:
+    """The writer's work (a module function: a writer process receives it pickled)."""
+    return airspace.acknowledge_alert(unit, unit.center, caller, alert_id, content_hash, at)
