@@ -147,10 +147,19 @@ def _pg_url(args: argparse.Namespace) -> str | None:
 
 
 def _load(s: float, args: argparse.Namespace) -> list[tuple[str, ...]]:
-    """The service under load: SQLite always; PostgreSQL too when a server is named."""
+    """The service under load, with its writer process (``accord serve --writer-process``):
+    SQLite always, and in one process for comparison; PostgreSQL too when a server is
+    named."""
     objects = args.objects or max(1000, int(100_000 * s))
     seconds = args.seconds or max(5.0, 30.0 * min(s, 1.0))
     rows = load.run(objects=objects, seconds=seconds, label="SQLite", cache=args.keep_world)
+    rows += load.run(
+        objects=objects,
+        seconds=seconds,
+        label="SQLite, one process",
+        cache=args.keep_world,
+        serve_args=(),
+    )
     pg = _pg_url(args)
     if pg:
         rows += load.run(objects=objects, seconds=seconds, database_url=pg, label="PostgreSQL")

@@ -46,8 +46,11 @@ USERS = {
 Window = tuple[str, str]
 
 SERVE_ARGS = tuple(os.environ.get("ACCORD_BENCH_SERVE_ARGS", "--no-access-log").split())
-"""Extra ``accord serve`` options: no access log line per request (as a busy deployment
-would run it)."""
+"""Extra ``accord serve`` options of every run: no access log line per request (as a busy
+deployment would run it)."""
+
+WRITER_PROCESS = ("--writer-process",)
+"""The runs' own option: the units of work in a process of their own (two cores used)."""
 
 
 @dataclass
@@ -228,11 +231,27 @@ async def _reads(server: LiveServer, token: str, tally: Tally, stop: Callable[[]
         await client.close()
 
 
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) process ``pid`` has spent so far (Linux ``/proc``)."""
+def _stat(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` and the processes it started (the HTTP
+    workers, the writer process) have spent so far, as they run (Linux ``/proc``)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with suppress(OSError):
+                children.setdefault(int(_stat(int(entry))[1]), []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        with suppress(OSError):
+            fields = _stat(current)
+            total += int(fields[11]) + int(fields[12])
+        todo.extend(children.get(current, ()))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _drive(
@@ -331,10 +350,14 @@ def _seed_cached(
 
 @contextmanager
 def served(
-    objects: int, database_url: str | None = None, cache: Path | None = None
+    objects: int,
+    database_url: str | None = None,
+    cache: Path | None = None,
+    serve_args: tuple[str, ...] = (),
 ) -> Iterator[tuple[LiveServer, dict[str, str], Window]]:
-    """A running server over a seeded world (in a temporary folder, removed after), the
-    users' tokens and the operation window."""
+    """A running server (``accord serve`` with ``serve_args`` and :data:`SERVE_ARGS`) over a
+    seeded world (in a temporary folder, removed after), the users' tokens and the
+    operation window."""
     from accord.chrono import format_instant
     from bench.seed import T0
 
@@ -349,7 +372,10 @@ def served(
             tokens, window = _seed_cached(root, server, objects, cache)
         else:
             tokens, window = _seed(url, root / "keys", server, objects)
-        server.start(timeout=180.0, extra=("--clock-start", format_instant(T0), *SERVE_ARGS))
+        server.start(
+            timeout=300.0,
+            extra=("--clock-start", format_instant(T0), *serve_args, *SERVE_ARGS),
+        )
         try:
             confirm = httpx.post(
                 f"{server.url}/v1/phases/confirm",
@@ -380,9 +406,11 @@ def run(
     database_url: str | None = None,
     label: str = "SQLite",
     cache: Path | None = None,
+    serve_args: tuple[str, ...] = WRITER_PROCESS,
 ) -> list[tuple[str, ...]]:
-    """Seed, serve, load; the bench rows (and the CPU each side spent, printed)."""
-    with served(objects, database_url, cache) as (server, tokens, window):
+    """Seed, serve (with ``serve_args``), load; the bench rows (and the CPU each side
+    spent, printed)."""
+    with served(objects, database_url, cache, serve_args) as (server, tokens, window):
 
         def drive(seconds: float, *, baseline: bool) -> tuple[Tally, float]:
             return _drive(
@@ -450,6 +478,7 @@ def cpu(
     database_url: str | None = None,
     label: str = "SQLite",
     cache: Path | None = None,
+    serve_args: tuple[str, ...] = (),
 ) -> list[tuple[str, ...]]:
     """Server CPU per request of each kind: ``count`` requests of one kind at a time from
     ``concurrency`` clients (proposals, then their approvals, messages, their
@@ -457,7 +486,7 @@ def cpu(
     after each batch."""
     rows: list[tuple[str, ...]] = []
     rng = random.Random(5)
-    with served(objects, database_url, cache) as (server, tokens, window):
+    with served(objects, database_url, cache, serve_args) as (server, tokens, window):
         assert server.process is not None
         pid = server.process.pid
 
