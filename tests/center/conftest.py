@@ -291,6 +291,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture
+def center(tmp_path: Path, database_url: str) -> Iterator[Center]:
+    """The service's parts over the test's database, without HTTP (its writes run on its
+    own writer thread)."""
+    started = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
+    try:
+        yield started
+    finally:
+        started.close()
+
+
 def _start_shipping(settings: Settings, *, clock: Clock = system_clock) -> Center:
     center = Center.start(settings, clock=clock)
     center.remote = Loopback(center)

@@ -5,8 +5,7 @@ subscriber that falls behind catches up from the table, and streams end when the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import anyio.to_thread
 import pytest
@@ -15,14 +14,7 @@ from accord.center import live
 from accord.center.events import publish
 from accord.center.live import Hub, stream
 from accord.center.runtime import Center
-from center.conftest import NOW, clock, settings_for
-
-
-@pytest.fixture
-def center(tmp_path: Path, database_url: str) -> Iterator[Center]:
-    center = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
-    yield center
-    center.close()
+from center.conftest import NOW
 
 
 def note(center: Center, audience: list[str], n: int) -> None:

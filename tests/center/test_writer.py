@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +23,6 @@ from center.test_group_commit import commits_of, leaves
 
 class _Refused(Exception):
     pass
-
-
-@pytest.fixture
-def center(tmp_path: Path, database_url: str) -> Iterator[Center]:
-    started = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
-    try:
-        yield started
-    finally:
-        started.close()
 
 
 def _kinds(center: Center, start: int) -> list[str]:

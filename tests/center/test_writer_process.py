@@ -20,7 +20,7 @@ from accord.center.problems import FieldProblem, ProblemError
 from accord.center.runtime import Center, Unit
 from accord.center.writer_process import Loopback, RemoteWriter, portable, serve_writes
 from accord.errors import IllegalTransition, InputError, Issue
-from center.conftest import NOW, clock, settings_for
+from center.conftest import NOW
 
 
 def _append(unit: Unit, *, kind: str) -> tuple[int, str]:
@@ -43,15 +43,6 @@ class _Unpicklable(Exception):
     def __init__(self) -> None:
         super().__init__("holds a lock")
         self.lock = threading.Lock()
-
-
-@pytest.fixture
-def center(tmp_path: Path, database_url: str) -> Iterator[Center]:
-    started = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
-    try:
-        yield started
-    finally:
-        started.close()
 
 
 @pytest.fixture
