@@ -29,6 +29,12 @@ request cost a hand-off through the thread pool, and forty threads taking turns 
 and the interpreter, for every change.) The few writers outside a request (the escalation
 tick, the exercise's feed, start-up) still use :meth:`Center.writing`; both queue on the same
 lock.
+
+**The writer process.** With :attr:`Center.remote` set (``accord serve --writer-process``),
+:meth:`Center.write` sends each work to another process's writer thread instead
+(:mod:`accord.center.writer_process`), so that the HTTP side and the units of work do not
+take turns at one interpreter lock. The rest stays as it is: a unit in the writer process
+and one of :meth:`Center.writing` here queue on the same database lock.
 """
 
 from __future__ import annotations

@@ -216,7 +216,7 @@ def main() -> None:
     """The writer process (started by ``accord serve --writer-process``): the service's
     parts from the environment (as :func:`accord.center.app.from_environment`), the
     deconfliction desk loaded, then the socket named by ``ACCORD_WRITER_SOCKET`` served
-    until SIGTERM or SIGINT; the queued works are finished before it exits."""
+    until SIGTERM; the queued works are finished before it exits."""
     from accord.center import operations
     from accord.center.app import settings_from_environment
 
@@ -229,7 +229,9 @@ def main() -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, stopping)
-    signal.signal(signal.SIGINT, stopping)
+    # Ctrl+C reaches the whole terminal's process group: the HTTP processes finish their
+    # requests first, then `accord serve` stops this one (SIGTERM).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     center = Center.start(settings, clock=clock)
     try:
         operations.prepare(center)
@@ -314,6 +316,8 @@ class RemoteWriter:
                     future.set_exception(value)
         except (asyncio.IncompleteReadError, OSError):
             pass
+        except Exception:
+            _log.exception("an answer of the writer could not be read")
         finally:
             self._lost()
 
