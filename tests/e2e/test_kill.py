@@ -42,15 +42,21 @@ def position(client: int, i: int) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("extra", [(), ("--writer-process",)], ids=["one-process", "writer"])
-def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[str, ...]) -> None:
+def _blue_officers_server(tmp_path: Path) -> tuple[LiveServer, dict[str, str]]:
+    """A server (not started) over a new database in ``tmp_path``, and the headers of its
+    one user, blue's officer."""
     server = LiveServer(
         database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
         keys_dir=tmp_path / "keys",
         log_path=tmp_path / "server.log",
     )
     token = server.add_user("blue-officer", "blue", "officer")
-    auth = {"Authorization": f"Bearer {token}"}
+    return server, {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("extra", [(), ("--writer-process",)], ids=["one-process", "writer"])
+def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[str, ...]) -> None:
+    server, auth = _blue_officers_server(tmp_path)
     server.start(extra=extra)
     acknowledged: dict[str, dict[str, Any]] = {}
     stop = threading.Event()
@@ -135,15 +141,9 @@ def _writer_of(server: LiveServer) -> int:
 
 def test_a_server_whose_writer_dies_refuses_changes_and_stops(tmp_path: Path) -> None:
     """The writer process killed alone: a change is refused (503, a problem body, never a
-    500), reads still answer meanwhile, and ``accord serve`` stops rather than serve on
-    without a writer; after a restart the changes acknowledged before are all there."""
-    server = LiveServer(
-        database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
-        keys_dir=tmp_path / "keys",
-        log_path=tmp_path / "server.log",
-    )
-    token = server.add_user("blue-officer", "blue", "officer")
-    auth = {"Authorization": f"Bearer {token}"}
+    500) and ``accord serve`` stops rather than serve on without a writer; after a restart
+    the changes acknowledged before are all there."""
+    server, auth = _blue_officers_server(tmp_path)
     server.start(extra=("--writer-process",))
     try:
         with httpx.Client(base_url=server.url, headers=auth, timeout=10.0) as client:
