@@ -283,6 +283,7 @@ class WorldCache:
                 continue
             rows = connection.execute(since, {"after": self._seen[source]}).all()
             for object_id, rev, status, feature in rows:
+                obj: Declared | None = None
                 if source == _OPERATION:
                     digest = _digest(feature)
                     if status in live and self._live_features.get(object_id) == digest:
@@ -294,11 +295,9 @@ class WorldCache:
                         self._live_features.pop(object_id, None)
                     expected = self._expected.pop(object_id, None)
                     if expected is not None and expected[0] == digest and status in live:
-                        self._tail[(source, object_id)] = _Change(int(rev), expected[1])
-                        self._seen[source] = max(self._seen[source], int(rev))
-                        self._tail_dirty = True
-                        continue
-                obj = _stored(self.agreement, [(object_id, feature)])[0] if status in live else None
+                        obj = expected[1]  # as the unit of work stored it: not read again
+                if obj is None and status in live:
+                    obj = _stored(self.agreement, [(object_id, feature)])[0]
                 self._tail[(source, object_id)] = _Change(int(rev), obj)
                 self._seen[source] = max(self._seen[source], int(rev))
                 self._tail_dirty = True
