@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, update
 
 from accord.center.db import make_engine, upgrade, writer
-from accord.center.db.fast import Prepared
+from accord.center.db.fast import Prepared, PreparedQuery
 from accord.center.db.models import Event
 from accord.center.db.models_airspace import AirspaceAlertRecipient
 from accord.center.db.models_operations import OperationRow
@@ -124,3 +124,47 @@ def test_what_it_cannot_do_as_sqlalchemy_would_is_refused(engine: Engine) -> Non
     prepared = Prepared(insert(_events))
     with engine.connect() as connection, pytest.raises(RuntimeError, match="transaction"):
         prepared.execute(connection, event)  # not in a transaction
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=_events_rows, after=st.integers(0, 5))
+def test_a_query_reads_what_sqlalchemy_reads(
+    engine: Engine, rows: list[dict[str, Any]], after: int
+) -> None:
+    newer = (
+        select(_events.c.id, _events.c.at, _events.c.kind, _events.c.payload)
+        .where(_events.c.id > bindparam("after"))
+        .order_by(_events.c.id)
+    )
+    counters = select(
+        select(func.max(_events.c.id)).scalar_subquery(),
+        select(func.count()).select_from(_events).scalar_subquery(),
+    )
+    with engine.begin() as connection:
+        connection.execute(delete(_events))
+        connection.execute(insert(_events), rows)
+        first = connection.execute(select(func.min(_events.c.id))).scalar_one()
+        for statement, parameters in (
+            (newer, {"after": first - 1 + after}),
+            (counters, None),
+            (select(_events).order_by(_events.c.id.desc()).limit(2), None),
+        ):
+            expected = [tuple(r) for r in connection.execute(statement, parameters).all()]
+            query = PreparedQuery(statement)
+            assert query.rows(connection, parameters) == expected
+            assert query.rows(connection, parameters) == expected  # and again, compiled
+            assert query.keys == tuple(statement.selected_columns.keys())
+    with engine.connect() as connection:  # no transaction open: one is begun, as SQLAlchemy would
+        instants = [r[1] for r in PreparedQuery(newer).rows(connection, {"after": 0})]
+    assert all(t.utcoffset() == timedelta(0) for t in instants)  # aware, UTC, as stored
+
+
+def test_a_query_it_cannot_run_as_sqlalchemy_would_is_refused(engine: Engine) -> None:
+    listed = PreparedQuery(select(_events.c.id).where(_events.c.kind.in_(["a", "b"])))
+    with engine.connect() as connection, pytest.raises(ValueError, match="IN lists"):
+        listed.rows(connection)
+    named = PreparedQuery(select(_events.c.id).where(_events.c.kind == bindparam("k")))
+    with engine.connect() as connection, pytest.raises(ValueError, match="no value for k"):
+        named.rows(connection)

@@ -74,7 +74,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement
-from accord.center.db.fast import Prepared
+from accord.center.db.fast import Prepared, PreparedQuery
 from accord.center.db.models import Opening, User
 from accord.center.db.models_directline import Contacts, Escalation, Message, Presence, Recipient
 from accord.center.events import publish, publish_all
@@ -91,19 +91,27 @@ _openings = cast(Table, Opening.__table__)
 _messages = cast(Table, Message.__table__)
 _recipients = cast(Table, Recipient.__table__)
 
-_INVOLVED = select(_messages).where(
-    _messages.c.id == bindparam("b_id"),
-    or_(
-        _messages.c.sender == bindparam("b_member"),
-        _messages.c.id.in_(
-            select(_recipients.c.message_id).where(
-                _recipients.c.message_id == bindparam("b_id"),
-                _recipients.c.recipient == bindparam("b_member"),
-            )
+_INVOLVED = PreparedQuery(
+    select(_messages).where(
+        _messages.c.id == bindparam("b_id"),
+        or_(
+            _messages.c.sender == bindparam("b_member"),
+            _messages.c.id.in_(
+                select(_recipients.c.message_id).where(
+                    _recipients.c.message_id == bindparam("b_id"),
+                    _recipients.c.recipient == bindparam("b_member"),
+                )
+            ),
         ),
-    ),
+    )
 )
 """A message its sender or one of its recipients may read (one statement, whichever)."""
+_RECIPIENTS_OF_ONE = PreparedQuery(
+    select(_recipients)
+    .where(_recipients.c.message_id == bindparam("b_id"))
+    .order_by(_recipients.c.recipient)
+)
+"""One message's recipients (an acknowledgement's, a view's): read on every change."""
 _ACKNOWLEDGE = Prepared(
     update(_recipients).where(
         _recipients.c.message_id == bindparam("b_message"),
@@ -691,15 +699,10 @@ def send(
 def _involved(session: Session, message_id: str, member: str) -> Message:
     """The message if ``member`` sent or received it; otherwise the 404 of a missing one,
     found by the same single query either way."""
-    row = (
-        session.connection()
-        .execute(_INVOLVED, {"b_id": message_id, "b_member": member})
-        .mappings()
-        .first()
-    )
-    if row is None:
+    rows = _INVOLVED.rows(session.connection(), {"b_id": message_id, "b_member": member})
+    if not rows:
         raise _not_found()
-    return Message(**row)
+    return Message(**dict(zip(_INVOLVED.keys, rows[0], strict=True)))
 
 
 def acknowledge(
@@ -930,7 +933,14 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 def _recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[Recipient]]:
     """Each message's recipients, by party (as detached rows: read, not tracked)."""
     recipients: dict[str, list[Recipient]] = {i: [] for i in ids}
-    if ids:
+    if len(ids) == 1:
+        (only,) = ids
+        keys = _RECIPIENTS_OF_ONE.keys
+        recipients[only] = [
+            Recipient(**dict(zip(keys, row, strict=True)))
+            for row in _RECIPIENTS_OF_ONE.rows(session.connection(), {"b_id": only})
+        ]
+    elif ids:
         rows = session.connection().execute(
             select(_recipients)
             .where(_recipients.c.message_id.in_(ids))

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement, ObjectKind, RuleKind
-from accord.center.db.fast import Prepared
+from accord.center.db.fast import Prepared, PreparedQuery
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
 from accord.center.events import publish_all
@@ -120,8 +120,8 @@ class Desk:
         means: check again."""
         if ObjectKind.OPERATION in self.agreement.deconfliction.blocking:
             return False
-        row = connection.execute(_STORED, {"b_id": op_id}).first()
-        return row is not None and row[0] is not None and row[0] == (row[1] or 0)
+        rows = _STORED.rows(connection, {"b_id": op_id})
+        return bool(rows) and rows[0][0] is not None and rows[0][0] == (rows[0][1] or 0)
 
 
 _desks: PerCenter[Desk] = PerCenter(
@@ -255,8 +255,8 @@ def _not_found() -> ProblemError:
 def _load(session: Session, op_id: str) -> OperationRow | None:
     """The stored row, read with one prebuilt statement, detached: changes to it are stored
     by :func:`_save`'s own statement, never by a flush."""
-    found = session.connection().execute(_READ, {"b_id": op_id}).mappings().first()
-    return None if found is None else OperationRow(**found)
+    found = _READ.rows(session.connection(), {"b_id": op_id})
+    return OperationRow(**dict(zip(_READ.keys, found[0], strict=True))) if found else None
 
 
 def _row(session: Session, op_id: str) -> OperationRow:
@@ -270,11 +270,13 @@ _operations = cast(Table, OperationRow.__table__)
 _NEXT_REV = select(func.coalesce(func.max(_operations.c.rev), 0) + 1).scalar_subquery()
 """The next value of the operations' counter, computed by the statement that takes it."""
 _INSERT = Prepared(insert(_operations).values(rev=_NEXT_REV))
-_READ = select(_operations).where(_operations.c.id == bindparam("b_id"))
-_STORED = select(
-    _operations.c.conflicts_seen,
-    select(func.max(Declaration.rev)).scalar_subquery(),
-).where(_operations.c.id == bindparam("b_id"))
+_READ = PreparedQuery(select(_operations).where(_operations.c.id == bindparam("b_id")))
+_STORED = PreparedQuery(
+    select(
+        _operations.c.conflicts_seen,
+        select(func.max(Declaration.rev)).scalar_subquery(),
+    ).where(_operations.c.id == bindparam("b_id"))
+)
 """The declarations' counter an operation's stored conflicts were found at, and now."""
 _SEEN = Prepared(
     update(_operations)

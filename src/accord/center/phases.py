@@ -19,6 +19,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, PhaseStatus, phase_at
+from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Confirmation
 from accord.center.events import publish
 from accord.center.identity import Caller
@@ -44,13 +45,13 @@ class Confirmed:
 
 
 _confirmations = cast(Table, Confirmation.__table__)
-_CONFIRMED = select(_confirmations.c.condition, _confirmations.c.confirmed_at)
+_CONFIRMED = PreparedQuery(select(_confirmations.c.condition, _confirmations.c.confirmed_at))
 
 
 def confirmations(session: Session) -> dict[str, datetime]:
     """Condition → the instant of its earliest confirmation (a handful of rows)."""
     earliest: dict[str, datetime] = {}
-    for condition, at in session.connection().execute(_CONFIRMED):
+    for condition, at in _CONFIRMED.rows(session.connection()):
         if condition not in earliest or at < earliest[condition]:
             earliest[condition] = at
     return earliest
