@@ -282,3 +282,42 @@ def test_parse_if_canonical_never_vouches_for_another_spelling(value, options):
     other = json.dumps(value, sort_keys=True, **options)
     if other.encode("utf-8") != canonical_json(value):
         assert parse_if_canonical(other) is None
+
+
+_anything = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats()
+    | st.text(max_size=4)
+    | st.sampled_from([b"x", frozenset({1}), object()]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(children, max_size=4).map(tuple)
+        | st.dictionaries(st.text(max_size=3) | st.integers(0, 3), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _deep(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@given(_anything | st.integers(MAX_DEPTH - 2, MAX_DEPTH + 2).map(_deep))
+def test_the_quick_check_never_passes_what_the_walk_refuses(value):
+    """``_plainly_fine`` (the fast path) vouches only for values the walk accepts, and
+    accepts every plain JSON value the walk accepts."""
+    from accord.record.canonical import _check, _plainly_fine
+
+    try:
+        _check(value, [])
+    except FormatError:
+        assert not _plainly_fine(value)
+        with pytest.raises(FormatError):
+            canonical_json(value)
+    else:
+        assert _plainly_fine(value)
