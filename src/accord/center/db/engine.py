@@ -7,6 +7,11 @@ before reads), so that a transaction starts when SQLAlchemy says so: ``BEGIN`` f
 ``BEGIN IMMEDIATE`` for a connection carrying the :data:`WRITE` execution option, which takes
 the database's write lock at once — writers then queue instead of failing halfway.
 
+On both, SAVEPOINT and RELEASE (twice per unit of work: every unit runs in its own savepoint)
+and SQLite's BEGIN go to the driver's cursor as plain statements. SQLAlchemy's own way
+compiles and executes a Core clause each time, about 0.2 ms here against a few microseconds
+for the statement; its transaction bookkeeping and events stay as they are.
+
 Creating an engine connects to nothing; the PostgreSQL driver (psycopg) is imported only
 when an engine for a ``postgresql+psycopg://`` URL first connects.
 """
@@ -36,14 +41,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; for an SQLite file, its folder is created when missing."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        return _plain_savepoints(create_engine(url, pool_pre_ping=True, **kwargs))
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
-    return engine
+    return _plain_savepoints(engine)
 
 
 def writer(engine: Engine) -> Engine:
@@ -66,4 +71,29 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: Connection) -> None:
     immediate = connection.get_execution_options().get(WRITE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    _plain(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _plain(connection: Connection, sql: str) -> None:
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
+
+
+def _plain_savepoints(engine: Engine) -> Engine:
+    """``engine``, its dialect emitting SAVEPOINT and RELEASE SAVEPOINT on the driver's
+    cursor (see the module docstring); names are quoted as SQLAlchemy quotes them."""
+    quote = engine.dialect.identifier_preparer.quote
+
+    def do_savepoint(connection: Connection, name: str) -> None:
+        _plain(connection, f"SAVEPOINT {quote(name)}")
+
+    def do_release_savepoint(connection: Connection, name: str) -> None:
+        _plain(connection, f"RELEASE SAVEPOINT {quote(name)}")
+
+    # The dialect is this engine's own instance: no other engine is touched.
+    setattr(engine.dialect, "do_savepoint", do_savepoint)  # noqa: B010
+    setattr(engine.dialect, "do_release_savepoint", do_release_savepoint)  # noqa: B010
+    return engine
