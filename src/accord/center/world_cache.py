@@ -157,7 +157,8 @@ Changes = dict[Key, _Change]
 
 _GRID_FROM = 256
 """Objects from which a layer's index gets a spatial grid; a smaller one (the tail, rebuilt
-at each change) costs less to build without, and its checks scan a few vertices."""
+at each change) costs less to build without, and its checks scan its vertices (a numba loop
+over at most a few thousand)."""
 
 # The defaults below, for a service taking a proposal per change: a tail index (no grid)
 # costs about 0.2 ms plus a few microseconds per object to build, once per change; a fold
