@@ -56,15 +56,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from accord.agreement import Agreement, load_agreement
 from accord.center.config import Settings
 from accord.center.db.engine import make_engine, writer
-from accord.center.db.fast import PreparedQuery
 from accord.center.db.migrate import upgrade
-from accord.center.db.models import RecordLeaf
 from accord.center.events import notify_pending
 from accord.center.identity import Caller, find_caller, token_hash
 from accord.center.keystore import KeyStore
@@ -94,8 +92,6 @@ Clock = Callable[[], datetime]
 _log = logging.getLogger("accord.center")
 
 _PG_WRITE_LOCK = 0x41434344  # "ACCD": the advisory lock that serialises record writers
-_LOG_TOP = PreparedQuery(select(func.max(RecordLeaf.idx)))
-"""The last leaf's index, read at the start of every group."""
 
 AUTH_CACHE_SECONDS = 5.0
 """How long an authenticated token is remembered (see :meth:`Center.authenticate`)."""
@@ -430,8 +426,7 @@ class Center:
         holds the write lock, and has just checked it)."""
         log = self._log
         if log is not None and self._seqs is not None:
-            ((top,),) = _LOG_TOP.rows(session.connection())
-            size = 0 if top is None else int(top) + 1
+            size = log.storage.size()  # through the group's connection
             if size == log.size:
                 return log
             if size > log.size:

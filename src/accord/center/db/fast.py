@@ -196,8 +196,8 @@ class PreparedQuery:
         """Every row the statement reads with ``parameters``, in ``connection``'s
         transaction (one is begun as SQLAlchemy would, if none is open)."""
         given = parameters or {}
-        dialect = connection.dialect
-        query = self._for(dialect, frozenset(given))
+        dialect, keys = connection.dialect, frozenset(given)
+        query = self._for(dialect, keys)
         if not connection.in_transaction():
             connection.begin()
         cursor = connection.connection.cursor()
@@ -212,7 +212,7 @@ class PreparedQuery:
                     for kind, column in zip(self._types, cursor.description, strict=True)
                 )
                 with self._lock:
-                    self._compiled[(dialect.name, frozenset(given))] = _Query(query.bound, readers)
+                    self._compiled[(dialect.name, keys)] = _Query(query.bound, readers)
         finally:
             cursor.close()
         if not any(readers):

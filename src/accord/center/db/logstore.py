@@ -57,7 +57,7 @@ from sqlalchemy import (
 )
 
 from accord.center.db.engine import writer
-from accord.center.db.fast import Prepared
+from accord.center.db.fast import Prepared, PreparedQuery
 from accord.center.db.models import RecordHead, RecordLeaf, RecordMeta, RecordNode
 from accord.record.log import SCHEMA_VERSION, LogError, LogHead
 
@@ -75,6 +75,15 @@ _meta = cast(Table, RecordMeta.__table__)
 _leaves = cast(Table, RecordLeaf.__table__)
 _nodes = cast(Table, RecordNode.__table__)
 _heads = cast(Table, RecordHead.__table__)
+_TOP = PreparedQuery(select(func.max(_leaves.c.idx)))
+"""The highest stored leaf index (read at the start of every group of the service's writes)."""
+
+
+def _size(connection: Connection) -> int:
+    ((top,),) = _TOP.rows(connection)
+    return 0 if top is None else int(top) + 1
+
+
 _PUT_LEAVES = Prepared(insert(_leaves))
 _PUT_NODES = Prepared(insert(_nodes))
 
@@ -152,8 +161,8 @@ class SQLAlchemyLogStorage:
 
     def size(self) -> int:
         """One more than the highest stored leaf index (0 when empty)."""
-        top = self._scalar(select(func.max(_leaves.c.idx)))
-        return 0 if top is None else int(top) + 1
+        with self._reading() as connection:
+            return _size(connection)
 
     def leaf(self, index: int) -> bytes | None:
         """Leaf ``index``'s data."""
@@ -235,8 +244,7 @@ class SQLAlchemyLogStorage:
             return
         start = leaves[0][0]
         with self._writing() as connection:
-            top = connection.execute(select(func.max(_leaves.c.idx))).scalar()
-            size = 0 if top is None else int(top) + 1
+            size = _size(connection)
             if size != start:
                 raise LogError(
                     f"the log holds {size} entries, not the {start} this writer expected "
