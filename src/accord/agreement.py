@@ -54,12 +54,14 @@ __all__ = [
     "CoordinatedRule",
     "DeconflictionRules",
     "DesignatedArea",
+    "DisclosureRules",
     "ImminentThreatRule",
     "Member",
     "ObjectKind",
     "Phase",
     "PhaseStart",
     "PhaseStatus",
+    "ProbeLimit",
     "RuleKind",
     "SynchronizedRule",
     "load_agreement",
@@ -197,6 +199,27 @@ class AirspaceRules(_Model):
     lookahead: Duration = timedelta(seconds=300)
 
 
+class ProbeLimit(_Model):
+    """How much probing of another party's hidden objects is tolerated: a party whose
+    proposals and amendments touched another party's hidden objects in more than ``areas``
+    distinct areas within ``window`` is reported to that party and slowed."""
+
+    areas: int = Field(default=5, ge=1, le=10_000, strict=True)
+    window: Duration = timedelta(hours=24)
+
+
+class DisclosureRules(_Model):
+    """What another party may learn of a hidden (``center``) object.
+
+    ``hidden_precision_m``: no party can place another party's hidden object closer than
+    this, however many proposals it makes (0: conflicts with hidden objects are answered from
+    their true geometry, without a bound). ``probe_limit``: the alert and slowing of a prober
+    (``null``: off; the precision bound holds without it)."""
+
+    hidden_precision_m: float = Field(default=1000.0, ge=0, le=50_000)
+    probe_limit: ProbeLimit | None = Field(default_factory=ProbeLimit)
+
+
 class DesignatedArea(_Model):
     """A polygon in which named operators may not fly, except on exempt missions."""
 
@@ -245,6 +268,7 @@ class Agreement(_Model):
     categories: dict[Ident, Category] = Field(min_length=1)
     deconfliction: DeconflictionRules = Field(default_factory=DeconflictionRules)
     airspace: AirspaceRules = Field(default_factory=AirspaceRules)
+    disclosure: DisclosureRules = Field(default_factory=DisclosureRules)
     designated_areas: list[DesignatedArea] = Field(default_factory=list)
     conditions: list[Condition] = Field(default_factory=list)
     phases: list[Phase] = Field(min_length=1)

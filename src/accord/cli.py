@@ -168,7 +168,7 @@ def _print_check_table(report: dict[str, Any]) -> None:
                 c["kind"],
                 c["with"] if c["with"] is not None else "[dim](undisclosed)[/]",
                 c["party"],
-                f"{c['distance_m']:,.0f}",
+                f"{c['distance_m']:,.0f}" if c["distance_m"] is not None else "[dim]—[/]",
                 f"{c['threshold_m']:,.0f}" if "threshold_m" in c else "",
                 verdict,
             )

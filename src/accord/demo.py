@@ -106,14 +106,14 @@ class _Script:
         for conflict in result.conflicts:
             seen = conflict.visible_to(viewer)
             what = seen.with_id if seen.with_id is not None else "(undisclosed)"
+            far = "" if seen.distance_m is None else f" {seen.distance_m:,.0f} m from the area"
             verdict = "BLOCKING" if seen.blocking else "warning"
             self.log(
                 at,
                 "center",
                 f"deconflict {op_id}",
                 "flagged",
-                f"{verdict}: {seen.kind.value} {what} of {seen.party} "
-                f"{seen.distance_m:,.0f} m from the area (as {viewer} sees it)",
+                f"{verdict}: {seen.kind.value} {what} of {seen.party}{far} (as {viewer} sees it)",
             )
         return sum(1 for c in result.conflicts if c.blocking)
 

@@ -12,6 +12,21 @@ from sqlalchemy.orm import Session
 
 from accord.center.db.models import Declaration
 from accord.center.declarations import next_rev
+from accord.center.shadows import placed
+from accord.center.world_cache import parse_features
+from accord.errors import WorldError
+from center.conftest import AGREEMENT
+
+
+def _shadow(feature: dict[str, Any], previous: str | None) -> str | None:
+    """The shadow the declarations API would keep for ``feature`` (a hidden one's; none for a
+    feature that does not read, which the API would have refused)."""
+    try:
+        (obj,) = parse_features(AGREEMENT, [feature])
+    except WorldError:
+        return None
+    return placed(AGREEMENT, obj, previous)
+
 
 __all__ = ["amend", "declare", "withdraw"]
 
@@ -32,6 +47,7 @@ def declare(session: Session, feature: dict[str, Any], *, at: datetime) -> Decla
         updated_at=at,
         withdrawn_at=None,
         entry=-1,
+        shadow=_shadow(feature, None),
     )
     session.add(row)
     session.flush()
@@ -42,6 +58,7 @@ def amend(session: Session, object_id: str, feature: dict[str, Any], *, at: date
     row = session.get(Declaration, object_id)
     assert row is not None and row.status == "active"
     row.feature = json.dumps(feature)
+    row.shadow = _shadow(feature, row.shadow)
     row.version += 1
     row.rev = next_rev(session)
     row.updated_at = at

@@ -57,6 +57,8 @@ TABLES = {
     "airspace_alerts",
     "airspace_acks",
     "airspace_alert_recipients",
+    "probe_touches",
+    "probe_states",
 }
 
 

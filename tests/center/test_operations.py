@@ -229,11 +229,12 @@ def test_a_synchronized_operation_over_reds_hidden_forces_is_flagged_objected_an
         "kind": "position",
         "with": None,
         "party": "red",
-        "distance_m": conflict["distance_m"],
+        "distance_m": None,
         "blocking": True,
         "disclosure": None,
         "threshold_m": None,
         "stale": False,
+        "margin": False,
     }
     path = f"{OPS}/{op['id']}"
     # Red's own officer learns which of its positions it is; blue and the monitor never do.

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from accord.center.db import make_engine, upgrade, writer
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
-from accord.center.world_cache import LIVE, WorldCache, conflict_order, parse_features
+from accord.center.shadows import shadow_of
+from accord.center.world_cache import LIVE, WorldCache, parse_features
 from accord.deconfliction import DeconflictionIndex
+from accord.deconfliction.hidden import answer, answer_order
 from accord.world import Operation
 from center.conftest import AGREEMENT, NOW
 from center.declared import amend, declare, withdraw
@@ -108,15 +110,22 @@ def put_operation(session: Session, feature: dict[str, Any], status: str) -> Non
 
 
 def fresh(session: Session, probe: Operation) -> list[Any]:
-    """What a new index over every row in force says."""
-    declared = session.scalars(
-        select(Declaration.feature).where(Declaration.status == "active")
+    """What a new index over every row in force, and every hidden row's shadow, says."""
+    declared = session.execute(
+        select(Declaration.feature, Declaration.shadow).where(Declaration.status == "active")
     ).all()
     ops = session.scalars(select(OperationRow.feature).where(OperationRow.status.in_(LIVE))).all()
-    objects = parse_features(AGREEMENT, [json.loads(f) for f in declared])
+    objects = parse_features(AGREEMENT, [json.loads(f) for f, _s in declared])
+    stored = {json.loads(f)["properties"]["id"]: s for f, s in declared}
+    objects += [
+        shadow
+        for obj in list(objects)
+        if (shadow := shadow_of(AGREEMENT, obj, stored[obj.id])) is not None
+    ]
     objects += parse_features(AGREEMENT, [json.loads(f) for f in ops])
     found = DeconflictionIndex(AGREEMENT, objects).check(probe).conflicts
-    return sorted((c for c in found if c.with_id != probe.id), key=conflict_order)
+    answered = answer((c for c in found if c.with_id != probe.id), proposer=probe.proposed_by)
+    return sorted(answered, key=answer_order(probe.proposed_by))
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +228,7 @@ def test_background_folds_and_merges_swap_in_and_keep_later_changes(engine: Engi
     assert isinstance(probe, Operation)
     for i in range(12):
         with Session(engine) as session, session.begin():
-            declare(session, position(i, 0.001 * i, 0, center=True, party="red"), at=NOW)
+            declare(session, position(i, 0.001 * i, 0, center=False, party="red"), at=NOW)
             if i % 3 == 2:
                 withdraw(session, f"pos-{i - 1}", at=NOW)
             found = cache.check(session, probe)
@@ -243,13 +252,13 @@ def test_a_fold_built_on_a_replaced_base_is_dropped(engine: Engine) -> None:
     assert isinstance(probe, Operation)
     with Session(engine) as session, session.begin():
         cache.prepare(session)
-        declare(session, position(1, 0, 0, center=True, party="red"), at=NOW)
-        declare(session, position(2, 0.01, 0, center=True, party="red"), at=NOW)
+        declare(session, position(1, 0, 0, center=False, party="red"), at=NOW)
+        declare(session, position(2, 0.01, 0, center=False, party="red"), at=NOW)
         cache.check(session, probe)  # folds the two into the middle
         assert cache.stats.folds == 1
         generation, revs, changes = cache._fold_snapshot()
         for i in range(3, 9):
-            declare(session, position(i, 0.001 * i, 0, center=True, party="red"), at=NOW)
+            declare(session, position(i, 0.001 * i, 0, center=False, party="red"), at=NOW)
             cache.check(session, probe)
             if cache.stats.merges:
                 break
@@ -257,7 +266,7 @@ def test_a_fold_built_on_a_replaced_base_is_dropped(engine: Engine) -> None:
         folds = cache.stats.folds
         cache._install_fold(generation, revs, changes, None)  # a late fold on the old base
         assert cache.stats.dropped == 1 and cache.stats.folds == folds
-        amend(session, "pos-1", position(1, 0.5, 0.5, center=True, party="red"), at=NOW)
+        amend(session, "pos-1", position(1, 0.5, 0.5, center=False, party="red"), at=NOW)
         assert list(cache.check(session, probe)) == fresh(session, probe)
 
 
@@ -316,7 +325,7 @@ def test_a_burst_of_changes_is_merged_at_once(engine: Engine) -> None:
     with Session(engine) as session, session.begin():
         cache.prepare(session)
         for i in range(8):
-            declare(session, position(i, 0.001 * i, 0, center=True, party="red"), at=NOW)
+            declare(session, position(i, 0.001 * i, 0, center=False, party="red"), at=NOW)
         assert list(cache.check(session, probe)) == fresh(session, probe)
     assert cache.stats.merges == 1 and cache.stats.tail_builds == 0
     cache.close()

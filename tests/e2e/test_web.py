@@ -15,6 +15,7 @@ it). Without it these tests skip, saying why — except in CI (``CI=true``), whe
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -246,9 +247,10 @@ def test_propose_conflict_veto_live(sessions: Any) -> None:
     shot(blue, "06-blue-sees-veto-live")
 
 
-def test_hidden_conflict_is_a_ring_not_a_place(sessions: Any, demo: Demo) -> None:
+def test_hidden_conflict_is_shown_on_the_operation_not_a_place(sessions: Any, demo: Demo) -> None:
     """Blue's operation next to red's centre-only observation post: blue's page shows the
-    conflict's kind, party and distance and a ring, never the post's coordinates."""
+    conflict's kind and party on blue's own operation, never a distance, a ring around the
+    post or the post's coordinates."""
     blue = sessions("blue-officer").page
     blue.fill("#p-name", "Probe by the wadi")
     blue.fill("#p-lon", "21.6200")
@@ -259,12 +261,18 @@ def test_hidden_conflict_is_a_ring_not_a_place(sessions: Any, demo: Demo) -> Non
     card = blue.locator("article.op", has_text="Probe by the wadi")
     expect(card).to_contain_text("position of red")
     expect(card).to_contain_text("hidden from you")
-    shot(blue, "07-blue-hidden-conflict-ring")
-    page_text = blue.content() + blue.evaluate(
-        "() => JSON.stringify([...window.accordMap.items.values()]"
-        ".map(i => [i.geometry, i.segment, i.label]))"
+    expect(card).not_to_contain_text(" m (")
+    shot(blue, "07-blue-hidden-conflict-on-the-operation")
+    drawn = blue.evaluate(
+        "() => [...window.accordMap.items.values()].filter(i => i.layer === 'conflicts')"
+        ".map(i => [i.geometry, i.segment, i.label, i.radius_m])"
     )
+    page_text = blue.content() + json.dumps(drawn)
     assert "21.61," not in page_text and "24.86]" not in page_text
+    # The block is drawn on blue's own area: its centre and its radius, nothing wider.
+    hidden = [d for d in drawn if "hidden" in (d[2] or "")]
+    assert hidden and all(d[0]["coordinates"] == [21.62, 24.865] for d in hidden), hidden
+    assert all(d[3] == 400 for d in hidden), hidden
 
 
 def test_direct_line_acknowledge_in_one_click(sessions: Any) -> None:

@@ -150,7 +150,9 @@ def test_as_blue_redacts_the_red_center_position(blue_result, blue_report, cente
     assert conflict["party"] == "red"
     assert conflict["kind"] == "position"
     assert conflict["blocking"] is True
-    assert conflict["distance_m"] == unredacted["distance_m"]
+    # No number about a hidden object: not its distance, not its threshold.
+    assert conflict["distance_m"] is None and "threshold_m" not in conflict
+    assert unredacted["distance_m"] is not None and "threshold_m" in unredacted
     assert blue_report["summary"]["viewer"] == "blue"
 
 

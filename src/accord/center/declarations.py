@@ -68,6 +68,7 @@ from accord.center.events import publish
 from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
+from accord.center.shadows import placed
 from accord.errors import (
     AccordError,
     IllegalTransition,
@@ -589,6 +590,7 @@ def declare(
         updated_at=at,
         withdrawn_at=None,
         entry=-1,
+        shadow=placed(agreement, obj, None),
     )
     session.add(row)
     session.flush()
@@ -634,6 +636,7 @@ def declare_many(
             updated_at=at,
             withdrawn_at=None,
             entry=-1,
+            shadow=placed(agreement, obj, None),
         )
         for i, ((caller, _f), object_id, (stored, obj)) in enumerate(
             zip(items, ids, checked, strict=True)
@@ -700,6 +703,7 @@ def amend(
     row.version += 1
     row.rev = next_rev(session)
     row.feature = canonical_json(stored).decode("utf-8")
+    row.shadow = placed(agreement, obj, row.shadow)
     row.updated_at = at
     opened = _record(unit, row, "amended", at=at, feature=stored)
     session.flush()

@@ -176,6 +176,7 @@ def _conflicts_json(conflicts: Sequence[Conflict]) -> str:
                 "blocking": c.blocking,
                 "disclosure": c.disclosure.value,
                 "stale": c.stale,
+                **({"margin": True} if c.margin else {}),
             }
             for c in conflicts
         ],
@@ -190,11 +191,12 @@ def _conflicts_of(text: str, operation: str) -> tuple[Conflict, ...]:
             ObjectKind(c["kind"]),
             c["with"],
             c["party"],
-            float(c["distance_m"]),
+            None if c["distance_m"] is None else float(c["distance_m"]),
             c["threshold_m"],
             bool(c["blocking"]),
             Disclosure(c["disclosure"]),
             bool(c["stale"]),
+            bool(c.get("margin", False)),
         )
         for c in json.loads(text)
     )

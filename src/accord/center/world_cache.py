@@ -54,33 +54,24 @@ from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
 from accord.center.problems import ProblemError
+from accord.center.shadows import shadow_of
 from accord.deconfliction import Conflict, DeconflictionIndex
+from accord.deconfliction.hidden import SHADOW_PREFIX, answer, answer_order
 from accord.errors import WorldError
 from accord.rules.operations import PENDING, OperationStatus
-from accord.world import Declared, Operation, parse_world
+from accord.world import Declared, Disclosure, Operation, parse_world
 
-__all__ = ["LIVE", "WorldCache", "conflict_order", "parse_features"]
+__all__ = ["LIVE", "WorldCache", "parse_features"]
 
 LIVE: frozenset[str] = frozenset({s.value for s in PENDING} | {OperationStatus.EXECUTED.value})
 """Stored operation statuses whose operations are objects of the world."""
 
 _DECLARATION = "declaration"
 _OPERATION = "operation"
-_KIND_ORDER = {kind: i for i, kind in enumerate(ObjectKind)}
 _log = logging.getLogger("accord.center")
 
 Key = tuple[str, str]
 """(source table, id): declarations and operations are counted and keyed apart."""
-
-
-def conflict_order(conflict: Conflict) -> tuple[bool, float, int, str]:
-    """The order conflicts are answered in: blocking first, then nearest, then kind and id."""
-    return (
-        not conflict.blocking,
-        conflict.distance_m,
-        _KIND_ORDER[conflict.kind],
-        conflict.with_id or "",
-    )
 
 
 def _key_of(conflict: Conflict) -> Key:
@@ -107,6 +98,15 @@ def _read_row(object_id: str, feature: str) -> Any:
     return data
 
 
+def _unreadable(error: Exception) -> ProblemError:
+    _log.error("a stored declaration or operation does not read: %s", error)
+    return ProblemError(
+        503,
+        "the world in force cannot be read; no operation can be checked now",
+        kind="world-unavailable",
+    )
+
+
 def _stored(agreement: Agreement, rows: Iterable[tuple[str, str]]) -> list[Declared]:
     """Objects from stored rows (id, feature). A stored row that no longer reads (a damaged
     row, another agreement) means no operation can be checked against everything in force:
@@ -114,12 +114,18 @@ def _stored(agreement: Agreement, rows: Iterable[tuple[str, str]]) -> list[Decla
     try:
         return parse_features(agreement, (_read_row(i, f) for i, f in rows))
     except (WorldError, ValueError, TypeError, KeyError) as error:
-        _log.error("a stored declaration or operation does not read: %s", error)
-        raise ProblemError(
-            503,
-            "the world in force cannot be read; no operation can be checked now",
-            kind="world-unavailable",
-        ) from None
+        raise _unreadable(error) from None
+
+
+def _shadow(agreement: Agreement, obj: Declared | None, stored: str | None) -> Declared | None:
+    """The shadow object of a stored declaration (see :mod:`accord.center.shadows`); a
+    stored shadow that does not read refuses the check as a row that does not read does."""
+    if obj is None:
+        return None
+    try:
+        return shadow_of(agreement, obj, stored)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise _unreadable(error) from None
 
 
 _LATEST = PreparedQuery(
@@ -131,7 +137,14 @@ _LATEST = PreparedQuery(
 """Both counters in one statement (read at every check)."""
 
 _DECLARATIONS_SINCE = PreparedQuery(
-    select(Declaration.id, Declaration.rev, Declaration.status, Declaration.feature)
+    select(
+        Declaration.id,
+        Declaration.rev,
+        Declaration.status,
+        Declaration.feature,
+        Declaration.disclosure,
+        Declaration.shadow,
+    )
     .where(Declaration.rev > bindparam("after"))
     .order_by(Declaration.rev)
 )
@@ -259,7 +272,7 @@ class WorldCache:
         """Read everything in force and build the first base (once per process)."""
         revs = self._max_revs(session)
         declared = session.execute(
-            select(Declaration.id, Declaration.feature).where(
+            select(Declaration.id, Declaration.feature, Declaration.shadow).where(
                 Declaration.status == "active", Declaration.rev <= revs[_DECLARATION]
             )
         ).all()
@@ -270,8 +283,14 @@ class WorldCache:
         ).all()
         objects: dict[Key, Declared] = {}
         for source, rows in ((_DECLARATION, declared), (_OPERATION, operations)):
-            parsed = _stored(self.agreement, ((i, f) for i, f in rows))
+            parsed = _stored(self.agreement, ((row[0], row[1]) for row in rows))
             objects.update(((source, obj.id), obj) for obj in parsed)
+        for (_id, _feature, stored), obj in zip(
+            declared, (objects[(_DECLARATION, row[0])] for row in declared), strict=True
+        ):
+            shadow = _shadow(self.agreement, obj, stored)
+            if shadow is not None:
+                objects[(_DECLARATION, shadow.id)] = shadow
         self._live_features = {i: _digest(f) for i, f in operations}
         self._base = _Base(revs, objects, DeconflictionIndex(self.agreement, objects.values()))
         self._generation += 1
@@ -293,7 +312,7 @@ class WorldCache:
             if latest[source] <= self._seen[source]:
                 continue
             rows = since.rows(connection, {"after": self._seen[source]})
-            for object_id, rev, status, feature in rows:
+            for object_id, rev, status, feature, *hidden in rows:
                 obj: Declared | None = None
                 if source == _OPERATION:
                     digest = _digest(feature)
@@ -310,6 +329,9 @@ class WorldCache:
                 if obj is None and status in live:
                     obj = _stored(self.agreement, [(object_id, feature)])[0]
                 self._tail[(source, object_id)] = _Change(int(rev), obj)
+                if hidden and hidden[0] == Disclosure.CENTER.value:  # and its shadow
+                    shadow = _shadow(self.agreement, obj, hidden[1])
+                    self._tail[(source, SHADOW_PREFIX + object_id)] = _Change(int(rev), shadow)
                 self._seen[source] = max(self._seen[source], int(rev))
                 self._tail_dirty = True
 
@@ -433,7 +455,9 @@ class WorldCache:
 
     def check(self, session: Session, operation: Operation) -> tuple[Conflict, ...]:
         """Every conflict of ``operation`` with the world in force as ``session`` sees it
-        (the operation itself, if it is in the world, excluded), in :func:`conflict_order`."""
+        (the operation itself, if it is in the world, excluded), as its proposer is answered:
+        another party's hidden objects from their shadows, in
+        :func:`~accord.deconfliction.hidden.answer_order`."""
         return self.check_seen(session, operation)[0]
 
     def check_seen(
@@ -474,7 +498,9 @@ class WorldCache:
             )
         if tail is not None:
             found.extend(c for c in tail.check(operation).conflicts if _key_of(c) != own)
-        return tuple(sorted(found, key=conflict_order)), declarations_seen
+        proposer = operation.proposed_by
+        answered = answer(found, proposer=proposer)
+        return tuple(sorted(answered, key=answer_order(proposer))), declarations_seen
 
     def close(self) -> None:
         """Wait for background folds and merges to finish (at shut-down, in tests)."""

@@ -16,43 +16,52 @@ class Conflict(NamedTuple):
     ``distance_m`` is the minimum geodesic distance on WGS84 between the operation's area and
     the object's (0 where they touch or overlap); ``threshold_m`` the distance under which the
     agreement calls it a conflict (the kind's buffer or the site's standoff, widened by both
-    sides' declared uncertainty). ``with_id`` and ``threshold_m`` are None once redacted for a
-    viewer who may not learn which object it is (the threshold would reveal the owner's
-    declared uncertainty).
+    sides' declared uncertainty). ``with_id``, ``distance_m`` and ``threshold_m`` are None
+    once redacted for a viewer who may not learn which object it is: of another party's
+    hidden object a viewer learns its kind, its owner and that it blocks, no number (a
+    distance, even rounded, lets three proposals place it). ``margin`` marks a conflict with
+    a hidden object's shadow only (:mod:`accord.deconfliction.hidden`): no true conflict,
+    answered as one so that the proposer cannot tell; its distance is None.
 
     >>> c = Conflict("op-1", ObjectKind.POSITION, "pos-9", "red", 120.0, 3000.0, True,
     ...              Disclosure.CENTER)
-    >>> c.visible_to("blue").with_id is None, c.visible_to("red").with_id
-    (True, 'pos-9')
+    >>> c.visible_to("blue").with_id, c.visible_to("blue").distance_m
+    (None, None)
+    >>> c.visible_to("red").with_id, c.visible_to("red").distance_m
+    ('pos-9', 120.0)
     """
 
     operation: str
     kind: ObjectKind
     with_id: str | None
     party: str
-    distance_m: float
+    distance_m: float | None
     threshold_m: float | None
     blocking: bool
     disclosure: Disclosure = Disclosure.SHARED
     stale: bool = False
+    margin: bool = False
 
     def visible_to(self, viewer: str | None) -> Conflict:
         """This conflict as ``viewer`` may see it (``None``: the center, which sees all).
 
-        A ``center`` object of another party shows only its kind, owning party, distance and
-        whether it blocks — never which object it is (the brief's disclosure rule).
+        A ``center`` object of another party shows only its kind, owning party and whether it
+        blocks — never which object it is, nor any distance (the brief's disclosure rule).
         """
         if viewer is None or self.disclosure is Disclosure.SHARED or self.party == viewer:
             return self
-        return self._replace(with_id=None, threshold_m=None, stale=False)
+        return self._replace(
+            with_id=None, distance_m=None, threshold_m=None, stale=False, margin=False
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form: ``kind``, ``with``, ``party``, ``distance_m``, ``blocking`` and more."""
+        """The JSON form: ``kind``, ``with``, ``party``, ``distance_m`` (null when hidden or
+        a margin conflict), ``blocking`` and more."""
         out: dict[str, Any] = {
             "kind": self.kind.value,
             "with": self.with_id,
             "party": self.party,
-            "distance_m": round(self.distance_m, 2),
+            "distance_m": None if self.distance_m is None else round(self.distance_m, 2),
             "blocking": self.blocking,
         }
         if self.with_id is not None:
@@ -61,4 +70,6 @@ class Conflict(NamedTuple):
             out["threshold_m"] = round(self.threshold_m, 2)
         if self.stale:
             out["stale"] = True
+        if self.margin:
+            out["margin"] = True
         return out

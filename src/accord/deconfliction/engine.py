@@ -537,6 +537,7 @@ class DeconflictionIndex:
             blocking.tolist(),
             [_DISCLOSURE[c] for c in self._center[objs].tolist()],
             stale.tolist(),
+            [False] * n,  # margin: a shadow's hit is marked by the answer, not the engine
             strict=True,
         )
         new = tuple.__new__

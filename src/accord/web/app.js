@@ -438,22 +438,25 @@ function putOperationOnMap(op) {
   op.conflicts.forEach((c, i) => {
     const colourC = c.blocking ? "#ff6b6b" : "#ffcc66";
     const target = targetOf(c);
-    const what = `${c.blocking ? "blocking" : "warning"}: ${c.kind.replace("_", " ")} of ${c.party}, ${fmtDistance(c.distance_m)}`;
+    const kind = c.kind.replace("_", " ");
+    const margin = c.margin ? " (its precision margin only: no true conflict)" : "";
+    const what = `${c.blocking ? "blocking" : "warning"}: ${kind} of ${c.party}${c.distance_m == null ? "" : `, ${fmtDistance(c.distance_m)}`}${margin}`;
     if (target) {
       const to = nearestVertex(centre, target);
       map.put({
         id: `${op.id}:c${i}`, op: op.id, layer: "conflicts", geometry: null, shape: { points: [], lines: [], polygons: [], bbox: bboxLonLat([centre, to]) },
         segment: [centre, to], style: { stroke: colourC, width: 2.5, label: colourC },
-        label: `${fmtDistance(c.distance_m)} ${c.kind.replace("_", " ")}`, labelAt: [(centre[0] + to[0]) / 2, (centre[1] + to[1]) / 2],
+        label: c.distance_m == null ? `${kind} (margin)` : `${fmtDistance(c.distance_m)} ${kind}`, labelAt: [(centre[0] + to[0]) / 2, (centre[1] + to[1]) / 2],
         html: `<strong>Conflict</strong> of ${escapeHtml(name)}<br>${escapeHtml(what)}${c.threshold_m ? `<br>threshold ${escapeHtml(fmtDistance(c.threshold_m))}` : ""}`,
       });
     } else {
-      // Hidden from this user: only a ring at the stated distance and the owning party.
+      // Hidden from this user: the block is drawn on the operation's own area, never a ring,
+      // a distance or a direction (what is hidden gives no number).
       map.put({
-        id: `${op.id}:c${i}`, op: op.id, layer: "conflicts", geometry: { type: "Point", coordinates: centre },
-        radius_m: opRadius(op) + c.distance_m, style: { stroke: colourC, width: 2, dash: [2, 5], label: colourC },
-        label: `${c.party}: hidden ${c.kind.replace("_", " ")} within ${fmtDistance(c.distance_m)}`, labelAt: [centre[0], centre[1]],
-        html: `<strong>Conflict with something hidden</strong><br>${escapeHtml(what)} of the operation's area.<br>Its place is not disclosed to you; only its kind, owner and distance.`,
+        id: `${op.id}:c${i}`, op: op.id, layer: "conflicts", geometry: g, radius_m: g.type === "Point" ? p.radius_m : null,
+        style: { stroke: colourC, width: 3, dash: [2, 5], label: colourC },
+        label: `${c.blocking ? "blocked" : "warned"} by ${c.party}'s hidden ${kind}`, labelAt: centre,
+        html: `<strong>Conflict with something hidden</strong><br>${escapeHtml(what)}.<br>Its place, distance and direction are not disclosed to you: only its kind, its owner and whether it blocks.`,
       });
     }
   });
@@ -553,7 +556,7 @@ function opCard(op) {
     const known = c.with && (state.declarations.get(c.with) || state.operations.get(c.with));
     const props = known ? known.feature.properties || {} : {};
     const where = c.with ? (props.name ? `${props.name}, ${c.with}` : c.with) : "hidden from you";
-    conflicts.append(el("li", { class: `conflict${c.blocking ? " blocking" : ""}`, text: `${c.blocking ? "BLOCKING" : "warning"} · ${c.kind.replace("_", " ")} of ${c.party} at ${fmtDistance(c.distance_m)} (${where})` }));
+    conflicts.append(el("li", { class: `conflict${c.blocking ? " blocking" : ""}`, text: `${c.blocking ? "BLOCKING" : "warning"} · ${c.kind.replace("_", " ")} of ${c.party}${c.distance_m == null ? "" : ` at ${fmtDistance(c.distance_m)}`} (${where}${c.margin ? "; its precision margin only" : ""})` }));
   }
   if (op.conflicts.length) card.append(conflicts);
   const actions = el("div", { class: "actions" });

@@ -35,6 +35,7 @@ from accord.center.db.models_directline import (
     Recipient,
 )
 from accord.center.db.models_operations import OperationRow
+from accord.center.db.models_probing import ProbeState, ProbeTouch
 
 __all__ = [
     "WRITE",
@@ -54,6 +55,8 @@ __all__ = [
     "Opening",
     "OperationRow",
     "Presence",
+    "ProbeState",
+    "ProbeTouch",
     "Recipient",
     "RecordAuthor",
     "RecordHead",

@@ -200,6 +200,9 @@ class Declaration(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     entry: Mapped[int] = mapped_column(BigInteger)
+    shadow: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """A ``center`` object's shadow (:class:`accord.deconfliction.hidden.Shadow`, JSON):
+    what other parties' proposals are answered against."""
 
 
 class Opening(Base):

@@ -140,18 +140,21 @@ class EvidenceIn(BaseModel):
 
 class ConflictOut(BaseModel):
     """A conflict as the caller may see it. For another party's ``center`` object, ``with``,
-    ``disclosure`` and ``threshold_m`` are null: only kind, party, distance and blocking."""
+    ``distance_m``, ``disclosure`` and ``threshold_m`` are null: only kind, party and
+    blocking. ``margin``: (to the object's owner) the conflict is with the hidden object's
+    precision margin only, not with the object itself."""
 
     model_config = ConfigDict(serialize_by_alias=True, populate_by_name=True)
 
     kind: str
     with_: str | None = Field(default=None, alias="with")
     party: str
-    distance_m: float
+    distance_m: float | None
     blocking: bool
     disclosure: str | None = None
     threshold_m: float | None = None
     stale: bool = False
+    margin: bool = False
 
 
 class TransitionOut(BaseModel):
