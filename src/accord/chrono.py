@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["format_instant", "parse_duration", "parse_instant", "to_epoch"]
+__all__ = ["format_duration", "format_instant", "parse_duration", "parse_instant", "to_epoch"]
 
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
@@ -57,6 +57,26 @@ def parse_duration(text: str) -> timedelta:
         return timedelta(**parts)
     except OverflowError:
         raise ValueError(f"{text!r} is too long a duration") from None
+
+
+def format_duration(value: timedelta) -> str:
+    """Format a non-negative duration as ISO 8601 days, hours, minutes and whole seconds
+    (what :func:`parse_duration` reads back).
+
+    >>> format_duration(timedelta(hours=24)), format_duration(timedelta(days=1, minutes=90))
+    ('P1D', 'P1DT1H30M')
+    >>> format_duration(timedelta(0))
+    'PT0S'
+    """
+    seconds = int(value.total_seconds())
+    if seconds < 0:
+        raise ValueError("a duration is not negative")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    time = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
+    text = "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
+    return "PT0S" if text == "P" else text
 
 
 def format_instant(value: datetime) -> str:

@@ -15,6 +15,7 @@ A route missing from :data:`ROUTES` fails the walk, so a new route cannot skip i
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -171,6 +172,8 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/tracks"): None,
     ("GET", "/v1/alerts"): None,
     ("GET", "/v1/alerts/{alert_id}"): None,
+    ("GET", "/v1/probing"): None,
+    ("POST", "/v1/probing/{prober}/lift"): None,
     ("POST", "/v1/alerts/{alert_id}/acknowledge"): {"content_hash": HASH},
 }
 """(method, path) → the JSON body to send (None: no body)."""
@@ -192,7 +195,7 @@ def _operation(lon: float, lat: float, category: str = "coordinated") -> dict[st
 
 
 # Red's operation next to blue's centre-only position: red learns of a conflict with
-# *something* of blue's, its distance and that it blocks — never what, where or how wide.
+# *something* of blue's and that it blocks — never what, where, how far or how wide.
 OPERATION = _operation(21.77, 25.35)
 REPORT = _operation(21.9, 25.1, "imminent_threat")
 REPORT["properties"] |= {
@@ -340,6 +343,30 @@ def _forbidden(world: World, user: str) -> list[str]:
     return sorted({m for s in world.secrets for m in s.markers} - allowed)
 
 
+def _numbers_about_hidden(value: Any, owner: str = "blue") -> Iterator[dict[str, Any]]:
+    """Every conflict in ``value`` (any JSON) about a hidden object of ``owner`` (``with``
+    null) that carries a number: a distance or a threshold. Of another party's hidden object
+    a reader learns its kind, its owner and whether it blocks; any number lets proposals
+    place it."""
+    if isinstance(value, dict):
+        hidden = value.get("party") == owner and "with" in value and value["with"] is None
+        numbers = value.get("distance_m") is not None or value.get("threshold_m") is not None
+        if hidden and numbers:
+            yield value
+        for item in value.values():
+            yield from _numbers_about_hidden(item, owner)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _numbers_about_hidden(item, owner)
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def test_no_route_discloses_what_its_caller_may_not_see(world: World) -> None:
     service = world.service
     known = {s.id: s.audience | s.known_to for s in world.secrets}
@@ -353,6 +380,7 @@ def test_no_route_discloses_what_its_caller_may_not_see(world: World) -> None:
         assert response.status_code < 500, (user, method, path, text)
         for marker in _forbidden(world, user):
             assert marker not in text, (user, method, path, marker)
+        assert list(_numbers_about_hidden(_json(response))) == [], (user, method, path)
         if object_id is not None and member not in known.get(object_id, {member}):
             # Existence: the answer for a hidden id is the answer for a missing one.
             missing = _missing_like(object_id)
@@ -374,8 +402,13 @@ def test_no_event_or_record_entry_discloses_it(world: World) -> None:
         blob = repr([(e.kind, e.payload) for e in events])
         for marker in _forbidden(world, user):
             assert marker not in blob, (user, "event", marker)
+        numbers = list(_numbers_about_hidden([e.payload for e in events]))
+        assert numbers == [], (user, "event", numbers)
     # The record is read by every party and monitor: nothing hidden from anyone is in it.
     entries = service.get("/v1/record/entries", "observer", params={"end": 10_000}).json()
     raw = b"".join(base64.b64decode(e["data"]) for e in entries["entries"]).decode()
     for marker in HIDDEN_OBJECT_MARKERS + MESSAGE_MARKERS + TRACK_MARKERS:
         assert marker not in raw, marker
+    decoded = [json.loads(base64.b64decode(e["data"])) for e in entries["entries"]]
+    assert any("conflicts" in json.dumps(d) for d in decoded)  # the check is not vacuous
+    assert list(_numbers_about_hidden(decoded)) == []

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement, ObjectKind, RuleKind
+from accord.center import probing
 from accord.center.db.fast import Prepared, PreparedQuery
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
@@ -533,6 +534,15 @@ def propose(
     feature = _feature(new_id(), caller.member, geometry, properties)
     operation = _operation(desk_.agreement, feature)
     conflicts, seen = desk_.world.check_seen(unit.session, operation)
+    probing.account(
+        unit,
+        desk_.agreement,
+        prober=caller.member,
+        operation=operation,
+        conflicts=conflicts,
+        at=at,
+        may_refuse=True,
+    )
     blocking = sum(1 for c in conflicts if c.blocking)
     state = rules.propose(
         desk_.agreement,
@@ -570,6 +580,15 @@ def report(
     feature = _feature(new_id(), caller.member, geometry, properties)
     operation = _operation(desk_.agreement, feature)
     conflicts, seen = desk_.world.check_seen(unit.session, operation)
+    probing.account(  # counted, never refused: a report after the fact always stands
+        unit,
+        desk_.agreement,
+        prober=caller.member,
+        operation=operation,
+        conflicts=conflicts,
+        at=at,
+        may_refuse=False,
+    )
     state = rules.report_imminent(
         desk_.agreement,
         operation,
@@ -690,6 +709,15 @@ def amend(
     if issues:
         raise InputError("request", issues)
     conflicts, seen = desk_.world.check_seen(session, operation)
+    probing.account(
+        unit,
+        desk_.agreement,
+        prober=caller.member,
+        operation=operation,
+        conflicts=conflicts,
+        at=at,
+        may_refuse=True,
+    )
     blocking = sum(1 for c in conflicts if c.blocking)
     state = rules.update_conflicts(
         desk_.agreement, before, actor=caller.member, at=at, blocking_conflicts=blocking

@@ -86,6 +86,7 @@ the drift allowed before the shadow is drawn anew."""
 
 _QUANTUM_FACTOR = 0.25
 _SLACK_M = 0.01  # numerical slack of the containment test, far under any precision bound
+_ROUNDING_SLACK_M = 1.0  # so that no rounding of the engine's metres meets the margin's edge
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +183,8 @@ def shadow_object(obj: Declared, shadow: Shadow) -> Declared:
     ``obj`` with the shadow's geometry, its uncertainty widened by the margin (rounded up to
     a quarter of the precision), and the id ``SHADOW_PREFIX + obj.id``."""
     quantum = _QUANTUM_FACTOR * shadow.precision_m
-    widened = math.ceil((obj.uncertainty_m + shadow.margin_m) / quantum) * quantum
+    reach = obj.uncertainty_m + shadow.margin_m + _ROUNDING_SLACK_M
+    widened = math.ceil(reach / quantum) * quantum
     geometry = shadow.geometry()
     if isinstance(obj, FlightPlan) and len(obj.times) != len(shapely.get_coordinates(geometry)):
         raise ValueError("a flight plan's shadow has one vertex per time")

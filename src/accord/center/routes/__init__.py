@@ -13,6 +13,7 @@ from accord.center.routes import (
     operations,
     phases,
     picture,
+    probing,
     record,
     tracks,
 )
@@ -30,6 +31,7 @@ ROUTERS = (
     picture.router,
     compliance.router,
     tracks.router,
+    probing.router,
 )
 """Every router, in the order the OpenAPI schema lists them."""
 
