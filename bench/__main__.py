@@ -18,7 +18,7 @@ from pathlib import Path
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
-from bench import airspace, deconfliction, load, reads, record
+from bench import airspace, deconfliction, hidden, load, reads, record
 from bench.world import make_world
 
 
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             "load",
             "load-cpu",
             "reads",
+            "hidden",
         ),
         default=None,
     )
@@ -87,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             verify_entries=max(5000, int(100_000 * s)),
             proofs=max(50, int(2000 * min(s, 1.0))),
         )
+    if args.only in (None, "hidden"):
+        rows += hidden.run()
     if args.only in (None, "load"):
         rows += _load(s, args)
     if args.only in (None, "reads"):

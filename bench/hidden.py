@@ -1,0 +1,189 @@
+"""``python -m bench --only hidden``: how close an adaptive prober places a hidden position.
+
+Each round, blue declares a hidden position (``disclosure: center``) at a random place
+through the service, with the probe limit switched off (the bound must hold by the answers
+alone), and red's officer runs :mod:`bench.prober` with a budget of N proposals through
+``POST /v1/operations``, seeing one bit per proposal: a conflict with something of blue's.
+Accord's figure is the prober's error (geodesic metres from its estimate to the position)
+beside the agreement's ``hidden_precision_m``; the baseline is the same prober against the
+answers the center gave before shadows (the engine's true check of the same object), where
+it locates the position to metres.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from shapely.geometry import Point, shape
+from sqlalchemy.orm import Session
+
+from accord.agreement import load_agreement_text
+from accord.center.app import create_app
+from accord.center.config import Settings
+from accord.center.db import make_engine, upgrade, writer
+from accord.center.identity import add_user
+from accord.center.roles import Role
+from accord.deconfliction import DeconflictionIndex
+from accord.examples import example_path
+from accord.geo import geodesic_distance
+from accord.world import Disclosure, Operation, Position
+from bench.prober import Probe, probe
+
+__all__ = ["run"]
+
+PRECISION_M = 1000.0
+
+
+def _agreement_text() -> str:
+    text = Path(example_path("jig.yaml")).read_text(encoding="utf-8")
+    return text + f"\ndisclosure:\n  hidden_precision_m: {PRECISION_M}\n  probe_limit: null\n"
+
+
+def _iso(t: Any) -> str:
+    return str(t.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def run(
+    *, budgets: tuple[int, ...] = (10, 50, 200), rounds: int = 3, seed: int = 7
+) -> list[tuple[str, ...]]:
+    rng = random.Random(seed)
+    agreement_text = _agreement_text()
+    agreement = load_agreement_text(agreement_text)
+    now = agreement.starts_at + timedelta(days=9)
+    window = (now + timedelta(hours=8), now + timedelta(hours=10))
+    errors: dict[int, list[float]] = {n: [] for n in budgets}
+    baseline: dict[int, list[float]] = {n: [] for n in budgets}
+    spent_s = 0.0
+    proposals = 0
+    with tempfile.TemporaryDirectory(prefix="accord-bench-hidden-") as tmp:
+        path = Path(tmp) / "agreement.yaml"
+        path.write_text(agreement_text, encoding="utf-8")
+        settings = Settings(
+            database_url=f"sqlite:///{Path(tmp) / 'accord.sqlite'}",
+            agreement_path=path,
+            keys_dir=Path(tmp) / "keys",
+        )
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        with Session(writer(engine)) as session, session.begin():
+            tokens = {
+                name: add_user(session, agreement, name=name, member=member, role=role, at=now)
+                for name, member, role in (
+                    ("blue-officer", "blue", Role.OFFICER),
+                    ("red-officer", "red", Role.OFFICER),
+                    ("hnc-notifier", "hnc", Role.NOTIFIER),
+                )
+            }
+        engine.dispose()
+        app = create_app(settings, clock=lambda: now)
+        with TestClient(app) as client:
+
+            def post(user: str, route: str, body: Any) -> Any:
+                headers = {"Authorization": f"Bearer {tokens[user]}"}
+                answer = client.post(route, headers=headers, json=body)
+                assert answer.status_code == 201, answer.text
+                return answer.json()
+
+            post("hnc-notifier", "/v1/phases/confirm", {"condition": "aid-delivered-east-city"})
+
+            def operation(geometry: dict[str, Any], radius: float) -> dict[str, Any]:
+                props: dict[str, Any] = {
+                    "kind": "operation",
+                    "category": "coordinated",
+                    "executors": ["red"],
+                    "window_start": _iso(window[0]),
+                    "window_end": _iso(window[1]),
+                }
+                if radius:
+                    props["radius_m"] = radius
+                return {"type": "Feature", "geometry": geometry, "properties": props}
+
+            def service_oracle(geometry: dict[str, Any], radius: float) -> bool:
+                nonlocal proposals
+                proposals += 1
+                conflicts = post("red-officer", "/v1/operations", operation(geometry, radius))[
+                    "conflicts"
+                ]
+                return any(c["party"] == "blue" for c in conflicts)
+
+            for _ in range(rounds):
+                lon, lat = rng.uniform(21.0, 22.5), rng.uniform(24.5, 25.8)
+                hidden = {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": {
+                        "kind": "position",
+                        "party": "blue",
+                        "disclosure": "center",
+                        "uncertainty_m": 150,
+                        "valid_from": _iso(now - timedelta(days=1)),
+                        "valid_to": _iso(now + timedelta(days=3)),
+                    },
+                }
+                post("blue-officer", "/v1/declarations", hidden)
+                truth = Position(
+                    id="pos-true",
+                    declared_by="blue",
+                    party="blue",
+                    disclosure=Disclosure.CENTER,
+                    uncertainty_m=150.0,
+                    geometry=Point(lon, lat),
+                    valid_from=now - timedelta(days=1),
+                    valid_to=now + timedelta(days=3),
+                )
+                index = DeconflictionIndex(agreement, [truth])
+
+                def true_oracle(
+                    geometry: dict[str, Any], radius: float, index: DeconflictionIndex = index
+                ) -> bool:
+                    op = Operation(
+                        id="op-probe",
+                        declared_by="red",
+                        geometry=shape(geometry),
+                        radius_m=radius,
+                        category="coordinated",
+                        proposed_by="red",
+                        executors=("red",),
+                        window_start=window[0],
+                        window_end=window[1],
+                    )
+                    return bool(index.check(op).conflicts)
+
+                # The prober's prior: within 10 km of the position.
+                start_lon = lon + rng.uniform(-0.08, 0.08)
+                start_lat = lat + rng.uniform(-0.08, 0.08)
+                for n in budgets:
+                    t = time.perf_counter()
+                    found = probe(Probe(start_lon, start_lat, n), service_oracle)
+                    spent_s += time.perf_counter() - t
+                    errors[n].append(geodesic_distance(found.lon, found.lat, lon, lat))
+                    before = probe(Probe(start_lon, start_lat, n), true_oracle)
+                    baseline[n].append(geodesic_distance(before.lon, before.lat, lon, lat))
+    rows: list[tuple[str, ...]] = []
+    for n in budgets:
+        ours, theirs = min(errors[n]), statistics.median(baseline[n])
+        rows.append(
+            (
+                f"hidden position: prober's error, {n} proposals "
+                f"(best of {rounds}; bound {PRECISION_M:,.0f} m)",
+                f"{ours:,.0f} m (median {statistics.median(errors[n]):,.0f})",
+                f"true answers: {theirs:,.2f} m (median)",
+                f"{ours / max(theirs, 0.01):,.0f}×",
+            )
+        )
+    rows.append(
+        (
+            "hidden position: a proposal through the service",
+            f"{1000 * spent_s / max(proposals, 1):.1f} ms",
+            "",
+            "",
+        )
+    )
+    return rows
