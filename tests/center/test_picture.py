@@ -23,7 +23,7 @@ from accord.center.app import create_app
 from accord.center.db.models import Opening
 from accord.center.picture import Recorded, verified_of, verified_record
 from accord.center.runtime import Center
-from accord.record.canonical import decode_base64
+from accord.record.canonical import canonical_json, decode_base64
 from accord.record.entries import SequenceTracker, make_envelope, open_envelope, verify_entry
 from accord.record.log import MerkleLog
 from accord.record.merkle import leaf_hash, verify_consistency
@@ -176,24 +176,59 @@ def test_a_center_position_is_in_its_owners_picture_only_and_opens_to_what_was_d
             assert marker not in response.text, (user, marker)
 
 
-def test_a_tampered_opening_is_never_shown_as_verified(desk: Desk) -> None:
+def test_a_tampered_opening_is_never_used(desk: Desk) -> None:
     desk.clock.set(10)
     hidden = desk.ok(desk.post("/v1/declarations", "blue-officer", json=HIDDEN))
+    desk.clock.set(11)
+    amended = desk.ok(
+        desk.put(f"/v1/declarations/{hidden['id']}", "blue-officer", json=named(HIDDEN, "B")), 200
+    )
+    with desk.center.reading() as session:
+        kept = session.get(Opening, amended["entry"])
+        assert kept is not None
+        salt, kept_text = bytes(kept.salt), kept.content
     with desk.center.writing() as unit:
         unit.session.execute(
-            update(Opening).where(Opening.entry == hidden["entry"]).values(salt=b"\x00" * 32)
+            update(Opening).where(Opening.entry == amended["entry"]).values(salt=b"\x00" * 32)
         )
-    (seen,) = desk.picture("blue-officer", 10)["declarations"]
-    assert seen["verified"] is False and seen["feature"] is None
-    # A tampered content is refused just the same.
+    # The hidden entry names no declaration: what the amendment changed is unknown without
+    # an opening that checks. The picture says so, and never shows the forged content.
+    seen = desk.picture("blue-officer", 11)
+    assert seen["unverified"] == [amended["entry"]]
+    (stale,) = seen["declarations"]
+    assert stale["version"] == 1 and stale["feature"] == hidden["feature"]
+    for user in ("red-officer", "observer"):
+        assert desk.picture(user, 11)["unverified"] == []
+    # A tampered content is refused just the same: the content says "version 2, renamed".
+    forged = json.loads(kept_text)
+    forged["content"]["properties"]["name"] = "something else"
+    for content in (json.dumps(forged), canonical_json(forged).decode()):
+        with desk.center.writing() as unit:
+            unit.session.execute(
+                update(Opening)
+                .where(Opening.entry == amended["entry"])
+                .values(salt=salt, content=content)
+            )
+        seen = desk.picture("blue-officer", 11)
+        assert seen["unverified"] == [amended["entry"]]
+        assert [d["version"] for d in seen["declarations"]] == [1]
+    # An opening kept under another owner's name is not the author's.
     with desk.center.writing() as unit:
-        row = unit.session.get(Opening, hidden["entry"])
-        assert row is not None
-        content = json.loads(row.content)
-        content["properties"]["name"] = "something else"
-        row.content = json.dumps(content)
-    (seen,) = desk.picture("blue-officer", 10)["declarations"]
-    assert seen["verified"] is False and seen["feature"] is None
+        unit.session.execute(
+            update(Opening)
+            .where(Opening.entry == amended["entry"])
+            .values(content=kept_text, owner="red")
+        )
+    assert desk.picture("blue-officer", 11)["unverified"] == [amended["entry"]]
+    with desk.center.writing() as unit:
+        unit.session.execute(
+            update(Opening).where(Opening.entry == amended["entry"]).values(owner="blue")
+        )
+    seen = desk.picture("blue-officer", 11)
+    assert seen["unverified"] == []
+    (current,) = seen["declarations"]
+    assert current["version"] == 2 and current["feature"] == amended["feature"]
+    assert current["verified"] is True
 
 
 def test_a_notifier_sees_only_its_own_declarations(desk: Desk) -> None:

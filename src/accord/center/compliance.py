@@ -30,7 +30,8 @@ holding the record checks them), when it happened and a short detail.
 **Disclosure.** Every party sees every party's report — compliance is about holding each
 other to the agreement — and monitors see them all, but with the disclosure rules intact: a
 flight plan declared ``center`` is judged by the center from its stored opening (checked
-against the record's commitment) and is shown in full only to its owner's users; everyone
+against the record's commitment before the fold reads it: a ``declaration.hidden`` entry
+names no flight plan until then) and is shown in full only to its owner's users; everyone
 else gets one ``designated_area`` finding per party with ``count`` and no entry, no id and
 no detail of where (the entry would tell which hidden flight plan it is). Nothing else a
 finding says is beyond what the record already tells every reader. Notifiers and
@@ -53,6 +54,7 @@ from accord.center.picture import (
     OperationRecord,
     Recorded,
     Replay,
+    hidden_openings,
     proof,
     verified_opening,
     verified_record,
@@ -214,7 +216,9 @@ def _flights(
             continue
         hidden = d.disclosure != "shared"
         feature = d.content
-        if hidden:
+        if d.opened is not None:  # a hidden entry's opening, checked when folded
+            feature = d.opened
+        elif hidden:
             opened = (
                 None
                 if d.commitment is None
@@ -329,7 +333,8 @@ def findings(
 ) -> list[Finding | _Hidden]:
     """Every finding the record proves at ``now``, unredacted (``center`` flight plans
     wrapped in :class:`_Hidden`)."""
-    replay = Replay(agreement, origin).fold(records)
+    # The center's copies of the hidden entries' openings, each checked against its entry.
+    replay = Replay(agreement, origin, hidden_openings(session, records)).fold(records)
     found: list[Finding | _Hidden] = [*_notices(agreement, replay, records, now)]
     found += _executions(agreement, records)
     found += [_Hidden(f) if hidden else f for f, hidden in _flights(session, agreement, replay)]
