@@ -51,10 +51,12 @@ from accord.agreement import Agreement, ImminentThreatRule
 from accord.center.identity import Caller
 from accord.center.picture import (
     HeadRef,
+    OpenedCache,
     OperationRecord,
     Recorded,
     Replay,
     hidden_openings,
+    opened_cache,
     proof,
     verified_opening,
     verified_record,
@@ -329,12 +331,20 @@ def _acknowledgements(replay: Replay, now: datetime) -> Iterator[Finding]:
 
 
 def findings(
-    session: Session, agreement: Agreement, records: list[Recorded], origin: str, now: datetime
+    session: Session,
+    agreement: Agreement,
+    records: list[Recorded],
+    origin: str,
+    now: datetime,
+    *,
+    cache: OpenedCache | None = None,
 ) -> list[Finding | _Hidden]:
     """Every finding the record proves at ``now``, unredacted (``center`` flight plans
-    wrapped in :class:`_Hidden`)."""
+    wrapped in :class:`_Hidden`); ``cache``: openings already checked
+    (:func:`~accord.center.picture.hidden_openings`)."""
     # The center's copies of the hidden entries' openings, each checked against its entry.
-    replay = Replay(agreement, origin, hidden_openings(session, records)).fold(records)
+    opened = hidden_openings(session, records, cache=cache)
+    replay = Replay(agreement, origin, opened).fold(records)
     found: list[Finding | _Hidden] = [*_notices(agreement, replay, records, now)]
     found += _executions(agreement, records)
     found += [_Hidden(f) if hidden else f for f, hidden in _flights(session, agreement, replay)]
@@ -396,7 +406,9 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
     now = center.now()
     with center.reading() as session:
         records, size = verified_record(center, center.log(session), until=now)
-        found = findings(session, agreement, records, center.origin, now)
+        found = findings(
+            session, agreement, records, center.origin, now, cache=opened_cache(center)
+        )
     return ComplianceOut(
         at=now,
         proof=proof(center, size),

@@ -94,11 +94,13 @@ from accord.world import Disclosure
 
 __all__ = [
     "HeadRef",
+    "OpenedCache",
     "PictureOut",
     "Recorded",
     "Replay",
     "VerifiedRecord",
     "hidden_openings",
+    "opened_cache",
     "picture",
     "proof",
     "read_record",
@@ -697,22 +699,59 @@ class Replay:
 _CHUNK = 500  # entries per read of openings (SQLite allows 32766 parameters)
 
 
+class OpenedCache:
+    """Openings already checked against their entry, by ``(index, commitment)``: an opening
+    that opened a verified entry's commitment once opens it for good, so each is read and
+    checked once per process. Only checked openings are kept; one that did not check is
+    read again next time (it may have been repaired)."""
+
+    def __init__(self) -> None:
+        self._opened: dict[tuple[int, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, index: int, committed: str) -> dict[str, Any] | None:
+        """The checked opening of entry ``index`` with commitment ``committed``, if kept."""
+        return self._opened.get((index, committed))
+
+    def put(self, index: int, committed: str, opened: dict[str, Any]) -> None:
+        """Keep an opening that was checked against that entry's commitment."""
+        with self._lock:
+            self._opened[(index, committed)] = opened
+
+
+_opened_caches: PerCenter[OpenedCache] = PerCenter(lambda center: OpenedCache())
+
+
+def opened_cache(center: Center) -> OpenedCache:
+    """The service's :class:`OpenedCache` (made on first use; one per service)."""
+    return _opened_caches.get(center)
+
+
 def hidden_openings(
-    session: Session, records: Sequence[Recorded], *, owners: Collection[str] | None = None
+    session: Session,
+    records: Sequence[Recorded],
+    *,
+    owners: Collection[str] | None = None,
+    cache: OpenedCache | None = None,
 ) -> dict[int, dict[str, Any]]:
     """The openings the center keeps of the ``declaration.hidden`` entries among
     ``records`` (only those by ``owners``, when given), by entry index: each only when it
     opens the commitment *the entry holds* (:func:`~accord.record.commitments.open_commitment`),
     was kept for the entry's author, and has the form :func:`~accord.center.declarations.
     hidden_event` commits to. A tampered, missing or misshapen opening is left out, never
-    trusted: :class:`Replay` then counts its entry as ``unopened``."""
-    wanted = {
-        r.index: r
-        for r in records
-        if r.event.get("kind") == HIDDEN and (owners is None or r.author in owners)
-    }
-    indices = sorted(wanted)
+    trusted: :class:`Replay` then counts its entry as ``unopened``. ``cache``: openings
+    checked before (and where those checked now are kept)."""
     found: dict[int, dict[str, Any]] = {}
+    wanted: dict[int, Recorded] = {}
+    for r in records:
+        if r.event.get("kind") != HIDDEN or (owners is not None and r.author not in owners):
+            continue
+        kept = None if cache is None else cache.get(r.index, str(r.event.get("commitment")))
+        if kept is not None:
+            found[r.index] = kept
+        else:
+            wanted[r.index] = r
+    indices = sorted(wanted)
     for at in range(0, len(indices), _CHUNK):
         query = select(Opening.entry, Opening.owner, Opening.salt, Opening.content).where(
             Opening.entry.in_(indices[at : at + _CHUNK])
@@ -727,6 +766,8 @@ def hidden_openings(
                 continue
             if _is_hidden_change(opened):
                 found[entry] = opened
+                if cache is not None:
+                    cache.put(entry, str(record.event["commitment"]), opened)
     return found
 
 
@@ -1021,7 +1062,7 @@ def replay_until(center: Center, until: datetime | None) -> Replay:
     """The record (its prefix up to ``until``) read, checked and folded."""
     with center.reading() as session:
         records, _ = verified_record(center, center.log(session), until=until)
-        opened = hidden_openings(session, records)
+        opened = hidden_openings(session, records, cache=opened_cache(center))
     return Replay(center.agreement, center.origin, opened).fold(records)
 
 
@@ -1035,7 +1076,9 @@ def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
     with center.reading() as session:
         records, size = verified_record(center, center.log(session), until=at)
         # Only the caller's member's hidden declarations are shown: only theirs are opened.
-        owned = hidden_openings(session, records, owners={caller.member})
+        owned = hidden_openings(
+            session, records, owners={caller.member}, cache=opened_cache(center)
+        )
         replay = Replay(center.agreement, center.origin, owned).fold(records)
         declarations = list(_declarations(session, replay, caller, view))
         messages = list(_messages(session, replay, caller, view))
