@@ -251,6 +251,8 @@ def record_open(
     try:
         ring = KeyRing.read(keys)
         given = _openings(json.loads(openings.read_text(encoding="utf-8")))
+        if not given:
+            raise ValueError(f"{openings}: no opening to check")
         verify_log(log, keys=ring, workers=workers)
         leaves = read_log(log).leaves
     except VerificationError as error:
@@ -276,7 +278,7 @@ def record_open(
             continue
         stamp = format_instant(entry.ts)
         sys.stdout.write(f"{where} by {entry.author} at {stamp}: {_summary(opened)}\n")
-    if failed or not given:
+    if failed:
         raise fail(f"{failed} of {len(given)} opening(s) do not open their entry", 1)
     sys.stdout.write(f"OPENED {len(given)} of {len(given)}\n")
 

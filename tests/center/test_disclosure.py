@@ -536,6 +536,12 @@ def test_the_record_shows_others_only_that_a_hidden_declaration_changed(
         refused = CliRunner().invoke(app, [*base, "--openings", str(mine), "--author", author])
         assert refused.exit_code == 1, refused.output
         assert "NOT OPENED" in refused.output
+    # Bad input is named, exit 2: no opening, not JSON, not an opening.
+    for bad in ("[]", "{", '{"entries": "x"}', '[{"entry": 0}]'):
+        mine.write_text(bad, encoding="utf-8")
+        refused = CliRunner().invoke(app, [*base, "--openings", str(mine)])
+        assert refused.exit_code == 2, (bad, refused.output)
+        assert "accord:" in refused.output and "Traceback" not in refused.output
     # The live events of the changes went to blue alone.
     with center_of(service).reading() as session:
         for member in ("red", "hnc", "observers"):
