@@ -21,13 +21,13 @@ from sqlalchemy import text, update
 import accord.center.picture as picture_module
 from accord.center.app import create_app
 from accord.center.db.models import Opening
-from accord.center.picture import Recorded, verified_of, verified_record
+from accord.center.picture import Recorded, Replay, verified_of, verified_record
 from accord.center.runtime import Center
-from accord.record.canonical import canonical_json, decode_base64
+from accord.record.canonical import canonical_json, decode_base64, encode_base64
 from accord.record.entries import SequenceTracker, make_envelope, open_envelope, verify_entry
 from accord.record.log import MerkleLog
 from accord.record.merkle import leaf_hash, verify_consistency
-from center.conftest import NOW, Service, TestClient, add_users, settings_for
+from center.conftest import AGREEMENT, NOW, Service, TestClient, add_users, settings_for
 from center.test_auth import assert_problem
 
 PICTURE = "/v1/picture"
@@ -619,3 +619,86 @@ def test_an_entry_chained_to_another_leaf_is_refused(desk: Desk) -> None:
         f"the record does not verify at entry {last}: "
         "the envelope is not chained to the leaf before it"
     )
+
+
+# --- hidden entries fold as the older entries that named their declaration did --------------
+
+_STEPS = st.lists(
+    st.tuples(st.integers(0, 3), st.sampled_from(["amended", "withdrawn"]), st.booleans()),
+    max_size=24,
+)
+
+
+@given(steps=_STEPS, dropped=st.sets(st.integers(0, 30), max_size=4))
+def test_a_hidden_history_folds_as_the_same_history_in_the_older_form(
+    steps: list[tuple[int, str, bool]], dropped: set[int]
+) -> None:
+    """The same changes written both ways: ``declaration.hidden`` entries folded from their
+    (checked) openings, and the older entries with the id, kind and version in clear, folded
+    the way logs before hidden entries always were. Same declarations, same versions, same
+    times, same anomalies; and a hidden entry whose opening is missing is ``unopened``."""
+    versions: dict[str, int] = {}
+    active: set[str] = set()
+    legacy: list[Recorded] = []
+    hidden: list[Recorded] = []
+    openings: dict[int, dict[str, Any]] = {}
+    for index, (slot, action, mine) in enumerate(steps):
+        object_id, kind = f"d-{slot:016x}", ("position", "protected_site")[slot % 2]
+        if object_id not in versions:
+            action = "created"
+        version = versions.get(object_id, 0) + (action != "withdrawn")
+        author = "blue" if mine or action == "created" else "red"  # red's: not the owner
+        if action == "created" or (author == "blue" and object_id in active):
+            versions[object_id] = version  # a change the owner made to one in force
+            if action == "withdrawn":
+                active.discard(object_id)
+            else:
+                active.add(object_id)
+        at = NOW + timedelta(minutes=index)
+        content = {"reason": "r"} if action == "withdrawn" else {"v": version, "of": object_id}
+        committed = encode_base64(bytes([index]) * 32)
+        legacy.append(
+            Recorded(
+                index,
+                author,
+                at,
+                {
+                    "kind": f"declaration.{action}",
+                    "id": object_id,
+                    "object_kind": kind,
+                    "disclosure": "center",
+                    "version": version,
+                    "commitment": committed,
+                },
+            )
+        )
+        hidden.append(
+            Recorded(index, author, at, {"kind": "declaration.hidden", "commitment": committed})
+        )
+        openings[index] = {
+            "action": action,
+            "content": content,
+            "id": object_id,
+            "object_kind": kind,
+            "version": version,
+        }
+    old = Replay(AGREEMENT, "o").fold(legacy)
+    new = Replay(AGREEMENT, "o", openings).fold(hidden)
+    assert new.anomalies == old.anomalies and new.unopened == []
+
+    def seen(replay: Replay) -> dict[str, tuple[Any, ...]]:
+        return {
+            d.id: (d.kind, d.owner, d.version, d.entry, d.declared_at, d.updated_at, d.in_force)
+            for d in replay.declarations.values()
+        }
+
+    assert seen(new) == seen(old)
+    for d in new.declarations.values():
+        assert (
+            d.opened == openings[d.entry]["content"]
+            and d.commitment == hidden[d.entry].event["commitment"]
+        )
+    # Without some openings, those entries change nothing and are named.
+    partial = {i: o for i, o in openings.items() if i not in dropped}
+    folded = Replay(AGREEMENT, "o", partial).fold(hidden)
+    assert folded.unopened == sorted(dropped & set(openings))

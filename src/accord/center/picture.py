@@ -540,7 +540,7 @@ class Replay:
         found = self.declarations.get(object_id)
         committed = str(record.event["commitment"])
         if action == "created":
-            if found is not None:
+            if found is not None or version != 1:
                 return False
             self.declarations[object_id] = DeclarationState(
                 id=object_id,
@@ -564,14 +564,14 @@ class Replay:
             or found.kind != kind
         ):
             return False
-        if action == "amended":
+        if action == "amended" and version == found.version + 1:
             found.version = version
             found.commitment = committed
             found.opened = dict(content)
             found.entry = record.index
             found.updated_at = record.at
             return True
-        if action == "withdrawn":
+        if action == "withdrawn" and version == found.version:
             found.withdrawn_at = record.at
             found.updated_at = record.at
             return True
