@@ -390,6 +390,10 @@ def test_no_event_or_record_entry_discloses_it(world: World) -> None:
     raw = b"".join(base64.b64decode(e["data"]) for e in entries["entries"]).decode()
     for marker in HIDDEN_OBJECT_MARKERS + MESSAGE_MARKERS + TRACK_MARKERS:
         assert marker not in raw, marker
+    # Nor the ids of blue's hidden declarations (the first two seeded), nor what they are.
+    for secret in world.secrets[:2]:
+        assert secret.id not in raw, secret.id
+    assert '"depot"' not in raw
 
 
 # --- the record: a hidden declaration's entries tell only that its owner changed one --------
