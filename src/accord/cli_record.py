@@ -16,9 +16,11 @@ from typing import Annotated, Any
 
 import typer
 
-from accord.chrono import parse_instant
+from accord.chrono import format_instant, parse_instant
 from accord.cli_common import fail
 from accord.errors import AccordError
+from accord.record.commitments import open_commitment
+from accord.record.entries import open_envelope, verify_entry
 from accord.record.errors import RecordError
 from accord.record.keys import KeyRing, Member, PublicKey, read_private_key, write_key_pair
 from accord.record.log import MerkleLog
@@ -30,7 +32,7 @@ from accord.record.merkle import (
 )
 from accord.record.note import SignedHead, Witness, verify_checkpoint
 from accord.record.recorder import Recorder
-from accord.record.verify import VerificationError, verify_log
+from accord.record.verify import VerificationError, read_log, verify_log
 
 __all__ = ["keys_app", "record_app", "verify"]
 
@@ -203,6 +205,82 @@ def record_export(
                     opened.export_jsonl(f)
     except AccordError as error:
         raise fail(error) from None
+
+
+def _openings(data: Any) -> list[dict[str, Any]]:
+    """The openings in a file: the answer of ``GET /v1/declarations/{id}/openings`` (its
+    entries' ``opening``, skipping entries that carry content in clear), one opening
+    (``entry``, ``salt``, ``content``), or a list of either."""
+    if isinstance(data, list):
+        return [o for item in data for o in _openings(item)]
+    if isinstance(data, dict) and isinstance(data.get("entries"), list):
+        return [e["opening"] for e in data["entries"] if isinstance(e, dict) and e.get("opening")]
+    if isinstance(data, dict) and {"entry", "salt", "content"} <= data.keys():
+        return [data]
+    raise ValueError("no opening: expected an openings answer, an opening or a list of them")
+
+
+def _summary(opened: Any) -> str:
+    if isinstance(opened, dict) and {"action", "id", "object_kind", "version"} <= opened.keys():
+        return (
+            f"{opened['action']} {opened['object_kind']} {opened['id']} version {opened['version']}"
+        )
+    return "opened"
+
+
+@record_app.command("open")
+def record_open(
+    log: Annotated[Path, typer.Argument(help="The log file (SQLite) or its JSON-lines export.")],
+    keys: Annotated[Path, typer.Option("--keys", help="KEYS.json: registered public keys.")],
+    openings: Annotated[
+        Path,
+        typer.Option(
+            "--openings",
+            help="JSON: GET /v1/declarations/{id}/openings, or one opening, or a list.",
+        ),
+    ],
+    author: Annotated[
+        str | None, typer.Option("--author", help="Require every entry to be by this member.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes (default: every core).")] = None,
+) -> None:
+    """Prove what a commitment in the record holds: verify the whole log as ``accord
+    verify`` does, then check each opening against the entry at its index (its salt and
+    exact content open that entry's commitment). Exit 0 every opening opens, 1 not, 2 bad
+    input."""
+    try:
+        ring = KeyRing.read(keys)
+        given = _openings(json.loads(openings.read_text(encoding="utf-8")))
+        if not given:
+            raise ValueError(f"{openings}: no opening to check")
+        verify_log(log, keys=ring, workers=workers)
+        leaves = read_log(log).leaves
+    except VerificationError as error:
+        raise fail(f"NOT VERIFIED: {error}", 1) from None
+    except (OSError, ValueError) as exc:
+        raise fail(exc) from None
+    except AccordError as error:
+        raise fail(error) from None
+    failed = 0
+    for opening in given:
+        index = opening.get("entry")
+        where = f"entry {index}"
+        try:
+            if type(index) is not int or not 0 <= index < len(leaves):
+                raise RecordError(f"the log holds no entry {index!r}")
+            entry = verify_entry(open_envelope(leaves[index])[2], keys=ring, log=ring.center.name)
+            if author is not None and entry.author != author:
+                raise RecordError(f"written by {entry.author!r}, not {author!r}")
+            opened = open_commitment(entry.event, salt=opening["salt"], content=opening["content"])
+        except (RecordError, KeyError, TypeError) as error:
+            failed += 1
+            sys.stdout.write(f"{where}: NOT OPENED: {error}\n")
+            continue
+        stamp = format_instant(entry.ts)
+        sys.stdout.write(f"{where} by {entry.author} at {stamp}: {_summary(opened)}\n")
+    if failed:
+        raise fail(f"{failed} of {len(given)} opening(s) do not open their entry", 1)
+    sys.stdout.write(f"OPENED {len(given)} of {len(given)}\n")
 
 
 @record_app.command("cosign")

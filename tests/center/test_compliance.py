@@ -5,17 +5,27 @@ in full to its owner only."""
 from __future__ import annotations
 
 import copy
+import secrets
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from accord.center.db.models import Opening
+from accord.center.picture import replay_until
+from accord.center.runtime import Unit
 from accord.chrono import format_instant
+from accord.record.canonical import canonical_json, encode_base64
+from accord.record.commitments import SALT_BYTES, commitment
+from accord.record.keys import KeyRing
+from accord.record.verify import verify_log
 from center.conftest import NOW
 from center.test_auth import assert_problem
-from center.test_picture import AID, Desk, operation, start
+from center.test_disclosure import _export
+from center.test_picture import AID, HIDDEN, Desk, by_id, named, operation, start
 
 COMPLIANCE = "/v1/compliance"
 
@@ -214,3 +224,99 @@ def test_roles_and_parties(desk: Desk) -> None:
     assert_problem(desk.get(f"{COMPLIANCE}/green-af", "blue-officer"), 404)
     assert_problem(desk.get(f"{COMPLIANCE}/hnc", "observer"), 404)
     assert set(report(desk, "observer")) == {"blue", "red"}
+
+
+# --- logs written before hidden entries ------------------------------------------------------
+
+
+def _legacy(
+    unit: Unit, change: str, feature: dict[str, Any], version: int, content: Any, at: datetime
+) -> int:
+    """Append an entry about a ``center`` declaration as the service wrote them before
+    ``declaration.hidden`` (id, kind and version in clear, a commitment to the content
+    alone), and keep its opening as it did."""
+    salt = secrets.token_bytes(SALT_BYTES)
+    committed = commitment(content, salt=salt)
+    props = feature["properties"]
+    entry = unit.ledger.append(
+        {
+            "kind": f"declaration.{change}",
+            "id": props["id"],
+            "object_kind": props["kind"],
+            "disclosure": "center",
+            "version": version,
+            "commitment": encode_base64(committed),
+        },
+        author="blue",
+        at=at,
+    )
+    unit.session.add(
+        Opening(
+            entry=entry,
+            owner="blue",
+            commitment=committed,
+            salt=salt,
+            content=canonical_json(content).decode("utf-8"),
+        )
+    )
+    return entry
+
+
+def _stored(feature: dict[str, Any], object_id: str) -> dict[str, Any]:
+    stored = copy.deepcopy(feature)
+    stored["properties"] |= {"id": object_id, "declared_by": "blue", "disclosure": "center"}
+    return stored
+
+
+def test_an_old_log_still_verifies_and_folds(desk: Desk, tmp_path: Path) -> None:
+    position = _stored(HIDDEN, "d-00000000000000a1")
+    renamed = _stored(named(HIDDEN, "HIDDEN-RENAMED"), "d-00000000000000a1")
+    flight = _stored(FLIGHT, "d-00000000000000a2")
+    desk.clock.set(10)
+    with desk.center.writing() as unit:
+        created = _legacy(unit, "created", position, 1, position, desk.clock.at)
+        flown = _legacy(unit, "created", flight, 1, flight, desk.clock.at)
+    desk.clock.set(20)
+    with desk.center.writing() as unit:
+        amended = _legacy(unit, "amended", renamed, 2, renamed, desk.clock.at)
+    desk.clock.set(30)  # a change written today, among the old ones
+    new = desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(HIDDEN, "NEW")))
+    desk.clock.set(40)
+    with desk.center.writing() as unit:
+        gone = _legacy(unit, "withdrawn", renamed, 2, {"reason": "left"}, desk.clock.at)
+    desk.clock.set(50)
+    export = tmp_path / "old.jsonl"
+    ring = KeyRing.from_json(desk.get("/v1/keys", "observer").json())
+    served = _export(desk, "observer", export)
+    assert (
+        verify_log(export, keys=ring, workers=1).entries == len(served) == 6
+    )  # the confirmation, then five
+    replay = replay_until(desk.center, None)
+    assert replay.anomalies == [] and replay.unopened == []
+    for minutes, version, name in ((15, 1, "HIDDEN-BATTALION-7"), (25, 2, "HIDDEN-RENAMED")):
+        seen = by_id(desk.picture("blue-officer", minutes)["declarations"])
+        old = seen[position["properties"]["id"]]
+        assert (old["version"], old["verified"], old["entry"]) == (
+            version,
+            True,
+            created if version == 1 else amended,
+        )
+        assert old["feature"]["properties"]["name"] == name and old["kind"] == "position"
+        assert seen[flight["properties"]["id"]]["verified"] is True
+    latest = by_id(desk.picture("blue-officer", 45)["declarations"])
+    assert set(latest) == {flight["properties"]["id"], new["id"]} and gone > new["entry"]
+    assert latest[new["id"]]["feature"] == new["feature"] and latest[new["id"]]["verified"]
+    for user in ("red-officer", "observer"):
+        assert desk.picture(user, 45)["declarations"] == []
+    # Compliance still judges the old hidden flight plan, and shows it to its owner only.
+    (own,) = findings(desk, "blue-officer", "blue", "designated_area")
+    assert own["subject"] == flight["properties"]["id"] and own["entries"] == [flown]
+    (count,) = findings(desk, "red-officer", "blue", "designated_area")
+    assert count["subject"] is None and count["count"] == 1
+    # An old entry's opening, tampered, is still never shown as verified.
+    with desk.center.writing() as unit:
+        unit.session.execute(
+            update(Opening).where(Opening.entry == amended).values(salt=bytes(SALT_BYTES))
+        )
+    old = by_id(desk.picture("blue-officer", 25)["declarations"])[position["properties"]["id"]]
+    assert old["verified"] is False and old["feature"] is None

@@ -555,14 +555,24 @@ def test_a_center_entry_is_a_commitment_only_the_owner_opens(
     moved["geometry"]["coordinates"][0][0][0] = moved["geometry"]["coordinates"][0][-1][0] = 21.24
     amended = put(service, f"{PATH}/{hidden['id']}", "blue-officer", json=moved).json()
     service.post(f"{PATH}/{hidden['id']}/withdraw", "blue-officer", json={"reason": "Left 21.24"})
-    for index, kind in enumerate(("created", "amended", "withdrawn")):
+    for index in range(3):
         entry = entry_event(service, index)
         assert entry["author"] == "blue"
         event = entry["event"]
-        assert set(event) == {"kind", "id", "object_kind", "disclosure", "version", "commitment"}
-        assert event["kind"] == f"declaration.{kind}" and event["object_kind"] == "position"
+        # The same two members for a create, an amendment and a withdrawal: no id, kind,
+        # version or change.
+        assert set(event) == {"kind", "commitment"} and event["kind"] == "declaration.hidden"
         text = json.dumps(entry)
-        for secret in ("21.2", "25.0", "battalion", "uncertainty_m", "2026-09-25", "Left 21"):
+        for secret in (
+            "21.2",
+            "25.0",
+            "battalion",
+            "uncertainty_m",
+            "2026-09-25",
+            "Left 21",
+            "position",
+            hidden["id"],
+        ):
             assert secret not in text
     # What every reader of the record holds: the served entries, verified on their own.
     served = service.get("/v1/record/entries", "red-officer").json()["entries"]
@@ -594,13 +604,16 @@ def test_a_center_entry_is_a_commitment_only_the_owner_opens(
         salt = decode_base64(opening["salt"], what="salt")
         content = loads_canonical(opening["content"].encode())
         verify_opening(recorded, content, salt=salt)
+        assert content["id"] == hidden["id"] and content["object_kind"] == "position"
+        assert (content["action"], content["version"]) == (item["change"], item["version"])
         tampered = json.loads(opening["content"].replace("21.2", "21.3").replace("Left", "Right"))
         with pytest.raises(CommitmentError):
             verify_opening(recorded, tampered, salt=salt)
         with pytest.raises(CommitmentError):
             verify_opening(recorded, content, salt=bytes(len(salt)))
-    assert json.loads(listed[0]["opening"]["content"]) == hidden["feature"]
-    assert json.loads(listed[2]["opening"]["content"]) == {"reason": "Left 21.24"}
+    assert json.loads(listed[0]["opening"]["content"])["content"] == hidden["feature"]
+    assert json.loads(listed[1]["opening"]["content"])["content"] == amended["feature"]
+    assert json.loads(listed[2]["opening"]["content"])["content"] == {"reason": "Left 21.24"}
 
 
 def test_a_shared_entry_carries_the_feature_and_reaches_every_party(service: Service) -> None:

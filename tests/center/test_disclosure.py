@@ -15,19 +15,29 @@ A route missing from :data:`ROUTES` fails the walk, so a new route cannot skip i
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from accord.center.db import writer
 from accord.center.events import events_for
 from accord.center.identity import add_user
 from accord.center.roles import Role
+from accord.cli import app
+from accord.cli_fetch import fetch_export
+from accord.record.canonical import decode_base64
+from accord.record.entries import open_envelope
+from accord.record.keys import KeyRing
+from accord.record.verify import verify_log
 from center.conftest import AGREEMENT, NOW, Service
 from center.test_phases import center_of
 
@@ -412,3 +422,164 @@ def test_no_event_or_record_entry_discloses_it(world: World) -> None:
     decoded = [json.loads(base64.b64decode(e["data"])) for e in entries["entries"]]
     assert any("conflicts" in json.dumps(d) for d in decoded)  # the check is not vacuous
     assert list(_numbers_about_hidden(decoded)) == []
+    # Nor the ids of blue's hidden declarations (the first two seeded), nor what they are.
+    for secret in world.secrets[:2]:
+        assert secret.id not in raw, secret.id
+    assert '"depot"' not in raw
+
+
+# --- the record: a hidden declaration's entries tell only that its owner changed one --------
+
+
+def _ring(lon: float, lat: float, radius: float, vertices: int) -> list[list[float]]:
+    ring = [
+        [
+            round(lon + radius * math.cos(2 * math.pi * k / vertices), 7),
+            round(lat + radius * math.sin(2 * math.pi * k / vertices), 7),
+        ]
+        for k in range(vertices)
+    ]
+    return [*ring, ring[0]]
+
+
+LARGE_SITE = {
+    "type": "Feature",
+    "geometry": {"type": "Polygon", "coordinates": [_ring(21.9, 25.3, 0.05, 2000)]},
+    "properties": {
+        "kind": "protected_site",
+        "category": "hospital",
+        "name": "MARKER-QZX-LARGE-" + "x" * 150,
+        "disclosure": "center",
+    },
+}
+# What varies from entry to entry whatever they are about: the signed time, the author's
+# sequence number and the random bytes (the salted commitment, the signature).
+_VARYING = re.compile(
+    rb'"commitment":"[A-Za-z0-9+/=]{44}"|"seq":[0-9]+|"sig":"[A-Za-z0-9+/=]{88}"|"ts":"[^"]+"'
+)
+
+
+_TS = re.compile(rb'"ts":"[^"]+"')
+_SEQ = re.compile(rb'"seq":[0-9]+')
+
+
+def _export(service: Service, user: str, out: Path) -> list[bytes]:
+    """``accord record fetch``'s export as ``user`` takes it home; the entries in it."""
+    client = service.client
+    saved = client.headers.get("Authorization")
+    client.headers["Authorization"] = service.auth(user)["Authorization"]
+    try:
+        fetch_export(client, out)
+    finally:
+        if saved is None:
+            del client.headers["Authorization"]
+        else:
+            client.headers["Authorization"] = saved
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return [open_envelope(decode_base64(x["data"], what="leaf"))[2] for x in lines if "i" in x]
+
+
+def test_the_record_shows_others_only_that_a_hidden_declaration_changed(
+    service: Service, tmp_path: Path
+) -> None:
+    made = {}
+    for feature in (POSITION, LARGE_SITE):
+        answer = service.post("/v1/declarations", "blue-officer", json=feature)
+        assert answer.status_code == 201, answer.text
+        made[feature["properties"]["kind"]] = answer.json()
+    point, site = made["position"], made["protected_site"]
+    moved = copy.deepcopy(POSITION)
+    moved["geometry"]["coordinates"] = [21.7754321, 25.3556789]
+    changes = [
+        service.client.put(
+            f"/v1/declarations/{point['id']}", headers=service.auth("blue-officer"), json=moved
+        ),
+        service.post(
+            f"/v1/declarations/{site['id']}/withdraw",
+            "blue-officer",
+            json={"reason": "MARKER-QZX-REASON " + "y" * 900},
+        ),
+        service.post(
+            f"/v1/declarations/{point['id']}/withdraw", "blue-officer", json={"reason": "r"}
+        ),
+    ]
+    for answer in changes:
+        assert answer.status_code == 200, answer.text
+    ring = KeyRing.from_json(service.get("/v1/keys", "red-officer").json())
+    export = tmp_path / "red.jsonl"
+    entries = _export(service, "red-officer", export)
+    assert verify_log(export, keys=ring, workers=1).entries == len(entries) == 5
+    # The same bytes for every reader, through the entries route and the export alike.
+    for user in ("red-officer", "observer"):
+        served = service.get("/v1/record/entries", user, params={"end": 100}).json()["entries"]
+        leaves = [open_envelope(decode_base64(e["data"], what="leaf"))[2] for e in served]
+        assert leaves == entries
+    # Two kinds, 1 and 2,001 vertices, created, amended and withdrawn (a short and a long
+    # reason): five entries of one shape and one length, once the time, the sequence
+    # number and the random bytes are set aside.
+    shapes = {_VARYING.sub(lambda m: m[0].split(b":")[0] + b":0", raw) for raw in entries}
+    assert len(shapes) == 1, shapes
+    (shape,) = shapes
+    assert json.loads(shape) == {
+        "author": "blue",
+        "event": {"commitment": 0, "kind": "declaration.hidden"},
+        "key_id": ring.member("blue").key_id,
+        "log": ring.center.name,
+        "seq": 0,
+        "sig": 0,
+        "ts": 0,
+        "v": 1,
+    }
+    sizes = {len(raw) - len(_TS.search(raw)[0]) - len(_SEQ.search(raw)[0]) for raw in entries}
+    assert len(sizes) == 1, sizes
+    text = b"".join(entries).decode()
+    for secret in (point["id"], site["id"], "position", "protected_site", "version", "MARKER"):
+        assert secret not in text
+    # The owner's openings prove every change, with the project's own verifier.
+    openings = []
+    for declared in (point, site):
+        answer = service.get(f"/v1/declarations/{declared['id']}/openings", "blue-officer")
+        assert answer.status_code == 200, answer.text
+        openings += [e["opening"] for e in answer.json()["entries"]]
+    assert sorted(o["entry"] for o in openings) == [0, 1, 2, 3, 4]
+    mine = tmp_path / "openings.json"
+    mine.write_text(json.dumps(openings), encoding="utf-8")
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps(service.get("/v1/keys", "red-officer").json()), encoding="utf-8")
+    base = ["record", "open", str(export), "--keys", str(keys), "--workers", "1"]
+    opened = CliRunner().invoke(app, [*base, "--openings", str(mine), "--author", "blue"])
+    assert opened.exit_code == 0, opened.output
+    assert f"entry 0 by blue at {point['declared_at'].replace('+00:00', 'Z')}" in opened.output
+    for line in (
+        f"created position {point['id']} version 1",
+        f"created protected_site {site['id']} version 1",
+        f"amended position {point['id']} version 2",
+        f"withdrawn protected_site {site['id']} version 1",
+        f"withdrawn position {point['id']} version 2",
+        "OPENED 5 of 5",
+    ):
+        assert line in opened.output
+    # A tampered opening, one moved to another entry, or another author: refused.
+    first = next(o for o in openings if o["entry"] == 0)
+    forged_content = first["content"].replace("21.7654321", "21.7654322")
+    for forged, author in (
+        ({**first, "content": forged_content}, "blue"),
+        ({**first, "entry": 1}, "blue"),
+        ({**first, "salt": next(o for o in openings if o["entry"] == 1)["salt"]}, "blue"),
+        (first, "red"),
+    ):
+        mine.write_text(json.dumps([forged]), encoding="utf-8")
+        refused = CliRunner().invoke(app, [*base, "--openings", str(mine), "--author", author])
+        assert refused.exit_code == 1, refused.output
+        assert "NOT OPENED" in refused.output
+    # Bad input is named, exit 2: no opening, not JSON, not an opening.
+    for bad in ("[]", "{", '{"entries": "x"}', '[{"entry": 0}]'):
+        mine.write_text(bad, encoding="utf-8")
+        refused = CliRunner().invoke(app, [*base, "--openings", str(mine)])
+        assert refused.exit_code == 2, (bad, refused.output)
+        assert "accord:" in refused.output and "Traceback" not in refused.output
+    # The live events of the changes went to blue alone.
+    with center_of(service).reading() as session:
+        for member in ("red", "hnc", "observers"):
+            assert events_for(session, member, after=0, limit=1000) == []
+        assert len(events_for(session, "blue", after=0, limit=1000)) == 5

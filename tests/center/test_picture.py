@@ -21,13 +21,13 @@ from sqlalchemy import text, update
 import accord.center.picture as picture_module
 from accord.center.app import create_app
 from accord.center.db.models import Opening
-from accord.center.picture import Recorded, verified_of, verified_record
+from accord.center.picture import Recorded, Replay, verified_of, verified_record
 from accord.center.runtime import Center
-from accord.record.canonical import decode_base64
+from accord.record.canonical import canonical_json, decode_base64, encode_base64
 from accord.record.entries import SequenceTracker, make_envelope, open_envelope, verify_entry
 from accord.record.log import MerkleLog
 from accord.record.merkle import leaf_hash, verify_consistency
-from center.conftest import NOW, Service, TestClient, add_users, settings_for
+from center.conftest import AGREEMENT, NOW, Service, TestClient, add_users, settings_for
 from center.test_auth import assert_problem
 
 PICTURE = "/v1/picture"
@@ -176,24 +176,59 @@ def test_a_center_position_is_in_its_owners_picture_only_and_opens_to_what_was_d
             assert marker not in response.text, (user, marker)
 
 
-def test_a_tampered_opening_is_never_shown_as_verified(desk: Desk) -> None:
+def test_a_tampered_opening_is_never_used(desk: Desk) -> None:
     desk.clock.set(10)
     hidden = desk.ok(desk.post("/v1/declarations", "blue-officer", json=HIDDEN))
+    desk.clock.set(11)
+    amended = desk.ok(
+        desk.put(f"/v1/declarations/{hidden['id']}", "blue-officer", json=named(HIDDEN, "B")), 200
+    )
+    with desk.center.reading() as session:
+        kept = session.get(Opening, amended["entry"])
+        assert kept is not None
+        salt, kept_text = bytes(kept.salt), kept.content
     with desk.center.writing() as unit:
         unit.session.execute(
-            update(Opening).where(Opening.entry == hidden["entry"]).values(salt=b"\x00" * 32)
+            update(Opening).where(Opening.entry == amended["entry"]).values(salt=b"\x00" * 32)
         )
-    (seen,) = desk.picture("blue-officer", 10)["declarations"]
-    assert seen["verified"] is False and seen["feature"] is None
-    # A tampered content is refused just the same.
+    # The hidden entry names no declaration: what the amendment changed is unknown without
+    # an opening that checks. The picture says so, and never shows the forged content.
+    seen = desk.picture("blue-officer", 11)
+    assert seen["unverified"] == [amended["entry"]]
+    (stale,) = seen["declarations"]
+    assert stale["version"] == 1 and stale["feature"] == hidden["feature"]
+    for user in ("red-officer", "observer"):
+        assert desk.picture(user, 11)["unverified"] == []
+    # A tampered content is refused just the same: the content says "version 2, renamed".
+    forged = json.loads(kept_text)
+    forged["content"]["properties"]["name"] = "something else"
+    for content in (json.dumps(forged), canonical_json(forged).decode()):
+        with desk.center.writing() as unit:
+            unit.session.execute(
+                update(Opening)
+                .where(Opening.entry == amended["entry"])
+                .values(salt=salt, content=content)
+            )
+        seen = desk.picture("blue-officer", 11)
+        assert seen["unverified"] == [amended["entry"]]
+        assert [d["version"] for d in seen["declarations"]] == [1]
+    # An opening kept under another owner's name is not the author's.
     with desk.center.writing() as unit:
-        row = unit.session.get(Opening, hidden["entry"])
-        assert row is not None
-        content = json.loads(row.content)
-        content["properties"]["name"] = "something else"
-        row.content = json.dumps(content)
-    (seen,) = desk.picture("blue-officer", 10)["declarations"]
-    assert seen["verified"] is False and seen["feature"] is None
+        unit.session.execute(
+            update(Opening)
+            .where(Opening.entry == amended["entry"])
+            .values(content=kept_text, owner="red")
+        )
+    assert desk.picture("blue-officer", 11)["unverified"] == [amended["entry"]]
+    with desk.center.writing() as unit:
+        unit.session.execute(
+            update(Opening).where(Opening.entry == amended["entry"]).values(owner="blue")
+        )
+    seen = desk.picture("blue-officer", 11)
+    assert seen["unverified"] == []
+    (current,) = seen["declarations"]
+    assert current["version"] == 2 and current["feature"] == amended["feature"]
+    assert current["verified"] is True
 
 
 def test_a_notifier_sees_only_its_own_declarations(desk: Desk) -> None:
@@ -584,3 +619,91 @@ def test_an_entry_chained_to_another_leaf_is_refused(desk: Desk) -> None:
         f"the record does not verify at entry {last}: "
         "the envelope is not chained to the leaf before it"
     )
+
+
+# --- hidden entries fold as the older entries that named their declaration did --------------
+
+_STEPS = st.lists(
+    st.tuples(st.integers(0, 3), st.sampled_from(["amended", "withdrawn"]), st.booleans()),
+    max_size=24,
+)
+
+
+@given(steps=_STEPS, dropped=st.sets(st.integers(0, 30), max_size=4))
+def test_a_hidden_history_folds_as_the_same_history_in_the_older_form(
+    steps: list[tuple[int, str, bool]], dropped: set[int]
+) -> None:
+    """The same changes written both ways: ``declaration.hidden`` entries folded from their
+    (checked) openings, and the older entries with the id, kind and version in clear, folded
+    the way logs before hidden entries always were. Same declarations, same versions, same
+    times, same anomalies; and a hidden entry whose opening is missing is ``unopened``."""
+    versions: dict[str, int] = {}
+    active: set[str] = set()
+    legacy: list[Recorded] = []
+    hidden: list[Recorded] = []
+    openings: dict[int, dict[str, Any]] = {}
+    for index, (slot, action, mine) in enumerate(steps):
+        object_id, kind = f"d-{slot:016x}", ("position", "protected_site")[slot % 2]
+        if object_id not in versions:
+            action = "created"
+        version = versions.get(object_id, 0) + (action != "withdrawn")
+        author = "blue" if mine or action == "created" else "red"  # red's: not the owner
+        if action == "created" or (author == "blue" and object_id in active):
+            versions[object_id] = version  # a change the owner made to one in force
+            if action == "withdrawn":
+                active.discard(object_id)
+            else:
+                active.add(object_id)
+        at = NOW + timedelta(minutes=index)
+        content = {"reason": "r"} if action == "withdrawn" else {"v": version, "of": object_id}
+        committed = encode_base64(bytes([index]) * 32)
+        legacy.append(
+            Recorded(
+                index,
+                author,
+                at,
+                {
+                    "kind": f"declaration.{action}",
+                    "id": object_id,
+                    "object_kind": kind,
+                    "disclosure": "center",
+                    "version": version,
+                    "commitment": committed,
+                },
+            )
+        )
+        hidden.append(
+            Recorded(index, author, at, {"kind": "declaration.hidden", "commitment": committed})
+        )
+        openings[index] = {
+            "action": action,
+            "content": content,
+            "id": object_id,
+            "object_kind": kind,
+            "version": version,
+        }
+    old = Replay(AGREEMENT, "o").fold(legacy)
+    new = Replay(AGREEMENT, "o", openings).fold(hidden)
+    assert new.anomalies == old.anomalies and new.unopened == []
+
+    def seen(replay: Replay) -> dict[str, tuple[Any, ...]]:
+        return {
+            d.id: (d.kind, d.owner, d.version, d.entry, d.declared_at, d.updated_at, d.in_force)
+            for d in replay.declarations.values()
+        }
+
+    assert seen(new) == seen(old)
+    for d in new.declarations.values():
+        assert (
+            d.opened == openings[d.entry]["content"]
+            and d.commitment == hidden[d.entry].event["commitment"]
+        )
+    # A log written partly before hidden entries (the older form for some changes, the
+    # hidden form for others: an upgrade amends what was declared before it) folds the same.
+    mixed = [legacy[i] if i in dropped else hidden[i] for i in range(len(steps))]
+    both = Replay(AGREEMENT, "o", openings).fold(mixed)
+    assert both.anomalies == old.anomalies and seen(both) == seen(old)
+    # Without some openings, those entries change nothing and are named.
+    partial = {i: o for i, o in openings.items() if i not in dropped}
+    folded = Replay(AGREEMENT, "o", partial).fold(hidden)
+    assert folded.unopened == sorted(dropped & set(openings))

@@ -9,8 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.record.canonical import canonical_json
-from accord.record.commitments import DOMAIN, SALT_BYTES, commitment, verify_opening
+from accord.record.canonical import canonical_json, encode_base64
+from accord.record.commitments import (
+    DOMAIN,
+    SALT_BYTES,
+    commitment,
+    open_commitment,
+    verify_opening,
+)
 from accord.record.errors import CommitmentError
 
 contents = st.recursive(
@@ -54,3 +60,58 @@ def test_another_content_or_salt_does_not(a: object, b: object, s1: bytes, s2: b
 def test_a_salt_of_the_wrong_length_is_refused(salt: bytes) -> None:
     with pytest.raises(CommitmentError, match="32 bytes"):
         commitment({}, salt=salt)
+
+
+# --- an opening against the entry that carries the commitment ---------------------------------
+
+
+def _event(content: object, salt: bytes) -> dict[str, str]:
+    return {
+        "kind": "declaration.hidden",
+        "commitment": encode_base64(commitment(content, salt=salt)),
+    }
+
+
+@given(contents, salts)
+def test_an_opening_opens_its_entry_from_bytes_or_base64(content: object, salt: bytes) -> None:
+    event = _event(content, salt)
+    text = canonical_json(content).decode("utf-8")
+    assert open_commitment(event, salt=salt, content=text) == content
+    assert open_commitment(event, salt=encode_base64(salt), content=text.encode()) == content
+
+
+@given(contents, contents, salts, st.integers(0, SALT_BYTES * 8 - 1))
+def test_anything_else_is_refused(a: object, b: object, salt: bytes, bit: int) -> None:
+    event = _event(a, salt)
+    other = canonical_json(b)
+    if other != canonical_json(a):
+        with pytest.raises(CommitmentError):
+            open_commitment(event, salt=salt, content=other)
+    flipped = bytearray(salt)
+    flipped[bit // 8] ^= 1 << (bit % 8)
+    with pytest.raises(CommitmentError):
+        open_commitment(event, salt=bytes(flipped), content=canonical_json(a))
+    # The recorded commitment itself, one bit changed: the opening no longer opens it.
+    recorded = bytearray(commitment(a, salt=salt))
+    recorded[bit // 8] ^= 1 << (bit % 8)
+    forged = {**event, "commitment": encode_base64(bytes(recorded))}
+    with pytest.raises(CommitmentError):
+        open_commitment(forged, salt=salt, content=canonical_json(a))
+
+
+@pytest.mark.parametrize(
+    ("event", "salt", "content", "message"),
+    [
+        ({"kind": "declaration.hidden"}, bytes(32), "{}", "carries no commitment"),
+        ({"commitment": "AAAA"}, bytes(32), "{}", "must be 32 bytes"),
+        ({"commitment": "not base64!"}, bytes(32), "{}", "not valid base64"),
+        (None, "AAAA", "{}", "salt must be 32 bytes"),
+        (None, bytes(32), '{"a": 1}', "not canonical JSON"),
+        (None, bytes(32), '{"a":1,"a":1}', "not canonical JSON"),
+    ],
+)
+def test_a_malformed_opening_or_entry_is_refused_by_name(
+    event: dict[str, str] | None, salt: bytes | str, content: str, message: str
+) -> None:
+    with pytest.raises(CommitmentError, match=message):
+        open_commitment(event or _event({"a": 1}, bytes(32)), salt=salt, content=content)

@@ -30,7 +30,8 @@ holding the record checks them), when it happened and a short detail.
 **Disclosure.** Every party sees every party's report — compliance is about holding each
 other to the agreement — and monitors see them all, but with the disclosure rules intact: a
 flight plan declared ``center`` is judged by the center from its stored opening (checked
-against the record's commitment) and is shown in full only to its owner's users; everyone
+against the record's commitment before the fold reads it: a ``declaration.hidden`` entry
+names no flight plan until then) and is shown in full only to its owner's users; everyone
 else gets one ``designated_area`` finding per party with ``count`` and no entry, no id and
 no detail of where (the entry would tell which hidden flight plan it is). Nothing else a
 finding says is beyond what the record already tells every reader. Notifiers and
@@ -50,9 +51,12 @@ from accord.agreement import Agreement, ImminentThreatRule
 from accord.center.identity import Caller
 from accord.center.picture import (
     HeadRef,
+    OpenedCache,
     OperationRecord,
     Recorded,
     Replay,
+    hidden_openings,
+    opened_cache,
     proof,
     verified_opening,
     verified_record,
@@ -214,7 +218,9 @@ def _flights(
             continue
         hidden = d.disclosure != "shared"
         feature = d.content
-        if hidden:
+        if d.opened is not None:  # a hidden entry's opening, checked when folded
+            feature = d.opened
+        elif hidden:
             opened = (
                 None
                 if d.commitment is None
@@ -325,11 +331,20 @@ def _acknowledgements(replay: Replay, now: datetime) -> Iterator[Finding]:
 
 
 def findings(
-    session: Session, agreement: Agreement, records: list[Recorded], origin: str, now: datetime
+    session: Session,
+    agreement: Agreement,
+    records: list[Recorded],
+    origin: str,
+    now: datetime,
+    *,
+    cache: OpenedCache | None = None,
 ) -> list[Finding | _Hidden]:
     """Every finding the record proves at ``now``, unredacted (``center`` flight plans
-    wrapped in :class:`_Hidden`)."""
-    replay = Replay(agreement, origin).fold(records)
+    wrapped in :class:`_Hidden`); ``cache``: openings already checked
+    (:func:`~accord.center.picture.hidden_openings`)."""
+    # The center's copies of the hidden entries' openings, each checked against its entry.
+    opened = hidden_openings(session, records, cache=cache)
+    replay = Replay(agreement, origin, opened).fold(records)
     found: list[Finding | _Hidden] = [*_notices(agreement, replay, records, now)]
     found += _executions(agreement, records)
     found += [_Hidden(f) if hidden else f for f, hidden in _flights(session, agreement, replay)]
@@ -391,7 +406,9 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
     now = center.now()
     with center.reading() as session:
         records, size = verified_record(center, center.log(session), until=now)
-        found = findings(session, agreement, records, center.origin, now)
+        found = findings(
+            session, agreement, records, center.origin, now, cache=opened_cache(center)
+        )
     return ComplianceOut(
         at=now,
         proof=proof(center, size),

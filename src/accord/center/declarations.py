@@ -31,15 +31,22 @@ caller: reading, amending, withdrawing, acknowledging it or asking for its openi
 nor count it.
 
 **The record.** Each change is one signed entry by the owner (an acknowledgement: by the
-acknowledging party): ``declaration.created`` / ``amended`` / ``withdrawn`` /
-``acknowledged`` with ``id``, ``object_kind``, ``disclosure`` and ``version``. A ``shared``
-declaration's entry carries the feature as ``content`` (a withdrawal: the ``reason``); a
-``center`` one's carries only ``commitment``, the base64 of a salted commitment
-(:mod:`accord.record.commitments`) to the feature (a withdrawal: to ``{"reason": …}``), and
-nothing else of it — no name, geometry, uncertainty or time. The salt and the canonical
-content are kept in ``openings`` for the owner alone, who can prove with
-:func:`~accord.record.commitments.verify_opening` and the record, without the center, what
-it declared and when. ``declaration_changes`` indexes the entries of each declaration.
+acknowledging party). A ``shared`` declaration's entry is ``declaration.created`` /
+``amended`` / ``withdrawn`` / ``acknowledged`` with ``id``, ``object_kind``,
+``disclosure`` and ``version``, and the feature as ``content`` (a withdrawal: the
+``reason``). A ``center`` declaration's entry is :func:`hidden_event` — ``declaration.hidden``
+and a salted commitment (:mod:`accord.record.commitments`), nothing else, the same for a
+create, an amendment and a withdrawal: every other reader learns only that the owner
+changed a hidden declaration at that time; not which one (no id links its versions), of
+what kind, at what version, nor how large (the commitment is a fixed-size digest). The
+opening — the salt and the canonical JSON of the change, id, kind, version and content —
+is kept in ``openings`` for the owner (and read by the center, which checks it against the
+record before any use: :mod:`accord.center.picture`); the owner proves with
+:func:`~accord.record.commitments.open_commitment` (``accord record open``) and the record,
+without the center, what it declared and when. Logs written before this form hold
+``declaration.created`` / ``amended`` / ``withdrawn`` entries with ``disclosure`` ``center``
+and a commitment to the feature alone; they still verify and still replay.
+``declaration_changes`` indexes the entries of each declaration.
 
 **Acknowledgements.** A party's officer acknowledges one version of a notifier's site or
 movement by naming :func:`content_hash` of exactly that version (SHA-256 of the canonical
@@ -84,6 +91,7 @@ from accord.record.errors import FormatError
 from accord.world import Declared, Disclosure, FlightPlan, Position, parse_world
 
 __all__ = [
+    "HIDDEN",
     "KINDS",
     "MAX_NAME",
     "MAX_POSITIONS",
@@ -101,6 +109,7 @@ __all__ = [
     "declare",
     "declare_many",
     "find",
+    "hidden_event",
     "in_force",
     "listing",
     "may_see",
@@ -109,6 +118,9 @@ __all__ = [
     "page",
     "withdraw",
 ]
+
+HIDDEN = "declaration.hidden"
+"""The kind of every record entry about a ``center`` declaration (:func:`hidden_event`)."""
 
 KINDS = ("protected_site", "movement", "position", "flight_plan")
 """The kinds a declaration may be (an operation is proposed, not declared)."""
@@ -428,25 +440,53 @@ def _entry(
     reason: str | None = None,
 ) -> tuple[dict[str, Any], tuple[bytes, bytes, str] | None]:
     """The record event of ``change`` and, for a ``center`` declaration, the
-    ``(commitment, salt, content)`` it commits to (its salt drawn here)."""
-    event: dict[str, Any] = {
-        "kind": f"declaration.{change}",
-        "id": row.id,
-        "object_kind": row.kind,
-        "disclosure": row.disclosure,
-        "version": row.version,
-    }
+    ``(commitment, salt, content)`` it commits to (its salt drawn here).
+
+    A ``center`` declaration's event is :func:`hidden_event`: the same two members for a
+    create, an amendment and a withdrawal, whatever the kind or the geometry's size; the
+    id, kind, version, change and content are inside the commitment alone."""
     content: dict[str, Any] = dict(feature) if feature is not None else {"reason": reason}
     if row.disclosure == Disclosure.SHARED.value:
+        event: dict[str, Any] = {
+            "kind": f"declaration.{change}",
+            "id": row.id,
+            "object_kind": row.kind,
+            "disclosure": row.disclosure,
+            "version": row.version,
+        }
         if feature is not None:
             event["content"] = content
         else:
             event["reason"] = reason
         return event, None
+    opened = {
+        "action": change,
+        "content": content,
+        "id": row.id,
+        "object_kind": row.kind,
+        "version": row.version,
+    }
     salt = secrets.token_bytes(SALT_BYTES)
-    committed = commitment(content, salt=salt)
-    event["commitment"] = encode_base64(committed)
-    return event, (committed, salt, canonical_json(content).decode("utf-8"))
+    committed = commitment(opened, salt=salt)
+    return hidden_event(committed), (committed, salt, canonical_json(opened).decode("utf-8"))
+
+
+def hidden_event(committed: bytes) -> dict[str, Any]:
+    """The record event of a change of a ``center`` declaration: ``{"kind":
+    "declaration.hidden", "commitment": <base64 of the 32-byte commitment>}``, nothing else.
+
+    What every reader learns from it is that its author changed one of its hidden
+    declarations at the entry's time. The opening (kept by the owner and the center)
+    holds the canonical JSON of ``{"action", "content", "id", "object_kind",
+    "version"}``: the change (``created``, ``amended`` or ``withdrawn``), the feature as
+    stored (a withdrawal: ``{"reason": …}``), and which declaration, of which kind, at
+    which version. The commitment is a fixed-size digest, so the entry's length does not
+    depend on the content.
+
+    >>> hidden_event(bytes(32))
+    {'kind': 'declaration.hidden', 'commitment': 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='}
+    """
+    return {"kind": HIDDEN, "commitment": encode_base64(committed)}
 
 
 def _recorded(

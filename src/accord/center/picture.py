@@ -11,10 +11,14 @@ before the instant asked for (an entry written later, even one back-dated by the
 not there yet). :class:`Replay` folds that prefix into declarations, operations, messages and
 confirmations; the service's own tables (``declarations``, ``operations``, ``messages``) are
 never read for state. The only other table read is ``openings``, and only to open a
-commitment *the record holds*: the opening's content is shown only when
-:func:`~accord.record.commitments.verify_opening` accepts it against that commitment;
-otherwise the object is listed with ``feature`` (or ``content``) null and ``verified``
-false, never as verified.
+commitment *the record holds*: the opening's content is used only when
+:func:`~accord.record.commitments.verify_opening` accepts it against that commitment.
+An entry about a hidden declaration (``declaration.hidden``) names no declaration: the
+fold learns which one it changed, and how, from its opening alone, so one that does not
+check is listed in ``unverified`` (its owner's picture) and changes nothing. An older
+log's hidden entry (``declaration.created`` with a commitment to the feature) names its
+declaration; one whose opening does not check is listed with ``feature`` null and
+``verified`` false, never as verified.
 
 **What each caller sees** (the same lines as the live resources):
 
@@ -49,10 +53,10 @@ import json
 import logging
 import threading
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -60,6 +64,7 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, RuleKind, phase_at
 from accord.center.db.models import Opening
+from accord.center.declarations import HIDDEN
 from accord.center.heads import latest_head
 from accord.center.identity import Caller
 from accord.center.operations import transition_json
@@ -70,7 +75,7 @@ from accord.center.runtime import Center, PerCenter
 from accord.chrono import parse_instant
 from accord.errors import AccordError
 from accord.record.canonical import decode_base64, encode_base64
-from accord.record.commitments import verify_opening
+from accord.record.commitments import open_commitment, verify_opening
 from accord.record.entries import SequenceTracker, open_envelope, verify_entry
 from accord.record.errors import RecordError
 from accord.record.keys import KeyRing
@@ -85,13 +90,17 @@ from accord.rules.operations import (
     OperationStatus,
     Transition,
 )
+from accord.world import Disclosure
 
 __all__ = [
     "HeadRef",
+    "OpenedCache",
     "PictureOut",
     "Recorded",
     "Replay",
     "VerifiedRecord",
+    "hidden_openings",
+    "opened_cache",
     "picture",
     "proof",
     "read_record",
@@ -270,7 +279,11 @@ class Ack:
 @dataclass(slots=True)
 class DeclarationState:
     """A declaration as the record tells it: ``content`` for a ``shared`` one, only
-    ``commitment`` (and the entry that holds it) for a ``center`` one."""
+    ``commitment`` (and the entry that holds it) for a ``center`` one; and ``opened``, a
+    ``center`` one's feature as its ``declaration.hidden`` entry's opening holds it (the
+    center's copy, checked against the entry's commitment before the fold read it). A
+    ``center`` declaration of an older log (``declaration.created`` with a commitment to
+    the feature alone) has ``opened`` None: its opening is checked where it is shown."""
 
     id: str
     kind: str
@@ -284,6 +297,7 @@ class DeclarationState:
     updated_at: datetime
     withdrawn_at: datetime | None = None
     acks: list[Ack] = field(default_factory=list)
+    opened: dict[str, Any] | None = None
 
     @property
     def in_force(self) -> bool:
@@ -408,16 +422,29 @@ class MessageRecord:
 class Replay:
     """The record folded entry by entry. Entries that do not fit (an amendment by someone
     other than the owner, a step about an unknown object) are kept in ``anomalies`` by index
-    and change nothing."""
+    and change nothing.
 
-    def __init__(self, agreement: Agreement, origin: str) -> None:
+    A ``declaration.hidden`` entry says only that its author changed a hidden declaration;
+    which one, and how, is in its opening. ``openings`` maps an entry's index to the
+    content of its opening, *already checked against that entry's commitment*
+    (:func:`hidden_openings`); a hidden entry without one is kept in ``unopened`` and
+    changes nothing (the fold cannot tell what it changed)."""
+
+    def __init__(
+        self,
+        agreement: Agreement,
+        origin: str,
+        openings: Mapping[int, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.agreement = agreement
         self.origin = origin
+        self.openings: Mapping[int, Mapping[str, Any]] = openings or {}
         self.declarations: dict[str, DeclarationState] = {}
         self.operations: dict[str, OperationRecord] = {}
         self.messages: dict[str, MessageRecord] = {}
         self.confirmations: dict[str, datetime] = {}
         self.anomalies: list[int] = []
+        self.unopened: list[int] = []
         self.entries = 0
 
     def fold(self, records: list[Recorded]) -> Replay:
@@ -431,7 +458,9 @@ class Replay:
         self.entries = record.index + 1
         kind = str(record.event.get("kind", ""))
         try:
-            if kind.startswith("declaration."):
+            if kind == HIDDEN:
+                ok = self._hidden(record)
+            elif kind.startswith("declaration."):
                 ok = self._declaration(record, kind.removeprefix("declaration."))
             elif kind.startswith("operation."):
                 ok = self._operation(record, kind.removeprefix("operation."))
@@ -487,10 +516,62 @@ class Replay:
             found.version = int(event["version"])
             found.content = event.get("content")
             found.commitment = event.get("commitment")
+            found.opened = None
             found.entry = record.index
             found.updated_at = record.at
             return True
         if change == "withdrawn":
+            found.withdrawn_at = record.at
+            found.updated_at = record.at
+            return True
+        return False
+
+    def _hidden(self, record: Recorded) -> bool:
+        """A ``declaration.hidden`` entry, folded from its checked opening."""
+        opened = self.openings.get(record.index)
+        if opened is None:
+            self.unopened.append(record.index)
+            return True
+        action, object_id = str(opened["action"]), str(opened["id"])
+        kind, version = str(opened["object_kind"]), int(opened["version"])
+        content = opened["content"]
+        if not isinstance(content, dict):
+            return False
+        found = self.declarations.get(object_id)
+        committed = str(record.event["commitment"])
+        if action == "created":
+            if found is not None or version != 1:
+                return False
+            self.declarations[object_id] = DeclarationState(
+                id=object_id,
+                kind=kind,
+                owner=record.author,
+                disclosure=Disclosure.CENTER.value,
+                version=version,
+                content=None,
+                commitment=committed,
+                entry=record.index,
+                declared_at=record.at,
+                updated_at=record.at,
+                opened=dict(content),
+            )
+            return True
+        if (
+            found is None
+            or record.author != found.owner
+            or not found.in_force
+            or found.disclosure != Disclosure.CENTER.value
+            or found.kind != kind
+        ):
+            return False
+        if action == "amended" and version == found.version + 1:
+            found.version = version
+            found.commitment = committed
+            found.opened = dict(content)
+            found.entry = record.index
+            found.updated_at = record.at
+            return True
+        if action == "withdrawn" and version == found.version:
             found.withdrawn_at = record.at
             found.updated_at = record.at
             return True
@@ -615,6 +696,92 @@ class Replay:
 
 # --- openings -------------------------------------------------------------------------------
 
+_CHUNK = 500  # entries per read of openings (SQLite allows 32766 parameters)
+
+
+class OpenedCache:
+    """Openings already checked against their entry, by ``(index, commitment)``: an opening
+    that opened a verified entry's commitment once opens it for good, so each is read and
+    checked once per process. Only checked openings are kept; one that did not check is
+    read again next time (it may have been repaired)."""
+
+    def __init__(self) -> None:
+        self._opened: dict[tuple[int, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, index: int, committed: str) -> dict[str, Any] | None:
+        """The checked opening of entry ``index`` with commitment ``committed``, if kept."""
+        return self._opened.get((index, committed))
+
+    def put(self, index: int, committed: str, opened: dict[str, Any]) -> None:
+        """Keep an opening that was checked against that entry's commitment."""
+        with self._lock:
+            self._opened[(index, committed)] = opened
+
+
+_opened_caches: PerCenter[OpenedCache] = PerCenter(lambda center: OpenedCache())
+
+
+def opened_cache(center: Center) -> OpenedCache:
+    """The service's :class:`OpenedCache` (made on first use; one per service)."""
+    return _opened_caches.get(center)
+
+
+def hidden_openings(
+    session: Session,
+    records: Sequence[Recorded],
+    *,
+    owners: Collection[str] | None = None,
+    cache: OpenedCache | None = None,
+) -> dict[int, dict[str, Any]]:
+    """The openings the center keeps of the ``declaration.hidden`` entries among
+    ``records`` (only those by ``owners``, when given), by entry index: each only when it
+    opens the commitment *the entry holds* (:func:`~accord.record.commitments.open_commitment`),
+    was kept for the entry's author, and has the form :func:`~accord.center.declarations.
+    hidden_event` commits to. A tampered, missing or misshapen opening is left out, never
+    trusted: :class:`Replay` then counts its entry as ``unopened``. ``cache``: openings
+    checked before (and where those checked now are kept)."""
+    found: dict[int, dict[str, Any]] = {}
+    wanted: dict[int, Recorded] = {}
+    for r in records:
+        if r.event.get("kind") != HIDDEN or (owners is not None and r.author not in owners):
+            continue
+        kept = None if cache is None else cache.get(r.index, str(r.event.get("commitment")))
+        if kept is not None:
+            found[r.index] = kept
+        else:
+            wanted[r.index] = r
+    indices = sorted(wanted)
+    for at in range(0, len(indices), _CHUNK):
+        query = select(Opening.entry, Opening.owner, Opening.salt, Opening.content).where(
+            Opening.entry.in_(indices[at : at + _CHUNK])
+        )
+        for entry, owner, salt, content in session.execute(query):
+            record = wanted[entry]
+            if owner != record.author:
+                continue
+            try:
+                opened = open_commitment(record.event, salt=bytes(salt), content=content)
+            except RecordError:
+                continue
+            if _is_hidden_change(opened):
+                found[entry] = opened
+                if cache is not None:
+                    cache.put(entry, str(record.event["commitment"]), opened)
+    return found
+
+
+def _is_hidden_change(opened: Any) -> TypeGuard[dict[str, Any]]:
+    return (
+        isinstance(opened, dict)
+        and opened.keys() == {"action", "content", "id", "object_kind", "version"}
+        and opened["action"] in ("created", "amended", "withdrawn")
+        and isinstance(opened["id"], str)
+        and isinstance(opened["object_kind"], str)
+        and type(opened["version"]) is int
+        and isinstance(opened["content"], dict)
+    )
+
 
 def verified_opening(session: Session, owner: str, entry: int, committed: str) -> Any | None:
     """The content behind the commitment ``committed`` (base64) of record entry ``entry``,
@@ -734,6 +901,13 @@ class PictureOut(BaseModel):
     phase: PhaseOut | None
     confirmations: dict[str, datetime]
     declarations: list[DeclarationAt]
+    unverified: list[int] = Field(
+        description=(
+            "record entries about the caller's member's own hidden declarations whose "
+            "opening, as the center keeps it, does not check against the entry: the "
+            "picture cannot say which declaration they changed, nor how"
+        )
+    )
     operations: list[OperationAt]
     messages: list[MessageAt]
 
@@ -781,6 +955,8 @@ def _declarations(
         feature: dict[str, Any] | None
         if d.disclosure == "shared":
             feature, verified = d.content, d.content is not None
+        elif d.opened is not None:  # checked against the record when folded
+            feature, verified = d.opened, True
         else:
             opened = (
                 None
@@ -886,7 +1062,8 @@ def replay_until(center: Center, until: datetime | None) -> Replay:
     """The record (its prefix up to ``until``) read, checked and folded."""
     with center.reading() as session:
         records, _ = verified_record(center, center.log(session), until=until)
-    return Replay(center.agreement, center.origin).fold(records)
+        opened = hidden_openings(session, records, cache=opened_cache(center))
+    return Replay(center.agreement, center.origin, opened).fold(records)
 
 
 def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
@@ -898,7 +1075,11 @@ def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
     view = _view_of(caller)
     with center.reading() as session:
         records, size = verified_record(center, center.log(session), until=at)
-        replay = Replay(center.agreement, center.origin).fold(records)
+        # Only the caller's member's hidden declarations are shown: only theirs are opened.
+        owned = hidden_openings(
+            session, records, owners={caller.member}, cache=opened_cache(center)
+        )
+        replay = Replay(center.agreement, center.origin, owned).fold(records)
         declarations = list(_declarations(session, replay, caller, view))
         messages = list(_messages(session, replay, caller, view))
     operations = [] if view == "own" else list(_operations(replay, at))
@@ -910,6 +1091,9 @@ def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
         phase=PhaseOut.of(phase_at(center.agreement, at, replay.confirmations)),
         confirmations=dict(replay.confirmations),
         declarations=declarations,
+        unverified=[
+            i for i in replay.unopened if view == "party" and records[i].author == caller.member
+        ],
         operations=operations,
         messages=messages,
     )

@@ -29,12 +29,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from typing import Any
 
-from accord.record.canonical import canonical_json
-from accord.record.errors import CommitmentError
+from accord.record.canonical import canonical_json, decode_base64, loads_canonical
+from accord.record.errors import CommitmentError, FormatError
 
-__all__ = ["DOMAIN", "SALT_BYTES", "CommitmentError", "commitment", "verify_opening"]
+__all__ = [
+    "DOMAIN",
+    "SALT_BYTES",
+    "CommitmentError",
+    "commitment",
+    "open_commitment",
+    "verify_opening",
+]
 
 DOMAIN = b"accord-commitment-v1\x00"
 """Domain separation: a commitment can never be mistaken for a leaf or node hash."""
@@ -60,3 +68,43 @@ def verify_opening(commitment_: bytes, content: Any, *, salt: bytes) -> None:
     expected = commitment(content, salt=salt)
     if not hmac.compare_digest(expected, commitment_):
         raise CommitmentError("the opening does not match the commitment")
+
+
+def open_commitment(
+    event: Mapping[str, Any], *, salt: bytes | str, content: bytes | str, field: str = "commitment"
+) -> Any:
+    """Check that ``(salt, content)`` opens the commitment a record entry's ``event``
+    carries in ``field`` (base64, 32 bytes); return the content, parsed.
+
+    ``salt`` is bytes or their base64 (as the service serves an opening); ``content`` is
+    the exact canonical JSON committed to (text or UTF-8 bytes), so one opening has one
+    spelling: a content that is not canonical JSON is refused, not re-encoded. Raises
+    :class:`CommitmentError` naming what does not hold.
+
+    >>> c = commitment({"a": 1}, salt=bytes(32))
+    >>> from accord.record.canonical import encode_base64
+    >>> event = {"kind": "declaration.hidden", "commitment": encode_base64(c)}
+    >>> open_commitment(event, salt=bytes(32), content='{"a":1}')
+    {'a': 1}
+    >>> open_commitment(event, salt=bytes(32), content='{"a": 1}')
+    Traceback (most recent call last):
+    ...
+    accord.record.errors.CommitmentError: the opening's content is not canonical JSON: ...
+    """
+    committed = event.get(field)
+    if not isinstance(committed, str):
+        raise CommitmentError(f"the entry carries no {field}")
+    try:
+        recorded = decode_base64(committed, what=field, size=32)
+        salt_bytes = (
+            decode_base64(salt, what="salt", size=SALT_BYTES) if isinstance(salt, str) else salt
+        )
+    except FormatError as error:
+        raise CommitmentError(str(error)) from None
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        parsed = loads_canonical(raw)
+    except FormatError as error:
+        raise CommitmentError(f"the opening's content is not canonical JSON: {error}") from None
+    verify_opening(recorded, parsed, salt=salt_bytes)
+    return parsed

@@ -142,8 +142,9 @@ class AcknowledgeIn(BaseModel):
 
 class OpeningOut(BaseModel):
     """What opens the commitment in record entry ``entry``: the salt (base64) and the exact
-    canonical JSON committed to. Keep it: it is the owner's proof, to check with
-    ``accord.record.commitments.verify_opening`` against the record alone."""
+    canonical JSON committed to (for a ``center`` declaration: the change, id, kind,
+    version and content). Keep it: it is the owner's proof, to check against the record
+    alone with ``accord record open`` (``accord.record.commitments.open_commitment``)."""
 
     entry: int
     commitment: str
