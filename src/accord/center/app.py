@@ -28,6 +28,7 @@ from accord.center.airspace import escalate_alerts_due
 from accord.center.auth import BearerAuth, document_bearer
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.directline import escalation_loop
+from accord.center.hardening import NoStore, StrictJson
 from accord.center.identity import Caller
 from accord.center.limits import BodyLimit
 from accord.center.live import Hub
@@ -156,9 +157,12 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    # The last added runs first: the body limit, then authentication, then the routes.
+    # The last added runs first: no-store on every answer, the body limit, authentication,
+    # then the strict reading of JSON bodies, then the routes.
+    app.add_middleware(StrictJson)
     app.add_middleware(BearerAuth, authenticate=authenticate, remembered=remembered)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(NoStore)
     return app
 
 

@@ -121,7 +121,8 @@ def problem_response(
         body.model_dump(exclude_none=True),
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers=dict(headers or {}),
+        # no-store here too: the last resort's 500 is answered outside every middleware
+        headers={"Cache-Control": "no-store", **(headers or {})},
     )
 
 
