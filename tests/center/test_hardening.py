@@ -6,6 +6,8 @@
 * Every ``/v1`` answer carries ``Cache-Control: no-store``: every route of the schema, called
   by the owner of hidden objects (openings included) and by the other party, errors, a 500,
   and — on a real server — the event stream and bodies refused as they stream.
+* ``/docs`` and ``/redoc`` are not served (they would load scripts from a CDN that the page's
+  policy blocks); ``/openapi.json`` is.
 """
 
 from __future__ import annotations
@@ -225,6 +227,19 @@ def test_unauthenticated_bodies_are_not_read(service: Service) -> None:
     assert_problem(answer, 401)
 
 
+# --- the API's documentation ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_docs_pages_are_not_served_and_the_schema_is(service: Service) -> None:
+    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        answer = service.client.get(path)
+        assert answer.status_code == 404, path
+        assert "cdn" not in answer.text.lower()
+    schema = service.client.get("/openapi.json")
+    assert schema.status_code == 200 and schema.json()["paths"]
+
+
 # --- on a real server -------------------------------------------------------------------------
 
 
@@ -285,6 +300,7 @@ def test_the_event_stream_is_no_store(live: Server) -> None:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         assert response.headers.get_list("cache-control") == ["no-store"]
+    assert httpx.get(live.base + "/docs", timeout=10).status_code == 404
 
 
 def test_a_server_path_is_not_in_a_problem(live: Server, tmp_path: Path) -> None:

@@ -134,6 +134,11 @@ def create_app(
         # would hand request bodies, parsed arguments and exception messages — a party's
         # `center` positions among them — to any exporter configured in the process.
         telemetry=_NO_TELEMETRY,
+        # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, which
+        # the service's Content-Security-Policy forbids and an offline center cannot reach;
+        # /openapi.json stays, for any viewer the reader runs on its side.
+        docs_url=None,
+        redoc_url=None,
     )
     problems.install(app)
     for router in ROUTERS:
