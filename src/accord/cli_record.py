@@ -19,6 +19,8 @@ import typer
 from accord.chrono import parse_instant
 from accord.cli_common import fail
 from accord.errors import AccordError
+from accord.jsontext import DuplicateKey, NotJsonNumber
+from accord.jsontext import loads as strict_loads
 from accord.record.errors import RecordError
 from accord.record.keys import KeyRing, Member, PublicKey, read_private_key, write_key_pair
 from accord.record.log import MerkleLog
@@ -111,7 +113,7 @@ def record_append(
 ) -> None:
     """Sign EVENT with KEY and append it; print the entry's index."""
     try:
-        payload = json.loads(event)
+        payload = strict_loads(event)
         if not isinstance(payload, dict):
             raise fail("--event must be a JSON object")
         when = parse_instant(at) if at else datetime.now().astimezone()
@@ -120,6 +122,8 @@ def record_append(
             index = Recorder(opened).append(payload, key=author, at=when)
     except json.JSONDecodeError as exc:
         raise fail(f"--event is not JSON: {exc.msg}") from None
+    except (DuplicateKey, NotJsonNumber) as exc:
+        raise fail(f"--event: {exc}") from None
     except ValueError as exc:
         raise fail(exc) from None
     except AccordError as error:
@@ -205,6 +209,17 @@ def record_export(
         raise fail(error) from None
 
 
+def _json_file(path: Path) -> Any:
+    """The JSON document in ``path``, read strictly (a key twice, ``NaN``: refused); on any
+    fault, the exit (2) whose message names the file."""
+    try:
+        return strict_loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a key twice, NaN
+        raise fail(f"{path}: not a head file: {exc}") from None
+
+
 @record_app.command("cosign")
 def record_cosign(
     log: Annotated[Path, typer.Argument(help="The log file.")],
@@ -224,9 +239,7 @@ def record_cosign(
                 raise fail("the log has no signed head to co-sign")
             last = None
             if state.exists():
-                last = SignedHead.from_json(
-                    json.loads(state.read_text(encoding="utf-8")), center=ring.center
-                )
+                last = SignedHead.from_json(_json_file(state), center=ring.center)
             witness = Witness(
                 key=_key(key, name), center=ring.center, origin=opened.origin, last=last
             )
@@ -259,9 +272,7 @@ def verify(
         ring = KeyRing.read(keys)
         trusted = None
         if trusted_head is not None:
-            trusted = SignedHead.from_json(
-                json.loads(trusted_head.read_text(encoding="utf-8")), center=ring.center
-            )
+            trusted = SignedHead.from_json(_json_file(trusted_head), center=ring.center)
         report = verify_log(log, keys=ring, trusted_head=trusted, workers=workers)
     except VerificationError as error:
         raise fail(f"NOT VERIFIED: {error}", 1) from None

@@ -21,12 +21,16 @@ from typing import Any
 from accord.errors import field_path
 
 __all__ = [
+    "TWICE",
     "DuplicateKey",
     "NotJsonNumber",
     "duplicate_key_path",
     "loads",
     "shown",
 ]
+
+TWICE = "this key appears twice in one object: send it once"
+"""What is wrong with a duplicated key, said where its path is the field."""
 
 _SHOWN = 64
 """Characters of a key shown in a message: the key is the sender's input, never echoed whole."""
@@ -110,12 +114,13 @@ def duplicate_key_path(text: str | bytes) -> tuple[str, str] | None:
     return None
 
 
-def loads(text: str | bytes) -> Any:
+def loads(text: str | bytes, *, allow_nan: bool = False) -> Any:
     """``text`` read as JSON, refusing what has no single meaning.
 
     Raises :class:`DuplicateKey` for an object naming a key twice, :class:`NotJsonNumber`
-    for ``NaN`` or an infinity, and :class:`json.JSONDecodeError` (a ``ValueError``) for text
-    that is not JSON.
+    for ``NaN`` or an infinity (unless ``allow_nan``: for a reader whose validation names the
+    field of every number that is not finite), and :class:`json.JSONDecodeError` (a
+    ``ValueError``) for text that is not JSON.
 
     >>> loads('{"a": {"b": 1, "c": [1, {"d": 2}]}}')
     {'a': {'b': 1, 'c': [1, {'d': 2}]}}
@@ -125,6 +130,8 @@ def loads(text: str | bytes) -> Any:
     accord.jsontext.DuplicateKey: the key 'disclosure' appears twice in one object (at p.disclosure)
     """
     try:
+        if allow_nan:
+            return json.loads(text, object_pairs_hook=_unique)
         return json.loads(text, object_pairs_hook=_unique, parse_constant=_refuse_constant)
     except _Twice:
         found = duplicate_key_path(text)

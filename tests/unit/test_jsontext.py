@@ -5,6 +5,7 @@ with a duplicate somewhere in them; every other document reads as Python reads i
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -133,6 +134,9 @@ def test_not_json_numbers_are_refused(constant: str) -> None:
     with pytest.raises(NotJsonNumber) as refused:
         loads(f'{{"uncertainty_m": {constant}}}')
     assert constant in str(refused.value)
+    # a reader whose validation names the field of a number that is not finite takes it
+    (number,) = loads(f'{{"uncertainty_m": {constant}}}', allow_nan=True).values()
+    assert not math.isfinite(number)
 
 
 def test_a_long_key_is_not_echoed_whole() -> None:

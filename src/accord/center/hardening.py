@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.center.auth import PROTECTED_PREFIX
 from accord.center.problems import FieldProblem, problem_response
-from accord.jsontext import DuplicateKey, NotJsonNumber, loads, shown
+from accord.jsontext import TWICE, DuplicateKey, NotJsonNumber, loads, shown
 
 __all__ = ["NO_STORE", "NoStore", "StrictJson"]
 
@@ -96,7 +96,7 @@ def _refusal(body: bytes) -> tuple[str, str] | None:
     try:
         loads(body)
     except DuplicateKey as error:
-        return shown(error.path), "this key appears twice in one object: send it once"
+        return shown(error.path), TWICE
     except NotJsonNumber as error:
         return "body", str(error)
     except (ValueError, RecursionError):  # not JSON: the route's validation answers it
