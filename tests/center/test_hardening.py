@@ -46,7 +46,10 @@ OTHER = "red-officer"
 
 
 def _no_store(response: Any) -> bool:
-    return "no-store" in response.headers.get("cache-control", "")
+    return (
+        "no-store" in response.headers.get("cache-control", "")
+        and response.headers.get("x-content-type-options") == "nosniff"
+    )
 
 
 # --- Cache-Control: no-store ---------------------------------------------------------------
@@ -109,6 +112,26 @@ def test_a_route_policy_is_replaced_unless_it_says_no_store(service: Service) ->
     assert "MARKER-TRACEBACK" not in failed.text and "secret" not in json.dumps(body)
     # outside /v1 the page keeps its own caching
     assert "no-store" not in service.client.get("/").headers.get("cache-control", "")
+
+
+def test_a_problem_never_grows_with_what_was_sent(service: Service) -> None:
+    """A problem may quote the sender (an unknown key, a condition the agreement lacks): the
+    quote is cut, and the fields listed are bounded — no answer amplifies its request."""
+    long = "<script>" + "k" * 100_000
+    many = {f"extra-{i}": 1 for i in range(2_000)}
+    for method, path, kwargs in [
+        ("POST", "/v1/phases/confirm", {"json": {"condition": long}}),
+        ("POST", "/v1/phases/confirm", {"json": {"condition": "x", long: 1}}),
+        ("POST", "/v1/declarations/d-0123456789abcdef/withdraw", {"json": many}),
+        ("GET", "/v1/picture", {"params": {"at": long[:30_000]}}),
+        ("POST", "/v1/tracks", {"json": {"tracks": [{"id": long[:2_000]}] * 300}}),
+    ]:
+        answer = service.client.request(method, path, headers=service.auth(OWNER), **kwargs)
+        problem = assert_problem(answer, 422)
+        assert len(answer.content) < 40_000, (path, len(answer.content))
+        assert len(problem["errors"]) <= 50
+        assert all(len(e["field"]) <= 128 and len(e["message"]) <= 512 for e in problem["errors"])
+        assert _no_store(answer)
 
 
 # --- duplicate keys -------------------------------------------------------------------------

@@ -9,7 +9,9 @@ that is not JSON at all passes on unchanged, to be answered by the route's own v
 :class:`NoStore` gives every ``/v1`` answer ``Cache-Control: no-store`` — errors, 304s and the
 event stream included — so that no browser, proxy or shared cache keeps an owner's openings,
 hidden positions or direct-line texts on disk. A route that chose a policy which already says
-``no-store`` (``private, no-store``) keeps it; any other is replaced.
+``no-store`` (``private, no-store``) keeps it; any other is replaced. It adds
+``X-Content-Type-Options: nosniff`` too: no answer (a problem quoting what its sender sent
+among them) is ever read by a browser as anything but its declared type.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from accord.jsontext import TWICE, DuplicateKey, NotJsonNumber, loads, shown
 __all__ = ["NO_STORE", "NoStore", "StrictJson"]
 
 NO_STORE = "no-store"
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 def _protected(path: str) -> bool:
@@ -105,7 +108,8 @@ def _refusal(body: bytes) -> tuple[str, str] | None:
 
 
 class NoStore:
-    """ASGI middleware: ``Cache-Control: no-store`` on every answer under ``/v1``."""
+    """ASGI middleware: ``Cache-Control: no-store`` and ``X-Content-Type-Options: nosniff``
+    on every answer under ``/v1``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -124,6 +128,8 @@ class NoStore:
                 ]
                 if not any(name.lower() == b"cache-control" for name, _ in headers):
                     headers.append((b"cache-control", NO_STORE.encode()))
+                if not any(name.lower() == _NOSNIFF[0] for name, _ in headers):
+                    headers.append(_NOSNIFF)
                 message = {**message, "headers": headers}
             await send(message)
 
