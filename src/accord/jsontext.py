@@ -80,29 +80,30 @@ class _Pairs(list[tuple[str, Any]]):
 
 def _walk(value: Any) -> Iterator[tuple[list[str | int], str]]:
     """(path of the object, key) for every key that repeats an earlier key of its object,
-    in document order; iterative, so that any depth the parser accepted is walked."""
+    in document order; iterative, so that any depth the parser accepted is walked, and only
+    objects and arrays are visited (the leaves, most of a document, are skipped)."""
     stack: list[tuple[list[str | int], Iterator[tuple[str | int, Any]], set[str] | None]] = []
-
-    def push(path: list[str | int], node: Any) -> None:
-        if isinstance(node, _Pairs):
-            stack.append((path, iter(node), set()))
-        elif isinstance(node, list):
-            stack.append((path, iter(enumerate(node)), None))
-
-    push([], value)
+    if type(value) is _Pairs:
+        stack.append(([], iter(value), set()))
+    elif type(value) is list:
+        stack.append(([], iter(enumerate(value)), None))
     while stack:
         path, items, seen = stack[-1]
-        item = next(items, None)
-        if item is None:
+        for key, child in items:
+            if seen is not None:
+                assert isinstance(key, str)
+                if key in seen:
+                    yield path, key
+                seen.add(key)
+            kind = type(child)
+            if kind is _Pairs:
+                stack.append(([*path, key], iter(child), set()))
+                break
+            if kind is list:
+                stack.append(([*path, key], iter(enumerate(child)), None))
+                break
+        else:
             stack.pop()
-            continue
-        key, child = item
-        if seen is not None:
-            assert isinstance(key, str)
-            if key in seen:
-                yield path, key
-            seen.add(key)
-        push([*path, key], child)
 
 
 def duplicate_key_path(text: str | bytes) -> tuple[str, str] | None:

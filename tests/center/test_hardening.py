@@ -307,6 +307,14 @@ def test_a_streamed_duplicate_and_an_oversized_stream_are_refused(live: Server) 
     assert head.startswith(b"HTTP/1.1 422"), answer[:300]
     assert b"cache-control: no-store" in head.lower()
     assert b"properties.disclosure" in body
+    # a large one (checked in a worker thread), the duplicate at its very end
+    large = json.dumps({"tracks": [{"id": "x", "lat": 1.5}] * 20_000})
+    large = large[:-1] + ', "tracks": []}'
+    assert len(large) > 256 * 1024
+    answer = _raw(live, _chunked("/v1/tracks", token, [large.encode()]))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 422"), answer[:300]
+    assert b'"field":"tracks"' in body
     # more than the body limit, without a Content-Length: 413, not a 500
     big = [b'{"a":"' + b"x" * 600_000, b"x" * 600_000 + b'"}']
     answer = _raw(live, _chunked("/v1/declarations", token, big))
