@@ -139,3 +139,21 @@ def test_the_command_line_refuses_an_open_folder_before_anything(
     url = f"sqlite:///{tmp_path / 'accord.sqlite'}"
     _refused(runner.invoke(cli, ["serve", "--database", url, "--keys", str(keys)]), keys)
     assert started == []
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_sends_no_server_header(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    """What uvicorn is told: no ``Server: uvicorn`` header on any answer."""
+    started: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: started.append(k))
+    for name in ("ACCORD_DATABASE_URL", "ACCORD_KEYS_DIR", "ACCORD_AGREEMENT"):
+        monkeypatch.setenv(name, "")  # restored after the test: serve sets them
+        monkeypatch.delenv(name)
+    url = f"sqlite:///{tmp_path / 'accord.sqlite'}"
+    keys = str(tmp_path / "keys")
+    args = ["serve", "--database", url, "--keys", keys, "--workers", workers]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert [k.get("server_header") for k in started] == [False]

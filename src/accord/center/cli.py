@@ -213,7 +213,14 @@ def serve(
 
             background.append(demo_feed)
         app = create_app(settings, clock=clock, background=background)
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+            server_header=False,  # a prober learns no more of the stack than it must
+        )
         return
     # The keys are made here, once, so that the workers starting together only read them.
     from accord.center.keystore import KeyStore
@@ -236,6 +243,7 @@ def serve(
             port=port,
             log_level="info",
             access_log=access_log,
+            server_header=False,
         )
 
 
