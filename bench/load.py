@@ -334,7 +334,7 @@ def _seed_cached(
     meta = kept / "world.json"
     if not meta.exists():
         shutil.rmtree(kept, ignore_errors=True)
-        kept.mkdir(parents=True)
+        kept.mkdir(parents=True, mode=0o700)
         seeder = LiveServer(f"sqlite:///{kept / 'accord.sqlite'}", kept / "keys", kept / "log")
         tokens, window = _seed(seeder.database_url, kept / "keys", seeder, objects)
         meta.write_text(json.dumps({"tokens": tokens, "window": list(window)}))

@@ -19,6 +19,8 @@ import typer
 from accord.chrono import format_instant, parse_instant
 from accord.cli_common import fail
 from accord.errors import AccordError
+from accord.jsontext import DuplicateKey, NotJsonNumber
+from accord.jsontext import loads as strict_loads
 from accord.record.commitments import open_commitment
 from accord.record.entries import open_envelope, verify_entry
 from accord.record.errors import RecordError
@@ -113,7 +115,7 @@ def record_append(
 ) -> None:
     """Sign EVENT with KEY and append it; print the entry's index."""
     try:
-        payload = json.loads(event)
+        payload = strict_loads(event)
         if not isinstance(payload, dict):
             raise fail("--event must be a JSON object")
         when = parse_instant(at) if at else datetime.now().astimezone()
@@ -122,6 +124,8 @@ def record_append(
             index = Recorder(opened).append(payload, key=author, at=when)
     except json.JSONDecodeError as exc:
         raise fail(f"--event is not JSON: {exc.msg}") from None
+    except (DuplicateKey, NotJsonNumber) as exc:
+        raise fail(f"--event: {exc}") from None
     except ValueError as exc:
         raise fail(exc) from None
     except AccordError as error:
@@ -250,7 +254,7 @@ def record_open(
     input."""
     try:
         ring = KeyRing.read(keys)
-        given = _openings(json.loads(openings.read_text(encoding="utf-8")))
+        given = _openings(strict_loads(openings.read_text(encoding="utf-8")))
         if not given:
             raise ValueError(f"{openings}: no opening to check")
         verify_log(log, keys=ring, workers=workers)
@@ -283,6 +287,17 @@ def record_open(
     sys.stdout.write(f"OPENED {len(given)} of {len(given)}\n")
 
 
+def _json_file(path: Path) -> Any:
+    """The JSON document in ``path``, read strictly (a key twice, ``NaN``: refused); on any
+    fault, the exit (2) whose message names the file."""
+    try:
+        return strict_loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a key twice, NaN
+        raise fail(f"{path}: not a head file: {exc}") from None
+
+
 @record_app.command("cosign")
 def record_cosign(
     log: Annotated[Path, typer.Argument(help="The log file.")],
@@ -302,9 +317,7 @@ def record_cosign(
                 raise fail("the log has no signed head to co-sign")
             last = None
             if state.exists():
-                last = SignedHead.from_json(
-                    json.loads(state.read_text(encoding="utf-8")), center=ring.center
-                )
+                last = SignedHead.from_json(_json_file(state), center=ring.center)
             witness = Witness(
                 key=_key(key, name), center=ring.center, origin=opened.origin, last=last
             )
@@ -337,9 +350,7 @@ def verify(
         ring = KeyRing.read(keys)
         trusted = None
         if trusted_head is not None:
-            trusted = SignedHead.from_json(
-                json.loads(trusted_head.read_text(encoding="utf-8")), center=ring.center
-            )
+            trusted = SignedHead.from_json(_json_file(trusted_head), center=ring.center)
         report = verify_log(log, keys=ring, trusted_head=trusted, workers=workers)
     except VerificationError as error:
         raise fail(f"NOT VERIFIED: {error}", 1) from None

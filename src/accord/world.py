@@ -32,6 +32,8 @@ from shapely.geometry.base import BaseGeometry
 from accord.agreement import Agreement, ObjectKind
 from accord.chrono import parse_instant
 from accord.errors import Issue, WorldError
+from accord.jsontext import TWICE, DuplicateKey
+from accord.jsontext import loads as strict_loads
 
 __all__ = [
     "Declared",
@@ -587,9 +589,11 @@ def load_world(path: str | Path, agreement: Agreement) -> World:
     except UnicodeDecodeError:
         raise WorldError(str(path), [Issue("", "the file is not UTF-8 text")]) from None
     try:
-        data = json.loads(text)
+        data = strict_loads(text, allow_nan=True)  # validation names the field
     except RecursionError:
         raise WorldError(str(path), [Issue("", "not valid JSON: nested too deeply")]) from None
+    except DuplicateKey as exc:
+        raise WorldError(str(path), [Issue(exc.path, TWICE)]) from None
     except json.JSONDecodeError as exc:
         raise WorldError(
             str(path), [Issue("", f"not valid JSON: {exc.msg}", line=exc.lineno)]

@@ -54,6 +54,8 @@ from accord.agreement import Agreement
 from accord.airspace.detect import EARTH_RADIUS_M, States
 from accord.chrono import parse_instant
 from accord.errors import Issue, TrackError
+from accord.jsontext import TWICE, DuplicateKey
+from accord.jsontext import loads as strict_loads
 
 __all__ = [
     "ALT_MAX_FT",
@@ -435,9 +437,11 @@ def load_tracks(path: str | Path, *, agreement: Agreement | None = None) -> tupl
         raise TrackError(str(path), [Issue("", "the file is not UTF-8 text")]) from None
     if path.suffix.lower() in (".geojson", ".json"):
         try:
-            data = json.loads(text)
+            data = strict_loads(text, allow_nan=True)  # validation names the field
         except RecursionError:
             raise TrackError(str(path), [Issue("", "not valid JSON: nested too deeply")]) from None
+        except DuplicateKey as exc:
+            raise TrackError(str(path), [Issue(exc.path, TWICE)]) from None
         except json.JSONDecodeError as exc:
             raise TrackError(
                 str(path), [Issue("", f"not valid JSON: {exc.msg}", line=exc.lineno)]

@@ -28,6 +28,7 @@ from accord.center.airspace import escalate_alerts_due
 from accord.center.auth import BearerAuth, document_bearer
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.directline import escalation_loop
+from accord.center.hardening import NoStore, StrictJson
 from accord.center.identity import Caller
 from accord.center.limits import BodyLimit
 from accord.center.live import Hub
@@ -133,6 +134,11 @@ def create_app(
         # would hand request bodies, parsed arguments and exception messages — a party's
         # `center` positions among them — to any exporter configured in the process.
         telemetry=_NO_TELEMETRY,
+        # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN, which
+        # the service's Content-Security-Policy forbids and an offline center cannot reach;
+        # /openapi.json stays, for any viewer the reader runs on its side.
+        docs_url=None,
+        redoc_url=None,
     )
     problems.install(app)
     for router in ROUTERS:
@@ -156,9 +162,12 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    # The last added runs first: the body limit, then authentication, then the routes.
+    # The last added runs first: no-store on every answer, the body limit, authentication,
+    # then the strict reading of JSON bodies, then the routes.
+    app.add_middleware(StrictJson)
     app.add_middleware(BearerAuth, authenticate=authenticate, remembered=remembered)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(NoStore)
     return app
 
 

@@ -91,7 +91,10 @@ def users_add(
     except AccordError as error:
         raise fail(error) from None
     url = _url(database)
-    engine = make_engine(url)
+    try:
+        engine = make_engine(url)
+    except AccordError as error:  # a data folder others may open
+        raise fail(error) from None
     try:
         upgrade(engine)
         with Session(writer(engine)) as session, session.begin():
@@ -184,6 +187,13 @@ def serve(
         )
     try:
         load_agreement(settings.agreement_path)  # a bad file fails here, with its message
+        # so does a data or keys folder that other users may open (accord.center.files)
+        from accord.center.db.engine import sqlite_file
+        from accord.center.files import check_folder
+
+        if (database_file := sqlite_file(settings.database_url)) is not None:
+            check_folder(database_file.parent, "data folder")
+        check_folder(settings.keys_dir, "keys folder")
         clock: Clock = system_clock
         if clock_start is not None or demo:
             from accord.center.exercise import DEMO_START, exercise_clock
@@ -203,7 +213,14 @@ def serve(
 
             background.append(demo_feed)
         app = create_app(settings, clock=clock, background=background)
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+            server_header=False,  # a prober learns no more of the stack than it must
+        )
         return
     # The keys are made here, once, so that the workers starting together only read them.
     from accord.center.keystore import KeyStore
@@ -226,6 +243,7 @@ def serve(
             port=port,
             log_level="info",
             access_log=access_log,
+            server_header=False,
         )
 
 

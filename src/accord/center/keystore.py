@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 from accord.agreement import Agreement
+from accord.center.files import private_folder
 from accord.record.errors import KeyFileError
 from accord.record.keys import (
     KeyRing,
@@ -77,9 +78,9 @@ class KeyStore:
             return key
 
     def _load_or_create(self, name: str) -> PrivateKey:
+        private_folder(self.directory, "keys folder")
         path = self.directory / f"{name}.key"
         if not path.exists():
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             try:
                 write_private_key(path, generate(name))
             except KeyFileError:

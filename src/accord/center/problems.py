@@ -3,7 +3,9 @@
 Every error the service answers is a JSON object with ``type``, ``title``, ``status`` and
 ``detail``; a validation error adds ``errors``, one ``{"field", "location", "message"}`` per
 bad field (a dotted path such as ``condition`` or ``items.0.id``). The input value itself is
-never echoed back.
+never echoed back; where a message or a field name quotes the sender's input (an unknown
+key, a condition the agreement does not have), it is cut to a bounded length, and at most
+:data:`MAX_ERRORS` fields are listed — an answer never grows with what the sender sent.
 
 :func:`install` registers the handlers: request validation (422), HTTP errors (their own
 status), :class:`~accord.errors.AccordError` (a 4xx with its message: 403 not authorized,
@@ -28,6 +30,7 @@ from accord.errors import AccordError, InputError, NotAuthorized, RuleError
 from accord.record.log import TamperError
 
 __all__ = [
+    "MAX_ERRORS",
     "PROBLEM_JSON",
     "FieldProblem",
     "Problem",
@@ -41,6 +44,11 @@ __all__ = [
 PROBLEM_JSON = "application/problem+json"
 
 _TYPE = "urn:accord:problem:"
+MAX_ERRORS = 50
+"""Fields listed in one problem at most (the detail says how many more)."""
+_MAX_FIELD = 128
+_MAX_TEXT = 512
+_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _log = logging.getLogger("accord.center")
 
 
@@ -109,20 +117,39 @@ def problem_response(
     errors: Sequence[FieldProblem] = (),
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """A problem+json response; ``kind`` names the problem type (``urn:accord:problem:…``)."""
+    """A problem+json response; ``kind`` names the problem type (``urn:accord:problem:…``).
+    Texts are cut to a bounded length and the fields to :data:`MAX_ERRORS`."""
+    listed = [
+        FieldProblem(
+            field=_clip(p.field, _MAX_FIELD),
+            location=_clip(p.location, _MAX_FIELD),
+            message=_clip(p.message, _MAX_TEXT),
+        )
+        for p in errors[:MAX_ERRORS]
+    ]
+    if detail is not None:
+        detail = _clip(detail, _MAX_TEXT)
+        if len(errors) > MAX_ERRORS:
+            detail += f" (and {len(errors) - MAX_ERRORS} more fields)"
     body = Problem(
         type=f"{_TYPE}{kind}" if kind else "about:blank",
         title=_title(status),
         status=status,
         detail=detail,
-        errors=list(errors) or None,
+        errors=listed or None,
     )
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=status,
         media_type=PROBLEM_JSON,
-        headers=dict(headers or {}),
+        # here too: the last resort's 500 is answered outside every middleware
+        headers={**_HEADERS, **(headers or {})},
     )
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (it may quote whatever the sender sent)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def status_of(error: AccordError) -> int:

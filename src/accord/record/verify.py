@@ -10,7 +10,11 @@ subtree nodes) from a log file (the SQLite file, opened read-only) or from an ex
 3. every author's sequence numbers run 1, 2, 3, … with no gap or repeat — a replayed entry
    is named;
 4. every tree head kept with the log is signed by the center and commits to the root of the
-   leaves at its size (the tree is rebuilt from the leaf data, RFC 9162);
+   leaves at its size (the tree is rebuilt from the leaf data, RFC 9162); the plain fields
+   kept beside a head's note (``size``, ``root``, ``timestamp``, ``origin`` of an export's
+   head line, or of a log file's ``heads`` table) say what its signed note says, or the log
+   is refused naming them — a reader of those fields would otherwise be told what the center
+   never signed;
 5. given an older trusted head, the log is consistent with it (RFC 9162 §2.1.4 proof);
 6. which parties co-signed the latest head (C2SP tlog-cosignature).
 
@@ -31,7 +35,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -39,9 +42,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from accord.chrono import format_instant
+from accord.jsontext import loads as strict_loads
+from accord.jsontext import shown
 from accord.record.entries import LeafReader
 from accord.record.errors import RecordError
 from accord.record.keys import KeyRing
@@ -116,6 +121,8 @@ class _LogFile:
     origin: str | None
     leaves: list[bytes]
     notes: list[str]
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    """Beside each note, the plain fields kept with it (unsigned: checked against it)."""
 
 
 def read_log(path: str | os.PathLike[str]) -> _LogFile:
@@ -143,7 +150,7 @@ def _read_sqlite(path: Path) -> _LogFile:
     try:
         origin_row = db.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
         rows = db.execute("SELECT idx, data FROM leaves ORDER BY idx").fetchall()
-        notes = [r[0] for r in db.execute("SELECT note FROM heads ORDER BY size")]
+        notes, claims = _heads(db)
     except sqlite3.Error as exc:
         raise VerificationError(None, f"{path} is not an Accord log: {exc}") from None
     finally:
@@ -153,7 +160,17 @@ def _read_sqlite(path: Path) -> _LogFile:
         if idx != position:
             raise VerificationError(position, f"the log has no entry {position} (next is {idx})")
         leaves.append(bytes(data))
-    return _LogFile(origin_row[0] if origin_row else None, leaves, notes)
+    return _LogFile(origin_row[0] if origin_row else None, leaves, notes, claims)
+
+
+def _heads(db: sqlite3.Connection) -> tuple[list[str], list[dict[str, Any]]]:
+    """The notes of a log file's heads, and the plain fields stored beside each."""
+    rows = db.execute("SELECT size, root, timestamp, note FROM heads ORDER BY size").fetchall()
+    claims = [
+        {"size": size, "root": base64.b64encode(bytes(root)).decode("ascii"), "timestamp": at}
+        for size, root, at, _ in rows
+    ]
+    return [row[3] for row in rows], claims
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +183,7 @@ class _Opened:
     notes: list[str]
     size: int
     leaves: list[bytes] | None
+    claims: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _open_log(path: Path) -> _Opened:
@@ -176,12 +194,12 @@ def _open_log(path: Path) -> _Opened:
         raise VerificationError(None, f"cannot read {path}: {exc.strerror}") from None
     if magic != _SQLITE_MAGIC:
         export = _read_jsonl(path)
-        return _Opened(path, None, export.notes, len(export.leaves), export.leaves)
+        return _Opened(path, None, export.notes, len(export.leaves), export.leaves, export.claims)
     db = _connect(path)
     try:
         db.execute("BEGIN")  # the heads and the number of leaves from one snapshot
         origin_row = db.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
-        notes = [r[0] for r in db.execute("SELECT note FROM heads ORDER BY size")]
+        notes, claims = _heads(db)
         count, low, high = db.execute("SELECT count(*), min(idx), max(idx) FROM leaves").fetchone()
         if count and (low, high) != (0, count - 1):
             for position, (idx,) in enumerate(db.execute("SELECT idx FROM leaves ORDER BY idx")):
@@ -193,12 +211,13 @@ def _open_log(path: Path) -> _Opened:
         raise VerificationError(None, f"{path} is not an Accord log: {exc}") from None
     finally:
         db.close()
-    return _Opened(path, origin_row[0] if origin_row else None, notes, count, None)
+    return _Opened(path, origin_row[0] if origin_row else None, notes, count, None, claims)
 
 
 def _read_jsonl(path: Path) -> _LogFile:
     leaves: list[bytes] = []
     notes: list[str] = []
+    claims: list[dict[str, Any]] = []
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -207,9 +226,11 @@ def _read_jsonl(path: Path) -> _LogFile:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = strict_loads(line)
             if "head" in obj:
-                notes.append(str(obj["head"]["note"]))
+                head = obj["head"]
+                notes.append(str(head["note"]))
+                claims.append({k: v for k, v in head.items() if k != "note"} | {"line": number})
                 continue
             index = obj["i"]
             data = base64.b64decode(obj["data"], validate=True)
@@ -220,7 +241,7 @@ def _read_jsonl(path: Path) -> _LogFile:
         if index != len(leaves):
             raise VerificationError(len(leaves), f"line {number} holds entry {index} instead")
         leaves.append(data)
-    return _LogFile(None, leaves, notes)
+    return _LogFile(None, leaves, notes, claims)
 
 
 # --- the leaves, checked in chunks on every core ------------------------------------------------
@@ -433,6 +454,7 @@ def verify_log(
             heads.append(verify_checkpoint(note, origin=origin, center=keys.center))
         except RecordError as exc:
             raise VerificationError(None, f"a tree head: {exc}") from None
+    claimed = list(zip(heads, log.claims or [{} for _ in heads], strict=True))
     heads.sort(key=lambda h: h.checkpoint.size)
     latest = heads[-1]
     if latest.checkpoint.size > n:
@@ -451,6 +473,10 @@ def verify_log(
                 f"the tree head of size {head.checkpoint.size} does not match the entries: "
                 "the log is not the one the center signed",
             )
+    # ... and the plain fields beside each say what it signs (a signed head that does not
+    # match the entries is the graver finding, so it is named first)
+    for head, claim in claimed:
+        _check_claims(head, claim)
 
     # 5. Consistency with an older head the caller trusts.
     trusted_size = None
@@ -494,6 +520,36 @@ def verify_log(
         cosigners=cosigners,
         workers=count,
         uncovered=n - latest.checkpoint.size,
+    )
+
+
+_CLAIMED = ("origin", "size", "root", "timestamp")
+"""The plain fields kept beside a head's note, each a copy of what the note signs."""
+
+
+def _check_claims(head: SignedHead, claim: dict[str, Any]) -> None:
+    """Refuse a head whose plain fields (``claim``) say other than its signed note."""
+    signed: dict[str, Any] = {
+        "origin": head.origin,
+        "size": head.size,
+        "root": base64.b64encode(head.root).decode("ascii"),
+        "timestamp": head.timestamp,
+    }
+    wrong = [
+        name
+        for name in _CLAIMED
+        if name in claim
+        and (claim[name] != signed[name] or type(claim[name]) is not type(signed[name]))
+    ]
+    if not wrong:
+        return
+    where = f"the head on line {claim['line']}" if "line" in claim else "a stored tree head"
+    said = ", ".join(
+        f"{name} {shown(repr(claim[name]))} (signed: {signed[name]!r})" for name in wrong
+    )
+    raise VerificationError(
+        None,
+        f"{where} contradicts its signed note in its unsigned fields {', '.join(wrong)}: {said}",
     )
 
 

@@ -23,7 +23,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
-__all__ = ["BUSY_TIMEOUT_MS", "WRITE", "is_sqlite", "make_engine", "writer"]
+from accord.center.files import private_database_file
+
+__all__ = ["BUSY_TIMEOUT_MS", "WRITE", "is_sqlite", "make_engine", "sqlite_file", "writer"]
 
 BUSY_TIMEOUT_MS = 10_000
 """How long an SQLite connection waits for another's lock before failing."""
@@ -38,17 +40,29 @@ def is_sqlite(engine: Engine | Connection) -> bool:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for an SQLite file, its folder is created when missing."""
+    """An engine for ``url``; for an SQLite file, its folder is created when missing, and
+    both kept to their owner (:func:`accord.center.files.private_database_file`: raises
+    :class:`~accord.center.files.UnsafePermissions` for a folder others may open)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return _plain_savepoints(create_engine(url, pool_pre_ping=True, **kwargs))
-    database = parsed.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    database = sqlite_file(url)
+    if database is not None:
+        private_database_file(database)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return _plain_savepoints(engine)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of the SQLite database at ``url``; ``None`` for another backend, memory or a
+    ``file:`` URI."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else Path(database)
 
 
 def writer(engine: Engine) -> Engine:
