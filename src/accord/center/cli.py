@@ -1,4 +1,4 @@
-"""``accord serve``, ``accord db upgrade`` and ``accord users add``: the service's commands.
+"""``accord serve``, ``accord db upgrade`` and ``accord users``: the service's commands.
 
 These are the composition root's edge: the only place that reads ``ACCORD_DATABASE_URL``.
 Heavy imports (SQLAlchemy, FastAPI, uvicorn) happen inside the commands, so every other
@@ -29,7 +29,9 @@ from accord.errors import AccordError
 from accord.examples import example_path
 
 if TYPE_CHECKING:
-    from accord.center.runtime import Clock
+    from datetime import datetime
+
+    from accord.center.runtime import Center, Clock
 
 __all__ = ["db_app", "serve", "users_app"]
 
@@ -70,40 +72,185 @@ def db_upgrade(database: DatabaseOption = None) -> None:
     sys.stdout.write(f"database at revision {revision}\n")
 
 
+KeysOption = Annotated[
+    Path,
+    typer.Option(
+        "--keys",
+        help="Folder of the server-side signing keys (the one `accord serve` uses): the "
+        "center signs the record entry of each change.",
+    ),
+]
+ExpiresOption = Annotated[
+    str | None,
+    typer.Option(
+        "--expires",
+        help="The token stops working after this ISO 8601 duration (e.g. PT12H, P7D); "
+        "default: never (until rotated or removed).",
+    ),
+]
+
+
+@contextmanager
+def _users_center(database: str | None, agreement: Path | None, keys: Path) -> Iterator[Center]:
+    """The service's parts for one ``accord users`` change (its record entry is signed by
+    the center's key in ``keys``). Refuses to make a new center key for a record that
+    already has entries: its signature would not verify against the center's key."""
+    from sqlalchemy import func, select
+
+    from accord.center.db import make_engine, upgrade
+    from accord.center.db.models import RecordLeaf
+    from accord.center.keystore import log_origin
+    from accord.center.runtime import Center
+
+    try:
+        path = agreement or example_path("jig.yaml")
+        loaded = load_agreement(path)
+    except AccordError as error:
+        raise fail(error) from None
+    url = _url(database)
+    if not (keys / f"{log_origin(loaded)}.key").exists():
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            with engine.connect() as connection:
+                entries = connection.scalar(select(func.count()).select_from(RecordLeaf))
+        finally:
+            engine.dispose()
+        if entries:
+            raise fail(
+                f"the center's key is not in {keys}/ and the record has entries: pass "
+                "--keys with the folder `accord serve` uses"
+            )
+    center = Center.start(Settings(database_url=url, agreement_path=path, keys_dir=keys))
+    try:
+        yield center
+    finally:
+        center.close()
+
+
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="The user's name (unique).")],
     member: Annotated[str, typer.Option("--member", help="The party, notifier or monitor.")],
     role: Annotated[Role, typer.Option("--role", help="What the user may do.")],
+    expires: ExpiresOption = None,
     database: DatabaseOption = None,
     agreement: AgreementOption = None,
+    keys: KeysOption = DEFAULT_KEYS_DIR,
 ) -> None:
-    """Register a user and print their bearer token, once; only its hash is stored."""
+    """Register a user and print their bearer token, once; only its hash is stored. The
+    center records the change (``user.added``)."""
+    from datetime import UTC, datetime
+
+    from accord.center.users import COMMAND_LINE, expiry, issue
+
+    at = datetime.now(UTC)
+    try:
+        until = expiry(expires, at)
+        with _users_center(database, agreement, keys) as center, center.writing() as unit:
+            done = issue(
+                unit, name=name, member=member, role=role, at=at, expires_at=until, by=COMMAND_LINE
+            )
+    except AccordError as error:
+        raise fail(error) from None
+    assert done.token is not None
+    _info(
+        f"user {name!r} ({role.value} of {member}) added{_until(until)}; "
+        "the token is shown only now:"
+    )
+    sys.stdout.write(done.token + "\n")
+
+
+def _refused(error: Exception) -> Exception:
+    """What ``accord users`` says of a refused change (the problem the API would answer)."""
+    from accord.center.problems import ProblemError
+
+    if isinstance(error, AccordError):
+        return fail(error)
+    if isinstance(error, ProblemError):
+        return fail(error.detail)
+    raise error
+
+
+def _until(expires_at: datetime | None) -> str:
+    return "" if expires_at is None else f", valid until {expires_at.isoformat()}"
+
+
+@users_app.command("list")
+def users_list(database: DatabaseOption = None) -> None:
+    """List the users: name, member, role, created, expires, state (never a token)."""
     from datetime import UTC, datetime
 
     from sqlalchemy.orm import Session
 
-    from accord.center.db import make_engine, upgrade, writer
-    from accord.center.identity import add_user
+    from accord.center.db import make_engine, upgrade
+    from accord.center.users import list_users
 
-    try:
-        loaded = load_agreement(agreement or example_path("jig.yaml"))
-    except AccordError as error:
-        raise fail(error) from None
-    url = _url(database)
-    engine = make_engine(url)
+    engine = make_engine(_url(database))
     try:
         upgrade(engine)
-        with Session(writer(engine)) as session, session.begin():
-            token = add_user(
-                session, loaded, name=name, member=member, role=role, at=datetime.now(UTC)
-            )
-    except AccordError as error:
-        raise fail(error) from None
+        with Session(engine) as session:
+            users = list_users(session, at=datetime.now(UTC))
+    except Exception as error:  # a bad URL or an unreachable server: say so, briefly
+        raise fail(f"cannot read the users: {type(error).__name__}: {error}") from None
     finally:
         engine.dispose()
-    _info(f"user {name!r} ({role.value} of {member}) added; the token is shown only now:")
-    sys.stdout.write(token + "\n")
+    rows = [("NAME", "MEMBER", "ROLE", "CREATED", "EXPIRES", "STATE")]
+    for user in users:
+        expires = "-" if user.expires_at is None else user.expires_at.isoformat(timespec="seconds")
+        created = user.created_at.isoformat(timespec="seconds")
+        rows.append((user.name, user.member, user.role, created, expires, user.state))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        sys.stdout.write(line.rstrip() + "\n")
+
+
+@users_app.command("rotate")
+def users_rotate(
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    expires: ExpiresOption = None,
+    database: DatabaseOption = None,
+    agreement: AgreementOption = None,
+    keys: KeysOption = DEFAULT_KEYS_DIR,
+) -> None:
+    """Give a user a new token and print it, once; the old one stops working (in every
+    server process within a second). The center records the change (``user.rotated``)."""
+    from datetime import UTC, datetime
+
+    from accord.center.users import COMMAND_LINE, expiry, rotate
+
+    at = datetime.now(UTC)
+    try:
+        until = expiry(expires, at)
+        with _users_center(database, agreement, keys) as center, center.writing() as unit:
+            done = rotate(unit, name=name, at=at, expires_at=until, by=COMMAND_LINE)
+    except Exception as error:
+        raise _refused(error) from None
+    assert done.token is not None
+    _info(f"user {name!r} has a new token{_until(until)}; the old one no longer works:")
+    sys.stdout.write(done.token + "\n")
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    database: DatabaseOption = None,
+    agreement: AgreementOption = None,
+    keys: KeysOption = DEFAULT_KEYS_DIR,
+) -> None:
+    """Remove a user: their token stops working (in every server process within a
+    second); the name is never given again. The center records it (``user.removed``)."""
+    from datetime import UTC, datetime
+
+    from accord.center.users import COMMAND_LINE, remove
+
+    try:
+        with _users_center(database, agreement, keys) as center, center.writing() as unit:
+            remove(unit, name=name, at=datetime.now(UTC), by=COMMAND_LINE)
+    except Exception as error:
+        raise _refused(error) from None
+    _info(f"user {name!r} removed")
 
 
 DEMO_DIR = Path("var/demo-service")

@@ -15,6 +15,7 @@ from accord.center.routes import (
     picture,
     record,
     tracks,
+    users,
 )
 
 ROUTERS = (
@@ -30,6 +31,7 @@ ROUTERS = (
     picture.router,
     compliance.router,
     tracks.router,
+    users.router,
 )
 """Every router, in the order the OpenAPI schema lists them."""
 
