@@ -33,6 +33,7 @@ from accord.center.limits import BodyLimit
 from accord.center.live import Hub
 from accord.center.routes import ROUTERS
 from accord.center.runtime import Center, Clock, system_clock
+from accord.center.tls import HSTS, TLS_ENV
 from accord.examples import example_path
 
 __all__ = [
@@ -75,12 +76,14 @@ def create_app(
     clock: Clock = system_clock,
     background: Sequence[Callable[[Center], Coroutine[Any, Any, None]]] = (),
     writer_socket: Path | None = None,
+    hsts: bool = False,
 ) -> FastAPI:
     """The service for ``settings``; ``clock`` gives the current instant (UTC);
     ``background``: tasks run on the center while the service runs (the exercise's track
     feed), cancelled on shut-down; ``writer_socket``: the writer process's socket, where
     the requests' units of work go (:mod:`accord.center.writer_process`), when there is
-    one."""
+    one; ``hsts``: the service is served over TLS, so every answer carries
+    ``Strict-Transport-Security`` (:mod:`accord.center.tls`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -159,6 +162,8 @@ def create_app(
     # The last added runs first: the body limit, then authentication, then the routes.
     app.add_middleware(BearerAuth, authenticate=authenticate, remembered=remembered)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if hsts:  # outermost: on every answer, refusals included
+        app.add_middleware(HSTS)
     return app
 
 
@@ -188,7 +193,8 @@ def settings_from_environment() -> tuple[Settings, Clock]:
 
 def from_environment() -> FastAPI:
     """The service configured by the environment (:func:`settings_from_environment`; and
-    ``ACCORD_WRITER_SOCKET``: the writer process the works go to, when there is one). For
+    ``ACCORD_WRITER_SOCKET``: the writer process the works go to, when there is one;
+    ``ACCORD_TLS=1``: served over TLS, so HSTS on every answer). For
     running several server processes, e.g. ``uvicorn --factory
     accord.center.app:from_environment --workers 2`` (live events reach every process's
     subscribers: through LISTEN/NOTIFY on PostgreSQL, by reading the events table on
@@ -197,4 +203,9 @@ def from_environment() -> FastAPI:
 
     settings, clock = settings_from_environment()
     socket = os.environ.get(SOCKET_ENV)
-    return create_app(settings, clock=clock, writer_socket=Path(socket) if socket else None)
+    return create_app(
+        settings,
+        clock=clock,
+        writer_socket=Path(socket) if socket else None,
+        hsts=os.environ.get(TLS_ENV) == "1",
+    )

@@ -301,6 +301,21 @@ def serve(
             "process(es): a second core for the HTTP side.",
         ),
     ] = False,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", help="Serve HTTPS with this certificate (PEM, chain)."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option("--tls-key", help="The certificate's private key (PEM, mode 0600)."),
+    ] = None,
+    tls_client_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-client-ca",
+            help="Require a client certificate signed by this CA (PEM) on every connection.",
+        ),
+    ] = None,
 ) -> None:
     """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
     database is migrated on start."""
@@ -308,7 +323,15 @@ def serve(
 
     from accord.center.app import AGREEMENT_ENV, CLOCK_ENV, KEYS_DIR_ENV, create_app
     from accord.center.runtime import system_clock
+    from accord.center.tls import TLS_ENV, TlsError, tls_files
     from accord.chrono import parse_instant
+
+    try:
+        tls = tls_files(tls_cert, tls_key, tls_client_ca)
+    except TlsError as error:
+        raise fail(error) from None
+    scheme = "http" if tls is None else "https"
+    ssl_options = {} if tls is None else tls.uvicorn()
 
     if (workers > 1 or writer_process) and demo:
         raise fail(
@@ -341,16 +364,26 @@ def serve(
     except AccordError as error:
         raise fail(error) from None
     if demo:
-        _seed_demo(settings, clock, f"http://{host}:{port}")
-    _info(f"accord: serving on http://{host}:{port} (OpenAPI at /openapi.json)")
+        _seed_demo(settings, clock, f"{scheme}://{host}:{port}")
+    if tls is None:
+        how = (
+            "plain HTTP, no TLS: tokens cross in clear, so loopback only (or --tls-cert/--tls-key)"
+        )
+    elif tls.client_ca is None:
+        how = "HTTPS"
+    else:
+        how = "HTTPS, a client certificate required"
+    _info(f"accord: serving on {scheme}://{host}:{port} — {how} (OpenAPI at /openapi.json)")
     if workers == 1 and not writer_process:
         background = []
         if demo:
             from accord.center.exercise import demo_feed
 
             background.append(demo_feed)
-        app = create_app(settings, clock=clock, background=background)
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+        app = create_app(settings, clock=clock, background=background, hsts=tls is not None)
+        uvicorn.run(
+            app, host=host, port=port, log_level="info", access_log=access_log, **ssl_options
+        )
         return
     # The keys are made here, once, so that the workers starting together only read them.
     from accord.center.keystore import KeyStore
@@ -360,6 +393,7 @@ def serve(
     os.environ[DATABASE_URL_ENV] = settings.database_url
     os.environ[AGREEMENT_ENV] = str(settings.agreement_path)
     os.environ[KEYS_DIR_ENV] = str(settings.keys_dir)
+    os.environ[TLS_ENV] = "0" if tls is None else "1"
     if clock_start is not None:
         # One exercise clock for every worker: the instant it started from, and when, on the
         # machine's monotonic clock (one for all processes).
@@ -373,6 +407,7 @@ def serve(
             port=port,
             log_level="info",
             access_log=access_log,
+            **ssl_options,
         )
 
 
