@@ -28,6 +28,7 @@ from accord.center.airspace import escalate_alerts_due
 from accord.center.auth import BearerAuth, document_bearer
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.directline import escalation_loop
+from accord.center.drain import Drain
 from accord.center.identity import Caller
 from accord.center.limits import BodyLimit
 from accord.center.live import Hub
@@ -162,6 +163,7 @@ def create_app(
     # The last added runs first: the body limit, then authentication, then the routes.
     app.add_middleware(BearerAuth, authenticate=authenticate, remembered=remembered)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Drain)  # a request cut short by SIGTERM's drain: 503, not 500
     if hsts:  # outermost: on every answer, refusals included
         app.add_middleware(HSTS)
     return app

@@ -322,6 +322,7 @@ def serve(
     import uvicorn
 
     from accord.center.app import AGREEMENT_ENV, CLOCK_ENV, KEYS_DIR_ENV, create_app
+    from accord.center.drain import DRAIN_SECONDS
     from accord.center.runtime import system_clock
     from accord.center.tls import TLS_ENV, TlsError, tls_files
     from accord.chrono import parse_instant
@@ -382,7 +383,13 @@ def serve(
             background.append(demo_feed)
         app = create_app(settings, clock=clock, background=background, hsts=tls is not None)
         uvicorn.run(
-            app, host=host, port=port, log_level="info", access_log=access_log, **ssl_options
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+            timeout_graceful_shutdown=DRAIN_SECONDS,
+            **ssl_options,
         )
         return
     # The keys are made here, once, so that the workers starting together only read them.
@@ -407,6 +414,7 @@ def serve(
             port=port,
             log_level="info",
             access_log=access_log,
+            timeout_graceful_shutdown=DRAIN_SECONDS,
             **ssl_options,
         )
 
@@ -419,9 +427,10 @@ WRITER_START_SECONDS = 600.0
 def _writer_process(wanted: bool) -> Iterator[None]:
     """With ``wanted``: the writer process (:mod:`accord.center.writer_process`) started
     from this environment and listening, its socket in a private folder named to the HTTP
-    processes by ``ACCORD_WRITER_SOCKET``; stopped (its queued works finished) when the
-    block ends. Should it end first, this process is asked to stop (SIGTERM): a service
-    without its writer can only refuse every change."""
+    processes by ``ACCORD_WRITER_SOCKET``; stopped (its queued works finished, given
+    :data:`~accord.center.drain.WRITER_STOP_SECONDS`) when the block ends. Should it end
+    first, this process is asked to stop (SIGTERM): a service without its writer can only
+    refuse every change."""
     if not wanted:
         yield
         return
@@ -465,9 +474,11 @@ def _writer_process(wanted: bool) -> Iterator[None]:
     finally:
         ending.set()
         if process.poll() is None:
+            from accord.center.drain import WRITER_STOP_SECONDS
+
             process.terminate()
             try:
-                process.wait(timeout=60)
+                process.wait(timeout=WRITER_STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
