@@ -5,9 +5,14 @@ holds neither the token nor its hash."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from accord.center.app import create_app
@@ -189,3 +194,77 @@ def test_an_expired_token_is_refused_at_once_and_a_rotation_renews_it(tmp_path: 
         assert datetime.fromisoformat(renewed.json()["user"]["expires_at"]) == NOW + timedelta(
             hours=3
         )
+
+
+@pytest.fixture
+def clocked(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str], list[datetime]]]:
+    """The service on a clock the test moves (SQLite: the expiry is the clock's, not the
+    backend's)."""
+    settings = settings_for(tmp_path)
+    tokens = add_users(settings.database_url)
+    now = [NOW]
+    with TestClient(create_app(settings, clock=lambda: now[0])) as client:
+        yield client, tokens, now
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lifetime=st.integers(min_value=1, max_value=10 * 86_400),
+    offsets=st.lists(st.integers(min_value=-5, max_value=11 * 86_400), min_size=1, max_size=4),
+)
+def test_a_token_works_exactly_until_it_expires(
+    clocked: tuple[TestClient, dict[str, str], list[datetime]],
+    lifetime: int,
+    offsets: list[int],
+) -> None:
+    """Against the plain rule (works iff now < issued + lifetime), at random instants, the
+    first answer read from the database and the next ones from the remembered token."""
+    client, tokens, now = clocked
+    now[0] = NOW
+    rotated = client.post(
+        "/v1/users/blue-officer/rotate",
+        headers=bearer(tokens["admin"]),
+        json={"expires": f"PT{lifetime}S"},
+    )
+    assert rotated.status_code == 200, rotated.text
+    token = rotated.json()["token"]
+    for offset in offsets:
+        now[0] = NOW + timedelta(seconds=offset)
+        expected = 200 if offset < lifetime else 401
+        for _ in range(2):
+            assert client.get("/v1/me", headers=bearer(token)).status_code == expected
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.text(max_size=80),
+    expires=st.one_of(st.none(), st.text(max_size=20), st.from_regex(r"P(T\d{1,6}[HMS]|\d{1,7}D)")),
+    role=st.sampled_from(["officer", "admin", "monitor", "king", ""]),
+)
+def test_any_input_is_a_named_refusal_or_a_user_never_a_500(
+    clocked: tuple[TestClient, dict[str, str], list[datetime]],
+    name: str,
+    expires: str | None,
+    role: str,
+) -> None:
+    client, tokens, _ = clocked
+    admin = bearer(tokens["admin"])
+    body = {"name": name, "member": "blue", "role": role, "expires": expires}
+    made = client.post("/v1/users", headers=admin, json=body)
+    assert made.status_code in (201, 422), made.text
+    if made.status_code == 422:
+        assert made.headers["content-type"].startswith("application/problem+json")
+        fields = {e["field"].split(".")[-1] for e in made.json()["errors"]}
+        assert fields and fields <= {"name", "role", "expires"}, made.json()
+    else:
+        assert made.json()["user"]["name"] == name
+        assert client.get("/v1/me", headers=bearer(made.json()["token"])).status_code == 200
+    path = f"/v1/users/{quote(name, safe='')}/rotate"
+    answer = client.post(path, headers=admin, json={"expires": expires})
+    assert answer.status_code in (200, 404, 405, 409, 422), answer.text
+    gone = client.delete(f"/v1/users/{quote(name, safe='')}", headers=admin)
+    assert gone.status_code in (200, 404, 405, 409, 422), gone.text
