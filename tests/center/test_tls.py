@@ -265,6 +265,11 @@ def test_serve_says_plain_http_and_hands_uvicorn_the_tls_files(
     assert plain.exit_code == 0, plain.output
     assert "http://127.0.0.1:8000 — plain HTTP, no TLS" in plain.stderr
     assert seen["hsts"] is False and not any(k.startswith("ssl_") for k in seen)
+    assert "WARNING" not in plain.stderr
+    for host in ("0.0.0.0", "192.0.2.7", "center.example"):
+        exposed = _serve(tmp_path, "--host", host)
+        assert exposed.exit_code == 0 and "WARNING" in exposed.stderr, exposed.stderr
+        assert "crosses the network in clear" in exposed.stderr
     pki = make_pki(tmp_path / "pki")
     cert, key, ca = pki.path("server.pem"), pki.path("server.key"), pki.path("ca.pem")
     served = _serve(tmp_path, "--tls-cert", cert, "--tls-key", key, "--tls-client-ca", ca)

@@ -375,6 +375,11 @@ def serve(
     else:
         how = "HTTPS, a client certificate required"
     _info(f"accord: serving on {scheme}://{host}:{port} — {how} (OpenAPI at /openapi.json)")
+    if tls is None and not _loopback(host):
+        _info(
+            f"accord: WARNING: {host} is not a loopback address and there is no TLS: every "
+            "bearer token and answer crosses the network in clear"
+        )
     if workers == 1 and not writer_process:
         background = []
         if demo:
@@ -417,6 +422,18 @@ def serve(
             timeout_graceful_shutdown=DRAIN_SECONDS,
             **ssl_options,
         )
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 WRITER_START_SECONDS = 600.0
