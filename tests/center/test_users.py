@@ -175,7 +175,10 @@ def test_an_expired_token_is_refused_at_once_and_a_rotation_renews_it(tmp_path: 
         assert made.json()["user"]["expires_at"].startswith(
             (NOW + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
         )
-        assert client.get("/v1/me", headers=bearer(token)).status_code == 200  # remembered now
+        me = client.get("/v1/me", headers=bearer(token))  # remembered from now on
+        assert me.status_code == 200
+        assert me.json()["token_expires_at"] == made.json()["user"]["expires_at"]
+        assert client.get("/v1/me", headers=admin).json()["token_expires_at"] is None
         now[0] = NOW + timedelta(minutes=59, seconds=59)
         assert client.get("/v1/me", headers=bearer(token)).status_code == 200
         now[0] = NOW + timedelta(hours=1)
