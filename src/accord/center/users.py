@@ -129,7 +129,7 @@ def list_users(session: Session, *, at: datetime, member: str | None = None) -> 
     return [_view(user, at) for user in session.scalars(query)]
 
 
-def _event(kind: str, user: User, by: Mapping[str, str], at: datetime) -> dict[str, object]:
+def _event(kind: str, user: User, by: Mapping[str, str]) -> dict[str, object]:
     event: dict[str, object] = {
         "kind": kind,
         "user": user.name,
@@ -143,7 +143,7 @@ def _event(kind: str, user: User, by: Mapping[str, str], at: datetime) -> dict[s
 
 
 def _record(unit: Unit, kind: str, user: User, by: Mapping[str, str], at: datetime) -> int:
-    entry = unit.ledger.append(_event(kind, user, by, at), author=unit.center.origin, at=at)
+    entry = unit.ledger.append(_event(kind, user, by), author=unit.center.origin, at=at)
     unit.center.forget_tokens()
     return entry
 
