@@ -151,6 +151,10 @@ def test_rotate_and_remove_end_the_old_token_and_are_recorded_by_the_center(
         assert entry.event["member"] == "blue"
         for secret in secrets_:
             assert secret not in entry.raw.decode()
+    # The reads built from the record take the center's user entries in their stride.
+    for path in ("/v1/compliance", f"/v1/picture?at={NOW.isoformat().replace('+', '%2B')}"):
+        read = service.get(path, "observer")
+        assert read.status_code == 200, (path, read.text)
     # Nor is a token kept anywhere in the database, idempotent answers included.
     database = Path(service.settings.database_url.removeprefix("sqlite:///"))
     if database.exists():
