@@ -1,7 +1,7 @@
 """SIGTERM drains ``accord serve`` under load: it stops accepting connections, finishes or
 answers 503 (a problem, never a 500) what is in flight — a request whose body trickles in
 and cannot finish included — and exits within 10 s, with and without a writer process;
-every change it acknowledged (a 2xx) is in the database it leaves."""
+after a restart every change it acknowledged (a 2xx) is there."""
 
 from __future__ import annotations
 
@@ -17,12 +17,10 @@ from typing import Any
 import httpx
 import pytest
 from bench.live import LiveServer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.agreement import load_agreement
 from accord.center.db import make_engine, upgrade, writer
-from accord.center.db.models import Declaration
 from accord.center.identity import add_user
 from accord.center.roles import Role
 from accord.examples import example_path
@@ -119,13 +117,14 @@ def test_sigterm_drains_a_busy_server(tmp_path: Path, extra: tuple[str, ...]) ->
     assert any(at > signalled for at, _ in statuses) or len(statuses) == CLIENTS * PER_CLIENT
     assert "Exception in ASGI application" not in log
 
-    # The database as the next start finds it (read directly: quicker than a restart).
-    engine = make_engine(server.database_url)
+    # Restarted (in one process: what was stopped is under test, not how it starts), it
+    # serves every change it acknowledged.
+    server.start()
     try:
-        with engine.connect() as connection:
-            rows = connection.execute(select(Declaration.id, Declaration.entry)).all()
-        stored = {declaration: entry for declaration, entry in rows}
+        with httpx.Client(base_url=server.url, headers=auth, timeout=30.0) as client:
+            for key, body in acknowledged.items():
+                got = client.get(f"/v1/declarations/{body['id']}")
+                assert got.status_code == 200, (key, got.text)
+                assert got.json()["entry"] == body["entry"]
     finally:
-        engine.dispose()
-    for key, body in acknowledged.items():
-        assert stored.get(body["id"]) == body["entry"], key
+        server.stop()
