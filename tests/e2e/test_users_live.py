@@ -21,7 +21,10 @@ from accord.center.db import make_engine, upgrade, writer
 from accord.center.identity import add_user
 from accord.center.roles import Role
 from accord.cli import app as cli
+from accord.cli_fetch import fetch_export
 from accord.examples import example_path
+from accord.record.keys import KeyRing
+from accord.record.verify import verify_log
 
 REFUSED_WITHIN = 1.0
 CLIENTS = 4
@@ -87,8 +90,9 @@ def test_a_rotated_or_removed_token_is_refused_by_every_worker_within_a_second(
     try:
         new: list[str] = []
 
+        auth = {"Authorization": f"Bearer {admin}"}
+
         def rotate() -> None:
-            auth = {"Authorization": f"Bearer {admin}"}
             answer = httpx.post(f"{server.url}/v1/users/officer/rotate", headers=auth)
             assert answer.status_code == 200, answer.text
             new.append(answer.json()["token"])
@@ -106,5 +110,13 @@ def test_a_rotated_or_removed_token_is_refused_by_every_worker_within_a_second(
         before, late = refused_after(server, token, remove)
         assert before and set(before) == {200}
         assert len(late) >= 20 and set(late) == {401}, late
+
+        # The center's two entries, one from the writer process and one from the command,
+        # sit in one record that the project's verifier accepts.
+        with httpx.Client(base_url=server.url, headers=auth, timeout=30) as client:
+            fetch_export(client, tmp_path / "record.jsonl")
+            ring = KeyRing.from_json(client.get("/v1/keys").json())
+        report = verify_log(tmp_path / "record.jsonl", keys=ring, workers=1)
+        assert report.entries == 2 and report.authors == {report.origin: 2}
     finally:
         server.stop()
