@@ -18,7 +18,7 @@ from pathlib import Path
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
-from bench import airspace, deconfliction, hidden, load, reads, record
+from bench import airspace, auth, deconfliction, hidden, load, reads, record
 from bench.world import make_world
 
 
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             "load-cpu",
             "reads",
             "hidden",
+            "auth",
         ),
         default=None,
     )
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += reads.run(
             objects=args.objects or max(1000, int(100_000 * s)), cache=args.keep_world
         )
+    if args.only in (None, "auth"):
+        rows += auth.run()
     if args.only == "load-cpu":
         objects = args.objects or max(1000, int(100_000 * s))
         rows += load.cpu(objects=objects, cache=args.keep_world)

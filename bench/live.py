@@ -41,9 +41,12 @@ class LiveServer:
     def env(self) -> dict[str, str]:
         return {**os.environ, "ACCORD_DATABASE_URL": self.database_url}
 
+    def _keys(self) -> list[str]:
+        return ["--keys", str(self.keys_dir)]  # the center signs the change's entry
+
     def add_user(self, name: str, member: str, role: str) -> str:
         done = subprocess.run(
-            [*ACCORD, "users", "add", name, "--member", member, "--role", role],
+            [*ACCORD, "users", "add", name, "--member", member, "--role", role, *self._keys()],
             env=self.env(),
             capture_output=True,
             check=True,

@@ -185,6 +185,10 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/probing"): None,
     ("POST", "/v1/probing/{prober}/lift"): None,
     ("POST", "/v1/alerts/{alert_id}/acknowledge"): {"content_hash": HASH},
+    ("GET", "/v1/users"): None,
+    ("POST", "/v1/users"): {"name": "walk-probe", "member": "red", "role": "officer"},
+    ("POST", "/v1/users/{name}/rotate"): {"expires": "PT1H"},
+    ("DELETE", "/v1/users/{name}"): None,
 }
 """(method, path) → the JSON body to send (None: no body)."""
 
@@ -330,7 +334,7 @@ def _walk(world: World) -> Iterator[tuple[str, str, str, str, str | None]]:
     """(user, method, template, concrete path, the seeded id in it or None)."""
     ids = [s.id for s in world.secrets] + world.visible_ids
     # Reads first, then writes: a probe that changes something changes it after the reads.
-    for method in ("GET", "PUT", "POST"):
+    for method in ("GET", "PUT", "POST", "DELETE"):
         for m, template in ROUTES:
             if m != method:
                 continue

@@ -1,5 +1,6 @@
-"""``accord users add``: the token is printed once and only its hash is stored; a role must
-fit the member's kind."""
+"""``accord users``: the token is printed once and only its hash is stored; a role must
+fit the member's kind; ``list`` shows no token; ``rotate`` and ``remove`` end the old token;
+every change is an entry signed by the center that holds no token or hash."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from accord.center.app import create_app
+from accord.center.keystore import log_origin
+from accord.center.runtime import Center
 from accord.cli import app as cli
-from center.conftest import Service, TestClient, clock, settings_for
+from accord.record.entries import Entry, open_envelope, verify_entry
+from center.conftest import AGREEMENT, Service, TestClient, clock, settings_for
 
 
 def raw_bytes(tmp_path: Path) -> bytes:
@@ -18,9 +22,14 @@ def raw_bytes(tmp_path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in tmp_path.glob("accord.sqlite*"))
 
 
-def add(tmp_path: Path, *args: str):
+def users(tmp_path: Path, command: str, *args: str, keys: bool = True):
     url = f"sqlite:///{tmp_path / 'accord.sqlite'}"
-    return CliRunner().invoke(cli, ["users", "add", *args, "--database", url])
+    where = ["--keys", str(tmp_path / "keys")] if keys else []
+    return CliRunner().invoke(cli, ["users", command, *args, "--database", url, *where])
+
+
+def add(tmp_path: Path, *args: str):
+    return users(tmp_path, "add", *args)
 
 
 def test_the_token_is_printed_once_and_stored_hashed(tmp_path: Path) -> None:
@@ -79,3 +88,101 @@ def test_a_name_is_taken_once(tmp_path: Path) -> None:
 
 def test_an_unknown_role_is_refused_by_the_command_line(tmp_path: Path) -> None:
     assert add(tmp_path, "x", "--member", "blue", "--role", "king").exit_code == 2
+
+
+def user_entries(tmp_path: Path) -> list[Entry]:
+    """The record's ``user.*`` entries, each verified against the key ring."""
+    center = Center.start(settings_for(tmp_path))
+    try:
+        with center.reading() as session:
+            log = center.log(session)
+            found = [
+                verify_entry(open_envelope(log.entry(i))[2], keys=center.ring, log=center.origin)
+                for i in range(log.size)
+            ]
+        return [e for e in found if str(e.event.get("kind", "")).startswith("user.")]
+    finally:
+        center.close()
+
+
+def me_status(client: TestClient, token: str) -> int:
+    return client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def listed(tmp_path: Path) -> dict[str, list[str]]:
+    result = users(tmp_path, "list", keys=False)
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["NAME", "MEMBER", "ROLE", "CREATED", "EXPIRES", "STATE"]
+    return {row.split()[0]: row.split()[1:] for row in rows}
+
+
+def test_list_rotate_remove_and_the_center_records_each_without_a_secret(tmp_path: Path) -> None:
+    first = add(tmp_path, "alice", "--member", "blue", "--role", "officer").stdout.strip()
+    add(tmp_path, "bob", "--member", "red", "--role", "approver", "--expires", "P7D")
+    rows = listed(tmp_path)
+    assert rows["alice"][:2] == ["blue", "officer"] and rows["alice"][3:] == ["-", "active"]
+    assert rows["bob"][:2] == ["red", "approver"] and rows["bob"][4] == "active"
+    assert rows["bob"][3] != "-"
+
+    rotated = users(tmp_path, "rotate", "alice")
+    assert rotated.exit_code == 0, rotated.output
+    second = rotated.stdout.strip()
+    assert len(second) == 43 and second != first
+    assert "old one no longer works" in rotated.stderr
+    settings = settings_for(tmp_path)
+    with TestClient(create_app(settings, clock=clock)) as client:
+        assert me_status(client, first) == 401
+        me = client.get("/v1/me", headers={"Authorization": f"Bearer {second}"})
+        assert me.status_code == 200 and me.json()["name"] == "alice"
+
+    removed = users(tmp_path, "remove", "alice")
+    assert removed.exit_code == 0, removed.output
+    assert listed(tmp_path)["alice"][-1] == "removed"
+    with TestClient(create_app(settings, clock=clock)) as client:
+        assert me_status(client, second) == 401
+    # The name is not given again: no new user, and the old tokens stay dead.
+    again = add(tmp_path, "alice", "--member", "blue", "--role", "officer")
+    assert again.exit_code == 2 and "was removed" in again.stderr and again.stdout == ""
+    for command in ("rotate", "remove"):
+        refused = users(tmp_path, command, "alice")
+        assert refused.exit_code == 2 and "removed" in refused.stderr
+    unknown = users(tmp_path, "remove", "nobody")
+    assert unknown.exit_code == 2 and "no such user" in unknown.stderr
+
+    entries = user_entries(tmp_path)
+    assert [(e.event["kind"], e.event["user"]) for e in entries] == [
+        ("user.added", "alice"),
+        ("user.added", "bob"),
+        ("user.rotated", "alice"),
+        ("user.removed", "alice"),
+    ]
+    center_name = log_origin(AGREEMENT)
+    secrets_ = [first, second, *(hashlib.sha256(t.encode()).hexdigest() for t in (first, second))]
+    for entry in entries:
+        assert entry.author == center_name
+        assert entry.event["by"] == {"operator": "command line"}
+        for secret in secrets_:
+            assert secret not in entry.raw.decode()
+    assert "expires_at" in entries[1].event and "expires_at" not in entries[0].event
+    out = listed(tmp_path)
+    assert first not in str(out) and second not in str(out)
+
+
+def test_expires_takes_an_iso_duration_and_names_the_field(tmp_path: Path) -> None:
+    for bad in ("12h", "P1M", "PT0S", "P99999D"):
+        result = add(tmp_path, "x", "--member", "blue", "--role", "officer", "--expires", bad)
+        assert result.exit_code == 2, (bad, result.output)
+        assert "field 'expires'" in result.stderr and "Traceback" not in result.output
+    assert add(tmp_path, "x", "--member", "blue", "--role", "officer").exit_code == 0
+    rotated = users(tmp_path, "rotate", "x", "--expires", "-PT1H")
+    assert rotated.exit_code == 2 and "field 'expires'" in rotated.stderr
+
+
+def test_a_missing_center_key_is_refused_once_the_record_has_entries(tmp_path: Path) -> None:
+    assert add(tmp_path, "x", "--member", "blue", "--role", "officer").exit_code == 0
+    url = f"sqlite:///{tmp_path / 'accord.sqlite'}"
+    elsewhere = ["--database", url, "--keys", str(tmp_path / "other-keys")]
+    result = CliRunner().invoke(cli, ["users", "rotate", "x", *elsewhere])
+    assert result.exit_code == 2 and "--keys" in result.stderr
+    assert not (tmp_path / "other-keys").exists()

@@ -120,8 +120,9 @@ def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[
             ring = KeyRing.from_json(client.get("/v1/keys").json())
         report = verify_log(export, keys=ring, workers=1)
         assert report.entries >= len(acknowledged)
-        # Each declaration the server holds is one entry: nothing half-applied by the kill.
-        assert report.entries == len(ids)
+        # Each declaration the server holds is one entry: nothing half-applied by the kill
+        # (and the center's one entry that added the user).
+        assert report.authors["blue"] == len(ids) and report.entries == len(ids) + 1
     finally:
         server.stop()
 

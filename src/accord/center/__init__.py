@@ -5,13 +5,14 @@
 * :mod:`~accord.center.db` — tables (SQLAlchemy 2), engines, Alembic migrations, and the
   record's log storage in the same database;
 * :mod:`~accord.center.identity`, :mod:`~accord.center.keystore` — users with hashed bearer
-  tokens, and the members' server-side signing keys;
+  tokens, and the members' server-side signing keys; :mod:`~accord.center.users` — their
+  life cycle (add, rotate, remove, expiry), each change recorded by the center;
 * :mod:`~accord.center.runtime`, :mod:`~accord.center.ledger` — units of work that commit the
   service's rows and their record entries in one transaction;
 * :mod:`~accord.center.phases`, :mod:`~accord.center.heads` — what the routes do;
 * :mod:`~accord.center.app` — :func:`create_app`, the composition root; routes in
   :mod:`~accord.center.routes`; errors as RFC 9457 problems (:mod:`~accord.center.problems`);
-* :mod:`~accord.center.cli` — ``accord serve``, ``accord db upgrade``, ``accord users add``.
+* :mod:`~accord.center.cli` — ``accord serve``, ``accord db upgrade``, ``accord users``.
 """
 
 from __future__ import annotations

@@ -28,12 +28,14 @@ from accord.center.airspace import escalate_alerts_due
 from accord.center.auth import BearerAuth, document_bearer
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.directline import escalation_loop
+from accord.center.drain import Drain
 from accord.center.hardening import NoStore, StrictJson
 from accord.center.identity import Caller
 from accord.center.limits import BodyLimit
 from accord.center.live import Hub
 from accord.center.routes import ROUTERS
 from accord.center.runtime import Center, Clock, system_clock
+from accord.center.tls import HSTS, TLS_ENV
 from accord.examples import example_path
 
 __all__ = [
@@ -76,12 +78,14 @@ def create_app(
     clock: Clock = system_clock,
     background: Sequence[Callable[[Center], Coroutine[Any, Any, None]]] = (),
     writer_socket: Path | None = None,
+    hsts: bool = False,
 ) -> FastAPI:
     """The service for ``settings``; ``clock`` gives the current instant (UTC);
     ``background``: tasks run on the center while the service runs (the exercise's track
     feed), cancelled on shut-down; ``writer_socket``: the writer process's socket, where
     the requests' units of work go (:mod:`accord.center.writer_process`), when there is
-    one."""
+    one; ``hsts``: the service is served over TLS, so every answer carries
+    ``Strict-Transport-Security`` (:mod:`accord.center.tls`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -162,12 +166,16 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    # The last added runs first: no-store on every answer, the body limit, authentication,
-    # then the strict reading of JSON bodies, then the routes.
+    # The last added runs first: HSTS (with TLS) and no-store on every answer, the drain's
+    # 503 for a request cut short, the body limit, authentication, then the strict reading
+    # of JSON bodies, then the routes.
     app.add_middleware(StrictJson)
     app.add_middleware(BearerAuth, authenticate=authenticate, remembered=remembered)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Drain)  # a request cut short by SIGTERM's drain: 503, not 500
     app.add_middleware(NoStore)
+    if hsts:  # outermost: on every answer, refusals included
+        app.add_middleware(HSTS)
     return app
 
 
@@ -197,7 +205,8 @@ def settings_from_environment() -> tuple[Settings, Clock]:
 
 def from_environment() -> FastAPI:
     """The service configured by the environment (:func:`settings_from_environment`; and
-    ``ACCORD_WRITER_SOCKET``: the writer process the works go to, when there is one). For
+    ``ACCORD_WRITER_SOCKET``: the writer process the works go to, when there is one;
+    ``ACCORD_TLS=1``: served over TLS, so HSTS on every answer). For
     running several server processes, e.g. ``uvicorn --factory
     accord.center.app:from_environment --workers 2`` (live events reach every process's
     subscribers: through LISTEN/NOTIFY on PostgreSQL, by reading the events table on
@@ -206,4 +215,9 @@ def from_environment() -> FastAPI:
 
     settings, clock = settings_from_environment()
     socket = os.environ.get(SOCKET_ENV)
-    return create_app(settings, clock=clock, writer_socket=Path(socket) if socket else None)
+    return create_app(
+        settings,
+        clock=clock,
+        writer_socket=Path(socket) if socket else None,
+        hsts=os.environ.get(TLS_ENV) == "1",
+    )

@@ -1,4 +1,4 @@
-"""``accord serve``, ``accord db upgrade`` and ``accord users add``: the service's commands.
+"""``accord serve``, ``accord db upgrade`` and ``accord users``: the service's commands.
 
 These are the composition root's edge: the only place that reads ``ACCORD_DATABASE_URL``.
 Heavy imports (SQLAlchemy, FastAPI, uvicorn) happen inside the commands, so every other
@@ -29,7 +29,9 @@ from accord.errors import AccordError
 from accord.examples import example_path
 
 if TYPE_CHECKING:
-    from accord.center.runtime import Clock
+    from datetime import datetime
+
+    from accord.center.runtime import Center, Clock
 
 __all__ = ["db_app", "serve", "users_app"]
 
@@ -70,43 +72,188 @@ def db_upgrade(database: DatabaseOption = None) -> None:
     sys.stdout.write(f"database at revision {revision}\n")
 
 
+KeysOption = Annotated[
+    Path,
+    typer.Option(
+        "--keys",
+        help="Folder of the server-side signing keys (the one `accord serve` uses): the "
+        "center signs the record entry of each change.",
+    ),
+]
+ExpiresOption = Annotated[
+    str | None,
+    typer.Option(
+        "--expires",
+        help="The token stops working after this ISO 8601 duration (e.g. PT12H, P7D); "
+        "default: never (until rotated or removed).",
+    ),
+]
+
+
+@contextmanager
+def _users_center(database: str | None, agreement: Path | None, keys: Path) -> Iterator[Center]:
+    """The service's parts for one ``accord users`` change (its record entry is signed by
+    the center's key in ``keys``). Refuses to make a new center key for a record that
+    already has entries: its signature would not verify against the center's key."""
+    from sqlalchemy import func, select
+
+    from accord.center.db import make_engine, upgrade
+    from accord.center.db.models import RecordLeaf
+    from accord.center.keystore import log_origin
+    from accord.center.runtime import Center
+
+    try:
+        path = agreement or example_path("jig.yaml")
+        loaded = load_agreement(path)
+    except AccordError as error:
+        raise fail(error) from None
+    url = _url(database)
+    if not (keys / f"{log_origin(loaded)}.key").exists():
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            with engine.connect() as connection:
+                entries = connection.scalar(select(func.count()).select_from(RecordLeaf))
+        finally:
+            engine.dispose()
+        if entries:
+            raise fail(
+                f"the center's key is not in {keys}/ and the record has entries: pass "
+                "--keys with the folder `accord serve` uses"
+            )
+    center = Center.start(Settings(database_url=url, agreement_path=path, keys_dir=keys))
+    try:
+        yield center
+    finally:
+        center.close()
+
+
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="The user's name (unique).")],
     member: Annotated[str, typer.Option("--member", help="The party, notifier or monitor.")],
     role: Annotated[Role, typer.Option("--role", help="What the user may do.")],
+    expires: ExpiresOption = None,
     database: DatabaseOption = None,
     agreement: AgreementOption = None,
+    keys: KeysOption = DEFAULT_KEYS_DIR,
 ) -> None:
-    """Register a user and print their bearer token, once; only its hash is stored."""
+    """Register a user and print their bearer token, once; only its hash is stored. The
+    center records the change (``user.added``)."""
+    from datetime import UTC, datetime
+
+    from accord.center.users import COMMAND_LINE, expiry, issue
+
+    at = datetime.now(UTC)
+    try:
+        until = expiry(expires, at)
+        with _users_center(database, agreement, keys) as center, center.writing() as unit:
+            done = issue(
+                unit, name=name, member=member, role=role, at=at, expires_at=until, by=COMMAND_LINE
+            )
+    except AccordError as error:
+        raise fail(error) from None
+    assert done.token is not None
+    _info(
+        f"user {name!r} ({role.value} of {member}) added{_until(until)}; "
+        "the token is shown only now:"
+    )
+    sys.stdout.write(done.token + "\n")
+
+
+def _refused(error: Exception) -> Exception:
+    """What ``accord users`` says of a refused change (the problem the API would answer)."""
+    from accord.center.problems import ProblemError
+
+    if isinstance(error, AccordError):
+        return fail(error)
+    if isinstance(error, ProblemError):
+        return fail(error.detail)
+    raise error
+
+
+def _until(expires_at: datetime | None) -> str:
+    return "" if expires_at is None else f", valid until {expires_at.isoformat()}"
+
+
+@users_app.command("list")
+def users_list(database: DatabaseOption = None) -> None:
+    """List the users: name, member, role, created, expires, state (never a token)."""
     from datetime import UTC, datetime
 
     from sqlalchemy.orm import Session
 
-    from accord.center.db import make_engine, upgrade, writer
-    from accord.center.identity import add_user
+    from accord.center.db import make_engine, upgrade
+    from accord.center.users import list_users
 
     try:
-        loaded = load_agreement(agreement or example_path("jig.yaml"))
-    except AccordError as error:
-        raise fail(error) from None
-    url = _url(database)
-    try:
-        engine = make_engine(url)
+        engine = make_engine(_url(database))
     except AccordError as error:  # a data folder others may open
         raise fail(error) from None
     try:
         upgrade(engine)
-        with Session(writer(engine)) as session, session.begin():
-            token = add_user(
-                session, loaded, name=name, member=member, role=role, at=datetime.now(UTC)
-            )
-    except AccordError as error:
-        raise fail(error) from None
+        with Session(engine) as session:
+            users = list_users(session, at=datetime.now(UTC))
+    except Exception as error:  # a bad URL or an unreachable server: say so, briefly
+        raise fail(f"cannot read the users: {type(error).__name__}: {error}") from None
     finally:
         engine.dispose()
-    _info(f"user {name!r} ({role.value} of {member}) added; the token is shown only now:")
-    sys.stdout.write(token + "\n")
+    rows = [("NAME", "MEMBER", "ROLE", "CREATED", "EXPIRES", "STATE")]
+    for user in users:
+        expires = "-" if user.expires_at is None else user.expires_at.isoformat(timespec="seconds")
+        created = user.created_at.isoformat(timespec="seconds")
+        rows.append((user.name, user.member, user.role, created, expires, user.state))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        sys.stdout.write(line.rstrip() + "\n")
+
+
+@users_app.command("rotate")
+def users_rotate(
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    expires: ExpiresOption = None,
+    database: DatabaseOption = None,
+    agreement: AgreementOption = None,
+    keys: KeysOption = DEFAULT_KEYS_DIR,
+) -> None:
+    """Give a user a new token and print it, once; the old one stops working (in every
+    server process within a second). The center records the change (``user.rotated``)."""
+    from datetime import UTC, datetime
+
+    from accord.center.users import COMMAND_LINE, expiry, rotate
+
+    at = datetime.now(UTC)
+    try:
+        until = expiry(expires, at)
+        with _users_center(database, agreement, keys) as center, center.writing() as unit:
+            done = rotate(unit, name=name, at=at, expires_at=until, by=COMMAND_LINE)
+    except Exception as error:
+        raise _refused(error) from None
+    assert done.token is not None
+    _info(f"user {name!r} has a new token{_until(until)}; the old one no longer works:")
+    sys.stdout.write(done.token + "\n")
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    database: DatabaseOption = None,
+    agreement: AgreementOption = None,
+    keys: KeysOption = DEFAULT_KEYS_DIR,
+) -> None:
+    """Remove a user: their token stops working (in every server process within a
+    second); the name is never given again. The center records it (``user.removed``)."""
+    from datetime import UTC, datetime
+
+    from accord.center.users import COMMAND_LINE, remove
+
+    try:
+        with _users_center(database, agreement, keys) as center, center.writing() as unit:
+            remove(unit, name=name, at=datetime.now(UTC), by=COMMAND_LINE)
+    except Exception as error:
+        raise _refused(error) from None
+    _info(f"user {name!r} removed")
 
 
 DEMO_DIR = Path("var/demo-service")
@@ -157,14 +304,38 @@ def serve(
             "process(es): a second core for the HTTP side.",
         ),
     ] = False,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", help="Serve HTTPS with this certificate (PEM, chain)."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option("--tls-key", help="The certificate's private key (PEM, mode 0600)."),
+    ] = None,
+    tls_client_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-client-ca",
+            help="Require a client certificate signed by this CA (PEM) on every connection.",
+        ),
+    ] = None,
 ) -> None:
     """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
     database is migrated on start."""
     import uvicorn
 
     from accord.center.app import AGREEMENT_ENV, CLOCK_ENV, KEYS_DIR_ENV, create_app
+    from accord.center.drain import DRAIN_SECONDS
     from accord.center.runtime import system_clock
+    from accord.center.tls import TLS_ENV, TlsError, tls_files
     from accord.chrono import parse_instant
+
+    try:
+        tls = tls_files(tls_cert, tls_key, tls_client_ca)
+    except TlsError as error:
+        raise fail(error) from None
+    scheme = "http" if tls is None else "https"
+    ssl_options = {} if tls is None else tls.uvicorn()
 
     if (workers > 1 or writer_process) and demo:
         raise fail(
@@ -204,15 +375,28 @@ def serve(
     except AccordError as error:
         raise fail(error) from None
     if demo:
-        _seed_demo(settings, clock, f"http://{host}:{port}")
-    _info(f"accord: serving on http://{host}:{port} (OpenAPI at /openapi.json)")
+        _seed_demo(settings, clock, f"{scheme}://{host}:{port}")
+    if tls is None:
+        how = (
+            "plain HTTP, no TLS: tokens cross in clear, so loopback only (or --tls-cert/--tls-key)"
+        )
+    elif tls.client_ca is None:
+        how = "HTTPS"
+    else:
+        how = "HTTPS, a client certificate required"
+    _info(f"accord: serving on {scheme}://{host}:{port} — {how} (OpenAPI at /openapi.json)")
+    if tls is None and not _loopback(host):
+        _info(
+            f"accord: WARNING: {host} is not a loopback address and there is no TLS: every "
+            "bearer token and answer crosses the network in clear"
+        )
     if workers == 1 and not writer_process:
         background = []
         if demo:
             from accord.center.exercise import demo_feed
 
             background.append(demo_feed)
-        app = create_app(settings, clock=clock, background=background)
+        app = create_app(settings, clock=clock, background=background, hsts=tls is not None)
         uvicorn.run(
             app,
             host=host,
@@ -220,6 +404,8 @@ def serve(
             log_level="info",
             access_log=access_log,
             server_header=False,  # a prober learns no more of the stack than it must
+            timeout_graceful_shutdown=DRAIN_SECONDS,
+            **ssl_options,
         )
         return
     # The keys are made here, once, so that the workers starting together only read them.
@@ -230,6 +416,7 @@ def serve(
     os.environ[DATABASE_URL_ENV] = settings.database_url
     os.environ[AGREEMENT_ENV] = str(settings.agreement_path)
     os.environ[KEYS_DIR_ENV] = str(settings.keys_dir)
+    os.environ[TLS_ENV] = "0" if tls is None else "1"
     if clock_start is not None:
         # One exercise clock for every worker: the instant it started from, and when, on the
         # machine's monotonic clock (one for all processes).
@@ -244,7 +431,21 @@ def serve(
             log_level="info",
             access_log=access_log,
             server_header=False,
+            timeout_graceful_shutdown=DRAIN_SECONDS,
+            **ssl_options,
         )
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 WRITER_START_SECONDS = 600.0
@@ -255,9 +456,10 @@ WRITER_START_SECONDS = 600.0
 def _writer_process(wanted: bool) -> Iterator[None]:
     """With ``wanted``: the writer process (:mod:`accord.center.writer_process`) started
     from this environment and listening, its socket in a private folder named to the HTTP
-    processes by ``ACCORD_WRITER_SOCKET``; stopped (its queued works finished) when the
-    block ends. Should it end first, this process is asked to stop (SIGTERM): a service
-    without its writer can only refuse every change."""
+    processes by ``ACCORD_WRITER_SOCKET``; stopped (its queued works finished, given
+    :data:`~accord.center.drain.WRITER_STOP_SECONDS`) when the block ends. Should it end
+    first, this process is asked to stop (SIGTERM): a service without its writer can only
+    refuse every change."""
     if not wanted:
         yield
         return
@@ -301,9 +503,11 @@ def _writer_process(wanted: bool) -> Iterator[None]:
     finally:
         ending.set()
         if process.poll() is None:
+            from accord.center.drain import WRITER_STOP_SECONDS
+
             process.terminate()
             try:
-                process.wait(timeout=60)
+                process.wait(timeout=WRITER_STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -38,10 +38,11 @@ from accord.airspace import TrackReport, TrackSet, latest, load_tracks
 from accord.center import declarations, operations
 from accord.center.airspace import TracksAnswer, report_tracks
 from accord.center.db.models import User
-from accord.center.identity import Caller, add_user
+from accord.center.identity import Caller
 from accord.center.phases import confirm
 from accord.center.roles import Role
 from accord.center.runtime import Center, Clock
+from accord.center.users import COMMAND_LINE, issue
 from accord.chrono import format_instant, parse_instant
 from accord.examples import example_path
 
@@ -128,9 +129,11 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
     tokens: dict[str, str] = {}
     with center.writing() as unit:
         for name, (member, role) in DEMO_USERS.items():
-            tokens[name] = add_user(
-                unit.session, center.agreement, name=name, member=member, role=role, at=at
+            done = issue(
+                unit, name=name, member=member, role=role, at=at, expires_at=None, by=COMMAND_LINE
             )
+            assert done.token is not None
+            tokens[name] = done.token
     callers = _callers(center)
     officer = {"blue": callers["blue-officer"], "red": callers["red-officer"]}
     officer["hnc"] = callers["hnc-notifier"]

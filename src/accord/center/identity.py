@@ -35,6 +35,7 @@ __all__ = [
     "ROLE_KINDS",
     "Caller",
     "add_user",
+    "alive",
     "find_caller",
     "fits",
     "new_token",
@@ -61,6 +62,8 @@ class Caller:
     name: str
     member: str
     role: Role
+    expires_at: datetime | None = None
+    """When the token the caller used stops working (``None``: it does not expire)."""
 
 
 def new_token() -> str:
@@ -79,20 +82,33 @@ def fits(role: Role, kind: str) -> bool:
 
 
 def add_user(
-    session: Session, agreement: Agreement, *, name: str, member: str, role: Role, at: datetime
+    session: Session,
+    agreement: Agreement,
+    *,
+    name: str,
+    member: str,
+    role: Role,
+    at: datetime,
+    expires_at: datetime | None = None,
 ) -> str:
-    """Register a user acting for ``member`` with ``role``; return the token (the only
-    time it exists outside the caller's hands). The caller commits.
+    """Register a user acting for ``member`` with ``role``, their token valid until
+    ``expires_at`` (``None``: until rotated or removed); return the token (the only time it
+    exists outside the caller's hands). The caller commits. (This stores the user only; the
+    service's own changes go through :mod:`accord.center.users`, which records them.)
 
     Raises :class:`~accord.errors.InputError` naming the field: an empty or long name, a
-    name already taken, a member the agreement does not know, a role that does not fit the
-    member's kind.
+    name already taken (also by a removed user: names are never given twice), a member the
+    agreement does not know, a role that does not fit the member's kind, an expiry not
+    after ``at``.
     """
     issues: list[Issue] = []
     if not name or len(name) > _NAME_MAX or not name.isprintable() or name != name.strip():
         issues.append(Issue("name", f"a user name is 1 to {_NAME_MAX} printable characters"))
-    elif session.scalar(select(User.id).where(User.name == name)) is not None:
-        issues.append(Issue("name", f"a user named {name!r} exists"))
+    elif found := session.execute(select(User.removed_at).where(User.name == name)).first():
+        taken = "was removed (a name is never given twice)" if found[0] else "exists"
+        issues.append(Issue("name", f"a user named {name!r} {taken}"))
+    if expires_at is not None and expires_at <= at:
+        issues.append(Issue("expires", "a token must expire after it is issued"))
     kind = member_kinds(agreement).get(member)
     if kind is None:
         issues.append(Issue("member", f"{member!r} is no party, notifier or monitor"))
@@ -103,16 +119,38 @@ def add_user(
         raise InputError("user", issues)
     token = new_token()
     session.add(
-        User(name=name, member=member, role=role.value, token_hash=token_hash(token), created_at=at)
+        User(
+            name=name,
+            member=member,
+            role=role.value,
+            token_hash=token_hash(token),
+            created_at=at,
+            expires_at=expires_at,
+        )
     )
     session.flush()
     return token
 
 
-def find_caller(session: Session, token: str) -> Caller | None:
-    """The user whose token this is, or ``None``."""
+def find_caller(session: Session, token: str, *, at: datetime | None = None) -> Caller | None:
+    """The user whose token this is, or ``None`` (also for a removed user's token, and,
+    with ``at`` given, for a token expired at ``at``)."""
     digest = token_hash(token)
     user = session.scalars(select(User).where(User.token_hash == digest)).first()
     if user is None or not hmac.compare_digest(user.token_hash, digest):
         return None
-    return Caller(user_id=user.id, name=user.name, member=user.member, role=Role(user.role))
+    if user.removed_at is not None or not alive(user.expires_at, at):
+        return None
+    return Caller(
+        user_id=user.id,
+        name=user.name,
+        member=user.member,
+        role=Role(user.role),
+        expires_at=user.expires_at,
+    )
+
+
+def alive(expires_at: datetime | None, at: datetime | None) -> bool:
+    """Whether a token expiring at ``expires_at`` still works at ``at`` (``None``: it does
+    not expire; no ``at``: not asked)."""
+    return expires_at is None or at is None or at < expires_at

@@ -93,8 +93,11 @@ _log = logging.getLogger("accord.center")
 
 _PG_WRITE_LOCK = 0x41434344  # "ACCD": the advisory lock that serialises record writers
 
-AUTH_CACHE_SECONDS = 5.0
-"""How long an authenticated token is remembered (see :meth:`Center.authenticate`)."""
+AUTH_CACHE_SECONDS = 0.5
+"""How long an authenticated token is remembered (see :meth:`Center.authenticate`): a token
+removed, rotated or expired in any process is refused by every process within this (plus
+one read). One read of the users table per token and process per this long is the whole
+cost (``make bench``: ``auth``)."""
 
 _AUTH_CACHE_MAX = 10_000
 
@@ -489,16 +492,18 @@ class Center:
 
         A token found is remembered (by its hash) for :data:`AUTH_CACHE_SECONDS`, so that
         a client's burst of requests costs one read; unknown tokens are never remembered.
-        Users are never removed or changed today; when they are, removal must also clear
-        this cache (:meth:`forget_tokens`) — until then a removed token would keep working
-        for at most those few seconds."""
+        A user removed or rotated elsewhere (another server process, the writer process,
+        ``accord users``) is therefore refused here within that time; a change made in
+        this process also clears the cache at once (:meth:`forget_tokens`). An expired
+        token is refused at once, remembered or not (the expiry is checked against the
+        center's clock on every request)."""
         found = self.remembered(token)
         if found is not None:
             return found
         digest = token_hash(token)
         now = time.monotonic()
         with self.reading() as session:
-            caller = find_caller(session, token)
+            caller = find_caller(session, token, at=self.now())
         if caller is not None:
             if len(self._callers) >= _AUTH_CACHE_MAX:
                 self._callers.clear()
@@ -510,7 +515,9 @@ class Center:
         cheap enough for the event loop)."""
         found = self._callers.get(token_hash(token))
         if found is not None and found[1] > time.monotonic():
-            return found[0]
+            caller = found[0]
+            if caller.expires_at is None or self.clock() < caller.expires_at:
+                return caller
         return None
 
     def forget_tokens(self) -> None:

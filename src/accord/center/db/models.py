@@ -88,7 +88,9 @@ class Base(DeclarativeBase):
 
 class User(Base):
     """A person who calls the API: a name, the member they act for, a role, and the SHA-256
-    of their bearer token (hex). The token itself is never stored."""
+    of their bearer token (hex). The token itself is never stored. A token may expire
+    (``expires_at``); a removed user keeps the row (``removed_at``), so the name stays taken
+    and no token of it opens the service again."""
 
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(f"role IN ({_ROLES})", name="ck_users_role"),)
@@ -99,6 +101,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Confirmation(Base):

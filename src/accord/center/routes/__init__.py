@@ -16,6 +16,7 @@ from accord.center.routes import (
     probing,
     record,
     tracks,
+    users,
 )
 
 ROUTERS = (
@@ -32,6 +33,7 @@ ROUTERS = (
     compliance.router,
     tracks.router,
     probing.router,
+    users.router,
 )
 """Every router, in the order the OpenAPI schema lists them."""
 

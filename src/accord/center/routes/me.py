@@ -28,12 +28,14 @@ class MeOut(BaseModel):
     now: datetime
     phase: PhaseOut | None
     confirmations: dict[str, datetime]
+    token_expires_at: datetime | None = None
+    """When the caller's token stops working (``None``: until rotated or removed)."""
 
 
 @router.get("/me", response_model=MeOut, summary="Who am I, and which phase is in force")
 def me(center: CenterDep, caller: Annotated[Caller, Depends(allow(*ALL_ROLES))]) -> MeOut:
     """The caller's identity and the phase in force now, given the conditions confirmed so
-    far (condition → earliest confirmation)."""
+    far (condition → earliest confirmation), and when the caller's token expires."""
     now = center.now()
     with center.reading() as session:
         confirmed = confirmations(session)
@@ -46,4 +48,5 @@ def me(center: CenterDep, caller: Annotated[Caller, Depends(allow(*ALL_ROLES))])
         now=now,
         phase=PhaseOut.of(phase_at(center.agreement, now, confirmed)),
         confirmations=confirmed,
+        token_expires_at=caller.expires_at,
     )
