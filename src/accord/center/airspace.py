@@ -21,11 +21,25 @@ within :data:`STALE_AFTER` of the center's clock) is extrapolated to now and run
 detector with the agreement's minima and look-ahead
 (:func:`accord.airspace.conflicts.track_conflicts`) and the designated-area check
 (:func:`accord.airspace.areas.track_area_findings`). Each finding is keyed (the pair of
-aircraft; the aircraft and the area): a new key raises an alert — a record entry signed by the
-**center** (no party acted: the center's key, as for direct-line escalation steps), live
-events to each party concerned and the monitors; a key that persists is not raised again
-(its numbers are kept current in the alert); a key no longer found is cleared — an
-``airspace.cleared`` entry and events with ``cleared: true``. Designated areas: an aircraft of
+aircraft; the aircraft and the area): a new key raises an alert; a key that persists is
+not raised again (its numbers are kept current in the alert); a key no longer found is
+cleared.
+
+**Groups: entries grow with the aircraft, not with the pairs.** The new alerts of one pass
+are raised in groups — the conflicts by connected component of the conflict graph (a cluster
+of aircraft in conflict), the area findings by kind and area — and each group is ONE record
+entry signed by the **center** (no party acted: the center's key, as for direct-line
+escalation steps): its aircraft once each, one row per finding (alert ``<group>.<n>`` is row
+``n``), at most :data:`ENTRY_BUDGET` bytes (DECISIONS 12: a larger group is split into
+several entries, each a group). A group is acknowledged once per party (naming its entry's
+hash), escalated once per party, and announced in one live event per reader cut listing its
+alerts (the first :data:`EVENT_ALERTS_MAX`; past that ``truncated``, and the page reads the
+list). Clearing is batched: one ``airspace.cleared`` entry names up to
+:data:`CLEARED_IDS_MAX` alerts, and a group's escalation stops once none of its alerts is
+open. So a batch of N aircraft in one spot — about N²/2 conflicts, one component — adds
+``ceil(rows × row size / ENTRY_BUDGET)`` entries (a row is about 30 bytes: 500 aircraft, 62
+entries; see ``python -m bench --only alerts``), and its escalation a few per party. Alerts
+raised before groups (one entry each) read as groups of one. Designated areas: an aircraft of
 a restricted operator inside an area closed to it, or heading in within the look-ahead,
 without an exempt mission is an ``airspace.violation`` alert to every party (third-party
 operators are what areas are for) and a finding of ``GET /v1/compliance`` against the
@@ -61,14 +75,17 @@ and events name the alert, the party, the level, roles and deadlines — never a
 **Disclosure.** A ``center`` track is seen by its owner's party alone (lists and events);
 others' ``shared`` tracks by every party and the monitors; notifiers and administrators see
 no tracks and no alerts (403). An alert involving an aircraft hidden from a reader tells that
-reader only the aircraft's owning party (or operator), the time to the closest approach, the
-horizontal distance there, the vertical separation, when separation is lost — never the
-hidden aircraft's id, mission or position; the place is given as the reader's own
-aircraft's position at the closest approach, or not at all. The record, which every party
-reads, carries only such non-revealing fields about a ``center`` aircraft, plus a salted
-commitment (:mod:`accord.record.commitments`) to its id and state at the alert, whose opening
-is served to its owner alone (``opening`` in the owner's view of the alert): the owner can
-prove later what the center knew and when.
+reader only the aircraft's owning party (or operator), that separation is predicted to be
+lost and when (DECISIONS 1) — no distance, no vertical separation, no time of closest
+approach (its gap to the loss of separation, times the closing speed, measures the miss
+distance), never the hidden aircraft's id, mission or position; the place is the reader's own
+aircraft's position when separation is lost, or none. A flight plan's probe answer against
+another party's hidden plan is cut the same way (:class:`PlanConflictOut`). The record, which
+every party reads, carries only such fields for a pair with a ``center`` aircraft, plus per
+owner a salted commitment (:mod:`accord.record.commitments`) to its hidden aircraft in the
+group (ids, missions, reported states), whose opening is served to its owner alone
+(``opening`` in the owner's view of the alert): the owner can prove later what the center
+knew and when.
 """
 
 from __future__ import annotations
@@ -240,10 +257,14 @@ class AlertOut(BaseModel):
     ``at``: when it was raised; ``predicted_at``: when separation is lost (a conflict) or the
     aircraft enters the area; ``lat`` / ``lon``: the place, when the reader may see it;
     ``horizontal_nm`` / ``vertical_ft``: the separation at the closest approach;
-    ``content_hash``: what an acknowledgement names (the SHA-256 of the record entry's
-    canonical JSON); ``opening``: for the owner of a hidden aircraft, what opens the
-    commitment the entry holds for it; ``recipients``: each party concerned's
-    acknowledgement deadline and escalation (:class:`AlertPartyOut`)."""
+    ``content_hash``: what an acknowledgement names (the SHA-256 of the canonical JSON of
+    the record entry of the alert's ``group``: the findings of one detection pass raised
+    together, acknowledged and escalated together); ``opening``: for the owner of a hidden
+    aircraft, what opens the commitment the entry holds for it; ``recipients``: each party
+    concerned's acknowledgement deadline and escalation (:class:`AlertPartyOut`), which are
+    its group's. Of a conflict with an aircraft hidden from the reader: no ``tcpa_s``,
+    ``horizontal_nm`` or ``vertical_ft``, and the place is the reader's own aircraft's when
+    separation is lost (DECISIONS 1)."""
 
     id: str
     kind: str
@@ -269,34 +290,40 @@ class AlertOut(BaseModel):
     entry: int
     content_hash: str
     acknowledged: list[str]
+    group: str | None = None
     recipients: list[AlertPartyOut] = []
     opening: dict[str, Any] | None = None
 
 
 class PlanConflictOut(BaseModel):
-    """A conflict of a flight plan with another one, as the declaring caller may see it:
-    ``other`` is null when the other plan is hidden from it."""
+    """A conflict of a flight plan with another one, as the declaring caller may see it.
+    When the other plan is hidden from it, ``other``, ``los_until``, ``cpa_at`` and
+    ``dcpa_m`` are null: it learns whose plan it is and when separation is lost, nothing
+    that measures the other (DECISIONS 1)."""
 
     alert: str
     other: str | None
     party: str | None
     operator: str
     los_at: datetime
-    los_until: datetime
-    cpa_at: datetime
-    dcpa_m: float
+    los_until: datetime | None
+    cpa_at: datetime | None
+    dcpa_m: float | None
 
 
 class TracksAnswer(BaseModel):
     """What a batch did: reports ``accepted`` (stored) and ``dropped`` (not newer than the
     one kept), the alerts it ``raised`` and the ids of those it ``cleared``, as the caller may
-    see them; ``fresh``: the aircraft checked."""
+    see them (the first :data:`ANSWER_ALERTS_MAX` of each; ``raised_count`` and
+    ``cleared_count``: how many); ``fresh``: the aircraft checked."""
 
     accepted: int
     dropped: int
     fresh: int
     raised: list[AlertOut]
     cleared: list[str]
+    raised_count: int = 0
+    cleared_count: int = 0
 
 
 # --- who sees what --------------------------------------------------------------------------
@@ -505,16 +532,28 @@ def report_tracks(
         session.execute(changed, old)
     _publish_tracks(session, agreement, list(updated.values()), now)
     fresh, raised, cleared = survey(unit, center, now)
-    shown = [a for a in raised if _may_read_alert(a, caller.member, caller.role)]
-    recipients = _recipients_of(session, [a.id for a in shown])
+    readable = [a for a in raised if _may_read_alert(a, caller.member, caller.role)]
+    gone = [a.id for a in cleared if _may_read_alert(a, caller.member, caller.role)]
+    shown = readable[:ANSWER_ALERTS_MAX]
+    leads = _leads(session, shown)
+    recipients = _recipients_of(session, list(leads))
     return TracksAnswer(
         accepted=len(updated),
         dropped=dropped,
         fresh=fresh,
         raised=[
-            alert_of(a, caller.member, caller.role, recipients=recipients[a.id]) for a in shown
+            alert_of(
+                a,
+                caller.member,
+                caller.role,
+                recipients=recipients[_lead_of(a)],
+                lead=leads[_lead_of(a)],
+            )
+            for a in shown
         ],
-        cleared=[a.id for a in cleared if _may_read_alert(a, caller.member, caller.role)],
+        cleared=gone[:ANSWER_ALERTS_MAX],
+        raised_count=len(readable),
+        cleared_count=len(gone),
     )
 
 
@@ -579,6 +618,7 @@ def _aircraft(row: _Track, key: str) -> dict[str, Any]:
         "mission": row.mission,
         "disclosure": row.disclosure,
         "reported_at": format_instant(row.time),
+        "state": [row.lat, row.lon, row.alt_ft, row.gs_kt, row.track_deg, row.vs_fpm],
     }
 
 
@@ -636,10 +676,13 @@ def _track_findings(
         at = max(c.tcpa_s, 0.0)
         pa = _cpa_position(tracks, ia, now, at)
         pb = _cpa_position(tracks, ib, now, at)
+        los = max((c.los_at - now).total_seconds(), 0.0)
         aircraft = []
-        for key, pos in ((ka, pa), (kb, pb)):
+        for key, k, pos in ((ka, ia, pa), (kb, ib, pb)):
             one = _aircraft(by_key[key], key)
             one["cpa"] = [round(pos[1], 6), round(pos[0], 6), round(pos[2])]
+            lost_at = _cpa_position(tracks, k, now, los)
+            one["los"] = [round(lost_at[1], 6), round(lost_at[0], 6), round(lost_at[2])]
             aircraft.append(one)
         payload = {
             "aircraft": aircraft,
@@ -674,6 +717,25 @@ def _track_findings(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Active:
+    """An open alert as reconciliation needs it (read with one Core statement)."""
+
+    key: str
+    id: str
+    group_id: str | None
+
+
+_ALERTS = cast(Table, AirspaceAlert.__table__)
+
+
+def _active(session: Session, *where: Any) -> dict[str, _Active]:
+    """The open alerts matching ``where``, by key."""
+    c = _ALERTS.c
+    query = select(c.key, c.id, c.group_id).where(c.cleared_at.is_(None), *where)
+    return {key: _Active(key, alert_id, group) for key, alert_id, group in session.execute(query)}
+
+
 def survey(
     unit: Unit, center: Center, now: datetime
 ) -> tuple[int, list[AirspaceAlert], list[AirspaceAlert]]:
@@ -684,14 +746,7 @@ def survey(
     c = _TRACKS.c
     rows = _tracks(session, c.time >= now - STALE_AFTER, c.time <= now + FUTURE_SKEW)
     found = _track_findings(center.agreement, rows, now)
-    active = {
-        a.key: a
-        for a in session.scalars(
-            select(AirspaceAlert).where(
-                AirspaceAlert.source == "track", AirspaceAlert.cleared_at.is_(None)
-            )
-        )
-    }
+    active = _active(session, _ALERTS.c.source == "track")
     raised, cleared = _reconcile(unit, center, found, active, now)
     return len(rows), raised, cleared
 
@@ -700,22 +755,89 @@ def _reconcile(
     unit: Unit,
     center: Center,
     found: Mapping[str, _Finding],
-    active: Mapping[str, AirspaceAlert],
+    active: Mapping[str, _Active],
     now: datetime,
 ) -> tuple[list[AirspaceAlert], list[AirspaceAlert]]:
+    """Raise the findings not yet open (in groups: :func:`_groups`), keep the open ones
+    current, clear the open ones no longer found (batched: :func:`_clear_many`)."""
+    session = unit.session
+    kept = [
+        {"b_id": active[key].id, "last_seen": now, "payload": json.dumps(found[key].payload)}
+        for key in sorted(found)
+        if key in active
+    ]
+    if kept:
+        session.execute(
+            update(_ALERTS).where(_ALERTS.c.id == bindparam("b_id")),
+            kept,
+            execution_options={"synchronize_session": False},
+        )
+    new = [found[key] for key in sorted(found) if key not in active]
     raised: list[AirspaceAlert] = []
-    cleared: list[AirspaceAlert] = []
-    for key in sorted(found):
-        held = active.get(key)
-        if held is None:
-            raised.append(_raise(unit, center, found[key], now))
-        else:
-            held.last_seen = now
-            held.payload = json.dumps(found[key].payload)
-    for key in sorted(set(active) - set(found)):
-        cleared.append(_clear(unit, center, active[key], now))
-    unit.session.flush()
+    for group in _groups(new):
+        chunks = _chunks(group)
+        for part, chunk in enumerate(chunks):
+            raised += _raise_group(unit, center, chunk, now, part=part, parts=len(chunks))
+    ended = [active[key] for key in sorted(set(active) - set(found))]
+    cleared = _clear_many(unit, center, ended, now)
+    session.flush()
     return raised, cleared
+
+
+# --- groups: one record entry per cluster of findings ----------------------------------------
+
+
+def _groups(findings: Sequence[_Finding]) -> list[list[_Finding]]:
+    """The new findings of one pass in groups: conflicts by connected component of the
+    conflict graph (aircraft are its nodes, conflicts its edges), area findings by kind and
+    area. The groups partition ``findings``, each in the order given.
+
+    Why components: a cluster of N aircraft in one spot has about N²/2 conflicts and one
+    component; two distant clusters are two components, each alerted to its own parties."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        top = x
+        while parent.setdefault(top, top) != top:
+            top = parent[top]
+        while parent[x] != top:
+            parent[x], x = top, parent[x]
+        return top
+
+    for f in findings:
+        if f.kind == "conflict":
+            a, b = (one["key"] for one in f.payload["aircraft"])
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[ra] = rb
+    out: dict[tuple[str, str, str], list[_Finding]] = {}
+    for f in findings:
+        if f.kind == "conflict":
+            unit = root(f.payload["aircraft"][0]["key"])
+        else:
+            unit = str(f.payload["area"])
+        out.setdefault((f.kind, f.source, unit), []).append(f)
+    return list(out.values())
+
+
+ENTRY_BUDGET = 60_000
+"""The most bytes of canonical JSON the event of one alert group's record entry takes
+(DECISIONS 12: an entry, envelope and signature included, is at most 64 KiB). A larger
+group is split into several entries, each a group of its own."""
+EVENT_ALERTS_MAX = 100
+"""The most alerts one live event of a group carries for one reader; beyond it the event
+says ``truncated`` and the page reads ``GET /v1/alerts``."""
+ANSWER_ALERTS_MAX = 200
+"""The most alerts (raised, and ids cleared) a ``POST /v1/tracks`` answer lists; its
+``raised_count`` and ``cleared_count`` say how many there were."""
+CLEARED_IDS_MAX = 2_500
+"""The most alert ids one ``airspace.cleared`` entry names (about 52 KB)."""
+_SKELETON = 1_000  # the event's fixed part: kind, group, parties, times, fields
+_PER_OWNER = 80  # one commitment in ``commitments``
+
+_CONFLICT_FIELDS = ["a", "b", "los_s", "lost", "tcpa_s", "dcpa_nm", "vertical_ft"]
+_PLAN_FIELDS = [*_CONFLICT_FIELDS, "los_until_s", "cpa_s"]
+_AREA_FIELDS = ["aircraft", "inside", "entry_s", "entry_point"]
 
 
 def _public_aircraft(one: Mapping[str, Any]) -> dict[str, Any]:
@@ -727,39 +849,128 @@ def _public_aircraft(one: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _entry_event(
-    alert_id: str, finding: _Finding, now: datetime
+def _seconds(text: str, since: datetime) -> float:
+    return round((parse_instant(text) - since).total_seconds(), 1)
+
+
+def _finding_item(f: _Finding, index: Mapping[str, int], now: datetime) -> list[Any]:
+    """One finding as a row of the group entry's ``findings`` (columns: its ``fields``).
+
+    A conflict with an aircraft hidden from some reader says only which aircraft, when
+    separation is lost, and whether it is lost now (DECISIONS 1): no distance, no vertical
+    separation, and no time of closest approach either — its gap to the loss of separation,
+    times the closing speed, measures the miss distance."""
+    p = f.payload
+    if f.kind != "conflict":
+        (one,) = p["aircraft"]
+        shown = one["disclosure"] == _SHARED
+        return [
+            index[one["key"]],
+            bool(p["inside"]),
+            _seconds(p["entry_at"], now),
+            p["entry_point"] if shown else None,
+        ]
+    a, b = p["aircraft"]
+    item: list[Any] = [index[a["key"]], index[b["key"]], _seconds(p["los_at"], now), p["lost"]]
+    shown = a["disclosure"] == _SHARED and b["disclosure"] == _SHARED
+    item += [p["tcpa_s"], p["dcpa_nm"], p["vertical_ft"]] if shown else [None, None, None]
+    if f.source == "plan":
+        if shown:
+            item += [_seconds(p["los_until"], now), _seconds(p["cpa_at"], now)]
+        else:
+            item += [None, None]
+    return item
+
+
+def _base_aircraft(one: Mapping[str, Any]) -> dict[str, Any]:
+    """An aircraft of a finding without its per-finding places (what a commitment holds)."""
+    return {k: v for k, v in one.items() if k not in ("cpa", "los")}
+
+
+def _chunks(group: Sequence[_Finding]) -> list[list[_Finding]]:
+    """``group`` cut greedily into runs whose entry stays within :data:`ENTRY_BUDGET`
+    (by an estimate that over-counts each row; :func:`_raise_group` checks the exact size
+    and halves a run that is still too large)."""
+    out: list[list[_Finding]] = []
+    chunk: list[_Finding] = []
+    size = _SKELETON
+    seen: set[str] = set()
+    owners: set[str] = set()
+
+    def cost_of(f: _Finding) -> int:
+        far = {one["key"]: 99_999 for one in f.payload["aircraft"]}
+        cost = len(json.dumps(_finding_item(f, far, parse_instant(f.payload["at"])))) + 1
+        for one in f.payload["aircraft"]:
+            if one["key"] not in seen:
+                cost += len(json.dumps(_public_aircraft(one))) + 1
+                if one["disclosure"] != _SHARED and one["owner"] not in owners:
+                    cost += _PER_OWNER
+        return cost
+
+    for f in group:
+        cost = cost_of(f)
+        if chunk and size + cost > ENTRY_BUDGET:
+            out.append(chunk)
+            chunk, size, seen, owners = [], _SKELETON, set(), set()
+            cost = cost_of(f)
+        chunk.append(f)
+        size += cost
+        for one in f.payload["aircraft"]:
+            seen.add(one["key"])
+            if one["disclosure"] != _SHARED:
+                owners.add(one["owner"])
+    if chunk:
+        out.append(chunk)
+    return out
+
+
+def _group_event(
+    group_id: str, findings: Sequence[_Finding], now: datetime, *, part: int, parts: int
 ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
-    """The record event of a new alert and the openings of its commitments, by owner."""
-    p = finding.payload
-    aircraft = p["aircraft"]
+    """The record event of a new group and the openings of its commitments, by owner.
+
+    The event lists the group's aircraft once each (as :func:`_public_aircraft`), then one
+    row per finding (columns: ``fields``; ``a``/``b``/``aircraft`` index ``aircraft``); the
+    finding in row ``n`` is alert ``<group>.<n>``. Each owner of a ``center`` aircraft gets a
+    salted commitment to its hidden aircraft in the group (ids, missions, reported states),
+    whose opening the center keeps for it."""
+    first = findings[0]
+    aircraft: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    for f in findings:
+        for one in f.payload["aircraft"]:
+            if one["key"] not in index:
+                index[one["key"]] = len(aircraft)
+                aircraft.append(_base_aircraft(one))
+    parties = sorted({p for f in findings for p in f.concerned})
     event: dict[str, Any] = {
-        "kind": _RAISE_EVENTS[finding.kind],
-        "alert": alert_id,
-        "source": finding.source,
-        "parties": finding.concerned,
+        "kind": _RAISE_EVENTS[first.kind],
+        "group": group_id,
+        "part": part,
+        "parts": parts,
+        "source": first.source,
+        "parties": parties,
         "raised_at": format_instant(now),
         "aircraft": [_public_aircraft(a) for a in aircraft],
     }
-    hidden = any(a["disclosure"] != _SHARED for a in aircraft)
-    if finding.kind == "conflict":
-        event |= {k: p[k] for k in ("tcpa_s", "dcpa_nm", "vertical_ft", "los_at", "lost")}
-        if finding.source == "plan":
-            event |= {k: p[k] for k in ("los_until", "cpa_at")}
+    if first.kind == "conflict":
+        event["fields"] = _PLAN_FIELDS if first.source == "plan" else _CONFLICT_FIELDS
     else:
-        event |= {"area": p["area"], "inside": p["inside"], "entry_at": p["entry_at"]}
-        if not hidden:
-            event["entry_point"] = p["entry_point"]
+        event["area"] = first.payload["area"]
+        event["fields"] = _AREA_FIELDS
+    event["findings"] = [_finding_item(f, index, now) for f in findings]
+    hidden: dict[str, list[dict[str, Any]]] = {}
+    for one in aircraft:
+        if one["disclosure"] != _SHARED:
+            hidden.setdefault(one["owner"], []).append(one)
     sealed: dict[str, dict[str, str]] = {}
     commitments: dict[str, str] = {}
-    for one in aircraft:
-        if one["disclosure"] == _SHARED:
-            continue
-        content = {"alert": alert_id, "aircraft": one}
+    for owner in sorted(hidden):
+        content = {"group": group_id, "aircraft": hidden[owner]}
         salt = secrets.token_bytes(SALT_BYTES)
         committed = encode_base64(commitment(content, salt=salt))
-        commitments[one["owner"]] = committed
-        sealed[one["owner"]] = {
+        commitments[owner] = committed
+        sealed[owner] = {
             "commitment": committed,
             "salt": encode_base64(salt),
             "content": canonical_json(content).decode("utf-8"),
@@ -769,100 +980,217 @@ def _entry_event(
     return event, sealed
 
 
-def _raise(unit: Unit, center: Center, finding: _Finding, now: datetime) -> AirspaceAlert:
-    alert_id = "a-" + secrets.token_hex(8)
-    event, sealed = _entry_event(alert_id, finding, now)
+def _raise_group(
+    unit: Unit,
+    center: Center,
+    findings: Sequence[_Finding],
+    now: datetime,
+    *,
+    part: int = 0,
+    parts: int = 1,
+) -> list[AirspaceAlert]:
+    """Raise ``findings`` as one group: one record entry signed by the center, one alert row
+    per finding (``<group>.<n>``), the group's recipients on its first alert (one
+    acknowledgement and one escalation per party and group), one live event per reader cut.
+    A group whose entry would exceed :data:`ENTRY_BUDGET` is halved."""
+    group_id = "a-" + secrets.token_hex(5)
+    event, sealed = _group_event(group_id, findings, now, part=part, parts=parts)
+    body = canonical_json(event)
+    if len(body) > ENTRY_BUDGET and len(findings) > 1:
+        half = len(findings) // 2
+        return _raise_group(
+            unit, center, findings[:half], now, part=part, parts=parts
+        ) + _raise_group(unit, center, findings[half:], now, part=part, parts=parts)
     entry = unit.ledger.append(event, author=center.origin, at=now)
-    row = AirspaceAlert(
-        id=alert_id,
-        kind=finding.kind,
-        source=finding.source,
-        key=finding.key,
-        parties=json.dumps(finding.concerned),
-        raised_at=now,
-        last_seen=now,
-        cleared_at=None,
-        payload=json.dumps(finding.payload),
-        sealed=json.dumps(sealed),
-        content_hash=hashlib.sha256(canonical_json(event)).hexdigest(),
-        entry=entry,
-        cleared_entry=None,
-    )
-    unit.session.add(row)
-    if finding.kind != "exempt":
-        parties = sorted(set(finding.concerned) & center.agreement.party_ids)
-        recipients = [
-            AirspaceAlertRecipient(
-                alert_id=alert_id,
-                party=party,
-                ack_within_s=int(ALERT_ACK_WITHIN.total_seconds()),
-                level=0,
-                position=-1,
-                due_at=now + ALERT_ACK_WITHIN,
-                overdue_at=None,
-                steps="[]",
-            )
-            for party in parties
-        ]
-        unit.session.add_all(recipients)
-        _announce(
-            unit.session, center.agreement, row, str(event["kind"]), now, recipients=recipients
+    content_hash = hashlib.sha256(body).hexdigest()
+    rows = [
+        AirspaceAlert(
+            id=f"{group_id}.{n}",
+            kind=f.kind,
+            source=f.source,
+            key=f.key,
+            parties=json.dumps(f.concerned),
+            raised_at=now,
+            last_seen=now,
+            cleared_at=None,
+            payload=json.dumps(f.payload),
+            sealed=json.dumps(sealed) if n == 0 else "{}",
+            content_hash=content_hash,
+            entry=entry,
+            cleared_entry=None,
+            group_id=group_id,
         )
-    return row
-
-
-def _clear(unit: Unit, center: Center, row: AirspaceAlert, now: datetime) -> AirspaceAlert:
-    row.cleared_at = now
-    if row.kind == "exempt":  # recorded once when it began; its end alerts no one
-        return row
-    event = {"kind": CLEARED_EVENT, "alert": row.id, "cleared_at": format_instant(now)}
-    row.cleared_entry = unit.ledger.append(event, author=center.origin, at=now)
-    session = unit.session
-    session.flush()
-    session.execute(
-        update(AirspaceAlertRecipient)
-        .where(AirspaceAlertRecipient.alert_id == row.id)
-        .values(due_at=None)
-        .execution_options(synchronize_session="fetch")
-    )
-    _announce(
-        session,
+        for n, f in enumerate(findings)
+    ]
+    columns = [c.name for c in _ALERTS.c]
+    unit.session.execute(insert(_ALERTS), [{c: getattr(r, c) for c in columns} for r in rows])
+    if findings[0].kind == "exempt":  # recorded once; alerts no one
+        return rows
+    parties = sorted(set(event["parties"]) & center.agreement.party_ids)
+    recipients = [
+        AirspaceAlertRecipient(
+            alert_id=rows[0].id,
+            party=party,
+            ack_within_s=int(ALERT_ACK_WITHIN.total_seconds()),
+            level=0,
+            position=-1,
+            due_at=now + ALERT_ACK_WITHIN,
+            overdue_at=None,
+            steps="[]",
+        )
+        for party in parties
+    ]
+    unit.session.add_all(recipients)
+    _announce_group(
+        unit.session,
         center.agreement,
-        row,
-        CLEARED_EVENT,
+        rows,
+        str(event["kind"]),
         now,
-        acknowledged=_acks(session, row),
-        recipients=_recipients_of(session, [row.id])[row.id],
+        lead=rows[0],
+        recipients=recipients,
     )
-    return row
+    return rows
 
 
-def _audience(agreement: Agreement, row: AirspaceAlert) -> list[str]:
-    parties = set(json.loads(row.parties)) & agreement.party_ids
-    return sorted(parties | agreement.monitor_ids)
+def _clear_many(
+    unit: Unit, center: Center, ended: Sequence[_Active], now: datetime
+) -> list[AirspaceAlert]:
+    """Clear the alerts of ``ended``: ``airspace.cleared`` entries naming up to
+    :data:`CLEARED_IDS_MAX` alerts each (an exempt passage's end is recorded nowhere), the
+    escalation of each group none of whose alerts is open any more stopped, one event per
+    group and reader cut."""
+    if not ended:
+        return []
+    session = unit.session
+    rows: list[AirspaceAlert] = []
+    ids = [a.id for a in ended]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows += session.scalars(select(AirspaceAlert).where(AirspaceAlert.id.in_(chunk))).all()
+    rows.sort(key=lambda r: r.id)
+    for row in rows:
+        row.cleared_at = now
+    told = [r for r in rows if r.kind != "exempt"]
+    for start in range(0, len(told), CLEARED_IDS_MAX):
+        chunk_rows = told[start : start + CLEARED_IDS_MAX]
+        event = {
+            "kind": CLEARED_EVENT,
+            "alerts": [r.id for r in chunk_rows],
+            "cleared_at": format_instant(now),
+        }
+        entry = unit.ledger.append(event, author=center.origin, at=now)
+        for r in chunk_rows:
+            r.cleared_entry = entry
+    session.flush()
+    by_group: dict[str, list[AirspaceAlert]] = {}
+    for r in told:
+        by_group.setdefault(_group_of(r), []).append(r)
+    grouped = [g for g in by_group if by_group[g][0].group_id is not None]
+    still_open: set[str | None] = set()
+    for start in range(0, len(grouped), 500):
+        chunk = grouped[start : start + 500]
+        still_open |= set(
+            session.scalars(
+                select(AirspaceAlert.group_id).where(
+                    AirspaceAlert.group_id.in_(chunk), AirspaceAlert.cleared_at.is_(None)
+                )
+            ).all()
+        )
+    closed = [_lead_of(by_group[g][0]) for g in by_group if g not in still_open]
+    for start in range(0, len(closed), 500):
+        session.execute(
+            update(AirspaceAlertRecipient)
+            .where(AirspaceAlertRecipient.alert_id.in_(closed[start : start + 500]))
+            .values(due_at=None)
+            .execution_options(synchronize_session="fetch")
+        )
+    leads = _leads(session, told)
+    acks = _acks_of(session, list(leads))
+    recipients = _recipients_of(session, list(leads))
+    for members in by_group.values():
+        lead_id = _lead_of(members[0])
+        _announce_group(
+            session,
+            center.agreement,
+            members,
+            CLEARED_EVENT,
+            now,
+            lead=leads.get(lead_id),
+            acknowledged=acks[lead_id],
+            recipients=recipients[lead_id],
+        )
+    return rows
 
 
-def _announce(
+def _group_of(row: AirspaceAlert) -> str:
+    """The group an alert was raised in (an alert raised before groups: its own)."""
+    return row.group_id if row.group_id is not None else row.id
+
+
+def _lead_of(row: AirspaceAlert) -> str:
+    """The alert holding its group's recipients, acknowledgements and openings."""
+    return f"{row.group_id}.0" if row.group_id is not None else row.id
+
+
+def _leads(session: Session, rows: Sequence[AirspaceAlert]) -> dict[str, AirspaceAlert]:
+    """The lead alert of each of ``rows``' groups, by id."""
+    out = {r.id: r for r in rows if _lead_of(r) == r.id}
+    wanted = sorted({_lead_of(r) for r in rows} - set(out))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for r in session.scalars(select(AirspaceAlert).where(AirspaceAlert.id.in_(chunk))):
+            out[r.id] = r
+    return out
+
+
+def _audience(agreement: Agreement, parties: Iterable[str]) -> list[str]:
+    return sorted((set(parties) & agreement.party_ids) | agreement.monitor_ids)
+
+
+def _announce_group(
     session: Session,
     agreement: Agreement,
-    row: AirspaceAlert,
+    rows: Sequence[AirspaceAlert],
     kind: str,
     now: datetime,
     *,
+    lead: AirspaceAlert | None,
     acknowledged: Sequence[str] = (),
     recipients: Sequence[AirspaceAlertRecipient] = (),
 ) -> None:
-    """One event per distinct cut of the alert (members who see the same get one event)."""
+    """One event per distinct cut of a group's ``rows`` (members who see the same get one
+    event): ``{"group", "count", "truncated", "alerts"}``, ``alerts`` the first
+    :data:`EVENT_ALERTS_MAX` of the alerts the member may read, each as :func:`alert_of`."""
+    if not rows or rows[0].kind == "exempt":
+        return
+    parties_of = [frozenset(json.loads(r.parties)) for r in rows]
+    everyone: set[str] = set()
+    for ps in set(parties_of):
+        everyone |= ps
     groups: dict[str, tuple[list[str], dict[str, Any]]] = {}
-    for member in _audience(agreement, row):
+    for member in _audience(agreement, everyone):
         role = Role.MONITOR if member in agreement.monitor_ids else Role.OFFICER
-        view = alert_of(
-            row, member, role, acknowledged=acknowledged, recipients=recipients
-        ).model_dump(mode="json")
-        text = json.dumps(view, sort_keys=True)
-        groups.setdefault(text, ([], view))[0].append(member)
-    for members, view in groups.values():
-        publish(session, kind=kind, at=now, audience=members, payload=view)
+        pairs = zip(rows, parties_of, strict=True)
+        mine = [r for r, ps in pairs if role is Role.MONITOR or member in ps]
+        if not mine:
+            continue
+        views = [
+            alert_of(
+                r, member, role, acknowledged=acknowledged, recipients=recipients, lead=lead
+            ).model_dump(mode="json")
+            for r in mine[:EVENT_ALERTS_MAX]
+        ]
+        payload = {
+            "group": _group_of(rows[0]),
+            "count": len(mine),
+            "truncated": len(mine) > len(views),
+            "alerts": views,
+        }
+        text = json.dumps(payload, sort_keys=True)
+        groups.setdefault(text, ([], payload))[0].append(member)
+    for members, payload in groups.values():
+        publish(session, kind=kind, at=now, audience=members, payload=payload)
 
 
 # --- alerts out -----------------------------------------------------------------------------
@@ -877,11 +1205,23 @@ def _may_read_alert(row: AirspaceAlert, member: str, role: Role) -> bool:
 
 
 def _acks(session: Session | None, row: AirspaceAlert) -> list[str]:
+    """The parties that acknowledged ``row``'s group."""
     if session is None:
         return []
-    return sorted(
-        session.scalars(select(AirspaceAck.party).where(AirspaceAck.alert_id == row.id)).all()
-    )
+    return _acks_of(session, [_lead_of(row)])[_lead_of(row)]
+
+
+def _acks_of(session: Session, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The parties that acknowledged each of the lead alerts ``ids``."""
+    out: dict[str, list[str]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        query = select(AirspaceAck.alert_id, AirspaceAck.party).where(
+            AirspaceAck.alert_id.in_(chunk)
+        )
+        for alert_id, party in session.execute(query.order_by(AirspaceAck.party)):
+            out[alert_id].append(party)
+    return out
 
 
 def _recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[AirspaceAlertRecipient]]:
@@ -941,9 +1281,12 @@ def alert_of(
     *,
     acknowledged: Sequence[str] = (),
     recipients: Sequence[AirspaceAlertRecipient] = (),
+    lead: AirspaceAlert | None = None,
 ) -> AlertOut:
     """``row`` cut for a reader of ``member`` with ``role`` (see the module docstring);
-    ``recipients``: the alert's parties' acknowledgement and escalation state."""
+    ``acknowledged`` and ``recipients``: its group's acknowledgements and its parties'
+    acknowledgement and escalation state; ``lead``: its group's first alert, which holds the
+    openings (``row`` itself when not given)."""
     p = json.loads(row.payload)
     aircraft: list[dict[str, Any]] = p["aircraft"]
     seen = [may_see_track(member, role, a["owner"], a["disclosure"]) for a in aircraft]
@@ -963,24 +1306,30 @@ def alert_of(
             for a, ok in zip(aircraft, seen, strict=True)
         ]
     lat = lon = None
+    tcpa: float | None = None
     if row.kind == "conflict":
-        places: list[list[float]] = [
-            a["cpa"] for a, ok in zip(aircraft, seen, strict=True) if ok and a.get("cpa")
-        ]
-        if all(seen) and len(places) == 2:
-            lon, lat = (places[0][0] + places[1][0]) / 2, (places[0][1] + places[1][1]) / 2
-        elif places and any(a["owner"] == member and a.get("cpa") for a in aircraft):
-            (own,) = [a["cpa"] for a in aircraft if a["owner"] == member and a.get("cpa")][:1]
-            lon, lat = own[0], own[1]
         predicted = parse_instant(p["los_at"])
         label = f"conflict: {' / '.join(names)}"
-        detail = (
-            f"predicted loss of separation between {' and '.join(names)}: "
-            + ("lost now" if p["lost"] else f"from {p['los_at']}")
-            + f"; closest approach {p['dcpa_nm']} NM, {p['vertical_ft']} ft apart"
-            + (f", in {p['tcpa_s']:.0f} s" if p.get("tcpa_s") is not None else "")
-        )
-        horizontal, vertical = p["dcpa_nm"], p["vertical_ft"]
+        when = "lost now" if p["lost"] else f"from {p['los_at']}"
+        if all(seen):
+            places: list[list[float]] = [a["cpa"] for a in aircraft if a.get("cpa")]
+            if len(places) == 2:
+                lon, lat = (places[0][0] + places[1][0]) / 2, (places[0][1] + places[1][1]) / 2
+            detail = (
+                f"predicted loss of separation between {' and '.join(names)}: {when}"
+                + f"; closest approach {p['dcpa_nm']} NM, {p['vertical_ft']} ft apart"
+                + (f", in {p['tcpa_s']:.0f} s" if p.get("tcpa_s") is not None else "")
+            )
+            horizontal, vertical, tcpa = p["dcpa_nm"], p["vertical_ft"], p.get("tcpa_s")
+        else:
+            # DECISIONS 1: of a pair with an aircraft hidden from the reader, only that
+            # separation is lost and when; the place is the reader's own aircraft's when it
+            # is lost (no closest approach: its time, against the loss's, measures the miss)
+            own = [a["los"] for a in aircraft if a["owner"] == member and a.get("los")]
+            if own and role in (Role.OFFICER, Role.APPROVER):
+                lon, lat = own[0][0], own[0][1]
+            detail = f"predicted loss of separation between {' and '.join(names)}: {when}"
+            horizontal = vertical = None
     else:
         if all(seen):
             lon, lat = p["entry_point"][0], p["entry_point"][1]
@@ -993,7 +1342,7 @@ def alert_of(
         )
         horizontal = vertical = None
     opening = None
-    sealed = json.loads(row.sealed)
+    sealed = json.loads((lead if lead is not None else row).sealed)
     if member in sealed and role in (Role.OFFICER, Role.APPROVER):
         opening = sealed[member]
     return AlertOut(
@@ -1007,7 +1356,7 @@ def alert_of(
         at=row.raised_at,
         last_seen=row.last_seen,
         predicted_at=predicted,
-        tcpa_s=p.get("tcpa_s"),
+        tcpa_s=tcpa,
         lost=p.get("lost"),
         lat=None if lat is None else round(float(lat), 6),
         lon=None if lon is None else round(float(lon), 6),
@@ -1020,6 +1369,7 @@ def alert_of(
         cleared_at=row.cleared_at,
         entry=row.entry,
         content_hash=row.content_hash,
+        group=_group_of(row),
         acknowledged=list(acknowledged),
         recipients=[_party_out(row, r, member, role, acknowledged) for r in recipients],
         opening=opening,
@@ -1040,14 +1390,17 @@ def list_alerts(
             query.order_by(AirspaceAlert.raised_at.desc(), AirspaceAlert.id)
         ).all()
         shown = [r for r in rows if _may_read_alert(r, caller.member, caller.role)][:limit]
-        recipients = _recipients_of(session, [r.id for r in shown])
+        leads = _leads(session, shown)
+        recipients = _recipients_of(session, list(leads))
+        acks = _acks_of(session, list(leads))
         return [
             alert_of(
                 row,
                 caller.member,
                 caller.role,
-                acknowledged=_acks(session, row),
-                recipients=recipients[row.id],
+                acknowledged=acks[_lead_of(row)],
+                recipients=recipients[_lead_of(row)],
+                lead=leads[_lead_of(row)],
             )
             for row in shown
         ]
@@ -1061,42 +1414,55 @@ def get_alert(center: Center, caller: Caller, alert_id: str) -> AlertOut:
     """One alert, for a reader who may see it; anyone else gets the 404 of a missing id."""
     _is_reader(caller)
     with center.reading() as session:
-        row = session.get(AirspaceAlert, alert_id)
+        row = _alert_named(session, alert_id)
         if row is None or not _may_read_alert(row, caller.member, caller.role):
             raise _not_found()
+        lead = _leads(session, [row])[_lead_of(row)]
         return alert_of(
             row,
             caller.member,
             caller.role,
             acknowledged=_acks(session, row),
-            recipients=_recipients_of(session, [row.id])[row.id],
+            recipients=_recipients_of(session, [lead.id])[lead.id],
+            lead=lead,
         )
+
+
+def _alert_named(session: Session, alert_id: str) -> AirspaceAlert | None:
+    """The alert ``alert_id`` names: an alert, or a group (then its first alert)."""
+    row = session.get(AirspaceAlert, alert_id)
+    if row is None and "." not in alert_id:
+        row = session.get(AirspaceAlert, f"{alert_id}.0")
+    return row
 
 
 def acknowledge_alert(
     unit: Unit, center: Center, caller: Caller, alert_id: str, named_hash: str, now: datetime
 ) -> AlertOut:
-    """The caller's party acknowledges an alert it is concerned by, naming its
-    ``content_hash``: an ``airspace.acknowledged`` entry signed by the party, and events."""
+    """The caller's party acknowledges the group of an alert it is concerned by (naming the
+    alert or the group), naming the group entry's ``content_hash``: an
+    ``airspace.acknowledged`` entry signed by the party (naming the group), and events."""
     if caller.role not in (Role.OFFICER, Role.APPROVER):
         raise NotAuthorized(f"a {caller.role.value} does not acknowledge alerts")
     session = unit.session
-    row = session.get(AirspaceAlert, alert_id)
+    row = _alert_named(session, alert_id)
     if row is None or not _may_read_alert(row, caller.member, caller.role):
         raise _not_found()
-    if session.get(AirspaceAck, (alert_id, caller.member)) is not None:
-        raise IllegalTransition(f"{caller.member} has already acknowledged {alert_id}")
+    lead = _leads(session, [row])[_lead_of(row)]
+    if session.get(AirspaceAck, (lead.id, caller.member)) is not None:
+        raise IllegalTransition(f"{caller.member} has already acknowledged {_group_of(row)}")
     named = named_hash.lower()
     if named != row.content_hash:
         raise hash_mismatch("this alert's record entry")
-    entry = unit.ledger.append(
-        {"kind": ACKNOWLEDGED_EVENT, "alert": alert_id, "content_hash": named},
-        author=caller.member,
-        at=now,
-    )
+    event: dict[str, Any] = {"kind": ACKNOWLEDGED_EVENT, "content_hash": named}
+    if row.group_id is None:
+        event["alert"] = row.id
+    else:
+        event["group"] = row.group_id
+    entry = unit.ledger.append(event, author=caller.member, at=now)
     session.add(
         AirspaceAck(
-            alert_id=alert_id,
+            alert_id=lead.id,
             party=caller.member,
             user_id=caller.user_id,
             content_hash=named,
@@ -1104,22 +1470,33 @@ def acknowledge_alert(
             entry=entry,
         )
     )
-    mine = session.get(AirspaceAlertRecipient, (alert_id, caller.member))
+    mine = session.get(AirspaceAlertRecipient, (lead.id, caller.member))
     if mine is not None:  # its escalation stops (an overdue party acknowledges late)
         mine.due_at = None
     session.flush()
     acked = _acks(session, row)
-    recipients = _recipients_of(session, [alert_id])[alert_id]
-    _announce(
+    recipients = _recipients_of(session, [lead.id])[lead.id]
+    _announce_group(
         session,
         center.agreement,
-        row,
+        _group_rows(session, row),
         ACKNOWLEDGED_EVENT,
         now,
+        lead=lead,
         acknowledged=acked,
         recipients=recipients,
     )
-    return alert_of(row, caller.member, caller.role, acknowledged=acked, recipients=recipients)
+    return alert_of(
+        row, caller.member, caller.role, acknowledged=acked, recipients=recipients, lead=lead
+    )
+
+
+def _group_rows(session: Session, row: AirspaceAlert) -> list[AirspaceAlert]:
+    """The alerts of ``row``'s group, in order."""
+    if row.group_id is None:
+        return [row]
+    found = session.scalars(select(AirspaceAlert).where(AirspaceAlert.group_id == row.group_id))
+    return sorted(found, key=lambda r: int(r.id.rsplit(".", 1)[1]))
 
 
 # --- escalation -----------------------------------------------------------------------------
@@ -1128,12 +1505,16 @@ def acknowledge_alert(
 def _apply_step(
     unit: Unit, center: Center, alert: AirspaceAlert, r: AirspaceAlertRecipient, step: Step
 ) -> None:
-    """Write one escalation step of party ``r.party`` on ``alert``: the entry by the center,
-    the row's new state, the events (contact names to the party alone)."""
+    """Write one escalation step of party ``r.party`` on ``alert`` (its group's first): the
+    entry by the center (naming the group), the row's new state, the events (contact names
+    to the party alone)."""
     agreement = center.agreement
-    event: dict[str, Any] = {
-        "kind": ESCALATED_EVENT if step.kind == "escalated" else OVERDUE_EVENT,
-        "alert": alert.id,
+    event: dict[str, Any] = {"kind": ESCALATED_EVENT if step.kind == "escalated" else OVERDUE_EVENT}
+    if alert.group_id is None:
+        event["alert"] = alert.id
+    else:
+        event["group"] = alert.group_id
+    event |= {
         "party": r.party,
         "level": step.level,
         "due": format_instant(step.due),
@@ -1171,7 +1552,10 @@ def _apply_step(
     own, public = step_payloads(event, step, entry=entry)
     session = unit.session
     publish(session, kind=kind, at=step.at, audience=[r.party], payload=own)
-    others = set(_audience(agreement, alert)) - {r.party}
+    concerned = unit.session.scalars(
+        select(AirspaceAlertRecipient.party).where(AirspaceAlertRecipient.alert_id == alert.id)
+    ).all()
+    others = set(_audience(agreement, [*concerned, *json.loads(alert.parties)])) - {r.party}
     publish(session, kind=kind, at=step.at, audience=sorted(others), payload=public)
 
 
@@ -1292,6 +1676,7 @@ def plan_changed(
                 p, r = pair[pid]
                 one = _plan_aircraft(p, r)
                 one["cpa"] = _position_at(p, c.cpa_at)
+                one["los"] = _position_at(p, c.los_at)
                 aircraft.append(one)
             pa, pb = aircraft[0]["cpa"], aircraft[1]["cpa"]
             vertical = abs(pa[2] - pb[2]) if pa is not None and pb is not None else None
@@ -1309,15 +1694,11 @@ def plan_changed(
             concerned = list(dict.fromkeys((plan.owner, other.owner)))
             found[key] = _Finding(key, "conflict", "plan", concerned, payload)
     active = {
-        a.key: a
-        for a in session.scalars(
-            select(AirspaceAlert).where(
-                AirspaceAlert.source == "plan",
-                AirspaceAlert.cleared_at.is_(None),
-                AirspaceAlert.key.contains(row.id),
-            )
-        )
-        if row.id in a.key.split(":", 2)[2].split("|")
+        key: a
+        for key, a in _active(
+            session, _ALERTS.c.source == "plan", _ALERTS.c.key.contains(row.id)
+        ).items()
+        if row.id in key.split(":", 2)[2].split("|")
     }
     _reconcile(unit, center, found, active, now)
     if plan is None:
@@ -1346,9 +1727,9 @@ def plan_changed(
                 party=other_one["party"],
                 operator=other_one["operator"],
                 los_at=parse_instant(f.payload["los_at"]),
-                los_until=parse_instant(f.payload["los_until"]),
-                cpa_at=parse_instant(f.payload["cpa_at"]),
-                dcpa_m=round(f.payload["dcpa_nm"] * _NM, 1),
+                los_until=parse_instant(f.payload["los_until"]) if visible else None,
+                cpa_at=parse_instant(f.payload["cpa_at"]) if visible else None,
+                dcpa_m=round(f.payload["dcpa_nm"] * _NM, 1) if visible else None,
             )
         )
     return out
