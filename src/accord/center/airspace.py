@@ -532,9 +532,9 @@ def report_tracks(
         session.execute(changed, old)
     _publish_tracks(session, agreement, list(updated.values()), now)
     fresh, raised, cleared = survey(unit, center, now)
-    readable = [a for a in raised if _may_read_alert(a, caller.member, caller.role)]
+    readable = [a for a in raised if _may_read(a["kind"], a["parties"], caller)]
     gone = [a.id for a in cleared if _may_read_alert(a, caller.member, caller.role)]
-    shown = readable[:ANSWER_ALERTS_MAX]
+    shown = [_row(a) for a in readable[:ANSWER_ALERTS_MAX]]
     leads = _leads(session, shown)
     recipients = _recipients_of(session, list(leads))
     return TracksAnswer(
@@ -626,22 +626,38 @@ def _key_of(row: _Track) -> str:
     return f"{row.owner}/{row.id}"
 
 
-def _cpa_position(
-    tracks: TrackSet, k: int, now: datetime, seconds: float
-) -> tuple[float, float, float]:
-    """Aircraft ``k``'s (lat, lon, alt_ft) ``seconds`` after ``now``, extrapolated in a
-    straight line as :meth:`accord.airspace.TrackSet.states_at` does (for one aircraft: a
-    conflict's closest approach, shown on the map)."""
-    dt = epoch_seconds(now) + seconds - float(tracks.time_s[k])
-    lat0, lon0 = float(tracks.lat[k]), float(tracks.lon[k])
-    trk = math.radians(float(tracks.track_deg[k]))
-    gs = float(tracks.gs_kt[k]) * KT
+_Motion = tuple[float, float, float, float, float, float, float, float]
+
+
+def _motions(tracks: TrackSet, now: datetime) -> list[_Motion]:
+    """Each aircraft's state as plain floats, for :func:`_moved`: (seconds since its report
+    at ``now``, lat, lon, cos lat, track (rad), ground speed (m/s), alt (ft), vs (ft/s))."""
+    t = epoch_seconds(now)
+    return [
+        (
+            t - float(tracks.time_s[k]),
+            float(tracks.lat[k]),
+            float(tracks.lon[k]),
+            max(math.cos(math.radians(float(tracks.lat[k]))), 1e-9),
+            math.radians(float(tracks.track_deg[k])),
+            float(tracks.gs_kt[k]) * KT,
+            float(tracks.alt_ft[k]),
+            float(tracks.vs_fpm[k]) / 60.0,
+        )
+        for k in range(len(tracks))
+    ]
+
+
+def _moved(m: _Motion, seconds: float) -> tuple[float, float, float]:
+    """An aircraft's (lat, lon, alt_ft) ``seconds`` after now, extrapolated in a straight
+    line as :meth:`accord.airspace.TrackSet.states_at` does (a conflict's closest approach
+    and loss of separation, shown on the map)."""
+    since, lat0, lon0, scale, trk, gs, alt0, vs = m
+    dt = since + seconds
     lat = min(90.0, max(-90.0, lat0 + math.degrees(gs * math.cos(trk) * dt / EARTH_RADIUS_M)))
-    scale = max(math.cos(math.radians(lat0)), 1e-9)
     lon = lon0 + math.degrees(gs * math.sin(trk) * dt / (EARTH_RADIUS_M * scale))
     lon = lon - 360.0 if lon > 180.0 else lon + 360.0 if lon < -180.0 else lon
-    alt = float(tracks.alt_ft[k]) + float(tracks.vs_fpm[k]) * dt / 60.0
-    return lat, lon, alt
+    return lat, lon, alt0 + vs * dt
 
 
 def _track_findings(
@@ -670,23 +686,25 @@ def _track_findings(
     if not len(tracks):
         return found
     separation = Separation.from_rules(agreement.airspace)
+    at_text = format_instant(now)
+    base = {key: _aircraft(r, key) for key, r in by_key.items()}
+    motion = _motions(tracks, now)
     for c in track_conflicts(tracks, separation, now):
         ka, kb = sorted((c.a, c.b))
         ia, ib = tracks.row(ka), tracks.row(kb)
         at = max(c.tcpa_s, 0.0)
-        pa = _cpa_position(tracks, ia, now, at)
-        pb = _cpa_position(tracks, ib, now, at)
         los = max((c.los_at - now).total_seconds(), 0.0)
+        pa, pb = _moved(motion[ia], at), _moved(motion[ib], at)
         aircraft = []
         for key, k, pos in ((ka, ia, pa), (kb, ib, pb)):
-            one = _aircraft(by_key[key], key)
+            one = dict(base[key])
             one["cpa"] = [round(pos[1], 6), round(pos[0], 6), round(pos[2])]
-            lost_at = _cpa_position(tracks, k, now, los)
+            lost_at = _moved(motion[k], los)
             one["los"] = [round(lost_at[1], 6), round(lost_at[0], 6), round(lost_at[2])]
             aircraft.append(one)
         payload = {
             "aircraft": aircraft,
-            "at": format_instant(now),
+            "at": at_text,
             "tcpa_s": round(c.tcpa_s, 1),
             "dcpa_nm": round(c.dcpa_m / _NM, 2),
             "vertical_ft": round(abs(pa[2] - pb[2])),
@@ -738,10 +756,10 @@ def _active(session: Session, *where: Any) -> dict[str, _Active]:
 
 def survey(
     unit: Unit, center: Center, now: datetime
-) -> tuple[int, list[AirspaceAlert], list[AirspaceAlert]]:
+) -> tuple[int, list[dict[str, Any]], list[AirspaceAlert]]:
     """Run the detection over every fresh track at ``now``: raise the new alerts, keep the
     persisting ones current, clear those that ended. (The number of fresh aircraft, the
-    alerts raised, the alerts cleared.)"""
+    alerts raised — as rows' columns —, the alerts cleared.)"""
     session = unit.session
     c = _TRACKS.c
     rows = _tracks(session, c.time >= now - STALE_AFTER, c.time <= now + FUTURE_SKEW)
@@ -751,15 +769,26 @@ def survey(
     return len(rows), raised, cleared
 
 
+_Raised = dict[str, Any]
+"""A raised alert's row, as the columns of ``airspace_alerts`` (a pass can raise a hundred
+thousand: rows are inserted with one Core statement, not as ORM objects)."""
+
+
+def _row(x: AirspaceAlert | _Raised) -> AirspaceAlert:
+    """An alert row as an ORM object (transient for a raised one: for reading only)."""
+    return x if isinstance(x, AirspaceAlert) else AirspaceAlert(**x)
+
+
 def _reconcile(
     unit: Unit,
     center: Center,
     found: Mapping[str, _Finding],
     active: Mapping[str, _Active],
     now: datetime,
-) -> tuple[list[AirspaceAlert], list[AirspaceAlert]]:
+) -> tuple[list[_Raised], list[AirspaceAlert]]:
     """Raise the findings not yet open (in groups: :func:`_groups`), keep the open ones
-    current, clear the open ones no longer found (batched: :func:`_clear_many`)."""
+    current, clear the open ones no longer found (batched: :func:`_clear_many`); one live
+    event per reader cut for what was raised (:func:`_announce`)."""
     session = unit.session
     kept = [
         {"b_id": active[key].id, "last_seen": now, "payload": json.dumps(found[key].payload)}
@@ -773,11 +802,22 @@ def _reconcile(
             execution_options={"synchronize_session": False},
         )
     new = [found[key] for key in sorted(found) if key not in active]
-    raised: list[AirspaceAlert] = []
+    raised: list[_Raised] = []
+    recipients: dict[str, list[AirspaceAlertRecipient]] = {}
     for group in _groups(new):
-        chunks = _chunks(group)
+        chunks = _chunks(group, now)
         for part, chunk in enumerate(chunks):
-            raised += _raise_group(unit, center, chunk, now, part=part, parts=len(chunks))
+            rows, told = _raise_group(unit, center, chunk, now, part=part, parts=len(chunks))
+            raised += rows
+            recipients[rows[0]["id"]] = told
+    if raised:
+        leads = {lead: _row(r) for r in raised if (lead := r["id"]).endswith(".0")}
+        for event_kind in sorted({_RAISE_EVENTS[r["kind"]] for r in raised} - {EXEMPT_EVENT}):
+            these = [r for r in raised if _RAISE_EVENTS[r["kind"]] == event_kind]
+            _announce(
+                session, center.agreement, these, event_kind, now,
+                leads=leads, acks={}, recipients=recipients,
+            )  # fmt: skip
     ended = [active[key] for key in sorted(set(active) - set(found))]
     cleared = _clear_many(unit, center, ended, now)
     session.flush()
@@ -817,7 +857,25 @@ def _groups(findings: Sequence[_Finding]) -> list[list[_Finding]]:
         else:
             unit = str(f.payload["area"])
         out.setdefault((f.kind, f.source, unit), []).append(f)
-    return list(out.values())
+    return [_tiled(group) if group[0].kind == "conflict" else group for group in out.values()]
+
+
+TILE = 32
+"""A dense cluster's conflicts are ordered by tiles of this many aircraft by this many, so
+that each entry of a split cluster lists few aircraft for many pairs (about 2 × 32 aircraft
+for 1,000 pairs, where pair order would list every aircraft of the cluster in each)."""
+
+
+def _tiled(group: list[_Finding]) -> list[_Finding]:
+    """``group``'s conflicts ordered by the tile of their two aircraft (in key order)."""
+    keys = sorted({one["key"] for f in group for one in f.payload["aircraft"]})
+    rank = {key: k // TILE for k, key in enumerate(keys)}
+
+    def tile(f: _Finding) -> tuple[int, int]:
+        a, b = (rank[one["key"]] for one in f.payload["aircraft"])
+        return (a, b) if a <= b else (b, a)
+
+    return sorted(group, key=tile)
 
 
 ENTRY_BUDGET = 60_000
@@ -887,36 +945,38 @@ def _base_aircraft(one: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in one.items() if k not in ("cpa", "los")}
 
 
-def _chunks(group: Sequence[_Finding]) -> list[list[_Finding]]:
-    """``group`` cut greedily into runs whose entry stays within :data:`ENTRY_BUDGET`
-    (by an estimate that over-counts each row; :func:`_raise_group` checks the exact size
-    and halves a run that is still too large)."""
+def _chunks(group: Sequence[_Finding], now: datetime) -> list[list[_Finding]]:
+    """``group`` cut greedily into runs whose entry stays within :data:`ENTRY_BUDGET` (each
+    row and aircraft counted as its compact JSON, plus a margin; :func:`_raise_group` checks
+    the exact size and halves a run that is still too large)."""
     out: list[list[_Finding]] = []
     chunk: list[_Finding] = []
     size = _SKELETON
-    seen: set[str] = set()
+    index: dict[str, int] = {}
     owners: set[str] = set()
 
     def cost_of(f: _Finding) -> int:
-        far = {one["key"]: 99_999 for one in f.payload["aircraft"]}
-        cost = len(json.dumps(_finding_item(f, far, parse_instant(f.payload["at"])))) + 1
+        local = dict(index)
+        cost = 0
         for one in f.payload["aircraft"]:
-            if one["key"] not in seen:
-                cost += len(json.dumps(_public_aircraft(one))) + 1
+            if one["key"] not in local:
+                local[one["key"]] = len(local)
+                cost += len(json.dumps(_public_aircraft(one), separators=(",", ":"))) + 2
                 if one["disclosure"] != _SHARED and one["owner"] not in owners:
                     cost += _PER_OWNER
-        return cost
+        item = _finding_item(f, local, now)
+        return cost + len(json.dumps(item, separators=(",", ":"))) + 2
 
     for f in group:
         cost = cost_of(f)
         if chunk and size + cost > ENTRY_BUDGET:
             out.append(chunk)
-            chunk, size, seen, owners = [], _SKELETON, set(), set()
+            chunk, size, index, owners = [], _SKELETON, {}, set()
             cost = cost_of(f)
         chunk.append(f)
         size += cost
         for one in f.payload["aircraft"]:
-            seen.add(one["key"])
+            index.setdefault(one["key"], len(index))
             if one["disclosure"] != _SHARED:
                 owners.add(one["owner"])
     if chunk:
@@ -988,48 +1048,47 @@ def _raise_group(
     *,
     part: int = 0,
     parts: int = 1,
-) -> list[AirspaceAlert]:
+) -> tuple[list[_Raised], list[AirspaceAlertRecipient]]:
     """Raise ``findings`` as one group: one record entry signed by the center, one alert row
     per finding (``<group>.<n>``), the group's recipients on its first alert (one
-    acknowledgement and one escalation per party and group), one live event per reader cut.
-    A group whose entry would exceed :data:`ENTRY_BUDGET` is halved."""
+    acknowledgement and one escalation per party and group). A group whose entry would
+    exceed :data:`ENTRY_BUDGET` is halved. (The rows, the recipients of the first group.)"""
     group_id = "a-" + secrets.token_hex(5)
     event, sealed = _group_event(group_id, findings, now, part=part, parts=parts)
     body = canonical_json(event)
     if len(body) > ENTRY_BUDGET and len(findings) > 1:
         half = len(findings) // 2
-        return _raise_group(
-            unit, center, findings[:half], now, part=part, parts=parts
-        ) + _raise_group(unit, center, findings[half:], now, part=part, parts=parts)
+        first, told = _raise_group(unit, center, findings[:half], now, part=part, parts=parts)
+        second, _ = _raise_group(unit, center, findings[half:], now, part=part, parts=parts)
+        return first + second, told
     entry = unit.ledger.append(event, author=center.origin, at=now)
     content_hash = hashlib.sha256(body).hexdigest()
-    rows = [
-        AirspaceAlert(
-            id=f"{group_id}.{n}",
-            kind=f.kind,
-            source=f.source,
-            key=f.key,
-            parties=json.dumps(f.concerned),
-            raised_at=now,
-            last_seen=now,
-            cleared_at=None,
-            payload=json.dumps(f.payload),
-            sealed=json.dumps(sealed) if n == 0 else "{}",
-            content_hash=content_hash,
-            entry=entry,
-            cleared_entry=None,
-            group_id=group_id,
-        )
+    rows: list[_Raised] = [
+        {
+            "id": f"{group_id}.{n}",
+            "kind": f.kind,
+            "source": f.source,
+            "key": f.key,
+            "parties": json.dumps(f.concerned),
+            "raised_at": now,
+            "last_seen": now,
+            "cleared_at": None,
+            "payload": json.dumps(f.payload),
+            "sealed": json.dumps(sealed) if n == 0 else "{}",
+            "content_hash": content_hash,
+            "entry": entry,
+            "cleared_entry": None,
+            "group_id": group_id,
+        }
         for n, f in enumerate(findings)
     ]
-    columns = [c.name for c in _ALERTS.c]
-    unit.session.execute(insert(_ALERTS), [{c: getattr(r, c) for c in columns} for r in rows])
+    unit.session.execute(insert(_ALERTS), rows)
     if findings[0].kind == "exempt":  # recorded once; alerts no one
-        return rows
+        return rows, []
     parties = sorted(set(event["parties"]) & center.agreement.party_ids)
     recipients = [
         AirspaceAlertRecipient(
-            alert_id=rows[0].id,
+            alert_id=rows[0]["id"],
             party=party,
             ack_within_s=int(ALERT_ACK_WITHIN.total_seconds()),
             level=0,
@@ -1041,16 +1100,7 @@ def _raise_group(
         for party in parties
     ]
     unit.session.add_all(recipients)
-    _announce_group(
-        unit.session,
-        center.agreement,
-        rows,
-        str(event["kind"]),
-        now,
-        lead=rows[0],
-        recipients=recipients,
-    )
-    return rows
+    return rows, recipients
 
 
 def _clear_many(
@@ -1108,24 +1158,29 @@ def _clear_many(
     leads = _leads(session, told)
     acks = _acks_of(session, list(leads))
     recipients = _recipients_of(session, list(leads))
-    for members in by_group.values():
-        lead_id = _lead_of(members[0])
-        _announce_group(
-            session,
-            center.agreement,
-            members,
-            CLEARED_EVENT,
-            now,
-            lead=leads.get(lead_id),
-            acknowledged=acks[lead_id],
-            recipients=recipients[lead_id],
-        )
+    _announce(
+        session,
+        center.agreement,
+        told,
+        CLEARED_EVENT,
+        now,
+        leads=leads,
+        acks=acks,
+        recipients=recipients,
+    )
     return rows
 
 
 def _group_of(row: AirspaceAlert) -> str:
     """The group an alert was raised in (an alert raised before groups: its own)."""
     return row.group_id if row.group_id is not None else row.id
+
+
+def _group_id_of(x: AirspaceAlert | _Raised) -> str:
+    """:func:`_group_of` of a row or a raised row's columns."""
+    if isinstance(x, AirspaceAlert):
+        return _group_of(x)
+    return str(x["group_id"])
 
 
 def _lead_of(row: AirspaceAlert) -> str:
@@ -1148,48 +1203,62 @@ def _audience(agreement: Agreement, parties: Iterable[str]) -> list[str]:
     return sorted((set(parties) & agreement.party_ids) | agreement.monitor_ids)
 
 
-def _announce_group(
+def _announce(
     session: Session,
     agreement: Agreement,
-    rows: Sequence[AirspaceAlert],
+    rows: Sequence[AirspaceAlert | _Raised],
     kind: str,
     now: datetime,
     *,
-    lead: AirspaceAlert | None,
-    acknowledged: Sequence[str] = (),
-    recipients: Sequence[AirspaceAlertRecipient] = (),
+    leads: Mapping[str, AirspaceAlert],
+    acks: Mapping[str, Sequence[str]],
+    recipients: Mapping[str, Sequence[AirspaceAlertRecipient]],
 ) -> None:
-    """One event per distinct cut of a group's ``rows`` (members who see the same get one
-    event): ``{"group", "count", "truncated", "alerts"}``, ``alerts`` the first
-    :data:`EVENT_ALERTS_MAX` of the alerts the member may read, each as :func:`alert_of`."""
-    if not rows or rows[0].kind == "exempt":
-        return
-    parties_of = [frozenset(json.loads(r.parties)) for r in rows]
+    """One event per distinct cut of ``rows`` (alerts of one pass, or of one group; members
+    who see the same get one event): ``{"groups", "count", "truncated", "alerts"}`` —
+    ``alerts`` the first :data:`EVENT_ALERTS_MAX` of the alerts the member may read, each as
+    :func:`alert_of`, ``groups`` the groups of all of them. ``leads``, ``acks``,
+    ``recipients``: each group's first alert, acknowledgements and recipients, by its id."""
+    parties_of: list[frozenset[str]] = []
+    for x in rows:
+        kind_of = x.kind if isinstance(x, AirspaceAlert) else x["kind"]
+        text = x.parties if isinstance(x, AirspaceAlert) else x["parties"]
+        parties_of.append(frozenset() if kind_of == "exempt" else frozenset(json.loads(text)))
     everyone: set[str] = set()
     for ps in set(parties_of):
         everyone |= ps
-    groups: dict[str, tuple[list[str], dict[str, Any]]] = {}
+    made: dict[int, AirspaceAlert] = {}
+    cuts: dict[str, tuple[list[str], dict[str, Any]]] = {}
     for member in _audience(agreement, everyone):
         role = Role.MONITOR if member in agreement.monitor_ids else Role.OFFICER
-        pairs = zip(rows, parties_of, strict=True)
-        mine = [r for r, ps in pairs if role is Role.MONITOR or member in ps]
+        mine = [
+            k for k, ps in enumerate(parties_of) if ps and (role is Role.MONITOR or member in ps)
+        ]
         if not mine:
             continue
-        views = [
-            alert_of(
-                r, member, role, acknowledged=acknowledged, recipients=recipients, lead=lead
-            ).model_dump(mode="json")
-            for r in mine[:EVENT_ALERTS_MAX]
-        ]
+        views = []
+        for k in mine[:EVENT_ALERTS_MAX]:
+            row = made.get(k) or made.setdefault(k, _row(rows[k]))
+            lead = _lead_of(row)
+            view = alert_of(
+                row,
+                member,
+                role,
+                acknowledged=acks.get(lead, ()),
+                recipients=recipients.get(lead, ()),
+                lead=leads.get(lead),
+            )
+            views.append(view.model_dump(mode="json"))
+        groups = sorted({_group_id_of(rows[k]) for k in mine})
         payload = {
-            "group": _group_of(rows[0]),
+            "groups": groups,
             "count": len(mine),
             "truncated": len(mine) > len(views),
             "alerts": views,
         }
         text = json.dumps(payload, sort_keys=True)
-        groups.setdefault(text, ([], payload))[0].append(member)
-    for members, payload in groups.values():
+        cuts.setdefault(text, ([], payload))[0].append(member)
+    for members, payload in cuts.values():
         publish(session, kind=kind, at=now, audience=members, payload=payload)
 
 
@@ -1202,6 +1271,13 @@ def _may_read_alert(row: AirspaceAlert, member: str, role: Role) -> bool:
     if role is Role.MONITOR:
         return True
     return role in (Role.OFFICER, Role.APPROVER) and member in json.loads(row.parties)
+
+
+def _may_read(kind: str, parties: str, caller: Caller) -> bool:
+    """:func:`_may_read_alert` of a raised row's ``kind`` and ``parties`` (JSON)."""
+    if kind == "exempt" or caller.role not in (Role.MONITOR, Role.OFFICER, Role.APPROVER):
+        return False
+    return caller.role is Role.MONITOR or caller.member in json.loads(parties)
 
 
 def _acks(session: Session | None, row: AirspaceAlert) -> list[str]:
@@ -1414,8 +1490,8 @@ def get_alert(center: Center, caller: Caller, alert_id: str) -> AlertOut:
     """One alert, for a reader who may see it; anyone else gets the 404 of a missing id."""
     _is_reader(caller)
     with center.reading() as session:
-        row = _alert_named(session, alert_id)
-        if row is None or not _may_read_alert(row, caller.member, caller.role):
+        row = _alert_named(session, alert_id, caller)
+        if row is None:
             raise _not_found()
         lead = _leads(session, [row])[_lead_of(row)]
         return alert_of(
@@ -1428,11 +1504,19 @@ def get_alert(center: Center, caller: Caller, alert_id: str) -> AlertOut:
         )
 
 
-def _alert_named(session: Session, alert_id: str) -> AirspaceAlert | None:
-    """The alert ``alert_id`` names: an alert, or a group (then its first alert)."""
+def _alert_named(session: Session, alert_id: str, caller: Caller) -> AirspaceAlert | None:
+    """The alert ``alert_id`` names, if the caller may read it: an alert, or a group (then
+    the first of its alerts the caller may read)."""
     row = session.get(AirspaceAlert, alert_id)
     if row is None and "." not in alert_id:
-        row = session.get(AirspaceAlert, f"{alert_id}.0")
+        query = select(AirspaceAlert).where(AirspaceAlert.group_id == alert_id)
+        readable = [
+            r for r in session.scalars(query) if _may_read_alert(r, caller.member, caller.role)
+        ]
+        readable.sort(key=lambda r: int(r.id.rsplit(".", 1)[1]))
+        row = readable[0] if readable else None
+    if row is None or not _may_read_alert(row, caller.member, caller.role):
+        return None
     return row
 
 
@@ -1445,8 +1529,8 @@ def acknowledge_alert(
     if caller.role not in (Role.OFFICER, Role.APPROVER):
         raise NotAuthorized(f"a {caller.role.value} does not acknowledge alerts")
     session = unit.session
-    row = _alert_named(session, alert_id)
-    if row is None or not _may_read_alert(row, caller.member, caller.role):
+    row = _alert_named(session, alert_id, caller)
+    if row is None:
         raise _not_found()
     lead = _leads(session, [row])[_lead_of(row)]
     if session.get(AirspaceAck, (lead.id, caller.member)) is not None:
@@ -1476,15 +1560,15 @@ def acknowledge_alert(
     session.flush()
     acked = _acks(session, row)
     recipients = _recipients_of(session, [lead.id])[lead.id]
-    _announce_group(
+    _announce(
         session,
         center.agreement,
         _group_rows(session, row),
         ACKNOWLEDGED_EVENT,
         now,
-        lead=lead,
-        acknowledged=acked,
-        recipients=recipients,
+        leads={lead.id: lead},
+        acks={lead.id: acked},
+        recipients={lead.id: recipients},
     )
     return alert_of(
         row, caller.member, caller.role, acknowledged=acked, recipients=recipients, lead=lead
