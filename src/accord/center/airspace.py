@@ -37,8 +37,9 @@ alerts (the first :data:`EVENT_ALERTS_MAX`; past that ``truncated``, and the pag
 list). Clearing is batched: one ``airspace.cleared`` entry names up to
 :data:`CLEARED_IDS_MAX` alerts, and a group's escalation stops once none of its alerts is
 open. So a batch of N aircraft in one spot — about N²/2 conflicts, one component — adds
-``ceil(rows × row size / ENTRY_BUDGET)`` entries (a row is about 30 bytes: 500 aircraft, 62
-entries; see ``python -m bench --only alerts``), and its escalation a few per party. Alerts
+about one entry per 1,600 pairs (a row is about 30 bytes; the pairs are ordered by tiles of
+:data:`TILE` aircraft so that each entry lists few aircraft: 500 aircraft, 79 entries; see
+``python -m bench --only alerts``), and its escalation one step per group and party. Alerts
 raised before groups (one entry each) read as groups of one. Designated areas: an aircraft of
 a restricted operator inside an area closed to it, or heading in within the look-ahead,
 without an exempt mission is an ``airspace.violation`` alert to every party (third-party
