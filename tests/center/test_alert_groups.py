@@ -22,7 +22,7 @@ from accord.chrono import format_instant
 from accord.record.entries import open_envelope
 from center.conftest import NOW, Service
 from center.test_phases import center_of
-from center.test_tracks import BLUE, RED, airspace_entries, plan, post, report, rows_of
+from center.test_tracks import BLUE, RED, T, airspace_entries, plan, post, report, rows_of
 
 ENTRY_MAX = 64 * 1024
 
@@ -289,3 +289,31 @@ def test_compliance_reads_grouped_and_single_violation_entries() -> None:
     ]
     assert found[1].at == NOW + timedelta(seconds=90) and "heading into" in found[1].detail
     assert "an aircraft of red" in found[0].detail
+
+
+def test_persisting_alerts_are_kept_current_least_recent_first(
+    service: Service, monkeypatch: Any
+) -> None:
+    from accord.center import airspace
+
+    monkeypatch.setattr(airspace, "KEPT_CURRENT_MAX", 6)
+    scene = spot(6, 25.0, 21.0, seed=6)  # 15 pairs
+    assert post(service, "admin", *scene).status_code == 200
+
+    def seen() -> list[str]:
+        items = service.get("/v1/alerts", "observer").json()["items"]
+        return sorted(a["last_seen"] for a in items)
+
+    assert seen() == [T] * 15
+    center = center_of(service)
+    for k in (1, 2, 3):
+        at = format_instant(NOW + timedelta(seconds=k))
+        monkeypatch.setattr(center, "clock", lambda k=k: NOW + timedelta(seconds=k))
+        answer = post(service, "admin", *(dict(one, time=at) for one in scene)).json()
+        assert answer["raised"] == [] and answer["cleared"] == []
+        assert seen().count(at) == 6
+    # 6 + 6 + 3 of the first round's, then 3 of the second's: every alert kept within 3 passes
+    counts = sorted(seen())
+    assert counts.count(format_instant(NOW + timedelta(seconds=1))) == 3
+    assert counts.count(format_instant(NOW + timedelta(seconds=2))) == 6
+    assert T not in counts

@@ -22,7 +22,8 @@ detector with the agreement's minima and look-ahead
 (:func:`accord.airspace.conflicts.track_conflicts`) and the designated-area check
 (:func:`accord.airspace.areas.track_area_findings`). Each finding is keyed (the pair of
 aircraft; the aircraft and the area): a new key raises an alert; a key that persists is
-not raised again (its numbers are kept current in the alert); a key no longer found is
+not raised again (its numbers are kept current in the alert: up to
+:data:`KEPT_CURRENT_MAX` per pass, the least recently kept first); a key no longer found is
 cleared.
 
 **Groups: entries grow with the aircraft, not with the pairs.** The new alerts of one pass
@@ -95,9 +96,10 @@ import hashlib
 import json
 import math
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 from pydantic import BaseModel
@@ -107,6 +109,7 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement
 from accord.airspace import (
     Separation,
+    TrackConflict,
     TrackReport,
     TrackSet,
     probe_flight_plan,
@@ -599,14 +602,22 @@ def list_tracks(center: Center, caller: Caller, *, fresh_only: bool) -> list[Tra
 @dataclass(slots=True)
 class _Finding:
     """What the center found, before any cut: the alert's key, kind, source, the parties
-    concerned and the full payload."""
+    concerned and the full payload (``made``, or made when first asked for by ``make``: a
+    pass finds every persisting conflict again, and builds the payload of few of them)."""
 
     key: str
     kind: str
     source: str
     concerned: list[str]
-    payload: dict[str, Any]
-    audience: list[str] = field(default_factory=list)
+    made: dict[str, Any] | None = None
+    make: Callable[[], dict[str, Any]] | None = None
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if self.made is None:
+            assert self.make is not None
+            self.made = self.make()
+        return self.made
 
 
 def _aircraft(row: _Track, key: str) -> dict[str, Any]:
@@ -661,6 +672,39 @@ def _moved(m: _Motion, seconds: float) -> tuple[float, float, float]:
     return lat, lon, alt0 + vs * dt
 
 
+def _conflict_payload(
+    c: TrackConflict,
+    keys: tuple[str, str],
+    tracks: TrackSet,
+    base: Mapping[str, dict[str, Any]],
+    motion: Sequence[_Motion],
+    now: datetime,
+    at_text: str,
+) -> dict[str, Any]:
+    """The payload of conflict ``c`` between the aircraft ``keys`` (in key order)."""
+    ka, kb = keys
+    ia, ib = tracks.row(ka), tracks.row(kb)
+    at = max(c.tcpa_s, 0.0)
+    los = max((c.los_at - now).total_seconds(), 0.0)
+    pa, pb = _moved(motion[ia], at), _moved(motion[ib], at)
+    aircraft = []
+    for key, k, pos in ((ka, ia, pa), (kb, ib, pb)):
+        one = dict(base[key])
+        one["cpa"] = [round(pos[1], 6), round(pos[0], 6), round(pos[2])]
+        lost_at = _moved(motion[k], los)
+        one["los"] = [round(lost_at[1], 6), round(lost_at[0], 6), round(lost_at[2])]
+        aircraft.append(one)
+    return {
+        "aircraft": aircraft,
+        "at": at_text,
+        "tcpa_s": round(c.tcpa_s, 1),
+        "dcpa_nm": round(c.dcpa_m / _NM, 2),
+        "vertical_ft": round(abs(pa[2] - pb[2])),
+        "los_at": format_instant(c.los_at.replace(microsecond=0)),
+        "lost": c.lost,
+    }
+
+
 def _track_findings(
     agreement: Agreement, rows: Sequence[_Track], now: datetime
 ) -> dict[str, _Finding]:
@@ -692,30 +736,9 @@ def _track_findings(
     motion = _motions(tracks, now)
     for c in track_conflicts(tracks, separation, now):
         ka, kb = sorted((c.a, c.b))
-        ia, ib = tracks.row(ka), tracks.row(kb)
-        at = max(c.tcpa_s, 0.0)
-        los = max((c.los_at - now).total_seconds(), 0.0)
-        pa, pb = _moved(motion[ia], at), _moved(motion[ib], at)
-        aircraft = []
-        for key, k, pos in ((ka, ia, pa), (kb, ib, pb)):
-            one = dict(base[key])
-            one["cpa"] = [round(pos[1], 6), round(pos[0], 6), round(pos[2])]
-            lost_at = _moved(motion[k], los)
-            one["los"] = [round(lost_at[1], 6), round(lost_at[0], 6), round(lost_at[2])]
-            aircraft.append(one)
-        payload = {
-            "aircraft": aircraft,
-            "at": at_text,
-            "tcpa_s": round(c.tcpa_s, 1),
-            "dcpa_nm": round(c.dcpa_m / _NM, 2),
-            "vertical_ft": round(abs(pa[2] - pb[2])),
-            "los_at": format_instant(c.los_at.replace(microsecond=0)),
-            "lost": c.lost,
-        }
-        concerned = [x for x in c.concerned]
-        found[f"conflict:track:{ka}|{kb}"] = _Finding(
-            f"conflict:track:{ka}|{kb}", "conflict", "track", concerned, payload
-        )
+        key = f"conflict:track:{ka}|{kb}"
+        make = partial(_conflict_payload, c, (ka, kb), tracks, base, motion, now, at_text)
+        found[key] = _Finding(key, "conflict", "track", list(c.concerned), make=make)
     index = DesignatedAreaIndex(agreement)
     names = {a.id: a.name for a in agreement.designated_areas}
     for f in track_area_findings(tracks, index, now, agreement.airspace.lookahead):
@@ -743,6 +766,7 @@ class _Active:
     key: str
     id: str
     group_id: str | None
+    last_seen: datetime
 
 
 _ALERTS = cast(Table, AirspaceAlert.__table__)
@@ -751,8 +775,8 @@ _ALERTS = cast(Table, AirspaceAlert.__table__)
 def _active(session: Session, *where: Any) -> dict[str, _Active]:
     """The open alerts matching ``where``, by key."""
     c = _ALERTS.c
-    query = select(c.key, c.id, c.group_id).where(c.cleared_at.is_(None), *where)
-    return {key: _Active(key, alert_id, group) for key, alert_id, group in session.execute(query)}
+    query = select(c.key, c.id, c.group_id, c.last_seen).where(c.cleared_at.is_(None), *where)
+    return {row[0]: _Active(*row) for row in session.execute(query)}
 
 
 def survey(
@@ -791,10 +815,10 @@ def _reconcile(
     current, clear the open ones no longer found (batched: :func:`_clear_many`); one live
     event per reader cut for what was raised (:func:`_announce`)."""
     session = unit.session
+    persisting = sorted((k for k in found if k in active), key=lambda k: (active[k].last_seen, k))
     kept = [
         {"b_id": active[key].id, "last_seen": now, "payload": json.dumps(found[key].payload)}
-        for key in sorted(found)
-        if key in active
+        for key in persisting[:KEPT_CURRENT_MAX]
     ]
     if kept:
         session.execute(
@@ -879,6 +903,10 @@ def _tiled(group: list[_Finding]) -> list[_Finding]:
     return sorted(group, key=tile)
 
 
+KEPT_CURRENT_MAX = 2_000
+"""The most persisting alerts one pass keeps current (their numbers and ``last_seen``), the
+least recently kept first: a pass finds a cluster's conflicts again on every batch, and
+rewriting a hundred thousand of them each time would hold the writer for seconds."""
 ENTRY_BUDGET = 60_000
 """The most bytes of canonical JSON the event of one alert group's record entry takes
 (DECISIONS 12: an entry, envelope and signature included, is at most 64 KiB). A larger
