@@ -93,6 +93,7 @@ def run(n: int = 500) -> list[tuple[str, ...]]:
             spent = time.perf_counter() - t
             with center.reading() as session:
                 added = center.log(session).size - before
+                stored = sum(len(p or "") for p in session.scalars(select(AirspaceAlert.payload)))
                 pairs = session.scalar(select(func.count()).select_from(AirspaceAlert)) or 0
                 before = center.log(session).size
             t = time.perf_counter()
@@ -115,7 +116,8 @@ def run(n: int = 500) -> list[tuple[str, ...]]:
         finally:
             center.close()
     print(
-        f"alerts: {n} aircraft in one spot, {pairs:,} pairs: {added} entries in {spent:.2f} s; "
+        f"alerts: {n} aircraft in one spot, {pairs:,} pairs: {added} entries in {spent:.2f} s "
+        f"(alert rows' payloads {stored / 2**20:.0f} MiB); "
         f"escalation {escalated} entries ({steps} steps) in {escalation:.2f} s; the same "
         f"aircraft a second later (every alert persisting): {kept} entries in {persisting:.2f} s",
         flush=True,

@@ -817,7 +817,7 @@ def _reconcile(
     session = unit.session
     persisting = sorted((k for k in found if k in active), key=lambda k: (active[k].last_seen, k))
     kept = [
-        {"b_id": active[key].id, "last_seen": now, "payload": json.dumps(found[key].payload)}
+        {"b_id": active[key].id, "last_seen": now, "payload": _stored(found[key].payload)}
         for key in persisting[:KEPT_CURRENT_MAX]
     ]
     if kept:
@@ -969,6 +969,16 @@ def _finding_item(f: _Finding, index: Mapping[str, int], now: datetime) -> list[
     return item
 
 
+_UNSTORED = frozenset({"key", "reported_at", "state"})
+
+
+def _stored(payload: Mapping[str, Any]) -> str:
+    """A finding's payload as its alert row keeps it: compact JSON, its aircraft without what
+    only grouping and the commitments use (a cluster's rows are a hundred thousand)."""
+    aircraft = [{k: v for k, v in one.items() if k not in _UNSTORED} for one in payload["aircraft"]]
+    return json.dumps({**payload, "aircraft": aircraft}, separators=(",", ":"))
+
+
 def _base_aircraft(one: Mapping[str, Any]) -> dict[str, Any]:
     """An aircraft of a finding without its per-finding places (what a commitment holds)."""
     return {k: v for k, v in one.items() if k not in ("cpa", "los")}
@@ -1102,7 +1112,7 @@ def _raise_group(
             "raised_at": now,
             "last_seen": now,
             "cleared_at": None,
-            "payload": json.dumps(f.payload),
+            "payload": _stored(f.payload),
             "sealed": json.dumps(sealed) if n == 0 else "{}",
             "content_hash": content_hash,
             "entry": entry,
