@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -81,7 +82,10 @@ def test_a_batch_of_500_aircraft_in_one_spot_adds_o_n_entries(service: Service) 
     assert len(written) == added and all(length <= ENTRY_MAX for length, _ in written)
     conflicts = [e for _, e in written if e["kind"] == "airspace.conflict"]
     assert len(conflicts) == groups and sum(len(e["findings"]) for e in conflicts) == pairs
-    assert {e["parts"] for e in conflicts} == {len(conflicts)}  # one cluster, split
+    # two clusters, each split: the shared one (with the pairs of a hidden aircraft and a
+    # shared one), and the pairs of blue's hidden aircraft among themselves
+    parts = Counter(e["parts"] for e in conflicts)
+    assert len(parts) == 2 and all(parts[p] == p for p in parts), parts
     # the escalation that follows: one step per group and party, not per pair
     before = size(service)
     steps = 0
@@ -317,3 +321,28 @@ def test_persisting_alerts_are_kept_current_least_recent_first(
     assert counts.count(format_instant(NOW + timedelta(seconds=1))) == 3
     assert counts.count(format_instant(NOW + timedelta(seconds=2))) == 6
     assert T not in counts
+
+
+def test_a_hidden_aircraft_links_no_two_alerts(service: Service) -> None:
+    # red's two aircraft 7.6 NM apart (no conflict), blue's between them, 3.8 NM from each:
+    # shared, it joins them in one group; hidden, nothing tells red that one aircraft
+    # conflicts with both (the groups, the record's aircraft lists)
+    def scene(disclosure: str, suffix: str, lat: float) -> list[dict[str, Any]]:
+        common = {"track_deg": 180, "gs_kt": 400, "alt_ft": 30000}
+        return [
+            report(f"h{suffix}", "blue", lat, 21.0, disclosure=disclosure, **common),
+            report(f"w{suffix}", "red", lat, 20.93, **common),
+            report(f"e{suffix}", "red", lat, 21.07, **common),
+        ]
+
+    for disclosure, suffix, groups in (("shared", "1", 1), ("center", "2", 2)):
+        before = size(service)
+        blue, *red = scene(disclosure, suffix, 20.0 if suffix == "1" else 15.0)
+        assert post(service, "blue-officer", blue).status_code == 200
+        answer = post(service, "red-officer", *red).json()
+        assert answer["raised_count"] == 2, [(a["kind"], a["tracks"]) for a in answer["raised"]]
+        assert len({a["group"] for a in answer["raised"]}) == groups, disclosure
+        written = [e for _, e in record_bytes(service, before) if e["kind"] == "airspace.conflict"]
+        listed = [a for e in written for a in e["aircraft"]]
+        assert len(written) == groups
+        assert len(listed) == (3 if disclosure == "shared" else 4)

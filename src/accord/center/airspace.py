@@ -854,11 +854,15 @@ def _reconcile(
 
 def _groups(findings: Sequence[_Finding]) -> list[list[_Finding]]:
     """The new findings of one pass in groups: conflicts by connected component of the
-    conflict graph (aircraft are its nodes, conflicts its edges), area findings by kind and
-    area. The groups partition ``findings``, each in the order given.
+    conflict graph, area findings by kind and area. The groups partition ``findings``.
 
     Why components: a cluster of N aircraft in one spot has about N²/2 conflicts and one
-    component; two distant clusters are two components, each alerted to its own parties."""
+    component; two distant clusters are two components, each alerted to its own parties.
+    Only ``shared`` aircraft join components: a pair with a hidden aircraft joins the
+    component of its other aircraft, and pairs of two hidden aircraft one group per pair of
+    owners — else two of a party's aircraft put in one group would tell it that one hidden
+    aircraft (or a chain of them) conflicts with both, a second measurement of it. (So the
+    groups are at most the shared components plus the pairs of owners: O(N).)"""
     parent: dict[str, str] = {}
 
     def root(x: str) -> str:
@@ -871,14 +875,17 @@ def _groups(findings: Sequence[_Finding]) -> list[list[_Finding]]:
 
     for f in findings:
         if f.kind == "conflict":
-            a, b = (one["key"] for one in f.payload["aircraft"])
-            ra, rb = root(a), root(b)
-            if ra != rb:
-                parent[ra] = rb
+            a, b = f.payload["aircraft"]
+            if a["disclosure"] == _SHARED and b["disclosure"] == _SHARED:
+                ra, rb = root(a["key"]), root(b["key"])
+                if ra != rb:
+                    parent[ra] = rb
     out: dict[tuple[str, str, str], list[_Finding]] = {}
     for f in findings:
         if f.kind == "conflict":
-            unit = root(f.payload["aircraft"][0]["key"])
+            shown = [one["key"] for one in f.payload["aircraft"] if one["disclosure"] == _SHARED]
+            owners = sorted(one["owner"] for one in f.payload["aircraft"])
+            unit = "shared:" + root(shown[0]) if shown else "hidden:" + "|".join(owners)
         else:
             unit = str(f.payload["area"])
         out.setdefault((f.kind, f.source, unit), []).append(f)
@@ -892,12 +899,15 @@ for 1,000 pairs, where pair order would list every aircraft of the cluster in ea
 
 
 def _tiled(group: list[_Finding]) -> list[_Finding]:
-    """``group``'s conflicts ordered by the tile of their two aircraft (in key order)."""
-    keys = sorted({one["key"] for f in group for one in f.payload["aircraft"]})
+    """``group``'s conflicts ordered by the tile of their two shared aircraft (in key
+    order; a hidden aircraft, listed once per pair, counts as tile -1)."""
+    keys = sorted(
+        {one["key"] for f in group for one in f.payload["aircraft"] if one["disclosure"] == _SHARED}
+    )
     rank = {key: k // TILE for k, key in enumerate(keys)}
 
     def tile(f: _Finding) -> tuple[int, int]:
-        a, b = (rank[one["key"]] for one in f.payload["aircraft"])
+        a, b = (rank.get(one["key"], -1) for one in f.payload["aircraft"])
         return (a, b) if a <= b else (b, a)
 
     return sorted(group, key=tile)
@@ -940,7 +950,14 @@ def _seconds(text: str, since: datetime) -> float:
     return round((parse_instant(text) - since).total_seconds(), 1)
 
 
-def _finding_item(f: _Finding, index: Mapping[str, int], now: datetime) -> list[Any]:
+def _slot(one: Mapping[str, Any], n: int) -> str:
+    """Where aircraft ``one`` of finding ``n`` is listed in a group entry's ``aircraft``: a
+    shared one once for the group, a hidden one once per finding (nothing in the record
+    links two findings of one hidden aircraft)."""
+    return one["key"] if one["disclosure"] == _SHARED else f"{one['key']}#{n}"
+
+
+def _finding_item(f: _Finding, index: Mapping[str, int], now: datetime, n: int = 0) -> list[Any]:
     """One finding as a row of the group entry's ``findings`` (columns: its ``fields``).
 
     A conflict with an aircraft hidden from some reader says only which aircraft, when
@@ -952,13 +969,18 @@ def _finding_item(f: _Finding, index: Mapping[str, int], now: datetime) -> list[
         (one,) = p["aircraft"]
         shown = one["disclosure"] == _SHARED
         return [
-            index[one["key"]],
+            index[_slot(one, n)],
             bool(p["inside"]),
             _seconds(p["entry_at"], now),
             p["entry_point"] if shown else None,
         ]
     a, b = p["aircraft"]
-    item: list[Any] = [index[a["key"]], index[b["key"]], _seconds(p["los_at"], now), p["lost"]]
+    item: list[Any] = [
+        index[_slot(a, n)],
+        index[_slot(b, n)],
+        _seconds(p["los_at"], now),
+        p["lost"],
+    ]
     shown = a["disclosure"] == _SHARED and b["disclosure"] == _SHARED
     item += [p["tcpa_s"], p["dcpa_nm"], p["vertical_ft"]] if shown else [None, None, None]
     if f.source == "plan":
@@ -994,30 +1016,30 @@ def _chunks(group: Sequence[_Finding], now: datetime) -> list[list[_Finding]]:
     index: dict[str, int] = {}
     owners: set[str] = set()
 
-    def cost_of(f: _Finding) -> int:
+    def cost_of(f: _Finding, n: int) -> int:
         local = dict(index)
         cost = 0
         for one in f.payload["aircraft"]:
-            if one["key"] not in local:
-                local[one["key"]] = len(local)
+            if _slot(one, n) not in local:
+                local[_slot(one, n)] = len(local)
                 cost += len(json.dumps(_public_aircraft(one), separators=(",", ":"))) + 2
                 if one["disclosure"] != _SHARED and one["owner"] not in owners:
                     cost += _PER_OWNER
-        item = _finding_item(f, local, now)
+        item = _finding_item(f, local, now, n)
         return cost + len(json.dumps(item, separators=(",", ":"))) + 2
 
     for f in group:
-        cost = cost_of(f)
+        cost = cost_of(f, len(chunk))
         if chunk and size + cost > ENTRY_BUDGET:
             out.append(chunk)
             chunk, size, index, owners = [], _SKELETON, {}, set()
-            cost = cost_of(f)
-        chunk.append(f)
-        size += cost
+            cost = cost_of(f, 0)
         for one in f.payload["aircraft"]:
-            index.setdefault(one["key"], len(index))
+            index.setdefault(_slot(one, len(chunk)), len(index))
             if one["disclosure"] != _SHARED:
                 owners.add(one["owner"])
+        chunk.append(f)
+        size += cost
     if chunk:
         out.append(chunk)
     return out
@@ -1028,18 +1050,19 @@ def _group_event(
 ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
     """The record event of a new group and the openings of its commitments, by owner.
 
-    The event lists the group's aircraft once each (as :func:`_public_aircraft`), then one
-    row per finding (columns: ``fields``; ``a``/``b``/``aircraft`` index ``aircraft``); the
-    finding in row ``n`` is alert ``<group>.<n>``. Each owner of a ``center`` aircraft gets a
-    salted commitment to its hidden aircraft in the group (ids, missions, reported states),
-    whose opening the center keeps for it."""
+    The event lists the group's shared aircraft once each and a hidden one once per finding
+    (as :func:`_public_aircraft`; see :func:`_slot`), then one row per finding (columns:
+    ``fields``; ``a``/``b``/``aircraft`` index ``aircraft``); the finding in row ``n`` is
+    alert ``<group>.<n>``. Each owner of a ``center`` aircraft gets a salted commitment to its
+    hidden aircraft in the group (ids, missions, reported states), whose opening the center
+    keeps for it."""
     first = findings[0]
     aircraft: list[dict[str, Any]] = []
     index: dict[str, int] = {}
-    for f in findings:
+    for n, f in enumerate(findings):
         for one in f.payload["aircraft"]:
-            if one["key"] not in index:
-                index[one["key"]] = len(aircraft)
+            if _slot(one, n) not in index:
+                index[_slot(one, n)] = len(aircraft)
                 aircraft.append(_base_aircraft(one))
     parties = sorted({p for f in findings for p in f.concerned})
     event: dict[str, Any] = {
@@ -1057,15 +1080,15 @@ def _group_event(
     else:
         event["area"] = first.payload["area"]
         event["fields"] = _AREA_FIELDS
-    event["findings"] = [_finding_item(f, index, now) for f in findings]
-    hidden: dict[str, list[dict[str, Any]]] = {}
+    event["findings"] = [_finding_item(f, index, now, n) for n, f in enumerate(findings)]
+    hidden: dict[str, dict[str, dict[str, Any]]] = {}
     for one in aircraft:
         if one["disclosure"] != _SHARED:
-            hidden.setdefault(one["owner"], []).append(one)
+            hidden.setdefault(one["owner"], {}).setdefault(one["key"], one)
     sealed: dict[str, dict[str, str]] = {}
     commitments: dict[str, str] = {}
     for owner in sorted(hidden):
-        content = {"group": group_id, "aircraft": hidden[owner]}
+        content = {"group": group_id, "aircraft": list(hidden[owner].values())}
         salt = secrets.token_bytes(SALT_BYTES)
         committed = encode_base64(commitment(content, salt=salt))
         commitments[owner] = committed
