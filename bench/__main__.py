@@ -18,7 +18,7 @@ from pathlib import Path
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
-from bench import airspace, auth, deconfliction, hidden, load, reads, record
+from bench import airspace, alerts, auth, deconfliction, hidden, load, reads, record
 from bench.world import make_world
 
 
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         choices=(
             "airspace",
+            "alerts",
             "deconfliction",
             "record",
             "record-verify",
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, ...]] = []
     if args.only in (None, "airspace"):
         rows += _airspace(s, args.airspace_oracle_max)
+    if args.only in (None, "alerts"):
+        rows += alerts.run(max(50, int(500 * min(s, 1.0))))
     if args.only in (None, "deconfliction"):
         rows += _deconfliction(s)
     if args.only == "record-verify":

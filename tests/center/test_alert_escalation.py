@@ -80,7 +80,7 @@ def test_an_unacknowledged_alert_escalates_to_the_backup_then_is_overdue(
     assert blue["overdue_at"] == format_instant(DUE) and blue["deadline"] is None
     # both parties and the monitors see red's step; names go to red alone
     (own,) = [p for k, p in escalation_events(service, "red") if p["party"] == "red"]
-    assert own["contact"] == "red-approver" and own["alert"] == alert["id"]
+    assert own["contact"] == "red-approver" and own["group"] == alert["group"]
     for member in ("blue", "observers"):
         (other,) = [p for k, p in escalation_events(service, member) if p["party"] == "red"]
         assert other["role"] == "backup" and "contact" not in other

@@ -65,6 +65,11 @@ def airspace_entries(service: Service) -> list[tuple[str, dict[str, Any]]]:
     return [(a, e) for a, e in entries(service) if str(e.get("kind", "")).startswith("airspace")]
 
 
+def rows_of(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """A group entry's findings, each as a dict of its ``fields``."""
+    return [dict(zip(event["fields"], row, strict=True)) for row in event["findings"]]
+
+
 def test_a_bad_report_refuses_the_whole_batch_naming_the_field(service: Service) -> None:
     bad = report("b2", "blue", 95.0, 21.0)
     worse = report("b3", "blue", 25, 21, extra=1, gs_kt="fast")
@@ -126,7 +131,10 @@ def test_a_conflict_is_alerted_to_both_parties_once_and_cleared(service: Service
     (raised,) = [e for a, e in airspace_entries(service) if e["kind"] == "airspace.conflict"]
     (author,) = {a for a, e in airspace_entries(service)}
     assert author == center.origin
-    assert raised["alert"] == alert["id"] and raised["dcpa_nm"] == alert["horizontal_nm"]
+    assert alert["id"] == f"{raised['group']}.0" and alert["group"] == raised["group"]
+    (row,) = rows_of(raised)
+    assert row["dcpa_nm"] == alert["horizontal_nm"] and row["vertical_ft"] == 0
+    assert [a["id"] for a in raised["aircraft"]] == ["b1", "r1"] and (row["a"], row["b"]) == (0, 1)
     # the record verifies with the center's entries in it
     head = service.get("/v1/record/head", "observer")
     assert head.status_code == 200
@@ -144,7 +152,10 @@ def test_a_conflict_is_alerted_to_both_parties_once_and_cleared(service: Service
     with center.reading() as session:
         events = events_for(session, "red", after=0, limit=1000)
     (clear_event,) = [e for e in events if e.kind == "airspace.cleared"]
-    assert clear_event.payload["cleared"] is True and clear_event.payload["id"] == alert["id"]
+    (view,) = clear_event.payload["alerts"]
+    assert view["cleared"] is True and view["id"] == alert["id"]
+    (_, cleared_entry) = airspace_entries(service)[-1]
+    assert cleared_entry["alerts"] == [alert["id"]]
 
 
 def test_acknowledging_an_alert_names_its_hash(service: Service) -> None:
@@ -178,8 +189,10 @@ def test_a_center_track_is_cut_everywhere(service: Service) -> None:
     assert alert["tracks"] == [None, "r1"] and alert["others"] == [
         {"party": "blue", "operator": "blue"}
     ]
-    assert alert["horizontal_nm"] is not None and alert["vertical_ft"] == 0
-    assert alert["lat"] is not None  # red's own aircraft at the closest approach
+    # DECISIONS 1: red learns that separation is lost with blue's aircraft and when, no more
+    assert alert["horizontal_nm"] is None and alert["vertical_ft"] is None
+    assert alert["tcpa_s"] is None and alert["predicted_at"] > T
+    assert alert["lat"] is not None  # red's own aircraft when separation is lost
     text = json.dumps(alert)
     assert "MARKER" not in text
     assert [t["id"] for t in service.get("/v1/tracks", "red-officer").json()["items"]] == ["r1"]
@@ -204,7 +217,7 @@ def test_a_center_track_is_cut_everywhere(service: Service) -> None:
     opening = blue_view["opening"]
     assert opening is not None and event["commitments"]["blue"] == opening["commitment"]
     content = json.loads(opening["content"])
-    assert content["aircraft"]["id"] == "MARKER-HIDDEN-AC"
+    assert [a["id"] for a in content["aircraft"]] == ["MARKER-HIDDEN-AC"]
     salt = base64.b64decode(opening["salt"])
     assert base64.b64encode(commitment(content, salt=salt)).decode() == opening["commitment"]
 

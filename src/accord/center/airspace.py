@@ -21,11 +21,27 @@ within :data:`STALE_AFTER` of the center's clock) is extrapolated to now and run
 detector with the agreement's minima and look-ahead
 (:func:`accord.airspace.conflicts.track_conflicts`) and the designated-area check
 (:func:`accord.airspace.areas.track_area_findings`). Each finding is keyed (the pair of
-aircraft; the aircraft and the area): a new key raises an alert — a record entry signed by the
-**center** (no party acted: the center's key, as for direct-line escalation steps), live
-events to each party concerned and the monitors; a key that persists is not raised again
-(its numbers are kept current in the alert); a key no longer found is cleared — an
-``airspace.cleared`` entry and events with ``cleared: true``. Designated areas: an aircraft of
+aircraft; the aircraft and the area): a new key raises an alert; a key that persists is
+not raised again (its numbers are kept current in the alert: up to
+:data:`KEPT_CURRENT_MAX` per pass, the least recently kept first); a key no longer found is
+cleared.
+
+**Groups: entries grow with the aircraft, not with the pairs.** The new alerts of one pass
+are raised in groups — the conflicts by connected component of the conflict graph (a cluster
+of aircraft in conflict), the area findings by kind and area — and each group is ONE record
+entry signed by the **center** (no party acted: the center's key, as for direct-line
+escalation steps): its aircraft once each, one row per finding (alert ``<group>.<n>`` is row
+``n``), at most :data:`ENTRY_BUDGET` bytes (DECISIONS 12: a larger group is split into
+several entries, each a group). A group is acknowledged once per party (naming its entry's
+hash), escalated once per party, and announced in one live event per reader cut listing its
+alerts (the first :data:`EVENT_ALERTS_MAX`; past that ``truncated``, and the page reads the
+list). Clearing is batched: one ``airspace.cleared`` entry names up to
+:data:`CLEARED_IDS_MAX` alerts, and a group's escalation stops once none of its alerts is
+open. So a batch of N aircraft in one spot — about N²/2 conflicts, one component — adds
+about one entry per 1,600 pairs (a row is about 30 bytes; the pairs are ordered by tiles of
+:data:`TILE` aircraft so that each entry lists few aircraft: 500 aircraft, 79 entries; see
+``python -m bench --only alerts``), and its escalation one step per group and party. Alerts
+raised before groups (one entry each) read as groups of one. Designated areas: an aircraft of
 a restricted operator inside an area closed to it, or heading in within the look-ahead,
 without an exempt mission is an ``airspace.violation`` alert to every party (third-party
 operators are what areas are for) and a finding of ``GET /v1/compliance`` against the
@@ -61,14 +77,17 @@ and events name the alert, the party, the level, roles and deadlines — never a
 **Disclosure.** A ``center`` track is seen by its owner's party alone (lists and events);
 others' ``shared`` tracks by every party and the monitors; notifiers and administrators see
 no tracks and no alerts (403). An alert involving an aircraft hidden from a reader tells that
-reader only the aircraft's owning party (or operator), the time to the closest approach, the
-horizontal distance there, the vertical separation, when separation is lost — never the
-hidden aircraft's id, mission or position; the place is given as the reader's own
-aircraft's position at the closest approach, or not at all. The record, which every party
-reads, carries only such non-revealing fields about a ``center`` aircraft, plus a salted
-commitment (:mod:`accord.record.commitments`) to its id and state at the alert, whose opening
-is served to its owner alone (``opening`` in the owner's view of the alert): the owner can
-prove later what the center knew and when.
+reader only the aircraft's owning party (or operator), that separation is predicted to be
+lost and when (DECISIONS 1) — no distance, no vertical separation, no time of closest
+approach (its gap to the loss of separation, times the closing speed, measures the miss
+distance), never the hidden aircraft's id, mission or position; the place is the reader's own
+aircraft's position when separation is lost, or none. A flight plan's probe answer against
+another party's hidden plan is cut the same way (:class:`PlanConflictOut`). The record, which
+every party reads, carries only such fields for a pair with a ``center`` aircraft, plus per
+owner a salted commitment (:mod:`accord.record.commitments`) to its hidden aircraft in the
+group (ids, missions, reported states), whose opening is served to its owner alone
+(``opening`` in the owner's view of the alert): the owner can prove later what the center
+knew and when.
 """
 
 from __future__ import annotations
@@ -77,9 +96,10 @@ import hashlib
 import json
 import math
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 from pydantic import BaseModel
@@ -89,6 +109,7 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement
 from accord.airspace import (
     Separation,
+    TrackConflict,
     TrackReport,
     TrackSet,
     probe_flight_plan,
@@ -240,10 +261,14 @@ class AlertOut(BaseModel):
     ``at``: when it was raised; ``predicted_at``: when separation is lost (a conflict) or the
     aircraft enters the area; ``lat`` / ``lon``: the place, when the reader may see it;
     ``horizontal_nm`` / ``vertical_ft``: the separation at the closest approach;
-    ``content_hash``: what an acknowledgement names (the SHA-256 of the record entry's
-    canonical JSON); ``opening``: for the owner of a hidden aircraft, what opens the
-    commitment the entry holds for it; ``recipients``: each party concerned's
-    acknowledgement deadline and escalation (:class:`AlertPartyOut`)."""
+    ``content_hash``: what an acknowledgement names (the SHA-256 of the canonical JSON of
+    the record entry of the alert's ``group``: the findings of one detection pass raised
+    together, acknowledged and escalated together); ``opening``: for the owner of a hidden
+    aircraft, what opens the commitment the entry holds for it; ``recipients``: each party
+    concerned's acknowledgement deadline and escalation (:class:`AlertPartyOut`), which are
+    its group's. Of a conflict with an aircraft hidden from the reader: no ``tcpa_s``,
+    ``horizontal_nm`` or ``vertical_ft``, and the place is the reader's own aircraft's when
+    separation is lost (DECISIONS 1)."""
 
     id: str
     kind: str
@@ -269,34 +294,40 @@ class AlertOut(BaseModel):
     entry: int
     content_hash: str
     acknowledged: list[str]
+    group: str | None = None
     recipients: list[AlertPartyOut] = []
     opening: dict[str, Any] | None = None
 
 
 class PlanConflictOut(BaseModel):
-    """A conflict of a flight plan with another one, as the declaring caller may see it:
-    ``other`` is null when the other plan is hidden from it."""
+    """A conflict of a flight plan with another one, as the declaring caller may see it.
+    When the other plan is hidden from it, ``other``, ``los_until``, ``cpa_at`` and
+    ``dcpa_m`` are null: it learns whose plan it is and when separation is lost, nothing
+    that measures the other (DECISIONS 1)."""
 
     alert: str
     other: str | None
     party: str | None
     operator: str
     los_at: datetime
-    los_until: datetime
-    cpa_at: datetime
-    dcpa_m: float
+    los_until: datetime | None
+    cpa_at: datetime | None
+    dcpa_m: float | None
 
 
 class TracksAnswer(BaseModel):
     """What a batch did: reports ``accepted`` (stored) and ``dropped`` (not newer than the
     one kept), the alerts it ``raised`` and the ids of those it ``cleared``, as the caller may
-    see them; ``fresh``: the aircraft checked."""
+    see them (the first :data:`ANSWER_ALERTS_MAX` of each; ``raised_count`` and
+    ``cleared_count``: how many); ``fresh``: the aircraft checked."""
 
     accepted: int
     dropped: int
     fresh: int
     raised: list[AlertOut]
     cleared: list[str]
+    raised_count: int = 0
+    cleared_count: int = 0
 
 
 # --- who sees what --------------------------------------------------------------------------
@@ -505,16 +536,28 @@ def report_tracks(
         session.execute(changed, old)
     _publish_tracks(session, agreement, list(updated.values()), now)
     fresh, raised, cleared = survey(unit, center, now)
-    shown = [a for a in raised if _may_read_alert(a, caller.member, caller.role)]
-    recipients = _recipients_of(session, [a.id for a in shown])
+    readable = [a for a in raised if _may_read(a["kind"], a["parties"], caller)]
+    gone = [a.id for a in cleared if _may_read_alert(a, caller.member, caller.role)]
+    shown = [_row(a) for a in readable[:ANSWER_ALERTS_MAX]]
+    leads = _leads(session, shown)
+    recipients = _recipients_of(session, list(leads))
     return TracksAnswer(
         accepted=len(updated),
         dropped=dropped,
         fresh=fresh,
         raised=[
-            alert_of(a, caller.member, caller.role, recipients=recipients[a.id]) for a in shown
+            alert_of(
+                a,
+                caller.member,
+                caller.role,
+                recipients=recipients[_lead_of(a)],
+                lead=leads[_lead_of(a)],
+            )
+            for a in shown
         ],
-        cleared=[a.id for a in cleared if _may_read_alert(a, caller.member, caller.role)],
+        cleared=gone[:ANSWER_ALERTS_MAX],
+        raised_count=len(readable),
+        cleared_count=len(gone),
     )
 
 
@@ -559,14 +602,22 @@ def list_tracks(center: Center, caller: Caller, *, fresh_only: bool) -> list[Tra
 @dataclass(slots=True)
 class _Finding:
     """What the center found, before any cut: the alert's key, kind, source, the parties
-    concerned and the full payload."""
+    concerned and the full payload (``made``, or made when first asked for by ``make``: a
+    pass finds every persisting conflict again, and builds the payload of few of them)."""
 
     key: str
     kind: str
     source: str
     concerned: list[str]
-    payload: dict[str, Any]
-    audience: list[str] = field(default_factory=list)
+    made: dict[str, Any] | None = None
+    make: Callable[[], dict[str, Any]] | None = None
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if self.made is None:
+            assert self.make is not None
+            self.made = self.make()
+        return self.made
 
 
 def _aircraft(row: _Track, key: str) -> dict[str, Any]:
@@ -579,6 +630,7 @@ def _aircraft(row: _Track, key: str) -> dict[str, Any]:
         "mission": row.mission,
         "disclosure": row.disclosure,
         "reported_at": format_instant(row.time),
+        "state": [row.lat, row.lon, row.alt_ft, row.gs_kt, row.track_deg, row.vs_fpm],
     }
 
 
@@ -586,22 +638,71 @@ def _key_of(row: _Track) -> str:
     return f"{row.owner}/{row.id}"
 
 
-def _cpa_position(
-    tracks: TrackSet, k: int, now: datetime, seconds: float
-) -> tuple[float, float, float]:
-    """Aircraft ``k``'s (lat, lon, alt_ft) ``seconds`` after ``now``, extrapolated in a
-    straight line as :meth:`accord.airspace.TrackSet.states_at` does (for one aircraft: a
-    conflict's closest approach, shown on the map)."""
-    dt = epoch_seconds(now) + seconds - float(tracks.time_s[k])
-    lat0, lon0 = float(tracks.lat[k]), float(tracks.lon[k])
-    trk = math.radians(float(tracks.track_deg[k]))
-    gs = float(tracks.gs_kt[k]) * KT
+_Motion = tuple[float, float, float, float, float, float, float, float]
+
+
+def _motions(tracks: TrackSet, now: datetime) -> list[_Motion]:
+    """Each aircraft's state as plain floats, for :func:`_moved`: (seconds since its report
+    at ``now``, lat, lon, cos lat, track (rad), ground speed (m/s), alt (ft), vs (ft/s))."""
+    t = epoch_seconds(now)
+    return [
+        (
+            t - float(tracks.time_s[k]),
+            float(tracks.lat[k]),
+            float(tracks.lon[k]),
+            max(math.cos(math.radians(float(tracks.lat[k]))), 1e-9),
+            math.radians(float(tracks.track_deg[k])),
+            float(tracks.gs_kt[k]) * KT,
+            float(tracks.alt_ft[k]),
+            float(tracks.vs_fpm[k]) / 60.0,
+        )
+        for k in range(len(tracks))
+    ]
+
+
+def _moved(m: _Motion, seconds: float) -> tuple[float, float, float]:
+    """An aircraft's (lat, lon, alt_ft) ``seconds`` after now, extrapolated in a straight
+    line as :meth:`accord.airspace.TrackSet.states_at` does (a conflict's closest approach
+    and loss of separation, shown on the map)."""
+    since, lat0, lon0, scale, trk, gs, alt0, vs = m
+    dt = since + seconds
     lat = min(90.0, max(-90.0, lat0 + math.degrees(gs * math.cos(trk) * dt / EARTH_RADIUS_M)))
-    scale = max(math.cos(math.radians(lat0)), 1e-9)
     lon = lon0 + math.degrees(gs * math.sin(trk) * dt / (EARTH_RADIUS_M * scale))
     lon = lon - 360.0 if lon > 180.0 else lon + 360.0 if lon < -180.0 else lon
-    alt = float(tracks.alt_ft[k]) + float(tracks.vs_fpm[k]) * dt / 60.0
-    return lat, lon, alt
+    return lat, lon, alt0 + vs * dt
+
+
+def _conflict_payload(
+    c: TrackConflict,
+    keys: tuple[str, str],
+    tracks: TrackSet,
+    base: Mapping[str, dict[str, Any]],
+    motion: Sequence[_Motion],
+    now: datetime,
+    at_text: str,
+) -> dict[str, Any]:
+    """The payload of conflict ``c`` between the aircraft ``keys`` (in key order)."""
+    ka, kb = keys
+    ia, ib = tracks.row(ka), tracks.row(kb)
+    at = max(c.tcpa_s, 0.0)
+    los = max((c.los_at - now).total_seconds(), 0.0)
+    pa, pb = _moved(motion[ia], at), _moved(motion[ib], at)
+    aircraft = []
+    for key, k, pos in ((ka, ia, pa), (kb, ib, pb)):
+        one = dict(base[key])
+        one["cpa"] = [round(pos[1], 6), round(pos[0], 6), round(pos[2])]
+        lost_at = _moved(motion[k], los)
+        one["los"] = [round(lost_at[1], 6), round(lost_at[0], 6), round(lost_at[2])]
+        aircraft.append(one)
+    return {
+        "aircraft": aircraft,
+        "at": at_text,
+        "tcpa_s": round(c.tcpa_s, 1),
+        "dcpa_nm": round(c.dcpa_m / _NM, 2),
+        "vertical_ft": round(abs(pa[2] - pb[2])),
+        "los_at": format_instant(c.los_at.replace(microsecond=0)),
+        "lost": c.lost,
+    }
 
 
 def _track_findings(
@@ -630,30 +731,14 @@ def _track_findings(
     if not len(tracks):
         return found
     separation = Separation.from_rules(agreement.airspace)
+    at_text = format_instant(now)
+    base = {key: _aircraft(r, key) for key, r in by_key.items()}
+    motion = _motions(tracks, now)
     for c in track_conflicts(tracks, separation, now):
         ka, kb = sorted((c.a, c.b))
-        ia, ib = tracks.row(ka), tracks.row(kb)
-        at = max(c.tcpa_s, 0.0)
-        pa = _cpa_position(tracks, ia, now, at)
-        pb = _cpa_position(tracks, ib, now, at)
-        aircraft = []
-        for key, pos in ((ka, pa), (kb, pb)):
-            one = _aircraft(by_key[key], key)
-            one["cpa"] = [round(pos[1], 6), round(pos[0], 6), round(pos[2])]
-            aircraft.append(one)
-        payload = {
-            "aircraft": aircraft,
-            "at": format_instant(now),
-            "tcpa_s": round(c.tcpa_s, 1),
-            "dcpa_nm": round(c.dcpa_m / _NM, 2),
-            "vertical_ft": round(abs(pa[2] - pb[2])),
-            "los_at": format_instant(c.los_at.replace(microsecond=0)),
-            "lost": c.lost,
-        }
-        concerned = [x for x in c.concerned]
-        found[f"conflict:track:{ka}|{kb}"] = _Finding(
-            f"conflict:track:{ka}|{kb}", "conflict", "track", concerned, payload
-        )
+        key = f"conflict:track:{ka}|{kb}"
+        make = partial(_conflict_payload, c, (ka, kb), tracks, base, motion, now, at_text)
+        found[key] = _Finding(key, "conflict", "track", list(c.concerned), make=make)
     index = DesignatedAreaIndex(agreement)
     names = {a.id: a.name for a in agreement.designated_areas}
     for f in track_area_findings(tracks, index, now, agreement.airspace.lookahead):
@@ -674,48 +759,182 @@ def _track_findings(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Active:
+    """An open alert as reconciliation needs it (read with one Core statement)."""
+
+    key: str
+    id: str
+    group_id: str | None
+    last_seen: datetime
+
+
+_ALERTS = cast(Table, AirspaceAlert.__table__)
+
+
+def _active(session: Session, *where: Any) -> dict[str, _Active]:
+    """The open alerts matching ``where``, by key."""
+    c = _ALERTS.c
+    query = select(c.key, c.id, c.group_id, c.last_seen).where(c.cleared_at.is_(None), *where)
+    return {row[0]: _Active(*row) for row in session.execute(query)}
+
+
 def survey(
     unit: Unit, center: Center, now: datetime
-) -> tuple[int, list[AirspaceAlert], list[AirspaceAlert]]:
+) -> tuple[int, list[dict[str, Any]], list[AirspaceAlert]]:
     """Run the detection over every fresh track at ``now``: raise the new alerts, keep the
     persisting ones current, clear those that ended. (The number of fresh aircraft, the
-    alerts raised, the alerts cleared.)"""
+    alerts raised — as rows' columns —, the alerts cleared.)"""
     session = unit.session
     c = _TRACKS.c
     rows = _tracks(session, c.time >= now - STALE_AFTER, c.time <= now + FUTURE_SKEW)
     found = _track_findings(center.agreement, rows, now)
-    active = {
-        a.key: a
-        for a in session.scalars(
-            select(AirspaceAlert).where(
-                AirspaceAlert.source == "track", AirspaceAlert.cleared_at.is_(None)
-            )
-        )
-    }
+    active = _active(session, _ALERTS.c.source == "track")
     raised, cleared = _reconcile(unit, center, found, active, now)
     return len(rows), raised, cleared
+
+
+_Raised = dict[str, Any]
+"""A raised alert's row, as the columns of ``airspace_alerts`` (a pass can raise a hundred
+thousand: rows are inserted with one Core statement, not as ORM objects)."""
+
+
+def _row(x: AirspaceAlert | _Raised) -> AirspaceAlert:
+    """An alert row as an ORM object (transient for a raised one: for reading only)."""
+    return x if isinstance(x, AirspaceAlert) else AirspaceAlert(**x)
 
 
 def _reconcile(
     unit: Unit,
     center: Center,
     found: Mapping[str, _Finding],
-    active: Mapping[str, AirspaceAlert],
+    active: Mapping[str, _Active],
     now: datetime,
-) -> tuple[list[AirspaceAlert], list[AirspaceAlert]]:
-    raised: list[AirspaceAlert] = []
-    cleared: list[AirspaceAlert] = []
-    for key in sorted(found):
-        held = active.get(key)
-        if held is None:
-            raised.append(_raise(unit, center, found[key], now))
-        else:
-            held.last_seen = now
-            held.payload = json.dumps(found[key].payload)
-    for key in sorted(set(active) - set(found)):
-        cleared.append(_clear(unit, center, active[key], now))
-    unit.session.flush()
+) -> tuple[list[_Raised], list[AirspaceAlert]]:
+    """Raise the findings not yet open (in groups: :func:`_groups`), keep the open ones
+    current, clear the open ones no longer found (batched: :func:`_clear_many`); one live
+    event per reader cut for what was raised (:func:`_announce`)."""
+    session = unit.session
+    persisting = sorted((k for k in found if k in active), key=lambda k: (active[k].last_seen, k))
+    kept = [
+        {"b_id": active[key].id, "last_seen": now, "payload": _stored(found[key].payload)}
+        for key in persisting[:KEPT_CURRENT_MAX]
+    ]
+    if kept:
+        session.execute(
+            update(_ALERTS).where(_ALERTS.c.id == bindparam("b_id")),
+            kept,
+            execution_options={"synchronize_session": False},
+        )
+    new = [found[key] for key in sorted(found) if key not in active]
+    raised: list[_Raised] = []
+    recipients: dict[str, list[AirspaceAlertRecipient]] = {}
+    for group in _groups(new):
+        chunks = _chunks(group, now)
+        for part, chunk in enumerate(chunks):
+            rows, told = _raise_group(unit, center, chunk, now, part=part, parts=len(chunks))
+            raised += rows
+            recipients[rows[0]["id"]] = told
+    if raised:
+        leads = {lead: _row(r) for r in raised if (lead := r["id"]).endswith(".0")}
+        for event_kind in sorted({_RAISE_EVENTS[r["kind"]] for r in raised} - {EXEMPT_EVENT}):
+            these = [r for r in raised if _RAISE_EVENTS[r["kind"]] == event_kind]
+            _announce(
+                session, center.agreement, these, event_kind, now,
+                leads=leads, acks={}, recipients=recipients,
+            )  # fmt: skip
+    ended = [active[key] for key in sorted(set(active) - set(found))]
+    cleared = _clear_many(unit, center, ended, now)
+    session.flush()
     return raised, cleared
+
+
+# --- groups: one record entry per cluster of findings ----------------------------------------
+
+
+def _groups(findings: Sequence[_Finding]) -> list[list[_Finding]]:
+    """The new findings of one pass in groups: conflicts by connected component of the
+    conflict graph, area findings by kind and area. The groups partition ``findings``.
+
+    Why components: a cluster of N aircraft in one spot has about N²/2 conflicts and one
+    component; two distant clusters are two components, each alerted to its own parties.
+    Only ``shared`` aircraft join components: a pair with a hidden aircraft joins the
+    component of its other aircraft, and pairs of two hidden aircraft one group per pair of
+    owners — else two of a party's aircraft put in one group would tell it that one hidden
+    aircraft (or a chain of them) conflicts with both, a second measurement of it. (So the
+    groups are at most the shared components plus the pairs of owners: O(N).)"""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        top = x
+        while parent.setdefault(top, top) != top:
+            top = parent[top]
+        while parent[x] != top:
+            parent[x], x = top, parent[x]
+        return top
+
+    for f in findings:
+        if f.kind == "conflict":
+            a, b = f.payload["aircraft"]
+            if a["disclosure"] == _SHARED and b["disclosure"] == _SHARED:
+                ra, rb = root(a["key"]), root(b["key"])
+                if ra != rb:
+                    parent[ra] = rb
+    out: dict[tuple[str, str, str], list[_Finding]] = {}
+    for f in findings:
+        if f.kind == "conflict":
+            shown = [one["key"] for one in f.payload["aircraft"] if one["disclosure"] == _SHARED]
+            owners = sorted(one["owner"] for one in f.payload["aircraft"])
+            unit = "shared:" + root(shown[0]) if shown else "hidden:" + "|".join(owners)
+        else:
+            unit = str(f.payload["area"])
+        out.setdefault((f.kind, f.source, unit), []).append(f)
+    return [_tiled(group) if group[0].kind == "conflict" else group for group in out.values()]
+
+
+TILE = 32
+"""A dense cluster's conflicts are ordered by tiles of this many aircraft by this many, so
+that each entry of a split cluster lists few aircraft for many pairs (about 2 × 32 aircraft
+for 1,000 pairs, where pair order would list every aircraft of the cluster in each)."""
+
+
+def _tiled(group: list[_Finding]) -> list[_Finding]:
+    """``group``'s conflicts ordered by the tile of their two shared aircraft (in key
+    order; a hidden aircraft, listed once per pair, counts as tile -1)."""
+    keys = sorted(
+        {one["key"] for f in group for one in f.payload["aircraft"] if one["disclosure"] == _SHARED}
+    )
+    rank = {key: k // TILE for k, key in enumerate(keys)}
+
+    def tile(f: _Finding) -> tuple[int, int]:
+        a, b = (rank.get(one["key"], -1) for one in f.payload["aircraft"])
+        return (a, b) if a <= b else (b, a)
+
+    return sorted(group, key=tile)
+
+
+KEPT_CURRENT_MAX = 2_000
+"""The most persisting alerts one pass keeps current (their numbers and ``last_seen``), the
+least recently kept first: a pass finds a cluster's conflicts again on every batch, and
+rewriting a hundred thousand of them each time would hold the writer for seconds."""
+ENTRY_BUDGET = 60_000
+"""The most bytes of canonical JSON the event of one alert group's record entry takes
+(DECISIONS 12: an entry, envelope and signature included, is at most 64 KiB). A larger
+group is split into several entries, each a group of its own."""
+EVENT_ALERTS_MAX = 100
+"""The most alerts one live event of a group carries for one reader; beyond it the event
+says ``truncated`` and the page reads ``GET /v1/alerts``."""
+ANSWER_ALERTS_MAX = 200
+"""The most alerts (raised, and ids cleared) a ``POST /v1/tracks`` answer lists; its
+``raised_count`` and ``cleared_count`` say how many there were."""
+CLEARED_IDS_MAX = 2_500
+"""The most alert ids one ``airspace.cleared`` entry names (about 52 KB)."""
+_SKELETON = 1_000  # the event's fixed part: kind, group, parties, times, fields
+_PER_OWNER = 80  # one commitment in ``commitments``
+
+_CONFLICT_FIELDS = ["a", "b", "los_s", "lost", "tcpa_s", "dcpa_nm", "vertical_ft"]
+_PLAN_FIELDS = [*_CONFLICT_FIELDS, "los_until_s", "cpa_s"]
+_AREA_FIELDS = ["aircraft", "inside", "entry_s", "entry_point"]
 
 
 def _public_aircraft(one: Mapping[str, Any]) -> dict[str, Any]:
@@ -727,39 +946,153 @@ def _public_aircraft(one: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _entry_event(
-    alert_id: str, finding: _Finding, now: datetime
+def _seconds(text: str, since: datetime) -> float:
+    return round((parse_instant(text) - since).total_seconds(), 1)
+
+
+def _slot(one: Mapping[str, Any], n: int) -> str:
+    """Where aircraft ``one`` of finding ``n`` is listed in a group entry's ``aircraft``: a
+    shared one once for the group, a hidden one once per finding (nothing in the record
+    links two findings of one hidden aircraft)."""
+    return one["key"] if one["disclosure"] == _SHARED else f"{one['key']}#{n}"
+
+
+def _finding_item(f: _Finding, index: Mapping[str, int], now: datetime, n: int = 0) -> list[Any]:
+    """One finding as a row of the group entry's ``findings`` (columns: its ``fields``).
+
+    A conflict with an aircraft hidden from some reader says only which aircraft, when
+    separation is lost, and whether it is lost now (DECISIONS 1): no distance, no vertical
+    separation, and no time of closest approach either — its gap to the loss of separation,
+    times the closing speed, measures the miss distance."""
+    p = f.payload
+    if f.kind != "conflict":
+        (one,) = p["aircraft"]
+        shown = one["disclosure"] == _SHARED
+        return [
+            index[_slot(one, n)],
+            bool(p["inside"]),
+            _seconds(p["entry_at"], now),
+            p["entry_point"] if shown else None,
+        ]
+    a, b = p["aircraft"]
+    item: list[Any] = [
+        index[_slot(a, n)],
+        index[_slot(b, n)],
+        _seconds(p["los_at"], now),
+        p["lost"],
+    ]
+    shown = a["disclosure"] == _SHARED and b["disclosure"] == _SHARED
+    item += [p["tcpa_s"], p["dcpa_nm"], p["vertical_ft"]] if shown else [None, None, None]
+    if f.source == "plan":
+        if shown:
+            item += [_seconds(p["los_until"], now), _seconds(p["cpa_at"], now)]
+        else:
+            item += [None, None]
+    return item
+
+
+_UNSTORED = frozenset({"key", "reported_at", "state"})
+
+
+def _stored(payload: Mapping[str, Any]) -> str:
+    """A finding's payload as its alert row keeps it: compact JSON, its aircraft without what
+    only grouping and the commitments use (a cluster's rows are a hundred thousand)."""
+    aircraft = [{k: v for k, v in one.items() if k not in _UNSTORED} for one in payload["aircraft"]]
+    return json.dumps({**payload, "aircraft": aircraft}, separators=(",", ":"))
+
+
+def _base_aircraft(one: Mapping[str, Any]) -> dict[str, Any]:
+    """An aircraft of a finding without its per-finding places (what a commitment holds)."""
+    return {k: v for k, v in one.items() if k not in ("cpa", "los")}
+
+
+def _chunks(group: Sequence[_Finding], now: datetime) -> list[list[_Finding]]:
+    """``group`` cut greedily into runs whose entry stays within :data:`ENTRY_BUDGET` (each
+    row and aircraft counted as its compact JSON, plus a margin; :func:`_raise_group` checks
+    the exact size and halves a run that is still too large)."""
+    out: list[list[_Finding]] = []
+    chunk: list[_Finding] = []
+    size = _SKELETON
+    index: dict[str, int] = {}
+    owners: set[str] = set()
+
+    def cost_of(f: _Finding, n: int) -> int:
+        local = dict(index)
+        cost = 0
+        for one in f.payload["aircraft"]:
+            if _slot(one, n) not in local:
+                local[_slot(one, n)] = len(local)
+                cost += len(json.dumps(_public_aircraft(one), separators=(",", ":"))) + 2
+                if one["disclosure"] != _SHARED and one["owner"] not in owners:
+                    cost += _PER_OWNER
+        item = _finding_item(f, local, now, n)
+        return cost + len(json.dumps(item, separators=(",", ":"))) + 2
+
+    for f in group:
+        cost = cost_of(f, len(chunk))
+        if chunk and size + cost > ENTRY_BUDGET:
+            out.append(chunk)
+            chunk, size, index, owners = [], _SKELETON, {}, set()
+            cost = cost_of(f, 0)
+        for one in f.payload["aircraft"]:
+            index.setdefault(_slot(one, len(chunk)), len(index))
+            if one["disclosure"] != _SHARED:
+                owners.add(one["owner"])
+        chunk.append(f)
+        size += cost
+    if chunk:
+        out.append(chunk)
+    return out
+
+
+def _group_event(
+    group_id: str, findings: Sequence[_Finding], now: datetime, *, part: int, parts: int
 ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
-    """The record event of a new alert and the openings of its commitments, by owner."""
-    p = finding.payload
-    aircraft = p["aircraft"]
+    """The record event of a new group and the openings of its commitments, by owner.
+
+    The event lists the group's shared aircraft once each and a hidden one once per finding
+    (as :func:`_public_aircraft`; see :func:`_slot`), then one row per finding (columns:
+    ``fields``; ``a``/``b``/``aircraft`` index ``aircraft``); the finding in row ``n`` is
+    alert ``<group>.<n>``. Each owner of a ``center`` aircraft gets a salted commitment to its
+    hidden aircraft in the group (ids, missions, reported states), whose opening the center
+    keeps for it."""
+    first = findings[0]
+    aircraft: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    for n, f in enumerate(findings):
+        for one in f.payload["aircraft"]:
+            if _slot(one, n) not in index:
+                index[_slot(one, n)] = len(aircraft)
+                aircraft.append(_base_aircraft(one))
+    parties = sorted({p for f in findings for p in f.concerned})
     event: dict[str, Any] = {
-        "kind": _RAISE_EVENTS[finding.kind],
-        "alert": alert_id,
-        "source": finding.source,
-        "parties": finding.concerned,
+        "kind": _RAISE_EVENTS[first.kind],
+        "group": group_id,
+        "part": part,
+        "parts": parts,
+        "source": first.source,
+        "parties": parties,
         "raised_at": format_instant(now),
         "aircraft": [_public_aircraft(a) for a in aircraft],
     }
-    hidden = any(a["disclosure"] != _SHARED for a in aircraft)
-    if finding.kind == "conflict":
-        event |= {k: p[k] for k in ("tcpa_s", "dcpa_nm", "vertical_ft", "los_at", "lost")}
-        if finding.source == "plan":
-            event |= {k: p[k] for k in ("los_until", "cpa_at")}
+    if first.kind == "conflict":
+        event["fields"] = _PLAN_FIELDS if first.source == "plan" else _CONFLICT_FIELDS
     else:
-        event |= {"area": p["area"], "inside": p["inside"], "entry_at": p["entry_at"]}
-        if not hidden:
-            event["entry_point"] = p["entry_point"]
+        event["area"] = first.payload["area"]
+        event["fields"] = _AREA_FIELDS
+    event["findings"] = [_finding_item(f, index, now, n) for n, f in enumerate(findings)]
+    hidden: dict[str, dict[str, dict[str, Any]]] = {}
+    for one in aircraft:
+        if one["disclosure"] != _SHARED:
+            hidden.setdefault(one["owner"], {}).setdefault(one["key"], one)
     sealed: dict[str, dict[str, str]] = {}
     commitments: dict[str, str] = {}
-    for one in aircraft:
-        if one["disclosure"] == _SHARED:
-            continue
-        content = {"alert": alert_id, "aircraft": one}
+    for owner in sorted(hidden):
+        content = {"group": group_id, "aircraft": list(hidden[owner].values())}
         salt = secrets.token_bytes(SALT_BYTES)
         committed = encode_base64(commitment(content, salt=salt))
-        commitments[one["owner"]] = committed
-        sealed[one["owner"]] = {
+        commitments[owner] = committed
+        sealed[owner] = {
             "commitment": committed,
             "salt": encode_base64(salt),
             "content": canonical_json(content).decode("utf-8"),
@@ -769,100 +1102,226 @@ def _entry_event(
     return event, sealed
 
 
-def _raise(unit: Unit, center: Center, finding: _Finding, now: datetime) -> AirspaceAlert:
-    alert_id = "a-" + secrets.token_hex(8)
-    event, sealed = _entry_event(alert_id, finding, now)
+def _raise_group(
+    unit: Unit,
+    center: Center,
+    findings: Sequence[_Finding],
+    now: datetime,
+    *,
+    part: int = 0,
+    parts: int = 1,
+) -> tuple[list[_Raised], list[AirspaceAlertRecipient]]:
+    """Raise ``findings`` as one group: one record entry signed by the center, one alert row
+    per finding (``<group>.<n>``), the group's recipients on its first alert (one
+    acknowledgement and one escalation per party and group). A group whose entry would
+    exceed :data:`ENTRY_BUDGET` is halved. (The rows, the recipients of the first group.)"""
+    group_id = "a-" + secrets.token_hex(5)
+    event, sealed = _group_event(group_id, findings, now, part=part, parts=parts)
+    body = canonical_json(event)
+    if len(body) > ENTRY_BUDGET and len(findings) > 1:
+        half = len(findings) // 2
+        first, told = _raise_group(unit, center, findings[:half], now, part=part, parts=parts)
+        second, _ = _raise_group(unit, center, findings[half:], now, part=part, parts=parts)
+        return first + second, told
     entry = unit.ledger.append(event, author=center.origin, at=now)
-    row = AirspaceAlert(
-        id=alert_id,
-        kind=finding.kind,
-        source=finding.source,
-        key=finding.key,
-        parties=json.dumps(finding.concerned),
-        raised_at=now,
-        last_seen=now,
-        cleared_at=None,
-        payload=json.dumps(finding.payload),
-        sealed=json.dumps(sealed),
-        content_hash=hashlib.sha256(canonical_json(event)).hexdigest(),
-        entry=entry,
-        cleared_entry=None,
-    )
-    unit.session.add(row)
-    if finding.kind != "exempt":
-        parties = sorted(set(finding.concerned) & center.agreement.party_ids)
-        recipients = [
-            AirspaceAlertRecipient(
-                alert_id=alert_id,
-                party=party,
-                ack_within_s=int(ALERT_ACK_WITHIN.total_seconds()),
-                level=0,
-                position=-1,
-                due_at=now + ALERT_ACK_WITHIN,
-                overdue_at=None,
-                steps="[]",
-            )
-            for party in parties
-        ]
-        unit.session.add_all(recipients)
-        _announce(
-            unit.session, center.agreement, row, str(event["kind"]), now, recipients=recipients
+    content_hash = hashlib.sha256(body).hexdigest()
+    rows: list[_Raised] = [
+        {
+            "id": f"{group_id}.{n}",
+            "kind": f.kind,
+            "source": f.source,
+            "key": f.key,
+            "parties": json.dumps(f.concerned),
+            "raised_at": now,
+            "last_seen": now,
+            "cleared_at": None,
+            "payload": _stored(f.payload),
+            "sealed": json.dumps(sealed) if n == 0 else "{}",
+            "content_hash": content_hash,
+            "entry": entry,
+            "cleared_entry": None,
+            "group_id": group_id,
+        }
+        for n, f in enumerate(findings)
+    ]
+    unit.session.execute(insert(_ALERTS), rows)
+    if findings[0].kind == "exempt":  # recorded once; alerts no one
+        return rows, []
+    parties = sorted(set(event["parties"]) & center.agreement.party_ids)
+    recipients = [
+        AirspaceAlertRecipient(
+            alert_id=rows[0]["id"],
+            party=party,
+            ack_within_s=int(ALERT_ACK_WITHIN.total_seconds()),
+            level=0,
+            position=-1,
+            due_at=now + ALERT_ACK_WITHIN,
+            overdue_at=None,
+            steps="[]",
         )
-    return row
+        for party in parties
+    ]
+    unit.session.add_all(recipients)
+    return rows, recipients
 
 
-def _clear(unit: Unit, center: Center, row: AirspaceAlert, now: datetime) -> AirspaceAlert:
-    row.cleared_at = now
-    if row.kind == "exempt":  # recorded once when it began; its end alerts no one
-        return row
-    event = {"kind": CLEARED_EVENT, "alert": row.id, "cleared_at": format_instant(now)}
-    row.cleared_entry = unit.ledger.append(event, author=center.origin, at=now)
+def _clear_many(
+    unit: Unit, center: Center, ended: Sequence[_Active], now: datetime
+) -> list[AirspaceAlert]:
+    """Clear the alerts of ``ended``: ``airspace.cleared`` entries naming up to
+    :data:`CLEARED_IDS_MAX` alerts each (an exempt passage's end is recorded nowhere), the
+    escalation of each group none of whose alerts is open any more stopped, one event per
+    group and reader cut."""
+    if not ended:
+        return []
     session = unit.session
+    rows: list[AirspaceAlert] = []
+    ids = [a.id for a in ended]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows += session.scalars(select(AirspaceAlert).where(AirspaceAlert.id.in_(chunk))).all()
+    rows.sort(key=lambda r: r.id)
+    for row in rows:
+        row.cleared_at = now
+    told = [r for r in rows if r.kind != "exempt"]
+    for start in range(0, len(told), CLEARED_IDS_MAX):
+        chunk_rows = told[start : start + CLEARED_IDS_MAX]
+        event = {
+            "kind": CLEARED_EVENT,
+            "alerts": [r.id for r in chunk_rows],
+            "cleared_at": format_instant(now),
+        }
+        entry = unit.ledger.append(event, author=center.origin, at=now)
+        for r in chunk_rows:
+            r.cleared_entry = entry
     session.flush()
-    session.execute(
-        update(AirspaceAlertRecipient)
-        .where(AirspaceAlertRecipient.alert_id == row.id)
-        .values(due_at=None)
-        .execution_options(synchronize_session="fetch")
-    )
+    by_group: dict[str, list[AirspaceAlert]] = {}
+    for r in told:
+        by_group.setdefault(_group_of(r), []).append(r)
+    grouped = [g for g in by_group if by_group[g][0].group_id is not None]
+    still_open: set[str | None] = set()
+    for start in range(0, len(grouped), 500):
+        chunk = grouped[start : start + 500]
+        still_open |= set(
+            session.scalars(
+                select(AirspaceAlert.group_id).where(
+                    AirspaceAlert.group_id.in_(chunk), AirspaceAlert.cleared_at.is_(None)
+                )
+            ).all()
+        )
+    closed = [_lead_of(by_group[g][0]) for g in by_group if g not in still_open]
+    for start in range(0, len(closed), 500):
+        session.execute(
+            update(AirspaceAlertRecipient)
+            .where(AirspaceAlertRecipient.alert_id.in_(closed[start : start + 500]))
+            .values(due_at=None)
+            .execution_options(synchronize_session="fetch")
+        )
+    leads = _leads(session, told)
+    acks = _acks_of(session, list(leads))
+    recipients = _recipients_of(session, list(leads))
     _announce(
         session,
         center.agreement,
-        row,
+        told,
         CLEARED_EVENT,
         now,
-        acknowledged=_acks(session, row),
-        recipients=_recipients_of(session, [row.id])[row.id],
+        leads=leads,
+        acks=acks,
+        recipients=recipients,
     )
-    return row
+    return rows
 
 
-def _audience(agreement: Agreement, row: AirspaceAlert) -> list[str]:
-    parties = set(json.loads(row.parties)) & agreement.party_ids
-    return sorted(parties | agreement.monitor_ids)
+def _group_of(row: AirspaceAlert) -> str:
+    """The group an alert was raised in (an alert raised before groups: its own)."""
+    return row.group_id if row.group_id is not None else row.id
+
+
+def _group_id_of(x: AirspaceAlert | _Raised) -> str:
+    """:func:`_group_of` of a row or a raised row's columns."""
+    if isinstance(x, AirspaceAlert):
+        return _group_of(x)
+    return str(x["group_id"])
+
+
+def _lead_of(row: AirspaceAlert) -> str:
+    """The alert holding its group's recipients, acknowledgements and openings."""
+    return f"{row.group_id}.0" if row.group_id is not None else row.id
+
+
+def _leads(session: Session, rows: Sequence[AirspaceAlert]) -> dict[str, AirspaceAlert]:
+    """The lead alert of each of ``rows``' groups, by id."""
+    out = {r.id: r for r in rows if _lead_of(r) == r.id}
+    wanted = sorted({_lead_of(r) for r in rows} - set(out))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for r in session.scalars(select(AirspaceAlert).where(AirspaceAlert.id.in_(chunk))):
+            out[r.id] = r
+    return out
+
+
+def _audience(agreement: Agreement, parties: Iterable[str]) -> list[str]:
+    return sorted((set(parties) & agreement.party_ids) | agreement.monitor_ids)
 
 
 def _announce(
     session: Session,
     agreement: Agreement,
-    row: AirspaceAlert,
+    rows: Sequence[AirspaceAlert | _Raised],
     kind: str,
     now: datetime,
     *,
-    acknowledged: Sequence[str] = (),
-    recipients: Sequence[AirspaceAlertRecipient] = (),
+    leads: Mapping[str, AirspaceAlert],
+    acks: Mapping[str, Sequence[str]],
+    recipients: Mapping[str, Sequence[AirspaceAlertRecipient]],
 ) -> None:
-    """One event per distinct cut of the alert (members who see the same get one event)."""
-    groups: dict[str, tuple[list[str], dict[str, Any]]] = {}
-    for member in _audience(agreement, row):
+    """One event per distinct cut of ``rows`` (alerts of one pass, or of one group; members
+    who see the same get one event): ``{"groups", "count", "truncated", "alerts"}`` —
+    ``alerts`` the first :data:`EVENT_ALERTS_MAX` of the alerts the member may read, each as
+    :func:`alert_of`, ``groups`` the groups of all of them. ``leads``, ``acks``,
+    ``recipients``: each group's first alert, acknowledgements and recipients, by its id."""
+    parties_of: list[frozenset[str]] = []
+    for x in rows:
+        kind_of = x.kind if isinstance(x, AirspaceAlert) else x["kind"]
+        text = x.parties if isinstance(x, AirspaceAlert) else x["parties"]
+        parties_of.append(frozenset() if kind_of == "exempt" else frozenset(json.loads(text)))
+    everyone: set[str] = set()
+    for ps in set(parties_of):
+        everyone |= ps
+    made: dict[int, AirspaceAlert] = {}
+    cuts: dict[str, tuple[list[str], dict[str, Any]]] = {}
+    for member in _audience(agreement, everyone):
         role = Role.MONITOR if member in agreement.monitor_ids else Role.OFFICER
-        view = alert_of(
-            row, member, role, acknowledged=acknowledged, recipients=recipients
-        ).model_dump(mode="json")
-        text = json.dumps(view, sort_keys=True)
-        groups.setdefault(text, ([], view))[0].append(member)
-    for members, view in groups.values():
-        publish(session, kind=kind, at=now, audience=members, payload=view)
+        mine = [
+            k for k, ps in enumerate(parties_of) if ps and (role is Role.MONITOR or member in ps)
+        ]
+        if not mine:
+            continue
+        views = []
+        for k in mine[:EVENT_ALERTS_MAX]:
+            row = made.get(k) or made.setdefault(k, _row(rows[k]))
+            lead = _lead_of(row)
+            view = alert_of(
+                row,
+                member,
+                role,
+                acknowledged=acks.get(lead, ()),
+                recipients=recipients.get(lead, ()),
+                lead=leads.get(lead),
+            )
+            views.append(view.model_dump(mode="json"))
+        groups = sorted({_group_id_of(rows[k]) for k in mine})
+        payload = {
+            "groups": groups,
+            "count": len(mine),
+            "truncated": len(mine) > len(views),
+            "alerts": views,
+        }
+        text = json.dumps(payload, sort_keys=True)
+        cuts.setdefault(text, ([], payload))[0].append(member)
+    for members, payload in cuts.values():
+        publish(session, kind=kind, at=now, audience=members, payload=payload)
 
 
 # --- alerts out -----------------------------------------------------------------------------
@@ -876,12 +1335,31 @@ def _may_read_alert(row: AirspaceAlert, member: str, role: Role) -> bool:
     return role in (Role.OFFICER, Role.APPROVER) and member in json.loads(row.parties)
 
 
+def _may_read(kind: str, parties: str, caller: Caller) -> bool:
+    """:func:`_may_read_alert` of a raised row's ``kind`` and ``parties`` (JSON)."""
+    if kind == "exempt" or caller.role not in (Role.MONITOR, Role.OFFICER, Role.APPROVER):
+        return False
+    return caller.role is Role.MONITOR or caller.member in json.loads(parties)
+
+
 def _acks(session: Session | None, row: AirspaceAlert) -> list[str]:
+    """The parties that acknowledged ``row``'s group."""
     if session is None:
         return []
-    return sorted(
-        session.scalars(select(AirspaceAck.party).where(AirspaceAck.alert_id == row.id)).all()
-    )
+    return _acks_of(session, [_lead_of(row)])[_lead_of(row)]
+
+
+def _acks_of(session: Session, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The parties that acknowledged each of the lead alerts ``ids``."""
+    out: dict[str, list[str]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        query = select(AirspaceAck.alert_id, AirspaceAck.party).where(
+            AirspaceAck.alert_id.in_(chunk)
+        )
+        for alert_id, party in session.execute(query.order_by(AirspaceAck.party)):
+            out[alert_id].append(party)
+    return out
 
 
 def _recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[AirspaceAlertRecipient]]:
@@ -941,9 +1419,12 @@ def alert_of(
     *,
     acknowledged: Sequence[str] = (),
     recipients: Sequence[AirspaceAlertRecipient] = (),
+    lead: AirspaceAlert | None = None,
 ) -> AlertOut:
     """``row`` cut for a reader of ``member`` with ``role`` (see the module docstring);
-    ``recipients``: the alert's parties' acknowledgement and escalation state."""
+    ``acknowledged`` and ``recipients``: its group's acknowledgements and its parties'
+    acknowledgement and escalation state; ``lead``: its group's first alert, which holds the
+    openings (``row`` itself when not given)."""
     p = json.loads(row.payload)
     aircraft: list[dict[str, Any]] = p["aircraft"]
     seen = [may_see_track(member, role, a["owner"], a["disclosure"]) for a in aircraft]
@@ -963,24 +1444,30 @@ def alert_of(
             for a, ok in zip(aircraft, seen, strict=True)
         ]
     lat = lon = None
+    tcpa: float | None = None
     if row.kind == "conflict":
-        places: list[list[float]] = [
-            a["cpa"] for a, ok in zip(aircraft, seen, strict=True) if ok and a.get("cpa")
-        ]
-        if all(seen) and len(places) == 2:
-            lon, lat = (places[0][0] + places[1][0]) / 2, (places[0][1] + places[1][1]) / 2
-        elif places and any(a["owner"] == member and a.get("cpa") for a in aircraft):
-            (own,) = [a["cpa"] for a in aircraft if a["owner"] == member and a.get("cpa")][:1]
-            lon, lat = own[0], own[1]
         predicted = parse_instant(p["los_at"])
         label = f"conflict: {' / '.join(names)}"
-        detail = (
-            f"predicted loss of separation between {' and '.join(names)}: "
-            + ("lost now" if p["lost"] else f"from {p['los_at']}")
-            + f"; closest approach {p['dcpa_nm']} NM, {p['vertical_ft']} ft apart"
-            + (f", in {p['tcpa_s']:.0f} s" if p.get("tcpa_s") is not None else "")
-        )
-        horizontal, vertical = p["dcpa_nm"], p["vertical_ft"]
+        when = "lost now" if p["lost"] else f"from {p['los_at']}"
+        if all(seen):
+            places: list[list[float]] = [a["cpa"] for a in aircraft if a.get("cpa")]
+            if len(places) == 2:
+                lon, lat = (places[0][0] + places[1][0]) / 2, (places[0][1] + places[1][1]) / 2
+            detail = (
+                f"predicted loss of separation between {' and '.join(names)}: {when}"
+                + f"; closest approach {p['dcpa_nm']} NM, {p['vertical_ft']} ft apart"
+                + (f", in {p['tcpa_s']:.0f} s" if p.get("tcpa_s") is not None else "")
+            )
+            horizontal, vertical, tcpa = p["dcpa_nm"], p["vertical_ft"], p.get("tcpa_s")
+        else:
+            # DECISIONS 1: of a pair with an aircraft hidden from the reader, only that
+            # separation is lost and when; the place is the reader's own aircraft's when it
+            # is lost (no closest approach: its time, against the loss's, measures the miss)
+            own = [a["los"] for a in aircraft if a["owner"] == member and a.get("los")]
+            if own and role in (Role.OFFICER, Role.APPROVER):
+                lon, lat = own[0][0], own[0][1]
+            detail = f"predicted loss of separation between {' and '.join(names)}: {when}"
+            horizontal = vertical = None
     else:
         if all(seen):
             lon, lat = p["entry_point"][0], p["entry_point"][1]
@@ -993,7 +1480,7 @@ def alert_of(
         )
         horizontal = vertical = None
     opening = None
-    sealed = json.loads(row.sealed)
+    sealed = json.loads((lead if lead is not None else row).sealed)
     if member in sealed and role in (Role.OFFICER, Role.APPROVER):
         opening = sealed[member]
     return AlertOut(
@@ -1007,7 +1494,7 @@ def alert_of(
         at=row.raised_at,
         last_seen=row.last_seen,
         predicted_at=predicted,
-        tcpa_s=p.get("tcpa_s"),
+        tcpa_s=tcpa,
         lost=p.get("lost"),
         lat=None if lat is None else round(float(lat), 6),
         lon=None if lon is None else round(float(lon), 6),
@@ -1020,6 +1507,7 @@ def alert_of(
         cleared_at=row.cleared_at,
         entry=row.entry,
         content_hash=row.content_hash,
+        group=_group_of(row),
         acknowledged=list(acknowledged),
         recipients=[_party_out(row, r, member, role, acknowledged) for r in recipients],
         opening=opening,
@@ -1040,14 +1528,17 @@ def list_alerts(
             query.order_by(AirspaceAlert.raised_at.desc(), AirspaceAlert.id)
         ).all()
         shown = [r for r in rows if _may_read_alert(r, caller.member, caller.role)][:limit]
-        recipients = _recipients_of(session, [r.id for r in shown])
+        leads = _leads(session, shown)
+        recipients = _recipients_of(session, list(leads))
+        acks = _acks_of(session, list(leads))
         return [
             alert_of(
                 row,
                 caller.member,
                 caller.role,
-                acknowledged=_acks(session, row),
-                recipients=recipients[row.id],
+                acknowledged=acks[_lead_of(row)],
+                recipients=recipients[_lead_of(row)],
+                lead=leads[_lead_of(row)],
             )
             for row in shown
         ]
@@ -1061,42 +1552,63 @@ def get_alert(center: Center, caller: Caller, alert_id: str) -> AlertOut:
     """One alert, for a reader who may see it; anyone else gets the 404 of a missing id."""
     _is_reader(caller)
     with center.reading() as session:
-        row = session.get(AirspaceAlert, alert_id)
-        if row is None or not _may_read_alert(row, caller.member, caller.role):
+        row = _alert_named(session, alert_id, caller)
+        if row is None:
             raise _not_found()
+        lead = _leads(session, [row])[_lead_of(row)]
         return alert_of(
             row,
             caller.member,
             caller.role,
             acknowledged=_acks(session, row),
-            recipients=_recipients_of(session, [row.id])[row.id],
+            recipients=_recipients_of(session, [lead.id])[lead.id],
+            lead=lead,
         )
+
+
+def _alert_named(session: Session, alert_id: str, caller: Caller) -> AirspaceAlert | None:
+    """The alert ``alert_id`` names, if the caller may read it: an alert, or a group (then
+    the first of its alerts the caller may read)."""
+    row = session.get(AirspaceAlert, alert_id)
+    if row is None and "." not in alert_id:
+        query = select(AirspaceAlert).where(AirspaceAlert.group_id == alert_id)
+        readable = [
+            r for r in session.scalars(query) if _may_read_alert(r, caller.member, caller.role)
+        ]
+        readable.sort(key=lambda r: int(r.id.rsplit(".", 1)[1]))
+        row = readable[0] if readable else None
+    if row is None or not _may_read_alert(row, caller.member, caller.role):
+        return None
+    return row
 
 
 def acknowledge_alert(
     unit: Unit, center: Center, caller: Caller, alert_id: str, named_hash: str, now: datetime
 ) -> AlertOut:
-    """The caller's party acknowledges an alert it is concerned by, naming its
-    ``content_hash``: an ``airspace.acknowledged`` entry signed by the party, and events."""
+    """The caller's party acknowledges the group of an alert it is concerned by (naming the
+    alert or the group), naming the group entry's ``content_hash``: an
+    ``airspace.acknowledged`` entry signed by the party (naming the group), and events."""
     if caller.role not in (Role.OFFICER, Role.APPROVER):
         raise NotAuthorized(f"a {caller.role.value} does not acknowledge alerts")
     session = unit.session
-    row = session.get(AirspaceAlert, alert_id)
-    if row is None or not _may_read_alert(row, caller.member, caller.role):
+    row = _alert_named(session, alert_id, caller)
+    if row is None:
         raise _not_found()
-    if session.get(AirspaceAck, (alert_id, caller.member)) is not None:
-        raise IllegalTransition(f"{caller.member} has already acknowledged {alert_id}")
+    lead = _leads(session, [row])[_lead_of(row)]
+    if session.get(AirspaceAck, (lead.id, caller.member)) is not None:
+        raise IllegalTransition(f"{caller.member} has already acknowledged {_group_of(row)}")
     named = named_hash.lower()
     if named != row.content_hash:
         raise hash_mismatch("this alert's record entry")
-    entry = unit.ledger.append(
-        {"kind": ACKNOWLEDGED_EVENT, "alert": alert_id, "content_hash": named},
-        author=caller.member,
-        at=now,
-    )
+    event: dict[str, Any] = {"kind": ACKNOWLEDGED_EVENT, "content_hash": named}
+    if row.group_id is None:
+        event["alert"] = row.id
+    else:
+        event["group"] = row.group_id
+    entry = unit.ledger.append(event, author=caller.member, at=now)
     session.add(
         AirspaceAck(
-            alert_id=alert_id,
+            alert_id=lead.id,
             party=caller.member,
             user_id=caller.user_id,
             content_hash=named,
@@ -1104,22 +1616,33 @@ def acknowledge_alert(
             entry=entry,
         )
     )
-    mine = session.get(AirspaceAlertRecipient, (alert_id, caller.member))
+    mine = session.get(AirspaceAlertRecipient, (lead.id, caller.member))
     if mine is not None:  # its escalation stops (an overdue party acknowledges late)
         mine.due_at = None
     session.flush()
     acked = _acks(session, row)
-    recipients = _recipients_of(session, [alert_id])[alert_id]
+    recipients = _recipients_of(session, [lead.id])[lead.id]
     _announce(
         session,
         center.agreement,
-        row,
+        _group_rows(session, row),
         ACKNOWLEDGED_EVENT,
         now,
-        acknowledged=acked,
-        recipients=recipients,
+        leads={lead.id: lead},
+        acks={lead.id: acked},
+        recipients={lead.id: recipients},
     )
-    return alert_of(row, caller.member, caller.role, acknowledged=acked, recipients=recipients)
+    return alert_of(
+        row, caller.member, caller.role, acknowledged=acked, recipients=recipients, lead=lead
+    )
+
+
+def _group_rows(session: Session, row: AirspaceAlert) -> list[AirspaceAlert]:
+    """The alerts of ``row``'s group, in order."""
+    if row.group_id is None:
+        return [row]
+    found = session.scalars(select(AirspaceAlert).where(AirspaceAlert.group_id == row.group_id))
+    return sorted(found, key=lambda r: int(r.id.rsplit(".", 1)[1]))
 
 
 # --- escalation -----------------------------------------------------------------------------
@@ -1128,12 +1651,16 @@ def acknowledge_alert(
 def _apply_step(
     unit: Unit, center: Center, alert: AirspaceAlert, r: AirspaceAlertRecipient, step: Step
 ) -> None:
-    """Write one escalation step of party ``r.party`` on ``alert``: the entry by the center,
-    the row's new state, the events (contact names to the party alone)."""
+    """Write one escalation step of party ``r.party`` on ``alert`` (its group's first): the
+    entry by the center (naming the group), the row's new state, the events (contact names
+    to the party alone)."""
     agreement = center.agreement
-    event: dict[str, Any] = {
-        "kind": ESCALATED_EVENT if step.kind == "escalated" else OVERDUE_EVENT,
-        "alert": alert.id,
+    event: dict[str, Any] = {"kind": ESCALATED_EVENT if step.kind == "escalated" else OVERDUE_EVENT}
+    if alert.group_id is None:
+        event["alert"] = alert.id
+    else:
+        event["group"] = alert.group_id
+    event |= {
         "party": r.party,
         "level": step.level,
         "due": format_instant(step.due),
@@ -1171,7 +1698,10 @@ def _apply_step(
     own, public = step_payloads(event, step, entry=entry)
     session = unit.session
     publish(session, kind=kind, at=step.at, audience=[r.party], payload=own)
-    others = set(_audience(agreement, alert)) - {r.party}
+    concerned = unit.session.scalars(
+        select(AirspaceAlertRecipient.party).where(AirspaceAlertRecipient.alert_id == alert.id)
+    ).all()
+    others = set(_audience(agreement, [*concerned, *json.loads(alert.parties)])) - {r.party}
     publish(session, kind=kind, at=step.at, audience=sorted(others), payload=public)
 
 
@@ -1292,6 +1822,7 @@ def plan_changed(
                 p, r = pair[pid]
                 one = _plan_aircraft(p, r)
                 one["cpa"] = _position_at(p, c.cpa_at)
+                one["los"] = _position_at(p, c.los_at)
                 aircraft.append(one)
             pa, pb = aircraft[0]["cpa"], aircraft[1]["cpa"]
             vertical = abs(pa[2] - pb[2]) if pa is not None and pb is not None else None
@@ -1309,15 +1840,11 @@ def plan_changed(
             concerned = list(dict.fromkeys((plan.owner, other.owner)))
             found[key] = _Finding(key, "conflict", "plan", concerned, payload)
     active = {
-        a.key: a
-        for a in session.scalars(
-            select(AirspaceAlert).where(
-                AirspaceAlert.source == "plan",
-                AirspaceAlert.cleared_at.is_(None),
-                AirspaceAlert.key.contains(row.id),
-            )
-        )
-        if row.id in a.key.split(":", 2)[2].split("|")
+        key: a
+        for key, a in _active(
+            session, _ALERTS.c.source == "plan", _ALERTS.c.key.contains(row.id)
+        ).items()
+        if row.id in key.split(":", 2)[2].split("|")
     }
     _reconcile(unit, center, found, active, now)
     if plan is None:
@@ -1346,9 +1873,9 @@ def plan_changed(
                 party=other_one["party"],
                 operator=other_one["operator"],
                 los_at=parse_instant(f.payload["los_at"]),
-                los_until=parse_instant(f.payload["los_until"]),
-                cpa_at=parse_instant(f.payload["cpa_at"]),
-                dcpa_m=round(f.payload["dcpa_nm"] * _NM, 1),
+                los_until=parse_instant(f.payload["los_until"]) if visible else None,
+                cpa_at=parse_instant(f.payload["cpa_at"]) if visible else None,
+                dcpa_m=round(f.payload["dcpa_nm"] * _NM, 1) if visible else None,
             )
         )
     return out

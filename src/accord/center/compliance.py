@@ -40,9 +40,10 @@ administrators get 403.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -261,34 +262,65 @@ def _flights(
 
 def _tracks(agreement: Agreement, records: list[Recorded], origin: str) -> Iterator[Finding]:
     """Designated-area violations by live tracks: the center's ``airspace.violation``
-    entries about an aircraft of a party (they say only what every reader may know)."""
+    entries about an aircraft of a party (they say only what every reader may know) — one
+    alert per entry before groups, one per row of a group entry's ``findings`` since."""
     for record in records:
         event = record.event
         if record.author != origin or event.get("kind") != "airspace.violation":
             continue
         aircraft = event.get("aircraft")
-        if not isinstance(aircraft, list) or not aircraft or not isinstance(aircraft[0], dict):
+        if not isinstance(aircraft, list) or not aircraft:
             continue
-        party = aircraft[0].get("party")
-        if party not in agreement.party_ids:
+        for subject, one, inside, at_text in _violations(event, aircraft):
+            if not isinstance(one, dict):
+                continue
+            party = one.get("party")
+            if party not in agreement.party_ids:
+                continue
+            name = one.get("id") or f"an aircraft of {party}"
+            try:
+                at = parse_instant(str(at_text))
+            except ValueError:
+                at = record.at
+            where = "inside" if inside else "heading into"
+            yield Finding(
+                kind="designated_area",
+                party=str(party),
+                subject=subject,
+                entries=[record.index],
+                at=at,
+                detail=(
+                    f"track {name} (operator {one.get('operator')}) {where} designated "
+                    f"area {event.get('area')}"
+                ),
+            )
+
+
+def _violations(
+    event: Mapping[str, Any], aircraft: list[Any]
+) -> Iterator[tuple[str, Any, Any, Any]]:
+    """(alert id, aircraft, inside, entry time) of each violation an entry records: a group
+    entry's rows (columns ``fields``; times in seconds after ``raised_at``), or the one
+    alert of an entry written before groups."""
+    group, rows = event.get("group"), event.get("findings")
+    if group is None or not isinstance(rows, list):
+        yield str(event.get("alert")), aircraft[0], event.get("inside"), event.get("entry_at")
+        return
+    fields = event.get("fields") or []
+    try:
+        raised = parse_instant(str(event.get("raised_at")))
+    except ValueError:
+        return
+    for n, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != len(fields):
             continue
-        name = aircraft[0].get("id") or f"an aircraft of {party}"
-        try:
-            at = parse_instant(str(event.get("entry_at")))
-        except ValueError:
-            at = record.at
-        where = "inside" if event.get("inside") else "heading into"
-        yield Finding(
-            kind="designated_area",
-            party=str(party),
-            subject=str(event.get("alert")),
-            entries=[record.index],
-            at=at,
-            detail=(
-                f"track {name} (operator {aircraft[0].get('operator')}) {where} designated "
-                f"area {event.get('area')}"
-            ),
-        )
+        item = dict(zip(fields, row, strict=True))
+        k = item.get("aircraft")
+        if not isinstance(k, int) or not 0 <= k < len(aircraft):
+            continue
+        seconds = item.get("entry_s")
+        at = raised + timedelta(seconds=seconds) if isinstance(seconds, int | float) else raised
+        yield f"{group}.{n}", aircraft[k], item.get("inside"), format_instant(at)
 
 
 # --- the direct line ------------------------------------------------------------------------

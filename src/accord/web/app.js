@@ -1107,7 +1107,10 @@ function handle(ev) {
     return; // tracks are not record entries: no head refresh
   }
   if (kind.startsWith("alert") || kind.startsWith("airspace")) {
-    putAlert(alertOf(data));
+    // a group's event lists its alerts (each pair); a truncated one sends the page to the list
+    const items = data && Array.isArray(data.alerts) ? data.alerts : [data];
+    for (const item of items) putAlert(alertOf(item));
+    if (data && data.truncated) loadAlerts();
   } else if (kind.startsWith("declaration.")) {
     if (kind.endsWith("withdrawn")) dropDeclaration(data.id);
     else if (data.feature && data.id) {

@@ -20,7 +20,12 @@ center raised about them.
   (``due_at``, NULL once acknowledged, cleared or declared overdue), when it was declared
   overdue, and its escalation steps (``steps``, JSON, in order).
 
-Created by migrations ``0006`` and ``0007`` (the recipients).
+``group_id`` names the group an alert was raised in: the findings of one detection pass
+(a cluster of aircraft in conflict, or the aircraft in one area) share one record entry,
+one acknowledgement and one escalation, held by the group's first alert (``<group>.0``);
+NULL for alerts raised before groups (each its own entry: a group of one).
+
+Created by migrations ``0006``, ``0007`` (the recipients) and ``0010`` (the groups).
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ class AirspaceAlert(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     entry: Mapped[int] = mapped_column(BigInteger)
     cleared_entry: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    group_id: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
 
 
 class AirspaceAck(Base):

@@ -35,7 +35,13 @@ MAX_PAGE = 500
 Reporter = Annotated[Caller, Depends(allow(Role.OFFICER, Role.ADMIN))]
 Reader = Annotated[Caller, Depends(allow(Role.OFFICER, Role.APPROVER, Role.MONITOR))]
 Party = Annotated[Caller, Depends(allow(Role.OFFICER, Role.APPROVER))]
-AlertId = Annotated[str, Path(pattern=r"^a-[0-9a-f]{16}$", description="a- and 16 hex digits")]
+AlertId = Annotated[
+    str,
+    Path(
+        pattern=r"^a-([0-9a-f]{16}|[0-9a-f]{10}(\.[0-9]{1,5})?)$",
+        description="an alert (a- and 16 hex digits, or a group and .n) or a group (a- and 10)",
+    ),
+]
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {

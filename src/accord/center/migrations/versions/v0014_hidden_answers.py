@@ -7,7 +7,7 @@ bound (``precision_m`` null: the bound in force). ``probe_touches`` and ``probe_
 count and remember probing (:mod:`accord.center.probing`).
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from accord.center.db.models import UTCDateTime
 
 revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
