@@ -55,6 +55,7 @@ __all__ = [
     "DeconflictionRules",
     "DesignatedArea",
     "ImminentThreatRule",
+    "Limits",
     "Member",
     "ObjectKind",
     "Phase",
@@ -197,6 +198,51 @@ class AirspaceRules(_Model):
     lookahead: Duration = timedelta(seconds=300)
 
 
+class Limits(_Model):
+    """What one request may ask of the center: bounds on the work a geometry implies and on
+    the numbers that widen a check, so that no request within them can occupy the writer
+    or the deconfliction engine for long (issue 15). Checked where the world is read
+    (:func:`accord.world.parse_world`), so ``accord check`` and the service refuse alike,
+    naming the field.
+
+    Vertices are counted as the engine counts them: every position given, plus one every
+    2 km along each leg (lines and polygon boundaries are densified to 2 km legs), so a
+    spiky star of few positions but a huge perimeter counts for what it costs.
+    """
+
+    vertices_per_geometry: int = Field(default=10_000, ge=4, le=1_000_000, strict=True)
+    """Positions one geometry may give (every ring of a polygon counted)."""
+    densified_vertices_per_geometry: int = Field(default=25_000, ge=4, le=10_000_000, strict=True)
+    """A geometry's vertices once densified to 2 km legs (a 50,000 km route or boundary)."""
+    operation_vertices: int = Field(default=1_000, ge=4, le=1_000_000, strict=True)
+    """Positions an operation's polygon may give: a check costs (nearby vertices) × (the
+    operation's edges), so the operation's own edges are held tighter."""
+    vertices_per_request: int = Field(default=100_000, ge=4, le=100_000_000, strict=True)
+    """Densified vertices of every geometry of one request together (a batch)."""
+    features_per_request: int = Field(default=5_000, ge=1, le=1_000_000, strict=True)
+    """Features (declarations, tracks) one request may carry."""
+    operation_extent_m: float = Field(default=250_000.0, gt=0, le=250_000.0)
+    """How far an operation's area may reach from its centre, a circle's radius included
+    (the engine's local frame is accurate to metres over hundreds of kilometres, not more)."""
+    uncertainty_m: float = Field(default=50_000.0, ge=0, le=1_000_000.0)
+    """The largest declared uncertainty: beyond tens of kilometres a position says nothing
+    a check can use, and a huge one would block every operation anywhere."""
+    corridor_m: float = Field(default=50_000.0, ge=0, le=1_000_000.0)
+    """The widest half-width of a movement's corridor."""
+    standoff_m: float = Field(default=50_000.0, ge=0, le=1_000_000.0)
+    """The largest standoff a protected site may ask for."""
+    write_cost_per_second: float = Field(default=2_000.0, gt=0)
+    """Each member's sustained write budget, in cost units (one per write, plus one per
+    thousand densified vertices and one per 4 KiB of body)."""
+    write_cost_burst: float = Field(default=20_000.0, gt=0)
+    """The budget a member may spend at once before it is slowed (429, ``Retry-After``)."""
+    writes_in_flight: int = Field(default=16, ge=1, le=10_000, strict=True)
+    """A member's writes in the writer's queue at once; more wait their turn outside it, so
+    another party's write never queues behind more than this many of one member's."""
+    event_streams_per_user: int = Field(default=4, ge=1, le=1_000, strict=True)
+    """Live event streams (``GET /v1/events``, ``text/event-stream``) one user may hold."""
+
+
 class DesignatedArea(_Model):
     """A polygon in which named operators may not fly, except on exempt missions."""
 
@@ -246,6 +292,7 @@ class Agreement(_Model):
     deconfliction: DeconflictionRules = Field(default_factory=DeconflictionRules)
     airspace: AirspaceRules = Field(default_factory=AirspaceRules)
     designated_areas: list[DesignatedArea] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
     conditions: list[Condition] = Field(default_factory=list)
     phases: list[Phase] = Field(min_length=1)
 

@@ -88,11 +88,17 @@ def _key_of(conflict: Conflict) -> Key:
     return (source, conflict.with_id or "")
 
 
-def parse_features(agreement: Agreement, features: Iterable[Any]) -> list[Declared]:
+def parse_features(
+    agreement: Agreement, features: Iterable[Any], *, limits: bool = True
+) -> list[Declared]:
     """Declared objects from GeoJSON features (raises :class:`~accord.errors.WorldError`
-    naming each bad field)."""
+    naming each bad field); ``limits=False`` for stored features (see
+    :func:`~accord.world.parse_world`)."""
     world = parse_world(
-        {"type": "FeatureCollection", "features": list(features)}, agreement, source="stored"
+        {"type": "FeatureCollection", "features": list(features)},
+        agreement,
+        source="stored",
+        limits=limits,
     )
     return list(world)
 
@@ -112,7 +118,7 @@ def _stored(agreement: Agreement, rows: Iterable[tuple[str, str]]) -> list[Decla
     row, another agreement) means no operation can be checked against everything in force:
     the check is refused (503, details in the server's log) rather than made against less."""
     try:
-        return parse_features(agreement, (_read_row(i, f) for i, f in rows))
+        return parse_features(agreement, (_read_row(i, f) for i, f in rows), limits=False)
     except (WorldError, ValueError, TypeError, KeyError) as error:
         _log.error("a stored declaration or operation does not read: %s", error)
         raise ProblemError(
