@@ -101,6 +101,7 @@ class _Frame:
     extent_m: float  # the farthest point of the area from the frame's origin
     radius_m: float  # > 0 for a circle; 0 for a polygon
     edges: FloatArray  # (E, 4): ax, ay, bx, by of every ring's edges; E == 0 for a circle
+    boxes: FloatArray  # bounding boxes of runs of edges (_kernel.edge_boxes)
     probe: shapely.Point  # a point of the area, lon/lat, for containment look-ups
     t0: float
     t1: float
@@ -407,6 +408,7 @@ class DeconflictionIndex:
                 extent_m=op.radius_m,
                 radius_m=op.radius_m,
                 edges=_NO_EDGES,
+                boxes=_NO_EDGES,
                 probe=geom,
                 t0=t0,
                 t1=t1,
@@ -422,11 +424,13 @@ class DeconflictionIndex:
         not_last = np.ones(x.size, dtype=np.bool_)
         not_last[np.cumsum(sizes) - 1] = False
         a = np.flatnonzero(not_last)
+        edges = np.ascontiguousarray(np.column_stack([x[a], y[a], x[a + 1], y[a + 1]]))
         return _Frame(
             local=local,
             extent_m=float(np.hypot(x, y).max()),
             radius_m=0.0,
-            edges=np.ascontiguousarray(np.column_stack([x[a], y[a], x[a + 1], y[a + 1]])),
+            edges=edges,
+            boxes=_kernel.edge_boxes(edges),
             probe=shapely.Point(geom.exterior.coords[0]),
             t0=t0,
             t1=t1,
@@ -473,6 +477,7 @@ class DeconflictionIndex:
             frame.extent_m,
             op.uncertainty_m,
             frame.edges,
+            frame.boxes,
             self_obj,
             self._containing(frame),
             not use_index,
