@@ -231,11 +231,16 @@ class Limits(_Model):
     """The widest half-width of a movement's corridor."""
     standoff_m: float = Field(default=50_000.0, ge=0, le=1_000_000.0)
     """The largest standoff a protected site may ask for."""
-    write_cost_per_second: float = Field(default=2_000.0, gt=0)
-    """Each member's sustained write budget, in cost units (one per write, plus one per
-    thousand densified vertices and one per 4 KiB of body)."""
-    write_cost_burst: float = Field(default=20_000.0, gt=0)
-    """The budget a member may spend at once before it is slowed (429, ``Retry-After``)."""
+    writer_share: float = Field(default=0.5, gt=0, le=1.0)
+    """The share of the writer's time one member may take, sustained: every write is charged
+    the time its unit of work took in the writer (its cost, whatever made it costly)."""
+    writer_burst_s: float = Field(default=5.0, gt=0, le=3600.0)
+    """The writer time a member may take at once before it is slowed (429, ``Retry-After``);
+    it refills at ``writer_share`` seconds per second."""
+    read_share: float = Field(default=1.0, gt=0, le=64.0)
+    """The server time (seconds per second) one member's reads may take, sustained."""
+    read_burst_s: float = Field(default=30.0, gt=0, le=3600.0)
+    """The read time a member may take at once before its reads are slowed."""
     writes_in_flight: int = Field(default=16, ge=1, le=10_000, strict=True)
     """A member's writes in the writer's queue at once; more wait their turn outside it, so
     another party's write never queues behind more than this many of one member's."""

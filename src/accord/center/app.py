@@ -24,6 +24,7 @@ from fastapi.telemetry import TelemetryConfig
 
 from accord import __version__
 from accord.center import operations, picture, problems, web
+from accord.center.admission import AdmissionGate
 from accord.center.airspace import escalate_alerts_due
 from accord.center.auth import BearerAuth, document_bearer
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
@@ -156,7 +157,9 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    # The last added runs first: the body limit, then authentication, then the routes.
+    # The last added runs first: the body limit, then authentication, then the per-member
+    # limits on reads and streams, then the routes.
+    app.add_middleware(AdmissionGate)
     app.add_middleware(BearerAuth, authenticate=authenticate, remembered=remembered)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
