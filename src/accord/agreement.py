@@ -210,15 +210,14 @@ class Limits(_Model):
     spiky star of few positions but a huge perimeter counts for what it costs.
     """
 
-    vertices_per_geometry: int = Field(default=10_000, ge=4, le=1_000_000, strict=True)
-    """Positions one geometry may give (every ring of a polygon counted)."""
-    densified_vertices_per_geometry: int = Field(default=25_000, ge=4, le=10_000_000, strict=True)
-    """A geometry's vertices once densified to 2 km legs (a 50,000 km route or boundary)."""
-    operation_vertices: int = Field(default=1_000, ge=4, le=1_000_000, strict=True)
+    vertices_per_geometry: int = Field(default=2_000, ge=4, le=1_000_000, strict=True)
+    """Positions one geometry may give (every ring of a polygon counted): each is read,
+    checked, stored, signed and announced in Python, tens of microseconds apiece."""
+    densified_vertices_per_geometry: int = Field(default=10_000, ge=4, le=10_000_000, strict=True)
+    """A geometry's vertices once densified to 2 km legs (a 20,000 km route or boundary)."""
+    operation_vertices: int = Field(default=500, ge=4, le=1_000_000, strict=True)
     """Positions an operation's polygon may give: a check costs (nearby vertices) × (the
     operation's edges), so the operation's own edges are held tighter."""
-    vertices_per_request: int = Field(default=100_000, ge=4, le=100_000_000, strict=True)
-    """Densified vertices of every geometry of one request together (a batch)."""
     features_per_request: int = Field(default=5_000, ge=1, le=1_000_000, strict=True)
     """Features (declarations, tracks) one request may carry."""
     operation_extent_m: float = Field(default=250_000.0, gt=0, le=250_000.0)
@@ -241,7 +240,7 @@ class Limits(_Model):
     """The server time (seconds per second) one member's reads may take, sustained."""
     read_burst_s: float = Field(default=30.0, gt=0, le=3600.0)
     """The read time a member may take at once before its reads are slowed."""
-    writes_in_flight: int = Field(default=16, ge=1, le=10_000, strict=True)
+    writes_in_flight: int = Field(default=8, ge=1, le=10_000, strict=True)
     """A member's writes in the writer's queue at once; more wait their turn outside it, so
     another party's write never queues behind more than this many of one member's."""
     event_streams_per_user: int = Field(default=4, ge=1, le=1_000, strict=True)

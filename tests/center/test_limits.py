@@ -145,8 +145,9 @@ def test_the_worst_operation_the_limits_allow_is_accepted_and_held_at_its_work(
 def test_another_partys_write_does_not_queue_behind_one_partys_flood(limited: Service) -> None:
     """The writer is held (a unit waiting on an event) while blue sends eight of the worst
     operations the limits allow at once: two enter the writer's queue, six wait outside it.
-    Red's direct-line message, sent then, enters the queue behind the two; so the record
-    shows at most two of blue's proposals before red's message, not eight."""
+    Red's direct-line message, sent then, enters the queue behind the two, and the writer
+    takes members in turn; so the record shows at most one of blue's proposals before red's
+    message, not eight."""
     center = center_of(limited)
     gate = admission(center)
     release = threading.Event()
@@ -159,7 +160,7 @@ def test_another_partys_write_does_not_queue_behind_one_partys_flood(limited: Se
     answers: dict[str, list[int]] = {"blue": [], "red": []}
 
     def blue() -> None:
-        response = limited.post(OPS, "blue-officer", json=star_operation(999))
+        response = limited.post(OPS, "blue-officer", json=star_operation(499))
         answers["blue"].append(response.status_code)
 
     def red() -> None:
@@ -184,7 +185,9 @@ def test_another_partys_write_does_not_queue_behind_one_partys_flood(limited: Se
     kinds = [e["event"].get("kind") for e in entries(limited)[start:]]
     sent = kinds.index("message.sent")
     before = [k for k in kinds[:sent] if k == "operation.proposed"]
-    assert len(before) <= IN_FLIGHT, kinds
+    # The writer takes members in turn: red's message goes right after the first of the two
+    # blue units queued (the gate alone would bound it by two, the writer's turns by one).
+    assert len(before) <= 1, kinds
     assert gate.stats.most_in_flight["blue"] == IN_FLIGHT
 
 

@@ -58,9 +58,9 @@ def test_a_declaration_over_the_vertex_limit_is_refused(agreement):
 
 
 def test_few_positions_but_a_huge_perimeter_count_as_what_they_cost(agreement):
-    # 999 positions (within operation_vertices) but spikes 240 km long: over 100,000 km of
+    # 499 positions (within operation_vertices) but spikes 240 km long: over 50,000 km of
     # boundary, which the engine would hold as one vertex every 2 km.
-    ring = star(999, outer=2.1, inner=0.001)
+    ring = star(499, outer=2.1, inner=0.001)
     assert len(ring[0]) <= agreement.limits.operation_vertices
     error = refused(
         agreement, feature("operation", "op-spiky", ring, gtype="Polygon", radius_m=DROP)

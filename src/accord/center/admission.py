@@ -237,6 +237,9 @@ class Timed(Generic[T]):
     the member is charged. A plain value, so that a writer process can receive it pickled."""
 
     work: Callable[[Unit], T]
+    member: str = ""
+    """Whom the work is for: the writer takes members' works in turn
+    (:class:`accord.center.runtime.Center`'s writer queue)."""
 
     def __call__(self, unit: Unit) -> tuple[T, float]:
         started = time.perf_counter()

@@ -24,7 +24,9 @@ as before.
 **The writer thread.** The routes do not hold a thread each while they wait for the lock:
 they hand their unit's work to :meth:`Center.write` and wait on the event loop. One thread
 per service takes the works in turn, the ones queued behind the first in the same group,
-commits the group when its queue is empty, and answers each work then. (A thread per
+commits the group when its queue is empty, and answers each work then. The queue is fair
+between members (:class:`_FairQueue`): each member's works in order, the members in turn, so
+one member's many queued works never hold another's behind all of them. (A thread per
 request cost a hand-off through the thread pool, and forty threads taking turns at the lock
 and the interpreter, for every change.) The few writers outside a request (the escalation
 tick, the exercise's feed, start-up) still use :meth:`Center.writing`; both queue on the same
@@ -40,6 +42,7 @@ and one of :meth:`Center.writing` here queue on the same database lock.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import fcntl
 import logging
@@ -540,6 +543,65 @@ class _Job:
     future: Future[Any]
 
 
+def _member_of(work: Callable[[Unit], Any] | Then[Any]) -> str:
+    """The member a work is done for (its ``member`` attribute, as
+    :class:`accord.center.admission.Timed` carries it); "" for the center's own."""
+    last = work.second if isinstance(work, Then) else work
+    member = getattr(last, "member", "")
+    return member if isinstance(member, str) else ""
+
+
+class _FairQueue:
+    """The writer's queue, fair between members: each member's jobs in their order, the
+    members taken in turn. A member with many jobs queued does not hold another's one job
+    behind all of them: it waits behind at most one job of each other member."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._queues: dict[str, collections.deque[_Job]] = {}
+        self._turns: collections.deque[str] = collections.deque()
+        self._closed = False
+
+    def put(self, job: _Job | None) -> None:
+        with self._ready:
+            if job is None:
+                self._closed = True
+            else:
+                member = _member_of(job.work)
+                waiting = self._queues.get(member)
+                if waiting is None:
+                    waiting = self._queues[member] = collections.deque()
+                    self._turns.append(member)
+                waiting.append(job)
+            self._ready.notify()
+
+    def _take(self) -> _Job | None:
+        member = self._turns.popleft()
+        waiting = self._queues[member]
+        job = waiting.popleft()
+        if waiting:
+            self._turns.append(member)  # its next job after every other member's
+        else:
+            del self._queues[member]
+        return job
+
+    def get(self) -> _Job | None:
+        """The next job, waiting for one; None once closed and empty."""
+        with self._ready:
+            while not self._turns and not self._closed:
+                self._ready.wait()
+            return self._take() if self._turns else None
+
+    def get_nowait(self) -> _Job | None:
+        """The next job; None once closed and empty; :class:`queue.Empty` if none yet."""
+        with self._ready:
+            if self._turns:
+                return self._take()
+            if self._closed:
+                return None
+            raise queue.Empty
+
+
 class _Writer:
     """The service's writer thread (see :meth:`Center.write`): takes the queued jobs in
     turn, each in its own unit, the ones queued behind the first in the same group; commits
@@ -548,7 +610,7 @@ class _Writer:
 
     def __init__(self, center: Center) -> None:
         self._center = center
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs = _FairQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="accord-writer", daemon=True)
         self._thread.start()

@@ -150,7 +150,9 @@ async def write(
     fingerprint = _fingerprint(request, body) if key is not None else ""
     gate = admission(center)
     gate.admit_write(caller.member, request.url.path)
-    job = Timed(Answering(act, caller.user_id, key, fingerprint, status, center.now()))
+    job = Timed(
+        Answering(act, caller.user_id, key, fingerprint, status, center.now()), caller.member
+    )
     async with gate.slot(caller.member):
         answer, spent = await center.write(job if before is None else Then(before, job))
     gate.writes.spend(caller.member, spent)
