@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -269,3 +270,35 @@ def test_a_users_live_streams_are_capped(tmp_path: Path, monkeypatch: pytest.Mon
                     break
             assert time.monotonic() < deadline, "a closed stream kept its place"
             time.sleep(0.2)
+
+
+def test_the_writer_takes_members_in_turn() -> None:
+    """The writer's queue: each member's jobs in order, the members in turn; the center's
+    own works ("" member) take their turn like any member's; closing ends it once empty."""
+    from concurrent.futures import Future
+    from functools import partial
+
+    from accord.center.admission import Timed
+    from accord.center.runtime import _FairQueue, _Job
+
+    def job(member: str, n: int) -> _Job:
+        return _Job(Timed(partial(int, n), member), Future())
+
+    fair = _FairQueue()
+    for n in range(5):
+        fair.put(job("blue", n))
+    fair.put(job("red", 100))
+    fair.put(_Job(partial(int, 200), Future()))  # the center's own
+    fair.put(job("red", 101))
+    fair.put(None)
+    order = []
+    while (taken := fair.get()) is not None:
+        work = taken.work
+        member = work.member if isinstance(work, Timed) else ""
+        order.append((member, work.work.args[0] if isinstance(work, Timed) else 200))
+    assert order == [
+        ("blue", 0), ("red", 100), ("", 200), ("blue", 1), ("red", 101),
+        ("blue", 2), ("blue", 3), ("blue", 4),
+    ]  # fmt: skip
+    with pytest.raises(queue.Empty):
+        _FairQueue().get_nowait()
