@@ -224,6 +224,24 @@ def test_a_member_over_its_share_is_slowed_and_others_are_not(stingy: Service) -
     assert assert_problem(stingy.post(OPS, "blue-officer", json=operation("op-c2")), 429)
 
 
+@pytest.fixture
+def stingy_reads(tmp_path: Path) -> Iterator[Service]:
+    yield from _start(tmp_path, "{read_burst_s: 0.001, read_share: 0.0001}")
+
+
+def test_a_member_over_its_read_share_is_slowed_and_cheap_reads_are_not(
+    stingy_reads: Service,
+) -> None:
+    assert stingy_reads.get("/v1/world", "blue-officer").status_code == 200
+    slowed = stingy_reads.get("/v1/world", "blue-officer")
+    assert assert_problem(slowed, 429)["type"].endswith("rate-limited")
+    assert int(slowed.headers["Retry-After"]) >= 1
+    assert stingy_reads.get("/v1/me", "blue-officer").status_code == 200  # a look-up
+    assert stingy_reads.get("/v1/world", "red-officer").status_code == 200  # another member
+    # Writes are another budget.
+    assert stingy_reads.post(OPS, "blue-officer", json=operation("op-c1")).status_code == 201
+
+
 # --- live event streams ---------------------------------------------------------------------
 
 

@@ -15,8 +15,9 @@ One request within the agreement's limits is bounded by its geometry (see
   withdrawal, an acknowledgement, an imminent-threat report after the fact, a presence
   heartbeat — are charged but never refused (DECISIONS 3): being slowed must not stop a party
   from standing down or answering on time.
-* **Reads** under ``/v1`` are charged the time the server took to answer them, against a
-  second bucket (``read_burst_s``, ``read_share``); over it, 429 with ``Retry-After``.
+* **Reads** whose answer grows with the world or the record (:data:`EXPENSIVE_READS`) are
+  charged the time the server took to answer them, against a second bucket
+  (``read_burst_s``, ``read_share``); over it, 429 with ``Retry-After``.
 * **Live event streams** (``GET /v1/events`` asking for ``text/event-stream``): at most
   ``event_streams_per_user`` open at once per user; one more is refused with 429.
 
@@ -43,7 +44,15 @@ from accord.center.identity import Caller
 from accord.center.problems import ProblemError, problem_response
 from accord.center.runtime import Center, PerCenter, Unit
 
-__all__ = ["ESSENTIAL", "Admission", "AdmissionGate", "AdmissionLimits", "Timed", "admission"]
+__all__ = [
+    "ESSENTIAL",
+    "EXPENSIVE_READS",
+    "Admission",
+    "AdmissionGate",
+    "AdmissionLimits",
+    "Timed",
+    "admission",
+]
 
 T = TypeVar("T")
 
@@ -58,6 +67,21 @@ ESSENTIAL: tuple[str, ...] = (
     "/presence",
 )
 """Path endings of the writes that are charged but never refused (see the module docstring)."""
+
+EXPENSIVE_READS: tuple[str, ...] = (
+    "/v1/world",
+    "/v1/picture",
+    "/v1/compliance",
+    "/v1/record/entries",
+    "/v1/declarations",
+    "/v1/operations",
+    "/v1/messages",
+    "/v1/tracks",
+    "/v1/alerts",
+    "/v1/events",
+)
+"""Reads whose answer grows with the world or the record: charged the server time they take.
+The others (who am I, the agreement, the head, a proof, the keys) cost a look-up each."""
 
 _EVENTS = "/v1/events"
 _EVENT_STREAM = b"text/event-stream"
@@ -257,7 +281,7 @@ def _accepts_stream(scope: Scope) -> bool:
 
 
 class AdmissionGate:
-    """ASGI middleware, after authentication: charges every read under ``/v1`` the time it
+    """ASGI middleware, after authentication: charges every expensive read the time it
     took and refuses a member over its read budget (429, ``Retry-After``); caps each user's
     live event streams."""
 
@@ -284,6 +308,9 @@ class AdmissionGate:
                 await self.app(scope, receive, send)
             finally:
                 gate.close_stream(caller.user_id)
+            return
+        if not scope["path"].startswith(EXPENSIVE_READS):
+            await self.app(scope, receive, send)
             return
         wait = gate.reads.wait_s(caller.member)
         if wait > 0:
