@@ -15,7 +15,8 @@ its earlier stars (operations check against one another), and a movement of
   operations back to back (answered 201, or 429 once blue has spent its share of the
   writer) — the p99 of red's writes.
 
-Bounded in count and time; loopback only.
+Bounded in count and time; loopback only. The figures and what they leave open are in the
+README's *Limits*.
 """
 
 from __future__ import annotations
