@@ -320,3 +320,39 @@ def test_the_writer_takes_members_in_turn() -> None:
     ]  # fmt: skip
     with pytest.raises(queue.Empty):
         _FairQueue().get_nowait()
+
+
+def test_the_writer_serves_the_member_that_took_least_of_its_time() -> None:
+    """Fair by cost, not by count: once blue's unit took 200 ms, red's four cheap units all
+    go before blue's next one; and a member back from idle earns no credit for its idle
+    time."""
+    from concurrent.futures import Future
+    from functools import partial
+
+    from accord.center.admission import Timed
+    from accord.center.runtime import _FairQueue, _Job
+
+    def job(member: str, n: int) -> _Job:
+        return _Job(Timed(partial(int, n), member), Future())
+
+    fair = _FairQueue()
+    for n in range(3):
+        fair.put(job("blue", n))
+    first = fair.get()
+    assert first is not None
+    fair.charge(first.work, 0.2)
+    for n in range(4):
+        fair.put(job("red", 100 + n))
+    served = []
+    for _ in range(6):
+        taken = fair.get_nowait()
+        assert taken is not None and isinstance(taken.work, Timed)
+        served.append((taken.work.member, taken.work.work.args[0]))
+        fair.charge(taken.work, 0.2 if taken.work.member == "blue" else 0.002)
+    assert served == [
+        ("red", 100), ("red", 101), ("red", 102), ("red", 103), ("blue", 1), ("blue", 2),
+    ]  # fmt: skip
+    # Green, idle all along, comes in level with the member served last (blue, at 0.4 s),
+    # not 0.4 s ahead of everyone: it gets no run of the writer for having been away.
+    fair.put(job("green", 7))
+    assert fair._used["green"] == pytest.approx(0.4)

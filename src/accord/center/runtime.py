@@ -25,8 +25,9 @@ as before.
 they hand their unit's work to :meth:`Center.write` and wait on the event loop. One thread
 per service takes the works in turn, the ones queued behind the first in the same group,
 commits the group when its queue is empty, and answers each work then. The queue is fair
-between members (:class:`_FairQueue`): each member's works in order, the members in turn, so
-one member's many queued works never hold another's behind all of them. (A thread per
+between members by the writer time they take (:class:`_FairQueue`): each member's works in
+order, the member that has taken the least writer time first, so one member's many costly
+queued works never hold another's behind more than the one running. (A thread per
 request cost a hand-off through the thread pool, and forty threads taking turns at the lock
 and the interpreter, for every change.) The few writers outside a request (the escalation
 tick, the exercise's feed, start-up) still use :meth:`Center.writing`; both queue on the same
@@ -552,14 +553,19 @@ def _member_of(work: Callable[[Unit], Any] | Then[Any]) -> str:
 
 
 class _FairQueue:
-    """The writer's queue, fair between members: each member's jobs in their order, the
-    members taken in turn. A member with many jobs queued does not hold another's one job
-    behind all of them: it waits behind at most one job of each other member."""
+    """The writer's queue, fair between members by the writer time they take: each
+    member's jobs in their order; the next job is the waiting member's that has taken the
+    least writer time (:meth:`charge`) since it last had nothing queued, ties in turn. A
+    member sending costly units back to back waits behind another's cheap ones: the other
+    waits behind at most the one unit running, whatever either has queued."""
 
     def __init__(self) -> None:
         self._ready = threading.Condition()
         self._queues: dict[str, collections.deque[_Job]] = {}
-        self._turns: collections.deque[str] = collections.deque()
+        self._used: dict[str, float] = {}  # writer seconds, per member, on one clock
+        self._served: dict[str, int] = {}  # when each member was last served (ties)
+        self._now = 0.0  # the writer time of the member served last
+        self._count = 0
         self._closed = False
 
     def put(self, job: _Job | None) -> None:
@@ -571,31 +577,39 @@ class _FairQueue:
                 waiting = self._queues.get(member)
                 if waiting is None:
                     waiting = self._queues[member] = collections.deque()
-                    self._turns.append(member)
+                    # Idle time earns no credit: a member coming back starts level.
+                    self._used[member] = max(self._used.get(member, 0.0), self._now)
                 waiting.append(job)
             self._ready.notify()
 
-    def _take(self) -> _Job | None:
-        member = self._turns.popleft()
+    def charge(self, work: Callable[[Unit], Any] | Then[Any], seconds: float) -> None:
+        """The writer spent ``seconds`` on ``work``."""
+        with self._ready:
+            member = _member_of(work)
+            self._used[member] = self._used.get(member, 0.0) + max(0.0, seconds)
+
+    def _take(self) -> _Job:
+        member = min(self._queues, key=lambda m: (self._used.get(m, 0.0), self._served.get(m, -1)))
         waiting = self._queues[member]
         job = waiting.popleft()
-        if waiting:
-            self._turns.append(member)  # its next job after every other member's
-        else:
+        if not waiting:
             del self._queues[member]
+        self._now = self._used.get(member, 0.0)
+        self._served[member] = self._count
+        self._count += 1
         return job
 
     def get(self) -> _Job | None:
         """The next job, waiting for one; None once closed and empty."""
         with self._ready:
-            while not self._turns and not self._closed:
+            while not self._queues and not self._closed:
                 self._ready.wait()
-            return self._take() if self._turns else None
+            return self._take() if self._queues else None
 
     def get_nowait(self) -> _Job | None:
         """The next job; None once closed and empty; :class:`queue.Empty` if none yet."""
         with self._ready:
-            if self._turns:
+            if self._queues:
                 return self._take()
             if self._closed:
                 return None
@@ -655,6 +669,7 @@ class _Writer:
         try:
             while True:
                 if job.future.set_running_or_notify_cancel():
+                    started = time.perf_counter()
                     try:
                         for work in _works(job.work):
                             with center._unit(group) as unit:
@@ -663,6 +678,8 @@ class _Writer:
                         answers.append((job.future, None, error))
                     else:
                         answers.append((job.future, result, None))
+                    finally:
+                        self._jobs.charge(job.work, time.perf_counter() - started)
                 if (
                     group.broken
                     or group.ended
