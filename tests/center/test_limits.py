@@ -356,3 +356,14 @@ def test_the_writer_serves_the_member_that_took_least_of_its_time() -> None:
     # not 0.4 s ahead of everyone: it gets no run of the writer for having been away.
     fair.put(job("green", 7))
     assert fair._used["green"] == pytest.approx(0.4)
+    # A unit expected to be long does not join a group already open: the group commits
+    # first, so that the answers in it do not wait for that unit.
+    fair = _FairQueue()
+    fair.put(job("blue", 0))
+    taken = fair.get()
+    assert taken is not None
+    fair.charge(taken.work, 0.2)
+    fair.put(job("blue", 1))
+    with pytest.raises(queue.Empty):
+        fair.get_nowait(within=0.01)
+    assert fair.get() is not None

@@ -47,6 +47,7 @@ import collections
 import contextlib
 import fcntl
 import logging
+import math
 import os
 import queue
 import threading
@@ -564,6 +565,7 @@ class _FairQueue:
         self._queues: dict[str, collections.deque[_Job]] = {}
         self._used: dict[str, float] = {}  # writer seconds, per member, on one clock
         self._served: dict[str, int] = {}  # when each member was last served (ties)
+        self._last: dict[str, float] = {}  # each member's last unit, seconds
         self._now = 0.0  # the writer time of the member served last
         self._count = 0
         self._closed = False
@@ -587,9 +589,12 @@ class _FairQueue:
         with self._ready:
             member = _member_of(work)
             self._used[member] = self._used.get(member, 0.0) + max(0.0, seconds)
+            self._last[member] = seconds
 
-    def _take(self) -> _Job:
-        member = min(self._queues, key=lambda m: (self._used.get(m, 0.0), self._served.get(m, -1)))
+    def _next(self) -> str:
+        return min(self._queues, key=lambda m: (self._used.get(m, 0.0), self._served.get(m, -1)))
+
+    def _take(self, member: str) -> _Job:
         waiting = self._queues[member]
         job = waiting.popleft()
         if not waiting:
@@ -604,13 +609,18 @@ class _FairQueue:
         with self._ready:
             while not self._queues and not self._closed:
                 self._ready.wait()
-            return self._take() if self._queues else None
+            return self._take(self._next()) if self._queues else None
 
-    def get_nowait(self) -> _Job | None:
-        """The next job; None once closed and empty; :class:`queue.Empty` if none yet."""
+    def get_nowait(self, within: float = math.inf) -> _Job | None:
+        """The next job; None once closed and empty; :class:`queue.Empty` if none yet, or
+        if its member's last unit took longer than ``within`` seconds (the group commits
+        first, so that the answers before it do not wait for it)."""
         with self._ready:
             if self._queues:
-                return self._take()
+                member = self._next()
+                if self._last.get(member, 0.0) > within:
+                    raise queue.Empty
+                return self._take(member)
             if self._closed:
                 return None
             raise queue.Empty
@@ -688,7 +698,7 @@ class _Writer:
                 ):
                     break
                 try:
-                    queued = self._jobs.get_nowait()
+                    queued = self._jobs.get_nowait(within=GROUP_MAX_SECONDS)
                 except queue.Empty:
                     break
                 if queued is None:
