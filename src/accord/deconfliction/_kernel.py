@@ -275,6 +275,9 @@ def check_kernel(  # type: ignore[no-untyped-def]
     # and below the object's threshold (a little over): the rest cannot change the answer,
     # and a piece of an object already at 0 is not measured at all.
     obj_best = np.full(o_t0.shape[0] if polygon else 0, math.inf)
+    if polygon:
+        for j in range(contained.shape[0]):
+            obj_best[contained[j]] = 0.0  # it meets the area: 0, whatever its pieces say
     for i in range(n_pieces):
         a, b = piece_a[i], piece_b[i]
         o = v_obj[a]
@@ -335,11 +338,30 @@ def check_kernel(  # type: ignore[no-untyped-def]
             n_total += 1
 
     # 4. Minimum per object, then the threshold.
-    order = np.argsort(piece_obj[:n_total], kind="mergesort")
     out_obj = np.empty(n_total, dtype=np.int64)
     out_d = np.empty(n_total)
     out_t = np.empty(n_total)
     n_out = 0
+    if polygon:
+        # The minimum per object is obj_best already (pieces not measured could not lower
+        # it): one pass, each object once (marked -1 when done), no sort of the pieces.
+        for j in range(n_total):
+            o = piece_obj[j]
+            best = obj_best[o]
+            if best < 0.0:
+                continue
+            obj_best[o] = -1.0
+            if best == math.inf:
+                continue
+            dist = max(best - o_radius[o], 0.0)
+            threshold = o_tol[o] + margin
+            if dist <= threshold:
+                out_obj[n_out] = o
+                out_d[n_out] = dist
+                out_t[n_out] = threshold
+                n_out += 1
+        return out_obj[:n_out], out_d[:n_out], out_t[:n_out]
+    order = np.argsort(piece_obj[:n_total], kind="mergesort")
     i = 0
     while i < n_total:
         o = piece_obj[order[i]]

@@ -479,7 +479,7 @@ class DeconflictionIndex:
             frame.edges,
             frame.boxes,
             self_obj,
-            self._containing(frame),
+            self._containing(frame, op),
             not use_index,
             self._groups_for(frame) if use_index else self._no_groups,
             self._group_cell,
@@ -503,15 +503,23 @@ class DeconflictionIndex:
         )
         return OperationCheck(op, self._conflicts(op, objs, dist, threshold, frame.t0))
 
-    def _containing(self, frame: _Frame) -> npt.NDArray[np.int64]:
-        """Polygon objects that contain a point of the operation's area (any time)."""
+    def _containing(self, frame: _Frame, op: Operation) -> npt.NDArray[np.int64]:
+        """Polygon objects that contain a point of the operation's area (any time): for a
+        polygon operation, every polygon object its area meets, so that the kernel need not
+        measure their pieces one by one (a polygon stacked over many others)."""
         if self._polygon_tree is None:
             return _NO_OBJECTS
-        found = self._polygon_tree.query(frame.probe)  # bounding boxes only: cheap
+        area = op.geometry if frame.edges.shape[0] else frame.probe
+        found = self._polygon_tree.query(area)  # bounding boxes only: cheap
         if not found.size:
             return _NO_OBJECTS
-        probe = frame.probe
-        inside = shapely.contains_xy(self._polygon_shapes[found], probe.x, probe.y)
+        if frame.edges.shape[0]:
+            prepared = shapely.Polygon(area)  # a copy to prepare, not the operation's own
+            shapely.prepare(prepared)
+            inside = shapely.intersects(prepared, self._polygon_shapes[found])
+        else:
+            probe = frame.probe
+            inside = shapely.contains_xy(self._polygon_shapes[found], probe.x, probe.y)
         return np.asarray(self._polygon_objects[found[inside]], dtype=np.int64)
 
     def _conflicts(
