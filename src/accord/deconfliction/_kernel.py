@@ -245,14 +245,23 @@ def check_kernel(  # type: ignore[no-untyped-def]
                                 n_hits += 1
                         k += 1
 
-    # 2. Pieces: a point is the segment A-A; a line vertex gives the legs on either side.
+    # A polygon: each piece is measured only below the nearest its object has come so far
+    # and below the object's threshold (a little over): the rest cannot change the answer,
+    # and a piece of an object already at 0 is not measured at all.
+    obj_best = np.full(o_t0.shape[0] if polygon else 0, math.inf)
+    if polygon:
+        for j in range(contained.shape[0]):
+            obj_best[contained[j]] = 0.0  # it meets the area: 0, whatever its pieces say
+
+    # 2. Pieces: a point is the segment A-A; a line vertex gives the legs on either side
+    # (none for an object already at 0).
     piece_a = np.empty(2 * n_hits + contained.shape[0], dtype=np.int64)
     piece_b = np.empty_like(piece_a)
     n_pieces = 0
     for i in range(n_hits):
         v = hits[i]
         o = v_obj[v]
-        if o == self_obj or o_t0[o] > t1 or o_t1[o] < t0:
+        if o == self_obj or o_t0[o] > t1 or o_t1[o] < t0 or (polygon and obj_best[o] == 0.0):
             continue
         if v_point[v]:
             piece_a[n_pieces] = v
@@ -271,13 +280,6 @@ def check_kernel(  # type: ignore[no-untyped-def]
     # 3. Distance of each piece to the operation's area.
     piece_obj = np.empty(n_pieces + contained.shape[0], dtype=np.int64)
     piece_d = np.empty(n_pieces + contained.shape[0])
-    # A polygon: each piece is measured only below the nearest its object has come so far
-    # and below the object's threshold (a little over): the rest cannot change the answer,
-    # and a piece of an object already at 0 is not measured at all.
-    obj_best = np.full(o_t0.shape[0] if polygon else 0, math.inf)
-    if polygon:
-        for j in range(contained.shape[0]):
-            obj_best[contained[j]] = 0.0  # it meets the area: 0, whatever its pieces say
     for i in range(n_pieces):
         a, b = piece_a[i], piece_b[i]
         o = v_obj[a]
