@@ -36,6 +36,7 @@ from accord.examples import example_path
 from accord.world import densified_vertices
 from bench.load import WRITER_PROCESS, Client, Tally, Window, served
 from bench.seed import T0
+from bench.world import LAT0, LAT1, LON0, LON1
 
 CENTRE = (25.0, 30.0)
 """Where the attacker stacks its stars (the middle of the bench theatre)."""
@@ -111,7 +112,10 @@ def _long_route() -> dict[str, Any]:
 
 
 def _position(rng: random.Random) -> dict[str, Any]:
-    lon, lat = CENTRE[0] + rng.uniform(-0.6, 0.6), CENTRE[1] + rng.uniform(-0.6, 0.6)
+    # Anywhere in the theatre: red's routine positions, not a cloud under blue's stars (an
+    # operation's conflicts, each recorded and announced per audience, grow with the
+    # objects under it; see the README's Limits).
+    lon, lat = rng.uniform(LON0, LON1), rng.uniform(LAT0, LAT1)
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
