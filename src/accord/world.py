@@ -351,6 +351,7 @@ def _parse_geometry(
     three_d: bool,
     limits: Limits,
     max_positions: int,
+    extent: bool = False,
 ) -> BaseGeometry:
     if not isinstance(geometry, Mapping):
         raise _Bad("geometry", "is required (a GeoJSON geometry object)")
@@ -400,8 +401,10 @@ def _parse_geometry(
             raise _Bad(f"{where}[{r}]", "the ring is not closed (first position must equal last)")
         _check_span(f"{where}[{r}]", [p[0] for p in pts])
         rings.append(pts)
-    _check_dense(where, rings, limits)
     polygon = shapely.Polygon(rings[0], rings[1:])
+    if extent:
+        _check_extent(where, polygon, limits)  # too wide says more than too many vertices
+    _check_dense(where, rings, limits)
     if not shapely.is_valid(polygon):
         raise _Bad(where, f"invalid polygon: {shapely.is_valid_reason(polygon)}")
     if polygon.area == 0:
@@ -444,7 +447,7 @@ def _check_dense(where: str, lines: Sequence[Sequence[tuple[float, ...]]], limit
         )
 
 
-def _check_extent(r: _Reader, geometry: BaseGeometry, limits: Limits) -> None:
+def _check_extent(where: str, geometry: BaseGeometry, limits: Limits) -> None:
     """An operation's polygon reaches at most ``limits.operation_extent_m`` from its centre."""
     if limits is _UNLIMITED:
         return
@@ -453,8 +456,8 @@ def _check_extent(r: _Reader, geometry: BaseGeometry, limits: Limits) -> None:
     _, _, dist = GEOD.inv([centre.x] * len(lon), [centre.y] * len(lat), lon, lat)
     reach = float(np.max(dist))
     if reach > limits.operation_extent_m:
-        r.bad(
-            "geometry.coordinates",
+        raise _Bad(
+            where,
             f"the area is too wide: it reaches {reach / 1000:.0f} km from its centre, at most "
             f"{limits.operation_extent_m / 1000:g} km (the agreement's "
             "limits.operation_extent_m, the engine's accuracy); split it into several operations",
@@ -538,6 +541,7 @@ def _parse_feature(
                 if kind is ObjectKind.OPERATION
                 else limits.vertices_per_geometry
             ),
+            extent=kind is ObjectKind.OPERATION,
         )
     except _Bad as bad:
         r.bad(bad.field, bad.message)
@@ -616,10 +620,8 @@ def _parse_feature(
         point = geometry is not None and geometry.geom_type == "Point"
         if point and props.get("radius_m") is None:
             r.bad("properties.radius_m", "is required for an operation on a Point")
-        if geometry is not None and geometry.geom_type == "Polygon":
-            if "radius_m" in props:
-                r.bad("properties.radius_m", "applies only to an operation on a Point")
-            _check_extent(r, geometry, limits)
+        if geometry is not None and geometry.geom_type == "Polygon" and "radius_m" in props:
+            r.bad("properties.radius_m", "applies only to an operation on a Point")
         obj = Operation(
             **common,
             category=category,
