@@ -18,7 +18,7 @@ from pathlib import Path
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
-from bench import airspace, alerts, auth, deconfliction, hidden, load, reads, record
+from bench import airspace, alerts, auth, deconfliction, hidden, hostage, load, reads, record
 from bench.world import make_world
 
 
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             "reads",
             "hidden",
             "auth",
+            "hostage",
         ),
         default=None,
     )
@@ -102,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.only in (None, "auth"):
         rows += auth.run()
+    if args.only in (None, "hostage"):
+        rows += hostage.run(
+            objects=args.objects or max(1000, int(20_000 * s)),
+            seconds=args.seconds or max(5.0, 20.0 * min(s, 1.0)),
+            cache=args.keep_world,
+        )
     if args.only == "load-cpu":
         objects = args.objects or max(1000, int(100_000 * s))
         rows += load.cpu(objects=objects, cache=args.keep_world)

@@ -56,6 +56,7 @@ __all__ = [
     "DesignatedArea",
     "DisclosureRules",
     "ImminentThreatRule",
+    "Limits",
     "Member",
     "ObjectKind",
     "Phase",
@@ -220,6 +221,55 @@ class DisclosureRules(_Model):
     probe_limit: ProbeLimit | None = Field(default_factory=ProbeLimit)
 
 
+class Limits(_Model):
+    """What one request may ask of the center: bounds on the work a geometry implies and on
+    the numbers that widen a check, so that no request within them can occupy the writer
+    or the deconfliction engine for long (issue 15). Checked where the world is read
+    (:func:`accord.world.parse_world`), so ``accord check`` and the service refuse alike,
+    naming the field.
+
+    Vertices are counted as the engine counts them: every position given, plus one every
+    2 km along each leg (lines and polygon boundaries are densified to 2 km legs), so a
+    spiky star of few positions but a huge perimeter counts for what it costs.
+    """
+
+    vertices_per_geometry: int = Field(default=2_000, ge=4, le=1_000_000, strict=True)
+    """Positions one geometry may give (every ring of a polygon counted): each is read,
+    checked, stored, signed and announced in Python, tens of microseconds apiece."""
+    densified_vertices_per_geometry: int = Field(default=10_000, ge=4, le=10_000_000, strict=True)
+    """A geometry's vertices once densified to 2 km legs (a 20,000 km route or boundary)."""
+    operation_vertices: int = Field(default=500, ge=4, le=1_000_000, strict=True)
+    """Positions an operation's polygon may give: a check costs (nearby vertices) × (the
+    operation's edges), so the operation's own edges are held tighter."""
+    features_per_request: int = Field(default=5_000, ge=1, le=1_000_000, strict=True)
+    """Features (declarations, tracks) one request may carry."""
+    operation_extent_m: float = Field(default=250_000.0, gt=0, le=250_000.0)
+    """How far an operation's area may reach from its centre, a circle's radius included
+    (the engine's local frame is accurate to metres over hundreds of kilometres, not more)."""
+    uncertainty_m: float = Field(default=50_000.0, ge=0, le=1_000_000.0)
+    """The largest declared uncertainty: beyond tens of kilometres a position says nothing
+    a check can use, and a huge one would block every operation anywhere."""
+    corridor_m: float = Field(default=50_000.0, ge=0, le=1_000_000.0)
+    """The widest half-width of a movement's corridor."""
+    standoff_m: float = Field(default=50_000.0, ge=0, le=1_000_000.0)
+    """The largest standoff a protected site may ask for."""
+    writer_share: float = Field(default=0.5, gt=0, le=1.0)
+    """The share of the writer's time one member may take, sustained: every write is charged
+    the time its unit of work took in the writer (its cost, whatever made it costly)."""
+    writer_burst_s: float = Field(default=5.0, gt=0, le=3600.0)
+    """The writer time a member may take at once before it is slowed (429, ``Retry-After``);
+    it refills at ``writer_share`` seconds per second."""
+    read_share: float = Field(default=1.0, gt=0, le=64.0)
+    """The server time (seconds per second) one member's reads may take, sustained."""
+    read_burst_s: float = Field(default=30.0, gt=0, le=3600.0)
+    """The read time a member may take at once before its reads are slowed."""
+    writes_in_flight: int = Field(default=8, ge=1, le=10_000, strict=True)
+    """A member's writes in the writer's queue at once; more wait their turn outside it, so
+    another party's write never queues behind more than this many of one member's."""
+    event_streams_per_user: int = Field(default=4, ge=1, le=1_000, strict=True)
+    """Live event streams (``GET /v1/events``, ``text/event-stream``) one user may hold."""
+
+
 class DesignatedArea(_Model):
     """A polygon in which named operators may not fly, except on exempt missions."""
 
@@ -270,6 +320,7 @@ class Agreement(_Model):
     airspace: AirspaceRules = Field(default_factory=AirspaceRules)
     disclosure: DisclosureRules = Field(default_factory=DisclosureRules)
     designated_areas: list[DesignatedArea] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
     conditions: list[Condition] = Field(default_factory=list)
     phases: list[Phase] = Field(min_length=1)
 

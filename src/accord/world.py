@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,12 +27,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from accord.agreement import Agreement, ObjectKind
+from accord.agreement import Agreement, Limits, ObjectKind
 from accord.chrono import parse_instant
 from accord.errors import Issue, WorldError
+from accord.geo import GEOD
 from accord.jsontext import TWICE, DuplicateKey
 from accord.jsontext import loads as strict_loads
 
@@ -49,6 +52,18 @@ __all__ = [
 ]
 
 MAX_ISSUES = 200
+
+_NO_LIMIT: dict[str, Any] = {
+    name: (math.inf if info.annotation is float else 1 << 62)
+    for name, info in Limits.model_fields.items()
+}
+_UNLIMITED = Limits.model_construct(None, **_NO_LIMIT)
+"""No limits: what is already stored is read as it was accepted, whatever the agreement's
+limits say now (a tightened limit must not make the world in force unreadable)."""
+
+_SEGMENT_M = 2000.0
+"""The engine's longest leg (:data:`accord.deconfliction.engine.SEGMENT_M`): the vertex
+limits count a geometry as the engine will hold it."""
 
 
 class Disclosure(StrEnum):
@@ -255,6 +270,7 @@ class _Reader:
         default: float | None = None,
         minimum: float = 0.0,
         positive: bool = False,
+        maximum: tuple[float, str] | None = None,
     ) -> float | None:
         value = self.props.get(name)
         if value is None:
@@ -268,6 +284,12 @@ class _Reader:
             return default
         if value < minimum or (positive and value <= 0):
             self.bad(f"properties.{name}", f"must be {'>' if positive else '>='} {minimum:g}")
+            return default
+        if maximum is not None and value > maximum[0]:
+            self.bad(
+                f"properties.{name}",
+                f"must be <= {maximum[0]:g} (the agreement's limits.{maximum[1]})",
+            )
             return default
         return float(value)
 
@@ -302,7 +324,37 @@ def _check_position(field_name: str, pos: Any, dims: int) -> tuple[float, ...]:
     return tuple(values[:dims]) if dims == 3 else (lon, lat)
 
 
-def _parse_geometry(geometry: Any, allowed: Sequence[str], *, three_d: bool) -> BaseGeometry:
+def _count_positions(coords: list[Any], polygon: bool) -> int:
+    """Positions given (each ring of a polygon counted), without reading any of them."""
+    if not polygon:
+        return len(coords)
+    return sum(len(ring) if isinstance(ring, list) else 0 for ring in coords)
+
+
+def densified_vertices(lines: Sequence[Sequence[tuple[float, ...]]]) -> int:
+    """The vertices the engine holds for these lines (or rings): every position, plus one
+    every 2 km along each geodesic leg."""
+    total = 0
+    for line in lines:
+        if len(line) < 2:
+            total += len(line)
+            continue
+        xy = np.asarray([p[:2] for p in line], dtype=np.float64)
+        _, _, length = GEOD.inv(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
+        parts = np.maximum(np.ceil(np.asarray(length) / _SEGMENT_M), 1.0)
+        total += int(parts.sum()) + 1
+    return total
+
+
+def _parse_geometry(
+    geometry: Any,
+    allowed: Sequence[str],
+    *,
+    three_d: bool,
+    limits: Limits,
+    max_positions: int,
+    extent: bool = False,
+) -> BaseGeometry:
     if not isinstance(geometry, Mapping):
         raise _Bad("geometry", "is required (a GeoJSON geometry object)")
     gtype = geometry.get("type")
@@ -314,12 +366,25 @@ def _parse_geometry(geometry: Any, allowed: Sequence[str], *, three_d: bool) -> 
         return shapely.Point(_check_position(where, coords, 2))
     if not isinstance(coords, list):
         raise _Bad(where, "must be an array")
+    given = _count_positions(coords, gtype == "Polygon")
+    if given > max_positions:
+        which = (
+            "limits.operation_vertices"
+            if max_positions < limits.vertices_per_geometry
+            else "limits.vertices_per_geometry"
+        )
+        raise _Bad(
+            where,
+            f"has too many vertices: {given} positions, at most {max_positions} "
+            f"(the agreement's {which})",
+        )
     if gtype == "LineString":
         dims = 3 if three_d else 2
         pts = [_check_position(f"{where}[{i}]", p, dims) for i, p in enumerate(coords)]
         if len(pts) < 2:
             raise _Bad(where, "a LineString needs at least 2 positions")
         _check_span(where, [p[0] for p in pts])
+        _check_dense(where, [pts], limits)
         line = shapely.LineString(pts)
         if line.length == 0:
             raise _Bad(where, "the line has zero length")
@@ -339,6 +404,9 @@ def _parse_geometry(geometry: Any, allowed: Sequence[str], *, three_d: bool) -> 
         _check_span(f"{where}[{r}]", [p[0] for p in pts])
         rings.append(pts)
     polygon = shapely.Polygon(rings[0], rings[1:])
+    if extent:
+        _check_extent(where, polygon, limits)  # too wide says more than too many vertices
+    _check_dense(where, rings, limits)
     if not shapely.is_valid(polygon):
         raise _Bad(where, f"invalid polygon: {shapely.is_valid_reason(polygon)}")
     if polygon.area == 0:
@@ -347,8 +415,55 @@ def _parse_geometry(geometry: Any, allowed: Sequence[str], *, three_d: bool) -> 
 
 
 def _check_span(where: str, lons: Sequence[float]) -> None:
-    if max(lons) - min(lons) > 180.0:
+    """A geometry spans at most 180° of longitude. Over that, either it was meant to cross
+    the antimeridian (its positions sit close to ±180° on both sides, a wide empty band
+    between them: the short way round, under 90°, goes over ±180°) or it is simply too wide
+    (a huge polygon); the message says which."""
+    west, east = min(lons), max(lons)
+    if east - west <= 180.0:
+        return
+    ordered = sorted(set(lons))
+    widest_gap = max(b - a for a, b in itertools.pairwise(ordered))
+    around = west + 360.0 - east  # the gap across ±180°
+    if widest_gap > around and 360.0 - widest_gap <= 90.0:
         raise _Bad(where, "geometry crosses the antimeridian; split it in two features")
+    raise _Bad(
+        where,
+        f"geometry is too wide: it spans {east - west:.1f}° of longitude ({west:g}° to "
+        f"{east:g}°), and at least {360.0 - max(widest_gap, around):.1f}° whichever way "
+        "round; a feature spans at most 180°",
+    )
+
+
+def _check_dense(where: str, lines: Sequence[Sequence[tuple[float, ...]]], limits: Limits) -> None:
+    most = limits.densified_vertices_per_geometry
+    if limits is _UNLIMITED:
+        return
+    count = densified_vertices(lines)
+    if count > most:
+        raise _Bad(
+            where,
+            f"has too many vertices: {count} counting one every 2 km along its edges, at most "
+            f"{most} (the agreement's limits.densified_vertices_per_geometry); a line or "
+            "boundary that long costs every check near it",
+        )
+
+
+def _check_extent(where: str, geometry: BaseGeometry, limits: Limits) -> None:
+    """An operation's polygon reaches at most ``limits.operation_extent_m`` from its centre."""
+    if limits is _UNLIMITED:
+        return
+    centre = geometry.centroid
+    lon, lat = zip(*geometry.exterior.coords, strict=False)
+    _, _, dist = GEOD.inv([centre.x] * len(lon), [centre.y] * len(lat), lon, lat)
+    reach = float(np.max(dist))
+    if reach > limits.operation_extent_m:
+        raise _Bad(
+            where,
+            f"the area is too wide: it reaches {reach / 1000:.0f} km from its centre, at most "
+            f"{limits.operation_extent_m / 1000:g} km (the agreement's "
+            "limits.operation_extent_m, the engine's accuracy); split it into several operations",
+        )
 
 
 def _parse_feature(
@@ -357,6 +472,7 @@ def _parse_feature(
     agreement: Agreement,
     issues: list[Issue],
     seen: dict[str, int],
+    limits: Limits,
 ) -> Declared | None:
     if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
         issues.append(Issue("type", "must be a GeoJSON Feature", feature=f"#{index}"))
@@ -406,7 +522,10 @@ def _parse_feature(
             r.bad("properties.kind", "a humanitarian notifier declares only sites and movements")
         if disclosure is not Disclosure.SHARED:
             r.bad("properties.disclosure", "a humanitarian notifier's declarations are shared")
-    uncertainty = r.number("uncertainty_m", default=0.0) or 0.0
+    uncertainty = (
+        r.number("uncertainty_m", default=0.0, maximum=(limits.uncertainty_m, "uncertainty_m"))
+        or 0.0
+    )
     name = props.get("name", "")
     if not isinstance(name, str):
         r.bad("properties.name", "must be a string")
@@ -415,7 +534,16 @@ def _parse_feature(
     geometry: BaseGeometry | None = None
     try:
         geometry = _parse_geometry(
-            feature.get("geometry"), _GEOMETRIES[kind], three_d=kind is ObjectKind.FLIGHT_PLAN
+            feature.get("geometry"),
+            _GEOMETRIES[kind],
+            three_d=kind is ObjectKind.FLIGHT_PLAN,
+            limits=limits,
+            max_positions=(
+                min(limits.vertices_per_geometry, limits.operation_vertices)
+                if kind is ObjectKind.OPERATION
+                else limits.vertices_per_geometry
+            ),
+            extent=kind is ObjectKind.OPERATION,
         )
     except _Bad as bad:
         r.bad(bad.field, bad.message)
@@ -433,7 +561,7 @@ def _parse_feature(
         obj = ProtectedSite(
             **common,
             category=r.text("category"),
-            standoff_m=r.number("standoff_m"),
+            standoff_m=r.number("standoff_m", maximum=(limits.standoff_m, "standoff_m")),
             confirmed_at=r.instant("confirmed_at", required=False),
         )
     elif kind is ObjectKind.MOVEMENT:
@@ -443,7 +571,10 @@ def _parse_feature(
             **common,
             valid_from=valid_from or datetime.min,
             valid_to=valid_to or datetime.min,
-            corridor_m=r.number("corridor_m", default=0.0) or 0.0,
+            corridor_m=r.number(
+                "corridor_m", default=0.0, maximum=(limits.corridor_m, "corridor_m")
+            )
+            or 0.0,
         )
     elif kind is ObjectKind.POSITION:
         party = r.text("party")
@@ -485,7 +616,9 @@ def _parse_feature(
         executors = _executors(r, agreement)
         ws, we = r.instant("window_start"), r.instant("window_end")
         _check_order(r, "window_start", ws, "window_end", we)
-        radius = r.number("radius_m", positive=True)
+        radius = r.number(
+            "radius_m", positive=True, maximum=(limits.operation_extent_m, "operation_extent_m")
+        )
         point = geometry is not None and geometry.geom_type == "Point"
         if point and props.get("radius_m") is None:
             r.bad("properties.radius_m", "is required for an operation on a Point")
@@ -551,8 +684,15 @@ def _flight_times(r: _Reader, geometry: BaseGeometry | None) -> tuple[datetime, 
     return tuple(times)
 
 
-def parse_world(data: Any, agreement: Agreement, *, source: str = "<world>") -> World:
-    """Validate a parsed GeoJSON FeatureCollection against an agreement."""
+def parse_world(
+    data: Any, agreement: Agreement, *, source: str = "<world>", limits: bool = True
+) -> World:
+    """Validate a parsed GeoJSON FeatureCollection against an agreement.
+
+    Each feature is held to the agreement's ``limits`` (vertices, extent, uncertainty,
+    corridor, standoff) unless ``limits`` is false: what is read back from storage was
+    accepted under the limits of its day."""
+    bounds = agreement.limits if limits else _UNLIMITED
     if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
         raise WorldError(source, [Issue("type", "the world must be a GeoJSON FeatureCollection")])
     features = data.get("features")
@@ -562,7 +702,7 @@ def parse_world(data: Any, agreement: Agreement, *, source: str = "<world>") -> 
     seen: dict[str, int] = {}
     buckets: dict[ObjectKind, list[Any]] = {k: [] for k in ObjectKind}
     for index, feature in enumerate(features):
-        obj = _parse_feature(index, feature, agreement, issues, seen)
+        obj = _parse_feature(index, feature, agreement, issues, seen, bounds)
         if obj is not None:
             buckets[obj.kind].append(obj)
         if len(issues) >= MAX_ISSUES:

@@ -161,6 +161,8 @@ change = st.one_of(
     probe=st.tuples(offset, offset, st.floats(min_value=200, max_value=6000)),
     fold_after=st.integers(1, 4),
     merge_after=st.integers(1, 6),
+    fold_vertices=st.sampled_from([1, 2, 3, 4096]),
+    merge_vertices=st.sampled_from([2, 5, 262_144]),
 )
 def test_the_cache_answers_as_a_fresh_index(
     engine: Engine,
@@ -168,11 +170,20 @@ def test_the_cache_answers_as_a_fresh_index(
     probe: tuple[float, float, float],
     fold_after: int,
     merge_after: int,
+    fold_vertices: int,
+    merge_vertices: int,
 ) -> None:
     with Session(engine) as session, session.begin():
         session.execute(delete(Declaration))
         session.execute(delete(OperationRow))
-    cache = WorldCache(AGREEMENT, fold_after=fold_after, merge_after=merge_after, background=False)
+    cache = WorldCache(
+        AGREEMENT,
+        fold_after=fold_after,
+        merge_after=merge_after,
+        fold_vertices=fold_vertices,
+        merge_vertices=merge_vertices,
+        background=False,
+    )
     (probe_op,) = parse_features(AGREEMENT, [operation("op-probe", *probe[:2], radius=probe[2])])
     assert isinstance(probe_op, Operation)
     for batch in [[], *batches]:
@@ -328,4 +339,52 @@ def test_a_burst_of_changes_is_merged_at_once(engine: Engine) -> None:
             declare(session, position(i, 0.001 * i, 0, center=False, party="red"), at=NOW)
         assert list(cache.check(session, probe)) == fresh(session, probe)
     assert cache.stats.merges == 1 and cache.stats.tail_builds == 0
+    cache.close()
+
+
+def route(i: int, legs: int) -> dict[str, Any]:
+    """A movement zigzagging ``legs`` times 0.5° east and back: about 28 engine vertices
+    per leg."""
+    coords = [[LON + (0.5 if k % 2 else 0.0), LAT + 0.001 * k] for k in range(legs + 1)]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": coords},
+        "properties": {
+            "kind": "movement",
+            "id": f"route-{i}",
+            "declared_by": "hnc",
+            "valid_from": _iso(-48),
+            "valid_to": _iso(48),
+        },
+    }
+
+
+@pytest.mark.parametrize("by_vertices", [True, False])
+def test_one_heavy_object_does_not_stay_in_the_tail(engine: Engine, by_vertices: bool) -> None:
+    """The tail is rebuilt and scanned at every change: an object of thousands of vertices
+    folds it at once, so later small changes rebuild a tail of a few vertices. (Folding by
+    object count alone, the heavy object stays in the tail for the next 64 changes.)"""
+    with Session(engine) as session, session.begin():
+        session.execute(delete(Declaration))
+        session.execute(delete(OperationRow))
+    cache = WorldCache(AGREEMENT, fold_vertices=4096 if by_vertices else 1 << 40, background=False)
+    (probe,) = parse_features(AGREEMENT, [operation("op-probe", 0.2, 0.0, radius=3000)])
+    assert isinstance(probe, Operation)
+    with Session(engine) as session, session.begin():
+        cache.prepare(session)
+        declare(session, route(0, 300), at=NOW)
+        assert list(cache.check(session, probe)) == fresh(session, probe)
+    with Session(engine) as session, session.begin():
+        for i in range(3):
+            declare(session, position(i, 0.01 * i, 0, center=False, party="blue"), at=NOW)
+            cached = list(cache.check(session, probe))
+            assert cached == fresh(session, probe)
+            assert any(c.with_id == "route-0" for c in cached)
+            tail = cache._tail_index
+            assert tail is not None
+            if by_vertices:
+                assert cache.stats.folds >= 1
+                assert tail._v_obj.size == i + 1  # the small positions only
+            else:
+                assert tail._v_obj.size > 4096  # the route, rebuilt at every change
     cache.close()

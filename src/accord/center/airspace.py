@@ -1746,7 +1746,7 @@ def escalate_alerts_due(center: Center, now: datetime, *, limit: int = ESCALATIO
 
 def _plan_of(agreement: Agreement, row: Declaration) -> FlightPlan | None:
     try:
-        (plan,) = parse_features(agreement, [json.loads(row.feature)])
+        (plan,) = parse_features(agreement, [json.loads(row.feature)], limits=False)
     except (AccordError, ValueError):
         return None
     return plan if isinstance(plan, FlightPlan) else None

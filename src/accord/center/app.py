@@ -24,6 +24,7 @@ from fastapi.telemetry import TelemetryConfig
 
 from accord import __version__
 from accord.center import operations, picture, problems, web
+from accord.center.admission import AdmissionGate
 from accord.center.airspace import escalate_alerts_due
 from accord.center.auth import BearerAuth, document_bearer
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
@@ -167,9 +168,10 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]
 
     # The last added runs first: HSTS (with TLS) and no-store on every answer, the drain's
-    # 503 for a request cut short, the body limit, authentication, then the strict reading
-    # of JSON bodies, then the routes.
+    # 503 for a request cut short, the body limit, authentication, the per-member limits on
+    # reads and streams, then the strict reading of JSON bodies, then the routes.
     app.add_middleware(StrictJson)
+    app.add_middleware(AdmissionGate)
     app.add_middleware(BearerAuth, authenticate=authenticate, remembered=remembered)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Drain)  # a request cut short by SIGTERM's drain: 503, not 500

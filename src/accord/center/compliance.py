@@ -231,7 +231,7 @@ def _flights(
         if feature is None:
             continue
         try:
-            (flight,) = parse_features(agreement, [feature])
+            (flight,) = parse_features(agreement, [feature], limits=False)
         except (AccordError, ValueError):
             continue
         if not isinstance(flight, FlightPlan):

@@ -55,7 +55,6 @@ from accord.center.world_cache import WorldCache, parse_features
 from accord.chrono import format_instant, parse_instant
 from accord.deconfliction import Conflict, warm_up
 from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
-from accord.geo import GEOD
 from accord.rules import operations as rules
 from accord.rules.operations import PENDING, OperationState, OperationStatus, Transition
 from accord.world import Disclosure, Operation
@@ -94,11 +93,6 @@ PROPOSED = "operation.proposed"
 AMENDED = "operation.amended"
 REPORTED = "operation.reported"
 CONFLICTS_UPDATED = "operation.conflicts_updated"
-
-MAX_EXTENT_M = 250_000.0
-"""How far a polygon operation's area may reach from its centre: the deconfliction engine
-measures in a local frame accurate to metres over hundreds of kilometres, not across a
-continent (a circle's radius is bounded by the request model)."""
 
 _NOBODY = ""
 """A viewer who owns nothing: what every reader of the record may see."""
@@ -330,21 +324,6 @@ def _operation(agreement: Agreement, feature: dict[str, Any]) -> Operation:
             "request",
             [Issue("properties.disclosure", "operations are notified to every party: 'shared'")],
         )
-    if obj.geometry.geom_type == "Polygon":
-        centre = obj.geometry.centroid
-        lon, lat = zip(*obj.geometry.exterior.coords, strict=False)
-        _, _, dist = GEOD.inv([centre.x] * len(lon), [centre.y] * len(lat), lon, lat)
-        if float(max(dist)) > MAX_EXTENT_M:
-            raise InputError(
-                "request",
-                [
-                    Issue(
-                        "geometry.coordinates",
-                        f"an operation's area reaches at most {MAX_EXTENT_M / 1000:g} km from "
-                        "its centre (the engine's accuracy); split it into several operations",
-                    )
-                ],
-            )
     # Keep the geometry as read: longitude and latitude as floats, nothing else (a stray
     # third value, an integer beyond what every JSON reader agrees on, never reaches the
     # record).
@@ -820,7 +799,7 @@ def _recheck(
     state = decode_state(row.state)
     if rules.settle(desk_.agreement, state, at=at).status not in PENDING:
         return None
-    (operation,) = parse_features(desk_.agreement, [json.loads(row.feature)])
+    (operation,) = parse_features(desk_.agreement, [json.loads(row.feature)], limits=False)
     assert isinstance(operation, Operation)
     conflicts, seen = desk_.world.check_seen(session, operation)
     stored = _conflicts_of(row.conflicts, row.id)

@@ -24,7 +24,10 @@ as before.
 **The writer thread.** The routes do not hold a thread each while they wait for the lock:
 they hand their unit's work to :meth:`Center.write` and wait on the event loop. One thread
 per service takes the works in turn, the ones queued behind the first in the same group,
-commits the group when its queue is empty, and answers each work then. (A thread per
+commits the group when its queue is empty, and answers each work then. The queue is fair
+between members by the writer time they take (:class:`_FairQueue`): each member's works in
+order, the member that has taken the least writer time first, so one member's many costly
+queued works never hold another's behind more than the one running. (A thread per
 request cost a hand-off through the thread pool, and forty threads taking turns at the lock
 and the interpreter, for every change.) The few writers outside a request (the escalation
 tick, the exercise's feed, start-up) still use :meth:`Center.writing`; both queue on the same
@@ -40,9 +43,11 @@ and one of :meth:`Center.writing` here queue on the same database lock.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import fcntl
 import logging
+import math
 import os
 import queue
 import threading
@@ -547,6 +552,87 @@ class _Job:
     future: Future[Any]
 
 
+def _member_of(work: Callable[[Unit], Any] | Then[Any]) -> str:
+    """The member a work is done for (its ``member`` attribute, as
+    :class:`accord.center.admission.Timed` carries it); "" for the center's own."""
+    last = work.second if isinstance(work, Then) else work
+    member = getattr(last, "member", "")
+    return member if isinstance(member, str) else ""
+
+
+class _FairQueue:
+    """The writer's queue, fair between members by the writer time they take: each
+    member's jobs in their order; the next job is the waiting member's that has taken the
+    least writer time (:meth:`charge`) since it last had nothing queued, ties in turn. A
+    member sending costly units back to back waits behind another's cheap ones: the other
+    waits behind at most the one unit running, whatever either has queued."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._queues: dict[str, collections.deque[_Job]] = {}
+        self._used: dict[str, float] = {}  # writer seconds, per member, on one clock
+        self._served: dict[str, int] = {}  # when each member was last served (ties)
+        self._last: dict[str, float] = {}  # each member's last unit, seconds
+        self._now = 0.0  # the writer time of the member served last
+        self._count = 0
+        self._closed = False
+
+    def put(self, job: _Job | None) -> None:
+        with self._ready:
+            if job is None:
+                self._closed = True
+            else:
+                member = _member_of(job.work)
+                waiting = self._queues.get(member)
+                if waiting is None:
+                    waiting = self._queues[member] = collections.deque()
+                    # Idle time earns no credit: a member coming back starts level.
+                    self._used[member] = max(self._used.get(member, 0.0), self._now)
+                waiting.append(job)
+            self._ready.notify()
+
+    def charge(self, work: Callable[[Unit], Any] | Then[Any], seconds: float) -> None:
+        """The writer spent ``seconds`` on ``work``."""
+        with self._ready:
+            member = _member_of(work)
+            self._used[member] = self._used.get(member, 0.0) + max(0.0, seconds)
+            self._last[member] = seconds
+
+    def _next(self) -> str:
+        return min(self._queues, key=lambda m: (self._used.get(m, 0.0), self._served.get(m, -1)))
+
+    def _take(self, member: str) -> _Job:
+        waiting = self._queues[member]
+        job = waiting.popleft()
+        if not waiting:
+            del self._queues[member]
+        self._now = self._used.get(member, 0.0)
+        self._served[member] = self._count
+        self._count += 1
+        return job
+
+    def get(self) -> _Job | None:
+        """The next job, waiting for one; None once closed and empty."""
+        with self._ready:
+            while not self._queues and not self._closed:
+                self._ready.wait()
+            return self._take(self._next()) if self._queues else None
+
+    def get_nowait(self, within: float = math.inf) -> _Job | None:
+        """The next job; None once closed and empty; :class:`queue.Empty` if none yet, or
+        if its member's last unit took longer than ``within`` seconds (the group commits
+        first, so that the answers before it do not wait for it)."""
+        with self._ready:
+            if self._queues:
+                member = self._next()
+                if self._last.get(member, 0.0) > within:
+                    raise queue.Empty
+                return self._take(member)
+            if self._closed:
+                return None
+            raise queue.Empty
+
+
 class _Writer:
     """The service's writer thread (see :meth:`Center.write`): takes the queued jobs in
     turn, each in its own unit, the ones queued behind the first in the same group; commits
@@ -555,7 +641,7 @@ class _Writer:
 
     def __init__(self, center: Center) -> None:
         self._center = center
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs = _FairQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="accord-writer", daemon=True)
         self._thread.start()
@@ -600,6 +686,7 @@ class _Writer:
         try:
             while True:
                 if job.future.set_running_or_notify_cancel():
+                    started = time.perf_counter()
                     try:
                         for work in _works(job.work):
                             with center._unit(group) as unit:
@@ -608,6 +695,8 @@ class _Writer:
                         answers.append((job.future, None, error))
                     else:
                         answers.append((job.future, result, None))
+                    finally:
+                        self._jobs.charge(job.work, time.perf_counter() - started)
                 if (
                     group.broken
                     or group.ended
@@ -616,7 +705,7 @@ class _Writer:
                 ):
                     break
                 try:
-                    queued = self._jobs.get_nowait()
+                    queued = self._jobs.get_nowait(within=GROUP_MAX_SECONDS)
                 except queue.Empty:
                     break
                 if queued is None:

@@ -8,24 +8,31 @@ keeps the world in three layers, each with its own index:
 * the **base**: every object in force as of a pair of counters (``declarations.rev``,
   ``operations.rev``) — large, rebuilt rarely;
 * the **middle**: the objects changed after the base, as of later counters — up to
-  ``merge_after`` of them;
+  ``merge_after`` of them, holding up to ``merge_vertices`` vertices;
 * the **tail**: the objects changed after the middle, read at each check with
   ``rev > last seen`` (one statement reading both counters when nothing changed) — up to
-  ``fold_after`` of them, so that its index, rebuilt when it changed, costs well under a
-  millisecond.
+  ``fold_after`` of them, holding up to ``fold_vertices`` vertices, so that its index,
+  rebuilt when it changed, costs well under a millisecond.
+
+Layers are sized by what they cost, not only by how many objects they hold: an index's
+build and a gridless scan cost per *vertex* (as the engine counts them: one every 2 km
+along lines and boundaries, :func:`accord.world.densified_vertices`), so one object of
+25,000 vertices folds the tail at once rather than being rebuilt and scanned at every later
+check until 64 small changes push it out.
 
 A changed object is kept in a layer as its new version, or as a tombstone when it left the
 world (withdrawn, ended). A check asks the three indexes and keeps each hit only from the
 newest layer that knows its object, so the answer is exactly the one a fresh index over
 everything in force would give (a property test holds the two to each other).
 
-When the tail grows past ``fold_after``, it is folded into a new middle; when the middle
-grows past ``merge_after``, everything is merged into a new base. Both happen in background
-threads (one of each at a time), swapped in when ready; with ``background=False`` (tests)
-they happen at once, and so does a merge when one check finds more than ``merge_after``
-changes at once (a bulk load). A background result built on a base that has been replaced since is
-dropped (its changes are still in the layers above), so the layers never hold an older
-version of an object above a newer one.
+When the tail grows past ``fold_after`` objects or ``fold_vertices`` vertices, it is folded
+into a new middle; when the middle grows past ``merge_after`` objects or ``merge_vertices``
+vertices, everything is merged into a new base. Both happen in background threads (one of
+each at a time), swapped in when ready; with ``background=False`` (tests) they happen at
+once, and so does a merge when one check finds more than ``merge_after`` changes (or
+``merge_vertices`` vertices) at once (a bulk load). A background result built on a base
+that has been replaced since is dropped (its changes are still in the layers above), so
+the layers never hold an older version of an object above a newer one.
 
 Objects of the world are the ``active`` declarations and the operations whose stored status
 is one of :data:`LIVE`: an operation still pending, or executed and not yet completed (it is
@@ -59,7 +66,7 @@ from accord.deconfliction import Conflict, DeconflictionIndex
 from accord.deconfliction.hidden import SHADOW_PREFIX, answer, answer_order
 from accord.errors import WorldError
 from accord.rules.operations import PENDING, OperationStatus
-from accord.world import Declared, Disclosure, Operation, parse_world
+from accord.world import Declared, Disclosure, Operation, densified_vertices, parse_world
 
 __all__ = ["LIVE", "WorldCache", "parse_features"]
 
@@ -79,11 +86,17 @@ def _key_of(conflict: Conflict) -> Key:
     return (source, conflict.with_id or "")
 
 
-def parse_features(agreement: Agreement, features: Iterable[Any]) -> list[Declared]:
+def parse_features(
+    agreement: Agreement, features: Iterable[Any], *, limits: bool = True
+) -> list[Declared]:
     """Declared objects from GeoJSON features (raises :class:`~accord.errors.WorldError`
-    naming each bad field)."""
+    naming each bad field); ``limits=False`` for stored features (see
+    :func:`~accord.world.parse_world`)."""
     world = parse_world(
-        {"type": "FeatureCollection", "features": list(features)}, agreement, source="stored"
+        {"type": "FeatureCollection", "features": list(features)},
+        agreement,
+        source="stored",
+        limits=limits,
     )
     return list(world)
 
@@ -112,7 +125,7 @@ def _stored(agreement: Agreement, rows: Iterable[tuple[str, str]]) -> list[Decla
     row, another agreement) means no operation can be checked against everything in force:
     the check is refused (503, details in the server's log) rather than made against less."""
     try:
-        return parse_features(agreement, (_read_row(i, f) for i, f in rows))
+        return parse_features(agreement, (_read_row(i, f) for i, f in rows), limits=False)
     except (WorldError, ValueError, TypeError, KeyError) as error:
         raise _unreadable(error) from None
 
@@ -159,10 +172,30 @@ _EXPECTED_MAX = 1024
 
 @dataclass(frozen=True, slots=True)
 class _Change:
-    """A changed object: its version at ``rev`` (None: it left the world)."""
+    """A changed object: its version at ``rev`` (None: it left the world), and the vertices
+    the engine holds for it (its weight in a layer)."""
 
     rev: int
     obj: Declared | None
+    vertices: int = 0
+
+
+def _vertices(obj: Declared | None) -> int:
+    """The vertices the engine holds for ``obj`` (0 for a tombstone)."""
+    if obj is None:
+        return 0
+    geometry = obj.geometry
+    if geometry.geom_type == "Point":
+        return 1
+    if geometry.geom_type == "Polygon":
+        return densified_vertices(
+            [list(geometry.exterior.coords), *(list(r.coords) for r in geometry.interiors)]
+        )
+    return densified_vertices([list(geometry.coords)])
+
+
+def _weight(changes: Mapping[Key, _Change]) -> int:
+    return sum(c.vertices for c in changes.values())
 
 
 Changes = dict[Key, _Change]
@@ -173,6 +206,10 @@ _GRID_FROM = 256
 at each change) costs less to build without, and its checks scan its vertices (a numba loop
 over at most a few thousand)."""
 
+_GRID_FROM_VERTICES = 4096
+"""Vertices from which a layer's index gets a grid, however few objects hold them: a check
+without the grid scans every vertex."""
+
 # The defaults below, for a service taking a proposal per change: a tail index (no grid)
 # costs about 0.2 ms plus a few microseconds per object to build, once per change; a fold
 # rebuilds the middle (about 5 ms per 1,000 point operations), once per ``fold_after``
@@ -181,9 +218,12 @@ over at most a few thousand)."""
 # proposal for the three together, against 1.4 ms at 16 and 2,048 (the merge dominating).
 
 
-def _index(agreement: Agreement, objects: Iterable[Declared | None]) -> DeconflictionIndex | None:
-    live = [o for o in objects if o is not None]
-    return DeconflictionIndex(agreement, live, grid=len(live) >= _GRID_FROM) if live else None
+def _index(agreement: Agreement, changes: Iterable[_Change]) -> DeconflictionIndex | None:
+    live = [c for c in changes if c.obj is not None]
+    if not live:
+        return None
+    grid = len(live) >= _GRID_FROM or sum(c.vertices for c in live) >= _GRID_FROM_VERTICES
+    return DeconflictionIndex(agreement, [c.obj for c in live if c.obj is not None], grid=grid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +242,7 @@ class _Layer:
     revs: Mapping[str, int]
     changes: Mapping[Key, _Change]
     index: DeconflictionIndex | None
+    vertices: int = 0
 
 
 @dataclass(slots=True)
@@ -227,6 +268,10 @@ class WorldCache:
         Tail entries after which the tail is folded into the middle layer.
     merge_after
         Middle entries after which every layer is merged into a new base.
+    fold_vertices
+        Tail vertices after which the tail is folded, however few objects hold them.
+    merge_vertices
+        Middle vertices after which every layer is merged, however few objects hold them.
     background
         Fold and merge in background threads (the service) or at once (tests).
     """
@@ -237,11 +282,15 @@ class WorldCache:
         *,
         fold_after: int = 64,
         merge_after: int = 8192,
+        fold_vertices: int = 4096,
+        merge_vertices: int = 262_144,
         background: bool = True,
     ) -> None:
         self.agreement = agreement
         self.fold_after = max(1, fold_after)
         self.merge_after = max(1, merge_after)
+        self.fold_vertices = max(1, fold_vertices)
+        self.merge_vertices = max(1, merge_vertices)
         self.background = background
         self.stats = _Stats()
         self._lock = threading.Lock()
@@ -328,10 +377,11 @@ class WorldCache:
                         obj = expected[1]  # as the unit of work stored it: not read again
                 if obj is None and status in live:
                     obj = _stored(self.agreement, [(object_id, feature)])[0]
-                self._tail[(source, object_id)] = _Change(int(rev), obj)
+                self._tail[(source, object_id)] = _Change(int(rev), obj, _vertices(obj))
                 if hidden and hidden[0] == Disclosure.CENTER.value:  # and its shadow
                     shadow = _shadow(self.agreement, obj, hidden[1])
-                    self._tail[(source, SHADOW_PREFIX + object_id)] = _Change(int(rev), shadow)
+                    key = (source, SHADOW_PREFIX + object_id)
+                    self._tail[key] = _Change(int(rev), shadow, _vertices(shadow))
                 self._seen[source] = max(self._seen[source], int(rev))
                 self._tail_dirty = True
 
@@ -354,7 +404,7 @@ class WorldCache:
         ):  # built on a replaced base, or older than the middle in place
             self.stats.dropped += 1
             return
-        self._mid = _Layer(revs, changes, index)
+        self._mid = _Layer(revs, changes, index, _weight(changes))
         self._tail = {k: c for k, c in self._tail.items() if c.rev > revs[k[0]]}
         self._tail_dirty = True
         self.stats.folds += 1
@@ -390,7 +440,7 @@ class WorldCache:
     def _fold(self) -> None:
         generation, revs, changes = self._fold_snapshot()
         if not self.background:
-            index = _index(self.agreement, (c.obj for c in changes.values()))
+            index = _index(self.agreement, changes.values())
             self._install_fold(generation, revs, changes, index)
             return
         if self._folding is not None and self._folding.is_alive():
@@ -398,7 +448,7 @@ class WorldCache:
 
         def work() -> None:
             try:
-                index = _index(self.agreement, (c.obj for c in changes.values()))
+                index = _index(self.agreement, changes.values())
             except Exception:  # pragma: no cover - the next check tries again
                 _log.exception("folding the deconfliction tail failed")
                 return
@@ -430,7 +480,7 @@ class WorldCache:
 
     def _tail_view(self) -> DeconflictionIndex | None:
         if self._tail_dirty:
-            self._tail_index = _index(self.agreement, (c.obj for c in self._tail.values()))
+            self._tail_index = _index(self.agreement, self._tail.values())
             self._tail_dirty = False
             self.stats.tail_builds += self._tail_index is not None
         return self._tail_index
@@ -469,13 +519,16 @@ class WorldCache:
             if self._base is None:
                 self._load(session)
             self._catch_up(session)
-            if len(self._tail) > self.merge_after:
+            if len(self._tail) > self.merge_after or _weight(self._tail) > self.merge_vertices:
                 # A burst (a bulk load since the last check): one merge now, rather than a
                 # tail index as large as a base.
                 self._merge(now=True)
-            elif len(self._mid.changes) > self.merge_after:
+            elif (
+                len(self._mid.changes) > self.merge_after
+                or self._mid.vertices > self.merge_vertices
+            ):
                 self._merge()
-            if len(self._tail) > self.fold_after:
+            if len(self._tail) > self.fold_after or _weight(self._tail) > self.fold_vertices:
                 self._fold()
             base, mid = self._base, self._mid
             assert base is not None

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from accord.center.admission import Timed, admission
 from accord.center.db.models import IdempotentAnswer
 from accord.center.identity import Caller
 from accord.center.problems import FieldProblem, ProblemError
@@ -140,10 +141,20 @@ async def write(
     center's own work, in a unit of its own just before (it stands whatever the request's
     answer; :class:`~accord.center.runtime.Then`). ``act`` and ``before`` are module
     functions or :func:`functools.partial` of one over plain values (a writer process
-    receives them pickled); they find the service's parts in ``unit.center``."""
+    receives them pickled); they find the service's parts in ``unit.center``.
+
+    The caller's member is held to its share of the writer's time and its places in the
+    writer's queue (:mod:`accord.center.admission`): a 429 with ``Retry-After`` when it has
+    spent its share; the write waits for a place when it holds them all."""
     key = _key(request)
     fingerprint = _fingerprint(request, body) if key is not None else ""
-    job = Answering(act, caller.user_id, key, fingerprint, status, center.now())
-    answer = await center.write(job if before is None else Then(before, job))
+    gate = admission(center)
+    gate.admit_write(caller.member, request.url.path)
+    job = Timed(
+        Answering(act, caller.user_id, key, fingerprint, status, center.now()), caller.member
+    )
+    async with gate.slot(caller.member):
+        answer, spent = await center.write(job if before is None else Then(before, job))
+    gate.writes.spend(caller.member, spent)
     headers = {REPLAYED: "true"} if answer.replayed else None
     return _Rendered(answer.body, status_code=answer.status, headers=headers)

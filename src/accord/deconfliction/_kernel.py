@@ -20,10 +20,39 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 _OFFSET = 1 << 20
 _BITS = 21
+
+EDGE_CHUNK = 16
+"""Consecutive polygon edges grouped under one bounding box: a piece far from a box, or a
+ray that misses it, skips its edges (see :func:`edge_boxes`)."""
+
+
+def edge_boxes(edges: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Bounding boxes (min x, min y, max x, max y) of each :data:`EDGE_CHUNK` consecutive
+    edges: a polygon's cost per piece becomes about the boxes plus the edges of the few
+    boxes near the piece, instead of every edge (a polygon's consecutive edges lie close
+    together)."""
+    if not edges.shape[0]:
+        return np.zeros((0, 4))
+    starts = np.arange(0, edges.shape[0], EDGE_CHUNK)
+    lo_x = np.minimum(edges[:, 0], edges[:, 2])
+    lo_y = np.minimum(edges[:, 1], edges[:, 3])
+    hi_x = np.maximum(edges[:, 0], edges[:, 2])
+    hi_y = np.maximum(edges[:, 1], edges[:, 3])
+    return np.ascontiguousarray(
+        np.column_stack(
+            [
+                np.minimum.reduceat(lo_x, starts),
+                np.minimum.reduceat(lo_y, starts),
+                np.maximum.reduceat(hi_x, starts),
+                np.maximum.reduceat(hi_y, starts),
+            ]
+        )
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -73,40 +102,64 @@ def _orient(ax, ay, bx, by, cx, cy):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _inside(x, y, edges):  # type: ignore[no-untyped-def]
-    """Even-odd rule over every ring's edges (holes included)."""
+def _inside(x, y, edges, boxes):  # type: ignore[no-untyped-def]
+    """Even-odd rule over every ring's edges (holes included), the ray going towards +x; a
+    box the ray cannot meet (wholly below, above, or left of the point) is skipped."""
     inside = False
-    for j in range(edges.shape[0]):
-        ax, ay, bx, by = edges[j, 0], edges[j, 1], edges[j, 2], edges[j, 3]
-        if (ay > y) != (by > y):
-            xc = ax + (y - ay) * (bx - ax) / (by - ay)
-            if x < xc:
-                inside = not inside
+    n = edges.shape[0]
+    for c in range(boxes.shape[0]):
+        if y < boxes[c, 1] or y >= boxes[c, 3] or x >= boxes[c, 2]:
+            continue  # no edge of the box spans y, or every crossing lies left of x
+        for j in range(c * EDGE_CHUNK, min((c + 1) * EDGE_CHUNK, n)):
+            ax, ay, bx, by = edges[j, 0], edges[j, 1], edges[j, 2], edges[j, 3]
+            if (ay > y) != (by > y):
+                xc = ax + (y - ay) * (bx - ax) / (by - ay)
+                if x < xc:
+                    inside = not inside
     return inside
 
 
 @njit(cache=True, nogil=True)
-def _polygon_distance(ax, ay, bx, by, edges):  # type: ignore[no-untyped-def]
-    """Distance from segment A-B to a polygon given by its edges (0 inside or crossing)."""
-    if _inside(ax, ay, edges) or _inside(bx, by, edges):
+def _polygon_distance(ax, ay, bx, by, edges, boxes, bound):  # type: ignore[no-untyped-def]
+    """Distance from segment A-B to a polygon given by its edges (0 inside or crossing),
+    exact when it is under ``bound``; ``inf`` when it is not. The edges of a box no nearer
+    than the best distance so far are skipped (a box's distance is a lower bound of its
+    edges')."""
+    if _inside(ax, ay, edges, boxes) or _inside(bx, by, edges, boxes):
         return 0.0
-    best = math.inf
-    for j in range(edges.shape[0]):
-        cx, cy, dx, dy = edges[j, 0], edges[j, 1], edges[j, 2], edges[j, 3]
-        o1 = _orient(ax, ay, bx, by, cx, cy)
-        o2 = _orient(ax, ay, bx, by, dx, dy)
-        o3 = _orient(cx, cy, dx, dy, ax, ay)
-        o4 = _orient(cx, cy, dx, dy, bx, by)
-        if o1 * o2 < 0.0 and o3 * o4 < 0.0:
-            return 0.0
-        d = min(
-            _point_segment(ax, ay, cx, cy, dx, dy),
-            _point_segment(bx, by, cx, cy, dx, dy),
-            _point_segment(cx, cy, ax, ay, bx, by),
-            _point_segment(dx, dy, ax, ay, bx, by),
-        )
-        best = min(best, d)
-    return best
+    best = bound
+    lo_x, hi_x = min(ax, bx), max(ax, bx)
+    lo_y, hi_y = min(ay, by), max(ay, by)
+    n = edges.shape[0]
+    for c in range(boxes.shape[0]):
+        gap_x = max(0.0, boxes[c, 0] - hi_x, lo_x - boxes[c, 2])
+        gap_y = max(0.0, boxes[c, 1] - hi_y, lo_y - boxes[c, 3])
+        if gap_x * gap_x + gap_y * gap_y >= best * best:
+            continue
+        for j in range(c * EDGE_CHUNK, min((c + 1) * EDGE_CHUNK, n)):
+            best = _edge_distance(ax, ay, bx, by, edges, j, best)
+            if best == 0.0:
+                return 0.0
+    return best if best < bound else math.inf
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _edge_distance(ax, ay, bx, by, edges, j, best):  # type: ignore[no-untyped-def]
+    """min(best, the distance from segment A-B to edge j) (0 when they cross)."""
+    cx, cy, dx, dy = edges[j, 0], edges[j, 1], edges[j, 2], edges[j, 3]
+    o1 = _orient(ax, ay, bx, by, cx, cy)
+    o2 = _orient(ax, ay, bx, by, dx, dy)
+    o3 = _orient(cx, cy, dx, dy, ax, ay)
+    o4 = _orient(cx, cy, dx, dy, bx, by)
+    if o1 * o2 < 0.0 and o3 * o4 < 0.0:
+        return 0.0
+    d = min(
+        _point_segment(ax, ay, cx, cy, dx, dy),
+        _point_segment(bx, by, cx, cy, dx, dy),
+        _point_segment(cx, cy, ax, ay, bx, by),
+        _point_segment(dx, dy, ax, ay, bx, by),
+    )
+    return min(best, d)
 
 
 @njit(cache=True, nogil=True)
@@ -116,6 +169,7 @@ def check_kernel(  # type: ignore[no-untyped-def]
     extent,  # farthest point of the area from the origin (m)
     margin,  # the operation's declared uncertainty (m)
     edges,  # (E, 4) polygon edges in the local frame; E == 0 for a circle
+    boxes,  # (ceil(E / EDGE_CHUNK), 4) bounding boxes of the edges (edge_boxes)
     self_obj,  # the operation's own object index, or -1
     contained,  # objects containing the operation (distance 0)
     scan_all,  # True: every vertex (brute force); False: the grid
@@ -191,14 +245,23 @@ def check_kernel(  # type: ignore[no-untyped-def]
                                 n_hits += 1
                         k += 1
 
-    # 2. Pieces: a point is the segment A-A; a line vertex gives the legs on either side.
+    # A polygon: each piece is measured only below the nearest its object has come so far
+    # and below the object's threshold (a little over): the rest cannot change the answer,
+    # and a piece of an object already at 0 is not measured at all.
+    obj_best = np.full(o_t0.shape[0] if polygon else 0, math.inf)
+    if polygon:
+        for j in range(contained.shape[0]):
+            obj_best[contained[j]] = 0.0  # it meets the area: 0, whatever its pieces say
+
+    # 2. Pieces: a point is the segment A-A; a line vertex gives the legs on either side
+    # (none for an object already at 0).
     piece_a = np.empty(2 * n_hits + contained.shape[0], dtype=np.int64)
     piece_b = np.empty_like(piece_a)
     n_pieces = 0
     for i in range(n_hits):
         v = hits[i]
         o = v_obj[v]
-        if o == self_obj or o_t0[o] > t1 or o_t1[o] < t0:
+        if o == self_obj or o_t0[o] > t1 or o_t1[o] < t0 or (polygon and obj_best[o] == 0.0):
             continue
         if v_point[v]:
             piece_a[n_pieces] = v
@@ -219,6 +282,13 @@ def check_kernel(  # type: ignore[no-untyped-def]
     piece_d = np.empty(n_pieces + contained.shape[0])
     for i in range(n_pieces):
         a, b = piece_a[i], piece_b[i]
+        o = v_obj[a]
+        piece_obj[i] = o
+        if polygon:
+            bound = min(obj_best[o], (o_tol[o] + margin + o_radius[o]) * (1.0 + 1e-9) + 1e-3)
+            if bound <= 0.0:
+                piece_d[i] = math.inf
+                continue
         ax, ay = _local(
             v_xyz[a, 0], v_xyz[a, 1], v_xyz[a, 2], ox, oy, oz, ex, ey, nx, ny, nz, inv_m, inv_n
         )
@@ -255,10 +325,11 @@ def check_kernel(  # type: ignore[no-untyped-def]
                 ax, ay, bx, by = ax + fa * dx, ay + fa * dy, ax + fb * dx, ay + fb * dy
         if flown:
             if polygon:
-                d = _polygon_distance(ax, ay, bx, by, edges)
+                d = _polygon_distance(ax, ay, bx, by, edges, boxes, bound)
+                if d < obj_best[o]:
+                    obj_best[o] = d
             else:
                 d = _point_segment(0.0, 0.0, ax, ay, bx, by) - radius
-        piece_obj[i] = v_obj[a]
         piece_d[i] = d
     n_total = n_pieces
     for j in range(contained.shape[0]):
@@ -269,11 +340,30 @@ def check_kernel(  # type: ignore[no-untyped-def]
             n_total += 1
 
     # 4. Minimum per object, then the threshold.
-    order = np.argsort(piece_obj[:n_total], kind="mergesort")
     out_obj = np.empty(n_total, dtype=np.int64)
     out_d = np.empty(n_total)
     out_t = np.empty(n_total)
     n_out = 0
+    if polygon:
+        # The minimum per object is obj_best already (pieces not measured could not lower
+        # it): one pass, each object once (marked -1 when done), no sort of the pieces.
+        for j in range(n_total):
+            o = piece_obj[j]
+            best = obj_best[o]
+            if best < 0.0:
+                continue
+            obj_best[o] = -1.0
+            if best == math.inf:
+                continue
+            dist = max(best - o_radius[o], 0.0)
+            threshold = o_tol[o] + margin
+            if dist <= threshold:
+                out_obj[n_out] = o
+                out_d[n_out] = dist
+                out_t[n_out] = threshold
+                n_out += 1
+        return out_obj[:n_out], out_d[:n_out], out_t[:n_out]
+    order = np.argsort(piece_obj[:n_total], kind="mergesort")
     i = 0
     while i < n_total:
         o = piece_obj[order[i]]

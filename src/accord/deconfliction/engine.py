@@ -101,6 +101,7 @@ class _Frame:
     extent_m: float  # the farthest point of the area from the frame's origin
     radius_m: float  # > 0 for a circle; 0 for a polygon
     edges: FloatArray  # (E, 4): ax, ay, bx, by of every ring's edges; E == 0 for a circle
+    boxes: FloatArray  # bounding boxes of runs of edges (_kernel.edge_boxes)
     probe: shapely.Point  # a point of the area, lon/lat, for containment look-ups
     t0: float
     t1: float
@@ -407,6 +408,7 @@ class DeconflictionIndex:
                 extent_m=op.radius_m,
                 radius_m=op.radius_m,
                 edges=_NO_EDGES,
+                boxes=_NO_EDGES,
                 probe=geom,
                 t0=t0,
                 t1=t1,
@@ -422,11 +424,13 @@ class DeconflictionIndex:
         not_last = np.ones(x.size, dtype=np.bool_)
         not_last[np.cumsum(sizes) - 1] = False
         a = np.flatnonzero(not_last)
+        edges = np.ascontiguousarray(np.column_stack([x[a], y[a], x[a + 1], y[a + 1]]))
         return _Frame(
             local=local,
             extent_m=float(np.hypot(x, y).max()),
             radius_m=0.0,
-            edges=np.ascontiguousarray(np.column_stack([x[a], y[a], x[a + 1], y[a + 1]])),
+            edges=edges,
+            boxes=_kernel.edge_boxes(edges),
             probe=shapely.Point(geom.exterior.coords[0]),
             t0=t0,
             t1=t1,
@@ -473,8 +477,9 @@ class DeconflictionIndex:
             frame.extent_m,
             op.uncertainty_m,
             frame.edges,
+            frame.boxes,
             self_obj,
-            self._containing(frame),
+            self._containing(frame, op),
             not use_index,
             self._groups_for(frame) if use_index else self._no_groups,
             self._group_cell,
@@ -498,15 +503,23 @@ class DeconflictionIndex:
         )
         return OperationCheck(op, self._conflicts(op, objs, dist, threshold, frame.t0))
 
-    def _containing(self, frame: _Frame) -> npt.NDArray[np.int64]:
-        """Polygon objects that contain a point of the operation's area (any time)."""
+    def _containing(self, frame: _Frame, op: Operation) -> npt.NDArray[np.int64]:
+        """Polygon objects that contain a point of the operation's area (any time): for a
+        polygon operation, every polygon object its area meets, so that the kernel need not
+        measure their pieces one by one (a polygon stacked over many others)."""
         if self._polygon_tree is None:
             return _NO_OBJECTS
-        found = self._polygon_tree.query(frame.probe)  # bounding boxes only: cheap
+        area = op.geometry if frame.edges.shape[0] else frame.probe
+        found = self._polygon_tree.query(area)  # bounding boxes only: cheap
         if not found.size:
             return _NO_OBJECTS
-        probe = frame.probe
-        inside = shapely.contains_xy(self._polygon_shapes[found], probe.x, probe.y)
+        if frame.edges.shape[0]:
+            prepared = shapely.Polygon(area)  # a copy to prepare, not the operation's own
+            shapely.prepare(prepared)
+            inside = shapely.intersects(prepared, self._polygon_shapes[found])
+        else:
+            probe = frame.probe
+            inside = shapely.contains_xy(self._polygon_shapes[found], probe.x, probe.y)
         return np.asarray(self._polygon_objects[found[inside]], dtype=np.int64)
 
     def _conflicts(

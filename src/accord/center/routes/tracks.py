@@ -26,6 +26,7 @@ from accord.center.roles import Role
 from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep
 from accord.center.runtime import Unit
 from accord.center.writes import write
+from accord.errors import InputError, Issue
 
 router = APIRouter(prefix="/v1", tags=["airspace"], responses=ERRORS)
 
@@ -98,7 +99,20 @@ async def post_tracks(
     """Store the latest state per aircraft (reports not newer than the stored one are
     dropped and counted), then run the conflict and designated-area detection over every
     fresh track; the alerts raised and cleared by this batch, as the caller may see them. A
-    bad report refuses the whole batch (422 naming ``tracks[k].field``)."""
+    bad report refuses the whole batch (422 naming ``tracks[k].field``); so does a batch
+    over the agreement's ``limits.features_per_request``."""
+    most = center.agreement.limits.features_per_request
+    if len(body.tracks) > most:
+        raise InputError(
+            "request",
+            [
+                Issue(
+                    "tracks",
+                    f"holds {len(body.tracks)} reports; at most {most} "
+                    "(the agreement's limits.features_per_request)",
+                )
+            ],
+        )
     act = partial(_report_tracks, caller=caller, tracks=body.tracks, at=center.now())
     return await write(center, request, caller, act, body=body, status=200)
 
