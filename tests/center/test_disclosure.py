@@ -519,8 +519,8 @@ def test_the_record_shows_others_only_that_a_hidden_declaration_changed(
         leaves = [open_envelope(decode_base64(e["data"], what="leaf"))[2] for e in served]
         assert leaves == entries
     # Two kinds, 1 and 2,000 vertices (the most a geometry may give), created, amended and
-    # withdrawn (a short and a long reason): five entries of one shape and one length, once the time, the sequence
-    # number and the random bytes are set aside.
+    # withdrawn (a short and a long reason): five entries of one shape and one length, once
+    # the time, the sequence number and the random bytes are set aside.
     shapes = {_VARYING.sub(lambda m: m[0].split(b":")[0] + b":0", raw) for raw in entries}
     assert len(shapes) == 1, shapes
     (shape,) = shapes
