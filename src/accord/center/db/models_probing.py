@@ -7,7 +7,7 @@
   when the owner last lifted the slowing.
 
 A declaration's shadow (:mod:`accord.deconfliction.hidden`) is kept on its row
-(``declarations.shadow``). Created by migration ``0014``.
+(``declarations.shadow``). Created by migration ``0011``.
 """
 
 from __future__ import annotations

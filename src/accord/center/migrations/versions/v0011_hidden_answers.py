@@ -6,7 +6,7 @@ anchored where they are now, in a fresh secret direction, for the agreement's pr
 bound (``precision_m`` null: the bound in force). ``probe_touches`` and ``probe_states``
 count and remember probing (:mod:`accord.center.probing`).
 
-Revision ID: 0014
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-04
 """
@@ -22,7 +22,7 @@ from alembic import op
 
 from accord.center.db.models import UTCDateTime
 
-revision: str = "0014"
+revision: str = "0011"
 down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
