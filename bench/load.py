@@ -349,6 +349,18 @@ def _seed_cached(
 
 
 @contextmanager
+def _load_agreement() -> str:
+    """The example agreement with the probe limit off. Blue's clients propose hundreds of
+    operations a second all over a theatre where half of red's positions are hidden: by the
+    agreement's rule that is probing (more than 5 distinct areas touching red's hidden
+    objects in a day), and the 6th proposal would be slowed. The load measures throughput;
+    the precision bound, which does not depend on the limit, still answers every proposal."""
+    from accord.examples import example_path
+
+    text = Path(example_path("jig.yaml")).read_text(encoding="utf-8")
+    return text + "\ndisclosure:\n  probe_limit: null\n"
+
+
 def served(
     objects: int,
     database_url: str | None = None,
@@ -372,9 +384,18 @@ def served(
             tokens, window = _seed_cached(root, server, objects, cache)
         else:
             tokens, window = _seed(url, root / "keys", server, objects)
+        agreement = root / "agreement.yaml"
+        agreement.write_text(_load_agreement(), encoding="utf-8")
         server.start(
             timeout=300.0,
-            extra=("--clock-start", format_instant(T0), *serve_args, *SERVE_ARGS),
+            extra=(
+                "--clock-start",
+                format_instant(T0),
+                "--agreement",
+                str(agreement),
+                *serve_args,
+                *SERVE_ARGS,
+            ),
         )
         try:
             confirm = httpx.post(

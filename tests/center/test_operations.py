@@ -42,7 +42,7 @@ DECLARED = (
     "pos-blue-coy-1",
 )
 # Red's hidden battalion: what blue must never learn of it.
-RED_SECRETS = ("pos-red-bn-3", "21.262", "25.034", "3300")
+RED_SECRETS = ("pos-red-bn-3", "21.262", "25.034", "3300.0")  # the threshold as JSON writes it
 
 
 class Clock:
@@ -599,7 +599,8 @@ def test_no_response_names_the_other_partys_hidden_object(
         id=f"pos-{owner}-hidden", declared_by=owner, party=owner, uncertainty_m=123
     )
     hidden["geometry"]["coordinates"] = [21.0123, 24.4567]
-    secrets = (f"pos-{owner}-hidden", "21.0123", "24.4567", "3123")
+    # The threshold as JSON writes it: a bare "3123" also turns up in base64 signatures.
+    secrets = (f"pos-{owner}-hidden", "21.0123", "24.4567", "3123.0")
     with center_of(service).writing() as unit:
         declare(unit.session, hidden, at=NOW)
     body = operation("op-c1", executor=proposer)
