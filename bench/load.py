@@ -348,7 +348,6 @@ def _seed_cached(
     return dict(data["tokens"]), (data["window"][0], data["window"][1])
 
 
-@contextmanager
 def _load_agreement() -> str:
     """The example agreement with the probe limit off. Blue's clients propose hundreds of
     operations a second all over a theatre where half of red's positions are hidden: by the
@@ -361,6 +360,7 @@ def _load_agreement() -> str:
     return text + "\ndisclosure:\n  probe_limit: null\n"
 
 
+@contextmanager
 def served(
     objects: int,
     database_url: str | None = None,
