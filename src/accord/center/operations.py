@@ -498,6 +498,29 @@ def _create(
     return _view(row, caller.member, at, desk_.agreement, stored=(state, conflicts))
 
 
+def _touch(
+    unit: Unit,
+    desk_: Desk,
+    caller: Caller,
+    operation: Operation,
+    conflicts: Sequence[Conflict],
+    at: datetime,
+    *,
+    may_refuse: bool,
+) -> None:
+    """Count what the caller's operation touched of other parties' hidden objects
+    (:func:`accord.center.probing.account`): before anything of it is written."""
+    probing.account(
+        unit,
+        desk_.agreement,
+        prober=caller.member,
+        operation=operation,
+        conflicts=conflicts,
+        at=at,
+        may_refuse=may_refuse,
+    )
+
+
 def propose(
     unit: Unit,
     desk_: Desk,
@@ -513,15 +536,7 @@ def propose(
     feature = _feature(new_id(), caller.member, geometry, properties)
     operation = _operation(desk_.agreement, feature)
     conflicts, seen = desk_.world.check_seen(unit.session, operation)
-    probing.account(
-        unit,
-        desk_.agreement,
-        prober=caller.member,
-        operation=operation,
-        conflicts=conflicts,
-        at=at,
-        may_refuse=True,
-    )
+    _touch(unit, desk_, caller, operation, conflicts, at, may_refuse=True)
     blocking = sum(1 for c in conflicts if c.blocking)
     state = rules.propose(
         desk_.agreement,
@@ -559,15 +574,8 @@ def report(
     feature = _feature(new_id(), caller.member, geometry, properties)
     operation = _operation(desk_.agreement, feature)
     conflicts, seen = desk_.world.check_seen(unit.session, operation)
-    probing.account(  # counted, never refused: a report after the fact always stands
-        unit,
-        desk_.agreement,
-        prober=caller.member,
-        operation=operation,
-        conflicts=conflicts,
-        at=at,
-        may_refuse=False,
-    )
+    # Counted, never refused: a report after the fact always stands.
+    _touch(unit, desk_, caller, operation, conflicts, at, may_refuse=False)
     state = rules.report_imminent(
         desk_.agreement,
         operation,
@@ -688,15 +696,7 @@ def amend(
     if issues:
         raise InputError("request", issues)
     conflicts, seen = desk_.world.check_seen(session, operation)
-    probing.account(
-        unit,
-        desk_.agreement,
-        prober=caller.member,
-        operation=operation,
-        conflicts=conflicts,
-        at=at,
-        may_refuse=True,
-    )
+    _touch(unit, desk_, caller, operation, conflicts, at, may_refuse=True)
     blocking = sum(1 for c in conflicts if c.blocking)
     state = rules.update_conflicts(
         desk_.agreement, before, actor=caller.member, at=at, blocking_conflicts=blocking
