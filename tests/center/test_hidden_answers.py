@@ -291,3 +291,24 @@ def test_amending_one_operation_within_the_bound_counts_once(limited: Service) -
     (standing,) = limited.get("/v1/probing", "blue-officer").json()["items"]
     assert standing["areas"] == 1 and standing["slowed_until"] is None
     assert _entries(limited, PROBING) == []
+
+
+def test_a_shadow_drawn_for_the_bound_in_force_reads_when_the_agreement_sets_none() -> None:
+    """Migration 0011 draws the shadows of rows stored before it for "the bound in force"
+    (null precision): an agreement without a bound then answers from the true geometry,
+    rather than refusing every check."""
+    from accord.agreement import load_agreement_text
+    from accord.center.shadows import shadow_of
+    from accord.center.world_cache import parse_features
+
+    text = Path(example_path("jig.yaml")).read_text(encoding="utf-8")
+    unbounded = load_agreement_text(text + "\ndisclosure:\n  hidden_precision_m: 0\n")
+    bounded = load_agreement_text(text)
+    feature = position(*HIDDEN)
+    feature["properties"] |= {"id": "pos-before", "declared_by": "blue"}
+    (obj,) = parse_features(bounded, [feature])
+    anchor = {"type": "Point", "coordinates": list(HIDDEN)}
+    stored = json.dumps({"anchor": anchor, "azimuth_deg": 12.5, "precision_m": None})
+    assert shadow_of(unbounded, obj, stored) is None
+    drawn = shadow_of(bounded, obj, stored)
+    assert drawn is not None and drawn.uncertainty_m >= 3000.0

@@ -67,7 +67,10 @@ def shadow_of(agreement: Agreement, obj: Declared, stored: str | None) -> Declar
     refused (``ValueError``), as a stored row that does not read is."""
     if stored is None or obj.disclosure is not Disclosure.CENTER:
         return None
-    shadow = _read(agreement, stored)
+    data: Any = json.loads(stored)
+    if data.get("precision_m") is None and _precision(agreement) <= 0:
+        return None  # drawn for "the bound in force", and the agreement now sets none
+    shadow = Shadow.from_json(data, precision_m=_precision(agreement))
     if shadow.anchor.geom_type != obj.geometry.geom_type:
         raise ValueError(f"the shadow of {obj.id} is not of its object's type")
     return shadow_object(obj, shadow)

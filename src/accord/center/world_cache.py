@@ -378,7 +378,8 @@ class WorldCache:
                 if obj is None and status in live:
                     obj = _stored(self.agreement, [(object_id, feature)])[0]
                 self._tail[(source, object_id)] = _Change(int(rev), obj, _vertices(obj))
-                if hidden and hidden[0] == Disclosure.CENTER.value:  # and its shadow
+                hidden_now = obj is not None and obj.disclosure is Disclosure.CENTER
+                if hidden and (hidden[0] == Disclosure.CENTER.value or hidden_now):  # its shadow
                     shadow = _shadow(self.agreement, obj, hidden[1])
                     key = (source, SHADOW_PREFIX + object_id)
                     self._tail[key] = _Change(int(rev), shadow, _vertices(shadow))
