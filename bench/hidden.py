@@ -16,7 +16,7 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from accord.geo import geodesic_distance
 from accord.world import Disclosure, Operation, Position
 from bench.prober import Probe, probe
 
-__all__ = ["run"]
+__all__ = ["hidden_position", "red_operation", "run"]
 
 PRECISION_M = 1000.0
 
@@ -48,6 +48,40 @@ def _agreement_text() -> str:
 
 def _iso(t: Any) -> str:
     return str(t.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def hidden_position(lon: float, lat: float, now: datetime) -> dict[str, Any]:
+    """Blue's hidden position at (``lon``, ``lat``), in force from a day before ``now`` to
+    three days after, declared 150 m uncertain: what the prober looks for."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "kind": "position",
+            "party": "blue",
+            "disclosure": "center",
+            "uncertainty_m": 150,
+            "valid_from": _iso(now - timedelta(days=1)),
+            "valid_to": _iso(now + timedelta(days=3)),
+        },
+    }
+
+
+def red_operation(
+    geometry: dict[str, Any], radius: float, window: tuple[datetime, datetime]
+) -> dict[str, Any]:
+    """One of the prober's proposals: red's coordinated operation over ``geometry`` (a
+    circle of ``radius`` metres, or a polygon when 0) in ``window``."""
+    props: dict[str, Any] = {
+        "kind": "operation",
+        "category": "coordinated",
+        "executors": ["red"],
+        "window_start": _iso(window[0]),
+        "window_end": _iso(window[1]),
+    }
+    if radius:
+        props["radius_m"] = radius
+    return {"type": "Feature", "geometry": geometry, "properties": props}
 
 
 def run(
@@ -93,40 +127,17 @@ def run(
 
             post("hnc-notifier", "/v1/phases/confirm", {"condition": "aid-delivered-east-city"})
 
-            def operation(geometry: dict[str, Any], radius: float) -> dict[str, Any]:
-                props: dict[str, Any] = {
-                    "kind": "operation",
-                    "category": "coordinated",
-                    "executors": ["red"],
-                    "window_start": _iso(window[0]),
-                    "window_end": _iso(window[1]),
-                }
-                if radius:
-                    props["radius_m"] = radius
-                return {"type": "Feature", "geometry": geometry, "properties": props}
-
             def service_oracle(geometry: dict[str, Any], radius: float) -> bool:
                 nonlocal proposals
                 proposals += 1
-                conflicts = post("red-officer", "/v1/operations", operation(geometry, radius))[
-                    "conflicts"
-                ]
+                conflicts = post(
+                    "red-officer", "/v1/operations", red_operation(geometry, radius, window)
+                )["conflicts"]
                 return any(c["party"] == "blue" for c in conflicts)
 
             for _ in range(rounds):
                 lon, lat = rng.uniform(21.0, 22.5), rng.uniform(24.5, 25.8)
-                hidden = {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                    "properties": {
-                        "kind": "position",
-                        "party": "blue",
-                        "disclosure": "center",
-                        "uncertainty_m": 150,
-                        "valid_from": _iso(now - timedelta(days=1)),
-                        "valid_to": _iso(now + timedelta(days=3)),
-                    },
-                }
+                hidden = hidden_position(lon, lat, now)
                 post("blue-officer", "/v1/declarations", hidden)
                 truth = Position(
                     id="pos-true",

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.hidden import hidden_position, red_operation
 from bench.prober import Probe, probe
 from sqlalchemy import func, select
 
@@ -45,31 +46,11 @@ def _iso(t: Any) -> str:
 
 
 def position(lon: float, lat: float) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": {
-            "kind": "position",
-            "party": "blue",
-            "disclosure": "center",
-            "uncertainty_m": 150,
-            "valid_from": _iso(NOW - timedelta(days=1)),
-            "valid_to": _iso(NOW + timedelta(days=3)),
-        },
-    }
+    return hidden_position(lon, lat, NOW)
 
 
 def operation(geometry: dict[str, Any], radius: float) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "kind": "operation",
-        "category": "coordinated",
-        "executors": ["red"],
-        "window_start": _iso(WINDOW[0]),
-        "window_end": _iso(WINDOW[1]),
-    }
-    if radius:
-        props["radius_m"] = radius
-    return {"type": "Feature", "geometry": geometry, "properties": props}
+    return red_operation(geometry, radius, WINDOW)
 
 
 def start(tmp_path: Path, clock: Clock, *, probe_limit: bool) -> Iterator[Service]:
