@@ -58,6 +58,7 @@ import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from accord.agreement import ObjectKind
 from accord.deconfliction.conflicts import Conflict
 from accord.geo import GEOD, local_xy
 from accord.world import Declared, Disclosure, FlightPlan
@@ -86,6 +87,7 @@ the drift allowed before the shadow is drawn anew."""
 
 _QUANTUM_FACTOR = 0.25
 _SLACK_M = 0.01  # numerical slack of the containment test, far under any precision bound
+_KIND_ORDER = {kind: i for i, kind in enumerate(ObjectKind)}
 _ROUNDING_SLACK_M = 1.0  # so that no rounding of the engine's metres meets the margin's edge
 
 
@@ -201,9 +203,7 @@ def answer_order(proposer: str) -> Any:
     """The sort key of the answer to ``proposer``: blocking first; then what the proposer
     may measure, nearest first; then its hidden conflicts by kind, party and id — never by a
     distance it may not learn, which the order would otherwise betray."""
-    from accord.agreement import ObjectKind
-
-    kinds = {kind: i for i, kind in enumerate(ObjectKind)}
+    kinds = _KIND_ORDER
 
     def key(c: Conflict) -> tuple[bool, bool, float, int, str, str]:
         hidden = hidden_from(c, proposer)
