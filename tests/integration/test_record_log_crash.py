@@ -70,7 +70,12 @@ def run_and_kill(path: Path, seed: int, acks_before_kill: int) -> list[int]:
     finally:
         if child.poll() is None:
             child.kill()
-        rest, _ = child.communicate(timeout=10)
+        # Not communicate(): it reads the raw pipe and would drop whatever readline() had
+        # already pulled into the reader's buffer (acknowledged lines, lost to the test).
+        assert child.stdout is not None and child.stderr is not None
+        rest = child.stdout.read()
+        child.stderr.read()
+        child.wait(timeout=10)
     assert child.returncode == -signal.SIGKILL
     # Whatever it had printed before dying was acknowledged too; a last line cut short was not.
     lines = rest.decode().split("\n")
