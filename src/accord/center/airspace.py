@@ -103,7 +103,7 @@ from functools import partial
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
@@ -119,6 +119,7 @@ from accord.airspace import (
 )
 from accord.airspace.detect import EARTH_RADIUS_M
 from accord.airspace.tracks import COLUMNS, KT, epoch_seconds
+from accord.center import visibility
 from accord.center.db.models import Declaration
 from accord.center.db.models_airspace import (
     AirspaceAck,
@@ -207,7 +208,6 @@ OVERDUE_EVENT = "airspace.overdue"
 _SHARED, _CENTER = "shared", "center"
 _NM = 1852.0
 _FIELDS = frozenset(COLUMNS) | {"disclosure"}
-_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR)
 _RAISE_EVENTS = {"conflict": CONFLICT_EVENT, "area": VIOLATION_EVENT, "exempt": EXEMPT_EVENT}
 
 
@@ -344,17 +344,12 @@ def may_see_track(member: str, role: Role, owner: str, disclosure: str) -> bool:
     ...     "observers", Role.MONITOR, "blue", "shared")
     (False, True)
     """
-    if role not in _READERS:
-        return False
-    return owner == member or disclosure == _SHARED
-
-
-def _readers(agreement: Agreement) -> list[str]:
-    return sorted(agreement.party_ids | agreement.monitor_ids)
+    reader = visibility.Viewer(member, role)
+    return visibility.sees_track(reader, owner=owner, disclosure=disclosure)
 
 
 def _is_reader(caller: Caller) -> None:
-    if caller.role not in _READERS:
+    if not visibility.reads_air_picture(caller.role):
         raise ProblemError(
             403, f"a {caller.role.value} does not read the air picture", kind="forbidden"
         )
@@ -567,9 +562,8 @@ def _publish_tracks(
     """``track.updated`` per aircraft (a shared one to every party and monitor, a ``center``
     one to its owner alone), or one ``tracks.updated`` list per audience for a large batch."""
     groups: dict[tuple[str, ...], list[_Track]] = {}
-    everyone = tuple(_readers(agreement))
     for row in rows:
-        audience = everyone if row.disclosure == _SHARED else (row.owner,)
+        audience = visibility.track_audience(agreement, owner=row.owner, disclosure=row.disclosure)
         groups.setdefault(audience, []).append(row)
     many = len(rows) > TRACK_EVENTS_MAX
     for audience, members in groups.items():
@@ -589,7 +583,7 @@ def list_tracks(center: Center, caller: Caller, *, fresh_only: bool) -> list[Tra
     now = center.now()
     with center.reading() as session:
         c = _TRACKS.c
-        where = [or_(c.owner == caller.member, c.disclosure == _SHARED)]
+        where = [visibility.tracks_where(caller, owner=c.owner, disclosure=c.disclosure)]
         if fresh_only:
             where.append(c.time >= now - STALE_AFTER)
         rows = _tracks(session, *where)
@@ -1262,7 +1256,7 @@ def _leads(session: Session, rows: Sequence[AirspaceAlert]) -> dict[str, Airspac
 
 
 def _audience(agreement: Agreement, parties: Iterable[str]) -> list[str]:
-    return sorted((set(parties) & agreement.party_ids) | agreement.monitor_ids)
+    return visibility.alert_audience(agreement, parties)
 
 
 def _announce(
@@ -1282,9 +1276,11 @@ def _announce(
     :func:`alert_of`, ``groups`` the groups of all of them. ``leads``, ``acks``,
     ``recipients``: each group's first alert, acknowledgements and recipients, by its id."""
     parties_of: list[frozenset[str]] = []
+    kind_of_: list[str] = []
     for x in rows:
         kind_of = x.kind if isinstance(x, AirspaceAlert) else x["kind"]
         text = x.parties if isinstance(x, AirspaceAlert) else x["parties"]
+        kind_of_.append(kind_of)
         parties_of.append(frozenset() if kind_of == "exempt" else frozenset(json.loads(text)))
     everyone: set[str] = set()
     for ps in set(parties_of):
@@ -1292,9 +1288,12 @@ def _announce(
     made: dict[int, AirspaceAlert] = {}
     cuts: dict[str, tuple[list[str], dict[str, Any]]] = {}
     for member in _audience(agreement, everyone):
-        role = Role.MONITOR if member in agreement.monitor_ids else Role.OFFICER
+        reader = visibility.alert_reader(agreement, member)
+        role = reader.role
         mine = [
-            k for k, ps in enumerate(parties_of) if ps and (role is Role.MONITOR or member in ps)
+            k
+            for k, ps in enumerate(parties_of)
+            if ps and visibility.sees_alert(reader, kind=kind_of_[k], parties=ps)
         ]
         if not mine:
             continue
@@ -1328,18 +1327,16 @@ def _announce(
 
 
 def _may_read_alert(row: AirspaceAlert, member: str, role: Role) -> bool:
-    if row.kind == "exempt":
-        return False
-    if role is Role.MONITOR:
-        return True
-    return role in (Role.OFFICER, Role.APPROVER) and member in json.loads(row.parties)
+    """The policy's :func:`~accord.center.visibility.sees_alert` of a stored alert."""
+    return _may_read(row.kind, row.parties, visibility.Viewer(member, role))
 
 
-def _may_read(kind: str, parties: str, caller: Caller) -> bool:
-    """:func:`_may_read_alert` of a raised row's ``kind`` and ``parties`` (JSON)."""
-    if kind == "exempt" or caller.role not in (Role.MONITOR, Role.OFFICER, Role.APPROVER):
+def _may_read(kind: str, parties: str, reader: visibility.Reader) -> bool:
+    """The policy's :func:`~accord.center.visibility.sees_alert` of a raised row's ``kind``
+    and ``parties`` (JSON)."""
+    if not visibility.reads_air_picture(reader.role):
         return False
-    return caller.role is Role.MONITOR or caller.member in json.loads(parties)
+    return visibility.sees_alert(reader, kind=kind, parties=json.loads(parties))
 
 
 def _acks(session: Session | None, row: AirspaceAlert) -> list[str]:

@@ -65,10 +65,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
+from accord.center import visibility
 from accord.center.db.models import Declaration, Opening
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
 from accord.center.events import publish
@@ -242,31 +243,21 @@ class EntryOpening:
 
 
 def may_see(caller: Caller, owner: str, disclosure: str) -> bool:
-    """Whether ``caller`` may see a declaration of ``owner`` with ``disclosure``.
+    """Whether ``caller`` may see a declaration of ``owner`` with ``disclosure``: the
+    policy's :func:`~accord.center.visibility.sees_object`.
 
     >>> officer = Caller(1, "r", "red", Role.OFFICER)
     >>> may_see(officer, "blue", "shared"), may_see(officer, "blue", "center")
     (True, False)
-    >>> may_see(Caller(2, "h", "hnc", Role.NOTIFIER), "blue", "shared")
-    False
     """
-    if caller.role is Role.ADMIN:
-        return False
-    if owner == caller.member:
-        return True
-    if caller.role is Role.NOTIFIER:
-        return False
-    return disclosure == Disclosure.SHARED.value
+    return visibility.sees_object(caller, owner=owner, disclosure=disclosure)
 
 
 def _visible(caller: Caller) -> ColumnElement[bool]:
     """:func:`may_see` as a condition on ``declarations``."""
-    if caller.role is Role.ADMIN:
-        return false()
-    own = Declaration.owner == caller.member
-    if caller.role is Role.NOTIFIER:
-        return own
-    return or_(own, Declaration.disclosure == Disclosure.SHARED.value)
+    return visibility.objects_where(
+        caller, owner=Declaration.owner, disclosure=Declaration.disclosure
+    )
 
 
 def _visible_row(session: Session, caller: Caller, object_id: str) -> Declaration:
@@ -553,10 +544,7 @@ def _announce(
 ) -> None:
     """The live event of a change: a ``shared`` one to every party, the owner and the
     monitors; a ``center`` one to the owner's member alone."""
-    if row.disclosure == Disclosure.SHARED.value:
-        audience = agreement.party_ids | agreement.monitor_ids | {row.owner}
-    else:
-        audience = frozenset({row.owner})
+    audience = visibility.object_audience(agreement, owner=row.owner, disclosure=row.disclosure)
     payload: dict[str, Any] = {
         "id": row.id,
         "kind": row.kind,
@@ -866,7 +854,7 @@ def acknowledge(
         session,
         kind="declaration.acknowledged",
         at=at,
-        audience=[row.owner, caller.member],
+        audience=visibility.acknowledgement_audience(owner=row.owner, acknowledger=caller.member),
         payload={
             "id": row.id,
             "version": row.version,
@@ -888,19 +876,20 @@ def _acknowledgements(
 ) -> dict[str, tuple[Acknowledged, ...]]:
     """Per declaration of a notifier: every acknowledgement for the owner, the caller's own
     member's for anyone else."""
-    ids = [row.id for row in rows if row.owner != caller.member]
-    own = [row.id for row in rows if row.owner == caller.member]
     found: dict[str, list[Acknowledged]] = {row.id: [] for row in rows}
-    query = select(Acknowledgement).order_by(Acknowledgement.entry)
-    conditions: list[ColumnElement[bool]] = []
-    if own:
-        conditions.append(Acknowledgement.declaration_id.in_(own))
-    if ids:
-        conditions.append(
-            Acknowledgement.declaration_id.in_(ids) & (Acknowledgement.member == caller.member)
+    query = (
+        select(Acknowledgement)
+        .join(Declaration, Declaration.id == Acknowledgement.declaration_id)
+        .where(
+            Acknowledgement.declaration_id.in_(list(found)),
+            visibility.acknowledgements_where(
+                caller, owner=Declaration.owner, acknowledger=Acknowledgement.member
+            ),
         )
-    if conditions:
-        for ack in session.scalars(query.where(or_(*conditions))):
+        .order_by(Acknowledgement.entry)
+    )
+    if found:
+        for ack in session.scalars(query):
             found[ack.declaration_id].append(
                 Acknowledged(
                     ack.declaration_id,
@@ -1086,7 +1075,9 @@ def _acknowledgements_between(
         .where(
             Acknowledgement.declaration_id >= first,
             Acknowledgement.declaration_id <= last,
-            or_(Declaration.owner == caller.member, Acknowledgement.member == caller.member),
+            visibility.acknowledgements_where(
+                caller, owner=Declaration.owner, acknowledger=Acknowledgement.member
+            ),
         )
         .order_by(Acknowledgement.entry)
     )

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement, ObjectKind, RuleKind
-from accord.center import probing
+from accord.center import probing, visibility
 from accord.center.db.fast import Prepared, PreparedQuery
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
@@ -93,9 +93,6 @@ PROPOSED = "operation.proposed"
 AMENDED = "operation.amended"
 REPORTED = "operation.reported"
 CONFLICTS_UPDATED = "operation.conflicts_updated"
-
-_NOBODY = ""
-"""A viewer who owns nothing: what every reader of the record may see."""
 
 
 # --- the desk: one deconfliction cache per service ------------------------------------------
@@ -156,7 +153,7 @@ def new_id() -> str:
 
 def public(conflict: Conflict) -> Conflict:
     """The conflict as any party or monitor may see it (for the record)."""
-    return conflict.visible_to(_NOBODY)
+    return conflict.visible_to(visibility.NOBODY)
 
 
 def _conflicts_json(conflicts: Sequence[Conflict]) -> str:
@@ -345,13 +342,6 @@ def _geometry_json(obj: Operation) -> dict[str, Any]:
 # --- writing --------------------------------------------------------------------------------
 
 
-def _audiences(agreement: Agreement) -> Iterator[tuple[list[str], str]]:
-    """(audience, viewer): each party alone, then every monitor together."""
-    for party in sorted(agreement.party_ids):
-        yield [party], party
-    yield sorted(agreement.monitor_ids), _NOBODY
-
-
 def _announce(
     unit: Unit,
     agreement: Agreement,
@@ -380,7 +370,7 @@ def _announce(
                     "conflicts": [c.visible_to(viewer).as_dict() for c in conflicts],
                 },
             )
-            for audience, viewer in _audiences(agreement)
+            for audience, viewer in visibility.conflict_audiences(agreement)
         ],
     )
 
@@ -495,7 +485,8 @@ def _create(
         conflicts=conflicts,
         entry=entry,
     )
-    return _view(row, caller.member, at, desk_.agreement, stored=(state, conflicts))
+    viewer = visibility.conflict_viewer(caller)
+    return _view(row, viewer, at, desk_.agreement, stored=(state, conflicts))
 
 
 def _touch(

@@ -63,6 +63,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, RuleKind, phase_at
+from accord.center import visibility
 from accord.center.db.models import Opening
 from accord.center.declarations import HIDDEN
 from accord.center.heads import latest_head
@@ -943,14 +944,11 @@ def proof(center: Center, size: int) -> HeadRef:
     )
 
 
-def _declarations(
-    session: Session, replay: Replay, caller: Caller, view: str
-) -> Iterator[DeclarationAt]:
+def _declarations(session: Session, replay: Replay, caller: Caller) -> Iterator[DeclarationAt]:
     for d in sorted(replay.declarations.values(), key=lambda d: d.id):
-        own = d.owner == caller.member
-        if not d.in_force or (view == "own" and not own):
-            continue
-        if d.disclosure != "shared" and not (own and view == "party"):
+        if not d.in_force or not visibility.sees_object(
+            caller, owner=d.owner, disclosure=d.disclosure
+        ):
             continue
         feature: dict[str, Any] | None
         if d.disclosure == "shared":
@@ -965,7 +963,11 @@ def _declarations(
             )
             feature = opened if isinstance(opened, dict) else None
             verified = feature is not None
-        acks = [a for a in d.acks if own or a.member == caller.member]
+        acks = [
+            a
+            for a in d.acks
+            if visibility.sees_acknowledgement(caller, owner=d.owner, acknowledger=a.member)
+        ]
         yield DeclarationAt(
             id=d.id,
             kind=d.kind,
@@ -1080,7 +1082,7 @@ def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
             session, records, owners={caller.member}, cache=opened_cache(center)
         )
         replay = Replay(center.agreement, center.origin, owned).fold(records)
-        declarations = list(_declarations(session, replay, caller, view))
+        declarations = list(_declarations(session, replay, caller))
         messages = list(_messages(session, replay, caller, view))
     operations = [] if view == "own" else list(_operations(replay, at))
     return PictureOut(

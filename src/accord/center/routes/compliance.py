@@ -7,15 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
+from accord.center import visibility
 from accord.center.auth import allow
 from accord.center.compliance import ComplianceOut, PartyReport, compliance
 from accord.center.identity import Caller
-from accord.center.roles import Role
 from accord.center.routes.deps import ERRORS, CenterDep
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance"], responses=ERRORS)
 
-Reader = Annotated[Caller, Depends(allow(Role.OFFICER, Role.APPROVER, Role.MONITOR))]
+Reader = Annotated[Caller, Depends(allow(*visibility.COMPLIANCE_READERS))]
 
 _RECORD: dict[int | str, dict[str, Any]] = {
     503: ERRORS[500] | {"description": "The record does not verify"}

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
 
 from accord.center import declarations as service
+from accord.center import visibility
 from accord.center.airspace import PlanConflictOut, plan_changed
 from accord.center.auth import allow
 from accord.center.declarations import (
@@ -57,7 +58,7 @@ Kind = Literal["protected_site", "movement", "position", "flight_plan"]
 Status = Literal["active", "withdrawn"]
 
 _DECLARANTS = allow(Role.OFFICER, Role.NOTIFIER)
-_READERS = allow(Role.OFFICER, Role.APPROVER, Role.NOTIFIER, Role.MONITOR)
+_READERS = allow(*visibility.DECLARATION_READERS)
 _OWNERS = allow(Role.OFFICER, Role.APPROVER, Role.NOTIFIER)
 _ACKNOWLEDGERS = allow(Role.OFFICER)
 

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from accord.center import visibility
 from accord.center.auth import allow
 from accord.center.directline import (
     ContactsOut,
@@ -49,7 +50,7 @@ MAX_PAGE = 200
 """The most messages one page of ``GET /v1/messages`` returns."""
 
 _PARTY = allow(Role.OFFICER, Role.APPROVER)
-_READERS = allow(Role.OFFICER, Role.APPROVER, Role.MONITOR)
+_READERS = allow(*visibility.MESSAGE_READERS)
 Party = Annotated[Caller, Depends(_PARTY)]
 Reader = Annotated[Caller, Depends(_READERS)]
 Officer = Annotated[Caller, Depends(allow(Role.OFFICER))]

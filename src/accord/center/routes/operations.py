@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.center import operations as ops
+from accord.center import visibility
 from accord.center.auth import allow
 from accord.center.identity import Caller
 from accord.center.roles import Role
@@ -43,7 +44,7 @@ router = APIRouter(prefix="/v1", tags=["operations"], responses=ERRORS)
 Officer = Annotated[Caller, Depends(allow(Role.OFFICER))]
 Approver = Annotated[Caller, Depends(allow(Role.APPROVER))]
 PartyUser = Annotated[Caller, Depends(allow(Role.OFFICER, Role.APPROVER))]
-Reader = Annotated[Caller, Depends(allow(Role.OFFICER, Role.APPROVER, Role.MONITOR))]
+Reader = Annotated[Caller, Depends(allow(*visibility.OPERATION_READERS))]
 OpId = Annotated[str, Path(min_length=1, max_length=40, description="The operation's id")]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -603,7 +604,7 @@ def list_operations(
         page, more = ops.listing(
             session,
             ops.desk(center),
-            caller.member,
+            visibility.conflict_viewer(caller),
             now,
             status=status,
             category=category,
@@ -629,4 +630,5 @@ def get_operation(center: CenterDep, caller: Reader, op_id: OpId) -> OperationOu
     caller may see them, its status settled to now."""
     now = center.now()
     with center.reading() as session:
-        return OperationOut.of(ops.get(session, ops.desk(center), caller.member, op_id, now))
+        viewer = visibility.conflict_viewer(caller)
+        return OperationOut.of(ops.get(session, ops.desk(center), viewer, op_id, now))

@@ -8,17 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from accord.center import visibility
 from accord.center.auth import allow
 from accord.center.identity import Caller
 from accord.center.picture import PictureOut, picture
 from accord.center.problems import FieldProblem, ProblemError
-from accord.center.roles import Role
 from accord.center.routes.deps import ERRORS, CenterDep
 from accord.chrono import parse_instant
 
 router = APIRouter(prefix="/v1", tags=["picture"], responses=ERRORS)
 
-_VIEWERS = allow(Role.OFFICER, Role.APPROVER, Role.MONITOR, Role.NOTIFIER)
+_VIEWERS = allow(*visibility.PICTURE_READERS)
 
 
 def _bad_at(message: str) -> ProblemError:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord.center import visibility
 from accord.center.auth import allow
 from accord.center.heads import cosign, cosigners, latest_head
 from accord.center.identity import Caller
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/v1/record", tags=["record"], responses=ERRORS)
 MAX_PAGE = 256
 """The most entries one page of ``/v1/record/entries`` returns."""
 
-_READERS = allow(Role.OFFICER, Role.APPROVER, Role.MONITOR, Role.ADMIN)
+_READERS = allow(*visibility.RECORD_READERS)
 _COSIGNERS = allow(Role.OFFICER, Role.APPROVER, Role.MONITOR)
 Reader = Annotated[Caller, Depends(_READERS)]
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from accord.center import airspace
+from accord.center import airspace, visibility
 from accord.center.airspace import MAX_BATCH, AlertOut, TrackOut, TracksAnswer
 from accord.center.auth import allow
 from accord.center.identity import Caller
@@ -34,7 +34,7 @@ MAX_PAGE = 500
 """The most alerts one ``GET /v1/alerts`` returns."""
 
 Reporter = Annotated[Caller, Depends(allow(Role.OFFICER, Role.ADMIN))]
-Reader = Annotated[Caller, Depends(allow(Role.OFFICER, Role.APPROVER, Role.MONITOR))]
+Reader = Annotated[Caller, Depends(allow(*visibility.AIR_PICTURE_READERS))]
 Party = Annotated[Caller, Depends(allow(Role.OFFICER, Role.APPROVER))]
 AlertId = Annotated[
     str,

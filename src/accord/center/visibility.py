@@ -1,0 +1,302 @@
+"""The visibility policy: who may see what the center holds — the one place that decides.
+
+Every list, detail, event, export and the picture asks this module; nothing else decides
+visibility. A *reader* is a member (a party, a notifier or a monitor) and the role its user
+holds there (:class:`Reader`). The rules, from the brief's disclosure section:
+
+**Objects** — declarations, tracks, flight plans — (:func:`sees_object`, its SQL twin
+:func:`objects_where`, and the members told of a change, :func:`object_audience`):
+
+* an administrator sees none (it runs users and the center, not operations);
+* a member sees its own, whatever their disclosure;
+* a notifier sees nothing else;
+* an officer, an approver or a monitor sees other members' ``shared`` objects, never their
+  ``center`` ones.
+
+**The air picture** — tracks, airspace alerts, a flight plan's probe — is read by officers,
+approvers and monitors (:func:`reads_air_picture`); a track is seen as an object
+(:func:`sees_track`, :func:`tracks_where`, :func:`track_audience`).
+
+**Airspace alerts** (:func:`sees_alert`, :func:`alert_audience`): a monitor reads every
+alert, an officer or approver the alerts that concern its party; an ``exempt`` passage is
+recorded and read by nobody. Within an alert, each aircraft is cut by :func:`sees_track`.
+
+**Conflicts** of an operation (:func:`conflict_viewer`, :func:`conflict_audiences`): each
+party sees the findings about objects it may see in full, and of another party's ``center``
+object only its kind, party and that it blocks (the cut is
+:meth:`accord.deconfliction.Conflict.visible_to`); a monitor sees what every party sees of
+everyone (:data:`NOBODY`'s view).
+
+The audiences are the members a change's live event goes to; a member receives an event
+when some role it holds may see what the event is about. The property tests in
+``tests/center/test_visibility.py`` hold the SQL forms equal to the Python forms on random
+worlds and readers, and each audience equal to the members whose readers may see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, SQLColumnExpression, false, or_
+
+from accord.agreement import Agreement
+from accord.center.roles import Role
+
+__all__ = [
+    "AIR_PICTURE_READERS",
+    "COMPLIANCE_READERS",
+    "DECLARATION_READERS",
+    "MESSAGE_READERS",
+    "NOBODY",
+    "OPERATION_READERS",
+    "PICTURE_READERS",
+    "RECORD_READERS",
+    "SHARED",
+    "Reader",
+    "Viewer",
+    "acknowledgement_audience",
+    "acknowledgements_where",
+    "air_picture_members",
+    "alert_audience",
+    "alert_reader",
+    "conflict_audiences",
+    "conflict_viewer",
+    "object_audience",
+    "objects_where",
+    "reads_air_picture",
+    "sees_acknowledgement",
+    "sees_alert",
+    "sees_object",
+    "sees_track",
+    "track_audience",
+    "tracks_where",
+]
+
+SHARED = "shared"
+"""The disclosure of an object every party and monitor may see (``center``: its owner only)."""
+
+NOBODY = ""
+"""The viewer who owns nothing: what every reader may see (a monitor's view of conflicts,
+and the record's)."""
+
+# Who reads each part of the center at all (the routes' gates); within a part, the rules
+# below cut what each reader sees.
+DECLARATION_READERS = (Role.OFFICER, Role.APPROVER, Role.NOTIFIER, Role.MONITOR)
+"""The roles that list and read declarations (each cut by :func:`sees_object`)."""
+OPERATION_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR)
+"""The roles that read operations (their conflicts cut by :func:`conflict_viewer`)."""
+AIR_PICTURE_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR)
+"""The roles that read the air picture: tracks, airspace alerts, flight-plan probes."""
+MESSAGE_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR)
+"""The roles that read direct-line messages (a monitor their metadata only)."""
+PICTURE_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR, Role.NOTIFIER)
+"""The roles that read the picture replayed from the record."""
+COMPLIANCE_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR)
+"""The roles that read the compliance report."""
+RECORD_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR, Role.ADMIN)
+"""The roles that read the record itself (entries hold commitments for hidden content)."""
+
+_EXEMPT = "exempt"
+
+
+class Reader(Protocol):
+    """Whoever reads: a member and the role its user holds there (a
+    :class:`accord.center.identity.Caller` is one)."""
+
+    @property
+    def member(self) -> str: ...
+
+    @property
+    def role(self) -> Role: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """A :class:`Reader` made of its two parts (where no caller is at hand: an event's
+    audience, a background job)."""
+
+    member: str
+    role: Role
+
+
+# --- objects --------------------------------------------------------------------------------
+
+
+def sees_object(reader: Reader, *, owner: str, disclosure: str) -> bool:
+    """Whether ``reader`` may see an object of ``owner`` with ``disclosure``.
+
+    >>> officer = Viewer("red", Role.OFFICER)
+    >>> sees_object(officer, owner="blue", disclosure="shared")
+    True
+    >>> sees_object(officer, owner="blue", disclosure="center")
+    False
+    >>> sees_object(Viewer("hnc", Role.NOTIFIER), owner="blue", disclosure="shared")
+    False
+    >>> sees_object(Viewer("blue", Role.ADMIN), owner="blue", disclosure="shared")
+    False
+    """
+    if reader.role is Role.ADMIN:
+        return False
+    if owner == reader.member:
+        return True
+    if reader.role is Role.NOTIFIER:
+        return False
+    return disclosure == SHARED
+
+
+def objects_where(
+    reader: Reader, *, owner: SQLColumnExpression[str], disclosure: SQLColumnExpression[str]
+) -> ColumnElement[bool]:
+    """:func:`sees_object` as a condition on a table's ``owner`` and ``disclosure`` columns."""
+    if reader.role is Role.ADMIN:
+        return false()
+    own = owner == reader.member
+    if reader.role is Role.NOTIFIER:
+        return own
+    return or_(own, disclosure == SHARED)
+
+
+def object_audience(agreement: Agreement, *, owner: str, disclosure: str) -> frozenset[str]:
+    """The members told of a change to an object of ``owner`` with ``disclosure``: its owner,
+    and every party and monitor when it is ``shared``.
+
+    >>> from accord.agreement import load_agreement
+    >>> from accord.examples import example_path
+    >>> jig = load_agreement(example_path("jig.yaml"))
+    >>> sorted(object_audience(jig, owner="blue", disclosure="center"))
+    ['blue']
+    """
+    if disclosure == SHARED:
+        return agreement.party_ids | agreement.monitor_ids | {owner}
+    return frozenset({owner})
+
+
+# --- acknowledgements ----------------------------------------------------------------------
+
+
+def sees_acknowledgement(reader: Reader, *, owner: str, acknowledger: str) -> bool:
+    """Whether ``reader`` may see a member's acknowledgement of a declaration it may see: the
+    declaration's owner sees every one, the acknowledging member its own.
+
+    >>> sees_acknowledgement(Viewer("hnc", Role.NOTIFIER), owner="hnc", acknowledger="red")
+    True
+    >>> sees_acknowledgement(Viewer("blue", Role.OFFICER), owner="hnc", acknowledger="red")
+    False
+    """
+    return reader.member in (owner, acknowledger)
+
+
+def acknowledgements_where(
+    reader: Reader, *, owner: SQLColumnExpression[str], acknowledger: SQLColumnExpression[str]
+) -> ColumnElement[bool]:
+    """:func:`sees_acknowledgement` as a condition (the declaration's ``owner`` column joined)."""
+    return or_(owner == reader.member, acknowledger == reader.member)
+
+
+def acknowledgement_audience(*, owner: str, acknowledger: str) -> frozenset[str]:
+    """The members told of an acknowledgement: the declaration's owner and the acknowledger."""
+    return frozenset({owner, acknowledger})
+
+
+# --- the air picture ------------------------------------------------------------------------
+
+
+def reads_air_picture(role: Role) -> bool:
+    """Whether a user of ``role`` reads tracks, airspace alerts and flight-plan probes."""
+    return role in AIR_PICTURE_READERS
+
+
+def sees_track(reader: Reader, *, owner: str, disclosure: str) -> bool:
+    """Whether ``reader`` may see an aircraft of ``owner`` (its party, or its operator when
+    it has none) with ``disclosure``.
+
+    >>> sees_track(Viewer("red", Role.OFFICER), owner="blue", disclosure="center")
+    False
+    >>> sees_track(Viewer("observers", Role.MONITOR), owner="blue", disclosure="shared")
+    True
+    >>> sees_track(Viewer("hnc", Role.NOTIFIER), owner="hnc", disclosure="shared")
+    False
+    """
+    return reads_air_picture(reader.role) and sees_object(
+        reader, owner=owner, disclosure=disclosure
+    )
+
+
+def tracks_where(
+    reader: Reader, *, owner: SQLColumnExpression[str], disclosure: SQLColumnExpression[str]
+) -> ColumnElement[bool]:
+    """:func:`sees_track` as a condition on the ``tracks`` table's columns."""
+    if not reads_air_picture(reader.role):
+        return false()
+    return objects_where(reader, owner=owner, disclosure=disclosure)
+
+
+def air_picture_members(agreement: Agreement) -> list[str]:
+    """Every member some user of which reads the air picture: the parties and monitors."""
+    return sorted(agreement.party_ids | agreement.monitor_ids)
+
+
+def track_audience(agreement: Agreement, *, owner: str, disclosure: str) -> tuple[str, ...]:
+    """The members told of an aircraft's new report: every party and monitor for a
+    ``shared`` one, its owner alone for a ``center`` one (nobody, when its owner is an
+    operator or a member no user of which reads the air picture)."""
+    members = air_picture_members(agreement)
+    if disclosure == SHARED:
+        return tuple(members)
+    return (owner,) if owner in members else ()
+
+
+# --- airspace alerts ------------------------------------------------------------------------
+
+
+def sees_alert(reader: Reader, *, kind: str, parties: Collection[str]) -> bool:
+    """Whether ``reader`` may read an airspace alert of ``kind`` concerning ``parties``.
+
+    >>> sees_alert(Viewer("red", Role.APPROVER), kind="conflict", parties=["red", "blue"])
+    True
+    >>> sees_alert(Viewer("green", Role.OFFICER), kind="conflict", parties=["red", "blue"])
+    False
+    >>> sees_alert(Viewer("observers", Role.MONITOR), kind="exempt", parties=["red"])
+    False
+    """
+    if kind == _EXEMPT or not reads_air_picture(reader.role):
+        return False
+    return reader.role is Role.MONITOR or reader.member in parties
+
+
+def alert_audience(agreement: Agreement, parties: Iterable[str]) -> list[str]:
+    """The members told of an alert concerning ``parties``: those parties and every monitor
+    (the alert's aircraft are cut for each by :func:`sees_track`)."""
+    return sorted((set(parties) & agreement.party_ids) | agreement.monitor_ids)
+
+
+def alert_reader(agreement: Agreement, member: str) -> Viewer:
+    """The reader an alert event is cut for, for ``member`` of its audience."""
+    role = Role.MONITOR if member in agreement.monitor_ids else Role.OFFICER
+    return Viewer(member, role)
+
+
+# --- conflicts ------------------------------------------------------------------------------
+
+
+def conflict_viewer(reader: Reader) -> str:
+    """Whose eyes an operation's conflicts are cut for (:meth:`Conflict.visible_to`): a
+    party's own, a monitor's (and anyone else's) :data:`NOBODY`'s.
+
+    >>> conflict_viewer(Viewer("blue", Role.APPROVER)), conflict_viewer(
+    ...     Viewer("observers", Role.MONITOR))
+    ('blue', '')
+    """
+    if reader.role in (Role.OFFICER, Role.APPROVER, Role.NOTIFIER):
+        return reader.member
+    return NOBODY
+
+
+def conflict_audiences(agreement: Agreement) -> Iterator[tuple[list[str], str]]:
+    """(audience, viewer) for an operation's live event: each party alone with its own
+    view, then every monitor together with :data:`NOBODY`'s."""
+    for party in sorted(agreement.party_ids):
+        yield [party], party
+    yield sorted(agreement.monitor_ids), NOBODY

@@ -1,0 +1,198 @@
+"""The visibility policy is one rule in two forms: the SQL conditions select exactly the rows
+the Python predicates accept, on random worlds and readers, on each backend; each audience
+is exactly the members some reader of which may see; the conflict cut shows a reader exactly
+the objects it may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, select
+
+from accord.agreement import Agreement, ObjectKind, load_agreement
+from accord.center import visibility
+from accord.center.identity import ROLE_KINDS
+from accord.center.roles import Role
+from accord.center.visibility import Viewer
+from accord.deconfliction.conflicts import Conflict
+from accord.examples import example_path
+from accord.world import Disclosure
+
+AGREEMENT = load_agreement(example_path("jig.yaml"))
+MEMBERS = sorted(AGREEMENT.party_ids | AGREEMENT.notifier_ids | AGREEMENT.monitor_ids)
+OWNERS = [*MEMBERS, "an-operator"]  # an aircraft's owner may be an operator, no member
+DISCLOSURES = ["shared", "center"]
+
+_meta = MetaData()
+PROBE = Table(
+    "visibility_probe",
+    _meta,
+    Column("n", Integer, primary_key=True),
+    Column("owner", String(64)),
+    Column("disclosure", String(8)),
+    Column("acknowledger", String(64)),
+)
+
+readers = st.builds(Viewer, st.sampled_from([*MEMBERS, "nobody-at-all"]), st.sampled_from(Role))
+rows = st.lists(
+    st.tuples(st.sampled_from(OWNERS), st.sampled_from(DISCLOSURES), st.sampled_from(OWNERS)),
+    max_size=40,
+)
+
+
+def kind_of(agreement: Agreement, member: str) -> str:
+    if member in agreement.party_ids:
+        return "party"
+    if member in agreement.notifier_ids:
+        return "notifier"
+    return "monitor"
+
+
+def roles_of(agreement: Agreement, member: str) -> list[Role]:
+    """The roles a user of ``member`` may hold, administrators aside (they read nothing)."""
+    kind = kind_of(agreement, member)
+    return [r for r, kinds in ROLE_KINDS.items() if kind in kinds and r is not Role.ADMIN]
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    made = create_engine(database_url)
+    _meta.create_all(made)
+    try:
+        yield made
+    finally:
+        _meta.drop_all(made)
+        made.dispose()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(world=rows, reader=readers)
+def test_the_sql_forms_select_what_the_python_forms_accept(
+    engine: Engine, world: list[tuple[str, str, str]], reader: Viewer
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(PROBE.delete())
+        if world:
+            connection.execute(
+                PROBE.insert(),
+                [
+                    {"n": n, "owner": o, "disclosure": d, "acknowledger": a}
+                    for n, (o, d, a) in enumerate(world)
+                ],
+            )
+        c = PROBE.c
+
+        def selected(condition: object) -> set[int]:
+            return set(connection.scalars(select(c.n).where(condition)))  # type: ignore[arg-type]
+
+        objects = selected(visibility.objects_where(reader, owner=c.owner, disclosure=c.disclosure))
+        tracks = selected(visibility.tracks_where(reader, owner=c.owner, disclosure=c.disclosure))
+        acks = selected(
+            visibility.acknowledgements_where(reader, owner=c.owner, acknowledger=c.acknowledger)
+        )
+    assert objects == {
+        n
+        for n, (o, d, _) in enumerate(world)
+        if visibility.sees_object(reader, owner=o, disclosure=d)
+    }
+    assert tracks == {
+        n
+        for n, (o, d, _) in enumerate(world)
+        if visibility.sees_track(reader, owner=o, disclosure=d)
+    }
+    assert acks == {
+        n
+        for n, (o, _, a) in enumerate(world)
+        if visibility.sees_acknowledgement(reader, owner=o, acknowledger=a)
+    }
+
+
+@pytest.mark.parametrize("owner", OWNERS)
+@pytest.mark.parametrize("disclosure", DISCLOSURES)
+def test_each_audience_is_the_members_that_may_see(owner: str, disclosure: str) -> None:
+    told = visibility.object_audience(AGREEMENT, owner=owner, disclosure=disclosure)
+    tracks = visibility.track_audience(AGREEMENT, owner=owner, disclosure=disclosure)
+    for member in MEMBERS:
+        roles = roles_of(AGREEMENT, member)
+        assert (member in told) == any(
+            visibility.sees_object(Viewer(member, r), owner=owner, disclosure=disclosure)
+            for r in roles
+        ), (member, roles)
+        assert (member in tracks) == any(
+            visibility.sees_track(Viewer(member, r), owner=owner, disclosure=disclosure)
+            for r in roles
+        ), (member, roles)
+        for acknowledger in MEMBERS:
+            acked = visibility.acknowledgement_audience(owner=owner, acknowledger=acknowledger)
+            assert (member in acked) == any(
+                visibility.sees_acknowledgement(
+                    Viewer(member, r), owner=owner, acknowledger=acknowledger
+                )
+                for r in roles
+            )
+
+
+@given(parties=st.sets(st.sampled_from(sorted(AGREEMENT.party_ids))), kind=st.sampled_from(
+    ["conflict", "area", "exempt"]))  # fmt: skip
+def test_an_alert_goes_to_the_members_that_may_read_it(parties: set[str], kind: str) -> None:
+    told = set(visibility.alert_audience(AGREEMENT, parties)) if kind != "exempt" else set()
+    for member in MEMBERS:
+        may = any(
+            visibility.sees_alert(Viewer(member, r), kind=kind, parties=parties)
+            for r in roles_of(AGREEMENT, member)
+        )
+        assert (member in told) == may, (member, parties, kind)
+        # the reader an event is cut for is one that may read it
+        if member in told:
+            reader = visibility.alert_reader(AGREEMENT, member)
+            assert visibility.sees_alert(reader, kind=kind, parties=parties)
+
+
+@given(
+    owner=st.sampled_from(sorted(AGREEMENT.declarant_ids)),  # monitors declare nothing
+    disclosure=st.sampled_from(list(Disclosure)),
+    reader=st.sampled_from(
+        [
+            Viewer(m, r)
+            for m in MEMBERS
+            for r in roles_of(AGREEMENT, m)
+            if r in visibility.OPERATION_READERS
+        ]
+    ),
+)
+def test_a_conflict_shows_a_reader_exactly_the_objects_it_may_see(
+    owner: str, disclosure: Disclosure, reader: Viewer
+) -> None:
+    found = Conflict("op-1", ObjectKind.POSITION, "u-1", owner, 812.5, 3000.0, True, disclosure)
+    seen = found.visible_to(visibility.conflict_viewer(reader))
+    may = visibility.sees_object(reader, owner=owner, disclosure=disclosure.value)
+    assert (seen.with_id is not None) == may
+    assert (seen.distance_m is not None) == may
+    assert seen.party == owner and seen.blocking  # existence, owner and "blocks": always
+    # and the live event's audiences give each party and monitor the same cut
+    for audience, viewer in visibility.conflict_audiences(AGREEMENT):
+        if reader.member in audience:
+            assert found.visible_to(viewer) == seen
+
+
+def test_no_reader_role_is_left_without_a_rule() -> None:
+    """Every role that reads a part of the center is named by the policy, and the
+    administrator reads none of the parties' content."""
+    gates = [
+        visibility.DECLARATION_READERS,
+        visibility.OPERATION_READERS,
+        visibility.AIR_PICTURE_READERS,
+        visibility.MESSAGE_READERS,
+        visibility.PICTURE_READERS,
+        visibility.COMPLIANCE_READERS,
+    ]
+    assert all(Role.ADMIN not in gate for gate in gates)
+    admin = Viewer("blue", Role.ADMIN)
+    assert not visibility.sees_object(admin, owner="blue", disclosure="shared")
+    assert not visibility.sees_track(admin, owner="blue", disclosure="shared")
+    assert not visibility.sees_alert(admin, kind="conflict", parties=["blue"])
