@@ -63,6 +63,7 @@ __all__ = [
     "alert_reader",
     "conflict_audiences",
     "conflict_viewer",
+    "events_member",
     "object_audience",
     "objects_where",
     "reads_air_picture",
@@ -171,6 +172,21 @@ def object_audience(agreement: Agreement, *, owner: str, disclosure: str) -> fro
     if disclosure == SHARED:
         return agreement.party_ids | agreement.monitor_ids | {owner}
     return frozenset({owner})
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+def events_member(reader: Reader) -> str:
+    """Whose live events ``reader`` receives: every event names its audience by member (the
+    publisher cuts each for it, with the rules here), so a reader receives its member's —
+    except an administrator, who reads no party's content and receives none (:data:`NOBODY`,
+    whom no audience names).
+
+    >>> events_member(Viewer("blue", Role.APPROVER)), events_member(Viewer("blue", Role.ADMIN))
+    ('blue', '')
+    """
+    return NOBODY if reader.role is Role.ADMIN else reader.member
 
 
 # --- acknowledgements ----------------------------------------------------------------------

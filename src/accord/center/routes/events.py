@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from accord.center import visibility
 from accord.center.auth import ALL_ROLES, allow
 from accord.center.events import events_for, newest_id
 from accord.center.identity import Caller
@@ -118,17 +119,19 @@ async def live_events(
     ] = None,
 ) -> Any:
     """Every role may subscribe; the events a change publishes name their audience, and the
-    caller gets exactly those whose audience includes its member."""
+    caller gets exactly those whose audience includes its member (an administrator: none;
+    see :func:`accord.center.visibility.events_member`)."""
+    member = visibility.events_member(caller)
     start = _resume_from(last_event_id)
     if start is None:
         start = after
     if EVENT_STREAM not in request.headers.get("accept", ""):
-        return await anyio.to_thread.run_sync(_page, center, caller.member, start or 0, limit)
+        return await anyio.to_thread.run_sync(_page, center, member, start or 0, limit)
     if start is None:
         start = await anyio.to_thread.run_sync(_newest, center)
     hub: Hub = request.app.state.live
     return StreamingResponse(
-        stream(hub, center, caller.member, after=start),
+        stream(hub, center, member, after=start),
         media_type=EVENT_STREAM,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
