@@ -35,6 +35,14 @@ PROBE = Table(
     Column("disclosure", String(8)),
     Column("acknowledger", String(64)),
 )
+MESSAGES = Table(
+    "visibility_probe_messages", _meta, Column("n", Integer, primary_key=True),
+    Column("sender", String(64)),
+)  # fmt: skip
+TO = Table(
+    "visibility_probe_to", _meta, Column("n", Integer, primary_key=True),
+    Column("message", Integer), Column("recipient", String(64)),
+)  # fmt: skip
 
 readers = st.builds(Viewer, st.sampled_from([*MEMBERS, "nobody-at-all"]), st.sampled_from(Role))
 rows = st.lists(
@@ -196,3 +204,42 @@ def test_no_reader_role_is_left_without_a_rule() -> None:
     assert not visibility.sees_object(admin, owner="blue", disclosure="shared")
     assert not visibility.sees_track(admin, owner="blue", disclosure="shared")
     assert not visibility.sees_alert(admin, kind="conflict", parties=["blue"])
+
+
+parties = sorted(AGREEMENT.party_ids)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    messages=st.lists(
+        st.tuples(st.sampled_from(parties), st.sets(st.sampled_from(parties), min_size=1)),
+        max_size=20,
+    ),
+    reader=readers,
+)
+def test_messages_sql_form_selects_what_the_python_form_accepts(
+    engine: Engine, messages: list[tuple[str, set[str]]], reader: Viewer
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(TO.delete())
+        connection.execute(MESSAGES.delete())
+        if messages:
+            connection.execute(MESSAGES.insert(), [{"n": n, "sender": s} for n, (s, _) in
+                                                   enumerate(messages)])  # fmt: skip
+            connection.execute(
+                TO.insert(),
+                [{"message": n, "recipient": r} for n, (_, to) in enumerate(messages) for r in to],
+            )
+        received = MESSAGES.c.n.in_(select(TO.c.message).where(TO.c.recipient == reader.member))
+        condition = visibility.messages_where(reader, sender=MESSAGES.c.sender, received=received)
+        got = set(connection.scalars(select(MESSAGES.c.n).where(condition)))
+    assert got == {
+        n
+        for n, (sender, to) in enumerate(messages)
+        if visibility.sees_message(reader, sender=sender, recipients=to)
+    }
+    for sender, to in messages:  # whoever reads the content sees the message
+        if visibility.reads_message_content(reader, sender=sender, recipients=to):
+            assert visibility.sees_message(reader, sender=sender, recipients=to)

@@ -74,6 +74,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement
+from accord.center import visibility
 from accord.center.db.fast import Prepared, PreparedQuery
 from accord.center.db.models import Opening, User
 from accord.center.db.models_directline import Contacts, Escalation, Message, Presence, Recipient
@@ -1049,6 +1050,8 @@ def _build_views(
 
 
 def _is_monitor(caller: Caller) -> bool:
+    """Whether ``caller`` sees messages' metadata only (a monitor: the policy's
+    :func:`~accord.center.visibility.sees_message` without its content)."""
     return caller.role is Role.MONITOR
 
 
@@ -1118,6 +1121,10 @@ def list_messages(
             received_rows = received_rows.where(Recipient.acknowledged_at.is_(None))
         received = Message.id.in_(received_rows)
         condition = {"out": sent, "in": received}.get(box or "", or_(sent, received))
+    mine = Message.id.in_(select(Recipient.message_id).where(Recipient.recipient == member))
+    condition = and_(
+        visibility.messages_where(caller, sender=Message.sender, received=mine), condition
+    )
     messages = session.scalars(
         select(Message).where(condition).order_by(Message.sent_at.desc(), Message.id).limit(limit)
     ).all()

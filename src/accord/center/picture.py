@@ -1016,18 +1016,13 @@ def _operations(replay: Replay, at: datetime) -> Iterator[OperationAt]:
         )
 
 
-def _messages(session: Session, replay: Replay, caller: Caller, view: str) -> Iterator[MessageAt]:
-    if view == "own":
-        return
+def _messages(session: Session, replay: Replay, caller: Caller) -> Iterator[MessageAt]:
     for m in sorted(replay.messages.values(), key=lambda m: (m.sent_at, m.id)):
-        if not m.open:
-            continue
-        involved = caller.member == m.sender or caller.member in m.to
-        if view == "party" and not involved:
+        if not m.open or not visibility.sees_message(caller, sender=m.sender, recipients=m.to):
             continue
         content: dict[str, Any] | None = None
         verified: bool | None = None
-        if view == "party":
+        if visibility.reads_message_content(caller, sender=m.sender, recipients=m.to):
             opened = verified_opening(session, m.sender, m.entry, m.commitment)
             content = opened if isinstance(opened, dict) else None
             verified = content is not None
@@ -1083,7 +1078,7 @@ def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
         )
         replay = Replay(center.agreement, center.origin, owned).fold(records)
         declarations = list(_declarations(session, replay, caller))
-        messages = list(_messages(session, replay, caller, view))
+        messages = list(_messages(session, replay, caller))
     operations = [] if view == "own" else list(_operations(replay, at))
     return PictureOut(
         at=at,

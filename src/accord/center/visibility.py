@@ -21,6 +21,11 @@ approvers and monitors (:func:`reads_air_picture`); a track is seen as an object
 alert, an officer or approver the alerts that concern its party; an ``exempt`` passage is
 recorded and read by nobody. Within an alert, each aircraft is cut by :func:`sees_track`.
 
+**Direct-line messages** (:func:`sees_message`, :func:`messages_where`,
+:func:`reads_message_content`): a party's officers and approvers see the messages their
+party sent or received, content included; a monitor sees every message's metadata and
+commitment, never its content.
+
 **Conflicts** of an operation (:func:`conflict_viewer`, :func:`conflict_audiences`): each
 party sees the findings about objects it may see in full, and of another party's ``center``
 object only its kind, party and that it blocks (the cut is
@@ -39,7 +44,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, false, or_
+from sqlalchemy import ColumnElement, SQLColumnExpression, false, or_, true
 
 from accord.agreement import Agreement
 from accord.center.roles import Role
@@ -64,11 +69,14 @@ __all__ = [
     "conflict_audiences",
     "conflict_viewer",
     "events_member",
+    "messages_where",
     "object_audience",
     "objects_where",
     "reads_air_picture",
+    "reads_message_content",
     "sees_acknowledgement",
     "sees_alert",
+    "sees_message",
     "sees_object",
     "sees_track",
     "track_audience",
@@ -187,6 +195,52 @@ def events_member(reader: Reader) -> str:
     ('blue', '')
     """
     return NOBODY if reader.role is Role.ADMIN else reader.member
+
+
+# --- direct-line messages -------------------------------------------------------------------
+
+
+def sees_message(reader: Reader, *, sender: str, recipients: Collection[str]) -> bool:
+    """Whether ``reader`` may see that a direct-line message exists (its metadata: parties,
+    times, acknowledgements): a monitor every message, a party's officer or approver the
+    messages its party sent or received.
+
+    >>> sees_message(Viewer("observers", Role.MONITOR), sender="red", recipients=["blue"])
+    True
+    >>> sees_message(Viewer("hnc", Role.NOTIFIER), sender="hnc", recipients=["blue"])
+    False
+    """
+    if reader.role not in MESSAGE_READERS:
+        return False
+    return reader.role is Role.MONITOR or reads_message_content(
+        reader, sender=sender, recipients=recipients
+    )
+
+
+def reads_message_content(reader: Reader, *, sender: str, recipients: Collection[str]) -> bool:
+    """Whether ``reader`` may read a message's content (and its opening): its sender's and
+    recipients' officers and approvers; a monitor sees the commitment only.
+
+    >>> reads_message_content(Viewer("blue", Role.APPROVER), sender="red", recipients=["blue"])
+    True
+    >>> reads_message_content(Viewer("observers", Role.MONITOR), sender="red", recipients=["blue"])
+    False
+    """
+    if reader.role not in (Role.OFFICER, Role.APPROVER):
+        return False
+    return reader.member == sender or reader.member in recipients
+
+
+def messages_where(
+    reader: Reader, *, sender: SQLColumnExpression[str], received: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """:func:`sees_message` as a condition on ``messages`` (``received``: the condition that
+    the reader's member is among a message's recipients)."""
+    if reader.role not in MESSAGE_READERS:
+        return false()
+    if reader.role is Role.MONITOR:
+        return true()
+    return or_(sender == reader.member, received)
 
 
 # --- acknowledgements ----------------------------------------------------------------------
