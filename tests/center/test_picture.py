@@ -474,6 +474,7 @@ def test_the_replay_at_now_is_the_live_state(
             assert open_ids == ids(seen["messages"]), user
             me = desk.ok(desk.get("/v1/me", user), 200)
             assert me["phase"]["id"] == seen["phase"]["id"]
+            assert seen["anomalies"] == []  # every entry written is of a kind it folds
 
 
 # --- the verified record: each entry checked once, what was checked served ------------------

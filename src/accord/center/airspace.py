@@ -136,6 +136,7 @@ from accord.center.directline import (
     next_step,
     step_payloads,
 )
+from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.events import publish
 from accord.center.identity import Caller
 from accord.center.problems import FieldProblem, ProblemError, hash_mismatch
@@ -204,6 +205,30 @@ CLEARED_EVENT = "airspace.cleared"
 ACKNOWLEDGED_EVENT = "airspace.acknowledged"
 ESCALATED_EVENT = "airspace.escalated"
 OVERDUE_EVENT = "airspace.overdue"
+
+_GROUP_FIELDS: tuple[str, ...] = ("group", "part", "parts", "source", "parties", "raised_at")
+_GROUP_FIELDS += ("fields", "aircraft", "findings")
+for _kind, _required, _optional, _summary in [
+    (CONFLICT_EVENT, _GROUP_FIELDS, ("commitments",),
+     "the center finds a cluster of aircraft losing separation (one group, split at 64 KiB)"),
+    (VIOLATION_EVENT, (*_GROUP_FIELDS, "area"), ("commitments",),
+     "the center finds aircraft in a designated area closed to them"),
+    (EXEMPT_EVENT, (*_GROUP_FIELDS, "area"), ("commitments",),
+     "the center records an exempt mission's passage (alerts no one)"),
+    (CLEARED_EVENT, ("alerts", "cleared_at"), (), "the center clears alerts whose finding ended"),
+    (ESCALATED_EVENT, ("group", "party", "level", "role", "due", "deadline", "skipped"), (),
+     "the center escalates an unacknowledged alert group along a party's chain"),
+    (OVERDUE_EVENT, ("group", "party", "level", "due", "ack_deadline", "skipped"), (),
+     "the center declares a party overdue on an alert group"),
+]:  # fmt: skip
+    entry_kind(
+        _kind, signer=Signer.CENTER, required=_required, optional=_optional, folded=False,
+        summary=_summary,
+    )  # fmt: skip
+entry_kind(
+    ACKNOWLEDGED_EVENT, signer=Signer.MEMBER, required=("group", "content_hash"), folded=False,
+    summary="a party acknowledges an alert group, naming its hash",
+)  # fmt: skip
 
 _SHARED, _CENTER = "shared", "center"
 _NM = 1852.0

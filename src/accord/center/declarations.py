@@ -72,6 +72,7 @@ from accord.agreement import Agreement
 from accord.center import visibility
 from accord.center.db.models import Declaration, Opening
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
+from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.events import publish
 from accord.center.identity import Caller
 from accord.center.roles import Role
@@ -121,6 +122,36 @@ __all__ = [
 ]
 
 HIDDEN = "declaration.hidden"
+
+_SHARED_FIELDS = ("id", "object_kind", "disclosure", "version")
+# The entries of a ``shared`` declaration's changes carry it in clear; a ``center`` one's
+# every change is one ``declaration.hidden`` commitment (entries written before that carried
+# ``commitment`` in a ``created``/``amended``/``withdrawn`` entry, and still verify).
+CREATED_ENTRY = entry_kind(
+    "declaration.created", signer=Signer.MEMBER, required=_SHARED_FIELDS,
+    optional=("content", "commitment"), folded=True,
+    summary="a member declares a shared object (its feature in clear)",
+)  # fmt: skip
+AMENDED_ENTRY = entry_kind(
+    "declaration.amended", signer=Signer.MEMBER, required=_SHARED_FIELDS,
+    optional=("content", "commitment"), folded=True,
+    summary="a member amends its shared object: the next version, in clear",
+)  # fmt: skip
+WITHDRAWN_ENTRY = entry_kind(
+    "declaration.withdrawn", signer=Signer.MEMBER, required=_SHARED_FIELDS,
+    optional=("reason", "commitment"), folded=True,
+    summary="a member withdraws its shared object, with its reason",
+)  # fmt: skip
+_CHANGE_ENTRIES = {"created": CREATED_ENTRY, "amended": AMENDED_ENTRY, "withdrawn": WITHDRAWN_ENTRY}
+HIDDEN_ENTRY = entry_kind(
+    HIDDEN, signer=Signer.MEMBER, required=("commitment",), folded=True,
+    summary="a member changed one of its hidden objects (what, in the commitment's opening)",
+)  # fmt: skip
+ACKNOWLEDGED_ENTRY = entry_kind(
+    "declaration.acknowledged", signer=Signer.MEMBER,
+    required=(*_SHARED_FIELDS, "content_hash", "meaning"), folded=True,
+    summary="a party's receipt of one version of a notifier's declaration",
+)  # fmt: skip
 """The kind of every record entry about a ``center`` declaration (:func:`hidden_event`)."""
 
 KINDS = ("protected_site", "movement", "position", "flight_plan")
@@ -438,17 +469,10 @@ def _entry(
     id, kind, version, change and content are inside the commitment alone."""
     content: dict[str, Any] = dict(feature) if feature is not None else {"reason": reason}
     if row.disclosure == Disclosure.SHARED.value:
-        event: dict[str, Any] = {
-            "kind": f"declaration.{change}",
-            "id": row.id,
-            "object_kind": row.kind,
-            "disclosure": row.disclosure,
-            "version": row.version,
-        }
-        if feature is not None:
-            event["content"] = content
-        else:
-            event["reason"] = reason
+        told = {"content": content} if feature is not None else {"reason": reason}
+        event = _CHANGE_ENTRIES[change].build(
+            told, id=row.id, object_kind=row.kind, disclosure=row.disclosure, version=row.version
+        )
         return event, None
     opened = {
         "action": change,
@@ -477,7 +501,7 @@ def hidden_event(committed: bytes) -> dict[str, Any]:
     >>> hidden_event(bytes(32))
     {'kind': 'declaration.hidden', 'commitment': 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='}
     """
-    return {"kind": HIDDEN, "commitment": encode_base64(committed)}
+    return HIDDEN_ENTRY.build(commitment=encode_base64(committed))
 
 
 def _recorded(
@@ -815,15 +839,14 @@ def acknowledge(
     if done is not None:
         raise IllegalTransition(f"{caller.member} has already acknowledged version {row.version}")
     entry = unit.ledger.append(
-        {
-            "kind": "declaration.acknowledged",
-            "id": row.id,
-            "object_kind": row.kind,
-            "disclosure": row.disclosure,
-            "version": row.version,
-            "content_hash": current,
-            "meaning": "receipt",
-        },
+        ACKNOWLEDGED_ENTRY.build(
+            id=row.id,
+            object_kind=row.kind,
+            disclosure=row.disclosure,
+            version=row.version,
+            content_hash=current,
+            meaning="receipt",
+        ),
         author=caller.member,
         at=at,
     )

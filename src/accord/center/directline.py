@@ -78,6 +78,7 @@ from accord.center import visibility
 from accord.center.db.fast import Prepared, PreparedQuery
 from accord.center.db.models import Opening, User
 from accord.center.db.models_directline import Contacts, Escalation, Message, Presence, Recipient
+from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.events import publish, publish_all
 from accord.center.identity import Caller
 from accord.center.problems import ProblemError, hash_mismatch
@@ -173,6 +174,25 @@ SENT_EVENT = "message.sent"
 ACKNOWLEDGED_EVENT = "message.acknowledged"
 ESCALATED_EVENT = "message.escalated"
 OVERDUE_EVENT = "message.overdue"
+
+SENT_ENTRY = entry_kind(
+    SENT_EVENT, signer=Signer.MEMBER,
+    required=("id", "from", "to", "sent_at", "ack_deadline", "commitment"), folded=True,
+    summary="a party sends a direct-line message (a commitment to its content)",
+)  # fmt: skip
+ACKNOWLEDGED_ENTRY = entry_kind(
+    ACKNOWLEDGED_EVENT, signer=Signer.MEMBER, required=("id", "content_hash"), folded=True,
+    summary="a recipient acknowledges the message it received, naming its hash",
+)  # fmt: skip
+_STEP_FIELDS = ("id", "to", "level", "due", "skipped")
+ESCALATED_ENTRY = entry_kind(
+    ESCALATED_EVENT, signer=Signer.CENTER, required=(*_STEP_FIELDS, "role", "deadline"),
+    folded=True, summary="the center escalates an unacknowledged message along the chain",
+)  # fmt: skip
+OVERDUE_ENTRY = entry_kind(
+    OVERDUE_EVENT, signer=Signer.CENTER, required=(*_STEP_FIELDS, "ack_deadline"),
+    folded=True, summary="the center declares a recipient overdue: its chain is spent",
+)  # fmt: skip
 
 ACK_WITHIN_DEFAULT = timedelta(minutes=15)
 """The acknowledgement deadline when the sender names none."""
@@ -640,15 +660,14 @@ def send(
     salt = secrets.token_bytes(SALT_BYTES)
     committed = commitment(content, salt=salt)
     entry = unit.ledger.append(
-        {
-            "kind": SENT_EVENT,
-            "id": message_id,
-            "from": sender,
-            "to": list(draft.to),
-            "sent_at": content["sent_at"],
-            "ack_deadline": content["ack_deadline"],
-            "commitment": encode_base64(committed),
-        },
+        SENT_ENTRY.build(
+            {"from": sender},
+            id=message_id,
+            to=list(draft.to),
+            sent_at=content["sent_at"],
+            ack_deadline=content["ack_deadline"],
+            commitment=encode_base64(committed),
+        ),
         author=sender,
         at=at,
     )
@@ -729,7 +748,7 @@ def acknowledge(
     if named != message.content_hash:
         raise hash_mismatch("this message's content")
     entry = unit.ledger.append(
-        {"kind": ACKNOWLEDGED_EVENT, "id": message_id, "content_hash": named},
+        ACKNOWLEDGED_ENTRY.build(id=message_id, content_hash=named),
         author=caller.member,
         at=at,
     )
@@ -792,8 +811,7 @@ def _apply(unit: Unit, agreement: Agreement, origin: str, row: Recipient, step: 
     message = session.get(Message, row.message_id)
     assert message is not None
     skipped_roles = [c.role for c in step.skipped]
-    event: dict[str, Any] = {
-        "kind": ESCALATED_EVENT if step.kind == "escalated" else OVERDUE_EVENT,
+    common: dict[str, Any] = {
         "id": message.id,
         "to": row.recipient,
         "level": step.level,
@@ -802,10 +820,11 @@ def _apply(unit: Unit, agreement: Agreement, origin: str, row: Recipient, step: 
     }
     if step.kind == "escalated":
         assert step.contact is not None and step.deadline is not None
-        event["role"] = step.contact.role
-        event["deadline"] = format_instant(step.deadline)
+        event = ESCALATED_ENTRY.build(
+            common, role=step.contact.role, deadline=format_instant(step.deadline)
+        )
     else:
-        event["ack_deadline"] = format_instant(message.ack_deadline)
+        event = OVERDUE_ENTRY.build(common, ack_deadline=format_instant(message.ack_deadline))
     entry = unit.ledger.append(event, author=origin, at=step.at)
     session.add(
         Escalation(

@@ -45,6 +45,7 @@ from accord.center import probing, visibility
 from accord.center.db.fast import Prepared, PreparedQuery
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
+from accord.center.entry_kinds import EntryKind, Signer, entry_kind
 from accord.center.events import publish_all
 from accord.center.identity import Caller
 from accord.center.operation_state import decode_state, encode_state
@@ -93,6 +94,33 @@ PROPOSED = "operation.proposed"
 AMENDED = "operation.amended"
 REPORTED = "operation.reported"
 CONFLICTS_UPDATED = "operation.conflicts_updated"
+
+_STEP = ("operation", "user", "status", "transitions")
+_CHECKED = (*_STEP, "feature", "conflicts")
+_ENTRIES: dict[str, EntryKind] = {}
+for _kind, _required, _optional, _summary in [
+    (PROPOSED, _CHECKED, (), "a party proposes an operation, its conflicts as all may see"),
+    (AMENDED, (*_CHECKED, "version"), (), "its proposer amends an operation, checked anew"),
+    (REPORTED, (*_CHECKED, "executed_at", "breaches"), (),
+     "a party reports an operation after the fact (an imminent threat)"),
+    (CONFLICTS_UPDATED, (*_STEP, "conflicts", "blocking_conflicts"), (),
+     "the center re-checks an operation after the world changed"),
+    (ACTIONS["approve"], _STEP, ("override_reason",), "a party approves"),
+    (ACTIONS["veto"], (*_STEP, "reason"), (), "a party vetoes, with its reason"),
+    (ACTIONS["object"], (*_STEP, "evidence"), (), "a party objects, with its evidence"),
+    (ACTIONS["withdraw_objection"], _STEP, (), "a party withdraws its objection"),
+    (ACTIONS["execute"], _STEP, (), "the proposer starts the operation"),
+    (ACTIONS["complete"], _STEP, (), "the proposer completes it"),
+    (ACTIONS["cancel"], (*_STEP, "reason"), (), "the proposer cancels it, with its reason"),
+]:  # fmt: skip
+    _ENTRIES[_kind] = entry_kind(
+        _kind,
+        signer=Signer.CENTER if _kind == CONFLICTS_UPDATED else Signer.MEMBER,
+        required=_required,
+        optional=_optional,
+        folded=True,
+        summary=_summary,
+    )
 
 
 # --- the desk: one deconfliction cache per service ------------------------------------------
@@ -420,14 +448,13 @@ def _record(
     before: OperationState | None,
     **fields: Any,
 ) -> int:
-    event: dict[str, Any] = {
-        "kind": kind,
-        "operation": state.id,
-        "user": actor.user,
-        "status": state.status.value,
-        "transitions": _transitions(before, state),
-        **fields,
-    }
+    event = _ENTRIES[kind].build(
+        fields,
+        operation=state.id,
+        user=actor.user,
+        status=state.status.value,
+        transitions=_transitions(before, state),
+    )
     return unit.ledger.append(event, author=actor.author, at=at)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement, PhaseStatus, phase_at
 from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Confirmation
+from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.events import publish
 from accord.center.identity import Caller
 from accord.center.roles import Role
@@ -30,6 +31,11 @@ from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
 __all__ = ["CONFIRMED_EVENT", "Confirmed", "PhaseOut", "confirm", "confirmations", "phase_now"]
 
 CONFIRMED_EVENT = "condition.confirmed"
+
+CONFIRMED_ENTRY = entry_kind(
+    CONFIRMED_EVENT, signer=Signer.MEMBER, required=("condition", "user"), folded=True,
+    summary="a member confirms one of the agreement's conditions",
+)  # fmt: skip
 """The record event kind of a confirmation."""
 
 
@@ -94,7 +100,7 @@ def confirm(
     session.add(row)
     session.flush()
     entry = unit.ledger.append(
-        {"kind": CONFIRMED_EVENT, "condition": condition, "user": caller.name},
+        CONFIRMED_ENTRY.build(condition=condition, user=caller.name),
         author=caller.member,
         at=at,
     )

@@ -53,7 +53,7 @@ import json
 import logging
 import threading
 from bisect import bisect_right
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeGuard
@@ -66,6 +66,7 @@ from accord.agreement import Agreement, RuleKind, phase_at
 from accord.center import visibility
 from accord.center.db.models import Opening
 from accord.center.declarations import HIDDEN
+from accord.center.entry_kinds import Signer, kind_named
 from accord.center.heads import latest_head
 from accord.center.identity import Caller
 from accord.center.operations import transition_json
@@ -445,6 +446,7 @@ class Replay:
         self.messages: dict[str, MessageRecord] = {}
         self.confirmations: dict[str, datetime] = {}
         self.anomalies: list[int] = []
+        self.reasons: dict[int, str] = {}
         self.unopened: list[int] = []
         self.entries = 0
 
@@ -455,26 +457,38 @@ class Replay:
         return self
 
     def apply(self, record: Recorded) -> None:
-        """Apply one entry."""
+        """Apply one entry: dispatched on its registered kind
+        (:mod:`accord.center.entry_kinds`). An unknown kind, fields the kind does not have,
+        the wrong signer (a member's act signed by the center, or the reverse) or a step
+        that does not fit what came before is an anomaly (:attr:`anomalies`, with the reason
+        in :attr:`reasons`); a registered kind the picture does not fold (alerts, users,
+        probing) changes nothing."""
         self.entries = record.index + 1
-        kind = str(record.event.get("kind", ""))
+        name = str(record.event.get("kind", ""))
+        spec = kind_named(name)
+        if spec is None:
+            self._anomaly(record, f"an unknown kind of entry, {name[:64]!r}")
+            return
+        wrong = spec.problems(record.event)
+        if wrong:
+            self._anomaly(record, f"a {name} entry with {'; '.join(wrong)}")
+            return
+        by_center = record.author == self.origin
+        if by_center != (spec.signer is Signer.CENTER):
+            self._anomaly(record, f"a {name} entry signed by {record.author}")
+            return
+        if not spec.folded:
+            return
         try:
-            if kind == HIDDEN:
-                ok = self._hidden(record)
-            elif kind.startswith("declaration."):
-                ok = self._declaration(record, kind.removeprefix("declaration."))
-            elif kind.startswith("operation."):
-                ok = self._operation(record, kind.removeprefix("operation."))
-            elif kind.startswith("message."):
-                ok = self._message(record, kind.removeprefix("message."))
-            elif kind == "condition.confirmed":
-                ok = self._confirmation(record)
-            else:
-                ok = False
+            ok = FOLDS[name](self, record)
         except (KeyError, ValueError, TypeError, AttributeError):
             ok = False
         if not ok:
-            self.anomalies.append(record.index)
+            self._anomaly(record, f"a {name} entry that does not fit the entries before it")
+
+    def _anomaly(self, record: Recorded, reason: str) -> None:
+        self.anomalies.append(record.index)
+        self.reasons[record.index] = reason
 
     # declarations
 
@@ -723,6 +737,44 @@ class OpenedCache:
 _opened_caches: PerCenter[OpenedCache] = PerCenter(lambda center: OpenedCache())
 
 
+def _fold(
+    method: Callable[[Replay, Recorded, str], bool], change: str
+) -> Callable[[Replay, Recorded], bool]:
+    return lambda replay, record: method(replay, record, change)
+
+
+FOLDS: dict[str, Callable[[Replay, Recorded], bool]] = {
+    HIDDEN: Replay._hidden,
+    "condition.confirmed": Replay._confirmation,
+    **{
+        f"declaration.{c}": _fold(Replay._declaration, c)
+        for c in ("created", "amended", "withdrawn", "acknowledged")
+    },
+    **{
+        f"operation.{c}": _fold(Replay._operation, c)
+        for c in (
+            "proposed",
+            "amended",
+            "reported",
+            "conflicts_updated",
+            "approved",
+            "vetoed",
+            "objected",
+            "objection_withdrawn",
+            "executed",
+            "completed",
+            "cancelled",
+        )
+    },
+    **{
+        f"message.{c}": _fold(Replay._message, c)
+        for c in ("sent", "acknowledged", "escalated", "overdue")
+    },
+}
+"""How the picture folds each registered kind it folds (``folded=True``); the tests hold
+the two lists equal."""
+
+
 def opened_cache(center: Center) -> OpenedCache:
     """The service's :class:`OpenedCache` (made on first use; one per service)."""
     return _opened_caches.get(center)
@@ -892,6 +944,13 @@ class MessageAt(BaseModel):
     recipients: list[RecipientAt]
 
 
+class AnomalyAt(BaseModel):
+    """A record entry the picture could not fold, and why."""
+
+    entry: int
+    reason: str
+
+
 class PictureOut(BaseModel):
     """What the caller could see at ``at``, rebuilt from the record alone."""
 
@@ -911,6 +970,13 @@ class PictureOut(BaseModel):
     )
     operations: list[OperationAt]
     messages: list[MessageAt]
+    anomalies: list[AnomalyAt] = Field(
+        description=(
+            "record entries the picture could not fold, each with why: a kind no feature "
+            "declares, fields its kind does not have, a member's act signed by the center "
+            "(or the reverse), or a step that does not fit the entries before it"
+        )
+    )
 
 
 def _view_of(caller: Caller) -> str:
@@ -1093,4 +1159,5 @@ def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
         ],
         operations=operations,
         messages=messages,
+        anomalies=[AnomalyAt(entry=i, reason=replay.reasons[i]) for i in replay.anomalies],
     )

@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from accord.agreement import Agreement
 from accord.center.db.models_probing import ProbeState, ProbeTouch
+from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.events import publish
 from accord.center.identity import Caller
 from accord.center.problems import ProblemError
@@ -50,6 +51,16 @@ PROBING = "disclosure.probing"
 
 LIFTED = "disclosure.probing_lifted"
 """The kind of the owner's entry lifting the slowing of a prober."""
+
+PROBING_ENTRY = entry_kind(
+    PROBING, signer=Signer.CENTER,
+    required=("prober", "owner", "areas", "limit", "window", "at"), folded=False,
+    summary="the center tells an owner that a party's proposals probe its hidden objects",
+)  # fmt: skip
+LIFTED_ENTRY = entry_kind(
+    LIFTED, signer=Signer.MEMBER, required=("prober", "owner", "at"), folded=False,
+    summary="an owner lifts the slowing of a prober",
+)  # fmt: skip
 
 
 def _owners(agreement: Agreement, prober: str, conflicts: Iterable[Conflict]) -> list[str]:
@@ -139,15 +150,14 @@ def account(
         if state.alerted_at is not None and state.alerted_at > since:
             continue  # told once per window
         state.alerted_at = at
-        event = {
-            "kind": PROBING,
-            "prober": prober,
-            "owner": owner,
-            "areas": count,
-            "limit": limit.areas,
-            "window": format_duration(limit.window),
-            "at": format_instant(at),
-        }
+        event = PROBING_ENTRY.build(
+            prober=prober,
+            owner=owner,
+            areas=count,
+            limit=limit.areas,
+            window=format_duration(limit.window),
+            at=format_instant(at),
+        )
         entry = unit.ledger.append(event, author=unit.center.origin, at=at)
         publish(
             session,
@@ -175,7 +185,7 @@ def lift(
         state = ProbeState(prober=prober, owner=owner, alerted_at=None, lifted_at=None)
         session.add(state)
     state.lifted_at = at
-    event = {"kind": LIFTED, "prober": prober, "owner": owner, "at": format_instant(at)}
+    event = LIFTED_ENTRY.build(prober=prober, owner=owner, at=format_instant(at))
     entry = unit.ledger.append(event, author=owner, at=at)
     publish(
         session,

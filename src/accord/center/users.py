@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.center.db.models import User
+from accord.center.entry_kinds import EntryKind, Signer, entry_kind
 from accord.center.identity import add_user, new_token, token_hash
 from accord.center.problems import ProblemError
 from accord.center.roles import Role
@@ -54,6 +55,21 @@ __all__ = [
 ADDED_EVENT = "user.added"
 ROTATED_EVENT = "user.rotated"
 REMOVED_EVENT = "user.removed"
+
+_ENTRIES: dict[str, EntryKind] = {}
+for _kind, _summary in [
+    (ADDED_EVENT, "the administrator adds a user (a token's hash, never the token)"),
+    (ROTATED_EVENT, "the administrator gives a user a new token; the old one stops"),
+    (REMOVED_EVENT, "the administrator removes a user; its token stops"),
+]:
+    _ENTRIES[_kind] = entry_kind(
+        _kind,
+        signer=Signer.CENTER,
+        required=("user", "member", "role", "by"),
+        optional=() if _kind == REMOVED_EVENT else ("expires_at",),
+        folded=False,
+        summary=_summary,
+    )
 
 COMMAND_LINE: Mapping[str, str] = {"operator": "command line"}
 """Who asked, in the entry, for a change made with ``accord users``."""
@@ -130,16 +146,15 @@ def list_users(session: Session, *, at: datetime, member: str | None = None) -> 
 
 
 def _event(kind: str, user: User, by: Mapping[str, str]) -> dict[str, object]:
-    event: dict[str, object] = {
-        "kind": kind,
+    fields: dict[str, object] = {
         "user": user.name,
         "member": user.member,
         "role": user.role,
         "by": dict(by),
     }
     if user.expires_at is not None and kind != REMOVED_EVENT:
-        event["expires_at"] = format_instant(user.expires_at)
-    return event
+        fields["expires_at"] = format_instant(user.expires_at)
+    return _ENTRIES[kind].build(fields)
 
 
 def _record(unit: Unit, kind: str, user: User, by: Mapping[str, str], at: datetime) -> int:

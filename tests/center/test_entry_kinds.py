@@ -1,0 +1,83 @@
+"""Record entry kinds are declared once and registered: writers build their events through
+them, the picture's replay dispatches on them, and an entry of an unknown kind, with the
+wrong fields or the wrong signer is an explicit anomaly with its reason — never a silent
+skip, never an exception."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from accord.agreement import load_agreement
+from accord.center.entry_kinds import Signer, kind_named, registered
+from accord.center.picture import FOLDS, Recorded, Replay
+from accord.examples import example_path
+
+AGREEMENT = load_agreement(example_path("jig.yaml"))
+ORIGIN = "jig-example.accord"
+AT = datetime(2026, 9, 29, tzinfo=UTC)
+
+
+def replay(*entries: tuple[str, dict[str, object]]) -> Replay:
+    return Replay(AGREEMENT, ORIGIN).fold(
+        [Recorded(i, author, AT, event) for i, (author, event) in enumerate(entries)]
+    )
+
+
+def test_the_picture_folds_exactly_the_kinds_registered_as_folded() -> None:
+    kinds = registered()
+    assert {name for name, k in kinds.items() if k.folded} == set(FOLDS)
+    # every feature that records declares its kinds; each names who signs it
+    families = {name.split(".")[0] for name in kinds}
+    assert families == {
+        "airspace", "condition", "declaration", "disclosure", "message", "operation", "user"
+    }  # fmt: skip
+    assert {k.signer for k in kinds.values()} == set(Signer)
+
+
+def test_a_builder_refuses_a_missing_or_unknown_field_naming_both() -> None:
+    sent = kind_named("message.acknowledged")
+    assert sent is not None
+    assert sent.build(id="m-1", content_hash="ab") == {
+        "kind": "message.acknowledged", "id": "m-1", "content_hash": "ab"
+    }  # fmt: skip
+    with pytest.raises(ValueError, match=r"message\.acknowledged.*missing field 'content_hash'"):
+        sent.build(id="m-1")
+    with pytest.raises(ValueError, match="unknown field 'by'"):
+        sent.build(id="m-1", content_hash="ab", by="someone")
+
+
+def test_an_unknown_kind_is_an_anomaly_with_its_reason() -> None:
+    folded = replay(("blue", {"kind": "declaration.teleported", "id": "d-1"}))
+    assert folded.anomalies == [0]
+    assert "unknown kind" in folded.reasons[0] and "declaration.teleported" in folded.reasons[0]
+
+
+def test_wrong_fields_or_the_wrong_signer_is_an_anomaly_and_changes_nothing() -> None:
+    confirmed = {"kind": "condition.confirmed", "condition": "aid-delivered-east-city"}
+    folded = replay(
+        ("hnc", confirmed),  # no "user"
+        (ORIGIN, {**confirmed, "user": "x"}),  # a member's act, signed by the center
+        ("hnc", {**confirmed, "user": "x", "extra": 1}),
+    )
+    assert folded.anomalies == [0, 1, 2]
+    assert "missing field 'user'" in folded.reasons[0]
+    assert f"signed by {ORIGIN}" in folded.reasons[1]
+    assert "unknown field 'extra'" in folded.reasons[2]
+    assert folded.confirmations == {}
+    # the same entry, whole and signed by its member, folds
+    assert replay(("hnc", {**confirmed, "user": "x"})).confirmations == {
+        "aid-delivered-east-city": AT
+    }
+
+
+def test_a_recorded_kind_the_picture_does_not_fold_is_no_anomaly() -> None:
+    cleared = {
+        "kind": "airspace.cleared",
+        "alerts": ["a-1.0"],
+        "cleared_at": "2026-09-29T00:00:00Z",
+    }
+    assert replay((ORIGIN, cleared)).anomalies == []
+    # but signed by a party, it is one: the center's own acts are the center's
+    assert replay(("blue", cleared)).anomalies == [0]
