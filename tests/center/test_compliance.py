@@ -22,10 +22,10 @@ from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from center.conftest import NOW
-from center.test_auth import assert_problem
 from center.test_disclosure import _export
 from center.test_picture import AID, HIDDEN, Desk, by_id, named, operation, start
+from support.failures import assert_problem
+from support.jig import NOW
 
 COMPLIANCE = "/v1/compliance"
 

@@ -29,7 +29,8 @@ from accord.center.db import (
 from accord.cli import app as cli
 from accord.record import merkle
 from accord.record.log import LogError, MerkleLog, SQLiteStorage
-from center.conftest import BACKENDS, NOW, Postgres
+from support.jig import NOW
+from support.postgres import BACKENDS, Postgres
 
 ORIGIN = "accord.test/center"
 TABLES = {

@@ -27,9 +27,9 @@ from accord.record.commitments import CommitmentError, verify_opening
 from accord.record.entries import open_envelope
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from center.conftest import NOW, Service
-from center.test_auth import assert_problem
-from center.test_phases import center_of
+from support.failures import assert_problem
+from support.jig import NOW
+from support.service import Service, center_of
 
 PATH = "/v1/declarations"
 

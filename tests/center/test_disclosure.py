@@ -38,8 +38,8 @@ from accord.record.canonical import decode_base64
 from accord.record.entries import open_envelope
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from center.conftest import AGREEMENT, NOW, Service
-from center.test_phases import center_of
+from support.jig import AGREEMENT, NOW
+from support.service import Service, center_of
 
 MISSING = "0123456789abcdef"
 """The hex part of ids that nobody holds (every resource uses prefix + 16 hex digits)."""

@@ -24,9 +24,9 @@ from bench.live import free_port
 import accord
 from accord.center.events import events_for, publish
 from accord.center.runtime import Center
-from center.conftest import NOW, USERS, Service, add_users, clock, settings_for
-from center.test_auth import assert_problem
-from center.test_phases import center_of
+from support.failures import assert_problem
+from support.jig import NOW
+from support.service import USERS, Service, add_users, center_of, clock, settings_for
 
 EVENTS = "/v1/events"
 CONFIRM = "/v1/phases/confirm"

@@ -17,8 +17,8 @@ from accord.center.db.models import RecordAuthor, RecordLeaf
 from accord.center.runtime import Center
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.conftest import NOW, Service
-from center.test_phases import center_of
+from support.jig import NOW
+from support.service import Service, center_of
 
 
 class _Refused(Exception):

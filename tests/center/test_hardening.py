@@ -29,8 +29,6 @@ from hypothesis import strategies as st
 
 from accord.errors import field_path
 from center import test_disclosure
-from center.conftest import Service
-from center.test_auth import assert_problem
 from center.test_disclosure import (
     OPERATION,
     POSITION,
@@ -40,6 +38,8 @@ from center.test_disclosure import (
     _schema_routes,
 )
 from center.test_events import SSE, Server, prepare, server
+from support.failures import assert_problem
+from support.service import Service
 
 world = test_disclosure.world
 """Blue's hidden objects, red's operation next to them (the disclosure walk's fixture)."""

@@ -33,8 +33,9 @@ from accord.examples import example_path
 from accord.geo import GEOD, geodesic_distance
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.conftest import NOW, Service, TestClient, add_users, settings_for
-from center.test_operations import Clock, center_of
+from support.clock import Clock
+from support.jig import NOW
+from support.service import Service, TestClient, add_users, center_of, settings_for
 
 HIDDEN = (21.40, 25.20)
 PRECISION = 1000.0
@@ -69,11 +70,6 @@ def start(tmp_path: Path, clock: Clock, *, probe_limit: bool) -> Iterator[Servic
         )
         assert confirmed.status_code == 201, confirmed.text
         yield service
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
 
 
 @pytest.fixture
@@ -247,7 +243,7 @@ def test_probing_is_reported_to_the_owner_and_slowed(limited: Service, clock: Cl
     assert entry["author"] == "blue"
     assert ask(near[6], 300.0)
     # The window passing frees it too: a day later, the count starts again.
-    clock.now = NOW + timedelta(days=1, minutes=1)
+    clock.at = NOW + timedelta(days=1, minutes=1)
     assert limited.get("/v1/probing", "blue-approver").json()["items"] == []
 
 

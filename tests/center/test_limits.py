@@ -23,15 +23,16 @@ import pytest
 from accord.agreement import load_agreement
 from accord.center.admission import admission
 from accord.center.app import create_app
-from accord.center.runtime import Center, Unit
+from accord.center.runtime import Unit
 from accord.examples import example_path
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.conftest import Service, TestClient, add_users, settings_for
-from center.test_auth import AGREEMENT_TEXT, assert_problem
 from center.test_declarations import POSITION
 from center.test_events import SSE, prepare, server
 from center.test_operations import operation
+from support.failures import assert_problem
+from support.jig import AGREEMENT_TEXT
+from support.service import Service, TestClient, add_users, center_of, settings_for
 
 OPS = "/v1/operations"
 DECLARATIONS = "/v1/declarations"
@@ -62,7 +63,7 @@ def _start(tmp_path: Path, limits: str) -> Iterator[Service]:
     path.write_text(AGREEMENT_TEXT + f"limits: {limits}\n", encoding="utf-8")
     settings = settings_for(tmp_path, agreement_path=path, escalation_interval_s=0)
     tokens = add_users(settings.database_url)
-    from center.conftest import clock
+    from support.service import clock
 
     with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as client:
         service = Service(client, tokens, settings)
@@ -75,10 +76,6 @@ def _start(tmp_path: Path, limits: str) -> Iterator[Service]:
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A service whose members hold at most two places in the writer's queue."""
     yield from _start(tmp_path_factory.mktemp("limited"), f"{{writes_in_flight: {IN_FLIGHT}}}")
-
-
-def center_of(service: Service) -> Center:
-    return service.client.app.state.center  # type: ignore[attr-defined,no-any-return]
 
 
 def entries(service: Service) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from accord.center import live
 from accord.center.events import publish
 from accord.center.live import Hub, stream
 from accord.center.runtime import Center
-from center.conftest import NOW
+from support.jig import NOW
 
 
 def note(center: Center, audience: list[str], n: int) -> None:

@@ -27,37 +27,18 @@ from accord.record.canonical import canonical_json, decode_base64, encode_base64
 from accord.record.entries import SequenceTracker, make_envelope, open_envelope, verify_entry
 from accord.record.log import MerkleLog
 from accord.record.merkle import leaf_hash, verify_consistency
-from center.conftest import AGREEMENT, NOW, Service, TestClient, add_users, settings_for
-from center.test_auth import assert_problem
+from support.clock import Clock
+from support.failures import assert_problem
+from support.jig import AGREEMENT, NOW
+from support.service import Service, TestClient, add_users, settings_for
 
 PICTURE = "/v1/picture"
 AID = {"condition": "aid-delivered-east-city"}
 
 
-class Clock:
-    """A clock the test moves (minutes after the conftest's NOW)."""
-
-    def __init__(self) -> None:
-        self.at = NOW
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, minutes: float) -> datetime:
-        self.at = NOW + timedelta(minutes=minutes)
-        return self.at
-
-
 @dataclass
 class Desk(Service):
     clock: Clock = field(default_factory=Clock)
-
-    @property
-    def center(self) -> Center:
-        return self.client.app.state.center  # type: ignore[attr-defined,no-any-return]
-
-    def put(self, path: str, user: str, **kwargs: Any):
-        return self.client.put(path, headers=self.auth(user), **kwargs)
 
     def ok(self, response: Any, status: int = 201) -> dict[str, Any]:
         assert response.status_code == status, response.text

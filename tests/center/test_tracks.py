@@ -18,8 +18,8 @@ from accord.chrono import format_instant
 from accord.record.canonical import canonical_json
 from accord.record.commitments import commitment
 from accord.record.entries import open_envelope
-from center.conftest import NOW, Service
-from center.test_phases import center_of
+from support.jig import NOW
+from support.service import Service, center_of
 
 T = format_instant(NOW)
 
@@ -312,7 +312,7 @@ def test_readers_only(service: Service) -> None:
 def test_track_violations_count_against_the_aircraft_party() -> None:
     from accord.center.compliance import _tracks
     from accord.center.picture import Recorded
-    from center.conftest import AGREEMENT
+    from support.jig import AGREEMENT
 
     def violation(party: str | None, operator: str, **extra: Any) -> dict[str, Any]:
         aircraft = {"party": party, "operator": operator, "disclosure": "center", **extra}

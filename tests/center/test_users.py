@@ -20,7 +20,8 @@ from accord.center.db import make_engine, writer
 from accord.center.identity import add_user
 from accord.center.roles import Role
 from accord.record.entries import Entry, open_envelope, verify_entry
-from center.conftest import AGREEMENT, NOW, Service, TestClient, add_users, settings_for
+from support.jig import AGREEMENT, NOW
+from support.service import Service, TestClient, add_users, settings_for
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -14,7 +14,8 @@ from accord.center.keystore import log_origin
 from accord.center.runtime import Center
 from accord.cli import app as cli
 from accord.record.entries import Entry, open_envelope, verify_entry
-from center.conftest import AGREEMENT, Service, TestClient, clock, settings_for
+from support.jig import AGREEMENT
+from support.service import Service, TestClient, clock, settings_for
 
 
 def raw_bytes(tmp_path: Path) -> bytes:

@@ -17,8 +17,9 @@ from accord.center import runtime
 from accord.center.runtime import Center, CommitFailed, Then, Unit
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.conftest import NOW, clock, settings_for
 from center.test_group_commit import commits_of, leaves
+from support.jig import NOW
+from support.service import clock, settings_for
 
 
 class _Refused(Exception):
