@@ -21,9 +21,9 @@ from accord.center.db.models_airspace import AirspaceAlert
 from accord.center.events import events_for
 from accord.chrono import format_instant
 from accord.record.entries import open_envelope
-from center.test_tracks import BLUE, RED, T, airspace_entries, plan, post, report, rows_of
 from support.jig import NOW
 from support.service import Service, center_of
+from support.tracks import BLUE, RED, T, airspace_entries, plan, post, report, rows_of
 
 ENTRY_MAX = 64 * 1024
 
