@@ -37,7 +37,7 @@ from center.test_disclosure import (
     _call,
     _schema_routes,
 )
-from center.test_events import SSE, Server, prepare, server
+from support.events import SSE, Server, prepare, server
 from support.failures import assert_problem
 from support.service import Service
 
