@@ -29,6 +29,7 @@ from accord.center.config import Settings
 from accord.center.runtime import Center, Clock, system_clock
 from accord.center.writer_process import Loopback
 from support.clock import Clock as MovingClock
+from support.disclosure import World, seed_world
 from support.jig import NOW
 from support.postgres import BACKENDS, PG_URL_ENV, Postgres, in_ci
 from support.service import Service, TestClient, add_users, settings_for
@@ -115,3 +116,9 @@ def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
 def clock() -> MovingClock:
     """A clock the test moves, at NOW."""
     return MovingClock(NOW)
+
+
+@pytest.fixture
+def world(service: Service) -> World:
+    """Blue's hidden objects, red's operation next to them (the disclosure walk's fixture)."""
+    return seed_world(service)
