@@ -22,7 +22,7 @@ from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from center.test_picture import AID, HIDDEN, Desk, by_id, named, operation, start
+from support.desk import AID, HIDDEN, Desk, by_id, named, operation, start
 from support.disclosure import export_entries
 from support.failures import assert_problem
 from support.jig import NOW
