@@ -27,11 +27,11 @@ from accord.center.runtime import Unit
 from accord.examples import example_path
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.test_declarations import POSITION
-from center.test_operations import operation
+from support.declarations import POSITION
 from support.events import SSE, prepare, server
 from support.failures import assert_problem
 from support.jig import AGREEMENT_TEXT
+from support.operations import operation
 from support.service import Service, TestClient, add_users, center_of, settings_for
 
 OPS = "/v1/operations"

@@ -8,12 +8,12 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from accord.center import operations as ops
 from accord.center.app import create_app
@@ -21,19 +21,17 @@ from accord.center.db.models_operations import OPERATION_STATUSES, OperationRow
 from accord.center.events import events_for
 from accord.center.migrations.versions import v0003_operations
 from accord.center.world_cache import WorldCache
-from accord.examples import example_path
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
 from accord.record.verify import verify_log
-from center.declared import declare
 from support.clock import Clock
+from support.declared import declare
 from support.failures import assert_problem
 from support.jig import NOW
+from support.operations import BY_ID, WE, WS, iso, operation, operation_rows
 from support.service import Service, TestClient, add_users, center_of, ring_of, settings_for
 
 OPS = "/v1/operations"
-WORLD = json.loads(Path(example_path("world.geojson")).read_text(encoding="utf-8"))
-BY_ID = {f["properties"]["id"]: f for f in WORLD["features"]}
 DECLARED = (
     "site-hospital-east",
     "site-school-12",
@@ -43,25 +41,6 @@ DECLARED = (
 )
 # Red's hidden battalion: what blue must never learn of it.
 RED_SECRETS = ("pos-red-bn-3", "21.262", "25.034", "3300.0")  # the threshold as JSON writes it
-
-
-def iso(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-WS, WE = NOW + timedelta(hours=8), NOW + timedelta(hours=10)
-
-
-def operation(example: str, **changes: Any) -> dict[str, Any]:
-    """An operation of the example world as a request body: no id, no proposer, the window
-    moved after the test's now."""
-    feature = copy.deepcopy(BY_ID[example])
-    props = feature["properties"]
-    for name in ("id", "declared_by", "proposed_by"):
-        props.pop(name)
-    props.update(window_start=iso(WS), window_end=iso(WE))
-    props.update(changes)
-    return {k: v for k, v in feature.items() if k in ("type", "geometry", "properties")}
 
 
 @pytest.fixture
@@ -342,18 +321,13 @@ def test_the_list_filters_by_settled_status_and_category_and_pages(
 # --- idempotency and bad input --------------------------------------------------------------
 
 
-def rows(service: Service) -> int:
-    with center_of(service).reading() as session:
-        return int(session.scalar(select(func.count()).select_from(OperationRow)) or 0)
-
-
 def test_a_retried_proposal_is_answered_once(service: Service) -> None:
     key = {"Idempotency-Key": "propose-c1"}
     first = post(service, OPS, "blue-officer", operation("op-c1"), headers=key)
     again = post(service, OPS, "blue-officer", operation("op-c1"), headers=key)
     assert first.status_code == again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
-    assert rows(service) == 1 and len(entries(service, first.json()["id"])) == 1
+    assert operation_rows(service) == 1 and len(entries(service, first.json()["id"])) == 1
     path = f"{OPS}/{first.json()['id']}/approve"
     approve_key = {"Idempotency-Key": "approve-1"}
     a = post(service, path, "red-approver", {}, headers=approve_key)
@@ -387,7 +361,7 @@ def test_bad_input_names_the_field(service: Service, change: dict[str, Any], fie
             body["properties"][name] = value
     problem = assert_problem(post(service, OPS, "blue-officer", body), 422)
     assert field in [e["field"] for e in problem["errors"]], problem
-    assert rows(service) == 0
+    assert operation_rows(service) == 0
 
 
 def test_the_stored_geometry_is_the_geometry_as_read(service: Service) -> None:
@@ -509,7 +483,7 @@ def test_a_stored_world_that_does_not_read_refuses_checks(service: Service) -> N
         declare(unit.session, bad, at=NOW)
     problem = assert_problem(post(service, OPS, "blue-officer", operation("op-c1")), 503)
     assert "pos-damaged" not in json.dumps(problem)
-    assert rows(service) == 0
+    assert operation_rows(service) == 0
     # A server started over such a database still starts, and still refuses to check.
     app = create_app(service.settings, clock=Clock(NOW))
     with TestClient(app, raise_server_exceptions=False) as client:
