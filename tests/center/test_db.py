@@ -31,6 +31,7 @@ from accord.record import merkle
 from accord.record.log import LogError, MerkleLog, SQLiteStorage
 from support.jig import NOW
 from support.postgres import BACKENDS, Postgres
+from support.record import data
 
 ORIGIN = "accord.test/center"
 TABLES = {
@@ -61,10 +62,6 @@ TABLES = {
     "probe_touches",
     "probe_states",
 }
-
-
-def data(i: int) -> bytes:
-    return f"entry {i}:".encode() + bytes([i % 251]) * (i % 13)
 
 
 @pytest.fixture(params=BACKENDS)
