@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import queue
 import threading
 import time
@@ -30,6 +29,7 @@ from accord.record.entries import open_envelope
 from support.declarations import POSITION
 from support.events import SSE, prepare, server
 from support.failures import assert_problem
+from support.features import star
 from support.jig import AGREEMENT_TEXT
 from support.operations import operation
 from support.service import Service, TestClient, add_users, center_of, settings_for
@@ -40,20 +40,10 @@ EVENTS = "/v1/events"
 IN_FLIGHT = 2
 
 
-def star(n: int, *, outer: float, inner: float, lon: float = 21.42, lat: float = 25.12):
-    """A closed star ring of ``n`` positions around (lon, lat)."""
-    ring = []
-    for i in range(n - 1):
-        r = outer if i % 2 == 0 else inner
-        a = 2 * math.pi * i / (n - 1)
-        ring.append([round(lon + r * math.cos(a), 9), round(lat + r * math.sin(a), 9)])
-    ring.append(ring[0])
-    return [ring]
-
-
 def star_operation(n: int, *, outer: float = 0.5, inner: float = 0.3) -> dict[str, Any]:
     body = operation("op-c1")
-    body["geometry"] = {"type": "Polygon", "coordinates": star(n, outer=outer, inner=inner)}
+    ring = star(n, outer=outer, inner=inner, lon=21.42, lat=25.12, digits=9)
+    body["geometry"] = {"type": "Polygon", "coordinates": ring}
     body["properties"].pop("radius_m")
     return body
 
