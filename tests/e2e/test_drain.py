@@ -24,7 +24,7 @@ from accord.center.db import make_engine, upgrade, writer
 from accord.center.identity import add_user
 from accord.center.roles import Role
 from accord.examples import example_path
-from e2e.test_kill import position
+from support.load import position
 
 CLIENTS = 4
 PER_CLIENT = 150  # bounded: the clients stop here if the server has not stopped them
