@@ -1,5 +1,5 @@
-"""The example agreement (``jig.yaml``) the service's tests run under: loaded, as text, and
-the instant they run at."""
+"""The example agreement (``jig.yaml``) the tests run under: loaded, as text, and the instant
+the service's tests run at."""
 
 from __future__ import annotations
 
