@@ -16,9 +16,9 @@ from accord.center.events import events_for
 from accord.chrono import format_instant
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from center.conftest import NOW, Service
-from center.test_phases import center_of
-from center.test_tracks import BLUE, RED, airspace_entries, post
+from support.jig import NOW
+from support.service import Service, center_of
+from support.tracks import BLUE, RED, airspace_entries, post
 
 DUE = NOW + ALERT_ACK_WITHIN
 

@@ -21,9 +21,9 @@ from accord.center.db.models_airspace import AirspaceAlert
 from accord.center.events import events_for
 from accord.chrono import format_instant
 from accord.record.entries import open_envelope
-from center.conftest import NOW, Service
-from center.test_phases import center_of
-from center.test_tracks import BLUE, RED, T, airspace_entries, plan, post, report, rows_of
+from support.jig import NOW
+from support.service import Service, center_of
+from support.tracks import BLUE, RED, T, airspace_entries, plan, post, report, rows_of
 
 ENTRY_MAX = 64 * 1024
 
@@ -261,7 +261,7 @@ def test_a_flight_plan_probe_tells_nothing_finer_than_when(service: Service) -> 
 def test_compliance_reads_grouped_and_single_violation_entries() -> None:
     from accord.center.compliance import _tracks
     from accord.center.picture import Recorded
-    from center.conftest import AGREEMENT
+    from support.jig import AGREEMENT
 
     group = {
         "kind": "airspace.violation",

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from accord.center.app import create_app
-from center.conftest import AGREEMENT, Service, TestClient, add_users, clock, settings_for
+from support.failures import assert_problem
+from support.jig import AGREEMENT_TEXT
+from support.service import Service, TestClient, add_users, clock, settings_for
 
 BAD_HEADERS = [
     {},
@@ -29,16 +31,6 @@ def operations(service: Service) -> list[tuple[str, str]]:
     ]
     assert len(found) >= 8  # me, keys, head, entries, two proofs, cosign, confirm
     return found
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    assert {"type", "title", "status"} <= body.keys()
-    assert "Traceback" not in response.text
-    return body
 
 
 def test_every_v1_route_refuses_a_missing_or_wrong_token(service: Service) -> None:
@@ -108,13 +100,3 @@ def test_a_monitor_the_condition_does_not_list_is_refused(
         condition = {"condition": "aid-delivered-east-city"}
         assert_problem(service.post("/v1/phases/confirm", "observer", json=condition), 403)
         assert service.post("/v1/phases/confirm", "hnc-notifier", json=condition).status_code == 201
-
-
-AGREEMENT_TEXT = (
-    Path(__file__)
-    .resolve()
-    .parents[2]
-    .joinpath("src", "accord", "examples", "jig.yaml")
-    .read_text(encoding="utf-8")
-)
-assert AGREEMENT.id in AGREEMENT_TEXT

@@ -15,7 +15,7 @@ from accord.center.events import publish
 from accord.center.runtime import Center
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.conftest import clock, settings_for
+from support.service import clock, settings_for
 
 WRITES_EACH = 15
 

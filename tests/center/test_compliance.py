@@ -22,10 +22,10 @@ from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from center.conftest import NOW
-from center.test_auth import assert_problem
-from center.test_disclosure import _export
-from center.test_picture import AID, HIDDEN, Desk, by_id, named, operation, start
+from support.desk import AID, HIDDEN, Desk, by_id, named, operation, start
+from support.disclosure import export_entries
+from support.failures import assert_problem
+from support.jig import NOW
 
 COMPLIANCE = "/v1/compliance"
 
@@ -287,7 +287,7 @@ def test_an_old_log_still_verifies_and_folds(desk: Desk, tmp_path: Path) -> None
     desk.clock.set(50)
     export = tmp_path / "old.jsonl"
     ring = KeyRing.from_json(desk.get("/v1/keys", "observer").json())
-    served = _export(desk, "observer", export)
+    served = export_entries(desk, "observer", export)
     assert (
         verify_log(export, keys=ring, workers=1).entries == len(served) == 6
     )  # the confirmation, then five

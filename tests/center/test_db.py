@@ -29,7 +29,9 @@ from accord.center.db import (
 from accord.cli import app as cli
 from accord.record import merkle
 from accord.record.log import LogError, MerkleLog, SQLiteStorage
-from center.conftest import BACKENDS, NOW, Postgres
+from support.jig import NOW
+from support.postgres import BACKENDS, Postgres
+from support.record import data
 
 ORIGIN = "accord.test/center"
 TABLES = {
@@ -60,10 +62,6 @@ TABLES = {
     "probe_touches",
     "probe_states",
 }
-
-
-def data(i: int) -> bytes:
-    return f"entry {i}:".encode() + bytes([i % 251]) * (i % 13)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -27,9 +27,10 @@ from accord.record.commitments import CommitmentError, verify_opening
 from accord.record.entries import open_envelope
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from center.conftest import NOW, Service
-from center.test_auth import assert_problem
-from center.test_phases import center_of
+from support.declarations import POSITION
+from support.failures import assert_problem
+from support.jig import NOW
+from support.service import Service, center_of
 
 PATH = "/v1/declarations"
 
@@ -52,30 +53,6 @@ MOVEMENT: dict[str, Any] = {
         "valid_from": "2026-09-22T05:00:00Z",
         "valid_to": "2026-09-22T15:00:00Z",
         "corridor_m": 500,
-    },
-}
-POSITION: dict[str, Any] = {
-    "type": "Feature",
-    "geometry": {
-        "type": "Polygon",
-        "coordinates": [
-            [
-                [21.237, 25.011],
-                [21.262, 25.011],
-                [21.262, 25.034],
-                [21.237, 25.034],
-                [21.237, 25.011],
-            ]
-        ],
-    },
-    "properties": {
-        "kind": "position",
-        "name": "Blue 2nd battalion",
-        "disclosure": "center",
-        "party": "blue",
-        "uncertainty_m": 300,
-        "valid_from": "2026-09-21T00:00:00Z",
-        "valid_to": "2026-09-25T00:00:00Z",
     },
 }
 FLIGHT: dict[str, Any] = {

@@ -27,8 +27,8 @@ from accord.center.db.models_declarations import DeclarationChange
 from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.errors import InputError
-from center.conftest import NOW, Service
-from center.test_phases import center_of
+from support.jig import NOW
+from support.service import Service, center_of
 
 
 class _Rollback(Exception):

@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +29,16 @@ from accord.center.directline import (
 from accord.center.events import events_for
 from accord.center.identity import add_user
 from accord.center.roles import Role
-from accord.center.runtime import Center
 from accord.errors import InputError
 from accord.record.canonical import canonical_json, decode_base64, loads_canonical
 from accord.record.commitments import CommitmentError, verify_opening
 from accord.record.entries import open_envelope
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from center.conftest import NOW, Service, TestClient, add_users, settings_for
-from center.test_auth import AGREEMENT_TEXT, assert_problem
+from support.clock import Clock
+from support.failures import assert_problem
+from support.jig import AGREEMENT_TEXT, NOW
+from support.service import Service, TestClient, add_users, settings_for
 
 MESSAGES = "/v1/messages"
 # Exact coordinates, to the ninth decimal (a millimetre): what a voice call got wrong.
@@ -56,29 +57,8 @@ THREE_PARTIES = AGREEMENT_TEXT.replace(
 assert THREE_PARTIES != AGREEMENT_TEXT
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, **delta: float) -> datetime:
-        self.at = NOW + timedelta(**delta)
-        return self.at
-
-
 class Line(Service):
     clock: Clock
-
-    @property
-    def center(self) -> Center:
-        return self.client.app.state.center  # type: ignore[attr-defined,no-any-return]
-
-    def put(self, path: str, user: str, **kwargs: Any):
-        return self.client.put(path, headers=self.auth(user), **kwargs)
 
     def send(self, user: str = "blue-officer", **fields: Any) -> dict[str, Any]:
         body = {"to": ["red"], "subject": "Coordinates", "text": "Grid as agreed.", **fields}

@@ -10,7 +10,7 @@ from pathlib import Path
 from accord.center.exercise import DEMO_START, DEMO_USERS, exercise_clock, seed_demo
 from accord.center.runtime import Center
 from accord.examples import example_path
-from center.conftest import settings_for
+from support.service import settings_for
 
 
 def test_the_exercise_clock_starts_where_it_is_told_and_runs() -> None:

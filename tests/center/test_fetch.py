@@ -12,7 +12,7 @@ from accord.cli import app as cli
 from accord.cli_fetch import fetch_export
 from accord.record.keys import KeyRing
 from accord.record.verify import VerificationError, verify_log
-from center.conftest import Service
+from support.service import Service
 
 AID = {"condition": "aid-delivered-east-city"}
 

@@ -19,7 +19,8 @@ from accord.center.files import UnsafePermissions
 from accord.center.keystore import KeyStore
 from accord.center.runtime import Center
 from accord.cli import app as cli
-from center.conftest import AGREEMENT, add_users, clock, settings_for
+from support.jig import AGREEMENT
+from support.service import add_users, clock, settings_for
 
 
 @pytest.fixture

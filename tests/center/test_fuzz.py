@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accord.center.app import create_app
-from center.conftest import TestClient, add_users, clock, settings_for
+from support.service import TestClient, add_users, clock, settings_for
 
 FUZZ_USERS = ("blue-officer", "red-approver", "hnc-notifier", "observer")
 

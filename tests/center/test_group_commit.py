@@ -9,37 +9,16 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import select
 
 from accord.center import runtime
-from accord.center.db.engine import WRITE
-from accord.center.db.models import RecordAuthor, RecordLeaf
+from accord.center.db.models import RecordAuthor
 from accord.center.runtime import Center
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.conftest import NOW, Service
-from center.test_phases import center_of
-
-
-class _Refused(Exception):
-    pass
-
-
-def leaves(center: Center) -> int:
-    with center.reading() as session:
-        return int(session.scalar(select(func.count()).select_from(RecordLeaf)) or 0)
-
-
-def commits_of(center: Center) -> list[int]:
-    """A list that grows by one at each commit of a writer (readers' transactions end with a
-    commit too)."""
-    commits: list[int] = []
-    event.listen(
-        center.engine,
-        "commit",
-        lambda c: commits.append(1) if c.get_execution_options().get(WRITE) else None,
-    )
-    return commits
+from support.jig import NOW
+from support.service import Service, center_of
+from support.writes import Refused, commits_of, leaves
 
 
 def _wait_for_queue(center: Center, n: int) -> None:
@@ -72,8 +51,8 @@ def test_queued_writers_share_one_commit_and_a_failed_one_leaves_nothing(
         try:
             with center.writing() as unit:
                 unit.ledger.append({"kind": "test.refused"}, author="blue", at=NOW)
-                raise _Refused
-        except _Refused:
+                raise Refused
+        except Refused:
             results["bad"] = "refused"
 
     threads = [threading.Thread(target=first)]
@@ -120,9 +99,9 @@ def test_the_record_holds_together_after_concurrent_writers(service: Service) ->
                 with center.writing() as unit:
                     unit.ledger.append({"kind": "test.load", "n": j}, author="blue", at=NOW)
                     if (i + j) % 4 == 0:
-                        raise _Refused
+                        raise Refused
                 done.append(1)
-            except _Refused:
+            except Refused:
                 pass
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(5)]

@@ -28,21 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.errors import field_path
-from center import test_disclosure
-from center.conftest import Service
-from center.test_auth import assert_problem
-from center.test_disclosure import (
-    OPERATION,
-    POSITION,
-    ROUTES,
-    World,
-    _call,
-    _schema_routes,
-)
-from center.test_events import SSE, Server, prepare, server
-
-world = test_disclosure.world
-"""Blue's hidden objects, red's operation next to them (the disclosure walk's fixture)."""
+from support.disclosure import OPERATION, POSITION, ROUTES, World, call_route, schema_routes
+from support.events import SSE, Server, prepare, server
+from support.failures import assert_problem
+from support.service import Service
 
 OWNER = "blue-officer"
 OTHER = "red-officer"
@@ -60,14 +49,14 @@ def _no_store(response: Any) -> bool:
 
 def test_every_route_answers_no_store_to_owner_and_other(world: World) -> None:
     service = world.service
-    assert ROUTES.keys() == _schema_routes(service)
+    assert ROUTES.keys() == schema_routes(service)
     ids = [s.id for s in world.secrets] + world.visible_ids
     statuses: set[int] = set()
     for (method, template), body in ROUTES.items():
         paths = [template] if "{" not in template else [re.sub(r"{\w+}", i, template) for i in ids]
         for path in paths:
             for user in (OWNER, OTHER):
-                response = _call(service, user, method, path, body)
+                response = call_route(service, user, method, path, body)
                 statuses.add(response.status_code)
                 assert _no_store(response), (user, method, path, response.headers)
         response = service.client.request(method, paths[0])  # no token: 401

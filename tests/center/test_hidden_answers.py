@@ -21,11 +21,10 @@ from typing import Any
 import pytest
 from bench.hidden import hidden_position, red_operation
 from bench.prober import Probe, probe
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from accord.center.app import create_app
 from accord.center.db.models import Declaration
-from accord.center.db.models_operations import OperationRow
 from accord.center.events import events_for
 from accord.center.probing import LIFTED, PROBING
 from accord.deconfliction.hidden import Shadow
@@ -33,8 +32,10 @@ from accord.examples import example_path
 from accord.geo import GEOD, geodesic_distance
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.conftest import NOW, Service, TestClient, add_users, settings_for
-from center.test_operations import Clock, center_of
+from support.clock import Clock
+from support.jig import NOW
+from support.operations import operation_rows
+from support.service import Service, TestClient, add_users, center_of, settings_for
 
 HIDDEN = (21.40, 25.20)
 PRECISION = 1000.0
@@ -69,11 +70,6 @@ def start(tmp_path: Path, clock: Clock, *, probe_limit: bool) -> Iterator[Servic
         )
         assert confirmed.status_code == 201, confirmed.text
         yield service
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
 
 
 @pytest.fixture
@@ -183,11 +179,6 @@ def _entries(service: Service, kind: str) -> list[dict[str, Any]]:
     return found
 
 
-def _operations(service: Service) -> int:
-    with center_of(service).reading() as session:
-        return int(session.scalar(select(func.count()).select_from(OperationRow)) or 0)
-
-
 def test_probing_is_reported_to_the_owner_and_slowed(limited: Service, clock: Clock) -> None:
     object_id = declare_hidden(limited, *HIDDEN)
     ask = touches(limited)
@@ -214,14 +205,14 @@ def test_probing_is_reported_to_the_owner_and_slowed(limited: Service, clock: Cl
         red_events = [e.kind for e in events_for(session, "red", after=0, limit=1000)]
     assert PROBING in told and PROBING not in red_events
     # The seventh proposal touching blue's hidden objects is slowed and changes nothing.
-    stored = _operations(limited)
+    stored = operation_rows(limited)
     slowed = limited.post("/v1/operations", "red-officer", json=operation(near[6], 300.0))
     assert slowed.status_code == 429, slowed.text
     assert slowed.json()["type"].endswith("probing-slowed")
     wait = int(slowed.headers["Retry-After"])
     assert 0 < wait <= 86400
     assert object_id not in slowed.text and "distance" not in slowed.text
-    assert _operations(limited) == stored
+    assert operation_rows(limited) == stored
     # A proposal far from anything hidden is not slowed; a report after the fact never is.
     far = {"type": "Point", "coordinates": [22.6, 24.4]}
     assert (
@@ -247,7 +238,7 @@ def test_probing_is_reported_to_the_owner_and_slowed(limited: Service, clock: Cl
     assert entry["author"] == "blue"
     assert ask(near[6], 300.0)
     # The window passing frees it too: a day later, the count starts again.
-    clock.now = NOW + timedelta(days=1, minutes=1)
+    clock.at = NOW + timedelta(days=1, minutes=1)
     assert limited.get("/v1/probing", "blue-approver").json()["items"] == []
 
 

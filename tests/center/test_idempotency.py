@@ -6,9 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from accord.center.db.models import Confirmation, IdempotentAnswer, RecordLeaf
-from center.conftest import Service
-from center.test_auth import assert_problem
-from center.test_phases import center_of
+from support.failures import assert_problem
+from support.service import Service, center_of
 
 CONFIRM = "/v1/phases/confirm"
 AID = {"condition": "aid-delivered-east-city"}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import queue
 import threading
 import time
@@ -23,15 +22,17 @@ import pytest
 from accord.agreement import load_agreement
 from accord.center.admission import admission
 from accord.center.app import create_app
-from accord.center.runtime import Center, Unit
+from accord.center.runtime import Unit
 from accord.examples import example_path
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.conftest import Service, TestClient, add_users, settings_for
-from center.test_auth import AGREEMENT_TEXT, assert_problem
-from center.test_declarations import POSITION
-from center.test_events import SSE, prepare, server
-from center.test_operations import operation
+from support.declarations import POSITION
+from support.events import SSE, prepare, server
+from support.failures import assert_problem
+from support.features import star
+from support.jig import AGREEMENT_TEXT
+from support.operations import operation
+from support.service import Service, TestClient, add_users, center_of, settings_for
 
 OPS = "/v1/operations"
 DECLARATIONS = "/v1/declarations"
@@ -39,20 +40,10 @@ EVENTS = "/v1/events"
 IN_FLIGHT = 2
 
 
-def star(n: int, *, outer: float, inner: float, lon: float = 21.42, lat: float = 25.12):
-    """A closed star ring of ``n`` positions around (lon, lat)."""
-    ring = []
-    for i in range(n - 1):
-        r = outer if i % 2 == 0 else inner
-        a = 2 * math.pi * i / (n - 1)
-        ring.append([round(lon + r * math.cos(a), 9), round(lat + r * math.sin(a), 9)])
-    ring.append(ring[0])
-    return [ring]
-
-
 def star_operation(n: int, *, outer: float = 0.5, inner: float = 0.3) -> dict[str, Any]:
     body = operation("op-c1")
-    body["geometry"] = {"type": "Polygon", "coordinates": star(n, outer=outer, inner=inner)}
+    ring = star(n, outer=outer, inner=inner, lon=21.42, lat=25.12, digits=9)
+    body["geometry"] = {"type": "Polygon", "coordinates": ring}
     body["properties"].pop("radius_m")
     return body
 
@@ -62,7 +53,7 @@ def _start(tmp_path: Path, limits: str) -> Iterator[Service]:
     path.write_text(AGREEMENT_TEXT + f"limits: {limits}\n", encoding="utf-8")
     settings = settings_for(tmp_path, agreement_path=path, escalation_interval_s=0)
     tokens = add_users(settings.database_url)
-    from center.conftest import clock
+    from support.service import clock
 
     with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as client:
         service = Service(client, tokens, settings)
@@ -75,10 +66,6 @@ def _start(tmp_path: Path, limits: str) -> Iterator[Service]:
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A service whose members hold at most two places in the writer's queue."""
     yield from _start(tmp_path_factory.mktemp("limited"), f"{{writes_in_flight: {IN_FLIGHT}}}")
-
-
-def center_of(service: Service) -> Center:
-    return service.client.app.state.center  # type: ignore[attr-defined,no-any-return]
 
 
 def entries(service: Service) -> list[dict[str, Any]]:

@@ -11,15 +11,9 @@ import anyio.to_thread
 import pytest
 
 from accord.center import live
-from accord.center.events import publish
 from accord.center.live import Hub, stream
 from accord.center.runtime import Center
-from center.conftest import NOW
-
-
-def note(center: Center, audience: list[str], n: int) -> None:
-    with center.writing() as unit:
-        publish(unit.session, kind="test.note", at=NOW, audience=audience, payload={"n": n})
+from support.events import note
 
 
 async def publish_async(center: Center, audience: list[str], n: int) -> None:

@@ -8,32 +8,30 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from accord.center import operations as ops
 from accord.center.app import create_app
 from accord.center.db.models_operations import OPERATION_STATUSES, OperationRow
 from accord.center.events import events_for
 from accord.center.migrations.versions import v0003_operations
-from accord.center.runtime import Center
 from accord.center.world_cache import WorldCache
-from accord.examples import example_path
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
 from accord.record.verify import verify_log
-from center.conftest import NOW, Service, TestClient, add_users, settings_for
-from center.declared import declare
-from center.test_auth import assert_problem
-from center.test_record_routes import ring_of
+from support.clock import Clock
+from support.declared import declare
+from support.failures import assert_problem
+from support.jig import NOW
+from support.operations import BY_ID, WE, WS, iso, operation, operation_rows
+from support.service import Service, TestClient, add_users, center_of, ring_of, settings_for
 
 OPS = "/v1/operations"
-WORLD = json.loads(Path(example_path("world.geojson")).read_text(encoding="utf-8"))
-BY_ID = {f["properties"]["id"]: f for f in WORLD["features"]}
 DECLARED = (
     "site-hospital-east",
     "site-school-12",
@@ -43,40 +41,6 @@ DECLARED = (
 )
 # Red's hidden battalion: what blue must never learn of it.
 RED_SECRETS = ("pos-red-bn-3", "21.262", "25.034", "3300.0")  # the threshold as JSON writes it
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def iso(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-WS, WE = NOW + timedelta(hours=8), NOW + timedelta(hours=10)
-
-
-def operation(example: str, **changes: Any) -> dict[str, Any]:
-    """An operation of the example world as a request body: no id, no proposer, the window
-    moved after the test's now."""
-    feature = copy.deepcopy(BY_ID[example])
-    props = feature["properties"]
-    for name in ("id", "declared_by", "proposed_by"):
-        props.pop(name)
-    props.update(window_start=iso(WS), window_end=iso(WE))
-    props.update(changes)
-    return {k: v for k, v in feature.items() if k in ("type", "geometry", "properties")}
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
 
 
 @pytest.fixture
@@ -94,10 +58,6 @@ def service(tmp_path: Path, clock: Clock) -> Iterator[Service]:
         )
         assert confirmed.status_code == 201, confirmed.text
         yield svc
-
-
-def center_of(service: Service) -> Center:
-    return service.client.app.state.center  # type: ignore[attr-defined,no-any-return]
 
 
 def entries(service: Service, op_id: str) -> list[dict[str, Any]]:
@@ -143,7 +103,7 @@ def test_a_coordinated_operation_approved_by_both_and_executed_by_one(
     path = f"{OPS}/{op['id']}"
     approved = ok(post(service, f"{path}/approve", "red-approver", {}))
     assert approved["status"] == "approved" and approved["approvals"] == ["blue", "red"]
-    clock.now = WS + timedelta(minutes=30)
+    clock.at = WS + timedelta(minutes=30)
     body = assert_problem(post(service, f"{path}/execute", "red-officer"), 403)
     assert "only 'blue' may execute" in body["detail"]
     assert ok(post(service, f"{path}/execute", "blue-officer"))["status"] == "executed"
@@ -189,7 +149,7 @@ def test_a_veto_ends_an_operation_next_to_a_hospital(service: Service, clock: Cl
         )
     )
     assert vetoed["status"] == "vetoed" and vetoed["vetoed_by"] == "red"
-    clock.now = WS + timedelta(minutes=10)
+    clock.at = WS + timedelta(minutes=10)
     assert (
         "vetoed" in assert_problem(post(service, f"{path}/execute", "blue-officer"), 409)["detail"]
     )
@@ -211,7 +171,7 @@ def test_a_blocking_conflict_stops_approval_until_an_approver_overrides(
     approved = ok(post(service, f"{path}/approve", "red-approver", {"override_reason": reason}))
     assert approved["status"] == "approved"
     assert approved["overrides"] == [{"party": "red", "at": iso(NOW), "reason": reason}]
-    clock.now = WS + timedelta(minutes=5)
+    clock.at = WS + timedelta(minutes=5)
     assert ok(post(service, f"{path}/execute", "blue-officer"))["status"] == "executed"
     (entry,) = [e for e in entries(service, op["id"]) if e["event"]["kind"] == "operation.approved"]
     assert entry["author"] == "red" and entry["event"]["override_reason"] == reason
@@ -252,9 +212,9 @@ def test_a_synchronized_operation_over_reds_hidden_forces_is_flagged_objected_an
     )
     assert held["status"] == "on_hold"
     assert held["objections"][0]["evidence"] == "our battalion holds ridge R-2"
-    clock.now = NOW + timedelta(hours=3)  # the objection window closed; the hold stands
+    clock.at = NOW + timedelta(hours=3)  # the objection window closed; the hold stands
     assert ok(service.get(path, "blue-officer"))["status"] == "on_hold"
-    clock.now = WS + timedelta(minutes=10)
+    clock.at = WS + timedelta(minutes=10)
     assert (
         "on hold" in assert_problem(post(service, f"{path}/execute", "blue-officer"), 409)["detail"]
     )
@@ -332,9 +292,9 @@ def test_the_list_filters_by_settled_status_and_category_and_pages(
 ) -> None:
     ids = []
     for minute in range(3):  # newest first: by the instant of the proposal
-        clock.now = NOW + timedelta(minutes=minute)
+        clock.at = NOW + timedelta(minutes=minute)
         ids.append(ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)["id"])
-    clock.now = NOW - timedelta(minutes=1) + timedelta(hours=1)
+    clock.at = NOW - timedelta(minutes=1) + timedelta(hours=1)
     sync = ok(
         post(
             service,
@@ -350,7 +310,7 @@ def test_the_list_filters_by_settled_status_and_category_and_pages(
     assert [o["id"] for o in rest["items"]] == [ids[1], ids[0]] and rest["next_offset"] is None
     coordinated = ok(service.get(OPS, "red-officer", params={"category": "coordinated"}))
     assert {o["id"] for o in coordinated["items"]} == set(ids)
-    clock.now = WE + timedelta(minutes=1)  # every window closed: all four expired
+    clock.at = WE + timedelta(minutes=1)  # every window closed: all four expired
     expired = ok(service.get(OPS, "red-approver", params={"status": "expired"}))
     assert len(expired["items"]) == 4
     assert ok(service.get(OPS, "red-approver", params={"status": "proposed"}))["items"] == []
@@ -361,18 +321,13 @@ def test_the_list_filters_by_settled_status_and_category_and_pages(
 # --- idempotency and bad input --------------------------------------------------------------
 
 
-def rows(service: Service) -> int:
-    with center_of(service).reading() as session:
-        return int(session.scalar(select(func.count()).select_from(OperationRow)) or 0)
-
-
 def test_a_retried_proposal_is_answered_once(service: Service) -> None:
     key = {"Idempotency-Key": "propose-c1"}
     first = post(service, OPS, "blue-officer", operation("op-c1"), headers=key)
     again = post(service, OPS, "blue-officer", operation("op-c1"), headers=key)
     assert first.status_code == again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
-    assert rows(service) == 1 and len(entries(service, first.json()["id"])) == 1
+    assert operation_rows(service) == 1 and len(entries(service, first.json()["id"])) == 1
     path = f"{OPS}/{first.json()['id']}/approve"
     approve_key = {"Idempotency-Key": "approve-1"}
     a = post(service, path, "red-approver", {}, headers=approve_key)
@@ -406,7 +361,7 @@ def test_bad_input_names_the_field(service: Service, change: dict[str, Any], fie
             body["properties"][name] = value
     problem = assert_problem(post(service, OPS, "blue-officer", body), 422)
     assert field in [e["field"] for e in problem["errors"]], problem
-    assert rows(service) == 0
+    assert operation_rows(service) == 0
 
 
 def test_the_stored_geometry_is_the_geometry_as_read(service: Service) -> None:
@@ -449,14 +404,14 @@ def test_an_objection_withdrawn_once_the_area_moved_lets_the_operation_clear(
     moved = operation("op-s1")
     moved["geometry"] = {"type": "Point", "coordinates": [21.0, 24.3]}
     moved["properties"]["radius_m"] = 300
-    clock.now = NOW + timedelta(minutes=20)
+    clock.at = NOW + timedelta(minutes=20)
     amended = ok(service.client.put(path, json=moved, headers=service.auth("blue-officer")))
     assert amended["status"] == "on_hold" and amended["blocking_conflicts"] == 0
-    clock.now = NOW + timedelta(minutes=40)
+    clock.at = NOW + timedelta(minutes=40)
     withdrawn = ok(post(service, f"{path}/withdraw-objection", "red-officer"))
     assert withdrawn["status"] == "notified"
-    assert withdrawn["objections"][0]["withdrawn_at"] == iso(clock.now)
-    clock.now = WS + timedelta(minutes=1)
+    assert withdrawn["objections"][0]["withdrawn_at"] == iso(clock.at)
+    clock.at = WS + timedelta(minutes=1)
     assert ok(service.get(path, "red-approver"))["status"] == "cleared"
     executed = ok(post(service, f"{path}/execute", "blue-officer"))
     assert executed["status"] == "executed"
@@ -477,7 +432,7 @@ def test_a_synchronized_operation_with_blocking_conflicts_is_never_executed(
     service: Service, clock: Clock
 ) -> None:
     op = ok(post(service, OPS, "blue-officer", operation("op-s1")), 201)
-    clock.now = WS + timedelta(minutes=1)
+    clock.at = WS + timedelta(minutes=1)
     body = assert_problem(post(service, f"{OPS}/{op['id']}/execute", "blue-officer"), 409)
     assert "blocking conflict" in body["detail"]
 
@@ -528,7 +483,7 @@ def test_a_stored_world_that_does_not_read_refuses_checks(service: Service) -> N
         declare(unit.session, bad, at=NOW)
     problem = assert_problem(post(service, OPS, "blue-officer", operation("op-c1")), 503)
     assert "pos-damaged" not in json.dumps(problem)
-    assert rows(service) == 0
+    assert operation_rows(service) == 0
     # A server started over such a database still starts, and still refuses to check.
     app = create_app(service.settings, clock=Clock(NOW))
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -561,7 +516,7 @@ def test_the_center_checks_again_before_execution(
     hidden["geometry"]["coordinates"] = [21.4211, 25.1209]
     with center_of(service).writing() as unit:
         declare(unit.session, hidden, at=NOW)
-    clock.now = WS - timedelta(hours=1)  # too early to execute: still, the center looks
+    clock.at = WS - timedelta(hours=1)  # too early to execute: still, the center looks
     assert_problem(post(service, f"{path}/execute", "blue-officer"), 409)
     seen = ok(service.get(path, "blue-officer"))
     assert seen["status"] == "proposed" and seen["approvals"] == ["blue"]
@@ -583,7 +538,7 @@ def test_the_center_checks_again_before_execution(
     # A second attempt finds nothing new: no second center entry.
     kinds = [e["event"]["kind"] for e in entries(service, op["id"])]
     assert kinds.count("operation.conflicts_updated") == 1
-    clock.now = WS + timedelta(minutes=5)
+    clock.at = WS + timedelta(minutes=5)
     refused = assert_problem(post(service, f"{path}/execute", "blue-officer"), 409)
     assert "waiting for approval by 'red'" in refused["detail"]
     # The center's own entry verifies with the rest, under the center's published key.

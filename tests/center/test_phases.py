@@ -8,18 +8,14 @@ from sqlalchemy import func, select
 
 from accord.center.db.models import Confirmation, RecordAuthor, RecordLeaf
 from accord.center.ledger import Ledger
-from accord.center.runtime import Center
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.conftest import NOW, Service
-from center.test_auth import assert_problem
+from support.failures import assert_problem
+from support.jig import NOW
+from support.service import Service, center_of
 
 CONFIRM = "/v1/phases/confirm"
 AID = {"condition": "aid-delivered-east-city"}
-
-
-def center_of(service: Service) -> Center:
-    return service.client.app.state.center  # type: ignore[attr-defined,no-any-return]
 
 
 def counts(service: Service) -> tuple[int, int, int]:

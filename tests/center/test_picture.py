@@ -4,11 +4,9 @@ settled by the record, with the proof of the prefix it came from."""
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,53 +25,11 @@ from accord.record.canonical import canonical_json, decode_base64, encode_base64
 from accord.record.entries import SequenceTracker, make_envelope, open_envelope, verify_entry
 from accord.record.log import MerkleLog
 from accord.record.merkle import leaf_hash, verify_consistency
-from center.conftest import AGREEMENT, NOW, Service, TestClient, add_users, settings_for
-from center.test_auth import assert_problem
-
-PICTURE = "/v1/picture"
-AID = {"condition": "aid-delivered-east-city"}
-
-
-class Clock:
-    """A clock the test moves (minutes after the conftest's NOW)."""
-
-    def __init__(self) -> None:
-        self.at = NOW
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, minutes: float) -> datetime:
-        self.at = NOW + timedelta(minutes=minutes)
-        return self.at
-
-
-@dataclass
-class Desk(Service):
-    clock: Clock = field(default_factory=Clock)
-
-    @property
-    def center(self) -> Center:
-        return self.client.app.state.center  # type: ignore[attr-defined,no-any-return]
-
-    def put(self, path: str, user: str, **kwargs: Any):
-        return self.client.put(path, headers=self.auth(user), **kwargs)
-
-    def ok(self, response: Any, status: int = 201) -> dict[str, Any]:
-        assert response.status_code == status, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-    def picture(self, user: str, minutes: float) -> dict[str, Any]:
-        at = (NOW + timedelta(minutes=minutes)).isoformat()
-        return self.ok(self.get(PICTURE, user, params={"at": at}), 200)
-
-
-def start(tmp_path: Path, database_url: str) -> Iterator[Desk]:
-    config = settings_for(tmp_path, database_url=database_url, escalation_interval_s=0)
-    tokens = add_users(config.database_url)
-    clock = Clock()
-    with TestClient(create_app(config, clock=clock), raise_server_exceptions=False) as client:
-        yield Desk(client, tokens, config, clock)
+from support.clock import Clock
+from support.desk import AID, HIDDEN, PICTURE, Desk, by_id, named, operation, start
+from support.failures import assert_problem
+from support.jig import AGREEMENT, NOW
+from support.service import TestClient
 
 
 @pytest.fixture
@@ -86,49 +42,10 @@ SITE: dict[str, Any] = {
     "geometry": {"type": "Point", "coordinates": [21.905, 24.912]},
     "properties": {"kind": "protected_site", "name": "Depot A", "category": "depot"},
 }
-HIDDEN: dict[str, Any] = {
-    "type": "Feature",
-    "geometry": {"type": "Point", "coordinates": [21.2345678, 25.0123456]},
-    "properties": {
-        "kind": "position",
-        "name": "HIDDEN-BATTALION-7",
-        "disclosure": "center",
-        "party": "blue",
-        "uncertainty_m": 300,
-        "valid_from": "2026-09-21T00:00:00Z",
-        "valid_to": "2026-09-25T00:00:00Z",
-    },
-}
-
-
-def operation(lon: float, lat: float, executor: str = "blue", **props: Any) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": {
-            "kind": "operation",
-            "category": "coordinated",
-            "executors": [executor],
-            "radius_m": 300,
-            "window_start": (NOW + timedelta(hours=8)).isoformat(),
-            "window_end": (NOW + timedelta(hours=10)).isoformat(),
-            **props,
-        },
-    }
-
-
-def named(feature: dict[str, Any], name: str) -> dict[str, Any]:
-    changed = copy.deepcopy(feature)
-    changed["properties"]["name"] = name
-    return changed
 
 
 def ids(items: list[dict[str, Any]]) -> set[str]:
     return {item["id"] for item in items}
-
-
-def by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {item["id"]: item for item in items}
 
 
 # --- declarations ---------------------------------------------------------------------------

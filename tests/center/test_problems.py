@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import accord.center.routes.me as me_route
-from center.conftest import Service
-from center.test_auth import assert_problem
+from support.failures import assert_problem
+from support.service import Service
 
 CONFIRM = "/v1/phases/confirm"
 

@@ -12,12 +12,12 @@ import pytest
 
 from accord.center.runtime import Center
 from accord.record import merkle
-from accord.record.keys import KeyRing, read_private_key
+from accord.record.keys import read_private_key
 from accord.record.note import SignedHead, Witness, verify_checkpoint
 from accord.record.verify import verify_log
-from center.conftest import NOW, Service
-from center.test_auth import assert_problem
-from center.test_phases import center_of
+from support.failures import assert_problem
+from support.jig import NOW
+from support.service import Service, center_of, ring_of
 
 ENTRIES = 23
 
@@ -34,10 +34,6 @@ def fill(center: Center, count: int = ENTRIES) -> None:
             unit.ledger.append(
                 {"kind": "test.event", "n": i}, author=authors[i % 4], at=NOW + timedelta(i)
             )
-
-
-def ring_of(service: Service) -> KeyRing:
-    return KeyRing.from_json(service.get("/v1/keys", "observer").json())
 
 
 def head_of(service: Service, user: str = "observer") -> SignedHead:

@@ -17,7 +17,7 @@ from accord.center.app import create_app
 from accord.center.config import Settings
 from accord.chrono import parse_instant
 from accord.cli import app as cli
-from center.conftest import TestClient, settings_for
+from support.service import TestClient, settings_for
 
 
 @pytest.fixture

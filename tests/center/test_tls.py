@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 from accord.center.app import create_app
 from accord.center.tls import HSTS_VALUE
 from accord.cli import app as cli
-from center.conftest import Service, TestClient, add_users, clock, settings_for
+from support.service import Service, TestClient, add_users, clock, settings_for
 
 Key = ec.EllipticCurvePrivateKey
 

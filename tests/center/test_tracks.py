@@ -17,57 +17,9 @@ from accord.center.events import events_for
 from accord.chrono import format_instant
 from accord.record.canonical import canonical_json
 from accord.record.commitments import commitment
-from accord.record.entries import open_envelope
-from center.conftest import NOW, Service
-from center.test_phases import center_of
-
-T = format_instant(NOW)
-
-
-def report(track_id: str, party: str | None, lat: float, lon: float, **over: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "id": track_id,
-        "operator": party or "green-af",
-        "party": party,
-        "mission": "patrol",
-        "time": T,
-        "lat": lat,
-        "lon": lon,
-        "alt_ft": 30000,
-        "gs_kt": 400,
-        "track_deg": 90,
-        "vs_fpm": 0,
-    }
-    values.update(over)
-    return values
-
-
-# Head-on at the same level, 0.5° of longitude apart: separation lost in about 100 s.
-BLUE = report("b1", "blue", 25.0, 21.0)
-RED = report("r1", "red", 25.0, 21.5, track_deg=270)
-
-
-def post(service: Service, user: str, *tracks: dict[str, Any], **kwargs: Any) -> Any:
-    return service.post("/v1/tracks", user, json={"tracks": list(tracks)}, **kwargs)
-
-
-def entries(service: Service) -> list[tuple[str, dict[str, Any]]]:
-    got = service.get("/v1/record/entries", "observer", params={"end": 10_000}).json()
-    out = []
-    for e in got["entries"]:
-        _index, _prev, body = open_envelope(base64.b64decode(e["data"]))
-        raw = json.loads(body)
-        out.append((raw["author"], raw["event"]))
-    return out
-
-
-def airspace_entries(service: Service) -> list[tuple[str, dict[str, Any]]]:
-    return [(a, e) for a, e in entries(service) if str(e.get("kind", "")).startswith("airspace")]
-
-
-def rows_of(event: dict[str, Any]) -> list[dict[str, Any]]:
-    """A group entry's findings, each as a dict of its ``fields``."""
-    return [dict(zip(event["fields"], row, strict=True)) for row in event["findings"]]
+from support.jig import NOW
+from support.service import Service, center_of
+from support.tracks import BLUE, RED, T, airspace_entries, entries, plan, post, report, rows_of
 
 
 def test_a_bad_report_refuses_the_whole_batch_naming_the_field(service: Service) -> None:
@@ -253,22 +205,6 @@ def test_a_batch_is_idempotent(service: Service) -> None:
     assert second.headers.get("Idempotent-Replayed") == "true"
 
 
-def plan(lon0: float, lon1: float, party: str, disclosure: str = "shared") -> dict[str, Any]:
-    start = NOW + timedelta(hours=1)
-    return {
-        "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": [[lon0, 24.5, 9144], [lon1, 24.5, 9144]]},
-        "properties": {
-            "kind": "flight_plan",
-            "operator": party,
-            "party": party,
-            "mission": "transport",
-            "disclosure": disclosure,
-            "times": [format_instant(start), format_instant(start + timedelta(minutes=20))],
-        },
-    }
-
-
 @pytest.mark.parametrize("disclosure", ["shared", "center"])
 def test_a_flight_plan_is_probed_when_declared(service: Service, disclosure: str) -> None:
     first = service.post(
@@ -312,7 +248,7 @@ def test_readers_only(service: Service) -> None:
 def test_track_violations_count_against_the_aircraft_party() -> None:
     from accord.center.compliance import _tracks
     from accord.center.picture import Recorded
-    from center.conftest import AGREEMENT
+    from support.jig import AGREEMENT
 
     def violation(party: str | None, operator: str, **extra: Any) -> dict[str, Any]:
         aircraft = {"party": party, "operator": operator, "disclosure": "center", **extra}

@@ -19,8 +19,10 @@ from accord.center.app import create_app
 from accord.center.db import make_engine, writer
 from accord.center.identity import add_user
 from accord.center.roles import Role
-from accord.record.entries import Entry, open_envelope, verify_entry
-from center.conftest import AGREEMENT, NOW, Service, TestClient, add_users, settings_for
+from accord.record.entries import Entry
+from support.jig import AGREEMENT, NOW
+from support.service import Service, TestClient, add_users, settings_for
+from support.users import user_entries_in
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -39,14 +41,7 @@ def add_red_admin(service: Service) -> None:
 
 
 def user_entries(service: Service) -> list[Entry]:
-    center = service.client.app.state.center  # type: ignore[attr-defined]
-    with center.reading() as session:
-        log = center.log(session)
-        found = [
-            verify_entry(open_envelope(log.entry(i))[2], keys=center.ring, log=center.origin)
-            for i in range(log.size)
-        ]
-    return [e for e in found if str(e.event.get("kind", "")).startswith("user.")]
+    return user_entries_in(service.center)
 
 
 def test_an_administrator_manages_their_own_members_users(service: Service) -> None:

@@ -13,8 +13,10 @@ from accord.center.app import create_app
 from accord.center.keystore import log_origin
 from accord.center.runtime import Center
 from accord.cli import app as cli
-from accord.record.entries import Entry, open_envelope, verify_entry
-from center.conftest import AGREEMENT, Service, TestClient, clock, settings_for
+from accord.record.entries import Entry
+from support.jig import AGREEMENT
+from support.service import Service, TestClient, clock, settings_for
+from support.users import user_entries_in
 
 
 def raw_bytes(tmp_path: Path) -> bytes:
@@ -94,13 +96,7 @@ def user_entries(tmp_path: Path) -> list[Entry]:
     """The record's ``user.*`` entries, each verified against the key ring."""
     center = Center.start(settings_for(tmp_path))
     try:
-        with center.reading() as session:
-            log = center.log(session)
-            found = [
-                verify_entry(open_envelope(log.entry(i))[2], keys=center.ring, log=center.origin)
-                for i in range(log.size)
-            ]
-        return [e for e in found if str(e.event.get("kind", "")).startswith("user.")]
+        return user_entries_in(center)
     finally:
         center.close()
 

@@ -24,8 +24,8 @@ from accord.center.world_cache import LIVE, WorldCache, parse_features
 from accord.deconfliction import DeconflictionIndex
 from accord.deconfliction.hidden import answer, answer_order
 from accord.world import Operation
-from center.conftest import AGREEMENT, NOW
-from center.declared import amend, declare, withdraw
+from support.declared import amend, declare, withdraw
+from support.jig import AGREEMENT, NOW
 
 T = NOW + timedelta(days=1)
 LON, LAT = 21.5, 24.9

@@ -17,12 +17,9 @@ from accord.center import runtime
 from accord.center.runtime import Center, CommitFailed, Then, Unit
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
-from center.conftest import NOW, clock, settings_for
-from center.test_group_commit import commits_of, leaves
-
-
-class _Refused(Exception):
-    pass
+from support.jig import NOW
+from support.service import clock, settings_for
+from support.writes import Refused, commits_of, leaves
 
 
 def _kinds(center: Center, start: int) -> list[str]:
@@ -38,7 +35,7 @@ def _append(kind: str, *, fail: bool = False) -> Any:
     def work(unit: Unit) -> int:
         index = unit.ledger.append({"kind": kind}, author="blue", at=NOW)
         if fail:
-            raise _Refused(kind)
+            raise Refused(kind)
         return index
 
     return work
@@ -90,7 +87,7 @@ def test_queued_works_share_one_commit_and_a_refused_one_leaves_nothing(
         return await asyncio.gather(*(center.write(w) for w in works), return_exceptions=True)
 
     first, refused, second = _while_locked(center, queue)
-    assert isinstance(refused, _Refused)
+    assert isinstance(refused, Refused)
     assert (first, second) == (before, before + 1)  # the refused one left no gap
     assert len(commits) == 2  # the holder's empty unit, then the three works together
     assert leaves(center) == before + 2
@@ -135,7 +132,7 @@ def test_then_runs_two_units_in_turn_and_the_first_stands_alone(
 
     answered, refused, broken = _while_locked(center, queue)
     assert answered == before + 1  # the second's answer
-    assert isinstance(refused, _Refused) and isinstance(broken, _Refused)
+    assert isinstance(refused, Refused) and isinstance(broken, Refused)
     assert len(commits) == 2  # the holder's empty unit, then every unit together
     assert _kinds(center, before) == ["test.check", "test.step", "test.check2"]
 

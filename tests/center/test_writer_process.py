@@ -20,7 +20,7 @@ from accord.center.problems import FieldProblem, ProblemError
 from accord.center.runtime import Center, Unit
 from accord.center.writer_process import Loopback, RemoteWriter, portable, serve_writes
 from accord.errors import IllegalTransition, InputError, Issue
-from center.conftest import NOW
+from support.jig import NOW
 
 
 def _append(unit: Unit, *, kind: str) -> tuple[int, str]:

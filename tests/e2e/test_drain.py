@@ -19,17 +19,15 @@ import pytest
 from bench.live import LiveServer
 from sqlalchemy.orm import Session
 
-from accord.agreement import load_agreement
 from accord.center.db import make_engine, upgrade, writer
 from accord.center.identity import add_user
 from accord.center.roles import Role
-from accord.examples import example_path
-from e2e.test_kill import position
+from support.jig import AGREEMENT
+from support.load import position
 
 CLIENTS = 4
 PER_CLIENT = 150  # bounded: the clients stop here if the server has not stopped them
 EXIT_WITHIN = 10.0
-AGREEMENT = load_agreement(example_path("jig.yaml"))
 
 
 def _slow_request(server: LiveServer, token: str) -> socket.socket:

@@ -20,26 +20,11 @@ from bench.live import LiveServer
 from accord.cli_fetch import fetch_export
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
+from support.load import position
 
 CLIENTS = 6
 MIN_ACKNOWLEDGED = 60
 LOAD_SECONDS = 30.0
-
-
-def position(client: int, i: int) -> dict[str, Any]:
-    lon = 21.0 + client * 0.05 + (i % 50) * 0.001
-    lat = 25.0 + (i // 50) * 0.001
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": {
-            "kind": "position",
-            "party": "blue",
-            "disclosure": "shared" if i % 2 else "center",
-            "valid_from": "2026-09-21T00:00:00Z",
-            "valid_to": "2026-09-22T00:00:00Z",
-        },
-    }
 
 
 def _blue_officers_server(tmp_path: Path) -> tuple[LiveServer, dict[str, str]]:

@@ -16,19 +16,17 @@ from bench.live import LiveServer
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from accord.agreement import load_agreement
 from accord.center.db import make_engine, upgrade, writer
 from accord.center.identity import add_user
 from accord.center.roles import Role
 from accord.cli import app as cli
 from accord.cli_fetch import fetch_export
-from accord.examples import example_path
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
+from support.jig import AGREEMENT
 
 REFUSED_WITHIN = 1.0
 CLIENTS = 4
-AGREEMENT = load_agreement(example_path("jig.yaml"))
 START = datetime.now(UTC)
 
 

@@ -1,1 +1,3 @@
-"""Test support: independent oracles and generators (importable as ``support``)."""
+"""Test support (importable as ``support``): the helpers that several test modules share,
+each defined once and imported from here — never from a test module or a conftest (see
+``tests/unit/test_test_layout.py``) — and independent oracles and generators."""

@@ -10,7 +10,6 @@ from textwrap import dedent
 import pytest
 
 from accord.agreement import (
-    Agreement,
     CoordinatedRule,
     ImminentThreatRule,
     ObjectKind,
@@ -26,11 +25,6 @@ from accord.examples import example_path
 EXAMPLE = example_path("jig.yaml")
 
 AID = "aid-delivered-east-city"
-
-
-@pytest.fixture(scope="module")
-def jig() -> Agreement:
-    return load_agreement(example_path("jig.yaml"))
 
 
 def _doc(text: str) -> str:

@@ -21,6 +21,7 @@ from accord.airspace import (
 )
 from accord.errors import TrackError
 from accord.examples import example_path
+from support.features import collection
 
 JIG = load_agreement(example_path("jig.yaml"))
 HEADER = "id,operator,party,mission,time,lat,lon,alt_ft,gs_kt,track_deg,vs_fpm"
@@ -149,10 +150,6 @@ def feature(**props: Any) -> dict[str, Any]:
         "geometry": {"type": "Point", "coordinates": coordinates},
         "properties": base,
     }
-
-
-def collection(*features: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": list(features)}
 
 
 def geo_issues(*features: dict[str, Any]) -> list[str]:

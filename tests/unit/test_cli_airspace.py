@@ -10,6 +10,7 @@ from typer.testing import CliRunner, Result
 
 from accord.cli import app
 from accord.examples import example_path
+from support.failures import assert_clean_failure
 
 JIG = example_path("jig.yaml")
 TRACKS = example_path("tracks.csv")
@@ -17,13 +18,6 @@ TRACKS = example_path("tracks.csv")
 
 def run(*args: str | Path) -> Result:
     return CliRunner().invoke(app, ["airspace", *map(str, args)])
-
-
-def assert_clean_failure(result: Result) -> None:
-    assert result.exit_code == 2, result.output
-    assert result.stdout == ""
-    assert result.stderr.startswith("accord: ")
-    assert "Traceback" not in result.output
 
 
 def test_the_example_tracks_as_json() -> None:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from accord.cli import app
 from accord.examples import example_path
+from support.failures import assert_clean_failure
 
 JIG = example_path("jig.yaml")
 WORLD = example_path("world.geojson")
@@ -47,15 +48,6 @@ def feature_of(data: dict[str, Any], fid: str) -> dict[str, Any]:
 def conflicts_of(report: dict[str, Any], op_id: str) -> list[dict[str, Any]]:
     (op,) = [op for op in report["operations"] if op["id"] == op_id]
     return op["conflicts"]
-
-
-def assert_clean_failure(result: Result) -> None:
-    """Exit 2, a message on stderr, nothing on stdout, no Python traceback."""
-    assert result.exit_code == 2, result.output
-    assert isinstance(result.exception, SystemExit)
-    assert result.stdout == ""
-    assert result.stderr.startswith("accord: ")
-    assert "Traceback" not in result.output
 
 
 @pytest.fixture(scope="module")

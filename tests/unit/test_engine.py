@@ -10,14 +10,13 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.agreement import ObjectKind, load_agreement
+from accord.agreement import ObjectKind
 from accord.deconfliction import DeconflictionIndex
-from accord.examples import example_path
 from accord.world import Disclosure, FlightPlan, Movement, Operation, Position, ProtectedSite, World
+from support.jig import AGREEMENT
 from support.oracle import G, expected
 from support.worlds import T0, Box, random_world
 
-AGREEMENT = load_agreement(example_path("jig.yaml"))
 TOLERANCE_M = 1.0
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)

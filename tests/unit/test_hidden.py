@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, shape
 
-from accord.agreement import ObjectKind, load_agreement
+from accord.agreement import ObjectKind
 from accord.deconfliction import Conflict, DeconflictionIndex
 from accord.deconfliction.hidden import (
     SHADOW_PREFIX,
@@ -24,12 +24,11 @@ from accord.deconfliction.hidden import (
     shadow_object,
     stays_within,
 )
-from accord.examples import example_path
 from accord.geo import GEOD, geodesic_distance
 from accord.world import Declared, Disclosure, Operation, Position
+from support.jig import AGREEMENT
 from support.worlds import T0, random_world
 
-AGREEMENT = load_agreement(example_path("jig.yaml"))
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
 

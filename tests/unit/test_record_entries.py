@@ -25,6 +25,7 @@ from accord.record.entries import (
 from accord.record.errors import FormatError, RecordError, SignatureError
 from accord.record.keys import KeyRing, Member, PrivateKey
 from accord.record.merkle import leaf_hash
+from support.record import seeded, signed_as_written
 
 LOG = "accord.example/jcc"
 TS = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
@@ -34,10 +35,6 @@ EVENT = {
     "area": {"type": "Point", "coordinates": [36.2, 35.1]},
     "note": "Zoë ✓",
 }
-
-
-def seeded(name: str) -> PrivateKey:
-    return PrivateKey.from_seed(name, hashlib.sha256(name.encode()).digest())
 
 
 CENTER, BLUE, RED, GREEN = seeded("center"), seeded("blue"), seeded("red"), seeded("green")
@@ -384,13 +381,6 @@ def test_flipping_any_envelope_byte_is_caught(data):
 # --- reading leaves as a verifier does ---------------------------------------------------------
 
 READER = LeafReader(RING, LOG)
-
-
-def signed_as_written(unsigned: bytes, key: PrivateKey) -> bytes:
-    """An entry whose author signed exactly ``unsigned`` (canonical or not), with the sig
-    member put in before "ts"."""
-    sig = base64.b64encode(key.sign(unsigned)).decode()
-    return unsigned.replace(b',"ts":', f',"sig":"{sig}","ts":'.encode(), 1)
 
 
 def slow_read(leaf: bytes) -> tuple[int, str, str, int]:

@@ -32,11 +32,7 @@ from accord.record.keys import (
     write_key_pair,
     write_private_key,
 )
-
-
-def seeded(name: str) -> PrivateKey:
-    return PrivateKey.from_seed(name, hashlib.sha256(name.encode()).digest())
-
+from support.record import seeded
 
 # --- identifiers ----------------------------------------------------------------------------
 

@@ -17,13 +17,9 @@ from hypothesis import strategies as st
 from accord.errors import AccordError
 from accord.record import merkle
 from accord.record.log import LogError, LogHead, MerkleLog, SQLiteStorage, TamperError
+from support.record import data
 
 ORIGIN = "accord.test/log"
-
-
-def data(i: int) -> bytes:
-    """A distinct entry of varying length for index ``i``."""
-    return f"entry {i}:".encode() + bytes([i % 251]) * (i % 13)
 
 
 def memory_log() -> MerkleLog:

@@ -30,13 +30,10 @@ from accord.record.note import (
     verify_checkpoint,
     verify_cosignatures,
 )
+from support.record import seeded
 
 ORIGIN = "accord.example/jcc"
 T0 = 1_777_000_000
-
-
-def seeded(name: str) -> PrivateKey:
-    return PrivateKey.from_seed(name, hashlib.sha256(name.encode()).digest())
 
 
 CENTER, BLUE, RED, GREEN = seeded("center"), seeded("blue"), seeded("red"), seeded("green")

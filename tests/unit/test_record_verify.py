@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from accord.record.entries import make_envelope, open_envelope, sign_entry
-from accord.record.keys import KeyRing, Member, PrivateKey
+from accord.record.keys import PrivateKey
 from accord.record.log import MerkleLog
 from accord.record.merkle import leaf_hash
 from accord.record.note import SignedHead, Witness
 from accord.record.recorder import Recorder
 from accord.record.verify import VerificationError, verify_log
-
-ORIGIN = "accord.example/jcc"
-CENTER = PrivateKey.from_seed(ORIGIN, bytes(32))
-BLUE = PrivateKey.from_seed("blue", bytes(range(32)))
-RED = PrivateKey.from_seed("red", bytes(range(1, 33)))
-MONITOR = PrivateKey.from_seed("observers", bytes(range(2, 34)))
-RING = KeyRing(
-    CENTER.public,
-    [Member(BLUE.public, "party"), Member(RED.public, "party"), Member(MONITOR.public, "monitor")],
-)
-T0 = datetime(2026, 9, 20, 12, tzinfo=UTC)
-
-
-def build(path: Path, n: int = 12, *, head: bool = True) -> Recorder:
-    recorder = Recorder(MerkleLog.open(path, ORIGIN))
-    for i in range(n):
-        key = (BLUE, RED, MONITOR)[i % 3]
-        recorder.append({"kind": "note", "n": i}, key=key, at=T0 + timedelta(minutes=i))
-    if head:
-        recorder.sign_head(key=CENTER, timestamp=1_790_000_000 + n)
-    return recorder
+from support.record import signed_as_written
+from support.sample_log import BLUE, CENTER, MONITOR, ORIGIN, RED, RING, T0, build
 
 
 def leaves(path: Path) -> list[bytes]:
@@ -320,12 +300,6 @@ def both_name(path: Path) -> VerificationError:
         errors.append(info.value)
     assert (errors[0].index, errors[0].reason) == (errors[1].index, errors[1].reason)
     return errors[1]
-
-
-def signed_as_written(unsigned: bytes, key: PrivateKey) -> bytes:
-    """An entry whose author signed exactly ``unsigned``, canonical or not."""
-    sig = base64.b64encode(key.sign(unsigned)).decode()
-    return unsigned.replace(b',"ts":', f',"sig":"{sig}","ts":'.encode(), 1)
 
 
 def test_parallel_verification_of_a_good_log(tmp_path: Path, big_entries) -> None:

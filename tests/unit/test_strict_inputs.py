@@ -22,7 +22,7 @@ from accord.cli import app
 from accord.examples import example_path
 from accord.record.log import MerkleLog
 from accord.record.verify import VerificationError, verify_log
-from unit.test_record_verify import ORIGIN, RING, build
+from support.sample_log import ORIGIN, RING, build
 
 JIG = example_path("jig.yaml")
 WORLD = example_path("world.geojson")

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from accord.agreement import Agreement, ObjectKind, load_agreement
+from accord.agreement import ObjectKind
 from accord.errors import WorldError
 from accord.examples import example_path
 from accord.world import (
@@ -24,91 +23,9 @@ from accord.world import (
     load_world,
     parse_world,
 )
-
-DROP: Any = object()
-"""Pass as a property value to :func:`feature` to leave that property out."""
+from support.features import DROP, collection, feature, refused, where
 
 SQUARE = [[[21.0, 25.0], [21.01, 25.0], [21.01, 25.01], [21.0, 25.01], [21.0, 25.0]]]
-
-_GEOMETRY: dict[str, dict[str, Any]] = {
-    "protected_site": {"type": "Point", "coordinates": [21.0, 25.0]},
-    "movement": {"type": "LineString", "coordinates": [[21.0, 25.0], [21.1, 25.1]]},
-    "position": {"type": "Point", "coordinates": [21.0, 25.0]},
-    "flight_plan": {
-        "type": "LineString",
-        "coordinates": [[21.0, 25.0, 5000.0], [21.1, 25.1, 5000.0]],
-    },
-    "operation": {"type": "Point", "coordinates": [21.0, 25.0]},
-}
-
-_PROPS: dict[str, dict[str, Any]] = {
-    "protected_site": {"declared_by": "hnc", "category": "hospital"},
-    "movement": {
-        "declared_by": "hnc",
-        "valid_from": "2026-09-20T05:00:00Z",
-        "valid_to": "2026-09-20T15:00:00Z",
-    },
-    "position": {
-        "declared_by": "blue",
-        "party": "blue",
-        "valid_from": "2026-09-20T05:00:00Z",
-        "valid_to": "2026-09-20T15:00:00Z",
-    },
-    "flight_plan": {
-        "declared_by": "blue",
-        "operator": "blue",
-        "party": "blue",
-        "mission": "reconnaissance",
-        "times": ["2026-09-20T07:00:00Z", "2026-09-20T07:20:00Z"],
-    },
-    "operation": {
-        "declared_by": "blue",
-        "category": "coordinated",
-        "proposed_by": "blue",
-        "executor": "blue",
-        "radius_m": 300,
-        "window_start": "2026-09-21T02:00:00Z",
-        "window_end": "2026-09-21T04:00:00Z",
-    },
-}
-
-
-def feature(
-    kind: str, fid: str, coordinates: Any = DROP, /, *, gtype: str | None = None, **props: Any
-) -> dict[str, Any]:
-    """A valid feature of ``kind`` with id ``fid``; ``coordinates``/``gtype`` replace the
-    geometry, keyword arguments replace properties (``DROP`` removes one)."""
-    geometry = dict(_GEOMETRY[kind])
-    if coordinates is not DROP:
-        geometry["coordinates"] = coordinates
-    if gtype is not None:
-        geometry["type"] = gtype
-    properties: dict[str, Any] = {"kind": kind, "id": fid, **_PROPS[kind]}
-    for name, value in props.items():
-        if value is DROP:
-            properties.pop(name, None)
-        else:
-            properties[name] = value
-    return {"type": "Feature", "geometry": geometry, "properties": properties}
-
-
-def collection(*features: Any) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": list(features)}
-
-
-@pytest.fixture(scope="module")
-def agreement() -> Agreement:
-    return load_agreement(example_path("jig.yaml"))
-
-
-def refused(agreement: Agreement, *features: Any) -> WorldError:
-    with pytest.raises(WorldError) as info:
-        parse_world(collection(*features), agreement, source="test.geojson")
-    return info.value
-
-
-def where(error: WorldError) -> list[tuple[str | None, str]]:
-    return [(issue.feature, issue.field) for issue in error.issues]
 
 
 # --- the example and good features ----------------------------------------------------------

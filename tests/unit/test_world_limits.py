@@ -5,7 +5,6 @@ it (not that it "crosses the antimeridian")."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -13,30 +12,14 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.test_world import DROP, collection, feature, refused, where
 
-from accord.agreement import Agreement, load_agreement, load_agreement_text
+from accord.agreement import load_agreement_text
 from accord.deconfliction import DeconflictionIndex
 from accord.deconfliction.engine import SEGMENT_M
 from accord.errors import AgreementError, WorldError
 from accord.examples import example_path
 from accord.world import Movement, densified_vertices, parse_world
-
-
-@pytest.fixture(scope="module")
-def agreement() -> Agreement:
-    return load_agreement(example_path("jig.yaml"))
-
-
-def star(n: int, lon: float = 21.0, lat: float = 25.0, outer: float = 2.2, inner: float = 0.01):
-    """A closed star ring of ``n`` positions (``n - 1`` distinct) around (lon, lat)."""
-    ring = []
-    for i in range(n - 1):
-        r = outer if i % 2 == 0 else inner
-        a = 2 * math.pi * i / (n - 1)
-        ring.append([lon + r * math.cos(a), lat + r * math.sin(a)])
-    ring.append(ring[0])
-    return [ring]
+from support.features import DROP, collection, feature, refused, star, where
 
 
 def test_the_attack_star_of_30000_vertices_is_refused_naming_the_field(agreement):

@@ -15,7 +15,7 @@ from accord.center.declarations import next_rev
 from accord.center.shadows import placed
 from accord.center.world_cache import parse_features
 from accord.errors import WorldError
-from center.conftest import AGREEMENT
+from support.jig import AGREEMENT
 
 
 def _shadow(feature: dict[str, Any], previous: str | None) -> str | None:

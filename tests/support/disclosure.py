@@ -1,0 +1,313 @@
+"""The disclosure walk's world and table: what blue hides (markers nobody outside its audience
+may read), every route of the API with the body it is called with, and the world the walk
+runs in (seeded by :func:`seed_world`, the ``world`` fixture of the center's conftest)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from accord.center.db import writer
+from accord.center.identity import add_user
+from accord.center.roles import Role
+from accord.cli_fetch import fetch_export
+from accord.record.canonical import decode_base64
+from accord.record.entries import open_envelope
+from support.jig import AGREEMENT, NOW
+from support.service import Service, center_of
+
+POSITION = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [21.7654321, 25.3456789]},
+    "properties": {
+        "kind": "position",
+        "party": "blue",
+        "name": "MARKER-QZX-POSITION",
+        "disclosure": "center",
+        "uncertainty_m": 432.125,
+        "valid_from": "2026-09-21T00:00:00Z",
+        "valid_to": "2026-09-23T00:00:00Z",
+    },
+}
+SITE = {
+    "type": "Feature",
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [21.8123457, 25.2123457],
+                [21.8223457, 25.2123457],
+                [21.8223457, 25.2223457],
+                [21.8123457, 25.2123457],
+            ]
+        ],
+    },
+    "properties": {
+        "kind": "protected_site",
+        "category": "depot",
+        "name": "MARKER-QZX-SITE",
+        "disclosure": "center",
+    },
+}
+MESSAGE = {
+    "to": ["red"],
+    "subject": "MARKER-QZX-SUBJECT",
+    "text": "MARKER-QZX-TEXT grid reference follows",
+    "geometry": {"type": "Point", "coordinates": [21.6543219, 25.4567891]},
+    "ack_within": "PT15M",
+}
+HIDDEN_OBJECT_MARKERS = (
+    "MARKER-QZX-POSITION",
+    "MARKER-QZX-SITE",
+    "21.765432",
+    "25.345678",
+    "432.125",
+    "21.812345",
+    "25.212345",
+)
+MESSAGE_MARKERS = ("MARKER-QZX-SUBJECT", "MARKER-QZX-TEXT", "21.654321", "25.456789")
+TRACK_MARKERS = ("MARKER-QZX-AIRCRAFT", "MARKER-QZX-SORTIE", "24.987654", "20.987654")
+
+
+def _track(track_id: str, party: str, lat: float, lon: float, **over: Any) -> dict[str, Any]:
+    return {
+        "id": track_id,
+        "operator": party,
+        "party": party,
+        "mission": "patrol",
+        "time": NOW.isoformat(),
+        "lat": lat,
+        "lon": lon,
+        "alt_ft": 30000,
+        "gs_kt": 400,
+        "track_deg": 90,
+        "vs_fpm": 0,
+    } | over
+
+
+# Blue's centre-only aircraft head-on with red's shared one: red is alerted, and learns only
+# that an aircraft of blue's is predicted to come within D of its own, when and how high.
+HIDDEN_TRACK = _track(
+    "MARKER-QZX-AIRCRAFT",
+    "blue",
+    24.987654,
+    20.987654,
+    mission="MARKER-QZX-SORTIE",
+    disclosure="center",
+)
+RED_TRACK = _track("red-probe-1", "red", 24.987, 21.487, track_deg=270)
+
+
+SHARED_POSITION = {
+    **POSITION,
+    "geometry": {"type": "Point", "coordinates": [21.5, 25.5]},
+    "properties": {
+        **POSITION["properties"],
+        "name": "shared",
+        "disclosure": "shared",
+        "uncertainty_m": 0,
+    },
+}
+
+
+# --- the table: every route, and the body it is called with -------------------------------
+
+HASH = "0" * 64
+ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("GET", "/v1/me"): None,
+    ("GET", "/v1/agreement"): None,
+    ("GET", "/v1/keys"): None,
+    ("POST", "/v1/phases/confirm"): {"condition": "aid-delivered-east-city"},
+    ("POST", "/v1/declarations"): SHARED_POSITION,
+    ("GET", "/v1/declarations"): None,
+    ("GET", "/v1/declarations/{declaration_id}"): None,
+    ("PUT", "/v1/declarations/{declaration_id}"): SHARED_POSITION,
+    ("POST", "/v1/declarations/{declaration_id}/withdraw"): {"reason": "probe"},
+    ("POST", "/v1/declarations/{declaration_id}/acknowledge"): {"content_hash": HASH},
+    ("GET", "/v1/declarations/{declaration_id}/openings"): None,
+    ("GET", "/v1/world"): None,
+    ("POST", "/v1/messages"): {"to": ["blue"], "subject": "probe", "text": "probe"},
+    ("GET", "/v1/messages"): None,
+    ("GET", "/v1/messages/{message_id}"): None,
+    ("GET", "/v1/messages/{message_id}/opening"): None,
+    ("POST", "/v1/messages/{message_id}/acknowledge"): {"content_hash": HASH},
+    ("GET", "/v1/contacts"): None,
+    ("PUT", "/v1/contacts"): {"primary": "red-officer"},
+    ("POST", "/v1/presence"): None,
+    ("POST", "/v1/operations"): None,  # filled in below: OPERATION
+    ("GET", "/v1/operations"): None,
+    ("POST", "/v1/operations/report"): None,  # REPORT
+    ("PUT", "/v1/operations/{op_id}"): None,  # OPERATION
+    ("GET", "/v1/operations/{op_id}"): None,
+    ("POST", "/v1/operations/{op_id}/approve"): {"override_reason": "probe"},
+    ("POST", "/v1/operations/{op_id}/veto"): {"reason": "probe"},
+    ("POST", "/v1/operations/{op_id}/object"): {"evidence": "probe"},
+    ("POST", "/v1/operations/{op_id}/withdraw-objection"): None,
+    ("POST", "/v1/operations/{op_id}/execute"): None,
+    ("POST", "/v1/operations/{op_id}/complete"): None,
+    ("POST", "/v1/operations/{op_id}/cancel"): {"reason": "probe"},
+    ("GET", "/v1/events"): None,
+    ("GET", "/v1/record/head"): None,
+    ("GET", "/v1/record/entries"): None,
+    ("GET", "/v1/record/proofs/inclusion"): None,
+    ("GET", "/v1/record/proofs/consistency"): None,
+    ("POST", "/v1/record/cosign"): {"note": "probe"},
+    ("POST", "/v1/tracks"): {"tracks": [RED_TRACK]},
+    ("GET", "/v1/tracks"): None,
+    ("GET", "/v1/alerts"): None,
+    ("GET", "/v1/alerts/{alert_id}"): None,
+    ("GET", "/v1/probing"): None,
+    ("POST", "/v1/probing/{prober}/lift"): None,
+    ("POST", "/v1/alerts/{alert_id}/acknowledge"): {"content_hash": HASH},
+    ("GET", "/v1/users"): None,
+    ("POST", "/v1/users"): {"name": "walk-probe", "member": "red", "role": "officer"},
+    ("POST", "/v1/users/{name}/rotate"): {"expires": "PT1H"},
+    ("DELETE", "/v1/users/{name}"): None,
+}
+"""(method, path) → the JSON body to send (None: no body)."""
+
+
+def _operation(lon: float, lat: float, category: str = "coordinated") -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "kind": "operation",
+            "category": category,
+            "executors": ["red"],
+            "radius_m": 500,
+            "window_start": "2026-09-21T18:00:00Z",
+            "window_end": "2026-09-21T20:00:00Z",
+        },
+    }
+
+
+# Red's operation next to blue's centre-only position: red learns of a conflict with
+# *something* of blue's and that it blocks — never what, where, how far or how wide.
+OPERATION = _operation(21.77, 25.35)
+REPORT = _operation(21.9, 25.1, "imminent_threat")
+REPORT["properties"] |= {
+    "executed_at": "2026-09-21T15:40:00Z",
+    "window_start": "2026-09-21T15:30:00Z",
+    "window_end": "2026-09-21T15:50:00Z",
+}
+ROUTES[("POST", "/v1/operations")] = OPERATION
+ROUTES[("PUT", "/v1/operations/{op_id}")] = OPERATION
+ROUTES[("POST", "/v1/operations/report")] = REPORT
+
+QUERIES: dict[str, dict[str, Any]] = {
+    "/v1/events": {"after": 0, "limit": 1000},
+    "/v1/record/proofs/inclusion": {"index": 0},
+    "/v1/record/proofs/consistency": {"from": 1},
+}
+
+
+# The picture and compliance (replayed from the record): the picture at the walk's instant.
+ROUTES |= {
+    ("GET", "/v1/picture"): None,
+    ("GET", "/v1/compliance"): None,
+    ("GET", "/v1/compliance/{party}"): None,
+}
+QUERIES["/v1/picture"] = {"at": NOW.isoformat()}
+
+OUTSIDERS = {
+    # user → (member, role): everyone who is not blue
+    "red-officer": ("red", Role.OFFICER),
+    "red-approver": ("red", Role.APPROVER),
+    "red-admin": ("red", Role.ADMIN),
+    "hnc-notifier": ("hnc", Role.NOTIFIER),
+    "observer": ("observers", Role.MONITOR),
+}
+
+
+@dataclass
+class Secret:
+    """What was seeded: an id, the markers nobody outside ``audience`` may read, and the
+    members who may know that it exists (a monitor sees that a message exists and when it
+    was acknowledged, never what it says)."""
+
+    id: str
+    markers: tuple[str, ...]
+    audience: frozenset[str]
+    known_to: frozenset[str] = frozenset()
+
+
+@dataclass
+class World:
+    service: Service
+    secrets: list[Secret]
+    visible_ids: list[str]
+
+
+def schema_routes(service: Service) -> set[tuple[str, str]]:
+    schema = service.client.get("/openapi.json").json()
+    return {(m.upper(), path) for path, ops in schema["paths"].items() for m in ops}
+
+
+def seed_world(service: Service) -> World:
+    """The outsiders as users, the aid condition confirmed, blue's secrets (two hidden
+    declarations, a message to red, a hidden aircraft red is alerted to) and the objects
+    everyone may see (a shared position, two operations) — the disclosure walk's world."""
+    center = center_of(service)
+    with Session(writer(center.engine)) as session, session.begin():
+        for name, (member, role) in OUTSIDERS.items():
+            if name not in service.tokens:
+                service.tokens[name] = add_user(
+                    session, AGREEMENT, name=name, member=member, role=role, at=NOW
+                )
+    confirm = {"condition": "aid-delivered-east-city"}
+    assert service.post("/v1/phases/confirm", "hnc-notifier", json=confirm).status_code == 201
+    secrets: list[Secret] = []
+    blue = frozenset({"blue"})
+    for feature in (POSITION, SITE):
+        made = service.post("/v1/declarations", "blue-officer", json=feature)
+        assert made.status_code == 201, made.text
+        secrets.append(Secret(made.json()["id"], HIDDEN_OBJECT_MARKERS, blue))
+    sent = service.post("/v1/messages", "blue-officer", json=MESSAGE)
+    assert sent.status_code == 201, sent.text
+    line = frozenset({"blue", "red"})
+    secrets.append(Secret(sent.json()["id"], MESSAGE_MARKERS, line, line | {"observers"}))
+    hidden = service.post("/v1/tracks", "blue-officer", json={"tracks": [HIDDEN_TRACK]})
+    assert hidden.status_code == 200, hidden.text
+    seen = service.post("/v1/tracks", "red-officer", json={"tracks": [RED_TRACK]})
+    (alert,) = seen.json()["raised"]
+    assert alert["tracks"] == [None, "red-probe-1"], alert
+    secrets.append(Secret(alert["id"], TRACK_MARKERS, blue, frozenset({"red", "observers"})))
+    shared = service.post("/v1/declarations", "blue-officer", json=SHARED_POSITION)
+    assert shared.status_code == 201, shared.text
+    visible = [shared.json()["id"]]
+    for user, feature in (("red-officer", OPERATION), ("blue-officer", _operation(21.3, 25.9))):
+        proposed = service.post("/v1/operations", user, json=feature)
+        assert proposed.status_code == 201, proposed.text
+        visible.append(proposed.json()["id"])
+    conflicts = service.get(f"/v1/operations/{visible[1]}", "red-officer").json()["conflicts"]
+    assert any(c["party"] == "blue" and c["blocking"] for c in conflicts), conflicts
+    return World(service, secrets, visible)
+
+
+def call_route(
+    service: Service, user: str, method: str, path: str, body: dict[str, Any] | None
+) -> Any:
+    params = QUERIES.get(path.split("?")[0])
+    headers = service.auth(user)
+    return service.client.request(method, path, headers=headers, json=body, params=params)
+
+
+def export_entries(service: Service, user: str, out: Path) -> list[bytes]:
+    """``accord record fetch``'s export as ``user`` takes it home; the entries in it."""
+    client = service.client
+    saved = client.headers.get("Authorization")
+    client.headers["Authorization"] = service.auth(user)["Authorization"]
+    try:
+        fetch_export(client, out)
+    finally:
+        if saved is None:
+            del client.headers["Authorization"]
+        else:
+            client.headers["Authorization"] = saved
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return [open_envelope(decode_base64(x["data"], what="leaf"))[2] for x in lines if "i" in x]

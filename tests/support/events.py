@@ -1,0 +1,114 @@
+"""Live events as the tests make and read them: a ``test.note`` published straight into the
+table, and real servers (uvicorn processes on a loopback port) to stream them from."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from bench.live import free_port
+
+import accord
+from accord.center.events import publish
+from accord.center.runtime import Center
+from support.jig import NOW
+from support.service import add_users, clock, settings_for
+
+SSE = {"Accept": "text/event-stream"}
+
+
+def note(center: Center, audience: list[str], n: int) -> None:
+    """Publish one ``test.note`` event for ``audience`` (as a change would, in a unit)."""
+    with center.writing() as unit:
+        publish(unit.session, kind="test.note", at=NOW, audience=audience, payload={"n": n})
+
+
+@dataclass
+class Server:
+    """A uvicorn process (or supervisor of workers) on a loopback port."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    tokens: dict[str, str]
+
+    def auth(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def post(self, path: str, user: str, **kwargs: Any) -> httpx.Response:
+        return httpx.post(self.base + path, headers=self.auth(user), timeout=30, **kwargs)
+
+    def stop(self, timeout: float = 20) -> float:
+        """SIGTERM; how long the server took to exit."""
+        started = time.monotonic()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise
+        return time.monotonic() - started
+
+
+def prepare(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """Users, and the keys and the record's origin, made once before any server starts."""
+    tokens = add_users(database_url)
+    Center.start(settings_for(tmp_path, database_url=database_url), clock=clock).close()
+    return tokens
+
+
+@contextmanager
+def server(
+    tmp_path: Path, database_url: str, tokens: dict[str, str], *, workers: int = 1
+) -> Iterator[Server]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "ACCORD_DATABASE_URL": database_url,
+        "ACCORD_KEYS_DIR": str(tmp_path / "keys"),
+        "PYTHONPATH": str(Path(accord.__file__).resolve().parents[1]),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "accord.center.app:from_environment",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    log = (tmp_path / f"server-{port}.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    running = Server(f"http://127.0.0.1:{port}", process, tokens)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, (tmp_path / f"server-{port}.log").read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            try:
+                if httpx.get(running.base + "/openapi.json", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield running
+    finally:
+        try:
+            running.stop()
+        finally:
+            log.close()

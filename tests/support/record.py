@@ -1,0 +1,25 @@
+"""Record entries and keys as the record's tests make them: keys from seeds, an entry signed
+as written, a log entry's bytes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from accord.record.keys import PrivateKey
+
+
+def seeded(name: str) -> PrivateKey:
+    return PrivateKey.from_seed(name, hashlib.sha256(name.encode()).digest())
+
+
+def signed_as_written(unsigned: bytes, key: PrivateKey) -> bytes:
+    """An entry whose author signed exactly ``unsigned`` (canonical or not), with the sig
+    member put in before "ts"."""
+    sig = base64.b64encode(key.sign(unsigned)).decode()
+    return unsigned.replace(b',"ts":', f',"sig":"{sig}","ts":'.encode(), 1)
+
+
+def data(i: int) -> bytes:
+    """A distinct entry of varying length for index ``i``."""
+    return f"entry {i}:".encode() + bytes([i % 251]) * (i % 13)
