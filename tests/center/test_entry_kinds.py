@@ -9,12 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from accord.agreement import load_agreement
 from accord.center.entry_kinds import Signer, kind_named, registered
 from accord.center.picture import FOLDS, Recorded, Replay
-from accord.examples import example_path
+from support.jig import AGREEMENT
 
-AGREEMENT = load_agreement(example_path("jig.yaml"))
 ORIGIN = "jig-example.accord"
 AT = datetime(2026, 9, 29, tzinfo=UTC)
 

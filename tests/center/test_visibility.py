@@ -12,16 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, select
 
-from accord.agreement import Agreement, ObjectKind, load_agreement
+from accord.agreement import Agreement, ObjectKind
 from accord.center import visibility
 from accord.center.identity import ROLE_KINDS
 from accord.center.roles import Role
 from accord.center.visibility import Viewer
 from accord.deconfliction.conflicts import Conflict
-from accord.examples import example_path
 from accord.world import Disclosure
+from support.jig import AGREEMENT
 
-AGREEMENT = load_agreement(example_path("jig.yaml"))
 MEMBERS = sorted(AGREEMENT.party_ids | AGREEMENT.notifier_ids | AGREEMENT.monitor_ids)
 OWNERS = [*MEMBERS, "an-operator"]  # an aircraft's owner may be an operator, no member
 DISCLOSURES = ["shared", "center"]
