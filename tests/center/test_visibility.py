@@ -134,6 +134,11 @@ def test_each_audience_is_the_members_that_may_see(owner: str, disclosure: str) 
             visibility.sees_track(Viewer(member, r), owner=owner, disclosure=disclosure)
             for r in roles
         ), (member, roles)
+        # in clear in the record exactly when a reader who owns nothing may see it
+        nobody = Viewer(visibility.NOBODY, Role.MONITOR)
+        assert visibility.in_clear(disclosure) == visibility.sees_object(
+            nobody, owner=owner, disclosure=disclosure
+        )
         for acknowledger in MEMBERS:
             acked = visibility.acknowledgement_audience(owner=owner, acknowledger=acknowledger)
             assert (member in acked) == any(

@@ -49,6 +49,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, ImminentThreatRule
+from accord.center import visibility
 from accord.center.identity import Caller
 from accord.center.picture import (
     HeadRef,
@@ -217,7 +218,7 @@ def _flights(
     for d in sorted(replay.declarations.values(), key=lambda d: d.id):
         if d.kind != "flight_plan" or not d.in_force:
             continue
-        hidden = d.disclosure != "shared"
+        hidden = not visibility.in_clear(d.disclosure)
         feature = d.content
         if d.opened is not None:  # a hidden entry's opening, checked when folded
             feature = d.opened

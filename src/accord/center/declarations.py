@@ -468,7 +468,7 @@ def _entry(
     create, an amendment and a withdrawal, whatever the kind or the geometry's size; the
     id, kind, version, change and content are inside the commitment alone."""
     content: dict[str, Any] = dict(feature) if feature is not None else {"reason": reason}
-    if row.disclosure == Disclosure.SHARED.value:
+    if visibility.in_clear(row.disclosure):
         told = {"content": content} if feature is not None else {"reason": reason}
         event = _CHANGE_ENTRIES[change].build(
             told, id=row.id, object_kind=row.kind, disclosure=row.disclosure, version=row.version

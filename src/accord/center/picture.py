@@ -1017,7 +1017,7 @@ def _declarations(session: Session, replay: Replay, caller: Caller) -> Iterator[
         ):
             continue
         feature: dict[str, Any] | None
-        if d.disclosure == "shared":
+        if visibility.in_clear(d.disclosure):
             feature, verified = d.content, d.content is not None
         elif d.opened is not None:  # checked against the record when folded
             feature, verified = d.opened, True

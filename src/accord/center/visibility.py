@@ -69,6 +69,7 @@ __all__ = [
     "conflict_audiences",
     "conflict_viewer",
     "events_member",
+    "in_clear",
     "messages_where",
     "object_audience",
     "objects_where",
@@ -152,6 +153,18 @@ def sees_object(reader: Reader, *, owner: str, disclosure: str) -> bool:
         return True
     if reader.role is Role.NOTIFIER:
         return False
+    return disclosure == SHARED
+
+
+def in_clear(disclosure: str) -> bool:
+    """Whether an object's content may appear where every party and monitor reads — the
+    record, a monitor's view, a compliance finding — rather than as a commitment only its
+    owner opens: what a reader who owns nothing (:data:`NOBODY`, a monitor) may see of
+    anyone's object.
+
+    >>> in_clear("shared"), in_clear("center")
+    (True, False)
+    """
     return disclosure == SHARED
 
 
