@@ -19,8 +19,13 @@ log as it was before that append).
 >>> leaves = [merkle.leaf_hash(d) for d in (b"a", b"b", b"c", b"d")]
 >>> log.root() == merkle.root_hash(leaves)
 True
->>> merkle.verify_inclusion(leaves[2], 2, 4, log.inclusion_proof(2), log.root())
->>> merkle.verify_consistency(3, 4, log.root(3), log.root(), log.consistency_proof(3))
+>>> merkle.verify_inclusion(
+...     leaf_hash=leaves[2], index=2, tree_size=4, proof=log.inclusion_proof(2), root=log.root()
+... )
+>>> merkle.verify_consistency(
+...     old_size=3, new_size=4, old_root=log.root(3), new_root=log.root(),
+...     proof=log.consistency_proof(3),
+... )
 >>> log.check_integrity()
 >>> log.close()
 

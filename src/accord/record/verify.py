@@ -493,7 +493,11 @@ def verify_log(
         proof = consistency_proof(hashes[: latest.checkpoint.size], old.size)
         try:
             verify_consistency(
-                old.size, latest.checkpoint.size, old.root, latest.checkpoint.root, proof
+                old_size=old.size,
+                new_size=latest.checkpoint.size,
+                old_root=old.root,
+                new_root=latest.checkpoint.root,
+                proof=proof,
             )
         except ProofError as exc:
             raise VerificationError(
