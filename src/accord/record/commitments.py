@@ -22,7 +22,7 @@ The core stays pure: the caller draws the salt (``secrets.token_bytes(SALT_BYTES
 >>> verify_opening(commitment=c, content={"lon": 21.5, "lat": 25.2}, salt=salt)
 Traceback (most recent call last):
 ...
-accord.record.errors.CommitmentError: the opening does not match the commitment
+accord.errors.CommitmentError: the opening does not match the commitment
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def open_commitment(
     >>> open_commitment(event, salt=bytes(32), content='{"a": 1}')
     Traceback (most recent call last):
     ...
-    accord.record.errors.CommitmentError: the opening's content is not canonical JSON: ...
+    accord.errors.CommitmentError: the opening's content is not canonical JSON: ...
     """
     committed = event.get(field)
     if not isinstance(committed, str):

@@ -53,8 +53,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TextIO
 
+from accord.errors import LogError, TamperError
 from accord.record import merkle
-from accord.record.errors import RecordError
 from accord.record.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash, split_point
 
 __all__ = [
@@ -80,32 +80,6 @@ _CACHE_SIZE = 1 << 16
 _PAGE_CACHE_KIB = 32 * 1024
 _RANGE_CACHE_SIZE = 4096
 _KEYS_PER_QUERY = 200  # below SQLite's limit of 500 terms in a compound SELECT
-
-
-class LogError(RecordError):
-    """The log refuses an operation: bad arguments, a file that is no Accord log, a lost race."""
-
-
-class TamperError(LogError):
-    """The stored log is not what was appended: names the first bad leaf or node.
-
-    ``leaf`` is the index of the first bad leaf when the damage is at a leaf; ``node`` the
-    ``(level, index)`` of the first bad stored subtree hash when it is there (its leaves are
-    ``[index * 2**level, (index + 1) * 2**level)``); ``head`` the size of a bad stored head.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        leaf: int | None = None,
-        node: tuple[int, int] | None = None,
-        head: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.leaf = leaf
-        self.node = node
-        self.head = head
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
-from accord.record.errors import RecordError
+from accord.errors import ProofError
 
 __all__ = [
     "EMPTY_ROOT",
@@ -51,10 +51,6 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 """RFC 9162 §2.1.1: the hash of an empty list is the hash of an empty string."""
 
 RangeHash = Callable[[int, int], bytes]
-
-
-class ProofError(RecordError):
-    """A Merkle proof does not hold, or its inputs are not those of any valid proof."""
 
 
 def leaf_hash(entry: bytes) -> bytes:
