@@ -40,9 +40,12 @@ test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/mypy
 	scripts/pg-test-server run -- $(PY) -m pytest src tests
 
+# The import contracts ([tool.importlinter] in pyproject.toml) also run in `make test`, as
+# tests/unit/test_import_contracts.py.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

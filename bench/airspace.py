@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 
 from accord.airspace import Separation, States, detect_conflicts, detect_conflicts_all_pairs
-from accord.airspace.detect import EARTH_RADIUS_M, FT, NM
+from accord.airspace.detect import EARTH_RADIUS_M
+from accord.units import FT, NM
 
 SEP = Separation(horizontal_m=5 * NM, vertical_ft=1000.0, lookahead_s=300.0)
 LAT0, LON0 = 25.0, 21.0

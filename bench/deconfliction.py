@@ -24,14 +24,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from pyproj import Geod
 
 from accord.agreement import Agreement, ObjectKind
 from accord.deconfliction import SEGMENT_M, DeconflictionIndex, warm_up
-from accord.geo import densify_lines
+from accord.geo import GEOD, densify_lines
 from accord.world import FlightPlan, Movement, Operation, ProtectedSite, World
 
-G = Geod(ellps="WGS84")
 KINDS = tuple(ObjectKind)
 
 
@@ -143,7 +141,7 @@ class Baseline:
             c = op.geometry.centroid
             lon0, lat0 = c.x, c.y
         allv = np.concatenate((a, b))
-        az, _, d = G.inv(
+        az, _, d = GEOD.inv(
             np.full(allv.size, lon0), np.full(allv.size, lat0), self.v_lon[allv], self.v_lat[allv]
         )
         th = np.radians(az)
@@ -172,7 +170,7 @@ class Baseline:
             dist = shapely.distance(area, segs) - op.radius_m
         else:
             ring = shapely.get_coordinates(op.geometry.exterior)
-            az, _, d = G.inv(
+            az, _, d = GEOD.inv(
                 np.full(len(ring), lon0), np.full(len(ring), lat0), ring[:, 0], ring[:, 1]
             )
             th = np.radians(az)

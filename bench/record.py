@@ -144,12 +144,16 @@ def run(*, appends: int, singles: int, verify_entries: int, proofs: int) -> list
             t = time.perf_counter()
             proof = big.inclusion_proof(i, size)
             inc.append(time.perf_counter() - t)
-            verify_inclusion(leaf_hash(big.entry(i)), i, size, proof, root)
+            verify_inclusion(
+                leaf_hash=leaf_hash(big.entry(i)), index=i, tree_size=size, proof=proof, root=root
+            )
             m = rng.randrange(1, size)
             t = time.perf_counter()
             cproof = big.consistency_proof(m, size)
             con.append(time.perf_counter() - t)
-            verify_consistency(m, size, big.root(m), root, cproof)
+            verify_consistency(
+                old_size=m, new_size=size, old_root=big.root(m), new_root=root, proof=cproof
+            )
         hashes = [h for _, _, h in big.storage.read_leaves(0, size)]
         rebuild = []
         for _ in range(3):

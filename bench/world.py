@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import shapely
-from pyproj import Geod
 
+from accord.geo import GEOD
 from accord.world import Disclosure, FlightPlan, Operation, Position, ProtectedSite, World
 
-G = Geod(ellps="WGS84")
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 SPAN_S = 7 * 86400.0
 # A 1,000 x 1,000 km square: 9 degrees of latitude, about 11 of longitude at 30 degrees north.
@@ -28,7 +27,7 @@ def _polygons(rng: np.random.Generator, lon: np.ndarray, lat: np.ndarray, size_m
         k = int(rng.integers(4, 7))
         az = np.sort(rng.uniform(0, 360, k))
         d = s * rng.uniform(0.5, 1.0, k)
-        px, py, _ = G.fwd(np.full(k, x), np.full(k, y), az, d)
+        px, py, _ = GEOD.fwd(np.full(k, x), np.full(k, y), az, d)
         ring = list(zip(px.tolist(), py.tolist(), strict=True))
         poly = shapely.Polygon(ring)
         out.append(poly if poly.is_valid else shapely.convex_hull(poly))
@@ -103,10 +102,10 @@ def make_world(
         coords = [(lon, lat)]
         for _ in range(k - 1):
             heading += float(rng.uniform(-60, 60))
-            lon, lat, _ = G.fwd(lon, lat, heading, float(rng.uniform(30_000, 80_000)))
+            lon, lat, _ = GEOD.fwd(lon, lat, heading, float(rng.uniform(30_000, 80_000)))
             coords.append((float(lon), float(lat)))
         speed = float(rng.uniform(100, 250))
-        _, _, legs = G.inv(
+        _, _, legs = GEOD.inv(
             [c[0] for c in coords[:-1]],
             [c[1] for c in coords[:-1]],
             [c[0] for c in coords[1:]],

@@ -1,7 +1,14 @@
 """Accord: a joint coordination and deconfliction center.
 
-The pure core (agreement, declared world, deconfliction engine, rules) has no I/O, no clock
-and no environment; the command line in :mod:`accord.cli` is a thin edge around it.
+The core is pure: :mod:`accord.agreement`, :mod:`accord.world`, :mod:`accord.geo`,
+:mod:`accord.deconfliction`, :mod:`accord.airspace`, :mod:`accord.rules` and
+:mod:`accord.record`, with the leaf modules they share (:mod:`accord.errors`,
+:mod:`accord.units`, :mod:`accord.chrono`, :mod:`accord.jsontext`). It reads no clock and no
+environment, and touches a file only where its caller hands it the path (the ``load_*``
+readers, the record's log and key files). The edges sit around it: the service in
+:mod:`accord.center`, with the page it serves (``accord/web``), and the command line in
+:mod:`accord.cli`. The core never imports an edge: the import contracts in pyproject.toml
+(``[tool.importlinter]``) hold it to that.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from accord.cli_fetch import record_fetch
 from accord.cli_record import keys_app, record_app, verify
 from accord.errors import AccordError
 from accord.rules import AreaFinding, DesignatedAreaIndex
+from accord.units import NM
 from accord.world import Declared, Disclosure, FlightPlan, World, load_world
 
 if TYPE_CHECKING:
@@ -245,7 +246,7 @@ def airspace_report(
     return {
         "now": format_instant(now.replace(microsecond=0)),
         "separation": {
-            "horizontal_nm": round(separation.horizontal_m / 1852.0, 3),
+            "horizontal_nm": round(separation.horizontal_m / NM, 3),
             "vertical_ft": separation.vertical_ft,
             "lookahead_s": separation.lookahead_s,
         },

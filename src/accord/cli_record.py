@@ -178,13 +178,15 @@ def record_prove(
             if index is not None:
                 proof = opened.inclusion_proof(index, n)
                 leaf = leaf_hash(opened.entry(index))
-                verify_inclusion(leaf, index, n, proof, root)
+                verify_inclusion(leaf_hash=leaf, index=index, tree_size=n, proof=proof, root=root)
                 doc.update(index=index, leaf_hash=_b64(leaf))
             else:
                 assert old_size is not None
                 proof = opened.consistency_proof(old_size, n)
                 old_root = opened.root(old_size)
-                verify_consistency(old_size, n, old_root, root, proof)
+                verify_consistency(
+                    old_size=old_size, new_size=n, old_root=old_root, new_root=root, proof=proof
+                )
                 doc.update(old_size=old_size, old_root=_b64(old_root))
             doc["proof"] = [_b64(p) for p in proof]
     except ProofError as error:

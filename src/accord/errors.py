@@ -7,16 +7,70 @@
     │   ├── AgreementError           the agreement file
     │   ├── WorldError               the declared world (GeoJSON)
     │   └── TrackError               live track reports (CSV, GeoJSON, a batch)
-    ├── RecordError                  the verifiable record refuses (see accord.record.errors)
-    └── RuleError                    a request the agreement's rules refuse
-        ├── NotAuthorized            the actor may not do this (non-party, non-executor, …)
-        ├── IllegalTransition        the object's state does not allow this step
-        ├── PhaseError               the agreement's current phase does not allow this
-        ├── DeadlineError            too early or too late (notice period, window, objection window)
-        └── BlockingConflict         blocking conflicts stand and no override reason was given
+    ├── DuplicateKey                 a JSON object names one key twice    [accord.jsontext]
+    ├── NotJsonNumber                NaN or an infinity in JSON text      [accord.jsontext]
+    ├── RuleError                    a request the agreement's rules refuse
+    │   ├── NotAuthorized            the actor may not do this (non-party, non-executor, …)
+    │   ├── IllegalTransition        the object's state does not allow this step
+    │   ├── PhaseError               the agreement's current phase does not allow this
+    │   ├── DeadlineError            too early or too late (notice period, window, objection)
+    │   ├── BlockingConflict         blocking conflicts stand and no override reason was given
+    │   └── StaleRequest             names a version or content no longer current
+    │                                                          [accord.center.declarations]
+    ├── RecordError                  anything the verifiable record refuses  [accord.record]
+    │   ├── ProofError               a Merkle proof does not hold    [accord.record.merkle]
+    │   ├── VerificationError        a log that does not verify      [accord.record.verify]
+    │   ├── LogError                 the log store refuses              [accord.record.log]
+    │   │   └── TamperError          the stored log does not match its own hashes
+    │   ├── FormatError              bytes or text not in the exact form the record writes
+    │   │                            (canonical JSON, entry fields, envelopes, signed notes)
+    │   ├── SignatureError           a signature that does not verify, or that verifies but
+    │   │                            for the wrong author, key or log
+    │   ├── KeyFileError             a key file that is missing, unsafe or unreadable
+    │   ├── UnknownKeyError          a name that is not in the key ring
+    │   ├── ConsistencyError         a tree head that does not extend the last one checked
+    │   ├── CommitmentError          an opening that does not match its salted commitment
+    │   └── EquivocationError        the center signed two heads that cannot both be true
+    ├── DeclarationNotFound          no declaration with this id that the caller may see
+    │                                                          [accord.center.declarations]
+    ├── UnsafePermissions            a data or keys folder that others may open
+    │                                                                [accord.center.files]
+    └── TlsError                     a TLS option of ``accord serve`` that cannot be used
+                                                                       [accord.center.tls]
 
-A caller at the edge (the command line, later the service) catches ``AccordError`` and shows
-``str(error)``; anything else escaping is a bug.
+    RuntimeError
+    └── CommitFailed                 the service's transaction did not commit; nothing of the
+                                     unit is stored                 [accord.center.runtime]
+
+Every class is defined here, and only here; the module in brackets re-exports it, and its
+callers may import it from either. Where a class is also a built-in error it says so in its
+bases: ``DuplicateKey``, ``NotJsonNumber`` and ``TlsError`` are ``ValueError``s (as
+:class:`json.JSONDecodeError` is) and ``UnknownKeyError`` is a ``KeyError`` (a key ring is a
+mapping), so a caller catching the built-in still catches them.
+
+A caller at the edge (the command line, the service) catches ``AccordError`` and shows
+``str(error)``; the service answers it with a 4xx problem (403, 409, 422 or 400; see
+:mod:`accord.center.problems`). Anything else escaping is a bug — or a fault, which is why
+``CommitFailed`` stands outside the tree: a failed commit is the server's failure, answered
+500, never the caller's mistake.
+
+Two kinds of exception are defined elsewhere, on purpose:
+
+* ``accord.center.problems.ProblemError`` is an HTTP answer in flight — a status, an RFC 9457
+  problem type and its fields, raised in a route and rendered by the service's handlers. It is
+  HTTP and nothing else, so it lives in the service's HTTP layer, beside those handlers.
+* private signals (a leading underscore: ``_Bad`` of :mod:`accord.world` and of
+  ``accord.center.directline``, ``_Twice`` of :mod:`accord.jsontext`) are raised and caught
+  inside one module, to collect a reader's issues or to leave a parser's hook; none escapes
+  its module, so none is an error of the package.
+
+``tests/unit/test_public_api.py`` holds the package to this: every exception class of every
+module is defined here, is ``ProblemError``, or is private.
+
+>>> issubclass(EquivocationError, RecordError) and issubclass(RecordError, AccordError)
+True
+>>> str(UnknownKeyError("no key named 'green' in the key ring"))
+"no key named 'green' in the key ring"
 """
 
 from __future__ import annotations
@@ -28,17 +82,40 @@ __all__ = [
     "AccordError",
     "AgreementError",
     "BlockingConflict",
+    "CommitFailed",
+    "CommitmentError",
+    "ConsistencyError",
     "DeadlineError",
+    "DeclarationNotFound",
+    "DuplicateKey",
+    "EquivocationError",
+    "FormatError",
     "IllegalTransition",
     "InputError",
     "Issue",
+    "KeyFileError",
+    "LogError",
     "NotAuthorized",
+    "NotJsonNumber",
     "PhaseError",
+    "ProofError",
+    "RecordError",
     "RuleError",
+    "SignatureError",
+    "StaleRequest",
+    "TamperError",
+    "TlsError",
     "TrackError",
+    "UnknownKeyError",
+    "UnsafePermissions",
+    "VerificationError",
     "WorldError",
     "field_path",
+    "shown",
 ]
+
+_SHOWN = 64
+"""Characters of a key shown in a message: the key is the sender's input, never echoed whole."""
 
 
 def field_path(parts: Sequence[str | int]) -> str:
@@ -56,8 +133,20 @@ def field_path(parts: Sequence[str | int]) -> str:
     return text
 
 
+def shown(text: str) -> str:
+    """``text`` cut to a length fit for a message (a key is whatever the sender chose).
+
+    >>> shown("k" * 100) == "k" * 63 + "…"
+    True
+    """
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
 class AccordError(Exception):
     """Base of every error Accord raises on purpose."""
+
+
+# --- bad input ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +198,27 @@ class TrackError(InputError):
     """Live track reports are not valid (a bad field, an impossible state)."""
 
 
+class DuplicateKey(AccordError, ValueError):
+    """A JSON object names one key twice; ``path`` is where (``properties.disclosure``,
+    ``features[2].id``), ``key`` the key itself."""
+
+    def __init__(self, path: str, key: str) -> None:
+        self.path = path
+        self.key = key
+        super().__init__(f"the key {shown(key)!r} appears twice in one object (at {shown(path)})")
+
+
+class NotJsonNumber(AccordError, ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity`` where JSON allows only finite numbers."""
+
+    def __init__(self, constant: str) -> None:
+        self.constant = constant
+        super().__init__(f"{constant} is not a JSON number: every number must be finite")
+
+
+# --- the agreement's rules ------------------------------------------------------------------
+
+
 class RuleError(AccordError):
     """The agreement's rules refuse this request."""
 
@@ -131,3 +241,129 @@ class DeadlineError(RuleError):
 
 class BlockingConflict(RuleError):
     """Blocking conflicts stand and no approver gave a written override reason."""
+
+
+class StaleRequest(RuleError):
+    """The request names a version or a content that is no longer the current one."""
+
+    def __init__(self, field: str, location: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.location = location
+        self.message = message
+
+
+# --- the verifiable record ------------------------------------------------------------------
+# Messages never contain private key material; they name the entry (author and sequence
+# number), the note line or the file at fault.
+
+
+class RecordError(AccordError):
+    """Base of everything the record refuses."""
+
+
+class ProofError(RecordError):
+    """A Merkle proof does not hold, or its inputs are not those of any valid proof."""
+
+
+class VerificationError(RecordError):
+    """The log does not verify; ``index`` is the first bad entry (None: the log as a whole)."""
+
+    def __init__(self, index: int | None, reason: str) -> None:
+        self.index = index
+        self.reason = reason
+        where = f"entry {index}" if index is not None else "log"
+        super().__init__(f"{where}: {reason}")
+
+
+class LogError(RecordError):
+    """The log refuses an operation: bad arguments, a file that is no Accord log, a lost race."""
+
+
+class TamperError(LogError):
+    """The stored log is not what was appended: names the first bad leaf or node.
+
+    ``leaf`` is the index of the first bad leaf when the damage is at a leaf; ``node`` the
+    ``(level, index)`` of the first bad stored subtree hash when it is there (its leaves are
+    ``[index * 2**level, (index + 1) * 2**level)``); ``head`` the size of a bad stored head.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        leaf: int | None = None,
+        node: tuple[int, int] | None = None,
+        head: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.leaf = leaf
+        self.node = node
+        self.head = head
+
+
+class FormatError(RecordError):
+    """Bytes or text that are not in the exact form the record writes."""
+
+
+class SignatureError(RecordError):
+    """A signature that fails, or is valid but for another author, key or log."""
+
+
+class KeyFileError(RecordError):
+    """A key file that is missing, has unsafe permissions or does not parse."""
+
+
+class UnknownKeyError(RecordError, KeyError):
+    """A name that is not in the key ring.
+
+    Also a ``KeyError`` so that a key ring behaves as a mapping; unlike ``KeyError`` its
+    ``str()`` is the plain message.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConsistencyError(RecordError):
+    """A tree head that is not shown to extend the last head a party checked."""
+
+
+class CommitmentError(RecordError):
+    """An opening (salt and content) that does not match its commitment, or a bad salt."""
+
+
+class EquivocationError(RecordError):
+    """The center signed two tree heads that cannot both describe one append-only log.
+
+    ``evidence`` holds the signed notes that prove it, so that a party can show them to
+    everyone else.
+    """
+
+    def __init__(self, message: str, *, evidence: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.evidence = evidence
+
+
+# --- the service ----------------------------------------------------------------------------
+
+
+class DeclarationNotFound(AccordError):
+    """No declaration with this id that the caller may see: the same whether none exists
+    or it is another member's ``center`` declaration."""
+
+    def __init__(self) -> None:
+        super().__init__("no such declaration")
+
+
+class UnsafePermissions(AccordError):
+    """A folder of the center's data or keys that other users may open."""
+
+
+class TlsError(AccordError, ValueError):
+    """A TLS option that cannot be used; the message names the option."""
+
+
+class CommitFailed(RuntimeError):
+    """The transaction holding this unit (and its group) did not commit: nothing of it is
+    stored. A fault of the server, not a refusal: outside the ``AccordError`` tree."""

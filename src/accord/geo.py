@@ -48,6 +48,8 @@ WGS84_F = 1.0 / 298.257223563
 _E2 = WGS84_F * (2.0 - WGS84_F)
 
 GEOD = Geod(ellps="WGS84")
+"""The package's one WGS84 geodesic (Karney's algorithm): every module and the benchmarks
+use it rather than make another."""
 
 
 def geodesic_distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

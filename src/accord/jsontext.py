@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from accord.errors import field_path
+from accord.errors import DuplicateKey, NotJsonNumber, field_path, shown
 
 __all__ = [
     "TWICE",
@@ -31,32 +31,6 @@ __all__ = [
 
 TWICE = "this key appears twice in one object: send it once"
 """What is wrong with a duplicated key, said where its path is the field."""
-
-_SHOWN = 64
-"""Characters of a key shown in a message: the key is the sender's input, never echoed whole."""
-
-
-class DuplicateKey(ValueError):
-    """A JSON object names one key twice; ``path`` is where (``properties.disclosure``,
-    ``features[2].id``), ``key`` the key itself."""
-
-    def __init__(self, path: str, key: str) -> None:
-        self.path = path
-        self.key = key
-        super().__init__(f"the key {shown(key)!r} appears twice in one object (at {shown(path)})")
-
-
-class NotJsonNumber(ValueError):
-    """``NaN``, ``Infinity`` or ``-Infinity`` where JSON allows only finite numbers."""
-
-    def __init__(self, constant: str) -> None:
-        self.constant = constant
-        super().__init__(f"{constant} is not a JSON number: every number must be finite")
-
-
-def shown(text: str) -> str:
-    """``text`` cut to a length fit for a message (a key is whatever the sender chose)."""
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
 class _Twice(Exception):
@@ -128,7 +102,7 @@ def loads(text: str | bytes, *, allow_nan: bool = False) -> Any:
     >>> loads('{"p": {"disclosure": "center", "disclosure": "shared"}}')
     Traceback (most recent call last):
     ...
-    accord.jsontext.DuplicateKey: the key 'disclosure' appears twice in one object (at p.disclosure)
+    accord.errors.DuplicateKey: the key 'disclosure' appears twice in one object (at p.disclosure)
     """
     try:
         if allow_nan:

@@ -158,11 +158,15 @@ def test_the_log_over_sqlalchemy_matches_sqlite_and_rfc9162(engine) -> None:
             assert (
                 proof == theirs.inclusion_proof(i, size) == merkle.inclusion_proof(hashes[:size], i)
             )
-            merkle.verify_inclusion(hashes[i], i, size, proof, root)
+            merkle.verify_inclusion(
+                leaf_hash=hashes[i], index=i, tree_size=size, proof=proof, root=root
+            )
         for old in range(size + 1):
             proof = ours.consistency_proof(old, size)
             assert proof == merkle.consistency_proof(hashes[:size], old)
-            merkle.verify_consistency(old, size, ours.root(old), root, proof)
+            merkle.verify_consistency(
+                old_size=old, new_size=size, old_root=ours.root(old), new_root=root, proof=proof
+            )
     ours.check_integrity()
     # A fresh log over the same store reads the same tree back.
     again = MerkleLog(SQLAlchemyLogStorage(engine))

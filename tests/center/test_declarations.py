@@ -580,14 +580,14 @@ def test_a_center_entry_is_a_commitment_only_the_owner_opens(
         assert decode_base64(opening["commitment"], what="commitment") == recorded
         salt = decode_base64(opening["salt"], what="salt")
         content = loads_canonical(opening["content"].encode())
-        verify_opening(recorded, content, salt=salt)
+        verify_opening(commitment=recorded, content=content, salt=salt)
         assert content["id"] == hidden["id"] and content["object_kind"] == "position"
         assert (content["action"], content["version"]) == (item["change"], item["version"])
         tampered = json.loads(opening["content"].replace("21.2", "21.3").replace("Left", "Right"))
         with pytest.raises(CommitmentError):
-            verify_opening(recorded, tampered, salt=salt)
+            verify_opening(commitment=recorded, content=tampered, salt=salt)
         with pytest.raises(CommitmentError):
-            verify_opening(recorded, content, salt=bytes(len(salt)))
+            verify_opening(commitment=recorded, content=content, salt=bytes(len(salt)))
     assert json.loads(listed[0]["opening"]["content"])["content"] == hidden["feature"]
     assert json.loads(listed[1]["opening"]["content"])["content"] == amended["feature"]
     assert json.loads(listed[2]["opening"]["content"])["content"] == {"reason": "Left 21.24"}

@@ -253,7 +253,7 @@ def test_the_opening_verifies_against_the_entrys_commitment(line: Line) -> None:
         opening = line.get(f"{MESSAGES}/{sent['id']}/opening", user).json()
         assert opening["entry"] == sent["entry"] == 0
         salt = decode_base64(opening["salt"], what="salt", size=32)
-        verify_opening(committed, opening["content"], salt=salt)
+        verify_opening(commitment=committed, content=opening["content"], salt=salt)
         assert opening["content"] == sent["content"]
         assert (
             hashlib.sha256(canonical_json(opening["content"])).hexdigest() == sent["content_hash"]
@@ -261,7 +261,7 @@ def test_the_opening_verifies_against_the_entrys_commitment(line: Line) -> None:
     # Other coordinates do not open it: the entry pins the content.
     forged = dict(opening["content"], geometry={"type": "Point", "coordinates": [36.2, 33.5]})
     with pytest.raises(CommitmentError):
-        verify_opening(committed, forged, salt=salt)
+        verify_opening(commitment=committed, content=forged, salt=salt)
 
 
 # --- escalation -----------------------------------------------------------------------------

@@ -278,11 +278,11 @@ def test_the_picture_names_the_prefix_and_a_signed_head_to_check_it_against(desk
     )
     assert proof["old_root"] == early["root"] and proof["root"] == early["head_root"]
     verify_consistency(
-        1,
-        early["head_size"],
-        decode_base64(early["root"], what="root"),
-        decode_base64(early["head_root"], what="root"),
-        [decode_base64(p, what="proof") for p in proof["proof"]],
+        old_size=1,
+        new_size=early["head_size"],
+        old_root=decode_base64(early["root"], what="root"),
+        new_root=decode_base64(early["head_root"], what="root"),
+        proof=[decode_base64(p, what="proof") for p in proof["proof"]],
     )
 
 

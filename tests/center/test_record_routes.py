@@ -102,14 +102,22 @@ def test_proofs_verify_against_the_served_head(service: Service) -> None:
         assert b64(proof["leaf_hash"]) == hashes[index]
         assert b64(proof["root"]) == head.root
         merkle.verify_inclusion(
-            hashes[index], index, head.size, [b64(p) for p in proof["proof"]], head.root
+            leaf_hash=hashes[index],
+            index=index,
+            tree_size=head.size,
+            proof=[b64(p) for p in proof["proof"]],
+            root=head.root,
         )
     proof = service.get(
         f"/v1/record/proofs/consistency?from={old.size}&size={head.size}", "red-officer"
     ).json()
     assert b64(proof["old_root"]) == old.root
     merkle.verify_consistency(
-        old.size, head.size, old.root, head.root, [b64(p) for p in proof["proof"]]
+        old_size=old.size,
+        new_size=head.size,
+        old_root=old.root,
+        new_root=head.root,
+        proof=[b64(p) for p in proof["proof"]],
     )
     assert_problem(service.get("/v1/record/proofs/consistency?from=99", "observer"), 422)
     assert_problem(service.get("/v1/record/proofs/consistency?from=1&size=99", "observer"), 422)

@@ -110,12 +110,18 @@ def test_a_writer_killed_mid_append_loses_nothing_acknowledged(tmp_path: Path) -
             leaves += [merkle.leaf_hash(payload(size + j)) for j in range(3)]
             assert log.root() == merkle.root_hash(leaves)
             i = size // 2
-            merkle.verify_inclusion(leaves[i], i, size + 3, log.inclusion_proof(i), log.root())
+            merkle.verify_inclusion(
+                leaf_hash=leaves[i],
+                index=i,
+                tree_size=size + 3,
+                proof=log.inclusion_proof(i),
+                root=log.root(),
+            )
             merkle.verify_consistency(
-                size,
-                size + 3,
-                merkle.root_hash(leaves[:size]),
-                log.root(),
-                log.consistency_proof(size),
+                old_size=size,
+                new_size=size + 3,
+                old_root=merkle.root_hash(leaves[:size]),
+                new_root=log.root(),
+                proof=log.consistency_proof(size),
             )
             acknowledged += [size, size + 1, size + 2]

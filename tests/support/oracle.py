@@ -2,7 +2,9 @@
 
 It shares no code with the engine's distance kernel: distances from a point to a geodesic
 leg are found by sampling the leg with ``Geod.npts`` and refining the best sample with a
-bounded scalar minimisation along the leg (``Geod.fwd``), all on the WGS84 ellipsoid.
+bounded scalar minimisation along the leg (``Geod.fwd``), all on the WGS84 ellipsoid. It
+makes its own ``pyproj.Geod`` rather than borrow ``accord.geo.GEOD``, so that it takes
+nothing from the package it checks.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import shapely
-from pyproj import Geod
 
+from accord.geo import GEOD
 from accord.world import (
     Disclosure,
     FlightPlan,
@@ -18,7 +18,6 @@ from accord.world import (
     World,
 )
 
-G = Geod(ellps="WGS84")
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
 
@@ -32,7 +31,7 @@ class Box:
     def at(self, east: float, north: float) -> tuple[float, float]:
         dist = float(np.hypot(east, north))
         az = float(np.degrees(np.arctan2(east, north)))
-        lon, lat, _ = G.fwd(self.lon0, self.lat0, az, dist)
+        lon, lat, _ = GEOD.fwd(self.lon0, self.lat0, az, dist)
         return float(lon), float(lat)
 
     def random_point(self) -> tuple[float, float]:

@@ -21,7 +21,8 @@ from accord.airspace import (
     detect_conflicts_all_pairs,
     track_conflicts,
 )
-from accord.airspace.detect import EARTH_RADIUS_M, NM, candidate_pairs
+from accord.airspace.detect import EARTH_RADIUS_M, candidate_pairs
+from accord.units import NM
 
 SEP = Separation(horizontal_m=5 * NM, vertical_ft=1000.0, lookahead_s=300.0)
 LAT0, LON0 = 25.0, 21.0

@@ -8,9 +8,9 @@ import pytest
 
 from accord.agreement import load_agreement
 from accord.airspace import Separation, probe_flight_plan
-from accord.airspace.detect import FT, NM
 from accord.examples import example_path
 from accord.rules.designated import FlightPlan
+from accord.units import FT, NM
 from accord.world import load_world
 
 T0 = datetime(2026, 9, 20, 8, 0, tzinfo=UTC)

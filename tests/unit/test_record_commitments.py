@@ -41,7 +41,7 @@ def test_the_definition() -> None:
 
 @given(contents, salts)
 def test_an_opening_verifies(content: object, salt: bytes) -> None:
-    verify_opening(commitment(content, salt=salt), content, salt=salt)
+    verify_opening(commitment=commitment(content, salt=salt), content=content, salt=salt)
 
 
 @given(contents, contents, salts, salts)
@@ -49,10 +49,10 @@ def test_another_content_or_salt_does_not(a: object, b: object, s1: bytes, s2: b
     c = commitment(a, salt=s1)
     if canonical_json(a) != canonical_json(b):
         with pytest.raises(CommitmentError):
-            verify_opening(c, b, salt=s1)
+            verify_opening(commitment=c, content=b, salt=s1)
     if s1 != s2:
         with pytest.raises(CommitmentError):
-            verify_opening(c, a, salt=s2)
+            verify_opening(commitment=c, content=a, salt=s2)
         assert commitment(a, salt=s2) != c
 
 
@@ -115,3 +115,11 @@ def test_a_malformed_opening_or_entry_is_refused_by_name(
 ) -> None:
     with pytest.raises(CommitmentError, match=message):
         open_commitment(event or _event({"a": 1}, bytes(32)), salt=salt, content=content)
+
+
+def test_verify_opening_takes_keywords_only() -> None:
+    salt = bytes(32)
+    c = commitment({"a": 1}, salt=salt)
+    verify_opening(commitment=c, content={"a": 1}, salt=salt)
+    with pytest.raises(TypeError):
+        verify_opening(c, {"a": 1}, salt=salt)

@@ -35,11 +35,17 @@ def check_all_proofs(log: MerkleLog, leaves: list[bytes], size: int) -> None:
     for i in range(size):
         proof = log.inclusion_proof(i, size)
         assert proof == merkle.inclusion_proof(tree, i)
-        merkle.verify_inclusion(tree[i], i, size, proof, root)
+        merkle.verify_inclusion(leaf_hash=tree[i], index=i, tree_size=size, proof=proof, root=root)
     for m in range(size + 1):
         proof = log.consistency_proof(m, size)
         assert proof == merkle.consistency_proof(tree, m)
-        merkle.verify_consistency(m, size, merkle.root_hash(tree[:m]), root, proof)
+        merkle.verify_consistency(
+            old_size=m,
+            new_size=size,
+            old_root=merkle.root_hash(tree[:m]),
+            new_root=root,
+            proof=proof,
+        )
 
 
 # --- proofs against the in-memory functions --------------------------------------------------
@@ -99,10 +105,18 @@ def test_random_batches_match_the_in_memory_tree(batches: list[int], draw: st.Da
     root = merkle.root_hash(leaves[:size])
     proof = log.inclusion_proof(index, size)
     assert proof == merkle.inclusion_proof(leaves[:size], index)
-    merkle.verify_inclusion(leaves[index], index, size, proof, root)
+    merkle.verify_inclusion(
+        leaf_hash=leaves[index], index=index, tree_size=size, proof=proof, root=root
+    )
     proof = log.consistency_proof(old, size)
     assert proof == merkle.consistency_proof(leaves[:size], old)
-    merkle.verify_consistency(old, size, merkle.root_hash(leaves[:old]), root, proof)
+    merkle.verify_consistency(
+        old_size=old,
+        new_size=size,
+        old_root=merkle.root_hash(leaves[:old]),
+        new_root=root,
+        proof=proof,
+    )
 
 
 def test_range_hash_of_any_range_including_unaligned_ones() -> None:
@@ -129,7 +143,13 @@ def test_proofs_at_a_historical_size_stay_the_same_as_the_log_grows() -> None:
     assert [log.inclusion_proof(i, 13) for i in range(13)] == then
     assert [log.consistency_proof(m, 13) for m in range(14)] == then_cons
     leaves = [merkle.leaf_hash(data(i)) for i in range(40)]
-    merkle.verify_consistency(13, 40, then_root, log.root(), log.consistency_proof(13))
+    merkle.verify_consistency(
+        old_size=13,
+        new_size=40,
+        old_root=then_root,
+        new_root=log.root(),
+        proof=log.consistency_proof(13),
+    )
     assert log.root() == merkle.root_hash(leaves)
 
 

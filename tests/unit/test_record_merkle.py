@@ -88,67 +88,86 @@ def test_roots_and_every_proof_up_to_64(n: int) -> None:
     for i in range(n):
         proof = inclusion_proof(leaves, i)
         assert proof == path(i, entries)
-        verify_inclusion(leaves[i], i, n, proof, root)
+        verify_inclusion(leaf_hash=leaves[i], index=i, tree_size=n, proof=proof, root=root)
     for m in range(n + 1):
         proof = consistency_proof(leaves, m)
         expected = [] if m in (0, n) else subproof(m, entries, True)
         assert proof == expected
-        verify_consistency(m, n, root_hash(leaves[:m]), root, proof)
+        verify_consistency(
+            old_size=m, new_size=n, old_root=root_hash(leaves[:m]), new_root=root, proof=proof
+        )
 
 
 def test_inclusion_refusals() -> None:
     leaves = LEAVES[:7]
-    root = root_hash(leaves)
     proof = inclusion_proof(leaves, 3)
-    with pytest.raises(ProofError):
-        verify_inclusion(leaves[4], 3, 7, proof, root)  # another leaf
-    with pytest.raises(ProofError):
-        verify_inclusion(leaves[3], 4, 7, proof, root)  # another index
-    with pytest.raises(ProofError):
-        verify_inclusion(leaves[3], 3, 9, proof, root)  # a size with another shape
-    with pytest.raises(ProofError):
-        verify_inclusion(leaves[3], 7, 7, proof, root)  # index out of range
-    with pytest.raises(ProofError):
-        verify_inclusion(leaves[3], -1, 7, proof, root)
-    with pytest.raises(ProofError):
-        verify_inclusion(leaves[3], 3, 7, proof[:-1], root)  # too short
-    with pytest.raises(ProofError):
-        verify_inclusion(leaves[3], 3, 7, [*proof, proof[0]], root)  # too long
-    with pytest.raises(ProofError):
-        verify_inclusion(leaves[3], 3, 7, [proof[0][:31], *proof[1:]], root)  # wrong length
-    with pytest.raises(ProofError):
-        verify_inclusion(leaves[3], 3, 7, proof, root_hash(LEAVES[:8]))  # another root
-    with pytest.raises(ProofError):
-        verify_inclusion(leaves[0], 0, 1, [], root)  # a one-leaf tree is its leaf
+    good = {"leaf_hash": leaves[3], "index": 3, "tree_size": 7, "proof": proof}
+    good["root"] = root_hash(leaves)
+    verify_inclusion(**good)
+    for change in (
+        {"leaf_hash": leaves[4]},  # another leaf
+        {"index": 4},  # another index
+        {"tree_size": 9},  # a size with another shape
+        {"index": 7},  # index out of range
+        {"index": -1},
+        {"proof": proof[:-1]},  # too short
+        {"proof": [*proof, proof[0]]},  # too long
+        {"proof": [proof[0][:31], *proof[1:]]},  # wrong length
+        {"root": root_hash(LEAVES[:8])},  # another root
+        {"leaf_hash": leaves[0], "index": 0, "tree_size": 1, "proof": []},  # a one-leaf tree
+    ):
+        with pytest.raises(ProofError):
+            verify_inclusion(**{**good, **change})
 
 
 def test_consistency_refusals() -> None:
     old, new = root_hash(LEAVES[:5]), root_hash(LEAVES[:11])
     proof = consistency_proof(LEAVES[:11], 5)
-    with pytest.raises(ProofError):
-        verify_consistency(11, 5, new, old, proof)  # sizes go backwards
-    with pytest.raises(ProofError):
-        verify_consistency(5, 11, new, new, proof)  # wrong old root
-    with pytest.raises(ProofError):
-        verify_consistency(5, 11, old, old, proof)  # wrong new root
-    with pytest.raises(ProofError):
-        verify_consistency(5, 11, old, new, [])  # empty proof
-    with pytest.raises(ProofError):
-        verify_consistency(5, 11, old, new, proof[:-1])
-    with pytest.raises(ProofError):
-        verify_consistency(5, 11, old, new, [*proof, proof[0]])
-    with pytest.raises(ProofError):
-        verify_consistency(6, 11, old, new, proof)  # another old size
-    with pytest.raises(ProofError):
-        verify_consistency(5, 11, old, new, [b"\x00" * 31, *proof[1:]])
-    with pytest.raises(ProofError):
-        verify_consistency(5, 5, old, new, [])  # equal sizes, different roots
-    with pytest.raises(ProofError):
-        verify_consistency(5, 5, old, old, proof)  # equal sizes need no proof
-    with pytest.raises(ProofError):
-        verify_consistency(0, 5, old, old, [])  # the empty tree has a known root
-    verify_consistency(5, 5, old, old, [])
-    verify_consistency(0, 5, EMPTY_ROOT, old, [])
+    good = {"old_size": 5, "new_size": 11, "old_root": old, "new_root": new, "proof": proof}
+    verify_consistency(**good)
+    for change in (
+        {"old_size": 11, "new_size": 5, "old_root": new, "new_root": old},  # backwards
+        {"old_root": new},  # wrong old root
+        {"new_root": old},  # wrong new root
+        {"proof": []},  # empty proof
+        {"proof": proof[:-1]},
+        {"proof": [*proof, proof[0]]},
+        {"old_size": 6},  # another old size
+        {"proof": [b"\x00" * 31, *proof[1:]]},
+        {"new_size": 5, "proof": []},  # equal sizes, different roots
+        {"new_size": 5, "new_root": old},  # equal sizes need no proof
+        {"old_size": 0, "old_root": new, "proof": []},  # the empty tree has a known root
+    ):
+        with pytest.raises(ProofError):
+            verify_consistency(**{**good, **change})
+    verify_consistency(old_size=5, new_size=5, old_root=old, new_root=old, proof=[])
+    verify_consistency(old_size=0, new_size=5, old_root=EMPTY_ROOT, new_root=old, proof=[])
+
+
+def test_verifiers_take_keywords_only() -> None:
+    """A root, size or index given in the wrong place cannot slip through: every argument
+    of a verifier is named (as sigstore and cryptography name their security arguments)."""
+    leaves = LEAVES[:11]
+    root, old = root_hash(leaves), root_hash(leaves[:5])
+    with pytest.raises(TypeError):
+        verify_inclusion(leaves[3], 3, 11, inclusion_proof(leaves, 3), root)
+    with pytest.raises(TypeError):
+        verify_consistency(5, 11, old, root, consistency_proof(leaves, 5))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33])
+def test_swapped_roots_or_sizes_are_refused(n: int) -> None:
+    leaves = LEAVES[:n]
+    new = root_hash(leaves)
+    for m in range(n):  # every smaller tree, the empty one too
+        old, proof = root_hash(leaves[:m]), consistency_proof(leaves, m)
+        verify_consistency(old_size=m, new_size=n, old_root=old, new_root=new, proof=proof)
+        with pytest.raises(ProofError):
+            verify_consistency(old_size=m, new_size=n, old_root=new, new_root=old, proof=proof)
+        with pytest.raises(ProofError):
+            verify_consistency(old_size=n, new_size=m, old_root=old, new_root=new, proof=proof)
+        with pytest.raises(ProofError):
+            verify_consistency(old_size=n, new_size=m, old_root=new, new_root=old, proof=proof)
 
 
 @settings(max_examples=200, deadline=None)
@@ -161,23 +180,27 @@ def test_random_trees_and_tampered_proofs(n: int, data: st.DataObject) -> None:
     root = root_hash(leaves)
     i = data.draw(st.integers(0, n - 1))
     proof = inclusion_proof(leaves, i)
-    verify_inclusion(leaves[i], i, n, proof, root)
+    verify_inclusion(leaf_hash=leaves[i], index=i, tree_size=n, proof=proof, root=root)
     m = data.draw(st.integers(1, n))
     cproof = consistency_proof(leaves, m)
-    verify_consistency(m, n, root_hash(leaves[:m]), root, cproof)
+    verify_consistency(
+        old_size=m, new_size=n, old_root=root_hash(leaves[:m]), new_root=root, proof=cproof
+    )
     if proof:
         j = data.draw(st.integers(0, len(proof) - 1))
         bit = data.draw(st.integers(0, 255))
         bad = [*proof]
         bad[j] = bytes([bad[j][0] ^ (1 << (bit % 8)), *bad[j][1:]])
         with pytest.raises(ProofError):
-            verify_inclusion(leaves[i], i, n, bad, root)
+            verify_inclusion(leaf_hash=leaves[i], index=i, tree_size=n, proof=bad, root=root)
     if cproof:
         j = data.draw(st.integers(0, len(cproof) - 1))
         bad = [*cproof]
         bad[j] = bytes([bad[j][0] ^ 1, *bad[j][1:]])
         with pytest.raises(ProofError):
-            verify_consistency(m, n, root_hash(leaves[:m]), root, bad)
+            verify_consistency(
+                old_size=m, new_size=n, old_root=root_hash(leaves[:m]), new_root=root, proof=bad
+            )
 
 
 def test_compact_range_takes_perfect_subtrees():

@@ -3,7 +3,8 @@
 :mod:`accord.airspace.tracks` reads and validates state reports and keeps the latest per
 aircraft; :mod:`accord.airspace.detect` finds predicted losses of separation (state-based
 detection, a grid prefilter and an exact vectorised test, identical to the all-pairs
-computation); :mod:`accord.airspace.areas` finds tracks inside or heading into designated
+computation) and :mod:`accord.airspace.conflicts` names them (aircraft, operators, time to
+the closest approach); :mod:`accord.airspace.areas` finds tracks inside or heading into designated
 areas closed to their operator; :mod:`accord.airspace.probe` probes a new flight plan against
 the others, leg by leg. Nothing here reads a clock or does I/O (except ``load_tracks``, the
 file edge): the instant ``now`` is always an argument.

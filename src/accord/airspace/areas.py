@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from accord.airspace.tracks import KT, TrackSet
+from accord.airspace.tracks import TrackSet
 from accord.chrono import format_instant
 from accord.geo import GEOD
 from accord.rules.designated import DesignatedAreaIndex, FlightPlan
+from accord.units import KT
 
 __all__ = ["TrackAreaFinding", "track_area_findings"]
 

@@ -30,6 +30,7 @@ from typing import Any
 from accord.airspace.detect import Conflicts, Separation, States, detect_conflicts
 from accord.airspace.tracks import TrackSet
 from accord.chrono import format_instant
+from accord.units import NM
 
 __all__ = ["TrackConflict", "track_conflicts"]
 
@@ -74,7 +75,7 @@ class TrackConflict:
             "b_party": self.b_party,
             "tcpa_s": round(self.tcpa_s, 1),
             "dcpa_m": round(self.dcpa_m, 1),
-            "dcpa_nm": round(self.dcpa_m / 1852.0, 2),
+            "dcpa_nm": round(self.dcpa_m / NM, 2),
             "tlos_s": round(self.tlos_s, 1),
             "los_at": format_instant(self.los_at.replace(microsecond=0)),
             "lost": self.lost,

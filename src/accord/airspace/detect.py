@@ -55,13 +55,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from accord.units import NM
+
 if TYPE_CHECKING:
     from accord.agreement import AirspaceRules
 
 __all__ = [
     "EARTH_RADIUS_M",
-    "FT",
-    "NM",
     "Conflicts",
     "Separation",
     "States",
@@ -75,8 +75,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 EARTH_RADIUS_M = 6371000.0
 """Radius of the spherical earth of the flat-earth frames (BlueSky's)."""
-NM = 1852.0
-FT = 0.3048
 _DEG = math.pi / 180.0
 _CHUNK = 1 << 21
 """Pairs given to the exact test at once (bounds the working memory)."""

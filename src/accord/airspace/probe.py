@@ -41,9 +41,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from accord.airspace.detect import EARTH_RADIUS_M, FT, Separation, relative_test
+from accord.airspace.detect import EARTH_RADIUS_M, Separation, relative_test
 from accord.chrono import format_instant
 from accord.rules.designated import FlightLike
+from accord.units import FT
 
 __all__ = ["PlanConflict", "probe_flight_plan"]
 

@@ -56,6 +56,7 @@ from accord.chrono import parse_instant
 from accord.errors import Issue, TrackError
 from accord.jsontext import TWICE, DuplicateKey
 from accord.jsontext import loads as strict_loads
+from accord.units import FT, KT, NM
 
 __all__ = [
     "ALT_MAX_FT",
@@ -95,12 +96,10 @@ SPEED_OF_SOUND_KT = 661.4788
 """Speed of sound of the ISA at sea level (340.294 m/s) in knots."""
 MACH3_KT = 3.0 * SPEED_OF_SOUND_KT
 """The fastest ground speed (and vertical rate) accepted, knots: Mach 3 at sea level."""
-MACH3_FPM = MACH3_KT * 1852.0 / 0.3048 / 60.0
+MACH3_FPM = MACH3_KT * NM / FT / 60.0
 ALT_MIN_FT = -1500.0
 ALT_MAX_FT = 100_000.0
 MAX_ISSUES = 200
-KT = 1852.0 / 3600.0
-"""One knot in metres per second."""
 
 _NUMBERS = ("lat", "lon", "alt_ft", "gs_kt", "track_deg", "vs_fpm")
 _TEXTS = ("id", "operator", "mission")

@@ -118,7 +118,7 @@ from accord.airspace import (
     track_conflicts,
 )
 from accord.airspace.detect import EARTH_RADIUS_M
-from accord.airspace.tracks import COLUMNS, KT, epoch_seconds
+from accord.airspace.tracks import COLUMNS, epoch_seconds
 from accord.center import visibility
 from accord.center.db.models import Declaration
 from accord.center.db.models_airspace import (
@@ -148,6 +148,7 @@ from accord.errors import AccordError, IllegalTransition, NotAuthorized
 from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
 from accord.rules import DesignatedAreaIndex
+from accord.units import FT, KT, NM
 from accord.world import FlightPlan
 
 __all__ = [
@@ -231,7 +232,6 @@ entry_kind(
 )  # fmt: skip
 
 _SHARED, _CENTER = "shared", "center"
-_NM = 1852.0
 _FIELDS = frozenset(COLUMNS) | {"disclosure"}
 _RAISE_EVENTS = {"conflict": CONFLICT_EVENT, "area": VIOLATION_EVENT, "exempt": EXEMPT_EVENT}
 
@@ -717,7 +717,7 @@ def _conflict_payload(
         "aircraft": aircraft,
         "at": at_text,
         "tcpa_s": round(c.tcpa_s, 1),
-        "dcpa_nm": round(c.dcpa_m / _NM, 2),
+        "dcpa_nm": round(c.dcpa_m / NM, 2),
         "vertical_ft": round(abs(pa[2] - pb[2])),
         "los_at": format_instant(c.los_at.replace(microsecond=0)),
         "lost": c.lost,
@@ -1799,7 +1799,7 @@ def _position_at(plan: FlightPlan, at: datetime) -> list[float] | None:
             return [
                 round(x0 + (x1 - x0) * f, 6),
                 round(y0 + (y1 - y0) * f, 6),
-                round((z0 + (z1 - z0) * f) / 0.3048),
+                round((z0 + (z1 - z0) * f) / FT),
             ]
     return None
 
@@ -1852,7 +1852,7 @@ def plan_changed(
                 "aircraft": aircraft,
                 "at": format_instant(now),
                 "tcpa_s": round((c.cpa_at - now).total_seconds(), 1),
-                "dcpa_nm": round(c.dcpa_m / _NM, 2),
+                "dcpa_nm": round(c.dcpa_m / NM, 2),
                 "vertical_ft": vertical,
                 "los_at": format_instant(c.los_at.replace(microsecond=0)),
                 "los_until": format_instant(c.los_until.replace(microsecond=0)),
@@ -1897,7 +1897,7 @@ def plan_changed(
                 los_at=parse_instant(f.payload["los_at"]),
                 los_until=parse_instant(f.payload["los_until"]) if visible else None,
                 cpa_at=parse_instant(f.payload["cpa_at"]) if visible else None,
-                dcpa_m=round(f.payload["dcpa_nm"] * _NM, 1) if visible else None,
+                dcpa_m=round(f.payload["dcpa_nm"] * NM, 1) if visible else None,
             )
         )
     return out

@@ -79,12 +79,12 @@ from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.center.shadows import placed
 from accord.errors import (
-    AccordError,
+    DeclarationNotFound,
     IllegalTransition,
     InputError,
     Issue,
     NotAuthorized,
-    RuleError,
+    StaleRequest,
     WorldError,
 )
 from accord.record.canonical import canonical_json, encode_base64
@@ -172,24 +172,6 @@ _ID_PREFIX = "d-"
 _ACTIVE, _WITHDRAWN = "active", "withdrawn"
 _SOURCE = "declaration"
 _PROBE = 500  # ids per uniqueness probe (SQLite allows 32766 parameters)
-
-
-class DeclarationNotFound(AccordError):
-    """No declaration with this id that the caller may see: the same whether none exists
-    or it is another member's ``center`` declaration."""
-
-    def __init__(self) -> None:
-        super().__init__("no such declaration")
-
-
-class StaleRequest(RuleError):
-    """The request names a version or a content that is no longer the current one."""
-
-    def __init__(self, field: str, location: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.location = location
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

@@ -576,7 +576,7 @@ class MessageOut(BaseModel):
 
 class OpeningOut(BaseModel):
     """What opens the commitment of a ``message.sent`` entry: verify with
-    ``accord.record.commitments.verify_opening(commitment, content, salt=salt)``."""
+    ``accord.record.commitments.verify_opening(commitment=…, content=…, salt=…)``."""
 
     id: str
     entry: int

@@ -25,7 +25,7 @@ import os
 import stat
 from pathlib import Path
 
-from accord.errors import AccordError
+from accord.errors import UnsafePermissions
 
 __all__ = [
     "DATABASE_SUFFIXES",
@@ -40,10 +40,6 @@ DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 """The files of one SQLite database: the file itself, then what SQLite keeps beside it."""
 
 _log = logging.getLogger("accord.center")
-
-
-class UnsafePermissions(AccordError):
-    """A folder of the center's data or keys that other users may open."""
 
 
 def private_folder(path: Path, what: str) -> None:

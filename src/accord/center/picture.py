@@ -844,7 +844,11 @@ def verified_opening(session: Session, owner: str, entry: int, committed: str) -
         return None
     try:
         content = json.loads(row.content)
-        verify_opening(decode_base64(committed, what="commitment"), content, salt=bytes(row.salt))
+        verify_opening(
+            commitment=decode_base64(committed, what="commitment"),
+            content=content,
+            salt=bytes(row.salt),
+        )
     except (RecordError, ValueError, TypeError):
         return None
     return content

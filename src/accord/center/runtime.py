@@ -72,6 +72,7 @@ from accord.center.events import notify_pending
 from accord.center.identity import Caller, find_caller, token_hash
 from accord.center.keystore import KeyStore
 from accord.center.ledger import Ledger, SequenceCache, open_log
+from accord.errors import CommitFailed
 from accord.record.keys import KeyRing
 from accord.record.log import LogError, MerkleLog
 
@@ -117,11 +118,6 @@ next requests arrive; committing every ~10 ms lets the first answers go out, and
 clients' next requests come in, while the writer runs the rest. Measured under the load
 bench: the writer's idle share fell from 14 % to under 1 %, for one more commit per three
 units.)"""
-
-
-class CommitFailed(RuntimeError):
-    """The transaction holding this unit (and its group) did not commit: nothing of it is
-    stored."""
 
 
 class _FileLock:

@@ -20,6 +20,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accord.errors import TlsError
+
 __all__ = ["HSTS", "HSTS_VALUE", "TLS_ENV", "TlsError", "TlsFiles", "tls_files"]
 
 HSTS_VALUE = "max-age=31536000"
@@ -28,10 +30,6 @@ HSTS_VALUE = "max-age=31536000"
 TLS_ENV = "ACCORD_TLS"
 """Set to ``1`` by ``accord serve`` for the processes it starts when TLS is on (they then
 send HSTS)."""
-
-
-class TlsError(ValueError):
-    """A TLS option that cannot be used; the message names the option."""
 
 
 @dataclass(frozen=True, slots=True)

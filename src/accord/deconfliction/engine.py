@@ -7,23 +7,28 @@ How a query works
 -----------------
 Every declared object is reduced to *vertices*: a point object is one vertex; a line (movement
 route, flight path) or a polygon boundary is densified along its geodesic legs so that no leg
-is longer than :data:`SEGMENT_M`. Objects are grouped into *bands* by how far from their
-geometry they can still conflict (their *reach*: radius or corridor, plus buffer or standoff,
-plus declared uncertainty, plus one leg for lines). Each band keeps a k-d tree over its
-vertices in Earth-centred coordinates; the vertices of flight paths, which carry times, are
-further split into time buckets so that a query only meets aircraft airborne near its window.
+is longer than :data:`SEGMENT_M`. Each vertex has a *reach*: how far from its object's
+geometry an operation can still conflict with it (radius or corridor, plus buffer or
+standoff, plus declared uncertainty, plus one leg for lines). Vertices are grouped by reach
+band (powers of two above a kilometre) and, for flight paths, which carry times, by time
+bucket (:data:`TIME_BUCKET_S`); each group keeps a grid of cubic cells in Earth-centred
+(ECEF) coordinates, a cell's side the group's largest reach plus a typical operation's
+extent, its vertices sorted by cell. A query is one call of the compiled kernel
+(:mod:`accord.deconfliction._kernel`):
 
-1. For each band (and time bucket near the window), the tree returns every vertex whose
-   straight-line (chord) distance to the operation's reference point is within the
-   operation's extent plus the band's reach. A chord is never longer than the geodesic, so no
-   conflicting object is missed.
+1. For each group without times, and each time bucket a leg flown in the window can start
+   in, the cells around the operation's reference point are scanned for every vertex whose
+   straight-line (chord) distance to that point is within the operation's extent and
+   declared uncertainty plus the vertex's reach. A chord is never longer than the geodesic,
+   so no conflicting object is missed.
 2. Hits become *pieces*: isolated points, and the legs that start or end at a hit vertex
    (a leg within reach always has an end within reach plus one leg). Flight legs are clipped
    to the operation's window by linear interpolation in time.
-3. All piece vertices go into one azimuthal-equidistant frame around the operation's
-   reference point (one vectorised inverse-geodesic call), where point-segment and
-   segment-segment distances are computed with numpy. Distances from the reference point
-   are exact geodesics; others carry a relative error of about ρ²/6R² (ρ: distance from the
+3. Piece vertices go into an azimuthal-equidistant frame around the operation's reference
+   point, computed from their ECEF coordinates with plain arithmetic
+   (:class:`accord.geo.LocalFrame`), where point-segment and segment-segment distances are
+   measured. Distances from the reference point agree with the geodesic to a centimetre
+   within 100 km; others carry a relative error of about ρ²/6R² (ρ: distance from the
    reference point), far under a metre for operation areas tens of kilometres across.
 4. Polygon objects that contain a point of the operation's area come from an STRtree.
 5. Per object, the minimum distance less the object's radius (a circular operation's radius,

@@ -5,6 +5,8 @@ check on its own machine.
 * :mod:`~accord.record.canonical`, :mod:`~accord.record.keys`,
   :mod:`~accord.record.entries` — canonical JSON, Ed25519 keys, signed entries and the
   envelope that chains each leaf to the one before it;
+* :mod:`~accord.record.commitments` — salted commitments: how an entry speaks of what it
+  must not disclose;
 * :mod:`~accord.record.note` — C2SP signed notes: checkpoints signed by the center,
   co-signatures by parties (tlog-cosignature), split-view detection;
 * :mod:`~accord.record.log` — the append-only log over a storage port (SQLite);

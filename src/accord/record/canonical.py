@@ -34,7 +34,7 @@ b'{"a":"Zo\\xc3\\xab","b":[1,2.5,null]}'
 >>> loads_canonical(b'{"b":1,"a":2}')
 Traceback (most recent call last):
 ...
-accord.record.errors.FormatError: not canonical JSON: ...
+accord.errors.FormatError: not canonical JSON: ...
 """
 
 from __future__ import annotations
@@ -332,7 +332,7 @@ def decode_base64(text: str, *, what: str, size: int | None = None) -> bytes:
     >>> decode_base64("AP9=", what="the key")
     Traceback (most recent call last):
     ...
-    accord.record.errors.FormatError: the key is not canonical base64
+    accord.errors.FormatError: the key is not canonical base64
     """
     if not isinstance(text, str):
         raise FormatError(f"{what} must be a base64 string")

@@ -18,11 +18,11 @@ The core stays pure: the caller draws the salt (``secrets.token_bytes(SALT_BYTES
 >>> c = commitment({"lon": 21.5, "lat": 25.1}, salt=salt)
 >>> len(c)
 32
->>> verify_opening(c, {"lon": 21.5, "lat": 25.1}, salt=salt)
->>> verify_opening(c, {"lon": 21.5, "lat": 25.2}, salt=salt)
+>>> verify_opening(commitment=c, content={"lon": 21.5, "lat": 25.1}, salt=salt)
+>>> verify_opening(commitment=c, content={"lon": 21.5, "lat": 25.2}, salt=salt)
 Traceback (most recent call last):
 ...
-accord.record.errors.CommitmentError: the opening does not match the commitment
+accord.errors.CommitmentError: the opening does not match the commitment
 """
 
 from __future__ import annotations
@@ -56,17 +56,22 @@ def _check_salt(salt: bytes) -> None:
         raise CommitmentError(f"a salt is {SALT_BYTES} bytes")
 
 
-def commitment(content: Any, *, salt: bytes) -> bytes:
-    """The 32-byte commitment to ``content`` (anything :func:`canonical_json` encodes)."""
+def _commit(content: Any, salt: bytes) -> bytes:
     _check_salt(salt)
     return hashlib.sha256(DOMAIN + salt + canonical_json(content)).digest()
 
 
-def verify_opening(commitment_: bytes, content: Any, *, salt: bytes) -> None:
-    """Return None when ``(salt, content)`` opens ``commitment_``; raise
-    :class:`CommitmentError` otherwise."""
-    expected = commitment(content, salt=salt)
-    if not hmac.compare_digest(expected, commitment_):
+def commitment(content: Any, *, salt: bytes) -> bytes:
+    """The 32-byte commitment to ``content`` (anything :func:`canonical_json` encodes)."""
+    return _commit(content, salt)
+
+
+def verify_opening(*, commitment: bytes, content: Any, salt: bytes) -> None:
+    """Return None when ``(salt, content)`` opens ``commitment``; raise
+    :class:`CommitmentError` otherwise. Every argument is named: a commitment and a
+    content given in each other's place cannot be confused."""
+    expected = _commit(content, salt)
+    if not hmac.compare_digest(expected, commitment):
         raise CommitmentError("the opening does not match the commitment")
 
 
@@ -89,7 +94,7 @@ def open_commitment(
     >>> open_commitment(event, salt=bytes(32), content='{"a": 1}')
     Traceback (most recent call last):
     ...
-    accord.record.errors.CommitmentError: the opening's content is not canonical JSON: ...
+    accord.errors.CommitmentError: the opening's content is not canonical JSON: ...
     """
     committed = event.get(field)
     if not isinstance(committed, str):
@@ -106,5 +111,5 @@ def open_commitment(
         parsed = loads_canonical(raw)
     except FormatError as error:
         raise CommitmentError(f"the opening's content is not canonical JSON: {error}") from None
-    verify_opening(recorded, parsed, salt=salt_bytes)
+    verify_opening(commitment=recorded, content=parsed, salt=salt_bytes)
     return parsed

@@ -19,8 +19,13 @@ log as it was before that append).
 >>> leaves = [merkle.leaf_hash(d) for d in (b"a", b"b", b"c", b"d")]
 >>> log.root() == merkle.root_hash(leaves)
 True
->>> merkle.verify_inclusion(leaves[2], 2, 4, log.inclusion_proof(2), log.root())
->>> merkle.verify_consistency(3, 4, log.root(3), log.root(), log.consistency_proof(3))
+>>> merkle.verify_inclusion(
+...     leaf_hash=leaves[2], index=2, tree_size=4, proof=log.inclusion_proof(2), root=log.root()
+... )
+>>> merkle.verify_consistency(
+...     old_size=3, new_size=4, old_root=log.root(3), new_root=log.root(),
+...     proof=log.consistency_proof(3),
+... )
 >>> log.check_integrity()
 >>> log.close()
 
@@ -48,8 +53,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TextIO
 
+from accord.errors import LogError, TamperError
 from accord.record import merkle
-from accord.record.errors import RecordError
 from accord.record.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash, split_point
 
 __all__ = [
@@ -75,32 +80,6 @@ _CACHE_SIZE = 1 << 16
 _PAGE_CACHE_KIB = 32 * 1024
 _RANGE_CACHE_SIZE = 4096
 _KEYS_PER_QUERY = 200  # below SQLite's limit of 500 terms in a compound SELECT
-
-
-class LogError(RecordError):
-    """The log refuses an operation: bad arguments, a file that is no Accord log, a lost race."""
-
-
-class TamperError(LogError):
-    """The stored log is not what was appended: names the first bad leaf or node.
-
-    ``leaf`` is the index of the first bad leaf when the damage is at a leaf; ``node`` the
-    ``(level, index)`` of the first bad stored subtree hash when it is there (its leaves are
-    ``[index * 2**level, (index + 1) * 2**level)``); ``head`` the size of a bad stored head.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        leaf: int | None = None,
-        node: tuple[int, int] | None = None,
-        head: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.leaf = leaf
-        self.node = node
-        self.head = head
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,19 @@
 
 Every function here follows RFC 9162 §2.1 to the bit. Trees are described by their leaf
 hashes; proofs are lists of 32-byte node hashes. The two verifiers return ``None`` when the
-proof holds and raise :class:`ProofError` otherwise — never a boolean to forget.
+proof holds and raise :class:`ProofError` otherwise — never a boolean to forget — and take
+every argument by keyword, so that an old root given for the new one (or a size for an
+index) is a ``TypeError`` or a refusal, never a proof that holds by accident.
 
 >>> leaves = [leaf_hash(bytes([i])) for i in range(5)]
 >>> root = root_hash(leaves)
->>> verify_inclusion(leaves[3], 3, 5, inclusion_proof(leaves, 3), root)
->>> verify_consistency(3, 5, root_hash(leaves[:3]), root, consistency_proof(leaves, 3))
+>>> verify_inclusion(
+...     leaf_hash=leaves[3], index=3, tree_size=5, proof=inclusion_proof(leaves, 3), root=root
+... )
+>>> verify_consistency(
+...     old_size=3, new_size=5, old_root=root_hash(leaves[:3]), new_root=root,
+...     proof=consistency_proof(leaves, 3),
+... )
 
 The proof constructions are written once, over a *range hash* function ``hash(a, b)`` giving
 ``MTH(D[a:b])``: :func:`inclusion_proof` and :func:`consistency_proof` supply one that
@@ -20,7 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
-from accord.record.errors import RecordError
+from accord.errors import ProofError
 
 __all__ = [
     "EMPTY_ROOT",
@@ -44,10 +51,6 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 """RFC 9162 §2.1.1: the hash of an empty list is the hash of an empty string."""
 
 RangeHash = Callable[[int, int], bytes]
-
-
-class ProofError(RecordError):
-    """A Merkle proof does not hold, or its inputs are not those of any valid proof."""
 
 
 def leaf_hash(entry: bytes) -> bytes:
@@ -208,7 +211,7 @@ def _check_hash(value: bytes, what: str) -> None:
 
 
 def verify_inclusion(
-    leaf_hash: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes
+    *, leaf_hash: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes
 ) -> None:
     """Check that ``leaf_hash`` is leaf ``index`` of the tree of size ``tree_size`` with
     ``root`` (RFC 9162 §2.1.3.2). Returns None; raises :class:`ProofError`."""
@@ -240,7 +243,7 @@ def verify_inclusion(
 
 
 def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+    *, old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
 ) -> None:
     """Check that the tree of ``old_size`` with ``old_root`` is a prefix of the tree of
     ``new_size`` with ``new_root`` (RFC 9162 §2.1.4.2). Returns None; raises

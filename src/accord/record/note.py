@@ -452,7 +452,13 @@ def detect_split_view(a: SignedHead, b: SignedHead, *, proof: Sequence[bytes]) -
         return
     small, large = (a, b) if a.size < b.size else (b, a)
     try:
-        verify_consistency(small.size, large.size, small.root, large.root, proof)
+        verify_consistency(
+            old_size=small.size,
+            new_size=large.size,
+            old_root=small.root,
+            new_root=large.root,
+            proof=proof,
+        )
     except ProofError as error:
         raise EquivocationError(
             f"the center showed two histories: its signed head of size {small.size} is not "
@@ -527,7 +533,13 @@ class Witness:
                 evidence=(self.last.note, head.note),
             )
         try:
-            verify_consistency(old_size, new.size, old_root, new.root, proof)
+            verify_consistency(
+                old_size=old_size,
+                new_size=new.size,
+                old_root=old_root,
+                new_root=new.root,
+                proof=proof,
+            )
         except ProofError as error:
             raise ConsistencyError(
                 f"refusing to cosign size {new.size} of {self.origin}: not shown to extend "

@@ -45,10 +45,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from accord.chrono import format_instant
+from accord.errors import RecordError, VerificationError
 from accord.jsontext import loads as strict_loads
 from accord.jsontext import shown
 from accord.record.entries import LeafReader
-from accord.record.errors import RecordError
 from accord.record.keys import KeyRing
 from accord.record.merkle import (
     CompactRange,
@@ -62,16 +62,6 @@ __all__ = ["VerificationError", "VerificationReport", "read_log", "verify_log"]
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _CHUNK = 2048
-
-
-class VerificationError(RecordError):
-    """The log does not verify; ``index`` is the first bad entry (None: the log as a whole)."""
-
-    def __init__(self, index: int | None, reason: str) -> None:
-        self.index = index
-        self.reason = reason
-        where = f"entry {index}" if index is not None else "log"
-        super().__init__(f"{where}: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,7 +483,11 @@ def verify_log(
         proof = consistency_proof(hashes[: latest.checkpoint.size], old.size)
         try:
             verify_consistency(
-                old.size, latest.checkpoint.size, old.root, latest.checkpoint.root, proof
+                old_size=old.size,
+                new_size=latest.checkpoint.size,
+                old_root=old.root,
+                new_root=latest.checkpoint.root,
+                proof=proof,
             )
         except ProofError as exc:
             raise VerificationError(

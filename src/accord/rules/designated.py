@@ -35,10 +35,10 @@ from typing import Literal, Protocol
 
 import numpy as np
 import shapely
-from pyproj import Geod
 
 from accord.agreement import Agreement, DesignatedArea
 from accord.errors import Issue, WorldError
+from accord.geo import GEOD
 
 __all__ = [
     "DENSIFY_M",
@@ -53,7 +53,6 @@ DENSIFY_M = 1000.0
 """Largest distance in metres between two points of a densified leg."""
 
 _MAX_PIECES = 5000
-_GEOD = Geod(ellps="WGS84")
 
 
 class FlightLike(Protocol):
@@ -247,11 +246,11 @@ def _densify(flight: FlightLike) -> list[_Piece]:
     for leg, (a, b) in enumerate(pairwise(coords)):
         start = (float(a[0]), float(a[1]))
         end = (float(b[0]), float(b[1]))
-        _, _, distance = _GEOD.inv(start[0], start[1], end[0], end[1])
+        _, _, distance = GEOD.inv(start[0], start[1], end[0], end[1])
         segments = min(_MAX_PIECES, max(1, math.ceil(float(distance) / DENSIFY_M)))
         points = [start]
         if segments > 1:
-            middle = _GEOD.npts(start[0], start[1], end[0], end[1], segments - 1)
+            middle = GEOD.npts(start[0], start[1], end[0], end[1], segments - 1)
             points.extend((float(lon), float(lat)) for lon, lat in middle)
         points.append(end)
         for k in range(segments):

@@ -1,0 +1,98 @@
+"""The import contracts of ``[tool.importlinter]`` (pyproject.toml) hold, and can fail.
+
+* ``core-no-edges``: the core (agreement, world, geo, deconfliction, airspace, rules, record
+  and the leaf modules they share) imports neither the edges (the service, the command line,
+  the demo) nor their libraries (fastapi, sqlalchemy, uvicorn, …), directly or through
+  another module.
+* ``no-cycles``: no import cycle between accord's modules (the center counts as one; its
+  insides are left to the contracts of its own reshaping) nor, recursively, between the
+  modules of each core package.
+
+``lint-imports`` runs in its own process, on the ``accord`` this test imports.
+"""
+
+from __future__ import annotations
+
+import os
+import pkgutil
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import accord
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = ROOT / "pyproject.toml"
+PACKAGE = Path(accord.__file__).resolve().parent
+
+
+def _contracts() -> dict[str, dict[str, object]]:
+    config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["importlinter"]
+    return {c["id"]: c for c in config["contracts"]}
+
+
+def lint_imports(src: Path) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` of this venv on the ``accord`` package found in ``src``."""
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert exe is not None, "lint-imports is missing: pip install -e '.[test]' installs it"
+    return subprocess.run(
+        [exe, str(PYPROJECT), "--no-cache", "--no-logo"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(src)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_contracts_hold() -> None:
+    result = lint_imports(PACKAGE.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(_contracts())} kept, 0 broken" in result.stdout, result.stdout
+
+
+def test_every_top_level_module_is_core_or_edge() -> None:
+    """A new module of accord is placed on purpose: in the core, whose imports are checked,
+    or among the edges the core may not import."""
+    contract = _contracts()["core-no-edges"]
+    core, forbidden = set(contract["source_modules"]), set(contract["forbidden_modules"])
+    modules = {m.name for m in pkgutil.iter_modules(accord.__path__, "accord.")}
+    edges = {m for m in modules if m in forbidden}
+    assert modules - core - edges == {"accord.examples"}  # the bundled example files' paths
+    assert {m for m in modules if m.startswith(("accord.cli", "accord.demo"))} <= edges
+    assert "accord.center" in edges
+
+
+@pytest.mark.parametrize(
+    ("module", "planted", "broken"),
+    [
+        ("rules/designated.py", "import fastapi", {"core-no-edges"}),
+        ("record/keys.py", "import sqlalchemy", {"core-no-edges"}),
+        # the center imports the world: one import breaks both contracts
+        ("world.py", "from accord.center import files", {"core-no-edges", "no-cycles"}),
+        ("record/merkle.py", "from accord.record import log", {"no-cycles"}),
+        ("geo.py", "from accord import world", {"no-cycles"}),
+    ],
+)
+def test_a_planted_import_breaks_its_contract(
+    tmp_path: Path, module: str, planted: str, broken: set[str]
+) -> None:
+    """The contracts are not vacuous: one forbidden import or one cycle, planted in a copy
+    of the package, breaks the contracts that forbid it, and only those."""
+    copy = tmp_path / "accord"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    target = copy / module
+    target.write_text(target.read_text(encoding="utf-8") + f"\n{planted}\n", encoding="utf-8")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    contracts = _contracts()
+    kept = len(contracts) - len(broken)
+    assert f"{kept} kept, {len(broken)} broken" in result.stdout, result.stdout
+    text = " ".join(result.stdout.split())
+    for contract_id in broken:
+        assert f"{contracts[contract_id]['name']} BROKEN" in text, result.stdout
