@@ -87,7 +87,7 @@ from accord.errors import (
     StaleRequest,
     WorldError,
 )
-from accord.record.canonical import canonical_json, encode_base64
+from accord.record.canonical import canonical_json, content_hash, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
 from accord.record.errors import FormatError
 from accord.world import Declared, Disclosure, FlightPlan, Position, parse_world
@@ -289,15 +289,6 @@ def _own_row(session: Session, caller: Caller, object_id: str) -> Declaration:
 
 
 # --- the feature ----------------------------------------------------------------------------
-
-
-def content_hash(feature: Mapping[str, Any]) -> str:
-    """The SHA-256 (hex) of the canonical JSON of ``feature``: what an acknowledgement names.
-
-    >>> content_hash({"b": 1, "a": [2.5]}) == hashlib.sha256(b'{"a":[2.5],"b":1}').hexdigest()
-    True
-    """
-    return hashlib.sha256(canonical_json(feature)).hexdigest()
 
 
 def _count_positions(value: Any, depth: int = 0) -> int:

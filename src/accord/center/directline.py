@@ -56,7 +56,6 @@ shown to that party only; the sender sees the escalation's level and role.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -86,7 +85,7 @@ from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.chrono import format_instant, parse_duration
 from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
-from accord.record.canonical import canonical_json, encode_base64
+from accord.record.canonical import canonical_json, content_hash, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
 
 _openings = cast(Table, Opening.__table__)
@@ -505,15 +504,6 @@ def check_draft(
     if issues:
         raise InputError("message", issues)
     return Draft(recipients, subject, text, checked, refers_to, within)
-
-
-def content_hash(content: Mapping[str, Any]) -> str:
-    """``SHA-256(canonical_json(content))``, lower-case hex: what an acknowledgement names.
-
-    >>> content_hash({"id": "m-0"})
-    'e6bf82495c57a53dfa185548596240c7d674297d3e8837c8c43340ccbfae9772'
-    """
-    return hashlib.sha256(canonical_json(dict(content))).hexdigest()
 
 
 # --- views ----------------------------------------------------------------------------------

@@ -41,9 +41,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from accord.errors import field_path
@@ -53,6 +54,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_SAFE_INTEGER",
     "canonical_json",
+    "content_hash",
     "decode_base64",
     "dumps_parsed",
     "encode_base64",
@@ -345,3 +347,13 @@ def decode_base64(text: str, *, what: str, size: int | None = None) -> bytes:
     if size is not None and len(data) != size:
         raise FormatError(f"{what} must be {size} bytes, not {len(data)}")
     return data
+
+
+def content_hash(value: Mapping[str, Any]) -> str:
+    """``SHA-256(canonical_json(value))``, lower-case hex: what an acknowledgement names (a
+    declaration's version, a message, an alert group), computed by each side from its own copy.
+
+    >>> content_hash({"b": 1, "a": [2.5]}) == hashlib.sha256(b'{"a":[2.5],"b":1}').hexdigest()
+    True
+    """
+    return hashlib.sha256(canonical_json(dict(value))).hexdigest()

@@ -3,7 +3,7 @@ report, computed from the record (:mod:`accord.center.compliance`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
@@ -11,20 +11,14 @@ from accord.center import visibility
 from accord.center.auth import allow
 from accord.center.compliance import ComplianceOut, PartyReport, compliance
 from accord.center.identity import Caller
-from accord.center.routes.deps import ERRORS, CenterDep
+from accord.center.routes.deps import ERRORS, CenterDep, problem
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance"], responses=ERRORS)
 
 Reader = Annotated[Caller, Depends(allow(*visibility.COMPLIANCE_READERS))]
 
-_RECORD: dict[int | str, dict[str, Any]] = {
-    503: ERRORS[500] | {"description": "The record does not verify"}
-}
-
-_ONE: dict[int | str, dict[str, Any]] = {
-    404: ERRORS[403] | {"description": "The agreement names no such party"},
-    **_RECORD,
-}
+_RECORD = problem(503, "The record does not verify")
+_ONE = problem(404, "The agreement names no such party") | _RECORD
 
 
 @router.get(

@@ -39,9 +39,9 @@ from accord.center.declarations import (
 )
 from accord.center.events import newest_id
 from accord.center.identity import Caller
-from accord.center.problems import PROBLEM_JSON, FieldProblem, Problem, ProblemError
+from accord.center.problems import FieldProblem, ProblemError
 from accord.center.roles import Role
-from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep
+from accord.center.routes.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
 from accord.center.runtime import Unit
 from accord.center.writes import write
 from accord.record.canonical import encode_base64
@@ -62,13 +62,7 @@ _READERS = allow(*visibility.DECLARATION_READERS)
 _OWNERS = allow(Role.OFFICER, Role.APPROVER, Role.NOTIFIER)
 _ACKNOWLEDGERS = allow(Role.OFFICER)
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {
-        "model": Problem,
-        "description": "No declaration with this id that the caller may see",
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    },
-}
+NOT_FOUND = problem(404, "No declaration with this id that the caller may see")
 DeclarationId = Annotated[str, Path(min_length=1, max_length=64)]
 IfMatch = Annotated[
     str | None,
@@ -128,13 +122,11 @@ class WithdrawIn(BaseModel):
     version: int | None = Field(default=None, ge=1)
 
 
-class AcknowledgeIn(BaseModel):
+class AcknowledgeVersionIn(AcknowledgeIn):
     """The SHA-256 (hex) of the canonical JSON of exactly the version acknowledged (the
-    detail's ``content_hash``, which the caller should compute from its own copy)."""
+    detail's ``content_hash``, which the caller should compute from its own copy), and
+    optionally that version's number."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    content_hash: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
     version: int | None = Field(default=None, ge=1)
 
 
@@ -619,7 +611,7 @@ async def acknowledge_declaration(
     request: Request,
     caller: Annotated[Caller, Depends(_ACKNOWLEDGERS)],
     declaration_id: DeclarationId,
-    body: Annotated[AcknowledgeIn, Body()],
+    body: Annotated[AcknowledgeVersionIn, Body()],
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """A party's officer acknowledges the current version of a humanitarian notifier's

@@ -1,17 +1,20 @@
 """What routes share: the running :class:`~accord.center.runtime.Center`, the documented
-error responses, and the phase as a response model (:class:`~accord.center.phases.PhaseOut`)."""
+error responses (:data:`ERRORS`, :data:`CONFLICT`, and :func:`problem` for a route's own),
+the acknowledgement-by-hash body (:class:`AcknowledgeIn`), and the phase as a response model
+(:class:`~accord.center.phases.PhaseOut`)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from accord.center.phases import PhaseOut
 from accord.center.problems import PROBLEM_JSON, Problem
 from accord.center.runtime import Center
 
-__all__ = ["CONFLICT", "ERRORS", "CenterDep", "PhaseOut", "center_of"]
+__all__ = ["CONFLICT", "ERRORS", "AcknowledgeIn", "CenterDep", "PhaseOut", "center_of", "problem"]
 
 
 async def center_of(request: Request) -> Center:
@@ -47,3 +50,18 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     409: _problem("The agreement's rules or the object's state refuse this"),
 }
 """The problem response of a route whose request a rule or a state can refuse."""
+
+
+def problem(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """A route's own documented problem answer (its OpenAPI ``responses`` entry), e.g. the
+    404 of an id the caller may not see: ``responses=problem(404, "No such …")``."""
+    return {status: _problem(description)}
+
+
+class AcknowledgeIn(BaseModel):
+    """The ``content_hash`` (64 hex digits: the SHA-256 of the canonical JSON) of exactly
+    what the caller received and acknowledges, computed from its own copy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content_hash: str = Field(pattern=r"^[0-9a-fA-F]{64}$")

@@ -40,7 +40,7 @@ from accord.center.directline import (
 )
 from accord.center.identity import Caller
 from accord.center.roles import Role
-from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep
+from accord.center.routes.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
 from accord.center.runtime import Center, Unit
 from accord.center.writes import write
 
@@ -55,14 +55,7 @@ Party = Annotated[Caller, Depends(_PARTY)]
 Reader = Annotated[Caller, Depends(_READERS)]
 Officer = Annotated[Caller, Depends(allow(Role.OFFICER))]
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {
-        "description": "No such message, or not one between the caller's party and another",
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    }
-}
+_NOT_FOUND = problem(404, "No such message, or not one between the caller's party and another")
 
 
 def _unicode(value: str) -> str:
@@ -96,14 +89,6 @@ class MessageIn(BaseModel):
     geometry: dict[str, Any] | None = None
     refers_to: Text | None = Field(default=None, min_length=1, max_length=64)
     ack_within: str | None = Field(default=None, min_length=1, max_length=32)
-
-
-class AcknowledgeIn(BaseModel):
-    """The ``content_hash`` (64 hex digits) of the message exactly as received."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    content_hash: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
 
 
 class AcknowledgedOut(BaseModel):

@@ -32,7 +32,7 @@ from accord.center import visibility
 from accord.center.auth import allow
 from accord.center.identity import Caller
 from accord.center.roles import Role
-from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep
+from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep, problem
 from accord.center.runtime import Unit
 from accord.center.writes import write
 from accord.chrono import parse_instant
@@ -47,9 +47,7 @@ PartyUser = Annotated[Caller, Depends(allow(Role.OFFICER, Role.APPROVER))]
 Reader = Annotated[Caller, Depends(allow(*visibility.OPERATION_READERS))]
 OpId = Annotated[str, Path(min_length=1, max_length=40, description="The operation's id")]
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: ERRORS[403] | {"description": "No such operation"}
-}
+NOT_FOUND = problem(404, "No such operation")
 _TEXT = 2000
 
 

@@ -21,9 +21,8 @@ from accord.center import airspace, visibility
 from accord.center.airspace import MAX_BATCH, AlertOut, TrackOut, TracksAnswer
 from accord.center.auth import allow
 from accord.center.identity import Caller
-from accord.center.problems import PROBLEM_JSON, Problem
 from accord.center.roles import Role
-from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep
+from accord.center.routes.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
 from accord.center.runtime import Unit
 from accord.center.writes import write
 from accord.errors import InputError, Issue
@@ -44,13 +43,7 @@ AlertId = Annotated[
     ),
 ]
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {
-        "model": Problem,
-        "description": "No alert with this id that the caller may see",
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }
-}
+_NOT_FOUND = problem(404, "No alert with this id that the caller may see")
 
 
 class TracksIn(BaseModel):
@@ -74,14 +67,6 @@ class AlertPage(BaseModel):
     """Alerts the caller may see, newest first."""
 
     items: list[AlertOut]
-
-
-class AcknowledgeIn(BaseModel):
-    """The ``content_hash`` (64 hex digits) of the alert as received."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    content_hash: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
 
 
 @router.post(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import JSONResponse
@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.center.auth import allow
 from accord.center.identity import Caller
-from accord.center.problems import FieldProblem, Problem, ProblemError
+from accord.center.problems import FieldProblem, ProblemError
 from accord.center.roles import Role
-from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep
+from accord.center.routes.deps import CONFLICT, ERRORS, CenterDep, problem
 from accord.center.runtime import Unit
 from accord.center.users import (
     Changed,
@@ -36,9 +36,7 @@ from accord.center.writes import HEADER
 router = APIRouter(prefix="/v1/users", tags=["users"], responses=ERRORS)
 
 _NO_STORE = {"Cache-Control": "no-store"}
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "No user of the caller's member has this name"}
-}
+_NOT_FOUND = problem(404, "No user of the caller's member has this name")
 UserName = Annotated[str, Path(min_length=1, max_length=64)]
 
 
