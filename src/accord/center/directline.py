@@ -51,7 +51,16 @@ the chain. A message is between its sender and its recipients: anyone else gets 
 404 as for an id that does not exist. Monitors see that messages exist and their
 acknowledgement state — what the record says — but never content. Notifiers and
 administrators see nothing of the direct line (403). Contact names on a recipient's chain are
-shown to that party only; the sender sees the escalation's level and role.
+shown to that party only; the sender sees the escalation's level and role. The rule itself
+is the center's one policy (:mod:`accord.center.visibility`: ``sees_message``,
+``reads_message_content``); this module applies it.
+
+**Three ways to the database, each for a reason.** Sending and acknowledging are the hot
+write path: their rows and the message an acknowledgement names go through prepared
+statements on the driver's cursor (:mod:`accord.center.db.fast`: a tenth of the per-statement
+cost). Bulk writes of many rows at once (recipients, steps) are Core ``insert``/``update``
+statements. Everything else — reads for answers, escalation's rare writes — is the ORM,
+where clarity beats microseconds.
 """
 
 from __future__ import annotations
