@@ -58,9 +58,9 @@ is the center's one policy (:mod:`accord.center.visibility`: ``sees_message``,
 **Three ways to the database, each for a reason.** Sending and acknowledging are the hot
 write path: their rows and the message an acknowledgement names go through prepared
 statements on the driver's cursor (:mod:`accord.center.db.fast`: a tenth of the per-statement
-cost). Bulk writes of many rows at once (recipients, steps) are Core ``insert``/``update``
-statements. Everything else — reads for answers, escalation's rare writes — is the ORM,
-where clarity beats microseconds.
+cost). Reads of a few columns across many rows (users' names, contacts' heartbeats) are
+Core ``select`` statements, which build no objects. Everything else — whole rows read for
+answers, escalation's rare writes — is the ORM, where clarity beats microseconds.
 """
 
 from __future__ import annotations
