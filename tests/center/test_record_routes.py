@@ -3,7 +3,6 @@ served head, co-signing, and a log that the project's own verifier accepts."""
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -17,13 +16,10 @@ from accord.record.note import SignedHead, Witness, verify_checkpoint
 from accord.record.verify import verify_log
 from support.failures import assert_problem
 from support.jig import NOW
+from support.record import b64
 from support.service import Service, center_of, ring_of
 
 ENTRIES = 23
-
-
-def b64(text: str) -> bytes:
-    return base64.b64decode(text, validate=True)
 
 
 def fill(center: Center, count: int = ENTRIES) -> None:

@@ -23,3 +23,8 @@ def signed_as_written(unsigned: bytes, key: PrivateKey) -> bytes:
 def data(i: int) -> bytes:
     """A distinct entry of varying length for index ``i``."""
     return f"entry {i}:".encode() + bytes([i % 251]) * (i % 13)
+
+
+def b64(text: str) -> bytes:
+    """Strict base64 (``validate=True``): what the record's answers carry."""
+    return base64.b64decode(text, validate=True)

@@ -3,22 +3,12 @@ for anyone who checks them again."""
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner, Result
-
-from accord.cli import app
 from accord.record.merkle import verify_consistency, verify_inclusion
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def b64(text: str) -> bytes:
-    return base64.b64decode(text, validate=True)
+from support.cli import run
+from support.record import b64
 
 
 def test_prove_prints_proofs_that_hold(tmp_path: Path) -> None:

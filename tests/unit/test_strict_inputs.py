@@ -16,20 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from accord.cli import app
 from accord.examples import example_path
 from accord.record.log import MerkleLog
 from accord.record.verify import VerificationError, verify_log
+from support.cli import run
 from support.sample_log import ORIGIN, RING, build
 
 JIG = example_path("jig.yaml")
 WORLD = example_path("world.geojson")
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def _twice(text: str, old: str, new: str) -> str:
