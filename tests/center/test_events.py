@@ -22,6 +22,7 @@ import pytest
 from bench.live import free_port
 
 import accord
+from accord.center.bootstrap import Parts
 from accord.center.events import events_for, publish
 from accord.center.roles import Role
 from accord.center.runtime import Center
@@ -146,7 +147,7 @@ class Server:
 def prepare(tmp_path: Path, database_url: str) -> dict[str, str]:
     """Users, and the keys and the record's origin, made once before any server starts."""
     tokens = add_users(database_url)
-    Center.start(settings_for(tmp_path, database_url=database_url), clock=clock).close()
+    Parts(settings_for(tmp_path, database_url=database_url), clock=clock).open().close()
     return tokens
 
 
@@ -255,7 +256,7 @@ class Subscriber:
 
 def test_a_stream_follows_changes_filters_and_resumes(tmp_path: Path, database_url: str) -> None:
     tokens = prepare(tmp_path, database_url)
-    center = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
+    center = Parts(settings_for(tmp_path, database_url=database_url), clock=clock).open()
     try:
         with server(tmp_path, database_url, tokens) as running:
             blue = Subscriber(running, "blue-officer").start()
@@ -300,7 +301,7 @@ def test_two_worker_processes_give_every_subscriber_every_event(
     subscriber gets every event its member may see, once, in order, and nothing else — within
     seconds, so by NOTIFY, not by the hub's 30-second fallback poll."""
     tokens = prepare(tmp_path, database_url)
-    center = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
+    center = Parts(settings_for(tmp_path, database_url=database_url), clock=clock).open()
     audiences = [["blue"], ["red"], ["hnc"], ["observers"], ["blue", "red"], ["red", "hnc"]]
     try:
         with server(tmp_path, database_url, tokens, workers=2) as running:
