@@ -461,7 +461,12 @@ def _writer_process(wanted: bool) -> Iterator[None]:
     processes by ``ACCORD_WRITER_SOCKET``; stopped (its queued works finished, given
     :data:`~accord.center.drain.WRITER_STOP_SECONDS`) when the block ends. Should it end
     first, this process is asked to stop (SIGTERM): a service without its writer can only
-    refuse every change."""
+    refuse every change.
+
+    A SIGTERM ends this process only once the writer is stopped: uvicorn, having shut down
+    on it, raises it again for the process to end as it asked, which would skip this
+    block's end and leave the writer running; it ends the block instead, then the process
+    (still by SIGTERM)."""
     if not wanted:
         yield
         return
@@ -473,13 +478,18 @@ def _writer_process(wanted: bool) -> Iterator[None]:
 
     from accord.center.writer_process import SOCKET_ENV
 
+    def terminated(_signum: int, _frame: object) -> None:
+        raise _Terminated
+
     folder = Path(tempfile.mkdtemp(prefix="accord-writer-"))  # mode 0700
     path = folder / "writer.sock"
     os.environ[SOCKET_ENV] = str(path)
+    previous = signal.signal(signal.SIGTERM, terminated)
     process = subprocess.Popen(
         [sys.executable, "-c", "from accord.center.writer_process import main; main()"]
     )
     ending = threading.Event()
+    stopped = False
     try:
         deadline = time.monotonic() + WRITER_START_SECONDS
         while True:
@@ -502,7 +512,11 @@ def _writer_process(wanted: bool) -> Iterator[None]:
 
         threading.Thread(target=watch, name="accord-writer-watch", daemon=True).start()
         yield
+    except _Terminated:
+        stopped = True
     finally:
+        late: list[int] = []  # a SIGTERM now waits until the writer is stopped
+        signal.signal(signal.SIGTERM, lambda signum, _frame: late.append(signum))
         ending.set()
         if process.poll() is None:
             from accord.center.drain import WRITER_STOP_SECONDS
@@ -514,6 +528,14 @@ def _writer_process(wanted: bool) -> Iterator[None]:
                 process.kill()
                 process.wait()
         shutil.rmtree(folder, ignore_errors=True)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    if stopped or late:
+        signal.raise_signal(signal.SIGTERM)  # as uvicorn would have: the process ends by it
+
+
+class _Terminated(BaseException):
+    """SIGTERM, while ``accord serve`` runs with its writer process (see
+    :func:`_writer_process`)."""
 
 
 def _seed_demo(settings: Settings, clock: Clock, url: str) -> None:
