@@ -56,6 +56,7 @@ def run(n: int = 500) -> list[tuple[str, ...]]:
     """Time one batch of ``n`` aircraft in one spot; count what it and its escalation add."""
     from accord.agreement import load_agreement
     from accord.center.airspace import ALERT_ACK_WITHIN, escalate_alerts_due, report_tracks
+    from accord.center.bootstrap import Parts
     from accord.center.config import Settings
     from accord.center.db import make_engine, upgrade, writer
     from accord.center.db.models import User
@@ -63,7 +64,6 @@ def run(n: int = 500) -> list[tuple[str, ...]]:
     from accord.center.exercise import DEMO_USERS
     from accord.center.identity import Caller, add_user
     from accord.center.roles import Role
-    from accord.center.runtime import Center
     from accord.examples import example_path
 
     agreement = load_agreement(example_path("jig.yaml"))
@@ -79,7 +79,7 @@ def run(n: int = 500) -> list[tuple[str, ...]]:
             database_url=url, agreement_path=example_path("jig.yaml"), keys_dir=Path(tmp) / "k"
         )
         clock = [T0]
-        center = Center.start(settings, clock=lambda: clock[0])
+        center = Parts(settings, clock=lambda: clock[0]).open()
         try:
             with center.reading() as session:
                 admin = session.scalars(select(User).where(User.role == Role.ADMIN.value)).first()

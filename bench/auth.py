@@ -49,6 +49,7 @@ def run() -> list[tuple[str, ...]]:
 
     from accord.agreement import load_agreement
     from accord.center import runtime
+    from accord.center.bootstrap import Parts
     from accord.center.config import Settings
     from accord.center.db import writer
     from accord.center.identity import add_user
@@ -60,7 +61,7 @@ def run() -> list[tuple[str, ...]]:
         settings = Settings(
             database_url=f"sqlite:///{Path(tmp) / 'accord.sqlite'}", keys_dir=Path(tmp) / "keys"
         )
-        center = runtime.Center.start(settings)
+        center = Parts(settings).open()
         try:
             now = datetime.now(UTC)
             with Session(writer(center.engine)) as session, session.begin():

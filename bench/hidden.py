@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import load_agreement_text
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
 from accord.center.config import Settings
 from accord.center.db import make_engine, upgrade, writer
 from accord.center.identity import add_user
@@ -116,7 +117,7 @@ def run(
                 )
             }
         engine.dispose()
-        app = create_app(settings, clock=lambda: now)
+        app = create_app(Parts(settings, clock=lambda: now))
         with TestClient(app) as client:
 
             def post(user: str, route: str, body: Any) -> Any:

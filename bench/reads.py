@@ -33,10 +33,10 @@ def _timed_get(client: httpx.Client, path: str, params: dict[str, str] | None = 
 
 def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
     """Time the two reads against the service and against verifying per request."""
+    from accord.center.bootstrap import Parts
     from accord.center.compliance import findings
     from accord.center.config import Settings
     from accord.center.picture import read_record
-    from accord.center.runtime import Center
     from accord.chrono import format_instant
     from bench.seed import T0
 
@@ -52,7 +52,7 @@ def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
         compliance = statistics.median(_timed_get(client, "/v1/compliance") for _ in range(3))
         picture = statistics.median(_timed_get(client, "/v1/picture", at) for _ in range(3))
         settings = Settings(database_url=server.database_url, keys_dir=server.keys_dir)
-        center = Center.start(settings, clock=lambda: T0 + timedelta(minutes=1))
+        center = Parts(settings, clock=lambda: T0 + timedelta(minutes=1)).open()
         try:
             t = time.perf_counter()
             with center.reading() as session:

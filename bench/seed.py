@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import select
 
 from accord.center import declarations
+from accord.center.bootstrap import Parts
 from accord.center.config import Settings
 from accord.center.db.models import User
 from accord.center.identity import Caller
 from accord.center.roles import Role
-from accord.center.runtime import Center
 from accord.chrono import format_instant
 from bench.world import LAT0, LAT1, LON0, LON1
 
@@ -76,7 +76,7 @@ def seed_world(url: str, keys_dir: Path, *, objects: int, seed: int = 11) -> tup
     """Declare ``objects`` objects into the database at ``url`` (users already registered);
     the operation window the load should use."""
     settings = Settings(database_url=url, keys_dir=keys_dir)
-    center = Center.start(settings, clock=lambda: T0)
+    center = Parts(settings, clock=lambda: T0).open()
     rng = random.Random(seed)
     try:
         with center.reading() as session:

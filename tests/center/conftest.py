@@ -23,10 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from accord.center import app as app_module
 from accord.center.app import create_app
-from accord.center.config import Settings
-from accord.center.runtime import Center, Clock, system_clock
+from accord.center.bootstrap import Parts
+from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from support.clock import Clock as MovingClock
 from support.disclosure import World, seed_world
@@ -79,35 +78,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def center(tmp_path: Path, database_url: str) -> Iterator[Center]:
     """The service's parts over the test's database, without HTTP (its writes run on its
     own writer thread)."""
-    started = Center.start(settings_for(tmp_path, database_url=database_url), clock=fixed_clock)
+    started = Parts(settings_for(tmp_path, database_url=database_url), clock=fixed_clock).open()
     try:
         yield started
     finally:
         started.close()
 
 
-def _start_shipping(settings: Settings, *, clock: Clock = system_clock) -> Center:
-    center = Center.start(settings, clock=clock)
-    center.remote = Loopback(center)
-    return center
-
-
-@pytest.fixture(scope="session", autouse=True)
-def writes_cross_the_writer_boundary() -> Iterator[None]:
-    """Every application the tests start sends its requests' writes across the writer
-    process's boundary (pickled there and back: :class:`Loopback`), so a route whose work
-    or error could not be sent to a writer process fails its tests."""
-    shipping = type("ShippingCenter", (), {"start": staticmethod(_start_shipping)})
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app_module, "Center", shipping)
-        yield
-
-
 @pytest.fixture
 def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    """The application over the test's database, its users registered. Its requests' writes
+    cross the writer process's boundary (pickled there and back: :class:`Loopback`), as
+    every application the tests start does (``writer=Loopback``), so a route whose work or
+    error could not be sent to a writer process fails its tests."""
     settings = settings_for(tmp_path, database_url=database_url)
     tokens = add_users(settings.database_url)
-    app = create_app(settings, clock=fixed_clock)
+    app = create_app(Parts(settings, clock=fixed_clock, writer=Loopback))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Service(client, tokens, settings)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
+from accord.center.writer_process import Loopback
 from support.failures import assert_problem
 from support.jig import AGREEMENT_TEXT
 from support.service import Service, TestClient, add_users, clock, settings_for
@@ -95,7 +97,9 @@ def test_a_monitor_the_condition_does_not_list_is_refused(
     path.write_text(text, encoding="utf-8")
     settings = settings_for(tmp_path, agreement_path=path, database_url=database_url)
     tokens = add_users(settings.database_url)
-    with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(Parts(settings, clock=clock, writer=Loopback)), raise_server_exceptions=False
+    ) as client:
         service = Service(client, tokens, settings)
         condition = {"condition": "aid-delivered-east-city"}
         assert_problem(service.post("/v1/phases/confirm", "observer", json=condition), 403)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from accord.center.bootstrap import Parts
 from accord.center.db.models import Event
 from accord.center.events import publish
 from accord.center.runtime import Center
@@ -22,7 +23,7 @@ WRITES_EACH = 15
 
 def test_writers_of_two_processes_make_one_chain(tmp_path: Path, database_url: str) -> None:
     settings = settings_for(tmp_path, database_url=database_url)
-    centers = [Center.start(settings, clock=clock) for _ in range(2)]
+    centers = [Parts(settings, clock=clock).open() for _ in range(2)]
     errors: list[BaseException] = []
 
     def write(center: Center, first: str) -> None:
@@ -65,7 +66,7 @@ def test_writers_of_two_processes_make_one_chain(tmp_path: Path, database_url: s
 
 def test_a_reader_sees_one_snapshot(tmp_path: Path, database_url: str) -> None:
     settings = settings_for(tmp_path, database_url=database_url)
-    center = Center.start(settings, clock=clock)
+    center = Parts(settings, clock=clock).open()
     try:
         count = select(func.count()).select_from(Event)
         with center.reading() as session:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import load_agreement
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
 from accord.center.db import Escalation, Message, RecordLeaf, make_engine, writer
 from accord.center.directline import (
     Contact,
@@ -29,6 +30,7 @@ from accord.center.directline import (
 from accord.center.events import events_for
 from accord.center.identity import add_user
 from accord.center.roles import Role
+from accord.center.writer_process import Loopback
 from accord.errors import InputError
 from accord.record.canonical import canonical_json, decode_base64, loads_canonical
 from accord.record.commitments import CommitmentError, verify_opening
@@ -85,7 +87,9 @@ def start(tmp_path: Path, **settings: Any) -> Iterator[Line]:
             tokens[name] = add_user(session, agreement, name=name, member=member, role=role, at=NOW)
     engine.dispose()
     clock = Clock(NOW)
-    with TestClient(create_app(config, clock=clock), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(Parts(config, clock=clock, writer=Loopback)), raise_server_exceptions=False
+    ) as client:
         line = Line(client, tokens, config)
         line.clock = clock
         yield line

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from accord.center import visibility
+from accord.center.bootstrap import Parts
 from accord.center.events import events_for
 from accord.center.roles import Role
-from accord.center.runtime import Center
 from accord.center.visibility import Viewer
 from support.events import SSE, Server, note, prepare, server
 from support.failures import assert_problem
@@ -160,7 +160,7 @@ class Subscriber:
 
 def test_a_stream_follows_changes_filters_and_resumes(tmp_path: Path, database_url: str) -> None:
     tokens = prepare(tmp_path, database_url)
-    center = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
+    center = Parts(settings_for(tmp_path, database_url=database_url), clock=clock).open()
     try:
         with server(tmp_path, database_url, tokens) as running:
             blue = Subscriber(running, "blue-officer").start()
@@ -211,7 +211,7 @@ def test_two_worker_processes_give_every_subscriber_every_event(
     subscriber gets every event its member may see, once, in order, and nothing else — within
     seconds, so by NOTIFY, not by the hub's 30-second fallback poll."""
     tokens = prepare(tmp_path, database_url)
-    center = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
+    center = Parts(settings_for(tmp_path, database_url=database_url), clock=clock).open()
     audiences = [["blue"], ["red"], ["hnc"], ["observers"], ["blue", "red"], ["red", "hnc"]]
     try:
         with server(tmp_path, database_url, tokens, workers=2) as running:

@@ -7,8 +7,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+from accord.center.bootstrap import Parts
 from accord.center.exercise import DEMO_START, DEMO_USERS, exercise_clock, seed_demo
-from accord.center.runtime import Center
 from accord.examples import example_path
 from support.service import settings_for
 
@@ -24,7 +24,7 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
     from accord.center.declarations import page
     from accord.center.identity import find_caller
 
-    center = Center.start(settings_for(tmp_path), clock=exercise_clock(DEMO_START))
+    center = Parts(settings_for(tmp_path), clock=exercise_clock(DEMO_START)).open()
     try:
         seeded = seed_demo(center, example_path("world.geojson"))
         world = json.loads(example_path("world.geojson").read_text(encoding="utf-8"))
@@ -65,7 +65,7 @@ def test_the_demo_alerts_both_parties_to_a_loss_of_separation(tmp_path: Path) ->
     from accord.center.airspace import list_alerts
     from accord.center.identity import find_caller
 
-    center = Center.start(settings_for(tmp_path), clock=exercise_clock(DEMO_START))
+    center = Parts(settings_for(tmp_path), clock=exercise_clock(DEMO_START)).open()
     try:
         seeded = seed_demo(center, example_path("world.geojson"))
         assert seeded.alerts

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, upgrade
 from accord.center.files import UnsafePermissions
 from accord.center.keystore import KeyStore
-from accord.center.runtime import Center
 from accord.cli import app as cli
 from support.jig import AGREEMENT
 from support.service import add_users, clock, settings_for
@@ -43,7 +43,7 @@ def test_a_whole_center_leaves_nothing_others_may_open(open_umask: None, tmp_pat
         tmp_path, database_url=f"sqlite:///{data / 'accord.sqlite'}", keys_dir=data / "keys"
     )
     add_users(settings.database_url)  # migrates, adds the users: the WAL is written
-    Center.start(settings, clock=clock).close()  # every member's key made
+    Parts(settings, clock=clock).open().close()  # every member's key made
     made = [p for p in (tmp_path / "var").rglob("*")] + [tmp_path / "var"]
     assert {p.name for p in made} >= {"var", "deep", "keys", "accord.sqlite"}
     assert any(p.suffix == ".key" for p in made)

@@ -20,6 +20,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
+from accord.center.writer_process import Loopback
 from support.service import TestClient, add_users, clock, settings_for
 
 FUZZ_USERS = ("blue-officer", "red-approver", "hnc-notifier", "observer")
@@ -29,7 +31,7 @@ FUZZ_USERS = ("blue-officer", "red-approver", "hnc-notifier", "observer")
 # lifespan runs), so that schemathesis can read its schema while collecting the tests.
 _DIR = Path(tempfile.mkdtemp(prefix="accord-fuzz-"))
 _SETTINGS = settings_for(_DIR)
-APP = create_app(_SETTINGS, clock=clock)
+APP = create_app(Parts(_SETTINGS, clock=clock, writer=Loopback))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

@@ -24,9 +24,11 @@ from bench.prober import Probe, probe
 from sqlalchemy import select
 
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
 from accord.center.db.models import Declaration
 from accord.center.events import events_for
 from accord.center.probing import LIFTED, PROBING
+from accord.center.writer_process import Loopback
 from accord.deconfliction.hidden import Shadow
 from accord.examples import example_path
 from accord.geo import GEOD, geodesic_distance
@@ -63,7 +65,9 @@ def start(tmp_path: Path, clock: Clock, *, probe_limit: bool) -> Iterator[Servic
     agreement.write_text(text, encoding="utf-8")
     settings = settings_for(tmp_path, agreement_path=agreement)
     tokens = add_users(settings.database_url)
-    with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(Parts(settings, clock=clock, writer=Loopback)), raise_server_exceptions=False
+    ) as client:
         service = Service(client, tokens, settings)
         confirmed = service.post(
             "/v1/phases/confirm", "hnc-notifier", json={"condition": "aid-delivered-east-city"}

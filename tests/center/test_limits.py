@@ -22,7 +22,9 @@ import pytest
 from accord.agreement import load_agreement
 from accord.center.admission import admission
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
 from accord.center.runtime import Unit
+from accord.center.writer_process import Loopback
 from accord.examples import example_path
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
@@ -55,7 +57,9 @@ def _start(tmp_path: Path, limits: str) -> Iterator[Service]:
     tokens = add_users(settings.database_url)
     from support.service import clock
 
-    with TestClient(create_app(settings, clock=clock), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(Parts(settings, clock=clock, writer=Loopback)), raise_server_exceptions=False
+    ) as client:
         service = Service(client, tokens, settings)
         condition = {"condition": "aid-delivered-east-city"}
         assert service.post("/v1/phases/confirm", "hnc-notifier", json=condition).status_code == 201

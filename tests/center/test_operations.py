@@ -17,10 +17,12 @@ from sqlalchemy import update
 
 from accord.center import operations as ops
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
 from accord.center.db.models_operations import OPERATION_STATUSES, OperationRow
 from accord.center.events import events_for
 from accord.center.migrations.versions import v0003_operations
 from accord.center.world_cache import WorldCache
+from accord.center.writer_process import Loopback
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
 from accord.record.verify import verify_log
@@ -47,7 +49,7 @@ RED_SECRETS = ("pos-red-bn-3", "21.262", "25.034", "3300.0")  # the threshold as
 def service(tmp_path: Path, clock: Clock) -> Iterator[Service]:
     settings = settings_for(tmp_path)
     tokens = add_users(settings.database_url)
-    app = create_app(settings, clock=clock)
+    app = create_app(Parts(settings, clock=clock, writer=Loopback))
     with TestClient(app, raise_server_exceptions=False) as client:
         svc = Service(client, tokens, settings)
         with center_of(svc).writing() as unit:
@@ -485,7 +487,7 @@ def test_a_stored_world_that_does_not_read_refuses_checks(service: Service) -> N
     assert "pos-damaged" not in json.dumps(problem)
     assert operation_rows(service) == 0
     # A server started over such a database still starts, and still refuses to check.
-    app = create_app(service.settings, clock=Clock(NOW))
+    app = create_app(Parts(service.settings, clock=Clock(NOW), writer=Loopback))
     with TestClient(app, raise_server_exceptions=False) as client:
         again = Service(client, service.tokens, service.settings)
         assert_problem(post(again, OPS, "blue-officer", operation("op-c1")), 503)

@@ -18,9 +18,11 @@ from sqlalchemy import text, update
 
 import accord.center.picture as picture_module
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
 from accord.center.db.models import Opening
 from accord.center.picture import Recorded, Replay, verified_of, verified_record
 from accord.center.runtime import Center
+from accord.center.writer_process import Loopback
 from accord.record.canonical import canonical_json, decode_base64, encode_base64
 from accord.record.entries import SequenceTracker, make_envelope, open_envelope, verify_entry
 from accord.record.log import MerkleLog
@@ -505,7 +507,7 @@ def test_the_record_is_verified_at_start_up_once(
 
     monkeypatch.setattr(picture_module, "verify_entry", counting)
     clock = Clock()
-    app = create_app(first.settings, clock=clock)
+    app = create_app(Parts(first.settings, clock=clock, writer=Loopback))
     with TestClient(app, raise_server_exceptions=False) as client:
         desk = Desk(client, first.tokens, first.settings, clock)
         with desk.center.reading() as session:

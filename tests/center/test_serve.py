@@ -12,9 +12,9 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
-import accord.center.app as app_module
-from accord.center.app import create_app
-from accord.center.config import Settings
+from accord.center.app import create_app, from_environment
+from accord.center.bootstrap import Parts
+from accord.center.writer_process import WriterSocket
 from accord.chrono import parse_instant
 from accord.cli import app as cli
 from support.service import TestClient, settings_for
@@ -22,18 +22,16 @@ from support.service import TestClient, settings_for
 
 @pytest.fixture
 def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What ``accord serve`` hands uvicorn (which does not run): the application (and, for
+    one process, the settings of its parts) and the server's options."""
     seen: dict[str, Any] = {}
-    real = app_module.create_app
-
-    def fake_create_app(settings: Settings, **kwargs: Any) -> Any:
-        seen["settings"] = settings
-        return real(settings, **kwargs)
 
     def fake_run(app: Any, **kwargs: Any) -> None:
         seen["app"] = app
+        if isinstance(app, FastAPI):
+            seen["settings"] = app.state.parts.settings
         seen.update(kwargs)
 
-    monkeypatch.setattr(app_module, "create_app", fake_create_app)
     monkeypatch.setattr("uvicorn.run", fake_run)
     return seen
 
@@ -76,7 +74,7 @@ def test_serve_refuses_a_bad_agreement(captured: dict[str, Any], tmp_path: Path)
 
 def test_the_app_opens_the_database_only_when_it_starts(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    app = create_app(settings)
+    app = create_app(Parts(settings))
     assert not (tmp_path / "accord.sqlite").exists() and not (tmp_path / "keys").exists()
     with TestClient(app):
         assert (tmp_path / "accord.sqlite").exists()
@@ -85,12 +83,12 @@ def test_the_app_opens_the_database_only_when_it_starts(tmp_path: Path) -> None:
 
 def test_a_database_of_another_agreement_is_refused(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    with TestClient(create_app(settings)):
+    with TestClient(create_app(Parts(settings))):
         pass
     other = tmp_path / "other.yaml"
     text = Path(settings.agreement_path).read_text(encoding="utf-8")
     other.write_text(text.replace("id: jig-example", "id: other-agreement"), encoding="utf-8")
-    app = create_app(settings_for(tmp_path, agreement_path=other, keys_dir=tmp_path / "k2"))
+    app = create_app(Parts(settings_for(tmp_path, agreement_path=other, keys_dir=tmp_path / "k2")))
     with pytest.raises(Exception, match=r"jig-example\.accord"), TestClient(app):
         pass
 
@@ -112,8 +110,7 @@ def test_serve_with_workers_hands_the_settings_to_each_process(
     assert captured["host"] == "127.0.0.1"
     assert (keys / "jig-example.accord.key").exists() and (keys / "blue.key").exists()
     # What a worker process builds from the environment it inherits.
-    monkeypatch.setattr(app_module, "create_app", lambda settings, **_: settings)
-    settings = app_module.from_environment()
+    settings = from_environment().state.parts.settings
     assert settings.database_url == url and settings.keys_dir == keys
     assert CliRunner().invoke(cli, ["serve", "--workers", "0"]).exit_code == 2
 
@@ -145,19 +142,14 @@ def test_workers_share_one_exercise_clock(
     )
     assert result.exit_code == 0, result.output
     assert captured["workers"] == 2
-    built: list[Any] = []
-    monkeypatch.setattr(
-        app_module, "create_app", lambda settings, clock=None, **_: built.append(clock) or settings
-    )
-    app_module.from_environment()
-    app_module.from_environment()
+    built = [from_environment().state.parts.clock for _ in range(2)]
     first, second = (clock() for clock in built)
     start = parse_instant("2026-10-01T00:00:00Z")
     assert start <= first <= second <= start + timedelta(seconds=time.monotonic() - started)
     assert second - first < timedelta(seconds=1)
     monkeypatch.setenv("ACCORD_CLOCK", "2026-10-01T00:00:00Z")
     with pytest.raises(ValueError, match="ACCORD_CLOCK: expected START@ORIGIN"):
-        app_module.from_environment()
+        from_environment()
     for extra in (["--workers", "2"], ["--writer-process"]):
         demo = CliRunner().invoke(cli, ["serve", *extra, "--demo"])
         assert demo.exit_code != 0 and "drop --workers" in demo.output
@@ -168,14 +160,10 @@ def test_the_processes_in_front_of_a_writer_process_send_it_their_writes(
 ) -> None:
     """What ``accord serve --writer-process`` hands its HTTP processes: the writer's socket
     (the process itself is started and stopped in the end-to-end tests)."""
-    built: dict[str, Any] = {}
-    monkeypatch.setattr(app_module, "create_app", lambda settings, **kw: built.update(kw))
     monkeypatch.delenv("ACCORD_WRITER_SOCKET", raising=False)
-    app_module.from_environment()
-    assert built["writer_socket"] is None
+    assert from_environment().state.parts.writer is None
     monkeypatch.setenv("ACCORD_WRITER_SOCKET", str(tmp_path / "writer.sock"))
-    app_module.from_environment()
-    assert built["writer_socket"] == tmp_path / "writer.sock"
+    assert from_environment().state.parts.writer == WriterSocket(tmp_path / "writer.sock")
 
 
 def test_fastapis_own_telemetry_stays_off_when_the_process_has_exporters(
@@ -194,5 +182,5 @@ def test_fastapis_own_telemetry_stays_off_when_the_process_has_exporters(
     monkeypatch.setattr(metrics, "get_meter_provider", NoOpMeterProvider)
     monkeypatch.setattr(_logs, "get_logger_provider", NoOpLoggerProvider)
     assert FastAPI()._native_telemetry.enabled()  # a configured process: on by default
-    app = create_app(settings_for(tmp_path))
+    app = create_app(Parts(settings_for(tmp_path)))
     assert not app._native_telemetry.enabled()

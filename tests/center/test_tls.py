@@ -30,8 +30,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from typer.testing import CliRunner
 
-from accord.center.app import create_app
+from accord.center.app import create_app, from_environment
+from accord.center.bootstrap import Parts
 from accord.center.tls import HSTS_VALUE
+from accord.center.writer_process import Loopback
 from accord.cli import app as cli
 from support.service import Service, TestClient, add_users, clock, settings_for
 
@@ -206,7 +208,7 @@ def test_plain_http_to_the_tls_port_fails(tls_server: tuple[LiveServer, Pki]) ->
 def test_no_hsts_on_plain_http(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     tokens = add_users(settings.database_url)
-    with TestClient(create_app(settings, clock=clock)) as client:
+    with TestClient(create_app(Parts(settings, clock=clock, writer=Loopback))) as client:
         service = Service(client, tokens, settings)
         answer = service.get("/v1/me", "blue-officer")
         assert answer.status_code == 200
@@ -246,21 +248,23 @@ def test_bad_tls_options_are_refused_naming_the_option(tmp_path: Path) -> None:
     assert not (tmp_path / "accord.sqlite").exists()  # refused before anything started
 
 
+def _sends_hsts(app: Any) -> bool:
+    """Whether ``app`` answers with ``Strict-Transport-Security`` (asked without starting
+    it: the schema needs none of its parts)."""
+    return "strict-transport-security" in TestClient(app).get("/openapi.json").headers
+
+
 def test_serve_says_plain_http_and_hands_uvicorn_the_tls_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The one-process path (the --workers path is the server above): uvicorn gets the
     files and CERT_REQUIRED, the application HSTS; without TLS, neither, and it says so."""
-    from accord.center import app as app_module
-
     seen: dict[str, Any] = {}
 
-    def fake_create_app(settings: Any, **kwargs: Any) -> Any:
-        seen["hsts"] = kwargs.get("hsts")
-        return object()
+    def run(app: Any, **kwargs: Any) -> None:
+        seen.update(kwargs, hsts=_sends_hsts(app))
 
-    monkeypatch.setattr(app_module, "create_app", fake_create_app)
-    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: seen.update(kwargs))
+    monkeypatch.setattr("uvicorn.run", run)
     plain = _serve(tmp_path)
     assert plain.exit_code == 0, plain.output
     assert "http://127.0.0.1:8000 — plain HTTP, no TLS" in plain.stderr
@@ -278,9 +282,6 @@ def test_serve_says_plain_http_and_hands_uvicorn_the_tls_files(
     assert seen["hsts"] is True
     assert (seen["ssl_certfile"], seen["ssl_keyfile"]) == (str(cert), str(key))
     assert (seen["ssl_ca_certs"], seen["ssl_cert_reqs"]) == (str(ca), ssl.CERT_REQUIRED)
-    built: dict[str, Any] = {}
-    monkeypatch.setattr(app_module, "create_app", lambda settings, **kw: built.update(kw))
     for value, hsts in (("1", True), ("0", False)):
         monkeypatch.setenv("ACCORD_TLS", value)
-        app_module.from_environment()
-        assert built["hsts"] is hsts
+        assert _sends_hsts(from_environment()) is hsts

@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
 from accord.center.identity import add_user
 from accord.center.roles import Role
+from accord.center.writer_process import Loopback
 from accord.record.entries import Entry
 from support.jig import AGREEMENT, NOW
 from support.service import Service, TestClient, add_users, settings_for
@@ -161,7 +163,7 @@ def test_an_expired_token_is_refused_at_once_and_a_rotation_renews_it(tmp_path: 
     settings = settings_for(tmp_path)
     tokens = add_users(settings.database_url)
     now = [NOW]
-    app = create_app(settings, clock=lambda: now[0])
+    app = create_app(Parts(settings, clock=lambda: now[0], writer=Loopback))
     with TestClient(app, raise_server_exceptions=False) as client:
         admin = bearer(tokens["admin"])
         made = client.post(
@@ -205,7 +207,7 @@ def clocked(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str], list[d
     settings = settings_for(tmp_path)
     tokens = add_users(settings.database_url)
     now = [NOW]
-    with TestClient(create_app(settings, clock=lambda: now[0])) as client:
+    with TestClient(create_app(Parts(settings, clock=lambda: now[0], writer=Loopback))) as client:
         yield client, tokens, now
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
 from accord.center.keystore import log_origin
-from accord.center.runtime import Center
+from accord.center.writer_process import Loopback
 from accord.cli import app as cli
 from accord.record.entries import Entry
 from support.jig import AGREEMENT
@@ -46,7 +47,7 @@ def test_the_token_is_printed_once_and_stored_hashed(tmp_path: Path) -> None:
     assert hashlib.sha256(token.encode()).hexdigest().encode() in stored
     # The token opens the service.
     settings = settings_for(tmp_path)
-    with TestClient(create_app(settings, clock=clock)) as client:
+    with TestClient(create_app(Parts(settings, clock=clock, writer=Loopback))) as client:
         service = Service(client, {"alice": token}, settings)
         assert service.get("/v1/me", "alice").json()["member"] == "blue"
         assert token.encode() not in raw_bytes(tmp_path)
@@ -94,7 +95,7 @@ def test_an_unknown_role_is_refused_by_the_command_line(tmp_path: Path) -> None:
 
 def user_entries(tmp_path: Path) -> list[Entry]:
     """The record's ``user.*`` entries, each verified against the key ring."""
-    center = Center.start(settings_for(tmp_path))
+    center = Parts(settings_for(tmp_path)).open()
     try:
         return user_entries_in(center)
     finally:
@@ -127,7 +128,7 @@ def test_list_rotate_remove_and_the_center_records_each_without_a_secret(tmp_pat
     assert len(second) == 43 and second != first
     assert "old one no longer works" in rotated.stderr
     settings = settings_for(tmp_path)
-    with TestClient(create_app(settings, clock=clock)) as client:
+    with TestClient(create_app(Parts(settings, clock=clock, writer=Loopback))) as client:
         assert me_status(client, first) == 401
         me = client.get("/v1/me", headers={"Authorization": f"Bearer {second}"})
         assert me.status_code == 200 and me.json()["name"] == "alice"
@@ -135,7 +136,7 @@ def test_list_rotate_remove_and_the_center_records_each_without_a_secret(tmp_pat
     removed = users(tmp_path, "remove", "alice")
     assert removed.exit_code == 0, removed.output
     assert listed(tmp_path)["alice"][-1] == "removed"
-    with TestClient(create_app(settings, clock=clock)) as client:
+    with TestClient(create_app(Parts(settings, clock=clock, writer=Loopback))) as client:
         assert me_status(client, second) == 401
     # The name is not given again: no new user, and the old tokens stay dead.
     again = add(tmp_path, "alice", "--member", "blue", "--role", "officer")

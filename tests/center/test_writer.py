@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from accord.center import runtime
+from accord.center.bootstrap import Parts
 from accord.center.runtime import Center, CommitFailed, Then, Unit
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
@@ -189,7 +190,7 @@ def test_a_work_cancelled_before_its_turn_never_runs(center: Center) -> None:
 
 
 def test_closing_runs_what_is_queued_then_refuses(tmp_path: Path, database_url: str) -> None:
-    center = Center.start(settings_for(tmp_path, database_url=database_url), clock=clock)
+    center = Parts(settings_for(tmp_path, database_url=database_url), clock=clock).open()
     holding, release = threading.Event(), threading.Event()
 
     def hold(unit: Unit) -> None:

@@ -176,8 +176,8 @@ def test_a_writer_gone_with_works_waiting_answers_each_503(tmp_path: Path) -> No
 
 
 def test_the_api_tests_cross_the_boundary(service: Any) -> None:
-    """The fixture that makes every route's tests send their writes through
-    :class:`Loopback` is in force (see ``tests/center/conftest.py``)."""
+    """The ``service`` fixture's application sends its routes' writes through
+    :class:`Loopback` (its parts' writer: see ``tests/center/conftest.py``)."""
     assert isinstance(service.client.app.state.center.remote, Loopback)
     answer = service.post("/v1/presence", "blue-officer")
     assert answer.status_code == 201, answer.text

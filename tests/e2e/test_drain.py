@@ -6,6 +6,7 @@ after a restart every change it acknowledged (a 2xx) is there."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import threading
@@ -41,6 +42,21 @@ def _slow_request(server: LiveServer, token: str) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
     sock.sendall(head + body[: len(body) // 2])
     return sock
+
+
+def _started_with(name: str, value: str) -> list[int]:
+    """The processes whose environment holds ``name=value`` (read from ``/proc``)."""
+    wanted = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environ = (entry / "environ").read_bytes()
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+            if wanted in environ.split(b"\0"):
+                found.append(int(entry.name))
+    return found
 
 
 def _answer(sock: socket.socket) -> bytes:
@@ -114,6 +130,11 @@ def test_sigterm_drains_a_busy_server(tmp_path: Path, extra: tuple[str, ...]) ->
     assert {s for _, s in statuses} <= {201, 503}, statuses
     assert any(at > signalled for at, _ in statuses) or len(statuses) == CLIENTS * PER_CLIENT
     assert "Exception in ASGI application" not in log
+    if extra:  # the writer process was stopped with the server, its socket's folder removed
+        ready = re.search(r"writer: ready on (\S+)", log)
+        assert ready is not None, log[-3000:]
+        assert not Path(ready[1]).parent.exists(), log[-3000:]
+        assert _started_with("ACCORD_WRITER_SOCKET", ready[1]) == []
 
     # Restarted (in one process: what was stopped is under test, not how it starts), it
     # serves every change it acknowledged.

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from accord.center.app import create_app
+from accord.center.bootstrap import Parts
+from accord.center.writer_process import Loopback
 from support.clock import Clock
 from support.jig import NOW
 from support.service import Service, TestClient, add_users, settings_for
@@ -39,7 +41,9 @@ def start(tmp_path: Path, database_url: str) -> Iterator[Desk]:
     config = settings_for(tmp_path, database_url=database_url, escalation_interval_s=0)
     tokens = add_users(config.database_url)
     clock = Clock()
-    with TestClient(create_app(config, clock=clock), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(Parts(config, clock=clock, writer=Loopback)), raise_server_exceptions=False
+    ) as client:
         yield Desk(client, tokens, config, clock)
 
 

@@ -18,6 +18,7 @@ import httpx
 from bench.live import free_port
 
 import accord
+from accord.center.bootstrap import Parts
 from accord.center.events import publish
 from accord.center.runtime import Center
 from support.jig import NOW
@@ -63,7 +64,7 @@ class Server:
 def prepare(tmp_path: Path, database_url: str) -> dict[str, str]:
     """Users, and the keys and the record's origin, made once before any server starts."""
     tokens = add_users(database_url)
-    Center.start(settings_for(tmp_path, database_url=database_url), clock=clock).close()
+    Parts(settings_for(tmp_path, database_url=database_url), clock=clock).open().close()
     return tokens
 
 

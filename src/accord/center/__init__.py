@@ -10,8 +10,11 @@
 * :mod:`~accord.center.runtime`, :mod:`~accord.center.ledger` — units of work that commit the
   service's rows and their record entries in one transaction;
 * :mod:`~accord.center.phases`, :mod:`~accord.center.heads` — what the routes do;
-* :mod:`~accord.center.app` — :func:`create_app`, the composition root; routes in
-  :mod:`~accord.center.routes`; errors as RFC 9457 problems (:mod:`~accord.center.problems`);
+* :mod:`~accord.center.bootstrap` — the composition root: builds, starts and stops a
+  process's parts (the center, its caches, the writer, the background jobs);
+* :mod:`~accord.center.app` — :func:`create_app`, the HTTP application around them; routes
+  in :mod:`~accord.center.routes`; errors as RFC 9457 problems
+  (:mod:`~accord.center.problems`);
 * :mod:`~accord.center.cli` — ``accord serve``, ``accord db upgrade``, ``accord users``.
 """
 

@@ -42,11 +42,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from accord.agreement import Limits
 from accord.center.identity import Caller
 from accord.center.problems import ProblemError, problem_response
-from accord.center.runtime import Center, PerCenter, Unit
+from accord.center.runtime import Center, CenterCache, Unit
 
 __all__ = [
     "ESSENTIAL",
     "EXPENSIVE_READS",
+    "GATE",
     "Admission",
     "AdmissionGate",
     "AdmissionLimits",
@@ -245,14 +246,15 @@ class Admission:
                 self._streams.pop(user_id, None)
 
 
-_gates: PerCenter[Admission] = PerCenter(
-    lambda center: Admission(AdmissionLimits.of(center.agreement.limits))
+GATE: CenterCache[Admission] = CenterCache(
+    "the admission gate", lambda center: Admission(AdmissionLimits.of(center.agreement.limits))
 )
+"""The key of each center's gate (made with the center: see :mod:`accord.center.bootstrap`)."""
 
 
 def admission(center: Center) -> Admission:
-    """The gate of ``center`` (made on first use; one per service)."""
-    return _gates.get(center)
+    """The gate of ``center`` (one per service)."""
+    return center.cache(GATE)
 
 
 @dataclass(frozen=True, slots=True)

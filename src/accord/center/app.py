@@ -1,20 +1,17 @@
-"""The composition root of the service: :func:`create_app` wires settings, the clock and the
-parts into a FastAPI application. Importing this module does no work; the database, the keys
-and the agreement are opened in the application's lifespan (on start-up, in a worker thread)
-and released on shut-down, after the live events' hub (:mod:`accord.center.live`) has ended
-its streams; so is the background task that escalates unacknowledged direct-line messages
-and airspace alerts (every ``Settings.escalation_interval_s`` seconds; 0 turns it off).
+"""The HTTP application: :func:`create_app` wires the routes, the middleware and the page
+around a process's parts (:class:`~accord.center.bootstrap.Parts`, the composition root),
+which its lifespan starts (on start-up, in worker threads where they block) and stops on
+shut-down — the center, its caches, its line to the writer process, the background jobs and
+the live events' hub (see :mod:`accord.center.bootstrap`, where a new background job goes).
+Importing this module, or calling :func:`create_app`, does no work. :func:`from_environment`
+is the factory of the processes ``accord serve`` starts (``uvicorn --factory``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,36 +20,20 @@ from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from accord import __version__
-from accord.center import operations, picture, problems, web
+from accord.center import problems, web
 from accord.center.admission import AdmissionGate
-from accord.center.airspace import escalate_alerts_due
 from accord.center.auth import BearerAuth, document_bearer
-from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
-from accord.center.directline import escalation_loop
+from accord.center.bootstrap import Parts, settings_from_environment
 from accord.center.drain import Drain
 from accord.center.hardening import NoStore, StrictJson
 from accord.center.identity import Caller
 from accord.center.limits import BodyLimit
-from accord.center.live import Hub
 from accord.center.routes import ROUTERS
-from accord.center.runtime import Center, Clock, system_clock
+from accord.center.runtime import Center
 from accord.center.tls import HSTS, TLS_ENV
-from accord.examples import example_path
+from accord.center.writer_process import SOCKET_ENV, WriterSocket
 
-__all__ = [
-    "AGREEMENT_ENV",
-    "CLOCK_ENV",
-    "KEYS_DIR_ENV",
-    "create_app",
-    "from_environment",
-    "settings_from_environment",
-]
-
-AGREEMENT_ENV = "ACCORD_AGREEMENT"
-"""The agreement file for :func:`from_environment` (default: the embedded example)."""
-
-KEYS_DIR_ENV = "ACCORD_KEYS_DIR"
-"""The folder of the server-side keys for :func:`from_environment` (default: ``var/keys``)."""
+__all__ = ["create_app", "from_environment"]
 
 _NO_TELEMETRY: TelemetryConfig = {
     "tracing": False,
@@ -63,72 +44,26 @@ _NO_TELEMETRY: TelemetryConfig = {
 }
 """FastAPI's native telemetry, all of it off (see :func:`create_app`)."""
 
-CLOCK_ENV = "ACCORD_CLOCK"
-"""An exercise clock shared by several server processes: ``START@ORIGIN``, the instant
-(ISO 8601) the clock read at ``ORIGIN`` seconds of :func:`time.monotonic` (see
-:func:`accord.center.exercise.exercise_clock`); unset, the system clock."""
-
 _DESCRIPTION = """The joint coordination center as a service. Every route under `/v1`
 needs `Authorization: Bearer <token>` (from `accord users add`); errors are RFC 9457 problem
 details (`application/problem+json`)."""
 
 
-def create_app(
-    settings: Settings,
-    *,
-    clock: Clock = system_clock,
-    background: Sequence[Callable[[Center], Coroutine[Any, Any, None]]] = (),
-    writer_socket: Path | None = None,
-    hsts: bool = False,
-) -> FastAPI:
-    """The service for ``settings``; ``clock`` gives the current instant (UTC);
-    ``background``: tasks run on the center while the service runs (the exercise's track
-    feed), cancelled on shut-down; ``writer_socket``: the writer process's socket, where
-    the requests' units of work go (:mod:`accord.center.writer_process`), when there is
-    one; ``hsts``: the service is served over TLS, so every answer carries
+def create_app(parts: Parts, *, hsts: bool = False) -> FastAPI:
+    """The service made of ``parts`` (started by the application's lifespan:
+    :meth:`Parts.serving <accord.center.bootstrap.Parts.serving>`; its center in
+    ``app.state.center``, its hub in ``app.state.live``, ``parts`` in ``app.state.parts``);
+    ``hsts``: the service is served over TLS, so every answer carries
     ``Strict-Transport-Security`` (:mod:`accord.center.tls`)."""
+    settings = parts.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        center = await anyio.to_thread.run_sync(partial(Center.start, settings, clock=clock))
-        remote = None
-        if writer_socket is not None:
-            from accord.center.writer_process import RemoteWriter
-
-            center.remote = remote = RemoteWriter(writer_socket)
-        app.state.center = center
-        app.state.live = hub = Hub(center)
-        ticker = None
-        if settings.escalation_interval_s > 0:
-            ticker = asyncio.create_task(
-                escalation_loop(center, settings.escalation_interval_s, (escalate_alerts_due,))
-            )
-        tasks = [asyncio.create_task(task(center)) for task in background]
-        stop_warming = threading.Event()
-        warming: asyncio.Task[None] | None = None
-        try:
-            await anyio.to_thread.run_sync(operations.prepare, center)
+        async with parts.serving() as serving:
+            app.state.center = serving.center
+            app.state.live = serving.hub
             await anyio.to_thread.run_sync(prepare_page)
-            warming = asyncio.create_task(
-                anyio.to_thread.run_sync(picture.warm_record, center, stop_warming)
-            )
             yield
-        finally:
-            stop_warming.set()
-            if warming is not None:
-                with contextlib.suppress(Exception):
-                    await warming
-            await hub.close()
-            for extra in [ticker, *tasks]:
-                if extra is None:
-                    continue
-                extra.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await extra
-            if remote is not None:
-                await remote.close()
-            operations.close_desk(center)
-            center.close()
 
     app = FastAPI(
         title="Accord",
@@ -145,6 +80,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    app.state.parts = parts
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -181,45 +117,17 @@ def create_app(
     return app
 
 
-def settings_from_environment() -> tuple[Settings, Clock]:
-    """The settings and the clock the environment describes: ``ACCORD_DATABASE_URL``,
-    ``ACCORD_AGREEMENT``, ``ACCORD_KEYS_DIR`` and ``ACCORD_CLOCK`` (what ``accord serve``
-    hands to the processes it starts)."""
-    agreement = os.environ.get(AGREEMENT_ENV)
-    settings = Settings(
-        database_url=database_url(None, os.environ),
-        agreement_path=Path(agreement) if agreement else example_path("jig.yaml"),
-        keys_dir=Path(os.environ.get(KEYS_DIR_ENV) or DEFAULT_KEYS_DIR),
-    )
-    shared = os.environ.get(CLOCK_ENV)
-    if not shared:
-        return settings, system_clock
-    from accord.center.exercise import exercise_clock
-    from accord.chrono import parse_instant
-
-    start, _, origin = shared.partition("@")
-    try:
-        clock = exercise_clock(parse_instant(start), origin=float(origin))
-    except ValueError:
-        raise ValueError(f"{CLOCK_ENV}: expected START@ORIGIN, got {shared!r}") from None
-    return settings, clock
-
-
 def from_environment() -> FastAPI:
-    """The service configured by the environment (:func:`settings_from_environment`; and
+    """The service configured by the environment
+    (:func:`~accord.center.bootstrap.settings_from_environment`; and
     ``ACCORD_WRITER_SOCKET``: the writer process the works go to, when there is one;
-    ``ACCORD_TLS=1``: served over TLS, so HSTS on every answer). For
-    running several server processes, e.g. ``uvicorn --factory
-    accord.center.app:from_environment --workers 2`` (live events reach every process's
-    subscribers: through LISTEN/NOTIFY on PostgreSQL, by reading the events table on
-    SQLite)."""
-    from accord.center.writer_process import SOCKET_ENV
-
+    ``ACCORD_TLS=1``: served over TLS, so HSTS on every answer). For running several
+    server processes, e.g. ``uvicorn --factory accord.center.app:from_environment
+    --workers 2`` (live events reach every process's subscribers: through LISTEN/NOTIFY
+    on PostgreSQL, by reading the events table on SQLite)."""
     settings, clock = settings_from_environment()
     socket = os.environ.get(SOCKET_ENV)
     return create_app(
-        settings,
-        clock=clock,
-        writer_socket=Path(socket) if socket else None,
+        Parts(settings, clock=clock, writer=WriterSocket(Path(socket)) if socket else None),
         hsts=os.environ.get(TLS_ENV) == "1",
     )

@@ -1,6 +1,7 @@
 """``accord serve``, ``accord db upgrade`` and ``accord users``: the service's commands.
 
-These are the composition root's edge: the only place that reads ``ACCORD_DATABASE_URL``.
+These are the composition root's edge (:mod:`accord.center.bootstrap` builds what they
+run): the only place that reads ``ACCORD_DATABASE_URL``.
 Heavy imports (SQLAlchemy, FastAPI, uvicorn) happen inside the commands, so every other
 ``accord`` command starts as fast as before. Exit codes: 0 done, 2 bad input (the message on
 stderr names the field). ``accord users add`` prints the new token alone on standard output,
@@ -97,10 +98,10 @@ def _users_center(database: str | None, agreement: Path | None, keys: Path) -> I
     already has entries: its signature would not verify against the center's key."""
     from sqlalchemy import func, select
 
+    from accord.center.bootstrap import Parts
     from accord.center.db import make_engine, upgrade
     from accord.center.db.models import RecordLeaf
     from accord.center.keystore import log_origin
-    from accord.center.runtime import Center
 
     try:
         path = agreement or example_path("jig.yaml")
@@ -121,7 +122,7 @@ def _users_center(database: str | None, agreement: Path | None, keys: Path) -> I
                 f"the center's key is not in {keys}/ and the record has entries: pass "
                 "--keys with the folder `accord serve` uses"
             )
-    center = Center.start(Settings(database_url=url, agreement_path=path, keys_dir=keys))
+    center = Parts(Settings(database_url=url, agreement_path=path, keys_dir=keys)).open()
     try:
         yield center
     finally:
@@ -324,7 +325,8 @@ def serve(
     database is migrated on start."""
     import uvicorn
 
-    from accord.center.app import AGREEMENT_ENV, CLOCK_ENV, KEYS_DIR_ENV, create_app
+    from accord.center.app import create_app
+    from accord.center.bootstrap import AGREEMENT_ENV, CLOCK_ENV, KEYS_DIR_ENV, Job, Parts
     from accord.center.drain import DRAIN_SECONDS
     from accord.center.runtime import system_clock
     from accord.center.tls import TLS_ENV, TlsError, tls_files
@@ -391,12 +393,12 @@ def serve(
             "bearer token and answer crosses the network in clear"
         )
     if workers == 1 and not writer_process:
-        background = []
+        jobs: tuple[Job, ...] = ()
         if demo:
             from accord.center.exercise import demo_feed
 
-            background.append(demo_feed)
-        app = create_app(settings, clock=clock, background=background, hsts=tls is not None)
+            jobs = (demo_feed,)
+        app = create_app(Parts(settings, clock=clock, jobs=jobs), hsts=tls is not None)
         uvicorn.run(
             app,
             host=host,
@@ -459,7 +461,12 @@ def _writer_process(wanted: bool) -> Iterator[None]:
     processes by ``ACCORD_WRITER_SOCKET``; stopped (its queued works finished, given
     :data:`~accord.center.drain.WRITER_STOP_SECONDS`) when the block ends. Should it end
     first, this process is asked to stop (SIGTERM): a service without its writer can only
-    refuse every change."""
+    refuse every change.
+
+    A SIGTERM ends this process only once the writer is stopped: uvicorn, having shut down
+    on it, raises it again for the process to end as it asked, which would skip this
+    block's end and leave the writer running; it ends the block instead, then the process
+    (still by SIGTERM)."""
     if not wanted:
         yield
         return
@@ -471,13 +478,18 @@ def _writer_process(wanted: bool) -> Iterator[None]:
 
     from accord.center.writer_process import SOCKET_ENV
 
+    def terminated(_signum: int, _frame: object) -> None:
+        raise _Terminated
+
     folder = Path(tempfile.mkdtemp(prefix="accord-writer-"))  # mode 0700
     path = folder / "writer.sock"
     os.environ[SOCKET_ENV] = str(path)
+    previous = signal.signal(signal.SIGTERM, terminated)
     process = subprocess.Popen(
         [sys.executable, "-c", "from accord.center.writer_process import main; main()"]
     )
     ending = threading.Event()
+    stopped = False
     try:
         deadline = time.monotonic() + WRITER_START_SECONDS
         while True:
@@ -500,7 +512,11 @@ def _writer_process(wanted: bool) -> Iterator[None]:
 
         threading.Thread(target=watch, name="accord-writer-watch", daemon=True).start()
         yield
+    except _Terminated:
+        stopped = True
     finally:
+        late: list[int] = []  # a SIGTERM now waits until the writer is stopped
+        signal.signal(signal.SIGTERM, lambda signum, _frame: late.append(signum))
         ending.set()
         if process.poll() is None:
             from accord.center.drain import WRITER_STOP_SECONDS
@@ -512,17 +528,22 @@ def _writer_process(wanted: bool) -> Iterator[None]:
                 process.kill()
                 process.wait()
         shutil.rmtree(folder, ignore_errors=True)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    if stopped or late:
+        signal.raise_signal(signal.SIGTERM)  # as uvicorn would have: the process ends by it
+
+
+class _Terminated(BaseException):
+    """SIGTERM, while ``accord serve`` runs with its writer process (see
+    :func:`_writer_process`)."""
 
 
 def _seed_demo(settings: Settings, clock: Clock, url: str) -> None:
+    from accord.center.bootstrap import Parts
     from accord.center.exercise import seed_demo
-    from accord.center.runtime import Center
 
-    center = Center.start(settings, clock=clock)
-    try:
+    with Parts(settings, clock=clock).running() as center:
         seeded = seed_demo(center, example_path("world.geojson"))
-    finally:
-        center.close()
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"Accord exercise at {url} — clock {clock().isoformat(timespec='seconds')}")
     out.print(

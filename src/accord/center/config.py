@@ -1,8 +1,10 @@
 """The service's settings: one explicit, immutable object.
 
-Nothing here reads the environment on its own: the composition root (the ``accord serve``,
-``accord db`` and ``accord users`` commands) calls :func:`database_url` with the environment
-it was given, so a test builds :class:`Settings` directly and nothing leaks in.
+Nothing here reads the environment on its own: the commands that start things (``accord
+serve``, ``accord db``, ``accord users``) and the composition root's
+:func:`~accord.center.bootstrap.settings_from_environment` call :func:`database_url` with
+the environment they were given, so a test builds :class:`Settings` directly and nothing
+leaks in.
 
 >>> database_url(None, {})
 'sqlite:///./var/accord.sqlite'

@@ -16,6 +16,11 @@ alerted to both), a Green Air Force fighter heading into the northern designated
 violation) and a Green medevac helicopter inside it (exempt, recorded). :func:`demo_feed`
 then reports every aircraft once a second along its straight line, starting the picture
 over every :data:`FEED_PERIOD`, so the page stays alive.
+
+**Start-up** is the composition root's (:mod:`accord.center.bootstrap`), as for any
+service: ``accord serve --demo`` seeds a center built by
+:meth:`Parts.running <accord.center.bootstrap.Parts.running>`, then serves parts whose
+:attr:`~accord.center.bootstrap.Parts.jobs` hold :func:`demo_feed`.
 """
 
 from __future__ import annotations
@@ -119,7 +124,8 @@ def _as_declaration(feature: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def seed_demo(center: Center, world_path: Path) -> Seeded:
-    """Register the demo users and declare the demo world in ``center`` (a fresh database):
+    """Register the demo users and declare the demo world in ``center`` (a fresh database,
+    built by :mod:`accord.center.bootstrap`):
     the aid delivery confirmed by the notification cell, every site, movement, position and
     flight plan declared by its owner, then the operations whose windows lie ahead proposed
     (coordinated) or notified (synchronized) by their parties — each checked against the
@@ -155,27 +161,21 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
             )
         declared[props["id"]] = view.id
     proposed: dict[str, str] = {}
-    operations.prepare(center)
-    try:
-        for feature in world["features"]:
-            props = feature["properties"]
-            if props["kind"] != "operation" or props["category"] == "imminent_threat":
-                continue
-            fields = {
-                k: v for k, v in props.items() if k not in ("id", "declared_by", "proposed_by")
-            }
-            with center.writing() as unit:
-                made = operations.propose(
-                    unit,
-                    operations.desk(center),
-                    officer[props["declared_by"]],
-                    geometry=feature["geometry"],
-                    properties=fields,
-                    at=center.now(),
-                )
-            proposed[props["id"]] = made.state.id
-    finally:
-        operations.close_desk(center)
+    for feature in world["features"]:
+        props = feature["properties"]
+        if props["kind"] != "operation" or props["category"] == "imminent_threat":
+            continue
+        fields = {k: v for k, v in props.items() if k not in ("id", "declared_by", "proposed_by")}
+        with center.writing() as unit:
+            made = operations.propose(
+                unit,
+                operations.desk(center),
+                officer[props["declared_by"]],
+                geometry=feature["geometry"],
+                properties=fields,
+                at=center.now(),
+            )
+        proposed[props["id"]] = made.state.id
     fed = feed_tracks(center, demo_tracks(center.now()), center.now())
     alerts = tuple(a.id for answer in fed for a in answer.raised)
     return Seeded(tokens, declared, proposed, alerts)

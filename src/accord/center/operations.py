@@ -51,7 +51,7 @@ from accord.center.identity import Caller
 from accord.center.operation_state import decode_state, encode_state
 from accord.center.phases import confirmations
 from accord.center.problems import ProblemError
-from accord.center.runtime import Center, PerCenter, Unit
+from accord.center.runtime import Center, CenterCache, Unit
 from accord.center.world_cache import WorldCache, parse_features
 from accord.chrono import format_instant, parse_instant
 from accord.deconfliction import Conflict, warm_up
@@ -62,10 +62,10 @@ from accord.world import Disclosure, Operation
 
 __all__ = [
     "ACTIONS",
+    "DESK",
     "Desk",
     "OperationView",
     "amend",
-    "close_desk",
     "desk",
     "get",
     "listing",
@@ -144,31 +144,33 @@ class Desk:
         return bool(rows) and rows[0][0] is not None and rows[0][0] == (rows[0][1] or 0)
 
 
-_desks: PerCenter[Desk] = PerCenter(
-    lambda center: Desk(center.agreement, WorldCache(center.agreement))
+def _close_desk(found: Desk) -> None:
+    found.world.close()  # lets a background rebuild finish
+
+
+DESK: CenterCache[Desk] = CenterCache(
+    "the deconfliction desk",
+    lambda center: Desk(center.agreement, WorldCache(center.agreement)),
+    close=_close_desk,
 )
+"""The key of each center's desk (made and closed with the center: see
+:mod:`accord.center.bootstrap`)."""
 
 
 def desk(center: Center) -> Desk:
-    """The desk of ``center`` (made on first use; one per service)."""
-    return _desks.get(center)
+    """The desk of ``center`` (one per service)."""
+    return center.cache(DESK)
 
 
 def prepare(center: Center) -> None:
-    """At start-up: compile the engine's kernels and load the world in force."""
+    """At start-up (:mod:`accord.center.bootstrap`): compile the engine's kernels and load
+    the world in force."""
     warm_up(center.agreement)
     try:
         with center.reading() as session:
             desk(center).world.prepare(session)
     except ProblemError:  # logged by the cache; each check answers 503 until it reads
         pass
-
-
-def close_desk(center: Center) -> None:
-    """At shut-down: let a background rebuild finish."""
-    found = _desks.pop(center)
-    if found is not None:
-        found.world.close()
 
 
 # --- values ---------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ from accord.center.operations import transition_json
 from accord.center.phases import PhaseOut
 from accord.center.problems import ProblemError
 from accord.center.roles import Role
-from accord.center.runtime import Center, PerCenter
+from accord.center.runtime import Center, CenterCache
 from accord.chrono import parse_instant
 from accord.errors import AccordError
 from accord.record.canonical import decode_base64, encode_base64
@@ -95,6 +95,8 @@ from accord.rules.operations import (
 from accord.world import Disclosure
 
 __all__ = [
+    "OPENED",
+    "VERIFIED",
     "HeadRef",
     "OpenedCache",
     "PictureOut",
@@ -219,14 +221,16 @@ class VerifiedRecord:
             self._prev = leaf_hash(data).hex()
 
 
-_verified: PerCenter[VerifiedRecord] = PerCenter(
-    lambda center: VerifiedRecord(center.ring, center.origin)
+VERIFIED: CenterCache[VerifiedRecord] = CenterCache(
+    "the verified record", lambda center: VerifiedRecord(center.ring, center.origin)
 )
+"""The key of each center's :class:`VerifiedRecord` (made with the center: see
+:mod:`accord.center.bootstrap`)."""
 
 
 def verified_of(center: Center) -> VerifiedRecord:
-    """The service's :class:`VerifiedRecord` (made on first use; one per service)."""
-    return _verified.get(center)
+    """The service's :class:`VerifiedRecord` (one per service)."""
+    return center.cache(VERIFIED)
 
 
 def verified_record(
@@ -734,7 +738,9 @@ class OpenedCache:
             self._opened[(index, committed)] = opened
 
 
-_opened_caches: PerCenter[OpenedCache] = PerCenter(lambda center: OpenedCache())
+OPENED: CenterCache[OpenedCache] = CenterCache("the checked openings", lambda _: OpenedCache())
+"""The key of each center's :class:`OpenedCache` (made with the center: see
+:mod:`accord.center.bootstrap`)."""
 
 
 def _fold(
@@ -776,8 +782,8 @@ the two lists equal."""
 
 
 def opened_cache(center: Center) -> OpenedCache:
-    """The service's :class:`OpenedCache` (made on first use; one per service)."""
-    return _opened_caches.get(center)
+    """The service's :class:`OpenedCache` (one per service)."""
+    return center.cache(OPENED)
 
 
 def hidden_openings(

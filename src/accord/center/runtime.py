@@ -1,6 +1,7 @@
-"""The running service's parts, wired once at start-up: the agreement, the database, the
-keys and the clock, and the two ways to use the database — :meth:`Center.reading` and
-:meth:`Center.writing`.
+"""The running service's parts — the agreement, the database, the keys, the clock and the
+process's caches (:class:`CenterCache`) — and the two ways to use the database:
+:meth:`Center.reading` and :meth:`Center.writing`. A :class:`Center` is built, started and
+closed by the composition root (:mod:`accord.center.bootstrap`), never here.
 
 A write is one *unit of work*: a :class:`~sqlalchemy.orm.Session` in a transaction that
 holds the database's write lock from its first statement (``BEGIN IMMEDIATE`` on SQLite,
@@ -33,11 +34,12 @@ and the interpreter, for every change.) The few writers outside a request (the e
 tick, the exercise's feed, start-up) still use :meth:`Center.writing`; both queue on the same
 lock.
 
-**The writer process.** With :attr:`Center.remote` set (``accord serve --writer-process``),
-:meth:`Center.write` sends each work to another process's writer thread instead
-(:mod:`accord.center.writer_process`), so that the HTTP side and the units of work do not
-take turns at one interpreter lock. The rest stays as it is: a unit in the writer process
-and one of :meth:`Center.writing` here queue on the same database lock.
+**The writer process.** With :attr:`Center.remote` (``accord serve --writer-process``: the
+composition root hands the center its line when it builds it), :meth:`Center.write` sends
+each work to another process's writer thread instead (:mod:`accord.center.writer_process`),
+so that the HTTP side and the units of work do not take turns at one interpreter lock. The
+rest stays as it is: a unit in the writer process and one of :meth:`Center.writing` here
+queue on the same database lock.
 """
 
 from __future__ import annotations
@@ -52,8 +54,7 @@ import os
 import queue
 import threading
 import time
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,10 +65,9 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, SessionTransaction
 
-from accord.agreement import Agreement, load_agreement
+from accord.agreement import Agreement
 from accord.center.config import Settings
-from accord.center.db.engine import make_engine, writer
-from accord.center.db.migrate import upgrade
+from accord.center.db.engine import writer
 from accord.center.events import notify_pending
 from accord.center.identity import Caller, find_caller, token_hash
 from accord.center.keystore import KeyStore
@@ -81,9 +81,9 @@ __all__ = [
     "GROUP_MAX_SECONDS",
     "GROUP_MAX_UNITS",
     "Center",
+    "CenterCache",
     "Clock",
     "CommitFailed",
-    "PerCenter",
     "RemoteWrites",
     "Then",
     "Unit",
@@ -181,6 +181,35 @@ class RemoteWrites(Protocol):
 
     async def write(self, work: Callable[[Unit], Any] | Then[Any]) -> Any: ...
 
+    async def close(self) -> None:
+        """End the line (the works still waiting are answered as the line decides)."""
+        ...
+
+
+class CenterCache(Generic[T]):
+    """One of the process's caches that live as long as their :class:`Center` (the
+    deconfliction desk, the verified record, the checked openings, the admission gate): the
+    key its module declares. The composition root (:mod:`accord.center.bootstrap`) hands
+    each center it builds the keys of the caches it is to have; the center makes each with
+    ``make`` when it is built and closes it with ``close`` (when given) when it closes,
+    after its last write, in the reverse order. :meth:`Center.cache` finds one."""
+
+    __slots__ = ("close", "make", "name")
+
+    def __init__(
+        self,
+        name: str,
+        make: Callable[[Center], T],
+        *,
+        close: Callable[[T], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.make = make
+        self.close = close
+
+    def __repr__(self) -> str:
+        return f"CenterCache({self.name!r})"
+
 
 @dataclass(frozen=True, slots=True)
 class Unit:
@@ -194,10 +223,22 @@ class Unit:
 
 
 class Center:
-    """The service's parts. Build with :meth:`start`; :meth:`close` releases the engine."""
+    """The service's parts, built by the composition root (:mod:`accord.center.bootstrap`)
+    over an engine whose database is migrated and keys that are loaded: ``caches``, the keys
+    of the caches it makes now (see :class:`CenterCache`); ``remote``, what makes its line
+    to a writer process (see :meth:`write`), when its works run there. :meth:`close`
+    releases all of it."""
 
     def __init__(
-        self, settings: Settings, agreement: Agreement, engine: Engine, keys: KeyStore, clock: Clock
+        self,
+        settings: Settings,
+        agreement: Agreement,
+        engine: Engine,
+        keys: KeyStore,
+        clock: Clock,
+        *,
+        caches: Iterable[CenterCache[Any]] = (),
+        remote: Callable[[Center], RemoteWrites] | None = None,
     ) -> None:
         self.settings = settings
         self.agreement = agreement
@@ -223,37 +264,41 @@ class Center:
         self._ring: KeyRing | None = None
         self._callers: dict[str, tuple[Caller, float]] = {}  # token hash -> caller, until
         self._writer_thread: _Writer | None = None  # started by the first write()
-        self.remote: RemoteWrites | None = None
-        """Where :meth:`write` sends its works instead (a writer process), when set."""
         self._closed = False
+        self._caches: dict[CenterCache[Any], Any] = {}
+        for cache in caches:
+            self._caches[cache] = cache.make(self)
+        self.remote: RemoteWrites | None = None if remote is None else remote(self)
+        """Where :meth:`write` sends its works instead (a writer process), when set."""
 
-    @classmethod
-    def start(cls, settings: Settings, *, clock: Clock = system_clock) -> Center:
-        """Load the agreement, migrate the database, create missing keys and make sure the
-        record in the database is this agreement's (its origin)."""
-        agreement = load_agreement(settings.agreement_path)
-        engine = make_engine(settings.database_url)
+    def cache(self, key: CenterCache[T]) -> T:
+        """This center's cache of ``key`` (made when the center was built)."""
         try:
-            upgrade(engine)
-            center = cls(settings, agreement, engine, KeyStore(settings.keys_dir, agreement), clock)
-            center._ring = center.keys.ring()
-            with center.writing() as unit:
-                unit.ledger.log  # noqa: B018 - opening it records or checks the origin
-        except BaseException:
-            engine.dispose()
-            raise
-        return center
+            found: T = self._caches[key]
+        except KeyError:
+            raise RuntimeError(
+                f"{key.name}: this center has none (it is closed, or was not built by "
+                "accord.center.bootstrap)"
+            ) from None
+        return found
 
     def close(self) -> None:
-        """Finish the queued writes, then release the database connections."""
+        """Finish the queued writes, close the caches (in the reverse order of their
+        making), then release the database connections."""
         with self._queue_lock:
             self._closed = True
             writer_thread, self._writer_thread = self._writer_thread, None
-        if writer_thread is not None:
-            writer_thread.close()
-        self.engine.dispose()
-        if self._file_lock is not None:
-            self._file_lock.close()
+        try:
+            if writer_thread is not None:
+                writer_thread.close()
+            caches, self._caches = self._caches, {}
+            for key, value in reversed(caches.items()):
+                if key.close is not None:
+                    key.close(value)
+        finally:
+            self.engine.dispose()
+            if self._file_lock is not None:
+                self._file_lock.close()
 
     @property
     def origin(self) -> str:
@@ -723,27 +768,3 @@ class _Writer:
                     else:
                         future.set_exception(raised)
         return going
-
-
-class PerCenter(Generic[T]):
-    """One value per running service, made by ``make`` on first use (the process's caches
-    that live as long as their :class:`Center`: the deconfliction desk, the verified
-    record)."""
-
-    def __init__(self, make: Callable[[Center], T]) -> None:
-        self._make = make
-        self._values: weakref.WeakKeyDictionary[Center, T] = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
-
-    def get(self, center: Center) -> T:
-        """``center``'s value, made now if it has none."""
-        with self._lock:
-            found = self._values.get(center)
-            if found is None:
-                found = self._values[center] = self._make(center)
-            return found
-
-    def pop(self, center: Center) -> T | None:
-        """Forget ``center``'s value; the value, if it had one."""
-        with self._lock:
-            return self._values.pop(center, None)

@@ -43,11 +43,13 @@ import struct
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any, BinaryIO
 
+from accord.center.bootstrap import Parts, settings_from_environment
 from accord.center.problems import ProblemError
 from accord.center.runtime import Center, Then, Unit
 from accord.errors import AccordError
@@ -56,6 +58,7 @@ __all__ = [
     "SOCKET_ENV",
     "Loopback",
     "RemoteWriter",
+    "WriterSocket",
     "main",
     "portable",
     "serve_writes",
@@ -214,12 +217,10 @@ def serve_writes(center: Center, path: Path, stop: threading.Event) -> None:
 
 def main() -> None:
     """The writer process (started by ``accord serve --writer-process``): the service's
-    parts from the environment (as :func:`accord.center.app.from_environment`), the
-    deconfliction desk loaded, then the socket named by ``ACCORD_WRITER_SOCKET`` served
-    until SIGTERM; the queued works are finished before it exits."""
-    from accord.center import operations
-    from accord.center.app import settings_from_environment
-
+    parts from the environment (as :func:`accord.center.app.from_environment`), running
+    (:meth:`Parts.running <accord.center.bootstrap.Parts.running>`: the deconfliction desk
+    loaded), then the socket named by ``ACCORD_WRITER_SOCKET`` served until SIGTERM; the
+    queued works are finished before it exits."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     writer: %(message)s")
     path = Path(os.environ[SOCKET_ENV])
     settings, clock = settings_from_environment()
@@ -232,14 +233,9 @@ def main() -> None:
     # Ctrl+C reaches the whole terminal's process group: the HTTP processes finish their
     # requests first, then `accord serve` stops this one (SIGTERM).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    center = Center.start(settings, clock=clock)
-    try:
-        operations.prepare(center)
+    with Parts(settings, clock=clock).running() as center:
         _log.info("ready on %s", path)
         serve_writes(center, path, stop)
-    finally:
-        operations.close_desk(center)
-        center.close()
 
 
 # --- the front's side --------------------------------------------------------------------
@@ -252,6 +248,18 @@ def _unavailable() -> ProblemError:
         "with the same Idempotency-Key",
         kind="writer-unavailable",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class WriterSocket:
+    """Makes a front process's center its line to the writer process listening at ``path``
+    (a :data:`~accord.center.bootstrap.Writer`, for
+    :attr:`Parts.writer <accord.center.bootstrap.Parts.writer>`)."""
+
+    path: Path
+
+    def __call__(self, center: Center) -> RemoteWriter:
+        return RemoteWriter(self.path)
 
 
 class RemoteWriter:
@@ -344,11 +352,15 @@ class RemoteWriter:
 class Loopback:
     """The writer process's boundary without the process: each work and its answer are
     pickled and unpickled exactly as they would cross the socket, then run on ``center``'s
-    own writer thread. The API tests run every route through it, so a work or an error that
-    cannot cross to a writer process fails there."""
+    own writer thread. The API tests run every route through it (their parts'
+    ``writer=Loopback``), so a work or an error that cannot cross to a writer process fails
+    there."""
 
     def __init__(self, center: Center) -> None:
         self._center = center
+
+    async def close(self) -> None:
+        """Nothing to close: the works ran on the center's own writer thread."""
 
     async def write(self, work: Work) -> Any:
         sent = pickle.loads(_frame(0, work)[_HEAD.size :])

@@ -1,0 +1,235 @@
+"""The composition root: the one place that builds, starts and stops a process of the service.
+
+A :class:`Parts` says what a process is made of — the settings, the clock, where its units of
+work run (:attr:`Parts.writer`) and the background jobs it runs besides the center's own —
+and builds it three ways, each on top of the one before:
+
+* :meth:`Parts.open` — the agreement loaded, the database migrated, the keys made or read,
+  the :class:`~accord.center.runtime.Center` built with its caches (:data:`CACHES`) and its
+  line to a writer process (when there is one), the record's origin recorded or checked.
+  :meth:`Center.close <accord.center.runtime.Center.close>` releases it all. For commands
+  and tests that need the parts and nothing running (``accord users``, the benchmarks).
+* :meth:`Parts.running` — opened, the deconfliction desk loaded, closed at the end: the
+  writer process (:func:`accord.center.writer_process.main`) and the exercise's seeding
+  (``accord serve --demo``).
+* :meth:`Parts.serving` — running, plus the background jobs (:meth:`Parts.background`:
+  the escalation loop every ``Settings.escalation_interval_s`` seconds, then
+  :attr:`Parts.jobs`, e.g. the exercise's track feed), the record's verification warming up
+  in a thread, and the live events' hub; stopped in the reverse order (the hub's streams
+  ended, the warm-up stopped, the jobs cancelled, the line to the writer process closed,
+  then the center: its queued writes finished, its caches closed, its engine released). The
+  HTTP application's lifespan (:func:`accord.center.app.create_app`).
+
+**A new background job** is a coroutine function of the started center that runs until
+cancelled: one every serving process runs goes in :meth:`Parts.background`; one only some
+processes run (the exercise's feed) is passed in :attr:`Parts.jobs` by the command that
+starts them (:mod:`accord.center.cli`). **A new per-process cache** is a
+:class:`~accord.center.runtime.CenterCache` key declared by its module and listed in
+:data:`CACHES`. Nothing here runs at import; the environment is read only by
+:func:`settings_from_environment`, for the processes ``accord serve`` starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+
+from accord.agreement import load_agreement
+from accord.center import admission, operations, picture
+from accord.center.airspace import escalate_alerts_due
+from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
+from accord.center.db.engine import make_engine
+from accord.center.db.migrate import upgrade
+from accord.center.directline import escalation_loop
+from accord.center.keystore import KeyStore
+from accord.center.live import Hub
+from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
+from accord.examples import example_path
+
+__all__ = [
+    "AGREEMENT_ENV",
+    "CACHES",
+    "CLOCK_ENV",
+    "KEYS_DIR_ENV",
+    "Job",
+    "Parts",
+    "Serving",
+    "Writer",
+    "settings_from_environment",
+]
+
+AGREEMENT_ENV = "ACCORD_AGREEMENT"
+"""The agreement file for :func:`settings_from_environment` (default: the embedded
+example)."""
+
+KEYS_DIR_ENV = "ACCORD_KEYS_DIR"
+"""The folder of the server-side keys for :func:`settings_from_environment` (default:
+``var/keys``)."""
+
+CLOCK_ENV = "ACCORD_CLOCK"
+"""An exercise clock shared by several server processes: ``START@ORIGIN``, the instant
+(ISO 8601) the clock read at ``ORIGIN`` seconds of :func:`time.monotonic` (see
+:func:`accord.center.exercise.exercise_clock`); unset, the system clock."""
+
+Job = Callable[[Center], Coroutine[Any, Any, None]]
+"""A background job: runs on the started center until cancelled (see :meth:`Parts.serving`)."""
+
+Writer = Callable[[Center], RemoteWrites]
+"""Makes a center's line to where its units of work run instead of its own writer thread:
+:class:`accord.center.writer_process.WriterSocket` (the writer process), or
+:class:`accord.center.writer_process.Loopback` (the tests: the same boundary, in process)."""
+
+CACHES: tuple[CenterCache[Any], ...] = (
+    operations.DESK,
+    picture.VERIFIED,
+    picture.OPENED,
+    admission.GATE,
+)
+"""The caches every center has, made in this order when it is built and closed in the
+reverse order when it closes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """A serving process's started parts: the center and the live events' hub."""
+
+    center: Center
+    hub: Hub
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What one process of the service is made of (see the module's description):
+    ``settings``; ``clock``, which gives the current instant (UTC); ``writer``, where its
+    units of work run when not on its own writer thread; ``jobs``, background jobs it runs
+    while it serves, besides the center's own (:meth:`background`)."""
+
+    settings: Settings
+    clock: Clock = system_clock
+    writer: Writer | None = None
+    jobs: tuple[Job, ...] = ()
+
+    def open(self) -> Center:
+        """The center, built: the agreement loaded, the database migrated, the missing keys
+        created, the caches made, the line to the writer process (if any) made, and the
+        record in the database checked to be this agreement's (its origin). Close it with
+        :meth:`~accord.center.runtime.Center.close`."""
+        settings = self.settings
+        agreement = load_agreement(settings.agreement_path)
+        engine = make_engine(settings.database_url)
+        center: Center | None = None
+        try:
+            upgrade(engine)
+            center = Center(
+                settings,
+                agreement,
+                engine,
+                KeyStore(settings.keys_dir, agreement),
+                self.clock,
+                caches=CACHES,
+                remote=self.writer,
+            )
+            center.ring  # noqa: B018 - reading the keys creates the missing ones
+            with center.writing() as unit:
+                unit.ledger.log  # noqa: B018 - opening it records or checks the origin
+        except BaseException:
+            if center is None:
+                engine.dispose()
+            else:
+                center.close()
+            raise
+        return center
+
+    @contextmanager
+    def running(self) -> Iterator[Center]:
+        """The center, opened and its deconfliction desk loaded; closed when the block ends
+        (its queued writes finished). For a process that runs its own units of work (no
+        :attr:`writer`)."""
+        center = self.open()
+        try:
+            operations.prepare(center)
+            yield center
+        finally:
+            center.close()
+
+    def background(self) -> tuple[Job, ...]:
+        """The jobs a serving process runs: the escalation of unacknowledged direct-line
+        messages and airspace alerts (unless ``Settings.escalation_interval_s`` is 0), then
+        :attr:`jobs`."""
+        interval = self.settings.escalation_interval_s
+        own: tuple[Job, ...] = ()
+        if interval > 0:
+            own = (partial(_escalation, interval=interval),)
+        return (*own, *self.jobs)
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[Serving]:
+        """The parts of a serving process, started (in worker threads where they block);
+        stopped in the reverse order when the block ends, each stop tried whatever the
+        others did (see the module's description)."""
+        async with contextlib.AsyncExitStack() as stack:
+            center = await anyio.to_thread.run_sync(self.open)
+            stack.callback(center.close)
+            if center.remote is not None:
+                stack.push_async_callback(center.remote.close)
+            for job in self.background():
+                stack.push_async_callback(_cancel, asyncio.create_task(job(center)))
+            await anyio.to_thread.run_sync(operations.prepare, center)
+            stop_warming = threading.Event()
+            warming = asyncio.create_task(
+                anyio.to_thread.run_sync(picture.warm_record, center, stop_warming)
+            )
+            stack.push_async_callback(_stop, stop_warming, warming)
+            hub = Hub(center)
+            stack.push_async_callback(hub.close)
+            yield Serving(center, hub)
+
+
+async def _escalation(center: Center, *, interval: float) -> None:
+    await escalation_loop(center, interval, (escalate_alerts_due,))
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _stop(stop: threading.Event, task: asyncio.Task[None]) -> None:
+    stop.set()
+    with contextlib.suppress(Exception):
+        await task
+
+
+def settings_from_environment() -> tuple[Settings, Clock]:
+    """The settings and the clock the environment describes: ``ACCORD_DATABASE_URL``,
+    ``ACCORD_AGREEMENT``, ``ACCORD_KEYS_DIR`` and ``ACCORD_CLOCK`` (what ``accord serve``
+    hands to the processes it starts)."""
+    agreement = os.environ.get(AGREEMENT_ENV)
+    settings = Settings(
+        database_url=database_url(None, os.environ),
+        agreement_path=Path(agreement) if agreement else example_path("jig.yaml"),
+        keys_dir=Path(os.environ.get(KEYS_DIR_ENV) or DEFAULT_KEYS_DIR),
+    )
+    shared = os.environ.get(CLOCK_ENV)
+    if not shared:
+        return settings, system_clock
+    from accord.center.exercise import exercise_clock
+    from accord.chrono import parse_instant
+
+    start, _, origin = shared.partition("@")
+    try:
+        clock = exercise_clock(parse_instant(start), origin=float(origin))
+    except ValueError:
+        raise ValueError(f"{CLOCK_ENV}: expected START@ORIGIN, got {shared!r}") from None
+    return settings, clock
