@@ -198,9 +198,22 @@ def _plainly_fine(value: object) -> bool:
                 if type(key) is not str:
                     return False
                 push((child, depth + 1))
-        elif kind is list or kind is tuple:
+        elif (kind is list or kind is tuple) and depth >= MAX_DEPTH:
             for child in item:
                 push((child, depth + 1))
+        elif kind is list or kind is tuple:
+            # a list's scalars are looked at here, not pushed (long lists of numbers: a
+            # geometry's coordinates, a group entry's rows)
+            for child in item:
+                kind = type(child)
+                if kind is float:
+                    if child - child != 0.0:  # inf or nan
+                        return False
+                elif kind is int:
+                    if not -MAX_SAFE_INTEGER <= child <= MAX_SAFE_INTEGER:
+                        return False
+                elif kind is not str and kind is not bool and child is not None:
+                    push((child, depth + 1))
         elif kind is float:
             if not math.isfinite(item):
                 return False
