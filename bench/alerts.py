@@ -59,7 +59,7 @@ def run(n: int = 500) -> list[tuple[str, ...]]:
     from accord.center.config import Settings
     from accord.center.db import make_engine, upgrade, writer
     from accord.center.db.models import User
-    from accord.center.db.models_airspace import AirspaceAlert
+    from accord.center.db.models_airspace import AirspaceAlertGroup
     from accord.center.exercise import DEMO_USERS
     from accord.center.identity import Caller, add_user
     from accord.center.roles import Role
@@ -93,8 +93,9 @@ def run(n: int = 500) -> list[tuple[str, ...]]:
             spent = time.perf_counter() - t
             with center.reading() as session:
                 added = center.log(session).size - before
-                stored = sum(len(p or "") for p in session.scalars(select(AirspaceAlert.payload)))
-                pairs = session.scalar(select(func.count()).select_from(AirspaceAlert)) or 0
+                blobs = select(AirspaceAlertGroup.findings, AirspaceAlertGroup.state)
+                stored = sum(len(f) + len(s) for f, s in session.execute(blobs))
+                pairs = session.scalar(select(func.sum(AirspaceAlertGroup.count))) or 0
                 before = center.log(session).size
             t = time.perf_counter()
             steps = 0
@@ -117,7 +118,7 @@ def run(n: int = 500) -> list[tuple[str, ...]]:
             center.close()
     print(
         f"alerts: {n} aircraft in one spot, {pairs:,} pairs: {added} entries in {spent:.2f} s "
-        f"(alert rows' payloads {stored / 2**20:.0f} MiB); "
+        f"(alerts stored in {stored / 2**20:.1f} MiB); "
         f"escalation {escalated} entries ({steps} steps) in {escalation:.2f} s; the same "
         f"aircraft a second later (every alert persisting): {kept} entries in {persisting:.2f} s",
         flush=True,
