@@ -8,10 +8,13 @@ member; ``operator`` its member or a non-party operator); the administrator is t
 own air-picture feed and reports any operator's aircraft, non-party ones included. Any bad
 report refuses the whole batch (422, every problem naming ``tracks[k].field``; nothing is
 applied), and so does a report from more than :data:`FUTURE_SKEW` ahead of the center's
-clock. A report not newer than the one kept for its aircraft is dropped and counted. An
-aircraft is keyed by its *owner* (its party, or its operator when it has none) and its id, so
-that an id another party uses — even for an aircraft hidden from the caller — never collides
-with the caller's and so never tells it anything.
+clock, and an officer's batch that packs its own party's aircraft past
+``limits.own_track_conflicts`` (:func:`_check_own_density`: a party's own pairs only, so no
+party can push another's conflicts past a limit; the center's feed is not held to it). A
+report not newer than the one kept for its aircraft is dropped and counted. An aircraft is
+keyed by its *owner* (its party, or its operator when it has none) and its id, so that an id
+another party uses — even for an aircraft hidden from the caller — never collides with the
+caller's and so never tells it anything.
 
 Tracks are rows, not record entries (a report per aircraft per second would flood the
 record). What they cause is recorded.
@@ -125,6 +128,7 @@ from accord.airspace import (
     Conflicts,
     PlanConflict,
     Separation,
+    States,
     TrackReport,
     TrackSet,
     detect_conflicts,
@@ -132,7 +136,7 @@ from accord.airspace import (
     report_from_fields,
     track_area_findings,
 )
-from accord.airspace.detect import EARTH_RADIUS_M
+from accord.airspace.detect import EARTH_RADIUS_M, candidate_bound
 from accord.airspace.tracks import COLUMNS, KT, epoch_seconds
 from accord.center.alert_store import (
     FINDING,
@@ -552,6 +556,8 @@ def report_tracks(
             item.owner, r.id, r.operator, r.party, r.mission, r.time, r.lat, r.lon,
             r.alt_ft, r.gs_kt, r.track_deg, r.vs_fpm, item.disclosure,
         )  # fmt: skip
+    if caller.role is Role.OFFICER and updated:
+        _check_own_density(session, agreement, caller.member, updated, now)
     extra = {"reported_by": caller.user_id, "received_at": now}
     rows = [{name: getattr(t, name) for name in _Track.__slots__} | extra for t in updated.values()]
     made = [row for row in rows if (row["owner"], row["id"]) not in stored]
@@ -591,6 +597,88 @@ def report_tracks(
         raised_count=raised_count,
         cleared_count=cleared_count,
     )
+
+
+_DENSE = 40
+"""How many times ``limits.own_track_conflicts`` pairs of a party's own aircraft the detector
+may examine (see :func:`_check_own_density`)."""
+
+
+def _reports(rows: Sequence[_Track], keys: Sequence[str]) -> list[TrackReport]:
+    return [
+        TrackReport(
+            id=key, operator=r.operator, party=r.party, mission=r.mission, time=r.time,
+            lat=r.lat, lon=r.lon, alt_ft=r.alt_ft, gs_kt=r.gs_kt, track_deg=r.track_deg,
+            vs_fpm=r.vs_fpm,
+        )
+        for key, r in zip(keys, rows, strict=True)
+    ]  # fmt: skip
+
+
+def _states(rows: Sequence[_Track], now: datetime) -> States:
+    """The detector's states of ``rows`` at ``now``."""
+    return TrackSet.from_reports(_reports(rows, [_key_of(r) for r in rows])).states_at(now)
+
+
+def _own_conflicts(states: States, separation: Separation, cap: int) -> int:
+    """The conflicts among ``states`` as far as the limit ``cap`` needs them: at most ``cap``
+    (then an upper bound) when the detector's pairs to examine say so at once; the number
+    itself when it would examine at most ``_DENSE × cap`` pairs; else that bound, more than
+    ``_DENSE × cap`` (they are not counted: that is the point)."""
+    bound = candidate_bound(states, separation)
+    if bound <= cap or bound > _DENSE * cap:
+        return bound
+    return len(detect_conflicts(states, separation))
+
+
+def _check_own_density(
+    session: Session,
+    agreement: Agreement,
+    member: str,
+    updated: Mapping[tuple[str, str], _Track],
+    now: datetime,
+) -> None:
+    """Refuse (422, ``tracks``) an officer's batch that brings its party's own fresh aircraft
+    into more than ``limits.own_track_conflicts`` predicted losses of separation with one
+    another, or packs them so that the detector would examine more than ``_DENSE`` times as
+    many of their pairs (counted in O(n log n) before any is listed: a batch of 5,000 in one
+    spot is refused in milliseconds, not after 12.5 million pairs).
+
+    Why the party's own pairs only: each is an alert to that party alone, and the party can
+    always fly — and report — its aircraft apart; a limit on all pairs would let a party push
+    another's real conflicts past it by packing aircraft near them (the rejected design). So
+    no batch is refused for another party's aircraft, and the center's feed is not held to
+    it. A batch that does not add to its party's own pairs (reports of aircraft already
+    packed, by the feed say) passes."""
+    cap = agreement.limits.own_track_conflicts
+    c = _TRACKS.c
+    fresh = (c.time >= now - STALE_AFTER, c.time <= now + FUTURE_SKEW)
+    before = _tracks(session, c.owner == member, *fresh)
+    low, high = now - STALE_AFTER, now + FUTURE_SKEW
+    after = {(r.owner, r.id): r for r in before}
+    for key, r in updated.items():
+        if r.owner == member:
+            after[key] = r
+    rows = [r for r in after.values() if low <= r.time <= high]
+    separation = Separation.from_rules(agreement.airspace)
+    own = _own_conflicts(_states(rows, now), separation, cap)
+    if own <= cap:
+        return
+    if own <= _own_conflicts(_states(before, now), separation, cap):
+        return
+    if own > _DENSE * cap:
+        message = (
+            f"packs {member}'s own aircraft so densely that the conflict detector would examine "
+            f"more than {_DENSE * cap} of their pairs (the agreement's "
+            f"limits.own_track_conflicts × {_DENSE}): a party keeps its own aircraft apart"
+        )
+    else:
+        message = (
+            f"puts {member}'s own aircraft in {own} predicted losses of separation with one "
+            f"another; at most {cap} (the agreement's limits.own_track_conflicts): a party "
+            "keeps its own aircraft apart"
+        )
+    raise _refuse([FieldProblem(field="tracks", location="body", message=message)])
 
 
 def _publish_tracks(
@@ -821,15 +909,7 @@ def _track_found(agreement: Agreement, rows: Sequence[_Track], now: datetime) ->
     base = _found("track", aircraft, [], [], empty, empty, np.zeros(0, dtype=FINDING))
     if not rows:
         return base
-    reports = [
-        TrackReport(
-            id=key, operator=r.operator, party=r.party, mission=r.mission, time=r.time,
-            lat=r.lat, lon=r.lon, alt_ft=r.alt_ft, gs_kt=r.gs_kt, track_deg=r.track_deg,
-            vs_fpm=r.vs_fpm,
-        )
-        for key, r in zip(keys, rows, strict=True)
-    ]  # fmt: skip
-    tracks = TrackSet.from_reports(reports)
+    tracks = TrackSet.from_reports(_reports(rows, keys))
     detected = detect_conflicts(tracks.states_at(now), Separation.from_rules(agreement.airspace))
     conflicts = _conflict_findings(detected, tracks, base.rank, now)
     party_sets, p = _pair_sets(base.owner[detected.i], base.owner[detected.j], base.owners)
