@@ -43,8 +43,8 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 from accord.errors import field_path
 from accord.record.errors import FormatError
@@ -52,7 +52,9 @@ from accord.record.errors import FormatError
 __all__ = [
     "MAX_DEPTH",
     "MAX_SAFE_INTEGER",
+    "canonical_join",
     "canonical_json",
+    "canonical_rows",
     "decode_base64",
     "dumps_parsed",
     "encode_base64",
@@ -240,6 +242,60 @@ def canonical_json(value: object) -> bytes:
     except UnicodeEncodeError as error:
         # A lone surrogate (U+D800–U+DFFF) has no UTF-8 form.
         raise FormatError(f"a string is not valid Unicode: {error.reason}") from None
+
+
+_ROW_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def canonical_rows(columns: Sequence[Sequence[object]]) -> bytes:
+    """The canonical JSON of the table whose columns are ``columns``: ``[[c0[0], c1[0], …],
+    [c0[1], c1[1], …], …]``, every cell an ``int``, ``float``, ``bool`` or ``None``.
+
+    What :func:`canonical_json` writes for those rows, checked a column at a time at the
+    speed of C (each column's types, its floats finite, its integers within ±(2^53 − 1))
+    rather than value by value: a table of half a million rows is the bulk of a large alert
+    group's entries. Raises :class:`FormatError` naming the column and what is wrong.
+
+    >>> canonical_rows([[0, 1], [2.5, None], [True, False]])
+    b'[[0,2.5,true],[1,null,false]]'
+    """
+    size = len(columns[0]) if columns else 0
+    for k, column in enumerate(columns):
+        if len(column) != size:
+            raise FormatError(f"column {k}: {len(column)} cells, not {size}")
+        kinds = set(map(type, column))
+        if not kinds <= _ROW_SCALARS:
+            other = sorted(t.__name__ for t in kinds - _ROW_SCALARS)
+            raise FormatError(f"column {k}: a {other[0]} has no place in a row of numbers")
+        if float in kinds:
+            floats = column if kinds == {float} else [v for v in column if type(v) is float]
+            if not all(map(math.isfinite, cast(Sequence[float], floats))):
+                raise FormatError(f"column {k}: a number is not finite")
+        if int in kinds:
+            ints = cast(
+                Sequence[int], column if kinds == {int} else [v for v in column if type(v) is int]
+            )
+            if min(ints) < -MAX_SAFE_INTEGER or max(ints) > MAX_SAFE_INTEGER:
+                raise FormatError(f"column {k}: an integer is outside ±(2^53 − 1)")
+    return _PLAIN_ENCODE(list(zip(*columns, strict=True))).encode("utf-8")  # tuples: arrays
+
+
+def canonical_join(members: Mapping[str, bytes]) -> bytes:
+    """The canonical JSON of an object whose members' values are given as their canonical
+    JSON already (``members``: name → bytes, each from :func:`canonical_json` or
+    :func:`canonical_rows`): the members sorted by name, joined. A caller that encoded one
+    large member in its own way does not encode it again.
+
+    >>> canonical_join({"b": b"[1]", "a": canonical_json("x")})
+    b'{"a":"x","b":[1]}'
+    """
+    if not all(type(name) is str for name in members):
+        raise FormatError("an object's member names are strings")
+    return (
+        b"{"
+        + b",".join(canonical_json(name) + b":" + members[name] for name in sorted(members))
+        + b"}"
+    )
 
 
 def dumps_parsed(value: Any) -> bytes:
