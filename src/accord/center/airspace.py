@@ -112,7 +112,7 @@ import hashlib
 import json
 import math
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -179,7 +179,12 @@ from accord.center.runtime import Center, Unit
 from accord.center.world_cache import parse_features
 from accord.chrono import format_instant, parse_instant
 from accord.errors import AccordError, IllegalTransition, NotAuthorized
-from accord.record.canonical import canonical_json, encode_base64
+from accord.record.canonical import (
+    canonical_join,
+    canonical_json,
+    canonical_rows,
+    encode_base64,
+)
 from accord.record.commitments import SALT_BYTES, commitment
 from accord.rules import DesignatedAreaIndex
 from accord.world import FlightPlan
@@ -753,9 +758,22 @@ class _Found:
     kind: IntArray
     area: IntArray
     f: Findings
+    fill: Callable[[Findings, IntArray], None] | None = None
+    filled: BoolArray | None = None
 
     def __len__(self) -> int:
         return int(self.f.shape[0])
+
+    def complete(self, k: IntArray) -> None:
+        """Fill in the numbers of findings ``k`` (the first ``len(filled)`` are filled on
+        demand, by ``fill``; the others were made whole)."""
+        if self.fill is None or self.filled is None:
+            return
+        k = k[k < self.filled.shape[0]]
+        k = k[~self.filled[k]]
+        if k.size:
+            self.fill(self.f, k)
+            self.filled[k] = True
 
     def codes(self) -> IntArray:
         """Each finding's identity within the pass (kind, aircraft, other aircraft or area)."""
@@ -784,7 +802,11 @@ def _found(
     kind: IntArray,
     area: IntArray,
     f: Findings,
+    fill: Callable[[Findings, IntArray], None] | None = None,
+    lazy: int = 0,
 ) -> _Found:
+    """A pass's findings (see :class:`_Found`); ``fill`` fills in the numbers of the first
+    ``lazy`` findings when asked."""
     owners = sorted({str(one["owner"]) for one in aircraft})
     index = {o: k for k, o in enumerate(owners)}
     return _Found(
@@ -799,6 +821,8 @@ def _found(
         kind=kind.astype(np.int64),
         area=area.astype(np.int64),
         f=f,
+        fill=fill,
+        filled=np.zeros(lazy, dtype=np.bool_) if fill is not None else None,
     )
 
 
@@ -862,9 +886,11 @@ class _Motion:
 
 def _conflict_findings(
     found: Conflicts, tracks: TrackSet, rank: IntArray, now: datetime
-) -> Findings:
+) -> tuple[Findings, Callable[[Findings, IntArray], None]]:
     """The detector's conflicts as findings (``p`` left to the caller): the two aircraft in
-    the order of their keys, the numbers as the alerts show them."""
+    the order of their keys, whether separation is lost and when; and what fills in the rest
+    of the numbers as the alerts show them, for the findings a pass raises or keeps current
+    (a pass finds a cluster's every pair again, and needs the places of few)."""
     i, j = found.i, found.j
     swap = rank[i] > rank[j]
     a, b = np.where(swap, j, i), np.where(swap, i, j)
@@ -874,20 +900,24 @@ def _conflict_findings(
     los_us = now_us + np.rint(found.tlos_s * 1e6).astype(np.int64)
     f["t_los"] = los_us // 1_000_000
     motion = _Motion.of(tracks, now)
-    at = np.maximum(found.tcpa_s, 0.0)
-    a_lat, a_lon, a_alt = motion.moved(a, at)
-    b_lat, b_lon, b_alt = motion.moved(b, at)
-    f["tcpa"] = np.round(found.tcpa_s, 1)
-    f["dcpa"] = np.round(found.dcpa_m / _NM, 2)
-    f["vert"] = np.round(np.abs(a_alt - b_alt))
-    f["x"] = np.round((np.round(a_lon, 6) + np.round(b_lon, 6)) / 2, 6)
-    f["y"] = np.round((np.round(a_lat, 6) + np.round(b_lat, 6)) / 2, 6)
-    los = np.maximum((los_us - now_us) / 1e6, 0.0)
-    a_lat, a_lon, _ = motion.moved(a, los)
-    b_lat, b_lon, _ = motion.moved(b, los)
-    f["xa"], f["ya"] = np.round(a_lon, 6), np.round(a_lat, 6)
-    f["xb"], f["yb"] = np.round(b_lon, 6), np.round(b_lat, 6)
-    return f
+
+    def fill(into: Findings, k: IntArray) -> None:
+        ka, kb = a[k], b[k]
+        at = np.maximum(found.tcpa_s[k], 0.0)
+        a_lat, a_lon, a_alt = motion.moved(ka, at)
+        b_lat, b_lon, b_alt = motion.moved(kb, at)
+        into["tcpa"][k] = np.round(found.tcpa_s[k], 1)
+        into["dcpa"][k] = np.round(found.dcpa_m[k] / _NM, 2)
+        into["vert"][k] = np.round(np.abs(a_alt - b_alt))
+        into["x"][k] = np.round((np.round(a_lon, 6) + np.round(b_lon, 6)) / 2, 6)
+        into["y"][k] = np.round((np.round(a_lat, 6) + np.round(b_lat, 6)) / 2, 6)
+        los = np.maximum((los_us[k] - now_us) / 1e6, 0.0)
+        a_lat, a_lon, _ = motion.moved(ka, los)
+        b_lat, b_lon, _ = motion.moved(kb, los)
+        into["xa"][k], into["ya"][k] = np.round(a_lon, 6), np.round(a_lat, 6)
+        into["xb"][k], into["yb"][k] = np.round(b_lon, 6), np.round(b_lat, 6)
+
+    return f, fill
 
 
 def _pair_sets(
@@ -911,7 +941,7 @@ def _track_found(agreement: Agreement, rows: Sequence[_Track], now: datetime) ->
         return base
     tracks = TrackSet.from_reports(_reports(rows, keys))
     detected = detect_conflicts(tracks.states_at(now), Separation.from_rules(agreement.airspace))
-    conflicts = _conflict_findings(detected, tracks, base.rank, now)
+    conflicts, fill = _conflict_findings(detected, tracks, base.rank, now)
     party_sets, p = _pair_sets(base.owner[detected.i], base.owner[detected.j], base.owners)
     conflicts["p"] = p
     index = DesignatedAreaIndex(agreement)
@@ -942,6 +972,8 @@ def _track_found(agreement: Agreement, rows: Sequence[_Track], now: datetime) ->
         np.concatenate([np.full(len(conflicts), _CONFLICT), np.array(kinds, dtype=np.int64)]),
         np.concatenate([np.full(len(conflicts), -1), np.array(where, dtype=np.int64)]),
         np.concatenate([conflicts, found_areas]),
+        fill,
+        len(conflicts),
     )
 
 
@@ -986,13 +1018,14 @@ class _Raised:
 
 def _active_codes(
     found: _Found, groups: Sequence[Group], involves: str | None
-) -> tuple[IntArray, IntArray, IntArray]:
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     """The open alerts of ``groups`` (those naming ``involves``, when given) as the pass's
     identity codes (:meth:`_Found.codes`; an alert naming an aircraft the pass does not know
-    gets a code no finding has), with each one's group (index in ``groups``) and finding."""
+    gets a code no finding has), with each one's group (index in ``groups``), finding, and
+    when it was last kept current."""
     key_of = {str(one["key"]): k for k, one in enumerate(found.aircraft)}
     area_of = {a: k for k, a in enumerate(found.areas)}
-    codes, group, number = [], [], []
+    codes, group, number, seen = [], [], [], []
     unknown = -1
     for gi, g in enumerate(groups):
         ns = np.flatnonzero(g.is_open())
@@ -1016,10 +1049,16 @@ def _active_codes(
         codes.append(code)
         group.append(np.full(ns.shape, gi, dtype=np.int64))
         number.append(ns.astype(np.int64))
+        seen.append(g.state["seen"][ns])
     if not codes:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    return np.concatenate(codes), np.concatenate(group), np.concatenate(number)
+        return empty, empty, empty, empty
+    return (
+        np.concatenate(codes),
+        np.concatenate(group),
+        np.concatenate(number),
+        np.concatenate(seen).astype(np.int64),
+    )
 
 
 def _reconcile(
@@ -1039,7 +1078,7 @@ def _reconcile(
     pass's source (only their alerts naming ``involves``, when given, take part)."""
     session = unit.session
     codes = found.codes()
-    act, act_group, act_n = _active_codes(found, active, involves)
+    act, act_group, act_n, act_seen = _active_codes(found, active, involves)
     hit = np.zeros(codes.shape, dtype=np.bool_)
     match = np.zeros(codes.shape, dtype=np.int64)
     if act.size and codes.size:
@@ -1052,8 +1091,9 @@ def _reconcile(
     changed: set[int] = set()
     persisting = np.flatnonzero(hit)
     if persisting.size:
+        at = match[hit]
         changed |= _keep_current(
-            found, persisting, active, act_group[match[hit]], act_n[match[hit]], now
+            found, persisting, active, act_group[at], act_n[at], act_seen[at], now
         )
     raised = _raise_new(unit, center, found, np.flatnonzero(~hit), now)
     cleared = _clear(unit, center, active, act_group[ended], act_n[ended], now)
@@ -1101,40 +1141,41 @@ def _reconcile(
     return _Outcome(raised, cleared, ids_of)
 
 
+def _by_group(group: IntArray, values: IntArray) -> list[tuple[int, IntArray]]:
+    """``values`` split by ``group`` (each group once, its values in their order)."""
+    if not group.size:
+        return []
+    order = np.argsort(group, kind="stable")
+    keys, starts = np.unique(group[order], return_index=True)
+    parts = np.split(values[order], starts[1:])
+    return list(zip(keys.tolist(), parts, strict=True))
+
+
 def _keep_current(
     found: _Found,
     persisting: IntArray,
     active: Sequence[Group],
     group: IntArray,
     number: IntArray,
+    seen: IntArray,
     now: datetime,
 ) -> set[int]:
     """Keep the numbers of up to :data:`KEPT_CURRENT_MAX` persisting alerts current, the
     least recently kept first (then by group and finding, so that a pass rewrites few
     groups); the indices of the groups changed."""
-    seen = _seen_of(active, group, number)
     rank = np.empty(len(active), dtype=np.int64)
     rank[sorted(range(len(active)), key=lambda k: active[k].id)] = np.arange(len(active))
     chosen = np.lexsort((number, rank[group], seen))[:KEPT_CURRENT_MAX]
+    found.complete(persisting[chosen])
     now_us = micros(now)
     touched: set[int] = set()
-    for gi in np.unique(group[chosen]).tolist():
-        mine = chosen[group[chosen] == gi]
+    for gi, mine in _by_group(group[chosen], chosen):
         g, ns, ks = active[gi], number[mine], persisting[mine]
         for name in NUMBERS:
             g.findings[name][ns] = found.f[name][ks]
         g.state["seen"][ns] = now_us
         touched.add(gi)
     return touched
-
-
-def _seen_of(active: Sequence[Group], group: IntArray, number: IntArray) -> IntArray:
-    """When each alert (``group``, ``number``) was last kept current."""
-    out = np.empty(group.shape, dtype=np.int64)
-    for gi in np.unique(group).tolist():
-        mine = group == gi
-        out[mine] = active[gi].state["seen"][number[mine]]
-    return out
 
 
 # --- groups: one record entry per cluster of findings ----------------------------------------
@@ -1362,9 +1403,10 @@ def _chunks(found: _Found, group: IntArray, now: datetime, costs: IntArray) -> l
 
 def _group_event(
     found: _Found, group: IntArray, group_id: str, now: datetime, *, part: int, parts: int
-) -> tuple[dict[str, Any], dict[str, dict[str, str]], Group]:
-    """The record event of a new group, the openings of its commitments (by owner), and the
-    group as stored (its entry and hash still to fill).
+) -> tuple[bytes, dict[str, dict[str, str]], Group]:
+    """The record event of a new group (its canonical JSON, the ``findings`` encoded as a
+    table: :func:`~accord.record.canonical.canonical_rows`), the openings of its commitments
+    (by owner), and the group as stored (its entry and hash still to fill).
 
     The event lists the group's shared aircraft once each and a hidden one once per finding
     (as :func:`_public_aircraft`), then one row per finding (columns: ``fields``;
@@ -1411,21 +1453,23 @@ def _group_event(
                 _seconds(f["t_until"], now_us).tolist(),
                 _seconds(f["t_cpa"], now_us).tolist(),
             ]
-        rows = [list(row) for row in zip(*columns, strict=True)]
-        hidden = ~(found.shared[f["a"]] & found.shared[f["b"]])
-        for k in np.flatnonzero(hidden).tolist():
-            rows[k][4:] = [None] * (len(rows[k]) - 4)
+        hidden = np.flatnonzero(~(found.shared[f["a"]] & found.shared[f["b"]])).tolist()
+        for column in columns[4:]:
+            for k in hidden:
+                column[k] = None
+        findings = canonical_rows(columns)
     else:
         event["area"] = found.areas[int(found.area[group[0]])]
         event["fields"] = _AREA_FIELDS
         points = np.stack([f["x"], f["y"]], axis=1).tolist()
         hidden = ~found.shared[f["a"]]
         inside = f["flag"].astype(np.bool_).tolist()
-        rows = [
-            [k, inside[n], los[n], None if hidden[n] else points[n]]
-            for n, k in enumerate(at.tolist())
-        ]
-    event["findings"] = rows
+        findings = canonical_json(
+            [
+                [k, inside[n], los[n], None if hidden[n] else points[n]]
+                for n, k in enumerate(at.tolist())
+            ]
+        )
     secret: dict[str, dict[str, dict[str, Any]]] = {}
     for one in aircraft:
         if one["disclosure"] != _SHARED:
@@ -1444,6 +1488,8 @@ def _group_event(
         }
     if commitments:
         event["commitments"] = commitments
+    members = {name: canonical_json(value) for name, value in event.items()}
+    body = canonical_join(members | {"findings": findings})
     # the group as stored: its distinct aircraft, its parties' lists, its findings' numbers
     distinct, first_seen, which = np.unique(listed, return_index=True, return_inverse=True)
     keep = np.argsort(first_seen)
@@ -1475,7 +1521,7 @@ def _group_event(
         findings=f,
         state=state,
     )
-    return event, sealed, stored_group
+    return body, sealed, stored_group
 
 
 def _raise_new(
@@ -1486,6 +1532,7 @@ def _raise_new(
     out: list[_Raised] = []
     if not new.size:
         return out
+    found.complete(new)
     costs = np.array(
         [len(canonical_json(_public_aircraft(one))) + 1 for one in found.aircraft], dtype=np.int64
     )
@@ -1520,8 +1567,7 @@ def _raise_group(
     center, alerts ``<group>.<n>``, its recipients (one acknowledgement and one escalation
     per party and group). A group whose entry would exceed :data:`ENTRY_BUDGET` is halved."""
     group_id = "a-" + secrets.token_hex(5)
-    event, _sealed, stored = _group_event(found, group, group_id, now, part=part, parts=parts)
-    body = canonical_json(event)
+    body, _sealed, stored = _group_event(found, group, group_id, now, part=part, parts=parts)
     if len(body) > ENTRY_BUDGET and group.size > 1:
         half = group.size // 2
         first = _raise_group(unit, center, found, group[:half], now, part=part, parts=parts)
@@ -1563,9 +1609,8 @@ def _clear(
         return []
     now_us = micros(now)
     out: list[tuple[Group, IntArray]] = []
-    for gi in sorted(np.unique(group).tolist(), key=lambda k: groups[k].sort_key):
-        g = groups[gi]
-        ns = number[group == gi]
+    for gi, mine in sorted(_by_group(group, number), key=lambda item: groups[item[0]].sort_key):
+        g, ns = groups[gi], mine
         g.state["cleared"][ns] = now_us
         g.open = int(g.is_open().sum())
         order = np.array(id_order(g.count), dtype=np.int64)
