@@ -16,10 +16,10 @@ commit 1f62bcd: measured on the 2-core machine of the figures, see :data:`BEFORE
 own aircraft in one spot up to ``limits.own_track_conflicts`` (316 aircraft, 49,770 pairs);
 red's officer sends 5,000 reports (``limits.features_per_request``): 316 of its own aircraft
 on top of blue's (its own pairs at the limit too, and 99,856 with blue's, which count against
-nobody) and 4,684 elsewhere, apart. Then it takes its 316 away (every one of those pairs
-cleared) and brings them back (raised again), a batch each; and it sends 5,000 of its
-aircraft in one spot (12.5 million pairs), which is refused. Baseline: the same batches
-before (:data:`BEFORE_WORST`, the pairs' count times the time per pair measured before).
+nobody) and 4,684 elsewhere, apart. Then it spreads its 316 apart, far away (every one of
+those pairs cleared) and brings them back (raised again), a batch each; and it sends 5,000 of
+its aircraft in one spot (12.5 million pairs), which is refused. Baseline: the same batch
+before, as its pairs times the time per pair measured before (:data:`BEFORE_PER_PAIR`).
 """
 
 from __future__ import annotations
@@ -158,6 +158,21 @@ def _center(label: str, pg_url: str | None) -> Iterator[tuple[Any, dict[str, Any
             center.close()
 
 
+def _closed(session: Session) -> int:
+    """The alerts cleared so far."""
+    from accord.center.db.models_airspace import AirspaceAlertGroup
+
+    total = select(func.sum(AirspaceAlertGroup.count - AirspaceAlertGroup.open))
+    return int(session.scalar(total) or 0)
+
+
+def _record_bytes(session: Session) -> int:
+    """The bytes of the record's leaves."""
+    from accord.center.db.models import RecordLeaf
+
+    return int(session.scalar(select(func.sum(func.length(RecordLeaf.data)))) or 0)
+
+
 def _timed(center: Any, caller: Any, batch: list[dict[str, Any]], at: datetime) -> float:
     """The writer's time of one batch (its unit of work, commit included)."""
     from accord.center.airspace import report_tracks
@@ -204,13 +219,18 @@ def dense(n: int, label: str = "SQLite", pg_url: str | None = None) -> list[tupl
         gone = T0 + timedelta(seconds=2)
         clock[0] = gone
         away = [dict(one, lat=one["lat"] + 3.0, time=gone.isoformat()) for one in batch[::2]]
+        with center.reading() as session:
+            before = center.log(session).size
         cleared = _timed(center, admin, away, gone)
+        with center.reading() as session:
+            ended = _closed(session)
+            clearing = center.log(session).size - before
     print(
         f"alerts ({label}): {n} aircraft in one spot, {pairs:,} pairs: {added} entries in "
         f"{spent:.2f} s (alerts stored in {stored / 2**20:.1f} MiB); escalation {escalated} "
         f"entries ({steps} steps) in {escalation:.2f} s; the same aircraft a second later "
-        f"(every alert persisting): {kept} entries in {persisting:.2f} s; half of them gone "
-        f"(their pairs cleared) in {cleared:.2f} s",
+        f"(every alert persisting): {kept} entries in {persisting:.2f} s; half of them gone: "
+        f"{ended:,} pairs cleared ({clearing} entries) in {cleared:.2f} s",
         flush=True,
     )
     before_s = BEFORE.get((label, n))
@@ -257,16 +277,22 @@ def worst(label: str = "SQLite", pg_url: str | None = None) -> list[tuple[str, .
         blue, red = callers["blue-officer"], callers["red-officer"]
         _timed(center, blue, packed("blue", OWN, T0, seed=2), T0)
         batch = packed("red", OWN, T0, seed=3) + apart("red", most - OWN, T0, first=OWN)
+        with center.reading() as session:
+            start = _record_bytes(session)
         spent = _timed(center, red, batch, T0)
         pairs = OWN * (OWN - 1) // 2 + OWN * OWN
         later = T0 + timedelta(seconds=1)
         clock[0] = later
-        away = [dict(one, lat=one["lat"] + 3.0, time=later.isoformat()) for one in batch[:OWN]]
+        spread = apart("red", OWN, later, first=0)  # the same aircraft, now apart: ...
+        away = [dict(one, lat=one["lat"] + 20.0) for one in spread]  # ... every pair cleared
         cleared = _timed(center, red, away, later)
         back_at = T0 + timedelta(seconds=2)
         clock[0] = back_at
         back = [dict(one, time=back_at.isoformat()) for one in batch[:OWN]]
         again = _timed(center, red, back, back_at)
+        with center.reading() as session:
+            ended = _closed(session)
+            recorded = _record_bytes(session) - start
         t = time.perf_counter()
         try:
             with center.writing() as unit:
@@ -281,8 +307,9 @@ def worst(label: str = "SQLite", pg_url: str | None = None) -> list[tuple[str, .
     print(
         f"alerts ({label}), worst batches of one party within the default limits: 5,000 "
         f"reports raising {pairs:,} pairs in {spent:.2f} s; taking its {OWN} away (clearing "
-        f"them) {cleared:.2f} s; bringing them back {again:.2f} s; 5,000 in one spot refused "
-        f"in {refused * 1000:.0f} ms",
+        f"{ended:,}) {cleared:.2f} s; bringing them back {again:.2f} s (the three: "
+        f"{recorded / 2**20:.1f} MiB of record); 5,000 in one spot refused in "
+        f"{refused * 1000:.0f} ms",
         flush=True,
     )
     return [
