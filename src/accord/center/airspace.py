@@ -1097,7 +1097,8 @@ def _reconcile(
         )
     raised = _raise_new(unit, center, found, np.flatnonzero(~hit), now)
     cleared = _clear(unit, center, active, act_group[ended], act_n[ended], now)
-    changed |= {gi for gi, g in enumerate(active) for c, _ in cleared if c is g}
+    position = {id(g): gi for gi, g in enumerate(active)}
+    changed |= {position[id(g)] for g, _ in cleared}
     if changed:
         session.execute(
             update(_GROUPS).where(_GROUPS.c.id == bindparam("g_id")),
@@ -1721,6 +1722,7 @@ def _recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[Airsp
             select(AirspaceAlertRecipient)
             .where(AirspaceAlertRecipient.alert_id.in_(chunk))
             .order_by(AirspaceAlertRecipient.party)
+            .execution_options(populate_existing=True)  # clearing updates them in bulk
         ):
             out[r.alert_id].append(r)
     return out
