@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "airspace"):
         rows += _airspace(s, args.airspace_oracle_max)
     if args.only in (None, "alerts"):
-        rows += alerts.run(max(50, int(500 * min(s, 1.0))))
+        rows += alerts.run(max(50, int(500 * min(s, 1.0))), pg_url=_pg_url(args))
     if args.only in (None, "deconfliction"):
         rows += _deconfliction(s)
     if args.only == "record-verify":

@@ -243,6 +243,15 @@ class Limits(_Model):
     operation's edges), so the operation's own edges are held tighter."""
     features_per_request: int = Field(default=5_000, ge=1, le=1_000_000, strict=True)
     """Features (declarations, tracks) one request may carry."""
+    own_track_conflicts: int = Field(default=50_000, ge=1, le=10_000_000, strict=True)
+    """Predicted losses of separation among one party's own fresh aircraft that its
+    officers' track batches may bring about: every pair is an alert the writer raises and
+    records, so N aircraft packed in one spot cost N²/2 of them (the default: about 316 in
+    one spot, 0.3 s of the writer's; 5,000 would be 12.5 million, minutes). A batch past it
+    — or packing them so densely that the detector would examine more than 40 times as many
+    of their pairs — is refused whole, naming ``tracks``; it never drops a conflict with
+    another party's aircraft that the batch does not bring about, and the center's own feed
+    is not held to it (see :func:`accord.center.airspace.report_tracks`)."""
     operation_extent_m: float = Field(default=250_000.0, gt=0, le=250_000.0)
     """How far an operation's area may reach from its centre, a circle's radius included
     (the engine's local frame is accurate to metres over hundreds of kilometres, not more)."""

@@ -56,7 +56,7 @@ TABLES = {
     "acknowledgements",
     "operations",
     "tracks",
-    "airspace_alerts",
+    "airspace_alert_groups",
     "airspace_acks",
     "airspace_alert_recipients",
     "probe_touches",

@@ -21,10 +21,7 @@ import pytest
 
 from accord.agreement import load_agreement
 from accord.center.admission import admission
-from accord.center.app import create_app
-from accord.center.bootstrap import Parts
 from accord.center.runtime import Unit
-from accord.center.writer_process import Loopback
 from accord.examples import example_path
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
@@ -34,7 +31,11 @@ from support.failures import assert_problem
 from support.features import star
 from support.jig import AGREEMENT_TEXT
 from support.operations import operation
-from support.service import Service, TestClient, add_users, center_of, settings_for
+from support.service import (
+    Service,
+    center_of,
+    started_with_limits,
+)
 
 OPS = "/v1/operations"
 DECLARATIONS = "/v1/declarations"
@@ -50,26 +51,12 @@ def star_operation(n: int, *, outer: float = 0.5, inner: float = 0.3) -> dict[st
     return body
 
 
-def _start(tmp_path: Path, limits: str) -> Iterator[Service]:
-    path = tmp_path / "agreement.yaml"
-    path.write_text(AGREEMENT_TEXT + f"limits: {limits}\n", encoding="utf-8")
-    settings = settings_for(tmp_path, agreement_path=path, escalation_interval_s=0)
-    tokens = add_users(settings.database_url)
-    from support.service import clock
-
-    with TestClient(
-        create_app(Parts(settings, clock=clock, writer=Loopback)), raise_server_exceptions=False
-    ) as client:
-        service = Service(client, tokens, settings)
-        condition = {"condition": "aid-delivered-east-city"}
-        assert service.post("/v1/phases/confirm", "hnc-notifier", json=condition).status_code == 201
-        yield service
-
-
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A service whose members hold at most two places in the writer's queue."""
-    yield from _start(tmp_path_factory.mktemp("limited"), f"{{writes_in_flight: {IN_FLIGHT}}}")
+    yield from started_with_limits(
+        tmp_path_factory.mktemp("limited"), f"{{writes_in_flight: {IN_FLIGHT}}}"
+    )
 
 
 def entries(service: Service) -> list[dict[str, Any]]:
@@ -197,7 +184,7 @@ def _until(condition: Any, timeout: float = 30) -> None:
 def stingy(tmp_path: Path) -> Iterator[Service]:
     """A service whose members may take a millisecond of the writer's time, refilled at a
     ten-thousandth of a second per second."""
-    yield from _start(tmp_path, "{writer_burst_s: 0.001, writer_share: 0.0001}")
+    yield from started_with_limits(tmp_path, "{writer_burst_s: 0.001, writer_share: 0.0001}")
 
 
 def test_a_member_over_its_share_is_slowed_and_others_are_not(stingy: Service) -> None:
@@ -217,7 +204,7 @@ def test_a_member_over_its_share_is_slowed_and_others_are_not(stingy: Service) -
 
 @pytest.fixture
 def stingy_reads(tmp_path: Path) -> Iterator[Service]:
-    yield from _start(tmp_path, "{read_burst_s: 0.001, read_share: 0.0001}")
+    yield from started_with_limits(tmp_path, "{read_burst_s: 0.001, read_share: 0.0001}")
 
 
 def test_a_member_over_its_read_share_is_slowed_and_cheap_reads_are_not(

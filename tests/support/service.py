@@ -4,6 +4,7 @@ files, a fixed clock, and a running application behind fastapi's TestClient."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,3 +101,24 @@ def center_of(service: Service) -> Center:
 
 def ring_of(service: Service) -> KeyRing:
     return KeyRing.from_json(service.get("/v1/keys", "observer").json())
+
+
+def started_with_limits(tmp_path: Path, limits: str) -> Iterator[Service]:
+    """A service under the jig agreement with ``limits:`` (YAML flow text) set, its phase
+    started (the aid condition confirmed)."""
+    from accord.center.app import create_app
+    from accord.center.bootstrap import Parts
+    from accord.center.writer_process import Loopback
+    from support.jig import AGREEMENT_TEXT
+
+    path = tmp_path / "agreement.yaml"
+    path.write_text(AGREEMENT_TEXT + f"limits: {limits}\n", encoding="utf-8")
+    settings = settings_for(tmp_path, agreement_path=path, escalation_interval_s=0)
+    tokens = add_users(settings.database_url)
+    with TestClient(
+        create_app(Parts(settings, clock=clock, writer=Loopback)), raise_server_exceptions=False
+    ) as client:
+        service = Service(client, tokens, settings)
+        condition = {"condition": "aid-delivered-east-city"}
+        assert service.post("/v1/phases/confirm", "hnc-notifier", json=condition).status_code == 201
+        yield service

@@ -21,7 +21,7 @@ from accord.airspace import (
     detect_conflicts_all_pairs,
     track_conflicts,
 )
-from accord.airspace.detect import EARTH_RADIUS_M, candidate_pairs
+from accord.airspace.detect import EARTH_RADIUS_M, candidate_bound, candidate_pairs
 from accord.units import NM
 
 SEP = Separation(horizontal_m=5 * NM, vertical_ft=1000.0, lookahead_s=300.0)
@@ -276,6 +276,8 @@ def test_grid_finds_exactly_the_all_pairs_conflicts(scene: tuple[States, Separat
     assert np.all(i < j)
     pairs = set(zip(i.tolist(), j.tolist(), strict=True))
     assert len(pairs) == i.shape[0], "a candidate pair was produced twice"
+    # the bound a limit checks first never counts fewer pairs than the detector examines
+    assert candidate_bound(states_, sep) >= len(pairs) >= len(fast)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -293,4 +295,5 @@ def test_grid_matches_the_oracle_on_a_dense_theater(seed: int) -> None:
     fast = detect_conflicts(st_, SEP)
     assert len(fast) > 100
     assert fast.candidates < n * (n - 1) // 2 // 10
+    assert fast.candidates <= candidate_bound(st_, SEP) < 4 * fast.candidates
     assert_same(fast, detect_conflicts_all_pairs(st_, SEP))

@@ -321,3 +321,60 @@ def test_the_quick_check_never_passes_what_the_walk_refuses(value):
             canonical_json(value)
     else:
         assert _plainly_fine(value)
+
+
+_cells = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+
+
+@given(
+    st.integers(0, 5).flatmap(
+        lambda n: st.lists(st.lists(_cells, min_size=n, max_size=n), max_size=4)
+    )
+)
+def test_a_table_is_written_as_canonical_json_writes_its_rows(rows):
+    """``canonical_rows`` of a table's columns is ``canonical_json`` of its rows."""
+    from accord.record.canonical import canonical_rows
+
+    width = len(rows[0]) if rows else 0
+    columns = [[row[k] for row in rows] for k in range(width)]
+    if columns:
+        assert canonical_rows(columns) == canonical_json(rows)
+        assert loads_canonical(canonical_rows(columns)) == rows
+
+
+@pytest.mark.parametrize(
+    ("columns", "words"),
+    [
+        ([[1, 2], [1.5, math.nan]], "column 1: a number is not finite"),
+        ([[math.inf]], "column 0: a number is not finite"),
+        ([[1, 2**53]], "column 0: an integer is outside"),
+        ([[None, -(2**53)]], "column 0: an integer is outside"),
+        ([[1, "2"]], "column 0: a str has no place"),
+        ([[1, [2]]], "column 0: a list has no place"),
+        ([[1, 2], [3]], "column 1: 1 cells, not 2"),
+    ],
+)
+def test_a_table_refuses_what_has_no_canonical_form(columns, words):
+    from accord.record.canonical import canonical_rows
+
+    with pytest.raises(FormatError, match=words.replace("(", r"\(")):
+        canonical_rows(columns)
+
+
+@given(st.dictionaries(st.text(max_size=4), _anything, max_size=5))
+def test_an_object_joined_from_its_members_is_its_canonical_json(value):
+    from accord.record.canonical import _check, canonical_join
+
+    try:
+        _check(value, [])
+    except FormatError:
+        return
+    members = {name: canonical_json(item) for name, item in value.items()}
+    assert canonical_join(members) == canonical_json(value)
+    with pytest.raises(FormatError, match="names are strings"):
+        canonical_join({1: b"1"})  # type: ignore[dict-item]

@@ -19,6 +19,7 @@ from accord.record.entries import (
     SequenceTracker,
     make_envelope,
     open_envelope,
+    sign_encoded_entry,
     sign_entry,
     verify_entry,
 )
@@ -86,6 +87,45 @@ def test_entry_bytes_follow_the_definition():
     Ed25519PublicKey.from_public_bytes(BLUE.public.raw).verify(
         base64.b64decode(obj["sig"]), message.encode()
     )
+
+
+_events = st.dictionaries(
+    st.text(max_size=6),
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(-(2**53) + 1, 2**53 - 1)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=6),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(max_size=4), children, max_size=4)
+        ),
+        max_leaves=20,
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    event=_events, name=st.sampled_from(["blue", 'Zoë"x"', "a\\"]), seq=st.integers(1, 2**53 - 1)
+)
+def test_an_entry_is_the_canonical_json_of_its_members(event, name, seq):
+    """The entry's bytes, put together around the event's, are exactly the canonical JSON of
+    the whole object (and what an encoded event signs is what the event signs)."""
+    key = PrivateKey.from_seed(name, hashlib.sha256(name.encode()).digest())
+    unsigned = {
+        "v": 1, "log": LOG, "author": name, "key_id": key.key_id, "seq": seq,
+        "ts": "2026-05-01T12:30:00Z", "event": event,
+    }  # fmt: skip
+    sig = base64.b64encode(key.sign(canonical_json(unsigned))).decode()
+    data = sign_entry(event, key=key, log=LOG, seq=seq, ts=TS)
+    assert data == canonical_json({**unsigned, "sig": sig})
+    encoded = sign_encoded_entry(canonical_json(event), key=key, log=LOG, seq=seq, ts=TS)
+    assert encoded == data
+    with pytest.raises(FormatError, match="JSON object"):
+        sign_encoded_entry(b"[1]", key=key, log=LOG, seq=seq, ts=TS)
 
 
 def test_sign_then_verify():

@@ -65,6 +65,7 @@ __all__ = [
     "Conflicts",
     "Separation",
     "States",
+    "candidate_bound",
     "detect_conflicts",
     "detect_conflicts_all_pairs",
 ]
@@ -466,14 +467,48 @@ def _circle_overlap(b: _Boxes, s: int) -> BoolArray:
     return out
 
 
-def _grid_pairs(b: _Boxes, rows: IntArray) -> tuple[IntArray, IntArray]:
-    """Pairs among ``rows`` whose boxes overlap, each once.
+def candidate_bound(states: States, separation: Separation) -> int:
+    """An upper bound of the pairs :func:`candidate_pairs` lists (and so of the conflicts),
+    without listing them: the grid's entries sorted, each one's later entries in its cell
+    that start below its top counted (a pair is counted once in each cell the two share),
+    plus every aircraft for each box crossing the seam. O(n log n) time and memory, however
+    densely the aircraft are packed: what a limit on the detector's work checks first.
 
-    The boxes are binned in a grid of longitude × latitude cells; within a cell, entries are
-    sorted by the bottom of their box and each pairs only with the later entries that start
-    below its top (a sweep in altitude). A pair is kept in the cell holding the low corner of
-    the two boxes' intersection, so it is counted once.
+    >>> st = States.from_motion(lat=[25.0] * 3, lon=[21.0] * 3, alt_ft=[30000] * 3,
+    ...                         gs_ms=[200.0] * 3, track_deg=[90.0] * 3, vs_fpm=[0] * 3)
+    >>> sep = Separation(horizontal_m=9260.0, vertical_ft=1000.0, lookahead_s=300.0)
+    >>> candidate_bound(st, sep) >= len(detect_conflicts(st, sep)) == 3
+    True
     """
+    n = len(states)
+    if n < 2:
+        return 0
+    b = _boxes(states, separation)
+    inner = np.flatnonzero(~b.seam)
+    seam = n - inner.size
+    count = seam * n
+    if inner.size > 1:
+        count += int(_grid_sweep(b, inner).after.sum())
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class _Sweep:
+    """The grid of :func:`_grid_pairs`: its entries (``owner``: an aircraft, as an index into
+    the rows, in ``cell``, a cell it covers) sorted by cell and bottom; ``after``: how many
+    later entries of its cell each entry meets in altitude; the grid's width ``nx`` in cells
+    and each aircraft's lowest cell (``ix0``, ``iy0``)."""
+
+    owner: IntArray
+    cell: IntArray
+    after: IntArray
+    nx: int
+    ix0: IntArray
+    iy0: IntArray
+
+
+def _grid_sweep(b: _Boxes, rows: IntArray) -> _Sweep:
+    """The grid over the boxes of ``rows``, swept in altitude (see :func:`_grid_pairs`)."""
     x0, x1, y0, y1 = b.x0[rows], b.x1[rows], b.y0[rows], b.y1[rows]
     z0, z1 = b.z0[rows], b.z1[rows]
     ox, oy = float(x0.min()), float(y0.min())
@@ -503,6 +538,28 @@ def _grid_pairs(b: _Boxes, rows: IntArray) -> tuple[IntArray, IntArray]:
     entries = key.shape[0]
     top = np.searchsorted(key, key + extent[owner] + 0.01, side="right")
     after = top - np.arange(entries, dtype=np.int64) - 1
+    return _Sweep(owner, cell, after, nx, ix0, iy0)
+
+
+def _grid_pairs(b: _Boxes, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """Pairs among ``rows`` whose boxes overlap, each once.
+
+    The boxes are binned in a grid of longitude × latitude cells; within a cell, entries are
+    sorted by the bottom of their box and each pairs only with the later entries that start
+    below its top (a sweep in altitude). A pair is kept in the cell holding the low corner of
+    the two boxes' intersection, so it is counted once.
+    """
+    grid = _grid_sweep(b, rows)
+    owner, cell, after, nx, ix0, iy0 = (
+        grid.owner,
+        grid.cell,
+        grid.after,
+        grid.nx,
+        grid.ix0,
+        grid.iy0,
+    )
+    entries = owner.shape[0]
+    x0, x1, y0, y1 = b.x0[rows], b.x1[rows], b.y0[rows], b.y1[rows]
     first = np.repeat(np.arange(entries, dtype=np.int64), after)
     second = (
         np.arange(first.shape[0], dtype=np.int64)

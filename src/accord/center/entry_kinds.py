@@ -94,10 +94,15 @@ class EntryKind:
         missing or an unknown one given (a bug of the writer, never the user's input).
         """
         event = {"kind": self.name, **(fields or {}), **more}
+        self.check(event)
+        return event
+
+    def check(self, event: Mapping[str, Any]) -> None:
+        """Return if ``event`` is an entry of this kind, else raise :class:`ValueError`
+        naming the kind and the fields (for a writer that encodes its event itself)."""
         wrong = self.problems(event)
         if wrong:
             raise ValueError(f"a {self.name} entry: {'; '.join(wrong)}")
-        return event
 
 
 _KINDS: dict[str, EntryKind] = {}

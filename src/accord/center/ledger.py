@@ -196,6 +196,12 @@ class Ledger:
         """Sign ``event`` as ``author`` (a member) at ``at`` and append it; its index."""
         return self.recorder.append(event, key=self._keys.key(author), at=at)
 
+    def append_encoded(self, event_json: bytes, *, author: str, at: datetime) -> int:
+        """:meth:`append` of the event whose canonical JSON is ``event_json``, as
+        :func:`~accord.record.canonical.canonical_json` wrote it (a caller that encoded the
+        event to hash or weigh it does not pay for it twice)."""
+        return self.recorder.append_encoded(event_json, key=self._keys.key(author), at=at)
+
     def append_many(
         self, items: Sequence[tuple[Mapping[str, Any], str]], *, at: datetime
     ) -> list[int]:

@@ -44,8 +44,8 @@ import binascii
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 from accord.errors import field_path
 from accord.record.errors import FormatError
@@ -53,7 +53,9 @@ from accord.record.errors import FormatError
 __all__ = [
     "MAX_DEPTH",
     "MAX_SAFE_INTEGER",
+    "canonical_join",
     "canonical_json",
+    "canonical_rows",
     "content_hash",
     "decode_base64",
     "dumps_parsed",
@@ -200,9 +202,22 @@ def _plainly_fine(value: object) -> bool:
                 if type(key) is not str:
                     return False
                 push((child, depth + 1))
-        elif kind is list or kind is tuple:
+        elif (kind is list or kind is tuple) and depth >= MAX_DEPTH:
             for child in item:
                 push((child, depth + 1))
+        elif kind is list or kind is tuple:
+            # a list's scalars are looked at here, not pushed (long lists of numbers: a
+            # geometry's coordinates, a group entry's rows)
+            for child in item:
+                kind = type(child)
+                if kind is float:
+                    if child - child != 0.0:  # inf or nan
+                        return False
+                elif kind is int:
+                    if not -MAX_SAFE_INTEGER <= child <= MAX_SAFE_INTEGER:
+                        return False
+                elif kind is not str and kind is not bool and child is not None:
+                    push((child, depth + 1))
         elif kind is float:
             if not math.isfinite(item):
                 return False
@@ -229,6 +244,60 @@ def canonical_json(value: object) -> bytes:
     except UnicodeEncodeError as error:
         # A lone surrogate (U+D800–U+DFFF) has no UTF-8 form.
         raise FormatError(f"a string is not valid Unicode: {error.reason}") from None
+
+
+_ROW_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def canonical_rows(columns: Sequence[Sequence[object]]) -> bytes:
+    """The canonical JSON of the table whose columns are ``columns``: ``[[c0[0], c1[0], …],
+    [c0[1], c1[1], …], …]``, every cell an ``int``, ``float``, ``bool`` or ``None``.
+
+    What :func:`canonical_json` writes for those rows, checked a column at a time at the
+    speed of C (each column's types, its floats finite, its integers within ±(2^53 − 1))
+    rather than value by value: a table of half a million rows is the bulk of a large alert
+    group's entries. Raises :class:`FormatError` naming the column and what is wrong.
+
+    >>> canonical_rows([[0, 1], [2.5, None], [True, False]])
+    b'[[0,2.5,true],[1,null,false]]'
+    """
+    size = len(columns[0]) if columns else 0
+    for k, column in enumerate(columns):
+        if len(column) != size:
+            raise FormatError(f"column {k}: {len(column)} cells, not {size}")
+        kinds = set(map(type, column))
+        if not kinds <= _ROW_SCALARS:
+            other = sorted(t.__name__ for t in kinds - _ROW_SCALARS)
+            raise FormatError(f"column {k}: a {other[0]} has no place in a row of numbers")
+        if float in kinds:
+            floats = column if kinds == {float} else [v for v in column if type(v) is float]
+            if not all(map(math.isfinite, cast(Sequence[float], floats))):
+                raise FormatError(f"column {k}: a number is not finite")
+        if int in kinds:
+            ints = cast(
+                Sequence[int], column if kinds == {int} else [v for v in column if type(v) is int]
+            )
+            if min(ints) < -MAX_SAFE_INTEGER or max(ints) > MAX_SAFE_INTEGER:
+                raise FormatError(f"column {k}: an integer is outside ±(2^53 − 1)")
+    return _PLAIN_ENCODE(list(zip(*columns, strict=True))).encode("utf-8")  # tuples: arrays
+
+
+def canonical_join(members: Mapping[str, bytes]) -> bytes:
+    """The canonical JSON of an object whose members' values are given as their canonical
+    JSON already (``members``: name → bytes, each from :func:`canonical_json` or
+    :func:`canonical_rows`): the members sorted by name, joined. A caller that encoded one
+    large member in its own way does not encode it again.
+
+    >>> canonical_join({"b": b"[1]", "a": canonical_json("x")})
+    b'{"a":"x","b":[1]}'
+    """
+    if not all(type(name) is str for name in members):
+        raise FormatError("an object's member names are strings")
+    return (
+        b"{"
+        + b",".join(canonical_json(name) + b":" + members[name] for name in sorted(members))
+        + b"}"
+    )
 
 
 def dumps_parsed(value: Any) -> bytes:

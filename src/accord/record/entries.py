@@ -70,6 +70,7 @@ __all__ = [
     "SequenceTracker",
     "make_envelope",
     "open_envelope",
+    "sign_encoded_entry",
     "sign_entry",
     "verify_entry",
 ]
@@ -117,25 +118,56 @@ def sign_entry(
     ``seq`` is the author's next sequence number (1 for its first entry in this log);
     ``ts`` an aware instant. Raises ``FormatError`` if the event has no canonical form.
     """
+    _check_signing(log, seq, ts)
+    if not isinstance(event, Mapping):
+        raise FormatError("an event must be a JSON object")
+    wrapped = canonical_json({"event": dict(event)})  # errors name the path from "event"
+    return _signed(wrapped[len(b'{"event":') : -1], key=key, log=log, seq=seq, ts=ts)
+
+
+def sign_encoded_entry(
+    event_json: bytes,
+    *,
+    key: PrivateKey,
+    log: str,
+    seq: int,
+    ts: datetime,
+) -> bytes:
+    """:func:`sign_entry` of the event whose canonical JSON is ``event_json`` (exactly what
+    :func:`~accord.record.canonical.canonical_json` wrote for it: a caller that encoded the
+    event already, to hash it or weigh it, does not pay for it twice)."""
+    _check_signing(log, seq, ts)
+    if not isinstance(event_json, bytes) or event_json[:1] != b"{" or event_json[-1:] != b"}":
+        raise FormatError("an event must be a JSON object")
+    return _signed(event_json, key=key, log=log, seq=seq, ts=ts)
+
+
+def _check_signing(log: str, seq: int, ts: datetime) -> None:
     check_origin(log)
     if not _is_int(seq) or not 1 <= seq <= _MAX_SEQ:
         raise FormatError(f"seq must be an integer from 1, not {seq!r}")
     if not isinstance(ts, datetime) or ts.utcoffset() is None:
         raise FormatError("ts must be an aware datetime (a time without an offset is refused)")
-    if not isinstance(event, Mapping):
-        raise FormatError("an event must be a JSON object")
-    unsigned: dict[str, Any] = {
-        "v": ENTRY_VERSION,
-        "log": log,
-        "author": key.name,
+
+
+def _signed(event_json: bytes, *, key: PrivateKey, log: str, seq: int, ts: datetime) -> bytes:
+    """The entry of the event ``event_json`` (canonical), signed.
+
+    The event's bytes stand between the other members' canonical JSON: members are sorted by
+    name and ``"author"`` < ``"event"`` < every other, so the canonical form of the whole
+    object is ``{"author":…,"event":<event_json>,…}`` — byte for byte what
+    :func:`canonical_json` writes for it, without encoding the event again."""
+    head = b'{"author":' + canonical_json(key.name) + b',"event":' + event_json + b","
+    rest: dict[str, Any] = {
         "key_id": key.key_id,
+        "log": log,
         "seq": seq,
         "ts": format_instant(ts),
-        "event": dict(event),
+        "v": ENTRY_VERSION,
     }
-    message = canonical_json(unsigned)
-    unsigned["sig"] = encode_base64(key.sign(message))
-    return dumps_parsed(unsigned)
+    message = head + canonical_json(rest)[1:]
+    rest["sig"] = encode_base64(key.sign(message))
+    return head + dumps_parsed(rest)[1:]
 
 
 def _fail(kind: type[Exception], who: str, reason: str) -> Exception:

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from accord.record.canonical import loads_canonical
-from accord.record.entries import make_envelope, open_envelope, sign_entry
+from accord.record.entries import make_envelope, open_envelope, sign_encoded_entry, sign_entry
 from accord.record.keys import PrivateKey
 from accord.record.log import MerkleLog
 from accord.record.merkle import leaf_hash
@@ -97,10 +97,17 @@ class Recorder:
         (index,) = self.append_many([(event, key, at)])
         return index
 
+    def append_encoded(self, event_json: bytes, *, key: PrivateKey, at: datetime) -> int:
+        """:meth:`append` of the event whose canonical JSON is ``event_json`` (see
+        :func:`~accord.record.entries.sign_encoded_entry`)."""
+        (index,) = self.append_many([(event_json, key, at)])
+        return index
+
     def append_many(
-        self, items: Sequence[tuple[Mapping[str, Any], PrivateKey, datetime]]
+        self, items: Sequence[tuple[Mapping[str, Any] | bytes, PrivateKey, datetime]]
     ) -> list[int]:
-        """Sign and append several entries in one durable transaction."""
+        """Sign and append several entries in one durable transaction (an event given as
+        bytes is its canonical JSON)."""
         size = self.log.size
         prev = self.log.range_hash(size - 1, size) if size else None
         counts: dict[str, int] = {}
@@ -111,7 +118,11 @@ class Recorder:
             if last is None:  # the store is asked once per author, not once per entry
                 last = self._sequences.last(key.name)
             counts[key.name] = last + 1
-            entry = sign_entry(event, key=key, log=self.log.origin, seq=counts[key.name], ts=at)
+            seq, origin = counts[key.name], self.log.origin
+            if isinstance(event, bytes):
+                entry = sign_encoded_entry(event, key=key, log=origin, seq=seq, ts=at)
+            else:
+                entry = sign_entry(event, key=key, log=origin, seq=seq, ts=at)
             leaf = make_envelope(size + offset, prev, entry)
             leaves.append(leaf)
             prev = leaf_hash(leaf)

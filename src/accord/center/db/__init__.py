@@ -25,7 +25,7 @@ from accord.center.db.models import (
     Role,
     User,
 )
-from accord.center.db.models_airspace import AirspaceAck, AirspaceAlert, TrackRow
+from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertGroup, TrackRow
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
 from accord.center.db.models_directline import (
     Contacts,
@@ -41,7 +41,7 @@ __all__ = [
     "WRITE",
     "Acknowledgement",
     "AirspaceAck",
-    "AirspaceAlert",
+    "AirspaceAlertGroup",
     "Base",
     "Confirmation",
     "ConnectionProvider",

@@ -5,14 +5,18 @@ center raised about them.
   — and ``id``): its latest report, its disclosure, the user who reported it and when the
   center received it. Reports are rows, not record entries (a feed of a report per aircraft
   per second would flood the record); what they cause — alerts — is recorded;
-* ``airspace_alerts`` — one row per alert the center raised: a predicted loss of separation
-  (``kind`` ``conflict``, between two live tracks or two flight plans: ``source``), a track in
-  a designated area closed to its operator (``area``), or an exempt mission's passage
-  (``exempt``: recorded once, never alerted). ``key`` names what it is about (the pair, or
-  aircraft and area); an alert stays open (``cleared_at`` NULL) while the finding persists
-  and is cleared once when it ends. ``payload`` holds the full finding (JSON, the center's
-  eyes only: each reader gets a cut of it), ``sealed`` the openings of the commitments its
-  record entry holds for ``center`` aircraft, by owner;
+* ``airspace_alert_groups`` — one row per *group* of alerts the center raised together and
+  recorded in one entry (:mod:`accord.center.alert_store`): predicted losses of separation
+  (``kind`` ``conflict``, between two live tracks or two flight plans: ``source``), tracks in
+  a designated area closed to their operator (``area``), or exempt missions' passages
+  (``exempt``: recorded once, never alerted). The group's aircraft (``aircraft``, JSON, the
+  center's eyes: each reader gets a cut), the parties concerned (``parties``, and each
+  finding's among ``party_sets``), its entry (``entry``, ``content_hash``), the openings of
+  the commitments that entry holds for ``center`` aircraft, by owner (``sealed``), and its
+  findings as packed columns: ``findings`` (which aircraft, the numbers) and ``state``
+  (when each was last seen, when it was cleared and by which entry). Alert ``<group>.<n>``
+  is finding ``n``; ``open`` counts the findings not yet cleared. A group raised before
+  groups existed (``grouped`` false) is one alert whose id is the group's;
 * ``airspace_acks`` — a party's acknowledgement of an alert, naming its ``content_hash``;
 * ``airspace_alert_recipients`` — each party concerned by an alert (not ``exempt``) and where
   its acknowledgement stands, as a direct-line recipient's: the window (``ack_within_s``),
@@ -20,24 +24,34 @@ center raised about them.
   (``due_at``, NULL once acknowledged, cleared or declared overdue), when it was declared
   overdue, and its escalation steps (``steps``, JSON, in order).
 
-``group_id`` names the group an alert was raised in: the findings of one detection pass
-(a cluster of aircraft in conflict, or the aircraft in one area) share one record entry,
-one acknowledgement and one escalation, held by the group's first alert (``<group>.0``);
-NULL for alerts raised before groups (each its own entry: a group of one).
+An acknowledgement and a recipient name the *group* (``alert_id``): the findings of one
+detection pass (a cluster of aircraft in conflict, or the aircraft in one area) share one
+record entry, one acknowledgement and one escalation.
 
-Created by migrations ``0006``, ``0007`` (the recipients) and ``0010`` (the groups).
+Created by migrations ``0006``, ``0007`` (the recipients), ``0010`` (the groups) and ``0012``
+(a row per group, not per alert: a cluster of N aircraft in one spot is N²/2 alerts).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.center.db.models import Base, UTCDateTime
 
-__all__ = ["AirspaceAck", "AirspaceAlert", "AirspaceAlertRecipient", "TrackRow"]
+__all__ = ["AirspaceAck", "AirspaceAlertGroup", "AirspaceAlertRecipient", "TrackRow"]
 
 ALERT_KINDS = ("conflict", "area", "exempt")
 SOURCES = ("track", "plan")
@@ -68,38 +82,42 @@ class TrackRow(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class AirspaceAlert(Base):
-    """An alert the center raised (see the module docstring)."""
+class AirspaceAlertGroup(Base):
+    """A group of alerts the center raised in one record entry (see the module docstring)."""
 
-    __tablename__ = "airspace_alerts"
+    __tablename__ = "airspace_alert_groups"
     __table_args__ = (
-        CheckConstraint("kind IN ('conflict', 'area', 'exempt')", name="ck_airspace_alerts_kind"),
-        CheckConstraint("source IN ('track', 'plan')", name="ck_airspace_alerts_source"),
+        CheckConstraint(
+            "kind IN ('conflict', 'area', 'exempt')", name="ck_airspace_alert_groups_kind"
+        ),
+        CheckConstraint("source IN ('track', 'plan')", name="ck_airspace_alert_groups_source"),
     )
 
     id: Mapped[str] = mapped_column(String(18), primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))
     source: Mapped[str] = mapped_column(String(8))
-    key: Mapped[str] = mapped_column(String(400), index=True)
+    grouped: Mapped[bool] = mapped_column(Boolean)
+    area: Mapped[str | None] = mapped_column(Text, nullable=True)
     parties: Mapped[str] = mapped_column(Text)
+    party_sets: Mapped[str] = mapped_column(Text)
+    aircraft: Mapped[str] = mapped_column(Text)
+    findings: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    count: Mapped[int] = mapped_column(Integer)
+    open: Mapped[int] = mapped_column(Integer, index=True)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
-    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
-    payload: Mapped[str] = mapped_column(Text)
-    sealed: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     entry: Mapped[int] = mapped_column(BigInteger)
-    cleared_entry: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    group_id: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
+    sealed: Mapped[str] = mapped_column(Text)
 
 
 class AirspaceAck(Base):
-    """Party ``party`` acknowledged alert ``alert_id``, naming ``content_hash``."""
+    """Party ``party`` acknowledged the alert group ``alert_id``, naming ``content_hash``."""
 
     __tablename__ = "airspace_acks"
 
     alert_id: Mapped[str] = mapped_column(
-        ForeignKey("airspace_alerts.id", name="fk_airspace_acks_alert"), primary_key=True
+        ForeignKey("airspace_alert_groups.id", name="fk_airspace_acks_group"), primary_key=True
     )
     party: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_airspace_acks_user"))
@@ -109,13 +127,13 @@ class AirspaceAck(Base):
 
 
 class AirspaceAlertRecipient(Base):
-    """Party ``party`` concerned by alert ``alert_id``: its acknowledgement deadline and
-    escalation state (see :class:`accord.center.directline.Pending`)."""
+    """Party ``party`` concerned by the alert group ``alert_id``: its acknowledgement
+    deadline and escalation state (see :class:`accord.center.directline.Pending`)."""
 
     __tablename__ = "airspace_alert_recipients"
 
     alert_id: Mapped[str] = mapped_column(
-        ForeignKey("airspace_alerts.id", name="fk_airspace_alert_recipients_alert"),
+        ForeignKey("airspace_alert_groups.id", name="fk_airspace_alert_recipients_group"),
         primary_key=True,
     )
     party: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -85,7 +85,8 @@ async def post_tracks(
     dropped and counted), then run the conflict and designated-area detection over every
     fresh track; the alerts raised and cleared by this batch, as the caller may see them. A
     bad report refuses the whole batch (422 naming ``tracks[k].field``); so does a batch
-    over the agreement's ``limits.features_per_request``."""
+    over the agreement's ``limits.features_per_request``, and an officer's batch that packs
+    its own party's aircraft past ``limits.own_track_conflicts`` (422 naming ``tracks``)."""
     most = center.agreement.limits.features_per_request
     if len(body.tracks) > most:
         raise InputError(
