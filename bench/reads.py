@@ -34,9 +34,9 @@ def _timed_get(client: httpx.Client, path: str, params: dict[str, str] | None = 
 def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
     """Time the two reads against the service and against verifying per request."""
     from accord.center.bootstrap import Parts
-    from accord.center.compliance import findings
     from accord.center.config import Settings
-    from accord.center.picture import read_record
+    from accord.center.picture.compliance import findings
+    from accord.center.picture.service import read_record
     from accord.chrono import format_instant
     from bench.seed import T0
 

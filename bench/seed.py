@@ -1,8 +1,8 @@
 """Seed a service database with a synthetic world, through the service's own code.
 
-Every object is declared by its owner with :func:`accord.center.declarations.declare_many`
+Every object is declared by its owner with :func:`accord.center.declarations.service.declare_many`
 — checked, recorded (a signed entry each) and announced exactly as
-:func:`~accord.center.declarations.declare` does for anything a person sends — in units of
+:func:`~accord.center.declarations.service.declare` does for anything a person sends — in units of
 :data:`BATCH`. Synthetic coordinates in the bench theatre (bench.world).
 """
 
@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from accord.center import declarations
 from accord.center.bootstrap import Parts
 from accord.center.config import Settings
 from accord.center.db.models import User
-from accord.center.identity import Caller
+from accord.center.declarations import service as declarations
 from accord.center.roles import Role
+from accord.center.users.identity import Caller
 from accord.chrono import format_instant
 from bench.world import LAT0, LAT1, LON0, LON1
 

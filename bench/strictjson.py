@@ -1,6 +1,6 @@
 """``python -m bench.strictjson``: what reading every ``/v1`` body strictly costs.
 
-The service reads a body twice: once in :class:`accord.center.hardening.StrictJson`
+The service reads a body twice: once in :class:`accord.center.http.hardening.StrictJson`
 (:func:`accord.jsontext.loads`, a dictionary per object to find a repeated key), once in
 the route (Python's own reader). Bodies up to the service's limit (1 MiB): a track batch of
 ordinary reports, a large declaration polygon, and the shape most costly per byte for the

@@ -16,7 +16,7 @@
     │   ├── DeadlineError            too early or too late (notice period, window, objection)
     │   ├── BlockingConflict         blocking conflicts stand and no override reason was given
     │   └── StaleRequest             names a version or content no longer current
-    │                                                          [accord.center.declarations]
+    │                                                          [accord.center.declarations.service]
     ├── RecordError                  anything the verifiable record refuses  [accord.record]
     │   ├── ProofError               a Merkle proof does not hold    [accord.record.merkle]
     │   ├── VerificationError        a log that does not verify      [accord.record.verify]
@@ -32,11 +32,11 @@
     │   ├── CommitmentError          an opening that does not match its salted commitment
     │   └── EquivocationError        the center signed two heads that cannot both be true
     ├── DeclarationNotFound          no declaration with this id that the caller may see
-    │                                                          [accord.center.declarations]
+    │                                                          [accord.center.declarations.service]
     ├── UnsafePermissions            a data or keys folder that others may open
     │                                                                [accord.center.files]
     └── TlsError                     a TLS option of ``accord serve`` that cannot be used
-                                                                       [accord.center.tls]
+                                                                       [accord.center.http.tls]
 
     RuntimeError
     └── CommitFailed                 the service's transaction did not commit; nothing of the
@@ -50,17 +50,17 @@ mapping), so a caller catching the built-in still catches them.
 
 A caller at the edge (the command line, the service) catches ``AccordError`` and shows
 ``str(error)``; the service answers it with a 4xx problem (403, 409, 422 or 400; see
-:mod:`accord.center.problems`). Anything else escaping is a bug — or a fault, which is why
+:mod:`accord.center.http.problems`). Anything else escaping is a bug — or a fault, which is why
 ``CommitFailed`` stands outside the tree: a failed commit is the server's failure, answered
 500, never the caller's mistake.
 
 Two kinds of exception are defined elsewhere, on purpose:
 
-* ``accord.center.problems.ProblemError`` is an HTTP answer in flight — a status, an RFC 9457
+* ``accord.center.http.problems.ProblemError`` is an HTTP answer in flight — a status, an RFC 9457
   problem type and its fields, raised in a route and rendered by the service's handlers. It is
   HTTP and nothing else, so it lives in the service's HTTP layer, beside those handlers.
 * private signals (a leading underscore: ``_Bad`` of :mod:`accord.world` and of
-  ``accord.center.directline``, ``_Twice`` of :mod:`accord.jsontext`) are raised and caught
+  ``accord.center.directline.service``, ``_Twice`` of :mod:`accord.jsontext`) are raised and caught
   inside one module, to collect a reader's issues or to leave a parser's hook; none escapes
   its module, so none is an error of the package.
 

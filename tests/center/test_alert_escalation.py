@@ -11,8 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from accord.center.airspace import ALERT_ACK_WITHIN, escalate_alerts_due
-from accord.center.events import events_for
+from accord.center.airspace.service import ALERT_ACK_WITHIN, escalate_alerts_due
+from accord.center.events.store import events_for
 from accord.chrono import format_instant
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from accord.center.airspace import ALERT_ACK_WITHIN, escalate_alerts_due
+from accord.center.airspace.service import ALERT_ACK_WITHIN, escalate_alerts_due
 from accord.center.db.models_airspace import AirspaceAlertGroup
-from accord.center.events import events_for
+from accord.center.events.store import events_for
 from accord.chrono import format_instant
 from accord.record.entries import open_envelope
 from support.jig import NOW
@@ -259,8 +259,8 @@ def test_a_flight_plan_probe_tells_nothing_finer_than_when(service: Service) -> 
 
 
 def test_compliance_reads_grouped_and_single_violation_entries() -> None:
-    from accord.center.compliance import _tracks
-    from accord.center.picture import Recorded
+    from accord.center.picture.compliance import _tracks
+    from accord.center.picture.service import Recorded
     from support.jig import AGREEMENT
 
     group = {
@@ -298,7 +298,7 @@ def test_compliance_reads_grouped_and_single_violation_entries() -> None:
 def test_persisting_alerts_are_kept_current_least_recent_first(
     service: Service, monkeypatch: Any
 ) -> None:
-    from accord.center import airspace
+    from accord.center.airspace import service as airspace
 
     monkeypatch.setattr(airspace, "KEPT_CURRENT_MAX", 6)
     scene = spot(6, 25.0, 21.0, seed=6)  # 15 pairs

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.orm import Session
 
-from accord.center.airspace import get_alert, list_alerts
+from accord.center.airspace.service import get_alert, list_alerts
 from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
 from accord.center.db.migrate import alembic_config
-from accord.center.identity import Caller, add_user
-from accord.center.problems import ProblemError
+from accord.center.http.problems import ProblemError
 from accord.center.runtime import Center
+from accord.center.users.identity import Caller, add_user
 from support.jig import AGREEMENT, NOW
 from support.postgres import BACKENDS, Postgres
 from support.service import USERS, settings_for

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from accord.center.app import create_app
 from accord.center.bootstrap import CACHES, Parts
-from accord.center.operations import desk
+from accord.center.http.app import create_app
+from accord.center.operations.service import desk
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from support.service import TestClient, clock, settings_for

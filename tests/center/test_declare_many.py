@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.center import declarations
 from accord.center.db.models import (
     Declaration,
     Event,
@@ -24,8 +23,9 @@ from accord.center.db.models import (
     User,
 )
 from accord.center.db.models_declarations import DeclarationChange
-from accord.center.identity import Caller
+from accord.center.declarations import service as declarations
 from accord.center.roles import Role
+from accord.center.users.identity import Caller
 from accord.errors import InputError
 from support.jig import NOW
 from support.service import Service, center_of

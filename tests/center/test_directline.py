@@ -16,10 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.agreement import load_agreement
-from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db import Escalation, Message, RecordLeaf, make_engine, writer
-from accord.center.directline import (
+from accord.center.directline.service import (
     Contact,
     Pending,
     check_geometry,
@@ -27,9 +26,10 @@ from accord.center.directline import (
     next_step,
     step_length,
 )
-from accord.center.events import events_for
-from accord.center.identity import add_user
+from accord.center.events.store import events_for
+from accord.center.http.app import create_app
 from accord.center.roles import Role
+from accord.center.users.identity import add_user
 from accord.center.writer_process import Loopback
 from accord.errors import InputError
 from accord.record.canonical import canonical_json, decode_base64, loads_canonical

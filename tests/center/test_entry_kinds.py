@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from accord.center.entry_kinds import Signer, kind_named, registered
-from accord.center.picture import FOLDS, Recorded, Replay
+from accord.center.picture.service import FOLDS, Recorded, Replay
 from support.jig import AGREEMENT
 
 ORIGIN = "jig-example.accord"

@@ -21,8 +21,8 @@ def test_the_exercise_clock_starts_where_it_is_told_and_runs() -> None:
 
 
 def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
-    from accord.center.declarations import page
-    from accord.center.identity import find_caller
+    from accord.center.declarations.service import page
+    from accord.center.users.identity import find_caller
 
     center = Parts(settings_for(tmp_path), clock=exercise_clock(DEMO_START)).open()
     try:
@@ -51,7 +51,7 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
                 not hidden or props["declared_by"] == "blue"
             )
         # The engine ran on each proposal: op-s1 lies over red's centre-only battalion.
-        from accord.center.operations import desk, get
+        from accord.center.operations.service import desk, get
 
         with center.reading() as session:
             s1 = get(session, desk(center), "blue", seeded.proposed["op-s1"], center.now())
@@ -62,8 +62,8 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
 
 
 def test_the_demo_alerts_both_parties_to_a_loss_of_separation(tmp_path: Path) -> None:
-    from accord.center.airspace import list_alerts
-    from accord.center.identity import find_caller
+    from accord.center.airspace.service import list_alerts
+    from accord.center.users.identity import find_caller
 
     center = Parts(settings_for(tmp_path), clock=exercise_clock(DEMO_START)).open()
     try:

@@ -23,11 +23,11 @@ from bench.hidden import hidden_position, red_operation
 from bench.prober import Probe, probe
 from sqlalchemy import select
 
-from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db.models import Declaration
-from accord.center.events import events_for
-from accord.center.probing import LIFTED, PROBING
+from accord.center.disclosure.probing import LIFTED, PROBING
+from accord.center.events.store import events_for
+from accord.center.http.app import create_app
 from accord.center.writer_process import Loopback
 from accord.deconfliction.hidden import Shadow
 from accord.examples import example_path
@@ -274,8 +274,8 @@ def test_a_shadow_drawn_for_the_bound_in_force_reads_when_the_agreement_sets_non
     (null precision): an agreement without a bound then answers from the true geometry,
     rather than refusing every check."""
     from accord.agreement import load_agreement_text
-    from accord.center.shadows import shadow_of
-    from accord.center.world_cache import parse_features
+    from accord.center.disclosure.shadows import shadow_of
+    from accord.center.operations.world_cache import parse_features
 
     text = Path(example_path("jig.yaml")).read_text(encoding="utf-8")
     unbounded = load_agreement_text(text + "\ndisclosure:\n  hidden_precision_m: 0\n")

@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+from accord.center.admission import admission
 
 from accord.agreement import load_agreement
-from accord.center.admission import admission
 from accord.center.runtime import Unit
 from accord.examples import example_path
 from accord.record.canonical import loads_canonical
@@ -108,7 +108,7 @@ def test_the_worst_operation_the_limits_allow_is_accepted_and_held_at_its_work(
     body = star_operation(limits.operation_vertices)
     response = limited.post(OPS, "blue-officer", json=body)
     assert response.status_code == 201, response.text
-    from accord.center.operations import desk
+    from accord.center.operations.service import desk
 
     world = desk(center_of(limited)).world
     held = [
@@ -274,7 +274,7 @@ def test_the_writer_takes_members_in_turn() -> None:
     from concurrent.futures import Future
     from functools import partial
 
-    from accord.center.admission import Timed
+    from accord.center.http.admission import Timed
     from accord.center.runtime import _FairQueue, _Job
 
     def job(member: str, n: int) -> _Job:
@@ -307,7 +307,7 @@ def test_the_writer_serves_the_member_that_took_least_of_its_time() -> None:
     from concurrent.futures import Future
     from functools import partial
 
-    from accord.center.admission import Timed
+    from accord.center.http.admission import Timed
     from accord.center.runtime import _FairQueue, _Job
 
     def job(member: str, n: int) -> _Job:

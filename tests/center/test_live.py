@@ -1,4 +1,4 @@
-"""The process's hub of live events (:mod:`accord.center.live`), driven directly on both
+"""The process's hub of live events (:mod:`accord.center.events.live`), driven directly on both
 backends: one read of the table per wake-up for all subscribers, a keep-alive in silence, a
 subscriber that falls behind catches up from the table, and streams end when they should."""
 
@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import anyio.to_thread
 import pytest
 
-from accord.center import live
-from accord.center.live import Hub, stream
+from accord.center.events import live
+from accord.center.events.live import Hub, stream
 from accord.center.runtime import Center
 from support.events import note
 

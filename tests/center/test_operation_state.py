@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.agreement import RuleKind
-from accord.center.operation_state import decode_state, encode_state
+from accord.center.operations.state import decode_state, encode_state
 from accord.rules.operations import (
     Breach,
     Objection,

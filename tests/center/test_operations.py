@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from accord.center import operations as ops
-from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db.models_operations import OPERATION_STATUSES, OperationRow
-from accord.center.events import events_for
+from accord.center.events.store import events_for
+from accord.center.http.app import create_app
 from accord.center.migrations.versions import v0003_operations
-from accord.center.world_cache import WorldCache
+from accord.center.operations import service as ops
+from accord.center.operations.world_cache import WorldCache
 from accord.center.writer_process import Loopback
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
@@ -626,7 +626,7 @@ def test_every_operations_route_lets_in_only_its_roles(service: Service) -> None
 def test_a_recheck_reads_once_only_while_nothing_it_depends_on_changed(
     service: Service, clock: Clock
 ) -> None:
-    """An approval re-checks the operation (:func:`accord.center.operations.recheck`); it
+    """An approval re-checks the operation (:func:`accord.center.operations.service.recheck`); it
     may skip the engine only while no declaration changed since the operation's blocking
     conflicts were last found to stand, as stored with them: any server process, and one
     started afresh, knows as much."""

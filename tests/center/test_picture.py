@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text, update
 
-import accord.center.picture as picture_module
-from accord.center.app import create_app
+import accord.center.picture.service as picture_module
 from accord.center.bootstrap import Parts
 from accord.center.db.models import Opening
-from accord.center.picture import Recorded, Replay, verified_of, verified_record
+from accord.center.http.app import create_app
+from accord.center.picture.service import Recorded, Replay, verified_of, verified_record
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from accord.record.canonical import canonical_json, decode_base64, encode_base64

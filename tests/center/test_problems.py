@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import accord.center.routes.me as me_route
+import accord.center.users.me_routes as me_route
 from support.failures import assert_problem
 from support.service import Service
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from accord.airspace.detect import States
-from accord.center import airspace
+from accord.center.airspace import service as airspace
 from accord.chrono import format_instant
 from support.jig import NOW
 from support.service import Service, started_with_limits

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from accord.center.events import events_for
+from accord.center.events.store import events_for
 from accord.chrono import format_instant
 from accord.record.canonical import canonical_json
 from accord.record.commitments import commitment
@@ -246,8 +246,8 @@ def test_readers_only(service: Service) -> None:
 
 
 def test_track_violations_count_against_the_aircraft_party() -> None:
-    from accord.center.compliance import _tracks
-    from accord.center.picture import Recorded
+    from accord.center.picture.compliance import _tracks
+    from accord.center.picture.service import Recorded
     from support.jig import AGREEMENT
 
     def violation(party: str | None, operator: str, **extra: Any) -> dict[str, Any]:

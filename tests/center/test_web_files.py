@@ -11,8 +11,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from accord.center import problems, web
-from accord.center.basemap import pack_countries
+from accord.center.http import problems, web
+from accord.center.http.basemap import pack_countries
 
 LEAFLET = "leaflet/dist/leaflet.js"
 

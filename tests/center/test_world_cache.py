@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from accord.center.db import make_engine, upgrade, writer
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
-from accord.center.shadows import shadow_of
-from accord.center.world_cache import LIVE, WorldCache, parse_features
+from accord.center.disclosure.shadows import shadow_of
+from accord.center.operations.world_cache import LIVE, WorldCache, parse_features
 from accord.deconfliction import DeconflictionIndex
 from accord.deconfliction.hidden import answer, answer_order
 from accord.world import Operation

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from accord.center.problems import FieldProblem, ProblemError
+from accord.center.http.problems import FieldProblem, ProblemError
 from accord.center.runtime import Center, Unit
 from accord.center.writer_process import Loopback, RemoteWriter, portable, serve_writes
 from accord.errors import IllegalTransition, InputError, Issue

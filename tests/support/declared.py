@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accord.center.db.models import Declaration
-from accord.center.declarations import next_rev
-from accord.center.shadows import placed
-from accord.center.world_cache import parse_features
+from accord.center.declarations.service import next_rev
+from accord.center.disclosure.shadows import placed
+from accord.center.operations.world_cache import parse_features
 from accord.errors import WorldError
 from support.jig import AGREEMENT
 

@@ -19,7 +19,7 @@ from bench.live import free_port
 
 import accord
 from accord.center.bootstrap import Parts
-from accord.center.events import publish
+from accord.center.events.store import publish
 from accord.center.runtime import Center
 from support.jig import NOW
 from support.service import add_users, clock, settings_for
@@ -84,7 +84,7 @@ def server(
         "-m",
         "uvicorn",
         "--factory",
-        "accord.center.app:from_environment",
+        "accord.center.http.app:from_environment",
         "--host",
         "127.0.0.1",
         "--port",

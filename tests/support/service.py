@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from accord.center.config import Settings
 from accord.center.db import make_engine, upgrade, writer
 from accord.center.exercise import DEMO_USERS
-from accord.center.identity import add_user
 from accord.center.roles import Role
 from accord.center.runtime import Center
+from accord.center.users.identity import add_user
 from accord.examples import example_path
 from accord.record.keys import KeyRing
 from support.jig import AGREEMENT, NOW
@@ -106,8 +106,8 @@ def ring_of(service: Service) -> KeyRing:
 def started_with_limits(tmp_path: Path, limits: str) -> Iterator[Service]:
     """A service under the jig agreement with ``limits:`` (YAML flow text) set, its phase
     started (the aid condition confirmed)."""
-    from accord.center.app import create_app
     from accord.center.bootstrap import Parts
+    from accord.center.http.app import create_app
     from accord.center.writer_process import Loopback
     from support.jig import AGREEMENT_TEXT
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.center.basemap import pack_countries
+from accord.center.http.basemap import pack_countries
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTRIES_50M = ROOT / "node_modules" / "world-atlas" / "countries-50m.json"

@@ -77,6 +77,10 @@ def test_every_top_level_module_is_core_or_edge() -> None:
         ("world.py", "from accord.center import files", {"core-no-edges", "no-cycles"}),
         ("record/merkle.py", "from accord.record import log", {"no-cycles"}),
         ("geo.py", "from accord import world", {"no-cycles"}),
+        # the center: FastAPI in the HTTP layer and the routes only; services use no pydantic
+        ("center/visibility.py", "import fastapi", {"center-http-only"}),
+        ("center/operations/service.py", "from starlette import status", {"center-http-only"}),
+        ("center/declarations/service.py", "import pydantic", {"center-services-plain"}),
     ],
 )
 def test_a_planted_import_breaks_its_contract(

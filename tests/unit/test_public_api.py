@@ -149,7 +149,7 @@ def test_all_is_curated(module: str) -> None:
 FAULTS = {"CommitFailed"}
 """Errors of accord.errors that are faults of the server, not refusals: outside AccordError."""
 
-HTTP_LAYER = {"accord.center.problems.ProblemError"}
+HTTP_LAYER = {"accord.center.http.problems.ProblemError"}
 """Exceptions that live in the service's HTTP layer (accord.errors says why)."""
 
 

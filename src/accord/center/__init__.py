@@ -1,21 +1,32 @@
 """The joint coordination center as a service: an HTTP API over the core and the record.
 
-* :mod:`~accord.center.config` — :class:`Settings`, explicit; the environment is read only
-  by the commands that start things;
-* :mod:`~accord.center.db` — tables (SQLAlchemy 2), engines, Alembic migrations, and the
-  record's log storage in the same database;
-* :mod:`~accord.center.identity`, :mod:`~accord.center.keystore` — users with hashed bearer
-  tokens, and the members' server-side signing keys; :mod:`~accord.center.users` — their
-  life cycle (add, rotate, remove, expiry), each change recorded by the center;
-* :mod:`~accord.center.runtime`, :mod:`~accord.center.ledger` — units of work that commit the
-  service's rows and their record entries in one transaction;
-* :mod:`~accord.center.phases`, :mod:`~accord.center.heads` — what the routes do;
+A folder per feature, each holding its service functions, its record entry kinds, its
+queries and its routes (``<feature>/routes.py``, listed in :mod:`~accord.center.http.routers`):
+
+* :mod:`~accord.center.declarations` — what parties and notifiers declare;
+* :mod:`~accord.center.disclosure` — hidden objects as others meet them: shadows, probing;
+* :mod:`~accord.center.operations` — proposals, their checks and life cycle, the world cache;
+* :mod:`~accord.center.directline` — messages, acknowledgements by hash, escalation;
+* :mod:`~accord.center.airspace` — tracks in, alerts out, flight-plan probes;
+* :mod:`~accord.center.phases` — the agreement's phases and the conditions confirmed;
+* :mod:`~accord.center.record` — signing entries and heads, keys, the record's routes;
+* :mod:`~accord.center.picture` — the picture replayed from the record, compliance;
+* :mod:`~accord.center.users` — users and tokens, who the caller is;
+* :mod:`~accord.center.events` — live events, published in the unit that causes them.
+
+And what they share:
+
+* :mod:`~accord.center.visibility` — the one policy that decides who may see what;
+* :mod:`~accord.center.entry_kinds` — the registry of record entry kinds;
+* :mod:`~accord.center.runtime` — the Center: units of work, the writer;
 * :mod:`~accord.center.bootstrap` — the composition root: builds, starts and stops a
   process's parts (the center, its caches, the writer, the background jobs);
-* :mod:`~accord.center.app` — :func:`create_app`, the HTTP application around them; routes
-  in :mod:`~accord.center.routes`; errors as RFC 9457 problems
-  (:mod:`~accord.center.problems`);
-* :mod:`~accord.center.cli` — ``accord serve``, ``accord db upgrade``, ``accord users``.
+* :mod:`~accord.center.http` — the HTTP layer, the only part that imports FastAPI:
+  :func:`create_app`, problems (RFC 9457), authentication, the middlewares, the page;
+* :mod:`~accord.center.db` — tables (SQLAlchemy 2), engines, Alembic migrations, and the
+  record's log storage in the same database;
+* :mod:`~accord.center.config`, :mod:`~accord.center.cli` — settings, and ``accord serve``,
+  ``accord db upgrade``, ``accord users``.
 """
 
 from __future__ import annotations
@@ -23,8 +34,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from accord.center.app import create_app
     from accord.center.config import Settings
+    from accord.center.http.app import create_app
 
 __all__ = ["Settings", "create_app"]
 
@@ -32,7 +43,7 @@ __all__ = ["Settings", "create_app"]
 def __getattr__(name: str) -> Any:
     # Lazy: the ``accord`` command imports this package and should not pay for FastAPI.
     if name == "create_app":
-        from accord.center.app import create_app
+        from accord.center.http.app import create_app
 
         return create_app
     if name == "Settings":

@@ -18,7 +18,7 @@ and builds it three ways, each on top of the one before:
   in a thread, and the live events' hub; stopped in the reverse order (the hub's streams
   ended, the warm-up stopped, the jobs cancelled, the line to the writer process closed,
   then the center: its queued writes finished, its caches closed, its engine released). The
-  HTTP application's lifespan (:func:`accord.center.app.create_app`).
+  HTTP application's lifespan (:func:`accord.center.http.app.create_app`).
 
 **A new background job** is a coroutine function of the started center that runs until
 cancelled: one every serving process runs goes in :meth:`Parts.background`; one only some
@@ -45,14 +45,16 @@ from typing import Any
 import anyio.to_thread
 
 from accord.agreement import load_agreement
-from accord.center import admission, operations, picture
-from accord.center.airspace import escalate_alerts_due
+from accord.center.airspace.service import escalate_alerts_due
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.db.engine import make_engine
 from accord.center.db.migrate import upgrade
-from accord.center.directline import escalation_loop
-from accord.center.keystore import KeyStore
-from accord.center.live import Hub
+from accord.center.directline.service import escalation_loop
+from accord.center.events.live import Hub
+from accord.center.http import admission
+from accord.center.operations import service as operations
+from accord.center.picture import service as picture
+from accord.center.record.keystore import KeyStore
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
 from accord.examples import example_path
 

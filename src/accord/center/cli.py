@@ -101,7 +101,7 @@ def _users_center(database: str | None, agreement: Path | None, keys: Path) -> I
     from accord.center.bootstrap import Parts
     from accord.center.db import make_engine, upgrade
     from accord.center.db.models import RecordLeaf
-    from accord.center.keystore import log_origin
+    from accord.center.record.keystore import log_origin
 
     try:
         path = agreement or example_path("jig.yaml")
@@ -143,7 +143,7 @@ def users_add(
     center records the change (``user.added``)."""
     from datetime import UTC, datetime
 
-    from accord.center.users import COMMAND_LINE, expiry, issue
+    from accord.center.users.service import COMMAND_LINE, expiry, issue
 
     at = datetime.now(UTC)
     try:
@@ -164,7 +164,7 @@ def users_add(
 
 def _refused(error: Exception) -> Exception:
     """What ``accord users`` says of a refused change (the problem the API would answer)."""
-    from accord.center.problems import ProblemError
+    from accord.center.http.problems import ProblemError
 
     if isinstance(error, AccordError):
         return fail(error)
@@ -185,7 +185,7 @@ def users_list(database: DatabaseOption = None) -> None:
     from sqlalchemy.orm import Session
 
     from accord.center.db import make_engine, upgrade
-    from accord.center.users import list_users
+    from accord.center.users.service import list_users
 
     try:
         engine = make_engine(_url(database))
@@ -222,7 +222,7 @@ def users_rotate(
     server process within a second). The center records the change (``user.rotated``)."""
     from datetime import UTC, datetime
 
-    from accord.center.users import COMMAND_LINE, expiry, rotate
+    from accord.center.users.service import COMMAND_LINE, expiry, rotate
 
     at = datetime.now(UTC)
     try:
@@ -247,7 +247,7 @@ def users_remove(
     second); the name is never given again. The center records it (``user.removed``)."""
     from datetime import UTC, datetime
 
-    from accord.center.users import COMMAND_LINE, remove
+    from accord.center.users.service import COMMAND_LINE, remove
 
     try:
         with _users_center(database, agreement, keys) as center, center.writing() as unit:
@@ -325,11 +325,11 @@ def serve(
     database is migrated on start."""
     import uvicorn
 
-    from accord.center.app import create_app
     from accord.center.bootstrap import AGREEMENT_ENV, CLOCK_ENV, KEYS_DIR_ENV, Job, Parts
-    from accord.center.drain import DRAIN_SECONDS
+    from accord.center.http.app import create_app
+    from accord.center.http.drain import DRAIN_SECONDS
+    from accord.center.http.tls import TLS_ENV, TlsError, tls_files
     from accord.center.runtime import system_clock
-    from accord.center.tls import TLS_ENV, TlsError, tls_files
     from accord.chrono import parse_instant
 
     try:
@@ -411,7 +411,7 @@ def serve(
         )
         return
     # The keys are made here, once, so that the workers starting together only read them.
-    from accord.center.keystore import KeyStore
+    from accord.center.record.keystore import KeyStore
 
     KeyStore(settings.keys_dir, load_agreement(settings.agreement_path)).ring()
     # Each worker process builds its own application from the environment it inherits.
@@ -425,7 +425,7 @@ def serve(
         os.environ[CLOCK_ENV] = f"{clock_start}@{origin!r}"
     with _writer_process(writer_process):
         uvicorn.run(
-            "accord.center.app:from_environment",
+            "accord.center.http.app:from_environment",
             factory=True,
             workers=workers,
             host=host,
@@ -459,7 +459,7 @@ def _writer_process(wanted: bool) -> Iterator[None]:
     """With ``wanted``: the writer process (:mod:`accord.center.writer_process`) started
     from this environment and listening, its socket in a private folder named to the HTTP
     processes by ``ACCORD_WRITER_SOCKET``; stopped (its queued works finished, given
-    :data:`~accord.center.drain.WRITER_STOP_SECONDS`) when the block ends. Should it end
+    :data:`~accord.center.http.drain.WRITER_STOP_SECONDS`) when the block ends. Should it end
     first, this process is asked to stop (SIGTERM): a service without its writer can only
     refuse every change.
 
@@ -519,7 +519,7 @@ def _writer_process(wanted: bool) -> Iterator[None]:
         signal.signal(signal.SIGTERM, lambda signum, _frame: late.append(signum))
         ending.set()
         if process.poll() is None:
-            from accord.center.drain import WRITER_STOP_SECONDS
+            from accord.center.http.drain import WRITER_STOP_SECONDS
 
             process.terminate()
             try:

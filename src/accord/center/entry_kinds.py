@@ -3,7 +3,7 @@ writes it, and registered here by name.
 
 An entry's event is a JSON object whose ``kind`` names its :class:`EntryKind`: the fields it
 must carry and may carry, who signs it (a member, for its own act, or the center, for its
-own), and whether the picture's replay folds it (:class:`accord.center.picture.Replay`;
+own), and whether the picture's replay folds it (:class:`accord.center.picture.service.Replay`;
 the others — airspace alerts, users, probing — are recorded for proof and read by their
 features). Writers build events with :meth:`EntryKind.build`, which refuses a missing or
 unknown field, so what a writer puts in the record cannot drift from what readers expect;
@@ -39,13 +39,13 @@ __all__ = [
 ]
 
 FEATURES = (
-    "accord.center.declarations",
-    "accord.center.operations",
-    "accord.center.directline",
-    "accord.center.phases",
-    "accord.center.airspace",
-    "accord.center.probing",
-    "accord.center.users",
+    "accord.center.declarations.service",
+    "accord.center.operations.service",
+    "accord.center.directline.service",
+    "accord.center.phases.service",
+    "accord.center.airspace.service",
+    "accord.center.disclosure.probing",
+    "accord.center.users.service",
 )
 """The modules that declare entry kinds (a new feature that records adds itself here)."""
 

@@ -10,7 +10,7 @@ sends.
 
 **Live tracks.** The example's tracks (``examples/tracks.csv``) are retimed to the exercise
 clock and reported — each party's aircraft by its officer, the non-party operator's by the
-center's feed (the administrator) — through :func:`accord.center.airspace.report_tracks`:
+center's feed (the administrator) — through :func:`accord.center.airspace.service.report_tracks`:
 a blue and a red transport head-on at the same level (a predicted loss of separation,
 alerted to both), a Green Air Force fighter heading into the northern designated area (a
 violation) and a Green medevac helicopter inside it (exempt, recorded). :func:`demo_feed`
@@ -40,14 +40,15 @@ import anyio.to_thread
 from sqlalchemy import select
 
 from accord.airspace import TrackReport, TrackSet, latest, load_tracks
-from accord.center import declarations, operations
-from accord.center.airspace import TracksAnswer, report_tracks
+from accord.center.airspace.service import TracksAnswer, report_tracks
 from accord.center.db.models import User
-from accord.center.identity import Caller
-from accord.center.phases import confirm
+from accord.center.declarations import service as declarations
+from accord.center.operations import service as operations
+from accord.center.phases.service import confirm
 from accord.center.roles import Role
 from accord.center.runtime import Center, Clock
-from accord.center.users import COMMAND_LINE, issue
+from accord.center.users.identity import Caller
+from accord.center.users.service import COMMAND_LINE, issue
 from accord.chrono import format_instant, parse_instant
 from accord.examples import example_path
 

@@ -15,7 +15,7 @@ The protocol, on a Unix stream socket in a folder only the service's user can en
 * each message is one frame: the length of its pickle (4 bytes, big-endian), the job's
   number (8 bytes, big-endian; each front process numbers its own), then a :mod:`pickle`;
 * a front process sends the work: a module function or a :func:`functools.partial` of one
-  over plain values (see :class:`~accord.center.writes.Answering`);
+  over plain values (see :class:`~accord.center.http.writes.Answering`);
 * the writer answers ``(True, result)`` once the unit is durable, or ``(False, error)``
   when it raised (rolled back), its group did not commit or the work could not be read.
   Errors travel as their class and attributes (:func:`portable`), whatever their
@@ -50,7 +50,7 @@ from types import FrameType
 from typing import Any, BinaryIO
 
 from accord.center.bootstrap import Parts, settings_from_environment
-from accord.center.problems import ProblemError
+from accord.center.http.problems import ProblemError
 from accord.center.runtime import Center, Then, Unit
 from accord.errors import AccordError
 
@@ -217,7 +217,7 @@ def serve_writes(center: Center, path: Path, stop: threading.Event) -> None:
 
 def main() -> None:
     """The writer process (started by ``accord serve --writer-process``): the service's
-    parts from the environment (as :func:`accord.center.app.from_environment`), running
+    parts from the environment (as :func:`accord.center.http.app.from_environment`), running
     (:meth:`Parts.running <accord.center.bootstrap.Parts.running>`: the deconfliction desk
     loaded), then the socket named by ``ACCORD_WRITER_SOCKET`` served until SIGTERM; the
     queued works are finished before it exits."""

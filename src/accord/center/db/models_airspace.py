@@ -6,7 +6,7 @@ center raised about them.
   center received it. Reports are rows, not record entries (a feed of a report per aircraft
   per second would flood the record); what they cause — alerts — is recorded;
 * ``airspace_alert_groups`` — one row per *group* of alerts the center raised together and
-  recorded in one entry (:mod:`accord.center.alert_store`): predicted losses of separation
+  recorded in one entry (:mod:`accord.center.airspace.store`): predicted losses of separation
   (``kind`` ``conflict``, between two live tracks or two flight plans: ``source``), tracks in
   a designated area closed to their operator (``area``), or exempt missions' passages
   (``exempt``: recorded once, never alerted). The group's aircraft (``aircraft``, JSON, the
@@ -128,7 +128,7 @@ class AirspaceAck(Base):
 
 class AirspaceAlertRecipient(Base):
     """Party ``party`` concerned by the alert group ``alert_id``: its acknowledgement
-    deadline and escalation state (see :class:`accord.center.directline.Pending`)."""
+    deadline and escalation state (see :class:`accord.center.directline.service.Pending`)."""
 
     __tablename__ = "airspace_alert_recipients"
 

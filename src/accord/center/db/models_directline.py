@@ -3,7 +3,7 @@ each party's contact chain, and its users' presence.
 
 * ``messages`` — one row per message: the sender (a party), the user who sent it, when, the
   acknowledgement deadline, the content exactly as fixed by the server (canonical JSON, see
-  :mod:`accord.center.directline`) and its SHA-256 (``content_hash``, hex), and the record
+  :mod:`accord.center.directline.service`) and its SHA-256 (``content_hash``, hex), and the record
   entry ``message.sent``;
 * ``message_recipients`` — one row per (message, recipient party): the escalation level
   reached, the position in the recipient's contact chain of the last contact alerted, the

@@ -7,7 +7,7 @@ A row keeps everything needed to answer for an operation without replaying anyth
   ``declared_by`` and ``proposed_by`` the proposing party), so that the deconfliction engine
   reads pending operations exactly as it reads declarations;
 * ``state`` — the :class:`accord.rules.operations.OperationState` the rules returned at the
-  last step, as JSON (:mod:`accord.center.operation_state`); the status the rules decided,
+  last step, as JSON (:mod:`accord.center.operations.state`); the status the rules decided,
   with its whole history, approvals, objections, overrides and breaches;
 * ``conflicts`` — every conflict the engine found at the last proposal or amendment, *not*
   redacted (the center sees everything; each reader gets them cut with
@@ -19,7 +19,7 @@ A row keeps everything needed to answer for an operation without replaying anyth
 * ``conflicts_seen`` — the declarations' counter (``max(declarations.rev)``) of the world in
   which the stored blocking conflicts were last found to stand (NULL: unknown). While it is
   still the counter, and operations never block one another, a re-check has nothing to
-  find (:func:`accord.center.operations.recheck`), whichever server process asks.
+  find (:func:`accord.center.operations.service.recheck`), whichever server process asks.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The tables of hidden answers and probing (:mod:`accord.center.probing`).
+"""The tables of hidden answers and probing (:mod:`accord.center.disclosure.probing`).
 
 * ``probe_touches`` — one row per distinct area in which a party's proposal or amendment
   touched another party's hidden objects: the prober, the owner, the operation and the

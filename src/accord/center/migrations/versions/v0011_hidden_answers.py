@@ -4,7 +4,7 @@
 (:mod:`accord.deconfliction.hidden`); the hidden declarations stored before get one here,
 anchored where they are now, in a fresh secret direction, for the agreement's precision
 bound (``precision_m`` null: the bound in force). ``probe_touches`` and ``probe_states``
-count and remember probing (:mod:`accord.center.probing`).
+count and remember probing (:mod:`accord.center.disclosure.probing`).
 
 Revision ID: 0011
 Revises: 0010

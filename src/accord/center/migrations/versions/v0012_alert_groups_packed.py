@@ -24,7 +24,7 @@ import numpy as np
 import sqlalchemy as sa
 from alembic import op
 
-from accord.center.alert_store import FINDING, NO_ENTRY, OPEN, STATE, instant, micros
+from accord.center.airspace.store import FINDING, NO_ENTRY, OPEN, STATE, instant, micros
 from accord.center.db.models import UTCDateTime
 from accord.chrono import format_instant, parse_instant
 

@@ -1,0 +1,646 @@
+"""``/v1/declarations``: protected sites, movements, positions and flight plans — declare,
+amend, withdraw, list, read, open, and acknowledge a humanitarian notification.
+
+The rules (who declares, who sees, what the record holds) are in
+:mod:`accord.center.declarations.service`. Here: a declaration the caller may not see — another
+member's ``center`` declaration — answers every route exactly as an id nobody holds does
+(the same 404, body and headers). Administrators get 403 on every declaration route,
+whatever the id: they register people and keep no view of the declared world. A stale
+version (``If-Match`` or a ``version`` field) or content hash is a 409 naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import partial
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
+
+from accord.center import visibility
+from accord.center.airspace.service import PlanConflictOut, plan_changed
+from accord.center.declarations import service
+from accord.center.declarations.service import (
+    RECEIPT,
+    Acknowledged,
+    DeclarationNotFound,
+    DeclarationView,
+    EntryOpening,
+    Listed,
+    Opened,
+    StaleRequest,
+)
+from accord.center.events.store import newest_id
+from accord.center.http.auth import allow
+from accord.center.http.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
+from accord.center.http.problems import FieldProblem, ProblemError
+from accord.center.http.writes import write
+from accord.center.roles import Role
+from accord.center.runtime import Unit
+from accord.center.users.identity import Caller
+from accord.record.canonical import encode_base64
+
+router = APIRouter(prefix="/v1", tags=["declarations"], responses=ERRORS)
+
+MAX_PAGE = 500
+"""The most declarations one page of ``GET /v1/declarations`` returns."""
+
+MAX_WORLD_PAGE = 10_000
+"""The most features one page of ``GET /v1/world`` returns."""
+
+Kind = Literal["protected_site", "movement", "position", "flight_plan"]
+Status = Literal["active", "withdrawn"]
+
+_DECLARANTS = allow(Role.OFFICER, Role.NOTIFIER)
+_READERS = allow(*visibility.DECLARATION_READERS)
+_OWNERS = allow(Role.OFFICER, Role.APPROVER, Role.NOTIFIER)
+_ACKNOWLEDGERS = allow(Role.OFFICER)
+
+NOT_FOUND = problem(404, "No declaration with this id that the caller may see")
+DeclarationId = Annotated[str, Path(min_length=1, max_length=64)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=64,
+        description='The version the caller holds, as the ETag of the detail (`"3"`)',
+    ),
+]
+
+
+# --- request bodies -------------------------------------------------------------------------
+
+
+class FeatureIn(BaseModel):
+    """A GeoJSON Feature of kind ``protected_site``, ``movement``, ``position`` or
+    ``flight_plan`` (see ``examples/world.geojson``), without ``properties.id`` and
+    ``properties.declared_by``: the server sets both."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [21.905, 24.912]},
+                    "properties": {
+                        "kind": "protected_site",
+                        "name": "East City General Hospital",
+                        "disclosure": "shared",
+                        "category": "hospital",
+                        "standoff_m": 2000,
+                    },
+                }
+            ]
+        },
+    )
+
+    type: Literal["Feature"]
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class AmendIn(FeatureIn):
+    """The new feature (same kind and disclosure); ``version``, when given, is the version
+    being replaced (409 if it is no longer the current one)."""
+
+    version: int | None = Field(default=None, ge=1)
+
+
+class WithdrawIn(BaseModel):
+    """Why the declaration is withdrawn; ``version`` as in an amendment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+    version: int | None = Field(default=None, ge=1)
+
+
+class AcknowledgeVersionIn(AcknowledgeIn):
+    """The SHA-256 (hex) of the canonical JSON of exactly the version acknowledged (the
+    detail's ``content_hash``, which the caller should compute from its own copy), and
+    optionally that version's number."""
+
+    version: int | None = Field(default=None, ge=1)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+class OpeningOut(BaseModel):
+    """What opens the commitment in record entry ``entry``: the salt (base64) and the exact
+    canonical JSON committed to (for a ``center`` declaration: the change, id, kind,
+    version and content). Keep it: it is the owner's proof, to check against the record
+    alone with ``accord record open`` (``accord.record.commitments.open_commitment``)."""
+
+    entry: int
+    commitment: str
+    salt: str
+    content: str
+
+    @classmethod
+    def of(cls, opened: Opened | None) -> OpeningOut | None:
+        if opened is None:
+            return None
+        return cls(
+            entry=opened.entry,
+            commitment=encode_base64(opened.commitment),
+            salt=encode_base64(opened.salt),
+            content=opened.content,
+        )
+
+
+class AcknowledgementOut(BaseModel):
+    """A party's receipt of one version (never an approval)."""
+
+    member: str
+    version: int
+    content_hash: str
+    acknowledged_at: datetime
+    entry: int
+
+    @classmethod
+    def of(cls, ack: Acknowledged) -> AcknowledgementOut:
+        return cls(
+            member=ack.member,
+            version=ack.version,
+            content_hash=ack.content_hash,
+            acknowledged_at=ack.acknowledged_at,
+            entry=ack.entry,
+        )
+
+
+class DeclarationOut(BaseModel):
+    """A declaration as the caller may see it. ``opening`` only in the owner's answer to
+    a change of a ``center`` declaration; ``acknowledgements``: for the owner every party's
+    receipts, for anyone else its own member's."""
+
+    id: str
+    kind: str
+    owner: str
+    disclosure: str
+    status: str
+    version: int
+    feature: dict[str, Any]
+    content_hash: str
+    declared_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_reason: str | None
+    entry: int
+    opening: OpeningOut | None = None
+    acknowledgements: list[AcknowledgementOut] = []
+    airspace: list[PlanConflictOut] | None = None
+
+    @classmethod
+    def of(cls, view: DeclarationView) -> DeclarationOut:
+        return cls(
+            id=view.id,
+            kind=view.kind,
+            owner=view.owner,
+            disclosure=view.disclosure,
+            status=view.status,
+            version=view.version,
+            feature=view.feature,
+            content_hash=view.content_hash,
+            declared_at=view.declared_at,
+            updated_at=view.updated_at,
+            withdrawn_at=view.withdrawn_at,
+            withdrawn_reason=view.withdrawn_reason,
+            entry=view.entry,
+            opening=OpeningOut.of(view.opening),
+            acknowledgements=[AcknowledgementOut.of(a) for a in view.acknowledgements or ()],
+        )
+
+
+class PageOut(BaseModel):
+    """One page of declarations, by id; ``next`` is the ``after`` of the next page."""
+
+    items: list[DeclarationOut]
+    next: str | None
+
+
+class AcknowledgedOut(AcknowledgementOut):
+    """The receipt as recorded. ``meaning`` says what it is: not an approval."""
+
+    declaration: str
+    meaning: str = RECEIPT
+
+
+class EntryOpeningOut(BaseModel):
+    """A record entry about the declaration; ``opening`` when the entry holds a commitment
+    (a ``center`` declaration's), ``null`` when it holds the content in clear."""
+
+    entry: int
+    change: str
+    version: int
+    member: str
+    at: datetime
+    opening: OpeningOut | None
+
+    @classmethod
+    def of(cls, item: EntryOpening) -> EntryOpeningOut:
+        return cls(
+            entry=item.entry,
+            change=item.change,
+            version=item.version,
+            member=item.member,
+            at=item.at,
+            opening=OpeningOut.of(item.opening),
+        )
+
+
+class OpeningsOut(BaseModel):
+    """Every record entry about one declaration, oldest first."""
+
+    id: str
+    entries: list[EntryOpeningOut]
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+Expected = dict[str, tuple[str, int]]
+"""What an ``If-Match`` or a body's ``version`` expects a declaration to be."""
+
+
+@contextmanager
+def _answered() -> Iterator[None]:
+    """The service's refusals as problems: not found (one answer for every id the caller
+    may not see) and stale (409 naming the field)."""
+    try:
+        yield
+    except DeclarationNotFound as error:
+        raise ProblemError(404, str(error), kind="not-found") from None
+    except StaleRequest as error:
+        raise ProblemError(
+            409,
+            str(error),
+            kind="stale",
+            errors=[
+                FieldProblem(field=error.field, location=error.location, message=error.message)
+            ],
+        ) from None
+
+
+def _expected(if_match: str | None, version: int | None) -> Expected:
+    expected: dict[str, tuple[str, int]] = {}
+    if version is not None:
+        expected["version"] = ("body", version)
+    if if_match is not None and if_match.strip() != "*":
+        text = if_match.strip().removeprefix("W/").strip('"')
+        if not text.isdigit() or len(text) > 9:
+            message = 'the version the caller holds, such as "3"'
+            raise ProblemError(
+                422,
+                f"If-Match: {message}",
+                kind="validation",
+                errors=[FieldProblem(field="If-Match", location="header", message=message)],
+            )
+        expected["If-Match"] = ("header", int(text))
+    return expected
+
+
+# --- the works the writer runs (module functions: a writer process receives them pickled) --
+
+
+def _declare(
+    unit: Unit, *, caller: Caller, feature: dict[str, Any], at: datetime
+) -> DeclarationOut:
+    center = unit.center
+    out = DeclarationOut.of(service.declare(unit, center.agreement, caller, feature, at))
+    out.airspace = plan_changed(unit, center, caller, out.id, at)
+    return out
+
+
+def _amend(
+    unit: Unit,
+    *,
+    caller: Caller,
+    declaration_id: str,
+    feature: dict[str, Any],
+    expected: Expected,
+    at: datetime,
+) -> DeclarationOut:
+    center = unit.center
+    with _answered():
+        view = service.amend(
+            unit, center.agreement, caller, declaration_id, feature, at, expected=expected
+        )
+    out = DeclarationOut.of(view)
+    out.airspace = plan_changed(unit, center, caller, out.id, at)
+    return out
+
+
+def _withdraw(
+    unit: Unit,
+    *,
+    caller: Caller,
+    declaration_id: str,
+    reason: str,
+    expected: Expected,
+    at: datetime,
+) -> DeclarationOut:
+    center = unit.center
+    with _answered():
+        view = service.withdraw(
+            unit, center.agreement, caller, declaration_id, reason, at, expected=expected
+        )
+    plan_changed(unit, center, caller, view.id, at)
+    return DeclarationOut.of(view)
+
+
+def _acknowledge(
+    unit: Unit,
+    *,
+    caller: Caller,
+    declaration_id: str,
+    content_hash: str,
+    expected: Expected,
+    at: datetime,
+) -> AcknowledgedOut:
+    with _answered():
+        ack = service.acknowledge(
+            unit,
+            unit.center.agreement,
+            caller,
+            declaration_id,
+            content_hash,
+            at,
+            expected=expected,
+        )
+    return AcknowledgedOut(
+        declaration=ack.declaration,
+        member=ack.member,
+        version=ack.version,
+        content_hash=ack.content_hash,
+        acknowledged_at=ack.acknowledged_at,
+        entry=ack.entry,
+    )
+
+
+def _feature(body: FeatureIn) -> dict[str, Any]:
+    return {"type": body.type, "geometry": body.geometry, "properties": body.properties}
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/declarations",
+    response_model=DeclarationOut,
+    status_code=201,
+    summary="Declare a site, movement, position or flight plan",
+)
+async def create_declaration(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_DECLARANTS)],
+    body: Annotated[FeatureIn, Body()],
+) -> JSONResponse:
+    """Declare a feature for the caller's member. A party's officer declares any of the
+    four kinds, ``shared`` or ``center`` (a position's ``party`` is the caller's own); a
+    humanitarian notifier declares sites and movements, always ``shared``. The server
+    assigns ``properties.id``; the answer to a ``center`` declaration carries the opening of
+    its record entry's commitment — keep it."""
+    act = partial(_declare, caller=caller, feature=_feature(body), at=center.now())
+    return await write(center, request, caller, act, body=body)
+
+
+@router.get("/declarations", response_model=PageOut, summary="List declarations")
+def list_declarations(
+    center: CenterDep,
+    caller: Annotated[Caller, Depends(_READERS)],
+    kind: Kind | None = None,
+    owner: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: Status | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    after: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> Response:
+    """The declarations the caller may see, by id, ``limit`` at a time after the id
+    ``after``: its own member's, and every other member's ``shared`` ones (a notifier: only
+    its own; a monitor: the ``shared`` ones)."""
+    with center.reading() as session:
+        listed, following = service.listing(
+            session, caller, kind=kind, owner=owner, status=status, limit=limit, after=after
+        )
+    return Response(encode_page(listed, following), media_type="application/json")
+
+
+EVENTS_AFTER = "Accord-Events-After"
+"""The header of ``GET /v1/world`` naming the events position its answer is as of."""
+
+
+class WorldOut(BaseModel):
+    """The declarations in force that the caller may see, as a GeoJSON FeatureCollection
+    (the form of ``examples/world.geojson``): each feature exactly as stored, its properties
+    naming its ``id``, ``kind``, owner (``declared_by``) and ``disclosure``. ``next`` (a
+    foreign member) is the ``after`` of the next page, ``null`` on the last; the answer's
+    ``Link`` header (RFC 8288, ``rel="next"``) carries the next page's address too, so that a
+    client can ask for it before reading this page's body; its ``Accord-Events-After`` header
+    is the id of the newest event as of just before the page was read: every change the page
+    may not show is announced by a later event (``GET /v1/events?after=`` that id)."""
+
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]]
+    next: str | None
+
+
+@router.get("/world", response_model=WorldOut, summary="The declarations in force, as GeoJSON")
+def get_world(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_READERS)],
+    limit: Annotated[int, Query(ge=1, le=MAX_WORLD_PAGE)] = 1000,
+    after: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+) -> Response:
+    """The declarations in force that the caller may see (exactly those of
+    ``GET /v1/declarations?status=active``: its own member's, and every other member's
+    ``shared`` ones; a notifier only its own; a monitor the ``shared`` ones), by id,
+    ``limit`` at a time after the id ``after``, as GeoJSON features: what a map needs, in
+    bulk, without the record's bookkeeping (versions, hashes, acknowledgements) that the
+    list carries. Operations are not here (``GET /v1/operations``). While there is a next
+    page, the ``Link`` header names it (``rel="next"``). ``Accord-Events-After`` is the id of
+    the newest event, read before the page: a client that follows ``GET /v1/events`` from
+    there (``?after=`` or ``Last-Event-ID``) misses no change, whenever it connects."""
+    with center.reading() as session:
+        position = newest_id(session)
+        features, following = service.in_force(session, caller, limit=limit, after=after)
+    body = b",".join(f.encode("utf-8") for f in features)
+    tail = b'],"next":' + to_json(following) + b"}"
+    headers = {EVENTS_AFTER: str(position)}
+    if following is not None:
+        query = urlencode({"limit": limit, "after": following})
+        headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
+    return Response(
+        b'{"type":"FeatureCollection","features":[' + body + tail,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def encode_page(listed: list[Listed], following: str | None) -> bytes:
+    """The JSON of a :class:`PageOut` of ``listed``, written without building the models:
+    each stored feature is copied as it is (it is canonical JSON already) and the other
+    fields are serialised as the models would (the same values, the same datetime form);
+    ``feature`` comes last in each item."""
+    items = [
+        to_json(
+            {
+                "id": item.id,
+                "kind": item.kind,
+                "owner": item.owner,
+                "disclosure": item.disclosure,
+                "status": item.status,
+                "version": item.version,
+                "content_hash": item.content_hash,
+                "declared_at": item.declared_at,
+                "updated_at": item.updated_at,
+                "withdrawn_at": item.withdrawn_at,
+                "withdrawn_reason": item.withdrawn_reason,
+                "entry": item.entry,
+                "opening": None,
+                "acknowledgements": [_ack_json(a) for a in item.acknowledgements],
+                "airspace": None,  # a list carries no probe: only a filing's answer does
+            }
+        )[:-1]
+        + b',"feature":'
+        + item.feature_json.encode("utf-8")
+        + b"}"
+        for item in listed
+    ]
+    return b'{"items":[' + b",".join(items) + b'],"next":' + to_json(following) + b"}"
+
+
+def _ack_json(ack: Acknowledged) -> dict[str, Any]:
+    return {
+        "member": ack.member,
+        "version": ack.version,
+        "content_hash": ack.content_hash,
+        "acknowledged_at": ack.acknowledged_at,
+        "entry": ack.entry,
+    }
+
+
+@router.get(
+    "/declarations/{declaration_id}",
+    response_model=DeclarationOut,
+    summary="One declaration",
+    responses=NOT_FOUND,
+)
+def get_declaration(
+    center: CenterDep, caller: Annotated[Caller, Depends(_READERS)], declaration_id: DeclarationId
+) -> JSONResponse:
+    """The declaration, with its version as the ``ETag`` (for ``If-Match``)."""
+    with _answered(), center.reading() as session:
+        view = service.find(session, caller, declaration_id)
+    out = DeclarationOut.of(view).model_dump(mode="json")
+    return JSONResponse(out, headers={"ETag": f'"{view.version}"'})
+
+
+@router.put(
+    "/declarations/{declaration_id}",
+    response_model=DeclarationOut,
+    summary="Amend a declaration",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def amend_declaration(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_DECLARANTS)],
+    declaration_id: DeclarationId,
+    body: Annotated[AmendIn, Body()],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Replace the feature of one of the caller's member's declarations (same kind, same
+    disclosure; ``properties.id`` and ``declared_by`` may be sent back unchanged) and raise
+    its version."""
+    act = partial(
+        _amend,
+        caller=caller,
+        declaration_id=declaration_id,
+        feature=_feature(body),
+        expected=_expected(if_match, body.version),
+        at=center.now(),
+    )
+    return await write(center, request, caller, act, body=body, status=200)
+
+
+@router.post(
+    "/declarations/{declaration_id}/withdraw",
+    response_model=DeclarationOut,
+    summary="Withdraw a declaration",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def withdraw_declaration(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_DECLARANTS)],
+    declaration_id: DeclarationId,
+    body: Annotated[WithdrawIn, Body()],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Take one of the caller's member's declarations out of force; it stays, withdrawn,
+    in the history and the record."""
+    act = partial(
+        _withdraw,
+        caller=caller,
+        declaration_id=declaration_id,
+        reason=body.reason,
+        expected=_expected(if_match, body.version),
+        at=center.now(),
+    )
+    return await write(center, request, caller, act, body=body, status=200)
+
+
+@router.post(
+    "/declarations/{declaration_id}/acknowledge",
+    response_model=AcknowledgedOut,
+    status_code=201,
+    summary="Acknowledge a humanitarian notification (a receipt, not an approval)",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def acknowledge_declaration(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_ACKNOWLEDGERS)],
+    declaration_id: DeclarationId,
+    body: Annotated[AcknowledgeVersionIn, Body()],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """A party's officer acknowledges the current version of a humanitarian notifier's
+    site or movement by naming its ``content_hash``. This is a **receipt** — the party has
+    exactly this version — and **never an approval**: it changes nothing about the object.
+    Recorded as an entry by the party; the notifier sees it."""
+    act = partial(
+        _acknowledge,
+        caller=caller,
+        declaration_id=declaration_id,
+        content_hash=body.content_hash,
+        expected=_expected(if_match, body.version),
+        at=center.now(),
+    )
+    return await write(center, request, caller, act, body=body)
+
+
+@router.get(
+    "/declarations/{declaration_id}/openings",
+    response_model=OpeningsOut,
+    summary="The openings of a declaration's record entries (its owner only)",
+    responses=NOT_FOUND,
+)
+def declaration_openings(
+    center: CenterDep, caller: Annotated[Caller, Depends(_OWNERS)], declaration_id: DeclarationId
+) -> OpeningsOut:
+    """Every record entry about one of the caller's member's declarations, with the salt
+    and exact content that open each commitment: the owner's proof of what it declared and
+    when, checkable against the record without the center."""
+    with _answered(), center.reading() as session:
+        items = service.openings(session, caller, declaration_id)
+    return OpeningsOut(id=declaration_id, entries=[EntryOpeningOut.of(i) for i in items])

@@ -1,0 +1,2 @@
+"""The direct line: messages between parties, acknowledged by hash, escalated along contact
+chains."""

@@ -1,0 +1,2 @@
+"""Live events: published in the unit of work that causes them, fanned out to subscribers as
+Server-Sent Events."""

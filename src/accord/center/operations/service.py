@@ -1,0 +1,927 @@
+"""Operations in the service: proposals checked against the world in force, their life
+cycle under the agreement's rules, their record entries and live events, and what each
+reader may see of them.
+
+Every change runs in one unit of work (:func:`accord.center.http.writes.write`): the rules judge
+the step (:mod:`accord.rules.operations`, pure), the row keeps the new state
+(:mod:`accord.center.operations.state`), the acting party signs one record entry, and one
+live event per audience announces it — all committed together or not at all.
+
+Disclosure. Operations are notified to every party, so an operation is always ``shared``.
+Its conflicts are not: a conflict with another party's ``center`` object is shown to each
+reader with :meth:`accord.deconfliction.Conflict.visible_to` — kind, owning party, distance
+and whether it blocks, never which object it is, its threshold or where it is. The row keeps
+the conflicts unredacted (the center sees everything); the record, read by every party and
+monitor, gets them cut for a reader who owns nothing (:func:`public`); each party's live
+event gets them cut for that party, and the monitors' event for the monitors.
+
+Deconfliction. One :class:`~accord.center.operations.world_cache.WorldCache` per service (see
+:func:`desk`) answers each proposal and amendment without rebuilding its index; the check
+runs before the unit writes anything, so it reads the committed world. What is declared
+after a proposal counts too: before an approval or an execution the center checks the
+operation again (:func:`recheck`), and a changed set of blocking conflicts is the center's
+own signed step, which withdraws approvals given against fewer conflicts.
+
+Amendments change the area only (geometry, radius, uncertainty, name) and only before
+another party approved it: the category, the executors and the window are what the others
+approved or were notified of, and changing them is a new proposal.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from accord.agreement import Agreement, ObjectKind, RuleKind
+from accord.center import visibility
+from accord.center.db.fast import Prepared, PreparedQuery
+from accord.center.db.models import Declaration
+from accord.center.db.models_operations import OperationRow
+from accord.center.disclosure import probing
+from accord.center.entry_kinds import EntryKind, Signer, entry_kind
+from accord.center.events.store import publish_all
+from accord.center.http.problems import ProblemError
+from accord.center.operations.state import decode_state, encode_state
+from accord.center.operations.world_cache import WorldCache, parse_features
+from accord.center.phases.service import confirmations
+from accord.center.runtime import Center, CenterCache, Unit
+from accord.center.users.identity import Caller
+from accord.chrono import format_instant, parse_instant
+from accord.deconfliction import Conflict, warm_up
+from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
+from accord.rules import operations as rules
+from accord.rules.operations import PENDING, OperationState, OperationStatus, Transition
+from accord.world import Disclosure, Operation
+
+__all__ = [
+    "ACTIONS",
+    "DESK",
+    "Desk",
+    "OperationView",
+    "amend",
+    "desk",
+    "get",
+    "listing",
+    "new_id",
+    "prepare",
+    "propose",
+    "public",
+    "recheck",
+    "report",
+    "step",
+    "transition_json",
+]
+
+ACTIONS: dict[str, str] = {
+    "approve": "operation.approved",
+    "veto": "operation.vetoed",
+    "object": "operation.objected",
+    "withdraw_objection": "operation.objection_withdrawn",
+    "execute": "operation.executed",
+    "complete": "operation.completed",
+    "cancel": "operation.cancelled",
+}
+"""Step → the kind of its record entry and live event."""
+
+PROPOSED = "operation.proposed"
+AMENDED = "operation.amended"
+REPORTED = "operation.reported"
+CONFLICTS_UPDATED = "operation.conflicts_updated"
+
+_STEP = ("operation", "user", "status", "transitions")
+_CHECKED = (*_STEP, "feature", "conflicts")
+_ENTRIES: dict[str, EntryKind] = {}
+for _kind, _required, _optional, _summary in [
+    (PROPOSED, _CHECKED, (), "a party proposes an operation, its conflicts as all may see"),
+    (AMENDED, (*_CHECKED, "version"), (), "its proposer amends an operation, checked anew"),
+    (REPORTED, (*_CHECKED, "executed_at", "breaches"), (),
+     "a party reports an operation after the fact (an imminent threat)"),
+    (CONFLICTS_UPDATED, (*_STEP, "conflicts", "blocking_conflicts"), (),
+     "the center re-checks an operation after the world changed"),
+    (ACTIONS["approve"], _STEP, ("override_reason",), "a party approves"),
+    (ACTIONS["veto"], (*_STEP, "reason"), (), "a party vetoes, with its reason"),
+    (ACTIONS["object"], (*_STEP, "evidence"), (), "a party objects, with its evidence"),
+    (ACTIONS["withdraw_objection"], _STEP, (), "a party withdraws its objection"),
+    (ACTIONS["execute"], _STEP, (), "the proposer starts the operation"),
+    (ACTIONS["complete"], _STEP, (), "the proposer completes it"),
+    (ACTIONS["cancel"], (*_STEP, "reason"), (), "the proposer cancels it, with its reason"),
+]:  # fmt: skip
+    _ENTRIES[_kind] = entry_kind(
+        _kind,
+        signer=Signer.CENTER if _kind == CONFLICTS_UPDATED else Signer.MEMBER,
+        required=_required,
+        optional=_optional,
+        folded=True,
+        summary=_summary,
+    )
+
+
+# --- the desk: one deconfliction cache per service ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Desk:
+    """The service's operations desk: the agreement and the world cache."""
+
+    agreement: Agreement
+    world: WorldCache
+
+    def unchanged(self, connection: Connection, op_id: str) -> bool:
+        """Whether the operation's stored blocking conflicts are certainly still its blocking
+        conflicts (one read): no declaration changed since they were last found to stand
+        (``operations.conflicts_seen``), and operations never block one another. ``False``
+        means: check again."""
+        if ObjectKind.OPERATION in self.agreement.deconfliction.blocking:
+            return False
+        rows = _STORED.rows(connection, {"b_id": op_id})
+        return bool(rows) and rows[0][0] is not None and rows[0][0] == (rows[0][1] or 0)
+
+
+def _close_desk(found: Desk) -> None:
+    found.world.close()  # lets a background rebuild finish
+
+
+DESK: CenterCache[Desk] = CenterCache(
+    "the deconfliction desk",
+    lambda center: Desk(center.agreement, WorldCache(center.agreement)),
+    close=_close_desk,
+)
+"""The key of each center's desk (made and closed with the center: see
+:mod:`accord.center.bootstrap`)."""
+
+
+def desk(center: Center) -> Desk:
+    """The desk of ``center`` (one per service)."""
+    return center.cache(DESK)
+
+
+def prepare(center: Center) -> None:
+    """At start-up (:mod:`accord.center.bootstrap`): compile the engine's kernels and load
+    the world in force."""
+    warm_up(center.agreement)
+    try:
+        with center.reading() as session:
+            desk(center).world.prepare(session)
+    except ProblemError:  # logged by the cache; each check answers 503 until it reads
+        pass
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def new_id() -> str:
+    """A fresh operation id: ``op-`` and 16 random hex digits."""
+    return "op-" + secrets.token_hex(8)
+
+
+def public(conflict: Conflict) -> Conflict:
+    """The conflict as any party or monitor may see it (for the record)."""
+    return conflict.visible_to(visibility.NOBODY)
+
+
+def _conflicts_json(conflicts: Sequence[Conflict]) -> str:
+    return json.dumps(
+        [
+            {
+                "kind": c.kind.value,
+                "with": c.with_id,
+                "party": c.party,
+                "distance_m": c.distance_m,
+                "threshold_m": c.threshold_m,
+                "blocking": c.blocking,
+                "disclosure": c.disclosure.value,
+                "stale": c.stale,
+                **({"margin": True} if c.margin else {}),
+            }
+            for c in conflicts
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _conflicts_of(text: str, operation: str) -> tuple[Conflict, ...]:
+    return tuple(
+        Conflict(
+            operation,
+            ObjectKind(c["kind"]),
+            c["with"],
+            c["party"],
+            None if c["distance_m"] is None else float(c["distance_m"]),
+            c["threshold_m"],
+            bool(c["blocking"]),
+            Disclosure(c["disclosure"]),
+            bool(c["stale"]),
+            bool(c.get("margin", False)),
+        )
+        for c in json.loads(text)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OperationView:
+    """An operation as one reader may see it: its feature, its state settled to the instant
+    of reading, its conflicts cut for the reader, and its latest record entry."""
+
+    feature: dict[str, Any]
+    state: OperationState
+    conflicts: tuple[Conflict, ...]
+    version: int
+    updated_at: datetime
+    entry: int
+    waiting_for: tuple[str, ...] = ()
+    objection_until: datetime | None = None
+    notify_by: datetime | None = None
+
+
+def _view(
+    row: OperationRow,
+    viewer: str,
+    at: datetime,
+    agreement: Agreement,
+    *,
+    stored: tuple[OperationState, Sequence[Conflict]] | None = None,
+) -> OperationView:
+    """The row as ``viewer`` may see it at ``at`` (``stored``: the row's state and
+    conflicts, when the caller has them at hand rather than to decode)."""
+    if stored is None:
+        stored = (decode_state(row.state), _conflicts_of(row.conflicts, row.id))
+    before, found = stored
+    state = rules.settle(agreement, before, at=at)
+    conflicts = tuple(c.visible_to(viewer) for c in found)
+    waiting: tuple[str, ...] = ()
+    if state.rule is RuleKind.COORDINATED and state.status is OperationStatus.PROPOSED:
+        waiting = tuple(sorted(agreement.party_ids - state.approvals))
+    synchronized = state.rule is RuleKind.SYNCHRONIZED
+    return OperationView(
+        feature=json.loads(row.feature),
+        state=state,
+        conflicts=conflicts,
+        version=row.version,
+        updated_at=row.updated_at,
+        entry=row.entry,
+        waiting_for=waiting,
+        objection_until=rules.objection_deadline(agreement, state) if synchronized else None,
+        notify_by=rules.notification_deadline(agreement, state),
+    )
+
+
+def _not_found() -> ProblemError:
+    return ProblemError(404, "no such operation", kind="not-found")
+
+
+def _load(session: Session, op_id: str) -> OperationRow | None:
+    """The stored row, read with one prebuilt statement, detached: changes to it are stored
+    by :func:`_save`'s own statement, never by a flush."""
+    found = _READ.rows(session.connection(), {"b_id": op_id})
+    return OperationRow(**dict(zip(_READ.keys, found[0], strict=True))) if found else None
+
+
+def _row(session: Session, op_id: str) -> OperationRow:
+    row = _load(session, op_id)
+    if row is None:
+        raise _not_found()
+    return row
+
+
+_operations = cast(Table, OperationRow.__table__)
+_NEXT_REV = select(func.coalesce(func.max(_operations.c.rev), 0) + 1).scalar_subquery()
+"""The next value of the operations' counter, computed by the statement that takes it."""
+_INSERT = Prepared(insert(_operations).values(rev=_NEXT_REV))
+_READ = PreparedQuery(select(_operations).where(_operations.c.id == bindparam("b_id")))
+_STORED = PreparedQuery(
+    select(
+        _operations.c.conflicts_seen,
+        select(func.max(Declaration.rev)).scalar_subquery(),
+    ).where(_operations.c.id == bindparam("b_id"))
+)
+"""The declarations' counter an operation's stored conflicts were found at, and now."""
+_SEEN = Prepared(
+    update(_operations)
+    .where(_operations.c.id == bindparam("b_id"))
+    .values(conflicts_seen=bindparam("seen"))
+)
+"""The stored blocking conflicts stand at a later counter (nothing else changes)."""
+_UPDATE = Prepared(
+    update(_operations).where(_operations.c.id == bindparam("b_id")).values(rev=_NEXT_REV)
+)
+
+
+# --- reading the request --------------------------------------------------------------------
+
+
+def _feature(
+    op_id: str, member: str, geometry: Mapping[str, Any], properties: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The stored form of a proposed feature: the server's id, the caller's party."""
+    props = {k: v for k, v in properties.items() if v is not None}
+    executor = props.pop("executor", None)
+    executors = props.pop("executors", None)
+    if executor is not None and executors is not None:
+        raise InputError(
+            "request", [Issue("properties.executors", "give executor or executors, not both")]
+        )
+    chosen = executor if executor is not None else executors
+    props.update(
+        kind="operation",
+        id=op_id,
+        declared_by=member,
+        proposed_by=member,
+        executor=[chosen] if isinstance(chosen, str) else chosen,
+        disclosure=props.get("disclosure", "shared"),
+    )
+    return {"type": "Feature", "geometry": dict(geometry), "properties": props}
+
+
+def _operation(agreement: Agreement, feature: dict[str, Any]) -> Operation:
+    """Read the feature as the world reads it; bad fields are a 422 naming each one."""
+    try:
+        (obj,) = parse_features(agreement, [feature])
+    except InputError as error:
+        raise InputError("request", [Issue(i.field, i.message) for i in error.issues]) from None
+    assert isinstance(obj, Operation)
+    if obj.disclosure is not Disclosure.SHARED:
+        raise InputError(
+            "request",
+            [Issue("properties.disclosure", "operations are notified to every party: 'shared'")],
+        )
+    # Keep the geometry as read: longitude and latitude as floats, nothing else (a stray
+    # third value, an integer beyond what every JSON reader agrees on, never reaches the
+    # record).
+    feature["geometry"] = _geometry_json(obj)
+    return obj
+
+
+def _geometry_json(obj: Operation) -> dict[str, Any]:
+    geometry = obj.geometry
+    if geometry.geom_type == "Point":
+        return {"type": "Point", "coordinates": [float(geometry.x), float(geometry.y)]}
+    rings = [geometry.exterior, *geometry.interiors]
+    return {
+        "type": "Polygon",
+        "coordinates": [[[float(x), float(y)] for x, y, *_ in ring.coords] for ring in rings],
+    }
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _announce(
+    unit: Unit,
+    agreement: Agreement,
+    *,
+    kind: str,
+    at: datetime,
+    state: OperationState,
+    actor: str,
+    conflicts: Sequence[Conflict],
+    entry: int,
+) -> None:
+    publish_all(
+        unit.session,
+        kind=kind,
+        at=at,
+        each=[
+            (
+                audience,
+                {
+                    "id": state.id,
+                    "category": state.category,
+                    "status": state.status.value,
+                    "actor": actor,
+                    "entry": entry,
+                    "blocking_conflicts": state.blocking_conflicts,
+                    "conflicts": [c.visible_to(viewer).as_dict() for c in conflicts],
+                },
+            )
+            for audience, viewer in visibility.conflict_audiences(agreement)
+        ],
+    )
+
+
+def _transitions(before: OperationState | None, after: OperationState) -> list[dict[str, Any]]:
+    """The steps a change added to the history (clock steps it observed included)."""
+    done = len(before.history) if before is not None else 0
+    return [transition_json(t) for t in after.history[done:]]
+
+
+def transition_json(t: Transition) -> dict[str, Any]:
+    """A step of an operation's history as its record entries and the picture spell it."""
+    return {
+        "at": format_instant(t.at),
+        "actor": t.actor,
+        "action": t.action,
+        "from": None if t.from_status is None else t.from_status.value,
+        "to": t.to_status.value,
+        "detail": t.detail,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Actor:
+    """Who takes a step: the actor the rules and events name, the key that signs the record
+    entry, and the user named in it."""
+
+    member: str
+    author: str
+    user: str
+
+    @classmethod
+    def of(cls, caller: Caller) -> _Actor:
+        return cls(caller.member, caller.member, caller.name)
+
+
+CENTER = "center"
+"""The actor of the center's own steps (a re-check finding the world changed)."""
+
+
+def _record(
+    unit: Unit,
+    actor: _Actor,
+    at: datetime,
+    kind: str,
+    state: OperationState,
+    before: OperationState | None,
+    **fields: Any,
+) -> int:
+    event = _ENTRIES[kind].build(
+        fields,
+        operation=state.id,
+        user=actor.user,
+        status=state.status.value,
+        transitions=_transitions(before, state),
+    )
+    return unit.ledger.append(event, author=actor.author, at=at)
+
+
+def _create(
+    unit: Unit,
+    desk_: Desk,
+    caller: Caller,
+    at: datetime,
+    *,
+    kind: str,
+    operation: Operation,
+    feature: dict[str, Any],
+    conflicts: tuple[Conflict, ...],
+    seen: int,
+    state: OperationState,
+    **fields: Any,
+) -> OperationView:
+    session = unit.session
+    entry = _record(
+        unit,
+        _Actor.of(caller),
+        at,
+        kind,
+        state,
+        None,
+        feature=feature,
+        conflicts=[public(c).as_dict() for c in conflicts],
+        **fields,
+    )
+    values: dict[str, Any] = {
+        "id": operation.id,
+        "category": operation.category,
+        "proposed_by": operation.proposed_by,
+        "status": state.status.value,
+        "version": 1,
+        "feature": json.dumps(feature, separators=(",", ":")),
+        "state": encode_state(state),
+        "conflicts": _conflicts_json(conflicts),
+        "blocking": state.blocking_conflicts,
+        "proposed_at": at,
+        "updated_at": at,
+        "entry": entry,
+        "conflicts_seen": seen,
+    }
+    _INSERT.execute(session.connection(), values)  # the counter taken in the same statement
+    desk_.world.expect(operation, values["feature"])
+    row = OperationRow(**values)
+    _announce(
+        unit,
+        desk_.agreement,
+        kind=kind,
+        at=at,
+        state=state,
+        actor=caller.member,
+        conflicts=conflicts,
+        entry=entry,
+    )
+    viewer = visibility.conflict_viewer(caller)
+    return _view(row, viewer, at, desk_.agreement, stored=(state, conflicts))
+
+
+def _touch(
+    unit: Unit,
+    desk_: Desk,
+    caller: Caller,
+    operation: Operation,
+    conflicts: Sequence[Conflict],
+    at: datetime,
+    *,
+    may_refuse: bool,
+) -> None:
+    """Count what the caller's operation touched of other parties' hidden objects
+    (:func:`accord.center.disclosure.probing.account`): before anything of it is written."""
+    probing.account(
+        unit,
+        desk_.agreement,
+        prober=caller.member,
+        operation=operation,
+        conflicts=conflicts,
+        at=at,
+        may_refuse=may_refuse,
+    )
+
+
+def propose(
+    unit: Unit,
+    desk_: Desk,
+    caller: Caller,
+    *,
+    geometry: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    at: datetime,
+) -> OperationView:
+    """Propose a coordinated operation or notify a synchronized one for the caller's party:
+    check it against the world, let the rules judge it with its blocking conflicts, keep it,
+    record it and announce it."""
+    feature = _feature(new_id(), caller.member, geometry, properties)
+    operation = _operation(desk_.agreement, feature)
+    conflicts, seen = desk_.world.check_seen(unit.session, operation)
+    _touch(unit, desk_, caller, operation, conflicts, at, may_refuse=True)
+    blocking = sum(1 for c in conflicts if c.blocking)
+    state = rules.propose(
+        desk_.agreement,
+        operation,
+        at=at,
+        confirmations=confirmations(unit.session),
+        blocking_conflicts=blocking,
+    )
+    return _create(
+        unit,
+        desk_,
+        caller,
+        at,
+        kind=PROPOSED,
+        operation=operation,
+        feature=feature,
+        conflicts=conflicts,
+        seen=seen,
+        state=state,
+    )
+
+
+def report(
+    unit: Unit,
+    desk_: Desk,
+    caller: Caller,
+    *,
+    geometry: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    executed_at: datetime,
+    at: datetime,
+) -> OperationView:
+    """The caller's party reports an imminent-threat operation it executed: the rules judge
+    the notice (late is a breach); its conflicts are kept for the record of what it met."""
+    feature = _feature(new_id(), caller.member, geometry, properties)
+    operation = _operation(desk_.agreement, feature)
+    conflicts, seen = desk_.world.check_seen(unit.session, operation)
+    # Counted, never refused: a report after the fact always stands.
+    _touch(unit, desk_, caller, operation, conflicts, at, may_refuse=False)
+    state = rules.report_imminent(
+        desk_.agreement,
+        operation,
+        executed_at=executed_at,
+        at=at,
+        confirmations=confirmations(unit.session),
+    )
+    return _create(
+        unit,
+        desk_,
+        caller,
+        at,
+        kind=REPORTED,
+        operation=operation,
+        feature=feature,
+        conflicts=conflicts,
+        seen=seen,
+        state=state,
+        executed_at=format_instant(executed_at),
+        breaches=[
+            {"kind": b.kind, "party": b.party, "at": format_instant(b.at), "detail": b.detail}
+            for b in state.breaches
+        ],
+    )
+
+
+def _save(
+    unit: Unit,
+    desk_: Desk,
+    actor: _Actor,
+    row: OperationRow,
+    *,
+    kind: str,
+    before: OperationState,
+    state: OperationState,
+    at: datetime,
+    changed: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> OperationView:
+    """Record the step, then store it: one UPDATE of the row (``changed``: other columns
+    that change with it), the counter taken in the same statement."""
+    entry = _record(unit, actor, at, kind, state, before, **fields)
+    values = {
+        **(changed or {}),
+        "status": state.status.value,
+        "state": encode_state(state),
+        "blocking": state.blocking_conflicts,
+        "updated_at": at,
+        "entry": entry,
+    }
+    _UPDATE.execute(unit.session.connection(), {"b_id": row.id, **values})
+    for name, value in values.items():  # the row as stored (detached: never flushed)
+        set_committed_value(row, name, value)
+    conflicts = _conflicts_of(row.conflicts, row.id)
+    _announce(
+        unit,
+        desk_.agreement,
+        kind=kind,
+        at=at,
+        state=state,
+        actor=actor.member,
+        conflicts=conflicts,
+        entry=entry,
+    )
+    return _view(row, actor.member, at, desk_.agreement, stored=(state, conflicts))
+
+
+_FIXED = ("category", "executor", "window_start", "window_end")
+
+
+def amend(
+    unit: Unit,
+    desk_: Desk,
+    caller: Caller,
+    op_id: str,
+    *,
+    geometry: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    at: datetime,
+) -> OperationView:
+    """The proposing party changes a pending operation's area (geometry, radius,
+    uncertainty, name); the engine runs again and the rules take the new blocking count
+    (:func:`accord.rules.operations.update_conflicts`).
+
+    The category, executors and window are what the other parties approved or were given
+    notice of: changing them is a new proposal (cancel this one). A coordinated operation
+    another party has already approved is not amended either: that approval was given for
+    the area as it was.
+    """
+    session = unit.session
+    row = _row(session, op_id)
+    before = decode_state(row.state)
+    if caller.member != before.proposed_by:
+        raise NotAuthorized(
+            f"{caller.member!r} cannot amend operation {op_id!r}: only its proposer "
+            f"{before.proposed_by!r} may amend it"
+        )
+    settled = rules.settle(desk_.agreement, before, at=at)
+    if settled.status not in PENDING:
+        raise IllegalTransition(
+            f"{caller.member!r} cannot amend operation {op_id!r}: it is "
+            f"{settled.status.value.replace('_', ' ')}"
+        )
+    others = sorted(settled.approvals - {settled.proposed_by})
+    if others:
+        raise IllegalTransition(
+            f"{caller.member!r} cannot amend operation {op_id!r}: {', '.join(others)} approved "
+            "it as proposed; cancel it and propose the new area"
+        )
+    feature = _feature(op_id, caller.member, geometry, properties)
+    operation = _operation(desk_.agreement, feature)
+    old = json.loads(row.feature)["properties"]
+    issues = [
+        Issue(f"properties.{name}", "cannot change in an amendment; propose a new operation")
+        for name in _FIXED
+        if _same(name, feature["properties"].get(name)) != _same(name, old.get(name))
+    ]
+    if issues:
+        raise InputError("request", issues)
+    conflicts, seen = desk_.world.check_seen(session, operation)
+    _touch(unit, desk_, caller, operation, conflicts, at, may_refuse=True)
+    blocking = sum(1 for c in conflicts if c.blocking)
+    state = rules.update_conflicts(
+        desk_.agreement, before, actor=caller.member, at=at, blocking_conflicts=blocking
+    )
+    version = row.version + 1
+    stored_feature = json.dumps(feature, separators=(",", ":"))
+    stored_conflicts = _conflicts_json(conflicts)
+    changed = {
+        "feature": stored_feature,
+        "conflicts": stored_conflicts,
+        "conflicts_seen": seen,
+        "version": version,
+    }
+    return _save(
+        unit,
+        desk_,
+        _Actor.of(caller),
+        row,
+        kind=AMENDED,
+        before=before,
+        state=state,
+        at=at,
+        changed=changed,
+        feature=feature,
+        version=version,
+        conflicts=[public(c).as_dict() for c in conflicts],
+    )
+
+
+def _same(name: str, value: Any) -> Any:
+    """A property's value compared across an amendment (instants by their meaning)."""
+    if name.startswith("window_") and isinstance(value, str):
+        try:
+            return parse_instant(value)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def step(
+    unit: Unit,
+    desk_: Desk,
+    caller: Caller,
+    op_id: str,
+    action: str,
+    *,
+    at: datetime,
+    text: str | None = None,
+) -> OperationView:
+    """One step of the life cycle by the caller's party: ``approve`` (``text``: an override
+    reason), ``veto`` (reason), ``object`` (evidence), ``withdraw_objection``, ``execute``,
+    ``complete`` or ``cancel`` (reason)."""
+    a, who = desk_.agreement, caller.member
+    row = _row(unit.session, op_id)
+    before = decode_state(row.state)
+    fields: dict[str, Any] = {}
+    if action == "approve":
+        state = rules.approve(a, before, actor=who, at=at, override_reason=text)
+        if state.overrides and state.overrides != before.overrides:
+            fields["override_reason"] = state.overrides[-1].reason
+    elif action == "veto":
+        state = rules.veto(a, before, actor=who, at=at, reason=text or "")
+        fields["reason"] = state.veto_reason
+    elif action == "object":
+        state = rules.object_to(a, before, actor=who, at=at, evidence=text or "")
+        fields["evidence"] = state.objections[-1].evidence
+    elif action == "withdraw_objection":
+        state = rules.withdraw_objection(a, before, actor=who, at=at)
+    elif action == "execute":
+        state = rules.execute(a, before, actor=who, at=at)
+    elif action == "complete":
+        state = rules.complete(a, before, actor=who, at=at)
+    elif action == "cancel":
+        state = rules.cancel(a, before, actor=who, at=at, reason=text or "")
+        fields["reason"] = state.cancel_reason
+    else:  # pragma: no cover - the routes name only these
+        raise ValueError(action)
+    return _save(
+        unit,
+        desk_,
+        _Actor.of(caller),
+        row,
+        kind=ACTIONS[action],
+        before=before,
+        state=state,
+        at=at,
+        **fields,
+    )
+
+
+def _recheck(
+    session: Session, desk_: Desk, row: OperationRow, at: datetime
+) -> tuple[OperationState, tuple[Conflict, ...], int] | None:
+    """The operation's conflicts with the world in force now, if its *blocking* conflicts
+    differ from the stored ones and it is still pending (None otherwise). Warnings that
+    came or went (another operation proposed nearby since) do not make a step of their own;
+    they are stored with the next blocking change or amendment."""
+    state = decode_state(row.state)
+    if rules.settle(desk_.agreement, state, at=at).status not in PENDING:
+        return None
+    (operation,) = parse_features(desk_.agreement, [json.loads(row.feature)], limits=False)
+    assert isinstance(operation, Operation)
+    conflicts, seen = desk_.world.check_seen(session, operation)
+    stored = _conflicts_of(row.conflicts, row.id)
+    if [c for c in conflicts if c.blocking] == [c for c in stored if c.blocking]:
+        _SEEN.execute(session.connection(), {"b_id": row.id, "seen": seen})
+        return None
+    return state, conflicts, seen
+
+
+def recheck(unit: Unit, desk_: Desk, op_id: str, at: datetime, *, origin: str) -> bool:
+    """Before a step that lets an operation go ahead (approve, execute), the center checks
+    it again against the world in force: what was declared, amended or withdrawn since the
+    proposal counts. When its conflicts changed, the center records the new ones (entry
+    ``operation.conflicts_updated``, signed by the center, whose record ``origin`` this
+    is) and the rules take the new blocking count
+    (:func:`accord.rules.operations.update_conflicts`: more blocking conflicts withdraw the
+    other parties' approvals). This is the center's own step, in its own unit of work, so
+    that it stands even when the caller's step is then refused.
+
+    Returns whether anything changed; records only on a change. When the agreement's
+    operations never block one another and no declaration changed since the operation's
+    blocking conflicts were last found (``operations.conflicts_seen``), nothing can have
+    changed: one read answers (:meth:`Desk.unchanged`).
+    """
+    if desk_.unchanged(unit.session.connection(), op_id):
+        return False
+    row = _load(unit.session, op_id)
+    found = None if row is None else _recheck(unit.session, desk_, row, at)
+    if row is None or found is None:
+        return False
+    before, conflicts, seen = found
+    stored = _conflicts_json(conflicts)
+    state = rules.update_conflicts(
+        desk_.agreement,
+        before,
+        actor=CENTER,
+        at=at,
+        blocking_conflicts=sum(1 for c in conflicts if c.blocking),
+    )
+    _save(
+        unit,
+        desk_,
+        _Actor(CENTER, origin, CENTER),
+        row,
+        kind=CONFLICTS_UPDATED,
+        before=before,
+        state=state,
+        at=at,
+        changed={"conflicts": stored, "conflicts_seen": seen},
+        blocking_conflicts=state.blocking_conflicts,
+        conflicts=[public(c).as_dict() for c in conflicts],
+    )
+    return True
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def get(session: Session, desk_: Desk, viewer: str, op_id: str, at: datetime) -> OperationView:
+    """One operation as ``viewer`` may see it at ``at`` (404 if there is none)."""
+    return _view(_row(session, op_id), viewer, at, desk_.agreement)
+
+
+def _candidates(status: OperationStatus) -> set[str]:
+    """Stored statuses that settle to ``status`` (time moves pending operations on)."""
+    found = {status.value}
+    if status is OperationStatus.EXPIRED:
+        found |= {s.value for s in PENDING}
+    if status is OperationStatus.CLEARED:
+        found.add(OperationStatus.NOTIFIED.value)
+    return found
+
+
+def listing(
+    session: Session,
+    desk_: Desk,
+    viewer: str,
+    at: datetime,
+    *,
+    status: OperationStatus | None = None,
+    category: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[OperationView], bool]:
+    """Operations newest first, as ``viewer`` may see them at ``at``, filtered by their
+    status *settled to* ``at`` and by category; the page, and whether more follow."""
+    query = select(OperationRow).order_by(OperationRow.proposed_at.desc(), OperationRow.id.desc())
+    if status is not None:
+        query = query.where(OperationRow.status.in_(_candidates(status)))
+    if category is not None:
+        query = query.where(OperationRow.category == category)
+    page: list[OperationView] = []
+    skipped = 0
+    for row in session.scalars(query.execution_options(yield_per=200)):
+        view = _view(row, viewer, at, desk_.agreement)
+        if status is not None and view.state.status is not status:
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        if len(page) == limit:
+            return page, True
+        page.append(view)
+    return page, False

@@ -1,0 +1,2 @@
+"""Users and their tokens: identity, the life cycle the administrator runs, and who the caller
+is."""
