@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from accord.center.admission import admission
+from accord.center.http.admission import admission
 
 from accord.agreement import load_agreement
 from accord.center.runtime import Unit
