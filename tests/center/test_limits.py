@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
-from accord.center.http.admission import admission
 
 from accord.agreement import load_agreement
+from accord.center.http.admission import admission
 from accord.center.runtime import Unit
 from accord.examples import example_path
 from accord.record.canonical import loads_canonical
