@@ -60,7 +60,7 @@ Two kinds of exception are defined elsewhere, on purpose:
   problem type and its fields, raised in a route and rendered by the service's handlers. It is
   HTTP and nothing else, so it lives in the service's HTTP layer, beside those handlers.
 * private signals (a leading underscore: ``_Bad`` of :mod:`accord.world` and of
-  ``accord.center.directline.service``, ``_Twice`` of :mod:`accord.jsontext`) are raised and caught
+  ``accord.center.directline.messages``, ``_Twice`` of :mod:`accord.jsontext`) are raised and caught
   inside one module, to collect a reader's issues or to leave a parser's hook; none escapes
   its module, so none is an error of the package.
 

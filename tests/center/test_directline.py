@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 from accord.agreement import load_agreement
 from accord.center.bootstrap import Parts
 from accord.center.db import Escalation, Message, RecordLeaf, make_engine, writer
-from accord.center.directline.service import (
+from accord.center.directline.escalation import (
     Contact,
     Pending,
-    check_geometry,
     escalate_due,
     next_step,
     step_length,
 )
+from accord.center.directline.messages import check_geometry
 from accord.center.events.store import events_for
 from accord.center.http.app import create_app
 from accord.center.roles import Role

@@ -49,7 +49,7 @@ from accord.center.airspace.service import escalate_alerts_due
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.db.engine import make_engine
 from accord.center.db.migrate import upgrade
-from accord.center.directline.service import escalation_loop
+from accord.center.directline.escalation import escalation_loop
 from accord.center.events.live import Hub
 from accord.center.http import admission
 from accord.center.operations import service as operations

@@ -41,7 +41,8 @@ __all__ = [
 FEATURES = (
     "accord.center.declarations.service",
     "accord.center.operations.service",
-    "accord.center.directline.service",
+    "accord.center.directline.messages",
+    "accord.center.directline.escalation",
     "accord.center.phases.service",
     "accord.center.airspace.service",
     "accord.center.disclosure.probing",

@@ -164,15 +164,15 @@ from accord.center.db.models_airspace import (
     AirspaceAlertRecipient,
     TrackRow,
 )
-from accord.center.directline.service import (
+from accord.center.directline.escalation import (
     ESCALATION_BATCH,
-    EscalationOut,
     Pending,
     Step,
     chains_of,
     next_step,
     step_payloads,
 )
+from accord.center.directline.views import EscalationOut
 from accord.center.entry_kinds import EntryKind, Signer, entry_kind
 from accord.center.events.store import publish
 from accord.center.http.problems import FieldProblem, ProblemError, hash_mismatch

@@ -128,7 +128,7 @@ class AirspaceAck(Base):
 
 class AirspaceAlertRecipient(Base):
     """Party ``party`` concerned by the alert group ``alert_id``: its acknowledgement
-    deadline and escalation state (see :class:`accord.center.directline.service.Pending`)."""
+    deadline and escalation state (see :class:`accord.center.directline.escalation.Pending`)."""
 
     __tablename__ = "airspace_alert_recipients"
 

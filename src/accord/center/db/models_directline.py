@@ -3,8 +3,8 @@ each party's contact chain, and its users' presence.
 
 * ``messages`` — one row per message: the sender (a party), the user who sent it, when, the
   acknowledgement deadline, the content exactly as fixed by the server (canonical JSON, see
-  :mod:`accord.center.directline.service`) and its SHA-256 (``content_hash``, hex), and the record
-  entry ``message.sent``;
+  :mod:`accord.center.directline.messages`) and its SHA-256 (``content_hash``, hex), and the
+  record entry ``message.sent``;
 * ``message_recipients`` — one row per (message, recipient party): the escalation level
   reached, the position in the recipient's contact chain of the last contact alerted, the
   next deadline (``due_at``; ``NULL`` once acknowledged or declared overdue), the

@@ -1,6 +1,6 @@
 """``/v1/messages``, ``/v1/contacts``, ``/v1/presence``: the direct line — messages,
 acknowledgements naming the content's hash, contact chains, presence by heartbeat and
-escalation (see :mod:`accord.center.directline.service`).
+escalation (see :mod:`accord.center.directline`).
 
 Officers and approvers of a party use all of it (the chain is set by officers); monitors read
 messages' metadata only; notifiers and administrators are refused (403). Reads first write
@@ -19,24 +19,10 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from accord.center import visibility
-from accord.center.directline.service import (
-    ContactsOut,
-    Draft,
-    MessageOut,
-    OpeningOut,
-    PresenceOut,
-    acknowledge,
-    check_draft,
-    contacts_of,
-    escalate_due,
-    heartbeat,
-    list_messages,
-    message_view,
-    opening_of,
-    send,
-    set_contacts,
-    written_view,
-)
+from accord.center.directline.escalation import contacts_of, escalate_due, heartbeat, set_contacts
+from accord.center.directline.messages import Draft, acknowledge, check_draft, send
+from accord.center.directline.reading import list_messages, message_view, opening_of, written_view
+from accord.center.directline.views import ContactsOut, MessageOut, OpeningOut, PresenceOut
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
 from accord.center.http.writes import write

@@ -1,0 +1,117 @@
+"""The direct line's answers: the response models its routes serve (messages, their
+recipients and escalation steps, openings, contact chains, heartbeats). The services build
+them; only this module and the routes import pydantic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ContactOut",
+    "ContactsOut",
+    "EscalationOut",
+    "MessageOut",
+    "OpeningOut",
+    "PresenceOut",
+    "RecipientOut",
+]
+
+
+class EscalationOut(BaseModel):
+    """One escalation step of a recipient: the roles on the chain skipped as absent, the
+    role alerted; the users' names (``contact``, ``skipped_users``) only for the recipient
+    party itself."""
+
+    level: int
+    kind: Literal["escalated", "overdue"]
+    at: datetime
+    due: datetime
+    deadline: datetime | None
+    role: str | None
+    contact: str | None
+    skipped: list[str]
+    skipped_users: list[str] | None
+    entry: int
+
+
+class RecipientOut(BaseModel):
+    """Where one recipient's acknowledgement stands."""
+
+    party: str
+    delivered_at: datetime
+    acknowledged: bool
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_hash: str | None
+    acknowledged_entry: int | None
+    late: bool
+    deadline: datetime | None
+    level: int
+    overdue: bool
+    overdue_declared_at: datetime | None
+    escalations: list[EscalationOut]
+
+
+class MessageOut(BaseModel):
+    """A message as its viewer may see it: monitors get ``content``, ``content_hash`` and
+    ``sent_by`` as null (the record's metadata only)."""
+
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+
+    id: str
+    from_: str = Field(alias="from")
+    to: list[str]
+    sent_at: datetime
+    ack_deadline: datetime
+    ack_within: str
+    entry: int
+    sent_by: str | None
+    content: dict[str, Any] | None
+    content_hash: str | None
+    recipients: list[RecipientOut]
+    open: bool
+
+
+class OpeningOut(BaseModel):
+    """What opens the commitment of a ``message.sent`` entry: verify with
+    ``accord.record.commitments.verify_opening(commitment=…, content=…, salt=…)``."""
+
+    id: str
+    entry: int
+    commitment: str
+    salt: str
+    content: dict[str, Any]
+    content_hash: str
+
+
+class ContactOut(BaseModel):
+    """One contact of the chain and whether they are present now."""
+
+    role: str
+    user: str
+    last_seen: datetime | None
+    present: bool
+
+
+class ContactsOut(BaseModel):
+    """A party's contact chain in escalation order."""
+
+    party: str
+    primary: str | None
+    backup: str | None
+    duty: list[str]
+    chain: list[ContactOut]
+    updated_at: datetime | None
+    presence_window: str
+
+
+class PresenceOut(BaseModel):
+    """A heartbeat as recorded."""
+
+    user: str
+    party: str
+    last_seen: datetime
+    present_until: datetime
