@@ -21,7 +21,7 @@ def test_the_exercise_clock_starts_where_it_is_told_and_runs() -> None:
 
 
 def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
-    from accord.center.declarations.service import page
+    from accord.center.declarations.queries import page
     from accord.center.users.identity import find_caller
 
     center = Parts(settings_for(tmp_path), clock=exercise_clock(DEMO_START)).open()

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 FEATURES = (
-    "accord.center.declarations.service",
+    "accord.center.declarations.entries",
     "accord.center.operations.service",
     "accord.center.directline.service",
     "accord.center.phases.service",
