@@ -51,7 +51,8 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
                 not hidden or props["declared_by"] == "blue"
             )
         # The engine ran on each proposal: op-s1 lies over red's centre-only battalion.
-        from accord.center.operations.service import desk, get
+        from accord.center.operations.desk import desk
+        from accord.center.operations.queries import get
 
         with center.reading() as session:
             s1 = get(session, desk(center), "blue", seeded.proposed["op-s1"], center.now())

@@ -40,7 +40,7 @@ __all__ = [
 
 FEATURES = (
     "accord.center.declarations.entries",
-    "accord.center.operations.service",
+    "accord.center.operations.entries",
     "accord.center.directline.service",
     "accord.center.phases.service",
     "accord.center.airspace.service",

@@ -68,7 +68,7 @@ from accord.center.db.models import Opening
 from accord.center.declarations.entries import HIDDEN
 from accord.center.entry_kinds import Signer, kind_named
 from accord.center.http.problems import ProblemError
-from accord.center.operations.service import transition_json
+from accord.center.operations.entries import transition_json
 from accord.center.phases.service import PhaseOut
 from accord.center.record.heads import latest_head
 from accord.center.roles import Role
