@@ -16,7 +16,6 @@
     │   ├── DeadlineError            too early or too late (notice period, window, objection)
     │   ├── BlockingConflict         blocking conflicts stand and no override reason was given
     │   └── StaleRequest             names a version or content no longer current
-    │                                                          [accord.center.declarations.service]
     ├── RecordError                  anything the verifiable record refuses  [accord.record]
     │   ├── ProofError               a Merkle proof does not hold    [accord.record.merkle]
     │   ├── VerificationError        a log that does not verify      [accord.record.verify]
@@ -31,8 +30,8 @@
     │   ├── ConsistencyError         a tree head that does not extend the last one checked
     │   ├── CommitmentError          an opening that does not match its salted commitment
     │   └── EquivocationError        the center signed two heads that cannot both be true
-    ├── DeclarationNotFound          no declaration with this id that the caller may see
-    │                                                          [accord.center.declarations.service]
+    ├── NotFound                     no object with this id that the caller may see
+    │   └── DeclarationNotFound      no declaration with this id that the caller may see
     ├── UnsafePermissions            a data or keys folder that others may open
     │                                                                [accord.center.files]
     └── TlsError                     a TLS option of ``accord serve`` that cannot be used
@@ -49,7 +48,7 @@ bases: ``DuplicateKey``, ``NotJsonNumber`` and ``TlsError`` are ``ValueError``s 
 mapping), so a caller catching the built-in still catches them.
 
 A caller at the edge (the command line, the service) catches ``AccordError`` and shows
-``str(error)``; the service answers it with a 4xx problem (403, 409, 422 or 400; see
+``str(error)``; the service answers it with a 4xx problem (403, 404, 409, 422 or 400; see
 :mod:`accord.center.http.problems`). Anything else escaping is a bug — or a fault, which is why
 ``CommitFailed`` stands outside the tree: a failed commit is the server's failure, answered
 500, never the caller's mistake.
@@ -96,6 +95,7 @@ __all__ = [
     "KeyFileError",
     "LogError",
     "NotAuthorized",
+    "NotFound",
     "NotJsonNumber",
     "PhaseError",
     "ProofError",
@@ -348,7 +348,12 @@ class EquivocationError(RecordError):
 # --- the service ----------------------------------------------------------------------------
 
 
-class DeclarationNotFound(AccordError):
+class NotFound(AccordError):
+    """No object with this id that the caller may see: the same whether none exists or the
+    caller may not see it, so that the answer tells nothing of another party's objects."""
+
+
+class DeclarationNotFound(NotFound):
     """No declaration with this id that the caller may see: the same whether none exists
     or it is another member's ``center`` declaration."""
 

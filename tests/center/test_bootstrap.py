@@ -13,7 +13,7 @@ import pytest
 
 from accord.center.bootstrap import CACHES, Parts
 from accord.center.http.app import create_app
-from accord.center.operations.service import desk
+from accord.center.operations.desk import desk
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from support.service import TestClient, clock, settings_for

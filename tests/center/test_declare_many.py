@@ -23,6 +23,7 @@ from accord.center.db.models import (
     User,
 )
 from accord.center.db.models_declarations import DeclarationChange
+from accord.center.declarations import entries
 from accord.center.declarations import service as declarations
 from accord.center.roles import Role
 from accord.center.users.identity import Caller
@@ -110,7 +111,9 @@ def _dump(session: Session) -> dict[str, list[tuple[Any, ...]]]:
 
 def _run(service: Service, monkeypatch: pytest.MonkeyPatch, *, batch: bool) -> Any:
     center = center_of(service)
-    monkeypatch.setattr(declarations, "secrets", _Draws())
+    draws = _Draws()  # ids are drawn by the service, salts by the entries
+    monkeypatch.setattr(declarations, "secrets", draws)
+    monkeypatch.setattr(entries, "secrets", draws)
     with center.reading() as session:
         callers = {
             u.name: Caller(u.id, u.name, u.member, Role(u.role))

@@ -21,7 +21,7 @@ def test_the_exercise_clock_starts_where_it_is_told_and_runs() -> None:
 
 
 def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
-    from accord.center.declarations.service import page
+    from accord.center.declarations.queries import page
     from accord.center.users.identity import find_caller
 
     center = Parts(settings_for(tmp_path), clock=exercise_clock(DEMO_START)).open()
@@ -51,7 +51,8 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
                 not hidden or props["declared_by"] == "blue"
             )
         # The engine ran on each proposal: op-s1 lies over red's centre-only battalion.
-        from accord.center.operations.service import desk, get
+        from accord.center.operations.desk import desk
+        from accord.center.operations.queries import get
 
         with center.reading() as session:
             s1 = get(session, desk(center), "blue", seeded.proposed["op-s1"], center.now())

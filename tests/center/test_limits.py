@@ -108,7 +108,7 @@ def test_the_worst_operation_the_limits_allow_is_accepted_and_held_at_its_work(
     body = star_operation(limits.operation_vertices)
     response = limited.post(OPS, "blue-officer", json=body)
     assert response.status_code == 201, response.text
-    from accord.center.operations.service import desk
+    from accord.center.operations.desk import desk
 
     world = desk(center_of(limited)).world
     held = [

@@ -20,7 +20,7 @@ from accord.center.db.models_operations import OPERATION_STATUSES, OperationRow
 from accord.center.events.store import events_for
 from accord.center.http.app import create_app
 from accord.center.migrations.versions import v0003_operations
-from accord.center.operations import service as ops
+from accord.center.operations.desk import Desk, desk
 from accord.center.operations.world_cache import WorldCache
 from accord.center.writer_process import Loopback
 from accord.record.canonical import loads_canonical
@@ -633,7 +633,7 @@ def test_a_recheck_reads_once_only_while_nothing_it_depends_on_changed(
     center = center_of(service)
     op = ok(post(service, OPS, "blue-officer", operation("op-c1")), 201)
 
-    def unchanged(desk_: ops.Desk) -> bool:
+    def unchanged(desk_: Desk) -> bool:
         with center.reading() as session:
             return desk_.unchanged(session.connection(), op["id"])
 
@@ -643,9 +643,9 @@ def test_a_recheck_reads_once_only_while_nothing_it_depends_on_changed(
             assert row is not None
             return row.conflicts_seen
 
-    desk_ = ops.desk(center)
+    desk_ = desk(center)
     assert unchanged(desk_)
-    assert unchanged(ops.Desk(center.agreement, WorldCache(center.agreement)))  # a new process
+    assert unchanged(Desk(center.agreement, WorldCache(center.agreement)))  # a new process
     hidden = copy.deepcopy(BY_ID["pos-red-obs-2"])
     hidden["properties"]["id"] = "pos-red-elsewhere"
     seen = stored_seen()

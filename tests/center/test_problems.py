@@ -102,3 +102,24 @@ def test_a_failure_is_a_bare_500_and_is_logged(
 def test_unknown_methods_and_paths_are_problems_too(service: Service) -> None:
     assert_problem(service.client.delete("/v1/me", headers=service.auth("observer")), 405)
     assert_problem(service.client.get("/nothing"), 404)
+
+
+@pytest.mark.parametrize(
+    ("path", "detail"),
+    [
+        ("/v1/operations/op-0000000000000000", "no such operation"),
+        ("/v1/declarations/d-0000000000000000", "no such declaration"),
+    ],
+)
+def test_a_missing_object_is_the_same_404_whoever_raises_it(
+    service: Service, path: str, detail: str
+) -> None:
+    """A service's :class:`~accord.errors.NotFound` is answered as the routes answered it:
+    404, ``urn:accord:problem:not-found``, "Not Found" and the service's message."""
+    body = assert_problem(service.get(path, "red-officer"), 404)
+    assert body == {
+        "type": "urn:accord:problem:not-found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": detail,
+    }

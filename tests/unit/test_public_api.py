@@ -73,6 +73,7 @@ EXPECTED = {
         "KeyFileError",
         "LogError",
         "NotAuthorized",
+        "NotFound",
         "NotJsonNumber",
         "PhaseError",
         "ProofError",

@@ -52,7 +52,7 @@ from accord.center.db.migrate import upgrade
 from accord.center.directline.escalation import escalation_loop
 from accord.center.events.live import Hub
 from accord.center.http import admission
-from accord.center.operations import service as operations
+from accord.center.operations import desk as operations
 from accord.center.picture import service as picture
 from accord.center.record.keystore import KeyStore
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock

@@ -39,8 +39,8 @@ __all__ = [
 ]
 
 FEATURES = (
-    "accord.center.declarations.service",
-    "accord.center.operations.service",
+    "accord.center.declarations.entries",
+    "accord.center.operations.entries",
     "accord.center.directline.messages",
     "accord.center.directline.escalation",
     "accord.center.phases.service",

@@ -44,6 +44,7 @@ from accord.center.airspace.service import TracksAnswer, report_tracks
 from accord.center.db.models import User
 from accord.center.declarations import service as declarations
 from accord.center.operations import service as operations
+from accord.center.operations.desk import desk
 from accord.center.phases.service import confirm
 from accord.center.roles import Role
 from accord.center.runtime import Center, Clock
@@ -170,7 +171,7 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
         with center.writing() as unit:
             made = operations.propose(
                 unit,
-                operations.desk(center),
+                desk(center),
                 officer[props["declared_by"]],
                 geometry=feature["geometry"],
                 properties=fields,

@@ -2,11 +2,14 @@
 amend, withdraw, list, read, open, and acknowledge a humanitarian notification.
 
 The rules (who declares, who sees, what the record holds) are in
-:mod:`accord.center.declarations.service`. Here: a declaration the caller may not see — another
-member's ``center`` declaration — answers every route exactly as an id nobody holds does
-(the same 404, body and headers). Administrators get 403 on every declaration route,
-whatever the id: they register people and keep no view of the declared world. A stale
-version (``If-Match`` or a ``version`` field) or content hash is a 409 naming the field.
+:mod:`accord.center.declarations.service`, :mod:`~accord.center.declarations.queries` and
+:mod:`~accord.center.declarations.entries`. Here: a declaration the caller may not see —
+another member's ``center`` declaration — answers every route exactly as an id nobody holds
+does (the same 404, body and headers: the service's
+:class:`~accord.errors.DeclarationNotFound`, answered by :mod:`accord.center.http.problems`).
+Administrators get 403 on every declaration route, whatever the id: they register people
+and keep no view of the declared world. A stale version (``If-Match`` or a ``version``
+field) or content hash is a 409 naming the field.
 """
 
 from __future__ import annotations
@@ -25,17 +28,15 @@ from pydantic_core import to_json
 
 from accord.center import visibility
 from accord.center.airspace.service import PlanConflictOut, plan_changed
-from accord.center.declarations import service
-from accord.center.declarations.service import (
-    RECEIPT,
+from accord.center.declarations import queries, service
+from accord.center.declarations.queries import (
     Acknowledged,
-    DeclarationNotFound,
     DeclarationView,
     EntryOpening,
     Listed,
     Opened,
-    StaleRequest,
 )
+from accord.center.declarations.service import RECEIPT
 from accord.center.events.store import newest_id
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
@@ -44,6 +45,7 @@ from accord.center.http.writes import write
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
+from accord.errors import StaleRequest
 from accord.record.canonical import encode_base64
 
 router = APIRouter(prefix="/v1", tags=["declarations"], responses=ERRORS)
@@ -272,12 +274,9 @@ Expected = dict[str, tuple[str, int]]
 
 @contextmanager
 def _answered() -> Iterator[None]:
-    """The service's refusals as problems: not found (one answer for every id the caller
-    may not see) and stale (409 naming the field)."""
+    """A stale request as its problem: 409 naming the field."""
     try:
         yield
-    except DeclarationNotFound as error:
-        raise ProblemError(404, str(error), kind="not-found") from None
     except StaleRequest as error:
         raise ProblemError(
             409,
@@ -427,7 +426,7 @@ def list_declarations(
     ``after``: its own member's, and every other member's ``shared`` ones (a notifier: only
     its own; a monitor: the ``shared`` ones)."""
     with center.reading() as session:
-        listed, following = service.listing(
+        listed, following = queries.listing(
             session, caller, kind=kind, owner=owner, status=status, limit=limit, after=after
         )
     return Response(encode_page(listed, following), media_type="application/json")
@@ -471,7 +470,7 @@ def get_world(
     there (``?after=`` or ``Last-Event-ID``) misses no change, whenever it connects."""
     with center.reading() as session:
         position = newest_id(session)
-        features, following = service.in_force(session, caller, limit=limit, after=after)
+        features, following = queries.in_force(session, caller, limit=limit, after=after)
     body = b",".join(f.encode("utf-8") for f in features)
     tail = b'],"next":' + to_json(following) + b"}"
     headers = {EVENTS_AFTER: str(position)}
@@ -539,7 +538,7 @@ def get_declaration(
 ) -> JSONResponse:
     """The declaration, with its version as the ``ETag`` (for ``If-Match``)."""
     with _answered(), center.reading() as session:
-        view = service.find(session, caller, declaration_id)
+        view = queries.find(session, caller, declaration_id)
     out = DeclarationOut.of(view).model_dump(mode="json")
     return JSONResponse(out, headers={"ETag": f'"{view.version}"'})
 
@@ -642,5 +641,5 @@ def declaration_openings(
     and exact content that open each commitment: the owner's proof of what it declared and
     when, checkable against the record without the center."""
     with _answered(), center.reading() as session:
-        items = service.openings(session, caller, declaration_id)
+        items = queries.openings(session, caller, declaration_id)
     return OpeningsOut(id=declaration_id, entries=[EntryOpeningOut.of(i) for i in items])

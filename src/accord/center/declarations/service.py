@@ -21,65 +21,47 @@ officers (or notifiers) amend or withdraw. An amendment keeps the kind and the d
 (to change either, withdraw and declare anew) and raises ``version``; a withdrawal keeps
 the row, out of force, for the history.
 
-**Who sees what** (:func:`may_see`). A party's officers and approvers see every declaration
-of their own member and every other member's ``shared`` one; a notifier sees only its own
-member's declarations (and their acknowledgements); a monitor sees the ``shared`` ones; an
-administrator registers people and sees none (the routes answer 403 on every declaration
-route, whatever the id). Another member's ``center`` declaration does not exist for the
-caller: reading, amending, withdrawing, acknowledging it or asking for its openings raises
-:class:`DeclarationNotFound`, exactly as for an id nobody holds, and lists neither return
-nor count it.
-
-**The record.** Each change is one signed entry by the owner (an acknowledgement: by the
-acknowledging party). A ``shared`` declaration's entry is ``declaration.created`` /
-``amended`` / ``withdrawn`` / ``acknowledged`` with ``id``, ``object_kind``,
-``disclosure`` and ``version``, and the feature as ``content`` (a withdrawal: the
-``reason``). A ``center`` declaration's entry is :func:`hidden_event` — ``declaration.hidden``
-and a salted commitment (:mod:`accord.record.commitments`), nothing else, the same for a
-create, an amendment and a withdrawal: every other reader learns only that the owner
-changed a hidden declaration at that time; not which one (no id links its versions), of
-what kind, at what version, nor how large (the commitment is a fixed-size digest). The
-opening — the salt and the canonical JSON of the change, id, kind, version and content —
-is kept in ``openings`` for the owner (and read by the center, which checks it against the
-record before any use: :mod:`accord.center.picture.service`); the owner proves with
-:func:`~accord.record.commitments.open_commitment` (``accord record open``) and the record,
-without the center, what it declared and when. Logs written before this form hold
-``declaration.created`` / ``amended`` / ``withdrawn`` entries with ``disclosure`` ``center``
-and a commitment to the feature alone; they still verify and still replay.
-``declaration_changes`` indexes the entries of each declaration.
+The reads, and who sees what, are :mod:`accord.center.declarations.queries`'; the record
+entries each change appends, :mod:`accord.center.declarations.entries`'.
 
 **Acknowledgements.** A party's officer acknowledges one version of a notifier's site or
-movement by naming :func:`content_hash` of exactly that version (SHA-256 of the canonical
-JSON of its feature). It is a receipt — the party has the notification — never an
-approval: nothing about the object changes, and nothing may be inferred from it about what
-the party will or will not do.
+movement by naming :func:`~accord.record.canonical.content_hash` of exactly that version
+(SHA-256 of the canonical JSON of its feature). It is a receipt — the party has the
+notification — never an approval: nothing about the object changes, and nothing may be
+inferred from it about what the party will or will not do.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
 from accord.center import visibility
 from accord.center.db.models import Declaration, Opening
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
+from accord.center.declarations.entries import ACKNOWLEDGED_ENTRY, change_event
+from accord.center.declarations.queries import (
+    ACTIVE,
+    WITHDRAWN,
+    Acknowledged,
+    DeclarationView,
+    Opened,
+    stored_feature,
+    view_of,
+    visible_row,
+)
 from accord.center.disclosure.shadows import placed
-from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.events.store import publish
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
 from accord.errors import (
-    DeclarationNotFound,
     IllegalTransition,
     InputError,
     Issue,
@@ -87,72 +69,22 @@ from accord.errors import (
     StaleRequest,
     WorldError,
 )
-from accord.record.canonical import canonical_json, content_hash, encode_base64
-from accord.record.commitments import SALT_BYTES, commitment
+from accord.record.canonical import canonical_json, content_hash
 from accord.record.errors import FormatError
 from accord.world import Declared, Disclosure, FlightPlan, Position, parse_world
 
 __all__ = [
-    "HIDDEN",
     "KINDS",
     "MAX_NAME",
     "MAX_POSITIONS",
     "RECEIPT",
-    "Acknowledged",
-    "DeclarationNotFound",
-    "DeclarationView",
-    "EntryOpening",
-    "Listed",
-    "Opened",
-    "StaleRequest",
     "acknowledge",
     "amend",
-    "content_hash",
     "declare",
     "declare_many",
-    "find",
-    "hidden_event",
-    "in_force",
-    "listing",
-    "may_see",
     "next_rev",
-    "openings",
-    "page",
     "withdraw",
 ]
-
-HIDDEN = "declaration.hidden"
-
-_SHARED_FIELDS = ("id", "object_kind", "disclosure", "version")
-# The entries of a ``shared`` declaration's changes carry it in clear; a ``center`` one's
-# every change is one ``declaration.hidden`` commitment (entries written before that carried
-# ``commitment`` in a ``created``/``amended``/``withdrawn`` entry, and still verify).
-CREATED_ENTRY = entry_kind(
-    "declaration.created", signer=Signer.MEMBER, required=_SHARED_FIELDS,
-    optional=("content", "commitment"), folded=True,
-    summary="a member declares a shared object (its feature in clear)",
-)  # fmt: skip
-AMENDED_ENTRY = entry_kind(
-    "declaration.amended", signer=Signer.MEMBER, required=_SHARED_FIELDS,
-    optional=("content", "commitment"), folded=True,
-    summary="a member amends its shared object: the next version, in clear",
-)  # fmt: skip
-WITHDRAWN_ENTRY = entry_kind(
-    "declaration.withdrawn", signer=Signer.MEMBER, required=_SHARED_FIELDS,
-    optional=("reason", "commitment"), folded=True,
-    summary="a member withdraws its shared object, with its reason",
-)  # fmt: skip
-_CHANGE_ENTRIES = {"created": CREATED_ENTRY, "amended": AMENDED_ENTRY, "withdrawn": WITHDRAWN_ENTRY}
-HIDDEN_ENTRY = entry_kind(
-    HIDDEN, signer=Signer.MEMBER, required=("commitment",), folded=True,
-    summary="a member changed one of its hidden objects (what, in the commitment's opening)",
-)  # fmt: skip
-ACKNOWLEDGED_ENTRY = entry_kind(
-    "declaration.acknowledged", signer=Signer.MEMBER,
-    required=(*_SHARED_FIELDS, "content_hash", "meaning"), folded=True,
-    summary="a party's receipt of one version of a notifier's declaration",
-)  # fmt: skip
-"""The kind of every record entry about a ``center`` declaration (:func:`hidden_event`)."""
 
 KINDS = ("protected_site", "movement", "position", "flight_plan")
 """The kinds a declaration may be (an operation is proposed, not declared)."""
@@ -169,120 +101,13 @@ RECEIPT = (
 """What an acknowledgement means, stated in its record entry, event and answer."""
 
 _ID_PREFIX = "d-"
-_ACTIVE, _WITHDRAWN = "active", "withdrawn"
 _SOURCE = "declaration"
 _PROBE = 500  # ids per uniqueness probe (SQLite allows 32766 parameters)
 
 
-@dataclass(frozen=True, slots=True)
-class Opened:
-    """The opening of the commitment in record entry ``entry``: salt and exact content."""
-
-    entry: int
-    commitment: bytes
-    salt: bytes
-    content: str
-
-
-@dataclass(frozen=True, slots=True)
-class Acknowledged:
-    """A party's receipt of one version of a notifier's declaration."""
-
-    declaration: str
-    member: str
-    version: int
-    content_hash: str
-    acknowledged_at: datetime
-    entry: int
-
-
-@dataclass(frozen=True, slots=True)
-class DeclarationView:
-    """A declaration as one caller may see it."""
-
-    id: str
-    kind: str
-    owner: str
-    disclosure: str
-    status: str
-    version: int
-    feature: dict[str, Any]
-    content_hash: str
-    declared_at: datetime
-    updated_at: datetime
-    withdrawn_at: datetime | None
-    withdrawn_reason: str | None
-    entry: int
-    opening: Opened | None = None
-    acknowledgements: tuple[Acknowledged, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Listed:
-    """A declaration as one caller may see it, as a list gives it: a
-    :class:`DeclarationView` whose feature is left as the stored canonical JSON text
-    (``feature_json``), never parsed, and whose ``content_hash`` is that text's SHA-256."""
-
-    id: str
-    kind: str
-    owner: str
-    disclosure: str
-    status: str
-    version: int
-    feature_json: str
-    content_hash: str
-    declared_at: datetime
-    updated_at: datetime
-    withdrawn_at: datetime | None
-    withdrawn_reason: str | None
-    entry: int
-    acknowledgements: tuple[Acknowledged, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class EntryOpening:
-    """One record entry about a declaration, with its opening when it carries a
-    commitment (``None`` when the entry carries the content in clear)."""
-
-    entry: int
-    change: str
-    version: int
-    member: str
-    at: datetime
-    opening: Opened | None
-
-
-# --- visibility -----------------------------------------------------------------------------
-
-
-def may_see(caller: Caller, owner: str, disclosure: str) -> bool:
-    """Whether ``caller`` may see a declaration of ``owner`` with ``disclosure``: the
-    policy's :func:`~accord.center.visibility.sees_object`.
-
-    >>> officer = Caller(1, "r", "red", Role.OFFICER)
-    >>> may_see(officer, "blue", "shared"), may_see(officer, "blue", "center")
-    (True, False)
-    """
-    return visibility.sees_object(caller, owner=owner, disclosure=disclosure)
-
-
-def _visible(caller: Caller) -> ColumnElement[bool]:
-    """:func:`may_see` as a condition on ``declarations``."""
-    return visibility.objects_where(
-        caller, owner=Declaration.owner, disclosure=Declaration.disclosure
-    )
-
-
-def _visible_row(session: Session, caller: Caller, object_id: str) -> Declaration:
-    row = session.get(Declaration, object_id)
-    if row is None or not may_see(caller, row.owner, row.disclosure):
-        raise DeclarationNotFound()
-    return row
-
-
 def _own_row(session: Session, caller: Caller, object_id: str) -> Declaration:
     """The row, for its owner's officer or notifier; not found for whoever may not see it."""
-    row = _visible_row(session, caller, object_id)
+    row = visible_row(session, caller, object_id)
     if row.owner != caller.member or caller.role not in (Role.OFFICER, Role.NOTIFIER):
         raise NotAuthorized(f"only {row.owner}'s officers may change its declarations")
     return row
@@ -422,61 +247,6 @@ def _check_version(row: Declaration, expected: Mapping[str, tuple[str, int]]) ->
             )
 
 
-def _feature(row: Declaration) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(row.feature)
-    return value
-
-
-def _entry(
-    row: Declaration,
-    change: str,
-    *,
-    feature: Mapping[str, Any] | None = None,
-    reason: str | None = None,
-) -> tuple[dict[str, Any], tuple[bytes, bytes, str] | None]:
-    """The record event of ``change`` and, for a ``center`` declaration, the
-    ``(commitment, salt, content)`` it commits to (its salt drawn here).
-
-    A ``center`` declaration's event is :func:`hidden_event`: the same two members for a
-    create, an amendment and a withdrawal, whatever the kind or the geometry's size; the
-    id, kind, version, change and content are inside the commitment alone."""
-    content: dict[str, Any] = dict(feature) if feature is not None else {"reason": reason}
-    if visibility.in_clear(row.disclosure):
-        told = {"content": content} if feature is not None else {"reason": reason}
-        event = _CHANGE_ENTRIES[change].build(
-            told, id=row.id, object_kind=row.kind, disclosure=row.disclosure, version=row.version
-        )
-        return event, None
-    opened = {
-        "action": change,
-        "content": content,
-        "id": row.id,
-        "object_kind": row.kind,
-        "version": row.version,
-    }
-    salt = secrets.token_bytes(SALT_BYTES)
-    committed = commitment(opened, salt=salt)
-    return hidden_event(committed), (committed, salt, canonical_json(opened).decode("utf-8"))
-
-
-def hidden_event(committed: bytes) -> dict[str, Any]:
-    """The record event of a change of a ``center`` declaration: ``{"kind":
-    "declaration.hidden", "commitment": <base64 of the 32-byte commitment>}``, nothing else.
-
-    What every reader learns from it is that its author changed one of its hidden
-    declarations at the entry's time. The opening (kept by the owner and the center)
-    holds the canonical JSON of ``{"action", "content", "id", "object_kind",
-    "version"}``: the change (``created``, ``amended`` or ``withdrawn``), the feature as
-    stored (a withdrawal: ``{"reason": …}``), and which declaration, of which kind, at
-    which version. The commitment is a fixed-size digest, so the entry's length does not
-    depend on the content.
-
-    >>> hidden_event(bytes(32))
-    {'kind': 'declaration.hidden', 'commitment': 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='}
-    """
-    return HIDDEN_ENTRY.build(commitment=encode_base64(committed))
-
-
 def _recorded(
     unit: Unit,
     row: Declaration,
@@ -526,7 +296,7 @@ def _record(
 ) -> Opened | None:
     """Append the entry of ``change`` by the owner, index it and keep its opening; sets
     ``row.entry``. The entry of a ``center`` declaration holds only a commitment."""
-    event, committed = _entry(row, change, feature=feature, reason=reason)
+    event, committed = change_event(row, change, feature=feature, reason=reason)
     entry = unit.ledger.append(event, author=row.owner, at=at)
     return _recorded(unit, row, change, entry, committed, at=at, reason=reason)
 
@@ -550,38 +320,11 @@ def _announce(
         "status": row.status,
         "version": row.version,
         "entry": row.entry,
-        "feature": _feature(row),
+        "feature": stored_feature(row),
     }
     if reason is not None:
         payload["reason"] = reason
     publish(unit.session, kind=f"declaration.{change}", at=at, audience=audience, payload=payload)
-
-
-def _view(
-    row: Declaration,
-    *,
-    opening: Opened | None = None,
-    reason: str | None = None,
-    acknowledgements: tuple[Acknowledged, ...] | None = None,
-) -> DeclarationView:
-    feature = _feature(row)
-    return DeclarationView(
-        id=row.id,
-        kind=row.kind,
-        owner=row.owner,
-        disclosure=row.disclosure,
-        status=row.status,
-        version=row.version,
-        feature=feature,
-        content_hash=content_hash(feature),
-        declared_at=row.declared_at,
-        updated_at=row.updated_at,
-        withdrawn_at=row.withdrawn_at,
-        withdrawn_reason=reason,
-        entry=row.entry,
-        opening=opening,
-        acknowledgements=acknowledgements,
-    )
 
 
 def _may_declare(caller: Caller) -> None:
@@ -607,7 +350,7 @@ def declare(
         kind=obj.kind.value,
         owner=caller.member,
         disclosure=obj.disclosure.value,
-        status=_ACTIVE,
+        status=ACTIVE,
         version=1,
         rev=next_rev(session),
         feature=canonical_json(stored).decode("utf-8"),
@@ -622,7 +365,7 @@ def declare(
     opened = _record(unit, row, "created", at=at, feature=stored)
     session.flush()
     _announce(unit, agreement, row, "created", at)
-    return _view(row, opening=opened)
+    return view_of(row, opening=opened)
 
 
 def declare_many(
@@ -653,7 +396,7 @@ def declare_many(
             kind=obj.kind.value,
             owner=caller.member,
             disclosure=obj.disclosure.value,
-            status=_ACTIVE,
+            status=ACTIVE,
             version=1,
             rev=rev + i,
             feature=canonical_json(stored).decode("utf-8"),
@@ -670,7 +413,7 @@ def declare_many(
     session.add_all(rows)
     session.flush()
     made = [
-        _entry(row, "created", feature=stored)
+        change_event(row, "created", feature=stored)
         for row, (stored, _obj) in zip(rows, checked, strict=True)
     ]
     entries = unit.ledger.append_many(
@@ -683,7 +426,7 @@ def declare_many(
     session.flush()
     for row in rows:
         _announce(unit, agreement, row, "created", at)
-    return [_view(row, opening=o) for row, o in zip(rows, opened, strict=True)]
+    return [view_of(row, opening=o) for row, o in zip(rows, opened, strict=True)]
 
 
 def amend(
@@ -700,14 +443,15 @@ def amend(
     same disclosure) and raise its version. ``expected`` maps a request field to
     ``(location, version)``: a version the caller believes current.
 
-    Raises :class:`DeclarationNotFound` when the caller may not see it,
+    Raises :class:`~accord.errors.DeclarationNotFound` when the caller may not see it,
     :class:`~accord.errors.NotAuthorized` when it is not the caller's member's,
-    :class:`~accord.errors.IllegalTransition` when withdrawn, :class:`StaleRequest` on a
-    stale version and :class:`~accord.errors.InputError` naming every bad field.
+    :class:`~accord.errors.IllegalTransition` when withdrawn,
+    :class:`~accord.errors.StaleRequest` on a stale version and
+    :class:`~accord.errors.InputError` naming every bad field.
     """
     session = unit.session
     row = _own_row(session, caller, object_id)
-    if row.status != _ACTIVE:
+    if row.status != ACTIVE:
         raise IllegalTransition("a withdrawn declaration cannot be amended")
     _check_version(row, expected or {})
     stored, obj = _checked(agreement, caller, feature, row.id, amending=True)
@@ -733,7 +477,7 @@ def amend(
     opened = _record(unit, row, "amended", at=at, feature=stored)
     session.flush()
     _announce(unit, agreement, row, "amended", at)
-    return _view(row, opening=opened)
+    return view_of(row, opening=opened)
 
 
 def withdraw(
@@ -750,17 +494,17 @@ def withdraw(
     as :func:`amend` does (a second withdrawal is an :class:`IllegalTransition`)."""
     session = unit.session
     row = _own_row(session, caller, object_id)
-    if row.status != _ACTIVE:
+    if row.status != ACTIVE:
         raise IllegalTransition("the declaration is already withdrawn")
     _check_version(row, expected or {})
-    row.status = _WITHDRAWN
+    row.status = WITHDRAWN
     row.withdrawn_at = at
     row.updated_at = at
     row.rev = next_rev(session)
     opened = _record(unit, row, "withdrawn", at=at, reason=reason)
     session.flush()
     _announce(unit, agreement, row, "withdrawn", at, reason=reason)
-    return _view(row, opening=opened, reason=reason)
+    return view_of(row, opening=opened, reason=reason)
 
 
 def acknowledge(
@@ -774,28 +518,28 @@ def acknowledge(
     expected: Mapping[str, tuple[str, int]] | None = None,
 ) -> Acknowledged:
     """The caller's party acknowledges the current version of a notifier's declaration,
-    naming its :func:`content_hash`: a receipt, never an approval. Recorded as an entry by
-    the party; the notifier and the party are told.
+    naming its :func:`~accord.record.canonical.content_hash`: a receipt, never an
+    approval. Recorded as an entry by the party; the notifier and the party are told.
 
-    Raises :class:`DeclarationNotFound` when the caller may not see it,
+    Raises :class:`~accord.errors.DeclarationNotFound` when the caller may not see it,
     :class:`~accord.errors.NotAuthorized` for a caller who is no party's officer,
     :class:`~accord.errors.IllegalTransition` for a declaration that is no humanitarian
     notification, withdrawn, or already acknowledged at this version by the caller's
-    party, and :class:`StaleRequest` (field ``content_hash`` or the version's) when the
-    caller names another version than the current one.
+    party, and :class:`~accord.errors.StaleRequest` (field ``content_hash`` or the
+    version's) when the caller names another version than the current one.
     """
     session = unit.session
-    row = _visible_row(session, caller, object_id)
+    row = visible_row(session, caller, object_id)
     if caller.role is not Role.OFFICER or caller.member not in agreement.party_ids:
         raise NotAuthorized("only a party's officer acknowledges a humanitarian notification")
     if row.owner not in agreement.notifier_ids:
         raise IllegalTransition(
             "only a humanitarian notifier's sites and movements are acknowledged"
         )
-    if row.status != _ACTIVE:
+    if row.status != ACTIVE:
         raise IllegalTransition("a withdrawn declaration cannot be acknowledged")
     _check_version(row, expected or {})
-    current = content_hash(_feature(row))
+    current = content_hash(stored_feature(row))
     if hash_.lower() != current:
         raise StaleRequest(
             "content_hash",
@@ -862,273 +606,3 @@ def acknowledge(
         },
     )
     return Acknowledged(row.id, caller.member, row.version, current, at, entry)
-
-
-# --- reading --------------------------------------------------------------------------------
-
-
-def _acknowledgements(
-    session: Session, caller: Caller, rows: Sequence[Declaration]
-) -> dict[str, tuple[Acknowledged, ...]]:
-    """Per declaration of a notifier: every acknowledgement for the owner, the caller's own
-    member's for anyone else."""
-    found: dict[str, list[Acknowledged]] = {row.id: [] for row in rows}
-    query = (
-        select(Acknowledgement)
-        .join(Declaration, Declaration.id == Acknowledgement.declaration_id)
-        .where(
-            Acknowledgement.declaration_id.in_(list(found)),
-            visibility.acknowledgements_where(
-                caller, owner=Declaration.owner, acknowledger=Acknowledgement.member
-            ),
-        )
-        .order_by(Acknowledgement.entry)
-    )
-    if found:
-        for ack in session.scalars(query):
-            found[ack.declaration_id].append(
-                Acknowledged(
-                    ack.declaration_id,
-                    ack.member,
-                    ack.version,
-                    ack.content_hash,
-                    ack.acknowledged_at,
-                    ack.entry,
-                )
-            )
-    return {key: tuple(value) for key, value in found.items()}
-
-
-def _reasons(session: Session, rows: Sequence[Declaration]) -> dict[str, str | None]:
-    withdrawn = [row.id for row in rows if row.status == _WITHDRAWN]
-    if not withdrawn:
-        return {}
-    query = select(DeclarationChange.declaration_id, DeclarationChange.reason).where(
-        DeclarationChange.declaration_id.in_(withdrawn), DeclarationChange.change == "withdrawn"
-    )
-    return {object_id: reason for object_id, reason in session.execute(query)}
-
-
-def _views(session: Session, caller: Caller, rows: Sequence[Declaration]) -> list[DeclarationView]:
-    acks = _acknowledgements(session, caller, rows)
-    reasons = _reasons(session, rows)
-    return [
-        _view(row, reason=reasons.get(row.id), acknowledgements=acks.get(row.id, ()))
-        for row in rows
-    ]
-
-
-def find(session: Session, caller: Caller, object_id: str) -> DeclarationView:
-    """The declaration ``object_id`` as the caller may see it; raises
-    :class:`DeclarationNotFound` when there is none the caller may see."""
-    row = _visible_row(session, caller, object_id)
-    return _views(session, caller, [row])[0]
-
-
-def _page_query(
-    caller: Caller,
-    *,
-    kind: str | None,
-    owner: str | None,
-    status: str | None,
-    after: str | None,
-) -> ColumnElement[bool]:
-    """The condition of a page: what the caller may see, narrowed by the filters."""
-    conditions = [_visible(caller)]
-    if kind is not None:
-        conditions.append(Declaration.kind == kind)
-    if owner is not None:
-        conditions.append(Declaration.owner == owner)
-    if status is not None:
-        conditions.append(Declaration.status == status)
-    if after is not None:
-        conditions.append(Declaration.id > after)
-    return and_(*conditions)
-
-
-def page(
-    session: Session,
-    caller: Caller,
-    *,
-    kind: str | None = None,
-    owner: str | None = None,
-    status: str | None = None,
-    limit: int = 100,
-    after: str | None = None,
-) -> tuple[list[DeclarationView], str | None]:
-    """Up to ``limit`` declarations the caller may see, by id, after the id ``after``;
-    and the id to pass as ``after`` for the next page (``None`` on the last page). Only
-    what the caller may see is ever read, so nothing else is counted or hinted at."""
-    where = _page_query(caller, kind=kind, owner=owner, status=status, after=after)
-    query = select(Declaration).where(where).order_by(Declaration.id).limit(limit + 1)
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return _views(session, caller, rows), (rows[-1].id if more else None)
-
-
-_LISTED_COLUMNS = (
-    Declaration.id,
-    Declaration.kind,
-    Declaration.owner,
-    Declaration.disclosure,
-    Declaration.status,
-    Declaration.version,
-    Declaration.feature,
-    Declaration.declared_at,
-    Declaration.updated_at,
-    Declaration.withdrawn_at,
-    Declaration.entry,
-)
-
-
-def listing(
-    session: Session,
-    caller: Caller,
-    *,
-    kind: str | None = None,
-    owner: str | None = None,
-    status: str | None = None,
-    limit: int = 100,
-    after: str | None = None,
-) -> tuple[list[Listed], str | None]:
-    """:func:`page` for a list answer, thousands at a time: the same declarations, in the
-    same order, under the same visibility rule, with the same next ``after``; but read as
-    plain columns (no ORM objects), the feature left as its stored canonical JSON, and its
-    content hash taken from that text (the canonical JSON of the parsed feature is the same
-    text, so the hash is :func:`content_hash`'s)."""
-    where = _page_query(caller, kind=kind, owner=owner, status=status, after=after)
-    query = select(*_LISTED_COLUMNS).where(where).order_by(Declaration.id).limit(limit + 1)
-    rows = session.execute(query).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if not rows:
-        return [], None
-    first, last = rows[0].id, rows[-1].id
-    acks = _acknowledgements_between(session, caller, first, last)
-    withdrawn = {row.id for row in rows if row.status == _WITHDRAWN}
-    reasons = _reasons_between(session, first, last, withdrawn) if withdrawn else {}
-    sha256 = hashlib.sha256
-    listed = [
-        Listed(
-            id=object_id,
-            kind=kind,
-            owner=owner,
-            disclosure=disclosure,
-            status=status,
-            version=version,
-            feature_json=feature,
-            content_hash=sha256(feature.encode("utf-8")).hexdigest(),
-            declared_at=declared_at,
-            updated_at=updated_at,
-            withdrawn_at=withdrawn_at,
-            withdrawn_reason=reasons.get(object_id),
-            entry=entry,
-            acknowledgements=acks.get(object_id, ()),
-        )
-        for (
-            object_id,
-            kind,
-            owner,
-            disclosure,
-            status,
-            version,
-            feature,
-            declared_at,
-            updated_at,
-            withdrawn_at,
-            entry,
-        ) in rows
-    ]
-    return listed, (last if more else None)
-
-
-def in_force(
-    session: Session, caller: Caller, *, limit: int, after: str | None = None
-) -> tuple[list[str], str | None]:
-    """The stored features (canonical JSON text, never parsed) of up to ``limit``
-    declarations in force that the caller may see, by id, after the id ``after``; and the
-    ``after`` of the next page (``None`` on the last). The same rule as :func:`page` with
-    ``status="active"``: only what the caller may see is ever read. Each feature names its
-    id, kind, owner (``declared_by``) and disclosure in its properties."""
-    where = _page_query(caller, kind=None, owner=None, status=_ACTIVE, after=after)
-    query = select(Declaration.id, Declaration.feature).where(where)
-    rows = session.execute(query.order_by(Declaration.id).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [feature for _, feature in rows], (rows[-1][0] if more else None)
-
-
-def _acknowledgements_between(
-    session: Session, caller: Caller, first: str, last: str
-) -> dict[str, tuple[Acknowledged, ...]]:
-    """:func:`_acknowledgements` for every declaration with an id from ``first`` to
-    ``last``: all of them for the caller's member's declarations, the caller's member's own
-    for anyone else's. The caller keeps only those of the declarations it lists."""
-    query = (
-        select(Acknowledgement)
-        .join(Declaration, Declaration.id == Acknowledgement.declaration_id)
-        .where(
-            Acknowledgement.declaration_id >= first,
-            Acknowledgement.declaration_id <= last,
-            visibility.acknowledgements_where(
-                caller, owner=Declaration.owner, acknowledger=Acknowledgement.member
-            ),
-        )
-        .order_by(Acknowledgement.entry)
-    )
-    found: dict[str, list[Acknowledged]] = {}
-    for ack in session.scalars(query):
-        found.setdefault(ack.declaration_id, []).append(
-            Acknowledged(
-                ack.declaration_id,
-                ack.member,
-                ack.version,
-                ack.content_hash,
-                ack.acknowledged_at,
-                ack.entry,
-            )
-        )
-    return {key: tuple(value) for key, value in found.items()}
-
-
-def _reasons_between(
-    session: Session, first: str, last: str, withdrawn: set[str]
-) -> dict[str, str | None]:
-    """Why each of ``withdrawn`` (ids from ``first`` to ``last``) was withdrawn."""
-    query = select(DeclarationChange.declaration_id, DeclarationChange.reason).where(
-        DeclarationChange.declaration_id >= first,
-        DeclarationChange.declaration_id <= last,
-        DeclarationChange.change == "withdrawn",
-    )
-    return {
-        object_id: reason for object_id, reason in session.execute(query) if object_id in withdrawn
-    }
-
-
-def openings(session: Session, caller: Caller, object_id: str) -> list[EntryOpening]:
-    """Every record entry about the caller's member's declaration ``object_id``, oldest
-    first, each with its opening when it carries a commitment. Raises
-    :class:`DeclarationNotFound` when the caller may not see it and
-    :class:`~accord.errors.NotAuthorized` when it is another member's."""
-    row = _visible_row(session, caller, object_id)
-    if row.owner != caller.member:
-        raise NotAuthorized("only the owner's users see the openings of its declarations")
-    changes = list(
-        session.scalars(
-            select(DeclarationChange)
-            .where(DeclarationChange.declaration_id == row.id)
-            .order_by(DeclarationChange.entry)
-        )
-    )
-    entries = [change.entry for change in changes]
-    opened = {
-        o.entry: Opened(o.entry, o.commitment, o.salt, o.content)
-        for o in session.scalars(
-            select(Opening).where(Opening.entry.in_(entries), Opening.owner == caller.member)
-        )
-    }
-    return [
-        EntryOpening(c.entry, c.change, c.version, c.member, c.at, opened.get(c.entry))
-        for c in changes
-    ]

@@ -9,8 +9,9 @@ key, a condition the agreement does not have), it is cut to a bounded length, an
 
 :func:`install` registers the handlers: request validation (422), HTTP errors (their own
 status), :class:`~accord.errors.AccordError` (a 4xx with its message: 403 not authorized,
-409 a rule or state refuses, 422 bad input, 400 otherwise) and a last resort for anything
-else, which logs the exception on the server and answers a bare 500.
+404 nothing the caller may see by that id, 409 a rule or state refuses, 422 bad input, 400
+otherwise) and a last resort for anything else, which logs the exception on the server and
+answers a bare 500.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError, InputError, NotAuthorized, RuleError
+from accord.errors import AccordError, InputError, NotAuthorized, NotFound, RuleError
 from accord.record.log import TamperError
 
 __all__ = [
@@ -156,6 +157,8 @@ def status_of(error: AccordError) -> int:
     """The HTTP status that answers ``error``."""
     if isinstance(error, NotAuthorized):
         return 403
+    if isinstance(error, NotFound):
+        return 404
     if isinstance(error, RuleError):
         return 409
     if isinstance(error, InputError):
@@ -205,7 +208,7 @@ async def _accord(request: Request, exc: Exception) -> JSONResponse:
         ]
         detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
         return problem_response(status, detail, kind="validation", errors=problems)
-    kind = {403: "forbidden", 409: "refused"}.get(status, "bad-request")
+    kind = {403: "forbidden", 404: "not-found", 409: "refused"}.get(status, "bad-request")
     return problem_response(status, str(exc), kind=kind)
 
 

@@ -31,7 +31,8 @@ from accord.center import visibility
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, CenterDep, problem
 from accord.center.http.writes import write
-from accord.center.operations import service as ops
+from accord.center.operations import queries, service
+from accord.center.operations.desk import desk
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
@@ -228,7 +229,7 @@ class OperationOut(BaseModel):
     conflicts: list[ConflictOut]
 
     @classmethod
-    def of(cls, view: ops.OperationView) -> OperationOut:
+    def of(cls, view: queries.OperationView) -> OperationOut:
         s = view.state
         return cls(
             id=s.id,
@@ -301,9 +302,9 @@ def _propose(
     properties: dict[str, Any],
     at: datetime,
 ) -> OperationOut:
-    desk = ops.desk(unit.center)
+    desk_ = desk(unit.center)
     return OperationOut.of(
-        ops.propose(unit, desk, caller, geometry=geometry, properties=properties, at=at)
+        service.propose(unit, desk_, caller, geometry=geometry, properties=properties, at=at)
     )
 
 
@@ -316,9 +317,9 @@ def _report(
     executed_at: datetime,
     at: datetime,
 ) -> OperationOut:
-    view = ops.report(
+    view = service.report(
         unit,
-        ops.desk(unit.center),
+        desk(unit.center),
         caller,
         geometry=geometry,
         properties=properties,
@@ -337,9 +338,9 @@ def _amend(
     properties: dict[str, Any],
     at: datetime,
 ) -> OperationOut:
-    view = ops.amend(
+    view = service.amend(
         unit,
-        ops.desk(unit.center),
+        desk(unit.center),
         caller,
         op_id,
         geometry=geometry,
@@ -350,13 +351,13 @@ def _amend(
 
 
 def _recheck(unit: Unit, *, op_id: str, at: datetime) -> bool:
-    return ops.recheck(unit, ops.desk(unit.center), op_id, at, origin=unit.center.origin)
+    return service.recheck(unit, desk(unit.center), op_id, at, origin=unit.center.origin)
 
 
 def _step_act(
     unit: Unit, *, caller: Caller, op_id: str, action: str, at: datetime, text: str | None
 ) -> OperationOut:
-    view = ops.step(unit, ops.desk(unit.center), caller, op_id, action, at=at, text=text)
+    view = service.step(unit, desk(unit.center), caller, op_id, action, at=at, text=text)
     return OperationOut.of(view)
 
 
@@ -599,9 +600,9 @@ def list_operations(
     to the settled status: an operation whose window passed is ``expired``)."""
     now = center.now()
     with center.reading() as session:
-        page, more = ops.listing(
+        page, more = queries.listing(
             session,
-            ops.desk(center),
+            desk(center),
             visibility.conflict_viewer(caller),
             now,
             status=status,
@@ -629,4 +630,4 @@ def get_operation(center: CenterDep, caller: Reader, op_id: OpId) -> OperationOu
     now = center.now()
     with center.reading() as session:
         viewer = visibility.conflict_viewer(caller)
-        return OperationOut.of(ops.get(session, ops.desk(center), viewer, op_id, now))
+        return OperationOut.of(queries.get(session, desk(center), viewer, op_id, now))

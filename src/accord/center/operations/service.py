@@ -1,26 +1,25 @@
 """Operations in the service: proposals checked against the world in force, their life
-cycle under the agreement's rules, their record entries and live events, and what each
-reader may see of them.
+cycle under the agreement's rules, and the record entries and live events of each change.
 
 Every change runs in one unit of work (:func:`accord.center.http.writes.write`): the rules judge
 the step (:mod:`accord.rules.operations`, pure), the row keeps the new state
-(:mod:`accord.center.operations.state`), the acting party signs one record entry, and one
-live event per audience announces it — all committed together or not at all.
+(:mod:`accord.center.operations.state`), the acting party signs one record entry
+(:mod:`accord.center.operations.entries`), and one live event per audience announces it —
+all committed together or not at all. What each reader may see of an operation is
+:mod:`accord.center.operations.queries`'.
 
 Disclosure. Operations are notified to every party, so an operation is always ``shared``.
-Its conflicts are not: a conflict with another party's ``center`` object is shown to each
-reader with :meth:`accord.deconfliction.Conflict.visible_to` — kind, owning party, distance
-and whether it blocks, never which object it is, its threshold or where it is. The row keeps
-the conflicts unredacted (the center sees everything); the record, read by every party and
-monitor, gets them cut for a reader who owns nothing (:func:`public`); each party's live
-event gets them cut for that party, and the monitors' event for the monitors.
+Its conflicts are not: the row keeps them unredacted (the center sees everything); the
+record, read by every party and monitor, gets them cut for a reader who owns nothing
+(:func:`~accord.center.operations.entries.public`); each party's live event gets them cut
+for that party, and the monitors' event for the monitors.
 
-Deconfliction. One :class:`~accord.center.operations.world_cache.WorldCache` per service (see
-:func:`desk`) answers each proposal and amendment without rebuilding its index; the check
-runs before the unit writes anything, so it reads the committed world. What is declared
-after a proposal counts too: before an approval or an execution the center checks the
-operation again (:func:`recheck`), and a changed set of blocking conflicts is the center's
-own signed step, which withdraws approvals given against fewer conflicts.
+Deconfliction. The service's desk (:mod:`accord.center.operations.desk`) answers each
+proposal and amendment; the check runs before the unit writes anything, so it reads the
+committed world. What is declared after a proposal counts too: before an approval or an
+execution the center checks the operation again (:func:`recheck`), and a changed set of
+blocking conflicts is the center's own signed step, which withdraws approvals given against
+fewer conflicts.
 
 Amendments change the area only (geometry, radius, uncertainty, name) and only before
 another party approved it: the category, the executors and the window are what the others
@@ -32,159 +31,63 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from accord.agreement import Agreement, ObjectKind, RuleKind
+from accord.agreement import Agreement
 from accord.center import visibility
-from accord.center.db.fast import Prepared, PreparedQuery
-from accord.center.db.models import Declaration
+from accord.center.db.fast import Prepared
 from accord.center.db.models_operations import OperationRow
 from accord.center.disclosure import probing
-from accord.center.entry_kinds import EntryKind, Signer, entry_kind
 from accord.center.events.store import publish_all
-from accord.center.http.problems import ProblemError
+from accord.center.operations.desk import Desk
+from accord.center.operations.entries import (
+    ACTIONS,
+    AMENDED,
+    CENTER,
+    CONFLICTS_UPDATED,
+    PROPOSED,
+    REPORTED,
+    Actor,
+    public,
+    record,
+)
+from accord.center.operations.queries import (
+    OperationView,
+    conflicts_of,
+    existing_row,
+    load_row,
+    view_of,
+)
 from accord.center.operations.state import decode_state, encode_state
-from accord.center.operations.world_cache import WorldCache, parse_features
+from accord.center.operations.world_cache import parse_features
 from accord.center.phases.service import confirmations
-from accord.center.runtime import Center, CenterCache, Unit
+from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
 from accord.chrono import format_instant, parse_instant
-from accord.deconfliction import Conflict, warm_up
+from accord.deconfliction import Conflict
 from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
 from accord.rules import operations as rules
-from accord.rules.operations import PENDING, OperationState, OperationStatus, Transition
+from accord.rules.operations import PENDING, OperationState
 from accord.world import Disclosure, Operation
 
 __all__ = [
-    "ACTIONS",
-    "DESK",
-    "Desk",
-    "OperationView",
     "amend",
-    "desk",
-    "get",
-    "listing",
     "new_id",
-    "prepare",
     "propose",
-    "public",
     "recheck",
     "report",
     "step",
-    "transition_json",
 ]
-
-ACTIONS: dict[str, str] = {
-    "approve": "operation.approved",
-    "veto": "operation.vetoed",
-    "object": "operation.objected",
-    "withdraw_objection": "operation.objection_withdrawn",
-    "execute": "operation.executed",
-    "complete": "operation.completed",
-    "cancel": "operation.cancelled",
-}
-"""Step → the kind of its record entry and live event."""
-
-PROPOSED = "operation.proposed"
-AMENDED = "operation.amended"
-REPORTED = "operation.reported"
-CONFLICTS_UPDATED = "operation.conflicts_updated"
-
-_STEP = ("operation", "user", "status", "transitions")
-_CHECKED = (*_STEP, "feature", "conflicts")
-_ENTRIES: dict[str, EntryKind] = {}
-for _kind, _required, _optional, _summary in [
-    (PROPOSED, _CHECKED, (), "a party proposes an operation, its conflicts as all may see"),
-    (AMENDED, (*_CHECKED, "version"), (), "its proposer amends an operation, checked anew"),
-    (REPORTED, (*_CHECKED, "executed_at", "breaches"), (),
-     "a party reports an operation after the fact (an imminent threat)"),
-    (CONFLICTS_UPDATED, (*_STEP, "conflicts", "blocking_conflicts"), (),
-     "the center re-checks an operation after the world changed"),
-    (ACTIONS["approve"], _STEP, ("override_reason",), "a party approves"),
-    (ACTIONS["veto"], (*_STEP, "reason"), (), "a party vetoes, with its reason"),
-    (ACTIONS["object"], (*_STEP, "evidence"), (), "a party objects, with its evidence"),
-    (ACTIONS["withdraw_objection"], _STEP, (), "a party withdraws its objection"),
-    (ACTIONS["execute"], _STEP, (), "the proposer starts the operation"),
-    (ACTIONS["complete"], _STEP, (), "the proposer completes it"),
-    (ACTIONS["cancel"], (*_STEP, "reason"), (), "the proposer cancels it, with its reason"),
-]:  # fmt: skip
-    _ENTRIES[_kind] = entry_kind(
-        _kind,
-        signer=Signer.CENTER if _kind == CONFLICTS_UPDATED else Signer.MEMBER,
-        required=_required,
-        optional=_optional,
-        folded=True,
-        summary=_summary,
-    )
-
-
-# --- the desk: one deconfliction cache per service ------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Desk:
-    """The service's operations desk: the agreement and the world cache."""
-
-    agreement: Agreement
-    world: WorldCache
-
-    def unchanged(self, connection: Connection, op_id: str) -> bool:
-        """Whether the operation's stored blocking conflicts are certainly still its blocking
-        conflicts (one read): no declaration changed since they were last found to stand
-        (``operations.conflicts_seen``), and operations never block one another. ``False``
-        means: check again."""
-        if ObjectKind.OPERATION in self.agreement.deconfliction.blocking:
-            return False
-        rows = _STORED.rows(connection, {"b_id": op_id})
-        return bool(rows) and rows[0][0] is not None and rows[0][0] == (rows[0][1] or 0)
-
-
-def _close_desk(found: Desk) -> None:
-    found.world.close()  # lets a background rebuild finish
-
-
-DESK: CenterCache[Desk] = CenterCache(
-    "the deconfliction desk",
-    lambda center: Desk(center.agreement, WorldCache(center.agreement)),
-    close=_close_desk,
-)
-"""The key of each center's desk (made and closed with the center: see
-:mod:`accord.center.bootstrap`)."""
-
-
-def desk(center: Center) -> Desk:
-    """The desk of ``center`` (one per service)."""
-    return center.cache(DESK)
-
-
-def prepare(center: Center) -> None:
-    """At start-up (:mod:`accord.center.bootstrap`): compile the engine's kernels and load
-    the world in force."""
-    warm_up(center.agreement)
-    try:
-        with center.reading() as session:
-            desk(center).world.prepare(session)
-    except ProblemError:  # logged by the cache; each check answers 503 until it reads
-        pass
-
-
-# --- values ---------------------------------------------------------------------------------
 
 
 def new_id() -> str:
     """A fresh operation id: ``op-`` and 16 random hex digits."""
     return "op-" + secrets.token_hex(8)
-
-
-def public(conflict: Conflict) -> Conflict:
-    """The conflict as any party or monitor may see it (for the record)."""
-    return conflict.visible_to(visibility.NOBODY)
 
 
 def _conflicts_json(conflicts: Sequence[Conflict]) -> str:
@@ -207,102 +110,10 @@ def _conflicts_json(conflicts: Sequence[Conflict]) -> str:
     )
 
 
-def _conflicts_of(text: str, operation: str) -> tuple[Conflict, ...]:
-    return tuple(
-        Conflict(
-            operation,
-            ObjectKind(c["kind"]),
-            c["with"],
-            c["party"],
-            None if c["distance_m"] is None else float(c["distance_m"]),
-            c["threshold_m"],
-            bool(c["blocking"]),
-            Disclosure(c["disclosure"]),
-            bool(c["stale"]),
-            bool(c.get("margin", False)),
-        )
-        for c in json.loads(text)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class OperationView:
-    """An operation as one reader may see it: its feature, its state settled to the instant
-    of reading, its conflicts cut for the reader, and its latest record entry."""
-
-    feature: dict[str, Any]
-    state: OperationState
-    conflicts: tuple[Conflict, ...]
-    version: int
-    updated_at: datetime
-    entry: int
-    waiting_for: tuple[str, ...] = ()
-    objection_until: datetime | None = None
-    notify_by: datetime | None = None
-
-
-def _view(
-    row: OperationRow,
-    viewer: str,
-    at: datetime,
-    agreement: Agreement,
-    *,
-    stored: tuple[OperationState, Sequence[Conflict]] | None = None,
-) -> OperationView:
-    """The row as ``viewer`` may see it at ``at`` (``stored``: the row's state and
-    conflicts, when the caller has them at hand rather than to decode)."""
-    if stored is None:
-        stored = (decode_state(row.state), _conflicts_of(row.conflicts, row.id))
-    before, found = stored
-    state = rules.settle(agreement, before, at=at)
-    conflicts = tuple(c.visible_to(viewer) for c in found)
-    waiting: tuple[str, ...] = ()
-    if state.rule is RuleKind.COORDINATED and state.status is OperationStatus.PROPOSED:
-        waiting = tuple(sorted(agreement.party_ids - state.approvals))
-    synchronized = state.rule is RuleKind.SYNCHRONIZED
-    return OperationView(
-        feature=json.loads(row.feature),
-        state=state,
-        conflicts=conflicts,
-        version=row.version,
-        updated_at=row.updated_at,
-        entry=row.entry,
-        waiting_for=waiting,
-        objection_until=rules.objection_deadline(agreement, state) if synchronized else None,
-        notify_by=rules.notification_deadline(agreement, state),
-    )
-
-
-def _not_found() -> ProblemError:
-    return ProblemError(404, "no such operation", kind="not-found")
-
-
-def _load(session: Session, op_id: str) -> OperationRow | None:
-    """The stored row, read with one prebuilt statement, detached: changes to it are stored
-    by :func:`_save`'s own statement, never by a flush."""
-    found = _READ.rows(session.connection(), {"b_id": op_id})
-    return OperationRow(**dict(zip(_READ.keys, found[0], strict=True))) if found else None
-
-
-def _row(session: Session, op_id: str) -> OperationRow:
-    row = _load(session, op_id)
-    if row is None:
-        raise _not_found()
-    return row
-
-
 _operations = cast(Table, OperationRow.__table__)
 _NEXT_REV = select(func.coalesce(func.max(_operations.c.rev), 0) + 1).scalar_subquery()
 """The next value of the operations' counter, computed by the statement that takes it."""
 _INSERT = Prepared(insert(_operations).values(rev=_NEXT_REV))
-_READ = PreparedQuery(select(_operations).where(_operations.c.id == bindparam("b_id")))
-_STORED = PreparedQuery(
-    select(
-        _operations.c.conflicts_seen,
-        select(func.max(Declaration.rev)).scalar_subquery(),
-    ).where(_operations.c.id == bindparam("b_id"))
-)
-"""The declarations' counter an operation's stored conflicts were found at, and now."""
 _SEEN = Prepared(
     update(_operations)
     .where(_operations.c.id == bindparam("b_id"))
@@ -406,61 +217,6 @@ def _announce(
     )
 
 
-def _transitions(before: OperationState | None, after: OperationState) -> list[dict[str, Any]]:
-    """The steps a change added to the history (clock steps it observed included)."""
-    done = len(before.history) if before is not None else 0
-    return [transition_json(t) for t in after.history[done:]]
-
-
-def transition_json(t: Transition) -> dict[str, Any]:
-    """A step of an operation's history as its record entries and the picture spell it."""
-    return {
-        "at": format_instant(t.at),
-        "actor": t.actor,
-        "action": t.action,
-        "from": None if t.from_status is None else t.from_status.value,
-        "to": t.to_status.value,
-        "detail": t.detail,
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class _Actor:
-    """Who takes a step: the actor the rules and events name, the key that signs the record
-    entry, and the user named in it."""
-
-    member: str
-    author: str
-    user: str
-
-    @classmethod
-    def of(cls, caller: Caller) -> _Actor:
-        return cls(caller.member, caller.member, caller.name)
-
-
-CENTER = "center"
-"""The actor of the center's own steps (a re-check finding the world changed)."""
-
-
-def _record(
-    unit: Unit,
-    actor: _Actor,
-    at: datetime,
-    kind: str,
-    state: OperationState,
-    before: OperationState | None,
-    **fields: Any,
-) -> int:
-    event = _ENTRIES[kind].build(
-        fields,
-        operation=state.id,
-        user=actor.user,
-        status=state.status.value,
-        transitions=_transitions(before, state),
-    )
-    return unit.ledger.append(event, author=actor.author, at=at)
-
-
 def _create(
     unit: Unit,
     desk_: Desk,
@@ -476,9 +232,9 @@ def _create(
     **fields: Any,
 ) -> OperationView:
     session = unit.session
-    entry = _record(
+    entry = record(
         unit,
-        _Actor.of(caller),
+        Actor.of(caller),
         at,
         kind,
         state,
@@ -516,7 +272,7 @@ def _create(
         entry=entry,
     )
     viewer = visibility.conflict_viewer(caller)
-    return _view(row, viewer, at, desk_.agreement, stored=(state, conflicts))
+    return view_of(row, viewer, at, desk_.agreement, stored=(state, conflicts))
 
 
 def _touch(
@@ -626,7 +382,7 @@ def report(
 def _save(
     unit: Unit,
     desk_: Desk,
-    actor: _Actor,
+    actor: Actor,
     row: OperationRow,
     *,
     kind: str,
@@ -638,7 +394,7 @@ def _save(
 ) -> OperationView:
     """Record the step, then store it: one UPDATE of the row (``changed``: other columns
     that change with it), the counter taken in the same statement."""
-    entry = _record(unit, actor, at, kind, state, before, **fields)
+    entry = record(unit, actor, at, kind, state, before, **fields)
     values = {
         **(changed or {}),
         "status": state.status.value,
@@ -650,7 +406,7 @@ def _save(
     _UPDATE.execute(unit.session.connection(), {"b_id": row.id, **values})
     for name, value in values.items():  # the row as stored (detached: never flushed)
         set_committed_value(row, name, value)
-    conflicts = _conflicts_of(row.conflicts, row.id)
+    conflicts = conflicts_of(row.conflicts, row.id)
     _announce(
         unit,
         desk_.agreement,
@@ -661,7 +417,7 @@ def _save(
         conflicts=conflicts,
         entry=entry,
     )
-    return _view(row, actor.member, at, desk_.agreement, stored=(state, conflicts))
+    return view_of(row, actor.member, at, desk_.agreement, stored=(state, conflicts))
 
 
 _FIXED = ("category", "executor", "window_start", "window_end")
@@ -687,7 +443,7 @@ def amend(
     the area as it was.
     """
     session = unit.session
-    row = _row(session, op_id)
+    row = existing_row(session, op_id)
     before = decode_state(row.state)
     if caller.member != before.proposed_by:
         raise NotAuthorized(
@@ -734,7 +490,7 @@ def amend(
     return _save(
         unit,
         desk_,
-        _Actor.of(caller),
+        Actor.of(caller),
         row,
         kind=AMENDED,
         before=before,
@@ -773,7 +529,7 @@ def step(
     reason), ``veto`` (reason), ``object`` (evidence), ``withdraw_objection``, ``execute``,
     ``complete`` or ``cancel`` (reason)."""
     a, who = desk_.agreement, caller.member
-    row = _row(unit.session, op_id)
+    row = existing_row(unit.session, op_id)
     before = decode_state(row.state)
     fields: dict[str, Any] = {}
     if action == "approve":
@@ -800,7 +556,7 @@ def step(
     return _save(
         unit,
         desk_,
-        _Actor.of(caller),
+        Actor.of(caller),
         row,
         kind=ACTIONS[action],
         before=before,
@@ -823,7 +579,7 @@ def _recheck(
     (operation,) = parse_features(desk_.agreement, [json.loads(row.feature)], limits=False)
     assert isinstance(operation, Operation)
     conflicts, seen = desk_.world.check_seen(session, operation)
-    stored = _conflicts_of(row.conflicts, row.id)
+    stored = conflicts_of(row.conflicts, row.id)
     if [c for c in conflicts if c.blocking] == [c for c in stored if c.blocking]:
         _SEEN.execute(session.connection(), {"b_id": row.id, "seen": seen})
         return None
@@ -843,11 +599,11 @@ def recheck(unit: Unit, desk_: Desk, op_id: str, at: datetime, *, origin: str) -
     Returns whether anything changed; records only on a change. When the agreement's
     operations never block one another and no declaration changed since the operation's
     blocking conflicts were last found (``operations.conflicts_seen``), nothing can have
-    changed: one read answers (:meth:`Desk.unchanged`).
+    changed: one read answers (:meth:`~accord.center.operations.desk.Desk.unchanged`).
     """
     if desk_.unchanged(unit.session.connection(), op_id):
         return False
-    row = _load(unit.session, op_id)
+    row = load_row(unit.session, op_id)
     found = None if row is None else _recheck(unit.session, desk_, row, at)
     if row is None or found is None:
         return False
@@ -863,7 +619,7 @@ def recheck(unit: Unit, desk_: Desk, op_id: str, at: datetime, *, origin: str) -
     _save(
         unit,
         desk_,
-        _Actor(CENTER, origin, CENTER),
+        Actor(CENTER, origin, CENTER),
         row,
         kind=CONFLICTS_UPDATED,
         before=before,
@@ -874,54 +630,3 @@ def recheck(unit: Unit, desk_: Desk, op_id: str, at: datetime, *, origin: str) -
         conflicts=[public(c).as_dict() for c in conflicts],
     )
     return True
-
-
-# --- reading --------------------------------------------------------------------------------
-
-
-def get(session: Session, desk_: Desk, viewer: str, op_id: str, at: datetime) -> OperationView:
-    """One operation as ``viewer`` may see it at ``at`` (404 if there is none)."""
-    return _view(_row(session, op_id), viewer, at, desk_.agreement)
-
-
-def _candidates(status: OperationStatus) -> set[str]:
-    """Stored statuses that settle to ``status`` (time moves pending operations on)."""
-    found = {status.value}
-    if status is OperationStatus.EXPIRED:
-        found |= {s.value for s in PENDING}
-    if status is OperationStatus.CLEARED:
-        found.add(OperationStatus.NOTIFIED.value)
-    return found
-
-
-def listing(
-    session: Session,
-    desk_: Desk,
-    viewer: str,
-    at: datetime,
-    *,
-    status: OperationStatus | None = None,
-    category: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
-) -> tuple[list[OperationView], bool]:
-    """Operations newest first, as ``viewer`` may see them at ``at``, filtered by their
-    status *settled to* ``at`` and by category; the page, and whether more follow."""
-    query = select(OperationRow).order_by(OperationRow.proposed_at.desc(), OperationRow.id.desc())
-    if status is not None:
-        query = query.where(OperationRow.status.in_(_candidates(status)))
-    if category is not None:
-        query = query.where(OperationRow.category == category)
-    page: list[OperationView] = []
-    skipped = 0
-    for row in session.scalars(query.execution_options(yield_per=200)):
-        view = _view(row, viewer, at, desk_.agreement)
-        if status is not None and view.state.status is not status:
-            continue
-        if skipped < offset:
-            skipped += 1
-            continue
-        if len(page) == limit:
-            return page, True
-        page.append(view)
-    return page, False

@@ -65,10 +65,10 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement, RuleKind, phase_at
 from accord.center import visibility
 from accord.center.db.models import Opening
-from accord.center.declarations.service import HIDDEN
+from accord.center.declarations.entries import HIDDEN
 from accord.center.entry_kinds import Signer, kind_named
 from accord.center.http.problems import ProblemError
-from accord.center.operations.service import transition_json
+from accord.center.operations.entries import transition_json
 from accord.center.phases.service import PhaseOut
 from accord.center.record.heads import latest_head
 from accord.center.roles import Role
@@ -796,7 +796,7 @@ def hidden_openings(
     """The openings the center keeps of the ``declaration.hidden`` entries among
     ``records`` (only those by ``owners``, when given), by entry index: each only when it
     opens the commitment *the entry holds* (:func:`~accord.record.commitments.open_commitment`),
-    was kept for the entry's author, and has the form :func:`~accord.center.declarations.service.
+    was kept for the entry's author, and has the form :func:`~accord.center.declarations.entries.
     hidden_event` commits to. A tampered, missing or misshapen opening is left out, never
     trusted: :class:`Replay` then counts its entry as ``unopened``. ``cache``: openings
     checked before (and where those checked now are kept)."""

@@ -1,0 +1,143 @@
+"""The record entries of operations: their kinds, who signs each step, and the entry a step
+appends.
+
+Every change is one entry signed by the acting party — or by the center, for its own
+re-check (``operation.conflicts_updated``, actor :data:`CENTER`). An entry names the
+operation, the user, the status after the step and the steps it added to the history
+(:func:`transition_json`, as the picture spells them too); a proposal, a report and an
+amendment carry the feature and the conflicts cut for a reader who owns nothing
+(:func:`public`): the record is read by every party and monitor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from accord.center import visibility
+from accord.center.entry_kinds import EntryKind, Signer, entry_kind
+from accord.center.runtime import Unit
+from accord.center.users.identity import Caller
+from accord.chrono import format_instant
+from accord.deconfliction import Conflict
+from accord.rules.operations import OperationState, Transition
+
+__all__ = [
+    "ACTIONS",
+    "AMENDED",
+    "CENTER",
+    "CONFLICTS_UPDATED",
+    "PROPOSED",
+    "REPORTED",
+    "Actor",
+    "public",
+    "record",
+    "transition_json",
+]
+
+ACTIONS: dict[str, str] = {
+    "approve": "operation.approved",
+    "veto": "operation.vetoed",
+    "object": "operation.objected",
+    "withdraw_objection": "operation.objection_withdrawn",
+    "execute": "operation.executed",
+    "complete": "operation.completed",
+    "cancel": "operation.cancelled",
+}
+"""Step → the kind of its record entry and live event."""
+
+PROPOSED = "operation.proposed"
+AMENDED = "operation.amended"
+REPORTED = "operation.reported"
+CONFLICTS_UPDATED = "operation.conflicts_updated"
+
+_STEP = ("operation", "user", "status", "transitions")
+_CHECKED = (*_STEP, "feature", "conflicts")
+_ENTRIES: dict[str, EntryKind] = {}
+for _kind, _required, _optional, _summary in [
+    (PROPOSED, _CHECKED, (), "a party proposes an operation, its conflicts as all may see"),
+    (AMENDED, (*_CHECKED, "version"), (), "its proposer amends an operation, checked anew"),
+    (REPORTED, (*_CHECKED, "executed_at", "breaches"), (),
+     "a party reports an operation after the fact (an imminent threat)"),
+    (CONFLICTS_UPDATED, (*_STEP, "conflicts", "blocking_conflicts"), (),
+     "the center re-checks an operation after the world changed"),
+    (ACTIONS["approve"], _STEP, ("override_reason",), "a party approves"),
+    (ACTIONS["veto"], (*_STEP, "reason"), (), "a party vetoes, with its reason"),
+    (ACTIONS["object"], (*_STEP, "evidence"), (), "a party objects, with its evidence"),
+    (ACTIONS["withdraw_objection"], _STEP, (), "a party withdraws its objection"),
+    (ACTIONS["execute"], _STEP, (), "the proposer starts the operation"),
+    (ACTIONS["complete"], _STEP, (), "the proposer completes it"),
+    (ACTIONS["cancel"], (*_STEP, "reason"), (), "the proposer cancels it, with its reason"),
+]:  # fmt: skip
+    _ENTRIES[_kind] = entry_kind(
+        _kind,
+        signer=Signer.CENTER if _kind == CONFLICTS_UPDATED else Signer.MEMBER,
+        required=_required,
+        optional=_optional,
+        folded=True,
+        summary=_summary,
+    )
+
+
+def public(conflict: Conflict) -> Conflict:
+    """The conflict as any party or monitor may see it (for the record)."""
+    return conflict.visible_to(visibility.NOBODY)
+
+
+def _transitions(before: OperationState | None, after: OperationState) -> list[dict[str, Any]]:
+    """The steps a change added to the history (clock steps it observed included)."""
+    done = len(before.history) if before is not None else 0
+    return [transition_json(t) for t in after.history[done:]]
+
+
+def transition_json(t: Transition) -> dict[str, Any]:
+    """A step of an operation's history as its record entries and the picture spell it."""
+    return {
+        "at": format_instant(t.at),
+        "actor": t.actor,
+        "action": t.action,
+        "from": None if t.from_status is None else t.from_status.value,
+        "to": t.to_status.value,
+        "detail": t.detail,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who takes a step: the actor the rules and events name, the key that signs the record
+    entry, and the user named in it."""
+
+    member: str
+    author: str
+    user: str
+
+    @classmethod
+    def of(cls, caller: Caller) -> Actor:
+        """The caller, acting and signing for its own member."""
+        return cls(caller.member, caller.member, caller.name)
+
+
+CENTER = "center"
+"""The actor of the center's own steps (a re-check finding the world changed)."""
+
+
+def record(
+    unit: Unit,
+    actor: Actor,
+    at: datetime,
+    kind: str,
+    state: OperationState,
+    before: OperationState | None,
+    **fields: Any,
+) -> int:
+    """Append the entry of step ``kind`` (``before``: the state it started from; ``None``
+    for a new operation), signed by ``actor``; its sequence number in the record."""
+    event = _ENTRIES[kind].build(
+        fields,
+        operation=state.id,
+        user=actor.user,
+        status=state.status.value,
+        transitions=_transitions(before, state),
+    )
+    return unit.ledger.append(event, author=actor.author, at=at)
