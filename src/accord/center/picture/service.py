@@ -69,7 +69,7 @@ from accord.center.declarations.service import HIDDEN
 from accord.center.entry_kinds import Signer, kind_named
 from accord.center.http.problems import ProblemError
 from accord.center.operations.service import transition_json
-from accord.center.phases.service import PhaseOut
+from accord.center.phases.views import PhaseOut
 from accord.center.record.heads import latest_head
 from accord.center.roles import Role
 from accord.center.runtime import Center, CenterCache
