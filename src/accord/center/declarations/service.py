@@ -41,7 +41,7 @@ changed a hidden declaration at that time; not which one (no id links its versio
 what kind, at what version, nor how large (the commitment is a fixed-size digest). The
 opening — the salt and the canonical JSON of the change, id, kind, version and content —
 is kept in ``openings`` for the owner (and read by the center, which checks it against the
-record before any use: :mod:`accord.center.picture.service`); the owner proves with
+record before any use: :mod:`accord.center.picture.verified`); the owner proves with
 :func:`~accord.record.commitments.open_commitment` (``accord record open``) and the record,
 without the center, what it declared and when. Logs written before this form hold
 ``declaration.created`` / ``amended`` / ``withdrawn`` entries with ``disclosure`` ``center``

@@ -2,11 +2,12 @@
 without approval, designated-area violations and overdue acknowledgements.
 
 Everything is judged from the signed record read, checked and folded by
-:mod:`accord.center.picture.service` (the same replay), at the instant of the request: a notice
-becomes *missing* when its deadline passes, and an acknowledgement *overdue* when its
-deadline does, whether or not an entry says so yet. Each :class:`Finding` names its kind,
-the party held to it, the object it is about, the record entries that prove it (anyone
-holding the record checks them), when it happened and a short detail.
+:mod:`accord.center.picture.replay` (the same replay as the picture's), at the instant of
+the request: a notice becomes *missing* when its deadline passes, and an acknowledgement
+*overdue* when its deadline does, whether or not an entry says so yet. Each
+:class:`Finding` names its kind, the party held to it, the object it is about, the record
+entries that prove it (anyone holding the record checks them), when it happened and a short
+detail.
 
 **Kinds.**
 
@@ -52,18 +53,16 @@ from accord.agreement import Agreement, ImminentThreatRule
 from accord.center import visibility
 from accord.center.http.problems import ProblemError
 from accord.center.operations.world_cache import parse_features
-from accord.center.picture.service import (
-    HeadRef,
+from accord.center.picture.replay import OperationRecord, Replay
+from accord.center.picture.verified import (
     OpenedCache,
-    OperationRecord,
     Recorded,
-    Replay,
     hidden_openings,
     opened_cache,
-    proof,
     verified_opening,
     verified_record,
 )
+from accord.center.picture.views import HeadRef, proof
 from accord.center.roles import Role
 from accord.center.runtime import Center
 from accord.center.users.identity import Caller
@@ -374,7 +373,7 @@ def findings(
 ) -> list[Finding | _Hidden]:
     """Every finding the record proves at ``now``, unredacted (``center`` flight plans
     wrapped in :class:`_Hidden`); ``cache``: openings already checked
-    (:func:`~accord.center.picture.service.hidden_openings`)."""
+    (:func:`~accord.center.picture.verified.hidden_openings`)."""
     # The center's copies of the hidden entries' openings, each checked against its entry.
     opened = hidden_openings(session, records, cache=cache)
     replay = Replay(agreement, origin, opened).fold(records)
