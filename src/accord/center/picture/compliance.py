@@ -5,9 +5,9 @@ Everything is judged from the signed record read, checked and folded by
 :mod:`accord.center.picture.replay` (the same replay as the picture's), at the instant of
 the request: a notice becomes *missing* when its deadline passes, and an acknowledgement
 *overdue* when its deadline does, whether or not an entry says so yet. Each
-:class:`Finding` names its kind, the party held to it, the object it is about, the record
-entries that prove it (anyone holding the record checks them), when it happened and a short
-detail.
+:class:`~accord.center.picture.views.Finding` names its kind, the party held to it, the
+object it is about, the record entries that prove it (anyone holding the record checks
+them), when it happened and a short detail.
 
 **Kinds.**
 
@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, ImminentThreatRule
@@ -62,7 +61,7 @@ from accord.center.picture.verified import (
     verified_opening,
     verified_record,
 )
-from accord.center.picture.views import HeadRef, proof
+from accord.center.picture.views import ComplianceOut, Finding, PartyReport, proof
 from accord.center.roles import Role
 from accord.center.runtime import Center
 from accord.center.users.identity import Caller
@@ -72,7 +71,7 @@ from accord.rules import DesignatedAreaIndex
 from accord.rules.operations import OperationStatus
 from accord.world import FlightPlan
 
-__all__ = ["KINDS", "ComplianceOut", "Finding", "PartyReport", "compliance", "findings"]
+__all__ = ["KINDS", "compliance", "findings"]
 
 KINDS = (
     "late_notification",
@@ -84,38 +83,6 @@ KINDS = (
 """Every kind of finding, in the order reports count them."""
 
 _MAY_EXECUTE = frozenset({OperationStatus.APPROVED, OperationStatus.CLEARED})
-
-
-class Finding(BaseModel):
-    """One compliance finding against ``party``. ``subject``: the operation, message or
-    declaration it is about (null for a count of ``center`` flight plans); ``entries``: the
-    record entries that prove it; ``count``: how many breaches it stands for (more than
-    one only for an undisclosed count)."""
-
-    kind: str
-    party: str
-    subject: str | None
-    entries: list[int]
-    at: datetime | None
-    detail: str
-    count: int = 1
-
-
-class PartyReport(BaseModel):
-    """One party's findings, oldest first, and their number per kind."""
-
-    party: str
-    findings: list[Finding]
-    counts: dict[str, int]
-
-
-class ComplianceOut(BaseModel):
-    """Every party's report (or one), judged at ``at`` from the record of ``proof.entries``
-    entries."""
-
-    at: datetime
-    proof: HeadRef
-    parties: list[PartyReport]
 
 
 @dataclass(frozen=True, slots=True)

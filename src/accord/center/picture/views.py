@@ -34,10 +34,13 @@ from accord.record.note import verify_checkpoint
 __all__ = [
     "AckOut",
     "AnomalyAt",
+    "ComplianceOut",
     "DeclarationAt",
+    "Finding",
     "HeadRef",
     "MessageAt",
     "OperationAt",
+    "PartyReport",
     "PictureOut",
     "RecipientAt",
     "declarations_at",
@@ -312,3 +315,38 @@ def messages_at(session: Session, replay: Replay, caller: Caller) -> Iterator[Me
             verified=verified,
             recipients=recipients,
         )
+
+
+# --- compliance -----------------------------------------------------------------------------
+
+
+class Finding(BaseModel):
+    """One compliance finding against ``party``. ``subject``: the operation, message or
+    declaration it is about (null for a count of ``center`` flight plans); ``entries``: the
+    record entries that prove it; ``count``: how many breaches it stands for (more than
+    one only for an undisclosed count)."""
+
+    kind: str
+    party: str
+    subject: str | None
+    entries: list[int]
+    at: datetime | None
+    detail: str
+    count: int = 1
+
+
+class PartyReport(BaseModel):
+    """One party's findings, oldest first, and their number per kind."""
+
+    party: str
+    findings: list[Finding]
+    counts: dict[str, int]
+
+
+class ComplianceOut(BaseModel):
+    """Every party's report (or one), judged at ``at`` from the record of ``proof.entries``
+    entries."""
+
+    at: datetime
+    proof: HeadRef
+    parties: list[PartyReport]
