@@ -36,7 +36,7 @@ def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
     from accord.center.bootstrap import Parts
     from accord.center.config import Settings
     from accord.center.picture.compliance import findings
-    from accord.center.picture.service import read_record
+    from accord.center.picture.verified import read_record
     from accord.chrono import format_instant
     from bench.seed import T0
 

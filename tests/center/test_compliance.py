@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import update
 
 from accord.center.db.models import Opening
-from accord.center.picture.service import replay_until
+from accord.center.picture.replay import replay_until
 from accord.center.runtime import Unit
 from accord.chrono import format_instant
 from accord.record.canonical import canonical_json, encode_base64

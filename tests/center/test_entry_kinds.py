@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from accord.center.entry_kinds import Signer, kind_named, registered
-from accord.center.picture.service import FOLDS, Recorded, Replay
+from accord.center.picture.replay import FOLDS, Replay
+from accord.center.picture.verified import Recorded
 from support.jig import AGREEMENT
 
 ORIGIN = "jig-example.accord"

@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text, update
 
-import accord.center.picture.service as picture_module
+import accord.center.picture.verified as verified_module
 from accord.center.bootstrap import Parts
 from accord.center.db.models import Opening
 from accord.center.http.app import create_app
-from accord.center.picture.service import Recorded, Replay, verified_of, verified_record
+from accord.center.picture.replay import Replay
+from accord.center.picture.verified import Recorded, verified_of, verified_record
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from accord.record.canonical import canonical_json, decode_base64, encode_base64
@@ -499,13 +500,13 @@ def test_the_record_is_verified_at_start_up_once(
                 first.post("/v1/declarations", "blue-officer", json=named(SITE, f"s{minutes}"))
             )
     checked: list[int] = []
-    real = picture_module.verify_entry
+    real = verified_module.verify_entry
 
     def counting(raw: bytes, **kwargs: Any) -> Any:
         checked.append(1)
         return real(raw, **kwargs)
 
-    monkeypatch.setattr(picture_module, "verify_entry", counting)
+    monkeypatch.setattr(verified_module, "verify_entry", counting)
     clock = Clock()
     app = create_app(Parts(first.settings, clock=clock, writer=Loopback))
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -53,7 +53,7 @@ from accord.center.directline.escalation import escalation_loop
 from accord.center.events.live import Hub
 from accord.center.http import admission
 from accord.center.operations import desk as operations
-from accord.center.picture import service as picture
+from accord.center.picture import verified
 from accord.center.record.keystore import KeyStore
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
 from accord.examples import example_path
@@ -93,8 +93,8 @@ Writer = Callable[[Center], RemoteWrites]
 
 CACHES: tuple[CenterCache[Any], ...] = (
     operations.DESK,
-    picture.VERIFIED,
-    picture.OPENED,
+    verified.VERIFIED,
+    verified.OPENED,
     admission.GATE,
 )
 """The caches every center has, made in this order when it is built and closed in the
@@ -189,7 +189,7 @@ class Parts:
             await anyio.to_thread.run_sync(operations.prepare, center)
             stop_warming = threading.Event()
             warming = asyncio.create_task(
-                anyio.to_thread.run_sync(picture.warm_record, center, stop_warming)
+                anyio.to_thread.run_sync(verified.warm_record, center, stop_warming)
             )
             stack.push_async_callback(_stop, stop_warming, warming)
             hub = Hub(center)

@@ -3,7 +3,7 @@ writes it, and registered here by name.
 
 An entry's event is a JSON object whose ``kind`` names its :class:`EntryKind`: the fields it
 must carry and may carry, who signs it (a member, for its own act, or the center, for its
-own), and whether the picture's replay folds it (:class:`accord.center.picture.service.Replay`;
+own), and whether the picture's replay folds it (:class:`accord.center.picture.replay.Replay`;
 the others — airspace alerts, users, probing — are recorded for proof and read by their
 features). Writers build events with :meth:`EntryKind.build`, which refuses a missing or
 unknown field, so what a writer puts in the record cannot drift from what readers expect;

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from pydantic import BaseModel
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,7 @@ from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
 from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
 
-__all__ = ["CONFIRMED_EVENT", "Confirmed", "PhaseOut", "confirm", "confirmations", "phase_now"]
+__all__ = ["CONFIRMED_EVENT", "Confirmed", "confirm", "confirmations", "phase_now"]
 
 CONFIRMED_EVENT = "condition.confirmed"
 
@@ -114,25 +113,3 @@ def confirm(
         payload={"condition": condition, "member": caller.member, "entry": entry},
     )
     return Confirmed(condition, caller.member, caller.name, at, entry)
-
-
-class PhaseOut(BaseModel):
-    """The agreement's phase in force."""
-
-    id: str
-    name: str
-    started_at: datetime
-    categories: list[str]
-
-    @classmethod
-    def of(cls, status: PhaseStatus | None) -> PhaseOut | None:
-        """The model of a phase status (None before the agreement starts)."""
-        if status is None:
-            return None
-        phase = status.phase
-        return cls(
-            id=phase.id,
-            name=phase.name,
-            started_at=status.started_at,
-            categories=list(phase.categories),
-        )

@@ -2,11 +2,12 @@
 without approval, designated-area violations and overdue acknowledgements.
 
 Everything is judged from the signed record read, checked and folded by
-:mod:`accord.center.picture.service` (the same replay), at the instant of the request: a notice
-becomes *missing* when its deadline passes, and an acknowledgement *overdue* when its
-deadline does, whether or not an entry says so yet. Each :class:`Finding` names its kind,
-the party held to it, the object it is about, the record entries that prove it (anyone
-holding the record checks them), when it happened and a short detail.
+:mod:`accord.center.picture.replay` (the same replay as the picture's), at the instant of
+the request: a notice becomes *missing* when its deadline passes, and an acknowledgement
+*overdue* when its deadline does, whether or not an entry says so yet. Each
+:class:`~accord.center.picture.views.Finding` names its kind, the party held to it, the
+object it is about, the record entries that prove it (anyone holding the record checks
+them), when it happened and a short detail.
 
 **Kinds.**
 
@@ -45,25 +46,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, ImminentThreatRule
 from accord.center import visibility
 from accord.center.http.problems import ProblemError
 from accord.center.operations.world_cache import parse_features
-from accord.center.picture.service import (
-    HeadRef,
+from accord.center.picture.replay import OperationRecord, Replay
+from accord.center.picture.verified import (
     OpenedCache,
-    OperationRecord,
     Recorded,
-    Replay,
     hidden_openings,
     opened_cache,
-    proof,
     verified_opening,
     verified_record,
 )
+from accord.center.picture.views import ComplianceOut, Finding, PartyReport, proof
 from accord.center.roles import Role
 from accord.center.runtime import Center
 from accord.center.users.identity import Caller
@@ -73,7 +71,7 @@ from accord.rules import DesignatedAreaIndex
 from accord.rules.operations import OperationStatus
 from accord.world import FlightPlan
 
-__all__ = ["KINDS", "ComplianceOut", "Finding", "PartyReport", "compliance", "findings"]
+__all__ = ["KINDS", "compliance", "findings"]
 
 KINDS = (
     "late_notification",
@@ -85,38 +83,6 @@ KINDS = (
 """Every kind of finding, in the order reports count them."""
 
 _MAY_EXECUTE = frozenset({OperationStatus.APPROVED, OperationStatus.CLEARED})
-
-
-class Finding(BaseModel):
-    """One compliance finding against ``party``. ``subject``: the operation, message or
-    declaration it is about (null for a count of ``center`` flight plans); ``entries``: the
-    record entries that prove it; ``count``: how many breaches it stands for (more than
-    one only for an undisclosed count)."""
-
-    kind: str
-    party: str
-    subject: str | None
-    entries: list[int]
-    at: datetime | None
-    detail: str
-    count: int = 1
-
-
-class PartyReport(BaseModel):
-    """One party's findings, oldest first, and their number per kind."""
-
-    party: str
-    findings: list[Finding]
-    counts: dict[str, int]
-
-
-class ComplianceOut(BaseModel):
-    """Every party's report (or one), judged at ``at`` from the record of ``proof.entries``
-    entries."""
-
-    at: datetime
-    proof: HeadRef
-    parties: list[PartyReport]
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +340,7 @@ def findings(
 ) -> list[Finding | _Hidden]:
     """Every finding the record proves at ``now``, unredacted (``center`` flight plans
     wrapped in :class:`_Hidden`); ``cache``: openings already checked
-    (:func:`~accord.center.picture.service.hidden_openings`)."""
+    (:func:`~accord.center.picture.verified.hidden_openings`)."""
     # The center's copies of the hidden entries' openings, each checked against its entry.
     opened = hidden_openings(session, records, cache=cache)
     replay = Replay(agreement, origin, opened).fold(records)

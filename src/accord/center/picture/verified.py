@@ -1,0 +1,325 @@
+"""The record read and checked once, and the openings of its commitments checked against
+it: what the picture's replay (:mod:`accord.center.picture.replay`) and the compliance
+report (:mod:`accord.center.picture.compliance`) are built from.
+
+**Reading.** :func:`read_record` reads the log's leaves in order and checks each one as a
+verifier would: the envelope sits at its own index and names the hash of the leaf before
+it, the entry is canonical JSON signed by its author's registered key for this log, and
+every author's sequence numbers run 1, 2, 3, … A leaf that fails stops the read with a 503
+naming its index: nothing is built from a record that does not verify. The *prefix* used is
+the longest run of entries from the start whose signed time ``ts`` is at or before the
+instant asked for (an entry written later, even one back-dated by the clock, was not there
+yet). :class:`VerifiedRecord` keeps what was checked, so each entry is checked once per
+process (:data:`VERIFIED`, warmed at start-up by :func:`warm_record`).
+
+**Openings.** The only table read besides the log is ``openings``, and only to open a
+commitment *the record holds*: an opening's content is used only when
+:func:`~accord.record.commitments.verify_opening` (or
+:func:`~accord.record.commitments.open_commitment`) accepts it against that commitment —
+:func:`hidden_openings` for ``declaration.hidden`` entries (kept once checked in
+:class:`OpenedCache`), :func:`verified_opening` for any other commitment.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from bisect import bisect_right
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeGuard
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.center.db.models import Opening
+from accord.center.declarations.entries import HIDDEN
+from accord.center.http.problems import ProblemError
+from accord.center.runtime import Center, CenterCache
+from accord.record.canonical import decode_base64
+from accord.record.commitments import open_commitment, verify_opening
+from accord.record.entries import SequenceTracker, open_envelope, verify_entry
+from accord.record.errors import RecordError
+from accord.record.keys import KeyRing
+from accord.record.log import LogError, MerkleLog
+from accord.record.merkle import leaf_hash
+
+__all__ = [
+    "OPENED",
+    "VERIFIED",
+    "OpenedCache",
+    "Recorded",
+    "VerifiedRecord",
+    "hidden_openings",
+    "opened_cache",
+    "read_record",
+    "verified_of",
+    "verified_opening",
+    "verified_record",
+    "warm_record",
+]
+
+
+_log = logging.getLogger("accord.center")
+
+
+# --- reading the record ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One verified entry: its index, author, signed time and event."""
+
+    index: int
+    author: str
+    at: datetime
+    event: Mapping[str, Any]
+
+
+def _damaged(index: int, why: str) -> ProblemError:
+    return ProblemError(
+        503, f"the record does not verify at entry {index}: {why}", kind="record-damaged"
+    )
+
+
+class VerifiedRecord:
+    """The record as this process has read and checked it, entry by entry, as
+    :func:`read_record` does — but each entry once: a read verifies only the entries
+    appended since the last one, after checking that the stored tree at the size already
+    verified still has the root it had then (a rewritten log is a 503 on every read from
+    then on). The entries are kept in memory, in log order: a picture or a compliance
+    report at 100,000 entries reads its prefix in milliseconds instead of checking 100,000
+    signatures each time (tens of seconds of one core, during which nothing else ran).
+
+    What is served is always what was verified: the entries in memory, never the stored
+    bytes read again. A party's own verifier (``accord verify``) still checks every entry.
+    """
+
+    def __init__(self, ring: KeyRing, origin: str) -> None:
+        self._ring = ring
+        self._origin = origin
+        self._lock = threading.Lock()
+        self._records: list[Recorded] = []
+        self._latest: list[datetime] = []  # the latest signed time among entries 0..i
+        self._tracker = SequenceTracker()
+        self._prev = ""  # the hash (hex) of the last verified leaf
+        self._root = b""  # the root of the verified prefix
+        self._broken: tuple[int, str] | None = None  # the first entry that failed
+
+    def read(self, log: MerkleLog, *, until: datetime | None = None) -> tuple[list[Recorded], int]:
+        """What :func:`read_record` answers for ``log`` (read in the caller's transaction)."""
+        with self._lock:
+            self._extend(log, log.size)
+            records = self._records
+            cut = len(records) if until is None else bisect_right(self._latest, until)
+            if cut == len(records) and self._broken is not None:
+                raise _damaged(*self._broken)
+            return records[:cut], cut
+
+    @property
+    def verified(self) -> int:
+        """How many entries, from the first, have been verified."""
+        return len(self._records)
+
+    def extend(self, log: MerkleLog, *, most: int) -> bool:
+        """Verify up to ``most`` more entries of ``log``; whether it is now all verified (or
+        stopped at a bad entry, which every read will name)."""
+        with self._lock:
+            verified = len(self._records)
+            self._extend(log, min(log.size, verified + most))
+            return len(self._records) == log.size or self._broken is not None
+
+    def _extend(self, log: MerkleLog, size: int) -> None:
+        verified = len(self._records)
+        if log.size < verified or (verified and log.root(verified) != self._root):
+            raise ProblemError(
+                503,
+                f"the stored record changed: its first {verified} entries are not the ones "
+                "this center verified",
+                kind="record-damaged",
+            )
+        self._broken = None
+        if size == verified:
+            return
+        try:
+            self._verify(log.entries(verified, size))
+        except LogError as error:  # a leaf missing from the store
+            self._broken = (len(self._records), str(error))
+        self._root = log.root(len(self._records))
+
+    def _verify(self, leaves: Iterator[tuple[int, bytes]]) -> None:
+        latest = self._latest[-1] if self._latest else None
+        for i, data in leaves:
+            try:
+                index, chained, raw = open_envelope(data)
+                if index != i or chained != self._prev:
+                    self._broken = (i, "the envelope is not chained to the leaf before it")
+                    break
+                entry = verify_entry(raw, keys=self._ring, log=self._origin)
+                self._tracker.check(entry)
+            except RecordError as error:
+                self._broken = (i, str(error))
+                break
+            self._records.append(Recorded(i, entry.author, entry.ts, entry.event))
+            latest = entry.ts if latest is None or entry.ts > latest else latest
+            self._latest.append(latest)
+            self._prev = leaf_hash(data).hex()
+
+
+VERIFIED: CenterCache[VerifiedRecord] = CenterCache(
+    "the verified record", lambda center: VerifiedRecord(center.ring, center.origin)
+)
+"""The key of each center's :class:`VerifiedRecord` (made with the center: see
+:mod:`accord.center.bootstrap`)."""
+
+
+def verified_of(center: Center) -> VerifiedRecord:
+    """The service's :class:`VerifiedRecord` (one per service)."""
+    return center.cache(VERIFIED)
+
+
+def verified_record(
+    center: Center, log: MerkleLog, *, until: datetime | None = None
+) -> tuple[list[Recorded], int]:
+    """:func:`read_record` through the service's :class:`VerifiedRecord` (one per service)."""
+    return verified_of(center).read(log, until=until)
+
+
+def warm_record(center: Center, stop: threading.Event, *, step: int = 2000) -> None:
+    """At start-up: verify the record into the service's :class:`VerifiedRecord`, ``step``
+    entries at a time (each in its own read transaction), so that the first picture or
+    compliance report does not wait for it; until it is all verified or ``stop`` is set.
+    A record that does not verify is left for the reads to report."""
+    cache = verified_of(center)
+    try:
+        while not stop.is_set():
+            with center.reading() as session:
+                if cache.extend(center.log(session), most=step):
+                    return
+    except ProblemError as error:
+        _log.error("the record does not verify: %s", error.detail)
+
+
+def read_record(
+    log: MerkleLog, ring: KeyRing, origin: str, *, until: datetime | None = None
+) -> tuple[list[Recorded], int]:
+    """The verified entries of the log's longest prefix whose entries were all signed at or
+    before ``until`` (the whole log when None), and that prefix's size: the whole log read
+    and checked at once, by a :class:`VerifiedRecord` of its own.
+
+    Raises :class:`~accord.center.http.problems.ProblemError` (503, ``record-damaged``) naming
+    the first leaf that is not chained, signed or sequenced as it must be.
+    """
+    return VerifiedRecord(ring, origin).read(log, until=until)
+
+
+# --- openings -------------------------------------------------------------------------------
+
+_CHUNK = 500  # entries per read of openings (SQLite allows 32766 parameters)
+
+
+class OpenedCache:
+    """Openings already checked against their entry, by ``(index, commitment)``: an opening
+    that opened a verified entry's commitment once opens it for good, so each is read and
+    checked once per process. Only checked openings are kept; one that did not check is
+    read again next time (it may have been repaired)."""
+
+    def __init__(self) -> None:
+        self._opened: dict[tuple[int, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, index: int, committed: str) -> dict[str, Any] | None:
+        """The checked opening of entry ``index`` with commitment ``committed``, if kept."""
+        return self._opened.get((index, committed))
+
+    def put(self, index: int, committed: str, opened: dict[str, Any]) -> None:
+        """Keep an opening that was checked against that entry's commitment."""
+        with self._lock:
+            self._opened[(index, committed)] = opened
+
+
+OPENED: CenterCache[OpenedCache] = CenterCache("the checked openings", lambda _: OpenedCache())
+"""The key of each center's :class:`OpenedCache` (made with the center: see
+:mod:`accord.center.bootstrap`)."""
+
+
+def opened_cache(center: Center) -> OpenedCache:
+    """The service's :class:`OpenedCache` (one per service)."""
+    return center.cache(OPENED)
+
+
+def hidden_openings(
+    session: Session,
+    records: Sequence[Recorded],
+    *,
+    owners: Collection[str] | None = None,
+    cache: OpenedCache | None = None,
+) -> dict[int, dict[str, Any]]:
+    """The openings the center keeps of the ``declaration.hidden`` entries among
+    ``records`` (only those by ``owners``, when given), by entry index: each only when it
+    opens the commitment *the entry holds* (:func:`~accord.record.commitments.open_commitment`),
+    was kept for the entry's author, and has the form :func:`~accord.center.declarations.service.
+    hidden_event` commits to. A tampered, missing or misshapen opening is left out, never
+    trusted: :class:`~accord.center.picture.replay.Replay` then counts its entry as
+    ``unopened``. ``cache``: openings checked before (and where those checked now are
+    kept)."""
+    found: dict[int, dict[str, Any]] = {}
+    wanted: dict[int, Recorded] = {}
+    for r in records:
+        if r.event.get("kind") != HIDDEN or (owners is not None and r.author not in owners):
+            continue
+        kept = None if cache is None else cache.get(r.index, str(r.event.get("commitment")))
+        if kept is not None:
+            found[r.index] = kept
+        else:
+            wanted[r.index] = r
+    indices = sorted(wanted)
+    for at in range(0, len(indices), _CHUNK):
+        query = select(Opening.entry, Opening.owner, Opening.salt, Opening.content).where(
+            Opening.entry.in_(indices[at : at + _CHUNK])
+        )
+        for entry, owner, salt, content in session.execute(query):
+            record = wanted[entry]
+            if owner != record.author:
+                continue
+            try:
+                opened = open_commitment(record.event, salt=bytes(salt), content=content)
+            except RecordError:
+                continue
+            if _is_hidden_change(opened):
+                found[entry] = opened
+                if cache is not None:
+                    cache.put(entry, str(record.event["commitment"]), opened)
+    return found
+
+
+def _is_hidden_change(opened: Any) -> TypeGuard[dict[str, Any]]:
+    return (
+        isinstance(opened, dict)
+        and opened.keys() == {"action", "content", "id", "object_kind", "version"}
+        and opened["action"] in ("created", "amended", "withdrawn")
+        and isinstance(opened["id"], str)
+        and isinstance(opened["object_kind"], str)
+        and type(opened["version"]) is int
+        and isinstance(opened["content"], dict)
+    )
+
+
+def verified_opening(session: Session, owner: str, entry: int, committed: str) -> Any | None:
+    """The content behind the commitment ``committed`` (base64) of record entry ``entry``,
+    from the opening ``owner`` keeps — only when it opens that commitment; else None."""
+    row = session.scalar(select(Opening).where(Opening.entry == entry, Opening.owner == owner))
+    if row is None:
+        return None
+    try:
+        content = json.loads(row.content)
+        verify_opening(
+            commitment=decode_base64(committed, what="commitment"),
+            content=content,
+            salt=bytes(row.salt),
+        )
+    except (RecordError, ValueError, TypeError):
+        return None
+    return content

@@ -1,0 +1,352 @@
+"""The picture's and the compliance report's response models, and the functions that build
+the picture's parts from a :class:`~accord.center.picture.replay.Replay` as one caller may
+see them (:mod:`accord.center.visibility`): :func:`declarations_at`, :func:`operations_at`,
+:func:`messages_at`, and :func:`proof` — the prefix's root with a tree head signed by the
+center to check it against.
+
+**Status at the instant.** Each operation entry records the status the step led to; time
+alone (a window expiring, an objection window closing, a notification falling overdue)
+moves an operation without an entry, so :func:`operations_at` settles the folded state to
+the instant with :func:`accord.rules.operations.settle` — the same pure function the live
+resource uses. ``recorded_status`` is the status of the latest entry as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from accord.center import visibility
+from accord.center.operations.entries import transition_json
+from accord.center.phases.views import PhaseOut
+from accord.center.picture.replay import Replay
+from accord.center.picture.verified import verified_opening
+from accord.center.record.heads import latest_head
+from accord.center.runtime import Center
+from accord.center.users.identity import Caller
+from accord.record.canonical import encode_base64
+from accord.record.note import verify_checkpoint
+
+__all__ = [
+    "AckOut",
+    "AnomalyAt",
+    "ComplianceOut",
+    "DeclarationAt",
+    "Finding",
+    "HeadRef",
+    "MessageAt",
+    "OperationAt",
+    "PartyReport",
+    "PictureOut",
+    "RecipientAt",
+    "declarations_at",
+    "messages_at",
+    "operations_at",
+    "proof",
+]
+
+
+# --- the picture ----------------------------------------------------------------------------
+
+
+class HeadRef(BaseModel):
+    """The prefix a picture was built from, and a tree head signed by the center to check
+    it against: at exactly that size when one was signed, else the latest."""
+
+    entries: int
+    root: str
+    head_size: int
+    head_root: str
+    head_timestamp: int
+    note: str
+
+
+class AckOut(BaseModel):
+    """A party's receipt of one version of a notifier's declaration."""
+
+    member: str
+    version: int
+    content_hash: str
+    at: datetime
+    entry: int
+
+
+class DeclarationAt(BaseModel):
+    """A declaration in force at the instant. ``verified``: the feature is the signed
+    record's own (``shared``) or an opening that checks against the record's commitment
+    (``center``); an opening that does not check gives ``feature`` null."""
+
+    id: str
+    kind: str
+    owner: str
+    disclosure: str
+    version: int
+    feature: dict[str, Any] | None
+    verified: bool
+    commitment: str | None
+    declared_at: datetime
+    updated_at: datetime
+    entry: int
+    acknowledgements: list[AckOut]
+
+
+class OperationAt(BaseModel):
+    """An operation at the instant: ``status`` settled to it, ``recorded_status`` as its
+    latest entry wrote it; conflicts as the record holds them."""
+
+    id: str
+    category: str
+    proposed_by: str
+    status: str
+    recorded_status: str
+    version: int
+    feature: dict[str, Any]
+    conflicts: list[dict[str, Any]]
+    proposed_at: datetime
+    updated_at: datetime
+    entry: int
+    entries: list[int]
+    history: list[dict[str, Any]]
+
+
+class RecipientAt(BaseModel):
+    """Where one recipient stood at the instant."""
+
+    party: str
+    acknowledged_at: datetime | None
+    acknowledged_hash: str | None
+    acknowledged_entry: int | None
+    level: int
+    overdue: bool
+    escalations: list[int]
+
+
+class MessageAt(BaseModel):
+    """An open direct-line message at the instant. ``content`` (opened and checked against
+    the record's commitment) for its sender and recipients; null for monitors, and null
+    with ``verified`` false when the opening does not check."""
+
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+
+    id: str
+    from_: str = Field(alias="from")
+    to: list[str]
+    sent_at: datetime
+    ack_deadline: datetime
+    entry: int
+    commitment: str
+    content: dict[str, Any] | None
+    verified: bool | None
+    recipients: list[RecipientAt]
+
+
+class AnomalyAt(BaseModel):
+    """A record entry the picture could not fold, and why."""
+
+    entry: int
+    reason: str
+
+
+class PictureOut(BaseModel):
+    """What the caller could see at ``at``, rebuilt from the record alone."""
+
+    at: datetime
+    member: str
+    view: str = Field(description="party, shared (monitors) or own (notifiers)")
+    proof: HeadRef
+    phase: PhaseOut | None
+    confirmations: dict[str, datetime]
+    declarations: list[DeclarationAt]
+    unverified: list[int] = Field(
+        description=(
+            "record entries about the caller's member's own hidden declarations whose "
+            "opening, as the center keeps it, does not check against the entry: the "
+            "picture cannot say which declaration they changed, nor how"
+        )
+    )
+    operations: list[OperationAt]
+    messages: list[MessageAt]
+    anomalies: list[AnomalyAt] = Field(
+        description=(
+            "record entries the picture could not fold, each with why: a kind no feature "
+            "declares, fields its kind does not have, a member's act signed by the center "
+            "(or the reverse), or a step that does not fit the entries before it"
+        )
+    )
+
+
+def proof(center: Center, size: int) -> HeadRef:
+    """The root of the prefix of ``size`` entries and the signed head to check it against."""
+    with center.reading() as session:
+        log = center.log(session)
+        root = log.root(size)
+        stored = next((h for h in log.heads() if h.size == size), None)
+    head = (
+        latest_head(center)
+        if stored is None
+        else verify_checkpoint(stored.note, origin=center.origin, center=center.ring.center)
+    )
+    return HeadRef(
+        entries=size,
+        root=encode_base64(root),
+        head_size=head.size,
+        head_root=encode_base64(head.root),
+        head_timestamp=head.timestamp,
+        note=head.note,
+    )
+
+
+def declarations_at(session: Session, replay: Replay, caller: Caller) -> Iterator[DeclarationAt]:
+    """The declarations in force in ``replay`` that ``caller`` sees, by id: a ``center``
+    one's feature from its checked opening (null, ``verified`` false, when it does not
+    check), and only the acknowledgements ``caller`` may see."""
+    for d in sorted(replay.declarations.values(), key=lambda d: d.id):
+        if not d.in_force or not visibility.sees_object(
+            caller, owner=d.owner, disclosure=d.disclosure
+        ):
+            continue
+        feature: dict[str, Any] | None
+        if visibility.in_clear(d.disclosure):
+            feature, verified = d.content, d.content is not None
+        elif d.opened is not None:  # checked against the record when folded
+            feature, verified = d.opened, True
+        else:
+            opened = (
+                None
+                if d.commitment is None
+                else verified_opening(session, d.owner, d.entry, d.commitment)
+            )
+            feature = opened if isinstance(opened, dict) else None
+            verified = feature is not None
+        acks = [
+            a
+            for a in d.acks
+            if visibility.sees_acknowledgement(caller, owner=d.owner, acknowledger=a.member)
+        ]
+        yield DeclarationAt(
+            id=d.id,
+            kind=d.kind,
+            owner=d.owner,
+            disclosure=d.disclosure,
+            version=d.version,
+            feature=feature,
+            verified=verified,
+            commitment=d.commitment,
+            declared_at=d.declared_at,
+            updated_at=d.updated_at,
+            entry=d.entry,
+            acknowledgements=[
+                AckOut(
+                    member=a.member,
+                    version=a.version,
+                    content_hash=a.content_hash,
+                    at=a.at,
+                    entry=a.entry,
+                )
+                for a in acks
+            ],
+        )
+
+
+def operations_at(replay: Replay, at: datetime) -> Iterator[OperationAt]:
+    """Every operation in ``replay``, oldest first, its status settled to ``at``."""
+    for op in sorted(replay.operations.values(), key=lambda o: (o.proposed_at, o.id)):
+        state = op.settled(replay.agreement, at)
+        history = list(op.history)
+        if state is not None and len(state.history) > len(history):
+            history += [transition_json(t) for t in state.history[len(history) :]]
+        yield OperationAt(
+            id=op.id,
+            category=op.category,
+            proposed_by=op.proposed_by,
+            status=op.status if state is None else state.status.value,
+            recorded_status=op.status,
+            version=op.version,
+            feature=op.feature,
+            conflicts=op.conflicts,
+            proposed_at=op.proposed_at,
+            updated_at=op.updated_at,
+            entry=op.entry,
+            entries=list(op.entries),
+            history=history,
+        )
+
+
+def messages_at(session: Session, replay: Replay, caller: Caller) -> Iterator[MessageAt]:
+    """The open messages in ``replay`` that ``caller`` sees, oldest first: the content
+    opened and checked for their sender and recipients only."""
+    for m in sorted(replay.messages.values(), key=lambda m: (m.sent_at, m.id)):
+        if not m.open or not visibility.sees_message(caller, sender=m.sender, recipients=m.to):
+            continue
+        content: dict[str, Any] | None = None
+        verified: bool | None = None
+        if visibility.reads_message_content(caller, sender=m.sender, recipients=m.to):
+            opened = verified_opening(session, m.sender, m.entry, m.commitment)
+            content = opened if isinstance(opened, dict) else None
+            verified = content is not None
+        recipients = []
+        for party in m.to:
+            receipt = m.receipts.get(party)
+            steps = m.steps.get(party, [])
+            recipients.append(
+                RecipientAt(
+                    party=party,
+                    acknowledged_at=None if receipt is None else receipt.at,
+                    acknowledged_hash=None if receipt is None else receipt.content_hash,
+                    acknowledged_entry=None if receipt is None else receipt.entry,
+                    level=max((s.level for s in steps), default=0),
+                    overdue=any(s.kind == "overdue" for s in steps),
+                    escalations=[s.entry for s in steps],
+                )
+            )
+        yield MessageAt(
+            id=m.id,
+            from_=m.sender,
+            to=list(m.to),
+            sent_at=m.sent_at,
+            ack_deadline=m.ack_deadline,
+            entry=m.entry,
+            commitment=m.commitment,
+            content=content,
+            verified=verified,
+            recipients=recipients,
+        )
+
+
+# --- compliance -----------------------------------------------------------------------------
+
+
+class Finding(BaseModel):
+    """One compliance finding against ``party``. ``subject``: the operation, message or
+    declaration it is about (null for a count of ``center`` flight plans); ``entries``: the
+    record entries that prove it; ``count``: how many breaches it stands for (more than
+    one only for an undisclosed count)."""
+
+    kind: str
+    party: str
+    subject: str | None
+    entries: list[int]
+    at: datetime | None
+    detail: str
+    count: int = 1
+
+
+class PartyReport(BaseModel):
+    """One party's findings, oldest first, and their number per kind."""
+
+    party: str
+    findings: list[Finding]
+    counts: dict[str, int]
+
+
+class ComplianceOut(BaseModel):
+    """Every party's report (or one), judged at ``at`` from the record of ``proof.entries``
+    entries."""
+
+    at: datetime
+    proof: HeadRef
+    parties: list[PartyReport]
