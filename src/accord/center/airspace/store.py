@@ -49,13 +49,15 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from accord.center import visibility
-from accord.center.db.models_airspace import AirspaceAlertGroup
+from accord.center.db.models_airspace import AirspaceAlertGroup, AirspaceAlertRecipient
 from accord.center.roles import Role
 
 __all__ = [
     "FINDING",
+    "GROUPS",
     "NO_ENTRY",
     "OPEN",
+    "RECIPIENTS",
     "STATE",
     "Group",
     "group_values",
@@ -103,7 +105,10 @@ NUMBERS = tuple(name for name in FINDING.names or () if name not in ("a", "b", "
 """The fields of :data:`FINDING` a pass keeps current (the rest names what it is about)."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_TABLE = cast(Table, AirspaceAlertGroup.__table__)
+GROUPS = _TABLE = cast(Table, AirspaceAlertGroup.__table__)
+"""The alert groups' table (Core: a pass reads and writes them in bulk)."""
+RECIPIENTS = cast(Table, AirspaceAlertRecipient.__table__)
+"""Each group's parties concerned: acknowledgement deadline and escalation state."""
 _META = tuple(c for c in _TABLE.c if c.name not in ("findings", "state"))
 
 Array = npt.NDArray[Any]
