@@ -1,5 +1,5 @@
 """Airspace alerts at scale, through the service's own code
-(:func:`accord.center.airspace.service.report_tracks` in the writer's unit of work), on a
+(:func:`accord.center.airspace.tracks.report_tracks` in the writer's unit of work), on a
 SQLite file and, when a server is named, on PostgreSQL.
 
 **Dense spots.** One batch of N aircraft in one spot (every pair within the separation minima:
@@ -175,7 +175,7 @@ def _record_bytes(session: Session) -> int:
 
 def _timed(center: Any, caller: Any, batch: list[dict[str, Any]], at: datetime) -> float:
     """The writer's time of one batch (its unit of work, commit included)."""
-    from accord.center.airspace.service import report_tracks
+    from accord.center.airspace.tracks import report_tracks
 
     t = time.perf_counter()
     with center.writing() as unit:
@@ -185,7 +185,7 @@ def _timed(center: Any, caller: Any, batch: list[dict[str, Any]], at: datetime) 
 
 def dense(n: int, label: str = "SQLite", pg_url: str | None = None) -> list[tuple[str, ...]]:
     """Time one batch of ``n`` aircraft in one spot; count what it and its escalation add."""
-    from accord.center.airspace.service import ALERT_ACK_WITHIN, escalate_alerts_due
+    from accord.center.airspace.escalation import ALERT_ACK_WITHIN, escalate_alerts_due
     from accord.center.db.models_airspace import AirspaceAlertGroup
 
     with _center(label, pg_url) as (center, callers, clock):
@@ -296,7 +296,7 @@ def worst(label: str = "SQLite", pg_url: str | None = None) -> list[tuple[str, .
         t = time.perf_counter()
         try:
             with center.writing() as unit:
-                from accord.center.airspace.service import report_tracks
+                from accord.center.airspace.tracks import report_tracks
 
                 report_tracks(unit, center, red, packed("red", most, back_at, lat=20.0), back_at)
         except ProblemError:

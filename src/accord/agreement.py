@@ -251,7 +251,7 @@ class Limits(_Model):
     — or packing them so densely that the detector would examine more than 40 times as many
     of their pairs — is refused whole, naming ``tracks``; it never drops a conflict with
     another party's aircraft that the batch does not bring about, and the center's own feed
-    is not held to it (see :func:`accord.center.airspace.service.report_tracks`)."""
+    is not held to it (see :func:`accord.center.airspace.tracks.report_tracks`)."""
     operation_extent_m: float = Field(default=250_000.0, gt=0, le=250_000.0)
     """How far an operation's area may reach from its centre, a circle's radius included
     (the engine's local frame is accurate to metres over hundreds of kilometres, not more)."""

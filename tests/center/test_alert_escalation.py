@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from accord.center.airspace.service import ALERT_ACK_WITHIN, escalate_alerts_due
+from accord.center.airspace.escalation import ALERT_ACK_WITHIN, escalate_alerts_due
 from accord.center.events.store import events_for
 from accord.chrono import format_instant
 from accord.record.keys import KeyRing

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from accord.center.airspace.service import ALERT_ACK_WITHIN, escalate_alerts_due
+from accord.center.airspace.escalation import ALERT_ACK_WITHIN, escalate_alerts_due
 from accord.center.db.models_airspace import AirspaceAlertGroup
 from accord.center.events.store import events_for
 from accord.chrono import format_instant
@@ -298,9 +298,9 @@ def test_compliance_reads_grouped_and_single_violation_entries() -> None:
 def test_persisting_alerts_are_kept_current_least_recent_first(
     service: Service, monkeypatch: Any
 ) -> None:
-    from accord.center.airspace import service as airspace
+    from accord.center.airspace import detection
 
-    monkeypatch.setattr(airspace, "KEPT_CURRENT_MAX", 6)
+    monkeypatch.setattr(detection, "KEPT_CURRENT_MAX", 6)
     scene = spot(6, 25.0, 21.0, seed=6)  # 15 pairs
     assert post(service, "admin", *scene).status_code == 200
 

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.orm import Session
 
-from accord.center.airspace.service import get_alert, list_alerts
+from accord.center.airspace.alerts import get_alert, list_alerts
+from accord.center.airspace.views import alert_out
 from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
 from accord.center.db.migrate import alembic_config
@@ -92,7 +93,7 @@ def views(center: Center, ids: dict[str, int]) -> dict[str, Any]:
         for cleared in (True, False):
             if f"{user}:{cleared}" in GOLDEN["views"]:
                 got = list_alerts(center, caller, include_cleared=cleared, limit=500)
-                out[f"{user}:{cleared}"] = [a.model_dump(mode="json") for a in got]
+                out[f"{user}:{cleared}"] = [alert_out(a).model_dump(mode="json") for a in got]
     return out
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from accord.airspace.detect import States
-from accord.center.airspace import service as airspace
+from accord.center.airspace import findings, tracks
 from accord.chrono import format_instant
 from support.jig import NOW
 from support.service import Service, started_with_limits
@@ -59,13 +59,14 @@ def test_a_party_packing_its_own_aircraft_is_refused_before_any_pair_is_listed(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     examined: list[int] = []
-    detect = airspace.detect_conflicts
+    detect = tracks.detect_conflicts
 
     def counted(states: States, *args: Any) -> Any:
         examined.append(len(states))
         return detect(states, *args)
 
-    monkeypatch.setattr(airspace, "detect_conflicts", counted)
+    for module in (tracks, findings):  # the density check, and the pass
+        monkeypatch.setattr(module, "detect_conflicts", counted)
     assert post(service, "blue-officer", *packed("blue", 3)).status_code == 200
     blue_alerts = service.get("/v1/alerts", "blue-officer").json()["items"]
     examined.clear()

@@ -45,7 +45,7 @@ from typing import Any
 import anyio.to_thread
 
 from accord.agreement import load_agreement
-from accord.center.airspace.service import escalate_alerts_due
+from accord.center.airspace.escalation import escalate_alerts_due
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.db.engine import make_engine
 from accord.center.db.migrate import upgrade

@@ -44,7 +44,7 @@ FEATURES = (
     "accord.center.directline.messages",
     "accord.center.directline.escalation",
     "accord.center.phases.service",
-    "accord.center.airspace.service",
+    "accord.center.airspace.entries",
     "accord.center.disclosure.probing",
     "accord.center.users.service",
 )

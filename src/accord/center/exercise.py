@@ -10,7 +10,7 @@ sends.
 
 **Live tracks.** The example's tracks (``examples/tracks.csv``) are retimed to the exercise
 clock and reported — each party's aircraft by its officer, the non-party operator's by the
-center's feed (the administrator) — through :func:`accord.center.airspace.service.report_tracks`:
+center's feed (the administrator) — through :func:`accord.center.airspace.tracks.report_tracks`:
 a blue and a red transport head-on at the same level (a predicted loss of separation,
 alerted to both), a Green Air Force fighter heading into the northern designated area (a
 violation) and a Green medevac helicopter inside it (exempt, recorded). :func:`demo_feed`
@@ -40,7 +40,7 @@ import anyio.to_thread
 from sqlalchemy import select
 
 from accord.airspace import TrackReport, TrackSet, latest, load_tracks
-from accord.center.airspace.service import TracksAnswer, report_tracks
+from accord.center.airspace.tracks import Batch, report_tracks
 from accord.center.db.models import User
 from accord.center.declarations import service as declarations
 from accord.center.operations import service as operations
@@ -213,7 +213,7 @@ def _fields(report: TrackReport) -> dict[str, Any]:
     return {name: getattr(report, name) for name in TrackReport.__slots__}
 
 
-def feed_tracks(center: Center, reports: Sequence[TrackReport], at: datetime) -> list[TracksAnswer]:
+def feed_tracks(center: Center, reports: Sequence[TrackReport], at: datetime) -> list[Batch]:
     """Report ``reports`` at ``at``: each party's aircraft by its officer, the rest by the
     administrator (the center's own feed), one batch each, as ``POST /v1/tracks`` would."""
     callers = _callers(center)

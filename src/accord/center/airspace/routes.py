@@ -1,5 +1,5 @@
 """``/v1/tracks`` and ``/v1/alerts``: live tracks in, the air picture and the airspace alerts
-out (see :mod:`accord.center.airspace.service`).
+out (see :mod:`accord.center.airspace.tracks` and :mod:`accord.center.airspace.alerts`).
 
 Officers report their own party's aircraft; the administrator, the center's own feed, reports
 any operator's. Officers, approvers and monitors read the tracks and alerts they may see;
@@ -18,8 +18,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.center import visibility
-from accord.center.airspace import service as airspace
-from accord.center.airspace.service import MAX_BATCH, AlertOut, TrackOut, TracksAnswer
+from accord.center.airspace import alerts as air_alerts
+from accord.center.airspace import tracks as air_tracks
+from accord.center.airspace.tracks import MAX_BATCH
+from accord.center.airspace.views import (
+    AlertOut,
+    TrackOut,
+    TracksAnswer,
+    alert_out,
+    track_out,
+    tracks_answer,
+)
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
 from accord.center.http.writes import write
@@ -108,7 +117,7 @@ def _report_tracks(
     unit: Unit, *, caller: Caller, tracks: list[dict[str, Any]], at: datetime
 ) -> TracksAnswer:
     """The writer's work (a module function: a writer process receives it pickled)."""
-    return airspace.report_tracks(unit, unit.center, caller, tracks, at)
+    return tracks_answer(air_tracks.report_tracks(unit, unit.center, caller, tracks, at))
 
 
 @router.get("/tracks", response_model=TrackPage, summary="The live tracks the caller may see")
@@ -121,7 +130,11 @@ def get_tracks(
 ) -> TrackPage:
     """Its own party's tracks and every other ``shared`` one; by default only those
     reported within the staleness limit (60 s) of the center's clock."""
-    return TrackPage(items=airspace.list_tracks(center, caller, fresh_only=not all_tracks))
+    return TrackPage(
+        items=[
+            track_out(t) for t in air_tracks.list_tracks(center, caller, fresh_only=not all_tracks)
+        ]
+    )
 
 
 @router.get("/alerts", response_model=AlertPage, summary="Airspace alerts")
@@ -133,7 +146,10 @@ def get_alerts(
 ) -> AlertPage:
     """The alerts of the caller's party (a monitor: all), open ones unless ``cleared``."""
     return AlertPage(
-        items=airspace.list_alerts(center, caller, include_cleared=cleared, limit=limit)
+        items=[
+            alert_out(a)
+            for a in air_alerts.list_alerts(center, caller, include_cleared=cleared, limit=limit)
+        ]
     )
 
 
@@ -142,7 +158,7 @@ def get_alerts(
 )
 def get_alert(center: CenterDep, caller: Reader, alert_id: AlertId) -> AlertOut:
     """An alert, for a party concerned or a monitor."""
-    return airspace.get_alert(center, caller, alert_id)
+    return alert_out(air_alerts.get_alert(center, caller, alert_id))
 
 
 @router.post(
@@ -175,4 +191,5 @@ def _acknowledge_alert(
     unit: Unit, *, caller: Caller, alert_id: str, content_hash: str, at: datetime
 ) -> AlertOut:
     """The writer's work (a module function: a writer process receives it pickled)."""
-    return airspace.acknowledge_alert(unit, unit.center, caller, alert_id, content_hash, at)
+    view = air_alerts.acknowledge_alert(unit, unit.center, caller, alert_id, content_hash, at)
+    return alert_out(view)

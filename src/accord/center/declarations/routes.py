@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
 
 from accord.center import visibility
-from accord.center.airspace.service import PlanConflictOut, plan_changed
+from accord.center.airspace.plans import PlanConflictView, plan_changed
+from accord.center.airspace.views import PlanConflictOut, plan_conflict_out
 from accord.center.declarations import queries, service
 from accord.center.declarations.queries import (
     Acknowledged,
@@ -309,12 +310,17 @@ def _expected(if_match: str | None, version: int | None) -> Expected:
 # --- the works the writer runs (module functions: a writer process receives them pickled) --
 
 
+def _conflicts_out(conflicts: list[PlanConflictView] | None) -> list[PlanConflictOut] | None:
+    """A flight plan's probe as the answer says it (``None``: no flight plan)."""
+    return None if conflicts is None else [plan_conflict_out(c) for c in conflicts]
+
+
 def _declare(
     unit: Unit, *, caller: Caller, feature: dict[str, Any], at: datetime
 ) -> DeclarationOut:
     center = unit.center
     out = DeclarationOut.of(service.declare(unit, center.agreement, caller, feature, at))
-    out.airspace = plan_changed(unit, center, caller, out.id, at)
+    out.airspace = _conflicts_out(plan_changed(unit, center, caller, out.id, at))
     return out
 
 
@@ -333,7 +339,7 @@ def _amend(
             unit, center.agreement, caller, declaration_id, feature, at, expected=expected
         )
     out = DeclarationOut.of(view)
-    out.airspace = plan_changed(unit, center, caller, out.id, at)
+    out.airspace = _conflicts_out(plan_changed(unit, center, caller, out.id, at))
     return out
 
 

@@ -1,0 +1,139 @@
+"""The stored tracks — each aircraft's latest report, read with Core statements (a batch
+touches thousands: no ORM objects) — and who may read them.
+
+An aircraft is keyed by its *owner* (its party, or its operator when it has none) and its
+id, so that an id another party uses — even for an aircraft hidden from the caller — never
+collides with the caller's and so never tells it anything. A ``center`` track is seen by its
+owner's party alone; others' ``shared`` tracks by every party and the monitors; notifiers
+and administrators see no tracks and no alerts (403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from accord.airspace import States, TrackReport, TrackSet
+from accord.center import visibility
+from accord.center.db.models_airspace import TrackRow
+from accord.center.http.problems import ProblemError
+from accord.center.roles import Role
+from accord.center.users.identity import Caller
+
+__all__ = [
+    "FUTURE_SKEW",
+    "STALE_AFTER",
+    "TRACKS",
+    "Track",
+    "check_reader",
+    "key_of",
+    "may_see_track",
+    "owner_of",
+    "read_tracks",
+    "report_times",
+    "reports_of",
+    "states_of",
+]
+
+STALE_AFTER = timedelta(seconds=60)
+"""A track whose last report is older than this at the center's clock is not checked."""
+FUTURE_SKEW = timedelta(seconds=5)
+"""How far ahead of the center's clock a report may be (clocks drift; further is refused)."""
+
+# --- who sees what --------------------------------------------------------------------------
+
+
+def owner_of(party: str | None, operator: str) -> str:
+    return party if party is not None else operator
+
+
+def may_see_track(member: str, role: Role, owner: str, disclosure: str) -> bool:
+    """Whether a reader (``member``, ``role``) may see an aircraft of ``owner``.
+
+    >>> may_see_track("red", Role.OFFICER, "blue", "center"), may_see_track(
+    ...     "observers", Role.MONITOR, "blue", "shared")
+    (False, True)
+    """
+    reader = visibility.Viewer(member, role)
+    return visibility.sees_track(reader, owner=owner, disclosure=disclosure)
+
+
+def check_reader(caller: Caller) -> None:
+    if not visibility.reads_air_picture(caller.role):
+        raise ProblemError(
+            403, f"a {caller.role.value} does not read the air picture", kind="forbidden"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """An aircraft's stored latest report, read with one Core statement (no ORM objects: a
+    batch touches thousands)."""
+
+    owner: str
+    id: str
+    operator: str
+    party: str | None
+    mission: str
+    time: datetime
+    lat: float
+    lon: float
+    alt_ft: float
+    gs_kt: float
+    track_deg: float
+    vs_fpm: float
+    disclosure: str
+
+
+TRACKS = cast(Table, TrackRow.__table__)
+TRACK_COLUMNS = tuple(TRACKS.c[name] for name in Track.__slots__)
+
+
+def read_tracks(session: Session, *where: Any) -> list[Track]:
+    """The stored tracks matching ``where``, ordered by owner and id."""
+    query = select(*TRACK_COLUMNS).where(*where).order_by(TRACKS.c.owner, TRACKS.c.id)
+    return [Track(*row) for row in session.execute(query)]
+
+
+def report_times(
+    session: Session, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], datetime]:
+    """The stored report time of each aircraft of ``keys`` that has one."""
+    by_owner: dict[str, list[str]] = {}
+    for owner, track_id in set(keys):
+        by_owner.setdefault(owner, []).append(track_id)
+    found: dict[tuple[str, str], datetime] = {}
+    c = TRACKS.c
+    for owner, ids in by_owner.items():
+        ids.sort()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = select(c.id, c.time).where(c.owner == owner, c.id.in_(chunk))
+            for track_id, at in session.execute(query):
+                found[(owner, track_id)] = at
+    return found
+
+
+def reports_of(rows: Sequence[Track], keys: Sequence[str]) -> list[TrackReport]:
+    return [
+        TrackReport(
+            id=key, operator=r.operator, party=r.party, mission=r.mission, time=r.time,
+            lat=r.lat, lon=r.lon, alt_ft=r.alt_ft, gs_kt=r.gs_kt, track_deg=r.track_deg,
+            vs_fpm=r.vs_fpm,
+        )
+        for key, r in zip(keys, rows, strict=True)
+    ]  # fmt: skip
+
+
+def states_of(rows: Sequence[Track], now: datetime) -> States:
+    """The detector's states of ``rows`` at ``now``."""
+    return TrackSet.from_reports(reports_of(rows, [key_of(r) for r in rows])).states_at(now)
+
+
+def key_of(row: Track) -> str:
+    return f"{row.owner}/{row.id}"
