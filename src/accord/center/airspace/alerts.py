@@ -53,12 +53,12 @@ from accord.center.airspace.store import (
 from accord.center.airspace.trackstore import check_reader, may_see_track
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertRecipient
 from accord.center.events.store import publish
-from accord.center.http.problems import ProblemError, hash_mismatch
+from accord.center.http.problems import hash_mismatch
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.center.users.identity import Caller
 from accord.chrono import format_instant, parse_instant
-from accord.errors import IllegalTransition, NotAuthorized
+from accord.errors import IllegalTransition, NotAuthorized, NotFound
 
 __all__ = [
     "EVENT_ALERTS_MAX",
@@ -475,8 +475,8 @@ def list_alerts(
         return _views(session, shown[:limit], caller)
 
 
-def _not_found() -> ProblemError:
-    return ProblemError(404, "no such alert", kind="not-found")
+def _not_found() -> NotFound:
+    return NotFound("no such alert")
 
 
 def get_alert(center: Center, caller: Caller, alert_id: str) -> AlertView:

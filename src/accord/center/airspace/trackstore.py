@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from accord.airspace import States, TrackReport, TrackSet
 from accord.center import visibility
 from accord.center.db.models_airspace import TrackRow
-from accord.center.http.problems import ProblemError
 from accord.center.roles import Role
 from accord.center.users.identity import Caller
+from accord.errors import NotAuthorized
 
 __all__ = [
     "FUTURE_SKEW",
@@ -65,9 +65,7 @@ def may_see_track(member: str, role: Role, owner: str, disclosure: str) -> bool:
 
 def check_reader(caller: Caller) -> None:
     if not visibility.reads_air_picture(caller.role):
-        raise ProblemError(
-            403, f"a {caller.role.value} does not read the air picture", kind="forbidden"
-        )
+        raise NotAuthorized(f"a {caller.role.value} does not read the air picture")
 
 
 @dataclass(frozen=True, slots=True)

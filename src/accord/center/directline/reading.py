@@ -32,9 +32,9 @@ from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Opening, User
 from accord.center.db.models_directline import Escalation, Message, Recipient
 from accord.center.directline.views import EscalationOut, MessageOut, OpeningOut, RecipientOut
-from accord.center.http.problems import ProblemError
 from accord.center.roles import Role
 from accord.center.users.identity import Caller
+from accord.errors import NotFound
 from accord.record.canonical import encode_base64
 
 __all__ = [
@@ -78,9 +78,9 @@ _NAMES = select(_users.c.id, _users.c.name).where(
 )
 
 
-def not_found() -> ProblemError:
+def not_found() -> NotFound:
     """The answer to a message that does not exist, or that the caller is not involved in."""
-    return ProblemError(404, "no such message", kind="not-found")
+    return NotFound("no such message")
 
 
 def iso_duration(value: timedelta) -> str:

@@ -66,7 +66,7 @@ from accord.center.roles import Role
 from accord.center.runtime import Center
 from accord.center.users.identity import Caller
 from accord.chrono import format_instant, parse_instant
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.rules import DesignatedAreaIndex
 from accord.rules.operations import OperationStatus
 from accord.world import FlightPlan
@@ -400,7 +400,7 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
     parties = sorted(agreement.party_ids)
     if party is not None:
         if party not in agreement.party_ids:
-            raise ProblemError(404, "no such party", kind="not-found")
+            raise NotFound("no such party")
         parties = [party]
     now = center.now()
     with center.reading() as session:

@@ -30,12 +30,11 @@ from sqlalchemy.orm import Session
 
 from accord.center.db.models import User
 from accord.center.entry_kinds import EntryKind, Signer, entry_kind
-from accord.center.http.problems import ProblemError
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.center.users.identity import add_user, new_token, token_hash
 from accord.chrono import format_instant, parse_duration
-from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
+from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized, NotFound
 
 __all__ = [
     "ADDED_EVENT",
@@ -168,7 +167,7 @@ def _find(session: Session, name: str, scope: str | None) -> User:
     member) may see, else 404 — the same answer for another member's user as for nobody."""
     user = session.scalars(select(User).where(User.name == name)).first()
     if user is None or (scope is not None and user.member != scope):
-        raise ProblemError(404, "no such user", kind="not-found")
+        raise NotFound("no such user")
     return user
 
 
