@@ -23,9 +23,10 @@ from accord.center.airspace.views import alert_out
 from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
 from accord.center.db.migrate import alembic_config
-from accord.center.http.problems import ProblemError
+from accord.center.http.problems import ProblemError, status_of
 from accord.center.runtime import Center
 from accord.center.users.identity import Caller, add_user
+from accord.errors import AccordError
 from support.jig import AGREEMENT, NOW
 from support.postgres import BACKENDS, Postgres
 from support.service import USERS, settings_for
@@ -106,6 +107,8 @@ def lookups(center: Center, ids: dict[str, int]) -> dict[str, Any]:
             out[key] = get_alert(center, Caller(ids[user], user, member, role), alert_id).id
         except ProblemError as error:
             out[key] = error.status
+        except AccordError as error:  # answered as the HTTP layer answers it
+            out[key] = status_of(error)
     return out
 
 
