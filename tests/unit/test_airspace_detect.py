@@ -77,6 +77,15 @@ def test_head_on() -> None:
     assert found.tend_s[0] == pytest.approx((50_000 + 5 * NM) / 400.0, rel=1e-3)
 
 
+def test_minima_given_as_integers_are_the_same_minima() -> None:
+    whole = Separation(horizontal_m=9260, vertical_ft=1000, lookahead_s=300)
+    assert (whole.horizontal_m, whole.vertical_ft, whole.lookahead_s) == (9260.0, 1000.0, 300.0)
+    pair = (aircraft(0, 0, trk=90), aircraft(50_000, 0, trk=270))
+    assert_same(detect(*pair, sep=whole), detect(*pair, sep=SEP))
+    with pytest.raises(ValueError, match="lookahead_s must be a number"):
+        Separation(horizontal_m=9260, vertical_ft=1000, lookahead_s=True)
+
+
 def test_head_on_beyond_the_lookahead_is_not_a_conflict() -> None:
     # loss would start at (130 km - 9.26 km) / 400 m/s = 302 s
     assert len(detect(aircraft(0, 0, trk=90), aircraft(130_000, 0, trk=270))) == 0

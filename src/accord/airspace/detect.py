@@ -98,8 +98,11 @@ class Separation:
     def __post_init__(self) -> None:
         for name in ("horizontal_m", "vertical_ft", "lookahead_s"):
             value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"Separation.{name} must be a number, not {value!r}")
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"Separation.{name} must be a positive number, not {value!r}")
+            object.__setattr__(self, name, float(value))  # an int given is the same minimum
 
     @classmethod
     def from_rules(cls, rules: AirspaceRules) -> Separation:
@@ -269,7 +272,7 @@ def relative_test(
         dx, dy, du, dv = dx[near], dy[near], du[near], dv[near]
         moving, safe, dcpa2 = moving[near], safe[near], dcpa2[near]
         dz_ft, dvs_fpm = dz_ft[near], dvs_fpm[near]
-        if not isinstance(lookahead_s, float):
+        if isinstance(lookahead_s, np.ndarray):  # one per pair; a number is everyone's
             lookahead_s = lookahead_s[near]
         tcpa = np.where(moving, -(dx * du + dy * dv) / safe, 0.0)
         half = np.sqrt((r2 - dcpa2) / safe)
