@@ -212,7 +212,7 @@ def announce(
                 everyone |= set(g.party_sets[k])
     cuts: dict[str, tuple[list[str], dict[str, Any]]] = {}
     for member in audience(agreement, everyone):
-        role = Role.MONITOR if member in agreement.monitor_ids else Role.OFFICER
+        role = visibility.alert_reader(agreement, member).role
         count = 0
         views: list[dict[str, Any]] = []
         groups: list[str] = []

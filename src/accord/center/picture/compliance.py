@@ -394,7 +394,7 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
     administrators, 404 for a party the agreement does not name, 503 when the record does
     not verify.
     """
-    if caller.role not in (Role.OFFICER, Role.APPROVER, Role.MONITOR):
+    if caller.role not in visibility.COMPLIANCE_READERS:
         raise ProblemError(403, f"a {caller.role.value} does not read compliance reports")
     agreement = center.agreement
     parties = sorted(agreement.party_ids)
