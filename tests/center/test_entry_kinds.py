@@ -6,9 +6,11 @@ skip, never an exception."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from accord.center import entry_kinds
 from accord.center.entry_kinds import Signer, kind_named, registered
 from accord.center.picture.replay import FOLDS, Replay
 from accord.center.picture.verified import Recorded
@@ -33,6 +35,18 @@ def test_the_picture_folds_exactly_the_kinds_registered_as_folded() -> None:
         "airspace", "condition", "declaration", "disclosure", "message", "operation", "user"
     }  # fmt: skip
     assert {k.signer for k in kinds.values()} == set(Signer)
+
+
+def test_every_module_that_declares_kinds_is_listed_in_features() -> None:
+    """A module that declares kinds but is missing from FEATURES would leave its kinds
+    unknown to a process that never imported it: its entries read as anomalies."""
+    center = Path(entry_kinds.__file__).parent
+    declaring = {
+        "accord." + ".".join(path.relative_to(center.parent.parent).with_suffix("").parts[1:])
+        for path in center.rglob("*.py")
+        if path.name != "entry_kinds.py" and "entry_kind(" in path.read_text(encoding="utf-8")
+    }
+    assert declaring == set(entry_kinds.FEATURES)
 
 
 def test_a_builder_refuses_a_missing_or_unknown_field_naming_both() -> None:
