@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from accord.center import entry_kinds
-from accord.center.entry_kinds import Signer, kind_named, registered
+from accord.center.entry_kinds import Recorded, Signer, kind_named, registered
 from accord.center.picture.replay import FOLDS, Replay
-from accord.center.picture.verified import Recorded
 from support.jig import AGREEMENT
 
 ORIGIN = "jig-example.accord"

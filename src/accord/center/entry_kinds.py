@@ -26,12 +26,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 __all__ = [
     "FEATURES",
     "EntryKind",
+    "Recorded",
     "Signer",
     "entry_kind",
     "kind_named",
@@ -49,6 +51,17 @@ FEATURES = (
     "accord.center.users.service",
 )
 """The modules that declare entry kinds (a new feature that records adds itself here)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One verified entry of the record: its index, author, signed time and event (as
+    :mod:`accord.center.picture.verified` reads and checks it)."""
+
+    index: int
+    author: str
+    at: datetime
+    event: Mapping[str, Any]
 
 
 class Signer(StrEnum):

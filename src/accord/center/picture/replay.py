@@ -23,13 +23,8 @@ from typing import Any
 
 from accord.agreement import Agreement, RuleKind
 from accord.center.declarations.entries import HIDDEN
-from accord.center.entry_kinds import Signer, kind_named
-from accord.center.picture.verified import (
-    Recorded,
-    hidden_openings,
-    opened_cache,
-    verified_record,
-)
+from accord.center.entry_kinds import Recorded, Signer, kind_named
+from accord.center.picture.verified import hidden_openings, opened_cache, verified_record
 from accord.center.runtime import Center
 from accord.chrono import parse_instant
 from accord.errors import AccordError
