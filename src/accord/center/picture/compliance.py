@@ -52,8 +52,9 @@ from accord.agreement import Agreement, ImminentThreatRule
 from accord.center import visibility
 from accord.center.entry_kinds import Recorded
 from accord.center.http.problems import ProblemError
+from accord.center.operations.fold import OperationRecord
 from accord.center.operations.world_cache import parse_features
-from accord.center.picture.replay import OperationRecord, Replay
+from accord.center.picture.replay import Replay
 from accord.center.picture.verified import (
     OpenedCache,
     hidden_openings,
