@@ -19,9 +19,10 @@ from sqlalchemy import text, update
 import accord.center.picture.verified as verified_module
 from accord.center.bootstrap import Parts
 from accord.center.db.models import Opening
+from accord.center.entry_kinds import Recorded
 from accord.center.http.app import create_app
 from accord.center.picture.replay import Replay
-from accord.center.picture.verified import Recorded, verified_of, verified_record
+from accord.center.picture.verified import verified_of, verified_record
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from accord.record.canonical import canonical_json, decode_base64, encode_base64

@@ -81,6 +81,8 @@ def test_every_top_level_module_is_core_or_edge() -> None:
         ("center/visibility.py", "import fastapi", {"center-http-only"}),
         ("center/operations/service.py", "from starlette import status", {"center-http-only"}),
         ("center/declarations/service.py", "import pydantic", {"center-services-plain"}),
+        # a feature's fold: no picture (it imports the folds), no database
+        ("center/phases/fold.py", "import accord.center.picture.replay", {"center-folds-plain"}),
     ],
 )
 def test_a_planted_import_breaks_its_contract(

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement
 from accord.center.db.models import User
 from accord.center.db.models_directline import Contacts, Escalation, Message, Presence, Recipient
+from accord.center.directline import fold
 from accord.center.directline.reading import iso_duration
 from accord.center.directline.views import ContactOut, ContactsOut, PresenceOut
 from accord.center.entry_kinds import Signer, entry_kind
@@ -75,11 +76,11 @@ OVERDUE_EVENT = "message.overdue"
 _STEP_FIELDS = ("id", "to", "level", "due", "skipped")
 ESCALATED_ENTRY = entry_kind(
     ESCALATED_EVENT, signer=Signer.CENTER, required=(*_STEP_FIELDS, "role", "deadline"),
-    folded=True, summary="the center escalates an unacknowledged message along the chain",
+    fold=fold.escalated, summary="the center escalates an unacknowledged message along the chain",
 )  # fmt: skip
 OVERDUE_ENTRY = entry_kind(
     OVERDUE_EVENT, signer=Signer.CENTER, required=(*_STEP_FIELDS, "ack_deadline"),
-    folded=True, summary="the center declares a recipient overdue: its chain is spent",
+    fold=fold.overdue, summary="the center declares a recipient overdue: its chain is spent",
 )  # fmt: skip
 
 STEP_MIN = timedelta(minutes=1)
