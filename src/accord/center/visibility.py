@@ -77,6 +77,7 @@ __all__ = [
     "reads_message_content",
     "sees_acknowledgement",
     "sees_alert",
+    "sees_every_message",
     "sees_message",
     "sees_object",
     "sees_track",
@@ -213,6 +214,18 @@ def events_member(reader: Reader) -> str:
 # --- direct-line messages -------------------------------------------------------------------
 
 
+def sees_every_message(reader: Reader) -> bool:
+    """Whether ``reader`` sees every direct-line message's metadata, not only its party's
+    (a monitor; it reads no content).
+
+    >>> sees_every_message(Viewer("observers", Role.MONITOR))
+    True
+    >>> sees_every_message(Viewer("blue", Role.APPROVER))
+    False
+    """
+    return reader.role is Role.MONITOR
+
+
 def sees_message(reader: Reader, *, sender: str, recipients: Collection[str]) -> bool:
     """Whether ``reader`` may see that a direct-line message exists (its metadata: parties,
     times, acknowledgements): a monitor every message, a party's officer or approver the
@@ -225,7 +238,7 @@ def sees_message(reader: Reader, *, sender: str, recipients: Collection[str]) ->
     """
     if reader.role not in MESSAGE_READERS:
         return False
-    return reader.role is Role.MONITOR or reads_message_content(
+    return sees_every_message(reader) or reads_message_content(
         reader, sender=sender, recipients=recipients
     )
 
@@ -251,7 +264,7 @@ def messages_where(
     the reader's member is among a message's recipients)."""
     if reader.role not in MESSAGE_READERS:
         return false()
-    if reader.role is Role.MONITOR:
+    if sees_every_message(reader):
         return true()
     return or_(sender == reader.member, received)
 

@@ -35,7 +35,6 @@ from accord.center.db.models_escalation import EscalationStep
 from accord.center.directline.views import MessageOut, OpeningOut, RecipientOut
 from accord.center.escalation.store import escalated, step_view, steps_of
 from accord.center.escalation.views import escalation_out
-from accord.center.roles import Role
 from accord.center.users.identity import Caller
 from accord.errors import NotFound
 from accord.record.canonical import encode_base64
@@ -219,22 +218,18 @@ def _build_views(
     return out
 
 
-def _is_monitor(caller: Caller) -> bool:
-    """Whether ``caller`` sees messages' metadata only (a monitor: the policy's
-    :func:`~accord.center.visibility.sees_message` without its content)."""
-    return caller.role is Role.MONITOR
-
-
 def message_view(session: Session, caller: Caller, message_id: str, now: datetime) -> MessageOut:
     """One message as ``caller`` may see it; the 404 of a missing id to anyone not involved
     (monitors see every message's metadata)."""
-    if _is_monitor(caller):
+    if visibility.sees_every_message(caller):
         message = session.get(Message, message_id)
         if message is None:
             raise not_found()
     else:
         message = involved(session, message_id, caller.member)
-    (view,) = _views(session, [message], caller.member, monitor=_is_monitor(caller), now=now)
+    (view,) = _views(
+        session, [message], caller.member, monitor=visibility.sees_every_message(caller), now=now
+    )
     return view
 
 
@@ -261,7 +256,7 @@ def written_view(
         escalations,
         names,
         caller.member,
-        monitor=_is_monitor(caller),
+        monitor=visibility.sees_every_message(caller),
         now=now,
     )
     return view
@@ -282,7 +277,7 @@ def list_messages(
     member = caller.member
     unacked = select(Recipient.message_id).where(Recipient.acknowledged_at.is_(None))
     condition: ColumnElement[bool]
-    if _is_monitor(caller):
+    if visibility.sees_every_message(caller):
         condition = Message.id.in_(unacked) if open_only else true()
     else:
         sent = Message.sender == member
@@ -299,7 +294,7 @@ def list_messages(
     messages = session.scalars(
         select(Message).where(condition).order_by(Message.sent_at.desc(), Message.id).limit(limit)
     ).all()
-    return _views(session, messages, member, monitor=_is_monitor(caller), now=now)
+    return _views(session, messages, member, monitor=visibility.sees_every_message(caller), now=now)
 
 
 def opening_of(session: Session, caller: Caller, message_id: str) -> OpeningOut:
