@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
 from accord.center.db.models import UTCDateTime
-from accord.center.directline.reading import message_view
+from accord.center.directline.reading import NAMES, message_view
 from accord.center.users.identity import Caller, add_user
 from support.jig import AGREEMENT, NOW
 from support.migrations import migrate
@@ -228,7 +228,8 @@ def message_steps(url: str, tmp_path: Path, ids: dict[str, int]) -> dict[str, An
         with center.reading() as session:
             for user in ("red-officer", "blue-officer"):
                 member, role = USERS[user]
-                view = message_view(session, Caller(ids[user], user, member, role), ONE, NOW)
+                caller = Caller(ids[user], user, member, role)
+                view = message_view(session, caller, ONE, NOW, names_of=center.cache(NAMES))
                 (red,) = view.recipients
                 out[user] = [s.model_dump(mode="json") for s in red.escalations]
         return out

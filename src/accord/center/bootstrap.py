@@ -49,6 +49,7 @@ from accord.center.airspace.escalation import escalate_alerts_due
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.db.engine import make_engine
 from accord.center.db.migrate import upgrade
+from accord.center.directline import reading
 from accord.center.directline.escalation import escalate_due
 from accord.center.escalation.service import escalation_loop
 from accord.center.events.live import Hub
@@ -97,6 +98,7 @@ CACHES: tuple[CenterCache[Any], ...] = (
     verified.VERIFIED,
     verified.OPENED,
     admission.GATE,
+    reading.NAMES,
 )
 """The caches every center has, made in this order when it is built and closed in the
 reverse order when it closes."""

@@ -20,6 +20,7 @@ go through the ORM.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal, cast
@@ -35,11 +36,14 @@ from accord.center.db.models_escalation import EscalationStep
 from accord.center.directline.views import MessageOut, OpeningOut, RecipientOut
 from accord.center.escalation.store import escalated, step_view, steps_of
 from accord.center.escalation.views import escalation_out
+from accord.center.runtime import CenterCache
 from accord.center.users.identity import Caller
 from accord.errors import NotFound
 from accord.record.canonical import encode_base64
 
 __all__ = [
+    "NAMES",
+    "KnownNames",
     "involved",
     "iso_duration",
     "list_messages",
@@ -103,25 +107,37 @@ def involved(session: Session, message_id: str, member: str) -> Message:
     return Message(**dict(zip(_INVOLVED.keys, rows[0], strict=True)))
 
 
-_known_names: dict[tuple[str, int], str] = {}
-"""(database, user id) -> name, as read: users are never renamed or removed (see
-:meth:`accord.center.runtime.Center.authenticate`), so a name read once stays true."""
+class KnownNames:
+    """Users' names by id, as read (a center's cache, :data:`NAMES`): users are never
+    renamed, and a removed user's row stays (see
+    :meth:`accord.center.runtime.Center.authenticate`), so a name read once stays true.
+    Held to :data:`_KNOWN_NAMES_MAX` names (cleared when full)."""
+
+    def __init__(self) -> None:
+        self._names: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    def of(self, session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+        """The names of the users ``ids`` (None skipped), read from the database once."""
+        wanted = {i for i in ids if i is not None}
+        with self._lock:
+            found = {i: name for i in wanted if (name := self._names.get(i)) is not None}
+        missing = sorted(wanted - found.keys())
+        if missing:
+            rows = session.connection().execute(_NAMES, {"b_ids": missing})
+            read = {user_id: name for user_id, name in rows}
+            with self._lock:
+                if len(self._names) + len(read) > _KNOWN_NAMES_MAX:
+                    self._names.clear()
+                self._names.update(read)
+            found |= read
+        return found
+
+
 _KNOWN_NAMES_MAX = 10_000
 
-
-def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
-    found = {i: name for i in wanted if (name := _known_names.get((database, i))) is not None}
-    missing = sorted(wanted - found.keys())
-    if missing:
-        rows = session.connection().execute(_NAMES, {"b_ids": missing})
-        read = {user_id: name for user_id, name in rows}
-        if len(_known_names) + len(read) > _KNOWN_NAMES_MAX:
-            _known_names.clear()
-        _known_names.update(((database, i), name) for i, name in read.items())
-        found |= read
-    return found
+NAMES: CenterCache[KnownNames] = CenterCache("direct line: users' names", lambda _: KnownNames())
+"""Each center's :class:`KnownNames`."""
 
 
 def recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[Recipient]]:
@@ -146,12 +162,18 @@ def recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[Recipi
 
 
 def _views(
-    session: Session, messages: Sequence[Message], viewer: str, *, monitor: bool, now: datetime
+    session: Session,
+    messages: Sequence[Message],
+    viewer: str,
+    *,
+    monitor: bool,
+    now: datetime,
+    names_of: KnownNames,
 ) -> list[MessageOut]:
     ids = [m.id for m in messages]
     recipients = recipients_of(session, ids)
     escalations = steps_of(session, "message", ids)
-    names = _names(
+    names = names_of.of(
         session,
         [m.sent_by for m in messages]
         + [r.acknowledged_by for rows in recipients.values() for r in rows],
@@ -218,18 +240,19 @@ def _build_views(
     return out
 
 
-def message_view(session: Session, caller: Caller, message_id: str, now: datetime) -> MessageOut:
+def message_view(
+    session: Session, caller: Caller, message_id: str, now: datetime, *, names_of: KnownNames
+) -> MessageOut:
     """One message as ``caller`` may see it; the 404 of a missing id to anyone not involved
-    (monitors see every message's metadata)."""
+    (monitors see every message's metadata). ``names_of``: the center's :data:`NAMES`."""
     if visibility.sees_every_message(caller):
         message = session.get(Message, message_id)
         if message is None:
             raise not_found()
     else:
         message = involved(session, message_id, caller.member)
-    (view,) = _views(
-        session, [message], caller.member, monitor=visibility.sees_every_message(caller), now=now
-    )
+    monitor = visibility.sees_every_message(caller)
+    (view,) = _views(session, [message], caller.member, monitor=monitor, now=now, names_of=names_of)
     return view
 
 
@@ -239,6 +262,8 @@ def written_view(
     message: Message,
     recipients: Sequence[Recipient],
     now: datetime,
+    *,
+    names_of: KnownNames,
 ) -> MessageOut:
     """The view :func:`message_view` would give of a message the caller's unit just wrote
     (:func:`~accord.center.directline.messages.send`,
@@ -249,7 +274,7 @@ def written_view(
     escalations = steps_of(session, "message", [message.id]) if any_steps else {}
     known = {caller.user_id: caller.name}
     wanted = [message.sent_by, *(r.acknowledged_by for r in recipients)]
-    names = known | _names(session, [i for i in wanted if i is not None and i not in known])
+    names = known | names_of.of(session, [i for i in wanted if i not in known])
     (view,) = _build_views(
         [message],
         {message.id: recipients},
@@ -270,6 +295,7 @@ def list_messages(
     open_only: bool,
     limit: int,
     now: datetime,
+    names_of: KnownNames,
 ) -> list[MessageOut]:
     """The caller's party's messages, newest first: sent (``box="out"``), received
     (``"in"``) or both; ``open_only`` keeps those still awaiting an acknowledgement (for a
@@ -294,7 +320,8 @@ def list_messages(
     messages = session.scalars(
         select(Message).where(condition).order_by(Message.sent_at.desc(), Message.id).limit(limit)
     ).all()
-    return _views(session, messages, member, monitor=visibility.sees_every_message(caller), now=now)
+    monitor = visibility.sees_every_message(caller)
+    return _views(session, messages, member, monitor=monitor, now=now, names_of=names_of)
 
 
 def opening_of(session: Session, caller: Caller, message_id: str) -> OpeningOut:

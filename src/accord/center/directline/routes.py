@@ -22,7 +22,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from accord.center import visibility
 from accord.center.directline.escalation import escalate_due
 from accord.center.directline.messages import Draft, acknowledge, check_draft, send
-from accord.center.directline.reading import list_messages, message_view, opening_of, written_view
+from accord.center.directline.reading import (
+    NAMES,
+    list_messages,
+    message_view,
+    opening_of,
+    written_view,
+)
 from accord.center.directline.views import MessageOut, OpeningOut
 from accord.center.escalation.contacts import MAX_DUTY, contacts_of, heartbeat, set_contacts
 from accord.center.escalation.views import ContactsOut, PresenceOut
@@ -106,7 +112,8 @@ class ContactsIn(BaseModel):
 
 def _send(unit: Unit, *, caller: Caller, draft: Draft, at: datetime) -> MessageOut:
     message, recipients = send(unit, unit.center.agreement, caller, draft, at)
-    return written_view(unit.session, caller, message, recipients, at)
+    names_of = unit.center.cache(NAMES)
+    return written_view(unit.session, caller, message, recipients, at, names_of=names_of)
 
 
 def _acknowledge(
@@ -115,7 +122,8 @@ def _acknowledge(
     message, recipients = acknowledge(
         unit, unit.center.agreement, caller, message_id, content_hash, at
     )
-    view = written_view(unit.session, caller, message, recipients, at)
+    names_of = unit.center.cache(NAMES)
+    view = written_view(unit.session, caller, message, recipients, at, names_of=names_of)
     (own,) = [r for r in view.recipients if r.party == caller.member]
     assert own.acknowledged_entry is not None
     return AcknowledgedOut(
@@ -178,7 +186,15 @@ def get_messages(
     _catch_up(center)
     now = center.now()
     with center.reading() as session:
-        return list_messages(session, caller, box=box, open_only=open_only, limit=limit, now=now)
+        return list_messages(
+            session,
+            caller,
+            box=box,
+            open_only=open_only,
+            limit=limit,
+            now=now,
+            names_of=center.cache(NAMES),
+        )
 
 
 @router.get(
@@ -193,7 +209,7 @@ def get_message(center: CenterDep, caller: Reader, message_id: MessageId) -> Mes
     _catch_up(center)
     now = center.now()
     with center.reading() as session:
-        return message_view(session, caller, message_id, now)
+        return message_view(session, caller, message_id, now, names_of=center.cache(NAMES))
 
 
 @router.get(
