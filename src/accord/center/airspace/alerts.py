@@ -53,12 +53,11 @@ from accord.center.airspace.store import (
 from accord.center.airspace.trackstore import check_reader, may_see_track
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertRecipient
 from accord.center.events.store import publish
-from accord.center.http.problems import hash_mismatch
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.center.users.identity import Caller
 from accord.chrono import format_instant, parse_instant
-from accord.errors import IllegalTransition, NotAuthorized, NotFound
+from accord.errors import HashMismatch, IllegalTransition, NotAuthorized, NotFound
 
 __all__ = [
     "EVENT_ALERTS_MAX",
@@ -528,7 +527,7 @@ def acknowledge_alert(
         raise IllegalTransition(f"{caller.member} has already acknowledged {g.id}")
     content_hash = named_hash.lower()
     if content_hash != g.content_hash:
-        raise hash_mismatch("this alert's record entry")
+        raise HashMismatch("this alert's record entry")
     event = ENTRIES[ACKNOWLEDGED_EVENT].build(
         {"group" if g.grouped else "alert": g.id}, content_hash=content_hash
     )

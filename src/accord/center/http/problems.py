@@ -68,7 +68,6 @@ __all__ = [
     "FieldProblem",
     "Problem",
     "ProblemError",
-    "hash_mismatch",
     "install",
     "kind_of",
     "problem_response",
@@ -124,18 +123,6 @@ class ProblemError(Exception):
         self.kind = kind
         self.errors = list(errors)
         self.headers = dict(headers or {})
-
-
-def hash_mismatch(what: str) -> ProblemError:
-    """The 409 for an acknowledgement naming another hash than that of ``what`` (what the
-    acknowledger was sent): it must acknowledge exactly what it received."""
-    why = f"is not the hash of {what}: acknowledge exactly what you received"
-    return ProblemError(
-        409,
-        f"content_hash: {why}",
-        kind="hash-mismatch",
-        errors=[FieldProblem(field="content_hash", location="body", message=why)],
-    )
 
 
 def _title(status: int) -> str:
