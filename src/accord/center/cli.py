@@ -314,8 +314,8 @@ def serve(
     database is migrated on start."""
     import uvicorn
 
+    from accord.center.app import create_app
     from accord.center.bootstrap import AGREEMENT_ENV, CLOCK_ENV, KEYS_DIR_ENV, Job, Parts
-    from accord.center.http.app import create_app
     from accord.center.http.drain import DRAIN_SECONDS
     from accord.center.http.tls import TLS_ENV, TlsError, tls_files
     from accord.center.runtime import system_clock
@@ -414,7 +414,7 @@ def serve(
         os.environ[CLOCK_ENV] = f"{clock_start}@{origin!r}"
     with _writer_process(writer_process):
         uvicorn.run(
-            "accord.center.http.app:from_environment",
+            "accord.center.app:from_environment",
             factory=True,
             workers=workers,
             host=host,

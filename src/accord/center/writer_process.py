@@ -220,7 +220,7 @@ def serve_writes(center: Center, path: Path, stop: threading.Event) -> None:
 
 def main() -> None:
     """The writer process (started by ``accord serve --writer-process``): the service's
-    parts from the environment (as :func:`accord.center.http.app.from_environment`), running
+    parts from the environment (as :func:`accord.center.app.from_environment`), running
     (:meth:`Parts.running <accord.center.bootstrap.Parts.running>`: the deconfliction desk
     loaded), then the socket named by ``ACCORD_WRITER_SOCKET`` served until SIGTERM; the
     queued works are finished before it exits."""
