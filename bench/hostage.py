@@ -5,7 +5,7 @@ A live server (``accord serve --writer-process``) over a seeded world. First, al
 worst requests within the agreement's default limits, one at a time, timed from send to
 answer (the writer's time plus the HTTP hop): an operation polygon of
 ``limits.operation_vertices`` positions shaped as a star whose densified boundary is just
-under ``limits.densified_vertices_per_geometry``, over the area where the attacker stacks
+under ``limits.operation_densified_vertices``, over the area where the attacker stacks
 its earlier stars (operations check against one another), and a movement of
 ``limits.vertices_per_geometry`` positions. Then, for ``seconds`` each:
 
@@ -63,7 +63,7 @@ def worst_star(rng: random.Random) -> list[list[list[float]]]:
     if not _WORST:
         limits = load_agreement(example_path("jig.yaml")).limits
         n = limits.operation_vertices
-        most = limits.densified_vertices_per_geometry
+        most = min(limits.densified_vertices_per_geometry, limits.operation_densified_vertices)
         fixed = random.Random(0)
         outer, inner = 0.5, 0.45
         while (

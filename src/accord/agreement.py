@@ -241,6 +241,12 @@ class Limits(_Model):
     operation_vertices: int = Field(default=500, ge=4, le=1_000_000, strict=True)
     """Positions an operation's polygon may give: a check costs (nearby vertices) × (the
     operation's edges), so the operation's own edges are held tighter."""
+    operation_densified_vertices: int = Field(default=2_500, ge=4, le=10_000_000, strict=True)
+    """An operation's boundary once densified to 2 km legs (5,000 km of boundary: three
+    times the perimeter of the widest circle ``operation_extent_m`` allows). Held tighter
+    than other geometries for the same reason as ``operation_vertices``, and because every
+    later check near it scans its vertices: a party stacking spiky operations in one spot
+    makes each of its next checks, and each fold of the world cache, longer by that much."""
     features_per_request: int = Field(default=5_000, ge=1, le=1_000_000, strict=True)
     """Features (declarations, tracks) one request may carry."""
     own_track_conflicts: int = Field(default=50_000, ge=1, le=10_000_000, strict=True)

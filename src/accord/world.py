@@ -406,7 +406,7 @@ def _parse_geometry(
     polygon = shapely.Polygon(rings[0], rings[1:])
     if extent:
         _check_extent(where, polygon, limits)  # too wide says more than too many vertices
-    _check_dense(where, rings, limits)
+    _check_dense(where, rings, limits, operation=extent)
     if not shapely.is_valid(polygon):
         raise _Bad(where, f"invalid polygon: {shapely.is_valid_reason(polygon)}")
     if polygon.area == 0:
@@ -435,17 +435,27 @@ def _check_span(where: str, lons: Sequence[float]) -> None:
     )
 
 
-def _check_dense(where: str, lines: Sequence[Sequence[tuple[float, ...]]], limits: Limits) -> None:
-    most = limits.densified_vertices_per_geometry
+def _check_dense(
+    where: str,
+    lines: Sequence[Sequence[tuple[float, ...]]],
+    limits: Limits,
+    *,
+    operation: bool = False,
+) -> None:
+    """At most ``limits.densified_vertices_per_geometry`` vertices once densified (an
+    operation's area: at most ``limits.operation_densified_vertices`` too)."""
     if limits is _UNLIMITED:
         return
+    most, which = limits.densified_vertices_per_geometry, "densified_vertices_per_geometry"
+    if operation and limits.operation_densified_vertices < most:
+        most, which = limits.operation_densified_vertices, "operation_densified_vertices"
     count = densified_vertices(lines)
     if count > most:
         raise _Bad(
             where,
             f"has too many vertices: {count} counting one every 2 km along its edges, at most "
-            f"{most} (the agreement's limits.densified_vertices_per_geometry); a line or "
-            "boundary that long costs every check near it",
+            f"{most} (the agreement's limits.{which}); a line or boundary that long costs "
+            "every check near it",
         )
 
 

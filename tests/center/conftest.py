@@ -74,6 +74,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+@pytest.fixture(params=BACKENDS)
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of each backend never migrated, for the migration tests to take from one
+    revision to another (:func:`support.migrations.migrate`): an SQLite file not yet
+    created, or an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite'}"
+        return
+    server: Postgres = request.getfixturevalue("postgres")
+    with server.database(migrated=False) as url:
+        yield url
+
+
 @pytest.fixture
 def center(tmp_path: Path, database_url: str) -> Iterator[Center]:
     """The service's parts over the test's database, without HTTP (its writes run on its

@@ -259,8 +259,8 @@ def test_a_flight_plan_probe_tells_nothing_finer_than_when(service: Service) -> 
 
 
 def test_compliance_reads_grouped_and_single_violation_entries() -> None:
+    from accord.center.entry_kinds import Recorded
     from accord.center.picture.compliance import _tracks
-    from accord.center.picture.verified import Recorded
     from support.jig import AGREEMENT
 
     group = {

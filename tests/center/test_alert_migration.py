@@ -8,56 +8,32 @@ groups, acknowledged). The downgrade moves them back, and a second upgrade reads
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy.orm import Session
 
 from accord.center.airspace.alerts import get_alert, list_alerts
 from accord.center.airspace.views import alert_out
 from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
-from accord.center.db.migrate import alembic_config
 from accord.center.http.problems import status_of
 from accord.center.runtime import Center
 from accord.center.users.identity import Caller, add_user
 from accord.errors import AccordError
 from support.jig import AGREEMENT, NOW
-from support.postgres import BACKENDS, Postgres
+from support.migrations import migrate
 from support.service import USERS, settings_for
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "alerts_0011.json").read_text("utf-8"))
 _TIMES = {"raised_at", "last_seen", "cleared_at", "due_at", "overdue_at", "acknowledged_at"}
 
 
-@pytest.fixture(params=BACKENDS)
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite'}"
-        return
-    server: Postgres = request.getfixturevalue("postgres")
-    with server.database(migrated=False) as url:
-        yield url
-
-
 def instant(text: str) -> datetime:
     """A time as the rows were dumped (SQLite's text, in UTC without an offset)."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def migrate(url: str, revision: str, *, down: bool = False) -> None:
-    engine = make_engine(url)
-    try:
-        with writer(engine).begin() as connection:
-            config = alembic_config(connection)
-            (command.downgrade if down else command.upgrade)(config, revision)
-    finally:
-        engine.dispose()
 
 
 def stored_at_0011(url: str) -> dict[str, int]:
@@ -118,12 +94,14 @@ def read(url: str, tmp_path: Path, ids: dict[str, int]) -> tuple[dict[str, Any],
         center.close()
 
 
-def test_every_reader_sees_what_it_saw_before_the_migration(empty_url: str, tmp_path: Path) -> None:
-    ids = stored_at_0011(empty_url)
-    seen, found = read(empty_url, tmp_path, ids)  # opening the parts migrates to the head
+def test_every_reader_sees_what_it_saw_before_the_migration(
+    unmigrated_url: str, tmp_path: Path
+) -> None:
+    ids = stored_at_0011(unmigrated_url)
+    seen, found = read(unmigrated_url, tmp_path, ids)  # opening the parts migrates to the head
     assert seen == GOLDEN["views"]
     assert found == GOLDEN["lookups"]
-    engine = make_engine(empty_url)
+    engine = make_engine(unmigrated_url)
     try:
         with engine.connect() as connection:
             groups = connection.execute(
@@ -141,13 +119,13 @@ def test_every_reader_sees_what_it_saw_before_the_migration(empty_url: str, tmp_
     finally:
         engine.dispose()
     # down and up again: the readers still see the same
-    migrate(empty_url, "0011", down=True)
-    engine = make_engine(empty_url)
+    migrate(unmigrated_url, "0011", down=True)
+    engine = make_engine(unmigrated_url)
     try:
         with engine.connect() as connection:
             back = connection.execute(sa.text("SELECT id FROM airspace_alerts")).scalars()
             assert sorted(back) == sorted(r["id"] for r in GOLDEN["tables"]["airspace_alerts"])
     finally:
         engine.dispose()
-    again, found = read(empty_url, tmp_path, ids)
+    again, found = read(unmigrated_url, tmp_path, ids)
     assert again == GOLDEN["views"] and found == GOLDEN["lookups"]

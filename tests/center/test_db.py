@@ -49,7 +49,7 @@ TABLES = {
     "idempotency",
     "messages",
     "message_recipients",
-    "message_escalations",
+    "escalation_steps",
     "contacts",
     "presence",
     "declaration_changes",

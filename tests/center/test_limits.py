@@ -21,14 +21,16 @@ import pytest
 
 from accord.agreement import load_agreement
 from accord.center.http.admission import admission
+from accord.center.operations.world_cache import parse_features
 from accord.center.runtime import Unit
 from accord.examples import example_path
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
+from accord.world import Operation
 from support.declarations import POSITION
 from support.events import SSE, prepare, server
 from support.failures import assert_problem
-from support.features import star
+from support.features import spikiest_star, star
 from support.jig import AGREEMENT_TEXT
 from support.operations import operation
 from support.service import (
@@ -43,9 +45,15 @@ EVENTS = "/v1/events"
 IN_FLIGHT = 2
 
 
-def star_operation(n: int, *, outer: float = 0.5, inner: float = 0.3) -> dict[str, Any]:
+def star_operation(n: int, *, outer: float = 0.5, inner: float | None = None) -> dict[str, Any]:
+    """An operation over a star of ``n`` positions (``inner`` None: the spikiest the
+    agreement's limits allow)."""
     body = operation("op-c1")
-    ring = star(n, outer=outer, inner=inner, lon=21.42, lat=25.12, digits=9)
+    if inner is None:
+        most = load_agreement(example_path("jig.yaml")).limits.operation_densified_vertices
+        ring = spikiest_star(n, most, outer=outer, lon=21.42, lat=25.12)
+    else:
+        ring = star(n, outer=outer, inner=inner, lon=21.42, lat=25.12, digits=9)
     body["geometry"] = {"type": "Polygon", "coordinates": ring}
     body["properties"].pop("radius_m")
     return body
@@ -110,12 +118,25 @@ def test_the_worst_operation_the_limits_allow_is_accepted_and_held_at_its_work(
     assert response.status_code == 201, response.text
     from accord.center.operations.desk import desk
 
-    world = desk(center_of(limited)).world
-    held = [
-        c for c in world._tail.values() if c.obj is not None and c.obj.id == response.json()["id"]
-    ]
-    for change in held:  # in the tail until the next check folds it: its weight is its work
-        assert change.vertices <= limits.densified_vertices_per_geometry
+    center = center_of(limited)
+    world = desk(center).world
+    op_id = response.json()["id"]
+    probe = star_operation(5)
+    probe["properties"] |= {"id": "op-probe", "declared_by": "red", "proposed_by": "red"}
+    (probe_op,) = parse_features(center.agreement, [probe])
+    assert isinstance(probe_op, Operation)
+    with center.reading() as session:  # the next check reads the stored row into the cache
+        world.check(session, probe_op)
+    with world._lock:
+        held = [
+            c
+            for layer in (world._tail, *(run.changes for run in world._runs))
+            for c in layer.values()
+            if c.obj is not None and c.obj.id == op_id
+        ]
+    assert len(held) == 1  # in the tail, or folded into a run: its weight is its work
+    assert limits.operation_densified_vertices * 0.9 < held[0].vertices
+    assert held[0].vertices <= limits.operation_densified_vertices
 
 
 # --- many requests: the writer is never held hostage ----------------------------------------

@@ -20,8 +20,9 @@ import accord.center.picture.verified as verified_module
 from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db.models import Opening
+from accord.center.entry_kinds import Recorded
 from accord.center.picture.replay import Replay
-from accord.center.picture.verified import Recorded, verified_of, verified_record
+from accord.center.picture.verified import verified_of, verified_record
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from accord.record.canonical import canonical_json, decode_base64, encode_base64

@@ -246,8 +246,8 @@ def test_readers_only(service: Service) -> None:
 
 
 def test_track_violations_count_against_the_aircraft_party() -> None:
+    from accord.center.entry_kinds import Recorded
     from accord.center.picture.compliance import _tracks
-    from accord.center.picture.verified import Recorded
     from support.jig import AGREEMENT
 
     def violation(party: str | None, operator: str, **extra: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from accord.center.db import make_engine, upgrade, writer
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
 from accord.center.disclosure.shadows import shadow_of
+from accord.center.operations import world_cache
 from accord.center.operations.world_cache import LIVE, WorldCache, parse_features
 from accord.deconfliction import DeconflictionIndex
 from accord.deconfliction.hidden import answer, answer_order
@@ -160,7 +161,7 @@ change = st.one_of(
     batches=st.lists(st.lists(change, max_size=5), min_size=1, max_size=5),
     probe=st.tuples(offset, offset, st.floats(min_value=200, max_value=6000)),
     fold_after=st.integers(1, 4),
-    merge_after=st.integers(1, 6),
+    merge_after=st.sampled_from([1, 2, 3, 6, 1000]),  # 1000: runs pile up and compact
     fold_vertices=st.sampled_from([1, 2, 3, 4096]),
     merge_vertices=st.sampled_from([2, 5, 262_144]),
 )
@@ -228,6 +229,43 @@ def test_the_cache_answers_as_a_fresh_index(
                 assert all(c.with_id != "op-0" for c in cache.check(session, own))
                 assert list(cache.check(session, own)) == fresh(session, own)
     assert cache.stats.full_loads == 1
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_runs_stay_few_and_each_fold_indexes_only_the_tail(
+    engine: Engine, background: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folding two changes at a time, 32 times, with no merge: each fold indexes the tail it
+    folds, compactions keep the runs about log₂ of the folds, and the answers stay a fresh
+    index's."""
+    with Session(engine) as session, session.begin():
+        session.execute(delete(Declaration))
+        session.execute(delete(OperationRow))
+    cache = WorldCache(AGREEMENT, fold_after=1, merge_after=1 << 20, background=background)
+    (probe,) = parse_features(AGREEMENT, [operation("op-probe", 0, 0, radius=5000)])
+    assert isinstance(probe, Operation)
+    built: list[int] = []
+    real_index = world_cache._index
+
+    def counting(agreement: Any, changes: Any) -> Any:
+        changes = list(changes)
+        built.append(len(changes))
+        return real_index(agreement, changes)
+
+    monkeypatch.setattr(world_cache, "_index", counting)
+    for i in range(64):
+        with Session(engine) as session, session.begin():
+            declare(session, position(i, 0.001 * i, 0, center=False, party="red"), at=NOW)
+            assert list(cache.check(session, probe)) == fresh(session, probe)
+        cache.close()
+    with Session(engine) as session, session.begin():
+        assert list(cache.check(session, probe)) == fresh(session, probe)
+    assert cache.stats.merges == 0 and cache.stats.folds >= 30
+    assert cache.stats.compactions >= 25
+    assert len(cache._runs) <= 7  # 32 folds: about log₂ 32 runs
+    # Each change is indexed again only about log₂ 32 times, not once per later fold: a
+    # single middle layer rebuilt at every fold would index 2 + 4 + … + 64 = 1,056.
+    assert sum(built) <= 64 * 8
 
 
 def test_background_folds_and_merges_swap_in_and_keep_later_changes(engine: Engine) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from accord.agreement import Agreement
 from accord.errors import WorldError
-from accord.world import parse_world
+from accord.world import densified_vertices, parse_world
 
 DROP: Any = object()
 """Pass as a property value to :func:`feature` to leave that property out."""
@@ -112,3 +112,18 @@ def star(
         ring.append([x, y] if digits is None else [round(x, digits), round(y, digits)])
     ring.append(ring[0])
     return [ring]
+
+
+def spikiest_star(
+    n: int, most: int, *, outer: float = 0.5, lon: float = 21.0, lat: float = 25.0
+) -> list[list[list[float]]]:
+    """The spikiest :func:`star` of ``n`` positions whose boundary, densified as the engine
+    counts it, stays within ``most`` vertices: the worst operation area a limit allows."""
+
+    def ring(inner: float) -> list[list[list[float]]]:
+        return star(n, outer=outer, inner=inner, lon=lon, lat=lat, digits=9)
+
+    inner = outer - 0.01
+    while inner > 0.02 and densified_vertices(ring(inner - 0.01)) <= most:
+        inner -= 0.01  # deeper spikes, while one more step stays within the limit
+    return ring(inner)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
-from accord.center.airspace.alerts import AlertView, OtherView, PartyView, StepView, alert_json
+from accord.center.airspace.alerts import AlertView, OtherView, PartyView, alert_json
 from accord.center.airspace.plans import PlanConflictView
 from accord.center.airspace.tracks import track_json
 from accord.center.airspace.trackstore import Track
 from accord.center.airspace.views import alert_out, plan_conflict_out, track_out
+from accord.center.escalation.store import StepView
 
 AT = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 

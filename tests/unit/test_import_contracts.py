@@ -9,6 +9,7 @@
   package.
 * ``center-http-only``, ``center-services-plain``: in the center, FastAPI only in the HTTP
   layer and the routes, pydantic not in the services.
+* ``center-folds-plain``: a feature's fold imports neither the picture nor the database.
 * ``center-services-no-http``: the center's services raise the domain's errors and never
   import the HTTP layer (whose problem mapping answers those errors).
 * ``center-acyclic``: no import cycle between the center's folders and modules (features,
@@ -106,6 +107,12 @@ def test_every_top_level_module_is_core_or_edge() -> None:
             {"center-acyclic"},
         ),
         ("center/users/identity.py", "from accord.center import runtime", {"center-kernel"}),
+        # a feature's fold: no picture (it imports the folds: a cycle too), no database
+        (
+            "center/phases/fold.py",
+            "import accord.center.picture.replay",
+            {"center-folds-plain", "center-acyclic"},
+        ),
     ],
 )
 def test_a_planted_import_breaks_its_contract(

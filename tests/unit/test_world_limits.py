@@ -19,7 +19,7 @@ from accord.deconfliction.engine import SEGMENT_M
 from accord.errors import AgreementError, WorldError
 from accord.examples import example_path
 from accord.world import Movement, densified_vertices, parse_world
-from support.features import DROP, collection, feature, refused, star, where
+from support.features import DROP, collection, feature, refused, spikiest_star, star, where
 
 
 def test_the_attack_star_of_30000_vertices_is_refused_naming_the_field(agreement):
@@ -49,23 +49,33 @@ def test_few_positions_but_a_huge_perimeter_count_as_what_they_cost(agreement):
         agreement, feature("operation", "op-spiky", ring, gtype="Polygon", radius_m=DROP)
     )
     assert where(error) == [("op-spiky", "geometry.coordinates")]
-    assert "limits.densified_vertices_per_geometry" in error.issues[0].message
+    assert "limits.operation_densified_vertices" in error.issues[0].message
+
+
+def test_an_operation_area_is_held_tighter_than_a_route(agreement):
+    """A boundary over ``operation_densified_vertices`` once densified but within
+    ``densified_vertices_per_geometry``: refused as an operation's area, read as a route."""
+    limits = agreement.limits
+    ring = star(121, outer=0.5, inner=0.01)
+    dense = densified_vertices(ring)
+    assert limits.operation_densified_vertices < dense <= limits.densified_vertices_per_geometry
+    error = refused(
+        agreement, feature("operation", "op-spiky", ring, gtype="Polygon", radius_m=DROP)
+    )
+    assert where(error) == [("op-spiky", "geometry.coordinates")]
+    assert "limits.operation_densified_vertices" in error.issues[0].message
+    route = parse_world(collection(feature("movement", "m-spiky", ring[0])), agreement)
+    assert len(route) == 1
 
 
 def test_a_polygon_at_the_limits_is_accepted(agreement):
     """The worst operation the limits allow: as many positions as allowed, a perimeter just
     under the densified limit. It reads."""
-    n = agreement.limits.operation_vertices
+    limits = agreement.limits
+    ring = spikiest_star(limits.operation_vertices, limits.operation_densified_vertices)
+    assert densified_vertices(ring) > limits.operation_densified_vertices * 0.9
     world = parse_world(
-        collection(
-            feature(
-                "operation",
-                "op-worst",
-                star(n, outer=0.5, inner=0.3),
-                gtype="Polygon",
-                radius_m=DROP,
-            )
-        ),
+        collection(feature("operation", "op-worst", ring, gtype="Polygon", radius_m=DROP)),
         agreement,
     )
     assert len(world) == 1

@@ -6,7 +6,9 @@ queries and its routes (``<feature>/routes.py``, listed in :data:`accord.center.
 * :mod:`~accord.center.declarations` — what parties and notifiers declare;
 * :mod:`~accord.center.disclosure` — hidden objects as others meet them: shadows, probing;
 * :mod:`~accord.center.operations` — proposals, their checks and life cycle, the world cache;
-* :mod:`~accord.center.directline` — messages, acknowledgements by hash, escalation;
+* :mod:`~accord.center.directline` — messages, acknowledgements by hash, their escalation;
+* :mod:`~accord.center.escalation` — escalation along contact chains, for messages and
+  alerts alike: the step rule, chains and presence, the stored steps, the background loop;
 * :mod:`~accord.center.airspace` — tracks in, alerts out, flight-plan probes;
 * :mod:`~accord.center.phases` — the agreement's phases and the conditions confirmed;
 * :mod:`~accord.center.record` — signing entries and heads, keys, the record's routes;

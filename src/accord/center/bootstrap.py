@@ -49,7 +49,8 @@ from accord.center.airspace.escalation import escalate_alerts_due
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.db.engine import make_engine
 from accord.center.db.migrate import upgrade
-from accord.center.directline.escalation import escalation_loop
+from accord.center.directline.escalation import escalate_due
+from accord.center.escalation.service import escalation_loop
 from accord.center.events.live import Hub
 from accord.center.http import admission
 from accord.center.operations import desk as operations
@@ -198,7 +199,7 @@ class Parts:
 
 
 async def _escalation(center: Center, *, interval: float) -> None:
-    await escalation_loop(center, interval, (escalate_alerts_due,))
+    await escalation_loop(center, interval, (escalate_due, escalate_alerts_due))
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -47,7 +47,7 @@ DEFAULT_MAX_BODY_BYTES = 1 << 20
 
 
 DEFAULT_ESCALATION_INTERVAL_S = 5.0
-"""How often the background task escalates unacknowledged direct-line messages (seconds)."""
+"""How often the background task escalates unacknowledged messages and alerts (seconds)."""
 
 
 def _default_agreement() -> Path:
@@ -62,8 +62,8 @@ class Settings:
     ``postgresql+psycopg://…``); ``agreement_path`` the agreement's YAML file (default: the
     embedded example); ``keys_dir`` the folder of the members' and the center's private keys;
     ``max_body_bytes`` the largest request body accepted; ``escalation_interval_s`` the
-    tick of the background task that escalates unacknowledged direct-line messages (0 turns
-    it off: reads of messages still escalate what is due).
+    tick of the background task that escalates unacknowledged direct-line messages and
+    airspace alerts (0 turns it off: reads of messages still escalate what is due).
     """
 
     database_url: str = DEFAULT_DATABASE_URL

@@ -3,19 +3,28 @@ writes it, and registered here by name.
 
 An entry's event is a JSON object whose ``kind`` names its :class:`EntryKind`: the fields it
 must carry and may carry, who signs it (a member, for its own act, or the center, for its
-own), and whether the picture's replay folds it (:class:`accord.center.picture.replay.Replay`;
-the others — airspace alerts, users, probing — are recorded for proof and read by their
+own), and its :data:`Fold`, how the picture's replay
+(:class:`accord.center.picture.replay.Replay`) folds it, or ``None`` for a kind the picture
+does not fold (airspace alerts, users, probing: recorded for proof and read by their
 features). Writers build events with :meth:`EntryKind.build`, which refuses a missing or
 unknown field, so what a writer puts in the record cannot drift from what readers expect;
 readers dispatch on :func:`kind_named` and treat an entry of an unregistered kind, or of a
 registered kind with the wrong fields, as an explicit anomaly.
 
-A feature declares its kinds at import, beside the code that writes them::
+A feature declares its kinds at import, beside the code that writes them, and writes their
+folds in its ``fold`` module: the state they keep (each part of it named by a :class:`Part`
+the fold module declares) and a function for each kind (kinds may share one), given the
+replay (:class:`Replaying`) and the verified entry (:class:`Recorded`), that answers
+whether the entry fit the entries before it::
 
     CONFIRMED = entry_kind(
         "condition.confirmed", signer=Signer.MEMBER, required=("condition", "user"),
-        folded=True, summary="a member confirms one of the agreement's conditions",
+        fold=fold.confirmed, summary="a member confirms one of the agreement's conditions",
     )
+
+A fold module imports neither the picture nor another feature (the picture imports the
+folds): the replay finds each part by its key, so a new feature's folds need no change to
+the replay, only to the views that show what they keep.
 
 :func:`registered` imports every feature module that declares kinds (:data:`FEATURES`),
 so the registry is whole whoever asks first.
@@ -24,14 +33,21 @@ so the registry is whole whoever asks first.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
+
+from accord.agreement import Agreement
 
 __all__ = [
     "FEATURES",
     "EntryKind",
+    "Fold",
+    "Part",
+    "Recorded",
+    "Replaying",
     "Signer",
     "entry_kind",
     "kind_named",
@@ -51,6 +67,69 @@ FEATURES = (
 """The modules that declare entry kinds (a new feature that records adds itself here)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One verified entry of the record: its index, author, signed time and event (as
+    :mod:`accord.center.picture.verified` reads and checks it)."""
+
+    index: int
+    author: str
+    at: datetime
+    event: Mapping[str, Any]
+
+
+T = TypeVar("T")
+
+
+class Part(Generic[T]):
+    """One part of the state the picture's replay keeps, declared by the fold module of the
+    feature whose folds keep it (say, the declarations by id): the key its folds and its
+    readers find it by (:meth:`Replaying.part`). A replay makes each part with ``make``
+    when it is first asked for, so a replay of a record with none of a feature's entries
+    has that feature's part empty."""
+
+    __slots__ = ("make", "name")
+
+    def __init__(self, name: str, make: Callable[[], T]) -> None:
+        self.name = name
+        self.make = make
+
+    def __repr__(self) -> str:
+        return f"Part({self.name!r})"
+
+
+class Replaying(Protocol):
+    """What a fold is given: the replay folding the record, as far as a fold reads it."""
+
+    @property
+    def agreement(self) -> Agreement:
+        """The agreement the record is kept under."""
+        ...
+
+    @property
+    def origin(self) -> str:
+        """The log's origin: the center's own name, the author of its own entries."""
+        ...
+
+    @property
+    def openings(self) -> Mapping[int, Mapping[str, Any]]:
+        """The contents of the openings of entries' commitments, by entry index: each
+        already checked against its entry's commitment."""
+        ...
+
+    def part(self, key: Part[T]) -> T:
+        """The part of the state ``key`` names (made empty when first asked for)."""
+        ...
+
+
+Fold: TypeAlias = Callable[[Replaying, Recorded], bool]
+"""How the picture's replay folds an entry of a kind: the replay and the entry (of this
+kind, its fields and signer already checked) in, whether it fit the entries before it out.
+An entry that does not fit changes nothing and is an anomaly; so is one whose fold raises
+:class:`KeyError`, :class:`ValueError`, :class:`TypeError` or :class:`AttributeError` (a
+field of the wrong shape)."""
+
+
 class Signer(StrEnum):
     """Who signs an entry of a kind."""
 
@@ -68,15 +147,15 @@ class EntryKind:
     signer: Signer
     required: frozenset[str]
     optional: frozenset[str]
-    folded: bool
-    """Whether the picture's replay folds entries of this kind."""
+    fold: Fold | None
+    """How the picture's replay folds entries of this kind (``None``: it does not)."""
     summary: str
 
     def problems(self, event: Mapping[str, Any]) -> list[str]:
         """What is wrong with ``event`` as an entry of this kind (nothing: ``[]``).
 
         >>> k = EntryKind("x.y", Signer.MEMBER, frozenset({"id"}), frozenset({"note"}),
-        ...               True, "an example")
+        ...               None, "an example")
         >>> k.problems({"kind": "x.y", "id": 1}), k.problems({"kind": "x.y", "other": 2})
         ([], ["missing field 'id'", "unknown field 'other'"])
         """
@@ -115,11 +194,12 @@ def entry_kind(
     signer: Signer,
     required: Iterable[str],
     optional: Iterable[str] = (),
-    folded: bool,
+    fold: Fold | None,
     summary: str,
 ) -> EntryKind:
-    """Declare and register the kind ``name`` (once: a second declaration is a bug)."""
-    kind = EntryKind(name, signer, frozenset(required), frozenset(optional), folded, summary)
+    """Declare and register the kind ``name`` (once: a second declaration is a bug) with
+    its ``fold`` into the picture (``None``: the picture does not fold it)."""
+    kind = EntryKind(name, signer, frozenset(required), frozenset(optional), fold, summary)
     if name in _KINDS and _KINDS[name] != kind:
         raise ValueError(f"entry kind {name!r} declared twice, differently")
     _KINDS[name] = kind

@@ -202,6 +202,15 @@ def check_kernel(  # type: ignore[no-untyped-def]
     inv_m, inv_n, radius, t0, t1 = frame[8], frame[9], frame[10], frame[11], frame[12]
     polygon = edges.shape[0] > 0
 
+    # A polygon: each piece is measured only below the nearest its object has come so far
+    # and below the object's threshold (a little over): the rest cannot change the answer,
+    # and a piece of an object already at 0 is not measured at all, nor its vertices taken
+    # as candidates (many polygons stacked under the area cost a read per vertex, no more).
+    obj_best = np.full(o_t0.shape[0] if polygon else 0, math.inf)
+    if polygon:
+        for j in range(contained.shape[0]):
+            obj_best[contained[j]] = 0.0  # it meets the area: 0, whatever its pieces say
+
     # 1. Candidate vertices: within reach (chord, conservative) and in time.
     cap = 256
     hits = np.empty(cap, dtype=np.int64)
@@ -231,6 +240,8 @@ def check_kernel(  # type: ignore[no-untyped-def]
                     while k < hi and keys[k] <= (base | z1):
                         for p in range(key_start[k], key_end[k]):
                             v = cell_vertices[p]
+                            if polygon and obj_best[v_obj[v]] == 0.0:
+                                continue
                             dx = v_xyz[v, 0] - ox
                             dy = v_xyz[v, 1] - oy
                             dz = v_xyz[v, 2] - oz
@@ -244,14 +255,6 @@ def check_kernel(  # type: ignore[no-untyped-def]
                                 hits[n_hits] = v
                                 n_hits += 1
                         k += 1
-
-    # A polygon: each piece is measured only below the nearest its object has come so far
-    # and below the object's threshold (a little over): the rest cannot change the answer,
-    # and a piece of an object already at 0 is not measured at all.
-    obj_best = np.full(o_t0.shape[0] if polygon else 0, math.inf)
-    if polygon:
-        for j in range(contained.shape[0]):
-            obj_best[contained[j]] = 0.0  # it meets the area: 0, whatever its pieces say
 
     # 2. Pieces: a point is the segment A-A; a line vertex gives the legs on either side
     # (none for an object already at 0).

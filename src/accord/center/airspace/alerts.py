@@ -52,11 +52,13 @@ from accord.center.airspace.store import (
 )
 from accord.center.airspace.trackstore import check_reader, may_see_track
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertRecipient
+from accord.center.db.models_escalation import EscalationStep
+from accord.center.escalation.store import StepView, escalated, step_view, steps_of
 from accord.center.events.store import publish
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.center.users.identity import Caller
-from accord.chrono import format_instant, parse_instant
+from accord.chrono import format_instant
 from accord.errors import HashMismatch, IllegalTransition, NotAuthorized, NotFound
 
 __all__ = [
@@ -64,7 +66,6 @@ __all__ = [
     "AlertView",
     "OtherView",
     "PartyView",
-    "StepView",
     "acknowledge_alert",
     "acks_of",
     "alert_json",
@@ -72,6 +73,7 @@ __all__ = [
     "announce",
     "at_second",
     "audience",
+    "escalations_of",
     "get_alert",
     "json_time",
     "list_alerts",
@@ -83,25 +85,11 @@ EVENT_ALERTS_MAX = 100
 says ``truncated`` and the page reads ``GET /v1/alerts``."""
 
 
+Escalations = Mapping[tuple[str, str], Sequence[EscalationStep]]
+"""Each (group, party)'s escalation steps, as stored (:func:`escalations_of`)."""
+
+
 # --- the cut: plain values (the routes answer them as views.AlertOut) -----------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StepView:
-    """One escalation step of a party concerned (as
-    :class:`~accord.center.directline.views.EscalationOut`: contact names for the party
-    itself only)."""
-
-    level: int
-    kind: str
-    at: datetime
-    due: datetime
-    deadline: datetime | None
-    role: str | None
-    contact: str | None
-    skipped: list[str]
-    skipped_users: list[str] | None
-    entry: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,13 +185,14 @@ def announce(
     *,
     acks: Mapping[str, Sequence[str]],
     recipients: Mapping[str, Sequence[AirspaceAlertRecipient]],
+    escalations: Escalations,
 ) -> None:
     """One event per distinct cut of the alerts ``items`` (groups and their alerts, in
     order: those of one pass, or of one group; members who see the same get one event):
     ``{"groups", "count", "truncated", "alerts"}`` — ``alerts`` the first
     :data:`EVENT_ALERTS_MAX` of the alerts the member may read, each as :func:`alert_of`,
     ``groups`` the groups of all of them. ``acks``, ``recipients``: each group's
-    acknowledgements and recipients, by its id."""
+    acknowledgements and recipients, by its id; ``escalations``: their escalation steps."""
     everyone: set[str] = set()
     for g, ns in items:
         if g.kind != "exempt":
@@ -225,6 +214,7 @@ def announce(
                 view = alert_of(
                     g, n, member, role,
                     acknowledged=acks.get(g.id, ()), recipients=recipients.get(g.id, ()),
+                    escalations=escalations,
                 )  # fmt: skip
                 views.append(alert_json(view))
         if not count:
@@ -274,31 +264,26 @@ def recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[Airspa
     return out
 
 
+def escalations_of(
+    session: Session, recipients: Mapping[str, Sequence[AirspaceAlertRecipient]]
+) -> dict[tuple[str, str], list[EscalationStep]]:
+    """The escalation steps of the groups' parties concerned ``recipients`` (read only for
+    the groups where one was escalated)."""
+    ids = [i for i, rows in recipients.items() if any(escalated(r) for r in rows)]
+    return steps_of(session, "alert", ids) if ids else {}
+
+
 def _party_out(
     g: Group,
     r: AirspaceAlertRecipient,
     member: str,
     role: Role,
     acknowledged: Sequence[str],
+    steps: Sequence[EscalationStep],
 ) -> PartyView:
     """Party ``r.party``'s standing with the group ``g`` for a reader: contact names on its
     own party's steps only."""
     own = r.party == member and role in (Role.OFFICER, Role.APPROVER)
-    steps = [
-        StepView(
-            level=s["level"],
-            kind=s["kind"],
-            at=parse_instant(s["at"]),
-            due=parse_instant(s["due"]),
-            deadline=None if s["deadline"] is None else parse_instant(s["deadline"]),
-            role=s["role"],
-            contact=s["contact"] if own else None,
-            skipped=[c for c, _ in s["skipped"]],
-            skipped_users=[u for _, u in s["skipped"]] if own else None,
-            entry=s["entry"],
-        )
-        for s in json.loads(r.steps)
-    ]
     return PartyView(
         party=r.party,
         acknowledged=r.party in acknowledged,
@@ -306,7 +291,7 @@ def _party_out(
         deadline=r.due_at,
         level=r.level,
         overdue_at=r.overdue_at,
-        escalations=steps,
+        escalations=[step_view(step, own=own) for step in steps],
     )
 
 
@@ -326,10 +311,12 @@ def alert_of(
     *,
     acknowledged: Sequence[str] = (),
     recipients: Sequence[AirspaceAlertRecipient] = (),
+    escalations: Mapping[tuple[str, str], Sequence[EscalationStep]] = {},
 ) -> AlertView:
     """Alert ``n`` of group ``g`` cut for a reader of ``member`` with ``role`` (see the module
-    docstring); ``acknowledged`` and ``recipients``: its group's acknowledgements and its
-    parties' acknowledgement and escalation state."""
+    docstring); ``acknowledged``, ``recipients`` and ``escalations``: its group's
+    acknowledgements, its parties' acknowledgement and escalation state, and their steps
+    (those of any group, by group and party)."""
     f, state = g.findings[n], g.state[n]
     conflict = g.kind == "conflict"
     aircraft = [g.aircraft[int(f["a"])]] + ([g.aircraft[int(f["b"])]] if conflict else [])
@@ -422,7 +409,10 @@ def alert_of(
         content_hash=g.content_hash,
         group=g.id,
         acknowledged=list(acknowledged),
-        recipients=[_party_out(g, r, member, role, acknowledged) for r in recipients],
+        recipients=[
+            _party_out(g, r, member, role, acknowledged, escalations.get((g.id, r.party), ()))
+            for r in recipients
+        ],
         opening=opening,
     )
 
@@ -432,9 +422,16 @@ def _views(session: Session, shown: Sequence[tuple[Group, int]], caller: Caller)
     ids = sorted({g.id for g, _ in shown})
     recipients = recipients_of(session, ids)
     acks = acks_of(session, ids)
+    steps = escalations_of(session, recipients)
     return [
         alert_of(
-            g, n, caller.member, caller.role, acknowledged=acks[g.id], recipients=recipients[g.id]
+            g,
+            n,
+            caller.member,
+            caller.role,
+            acknowledged=acks[g.id],
+            recipients=recipients[g.id],
+            escalations=steps,
         )
         for g, n in shown
     ]
@@ -548,6 +545,7 @@ def acknowledge_alert(
     session.flush()
     acked = acks_of(session, [g.id])[g.id]
     recipients = recipients_of(session, [g.id])[g.id]
+    steps = escalations_of(session, {g.id: recipients})
     announce(
         session,
         center.agreement,
@@ -556,5 +554,9 @@ def acknowledge_alert(
         now,
         acks={g.id: acked},
         recipients={g.id: recipients},
+        escalations=steps,
     )
-    return alert_of(g, n, caller.member, caller.role, acknowledged=acked, recipients=recipients)
+    return alert_of(
+        g, n, caller.member, caller.role,
+        acknowledged=acked, recipients=recipients, escalations=steps,
+    )  # fmt: skip

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import bindparam, insert, update
 
-from accord.center.airspace.alerts import acks_of, announce, recipients_of
+from accord.center.airspace.alerts import acks_of, announce, escalations_of, recipients_of
 from accord.center.airspace.entries import CLEARED_EVENT, ENTRIES, RAISE_EVENTS
 from accord.center.airspace.escalation import ALERT_ACK_WITHIN
 from accord.center.airspace.findings import KINDS, Found, IntArray, finding_code, track_found
@@ -222,13 +222,16 @@ def reconcile(
                     now,
                     acks={},
                     recipients=recipients,
+                    escalations={},
                 )
     told = [(g, ns) for g, ns in cleared if g.kind != "exempt"]
     if told:
         ids = [g.id for g, _ in told]
+        concerned = recipients_of(session, ids)
         announce(
             session, agreement, told, CLEARED_EVENT, now,
-            acks=acks_of(session, ids), recipients=recipients_of(session, ids),
+            acks=acks_of(session, ids), recipients=concerned,
+            escalations=escalations_of(session, concerned),
         )  # fmt: skip
     ids_of: dict[int, str] = {}
     if want_ids:
@@ -348,7 +351,6 @@ def raise_group(
             position=-1,
             due_at=now + ALERT_ACK_WITHIN,
             overdue_at=None,
-            steps="[]",
         )
         for party in parties
     ]

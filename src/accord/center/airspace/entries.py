@@ -53,12 +53,12 @@ for _kind, _required, _optional, _summary in [
      "the center declares a party overdue on an alert group"),
 ]:  # fmt: skip
     ENTRIES[_kind] = entry_kind(
-        _kind, signer=Signer.CENTER, required=_required, optional=_optional, folded=False,
+        _kind, signer=Signer.CENTER, required=_required, optional=_optional, fold=None,
         summary=_summary,
     )  # fmt: skip
 ENTRIES[ACKNOWLEDGED_EVENT] = entry_kind(
     ACKNOWLEDGED_EVENT, signer=Signer.MEMBER, required=("content_hash",),
-    optional=("group", "alert"), folded=False,
+    optional=("group", "alert"), fold=None,
     summary="a party acknowledges an alert group (or an alert raised before groups), by hash",
 )  # fmt: skip
 

@@ -18,7 +18,7 @@ from accord.center.airspace.alerts import AlertView
 from accord.center.airspace.plans import PlanConflictView
 from accord.center.airspace.tracks import Batch
 from accord.center.airspace.trackstore import Track
-from accord.center.directline.views import EscalationOut
+from accord.center.escalation.views import EscalationOut
 
 __all__ = [
     "AlertOut",

@@ -27,13 +27,8 @@ from accord.center.db.models import (
 )
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertGroup, TrackRow
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
-from accord.center.db.models_directline import (
-    Contacts,
-    Escalation,
-    Message,
-    Presence,
-    Recipient,
-)
+from accord.center.db.models_directline import Message, Recipient
+from accord.center.db.models_escalation import Contacts, EscalationStep, Presence
 from accord.center.db.models_operations import OperationRow
 from accord.center.db.models_probing import ProbeState, ProbeTouch
 
@@ -48,7 +43,7 @@ __all__ = [
     "Contacts",
     "Declaration",
     "DeclarationChange",
-    "Escalation",
+    "EscalationStep",
     "Event",
     "IdempotentAnswer",
     "Message",

@@ -21,15 +21,17 @@ center raised about them.
 * ``airspace_alert_recipients`` — each party concerned by an alert (not ``exempt``) and where
   its acknowledgement stands, as a direct-line recipient's: the window (``ack_within_s``),
   the escalation level reached, the chain position last alerted, the deadline running
-  (``due_at``, NULL once acknowledged, cleared or declared overdue), when it was declared
-  overdue, and its escalation steps (``steps``, JSON, in order).
+  (``due_at``, NULL once acknowledged, cleared or declared overdue) and when it was declared
+  overdue; its escalation steps are escalation's (``escalation_steps``,
+  :mod:`accord.center.db.models_escalation`).
 
 An acknowledgement and a recipient name the *group* (``alert_id``): the findings of one
 detection pass (a cluster of aircraft in conflict, or the aircraft in one area) share one
 record entry, one acknowledgement and one escalation.
 
-Created by migrations ``0006``, ``0007`` (the recipients), ``0010`` (the groups) and ``0012``
-(a row per group, not per alert: a cluster of N aircraft in one spot is N²/2 alerts).
+Created by migrations ``0006``, ``0007`` (the recipients), ``0010`` (the groups), ``0012``
+(a row per group, not per alert: a cluster of N aircraft in one spot is N²/2 alerts) and
+``0013`` (the recipients' steps moved to ``escalation_steps``).
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ class AirspaceAck(Base):
 
 class AirspaceAlertRecipient(Base):
     """Party ``party`` concerned by the alert group ``alert_id``: its acknowledgement
-    deadline and escalation state (see :class:`accord.center.directline.escalation.Pending`)."""
+    deadline and escalation state (see :class:`accord.center.escalation.store.Standing`)."""
 
     __tablename__ = "airspace_alert_recipients"
 
@@ -142,4 +144,3 @@ class AirspaceAlertRecipient(Base):
     position: Mapped[int] = mapped_column(Integer, default=-1)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    steps: Mapped[str] = mapped_column(Text, default="[]")

@@ -17,7 +17,8 @@ without the center, what it declared and when. Logs written before this form hol
 ``declaration.created`` / ``amended`` / ``withdrawn`` entries with ``disclosure`` ``center``
 and a commitment to the feature alone; they still verify and still replay.
 ``declaration_changes`` indexes the entries of each declaration
-(:mod:`accord.center.declarations.service` writes them).
+(:mod:`accord.center.declarations.service` writes them). How the picture folds each kind:
+:mod:`accord.center.declarations.fold`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 from accord.center import visibility
 from accord.center.db.models import Declaration
+from accord.center.declarations import fold
 from accord.center.entry_kinds import Signer, entry_kind
 from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
@@ -52,27 +54,27 @@ _SHARED_FIELDS = ("id", "object_kind", "disclosure", "version")
 # ``commitment`` in a ``created``/``amended``/``withdrawn`` entry, and still verify).
 CREATED_ENTRY = entry_kind(
     "declaration.created", signer=Signer.MEMBER, required=_SHARED_FIELDS,
-    optional=("content", "commitment"), folded=True,
+    optional=("content", "commitment"), fold=fold.created,
     summary="a member declares a shared object (its feature in clear)",
 )  # fmt: skip
 AMENDED_ENTRY = entry_kind(
     "declaration.amended", signer=Signer.MEMBER, required=_SHARED_FIELDS,
-    optional=("content", "commitment"), folded=True,
+    optional=("content", "commitment"), fold=fold.amended,
     summary="a member amends its shared object: the next version, in clear",
 )  # fmt: skip
 WITHDRAWN_ENTRY = entry_kind(
     "declaration.withdrawn", signer=Signer.MEMBER, required=_SHARED_FIELDS,
-    optional=("reason", "commitment"), folded=True,
+    optional=("reason", "commitment"), fold=fold.withdrawn,
     summary="a member withdraws its shared object, with its reason",
 )  # fmt: skip
 _CHANGE_ENTRIES = {"created": CREATED_ENTRY, "amended": AMENDED_ENTRY, "withdrawn": WITHDRAWN_ENTRY}
 HIDDEN_ENTRY = entry_kind(
-    HIDDEN, signer=Signer.MEMBER, required=("commitment",), folded=True,
+    HIDDEN, signer=Signer.MEMBER, required=("commitment",), fold=fold.hidden,
     summary="a member changed one of its hidden objects (what, in the commitment's opening)",
 )  # fmt: skip
 ACKNOWLEDGED_ENTRY = entry_kind(
     "declaration.acknowledged", signer=Signer.MEMBER,
-    required=(*_SHARED_FIELDS, "content_hash", "meaning"), folded=True,
+    required=(*_SHARED_FIELDS, "content_hash", "meaning"), fold=fold.acknowledged,
     summary="a party's receipt of one version of a notifier's declaration",
 )  # fmt: skip
 

@@ -7,8 +7,8 @@ received them while the sending side denied it. So here:
 
 * :mod:`~accord.center.directline.messages` — a message fixed by the server, committed to in
   the record, acknowledged by its hash (the hot write path);
-* :mod:`~accord.center.directline.escalation` — the pure rule of the next escalation step,
-  contact chains and presence, and the center writing the steps;
+* :mod:`~accord.center.directline.escalation` — which recipients are due and the entries of
+  their escalation steps (the engine, chains and presence: :mod:`accord.center.escalation`);
 * :mod:`~accord.center.directline.reading` — messages and openings as their viewer may see
   them;
 * :mod:`~accord.center.directline.views` and :mod:`~accord.center.directline.routes` — the

@@ -48,6 +48,7 @@ from accord.agreement import Agreement
 from accord.center.db.fast import Prepared
 from accord.center.db.models import Opening
 from accord.center.db.models_directline import Message, Recipient
+from accord.center.directline import fold
 from accord.center.directline.reading import involved, recipients_of
 from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.events.store import publish_all
@@ -91,11 +92,12 @@ ACKNOWLEDGED_EVENT = "message.acknowledged"
 
 SENT_ENTRY = entry_kind(
     SENT_EVENT, signer=Signer.MEMBER,
-    required=("id", "from", "to", "sent_at", "ack_deadline", "commitment"), folded=True,
+    required=("id", "from", "to", "sent_at", "ack_deadline", "commitment"), fold=fold.sent,
     summary="a party sends a direct-line message (a commitment to its content)",
 )  # fmt: skip
 ACKNOWLEDGED_ENTRY = entry_kind(
-    ACKNOWLEDGED_EVENT, signer=Signer.MEMBER, required=("id", "content_hash"), folded=True,
+    ACKNOWLEDGED_EVENT, signer=Signer.MEMBER, required=("id", "content_hash"),
+    fold=fold.acknowledged,
     summary="a recipient acknowledges the message it received, naming its hash",
 )  # fmt: skip
 

@@ -30,8 +30,11 @@ from sqlalchemy.orm import Session
 from accord.center import visibility
 from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Opening, User
-from accord.center.db.models_directline import Escalation, Message, Recipient
-from accord.center.directline.views import EscalationOut, MessageOut, OpeningOut, RecipientOut
+from accord.center.db.models_directline import Message, Recipient
+from accord.center.db.models_escalation import EscalationStep
+from accord.center.directline.views import MessageOut, OpeningOut, RecipientOut
+from accord.center.escalation.store import escalated, step_view, steps_of
+from accord.center.escalation.views import escalation_out
 from accord.center.roles import Role
 from accord.center.users.identity import Caller
 from accord.errors import NotFound
@@ -143,25 +146,12 @@ def recipients_of(session: Session, ids: Sequence[str]) -> dict[str, list[Recipi
     return recipients
 
 
-def _escalations_of(
-    session: Session, ids: Sequence[str]
-) -> dict[tuple[str, str], list[Escalation]]:
-    """Each (message, recipient)'s escalation steps, in order."""
-    escalations: dict[tuple[str, str], list[Escalation]] = {}
-    if ids:
-        for step in session.scalars(
-            select(Escalation).where(Escalation.message_id.in_(ids)).order_by(Escalation.id)
-        ):
-            escalations.setdefault((step.message_id, step.recipient), []).append(step)
-    return escalations
-
-
 def _views(
     session: Session, messages: Sequence[Message], viewer: str, *, monitor: bool, now: datetime
 ) -> list[MessageOut]:
     ids = [m.id for m in messages]
     recipients = recipients_of(session, ids)
-    escalations = _escalations_of(session, ids)
+    escalations = steps_of(session, "message", ids)
     names = _names(
         session,
         [m.sent_by for m in messages]
@@ -173,7 +163,7 @@ def _views(
 def _build_views(
     messages: Sequence[Message],
     recipients: Mapping[str, Sequence[Recipient]],
-    escalations: Mapping[tuple[str, str], Sequence[Escalation]],
+    escalations: Mapping[tuple[str, str], Sequence[EscalationStep]],
     names: Mapping[int, str],
     viewer: str,
     *,
@@ -187,18 +177,7 @@ def _build_views(
         for row in recipients[message.id]:
             own = row.recipient == viewer
             steps = [
-                EscalationOut(
-                    level=s.level,
-                    kind="escalated" if s.kind == "escalated" else "overdue",
-                    at=s.at,
-                    due=s.due,
-                    deadline=s.deadline,
-                    role=s.role,
-                    contact=s.contact if own else None,
-                    skipped=[role for role, _ in json.loads(s.skipped)],
-                    skipped_users=[user for _, user in json.loads(s.skipped)] if own else None,
-                    entry=s.entry,
-                )
+                escalation_out(step_view(s, own=own))
                 for s in escalations.get((message.id, row.recipient), [])
             ]
             acked = row.acknowledged_at
@@ -271,8 +250,8 @@ def written_view(
     :func:`~accord.center.directline.messages.acknowledge`), from the rows at hand:
     escalation steps and other users' names are read only when there are any to read. The
     caller is its sender or a recipient."""
-    escalated = any(r.level > 0 or r.overdue_at is not None for r in recipients)
-    escalations = _escalations_of(session, [message.id]) if escalated else {}
+    any_steps = any(escalated(r) for r in recipients)
+    escalations = steps_of(session, "message", [message.id]) if any_steps else {}
     known = {caller.user_id: caller.name}
     wanted = [message.sent_by, *(r.acknowledged_by for r in recipients)]
     names = known | _names(session, [i for i in wanted if i is not None and i not in known])

@@ -1,6 +1,7 @@
 """``/v1/messages``, ``/v1/contacts``, ``/v1/presence``: the direct line — messages,
 acknowledgements naming the content's hash, contact chains, presence by heartbeat and
-escalation (see :mod:`accord.center.directline`).
+escalation (see :mod:`accord.center.directline`; chains, presence and the steps are
+:mod:`accord.center.escalation`'s, served here).
 
 Officers and approvers of a party use all of it (the chain is set by officers); monitors read
 messages' metadata only; notifiers and administrators are refused (403). Reads first write
@@ -19,10 +20,12 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from accord.center import visibility
-from accord.center.directline.escalation import contacts_of, escalate_due, heartbeat, set_contacts
+from accord.center.directline.escalation import escalate_due
 from accord.center.directline.messages import Draft, acknowledge, check_draft, send
 from accord.center.directline.reading import list_messages, message_view, opening_of, written_view
-from accord.center.directline.views import ContactsOut, MessageOut, OpeningOut, PresenceOut
+from accord.center.directline.views import MessageOut, OpeningOut
+from accord.center.escalation.contacts import MAX_DUTY, contacts_of, heartbeat, set_contacts
+from accord.center.escalation.views import ContactsOut, PresenceOut
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
 from accord.center.http.writes import write
@@ -95,7 +98,7 @@ class ContactsIn(BaseModel):
 
     primary: UserName
     backup: UserName | None = None
-    duty: list[UserName] = Field(default_factory=list, max_length=10)
+    duty: list[UserName] = Field(default_factory=list, max_length=MAX_DUTY)
 
 
 # --- the works the writer runs (module functions: a writer process receives them pickled) --

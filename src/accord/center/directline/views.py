@@ -1,40 +1,18 @@
 """The direct line's answers: the response models its routes serve (messages, their
-recipients and escalation steps, openings, contact chains, heartbeats). The services build
-them; only this module and the routes import pydantic."""
+recipients, openings; a recipient's escalation steps, contact chains and heartbeats are
+escalation's: :mod:`accord.center.escalation.views`). The services build them; only this
+module and the routes import pydantic."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = [
-    "ContactOut",
-    "ContactsOut",
-    "EscalationOut",
-    "MessageOut",
-    "OpeningOut",
-    "PresenceOut",
-    "RecipientOut",
-]
+from accord.center.escalation.views import EscalationOut
 
-
-class EscalationOut(BaseModel):
-    """One escalation step of a recipient: the roles on the chain skipped as absent, the
-    role alerted; the users' names (``contact``, ``skipped_users``) only for the recipient
-    party itself."""
-
-    level: int
-    kind: Literal["escalated", "overdue"]
-    at: datetime
-    due: datetime
-    deadline: datetime | None
-    role: str | None
-    contact: str | None
-    skipped: list[str]
-    skipped_users: list[str] | None
-    entry: int
+__all__ = ["MessageOut", "OpeningOut", "RecipientOut"]
 
 
 class RecipientOut(BaseModel):
@@ -85,33 +63,3 @@ class OpeningOut(BaseModel):
     salt: str
     content: dict[str, Any]
     content_hash: str
-
-
-class ContactOut(BaseModel):
-    """One contact of the chain and whether they are present now."""
-
-    role: str
-    user: str
-    last_seen: datetime | None
-    present: bool
-
-
-class ContactsOut(BaseModel):
-    """A party's contact chain in escalation order."""
-
-    party: str
-    primary: str | None
-    backup: str | None
-    duty: list[str]
-    chain: list[ContactOut]
-    updated_at: datetime | None
-    presence_window: str
-
-
-class PresenceOut(BaseModel):
-    """A heartbeat as recorded."""
-
-    user: str
-    party: str
-    last_seen: datetime
-    present_until: datetime

@@ -54,11 +54,11 @@ LIFTED = "disclosure.probing_lifted"
 
 PROBING_ENTRY = entry_kind(
     PROBING, signer=Signer.CENTER,
-    required=("prober", "owner", "areas", "limit", "window", "at"), folded=False,
+    required=("prober", "owner", "areas", "limit", "window", "at"), fold=None,
     summary="the center tells an owner that a party's proposals probe its hidden objects",
 )  # fmt: skip
 LIFTED_ENTRY = entry_kind(
-    LIFTED, signer=Signer.MEMBER, required=("prober", "owner", "at"), folded=False,
+    LIFTED, signer=Signer.MEMBER, required=("prober", "owner", "at"), fold=None,
     summary="an owner lifts the slowing of a prober",
 )  # fmt: skip
 

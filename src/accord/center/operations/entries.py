@@ -6,7 +6,8 @@ re-check (``operation.conflicts_updated``, actor :data:`CENTER`). An entry names
 operation, the user, the status after the step and the steps it added to the history
 (:func:`transition_json`, as the picture spells them too); a proposal, a report and an
 amendment carry the feature and the conflicts cut for a reader who owns nothing
-(:func:`public`): the record is read by every party and monitor.
+(:func:`public`): the record is read by every party and monitor. How the picture folds
+each kind: :mod:`accord.center.operations.fold`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from accord.center import visibility
-from accord.center.entry_kinds import EntryKind, Signer, entry_kind
+from accord.center.entry_kinds import EntryKind, Fold, Signer, entry_kind
+from accord.center.operations import fold
 from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
 from accord.chrono import format_instant
@@ -55,27 +57,33 @@ CONFLICTS_UPDATED = "operation.conflicts_updated"
 _STEP = ("operation", "user", "status", "transitions")
 _CHECKED = (*_STEP, "feature", "conflicts")
 _ENTRIES: dict[str, EntryKind] = {}
-for _kind, _required, _optional, _summary in [
-    (PROPOSED, _CHECKED, (), "a party proposes an operation, its conflicts as all may see"),
-    (AMENDED, (*_CHECKED, "version"), (), "its proposer amends an operation, checked anew"),
-    (REPORTED, (*_CHECKED, "executed_at", "breaches"), (),
+_KINDS: list[tuple[str, tuple[str, ...], tuple[str, ...], Fold, str]] = [
+    (PROPOSED, _CHECKED, (), fold.proposed,
+     "a party proposes an operation, its conflicts as all may see"),
+    (AMENDED, (*_CHECKED, "version"), (), fold.amended,
+     "its proposer amends an operation, checked anew"),
+    (REPORTED, (*_CHECKED, "executed_at", "breaches"), (), fold.reported,
      "a party reports an operation after the fact (an imminent threat)"),
-    (CONFLICTS_UPDATED, (*_STEP, "conflicts", "blocking_conflicts"), (),
+    (CONFLICTS_UPDATED, (*_STEP, "conflicts", "blocking_conflicts"), (), fold.conflicts_updated,
      "the center re-checks an operation after the world changed"),
-    (ACTIONS["approve"], _STEP, ("override_reason",), "a party approves"),
-    (ACTIONS["veto"], (*_STEP, "reason"), (), "a party vetoes, with its reason"),
-    (ACTIONS["object"], (*_STEP, "evidence"), (), "a party objects, with its evidence"),
-    (ACTIONS["withdraw_objection"], _STEP, (), "a party withdraws its objection"),
-    (ACTIONS["execute"], _STEP, (), "the proposer starts the operation"),
-    (ACTIONS["complete"], _STEP, (), "the proposer completes it"),
-    (ACTIONS["cancel"], (*_STEP, "reason"), (), "the proposer cancels it, with its reason"),
-]:  # fmt: skip
+    (ACTIONS["approve"], _STEP, ("override_reason",), fold.step, "a party approves"),
+    (ACTIONS["veto"], (*_STEP, "reason"), (), fold.step, "a party vetoes, with its reason"),
+    (ACTIONS["object"], (*_STEP, "evidence"), (), fold.objected,
+     "a party objects, with its evidence"),
+    (ACTIONS["withdraw_objection"], _STEP, (), fold.objection_withdrawn,
+     "a party withdraws its objection"),
+    (ACTIONS["execute"], _STEP, (), fold.executed, "the proposer starts the operation"),
+    (ACTIONS["complete"], _STEP, (), fold.step, "the proposer completes it"),
+    (ACTIONS["cancel"], (*_STEP, "reason"), (), fold.step,
+     "the proposer cancels it, with its reason"),
+]  # fmt: skip
+for _kind, _required, _optional, _fold, _summary in _KINDS:
     _ENTRIES[_kind] = entry_kind(
         _kind,
         signer=Signer.CENTER if _kind == CONFLICTS_UPDATED else Signer.MEMBER,
         required=_required,
         optional=_optional,
-        folded=True,
+        fold=_fold,
         summary=_summary,
     )
 

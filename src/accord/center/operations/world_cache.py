@@ -7,9 +7,10 @@ keeps the world in three layers, each with its own index:
 
 * the **base**: every object in force as of a pair of counters (``declarations.rev``,
   ``operations.rev``) — large, rebuilt rarely;
-* the **middle**: the objects changed after the base, as of later counters — up to
-  ``merge_after`` of them, holding up to ``merge_vertices`` vertices;
-* the **tail**: the objects changed after the middle, read at each check with
+* the **runs**: the objects changed after the base, as of later counters, in a few
+  immutable layers (oldest first), each built once from a folded tail — up to
+  ``merge_after`` of them in all, holding up to ``merge_vertices`` vertices;
+* the **tail**: the objects changed after the newest run, read at each check with
   ``rev > last seen`` (one statement reading both counters when nothing changed) — up to
   ``fold_after`` of them, holding up to ``fold_vertices`` vertices, so that its index,
   rebuilt when it changed, costs well under a millisecond.
@@ -21,18 +22,25 @@ along lines and boundaries, :func:`accord.world.densified_vertices`), so one obj
 check until 64 small changes push it out.
 
 A changed object is kept in a layer as its new version, or as a tombstone when it left the
-world (withdrawn, ended). A check asks the three indexes and keeps each hit only from the
+world (withdrawn, ended). A check asks every layer's index and keeps each hit only from the
 newest layer that knows its object, so the answer is exactly the one a fresh index over
 everything in force would give (a property test holds the two to each other).
 
 When the tail grows past ``fold_after`` objects or ``fold_vertices`` vertices, it is folded
-into a new middle; when the middle grows past ``merge_after`` objects or ``merge_vertices``
-vertices, everything is merged into a new base. Both happen in background threads (one of
-each at a time), swapped in when ready; with ``background=False`` (tests) they happen at
-once, and so does a merge when one check finds more than ``merge_after`` changes (or
-``merge_vertices`` vertices) at once (a bulk load). A background result built on a base
-that has been replaced since is dropped (its changes are still in the layers above), so
-the layers never hold an older version of an object above a newer one.
+into a new run, indexed from the tail's changes alone; two neighbouring runs are compacted
+into one when the older weighs less than twice the newer (objects plus vertices), so the
+runs stay few (about log₂ of their weight over a fold's) and each change is indexed again
+only that many times before the next merge — folding the tail into one middle layer
+instead rebuilt everything changed since the base at every fold, which made a party
+stacking heavy operations in one spot cost the writer's process a growing rebuild per
+proposal. When the runs together pass ``merge_after`` objects or ``merge_vertices``
+vertices, everything is merged into a new base. Folds and compactions share one background
+thread, merges have another, their results swapped in when ready; with
+``background=False`` (tests) they happen at once, and so does a merge when one check finds
+more than ``merge_after`` changes (or ``merge_vertices`` vertices) at once (a bulk load). A
+background result built on a base (or on runs) that has been replaced since is dropped (its
+changes are still in the layers above), so the layers never hold an older version of an
+object above a newer one.
 
 Objects of the world are the ``active`` declarations and the operations whose stored status
 is one of :data:`LIVE`: an operation still pending, or executed and not yet completed (it is
@@ -208,10 +216,11 @@ without the grid scans every vertex."""
 
 # The defaults below, for a service taking a proposal per change: a tail index (no grid)
 # costs about 0.2 ms plus a few microseconds per object to build, once per change; a fold
-# rebuilds the middle (about 5 ms per 1,000 point operations), once per ``fold_after``
-# changes; a merge rebuilds the base (about a second per 100,000 objects), once per
-# ``merge_after``. From those build costs, 64 and 8,192 come to about a millisecond per
-# proposal for the three together, against 1.4 ms at 16 and 2,048 (the merge dominating).
+# indexes the tail as a new run, and compactions index each change again about log₂(runs'
+# weight / a fold's) times (about 5 ms per 1,000 point operations each time); a merge
+# rebuilds the base (about a second per 100,000 objects), once per ``merge_after``. From
+# those build costs, 64 and 8,192 come to about a millisecond per proposal for the three
+# together, against 1.4 ms at 16 and 2,048 (the merge dominating).
 
 
 def _index(agreement: Agreement, changes: Iterable[_Change]) -> DeconflictionIndex | None:
@@ -233,12 +242,23 @@ class _Base:
 
 @dataclass(frozen=True, slots=True)
 class _Layer:
-    """Objects changed after the base, up to ``revs``, indexed (None: nothing live)."""
+    """Objects changed after the layer below, up to ``revs``, indexed (None: nothing
+    live)."""
 
     revs: Mapping[str, int]
     changes: Mapping[Key, _Change]
     index: DeconflictionIndex | None
     vertices: int = 0
+
+    @property
+    def weight(self) -> int:
+        """What indexing the layer again costs, roughly: its objects and their vertices."""
+        return len(self.changes) + self.vertices
+
+
+_COMPACT_RATIO = 2
+"""Two neighbouring runs are compacted when the older weighs less than this many times the
+newer: run weights then fall geometrically from the oldest, like a binary counter's digits."""
 
 
 @dataclass(slots=True)
@@ -251,6 +271,7 @@ class _Stats:
     tail_builds: int = 0
     checks: int = 0
     dropped: int = 0
+    compactions: int = 0
 
 
 class WorldCache:
@@ -261,13 +282,14 @@ class WorldCache:
     agreement
         Buffers and blocking kinds; also what stored features are read against.
     fold_after
-        Tail entries after which the tail is folded into the middle layer.
+        Tail entries after which the tail is folded into a new run.
     merge_after
-        Middle entries after which every layer is merged into a new base.
+        Changes held in the runs after which every layer is merged into a new base.
     fold_vertices
         Tail vertices after which the tail is folded, however few objects hold them.
     merge_vertices
-        Middle vertices after which every layer is merged, however few objects hold them.
+        Vertices held in the runs after which every layer is merged, however few objects
+        hold them.
     background
         Fold and merge in background threads (the service) or at once (tests).
     """
@@ -292,7 +314,7 @@ class WorldCache:
         self._lock = threading.Lock()
         self._base: _Base | None = None
         self._generation = 0  # raised by every new base
-        self._mid = _Layer({_DECLARATION: 0, _OPERATION: 0}, {}, None)
+        self._runs: tuple[_Layer, ...] = ()  # oldest first
         self._seen: dict[str, int] = {_DECLARATION: 0, _OPERATION: 0}
         self._tail: Changes = {}
         self._tail_index: DeconflictionIndex | None = None
@@ -339,7 +361,7 @@ class WorldCache:
         self._live_features = {i: _digest(f) for i, f in operations}
         self._base = _Base(revs, objects, DeconflictionIndex(self.agreement, objects.values()))
         self._generation += 1
-        self._mid = _Layer(dict(revs), {}, None)
+        self._runs = ()
         self._seen = dict(revs)
         self._tail = {}
         self._tail_dirty = True
@@ -384,10 +406,20 @@ class WorldCache:
 
     # --- folding and merging (snapshots and installs under the lock) ------------------------
 
+    def _top_revs(self) -> Mapping[str, int]:
+        """The counters the newest run (or the base) is as of."""
+        if self._runs:
+            return self._runs[-1].revs
+        assert self._base is not None
+        return self._base.revs
+
+    def _runs_weight(self) -> tuple[int, int]:
+        """The runs' changes and vertices together (an object changed in two runs counts
+        twice: an overestimate, which only merges a little sooner)."""
+        return sum(len(r.changes) for r in self._runs), sum(r.vertices for r in self._runs)
+
     def _fold_snapshot(self) -> tuple[int, dict[str, int], Changes]:
-        changes = dict(self._mid.changes)
-        changes.update(self._tail)
-        return self._generation, dict(self._seen), changes
+        return self._generation, dict(self._seen), dict(self._tail)
 
     def _install_fold(
         self,
@@ -396,20 +428,48 @@ class WorldCache:
         changes: Changes,
         index: DeconflictionIndex | None,
     ) -> None:
+        top = self._top_revs()
         if generation != self._generation or any(
-            revs[s] < self._mid.revs[s] for s in revs
-        ):  # built on a replaced base, or older than the middle in place
+            revs[s] < top[s] for s in revs
+        ):  # built on a replaced base, or older than the newest run
             self.stats.dropped += 1
             return
-        self._mid = _Layer(revs, changes, index, _weight(changes))
+        self._runs = (*self._runs, _Layer(revs, changes, index, _weight(changes)))
         self._tail = {k: c for k, c in self._tail.items() if c.rev > revs[k[0]]}
         self._tail_dirty = True
         self.stats.folds += 1
 
+    def _compaction(self) -> tuple[int, _Layer, _Layer] | None:
+        """The newest pair of neighbouring runs to compact (the older weighs less than
+        :data:`_COMPACT_RATIO` times the newer), as (generation, older, newer); or None."""
+        runs = self._runs
+        for i in range(len(runs) - 2, -1, -1):
+            if runs[i].weight < _COMPACT_RATIO * runs[i + 1].weight:
+                return self._generation, runs[i], runs[i + 1]
+        return None
+
+    def _install_compaction(
+        self, generation: int, older: _Layer, newer: _Layer, merged: _Layer
+    ) -> None:
+        runs = self._runs
+        for i in range(len(runs) - 1):
+            if generation == self._generation and runs[i] is older and runs[i + 1] is newer:
+                self._runs = (*runs[:i], merged, *runs[i + 2 :])
+                self.stats.compactions += 1
+                return
+        self.stats.dropped += 1  # the runs were merged into a new base meanwhile
+
+    def _compacted(self, older: _Layer, newer: _Layer) -> _Layer:
+        """One run holding both (the newer version of an object changed in both)."""
+        changes = dict(older.changes)
+        changes.update(newer.changes)
+        index = _index(self.agreement, changes.values())
+        return _Layer(newer.revs, changes, index, _weight(changes))
+
     def _merge_snapshot(self) -> tuple[dict[str, int], dict[Key, Declared]]:
         assert self._base is not None
         objects = dict(self._base.objects)
-        for layer in (self._mid.changes, self._tail):
+        for layer in (*(r.changes for r in self._runs), self._tail):
             for key, change in layer.items():
                 if change.obj is None:
                     objects.pop(key, None)
@@ -425,32 +485,41 @@ class WorldCache:
             self.stats.dropped += 1
             return
         # Changes after the new base move back to the tail (newest version per object).
-        tail = {k: c for k, c in self._mid.changes.items() if c.rev > revs[k[0]]}
-        tail.update((k, c) for k, c in self._tail.items() if c.rev > revs[k[0]])
+        tail: Changes = {}
+        for layer in (*(r.changes for r in self._runs), self._tail):
+            tail.update((k, c) for k, c in layer.items() if c.rev > revs[k[0]])
         self._base = _Base(revs, objects, index)
         self._generation += 1
-        self._mid = _Layer(dict(revs), {}, None)
+        self._runs = ()
         self._tail = tail
         self._tail_dirty = True
         self.stats.merges += 1
 
     def _fold(self) -> None:
-        generation, revs, changes = self._fold_snapshot()
+        """Fold the tail into a new run, then compact runs while some pair asks for it."""
         if not self.background:
-            index = _index(self.agreement, changes.values())
-            self._install_fold(generation, revs, changes, index)
+            generation, revs, changes = self._fold_snapshot()
+            self._install_fold(generation, revs, changes, _index(self.agreement, changes.values()))
+            while (pair := self._compaction()) is not None:
+                self._install_compaction(*pair, self._compacted(pair[1], pair[2]))
             return
         if self._folding is not None and self._folding.is_alive():
             return
+        generation, revs, changes = self._fold_snapshot()
 
         def work() -> None:
             try:
                 index = _index(self.agreement, changes.values())
+                with self._lock:
+                    self._install_fold(generation, revs, changes, index)
+                    pair = self._compaction()
+                while pair is not None:
+                    merged = self._compacted(pair[1], pair[2])
+                    with self._lock:
+                        self._install_compaction(*pair, merged)
+                        pair = self._compaction()
             except Exception:  # pragma: no cover - the next check tries again
                 _log.exception("folding the deconfliction tail failed")
-                return
-            with self._lock:
-                self._install_fold(generation, revs, changes, index)
 
         self._folding = threading.Thread(target=work, name="accord-world-fold", daemon=True)
         self._folding.start()
@@ -520,32 +589,37 @@ class WorldCache:
                 # A burst (a bulk load since the last check): one merge now, rather than a
                 # tail index as large as a base.
                 self._merge(now=True)
-            elif (
-                len(self._mid.changes) > self.merge_after
-                or self._mid.vertices > self.merge_vertices
-            ):
-                self._merge()
+            else:
+                changed, vertices = self._runs_weight()
+                if changed > self.merge_after or vertices > self.merge_vertices:
+                    self._merge()
             if len(self._tail) > self.fold_after or _weight(self._tail) > self.fold_vertices:
                 self._fold()
-            base, mid = self._base, self._mid
+            base, runs = self._base, self._runs
             assert base is not None
             tail_keys = frozenset(self._tail)
             tail = self._tail_view()
             declarations_seen = self._seen[_DECLARATION]
             self.stats.checks += 1
         own: Key = (_OPERATION, operation.id)
-        newer = mid.changes  # membership tests, not a union of up to merge_after keys per check
+
+        def newest(key: Key, above: tuple[_Layer, ...]) -> bool:
+            """Whether no layer above knows ``key`` (membership tests, not a union of up to
+            merge_after keys per check)."""
+            return key not in tail_keys and not any(key in r.changes for r in above)
+
         found = [
             c
             for c in base.index.check(operation).conflicts
-            if (key := _key_of(c)) not in tail_keys and key not in newer and key != own
+            if (key := _key_of(c)) != own and newest(key, runs)
         ]
-        if mid.index is not None:
-            found.extend(
-                c
-                for c in mid.index.check(operation).conflicts
-                if (key := _key_of(c)) not in tail_keys and key != own
-            )
+        for i, run in enumerate(runs):
+            if run.index is not None:
+                found.extend(
+                    c
+                    for c in run.index.check(operation).conflicts
+                    if (key := _key_of(c)) != own and newest(key, runs[i + 1 :])
+                )
         if tail is not None:
             found.extend(c for c in tail.check(operation).conflicts if _key_of(c) != own)
         proposer = operation.proposed_by

@@ -22,6 +22,7 @@ from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Confirmation
 from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.events.store import publish
+from accord.center.phases import fold
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
@@ -32,8 +33,8 @@ __all__ = ["CONFIRMED_EVENT", "Confirmed", "confirm", "confirmations", "phase_no
 CONFIRMED_EVENT = "condition.confirmed"
 
 CONFIRMED_ENTRY = entry_kind(
-    CONFIRMED_EVENT, signer=Signer.MEMBER, required=("condition", "user"), folded=True,
-    summary="a member confirms one of the agreement's conditions",
+    CONFIRMED_EVENT, signer=Signer.MEMBER, required=("condition", "user"),
+    fold=fold.confirmed, summary="a member confirms one of the agreement's conditions",
 )  # fmt: skip
 """The record event kind of a confirmation."""
 

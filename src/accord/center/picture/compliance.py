@@ -50,11 +50,12 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, ImminentThreatRule
 from accord.center import visibility
+from accord.center.entry_kinds import Recorded
+from accord.center.operations.fold import OperationRecord
 from accord.center.operations.world_cache import parse_features
-from accord.center.picture.replay import OperationRecord, Replay
+from accord.center.picture.replay import Replay
 from accord.center.picture.verified import (
     OpenedCache,
-    Recorded,
     hidden_openings,
     opened_cache,
     verified_opening,

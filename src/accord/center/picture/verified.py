@@ -27,8 +27,7 @@ import json
 import logging
 import threading
 from bisect import bisect_right
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeGuard
 
@@ -37,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from accord.center.db.models import Opening
 from accord.center.declarations.entries import HIDDEN
+from accord.center.entry_kinds import Recorded
 from accord.center.runtime import Center, CenterCache
 from accord.errors import RecordDamaged
 from accord.record.canonical import decode_base64
@@ -51,7 +51,6 @@ __all__ = [
     "OPENED",
     "VERIFIED",
     "OpenedCache",
-    "Recorded",
     "VerifiedRecord",
     "hidden_openings",
     "opened_cache",
@@ -67,16 +66,6 @@ _log = logging.getLogger("accord.center")
 
 
 # --- reading the record ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """One verified entry: its index, author, signed time and event."""
-
-    index: int
-    author: str
-    at: datetime
-    event: Mapping[str, Any]
 
 
 def _damaged(index: int, why: str) -> RecordDamaged:

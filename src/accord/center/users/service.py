@@ -66,7 +66,7 @@ for _kind, _summary in [
         signer=Signer.CENTER,
         required=("user", "member", "role", "by"),
         optional=() if _kind == REMOVED_EVENT else ("expires_at",),
-        folded=False,
+        fold=None,
         summary=_summary,
     )
 

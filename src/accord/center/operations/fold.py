@@ -1,0 +1,252 @@
+"""How the picture's replay folds the record entries of operations
+(:mod:`accord.center.operations.entries` declares each kind with its fold here): every
+operation as the record tells it (:data:`OPERATIONS`) — the latest feature and conflicts,
+the status each entry recorded and every step of its history.
+
+A proposal or a report starts an operation; every other kind is a step of one already
+started (:func:`step`, and the folds that add what their kind carries besides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from accord.agreement import Agreement, RuleKind
+from accord.center.entry_kinds import Part, Recorded, Replaying
+from accord.chrono import parse_instant
+from accord.errors import AccordError
+from accord.rules import operations as rules
+from accord.rules.operations import (
+    Breach,
+    Objection,
+    OperationState,
+    OperationStatus,
+    Transition,
+)
+
+__all__ = [
+    "OPERATIONS",
+    "OperationRecord",
+    "amended",
+    "conflicts_updated",
+    "executed",
+    "objected",
+    "objection_withdrawn",
+    "proposed",
+    "reported",
+    "step",
+]
+
+
+@dataclass(slots=True)
+class OperationRecord:
+    """An operation as the record tells it: the latest feature and conflicts, every step."""
+
+    id: str
+    category: str
+    proposed_by: str
+    feature: dict[str, Any]
+    conflicts: list[dict[str, Any]]
+    status: str
+    version: int
+    proposed_at: datetime
+    updated_at: datetime
+    entry: int
+    entries: list[int]
+    history: list[dict[str, Any]]
+    objections: list[Objection] = field(default_factory=list)
+    executed_at: datetime | None = None
+    executed_by: str | None = None
+    notified_at: datetime | None = None
+    breaches: list[dict[str, Any]] = field(default_factory=list)
+
+    def state(self, agreement: Agreement) -> OperationState | None:
+        """The rules' state the record implies (None for a category the agreement does not
+        know, or a record too damaged to read one)."""
+        try:
+            rule = RuleKind(agreement.category(self.category).rule)
+            props = self.feature["properties"]
+            executors = props.get("executor") or [self.proposed_by]
+            return OperationState(
+                id=self.id,
+                category=self.category,
+                rule=rule,
+                proposed_by=self.proposed_by,
+                executors=tuple(executors),
+                window_start=parse_instant(props["window_start"]),
+                window_end=parse_instant(props["window_end"]),
+                status=OperationStatus(self.status),
+                proposed_at=self.proposed_at,
+                objections=tuple(self.objections),
+                executed_at=self.executed_at,
+                executed_by=self.executed_by,
+                notified_at=self.notified_at,
+                history=tuple(_transition(t) for t in self.history),
+                breaches=tuple(
+                    Breach(b["kind"], b["party"], parse_instant(b["at"]), b["detail"])
+                    for b in self.breaches
+                ),
+            )
+        except (KeyError, ValueError, TypeError):
+            return None
+
+    def settled(self, agreement: Agreement, at: datetime) -> OperationState | None:
+        """:meth:`state` with the passage of time applied up to ``at``."""
+        state = self.state(agreement)
+        if state is None:
+            return None
+        try:
+            return rules.settle(agreement, state, at=at)
+        except (ValueError, AccordError):
+            return state
+
+
+def _transition(t: Mapping[str, Any]) -> Transition:
+    return Transition(
+        parse_instant(t["at"]),
+        t["actor"],
+        t["action"],
+        None if t.get("from") is None else OperationStatus(t["from"]),
+        OperationStatus(t["to"]),
+        t.get("detail") or "",
+    )
+
+
+OPERATIONS: Part[dict[str, OperationRecord]] = Part("operations", dict)
+"""Every operation the record tells of, by id."""
+
+
+def _started(replay: Replaying, record: Recorded) -> OperationRecord | None:
+    """A new operation from a proposal or a report, not yet kept (None: the id is taken)."""
+    event = record.event
+    op_id = str(event["operation"])
+    if op_id in replay.part(OPERATIONS):
+        return None
+    feature = dict(event["feature"])
+    return OperationRecord(
+        id=op_id,
+        category=str(feature["properties"]["category"]),
+        proposed_by=record.author,
+        feature=feature,
+        conflicts=list(event.get("conflicts") or []),
+        status=str(event["status"]),
+        version=1,
+        proposed_at=record.at,
+        updated_at=record.at,
+        entry=record.index,
+        entries=[record.index],
+        history=list(event.get("transitions") or []),
+    )
+
+
+def proposed(replay: Replaying, record: Recorded) -> bool:
+    """``operation.proposed``: a new operation."""
+    found = _started(replay, record)
+    if found is None:
+        return False
+    replay.part(OPERATIONS)[found.id] = found
+    return True
+
+
+def reported(replay: Replaying, record: Recorded) -> bool:
+    """``operation.reported``: a new operation, already executed (an imminent threat)."""
+    event = record.event
+    found = _started(replay, record)
+    if found is None:
+        return False
+    found.executed_at = parse_instant(event["executed_at"])
+    found.executed_by = record.author
+    # A report notifies, unless it records an execution not yet notified.
+    unnotified = found.status == OperationStatus.EXECUTED_UNILATERALLY.value
+    found.notified_at = None if unnotified else record.at
+    found.breaches = list(event.get("breaches") or [])
+    replay.part(OPERATIONS)[found.id] = found
+    return True
+
+
+def _stepped(replay: Replaying, record: Recorded) -> OperationRecord | None:
+    """The operation ``record`` names, with the entry's status and steps applied (None:
+    no such operation)."""
+    event = record.event
+    found = replay.part(OPERATIONS).get(str(event["operation"]))
+    if found is None:
+        return None
+    transitions = list(event.get("transitions") or [])
+    found.status = str(event["status"])
+    found.updated_at = record.at
+    found.entry = record.index
+    found.entries.append(record.index)
+    found.history.extend(transitions)
+    for t in transitions:
+        if t.get("action") == "breach":
+            found.breaches.append(
+                {"kind": "missing_notification", "party": found.proposed_by}
+                | {"at": t["at"], "detail": t.get("detail") or ""}
+            )
+    return found
+
+
+def step(replay: Replaying, record: Recorded) -> bool:
+    """A step that carries nothing but the status and the history (an approval, a veto, a
+    completion, a cancellation)."""
+    return _stepped(replay, record) is not None
+
+
+def amended(replay: Replaying, record: Recorded) -> bool:
+    """``operation.amended``: a step, and the new feature, conflicts and version."""
+    found = _stepped(replay, record)
+    if found is None:
+        return False
+    event = record.event
+    found.feature = dict(event["feature"])
+    found.conflicts = list(event.get("conflicts") or [])
+    found.version = int(event.get("version", found.version + 1))
+    return True
+
+
+def conflicts_updated(replay: Replaying, record: Recorded) -> bool:
+    """``operation.conflicts_updated``: a step, and the conflicts the center found anew."""
+    found = _stepped(replay, record)
+    if found is None:
+        return False
+    found.conflicts = list(record.event.get("conflicts") or [])
+    return True
+
+
+def objected(replay: Replaying, record: Recorded) -> bool:
+    """``operation.objected``: a step, and the author's objection with its evidence."""
+    found = _stepped(replay, record)
+    if found is None:
+        return False
+    found.objections.append(
+        Objection(record.author, record.at, str(record.event.get("evidence", "")))
+    )
+    return True
+
+
+def objection_withdrawn(replay: Replaying, record: Recorded) -> bool:
+    """``operation.objection_withdrawn``: a step, and the author's standing objection
+    withdrawn."""
+    found = _stepped(replay, record)
+    if found is None:
+        return False
+    found.objections = [
+        Objection(o.party, o.at, o.evidence, record.at)
+        if o.party == record.author and o.standing
+        else o
+        for o in found.objections
+    ]
+    return True
+
+
+def executed(replay: Replaying, record: Recorded) -> bool:
+    """``operation.executed``: a step, and who executed it, when."""
+    found = _stepped(replay, record)
+    if found is None:
+        return False
+    found.executed_at = record.at
+    found.executed_by = record.author
+    return True
