@@ -270,7 +270,7 @@ def dense(n: int, label: str = "SQLite", pg_url: str | None = None) -> list[tupl
 def worst(label: str = "SQLite", pg_url: str | None = None) -> list[tuple[str, ...]]:
     """The worst track batches one party may send within the default limits (see the module
     docstring)."""
-    from accord.center.http.problems import ProblemError
+    from accord.errors import TrackError
 
     most = 5_000
     with _center(label, pg_url) as (center, callers, clock):
@@ -299,7 +299,7 @@ def worst(label: str = "SQLite", pg_url: str | None = None) -> list[tuple[str, .
                 from accord.center.airspace.tracks import report_tracks
 
                 report_tracks(unit, center, red, packed("red", most, back_at, lat=20.0), back_at)
-        except ProblemError:
+        except TrackError:
             refused = time.perf_counter() - t
         else:  # pragma: no cover - the limit holds
             raise AssertionError("5,000 of one party's aircraft in one spot were accepted")

@@ -25,10 +25,10 @@ from shapely.geometry import Point, shape
 from sqlalchemy.orm import Session
 
 from accord.agreement import load_agreement_text
+from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.config import Settings
 from accord.center.db import make_engine, upgrade, writer
-from accord.center.http.app import create_app
 from accord.center.roles import Role
 from accord.center.users.identity import add_user
 from accord.deconfliction import DeconflictionIndex

@@ -15,7 +15,8 @@
     │   ├── PhaseError               the agreement's current phase does not allow this
     │   ├── DeadlineError            too early or too late (notice period, window, objection)
     │   ├── BlockingConflict         blocking conflicts stand and no override reason was given
-    │   └── StaleRequest             names a version or content no longer current
+    │   ├── StaleRequest             names a version or content no longer current
+    │   └── HashMismatch             acknowledges another content than the one it was sent
     ├── RecordError                  anything the verifiable record refuses  [accord.record]
     │   ├── ProofError               a Merkle proof does not hold    [accord.record.merkle]
     │   ├── VerificationError        a log that does not verify      [accord.record.verify]
@@ -32,6 +33,14 @@
     │   └── EquivocationError        the center signed two heads that cannot both be true
     ├── NotFound                     no object with this id that the caller may see
     │   └── DeclarationNotFound      no declaration with this id that the caller may see
+    ├── RateLimited                  asked too often: refused for ``retry_after`` seconds
+    │   └── ProbingSlowed            proposals touching another party's hidden objects, slowed
+    ├── Unavailable                  the center cannot answer now: neither the caller's mistake
+    │   │                            nor a bug; ``retry_after`` seconds, when it is known
+    │   ├── WriterUnavailable        the writer process does not answer: a change may or may
+    │   │                            not be stored
+    │   ├── RecordDamaged            the stored record does not verify
+    │   └── WorldUnavailable         the world in force does not read: nothing can be checked
     ├── UnsafePermissions            a data or keys folder that others may open
     │                                                                [accord.center.files]
     └── TlsError                     a TLS option of ``accord serve`` that cannot be used
@@ -48,16 +57,20 @@ bases: ``DuplicateKey``, ``NotJsonNumber`` and ``TlsError`` are ``ValueError``s 
 mapping), so a caller catching the built-in still catches them.
 
 A caller at the edge (the command line, the service) catches ``AccordError`` and shows
-``str(error)``; the service answers it with a 4xx problem (403, 404, 409, 422 or 400; see
-:mod:`accord.center.http.problems`). Anything else escaping is a bug — or a fault, which is why
-``CommitFailed`` stands outside the tree: a failed commit is the server's failure, answered
-500, never the caller's mistake.
+``str(error)``; the service answers it with a problem: a 4xx for a refusal (403, 404, 409,
+422 or 400), 429 for ``RateLimited`` and 503 for ``Unavailable`` (with ``Retry-After`` when
+the error knows it). :mod:`accord.center.http.problems` is that one mapping, from these
+classes to statuses and problem types: the center's services raise these errors and never
+an HTTP status. Anything else escaping is a bug — or a fault, which is why ``CommitFailed``
+stands outside the tree: a failed commit is the server's failure, answered 500, never the
+caller's mistake.
 
 Two kinds of exception are defined elsewhere, on purpose:
 
 * ``accord.center.http.problems.ProblemError`` is an HTTP answer in flight — a status, an RFC 9457
-  problem type and its fields, raised in a route and rendered by the service's handlers. It is
-  HTTP and nothing else, so it lives in the service's HTTP layer, beside those handlers.
+  problem type and its fields, raised by the HTTP layer and the routes (a header or a query
+  parameter they read themselves) and rendered by the service's handlers. It is HTTP and
+  nothing else, so it lives in the service's HTTP layer, beside those handlers.
 * private signals (a leading underscore: ``_Bad`` of :mod:`accord.world` and of
   ``accord.center.directline.messages``, ``_Twice`` of :mod:`accord.jsontext`) are raised and caught
   inside one module, to collect a reader's issues or to leave a parser's hook; none escapes
@@ -89,6 +102,7 @@ __all__ = [
     "DuplicateKey",
     "EquivocationError",
     "FormatError",
+    "HashMismatch",
     "IllegalTransition",
     "InputError",
     "Issue",
@@ -98,7 +112,10 @@ __all__ = [
     "NotFound",
     "NotJsonNumber",
     "PhaseError",
+    "ProbingSlowed",
     "ProofError",
+    "RateLimited",
+    "RecordDamaged",
     "RecordError",
     "RuleError",
     "SignatureError",
@@ -106,10 +123,13 @@ __all__ = [
     "TamperError",
     "TlsError",
     "TrackError",
+    "Unavailable",
     "UnknownKeyError",
     "UnsafePermissions",
     "VerificationError",
     "WorldError",
+    "WorldUnavailable",
+    "WriterUnavailable",
     "field_path",
     "shown",
 ]
@@ -253,6 +273,21 @@ class StaleRequest(RuleError):
         self.message = message
 
 
+class HashMismatch(RuleError):
+    """An acknowledgement names another ``content_hash`` than that of ``what`` it was sent:
+    the acknowledger acknowledges exactly what it received (its own copy's hash), or
+    nothing. ``field``, ``location`` and ``message`` name the field, as a
+    :class:`StaleRequest`'s do."""
+
+    field = "content_hash"
+    location = "body"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.message = f"is not the hash of {what}: acknowledge exactly what you received"
+        super().__init__(f"{self.field}: {self.message}")
+
+
 # --- the verifiable record ------------------------------------------------------------------
 # Messages never contain private key material; they name the entry (author and sequence
 # number), the note line or the file at fault.
@@ -359,6 +394,46 @@ class DeclarationNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("no such declaration")
+
+
+class RateLimited(AccordError):
+    """Asked too often: the request is refused, and the same request succeeds at the
+    earliest in ``retry_after`` seconds (a whole number, at least 1)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProbingSlowed(RateLimited):
+    """A party's proposals have touched another party's hidden objects in more areas than
+    the agreement's ``disclosure.probe_limit`` allows: its further proposals touching them
+    are slowed (see :mod:`accord.center.disclosure.probing`)."""
+
+
+class Unavailable(AccordError):
+    """The center cannot answer now — a part it needs is down, or what it reads does not
+    verify. Not a refusal of the request and not a bug: the same request may succeed later;
+    ``retry_after`` is the seconds to wait, when known."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class WriterUnavailable(Unavailable):
+    """The writer process (``accord serve --writer-process``) does not answer: a change sent
+    to it may or may not be stored, so its caller retries with the same idempotency key."""
+
+
+class RecordDamaged(Unavailable):
+    """The stored record does not verify (a leaf not chained, signed or sequenced as it must
+    be, or a prefix no longer the one verified): nothing is built from it."""
+
+
+class WorldUnavailable(Unavailable):
+    """The world in force (the stored declarations and operations) does not read: no
+    operation can be checked against everything in force, so none is checked."""
 
 
 class UnsafePermissions(AccordError):

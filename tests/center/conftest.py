@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from accord.center.app import create_app
 from accord.center.bootstrap import Parts
-from accord.center.http.app import create_app
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from support.clock import Clock as MovingClock

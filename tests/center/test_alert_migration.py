@@ -19,7 +19,7 @@ from accord.center.airspace.alerts import get_alert, list_alerts
 from accord.center.airspace.views import alert_out
 from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
-from accord.center.http.problems import ProblemError, status_of
+from accord.center.http.problems import status_of
 from accord.center.runtime import Center
 from accord.center.users.identity import Caller, add_user
 from accord.errors import AccordError
@@ -81,8 +81,6 @@ def lookups(center: Center, ids: dict[str, int]) -> dict[str, Any]:
         member, role = USERS[user]
         try:
             out[key] = get_alert(center, Caller(ids[user], user, member, role), alert_id).id
-        except ProblemError as error:
-            out[key] = error.status
         except AccordError as error:  # answered as the HTTP layer answers it
             out[key] = status_of(error)
     return out

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from accord.center.app import create_app
 from accord.center.bootstrap import Parts
-from accord.center.http.app import create_app
 from accord.center.writer_process import Loopback
 from support.failures import assert_problem
 from support.jig import AGREEMENT_TEXT

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from accord.center.app import create_app
 from accord.center.bootstrap import CACHES, Parts
-from accord.center.http.app import create_app
 from accord.center.operations.desk import desk
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback

@@ -16,13 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.agreement import load_agreement
+from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db import EscalationStep, Message, RecordLeaf, make_engine, writer
 from accord.center.directline.escalation import escalate_due
 from accord.center.directline.messages import check_geometry
 from accord.center.escalation.rules import Contact, Pending, next_step, step_length
 from accord.center.events.store import events_for
-from accord.center.http.app import create_app
 from accord.center.roles import Role
 from accord.center.users.identity import add_user
 from accord.center.writer_process import Loopback

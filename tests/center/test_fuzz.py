@@ -19,8 +19,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accord.center.app import create_app
 from accord.center.bootstrap import Parts
-from accord.center.http.app import create_app
 from accord.center.writer_process import Loopback
 from support.service import TestClient, add_users, clock, settings_for
 

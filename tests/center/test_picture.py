@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import text, update
 
 import accord.center.picture.verified as verified_module
+from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db.models import Opening
 from accord.center.entry_kinds import Recorded
-from accord.center.http.app import create_app
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import verified_of, verified_record
 from accord.center.runtime import Center

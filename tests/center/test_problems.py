@@ -3,9 +3,27 @@ bare 500 — never a stack trace, never the input echoed back."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 import accord.center.users.me_routes as me_route
+from accord.center.http import problems
+from accord.errors import (
+    AccordError,
+    HashMismatch,
+    Issue,
+    NotAuthorized,
+    ProbingSlowed,
+    RecordDamaged,
+    StaleRequest,
+    TrackError,
+    Unavailable,
+    WorldUnavailable,
+    WriterUnavailable,
+)
 from support.failures import assert_problem
 from support.service import Service
 
@@ -123,3 +141,70 @@ def test_a_missing_object_is_the_same_404_whoever_raises_it(
         "status": 404,
         "detail": detail,
     }
+
+
+_WRITER = (
+    "the service's writer is unavailable; the change may or may not be stored: retry with the "
+    "same Idempotency-Key"
+)
+_SLOWED = "your proposals have touched hidden objects of 'red' …: retry in 7 s"
+_HASH = "is not the hash of this message's content: acknowledge exactly what you received"
+_STALE = "names version 2; the declaration is at 3"
+_DAMAGED = "the record does not verify at entry 4: bad"
+_TRACKS = [("tracks[0].lat", "bad"), ("tracks[0].lat", "odd"), ("tracks", "many")]
+
+
+def _field(field: str, message: str, location: str = "body") -> dict[str, str]:
+    return {"field": field, "location": location, "message": message}
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "kind", "detail", "errors", "retry_after"),
+    [
+        (WriterUnavailable(_WRITER), 503, "writer-unavailable", _WRITER, None, None),
+        (RecordDamaged(_DAMAGED), 503, "record-damaged", _DAMAGED, None, None),
+        (WorldUnavailable("the world …"), 503, "world-unavailable", "the world …", None, None),
+        (Unavailable("later", retry_after=30), 503, "unavailable", "later", None, "30"),
+        (ProbingSlowed(_SLOWED, retry_after=7), 429, "probing-slowed", _SLOWED, None, "7"),
+        (
+            HashMismatch("this message's content"), 409, "hash-mismatch",
+            f"content_hash: {_HASH}", [_field("content_hash", _HASH)], None,
+        ),
+        (
+            StaleRequest("If-Match", "header", _STALE), 409, "stale",
+            f"If-Match: {_STALE}", [_field("If-Match", _STALE, "header")], None,
+        ),
+        (
+            TrackError("tracks", [Issue(f, m) for f, m in _TRACKS]), 422, "validation",
+            "invalid track reports: tracks[0].lat, tracks", [_field(*t) for t in _TRACKS], None,
+        ),
+        (NotAuthorized("a monitor may not"), 403, "forbidden", "a monitor may not", None, None),
+    ],
+)  # fmt: skip
+def test_each_domain_error_has_one_answer(
+    error: AccordError,
+    status: int,
+    kind: str,
+    detail: str,
+    errors: list[dict[str, str]] | None,
+    retry_after: str | None,
+) -> None:
+    """The services raise the domain's errors (:mod:`accord.errors`), never an HTTP status;
+    :mod:`accord.center.http.problems` answers each — the answers the services gave when
+    they raised HTTP problems themselves: the status, the problem type, the message as the
+    detail, the named fields and ``Retry-After``."""
+    app = FastAPI()
+    problems.install(app)
+
+    @app.get("/raise")
+    def raise_it() -> None:
+        raise error
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/raise")
+    body = assert_problem(response, status)
+    expected = {"type": f"urn:accord:problem:{kind}", "title": body["title"], "status": status}
+    assert body == expected | {"detail": detail} | ({"errors": errors} if errors else {})
+    assert body["title"] == HTTPStatus(status).phrase
+    assert response.headers.get("Retry-After") == retry_after
+    assert (problems.status_of(error), problems.kind_of(error)) == (status, kind)

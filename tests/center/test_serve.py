@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
+from accord.center.app import create_app, from_environment
 from accord.center.bootstrap import Parts
-from accord.center.http.app import create_app, from_environment
 from accord.center.writer_process import WriterSocket
 from accord.chrono import parse_instant
 from accord.cli import app as cli
@@ -105,7 +105,7 @@ def test_serve_with_workers_hands_the_settings_to_each_process(
         cli, ["serve", "--workers", "2", "--database", url, "--keys", str(keys)]
     )
     assert result.exit_code == 0, result.output
-    assert captured["app"] == "accord.center.http.app:from_environment"
+    assert captured["app"] == "accord.center.app:from_environment"
     assert captured["factory"] is True and captured["workers"] == 2
     assert captured["host"] == "127.0.0.1"
     assert (keys / "jig-example.accord.key").exists() and (keys / "blue.key").exists()

@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from typer.testing import CliRunner
 
+from accord.center.app import create_app, from_environment
 from accord.center.bootstrap import Parts
-from accord.center.http.app import create_app, from_environment
 from accord.center.http.tls import HSTS_VALUE
 from accord.center.writer_process import Loopback
 from accord.cli import app as cli

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
-from accord.center.http.app import create_app
 from accord.center.roles import Role
 from accord.center.users.identity import add_user
 from accord.center.writer_process import Loopback

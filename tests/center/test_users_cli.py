@@ -9,8 +9,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from accord.center.app import create_app
 from accord.center.bootstrap import Parts
-from accord.center.http.app import create_app
 from accord.center.record.keystore import log_origin
 from accord.center.writer_process import Loopback
 from accord.cli import app as cli

@@ -10,8 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from accord.center.app import create_app
 from accord.center.bootstrap import Parts
-from accord.center.http.app import create_app
 from accord.center.writer_process import Loopback
 from support.clock import Clock
 from support.jig import NOW

@@ -84,7 +84,7 @@ def server(
         "-m",
         "uvicorn",
         "--factory",
-        "accord.center.http.app:from_environment",
+        "accord.center.app:from_environment",
         "--host",
         "127.0.0.1",
         "--port",

@@ -106,8 +106,8 @@ def ring_of(service: Service) -> KeyRing:
 def started_with_limits(tmp_path: Path, limits: str) -> Iterator[Service]:
     """A service under the jig agreement with ``limits:`` (YAML flow text) set, its phase
     started (the aid condition confirmed)."""
+    from accord.center.app import create_app
     from accord.center.bootstrap import Parts
-    from accord.center.http.app import create_app
     from accord.center.writer_process import Loopback
     from support.jig import AGREEMENT_TEXT
 

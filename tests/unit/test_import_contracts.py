@@ -5,8 +5,17 @@
   the demo) nor their libraries (fastapi, sqlalchemy, uvicorn, …), directly or through
   another module.
 * ``no-cycles``: no import cycle between accord's modules (the center counts as one; its
-  insides are left to the contracts of its own reshaping) nor, recursively, between the
-  modules of each core package.
+  insides are ``center-acyclic``'s) nor, recursively, between the modules of each core
+  package.
+* ``center-http-only``, ``center-services-plain``: in the center, FastAPI only in the HTTP
+  layer and the routes, pydantic not in the services.
+* ``center-folds-plain``: a feature's fold imports neither the picture nor the database.
+* ``center-services-no-http``: the center's services raise the domain's errors and never
+  import the HTTP layer (whose problem mapping answers those errors).
+* ``center-acyclic``: no import cycle between the center's folders and modules (features,
+  HTTP layer, runtime, application), nor inside them; the imports of the kernel that sits in
+  feature folders (who the caller is, the keys, the ledger, the event store) are left out,
+  and ``center-kernel`` holds that kernel to reach nothing that could close a cycle.
 
 ``lint-imports`` runs in its own process, on the ``accord`` this test imports.
 """
@@ -81,8 +90,29 @@ def test_every_top_level_module_is_core_or_edge() -> None:
         ("center/visibility.py", "import fastapi", {"center-http-only"}),
         ("center/operations/service.py", "from starlette import status", {"center-http-only"}),
         ("center/declarations/service.py", "import pydantic", {"center-services-plain"}),
-        # a feature's fold: no picture (it imports the folds), no database
-        ("center/phases/fold.py", "import accord.center.picture.replay", {"center-folds-plain"}),
+        # a service answering with HTTP; the HTTP layer, a feature or the kernel closing a cycle
+        (
+            "center/operations/world_cache.py",
+            "from accord.center.http import problems",
+            {"center-services-no-http"},
+        ),
+        (
+            "center/http/deps.py",
+            "from accord.center.declarations import routes",
+            {"center-acyclic"},
+        ),
+        (
+            "center/operations/service.py",
+            "from accord.center.picture import service",
+            {"center-acyclic"},
+        ),
+        ("center/users/identity.py", "from accord.center import runtime", {"center-kernel"}),
+        # a feature's fold: no picture (it imports the folds: a cycle too), no database
+        (
+            "center/phases/fold.py",
+            "import accord.center.picture.replay",
+            {"center-folds-plain", "center-acyclic"},
+        ),
     ],
 )
 def test_a_planted_import_breaks_its_contract(

@@ -1,7 +1,7 @@
 """The joint coordination center as a service: an HTTP API over the core and the record.
 
 A folder per feature, each holding its service functions, its record entry kinds, its
-queries and its routes (``<feature>/routes.py``, listed in :mod:`~accord.center.http.routers`):
+queries and its routes (``<feature>/routes.py``, listed in :data:`accord.center.app.ROUTERS`):
 
 * :mod:`~accord.center.declarations` — what parties and notifiers declare;
 * :mod:`~accord.center.disclosure` — hidden objects as others meet them: shadows, probing;
@@ -23,8 +23,10 @@ And what they share:
 * :mod:`~accord.center.runtime` — the Center: units of work, the writer;
 * :mod:`~accord.center.bootstrap` — the composition root: builds, starts and stops a
   process's parts (the center, its caches, the writer, the background jobs);
-* :mod:`~accord.center.http` — the HTTP layer, the only part that imports FastAPI:
-  :func:`create_app`, problems (RFC 9457), authentication, the middlewares, the page;
+* :mod:`~accord.center.http` — the HTTP layer the routes use: problems (RFC 9457, the
+  one mapping from the domain's errors), authentication, the middlewares, the page;
+* :mod:`~accord.center.app` — the HTTP application assembled: :func:`create_app` (every
+  feature's router, the HTTP layer, the page, around the composition root's parts);
 * :mod:`~accord.center.db` — tables (SQLAlchemy 2), engines, Alembic migrations, and the
   record's log storage in the same database;
 * :mod:`~accord.center.config`, :mod:`~accord.center.cli` — settings, and ``accord serve``,
@@ -36,8 +38,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from accord.center.app import create_app
     from accord.center.config import Settings
-    from accord.center.http.app import create_app
 
 __all__ = ["Settings", "create_app"]
 
@@ -45,7 +47,7 @@ __all__ = ["Settings", "create_app"]
 def __getattr__(name: str) -> Any:
     # Lazy: the ``accord`` command imports this package and should not pay for FastAPI.
     if name == "create_app":
-        from accord.center.http.app import create_app
+        from accord.center.app import create_app
 
         return create_app
     if name == "Settings":

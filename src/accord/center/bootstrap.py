@@ -18,7 +18,7 @@ and builds it three ways, each on top of the one before:
   in a thread, and the live events' hub; stopped in the reverse order (the hub's streams
   ended, the warm-up stopped, the jobs cancelled, the line to the writer process closed,
   then the center: its queued writes finished, its caches closed, its engine released). The
-  HTTP application's lifespan (:func:`accord.center.http.app.create_app`).
+  HTTP application's lifespan (:func:`accord.center.app.create_app`).
 
 **A new background job** is a coroutine function of the started center that runs until
 cancelled: one every serving process runs goes in :meth:`Parts.background`; one only some

@@ -162,17 +162,6 @@ def users_add(
     sys.stdout.write(done.token + "\n")
 
 
-def _refused(error: Exception) -> Exception:
-    """What ``accord users`` says of a refused change (the problem the API would answer)."""
-    from accord.center.http.problems import ProblemError
-
-    if isinstance(error, AccordError):
-        return fail(error)
-    if isinstance(error, ProblemError):
-        return fail(error.detail)
-    raise error
-
-
 def _until(expires_at: datetime | None) -> str:
     return "" if expires_at is None else f", valid until {expires_at.isoformat()}"
 
@@ -229,8 +218,8 @@ def users_rotate(
         until = expiry(expires, at)
         with _users_center(database, agreement, keys) as center, center.writing() as unit:
             done = rotate(unit, name=name, at=at, expires_at=until, by=COMMAND_LINE)
-    except Exception as error:
-        raise _refused(error) from None
+    except AccordError as error:
+        raise fail(error) from None
     assert done.token is not None
     _info(f"user {name!r} has a new token{_until(until)}; the old one no longer works:")
     sys.stdout.write(done.token + "\n")
@@ -252,8 +241,8 @@ def users_remove(
     try:
         with _users_center(database, agreement, keys) as center, center.writing() as unit:
             remove(unit, name=name, at=datetime.now(UTC), by=COMMAND_LINE)
-    except Exception as error:
-        raise _refused(error) from None
+    except AccordError as error:
+        raise fail(error) from None
     _info(f"user {name!r} removed")
 
 
@@ -325,8 +314,8 @@ def serve(
     database is migrated on start."""
     import uvicorn
 
+    from accord.center.app import create_app
     from accord.center.bootstrap import AGREEMENT_ENV, CLOCK_ENV, KEYS_DIR_ENV, Job, Parts
-    from accord.center.http.app import create_app
     from accord.center.http.drain import DRAIN_SECONDS
     from accord.center.http.tls import TLS_ENV, TlsError, tls_files
     from accord.center.runtime import system_clock
@@ -425,7 +414,7 @@ def serve(
         os.environ[CLOCK_ENV] = f"{clock_start}@{origin!r}"
     with _writer_process(writer_process):
         uvicorn.run(
-            "accord.center.http.app:from_environment",
+            "accord.center.app:from_environment",
             factory=True,
             workers=workers,
             host=host,

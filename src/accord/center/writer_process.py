@@ -25,8 +25,9 @@ Pickles are read only from a peer running as the service's own user (``SO_PEERCR
 socket of mode 0600 in a folder of mode 0700: nobody else can send one. A work sent runs
 even if the request that sent it is given up meanwhile (as a unit already taken by the
 writer thread does in one process); an ``Idempotency-Key`` makes the retry safe. When the
-writer process is gone, each waiting and later write is answered 503 (the change may or may
-not be stored: retry with the same key), and ``accord serve`` stops the service.
+writer process is gone, each waiting and later write raises
+:class:`~accord.errors.WriterUnavailable` (answered 503: the change may or may not be stored,
+retry with the same key), and ``accord serve`` stops the service.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from typing import Any, BinaryIO
 from accord.center.bootstrap import Parts, settings_from_environment
 from accord.center.http.problems import ProblemError
 from accord.center.runtime import Center, Then, Unit
-from accord.errors import AccordError
+from accord.errors import AccordError, WriterUnavailable
 
 __all__ = [
     "SOCKET_ENV",
@@ -132,7 +133,9 @@ def _answer(job: int, future: Future[Any]) -> bytes:
         except Exception as failed:  # a result that does not pickle: a bug, answered 500
             error = failed
     if not isinstance(error, AccordError | ProblemError):
-        # A bug, answered 500 by the HTTP process, which cannot see where it happened.
+        # A bug, answered 500 by the HTTP process, which cannot see where it happened. (A
+        # ProblemError is no bug: the HTTP layer's own part of a work raises it, a reused
+        # Idempotency-Key: see accord.center.http.writes.Answering.)
         _log.error("a unit of work failed", exc_info=error)
     return _frame(job, (False, portable(error)))
 
@@ -217,7 +220,7 @@ def serve_writes(center: Center, path: Path, stop: threading.Event) -> None:
 
 def main() -> None:
     """The writer process (started by ``accord serve --writer-process``): the service's
-    parts from the environment (as :func:`accord.center.http.app.from_environment`), running
+    parts from the environment (as :func:`accord.center.app.from_environment`), running
     (:meth:`Parts.running <accord.center.bootstrap.Parts.running>`: the deconfliction desk
     loaded), then the socket named by ``ACCORD_WRITER_SOCKET`` served until SIGTERM; the
     queued works are finished before it exits."""
@@ -241,12 +244,10 @@ def main() -> None:
 # --- the front's side --------------------------------------------------------------------
 
 
-def _unavailable() -> ProblemError:
-    return ProblemError(
-        503,
+def _unavailable() -> WriterUnavailable:
+    return WriterUnavailable(
         "the service's writer is unavailable; the change may or may not be stored: retry "
-        "with the same Idempotency-Key",
-        kind="writer-unavailable",
+        "with the same Idempotency-Key"
     )
 
 
@@ -330,7 +331,8 @@ class RemoteWriter:
             self._lost()
 
     def _lost(self) -> None:
-        """The connection ended: every waiting write is answered 503."""
+        """The connection ended: every waiting write raises
+        :class:`~accord.errors.WriterUnavailable`."""
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.close()
@@ -340,7 +342,8 @@ class RemoteWriter:
                 future.set_exception(_unavailable())
 
     async def close(self) -> None:
-        """Close the connection (waiting writes are answered 503)."""
+        """Close the connection (waiting writes raise
+        :class:`~accord.errors.WriterUnavailable`)."""
         task = self._reader_task
         self._lost()
         if task is not None:

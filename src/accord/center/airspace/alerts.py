@@ -55,12 +55,11 @@ from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertRecipient
 from accord.center.db.models_escalation import EscalationStep
 from accord.center.escalation.store import StepView, escalated, step_view, steps_of
 from accord.center.events.store import publish
-from accord.center.http.problems import hash_mismatch
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.center.users.identity import Caller
 from accord.chrono import format_instant
-from accord.errors import IllegalTransition, NotAuthorized, NotFound
+from accord.errors import HashMismatch, IllegalTransition, NotAuthorized, NotFound
 
 __all__ = [
     "EVENT_ALERTS_MAX",
@@ -525,7 +524,7 @@ def acknowledge_alert(
         raise IllegalTransition(f"{caller.member} has already acknowledged {g.id}")
     content_hash = named_hash.lower()
     if content_hash != g.content_hash:
-        raise hash_mismatch("this alert's record entry")
+        raise HashMismatch("this alert's record entry")
     event = ENTRIES[ACKNOWLEDGED_EVENT].build(
         {"group" if g.grouped else "alert": g.id}, content_hash=content_hash
     )

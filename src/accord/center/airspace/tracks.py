@@ -7,8 +7,8 @@ list.
 ``center``). A party's officer reports its own party's aircraft only (``party`` is its
 member; ``operator`` its member or a non-party operator); the administrator is the center's
 own air-picture feed and reports any operator's aircraft, non-party ones included. Any bad
-report refuses the whole batch (422, every problem naming ``tracks[k].field``; nothing is
-applied), and so does a report from more than
+report refuses the whole batch (:class:`~accord.errors.TrackError`, every issue naming
+``tracks[k].field``; nothing is applied), and so does a report from more than
 :data:`~accord.center.airspace.trackstore.FUTURE_SKEW` ahead of the center's clock, and an
 officer's batch that packs its own party's aircraft past ``limits.own_track_conflicts``
 (:func:`check_own_density`: a party's own pairs only, so no party can push another's
@@ -54,11 +54,10 @@ from accord.center.airspace.trackstore import (
     states_of,
 )
 from accord.center.events.store import publish
-from accord.center.http.problems import FieldProblem, ProblemError
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.center.users.identity import Caller
-from accord.errors import NotAuthorized
+from accord.errors import Issue, NotAuthorized, TrackError
 
 __all__ = [
     "ANSWER_ALERTS_MAX",
@@ -93,11 +92,6 @@ _FIELDS = frozenset(COLUMNS) | {"disclosure"}
 # --- tracks in ------------------------------------------------------------------------------
 
 
-def _refuse(problems: list[FieldProblem]) -> ProblemError:
-    names = ", ".join(dict.fromkeys(p.field for p in problems[:20]))
-    return ProblemError(422, f"invalid track reports: {names}", kind="validation", errors=problems)
-
-
 @dataclass(frozen=True, slots=True)
 class _Report:
     report: TrackReport
@@ -108,20 +102,19 @@ class _Report:
 def _checked(
     agreement: Agreement, caller: Caller, items: Sequence[Mapping[str, Any]], now: datetime
 ) -> list[_Report]:
-    """Every report of the batch, or the 422 naming each bad ``tracks[k].field``."""
-    problems: list[FieldProblem] = []
+    """Every report of the batch, or the :class:`~accord.errors.TrackError` naming each bad
+    ``tracks[k].field``."""
+    issues: list[Issue] = []
     out: list[_Report] = []
 
     def bad(k: int, name: str, message: str) -> None:
         where = f"tracks[{k}].{name}" if name else f"tracks[{k}]"
-        problems.append(FieldProblem(field=where, location="body", message=message))
+        issues.append(Issue(where, message))
 
     latest_allowed = now + FUTURE_SKEW
     for k, item in enumerate(items):
-        if len(problems) >= MAX_ISSUES:
-            problems.append(
-                FieldProblem(field="tracks", location="body", message="too many problems")
-            )
+        if len(issues) >= MAX_ISSUES:
+            issues.append(Issue("tracks", "too many problems"))
             break
         for name in sorted(set(item) - _FIELDS):
             bad(k, name, "is not a field of a track report")
@@ -153,8 +146,8 @@ def _checked(
             bad(k, "time", "is ahead of the center's clock: a report says where an aircraft was")
         if isinstance(disclosure, str) and disclosure in (_SHARED, _CENTER):
             out.append(_Report(found, owner_of(found.party, found.operator), disclosure))
-    if problems:
-        raise _refuse(problems)
+    if issues:
+        raise TrackError("tracks", issues)
     return out
 
 
@@ -284,11 +277,12 @@ def check_own_density(
     updated: Mapping[tuple[str, str], Track],
     now: datetime,
 ) -> None:
-    """Refuse (422, ``tracks``) an officer's batch that brings its party's own fresh aircraft
-    into more than ``limits.own_track_conflicts`` predicted losses of separation with one
-    another, or packs them so that the detector would examine more than ``_DENSE`` times as
-    many of their pairs (counted in O(n log n) before any is listed: a batch of 5,000 in one
-    spot is refused in milliseconds, not after 12.5 million pairs).
+    """Refuse (:class:`~accord.errors.TrackError`, field ``tracks``) an officer's batch that
+    brings its party's own fresh aircraft into more than ``limits.own_track_conflicts``
+    predicted losses of separation with one another, or packs them so that the detector would
+    examine more than ``_DENSE`` times as many of their pairs (counted in O(n log n) before any
+    is listed: a batch of 5,000 in one spot is refused in milliseconds, not after 12.5 million
+    pairs).
 
     Why the party's own pairs only: each is an alert to that party alone, and the party can
     always fly — and report — its aircraft apart; a limit on all pairs would let a party push
@@ -324,7 +318,7 @@ def check_own_density(
             f"another; at most {cap} (the agreement's limits.own_track_conflicts): a party "
             "keeps its own aircraft apart"
         )
-    raise _refuse([FieldProblem(field="tracks", location="body", message=message)])
+    raise TrackError("tracks", [Issue("tracks", message)])
 
 
 def _publish_tracks(

@@ -14,8 +14,6 @@ field) or content hash is a 409 naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -46,7 +44,6 @@ from accord.center.http.writes import write
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
-from accord.errors import StaleRequest
 from accord.record.canonical import encode_base64
 
 router = APIRouter(prefix="/v1", tags=["declarations"], responses=ERRORS)
@@ -273,22 +270,6 @@ Expected = dict[str, tuple[str, int]]
 """What an ``If-Match`` or a body's ``version`` expects a declaration to be."""
 
 
-@contextmanager
-def _answered() -> Iterator[None]:
-    """A stale request as its problem: 409 naming the field."""
-    try:
-        yield
-    except StaleRequest as error:
-        raise ProblemError(
-            409,
-            str(error),
-            kind="stale",
-            errors=[
-                FieldProblem(field=error.field, location=error.location, message=error.message)
-            ],
-        ) from None
-
-
 def _expected(if_match: str | None, version: int | None) -> Expected:
     expected: dict[str, tuple[str, int]] = {}
     if version is not None:
@@ -334,10 +315,9 @@ def _amend(
     at: datetime,
 ) -> DeclarationOut:
     center = unit.center
-    with _answered():
-        view = service.amend(
-            unit, center.agreement, caller, declaration_id, feature, at, expected=expected
-        )
+    view = service.amend(
+        unit, center.agreement, caller, declaration_id, feature, at, expected=expected
+    )
     out = DeclarationOut.of(view)
     out.airspace = _conflicts_out(plan_changed(unit, center, caller, out.id, at))
     return out
@@ -353,10 +333,9 @@ def _withdraw(
     at: datetime,
 ) -> DeclarationOut:
     center = unit.center
-    with _answered():
-        view = service.withdraw(
-            unit, center.agreement, caller, declaration_id, reason, at, expected=expected
-        )
+    view = service.withdraw(
+        unit, center.agreement, caller, declaration_id, reason, at, expected=expected
+    )
     plan_changed(unit, center, caller, view.id, at)
     return DeclarationOut.of(view)
 
@@ -370,16 +349,15 @@ def _acknowledge(
     expected: Expected,
     at: datetime,
 ) -> AcknowledgedOut:
-    with _answered():
-        ack = service.acknowledge(
-            unit,
-            unit.center.agreement,
-            caller,
-            declaration_id,
-            content_hash,
-            at,
-            expected=expected,
-        )
+    ack = service.acknowledge(
+        unit,
+        unit.center.agreement,
+        caller,
+        declaration_id,
+        content_hash,
+        at,
+        expected=expected,
+    )
     return AcknowledgedOut(
         declaration=ack.declaration,
         member=ack.member,
@@ -543,7 +521,7 @@ def get_declaration(
     center: CenterDep, caller: Annotated[Caller, Depends(_READERS)], declaration_id: DeclarationId
 ) -> JSONResponse:
     """The declaration, with its version as the ``ETag`` (for ``If-Match``)."""
-    with _answered(), center.reading() as session:
+    with center.reading() as session:
         view = queries.find(session, caller, declaration_id)
     out = DeclarationOut.of(view).model_dump(mode="json")
     return JSONResponse(out, headers={"ETag": f'"{view.version}"'})
@@ -646,6 +624,6 @@ def declaration_openings(
     """Every record entry about one of the caller's member's declarations, with the salt
     and exact content that open each commitment: the owner's proof of what it declared and
     when, checkable against the record without the center."""
-    with _answered(), center.reading() as session:
+    with center.reading() as session:
         items = queries.openings(session, caller, declaration_id)
     return OpeningsOut(id=declaration_id, entries=[EntryOpeningOut.of(i) for i in items])

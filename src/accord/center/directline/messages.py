@@ -21,10 +21,11 @@ recipients only (``GET /v1/messages/{id}/opening``), so either side can prove to
 holding the record exactly what was sent, and when, without the center's help.
 
 **An acknowledgement names the hash.** A recipient acknowledges by sending back the
-``content_hash`` of what it received; a different hash is refused (409, field
-``content_hash``). The entry ``message.acknowledged`` (signed by the recipient) holds the id
-and the hash: neither side can later deny or rewrite what was acknowledged. An acknowledgement
-is a receipt, never an approval.
+``content_hash`` of what it received; a different hash is refused
+(:class:`~accord.errors.HashMismatch`, naming the field ``content_hash``). The entry
+``message.acknowledged`` (signed by the recipient) holds the id and the hash: neither side can
+later deny or rewrite what was acknowledged. An acknowledgement is a receipt, never an
+approval.
 
 Sending and acknowledging are the hot write path: their rows and the message an
 acknowledgement names go through prepared statements on the driver's cursor
@@ -51,12 +52,11 @@ from accord.center.directline import fold
 from accord.center.directline.reading import involved, recipients_of
 from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.events.store import publish_all
-from accord.center.http.problems import hash_mismatch
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
 from accord.chrono import format_instant, parse_duration
-from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
+from accord.errors import HashMismatch, IllegalTransition, InputError, Issue, NotAuthorized
 from accord.record.canonical import canonical_json, content_hash, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
 
@@ -392,7 +392,7 @@ def acknowledge(
         raise IllegalTransition(f"{caller.member} has already acknowledged {message_id}")
     named = named_hash.lower()
     if named != message.content_hash:
-        raise hash_mismatch("this message's content")
+        raise HashMismatch("this message's content")
     entry = unit.ledger.append(
         ACKNOWLEDGED_ENTRY.build(id=message_id, content_hash=named),
         author=caller.member,

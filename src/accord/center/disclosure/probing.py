@@ -12,8 +12,9 @@ this module makes probing *visible* and *slow*, under the agreement's
   ``areas``, *Y* is alerted once per window: a record entry signed by the center,
   ``disclosure.probing``, naming the prober, the owner and the count — never an object — and
   a live event to *Y* and the monitors.
-* Beyond that, *X*'s further proposals and amendments that touch *Y* are answered 429 with
-  ``Retry-After`` (the time until the window has let enough touches go), and change nothing.
+* Beyond that, *X*'s further proposals and amendments that touch *Y* are refused
+  (:class:`~accord.errors.ProbingSlowed`, answered 429 with ``Retry-After``: the time until
+  the window has let enough touches go), and change nothing.
   Never an imminent-threat report after the fact (it is counted, never refused), a
   cancellation or a withdrawal (they touch nothing).
 * *Y* may lift the slowing of *X* (:func:`lift`; an entry signed by *Y*): touches before it
@@ -33,14 +34,13 @@ from accord.agreement import Agreement
 from accord.center.db.models_probing import ProbeState, ProbeTouch
 from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.events.store import publish
-from accord.center.http.problems import ProblemError
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
 from accord.chrono import format_duration, format_instant
 from accord.deconfliction import Conflict
 from accord.deconfliction.hidden import hidden_from
-from accord.errors import InputError, Issue, NotAuthorized
+from accord.errors import InputError, Issue, NotAuthorized, ProbingSlowed
 from accord.geo import geodesic_distance
 from accord.world import Operation
 
@@ -101,9 +101,9 @@ def account(
 ) -> None:
     """Count the touches of ``operation`` (of party ``prober``, with its answered
     ``conflicts``), alert each owner the prober has now probed beyond the limit, and — when
-    ``may_refuse`` — refuse (429) an operation touching an owner whose limit is already
-    exceeded. Called in the operation's unit before anything of it is written, so that a
-    refusal leaves nothing."""
+    ``may_refuse`` — refuse (:class:`~accord.errors.ProbingSlowed`) an operation touching an
+    owner whose limit is already exceeded. Called in the operation's unit before anything of it
+    is written, so that a refusal leaves nothing."""
     limit = agreement.disclosure.probe_limit
     if limit is None:
         return
@@ -127,14 +127,12 @@ def account(
         if may_refuse and len(touches) > limit.areas:
             free_at = touches[len(touches) - limit.areas - 1].at + limit.window
             wait = max(1, math.ceil((free_at - at).total_seconds()))
-            raise ProblemError(
-                429,
+            raise ProbingSlowed(
                 f"your proposals have touched hidden objects of {owner!r} in more than "
                 f"{limit.areas} areas within {format_duration(limit.window)}; {owner!r} was "
                 f"told. Proposals touching them are slowed: retry in {wait} s, or ask "
                 f"{owner!r} to lift it",
-                kind="probing-slowed",
-                headers={"Retry-After": str(wait)},
+                retry_after=wait,
             )
         session.add(
             ProbeTouch(

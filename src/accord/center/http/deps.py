@@ -1,7 +1,6 @@
 """What routes share: the running :class:`~accord.center.runtime.Center`, the documented
 error responses (:data:`ERRORS`, :data:`CONFLICT`, and :func:`problem` for a route's own),
-the acknowledgement-by-hash body (:class:`AcknowledgeIn`), and the phase as a response model
-(:class:`~accord.center.phases.views.PhaseOut`)."""
+and the acknowledgement-by-hash body (:class:`AcknowledgeIn`)."""
 
 from __future__ import annotations
 
@@ -11,10 +10,9 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.center.http.problems import PROBLEM_JSON, Problem
-from accord.center.phases.views import PhaseOut
 from accord.center.runtime import Center
 
-__all__ = ["CONFLICT", "ERRORS", "AcknowledgeIn", "CenterDep", "PhaseOut", "center_of", "problem"]
+__all__ = ["CONFLICT", "ERRORS", "AcknowledgeIn", "CenterDep", "center_of", "problem"]
 
 
 async def center_of(request: Request) -> Center:

@@ -8,10 +8,27 @@ key, a condition the agreement does not have), it is cut to a bounded length, an
 :data:`MAX_ERRORS` fields are listed — an answer never grows with what the sender sent.
 
 :func:`install` registers the handlers: request validation (422), HTTP errors (their own
-status), :class:`~accord.errors.AccordError` (a 4xx with its message: 403 not authorized,
-404 nothing the caller may see by that id, 409 a rule or state refuses, 422 bad input, 400
-otherwise) and a last resort for anything else, which logs the exception on the server and
-answers a bare 500.
+status), :class:`ProblemError` (the HTTP layer's and the routes' own answers), every
+:class:`~accord.errors.AccordError` and a last resort for anything else, which logs the
+exception on the server and answers a bare 500.
+
+This module is the one mapping from the domain's errors (:mod:`accord.errors`: the services
+raise nothing else) to HTTP answers — :func:`status_of` the status, :func:`kind_of` the
+problem type:
+
+* 403 ``forbidden``: :class:`~accord.errors.NotAuthorized`;
+* 404 ``not-found``: :class:`~accord.errors.NotFound`;
+* 409 ``refused``: any other :class:`~accord.errors.RuleError` — ``stale`` for a
+  :class:`~accord.errors.StaleRequest` and ``hash-mismatch`` for a
+  :class:`~accord.errors.HashMismatch`, both naming their field in ``errors``;
+* 422 ``validation``: :class:`~accord.errors.InputError`, one ``errors`` item per issue (a
+  :class:`~accord.errors.TrackError`'s detail names its fields: ``invalid track reports: …``);
+* 429 ``rate-limited`` (``probing-slowed``): :class:`~accord.errors.RateLimited`, with
+  ``Retry-After``;
+* 503 ``unavailable`` (``writer-unavailable``, ``record-damaged``, ``world-unavailable``):
+  :class:`~accord.errors.Unavailable`, with ``Retry-After`` when it is known;
+* 400 ``bad-request`` otherwise; a :class:`~accord.errors.TamperError` (the stored log is
+  damaged: the server's problem) is answered as the last resort's 500.
 """
 
 from __future__ import annotations
@@ -27,7 +44,22 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError, InputError, NotAuthorized, NotFound, RuleError
+from accord.errors import (
+    AccordError,
+    HashMismatch,
+    InputError,
+    NotAuthorized,
+    NotFound,
+    ProbingSlowed,
+    RateLimited,
+    RecordDamaged,
+    RuleError,
+    StaleRequest,
+    TrackError,
+    Unavailable,
+    WorldUnavailable,
+    WriterUnavailable,
+)
 from accord.record.log import TamperError
 
 __all__ = [
@@ -36,8 +68,8 @@ __all__ = [
     "FieldProblem",
     "Problem",
     "ProblemError",
-    "hash_mismatch",
     "install",
+    "kind_of",
     "problem_response",
     "status_of",
 ]
@@ -49,6 +81,8 @@ MAX_ERRORS = 50
 """Fields listed in one problem at most (the detail says how many more)."""
 _MAX_FIELD = 128
 _MAX_TEXT = 512
+_NAMED_FIELDS = 20
+"""The fields a track batch's detail names at most (``errors`` lists them all)."""
 _HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _log = logging.getLogger("accord.center")
 
@@ -89,18 +123,6 @@ class ProblemError(Exception):
         self.kind = kind
         self.errors = list(errors)
         self.headers = dict(headers or {})
-
-
-def hash_mismatch(what: str) -> ProblemError:
-    """The 409 for an acknowledgement naming another hash than that of ``what`` (what the
-    acknowledger was sent): it must acknowledge exactly what it received."""
-    why = f"is not the hash of {what}: acknowledge exactly what you received"
-    return ProblemError(
-        409,
-        f"content_hash: {why}",
-        kind="hash-mismatch",
-        errors=[FieldProblem(field="content_hash", location="body", message=why)],
-    )
 
 
 def _title(status: int) -> str:
@@ -163,7 +185,34 @@ def status_of(error: AccordError) -> int:
         return 409
     if isinstance(error, InputError):
         return 422
+    if isinstance(error, RateLimited):
+        return 429
+    if isinstance(error, Unavailable):
+        return 503
     return 400
+
+
+_KINDS: tuple[tuple[type[AccordError], str], ...] = (
+    (InputError, "validation"),
+    (NotAuthorized, "forbidden"),
+    (NotFound, "not-found"),
+    (StaleRequest, "stale"),
+    (HashMismatch, "hash-mismatch"),
+    (RuleError, "refused"),
+    (ProbingSlowed, "probing-slowed"),
+    (RateLimited, "rate-limited"),
+    (WriterUnavailable, "writer-unavailable"),
+    (RecordDamaged, "record-damaged"),
+    (WorldUnavailable, "world-unavailable"),
+    (Unavailable, "unavailable"),
+)
+"""Each error's problem type (``urn:accord:problem:<kind>``): the first class it is an
+instance of, the narrower before the wider."""
+
+
+def kind_of(error: AccordError) -> str:
+    """The problem type that answers ``error`` (its last part: ``urn:accord:problem:…``)."""
+    return next((kind for cls, kind in _KINDS if isinstance(error, cls)), "bad-request")
 
 
 def _field_problems(errors: Sequence[Any]) -> list[FieldProblem]:
@@ -200,16 +249,25 @@ async def _accord(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AccordError)
     if isinstance(exc, TamperError):  # the stored record is damaged: the server's problem
         return await _last_resort(request, exc)
-    status = status_of(exc)
+    status, kind = status_of(exc), kind_of(exc)
     if isinstance(exc, InputError):
         problems = [
             FieldProblem(field=i.field or "body", location="body", message=i.message)
             for i in exc.issues
         ]
-        detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
-        return problem_response(status, detail, kind="validation", errors=problems)
-    kind = {403: "forbidden", 404: "not-found", 409: "refused"}.get(status, "bad-request")
-    return problem_response(status, str(exc), kind=kind)
+        if isinstance(exc, TrackError):  # a batch of reports: its fields, named
+            names = ", ".join(dict.fromkeys(p.field for p in problems[:_NAMED_FIELDS]))
+            detail = f"invalid track reports: {names}"
+        else:
+            detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        return problem_response(status, detail, kind=kind, errors=problems)
+    named = []
+    if isinstance(exc, StaleRequest | HashMismatch):
+        named = [FieldProblem(field=exc.field, location=exc.location, message=exc.message)]
+    headers = {}
+    if isinstance(exc, RateLimited | Unavailable) and exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return problem_response(status, str(exc), kind=kind, errors=named, headers=headers)
 
 
 async def _last_resort(request: Request, exc: Exception) -> JSONResponse:

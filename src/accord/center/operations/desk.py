@@ -19,10 +19,10 @@ from accord.agreement import Agreement, ObjectKind
 from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
-from accord.center.http.problems import ProblemError
 from accord.center.operations.world_cache import WorldCache
 from accord.center.runtime import Center, CenterCache
 from accord.deconfliction import warm_up
+from accord.errors import WorldUnavailable
 
 __all__ = ["DESK", "Desk", "desk", "prepare"]
 
@@ -79,5 +79,5 @@ def prepare(center: Center) -> None:
     try:
         with center.reading() as session:
             desk(center).world.prepare(session)
-    except ProblemError:  # logged by the cache; each check answers 503 until it reads
+    except WorldUnavailable:  # logged by the cache; each check is refused until it reads
         pass

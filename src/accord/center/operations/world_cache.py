@@ -69,10 +69,9 @@ from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Declaration
 from accord.center.db.models_operations import OperationRow
 from accord.center.disclosure.shadows import shadow_of
-from accord.center.http.problems import ProblemError
 from accord.deconfliction import Conflict, DeconflictionIndex
 from accord.deconfliction.hidden import SHADOW_PREFIX, answer, answer_order
-from accord.errors import WorldError
+from accord.errors import WorldError, WorldUnavailable
 from accord.rules.operations import PENDING, OperationStatus
 from accord.world import Declared, Disclosure, Operation, densified_vertices, parse_world
 
@@ -119,19 +118,16 @@ def _read_row(object_id: str, feature: str) -> Any:
     return data
 
 
-def _unreadable(error: Exception) -> ProblemError:
+def _unreadable(error: Exception) -> WorldUnavailable:
     _log.error("a stored declaration or operation does not read: %s", error)
-    return ProblemError(
-        503,
-        "the world in force cannot be read; no operation can be checked now",
-        kind="world-unavailable",
-    )
+    return WorldUnavailable("the world in force cannot be read; no operation can be checked now")
 
 
 def _stored(agreement: Agreement, rows: Iterable[tuple[str, str]]) -> list[Declared]:
     """Objects from stored rows (id, feature). A stored row that no longer reads (a damaged
     row, another agreement) means no operation can be checked against everything in force:
-    the check is refused (503, details in the server's log) rather than made against less."""
+    the check is refused (:class:`~accord.errors.WorldUnavailable`, details in the server's
+    log) rather than made against less."""
     try:
         return parse_features(agreement, (_read_row(i, f) for i, f in rows), limits=False)
     except (WorldError, ValueError, TypeError, KeyError) as error:

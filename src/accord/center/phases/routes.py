@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.agreement import phase_at
 from accord.center.http.auth import ALL_ROLES, allow
-from accord.center.http.deps import CONFLICT, ERRORS, CenterDep, PhaseOut
+from accord.center.http.deps import CONFLICT, ERRORS, CenterDep
 from accord.center.http.writes import write
 from accord.center.phases.service import confirm, confirmations
+from accord.center.phases.views import PhaseOut
 from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
 

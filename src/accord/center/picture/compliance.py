@@ -51,7 +51,6 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement, ImminentThreatRule
 from accord.center import visibility
 from accord.center.entry_kinds import Recorded
-from accord.center.http.problems import ProblemError
 from accord.center.operations.fold import OperationRecord
 from accord.center.operations.world_cache import parse_features
 from accord.center.picture.replay import Replay
@@ -67,7 +66,7 @@ from accord.center.roles import Role
 from accord.center.runtime import Center
 from accord.center.users.identity import Caller
 from accord.chrono import format_instant, parse_instant
-from accord.errors import AccordError, NotFound
+from accord.errors import AccordError, NotAuthorized, NotFound
 from accord.rules import DesignatedAreaIndex
 from accord.rules.operations import OperationStatus
 from accord.world import FlightPlan
@@ -391,12 +390,12 @@ def _report(found: list[Finding | _Hidden], viewer: Caller, party: str) -> Party
 def compliance(center: Center, caller: Caller, party: str | None = None) -> ComplianceOut:
     """Every party's report (or ``party``'s) as ``caller`` may see it, judged now.
 
-    Raises :class:`~accord.center.http.problems.ProblemError` 403 for notifiers and
-    administrators, 404 for a party the agreement does not name, 503 when the record does
-    not verify.
+    Raises :class:`~accord.errors.NotAuthorized` for notifiers and administrators,
+    :class:`~accord.errors.NotFound` for a party the agreement does not name and
+    :class:`~accord.errors.RecordDamaged` when the record does not verify.
     """
     if caller.role not in visibility.COMPLIANCE_READERS:
-        raise ProblemError(403, f"a {caller.role.value} does not read compliance reports")
+        raise NotAuthorized(f"a {caller.role.value} does not read compliance reports")
     agreement = center.agreement
     parties = sorted(agreement.party_ids)
     if party is not None:

@@ -2,12 +2,13 @@
 alone, so that a dispute about "what did we know then" is settled by replay, not memory.
 
 :func:`picture` reads the record's prefix up to the instant, checked entry by entry
-(:mod:`accord.center.picture.verified`: a record that does not verify is a 503 naming the
-entry, never a picture), folds it (:mod:`accord.center.picture.replay`) and answers the
-caller's view of it (:mod:`accord.center.picture.views`). Only the caller's member's hidden
-declarations are opened; their entries whose opening does not check are listed in
-``unverified``, and an older log's hidden declaration whose opening does not check is
-listed with ``feature`` null and ``verified`` false, never as verified.
+(:mod:`accord.center.picture.verified`: a record that does not verify is
+:class:`~accord.errors.RecordDamaged` naming the entry, never a picture), folds it
+(:mod:`accord.center.picture.replay`) and answers the caller's view of it
+(:mod:`accord.center.picture.views`). Only the caller's member's hidden declarations are
+opened; their entries whose opening does not check are listed in ``unverified``, and an older
+log's hidden declaration whose opening does not check is listed with ``feature`` null and
+``verified`` false, never as verified.
 
 **What each caller sees** (the same lines as the live resources):
 
@@ -35,7 +36,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from accord.agreement import phase_at
-from accord.center.http.problems import ProblemError
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import hidden_openings, opened_cache, verified_record
@@ -50,6 +50,7 @@ from accord.center.picture.views import (
 from accord.center.roles import Role
 from accord.center.runtime import Center
 from accord.center.users.identity import Caller
+from accord.errors import NotAuthorized
 
 __all__ = ["picture"]
 
@@ -61,14 +62,14 @@ def _view_of(caller: Caller) -> str:
         return "shared"
     if caller.role is Role.NOTIFIER:
         return "own"
-    raise ProblemError(403, "an administrator registers people; it has no picture")
+    raise NotAuthorized("an administrator registers people; it has no picture")
 
 
 def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
     """What ``caller`` could see at ``at``, from the record's prefix up to ``at``.
 
-    Raises :class:`~accord.center.http.problems.ProblemError` 403 for an administrator and 503
-    when the record does not verify.
+    Raises :class:`~accord.errors.NotAuthorized` for an administrator and
+    :class:`~accord.errors.RecordDamaged` when the record does not verify.
     """
     view = _view_of(caller)
     with center.reading() as session:

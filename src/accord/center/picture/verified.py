@@ -5,8 +5,9 @@ report (:mod:`accord.center.picture.compliance`) are built from.
 **Reading.** :func:`read_record` reads the log's leaves in order and checks each one as a
 verifier would: the envelope sits at its own index and names the hash of the leaf before
 it, the entry is canonical JSON signed by its author's registered key for this log, and
-every author's sequence numbers run 1, 2, 3, … A leaf that fails stops the read with a 503
-naming its index: nothing is built from a record that does not verify. The *prefix* used is
+every author's sequence numbers run 1, 2, 3, … A leaf that fails stops the read
+(:class:`~accord.errors.RecordDamaged`, naming its index): nothing is built from a record
+that does not verify. The *prefix* used is
 the longest run of entries from the start whose signed time ``ts`` is at or before the
 instant asked for (an entry written later, even one back-dated by the clock, was not there
 yet). :class:`VerifiedRecord` keeps what was checked, so each entry is checked once per
@@ -36,8 +37,8 @@ from sqlalchemy.orm import Session
 from accord.center.db.models import Opening
 from accord.center.declarations.entries import HIDDEN
 from accord.center.entry_kinds import Recorded
-from accord.center.http.problems import ProblemError
 from accord.center.runtime import Center, CenterCache
+from accord.errors import RecordDamaged
 from accord.record.canonical import decode_base64
 from accord.record.commitments import open_commitment, verify_opening
 from accord.record.entries import SequenceTracker, open_envelope, verify_entry
@@ -67,18 +68,16 @@ _log = logging.getLogger("accord.center")
 # --- reading the record ---------------------------------------------------------------------
 
 
-def _damaged(index: int, why: str) -> ProblemError:
-    return ProblemError(
-        503, f"the record does not verify at entry {index}: {why}", kind="record-damaged"
-    )
+def _damaged(index: int, why: str) -> RecordDamaged:
+    return RecordDamaged(f"the record does not verify at entry {index}: {why}")
 
 
 class VerifiedRecord:
     """The record as this process has read and checked it, entry by entry, as
-    :func:`read_record` does — but each entry once: a read verifies only the entries
-    appended since the last one, after checking that the stored tree at the size already
-    verified still has the root it had then (a rewritten log is a 503 on every read from
-    then on). The entries are kept in memory, in log order: a picture or a compliance
+    :func:`read_record` does — but each entry once: a read verifies only the entries appended
+    since the last one, after checking that the stored tree at the size already verified still
+    has the root it had then (a rewritten log is :class:`~accord.errors.RecordDamaged` on every
+    read from then on). The entries are kept in memory, in log order: a picture or a compliance
     report at 100,000 entries reads its prefix in milliseconds instead of checking 100,000
     signatures each time (tens of seconds of one core, during which nothing else ran).
 
@@ -123,11 +122,9 @@ class VerifiedRecord:
     def _extend(self, log: MerkleLog, size: int) -> None:
         verified = len(self._records)
         if log.size < verified or (verified and log.root(verified) != self._root):
-            raise ProblemError(
-                503,
+            raise RecordDamaged(
                 f"the stored record changed: its first {verified} entries are not the ones "
-                "this center verified",
-                kind="record-damaged",
+                "this center verified"
             )
         self._broken = None
         if size == verified:
@@ -187,8 +184,8 @@ def warm_record(center: Center, stop: threading.Event, *, step: int = 2000) -> N
             with center.reading() as session:
                 if cache.extend(center.log(session), most=step):
                     return
-    except ProblemError as error:
-        _log.error("the record does not verify: %s", error.detail)
+    except RecordDamaged as error:
+        _log.error("the record does not verify: %s", error)
 
 
 def read_record(
@@ -198,8 +195,8 @@ def read_record(
     before ``until`` (the whole log when None), and that prefix's size: the whole log read
     and checked at once, by a :class:`VerifiedRecord` of its own.
 
-    Raises :class:`~accord.center.http.problems.ProblemError` (503, ``record-damaged``) naming
-    the first leaf that is not chained, signed or sequenced as it must be.
+    Raises :class:`~accord.errors.RecordDamaged` naming the first leaf that is not chained,
+    signed or sequenced as it must be.
     """
     return VerifiedRecord(ring, origin).read(log, until=until)
 

@@ -1,10 +1,16 @@
-"""The HTTP application: :func:`create_app` wires the routes, the middleware and the page
-around a process's parts (:class:`~accord.center.bootstrap.Parts`, the composition root),
-which its lifespan starts (on start-up, in worker threads where they block) and stops on
-shut-down — the center, its caches, its line to the writer process, the background jobs and
-the live events' hub (see :mod:`accord.center.bootstrap`, where a new background job goes).
+"""The HTTP application assembled: :func:`create_app` wires every feature's routes
+(:data:`ROUTERS`), the HTTP layer's middleware and problem handlers (:mod:`accord.center.http`)
+and the page around a process's parts (:class:`~accord.center.bootstrap.Parts`, the composition
+root), which its lifespan starts (on start-up, in worker threads where they block) and stops on
+shut-down — the center, its caches, its line to the writer process, the background jobs and the
+live events' hub (see :mod:`accord.center.bootstrap`, where a new background job goes).
 Importing this module, or calling :func:`create_app`, does no work. :func:`from_environment`
 is the factory of the processes ``accord serve`` starts (``uvicorn --factory``).
+
+It stands above the features and the HTTP layer, outside both: the features' routes use the
+HTTP layer's parts (:mod:`accord.center.http.deps`, ``auth``, ``writes``, ``problems``), and
+this module, which imports every feature's routes, is imported by nothing but the entry
+points — so no import runs from the HTTP layer back into a feature.
 """
 
 from __future__ import annotations
@@ -20,20 +26,53 @@ from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from accord import __version__
+from accord.center.airspace import routes as airspace
 from accord.center.bootstrap import Parts, settings_from_environment
+from accord.center.declarations import routes as declarations
+from accord.center.directline import routes as directline
+from accord.center.disclosure import routes as disclosure
+from accord.center.events import routes as events
 from accord.center.http import problems, web
 from accord.center.http.admission import AdmissionGate
 from accord.center.http.auth import BearerAuth, document_bearer
 from accord.center.http.drain import Drain
 from accord.center.http.hardening import NoStore, StrictJson
 from accord.center.http.limits import BodyLimit
-from accord.center.http.routers import ROUTERS
 from accord.center.http.tls import HSTS, TLS_ENV
+from accord.center.operations import routes as operations
+from accord.center.phases import agreement_routes as agreement
+from accord.center.phases import routes as phases
+from accord.center.picture import compliance_routes as compliance
+from accord.center.picture import routes as picture
+from accord.center.record import keys_routes as keys
+from accord.center.record import routes as record
 from accord.center.runtime import Center
+from accord.center.users import me_routes as me
+from accord.center.users import routes as users
 from accord.center.users.identity import Caller
 from accord.center.writer_process import SOCKET_ENV, WriterSocket
 
-__all__ = ["create_app", "from_environment"]
+__all__ = ["ROUTERS", "create_app", "from_environment"]
+
+ROUTERS = (
+    me.router,
+    agreement.router,
+    keys.router,
+    phases.router,
+    declarations.router,
+    operations.router,
+    directline.router,
+    events.router,
+    record.router,
+    picture.router,
+    compliance.router,
+    airspace.router,
+    disclosure.router,
+    users.router,
+)
+"""Every feature's router (each an :class:`fastapi.APIRouter` in its feature's folder,
+``<feature>/routes.py``), in the order the OpenAPI schema lists them; a new feature's router
+is added here."""
 
 _NO_TELEMETRY: TelemetryConfig = {
     "tracing": False,
@@ -122,7 +161,7 @@ def from_environment() -> FastAPI:
     (:func:`~accord.center.bootstrap.settings_from_environment`; and
     ``ACCORD_WRITER_SOCKET``: the writer process the works go to, when there is one;
     ``ACCORD_TLS=1``: served over TLS, so HSTS on every answer). For running several
-    server processes, e.g. ``uvicorn --factory accord.center.http.app:from_environment
+    server processes, e.g. ``uvicorn --factory accord.center.app:from_environment
     --workers 2`` (live events reach every process's subscribers: through LISTEN/NOTIFY
     on PostgreSQL, by reading the events table on SQLite)."""
     settings, clock = settings_from_environment()
