@@ -11,11 +11,13 @@ and builds it three ways, each on top of the one before:
   and tests that need the parts and nothing running (``accord users``, the benchmarks).
 * :meth:`Parts.running` — opened, the deconfliction desk loaded, closed at the end: the
   writer process (:func:`accord.center.writer_process.main`) and the exercise's seeding
-  (``accord serve --demo``).
+  (``accord serve --demo``). With ``Settings.heap_upkeep`` (the processes ``accord
+  serve`` starts), the garbage collector's upkeep runs too (:mod:`accord.center.heap`).
 * :meth:`Parts.serving` — running, plus the background jobs (:meth:`Parts.background`:
   the escalation loop every ``Settings.escalation_interval_s`` seconds, then
-  :attr:`Parts.jobs`, e.g. the exercise's track feed), the record's verification warming up
-  in a thread, and the live events' hub; stopped in the reverse order (the hub's streams
+  :attr:`Parts.jobs`, e.g. the exercise's track feed), the heap's upkeep as above, the
+  record's verification warming up in a thread (the heap settled once it is done), and the
+  live events' hub; stopped in the reverse order (the hub's streams
   ended, the warm-up stopped, the jobs cancelled, the line to the writer process closed,
   then the center: its queued writes finished, its caches closed, its engine released). The
   HTTP application's lifespan (:func:`accord.center.app.create_app`).
@@ -45,6 +47,7 @@ from typing import Any
 import anyio.to_thread
 
 from accord.agreement import load_agreement
+from accord.center import heap
 from accord.center.airspace.escalation import escalate_alerts_due
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.db.engine import make_engine
@@ -163,7 +166,8 @@ class Parts:
         center = self.open()
         try:
             operations.prepare(center)
-            yield center
+            with _heap_kept(self.settings):
+                yield center
         finally:
             center.close()
 
@@ -190,14 +194,37 @@ class Parts:
             for job in self.background():
                 stack.push_async_callback(_cancel, asyncio.create_task(job(center)))
             await anyio.to_thread.run_sync(operations.prepare, center)
+            stack.enter_context(_heap_kept(self.settings))
             stop_warming = threading.Event()
             warming = asyncio.create_task(
-                anyio.to_thread.run_sync(verified.warm_record, center, stop_warming)
+                anyio.to_thread.run_sync(self._warm, center, stop_warming)
             )
             stack.push_async_callback(_stop, stop_warming, warming)
             hub = Hub(center)
             stack.push_async_callback(hub.close)
             yield Serving(center, hub)
+
+    def _warm(self, center: Center, stop: threading.Event) -> None:
+        """The record verified into its cache; then, with the heap kept, what that loaded
+        settled at once rather than at the upkeep's next turn."""
+        verified.warm_record(center, stop)
+        if self.settings.heap_upkeep and not stop.is_set():
+            heap.settle()
+
+
+@contextmanager
+def _heap_kept(settings: Settings) -> Iterator[None]:
+    """The garbage collector's upkeep (:mod:`accord.center.heap`) while the block runs, when
+    ``settings.heap_upkeep`` asks for it: started once the start-up work is done, so that
+    what it loaded is settled at once."""
+    if not settings.heap_upkeep:
+        yield
+        return
+    upkeep = heap.Upkeep()
+    try:
+        yield
+    finally:
+        upkeep.stop()
 
 
 async def _escalation(center: Center, *, interval: float) -> None:
@@ -225,6 +252,7 @@ def settings_from_environment() -> tuple[Settings, Clock]:
         database_url=database_url(None, os.environ),
         agreement_path=Path(agreement) if agreement else example_path("jig.yaml"),
         keys_dir=Path(os.environ.get(KEYS_DIR_ENV) or DEFAULT_KEYS_DIR),
+        heap_upkeep=True,  # a process `accord serve` started: it owns its interpreter
     )
     shared = os.environ.get(CLOCK_ENV)
     if not shared:

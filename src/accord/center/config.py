@@ -63,7 +63,10 @@ class Settings:
     embedded example); ``keys_dir`` the folder of the members' and the center's private keys;
     ``max_body_bytes`` the largest request body accepted; ``escalation_interval_s`` the
     tick of the background task that escalates unacknowledged direct-line messages and
-    airspace alerts (0 turns it off: reads of messages still escalate what is due).
+    airspace alerts (0 turns it off: reads of messages still escalate what is due);
+    ``heap_upkeep`` whether the process keeps long-lived objects out of the garbage
+    collector's full collections (:mod:`accord.center.heap`: on in the processes ``accord
+    serve`` starts, off in tests and one-off commands).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -71,6 +74,7 @@ class Settings:
     keys_dir: Path = DEFAULT_KEYS_DIR
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     escalation_interval_s: float = DEFAULT_ESCALATION_INTERVAL_S
+    heap_upkeep: bool = False
 
     def __post_init__(self) -> None:
         if not self.database_url:
