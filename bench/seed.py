@@ -93,7 +93,7 @@ def seed_world(url: str, keys_dir: Path, *, objects: int, seed: int = 11) -> tup
                 member, feature = _feature(rng, i)
                 items.append((callers[member], feature))
             with center.writing() as unit:
-                declarations.declare_many(unit, center.agreement, items, T0)
+                declarations.declare_many(unit, items, T0)
             done = min(objects, done + BATCH)
     finally:
         center.close()

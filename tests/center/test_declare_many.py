@@ -125,11 +125,10 @@ def _run(service: Service, monkeypatch: pytest.MonkeyPatch, *, batch: bool) -> A
     def write() -> None:
         with center.writing() as unit:
             if batch:
-                views = declarations.declare_many(unit, center.agreement, items, NOW)
+                views = declarations.declare_many(unit, items, NOW)
             else:
                 views = [
-                    declarations.declare(unit, center.agreement, caller, feature, NOW)
-                    for caller, feature in items
+                    declarations.declare(unit, caller, feature, NOW) for caller, feature in items
                 ]
             seen["views"] = views
             seen["rows"] = _dump(unit.session)
@@ -169,7 +168,7 @@ def test_declare_many_refuses_a_bad_item_by_its_field(service: Service) -> None:
     }
     bad = {**good, "properties": {"kind": "protected_site", "category": "x", "id": "d-1"}}
     with pytest.raises(InputError) as caught, center.writing() as unit:
-        declarations.declare_many(unit, center.agreement, [(caller, good), (caller, bad)], NOW)
+        declarations.declare_many(unit, [(caller, good), (caller, bad)], NOW)
     assert [i.field for i in caught.value.issues] == ["properties.id"]
     with center.reading() as session:  # all or nothing
         after = session.scalar(select(Declaration.rev).order_by(Declaration.rev.desc()))

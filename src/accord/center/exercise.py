@@ -44,7 +44,6 @@ from accord.center.airspace.tracks import Batch, report_tracks
 from accord.center.db.models import User
 from accord.center.declarations import service as declarations
 from accord.center.operations import service as operations
-from accord.center.operations.desk import desk
 from accord.center.phases.service import confirm
 from accord.center.roles import Role
 from accord.center.runtime import Center, Clock
@@ -146,7 +145,7 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
     officer = {"blue": callers["blue-officer"], "red": callers["red-officer"]}
     officer["hnc"] = callers["hnc-notifier"]
     with center.writing() as unit:
-        confirm(unit, center.agreement, callers["hnc-notifier"], _AID, at)
+        confirm(unit, callers["hnc-notifier"], _AID, at)
     world = json.loads(world_path.read_text(encoding="utf-8"))
     declared: dict[str, str] = {}
     for feature in world["features"]:
@@ -156,7 +155,6 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
         with center.writing() as unit:
             view = declarations.declare(
                 unit,
-                center.agreement,
                 officer[props["declared_by"]],
                 _as_declaration(feature),
                 at,
@@ -171,7 +169,6 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
         with center.writing() as unit:
             made = operations.propose(
                 unit,
-                desk(center),
                 officer[props["declared_by"]],
                 geometry=feature["geometry"],
                 properties=fields,

@@ -78,10 +78,11 @@ __all__ = [
 ]
 
 
-def survey(unit: Unit, center: Center, now: datetime) -> tuple[int, Outcome]:
+def survey(unit: Unit, now: datetime) -> tuple[int, Outcome]:
     """Run the detection over every fresh track at ``now``: raise the new alerts, keep the
     persisting ones current, clear those that ended. (The number of fresh aircraft, what
     the pass raised and cleared.)"""
+    center = unit.center
     session = unit.session
     c = TRACKS.c
     rows = read_tracks(session, c.time >= now - STALE_AFTER, c.time <= now + FUTURE_SKEW)

@@ -31,7 +31,7 @@ from accord.center.airspace.store import FINDING, GROUPS, load_groups, micros
 from accord.center.airspace.trackstore import may_see_track
 from accord.center.db.models import Declaration
 from accord.center.operations.world_cache import parse_features
-from accord.center.runtime import Center, Unit
+from accord.center.runtime import Unit
 from accord.center.users.identity import Caller
 from accord.errors import AccordError
 from accord.units import FT, NM
@@ -143,11 +143,12 @@ def _plan_found(
 
 
 def plan_changed(
-    unit: Unit, center: Center, caller: Caller, declaration_id: str, now: datetime
+    unit: Unit, caller: Caller, declaration_id: str, now: datetime
 ) -> list[PlanConflictView] | None:
     """After a flight plan is declared, amended or withdrawn: probe it against every other
     flight plan in force overlapping it in time, raise the new conflicts, clear the ended
     ones. The conflicts as the caller may see them (``None`` when it is no flight plan)."""
+    center = unit.center
     session = unit.session
     row = session.get(Declaration, declaration_id)
     if row is None or row.kind != "flight_plan":

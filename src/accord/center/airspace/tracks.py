@@ -228,7 +228,7 @@ def report_tracks(
         changed = update(TRACKS).where(c.owner == bindparam("k_owner"), c.id == bindparam("k_id"))
         session.execute(changed, old)
     _publish_tracks(session, agreement, list(updated.values()), now)
-    fresh, outcome = survey(unit, center, now)
+    fresh, outcome = survey(unit, now)
     member, role = caller.member, caller.role
     raised: list[tuple[Group, int]] = []
     raised_count = 0

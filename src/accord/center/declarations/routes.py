@@ -299,9 +299,8 @@ def _conflicts_out(conflicts: list[PlanConflictView] | None) -> list[PlanConflic
 def _declare(
     unit: Unit, *, caller: Caller, feature: dict[str, Any], at: datetime
 ) -> DeclarationOut:
-    center = unit.center
-    out = DeclarationOut.of(service.declare(unit, center.agreement, caller, feature, at))
-    out.airspace = _conflicts_out(plan_changed(unit, center, caller, out.id, at))
+    out = DeclarationOut.of(service.declare(unit, caller, feature, at))
+    out.airspace = _conflicts_out(plan_changed(unit, caller, out.id, at))
     return out
 
 
@@ -314,12 +313,9 @@ def _amend(
     expected: Expected,
     at: datetime,
 ) -> DeclarationOut:
-    center = unit.center
-    view = service.amend(
-        unit, center.agreement, caller, declaration_id, feature, at, expected=expected
-    )
+    view = service.amend(unit, caller, declaration_id, feature, at, expected=expected)
     out = DeclarationOut.of(view)
-    out.airspace = _conflicts_out(plan_changed(unit, center, caller, out.id, at))
+    out.airspace = _conflicts_out(plan_changed(unit, caller, out.id, at))
     return out
 
 
@@ -332,11 +328,8 @@ def _withdraw(
     expected: Expected,
     at: datetime,
 ) -> DeclarationOut:
-    center = unit.center
-    view = service.withdraw(
-        unit, center.agreement, caller, declaration_id, reason, at, expected=expected
-    )
-    plan_changed(unit, center, caller, view.id, at)
+    view = service.withdraw(unit, caller, declaration_id, reason, at, expected=expected)
+    plan_changed(unit, caller, view.id, at)
     return DeclarationOut.of(view)
 
 
@@ -351,7 +344,6 @@ def _acknowledge(
 ) -> AcknowledgedOut:
     ack = service.acknowledge(
         unit,
-        unit.center.agreement,
         caller,
         declaration_id,
         content_hash,

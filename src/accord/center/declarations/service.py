@@ -333,7 +333,7 @@ def _may_declare(caller: Caller) -> None:
 
 
 def declare(
-    unit: Unit, agreement: Agreement, caller: Caller, feature: Mapping[str, Any], at: datetime
+    unit: Unit, caller: Caller, feature: Mapping[str, Any], at: datetime
 ) -> DeclarationView:
     """Declare ``feature`` (without ``id`` and ``declared_by``) for the caller's member at
     ``at``: the row, its record entry and its live event, in ``unit``.
@@ -341,6 +341,7 @@ def declare(
     Raises :class:`~accord.errors.NotAuthorized` for a caller who may not declare and
     :class:`~accord.errors.InputError` naming every bad field.
     """
+    agreement = unit.center.agreement
     _may_declare(caller)
     session = unit.session
     object_id = _new_id(session)
@@ -370,7 +371,6 @@ def declare(
 
 def declare_many(
     unit: Unit,
-    agreement: Agreement,
     items: Sequence[tuple[Caller, Mapping[str, Any]]],
     at: datetime,
 ) -> list[DeclarationView]:
@@ -379,6 +379,7 @@ def declare_many(
     that calling :func:`declare` once per item would leave, in a handful of statements
     (a bulk load: the bench's world, an import). All or nothing: raises as :func:`declare`
     does for the first bad item, and the caller's unit then rolls back."""
+    agreement = unit.center.agreement
     for caller, _feature in items:
         _may_declare(caller)
     if not items:
@@ -431,7 +432,6 @@ def declare_many(
 
 def amend(
     unit: Unit,
-    agreement: Agreement,
     caller: Caller,
     object_id: str,
     feature: Mapping[str, Any],
@@ -449,6 +449,7 @@ def amend(
     :class:`~accord.errors.StaleRequest` on a stale version and
     :class:`~accord.errors.InputError` naming every bad field.
     """
+    agreement = unit.center.agreement
     session = unit.session
     row = _own_row(session, caller, object_id)
     if row.status != ACTIVE:
@@ -482,7 +483,6 @@ def amend(
 
 def withdraw(
     unit: Unit,
-    agreement: Agreement,
     caller: Caller,
     object_id: str,
     reason: str,
@@ -492,6 +492,7 @@ def withdraw(
 ) -> DeclarationView:
     """Withdraw the caller's member's declaration ``object_id``: kept, out of force. Raises
     as :func:`amend` does (a second withdrawal is an :class:`IllegalTransition`)."""
+    agreement = unit.center.agreement
     session = unit.session
     row = _own_row(session, caller, object_id)
     if row.status != ACTIVE:
@@ -509,7 +510,6 @@ def withdraw(
 
 def acknowledge(
     unit: Unit,
-    agreement: Agreement,
     caller: Caller,
     object_id: str,
     hash_: str,
@@ -528,6 +528,7 @@ def acknowledge(
     party, and :class:`~accord.errors.StaleRequest` (field ``content_hash`` or the
     version's) when the caller names another version than the current one.
     """
+    agreement = unit.center.agreement
     session = unit.session
     row = visible_row(session, caller, object_id)
     if caller.role is not Role.OFFICER or caller.member not in agreement.party_ids:

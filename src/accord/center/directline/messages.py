@@ -284,13 +284,12 @@ def check_draft(
 # --- sending and acknowledging --------------------------------------------------------------
 
 
-def send(
-    unit: Unit, agreement: Agreement, caller: Caller, draft: Draft, at: datetime
-) -> tuple[Message, list[Recipient]]:
+def send(unit: Unit, caller: Caller, draft: Draft, at: datetime) -> tuple[Message, list[Recipient]]:
     """Fix the message's content, write it, its recipients, the ``message.sent`` entry (a
     commitment to the content) and its opening, and publish the live events; the message
     and its recipients as written (for
     :func:`~accord.center.directline.reading.written_view`)."""
+    agreement = unit.center.agreement
     session = unit.session
     sender = caller.member
     if sender not in agreement.party_ids or caller.role.value not in _SENDERS:
@@ -372,7 +371,6 @@ def send(
 
 def acknowledge(
     unit: Unit,
-    agreement: Agreement,
     caller: Caller,
     message_id: str,
     named_hash: str,
@@ -382,6 +380,7 @@ def acknowledge(
     it received: the recipient's row, the ``message.acknowledged`` entry and the events; the
     message and its recipients as they now stand (for
     :func:`~accord.center.directline.reading.written_view`)."""
+    agreement = unit.center.agreement
     session = unit.session
     message = involved(session, message_id, caller.member)
     if message.sender == caller.member:

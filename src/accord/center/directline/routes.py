@@ -111,7 +111,7 @@ class ContactsIn(BaseModel):
 
 
 def _send(unit: Unit, *, caller: Caller, draft: Draft, at: datetime) -> MessageOut:
-    message, recipients = send(unit, unit.center.agreement, caller, draft, at)
+    message, recipients = send(unit, caller, draft, at)
     names_of = unit.center.cache(NAMES)
     return written_view(unit.session, caller, message, recipients, at, names_of=names_of)
 
@@ -119,9 +119,7 @@ def _send(unit: Unit, *, caller: Caller, draft: Draft, at: datetime) -> MessageO
 def _acknowledge(
     unit: Unit, *, caller: Caller, message_id: str, content_hash: str, at: datetime
 ) -> AcknowledgedOut:
-    message, recipients = acknowledge(
-        unit, unit.center.agreement, caller, message_id, content_hash, at
-    )
+    message, recipients = acknowledge(unit, caller, message_id, content_hash, at)
     names_of = unit.center.cache(NAMES)
     view = written_view(unit.session, caller, message, recipients, at, names_of=names_of)
     (own,) = [r for r in view.recipients if r.party == caller.member]

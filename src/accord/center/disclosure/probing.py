@@ -167,11 +167,10 @@ def account(
     session.flush()
 
 
-def lift(
-    unit: Unit, agreement: Agreement, caller: Caller, prober: str, at: datetime
-) -> dict[str, Any]:
+def lift(unit: Unit, caller: Caller, prober: str, at: datetime) -> dict[str, Any]:
     """The caller's party lifts the slowing of ``prober``: touches before ``at`` no longer
     count. Recorded as an entry signed by the caller's party; announced to the prober too."""
+    agreement = unit.center.agreement
     if caller.role not in (Role.OFFICER, Role.APPROVER):
         raise NotAuthorized(f"a {caller.role.value} lifts nothing")
     owner = caller.member

@@ -80,4 +80,4 @@ async def lift_probing(
 
 def _lift(unit: Unit, *, caller: Caller, prober: str, at: datetime) -> LiftedOut:
     """The writer's work (a module function: a writer process receives it pickled)."""
-    return LiftedOut(**lift(unit, unit.center.agreement, caller, prober, at))
+    return LiftedOut(**lift(unit, caller, prober, at))

@@ -302,9 +302,8 @@ def _propose(
     properties: dict[str, Any],
     at: datetime,
 ) -> OperationOut:
-    desk_ = desk(unit.center)
     return OperationOut.of(
-        service.propose(unit, desk_, caller, geometry=geometry, properties=properties, at=at)
+        service.propose(unit, caller, geometry=geometry, properties=properties, at=at)
     )
 
 
@@ -319,7 +318,6 @@ def _report(
 ) -> OperationOut:
     view = service.report(
         unit,
-        desk(unit.center),
         caller,
         geometry=geometry,
         properties=properties,
@@ -340,7 +338,6 @@ def _amend(
 ) -> OperationOut:
     view = service.amend(
         unit,
-        desk(unit.center),
         caller,
         op_id,
         geometry=geometry,
@@ -351,13 +348,13 @@ def _amend(
 
 
 def _recheck(unit: Unit, *, op_id: str, at: datetime) -> bool:
-    return service.recheck(unit, desk(unit.center), op_id, at, origin=unit.center.origin)
+    return service.recheck(unit, op_id, at)
 
 
 def _step_act(
     unit: Unit, *, caller: Caller, op_id: str, action: str, at: datetime, text: str | None
 ) -> OperationOut:
-    view = service.step(unit, desk(unit.center), caller, op_id, action, at=at, text=text)
+    view = service.step(unit, caller, op_id, action, at=at, text=text)
     return OperationOut.of(view)
 
 

@@ -44,7 +44,7 @@ from accord.center.db.fast import Prepared
 from accord.center.db.models_operations import OperationRow
 from accord.center.disclosure import probing
 from accord.center.events.store import publish_all
-from accord.center.operations.desk import Desk
+from accord.center.operations.desk import Desk, desk
 from accord.center.operations.entries import (
     ACTIONS,
     AMENDED,
@@ -300,7 +300,6 @@ def _touch(
 
 def propose(
     unit: Unit,
-    desk_: Desk,
     caller: Caller,
     *,
     geometry: Mapping[str, Any],
@@ -310,6 +309,7 @@ def propose(
     """Propose a coordinated operation or notify a synchronized one for the caller's party:
     check it against the world, let the rules judge it with its blocking conflicts, keep it,
     record it and announce it."""
+    desk_ = desk(unit.center)
     feature = _feature(new_id(), caller.member, geometry, properties)
     operation = _operation(desk_.agreement, feature)
     conflicts, seen = desk_.world.check_seen(unit.session, operation)
@@ -338,7 +338,6 @@ def propose(
 
 def report(
     unit: Unit,
-    desk_: Desk,
     caller: Caller,
     *,
     geometry: Mapping[str, Any],
@@ -348,6 +347,7 @@ def report(
 ) -> OperationView:
     """The caller's party reports an imminent-threat operation it executed: the rules judge
     the notice (late is a breach); its conflicts are kept for the record of what it met."""
+    desk_ = desk(unit.center)
     feature = _feature(new_id(), caller.member, geometry, properties)
     operation = _operation(desk_.agreement, feature)
     conflicts, seen = desk_.world.check_seen(unit.session, operation)
@@ -425,7 +425,6 @@ _FIXED = ("category", "executor", "window_start", "window_end")
 
 def amend(
     unit: Unit,
-    desk_: Desk,
     caller: Caller,
     op_id: str,
     *,
@@ -442,6 +441,7 @@ def amend(
     another party has already approved is not amended either: that approval was given for
     the area as it was.
     """
+    desk_ = desk(unit.center)
     session = unit.session
     row = existing_row(session, op_id)
     before = decode_state(row.state)
@@ -517,7 +517,6 @@ def _same(name: str, value: Any) -> Any:
 
 def step(
     unit: Unit,
-    desk_: Desk,
     caller: Caller,
     op_id: str,
     action: str,
@@ -528,6 +527,7 @@ def step(
     """One step of the life cycle by the caller's party: ``approve`` (``text``: an override
     reason), ``veto`` (reason), ``object`` (evidence), ``withdraw_objection``, ``execute``,
     ``complete`` or ``cancel`` (reason)."""
+    desk_ = desk(unit.center)
     a, who = desk_.agreement, caller.member
     row = existing_row(unit.session, op_id)
     before = decode_state(row.state)
@@ -586,12 +586,12 @@ def _recheck(
     return state, conflicts, seen
 
 
-def recheck(unit: Unit, desk_: Desk, op_id: str, at: datetime, *, origin: str) -> bool:
+def recheck(unit: Unit, op_id: str, at: datetime) -> bool:
     """Before a step that lets an operation go ahead (approve, execute), the center checks
     it again against the world in force: what was declared, amended or withdrawn since the
     proposal counts. When its conflicts changed, the center records the new ones (entry
-    ``operation.conflicts_updated``, signed by the center, whose record ``origin`` this
-    is) and the rules take the new blocking count
+    ``operation.conflicts_updated``, signed by the center under the record's origin) and
+    the rules take the new blocking count
     (:func:`accord.rules.operations.update_conflicts`: more blocking conflicts withdraw the
     other parties' approvals). This is the center's own step, in its own unit of work, so
     that it stands even when the caller's step is then refused.
@@ -601,6 +601,7 @@ def recheck(unit: Unit, desk_: Desk, op_id: str, at: datetime, *, origin: str) -
     blocking conflicts were last found (``operations.conflicts_seen``), nothing can have
     changed: one read answers (:meth:`~accord.center.operations.desk.Desk.unchanged`).
     """
+    desk_, origin = desk(unit.center), unit.center.origin
     if desk_.unchanged(unit.session.connection(), op_id):
         return False
     row = load_row(unit.session, op_id)

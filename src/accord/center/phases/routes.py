@@ -64,7 +64,7 @@ async def confirm_condition(
 def _confirm(unit: Unit, *, caller: Caller, condition: str, at: datetime) -> ConfirmedOut:
     """The writer's work (a module function: a writer process receives it pickled)."""
     agreement = unit.center.agreement
-    done = confirm(unit, agreement, caller, condition, at)
+    done = confirm(unit, caller, condition, at)
     phase = phase_at(agreement, at, confirmations(unit.session))
     return ConfirmedOut(
         condition=done.condition,

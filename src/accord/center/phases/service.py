@@ -68,9 +68,7 @@ def phase_now(agreement: Agreement, session: Session, at: datetime) -> PhaseStat
     return phase_at(agreement, at, confirmations(session))
 
 
-def confirm(
-    unit: Unit, agreement: Agreement, caller: Caller, condition: str, at: datetime
-) -> Confirmed:
+def confirm(unit: Unit, caller: Caller, condition: str, at: datetime) -> Confirmed:
     """Confirm ``condition`` for the caller's member at ``at``: the row and its record entry.
 
     Raises :class:`~accord.errors.InputError` (field ``condition``) for a condition the
@@ -78,6 +76,7 @@ def confirm(
     the condition does not list (or an administrator), and
     :class:`~accord.errors.IllegalTransition` when the member already confirmed it.
     """
+    agreement = unit.center.agreement
     known = {c.id: c for c in agreement.conditions}
     spec = known.get(condition)
     if spec is None:
