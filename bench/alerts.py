@@ -130,8 +130,8 @@ def _center(label: str, pg_url: str | None) -> Iterator[tuple[Any, dict[str, Any
     from accord.center.db import make_engine, upgrade, writer
     from accord.center.db.models import User
     from accord.center.exercise import DEMO_USERS
+    from accord.center.identity import Caller, add_user
     from accord.center.roles import Role
-    from accord.center.users.identity import Caller, add_user
     from accord.examples import example_path
 
     agreement = load_agreement(example_path("jig.yaml"))

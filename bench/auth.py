@@ -52,8 +52,8 @@ def run() -> list[tuple[str, ...]]:
     from accord.center.bootstrap import Parts
     from accord.center.config import Settings
     from accord.center.db import writer
+    from accord.center.identity import add_user
     from accord.center.roles import Role
-    from accord.center.users.identity import add_user
     from accord.examples import example_path
 
     agreement = load_agreement(example_path("jig.yaml"))
@@ -120,8 +120,8 @@ def _served_me(agreement: Agreement, ttl: float) -> tuple[float, float, float]:
     from sqlalchemy.orm import Session
 
     from accord.center.db import make_engine, upgrade, writer
+    from accord.center.identity import add_user
     from accord.center.roles import Role
-    from accord.center.users.identity import add_user
     from bench.live import LiveServer
 
     with tempfile.TemporaryDirectory(prefix="accord-bench-auth-") as tmp:

@@ -29,8 +29,8 @@ from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.config import Settings
 from accord.center.db import make_engine, upgrade, writer
+from accord.center.identity import add_user
 from accord.center.roles import Role
-from accord.center.users.identity import add_user
 from accord.deconfliction import DeconflictionIndex
 from accord.examples import example_path
 from accord.geo import geodesic_distance

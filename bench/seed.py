@@ -19,8 +19,8 @@ from accord.center.bootstrap import Parts
 from accord.center.config import Settings
 from accord.center.db.models import User
 from accord.center.declarations import service as declarations
+from accord.center.identity import Caller
 from accord.center.roles import Role
-from accord.center.users.identity import Caller
 from accord.chrono import format_instant
 from bench.world import LAT0, LAT1, LON0, LON1
 

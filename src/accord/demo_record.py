@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from accord.agreement import Agreement
-from accord.center.record.keystore import log_origin, member_kinds
+from accord.center.keystore import log_origin, member_kinds
 from accord.demo import Step
 from accord.record.keys import KeyRing, Member, generate, write_private_key
 from accord.record.log import MerkleLog

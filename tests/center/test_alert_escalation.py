@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.center.airspace.escalation import ALERT_ACK_WITHIN, escalate_alerts_due
-from accord.center.events.store import events_for
+from accord.center.event_store import events_for
 from accord.chrono import format_instant
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log

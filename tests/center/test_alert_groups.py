@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from accord.center.airspace.escalation import ALERT_ACK_WITHIN, escalate_alerts_due
 from accord.center.db.models_airspace import AirspaceAlertGroup
-from accord.center.events.store import events_for
+from accord.center.event_store import events_for
 from accord.chrono import format_instant
 from accord.record.entries import open_envelope
 from support.jig import NOW

@@ -20,8 +20,8 @@ from accord.center.airspace.views import alert_out
 from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
 from accord.center.http.problems import status_of
+from accord.center.identity import Caller, add_user
 from accord.center.runtime import Center
-from accord.center.users.identity import Caller, add_user
 from accord.errors import AccordError
 from support.jig import AGREEMENT, NOW
 from support.migrations import migrate

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from accord.center.bootstrap import Parts
 from accord.center.db.models import Event
-from accord.center.events.store import publish
+from accord.center.event_store import publish
 from accord.center.runtime import Center
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope

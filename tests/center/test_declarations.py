@@ -20,9 +20,9 @@ from accord.center.db.models_declarations import Acknowledgement, DeclarationCha
 from accord.center.declarations.queries import page
 from accord.center.declarations.routes import MAX_PAGE, MAX_WORLD_PAGE, DeclarationOut, PageOut
 from accord.center.declarations.service import MAX_POSITIONS
-from accord.center.events.store import events_for
+from accord.center.event_store import events_for
+from accord.center.identity import Caller
 from accord.center.roles import Role
-from accord.center.users.identity import Caller
 from accord.record.canonical import content_hash, decode_base64, loads_canonical
 from accord.record.commitments import CommitmentError, verify_opening
 from accord.record.entries import open_envelope

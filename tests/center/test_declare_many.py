@@ -25,8 +25,8 @@ from accord.center.db.models import (
 from accord.center.db.models_declarations import DeclarationChange
 from accord.center.declarations import entries
 from accord.center.declarations import service as declarations
+from accord.center.identity import Caller
 from accord.center.roles import Role
-from accord.center.users.identity import Caller
 from accord.errors import InputError
 from support.jig import NOW
 from support.service import Service, center_of

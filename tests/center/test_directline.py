@@ -22,9 +22,9 @@ from accord.center.db import EscalationStep, Message, RecordLeaf, make_engine, w
 from accord.center.directline.escalation import escalate_due
 from accord.center.directline.messages import check_geometry
 from accord.center.escalation.rules import Contact, Pending, next_step, step_length
-from accord.center.events.store import events_for
+from accord.center.event_store import events_for
+from accord.center.identity import add_user
 from accord.center.roles import Role
-from accord.center.users.identity import add_user
 from accord.center.writer_process import Loopback
 from accord.errors import InputError
 from accord.record.canonical import canonical_json, decode_base64, loads_canonical

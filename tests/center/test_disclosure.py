@@ -25,7 +25,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from accord.center.events.store import events_for
+from accord.center.event_store import events_for
 from accord.cli import app
 from accord.record.canonical import decode_base64
 from accord.record.entries import open_envelope

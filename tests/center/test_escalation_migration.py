@@ -18,7 +18,7 @@ from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
 from accord.center.db.models import UTCDateTime
 from accord.center.directline.reading import NAMES, message_view
-from accord.center.users.identity import Caller, add_user
+from accord.center.identity import Caller, add_user
 from support.jig import AGREEMENT, NOW
 from support.migrations import migrate
 from support.service import USERS, settings_for

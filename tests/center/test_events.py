@@ -16,7 +16,7 @@ import pytest
 
 from accord.center import visibility
 from accord.center.bootstrap import Parts
-from accord.center.events.store import events_for
+from accord.center.event_store import events_for
 from accord.center.roles import Role
 from accord.center.visibility import Viewer
 from support.events import SSE, Server, note, prepare, server

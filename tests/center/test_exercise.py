@@ -22,7 +22,7 @@ def test_the_exercise_clock_starts_where_it_is_told_and_runs() -> None:
 
 def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
     from accord.center.declarations.queries import page
-    from accord.center.users.identity import find_caller
+    from accord.center.identity import find_caller
 
     center = Parts(settings_for(tmp_path), clock=exercise_clock(DEMO_START)).open()
     try:
@@ -64,7 +64,7 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
 
 def test_the_demo_alerts_both_parties_to_a_loss_of_separation(tmp_path: Path) -> None:
     from accord.center.airspace.alerts import list_alerts
-    from accord.center.users.identity import find_caller
+    from accord.center.identity import find_caller
 
     center = Parts(settings_for(tmp_path), clock=exercise_clock(DEMO_START)).open()
     try:

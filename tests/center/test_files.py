@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, upgrade
 from accord.center.files import UnsafePermissions
-from accord.center.record.keystore import KeyStore
+from accord.center.keystore import KeyStore
 from accord.cli import app as cli
 from support.jig import AGREEMENT
 from support.service import add_users, clock, settings_for

@@ -27,7 +27,7 @@ from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db.models import Declaration
 from accord.center.disclosure.probing import LIFTED, PROBING
-from accord.center.events.store import events_for
+from accord.center.event_store import events_for
 from accord.center.writer_process import Loopback
 from accord.deconfliction.hidden import Shadow
 from accord.examples import example_path

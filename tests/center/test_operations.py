@@ -18,7 +18,7 @@ from sqlalchemy import update
 from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db.models_operations import OPERATION_STATUSES, OperationRow
-from accord.center.events.store import events_for
+from accord.center.event_store import events_for
 from accord.center.migrations.versions import v0003_operations
 from accord.center.operations.desk import Desk, desk
 from accord.center.operations.world_cache import WorldCache

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.center.db.models import Confirmation, RecordAuthor, RecordLeaf
-from accord.center.record.ledger import Ledger
+from accord.center.ledger import Ledger
 from accord.record.canonical import loads_canonical
 from accord.record.entries import open_envelope
 from support.failures import assert_problem
@@ -88,7 +88,7 @@ def test_confirmations_are_dated_by_the_service_clock(service: Service) -> None:
 
 
 def test_a_confirmation_is_a_live_event_for_every_member(service: Service) -> None:
-    from accord.center.events.store import events_for
+    from accord.center.event_store import events_for
 
     assert service.post(CONFIRM, "hnc-notifier", json=AID).status_code == 201
     with center_of(service).reading() as session:

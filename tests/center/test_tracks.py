@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from accord.center.events.store import events_for
+from accord.center.event_store import events_for
 from accord.chrono import format_instant
 from accord.record.canonical import canonical_json
 from accord.record.commitments import commitment

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db import make_engine, writer
+from accord.center.identity import add_user
 from accord.center.roles import Role
-from accord.center.users.identity import add_user
 from accord.center.writer_process import Loopback
 from accord.record.entries import Entry
 from support.jig import AGREEMENT, NOW

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from accord.center.app import create_app
 from accord.center.bootstrap import Parts
-from accord.center.record.keystore import log_origin
+from accord.center.keystore import log_origin
 from accord.center.writer_process import Loopback
 from accord.cli import app as cli
 from accord.record.entries import Entry

@@ -14,8 +14,8 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_
 
 from accord.agreement import Agreement, ObjectKind
 from accord.center import visibility
+from accord.center.identity import ROLE_KINDS
 from accord.center.roles import Role
-from accord.center.users.identity import ROLE_KINDS
 from accord.center.visibility import Viewer
 from accord.deconfliction.conflicts import Conflict
 from accord.world import Disclosure

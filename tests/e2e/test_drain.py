@@ -21,8 +21,8 @@ from bench.live import LiveServer
 from sqlalchemy.orm import Session
 
 from accord.center.db import make_engine, upgrade, writer
+from accord.center.identity import add_user
 from accord.center.roles import Role
-from accord.center.users.identity import add_user
 from support.jig import AGREEMENT
 from support.load import position
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from accord.center.db import make_engine, upgrade, writer
+from accord.center.identity import add_user
 from accord.center.roles import Role
-from accord.center.users.identity import add_user
 from accord.cli import app as cli
 from accord.cli_fetch import fetch_export
 from accord.record.keys import KeyRing

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accord.center.db import writer
+from accord.center.identity import add_user
 from accord.center.roles import Role
-from accord.center.users.identity import add_user
 from accord.cli_fetch import fetch_export
 from accord.record.canonical import decode_base64
 from accord.record.entries import open_envelope

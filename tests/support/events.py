@@ -19,7 +19,7 @@ from bench.live import free_port
 
 import accord
 from accord.center.bootstrap import Parts
-from accord.center.events.store import publish
+from accord.center.event_store import publish
 from accord.center.runtime import Center
 from support.jig import NOW
 from support.service import add_users, clock, settings_for

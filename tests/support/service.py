@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from accord.center.config import Settings
 from accord.center.db import make_engine, upgrade, writer
 from accord.center.exercise import DEMO_USERS
+from accord.center.identity import add_user
 from accord.center.roles import Role
 from accord.center.runtime import Center
-from accord.center.users.identity import add_user
 from accord.examples import example_path
 from accord.record.keys import KeyRing
 from support.jig import AGREEMENT, NOW

@@ -39,6 +39,7 @@ from accord.center.http.drain import Drain
 from accord.center.http.hardening import NoStore, StrictJson
 from accord.center.http.limits import BodyLimit
 from accord.center.http.tls import HSTS, TLS_ENV
+from accord.center.identity import Caller
 from accord.center.operations import routes as operations
 from accord.center.phases import agreement_routes as agreement
 from accord.center.phases import routes as phases
@@ -49,7 +50,6 @@ from accord.center.record import routes as record
 from accord.center.runtime import Center
 from accord.center.users import me_routes as me
 from accord.center.users import routes as users
-from accord.center.users.identity import Caller
 from accord.center.writer_process import SOCKET_ENV, WriterSocket
 
 __all__ = ["ROUTERS", "create_app", "from_environment"]

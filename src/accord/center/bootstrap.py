@@ -57,9 +57,9 @@ from accord.center.directline.escalation import escalate_due
 from accord.center.escalation.service import escalation_loop
 from accord.center.events.live import Hub
 from accord.center.http import admission
+from accord.center.keystore import KeyStore
 from accord.center.operations import desk as operations
 from accord.center.picture import verified
-from accord.center.record.keystore import KeyStore
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
 from accord.examples import example_path
 

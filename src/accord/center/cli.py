@@ -101,7 +101,7 @@ def _users_center(database: str | None, agreement: Path | None, keys: Path) -> I
     from accord.center.bootstrap import Parts
     from accord.center.db import make_engine, upgrade
     from accord.center.db.models import RecordLeaf
-    from accord.center.record.keystore import log_origin
+    from accord.center.keystore import log_origin
 
     try:
         path = agreement or example_path("jig.yaml")
@@ -400,7 +400,7 @@ def serve(
         )
         return
     # The keys are made here, once, so that the workers starting together only read them.
-    from accord.center.record.keystore import KeyStore
+    from accord.center.keystore import KeyStore
 
     KeyStore(settings.keys_dir, load_agreement(settings.agreement_path)).ring()
     # Each worker process builds its own application from the environment it inherits.

@@ -43,11 +43,11 @@ from accord.airspace import TrackReport, TrackSet, latest, load_tracks
 from accord.center.airspace.tracks import Batch, report_tracks
 from accord.center.db.models import User
 from accord.center.declarations import service as declarations
+from accord.center.identity import Caller
 from accord.center.operations import service as operations
 from accord.center.phases.service import confirm
 from accord.center.roles import Role
 from accord.center.runtime import Center, Clock
-from accord.center.users.identity import Caller
 from accord.center.users.service import COMMAND_LINE, issue
 from accord.chrono import format_instant, parse_instant
 from accord.examples import example_path

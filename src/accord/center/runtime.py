@@ -7,7 +7,7 @@ A write is one *unit of work*: a :class:`~sqlalchemy.orm.Session` in a transacti
 holds the database's write lock from its first statement (``BEGIN IMMEDIATE`` on SQLite,
 after an exclusive ``flock`` that queues the writers of several server processes without
 SQLite's sleeping busy handler; a transaction-scoped advisory lock on PostgreSQL) and a
-:class:`~accord.center.record.ledger.Ledger` over the same connection. The unit's rows and their
+:class:`~accord.center.ledger.Ledger` over the same connection. The unit's rows and their
 record entries become durable together, and a unit that raises leaves neither. Writers are
 serialised (the log is a chain: each leaf names the one before it).
 
@@ -68,10 +68,10 @@ from sqlalchemy.orm import Session, SessionTransaction
 from accord.agreement import Agreement
 from accord.center.config import Settings
 from accord.center.db.engine import writer
-from accord.center.events.store import notify_pending
-from accord.center.record.keystore import KeyStore
-from accord.center.record.ledger import Ledger, SequenceCache, open_log
-from accord.center.users.identity import Caller, find_caller, token_hash
+from accord.center.event_store import notify_pending
+from accord.center.identity import Caller, find_caller, token_hash
+from accord.center.keystore import KeyStore
+from accord.center.ledger import Ledger, SequenceCache, open_log
 from accord.errors import CommitFailed
 from accord.record.keys import KeyRing
 from accord.record.log import LogError, MerkleLog

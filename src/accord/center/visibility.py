@@ -114,7 +114,7 @@ _EXEMPT = "exempt"
 
 class Reader(Protocol):
     """Whoever reads: a member and the role its user holds there (a
-    :class:`accord.center.users.identity.Caller` is one)."""
+    :class:`accord.center.identity.Caller` is one)."""
 
     @property
     def member(self) -> str: ...

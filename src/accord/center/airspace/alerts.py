@@ -54,10 +54,10 @@ from accord.center.airspace.trackstore import check_reader, may_see_track
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertRecipient
 from accord.center.db.models_escalation import EscalationStep
 from accord.center.escalation.store import StepView, escalated, step_view, steps_of
-from accord.center.events.store import publish
+from accord.center.event_store import publish
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
-from accord.center.users.identity import Caller
 from accord.chrono import format_instant
 from accord.errors import HashMismatch, IllegalTransition, NotAuthorized, NotFound
 

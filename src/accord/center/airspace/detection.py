@@ -16,7 +16,7 @@ of its alerts is open.
 **The writer's time grows with the aircraft and the pairs' bytes, not with a Python object
 per pair.** A pass holds its findings as columns, groups them with array operations
 (connected components by hooking roots), encodes each entry once (its bytes are hashed, then
-signed as they are: :meth:`~accord.center.record.ledger.Ledger.append_encoded`), and stores
+signed as they are: :meth:`~accord.center.ledger.Ledger.append_encoded`), and stores
 each group as ONE row whose alerts are fixed-size records in packed arrays
 (:mod:`accord.center.airspace.store`); the alert routes derive each alert from its group's
 row on read. Reconciling a pass with the open alerts compares integer codes of (kind,

@@ -30,9 +30,9 @@ from accord.center.airspace.findings import CONFLICT, Found, found_of
 from accord.center.airspace.store import FINDING, GROUPS, load_groups, micros
 from accord.center.airspace.trackstore import may_see_track
 from accord.center.db.models import Declaration
+from accord.center.identity import Caller
 from accord.center.operations.world_cache import parse_features
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.errors import AccordError
 from accord.units import FT, NM
 from accord.world import FlightPlan

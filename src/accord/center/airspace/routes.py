@@ -32,9 +32,9 @@ from accord.center.airspace.views import (
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
 from accord.center.http.writes import write
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.errors import InputError, Issue
 
 router = APIRouter(prefix="/v1", tags=["airspace"], responses=ERRORS)

@@ -53,10 +53,10 @@ from accord.center.airspace.trackstore import (
     report_times,
     states_of,
 )
-from accord.center.events.store import publish
+from accord.center.event_store import publish
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
-from accord.center.users.identity import Caller
 from accord.errors import Issue, NotAuthorized, TrackError
 
 __all__ = [

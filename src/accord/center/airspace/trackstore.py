@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from accord.airspace import States, TrackReport, TrackSet
 from accord.center import visibility
 from accord.center.db.models_airspace import TrackRow
+from accord.center.identity import Caller
 from accord.center.roles import Role
-from accord.center.users.identity import Caller
 from accord.errors import NotAuthorized
 
 __all__ = [

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from accord.center import visibility
 from accord.center.db.models import Declaration, Opening
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
-from accord.center.users.identity import Caller
+from accord.center.identity import Caller
 from accord.errors import DeclarationNotFound, NotAuthorized
 from accord.record.canonical import content_hash
 

@@ -36,14 +36,14 @@ from accord.center.declarations.queries import (
     Opened,
 )
 from accord.center.declarations.service import RECEIPT
-from accord.center.events.store import newest_id
+from accord.center.event_store import newest_id
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
 from accord.center.http.problems import FieldProblem, ProblemError
 from accord.center.http.writes import write
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.record.canonical import encode_base64
 
 router = APIRouter(prefix="/v1", tags=["declarations"], responses=ERRORS)

@@ -57,10 +57,10 @@ from accord.center.declarations.queries import (
     visible_row,
 )
 from accord.center.disclosure.shadows import placed
-from accord.center.events.store import publish
+from accord.center.event_store import publish
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.errors import (
     IllegalTransition,
     InputError,

@@ -51,10 +51,10 @@ from accord.center.db.models_directline import Message, Recipient
 from accord.center.directline import fold
 from accord.center.directline.reading import involved, recipients_of
 from accord.center.entry_kinds import Signer, entry_kind
-from accord.center.events.store import publish_all
+from accord.center.event_store import publish_all
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.chrono import format_instant, parse_duration
 from accord.errors import HashMismatch, IllegalTransition, InputError, Issue, NotAuthorized
 from accord.record.canonical import canonical_json, content_hash, encode_base64

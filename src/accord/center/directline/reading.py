@@ -36,8 +36,8 @@ from accord.center.db.models_escalation import EscalationStep
 from accord.center.directline.views import MessageOut, OpeningOut, RecipientOut
 from accord.center.escalation.store import escalated, step_view, steps_of
 from accord.center.escalation.views import escalation_out
+from accord.center.identity import Caller
 from accord.center.runtime import CenterCache
-from accord.center.users.identity import Caller
 from accord.errors import NotFound
 from accord.record.canonical import encode_base64
 

@@ -35,9 +35,9 @@ from accord.center.escalation.views import ContactsOut, PresenceOut
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, AcknowledgeIn, CenterDep, problem
 from accord.center.http.writes import write
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
-from accord.center.users.identity import Caller
 
 router = APIRouter(prefix="/v1", tags=["direct-line"], responses=ERRORS)
 

@@ -33,10 +33,10 @@ from sqlalchemy import select
 from accord.agreement import Agreement
 from accord.center.db.models_probing import ProbeState, ProbeTouch
 from accord.center.entry_kinds import Signer, entry_kind
-from accord.center.events.store import publish
+from accord.center.event_store import publish
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.chrono import format_duration, format_instant
 from accord.deconfliction import Conflict
 from accord.deconfliction.hidden import hidden_from

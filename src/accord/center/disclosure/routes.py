@@ -15,9 +15,9 @@ from accord.center.disclosure.probing import lift, standing
 from accord.center.http.auth import allow
 from accord.center.http.deps import ERRORS, CenterDep
 from accord.center.http.writes import write
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 
 router = APIRouter(prefix="/v1/probing", tags=["probing"], responses=ERRORS)
 

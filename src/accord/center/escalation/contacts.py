@@ -22,9 +22,9 @@ from accord.center.db.models import User
 from accord.center.db.models_escalation import Contacts, Presence
 from accord.center.escalation.rules import PRESENCE_WINDOW, Contact
 from accord.center.escalation.views import ContactOut, ContactsOut, PresenceOut
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.chrono import format_duration
 from accord.errors import InputError, Issue
 

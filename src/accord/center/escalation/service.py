@@ -26,7 +26,7 @@ from accord.agreement import Agreement
 from accord.center.escalation.contacts import chains_of
 from accord.center.escalation.rules import Pending, Step, next_step
 from accord.center.escalation.store import Standing, SubjectKind, record_step
-from accord.center.events.store import publish
+from accord.center.event_store import publish
 from accord.center.runtime import Center
 
 __all__ = [

@@ -1,2 +1,2 @@
-"""Live events: published in the unit of work that causes them, fanned out to subscribers as
-Server-Sent Events."""
+"""Live events fanned out to subscribers as Server-Sent Events. Publishing them in the unit
+of work that causes them is the center's kernel, :mod:`accord.center.event_store`."""

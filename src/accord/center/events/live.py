@@ -2,7 +2,7 @@
 wakes on new rows of the ``events`` table and hands each event to the subscribers whose
 member is in its audience.
 
-Changes write their events with :func:`accord.center.events.store.publish` in their own unit of
+Changes write their events with :func:`accord.center.event_store.publish` in their own unit of
 work; writers are serialised (the record is a chain), so event ids are committed in
 increasing order and "every event with an id above N" is a complete answer. The hub keeps the
 highest id it has seen and, when woken, reads what came after it — one query per wake-up for
@@ -10,7 +10,7 @@ the whole process, however many subscribers — then fans the events out to the 
 in-memory queues. What wakes it:
 
 * on PostgreSQL, ``LISTEN accord_events`` on a dedicated asynchronous psycopg connection
-  (:func:`~accord.center.events.store.publish` sends ``NOTIFY`` in the writing transaction, so the
+  (:func:`~accord.center.event_store.publish` sends ``NOTIFY`` in the writing transaction, so the
   notification arrives after the commit, in every server process); a lost connection is
   re-opened, followed by a read of anything missed meanwhile, and a slow poll
   (:data:`PG_FALLBACK_POLL`) backs it up;
@@ -20,7 +20,7 @@ The hub starts with its first subscriber, so a process nobody subscribes to does
 
 A subscription (:func:`stream`) first reads the events after the subscriber's last id from
 the table (the resume, paged, filtered for its member by
-:func:`~accord.center.events.store.events_for`), then follows the hub, skipping anything it has
+:func:`~accord.center.event_store.events_for`), then follows the hub, skipping anything it has
 already sent. A subscriber that falls :data:`QUEUE_LIMIT` events behind loses its queue and
 catches up from the table again: a slow client costs memory only up to a bound, and misses
 nothing.
@@ -52,7 +52,7 @@ import anyio.to_thread
 from sqlalchemy import func, make_url, select
 
 from accord.center.db.models import Event
-from accord.center.events.store import CHANNEL, LiveEvent, events_for
+from accord.center.event_store import CHANNEL, LiveEvent, events_for
 from accord.center.runtime import Center
 
 __all__ = [

@@ -21,12 +21,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from accord.center import visibility
+from accord.center.event_store import events_for, newest_id
 from accord.center.events.live import Hub, stream
-from accord.center.events.store import events_for, newest_id
 from accord.center.http.auth import ALL_ROLES, allow
 from accord.center.http.deps import ERRORS, CenterDep
+from accord.center.identity import Caller
 from accord.center.runtime import Center
-from accord.center.users.identity import Caller
 from accord.errors import InputError, Issue
 
 router = APIRouter(prefix="/v1", tags=["events"], responses=ERRORS)

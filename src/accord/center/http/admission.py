@@ -41,8 +41,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.agreement import Limits
 from accord.center.http.problems import ProblemError, problem_response
+from accord.center.identity import Caller
 from accord.center.runtime import Center, CenterCache, Unit
-from accord.center.users.identity import Caller
 
 __all__ = [
     "ESSENTIAL",

@@ -4,7 +4,7 @@
 ``Authorization: Bearer <token>``, or with a token no user holds, gets a 401 problem before
 any route, validation or body parsing runs — so a route added later cannot forget it, and an
 unauthenticated caller learns nothing, not even which paths exist. The authenticated
-:class:`~accord.center.users.identity.Caller` rides in the request's state.
+:class:`~accord.center.identity.Caller` rides in the request's state.
 
 Routes then declare who may call them with :func:`allow`; anyone else gets 403.
 """
@@ -20,8 +20,8 @@ from fastapi.security import HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.center.http.problems import ProblemError, problem_response
+from accord.center.identity import Caller
 from accord.center.roles import Role
-from accord.center.users.identity import Caller
 
 __all__ = ["ALL_ROLES", "PROTECTED_PREFIX", "BearerAuth", "allow", "bearer", "document_bearer"]
 

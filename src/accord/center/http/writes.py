@@ -26,8 +26,8 @@ from sqlalchemy import select
 from accord.center.db.models import IdempotentAnswer
 from accord.center.http.admission import Timed, admission
 from accord.center.http.problems import FieldProblem, ProblemError
+from accord.center.identity import Caller
 from accord.center.runtime import Center, Then, Unit
-from accord.center.users.identity import Caller
 
 __all__ = ["HEADER", "KEY_MAX", "REPLAYED", "Answer", "Answering", "write"]
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from accord.center import visibility
 from accord.center.entry_kinds import EntryKind, Fold, Signer, entry_kind
+from accord.center.identity import Caller
 from accord.center.operations import fold
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.chrono import format_instant
 from accord.deconfliction import Conflict
 from accord.rules.operations import OperationState, Transition

@@ -31,11 +31,11 @@ from accord.center import visibility
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, CenterDep, problem
 from accord.center.http.writes import write
+from accord.center.identity import Caller
 from accord.center.operations import queries, service
 from accord.center.operations.desk import desk
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.chrono import parse_instant
 from accord.errors import InputError, Issue
 from accord.rules.operations import OperationStatus

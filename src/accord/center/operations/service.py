@@ -43,7 +43,8 @@ from accord.center import visibility
 from accord.center.db.fast import Prepared
 from accord.center.db.models_operations import OperationRow
 from accord.center.disclosure import probing
-from accord.center.events.store import publish_all
+from accord.center.event_store import publish_all
+from accord.center.identity import Caller
 from accord.center.operations.desk import Desk, desk
 from accord.center.operations.entries import (
     ACTIONS,
@@ -67,7 +68,6 @@ from accord.center.operations.state import decode_state, encode_state
 from accord.center.operations.world_cache import parse_features
 from accord.center.phases.service import confirmations
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.chrono import format_instant, parse_instant
 from accord.deconfliction import Conflict
 from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized

@@ -14,10 +14,10 @@ from accord.agreement import phase_at
 from accord.center.http.auth import ALL_ROLES, allow
 from accord.center.http.deps import CONFLICT, ERRORS, CenterDep
 from accord.center.http.writes import write
+from accord.center.identity import Caller
 from accord.center.phases.service import confirm, confirmations
 from accord.center.phases.views import PhaseOut
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 
 router = APIRouter(prefix="/v1/phases", tags=["phases"], responses=ERRORS)
 

@@ -21,11 +21,11 @@ from accord.agreement import Agreement, PhaseStatus, phase_at
 from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Confirmation
 from accord.center.entry_kinds import Signer, entry_kind
-from accord.center.events.store import publish
+from accord.center.event_store import publish
+from accord.center.identity import Caller
 from accord.center.phases import fold
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
 
 __all__ = ["CONFIRMED_EVENT", "Confirmed", "confirm", "confirmations", "phase_now"]

@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement, ImminentThreatRule
 from accord.center import visibility
 from accord.center.entry_kinds import Recorded
+from accord.center.identity import Caller
 from accord.center.operations.fold import OperationRecord
 from accord.center.operations.world_cache import parse_features
 from accord.center.picture.replay import Replay
@@ -64,7 +65,6 @@ from accord.center.picture.verified import (
 from accord.center.picture.views import ComplianceOut, Finding, PartyReport, proof
 from accord.center.roles import Role
 from accord.center.runtime import Center
-from accord.center.users.identity import Caller
 from accord.chrono import format_instant, parse_instant
 from accord.errors import AccordError, NotAuthorized, NotFound
 from accord.rules import DesignatedAreaIndex

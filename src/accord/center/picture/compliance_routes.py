@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Path
 from accord.center import visibility
 from accord.center.http.auth import allow
 from accord.center.http.deps import ERRORS, CenterDep, problem
+from accord.center.identity import Caller
 from accord.center.picture.compliance import compliance
 from accord.center.picture.views import ComplianceOut, PartyReport
-from accord.center.users.identity import Caller
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance"], responses=ERRORS)
 

@@ -12,9 +12,9 @@ from accord.center import visibility
 from accord.center.http.auth import allow
 from accord.center.http.deps import ERRORS, CenterDep
 from accord.center.http.problems import FieldProblem, ProblemError
+from accord.center.identity import Caller
 from accord.center.picture.service import picture
 from accord.center.picture.views import PictureOut
-from accord.center.users.identity import Caller
 from accord.chrono import parse_instant
 
 router = APIRouter(prefix="/v1", tags=["picture"], responses=ERRORS)

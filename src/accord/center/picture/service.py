@@ -36,6 +36,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from accord.agreement import phase_at
+from accord.center.identity import Caller
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import hidden_openings, opened_cache, verified_record
@@ -49,7 +50,6 @@ from accord.center.picture.views import (
 )
 from accord.center.roles import Role
 from accord.center.runtime import Center
-from accord.center.users.identity import Caller
 from accord.errors import NotAuthorized
 
 __all__ = ["picture"]

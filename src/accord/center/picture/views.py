@@ -21,13 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from accord.center import visibility
+from accord.center.identity import Caller
 from accord.center.operations.entries import transition_json
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import verified_opening
 from accord.center.record.heads import latest_head
 from accord.center.runtime import Center
-from accord.center.users.identity import Caller
 from accord.record.canonical import encode_base64
 from accord.record.note import verify_checkpoint
 

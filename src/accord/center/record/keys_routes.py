@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from accord.center.http.auth import ALL_ROLES, allow
 from accord.center.http.deps import ERRORS, CenterDep
-from accord.center.users.identity import Caller
+from accord.center.identity import Caller
 
 router = APIRouter(prefix="/v1", tags=["record"], responses=ERRORS)
 

@@ -19,10 +19,10 @@ from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, CenterDep
 from accord.center.http.problems import FieldProblem, ProblemError
 from accord.center.http.writes import write
+from accord.center.identity import Caller
 from accord.center.record.heads import cosign, cosigners, latest_head
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.record.canonical import encode_base64
 from accord.record.merkle import leaf_hash
 from accord.record.note import SignedHead

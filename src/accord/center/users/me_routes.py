@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from accord.agreement import phase_at
 from accord.center.http.auth import ALL_ROLES, allow
 from accord.center.http.deps import ERRORS, CenterDep
+from accord.center.identity import Caller
 from accord.center.phases.service import confirmations
 from accord.center.phases.views import PhaseOut
-from accord.center.users.identity import Caller
 
 router = APIRouter(prefix="/v1", tags=["identity"], responses=ERRORS)
 

@@ -20,9 +20,9 @@ from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, CenterDep, problem
 from accord.center.http.problems import FieldProblem, ProblemError
 from accord.center.http.writes import HEADER
+from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import Caller
 from accord.center.users.service import (
     Changed,
     UserView,

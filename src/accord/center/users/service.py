@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session
 
 from accord.center.db.models import User
 from accord.center.entry_kinds import EntryKind, Signer, entry_kind
+from accord.center.identity import add_user, new_token, token_hash
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.center.users.identity import add_user, new_token, token_hash
 from accord.chrono import format_instant, parse_duration
 from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized, NotFound
 
@@ -186,7 +186,7 @@ def issue(
     in the answer, once. ``scope``: the only member the asker manages (``None``: all).
 
     Raises :class:`~accord.errors.NotAuthorized` for a member outside ``scope``, and
-    :class:`~accord.errors.InputError` as :func:`~accord.center.users.identity.add_user` does.
+    :class:`~accord.errors.InputError` as :func:`~accord.center.identity.add_user` does.
     """
     if scope is not None and member != scope:
         raise NotAuthorized(f"an administrator of {scope} manages {scope}'s users only")

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
 from accord.center.db.models import User
-from accord.center.record.keystore import member_kinds
+from accord.center.keystore import member_kinds
 from accord.center.roles import Role
 from accord.errors import InputError, Issue
 

@@ -2,7 +2,7 @@
 transaction, and the center's signed tree heads.
 
 A :class:`Ledger` is made for one unit of work over that unit's connection: it signs each
-event with the author's server-side key (:class:`~accord.center.record.keystore.KeyStore`), wraps it
+event with the author's server-side key (:class:`~accord.center.keystore.KeyStore`), wraps it
 in the envelope that chains it to the previous leaf (:mod:`accord.record.entries`), and
 appends it to a :class:`~accord.record.log.MerkleLog` over
 :class:`~accord.center.db.SQLAlchemyLogStorage` bound to the same connection. Each author's
@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from accord.center.db.fast import Prepared
 from accord.center.db.logstore import ConnectionProvider, SQLAlchemyLogStorage
 from accord.center.db.models import RecordAuthor
-from accord.center.record.keystore import KeyStore
+from accord.center.keystore import KeyStore
 from accord.record.log import MerkleLog
 from accord.record.note import SignedHead
 from accord.record.recorder import Recorder, Sequences
