@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from accord.agreement import ObjectKind
 from accord.world import Disclosure
 
-__all__ = ["Conflict"]
+__all__ = ["Conflict", "as_seen_by"]
 
 
 class Conflict(NamedTuple):
@@ -42,13 +43,19 @@ class Conflict(NamedTuple):
     stale: bool = False
     margin: bool = False
 
+    def hidden_from(self, viewer: str | None) -> bool:
+        """Whether ``viewer`` sees this conflict redacted (``None``: the center, which sees
+        all): a ``center`` object of another party."""
+        return not (viewer is None or self.disclosure is Disclosure.SHARED or self.party == viewer)
+
     def visible_to(self, viewer: str | None) -> Conflict:
         """This conflict as ``viewer`` may see it (``None``: the center, which sees all).
 
         A ``center`` object of another party shows only its kind, owning party and whether it
         blocks — never which object it is, nor any distance (the brief's disclosure rule).
+        The redacted form is the same whoever it is redacted for.
         """
-        if viewer is None or self.disclosure is Disclosure.SHARED or self.party == viewer:
+        if not self.hidden_from(viewer):
             return self
         return self._replace(
             with_id=None, distance_m=None, threshold_m=None, stale=False, margin=False
@@ -73,3 +80,34 @@ class Conflict(NamedTuple):
         if self.margin:
             out["margin"] = True
         return out
+
+
+def as_seen_by(
+    conflicts: Sequence[Conflict], viewers: Sequence[str | None]
+) -> list[list[dict[str, Any]]]:
+    """Each viewer's JSON form of ``conflicts`` (:meth:`Conflict.visible_to`, then
+    :meth:`Conflict.as_dict`), one list per viewer: each conflict's open and redacted forms
+    made once and shared between the viewers who see it so, not once per viewer.
+
+    >>> shared = Conflict("op-1", ObjectKind.PROTECTED_SITE, "site-1", "hnc", 0.0, 500.0, True)
+    >>> hidden = Conflict("op-1", ObjectKind.POSITION, "pos-9", "red", 120.0, 3000.0, True,
+    ...                   Disclosure.CENTER)
+    >>> blue, red = as_seen_by([shared, hidden], ["blue", "red"])
+    >>> blue[0] is red[0], blue[1]["with"], red[1]["with"]
+    (True, None, 'pos-9')
+    """
+    open_forms = [c.as_dict() for c in conflicts]
+    redacted: dict[int, dict[str, Any]] = {}
+    out = []
+    for viewer in viewers:
+        seen = []
+        for i, c in enumerate(conflicts):
+            if not c.hidden_from(viewer):
+                seen.append(open_forms[i])
+                continue
+            form = redacted.get(i)
+            if form is None:
+                form = redacted[i] = c.visible_to(viewer).as_dict()
+            seen.append(form)
+        out.append(seen)
+    return out

@@ -70,6 +70,7 @@ from accord.center.phases.service import confirmations
 from accord.center.runtime import Unit
 from accord.chrono import format_instant, parse_instant
 from accord.deconfliction import Conflict
+from accord.deconfliction.conflicts import as_seen_by
 from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
 from accord.rules import operations as rules
 from accord.rules.operations import PENDING, OperationState
@@ -195,6 +196,8 @@ def _announce(
     conflicts: Sequence[Conflict],
     entry: int,
 ) -> None:
+    audiences = list(visibility.conflict_audiences(agreement))
+    seen = as_seen_by(conflicts, [viewer for _, viewer in audiences])
     publish_all(
         unit.session,
         kind=kind,
@@ -209,10 +212,10 @@ def _announce(
                     "actor": actor,
                     "entry": entry,
                     "blocking_conflicts": state.blocking_conflicts,
-                    "conflicts": [c.visible_to(viewer).as_dict() for c in conflicts],
+                    "conflicts": conflicts_seen,
                 },
             )
-            for audience, viewer in visibility.conflict_audiences(agreement)
+            for (audience, _), conflicts_seen in zip(audiences, seen, strict=True)
         ],
     )
 
