@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, false, or_, true
 
@@ -59,6 +59,7 @@ __all__ = [
     "PICTURE_READERS",
     "RECORD_READERS",
     "SHARED",
+    "PictureView",
     "Reader",
     "Viewer",
     "acknowledgement_audience",
@@ -73,8 +74,10 @@ __all__ = [
     "messages_where",
     "object_audience",
     "objects_where",
+    "picture_view",
     "reads_air_picture",
     "reads_message_content",
+    "reads_operations",
     "sees_acknowledgement",
     "sees_alert",
     "sees_every_message",
@@ -396,3 +399,33 @@ def conflict_audiences(agreement: Agreement) -> Iterator[tuple[list[str], str]]:
     for party in sorted(agreement.party_ids):
         yield [party], party
     yield sorted(agreement.monitor_ids), NOBODY
+
+
+# --- the picture replayed from the record ---------------------------------------------------
+
+
+PictureView = Literal["party", "shared", "own"]
+"""Which cut of the record's picture a reader gets."""
+
+
+def picture_view(reader: Reader) -> PictureView | None:
+    """The cut of the picture ``reader`` gets: its party's (an officer or approver: what
+    its party may see, and its own unopened entries), what is shared (a monitor), its own
+    declarations and no operations (a notifier); ``None`` for an administrator, who has no
+    picture.
+
+    >>> picture_view(Viewer("hnc", Role.NOTIFIER)), picture_view(Viewer("blue", Role.OFFICER))
+    ('own', 'party')
+    """
+    if reader.role in (Role.OFFICER, Role.APPROVER):
+        return "party"
+    if reader.role is Role.MONITOR:
+        return "shared"
+    if reader.role is Role.NOTIFIER:
+        return "own"
+    return None
+
+
+def reads_operations(reader: Reader) -> bool:
+    """Whether ``reader`` reads operations (:data:`OPERATION_READERS`)."""
+    return reader.role in OPERATION_READERS

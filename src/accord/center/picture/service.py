@@ -36,6 +36,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from accord.agreement import phase_at
+from accord.center import visibility
 from accord.center.identity import Caller
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
@@ -48,21 +49,10 @@ from accord.center.picture.views import (
     operations_at,
     proof,
 )
-from accord.center.roles import Role
 from accord.center.runtime import Center
 from accord.errors import NotAuthorized
 
 __all__ = ["picture"]
-
-
-def _view_of(caller: Caller) -> str:
-    if caller.role in (Role.OFFICER, Role.APPROVER):
-        return "party"
-    if caller.role is Role.MONITOR:
-        return "shared"
-    if caller.role is Role.NOTIFIER:
-        return "own"
-    raise NotAuthorized("an administrator registers people; it has no picture")
 
 
 def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
@@ -71,7 +61,9 @@ def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
     Raises :class:`~accord.errors.NotAuthorized` for an administrator and
     :class:`~accord.errors.RecordDamaged` when the record does not verify.
     """
-    view = _view_of(caller)
+    view = visibility.picture_view(caller)
+    if view is None:
+        raise NotAuthorized("an administrator registers people; it has no picture")
     with center.reading() as session:
         records, size = verified_record(center, center.log(session), until=at)
         # Only the caller's member's hidden declarations are shown: only theirs are opened.
@@ -81,7 +73,7 @@ def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
         replay = Replay(center.agreement, center.origin, owned).fold(records)
         declarations = list(declarations_at(session, replay, caller))
         messages = list(messages_at(session, replay, caller))
-    operations = [] if view == "own" else list(operations_at(replay, at))
+    operations = list(operations_at(replay, at)) if visibility.reads_operations(caller) else []
     return PictureOut(
         at=at,
         member=caller.member,
