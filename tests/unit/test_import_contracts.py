@@ -13,9 +13,10 @@
 * ``center-services-no-http``: the center's services raise the domain's errors and never
   import the HTTP layer (whose problem mapping answers those errors).
 * ``center-acyclic``: no import cycle between the center's folders and modules (features,
-  HTTP layer, runtime, application), nor inside them; the imports of the kernel that sits in
-  feature folders (who the caller is, the keys, the ledger, the event store) are left out,
-  and ``center-kernel`` holds that kernel to reach nothing that could close a cycle.
+  HTTP layer, runtime, application), nor inside them.
+* ``center-kernel``: the kernel every feature uses (who the caller is, the keys, the
+  ledger, the event store) reaches no feature folder, no HTTP, no runtime; every folder of
+  the center is on its list, so that a new feature cannot drop out of it silently.
 
 ``lint-imports`` runs in its own process, on the ``accord`` this test imports.
 """
@@ -75,6 +76,20 @@ def test_every_top_level_module_is_core_or_edge() -> None:
     assert modules - core - edges == {"accord.examples"}  # the bundled example files' paths
     assert {m for m in modules if m.startswith(("accord.cli", "accord.demo"))} <= edges
     assert "accord.center" in edges
+
+
+def test_the_kernel_is_held_apart_from_every_folder_of_the_center() -> None:
+    """Every package under ``accord.center`` (a feature, the HTTP layer, the database) is
+    forbidden to the kernel: a new feature folder must be added to ``center-kernel``."""
+    import accord.center
+
+    contract = _contracts()["center-kernel"]
+    kernel, forbidden = set(contract["source_modules"]), set(contract["forbidden_modules"])
+    folders = {
+        m.name for m in pkgutil.iter_modules(accord.center.__path__, "accord.center.") if m.ispkg
+    }
+    assert folders - {"accord.center.db", "accord.center.migrations"} <= forbidden
+    assert kernel.isdisjoint(forbidden)
 
 
 @pytest.mark.parametrize(
