@@ -50,8 +50,10 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, ImminentThreatRule
 from accord.center import visibility
+from accord.center.airspace.entries import VIOLATION_EVENT
 from accord.center.entry_kinds import Recorded
 from accord.center.identity import Caller
+from accord.center.operations.entries import ACTIONS, REPORTED
 from accord.center.operations.fold import OperationRecord
 from accord.center.operations.world_cache import parse_features
 from accord.center.picture.replay import Replay
@@ -72,6 +74,9 @@ from accord.rules.operations import OperationStatus
 from accord.world import FlightPlan
 
 __all__ = ["KINDS", "compliance", "findings"]
+
+EXECUTED = ACTIONS["execute"]
+"""The kind of an execution's entry (the operations' registry names it)."""
 
 KINDS = (
     "late_notification",
@@ -106,7 +111,7 @@ def _notices(
             continue
         first = by_index.get(op.entries[0])
         recorded_late = [b for b in op.breaches if b.get("kind") == "late_notification"]
-        if first is not None and first.event.get("kind") == "operation.reported":
+        if first is not None and first.event.get("kind") == REPORTED:
             executed = op.executed_at
             if executed is not None:
                 deadline = executed + rule.notify_within
@@ -152,7 +157,7 @@ def _executions(agreement: Agreement, records: list[Recorded]) -> Iterator[Findi
     replay = Replay(agreement, "")
     for record in records:
         event = record.event
-        if event.get("kind") == "operation.executed":
+        if event.get("kind") == EXECUTED:
             op: OperationRecord | None = replay.operations.get(str(event.get("operation")))
             before = None if op is None else op.settled(agreement, record.at)
             status = None if before is None else before.status
@@ -233,7 +238,7 @@ def _tracks(agreement: Agreement, records: list[Recorded], origin: str) -> Itera
     alert per entry before groups, one per row of a group entry's ``findings`` since."""
     for record in records:
         event = record.event
-        if record.author != origin or event.get("kind") != "airspace.violation":
+        if record.author != origin or event.get("kind") != VIOLATION_EVENT:
             continue
         aircraft = event.get("aircraft")
         if not isinstance(aircraft, list) or not aircraft:
