@@ -114,8 +114,10 @@ __all__ = [
 ]
 
 ACT_MARKER: Final = "accord-act"
-"""The member that says what the signed object is; its value is :data:`ACT_VERSION`. No
-other object Accord signs has it, so an act's signature is never taken for another's."""
+"""The member that says what the signed object is; its value is :data:`ACT_VERSION`. It
+sorts before every other member name (RFC 8785 §3.2.3), so an act's signed bytes begin
+``{"accord-act":1,`` and are never those of an entry (``{"author":``) or a signed note
+(text lines): a signature made for one is never taken for the other."""
 
 ACT_VERSION: Final = 1
 
@@ -124,7 +126,8 @@ DEFAULT_WINDOW: Final = timedelta(minutes=5)
 
 NONCE_BYTES: Final = 16
 """Random bytes in a nonce :func:`new_nonce` makes, and the fewest a nonce may hold: 128
-bits, so that two nonces drawn at random never meet."""
+bits, so that two honest acts meet on a nonce with negligible chance (birthday bound 2^64
+acts), and a nonce cannot be guessed ahead."""
 
 _NONCE_MAX_BYTES = 64
 _FIELDS = frozenset(
@@ -141,9 +144,16 @@ _USER_MAX = 64  # as the center's user names (accord.center.identity)
 
 
 def new_nonce() -> str:
-    """A fresh nonce: :data:`NONCE_BYTES` bytes from :mod:`secrets`, base64url without
-    padding (RFC 4648 §5, §3.2).
+    """A fresh nonce for an act.
 
+    Returns
+    -------
+    str
+        :data:`NONCE_BYTES` bytes from :mod:`secrets`, in base64url without padding (RFC 4648
+        §5, §3.2): 22 characters.
+
+    Examples
+    --------
     >>> len(new_nonce()), new_nonce() != new_nonce()
     (22, True)
     """
@@ -268,12 +278,47 @@ def _jcs(value: dict[str, Any]) -> bytes:
 class Act:
     """One act of one user of a party: the members it signs (see the module docstring).
 
-    Every field is checked when the act is made (:class:`ActError` naming the field): the
-    origin a log origin, the member a key ring name, the user a user name, the key 16
-    lower-case hex digits, ``at`` an aware instant (kept in UTC), the nonce base64url of 16
-    to 64 bytes, the action ``<noun>.<verb>``, and the body a JSON object that has a JCS
-    form — ``body`` is the act's own copy of it (tuples become lists): change it and the
-    act's signature no longer verifies.
+    Parameters
+    ----------
+    origin
+        The origin of the log the act is made for (a log origin, as a checkpoint's).
+    member
+        The acting party: its name in the key ring.
+    user
+        The user's name: 1 to 64 printable characters, no space at either end.
+    key
+        The user's key id, :attr:`PublicKey.key_id <accord.record.keys.PublicKey.key_id>`:
+        16 lower-case hex digits.
+    at
+        The client's clock when the user signs: an aware instant, kept in UTC.
+    nonce
+        At least 128 random bits in base64url without padding (:func:`new_nonce`).
+    action
+        What is asked, ``<noun>.<verb>`` in a-z and ``_`` (``operation.approve``).
+    body
+        Exactly what the user asked for: a JSON object that has a JCS form. ``body`` is the
+        act's own copy (tuples become lists): change it and the signature no longer
+        verifies.
+
+    Raises
+    ------
+    ActError
+        A field out of its form; ``field`` names it (``body.area[2]`` inside the body).
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> act = Act("accord.example/jcc", "blue", "amira", "139e3940e64b5491",
+    ...           datetime(2026, 5, 1, 12, tzinfo=UTC), "AAAAAAAAAAAAAAAAAAAAAA",
+    ...           "message.send", {"text": "Zoë", "n": 1.0})
+    >>> signed = act.signed_bytes()
+    >>> signed[signed.index(b'"body"') : signed.index(b',"key"')]
+    b'"body":{"n":1,"text":"Zo\\xc3\\xab"}'
+    >>> Act("accord.example/jcc", "blue", "amira", "139e3940e64b5491",
+    ...     datetime(2026, 5, 1, 12), "AAAAAAAAAAAAAAAAAAAAAA", "message.send", {})
+    Traceback (most recent call last):
+    ...
+    accord.errors.ActError: at: has no UTC offset: a time without an offset is refused
     """
 
     origin: str
@@ -307,7 +352,14 @@ class Act:
         object.__setattr__(self, "body", _json_copy(self.body, ["body"]))
 
     def to_json(self) -> dict[str, Any]:
-        """The object the act's signature is over, as JSON values (a copy)."""
+        """The object the act's signature is over.
+
+        Returns
+        -------
+        dict
+            The ``accord-act`` marker and the act's eight fields as JSON values (``at``
+            written by :func:`~accord.chrono.format_instant`); a copy, the body included.
+        """
         return {**self._members(), "body": _json_copy(self.body, ["body"])}
 
     def _members(self) -> dict[str, Any]:
@@ -324,8 +376,18 @@ class Act:
         }
 
     def signed_bytes(self) -> bytes:
-        """The bytes a signature of this act is over: the RFC 8785 (JCS) canonical form of
-        :meth:`to_json`."""
+        """The bytes a signature of this act is over.
+
+        Returns
+        -------
+        bytes
+            The RFC 8785 (JCS) canonical form of :meth:`to_json`.
+
+        Raises
+        ------
+        ActError
+            The body was changed, after the act was made, into something without a JCS form.
+        """
         try:
             return _jcs(self._members())
         except (rfc8785.CanonicalizationError, RecursionError):
@@ -337,7 +399,21 @@ class Act:
 
 @dataclass(frozen=True)
 class SignedAct:
-    """An act and the Ed25519 signature (64 bytes) made over its :meth:`Act.signed_bytes`."""
+    """An act and its signature.
+
+    Parameters
+    ----------
+    act
+        The act.
+    signature
+        The Ed25519 signature (RFC 8032, 64 bytes) over ``act.signed_bytes()``; not checked
+        here (:func:`verify_act` does).
+
+    Raises
+    ------
+    ActError
+        ``signature`` is not 64 bytes, or ``act`` not an :class:`Act`.
+    """
 
     act: Act
     signature: bytes
@@ -349,15 +425,39 @@ class SignedAct:
             raise ActError("signature", "an Ed25519 signature is 64 bytes")
 
     def to_json(self) -> dict[str, Any]:
-        """The act's JSON form: its signed members and ``signature`` (standard base64 with
-        padding, RFC 4648 §4, as every byte string in the record)."""
+        """The act's JSON form, as it travels.
+
+        Returns
+        -------
+        dict
+            :meth:`Act.to_json` and ``signature``: standard base64 with padding (RFC 4648
+            §4), as every byte string in the record. :func:`signed_act_from_json` reads it.
+        """
         return {**self.act.to_json(), _SIGNATURE: encode_base64(self.signature)}
 
 
 def sign_act(act: Act, key: PrivateKey) -> SignedAct:
-    """Sign ``act`` with ``key``, the key it names (``act.key == key.key_id``, else
-    :class:`ActError` naming ``key``): on the user's side, with the user's own key.
+    """Sign ``act`` on the user's side, with the user's own key.
 
+    Parameters
+    ----------
+    act
+        The act to sign.
+    key
+        The private key the act names: ``act.key == key.key_id``.
+
+    Returns
+    -------
+    SignedAct
+        The act and the Ed25519 signature of its :meth:`Act.signed_bytes`.
+
+    Raises
+    ------
+    ActError
+        ``key`` is not the key the act names (``field`` ``key``).
+
+    Examples
+    --------
     >>> from datetime import UTC, datetime
     >>> from accord.record.keys import PrivateKey
     >>> key = PrivateKey.from_seed("amira", bytes(32))
@@ -381,23 +481,56 @@ def verify_act(
     now: datetime,
     window: timedelta = DEFAULT_WINDOW,
 ) -> None:
-    """Accept ``signed`` as an act made with ``key`` for the log ``origin`` around ``now``, or
-    raise.
+    """Accept ``signed`` as an act made with ``key`` for the log ``origin`` around ``now``,
+    or raise.
 
-    Returns None; refuses, in this order (each error names the field at fault):
+    Parameters
+    ----------
+    signed
+        The act and its signature, as :func:`signed_act_from_json` read them.
+    key
+        The key to check it with, which the caller chooses: the key that the record
+        registers, by the act's member's root, for the act's user with the act's key id,
+        valid at ``now`` and not revoked. This function cannot know the registrations.
+    origin
+        The origin of the log the caller keeps.
+    now
+        The center's clock (the exercise clock when one runs): an aware instant.
+    window
+        How far the act's client timestamp may lie from ``now``, either way; exactly
+        ``window`` away is accepted. DECISIONS 10: five minutes.
 
-    - an act made for another log (:class:`ActSignatureError`, ``origin``);
-    - an act naming another key than ``key`` (:class:`ActSignatureError`, ``key``);
-    - a signature that does not verify with ``key`` over the act's JCS bytes
-      (:class:`ActSignatureError`, ``signature``);
-    - a client timestamp more than ``window`` from ``now``, either way
-      (:class:`ActClockError`, ``at``); exactly ``window`` away is accepted.
+    Returns
+    -------
+    None
+        The act is the key's, for this log, and fresh. Whether its nonce was seen before
+        is for the service to check: this function keeps no state (see the module
+        docstring).
 
-    The caller chooses ``key``: the key that the record registers, by the act's member's
-    root, for the act's user with the act's key id, valid at ``now`` and not revoked — this
-    function cannot know the registrations. ``now`` is the center's clock (the exercise
-    clock when one runs). Nor does it remember nonces: refusing a replayed act is the
-    service's (see the module docstring).
+    Raises
+    ------
+    ActSignatureError
+        In this order: the act was made for another log (``field`` ``origin``); it names
+        another key than ``key`` (``key``); its signature does not verify with ``key`` over
+        its JCS bytes (``signature``).
+    ActClockError
+        Its client timestamp is more than ``window`` from ``now`` (``at``): checked last,
+        so that a forged act is named forged, not late.
+    ValueError
+        ``now`` has no offset, or ``window`` is not positive (the caller's mistake).
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from accord.record.keys import PrivateKey
+    >>> key = PrivateKey.from_seed("amira", bytes(32))
+    >>> now = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    >>> act = Act("accord.example/jcc", "blue", "amira", key.key_id,
+    ...           now - timedelta(minutes=6), new_nonce(), "message.send", {})
+    >>> verify_act(sign_act(act, key), key=key.public, origin="accord.example/jcc", now=now)
+    Traceback (most recent call last):
+    ...
+    accord.errors.ActClockError: at: 2026-05-01T11:54:00Z is 0:06:00 behind the center's ...
     """
     if not isinstance(signed, SignedAct):
         raise ActError("act", "must be a SignedAct")
@@ -437,17 +570,33 @@ def verify_act(
 
 
 def signed_act_from_json(data: object) -> SignedAct:
-    """Read a signed act's JSON form (the parsed object), strictly.
+    """Read a signed act's JSON form, strictly.
 
-    Refuses, with :class:`ActError` naming the field: anything but a JSON object; a missing
-    or unknown member; ``accord-act`` other than the integer 1; a member of the wrong type;
-    an origin, member, user, key, nonce or action out of its form; ``at`` that is not an
-    instant with an offset, or not written as :func:`~accord.chrono.format_instant` writes
-    it (UTC, ``Z``); a body that is not a JSON object with a JCS form; a signature that is
-    not canonical base64 of 64 bytes. It does not check the signature: :func:`verify_act`
-    does. Parsing the text (refusing duplicated keys and NaN) is the caller's, with
-    :func:`accord.jsontext.loads`.
+    Parameters
+    ----------
+    data
+        The parsed JSON object (:meth:`SignedAct.to_json`'s form). Parsing the text —
+        refusing duplicated keys and NaN — is the caller's, with
+        :func:`accord.jsontext.loads`.
 
+    Returns
+    -------
+    SignedAct
+        The act and its signature, which is *not* checked here: :func:`verify_act` does.
+
+    Raises
+    ------
+    ActError
+        Naming the field (``field``): anything but a JSON object (``act``); a missing or
+        unknown member; ``accord-act`` other than the integer 1; a member of the wrong
+        type; an origin, member, user, key, nonce or action out of its form; ``at`` that is
+        not an instant with an offset, or not written as
+        :func:`~accord.chrono.format_instant` writes it (UTC, ``Z``); a body that is not a
+        JSON object with a JCS form (``body.<path>``); a signature that is not canonical
+        base64 of 64 bytes.
+
+    Examples
+    --------
     >>> signed_act_from_json({"accord-act": 1})
     Traceback (most recent call last):
     ...
