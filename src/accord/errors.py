@@ -30,7 +30,12 @@
     │   ├── UnknownKeyError          a name that is not in the key ring
     │   ├── ConsistencyError         a tree head that does not extend the last one checked
     │   ├── CommitmentError          an opening that does not match its salted commitment
-    │   └── EquivocationError        the center signed two heads that cannot both be true
+    │   ├── EquivocationError        the center signed two heads that cannot both be true
+    │   └── ActError                 a party's signed act that is malformed; ``field`` names
+    │       │                        the field at fault                 [accord.record.acts]
+    │       ├── ActSignatureError    made for another log, naming another key, or its
+    │       │                        signature does not verify (also a ``SignatureError``)
+    │       └── ActClockError        its client timestamp is too far from the center's clock
     ├── NotFound                     no object with this id that the caller may see
     │   └── DeclarationNotFound      no declaration with this id that the caller may see
     ├── RateLimited                  asked too often: refused for ``retry_after`` seconds
@@ -54,7 +59,9 @@ Every class is defined here, and only here; the module in brackets re-exports it
 callers may import it from either. Where a class is also a built-in error it says so in its
 bases: ``DuplicateKey``, ``NotJsonNumber`` and ``TlsError`` are ``ValueError``s (as
 :class:`json.JSONDecodeError` is) and ``UnknownKeyError`` is a ``KeyError`` (a key ring is a
-mapping), so a caller catching the built-in still catches them.
+mapping), so a caller catching the built-in still catches them. One class has two parents in
+the tree, for the same reason: ``ActSignatureError`` is an ``ActError`` and a
+``SignatureError``, so a caller catching either catches it.
 
 A caller at the edge (the command line, the service) catches ``AccordError`` and shows
 ``str(error)``; the service answers it with a problem: a 4xx for a refusal (403, 404, 409,
@@ -92,6 +99,9 @@ from dataclasses import dataclass
 
 __all__ = [
     "AccordError",
+    "ActClockError",
+    "ActError",
+    "ActSignatureError",
     "AgreementError",
     "BlockingConflict",
     "CommitFailed",
@@ -378,6 +388,32 @@ class EquivocationError(RecordError):
     def __init__(self, message: str, *, evidence: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.evidence = evidence
+
+
+class ActError(RecordError):
+    """A party's signed act (:mod:`accord.record.acts`) that is refused: as raised itself, a
+    malformed act — a field missing, unknown, of the wrong type or out of its form.
+
+    ``field`` names the act's field at fault (``origin``, ``at``, ``body.area[2]``,
+    ``signature``; ``act`` for the act as a whole) and ``message`` says what is wrong with it;
+    ``str()`` is ``"<field>: <message>"``.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ActSignatureError(ActError, SignatureError):
+    """A well-formed act that is not the named key's act for this log: made for another log
+    (``field`` ``origin``), naming another key than the one it is checked with (``key``), or
+    whose signature does not verify over its canonical bytes (``signature``)."""
+
+
+class ActClockError(ActError):
+    """An act whose client timestamp (``field`` ``at``) lies outside the allowed window
+    around the center's clock (DECISIONS 10: ±5 minutes)."""
 
 
 # --- the service ----------------------------------------------------------------------------

@@ -57,6 +57,9 @@ EXPECTED = {
     },
     "accord.errors": {
         "AccordError",
+        "ActClockError",
+        "ActError",
+        "ActSignatureError",
         "AgreementError",
         "BlockingConflict",
         "CommitFailed",

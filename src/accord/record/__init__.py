@@ -7,6 +7,8 @@ check on its own machine.
   envelope that chains each leaf to the one before it;
 * :mod:`~accord.record.commitments` — salted commitments: how an entry speaks of what it
   must not disclose;
+* :mod:`~accord.record.acts` — a party's act, signed where it is made over its RFC 8785
+  (JCS) bytes, and its verification (origin, key, signature, clock window);
 * :mod:`~accord.record.note` — C2SP signed notes: checkpoints signed by the center,
   co-signatures by parties (tlog-cosignature), split-view detection;
 * :mod:`~accord.record.log` — the append-only log over a storage port (SQLite);
