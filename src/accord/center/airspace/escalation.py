@@ -32,7 +32,7 @@ from accord.center.airspace.entries import ENTRIES, ESCALATED_EVENT, OVERDUE_EVE
 from accord.center.airspace.store import Group, load_named
 from accord.center.db.models_airspace import AirspaceAlertRecipient
 from accord.center.escalation.rules import Step
-from accord.center.escalation.service import ESCALATION_BATCH, Due, escalate
+from accord.center.escalation.service import ESCALATION_BATCH, Due, escalate, step_fields
 from accord.center.escalation.store import SubjectKind
 from accord.center.runtime import Center
 from accord.chrono import format_instant
@@ -72,24 +72,13 @@ class _Alerts:
     def entry(self, due: Due[Group], step: Step) -> dict[str, Any]:
         """The step's entry, naming the group (or the alert raised before groups)."""
         g = due.about
-        event: dict[str, Any] = {
-            "kind": ESCALATED_EVENT if step.kind == "escalated" else OVERDUE_EVENT
-        }
-        event["group" if g.grouped else "alert"] = g.id
-        event |= {
-            "party": due.party,
-            "level": step.level,
-            "due": format_instant(step.due),
-            "skipped": [c.role for c in step.skipped],
-        }
+        fields = {"group" if g.grouped else "alert": g.id, "party": due.party}
+        fields |= step_fields(step)
         if step.kind == "escalated":
-            assert step.contact is not None and step.deadline is not None
-            event["role"] = step.contact.role
-            event["deadline"] = format_instant(step.deadline)
-        else:
-            event["ack_deadline"] = format_instant(g.raised_at + due.ack_within)
-        ENTRIES[str(event["kind"])].check(event)
-        return event
+            return ENTRIES[ESCALATED_EVENT].build(fields)
+        return ENTRIES[OVERDUE_EVENT].build(
+            fields, ack_deadline=format_instant(g.raised_at + due.ack_within)
+        )
 
     def audience(self, session: Session, agreement: Agreement, due: Due[Group]) -> Iterable[str]:
         """The other parties concerned and the monitors."""

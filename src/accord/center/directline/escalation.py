@@ -31,7 +31,7 @@ from accord.center.db.models_directline import Message, Recipient
 from accord.center.directline import fold
 from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.escalation.rules import Step
-from accord.center.escalation.service import ESCALATION_BATCH, Due, escalate
+from accord.center.escalation.service import ESCALATION_BATCH, Due, escalate, step_fields
 from accord.center.escalation.store import SubjectKind
 from accord.center.runtime import Center
 from accord.chrono import format_instant
@@ -78,19 +78,10 @@ class _Messages:
         return out
 
     def entry(self, due: Due[Message], step: Step) -> dict[str, Any]:
-        common: dict[str, Any] = {
-            "id": due.subject,
-            "to": due.party,
-            "level": step.level,
-            "due": format_instant(step.due),
-            "skipped": [c.role for c in step.skipped],
-        }
+        fields = {"id": due.subject, "to": due.party} | step_fields(step)
         if step.kind == "escalated":
-            assert step.contact is not None and step.deadline is not None
-            return ESCALATED_ENTRY.build(
-                common, role=step.contact.role, deadline=format_instant(step.deadline)
-            )
-        return OVERDUE_ENTRY.build(common, ack_deadline=format_instant(due.about.ack_deadline))
+            return ESCALATED_ENTRY.build(fields)
+        return OVERDUE_ENTRY.build(fields, ack_deadline=format_instant(due.about.ack_deadline))
 
     def audience(self, session: Session, agreement: Agreement, due: Due[Message]) -> Iterable[str]:
         """The sender and the monitors."""

@@ -28,6 +28,7 @@ from accord.center.escalation.rules import Pending, Step, next_step
 from accord.center.escalation.store import Standing, SubjectKind, record_step
 from accord.center.event_store import publish
 from accord.center.runtime import Center
+from accord.chrono import format_instant
 
 __all__ = [
     "ESCALATION_BATCH",
@@ -35,6 +36,7 @@ __all__ = [
     "Escalating",
     "escalate",
     "escalation_loop",
+    "step_fields",
     "step_payloads",
 ]
 
@@ -97,6 +99,22 @@ class Escalating(Protocol[A]):
     def extra(self, due: Due[A]) -> Mapping[str, Any]:
         """What the live events add to the entry's fields."""
         ...
+
+
+def step_fields(step: Step) -> dict[str, Any]:
+    """The fields every escalation step's record entry carries, whatever it escalates: its
+    ``level``, the ``due`` it answers, the roles ``skipped`` as absent, and — an escalation,
+    not the final overdue — the ``role`` alerted and its new ``deadline``. A feature adds
+    what names its subject and party (and an overdue's ``ack_deadline``)."""
+    fields: dict[str, Any] = {
+        "level": step.level,
+        "due": format_instant(step.due),
+        "skipped": [c.role for c in step.skipped],
+    }
+    if step.kind == "escalated":
+        assert step.contact is not None and step.deadline is not None
+        fields |= {"role": step.contact.role, "deadline": format_instant(step.deadline)}
+    return fields
 
 
 def step_payloads(
