@@ -44,7 +44,8 @@ from pydantic import (
 )
 
 from accord.chrono import parse_duration, parse_instant
-from accord.errors import AgreementError, Issue, field_path
+from accord.errors import AgreementError, FormatError, Issue, field_path
+from accord.record.keys import SIG_ED25519, PublicKey
 
 __all__ = [
     "Agreement",
@@ -128,10 +129,17 @@ class RuleKind(StrEnum):
 
 
 class Member(_Model):
-    """A party, a humanitarian notifier, a monitor or a non-party operator."""
+    """A party, a humanitarian notifier, a monitor or a non-party operator.
+
+    ``root_key`` is the member's trust root: a C2SP signed-note verifier key
+    (``<id>+<key hash>+<base64 of 0x01 || Ed25519 public key>``) whose private half its office
+    keeps offline. The root signs the agreement and certifies the keys of the member's users
+    (:mod:`accord.record.registry`); the center never holds it.
+    """
 
     id: Ident
     name: str = Field(min_length=1)
+    root_key: str | None = None
 
 
 class CoordinatedRule(_Model):
@@ -342,6 +350,25 @@ class Agreement(_Model):
     # --- look-ups -------------------------------------------------------------------------
 
     @property
+    def rooted(self) -> bool:
+        """Whether the agreement names its members' trust roots (then every party, notifier
+        and monitor names one: see :meth:`roots`)."""
+        return any(m.root_key is not None for m in self.acting_members)
+
+    @property
+    def acting_members(self) -> tuple[Member, ...]:
+        """The members who act in the record: parties, notifiers and monitors."""
+        return (*self.parties, *self.notifiers, *self.monitors)
+
+    def roots(self) -> dict[str, PublicKey]:
+        """Member id → its root public key (empty for an agreement that names none)."""
+        return {
+            m.id: PublicKey.from_vkey(m.root_key)[0]
+            for m in self.acting_members
+            if m.root_key is not None
+        }
+
+    @property
     def party_ids(self) -> frozenset[str]:
         return frozenset(p.id for p in self.parties)
 
@@ -451,6 +478,7 @@ def _semantic_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ..
                 yield (group, i, "id"), f"id {member.id!r} is already used in {seen[member.id]}"
             else:
                 seen[member.id] = group
+    yield from _root_issues(agreement)
     for cid in agreement.categories:
         if cid in seen:
             yield ("categories", cid), f"category id {cid!r} is also a member id"
@@ -506,6 +534,38 @@ def _semantic_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ..
                     ("designated_areas", i, "restricted_operators", j),
                     f"unknown operator {op!r} (declare it under parties or operators)",
                 )
+
+
+def _root_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if not agreement.rooted:
+        for i, operator in enumerate(agreement.operators):
+            if operator.root_key is not None:
+                yield ("operators", i, "root_key"), "an operator signs nothing: no root key"
+        return
+    seen: dict[str, str] = {}
+    for group in ("parties", "notifiers", "monitors", "operators"):
+        for i, member in enumerate(getattr(agreement, group)):
+            where = (group, i, "root_key")
+            if group == "operators":
+                if member.root_key is not None:
+                    yield where, "an operator signs nothing: no root key"
+                continue
+            if member.root_key is None:
+                yield where, "every party, notifier and monitor names its root key, or none does"
+                continue
+            try:
+                key, sig_type = PublicKey.from_vkey(member.root_key)
+            except (FormatError, ValueError) as error:
+                yield where, f"not a signed-note verifier key: {error}"
+                continue
+            if sig_type != SIG_ED25519:
+                yield where, "must be an Ed25519 verifier key (type 0x01)"
+            elif key.name != member.id:
+                yield where, f"the key is named {key.name!r}, not {member.id!r}"
+            elif key.key_id in seen:
+                yield where, f"the same key as {seen[key.key_id]}'s"
+            else:
+                seen[key.key_id] = member.id
 
 
 # --- YAML with line numbers -----------------------------------------------------------------

@@ -35,7 +35,11 @@
     │       │                        the field at fault                 [accord.record.acts]
     │       ├── ActSignatureError    made for another log, naming another key, or its
     │       │                        signature does not verify (also a ``SignatureError``)
-    │       └── ActClockError        its client timestamp is too far from the center's clock
+    │       ├── ActClockError        its client timestamp is too far from the center's clock
+    │       ├── ActKeyError          signed with a key its party did not certify for this
+    │       │                        user and use, or one revoked or replaced before it
+    │       │                                                      [accord.record.registry]
+    │       └── ActReplayError       its nonce was used by another act already
     ├── NotFound                     no object with this id that the caller may see
     │   └── DeclarationNotFound      no declaration with this id that the caller may see
     ├── RateLimited                  asked too often: refused for ``retry_after`` seconds
@@ -101,6 +105,8 @@ __all__ = [
     "AccordError",
     "ActClockError",
     "ActError",
+    "ActKeyError",
+    "ActReplayError",
     "ActSignatureError",
     "AgreementError",
     "BlockingConflict",
@@ -414,6 +420,17 @@ class ActSignatureError(ActError, SignatureError):
 class ActClockError(ActError):
     """An act whose client timestamp (``field`` ``at``) lies outside the allowed window
     around the center's clock (DECISIONS 10: ±5 minutes)."""
+
+
+class ActKeyError(ActError):
+    """An act signed with a key that its party's root did not certify for the acting user and
+    this use, or that was revoked or replaced before the act (``field`` ``key``); or a key
+    registration, revocation or agreement signature its signer may not make."""
+
+
+class ActReplayError(ActError):
+    """An act whose nonce (``field`` ``nonce``) another act used already: a replay
+    (DECISIONS 10)."""
 
 
 # --- the service ----------------------------------------------------------------------------

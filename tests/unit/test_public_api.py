@@ -59,6 +59,8 @@ EXPECTED = {
         "AccordError",
         "ActClockError",
         "ActError",
+        "ActKeyError",
+        "ActReplayError",
         "ActSignatureError",
         "AgreementError",
         "BlockingConflict",
