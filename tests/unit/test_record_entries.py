@@ -251,7 +251,7 @@ def test_non_canonical_bytes_are_refused(respell):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"v": 2}, "unsupported entry version"),
+        ({"v": 3}, "unsupported entry version"),
         ({"v": True}, "unsupported entry version"),
         ({"seq": 0}, "seq must be a positive integer"),
         ({"seq": True}, "seq must be a positive integer"),
@@ -567,3 +567,62 @@ def test_read_all_stops_at_the_first_failure_in_order():
             slow_read(leaves[failing])
         assert type(error) is type(expected.value)
         assert str(error) == str(expected.value)
+
+
+# --- version 2: a member's act, taken in and signed by the center ----------------------------
+
+ACT = {"key": base64.b64encode(bytes(32)).decode(), "signed": {"accord-act": 1, "body": {"n": 1}}}
+
+
+def test_an_act_entry_is_the_centers_signature_over_the_members_act() -> None:
+    data = sign_entry(EVENT, key=CENTER, log=LOG, seq=1, ts=TS, author="red", act=ACT)
+    assert data.startswith(b'{"act":{"key":')
+    entry = verify_entry(data, keys=RING, log=LOG)
+    assert (entry.author, entry.key_id, entry.act) == ("red", CENTER.key_id, ACT)
+    # The fast reader leaves it to the full checks, with the same verdict.
+    envelope = make_envelope(0, None, data)
+    assert LeafReader(RING, LOG).read(envelope) == (0, "", "red", 1)
+    reference = sign_encoded_entry(
+        canonical_json(EVENT), key=CENTER, log=LOG, seq=2, ts=TS, author="red", act={"of": 0}
+    )
+    assert verify_entry(reference, keys=RING, log=LOG).act == {"of": 0}
+
+
+def test_an_act_entry_signed_by_a_member_key_is_refused() -> None:
+    # Only the center takes an act in: a member key over a version 2 entry is no center's.
+    data = sign_entry(EVENT, key=RED, log=LOG, seq=1, ts=TS, author="red", act=ACT)
+    with pytest.raises(SignatureError, match="signed with the key of 'red', not 'center'"):
+        verify_entry(data, keys=RING, log=LOG)
+
+
+def test_the_center_makes_no_act() -> None:
+    data = sign_entry(EVENT, key=CENTER, log=LOG, seq=1, ts=TS, author=CENTER.name, act=ACT)
+    with pytest.raises(FormatError, match="the center makes no act"):
+        verify_entry(data, keys=RING, log=LOG)
+
+
+@pytest.mark.parametrize(
+    ("act", "message"),
+    [
+        ({"key": "AAAA", "signed": {}}, "act.key"),
+        ({"key": ACT["key"]}, 'must hold "key" and "signed"'),
+        ({"key": ACT["key"], "signed": []}, "act.signed"),
+        ({"of": -1}, "act.of"),
+        ({"of": True}, "act.of"),
+        ([], "act must be a JSON object"),
+    ],
+)
+def test_an_act_member_of_the_wrong_shape_is_refused(act: object, message: str) -> None:
+    with pytest.raises(FormatError, match=message):
+        sign_entry(EVENT, key=CENTER, log=LOG, seq=1, ts=TS, author="red", act=act)  # type: ignore[arg-type]
+    good = sign_entry(EVENT, key=CENTER, log=LOG, seq=1, ts=TS, author="red", act=ACT)
+    obj = loads_canonical(good)
+    obj["act"] = act
+    obj.pop("sig")
+    with pytest.raises(FormatError, match=message):
+        verify_entry(forge(obj, CENTER), keys=RING, log=LOG)
+
+
+def test_an_entry_without_an_act_is_signed_by_its_author() -> None:
+    with pytest.raises(FormatError, match="signed by its author"):
+        sign_entry(EVENT, key=CENTER, log=LOG, seq=1, ts=TS, author="red")

@@ -19,6 +19,20 @@ The log and the sequence number are inside the signature, so an entry copied int
 log, or replayed in the same log, is caught: :func:`verify_entry` checks the log, and
 :class:`SequenceTracker` the sequence, as a verifier walks the log.
 
+An entry of **version 2** is a party's act as the center took it in (issue 17): one more
+member, ``"act"``, and ``"v": 2``; the author is the acting member, and the signature (and
+``key_id``) are the **center's** — it attests that it took the act in and read it as
+``event``, never that the party acted. What proves the party acted is inside::
+
+    "act": {"key": "<base64 raw Ed25519 public key>",   the key that signed the act
+            "signed": {...}}                            the act's JSON form, signature included
+                                                        (accord.record.acts)
+    "act": {"of": 17}                                   the same act as entry 17's (one act
+                                                        that caused several entries)
+
+Whether that key was the party's, certified by its root and valid at this entry, is the
+walk's to decide (:mod:`accord.record.registry`): this module checks the act's shape only.
+
 The **leaf** the log stores (and hashes, RFC 9162 ``SHA-256(0x00 || leaf)``) is an
 envelope written by the center, again canonical JSON::
 
@@ -60,10 +74,11 @@ from accord.record.canonical import (
     parse_if_canonical,
 )
 from accord.record.errors import FormatError, RecordError, SignatureError, UnknownKeyError
-from accord.record.keys import KeyRing, PrivateKey, PublicKey
+from accord.record.keys import CENTER_ROLE, KeyRing, PrivateKey, PublicKey
 from accord.record.note import check_origin
 
 __all__ = [
+    "ACT_ENTRY_VERSION",
     "ENTRY_VERSION",
     "Entry",
     "LeafReader",
@@ -76,7 +91,9 @@ __all__ = [
 ]
 
 ENTRY_VERSION = 1
+ACT_ENTRY_VERSION = 2
 _FIELDS = frozenset({"v", "log", "author", "key_id", "seq", "ts", "event", "sig"})
+_ACT_FIELDS = _FIELDS | {"act"}
 _KEY_ID = re.compile(r"[0-9a-f]{16}\Z")
 _MAX_SEQ = 2**53 - 1
 _MAX_INDEX = 2**63 - 1
@@ -98,6 +115,8 @@ class Entry:
     event: dict[str, Any] = field(hash=False)
     sig: bytes
     raw: bytes
+    act: dict[str, Any] | None = field(default=None, hash=False)
+    """Version 2: the entry's ``"act"`` member (see the module docstring); else None."""
 
 
 def _is_int(value: object) -> TypeGuard[int]:
@@ -112,17 +131,23 @@ def sign_entry(
     log: str,
     seq: int,
     ts: datetime,
+    author: str | None = None,
+    act: Mapping[str, Any] | None = None,
 ) -> bytes:
     """Write and sign an entry by ``key.name``; return its canonical bytes.
 
     ``seq`` is the author's next sequence number (1 for its first entry in this log);
-    ``ts`` an aware instant. Raises ``FormatError`` if the event has no canonical form.
+    ``ts`` an aware instant. With ``act`` (the ``"act"`` member of a version 2 entry),
+    ``author`` is the acting member and ``key`` the center's. Raises ``FormatError`` if the
+    event has no canonical form.
     """
     _check_signing(log, seq, ts)
     if not isinstance(event, Mapping):
         raise FormatError("an event must be a JSON object")
     wrapped = canonical_json({"event": dict(event)})  # errors name the path from "event"
-    return _signed(wrapped[len(b'{"event":') : -1], key=key, log=log, seq=seq, ts=ts)
+    return _signed(
+        wrapped[len(b'{"event":') : -1], key=key, log=log, seq=seq, ts=ts, author=author, act=act
+    )
 
 
 def sign_encoded_entry(
@@ -132,6 +157,8 @@ def sign_encoded_entry(
     log: str,
     seq: int,
     ts: datetime,
+    author: str | None = None,
+    act: Mapping[str, Any] | None = None,
 ) -> bytes:
     """:func:`sign_entry` of the event whose canonical JSON is ``event_json`` (exactly what
     :func:`~accord.record.canonical.canonical_json` wrote for it: a caller that encoded the
@@ -139,7 +166,7 @@ def sign_encoded_entry(
     _check_signing(log, seq, ts)
     if not isinstance(event_json, bytes) or event_json[:1] != b"{" or event_json[-1:] != b"}":
         raise FormatError("an event must be a JSON object")
-    return _signed(event_json, key=key, log=log, seq=seq, ts=ts)
+    return _signed(event_json, key=key, log=log, seq=seq, ts=ts, author=author, act=act)
 
 
 def _check_signing(log: str, seq: int, ts: datetime) -> None:
@@ -150,20 +177,41 @@ def _check_signing(log: str, seq: int, ts: datetime) -> None:
         raise FormatError("ts must be an aware datetime (a time without an offset is refused)")
 
 
-def _signed(event_json: bytes, *, key: PrivateKey, log: str, seq: int, ts: datetime) -> bytes:
+def _signed(
+    event_json: bytes,
+    *,
+    key: PrivateKey,
+    log: str,
+    seq: int,
+    ts: datetime,
+    author: str | None = None,
+    act: Mapping[str, Any] | None = None,
+) -> bytes:
     """The entry of the event ``event_json`` (canonical), signed.
 
     The event's bytes stand between the other members' canonical JSON: members are sorted by
-    name and ``"author"`` < ``"event"`` < every other, so the canonical form of the whole
-    object is ``{"author":…,"event":<event_json>,…}`` — byte for byte what
-    :func:`canonical_json` writes for it, without encoding the event again."""
-    head = b'{"author":' + canonical_json(key.name) + b',"event":' + event_json + b","
+    name and ``"act"`` < ``"author"`` < ``"event"`` < every other, so the canonical form of
+    the whole object is ``{["act":…,]"author":…,"event":<event_json>,…}`` — byte for byte
+    what :func:`canonical_json` writes for it, without encoding the event again."""
+    if act is None:
+        opening = b"{"
+        version = ENTRY_VERSION
+        if author is not None and author != key.name:
+            raise FormatError(f"an entry by {author!r} without an act is signed by its author")
+    else:
+        _check_act_member(act, "act")
+        if author is None:
+            raise FormatError("an entry with an act names its author, the acting member")
+        opening = b'{"act":' + canonical_json(dict(act)) + b","
+        version = ACT_ENTRY_VERSION
+    name = key.name if author is None else author
+    head = opening + b'"author":' + canonical_json(name) + b',"event":' + event_json + b","
     rest: dict[str, Any] = {
         "key_id": key.key_id,
         "log": log,
         "seq": seq,
         "ts": format_instant(ts),
-        "v": ENTRY_VERSION,
+        "v": version,
     }
     message = head + canonical_json(rest)[1:]
     rest["sig"] = encode_base64(key.sign(message))
@@ -191,9 +239,11 @@ def verify_entry(data: bytes, *, keys: KeyRing, log: str) -> Entry:
     author, seq = obj.get("author"), obj.get("seq")
     # Errors name the entry by author and seq as soon as those two can be read.
     who = f"entry by {author!r} seq {seq}" if isinstance(author, str) and _is_int(seq) else "entry"
-    if obj.keys() != _FIELDS:
-        missing = sorted(_FIELDS - obj.keys())
-        extra = sorted(obj.keys() - _FIELDS)
+    version = obj.get("v")
+    fields = _ACT_FIELDS if _is_int(version) and version == ACT_ENTRY_VERSION else _FIELDS
+    if obj.keys() != fields:
+        missing = sorted(fields - obj.keys())
+        extra = sorted(obj.keys() - fields)
         reason = "; ".join(
             part
             for part in (
@@ -203,8 +253,14 @@ def verify_entry(data: bytes, *, keys: KeyRing, log: str) -> Entry:
             if part
         )
         raise _fail(FormatError, who, reason)
-    if not (_is_int(obj["v"]) and obj["v"] == ENTRY_VERSION):
-        raise _fail(FormatError, who, f"unsupported entry version {obj['v']!r}")
+    if not (_is_int(version) and version in (ENTRY_VERSION, ACT_ENTRY_VERSION)):
+        raise _fail(FormatError, who, f"unsupported entry version {version!r}")
+    act: dict[str, Any] | None = None
+    if version == ACT_ENTRY_VERSION:
+        try:
+            act = _check_act_member(obj["act"], "act")
+        except FormatError as error:
+            raise _fail(FormatError, who, str(error)) from None
     if not isinstance(author, str):
         raise _fail(FormatError, who, "author must be a string")
     if not _is_int(seq) or not 1 <= seq <= _MAX_SEQ:
@@ -242,6 +298,12 @@ def verify_entry(data: bytes, *, keys: KeyRing, log: str) -> Entry:
         author_key = keys.member(author)
     except UnknownKeyError:
         raise _fail(SignatureError, who, f"{author!r} is not in the key ring") from None
+    if act is not None:
+        # Version 2: a member's act, taken in and signed by the center (its act checked by
+        # the walk, against the keys the member's root certified).
+        if keys.role(author) == CENTER_ROLE:
+            raise _fail(FormatError, who, "the center makes no act: its entries have none")
+        author, author_key = keys.center.name, keys.center
     if key_id != author_key.key_id:
         other = keys.name_of_key_id(key_id)
         if other is not None:
@@ -264,7 +326,25 @@ def verify_entry(data: bytes, *, keys: KeyRing, log: str) -> Entry:
         raise _fail(
             SignatureError, who, f"the signature does not verify with the key of {author!r}"
         ) from None
-    return Entry(entry_log, author, key_id, seq, ts, event, sig, bytes(data))
+    return Entry(entry_log, obj["author"], key_id, seq, ts, event, sig, bytes(data), act)
+
+
+def _check_act_member(act: object, where: str) -> dict[str, Any]:
+    """The ``"act"`` member of a version 2 entry, if it has its shape (see the module
+    docstring); ``FormatError`` naming what is wrong."""
+    if not isinstance(act, Mapping):
+        raise FormatError(f"{where} must be a JSON object")
+    if set(act) == {"of"}:
+        of = act["of"]
+        if not _is_int(of) or not 0 <= of <= _MAX_INDEX:
+            raise FormatError(f"{where}.of must be the index of an earlier entry")
+        return dict(act)
+    if set(act) != {"key", "signed"}:
+        raise FormatError(f'{where} must hold "key" and "signed", or "of"')
+    decode_base64(act["key"], what=f"{where}.key", size=32)
+    if not isinstance(act["signed"], Mapping):
+        raise FormatError(f"{where}.signed must be the act's JSON object")
+    return dict(act)
 
 
 def _unsigned(data: bytes, sig_text: str) -> bytes:

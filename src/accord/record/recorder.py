@@ -104,25 +104,37 @@ class Recorder:
         return index
 
     def append_many(
-        self, items: Sequence[tuple[Mapping[str, Any] | bytes, PrivateKey, datetime]]
+        self,
+        items: Sequence[
+            tuple[Mapping[str, Any] | bytes, PrivateKey, datetime]
+            | tuple[Mapping[str, Any] | bytes, PrivateKey, datetime, str, Mapping[str, Any]]
+        ],
     ) -> list[int]:
         """Sign and append several entries in one durable transaction (an event given as
-        bytes is its canonical JSON)."""
+        bytes is its canonical JSON). An item of five, ``(event, key, at, author, act)``, is
+        a member's act that ``key`` (the center's) takes in: a version 2 entry
+        (:mod:`accord.record.entries`)."""
         size = self.log.size
         prev = self.log.range_hash(size - 1, size) if size else None
         counts: dict[str, int] = {}
         leaves: list[bytes] = []
         hashes: list[bytes] = []
-        for offset, (event, key, at) in enumerate(items):
-            last = counts.get(key.name)
+        for offset, item in enumerate(items):
+            event, key, at = item[0], item[1], item[2]
+            author, act = (item[3], item[4]) if len(item) == 5 else (key.name, None)
+            last = counts.get(author)
             if last is None:  # the store is asked once per author, not once per entry
-                last = self._sequences.last(key.name)
-            counts[key.name] = last + 1
-            seq, origin = counts[key.name], self.log.origin
+                last = self._sequences.last(author)
+            counts[author] = last + 1
+            seq, origin = counts[author], self.log.origin
             if isinstance(event, bytes):
-                entry = sign_encoded_entry(event, key=key, log=origin, seq=seq, ts=at)
+                entry = sign_encoded_entry(
+                    event, key=key, log=origin, seq=seq, ts=at, author=author, act=act
+                )
             else:
-                entry = sign_entry(event, key=key, log=origin, seq=seq, ts=at)
+                entry = sign_entry(
+                    event, key=key, log=origin, seq=seq, ts=at, author=author, act=act
+                )
             leaf = make_envelope(size + offset, prev, entry)
             leaves.append(leaf)
             prev = leaf_hash(leaf)
