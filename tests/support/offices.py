@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from accord.chrono import format_instant
-from accord.record.acts import Act, SignedAct, new_nonce, sign_act
+from accord.record.acts import Act, SignedAct, new_nonce, new_salt, seal_of, sign_act
 from accord.record.canonical import encode_base64
 from accord.record.keys import PrivateKey
 
@@ -63,8 +63,10 @@ def act_headers(
     body: Mapping[str, Any] | None,
     at: datetime,
     nonce: str | None = None,
+    salt: str | None = None,
 ) -> tuple[dict[str, str], SignedAct]:
     """The headers of ``user``'s act ``method path body``, signed with ``key``."""
+    salt = salt or new_salt()
     act = Act(
         origin=origin,
         member=member,
@@ -73,13 +75,14 @@ def act_headers(
         at=at,
         nonce=nonce or new_nonce(),
         action=f"{method} {path}",
-        body=dict(body or {}),
+        seal=seal_of(dict(body or {}), salt=salt),
     )
     signed = sign_act(act, key)
     headers = {
         "Accord-Act-Key": key.key_id,
         "Accord-Act-At": format_instant(act.at),
         "Accord-Act-Nonce": act.nonce,
+        "Accord-Act-Salt": salt,
         "Accord-Act-Signature": encode_base64(signed.signature),
     }
     return headers, signed
