@@ -99,7 +99,9 @@ class Offices:
         self.users = {name: member for name, (member, _role) in users.items()}
         self.clock = clock
         self.keys: dict[str, PrivateKey] = {}
-        """User → the key its acts are signed with (registered by :meth:`register_all`)."""
+        """User → the key its acts are signed with, when not its first device's."""
+        self.tokens: dict[str, str] = {}
+        """User → its bearer token, for a test that keeps them here."""
 
     def key(self, user: str) -> PrivateKey:
         return self.keys.get(user) or user_key(self.users[user], user)
@@ -131,7 +133,59 @@ class Offices:
         )
         return headers
 
+    def start(self, client: Any, tokens: Mapping[str, str]) -> None:
+        """Bring a fresh center to where the tests start, over ``client`` (an httpx client
+        of its API): every party's root signs the agreement, then every user of ``tokens``
+        has its key registered by its member's root. Each act is carried by a token of its
+        member (``tokens`` must hold one per party)."""
+        first = client.get(
+            "/v1/record/entries", params={"start": 0, "end": 1},
+            headers=_bearer(tokens, next(iter(tokens))),
+        )  # fmt: skip
+        digest = _first_digest(first.json())
+        assert digest is not None, "the record does not begin with the agreement"
+        parties = sorted({m for u, m in self.users.items() if u in tokens})
+        for member in parties:
+            carrier = next(u for u in tokens if self.users[u] == member)
+            body = {"digest": digest}
+            self._root_post(client, tokens, carrier, member, "/v1/agreement/signatures", body)
+        for user in tokens:
+            body = self.registration(user)
+            self._root_post(client, tokens, user, self.users[user], "/v1/keys/registrations", body)
+
+    def _root_post(
+        self,
+        client: Any,
+        tokens: Mapping[str, str],
+        user: str,
+        member: str,
+        path: str,
+        body: dict[str, Any],
+    ) -> None:
+        headers = {**self.headers(user, "POST", path, body, key=root_of(member)),
+                   **_bearer(tokens, user)}  # fmt: skip
+        answer = client.post(path, json=body, headers=headers)
+        assert answer.status_code == 201, f"{path}: {answer.status_code} {answer.text}"
+
     def registration(self, user: str, key: PrivateKey | None = None) -> dict[str, Any]:
         """The body of a registration of ``user``'s key."""
         key = key or self.key(user)
         return {"user": user, "public_key": encode_base64(key.public.raw), "purposes": ["act"]}
+
+
+def _bearer(tokens: Mapping[str, str], user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens[user]}"}
+
+
+def _first_digest(page: Any) -> str | None:
+    """The agreement's digest in the record's first entry, from a page of
+    ``GET /v1/record/entries``."""
+    import base64
+    import json
+
+    for item in page["entries"]:
+        envelope = json.loads(base64.b64decode(item["data"]))
+        event = envelope["entry"]["event"]
+        if event.get("kind") == "agreement.adopted":
+            return str(event["digest"])
+    return None
