@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from accord.chrono import format_instant
-from accord.record.acts import Act, SignedAct, new_nonce, new_salt, seal_of, sign_act
+from accord.office import act_headers
 from accord.record.canonical import encode_base64
 from accord.record.keys import PrivateKey
 
@@ -50,42 +49,6 @@ def rooted(text: str) -> str:
         for member in data.get(group) or ():
             member["root_key"] = root_of(member["id"]).public.vkey()
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-
-
-def act_headers(
-    key: PrivateKey,
-    *,
-    origin: str,
-    member: str,
-    user: str,
-    method: str,
-    path: str,
-    body: Mapping[str, Any] | None,
-    at: datetime,
-    nonce: str | None = None,
-    salt: str | None = None,
-) -> tuple[dict[str, str], SignedAct]:
-    """The headers of ``user``'s act ``method path body``, signed with ``key``."""
-    salt = salt or new_salt()
-    act = Act(
-        origin=origin,
-        member=member,
-        user=user,
-        key=key.key_id,
-        at=at,
-        nonce=nonce or new_nonce(),
-        action=f"{method} {path}",
-        seal=seal_of(dict(body or {}), salt=salt),
-    )
-    signed = sign_act(act, key)
-    headers = {
-        "Accord-Act-Key": key.key_id,
-        "Accord-Act-At": format_instant(act.at),
-        "Accord-Act-Nonce": act.nonce,
-        "Accord-Act-Salt": salt,
-        "Accord-Act-Signature": encode_base64(signed.signature),
-    }
-    return headers, signed
 
 
 class Offices:
