@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from accord.center.acts import Presented, Signing, accept
+from accord.center.acts import Presented, Signing, accept, check_caused
 from accord.center.db.models import IdempotentAnswer
 from accord.center.http.acts import read_act
 from accord.center.http.admission import Timed, admission
@@ -128,6 +128,7 @@ class Answering:
         if self.signed is not None:
             accept(unit, self.signed, signing=self.signing)
         answer = self.act(unit).model_dump_json()
+        check_caused(unit)
         if key is not None:
             unit.session.add(
                 IdempotentAnswer(

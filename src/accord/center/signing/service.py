@@ -64,16 +64,18 @@ entry_kind(
 )  # fmt: skip
 entry_kind(
     SIGNED, signer=Signer.MEMBER, required=("member", "digest"), fold=None,
-    summary="a member's root signs the agreement",
+    summary="a member's root signs the agreement", acts=("POST /v1/agreement/signatures",),
 )  # fmt: skip
 entry_kind(
     REGISTERED, signer=Signer.MEMBER,
     required=("member", "user", "key", "public_key", "purposes"), optional=("replaces",),
     fold=None, summary="a member's root (or certifying key) registers a user's key",
+    acts=("POST /v1/keys/registrations",),
 )  # fmt: skip
 entry_kind(
     REVOKED, signer=Signer.MEMBER, required=("member", "key", "reason"), fold=None,
     summary="a member's root (or certifying key) revokes a key",
+    acts=("POST /v1/keys/revocations",),
 )  # fmt: skip
 
 
@@ -94,9 +96,7 @@ def _acting(unit: Unit, caller: Caller) -> Acting:
     acting = unit.ledger.acting
     if acting is None or acting.member != caller.member:
         # an administrator's requests carry no member's act: they are the center's own
-        raise NotAuthorized(
-            "an administrator acts for the center: only a member's root signs this"
-        )
+        raise NotAuthorized("an administrator acts for the center: only a member's root signs this")
     return acting
 
 
