@@ -23,6 +23,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ import httpx
 import pytest
 from bench.live import ACCORD, free_port
 
+from accord.chrono import parse_instant
+from accord.office import Office, SignedActs
 from support.browser import chromium
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,10 +48,26 @@ except ImportError:  # pragma: no cover - the test extra installs it (the fixtur
 class Demo:
     url: str
     tokens: dict[str, str]
+    folder: Path
 
     def api(self, user: str) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.tokens[user]}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30.0)
+        """A client of ``user``, its writes signed by the user's key in the demo's office
+        for its member (``var/demo-offices``), at the center's exercise clock."""
+        token = self.tokens[user]
+        me = httpx.get(
+            f"{self.url}/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30.0
+        ).json()
+        offset = parse_instant(me["now"]) - datetime.now(UTC)
+        office = Office(self.folder / "var" / "demo-offices" / me["member"], me["member"])
+        auth = SignedActs(
+            token=token,
+            key=office.user_key(user),
+            origin=me["origin"],
+            member=me["member"],
+            user=user,
+            clock=lambda: datetime.now(UTC) + offset,
+        )
+        return httpx.Client(base_url=self.url, auth=auth, timeout=30.0)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +108,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             re.findall(r"^\s{2}(\S+)\s+([A-Za-z0-9_-]{30,})$", log_path.read_text(), re.M)
         )
         assert {"blue-officer", "red-approver", "observer"} <= tokens.keys(), tokens
-        yield Demo(url, tokens)
+        yield Demo(url, tokens, folder)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -123,6 +142,8 @@ class Session:
         self.page.fill("#token", demo.tokens[user])
         self.page.keyboard.press("Enter")
         self.page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        # the browser made its key and offered it; the demo's offices certify it
+        self.page.wait_for_selector("body[data-acting=true]", timeout=30_000)
 
     def close(self) -> None:
         assert self.errors == [], self.errors

@@ -26,6 +26,7 @@ from accord.agreement import Agreement
 from accord.center.acts import REGISTERED, REGISTRY, REVOKED, SIGNED, registry
 from accord.center.db.models_signing import KeyEntry, KeyOffer
 from accord.center.entry_kinds import Signer, entry_kind
+from accord.center.event_store import publish
 from accord.center.identity import Caller
 from accord.center.ledger import Acting
 from accord.center.runtime import Unit
@@ -188,6 +189,11 @@ def _keep(
 ) -> int:
     acting.public = True  # who may sign is everyone's to check: the opening is shown
     entry = unit.ledger.append(event, author=caller.member, at=at)
+    agreement = unit.center.agreement
+    audience = [m.id for m in agreement.acting_members]
+    # every member reads the record: each hears at once who may sign (a device waiting for
+    # its certification among them)
+    publish(unit.session, kind=kind, at=at, audience=audience, payload={**event, "entry": entry})
     unit.session.execute(
         _entries.insert().values(
             entry=entry,
