@@ -42,6 +42,7 @@ from support.rooted_log import (
     rooted,
     standard,
 )
+from support.sample_log import RED as LEGACY_RED
 from support.sample_log import RING as LEGACY_RING
 from support.sample_log import build
 
@@ -459,6 +460,28 @@ def test_a_legacy_log_verifies_and_says_it_proves_nothing_against_the_center(
         "legacy log: 12 entries were signed with keys the center held; they prove nothing "
         "against the center"
     ) in report.lines()
+
+
+def test_an_agreement_adopted_without_roots_makes_a_legacy_log(path: Path) -> None:
+    document = agreement_document()
+    for group in ("parties", "notifiers", "monitors"):
+        for member in document[group]:
+            member["root_key"] = None
+    log = RootedLog(path, document=document)
+    log.center({"kind": "note"})
+    log.center({"kind": "operation.approved"}, key=LEGACY_RED)
+    log.head()
+    log.close()
+    report = verify_log(path, keys=LEGACY_RING, workers=1, agreement=document)
+    assert not report.rooted
+    assert report.legacy_entries == 1
+    # a party without a root where the others name theirs is no agreement to verify against
+    document = agreement_document()
+    document["parties"][1]["root_key"] = None
+    RootedLog(path.with_name("partial.sqlite"), document=document).close()
+    error = refused(path.with_name("partial.sqlite"))
+    assert error.index == 0
+    assert "party 'red' names no root key, where others name theirs" in error.reason
 
 
 def test_a_legacy_log_is_refused_to_whoever_pinned_roots(path: Path) -> None:

@@ -120,8 +120,9 @@ class Adopted:
 
 def adopted(event: Mapping[str, Any]) -> Adopted:
     """The agreement an ``agreement.adopted`` event adopts; ``ValueError`` saying why it
-    cannot be taken (its digest, a party without a root, a root that is no Ed25519 verifier
-    key of its member's name, one root for two members)."""
+    cannot be taken (its digest, a party without a root where others name theirs, a root
+    that is no Ed25519 verifier key of its member's name, one root for two members). An
+    agreement that names no root at all has empty ``roots``: its log is a legacy log."""
     if set(event) != {"kind", "agreement", "digest"}:
         raise ValueError('the event holds exactly "kind", "agreement" and "digest"')
     document = event["agreement"]
@@ -139,6 +140,7 @@ def adopted(event: Mapping[str, Any]) -> Adopted:
     roles: dict[str, str] = {}
     parties: set[str] = set()
     by_raw: dict[bytes, str] = {}
+    unrooted: list[str] = []
     for group, role in _GROUPS:
         members = document.get(group, [])
         if not isinstance(members, list):
@@ -152,7 +154,7 @@ def adopted(event: Mapping[str, Any]) -> Adopted:
             vkey = member.get("root_key")
             if vkey is None:
                 if role == "party":
-                    raise ValueError(f"party {name!r} names no root key")
+                    unrooted.append(name)
                 continue  # a notifier or monitor without a root acts in nothing
             try:
                 key, sig_type = PublicKey.from_vkey(vkey) if isinstance(vkey, str) else (None, 0)
@@ -165,6 +167,8 @@ def adopted(event: Mapping[str, Any]) -> Adopted:
             if key.raw in by_raw:
                 raise ValueError(f"{name} has the same root key as {by_raw[key.raw]}")
             roots[name], roles[name], by_raw[key.raw] = key, role, name
+    if unrooted and roots:
+        raise ValueError(f"party {unrooted[0]!r} names no root key, where others name theirs")
     return Adopted(dict(document), digest, roots, roles, frozenset(parties))
 
 

@@ -25,9 +25,10 @@ every party entry must carry its act, signed with a key the party's root certifi
 acting user and valid at that entry, and an entry by a party that the center signed alone is
 named **forged**; the registry entries must say what their acts ask, no act may come twice
 or before the agreement is in force. The caller may pin the agreement (its own copy of the
-document, or its roots): entry 0 must adopt that one. Any other log is a **legacy log**
-(DECISIONS 9): verified as before, and reported for what it is — its party entries were
-signed with keys the center held, so they prove nothing against the center.
+document, or its roots): entry 0 must adopt that one. Any other log (its entry 0 adopts no
+agreement, or one that names no root) is a **legacy log** (DECISIONS 9): verified as
+before, and reported for what it is — its party entries were signed with keys the center
+held, so they prove nothing against the center.
 
 :func:`verify_log` returns a :class:`VerificationReport` or raises
 :class:`VerificationError` naming the first bad entry and why. Where a log has several
@@ -505,6 +506,9 @@ def verify_log(
     pinned = agreement is not None or roots is not None
     if found is not None:
         check_pinned(found, agreement=agreement, roots=roots)
+        if not found.roots:  # an agreement that names no root: its log is a legacy log
+            found = None
+    if found is not None:
         try:
             ring = found.ring(keys.center)
         except RecordError as exc:
