@@ -93,7 +93,7 @@ def test_a_pinned_agreement_is_reported_as_pinned(path: Path) -> None:
         standard(log)
     report = verify_log(path, keys=RING, workers=1, agreement=agreement_document())
     assert report.roots_pinned
-    assert "its roots match the agreement you pinned" in "\n".join(report.lines())
+    assert "its roots match those you pinned" in "\n".join(report.lines())
     by_roots = verify_log(path, keys=RING, workers=1, roots={n: k.public for n, k in ROOTS.items()})
     assert by_roots.roots_pinned
 
@@ -504,7 +504,7 @@ def test_accord_verify_with_the_agreement_pinned(path: Path, tmp_path: Path) -> 
     mine.write_text(agreement_yaml(), encoding="utf-8")
     result = run("verify", path, "--keys", keys, "--agreement", mine, "--workers", "1")
     assert result.exit_code == 0, result.output
-    assert "its roots match the agreement you pinned" in result.stdout
+    assert "its roots match those you pinned" in result.stdout
     assert "acts of red: 3 checked" in result.stdout
     assert result.stdout.endswith("VERIFIED\n")
 

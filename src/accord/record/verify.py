@@ -163,7 +163,7 @@ class VerificationReport:
         out = [
             f"agreement: entry 0 adopts the agreement of digest {self.agreement_digest}; "
             + (
-                "its roots match the agreement you pinned"
+                "its roots match those you pinned"
                 if self.roots_pinned
                 else "its roots were taken from the log itself, unpinned (pin your own copy "
                 "of the agreement to check them)"
