@@ -61,6 +61,9 @@ TABLES = {
     "airspace_alert_recipients",
     "probe_touches",
     "probe_states",
+    "act_nonces",
+    "key_entries",
+    "key_offers",
 }
 
 

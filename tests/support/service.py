@@ -4,7 +4,8 @@ files, a fixed clock, and a running application behind fastapi's TestClient."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,15 +25,18 @@ from accord.center.runtime import Center
 from accord.examples import example_path
 from accord.record.keys import KeyRing
 from support.jig import AGREEMENT, NOW
+from support.offices import Offices
 
 __all__ = [
     "USERS",
     "Service",
     "TestClient",
     "add_users",
+    "carrier_of",
     "center_of",
     "clock",
     "ring_of",
+    "rooted_service",
     "settings_for",
 ]
 
@@ -58,11 +62,14 @@ def add_users(url: str) -> dict[str, str]:
 
 @dataclass
 class Service:
-    """A running application and what the tests need to call it."""
+    """A running application and what the tests need to call it. With ``offices`` (a center
+    whose agreement names its members' roots), every write is signed by its user's own key,
+    as the page signs it; a test's own ``Accord-Act-*`` headers override the signature."""
 
     client: TestClient
     tokens: dict[str, str]
     settings: Settings
+    offices: Offices | None = None
 
     @property
     def center(self) -> Center:
@@ -71,14 +78,29 @@ class Service:
     def auth(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
+    def _signed(self, method: str, path: str, user: str, kwargs: dict[str, Any]) -> dict[str, str]:
+        if self.offices is None or user not in self.offices.users:
+            return {}
+        return self.offices.headers(user, method, path, kwargs.get("json"))
+
     def get(self, path: str, user: str, **kwargs: Any):
         return self.client.get(path, headers=self.auth(user), **kwargs)
 
     def post(self, path: str, user: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
-        return self.client.post(path, headers={**self.auth(user), **(headers or {})}, **kwargs)
+        signed = self._signed("POST", path, user, kwargs)
+        return self.client.post(
+            path, headers={**self.auth(user), **signed, **(headers or {})}, **kwargs
+        )
 
-    def put(self, path: str, user: str, **kwargs: Any):
-        return self.client.put(path, headers=self.auth(user), **kwargs)
+    def put(self, path: str, user: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
+        signed = self._signed("PUT", path, user, kwargs)
+        return self.client.put(
+            path, headers={**self.auth(user), **signed, **(headers or {})}, **kwargs
+        )
+
+    def delete(self, path: str, user: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
+        signed = self._signed("DELETE", path, user, kwargs)
+        return self.client.delete(path, headers={**self.auth(user), **signed, **(headers or {})})
 
 
 def settings_for(tmp_path: Path, **overrides: object) -> Settings:
@@ -122,3 +144,65 @@ def started_with_limits(tmp_path: Path, limits: str) -> Iterator[Service]:
         condition = {"condition": "aid-delivered-east-city"}
         assert service.post("/v1/phases/confirm", "hnc-notifier", json=condition).status_code == 201
         yield service
+
+
+@contextmanager
+def rooted_service(
+    tmp_path: Path,
+    database_url: str | None = None,
+    *,
+    now: Callable[[], datetime] = clock,
+    sign: tuple[str, ...] | None = None,
+    register: bool = True,
+) -> Iterator[Service]:
+    """A service under the jig agreement naming its members' roots (:mod:`support.offices`):
+    the roots of ``sign`` (default: every party) signed the agreement and, with
+    ``register``, every user's key is registered by its member's root. Writes are signed."""
+    from accord.center.app import create_app
+    from accord.center.bootstrap import Parts
+    from accord.center.signing.service import agreement_document
+    from accord.center.writer_process import Loopback
+    from accord.record.registry import agreement_digest
+    from support.jig import AGREEMENT_TEXT
+    from support.offices import rooted
+
+    path = tmp_path / "agreement.yaml"
+    path.write_text(rooted(AGREEMENT_TEXT), encoding="utf-8")
+    overrides: dict[str, object] = {"agreement_path": path, "escalation_interval_s": 0}
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    settings = settings_for(tmp_path, **overrides)
+    tokens = add_users(settings.database_url)
+    with TestClient(
+        create_app(Parts(settings, clock=now, writer=Loopback)), raise_server_exceptions=False
+    ) as client:
+        center = client.app.state.center  # type: ignore[attr-defined]
+        offices = Offices(center.origin, USERS, now)
+        service = Service(client, tokens, settings, offices)
+        digest = agreement_digest(agreement_document(center.agreement))
+        for member in sign if sign is not None else sorted(center.agreement.party_ids):
+            carrier = carrier_of(member)
+            root = support_root(member)
+            body = {"digest": digest}
+            headers = offices.headers(carrier, "POST", "/v1/agreement/signatures", body, key=root)
+            answer = service.post("/v1/agreement/signatures", carrier, json=body, headers=headers)
+            assert answer.status_code == 201, answer.text
+        if register:
+            for user, (member, _role) in USERS.items():
+                body = offices.registration(user)
+                path_ = "/v1/keys/registrations"
+                headers = offices.headers(user, "POST", path_, body, key=support_root(member))
+                answer = service.post(path_, user, json=body, headers=headers)
+                assert answer.status_code == 201, answer.text
+        yield service
+
+
+def carrier_of(member: str) -> str:
+    """A user of ``member`` whose token carries its root's acts."""
+    return next(name for name, (m, _role) in USERS.items() if m == member)
+
+
+def support_root(member: str) -> Any:
+    from support.offices import root_of
+
+    return root_of(member)

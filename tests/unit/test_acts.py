@@ -131,7 +131,7 @@ def act(**changes: Any) -> Act:
         "key": AMIRA.key_id,
         "at": NOW,
         "nonce": "q83vEjRWeJq83vEjRWeJqw",
-        "action": "operation.approve",
+        "action": "POST /v1/operations/op-17/approve",
         "body": BODY,
     }
     return Act(**{**base, **changes})
@@ -214,7 +214,7 @@ def _changed(form: dict[str, Any], name: str, body: dict[str, Any]) -> dict[str,
         "key": OMAR.key_id,
         "at": "2026-05-01T12:00:01Z",  # one second: well inside the window
         "nonce": new_nonce(),
-        "action": "operation.veto",
+        "action": "POST /v1/operations/op-17/veto",
         "body": body,
     }
     return {**form, name: other[name]}
@@ -352,6 +352,25 @@ def test_an_act_keeps_its_own_copy_of_the_body_in_utc() -> None:
 
 
 @pytest.mark.parametrize(
+    "action",
+    [
+        "POST /v1/operations/op-17/approve",
+        "PUT /v1/areas/a-1",
+        "PATCH /v1/operations/op-17?version=2&dry-run",
+        "DELETE /v1/tokens/t%20x",
+        "POST /",
+        "POST /" + "x" * 1023,  # a path of 1,024 characters
+        "POST /v1/q?a=~!$&'()*+,;=:@[]{}|^`\"<>\\#",
+    ],
+)
+def test_the_action_is_the_request_line(action: str) -> None:
+    signed = sign_act(act(action=action), AMIRA)
+    again = signed_act_from_json(json.loads(json.dumps(signed.to_json())))
+    assert again.act.action == action
+    verify(again)
+
+
+@pytest.mark.parametrize(
     ("changes", "field"),
     [
         ({"origin": ""}, "origin"),
@@ -416,11 +435,23 @@ MALFORMED: list[tuple[str, Any, str]] = [
     ("nonce", "A" * 87, "nonce"),
     ("nonce", "A" * 25, "nonce"),  # 4n + 1 characters: no base64 has that length
     ("action", 3, "action"),
-    ("action", "approve", "action"),
-    ("action", "Operation.approve", "action"),
-    ("action", "operation.approve\n", "action"),
-    ("action", "operation.approve.now", "action"),
-    ("action", "operation." + "x" * 60, "action"),
+    ("action", "operation.approve", "action"),  # the old <noun>.<verb> form
+    ("action", "/v1/operations", "action"),  # no method
+    ("action", "POST", "action"),  # no path
+    ("action", "POST ", "action"),
+    ("action", "GET /v1/operations", "action"),  # reads are not acts
+    ("action", "HEAD /v1/operations", "action"),
+    ("action", "post /v1/operations", "action"),
+    ("action", "POST v1/operations", "action"),  # a path starts with /
+    ("action", "POST  /v1/operations", "action"),
+    ("action", " POST /v1/operations", "action"),
+    ("action", "POST /v1/operations ", "action"),
+    ("action", "POST /v1/oper ations", "action"),
+    ("action", "POST /v1/operations\n", "action"),
+    ("action", "POST /v1/operations\t", "action"),
+    ("action", "POST /v1/op\u00e9rations", "action"),  # not ASCII: a path is sent encoded
+    ("action", "POST /v1/op\x7f", "action"),
+    ("action", "POST /" + "x" * 1024, "action"),  # a path of 1,025 characters
     ("body", [], "body"),
     ("body", "x", "body"),
     ("body", None, "body"),

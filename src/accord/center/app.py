@@ -48,6 +48,7 @@ from accord.center.picture import routes as picture
 from accord.center.record import keys_routes as keys
 from accord.center.record import routes as record
 from accord.center.runtime import Center
+from accord.center.signing import routes as signing
 from accord.center.users import me_routes as me
 from accord.center.users import routes as users
 from accord.center.writer_process import SOCKET_ENV, WriterSocket
@@ -58,6 +59,7 @@ ROUTERS = (
     me.router,
     agreement.router,
     keys.router,
+    signing.router,
     phases.router,
     declarations.router,
     operations.router,

@@ -47,7 +47,7 @@ from typing import Any
 import anyio.to_thread
 
 from accord.agreement import load_agreement
-from accord.center import heap
+from accord.center import acts, heap
 from accord.center.airspace.escalation import escalate_alerts_due
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
 from accord.center.db.engine import make_engine
@@ -61,6 +61,7 @@ from accord.center.keystore import KeyStore
 from accord.center.operations import desk as operations
 from accord.center.picture import verified
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
+from accord.center.signing import service as signing
 from accord.examples import example_path
 
 __all__ = [
@@ -102,6 +103,7 @@ CACHES: tuple[CenterCache[Any], ...] = (
     verified.OPENED,
     admission.GATE,
     reading.NAMES,
+    acts.REGISTRY,
 )
 """The caches every center has, made in this order when it is built and closed in the
 reverse order when it closes."""
@@ -150,6 +152,8 @@ class Parts:
             center.ring  # noqa: B018 - reading the keys creates the missing ones
             with center.writing() as unit:
                 unit.ledger.log  # noqa: B018 - opening it records or checks the origin
+                if agreement.rooted:  # the agreement is the record's first entry
+                    signing.adopt(unit, agreement, center.now())
         except BaseException:
             if center is None:
                 engine.dispose()

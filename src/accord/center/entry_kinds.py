@@ -63,6 +63,7 @@ FEATURES = (
     "accord.center.airspace.entries",
     "accord.center.disclosure.probing",
     "accord.center.users.service",
+    "accord.center.signing.service",
 )
 """The modules that declare entry kinds (a new feature that records adds itself here)."""
 

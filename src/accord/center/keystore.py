@@ -1,7 +1,16 @@
-"""The server-side signing keys: one Ed25519 key file per member, and the center's.
+"""The server-side signing keys: the center's, and — for an agreement that names no trust
+roots (legacy) — one per member.
 
-For now the server signs each member's record entries with that member's key (issue 4:
-"kept by the server for now, one file per party, mode 0600"). Each key lives in
+Under an agreement that names its members' roots (:attr:`Agreement.rooted
+<accord.agreement.Agreement.rooted>`), the center holds its own key alone: a member's acts
+are signed on the member's side and taken in (:mod:`accord.center.signing`), and
+:meth:`KeyStore.key` refuses a member's name — the center never creates, reads or holds a
+party's private key of any kind (DECISIONS 7). The key ring served at ``GET /v1/keys`` then
+names each member's root.
+
+Under an agreement without roots, the server signs each member's record entries with that
+member's key (issue 4's arrangement, which issue 17 ends; such logs verify in legacy mode,
+DECISIONS 9). Each key lives in
 ``<keys dir>/<name>.key`` (PKCS#8 PEM, mode 0600), created on first use with
 :func:`accord.record.keys.write_private_key`; the center's key is named after the log's
 origin, ``<agreement id>.accord``, which is what a verifier expects
@@ -54,6 +63,9 @@ class KeyStore:
         self.directory = Path(directory)
         self.origin = log_origin(agreement)
         self._kinds = member_kinds(agreement)
+        self._roots = agreement.roots()
+        self.rooted = agreement.rooted
+        """Whether members sign their own acts (the agreement names their roots)."""
         self._keys: dict[str, PrivateKey] = {}
         self._lock = threading.Lock()
 
@@ -70,6 +82,11 @@ class KeyStore:
         """The private key of member ``name`` or of the center, created on first use."""
         if name != self.origin and name not in self._kinds:
             raise KeyFileError(f"{name!r} is no member of the agreement")
+        if name != self.origin and self.rooted:
+            raise KeyFileError(
+                f"the center holds no key of {name!r}: under this agreement, {name} signs its "
+                "own acts"
+            )
         with self._lock:
             key = self._keys.get(name)
             if key is None:
@@ -89,6 +106,15 @@ class KeyStore:
         return read_private_key(path, name=name)
 
     def ring(self) -> KeyRing:
-        """The public keys of the center and every member (creating missing keys)."""
+        """The public keys of the center and every member: each member's root, under an
+        agreement that names them; else the member keys the center holds (creating missing
+        keys)."""
+        if self.rooted:
+            members = [
+                Member(self._roots[name], kind)
+                for name, kind in self._kinds.items()
+                if name in self._roots
+            ]
+            return KeyRing(self.center().public, members)
         members = [Member(self.key(name).public, kind) for name, kind in self._kinds.items()]
         return KeyRing(self.center().public, members)

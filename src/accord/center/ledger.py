@@ -17,11 +17,20 @@ transaction, just before it commits.
 
 The format is the one :class:`accord.record.recorder.Recorder` writes, so the project's own
 verifier checks the result.
+
+**A member's entries carry the member's act.** Under an agreement that names its members'
+roots, the center holds no member's key: an entry whose author is a member is a version 2
+entry (:mod:`accord.record.entries`) holding the act the unit took in (:attr:`Ledger.acting`,
+set by :func:`accord.center.signing.service.accept` after checking it), signed by the
+center. The first such entry of the unit holds the act whole, the next ones name it
+(``{"of": index}``). Appending an entry for a member without that member's act raises: the
+center can refuse a request, never make one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -31,11 +40,14 @@ from accord.center.db.fast import Prepared
 from accord.center.db.logstore import ConnectionProvider, SQLAlchemyLogStorage
 from accord.center.db.models import RecordAuthor
 from accord.center.keystore import KeyStore
+from accord.record.acts import SignedAct
+from accord.record.canonical import encode_base64
+from accord.record.keys import PrivateKey
 from accord.record.log import MerkleLog
 from accord.record.note import SignedHead
 from accord.record.recorder import Recorder, Sequences
 
-__all__ = ["Ledger", "SequenceCache", "open_log"]
+__all__ = ["Acting", "Ledger", "SequenceCache", "open_log"]
 
 _authors = cast(Table, RecordAuthor.__table__)
 _SET_SEQ = Prepared(
@@ -151,8 +163,30 @@ class _UnitSequences:
         self.advanced.update(last)
 
 
+@dataclass(slots=True)
+class Acting:
+    """The act a unit took in (checked): the signed act, and the raw public key that signed
+    it; ``entry``, the index of the first entry that holds it, once there is one."""
+
+    signed: SignedAct
+    key: bytes
+    entry: int | None = None
+
+    @property
+    def member(self) -> str:
+        return self.signed.act.member
+
+
+class NoAct(RuntimeError):
+    """An entry for a member was asked for without that member's act: a bug, never a
+    request's fault (the center must not sign for a party)."""
+
+
 class Ledger:
     """Signed entries into the log and signed heads out of it, in one unit of work."""
+
+    acting: Acting | None = None
+    """The act this unit took in, if any (see the module docstring)."""
 
     def __init__(
         self,
@@ -193,23 +227,54 @@ class Ledger:
         return self.recorder.log
 
     def append(self, event: Mapping[str, Any], *, author: str, at: datetime) -> int:
-        """Sign ``event`` as ``author`` (a member) at ``at`` and append it; its index."""
-        return self.recorder.append(event, key=self._keys.key(author), at=at)
+        """Sign ``event`` as ``author`` (a member, or the center's origin) at ``at`` and
+        append it; its index."""
+        (index,) = self.append_many([(event, author)], at=at)
+        return index
 
     def append_encoded(self, event_json: bytes, *, author: str, at: datetime) -> int:
         """:meth:`append` of the event whose canonical JSON is ``event_json``, as
         :func:`~accord.record.canonical.canonical_json` wrote it (a caller that encoded the
         event to hash or weigh it does not pay for it twice)."""
-        return self.recorder.append_encoded(event_json, key=self._keys.key(author), at=at)
+        (index,) = self.append_many([(event_json, author)], at=at)
+        return index
 
     def append_many(
-        self, items: Sequence[tuple[Mapping[str, Any], str]], *, at: datetime
+        self, items: Sequence[tuple[Mapping[str, Any] | bytes, str]], *, at: datetime
     ) -> list[int]:
         """Sign each ``(event, author)`` at ``at`` and append them in order: the entries, and
         the indices, that as many :meth:`append` calls would give."""
-        return self.recorder.append_many(
-            [(event, self._keys.key(author), at) for event, author in items]
-        )
+        recorder = self.recorder
+        size = recorder.log.size
+        signed: list[Any] = []
+        for offset, (event, author) in enumerate(items):
+            signed.append(self._item(event, author, at, size + offset))
+        return recorder.append_many(signed)
+
+    def _item(
+        self, event: Mapping[str, Any] | bytes, author: str, at: datetime, index: int
+    ) -> (
+        tuple[Mapping[str, Any] | bytes, PrivateKey, datetime]
+        | tuple[Mapping[str, Any] | bytes, PrivateKey, datetime, str, Mapping[str, Any]]
+    ):
+        keys = self._keys
+        if author == keys.origin or not keys.rooted:
+            return (event, keys.key(author), at)
+        acting = self.acting
+        if acting is None or acting.member != author:
+            raise NoAct(
+                f"an entry for {author!r} without {author}'s act: the center never signs "
+                "for a member"
+            )
+        if acting.entry is None:
+            acting.entry = index
+            act: Mapping[str, Any] = {
+                "key": encode_base64(acting.key),
+                "signed": acting.signed.to_json(),
+            }
+        else:
+            act = {"of": acting.entry}
+        return (event, keys.center(), at, author, act)
 
     def sign_head(self, *, timestamp: int) -> SignedHead:
         """The center signs the tree head at the current size and keeps it with the log."""

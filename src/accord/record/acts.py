@@ -7,15 +7,16 @@ act, never make one (BRIEF, "The record"; DECISIONS 6–10; issue 17).
 
 The act is a JSON object of nine members, all of them signed::
 
-    {"accord-act": 1,                         what this object is, and its version
-     "action": "operation.approve",           what the user asks: <noun>.<verb>
-     "at": "2026-05-01T12:00:00Z",            the client's clock when the user signed
-     "body": {...},                           exactly what the user asked for: a JSON object
-     "key": "139e3940e64b5491",               the user's key: PublicKey.key_id
-     "member": "blue",                        the acting party (its name in the key ring)
-     "nonce": "<22+ characters>",             ≥ 128 random bits, base64url without padding
-     "origin": "accord.example/jcc",          the log the act is made for
-     "user": "amira"}                         the user's name
+    {"accord-act": 1,                    what this object is, and its version
+     "action": "POST /v1/operations/op-17/approve",
+                                         what the user asks: the request line, <METHOD> <path>
+     "at": "2026-05-01T12:00:00Z",       the client's clock when the user signed
+     "body": {...},                      the request's JSON body, an object ({} for none)
+     "key": "139e3940e64b5491",          the user's key: PublicKey.key_id
+     "member": "blue",                   the acting party (its name in the key ring)
+     "nonce": "<22+ characters>",        ≥ 128 random bits, base64url without padding
+     "origin": "accord.example/jcc",     the log the act is made for
+     "user": "amira"}                    the user's name
 
 and its signature is Ed25519 (RFC 8032) over the **RFC 8785 (JCS)** canonical form of that
 object — exactly JCS, numbers and key order included (DECISIONS 10), because the page signs
@@ -39,7 +40,9 @@ What the signature binds, and why:
   any other request is refused). The clock window bounds how long a nonce must be kept only
   while the clock never goes back — an exercise clock may — so the service keeps them as
   long as the record (which holds them). This module keeps no state;
-- ``action`` and ``body``: what is asked, as the user asked it.
+- ``action`` and ``body``: what is asked, as the user asked it — the request's method and
+  path exactly as sent (``?query`` included) and its JSON body, so that the act is the
+  request and the center has nothing to translate.
 
 The ``at`` member is written as :func:`accord.chrono.format_instant` writes instants: UTC
 with ``Z``, whole seconds or six digits of fraction (``2026-05-01T12:00:00Z``,
@@ -54,9 +57,9 @@ RFC 7493 §2.2), where every implementation agrees on their value; others are re
 >>> amira = PrivateKey.from_seed("amira", bytes(32))
 >>> act = Act(origin="accord.example/jcc", member="blue", user="amira", key=amira.key_id,
 ...           at=datetime(2026, 5, 1, 12, tzinfo=UTC), nonce="AAAAAAAAAAAAAAAAAAAAAA",
-...           action="operation.approve", body={"operation": "op-17", "version": 2})
->>> act.signed_bytes()[:73]
-b'{"accord-act":1,"action":"operation.approve","at":"2026-05-01T12:00:00Z",'
+...           action="POST /v1/operations/op-17/approve", body={"version": 2})
+>>> act.signed_bytes()[:89]
+b'{"accord-act":1,"action":"POST /v1/operations/op-17/approve","at":"2026-05-01T12:00:00Z",'
 >>> signed = sign_act(act, amira)
 >>> sorted(signed.to_json())[-3:]
 ['origin', 'signature', 'user']
@@ -99,6 +102,7 @@ from accord.record.note import check_origin
 
 __all__ = [
     "ACT_MARKER",
+    "ACT_METHODS",
     "ACT_VERSION",
     "DEFAULT_WINDOW",
     "NONCE_BYTES",
@@ -135,9 +139,13 @@ _FIELDS = frozenset(
 )
 _SIGNATURE = "signature"
 _JSON_FIELDS = _FIELDS | {_SIGNATURE}
-# \Z, not $: "$" also matches before a final newline.
-_ACTION = re.compile(r"[a-z_]+\.[a-z_]+\Z")
-_ACTION_MAX = 64
+ACT_METHODS: Final = ("POST", "PUT", "PATCH", "DELETE")
+"""The methods of the requests that are acts: those that ask the center to change something."""
+
+# The request line: a method, one space, the path exactly as sent ("?query" included),
+# printable ASCII without spaces. \Z, not $: "$" also matches before a final newline.
+_ACTION = re.compile(rf"(?:{'|'.join(ACT_METHODS)}) /[\x21-\x7e]*\Z")
+_PATH_MAX = 1024
 _KEY_ID = re.compile(r"[0-9a-f]{16}\Z")
 _NONCE = re.compile(r"[A-Za-z0-9_-]+\Z")  # RFC 4648 §5 alphabet, no padding
 _USER_MAX = 64  # as the center's user names (accord.center.identity)
@@ -195,11 +203,13 @@ def _check_user(user: object) -> str:
 def _check_action(action: object) -> str:
     if not isinstance(action, str):
         raise ActError("action", "must be a string")
-    if len(action) > _ACTION_MAX or not _ACTION.match(action):
+    path = action.partition(" ")[2]
+    if len(path) > _PATH_MAX or not _ACTION.match(action):
         raise ActError(
             "action",
-            f"{shown(action)!r} is not an action: <noun>.<verb> in a-z and _, "
-            f"at most {_ACTION_MAX} characters (operation.approve)",
+            f"{shown(action)!r} is not an action: <METHOD> <path>, the method one of "
+            f"{', '.join(ACT_METHODS)} and the path from / in printable ASCII without spaces, "
+            f"at most {_PATH_MAX} characters (POST /v1/operations/op-17/approve)",
         )
     return action
 
@@ -294,9 +304,13 @@ class Act:
     nonce
         At least 128 random bits in base64url without padding (:func:`new_nonce`).
     action
-        What is asked, ``<noun>.<verb>`` in a-z and ``_`` (``operation.approve``).
+        What is asked: the request line ``<METHOD> <path>``, the method one of
+        :data:`ACT_METHODS` and the path exactly as sent, ``?query`` included (printable
+        ASCII without spaces, from ``/``, at most 1,024 characters):
+        ``POST /v1/operations/op-17/approve``.
     body
-        Exactly what the user asked for: a JSON object that has a JCS form. ``body`` is the
+        Exactly what the user asked for, the request's JSON body (``{}`` when it has none):
+        a JSON object that has a JCS form. ``body`` is the
         act's own copy (tuples become lists): change it and the signature no longer
         verifies.
 
@@ -310,12 +324,12 @@ class Act:
     >>> from datetime import UTC, datetime
     >>> act = Act("accord.example/jcc", "blue", "amira", "139e3940e64b5491",
     ...           datetime(2026, 5, 1, 12, tzinfo=UTC), "AAAAAAAAAAAAAAAAAAAAAA",
-    ...           "message.send", {"text": "Zoë", "n": 1.0})
+    ...           "POST /v1/messages", {"text": "Zoë", "n": 1.0})
     >>> signed = act.signed_bytes()
     >>> signed[signed.index(b'"body"') : signed.index(b',"key"')]
     b'"body":{"n":1,"text":"Zo\\xc3\\xab"}'
     >>> Act("accord.example/jcc", "blue", "amira", "139e3940e64b5491",
-    ...     datetime(2026, 5, 1, 12), "AAAAAAAAAAAAAAAAAAAAAA", "message.send", {})
+    ...     datetime(2026, 5, 1, 12), "AAAAAAAAAAAAAAAAAAAAAA", "POST /v1/messages", {})
     Traceback (most recent call last):
     ...
     accord.errors.ActError: at: has no UTC offset: a time without an offset is refused
@@ -462,7 +476,7 @@ def sign_act(act: Act, key: PrivateKey) -> SignedAct:
     >>> from accord.record.keys import PrivateKey
     >>> key = PrivateKey.from_seed("amira", bytes(32))
     >>> act = Act("accord.example/jcc", "blue", "amira", key.key_id,
-    ...           datetime(2026, 5, 1, 12, tzinfo=UTC), new_nonce(), "message.send", {})
+    ...           datetime(2026, 5, 1, 12, tzinfo=UTC), new_nonce(), "POST /v1/messages", {})
     >>> len(sign_act(act, key).signature)
     64
     """
@@ -526,7 +540,7 @@ def verify_act(
     >>> key = PrivateKey.from_seed("amira", bytes(32))
     >>> now = datetime(2026, 5, 1, 12, tzinfo=UTC)
     >>> act = Act("accord.example/jcc", "blue", "amira", key.key_id,
-    ...           now - timedelta(minutes=6), new_nonce(), "message.send", {})
+    ...           now - timedelta(minutes=6), new_nonce(), "POST /v1/messages", {})
     >>> verify_act(sign_act(act, key), key=key.public, origin="accord.example/jcc", now=now)
     Traceback (most recent call last):
     ...

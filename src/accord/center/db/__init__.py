@@ -31,10 +31,12 @@ from accord.center.db.models_directline import Message, Recipient
 from accord.center.db.models_escalation import Contacts, EscalationStep, Presence
 from accord.center.db.models_operations import OperationRow
 from accord.center.db.models_probing import ProbeState, ProbeTouch
+from accord.center.db.models_signing import ActNonce, KeyEntry, KeyOffer
 
 __all__ = [
     "WRITE",
     "Acknowledgement",
+    "ActNonce",
     "AirspaceAck",
     "AirspaceAlertGroup",
     "Base",
@@ -46,6 +48,8 @@ __all__ = [
     "EscalationStep",
     "Event",
     "IdempotentAnswer",
+    "KeyEntry",
+    "KeyOffer",
     "Message",
     "Opening",
     "OperationRow",

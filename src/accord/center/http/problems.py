@@ -16,7 +16,13 @@ This module is the one mapping from the domain's errors (:mod:`accord.errors`: t
 raise nothing else) to HTTP answers — :func:`status_of` the status, :func:`kind_of` the
 problem type:
 
-* 403 ``forbidden``: :class:`~accord.errors.NotAuthorized`;
+* 403 ``forbidden``: :class:`~accord.errors.NotAuthorized`; ``act-refused``: an act
+  unsigned, whose signature does not verify (:class:`~accord.errors.ActSignatureError`) or
+  whose key may not sign it (:class:`~accord.errors.ActKeyError`), naming the field;
+* 409 ``act-replayed``: :class:`~accord.errors.ActReplayError` (its nonce was used);
+* 422 ``act-invalid``: any other :class:`~accord.errors.ActError` (an act out of its form, or
+  its clock too far from the center's), naming the header (``Accord-Act-At``) or the body
+  field at fault;
 * 404 ``not-found``: :class:`~accord.errors.NotFound`;
 * 409 ``refused``: any other :class:`~accord.errors.RuleError` — ``stale`` for a
   :class:`~accord.errors.StaleRequest` and ``hash-mismatch`` for a
@@ -44,8 +50,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from accord.center.http.acts import header_of
 from accord.errors import (
     AccordError,
+    ActError,
+    ActKeyError,
+    ActReplayError,
+    ActSignatureError,
     HashMismatch,
     InputError,
     NotAuthorized,
@@ -177,8 +188,12 @@ def _clip(text: str, limit: int) -> str:
 
 def status_of(error: AccordError) -> int:
     """The HTTP status that answers ``error``."""
-    if isinstance(error, NotAuthorized):
+    if isinstance(error, NotAuthorized | ActSignatureError | ActKeyError):
         return 403
+    if isinstance(error, ActReplayError):
+        return 409
+    if isinstance(error, ActError):
+        return 422
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, RuleError):
@@ -193,6 +208,10 @@ def status_of(error: AccordError) -> int:
 
 
 _KINDS: tuple[tuple[type[AccordError], str], ...] = (
+    (ActSignatureError, "act-refused"),
+    (ActKeyError, "act-refused"),
+    (ActReplayError, "act-replayed"),
+    (ActError, "act-invalid"),
     (InputError, "validation"),
     (NotAuthorized, "forbidden"),
     (NotFound, "not-found"),
@@ -262,6 +281,12 @@ async def _accord(request: Request, exc: Exception) -> JSONResponse:
             detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
         return problem_response(status, detail, kind=kind, errors=problems)
     named = []
+    if isinstance(exc, ActError):
+        header = header_of(exc.field)
+        if header is not None:
+            named = [FieldProblem(field=header, location="header", message=exc.message)]
+        else:
+            named = [FieldProblem(field=exc.field, location="body", message=exc.message)]
     if isinstance(exc, StaleRequest | HashMismatch):
         named = [FieldProblem(field=exc.field, location=exc.location, message=exc.message)]
     headers = {}

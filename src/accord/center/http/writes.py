@@ -8,6 +8,14 @@ nothing. The same key with a different request is refused (422, field ``Idempote
 Writers are serialised, so two copies of one request racing each other are answered one
 after the other: the second sees the first's answer. A request the rules refuse commits
 nothing, stores nothing, and may be retried.
+
+**Acts.** Under an agreement that names its members' roots, a member's write carries its act,
+signed by the user's own key (:mod:`accord.center.http.acts`); the unit takes it in
+(:func:`accord.center.signing.service.accept`: key, signature, clock, nonce) before the
+change runs, and after the stored answer of a retry is looked up — a retry with the same
+``Idempotency-Key`` and the same signed request replays the first answer; the same nonce in
+any other request is refused (DECISIONS 10). The act's signature and nonce are part of what
+makes two requests the same.
 """
 
 from __future__ import annotations
@@ -23,11 +31,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from accord.center.acts import Signing, accept
 from accord.center.db.models import IdempotentAnswer
+from accord.center.http.acts import read_act
 from accord.center.http.admission import Timed, admission
 from accord.center.http.problems import FieldProblem, ProblemError
 from accord.center.identity import Caller
 from accord.center.runtime import Center, Then, Unit
+from accord.record.acts import SignedAct
 
 __all__ = ["HEADER", "KEY_MAX", "REPLAYED", "Answer", "Answering", "write"]
 
@@ -51,13 +62,15 @@ def _key(request: Request) -> str | None:
     return key
 
 
-def _fingerprint(request: Request, body: BaseModel | None) -> str:
+def _fingerprint(request: Request, body: BaseModel | None, signed: SignedAct | None) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\x00" + request.url.path.encode())
     digest.update(b"\x00" + str(request.url.query).encode())
     if body is not None:
         digest.update(b"\x00" + body.model_dump_json().encode("utf-8", "surrogatepass"))
+    if signed is not None:
+        digest.update(b"\x00" + signed.act.nonce.encode() + b"\x00" + signed.signature)
     return digest.hexdigest()
 
 
@@ -90,6 +103,8 @@ class Answering:
     fingerprint: str
     status: int
     at: datetime
+    signed: SignedAct | None = None
+    signing: Signing = Signing.ACT
 
     def __call__(self, unit: Unit) -> Answer:
         key = self.key
@@ -109,6 +124,8 @@ class Answering:
                         errors=[FieldProblem(field=HEADER, location="header", message=message)],
                     )
                 return Answer(stored.status, stored.body.encode(), replayed=True)
+        if self.signed is not None:
+            accept(unit, self.signed, signing=self.signing)
         answer = self.act(unit).model_dump_json()
         if key is not None:
             unit.session.add(
@@ -133,6 +150,7 @@ async def write(
     body: BaseModel | None = None,
     status: int = 201,
     before: Callable[[Unit], object] | None = None,
+    signing: Signing | None = Signing.ACT,
 ) -> JSONResponse:
     """Run ``act`` in one unit of work (on the writer: see
     :meth:`~accord.center.runtime.Center.write`) and answer its result with ``status``;
@@ -145,14 +163,23 @@ async def write(
 
     The caller's member is held to its share of the writer's time and its places in the
     writer's queue (:mod:`accord.center.http.admission`): a 429 with ``Retry-After`` when it has
-    spent its share; the write waits for a place when it holds them all."""
+    spent its share; the write waits for a place when it holds them all.
+
+    ``signing``: which keys may sign the request's act, under an agreement that names its
+    members' roots (``None``: the request is no member's act — the center's own work, or a
+    request that carries a signature of its own)."""
     key = _key(request)
-    fingerprint = _fingerprint(request, body) if key is not None else ""
+    signed = None
+    if signing is not None and center.agreement.rooted:
+        signed = await read_act(request, caller, origin=center.origin)
+    fingerprint = _fingerprint(request, body, signed) if key is not None else ""
     gate = admission(center)
     gate.admit_write(caller.member, request.url.path)
-    job = Timed(
-        Answering(act, caller.user_id, key, fingerprint, status, center.now()), caller.member
-    )
+    answering = Answering(
+        act, caller.user_id, key, fingerprint, status, center.now(), signed,
+        Signing.ACT if signing is None else signing,
+    )  # fmt: skip
+    job = Timed(answering, caller.member)
     async with gate.slot(caller.member):
         answer, spent = await center.write(job if before is None else Then(before, job))
     gate.writes.spend(caller.member, spent)

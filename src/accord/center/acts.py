@@ -1,0 +1,165 @@
+"""Taking a member's signed act in: the step every member's write begins with.
+
+Under an agreement that names its members' roots (:attr:`Agreement.rooted
+<accord.agreement.Agreement.rooted>`), every change a member asks for comes with its act,
+signed on its own side (:mod:`accord.record.acts`); the HTTP layer reads it from the request
+(:mod:`accord.center.http.acts`) and the unit of work takes it in with :func:`accept` before
+anything else, in the writer's order, so that a revocation appended before it counts:
+
+1. the key must be one the member's root certified for this use, valid at the entry the
+   act will take (:class:`~accord.record.registry.KeyRegistry`, folded from
+   ``key_entries``: :data:`REGISTRY`) — for ``act``, the acting user's own key, and the
+   agreement in force; for ``certify``, the member's root or a certifying key; for ``root``,
+   the root itself;
+2. the signature must verify over the act's canonical bytes, for this log's origin, with a
+   client timestamp within ±5 minutes of the center's clock (DECISIONS 10);
+3. its nonce must be new (``act_nonces``): a replay is refused.
+
+Only then is it :attr:`Ledger.acting <accord.center.ledger.Ledger.acting>`, which the
+member's entries of this unit carry. Nothing the center signs counts as a member's act
+(DECISIONS 8). The entries that change who may sign are :mod:`accord.center.signing`'s.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from enum import StrEnum
+from typing import Any, Final, cast
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from accord.agreement import Agreement
+from accord.center.db.models_signing import ActNonce, KeyEntry
+from accord.center.ledger import Acting
+from accord.center.runtime import Center, CenterCache, Unit
+from accord.errors import ActError, ActReplayError, PhaseError, RecordDamaged
+from accord.record.acts import SignedAct, verify_act
+from accord.record.registry import (
+    KeyRegistry,
+    registration_from_body,
+    revocation_from_body,
+)
+
+__all__ = [
+    "REGISTERED",
+    "REGISTRY",
+    "REVOKED",
+    "SIGNED",
+    "Signing",
+    "accept",
+    "registry",
+]
+
+SIGNED: Final = "agreement.signed"
+REGISTERED: Final = "key.registered"
+REVOKED: Final = "key.revoked"
+"""The kinds of the entries that change who may sign (declared by
+:mod:`accord.center.signing.service`)."""
+
+
+class Signing(StrEnum):
+    """Which keys may sign a request's act."""
+
+    ACT = "act"
+    """A user's own key, certified for ``act``, with the agreement in force."""
+    CERTIFY = "certify"
+    """The member's root, or a key it certified to certify."""
+    ROOT = "root"
+    """The member's root alone."""
+
+
+# --- the registry, as the record has it -----------------------------------------------------
+
+_entries = cast(Table, KeyEntry.__table__)
+_nonces = cast(Table, ActNonce.__table__)
+
+
+class _Registries:
+    """The center's :class:`KeyRegistry`, folded from ``key_entries`` and folded again
+    whenever the table no longer ends where it did (another unit, another node, a rollback)."""
+
+    def __init__(self, center: Center) -> None:
+        self._agreement = center.agreement
+        self._lock = threading.Lock()
+        self._mark: tuple[int, int] | None = None
+        self._registry: KeyRegistry | None = None
+
+    def get(self, session: Session) -> KeyRegistry:
+        count, last = session.execute(
+            select(func.count(), func.max(_entries.c.entry)).select_from(_entries)
+        ).one()
+        mark = (int(count), -1 if last is None else int(last))
+        with self._lock:
+            if self._registry is None or mark != self._mark:
+                rows = session.execute(select(_entries).order_by(_entries.c.entry)).all()
+                self._registry = _fold(self._agreement, rows)
+                self._mark = mark
+            return self._registry
+
+
+def _fold(agreement: Agreement, rows: Any) -> KeyRegistry:
+    if not agreement.rooted:  # legacy: nobody signs on its own side, nothing to fold
+        return KeyRegistry({}, parties=())
+    registry = KeyRegistry(agreement.roots(), parties=agreement.party_ids)
+    for row in rows:
+        try:
+            body = json.loads(row.body)
+            who = {"member": row.member, "key_id": row.signer, "index": row.entry}
+            if row.kind == SIGNED:
+                registry.sign_agreement(**who)
+            elif row.kind == REGISTERED:
+                registry.register(registration_from_body(body), user=row.user, **who)
+            elif row.kind == REVOKED:
+                registry.revoke(revocation_from_body(body), user=row.user, **who)
+        except (ActError, ValueError) as error:
+            raise RecordDamaged(f"key entry {row.entry} does not fold: {error}") from error
+    return registry
+
+
+REGISTRY: CenterCache[_Registries] = CenterCache("signing.registry", _Registries)
+"""The key registry of a center (made with it: :data:`accord.center.bootstrap.CACHES`)."""
+
+
+def registry(unit: Unit) -> KeyRegistry:
+    """The registry as the unit's transaction has it (do not change it: copy it)."""
+    return unit.center.cache(REGISTRY).get(unit.session)
+
+
+# --- taking an act in ------------------------------------------------------------------------
+
+
+def accept(unit: Unit, signed: SignedAct, *, signing: Signing) -> None:
+    """Take ``signed`` in as the unit's act (see the module docstring), or raise:
+    ``ActKeyError`` (the key may not sign it), ``ActSignatureError``, ``ActClockError``,
+    ``ActReplayError`` or ``PhaseError`` (the agreement is not in force yet)."""
+    center = unit.center
+    act = signed.act
+    index = unit.ledger.log.size  # the entry the act's first entry will be
+    keys = registry(unit)
+    if signing is Signing.ACT:
+        if not keys.in_force(index):
+            waiting = sorted(center.agreement.party_ids - set(keys.signed))
+            raise PhaseError(
+                "the agreement is not in force yet: the roots of "
+                f"{', '.join(waiting)} have not signed it"
+            )
+        key = keys.actor(member=act.member, user=act.user, key_id=act.key, index=index)
+    elif signing is Signing.CERTIFY:
+        key = keys.certifier(member=act.member, user=act.user, key_id=act.key, index=index)
+    else:
+        key = keys.root(member=act.member, key_id=act.key)
+    verify_act(signed, key=key, origin=center.origin, now=center.now())
+    statement = _insert_nonce(unit.session).values(nonce=act.nonce, entry=index)
+    done = unit.session.execute(statement.on_conflict_do_nothing(index_elements=["nonce"]))
+    if not cast(Any, done).rowcount:
+        raise ActReplayError("nonce", "another act used this nonce already: a replay is refused")
+    unit.ledger.acting = Acting(signed, key.raw)
+
+
+def _insert_nonce(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(_nonces)
+    return sqlite.insert(_nonces)

@@ -1,0 +1,134 @@
+"""The members' offices, as the tests play them: each member's root key and each user's own
+key, kept here on the test's side and never in the server's folders — and the acts they sign.
+
+The keys come from fixed seeds (test data: synthetic, public, for the tests only). An
+agreement text is *rooted* by :func:`rooted` (each party, notifier and monitor names its
+root); :class:`Offices` then signs what each user asks, as the page or the command line
+would, into the four ``Accord-Act-*`` headers, and brings a fresh center to where the tests
+start: every party's root signed the agreement, every user's key registered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from accord.chrono import format_instant
+from accord.record.acts import Act, SignedAct, new_nonce, sign_act
+from accord.record.canonical import encode_base64
+from accord.record.keys import PrivateKey
+
+__all__ = ["ROOTS", "Offices", "act_headers", "root_of", "rooted", "user_key"]
+
+
+def _seed(*parts: str) -> bytes:
+    return hashlib.sha256("\x00".join(("accord-tests", *parts)).encode()).digest()
+
+
+def root_of(member: str) -> PrivateKey:
+    """``member``'s root key (its office's, offline in life)."""
+    return PrivateKey.from_seed(member, _seed("root", member))
+
+
+def user_key(member: str, user: str, device: str = "1") -> PrivateKey:
+    """The key of ``user``'s device ``device``."""
+    return PrivateKey.from_seed(member, _seed("user", member, user, device))
+
+
+ROOTS = ("parties", "notifiers", "monitors")
+
+
+def rooted(text: str) -> str:
+    """The agreement YAML ``text`` with every party, notifier and monitor naming its root."""
+    data = yaml.safe_load(text)
+    for group in ROOTS:
+        for member in data.get(group) or ():
+            member["root_key"] = root_of(member["id"]).public.vkey()
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def act_headers(
+    key: PrivateKey,
+    *,
+    origin: str,
+    member: str,
+    user: str,
+    method: str,
+    path: str,
+    body: Mapping[str, Any] | None,
+    at: datetime,
+    nonce: str | None = None,
+) -> tuple[dict[str, str], SignedAct]:
+    """The headers of ``user``'s act ``method path body``, signed with ``key``."""
+    act = Act(
+        origin=origin,
+        member=member,
+        user=user,
+        key=key.key_id,
+        at=at,
+        nonce=nonce or new_nonce(),
+        action=f"{method} {path}",
+        body=dict(body or {}),
+    )
+    signed = sign_act(act, key)
+    headers = {
+        "Accord-Act-Key": key.key_id,
+        "Accord-Act-At": format_instant(act.at),
+        "Accord-Act-Nonce": act.nonce,
+        "Accord-Act-Signature": encode_base64(signed.signature),
+    }
+    return headers, signed
+
+
+class Offices:
+    """Every member's office: signs each user's acts with the user's own key (or the
+    member's root), at the center's clock."""
+
+    def __init__(
+        self, origin: str, users: Mapping[str, tuple[str, Any]], clock: Callable[[], datetime]
+    ) -> None:
+        self.origin = origin
+        self.users = {name: member for name, (member, _role) in users.items()}
+        self.clock = clock
+        self.keys: dict[str, PrivateKey] = {}
+        """User → the key its acts are signed with (registered by :meth:`register_all`)."""
+
+    def key(self, user: str) -> PrivateKey:
+        return self.keys.get(user) or user_key(self.users[user], user)
+
+    def headers(
+        self,
+        user: str,
+        method: str,
+        url: str,
+        body: Mapping[str, Any] | None,
+        *,
+        key: PrivateKey | None = None,
+        at: datetime | None = None,
+        nonce: str | None = None,
+    ) -> dict[str, str]:
+        """The act headers of ``user``'s request (``url`` as sent: path and query)."""
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers, _ = act_headers(
+            key or self.key(user),
+            origin=self.origin,
+            member=self.users[user],
+            user=user,
+            method=method,
+            path=path,
+            body=body,
+            at=at or self.clock(),
+            nonce=nonce,
+        )
+        return headers
+
+    def registration(self, user: str, key: PrivateKey | None = None) -> dict[str, Any]:
+        """The body of a registration of ``user``'s key."""
+        key = key or self.key(user)
+        return {"user": user, "public_key": encode_base64(key.public.raw), "purposes": ["act"]}
