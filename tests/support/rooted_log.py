@@ -13,12 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from accord.agreement import load_agreement_text
-from accord.errors import ActError
-from accord.record import acts
 from accord.record.acts import Act, SignedAct, new_nonce, sign_act
 from accord.record.keys import KeyRing, Member, PrivateKey
 from accord.record.log import MerkleLog
@@ -62,37 +59,6 @@ def agreement_yaml(*, title: str | None = None) -> str:
 def agreement_document(*, title: str | None = None) -> dict[str, Any]:
     """The agreement as entry 0 holds it: ``Agreement.model_dump(mode="json")``."""
     return load_agreement_text(agreement_yaml(title=title)).model_dump(mode="json")
-
-
-# --- until accord.record.acts takes request lines as actions --------------------------------
-
-
-def _request_lines_taken() -> bool:
-    try:
-        Act(ORIGIN, "blue", "u", "0" * 16, T0, new_nonce(), REGISTER, {})
-    except ActError:
-        return False
-    return True
-
-
-@pytest.fixture(scope="module")
-def request_lines() -> Iterator[None]:
-    """Acts whose action is a request line (``POST /v1/keys/registrations``), for a module's
-    tests. The change of :mod:`accord.record.acts` from ``<noun>.<verb>`` actions to request
-    lines is made meanwhile; until it is in, this lets it take them (and does nothing once
-    it does). The worker processes the tests start are forked, so they inherit it."""
-    if _request_lines_taken():
-        yield
-        return
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(acts, "_check_action", _any_action)
-        yield
-
-
-def _any_action(action: object) -> str:
-    if not isinstance(action, str):
-        raise ActError("action", "must be a string")
-    return action
 
 
 # --- the log --------------------------------------------------------------------------------

@@ -38,15 +38,12 @@ from support.rooted_log import (
     RootedLog,
     agreement_document,
     agreement_yaml,
-    request_lines,  # noqa: F401  (a fixture)
     rooted,
     standard,
 )
 from support.sample_log import RED as LEGACY_RED
 from support.sample_log import RING as LEGACY_RING
 from support.sample_log import build
-
-pytestmark = pytest.mark.usefixtures("request_lines")
 
 
 def refused(path: Path, **kwargs: object) -> VerificationError:
@@ -378,6 +375,16 @@ def test_a_registration_act_that_asked_something_else_is_named(path: Path) -> No
     error = refused(path)
     assert error.index == bad
     assert f"asks {APPROVE!r}, not {REGISTER!r}" in error.reason
+
+
+def test_a_registration_sent_with_a_query_is_the_registration(path: Path) -> None:
+    with rooted(path) as log:
+        standard(log)
+        body = Registration("lina", LINA.public.raw, frozenset({"act"})).to_json()
+        signed = log.signed("red", "office", ROOTS["red"], REGISTER + "?from=page", body)
+        event = {"kind": "key.registered", "member": "red", "key": LINA.key_id, **body}
+        log.take(event, signed)
+    assert verify_log(path, keys=RING, workers=1).registry_entries == 5
 
 
 def test_a_registration_by_a_users_act_key_is_named(path: Path) -> None:

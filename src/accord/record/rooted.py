@@ -81,8 +81,8 @@ REGISTRY_ACTIONS: Final = {
     REGISTERED: "POST /v1/keys/registrations",
     REVOKED: "POST /v1/keys/revocations",
 }
-"""The request each registry entry's act must ask: the center may not read an act that asked
-one thing as another."""
+"""The request each registry entry's act must ask (its path, and any query as the client sent
+it): the center may not read an act that asked one thing as another."""
 
 _ADOPTED_AGAIN = (
     "refused: an agreement.adopted entry: the agreement is adopted once, by the log's entry 0"
@@ -572,7 +572,7 @@ class ActFold:
     def _fold(self, act: RegistryAct) -> str | None:
         made, author, index = act.signed.act, act.author, act.at
         asked = REGISTRY_ACTIONS[act.kind]
-        if made.action != asked:
+        if made.action != asked and not made.action.startswith(asked + "?"):  # a query: as sent
             return (
                 f"refused: the act in this {act.kind} entry asks {shown(made.action)!r}, not "
                 f"{asked!r}: the center read an act as another"
