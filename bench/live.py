@@ -32,6 +32,8 @@ class LiveServer:
     keys_dir: Path
     log_path: Path
     port: int = field(default_factory=free_port)
+    agreement_path: Path | None = None
+    """The agreement it serves (None: the embedded default)."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -42,7 +44,9 @@ class LiveServer:
         return {**os.environ, "ACCORD_DATABASE_URL": self.database_url}
 
     def _keys(self) -> list[str]:
-        return ["--keys", str(self.keys_dir)]  # the center signs the change's entry
+        # the center signs the change's entry
+        agreement = [] if self.agreement_path is None else ["--agreement", str(self.agreement_path)]
+        return ["--keys", str(self.keys_dir), *agreement]
 
     def add_user(self, name: str, member: str, role: str) -> str:
         done = subprocess.run(
@@ -57,7 +61,7 @@ class LiveServer:
     def start(self, *, timeout: float = 60.0, extra: tuple[str, ...] = ()) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [*ACCORD, "serve", "--port", str(self.port), "--keys", str(self.keys_dir), *extra],
+            [*ACCORD, "serve", "--port", str(self.port), *self._keys(), *extra],
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -41,6 +41,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_serializer,
 )
 
 from accord.chrono import parse_duration, parse_instant
@@ -198,6 +199,12 @@ class DeconflictionRules(_Model):
         }
     )
     site_reconfirm_every: Duration = timedelta(days=7)
+
+    @field_serializer("blocking")
+    def _sorted(self, blocking: frozenset[ObjectKind]) -> list[str]:
+        # A set has no order; its dump must have one, the same in every process (the
+        # agreement's digest, which each party's root signs, is taken over it).
+        return sorted(kind.value for kind in blocking)
 
 
 class AirspaceRules(_Model):

@@ -56,8 +56,11 @@
                                                                        [accord.center.http.tls]
 
     RuntimeError
-    └── CommitFailed                 the service's transaction did not commit; nothing of the
-                                     unit is stored                 [accord.center.runtime]
+    ├── CommitFailed                 the service's transaction did not commit; nothing of the
+    │                                unit is stored                 [accord.center.runtime]
+    └── NoAct                        a member's entry asked for without the member's act: a
+                                     bug (the center never signs for a member)
+                                                                     [accord.center.ledger]
 
 Every class is defined here, and only here; the module in brackets re-exports it, and its
 callers may import it from either. Where a class is also a built-in error it says so in its
@@ -124,6 +127,7 @@ __all__ = [
     "Issue",
     "KeyFileError",
     "LogError",
+    "NoAct",
     "NotAuthorized",
     "NotFound",
     "NotJsonNumber",
@@ -500,3 +504,9 @@ class TlsError(AccordError, ValueError):
 class CommitFailed(RuntimeError):
     """The transaction holding this unit (and its group) did not commit: nothing of it is
     stored. A fault of the server, not a refusal: outside the ``AccordError`` tree."""
+
+
+class NoAct(RuntimeError):
+    """An entry for a member was asked for without that member's act: a bug, never a
+    request's fault — the center must not sign for a member. Outside the ``AccordError``
+    tree."""

@@ -31,7 +31,7 @@ from support.clock import Clock as MovingClock
 from support.disclosure import World, seed_world
 from support.jig import NOW
 from support.postgres import BACKENDS, PG_URL_ENV, Postgres, in_ci
-from support.service import Service, TestClient, add_users, settings_for
+from support.service import Service, TestClient, add_users, rooted_service, settings_for
 from support.service import clock as fixed_clock
 
 
@@ -112,12 +112,21 @@ def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
 
 
 @pytest.fixture
+def signed_service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    """:func:`service` under the agreement naming its members' roots: every party's root
+    signed it, every user's key is registered, and every write is signed by its user's own
+    key (the tests' client signs as the page does: :func:`support.service.signing_hook`)."""
+    with rooted_service(tmp_path, database_url) as service:
+        yield service
+
+
+@pytest.fixture
 def clock() -> MovingClock:
     """A clock the test moves, at NOW."""
     return MovingClock(NOW)
 
 
 @pytest.fixture
-def world(service: Service) -> World:
+def world(signed_service: Service) -> World:
     """Blue's hidden objects, red's operation next to them (the disclosure walk's fixture)."""
-    return seed_world(service)
+    return seed_world(signed_service)

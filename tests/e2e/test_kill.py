@@ -10,6 +10,7 @@ import signal
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +18,47 @@ import httpx
 import pytest
 from bench.live import LiveServer
 
+from accord.agreement import load_agreement
+from accord.center.keystore import log_origin
 from accord.cli_fetch import fetch_export
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
+from support.jig import AGREEMENT_TEXT
 from support.load import position
+from support.offices import Offices, rooted
 
 CLIENTS = 6
 MIN_ACKNOWLEDGED = 60
 LOAD_SECONDS = 30.0
 
 
-def _blue_officers_server(tmp_path: Path) -> tuple[LiveServer, dict[str, str]]:
-    """A server (not started) over a new database in ``tmp_path``, and the headers of its
-    one user, blue's officer."""
+USERS = {"blue-officer": ("blue", "officer"), "red-officer": ("red", "officer")}
+
+
+def _blue_officers_server(tmp_path: Path) -> tuple[LiveServer, dict[str, str], Offices]:
+    """A server (not started) under the agreement naming its members' roots, over a new
+    database in ``tmp_path``; the headers of blue's officer, and the offices that sign (once
+    the server is started, :meth:`Offices.start` certifies the officers' keys)."""
+    agreement = tmp_path / "agreement.yaml"
+    agreement.write_text(rooted(AGREEMENT_TEXT), encoding="utf-8")
     server = LiveServer(
         database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
         keys_dir=tmp_path / "keys",
         log_path=tmp_path / "server.log",
+        agreement_path=agreement,
     )
-    token = server.add_user("blue-officer", "blue", "officer")
-    return server, {"Authorization": f"Bearer {token}"}
+    tokens = {name: server.add_user(name, member, role) for name, (member, role) in USERS.items()}
+    offices = Offices(log_origin(load_agreement(agreement)), USERS, lambda: datetime.now(UTC))
+    offices.tokens = tokens
+    return server, {"Authorization": f"Bearer {tokens['blue-officer']}"}, offices
 
 
 @pytest.mark.parametrize("extra", [(), ("--writer-process",)], ids=["one-process", "writer"])
 def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[str, ...]) -> None:
-    server, auth = _blue_officers_server(tmp_path)
+    server, auth, offices = _blue_officers_server(tmp_path)
     server.start(extra=extra)
+    with httpx.Client(base_url=server.url, timeout=30.0) as client:
+        offices.start(client, offices.tokens)
     acknowledged: dict[str, dict[str, Any]] = {}
     stop = threading.Event()
 
@@ -51,15 +67,22 @@ def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[
             i = 0
             while not stop.is_set():
                 key = f"c{n}-{i}"
+                signed = offices.headers("blue-officer", "POST", "/v1/declarations", position(n, i))
                 try:
                     r = client.post(
-                        "/v1/declarations", json=position(n, i), headers={"Idempotency-Key": key}
+                        "/v1/declarations",
+                        json=position(n, i),
+                        headers={"Idempotency-Key": key, **signed},
                     )
                 except httpx.TransportError:
                     return  # the server is gone
                 assert r.status_code in (201, 503), r.text
                 if r.status_code == 201:
-                    acknowledged[key] = {"body": r.json(), "feature": position(n, i)}
+                    acknowledged[key] = {
+                        "body": r.json(),
+                        "feature": position(n, i),
+                        "signed": signed,
+                    }
                 i += 1
 
     threads = [threading.Thread(target=load, args=(n,)) for n in range(CLIENTS)]
@@ -86,7 +109,9 @@ def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[
             # A client that never saw its answer retries: the stored answer, no new change.
             for key, seen in list(acknowledged.items())[:10]:
                 again = client.post(
-                    "/v1/declarations", json=seen["feature"], headers={"Idempotency-Key": key}
+                    "/v1/declarations",
+                    json=seen["feature"],
+                    headers={"Idempotency-Key": key, **seen["signed"]},
                 )
                 assert again.status_code == 201
                 assert again.headers.get("Idempotent-Replayed") == "true"
@@ -105,9 +130,10 @@ def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[
             ring = KeyRing.from_json(client.get("/v1/keys").json())
         report = verify_log(export, keys=ring, workers=1)
         assert report.entries >= len(acknowledged)
-        # Each declaration the server holds is one entry: nothing half-applied by the kill
-        # (and the center's one entry that added the user).
-        assert report.authors["blue"] == len(ids) and report.entries == len(ids) + 1
+        # Each declaration the server holds is one entry: nothing half-applied by the kill.
+        # Besides: the agreement, the two users added, each party's root signing the
+        # agreement, and the roots' registrations of the two officers' keys.
+        assert report.authors["blue"] == len(ids) + 2 and report.entries == len(ids) + 7
     finally:
         server.stop()
 
@@ -129,11 +155,18 @@ def test_a_server_whose_writer_dies_refuses_changes_and_stops(tmp_path: Path) ->
     """The writer process killed alone: a change is refused (503, a problem body, never a
     500) and ``accord serve`` stops rather than serve on without a writer; after a restart
     the changes acknowledged before are all there."""
-    server, auth = _blue_officers_server(tmp_path)
+    server, auth, offices = _blue_officers_server(tmp_path)
     server.start(extra=("--writer-process",))
+
+    def declare(client: httpx.Client, n: int, i: int) -> httpx.Response:
+        body = position(n, i)
+        signed = offices.headers("blue-officer", "POST", "/v1/declarations", body)
+        return client.post("/v1/declarations", json=body, headers=signed)
+
     try:
         with httpx.Client(base_url=server.url, headers=auth, timeout=10.0) as client:
-            made = [client.post("/v1/declarations", json=position(0, i)) for i in range(5)]
+            offices.start(client, offices.tokens)
+            made = [declare(client, 0, i) for i in range(5)]
             assert [r.status_code for r in made] == [201] * 5
             os.kill(_writer_of(server), signal.SIGKILL)
             statuses = set()
@@ -141,7 +174,7 @@ def test_a_server_whose_writer_dies_refuses_changes_and_stops(tmp_path: Path) ->
             assert server.process is not None
             while server.process.poll() is None and time.monotonic() < deadline:
                 try:
-                    r = client.post("/v1/declarations", json=position(0, 99))
+                    r = declare(client, 0, 99)
                 except httpx.TransportError:
                     break  # the server has stopped listening
                 statuses.add(r.status_code)
@@ -156,7 +189,7 @@ def test_a_server_whose_writer_dies_refuses_changes_and_stops(tmp_path: Path) ->
             for r in made:
                 got = client.get(f"/v1/declarations/{r.json()['id']}")
                 assert got.status_code == 200 and got.json()["entry"] == r.json()["entry"]
-            again = client.post("/v1/declarations", json=position(0, 7))
+            again = declare(client, 0, 7)
             assert again.status_code == 201, again.text
     finally:
         server.stop()

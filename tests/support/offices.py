@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from accord.chrono import format_instant
-from accord.record.acts import Act, SignedAct, new_nonce, sign_act
+from accord.office import act_headers
 from accord.record.canonical import encode_base64
 from accord.record.keys import PrivateKey
 
@@ -52,39 +51,6 @@ def rooted(text: str) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def act_headers(
-    key: PrivateKey,
-    *,
-    origin: str,
-    member: str,
-    user: str,
-    method: str,
-    path: str,
-    body: Mapping[str, Any] | None,
-    at: datetime,
-    nonce: str | None = None,
-) -> tuple[dict[str, str], SignedAct]:
-    """The headers of ``user``'s act ``method path body``, signed with ``key``."""
-    act = Act(
-        origin=origin,
-        member=member,
-        user=user,
-        key=key.key_id,
-        at=at,
-        nonce=nonce or new_nonce(),
-        action=f"{method} {path}",
-        body=dict(body or {}),
-    )
-    signed = sign_act(act, key)
-    headers = {
-        "Accord-Act-Key": key.key_id,
-        "Accord-Act-At": format_instant(act.at),
-        "Accord-Act-Nonce": act.nonce,
-        "Accord-Act-Signature": encode_base64(signed.signature),
-    }
-    return headers, signed
-
-
 class Offices:
     """Every member's office: signs each user's acts with the user's own key (or the
     member's root), at the center's clock."""
@@ -96,7 +62,9 @@ class Offices:
         self.users = {name: member for name, (member, _role) in users.items()}
         self.clock = clock
         self.keys: dict[str, PrivateKey] = {}
-        """User → the key its acts are signed with (registered by :meth:`register_all`)."""
+        """User → the key its acts are signed with, when not its first device's."""
+        self.tokens: dict[str, str] = {}
+        """User → its bearer token, for a test that keeps them here."""
 
     def key(self, user: str) -> PrivateKey:
         return self.keys.get(user) or user_key(self.users[user], user)
@@ -128,7 +96,59 @@ class Offices:
         )
         return headers
 
+    def start(self, client: Any, tokens: Mapping[str, str]) -> None:
+        """Bring a fresh center to where the tests start, over ``client`` (an httpx client
+        of its API): every party's root signs the agreement, then every user of ``tokens``
+        has its key registered by its member's root. Each act is carried by a token of its
+        member (``tokens`` must hold one per party)."""
+        first = client.get(
+            "/v1/record/entries", params={"start": 0, "end": 1},
+            headers=_bearer(tokens, next(iter(tokens))),
+        )  # fmt: skip
+        digest = _first_digest(first.json())
+        assert digest is not None, "the record does not begin with the agreement"
+        parties = sorted({m for u, m in self.users.items() if u in tokens})
+        for member in parties:
+            carrier = next(u for u in tokens if self.users[u] == member)
+            body = {"digest": digest}
+            self._root_post(client, tokens, carrier, member, "/v1/agreement/signatures", body)
+        for user in tokens:
+            body = self.registration(user)
+            self._root_post(client, tokens, user, self.users[user], "/v1/keys/registrations", body)
+
+    def _root_post(
+        self,
+        client: Any,
+        tokens: Mapping[str, str],
+        user: str,
+        member: str,
+        path: str,
+        body: dict[str, Any],
+    ) -> None:
+        headers = {**self.headers(user, "POST", path, body, key=root_of(member)),
+                   **_bearer(tokens, user)}  # fmt: skip
+        answer = client.post(path, json=body, headers=headers)
+        assert answer.status_code == 201, f"{path}: {answer.status_code} {answer.text}"
+
     def registration(self, user: str, key: PrivateKey | None = None) -> dict[str, Any]:
         """The body of a registration of ``user``'s key."""
         key = key or self.key(user)
         return {"user": user, "public_key": encode_base64(key.public.raw), "purposes": ["act"]}
+
+
+def _bearer(tokens: Mapping[str, str], user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens[user]}"}
+
+
+def _first_digest(page: Any) -> str | None:
+    """The agreement's digest in the record's first entry, from a page of
+    ``GET /v1/record/entries``."""
+    import base64
+    import json
+
+    for item in page["entries"]:
+        envelope = json.loads(base64.b64decode(item["data"]))
+        event = envelope["entry"]["event"]
+        if event.get("kind") == "agreement.adopted":
+            return str(event["digest"])
+    return None

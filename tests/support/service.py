@@ -3,8 +3,9 @@ files, a fixed clock, and a running application behind fastapi's TestClient."""
 
 from __future__ import annotations
 
+import json
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import Any
 with warnings.catch_warnings():  # starlette would rather have httpx2; httpx is what we ship
     warnings.simplefilter("ignore", UserWarning)  # StarletteDeprecationWarning
     from fastapi.testclient import TestClient
+import httpx
 from sqlalchemy.orm import Session
 
 from accord.center.config import Settings
@@ -22,12 +24,14 @@ from accord.center.exercise import DEMO_USERS
 from accord.center.identity import add_user
 from accord.center.roles import Role
 from accord.center.runtime import Center
+from accord.errors import ActError
 from accord.examples import example_path
 from accord.record.keys import KeyRing
 from support.jig import AGREEMENT, NOW
 from support.offices import Offices
 
 __all__ = [
+    "UNSIGNED",
     "USERS",
     "Service",
     "TestClient",
@@ -38,6 +42,7 @@ __all__ = [
     "ring_of",
     "rooted_service",
     "settings_for",
+    "signing_hook",
 ]
 
 # name → (member, role): one user per role, as in the exercise behind `make run`
@@ -78,29 +83,57 @@ class Service:
     def auth(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
-    def _signed(self, method: str, path: str, user: str, kwargs: dict[str, Any]) -> dict[str, str]:
-        if self.offices is None or user not in self.offices.users:
-            return {}
-        return self.offices.headers(user, method, path, kwargs.get("json"))
-
     def get(self, path: str, user: str, **kwargs: Any):
         return self.client.get(path, headers=self.auth(user), **kwargs)
 
     def post(self, path: str, user: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
-        signed = self._signed("POST", path, user, kwargs)
-        return self.client.post(
-            path, headers={**self.auth(user), **signed, **(headers or {})}, **kwargs
-        )
+        return self.client.post(path, headers={**self.auth(user), **(headers or {})}, **kwargs)
 
     def put(self, path: str, user: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
-        signed = self._signed("PUT", path, user, kwargs)
-        return self.client.put(
-            path, headers={**self.auth(user), **signed, **(headers or {})}, **kwargs
-        )
+        return self.client.put(path, headers={**self.auth(user), **(headers or {})}, **kwargs)
 
-    def delete(self, path: str, user: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
-        signed = self._signed("DELETE", path, user, kwargs)
-        return self.client.delete(path, headers={**self.auth(user), **signed, **(headers or {})})
+
+UNSIGNED = "X-Test-Unsigned"
+"""A request header that keeps :func:`signing_hook` from signing (the header is dropped)."""
+
+
+def signing_hook(offices: Offices, tokens: Mapping[str, str]) -> Callable[[httpx.Request], None]:
+    """An httpx request hook that signs each write of a known user's token with the user's
+    key, as the page does — unless the request carries its own ``Accord-Act-Signature`` or
+    :data:`UNSIGNED`."""
+    users = {f"Bearer {token}": user for user, token in tokens.items()}
+    retries: dict[tuple[str, ...], dict[str, str]] = {}  # a retry is the same signed request
+
+    def hook(request: httpx.Request) -> None:
+        if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+            return
+        if UNSIGNED in request.headers:
+            del request.headers[UNSIGNED]
+            return
+        user = users.get(request.headers.get("Authorization", ""))
+        if user is None or user not in offices.users or "Accord-Act-Signature" in request.headers:
+            return
+        content = request.read()
+        try:
+            body = json.loads(content) if content.strip() else None
+        except ValueError:
+            return  # not JSON: the act cannot be what the request says; send it unsigned
+        if body is not None and not isinstance(body, dict):
+            return
+        url = request.url.raw_path.decode("ascii")
+        retry = request.headers.get("Idempotency-Key")
+        memo = (user, retry, request.method, url, content.decode()) if retry else None
+        signed = retries.get(memo) if memo else None
+        if signed is None:
+            try:
+                signed = offices.headers(user, request.method, url, body)
+            except ActError:
+                return  # a body no act can hold (NaN, 2^53): sent unsigned, refused as such
+            if memo:
+                retries[memo] = signed
+        request.headers.update(signed)
+
+    return hook
 
 
 def settings_for(tmp_path: Path, **overrides: object) -> Settings:
@@ -178,6 +211,7 @@ def rooted_service(
     ) as client:
         center = client.app.state.center  # type: ignore[attr-defined]
         offices = Offices(center.origin, USERS, now)
+        client.event_hooks = {"request": [signing_hook(offices, tokens)], "response": []}
         service = Service(client, tokens, settings, offices)
         digest = agreement_digest(agreement_document(center.agreement))
         for member in sign if sign is not None else sorted(center.agreement.party_ids):

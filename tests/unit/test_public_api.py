@@ -78,6 +78,7 @@ EXPECTED = {
         "Issue",
         "KeyFileError",
         "LogError",
+        "NoAct",
         "NotAuthorized",
         "NotFound",
         "NotJsonNumber",
@@ -159,7 +160,7 @@ def test_all_is_curated(module: str) -> None:
         assert hasattr(mod, name), f"{module}.{name} is in __all__ but missing"
 
 
-FAULTS = {"CommitFailed"}
+FAULTS = {"CommitFailed", "NoAct"}
 """Errors of accord.errors that are faults of the server, not refusals: outside AccordError."""
 
 HTTP_LAYER = {"accord.center.http.problems.ProblemError"}

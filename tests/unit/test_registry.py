@@ -980,3 +980,29 @@ def test_the_registry_answers_as_the_oracle(data: st.DataObject) -> None:
                 oracle.valid(k.member, k.user, k.key_id, i, purpose) for i in range(index + 2)
             ]
         assert (registry.signed, registry.in_force_at) == (oracle.signed, oracle.in_force_at)
+
+
+def test_the_agreements_digest_is_the_same_in_every_process() -> None:
+    # Each root signs the digest of the agreement's document: a set dumped in hash order
+    # would give another digest in another process (PYTHONHASHSEED), and no root's signature
+    # would hold after a restart.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from accord.examples import example_path; from accord.agreement import load_agreement;"
+        "from accord.record.registry import agreement_digest;"
+        "print(agreement_digest(load_agreement(example_path('jig.yaml')).model_dump(mode='json')))"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(digests) == 1

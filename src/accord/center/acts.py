@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, cast
 
@@ -48,6 +49,7 @@ __all__ = [
     "REGISTRY",
     "REVOKED",
     "SIGNED",
+    "Presented",
     "Signing",
     "accept",
     "registry",
@@ -58,6 +60,16 @@ REGISTERED: Final = "key.registered"
 REVOKED: Final = "key.revoked"
 """The kinds of the entries that change who may sign (declared by
 :mod:`accord.center.signing.service`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """An act as a request presents it: the signed act, and its opening (the salt, and the
+    body as the request sent it, JSON text: :mod:`accord.center.http.acts` reads it)."""
+
+    signed: SignedAct
+    salt: str
+    body: str
 
 
 class Signing(StrEnum):
@@ -131,11 +143,13 @@ def registry(unit: Unit) -> KeyRegistry:
 # --- taking an act in ------------------------------------------------------------------------
 
 
-def accept(unit: Unit, signed: SignedAct, *, signing: Signing) -> None:
-    """Take ``signed`` in as the unit's act (see the module docstring), or raise:
+def accept(unit: Unit, presented: Presented, *, signing: Signing) -> None:
+    """Take the act ``presented`` in as the unit's act (see the module docstring), keeping
+    its opening (salt and body) with its nonce; or raise:
     ``ActKeyError`` (the key may not sign it), ``ActSignatureError``, ``ActClockError``,
     ``ActReplayError`` or ``PhaseError`` (the agreement is not in force yet)."""
     center = unit.center
+    signed = presented.signed
     act = signed.act
     index = unit.ledger.log.size  # the entry the act's first entry will be
     keys = registry(unit)
@@ -152,11 +166,13 @@ def accept(unit: Unit, signed: SignedAct, *, signing: Signing) -> None:
     else:
         key = keys.root(member=act.member, key_id=act.key)
     verify_act(signed, key=key, origin=center.origin, now=center.now())
-    statement = _insert_nonce(unit.session).values(nonce=act.nonce, entry=index)
+    statement = _insert_nonce(unit.session).values(
+        nonce=act.nonce, entry=index, salt=presented.salt, body=presented.body
+    )
     done = unit.session.execute(statement.on_conflict_do_nothing(index_elements=["nonce"]))
     if not cast(Any, done).rowcount:
         raise ActReplayError("nonce", "another act used this nonce already: a replay is refused")
-    unit.ledger.acting = Acting(signed, key.raw)
+    unit.ledger.acting = Acting(signed, key.raw, json.loads(presented.body), presented.salt)
 
 
 def _insert_nonce(session: Session) -> Any:

@@ -40,6 +40,7 @@ from accord.center.db.fast import Prepared
 from accord.center.db.logstore import ConnectionProvider, SQLAlchemyLogStorage
 from accord.center.db.models import RecordAuthor
 from accord.center.keystore import KeyStore
+from accord.errors import NoAct
 from accord.record.acts import SignedAct
 from accord.record.canonical import encode_base64
 from accord.record.keys import PrivateKey
@@ -47,7 +48,7 @@ from accord.record.log import MerkleLog
 from accord.record.note import SignedHead
 from accord.record.recorder import Recorder, Sequences
 
-__all__ = ["Acting", "Ledger", "SequenceCache", "open_log"]
+__all__ = ["Acting", "Ledger", "NoAct", "SequenceCache", "open_log"]
 
 _authors = cast(Table, RecordAuthor.__table__)
 _SET_SEQ = Prepared(
@@ -165,21 +166,23 @@ class _UnitSequences:
 
 @dataclass(slots=True)
 class Acting:
-    """The act a unit took in (checked): the signed act, and the raw public key that signed
-    it; ``entry``, the index of the first entry that holds it, once there is one."""
+    """The act a unit took in (checked): the signed act, the raw public key that signed it,
+    and the body its seal opens to; ``entry``, the index of the first entry that holds it,
+    once there is one."""
 
     signed: SignedAct
     key: bytes
+    body: dict[str, Any]
+    salt: str
     entry: int | None = None
+    public: bool = False
+    """Whether the entry shows the act's opening (salt and body) to every reader: for acts
+    whose whole content is public (a root's signature, a key's registration), so that any
+    verifier checks what the entry says against what was signed."""
 
     @property
     def member(self) -> str:
         return self.signed.act.member
-
-
-class NoAct(RuntimeError):
-    """An entry for a member was asked for without that member's act: a bug, never a
-    request's fault (the center must not sign for a party)."""
 
 
 class Ledger:
@@ -268,10 +271,12 @@ class Ledger:
             )
         if acting.entry is None:
             acting.entry = index
-            act: Mapping[str, Any] = {
+            act: dict[str, Any] = {
                 "key": encode_base64(acting.key),
                 "signed": acting.signed.to_json(),
             }
+            if acting.public:
+                act["opening"] = {"salt": acting.salt, "body": acting.body}
         else:
             act = {"of": acting.entry}
         return (event, keys.center(), at, author, act)

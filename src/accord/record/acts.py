@@ -11,11 +11,11 @@ The act is a JSON object of nine members, all of them signed::
      "action": "POST /v1/operations/op-17/approve",
                                          what the user asks: the request line, <METHOD> <path>
      "at": "2026-05-01T12:00:00Z",       the client's clock when the user signed
-     "body": {...},                      the request's JSON body, an object ({} for none)
      "key": "139e3940e64b5491",          the user's key: PublicKey.key_id
      "member": "blue",                   the acting party (its name in the key ring)
      "nonce": "<22+ characters>",        ≥ 128 random bits, base64url without padding
      "origin": "accord.example/jcc",     the log the act is made for
+     "seal": "<64 hex digits>",          the request's JSON body, sealed (below)
      "user": "amira"}                    the user's name
 
 and its signature is Ed25519 (RFC 8032) over the **RFC 8785 (JCS)** canonical form of that
@@ -40,9 +40,19 @@ What the signature binds, and why:
   any other request is refused). The clock window bounds how long a nonce must be kept only
   while the clock never goes back — an exercise clock may — so the service keeps them as
   long as the record (which holds them). This module keeps no state;
-- ``action`` and ``body``: what is asked, as the user asked it — the request's method and
-  path exactly as sent (``?query`` included) and its JSON body, so that the act is the
-  request and the center has nothing to translate.
+- ``action`` and ``seal``: what is asked, as the user asked it — the request's method and
+  path exactly as sent (``?query`` included), and its JSON body (an object, ``{}`` for
+  none), so that the act is the request and the center has nothing to translate.
+
+**The body is sealed**, not signed in clear: ``seal`` is the lowercase hex of
+``SHA-256(salt || JCS(body))`` (:func:`seal_of`), with a fresh ``salt`` of 32 random bytes
+(:func:`new_salt`, base64url without padding) that travels with the request, never in the
+record. The record is read by every party, and a body may hold what only some may read (a
+position declared to the center alone, a direct-line message): the record keeps the signed
+act with its seal, and the **opening** — the salt and the body — stays with the user and the
+center (DECISIONS 11), who can show it to anyone to prove what was asked. Without the salt
+the seal tells nothing of the body, not even to someone who can guess all but a coordinate
+of it; with it, no other body opens it (SHA-256 is collision resistant).
 
 The ``at`` member is written as :func:`accord.chrono.format_instant` writes instants: UTC
 with ``Z``, whole seconds or six digits of fraction (``2026-05-01T12:00:00Z``,
@@ -57,12 +67,13 @@ RFC 7493 §2.2), where every implementation agrees on their value; others are re
 >>> amira = PrivateKey.from_seed("amira", bytes(32))
 >>> act = Act(origin="accord.example/jcc", member="blue", user="amira", key=amira.key_id,
 ...           at=datetime(2026, 5, 1, 12, tzinfo=UTC), nonce="AAAAAAAAAAAAAAAAAAAAAA",
-...           action="POST /v1/operations/op-17/approve", body={"version": 2})
+...           action="POST /v1/operations/op-17/approve",
+...           seal=seal_of({"version": 2}, salt="A" * 43))
 >>> act.signed_bytes()[:89]
 b'{"accord-act":1,"action":"POST /v1/operations/op-17/approve","at":"2026-05-01T12:00:00Z",'
 >>> signed = sign_act(act, amira)
 >>> sorted(signed.to_json())[-3:]
-['origin', 'signature', 'user']
+['seal', 'signature', 'user']
 >>> again = signed_act_from_json(signed.to_json())
 >>> verify_act(again, key=amira.public, origin="accord.example/jcc",
 ...            now=datetime(2026, 5, 1, 12, 4, tzinfo=UTC))
@@ -77,10 +88,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import math
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -106,12 +118,15 @@ __all__ = [
     "ACT_VERSION",
     "DEFAULT_WINDOW",
     "NONCE_BYTES",
+    "SALT_BYTES",
     "Act",
     "ActClockError",
     "ActError",
     "ActSignatureError",
     "SignedAct",
     "new_nonce",
+    "new_salt",
+    "seal_of",
     "sign_act",
     "signed_act_from_json",
     "verify_act",
@@ -135,7 +150,7 @@ acts), and a nonce cannot be guessed ahead."""
 
 _NONCE_MAX_BYTES = 64
 _FIELDS = frozenset(
-    {ACT_MARKER, "action", "at", "body", "key", "member", "nonce", "origin", "user"}
+    {ACT_MARKER, "action", "at", "key", "member", "nonce", "origin", "seal", "user"}
 )
 _SIGNATURE = "signature"
 _JSON_FIELDS = _FIELDS | {_SIGNATURE}
@@ -148,6 +163,63 @@ _ACTION = re.compile(rf"(?:{'|'.join(ACT_METHODS)}) /[\x21-\x7e]*\Z")
 _PATH_MAX = 1024
 _KEY_ID = re.compile(r"[0-9a-f]{16}\Z")
 _NONCE = re.compile(r"[A-Za-z0-9_-]+\Z")  # RFC 4648 §5 alphabet, no padding
+_SEAL = re.compile(r"[0-9a-f]{64}\Z")
+
+SALT_BYTES: Final = 32
+"""Random bytes in a body's salt: the seal hides the body as long as the salt stays secret."""
+
+
+def new_salt() -> str:
+    """A fresh salt for an act's body: :data:`SALT_BYTES` random bytes in base64url without
+    padding (43 characters).
+
+    >>> len(new_salt()), new_salt() != new_salt()
+    (43, True)
+    """
+    return base64.urlsafe_b64encode(secrets.token_bytes(SALT_BYTES)).rstrip(b"=").decode()
+
+
+def seal_of(body: object, *, salt: str) -> str:
+    """The seal of a request's JSON body: lowercase hex of ``SHA-256(salt || JCS(body))``.
+
+    Parameters
+    ----------
+    body
+        The request's JSON body: a JSON object with a JCS form (``{}`` for none).
+    salt
+        The request's salt (:func:`new_salt`): exactly :data:`SALT_BYTES` bytes in canonical
+        base64url without padding.
+
+    Raises
+    ------
+    ActError
+        Naming ``body`` (or the path inside it: ``body.area[2]``) or ``salt``.
+
+    Examples
+    --------
+    >>> seal_of({"b": 1, "a": [1.0, "Zoë"]}, salt="A" * 43) == seal_of(
+    ...     {"a": [1, "Zoë"], "b": 1.0}, salt="A" * 43)
+    True
+    >>> seal_of({}, salt="A" * 42)
+    Traceback (most recent call last):
+    ...
+    accord.errors.ActError: salt: must be 32 random bytes in base64url without padding ...
+    """
+    if not isinstance(body, dict):
+        raise ActError("body", "must be a JSON object")
+    width = (SALT_BYTES * 8 + 5) // 6
+    if not isinstance(salt, str) or len(salt) != width or not _NONCE.match(salt):
+        raise ActError(
+            "salt",
+            f"must be {SALT_BYTES} random bytes in base64url without padding ({width} "
+            "characters of A-Z a-z 0-9 - _)",
+        )
+    raw = base64.urlsafe_b64decode(salt + "=")
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != salt:
+        raise ActError("salt", "is not canonical base64url (its unused bits are not zero)")
+    return hashlib.sha256(raw + _jcs(_json_copy(body, ["body"]))).hexdigest()
+
+
 _USER_MAX = 64  # as the center's user names (accord.center.identity)
 
 
@@ -308,28 +380,26 @@ class Act:
         :data:`ACT_METHODS` and the path exactly as sent, ``?query`` included (printable
         ASCII without spaces, from ``/``, at most 1,024 characters):
         ``POST /v1/operations/op-17/approve``.
-    body
-        Exactly what the user asked for, the request's JSON body (``{}`` when it has none):
-        a JSON object that has a JCS form. ``body`` is the
-        act's own copy (tuples become lists): change it and the signature no longer
-        verifies.
+    seal
+        What the user asked for, sealed: :func:`seal_of` the request's JSON body (``{}``
+        when it has none) with the request's salt — 64 lowercase hex digits.
 
     Raises
     ------
     ActError
-        A field out of its form; ``field`` names it (``body.area[2]`` inside the body).
+        A field out of its form; ``field`` names it.
 
     Examples
     --------
     >>> from datetime import UTC, datetime
     >>> act = Act("accord.example/jcc", "blue", "amira", "139e3940e64b5491",
     ...           datetime(2026, 5, 1, 12, tzinfo=UTC), "AAAAAAAAAAAAAAAAAAAAAA",
-    ...           "POST /v1/messages", {"text": "Zoë", "n": 1.0})
+    ...           "POST /v1/messages", "0" * 64)
     >>> signed = act.signed_bytes()
-    >>> signed[signed.index(b'"body"') : signed.index(b',"key"')]
-    b'"body":{"n":1,"text":"Zo\\xc3\\xab"}'
+    >>> signed[signed.index(b'"seal"') : signed.index(b',"user"')]
+    b'"seal":"0000000000000000000000000000000000000000000000000000000000000000"'
     >>> Act("accord.example/jcc", "blue", "amira", "139e3940e64b5491",
-    ...     datetime(2026, 5, 1, 12), "AAAAAAAAAAAAAAAAAAAAAA", "POST /v1/messages", {})
+    ...     datetime(2026, 5, 1, 12), "AAAAAAAAAAAAAAAAAAAAAA", "POST /v1/messages", "0" * 64)
     Traceback (most recent call last):
     ...
     accord.errors.ActError: at: has no UTC offset: a time without an offset is refused
@@ -342,7 +412,7 @@ class Act:
     at: datetime
     nonce: str
     action: str
-    body: dict[str, Any] = field(hash=False)
+    seal: str
 
     def __post_init__(self) -> None:
         try:
@@ -361,9 +431,8 @@ class Act:
         object.__setattr__(self, "at", _check_at(self.at))
         _check_nonce(self.nonce)
         _check_action(self.action)
-        if not isinstance(self.body, dict):
-            raise ActError("body", "must be a JSON object")
-        object.__setattr__(self, "body", _json_copy(self.body, ["body"]))
+        if not isinstance(self.seal, str) or not _SEAL.match(self.seal):
+            raise ActError("seal", "must be SHA-256 in hex: 64 lower-case hex digits (seal_of)")
 
     def to_json(self) -> dict[str, Any]:
         """The object the act's signature is over.
@@ -372,20 +441,20 @@ class Act:
         -------
         dict
             The ``accord-act`` marker and the act's eight fields as JSON values (``at``
-            written by :func:`~accord.chrono.format_instant`); a copy, the body included.
+            written by :func:`~accord.chrono.format_instant`).
         """
-        return {**self._members(), "body": _json_copy(self.body, ["body"])}
+        return self._members()
 
     def _members(self) -> dict[str, Any]:
         return {
             ACT_MARKER: ACT_VERSION,
             "action": self.action,
             "at": format_instant(self.at),
-            "body": self.body,
             "key": self.key,
             "member": self.member,
             "nonce": self.nonce,
             "origin": self.origin,
+            "seal": self.seal,
             "user": self.user,
         }
 
@@ -397,18 +466,8 @@ class Act:
         bytes
             The RFC 8785 (JCS) canonical form of :meth:`to_json`.
 
-        Raises
-        ------
-        ActError
-            The body was changed, after the act was made, into something without a JCS form.
         """
-        try:
-            return _jcs(self._members())
-        except (rfc8785.CanonicalizationError, RecursionError):
-            # Only a body changed after the act was made gets here: check it again, naming
-            # the place.
-            _json_copy(self.body, ["body"])
-            raise ActError("body", "has no RFC 8785 canonical form") from None
+        return _jcs(self._members())
 
 
 @dataclass(frozen=True)
@@ -476,7 +535,8 @@ def sign_act(act: Act, key: PrivateKey) -> SignedAct:
     >>> from accord.record.keys import PrivateKey
     >>> key = PrivateKey.from_seed("amira", bytes(32))
     >>> act = Act("accord.example/jcc", "blue", "amira", key.key_id,
-    ...           datetime(2026, 5, 1, 12, tzinfo=UTC), new_nonce(), "POST /v1/messages", {})
+    ...           datetime(2026, 5, 1, 12, tzinfo=UTC), new_nonce(), "POST /v1/messages",
+    ...           seal_of({}, salt=new_salt()))
     >>> len(sign_act(act, key).signature)
     64
     """
@@ -540,7 +600,8 @@ def verify_act(
     >>> key = PrivateKey.from_seed("amira", bytes(32))
     >>> now = datetime(2026, 5, 1, 12, tzinfo=UTC)
     >>> act = Act("accord.example/jcc", "blue", "amira", key.key_id,
-    ...           now - timedelta(minutes=6), new_nonce(), "POST /v1/messages", {})
+    ...           now - timedelta(minutes=6), new_nonce(), "POST /v1/messages",
+    ...           seal_of({}, salt=new_salt()))
     >>> verify_act(sign_act(act, key), key=key.public, origin="accord.example/jcc", now=now)
     Traceback (most recent call last):
     ...
@@ -605,8 +666,8 @@ def signed_act_from_json(data: object) -> SignedAct:
         unknown member; ``accord-act`` other than the integer 1; a member of the wrong
         type; an origin, member, user, key, nonce or action out of its form; ``at`` that is
         not an instant with an offset, or not written as
-        :func:`~accord.chrono.format_instant` writes it (UTC, ``Z``); a body that is not a
-        JSON object with a JCS form (``body.<path>``); a signature that is not canonical
+        :func:`~accord.chrono.format_instant` writes it (UTC, ``Z``); a seal that is not 64
+        lowercase hex digits; a signature that is not canonical
         base64 of 64 bytes.
 
     Examples
@@ -614,7 +675,7 @@ def signed_act_from_json(data: object) -> SignedAct:
     >>> signed_act_from_json({"accord-act": 1})
     Traceback (most recent call last):
     ...
-    accord.errors.ActError: action: missing (and 8 more: at, body, key, ...)
+    accord.errors.ActError: action: missing (and 8 more: at, key, member, ...)
     """
     if not isinstance(data, dict):
         raise ActError("act", "a signed act is a JSON object")
@@ -645,8 +706,8 @@ def signed_act_from_json(data: object) -> SignedAct:
             f"{format_instant(at)!r} (UTC, Z, whole seconds or six digits of fraction): "
             "an instant has one spelling",
         )
-    if not isinstance(data["body"], dict):
-        raise ActError("body", f"must be a JSON object, not {_json_type(data['body'])}")
+    if not isinstance(data["seal"], str):
+        raise ActError("seal", f"must be a string, not {_json_type(data['seal'])}")
     try:
         signature = decode_base64(data[_SIGNATURE], what=_SIGNATURE, size=64)
     except FormatError as error:
@@ -659,7 +720,7 @@ def signed_act_from_json(data: object) -> SignedAct:
         at=at,
         nonce=data["nonce"],
         action=data["action"],
-        body=data["body"],
+        seal=data["seal"],
     )
     return SignedAct(act, signature)
 

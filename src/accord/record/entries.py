@@ -25,8 +25,10 @@ member, ``"act"``, and ``"v": 2``; the author is the acting member, and the sign
 ``event``, never that the party acted. What proves the party acted is inside::
 
     "act": {"key": "<base64 raw Ed25519 public key>",   the key that signed the act
-            "signed": {...}}                            the act's JSON form, signature included
+            "signed": {...},                            the act's JSON form, signature included
                                                         (accord.record.acts)
+            "opening": {"salt": "…", "body": {...}}}    only for an act whose content is
+                                                        public: what its seal opens to
     "act": {"of": 17}                                   the same act as entry 17's (one act
                                                         that caused several entries)
 
@@ -339,11 +341,19 @@ def _check_act_member(act: object, where: str) -> dict[str, Any]:
         if not _is_int(of) or not 0 <= of <= _MAX_INDEX:
             raise FormatError(f"{where}.of must be the index of an earlier entry")
         return dict(act)
-    if set(act) != {"key", "signed"}:
-        raise FormatError(f'{where} must hold "key" and "signed", or "of"')
+    if set(act) not in ({"key", "signed"}, {"key", "signed", "opening"}):
+        raise FormatError(f'{where} must hold "key" and "signed" (and "opening"), or "of"')
     decode_base64(act["key"], what=f"{where}.key", size=32)
     if not isinstance(act["signed"], Mapping):
         raise FormatError(f"{where}.signed must be the act's JSON object")
+    opening = act.get("opening")
+    if opening is not None and (
+        not isinstance(opening, Mapping)
+        or set(opening) != {"salt", "body"}
+        or not isinstance(opening["salt"], str)
+        or not isinstance(opening["body"], Mapping)
+    ):
+        raise FormatError(f"{where}.opening must hold the salt and the body the seal opens to")
     return dict(act)
 
 

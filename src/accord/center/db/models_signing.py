@@ -1,9 +1,10 @@
 """Signing's tables (:mod:`accord.center.signing`): what the center must remember of the
 parties' signed acts.
 
-* ``act_nonces`` — the nonce of every act taken in, and the record entry that holds it: an
-  act whose nonce is here is a replay (DECISIONS 10), refused. Kept as long as the record
-  (which holds every nonce too, and from which the table can be rebuilt);
+* ``act_nonces`` — the nonce of every act taken in, the record entry that holds it, and the
+  act's opening (the ``salt`` and the JSON ``body`` its seal binds: the record holds the seal
+  alone, DECISIONS 11): an act whose nonce is here is a replay (DECISIONS 10), refused. Kept
+  as long as the record;
 * ``key_entries`` — the record entries that change who may sign (``agreement.signed``,
   ``key.registered``, ``key.revoked``), in record order: the center folds them into its
   :class:`~accord.record.registry.KeyRegistry` (a few rows per user, read again whenever
@@ -30,12 +31,14 @@ _Index = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class ActNonce(Base):
-    """The nonce of an act taken in, and its entry."""
+    """The nonce of an act taken in, its entry, and its opening."""
 
     __tablename__ = "act_nonces"
 
     nonce: Mapped[str] = mapped_column(String(96), primary_key=True)
     entry: Mapped[int] = mapped_column(_Index)
+    salt: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
 
 
 class KeyEntry(Base):

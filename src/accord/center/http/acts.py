@@ -7,32 +7,38 @@ the request does not hold travels beside it::
     Accord-Act-Key: 139e3940e64b5491            the key id of the user's key
     Accord-Act-At: 2026-05-01T12:00:00Z         the client's clock when the user signed
     Accord-Act-Nonce: <22+ base64url chars>     the act's nonce
+    Accord-Act-Salt: <43 base64url chars>       the salt of the body's seal
     Accord-Act-Signature: <base64>              Ed25519 over the act's RFC 8785 form
 
-and the act signed is ``{"accord-act": 1, "action": "<METHOD> <path>[?<query>]", "at", "body":
-<the JSON body, {} for none>, "key", "member": <the caller's member>, "nonce", "origin": <this
-log's origin>, "user": <the caller's name>}`` — the request line exactly as sent (its path
-not decoded), and the body as parsed. The bearer token says who calls; the signature, that
-the user made this request; the center can check it and refuse it, never make it.
+and the act signed is ``{"accord-act": 1, "action": "<METHOD> <path>[?<query>]", "at", "key",
+"member": <the caller's member>, "nonce", "origin": <this log's origin>, "seal":
+seal_of(<the JSON body, {} for none>, salt), "user": <the caller's name>}`` — the request line
+exactly as sent (its path not decoded), and the body as parsed, sealed. The bearer token says
+who calls; the signature, that the user made this request; the center can check it and
+refuse it, never make it. The salt and the body are the act's opening: the center keeps it
+(and the user), the record holds the seal alone.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
 from fastapi import Request
 
+from accord.center.acts import Presented
 from accord.center.identity import Caller
 from accord.errors import ActError, ActSignatureError, DuplicateKey, NotJsonNumber
 from accord.jsontext import loads
-from accord.record.acts import ACT_MARKER, ACT_VERSION, SignedAct, signed_act_from_json
+from accord.record.acts import ACT_MARKER, ACT_VERSION, seal_of, signed_act_from_json
 
-__all__ = ["HEADERS", "action_of", "header_of", "read_act"]
+__all__ = ["HEADERS", "Presented", "action_of", "header_of", "read_act"]
 
 HEADERS: Final = {
     "key": "Accord-Act-Key",
     "at": "Accord-Act-At",
     "nonce": "Accord-Act-Nonce",
+    "salt": "Accord-Act-Salt",
     "signature": "Accord-Act-Signature",
 }
 """The act's member → the header that carries it."""
@@ -53,7 +59,7 @@ def action_of(request: Request) -> str:
     return f"{request.method} {path}"
 
 
-async def read_act(request: Request, caller: Caller, *, origin: str) -> SignedAct:
+async def read_act(request: Request, caller: Caller, *, origin: str) -> Presented:
     """The act the request carries, read strictly (its signature not checked yet: the
     unit of work does, against the key registry as of its turn); ``ActError`` naming the
     header or body field at fault, ``ActSignatureError`` when it carries none."""
@@ -75,17 +81,20 @@ async def read_act(request: Request, caller: Caller, *, origin: str) -> SignedAc
             raise ActError("body", f"not JSON an act can sign: {error}") from None
     else:
         body = {}
-    return signed_act_from_json(
+    salt = values["salt"]
+    assert salt is not None
+    signed = signed_act_from_json(
         {
             ACT_MARKER: ACT_VERSION,
             "action": action_of(request),
             "at": values["at"],
-            "body": body,
             "key": values["key"],
             "member": caller.member,
             "nonce": values["nonce"],
             "origin": origin,
+            "seal": seal_of(body, salt=salt),
             "user": caller.name,
             "signature": values["signature"],
         }
     )
+    return Presented(signed, salt, json.dumps(body, ensure_ascii=False, separators=(",", ":")))

@@ -31,14 +31,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from accord.center.acts import Signing, accept
+from accord.center.acts import Presented, Signing, accept
 from accord.center.db.models import IdempotentAnswer
 from accord.center.http.acts import read_act
 from accord.center.http.admission import Timed, admission
 from accord.center.http.problems import FieldProblem, ProblemError
 from accord.center.identity import Caller
 from accord.center.runtime import Center, Then, Unit
-from accord.record.acts import SignedAct
 
 __all__ = ["HEADER", "KEY_MAX", "REPLAYED", "Answer", "Answering", "write"]
 
@@ -62,7 +61,7 @@ def _key(request: Request) -> str | None:
     return key
 
 
-def _fingerprint(request: Request, body: BaseModel | None, signed: SignedAct | None) -> str:
+def _fingerprint(request: Request, body: BaseModel | None, signed: Presented | None) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\x00" + request.url.path.encode())
@@ -70,7 +69,8 @@ def _fingerprint(request: Request, body: BaseModel | None, signed: SignedAct | N
     if body is not None:
         digest.update(b"\x00" + body.model_dump_json().encode("utf-8", "surrogatepass"))
     if signed is not None:
-        digest.update(b"\x00" + signed.act.nonce.encode() + b"\x00" + signed.signature)
+        act = signed.signed
+        digest.update(b"\x00" + act.act.nonce.encode() + b"\x00" + act.signature)
     return digest.hexdigest()
 
 
@@ -103,7 +103,7 @@ class Answering:
     fingerprint: str
     status: int
     at: datetime
-    signed: SignedAct | None = None
+    signed: Presented | None = None
     signing: Signing = Signing.ACT
 
     def __call__(self, unit: Unit) -> Answer:

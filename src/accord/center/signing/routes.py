@@ -167,7 +167,7 @@ async def sign_agreement(
 
 def _sign(unit: Unit, *, caller: Caller, at: datetime) -> SignedOut:
     entry = service.sign_agreement(unit, caller, at)
-    digest = unit.ledger.acting.signed.act.body["digest"] if unit.ledger.acting else ""
+    digest = unit.ledger.acting.body["digest"] if unit.ledger.acting else ""
     in_force = service.registry(unit).in_force_at is not None  # folded again: it changed
     return SignedOut(member=caller.member, digest=digest, entry=entry, in_force=in_force)
 
@@ -209,7 +209,7 @@ async def revoke_key(
 
 def _revoke(unit: Unit, *, caller: Caller, at: datetime) -> RevokedOut:
     entry = service.revoke(unit, caller, at)
-    key = unit.ledger.acting.signed.act.body["key"] if unit.ledger.acting else ""
+    key = unit.ledger.acting.body["key"] if unit.ledger.acting else ""
     return RevokedOut(key=key, entry=entry)
 
 

@@ -130,7 +130,7 @@ def sign_agreement(unit: Unit, caller: Caller, at: datetime) -> int:
     """The caller's member's root signs the agreement (the unit's act, taken in with
     :attr:`Signing.ROOT`: what it signed is what counts); the entry."""
     acting = _acting(unit, caller)
-    digest = signature_digest_from_body(acting.signed.act.body)
+    digest = signature_digest_from_body(acting.body)
     ours = agreement_digest(agreement_document(unit.center.agreement))
     if digest != ours:
         raise ActError("body.digest", f"this center's agreement has the digest {ours}")
@@ -145,7 +145,7 @@ def register(unit: Unit, caller: Caller, at: datetime) -> Registered:
     """Register the key the unit's act names for a user of the caller's member (the act,
     taken in with :attr:`Signing.CERTIFY`); the key as registered."""
     acting = _acting(unit, caller)
-    registration = registration_from_body(acting.signed.act.body)
+    registration = registration_from_body(acting.body)
     check = copy.deepcopy(registry(unit))
     index = unit.ledger.log.size
     made = check.register(
@@ -163,7 +163,7 @@ def revoke(unit: Unit, caller: Caller, at: datetime) -> int:
     """Revoke the key the unit's act names (the act, taken in with
     :attr:`Signing.CERTIFY`); the entry."""
     acting = _acting(unit, caller)
-    revocation = revocation_from_body(acting.signed.act.body)
+    revocation = revocation_from_body(acting.body)
     check = copy.deepcopy(registry(unit))
     index = unit.ledger.log.size
     check.revoke(
@@ -183,6 +183,7 @@ def _keep(
     body: Mapping[str, Any],
     at: datetime,
 ) -> int:
+    acting.public = True  # who may sign is everyone's to check: the opening is shown
     entry = unit.ledger.append(event, author=caller.member, at=at)
     unit.session.execute(
         _entries.insert().values(

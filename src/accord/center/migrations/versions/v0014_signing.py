@@ -29,6 +29,8 @@ def upgrade() -> None:
         "act_nonces",
         sa.Column("nonce", sa.String(96), primary_key=True),
         sa.Column("entry", _Index, nullable=False),
+        sa.Column("salt", sa.String(64), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
     )
     op.create_table(
         "key_entries",
