@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from accord.agreement import load_agreement_text
-from accord.record.acts import Act, SignedAct, new_nonce, sign_act
+from accord.record.acts import Act, SignedAct, new_nonce, new_salt, seal_of, sign_act
 from accord.record.keys import KeyRing, Member, PrivateKey
 from accord.record.log import MerkleLog
 from accord.record.recorder import Recorder
@@ -42,6 +42,7 @@ SIGN = "POST /v1/agreement/signatures"
 REGISTER = "POST /v1/keys/registrations"
 REVOKE = "POST /v1/keys/revocations"
 APPROVE = "POST /v1/operations/op-17/approve"
+REGISTRY_KINDS = ("agreement.signed", "key.registered", "key.revoked")
 
 
 def agreement_yaml(*, title: str | None = None) -> str:
@@ -72,6 +73,7 @@ class RootedLog:
         self.now = T0
         self.users: dict[tuple[str, str], PrivateKey] = {}
         self._pending: list[Any] = []
+        self.openings: dict[str, dict[str, Any]] = {}
         self._batching = False
         self.document = dict(document if document is not None else agreement_document())
         self.digest = agreement_digest(self.document)
@@ -121,10 +123,13 @@ class RootedLog:
         nonce: str | None = None,
         origin: str = ORIGIN,
     ) -> SignedAct:
-        """An act of ``member``'s user ``user``, signed with ``key``."""
-        act = Act(
-            origin, member, user, key.key_id, self.now, nonce or new_nonce(), action, dict(body)
-        )
+        """An act of ``member``'s user ``user`` asking ``body`` (sealed), signed with ``key``;
+        its opening is kept in :attr:`openings`, by nonce."""
+        salt = new_salt()
+        seal = seal_of(dict(body), salt=salt)
+        nonce = nonce or new_nonce()
+        act = Act(origin, member, user, key.key_id, self.now, nonce, action, seal)
+        self.openings[nonce] = {"salt": salt, "body": dict(body)}
         return sign_act(act, key)
 
     def take(
@@ -134,11 +139,19 @@ class RootedLog:
         *,
         key: bytes | None = None,
         author: str | None = None,
+        opening: Mapping[str, Any] | None = None,
+        opened: bool | None = None,
     ) -> int:
         """The center takes ``signed`` in as an entry of ``event`` (by the act's member, with
-        the act's key beside it unless ``key`` or ``author`` say otherwise)."""
+        the act's key beside it unless ``key`` or ``author`` say otherwise), showing its
+        opening (``opening``, or the one it was sealed with) for the acts whose content is
+        public — the registry's — unless ``opened`` says otherwise."""
         raw = key if key is not None else self._raw[signed.act.key]
         member = {"key": base64.b64encode(raw).decode(), "signed": signed.to_json()}
+        if opened is None:
+            opened = event.get("kind") in REGISTRY_KINDS
+        if opened:
+            member["opening"] = dict(opening or self.openings[signed.act.nonce])
         return self._append(event, author or signed.act.member, member)
 
     def of(self, event: Mapping[str, Any], author: str, index: int) -> int:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from accord.errors import ActError
 from accord.record import verify as verify_module
-from accord.record.acts import new_nonce
+from accord.record.acts import new_nonce, new_salt, seal_of
 from accord.record.keys import PrivateKey
 from accord.record.registry import KeyRegistry, Registration, Revocation
 from accord.record.verify import VerificationError, verify_log
@@ -34,6 +34,7 @@ from support.rooted_log import (
     REGISTER,
     RING,
     ROOTS,
+    SIGN,
     WITNESSES,
     RootedLog,
     agreement_document,
@@ -192,12 +193,35 @@ def test_an_act_whose_signature_does_not_verify_is_forged(path: Path) -> None:
         standard(log)
         signed = log.signed("red", "omar", OMAR, APPROVE, {"version": 1})
         text = signed.to_json()
-        text["body"] = {"version": 2}  # what red did not sign
+        text["seal"] = seal_of({"version": 2}, salt=new_salt())  # what red did not sign
         member = {"key": base64.b64encode(OMAR.public.raw).decode(), "signed": text}
         forged = log._append({"kind": "operation.approved"}, "red", member)
     error = refused(path)
     assert error.index == forged
     assert "forged: the act's signature does not verify" in error.reason
+
+
+def test_an_opening_that_does_not_open_the_seal_is_forged(path: Path) -> None:
+    with rooted(path) as log:
+        standard(log)
+        shown = log.approve("red", "omar", 1, opened=True)  # an act's opening may be shown
+        signed = log.signed("red", "omar", OMAR, APPROVE, {"version": 2})
+        other = {"salt": log.openings[signed.act.nonce]["salt"], "body": {"version": 3}}
+        forged = log.take({"kind": "operation.approved"}, signed, opening=other, opened=True)
+    error = refused(path)
+    assert shown < forged == error.index
+    assert "forged: the opening shown beside the act does not open its seal" in error.reason
+
+
+def test_a_registry_entry_that_hides_what_its_act_asks_is_refused(path: Path) -> None:
+    with rooted(path) as log:
+        log.sign_agreement("blue")
+        signed = log.signed("red", "office", ROOTS["red"], SIGN, {"digest": log.digest})
+        event = {"kind": "agreement.signed", "member": "red", "digest": log.digest}
+        hidden = log.take(event, signed, opened=False)
+    error = refused(path)
+    assert error.index == hidden
+    assert "the agreement.signed entry does not show what its act asks" in error.reason
 
 
 @pytest.mark.parametrize(

@@ -9,25 +9,30 @@ proves what a party did only through the acts inside its entries (``"v": 2``,
   "agreement": <the agreement document>, "digest": agreement_digest(document)}``; the
   parties', notifiers' and monitors' ``root_key`` in that document are the roots;
 - ``agreement.signed``, ``key.registered``, ``key.revoked``: the **registry entries**, each a
-  party's act whose body says what the event says, signed by the party's root (or a key it
-  certified to certify), folded in order into a :class:`~accord.record.registry.KeyRegistry`;
+  party's act signed by the party's root (or a key it certified to certify), shown with its
+  opening (the salt and body its seal opens to: who may sign is every party's to check),
+  whose event says what that body asks; folded in order into a
+  :class:`~accord.record.registry.KeyRegistry`;
 - every other party entry: an act signed by a key its party registered for the acting user
   to ``act``, valid at that entry, once the agreement is in force; or ``{"of": k}``, the
   same act as entry *k*, the latest earlier entry of the same author that holds a full act;
 - the center's own entries (conflicts, alerts, phases, users): version 1, signed by the
   center. A version 1 entry by a party is the center signing for a party: **forged**.
 
+Any other act's body stays sealed (a party's declaration may be for the center's eyes only);
+where an entry shows an act's opening, it must open the act's seal.
+
 The work is split as the verifier splits it (:mod:`accord.record.verify`). A worker that
-checks a chunk of leaves checks each act where it stands — its shape, its key beside it,
-its member and origin, its signature (the key is in the entry, so the worker needs no
-registry) — and sends back a compact :class:`ChunkActs`: the few registry acts, one
+checks a chunk of leaves checks each act where it stands — its shape, its key beside it, its
+member and origin, its signature (the key is in the entry, so the worker needs no registry),
+the opening shown — and sends back a compact :class:`ChunkActs`: the few registry acts, one
 interval per (member, user, key) of the ordinary acts (first and last entry and count: the
-entries a key may sign form an interval, so both ends valid means every one between is),
-the nonces as 64-bit hashes, the ``"of"`` references and the first ordinary act. This
-process folds them in log order (:class:`ActFold`): the registry first, then each interval
-against the registry as the whole log leaves it (validity is by entry index, so the final
-state answers for every entry), the first act against the entry where the agreement came
-into force, and the nonces sorted to find one used twice. Only a fault sends it back to the
+entries a key may sign form an interval, so both ends valid means every one between is), the
+nonces as 64-bit hashes, the ``"of"`` references and the first ordinary act. This process
+folds them in log order (:class:`ActFold`): the registry first, then each interval against
+the registry as the whole log leaves it (validity is by entry index, so the final state
+answers for every entry), the first act against the entry where the agreement came into
+force, and the nonces sorted to find one used twice. Only a fault sends it back to the
 leaves, to name the exact entry.
 """
 
@@ -46,7 +51,7 @@ import rfc8785
 from accord.errors import ActError, VerificationError
 from accord.jsontext import loads as strict_loads
 from accord.jsontext import shown
-from accord.record.acts import SignedAct, signed_act_from_json
+from accord.record.acts import SignedAct, seal_of, signed_act_from_json
 from accord.record.entries import Entry, open_envelope
 from accord.record.errors import FormatError, RecordError, SignatureError
 from accord.record.keys import SIG_ED25519, KeyRing, Member, PublicKey
@@ -214,7 +219,8 @@ def check_pinned(
 
 
 class RegistryAct(NamedTuple):
-    """A registry entry's act, checked for its signature; its meaning is for the fold."""
+    """A registry entry's act, checked for its signature and its opening; its meaning is
+    for the fold."""
 
     at: int
     kind: str
@@ -222,6 +228,8 @@ class RegistryAct(NamedTuple):
     event: dict[str, Any]
     signed: SignedAct
     raw: bytes
+    body: dict[str, Any]
+    """The body the act's seal opens to (the entry shows it: who may sign is public)."""
 
 
 class ChunkActs(NamedTuple):
@@ -327,7 +335,7 @@ def scan_chunk(
     keys: dict[tuple[str, bytes], PublicKey] = {}
     for offset, entry in acts:
         index = start + offset
-        fault, signed, raw = _check_act(index, entry, origin, keys)
+        fault, signed, raw, body = _check_act(index, entry, origin, keys)
         if fault is not None:
             faults.append((index, fault))
             break
@@ -340,7 +348,17 @@ def scan_chunk(
         nonce_at.append(index)
         last_full[author] = index
         if kind in REGISTRY_ACTIONS:
-            registry.append(RegistryAct(index, str(kind), author, entry.event, signed, raw))
+            if body is None:
+                faults.append(
+                    (
+                        index,
+                        f"refused: the {kind} entry does not show what its act asks (the "
+                        "opening of its seal: salt and body), which every registry entry "
+                        "shows, since who may sign is every party's to check",
+                    )
+                )
+                break
+            registry.append(RegistryAct(index, str(kind), author, entry.event, signed, raw, body))
             continue
         group = (author, signed.act.user, raw)
         seen = claims.get(group)
@@ -409,39 +427,33 @@ def _kinds_out_of_place(
 
 def _check_act(
     index: int, entry: Entry, origin: str, keys: dict[tuple[str, bytes], PublicKey]
-) -> tuple[str | None, SignedAct | None, bytes]:
-    """(fault, the signed act — None for a reference —, the raw key) of one act entry."""
+) -> tuple[str | None, SignedAct | None, bytes, dict[str, Any] | None]:
+    """(fault, the signed act — None for a reference —, the raw key, the body its seal opens
+    to if the entry shows the opening) of one act entry."""
     act = entry.act
     assert act is not None
     author, kind = entry.author, entry.event.get("kind")
     if kind == ADOPTED:
-        return (
-            _ADOPTED_AGAIN,
-            None,
-            b"",
-        )
+        return _ADOPTED_AGAIN, None, b"", None
     if "of" in act:
         named = act["of"]
         if kind in REGISTRY_ACTIONS:
-            return (
-                f"refused: a {kind} entry carries its act, not a reference to another entry's",
-                None,
-                b"",
-            )
+            reason = f"refused: a {kind} entry carries its act, not a reference to another entry's"
+            return reason, None, b"", None
         if named >= index:
-            return f"act.of names entry {named}, not an earlier entry", None, b""
-        return None, None, b""
+            return f"act.of names entry {named}, not an earlier entry", None, b"", None
+        return None, None, b"", None
     raw = base64.b64decode(act["key"])  # 32 bytes in canonical base64: verify_entry checked
     key = keys.get((author, raw))
     if key is None:
         try:
             key = keys[(author, raw)] = PublicKey(author, raw)
         except FormatError:
-            return "act.key is not an Ed25519 public key", None, raw
+            return "act.key is not an Ed25519 public key", None, raw, None
     try:
         signed = signed_act_from_json(act["signed"])
     except ActError as error:
-        return f"the act inside is no act: {error}", None, raw
+        return f"the act inside is no act: {error}", None, raw, None
     made = signed.act
     if made.key != key.key_id:
         return (
@@ -449,15 +461,18 @@ def _check_act(
             f"{made.key}",
             None,
             raw,
+            None,
         )
     if made.member != author:
-        return f"forged: the entry is by {author!r}, but its act is {made.member!r}'s", None, raw
+        reason = f"forged: the entry is by {author!r}, but its act is {made.member!r}'s"
+        return reason, None, raw, None
     if made.origin != origin:
         return (
             f"the act was made for the log {made.origin!r}, not this one ({origin!r}): an act "
             "made for another log is refused",
             None,
             raw,
+            None,
         )
     try:
         key.verify(signed.signature, made.signed_bytes())
@@ -467,8 +482,24 @@ def _check_act(
             f"act's canonical bytes: it is not what {author}'s user {made.user!r} signed",
             None,
             raw,
+            None,
         )
-    return None, signed, raw
+    opening = act.get("opening")
+    if opening is None:
+        return None, signed, raw, None
+    try:
+        opens = seal_of(opening["body"], salt=opening["salt"]) == made.seal
+    except ActError as error:
+        return f"act.opening opens no seal: {error}", None, raw, None
+    if not opens:
+        return (
+            "forged: the opening shown beside the act does not open its seal: the body shown "
+            f"is not what {author}'s user {made.user!r} signed",
+            None,
+            raw,
+            None,
+        )
+    return None, signed, raw, dict(opening["body"])
 
 
 # --- in this process: the whole log ---------------------------------------------------------
@@ -579,7 +610,7 @@ class ActFold:
             )
         try:
             if act.kind == SIGNED:
-                digest = signature_digest_from_body(made.body)
+                digest = signature_digest_from_body(act.body)
                 wrong = _differs(act.event, {"kind": SIGNED, "member": author, "digest": digest})
                 if wrong is not None:
                     return wrong
@@ -593,7 +624,7 @@ class ActFold:
                     return _same_id(made.key, author)
                 self.registry.sign_agreement(member=author, key_id=made.key, index=index)
             elif act.kind == REGISTERED:
-                registration = registration_from_body(made.body)
+                registration = registration_from_body(act.body)
                 want: dict[str, Any] = {
                     "kind": REGISTERED,
                     "member": author,
@@ -616,7 +647,7 @@ class ActFold:
                     registration, member=author, key_id=made.key, user=made.user, index=index
                 )
             else:
-                revocation = revocation_from_body(made.body)
+                revocation = revocation_from_body(act.body)
                 wrong = _differs(
                     act.event,
                     {
