@@ -30,19 +30,43 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from accord.chrono import format_instant
 from accord.jsontext import loads
 from accord.record.acts import Act, SignedAct, new_nonce, new_salt, seal_of, sign_act
 from accord.record.canonical import encode_base64
-from accord.record.keys import PrivateKey, generate, read_private_key, write_private_key
+from accord.record.keys import (
+    PrivateKey,
+    PublicKey,
+    generate,
+    read_private_key,
+    write_private_key,
+)
 
 __all__ = [
     "ACT_METHODS",
+    "ROOTED_GROUPS",
     "Office",
     "SignedActs",
     "act_headers",
+    "with_roots",
 ]
+
+ROOTED_GROUPS = ("parties", "notifiers", "monitors")
+"""The agreement's groups whose members name a root key."""
+
+
+def with_roots(text: str, roots: Mapping[str, PublicKey]) -> str:
+    """The agreement YAML ``text`` with each member of :data:`ROOTED_GROUPS` naming its root
+    from ``roots`` (member id → public key); ``KeyError`` for a member without one. The
+    result is what every member's office reviews and its root signs (its digest)."""
+    data = yaml.safe_load(text)
+    for group in ROOTED_GROUPS:
+        for member in data.get(group) or ():
+            member["root_key"] = roots[member["id"]].vkey()
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
 
 ACT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 """The methods of a write: every request with one of them is an act."""

@@ -190,3 +190,9 @@ def test_the_center_never_appends_a_members_entry_without_its_act(service: Servi
     assert caller is not None
     with pytest.raises(NoAct), service.center.writing() as unit:
         confirm(unit, caller, CONFIRM["condition"], NOW)
+
+
+def test_me_says_whether_the_caller_signs_and_with_which_keys(service: Service) -> None:
+    me = service.get("/v1/me", "blue-officer").json()
+    assert me["signing"] is True and me["origin"] == service.center.origin
+    assert me["keys"] == [user_key("blue", "blue-officer").key_id]

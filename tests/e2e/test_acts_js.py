@@ -1,13 +1,15 @@
 """The page's acts (``src/accord/web/acts.js``) in a real browser: Debian's Chromium driven by
 Playwright, held to what Python reads.
 
-RFC 8785 (JCS) in the browser against the shared vectors (``tests/data/jcs/vectors.json``)
-and, as an oracle, against Python's ``rfc8785`` on values hypothesis makes; an act signed in
-the browser with a device key made there (Web Crypto Ed25519, not extractable) verifies in
-Python with :func:`accord.record.acts.verify_act`, rebuilt from the four headers and the
-request as the center will; the key is kept in IndexedDB across a reload and cannot be read
-out. The page's folder is served as it is by a small loopback server (``127.0.0.1`` is a
-secure context, so Web Crypto is there); one page serves the whole module.
+RFC 8785 (JCS) and the body's seal in the browser against the shared vectors
+(``tests/data/jcs/vectors.json``) and, as an oracle, against Python's ``rfc8785`` and
+:func:`accord.record.acts.seal_of` on values hypothesis makes; an act signed in the browser
+with a device key made there (Web Crypto Ed25519, not extractable) verifies in Python with
+:func:`accord.record.acts.verify_act`, rebuilt from the five headers and the request as the
+center will (the seal made again from the body and the salt); the key is kept in IndexedDB
+across a reload and cannot be read out. The page's folder is served as it is by a small
+loopback server (``127.0.0.1`` is a secure context, so Web Crypto is there); one page serves
+the whole module.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from hypothesis import strategies as st
 
 from accord.chrono import parse_instant
 from accord.errors import ActSignatureError
-from accord.record.acts import Act, SignedAct, signed_act_from_json, verify_act
+from accord.record.acts import Act, SignedAct, seal_of, signed_act_from_json, verify_act
 from accord.record.keys import PublicKey
 from support.browser import chromium
 
@@ -106,9 +108,14 @@ def test_every_jcs_vector_canonicalizes_in_the_browser(page: Page) -> None:
     got = run(page, "return arg.map((text) => acts.canonicalize(JSON.parse(text)));", inputs)
     for vector, text in zip(VECTORS, got, strict=True):
         assert text == vector["canonical"], vector["name"]
-    # the act vector is what Python signs
+    # the act vector is what Python signs, and its seal is the body vector's, sealed in the
+    # browser as in Python with the salt of 32 zero bytes
     (act_vector,) = [v for v in VECTORS if v["name"] == "an act as the page signs it"]
+    (body_vector,) = [v for v in VECTORS if v["name"] == "an act's body as the page seals it"]
     assert rfc8785.dumps(json.loads(act_vector["input"])).decode() == act_vector["canonical"]
+    seal = run(page, 'return acts.sealOf(JSON.parse(arg), "A".repeat(43));', body_vector["input"])
+    body = json.loads(body_vector["input"])
+    assert seal == json.loads(act_vector["input"])["seal"] == seal_of(body, salt="A" * 43)
 
 
 # Text that tells JCS apart: astral characters (surrogate pairs sort by code unit), the
@@ -132,18 +139,42 @@ json_values = st.recursive(
 )
 
 
+json_bodies = st.dictionaries(_keys, json_values, max_size=5)
+salts = st.binary(min_size=32, max_size=32).map(
+    lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+)
+
+
 @settings(
     max_examples=5,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(values=st.lists(json_values, min_size=200, max_size=200))
-def test_the_browser_canonicalizes_as_python_rfc8785(page: Page, values: list[Any]) -> None:
-    """200 values per example, canonicalized in one evaluate from their JSON text."""
-    got = run(page, "return JSON.parse(arg).map(acts.canonicalize);", json.dumps(values))
+@given(
+    values=st.lists(json_values, min_size=200, max_size=200),
+    sealed=st.lists(st.tuples(json_bodies, salts), min_size=50, max_size=50),
+)
+def test_the_browser_canonicalizes_and_seals_as_python(
+    page: Page, values: list[Any], sealed: list[tuple[dict[str, Any], str]]
+) -> None:
+    """200 values per example canonicalized, and 50 bodies sealed, in one evaluate from their
+    JSON text: the page's canonicalize is Python's rfc8785, its sealOf Python's seal_of."""
+    got = run(
+        page,
+        """
+        const {values, sealed} = JSON.parse(arg);
+        const seals = [];
+        for (const [body, salt] of sealed) seals.push(await acts.sealOf(body, salt));
+        return {canonical: values.map(acts.canonicalize), seals};
+        """,
+        json.dumps({"values": values, "sealed": sealed}),
+    )
     expected = [rfc8785.dumps(value).decode() for value in values]
-    for value, mine, theirs in zip(values, got, expected, strict=True):
+    for value, mine, theirs in zip(values, got["canonical"], expected, strict=True):
         assert mine == theirs, value
+    sealed_here = [seal_of(body, salt=salt) for body, salt in sealed]
+    for (body, salt), mine, theirs in zip(sealed, got["seals"], sealed_here, strict=True):
+        assert mine == theirs, (body, salt)
 
 
 def test_what_has_no_json_form_throws(page: Page) -> None:
@@ -177,8 +208,9 @@ def test_what_has_no_json_form_throws(page: Page) -> None:
 def _act_from_request(
     headers: dict[str, str], *, member: str, user: str, method: str, path: str, body: Any
 ) -> SignedAct:
-    """The act as the center rebuilds it: the four headers, and the rest from the caller's
-    token (member, user), its own log (origin) and the request (method, path, body)."""
+    """The act as the center rebuilds it: the five headers, and the rest from the caller's
+    token (member, user), its own log (origin) and the request (method, path, and the body,
+    sealed again with the salt the request carries)."""
     signature = base64.b64decode(headers["Accord-Act-Signature"], validate=True)
     assert base64.b64encode(signature).decode() == headers["Accord-Act-Signature"]
     act = Act(
@@ -189,16 +221,27 @@ def _act_from_request(
         at=parse_instant(headers["Accord-Act-At"]),
         nonce=headers["Accord-Act-Nonce"],
         action=f"{method} {path}",
-        body=body,
+        seal=seal_of(body, salt=headers["Accord-Act-Salt"]),
     )
     return SignedAct(act, signature)
+
+
+HEADERS = {
+    "Accord-Act-Key",
+    "Accord-Act-At",
+    "Accord-Act-Nonce",
+    "Accord-Act-Salt",
+    "Accord-Act-Signature",
+}
+FIELDS = {"accord-act", "action", "at", "key", "member", "nonce", "origin", "seal", "user"}
+SALT = base64.urlsafe_b64encode(bytes(range(100, 132))).rstrip(b"=").decode()
 
 
 SIGN = """
 const device = await acts.createDeviceKey(arg.origin, arg.user);
 const fields = {...arg, body: arg.body === null ? undefined : JSON.parse(arg.body)};
 const headers = await acts.actHeaders(device, fields);
-const object = await acts.actObject(device, fields);
+const object = await acts.actObject(device, {...fields, salt: headers["Accord-Act-Salt"]});
 return {
   raw: Array.from(device.raw), headers, object, canonical: acts.canonicalize(object),
   keyId: await acts.keyId(device.raw), fingerprint: await acts.fingerprint(device.raw),
@@ -223,18 +266,19 @@ def test_an_act_signed_in_the_browser_verifies_in_python(page: Page) -> None:
         "body": json.dumps(body),
         "at": "2026-05-01T12:00:00Z",
         "nonce": "q83vEjRWeJq83vEjRWeJqw",
+        "salt": SALT,
     }
     got = run(page, SIGN, request)
     key = PublicKey("amira", bytes(got["raw"]))
     digest = hashlib.sha256(key.raw).hexdigest()
     assert got["keyId"] == key.key_id == got["headers"]["Accord-Act-Key"]
     assert got["fingerprint"] == " ".join(digest[i : i + 4] for i in range(0, 32, 4))
-    assert set(got["headers"]) == {
-        "Accord-Act-Key",
-        "Accord-Act-At",
-        "Accord-Act-Nonce",
-        "Accord-Act-Signature",
-    }
+    assert set(got["headers"]) == HEADERS
+    assert got["headers"]["Accord-Act-Salt"] == SALT  # the salt given is the salt used
+    # the body is sealed, not signed in clear: nothing of it is in the signed object
+    assert set(got["object"]) == FIELDS
+    assert got["object"]["seal"] == seal_of(body, salt=SALT)
+    assert "corridor" not in got["canonical"] and "altitude_m" not in got["canonical"]
 
     signed = _act_from_request(
         got["headers"], member="blue", user="amira", method="POST", path=request["path"], body=body
@@ -245,10 +289,38 @@ def test_an_act_signed_in_the_browser_verifies_in_python(page: Page) -> None:
     # the strict reader takes the act's JSON form as the page wrote it
     form = {**got["object"], "signature": got["headers"]["Accord-Act-Signature"]}
     verify_act(signed_act_from_json(form), key=key, origin=LOG, now=signed.act.at)
-    # and what the signature binds, it binds: another path, another body
-    for changes in ({"path": "/v1/operations/op-17/approve"}, {"body": {**body, "version": 3}}):
+    # the center parses the body the page sent (1500.0 is 1500, -0.0 is 0) and it opens the seal
+    sent = json.loads(request["body"])
+    assert sent["altitude_m"] == 1500 and type(sent["version"]) is int
+    verify_act(
+        _act_from_request(
+            got["headers"],
+            member="blue",
+            user="amira",
+            method="POST",
+            path=request["path"],
+            body={**sent, "altitude_m": 1500},
+        ),
+        key=key,
+        origin=LOG,
+        now=signed.act.at,
+    )
+    # and what the signature binds, it binds: another path, another body, another salt
+    salt = got["headers"]["Accord-Act-Salt"]
+    other_salt = salt[:10] + ("B" if salt[10] == "A" else "A") + salt[11:]
+    for changes, headers in (
+        ({"path": "/v1/operations/op-17/approve"}, {}),
+        ({"body": {**body, "version": 3}}, {}),
+        ({"body": {**body, "altitude_m": 1500.5}}, {}),
+        ({"body": {k: v for k, v in body.items() if k != "nested"}}, {}),
+        ({"body": {}}, {}),
+        ({}, {"Accord-Act-Salt": other_salt}),
+        ({}, {"Accord-Act-Salt": "A" * 43}),
+    ):
         other = {"method": "POST", "path": request["path"], "body": body, **changes}
-        forged = _act_from_request(got["headers"], member="blue", user="amira", **other)
+        forged = _act_from_request(
+            {**got["headers"], **headers}, member="blue", user="amira", **other
+        )
         with pytest.raises(ActSignatureError) as caught:
             verify_act(forged, key=key, origin=LOG, now=signed.act.at)
         assert caught.value.field == "signature"
@@ -259,9 +331,12 @@ def test_an_act_made_now_with_no_body(page: Page) -> None:
     got = run(page, SIGN, {**request, "path": "/v1/tokens/t-3", "body": None})
     key = PublicKey("omar", bytes(got["raw"]))
     headers = got["headers"]
+    assert set(headers) == HEADERS
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", headers["Accord-Act-Nonce"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", headers["Accord-Act-Salt"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", headers["Accord-Act-At"])
-    assert got["object"]["body"] == {} and got["object"]["action"] == "DELETE /v1/tokens/t-3"
+    assert got["object"]["seal"] == seal_of({}, salt=headers["Accord-Act-Salt"])
+    assert got["object"]["action"] == "DELETE /v1/tokens/t-3"
     signed = _act_from_request(
         headers, member="red", user="omar", method="DELETE", path="/v1/tokens/t-3", body={}
     )
@@ -275,6 +350,7 @@ def test_instants_nonces_and_requests_the_page_refuses(page: Page) -> None:
         page,
         """
         const nonces = Array.from({length: 50}, acts.newNonce);
+        const salts = Array.from({length: 50}, acts.newSalt);
         const instants = [
           acts.instant(new Date(Date.UTC(2026, 4, 1, 12, 0, 0, 999))),
           acts.instant(new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 1))),
@@ -286,15 +362,34 @@ def test_instants_nonces_and_requests_the_page_refuses(page: Page) -> None:
           space: {path: "/v1/a b"}, unicode: {path: "/v1/\\u00e9"},
           long: {path: "/" + "x".repeat(1024)}, array: {body: [1]}, NaN: {body: {n: NaN}},
           lone: {body: {t: "\\udfff"}}, at: {at: "2026-05-01T12:00:00.000Z"},
+          "salt short": {salt: "A".repeat(42)}, "salt long": {salt: "A".repeat(44)},
+          "salt padded": {salt: "A".repeat(42) + "="}, "salt +/": {salt: "A".repeat(41) + "+/"},
+          "salt unused bits": {salt: "A".repeat(42) + "B"},
+          "salt bytes": {salt: new Uint8Array(32)}, "salt number": {salt: 5},
         };
         const out = {};
         for (const [name, change] of Object.entries(bad)) {
           try { await acts.actHeaders(device, {...base, ...change}); out[name] = "signed"; }
           catch (e) { out[name] = e.name; }
         }
-        const longest = await acts.actObject(device, {...base, path: "/" + "x".repeat(1023)});
+        const salt = acts.newSalt();
+        try { await acts.actObject(device, base); out["no salt"] = "made"; }
+        catch (e) { out["no salt"] = e.name; }
+        for (const [name, body] of Object.entries({array: [1], string: "x", NaN: {n: NaN}})) {
+          try { await acts.sealOf(body, salt); out[`sealOf ${name}`] = "sealed"; }
+          catch (e) { out[`sealOf ${name}`] = e.name; }
+        }
+        const canonicalEnds = [];
+        for (const last of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+          try { await acts.sealOf({}, "A".repeat(42) + last); canonicalEnds.push(last); }
+          catch (e) { if (e.name !== "TypeError") throw e; }
+        }
+        const longest = await acts.actObject(device, {...base, salt, path: "/" + "x".repeat(1023)});
         await acts.forgetDeviceKey(arg, "refused");
-        return {nonces, instants, out, longest: longest.action.length};
+        return {
+          nonces, salts, instants, out, canonicalEnds: canonicalEnds.join(""),
+          longest: longest.action.length,
+        };
         """,
         LOG,
     )
@@ -302,6 +397,12 @@ def test_instants_nonces_and_requests_the_page_refuses(page: Page) -> None:
     for nonce in got["nonces"]:
         raw = base64.urlsafe_b64decode(nonce + "==")
         assert len(raw) == 16 and base64.urlsafe_b64encode(raw).decode().rstrip("=") == nonce
+    assert len(set(got["salts"])) == 50
+    for salt in got["salts"]:
+        raw = base64.urlsafe_b64decode(salt + "=")
+        assert len(raw) == 32 and base64.urlsafe_b64encode(raw).decode().rstrip("=") == salt
+        assert len(seal_of({}, salt=salt)) == 64  # Python takes it
+    assert got["canonicalEnds"] == "AEIMQUYcgkosw048"  # as seal_of: unused bits zero
     assert got["instants"] == ["2026-05-01T12:00:00Z", "1999-12-31T23:59:59Z"]
     assert got["out"] == {
         "GET": "TypeError",
@@ -314,6 +415,17 @@ def test_instants_nonces_and_requests_the_page_refuses(page: Page) -> None:
         "NaN": "TypeError",
         "lone": "TypeError",
         "at": "RangeError",
+        "salt short": "TypeError",
+        "salt long": "TypeError",
+        "salt padded": "TypeError",
+        "salt +/": "TypeError",
+        "salt unused bits": "TypeError",
+        "salt bytes": "TypeError",
+        "salt number": "TypeError",
+        "no salt": "TypeError",
+        "sealOf array": "TypeError",
+        "sealOf string": "TypeError",
+        "sealOf NaN": "TypeError",
     }
     assert got["longest"] == len("POST /") + 1023
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from accord.office import act_headers
+from accord.office import act_headers, with_roots
 from accord.record.canonical import encode_base64
 from accord.record.keys import PrivateKey
 
@@ -45,10 +45,8 @@ ROOTS = ("parties", "notifiers", "monitors")
 def rooted(text: str) -> str:
     """The agreement YAML ``text`` with every party, notifier and monitor naming its root."""
     data = yaml.safe_load(text)
-    for group in ROOTS:
-        for member in data.get(group) or ():
-            member["root_key"] = root_of(member["id"]).public.vkey()
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    members = [m["id"] for group in ROOTS for m in data.get(group) or ()]
+    return with_roots(text, {member: root_of(member).public for member in members})
 
 
 class Offices:

@@ -68,7 +68,7 @@ def by_root(
 
 def state(registry: KeyRegistry) -> tuple[object, ...]:
     """Everything a refused change must leave as it was."""
-    return (registry.keys(), dict(registry.signed), registry.in_force_at)
+    return (registry.registered(), dict(registry.signed), registry.in_force_at)
 
 
 def refused_unchanged(
@@ -158,7 +158,7 @@ def test_a_root_certifies_an_act_key() -> None:
     )
     assert made.key_id == AMIRA.key_id == asking(AMIRA).key_id
     assert registry.get(AMIRA.key_id) == made
-    assert registry.keys() == [made]
+    assert registry.registered() == [made]
 
 
 def test_a_key_acts_only_at_entries_after_its_registration() -> None:
@@ -204,7 +204,7 @@ def test_rotation_ends_the_old_key_where_the_new_one_starts() -> None:
     assert old is not None
     assert (old.ended_at, old.ended_how) == (6, "replaced")
     assert rotated.ended_at is None
-    assert registry.keys() == [old, rotated]
+    assert registry.registered() == [old, rotated]
     assert registry.actor(member="blue", user="amira", key_id=AMIRA.key_id, index=5)
     with pytest.raises(ActKeyError, match="replaced at entry 6"):
         registry.actor(member="blue", user="amira", key_id=AMIRA.key_id, index=6)
@@ -847,7 +847,7 @@ class Oracle:
 
 
 def _seen(registry: KeyRegistry) -> list[tuple[object, ...]]:
-    held = registry.keys()
+    held = registry.registered()
     return [
         (k.key_id, k.member, k.user, k.purposes, k.registered_at, k.registered_by, *end)
         for k in held
@@ -973,7 +973,7 @@ def test_the_registry_answers_as_the_oracle(data: st.DataObject) -> None:
             )
         assert _outcome(change, registry, ActError) == expected, (step, member, key_id, user)
         assert _seen(registry) == oracle.keys()
-        every = registry.keys()
+        every = registry.registered()
         for k in every:
             purpose = min(k.purposes)
             assert [k.valid_at(i) for i in range(index + 2)] == [

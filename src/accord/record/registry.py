@@ -257,7 +257,7 @@ class KeyRegistry:
     def roots(self) -> dict[str, PublicKey]:
         return dict(self._roots)
 
-    def keys(self) -> list[Registered]:
+    def registered(self) -> list[Registered]:
         """Every key registered, in the order of its registration."""
         return sorted(self._by_id.values(), key=lambda k: k.registered_at)
 

@@ -2,11 +2,15 @@
 //
 // The act is the object of src/accord/record/acts.py: nine members, all signed —
 //   {"accord-act": 1, "action": "<METHOD> <path>", "at": "YYYY-MM-DDTHH:MM:SSZ",
-//    "body": <the JSON request body, {} for none>, "key": <key id>, "member", "nonce",
-//    "origin": <the log's origin>, "user"}
-// and its signature is Ed25519 over the UTF-8 of its RFC 8785 (JCS) canonical form. The
-// request carries only what the center cannot take from the caller's token, its own log and
-// the request itself: the key id, the instant, the nonce and the signature (actHeaders).
+//    "key": <key id>, "member", "nonce", "origin": <the log's origin>,
+//    "seal": <the request's JSON body, sealed>, "user"}
+// and its signature is Ed25519 over the UTF-8 of its RFC 8785 (JCS) canonical form. The body
+// (an object, {} for none) is not signed in clear: the seal is the lower-case hex of
+// SHA-256(salt || UTF-8 of JCS(body)), with a fresh salt of 32 random bytes (sealOf, newSalt),
+// so that the record, which every party reads, holds the seal alone; the salt and the body
+// are the act's opening, kept by the user and the center. The request carries only what the
+// center cannot take from the caller's token, its own log and the request itself: the key
+// id, the instant, the nonce, the salt and the signature (actHeaders).
 //
 // The device key is made here, its private half not extractable, and kept in this browser's
 // IndexedDB (database "accord-keys"), one per log origin and user: the page can sign with it
@@ -16,6 +20,8 @@ const DB_NAME = "accord-keys";
 const DB_STORE = "devices";
 const ED25519 = { name: "Ed25519" };
 const NONCE_BYTES = 16;
+const SALT_BYTES = 32;
+const SALT_LENGTH = Math.ceil((SALT_BYTES * 8) / 6); // 43 characters, no padding
 const PATH_MAX = 1024;
 const METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -96,6 +102,11 @@ function base64url(bytes) {
   return base64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""); // §5, no padding
 }
 
+function fromBase64url(text) {
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat(-text.length & 3));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
 async function sha256(bytes) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 }
@@ -114,6 +125,48 @@ export async function fingerprint(raw) {
 /** A fresh nonce: 16 random bytes in base64url without padding (22 characters). */
 export function newNonce() {
   return base64url(crypto.getRandomValues(new Uint8Array(NONCE_BYTES)));
+}
+
+/** A fresh salt for an act's body: 32 random bytes in base64url without padding (43
+ * characters). */
+export function newSalt() {
+  return base64url(crypto.getRandomValues(new Uint8Array(SALT_BYTES)));
+}
+
+/** The bytes of a salt: exactly 32 bytes in canonical base64url without padding (43
+ * characters of A-Z a-z 0-9 - _, the unused bits of the last one zero, as
+ * accord.record.acts.seal_of reads it), else a TypeError. */
+function saltBytes(salt) {
+  if (typeof salt !== "string" || salt.length !== SALT_LENGTH || !/^[A-Za-z0-9_-]+$/.test(salt)) {
+    throw new TypeError(`a salt is ${SALT_BYTES} random bytes in base64url without padding (${SALT_LENGTH} characters of A-Z a-z 0-9 - _)`);
+  }
+  const raw = fromBase64url(salt);
+  // RFC 4648 §3.5: one spelling for one salt.
+  if (raw.length !== SALT_BYTES || base64url(raw) !== salt) {
+    throw new TypeError("a salt is canonical base64url (its unused bits zero)");
+  }
+  return raw;
+}
+
+function bodyObject(body) {
+  const content = body === undefined || body === null ? {} : body;
+  if (typeof content !== "object" || Array.isArray(content) || !isPlainObject(content)) {
+    throw new TypeError("an act's body is a JSON object");
+  }
+  return content;
+}
+
+/** The seal of a request's JSON body (an object; undefined or null is {}): the lower-case
+ * hex of SHA-256 over the salt's 32 bytes followed by the UTF-8 of the body's JCS form
+ * (accord.record.acts.seal_of). Throws TypeError for a body that is not a JSON object with a
+ * JCS form, or a salt not in its form (newSalt). */
+export async function sealOf(body, salt) {
+  const content = new TextEncoder().encode(canonicalize(bodyObject(body)));
+  const raw = saltBytes(salt);
+  const bytes = new Uint8Array(raw.length + content.length);
+  bytes.set(raw);
+  bytes.set(content, raw.length);
+  return hex(await sha256(bytes));
 }
 
 /** An instant as acts write it: UTC, "YYYY-MM-DDTHH:MM:SSZ", whole seconds (toISOString's
@@ -203,38 +256,40 @@ function action(method, path) {
 }
 
 /** The nine-member object an act's signature is over, for a request `method path` with the
- * JSON body `body` ({} when the request has none); `at` (a Date or the act's form of an
- * instant, default now) and `nonce`
- * (default newNonce()) are the act's own. */
-export async function actObject(device, { origin, member, user, method, path, body, at, nonce }) {
-  const content = body === undefined || body === null ? {} : body;
-  if (typeof content !== "object" || Array.isArray(content) || !isPlainObject(content)) {
-    throw new TypeError("an act's body is a JSON object");
-  }
+ * JSON body `body` ({} when the request has none), sealed with `salt` (required: with the
+ * body, it is the act's opening, so the caller keeps it — actHeaders makes one); `at` (a
+ * Date or the act's form of an instant, default now) and `nonce` (default newNonce()) are
+ * the act's own. */
+export async function actObject(device, { origin, member, user, method, path, body, at, nonce, salt }) {
+  const line = action(method, path);
+  const content = bodyObject(body);
   return {
     "accord-act": 1,
-    action: action(method, path),
+    action: line,
     at: instant(at ?? new Date()),
-    body: content,
     key: await keyId(device.raw),
     member,
     nonce: nonce ?? newNonce(),
     origin,
+    seal: await sealOf(content, salt),
     user,
   };
 }
 
 /** Sign the act for a request and resolve to the headers that carry it:
- * Accord-Act-Key, Accord-Act-At, Accord-Act-Nonce and Accord-Act-Signature (standard base64,
- * padded, of the 64-byte Ed25519 signature over the act's JCS form in UTF-8). */
+ * Accord-Act-Key, Accord-Act-At, Accord-Act-Nonce, Accord-Act-Salt (the body's salt:
+ * `fields.salt`, default newSalt()) and Accord-Act-Signature (standard base64, padded, of
+ * the 64-byte Ed25519 signature over the act's JCS form in UTF-8). */
 export async function actHeaders(device, fields) {
-  const act = await actObject(device, fields);
+  const salt = fields.salt ?? newSalt();
+  const act = await actObject(device, { ...fields, salt });
   const bytes = new TextEncoder().encode(canonicalize(act));
   const signature = new Uint8Array(await crypto.subtle.sign(ED25519, device.privateKey, bytes));
   return {
     "Accord-Act-Key": act.key,
     "Accord-Act-At": act.at,
     "Accord-Act-Nonce": act.nonce,
+    "Accord-Act-Salt": salt,
     "Accord-Act-Signature": base64(signature),
   };
 }

@@ -222,7 +222,7 @@ def key_registry(center: CenterDep, _caller: Anyone) -> RegistryOut:
         return RegistryOut(
             signed=dict(registry.signed),
             in_force_at=registry.in_force_at,
-            keys=[KeyOut.of(k) for k in registry.keys()],  # noqa: SIM118 - a method, not a mapping's,
+            keys=[KeyOut.of(k) for k in registry.registered()],
         )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from accord.agreement import phase_at
+from accord.center.acts import REGISTRY
 from accord.center.http.auth import ALL_ROLES, allow
 from accord.center.http.deps import ERRORS, CenterDep
 from accord.center.identity import Caller
@@ -31,6 +32,14 @@ class MeOut(BaseModel):
     confirmations: dict[str, datetime]
     token_expires_at: datetime | None = None
     """When the caller's token stops working (``None``: until rotated or removed)."""
+    origin: str
+    """The record's origin: every act the caller signs names it."""
+    signing: bool
+    """Whether the caller's writes must carry their act, signed by the user's own key
+    certified by the member's root (the agreement names the members' roots)."""
+    keys: list[str]
+    """The caller's keys that sign its acts now (key ids): none, and the caller reads but
+    cannot act until its member's root certifies one."""
 
 
 @router.get("/me", response_model=MeOut, summary="Who am I, and which phase is in force")
@@ -40,6 +49,14 @@ def me(center: CenterDep, caller: Annotated[Caller, Depends(allow(*ALL_ROLES))])
     now = center.now()
     with center.reading() as session:
         confirmed = confirmations(session)
+        registry = center.cache(REGISTRY).get(session)
+        size = center.log(session).size
+    keys = [
+        k.key_id
+        for k in registry.registered()
+        if k.member == caller.member and k.user == caller.name and k.valid_at(size) and
+        "act" in k.purposes
+    ]  # fmt: skip
     return MeOut(
         name=caller.name,
         member=caller.member,
@@ -50,4 +67,7 @@ def me(center: CenterDep, caller: Annotated[Caller, Depends(allow(*ALL_ROLES))])
         phase=PhaseOut.of(phase_at(center.agreement, now, confirmed)),
         confirmations=confirmed,
         token_expires_at=caller.expires_at,
+        origin=center.origin,
+        signing=center.agreement.rooted,
+        keys=keys,
     )
