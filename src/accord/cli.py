@@ -23,6 +23,7 @@ from accord.center.cli import db_app, serve, users_app
 from accord.chrono import format_instant, parse_instant
 from accord.cli_common import fail
 from accord.cli_fetch import record_fetch
+from accord.cli_office import office_app
 from accord.cli_record import keys_app, record_app, verify
 from accord.errors import AccordError
 from accord.rules import AreaFinding, DesignatedAreaIndex
@@ -50,6 +51,7 @@ def _root() -> None:
 
 
 app.add_typer(keys_app, name="keys")
+app.add_typer(office_app, name="office")
 record_app.command("fetch")(record_fetch)
 app.add_typer(record_app, name="record")
 app.command("verify")(verify)

@@ -97,3 +97,60 @@ def test_the_demo_feed_moves_the_aircraft() -> None:
     assert first.keys() == later.keys()
     moved = later["blue-c130-11"]
     assert moved.lon > first["blue-c130-11"].lon and moved.time > first["blue-c130-11"].time
+
+
+def test_the_exercise_plays_the_offices_and_the_center_holds_its_key_alone(
+    tmp_path: Path,
+) -> None:
+    """Under the exercise's rooted agreement, every seeded change is its user's act signed
+    at its office (outside the server's folders), the roots signed the agreement, and a key
+    a demo user's device offers is certified by the demo's office clerk."""
+    from accord.center.acts import REGISTRY
+    from accord.center.exercise import DemoOffices, certify_offers
+    from accord.center.identity import find_caller
+    from accord.center.signing.service import offer
+    from accord.office import with_roots
+    from accord.record.entries import open_envelope
+    from accord.record.keys import generate
+
+    base = example_path("jig.yaml")
+    members = ["blue", "red", "hnc", "observers"]
+    offices = DemoOffices.create(tmp_path / "offices", members)
+    agreement = tmp_path / "server" / "agreement.yaml"
+    agreement.parent.mkdir(mode=0o700)
+    agreement.write_text(
+        with_roots(base.read_text(encoding="utf-8"), offices.roots(members)), encoding="utf-8"
+    )
+    settings = settings_for(
+        tmp_path / "server", agreement_path=agreement, keys_dir=tmp_path / "server" / "keys"
+    )
+    center = Parts(settings, clock=exercise_clock(DEMO_START)).open()
+    try:
+        seeded = seed_demo(center, example_path("world.geojson"), offices)
+        assert set(seeded.proposed) == {"op-c1", "op-c2", "op-s1"}
+        with center.reading() as session:
+            registry = center.cache(REGISTRY).get(session)
+            log = center.log(session)
+            entries = [json.loads(open_envelope(log.entry(i))[2]) for i in range(log.size)]
+        assert set(registry.signed) == {"blue", "red"} and registry.in_force_at is not None
+        members_entries = [e for e in entries if e["author"] in members]
+        assert members_entries and all(e["v"] == 2 and "act" in e for e in members_entries)
+        keys = sorted(p.name for p in settings.keys_dir.iterdir())
+        assert keys == [f"{center.origin}.key"]
+        # A browser's key, offered by the red officer, certified by red's root in the office.
+        device = generate("red")
+        with center.reading() as session:
+            red = find_caller(session, seeded.tokens["red-officer"])
+        assert red is not None
+        from accord.record.canonical import encode_base64
+
+        with center.writing() as unit:
+            offer(unit, red, encode_base64(device.public.raw), center.now())
+        assert certify_offers(center, offices) == 1
+        with center.reading() as session:
+            registry = center.cache(REGISTRY).get(session)
+        found = registry.get(device.public.key_id)
+        assert found is not None and found.user == "red-officer"
+        assert certify_offers(center, offices) == 0  # an offer is certified once
+    finally:
+        center.close()

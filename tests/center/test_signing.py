@@ -18,8 +18,8 @@ from accord.record.entries import open_envelope
 from accord.record.keys import generate
 from support.declarations import POSITION
 from support.jig import NOW
-from support.offices import root_of, user_key
-from support.service import UNSIGNED, Service, rooted_service
+from support.offices import Offices, root_of, user_key
+from support.service import UNSIGNED, USERS, Service, rooted_service
 
 CONFIRM = {"condition": "aid-delivered-east-city"}
 RED_POSITION = {**POSITION, "properties": {**POSITION["properties"], "party": "red"}}
@@ -66,7 +66,7 @@ def test_the_record_begins_with_the_agreement_its_roots_signed(service: Service)
     assert set(registry["signed"]) == {"blue", "red"}
     assert registry["in_force_at"] == max(registry["signed"].values())
     users = {k["user"] for k in registry["keys"]}
-    assert users == set(service.offices.users)  # type: ignore[union-attr]
+    assert users == set(service.offices.users) - {"admin"}  # type: ignore[union-attr]
     # the key ring names each member's root; the server's keys folder holds the center's alone
     ring = service.get("/v1/keys", "observer").json()
     roots = {m["name"]: m["public_key"] for m in ring["members"]}
@@ -196,3 +196,25 @@ def test_me_says_whether_the_caller_signs_and_with_which_keys(service: Service) 
     me = service.get("/v1/me", "blue-officer").json()
     assert me["signing"] is True and me["origin"] == service.center.origin
     assert me["keys"] == [user_key("blue", "blue-officer").key_id]
+
+
+def test_an_act_made_for_another_log_is_refused(service: Service) -> None:
+    offices = service.offices
+    assert offices is not None
+    elsewhere = Offices("another.example/jcc", USERS, offices.clock)
+    headers = elsewhere.headers("hnc-notifier", "POST", "/v1/phases/confirm", CONFIRM)
+    refused = service.post("/v1/phases/confirm", "hnc-notifier", json=CONFIRM, headers=headers)
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["field"] == "Accord-Act-Signature"
+
+
+def test_an_administrator_writes_for_the_center_and_registers_no_members_key(
+    service: Service,
+) -> None:
+    offices = service.offices
+    assert offices is not None
+    body = offices.registration("admin")
+    path = "/v1/keys/registrations"
+    headers = offices.headers("admin", "POST", path, body, key=root_of("blue"))
+    refused = service.post(path, "admin", json=body, headers=headers)
+    assert refused.status_code == 403 and refused.json()["type"].endswith("forbidden")

@@ -34,10 +34,12 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
 from accord.center.db.models_signing import ActNonce, KeyEntry
+from accord.center.entry_kinds import kind_named
 from accord.center.ledger import Acting
 from accord.center.runtime import Center, CenterCache, Unit
-from accord.errors import ActError, ActReplayError, PhaseError, RecordDamaged
+from accord.errors import ActError, ActReplayError, NoAct, PhaseError, RecordDamaged
 from accord.record.acts import SignedAct, verify_act
+from accord.record.bindings import fits_any
 from accord.record.registry import (
     KeyRegistry,
     registration_from_body,
@@ -52,6 +54,7 @@ __all__ = [
     "Presented",
     "Signing",
     "accept",
+    "check_caused",
     "registry",
 ]
 
@@ -173,6 +176,21 @@ def accept(unit: Unit, presented: Presented, *, signing: Signing) -> None:
     if not cast(Any, done).rowcount:
         raise ActReplayError("nonce", "another act used this nonce already: a replay is refused")
     unit.ledger.acting = Acting(signed, key.raw, json.loads(presented.body), presented.salt)
+
+
+def check_caused(unit: Unit) -> None:
+    """Raise ``NoAct`` if an entry the unit's act caused is of a kind its request cannot
+    cause (:attr:`EntryKind.acts <accord.center.entry_kinds.EntryKind.acts>`): a bug of the
+    center — the verifier would name such an entry, so none is ever committed."""
+    acting = unit.ledger.acting
+    if acting is None:
+        return
+    action = acting.signed.act.action
+    for event in acting.events:
+        data = json.loads(event) if isinstance(event, bytes) else event
+        kind = kind_named(str(data.get("kind")))
+        if kind is None or not fits_any(action, kind.acts, data):
+            raise NoAct(f"{action} cannot cause a {data.get('kind')!r} entry like this one")
 
 
 def _insert_nonce(session: Session) -> Any:

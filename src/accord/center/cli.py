@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,6 +33,7 @@ from accord.examples import example_path
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from accord.center.exercise import DemoOffices
     from accord.center.runtime import Center, Clock
 
 __all__ = ["db_app", "serve", "users_app"]
@@ -249,6 +251,10 @@ def users_remove(
 DEMO_DIR = Path("var/demo-service")
 """Where ``accord serve --demo`` keeps its database and keys (made anew on every start)."""
 
+DEMO_OFFICES = Path("var/demo-offices")
+"""Where ``accord serve --demo`` keeps the parties' offices it plays — their root keys and
+their demo users' keys (made anew on every start): beside the server's folder, never in it."""
+
 
 def serve(
     agreement: AgreementOption = None,
@@ -336,9 +342,10 @@ def serve(
         if agreement is not None or database is not None:
             raise fail("--demo runs the example agreement in its own database")
         shutil.rmtree(DEMO_DIR, ignore_errors=True)
+        offices = _demo_offices()
         settings = Settings(
             database_url=f"sqlite:///{DEMO_DIR / 'accord.sqlite'}",
-            agreement_path=example_path("jig.yaml"),
+            agreement_path=DEMO_DIR / "agreement.yaml",
             keys_dir=DEMO_DIR / "keys",
         )
     else:
@@ -366,7 +373,7 @@ def serve(
     except AccordError as error:
         raise fail(error) from None
     if demo:
-        _seed_demo(settings, clock, f"{scheme}://{host}:{port}")
+        _seed_demo(settings, clock, f"{scheme}://{host}:{port}", offices)
     if tls is None:
         how = (
             "plain HTTP, no TLS: tokens cross in clear, so loopback only (or --tls-cert/--tls-key)"
@@ -384,9 +391,9 @@ def serve(
     if workers == 1 and not writer_process:
         jobs: tuple[Job, ...] = ()
         if demo:
-            from accord.center.exercise import demo_feed
+            from accord.center.exercise import demo_feed, office_clerk
 
-            jobs = (demo_feed,)
+            jobs = (partial(demo_feed, offices=offices), partial(office_clerk, offices=offices))
         app = create_app(Parts(settings, clock=clock, jobs=jobs), hsts=tls is not None)
         uvicorn.run(
             app,
@@ -527,12 +534,29 @@ class _Terminated(BaseException):
     :func:`_writer_process`)."""
 
 
-def _seed_demo(settings: Settings, clock: Clock, url: str) -> None:
+def _demo_offices() -> DemoOffices:
+    """The parties' offices of the exercise, made anew (a root each), and the agreement
+    naming their roots — the offices' copy, and the server's own."""
+    from accord.center.exercise import DemoOffices
+    from accord.office import with_roots
+
+    text = example_path("jig.yaml").read_text(encoding="utf-8")
+    base = load_agreement(example_path("jig.yaml"))
+    members = [m.id for m in base.acting_members]
+    offices = DemoOffices.create(DEMO_OFFICES, members)
+    rooted = with_roots(text, offices.roots(members))
+    (DEMO_OFFICES / "agreement.yaml").write_text(rooted, encoding="utf-8")
+    DEMO_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (DEMO_DIR / "agreement.yaml").write_text(rooted, encoding="utf-8")
+    return offices
+
+
+def _seed_demo(settings: Settings, clock: Clock, url: str, offices: DemoOffices) -> None:
     from accord.center.bootstrap import Parts
     from accord.center.exercise import seed_demo
 
     with Parts(settings, clock=clock).running() as center:
-        seeded = seed_demo(center, example_path("world.geojson"))
+        seeded = seed_demo(center, example_path("world.geojson"), offices)
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"Accord exercise at {url} — clock {clock().isoformat(timespec='seconds')}")
     out.print(
@@ -543,3 +567,9 @@ def _seed_demo(settings: Settings, clock: Clock, url: str) -> None:
     for name, token in seeded.tokens.items():
         out.print(f"  {name:<14} {token}", markup=False)
     out.print(f'  e.g. curl -H "Authorization: Bearer <token>" {url}/v1/me', markup=False)
+    out.print(
+        f"The parties' offices (their roots and the demo users' keys) are in {DEMO_OFFICES}/, "
+        f"outside the server's {DEMO_DIR}/: a key a browser offers is certified by its "
+        "member's root within a second (in life, after comparing its fingerprint).",
+        markup=False,
+    )

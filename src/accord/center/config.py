@@ -66,7 +66,11 @@ class Settings:
     airspace alerts (0 turns it off: reads of messages still escalate what is due);
     ``heap_upkeep`` whether the process keeps long-lived objects out of the garbage
     collector's full collections (:mod:`accord.center.heap`: on in the processes ``accord
-    serve`` starts, off in tests and one-off commands).
+    serve`` starts, off in tests and one-off commands); ``unsafe_center_holds_member_keys``
+    whether an agreement that names no trust roots is served the old way, the center
+    holding and using every member's signing key — which lets it sign for any member, so it
+    is for the tests of features that do not concern signing and nothing else: no command,
+    file or variable sets it (issue 17).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -75,6 +79,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     escalation_interval_s: float = DEFAULT_ESCALATION_INTERVAL_S
     heap_upkeep: bool = False
+    unsafe_center_holds_member_keys: bool = False
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -151,6 +151,9 @@ class EntryKind:
     fold: Fold | None
     """How the picture's replay folds entries of this kind (``None``: it does not)."""
     summary: str
+    acts: tuple[str, ...] = ()
+    """The requests whose act may cause an entry of this kind (a member's kind), as
+    :func:`accord.record.bindings.fits` templates: ``"POST /v1/operations/{operation}/approve"``."""
 
     def problems(self, event: Mapping[str, Any]) -> list[str]:
         """What is wrong with ``event`` as an entry of this kind (nothing: ``[]``).
@@ -197,10 +200,13 @@ def entry_kind(
     optional: Iterable[str] = (),
     fold: Fold | None,
     summary: str,
+    acts: Iterable[str] = (),
 ) -> EntryKind:
     """Declare and register the kind ``name`` (once: a second declaration is a bug) with
     its ``fold`` into the picture (``None``: the picture does not fold it)."""
-    kind = EntryKind(name, signer, frozenset(required), frozenset(optional), fold, summary)
+    kind = EntryKind(
+        name, signer, frozenset(required), frozenset(optional), fold, summary, tuple(acts)
+    )
     if name in _KINDS and _KINDS[name] != kind:
         raise ValueError(f"entry kind {name!r} declared twice, differently")
     _KINDS[name] = kind

@@ -17,6 +17,16 @@ violation) and a Green medevac helicopter inside it (exempt, recorded). :func:`d
 then reports every aircraft once a second along its straight line, starting the picture
 over every :data:`FEED_PERIOD`, so the page stays alive.
 
+**The parties' offices.** The exercise's agreement names each member's root, made anew at
+every start in the offices' folder (:class:`DemoOffices`, ``var/demo-offices``: outside the
+server's data folder, which holds the center's key alone). The exercise plays those offices:
+each party's root signs the agreement and certifies a key for each demo user, kept in its
+office; every seeded change and every track report is the user's act, signed there and
+taken in by the center as any request's (:func:`accord.center.acts.accept`). A person who
+signs in on the page makes a key in the browser and offers it: the demo's offices certify
+every key a demo user's device offers within a second (:func:`office_clerk`) — in life, the
+root holder first compares the fingerprint the device shows (``accord office certify``).
+
 **Start-up** is the composition root's (:mod:`accord.center.bootstrap`), as for any
 service: ``accord serve --demo`` seeds a center built by
 :meth:`Parts.running <accord.center.bootstrap.Parts.running>`, then serves parts whose
@@ -27,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +51,7 @@ import anyio.to_thread
 from sqlalchemy import select
 
 from accord.airspace import TrackReport, TrackSet, latest, load_tracks
+from accord.center.acts import Presented, Signing, accept
 from accord.center.airspace.tracks import Batch, report_tracks
 from accord.center.db.models import User
 from accord.center.declarations import service as declarations
@@ -47,20 +59,29 @@ from accord.center.identity import Caller
 from accord.center.operations import service as operations
 from accord.center.phases.service import confirm
 from accord.center.roles import Role
-from accord.center.runtime import Center, Clock
+from accord.center.runtime import Center, Clock, Unit
+from accord.center.signing import service as signing
+from accord.center.signing.service import agreement_document
 from accord.center.users.service import COMMAND_LINE, issue
 from accord.chrono import format_instant, parse_instant
 from accord.examples import example_path
+from accord.office import Office, act_headers
+from accord.record.acts import new_salt
+from accord.record.canonical import encode_base64
+from accord.record.keys import PublicKey
+from accord.record.registry import agreement_digest
 
 __all__ = [
     "DEMO_START",
     "DEMO_USERS",
     "FEED_PERIOD",
+    "DemoOffices",
     "Seeded",
     "demo_feed",
     "demo_tracks",
     "exercise_clock",
     "feed_tracks",
+    "office_clerk",
     "seed_demo",
 ]
 
@@ -113,6 +134,93 @@ class Seeded:
     alerts: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class DemoOffices:
+    """The members' offices the exercise plays, in ``folder`` (one office folder per member:
+    :class:`accord.office.Office`)."""
+
+    folder: Path
+
+    @classmethod
+    def create(cls, folder: Path, members: Sequence[str]) -> DemoOffices:
+        """Fresh offices for ``members`` in ``folder`` (emptied first), a root each."""
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(mode=0o700, parents=True)
+        for member in members:
+            Office(folder / member, member).init()
+        return cls(folder)
+
+    def office(self, member: str) -> Office:
+        return Office(self.folder / member, member)
+
+    def roots(self, members: Sequence[str]) -> dict[str, PublicKey]:
+        return {m: self.office(m).root().public for m in members}
+
+    def take(
+        self,
+        unit: Unit,
+        caller: Caller,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        *,
+        root: bool = False,
+    ) -> None:
+        """``caller``'s request ``method path body``, signed at its office (by its user's key,
+        or the member's root) and taken in as the unit's act."""
+        office = self.office(caller.member)
+        key = office.root() if root else office.user_key(caller.name, create=True)
+        salt = new_salt()
+        _headers, signed = act_headers(
+            key,
+            origin=unit.center.origin,
+            member=caller.member,
+            user=caller.name,
+            method=method,
+            path=path,
+            body=body,
+            at=unit.center.now(),
+            salt=salt,
+        )
+        text = json.dumps(dict(body or {}), ensure_ascii=False, separators=(",", ":"))
+        signing = Signing.ACT if not root else Signing.ROOT
+        if root and path == "/v1/keys/registrations":
+            signing = Signing.CERTIFY
+        accept(unit, Presented(signed, salt, text), signing=signing)
+
+
+def _start_signing(center: Center, offices: DemoOffices, callers: Mapping[str, Caller]) -> None:
+    """Each party's root signs the agreement; each member's root certifies each demo user's
+    key (made in its office)."""
+    at = center.now()
+    digest = {"digest": agreement_digest(agreement_document(center.agreement))}
+    for party in sorted(center.agreement.party_ids):
+        carrier = next(c for c in callers.values() if c.member == party)
+        with center.writing() as unit:
+            offices.take(unit, carrier, "POST", "/v1/agreement/signatures", digest, root=True)
+            signing.sign_agreement(unit, carrier, at)
+    for name, (member, role) in DEMO_USERS.items():
+        if role is Role.ADMIN:
+            continue  # the center's own: it signs nothing of a member's
+        key = offices.office(member).user_key(name, create=True)
+        body = {"user": name, "public_key": encode_base64(key.public.raw), "purposes": ["act"]}
+        with center.writing() as unit:
+            caller = callers[name]
+            offices.take(unit, caller, "POST", "/v1/keys/registrations", body, root=True)
+            signing.register(unit, caller, at)
+
+
+def _acting(
+    offices: DemoOffices | None,
+    unit: Unit,
+    caller: Caller,
+    path: str,
+    body: Mapping[str, Any] | None,
+) -> None:
+    if offices is not None:
+        offices.take(unit, caller, "POST", path, body)
+
+
 def _callers(center: Center) -> dict[str, Caller]:
     with center.reading() as session:
         users = session.scalars(select(User)).all()
@@ -124,7 +232,7 @@ def _as_declaration(feature: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "Feature", "geometry": feature["geometry"], "properties": properties}
 
 
-def seed_demo(center: Center, world_path: Path) -> Seeded:
+def seed_demo(center: Center, world_path: Path, offices: DemoOffices | None = None) -> Seeded:
     """Register the demo users and declare the demo world in ``center`` (a fresh database,
     built by :mod:`accord.center.bootstrap`):
     the aid delivery confirmed by the notification cell, every site, movement, position and
@@ -142,9 +250,14 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
             assert done.token is not None
             tokens[name] = done.token
     callers = _callers(center)
+    if center.agreement.rooted:
+        if offices is None:
+            raise ValueError("the exercise's agreement names roots: it needs its offices")
+        _start_signing(center, offices, callers)
     officer = {"blue": callers["blue-officer"], "red": callers["red-officer"]}
     officer["hnc"] = callers["hnc-notifier"]
     with center.writing() as unit:
+        _acting(offices, unit, callers["hnc-notifier"], "/v1/phases/confirm", {"condition": _AID})
         confirm(unit, callers["hnc-notifier"], _AID, at)
     world = json.loads(world_path.read_text(encoding="utf-8"))
     declared: dict[str, str] = {}
@@ -153,12 +266,9 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
         if props["kind"] == "operation":
             continue
         with center.writing() as unit:
-            view = declarations.declare(
-                unit,
-                officer[props["declared_by"]],
-                _as_declaration(feature),
-                at,
-            )
+            who, body = officer[props["declared_by"]], _as_declaration(feature)
+            _acting(offices, unit, who, "/v1/declarations", body)
+            view = declarations.declare(unit, who, body, at)
         declared[props["id"]] = view.id
     proposed: dict[str, str] = {}
     for feature in world["features"]:
@@ -167,15 +277,14 @@ def seed_demo(center: Center, world_path: Path) -> Seeded:
             continue
         fields = {k: v for k, v in props.items() if k not in ("id", "declared_by", "proposed_by")}
         with center.writing() as unit:
+            who = officer[props["declared_by"]]
+            body = {"type": "Feature", "geometry": feature["geometry"], "properties": fields}
+            _acting(offices, unit, who, "/v1/operations", body)
             made = operations.propose(
-                unit,
-                officer[props["declared_by"]],
-                geometry=feature["geometry"],
-                properties=fields,
-                at=center.now(),
+                unit, who, geometry=feature["geometry"], properties=fields, at=center.now()
             )
         proposed[props["id"]] = made.state.id
-    fed = feed_tracks(center, demo_tracks(center.now()), center.now())
+    fed = feed_tracks(center, demo_tracks(center.now()), center.now(), offices)
     alerts = tuple(a.id for answer in fed for a in answer.raised)
     return Seeded(tokens, declared, proposed, alerts)
 
@@ -210,9 +319,15 @@ def _fields(report: TrackReport) -> dict[str, Any]:
     return {name: getattr(report, name) for name in TrackReport.__slots__}
 
 
-def feed_tracks(center: Center, reports: Sequence[TrackReport], at: datetime) -> list[Batch]:
-    """Report ``reports`` at ``at``: each party's aircraft by its officer, the rest by the
-    administrator (the center's own feed), one batch each, as ``POST /v1/tracks`` would."""
+def feed_tracks(
+    center: Center,
+    reports: Sequence[TrackReport],
+    at: datetime,
+    offices: DemoOffices | None = None,
+) -> list[Batch]:
+    """Report ``reports`` at ``at``: each party's aircraft by its officer (its act, signed at
+    its office when there are ``offices``), the rest by the administrator (the center's own
+    feed), one batch each, as ``POST /v1/tracks`` would."""
     callers = _callers(center)
     by: dict[str, list[dict[str, Any]]] = {}
     for r in reports:
@@ -222,11 +337,15 @@ def feed_tracks(center: Center, reports: Sequence[TrackReport], at: datetime) ->
     answers = []
     for name in sorted(by):
         with center.writing() as unit:
+            if callers[name].role is not Role.ADMIN:
+                _acting(offices, unit, callers[name], "/v1/tracks", {"tracks": by[name]})
             answers.append(report_tracks(unit, center, callers[name], by[name], at))
     return answers
 
 
-async def demo_feed(center: Center, interval: float = 1.0) -> None:
+async def demo_feed(
+    center: Center, interval: float = 1.0, offices: DemoOffices | None = None
+) -> None:
     """Report the demo's aircraft every ``interval`` seconds along their lines, starting
     over every :data:`FEED_PERIOD`, until cancelled; a failure is logged and the loop goes
     on."""
@@ -237,7 +356,43 @@ async def demo_feed(center: Center, interval: float = 1.0) -> None:
             base = now
         try:
             reports = demo_tracks(base, now)
-            await anyio.to_thread.run_sync(partial(feed_tracks, center, reports, now))
+            await anyio.to_thread.run_sync(partial(feed_tracks, center, reports, now, offices))
         except Exception:  # logged; the next tick retries
             _log.exception("feeding the demo tracks failed")
+        await anyio.sleep(interval)
+
+
+def certify_offers(center: Center, offices: DemoOffices) -> int:
+    """Certify every key a demo user's device offered, signed by its member's root (the
+    demo's offices play the root holder); the number certified."""
+    callers = _callers(center)
+    with center.reading() as session:
+        pending = [o for m in sorted(center.agreement.party_ids | center.agreement.notifier_ids
+                                     | center.agreement.monitor_ids)
+                   for o in signing.offers(session, m)]  # fmt: skip
+    done = 0
+    for offer in pending:
+        caller = callers.get(offer.user)
+        if caller is None or offer.user not in DEMO_USERS:
+            continue
+        body = {
+            "user": offer.user,
+            "public_key": encode_base64(offer.key.raw),
+            "purposes": ["act"],
+        }
+        with center.writing() as unit:
+            offices.take(unit, caller, "POST", "/v1/keys/registrations", body, root=True)
+            signing.register(unit, caller, center.now())
+        done += 1
+    return done
+
+
+async def office_clerk(center: Center, offices: DemoOffices, interval: float = 1.0) -> None:
+    """Every ``interval`` seconds, certify the keys demo users' devices offered
+    (:func:`certify_offers`), until cancelled; a failure is logged and the loop goes on."""
+    while True:
+        try:
+            await anyio.to_thread.run_sync(partial(certify_offers, center, offices))
+        except Exception:  # logged; the next tick retries
+            _log.exception("certifying the demo's offered keys failed")
         await anyio.sleep(interval)

@@ -30,7 +30,7 @@ center can refuse a request, never make one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -175,6 +175,8 @@ class Acting:
     body: dict[str, Any]
     salt: str
     entry: int | None = None
+    events: list[Mapping[str, Any] | bytes] = field(default_factory=list)
+    """The events of the entries this act caused, as appended (to check against it)."""
     public: bool = False
     """Whether the entry shows the act's opening (salt and body) to every reader: for acts
     whose whole content is public (a root's signature, a key's registration), so that any
@@ -269,6 +271,7 @@ class Ledger:
                 f"an entry for {author!r} without {author}'s act: the center never signs "
                 "for a member"
             )
+        acting.events.append(event)
         if acting.entry is None:
             acting.entry = index
             act: dict[str, Any] = {

@@ -1,7 +1,24 @@
 // The page's only way to the center: the same /v1 API as any client, with the user's token
 // in the Authorization header. The token lives in this tab's sessionStorage, nowhere else.
+//
+// Under an agreement that names its members' roots (GET /v1/me: `signing`), every write
+// (POST, PUT, PATCH, DELETE) also carries its act, signed in this browser by the user's own
+// device key (acts.js): the request line exactly as passed to fetch and the very object sent
+// as the JSON body. useSigner() sets who signs; without it nothing is signed (an agreement
+// without roots: the token alone acts).
+
+import { actHeaders } from "./acts.js";
 
 const KEY = "accord.token";
+const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Who signs the writes: {device, origin, member, user, now} (now: a function giving the
+ * center's clock as a Date, for the act's instant), or null to sign nothing. */
+let signer = null;
+
+export function useSigner(value) {
+  signer = value;
+}
 
 export function token() {
   return sessionStorage.getItem(KEY);
@@ -24,15 +41,21 @@ function newKey() {
   return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
 }
 
-/** Send a request to the API; resolve to the Response, its body not read yet. */
-function send(method, path, body, signal) {
+/** Send a request to the API; resolve to the Response, its body not read yet. A write is
+ * signed (useSigner) unless `sign` is false (an offer of this device's key: the bearer
+ * token alone). */
+async function send(method, path, body, signal, sign = true) {
   const headers = { Accept: "application/json", Authorization: `Bearer ${token()}` };
   const init = { method, headers, signal, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
+    init.body = JSON.stringify(body); // the bytes sent are the object signed below
   }
   if (method === "POST" || method === "PUT") headers["Idempotency-Key"] = newKey();
+  if (sign && signer && WRITES.has(method)) {
+    const { device, origin, member, user, now } = signer;
+    Object.assign(headers, await actHeaders(device, { origin, member, user, method, path, body, at: now() }));
+  }
   return fetch(path, init);
 }
 
@@ -51,9 +74,10 @@ async function read(response, quiet404 = false) {
   return data;
 }
 
-/** Call the API; resolve to the JSON body (null for 204); reject with ApiError. */
-export async function api(method, path, body, { signal, quiet404 = false } = {}) {
-  return read(await send(method, path, body, signal), quiet404);
+/** Call the API; resolve to the JSON body (null for 204); reject with ApiError. A write is
+ * signed when a signer is set (useSigner), unless `sign` is false. */
+export async function api(method, path, body, { signal, quiet404 = false, sign = true } = {}) {
+  return read(await send(method, path, body, signal, sign), quiet404);
 }
 
 /** The address of the next page an answer's Link header names (rel="next"), or null. */

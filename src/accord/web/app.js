@@ -1,8 +1,16 @@
 // The officers' page: sign-in, the map, the operations board, the direct line and the
 // record, kept current from the live event stream. A client of the /v1 API like any other:
 // it sees exactly what the API lets its user see.
+//
+// Under an agreement that names its members' roots (GET /v1/me: `signing`), the page acts
+// only with this device's own key, certified by the user's office: on first sign-in it makes
+// the key (not extractable, kept in IndexedDB), offers its public half (POST
+// /v1/keys/offers) and stays read-only, showing the key's fingerprint for the office to
+// compare, until GET /v1/me lists the key among the user's keys; if the key later leaves
+// that list (revoked), it is read-only again.
 
-import { api, inForce, allOperations, ApiError, setToken, token } from "./api.js";
+import { api, inForce, allOperations, ApiError, setToken, token, useSigner } from "./api.js";
+import { createDeviceKey, fingerprint, keyId, loadDeviceKey } from "./acts.js";
 import { EventStream } from "./events.js";
 import { verifyConsistency } from "./merkle.js";
 import {
@@ -27,8 +35,20 @@ const state = {
   queued: [],
   listed: false, // every list read (objects a conflict names are here)
   ready: false,
+  // This device's key (under a rooted agreement): its id and fingerprint, and whether it
+  // signs now — "checking", "offered" (waiting for the office), "certified", "ended"
+  // (revoked or replaced: `ended` says how) or "unavailable" (`detail` says why).
+  device: { key: null, id: null, fingerprint: null, status: "checking", ended: null, detail: null, certify: false },
 };
 const stats = { events: 0, eventsByKind: {}, loadMs: null, declarations: 0, tracks: 0 };
+
+/** Whether this page may act: always without signing; with it, once this device's key is
+ * certified. Every control that writes (data-writes) is enabled or disabled by it. */
+function canAct() {
+  return !!state.me && (!state.me.signing || state.device.status === "certified");
+}
+
+const READ_ONLY = "This device is not certified to act: the page is read-only.";
 
 const can = {
   propose: () => state.me && state.me.role === "officer" && state.me.member_kind === "party",
@@ -153,6 +173,8 @@ async function start() {
   $("signin").hidden = true;
   $("app").hidden = false;
   renderWho();
+  applyActing();
+  const device = setUpDevice(); // the key's checks and offer, while the rest loads
   state.agreement = await agreement;
   performance.mark("accord:agreement");
   setUpPanels();
@@ -170,6 +192,7 @@ async function start() {
   performance.mark("accord:map");
   lists.push(loadTracks());
   await Promise.all(lists);
+  await device;
   performance.mark("accord:lists");
   // Conflicts are drawn to the objects they name: now that every object is here.
   state.listed = true;
@@ -247,7 +270,9 @@ function setUpPanels() {
     $("compose").addEventListener("submit", sendMessage);
   }
   $("verify").addEventListener("click", verifyRecord);
+  $("device-new").addEventListener("click", newDeviceKey);
   renderVerified();
+  applyActing();
 }
 
 // --- the map --------------------------------------------------------------------------------
@@ -560,7 +585,10 @@ function opCard(op) {
   }
   if (op.conflicts.length) card.append(conflicts);
   const actions = el("div", { class: "actions" });
-  const button = (label, action, cls = "") => el("button", { type: "button", class: cls, "data-key": `${op.id}:${action}`, onclick: () => act(op, action) }, label);
+  const button = (label, action, cls = "") => el("button", {
+    type: "button", class: cls, "data-key": `${op.id}:${action}`, onclick: () => act(op, action),
+    ...(action === "show" ? {} : writes()),
+  }, label);
   actions.append(button("Show on map", "show"));
   const open = ["proposed", "notified", "held", "approved", "cleared"].includes(op.status);
   if (can.approve() && op.status === "proposed" && op.waiting_for.includes(me)) {
@@ -603,6 +631,7 @@ function askReason(title, detail) {
 
 async function act(op, action) {
   if (action === "show") { select(op.id, true); return; }
+  if (!canAct()) { toast(READ_ONLY); return; }
   const name = (op.feature.properties || {}).name || op.id;
   let body = {};
   let path = action;
@@ -629,6 +658,7 @@ async function act(op, action) {
     toast(`${name}: ${action === "override" ? "approved with override" : action} recorded.`);
   } catch (error) {
     toast(`Refused: ${error.message}`);
+    afterRefusal(error);
   }
 }
 
@@ -830,6 +860,7 @@ function preview() {
 async function submitProposal(e) {
   e.preventDefault();
   $("propose-error").textContent = "";
+  if (!canAct()) { $("propose-error").textContent = READ_ONLY; return; }
   const draft = preview();
   if (!draft) { $("propose-error").textContent = "Give the operation's area first."; return; }
   const start = $("p-start").value, end = $("p-end").value;
@@ -850,6 +881,7 @@ async function submitProposal(e) {
     toast(`Proposed ${op.id}: ${op.status}, ${op.conflicts.length} conflict(s), ${op.blocking_conflicts} blocking.`);
   } catch (error) {
     $("propose-error").textContent = error.message;
+    afterRefusal(error);
   }
 }
 
@@ -908,7 +940,7 @@ function inboxItem(m) {
     if (escalated) li.append(el("div", { class: "conflict blocking", text: `escalated to level ${r.level}${r.overdue ? ", overdue" : ""}` }));
     li.append(el("div", { class: "actions" }, el("button", {
       type: "button", class: "primary", "data-key": `ack:${m.id}`,
-      onclick: () => acknowledge(m),
+      onclick: () => acknowledge(m), ...writes(),
     }, "Acknowledge")));
   }
   return li;
@@ -929,18 +961,21 @@ function outboxItem(m) {
 }
 
 async function acknowledge(m) {
+  if (!canAct()) { toast(READ_ONLY); return; }
   try {
     await api("POST", `/v1/messages/${encodeURIComponent(m.id)}/acknowledge`, { content_hash: m.content_hash });
     toast(`Acknowledged "${(m.content || {}).subject || m.id}".`);
     await loadMessages();
   } catch (error) {
     toast(`Refused: ${error.message}`);
+    afterRefusal(error);
   }
 }
 
 async function sendMessage(e) {
   e.preventDefault();
   $("compose-error").textContent = "";
+  if (!canAct()) { $("compose-error").textContent = READ_ONLY; return; }
   try {
     await api("POST", "/v1/messages", {
       to: [$("m-to").value], subject: $("m-subject").value.trim(), text: $("m-text").value.trim(), ack_within: $("m-within").value,
@@ -951,6 +986,7 @@ async function sendMessage(e) {
     await loadMessages();
   } catch (error) {
     $("compose-error").textContent = error.message;
+    afterRefusal(error);
   }
 }
 
@@ -1085,6 +1121,251 @@ async function verifyRecord() {
   }
 }
 
+// --- this device's key (an agreement with roots) --------------------------------------------
+
+/** How often the page asks whether this device's key signs (GET /v1/me), in ms; also at once
+ * when the tab regains focus, and when an event says a key was registered or revoked. */
+const POLL_MS = 5000;
+
+/** The attributes of a control that writes: disabled while the page may not act. */
+function writes() {
+  const ok = canAct();
+  return { "data-writes": true, disabled: !ok, title: ok ? null : READ_ONLY };
+}
+
+/** Enable or disable every control that writes, as canAct() says. */
+function applyActing() {
+  const ok = canAct();
+  document.body.dataset.acting = String(ok);
+  for (const node of document.querySelectorAll("[data-writes]")) {
+    node.disabled = !ok;
+    if (ok) node.removeAttribute("title");
+    else node.title = READ_ONLY;
+  }
+}
+
+function base64(bytes) {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin); // standard, padded: the form /v1/keys/* takes
+}
+
+/**
+ * Under a rooted agreement: this device's key for (origin, user), made (not extractable) on
+ * first sign-in, and whether it signs now. A key not certified yet is offered to the office;
+ * the page stays read-only until the office certifies it (the poll sees it in me.keys).
+ */
+async function setUpDevice() {
+  if (!state.me.signing) {
+    useSigner(null);
+    return;
+  }
+  try {
+    const kept = await loadDeviceKey(state.me.origin, state.me.name);
+    await adoptKey(kept || (await createDeviceKey(state.me.origin, state.me.name)));
+  } catch (error) {
+    setDevice({ status: "unavailable", detail: error.message || String(error) });
+    return;
+  }
+  try {
+    await checkDevice();
+  } catch (error) {
+    setDevice({ status: "offered", detail: `could not reach the center (${error.message}); trying again` });
+  }
+  setInterval(refreshMe, POLL_MS);
+  window.addEventListener("focus", refreshMe);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refreshMe(); });
+}
+
+async function adoptKey(key) {
+  state.device = {
+    key, id: await keyId(key.raw), fingerprint: await fingerprint(key.raw),
+    status: "checking", ended: null, detail: null, certify: false, offered: false,
+  };
+  const me = state.me;
+  useSigner({ device: key, origin: me.origin, member: me.member, user: me.name, now: centerNow });
+}
+
+/** This device's key as the registry holds it (null: never registered). */
+async function registered() {
+  const registry = await api("GET", "/v1/keys/registry");
+  return registry.keys.find((k) => k.key === state.device.id) || null;
+}
+
+/** Decide, from /v1/me and the registry, what this device's key is now; offer it when the
+ * registry does not hold it. */
+async function checkDevice() {
+  if (state.me.keys.includes(state.device.id)) {
+    setDevice({ status: "certified" });
+    await lookUpKey();
+    return;
+  }
+  const mine = await registered();
+  if (mine && mine.ended_at != null) setDevice({ status: "ended", ended: mine.ended_how });
+  else if (mine) setDevice({ status: "limited" });
+  else await offer();
+}
+
+/** Offer this device's public key (the bearer token alone: the key cannot sign yet). The
+ * same key offered again is the same offer. */
+async function offer() {
+  try {
+    await api("POST", "/v1/keys/offers", { public_key: base64(state.device.key.raw) }, { sign: false });
+    setDevice({ status: "offered", offered: true, detail: null });
+  } catch (error) {
+    setDevice({ status: "offered", offered: false, detail: `the offer could not be sent (${error.message}); trying again` });
+  }
+}
+
+/** What the registry says of this certified key: how it ended, whether it may certify. */
+async function lookUpKey() {
+  try {
+    const mine = await registered();
+    if (!mine) return;
+    if (state.device.status === "ended") setDevice({ ended: mine.ended_how, certify: false });
+    else setDevice({ certify: mine.ended_at == null && mine.purposes.includes("certify") });
+  } catch {
+    // the banner says what it can without it
+  }
+}
+
+let refreshing = null;
+
+/** Ask /v1/me again (one request at a time) and apply what it says. */
+function refreshMe() {
+  if (!refreshing) {
+    refreshing = api("GET", "/v1/me")
+      .then(applyMe, () => {})
+      .finally(() => { refreshing = null; });
+  }
+  return refreshing;
+}
+
+function applyMe(me) {
+  state.me = me;
+  state.offsetMs = Date.parse(me.now) - Date.now();
+  renderWho();
+  const d = state.device;
+  if (!me.signing || !d.id || d.status === "unavailable") return;
+  const listed = me.keys.includes(d.id);
+  if (listed && d.status !== "certified") {
+    setDevice({ status: "certified", ended: null, detail: null });
+    toast("This device is certified: you can act from it now.");
+    lookUpKey();
+  } else if (!listed && d.status === "certified") {
+    setDevice({ status: "ended", ended: null, certify: false });
+    lookUpKey();
+  } else if (d.status === "offered" && !d.offered) {
+    offer();
+  } else if (d.certify) {
+    loadOffers();
+  }
+}
+
+/** A write refused: perhaps because this device's key no longer signs. */
+function afterRefusal(error) {
+  if (state.me && state.me.signing && error instanceof ApiError && error.status !== 422) refreshMe();
+}
+
+/** Make a new key for this device (in place of one that ended) and offer it. */
+async function newDeviceKey() {
+  try {
+    await adoptKey(await createDeviceKey(state.me.origin, state.me.name));
+    await offer();
+  } catch (error) {
+    setDevice({ status: "unavailable", detail: error.message || String(error) });
+  }
+}
+
+function setDevice(patch) {
+  Object.assign(state.device, patch);
+  renderDevice();
+  applyActing();
+  renderCertify();
+}
+
+function renderDevice() {
+  const d = state.device;
+  const box = $("device");
+  const shown = !!(state.me && state.me.signing) && !["checking", "certified"].includes(d.status);
+  box.hidden = !shown;
+  box.dataset.status = d.status;
+  if (!shown) return;
+  const print = () => el("code", { id: "device-fingerprint", class: "fingerprint", text: d.fingerprint || "" });
+  let text;
+  let hint = "";
+  if (d.status === "offered") {
+    text = [el("strong", { text: "This device is not certified yet." }), " Ask your office to certify it: fingerprint ", print(), "."];
+    hint = "Until then the page only reads. It enables acting by itself as soon as the key is certified.";
+  } else if (d.status === "ended") {
+    const how = d.ended ? ` (${d.ended} by your office)` : "";
+    text = [el("strong", { text: `This device's key is no longer certified${how}.` }), " The page is read-only. Its fingerprint: ", print(), "."];
+    hint = "To act from this device again, make a new key and ask your office to certify it.";
+  } else if (d.status === "limited") {
+    text = [el("strong", { text: "This device's key is registered, but not to act." }), " The page is read-only. Fingerprint ", print(), "."];
+  } else {
+    text = [el("strong", { text: "This browser cannot keep a signing key" }), ` (${d.detail}): the page is read-only.`];
+  }
+  if (d.detail && d.status !== "unavailable") hint = `${hint} Note: ${d.detail}.`.trim();
+  $("device-text").replaceChildren(...text);
+  $("device-hint").textContent = hint;
+  $("device-new").hidden = d.status !== "ended";
+}
+
+// --- certifying others' devices (a key with the purpose "certify") -------------------------
+
+let offersShown = [];
+
+async function loadOffers() {
+  if (!state.device.certify) return;
+  try {
+    const answer = await api("GET", "/v1/keys/offers");
+    offersShown = answer.items;
+  } catch {
+    offersShown = [];
+  }
+  renderCertify();
+}
+
+function renderCertify() {
+  const panel = $("panel-certify");
+  if (!state.device.certify) {
+    panel.hidden = true;
+    return;
+  }
+  if (panel.hidden) {
+    panel.hidden = false;
+    loadOffers();
+  }
+  keepFocus(() => {
+    const items = offersShown.map((o) => el("li", { class: "offer", "data-offer": o.key },
+      el("h4", { text: `${o.user}'s device` }),
+      el("div", { class: "meta", text: `offered ${fmtTime(o.offered_at)}` }),
+      el("div", {}, "Fingerprint ", el("code", { class: "fingerprint", text: o.fingerprint })),
+      el("div", { class: "actions" }, el("button", {
+        type: "button", class: "primary", "data-key": `certify:${o.key}`, onclick: () => certify(o), ...writes(),
+      }, "Certify")),
+    ));
+    if (!items.length) items.push(el("li", { class: "hint", text: "No device waits to be certified." }));
+    $("offers").replaceChildren(...items);
+    $("offers-count").textContent = offersShown.length ? `(${offersShown.length})` : "";
+  });
+}
+
+/** Certify an offered key for its user, to act: the registration is this device's act,
+ * signed with its certifying key. */
+async function certify(o) {
+  if (!canAct() || !state.device.certify) { toast(READ_ONLY); return; }
+  try {
+    await api("POST", "/v1/keys/registrations", { user: o.user, public_key: o.public_key, purposes: ["act"] });
+    toast(`Certified ${o.user}'s device (fingerprint ${o.fingerprint}).`);
+  } catch (error) {
+    toast(`Refused: ${error.message}`);
+    afterRefusal(error);
+  }
+  await loadOffers();
+}
+
 // --- live events ----------------------------------------------------------------------------
 
 function onEvent(ev) {
@@ -1125,7 +1406,9 @@ function handle(ev) {
   } else if (kind.startsWith("message.")) {
     scheduleMessages();
   } else if (kind.startsWith("condition.") || kind.startsWith("phase.")) {
-    api("GET", "/v1/me").then((me) => { state.me = me; renderWho(); }, () => {});
+    refreshMe();
+  } else if (kind.startsWith("key.")) {
+    refreshMe(); // a key registered or revoked: perhaps this device's
   }
   if (can.record()) scheduleHead();
 }
@@ -1137,6 +1420,7 @@ window.accord = {
   dropStream: () => state.stream && state.stream.drop(),
   inject: (ev) => onEvent(ev), // the same path as an event from the stream (measurements)
   mapStats: () => (state.map ? state.map.stats : null),
+  device: () => ({ id: state.device.id, fingerprint: state.device.fingerprint, status: state.device.status, acting: canAct() }),
 };
 
 if (token()) start();

@@ -60,6 +60,7 @@ ENTRIES[ACKNOWLEDGED_EVENT] = entry_kind(
     ACKNOWLEDGED_EVENT, signer=Signer.MEMBER, required=("content_hash",),
     optional=("group", "alert"), fold=None,
     summary="a party acknowledges an alert group (or an alert raised before groups), by hash",
+    acts=("POST /v1/alerts/{*}/acknowledge",),
 )  # fmt: skip
 
 

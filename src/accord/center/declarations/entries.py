@@ -56,26 +56,33 @@ CREATED_ENTRY = entry_kind(
     "declaration.created", signer=Signer.MEMBER, required=_SHARED_FIELDS,
     optional=("content", "commitment"), fold=fold.created,
     summary="a member declares a shared object (its feature in clear)",
+    acts=("POST /v1/declarations",),
 )  # fmt: skip
 AMENDED_ENTRY = entry_kind(
     "declaration.amended", signer=Signer.MEMBER, required=_SHARED_FIELDS,
     optional=("content", "commitment"), fold=fold.amended,
     summary="a member amends its shared object: the next version, in clear",
+    acts=("PUT /v1/declarations/{id}",),
 )  # fmt: skip
 WITHDRAWN_ENTRY = entry_kind(
     "declaration.withdrawn", signer=Signer.MEMBER, required=_SHARED_FIELDS,
     optional=("reason", "commitment"), fold=fold.withdrawn,
     summary="a member withdraws its shared object, with its reason",
+    acts=("POST /v1/declarations/{id}/withdraw",),
 )  # fmt: skip
 _CHANGE_ENTRIES = {"created": CREATED_ENTRY, "amended": AMENDED_ENTRY, "withdrawn": WITHDRAWN_ENTRY}
 HIDDEN_ENTRY = entry_kind(
     HIDDEN, signer=Signer.MEMBER, required=("commitment",), fold=fold.hidden,
     summary="a member changed one of its hidden objects (what, in the commitment's opening)",
+    acts=(
+        "POST /v1/declarations", "PUT /v1/declarations/{*}", "POST /v1/declarations/{*}/withdraw"
+    ),
 )  # fmt: skip
 ACKNOWLEDGED_ENTRY = entry_kind(
     "declaration.acknowledged", signer=Signer.MEMBER,
     required=(*_SHARED_FIELDS, "content_hash", "meaning"), fold=fold.acknowledged,
     summary="a party's receipt of one version of a notifier's declaration",
+    acts=("POST /v1/declarations/{id}/acknowledge",),
 )  # fmt: skip
 
 

@@ -94,11 +94,13 @@ SENT_ENTRY = entry_kind(
     SENT_EVENT, signer=Signer.MEMBER,
     required=("id", "from", "to", "sent_at", "ack_deadline", "commitment"), fold=fold.sent,
     summary="a party sends a direct-line message (a commitment to its content)",
+    acts=("POST /v1/messages",),
 )  # fmt: skip
 ACKNOWLEDGED_ENTRY = entry_kind(
     ACKNOWLEDGED_EVENT, signer=Signer.MEMBER, required=("id", "content_hash"),
     fold=fold.acknowledged,
     summary="a recipient acknowledges the message it received, naming its hash",
+    acts=("POST /v1/messages/{id}/acknowledge",),
 )  # fmt: skip
 
 ACK_WITHIN_DEFAULT = timedelta(minutes=15)

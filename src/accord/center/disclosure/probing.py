@@ -60,6 +60,7 @@ PROBING_ENTRY = entry_kind(
 LIFTED_ENTRY = entry_kind(
     LIFTED, signer=Signer.MEMBER, required=("prober", "owner", "at"), fold=None,
     summary="an owner lifts the slowing of a prober",
+    acts=("POST /v1/probing/{prober}/lift",),
 )  # fmt: skip
 
 

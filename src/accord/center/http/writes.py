@@ -31,12 +31,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from accord.center.acts import Presented, Signing, accept
+from accord.center.acts import Presented, Signing, accept, check_caused
 from accord.center.db.models import IdempotentAnswer
 from accord.center.http.acts import read_act
 from accord.center.http.admission import Timed, admission
 from accord.center.http.problems import FieldProblem, ProblemError
 from accord.center.identity import Caller
+from accord.center.roles import Role
 from accord.center.runtime import Center, Then, Unit
 
 __all__ = ["HEADER", "KEY_MAX", "REPLAYED", "Answer", "Answering", "write"]
@@ -127,6 +128,7 @@ class Answering:
         if self.signed is not None:
             accept(unit, self.signed, signing=self.signing)
         answer = self.act(unit).model_dump_json()
+        check_caused(unit)
         if key is not None:
             unit.session.add(
                 IdempotentAnswer(
@@ -167,10 +169,12 @@ async def write(
 
     ``signing``: which keys may sign the request's act, under an agreement that names its
     members' roots (``None``: the request is no member's act — the center's own work, or a
-    request that carries a signature of its own)."""
+    request that carries a signature of its own). An administrator's writes are the
+    center's own: they carry no member's act."""
     key = _key(request)
     signed = None
-    if signing is not None and center.agreement.rooted:
+    # An administrator's writes are the center's own acts (DECISIONS 6, 8), signed by it.
+    if signing is not None and center.agreement.rooted and caller.role is not Role.ADMIN:
         signed = await read_act(request, caller, origin=center.origin)
     fingerprint = _fingerprint(request, body, signed) if key is not None else ""
     gate = admission(center)

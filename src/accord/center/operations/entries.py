@@ -77,6 +77,15 @@ _KINDS: list[tuple[str, tuple[str, ...], tuple[str, ...], Fold, str]] = [
     (ACTIONS["cancel"], (*_STEP, "reason"), (), fold.step,
      "the proposer cancels it, with its reason"),
 ]  # fmt: skip
+_ONE = "/v1/operations/{operation}"
+_ACTS: dict[str, tuple[str, ...]] = {
+    PROPOSED: ("POST /v1/operations",),
+    AMENDED: (f"PUT {_ONE}",),
+    REPORTED: ("POST /v1/operations/report",),
+    CONFLICTS_UPDATED: (),
+    **{kind: (f"POST {_ONE}/{step.replace('_', '-')}",) for step, kind in ACTIONS.items()},
+}
+"""The requests whose act causes each kind (the center's re-check: none)."""
 for _kind, _required, _optional, _fold, _summary in _KINDS:
     _ENTRIES[_kind] = entry_kind(
         _kind,
@@ -85,6 +94,7 @@ for _kind, _required, _optional, _fold, _summary in _KINDS:
         optional=_optional,
         fold=_fold,
         summary=_summary,
+        acts=_ACTS[_kind],
     )
 
 

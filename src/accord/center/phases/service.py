@@ -35,6 +35,7 @@ CONFIRMED_EVENT = "condition.confirmed"
 CONFIRMED_ENTRY = entry_kind(
     CONFIRMED_EVENT, signer=Signer.MEMBER, required=("condition", "user"),
     fold=fold.confirmed, summary="a member confirms one of the agreement's conditions",
+    acts=("POST /v1/phases/confirm",),
 )  # fmt: skip
 """The record event kind of a confirmation."""
 

@@ -29,7 +29,7 @@ from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.identity import Caller
 from accord.center.ledger import Acting
 from accord.center.runtime import Unit
-from accord.errors import ActError, IllegalTransition, RecordDamaged
+from accord.errors import ActError, IllegalTransition, NotAuthorized, RecordDamaged
 from accord.record.canonical import decode_base64
 from accord.record.keys import PublicKey
 from accord.record.registry import (
@@ -64,16 +64,18 @@ entry_kind(
 )  # fmt: skip
 entry_kind(
     SIGNED, signer=Signer.MEMBER, required=("member", "digest"), fold=None,
-    summary="a member's root signs the agreement",
+    summary="a member's root signs the agreement", acts=("POST /v1/agreement/signatures",),
 )  # fmt: skip
 entry_kind(
     REGISTERED, signer=Signer.MEMBER,
     required=("member", "user", "key", "public_key", "purposes"), optional=("replaces",),
     fold=None, summary="a member's root (or certifying key) registers a user's key",
+    acts=("POST /v1/keys/registrations",),
 )  # fmt: skip
 entry_kind(
     REVOKED, signer=Signer.MEMBER, required=("member", "key", "reason"), fold=None,
     summary="a member's root (or certifying key) revokes a key",
+    acts=("POST /v1/keys/revocations",),
 )  # fmt: skip
 
 
@@ -93,7 +95,8 @@ def _acting(unit: Unit, caller: Caller) -> Acting:
     _rooted(unit)
     acting = unit.ledger.acting
     if acting is None or acting.member != caller.member:
-        raise RuntimeError("a signed request's work runs only after its act was taken in")
+        # an administrator's requests carry no member's act: they are the center's own
+        raise NotAuthorized("an administrator acts for the center: only a member's root signs this")
     return acting
 
 
