@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from accord.agreement import load_agreement
 from accord.chrono import format_instant, parse_instant
 from accord.cli_common import fail
 from accord.errors import AccordError
@@ -345,15 +346,31 @@ def verify(
         Path | None, typer.Option("--trusted-head", help="An older HEAD.json you trust.")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default: every core).")] = None,
+    agreement: Annotated[
+        Path | None,
+        typer.Option(
+            "--agreement",
+            help="Your own copy of the agreement (YAML): the log must adopt exactly it, and "
+            "its parties' roots.",
+        ),
+    ] = None,
 ) -> None:
     """Check every signature, rebuild the tree, check the signed heads and, given an older
-    trusted head, that the log only grew. Exit 0 verified, 1 not, 2 bad input."""
+    trusted head, that the log only grew. In a log whose agreement names the parties' roots,
+    check every party's act against the keys its root certified (pin the agreement with
+    --agreement, or its roots are taken from the log itself). Exit 0 verified, 1 not, 2 bad
+    input."""
     try:
         ring = KeyRing.read(keys)
         trusted = None
         if trusted_head is not None:
             trusted = SignedHead.from_json(_json_file(trusted_head), center=ring.center)
-        report = verify_log(log, keys=ring, trusted_head=trusted, workers=workers)
+        document = None
+        if agreement is not None:
+            document = load_agreement(agreement).model_dump(mode="json")
+        report = verify_log(
+            log, keys=ring, trusted_head=trusted, workers=workers, agreement=document
+        )
     except VerificationError as error:
         raise fail(f"NOT VERIFIED: {error}", 1) from None
     except (OSError, json.JSONDecodeError) as exc:

@@ -588,6 +588,19 @@ def test_an_act_entry_is_the_centers_signature_over_the_members_act() -> None:
     assert verify_entry(reference, keys=RING, log=LOG).act == {"of": 0}
 
 
+def test_read_all_hands_back_the_act_entries_it_read_with_their_offsets() -> None:
+    plain = make_envelope(0, None, signed(seq=1))
+    act = sign_entry(EVENT, key=CENTER, log=LOG, seq=1, ts=TS, author="red", act=ACT)
+    ref = sign_entry(EVENT, key=CENTER, log=LOG, seq=2, ts=TS, author="red", act={"of": 1})
+    leaves = [plain, make_envelope(1, bytes(32), act), make_envelope(2, bytes(32), ref)]
+    taken: list = []
+    read, error = LeafReader(RING, LOG).read_all(leaves, acts=taken)
+    assert error is None
+    assert [row[2] for row in read] == ["blue", "red", "red"]
+    assert [(offset, entry.act) for offset, entry in taken] == [(1, ACT), (2, {"of": 1})]
+    assert taken[0][1].raw == act
+
+
 def test_an_act_entry_signed_by_a_member_key_is_refused() -> None:
     # Only the center takes an act in: a member key over a version 2 entry is no center's.
     data = sign_entry(EVENT, key=RED, log=LOG, seq=1, ts=TS, author="red", act=ACT)

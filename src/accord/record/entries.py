@@ -533,7 +533,7 @@ class LeafReader:
         return read[0]
 
     def read_all(
-        self, leaves: Sequence[bytes]
+        self, leaves: Sequence[bytes], *, acts: list[tuple[int, Entry]] | None = None
     ) -> tuple[list[tuple[int, str, str, int]], RecordError | None]:
         """:meth:`read` of each leaf in turn up to the first that fails: what the leaves
         before it hold, and its error (None if every leaf passes).
@@ -542,6 +542,11 @@ class LeafReader:
         of their checks (each kind of work runs faster in a run of its own than taking
         turns leaf by leaf); a leaf that is not well-formed is read by :meth:`_full` where
         it stands, so the first failure is still the first in order.
+
+        With ``acts``, each version 2 entry that passes is appended to it with its offset in
+        ``leaves``, for a caller that goes on to check the member's act inside (whose
+        entries all take the long way: only the center's signature over them is checked
+        here).
         """
         out: list[tuple[int, str, str, int]] = []
         at = 0
@@ -564,16 +569,22 @@ class LeafReader:
             at += len(run)
             if at < len(leaves):  # a leaf to read the long way
                 try:
-                    out.append(self._full(leaves[at]))
+                    row, entry = self._entry(leaves[at])
                 except RecordError as error:
                     return out, error
+                out.append(row)
+                if acts is not None and entry.act is not None:
+                    acts.append((at, entry))
                 at += 1
         return out, None
 
     def _full(self, data: bytes) -> tuple[int, str, str, int]:
+        return self._entry(data)[0]
+
+    def _entry(self, data: bytes) -> tuple[tuple[int, str, str, int], Entry]:
         index, prev, entry_bytes = open_envelope(data)
         entry = verify_entry(entry_bytes, keys=self._keys, log=self._log)
-        return index, prev, entry.author, entry.seq
+        return (index, prev, entry.author, entry.seq), entry
 
     def _failure(self, data: bytes) -> RecordError:
         """The error :meth:`_full` raises for a leaf known to fail."""

@@ -18,6 +18,18 @@ subtree nodes) from a log file (the SQLite file, opened read-only) or from an ex
 5. given an older trusted head, the log is consistent with it (RFC 9162 §2.1.4 proof);
 6. which parties co-signed the latest head (C2SP tlog-cosignature).
 
+A log whose entry 0 adopts an agreement that names the parties' roots (a **rooted log**,
+:mod:`accord.record.rooted`) is read against those roots, not against the members' keys of
+the key ring, which prove nothing against a center that could have held them: in step 2
+every party entry must carry its act, signed with a key the party's root certified for the
+acting user and valid at that entry, and an entry by a party that the center signed alone is
+named **forged**; the registry entries must say what their acts ask, no act may come twice
+or before the agreement is in force. The caller may pin the agreement (its own copy of the
+document, or its roots): entry 0 must adopt that one. Any other log (its entry 0 adopts no
+agreement, or one that names no root) is a **legacy log** (DECISIONS 9): verified as
+before, and reported for what it is — its party entries were signed with keys the center
+held, so they prove nothing against the center.
+
 :func:`verify_log` returns a :class:`VerificationReport` or raises
 :class:`VerificationError` naming the first bad entry and why. Where a log has several
 faults, a leaf that is no valid signed entry (2) is named before one out of its place or off
@@ -28,7 +40,10 @@ those do: in worker processes, a chunk of consecutive leaves each, every leaf ch
 whole where it is read (each worker reads its own chunks from a SQLite file). A worker
 sends back the chunk's leaf hashes, its authors' sequence numbers and its first fault;
 this process joins the chunks at their edges (the first leaf's chain link, the sequences
-running on) and rebuilds the tree from the hashes as the chunks come in.
+running on) and rebuilds the tree from the hashes as the chunks come in. In a rooted log a
+worker also checks each act where it stands (its signature with the key beside it) and sends
+back a compact summary of the chunk's acts (:class:`~accord.record.rooted.ChunkActs`), which
+this process folds against the key registry once every chunk is in.
 """
 
 from __future__ import annotations
@@ -37,7 +52,7 @@ import base64
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,8 +63,9 @@ from accord.chrono import format_instant
 from accord.errors import RecordError, VerificationError
 from accord.jsontext import loads as strict_loads
 from accord.jsontext import shown
-from accord.record.entries import LeafReader
-from accord.record.keys import KeyRing
+from accord.record.canonical import loads_canonical
+from accord.record.entries import Entry, LeafReader, open_envelope, verify_entry
+from accord.record.keys import KeyRing, PublicKey
 from accord.record.merkle import (
     CompactRange,
     ProofError,
@@ -57,6 +73,16 @@ from accord.record.merkle import (
     verify_consistency,
 )
 from accord.record.note import SignedHead, verify_checkpoint, verify_cosignatures
+from accord.record.rooted import (
+    ADOPTED,
+    ActFold,
+    Adopted,
+    ChunkActs,
+    adopted,
+    check_pinned,
+    forged_entry,
+    scan_chunk,
+)
 
 __all__ = ["VerificationError", "VerificationReport", "read_log", "verify_log"]
 
@@ -78,13 +104,36 @@ class VerificationReport:
     cosigners: dict[str, int]
     workers: int
     uncovered: int = field(default=0)
+    rooted: bool = field(default=False)
+    """Whether entry 0 adopts an agreement that names the parties' roots."""
+    roots_pinned: bool = field(default=False)
+    """Whether the roots were checked against the caller's own (else taken from the log)."""
+    agreement_digest: str = field(default="")
+    in_force_at: int | None = field(default=None)
+    registry_entries: int = field(default=0)
+    acts: tuple[tuple[str, str, str, int], ...] = field(default=())
+    """(member, key id, user, count) of the parties' acts, each checked against that key."""
+    legacy_entries: int = field(default=0)
+    """In a legacy log, the entries by members: signed with keys the center held."""
 
     def lines(self) -> list[str]:
+        workers = f"{self.workers} worker{'s' if self.workers != 1 else ''}"
+        sequences = ", ".join(f"{a} ({n})" for a, n in sorted(self.authors.items()))
+        if self.rooted:
+            signatures = (
+                f"signatures: {self.entries} entries signed by the center ({workers}), "
+                f"{sum(a[3] for a in self.acts) + self.registry_entries} of them carrying a "
+                f"party's act; sequences unbroken for {sequences}"
+            )
+        else:
+            signatures = (
+                f"signatures: {self.entries} verified against registered keys ({workers}); "
+                f"sequences unbroken for {sequences}"
+            )
         out = [
             f"log {self.origin}: {self.entries} entries, every envelope in place and chained",
-            f"signatures: {self.entries} verified against registered keys "
-            f"({self.workers} worker{'s' if self.workers != 1 else ''}); sequences unbroken for "
-            + ", ".join(f"{a} ({n})" for a, n in sorted(self.authors.items())),
+            signatures,
+            *self._acts_lines(),
             f"tree heads: {self.heads_checked} signed by the center, each matching the tree "
             f"rebuilt from the entries; latest covers {self.head_size} entries, signed at "
             f"{format_instant(datetime.fromtimestamp(self.head_timestamp, UTC))}",
@@ -103,6 +152,43 @@ class VerificationReport:
             )
         else:
             out.append("co-signed by: nobody yet")
+        return out
+
+    def _acts_lines(self) -> list[str]:
+        if not self.rooted:
+            return [
+                f"legacy log: {self.legacy_entries} entries were signed with keys the center "
+                "held; they prove nothing against the center"
+            ]
+        out = [
+            f"agreement: entry 0 adopts the agreement of digest {self.agreement_digest}; "
+            + (
+                "its roots match those you pinned"
+                if self.roots_pinned
+                else "its roots were taken from the log itself, unpinned (pin your own copy "
+                "of the agreement to check them)"
+            ),
+            f"in force from entry {self.in_force_at}: every party's root signed it"
+            if self.in_force_at is not None
+            else "not yet in force: not every party's root has signed it",
+            f"registry: {self.registry_entries} entries (agreement signatures, key "
+            "registrations and revocations), each signed by a party's root or a key it "
+            "certified, each event saying what its act asks",
+        ]
+        by_member: dict[str, list[tuple[str, str, int]]] = {}
+        for member, key_id, user, count in self.acts:
+            by_member.setdefault(member, []).append((key_id, user, count))
+        for member, keys in sorted(by_member.items()):
+            out.append(
+                f"acts of {member}: {sum(k[2] for k in keys)} checked: "
+                + ", ".join(f"{n} by user {user} with key {key_id}" for key_id, user, n in keys)
+            )
+        if not by_member:
+            out.append("acts: none yet")
+        out.append(
+            "acts: each signature verified over the act's canonical bytes with a key the "
+            "party's root certified for its user, valid at its entry; no act taken in twice"
+        )
         return out
 
 
@@ -247,6 +333,7 @@ class _Checked(NamedTuple):
     authored: list[tuple[str, int]]  # (author, seq) of each leaf
     moved: tuple[int, str] | None  # the first leaf out of its place or off the chain
     failure: tuple[int, str] | None  # the first leaf that is no valid signed entry
+    acts: ChunkActs | None = None  # a rooted log's: what the chunk's acts leave for the fold
 
 
 def _failed(start: int, index: int, reason: str) -> _Checked:
@@ -262,10 +349,21 @@ class _Checker:
     SHA-256(0x00 || leaf)). Only the hashes, the authors' sequence numbers and the first
     fault go back, so that the process putting the chunks together has little left to do.
     With the log in a SQLite file, each worker reads its own chunks from the file.
+
+    In a rooted log (``roots`` given, ``keys`` the center's key and the members by their
+    roots) it also checks each act where it stands (:func:`~accord.record.rooted.scan_chunk`).
     """
 
-    def __init__(self, keys: KeyRing, origin: str, path: Path | None) -> None:
+    def __init__(
+        self,
+        keys: KeyRing,
+        origin: str,
+        path: Path | None,
+        roots: Mapping[str, PublicKey] | None = None,
+    ) -> None:
         self.reader = LeafReader(keys, origin)
+        self.origin = origin
+        self.roots = roots
         self.db = _connect(path) if path is not None else None
 
     def close(self) -> None:
@@ -295,9 +393,18 @@ class _Checker:
 
     def leaves(self, start: int, leaves: Sequence[bytes]) -> _Checked:
         """Check ``leaves``, the first of which is leaf ``start``."""
-        read, failure = self.reader.read_all(leaves)
+        acts: list[tuple[int, Entry]] = []
+        read, failure = self.reader.read_all(leaves, acts=acts)
+        summary, fault = scan_chunk(start, leaves, read, acts, origin=self.origin, roots=self.roots)
+        if fault is not None:  # before the leaf that failed, if any
+            return _failed(start, *fault)
         if failure is not None:
-            return _failed(start, start + len(read), str(failure))
+            reason = str(failure)
+            if self.roots is not None:
+                reason = (
+                    forged_entry(leaves[len(read)], center=self.origin, roots=self.roots) or reason
+                )
+            return _failed(start, start + len(read), reason)
         sha256 = hashlib.sha256
         hashes = [sha256(b"\x00" + data).digest() for data in leaves]
         moved: tuple[int, str] | None = None
@@ -318,7 +425,9 @@ class _Checker:
                     for k in range(0, len(level), 2)
                 ]
             subtree = level[0]
-        return _Checked(start, b"".join(hashes), subtree, read[0][1], authored, moved, None)
+        return _Checked(
+            start, b"".join(hashes), subtree, read[0][1], authored, moved, None, summary
+        )
 
 
 def _unchained(i: int) -> str:
@@ -331,9 +440,11 @@ def _unchained(i: int) -> str:
 _WORKER: _Checker | None = None
 
 
-def _init_worker(keys: KeyRing, origin: str, path: Path | None) -> None:
+def _init_worker(
+    keys: KeyRing, origin: str, path: Path | None, roots: Mapping[str, PublicKey] | None
+) -> None:
     global _WORKER
-    _WORKER = _Checker(keys, origin, path)
+    _WORKER = _Checker(keys, origin, path, roots)
 
 
 def _check_rows(start: int, end: int) -> _Checked:
@@ -373,17 +484,44 @@ def verify_log(
     keys: KeyRing,
     trusted_head: SignedHead | None = None,
     workers: int | None = None,
+    agreement: Mapping[str, Any] | None = None,
+    roots: Mapping[str, PublicKey] | None = None,
 ) -> VerificationReport:
     """Verify a log file or export against the registered keys; see the module docstring.
 
     The log's origin is the center's key name (C2SP tlog-checkpoint: the log's key name
     should match the origin line); a file claiming another origin is refused.
+
+    ``agreement`` (the caller's own copy of the agreement document, as JSON) or ``roots``
+    (member → root key) pin what entry 0 of a rooted log must adopt; a log that adopts none
+    is then refused, since the caller expects party-held keys. Without either, a rooted
+    log's roots are taken from the log itself, and the report says so.
     """
     origin = keys.center.name
     log = _open_log(Path(path))
     if log.origin is not None and log.origin != origin:
         raise VerificationError(None, f"the log's origin is {log.origin!r}, not {origin!r}")
     n = log.size
+    found = _adoption(log, keys, origin)
+    pinned = agreement is not None or roots is not None
+    if found is not None:
+        check_pinned(found, agreement=agreement, roots=roots)
+        if not found.roots:  # an agreement that names no root: its log is a legacy log
+            found = None
+    if found is not None:
+        try:
+            ring = found.ring(keys.center)
+        except RecordError as exc:
+            raise VerificationError(0, f"the agreement's roots: {exc}") from None
+    else:
+        if _names_roots(agreement) or roots:
+            raise VerificationError(
+                0,
+                "entry 0 adopts no agreement, yet you pinned one that names the parties' "
+                "roots: a log of a center that holds no party's key begins by adopting it",
+            )
+        ring = keys
+    fold = ActFold(found) if found is not None else None
 
     # 1-3 run on every core, a chunk of leaves at a time; this process puts the chunks
     # together as they come back, in log order, and rebuilds the tree at every size a
@@ -392,14 +530,17 @@ def verify_log(
     # off the chain (1), then a break in an author's sequence (3).
     count = workers if workers is not None else (os.cpu_count() or 1)
     db_path = log.path if log.leaves is None else None
+    act_roots = found.roots if found is not None else None
     pool = (
         ProcessPoolExecutor(
-            max_workers=count, initializer=_init_worker, initargs=(keys, origin, db_path)
+            max_workers=count,
+            initializer=_init_worker,
+            initargs=(ring, origin, db_path, act_roots),
         )
         if count > 1 and n > _CHUNK
         else None
     )
-    checker = _Checker(keys, origin, db_path) if pool is None else None
+    checker = _Checker(ring, origin, db_path, act_roots) if pool is None else None
     if pool is None:
         count = 1
     hashes: list[bytes] = []
@@ -424,6 +565,8 @@ def verify_log(
             tree.extend(new, chunk.subtree)
             if unordered is None:
                 unordered = _sequences(start, chunk.authored, last_seq)
+            if fold is not None and chunk.acts is not None:
+                fold.add(start, start + len(new), chunk.acts)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -433,7 +576,11 @@ def verify_log(
         raise VerificationError(*moved)
     if unordered is not None:
         raise VerificationError(*unordered)
-    roots = tree.roots
+    if fold is not None:
+        fault = fold.finish(lambda start, end: _leaves_range(log, start, end))
+        if fault is not None:
+            raise VerificationError(*fault)
+    tree_roots = tree.roots
 
     # 4. Every head: signed by the center, committing to the rebuilt tree at its size.
     if not log.notes:
@@ -453,11 +600,11 @@ def verify_log(
             f"the center signed a head of {latest.checkpoint.size} entries but the log holds "
             f"{n}: entries from {n} on are missing",
         )
-    missing = [h.checkpoint.size for h in heads if h.checkpoint.size not in roots]
+    missing = [h.checkpoint.size for h in heads if h.checkpoint.size not in tree_roots]
     if missing:
-        roots.update(_roots_at(hashes, missing))
+        tree_roots.update(_roots_at(hashes, missing))
     for head in heads:
-        if roots[head.checkpoint.size] != head.checkpoint.root:
+        if tree_roots[head.checkpoint.size] != head.checkpoint.root:
             raise VerificationError(
                 None,
                 f"the tree head of size {head.checkpoint.size} does not match the entries: "
@@ -514,7 +661,93 @@ def verify_log(
         cosigners=cosigners,
         workers=count,
         uncovered=n - latest.checkpoint.size,
+        **_acts_report(found, fold, pinned, last_seq, origin),
     )
+
+
+def _acts_report(
+    found: Adopted | None,
+    fold: ActFold | None,
+    pinned: bool,
+    last_seq: Mapping[str, int],
+    origin: str,
+) -> dict[str, Any]:
+    """The report's fields on the parties' acts (rooted) or the center-held keys (legacy)."""
+    if found is None or fold is None:
+        return {"legacy_entries": sum(n for a, n in last_seq.items() if a != origin)}
+    return {
+        "rooted": True,
+        "roots_pinned": pinned,
+        "agreement_digest": found.digest,
+        "in_force_at": fold.registry.in_force_at,
+        "registry_entries": fold.counted.registry_entries,
+        "acts": tuple(
+            (member, key_id, user, count)
+            for (member, key_id, user), count in sorted(
+                fold.counted.acts.items(), key=lambda item: (item[0][0], item[0][2], item[0][1])
+            )
+        ),
+    }
+
+
+def _names_roots(agreement: Mapping[str, Any] | None) -> bool:
+    """Whether an agreement document names any member's root key."""
+    if agreement is None:
+        return False
+    return any(
+        isinstance(member, Mapping) and member.get("root_key") is not None
+        for group in ("parties", "notifiers", "monitors")
+        for member in (agreement.get(group) or [])
+    )
+
+
+def _adoption(log: _Opened, keys: KeyRing, origin: str) -> Adopted | None:
+    """What entry 0 adopts, if it adopts an agreement (a rooted log); None: a legacy log.
+
+    Entry 0 is read here, before the workers, since it says how to read the rest; an entry
+    0 that does not even parse is left for them to name."""
+    first = _leaves_range(log, 0, 1) if log.size else []
+    if not first:
+        return None
+    try:
+        _, _, data = open_envelope(first[0])
+        obj = loads_canonical(data)
+    except RecordError:
+        return None
+    event = obj.get("event") if isinstance(obj, dict) else None
+    if not isinstance(event, dict) or event.get("kind") != ADOPTED:
+        return None
+    if obj.get("v") != 1 or obj.get("author") != origin:
+        raise VerificationError(
+            0,
+            f"entry 0 adopts the agreement, but is not the center's own entry (by {origin!r}, "
+            "of version 1): it is the center that adopts it",
+        )
+    try:
+        verify_entry(data, keys=keys, log=origin)
+        return adopted(event)
+    except RecordError as exc:
+        raise VerificationError(0, str(exc)) from None
+    except ValueError as exc:
+        raise VerificationError(
+            0, f"entry 0 adopts no agreement to verify against: {exc}"
+        ) from None
+
+
+def _leaves_range(log: _Opened, start: int, end: int) -> list[bytes]:
+    """Leaves ``start`` to ``end - 1``, read again (from the export, or the log file)."""
+    if log.leaves is not None:
+        return log.leaves[start:end]
+    db = _connect(log.path)
+    try:
+        rows = db.execute(
+            "SELECT data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise VerificationError(start, f"cannot read the entry: {exc}") from None
+    finally:
+        db.close()
+    return [bytes(row[0]) for row in rows]
 
 
 _CLAIMED = ("origin", "size", "root", "timestamp")
