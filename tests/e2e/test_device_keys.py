@@ -32,7 +32,7 @@ from accord.center.keystore import log_origin
 from accord.record.acts import signed_act_from_json, verify_act
 from accord.record.keys import PublicKey
 from accord.record.registry import fingerprint
-from support.browser import chromium
+from support.browser import shot
 from support.jig import AGREEMENT_TEXT
 from support.offices import Offices, root_of, rooted
 
@@ -42,7 +42,6 @@ except ImportError:  # pragma: no cover - the test extra installs it (the fixtur
     expect = None  # type: ignore[assignment]
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "build" / "screenshots"
 
 USERS = {
     "blue-officer": ("blue", "officer"),
@@ -102,17 +101,6 @@ def rooted_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rooted]:
         yield Rooted(server.url, origin, tokens, offices)
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 class Device:

@@ -33,10 +33,9 @@ from bench.live import ACCORD, free_port
 
 from accord.chrono import parse_instant
 from accord.office import Office, SignedActs
-from support.browser import chromium
+from support.browser import shot
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "build" / "screenshots"
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -117,17 +116,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 class Session:

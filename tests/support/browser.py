@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -51,3 +51,13 @@ def chromium() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+"""Where the browser tests leave their screenshots."""
+
+
+def shot(page: Any, name: str) -> None:
+    """A screenshot of ``page`` as ``build/screenshots/<name>.png``."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
