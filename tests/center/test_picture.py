@@ -511,7 +511,7 @@ def test_the_record_is_verified_at_start_up_once(
     clock = Clock()
     app = create_app(Parts(first.settings, clock=clock, writer=Loopback))
     with TestClient(app, raise_server_exceptions=False) as client:
-        desk = Desk(client, first.tokens, first.settings, clock)
+        desk = Desk(client, first.tokens, first.settings, clock=clock)
         with desk.center.reading() as session:
             size = desk.center.log(session).size
         deadline = time.monotonic() + 30

@@ -44,7 +44,7 @@ def start(tmp_path: Path, database_url: str) -> Iterator[Desk]:
     with TestClient(
         create_app(Parts(config, clock=clock, writer=Loopback)), raise_server_exceptions=False
     ) as client:
-        yield Desk(client, tokens, config, clock)
+        yield Desk(client, tokens, config, clock=clock)
 
 
 HIDDEN: dict[str, Any] = {
