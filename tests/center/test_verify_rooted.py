@@ -77,3 +77,67 @@ def test_a_served_record_under_another_agreement_is_refused(tmp_path: Path) -> N
         verify_log(record, keys=keys, workers=1, agreement=other)
     assert info.value.index == 0
     assert "(they differ in title)" in info.value.reason
+
+
+@pytest.mark.parametrize("how", ["v1-key-it-made", "v2-unregistered-key"])
+def test_a_center_that_signs_an_approval_by_red_is_named_a_forger(tmp_path: Path, how: str) -> None:
+    """The center, made to misbehave, appends an approval "by red" signed only with keys it
+    holds: red's own verifier (its copy of the agreement pinned) fails naming that entry."""
+    from typer.testing import CliRunner
+
+    from accord.cli import app
+    from accord.record.acts import Act, new_nonce, new_salt, seal_of, sign_act
+    from accord.record.canonical import encode_base64
+    from accord.record.keys import generate
+    from support.desk import operation
+
+    with rooted_service(tmp_path) as service:
+        confirmed = service.post("/v1/phases/confirm", "hnc-notifier", json=CONFIRM)
+        assert confirmed.status_code == 201, confirmed.text
+        proposed = service.post("/v1/operations", "blue-officer", json=operation(21.3, 25.6))
+        assert proposed.status_code == 201, proposed.text
+        op = proposed.json()["id"]
+        center = service.center
+        fake = generate("red")  # a key the center made: red never certified it
+        event = {
+            "kind": "operation.approved", "operation": op, "user": "red-approver",
+            "status": "approved", "transitions": [],
+        }  # fmt: skip
+        with center.writing() as unit:
+            recorder = unit.ledger.recorder
+            forged = recorder.log.size
+            if how == "v1-key-it-made":
+                recorder.append(event, key=fake, at=center.now())
+            else:
+                act = Act(
+                    origin=center.origin, member="red", user="red-approver", key=fake.key_id,
+                    at=center.now(), nonce=new_nonce(),
+                    action=f"POST /v1/operations/{op}/approve",
+                    seal=seal_of({}, salt=new_salt()),
+                )  # fmt: skip
+                member = {
+                    "key": encode_base64(fake.public.raw),
+                    "signed": sign_act(act, fake).to_json(),
+                }
+                recorder.append_many([(event, center.keys.center(), center.now(), "red", member)])
+        record = export(service, tmp_path / "record.jsonl")
+        mine = agreement_document(center.agreement)
+        with pytest.raises(VerificationError) as caught:
+            verify_log(record, keys=ring_of(service), workers=1, agreement=mine)
+        assert caught.value.index == forged
+        # red's office runs the same verifier from the command line, with its own agreement
+        keys = tmp_path / "KEYS.json"
+        keys.write_text(json.dumps(service.get("/v1/keys", "red-officer").json()), encoding="utf-8")
+        ran = CliRunner().invoke(
+            app,
+            [
+                "verify",
+                str(record),
+                "--keys",
+                str(keys),
+                "--agreement",
+                str(service.settings.agreement_path),
+            ],
+        )
+        assert ran.exit_code == 1, ran.output
+        assert f"entry {forged}" in ran.output
