@@ -339,6 +339,15 @@ def record_cosign(
     sys.stdout.write(note)
 
 
+def service_causes() -> dict[str, tuple[str, ...]]:
+    """Kind → the requests that may cause a party's entry of that kind, as the service
+    declares its kinds (:mod:`accord.center.entry_kinds`): what a party act's entry is
+    checked against."""
+    from accord.center.entry_kinds import Signer, registered
+
+    return {name: kind.acts for name, kind in registered().items() if kind.signer is Signer.MEMBER}
+
+
 def verify(
     log: Annotated[Path, typer.Argument(help="The log file (SQLite) or its JSON-lines export.")],
     keys: Annotated[Path, typer.Option("--keys", help="KEYS.json: registered public keys.")],
@@ -369,7 +378,12 @@ def verify(
         if agreement is not None:
             document = load_agreement(agreement).model_dump(mode="json")
         report = verify_log(
-            log, keys=ring, trusted_head=trusted, workers=workers, agreement=document
+            log,
+            keys=ring,
+            trusted_head=trusted,
+            workers=workers,
+            agreement=document,
+            causes=service_causes(),
         )
     except VerificationError as error:
         raise fail(f"NOT VERIFIED: {error}", 1) from None

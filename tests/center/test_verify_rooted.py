@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from accord.center.signing.service import agreement_document
+from accord.cli_record import service_causes
 from accord.record.verify import VerificationError, verify_log
 from support.declarations import POSITION
 from support.offices import root_of, user_key
@@ -79,7 +80,7 @@ def test_a_served_record_under_another_agreement_is_refused(tmp_path: Path) -> N
     assert "(they differ in title)" in info.value.reason
 
 
-@pytest.mark.parametrize("how", ["v1-key-it-made", "v2-unregistered-key"])
+@pytest.mark.parametrize("how", ["v1-key-it-made", "v2-unregistered-key", "v2-approval-as-veto"])
 def test_a_center_that_signs_an_approval_by_red_is_named_a_forger(tmp_path: Path, how: str) -> None:
     """The center, made to misbehave, appends an approval "by red" signed only with keys it
     holds: red's own verifier (its copy of the agreement pinned) fails naming that entry."""
@@ -108,6 +109,20 @@ def test_a_center_that_signs_an_approval_by_red_is_named_a_forger(tmp_path: Path
             forged = recorder.log.size
             if how == "v1-key-it-made":
                 recorder.append(event, key=fake, at=center.now())
+            elif how == "v2-approval-as-veto":
+                # red's approver's real, certified key signs an approval; the center records
+                # it as a veto
+                key = user_key("red", "red-approver")
+                act = Act(
+                    origin=center.origin, member="red", user="red-approver", key=key.key_id,
+                    at=center.now(), nonce=new_nonce(),
+                    action=f"POST /v1/operations/{op}/approve",
+                    seal=seal_of({}, salt=new_salt()),
+                )  # fmt: skip
+                signed = sign_act(act, key).to_json()
+                member = {"key": encode_base64(key.public.raw), "signed": signed}
+                veto = {**event, "kind": "operation.vetoed", "status": "vetoed", "reason": "x"}
+                recorder.append_many([(veto, center.keys.center(), center.now(), "red", member)])
             else:
                 act = Act(
                     origin=center.origin, member="red", user="red-approver", key=fake.key_id,
@@ -123,8 +138,12 @@ def test_a_center_that_signs_an_approval_by_red_is_named_a_forger(tmp_path: Path
         record = export(service, tmp_path / "record.jsonl")
         mine = agreement_document(center.agreement)
         with pytest.raises(VerificationError) as caught:
-            verify_log(record, keys=ring_of(service), workers=1, agreement=mine)
+            verify_log(
+                record, keys=ring_of(service), workers=1, agreement=mine, causes=service_causes()
+            )
         assert caught.value.index == forged
+        named = str(caught.value)
+        assert "forged" in named or "never registered for red" in named, named
         # red's office runs the same verifier from the command line, with its own agreement
         keys = tmp_path / "KEYS.json"
         keys.write_text(json.dumps(service.get("/v1/keys", "red-officer").json()), encoding="utf-8")

@@ -52,6 +52,7 @@ from accord.errors import ActError, VerificationError
 from accord.jsontext import loads as strict_loads
 from accord.jsontext import shown
 from accord.record.acts import SignedAct, seal_of, signed_act_from_json
+from accord.record.bindings import fits_any
 from accord.record.entries import Entry, open_envelope
 from accord.record.errors import FormatError, RecordError, SignatureError
 from accord.record.keys import SIG_ED25519, KeyRing, Member, PublicKey
@@ -290,12 +291,15 @@ def scan_chunk(
     *,
     origin: str,
     roots: Mapping[str, PublicKey] | None,
+    causes: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[ChunkActs | None, tuple[int, str] | None]:
     """Check the acts of a chunk of leaves whose first ``len(rows)`` verified as entries
     (``rows`` as :meth:`~accord.record.entries.LeafReader.read_all` gives them, ``acts`` its
     version 2 entries); the chunk's summary, and its first fault (entry, reason).
 
-    ``roots`` None: a legacy log, whose entries carry no act (DECISIONS 9).
+    ``roots`` None: a legacy log, whose entries carry no act (DECISIONS 9). ``causes``: kind
+    → the requests that may cause an entry of that kind (:mod:`accord.record.bindings`), to
+    check that the center's reading of each act fits the request the act signed.
     """
     count = len(rows)
     faults: list[tuple[int, str]] = []
@@ -335,7 +339,7 @@ def scan_chunk(
     keys: dict[tuple[str, bytes], PublicKey] = {}
     for offset, entry in acts:
         index = start + offset
-        fault, signed, raw, body = _check_act(index, entry, origin, keys)
+        fault, signed, raw, body = _check_act(index, entry, origin, keys, causes)
         if fault is not None:
             faults.append((index, fault))
             break
@@ -426,7 +430,11 @@ def _kinds_out_of_place(
 
 
 def _check_act(
-    index: int, entry: Entry, origin: str, keys: dict[tuple[str, bytes], PublicKey]
+    index: int,
+    entry: Entry,
+    origin: str,
+    keys: dict[tuple[str, bytes], PublicKey],
+    causes: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[str | None, SignedAct | None, bytes, dict[str, Any] | None]:
     """(fault, the signed act — None for a reference —, the raw key, the body its seal opens
     to if the entry shows the opening) of one act entry."""
@@ -484,6 +492,16 @@ def _check_act(
             raw,
             None,
         )
+    if causes is not None:
+        templates = causes.get(str(kind))
+        if templates is None or not fits_any(made.action, templates, entry.event):
+            return (
+                f"forged: the center's reading, a {kind!r} entry, does not fit the request "
+                f"{author}'s user {made.user!r} signed ({made.action})",
+                None,
+                raw,
+                None,
+            )
     opening = act.get("opening")
     if opening is None:
         return None, signed, raw, None

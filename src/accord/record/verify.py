@@ -360,10 +360,12 @@ class _Checker:
         origin: str,
         path: Path | None,
         roots: Mapping[str, PublicKey] | None = None,
+        causes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.reader = LeafReader(keys, origin)
         self.origin = origin
         self.roots = roots
+        self.causes = causes
         self.db = _connect(path) if path is not None else None
 
     def close(self) -> None:
@@ -395,7 +397,9 @@ class _Checker:
         """Check ``leaves``, the first of which is leaf ``start``."""
         acts: list[tuple[int, Entry]] = []
         read, failure = self.reader.read_all(leaves, acts=acts)
-        summary, fault = scan_chunk(start, leaves, read, acts, origin=self.origin, roots=self.roots)
+        summary, fault = scan_chunk(
+            start, leaves, read, acts, origin=self.origin, roots=self.roots, causes=self.causes
+        )
         if fault is not None:  # before the leaf that failed, if any
             return _failed(start, *fault)
         if failure is not None:
@@ -441,10 +445,14 @@ _WORKER: _Checker | None = None
 
 
 def _init_worker(
-    keys: KeyRing, origin: str, path: Path | None, roots: Mapping[str, PublicKey] | None
+    keys: KeyRing,
+    origin: str,
+    path: Path | None,
+    roots: Mapping[str, PublicKey] | None,
+    causes: Mapping[str, Sequence[str]] | None,
 ) -> None:
     global _WORKER
-    _WORKER = _Checker(keys, origin, path, roots)
+    _WORKER = _Checker(keys, origin, path, roots, causes)
 
 
 def _check_rows(start: int, end: int) -> _Checked:
@@ -486,6 +494,7 @@ def verify_log(
     workers: int | None = None,
     agreement: Mapping[str, Any] | None = None,
     roots: Mapping[str, PublicKey] | None = None,
+    causes: Mapping[str, Sequence[str]] | None = None,
 ) -> VerificationReport:
     """Verify a log file or export against the registered keys; see the module docstring.
 
@@ -496,6 +505,11 @@ def verify_log(
     (member → root key) pin what entry 0 of a rooted log must adopt; a log that adopts none
     is then refused, since the caller expects party-held keys. Without either, a rooted
     log's roots are taken from the log itself, and the report says so.
+
+    ``causes`` (kind → the requests that may cause it, :mod:`accord.record.bindings`): each
+    party act's entry must be of a kind its request may cause, its event's named fields the
+    request's — an approval read as a veto, or as another operation's, is named forged.
+    ``accord verify`` gives the service's own table.
     """
     origin = keys.center.name
     log = _open_log(Path(path))
@@ -535,12 +549,12 @@ def verify_log(
         ProcessPoolExecutor(
             max_workers=count,
             initializer=_init_worker,
-            initargs=(ring, origin, db_path, act_roots),
+            initargs=(ring, origin, db_path, act_roots, causes),
         )
         if count > 1 and n > _CHUNK
         else None
     )
-    checker = _Checker(ring, origin, db_path, act_roots) if pool is None else None
+    checker = _Checker(ring, origin, db_path, act_roots, causes) if pool is None else None
     if pool is None:
         count = 1
     hashes: list[bytes] = []
