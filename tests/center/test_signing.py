@@ -26,8 +26,8 @@ RED_POSITION = {**POSITION, "properties": {**POSITION["properties"], "party": "r
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    with rooted_service(tmp_path) as service:
+def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    with rooted_service(tmp_path, database_url) as service:
         yield service
 
 
@@ -117,8 +117,8 @@ def test_a_replayed_act_is_refused_and_a_retry_replays_its_answer(service: Servi
     assert retry.json() == first.json()
     size = _size(service)
     again = service.post("/v1/phases/confirm", "hnc-notifier", json=CONFIRM, headers=headers)
-    assert again.status_code == 409
-    assert again.json()["type"].endswith("act-replayed")
+    assert again.status_code == 409, again.text
+    assert again.json()["type"].endswith("act-replayed"), again.text
     assert _size(service) == size
 
 

@@ -172,8 +172,12 @@ def accept(unit: Unit, presented: Presented, *, signing: Signing) -> None:
     statement = _insert_nonce(unit.session).values(
         nonce=act.nonce, entry=index, salt=presented.salt, body=presented.body
     )
-    done = unit.session.execute(statement.on_conflict_do_nothing(index_elements=["nonce"]))
-    if not cast(Any, done).rowcount:
+    # RETURNING says whether the row went in (an ORM session's rowcount does not, on every
+    # driver)
+    kept = unit.session.connection().execute(
+        statement.on_conflict_do_nothing(index_elements=["nonce"]).returning(_nonces.c.nonce)
+    )
+    if kept.first() is None:
         raise ActReplayError("nonce", "another act used this nonce already: a replay is refused")
     unit.ledger.acting = Acting(signed, key.raw, json.loads(presented.body), presented.salt)
 
