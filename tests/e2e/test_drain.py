@@ -20,11 +20,14 @@ import pytest
 from bench.live import LiveServer
 from sqlalchemy.orm import Session
 
+from accord.agreement import load_agreement
 from accord.center.db import make_engine, upgrade, writer
 from accord.center.identity import add_user
+from accord.center.keystore import log_origin
 from accord.center.roles import Role
-from support.jig import AGREEMENT
+from support.jig import AGREEMENT, AGREEMENT_TEXT
 from support.load import position
+from support.offices import Offices, rooted
 
 CLIENTS = 4
 PER_CLIENT = 150  # bounded: the clients stop here if the server has not stopped them
@@ -69,22 +72,33 @@ def _answer(sock: socket.socket) -> bytes:
 
 @pytest.mark.parametrize("extra", [(), ("--writer-process",)], ids=["one-process", "writer"])
 def test_sigterm_drains_a_busy_server(tmp_path: Path, extra: tuple[str, ...]) -> None:
+    agreement = tmp_path / "agreement.yaml"
+    agreement.write_text(rooted(AGREEMENT_TEXT), encoding="utf-8")
     server = LiveServer(
         database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
         keys_dir=tmp_path / "keys",
         log_path=tmp_path / "server.log",
+        agreement_path=agreement,
     )
     engine = make_engine(server.database_url)  # seeded directly: quicker than the command
+    users = {"o": ("blue", Role.OFFICER), "r": ("red", Role.OFFICER)}
     try:
         upgrade(engine)
         with Session(writer(engine)) as session, session.begin():
-            token = add_user(
-                session, AGREEMENT, name="o", member="blue", role=Role.OFFICER, at=datetime.now(UTC)
-            )
+            tokens = {
+                name: add_user(
+                    session, AGREEMENT, name=name, member=member, role=role, at=datetime.now(UTC)
+                )
+                for name, (member, role) in users.items()
+            }
     finally:
         engine.dispose()
+    token = tokens["o"]
     auth = {"Authorization": f"Bearer {token}"}
     server.start(extra=extra)
+    offices = Offices(log_origin(load_agreement(agreement)), users, lambda: datetime.now(UTC))
+    with httpx.Client(base_url=server.url, timeout=30.0) as client:
+        offices.start(client, tokens)
     acknowledged: dict[str, Any] = {}
     statuses: list[tuple[float, int]] = []
     stop = threading.Event()
@@ -95,9 +109,12 @@ def test_sigterm_drains_a_busy_server(tmp_path: Path, extra: tuple[str, ...]) ->
                 if stop.is_set():
                     return
                 key = f"c{n}-{i}"
+                signed = offices.headers("o", "POST", "/v1/declarations", position(n, i))
                 try:
                     r = client.post(
-                        "/v1/declarations", json=position(n, i), headers={"Idempotency-Key": key}
+                        "/v1/declarations",
+                        json=position(n, i),
+                        headers={"Idempotency-Key": key, **signed},
                     )
                 except httpx.TransportError:
                     return  # the server no longer takes connections

@@ -23,7 +23,8 @@ from accord.cli import app as cli
 from accord.cli_fetch import fetch_export
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from support.jig import AGREEMENT
+from support.jig import AGREEMENT, AGREEMENT_TEXT
+from support.offices import rooted
 
 REFUSED_WITHIN = 1.0
 CLIENTS = 4
@@ -69,10 +70,13 @@ def refused_after(
 def test_a_rotated_or_removed_token_is_refused_by_every_worker_within_a_second(
     tmp_path: Path,
 ) -> None:
+    agreement = tmp_path / "agreement.yaml"  # it names the parties' roots, as any served one
+    agreement.write_text(rooted(AGREEMENT_TEXT), encoding="utf-8")
     server = LiveServer(
         database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
         keys_dir=tmp_path / "keys",
         log_path=tmp_path / "server.log",
+        agreement_path=agreement,
     )
     engine = make_engine(server.database_url)  # seeded directly: quicker than the command
     try:
@@ -115,6 +119,7 @@ def test_a_rotated_or_removed_token_is_refused_by_every_worker_within_a_second(
             fetch_export(client, tmp_path / "record.jsonl")
             ring = KeyRing.from_json(client.get("/v1/keys").json())
         report = verify_log(tmp_path / "record.jsonl", keys=ring, workers=1)
-        assert report.entries == 2 and report.authors == {report.origin: 2}
+        # the agreement (the record's first entry), the rotation, the removal: the center's
+        assert report.entries == 3 and report.authors == {report.origin: 3}
     finally:
         server.stop()
