@@ -19,9 +19,9 @@ from accord.center.bootstrap import Parts
 from accord.center.event_store import events_for
 from accord.center.roles import Role
 from accord.center.visibility import Viewer
-from support.events import SSE, Server, note, prepare, server
+from support.events import SSE, Server, note, prepare, server, settings_served
 from support.failures import assert_problem
-from support.service import USERS, Service, center_of, clock, settings_for
+from support.service import USERS, Service, center_of, clock
 
 EVENTS = "/v1/events"
 CONFIRM = "/v1/phases/confirm"
@@ -160,7 +160,7 @@ class Subscriber:
 
 def test_a_stream_follows_changes_filters_and_resumes(tmp_path: Path, database_url: str) -> None:
     tokens = prepare(tmp_path, database_url)
-    center = Parts(settings_for(tmp_path, database_url=database_url), clock=clock).open()
+    center = Parts(settings_served(tmp_path, database_url), clock=clock).open()
     try:
         with server(tmp_path, database_url, tokens) as running:
             blue = Subscriber(running, "blue-officer").start()
@@ -211,10 +211,16 @@ def test_two_worker_processes_give_every_subscriber_every_event(
     subscriber gets every event its member may see, once, in order, and nothing else — within
     seconds, so by NOTIFY, not by the hub's 30-second fallback poll."""
     tokens = prepare(tmp_path, database_url)
-    center = Parts(settings_for(tmp_path, database_url=database_url), clock=clock).open()
+    center = Parts(settings_served(tmp_path, database_url), clock=clock).open()
     audiences = [["blue"], ["red"], ["hnc"], ["observers"], ["blue", "red"], ["red", "hnc"]]
     try:
         with server(tmp_path, database_url, tokens, workers=2) as running:
+            with center.reading() as session:  # the offices' certifications came before
+                members = {events_of(user) for user in USERS}
+                before = max(
+                    (e.id for m in members for e in events_for(session, m, after=0, limit=1000)),
+                    default=0,
+                )
             users = [user for user in USERS for _ in range(2)]  # two streams per user
             subscribers = [Subscriber(running, user).start() for user in users]
             assert running.post(CONFIRM, "hnc-notifier", json=AID).status_code == 201
@@ -223,7 +229,7 @@ def test_two_worker_processes_give_every_subscriber_every_event(
             assert running.post(CONFIRM, "observer", json=AID).status_code == 201
             with center.reading() as session:
                 expected = {  # the administrator's: none (it reads no party's content)
-                    member: [e.id for e in events_for(session, member, after=0, limit=1000)]
+                    member: [e.id for e in events_for(session, member, after=before, limit=1000)]
                     for member in {events_of(user) for user in USERS}
                 }
             for subscriber in subscribers:

@@ -16,6 +16,7 @@ import pytest
 from accord.center import heap
 from accord.center.bootstrap import Parts, settings_from_environment
 from accord.center.config import Settings
+from support.service import settings_for
 
 
 @pytest.fixture(autouse=True)
@@ -87,13 +88,13 @@ def test_only_the_processes_accord_serve_starts_keep_the_heap(
     assert settings.heap_upkeep is True
 
     url = f"sqlite:///{tmp_path / 'heap.sqlite'}"
-    keep = Settings(database_url=url, keys_dir=tmp_path / "keys", heap_upkeep=True)
+    keep = settings_for(tmp_path, database_url=url, heap_upkeep=True)
     with Parts(keep).running():
         assert gc.get_freeze_count() > 0
         assert any(t.name == "accord-heap" for t in _threads())
     assert not any(t.name == "accord-heap" for t in _threads())  # stopped with the center
     gc.unfreeze()
-    leave = Settings(database_url=url, keys_dir=tmp_path / "keys")
+    leave = settings_for(tmp_path, database_url=url)
     with Parts(leave).running():
         assert gc.get_freeze_count() == 0
 

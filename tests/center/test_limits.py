@@ -32,6 +32,7 @@ from support.events import SSE, prepare, server
 from support.failures import assert_problem
 from support.features import spikiest_star, star
 from support.jig import AGREEMENT_TEXT
+from support.offices import rooted
 from support.operations import operation
 from support.service import (
     Service,
@@ -246,7 +247,8 @@ def test_a_member_over_its_read_share_is_slowed_and_cheap_reads_are_not(
 
 def test_a_users_live_streams_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "agreement.yaml"
-    path.write_text(AGREEMENT_TEXT + "limits: {event_streams_per_user: 2}\n", encoding="utf-8")
+    text = rooted(AGREEMENT_TEXT + "limits: {event_streams_per_user: 2}\n")
+    path.write_text(text, encoding="utf-8")
     monkeypatch.setenv("ACCORD_AGREEMENT", str(path))
     url = f"sqlite:///{tmp_path / 'accord.sqlite'}"
     tokens = prepare(tmp_path, url)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,15 @@ import httpx
 from bench.live import free_port
 
 import accord
+from accord.agreement import load_agreement
 from accord.center.bootstrap import Parts
+from accord.center.config import Settings
 from accord.center.event_store import publish
+from accord.center.keystore import log_origin
 from accord.center.runtime import Center
 from support.jig import NOW
-from support.service import add_users, clock, settings_for
+from support.offices import Offices
+from support.service import USERS, add_users, clock, settings_for
 
 SSE = {"Accept": "text/event-stream"}
 
@@ -40,12 +45,17 @@ class Server:
     base: str
     process: subprocess.Popen[bytes]
     tokens: dict[str, str]
+    offices: Offices | None = None
 
     def auth(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
     def post(self, path: str, user: str, **kwargs: Any) -> httpx.Response:
-        return httpx.post(self.base + path, headers=self.auth(user), timeout=30, **kwargs)
+        """A write by ``user``, signed by the user's key at its office."""
+        headers = self.auth(user)
+        if self.offices is not None:
+            headers |= self.offices.headers(user, "POST", path, kwargs.get("json"))
+        return httpx.post(self.base + path, headers=headers, timeout=30, **kwargs)
 
     def stop(self, timeout: float = 20) -> float:
         """SIGTERM; how long the server took to exit."""
@@ -61,10 +71,21 @@ class Server:
         return time.monotonic() - started
 
 
+def served_agreement() -> Path:
+    """The agreement the servers serve: ``$ACCORD_AGREEMENT`` (it names the tests' roots)."""
+    return Path(os.environ["ACCORD_AGREEMENT"])
+
+
+def settings_served(tmp_path: Path, database_url: str) -> Settings:
+    """The settings of a center over the servers' database and agreement, in this process."""
+    return settings_for(tmp_path, database_url=database_url, agreement_path=served_agreement())
+
+
 def prepare(tmp_path: Path, database_url: str) -> dict[str, str]:
-    """Users, and the keys and the record's origin, made once before any server starts."""
+    """Users, and the keys and the record (its first entry, the agreement), made once before
+    any server starts."""
     tokens = add_users(database_url)
-    Parts(settings_for(tmp_path, database_url=database_url), clock=clock).open().close()
+    Parts(settings_served(tmp_path, database_url), clock=clock).open().close()
     return tokens
 
 
@@ -107,6 +128,10 @@ def server(
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
+        origin = log_origin(load_agreement(served_agreement()))
+        running.offices = Offices(origin, USERS, lambda: datetime.now(UTC))
+        with httpx.Client(base_url=running.base, timeout=30) as client:
+            running.offices.start(client, tokens)
         yield running
     finally:
         try:

@@ -58,6 +58,8 @@ class Offices:
     ) -> None:
         self.origin = origin
         self.users = {name: member for name, (member, _role) in users.items()}
+        self.centers = {name for name, (_member, role) in users.items() if str(role) == "admin"}
+        """The administrators: the center's own users, whose writes carry no member's act."""
         self.clock = clock
         self.keys: dict[str, PrivateKey] = {}
         """User → the key its acts are signed with, when not its first device's."""
@@ -111,6 +113,8 @@ class Offices:
             body = {"digest": digest}
             self._root_post(client, tokens, carrier, member, "/v1/agreement/signatures", body)
         for user in tokens:
+            if user in self.centers:
+                continue
             body = self.registration(user)
             self._root_post(client, tokens, user, self.users[user], "/v1/keys/registrations", body)
 

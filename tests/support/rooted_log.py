@@ -215,7 +215,9 @@ class RootedLog:
         """An approval by ``member``'s user ``user`` with the user's registered key."""
         key = self.users[(member, user)]
         signed = self.signed(member, user, key, APPROVE, {"version": n})
-        return self.take({"kind": "operation.approved", "operation": "op-17", "n": n}, signed, **kwargs)
+        return self.take(
+            {"kind": "operation.approved", "operation": "op-17", "n": n}, signed, **kwargs
+        )
 
     def head(self) -> None:
         self.recorder.sign_head(key=CENTER, timestamp=1_790_000_000 + self.size)

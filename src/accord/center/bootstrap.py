@@ -62,6 +62,7 @@ from accord.center.operations import desk as operations
 from accord.center.picture import verified
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
 from accord.center.signing import service as signing
+from accord.errors import AgreementError, Issue
 from accord.examples import example_path
 
 __all__ = [
@@ -136,6 +137,18 @@ class Parts:
         :meth:`~accord.center.runtime.Center.close`."""
         settings = self.settings
         agreement = load_agreement(settings.agreement_path)
+        if not agreement.rooted and not settings.unsafe_center_holds_member_keys:
+            raise AgreementError(
+                str(settings.agreement_path),
+                [
+                    Issue(
+                        "parties",
+                        "the agreement names no trust roots: each party, notifier and monitor "
+                        "makes its root at its office (`accord office init`) and the agreement "
+                        "names it (root_key); the center never holds a member's key",
+                    )
+                ],
+            )
         engine = make_engine(settings.database_url)
         center: Center | None = None
         try:

@@ -50,8 +50,20 @@ DatabaseOption = Annotated[
 ]
 AgreementOption = Annotated[
     Path | None,
-    typer.Option("--agreement", help="The agreement (YAML); default: the embedded example."),
+    typer.Option(
+        "--agreement",
+        help="The agreement (YAML; it names the members' roots); default: $ACCORD_AGREEMENT.",
+    ),
 ]
+
+
+def _default_agreement() -> Path:
+    """The agreement when ``--agreement`` is not given: ``$ACCORD_AGREEMENT``, else the
+    embedded example (which names no roots: the center refuses to serve it)."""
+    from accord.center.bootstrap import AGREEMENT_ENV
+
+    named = os.environ.get(AGREEMENT_ENV)
+    return Path(named) if named else example_path("jig.yaml")
 
 
 def _info(message: str) -> None:
@@ -106,7 +118,7 @@ def _users_center(database: str | None, agreement: Path | None, keys: Path) -> I
     from accord.center.keystore import log_origin
 
     try:
-        path = agreement or example_path("jig.yaml")
+        path = agreement or _default_agreement()
         loaded = load_agreement(path)
     except AccordError as error:
         raise fail(error) from None
@@ -351,7 +363,7 @@ def serve(
     else:
         settings = Settings(
             database_url=_url(database),
-            agreement_path=agreement or example_path("jig.yaml"),
+            agreement_path=agreement or _default_agreement(),
             keys_dir=keys,
         )
     try:
