@@ -15,6 +15,12 @@ its earlier stars (operations check against one another), and a movement of
   operations back to back (answered 201, or 429 once blue has spent its share of the
   writer) — the p99 of red's writes.
 
+Signing is on (issue 17, :func:`bench.load.served`): every write is signed by its user's own
+key, before its timer starts. The attacker draws its operations from 256 stars made before
+the phases, each with its JSON and JCS forms computed once (:class:`bench.offices.Sealed`):
+each request is still signed afresh (nonce, salt, seal), but the attacker's client does not
+spend ~2 ms of the shared cores canonicalising 500 positions per request.
+
 Bounded in count and time; loopback only. The figures and what they leave open are in the
 README's *Limits*.
 """
@@ -194,9 +200,8 @@ def run(
     """The bench rows: the worst request alone, and red's p99 with and without the attack."""
     with served(objects, cache=cache, serve_args=WRITER_PROCESS) as (_, users, window):
         rng = random.Random(7)
-        # The attacker's operations, each with its JSON and JCS forms made once: every
-        # request is still signed on its own (fresh nonce and salt), but the attacker's
-        # client does not spend ~2 ms of the two cores canonicalising a star per request.
+        # The attacker's operations, their JSON and JCS forms made once (each request is
+        # still signed afresh: see the module docstring).
         pool = [Sealed.of(_operation(window, worst_star(random.Random(i)))) for i in range(256)]
 
         async def alone() -> tuple[list[float], list[float], int]:
