@@ -30,11 +30,13 @@ from accord.center.bootstrap import Parts
 from accord.center.config import Settings
 from accord.center.db import make_engine, upgrade, writer
 from accord.center.identity import add_user
+from accord.center.keystore import log_origin
 from accord.center.roles import Role
 from accord.deconfliction import DeconflictionIndex
 from accord.examples import example_path
 from accord.geo import geodesic_distance
 from accord.world import Disclosure, Operation, Position
+from bench.offices import BenchOffices, assert_center_keys_only, members_of, parties_of
 from bench.prober import Probe, probe
 
 __all__ = ["hidden_position", "red_operation", "run"]
@@ -97,9 +99,22 @@ def run(
     baseline: dict[int, list[float]] = {n: [] for n in budgets}
     spent_s = 0.0
     proposals = 0
-    with tempfile.TemporaryDirectory(prefix="accord-bench-hidden-") as tmp:
+    users = {
+        "blue-officer": ("blue", Role.OFFICER),
+        "red-officer": ("red", Role.OFFICER),
+        "hnc-notifier": ("hnc", Role.NOTIFIER),
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="accord-bench-hidden-") as tmp,
+        tempfile.TemporaryDirectory(prefix="accord-offices-") as office_tmp,
+    ):
+        # Under the agreement naming its members' roots: the offices (root keys, the users'
+        # keys) in a folder of their own, never the center's.
+        offices = BenchOffices(Path(office_tmp), members_of(agreement_text), users)
         path = Path(tmp) / "agreement.yaml"
-        path.write_text(agreement_text, encoding="utf-8")
+        path.write_text(offices.rooted(agreement_text), encoding="utf-8")
+        agreement = load_agreement_text(path.read_text(encoding="utf-8"))
+        origin = log_origin(agreement)
         settings = Settings(
             database_url=f"sqlite:///{Path(tmp) / 'accord.sqlite'}",
             agreement_path=path,
@@ -110,19 +125,21 @@ def run(
         with Session(writer(engine)) as session, session.begin():
             tokens = {
                 name: add_user(session, agreement, name=name, member=member, role=role, at=now)
-                for name, member, role in (
-                    ("blue-officer", "blue", Role.OFFICER),
-                    ("red-officer", "red", Role.OFFICER),
-                    ("hnc-notifier", "hnc", Role.NOTIFIER),
-                )
+                for name, (member, role) in users.items()
             }
         engine.dispose()
         app = create_app(Parts(settings, clock=lambda: now))
         with TestClient(app) as client:
+            # Every party's root signs the agreement, every user's key is registered; then
+            # each write is signed with its user's own key.
+            offices.start(
+                client, tokens, origin=origin, clock=lambda: now, parties=parties_of(agreement_text)
+            )
+            assert_center_keys_only(settings.keys_dir, origin, offices)
+            auths = {user: offices.auth(user, tokens[user], origin, lambda: now) for user in users}
 
             def post(user: str, route: str, body: Any) -> Any:
-                headers = {"Authorization": f"Bearer {tokens[user]}"}
-                answer = client.post(route, headers=headers, json=body)
+                answer = client.post(route, auth=auths[user], json=body)
                 assert answer.status_code == 201, answer.text
                 return answer.json()
 

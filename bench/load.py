@@ -8,6 +8,12 @@ deconfliction engine over the whole world and writes a signed record entry), red
 approve them, red's officers send direct-line messages to blue and blue's officers
 acknowledge them naming the content hash. Every request is timed from send to answer.
 
+Signing is on (issue 17): the server serves an agreement naming its members' roots, each
+party's root signed it and every bench user's key is registered (:mod:`bench.offices`), and
+every write carries its user's act, signed by the user's own key with a fresh nonce and salt
+(:class:`bench.offices.Signer`) — signed before the request is timed, as a device signs
+before it sends; the clients' CPU, printed, includes it.
+
 Baseline, same run, same clients: ``GET /v1/me`` (authentication, one read, no change):
 what the HTTP stack answers when there is nothing to do.
 
@@ -28,12 +34,22 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from accord.office import ACT_METHODS, SignedActs
 from bench.live import LiveServer
+from bench.offices import (
+    BenchOffices,
+    Sealed,
+    Signer,
+    assert_center_keys_only,
+    members_of,
+    parties_of,
+)
 
 USERS = {
     "blue-officer": ("blue", "officer"),
@@ -76,12 +92,16 @@ class Tally:
 
 class Client:
     """One keep-alive HTTP/1.1 connection speaking JSON, as lean as a client gets (the load
-    generator shares the machine with the server: it must not eat the CPU it measures)."""
+    generator shares the machine with the server: it must not eat the CPU it measures).
+    With a ``signer`` every write carries its user's act (:class:`bench.offices.Signer`):
+    signed in :meth:`prepare`, before the request is timed, as a user's device signs before
+    it sends."""
 
-    def __init__(self, host: str, port: int, token: str) -> None:
+    def __init__(self, host: str, port: int, token: str, signer: Signer | None = None) -> None:
         self._host, self._port = host, port
         self._auth = f"Authorization: Bearer {token}\r\n".encode("latin-1")
         self._host_line = f"Host: {host}:{port}\r\n".encode("latin-1")
+        self._signer = signer
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -92,20 +112,35 @@ class Client:
                 await self._writer.wait_closed()
         self._reader = self._writer = None
 
-    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        """(status, parsed JSON body or None)."""
-        if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
-        assert self._reader is not None
-        data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+    def prepare(self, method: str, path: str, body: Any = None) -> bytes:
+        """The request's bytes (a write signed, when the client signs)."""
+        if isinstance(body, Sealed):
+            data = body.text
+        else:
+            data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        act = b""
+        if self._signer is not None and method in ACT_METHODS:
+            act = self._signer.header_lines(method, path, body)
         head = (
             f"{method} {path} HTTP/1.1\r\n".encode("latin-1")
             + self._host_line
             + self._auth
+            + act
             + (b"Content-Type: application/json\r\n" if body is not None else b"")
             + f"Content-Length: {len(data)}\r\n\r\n".encode("latin-1")
         )
-        self._writer.write(head + data)
+        return head + data
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """(status, parsed JSON body or None)."""
+        return await self.send(self.prepare(method, path, body))
+
+    async def send(self, request: bytes) -> tuple[int, Any]:
+        """Send a request :meth:`prepare` made: (status, parsed JSON body or None)."""
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        assert self._reader is not None
+        self._writer.write(request)
         try:
             status_line = await self._reader.readuntil(b"\r\n")
             headers = await self._reader.readuntil(b"\r\n\r\n")
@@ -130,11 +165,13 @@ class Client:
 async def _timed(
     tally: Tally, client: Client, what: str, method: str, path: str, body: Any = None
 ) -> Any:
-    """The answer's JSON body, or ``None`` (a failure, counted)."""
+    """The answer's JSON body, or ``None`` (a failure, counted). Timed from send to answer
+    (the client's signing before it is not the server's time)."""
+    request = client.prepare(method, path, body)
     t = time.perf_counter()
     tally.requests += 1
     try:
-        status, answer = await client.request(method, path, body)
+        status, answer = await client.send(request)
     except (OSError, asyncio.IncompleteReadError):
         tally.fail(f"{what}: transport")
         return None
@@ -167,8 +204,7 @@ _OVERRIDE = {"override_reason": "bench: the conflicts are accepted"}
 
 
 async def _party_pair(
-    server: LiveServer,
-    tokens: dict[str, str],
+    users: Users,
     tally: Tally,
     stop: Callable[[], bool],
     seed: int,
@@ -179,8 +215,7 @@ async def _party_pair(
     stand), red sends a message to blue, blue acknowledges it."""
     rng = random.Random(seed)
     blue, red_approver, red = (
-        Client("127.0.0.1", server.port, tokens[user])
-        for user in ("blue-officer", "red-approver", "red-officer")
+        users.client(user) for user in ("blue-officer", "red-approver", "red-officer")
     )
     try:
         while not stop():
@@ -222,8 +257,8 @@ async def _party_pair(
             await c.close()
 
 
-async def _reads(server: LiveServer, token: str, tally: Tally, stop: Callable[[], bool]) -> None:
-    client = Client("127.0.0.1", server.port, token)
+async def _reads(users: Users, tally: Tally, stop: Callable[[], bool]) -> None:
+    client = users.client("blue-officer")
     try:
         while not stop():
             if await _timed(tally, client, "me", "GET", "/v1/me") is not None:
@@ -257,7 +292,7 @@ def process_cpu(pid: int) -> float:
 
 def _drive(
     server: LiveServer,
-    tokens: dict[str, str],
+    users: Users,
     *,
     pairs: int,
     seconds: float,
@@ -275,9 +310,9 @@ def _drive(
 
     async def main() -> None:
         if baseline:
-            jobs = [_reads(server, tokens["blue-officer"], tally, stop) for _ in range(3 * pairs)]
+            jobs = [_reads(users, tally, stop) for _ in range(3 * pairs)]
         else:
-            jobs = [_party_pair(server, tokens, tally, stop, seed, window) for seed in range(pairs)]
+            jobs = [_party_pair(users, tally, stop, seed, window) for seed in range(pairs)]
         await asyncio.gather(*jobs)
 
     server0, client0 = process_cpu(pid), time.process_time()
@@ -313,12 +348,69 @@ def _database(server_url: str | None) -> Iterator[str | None]:
         admin.dispose()
 
 
-def _seed(url: str, keys: Path, server: LiveServer, objects: int) -> tuple[dict[str, str], Window]:
-    from bench.seed import seed_world  # the service's own code, imported late
+@dataclass
+class Users:
+    """The bench's users on a served center: their tokens, and the offices that sign their
+    acts with each user's own key at the server's clock."""
 
+    tokens: dict[str, str]
+    offices: BenchOffices
+    origin: str
+    clock: Callable[[], datetime]
+    port: int = 0
+
+    def signer(self, user: str) -> Signer:
+        return self.offices.signer(user, self.origin, self.clock)
+
+    def client(self, user: str) -> Client:
+        """A lean client of ``user``: its token, and every write signed with its key."""
+        return Client("127.0.0.1", self.port, self.tokens[user], self.signer(user))
+
+    def auth(self, user: str) -> SignedActs:
+        """``user``'s httpx auth: its token, and every write signed with its key."""
+        return self.offices.auth(user, self.tokens[user], self.origin, self.clock)
+
+
+def server_clock(start: datetime, since: float) -> Callable[[], datetime]:
+    """The clock of a server started with ``--clock-start start`` at about ``since``
+    (:func:`time.monotonic`, one clock for every process of the machine): the acts' time.
+    It runs a little ahead of the server's (the server reads its origin once it has
+    imported), far within the ±5 minutes an act may lie from the center's clock."""
+    return lambda: start + timedelta(seconds=time.monotonic() - since)
+
+
+SIGNED_AT_BEFORE = timedelta(minutes=10)
+"""How long before the bench's day the members' roots sign the agreement and register their
+users' keys (on a server of its own, before the world is seeded at ``T0``)."""
+
+
+def _seed(
+    url: str, keys: Path, server: LiveServer, objects: int, offices: BenchOffices
+) -> tuple[dict[str, str], Window]:
+    """Add the users, have the members' offices sign the agreement and register the users'
+    keys (over HTTP, as they would), then seed the world with the users' acts."""
+    from accord.chrono import format_instant
+    from bench.seed import T0, seed_world  # the service's own code, imported late
+
+    assert server.agreement_path is not None
     tokens = {name: server.add_user(name, *mr) for name, mr in USERS.items()}
+    signed_at = T0 - SIGNED_AT_BEFORE
+    since = time.monotonic()
+    server.start(extra=("--clock-start", format_instant(signed_at), *SERVE_ARGS))
+    try:
+        text = server.agreement_path.read_text(encoding="utf-8")
+        with httpx.Client(base_url=server.url, timeout=30.0) as client:
+            offices.start(
+                client, tokens, origin=_origin(server.agreement_path),
+                clock=server_clock(signed_at, since), parties=parties_of(text),
+            )  # fmt: skip
+    finally:
+        server.stop()
     t = time.perf_counter()
-    window = seed_world(url, keys, objects=objects)
+    window = seed_world(
+        url, keys, objects=objects, agreement_path=server.agreement_path,
+        keys={user: offices.key(user) for user in tokens},
+    )  # fmt: skip
     print(
         f"load: {objects:,} declared objects seeded in {time.perf_counter() - t:.1f} s",
         flush=True,
@@ -326,18 +418,32 @@ def _seed(url: str, keys: Path, server: LiveServer, objects: int) -> tuple[dict[
     return tokens, window
 
 
+def _origin(agreement_path: Path) -> str:
+    from accord.agreement import load_agreement
+    from accord.center.keystore import log_origin
+
+    return log_origin(load_agreement(agreement_path))
+
+
 def _seed_cached(
-    root: Path, server: LiveServer, objects: int, cache: Path
+    root: Path, server: LiveServer, objects: int, cache: Path, offices: BenchOffices
 ) -> tuple[dict[str, str], Window]:
-    """Seed an SQLite world once into ``cache/<objects>`` (database, keys, tokens), then
+    """Seed an SQLite world once into ``cache/<objects>`` (database, the center's key, the
+    agreement its members' roots signed, tokens; the offices beside it, in ``cache``), then
     copy it to ``root`` for each run: the seeded world, not the run, is kept."""
-    kept = cache / f"sqlite-{objects}"
+    assert server.agreement_path is not None
+    agreement = server.agreement_path.read_text(encoding="utf-8")
+    kept = cache / f"sqlite-{objects}-rooted"
     meta = kept / "world.json"
-    if not meta.exists():
+    if not meta.exists() or (kept / "agreement.yaml").read_text(encoding="utf-8") != agreement:
         shutil.rmtree(kept, ignore_errors=True)
         kept.mkdir(parents=True, mode=0o700)
-        seeder = LiveServer(f"sqlite:///{kept / 'accord.sqlite'}", kept / "keys", kept / "log")
-        tokens, window = _seed(seeder.database_url, kept / "keys", seeder, objects)
+        (kept / "agreement.yaml").write_text(agreement, encoding="utf-8")
+        seeder = LiveServer(
+            f"sqlite:///{kept / 'accord.sqlite'}", kept / "keys", kept / "log",
+            agreement_path=kept / "agreement.yaml",
+        )  # fmt: skip
+        tokens, window = _seed(seeder.database_url, kept / "keys", seeder, objects, offices)
         meta.write_text(json.dumps({"tokens": tokens, "window": list(window)}))
     else:
         print(f"load: {objects:,} declared objects from {kept}", flush=True)
@@ -354,7 +460,8 @@ def _load_agreement() -> str:
     operations a second all over a theatre where half of red's positions are hidden: by the
     agreement's rule that is probing (more than 5 distinct areas touching red's hidden
     objects in a day), and the 6th proposal would be slowed. The load measures throughput;
-    the precision bound, which does not depend on the limit, still answers every proposal."""
+    the precision bound, which does not depend on the limit, still answers every proposal.
+    (Served with its members' roots named: :meth:`BenchOffices.rooted`.)"""
     from accord.examples import example_path
 
     text = Path(example_path("jig.yaml")).read_text(encoding="utf-8")
@@ -367,42 +474,49 @@ def served(
     database_url: str | None = None,
     cache: Path | None = None,
     serve_args: tuple[str, ...] = (),
-) -> Iterator[tuple[LiveServer, dict[str, str], Window]]:
+) -> Iterator[tuple[LiveServer, Users, Window]]:
     """A running server (``accord serve`` with ``serve_args`` and :data:`SERVE_ARGS`) over a
-    seeded world (in a temporary folder, removed after), the users' tokens and the
-    operation window."""
+    seeded world (in a temporary folder, removed after) under an agreement that names its
+    members' roots, signed by the parties' roots, every user's key registered; the users
+    (tokens, and the offices that sign their writes) and the operation window.
+
+    The members' offices (root keys, users' keys) are made in a folder of their own, outside
+    the server's data and keys folders (for a kept world, beside it in ``cache``); once the
+    server has started its keys folder is checked to hold the center's key alone."""
     from accord.chrono import format_instant
     from bench.seed import T0
 
     with (
         tempfile.TemporaryDirectory(prefix="accord-load-") as tmp,
+        tempfile.TemporaryDirectory(prefix="accord-offices-") as office_tmp,
         _database(database_url) as pg_url,
     ):
         root = Path(tmp)
-        url = pg_url or f"sqlite:///{root / 'accord.sqlite'}"
-        server = LiveServer(url, root / "keys", root / "server.log")
-        if pg_url is None and cache is not None:
-            tokens, window = _seed_cached(root, server, objects, cache)
-        else:
-            tokens, window = _seed(url, root / "keys", server, objects)
+        kept = pg_url is None and cache is not None
+        text = _load_agreement()
+        folder = (cache / f"offices-{objects}") if kept and cache else Path(office_tmp)
+        offices = BenchOffices(folder, members_of(text), USERS)
         agreement = root / "agreement.yaml"
-        agreement.write_text(_load_agreement(), encoding="utf-8")
+        agreement.write_text(offices.rooted(text), encoding="utf-8")
+        url = pg_url or f"sqlite:///{root / 'accord.sqlite'}"
+        server = LiveServer(url, root / "keys", root / "server.log", agreement_path=agreement)
+        if kept and cache is not None:
+            tokens, window = _seed_cached(root, server, objects, cache, offices)
+        else:
+            tokens, window = _seed(url, root / "keys", server, objects, offices)
+        since = time.monotonic()
         server.start(
             timeout=300.0,
-            extra=(
-                "--clock-start",
-                format_instant(T0),
-                "--agreement",
-                str(agreement),
-                *serve_args,
-                *SERVE_ARGS,
-            ),
+            extra=("--clock-start", format_instant(T0), *serve_args, *SERVE_ARGS),
         )
+        origin = _origin(agreement)
+        users = Users(tokens, offices, origin, server_clock(T0, since), server.port)
         try:
+            assert_center_keys_only(server.keys_dir, origin, offices)
             confirm = httpx.post(
                 f"{server.url}/v1/phases/confirm",
                 json={"condition": "aid-delivered-east-city"},
-                headers={"Authorization": f"Bearer {tokens['hnc-notifier']}"},
+                auth=users.auth("hnc-notifier"),
                 timeout=30.0,
             )
             assert confirm.status_code in (201, 409), confirm.text
@@ -418,7 +532,7 @@ def served(
             # this process is frozen out of its full collections while the clients measure.
             gc.collect()
             gc.freeze()
-            yield server, tokens, window
+            yield server, users, window
         finally:
             gc.unfreeze()
             server.stop()
@@ -437,12 +551,12 @@ def run(
 ) -> list[tuple[str, ...]]:
     """Seed, serve (with ``serve_args``), load; the bench rows (and the CPU each side
     spent, printed)."""
-    with served(objects, database_url, cache, serve_args) as (server, tokens, window):
+    with served(objects, database_url, cache, serve_args) as (server, users, window):
 
         def drive(seconds: float, *, baseline: bool) -> tuple[Tally, float]:
             return _drive(
                 server,
-                tokens,
+                users,
                 pairs=pairs,
                 seconds=seconds,
                 max_changes=max_changes,
@@ -513,12 +627,12 @@ def cpu(
     after each batch."""
     rows: list[tuple[str, ...]] = []
     rng = random.Random(5)
-    with served(objects, database_url, cache, serve_args) as (server, tokens, window):
+    with served(objects, database_url, cache, serve_args) as (server, users, window):
         assert server.process is not None
         pid = server.process.pid
 
         async def batch(user: str, what: str, calls: list[tuple[str, str, Any]]) -> list[Any]:
-            clients = [Client("127.0.0.1", server.port, tokens[user]) for _ in range(concurrency)]
+            clients = [users.client(user) for _ in range(concurrency)]
             tally = Tally()
             await _each(clients, tally, "warm-up", [("GET", "/v1/me", None)] * concurrency)
             tally = Tally()

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from bench.load import served
+from bench.offices import assert_center_keys_only
 
 
 def _timed_get(client: httpx.Client, path: str, params: dict[str, str] | None = None) -> float:
@@ -41,17 +42,22 @@ def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
     from bench.seed import T0
 
     with (
-        served(objects, cache=cache) as (server, tokens, _),
+        served(objects, cache=cache) as (server, users, _),
         httpx.Client(
             base_url=server.url,
-            headers={"Authorization": f"Bearer {tokens['blue-officer']}"},
+            headers={"Authorization": f"Bearer {users.tokens['blue-officer']}"},
             timeout=600.0,
         ) as client,
     ):
         at = {"at": format_instant(T0)}
         compliance = statistics.median(_timed_get(client, "/v1/compliance") for _ in range(3))
         picture = statistics.median(_timed_get(client, "/v1/picture", at) for _ in range(3))
-        settings = Settings(database_url=server.database_url, keys_dir=server.keys_dir)
+        assert server.agreement_path is not None  # its members' roots: the center's key alone
+        settings = Settings(
+            database_url=server.database_url,
+            keys_dir=server.keys_dir,
+            agreement_path=server.agreement_path,
+        )
         center = Parts(settings, clock=lambda: T0 + timedelta(minutes=1)).open()
         try:
             t = time.perf_counter()
@@ -62,6 +68,7 @@ def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
             baseline = time.perf_counter() - t
         finally:
             center.close()
+        assert_center_keys_only(server.keys_dir, users.origin, users.offices)
     print(f"reads: {size:,} entries; verifying them per request {verified:.1f} s", flush=True)
     return [
         (

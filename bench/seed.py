@@ -4,17 +4,27 @@ Every object is declared by its owner with :func:`accord.center.declarations.ser
 — checked, recorded (a signed entry each) and announced exactly as
 :func:`~accord.center.declarations.service.declare` does for anything a person sends — in units of
 :data:`BATCH`. Synthetic coordinates in the bench theatre (bench.world).
+
+Under an agreement that names its members' roots (issue 17) a member's entry carries its act:
+each unit then declares one member's objects of the batch, as one act of that member's
+declaring user (``POST /v1/declarations`` over the FeatureCollection of those objects, signed
+with the user's own key, taken in by :func:`accord.center.acts.accept` as the writer takes
+in any request's act): its first entry carries the act, the others name it. The agreement
+must be in force and the users' keys registered first (:mod:`bench.offices`).
 """
 
 from __future__ import annotations
 
+import json
 import random
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from accord.center.acts import Presented, Signing, accept
 from accord.center.bootstrap import Parts
 from accord.center.config import Settings
 from accord.center.db.models import User
@@ -22,6 +32,9 @@ from accord.center.declarations import service as declarations
 from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.chrono import format_instant
+from accord.office import act_headers
+from accord.record.acts import new_salt
+from accord.record.keys import PrivateKey
 from bench.world import LAT0, LAT1, LON0, LON1
 
 BATCH = 500
@@ -72,10 +85,22 @@ def _feature(rng: random.Random, i: int) -> tuple[str, dict[str, Any]]:
     }
 
 
-def seed_world(url: str, keys_dir: Path, *, objects: int, seed: int = 11) -> tuple[str, str]:
-    """Declare ``objects`` objects into the database at ``url`` (users already registered);
-    the operation window the load should use."""
+def seed_world(
+    url: str,
+    keys_dir: Path,
+    *,
+    objects: int,
+    seed: int = 11,
+    agreement_path: Path | None = None,
+    keys: Mapping[str, PrivateKey] | None = None,
+) -> tuple[str, str]:
+    """Declare ``objects`` objects into the database at ``url`` (users already registered)
+    under the agreement at ``agreement_path`` (default: the embedded one); the operation
+    window the load should use. ``keys`` (user name → its own key): under an agreement that
+    names its members' roots, the declaring users' keys, which sign each unit's act."""
     settings = Settings(database_url=url, keys_dir=keys_dir)
+    if agreement_path is not None:
+        settings = Settings(database_url=url, keys_dir=keys_dir, agreement_path=agreement_path)
     center = Parts(settings, clock=lambda: T0).open()
     rng = random.Random(seed)
     try:
@@ -86,15 +111,41 @@ def seed_world(url: str, keys_dir: Path, *, objects: int, seed: int = 11) -> tup
                 for u in users
                 if u.role in (Role.OFFICER.value, Role.NOTIFIER.value)
             }
+        rooted = center.agreement.rooted
+        if rooted and keys is None:
+            raise ValueError("the agreement names its members' roots: give the users' keys")
         done = 0
         while done < objects:
             items = []
             for i in range(done, min(objects, done + BATCH)):
                 member, feature = _feature(rng, i)
                 items.append((callers[member], feature))
-            with center.writing() as unit:
-                declarations.declare_many(unit, items, T0)
+            if not rooted:
+                with center.writing() as unit:
+                    declarations.declare_many(unit, items, T0)
+            else:
+                assert keys is not None
+                for caller in {id(c): c for c, _ in items}.values():
+                    own = [(c, f) for c, f in items if c is caller]
+                    presented = _act(center.origin, caller, keys[caller.name], own)
+                    with center.writing() as unit:
+                        accept(unit, presented, signing=Signing.ACT)
+                        declarations.declare_many(unit, own, T0)
             done = min(objects, done + BATCH)
     finally:
         center.close()
     return format_instant(T0 + timedelta(days=1)), format_instant(T0 + timedelta(days=1, hours=2))
+
+
+def _act(
+    origin: str, caller: Caller, key: PrivateKey, items: list[tuple[Caller, dict[str, Any]]]
+) -> Presented:
+    """The act of ``caller``'s user declaring ``items`` at once, signed with its key at the
+    seed's clock (as the writer receives a request's act)."""
+    body = {"type": "FeatureCollection", "features": [feature for _, feature in items]}
+    salt = new_salt()
+    _, signed = act_headers(
+        key, origin=origin, member=caller.member, user=caller.name, method="POST",
+        path="/v1/declarations", body=body, at=T0, salt=salt,
+    )  # fmt: skip
+    return Presented(signed, salt, json.dumps(body, ensure_ascii=False, separators=(",", ":")))
