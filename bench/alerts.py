@@ -37,6 +37,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bench.offices import rooted_example
+
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
 BEFORE = {("SQLite", 500): 9.97, ("PostgreSQL", 500): 11.91, ("SQLite", 1000): 37.96,
@@ -143,7 +145,7 @@ def _center(label: str, pg_url: str | None) -> Iterator[tuple[Any, dict[str, Any
                 add_user(session, agreement, name=name, member=member, role=role, at=T0)
         engine.dispose()
         settings = Settings(
-            database_url=url, agreement_path=example_path("jig.yaml"), keys_dir=Path(keys)
+            database_url=url, agreement_path=rooted_example(Path(keys)), keys_dir=Path(keys)
         )
         clock = [T0]
         center = Parts(settings, clock=lambda: clock[0]).open()

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from bench.offices import rooted_example
+
 if TYPE_CHECKING:
     from accord.agreement import Agreement
 
@@ -59,7 +61,9 @@ def run() -> list[tuple[str, ...]]:
     agreement = load_agreement(example_path("jig.yaml"))
     with tempfile.TemporaryDirectory(prefix="accord-bench-auth-") as tmp:
         settings = Settings(
-            database_url=f"sqlite:///{Path(tmp) / 'accord.sqlite'}", keys_dir=Path(tmp) / "keys"
+            database_url=f"sqlite:///{Path(tmp) / 'accord.sqlite'}",
+            keys_dir=Path(tmp) / "keys",
+            agreement_path=rooted_example(Path(tmp)),
         )
         center = Parts(settings).open()
         try:
@@ -126,7 +130,10 @@ def _served_me(agreement: Agreement, ttl: float) -> tuple[float, float, float]:
 
     with tempfile.TemporaryDirectory(prefix="accord-bench-auth-") as tmp:
         root = Path(tmp)
-        server = LiveServer(f"sqlite:///{root / 'accord.sqlite'}", root / "keys", root / "log")
+        server = LiveServer(
+            f"sqlite:///{root / 'accord.sqlite'}", root / "keys", root / "log",
+            agreement_path=rooted_example(root),
+        )  # fmt: skip
         engine = make_engine(server.database_url)
         try:
             upgrade(engine)

@@ -191,3 +191,16 @@ class Signer:
             f"Accord-Act-Salt: {salt}\r\n"
             f"Accord-Act-Signature: {encode_base64(signed.signature)}\r\n"
         ).encode("latin-1")
+
+
+def rooted_example(folder: Path) -> Path:
+    """The embedded example agreement naming fresh roots (made here, in ``folder``'s
+    ``offices``: for a bench whose center takes no member's act), written to
+    ``folder/agreement.yaml``; its path."""
+    from accord.examples import example_path
+
+    text = example_path("jig.yaml").read_text(encoding="utf-8")
+    offices = BenchOffices(folder / "offices", members_of(text), {})
+    path = folder / "agreement.yaml"
+    path.write_text(offices.rooted(text), encoding="utf-8")
+    return path

@@ -23,7 +23,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,12 @@ import httpx
 import pytest
 from bench.live import ACCORD, free_port
 
+from accord.agreement import load_agreement
+from accord.center.keystore import log_origin
 from accord.chrono import parse_instant
 from accord.office import Office, SignedActs
 from support.browser import shot
+from support.offices import Offices, user_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -463,19 +466,39 @@ def test_load_and_tracks_figures(browser: Browser, tmp_path: Path) -> None:
 
     from accord.chrono import format_instant
 
+    agreement = Path(os.environ["ACCORD_AGREEMENT"])  # the jig, naming the tests' roots
     server = LiveServer(
-        f"sqlite:///{tmp_path / 'accord.sqlite'}", tmp_path / "keys", tmp_path / "log"
+        f"sqlite:///{tmp_path / 'accord.sqlite'}",
+        tmp_path / "keys",
+        tmp_path / "log",
+        agreement_path=agreement,
     )
-    tokens = {
-        name: server.add_user(name, member, role)
-        for name, (member, role) in {
-            "blue-officer": ("blue", "officer"),
-            "red-officer": ("red", "officer"),
-            "hnc-notifier": ("hnc", "notifier"),
-        }.items()
+    users = {
+        "blue-officer": ("blue", "officer"),
+        "red-officer": ("red", "officer"),
+        "hnc-notifier": ("hnc", "notifier"),
     }
-    seed_world(server.database_url, server.keys_dir, objects=10_000)
+    tokens = {name: server.add_user(name, member, role) for name, (member, role) in users.items()}
+    # the parties' roots sign the agreement and register the users' keys (a server of its
+    # own, before the bench's day), then the world is seeded with the users' acts
+    signed_at, since = T0 - timedelta(minutes=10), time.monotonic()
+    server.start(timeout=180.0, extra=("--clock-start", format_instant(signed_at)))
+    origin = log_origin(load_agreement(agreement))
+    offices = Offices(
+        origin, users, lambda: signed_at + timedelta(seconds=time.monotonic() - since)
+    )
+    try:
+        with httpx.Client(base_url=server.url, timeout=30.0) as client:
+            offices.start(client, tokens)
+    finally:
+        server.stop()
+    keys = {user: user_key(member, user) for user, (member, _role) in users.items()}
+    seed_world(
+        server.database_url, server.keys_dir, objects=10_000, agreement_path=agreement, keys=keys
+    )
+    since = time.monotonic()
     server.start(timeout=180.0, extra=("--clock-start", format_instant(T0)))
+    offices.clock = lambda: T0 + timedelta(seconds=time.monotonic() - since)
     context = browser.new_context(viewport={"width": 1400, "height": 860})
     try:
         page = context.new_page()
@@ -538,7 +561,7 @@ def test_load_and_tracks_figures(browser: Browser, tmp_path: Path) -> None:
             }"""
         )
         shot(page, "15-10k-objects-2k-tracks")
-        live = _live_tracks_through_the_service(page, server.url, tokens)
+        live = _live_tracks_through_the_service(page, server.url, tokens, offices)
         shot(page, "16-2k-tracks-through-the-service")
     finally:
         context.close()
@@ -573,7 +596,7 @@ def test_load_and_tracks_figures(browser: Browser, tmp_path: Path) -> None:
 
 
 def _live_tracks_through_the_service(
-    page: Page, url: str, tokens: dict[str, str], *, seconds: int = 8
+    page: Page, url: str, tokens: dict[str, str], offices: Offices, *, seconds: int = 8
 ) -> dict[str, Any]:
     """Report 2,000 aircraft (1,000 of each party, each by its own officer) once a second
     through ``POST /v1/tracks`` while the page draws them from the event stream; the page's
@@ -623,10 +646,15 @@ def _live_tracks_through_the_service(
                     if t["party"] == party
                 ]
                 sent = time.perf_counter()
+                officer = party + "-officer"
+                body = {"tracks": batch}
                 answer = client.post(
                     "/v1/tracks",
-                    json={"tracks": batch},
-                    headers={"Authorization": f"Bearer {tokens[party + '-officer']}"},
+                    json=body,
+                    headers={
+                        "Authorization": f"Bearer {tokens[officer]}",
+                        **offices.headers(officer, "POST", "/v1/tracks", body),
+                    },
                 )
                 assert answer.status_code == 200, answer.text
                 slowest = max(slowest, time.perf_counter() - sent)
