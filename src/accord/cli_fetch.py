@@ -24,9 +24,24 @@ from accord.cli_common import fail
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["TOKEN_ENV", "fetch_export", "record_fetch"]
+__all__ = ["TOKEN_ENV", "fetch_export", "read_token", "record_fetch"]
 
 TOKEN_ENV = "ACCORD_TOKEN"
+
+
+def read_token(token_file: Path | None) -> str:
+    """The bearer token from ``token_file``, else from ``$ACCORD_TOKEN`` (never from the
+    command line); exits with status 2 naming what is missing."""
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise fail(f"cannot read the token file: {exc.strerror}") from None
+    else:
+        token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise fail(f"no token: set {TOKEN_ENV} or give --token-file")
+    return token
 
 
 def fetch_export(client: httpx.Client, out: Path) -> tuple[int, dict[str, Any]]:
@@ -65,15 +80,7 @@ def record_fetch(
     """Download the whole record (entries and the latest signed head) for ``accord verify``."""
     import httpx
 
-    if token_file is not None:
-        try:
-            token = token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise fail(f"cannot read the token file: {exc.strerror}") from None
-    else:
-        token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token:
-        raise fail(f"no token: set {TOKEN_ENV} or give --token-file")
+    token = read_token(token_file)
     headers = {"Authorization": f"Bearer {token}"}
     try:
         with httpx.Client(base_url=url, headers=headers, timeout=60.0) as client:

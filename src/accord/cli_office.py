@@ -11,7 +11,6 @@ because what the center shows is not what the office holds), 2 bad input.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,7 +19,7 @@ import typer
 
 from accord.agreement import load_agreement
 from accord.cli_common import fail
-from accord.cli_fetch import TOKEN_ENV
+from accord.cli_fetch import TOKEN_ENV, read_token
 from accord.errors import AccordError
 from accord.office import Office, act_headers
 from accord.record.canonical import encode_base64
@@ -74,19 +73,6 @@ def office_user_key(office: OfficeOption, member: MemberOption, user: str) -> No
 def refused(message: object) -> typer.Exit:
     """:func:`~accord.cli_common.fail` with exit status 1: refused, not bad input."""
     return fail(message, code=1)
-
-
-def _token(token_file: Path | None) -> str:
-    if token_file is not None:
-        try:
-            token = token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise fail(f"cannot read the token file: {exc.strerror}") from None
-    else:
-        token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token:
-        raise fail(f"no token: set {TOKEN_ENV} or give --token-file")
-    return token
 
 
 def _client(server: str, token: str) -> httpx.Client:
@@ -146,7 +132,7 @@ def office_sign_agreement(
         ours = agreement_digest(load_agreement(agreement).model_dump(mode="json"))
     except AccordError as exc:
         raise fail(str(exc)) from None
-    with _client(server, _token(token_file)) as client:
+    with _client(server, read_token(token_file)) as client:
         page = _get(client, "/v1/record/entries", start=0, end=1)
         import base64
 
@@ -197,7 +183,7 @@ def office_certify(
     from the center's listing), or a key given whole (``--public-key``)."""
     if (fingerprint_ is None) == (public_key is None):
         raise fail("give --fingerprint (a device's offered key) or --public-key", code=2)
-    with _client(server, _token(token_file)) as client:
+    with _client(server, read_token(token_file)) as client:
         if public_key is None:
             wanted = " ".join((fingerprint_ or "").lower().split())
             offers = _get(client, "/v1/keys/offers")["items"]
@@ -229,7 +215,7 @@ def office_revoke(
     token_file: TokenOption = None,
 ) -> None:
     """Revoke a key of the member from the next entry on, signed by the root."""
-    with _client(server, _token(token_file)) as client:
+    with _client(server, read_token(token_file)) as client:
         done = _root_act(
             client, Office(office, member), "/v1/keys/revocations", {"key": key, "reason": reason}
         )
