@@ -45,6 +45,7 @@ TABLES = {
     "record_authors",
     "declarations",
     "openings",
+    "check_openings",
     "events",
     "idempotency",
     "messages",

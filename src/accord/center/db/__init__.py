@@ -26,6 +26,7 @@ from accord.center.db.models import (
     User,
 )
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertGroup, TrackRow
+from accord.center.db.models_checks import CheckOpening
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
 from accord.center.db.models_directline import Message, Recipient
 from accord.center.db.models_escalation import Contacts, EscalationStep, Presence
@@ -40,6 +41,7 @@ __all__ = [
     "AirspaceAck",
     "AirspaceAlertGroup",
     "Base",
+    "CheckOpening",
     "Confirmation",
     "ConnectionProvider",
     "Contacts",
