@@ -7,6 +7,7 @@ hold), 2 bad input. Private keys are read from files of mode 0600 and never prin
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import sys
 import time
@@ -22,6 +23,7 @@ from accord.cli_common import fail
 from accord.errors import AccordError
 from accord.jsontext import DuplicateKey, NotJsonNumber
 from accord.jsontext import loads as strict_loads
+from accord.record.canonical import canonical_json
 from accord.record.commitments import open_commitment
 from accord.record.entries import open_envelope, verify_entry
 from accord.record.errors import RecordError
@@ -217,7 +219,8 @@ def record_export(
 def _openings(data: Any) -> list[dict[str, Any]]:
     """The openings in a file: the answer of ``GET /v1/declarations/{id}/openings`` (its
     entries' ``opening``, skipping entries that carry content in clear), one opening
-    (``entry``, ``salt``, ``content``), or a list of either."""
+    (``entry``, ``salt``, ``content``; a check's names its ``party`` too: ``GET
+    /v1/messages/{id}/check``), or a list of either."""
     if isinstance(data, list):
         return [o for item in data for o in _openings(item)]
     if isinstance(data, dict) and isinstance(data.get("entries"), list):
@@ -228,10 +231,24 @@ def _openings(data: Any) -> list[dict[str, Any]]:
 
 
 def _summary(opened: Any) -> str:
-    if isinstance(opened, dict) and {"action", "id", "object_kind", "version"} <= opened.keys():
+    if not isinstance(opened, dict):
+        return "opened"
+    if {"action", "id", "object_kind", "version"} <= opened.keys():
         return (
             f"{opened['action']} {opened['object_kind']} {opened['id']} version {opened['version']}"
         )
+    if {"id", "from", "to", "sent_at", "nonce"} <= opened.keys():
+        digest = hashlib.sha256(canonical_json(opened)).hexdigest()
+        where = "" if opened.get("geometry") is None else f", {opened['geometry'].get('type')}"
+        return (
+            f"message {opened['id']} from {opened['from']} to {', '.join(opened['to'])} sent "
+            f"{opened['sent_at']}: {opened.get('subject')!r}{where}; content hash {digest}"
+        )
+    if {"check", "id", "party", "warnings"} <= opened.keys():
+        texts = [str(w.get("text")) for w in opened["warnings"] if isinstance(w, dict)]
+        shown = "; ".join(texts) if texts else "nothing near"
+        subject = f"{opened['check']} {opened['id']}"
+        return f"the center's check of {subject} showed {opened['party']}: {shown}"
     return "opened"
 
 
@@ -278,7 +295,17 @@ def record_open(
             entry = verify_entry(open_envelope(leaves[index])[2], keys=ring, log=ring.center.name)
             if author is not None and entry.author != author:
                 raise RecordError(f"written by {entry.author!r}, not {author!r}")
-            opened = open_commitment(entry.event, salt=opening["salt"], content=opening["content"])
+            event = entry.event
+            party = opening.get("party")
+            if party is not None:  # a check's opening: that party's commitment in "checks"
+                checks = event.get("checks")
+                if not isinstance(checks, dict) or party not in checks:
+                    raise RecordError(f"holds no check for {party!r}")
+                event = {"commitment": checks[party]}
+            content = opening["content"]
+            if isinstance(content, dict | list):  # served as JSON: its canonical form
+                content = canonical_json(content)
+            opened = open_commitment(event, salt=opening["salt"], content=content)
         except (RecordError, KeyError, TypeError) as error:
             failed += 1
             sys.stdout.write(f"{where}: NOT OPENED: {error}\n")

@@ -50,6 +50,9 @@
     │   │                            not be stored
     │   ├── RecordDamaged            the stored record does not verify
     │   └── WorldUnavailable         the world in force does not read: nothing can be checked
+    ├── Unchecked                    a geometry the engine cannot check to its accuracy (too
+    │                                wide, too many vertices): the message still goes, marked
+    │                                unchecked, saying why        [accord.deconfliction.received]
     ├── UnsafePermissions            a data or keys folder that others may open
     │                                                                [accord.center.files]
     └── TlsError                     a TLS option of ``accord serve`` that cannot be used
@@ -64,7 +67,7 @@
 
 Every class is defined here, and only here; the module in brackets re-exports it, and its
 callers may import it from either. Where a class is also a built-in error it says so in its
-bases: ``DuplicateKey``, ``NotJsonNumber`` and ``TlsError`` are ``ValueError``s (as
+bases: ``DuplicateKey``, ``NotJsonNumber``, ``Unchecked`` and ``TlsError`` are ``ValueError``s (as
 :class:`json.JSONDecodeError` is) and ``UnknownKeyError`` is a ``KeyError`` (a key ring is a
 mapping), so a caller catching the built-in still catches them. One class has two parents in
 the tree, for the same reason: ``ActSignatureError`` is an ``ActError`` and a
@@ -144,6 +147,7 @@ __all__ = [
     "TlsError",
     "TrackError",
     "Unavailable",
+    "Unchecked",
     "UnknownKeyError",
     "UnsafePermissions",
     "VerificationError",
@@ -491,6 +495,12 @@ class RecordDamaged(Unavailable):
 class WorldUnavailable(Unavailable):
     """The world in force (the stored declarations and operations) does not read: no
     operation can be checked against everything in force, so none is checked."""
+
+
+class Unchecked(AccordError, ValueError):
+    """A received geometry the engine cannot check to its accuracy under the agreement's
+    limits for an operation's area (too wide, too many vertices, across the antimeridian):
+    what carries it still goes, marked unchecked with this reason."""
 
 
 class UnsafePermissions(AccordError):

@@ -21,7 +21,6 @@ from accord.center.bootstrap import Parts
 from accord.center.db import EscalationStep, Message, RecordLeaf, make_engine, writer
 from accord.center.directline.escalation import escalate_due
 from accord.center.directline.messages import check_geometry
-from accord.center.escalation.rules import Contact, Pending, next_step, step_length
 from accord.center.event_store import events_for
 from accord.center.identity import add_user
 from accord.center.roles import Role
@@ -32,6 +31,7 @@ from accord.record.commitments import CommitmentError, verify_opening
 from accord.record.entries import open_envelope
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
+from accord.rules.escalation import Contact, Pending, next_step, step_length
 from support.clock import Clock
 from support.failures import assert_problem
 from support.jig import AGREEMENT_TEXT, NOW
@@ -139,7 +139,7 @@ def test_exact_geometry_is_sent_and_acknowledged_by_its_hash(line: Line) -> None
     assert line.get(f"{MESSAGES}?open=true", "blue-officer").json() == []
 
     # The record: the sender's signed commitment, the recipient's signed hash; no content.
-    sent_entry, ack_entry = line.entries()
+    sent_entry, checked_entry, ack_entry = line.entries()
     assert sent_entry["author"] == "blue"
     assert sent_entry["event"]["kind"] == "message.sent"
     assert set(sent_entry["event"]) == {
@@ -151,6 +151,9 @@ def test_exact_geometry_is_sent_and_acknowledged_by_its_hash(line: Line) -> None
         "ack_deadline",
         "commitment",
     }
+    # The center's check: one commitment per party, whatever it found (DECISIONS 2).
+    assert checked_entry["event"]["kind"] == "message.checked"
+    assert set(checked_entry["event"]["checks"]) == {"blue", "red"}
     assert ack_entry["author"] == "red"
     assert ack_entry["event"] == {
         "kind": "message.acknowledged",
@@ -164,7 +167,7 @@ def test_exact_geometry_is_sent_and_acknowledged_by_its_hash(line: Line) -> None
         json={"content_hash": sent["content_hash"]},
     )
     assert "already acknowledged" in assert_problem(again, 409)["detail"]
-    assert len(line.entries()) == 2
+    assert len(line.entries()) == 3
 
 
 def test_the_record_never_holds_the_text_or_the_coordinates(line: Line) -> None:
@@ -186,7 +189,7 @@ def test_a_wrong_hash_is_refused_naming_the_field(line: Line) -> None:
     assert "exactly what you received" in body["detail"]
     body = assert_problem(line.post(path, "red-officer", json={"content_hash": "abc"}), 422)
     assert body["errors"][0]["field"] == "content_hash"
-    assert len(line.entries()) == 1
+    assert len(line.entries()) == 2  # the message and its check
     assert (
         recipient(line.get(f"{MESSAGES}/{sent['id']}", "red-officer").json())["acknowledged"]
         is False
@@ -246,7 +249,7 @@ def test_outsiders_never_see_the_content(line: Line) -> None:
 
 def test_the_opening_verifies_against_the_entrys_commitment(line: Line) -> None:
     sent = line.send(geometry=POINT)
-    (entry,) = line.entries()
+    entry, _checked = line.entries()
     committed = decode_base64(entry["event"]["commitment"], what="commitment", size=32)
     for user in ("blue-officer", "red-approver"):
         opening = line.get(f"{MESSAGES}/{sent['id']}/opening", user).json()
@@ -418,14 +421,14 @@ def test_a_retried_send_is_one_message_and_one_entry(line: Line) -> None:
     assert again.json() == first.json()
     with line.center.reading() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 1
-        assert session.scalar(select(func.count()).select_from(RecordLeaf)) == 1
+        assert session.scalar(select(func.count()).select_from(RecordLeaf)) == 2  # + check
     ack_key = {"Idempotency-Key": "ack-1"}
     ack = {"content_hash": first.json()["content_hash"]}
     path = f"{MESSAGES}/{first.json()['id']}/acknowledge"
     assert line.post(path, "red-officer", json=ack, headers=ack_key).status_code == 201
     replay = line.post(path, "red-officer", json=ack, headers=ack_key)
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
-    assert len(line.entries()) == 2
+    assert len(line.entries()) == 3
 
 
 @pytest.mark.parametrize(
@@ -540,6 +543,6 @@ def test_the_record_of_a_conversation_verifies_with_the_projects_verifier(
     rows = [json.dumps({"i": e["index"], "data": e["data"]}) for e in entries]
     export.write_text("\n".join([*rows, json.dumps({"head": head})]) + "\n", encoding="utf-8")
     report = verify_log(export, keys=ring, workers=1)
-    assert report.entries == 4
+    assert report.entries == 5
     authors = [entry["author"] for entry in line.entries()]
-    assert authors == ["blue", ring.center.name, ring.center.name, "red"]
+    assert authors == ["blue", ring.center.name, ring.center.name, ring.center.name, "red"]

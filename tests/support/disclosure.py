@@ -69,6 +69,14 @@ HIDDEN_OBJECT_MARKERS = (
     "21.812345",
     "25.212345",
 )
+# Red passes blue coordinates 500 m from blue's hidden position: blue's check names it (its
+# own), red's (the sender's) must say nothing of it, nor may anything else red reads.
+NEAR_HIDDEN = {
+    "to": ["blue"],
+    "subject": "grid",
+    "text": "MARKER-QZX-NEAR your unit?",
+    "geometry": {"type": "Point", "coordinates": [21.7703, 25.3493]},
+}
 MESSAGE_MARKERS = ("MARKER-QZX-SUBJECT", "MARKER-QZX-TEXT", "21.654321", "25.456789")
 TRACK_MARKERS = ("MARKER-QZX-AIRCRAFT", "MARKER-QZX-SORTIE", "24.987654", "20.987654")
 
@@ -140,6 +148,7 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/messages"): None,
     ("GET", "/v1/messages/{message_id}"): None,
     ("GET", "/v1/messages/{message_id}/opening"): None,
+    ("GET", "/v1/messages/{message_id}/check"): None,
     ("POST", "/v1/messages/{message_id}/acknowledge"): {"content_hash": HASH},
     ("GET", "/v1/contacts"): None,
     ("PUT", "/v1/contacts"): {"primary": "red-officer"},
@@ -277,6 +286,13 @@ def seed_world(service: Service) -> World:
     assert sent.status_code == 201, sent.text
     line = frozenset({"blue", "red"})
     secrets.append(Secret(sent.json()["id"], MESSAGE_MARKERS, line, line | {"observers"}))
+    near = service.post("/v1/messages", "red-officer", json=NEAR_HIDDEN)
+    assert near.status_code == 201, near.text
+    warned = near.json()["check"]
+    assert warned["checked"] is True and warned["warnings"] == [], warned
+    own = service.get(f"/v1/messages/{near.json()['id']}", "blue-officer").json()["check"]
+    assert [w["name"] for w in own["warnings"]] == ["MARKER-QZX-POSITION"], own
+    secrets.append(Secret(near.json()["id"], ("MARKER-QZX-NEAR",), line, line | {"observers"}))
     hidden = service.post("/v1/tracks", "blue-officer", json={"tracks": [HIDDEN_TRACK]})
     assert hidden.status_code == 200, hidden.text
     seen = service.post("/v1/tracks", "red-officer", json={"tracks": [RED_TRACK]})

@@ -96,6 +96,7 @@ EXPECTED = {
         "TrackError",
         "Unavailable",
         "UnknownKeyError",
+        "Unchecked",
         "UnsafePermissions",
         "VerificationError",
         "WorldError",

@@ -115,6 +115,8 @@ class _Frame:
 _NO_EDGES = np.zeros((0, 4))
 _NO_OBJECTS = np.zeros(0, dtype=np.int64)
 _TYPICAL_EXTENT_M = 2000.0
+_DEGENERATE_AREA = 1e-12
+"""Square degrees under which a polygon has no area to speak of (about 0.01 m²)."""
 
 
 def _spatial_order(objects: Sequence[Declared]) -> tuple[list[Declared], ObjectArray]:
@@ -420,7 +422,10 @@ class DeconflictionIndex:
             )
         # A polygon: its geodesic edges are straight in the local frame to within
         # millimetres for areas up to hundreds of kilometres across.
-        centroid = geom.centroid
+        # A ring of zero area (a line checked along and back:
+        # :func:`accord.deconfliction.received.areas_of`) has no centroid of its area (GEOS
+        # answers a point thousands of kilometres off): its boundary's is the frame's origin.
+        centroid = geom.centroid if geom.area > _DEGENERATE_AREA else geom.exterior.centroid
         local = LocalFrame.at(float(centroid.x), float(centroid.y))
         rings = [geom.exterior, *geom.interiors]
         coords = shapely.get_coordinates(rings)

@@ -7,7 +7,7 @@ which alerts no one) must acknowledge its group within :data:`ALERT_ACK_WITHIN` 
 minutes: an alert is urgent, and the agreement has no setting for it (the direct line's
 15-minute default fits a message, not a loss of separation minutes away). A party that has
 not acknowledged by then is escalated along its contact chain (each step runs
-:func:`~accord.center.escalation.rules.step_length` of the window, a minute), and declared
+:func:`~accord.rules.escalation.step_length` of the window, a minute), and declared
 overdue when no present contact is left. :func:`escalate_alerts_due` writes the steps —
 entries ``airspace.escalated`` / ``airspace.overdue`` signed by the **center**, events to the
 party (with its contacts' names) and to the other parties concerned and the monitors (roles
@@ -31,11 +31,11 @@ from accord.center.airspace.alerts import audience
 from accord.center.airspace.entries import ENTRIES, ESCALATED_EVENT, OVERDUE_EVENT
 from accord.center.airspace.store import Group, load_named
 from accord.center.db.models_airspace import AirspaceAlertRecipient
-from accord.center.escalation.rules import Step
 from accord.center.escalation.service import ESCALATION_BATCH, Due, escalate, step_fields
 from accord.center.escalation.store import SubjectKind
 from accord.center.runtime import Center
 from accord.chrono import format_instant
+from accord.rules.escalation import Step
 
 __all__ = ["ALERTS", "ALERT_ACK_WITHIN", "escalate_alerts_due"]
 

@@ -4,7 +4,7 @@ stored steps, the live events — is :mod:`accord.center.escalation`'s.
 
 A recipient that has not acknowledged a message by its deadline (the message's
 ``ack_within``) is escalated along its contact chain; each step runs a new deadline of
-:func:`~accord.center.escalation.rules.step_length` of ``ack_within``, and with no present
+:func:`~accord.rules.escalation.step_length` of ``ack_within``, and with no present
 contact left the recipient is declared overdue (a compliance fact) and stays so until it
 acknowledges (late). :func:`escalate_due` runs from the background loop and from reads of
 messages.
@@ -30,11 +30,11 @@ from accord.agreement import Agreement
 from accord.center.db.models_directline import Message, Recipient
 from accord.center.directline import fold
 from accord.center.entry_kinds import Signer, entry_kind
-from accord.center.escalation.rules import Step
 from accord.center.escalation.service import ESCALATION_BATCH, Due, escalate, step_fields
 from accord.center.escalation.store import SubjectKind
 from accord.center.runtime import Center
 from accord.chrono import format_instant
+from accord.rules.escalation import Step
 
 __all__ = ["ESCALATED_EVENT", "MESSAGES", "OVERDUE_EVENT", "escalate_due"]
 

@@ -19,6 +19,7 @@ __all__ = [
     "Receipt",
     "StepRecord",
     "acknowledged",
+    "checked",
     "escalated",
     "overdue",
     "sent",
@@ -58,6 +59,9 @@ class MessageRecord:
     entry: int
     commitment: str
     receipts: dict[str, Receipt] = field(default_factory=dict)
+    checks: dict[str, str] = field(default_factory=dict)
+    """Each party's commitment to what the center's check showed it (``message.checked``)."""
+    checked_entry: int | None = None
     steps: dict[str, list[StepRecord]] = field(default_factory=dict)
 
     @property
@@ -118,3 +122,18 @@ def escalated(replay: Replaying, record: Recorded) -> bool:
 def overdue(replay: Replaying, record: Recorded) -> bool:
     """``message.overdue``: the center declares a recipient overdue (its chain spent)."""
     return _step(replay, record, "overdue")
+
+
+def checked(replay: Replaying, record: Recorded) -> bool:
+    """``message.checked``: the center's check of a known message, once, for exactly its
+    sender and recipients."""
+    event = record.event
+    found = replay.part(MESSAGES).get(str(event["id"]))
+    if found is None or record.author != replay.origin or found.checked_entry is not None:
+        return False
+    commitments = event["checks"]
+    if not isinstance(commitments, dict) or set(commitments) != {found.sender, *found.to}:
+        return False
+    found.checks = {str(k): str(v) for k, v in commitments.items()}
+    found.checked_entry = record.index
+    return True

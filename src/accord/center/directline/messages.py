@@ -41,10 +41,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import shapely
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement
+from accord.center.checks import service as checks
 from accord.center.db.fast import Prepared
 from accord.center.db.models import Opening
 from accord.center.db.models_directline import Message, Recipient
@@ -65,6 +67,7 @@ __all__ = [
     "ACK_WITHIN_DEFAULT",
     "ACK_WITHIN_MAX",
     "ACK_WITHIN_MIN",
+    "CHECKED_EVENT",
     "MAX_POSITIONS",
     "SENT_EVENT",
     "Draft",
@@ -89,6 +92,7 @@ _PUT_RECIPIENTS = Prepared(insert(_recipients))
 
 SENT_EVENT = "message.sent"
 ACKNOWLEDGED_EVENT = "message.acknowledged"
+CHECKED_EVENT = "message.checked"
 
 SENT_ENTRY = entry_kind(
     SENT_EVENT, signer=Signer.MEMBER,
@@ -101,6 +105,12 @@ ACKNOWLEDGED_ENTRY = entry_kind(
     fold=fold.acknowledged,
     summary="a recipient acknowledges the message it received, naming its hash",
     acts=("POST /v1/messages/{id}/acknowledge",),
+)  # fmt: skip
+
+CHECKED_ENTRY = entry_kind(
+    CHECKED_EVENT, signer=Signer.CENTER, required=("id", "checks"), fold=fold.checked,
+    summary="the center checks a message's geometry for its sender and each recipient "
+    "(a commitment per party to what it was shown, of one size whatever was found)",
 )  # fmt: skip
 
 ACK_WITHIN_DEFAULT = timedelta(minutes=15)
@@ -219,6 +229,11 @@ def _geometry(value: Any) -> dict[str, Any]:
             if count > MAX_POSITIONS:
                 raise _Bad(where, f"holds more than {MAX_POSITIONS} positions")
             checked.append(points)
+        polygon = shapely.Polygon(
+            [p[:2] for p in checked[0]], [[p[:2] for p in ring] for ring in checked[1:]]
+        )
+        if not shapely.is_valid(polygon):
+            raise _Bad(where, f"not a valid polygon: {shapely.is_valid_reason(polygon)}")
     return {"type": kind, "coordinates": checked}
 
 
@@ -356,15 +371,50 @@ def send(unit: Unit, caller: Caller, draft: Draft, at: datetime) -> tuple[Messag
     ]
     _PUT_RECIPIENTS.execute(connection, fresh)
     recipients = sorted((Recipient(**row) for row in fresh), key=lambda r: r.recipient)
+    views = checks.check(
+        unit,
+        draft.geometry,
+        subject=message_id,
+        about="message",
+        parties=[sender, *draft.to],
+        at=at,
+        extra={"content_hash": digest},
+    )
+    checked = checks.record(unit, CHECKED_ENTRY, message_id, views, at=at)
     common = {"id": message_id, "from": sender, "to": list(draft.to), "entry": entry}
     times = {"sent_at": content["sent_at"], "ack_deadline": content["ack_deadline"]}
+
+    def seen(party: str) -> dict[str, Any]:
+        return {"entry": checked, **views[party]}
+
     publish_all(
         session,
         kind=SENT_EVENT,
         at=at,
         each=[
-            (draft.to, {**common, **times, "content": content, "content_hash": digest}),
-            ([sender], {**common, **times, "content_hash": digest, "sent_by": caller.name}),
+            *(
+                (
+                    [party],
+                    {
+                        **common,
+                        **times,
+                        "content": content,
+                        "content_hash": digest,
+                        "check": seen(party),
+                    },
+                )
+                for party in draft.to
+            ),
+            (
+                [sender],
+                {
+                    **common,
+                    **times,
+                    "content_hash": digest,
+                    "sent_by": caller.name,
+                    "check": seen(sender),
+                },
+            ),
             (agreement.monitor_ids, {**common, **times}),
         ],
     )

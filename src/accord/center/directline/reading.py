@@ -29,8 +29,11 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, true
 from sqlalchemy.orm import Session
 
 from accord.center import visibility
+from accord.center.checks import service as checks
+from accord.center.checks.views import CheckOpeningOut, check_out, opening_out
 from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Opening, User
+from accord.center.db.models_checks import CheckOpening
 from accord.center.db.models_directline import Message, Recipient
 from accord.center.db.models_escalation import EscalationStep
 from accord.center.directline.views import MessageOut, OpeningOut, RecipientOut
@@ -44,6 +47,7 @@ from accord.record.canonical import encode_base64
 __all__ = [
     "NAMES",
     "KnownNames",
+    "check_opening_of",
     "involved",
     "iso_duration",
     "list_messages",
@@ -178,7 +182,10 @@ def _views(
         [m.sent_by for m in messages]
         + [r.acknowledged_by for rows in recipients.values() for r in rows],
     )
-    return _build_views(messages, recipients, escalations, names, viewer, monitor=monitor, now=now)
+    checked = {} if monitor else checks.openings_for(session, ids, viewer)
+    return _build_views(
+        messages, recipients, escalations, names, viewer, monitor=monitor, now=now, checked=checked
+    )
 
 
 def _build_views(
@@ -190,6 +197,7 @@ def _build_views(
     *,
     monitor: bool,
     now: datetime,
+    checked: Mapping[str, Sequence[CheckOpening]],
 ) -> list[MessageOut]:
     out = []
     for message in messages:
@@ -235,6 +243,7 @@ def _build_views(
                 content_hash=None if monitor else message.content_hash,
                 recipients=parties,
                 open=any(not p.acknowledged for p in parties),
+                check=check_out(found[-1]) if (found := checked.get(message.id)) else None,
             )
         )
     return out
@@ -275,14 +284,17 @@ def written_view(
     known = {caller.user_id: caller.name}
     wanted = [message.sent_by, *(r.acknowledged_by for r in recipients)]
     names = known | names_of.of(session, [i for i in wanted if i not in known])
+    monitor = visibility.sees_every_message(caller)
+    checked = {} if monitor else checks.openings_for(session, [message.id], caller.member)
     (view,) = _build_views(
         [message],
         {message.id: recipients},
         escalations,
         names,
         caller.member,
-        monitor=visibility.sees_every_message(caller),
+        monitor=monitor,
         now=now,
+        checked=checked,
     )
     return view
 
@@ -339,3 +351,13 @@ def opening_of(session: Session, caller: Caller, message_id: str) -> OpeningOut:
         content=json.loads(opening.content),
         content_hash=message.content_hash,
     )
+
+
+def check_opening_of(session: Session, caller: Caller, message_id: str) -> CheckOpeningOut:
+    """The opening of the caller's party's commitment in a message's ``message.checked``
+    entry, for the sender and the recipients (each its own)."""
+    message = involved(session, message_id, caller.member)
+    found = checks.opening_for(session, message.id, caller.member)
+    if found is None:  # a message sent before checks were made (migration 0015)
+        raise not_found()
+    return opening_out(found)

@@ -20,10 +20,12 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from accord.center import visibility
+from accord.center.checks.views import CheckOpeningOut
 from accord.center.directline.escalation import escalate_due
 from accord.center.directline.messages import Draft, acknowledge, check_draft, send
 from accord.center.directline.reading import (
     NAMES,
+    check_opening_of,
     list_messages,
     message_view,
     opening_of,
@@ -221,6 +223,21 @@ def get_opening(center: CenterDep, caller: Party, message_id: MessageId) -> Open
     sender and the recipients: either can prove to any holder of the record what was sent."""
     with center.reading() as session:
         return opening_of(session, caller, message_id)
+
+
+@router.get(
+    "/messages/{message_id}/check",
+    response_model=CheckOpeningOut,
+    summary="The opening of what the center's check of a message showed the caller's party",
+    responses=_NOT_FOUND,
+)
+def get_check(center: CenterDep, caller: Party, message_id: MessageId) -> CheckOpeningOut:
+    """Salt and content that open the caller's party's commitment in the
+    ``message.checked`` entry: what the center warned it of when the message was sent (the
+    objects near its geometry it may see). The sender and the recipients each get their
+    own, never another's."""
+    with center.reading() as session:
+        return check_opening_of(session, caller, message_id)
 
 
 @router.post(

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord.center.checks.views import CheckOut
 from accord.center.escalation.views import EscalationOut
 
 __all__ = ["MessageOut", "OpeningOut", "RecipientOut"]
@@ -51,6 +52,9 @@ class MessageOut(BaseModel):
     content_hash: str | None
     recipients: list[RecipientOut]
     open: bool
+    check: CheckOut | None = None
+    """What the center's check of the message's geometry showed the viewer's party (null
+    for monitors, and for a message sent before checks were made)."""
 
 
 class OpeningOut(BaseModel):

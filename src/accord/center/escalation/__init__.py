@@ -2,7 +2,7 @@
 acknowledgement — direct-line messages (:mod:`accord.center.directline.escalation`) and
 airspace alert groups (:mod:`accord.center.airspace.escalation`).
 
-* :mod:`~accord.center.escalation.rules` — the pure rule of the next step (no database, no
+* :mod:`~accord.rules.escalation` — the pure rule of the next step (no database, no
   clock);
 * :mod:`~accord.center.escalation.contacts` — the parties' contact chains and their users'
   presence by heartbeat;

@@ -3,7 +3,7 @@
 A party's officers set its chain — primary, backup, duty officers in order
 (``PUT /v1/contacts``, :func:`set_contacts`); each user says they are on duty by a heartbeat
 (``POST /v1/presence``, :func:`heartbeat`), and counts as present for
-:data:`~accord.center.escalation.rules.PRESENCE_WINDOW` after it. Contacts and presence are a
+:data:`~accord.rules.escalation.PRESENCE_WINDOW` after it. Contacts and presence are a
 party's internal arrangements: rows, not record entries (a heartbeat a minute would flood the
 record); what they cause — the escalation steps — is recorded.
 """
@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from accord.center.db.models import User
 from accord.center.db.models_escalation import Contacts, Presence
-from accord.center.escalation.rules import PRESENCE_WINDOW, Contact
 from accord.center.escalation.views import ContactOut, ContactsOut, PresenceOut
 from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.chrono import format_duration
 from accord.errors import InputError, Issue
+from accord.rules.escalation import PRESENCE_WINDOW, Contact
 
 __all__ = ["MAX_DUTY", "chain_of", "chains_of", "contacts_of", "heartbeat", "set_contacts"]
 

@@ -4,7 +4,7 @@ the background loop.
 A feature says what is its own in an :class:`Escalating`: which parties are due (rows of its
 own, in the order they are taken), the record entry of a step (its kinds and fields), and who
 besides the party hears of it; :func:`escalate` does the rest — the chains read, the next
-step decided (:func:`~accord.center.escalation.rules.next_step`), the step recorded
+step decided (:func:`~accord.rules.escalation.next_step`), the step recorded
 (:func:`~accord.center.escalation.store.record_step`) and announced: the escalated party's
 live event names its contacts, everyone else's roles only (:func:`step_payloads`).
 :func:`escalation_loop` runs the features' passes every few seconds.
@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
 from accord.center.escalation.contacts import chains_of
-from accord.center.escalation.rules import Pending, Step, next_step
 from accord.center.escalation.store import Standing, SubjectKind, record_step
 from accord.center.event_store import publish
 from accord.center.runtime import Center
 from accord.chrono import format_instant
+from accord.rules.escalation import Pending, Step, next_step
 
 __all__ = [
     "ESCALATION_BATCH",
@@ -61,7 +61,7 @@ class Due(Generic[A]):
     about: A
 
     def pending(self) -> Pending:
-        """Where the party stands, for :func:`~accord.center.escalation.rules.next_step`."""
+        """Where the party stands, for :func:`~accord.rules.escalation.next_step`."""
         assert self.standing.due_at is not None
         return Pending(
             due=self.standing.due_at,

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.center.db.models_escalation import EscalationStep
-from accord.center.escalation.rules import Step
 from accord.center.runtime import Unit
+from accord.rules.escalation import Step
 
 __all__ = [
     "Standing",

@@ -274,6 +274,49 @@ class _Stats:
     compactions: int = 0
 
 
+def _is_shadow(conflict: Conflict) -> bool:
+    return (conflict.with_id or "").startswith(SHADOW_PREFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class _Layers:
+    """The layers one check asks, as caught up: each hit is kept only from the newest layer
+    that knows its object."""
+
+    base: _Base
+    runs: tuple[_Layer, ...]
+    tail_keys: frozenset[Key]
+    tail: DeconflictionIndex | None
+    declarations_seen: int
+
+    def found(self, operation: Operation) -> list[Conflict]:
+        """What the engine finds for ``operation`` over objects and shadows (the operation
+        itself, if it is in the world, excluded)."""
+        own: Key = (_OPERATION, operation.id)
+        tail_keys, runs = self.tail_keys, self.runs
+
+        def newest(key: Key, above: tuple[_Layer, ...]) -> bool:
+            """Whether no layer above knows ``key`` (membership tests, not a union of up to
+            merge_after keys per check)."""
+            return key not in tail_keys and not any(key in r.changes for r in above)
+
+        found = [
+            c
+            for c in self.base.index.check(operation).conflicts
+            if (key := _key_of(c)) != own and newest(key, runs)
+        ]
+        for i, run in enumerate(runs):
+            if run.index is not None:
+                found.extend(
+                    c
+                    for c in run.index.check(operation).conflicts
+                    if (key := _key_of(c)) != own and newest(key, runs[i + 1 :])
+                )
+        if self.tail is not None:
+            found.extend(c for c in self.tail.check(operation).conflicts if _key_of(c) != own)
+        return found
+
+
 class WorldCache:
     """One process's index over the world in force (see the module docstring).
 
@@ -581,6 +624,24 @@ class WorldCache:
     ) -> tuple[tuple[Conflict, ...], int]:
         """:meth:`check`, and the declarations' counter of the world it checked against:
         while the counter stays there, so does every conflict with a declaration."""
+        layers = self._layers(session)
+        found = layers.found(operation)
+        proposer = operation.proposed_by
+        answered = answer(found, proposer=proposer)
+        return tuple(sorted(answered, key=answer_order(proposer))), layers.declarations_seen
+
+    def check_exact(self, session: Session, areas: Iterable[Operation]) -> list[Conflict]:
+        """Every true conflict of each of ``areas`` with the world in force (the world caught
+        up once for all of them): exact objects only, no shadow's hit, for the center to cut
+        for each viewer (:mod:`accord.center.checks`), never to answer a proposer with."""
+        layers = self._layers(session)
+        out: list[Conflict] = []
+        for area in areas:
+            out.extend(c for c in layers.found(area) if not _is_shadow(c))
+        return out
+
+    def _layers(self, session: Session) -> _Layers:
+        """The layers to ask, caught up with what ``session`` sees."""
         with self._lock:
             if self._base is None:
                 self._load(session)
@@ -595,36 +656,16 @@ class WorldCache:
                     self._merge()
             if len(self._tail) > self.fold_after or _weight(self._tail) > self.fold_vertices:
                 self._fold()
-            base, runs = self._base, self._runs
+            base = self._base
             assert base is not None
-            tail_keys = frozenset(self._tail)
-            tail = self._tail_view()
-            declarations_seen = self._seen[_DECLARATION]
             self.stats.checks += 1
-        own: Key = (_OPERATION, operation.id)
-
-        def newest(key: Key, above: tuple[_Layer, ...]) -> bool:
-            """Whether no layer above knows ``key`` (membership tests, not a union of up to
-            merge_after keys per check)."""
-            return key not in tail_keys and not any(key in r.changes for r in above)
-
-        found = [
-            c
-            for c in base.index.check(operation).conflicts
-            if (key := _key_of(c)) != own and newest(key, runs)
-        ]
-        for i, run in enumerate(runs):
-            if run.index is not None:
-                found.extend(
-                    c
-                    for c in run.index.check(operation).conflicts
-                    if (key := _key_of(c)) != own and newest(key, runs[i + 1 :])
-                )
-        if tail is not None:
-            found.extend(c for c in tail.check(operation).conflicts if _key_of(c) != own)
-        proposer = operation.proposed_by
-        answered = answer(found, proposer=proposer)
-        return tuple(sorted(answered, key=answer_order(proposer))), declarations_seen
+            return _Layers(
+                base,
+                self._runs,
+                frozenset(self._tail),
+                self._tail_view(),
+                self._seen[_DECLARATION],
+            )
 
     def close(self) -> None:
         """Wait for background folds and merges to finish (at shut-down, in tests)."""

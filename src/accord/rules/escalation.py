@@ -1,5 +1,7 @@
-"""The pure rule of escalation: the next step of a party that has not acknowledged, given its
-contact chain and the instant (no database, no clock: time is an argument).
+"""The pure rule of escalation (the direct line's and airspace alerts'): the next step of a
+party that has not acknowledged, given its contact chain and the instant (no database, no
+clock: time is an argument). The center applies it (:mod:`accord.center.escalation`);
+``accord demo`` plays it through the core.
 
 A party that has not acknowledged by its deadline is escalated along its chain — primary,
 backup, duty officers in order — to the next contact *present* (a heartbeat within
