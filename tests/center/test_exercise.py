@@ -8,7 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from accord.center.bootstrap import Parts
-from accord.center.exercise import DEMO_START, DEMO_USERS, exercise_clock, seed_demo
+from accord.center.exercise import (
+    DEMO_START,
+    DEMO_USERS,
+    NIGHT_START,
+    STORY_USERS,
+    exercise_clock,
+    seed_demo,
+)
 from accord.examples import example_path
 from support.service import settings_for
 
@@ -24,7 +31,9 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
     from accord.center.declarations.queries import page
     from accord.center.identity import find_caller
 
-    center = Parts(settings_for(tmp_path), clock=exercise_clock(DEMO_START)).open()
+    center = Parts(
+        settings_for(tmp_path), clock=exercise_clock(DEMO_START, held=NIGHT_START)
+    ).open()
     try:
         seeded = seed_demo(center, example_path("world.geojson"))
         world = json.loads(example_path("world.geojson").read_text(encoding="utf-8"))
@@ -34,7 +43,7 @@ def test_the_demo_world_is_declared_by_its_owners(tmp_path: Path) -> None:
             if f["properties"]["kind"] != "operation"
         }
         assert set(seeded.declared) == set(expected)
-        assert set(seeded.tokens) == set(DEMO_USERS)
+        assert set(seeded.tokens) == set(DEMO_USERS) | set(STORY_USERS)
         assert set(seeded.proposed) == {"op-c1", "op-c2", "op-s1"}
         with center.reading() as session:
             red = find_caller(session, seeded.tokens["red-officer"])
@@ -66,7 +75,9 @@ def test_the_demo_alerts_both_parties_to_a_loss_of_separation(tmp_path: Path) ->
     from accord.center.airspace.alerts import list_alerts
     from accord.center.identity import find_caller
 
-    center = Parts(settings_for(tmp_path), clock=exercise_clock(DEMO_START)).open()
+    center = Parts(
+        settings_for(tmp_path), clock=exercise_clock(DEMO_START, held=NIGHT_START)
+    ).open()
     try:
         seeded = seed_demo(center, example_path("world.geojson"))
         assert seeded.alerts
@@ -124,7 +135,7 @@ def test_the_exercise_plays_the_offices_and_the_center_holds_its_key_alone(
     settings = settings_for(
         tmp_path / "server", agreement_path=agreement, keys_dir=tmp_path / "server" / "keys"
     )
-    center = Parts(settings, clock=exercise_clock(DEMO_START)).open()
+    center = Parts(settings, clock=exercise_clock(DEMO_START, held=NIGHT_START)).open()
     try:
         seeded = seed_demo(center, example_path("world.geojson"), offices)
         assert set(seeded.proposed) == {"op-c1", "op-c2", "op-s1"}

@@ -337,7 +337,7 @@ def serve(
     from accord.center.http.drain import DRAIN_SECONDS
     from accord.center.http.tls import TLS_ENV, TlsError, tls_files
     from accord.center.runtime import system_clock
-    from accord.chrono import parse_instant
+    from accord.chrono import format_instant, parse_instant
 
     try:
         tls = tls_files(tls_cert, tls_key, tls_client_ca)
@@ -380,12 +380,22 @@ def serve(
             from accord.center.exercise import DEMO_START, exercise_clock
 
             start = DEMO_START if clock_start is None else parse_instant(clock_start)
+            if demo and start < DEMO_START:
+                raise fail(
+                    f"--clock-start: the exercise's record begins the night before "
+                    f"{format_instant(DEMO_START)} (its story ends at 03:31): start the clock "
+                    "there or later"
+                )
             origin = time.monotonic()
             clock = exercise_clock(start, origin=origin)
     except AccordError as error:
         raise fail(error) from None
     if demo:
-        _seed_demo(settings, clock, f"{scheme}://{host}:{port}", offices)
+        from accord.center.exercise import NIGHT_START, ExerciseClock
+
+        assert isinstance(clock, ExerciseClock)
+        night = exercise_clock(clock.start, origin=clock.origin, held=NIGHT_START)
+        _seed_demo(settings, night, f"{scheme}://{host}:{port}", offices)
     if tls is None:
         how = (
             "plain HTTP, no TLS: tokens cross in clear, so loopback only (or --tls-cert/--tls-key)"
@@ -577,7 +587,21 @@ def _seed_demo(settings: Settings, clock: Clock, url: str, offices: DemoOffices)
         "GET /v1/alerts); one token per user (shown once):"
     )
     for name, token in seeded.tokens.items():
-        out.print(f"  {name:<14} {token}", markup=False)
+        out.print(f"  {name:<18} {token}", markup=False)
+    night = seeded.night
+    if night is not None:
+        steps = ", ".join(f"{t:%H:%M} to the {role}" for t, role in night.escalated)
+        out.print(
+            f"The night before, in the record: red reported counter-battery fire late "
+            f"({night.imminent}); at {night.sent_at:%H:%M} blue passed red target coordinates "
+            f"over the direct line ({night.message}); the center's check showed both sides: "
+            f"{night.warned[0] if night.warned else 'nothing near'}; red's usual contact was "
+            f"absent, escalated {steps}; acknowledged at {night.acknowledged_at:%H:%M} naming "
+            f"hash {night.content_hash[:16]}…; red answered ({night.answer}). If blue disputes "
+            "it: `accord record fetch` as red, then `accord record open` with red's openings "
+            f"(GET /v1/messages/{night.message}/opening and …/check).",
+            markup=False,
+        )
     out.print(f'  e.g. curl -H "Authorization: Bearer <token>" {url}/v1/me', markup=False)
     out.print(
         f"The parties' offices (their roots and the demo users' keys) are in {DEMO_OFFICES}/, "

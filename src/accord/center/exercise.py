@@ -55,11 +55,14 @@ from accord.center.acts import Presented, Signing, accept
 from accord.center.airspace.tracks import Batch, report_tracks
 from accord.center.db.models import User
 from accord.center.declarations import service as declarations
+from accord.center.directline.escalation import escalate_due
+from accord.center.directline.messages import acknowledge, check_draft, send
+from accord.center.escalation.contacts import heartbeat, set_contacts
 from accord.center.identity import Caller
 from accord.center.operations import service as operations
 from accord.center.phases.service import confirm
 from accord.center.roles import Role
-from accord.center.runtime import Center, Clock, Unit
+from accord.center.runtime import Center, Unit
 from accord.center.signing import service as signing
 from accord.center.signing.service import agreement_document
 from accord.center.users.service import COMMAND_LINE, issue
@@ -75,7 +78,11 @@ __all__ = [
     "DEMO_START",
     "DEMO_USERS",
     "FEED_PERIOD",
+    "NIGHT_START",
+    "STORY_USERS",
     "DemoOffices",
+    "ExerciseClock",
+    "Night",
     "Seeded",
     "demo_feed",
     "demo_tracks",
@@ -104,34 +111,82 @@ DEMO_USERS: dict[str, tuple[str, Role]] = {
 }
 """Name → (member, role) of the demo's users."""
 
+STORY_USERS: dict[str, tuple[str, Role]] = {
+    "red-backup-officer": ("red", Role.OFFICER),
+    "red-duty-officer": ("red", Role.OFFICER),
+}
+"""The night's story's users beside :data:`DEMO_USERS`: red's backup and duty officers (red's
+usual contact is ``red-officer``)."""
+
+NIGHT_START = DEMO_START - timedelta(hours=3, minutes=30)
+"""When the exercise's record begins: the night before the exercise clock starts, whose
+story (:func:`play_night`) is already in the record when people sign in."""
+
+SCHOOL_TARGET = {"type": "Point", "coordinates": [21.87438, 24.936]}
+"""The coordinates blue passes red in the night's story: 240 m east of School No. 12."""
+
 _AID = "aid-delivered-east-city"
 
 
-def exercise_clock(start: datetime, *, origin: float | None = None) -> Clock:
+class ExerciseClock:
+    """The exercise's clock: it reads ``start`` at the instant ``origin`` of
+    :func:`time.monotonic` and runs at real speed from there — unless it is *held*, when it
+    reads what it was last set to (the night's story is played on a held clock:
+    :func:`seed_demo`). The monotonic clock is one for every process of the machine, so
+    server processes given the same ``start`` and ``origin`` read the same time."""
+
+    def __init__(self, start: datetime, origin: float, held: datetime | None = None) -> None:
+        self.start = start
+        self.origin = origin
+        self.held = held
+
+    def __call__(self) -> datetime:
+        if self.held is not None:
+            return self.held
+        return self.start + timedelta(seconds=time.monotonic() - self.origin)
+
+
+def exercise_clock(
+    start: datetime, *, origin: float | None = None, held: datetime | None = None
+) -> ExerciseClock:
     """A clock that reads ``start`` at the instant ``origin`` of :func:`time.monotonic`
-    (now, when not given) and runs at real speed from there. The monotonic clock is one for
-    every process of the machine, so server processes given the same ``start`` and
-    ``origin`` read the same time."""
-    if origin is None:
-        origin = time.monotonic()
+    (now, when not given) and runs at real speed from there; ``held``: it reads that until
+    released (:class:`ExerciseClock`) — the clock to open the exercise's center on for
+    :func:`seed_demo`, at :data:`NIGHT_START`."""
+    return ExerciseClock(start, time.monotonic() if origin is None else origin, held)
 
-    def now() -> datetime:
-        from datetime import timedelta
 
-        return start + timedelta(seconds=time.monotonic() - origin)
+@dataclass(frozen=True, slots=True)
+class Night:
+    """What the night's story left in the record (:func:`play_night`)."""
 
-    return now
+    message: str
+    """Blue's message carrying the target coordinates."""
+    content_hash: str
+    answer: str
+    """Red's answer over the line."""
+    sent_at: datetime
+    escalated: tuple[tuple[datetime, str], ...]
+    """Each escalation step of red: when, and the role alerted."""
+    acknowledged_at: datetime
+    warned: tuple[str, ...]
+    """What the center's check showed red, one line per object."""
+    imminent: str | None = None
+    """Red's imminent-threat operation reported late."""
+    report: str | None = None
+    """The observer's report of that late notice (when reports exist)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Seeded:
     """What the seeding made: tokens by user name, declaration and operation ids by world
-    id."""
+    id, and the night's story."""
 
     tokens: dict[str, str]
     declared: dict[str, str]
     proposed: dict[str, str]
     alerts: tuple[str, ...] = ()
+    night: Night | None = None
 
 
 @dataclass(frozen=True)
@@ -199,7 +254,7 @@ def _start_signing(center: Center, offices: DemoOffices, callers: Mapping[str, C
         with center.writing() as unit:
             offices.take(unit, carrier, "POST", "/v1/agreement/signatures", digest, root=True)
             signing.sign_agreement(unit, carrier, at)
-    for name, (member, role) in DEMO_USERS.items():
+    for name, (member, role) in (DEMO_USERS | STORY_USERS).items():
         if role is Role.ADMIN:
             continue  # the center's own: it signs nothing of a member's
         key = offices.office(member).user_key(name, create=True)
@@ -234,16 +289,55 @@ def _as_declaration(feature: Mapping[str, Any]) -> dict[str, Any]:
 
 def seed_demo(center: Center, world_path: Path, offices: DemoOffices | None = None) -> Seeded:
     """Register the demo users and declare the demo world in ``center`` (a fresh database,
-    built by :mod:`accord.center.bootstrap`):
+    built by :mod:`accord.center.bootstrap`): at :data:`NIGHT_START`, on a clock of its own,
     the aid delivery confirmed by the notification cell, every site, movement, position and
-    flight plan declared by its owner, then the operations whose windows lie ahead proposed
+    flight plan declared by its owner, and the night's story played (:func:`play_night`);
+    then, on the exercise's clock, the operations whose windows lie ahead proposed
     (coordinated) or notified (synchronized) by their parties — each checked against the
-    world by the engine. The imminent-threat operation of the story has not happened yet at
-    the exercise's start: its executor reports it when it does."""
+    world by the engine — and the aircraft reported. The day's imminent-threat operation
+    (op-i1) has not happened yet at the exercise's start: its executor reports it when it
+    does."""
+    clock = center.clock
+    if not isinstance(clock, ExerciseClock) or clock.held != NIGHT_START:
+        raise ValueError(
+            "the exercise's center opens on its clock held at the night's start: "
+            "exercise_clock(start, held=NIGHT_START), so that its record begins then"
+        )
+    try:
+        tokens, declared, night = _seed_night(center, world_path, offices, clock)
+    finally:
+        clock.held = None  # the exercise's clock runs from here
+    callers = _callers(center)
+    officer = {"blue": callers["blue-officer"], "red": callers["red-officer"]}
+    world = json.loads(world_path.read_text(encoding="utf-8"))
+    proposed: dict[str, str] = {}
+    for feature in world["features"]:
+        props = feature["properties"]
+        if props["kind"] != "operation" or props["category"] == "imminent_threat":
+            continue
+        fields = {k: v for k, v in props.items() if k not in ("id", "declared_by", "proposed_by")}
+        with center.writing() as unit:
+            who = officer[props["declared_by"]]
+            body = {"type": "Feature", "geometry": feature["geometry"], "properties": fields}
+            _acting(offices, unit, who, "/v1/operations", body)
+            made = operations.propose(
+                unit, who, geometry=feature["geometry"], properties=fields, at=center.now()
+            )
+        proposed[props["id"]] = made.state.id
+    fed = feed_tracks(center, demo_tracks(center.now()), center.now(), offices)
+    alerts = tuple(a.id for answer in fed for a in answer.raised)
+    return Seeded(tokens, declared, proposed, alerts, night)
+
+
+def _seed_night(
+    center: Center, world_path: Path, offices: DemoOffices | None, script: ExerciseClock
+) -> tuple[dict[str, str], dict[str, str], Night]:
+    """The users, the offices' signatures, the aid confirmed and the world declared at
+    :data:`NIGHT_START`, then the night's story (:func:`play_night`)."""
     at = center.now()
     tokens: dict[str, str] = {}
     with center.writing() as unit:
-        for name, (member, role) in DEMO_USERS.items():
+        for name, (member, role) in (DEMO_USERS | STORY_USERS).items():
             done = issue(
                 unit, name=name, member=member, role=role, at=at, expires_at=None, by=COMMAND_LINE
             )
@@ -270,23 +364,172 @@ def seed_demo(center: Center, world_path: Path, offices: DemoOffices | None = No
             _acting(offices, unit, who, "/v1/declarations", body)
             view = declarations.declare(unit, who, body, at)
         declared[props["id"]] = view.id
-    proposed: dict[str, str] = {}
-    for feature in world["features"]:
-        props = feature["properties"]
-        if props["kind"] != "operation" or props["category"] == "imminent_threat":
-            continue
-        fields = {k: v for k, v in props.items() if k not in ("id", "declared_by", "proposed_by")}
+    night = play_night(center, offices, script, world_path)
+    return tokens, declared, night
+
+
+def play_night(
+    center: Center, offices: DemoOffices | None, script: ExerciseClock, world_path: Path
+) -> Night:
+    """The source story, the night before the exercise clock starts, through the service's
+    own functions (each step its user's act, signed at its office):
+
+    * 02:40 — red reports counter-battery fire it executed at 01:05: later than the hour
+      the agreement allows, a breach in the record;
+    * 03:05 — red's contact chain: its usual officer, a backup, a duty officer;
+    * 03:10 — blue passes red target coordinates over the direct line, 10 minutes to
+      acknowledge; the center's check shows red (and blue) that they lie 240 m from School
+      No. 12;
+    * 03:20 — red's usual contact is absent: escalated to the backup, present since 03:18;
+    * 03:25 — no acknowledgement: escalated to the duty officer, present since 03:24;
+    * 03:27 — red's duty officer acknowledges, naming the content's exact hash, and answers
+      over the line that the point sits within the distance the agreement keeps from the
+      school;
+    * 03:31 — blue acknowledges the answer.
+
+    If blue later disputes having sent those coordinates, the record settles it: blue's
+    signed ``message.sent`` entry commits to the content whose hash red's signed
+    acknowledgement names (``accord record open`` with red's opening), with the center's
+    escalation steps and its check between them."""
+    callers = _callers(center)
+    base = NIGHT_START.replace(hour=0, minute=0)
+
+    def at(hh_mm: str) -> datetime:
+        hours, minutes = (int(x) for x in hh_mm.split(":"))
+        script.held = base + timedelta(hours=hours, minutes=minutes)
+        return script.held
+
+    blue, red = callers["blue-officer"], callers["red-officer"]
+    backup, duty = callers["red-backup-officer"], callers["red-duty-officer"]
+
+    imminent = _late_imminent_report(center, offices, red, world_path, at)
+
+    chain = {"primary": red.name, "backup": backup.name, "duty": [duty.name]}
+    now = at("03:05")
+    with center.writing() as unit:
+        offices_take(offices, unit, red, "PUT", "/v1/contacts", chain)
+        set_contacts(unit, red, primary=red.name, backup=backup.name, duty=[duty.name], at=now)
+
+    body = {
+        "to": ["red"],
+        "subject": "Target coordinates",
+        "text": "Grid of the mortar position engaging our patrol. Acknowledge.",
+        "geometry": SCHOOL_TARGET,
+        "ack_within": "PT10M",
+    }
+    now = at("03:10")
+    with center.writing() as unit:
+        offices_take(offices, unit, blue, "POST", "/v1/messages", body)
+        message, _ = send(unit, blue, _draft(center, "blue", body), now)
+
+    escalated = []
+    for present, user, due in (("03:18", backup, "03:20"), ("03:24", duty, "03:25")):
+        now = at(present)
         with center.writing() as unit:
-            who = officer[props["declared_by"]]
-            body = {"type": "Feature", "geometry": feature["geometry"], "properties": fields}
-            _acting(offices, unit, who, "/v1/operations", body)
-            made = operations.propose(
-                unit, who, geometry=feature["geometry"], properties=fields, at=center.now()
-            )
-        proposed[props["id"]] = made.state.id
-    fed = feed_tracks(center, demo_tracks(center.now()), center.now(), offices)
-    alerts = tuple(a.id for answer in fed for a in answer.raised)
-    return Seeded(tokens, declared, proposed, alerts)
+            offices_take(offices, unit, user, "POST", "/v1/presence", None)
+            heartbeat(unit, user, now)
+        now = at(due)
+        assert escalate_due(center, now) == 1, f"no escalation at {due}"
+        escalated.append((now, "backup" if user is backup else "duty"))
+
+    from accord.center.checks.service import opening_for
+
+    with center.reading() as session:
+        opened = opening_for(session, message.id, "red")
+    assert opened is not None
+    warned = tuple(str(w["text"]) for w in json.loads(opened.content)["warnings"])
+
+    now = at("03:27")
+    named = {"content_hash": message.content_hash}
+    with center.writing() as unit:
+        offices_take(offices, unit, duty, "POST", f"/v1/messages/{message.id}/acknowledge", named)
+        acknowledge(unit, duty, message.id, message.content_hash, now)
+    answer_body = {
+        "to": ["blue"],
+        "subject": "Re: Target coordinates",
+        "text": (
+            "Received and acknowledged. Your point lies 240 m from School No. 12, inside the "
+            "1,500 m the agreement keeps: do not fire on it. Confirm or correct the grid."
+        ),
+        "refers_to": message.id,
+        "ack_within": "PT10M",
+    }
+    with center.writing() as unit:
+        offices_take(offices, unit, duty, "POST", "/v1/messages", answer_body)
+        answer, _ = send(unit, duty, _draft(center, "red", answer_body), now)
+    now = at("03:31")
+    named = {"content_hash": answer.content_hash}
+    with center.writing() as unit:
+        offices_take(offices, unit, blue, "POST", f"/v1/messages/{answer.id}/acknowledge", named)
+        acknowledge(unit, blue, answer.id, answer.content_hash, now)
+    return Night(
+        message=message.id,
+        content_hash=message.content_hash,
+        answer=answer.id,
+        sent_at=message.sent_at,
+        escalated=tuple((t, role) for t, role in escalated),
+        acknowledged_at=base + timedelta(hours=3, minutes=27),
+        warned=warned,
+        imminent=imminent,
+    )
+
+
+def _draft(center: Center, sender: str, body: Mapping[str, Any]) -> Any:
+    return check_draft(
+        center.agreement,
+        sender,
+        to=body["to"],
+        subject=body["subject"],
+        text=body["text"],
+        geometry=body.get("geometry"),
+        refers_to=body.get("refers_to"),
+        ack_within=body.get("ack_within"),
+    )
+
+
+def _late_imminent_report(
+    center: Center, offices: DemoOffices | None, red: Caller, world_path: Path, at: Any
+) -> str:
+    """02:40: red reports the counter-battery fire of the example world (op-i1's area) that
+    it executed at 01:05, the night before the exercise: 35 minutes past the hour the
+    agreement allows — a late-notification breach the record keeps."""
+    world = json.loads(world_path.read_text(encoding="utf-8"))
+    (feature,) = [f for f in world["features"] if f["properties"]["id"] == "op-i1"]
+    keep = ("category", "executor", "radius_m", "disclosure")
+    properties = {k: feature["properties"][k] for k in keep if k in feature["properties"]}
+    base = NIGHT_START.replace(hour=0, minute=0)
+    properties |= {
+        "name": "Counter-battery fire (night)",
+        "window_start": format_instant(base + timedelta(hours=1)),
+        "window_end": format_instant(base + timedelta(hours=1, minutes=30)),
+    }
+    executed = base + timedelta(hours=1, minutes=5)
+    now = at("02:40")
+    body = {
+        "type": "Feature",
+        "geometry": feature["geometry"],
+        "properties": {**properties, "executed_at": format_instant(executed)},
+    }
+    with center.writing() as unit:
+        offices_take(offices, unit, red, "POST", "/v1/operations/report", body)
+        made = operations.report(
+            unit, red, geometry=feature["geometry"], properties=properties,
+            executed_at=executed, at=now,
+        )  # fmt: skip
+    return made.state.id
+
+
+def offices_take(
+    offices: DemoOffices | None,
+    unit: Unit,
+    caller: Caller,
+    method: str,
+    path: str,
+    body: Mapping[str, Any] | None,
+) -> None:
+    """``caller``'s act, signed at its office, when the exercise plays the offices."""
+    if offices is not None:
+        offices.take(unit, caller, method, path, body)
 
 
 def demo_tracks(base: datetime, now: datetime | None = None) -> list[TrackReport]:
@@ -373,7 +616,7 @@ def certify_offers(center: Center, offices: DemoOffices) -> int:
     done = 0
     for offer in pending:
         caller = callers.get(offer.user)
-        if caller is None or offer.user not in DEMO_USERS:
+        if caller is None or offer.user not in DEMO_USERS.keys() | STORY_USERS.keys():
             continue
         body = {
             "user": offer.user,

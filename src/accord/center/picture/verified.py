@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.center.db.models import Opening
+from accord.center.db.models_checks import CheckOpening
 from accord.center.declarations.entries import HIDDEN
 from accord.center.entry_kinds import Recorded
 from accord.center.runtime import Center, CenterCache
@@ -291,6 +292,25 @@ def _is_hidden_change(opened: Any) -> TypeGuard[dict[str, Any]]:
         and type(opened["version"]) is int
         and isinstance(opened["content"], dict)
     )
+
+
+def verified_check(session: Session, party: str, entry: int, committed: str) -> Any | None:
+    """What the center's check in record entry ``entry`` showed ``party`` (its opening in
+    ``check_openings``) — only when it opens ``party``'s commitment ``committed`` (base64)
+    there; else None."""
+    row = session.get(CheckOpening, (entry, party))
+    if row is None:
+        return None
+    try:
+        content = json.loads(row.content)
+        verify_opening(
+            commitment=decode_base64(committed, what="commitment"),
+            content=content,
+            salt=bytes(row.salt),
+        )
+    except (RecordError, ValueError, TypeError):
+        return None
+    return content
 
 
 def verified_opening(session: Session, owner: str, entry: int, committed: str) -> Any | None:

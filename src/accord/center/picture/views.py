@@ -25,7 +25,7 @@ from accord.center.identity import Caller
 from accord.center.operations.entries import transition_json
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
-from accord.center.picture.verified import verified_opening
+from accord.center.picture.verified import verified_check, verified_opening
 from accord.center.record.heads import latest_head
 from accord.center.runtime import Center
 from accord.record.canonical import encode_base64
@@ -142,6 +142,14 @@ class MessageAt(BaseModel):
     content: dict[str, Any] | None
     verified: bool | None
     recipients: list[RecipientAt]
+    check: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "what the center's check of the message's geometry showed the caller's party, "
+            "opened and checked against its commitment in the record's message.checked "
+            "entry (null for anyone else, or when it does not check)"
+        ),
+    )
 
 
 class AnomalyAt(BaseModel):
@@ -288,6 +296,10 @@ def messages_at(session: Session, replay: Replay, caller: Caller) -> Iterator[Me
             opened = verified_opening(session, m.sender, m.entry, m.commitment)
             content = opened if isinstance(opened, dict) else None
             verified = content is not None
+        check = None
+        member = caller.member
+        if m.checked_entry is not None and member in m.checks:
+            check = verified_check(session, member, m.checked_entry, m.checks[member])
         recipients = []
         for party in m.to:
             receipt = m.receipts.get(party)
@@ -314,6 +326,7 @@ def messages_at(session: Session, replay: Replay, caller: Caller) -> Iterator[Me
             content=content,
             verified=verified,
             recipients=recipients,
+            check=check if isinstance(check, dict) else None,
         )
 
 
