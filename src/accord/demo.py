@@ -7,15 +7,19 @@ never from the clock.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from accord.agreement import Agreement, phase_at
 from accord.chrono import format_instant, parse_instant
 from accord.deconfliction import DeconflictionIndex
+from accord.deconfliction.received import areas_of, describe, merged, open_to
 from accord.errors import RuleError
+from accord.record.canonical import content_hash
+from accord.record.commitments import commitment, verify_opening
 from accord.rules import (
     DesignatedAreaIndex,
     OperationState,
@@ -28,6 +32,7 @@ from accord.rules import (
     settle,
     veto,
 )
+from accord.rules.escalation import Contact, Pending, next_step
 from accord.world import FlightPlan, Operation, World
 
 __all__ = ["Step", "run_demo"]
@@ -142,6 +147,84 @@ class _Script:
                     f"{plan.mission} flight enters designated area {finding.area_id}: "
                     "exempt mission, accepted and recorded as exempt",
                 )
+
+
+_TARGET = {"type": "Point", "coordinates": [21.87438, 24.936]}
+"""The coordinates blue passes red: 240 m east of School No. 12."""
+
+
+def _direct_line(s: _Script) -> None:
+    """The direct line of the source story, through the core: blue passes red target
+    coordinates; the center's check warns red (and blue) of the school beside them; red's
+    usual contact is absent and the message escalates along red's chain; red acknowledges
+    naming the content's hash; when blue later disputes having sent it, the commitment in
+    blue's signed entry and the hash red acknowledged settle it."""
+    sent = _t("2026-09-20T03:10:00Z")
+    within = timedelta(minutes=10)
+    content = {
+        "id": "m-demo-1",
+        "from": "blue",
+        "to": ["red"],
+        "subject": "Target coordinates",
+        "text": "Grid of the mortar position engaging our patrol. Acknowledge.",
+        "geometry": _TARGET,
+        "refers_to": None,
+        "sent_at": format_instant(sent),
+        "ack_deadline": format_instant(sent + within),
+        # A fixed nonce: the demo is a script (the center draws 128 random bits).
+        "nonce": hashlib.sha256(b"accord demo m-demo-1").hexdigest()[:32],
+    }
+    digest = content_hash(content)
+    salt = hashlib.sha256(b"accord demo m-demo-1 salt").digest()
+    committed = commitment(content, salt=salt)
+    s.log(
+        sent,
+        "blue",
+        "send m-demo-1 to red",
+        "ok",
+        f"target coordinates over the direct line, 10 minutes to acknowledge; the signed "
+        f"entry commits to the content ({committed.hex()[:16]}…), content hash {digest[:16]}…",
+    )
+    found = merged(
+        c
+        for area in areas_of(_TARGET, s.agreement, area_id="m-demo-1", party="red", at=sent)
+        for c in s.index.check(area).conflicts
+    )
+    names = {obj.id: obj.name for obj in s.world}
+    for party in ("red", "blue"):
+        shown = open_to(found, party)
+        text = "; ".join(describe(c, names.get(c.with_id or "")) for c in shown)
+        s.log(sent, "center", f"check m-demo-1 for {party}", "flagged" if shown else "ok",
+              text or "nothing within the agreement's distances")  # fmt: skip
+    chain = [
+        Contact("primary", "red-officer", None),  # the usual contact: absent
+        Contact("backup", "red-backup-officer", _t("2026-09-20T03:18:00Z")),
+        Contact("duty", "red-duty-officer", _t("2026-09-20T03:24:00Z")),
+    ]
+    pending = Pending(due=sent + within, level=0, position=-1, ack_within=within)
+    for now in (_t("2026-09-20T03:20:00Z"), _t("2026-09-20T03:25:00Z")):
+        step = next_step(pending, chain, now)
+        assert step is not None and step.contact is not None and step.deadline is not None
+        skipped = "".join(f", {c.role} absent" for c in step.skipped)
+        s.log(now, "center", "escalate m-demo-1", "info",
+              f"red has not acknowledged: level {step.level} to its {step.contact.role} "
+              f"{step.contact.user}{skipped}; next deadline {step.deadline:%H:%M}")  # fmt: skip
+        pending = Pending(step.deadline, step.level, step.position, within)
+    acked = _t("2026-09-20T03:27:00Z")
+    s.log(acked, "red", "acknowledge m-demo-1", "ok",
+          f"by red-duty-officer, naming content hash {digest[:16]}… (17 minutes after "
+          "sending, not 27)")  # fmt: skip
+    s.log(acked, "red", "send m-demo-2 to blue", "ok",
+          "answer over the line: the point lies 240 m from School No. 12, inside the 1,500 m "
+          "the agreement keeps; do not fire; confirm or correct")  # fmt: skip
+    # Later, blue disputes having sent those coordinates.
+    disputed = _t("2026-09-20T09:00:00Z")
+    verify_opening(commitment=committed, content=content, salt=salt)
+    settled = content_hash(content) == digest
+    s.log(disputed, "center", "dispute m-demo-1", "info" if settled else "breach",
+          "blue says it never sent these coordinates: red's opening opens the commitment in "
+          "blue's signed entry to exactly this content, and the hash red acknowledged at "
+          "03:27 is its SHA-256 — settled: blue sent them at 03:10")  # fmt: skip
 
 
 def run_demo(agreement: Agreement, world: World) -> list[Step]:
@@ -313,6 +396,8 @@ def run_demo(agreement: Agreement, world: World) -> list[Step]:
     if "op-s1" in s.states:
         held = settle(a, s.states["op-s1"], at=t)
         s.log(t, "center", "status op-s1", "info", f"status: {held.status.value}")
+
+    _direct_line(s)
 
     s.steps.sort(key=lambda step: step.at)
     return s.steps

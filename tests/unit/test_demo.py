@@ -123,3 +123,30 @@ def test_the_demo_record_verifies_alone_and_a_tampered_copy_does_not(demo_run: d
     assert bad.exit_code == 1
     assert "entry 3" in bad.stderr
     assert "Traceback" not in bad.output
+
+
+def test_the_direct_line_escalates_and_the_record_settles_the_dispute(timeline) -> None:
+    sent = _find(timeline, "send m-demo-1 to red", "ok")[0]
+    assert sent["actor"] == "blue" and sent["at"] == "2026-09-20T03:10:00Z"
+    for party in ("red", "blue"):
+        (check,) = _find(timeline, f"check m-demo-1 for {party}", "flagged")
+        assert check["detail"].startswith("240 m from School No. 12")
+    steps = _find(timeline, "escalate m-demo-1")
+    assert [(s["at"][11:16], "backup" in s["detail"], "duty" in s["detail"]) for s in steps] == [
+        ("03:20", True, False),
+        ("03:25", False, True),
+    ]
+    assert "primary absent" in steps[0]["detail"]
+    (ack,) = _find(timeline, "acknowledge m-demo-1", "ok")
+    digest = sent["detail"].split("content hash ")[1][:16]
+    assert ack["actor"] == "red" and digest in ack["detail"]
+    (dispute,) = _find(timeline, "dispute m-demo-1", "info")
+    assert "settled: blue sent them at 03:10" in dispute["detail"]
+
+
+def test_the_text_output_tells_the_direct_line(tmp_path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--record-dir", str(tmp_path / "record")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    for words in ("send m-demo-1 to red", "escalate m-demo-1", "dispute m-demo-1", "VERIFIED"):
+        assert words in text
