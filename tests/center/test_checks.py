@@ -223,3 +223,51 @@ def test_an_invalid_polygon_is_refused_naming_the_field(signed_service: Service)
     problem = assert_problem(signed_service.post("/v1/messages", "blue-officer", json=body), 422)
     assert problem["errors"][0]["field"] == "geometry.coordinates"
     assert "Self-intersection" in problem["errors"][0]["message"]
+
+
+def test_an_amended_area_is_checked_for_every_party_as_received_coordinates_are(
+    signed_service: Service,
+) -> None:
+    """Blue moves its operation beside the school and red's hidden battalion: red is shown
+    both by name (its own, exact), blue the school only; the record's operation.checked
+    entry has one commitment per party, of the proposal's shape whatever it found."""
+    from support.desk import operation
+
+    service = signed_service
+    confirm = {"condition": "aid-delivered-east-city"}
+    assert service.post("/v1/phases/confirm", "hnc-notifier", json=confirm).status_code == 201
+    school, hidden = _seed(service)
+    proposed = service.post("/v1/operations", "blue-officer", json=operation(21.2, 25.6))
+    assert proposed.status_code == 201, proposed.text
+    op_id = proposed.json()["id"]
+    assert_problem(service.get(f"/v1/operations/{op_id}/check", "red-officer"), 404)
+    moved = operation(21.87438, 24.936, radius_m=1)
+    amended = service.put(f"/v1/operations/{op_id}", "blue-officer", json=moved)
+    assert amended.status_code == 200, amended.text
+    red = service.get(f"/v1/operations/{op_id}/check", "red-approver").json()
+    assert red["party"] == "red" and red["content"]["version"] == 2
+    assert {w["with"] for w in red["content"]["warnings"]} == {school, hidden}
+    blue = service.get(f"/v1/operations/{op_id}/check", "blue-officer").json()["content"]
+    assert [w["with"] for w in blue["warnings"]] == [school]
+    assert hidden not in json.dumps(blue)
+    assert_problem(service.get(f"/v1/operations/{op_id}/check", "observer"), 403)
+    entries = [loads_canonical(open_envelope(raw)[2]) for raw in _entries(service)]
+    (checked,) = [e for e in entries if e["event"]["kind"] == "operation.checked"]
+    assert set(checked["event"]["checks"]) == {"blue", "red"} and checked["event"]["version"] == 2
+    committed = decode_base64(checked["event"]["checks"]["red"], what="commitment", size=32)
+    verify_opening(
+        commitment=committed,
+        content=red["content"],
+        salt=decode_base64(red["salt"], what="salt", size=32),
+    )
+    # Red's live event names its battalion; blue's does not.
+    with center_of(service).reading() as session:
+        seen = {
+            member: [
+                e.payload
+                for e in events_for(session, member, after=0, limit=1000)
+                if e.kind == "operation.checked"
+            ]
+            for member in ("blue", "red")
+        }
+    assert hidden in json.dumps(seen["red"]) and hidden not in json.dumps(seen["blue"])

@@ -595,6 +595,7 @@ ROLES: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/operations/{op_id}/cancel"): {"officer", "approver"},
     ("GET", "/v1/operations"): {"officer", "approver", "monitor"},
     ("GET", "/v1/operations/{op_id}"): {"officer", "approver", "monitor"},
+    ("GET", "/v1/operations/{op_id}/check"): {"officer", "approver"},
 }
 
 

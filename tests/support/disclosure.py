@@ -158,6 +158,7 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/v1/operations/report"): None,  # REPORT
     ("PUT", "/v1/operations/{op_id}"): None,  # OPERATION
     ("GET", "/v1/operations/{op_id}"): None,
+    ("GET", "/v1/operations/{op_id}/check"): None,
     ("POST", "/v1/operations/{op_id}/approve"): {"override_reason": "probe"},
     ("POST", "/v1/operations/{op_id}/veto"): {"reason": "probe"},
     ("POST", "/v1/operations/{op_id}/object"): {"evidence": "probe"},
@@ -308,6 +309,12 @@ def seed_world(service: Service) -> World:
         visible.append(proposed.json()["id"])
     conflicts = service.get(f"/v1/operations/{visible[1]}", "red-officer").json()["conflicts"]
     assert any(c["party"] == "blue" and c["blocking"] for c in conflicts), conflicts
+    # Red amends its operation beside blue's hidden objects: the center's check names them to
+    # blue (its own), never to red or anyone else.
+    amended = service.put(f"/v1/operations/{visible[1]}", "red-officer", json=OPERATION)
+    assert amended.status_code == 200, amended.text
+    own = service.get(f"/v1/operations/{visible[1]}/check", "blue-officer").json()["content"]
+    assert "MARKER-QZX-POSITION" in {w["name"] for w in own["warnings"]}, own
     return World(service, secrets, visible)
 
 

@@ -25,7 +25,7 @@ import json
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
@@ -35,7 +35,6 @@ from accord.center.db.models import Declaration
 from accord.center.db.models_checks import CheckOpening
 from accord.center.db.models_operations import OperationRow
 from accord.center.entry_kinds import EntryKind
-from accord.center.operations.desk import desk
 from accord.center.runtime import Unit
 from accord.chrono import format_instant
 from accord.deconfliction import Conflict
@@ -49,11 +48,21 @@ from accord.deconfliction.received import (
 )
 from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
+from accord.world import Operation
 
 __all__ = ["check", "opening_for", "openings_for", "record", "warning_json"]
 
 _openings = cast(Table, CheckOpening.__table__)
 _PUT = Prepared(insert(_openings))
+
+
+class ExactWorld(Protocol):
+    """The world in force as a check asks it: every true conflict of the areas, exact
+    objects only (:meth:`accord.center.operations.world_cache.WorldCache.check_exact`)."""
+
+    def check_exact(self, session: Session, areas: Iterable[Operation]) -> list[Conflict]:
+        """Every true conflict of each of ``areas``."""
+        ...
 
 
 def warning_json(conflict: Conflict, name: str | None) -> dict[str, Any]:
@@ -91,6 +100,7 @@ def _names(session: Session, conflicts: Sequence[Conflict]) -> dict[str, str]:
 
 def check(
     unit: Unit,
+    world: ExactWorld,
     geometry: Mapping[str, Any] | None,
     *,
     subject: str,
@@ -98,20 +108,28 @@ def check(
     parties: Iterable[str],
     at: datetime,
     extra: Mapping[str, Any] | None = None,
+    area: Operation | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Check ``geometry`` (None: there is none; the check is still made, and says so) and
     return, by party, what each of ``parties`` is shown: ``{"check": about, "id": subject,
     "party", "at", "until", "geometry": bool, "checked": bool, "unchecked": reason|None,
-    "warnings": [...], **extra}`` — the content each party's commitment binds."""
+    "warnings": [...], **extra}`` — the content each party's commitment binds.
+
+    ``area``: an operation's own area to check instead (an amendment: its geometry, radius
+    and window as the engine reads them; ``until`` is then its window's end)."""
     conflicts: list[Conflict] = []
     reason: str | None = None
-    if geometry is not None:
+    until = at + CHECK_WINDOW
+    if area is not None:
+        conflicts = merged(world.check_exact(unit.session, [area]))
+        until = area.window_end
+    elif geometry is not None:
         try:
             areas = areas_of(geometry, unit.center.agreement, area_id=subject, party="", at=at)
         except Unchecked as why:
             reason = str(why)
         else:
-            conflicts = merged(desk(unit.center).world.check_exact(unit.session, areas))
+            conflicts = merged(world.check_exact(unit.session, areas))
     names = _names(unit.session, conflicts)
     views = {}
     for party in sorted(set(parties)):
@@ -122,9 +140,9 @@ def check(
             "party": party,
             **(extra or {}),
             "at": format_instant(at),
-            "until": format_instant(at + CHECK_WINDOW),
-            "geometry": geometry is not None,
-            "checked": geometry is not None and reason is None,
+            "until": format_instant(until),
+            "geometry": geometry is not None or area is not None,
+            "checked": (geometry is not None or area is not None) and reason is None,
             "unchecked": reason,
             "warnings": [warning_json(c, names.get(c.with_id or "")) for c in seen],
         }

@@ -55,6 +55,7 @@ from accord.center.directline.reading import involved, recipients_of
 from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.event_store import publish_all
 from accord.center.identity import Caller
+from accord.center.operations.desk import desk
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.chrono import format_instant, parse_duration
@@ -373,6 +374,7 @@ def send(unit: Unit, caller: Caller, draft: Draft, at: datetime) -> tuple[Messag
     recipients = sorted((Recipient(**row) for row in fresh), key=lambda r: r.recipient)
     views = checks.check(
         unit,
+        desk(unit.center).world,
         draft.geometry,
         subject=message_id,
         about="message",

@@ -29,10 +29,12 @@ __all__ = [
     "ACTIONS",
     "AMENDED",
     "CENTER",
+    "CHECKED",
     "CONFLICTS_UPDATED",
     "PROPOSED",
     "REPORTED",
     "Actor",
+    "entry_of",
     "public",
     "record",
     "transition_json",
@@ -49,6 +51,7 @@ ACTIONS: dict[str, str] = {
 }
 """Step → the kind of its record entry and live event."""
 
+CHECKED = "operation.checked"
 PROPOSED = "operation.proposed"
 AMENDED = "operation.amended"
 REPORTED = "operation.reported"
@@ -86,6 +89,11 @@ _ACTS: dict[str, tuple[str, ...]] = {
     **{kind: (f"POST {_ONE}/{step.replace('_', '-')}",) for step, kind in ACTIONS.items()},
 }
 """The requests whose act causes each kind (the center's re-check: none)."""
+_ENTRIES[CHECKED] = entry_kind(
+    CHECKED, signer=Signer.CENTER, required=("id", "checks", "version"), fold=fold.checked,
+    summary="the center checks an amended operation's area for every party (a commitment "
+    "per party to what it was shown, of one size whatever was found)",
+)  # fmt: skip
 for _kind, _required, _optional, _fold, _summary in _KINDS:
     _ENTRIES[_kind] = entry_kind(
         _kind,
@@ -96,6 +104,11 @@ for _kind, _required, _optional, _fold, _summary in _KINDS:
         summary=_summary,
         acts=_ACTS[_kind],
     )
+
+
+def entry_of(kind: str) -> EntryKind:
+    """The entry kind named ``kind`` of the operations' kinds."""
+    return _ENTRIES[kind]
 
 
 def public(conflict: Conflict) -> Conflict:

@@ -31,6 +31,7 @@ __all__ = [
     "OPERATIONS",
     "OperationRecord",
     "amended",
+    "checked",
     "conflicts_updated",
     "executed",
     "objected",
@@ -62,6 +63,10 @@ class OperationRecord:
     executed_by: str | None = None
     notified_at: datetime | None = None
     breaches: list[dict[str, Any]] = field(default_factory=list)
+    checks: dict[str, str] = field(default_factory=dict)
+    """Each party's commitment to what the center's check of the latest amendment showed it
+    (``operation.checked``)."""
+    checked_entry: int | None = None
 
     def state(self, agreement: Agreement) -> OperationState | None:
         """The rules' state the record implies (None for a category the agreement does not
@@ -249,4 +254,23 @@ def executed(replay: Replaying, record: Recorded) -> bool:
         return False
     found.executed_at = record.at
     found.executed_by = record.author
+    return True
+
+
+def checked(replay: Replaying, record: Recorded) -> bool:
+    """``operation.checked``: the center's check of an operation at its latest version, for
+    every party of the agreement."""
+    event = record.event
+    found = replay.part(OPERATIONS).get(str(event["id"]))
+    commitments = event["checks"]
+    if (
+        found is None
+        or record.author != replay.origin
+        or event["version"] != found.version
+        or not isinstance(commitments, dict)
+        or set(commitments) != set(replay.agreement.party_ids)
+    ):
+        return False
+    found.checks = {str(k): str(v) for k, v in commitments.items()}
+    found.checked_entry = record.index
     return True

@@ -28,6 +28,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.center import visibility
+from accord.center.checks import service as checks
+from accord.center.checks.views import CheckOpeningOut, opening_out
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, CenterDep, problem
 from accord.center.http.writes import write
@@ -37,7 +39,7 @@ from accord.center.operations.desk import desk
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.chrono import parse_instant
-from accord.errors import InputError, Issue
+from accord.errors import InputError, Issue, NotFound
 from accord.rules.operations import OperationStatus
 
 router = APIRouter(prefix="/v1", tags=["operations"], responses=ERRORS)
@@ -628,3 +630,20 @@ def get_operation(center: CenterDep, caller: Reader, op_id: OpId) -> OperationOu
     with center.reading() as session:
         viewer = visibility.conflict_viewer(caller)
         return OperationOut.of(queries.get(session, desk(center), viewer, op_id, now))
+
+
+@router.get(
+    "/operations/{op_id}/check",
+    response_model=CheckOpeningOut,
+    summary="The opening of what the center's check of an amendment showed the caller's party",
+    responses=NOT_FOUND,
+)
+def get_check(center: CenterDep, caller: PartyUser, op_id: OpId) -> CheckOpeningOut:
+    """Salt and content that open the caller's party's commitment in the latest
+    ``operation.checked`` entry of an amended operation: the objects near its new area that
+    the center showed the party (shared ones and its own). 404 when it was never amended."""
+    with center.reading() as session:
+        found = checks.opening_for(session, op_id, caller.member)
+    if found is None:
+        raise NotFound("no check of an amendment of this operation")
+    return opening_out(found)

@@ -40,6 +40,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement
 from accord.center import visibility
+from accord.center.checks import service as checks
 from accord.center.db.fast import Prepared
 from accord.center.db.models_operations import OperationRow
 from accord.center.disclosure import probing
@@ -50,10 +51,12 @@ from accord.center.operations.entries import (
     ACTIONS,
     AMENDED,
     CENTER,
+    CHECKED,
     CONFLICTS_UPDATED,
     PROPOSED,
     REPORTED,
     Actor,
+    entry_of,
     public,
     record,
 )
@@ -490,7 +493,7 @@ def amend(
         "conflicts_seen": seen,
         "version": version,
     }
-    return _save(
+    view = _save(
         unit,
         desk_,
         Actor.of(caller),
@@ -503,6 +506,41 @@ def amend(
         feature=feature,
         version=version,
         conflicts=[public(c).as_dict() for c in conflicts],
+    )
+    _check_amended(unit, desk_, operation, version, at)
+    return view
+
+
+def _check_amended(
+    unit: Unit, desk_: Desk, operation: Operation, version: int, at: datetime
+) -> None:
+    """The amended area checked for every party as received coordinates are
+    (:mod:`accord.center.checks`): each party shown, by name and distance, the shared
+    objects and its own (hidden ones included) within the agreement's distances of the new
+    area in its window, nothing of another's hidden objects; the center's
+    ``operation.checked`` entry holds a commitment per party, of one size whatever was
+    found, and each party's live event its own view."""
+    parties = sorted(desk_.agreement.party_ids)
+    views = checks.check(
+        unit,
+        desk_.world,
+        None,
+        subject=operation.id,
+        about="operation",
+        parties=parties,
+        at=at,
+        extra={"version": version},
+        area=operation,
+    )
+    entry = checks.record(unit, entry_of(CHECKED), operation.id, views, at=at, version=version)
+    publish_all(
+        unit.session,
+        kind=CHECKED,
+        at=at,
+        each=[
+            ([party], {"id": operation.id, "version": version, "entry": entry, **views[party]})
+            for party in parties
+        ],
     )
 
 
