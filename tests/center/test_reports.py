@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -42,9 +41,10 @@ from accord.errors import IllegalTransition, InputError, NotAuthorized
 from accord.record.canonical import canonical_json
 from accord.record.entries import open_envelope
 from accord.record.verify import verify_log
+from support.disclosure import export_entries
 from support.failures import assert_problem
 from support.jig import AGREEMENT, NOW
-from support.service import Service, ring_of, rooted_service
+from support.service import Service, ring_of
 
 REPORTS_URL = "/v1/reports"
 ENTRY_LIMIT = 64 * 1024
@@ -58,10 +58,9 @@ EVERYONE = ("blue-officer", "blue-approver", "red-officer", "red-approver", "hnc
 
 
 @pytest.fixture
-def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+def service(signed_service: Service) -> Service:
     """The rooted service: every write is signed by its user's own key."""
-    with rooted_service(tmp_path, database_url) as service:
-        yield service
+    return signed_service
 
 
 def body(**over: Any) -> dict[str, Any]:
@@ -98,17 +97,6 @@ def entry_of(service: Service, index: int) -> dict[str, Any]:
 
 def fields(problem: dict[str, Any]) -> set[str]:
     return {e["field"] for e in problem.get("errors", [])}
-
-
-def export(service: Service, path: Path) -> Path:
-    """The record as a party takes it home: its entries and the latest signed head."""
-    head = service.get("/v1/record/head", "observer").json()
-    head.pop("cosigned_by")
-    entries = service.get("/v1/record/entries", "observer").json()["entries"]
-    lines = [json.dumps({"i": e["index"], "data": e["data"]}) for e in entries]
-    lines.append(json.dumps({"head": head}))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 # --- filing, seeing, answering --------------------------------------------------------------
@@ -183,7 +171,8 @@ def test_a_monitors_report_reaches_the_accused_which_answers_and_compliance_list
         assert compliance.json()["reports"] == [done], user
 
     # the record verifies, act by act, with the project's verifier and the party's agreement
-    record = export(service, tmp_path / "record.jsonl")
+    record = tmp_path / "record.jsonl"
+    export_entries(service, "observer", record)
     mine = agreement_document(service.center.agreement)
     verified = verify_log(
         record, keys=ring_of(service), workers=1, agreement=mine, causes=service_causes()
