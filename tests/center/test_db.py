@@ -65,6 +65,7 @@ TABLES = {
     "act_nonces",
     "key_entries",
     "key_offers",
+    "reports",
 }
 
 

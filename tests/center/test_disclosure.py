@@ -26,6 +26,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from accord.center.event_store import events_for
+from accord.center.roles import Role
 from accord.cli import app
 from accord.record.canonical import decode_base64
 from accord.record.entries import open_envelope
@@ -165,6 +166,25 @@ def test_no_event_or_record_entry_discloses_it(world: World) -> None:
     for secret in world.secrets[:2]:
         assert secret.id not in raw, secret.id
     assert '"depot"' not in raw
+
+
+def test_a_monitors_report_and_the_answer_are_public_to_every_member(world: World) -> None:
+    """Reports are not secrets: the monitor's report against blue and blue's answer reach
+    every member's users (the administrator reads none), in answers and live events alike."""
+    service = world.service
+    report = world.visible_ids[-1]
+    assert report.startswith("r-")
+    center = center_of(service)
+    for user, (member, role) in OUTSIDERS.items():
+        answer = call_route(service, user, "GET", f"/v1/reports/{report}", None)
+        if role is Role.ADMIN:
+            assert answer.status_code == 403, answer.text
+            continue
+        assert answer.status_code == 200, (user, answer.text)
+        assert answer.json()["filer"] == "observers" and answer.json()["answer"] is not None
+        with center.reading() as session:
+            kinds = {e.kind for e in events_for(session, member, after=0, limit=10_000)}
+        assert {"report.filed", "report.answered"} <= kinds, user
 
 
 # --- the record: a hidden declaration's entries tell only that its owner changed one --------

@@ -22,7 +22,7 @@ AT = datetime(2026, 9, 29, tzinfo=UTC)
 
 PICTURED = {
     "condition": "phases", "declaration": "declarations", "message": "directline",
-    "operation": "operations",
+    "operation": "operations", "report": "reports",
 }  # fmt: skip
 """The families of kinds the picture folds, and the feature whose fold module folds each."""
 FOLDED = sorted(name for name, k in registered().items() if k.fold is not None)
@@ -53,7 +53,7 @@ def test_the_picture_folds_exactly_the_kinds_of_what_it_shows() -> None:
     families = {name.split(".")[0] for name in kinds}
     assert families == {
         "agreement", "airspace", "condition", "declaration", "disclosure", "key", "message",
-        "operation", "user",
+        "operation", "report", "user",
     }  # fmt: skip
     assert {k.signer for k in kinds.values()} == set(Signer)
 

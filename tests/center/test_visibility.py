@@ -202,12 +202,31 @@ def test_no_reader_role_is_left_without_a_rule() -> None:
         visibility.MESSAGE_READERS,
         visibility.PICTURE_READERS,
         visibility.COMPLIANCE_READERS,
+        visibility.REPORT_READERS,
     ]
     assert all(Role.ADMIN not in gate for gate in gates)
     admin = Viewer("blue", Role.ADMIN)
     assert not visibility.sees_object(admin, owner="blue", disclosure="shared")
     assert not visibility.sees_track(admin, owner="blue", disclosure="shared")
     assert not visibility.sees_alert(admin, kind="conflict", parties=["blue"])
+    assert not visibility.sees_report(admin)
+
+
+@given(reader=readers)
+def test_reports_are_read_by_every_member_and_told_to_each(reader: Viewer) -> None:
+    """Reports are public to the whole agreement: the SQL form is the Python form, and a
+    report's live events go to exactly the members some reader of which may read it."""
+    engine = create_engine("sqlite://")
+    try:
+        with engine.connect() as connection:
+            got = connection.scalar(select(visibility.reports_where(reader)))
+    finally:
+        engine.dispose()
+    assert bool(got) == visibility.sees_report(reader)
+    told = visibility.report_audience(AGREEMENT)
+    for member in MEMBERS:
+        roles = roles_of(AGREEMENT, member)
+        assert (member in told) == any(visibility.sees_report(Viewer(member, r)) for r in roles)
 
 
 parties = sorted(AGREEMENT.party_ids)

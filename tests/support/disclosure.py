@@ -179,6 +179,14 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/probing"): None,
     ("POST", "/v1/probing/{prober}/lift"): None,
     ("POST", "/v1/alerts/{alert_id}/acknowledge"): {"content_hash": HASH},
+    ("POST", "/v1/reports"): {
+        "accused": "blue",
+        "what": "probe",
+        "when": {"start": "2026-09-21T15:00:00Z", "end": None},
+    },
+    ("GET", "/v1/reports"): None,
+    ("GET", "/v1/reports/{report_id}"): None,
+    ("POST", "/v1/reports/{report_id}/answer"): {"text": "probe"},
     ("GET", "/v1/users"): None,
     ("POST", "/v1/users"): {"name": "walk-probe", "member": "red", "role": "officer"},
     ("POST", "/v1/users/{name}/rotate"): {"expires": "PT1H"},
@@ -229,6 +237,16 @@ ROUTES |= {
     ("GET", "/v1/compliance/{party}"): None,
 }
 QUERIES["/v1/picture"] = {"at": NOW.isoformat()}
+
+REPORT_OF_BLUE = {
+    "accused": "blue",
+    "what": "Fire from blue's side of the line at the northern crossing.",
+    "when": {"start": "2026-09-21T14:00:00Z", "end": "2026-09-21T14:20:00Z"},
+    "where": {"type": "Point", "coordinates": [21.3, 25.9]},
+    "cites": [1],
+    "evidence": [{"sha256": "ab" * 32, "name": "observer-log.txt"}],
+}
+"""A monitor's report against blue (the walk's world: blue answers it)."""
 
 OUTSIDERS = {
     # user → (member, role): everyone who is not blue
@@ -315,6 +333,15 @@ def seed_world(service: Service) -> World:
     assert amended.status_code == 200, amended.text
     own = service.get(f"/v1/operations/{visible[1]}/check", "blue-officer").json()["content"]
     assert "MARKER-QZX-POSITION" in {w["name"] for w in own["warnings"]}, own
+    # The monitor reports blue, citing red's operation's entry; blue answers. Reports are
+    # public to every member: the walk reads them as everyone, and nothing hidden is in them.
+    filed = service.post("/v1/reports", "observer", json=REPORT_OF_BLUE)
+    assert filed.status_code == 201, filed.text
+    report = filed.json()["id"]
+    answer = {"text": "Our unit held its position; see our declaration.", "cites": [0]}
+    answered = service.post(f"/v1/reports/{report}/answer", "blue-officer", json=answer)
+    assert answered.status_code == 201, answered.text
+    visible.append(report)
     return World(service, secrets, visible)
 
 

@@ -47,6 +47,7 @@ from accord.center.picture import compliance_routes as compliance
 from accord.center.picture import routes as picture
 from accord.center.record import keys_routes as keys
 from accord.center.record import routes as record
+from accord.center.reports import routes as reports
 from accord.center.runtime import Center
 from accord.center.signing import routes as signing
 from accord.center.users import me_routes as me
@@ -68,6 +69,7 @@ ROUTERS = (
     record.router,
     picture.router,
     compliance.router,
+    reports.router,
     airspace.router,
     disclosure.router,
     users.router,

@@ -64,6 +64,7 @@ FEATURES = (
     "accord.center.disclosure.probing",
     "accord.center.users.service",
     "accord.center.signing.service",
+    "accord.center.reports.service",
 )
 """The modules that declare entry kinds (a new feature that records adds itself here)."""
 

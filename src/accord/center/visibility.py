@@ -26,6 +26,12 @@ recorded and read by nobody. Within an alert, each aircraft is cut by :func:`see
 party sent or received, content included; a monitor sees every message's metadata and
 commitment, never its content.
 
+**Incident and violation reports** and their answers (:func:`sees_report`,
+:func:`reports_where`, :func:`report_audience`) are public to every member of the agreement —
+its parties, notifiers and monitors (their users of every role but the administrator's, who
+reads no party's content): a ceasefire's reports are meant to be seen by all it binds, and
+the record holds them in clear.
+
 **Conflicts** of an operation (:func:`conflict_viewer`, :func:`conflict_audiences`): each
 party sees the findings about objects it may see in full, and of another party's ``center``
 object only its kind, party and that it blocks (the cut is
@@ -58,6 +64,7 @@ __all__ = [
     "OPERATION_READERS",
     "PICTURE_READERS",
     "RECORD_READERS",
+    "REPORT_READERS",
     "SHARED",
     "PictureView",
     "Reader",
@@ -78,11 +85,14 @@ __all__ = [
     "reads_air_picture",
     "reads_message_content",
     "reads_operations",
+    "report_audience",
+    "reports_where",
     "sees_acknowledgement",
     "sees_alert",
     "sees_every_message",
     "sees_message",
     "sees_object",
+    "sees_report",
     "sees_track",
     "track_audience",
     "tracks_where",
@@ -111,6 +121,8 @@ COMPLIANCE_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR)
 """The roles that read the compliance report."""
 RECORD_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR, Role.ADMIN)
 """The roles that read the record itself (entries hold commitments for hidden content)."""
+REPORT_READERS = (Role.OFFICER, Role.APPROVER, Role.NOTIFIER, Role.MONITOR)
+"""The roles that read incident and violation reports and their answers (all of them)."""
 
 _EXEMPT = "exempt"
 
@@ -375,6 +387,31 @@ def alert_reader(agreement: Agreement, member: str) -> Viewer:
     """The reader an alert event is cut for, for ``member`` of its audience."""
     role = Role.MONITOR if member in agreement.monitor_ids else Role.OFFICER
     return Viewer(member, role)
+
+
+# --- incident and violation reports -------------------------------------------------------
+
+
+def sees_report(reader: Reader) -> bool:
+    """Whether ``reader`` may read incident and violation reports and their answers: every
+    member's users but administrators (reports are public to the whole agreement).
+
+    >>> sees_report(Viewer("hnc", Role.NOTIFIER)), sees_report(Viewer("red", Role.OFFICER))
+    (True, True)
+    >>> sees_report(Viewer("blue", Role.ADMIN))
+    False
+    """
+    return reader.role in REPORT_READERS
+
+
+def reports_where(reader: Reader) -> ColumnElement[bool]:
+    """:func:`sees_report` as a condition on the ``reports`` table."""
+    return true() if sees_report(reader) else false()
+
+
+def report_audience(agreement: Agreement) -> frozenset[str]:
+    """The members told of a report filed or answered: every party, notifier and monitor."""
+    return agreement.party_ids | agreement.notifier_ids | agreement.monitor_ids
 
 
 # --- conflicts ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from accord.center.db.models_directline import Message, Recipient
 from accord.center.db.models_escalation import Contacts, EscalationStep, Presence
 from accord.center.db.models_operations import OperationRow
 from accord.center.db.models_probing import ProbeState, ProbeTouch
+from accord.center.db.models_reports import Report
 from accord.center.db.models_signing import ActNonce, KeyEntry, KeyOffer
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "RecordLeaf",
     "RecordMeta",
     "RecordNode",
+    "Report",
     "Role",
     "SQLAlchemyLogStorage",
     "TrackRow",

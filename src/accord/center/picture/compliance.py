@@ -1,6 +1,10 @@
 """Compliance, per party, computed from the record: late or missing notices, executions
 without approval, designated-area violations and overdue acknowledgements.
 
+Beside the findings, the incident and violation reports filed by monitors and parties
+(:mod:`accord.center.reports`) and the accused parties' answers, as the same replay folds
+them: what the record proves was reported and answered, not a judgement of it.
+
 Everything is judged from the signed record read, checked and folded by
 :mod:`accord.center.picture.replay` (the same replay as the picture's), at the instant of
 the request: a notice becomes *missing* when its deadline passes, and an acknowledgement
@@ -65,6 +69,8 @@ from accord.center.picture.verified import (
     verified_record,
 )
 from accord.center.picture.views import ComplianceOut, Finding, PartyReport, proof
+from accord.center.reports.fold import REPORTS
+from accord.center.reports.views import ReportOut, report_out
 from accord.center.roles import Role
 from accord.center.runtime import Center
 from accord.chrono import format_instant, parse_instant
@@ -73,7 +79,7 @@ from accord.rules import DesignatedAreaIndex
 from accord.rules.operations import OperationStatus
 from accord.world import FlightPlan
 
-__all__ = ["KINDS", "compliance", "findings"]
+__all__ = ["KINDS", "compliance", "findings", "reports_of"]
 
 EXECUTED = ACTIONS["execute"]
 """The kind of an execution's entry (the operations' registry names it)."""
@@ -346,9 +352,32 @@ def findings(
     """Every finding the record proves at ``now``, unredacted (``center`` flight plans
     wrapped in :class:`_Hidden`); ``cache``: openings already checked
     (:func:`~accord.center.picture.verified.hidden_openings`)."""
-    # The center's copies of the hidden entries' openings, each checked against its entry.
+    replay = _replayed(session, agreement, records, origin, cache)
+    return _judged(session, agreement, records, origin, now, replay)
+
+
+def _replayed(
+    session: Session,
+    agreement: Agreement,
+    records: list[Recorded],
+    origin: str,
+    cache: OpenedCache | None,
+) -> Replay:
+    """The record folded, with the center's copies of the hidden entries' openings, each
+    checked against its entry."""
     opened = hidden_openings(session, records, cache=cache)
-    replay = Replay(agreement, origin, opened).fold(records)
+    return Replay(agreement, origin, opened).fold(records)
+
+
+def _judged(
+    session: Session,
+    agreement: Agreement,
+    records: list[Recorded],
+    origin: str,
+    now: datetime,
+    replay: Replay,
+) -> list[Finding | _Hidden]:
+    """:func:`findings`, of the record already folded into ``replay``."""
     found: list[Finding | _Hidden] = [*_notices(agreement, replay, records, now)]
     found += _executions(agreement, records)
     found += [_Hidden(f) if hidden else f for f, hidden in _flights(session, agreement, replay)]
@@ -410,11 +439,22 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
     now = center.now()
     with center.reading() as session:
         records, size = verified_record(center, center.log(session), until=now)
-        found = findings(
-            session, agreement, records, center.origin, now, cache=opened_cache(center)
-        )
+        replay = _replayed(session, agreement, records, center.origin, opened_cache(center))
+        found = _judged(session, agreement, records, center.origin, now, replay)
     return ComplianceOut(
         at=now,
         proof=proof(center, size),
         parties=[_report(found, caller, p) for p in parties],
+        reports=reports_of(replay, caller, party),
     )
+
+
+def reports_of(replay: Replay, reader: Caller, party: str | None = None) -> list[ReportOut]:
+    """The incident and violation reports the record tells of (against ``party``, or
+    every party), each with its answer or null, newest first — as ``reader`` may see
+    them (every member may: :func:`~accord.center.visibility.sees_report`)."""
+    if not visibility.sees_report(reader):
+        return []
+    found = replay.part(REPORTS).values()
+    chosen = [r for r in found if party is None or r.accused == party]
+    return [report_out(r) for r in sorted(chosen, key=lambda r: r.entry, reverse=True)]

@@ -1,5 +1,6 @@
 """``GET /v1/compliance`` and ``GET /v1/compliance/{party}``: every party's compliance
-report, computed from the record (:mod:`accord.center.picture.compliance`)."""
+report, computed from the record (:mod:`accord.center.picture.compliance`), and the reports
+filed and answered beside it."""
 
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ def get_compliance(center: CenterDep, caller: Reader) -> ComplianceOut:
     """Late or missing notices, executions without approval, designated-area violations
     and overdue acknowledgements of every party, judged now from the signed record; each
     finding names the entries that prove it. A ``center`` flight plan's violation is shown
-    in full to its owner only, to everyone else as a count. Officers, approvers and
-    monitors; notifiers and administrators get 403."""
+    in full to its owner only, to everyone else as a count. Beside them, ``reports``: the
+    incident and violation reports filed and each one's answer, as the record holds them.
+    Officers, approvers and monitors; notifiers and administrators get 403."""
     return compliance(center, caller)
 
 

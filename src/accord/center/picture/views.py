@@ -27,6 +27,7 @@ from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import verified_check, verified_opening
 from accord.center.record.heads import latest_head
+from accord.center.reports.views import ReportOut
 from accord.center.runtime import Center
 from accord.record.canonical import encode_base64
 from accord.record.note import verify_checkpoint
@@ -358,8 +359,16 @@ class PartyReport(BaseModel):
 
 class ComplianceOut(BaseModel):
     """Every party's report (or one), judged at ``at`` from the record of ``proof.entries``
-    entries."""
+    entries; beside them, the incident and violation reports filed and their answers, as
+    the same record holds them."""
 
     at: datetime
     proof: HeadRef
     parties: list[PartyReport]
+    reports: list[ReportOut] = Field(
+        description=(
+            "incident and violation reports filed by monitors and parties, newest first, "
+            "each with the accused party's answer or null: what the record proves was "
+            "reported and answered, beside (not among) the findings computed from it"
+        )
+    )
