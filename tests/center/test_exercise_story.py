@@ -89,12 +89,14 @@ def test_the_record_tells_the_night_in_order(exercise: Exercise) -> None:
     told = [
         (e["ts"][11:16], e["author"], e["event"]["kind"])
         for e in entries
-        if e["event"]["kind"].startswith(("message.", "operation.reported"))
+        if e["event"]["kind"].startswith(("message.", "operation.reported", "report."))
     ]
     center = next(e["author"] for e in entries if e["event"]["kind"] == "message.checked")
     assert center not in MEMBERS
-    assert told[:9] == [
+    assert told[:11] == [
         ("02:40", "red", "operation.reported"),
+        ("02:50", "observers", "report.filed"),
+        ("03:00", "red", "report.answered"),
         ("03:10", "blue", "message.sent"),
         ("03:10", center, "message.checked"),
         ("03:20", center, "message.escalated"),
@@ -192,3 +194,27 @@ def test_a_dispute_is_settled_by_the_record_and_reds_openings(
     blue = exercise.get("/v1/picture", "blue-officer", at=at)
     (theirs,) = [m for m in blue["messages"] if m["id"] == night.message]
     assert [w["name"] for w in theirs["check"]["warnings"]] == ["School No. 12"]
+
+
+def test_the_observers_report_of_the_late_notice_and_reds_answer_are_in_compliance(
+    exercise: Exercise,
+) -> None:
+    night = exercise.seeded.night
+    assert night is not None and night.report is not None
+    compliance = exercise.get("/v1/compliance", "blue-officer")
+    (report,) = [r for r in compliance["reports"] if r["id"] == night.report]
+    assert report["accused"] == "red" and report["filer"] == "observers"
+    assert "notified at 02:40" in report["what"]
+    assert report["answer"] is not None and "loss of the line" in report["answer"]["text"]
+    late = [
+        (p["party"], f["subject"])
+        for p in compliance["parties"]
+        for f in p["findings"]
+        if f["kind"] == "late_notification"
+    ]
+    assert late == [("red", night.imminent)]
+    # The report cites the very entry that records the late notice.
+    served = exercise.get("/v1/record/entries", "observer")["entries"]
+    (cited,) = report["cites"]
+    entry = loads_canonical(open_envelope(decode_base64(served[cited]["data"], what="leaf"))[2])
+    assert entry["event"]["kind"] == "operation.reported" and entry["author"] == "red"

@@ -588,21 +588,23 @@ def _seed_demo(settings: Settings, clock: Clock, url: str, offices: DemoOffices)
     )
     for name, token in seeded.tokens.items():
         out.print(f"  {name:<18} {token}", markup=False)
+    out.print(f'  e.g. curl -H "Authorization: Bearer <token>" {url}/v1/me', markup=False)
     night = seeded.night
     if night is not None:
         steps = ", ".join(f"{t:%H:%M} to the {role}" for t, role in night.escalated)
         out.print(
             f"The night before, in the record: red reported counter-battery fire late "
-            f"({night.imminent}); at {night.sent_at:%H:%M} blue passed red target coordinates "
-            f"over the direct line ({night.message}); the center's check showed both sides: "
-            f"{night.warned[0] if night.warned else 'nothing near'}; red's usual contact was "
-            f"absent, escalated {steps}; acknowledged at {night.acknowledged_at:%H:%M} naming "
-            f"hash {night.content_hash[:16]}…; red answered ({night.answer}). If blue disputes "
-            "it: `accord record fetch` as red, then `accord record open` with red's openings "
+            f"({night.imminent}), the observers reported it ({night.report}) and red "
+            f"answered (GET /v1/compliance); at {night.sent_at:%H:%M} blue passed red "
+            f"target coordinates over the direct line ({night.message}); the center's check "
+            f"showed both sides: {night.warned[0] if night.warned else 'nothing near'}; "
+            f"red's usual contact was absent, escalated {steps}; acknowledged at "
+            f"{night.acknowledged_at:%H:%M} naming hash {night.content_hash[:16]}…; red "
+            f"answered ({night.answer}). If blue disputes it: `accord record fetch` as red, "
+            "then `accord record open` with red's openings "
             f"(GET /v1/messages/{night.message}/opening and …/check).",
             markup=False,
         )
-    out.print(f'  e.g. curl -H "Authorization: Bearer <token>" {url}/v1/me', markup=False)
     out.print(
         f"The parties' offices (their roots and the demo users' keys) are in {DEMO_OFFICES}/, "
         f"outside the server's {DEMO_DIR}/: a key a browser offers is certified by its "

@@ -61,6 +61,7 @@ from accord.center.escalation.contacts import heartbeat, set_contacts
 from accord.center.identity import Caller
 from accord.center.operations import service as operations
 from accord.center.phases.service import confirm
+from accord.center.reports.service import answer_report, file_report
 from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.center.signing import service as signing
@@ -174,7 +175,7 @@ class Night:
     imminent: str | None = None
     """Red's imminent-threat operation reported late."""
     report: str | None = None
-    """The observer's report of that late notice (when reports exist)."""
+    """The observers' report of that late notice (red answered it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +377,8 @@ def play_night(
 
     * 02:40 — red reports counter-battery fire it executed at 01:05: later than the hour
       the agreement allows, a breach in the record;
+    * 02:50 — the observers file a report of the late notice, citing red's entry; 03:00 —
+      red answers it;
     * 03:05 — red's contact chain: its usual officer, a backup, a duty officer;
     * 03:10 — blue passes red target coordinates over the direct line, 10 minutes to
       acknowledge; the center's check shows red (and blue) that they lie 240 m from School
@@ -402,7 +405,8 @@ def play_night(
     blue, red = callers["blue-officer"], callers["red-officer"]
     backup, duty = callers["red-backup-officer"], callers["red-duty-officer"]
 
-    imminent = _late_imminent_report(center, offices, red, world_path, at)
+    imminent, reported = _late_imminent_report(center, offices, red, world_path, at)
+    report = _report_and_answer(center, offices, callers, red, imminent, reported, at)
 
     chain = {"primary": red.name, "backup": backup.name, "duty": [duty.name]}
     now = at("03:05")
@@ -471,6 +475,7 @@ def play_night(
         acknowledged_at=base + timedelta(hours=3, minutes=27),
         warned=warned,
         imminent=imminent,
+        report=report,
     )
 
 
@@ -487,9 +492,58 @@ def _draft(center: Center, sender: str, body: Mapping[str, Any]) -> Any:
     )
 
 
+def _report_and_answer(
+    center: Center,
+    offices: DemoOffices | None,
+    callers: Mapping[str, Caller],
+    red: Caller,
+    imminent: str,
+    reported: int,
+    at: Any,
+) -> str:
+    """02:50: the observers file a report against red — the counter-battery fire notified
+    35 minutes late — citing red's report entry; 03:00: red answers (each signed by its
+    filer at its office)."""
+    observer = callers["observer"]
+    base = NIGHT_START.replace(hour=0, minute=0)
+    body = {
+        "accused": "red",
+        "what": (
+            f"Counter-battery fire ({imminent}) executed at 01:05 was notified at 02:40: 95 "
+            "minutes after the fact, where the agreement allows one hour."
+        ),
+        "when": {
+            "start": format_instant(base + timedelta(hours=1, minutes=5)),
+            "end": format_instant(base + timedelta(hours=2, minutes=40)),
+        },
+        "where": None,
+        "cites": [reported],
+        "evidence": [],
+    }
+    now = at("02:50")
+    with center.writing() as unit:
+        offices_take(offices, unit, observer, "POST", "/v1/reports", body)
+        filed = file_report(unit, observer, body, now)
+    answer = {
+        "text": (
+            "The battery fired on incoming rounds detected at 01:03; the notice was delayed "
+            "by the loss of the line to our liaison cell until 02:30. The late notice is "
+            "acknowledged."
+        ),
+        "cites": [reported],
+        "evidence": [],
+    }
+    now = at("03:00")
+    with center.writing() as unit:
+        path = f"/v1/reports/{filed.id}/answer"
+        offices_take(offices, unit, red, "POST", path, answer)
+        answer_report(unit, red, filed.id, answer, now)
+    return filed.id
+
+
 def _late_imminent_report(
     center: Center, offices: DemoOffices | None, red: Caller, world_path: Path, at: Any
-) -> str:
+) -> tuple[str, int]:
     """02:40: red reports the counter-battery fire of the example world (op-i1's area) that
     it executed at 01:05, the night before the exercise: 35 minutes past the hour the
     agreement allows — a late-notification breach the record keeps."""
@@ -516,7 +570,7 @@ def _late_imminent_report(
             unit, red, geometry=feature["geometry"], properties=properties,
             executed_at=executed, at=now,
         )  # fmt: skip
-    return made.state.id
+    return made.state.id, made.entry
 
 
 def offices_take(
