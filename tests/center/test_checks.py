@@ -271,3 +271,45 @@ def test_an_amended_area_is_checked_for_every_party_as_received_coordinates_are(
             for member in ("blue", "red")
         }
     assert hidden in json.dumps(seen["red"]) and hidden not in json.dumps(seen["blue"])
+
+
+def test_an_objections_coordinates_are_checked_for_every_party_and_kept_out_of_the_record(
+    signed_service: Service,
+) -> None:
+    """Red objects to blue's synchronized operation, pointing at where its battalion holds:
+    blue is shown red's coordinates and the school beside them, never the hidden battalion
+    itself; red is shown its battalion; the record holds a commitment, not the point."""
+    from support.desk import operation
+
+    service = signed_service
+    confirm = {"condition": "aid-delivered-east-city"}
+    assert service.post("/v1/phases/confirm", "hnc-notifier", json=confirm).status_code == 201
+    school, hidden = _seed(service)
+    notified = service.post(
+        "/v1/operations", "blue-officer", json=operation(21.2, 25.6, category="synchronized")
+    )
+    assert notified.status_code == 201, notified.text
+    op_id = notified.json()["id"]
+    evidence = {"evidence": "our battalion holds here", "geometry": TARGET}
+    objected = service.post(f"/v1/operations/{op_id}/object", "red-officer", json=evidence)
+    assert objected.status_code == 200, objected.text
+    blue = service.get(f"/v1/operations/{op_id}/check", "blue-approver").json()["content"]
+    assert blue["check"] == "objection" and blue["by"] == "red" and blue["coordinates"] == TARGET
+    assert [w["with"] for w in blue["warnings"]] == [school] and hidden not in json.dumps(blue)
+    red = service.get(f"/v1/operations/{op_id}/check", "red-officer").json()["content"]
+    assert {w["with"] for w in red["warnings"]} == {school, hidden}
+    raw = b"".join(_entries(service))
+    assert b"21.87438" not in raw
+    entries = [loads_canonical(open_envelope(r)[2]) for r in _entries(service)]
+    (objection,) = [e for e in entries if e["event"]["kind"] == "operation.objected"]
+    assert set(objection["event"]) >= {"evidence", "evidence_geometry"}
+    (checked,) = [e for e in entries if e["event"]["kind"] == "operation.evidence_checked"]
+    assert set(checked["event"]["checks"]) == {"blue", "red"}
+    assert checked["event"]["objection"] == entries.index(objection)
+    # Bad coordinates are named and nothing is written.
+    size = len(entries)
+    bad = {"evidence": "x", "geometry": {"type": "Point", "coordinates": [21.0, 95.0]}}
+    refused = service.post(f"/v1/operations/{op_id}/object", "red-officer", json=bad)
+    problem = assert_problem(refused, 422)
+    assert problem["errors"][0]["field"] == "geometry.coordinates"
+    assert len(_entries(service)) == size

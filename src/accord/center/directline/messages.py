@@ -34,19 +34,18 @@ acknowledgement names go through prepared statements on the driver's cursor
 
 from __future__ import annotations
 
-import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-import shapely
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement
 from accord.center.checks import service as checks
+from accord.center.checks.geometry import MAX_POSITIONS, Bad, check_geometry, read_geometry
 from accord.center.db.fast import Prepared
 from accord.center.db.models import Opening
 from accord.center.db.models_directline import Message, Recipient
@@ -118,10 +117,6 @@ ACK_WITHIN_DEFAULT = timedelta(minutes=15)
 """The acknowledgement deadline when the sender names none."""
 ACK_WITHIN_MIN = timedelta(minutes=1)
 ACK_WITHIN_MAX = timedelta(hours=24)
-MAX_POSITIONS = 2000
-"""The most positions a message's geometry may hold."""
-
-_GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "Polygon")
 _SENDERS = (Role.OFFICER.value, Role.APPROVER.value)
 """The roles that send on the direct line."""
 
@@ -141,101 +136,11 @@ class Draft:
     ack_within: timedelta
 
 
-class _Bad(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.issue = Issue(field, message)
-
-
 def _unicode(field: str, value: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise _Bad(field, "is not valid Unicode text") from None
-
-
-def _position(field: str, value: Any) -> list[float | int]:
-    if not isinstance(value, list) or not 2 <= len(value) <= 3:
-        raise _Bad(field, "a position is [longitude, latitude] or [longitude, latitude, altitude]")
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
-            raise _Bad(field, "coordinates must be finite numbers")
-    lon, lat = value[0], value[1]
-    if not -180 <= lon <= 180:
-        raise _Bad(field, "the longitude is outside ±180 degrees")
-    if not -90 <= lat <= 90:
-        raise _Bad(field, "the latitude is outside ±90 degrees")
-    if len(value) == 3 and not -1e6 <= value[2] <= 1e6:
-        raise _Bad(field, "the altitude is outside ±1,000,000 metres")
-    return list(value)
-
-
-def _positions(field: str, value: Any, *, minimum: int) -> list[list[float | int]]:
-    if not isinstance(value, list):
-        raise _Bad(field, "must be an array of positions")
-    if len(value) < minimum:
-        raise _Bad(field, f"needs at least {minimum} position{'s' if minimum > 1 else ''}")
-    if len(value) > MAX_POSITIONS:
-        raise _Bad(field, f"holds more than {MAX_POSITIONS} positions")
-    return [_position(f"{field}[{i}]", p) for i, p in enumerate(value)]
-
-
-def check_geometry(value: Any) -> dict[str, Any]:
-    """A GeoJSON geometry (RFC 7946) with exact coordinates, as given: ``Point``,
-    ``MultiPoint``, ``LineString`` or ``Polygon`` (closed rings); longitude ±180, latitude
-    ±90, at most :data:`MAX_POSITIONS` positions. Raises
-    :class:`~accord.errors.InputError` naming the field (``geometry.coordinates[1]``).
-
-    >>> check_geometry({"type": "Point", "coordinates": [36.29, 33.51]})
-    {'type': 'Point', 'coordinates': [36.29, 33.51]}
-    >>> check_geometry({"type": "Point", "coordinates": [36.29, 93.5]})
-    Traceback (most recent call last):
-    ...
-    accord.errors.InputError: message: 1 problem
-      field 'geometry.coordinates': the latitude is outside ±90 degrees
-    """
-    try:
-        return _geometry(value)
-    except _Bad as bad:
-        raise InputError("message", [bad.issue]) from None
-
-
-def _geometry(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _Bad("geometry", "must be a GeoJSON geometry object")
-    extra = sorted(set(value) - {"type", "coordinates"})
-    if extra:
-        raise _Bad(f"geometry.{extra[0]}" if extra[0].isprintable() else "geometry", "unknown")
-    kind = value.get("type")
-    if kind not in _GEOMETRY_TYPES:
-        raise _Bad("geometry.type", f"must be one of {', '.join(_GEOMETRY_TYPES)}")
-    where = "geometry.coordinates"
-    coordinates = value.get("coordinates")
-    checked: Any
-    if kind == "Point":
-        checked = _position(where, coordinates)
-    elif kind == "MultiPoint":
-        checked = _positions(where, coordinates, minimum=1)
-    elif kind == "LineString":
-        checked = _positions(where, coordinates, minimum=2)
-    else:
-        if not isinstance(coordinates, list) or not coordinates:
-            raise _Bad(where, "a Polygon is a non-empty array of linear rings")
-        checked, count = [], 0
-        for r, ring in enumerate(coordinates):
-            points = _positions(f"{where}[{r}]", ring, minimum=4)
-            if points[0] != points[-1]:
-                raise _Bad(f"{where}[{r}]", "a ring is closed: its last position is its first")
-            count += len(points)
-            if count > MAX_POSITIONS:
-                raise _Bad(where, f"holds more than {MAX_POSITIONS} positions")
-            checked.append(points)
-        polygon = shapely.Polygon(
-            [p[:2] for p in checked[0]], [[p[:2] for p in ring] for ring in checked[1:]]
-        )
-        if not shapely.is_valid(polygon):
-            raise _Bad(where, f"not a valid polygon: {shapely.is_valid_reason(polygon)}")
-    return {"type": kind, "coordinates": checked}
+        raise Bad(field, "is not valid Unicode text") from None
 
 
 def check_draft(
@@ -258,7 +163,7 @@ def check_draft(
     def check(fn: Any, *args: Any) -> Any:
         try:
             return fn(*args)
-        except _Bad as bad:
+        except Bad as bad:
             issues.append(bad.issue)
             return None
 
@@ -293,7 +198,7 @@ def check_draft(
                 issues.append(Issue("ack_within", "from PT1M to PT24H"))
             elif within.microseconds:
                 issues.append(Issue("ack_within", "whole seconds"))
-    checked = None if geometry is None else check(_geometry, geometry)
+    checked = None if geometry is None else check(read_geometry, geometry)
     if issues:
         raise InputError("message", issues)
     return Draft(recipients, subject, text, checked, refers_to, within)

@@ -31,6 +31,7 @@ __all__ = [
     "CENTER",
     "CHECKED",
     "CONFLICTS_UPDATED",
+    "EVIDENCE_CHECKED",
     "PROPOSED",
     "REPORTED",
     "Actor",
@@ -52,6 +53,7 @@ ACTIONS: dict[str, str] = {
 """Step → the kind of its record entry and live event."""
 
 CHECKED = "operation.checked"
+EVIDENCE_CHECKED = "operation.evidence_checked"
 PROPOSED = "operation.proposed"
 AMENDED = "operation.amended"
 REPORTED = "operation.reported"
@@ -71,7 +73,7 @@ _KINDS: list[tuple[str, tuple[str, ...], tuple[str, ...], Fold, str]] = [
      "the center re-checks an operation after the world changed"),
     (ACTIONS["approve"], _STEP, ("override_reason",), fold.step, "a party approves"),
     (ACTIONS["veto"], (*_STEP, "reason"), (), fold.step, "a party vetoes, with its reason"),
-    (ACTIONS["object"], (*_STEP, "evidence"), (), fold.objected,
+    (ACTIONS["object"], (*_STEP, "evidence"), ("evidence_geometry",), fold.objected,
      "a party objects, with its evidence"),
     (ACTIONS["withdraw_objection"], _STEP, (), fold.objection_withdrawn,
      "a party withdraws its objection"),
@@ -93,6 +95,12 @@ _ENTRIES[CHECKED] = entry_kind(
     CHECKED, signer=Signer.CENTER, required=("id", "checks", "version"), fold=fold.checked,
     summary="the center checks an amended operation's area for every party (a commitment "
     "per party to what it was shown, of one size whatever was found)",
+)  # fmt: skip
+_ENTRIES[EVIDENCE_CHECKED] = entry_kind(
+    EVIDENCE_CHECKED, signer=Signer.CENTER, required=("id", "checks", "objection"),
+    fold=fold.evidence_checked,
+    summary="the center checks the coordinates an objection gave as evidence for every party "
+    "(a commitment per party, of one size whatever was found)",
 )  # fmt: skip
 for _kind, _required, _optional, _fold, _summary in _KINDS:
     _ENTRIES[_kind] = entry_kind(

@@ -33,6 +33,7 @@ __all__ = [
     "amended",
     "checked",
     "conflicts_updated",
+    "evidence_checked",
     "executed",
     "objected",
     "objection_withdrawn",
@@ -274,3 +275,20 @@ def checked(replay: Replaying, record: Recorded) -> bool:
     found.checks = {str(k): str(v) for k, v in commitments.items()}
     found.checked_entry = record.index
     return True
+
+
+def evidence_checked(replay: Replaying, record: Recorded) -> bool:
+    """``operation.evidence_checked``: the center's check of the coordinates an objection
+    to a known operation gave, for every party of the agreement, after that objection."""
+    event = record.event
+    found = replay.part(OPERATIONS).get(str(event["id"]))
+    commitments = event["checks"]
+    objection = event["objection"]
+    return (
+        found is not None
+        and record.author == replay.origin
+        and isinstance(objection, int)
+        and objection in found.entries
+        and isinstance(commitments, dict)
+        and set(commitments) == set(replay.agreement.party_ids)
+    )

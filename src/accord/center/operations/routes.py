@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.center import visibility
 from accord.center.checks import service as checks
+from accord.center.checks.geometry import check_geometry
 from accord.center.checks.views import CheckOpeningOut, opening_out
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, CenterDep, problem
@@ -130,11 +131,15 @@ class ReasonIn(BaseModel):
 
 
 class EvidenceIn(BaseModel):
-    """The evidence behind an objection."""
+    """The evidence behind an objection, and optionally where: exact coordinates (a GeoJSON
+    ``Point``, ``MultiPoint``, ``LineString`` or ``Polygon``) that the center checks for
+    every party as it checks coordinates passed over the direct line, and shows to the
+    parties (never in the record: a commitment there)."""
 
     model_config = ConfigDict(extra="forbid")
 
     evidence: str = Field(min_length=1, max_length=_TEXT)
+    geometry: dict[str, Any] | None = None
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -354,9 +359,16 @@ def _recheck(unit: Unit, *, op_id: str, at: datetime) -> bool:
 
 
 def _step_act(
-    unit: Unit, *, caller: Caller, op_id: str, action: str, at: datetime, text: str | None
+    unit: Unit,
+    *,
+    caller: Caller,
+    op_id: str,
+    action: str,
+    at: datetime,
+    text: str | None,
+    geometry: dict[str, Any] | None = None,
 ) -> OperationOut:
-    view = service.step(unit, caller, op_id, action, at=at, text=text)
+    view = service.step(unit, caller, op_id, action, at=at, text=text, geometry=geometry)
     return OperationOut.of(view)
 
 
@@ -458,9 +470,12 @@ async def _step(
     *,
     text: str | None = None,
     body: BaseModel | None = None,
+    geometry: dict[str, Any] | None = None,
 ) -> JSONResponse:
     now = center.now()
-    act = partial(_step_act, caller=caller, op_id=op_id, action=action, at=now, text=text)
+    act = partial(
+        _step_act, caller=caller, op_id=op_id, action=action, at=now, text=text, geometry=geometry
+    )
     before = partial(_recheck, op_id=op_id, at=now) if action in _GO_AHEAD else None
     return await write(center, request, caller, act, body=body, status=200, before=before)
 
@@ -522,8 +537,12 @@ async def object_to_operation(
     body: Annotated[EvidenceIn, Body()],
 ) -> JSONResponse:
     """The caller's party objects with evidence within the objection window; where the
-    category holds while objected, the operation is on hold."""
-    return await _step(center, request, caller, op_id, "object", text=body.evidence, body=body)
+    category holds while objected, the operation is on hold. Coordinates given with the
+    evidence are checked for every party (``GET /v1/operations/{op_id}/check``)."""
+    geometry = None if body.geometry is None else check_geometry(body.geometry, source="request")
+    return await _step(
+        center, request, caller, op_id, "object", text=body.evidence, body=body, geometry=geometry
+    )
 
 
 @router.post(
@@ -635,15 +654,17 @@ def get_operation(center: CenterDep, caller: Reader, op_id: OpId) -> OperationOu
 @router.get(
     "/operations/{op_id}/check",
     response_model=CheckOpeningOut,
-    summary="The opening of what the center's check of an amendment showed the caller's party",
+    summary="The opening of what the center's latest check of an operation showed the caller",
     responses=NOT_FOUND,
 )
 def get_check(center: CenterDep, caller: PartyUser, op_id: OpId) -> CheckOpeningOut:
-    """Salt and content that open the caller's party's commitment in the latest
-    ``operation.checked`` entry of an amended operation: the objects near its new area that
-    the center showed the party (shared ones and its own). 404 when it was never amended."""
+    """Salt and content that open the caller's party's commitment in the latest check of
+    the operation: of its amended area (``operation.checked``, ``"check": "operation"``) or
+    of coordinates an objection gave as evidence (``operation.evidence_checked``,
+    ``"check": "objection"``, the coordinates included) — the objects near them that the
+    center showed the party (shared ones and its own). 404 when none was made."""
     with center.reading() as session:
         found = checks.opening_for(session, op_id, caller.member)
     if found is None:
-        raise NotFound("no check of an amendment of this operation")
+        raise NotFound("no check of this operation's amended area or evidence")
     return opening_out(found)

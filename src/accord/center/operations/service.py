@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -42,6 +43,7 @@ from accord.agreement import Agreement
 from accord.center import visibility
 from accord.center.checks import service as checks
 from accord.center.db.fast import Prepared
+from accord.center.db.models import Opening
 from accord.center.db.models_operations import OperationRow
 from accord.center.disclosure import probing
 from accord.center.event_store import publish_all
@@ -53,6 +55,7 @@ from accord.center.operations.entries import (
     CENTER,
     CHECKED,
     CONFLICTS_UPDATED,
+    EVIDENCE_CHECKED,
     PROPOSED,
     REPORTED,
     Actor,
@@ -75,6 +78,8 @@ from accord.chrono import format_instant, parse_instant
 from accord.deconfliction import Conflict
 from accord.deconfliction.conflicts import as_seen_by
 from accord.errors import IllegalTransition, InputError, Issue, NotAuthorized
+from accord.record.canonical import canonical_json, encode_base64
+from accord.record.commitments import SALT_BYTES, commitment
 from accord.rules import operations as rules
 from accord.rules.operations import PENDING, OperationState
 from accord.world import Disclosure, Operation
@@ -564,15 +569,18 @@ def step(
     *,
     at: datetime,
     text: str | None = None,
+    geometry: Mapping[str, Any] | None = None,
 ) -> OperationView:
     """One step of the life cycle by the caller's party: ``approve`` (``text``: an override
-    reason), ``veto`` (reason), ``object`` (evidence), ``withdraw_objection``, ``execute``,
-    ``complete`` or ``cancel`` (reason)."""
+    reason), ``veto`` (reason), ``object`` (evidence; ``geometry``: coordinates given with
+    it, read by :func:`accord.center.checks.geometry.check_geometry`), ``withdraw_objection``,
+    ``execute``, ``complete`` or ``cancel`` (reason)."""
     desk_ = desk(unit.center)
     a, who = desk_.agreement, caller.member
     row = existing_row(unit.session, op_id)
     before = decode_state(row.state)
     fields: dict[str, Any] = {}
+    evidence: _Evidence | None = None
     if action == "approve":
         state = rules.approve(a, before, actor=who, at=at, override_reason=text)
         if state.overrides and state.overrides != before.overrides:
@@ -583,6 +591,9 @@ def step(
     elif action == "object":
         state = rules.object_to(a, before, actor=who, at=at, evidence=text or "")
         fields["evidence"] = state.objections[-1].evidence
+        if geometry is not None:
+            evidence = _Evidence.of(op_id, who, geometry)
+            fields["evidence_geometry"] = encode_base64(evidence.committed)
     elif action == "withdraw_objection":
         state = rules.withdraw_objection(a, before, actor=who, at=at)
     elif action == "execute":
@@ -594,7 +605,7 @@ def step(
         fields["reason"] = state.cancel_reason
     else:  # pragma: no cover - the routes name only these
         raise ValueError(action)
-    return _save(
+    view = _save(
         unit,
         desk_,
         Actor.of(caller),
@@ -605,6 +616,67 @@ def step(
         at=at,
         **fields,
     )
+    if evidence is not None:
+        evidence.checked(unit, desk_, view.entry, at)
+    return view
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """Coordinates an objection gives as evidence: committed to in the objection's entry
+    (the record never holds them), opened to its objector, checked for every party."""
+
+    operation: str
+    party: str
+    geometry: dict[str, Any]
+    salt: bytes
+    committed: bytes
+
+    @classmethod
+    def of(cls, op_id: str, party: str, geometry: Mapping[str, Any]) -> _Evidence:
+        content = {"operation": op_id, "party": party, "geometry": dict(geometry)}
+        salt = secrets.token_bytes(SALT_BYTES)
+        return cls(op_id, party, dict(geometry), salt, commitment(content, salt=salt))
+
+    def checked(self, unit: Unit, desk_: Desk, entry: int, at: datetime) -> None:
+        """Keep the opening (owner: the objector), check the coordinates for every party
+        — each shown them, and the shared objects and its own near them, nothing of
+        another's hidden objects — and write the center's ``operation.evidence_checked``
+        entry (a commitment per party, one size whatever was found) and each party's
+        event."""
+        content = {"operation": self.operation, "party": self.party, "geometry": self.geometry}
+        unit.session.add(
+            Opening(
+                entry=entry,
+                owner=self.party,
+                commitment=self.committed,
+                salt=self.salt,
+                content=canonical_json(content).decode("utf-8"),
+            )
+        )
+        parties = sorted(desk_.agreement.party_ids)
+        views = checks.check(
+            unit,
+            desk_.world,
+            self.geometry,
+            subject=self.operation,
+            about="objection",
+            parties=parties,
+            at=at,
+            extra={"objection": entry, "by": self.party, "coordinates": self.geometry},
+        )
+        checked = checks.record(
+            unit, entry_of(EVIDENCE_CHECKED), self.operation, views, at=at, objection=entry
+        )
+        publish_all(
+            unit.session,
+            kind=EVIDENCE_CHECKED,
+            at=at,
+            each=[
+                ([party], {"id": self.operation, "entry": checked, **views[party]})
+                for party in parties
+            ],
+        )
 
 
 def _recheck(

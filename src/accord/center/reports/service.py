@@ -40,8 +40,8 @@ from typing import Any
 
 from accord.agreement import Agreement
 from accord.center import visibility
+from accord.center.checks.geometry import check_geometry
 from accord.center.db.models_reports import Report
-from accord.center.directline.messages import check_geometry
 from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.event_store import publish
 from accord.center.identity import Caller
