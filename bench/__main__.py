@@ -18,7 +18,18 @@ from pathlib import Path
 
 from accord.agreement import load_agreement
 from accord.examples import example_path
-from bench import airspace, alerts, auth, deconfliction, hidden, hostage, load, reads, record
+from bench import (
+    airspace,
+    alerts,
+    auth,
+    checks,
+    deconfliction,
+    hidden,
+    hostage,
+    load,
+    reads,
+    record,
+)
 from bench.world import make_world
 
 
@@ -51,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             "reads",
             "hidden",
             "auth",
+            "checks",
             "hostage",
         ),
         default=None,
@@ -103,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.only in (None, "auth"):
         rows += auth.run()
+    if args.only in (None, "checks"):
+        rows += checks.run()
     if args.only in (None, "hostage"):
         rows += hostage.run(
             objects=args.objects or max(1000, int(20_000 * s)),

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.deconfliction import DeconflictionIndex
-from accord.deconfliction.received import Unchecked, areas_of, merged, open_to
+from accord.deconfliction.received import MAX_POINTS, Unchecked, areas_of, merged, open_to
 from accord.world import Disclosure, Operation, World
 from support.jig import AGREEMENT
 from support.oracle import expected
@@ -120,9 +120,29 @@ def test_what_the_engine_cannot_check_says_why() -> None:
     across = {"type": "LineString", "coordinates": [[179.9, 0.0], [-179.9, 0.0]]}
     with pytest.raises(Unchecked, match="antimeridian"):
         areas_of(across, AGREEMENT, area_id="m-x", party="blue", at=T0)
-    many = {"type": "MultiPoint", "coordinates": [[20.0 + i * 1e-4, 20.0] for i in range(600)]}
+    many = [[20.0 + i * 1e-4, 20.0] for i in range(MAX_POINTS + 1)]
+    with pytest.raises(Unchecked, match=f"at most {MAX_POINTS} points"):
+        areas_of(
+            {"type": "MultiPoint", "coordinates": many}, AGREEMENT, area_id="m", party="b", at=T0
+        )
+    assert (
+        len(
+            areas_of(
+                {"type": "MultiPoint", "coordinates": many[:-1]},
+                AGREEMENT,
+                area_id="m",
+                party="b",
+                at=T0,
+            )
+        )
+        == MAX_POINTS
+    )
+    vertices = AGREEMENT.limits.operation_vertices
+    line = [[20.0 + i * 1e-4, 20.0 + (i % 2) * 1e-4] for i in range(vertices + 1)]
     with pytest.raises(Unchecked, match=r"limits\.operation_vertices"):
-        areas_of(many, AGREEMENT, area_id="m-x", party="blue", at=T0)
+        areas_of(
+            {"type": "LineString", "coordinates": line}, AGREEMENT, area_id="m", party="b", at=T0
+        )
     point_line = {"type": "LineString", "coordinates": [[20.0, 20.0], [20.0, 20.0]]}
     (area,) = areas_of(point_line, AGREEMENT, area_id="m-x", party="blue", at=T0)
     assert area.geometry.geom_type == "Point"

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from accord.center.db.fast import Prepared
@@ -83,18 +83,28 @@ def warning_json(conflict: Conflict, name: str | None) -> dict[str, Any]:
     return out
 
 
+_NAMES_OF = union_all(
+    select(Declaration.id, Declaration.feature).where(
+        Declaration.id.in_(bindparam("b_ids", expanding=True))
+    ),
+    select(OperationRow.id, OperationRow.feature).where(
+        OperationRow.id.in_(bindparam("b_ids", expanding=True))
+    ),
+)
+"""The stored features of the objects named (one statement, built once)."""
+
+
 def _names(session: Session, conflicts: Sequence[Conflict]) -> dict[str, str]:
-    """The declared names of the objects in ``conflicts`` (those that have one)."""
+    """The declared names of the objects in ``conflicts`` (those that have one). Read even
+    when there are none: whether a check found something (another party's hidden object
+    among it) must not be the difference between one statement and none in the time the
+    sender waits."""
     ids = sorted({c.with_id for c in conflicts if c.with_id is not None})
-    if not ids:
-        return {}
     names: dict[str, str] = {}
-    for table in (Declaration, OperationRow):
-        rows = session.execute(select(table.id, table.feature).where(table.id.in_(ids)))
-        for object_id, feature in rows:
-            name = json.loads(feature).get("properties", {}).get("name")
-            if isinstance(name, str) and name:
-                names[object_id] = name
+    for object_id, feature in session.connection().execute(_NAMES_OF, {"b_ids": ids}):
+        name = json.loads(feature).get("properties", {}).get("name")
+        if isinstance(name, str) and name:
+            names[object_id] = name
     return names
 
 
