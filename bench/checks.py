@@ -34,6 +34,21 @@ _SCHOOL = (21.872, 24.936)
 _TS = re.compile(rb'"ts":"[^"]*"')
 
 
+def _hidden(where: list[float]) -> dict[str, Any]:
+    """Red's hidden position at ``where``, in force through the exercise."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": where},
+        "properties": {
+            "kind": "position",
+            "party": "red",
+            "disclosure": "center",
+            "valid_from": "2026-09-19T00:00:00Z",
+            "valid_to": "2026-09-30T00:00:00Z",
+        },
+    }
+
+
 def _ring(n: int, radius_deg: float) -> list[list[float]]:
     ring = [
         [
@@ -61,8 +76,11 @@ def _geometries(most: int, points: int, rng: random.Random) -> dict[str, dict[st
 
 def run(rounds: int = 20) -> list[tuple[str, ...]]:
     """The writer's time per message by geometry, and the disclosure attack's count."""
+    from sqlalchemy import select
+
     from accord.center.bootstrap import Parts
     from accord.center.config import Settings
+    from accord.center.db.models import User
     from accord.center.declarations import service as declarations
     from accord.center.directline.messages import check_draft, send
     from accord.center.exercise import DEMO_START, NIGHT_START, exercise_clock, seed_demo
@@ -82,31 +100,14 @@ def run(rounds: int = 20) -> list[tuple[str, ...]]:
         center = Parts(settings, clock=exercise_clock(DEMO_START, held=NIGHT_START)).open()
         try:
             seed_demo(center, example_path("world.geojson"))
-            from sqlalchemy import select
-
-            from accord.center.db.models import User
-
             with center.reading() as session:
                 users = {u.name: u for u in session.scalars(select(User))}
             blue = Caller(users["blue-officer"].id, "blue-officer", "blue", Role.OFFICER)
             red = Caller(users["red-officer"].id, "red-officer", "red", Role.OFFICER)
-            hidden: list[list[float]] = []
             for _ in range(1000):
                 where = [_SCHOOL[0] + rng.uniform(-0.2, 0.2), _SCHOOL[1] + rng.uniform(-0.2, 0.2)]
-                hidden.append(where)
-                feature = {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": where},
-                    "properties": {
-                        "kind": "position",
-                        "party": "red",
-                        "disclosure": "center",
-                        "valid_from": "2026-09-19T00:00:00Z",
-                        "valid_to": "2026-09-30T00:00:00Z",
-                    },
-                }
                 with center.writing() as unit:
-                    declarations.declare(unit, red, feature, center.now())
+                    declarations.declare(unit, red, _hidden(where), center.now())
             most = center.agreement.limits.operation_vertices
 
             def message(geometry: dict[str, Any] | None) -> tuple[float, Any]:
@@ -165,19 +166,8 @@ def run(rounds: int = 20) -> list[tuple[str, ...]]:
                 place = [20.6 + rng.uniform(0, 0.3), 26.2 + rng.uniform(0, 0.3)]
                 point = {"type": "Point", "coordinates": place}
                 before = seen_by_blue(point)
-                feature = {
-                    "type": "Feature",
-                    "geometry": point,
-                    "properties": {
-                        "kind": "position",
-                        "party": "red",
-                        "disclosure": "center",
-                        "valid_from": "2026-09-19T00:00:00Z",
-                        "valid_to": "2026-09-30T00:00:00Z",
-                    },
-                }
                 with center.writing() as unit:
-                    declarations.declare(unit, red, feature, center.now())
+                    declarations.declare(unit, red, _hidden(place), center.now())
                 told += seen_by_blue(point) != before
             rows.append(
                 (

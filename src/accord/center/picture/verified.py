@@ -298,25 +298,18 @@ def verified_check(session: Session, party: str, entry: int, committed: str) -> 
     """What the center's check in record entry ``entry`` showed ``party`` (its opening in
     ``check_openings``) — only when it opens ``party``'s commitment ``committed`` (base64)
     there; else None."""
-    row = session.get(CheckOpening, (entry, party))
-    if row is None:
-        return None
-    try:
-        content = json.loads(row.content)
-        verify_opening(
-            commitment=decode_base64(committed, what="commitment"),
-            content=content,
-            salt=bytes(row.salt),
-        )
-    except (RecordError, ValueError, TypeError):
-        return None
-    return content
+    return _opened(session.get(CheckOpening, (entry, party)), committed)
 
 
 def verified_opening(session: Session, owner: str, entry: int, committed: str) -> Any | None:
     """The content behind the commitment ``committed`` (base64) of record entry ``entry``,
     from the opening ``owner`` keeps — only when it opens that commitment; else None."""
     row = session.scalar(select(Opening).where(Opening.entry == entry, Opening.owner == owner))
+    return _opened(row, committed)
+
+
+def _opened(row: Opening | CheckOpening | None, committed: str) -> Any | None:
+    """The content of the opening ``row`` when it opens ``committed``; else None."""
     if row is None:
         return None
     try:
