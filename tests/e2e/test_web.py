@@ -297,6 +297,223 @@ def test_direct_line_acknowledge_in_one_click(sessions: Any) -> None:
     shot(red, "09-red-sees-acknowledgement")
 
 
+# 240 m east of the demo world's School No. 12 ([21.872, 24.936], a shared protected site of
+# hnc with a 1,500 m standoff): the coordinates blue passes red over the direct line.
+EAST_OF_SCHOOL = {"type": "Point", "coordinates": [21.87438, 24.936]}
+# A line some 570 km long: beyond what the engine checks (limits.operation_extent_m).
+TOO_LONG = {"type": "LineString", "coordinates": [[19.5, 23.5], [24.5, 26.5]]}
+
+
+def _hms(instant: str) -> str:
+    """An API instant as the ladder shows it: HH:MM:SSZ."""
+    return parse_instant(instant).astimezone(UTC).strftime("%H:%M:%SZ")
+
+
+def test_received_coordinates_are_checked_drawn_and_escalated(sessions: Any, demo: Demo) -> None:
+    """Blue passes red coordinates 240 m east of School No. 12, to acknowledge within a
+    minute. Red's officer reads, before the Acknowledge button, the center's check — the
+    school named, blocking — sees the coordinates drawn on the map (a line to the school,
+    nothing to any object red cannot see) and the ladder: sent, the deadline, then, a minute
+    on, the real escalation past red's absent primary to its officer (named for red, its
+    role only for blue), and the acknowledgement naming the hash, late."""
+    # Red's chain: the approver first (no heartbeat: absent), the officer as backup (present).
+    with demo.api("red-officer") as red_api:
+        chain = red_api.put(
+            "/v1/contacts", json={"primary": "red-approver", "backup": "red-officer"}
+        )
+        assert chain.status_code == 200, chain.text
+        assert red_api.post("/v1/presence").status_code == 201
+    red = sessions("red-officer").page
+    blue = sessions("blue-officer").page
+    refused: list[str] = []  # what the Content-Security-Policy blocked, if anything
+    for page in (red, blue):
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+    with demo.api("blue-officer") as blue_api:
+        answer = blue_api.post(
+            "/v1/messages",
+            json={
+                "to": ["red"],
+                "subject": "Target grid east of the school",
+                "text": "Confirm you hold nothing there.",
+                "geometry": EAST_OF_SCHOOL,
+                "ack_within": "PT1M",
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        unchecked = blue_api.post(
+            "/v1/messages",
+            json={
+                "to": ["red"],
+                "subject": "Route of the column",
+                "text": "x",
+                "geometry": TOO_LONG,
+            },
+        )
+        assert unchecked.status_code == 201, unchecked.text
+    sent = answer.json()
+    with demo.api("red-officer") as red_api:
+        seen = red_api.get(f"/v1/messages/{sent['id']}").json()
+    school = next(w["with"] for w in seen["check"]["warnings"] if w["name"] == "School No. 12")
+
+    # 1. The check, under the message, before the Acknowledge button.
+    item = red.locator("#inbox li.msg", has_text="Target grid east of the school")
+    expect(item).to_be_visible(timeout=15_000)
+    check = item.locator(".check")
+    expect(check.locator("li.warning.blocking").first).to_have_text(
+        re.compile(r"^BLOCKING: 240 m from School No\. 12 \(protected site of hnc")
+    )
+    acknowledge = item.get_by_role("button", name="Acknowledge")
+    assert check.evaluate(
+        "(c, b) => !!(c.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING)",
+        acknowledge.element_handle(),
+    )
+    expect(item.locator(".coordinates")).to_contain_text("[21.87438,24.936]")
+    other = red.locator("#inbox li.msg", has_text="Route of the column")
+    expect(other.locator(".check")).to_contain_text("NOT CHECKED: it reaches")
+
+    # 2. Drawn on the map as it arrived: the exact point, a line to the school, the school
+    # marked; every line leads to an object red's page holds (nothing else is drawn to).
+    drawn = red.evaluate(
+        """(id) => { const map = window.accordMap, s = window.accord.state;
+          const items = [...map.items.values()].filter((i) => i.msg === id);
+          return {point: items.filter((i) => i.geometry).map((i) => i.geometry),
+                  links: items.filter((i) => i.segment).map((i) => i.warned),
+                  unseen: items.filter((i) => i.segment && !s.declarations.has(i.warned)
+                                              && !s.operations.has(i.warned)).length,
+                  marked: [...map.marked]}; }""",
+        sent["id"],
+    )
+    assert drawn["point"] == [EAST_OF_SCHOOL], drawn
+    assert school in drawn["links"] and school in drawn["marked"] and drawn["unseen"] == 0
+
+    # 3. The ladder: sent and the deadline, at the center's times.
+    ladder = item.locator("ol.ladder")
+    expect(ladder.locator("li").nth(0)).to_have_text(
+        f"{_hms(sent['sent_at'])} sent by blue (blue-officer)"
+    )
+    expect(ladder.locator("li").nth(1)).to_have_text(
+        f"{_hms(sent['ack_deadline'])} acknowledgement deadline (PT1M)"
+    )
+
+    # "Show on map": brought into view with its popup naming the subject and the sender.
+    red.set_viewport_size({"width": 1280, "height": 720})
+    item.get_by_role("button", name="Show on map").click()
+    popup = red.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text("Target grid east of the school")
+    expect(popup).to_contain_text("coordinates from blue (blue-officer)")
+    expect(popup).to_contain_text("BLOCKING: 240 m from School No. 12")
+    item.scroll_into_view_if_needed()
+    shot(red, "17-red-received-coordinates-checked-and-drawn")
+
+    # A minute on, the center escalates past red's absent primary to its officer.
+    step = ladder.locator("li.step.escalated")
+    expect(step).to_contain_text(
+        "escalated to backup red-officer (primary red-approver absent) — level 1",
+        timeout=120_000,
+    )
+    expect(item.locator("h4")).to_have_text("Target grid east of the school")
+    assert (
+        red.evaluate(
+            "(e) => getComputedStyle(e, '::before').content", item.locator("h4").element_handle()
+        )
+        == '"ESCALATED — "'
+    )
+    item.scroll_into_view_if_needed()
+    shot(red, "18-red-ladder-escalated")
+    # Blue sees the step by role only: who red's contacts are is red's.
+    theirs = blue.locator("#outbox li.msg", has_text="Target grid east of the school")
+    blue_step = theirs.locator("ol.ladder[data-party=red] li.step.escalated")
+    expect(blue_step).to_contain_text(
+        "escalated to backup (primary absent) — level 1", timeout=15_000
+    )
+    expect(theirs).not_to_contain_text("red-approver")
+    expect(theirs.locator(".check")).to_contain_text("BLOCKING: 240 m from School No. 12")
+
+    # Acknowledged, late, naming the content's hash.
+    acknowledge.click()
+    done = ladder.locator("li.step.late")
+    expect(done).to_contain_text(
+        f"acknowledged by red-officer naming hash {sent['content_hash'][:12]} — LATE",
+        timeout=15_000,
+    )
+    expect(theirs.locator("ol.ladder[data-party=red] li.step.late")).to_contain_text(
+        f"naming hash {sent['content_hash'][:12]} — LATE", timeout=15_000
+    )
+    blue.set_viewport_size({"width": 1280, "height": 720})
+    theirs.scroll_into_view_if_needed()
+    shot(blue, "19-blue-outbox-ladder-acknowledged-late")
+    # By keyboard: off the map and back, the focus staying on the message's controls.
+    item.get_by_role("button", name="Remove from map").focus()
+    red.keyboard.press("Enter")
+    on_map = "(id) => [...window.accordMap.items.values()].filter((i) => i.msg === id).length"
+    assert red.evaluate(on_map, sent["id"]) == 0
+    assert red.evaluate("() => window.accordMap.marked.size") == 0
+    expect(item.get_by_role("button", name="Show on map")).to_be_focused()
+    red.keyboard.press("Enter")
+    expect(popup).to_contain_text("Target grid east of the school")
+    assert red.evaluate(on_map, sent["id"]) >= 2
+    assert refused == []
+
+
+def test_the_ladder_and_the_check_as_rendered(browser: Browser, demo: Demo) -> None:
+    """line.js on a fixture message (no sign-in: the module alone): warnings blocking first,
+    the text prefixed, NOT CHECKED with its reason, every step in time order — an overdue
+    declared after a skipped chain, an acknowledgement naming another hash said so."""
+    page = browser.new_page()
+    try:
+        page.goto(demo.url + "/static/line.js")
+        got = page.evaluate(
+            """async () => {
+              const v = await import('/static/line.js');
+              const w = (blocking, text) => ({kind: 'protected_site', with: 'x', name: 'n',
+                party: 'hnc', disclosure: 'shared', distance_m: 1, threshold_m: 2, blocking,
+                text});
+              const m = {id: 'm-1', from: 'blue', to: ['red'], sent_by: 'blue-officer',
+                sent_at: '2026-09-21T03:10:00Z', ack_deadline: '2026-09-21T03:20:00Z',
+                ack_within: 'PT10M', content: {geometry: {type: 'Point', coordinates: [1, 2]}},
+                content_hash: 'ab'.repeat(32),
+                check: {entry: 7, party: 'red', at: '2026-09-21T03:10:00Z',
+                  until: '2026-09-22T03:10:00Z', geometry: true, checked: true, unchecked: null,
+                  warnings: [w(false, 'far thing — warning'), w(true, 'near thing — blocking')],
+                  blocking: 1}};
+              const r = {party: 'red', acknowledged: true, acknowledged_at: '2026-09-21T03:31:07Z',
+                acknowledged_by: 'red-duty', acknowledged_hash: 'cd'.repeat(32), late: true,
+                level: 1, overdue: true, deadline: null, escalations: [
+                  {level: 1, kind: 'overdue', at: '2026-09-21T03:25:00Z',
+                   due: '2026-09-21T03:25:00Z', deadline: null, role: null, contact: null,
+                   skipped: ['duty'], skipped_users: null, entry: 9},
+                  {level: 1, kind: 'escalated', at: '2026-09-21T03:20:00Z',
+                   due: '2026-09-21T03:20:00Z', deadline: '2026-09-21T03:25:00Z', role: 'backup',
+                   contact: 'red-b', skipped: ['primary'], skipped_users: ['red-a'], entry: 8}]};
+              const lines = (node) => [...node.querySelectorAll('li')].map((li) => li.textContent);
+              const unchecked = v.checkView({...m, check: {...m.check, checked: false,
+                unchecked: 'a MultiPolygon is not checked', warnings: [], blocking: 0}});
+              const clear = v.checkView({...m, check: {...m.check, warnings: [], blocking: 0}});
+              return {warnings: lines(v.checkView(m)), ladder: lines(v.ladderView(m, r)),
+                      unchecked: unchecked.textContent, clear: clear.textContent,
+                      none: v.checkView({...m, content: {}, check: null})};
+            }"""
+        )
+    finally:
+        page.close()
+    assert got["warnings"] == ["BLOCKING: near thing — blocking", "warning: far thing — warning"]
+    assert got["unchecked"].startswith("NOT CHECKED: a MultiPolygon is not checked")
+    assert got["clear"].startswith("Checked: nothing within the agreement's distances")
+    assert got["none"] is None
+    assert got["ladder"] == [
+        "03:10:00Z sent by blue (blue-officer)",
+        "03:20:00Z acknowledgement deadline (PT10M)",
+        "03:20:00Z escalated to backup red-b (primary red-a absent) — level 1; new deadline "
+        "03:25:00Z",
+        "03:25:00Z declared OVERDUE: no contact present (duty absent)",
+        "03:31:07Z acknowledged by red-duty naming hash cdcdcdcdcdcd — LATE — NOT the hash of "
+        "this message",
+    ]
+
+
 def test_record_verifies_in_the_browser_and_a_tampered_proof_does_not(
     sessions: Any, demo: Demo
 ) -> None:

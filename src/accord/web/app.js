@@ -11,7 +11,9 @@
 
 import { api, inForce, allOperations, ApiError, setToken, token, useSigner } from "./api.js";
 import { createDeviceKey, fingerprint, keyId, loadDeviceKey } from "./acts.js";
+import { el } from "./dom.js";
 import { EventStream } from "./events.js";
+import { checkView, clock, ladderView, orderedWarnings } from "./line.js";
 import { verifyConsistency } from "./merkle.js";
 import {
   LAYERS, STATUS_COLOURS, centreOf, decodeBasemap, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
@@ -27,6 +29,8 @@ const state = {
   operations: new Map(),
   inbox: [],
   outbox: [],
+  considered: null, // ids of the received messages already looked at for drawing (autoDraw)
+  drawn: new Set(), // ids of the messages whose coordinates are on the map
   alerts: new Map(),
   head: null,
   map: null,
@@ -76,19 +80,6 @@ function fmtTime(iso) {
 
 function fmtDistance(m) {
   return m >= 10000 ? `${(m / 1000).toFixed(1)} km` : `${Math.round(m)} m`;
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) if (c != null) node.append(c);
-  return node;
 }
 
 // --- sign-in --------------------------------------------------------------------------------
@@ -198,6 +189,7 @@ async function start() {
   state.listed = true;
   for (const op of state.operations.values()) putOperationOnMap(op);
   renderBoard();
+  autoDraw(); // received coordinates still to acknowledge, and what they were warned of
   performance.mark("accord:board");
   state.ready = true;
   const queued = state.queued;
@@ -896,6 +888,7 @@ async function loadMessages() {
   state.inbox = inbox;
   state.outbox = outbox;
   renderMessages();
+  if (state.listed) autoDraw();
 }
 
 function scheduleMessages() {
@@ -922,42 +915,201 @@ function renderMessages() {
   tick();
 }
 
+/** The exact coordinates as sent (every digit), under the message's text. */
+function coordinatesLine(content) {
+  if (!content.geometry) return null;
+  return el("div", { class: "meta coordinates", text: `${content.geometry.type} (lon, lat, exact as sent): ${JSON.stringify(content.geometry.coordinates)}` });
+}
+
+/** The controls that put a message's coordinates on the map (read-only: always enabled). */
+function mapButtons(m, box) {
+  if (!(m.content && m.content.geometry)) return [];
+  const buttons = [el("button", { type: "button", "data-key": `${box}:show:${m.id}`, onclick: () => showMessage(m) }, "Show on map")];
+  if (state.drawn.has(m.id)) {
+    buttons.push(el("button", { type: "button", "data-key": `${box}:hide:${m.id}`, onclick: () => hideMessage(m.id, box) }, "Remove from map"));
+  }
+  return buttons;
+}
+
 function inboxItem(m) {
   const r = myRecipient(m) || {};
   const escalated = !r.acknowledged && (r.level > 0 || r.overdue);
-  const cls = `msg ${r.acknowledged ? "acked" : escalated ? "escalated unacked" : "unacked"}`;
+  const blocking = m.check && m.check.checked && m.check.blocking > 0;
+  const cls = `msg ${r.acknowledged ? "acked" : escalated ? "escalated unacked" : "unacked"}${blocking ? " has-blocking" : ""}`;
   const content = m.content || {};
   const li = el("li", { class: cls, "data-message": m.id },
     el("h4", { text: content.subject || "(no subject)" }),
     el("div", { class: "meta", text: `from ${m.from}${m.sent_by ? ` (${m.sent_by})` : ""} · sent ${fmtTime(m.sent_at)}` }),
     content.text ? el("p", { text: content.text }) : null,
-    content.geometry ? el("div", { class: "meta", text: `geometry: ${JSON.stringify(content.geometry.coordinates)}` }) : null,
+    coordinatesLine(content),
+    // what the center found near the coordinates: read before acknowledging
+    checkView(m),
+    ladderView(m, myRecipient(m)),
   );
-  if (r.acknowledged) {
-    li.append(el("div", { class: "meta", text: `acknowledged ${fmtTime(r.acknowledged_at)} by ${r.acknowledged_by || ""}${r.late ? " (late)" : ""}` }));
-  } else {
+  const actions = el("div", { class: "actions" }, ...mapButtons(m, "in"));
+  if (!r.acknowledged) {
     li.append(el("div", { class: "countdown", "data-deadline": r.deadline || m.ack_deadline }));
     if (escalated) li.append(el("div", { class: "conflict blocking", text: `escalated to level ${r.level}${r.overdue ? ", overdue" : ""}` }));
-    li.append(el("div", { class: "actions" }, el("button", {
+    actions.append(el("button", {
       type: "button", class: "primary", "data-key": `ack:${m.id}`,
       onclick: () => acknowledge(m), ...writes(),
-    }, "Acknowledge")));
+    }, "Acknowledge"));
   }
+  if (actions.childElementCount) li.append(actions);
   return li;
 }
 
 function outboxItem(m) {
   const content = m.content || {};
-  const li = el("li", { class: `msg ${m.open ? "unacked" : "acked"}` },
+  const li = el("li", { class: `msg ${m.open ? "unacked" : "acked"}`, "data-message": m.id },
     el("h4", { text: content.subject || m.id }),
     el("div", { class: "meta", text: `to ${m.to.join(", ")} · sent ${fmtTime(m.sent_at)}` }),
+    coordinatesLine(content),
+    checkView(m, { sent: true }),
   );
   for (const r of m.recipients) {
     const text = r.acknowledged ? `${r.party}: acknowledged ${fmtTime(r.acknowledged_at)}${r.late ? " (late)" : ""}` : `${r.party}: not yet acknowledged${r.level ? `, escalated to level ${r.level}` : ""}${r.overdue ? ", OVERDUE" : ""}`;
-    li.append(el("div", { class: r.acknowledged ? "meta" : "conflict blocking", text }));
+    li.append(el("div", { class: `recipient ${r.acknowledged ? "meta" : "conflict blocking"}`, "data-party": r.party, text }), ladderView(m, r));
   }
   if (m.open) li.append(el("div", { class: "countdown", "data-deadline": m.ack_deadline }));
+  const buttons = mapButtons(m, "out");
+  if (buttons.length) li.append(el("div", { class: "actions" }, ...buttons));
   return li;
+}
+
+// --- received coordinates on the map ---------------------------------------------------------
+
+const MESSAGE_STYLE = Object.freeze({ stroke: "#ff5ce1", fill: "rgba(255, 92, 225, 0.14)", width: 3, symbol: "target", label: "#ff9cf0" });
+const LINK_BLOCKING = Object.freeze({ stroke: "#ff5ce1", width: 2.5, dash: [6, 4], label: "#ff9cf0" });
+const LINK_WARNING = Object.freeze({ stroke: "#ffcc66", width: 2, dash: [6, 4], label: "#ffdd99" });
+
+/** The map's geometry of an object this user can see (its declarations and operations, as
+ * the API gave them), or null: an object the page does not hold is never drawn to. */
+function visibleGeometry(id) {
+  if (!id) return null;
+  const d = state.declarations.get(id);
+  if (d) return d.feature.geometry;
+  const o = state.operations.get(id);
+  return o ? o.feature.geometry : null;
+}
+
+/** The closest pair of vertices of two geometries, [from a, to b] as [lon, lat]. */
+function closestPair(a, b) {
+  let best = null;
+  let bestD = Infinity;
+  for (const p of verticesOf(a)) {
+    for (const q of verticesOf(b)) {
+      const d = metres(p, q);
+      if (d < bestD) { bestD = d; best = [p, q]; }
+    }
+  }
+  return best;
+}
+
+function messageHtml(m) {
+  const content = m.content || {};
+  const check = m.check;
+  const warned = orderedWarnings(check).map((w) => `<br>${w.blocking ? "<strong>BLOCKING</strong>" : "warning"}: ${escapeHtml(w.text)}`).join("");
+  const verdict = !check || !check.checked
+    ? `<br><strong>NOT CHECKED</strong>: ${escapeHtml((check && check.unchecked) || "no check recorded for your party")}`
+    : warned || "<br>Checked: nothing within the agreement's distances";
+  return `<strong>${escapeHtml(content.subject || "(no subject)")}</strong><br>coordinates from ${escapeHtml(m.from)}${m.sent_by ? ` (${escapeHtml(m.sent_by)})` : ""}, sent ${escapeHtml(clock(m.sent_at))}` +
+    `<br>to ${escapeHtml(m.to.join(", "))}${verdict}`;
+}
+
+/** Draw a message's exact coordinates, a line to each warned object this user can already
+ * see (ringed, and the object itself marked), nothing for any other. */
+function drawMessage(m) {
+  const map = state.map;
+  const g = m.content && m.content.geometry;
+  if (!map || !g) return false;
+  map.removeWhere((item) => item.msg === m.id);
+  const content = m.content;
+  const subject = content.subject || "(no subject)";
+  map.put({
+    id: `msg:${m.id}`, msg: m.id, layer: "messages", geometry: g, style: MESSAGE_STYLE,
+    label: `${subject} — from ${m.from}`, labelAt: firstVertex(g), html: messageHtml(m),
+  });
+  const marked = [];
+  orderedWarnings(m.check).forEach((w, i) => {
+    const target = visibleGeometry(w.with);
+    if (!target) return;
+    const pair = closestPair(g, target);
+    if (!pair) return;
+    marked.push(w.with);
+    map.put({
+      id: `msg:${m.id}:w${i}`, msg: m.id, layer: "messages", geometry: null,
+      shape: { points: [], lines: [], polygons: [], bbox: bboxLonLat(pair) },
+      segment: pair, endRing: true, style: w.blocking ? LINK_BLOCKING : LINK_WARNING,
+      label: w.text.split(" (")[0], // the center's words: "240 m from School No. 12"
+      labelAt: pair[1], labelDy: 18, warned: w.with, // under the object, clear of the coordinates' own label
+      html: `<strong>${w.blocking ? "BLOCKING" : "Warning"}</strong> — the coordinates in “${escapeHtml(subject)}” from ${escapeHtml(m.from)}:<br>${escapeHtml(w.text)}`,
+    });
+  });
+  map.setMarked(`msg:${m.id}`, marked);
+  state.drawn.add(m.id);
+  return true;
+}
+
+function hideMessage(id, box) {
+  state.drawn.delete(id);
+  if (state.map) {
+    state.map.removeWhere((item) => item.msg === id);
+    state.map.setMarked(`msg:${id}`, []);
+    state.map.map.closePopup();
+  }
+  renderMessages();
+  const show = document.querySelector(`[data-key="${CSS.escape(`${box}:show:${id}`)}"]`);
+  if (show) show.focus(); // the control just used is gone: the keyboard stays by the message
+}
+
+/** Draw a message's coordinates, bring them (and what they were warned of) into view and
+ * open their popup. */
+function showMessage(m) {
+  if (!state.map) { toast("The map is not available: the exact coordinates are under the message."); return; }
+  drawMessage(m);
+  const g = m.content.geometry;
+  const points = [...verticesOf(g)];
+  for (const w of orderedWarnings(m.check)) {
+    const target = visibleGeometry(w.with);
+    const pair = target && closestPair(g, target);
+    if (pair) points.push(pair[1]);
+  }
+  const lons = points.map((p) => p[0]);
+  const lats = points.map((p) => p[1]);
+  // room above for the popup
+  state.map.fit([Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)], {
+    maxZoom: 15, paddingTopLeft: [40, 260], paddingBottomRight: [40, 40],
+  });
+  const [lon, lat] = g.type === "Point" ? g.coordinates : centreOf(g);
+  state.map.L.popup({ maxWidth: 340, autoPan: true }).setLatLng([lat, lon]).setContent(messageHtml(m)).openOn(state.map.map);
+  renderMessages();
+}
+
+/**
+ * Put received coordinates on the map by themselves: at sign-in, those of every message
+ * still to acknowledge; afterwards, those of each new message as it arrives (with a notice).
+ * Each message is looked at once: one taken off the map stays off.
+ */
+function autoDraw() {
+  if (!state.map || !state.listed) return;
+  const first = state.considered === null;
+  if (first) state.considered = new Set();
+  let changed = false;
+  for (const m of state.inbox) {
+    if (state.considered.has(m.id)) continue;
+    state.considered.add(m.id);
+    const r = myRecipient(m);
+    if (!(m.content && m.content.geometry) || (first && r && r.acknowledged)) continue;
+    drawMessage(m);
+    changed = true;
+    if (!first) {
+      const blocking = m.check && m.check.checked ? m.check.blocking : 0;
+      const checked = m.check && m.check.checked ? (blocking ? `, ${blocking} BLOCKING warning(s)` : "") : ", NOT CHECKED";
+      toast(`Coordinates from ${m.from}: “${m.content.subject || m.id}” drawn on the map${checked}.`);
+    }
+  }
+  if (changed) renderMessages();
 }
 
 async function acknowledge(m) {

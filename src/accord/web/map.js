@@ -1,7 +1,7 @@
 // The map: Leaflet for the view (pan, zoom, keyboard, scale), the Natural Earth basemap
 // from world-atlas, and everything declared drawn on two canvases of our own — one for
-// what changes seldom (areas, declarations, operations, conflicts), one for what moves
-// (tracks, alerts). No DOM element per object: 10,000 objects and 2,000 tracks are arrays
+// what changes seldom (areas, declarations, operations, conflicts, received coordinates),
+// one for what moves (tracks, alerts). No DOM element per object: 10,000 objects and 2,000 tracks are arrays
 // drawn in one pass, culled to the view, redrawn at most once per animation frame.
 
 const TILE = 256;
@@ -16,6 +16,7 @@ export const LAYERS = [
   { id: "operations", label: "Operations", colour: "#ffcc66" },
   { id: "conflicts", label: "Conflicts", colour: "#ff6b6b" },
   { id: "alerts", label: "Airspace alerts", colour: "#ff4d4d" },
+  { id: "messages", label: "Received coordinates", colour: "#ff5ce1" },
 ];
 
 export const PARTY_COLOURS = { blue: "#6fb3ff", red: "#ff8a80", hnc: "#8ee08e", observers: "#d0d0d0" };
@@ -202,6 +203,8 @@ export class OperatingMap {
     this.alerts = new Map();
     this.draft = null; // the operation being drawn
     this.highlight = null;
+    this.marks = new Map(); // key → ids of objects marked by it (setMarked)
+    this.marked = new Set(); // every id marked, drawn as the highlighted one is
     this.stats = { staticDraws: 0, dynamicDraws: 0, lastStaticMs: 0, lastDynamicMs: 0, maxDynamicMs: 0, trackUpdates: 0 };
     this._land = []; // the basemap's countries, projected
     this._base = this._canvas();
@@ -246,9 +249,10 @@ export class OperatingMap {
     this.map.setView([lat, lon], zoom);
   }
 
-  fit(bboxLonLat) {
+  /** Bring a lon/lat box into view; `options` as Leaflet's fitBounds takes them. */
+  fit(bboxLonLat, options = {}) {
     const [w, s, e, n] = bboxLonLat;
-    this.map.fitBounds([[s, w], [n, e]], { padding: [30, 30], maxZoom: 13 });
+    this.map.fitBounds([[s, w], [n, e]], { padding: [30, 30], maxZoom: 13, ...options });
   }
 
   /** The basemap (decodeBasemap's countries, already projected: {polygons, bbox}) as land and
@@ -333,6 +337,20 @@ export class OperatingMap {
     this.invalidate(true, false);
   }
 
+  /** Mark the objects `ids` (drawn as the highlighted one is) on behalf of `key` — e.g. the
+   * objects a received message's check warned of; an empty list unmarks them. An object
+   * stays marked while any key marks it. */
+  setMarked(key, ids) {
+    if (ids && ids.length) this.marks.set(key, new Set(ids));
+    else this.marks.delete(key);
+    this.marked = new Set([...this.marks.values()].flatMap((set) => [...set]));
+    this.invalidate(true, false);
+  }
+
+  _highlighted(item) {
+    return !!(this.highlight && (item.id === this.highlight || item.op === this.highlight)) || this.marked.has(item.id);
+  }
+
   invalidate(staticToo, dynamicToo, baseToo = false) {
     if (staticToo) this._pending.static = true;
     if (dynamicToo) this._pending.dynamic = true;
@@ -389,8 +407,9 @@ export class OperatingMap {
     ctx.setTransform(view.ratio, 0, 0, view.ratio, 0, 0);
     ctx.clearRect(0, 0, view.size.x, view.size.y);
     this._graticule(ctx, view);
-    const order = ["areas", "protected", "flights", "positions", "operations", "conflicts"];
+    const order = ["areas", "protected", "flights", "positions", "operations", "conflicts", "messages"];
     const labels = [];
+    const first = []; // received coordinates' labels: placed before any other can take their spot
     let shown = 0;
     for (const layer of order) {
       if (!this.visible.has(layer)) continue;
@@ -407,12 +426,12 @@ export class OperatingMap {
         } else {
           this._drawItem(ctx, view, item);
         }
-        if (item.label) labels.push(item);
+        if (item.label) (layer === "messages" ? first : labels).push(item);
       }
       for (const [style, items] of points) this._drawPoints(ctx, view, style, items);
     }
     if (this.draft) this._drawItem(ctx, view, { ...this.draft, shape: shapeOf(this.draft.geometry) });
-    this._labels(ctx, view, labels, shown);
+    this._labels(ctx, view, first.length ? first.concat(labels) : labels, shown);
     this.stats.staticDraws++;
     this.stats.lastStaticMs = performance.now() - t0;
     this.stats.shown = shown;
@@ -481,7 +500,7 @@ export class OperatingMap {
   _lonePoint(item) {
     const shape = item.shape;
     return item.style && shape.points.length === 1 && !shape.lines.length && !shape.polygons.length &&
-      !item.segment && !(this.highlight && (item.id === this.highlight || item.op === this.highlight));
+      !item.segment && !this._highlighted(item);
   }
 
   /** Lone points of one style (thousands of sites and positions) as one path of circles and
@@ -527,7 +546,7 @@ export class OperatingMap {
   _drawItem(ctx, view, item) {
     const st = item.style || {};
     const shape = item.shape;
-    const highlighted = this.highlight && (item.id === this.highlight || item.op === this.highlight);
+    const highlighted = this._highlighted(item);
     ctx.save();
     ctx.lineWidth = (st.width || 1.5) + (highlighted ? 2 : 0);
     ctx.strokeStyle = st.stroke || "#fff";
@@ -580,6 +599,13 @@ export class OperatingMap {
       ctx.moveTo(pa[0] * view.k - view.ox, pa[1] * view.k - view.oy);
       ctx.lineTo(pb[0] * view.k - view.ox, pb[1] * view.k - view.oy);
       ctx.stroke();
+      if (item.endRing) {
+        // the object the line leads to, ringed
+        ctx.setLineDash([]);
+        ctx.beginPath();
+        ctx.arc(pb[0] * view.k - view.ox, pb[1] * view.k - view.oy, 12, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
     }
     ctx.restore();
   }
@@ -605,6 +631,14 @@ export class OperatingMap {
       path.rect(x - 2, y - 7, 4, 14); path.rect(x - 7, y - 2, 14, 4);
     } else if (symbol === "square") {
       path.rect(x - 5, y - 5, 10, 10);
+    } else if (symbol === "target") {
+      // a ring and its centre dot (the inner circle runs the other way: a hole)
+      path.moveTo(x + 10, y);
+      path.arc(x, y, 10, 0, 2 * Math.PI);
+      path.moveTo(x + 5, y);
+      path.arc(x, y, 5, 0, 2 * Math.PI, true);
+      path.moveTo(x + 2, y);
+      path.arc(x, y, 2, 0, 2 * Math.PI);
     } else {
       path.moveTo(x + 4, y);
       path.arc(x, y, 4, 0, 2 * Math.PI);
@@ -623,7 +657,7 @@ export class OperatingMap {
       const [lon, lat] = item.labelAt || [0, 0];
       const [wx, wy] = project(lon, lat);
       const x = wx * view.k - view.ox + 9;
-      const y = wy * view.k - view.oy;
+      const y = wy * view.k - view.oy + (item.labelDy || 0); // labelDy: pixels below its point
       if (x < -50 || y < 0 || x > view.size.x || y > view.size.y) continue;
       const key = `${Math.floor(x / 120)}:${Math.floor(y / 16)}`;
       if (cell.has(key)) continue;
@@ -767,7 +801,7 @@ export class OperatingMap {
         }
       }
     }
-    const order = ["operations", "conflicts", "positions", "protected", "flights", "areas"];
+    const order = ["messages", "operations", "conflicts", "positions", "protected", "flights", "areas"];
     const [lon, lat] = this.map.containerPointToLatLng([px, py]) ? (() => { const ll = this.map.containerPointToLatLng([px, py]); return [ll.lng, ll.lat]; })() : [0, 0];
     const [wx, wy] = project(lon, lat);
     for (const layer of order) {
