@@ -53,6 +53,7 @@ from sqlalchemy import select
 from accord.airspace import TrackReport, TrackSet, latest, load_tracks
 from accord.center.acts import Presented, Signing, accept
 from accord.center.airspace.tracks import Batch, report_tracks
+from accord.center.checks.service import opening_for
 from accord.center.db.models import User
 from accord.center.declarations import service as declarations
 from accord.center.directline.escalation import escalate_due
@@ -435,8 +436,6 @@ def play_night(
         now = at(due)
         assert escalate_due(center, now) == 1, f"no escalation at {due}"
         escalated.append((now, "backup" if user is backup else "duty"))
-
-    from accord.center.checks.service import opening_for
 
     with center.reading() as session:
         opened = opening_for(session, message.id, "red")
