@@ -21,7 +21,7 @@ case to fit, envelope and act included: ``what`` and ``text`` up to :data:`TEXT_
 characters with no control characters but tab and line breaks (at most 4 bytes each in the
 entry), up to :data:`CITES_MAX` cited entries and :data:`EVIDENCE_MAX` pieces of evidence
 (a name up to :data:`NAME_MAX` printable characters), and a geometry of up to
-:data:`~accord.center.directline.messages.MAX_POSITIONS` positions whose canonical JSON
+:data:`~accord.center.checks.geometry.MAX_POSITIONS` positions whose canonical JSON
 takes at most :data:`WHERE_MAX_BYTES` bytes (coordinates are kept exactly as given).
 
 Bad input is an :class:`~accord.errors.InputError` naming every bad field
