@@ -6,7 +6,9 @@ circle next to the hospital, sees the conflict in the preview and on the board; 
 approver, in another browser context, sees the proposal appear live and vetoes it; blue sees
 the veto live; a direct-line message is sent and acknowledged in one click; the record is
 verified in the browser (Web Crypto) and a tampered proof is reported as not verified; a
-stream dropped mid-session catches up on reconnect. Screenshots of each step go to
+stream dropped mid-session catches up on reconnect; the observer files an incident report
+against blue from the page, blue sees it live and answers it, the observer sees the answer
+live, and a bad report names its fields and files nothing. Screenshots of each step go to
 ``build/screenshots/``.
 
 Chromium comes from the distribution (``apt-get install chromium``; ``.ci/run`` installs
