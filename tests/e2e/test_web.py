@@ -6,7 +6,9 @@ circle next to the hospital, sees the conflict in the preview and on the board; 
 approver, in another browser context, sees the proposal appear live and vetoes it; blue sees
 the veto live; a direct-line message is sent and acknowledged in one click; the record is
 verified in the browser (Web Crypto) and a tampered proof is reported as not verified; a
-stream dropped mid-session catches up on reconnect. Screenshots of each step go to
+stream dropped mid-session catches up on reconnect; the observer files an incident report
+against blue from the page, blue sees it live and answers it, the observer sees the answer
+live, and a bad report names its fields and files nothing. Screenshots of each step go to
 ``build/screenshots/``.
 
 Chromium comes from the distribution (``apt-get install chromium``; ``.ci/run`` installs
@@ -33,7 +35,7 @@ from bench.live import ACCORD, free_port
 
 from accord.agreement import load_agreement
 from accord.center.keystore import log_origin
-from accord.chrono import parse_instant
+from accord.chrono import format_instant, parse_instant
 from accord.office import Office, SignedActs
 from support.browser import shot
 from support.offices import Offices, user_key
@@ -520,6 +522,311 @@ def test_the_ladder_and_the_check_as_rendered(browser: Browser, demo: Demo) -> N
         "03:25:00Z declared OVERDUE: no contact present (duty absent)",
         "03:31:07Z acknowledged by red-duty naming hash cdcdcdcdcdcd — LATE — NOT the hash of "
         "this message",
+    ]
+
+
+def _at(instant: str) -> str:
+    """An API instant as the reports panel shows it: YYYY-MM-DD HH:MM:SSZ."""
+    return parse_instant(instant).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _typed(instant: datetime) -> str:
+    """An instant as typed into the page's UTC date-and-time fields."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _csp_refusals(*pages: Page) -> list[str]:
+    """What the Content-Security-Policy blocks on ``pages`` from now on (filled as it
+    happens)."""
+    refused: list[str] = []
+    for page in pages:
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+    return refused
+
+
+def test_the_nights_report_and_its_answer_on_the_compliance_panel(
+    sessions: Any, demo: Demo
+) -> None:
+    """Right after sign-in, blue's compliance panel lists the observers' report of red's late
+    counter-battery notice — who filed it, whom it accuses, when, what, when it happened,
+    the entry it cites — with red's answer (its text, when, by red, its entry), beside the
+    findings computed from the record; red's page shows it answered, with no form left."""
+    with demo.api("blue-officer") as api:
+        (night,) = [r for r in api.get("/v1/reports").json() if r["filer"] == "observers"]
+    answer = night["answer"]
+    assert night["accused"] == "red" and answer is not None
+    blue = sessions("blue-officer").page
+    blue.set_viewport_size({"width": 1280, "height": 720})
+    item = blue.locator(f"#reports li.report[data-report='{night['id']}']")
+    expect(item.locator("h4")).to_have_text("observers reports red answered")
+    expect(item).to_contain_text(
+        f"filed {_at(night['filed_at'])} by observers against red · record entry {night['entry']}"
+    )
+    expect(item.locator(".report-text").first).to_contain_text("Counter-battery fire (op-")
+    expect(item.locator("[data-field=when]")).to_have_text(
+        f"happened {_at(night['when']['start'])} – {_at(night['when']['end'])}"
+    )
+    expect(item.locator("[data-field=where]")).to_have_text("where: not given")
+    expect(item.locator("[data-field=cites]")).to_have_text(
+        f"cites record entry {night['cites'][0]}"
+    )
+    shown = item.locator(".answer")
+    expect(shown.locator(".answer-head")).to_have_text(
+        f"Answer by red, {_at(answer['answered_at'])} · record entry {answer['entry']}"
+    )
+    expect(shown).to_contain_text("The battery fired on incoming rounds detected at 01:03")
+    expect(item.locator("form.answer-form")).to_have_count(0)  # not blue's to answer
+    # Beside the findings computed from the record: red's late notification among them.
+    expect(blue.locator("#findings .findings[data-party=red]")).to_contain_text(
+        f"late notification · {_at(night['when']['end'])} · proved by record entry "
+        f"{night['cites'][0]}"
+    )
+    _into_view(item)
+    shot(blue, "20-blue-compliance-the-nights-report-answered")
+    red = sessions("red-officer").page
+    theirs = red.locator(f"#reports li.report[data-report='{night['id']}']")
+    expect(theirs.locator(".answer-head")).to_contain_text("Answer by red")
+    expect(theirs).not_to_contain_text("AGAINST YOUR PARTY")
+    expect(theirs.locator("form.answer-form")).to_have_count(0)
+
+
+def test_a_report_filed_answered_and_seen_live(sessions: Any, demo: Demo) -> None:
+    """The observer files a report against blue from the page — what, when (UTC fields),
+    the cited entry, an evidence hash as sha256sum prints it, the point picked on the map —
+    blue's page shows it at once, first and marked as against blue, and draws its point;
+    blue answers from the page, citing an entry, and the observer's page shows the answer
+    — no reload on either side, no CSP refusal."""
+    observer = sessions("observer").page
+    blue = sessions("blue-officer").page
+    refused = _csp_refusals(observer, blue)
+    for page in (observer, blue):
+        page.set_viewport_size({"width": 1280, "height": 720})
+    with demo.api("observer") as api:
+        now = parse_instant(api.get("/v1/me").json()["now"])
+        cited = api.get("/v1/compliance").json()["parties"][0]["findings"][0]["entries"][0]
+        before = {r["id"] for r in api.get("/v1/reports").json()}
+    what = "Low pass by a blue transport over the northern crossing during the ceasefire hour."
+    digest = "ab12" * 16
+    observer.locator("#report-panel summary").click()
+    observer.select_option("#r-accused", "blue")
+    observer.fill("#r-what", what)
+    observer.fill("#r-start", _typed(now - timedelta(hours=1)))
+    observer.fill("#r-end", _typed(now - timedelta(minutes=40)))
+    observer.fill("#r-cites", str(cited))
+    observer.fill("#r-evidence", f"{digest.upper()}  pass-photo 1.jpg")
+    observer.click("#r-pick")
+    expect(observer.locator("#map-help")).to_contain_text("Click where it happened")
+    x, y = _map_point(observer, 21.3, 25.1)
+    observer.mouse.click(x, y)
+    expect(observer.locator("#r-pick")).to_be_focused()
+    lon, lat = float(observer.input_value("#r-lon")), float(observer.input_value("#r-lat"))
+    assert abs(lon - 21.3) < 0.01 and abs(lat - 25.1) < 0.01, (lon, lat)
+    observer.click("#r-submit")
+    mine = observer.locator("#reports li.report", has_text=what)
+    expect(mine.locator(".answer")).to_have_text("NOT ANSWERED by blue")
+    expect(observer.locator("#report-error")).to_be_empty()
+    expect(observer.locator("#r-what")).to_have_value("")
+    with demo.api("observer") as api:
+        (filed,) = [r for r in api.get("/v1/reports").json() if r["id"] not in before]
+    assert filed["accused"] == "blue" and filed["filer"] == "observers"
+    assert filed["cites"] == [cited]
+    assert filed["evidence"] == [{"sha256": digest, "name": "pass-photo 1.jpg"}]
+    assert filed["where"] == {"type": "Point", "coordinates": [lon, lat]}
+    assert filed["when"]["end"] is not None
+    shot(observer, "21-observer-filed-a-report-against-blue")
+
+    # Blue's page: live, first, marked as against blue, with everything the report says.
+    item = blue.locator(f"#reports li.report[data-report='{filed['id']}']")
+    expect(item).to_be_visible(timeout=15_000)
+    expect(blue.locator("#reports li.report").first).to_have_attribute("data-report", filed["id"])
+    expect(item.locator(".against")).to_have_text("AGAINST YOUR PARTY — not answered yet")
+    expect(blue.locator("#compliance-count")).to_have_text("(1 open against your party)")
+    expect(item.locator("[data-field=cites]")).to_have_text(f"cites record entry {cited}")
+    expect(item.locator(".evidence li")).to_have_text(f"{digest[:12]}… pass-photo 1.jpg")
+    expect(item.locator(".evidence code")).to_have_attribute("title", digest)
+    expect(item.locator("[data-field=where]")).to_contain_text(f"Point (lon, lat): [{lon},{lat}]")
+    item.get_by_role("button", name="Show on map").click()
+    expect(blue.locator(".leaflet-popup-content")).to_contain_text(
+        "Report by observers against blue"
+    )
+    drawn = blue.evaluate(
+        "(id) => { const i = window.accordMap.items.get(`report:${id}`); "
+        "return i ? [i.layer, i.geometry] : null; }",
+        filed["id"],
+    )
+    assert drawn == ["reports", filed["where"]], drawn
+    # and drawn indeed: the report's colour on the map's canvas at its point
+    colour = blue.evaluate(
+        """([lon, lat]) => { const map = window.accordMap, r = window.devicePixelRatio || 1;
+          const p = map.map.latLngToContainerPoint([lat, lon]);
+          const px = map._static.getContext('2d').getImageData(
+            Math.round(p.x * r) - 2, Math.round(p.y * r) - 2, 5, 5).data;
+          const found = [];
+          for (let i = 0; i < px.length; i += 4) found.push([px[i], px[i + 1], px[i + 2]]);
+          return found; }""",
+        filed["where"]["coordinates"],
+    )
+    assert [77, 208, 225] in colour, colour
+    _into_view(item)
+    shot(blue, "22-blue-sees-the-report-live-and-on-the-map")
+
+    # Blue answers from the page, citing the observers' report entry. Red files another
+    # report against blue while blue types: the list takes it live, and what blue typed
+    # and where blue's keyboard is stay as they were.
+    reply = "No blue aircraft flew there: the transport was on the ground at the main base."
+    item.get_by_label("Cites record entries (numbers, comma-separated; optional)").fill(
+        str(filed["entry"])
+    )
+    text = item.get_by_label("Your party's answer")
+    text.fill(reply)
+    with demo.api("red-officer") as api:
+        other = api.post(
+            "/v1/reports",
+            json={
+                "accused": "blue",
+                "what": "Blue patrol crossed the line at the wadi.",
+                "when": {"start": format_instant(now - timedelta(hours=2)), "end": None},
+            },
+        )
+        assert other.status_code == 201, other.text
+    expect(blue.locator(f"#reports li.report[data-report='{other.json()['id']}']")).to_be_visible(
+        timeout=15_000
+    )
+    expect(blue.locator("#compliance-count")).to_have_text("(2 open against your party)")
+    expect(text).to_have_value(reply)
+    expect(text).to_be_focused()
+    item.get_by_role("button", name="Send the answer").click()
+    expect(item.locator(".answer-head")).to_contain_text("Answer by blue", timeout=15_000)
+    expect(item.locator("form.answer-form")).to_have_count(0)
+    expect(item.locator(".against")).to_have_count(0)
+    expect(item.locator(".answer")).to_be_focused()  # the form gone, the keyboard stays by it
+    expect(blue.locator("#compliance-count")).to_have_text("(1 open against your party)")
+
+    # The observer's page shows the answer live.
+    theirs = observer.locator(f"#reports li.report[data-report='{filed['id']}']")
+    expect(theirs.locator(".answer-head")).to_contain_text("Answer by blue", timeout=15_000)
+    expect(theirs.locator(".answer")).to_contain_text(reply)
+    expect(theirs.locator(".answer")).to_contain_text(f"cites record entry {filed['entry']}")
+    expect(theirs.locator("h4")).to_have_text("observers reports blue answered")
+    _into_view(theirs)
+    shot(observer, "23-observer-sees-the-answer-live")
+    with demo.api("observer") as api:
+        answered = api.get(f"/v1/reports/{filed['id']}").json()["answer"]
+    assert answered["text"] == reply and answered["cites"] == [filed["entry"]]
+    assert refused == []
+
+
+def test_a_bad_report_names_its_fields_and_files_nothing(sessions: Any, demo: Demo) -> None:
+    """A report citing an entry beyond the record, with nothing said of what happened:
+    the page shows the center's message for each field it names, marks those fields, and
+    nothing is filed; corrected, it files."""
+    observer = sessions("observer").page
+    observer.set_viewport_size({"width": 1280, "height": 720})
+    with demo.api("observer") as api:
+        size = api.get("/v1/record/head").json()["size"]
+        before = len(api.get("/v1/reports").json())
+    observer.locator("#report-panel summary").click()
+    observer.select_option("#r-accused", "red")
+    observer.fill("#r-cites", f"3, {size + 1000}")
+    observer.click("#r-submit")
+    error = observer.locator("#report-error")
+    expect(error.locator("div")).to_have_text(
+        [
+            "what: must not be empty",
+            re.compile(r"^cites\[1\]: no such entry: the record holds entries 0 to \d+$"),
+        ]
+    )
+    expect(observer.locator("#r-cites")).to_have_attribute("aria-invalid", "true")
+    expect(observer.locator("#r-what")).to_have_attribute("aria-invalid", "true")
+    expect(observer.locator("#r-start")).not_to_have_attribute("aria-invalid", "true")
+    observer.locator("#report-form").scroll_into_view_if_needed()
+    shot(observer, "24-observer-bad-report-named-fields")
+    with demo.api("observer") as api:
+        assert len(api.get("/v1/reports").json()) == before
+    # Corrected: filed, and the marks and the message go.
+    observer.fill("#r-what", "Mortar rounds landed near the eastern checkpoint.")
+    observer.fill("#r-cites", "3")
+    observer.click("#r-submit")
+    expect(observer.locator("#reports li.report", has_text="Mortar rounds landed")).to_be_visible()
+    expect(error).to_be_empty()
+    expect(observer.locator("#r-cites")).not_to_have_attribute("aria-invalid", "true")
+    with demo.api("observer") as api:
+        assert len(api.get("/v1/reports").json()) == before + 1
+
+
+def test_reports_as_rendered(browser: Browser, demo: Demo) -> None:
+    """reports.js on fixture reports (no sign-in: the module alone): open reports against
+    the viewer first, then newest first; an instant and an interval; evidence by its first
+    12 hex digits and name; NOT ANSWERED; what is typed into the forms read as the center
+    takes it (a token that is not an entry number passed on for the center to name)."""
+    page = browser.new_page()
+    try:
+        page.goto(demo.url + "/static/reports.js")
+        got = page.evaluate(
+            """async () => {
+              const v = await import('/static/reports.js');
+              const r = (id, entry, accused, answer = null) => ({id, filer: 'observers', accused,
+                what: `what ${id}`, when: {start: '2026-09-21T05:10:00Z', end: null},
+                where: null, cites: [], evidence: [], filed_at: '2026-09-21T06:00:00Z', entry,
+                open: !answer, answer});
+              const answer = {text: 'not us', cites: [3, 9], evidence: [],
+                answered_at: '2026-09-21T07:00:00.5Z', entry: 12};
+              const list = [r('a', 4, 'red'), r('b', 9, 'blue', answer), r('c', 7, 'blue'),
+                            r('d', 11, 'red'), r('e', 2, 'blue')];
+              const order = v.orderReports(list, 'blue').map((x) => x.id);
+              const full = {...r('f', 5, 'blue'), when: {start: '2026-09-21T05:10:00Z',
+                end: '2026-09-21T05:40:00Z'}, where: {type: 'Point', coordinates: [21.62, 25.31]},
+                cites: [1, 2], evidence: [{sha256: 'ab'.repeat(32), name: 'crater.jpg'},
+                                          {sha256: 'cd'.repeat(32), name: null}]};
+              const node = v.reportView(full, {viewer: 'blue'});
+              const done = v.reportView(r('b', 9, 'blue', answer), {viewer: 'red'});
+              const text = (n, s) => [...n.querySelectorAll(s)].map((x) => x.textContent);
+              const byId = new Map();
+              const changed = [v.mergeReports(byId, [r('a', 4, 'red')]),
+                v.mergeReports(byId, [r('a', 4, 'red', answer)]),
+                v.mergeReports(byId, [r('a', 4, 'red')])];
+              return {order, changed, kept: !!byId.get('a').answer,
+                head: text(node, 'h4'), against: text(node, '.against'),
+                fields: text(node, '[data-field]'), evidence: text(node, '.evidence li'),
+                titles: [...node.querySelectorAll('.evidence code')].map((c) => c.title),
+                instant: text(v.reportView(r('a', 4, 'red')), '[data-field=when]'),
+                answered: text(done, '.answer-head'), answerCites: text(done, '.answer .meta'),
+                cites: v.parseCites('12, 14 #17;x 2.5'),
+                typed: v.parseEvidence(
+                  `${'AB'.repeat(32)}  a file.jpg\\n\\n${'cd'.repeat(32)} *b\\nzz`),
+                where: [v.whereOf('', ' '), v.whereOf('21.5', '25'), v.whereOf('21.5', 'n')]};
+            }"""
+        )
+    finally:
+        page.close()
+    assert got["order"] == ["c", "e", "d", "b", "a"]
+    assert got["changed"] == [True, True, False] and got["kept"]
+    assert got["head"] == ["observers reports blue not answered"]
+    assert got["against"] == ["AGAINST YOUR PARTY — not answered yet"]
+    assert got["fields"] == [
+        "happened 2026-09-21 05:10:00Z – 2026-09-21 05:40:00Z",
+        "where: Point (lon, lat): [21.62,25.31]",
+        "cites record entries 1, 2",
+        "NOT ANSWERED by blue",
+    ]
+    assert got["evidence"] == ["abababababab… crater.jpg", "cdcdcdcdcdcd… (no name)"]
+    assert got["titles"] == ["ab" * 32, "cd" * 32]
+    assert got["instant"] == ["happened 2026-09-21 05:10:00Z (an instant)"]
+    assert got["answered"] == ["Answer by blue, 2026-09-21 07:00:00Z · record entry 12"]
+    assert got["answerCites"][0] == "cites record entries 3, 9"
+    assert got["cites"] == [12, 14, 17, "x", "2.5"]
+    assert got["typed"] == [
+        {"sha256": "ab" * 32, "name": "a file.jpg"},
+        {"sha256": "cd" * 32, "name": "b"},
+        {"sha256": "zz", "name": None},
+    ]
+    assert got["where"] == [
+        None,
+        {"type": "Point", "coordinates": [21.5, 25]},
+        {"type": "Point", "coordinates": [21.5, None]},
     ]
 
 

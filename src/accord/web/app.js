@@ -16,6 +16,9 @@ import { EventStream } from "./events.js";
 import { checkView, clock, ladderView, orderedWarnings } from "./line.js";
 import { verifyConsistency } from "./merkle.js";
 import {
+  findingsView, mergeReports, orderReports, parseCites, parseEvidence, reportView, whenText, whereOf,
+} from "./reports.js";
+import {
   LAYERS, STATUS_COLOURS, centreOf, decodeBasemap, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
 } from "./map.js";
 
@@ -32,6 +35,9 @@ const state = {
   considered: null, // ids of the received messages already looked at for drawing (autoDraw)
   drawn: new Set(), // ids of the messages whose coordinates are on the map
   alerts: new Map(),
+  reports: new Map(), // incident and violation reports by id, each with its answer or null
+  compliance: null, // GET /v1/compliance as last read (its findings)
+  reportsDrawn: new Set(), // ids of the reports whose "where" is on the map
   head: null,
   map: null,
   stream: null,
@@ -60,6 +66,12 @@ const can = {
   message: () => state.me && ["officer", "approver"].includes(state.me.role) && state.me.member_kind === "party",
   operations: () => state.me && state.me.role !== "notifier",
   record: () => state.me && state.me.role !== "notifier",
+  // incident and violation reports: every member's users read them; a party's officers
+  // and approvers and the monitors file them; the accused party's officers and approvers
+  // answer; the computed findings are not a notifier's to read
+  reports: () => state.me && state.me.role !== "admin",
+  compliance: () => state.me && ["officer", "approver", "monitor"].includes(state.me.role),
+  file: () => state.me && (state.me.role === "monitor" || (["officer", "approver"].includes(state.me.role) && state.me.member_kind === "party")),
 };
 
 function centerNow() {
@@ -178,7 +190,7 @@ async function start() {
   const streamOpen = state.stream.start(position);
   if (position === null) await Promise.race([streamOpen, sleep(5000)]);
   performance.mark("accord:streamOpen");
-  const lists = [loadDeclarations(world), loadOperations(), loadMessages(), loadAlerts(), loadHead()];
+  const lists = [loadDeclarations(world), loadOperations(), loadMessages(), loadAlerts(), loadHead(), loadReports()];
   await mapSetUp;
   performance.mark("accord:map");
   lists.push(loadTracks());
@@ -205,6 +217,7 @@ async function start() {
   stats.declarations = state.declarations.size;
   stats.onMap = state.map ? state.map.count((item) => state.declarations.has(item.id)) : 0;
   document.body.dataset.ready = "true";
+  loadCompliance(); // a replay of the whole record: after the page is ready, not before
   setInterval(tick, 1000);
   tick();
 }
@@ -251,6 +264,7 @@ function setUpPanels() {
   if (!can.record()) $("panel-record").hidden = true;
   if (!can.message()) $("compose-panel").hidden = true;
   if (state.me.role === "notifier" || state.me.role === "admin") $("panel-line").hidden = true;
+  setUpReports();
   if (can.propose()) {
     $("panel-propose").hidden = false;
     $("panel-propose").open = true;
@@ -693,7 +707,7 @@ function setUpPropose() {
   $("draw-polygon").addEventListener("click", () => draw("polygon"));
   $("propose").addEventListener("submit", submitProposal);
   document.addEventListener("keydown", (e) => {
-    if (!state.map || !state.map.drawing) return;
+    if (!state.map || !state.map.drawing || state.map.drawing.mode === "point") return; // a report's point: setUpReports()
     if (e.key === "Escape") { stopDrawing(); preview(); }
     if (e.key === "Enter" && state.map.drawing.mode === "polygon") { e.preventDefault(); state.map.drawing.finish(); }
   });
@@ -1142,6 +1156,346 @@ async function sendMessage(e) {
   }
 }
 
+// --- compliance: the computed findings and the incident and violation reports -------------
+
+/** The live events after which the computed findings may have changed (read again, at most
+ * one request at a time: the center replays the whole record for it). */
+const FINDINGS_CHANGE = /^(operation\.|message\.|declaration\.|airspace\.violation)/;
+const FINDINGS_AFTER_MS = 2000;
+
+const REPORT_STYLE = Object.freeze({ stroke: "#4dd0e1", fill: "rgba(77, 208, 225, 0.14)", width: 3, symbol: "diamond", label: "#9be7f0" });
+const REPORT_DRAFT = Object.freeze({ stroke: "#4dd0e1", width: 2, dash: [4, 3], symbol: "diamond", label: "#9be7f0" });
+
+function setUpReports() {
+  if (!can.reports()) { $("panel-compliance").hidden = true; return; }
+  if (!can.compliance()) $("findings-box").hidden = true;
+  $("findings-refresh").addEventListener("click", () => loadCompliance());
+  $("panel-compliance").addEventListener("toggle", () => {
+    if ($("panel-compliance").open && findings.stale) scheduleFindings();
+  });
+  renderReports();
+  if (!can.file()) return;
+  const me = state.me.member;
+  const accused = $("r-accused");
+  for (const p of state.agreement.parties) {
+    if (p.id !== me) accused.append(el("option", { value: p.id, text: p.name ? `${p.id} (${p.name})` : p.id }));
+  }
+  $("r-start").value = toLocalInput(centerNow());
+  $("report-panel").hidden = false;
+  $("report-form").addEventListener("submit", fileReport);
+  $("r-pick").addEventListener("click", pickWhere);
+  for (const id of ["r-lon", "r-lat"]) $(id).addEventListener("input", previewWhere);
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || !state.map || !state.map.drawing || state.map.drawing.mode !== "point") return;
+    stopDrawing();
+    $("r-pick").focus();
+  });
+}
+
+/** The reports as GET /v1/reports lists them (cheap: the center's rows); the full list, the
+ * record's, comes with the compliance report (loadCompliance). */
+async function loadReports() {
+  if (!can.reports()) return;
+  try {
+    putReports(await api("GET", "/v1/reports?limit=200"));
+  } catch (error) {
+    $("reports").replaceChildren(el("li", { class: "hint", text: `Could not read the reports: ${error.message}` }));
+  }
+}
+
+const findings = { timer: null, running: false, again: false, stale: false };
+
+/** Read GET /v1/compliance: every party's computed findings, and the reports beside them. */
+async function loadCompliance() {
+  if (!can.compliance()) return;
+  findings.stale = false;
+  try {
+    const c = await api("GET", "/v1/compliance");
+    state.compliance = c;
+    renderFindings();
+    putReports(c.reports);
+  } catch (error) {
+    $("findings-judged").textContent = `Could not read the compliance report: ${error.message}`;
+  }
+}
+
+/** Read the findings again a little after a change that may alter them (once for a burst
+ * of changes; while the panel is closed, when it is opened). */
+function scheduleFindings() {
+  if (!can.compliance() || !state.compliance) return;
+  if (!$("panel-compliance").open) { findings.stale = true; return; }
+  if (findings.running) { findings.again = true; return; }
+  if (findings.timer) return;
+  findings.timer = setTimeout(async () => {
+    findings.timer = null;
+    findings.running = true;
+    try {
+      await loadCompliance();
+    } finally {
+      findings.running = false;
+      if (findings.again) { findings.again = false; scheduleFindings(); }
+    }
+  }, FINDINGS_AFTER_MS);
+}
+
+function renderFindings() {
+  const c = state.compliance;
+  if (!c) return;
+  const me = state.me.member;
+  const parties = [...c.parties].sort((a, b) => (b.party === me) - (a.party === me));
+  $("findings").replaceChildren(...parties.map((p) => findingsView(p, { viewer: me })));
+  $("findings-judged").textContent = `Judged ${clock(c.at)} from the record's first ${c.proof.entries} entries (root ${c.proof.root.slice(0, 16)}…): each finding names the entries that prove it.`;
+}
+
+/** Add or update reports (a list's, an event's, an answer's), then show them. */
+function putReports(list) {
+  if (mergeReports(state.reports, list)) renderReports();
+}
+
+function reportFiled(report) {
+  const known = state.reports.has(report.id);
+  putReports([report]);
+  if (known) return;
+  if (report.accused === state.me.member) {
+    toast(`New report by ${report.filer} against your party: see Compliance and reports.`);
+  } else {
+    toast(`${report.filer} filed a report against ${report.accused}.`);
+  }
+}
+
+async function reportAnswered(data) {
+  const had = state.reports.get(data.id);
+  if (had) {
+    putReports([{ ...had, open: false, answer: data.answer }]);
+  } else {
+    try { putReports([await api("GET", `/v1/reports/${encodeURIComponent(data.id)}`)]); } catch { /* read with the next list */ }
+  }
+  if (state.reportsDrawn.has(data.id)) drawReport(state.reports.get(data.id));
+  if (data.filer === state.me.member) toast(`${data.accused} answered your report ${data.id}.`);
+}
+
+/** Each report's element, kept while the report is unchanged: a live event redraws the
+ * list without losing what is typed in an answer or where the keyboard is. */
+const reportNodes = new Map();
+
+function renderReports() {
+  const list = $("reports");
+  const me = state.me.member;
+  const ordered = orderReports([...state.reports.values()], me);
+  const nodes = ordered.map((r) => {
+    const kept = reportNodes.get(r.id);
+    if (kept && kept.report === r) return kept.node;
+    const node = reportItem(r);
+    reportNodes.set(r.id, { report: r, node });
+    return node;
+  });
+  keepFocus(() => {
+    if (!nodes.length) {
+      list.replaceChildren(el("li", { class: "hint", text: "No report filed." }));
+      return;
+    }
+    // in place, moving only what must move (a focused control that stays is not disturbed)
+    nodes.forEach((node, i) => { if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null); });
+    while (list.children.length > nodes.length) list.lastElementChild.remove();
+  });
+  const open = ordered.filter((r) => !r.answer);
+  const mine = open.filter((r) => r.accused === me).length;
+  $("compliance-count").textContent = mine
+    ? `(${mine} open against your party)`
+    : ordered.length ? `(${ordered.length} report${ordered.length === 1 ? "" : "s"}, ${open.length} open)` : "";
+}
+
+function canAnswer(r) {
+  const me = state.me;
+  return !r.answer && r.accused === me.member && me.member_kind === "party" && ["officer", "approver"].includes(me.role);
+}
+
+function reportItem(r) {
+  const li = reportView(r, { viewer: state.me.member });
+  if (r.where) {
+    const drawn = state.reportsDrawn.has(r.id);
+    li.append(el("div", { class: "actions" },
+      el("button", { type: "button", "data-key": `report:show:${r.id}`, onclick: () => showReport(r.id) }, "Show on map"),
+      el("button", { type: "button", "data-key": `report:hide:${r.id}`, hidden: !drawn, onclick: () => hideReport(r.id) }, "Remove from map"),
+    ));
+  }
+  if (canAnswer(r)) li.append(answerForm(r));
+  return li;
+}
+
+function answerForm(r) {
+  const id = r.id;
+  const text = el("textarea", { id: `a-text-${id}`, rows: 3, maxlength: 4000, required: true, "data-key": `a-text:${id}` });
+  const cites = el("input", { id: `a-cites-${id}`, inputmode: "numeric", spellcheck: "false", placeholder: "e.g. 12, 14", "data-key": `a-cites:${id}` });
+  const evidence = el("textarea", { id: `a-evidence-${id}`, rows: 2, spellcheck: "false", placeholder: "as sha256sum prints it", "data-key": `a-evidence:${id}` });
+  const error = el("p", { class: "error", role: "alert", id: `a-error-${id}` });
+  const form = el("form", { class: "form answer-form", "data-answer": id, autocomplete: "off", novalidate: true },
+    el("h5", { text: `Answer for ${r.accused} (signed by your party; one answer per report)` }),
+    el("label", { for: text.id, text: "Your party's answer" }), text,
+    el("label", { for: cites.id, text: "Cites record entries (numbers, comma-separated; optional)" }), cites,
+    el("label", { for: evidence.id, text: "Evidence: one SHA-256 a line, then a name (optional)" }), evidence,
+    el("button", { type: "submit", class: "primary", "data-key": `a-send:${id}`, ...writes() }, "Send the answer"),
+    error,
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    showProblem(error, null, {});
+    if (!canAct()) { error.textContent = READ_ONLY; return; }
+    const inputs = { text, cites, evidence };
+    try {
+      const answered = await api("POST", `/v1/reports/${encodeURIComponent(id)}/answer`, {
+        text: text.value, cites: parseCites(cites.value), evidence: parseEvidence(evidence.value),
+      });
+      putReports([answered]);
+      toast(`Answered ${id}: record entry ${answered.answer.entry}.`);
+      const node = reportNodes.get(id);
+      const shown = node && node.node.querySelector(".answer");
+      if (shown) { shown.tabIndex = -1; shown.focus(); } // the form is gone: the keyboard stays by the report
+    } catch (problem) {
+      showProblem(error, problem, inputs);
+      afterRefusal(problem);
+    }
+  });
+  return form;
+}
+
+/** Show a refusal in `node`: each field the center names on a line of its own (else its
+ * message), and mark the inputs it names (`inputs`: top-level field → input). */
+function showProblem(node, error, inputs) {
+  const listed = error instanceof ApiError && error.body && Array.isArray(error.body.errors) ? error.body.errors : [];
+  if (!error) node.replaceChildren();
+  else if (listed.length) node.replaceChildren(...listed.map((p) => el("div", { text: `${p.field}: ${p.message}` })));
+  else node.textContent = `Refused: ${error.message}`;
+  for (const [field, input] of Object.entries(inputs)) {
+    const named = listed.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
+    if (named) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+}
+
+/** An instant typed in a datetime-local field, taken as UTC (as the page's other time
+ * fields are); null when empty (the center names what is missing). */
+function utcOf(value) {
+  if (!value) return null;
+  return value.length === 16 ? `${value}:00Z` : `${value}Z`;
+}
+
+async function fileReport(e) {
+  e.preventDefault();
+  const error = $("report-error");
+  const inputs = {
+    accused: $("r-accused"), what: $("r-what"), "when.start": $("r-start"), "when.end": $("r-end"),
+    where: $("r-lon"), cites: $("r-cites"), evidence: $("r-evidence"),
+  };
+  showProblem(error, null, inputs);
+  if (!canAct()) { error.textContent = READ_ONLY; return; }
+  const body = {
+    accused: $("r-accused").value,
+    what: $("r-what").value,
+    when: { start: utcOf($("r-start").value), end: utcOf($("r-end").value) },
+    where: whereOf($("r-lon").value, $("r-lat").value),
+    cites: parseCites($("r-cites").value),
+    evidence: parseEvidence($("r-evidence").value),
+  };
+  try {
+    const report = await api("POST", "/v1/reports", body);
+    putReports([report]);
+    for (const id of ["r-what", "r-end", "r-cites", "r-evidence", "r-lon", "r-lat"]) $(id).value = "";
+    $("r-start").value = toLocalInput(centerNow());
+    previewWhere();
+    toast(`Filed ${report.id} against ${report.accused}: record entry ${report.entry}.`);
+  } catch (problem) {
+    showProblem(error, problem, inputs);
+    if (inputs.where.hasAttribute("aria-invalid")) $("r-lat").setAttribute("aria-invalid", "true");
+    else $("r-lat").removeAttribute("aria-invalid");
+    afterRefusal(problem);
+  }
+}
+
+/** The point typed for a report to file, drawn on the map while it is a point. */
+function previewWhere() {
+  if (!state.map) return;
+  const where = whereOf($("r-lon").value, $("r-lat").value);
+  const [lon, lat] = where ? where.coordinates : [null, null];
+  if (where && lon !== null && lat !== null && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
+    state.map.put({ id: "report:draft", layer: "reports", geometry: where, style: REPORT_DRAFT, label: "where (the report being written)", labelAt: where.coordinates });
+  } else {
+    state.map.remove("report:draft");
+  }
+}
+
+/** Take the report's point from the next click on the map (Esc cancels). */
+function pickWhere() {
+  const map = state.map;
+  if (!map) { toast("The map is not available: type lon and lat instead."); return; }
+  const help = $("map-help");
+  map.drawing = {
+    mode: "point",
+    click: (p) => {
+      $("r-lon").value = p[0].toFixed(5);
+      $("r-lat").value = p[1].toFixed(5);
+      stopDrawing();
+      previewWhere();
+      $("r-pick").focus();
+    },
+    move: () => {},
+  };
+  help.hidden = false;
+  help.textContent = "Click where it happened (Esc cancels).";
+  $("map").focus();
+}
+
+function reportHtml(r) {
+  const what = r.what.length > 240 ? `${r.what.slice(0, 240)}…` : r.what;
+  const answer = r.answer ? `answered by ${escapeHtml(r.accused)} ${escapeHtml(clock(r.answer.answered_at, true))}` : "<strong>NOT ANSWERED</strong>";
+  return `<strong>Report by ${escapeHtml(r.filer)} against ${escapeHtml(r.accused)}</strong><br>${escapeHtml(what)}` +
+    `<br>happened ${escapeHtml(whenText(r.when))}<br>filed ${escapeHtml(clock(r.filed_at, true))} · record entry ${r.entry}<br>${answer}`;
+}
+
+function drawReport(r) {
+  if (!state.map || !r || !r.where) return;
+  state.map.put({
+    id: `report:${r.id}`, report: r.id, layer: "reports", geometry: r.where, style: REPORT_STYLE,
+    label: `report against ${r.accused}`, labelAt: firstVertex(r.where), html: reportHtml(r),
+  });
+  state.reportsDrawn.add(r.id);
+}
+
+function reportButton(id, which) {
+  return document.querySelector(`[data-key="${CSS.escape(`report:${which}:${id}`)}"]`);
+}
+
+/** Draw a report's "where" exactly as filed, bring it into view and open its popup. */
+function showReport(id) {
+  const r = state.reports.get(id);
+  if (!r || !r.where) return;
+  if (!state.map) { toast("The map is not available: the exact coordinates are in the report."); return; }
+  drawReport(r);
+  const points = verticesOf(r.where);
+  const lons = points.map((p) => p[0]);
+  const lats = points.map((p) => p[1]);
+  state.map.fit([Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)], {
+    maxZoom: 11, paddingTopLeft: [40, 220], paddingBottomRight: [40, 40], // with what stands around it
+  });
+  const [lon, lat] = r.where.type === "Point" ? r.where.coordinates : centreOf(r.where);
+  // the popup clear of the report's symbol
+  state.map.L.popup({ maxWidth: 340, autoPan: true, offset: [0, -6] }).setLatLng([lat, lon]).setContent(reportHtml(r)).openOn(state.map.map);
+  const hide = reportButton(id, "hide");
+  if (hide) hide.hidden = false;
+}
+
+function hideReport(id) {
+  state.reportsDrawn.delete(id);
+  if (state.map) {
+    state.map.remove(`report:${id}`);
+    state.map.map.closePopup();
+  }
+  const hide = reportButton(id, "hide");
+  if (hide) hide.hidden = true;
+  const show = reportButton(id, "show");
+  if (show) show.focus(); // the control just used is gone: the keyboard stays by the report
+}
+
 // --- tracks and alerts (expected shapes; see the README) ------------------------------------
 
 function trackOf(payload) {
@@ -1557,11 +1911,16 @@ function handle(ev) {
     if (data.id) refetchOperation(data.id);
   } else if (kind.startsWith("message.")) {
     scheduleMessages();
+  } else if (kind === "report.filed") {
+    reportFiled(data);
+  } else if (kind === "report.answered") {
+    reportAnswered(data);
   } else if (kind.startsWith("condition.") || kind.startsWith("phase.")) {
     refreshMe();
   } else if (kind.startsWith("key.")) {
     refreshMe(); // a key registered or revoked: perhaps this device's
   }
+  if (FINDINGS_CHANGE.test(kind)) scheduleFindings();
   if (can.record()) scheduleHead();
 }
 

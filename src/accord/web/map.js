@@ -1,8 +1,9 @@
 // The map: Leaflet for the view (pan, zoom, keyboard, scale), the Natural Earth basemap
 // from world-atlas, and everything declared drawn on two canvases of our own — one for
-// what changes seldom (areas, declarations, operations, conflicts, received coordinates),
-// one for what moves (tracks, alerts). No DOM element per object: 10,000 objects and 2,000 tracks are arrays
-// drawn in one pass, culled to the view, redrawn at most once per animation frame.
+// what changes seldom (areas, declarations, operations, conflicts, received coordinates,
+// reported incidents), one for what moves (tracks, alerts). No DOM element per object:
+// 10,000 objects and 2,000 tracks are arrays drawn in one pass, culled to the view, redrawn
+// at most once per animation frame.
 
 const TILE = 256;
 const EARTH_M = 40075016.686;
@@ -17,6 +18,7 @@ export const LAYERS = [
   { id: "conflicts", label: "Conflicts", colour: "#ff6b6b" },
   { id: "alerts", label: "Airspace alerts", colour: "#ff4d4d" },
   { id: "messages", label: "Received coordinates", colour: "#ff5ce1" },
+  { id: "reports", label: "Reported incidents", colour: "#4dd0e1" },
 ];
 
 export const PARTY_COLOURS = { blue: "#6fb3ff", red: "#ff8a80", hnc: "#8ee08e", observers: "#d0d0d0" };
@@ -407,9 +409,9 @@ export class OperatingMap {
     ctx.setTransform(view.ratio, 0, 0, view.ratio, 0, 0);
     ctx.clearRect(0, 0, view.size.x, view.size.y);
     this._graticule(ctx, view);
-    const order = ["areas", "protected", "flights", "positions", "operations", "conflicts", "messages"];
+    const order = ["areas", "protected", "flights", "positions", "operations", "conflicts", "reports", "messages"];
     const labels = [];
-    const first = []; // received coordinates' labels: placed before any other can take their spot
+    const first = []; // received coordinates' and reports' labels: placed before any other can take their spot
     let shown = 0;
     for (const layer of order) {
       if (!this.visible.has(layer)) continue;
@@ -426,7 +428,7 @@ export class OperatingMap {
         } else {
           this._drawItem(ctx, view, item);
         }
-        if (item.label) (layer === "messages" ? first : labels).push(item);
+        if (item.label) (layer === "messages" || layer === "reports" ? first : labels).push(item);
       }
       for (const [style, items] of points) this._drawPoints(ctx, view, style, items);
     }
@@ -801,7 +803,7 @@ export class OperatingMap {
         }
       }
     }
-    const order = ["messages", "operations", "conflicts", "positions", "protected", "flights", "areas"];
+    const order = ["messages", "reports", "operations", "conflicts", "positions", "protected", "flights", "areas"];
     const [lon, lat] = this.map.containerPointToLatLng([px, py]) ? (() => { const ll = this.map.containerPointToLatLng([px, py]); return [ll.lng, ll.lat]; })() : [0, 0];
     const [wx, wy] = project(lon, lat);
     for (const layer of order) {
