@@ -45,7 +45,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement
 from accord.center.checks import service as checks
-from accord.center.checks.geometry import MAX_POSITIONS, Bad, check_geometry, read_geometry
+from accord.center.checks.geometry import MAX_POSITIONS, check_geometry
 from accord.center.db.fast import Prepared
 from accord.center.db.models import Opening
 from accord.center.db.models_directline import Message, Recipient
@@ -136,11 +136,17 @@ class Draft:
     ack_within: timedelta
 
 
+class _Bad(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.issue = Issue(field, message)
+
+
 def _unicode(field: str, value: str) -> None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise Bad(field, "is not valid Unicode text") from None
+        raise _Bad(field, "is not valid Unicode text") from None
 
 
 def check_draft(
@@ -163,7 +169,7 @@ def check_draft(
     def check(fn: Any, *args: Any) -> Any:
         try:
             return fn(*args)
-        except Bad as bad:
+        except _Bad as bad:
             issues.append(bad.issue)
             return None
 
@@ -198,7 +204,12 @@ def check_draft(
                 issues.append(Issue("ack_within", "from PT1M to PT24H"))
             elif within.microseconds:
                 issues.append(Issue("ack_within", "whole seconds"))
-    checked = None if geometry is None else check(read_geometry, geometry)
+    checked = None
+    if geometry is not None:
+        try:
+            checked = check_geometry(geometry)
+        except InputError as error:
+            issues.extend(error.issues)
     if issues:
         raise InputError("message", issues)
     return Draft(recipients, subject, text, checked, refers_to, within)
