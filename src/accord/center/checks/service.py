@@ -140,7 +140,8 @@ def check(
             reason = str(why)
         else:
             conflicts = merged(world.check_exact(unit.session, areas))
-    names = _names(unit.session, conflicts)
+    # A message with no geometry has nothing to name, and its sender knows it: no read.
+    names = _names(unit.session, conflicts) if geometry is not None or area is not None else {}
     views = {}
     for party in sorted(set(parties)):
         seen = open_to(conflicts, party)
