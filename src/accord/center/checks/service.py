@@ -50,7 +50,7 @@ from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
 from accord.world import Operation
 
-__all__ = ["check", "opening_for", "openings_for", "record", "warning_json"]
+__all__ = ["ExactWorld", "check", "opening_for", "openings_for", "record", "warning_json"]
 
 _openings = cast(Table, CheckOpening.__table__)
 _PUT = Prepared(insert(_openings))
