@@ -273,9 +273,12 @@ def _acting(
     caller: Caller,
     path: str,
     body: Mapping[str, Any] | None,
+    *,
+    method: str = "POST",
 ) -> None:
+    """``caller``'s act, signed at its office, when the exercise plays the offices."""
     if offices is not None:
-        offices.take(unit, caller, "POST", path, body)
+        offices.take(unit, caller, method, path, body)
 
 
 def _callers(center: Center) -> dict[str, Caller]:
@@ -412,7 +415,7 @@ def play_night(
     chain = {"primary": red.name, "backup": backup.name, "duty": [duty.name]}
     now = at("03:05")
     with center.writing() as unit:
-        offices_take(offices, unit, red, "PUT", "/v1/contacts", chain)
+        _acting(offices, unit, red, "/v1/contacts", chain, method="PUT")
         set_contacts(unit, red, primary=red.name, backup=backup.name, duty=[duty.name], at=now)
 
     body = {
@@ -424,14 +427,14 @@ def play_night(
     }
     now = at("03:10")
     with center.writing() as unit:
-        offices_take(offices, unit, blue, "POST", "/v1/messages", body)
+        _acting(offices, unit, blue, "/v1/messages", body)
         message, _ = send(unit, blue, _draft(center, "blue", body), now)
 
     escalated = []
     for present, user, due in (("03:18", backup, "03:20"), ("03:24", duty, "03:25")):
         now = at(present)
         with center.writing() as unit:
-            offices_take(offices, unit, user, "POST", "/v1/presence", None)
+            _acting(offices, unit, user, "/v1/presence", None)
             heartbeat(unit, user, now)
         now = at(due)
         assert escalate_due(center, now) == 1, f"no escalation at {due}"
@@ -445,7 +448,7 @@ def play_night(
     now = at("03:27")
     named = {"content_hash": message.content_hash}
     with center.writing() as unit:
-        offices_take(offices, unit, duty, "POST", f"/v1/messages/{message.id}/acknowledge", named)
+        _acting(offices, unit, duty, f"/v1/messages/{message.id}/acknowledge", named)
         acknowledge(unit, duty, message.id, message.content_hash, now)
     answer_body = {
         "to": ["blue"],
@@ -458,12 +461,12 @@ def play_night(
         "ack_within": "PT10M",
     }
     with center.writing() as unit:
-        offices_take(offices, unit, duty, "POST", "/v1/messages", answer_body)
+        _acting(offices, unit, duty, "/v1/messages", answer_body)
         answer, _ = send(unit, duty, _draft(center, "red", answer_body), now)
     now = at("03:31")
     named = {"content_hash": answer.content_hash}
     with center.writing() as unit:
-        offices_take(offices, unit, blue, "POST", f"/v1/messages/{answer.id}/acknowledge", named)
+        _acting(offices, unit, blue, f"/v1/messages/{answer.id}/acknowledge", named)
         acknowledge(unit, blue, answer.id, answer.content_hash, now)
     return Night(
         message=message.id,
@@ -521,7 +524,7 @@ def _report_and_answer(
     }
     now = at("02:50")
     with center.writing() as unit:
-        offices_take(offices, unit, observer, "POST", "/v1/reports", body)
+        _acting(offices, unit, observer, "/v1/reports", body)
         filed = file_report(unit, observer, body, now)
     answer = {
         "text": (
@@ -535,7 +538,7 @@ def _report_and_answer(
     now = at("03:00")
     with center.writing() as unit:
         path = f"/v1/reports/{filed.id}/answer"
-        offices_take(offices, unit, red, "POST", path, answer)
+        _acting(offices, unit, red, path, answer)
         answer_report(unit, red, filed.id, answer, now)
     return filed.id
 
@@ -564,25 +567,12 @@ def _late_imminent_report(
         "properties": {**properties, "executed_at": format_instant(executed)},
     }
     with center.writing() as unit:
-        offices_take(offices, unit, red, "POST", "/v1/operations/report", body)
+        _acting(offices, unit, red, "/v1/operations/report", body)
         made = operations.report(
             unit, red, geometry=feature["geometry"], properties=properties,
             executed_at=executed, at=now,
         )  # fmt: skip
     return made.state.id, made.entry
-
-
-def offices_take(
-    offices: DemoOffices | None,
-    unit: Unit,
-    caller: Caller,
-    method: str,
-    path: str,
-    body: Mapping[str, Any] | None,
-) -> None:
-    """``caller``'s act, signed at its office, when the exercise plays the offices."""
-    if offices is not None:
-        offices.take(unit, caller, method, path, body)
 
 
 def demo_tracks(base: datetime, now: datetime | None = None) -> list[TrackReport]:
