@@ -35,6 +35,7 @@ from accord.center.db.models import Declaration
 from accord.center.db.models_checks import CheckOpening
 from accord.center.db.models_operations import OperationRow
 from accord.center.entry_kinds import EntryKind
+from accord.center.event_store import publish_all
 from accord.center.runtime import Unit
 from accord.chrono import format_instant
 from accord.deconfliction import Conflict
@@ -50,7 +51,15 @@ from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
 from accord.world import Operation
 
-__all__ = ["ExactWorld", "check", "opening_for", "openings_for", "record", "warning_json"]
+__all__ = [
+    "ExactWorld",
+    "check",
+    "opening_for",
+    "openings_for",
+    "record",
+    "record_and_tell",
+    "warning_json",
+]
 
 _openings = cast(Table, CheckOpening.__table__)
 _PUT = Prepared(insert(_openings))
@@ -193,6 +202,29 @@ def record(
             }
             for party, view in sorted(views.items())
         ],
+    )
+    return entry
+
+
+def record_and_tell(
+    unit: Unit,
+    kind: EntryKind,
+    subject: str,
+    views: Mapping[str, Mapping[str, Any]],
+    *,
+    at: datetime,
+    **fields: Any,
+) -> int:
+    """:func:`record`, then tell each party what it was shown: a live event of the entry's
+    kind, ``{"id": subject, "entry": …, **its view}``, to that party alone. For a check
+    that has no live event of its own to ride on (a direct-line message's rides on
+    ``message.sent``)."""
+    entry = record(unit, kind, subject, views, at=at, **fields)
+    publish_all(
+        unit.session,
+        kind=kind.name,
+        at=at,
+        each=[([party], {"id": subject, "entry": entry, **view}) for party, view in views.items()],
     )
     return entry
 

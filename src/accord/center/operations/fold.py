@@ -258,21 +258,30 @@ def executed(replay: Replaying, record: Recorded) -> bool:
     return True
 
 
-def checked(replay: Replaying, record: Recorded) -> bool:
-    """``operation.checked``: the center's check of an operation at its latest version, for
-    every party of the agreement."""
+def _checked(replay: Replaying, record: Recorded) -> OperationRecord | None:
+    """The known operation a center's check entry is about, when the center wrote it with a
+    commitment for exactly every party of the agreement; else None."""
     event = record.event
     found = replay.part(OPERATIONS).get(str(event["id"]))
     commitments = event["checks"]
     if (
         found is None
         or record.author != replay.origin
-        or event["version"] != found.version
         or not isinstance(commitments, dict)
         or set(commitments) != set(replay.agreement.party_ids)
     ):
+        return None
+    return found
+
+
+def checked(replay: Replaying, record: Recorded) -> bool:
+    """``operation.checked``: the center's check of an operation at its latest version, for
+    every party of the agreement."""
+    event = record.event
+    found = _checked(replay, record)
+    if found is None or event["version"] != found.version:
         return False
-    found.checks = {str(k): str(v) for k, v in commitments.items()}
+    found.checks = {str(k): str(v) for k, v in event["checks"].items()}
     found.checked_entry = record.index
     return True
 
@@ -280,15 +289,6 @@ def checked(replay: Replaying, record: Recorded) -> bool:
 def evidence_checked(replay: Replaying, record: Recorded) -> bool:
     """``operation.evidence_checked``: the center's check of the coordinates an objection
     to a known operation gave, for every party of the agreement, after that objection."""
-    event = record.event
-    found = replay.part(OPERATIONS).get(str(event["id"]))
-    commitments = event["checks"]
-    objection = event["objection"]
-    return (
-        found is not None
-        and record.author == replay.origin
-        and isinstance(objection, int)
-        and objection in found.entries
-        and isinstance(commitments, dict)
-        and set(commitments) == set(replay.agreement.party_ids)
-    )
+    found = _checked(replay, record)
+    objection = record.event["objection"]
+    return found is not None and isinstance(objection, int) and objection in found.entries

@@ -537,16 +537,7 @@ def _check_amended(
         extra={"version": version},
         area=operation,
     )
-    entry = checks.record(unit, entry_of(CHECKED), operation.id, views, at=at, version=version)
-    publish_all(
-        unit.session,
-        kind=CHECKED,
-        at=at,
-        each=[
-            ([party], {"id": operation.id, "version": version, "entry": entry, **views[party]})
-            for party in parties
-        ],
-    )
+    checks.record_and_tell(unit, entry_of(CHECKED), operation.id, views, at=at, version=version)
 
 
 def _same(name: str, value: Any) -> Any:
@@ -665,17 +656,8 @@ class _Evidence:
             at=at,
             extra={"objection": entry, "by": self.party, "coordinates": self.geometry},
         )
-        checked = checks.record(
+        checks.record_and_tell(
             unit, entry_of(EVIDENCE_CHECKED), self.operation, views, at=at, objection=entry
-        )
-        publish_all(
-            unit.session,
-            kind=EVIDENCE_CHECKED,
-            at=at,
-            each=[
-                ([party], {"id": self.operation, "entry": checked, **views[party]})
-                for party in parties
-            ],
         )
 
 
