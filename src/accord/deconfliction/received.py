@@ -37,14 +37,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 import shapely
 
 from accord.agreement import Agreement
 from accord.deconfliction.conflicts import Conflict
 from accord.errors import Unchecked
-from accord.geo import GEOD
-from accord.world import Disclosure, Operation, densified_vertices
+from accord.world import Disclosure, Operation, densified_vertices, reach_m
 
 __all__ = ["CHECK_WINDOW", "MAX_POINTS", "Unchecked", "areas_of", "describe", "merged", "open_to"]
 
@@ -98,11 +96,7 @@ def _lines(
 
 
 def _within_reach(agreement: Agreement, geometry: shapely.Geometry) -> None:
-    centre = geometry.centroid
-    coords = shapely.get_coordinates(geometry)
-    n = len(coords)
-    _, _, dist = GEOD.inv([centre.x] * n, [centre.y] * n, coords[:, 0], coords[:, 1])
-    reach = float(np.max(dist))
+    reach = reach_m(geometry)
     most = agreement.limits.operation_extent_m
     if reach > most:
         raise Unchecked(
