@@ -20,143 +20,29 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from bench.live import ACCORD, free_port
 
 from accord.agreement import load_agreement
 from accord.center.keystore import log_origin
 from accord.chrono import format_instant, parse_instant
-from accord.office import Office, SignedActs
 from support.browser import shot
 from support.offices import Offices, user_key
+from support.webdemo import Demo, csp_refusals, into_view, map_point
 
 ROOT = Path(__file__).resolve().parents[2]
 
 try:
-    from playwright.sync_api import Browser, BrowserContext, Page, expect
+    from playwright.sync_api import Browser, Page, expect
     from playwright.sync_api import Error as PlaywrightError
 except ImportError:  # pragma: no cover - the test extra installs it (the fixture skips)
     expect = None
     PlaywrightError = Exception
-
-
-@dataclass
-class Demo:
-    url: str
-    tokens: dict[str, str]
-    folder: Path
-
-    def api(self, user: str) -> httpx.Client:
-        """A client of ``user``, its writes signed by the user's key in the demo's office
-        for its member (``var/demo-offices``), at the center's exercise clock."""
-        token = self.tokens[user]
-        me = httpx.get(
-            f"{self.url}/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30.0
-        ).json()
-        offset = parse_instant(me["now"]) - datetime.now(UTC)
-        office = Office(self.folder / "var" / "demo-offices" / me["member"], me["member"])
-        auth = SignedActs(
-            token=token,
-            key=office.user_key(user),
-            origin=me["origin"],
-            member=me["member"],
-            user=user,
-            clock=lambda: datetime.now(UTC) + offset,
-        )
-        return httpx.Client(base_url=self.url, auth=auth, timeout=30.0)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """``accord serve --demo`` in a folder of its own; the tokens it prints."""
-    folder = tmp_path_factory.mktemp("web")
-    port = free_port()
-    log_path = folder / "server.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-    }
-    env.pop("ACCORD_DATABASE_URL", None)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*ACCORD, "serve", "--demo", "--port", str(port)],
-            cwd=folder,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited: {log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/openapi.json", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.2)
-        tokens = dict(
-            re.findall(r"^\s{2}(\S+)\s+([A-Za-z0-9_-]{30,})$", log_path.read_text(), re.M)
-        )
-        assert {"blue-officer", "red-approver", "observer"} <= tokens.keys(), tokens
-        yield Demo(url, tokens, folder)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-
-
-class Session:
-    """One user's browser context, signed in, with the page's errors collected."""
-
-    def __init__(self, browser: Browser, demo: Demo, user: str) -> None:
-        self.context: BrowserContext = browser.new_context(viewport={"width": 1400, "height": 860})
-        self.page: Page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(demo.url + "/")
-        self.page.fill("#token", demo.tokens[user])
-        self.page.keyboard.press("Enter")
-        self.page.wait_for_selector("body[data-ready=true]", timeout=30_000)
-        # the browser made its key and offered it; the demo's offices certify it
-        self.page.wait_for_selector("body[data-acting=true]", timeout=30_000)
-
-    def close(self) -> None:
-        assert self.errors == [], self.errors
-        self.context.close()
-
-
-@pytest.fixture
-def sessions(browser: Browser, demo: Demo) -> Iterator[Any]:
-    opened: list[Session] = []
-
-    def open_(user: str) -> Session:
-        s = Session(browser, demo, user)
-        opened.append(s)
-        return s
-
-    yield open_
-    for s in opened:
-        s.close()
 
 
 ROLES = {
@@ -191,25 +77,14 @@ def test_each_role_signs_in_and_sees_who_and_the_phase(sessions: Any, user: str)
     shot(page, f"01-signed-in-{user}")
 
 
-def _map_point(page: Page, lon: float, lat: float) -> tuple[float, float]:
-    box = page.locator("#map").bounding_box()
-    assert box is not None
-    x, y = page.evaluate(
-        "([lon, lat]) => { const p = window.accordMap.map.latLngToContainerPoint([lat, lon]);"
-        " return [p.x, p.y]; }",
-        [lon, lat],
-    )
-    return box["x"] + x, box["y"] + y
-
-
 def test_propose_conflict_veto_live(sessions: Any) -> None:
     blue = sessions("blue-officer").page
     red = sessions("red-approver").page
     # Blue draws a circle on the map next to the East City hospital (2 km standoff).
     blue.fill("#p-name", "Strike on the east quarter")
     blue.click("#draw-circle")
-    cx, cy = _map_point(blue, 21.895, 24.918)
-    ex, ey = _map_point(blue, 21.895 + 0.004, 24.918)
+    cx, cy = map_point(blue, 21.895, 24.918)
+    ex, ey = map_point(blue, 21.895 + 0.004, 24.918)
     blue.mouse.click(cx, cy)
     blue.mouse.move(ex, ey)
     blue.mouse.click(ex, ey)
@@ -306,18 +181,6 @@ def test_direct_line_acknowledge_in_one_click(sessions: Any) -> None:
 EAST_OF_SCHOOL = {"type": "Point", "coordinates": [21.87438, 24.936]}
 # A line some 570 km long: beyond what the engine checks (limits.operation_extent_m).
 TOO_LONG = {"type": "LineString", "coordinates": [[19.5, 23.5], [24.5, 26.5]]}
-
-
-def _into_view(item: Any) -> None:
-    """Scroll ``item`` into view; a live event may redraw the list under the action, so the
-    locator is found again and the scroll tried again (a few times)."""
-    for _ in range(4):
-        try:
-            item.scroll_into_view_if_needed(timeout=5_000)
-            return
-        except PlaywrightError:
-            continue
-    _into_view(item)
 
 
 def _hms(instant: str) -> str:
@@ -420,7 +283,7 @@ def test_received_coordinates_are_checked_drawn_and_escalated(sessions: Any, dem
     expect(popup).to_contain_text("Target grid east of the school")
     expect(popup).to_contain_text("coordinates from blue (blue-officer)")
     expect(popup).to_contain_text("BLOCKING: 240 m from School No. 12")
-    _into_view(item)
+    into_view(item)
     shot(red, "17-red-received-coordinates-checked-and-drawn")
 
     # Acknowledged in time, naming the content's hash.
@@ -443,7 +306,7 @@ def test_received_coordinates_are_checked_drawn_and_escalated(sessions: Any, dem
         f"acknowledged by red-duty-officer naming hash {message['content_hash'][:12]} — LATE"
     )
     expect(old.locator(".check")).to_contain_text("BLOCKING: 240 m from School No. 12")
-    _into_view(old)
+    into_view(old)
     shot(red, "18-red-ladder-escalated")
     # Blue sees the steps by role only: who red's contacts are is red's.
     theirs = blue.locator("#outbox li.msg", has_text="Target coordinates")
@@ -454,7 +317,7 @@ def test_received_coordinates_are_checked_drawn_and_escalated(sessions: Any, dem
         f"naming hash {message['content_hash'][:12]} — LATE"
     )
     blue.set_viewport_size({"width": 1280, "height": 720})
-    _into_view(theirs)
+    into_view(theirs)
     shot(blue, "19-blue-outbox-ladder-acknowledged-late")
     # By keyboard: off the map and back, the focus staying on the message's controls.
     item.get_by_role("button", name="Remove from map").focus()
@@ -535,18 +398,6 @@ def _typed(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
-def _csp_refusals(*pages: Page) -> list[str]:
-    """What the Content-Security-Policy blocks on ``pages`` from now on (filled as it
-    happens)."""
-    refused: list[str] = []
-    for page in pages:
-        page.on(
-            "console",
-            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-    return refused
-
-
 def test_the_nights_report_and_its_answer_on_the_compliance_panel(
     sessions: Any, demo: Demo
 ) -> None:
@@ -584,7 +435,7 @@ def test_the_nights_report_and_its_answer_on_the_compliance_panel(
         f"late notification · {_at(night['when']['end'])} · proved by record entry "
         f"{night['cites'][0]}"
     )
-    _into_view(item)
+    into_view(item)
     shot(blue, "20-blue-compliance-the-nights-report-answered")
     red = sessions("red-officer").page
     theirs = red.locator(f"#reports li.report[data-report='{night['id']}']")
@@ -601,7 +452,7 @@ def test_a_report_filed_answered_and_seen_live(sessions: Any, demo: Demo) -> Non
     — no reload on either side, no CSP refusal."""
     observer = sessions("observer").page
     blue = sessions("blue-officer").page
-    refused = _csp_refusals(observer, blue)
+    refused = csp_refusals(observer, blue)
     for page in (observer, blue):
         page.set_viewport_size({"width": 1280, "height": 720})
     with demo.api("observer") as api:
@@ -619,7 +470,7 @@ def test_a_report_filed_answered_and_seen_live(sessions: Any, demo: Demo) -> Non
     observer.fill("#r-evidence", f"{digest.upper()}  pass-photo 1.jpg")
     observer.click("#r-pick")
     expect(observer.locator("#map-help")).to_contain_text("Click where it happened")
-    x, y = _map_point(observer, 21.3, 25.1)
+    x, y = map_point(observer, 21.3, 25.1)
     observer.mouse.click(x, y)
     expect(observer.locator("#r-pick")).to_be_focused()
     lon, lat = float(observer.input_value("#r-lon")), float(observer.input_value("#r-lat"))
@@ -670,7 +521,7 @@ def test_a_report_filed_answered_and_seen_live(sessions: Any, demo: Demo) -> Non
         filed["where"]["coordinates"],
     )
     assert [77, 208, 225] in colour, colour
-    _into_view(item)
+    into_view(item)
     shot(blue, "22-blue-sees-the-report-live-and-on-the-map")
 
     # Blue answers from the page, citing the observers' report entry. Red files another
@@ -711,7 +562,7 @@ def test_a_report_filed_answered_and_seen_live(sessions: Any, demo: Demo) -> Non
     expect(theirs.locator(".answer")).to_contain_text(reply)
     expect(theirs.locator(".answer")).to_contain_text(f"cites record entry {filed['entry']}")
     expect(theirs.locator("h4")).to_have_text("observers reports blue answered")
-    _into_view(theirs)
+    into_view(theirs)
     shot(observer, "23-observer-sees-the-answer-live")
     with demo.api("observer") as api:
         answered = api.get(f"/v1/reports/{filed['id']}").json()["answer"]

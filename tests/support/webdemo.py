@@ -1,0 +1,175 @@
+"""The page against a real ``accord serve --demo``: the server in a folder of its own, each
+user's browser context signed in (its device key certified by the demo's offices), and the
+small helpers the browser tests share (tests/e2e/conftest.py makes the fixtures)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from bench.live import ACCORD, free_port
+
+from accord.chrono import parse_instant
+from accord.office import Office, SignedActs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+try:
+    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Error as PlaywrightError
+except ImportError:  # pragma: no cover - the test extra installs it (the fixture skips)
+    PlaywrightError = Exception
+
+
+@dataclass
+class Demo:
+    url: str
+    tokens: dict[str, str]
+    folder: Path
+
+    def api(self, user: str) -> httpx.Client:
+        """A client of ``user``, its writes signed by the user's key in the demo's office
+        for its member (``var/demo-offices``), at the center's exercise clock."""
+        token = self.tokens[user]
+        me = httpx.get(
+            f"{self.url}/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30.0
+        ).json()
+        offset = parse_instant(me["now"]) - datetime.now(UTC)
+        office = Office(self.folder / "var" / "demo-offices" / me["member"], me["member"])
+        auth = SignedActs(
+            token=token,
+            key=office.user_key(user),
+            origin=me["origin"],
+            member=me["member"],
+            user=user,
+            clock=lambda: datetime.now(UTC) + offset,
+        )
+        return httpx.Client(base_url=self.url, auth=auth, timeout=30.0)
+
+
+@contextmanager
+def demo_server(folder: Path) -> Iterator[Demo]:
+    """``accord serve --demo`` in a folder of its own; the tokens it prints."""
+    port = free_port()
+    log_path = folder / "server.log"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
+    env.pop("ACCORD_DATABASE_URL", None)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*ACCORD, "serve", "--demo", "--port", str(port)],
+            cwd=folder,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited: {log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {log_path.read_text()[-2000:]}")
+            time.sleep(0.2)
+        tokens = dict(
+            re.findall(r"^\s{2}(\S+)\s+([A-Za-z0-9_-]{30,})$", log_path.read_text(), re.M)
+        )
+        assert {"blue-officer", "red-approver", "observer"} <= tokens.keys(), tokens
+        yield Demo(url, tokens, folder)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+
+
+class Session:
+    """One user's browser context, signed in, with the page's errors collected."""
+
+    def __init__(self, browser: Browser, demo: Demo, user: str) -> None:
+        self.context: BrowserContext = browser.new_context(viewport={"width": 1400, "height": 860})
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(demo.url + "/")
+        self.page.fill("#token", demo.tokens[user])
+        self.page.keyboard.press("Enter")
+        self.page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        # the browser made its key and offered it; the demo's offices certify it
+        self.page.wait_for_selector("body[data-acting=true]", timeout=30_000)
+
+    def close(self) -> None:
+        assert self.errors == [], self.errors
+        self.context.close()
+
+
+@contextmanager
+def signed_in(browser: Browser, demo: Demo) -> Iterator[Callable[[str], Session]]:
+    """Opens sessions by user name; on leaving, checks none saw a page error and closes them."""
+    opened: list[Session] = []
+
+    def open_(user: str) -> Session:
+        s = Session(browser, demo, user)
+        opened.append(s)
+        return s
+
+    yield open_
+    for s in opened:
+        s.close()
+
+
+def map_point(page: Page, lon: float, lat: float) -> tuple[float, float]:
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    x, y = page.evaluate(
+        "([lon, lat]) => { const p = window.accordMap.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [lon, lat],
+    )
+    return box["x"] + x, box["y"] + y
+
+
+def into_view(item: Any) -> None:
+    """Scroll ``item`` into view; a live event may redraw the list under the action, so the
+    locator is found again and the scroll tried again (a few times)."""
+    for _ in range(4):
+        try:
+            item.scroll_into_view_if_needed(timeout=5_000)
+            return
+        except PlaywrightError:
+            continue
+    into_view(item)
+
+
+def csp_refusals(*pages: Page) -> list[str]:
+    """What the Content-Security-Policy blocks on ``pages`` from now on (filled as it
+    happens)."""
+    refused: list[str] = []
+    for page in pages:
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+    return refused
