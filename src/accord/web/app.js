@@ -293,6 +293,7 @@ function setUpPanels() {
   if (!can.record()) $("panel-record").hidden = true;
   if (!can.message()) $("compose-panel").hidden = true;
   if (!can.messages()) $("panel-line").hidden = true;
+  else if (!can.acknowledge()) monitorsLine();
   if (!can.world()) { $("panel-layers").hidden = true; $("map").hidden = true; }
   if (!allowed("GET /v1/alerts")) $("panel-alerts").hidden = true;
   setUpRolePanels();
@@ -311,6 +312,16 @@ function setUpPanels() {
   $("device-new").addEventListener("click", newDeviceKey);
   renderVerified();
   applyActing();
+}
+
+/** A monitor's direct line: one list of every message (no inbox of its own, no content). */
+function monitorsLine() {
+  const inbox = $("inbox"), outbox = $("outbox");
+  inbox.hidden = true;
+  if (inbox.previousElementSibling && inbox.previousElementSibling.tagName === "H3") inbox.previousElementSibling.hidden = true;
+  if (outbox.previousElementSibling && outbox.previousElementSibling.tagName === "H3") {
+    outbox.previousElementSibling.textContent = "Every message between the parties (who, when, who acknowledged)";
+  }
 }
 
 /** The first reads of the role's own panels (admin.js, declare.js), awaited with the lists. */

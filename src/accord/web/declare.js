@@ -405,6 +405,7 @@ export function setUpNotifications(ctx) {
   const before = $("panel-compliance");
   before.parentNode.insertBefore(panel, before);
   const items = new Map();
+  let shownOpen = 0;
 
   async function load() {
     const found = [];
@@ -432,6 +433,8 @@ export function setUpNotifications(ctx) {
     const list = [...items.values()].sort((a, b) => (!!acked(a) - !!acked(b)) || b.updated_at.localeCompare(a.updated_at));
     const open = list.filter((d) => !acked(d)).length;
     $("notifications-count").textContent = open ? `(${open} to acknowledge)` : `(${list.length})`;
+    if (open > shownOpen) panel.open = true; // a new notification to acknowledge: shown
+    shownOpen = open;
     $("notifications").replaceChildren(...list.map((d) => {
       const p = d.feature.properties || {};
       const a = acked(d);

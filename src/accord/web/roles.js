@@ -32,15 +32,25 @@ function abilities(me) {
     [["GET /v1/declarations"], "see each party's receipt of them", (m) => m.member_kind === "notifier" && may(m, "POST /v1/declarations")],
     [["POST /v1/declarations/{declaration_id}/acknowledge"], "acknowledge humanitarian notifications"],
     [["POST /v1/messages", "POST /v1/messages/{message_id}/acknowledge"], "send and acknowledge direct-line messages"],
-    [["GET /v1/messages"], "read the direct line's traffic", (m) => !may(m, "POST /v1/messages")],
-    [["GET /v1/operations"], "read every operation", (m) => !may(m, "POST /v1/operations") && !may(m, "POST /v1/operations/{op_id}/approve")],
     [["POST /v1/reports"], "file violation reports"],
     [["POST /v1/reports/{report_id}/answer"], "answer those against your party"],
     [["GET /v1/users", "POST /v1/users", "POST /v1/users/{name}/rotate", "DELETE /v1/users/{name}"], `issue, rotate and remove the tokens of ${me.member}'s users`],
     [["GET /v1/keys/registry"], "see the devices' keys", (m) => m.role === "admin"],
-    [["GET /v1/record/head"], "read and verify the record", (m) => !may(m, "POST /v1/operations") && !may(m, "POST /v1/operations/{op_id}/approve")],
+    [["GET /v1/record/head"], "read and verify the record", (m) => !acts(m)],
   ];
 }
+
+/** Whether the role acts on operations (then its reading goes without saying). */
+function acts(me) {
+  return may(me, "POST /v1/operations") || may(me, "POST /v1/operations/{op_id}/approve");
+}
+
+/** What a role that does not act on operations reads, said first: [route, what]. */
+const READS = [
+  ["GET /v1/operations", "every operation"],
+  ["GET /v1/messages", "the direct line's traffic"],
+  ["GET /v1/compliance", "the compliance findings"],
+];
 
 /** "a, b and c". */
 function listed(items) {
@@ -71,6 +81,8 @@ function others(me) {
 export function roleLine(me) {
   if (!me) return "";
   const doing = [];
+  const reads = acts(me) || me.role === "notifier" ? [] : READS.filter(([r]) => may(me, r)).map(([, what]) => what);
+  if (reads.length) doing.push(`read ${listed(reads)}`);
   for (const [routes, phrase, when] of abilities(me)) {
     if (routes.every((r) => may(me, r)) && (!when || when(me))) doing.push(phrase);
   }
