@@ -118,7 +118,7 @@ PANELS: dict[str, dict[str, bool]] = {
         "#compose-panel": True,
         "#report-panel": True,
         "#panel-notifications": True,
-        "#panel-declare": False,
+        "#panel-declare": True,
         "#admin": False,
         "#map": True,
     },
@@ -230,7 +230,7 @@ def test_every_demo_user_loads_says_what_it_may_do_and_offers_only_that(
                 )
                 assert ids and len(ids) == len(set(ids)), ids
                 expect(page.locator("#panel-line button", has_text="Acknowledge")).to_have_count(0)
-                expect(page.locator("#report-panel")).to_have_attribute("open", "")
+                expect(page.locator("#report-panel summary")).to_have_text("File a report")
             if role == "notifier":
                 # no empty panel: every list shown holds something
                 expect(page.locator("#receipts li[data-receipt]").first).to_be_visible()
@@ -368,6 +368,36 @@ def test_a_movement_drawn_on_the_map_with_its_window(sessions: Any, demo: Demo) 
     receipt = notifier.locator("#receipts li[data-receipt]", has_text="Evacuation column 3")
     expect(receipt).to_contain_text("movement · 2026-09-20 09:00:00Z → 2026-09-20 12:00:00Z")
     expect(notifier.locator("#d-to-error")).to_be_empty()
+
+
+def test_an_officer_declares_a_hidden_position_and_a_shared_one(sessions: Any) -> None:
+    blue = sessions("blue-officer").page
+    red = sessions("red-officer").page
+    panel = blue.locator("#panel-declare")
+    panel.locator("summary").click()
+    expect(blue.locator("#d-kind")).to_have_value("position")
+    expect(blue.locator("#d-uncertainty")).to_be_visible()
+    expect(blue.locator("#d-category")).to_be_hidden()
+    made = []
+    for name, disclosure, lon in (
+        ("Platoon Kilo", "center", 21.52),
+        ("Platoon Lima", "shared", 21.56),
+    ):
+        blue.fill("#d-name", name)
+        blue.select_option("#d-disclosure", disclosure)
+        blue.fill("#d-lon", str(lon))
+        blue.fill("#d-lat", "24.80")
+        blue.fill("#d-uncertainty", "300")
+        blue.click("#d-submit")
+        receipt = blue.locator("#receipts li[data-receipt]", has_text=name)
+        expect(receipt).to_contain_text("position · ")
+        made.append(receipt.get_attribute("data-receipt"))
+    expect(blue.locator("#receipts li", has_text="Platoon Kilo")).to_contain_text("center only")
+    hidden, shared = made
+    # red sees the shared one arrive, and (events in order) never the hidden one
+    red.wait_for_function(f"() => window.accord.state.declarations.has({shared!r})")
+    assert red.evaluate(f"() => window.accord.state.declarations.has({hidden!r})") is False
+    assert red.evaluate(f"() => window.accordMap.count((i) => i.id === {hidden!r})") == 0
 
 
 def test_the_administrators_page_lists_issues_and_removes(sessions: Any, demo: Demo) -> None:

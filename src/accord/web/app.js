@@ -335,7 +335,7 @@ function setUpRolePanels() {
     putDeclaration, stopDrawing, centerNow, afterRefusal, onEvent: (listen) => eventListeners.push(listen),
   };
   if (can.users()) roleLoads.push(setUpAdmin(ctx));
-  if (can.declare() && state.me.member_kind === "notifier") roleLoads.push(setUpDeclare(ctx));
+  if (can.declare()) roleLoads.push(setUpDeclare(ctx));
   if (allowed("POST /v1/declarations/{declaration_id}/acknowledge")) roleLoads.push(setUpNotifications(ctx));
   document.body.dataset.role = state.me.role;
 }
@@ -1236,7 +1236,6 @@ function setUpReports() {
   });
   renderReports();
   if (!can.file()) return;
-  $("report-panel").open = state.me.role === "monitor"; // filing is what a monitor does here
   const me = state.me.member;
   const accused = $("r-accused");
   for (const p of state.agreement.parties) {
@@ -1566,7 +1565,7 @@ function trackOf(payload) {
 }
 
 async function loadTracks() {
-  if (!state.map) return;
+  if (!state.map || !allowed("GET /v1/tracks")) return;
   try {
     const data = await api("GET", "/v1/tracks", undefined, { quiet404: true });
     const items = data == null ? [] : Array.isArray(data) ? data : data.items || data.tracks || [];
@@ -1584,6 +1583,7 @@ function alertOf(payload) {
 }
 
 async function loadAlerts() {
+  if (!allowed("GET /v1/alerts")) return;
   try {
     const data = await api("GET", "/v1/alerts", undefined, { quiet404: true });
     const items = data == null ? [] : Array.isArray(data) ? data : data.items || data.alerts || [];

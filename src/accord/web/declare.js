@@ -77,20 +77,35 @@ const FIELD_INPUTS = [
   [/^properties\.valid_to/, "d-to"],
   [/^properties\.confirmed_at/, "d-confirmed"],
   [/^properties\.kind/, "d-kind"],
+  [/^properties\.uncertainty_m/, "d-uncertainty"],
+  [/^properties\.disclosure/, "d-disclosure"],
 ];
 
+/** The kinds a member of each kind declares from the page (a party's flight plans, with a
+ * time at every point, come from its planning tools). */
+const KINDS = {
+  notifier: [["protected_site", "Protected site (a point)"], ["movement", "Movement: convoy or evacuation (a route)"]],
+  party: [["position", "Position of your forces (a point)"], ["protected_site", "Protected site (a point)"], ["movement", "Movement: convoy or evacuation (a route)"]],
+};
+
+/** A part of the form shown for the kinds it names. */
+function part(kinds, ...children) {
+  return el("div", { class: "kind-part", "data-kinds": kinds.join(" ") }, ...children);
+}
+
 /**
- * The notifier's panels: declare, and the receipts. `ctx`: {me, agreement, map() (the
- * OperatingMap or null), toast, canAct, readOnly (the text when it may not), putDeclaration,
- * stopDrawing, centerNow, onEvent(listener), afterRefusal}.
+ * The declaring panels: the form, and (a notifier) its declarations with their receipts.
+ * `ctx`: {me, agreement, map() (the OperatingMap or null), toast, canAct, readOnly (the text
+ * when it may not), putDeclaration, stopDrawing, centerNow, onEvent(listener),
+ * afterRefusal}. A party's officer gets the form (closed) after the proposal's, and a list
+ * of what it declared from this page.
  */
 export function setUpDeclare(ctx) {
   const sidebar = $("sidebar");
-  const after = $("panel-layers");
+  const party = ctx.me.member_kind === "party";
+  const after = party ? $("panel-propose") : $("panel-layers");
   const form = el("form", { id: "declare", class: "form declare", autocomplete: "off", novalidate: true });
-  const kind = el("select", {},
-    el("option", { value: "protected_site", text: "Protected site (a point)" }),
-    el("option", { value: "movement", text: "Movement: convoy or evacuation (a route)" }));
+  const kind = el("select", {}, ...KINDS[party ? "party" : "notifier"].map(([value, text]) => el("option", { value, text })));
   const categories = el("datalist", { id: "d-categories" }, ...CATEGORIES.map((c) => el("option", { value: c })));
   const reconfirm = (ctx.agreement.deconfliction || {}).site_reconfirm_every;
   const limits = ctx.agreement.limits || {};
@@ -98,43 +113,51 @@ export function setUpDeclare(ctx) {
   form.append(
     field("d-kind", "What", kind),
     field("d-name", "Name", el("input", { maxlength: 200, required: true })),
-    el("div", { class: "site-only" },
-      field("d-category", "Category", el("input", { list: "d-categories", maxlength: 64, spellcheck: "false" }),
-        "hospital, school, water, aid_warehouse… (the agreement lists none: any word)"),
-      categories,
+    party ? field("d-disclosure", "Who sees it", el("select", {},
+      el("option", { value: "shared", text: "shared: every party sees it" }),
+      el("option", { value: "center", text: "center only: others learn only that it blocks" }))) : null,
+    part(["protected_site", "position"],
       el("fieldset", { class: "where" },
         el("legend", { text: "Where: a point (lon, lat)" }),
         el("div", { class: "row" },
           field("d-lon", "lon", el("input", { inputmode: "decimal", spellcheck: "false" })),
           field("d-lat", "lat", el("input", { inputmode: "decimal", spellcheck: "false" })),
-          el("button", { type: "button", id: "d-pick" }, "Pick on the map"))),
+          el("button", { type: "button", id: "d-pick" }, "Pick on the map")))),
+    part(["position"],
+      field("d-uncertainty", "Uncertainty (m, optional)", el("input", { inputmode: "decimal" }))),
+    part(["protected_site"],
+      field("d-category", "Category", el("input", { list: "d-categories", maxlength: 64, spellcheck: "false" }),
+        "hospital, school, water, aid_warehouse… (the agreement lists none: any word)"),
+      categories,
       field("d-standoff", "Standoff (m, optional)", el("input", { inputmode: "decimal" }),
         `How far operations must keep off, at most ${limits.standoff_m || "the agreement's limit"} m.`),
       field("d-confirmed", "Confirmed at (UTC, YYYY-MM-DD HH:MM)", el("input", { value: typedUtc(now), spellcheck: "false", placeholder: "YYYY-MM-DD HH:MM" }),
         reconfirm ? `The agreement asks sites to be confirmed again every ${reconfirm.replace(/^P/, "").replace("D", " days")}.` : null)),
-    el("div", { class: "movement-only", hidden: true },
+    part(["movement"],
       field("d-route", "Route: lon lat, lon lat, … (at least 2 points)", el("textarea", { rows: 2, spellcheck: "false" })),
       el("div", { class: "row" }, el("button", { type: "button", id: "d-draw" }, "Draw the route on the map")),
-      field("d-corridor", "Corridor half-width (m, optional)", el("input", { inputmode: "decimal" })),
+      field("d-corridor", "Corridor half-width (m, optional)", el("input", { inputmode: "decimal" }))),
+    part(["movement", "position"],
       el("div", { class: "row times" },
         field("d-from", "Valid from (UTC)", el("input", { value: typedUtc(new Date(now.getTime() + 3600e3)), spellcheck: "false", placeholder: "YYYY-MM-DD HH:MM" })),
         field("d-to", "Valid until (UTC)", el("input", { value: typedUtc(new Date(now.getTime() + 7 * 3600e3)), spellcheck: "false", placeholder: "YYYY-MM-DD HH:MM" })))),
     el("button", { type: "submit", id: "d-submit", class: "primary", "data-writes": true }, "Declare"),
-    el("p", { class: "hint", text: "Shared with every party, recorded and signed by your member. Each party's officers acknowledge receipt." }),
+    el("p", { class: "hint", text: party
+      ? "Recorded and signed by your party; a center-only declaration goes in the record as a commitment, its opening kept by your party and the center."
+      : "Shared with every party, recorded and signed by your member. Each party's officers acknowledge receipt." }),
     el("p", { id: "declare-error", class: "error", role: "alert" }),
   );
-  const panel = el("details", { id: "panel-declare", open: true },
-    el("summary", { text: "Declare a protected site or a movement" }), form);
+  const panel = el("details", { id: "panel-declare", open: !party },
+    el("summary", { text: party ? "Declare a position, site or movement" : "Declare a protected site or a movement" }), form);
   const receipts = el("details", { id: "panel-receipts", open: true },
-    el("summary", {}, "Your declarations and their receipts ", el("span", { id: "receipts-count", class: "count" })),
-    el("ul", { id: "receipts", class: "list" }, el("li", { class: "hint", text: "Reading…" })));
+    el("summary", {}, party ? "Declared from this page " : "Your declarations and their receipts ", el("span", { id: "receipts-count", class: "count" })),
+    el("ul", { id: "receipts", class: "list" }, el("li", { class: "hint", text: party ? "Nothing yet." : "Reading…" })));
+  if (party) receipts.hidden = true; // until something is declared from this page
   sidebar.insertBefore(receipts, after.nextSibling);
   sidebar.insertBefore(panel, receipts);
 
   const showKind = () => {
-    const site = kind.value === "protected_site";
-    form.querySelector(".site-only").hidden = !site;
-    form.querySelector(".movement-only").hidden = site;
+    for (const node of form.querySelectorAll(".kind-part")) node.hidden = !node.dataset.kinds.split(" ").includes(kind.value);
     draft();
   };
   kind.addEventListener("change", showKind);
@@ -142,7 +165,7 @@ export function setUpDeclare(ctx) {
 
   /** The geometry typed so far (null: none yet). */
   function geometry() {
-    if (kind.value === "protected_site") {
+    if (kind.value !== "movement") {
       const lon = Number($("d-lon").value), lat = Number($("d-lat").value);
       if (!$("d-lon").value.trim() || !$("d-lat").value.trim() || !Number.isFinite(lon) || !Number.isFinite(lat)) return null;
       return { type: "Point", coordinates: [lon, lat] };
@@ -224,7 +247,7 @@ export function setUpDeclare(ctx) {
     }
   });
 
-  const ALL = ["d-kind", "d-name", "d-category", "d-lon", "d-standoff", "d-confirmed", "d-route", "d-corridor", "d-from", "d-to"];
+  const ALL = ["d-kind", "d-name", "d-disclosure", "d-uncertainty", "d-category", "d-lon", "d-standoff", "d-confirmed", "d-route", "d-corridor", "d-from", "d-to"];
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -236,8 +259,8 @@ export function setUpDeclare(ctx) {
     // What the page cannot even send (a time not in the form asked for): said here; the
     // rest is the center's to judge, and its answer names the fields.
     const local = [];
-    const site = kind.value === "protected_site";
-    const properties = { kind: kind.value, disclosure: "shared" };
+    const site = kind.value !== "movement"; // a point
+    const properties = { kind: kind.value, disclosure: party ? $("d-disclosure").value : "shared" };
     if ($("d-name").value.trim()) properties.name = $("d-name").value.trim();
     const number = (id, key) => {
       const text = $(id).value.trim();
@@ -253,12 +276,13 @@ export function setUpDeclare(ctx) {
       if (iso) properties[key] = iso;
       else local.push([id, "write it as YYYY-MM-DD HH:MM (UTC)"]);
     };
-    if (site) {
+    if (kind.value === "protected_site") {
       if ($("d-category").value.trim()) properties.category = $("d-category").value.trim();
       number("d-standoff", "standoff_m");
       instant("d-confirmed", "confirmed_at", false);
     } else {
-      number("d-corridor", "corridor_m");
+      if (kind.value === "movement") number("d-corridor", "corridor_m");
+      else { properties.party = ctx.me.member; number("d-uncertainty", "uncertainty_m"); }
       instant("d-from", "valid_from", true);
       instant("d-to", "valid_to", true);
     }
@@ -278,7 +302,8 @@ export function setUpDeclare(ctx) {
       ctx.putDeclaration({ id: made.id, kind: made.kind, owner: made.owner, disclosure: made.disclosure, feature: made.feature });
       const map = ctx.map();
       if (map) map.setDraft(null);
-      for (const id of ["d-name", "d-category", "d-lon", "d-lat", "d-standoff", "d-route", "d-corridor"]) $(id).value = "";
+      for (const id of ["d-name", "d-category", "d-lon", "d-lat", "d-standoff", "d-route", "d-corridor", "d-uncertainty"]) $(id).value = "";
+      receipts.hidden = false;
       putMine(made);
       ctx.toast(`Declared ${(made.feature.properties || {}).name || made.id}: record entry ${made.entry}, ${stamp(made.declared_at)}.`);
       const item = document.querySelector(`[data-receipt="${CSS.escape(made.id)}"]`);
@@ -312,7 +337,7 @@ export function setUpDeclare(ctx) {
     else general.textContent = `Not recorded: ${listed.length} field(s) to correct, named beside them.`;
     if (first) $(first).focus();
   }
-  const isSite = () => kind.value === "protected_site";
+  const isSite = () => kind.value !== "movement";
 
   // --- the receipts -----------------------------------------------------------------------
 
@@ -342,9 +367,12 @@ export function setUpDeclare(ctx) {
   function receiptItem(d) {
     const p = d.feature.properties || {};
     const name = p.name || d.id;
-    const what = d.kind === "protected_site" ? `protected site${p.category ? ` · ${p.category}` : ""}${p.standoff_m ? ` · standoff ${p.standoff_m} m` : ""}` : `movement · ${stamp(p.valid_from)} → ${stamp(p.valid_to)}${p.corridor_m ? ` · corridor ${p.corridor_m} m` : ""}`;
+    const what = (d.kind === "protected_site" ? `protected site${p.category ? ` · ${p.category}` : ""}${p.standoff_m ? ` · standoff ${p.standoff_m} m` : ""}`
+      : d.kind === "position" ? `position · ${stamp(p.valid_from)} → ${stamp(p.valid_to)}${p.uncertainty_m ? ` · within ${p.uncertainty_m} m` : ""}`
+        : `movement · ${stamp(p.valid_from)} → ${stamp(p.valid_to)}${p.corridor_m ? ` · corridor ${p.corridor_m} m` : ""}`)
+      + (d.disclosure === "center" ? " · center only" : "");
     const acks = (d.acknowledgements || []).filter((a) => a.version === d.version);
-    const parties = (ctx.agreement.parties || []).map((x) => x.id);
+    const parties = party ? [] : (ctx.agreement.parties || []).map((x) => x.id); // receipts: a notifier's
     const waiting = parties.filter((x) => !acks.some((a) => a.member === x));
     const li = el("li", { class: `receipt${d.status === "withdrawn" ? " withdrawn" : ""}`, "data-receipt": d.id },
       el("h4", { text: name }),
@@ -377,14 +405,14 @@ export function setUpDeclare(ctx) {
     map.setHighlight(d.id);
   }
 
+  showKind();
+  if (party) return Promise.resolve(); // a party's declarations are many: only this page's are listed
   let timer = null;
   ctx.onEvent((ev) => {
     if (!ev.kind.startsWith("declaration.")) return;
     clearTimeout(timer);
     timer = setTimeout(() => loadMine().catch(() => {}), 200);
   });
-
-  showKind();
   return loadMine().catch((error) => {
     $("receipts").replaceChildren(el("li", { class: "hint", text: `Could not read your declarations: ${error.message}` }));
   });

@@ -28,7 +28,7 @@ function abilities(me) {
     [["POST /v1/operations/{op_id}/approve", "POST /v1/operations/{op_id}/veto"], "approve or veto operations"],
     [["POST /v1/operations/{op_id}/object"], "object to synchronized ones"],
     [["POST /v1/operations/{op_id}/execute"], "report their execution"],
-    [["POST /v1/declarations"], party ? "declare positions, flight plans, sites and movements" : "declare protected sites and movements"],
+    [["POST /v1/declarations"], party ? "declare positions, sites and movements" : "declare protected sites and movements"],
     [["GET /v1/declarations"], "see each party's receipt of them", (m) => m.member_kind === "notifier" && may(m, "POST /v1/declarations")],
     [["POST /v1/declarations/{declaration_id}/acknowledge"], "acknowledge humanitarian notifications"],
     [["POST /v1/messages", "POST /v1/messages/{message_id}/acknowledge"], "send and acknowledge direct-line messages"],
