@@ -31,7 +31,7 @@ LINES: dict[str, tuple[list[str], list[str]]] = {
     "blue-officer": (
         [
             "Officer of blue —",
-            "propose operations",
+            "propose, object to and execute operations",
             "send and acknowledge direct-line messages",
             "blue's approver approves or vetoes",
         ],
@@ -41,7 +41,10 @@ LINES: dict[str, tuple[list[str], list[str]]] = {
         ["Approver of blue —", "approve or veto operations", "blue's officers propose"],
         ["you propose operations", "you declare"],
     ),
-    "red-officer": (["Officer of red —", "propose operations"], ["approve or veto operations"]),
+    "red-officer": (
+        ["Officer of red —", "propose, object to and execute operations"],
+        ["approve or veto operations"],
+    ),
     "red-approver": (["Approver of red —", "approve or veto operations"], ["you propose"]),
     "observer": (
         [

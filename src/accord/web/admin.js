@@ -117,7 +117,7 @@ export function setUpAdmin(ctx) {
         el("td", { text: u.role }),
         el("td", { text: u.state }),
         el("td", { text: stamp(u.created_at) }),
-        el("td", { text: u.removed_at ? `removed ${stamp(u.removed_at)}` : u.expires_at ? stamp(u.expires_at) : "until rotated or removed" }),
+        el("td", { text: u.removed_at ? `removed ${stamp(u.removed_at)}` : u.expires_at ? stamp(u.expires_at) : "no expiry" }),
         actions);
     });
     $("users-table").replaceChildren(table(`${users.filter((u) => u.state === "active").length} active of ${users.length}`, ["Name", "Role", "State", "Created", "Token expires", "Actions"], rows, "No user."));
@@ -254,6 +254,7 @@ export function setUpAdmin(ctx) {
   // cosignatures arrive without an event of their own: read the head again now and then
   setInterval(() => { if (!document.hidden) loadHead().catch(() => {}); }, 10000);
   setInterval(renderLive, 2000);
+  if ($("live")) new MutationObserver(renderLive).observe($("live"), { childList: true, characterData: true, subtree: true });
   renderLive();
 
   const failed = (where) => (error) => {

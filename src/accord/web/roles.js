@@ -24,16 +24,13 @@ const ROLE_NAMES = {
 function abilities(me) {
   const party = me.member_kind === "party";
   return [
-    [["POST /v1/operations"], "propose operations"],
-    [["POST /v1/operations/{op_id}/approve", "POST /v1/operations/{op_id}/veto"], "approve or veto operations"],
-    [["POST /v1/operations/{op_id}/object"], "object to synchronized ones"],
-    [["POST /v1/operations/{op_id}/execute"], "report their execution"],
+    [[], operationsPhrase(me), (m) => !!operationsPhrase(m)],
     [["POST /v1/declarations"], party ? "declare positions, sites and movements" : "declare protected sites and movements"],
     [["GET /v1/declarations"], "see each party's receipt of them", (m) => m.member_kind === "notifier" && may(m, "POST /v1/declarations")],
-    [["POST /v1/declarations/{declaration_id}/acknowledge"], "acknowledge humanitarian notifications"],
+    [["POST /v1/declarations/{declaration_id}/acknowledge"], "acknowledge notifications"],
     [["POST /v1/messages", "POST /v1/messages/{message_id}/acknowledge"], "send and acknowledge direct-line messages"],
-    [["POST /v1/reports"], "file violation reports"],
-    [["POST /v1/reports/{report_id}/answer"], "answer those against your party"],
+    [["POST /v1/reports", "POST /v1/reports/{report_id}/answer"], "file and answer violation reports"],
+    [["POST /v1/reports"], "file violation reports", (m) => !may(m, "POST /v1/reports/{report_id}/answer")],
     [["GET /v1/users", "POST /v1/users", "POST /v1/users/{name}/rotate", "DELETE /v1/users/{name}"], `issue, rotate and remove the tokens of ${me.member}'s users`],
     [["GET /v1/keys/registry"], "see the devices' keys", (m) => m.role === "admin"],
     [["GET /v1/record/head"], "read and verify the record", (m) => !acts(m)],
@@ -51,6 +48,21 @@ const READS = [
   ["GET /v1/messages", "the direct line's traffic"],
   ["GET /v1/compliance", "the compliance findings"],
 ];
+
+/** What the role does to operations, in one phrase ("propose, object to and execute
+ * operations"), or "" for nothing. */
+function operationsPhrase(me) {
+  const verbs = [
+    ["POST /v1/operations", "propose"],
+    ["POST /v1/operations/{op_id}/approve", "approve"],
+    ["POST /v1/operations/{op_id}/veto", "veto"],
+    ["POST /v1/operations/{op_id}/object", "object to"],
+    ["POST /v1/operations/{op_id}/execute", "execute"],
+  ].filter(([route]) => may(me, route)).map(([, verb]) => verb);
+  if (!verbs.length) return "";
+  const joined = verbs.length === 2 && verbs[0] === "approve" && verbs[1] === "veto" ? "approve or veto" : listed(verbs);
+  return `${joined} operations`;
+}
 
 /** "a, b and c". */
 function listed(items) {
