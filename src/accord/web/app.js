@@ -18,6 +18,9 @@ import { verifyConsistency } from "./merkle.js";
 import {
   findingsView, mergeReports, orderReports, parseCites, parseEvidence, reportView, whenText, whereOf,
 } from "./reports.js";
+import { may, roleLine } from "./roles.js";
+import { setUpAdmin } from "./admin.js";
+import { setUpDeclare, setUpNotifications } from "./declare.js";
 import {
   LAYERS, STATUS_COLOURS, centreOf, decodeBasemap, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
 } from "./map.js";
@@ -55,24 +58,49 @@ const stats = { events: 0, eventsByKind: {}, loadMs: null, declarations: 0, trac
 /** Whether this page may act: always without signing; with it, once this device's key is
  * certified. Every control that writes (data-writes) is enabled or disabled by it. */
 function canAct() {
-  return !!state.me && (!state.me.signing || state.device.status === "certified");
+  return !!state.me && (!state.me.signing || !signs() || state.device.status === "certified");
+}
+
+/** Whether this user's writes carry a member's signed act: an administrator's are the
+ * center's own (DECISIONS 6, 8), sent with the token alone. */
+function signs() {
+  return !!state.me && state.me.role !== "admin";
 }
 
 const READ_ONLY = "This device is not certified to act: the page is read-only.";
 
+/** What the page offers: what the center says this user's role may call (GET /v1/me's
+ * `may`, from the routes' own checks; roles.js), so that no control is offered that the
+ * center would then refuse for the role. */
+const allowed = (route) => may(state.me, route);
 const can = {
-  propose: () => state.me && state.me.role === "officer" && state.me.member_kind === "party",
-  approve: () => state.me && state.me.role === "approver",
-  message: () => state.me && ["officer", "approver"].includes(state.me.role) && state.me.member_kind === "party",
-  operations: () => state.me && state.me.role !== "notifier",
-  record: () => state.me && state.me.role !== "notifier",
-  // incident and violation reports: every member's users read them; a party's officers
-  // and approvers and the monitors file them; the accused party's officers and approvers
-  // answer; the computed findings are not a notifier's to read
-  reports: () => state.me && state.me.role !== "admin",
-  compliance: () => state.me && ["officer", "approver", "monitor"].includes(state.me.role),
-  file: () => state.me && (state.me.role === "monitor" || (["officer", "approver"].includes(state.me.role) && state.me.member_kind === "party")),
+  propose: () => allowed("POST /v1/operations"),
+  approve: () => allowed("POST /v1/operations/{op_id}/approve"),
+  veto: () => allowed("POST /v1/operations/{op_id}/veto"),
+  object: () => allowed("POST /v1/operations/{op_id}/object"),
+  cancel: () => allowed("POST /v1/operations/{op_id}/cancel"),
+  execute: () => allowed("POST /v1/operations/{op_id}/execute"),
+  complete: () => allowed("POST /v1/operations/{op_id}/complete"),
+  message: () => allowed("POST /v1/messages"),
+  acknowledge: () => allowed("POST /v1/messages/{message_id}/acknowledge"),
+  // a monitor reads every message's metadata, one list (GET /v1/messages ignores `box`)
+  messages: () => allowed("GET /v1/messages"),
+  world: () => allowed("GET /v1/world"),
+  operations: () => allowed("GET /v1/operations"),
+  record: () => allowed("GET /v1/record/head"),
+  // incident and violation reports: read by every member's users but administrators; filed
+  // by a party's officers and approvers and the monitors; answered by the accused party's
+  // officers and approvers; the computed findings are not a notifier's to read
+  reports: () => allowed("GET /v1/reports"),
+  compliance: () => allowed("GET /v1/compliance"),
+  file: () => allowed("POST /v1/reports"),
+  answer: () => allowed("POST /v1/reports/{report_id}/answer"),
+  declare: () => allowed("POST /v1/declarations"),
+  users: () => allowed("GET /v1/users"),
 };
+
+/** Called with every live event once the page is ready (the role's own panels). */
+const eventListeners = [];
 
 function centerNow() {
   return new Date(Date.now() + state.offsetMs);
@@ -176,13 +204,14 @@ async function start() {
   $("signin").hidden = true;
   $("app").hidden = false;
   renderWho();
+  $("role-line").textContent = roleLine(state.me);
   applyActing();
   const device = setUpDevice(); // the key's checks and offer, while the rest loads
   state.agreement = await agreement;
   performance.mark("accord:agreement");
   setUpPanels();
   // The map is set up while the objects are on their way; what arrives first waits for it.
-  const mapSetUp = leaflet.then((L) => setUpMap(L, basemap));
+  const mapSetUp = can.world() ? leaflet.then((L) => setUpMap(L, basemap)) : Promise.resolve();
   // The stream from the objects' position: every change they may not show comes after it.
   // Without one (the request failed), from now, once the server has answered.
   const position = await world.position.catch(() => null);
@@ -190,7 +219,7 @@ async function start() {
   const streamOpen = state.stream.start(position);
   if (position === null) await Promise.race([streamOpen, sleep(5000)]);
   performance.mark("accord:streamOpen");
-  const lists = [loadDeclarations(world), loadOperations(), loadMessages(), loadAlerts(), loadHead(), loadReports()];
+  const lists = [loadDeclarations(world), loadOperations(), loadMessages(), loadAlerts(), loadHead(), loadReports(), ...roleLoads];
   await mapSetUp;
   performance.mark("accord:map");
   lists.push(loadTracks());
@@ -263,7 +292,11 @@ function setUpPanels() {
   if (!can.operations()) $("panel-ops").hidden = true;
   if (!can.record()) $("panel-record").hidden = true;
   if (!can.message()) $("compose-panel").hidden = true;
-  if (state.me.role === "notifier" || state.me.role === "admin") $("panel-line").hidden = true;
+  if (!can.messages()) $("panel-line").hidden = true;
+  else if (!can.acknowledge()) monitorsLine();
+  if (!can.world()) { $("panel-layers").hidden = true; $("map").hidden = true; }
+  if (!allowed("GET /v1/alerts")) $("panel-alerts").hidden = true;
+  setUpRolePanels();
   setUpReports();
   if (can.propose()) {
     $("panel-propose").hidden = false;
@@ -279,6 +312,32 @@ function setUpPanels() {
   $("device-new").addEventListener("click", newDeviceKey);
   renderVerified();
   applyActing();
+}
+
+/** A monitor's direct line: one list of every message (no inbox of its own, no content). */
+function monitorsLine() {
+  const inbox = $("inbox"), outbox = $("outbox");
+  inbox.hidden = true;
+  if (inbox.previousElementSibling && inbox.previousElementSibling.tagName === "H3") inbox.previousElementSibling.hidden = true;
+  if (outbox.previousElementSibling && outbox.previousElementSibling.tagName === "H3") {
+    outbox.previousElementSibling.textContent = "Every message between the parties (who, when, who acknowledged)";
+  }
+}
+
+/** The first reads of the role's own panels (admin.js, declare.js), awaited with the lists. */
+const roleLoads = [];
+
+/** The panels of what this role does beyond the common picture: the administrator's page,
+ * the notifier's declarations and receipts, the officers' receipts of notifications. */
+function setUpRolePanels() {
+  const ctx = {
+    me: state.me, agreement: state.agreement, stats, map: () => state.map, toast, canAct, writes, readOnly: READ_ONLY,
+    putDeclaration, stopDrawing, centerNow, afterRefusal, onEvent: (listen) => eventListeners.push(listen),
+  };
+  if (can.users()) roleLoads.push(setUpAdmin(ctx));
+  if (can.declare()) roleLoads.push(setUpDeclare(ctx));
+  if (allowed("POST /v1/declarations/{declaration_id}/acknowledge")) roleLoads.push(setUpNotifications(ctx));
+  document.body.dataset.role = state.me.role;
 }
 
 // --- the map --------------------------------------------------------------------------------
@@ -409,6 +468,7 @@ function dropDeclaration(id) {
 }
 
 async function loadDeclarations(world = inForce()) {
+  if (!can.world()) return; // an administrator keeps no view of the declared world
   // Page by page, each put on the map as it arrives, a slice at a time: between slices the
   // page handles input and paints (no long task while 10,000 objects load).
   await world.each(async (items) => {
@@ -600,14 +660,14 @@ function opCard(op) {
   if (can.approve() && op.status === "proposed" && op.waiting_for.includes(me)) {
     if (op.blocking_conflicts > 0) actions.append(button("Override and approve…", "override", "primary"));
     else actions.append(button("Approve", "approve", "primary"));
-    actions.append(button("Veto…", "veto", "danger"));
+    if (can.veto()) actions.append(button("Veto…", "veto", "danger"));
   }
-  if (state.me.role === "officer" && op.rule === "synchronized" && op.status === "notified" && op.proposed_by !== me) {
+  if (can.object() && op.rule === "synchronized" && op.status === "notified" && op.proposed_by !== me) {
     actions.append(button("Object…", "object", "danger"));
   }
-  if (state.me.role === "officer" && op.proposed_by === me && open) actions.append(button("Cancel…", "cancel"));
-  if (state.me.role === "officer" && op.executors.includes(me) && ["approved", "cleared"].includes(op.status)) actions.append(button("Report executing", "execute"));
-  if (state.me.role === "officer" && op.executors.includes(me) && op.status === "executing") actions.append(button("Report completed", "complete"));
+  if (can.cancel() && op.proposed_by === me && open) actions.append(button("Cancel…", "cancel"));
+  if (can.execute() && op.executors.includes(me) && ["approved", "cleared"].includes(op.status)) actions.append(button("Report executing", "execute"));
+  if (can.complete() && op.executors.includes(me) && op.status === "executing") actions.append(button("Report completed", "complete"));
   card.append(actions);
   return card;
 }
@@ -895,9 +955,10 @@ async function submitProposal(e) {
 
 async function loadMessages() {
   if ($("panel-line").hidden) return;
+  // a monitor's list is every message (no box of its own): read once, shown once
   const [inbox, outbox] = await Promise.all([
-    api("GET", "/v1/messages?box=in&limit=200"),
-    api("GET", "/v1/messages?box=out&limit=200"),
+    can.acknowledge() ? api("GET", "/v1/messages?box=in&limit=200") : [],
+    api("GET", `/v1/messages?${can.acknowledge() ? "box=out&" : ""}limit=200`),
   ]);
   state.inbox = inbox;
   state.outbox = outbox;
@@ -961,7 +1022,7 @@ function inboxItem(m) {
     ladderView(m, myRecipient(m)),
   );
   const actions = el("div", { class: "actions" }, ...mapButtons(m, "in"));
-  if (!r.acknowledged) {
+  if (!r.acknowledged && can.acknowledge()) {
     li.append(el("div", { class: "countdown", "data-deadline": r.deadline || m.ack_deadline }));
     if (escalated) li.append(el("div", { class: "conflict blocking", text: `escalated to level ${r.level}${r.overdue ? ", overdue" : ""}` }));
     actions.append(el("button", {
@@ -977,7 +1038,7 @@ function outboxItem(m) {
   const content = m.content || {};
   const li = el("li", { class: `msg ${m.open ? "unacked" : "acked"}`, "data-message": m.id },
     el("h4", { text: content.subject || m.id }),
-    el("div", { class: "meta", text: `to ${m.to.join(", ")} · sent ${fmtTime(m.sent_at)}` }),
+    el("div", { class: "meta", text: `${m.from !== state.me.member ? `from ${m.from} ` : ""}to ${m.to.join(", ")} · sent ${fmtTime(m.sent_at)}` }),
     coordinatesLine(content),
     checkView(m, { sent: true }),
   );
@@ -1306,8 +1367,7 @@ function renderReports() {
 }
 
 function canAnswer(r) {
-  const me = state.me;
-  return !r.answer && r.accused === me.member && me.member_kind === "party" && ["officer", "approver"].includes(me.role);
+  return !r.answer && r.accused === state.me.member && can.answer();
 }
 
 function reportItem(r) {
@@ -1505,7 +1565,7 @@ function trackOf(payload) {
 }
 
 async function loadTracks() {
-  if (!state.map) return;
+  if (!state.map || !allowed("GET /v1/tracks")) return;
   try {
     const data = await api("GET", "/v1/tracks", undefined, { quiet404: true });
     const items = data == null ? [] : Array.isArray(data) ? data : data.items || data.tracks || [];
@@ -1523,6 +1583,7 @@ function alertOf(payload) {
 }
 
 async function loadAlerts() {
+  if (!allowed("GET /v1/alerts")) return;
   try {
     const data = await api("GET", "/v1/alerts", undefined, { quiet404: true });
     const items = data == null ? [] : Array.isArray(data) ? data : data.items || data.alerts || [];
@@ -1662,7 +1723,7 @@ function base64(bytes) {
  * the page stays read-only until the office certifies it (the poll sees it in me.keys).
  */
 async function setUpDevice() {
-  if (!state.me.signing) {
+  if (!state.me.signing || !signs()) {
     useSigner(null);
     return;
   }
@@ -1920,6 +1981,7 @@ function handle(ev) {
   } else if (kind.startsWith("key.")) {
     refreshMe(); // a key registered or revoked: perhaps this device's
   }
+  for (const listen of eventListeners) listen(ev);
   if (FINDINGS_CHANGE.test(kind)) scheduleFindings();
   if (can.record()) scheduleHead();
 }
