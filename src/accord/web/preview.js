@@ -333,21 +333,21 @@ function ownerOf(kind, p, fallback) {
   return p.declared_by || fallback;
 }
 
-const prepared = new WeakMap(); // feature → its pieces, made once per version of an object
+const prepared = new WeakMap(); // feature → the object as held here, made once per version
 
 /**
  * An object of the world as the engine holds it: {id, kind, owner, name, disclosure, tol,
- * radius, t0, t1, confirmed, points, legs, rings, sphere}. `item` is a declaration as the
- * page keeps it ({id, kind, owner, disclosure, feature}) or an operation (GET
- * /v1/operations: {id, proposed_by, window_start, window_end, feature}).
+ * radius, t0, t1, confirmed, sphere} — its pieces (points and densified legs) are made on
+ * first need (`piecesOf`): most objects of a large world are never near a draft. `item` is a
+ * declaration as the page keeps it ({id, kind, owner, disclosure, feature}) or an operation
+ * (GET /v1/operations: {id, proposed_by, window_start, window_end, feature}).
  */
-export function prepare(item, rules) {
+export function prepare(item, rules, kindOf = undefined) {
   const feature = item.feature;
   const known = prepared.get(feature);
-  if (known && known.rules === rules) return known.obj;
+  if (known && known.rules === rules) return known;
   const p = feature.properties || {};
-  const kind = item.kind || p.kind || (item.window_start ? "operation" : undefined);
-  const g = feature.geometry;
+  const kind = kindOf || item.kind || p.kind;
   const buffer = number(rules.buffers[kind]);
   let tol = buffer + number(p.uncertainty_m);
   let radius = 0, t0 = -Infinity, t1 = Infinity, confirmed = NaN, times = null;
@@ -367,37 +367,67 @@ export function prepare(item, rules) {
     t1 = seconds(p.valid_to);
     if (kind === "movement") radius = number(p.corridor_m);
   }
+  const obj = {
+    rules, id: item.id || p.id, kind, owner: ownerOf(kind, p, item.owner || item.proposed_by),
+    name: typeof p.name === "string" && p.name ? p.name : null,
+    disclosure: item.disclosure || p.disclosure || "shared",
+    tol, radius, t0, t1, confirmed, times, geometry: feature.geometry,
+    sphere: sphereOf(feature.geometry), points: null, legs: null, rings: null,
+  };
+  prepared.set(feature, obj);
+  return obj;
+}
+
+/** A sphere (ECEF centre x, y, z and radius) holding every point of a geometry: around its
+ * positions, widened by the most a geodesic leg between two of them rises above their chord
+ * (its sagitta, c²/8R, R ≥ 6,335 km on WGS84), so that densified legs stay inside. */
+function sphereOf(g) {
+  if (!g || !g.coordinates) return null;
+  const lines = g.type === "Point" ? [[g.coordinates]] : g.type === "LineString" ? [g.coordinates] : g.type === "Polygon" ? g.coordinates : [];
+  const xyz = [];
+  let sag = 0;
+  for (const line of lines) {
+    let prev = null;
+    for (const c of line) {
+      const v = ecef(c[0], c[1]);
+      if (prev) {
+        const dx = v[0] - prev[0], dy = v[1] - prev[1], dz = v[2] - prev[2];
+        sag = Math.max(sag, (dx * dx + dy * dy + dz * dz) / (8 * 6335000));
+      }
+      xyz.push(v);
+      prev = v;
+    }
+  }
+  if (!xyz.length) return null;
+  let cx = 0, cy = 0, cz = 0;
+  for (const v of xyz) { cx += v[0]; cy += v[1]; cz += v[2]; }
+  cx /= xyz.length; cy /= xyz.length; cz /= xyz.length;
+  let r2 = 0;
+  for (const v of xyz) r2 = Math.max(r2, (v[0] - cx) ** 2 + (v[1] - cy) ** 2 + (v[2] - cz) ** 2);
+  return [cx, cy, cz, Math.sqrt(r2) + sag + 1];
+}
+
+/** The object's pieces as the engine holds them: its point, or the legs of its line or of
+ * every ring densified to 2 km (with times for a flight plan), and a polygon's rings in
+ * degrees (for "contains" and "meets"). */
+function piecesOf(obj) {
+  if (obj.points) return obj;
+  const g = obj.geometry;
   const points = [], legs = [], rings = [];
-  const all = [];
   if (g && g.type === "Point") {
-    const xyz = ecef(g.coordinates[0], g.coordinates[1]);
-    points.push(xyz);
-    all.push(xyz);
+    points.push(ecef(g.coordinates[0], g.coordinates[1]));
   } else if (g && (g.type === "LineString" || g.type === "Polygon")) {
     const lines = g.type === "LineString" ? [g.coordinates] : g.coordinates;
     for (const line of lines) {
-      const dense = densify(line, times);
+      const dense = densify(line, obj.times);
       const xyz = dense.map(([lon, lat]) => ecef(lon, lat));
       for (let i = 0; i + 1 < dense.length; i++) legs.push([xyz[i], xyz[i + 1], dense[i][2], dense[i + 1][2]]);
-      all.push(...xyz);
     }
     if (g.type === "Polygon") rings.push(...degreeEdges(g.coordinates));
   }
-  let sphere = null;
-  if (all.length) {
-    const c = [0, 0, 0];
-    for (const v of all) { c[0] += v[0] / all.length; c[1] += v[1] / all.length; c[2] += v[2] / all.length; }
-    let r = 0;
-    for (const v of all) r = Math.max(r, Math.hypot(v[0] - c[0], v[1] - c[1], v[2] - c[2]));
-    sphere = { c, r };
-  }
-  const obj = {
-    id: item.id || p.id, kind, owner: ownerOf(kind, p, item.owner || item.proposed_by),
-    name: typeof p.name === "string" && p.name ? p.name : null,
-    disclosure: item.disclosure || p.disclosure || "shared",
-    tol, radius, t0, t1, confirmed, points, legs, rings, sphere,
-  };
-  prepared.set(feature, { rules, obj });
+  obj.points = points;
+  obj.legs = legs;
+  obj.rings = rings;
   return obj;
 }
 
@@ -406,7 +436,7 @@ export function prepare(item, rules) {
 export function worldOf(declarations, operations, rules, except = null) {
   const out = [];
   for (const d of declarations) if (d && d.feature && d.feature.geometry && (!d.status || d.status === "active")) out.push(prepare(d, rules));
-  for (const o of operations) if (o && o.feature && o.id !== except && LIVE.has(o.status)) out.push(prepare({ ...o, kind: "operation" }, rules));
+  for (const o of operations) if (o && o.feature && o.id !== except && LIVE.has(o.status)) out.push(prepare(o, rules, "operation"));
   return out;
 }
 
@@ -450,15 +480,17 @@ export function check(draft, world, rules) {
   for (const o of world) {
     if (o.t0 > t1 || o.t1 < t0) continue; // closed intervals; NaN (no bound) never excludes
     const threshold = o.tol + margin;
-    if (o.sphere) {
-      // No piece of an object can be nearer than its bounding sphere (chord ≤ geodesic; the
-      // frame's distances are within 1e-5 of the geodesic here: a generous slack).
-      const c = o.sphere.c;
-      const gap = Math.hypot(c[0] - origin[0], c[1] - origin[1], c[2] - origin[2]) - o.sphere.r;
-      if (gap > (f.extent + threshold + o.radius) * 1.01 + 100) continue;
-    }
+    const sphere = o.sphere;
+    if (!sphere) continue;
+    // No piece of an object is nearer than its sphere (chord ≤ geodesic; a leg in the frame
+    // is within half a 2 km leg of its ends; the frame's distances are within 1e-5 of the
+    // geodesic here: a generous slack).
+    const reach = sphere[3] + (f.extent + threshold + o.radius + SEGMENT_M) * 1.01 + 100;
+    const dx = sphere[0] - origin[0], dy = sphere[1] - origin[1], dz = sphere[2] - origin[2];
+    if (dx * dx + dy * dy + dz * dz > reach * reach) continue;
+    piecesOf(o);
     let best = Infinity;
-    if (o.rings && o.rings.length && (polygon ? polygonsMeet(f.rings, o.rings) : inside(f.probe[0], f.probe[1], o.rings))) {
+    if (o.rings.length && (polygon ? polygonsMeet(f.rings, o.rings) : inside(f.probe[0], f.probe[1], o.rings))) {
       best = 0; // a polygon holding the circle's centre, or meeting the polygon: at 0
     } else {
       for (const pt of o.points) {
