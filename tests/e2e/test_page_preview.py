@@ -42,7 +42,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.agreement import load_agreement
 from accord.chrono import format_instant, parse_instant
+from accord.deconfliction import DeconflictionIndex
+from accord.errors import WorldError
+from accord.examples import example_path
+from accord.world import Operation, load_world, parse_world
 from support.browser import shot
 from support.webdemo import Demo, Session, csp_refusals, signed_in
 
@@ -328,7 +333,7 @@ def test_the_preview_equals_the_center_on_random_proposals(
     for t in (tally, red_tally):
         # few near-threshold exclusions; the examples meet conflicts of several kinds
         assert t.excluded <= max(1, t.examples // 10), vars(t)
-    assert tally.conflicts >= EXAMPLES // 2 and tally.blocking and tally.empty, vars(tally)
+    assert tally.conflicts >= EXAMPLES // 4 and tally.blocking and tally.empty, vars(tally)
     assert set(KINDS) <= tally.kinds, vars(tally)
     assert "position" in red_tally.kinds, vars(red_tally)
     assert refused == []
@@ -336,6 +341,108 @@ def test_the_preview_equals_the_center_on_random_proposals(
         f"\npreview = center: blue {vars(tally)}; red {vars(red_tally)};"
         f" {time.monotonic() - started:.1f} s"
     )
+
+
+# --- the engine itself, many proposals at once ----------------------------------------------
+
+
+def test_preview_js_equals_the_engine_over_the_example_world(blue: Session) -> None:
+    """preview.js against the engine (DeconflictionIndex) directly, on 300 proposals over the
+    example world with every object visible (hidden ones included: the engine's own rule,
+    before the center cuts anything for a viewer) — wider areas, longer windows and many
+    more examples than a round trip through the service allows. The same objects in the same
+    order, the same verdict and staleness; distances and thresholds within a micrometre
+    (nothing is rounded on this path)."""
+    agreement = load_agreement(example_path("jig.yaml"))
+    raw = json.loads(example_path("world.geojson").read_text("utf-8"))
+    index = DeconflictionIndex(agreement, load_world(example_path("world.geojson"), agreement))
+    items = [
+        {
+            "id": f["properties"]["id"],
+            "kind": f["properties"]["kind"],
+            "status": "proposed" if f["properties"]["kind"] == "operation" else "active",
+            "disclosure": f["properties"].get("disclosure", "shared"),
+            "feature": f,
+            **{
+                k: f["properties"][k]
+                for k in ("window_start", "window_end")
+                if k in f["properties"]
+            },
+        }
+        for f in raw["features"]
+    ]
+    anchors = [
+        {
+            "kind": f["properties"]["kind"],
+            "geometry": f["geometry"],
+            "from": f["properties"].get("valid_from")
+            or f["properties"].get("window_start")
+            or (f["properties"].get("times") or [None])[0],
+            "to": f["properties"].get("valid_to")
+            or f["properties"].get("window_end")
+            or (f["properties"].get("times") or [None])[-1],
+        }
+        for f in raw["features"]
+    ]
+    start = parse_instant("2026-09-20T00:00:00Z")
+    drafts: list[dict[str, Any]] = []
+    expected: list[list[Any]] = []
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @given(proposal=proposals(anchors, start))
+    def collect(proposal: dict[str, Any]) -> None:
+        props = {
+            "kind": "operation",
+            "id": "draft",
+            "declared_by": "blue",
+            "proposed_by": "blue",
+            "category": "coordinated",
+            "executor": "blue",
+            "window_start": proposal["start"],
+            "window_end": proposal["end"],
+        }
+        if proposal["radius"] is not None:
+            props["radius_m"] = proposal["radius"]
+        feature = {"type": "Feature", "geometry": proposal["geometry"], "properties": props}
+        try:
+            (op,) = parse_world({"type": "FeatureCollection", "features": [feature]}, agreement)
+        except WorldError:
+            return  # a polygon the center refuses (it crosses itself): nothing to compare
+        assert isinstance(op, Operation)
+        found = sorted(
+            index.check(op).conflicts,
+            key=lambda c: (
+                not c.blocking,
+                c.distance_m,
+                KINDS.index(c.kind.value),
+                c.party,
+                c.with_id,
+            ),
+        )
+        drafts.append({k: proposal[k] for k in ("geometry", "radius", "start", "end")})
+        expected.append(
+            [[c.with_id, c.blocking, c.stale, c.distance_m, c.threshold_m] for c in found]
+        )
+
+    collect()
+    got = blue.page.evaluate(
+        """async ([drafts, items, agreement]) => {
+          const m = await import("/static/preview.js");
+          const rules = m.rulesOf(agreement);
+          const world = m.worldOf(items.filter((i) => i.kind !== "operation"),
+                                  items.filter((i) => i.kind === "operation"), rules);
+          return drafts.map((d) => m.check(d, world, rules).map((c) =>
+            [c.with, c.blocking, c.stale, c.distance_m, c.threshold_m]));
+        }""",
+        [drafts, items, agreement.model_dump(mode="json")],
+    )
+    worst = 0.0
+    for draft, mine, theirs in zip(drafts, got, expected, strict=True):
+        assert [c[:3] for c in mine] == [c[:3] for c in theirs], (draft, mine, theirs)
+        for a, b in zip(mine, theirs, strict=True):
+            worst = max(worst, abs(a[3] - b[3]), abs(a[4] - b[4]))
+    assert worst < 1e-6, worst
+    assert len(drafts) >= 250 and sum(map(len, expected)) >= 200, (len(drafts), expected)
 
 
 # --- hand-made cases ------------------------------------------------------------------------
