@@ -15,6 +15,7 @@ import { el } from "./dom.js";
 import { EventStream } from "./events.js";
 import { checkView, clock, ladderView, orderedWarnings } from "./line.js";
 import { verifyConsistency } from "./merkle.js";
+import { previewConflicts, previewView } from "./preview.js";
 import {
   findingsView, mergeReports, orderReports, parseCites, parseEvidence, reportView, whenText, whereOf,
 } from "./reports.js";
@@ -841,51 +842,9 @@ function parseUtc(value) {
   return value ? new Date(`${value}:00Z`) : null;
 }
 
-/** Distance in metres from the draft area to a geometry (planar near the area: a preview). */
-function distanceToArea(area, geometry) {
-  const c = area.geometry.type === "Point" ? area.geometry.coordinates : centreOf(area.geometry);
-  const kx = 111320 * Math.cos((c[1] * Math.PI) / 180), ky = 110540;
-  const xy = (p) => [(p[0] - c[0]) * kx, (p[1] - c[1]) * ky];
-  const segDist = (p, a, b) => {
-    const dx = b[0] - a[0], dy = b[1] - a[1];
-    const t = Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / (dx * dx + dy * dy || 1)));
-    return Math.hypot(a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
-  };
-  const objPts = verticesOf(geometry).map(xy);
-  const objSegs = [];
-  const addSegs = (coords) => { for (let i = 0; i + 1 < coords.length; i++) objSegs.push([xy(coords[i]), xy(coords[i + 1])]); };
-  if (geometry.type === "LineString") addSegs(geometry.coordinates);
-  if (geometry.type === "Polygon") geometry.coordinates.forEach(addSegs);
-  if (area.geometry.type === "Point") {
-    let d = Infinity;
-    for (const p of objPts) d = Math.min(d, Math.hypot(p[0], p[1]));
-    for (const [a, b] of objSegs) d = Math.min(d, segDist([0, 0], a, b));
-    return Math.max(0, d - area.radius);
-  }
-  const ring = area.geometry.coordinates[0].map(xy);
-  let d = Infinity;
-  for (const p of objPts) {
-    let inside = false;
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      if (ring[i][1] > p[1] !== ring[j][1] > p[1] && p[0] < ((ring[j][0] - ring[i][0]) * (p[1] - ring[i][1])) / (ring[j][1] - ring[i][1]) + ring[i][0]) inside = !inside;
-    }
-    if (inside) return 0;
-    for (let i = 0; i + 1 < ring.length; i++) d = Math.min(d, segDist(p, ring[i], ring[i + 1]));
-  }
-  for (const [a, b] of objSegs) for (const q of ring) d = Math.min(d, segDist(q, a, b));
-  return d;
-}
-
-function overlaps(d, start, end) {
-  const p = d.feature.properties || {};
-  let from = p.valid_from, to = p.valid_to;
-  if (d.kind === "flight_plan" && Array.isArray(p.times) && p.times.length) { from = p.times[0]; to = p.times[p.times.length - 1]; }
-  if (!start || !end) return true;
-  if (from && Date.parse(from) > end.getTime()) return false;
-  if (to && Date.parse(to) < start.getTime()) return false;
-  return true;
-}
-
+/** The preview: the center's own rule (preview.js) over the objects this user can see, each
+ * conflict worded as the center words it. Nothing is asked of the center (an answer about
+ * hidden objects would be a free probe): those are checked only on submission. */
 function preview() {
   const out = $("preview");
   const draft = draftGeometry();
@@ -897,29 +856,9 @@ function preview() {
   if (state.map) {
     state.map.setDraft({ id: "draft", layer: "draft", geometry: draft.geometry, radius_m: draft.radius, style: { stroke: "#ffd24d", fill: "rgba(255, 210, 77, 0.12)", width: 2, dash: [4, 3] } });
   }
-  const rules = state.agreement.deconfliction || {};
-  const buffers = rules.buffers_m || {};
-  const blocking = new Set(rules.blocking || []);
   const start = parseUtc($("p-start").value), end = parseUtc($("p-end").value);
-  const found = [];
-  for (const d of state.declarations.values()) {
-    if (!overlaps(d, start, end)) continue;
-    const p = d.feature.properties || {};
-    const threshold = (buffers[d.kind] || 0) + (p.uncertainty_m || 0) + (p.standoff_m || 0) + (p.corridor_m || 0);
-    const dist = distanceToArea(draft, d.feature.geometry);
-    if (dist <= threshold) found.push({ d, dist, threshold, blocking: blocking.has(d.kind) });
-  }
-  found.sort((a, b) => b.blocking - a.blocking || a.dist - b.dist);
-  const list = el("ul", { class: "list" });
-  for (const f of found) {
-    const p = f.d.feature.properties || {};
-    list.append(el("li", { class: f.blocking ? "blocking" : "", text: `${f.blocking ? "BLOCKING" : "warning"} · ${p.name || f.d.kind.replace("_", " ")} of ${f.d.owner}: ${fmtDistance(f.dist)} (buffer ${fmtDistance(f.threshold)})` }));
-  }
-  out.replaceChildren(
-    el("strong", { text: found.length ? `Preview: ${found.length} conflict(s) with what you can see` : "Preview: no conflict with what you can see" }),
-    list,
-    el("p", { class: "hint", text: "The center's check on submission is the one that counts: it also covers objects hidden from you (shown only as kind, party and distance)." }),
-  );
+  const found = previewConflicts(state, { geometry: draft.geometry, radius: draft.radius, start, end });
+  out.replaceChildren(...previewView(found));
   return draft;
 }
 
