@@ -156,12 +156,27 @@ def test_veto_toast_and_an_alert_acknowledged_in_one_click(sessions: Any, demo: 
         vetoed = red_api.post(f"/v1/operations/{op['id']}/veto", json={"reason": "Our convoy"})
         assert vetoed.status_code in (200, 201), vetoed.text
     toast = blue.locator("#toast .toast-item", has_text="Night resupply drop")
-    expect(toast).to_contain_text("Vetoed: Red Republic (red) vetoed “Night resupply drop”")
+    expect(toast).to_contain_text(
+        "Vetoed: Red Republic (red) vetoed “Night resupply drop”: Our convoy."
+    )
     shot(blue, "line-03-veto-toast")
     toast.locator(".toast-body").click()
     expect(card).to_be_focused()
     expect(card).to_have_class(re.compile(r"\bselected\b"))
     expect(card).to_contain_text("vetoed by red: Our convoy")
+    expect(toast).to_have_count(0)
+
+    # An approval by red of another of blue's operations toasts too; × dismisses it.
+    feature["properties"]["name"] = "Morning resupply drop"
+    with demo.api("blue-officer") as blue_api:
+        other = blue_api.post("/v1/operations", json=feature).json()
+    expect(blue.locator(f"#op-{other['id']}")).to_be_visible(timeout=15_000)
+    with demo.api("red-approver") as red_api:
+        approved = red_api.post(f"/v1/operations/{other['id']}/approve", json={})
+        assert approved.status_code in (200, 201), approved.text
+    toast = blue.locator("#toast .toast-item", has_text="Morning resupply drop")
+    expect(toast).to_contain_text("Approved: Red Republic (red) approved “Morning resupply drop”")
+    toast.get_by_role("button", name="Dismiss this notice").click()
     expect(toast).to_have_count(0)
 
     # Fresh tracks, head-on at one level: an alert for blue and red, explained.

@@ -2194,15 +2194,17 @@ async function operationToast(kind, data) {
   if (!how || !state.me) return;
   const own = `${data.id}:${kind}`;
   if (ownActs.delete(own)) return;
-  let op = state.operations.get(data.id);
-  if (!op) {
-    try { op = await api("GET", `/v1/operations/${encodeURIComponent(data.id)}`); } catch { return; } // not this user's to read
-  }
+  const known = state.operations.get(data.id);
   const me = state.me.member;
-  if (!(op.proposed_by === me || op.executors.includes(me))) return;
+  if (known && !(known.proposed_by === me || known.executors.includes(me))) return;
+  let op;
+  try { op = await api("GET", `/v1/operations/${encodeURIComponent(data.id)}`); } catch { op = known; } // its reason, as recorded
+  if (!op || !(op.proposed_by === me || op.executors.includes(me))) return;
   const who = data.actor === me ? `your party (${me})` : memberName(state.agreement, data.actor);
-  const held = data.status === "held" ? " — it is HELD while the objection stands" : data.status && data.status !== op.status ? ` — now ${data.status}` : "";
-  toast(`${who} ${how.verb} “${opName(op)}”${held}.`, {
+  const objection = (op.objections || []).filter((o) => o.party === data.actor && !o.withdrawn_at).pop();
+  const why = kind === "operation.vetoed" ? op.veto_reason : kind === "operation.cancelled" ? op.cancel_reason : kind === "operation.objected" && objection ? objection.evidence : null;
+  const held = op.status === "held" ? " — it is HELD while the objection stands" : "";
+  toast(`${who} ${how.verb} “${opName(op)}”${why ? `: ${why}` : ""}${held}.`, {
     title: `${how.verb[0].toUpperCase()}${how.verb.slice(1)}:`, kind: how.kind, ms: LASTING_MS, key: `op:${data.id}:${kind}`,
     onSelect: () => selectCard(data.id),
   });

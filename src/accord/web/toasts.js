@@ -36,7 +36,7 @@ export class Toasts {
     const body = onSelect
       ? el("button", { type: "button", class: "toast-body", onclick: () => { onSelect(); this.dismiss(item); } }, ...words)
       : el("span", { class: "toast-body" }, ...words);
-    const close = el("button", { type: "button", class: "toast-close", "aria-label": "Dismiss this notice", title: "Dismiss", onclick: () => this.dismiss(item) }, "×");
+    const close = el("button", { type: "button", class: "toast-close", "aria-label": "Dismiss this notice", title: "Dismiss", onclick: () => this.dismiss(item) }, el("span", { "aria-hidden": "true", text: "×" }));
     const item = el("div", { class: `toast-item ${kind}`, "data-key": key, "data-kind": kind }, body, close);
     item.addEventListener("keydown", (e) => { if (e.key === "Escape") this.dismiss(item); });
     this.box.append(item);
