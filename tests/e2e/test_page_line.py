@@ -63,7 +63,8 @@ def test_badge_inbox_reply_and_a_picked_point(sessions: Any, demo: Demo) -> None
         assert sent.status_code == 201, sent.text
     first = sent.json()
     badge = blue.locator("#unread")
-    expect(badge).to_have_text("1 1 message to acknowledge", timeout=15_000)
+    expect(badge).to_have_text("1 message to acknowledge", timeout=15_000)
+    expect(badge).to_have_accessible_name("Direct line: 1 message to acknowledge — go to the inbox")
     expect(blue.locator("#unread-said")).to_have_text("Direct line: 1 message to acknowledge.")
     toast = blue.locator("#toast .toast-item", has_text="Column at the bridge")
     expect(toast).to_contain_text("from Red Republic (red), red-officer")

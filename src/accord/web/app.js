@@ -946,7 +946,9 @@ function renderBadge(waiting) {
   const was = Number(badge.dataset.count || 0);
   badge.dataset.count = String(n);
   badge.hidden = n === 0;
-  badge.replaceChildren(el("span", { class: "unread-n", "aria-hidden": "true", text: String(n) }), ` ${waitingText(n)}`);
+  const words = waitingText(n).replace(/^\d+ /, "");
+  badge.replaceChildren(el("span", { class: "unread-n", text: String(n) }), " ", el("span", { class: "unread-words", text: words }));
+  badge.setAttribute("aria-label", `Direct line: ${waitingText(n)} — go to the inbox`);
   badge.title = n ? `Go to the first: “${(waiting[0].content || {}).subject || waiting[0].id}”` : "";
   if (n > was) $("unread-said").textContent = `Direct line: ${waitingText(n)}.`;
   else if (n === 0 && was) $("unread-said").textContent = "Direct line: every message acknowledged.";
@@ -1094,8 +1096,10 @@ function inboxItem(m) {
     coordinatesLine(content),
     // what the center found near the coordinates: read before acknowledging
     checkView(m),
-    ladderView(m, myRecipient(m)),
   );
+  // still to acknowledge: the countdown and the buttons before the ladder (its history)
+  const ladder = ladderView(m, myRecipient(m));
+  if (r.acknowledged) li.append(ladder);
   const actions = el("div", { class: "actions" }, ...mapButtons(m, "in"));
   if (!r.acknowledged) {
     li.append(el("div", { class: "countdown", "data-deadline": r.deadline || m.ack_deadline }));
@@ -1111,6 +1115,7 @@ function inboxItem(m) {
     actions.append(el("button", { type: "button", "data-key": `reply:${m.id}`, onclick: () => reply(m), ...writes() }, "Reply"));
   }
   if (actions.childElementCount) li.append(actions);
+  if (!r.acknowledged) li.append(ladder);
   return li;
 }
 
