@@ -509,7 +509,10 @@ def test_a_report_filed_answered_and_seen_live(sessions: Any, demo: Demo) -> Non
         filed["id"],
     )
     assert drawn == ["reports", filed["where"]], drawn
-    # and drawn indeed: the report's colour on the map's canvas at its point
+    # and drawn indeed: the report's colour on the map's canvas at its point, once the
+    # view has settled and the static canvas is drawn again (a frame may still be pending)
+    blue.wait_for_function("() => !window.accordMap.map._animatingZoom")
+    blue.evaluate("() => window.accordMap.drawn()")
     colour = blue.evaluate(
         """([lon, lat]) => { const map = window.accordMap, r = window.devicePixelRatio || 1;
           const p = map.map.latLngToContainerPoint([lat, lon]);

@@ -13,7 +13,9 @@ import { api, inForce, allOperations, ApiError, setToken, token, useSigner } fro
 import { createDeviceKey, fingerprint, keyId, loadDeviceKey } from "./acts.js";
 import { el } from "./dom.js";
 import { EventStream } from "./events.js";
-import { checkView, clock, ladderView, orderedWarnings } from "./line.js";
+import { alertBody, alertHtml, alertTitle, memberName } from "./alerts.js";
+import { checkView, clock, ladderView, orderedWarnings, pointOf, replySubject, unacknowledged, waitingText } from "./line.js";
+import { LASTING_MS, Toasts } from "./toasts.js";
 import { verifyConsistency } from "./merkle.js";
 import { previewConflicts, previewView } from "./preview.js";
 import {
@@ -38,7 +40,10 @@ const state = {
   outbox: [],
   considered: null, // ids of the received messages already looked at for drawing (autoDraw)
   drawn: new Set(), // ids of the messages whose coordinates are on the map
+  inboxSeen: null, // ids of the received messages already listed (a new one is announced)
+  replyTo: null, // the id of the message the one being written answers
   alerts: new Map(),
+  alertAcks: new Map(), // alert groups acknowledged from this page: {party, user, at}
   reports: new Map(), // incident and violation reports by id, each with its answer or null
   compliance: null, // GET /v1/compliance as last read (its findings)
   reportsDrawn: new Set(), // ids of the reports whose "where" is on the map
@@ -107,11 +112,11 @@ function centerNow() {
   return new Date(Date.now() + state.offsetMs);
 }
 
-function toast(text) {
-  const el = $("toast");
-  el.textContent = text;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { el.textContent = ""; }, 6000);
+/** A passing notice (a few seconds); `options` as Toasts.show takes them — a lasting one
+ * (LASTING_MS) for what the viewer must not miss, `onSelect` to make it select something. */
+function toast(text, options = {}) {
+  if (!toast.stack) toast.stack = new Toasts($("toast"));
+  return toast.stack.show({ text, ...options });
 }
 
 function fmtTime(iso) {
@@ -304,11 +309,7 @@ function setUpPanels() {
     $("panel-propose").open = true;
     setUpPropose();
   }
-  if (can.message()) {
-    const to = $("m-to");
-    for (const p of state.agreement.parties) if (p.id !== state.me.member) to.append(el("option", { value: p.id, text: p.name || p.id }));
-    $("compose").addEventListener("submit", sendMessage);
-  }
+  setUpLine();
   $("verify").addEventListener("click", verifyRecord);
   $("device-new").addEventListener("click", newDeviceKey);
   renderVerified();
@@ -367,7 +368,8 @@ async function setUpMap(L, basemap) {
   state.map = map;
   map.hold(true); // the objects are drawn once all are here (start())
   window.accordMap = map;
-  map.onPointer = (lon, lat) => { $("cursor").textContent = `Cursor: ${lat.toFixed(5)}°N ${lon.toFixed(5)}°E`; };
+  // lon first, as every form of the page takes a point (what is read is what is typed)
+  map.onPointer = (lon, lat) => { $("cursor").textContent = `Cursor: lon ${lon.toFixed(5)}, lat ${lat.toFixed(5)}`; };
   const areas = state.agreement.designated_areas || [];
   const all = areas.flatMap((a) => a.polygon);
   if (all.length) {
@@ -628,13 +630,19 @@ function renderBoard() {
   });
 }
 
+/** An operation's name; one without a name by its category (its id is shown beside it). */
+function opName(op) {
+  const p = op.feature.properties || {};
+  return p.name || `Unnamed ${op.category} operation`;
+}
+
 function opCard(op) {
   const me = state.me.member;
   const p = op.feature.properties || {};
-  const card = el("article", { class: `op${op.blocking_conflicts ? " blocking" : ""}${state.selected === op.id ? " selected" : ""}`, id: `op-${op.id}`, "data-op": op.id });
+  const card = el("article", { class: `op${op.blocking_conflicts ? " blocking" : ""}${state.selected === op.id ? " selected" : ""}`, id: `op-${op.id}`, "data-op": op.id, "data-key": `card:${op.id}`, tabindex: "-1" });
   card.style.borderLeftColor = STATUS_COLOURS[op.status] || "";
   card.append(
-    el("h4", {}, `${p.name || op.id} `, el("span", { class: `status st-${op.status}`, text: op.status })),
+    el("h4", {}, `${opName(op)} `, el("span", { class: `status st-${op.status}`, text: op.status }), " ", el("small", { class: "id", text: op.id })),
     el("div", { class: "meta", text: `${op.category} · proposed by ${op.proposed_by} · executor ${op.executors.join(", ")}` }),
     el("div", { class: "meta", text: `${fmtTime(op.window_start)} → ${fmtTime(op.window_end)}` }),
   );
@@ -645,10 +653,15 @@ function opCard(op) {
   for (const o of op.overrides) card.append(el("div", { class: "meta", text: `override by ${o.party}: ${o.reason}` }));
   const conflicts = el("ul", { class: "list" });
   for (const c of op.conflicts) {
+    // the object by its name, its id as secondary small text; a hidden one by kind and owner only
     const known = c.with && (state.declarations.get(c.with) || state.operations.get(c.with));
     const props = known ? known.feature.properties || {} : {};
-    const where = c.with ? (props.name ? `${props.name}, ${c.with}` : c.with) : "hidden from you";
-    conflicts.append(el("li", { class: `conflict${c.blocking ? " blocking" : ""}`, text: `${c.blocking ? "BLOCKING" : "warning"} · ${c.kind.replace("_", " ")} of ${c.party}${c.distance_m == null ? "" : ` at ${fmtDistance(c.distance_m)}`} (${where}${c.margin ? "; its precision margin only" : ""})` }));
+    const what = `${c.blocking ? "BLOCKING" : "warning"} · ${c.kind.replace("_", " ")} of ${c.party}`;
+    const name = c.with ? (props.name ? `: ${props.name}` : "") : " (hidden from you)";
+    const distance = c.distance_m == null ? "" : ` at ${fmtDistance(c.distance_m)}`;
+    const margin = c.margin ? " (its precision margin only)" : "";
+    conflicts.append(el("li", { class: `conflict${c.blocking ? " blocking" : ""}` }, `${what}${name}${distance}${margin}`,
+      c.with ? el("small", { class: "id", text: ` ${c.with}` }) : null));
   }
   if (op.conflicts.length) card.append(conflicts);
   const actions = el("div", { class: "actions" });
@@ -720,10 +733,13 @@ async function act(op, action) {
     if (!evidence) return;
     body = { evidence };
   }
+  const eventOf = { approve: "operation.approved", veto: "operation.vetoed", object: "operation.objected", cancel: "operation.cancelled" }[path];
+  if (eventOf) ownActs.add(`${op.id}:${eventOf}`);
   try {
     putOperation(await api("POST", `/v1/operations/${encodeURIComponent(op.id)}/${path}`, body));
     toast(`${name}: ${action === "override" ? "approved with override" : action} recorded.`);
   } catch (error) {
+    if (eventOf) ownActs.delete(`${op.id}:${eventOf}`);
     toast(`Refused: ${error.message}`);
     afterRefusal(error);
   }
@@ -892,6 +908,70 @@ async function submitProposal(e) {
 
 // --- the direct line ------------------------------------------------------------------------
 
+/**
+ * The direct line's panel and header badge. For the roles that receive messages (a party's
+ * officers and approvers) the panel moves to the top of the side panels — the inbox above
+ * the fold — and the header carries a badge: how many messages to the party wait for its
+ * acknowledgement, a button that jumps to the first of them, said to screen readers when
+ * the number grows.
+ */
+function setUpLine() {
+  if (!can.message()) return;
+  const panel = $("panel-line");
+  $("sidebar").prepend(panel);
+  const badge = el("button", { type: "button", id: "unread", class: "unread", hidden: true, "aria-controls": "inbox" });
+  badge.addEventListener("click", jumpToInbox);
+  const said = el("span", { id: "unread-said", class: "sr-only", role: "status", "aria-live": "polite" });
+  $("live").before(badge, said);
+  const to = $("m-to");
+  for (const p of state.agreement.parties) if (p.id !== state.me.member) to.append(el("option", { value: p.id, text: p.name ? `${p.name} (${p.id})` : p.id }));
+  $("compose").addEventListener("submit", sendMessage);
+  $("m-pick").addEventListener("click", pickMessagePoint);
+  for (const id of ["m-lon", "m-lat"]) $(id).addEventListener("input", previewMessagePoint);
+  // Esc while picking: before the other drawing modes' handlers see it
+  window.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || !state.map || !state.map.drawing || state.map.drawing.mode !== "message-point") return;
+    e.stopImmediatePropagation();
+    stopDrawing();
+    $("m-pick").focus();
+  }, true);
+}
+
+/** The header badge: the messages waiting for this party's acknowledgement. */
+function renderBadge(waiting) {
+  const badge = $("unread");
+  if (!badge) return;
+  const n = waiting.length;
+  const was = Number(badge.dataset.count || 0);
+  badge.dataset.count = String(n);
+  badge.hidden = n === 0;
+  const words = waitingText(n).replace(/^\d+ /, "");
+  badge.replaceChildren(el("span", { class: "unread-n", text: String(n) }), " ", el("span", { class: "unread-words", text: words }));
+  badge.setAttribute("aria-label", `Direct line: ${waitingText(n)} — go to the inbox`);
+  badge.title = n ? `Go to the first: “${(waiting[0].content || {}).subject || waiting[0].id}”` : "";
+  if (n > was) $("unread-said").textContent = `Direct line: ${waitingText(n)}.`;
+  else if (n === 0 && was) $("unread-said").textContent = "Direct line: every message acknowledged.";
+}
+
+/** Open the direct line and put the keyboard on the first message still to acknowledge. */
+function jumpToInbox() {
+  const panel = $("panel-line");
+  panel.open = true;
+  const first = $("inbox").querySelector("li.msg.unacked") || $("inbox").querySelector("li");
+  const target = first || $("inbox");
+  target.scrollIntoView({ block: "start" });
+  if (first) first.focus();
+}
+
+/** Focus one message of the inbox (a toast's click). */
+function focusMessage(id) {
+  $("panel-line").open = true;
+  const li = $("inbox").querySelector(`li[data-message="${CSS.escape(id)}"]`);
+  if (!li) return;
+  li.scrollIntoView({ block: "nearest" });
+  li.focus();
+}
+
 async function loadMessages() {
   if ($("panel-line").hidden) return;
   // a monitor's list is every message (no box of its own): read once, shown once
@@ -899,10 +979,31 @@ async function loadMessages() {
     can.acknowledge() ? api("GET", "/v1/messages?box=in&limit=200") : [],
     api("GET", `/v1/messages?${can.acknowledge() ? "box=out&" : ""}limit=200`),
   ]);
+  const seen = state.inboxSeen;
   state.inbox = inbox;
   state.outbox = outbox;
+  state.inboxSeen = new Set(inbox.map((m) => m.id));
   renderMessages();
   if (state.listed) autoDraw();
+  if (seen) for (const m of inbox) if (!seen.has(m.id) && myRecipient(m)) announceMessage(m);
+}
+
+/** A toast for a new message to this party: who sent it, its subject, whether it carries
+ * coordinates and what their check found; a click goes to the message. */
+function announceMessage(m) {
+  const content = m.content || {};
+  let coords = "";
+  if (content.geometry) {
+    const blocking = m.check && m.check.checked ? m.check.blocking : 0;
+    coords = m.check && m.check.checked
+      ? ` — coordinates drawn on the map${blocking ? `, ${blocking} BLOCKING warning(s)` : ", nothing near them"}`
+      : " — coordinates drawn on the map, NOT CHECKED";
+  }
+  const from = `${memberName(state.agreement, m.from)}${m.sent_by ? `, ${m.sent_by}` : ""}`;
+  toast(`“${content.subject || m.id}” from ${from}${coords}.`, {
+    title: content.refers_to ? "Reply received:" : "New message:", kind: "message", ms: LASTING_MS,
+    key: `msg:${m.id}`, onSelect: () => focusMessage(m.id),
+  });
 }
 
 function scheduleMessages() {
@@ -923,10 +1024,46 @@ function renderMessages() {
     const outbox = [...state.outbox].sort((a, b) => (b.open - a.open) || b.sent_at.localeCompare(a.sent_at));
     $("outbox").replaceChildren(...outbox.map(outboxItem));
     if (!outbox.length) $("outbox").append(el("li", { class: "hint", text: "Nothing sent." }));
-    const unacked = inbox.filter(open).length;
-    $("line-count").textContent = unacked ? `(${unacked} to acknowledge)` : "";
+    const waiting = unacknowledged(inbox, state.me.member);
+    $("line-count").textContent = waiting.length ? `(${waiting.length} to acknowledge)` : "";
+    renderBadge(waiting);
   });
   tick();
+}
+
+/** "in reply to “subject”" of a message that answers another the page holds (else its id). */
+function replyLine(content) {
+  if (!content.refers_to) return null;
+  const to = [...state.inbox, ...state.outbox].find((x) => x.id === content.refers_to);
+  const subject = to && to.content ? to.content.subject : null;
+  return el("div", { class: "meta in-reply" }, `in reply to ${subject ? `“${subject}”` : "a message"} `, el("small", { class: "id", text: content.refers_to }));
+}
+
+/** Prefill the compose form to answer `m`: to its sender's party, "Re: subject", the
+ * message it answers recorded in the new message (`refers_to`). */
+function reply(m) {
+  if (!canAct()) { toast(READ_ONLY); return; }
+  const content = m.content || {};
+  state.replyTo = m.id;
+  $("compose-panel").open = true;
+  $("m-to").value = m.from;
+  $("m-subject").value = replySubject(content.subject);
+  const note = $("m-reply");
+  note.hidden = false;
+  note.replaceChildren(
+    `Reply to “${content.subject || m.id}” from ${memberName(state.agreement, m.from)}: sent with a reference to it (`,
+    el("small", { class: "id", text: m.id }), "), recorded with the message. ",
+    el("button", { type: "button", id: "m-reply-clear", onclick: clearReply }, "Not a reply"),
+  );
+  $("compose").scrollIntoView({ block: "nearest" });
+  $("m-text").focus();
+}
+
+function clearReply() {
+  state.replyTo = null;
+  $("m-reply").hidden = true;
+  $("m-reply").replaceChildren();
+  $("m-subject").focus();
 }
 
 /** The exact coordinates as sent (every digit), under the message's text. */
@@ -951,25 +1088,34 @@ function inboxItem(m) {
   const blocking = m.check && m.check.checked && m.check.blocking > 0;
   const cls = `msg ${r.acknowledged ? "acked" : escalated ? "escalated unacked" : "unacked"}${blocking ? " has-blocking" : ""}`;
   const content = m.content || {};
-  const li = el("li", { class: cls, "data-message": m.id },
+  const li = el("li", { class: cls, "data-message": m.id, "data-key": `msg:${m.id}`, tabindex: "-1" },
     el("h4", { text: content.subject || "(no subject)" }),
-    el("div", { class: "meta", text: `from ${m.from}${m.sent_by ? ` (${m.sent_by})` : ""} · sent ${fmtTime(m.sent_at)}` }),
-    content.text ? el("p", { text: content.text }) : null,
+    el("div", { class: "meta" }, `from ${memberName(state.agreement, m.from)}${m.sent_by ? ` — ${m.sent_by}` : ""} · sent ${clock(m.sent_at, true)} `, el("small", { class: "id", text: m.id })),
+    replyLine(content),
+    content.text ? el("p", { class: "msg-text", text: content.text }) : null,
     coordinatesLine(content),
     // what the center found near the coordinates: read before acknowledging
     checkView(m),
-    ladderView(m, myRecipient(m)),
   );
+  // still to acknowledge: the countdown and the buttons before the ladder (its history)
+  const ladder = ladderView(m, myRecipient(m));
+  if (r.acknowledged) li.append(ladder);
   const actions = el("div", { class: "actions" }, ...mapButtons(m, "in"));
   if (!r.acknowledged && can.acknowledge()) {
     li.append(el("div", { class: "countdown", "data-deadline": r.deadline || m.ack_deadline }));
     if (escalated) li.append(el("div", { class: "conflict blocking", text: `escalated to level ${r.level}${r.overdue ? ", overdue" : ""}` }));
-    actions.append(el("button", {
-      type: "button", class: "primary", "data-key": `ack:${m.id}`,
-      onclick: () => acknowledge(m), ...writes(),
-    }, "Acknowledge"));
+    if (can.message()) {
+      actions.append(el("button", {
+        type: "button", class: "primary", "data-key": `ack:${m.id}`,
+        onclick: () => acknowledge(m), ...writes(),
+      }, "Acknowledge"));
+    }
+  }
+  if (can.message() && m.content) {
+    actions.append(el("button", { type: "button", "data-key": `reply:${m.id}`, onclick: () => reply(m), ...writes() }, "Reply"));
   }
   if (actions.childElementCount) li.append(actions);
+  if (!r.acknowledged) li.append(ladder);
   return li;
 }
 
@@ -977,7 +1123,8 @@ function outboxItem(m) {
   const content = m.content || {};
   const li = el("li", { class: `msg ${m.open ? "unacked" : "acked"}`, "data-message": m.id },
     el("h4", { text: content.subject || m.id }),
-    el("div", { class: "meta", text: `${m.from !== state.me.member ? `from ${m.from} ` : ""}to ${m.to.join(", ")} · sent ${fmtTime(m.sent_at)}` }),
+    el("div", { class: "meta" }, `${m.from !== state.me.member ? `from ${memberName(state.agreement, m.from)} ` : ""}to ${m.to.map((p) => memberName(state.agreement, p)).join(", ")}${m.sent_by ? ` — sent by ${m.sent_by}` : ""} · ${clock(m.sent_at, true)} `, el("small", { class: "id", text: m.id })),
+    replyLine(content),
     coordinatesLine(content),
     checkView(m, { sent: true }),
   );
@@ -1116,12 +1263,7 @@ function autoDraw() {
     const r = myRecipient(m);
     if (!(m.content && m.content.geometry) || (first && r && r.acknowledged)) continue;
     drawMessage(m);
-    changed = true;
-    if (!first) {
-      const blocking = m.check && m.check.checked ? m.check.blocking : 0;
-      const checked = m.check && m.check.checked ? (blocking ? `, ${blocking} BLOCKING warning(s)` : "") : ", NOT CHECKED";
-      toast(`Coordinates from ${m.from}: “${m.content.subject || m.id}” drawn on the map${checked}.`);
-    }
+    changed = true; // a new message's own toast says its coordinates are drawn (announceMessage)
   }
   if (changed) renderMessages();
 }
@@ -1142,18 +1284,58 @@ async function sendMessage(e) {
   e.preventDefault();
   $("compose-error").textContent = "";
   if (!canAct()) { $("compose-error").textContent = READ_ONLY; return; }
+  const point = pointOf($("m-lon").value, $("m-lat").value);
+  if (point && point.error) { $("compose-error").textContent = `The point: ${point.error}.`; $("m-lon").focus(); return; }
+  const body = {
+    to: [$("m-to").value], subject: $("m-subject").value.trim(), text: $("m-text").value.trim(), ack_within: $("m-within").value,
+  };
+  if (point) body.geometry = point;
+  if (state.replyTo) body.refers_to = state.replyTo;
   try {
-    await api("POST", "/v1/messages", {
-      to: [$("m-to").value], subject: $("m-subject").value.trim(), text: $("m-text").value.trim(), ack_within: $("m-within").value,
-    });
-    $("m-subject").value = "";
-    $("m-text").value = "";
-    toast("Sent.");
+    const sent = await api("POST", "/v1/messages", body);
+    for (const id of ["m-subject", "m-text", "m-lon", "m-lat"]) $(id).value = "";
+    previewMessagePoint();
+    if (state.replyTo) { state.replyTo = null; $("m-reply").hidden = true; $("m-reply").replaceChildren(); }
+    toast(`Sent “${body.subject}” to ${body.to.join(", ")}${point ? " with a point" : ""}: record entry ${sent.entry}.`);
     await loadMessages();
   } catch (error) {
     $("compose-error").textContent = error.message;
     afterRefusal(error);
   }
+}
+
+const MESSAGE_DRAFT = Object.freeze({ stroke: "#ff5ce1", width: 2, dash: [4, 3], symbol: "target", label: "#ff9cf0" });
+
+/** The point of the message being written, drawn on the map while it is one. */
+function previewMessagePoint() {
+  if (!state.map) return;
+  const point = pointOf($("m-lon").value, $("m-lat").value);
+  if (point && !point.error) {
+    state.map.put({ id: "msg:draft", layer: "messages", geometry: point, style: MESSAGE_DRAFT, label: "point of the message being written", labelAt: point.coordinates });
+  } else {
+    state.map.remove("msg:draft");
+  }
+}
+
+/** Take the message's point from the next click on the map (Esc cancels). */
+function pickMessagePoint() {
+  const map = state.map;
+  if (!map) { toast("The map is not available: type lon and lat instead."); return; }
+  const help = $("map-help");
+  map.drawing = {
+    mode: "message-point",
+    click: (p) => {
+      $("m-lon").value = p[0].toFixed(5);
+      $("m-lat").value = p[1].toFixed(5);
+      stopDrawing();
+      previewMessagePoint();
+      $("m-pick").focus();
+    },
+    move: () => {},
+  };
+  help.hidden = false;
+  help.textContent = "Click the point to send (Esc cancels).";
+  $("map").focus();
 }
 
 // --- compliance: the computed findings and the incident and violation reports -------------
@@ -1546,13 +1728,81 @@ function putAlert(a) {
 
 function renderAlerts() {
   const list = [...state.alerts.values()];
-  $("alerts-count").textContent = list.length ? `(${list.length})` : "";
-  $("alerts").replaceChildren(...list.map((a) => el("li", { class: "alert" },
-    el("h4", { text: a.label }),
-    el("div", { class: "meta", text: `${a.parties ? a.parties.join(", ") + " · " : ""}${a.predicted_at ? "predicted " + fmtTime(a.predicted_at) : fmtTime(a.at)}${a.horizontal_nm != null ? ` · ${a.horizontal_nm} NM / ${a.vertical_ft} ft` : ""}` }),
-    a.detail ? el("div", { text: a.detail }) : null,
-  )));
-  if (!list.length) $("alerts").append(el("li", { class: "hint", text: "No alert." }));
+  const mine = list.filter((a) => mayAcknowledgeAlert(a)).length;
+  $("alerts-count").textContent = list.length ? `(${list.length}${mine ? `, ${mine} to acknowledge` : ""})` : "";
+  keepFocus(() => {
+    $("alerts").replaceChildren(...list.map(alertItem));
+    if (!list.length) $("alerts").append(el("li", { class: "hint", text: "No alert." }));
+  });
+}
+
+/** The track the page holds for an alert's aircraft (for its operator, mission, level). */
+function alertTrack(id) {
+  return state.map && id != null ? state.map.tracks.get(String(id)) || null : null;
+}
+
+/** Whether this user may acknowledge an alert now: an officer or approver of a party
+ * concerned that has not acknowledged its group yet. */
+function mayAcknowledgeAlert(a) {
+  const me = state.me;
+  if (!me || me.member_kind !== "party" || !["officer", "approver"].includes(me.role)) return false;
+  const concerned = (a.recipients || []).some((r) => r.party === me.member) || (a.parties || []).includes(me.member);
+  return concerned && !(a.acknowledged || []).includes(me.member);
+}
+
+function alertItem(a) {
+  const group = a.group || a.id;
+  const acked = (a.acknowledged || []).includes(state.me.member);
+  const li = el("li", { class: `alert${acked ? " acked" : ""}`, "data-alert": a.id },
+    el("h4", { text: alertTitle(a, state.agreement) }),
+    ...alertBody(a, state.agreement, { trackOf: alertTrack, byUs: state.alertAcks.get(group) || null }),
+  );
+  const actions = el("div", { class: "actions" },
+    el("button", { type: "button", "data-key": `alert:show:${a.id}`, onclick: () => showAlert(a.id) }, "Show on map"));
+  if (mayAcknowledgeAlert(a)) {
+    actions.append(el("button", {
+      type: "button", class: "primary", "data-key": `alert:ack:${a.id}`, onclick: () => acknowledgeAlert(a), ...writes(),
+    }, "Acknowledge"));
+  }
+  li.append(actions);
+  return li;
+}
+
+/** Acknowledge an alert's group for this user's party in one click, naming its hash (the
+ * center records an `airspace.acknowledged` entry signed by the party). */
+async function acknowledgeAlert(a) {
+  if (!canAct()) { toast(READ_ONLY); return; }
+  try {
+    const done = await api("POST", `/v1/alerts/${encodeURIComponent(a.id)}/acknowledge`, { content_hash: a.content_hash });
+    state.alertAcks.set(a.group || a.id, { party: state.me.member, user: state.me.name, at: centerNow().toISOString() });
+    putAlert(alertOf(done));
+    toast(`Alert acknowledged for ${state.me.member}: ${alertTitle(done, state.agreement)}.`);
+    const show = document.querySelector(`[data-key="${CSS.escape(`alert:show:${a.id}`)}"]`);
+    if (show) show.focus(); // the button used is gone: the keyboard stays by the alert
+    loadAlerts(); // the other alerts of its group are acknowledged with it
+  } catch (error) {
+    toast(`Refused: ${error.message}`);
+    afterRefusal(error);
+    loadAlerts();
+  }
+}
+
+/** Bring an alert's place (and its aircraft the page holds) into view, with its popup. */
+function showAlert(id) {
+  const a = state.alerts.get(String(id));
+  if (!a) return;
+  if (!state.map) { toast("The map is not available."); return; }
+  const points = (a.tracks || []).map(alertTrack).filter(Boolean).map((t) => [t.lon, t.lat]);
+  if (a.lat != null && a.lon != null) points.push([a.lon, a.lat]);
+  if (!points.length) { toast("This alert's place is not shown to you: only whose aircraft it concerns."); return; }
+  const lons = points.map((p) => p[0]);
+  const lats = points.map((p) => p[1]);
+  state.map.fit([Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)], {
+    maxZoom: 11, paddingTopLeft: [40, 220], paddingBottomRight: [40, 40],
+  });
+  const [lon, lat] = a.lat != null && a.lon != null ? [a.lon, a.lat] : points[0];
+  state.map.L.popup({ maxWidth: 360, autoPan: true }).setLatLng([lat, lon])
+    .setContent(alertHtml(a, state.agreement, escapeHtml, alertTrack)).openOn(state.map.map);
 }
 
 // --- the record -----------------------------------------------------------------------------
@@ -1909,6 +2159,7 @@ function handle(ev) {
     if (kind.endsWith("acknowledged")) scheduleMessages();
   } else if (kind.startsWith("operation.")) {
     if (data.id) refetchOperation(data.id);
+    if (data.id) operationToast(kind, data);
   } else if (kind.startsWith("message.")) {
     scheduleMessages();
   } else if (kind === "report.filed") {
@@ -1923,6 +2174,57 @@ function handle(ev) {
   for (const listen of eventListeners) listen(ev);
   if (FINDINGS_CHANGE.test(kind)) scheduleFindings();
   if (can.record()) scheduleHead();
+}
+
+// --- toasts for what others do to this party's operations -------------------------------
+
+/** The acts on an operation a party must not miss, by event kind: how a toast says it. */
+const OPERATION_ACTS = {
+  "operation.vetoed": { verb: "vetoed", kind: "bad" },
+  "operation.approved": { verb: "approved", kind: "good" },
+  "operation.objected": { verb: "objected to", kind: "bad" },
+  "operation.cancelled": { verb: "cancelled", kind: "warn" },
+  "operation.objection_withdrawn": { verb: "withdrew its objection to", kind: "good" },
+};
+
+/** Acts this page has just made itself (`opId:kind`): not announced back to it. */
+const ownActs = new Set();
+
+/**
+ * A lasting toast when another party — or another user of this party — vetoes, approves,
+ * objects to (and so holds) or cancels an operation of this party (proposed by it or executed
+ * by it): the operation's name, who acted and what it is now; a click selects its card.
+ */
+async function operationToast(kind, data) {
+  const how = OPERATION_ACTS[kind];
+  if (!how || !state.me) return;
+  const own = `${data.id}:${kind}`;
+  if (ownActs.delete(own)) return;
+  const known = state.operations.get(data.id);
+  const me = state.me.member;
+  if (known && !(known.proposed_by === me || known.executors.includes(me))) return;
+  let op;
+  try { op = await api("GET", `/v1/operations/${encodeURIComponent(data.id)}`); } catch { op = known; } // its reason, as recorded
+  if (!op || !(op.proposed_by === me || op.executors.includes(me))) return;
+  const who = data.actor === me ? `your party (${me})` : memberName(state.agreement, data.actor);
+  const objection = (op.objections || []).filter((o) => o.party === data.actor && !o.withdrawn_at).pop();
+  const why = kind === "operation.vetoed" ? op.veto_reason : kind === "operation.cancelled" ? op.cancel_reason : kind === "operation.objected" && objection ? objection.evidence : null;
+  const held = op.status === "held" ? " — it is HELD while the objection stands" : "";
+  toast(`${who} ${how.verb} “${opName(op)}”${why ? `: ${why}` : ""}${held}.`, {
+    title: `${how.verb[0].toUpperCase()}${how.verb.slice(1)}:`, kind: how.kind, ms: LASTING_MS, key: `op:${data.id}:${kind}`,
+    onSelect: () => selectCard(data.id),
+  });
+}
+
+/** Select an operation (its card and its drawing) and put the keyboard on its card. */
+function selectCard(opId) {
+  $("panel-ops").open = true;
+  select(opId, true);
+  const card = document.getElementById(`op-${opId}`);
+  if (card) {
+    card.scrollIntoView({ block: "nearest" });
+    card.focus();
+  }
 }
 
 // --- boot -----------------------------------------------------------------------------------
