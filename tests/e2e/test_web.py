@@ -166,7 +166,9 @@ def test_direct_line_acknowledge_in_one_click(sessions: Any) -> None:
     red.click("#m-send")
     item = blue.locator("#inbox li.msg", has_text="Convoy passing grid")
     expect(item).to_be_visible(timeout=15_000)
-    expect(item.locator(".countdown")).to_contain_text("left to acknowledge")
+    expect(item.locator(".countdown")).to_have_text(
+        re.compile(r"^acknowledgement due in \d\d:\d\d$")
+    )
     expect(blue.locator("#line-count")).to_contain_text("to acknowledge")
     shot(blue, "08-blue-message-countdown")
     item.get_by_role("button", name="Acknowledge").click()
@@ -184,8 +186,8 @@ TOO_LONG = {"type": "LineString", "coordinates": [[19.5, 23.5], [24.5, 26.5]]}
 
 
 def _hms(instant: str) -> str:
-    """An API instant as the ladder shows it: HH:MM:SSZ."""
-    return parse_instant(instant).astimezone(UTC).strftime("%H:%M:%SZ")
+    """An API instant as the ladder shows it: the page's one format, YYYY-MM-DD HH:MM:SSZ."""
+    return parse_instant(instant).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def test_received_coordinates_are_checked_drawn_and_escalated(sessions: Any, demo: Demo) -> None:
@@ -377,14 +379,15 @@ def test_the_ladder_and_the_check_as_rendered(browser: Browser, demo: Demo) -> N
     assert got["unchecked"].startswith("NOT CHECKED: a MultiPolygon is not checked")
     assert got["clear"].startswith("Checked: nothing within the agreement's distances")
     assert got["none"] is None
+    day = "2026-09-21"
     assert got["ladder"] == [
-        "03:10:00Z sent by blue (blue-officer)",
-        "03:20:00Z acknowledgement deadline (PT10M)",
-        "03:20:00Z escalated to backup red-b (primary red-a absent) — level 1; new deadline "
-        "03:25:00Z",
-        "03:25:00Z declared OVERDUE: no contact present (duty absent)",
-        "03:31:07Z acknowledged by red-duty naming hash cdcdcdcdcdcd — LATE — NOT the hash of "
-        "this message",
+        f"{day} 03:10:00Z sent by blue (blue-officer)",
+        f"{day} 03:20:00Z acknowledgement deadline (PT10M)",
+        f"{day} 03:20:00Z escalated to backup red-b (primary red-a absent) — level 1; new "
+        f"deadline {day} 03:25:00Z",
+        f"{day} 03:25:00Z declared OVERDUE: no contact present (duty absent)",
+        f"{day} 03:31:07Z acknowledged by red-duty naming hash cdcdcdcdcdcd — LATE — NOT the "
+        "hash of this message",
     ]
 
 
@@ -394,8 +397,8 @@ def _at(instant: str) -> str:
 
 
 def _typed(instant: datetime) -> str:
-    """An instant as typed into the page's UTC date-and-time fields."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    """An instant as typed into the page's UTC date-and-time fields: YYYY-MM-DD HH:MM."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def test_the_nights_report_and_its_answer_on_the_compliance_panel(
