@@ -50,9 +50,11 @@ export function setUpLayout() {
     showView(VIEWS[(to + VIEWS.length) % VIEWS.length], { focus: true });
   });
   // What needs the map (show a thing on it, draw on it, pick a point) brings it into view.
+  // "Skip to the panels" shows them first.
   document.addEventListener("click", (e) => {
-    if (current === "map" || !(e.target instanceof Element)) return;
-    if (e.target.closest(MAP_BUTTONS)) showView("map");
+    if (!(e.target instanceof Element)) return;
+    if (current !== "map" && e.target.closest(MAP_BUTTONS)) showView("map");
+    else if (current !== "panels" && e.target.closest("a.skip")) showView("panels");
   }, true);
   showView(current);
 }
