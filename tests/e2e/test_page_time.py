@@ -410,3 +410,61 @@ def test_the_favicon(sessions: Any, demo: Demo) -> None:
     page.reload()
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     assert refused == []
+
+
+def test_time_js_as_rendered(browser: Any, demo: Demo) -> None:
+    """time.js alone (no sign-in): an instant in any offset, with a fraction, as a Date or
+    as ms, in the one format (the fraction cut, never rounded up); what a person types
+    taken as UTC or refused with the reason (no such day, a 12-hour clock, a bare time);
+    countdowns under an hour, an hour and a day; an ISO instant inside a sentence."""
+    page = browser.new_page()
+    try:
+        page.goto(demo.url + "/static/time.js")
+        got = page.evaluate(
+            """async () => {
+              const t = await import('/static/time.js');
+              const typed = (s) => { const r = t.parseTyped(s);
+                return r.iso || (r.empty ? 'empty' : 'error: ' + r.error); };
+              return {
+                instants: ['2026-09-20T04:05:06.999Z', '2026-09-20T06:05:06+02:00',
+                  '2026-12-31T23:59:59.5-01:00', '', 'not a time', null].map(t.fmtInstant)
+                  .concat([t.fmtInstant(new Date(Date.UTC(2026, 0, 2, 3, 4, 5))),
+                           t.fmtInstant(0)]),
+                typed: ['2026-09-20 04:05', '2026-09-20T04:05', ' 2026-09-20 04:05:30Z ',
+                  '2026-9-2 4.05', '2026-09-20 04:05 UTC', '', '2026-02-29 10:00',
+                  '2026-09-20 24:00', '09/20/2026 4:05 PM', '04:05'].map(typed),
+                typedValue: t.typedValue(new Date(Date.UTC(2026, 8, 20, 4, 5, 59))),
+                rounded: t.roundedUp(new Date(Date.UTC(2026, 8, 20, 4, 1, 0)), 60).toISOString(),
+                countdowns: [252e3, -62e3, 3725e3, 90061e3, 999].map(t.fmtCountdown),
+                sentence: t.fmtTimesIn(
+                  'enter at 2026-09-20T04:00:41Z, left 2026-09-20T04:10:00.25+00:00.'),
+              };
+            }"""
+        )
+    finally:
+        page.close()
+    assert got["instants"] == [
+        "2026-09-20 04:05:06Z",
+        "2026-09-20 04:05:06Z",
+        "2027-01-01 00:59:59Z",
+        "—",
+        "—",
+        "—",
+        "2026-01-02 03:04:05Z",
+        "1970-01-01 00:00:00Z",
+    ]
+    typed = got["typed"]
+    assert typed[:5] == ["2026-09-20T04:05:00Z"] * 2 + [
+        "2026-09-20T04:05:30Z",
+        "2026-09-02T04:05:00Z",
+        "2026-09-20T04:05:00Z",
+    ]
+    assert typed[5] == "empty"
+    assert typed[6].startswith("error: expected YYYY-MM-DD HH:MM (24-hour UTC), got “2026-02-29")
+    assert typed[6].endswith("no such date or time")
+    assert typed[7].endswith("no such date or time")
+    assert all(t.startswith("error: expected YYYY-MM-DD HH:MM") for t in typed[8:])
+    assert got["typedValue"] == "2026-09-20 04:05"
+    assert got["rounded"] == "2026-09-20T05:05:00.000Z"
+    assert got["countdowns"] == ["04:12", "01:02", "1:02:05", "1 d 01:01:01", "00:00"]
+    assert got["sentence"] == "enter at 2026-09-20 04:00:41Z, left 2026-09-20 04:10:00Z."

@@ -215,6 +215,7 @@ async function start() {
   $("app").hidden = false;
   renderWho();
   $("role-line").textContent = roleLine(state.me);
+  startCountdowns(() => centerNow().getTime(), tick); // the clock from now, whatever loads
   applyActing();
   const device = setUpDevice(); // the key's checks and offer, while the rest loads
   state.agreement = await agreement;
@@ -257,7 +258,6 @@ async function start() {
   stats.onMap = state.map ? state.map.count((item) => state.declarations.has(item.id)) : 0;
   document.body.dataset.ready = "true";
   loadCompliance(); // a replay of the whole record: after the page is ready, not before
-  startCountdowns(() => centerNow().getTime(), tick);
 }
 
 function renderWho() {

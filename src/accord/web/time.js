@@ -112,38 +112,50 @@ export function countdownText(node, nowMs) {
   return { text: words.includes("%") ? words.replace("%", span) : `${words} ${span}`, late };
 }
 
-/** Rewrite every countdown under `root` for `nowMs`, each in place: its one text node's data
- * changes when the text does, nothing else (no element is made or replaced). */
-export function tickCountdowns(nowMs, root = document) {
-  for (const node of root.querySelectorAll("[data-deadline]")) {
-    const { text, late } = countdownText(node, nowMs);
-    const first = node.firstChild;
-    if (first && first.nodeType === Node.TEXT_NODE && !first.nextSibling) {
-      if (first.data !== text) first.data = text;
-    } else {
-      node.textContent = text;
-    }
-    if (node.classList.contains("late") !== late) node.classList.toggle("late", late);
+/** Rewrite one countdown for `nowMs`, in place: its one text node's data changes when the
+ * text does, nothing else (no element is made or replaced). */
+function rewrite(node, nowMs) {
+  const { text, late } = countdownText(node, nowMs);
+  const first = node.firstChild;
+  if (first && first.nodeType === Node.TEXT_NODE && !first.nextSibling) {
+    if (first.data !== text) first.data = text;
+  } else {
+    node.textContent = text;
   }
+  if (node.classList.contains("late") !== late) node.classList.toggle("late", late);
 }
 
-/** Fill the countdowns in `node` (an element just added) at once, not a second later. */
+/** Rewrite every countdown under `root` for `nowMs`, each in place. */
+export function tickCountdowns(nowMs, root = document) {
+  for (const node of root.querySelectorAll("[data-deadline]")) rewrite(node, nowMs);
+}
+
+/** Fill the countdowns among the elements just added, at once, not a second later. */
 function fillAdded(records, nowMs) {
+  let now = null;
   for (const record of records) {
     for (const node of record.addedNodes) {
       if (node.nodeType !== Node.ELEMENT_NODE) continue;
-      if (node.matches("[data-deadline]") || node.querySelector("[data-deadline]")) tickCountdowns(nowMs(), node.parentNode || node);
+      const found = node.matches("[data-deadline]") ? [node] : [];
+      found.push(...node.querySelectorAll("[data-deadline]"));
+      if (!found.length) continue;
+      now ??= nowMs();
+      for (const n of found) rewrite(n, now);
     }
   }
 }
+
+let stopRunning = null;
 
 /**
  * The page's one timer: each second, on the second of `nowMs` (the center's clock in ms),
  * `each(now)` (a Date; default: every countdown rewritten, tickCountdowns); a countdown
  * added to the document is filled as it arrives (a MutationObserver), so a list drawn
- * between two ticks shows no empty countdown. Returns a function that stops it.
+ * between two ticks shows no empty countdown. Started again, the previous one stops.
+ * Returns a function that stops it.
  */
 export function startCountdowns(nowMs, each = (now) => tickCountdowns(now.getTime())) {
+  if (stopRunning) stopRunning(); // one timer on the page, whoever starts it again
   let timer = null;
   const run = () => {
     const now = nowMs();
@@ -153,7 +165,8 @@ export function startCountdowns(nowMs, each = (now) => tickCountdowns(now.getTim
   const observer = new MutationObserver((records) => fillAdded(records, nowMs));
   observer.observe(document.body, { childList: true, subtree: true });
   run();
-  return () => { clearTimeout(timer); observer.disconnect(); };
+  stopRunning = () => { clearTimeout(timer); observer.disconnect(); stopRunning = null; };
+  return stopRunning;
 }
 
 /** The header's clock (`box`: its #clock-kind and its <time>): the center's time with its
