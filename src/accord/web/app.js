@@ -788,6 +788,7 @@ function typedField(id, errorBox, required = true) {
   if (got.empty && required) problem = "give a date and time, YYYY-MM-DD HH:MM (UTC)";
   if (problem) {
     input.setAttribute("aria-invalid", "true");
+    input.addEventListener("input", () => input.removeAttribute("aria-invalid"), { once: true }); // being corrected
     errorBox.textContent = `${name}: ${problem}`;
     return null;
   }
