@@ -310,10 +310,17 @@ def test_a_countdown_ticks_in_place_and_turns_overdue(sessions: Any, demo: Demo)
         )
 
 
-def test_the_header_is_one_row_at_1280(sessions: Any) -> None:
-    """At 1280×720 (and 1600×1000) the header's items sit on one row, none cut off the end;
-    the phase, where it is shortened, is whole in its title."""
+def test_the_header_is_one_row_at_1280(sessions: Any, demo: Demo) -> None:
+    """At 1280×720 (and 1600×1000) the header's items — the direct line's badge among them —
+    sit on one row, none cut off the end; the phase, where it is shortened, is whole in its
+    title."""
     page = sessions("red-approver").page
+    with demo.api("blue-officer") as api:
+        sent = api.post(
+            "/v1/messages", json={"to": ["red"], "subject": "Header check", "text": "x"}
+        )
+        assert sent.status_code == 201, sent.text
+    expect(page.locator("#unread")).to_be_visible(timeout=15_000)
     for width, height in ((1280, 720), (1600, 1000)):
         page.set_viewport_size({"width": width, "height": height})
         rows = page.evaluate(

@@ -19,7 +19,7 @@ import { LASTING_MS, Toasts } from "./toasts.js";
 import { verifyConsistency } from "./merkle.js";
 import { previewConflicts, previewView } from "./preview.js";
 import {
-  countdownAttrs, fmtInstant, fmtTimesIn, parseTyped, roundedUp, showClock, startCountdowns, tickCountdowns, typedValue,
+  countdownAttrs, fmtInstant, parseTyped, roundedUp, showClock, startCountdowns, tickCountdowns, typedValue,
 } from "./time.js";
 import { setUpLayout } from "./layout.js";
 import {
@@ -1794,6 +1794,7 @@ function alertItem(a) {
   const li = el("li", { class: `alert${acked ? " acked" : ""}`, "data-alert": a.id },
     el("h4", { text: alertTitle(a, state.agreement) }),
     ...alertBody(a, state.agreement, { trackOf: alertTrack, byUs: state.alertAcks.get(group) || null }),
+    acked ? null : alertDue(a),
   );
   const actions = el("div", { class: "actions" },
     el("button", { type: "button", "data-key": `alert:show:${a.id}`, onclick: () => showAlert(a.id) }, "Show on map"));
