@@ -104,6 +104,14 @@ def test_every_time_on_the_page_is_in_the_one_format(sessions: Any, demo: Demo) 
     assert len(instants) >= 20, text  # it did read the panels
     assert _misformatted(text) == [], _misformatted(text)
     shot(page, "time-01-blue-one-format")
+    # The other roles' own pages: the notifier's receipts, the administrator's users, keys
+    # and witnesses, the observer's every message.
+    for user in ("hnc-notifier", "admin", "observer"):
+        other = sessions(user).page
+        other.set_viewport_size({"width": 1600, "height": 1000})
+        text = other.evaluate(PAGE_TEXT)
+        assert FORMAT.search(text), (user, text)
+        assert _misformatted(text) == [], (user, _misformatted(text))
 
 
 def test_the_exercise_clock_is_marked_with_its_date(sessions: Any, demo: Demo) -> None:
