@@ -16,7 +16,7 @@ import httpx
 
 from accord.chrono import parse_instant
 from support.browser import shot
-from support.webdemo import Demo, csp_refusals, into_view
+from support.webdemo import Demo, as_shown, as_typed, csp_refusals, into_view
 
 try:
     from playwright.sync_api import Page, expect
@@ -73,14 +73,6 @@ def _ops(api: httpx.Client) -> list[dict[str, Any]]:
     return items
 
 
-def _fmt(instant: str) -> str:
-    return parse_instant(instant).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def _typed(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-
-
 def test_every_time_on_the_page_is_in_the_one_format(sessions: Any, demo: Demo) -> None:
     """Blue's officer's page at 1600×1000 with every panel open — the clock, the phase, the
     operations, alerts, the direct line's ladders, reports and findings, the record verified
@@ -95,10 +87,10 @@ def test_every_time_on_the_page_is_in_the_one_format(sessions: Any, demo: Demo) 
     expect(page.locator("#head-verified")).not_to_have_text("none yet", timeout=15_000)
     expect(page.locator("#findings .findings").first).to_be_visible(timeout=15_000)
     card = page.locator(f"article.op[data-op='{op['id']}']")
-    expect(card).to_contain_text(f"{_fmt(op['window_start'])} → {_fmt(op['window_end'])}")
+    expect(card).to_contain_text(f"{as_shown(op['window_start'])} → {as_shown(op['window_end'])}")
     # Every map item's popup, as it would open (written when asked for: the same code).
     popups = page.evaluate(POPUPS)
-    assert any(_fmt(op["window_start"]) in p for p in popups), popups
+    assert any(as_shown(op["window_start"]) in p for p in popups), popups
     text = page.evaluate(PAGE_TEXT) + "\n" + "\n".join(popups)
     instants = FORMAT.findall(text)
     assert len(instants) >= 20, text  # it did read the panels
@@ -214,15 +206,15 @@ def test_typed_utc_fields_refuse_a_bad_value_and_submit_a_good_one(
     expect(error).to_contain_text("got “10 pm tomorrow”")
     # A good start and an end before it: the end is named.
     good = now + timedelta(hours=9)
-    page.fill("#p-start", _typed(good))
-    page.fill("#p-end", _typed(good - timedelta(hours=1)))
+    page.fill("#p-start", as_typed(good))
+    page.fill("#p-end", as_typed(good - timedelta(hours=1)))
     page.click("#p-submit")
     expect(error).to_have_text("Window end (UTC): must be after the window start")
     expect(page.locator("#p-start")).not_to_have_attribute("aria-invalid", "true")
     with demo.api("blue-officer") as api:
         assert {o["id"] for o in _ops(api)} == before
     # Good: submitted as typed, shown in the one format.
-    page.fill("#p-end", _typed(good + timedelta(hours=1, minutes=30)))
+    page.fill("#p-end", as_typed(good + timedelta(hours=1, minutes=30)))
     page.click("#p-submit")
     card = page.locator("article.op", has_text="Typed window check")
     expect(card).to_be_visible(timeout=15_000)
@@ -232,7 +224,8 @@ def test_typed_utc_fields_refuse_a_bad_value_and_submit_a_good_one(
     typed = good.replace(second=0, microsecond=0)
     assert parse_instant(made["window_start"]) == typed
     assert parse_instant(made["window_end"]) == typed + timedelta(hours=1, minutes=30)
-    expect(card).to_contain_text(f"{_fmt(made['window_start'])} → {_fmt(made['window_end'])}")
+    window = f"{as_shown(made['window_start'])} → {as_shown(made['window_end'])}"
+    expect(card).to_contain_text(window)
     opens = card.locator("[data-deadline]")
     expect(opens).to_have_text(re.compile(r"^window opens in [89]:\d\d:\d\d$"))
 
@@ -244,7 +237,7 @@ def test_typed_utc_fields_refuse_a_bad_value_and_submit_a_good_one(
     report_error = page.locator("#report-error")
     expect(report_error).to_have_text(re.compile(r"^From \(UTC\): expected YYYY-MM-DD HH:MM"))
     expect(page.locator("#r-start")).to_have_attribute("aria-invalid", "true")
-    page.fill("#r-start", _typed(now - timedelta(minutes=30)))
+    page.fill("#r-start", as_typed(now - timedelta(minutes=30)))
     page.fill("#r-end", "2026-02-30 10:00")
     page.click("#r-submit")
     expect(report_error).to_have_text(re.compile(r"^Until \(UTC; empty: an instant\): expected"))
