@@ -12,14 +12,14 @@
 
 import { api, ApiError } from "./api.js";
 import { el } from "./dom.js";
+import { fmtInstant } from "./time.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** "YYYY-MM-DD HH:MM:SSZ" of an ISO instant, or of seconds since the epoch. */
+/** "YYYY-MM-DD HH:MM:SSZ" of an ISO instant, or of seconds since the epoch (time.js). */
 function stamp(value) {
   if (value == null) return "—";
-  const iso = typeof value === "number" ? new Date(value * 1000).toISOString() : value;
-  return iso.replace("T", " ").replace(/\.\d+/, "").replace("+00:00", "Z");
+  return fmtInstant(typeof value === "number" ? value * 1000 : value);
 }
 
 /** The roles a user of a member of `kind` may have (the center's ROLE_KINDS). */

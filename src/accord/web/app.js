@@ -19,6 +19,10 @@ import { LASTING_MS, Toasts } from "./toasts.js";
 import { verifyConsistency } from "./merkle.js";
 import { previewConflicts, previewView } from "./preview.js";
 import {
+  countdownAttrs, fmtInstant, parseTyped, roundedUp, showClock, startCountdowns, tickCountdowns, typedValue,
+} from "./time.js";
+import { setUpLayout } from "./layout.js";
+import {
   findingsView, mergeReports, orderReports, parseCites, parseEvidence, reportView, whenText, whereOf,
 } from "./reports.js";
 import { may, roleLine } from "./roles.js";
@@ -119,9 +123,9 @@ function toast(text, options = {}) {
   return toast.stack.show({ text, ...options });
 }
 
+/** Every instant the page prints: "YYYY-MM-DD HH:MM:SSZ" (time.js). */
 function fmtTime(iso) {
-  if (!iso) return "—";
-  return iso.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC").replace("+00:00", " UTC");
+  return fmtInstant(iso);
 }
 
 function fmtDistance(m) {
@@ -211,6 +215,7 @@ async function start() {
   $("app").hidden = false;
   renderWho();
   $("role-line").textContent = roleLine(state.me);
+  startCountdowns(() => centerNow().getTime(), tick); // the clock from now, whatever loads
   applyActing();
   const device = setUpDevice(); // the key's checks and offer, while the rest loads
   state.agreement = await agreement;
@@ -253,8 +258,6 @@ async function start() {
   stats.onMap = state.map ? state.map.count((item) => state.declarations.has(item.id)) : 0;
   document.body.dataset.ready = "true";
   loadCompliance(); // a replay of the whole record: after the page is ready, not before
-  setInterval(tick, 1000);
-  tick();
 }
 
 function renderWho() {
@@ -264,6 +267,7 @@ function renderWho() {
   who.style.setProperty("--party", partyColour(me.member));
   const phase = me.phase ? `Phase: ${me.phase.name} (since ${fmtTime(me.phase.started_at)})` : "Phase: none in force";
   $("phase").textContent = `${me.agreement} · ${phase}`;
+  $("phase").title = $("phase").textContent; // whole, where the header cuts it
 }
 
 function onStreamState(s, detail) {
@@ -272,16 +276,19 @@ function onStreamState(s, detail) {
   live.textContent = s === "on" ? "live" : s === "off" ? `offline — ${detail || "reconnecting"}` : "connecting…";
 }
 
-function tick() {
-  $("clock").textContent = centerNow().toISOString().slice(11, 19) + "Z";
-  for (const node of document.querySelectorAll("[data-deadline]")) {
-    const left = Date.parse(node.dataset.deadline) - centerNow().getTime();
-    const abs = Math.abs(left);
-    const mm = Math.floor(abs / 60000);
-    const ss = String(Math.floor((abs % 60000) / 1000)).padStart(2, "0");
-    node.textContent = left >= 0 ? `${mm}:${ss} left to acknowledge` : `overdue by ${mm}:${ss}`;
-    node.classList.toggle("late", left < 0);
-  }
+/** Each second (time.js startCountdowns) and after a list is drawn: the header's clock —
+ * the center's time with its date, marked when it is an exercise clock — and every
+ * countdown, rewritten in place. */
+function tick(now = centerNow()) {
+  showClock($("clock-box"), now, !!(state.me && state.me.exercise));
+  tickCountdowns(now.getTime());
+}
+
+/** The countdown to the viewer's party's acknowledgement of an alert, while it is due. */
+function alertDue(a) {
+  const r = state.me && (a.recipients || []).find((x) => x.party === state.me.member);
+  if (!r || r.acknowledged || (a.acknowledged || []).includes(state.me.member)) return null;
+  return el("div", countdownAttrs(r.deadline || r.ack_deadline, "acknowledgement due in", "acknowledgement overdue by"));
 }
 
 // --- panels ---------------------------------------------------------------------------------
@@ -647,7 +654,9 @@ function opCard(op) {
     el("div", { class: "meta", text: `${fmtTime(op.window_start)} → ${fmtTime(op.window_end)}` }),
   );
   if (op.waiting_for.length) card.append(el("div", { class: "meta", text: `approved by ${op.approvals.join(", ") || "—"}; waiting for ${op.waiting_for.join(", ")}` }));
-  if (op.objection_until && op.status === "notified") card.append(el("div", { class: "meta", text: `objections until ${fmtTime(op.objection_until)}` }));
+  if (op.objection_until && op.status === "notified") card.append(el("div", { class: "meta", text: `objections until ${fmtTime(op.objection_until)}` }), el("div", countdownAttrs(op.objection_until, "objections close in", "objections closed % ago")));
+  if (op.notify_by && !op.notified_at) card.append(el("div", countdownAttrs(op.notify_by, "notice due in", "notice overdue by")));
+  if (["proposed", "notified", "held", "approved", "cleared"].includes(op.status)) card.append(el("div", countdownAttrs(op.window_start, "window opens in", "window opened % ago")));
   if (op.vetoed_by) card.append(el("div", { class: "conflict blocking", text: `vetoed by ${op.vetoed_by}: ${op.veto_reason || ""}` }));
   for (const o of op.objections.filter((x) => !x.withdrawn_at)) card.append(el("div", { class: "conflict blocking", text: `objection by ${o.party}: ${o.evidence}` }));
   for (const o of op.overrides) card.append(el("div", { class: "meta", text: `override by ${o.party}: ${o.reason}` }));
@@ -763,8 +772,28 @@ function select(opId, fly) {
 
 // --- proposing ------------------------------------------------------------------------------
 
+/** A time field's value for `date`: "YYYY-MM-DD HH:MM", UTC (time.js). */
 function toLocalInput(date) {
-  return date.toISOString().slice(0, 16);
+  return typedValue(date);
+}
+
+/** The instant typed in a time field, as the API takes it; or null with the form's error
+ * naming the field (its label) and the field marked; empty and not `required`: { iso: null }. */
+function typedField(id, errorBox, required = true) {
+  const input = $(id);
+  const got = parseTyped(input.value);
+  const label = document.querySelector(`label[for="${id}"]`);
+  const name = label ? label.textContent.trim() : id;
+  let problem = got.error || null;
+  if (got.empty && required) problem = "give a date and time, YYYY-MM-DD HH:MM (UTC)";
+  if (problem) {
+    input.setAttribute("aria-invalid", "true");
+    input.addEventListener("input", () => input.removeAttribute("aria-invalid"), { once: true }); // being corrected
+    errorBox.textContent = `${name}: ${problem}`;
+    return null;
+  }
+  input.removeAttribute("aria-invalid");
+  return { iso: got.iso || null };
 }
 
 function setUpPropose() {
@@ -777,8 +806,8 @@ function setUpPropose() {
   const ex = $("p-executor");
   for (const p of state.agreement.parties) ex.append(el("option", { value: p.id, text: p.name || p.id, selected: p.id === state.me.member }));
   const now = centerNow();
-  $("p-start").value = toLocalInput(new Date(now.getTime() + 8 * 3600e3));
-  $("p-end").value = toLocalInput(new Date(now.getTime() + 10 * 3600e3));
+  $("p-start").value = toLocalInput(roundedUp(now, 8 * 60));
+  $("p-end").value = toLocalInput(roundedUp(now, 10 * 60));
   for (const id of ["p-lon", "p-lat", "p-radius", "p-polygon", "p-start", "p-end"]) $(id).addEventListener("input", preview);
   $("draw-circle").addEventListener("click", () => draw("circle"));
   $("draw-polygon").addEventListener("click", () => draw("polygon"));
@@ -854,8 +883,10 @@ function stopDrawing() {
   $("map-help").hidden = true;
 }
 
+/** A time field's instant as a Date, or null (empty, or not an instant: time.js). */
 function parseUtc(value) {
-  return value ? new Date(`${value}:00Z`) : null;
+  const got = parseTyped(value);
+  return got.date || null;
 }
 
 /** The preview: the center's own rule (preview.js) over the objects this user can see, each
@@ -884,11 +915,17 @@ async function submitProposal(e) {
   if (!canAct()) { $("propose-error").textContent = READ_ONLY; return; }
   const draft = preview();
   if (!draft) { $("propose-error").textContent = "Give the operation's area first."; return; }
-  const start = $("p-start").value, end = $("p-end").value;
-  if (!start || !end) { $("propose-error").textContent = "Give the window's start and end."; return; }
+  const start = typedField("p-start", $("propose-error"));
+  const end = start && typedField("p-end", $("propose-error"));
+  if (!start || !end) return;
+  if (Date.parse(end.iso) <= Date.parse(start.iso)) {
+    $("p-end").setAttribute("aria-invalid", "true");
+    $("propose-error").textContent = "Window end (UTC): must be after the window start";
+    return;
+  }
   const properties = {
     kind: "operation", category: $("p-category").value, executor: $("p-executor").value,
-    window_start: `${start}:00Z`, window_end: `${end}:00Z`,
+    window_start: start.iso, window_end: end.iso,
   };
   if ($("p-name").value.trim()) properties.name = $("p-name").value.trim();
   if (draft.radius) properties.radius_m = draft.radius;
@@ -1554,11 +1591,11 @@ function showProblem(node, error, inputs) {
   }
 }
 
-/** An instant typed in a datetime-local field, taken as UTC (as the page's other time
- * fields are); null when empty (the center names what is missing). */
+/** An instant typed in a UTC time field, as the API takes it; null when empty (the center
+ * names what is missing) — fileReport refuses a value that is not one first (typedField). */
 function utcOf(value) {
-  if (!value) return null;
-  return value.length === 16 ? `${value}:00Z` : `${value}Z`;
+  const got = parseTyped(value);
+  return got.iso || null;
 }
 
 async function fileReport(e) {
@@ -1570,6 +1607,7 @@ async function fileReport(e) {
   };
   showProblem(error, null, inputs);
   if (!canAct()) { error.textContent = READ_ONLY; return; }
+  if (!typedField("r-start", error, false) || !typedField("r-end", error, false)) return;
   const body = {
     accused: $("r-accused").value,
     what: $("r-what").value,
@@ -1756,6 +1794,7 @@ function alertItem(a) {
   const li = el("li", { class: `alert${acked ? " acked" : ""}`, "data-alert": a.id },
     el("h4", { text: alertTitle(a, state.agreement) }),
     ...alertBody(a, state.agreement, { trackOf: alertTrack, byUs: state.alertAcks.get(group) || null }),
+    acked ? null : alertDue(a),
   );
   const actions = el("div", { class: "actions" },
     el("button", { type: "button", "data-key": `alert:show:${a.id}`, onclick: () => showAlert(a.id) }, "Show on map"));
@@ -1816,7 +1855,7 @@ function storedHead() {
 }
 
 function headText(h) {
-  return `${h.size} entries · root ${h.root.slice(0, 16)}… · signed ${new Date(h.timestamp * 1000).toISOString().replace(".000", "")}`;
+  return `${h.size} entries · root ${h.root.slice(0, 16)}… · signed ${fmtTime(h.timestamp * 1000)}`;
 }
 
 function renderVerified() {
@@ -2237,5 +2276,6 @@ window.accord = {
   device: () => ({ id: state.device.id, fingerprint: state.device.fingerprint, status: state.device.status, acting: canAct() }),
 };
 
+setUpLayout();
 if (token()) start();
 else showSignin();

@@ -10,23 +10,19 @@
 
 import { api, ApiError } from "./api.js";
 import { el } from "./dom.js";
+import { fmtInstant, parseTyped, typedValue } from "./time.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** "YYYY-MM-DD HH:MM" (UTC) of an instant. */
+/** "YYYY-MM-DD HH:MM" (UTC) of an instant: what a time field shows (time.js). */
 export function typedUtc(date) {
-  return date.toISOString().slice(0, 16).replace("T", " ");
+  return typedValue(date);
 }
 
 /** The instant typed as "YYYY-MM-DD HH:MM" (or with ":SS", a "T", a final "Z"), taken as
- * UTC, in ISO 8601 with its offset; null if it is not one. */
+ * UTC, in ISO 8601 with its offset; null if it is not one (time.js's parseTyped). */
 export function parseTypedUtc(text) {
-  const m = /^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?\s*(?:Z|UTC)?\s*$/i.exec(text || "");
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s] = m;
-  const date = new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, +(s || 0)));
-  if (date.getUTCMonth() !== +mo - 1 || date.getUTCDate() !== +d || +h > 23 || +mi > 59) return null;
-  return date.toISOString().replace(".000Z", "Z");
+  return parseTyped(text).iso || null;
 }
 
 /** Typed "lon lat, lon lat, …" (or one a line) as positions; null if not at least `min`. */
@@ -37,9 +33,9 @@ export function parseRoute(text, min = 2) {
   return pts;
 }
 
-/** "YYYY-MM-DD HH:MM:SSZ" of an ISO instant. */
+/** "YYYY-MM-DD HH:MM:SSZ" of an ISO instant (time.js). */
 function stamp(iso) {
-  return iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace("+00:00", "Z") : "—";
+  return iso ? fmtInstant(iso) : "—";
 }
 
 const CATEGORIES = ["hospital", "clinic", "school", "shelter", "water", "aid_warehouse", "camp", "place_of_worship"];
@@ -131,7 +127,7 @@ export function setUpDeclare(ctx) {
       categories,
       field("d-standoff", "Standoff (m, optional)", el("input", { inputmode: "decimal" }),
         `How far operations must keep off, at most ${limits.standoff_m || "the agreement's limit"} m.`),
-      field("d-confirmed", "Confirmed at (UTC, YYYY-MM-DD HH:MM)", el("input", { value: typedUtc(now), spellcheck: "false", placeholder: "YYYY-MM-DD HH:MM" }),
+      field("d-confirmed", "Confirmed at (UTC, YYYY-MM-DD HH:MM)", el("input", { value: typedUtc(now), spellcheck: "false", inputmode: "numeric", placeholder: "YYYY-MM-DD HH:MM" }),
         reconfirm ? `The agreement asks sites to be confirmed again every ${reconfirm.replace(/^P/, "").replace("D", " days")}.` : null)),
     part(["movement"],
       field("d-route", "Route: lon lat, lon lat, … (at least 2 points)", el("textarea", { rows: 2, spellcheck: "false" })),
@@ -139,8 +135,8 @@ export function setUpDeclare(ctx) {
       field("d-corridor", "Corridor half-width (m, optional)", el("input", { inputmode: "decimal" }))),
     part(["movement", "position"],
       el("div", { class: "row times" },
-        field("d-from", "Valid from (UTC)", el("input", { value: typedUtc(new Date(now.getTime() + 3600e3)), spellcheck: "false", placeholder: "YYYY-MM-DD HH:MM" })),
-        field("d-to", "Valid until (UTC)", el("input", { value: typedUtc(new Date(now.getTime() + 7 * 3600e3)), spellcheck: "false", placeholder: "YYYY-MM-DD HH:MM" })))),
+        field("d-from", "Valid from (UTC)", el("input", { value: typedUtc(new Date(now.getTime() + 3600e3)), spellcheck: "false", inputmode: "numeric", placeholder: "YYYY-MM-DD HH:MM" })),
+        field("d-to", "Valid until (UTC)", el("input", { value: typedUtc(new Date(now.getTime() + 7 * 3600e3)), spellcheck: "false", inputmode: "numeric", placeholder: "YYYY-MM-DD HH:MM" })))),
     el("button", { type: "submit", id: "d-submit", class: "primary", "data-writes": true }, "Declare"),
     el("p", { class: "hint", text: party
       ? "Recorded and signed by your party; a center-only declaration goes in the record as a commitment, its opening kept by your party and the center."

@@ -8,13 +8,12 @@
 // see (shared ones and its own), a step names users only for the recipient party itself.
 
 import { el } from "./dom.js";
+import { fmtInstant } from "./time.js";
 
-/** "HH:MM:SSZ" of an ISO instant; "YYYY-MM-DD HH:MM:SSZ" when `withDate`. */
-export function clock(iso, withDate = false) {
-  const d = new Date(iso);
-  if (!iso || Number.isNaN(d.getTime())) return "—";
-  const s = d.toISOString();
-  return withDate ? `${s.slice(0, 10)} ${s.slice(11, 19)}Z` : `${s.slice(11, 19)}Z`;
+/** "YYYY-MM-DD HH:MM:SSZ" of an ISO instant: the page's one format (time.js), its date
+ * always (a second argument, once "with the date", is ignored). */
+export function clock(iso) {
+  return iso ? fmtInstant(iso) : "—";
 }
 
 /** Whether a message carries coordinates, as far as the viewer can tell. */

@@ -5,6 +5,8 @@
 // 10,000 objects and 2,000 tracks are arrays drawn in one pass, culled to the view, redrawn
 // at most once per animation frame.
 
+import { fmtInstant } from "./time.js";
+
 const TILE = 256;
 const EARTH_M = 40075016.686;
 
@@ -798,7 +800,7 @@ export class OperatingMap {
         if (near(t.x, t.y, 9)) {
           const html = `<strong>Track ${escapeHtml(t.id)}</strong><br>${escapeHtml(t.operator || t.party || "")} ${escapeHtml(t.mission || "")}` +
             `<br>${t.alt_ft != null ? escapeHtml(t.alt_ft) + " ft" : ""} ${t.gs_kt != null ? escapeHtml(Math.round(t.gs_kt)) + " kt" : ""} ${t.track_deg != null ? escapeHtml(Math.round(t.track_deg)) + "°" : ""}` +
-            `<br><span class="meta">${escapeHtml(t.time || "")}</span>`;
+            `<br><span class="meta">${escapeHtml(t.time ? fmtInstant(t.time) : "")}</span>`;
           return { kind: "track", id: t.id, html };
         }
       }

@@ -49,6 +49,9 @@ class MeOut(BaseModel):
     """The routes the caller's role may call (``"POST /v1/operations"``, sorted), read from
     the routes' own role checks: what a client offers its user. A route may still refuse
     a call for what it asks (another member's object, a state that does not allow it)."""
+    exercise: bool = False
+    """Whether ``now`` is an exercise clock's (``accord serve --demo``, ``--clock-start``):
+    the exercise's time, not the real time — pages say so beside it."""
 
 
 def _roles(dependant: Dependant) -> frozenset[Role] | None:
@@ -131,4 +134,5 @@ def me(
         signing=center.agreement.rooted,
         keys=keys,
         may=_may(request, caller.role),
+        exercise=center.exercise_clock,
     )
