@@ -93,10 +93,15 @@ def test_propose_conflict_veto_live(sessions: Any) -> None:
     expect(blue.locator("#preview")).to_contain_text("BLOCKING")
     expect(blue.locator("#preview")).to_contain_text("East City General Hospital")
     shot(blue, "02-blue-preview-conflict")
+    previewed = blue.locator("#preview li", has_text="East City General Hospital").inner_text()
+    assert previewed.startswith("BLOCKING: ") and "(protected site of hnc;" in previewed, previewed
     blue.click("#p-submit")
     card = blue.locator("article.op", has_text="Strike on the east quarter")
     expect(card).to_contain_text("proposed")
-    expect(card).to_contain_text("BLOCKING · protected site of hnc")
+    # the center's answer on the card in the very words the preview used
+    expect(card.locator("li.conflict", has_text="East City General Hospital")).to_contain_text(
+        previewed
+    )
     shot(blue, "03-blue-proposed")
 
     # Red's approver sees it appear without reloading, with the conflict, and vetoes it.

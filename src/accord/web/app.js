@@ -14,10 +14,10 @@ import { createDeviceKey, fingerprint, keyId, loadDeviceKey } from "./acts.js";
 import { el } from "./dom.js";
 import { EventStream } from "./events.js";
 import { alertBody, alertHtml, alertTitle, memberName } from "./alerts.js";
-import { checkView, clock, ladderView, orderedWarnings, pointOf, replySubject, unacknowledged, waitingText } from "./line.js";
+import { checkView, clock, ladderView, orderedWarnings, pointOf, replySubject, unacknowledged, waitingText, warningText } from "./line.js";
 import { LASTING_MS, Toasts } from "./toasts.js";
 import { verifyConsistency } from "./merkle.js";
-import { previewConflicts, previewView } from "./preview.js";
+import { describe, previewConflicts, previewView } from "./preview.js";
 import {
   countdownAttrs, fmtInstant, parseTyped, roundedUp, showClock, startCountdowns, tickCountdowns, typedValue,
 } from "./time.js";
@@ -665,11 +665,12 @@ function opCard(op) {
     // the object by its name, its id as secondary small text; a hidden one by kind and owner only
     const known = c.with && (state.declarations.get(c.with) || state.operations.get(c.with));
     const props = known ? known.feature.properties || {} : {};
-    const what = `${c.blocking ? "BLOCKING" : "warning"} · ${c.kind.replace("_", " ")} of ${c.party}`;
-    const name = c.with ? (props.name ? `: ${props.name}` : "") : " (hidden from you)";
-    const distance = c.distance_m == null ? "" : ` at ${fmtDistance(c.distance_m)}`;
+    // the center's sentence, as the preview worded it before submitting (preview.js describe)
     const margin = c.margin ? " (its precision margin only)" : "";
-    conflicts.append(el("li", { class: `conflict${c.blocking ? " blocking" : ""}` }, `${what}${name}${distance}${margin}`,
+    const text = c.with && c.distance_m != null
+      ? `${warningText({ blocking: c.blocking, text: describe(c, props.name), stale: c.stale })}${margin}`
+      : `${c.blocking ? "BLOCKING" : "warning"} · ${c.kind.replace("_", " ")} of ${c.party}${c.with ? (props.name ? `: ${props.name}` : "") : " (hidden from you)"}${margin}`;
+    conflicts.append(el("li", { class: `conflict${c.blocking ? " blocking" : ""}` }, text,
       c.with ? el("small", { class: "id", text: ` ${c.with}` }) : null));
   }
   if (op.conflicts.length) card.append(conflicts);
