@@ -350,6 +350,7 @@ const LAYER_OF = { protected_site: "protected", movement: "protected", position:
 /** The drawing style of a declaration: one object per kind, colour and disclosure, shared by
  * every object drawn alike (the map batches its drawing by style). */
 const STYLES = new Map();
+const STYLES_KEY = new Map(); // style → its key in STYLES
 
 function declarationStyle(kind, colour, hidden, category = null) {
   const key = `${kind}|${colour}|${hidden}|${category}`;
@@ -367,7 +368,19 @@ function declarationStyle(kind, colour, hidden, category = null) {
     style.dash = [10, 4]; style.width = 1.2;
   }
   STYLES.set(key, Object.freeze(style));
+  STYLES_KEY.set(style, key);
   return style;
+}
+
+/** A movement's style with its corridor: one object per style and width (drawn together). */
+function corridorStyle(style, corridor) {
+  const key = `${STYLES_KEY.get(style)}|corridor ${corridor}`;
+  let out = STYLES.get(key);
+  if (!out) {
+    out = Object.freeze({ ...style, corridor_m: corridor });
+    STYLES.set(key, out);
+  }
+  return out;
 }
 
 /** The popup's text of a declaration's map item (`this`), written when the object is
@@ -390,7 +403,7 @@ function declarationItem(d) {
   const hidden = d.disclosure === "center";
   const colour = kind === "protected_site" || kind === "movement" ? "#8ee08e" : partyColour(kind === "flight_plan" ? (p.party || p.operator || d.owner) : party);
   let style = declarationStyle(kind, colour, hidden, kind === "protected_site" ? p.category || null : null);
-  if (kind === "movement" && p.corridor_m) style = { ...style, corridor_m: p.corridor_m };
+  if (kind === "movement" && p.corridor_m) style = corridorStyle(style, p.corridor_m);
   const radius = (kind === "protected_site" ? p.standoff_m : kind === "position" ? p.uncertainty_m : null) || null;
   const name = p.name || (kind === "flight_plan" ? `${p.operator || d.owner} ${p.mission || ""}` : `${party} ${kind}`);
   // A ring says what it is and how wide (the page holds only what this user may see: shared

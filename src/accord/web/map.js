@@ -318,6 +318,9 @@ export class OperatingMap {
     L.control.scale({ imperial: false }).addTo(this.map);
     this.visible = new Set(LAYERS.map((l) => l.id));
     this.items = new Map(); // id → item (static canvas)
+    this._layers = new Map(); // layer → (id → item): the same items, by layer
+    this._version = 0; // counts the puts and removes (the clustering grid is kept until then)
+    this._grid = null; // the clustering grid of the last zoom
     this.tracks = new Map(); // id → track (dynamic canvas)
     this.alerts = new Map();
     this.draft = null; // the operation being drawn
@@ -420,8 +423,19 @@ export class OperatingMap {
   /** Put (or replace) an object on the static canvas. */
   put(item) {
     item.shape = item.shape || shapeOf(item.geometry);
+    const old = this.items.get(item.id);
+    if (old) this._layerOf(old.layer).delete(item.id);
     this.items.set(item.id, item);
+    this._layerOf(item.layer).set(item.id, item);
+    this._version++;
     this.invalidate(true, false);
+  }
+
+  /** The items of one layer (id → item), kept beside `items`. */
+  _layerOf(layer) {
+    let items = this._layers.get(layer);
+    if (!items) { items = new Map(); this._layers.set(layer, items); }
+    return items;
   }
 
   /** Resolves once the static canvas has been drawn again with everything put so far. */
@@ -440,11 +454,21 @@ export class OperatingMap {
   }
 
   remove(id) {
-    if (this.items.delete(id)) this.invalidate(true, false);
+    const item = this.items.get(id);
+    if (!item) return;
+    this.items.delete(id);
+    this._layerOf(item.layer).delete(id);
+    this._version++;
+    this.invalidate(true, false);
   }
 
   removeWhere(predicate) {
-    for (const [id, item] of this.items) if (predicate(item)) this.items.delete(id);
+    for (const [id, item] of this.items) {
+      if (!predicate(item)) continue;
+      this.items.delete(id);
+      this._layerOf(item.layer).delete(id);
+    }
+    this._version++;
     this.invalidate(true, false);
   }
 
@@ -548,37 +572,71 @@ export class OperatingMap {
     this._graticule(ctx, view, placer);
     const order = ["areas", "protected", "flights", "positions", "operations", "conflicts", "reports", "messages"];
     const labels = [];
-    const lone = []; // [layer, item] of every lone point in view: drawn alike by style, or clustered
+    const lone = []; // every lone point in view: drawn alike by style
     let shown = 0;
+    const grid = this.lod ? this._gridOf(view) : null;
     for (const layer of order) {
       if (!this.visible.has(layer)) continue;
-      for (const item of this.items.values()) {
-        if (item.layer !== layer) continue;
+      // a gridded layer's lone points come from the grid below; its other objects from the
+      // grid's list of them (not a pass over every point at every pan)
+      const source = grid && CLUSTERED.has(layer) ? grid.others.get(layer) || NONE : this._layerOf(layer).values();
+      const lines = new Map(); // style → lone lines drawn in it in one go (level of detail)
+      for (const item of source) {
         const padWorld = item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0;
         if (!this._inView(view, item.shape.bbox, padWorld)) continue;
         shown++;
+        if (item.label) labels.push(item);
         if (this._lonePoint(item)) lone.push(item);
+        else if (grid && this._loneLine(item)) {
+          const alike = lines.get(item.style);
+          if (alike) alike.push(item);
+          else lines.set(item.style, [item]);
+        } else this._drawItem(ctx, view, item);
+      }
+      for (const [style, items] of lines) this._drawLines(ctx, view, style, items);
+    }
+    if (grid) {
+      // what the grid holds and is highlighted or marked: drawn as such, over the rest
+      for (const id of new Set([this.highlight, ...this.marked])) {
+        const item = id && this.items.get(id);
+        if (!item || !CLUSTERED.has(item.layer) || !this.visible.has(item.layer) || !this._gridPoint(item)) continue;
+        if (!this._inView(view, item.shape.bbox, item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0)) continue;
+        this._drawItem(ctx, view, item);
+        if (item.label) labels.push(item);
+      }
+    }
+    // Level of detail: the many lone points (sites, positions) are kept in a grid of
+    // CLUSTER_CELL world pixels at the view's zoom (made again only when the zoom or the
+    // objects change, not at a pan); when more than CLUSTER_MIN of them are in view, each
+    // cell of two or more is drawn as a cluster (a count; a click zooms in), else each point.
+    this._clusters = [];
+    if (this.lod) {
+      const cells = [];
+      let n = 0;
+      for (const cell of this._gridOf(view).cells) {
+        if (!this._inView(view, cell.bbox, cell.padWorld)) continue;
+        cells.push(cell);
+        n += cell.n;
+      }
+      shown += n;
+      const clustering = n > CLUSTER_MIN;
+      for (const cell of cells) {
+        if (clustering && cell.n > 1) this._clusters.push(this._clusterOf(view, cell));
         else {
-          this._drawItem(ctx, view, item);
-          if (item.label) labels.push(item);
+          for (const m of cell.members) {
+            if (this._highlighted(m)) continue;
+            lone.push(m);
+            if (m.label) labels.push(m);
+          }
         }
       }
     }
-    // Level of detail: many lone points in view are gathered by a grid in world pixels into
-    // clusters (a count each; a click zooms in); a cell of one point draws that point.
-    let singles = lone;
-    this._clusters = [];
-    if (this.lod && lone.length > CLUSTER_MIN) {
-      // what is clustered: the many (sites, positions), never an operation or a message
-      const many = lone.filter((item) => CLUSTERED.has(item.layer));
-      if (many.length > CLUSTER_MIN) singles = lone.filter((item) => !CLUSTERED.has(item.layer)).concat(this._cluster(view, many));
-    }
+    const singles = lone;
     const points = new Map(); // style → the lone points drawn in it, in one go
     for (const item of singles) {
       const alike = points.get(item.style);
       if (alike) alike.push(item);
       else points.set(item.style, [item]);
-      if (item.label) labels.push(item);
     }
     for (const [style, items] of points) this._drawPoints(ctx, view, style, items);
     this._drawClusters(ctx, view, placer);
@@ -602,43 +660,62 @@ export class OperatingMap {
     for (const resolve of waiters) resolve();
   }
 
-  /** The lone points gathered by a grid of CLUSTER_CELL world pixels at this zoom: every cell
-   * of two or more becomes a cluster (this._clusters), the points of the others are returned. */
-  _cluster(view, lone) {
+  /** One point and nothing else (a site, a position): what the grid may cluster. */
+  _gridPoint(item) {
+    const shape = item.shape;
+    return !!item.style && shape.points.length === 1 && !shape.lines.length && !shape.polygons.length && !item.segment && !item.markAt;
+  }
+
+  /** The clustering grid at the view's zoom: cells of CLUSTER_CELL world pixels, each
+   * {n, sx, sy (sums of world x, y), bbox, padWorld, counts by layer, members}; kept until
+   * the zoom, the objects or the layers shown change. */
+  _gridOf(view) {
+    const layers = [...CLUSTERED].filter((l) => this.visible.has(l));
+    const key = `${view.zoom}|${this._version}|${layers.join()}`;
+    if (this._grid && this._grid.key === key) return this._grid;
     const cells = new Map();
-    for (const item of lone) {
-      const pt = item.shape.points[0];
-      const key = Math.floor((pt[0] * view.k) / CLUSTER_CELL) * 1048576 + Math.floor((pt[1] * view.k) / CLUSTER_CELL);
-      const cell = cells.get(key);
-      if (cell) cell.push(item);
-      else cells.set(key, [item]);
-    }
-    const singles = [];
-    const clusters = [];
-    for (const members of cells.values()) {
-      if (members.length === 1) { singles.push(members[0]); continue; }
-      let sx = 0, sy = 0, x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-      const counts = {};
-      for (const m of members) {
-        const [x, y] = m.shape.points[0];
-        sx += x; sy += y;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-        counts[m.layer] = (counts[m.layer] || 0) + 1;
+    const others = new Map(); // layer → its objects that are not one point (lines, areas)
+    const scale = view.k / CLUSTER_CELL;
+    for (const layer of layers) {
+      const rest = [];
+      others.set(layer, rest);
+      for (const item of this._layerOf(layer).values()) {
+        if (!this._gridPoint(item)) { rest.push(item); continue; }
+        const pt = item.shape.points[0];
+        const x = pt[0], y = pt[1];
+        const cx = Math.floor(x * scale), cy = Math.floor(y * scale);
+        const k = cx * 4194304 + cy;
+        let cell = cells.get(k);
+        if (!cell) {
+          cell = { cx, cy, n: 0, sx: 0, sy: 0, bbox: [x, y, x, y], padWorld: 0, counts: {}, members: [] };
+          cells.set(k, cell);
+        }
+        cell.n++;
+        cell.sx += x;
+        cell.sy += y;
+        const b = cell.bbox;
+        if (x < b[0]) b[0] = x;
+        if (x > b[2]) b[2] = x;
+        if (y < b[1]) b[1] = y;
+        if (y > b[3]) b[3] = y;
+        if (item.radius_m) cell.padWorld = Math.max(cell.padWorld, (item.radius_m / (EARTH_M / TILE)) * 1.5);
+        cell.counts[layer] = (cell.counts[layer] || 0) + 1;
+        cell.members.push(item);
       }
-      const n = members.length;
-      const r = Math.min(CLUSTER_R_MAX, 9 + 3 * Math.log10(n));
-      // at the members' mean, kept inside its cell so that no two clusters' discs meet
-      const cx = Math.floor((members[0].shape.points[0][0] * view.k) / CLUSTER_CELL) * CLUSTER_CELL;
-      const cy = Math.floor((members[0].shape.points[0][1] * view.k) / CLUSTER_CELL) * CLUSTER_CELL;
-      const x = Math.max(cx + CLUSTER_R_MAX, Math.min(cx + CLUSTER_CELL - CLUSTER_R_MAX, (sx / n) * view.k)) - view.ox;
-      const y = Math.max(cy + CLUSTER_R_MAX, Math.min(cy + CLUSTER_CELL - CLUSTER_R_MAX, (sy / n) * view.k)) - view.oy;
-      clusters.push({ x, y, r, n, counts, bbox: [x0, y0, x1, y1] });
     }
-    this._clusters = clusters;
-    return singles;
+    this._grid = { key, cells: [...cells.values()], others };
+    return this._grid;
+  }
+
+  /** A cell's cluster in container pixels: at its members' mean, kept inside the cell so
+   * that no two clusters' discs meet. */
+  _clusterOf(view, cell) {
+    const n = cell.n;
+    const r = Math.min(CLUSTER_R_MAX, 9 + 3 * Math.log10(n));
+    const x0 = cell.cx * CLUSTER_CELL, y0 = cell.cy * CLUSTER_CELL;
+    const x = Math.max(x0 + CLUSTER_R_MAX, Math.min(x0 + CLUSTER_CELL - CLUSTER_R_MAX, (cell.sx / n) * view.k)) - view.ox;
+    const y = Math.max(y0 + CLUSTER_R_MAX, Math.min(y0 + CLUSTER_CELL - CLUSTER_R_MAX, (cell.sy / n) * view.k)) - view.oy;
+    return { x, y, r, n, counts: cell.counts, bbox: cell.bbox };
   }
 
   _drawClusters(ctx, view, placer) {
@@ -739,6 +816,39 @@ export class OperatingMap {
     const shape = item.shape;
     return item.style && shape.points.length === 1 && !shape.lines.length && !shape.polygons.length &&
       !item.segment && !item.markAt && !this._highlighted(item);
+  }
+
+  /** An item that is one line and nothing else, not highlighted: drawn with the others of
+   * its style (_drawLines) when the level of detail is on. */
+  _loneLine(item) {
+    const shape = item.shape;
+    return item.style && shape.lines.length === 1 && !shape.points.length && !shape.polygons.length &&
+      !item.segment && !item.markAt && !this._highlighted(item);
+  }
+
+  /** Lone lines of one style (movements, flight plans) as one path, its corridor (at the
+   * view's middle latitude) and its line each stroked once. */
+  _drawLines(ctx, view, st, items) {
+    ctx.save();
+    const path = new Path2D();
+    for (const item of items) this._path(path, view, item.shape.lines[0], false);
+    if (st.corridor_m) {
+      const lat = unproject(0, (view.bounds[1] + view.bounds[3]) / 2)[1];
+      ctx.globalAlpha = 0.18;
+      ctx.strokeStyle = st.stroke || "#fff";
+      ctx.lineWidth = Math.max(2, (2 * st.corridor_m) / this._mpp(view, lat));
+      ctx.lineCap = "round";
+      ctx.lineJoin = "round";
+      ctx.stroke(path);
+      ctx.globalAlpha = 1;
+      ctx.lineCap = "butt";
+      ctx.lineJoin = "miter";
+    }
+    ctx.lineWidth = st.width || 1.5;
+    ctx.strokeStyle = st.stroke || "#fff";
+    ctx.setLineDash(st.dash || []);
+    ctx.stroke(path);
+    ctx.restore();
   }
 
   /** Lone points of one style (thousands of sites and positions) as one path of circles and
