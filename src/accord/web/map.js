@@ -572,48 +572,19 @@ export class OperatingMap {
     this._graticule(ctx, view, placer);
     const order = ["areas", "protected", "flights", "positions", "operations", "conflicts", "reports", "messages"];
     const labels = [];
-    const lone = []; // every lone point in view: drawn alike by style
     let shown = 0;
-    const grid = this.lod ? this._gridOf(view) : null;
-    for (const layer of order) {
-      if (!this.visible.has(layer)) continue;
-      // a gridded layer's lone points come from the grid below; its other objects from the
-      // grid's list of them (not a pass over every point at every pan)
-      const source = grid && CLUSTERED.has(layer) ? grid.others.get(layer) || NONE : this._layerOf(layer).values();
-      const lines = new Map(); // style → lone lines drawn in it in one go (level of detail)
-      for (const item of source) {
-        const padWorld = item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0;
-        if (!this._inView(view, item.shape.bbox, padWorld)) continue;
-        shown++;
-        if (item.label) labels.push(item);
-        if (this._lonePoint(item)) lone.push(item);
-        else if (grid && this._loneLine(item)) {
-          const alike = lines.get(item.style);
-          if (alike) alike.push(item);
-          else lines.set(item.style, [item]);
-        } else this._drawItem(ctx, view, item);
-      }
-      for (const [style, items] of lines) this._drawLines(ctx, view, style, items);
-    }
-    if (grid) {
-      // what the grid holds and is highlighted or marked: drawn as such, over the rest
-      for (const id of new Set([this.highlight, ...this.marked])) {
-        const item = id && this.items.get(id);
-        if (!item || !CLUSTERED.has(item.layer) || !this.visible.has(item.layer) || !this._gridPoint(item)) continue;
-        if (!this._inView(view, item.shape.bbox, item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0)) continue;
-        this._drawItem(ctx, view, item);
-        if (item.label) labels.push(item);
-      }
-    }
     // Level of detail: the many lone points (sites, positions) are kept in a grid of
     // CLUSTER_CELL world pixels at the view's zoom (made again only when the zoom or the
     // objects change, not at a pan); when more than CLUSTER_MIN of them are in view, each
     // cell of two or more is drawn as a cluster (a count; a click zooms in), else each point.
+    const grid = this.lod ? this._gridOf(view) : null;
+    const fromGrid = new Map(); // layer → its lone points the grid draws one by one
+    const special = new Map(); // layer → its grid points highlighted or marked (drawn as such)
     this._clusters = [];
-    if (this.lod) {
+    if (grid) {
       const cells = [];
       let n = 0;
-      for (const cell of this._gridOf(view).cells) {
+      for (const cell of grid.cells) {
         if (!this._inView(view, cell.bbox, cell.padWorld)) continue;
         cells.push(cell);
         n += cell.n;
@@ -621,25 +592,61 @@ export class OperatingMap {
       shown += n;
       const clustering = n > CLUSTER_MIN;
       for (const cell of cells) {
-        if (clustering && cell.n > 1) this._clusters.push(this._clusterOf(view, cell));
-        else {
-          for (const m of cell.members) {
-            if (this._highlighted(m)) continue;
-            lone.push(m);
-            if (m.label) labels.push(m);
-          }
+        if (clustering && cell.n > 1) { this._clusters.push(this._clusterOf(view, cell)); continue; }
+        for (const m of cell.members) {
+          if (this._highlighted(m)) continue;
+          const list = fromGrid.get(m.layer);
+          if (list) list.push(m);
+          else fromGrid.set(m.layer, [m]);
         }
       }
+      for (const id of new Set([this.highlight, ...this.marked])) {
+        const item = id && this.items.get(id);
+        if (!item || !CLUSTERED.has(item.layer) || !this._gridPoint(item)) continue;
+        if (!this._inView(view, item.shape.bbox, item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0)) continue;
+        if (special.has(item.layer)) special.get(item.layer).push(item);
+        else special.set(item.layer, [item]);
+      }
     }
-    const singles = lone;
-    const points = new Map(); // style → the lone points drawn in it, in one go
-    for (const item of singles) {
-      const alike = points.get(item.style);
-      if (alike) alike.push(item);
-      else points.set(item.style, [item]);
+    const singles = []; // every lone point drawn (their symbols: obstacles to the labels)
+    for (const layer of order) {
+      if (!this.visible.has(layer)) continue;
+      // a gridded layer's lone points come from the grid; its other objects from the grid's
+      // list of them (not a pass over every point at every pan)
+      const source = grid && CLUSTERED.has(layer) ? grid.others.get(layer) || NONE : this._layerOf(layer).values();
+      const lines = new Map(); // style → lone lines drawn in it in one go (level of detail)
+      const points = new Map(); // style → the layer's lone points drawn in it, in one go
+      const alikePoint = (item) => {
+        const alike = points.get(item.style);
+        if (alike) alike.push(item);
+        else points.set(item.style, [item]);
+        singles.push(item);
+      };
+      for (const item of source) {
+        const padWorld = item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0;
+        if (!this._inView(view, item.shape.bbox, padWorld)) continue;
+        shown++;
+        if (item.label) labels.push(item);
+        if (this._lonePoint(item)) alikePoint(item);
+        else if (grid && this._loneLine(item)) {
+          const alike = lines.get(item.style);
+          if (alike) alike.push(item);
+          else lines.set(item.style, [item]);
+        } else this._drawItem(ctx, view, item);
+      }
+      for (const item of fromGrid.get(layer) || NONE) {
+        alikePoint(item);
+        if (item.label) labels.push(item);
+      }
+      for (const [style, items] of lines) this._drawLines(ctx, view, style, items);
+      for (const [style, items] of points) this._drawPoints(ctx, view, style, items);
+      for (const item of special.get(layer) || NONE) {
+        this._drawItem(ctx, view, item);
+        if (item.label) labels.push(item);
+      }
+      if (layer === "positions") this._drawClusters(ctx, view, placer); // over the many, under the rest
     }
-    for (const [style, items] of points) this._drawPoints(ctx, view, style, items);
-    this._drawClusters(ctx, view, placer);
+    if (!this.visible.has("positions")) this._drawClusters(ctx, view, placer);
     if (this.draft) this._drawItem(ctx, view, { ...this.draft, shape: shapeOf(this.draft.geometry) });
     // the symbols of what is drawn one by one are obstacles to every label (a bounded number)
     if (singles.length <= 4000) {
@@ -1279,8 +1286,8 @@ export class OperatingMap {
     const [wx, wy] = project(lon, lat);
     for (const layer of order) {
       if (!this.visible.has(layer)) continue;
-      for (const item of this.items.values()) {
-        if (item.layer !== layer || !item.html) continue;
+      for (const item of this._layerOf(layer).values()) {
+        if (!item.html) continue;
         if (this._hits(view, item, wx, wy, lon, lat, px, py, near)) {
           const html = typeof item.html === "function" ? item.html() : item.html; // written when asked for
           out.push({ kind: item.layer, id: item.op || item.id, html, item, title: itemTitle(item) });
