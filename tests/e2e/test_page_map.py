@@ -86,10 +86,20 @@ def test_popups_on_top_of_every_drawing_listing_what_is_here(sessions: Any) -> N
       return out; }"""
     result = page.evaluate(on_top)
     assert result[0] >= 3 and all(result[1:]), result
+    # An airspace alert's ring (on the tracks' canvas) answers a click too.
+    alert = page.evaluate(
+        "() => { const a = [...window.accordMap.alerts.values()].find((a) => a.lat != null);"
+        " window.accordMap.map.setView([a.lat, a.lon], 10); return [a.lon, a.lat, a.label]; }"
+    )
+    drawn(page)
+    page.mouse.click(*map_point(page, alert[0], alert[1]))
+    expect(popup).to_contain_text(f"Airspace alert: {alert[2]}")
     # A hover names what a label stands for, in full.
     page.keyboard.press("Escape")
-    page.evaluate("() => { window.accordMap.map.closePopup();"
-                  " window.accordMap.map.setView([24.92, 21.89], 11); }")
+    page.evaluate(
+        "() => { window.accordMap.map.closePopup();"
+        " window.accordMap.map.setView([24.92, 21.89], 11); }"
+    )
     drawn(page)
     label = next(b for b in boxes(page) if b["full"] == "School No. 12")
     box = page.locator("#map").bounding_box()
@@ -103,7 +113,9 @@ def test_popups_on_top_of_every_drawing_listing_what_is_here(sessions: Any) -> N
 def test_keyboard_crosshair_and_focus_ring_on_top(sessions: Any) -> None:
     session = sessions("blue-officer")
     page = session.page
-    expect(page.locator("#map-keys")).to_contain_text("press Enter to list what lies under the crosshair")
+    expect(page.locator("#map-keys")).to_contain_text(
+        "press Enter to list what lies under the crosshair"
+    )
     assert page.get_attribute("#map", "aria-describedby") == "map-keys"
     page.evaluate("() => window.accordMap.map.setView([24.912, 21.905], 11)")
     drawn(page)
@@ -167,16 +179,15 @@ def test_labels_never_overlap_and_the_sites_are_named(sessions: Any, user: str) 
         page.wait_for_selector("body[data-ready=true]", timeout=30_000)
         centre = page.evaluate("() => window.accordMap.map.getCenter()")
         for zoom, words in ((9.5, "10 km"), (9, "20 km")):
-            page.evaluate(
-                "([c, z]) => window.accordMap.map.setView(c, z)", [centre, zoom]
-            )
+            page.evaluate("([c, z]) => window.accordMap.map.setView(c, z)", [centre, zoom])
             drawn(page)
             assert scale(page) == words
             assert page.evaluate(OVERLAPS) == [], (width, zoom)
             placed = boxes(page)
             for name in SITES:
-                assert any(b["full"] == name and name.startswith(b["text"].rstrip("…"))
-                           for b in placed), (name, width, zoom, placed)
+                assert any(
+                    b["full"] == name and name.startswith(b["text"].rstrip("…")) for b in placed
+                ), (name, width, zoom, placed)
             assert all(b["x"] >= 0 and b["y"] >= 0 for b in placed)
             # tracks' labels are placed around the objects' (two canvases, one placement)
             assert any(b["full"].startswith("track ") for b in placed)
@@ -192,7 +203,8 @@ def test_legend_symbols_rings_and_the_hidden_block(sessions: Any) -> None:
         """() => [...document.querySelectorAll('#panel-layers canvas')].map((c) => {
              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
              let ink = 0; for (let i = 0; i < d.length; i += 4)
-               if (Math.abs(d[i] - 0x26) + Math.abs(d[i + 1] - 0x34) + Math.abs(d[i + 2] - 0x3e) > 60) ink++;
+               if (Math.abs(d[i] - 0x26) + Math.abs(d[i + 1] - 0x34)
+                   + Math.abs(d[i + 2] - 0x3e) > 60) ink++;
              return [c.dataset.swatch, ink, c.toDataURL()]; })"""
     )
     assert len(swatches) >= 30, len(swatches)
@@ -245,8 +257,10 @@ def test_legend_symbols_rings_and_the_hidden_block(sessions: Any) -> None:
         op,
     )
     drawn(blue)
-    assert not any("within" in b["text"] or "hidden" in b["text"] and "m" in b["text"].split()[-1:]
-                   for b in boxes(blue))
+    texts = [b["full"] for b in boxes(blue)]
+    assert "blocked by a hidden position of red" in texts, texts
+    hidden = [t for t in texts if "hidden" in t or "within" in t]
+    assert not any(ch.isdigit() for t in hidden for ch in t), hidden
     shot(blue, "map-04-legend-and-the-hidden-block")
 
 

@@ -1280,6 +1280,20 @@ export class OperatingMap {
         }
       }
     }
+    if (this.visible.has("alerts")) {
+      for (const a of this.alerts.values()) {
+        if (a.lat == null || a.lon == null) continue;
+        const [ax, ay] = project(a.lon, a.lat);
+        if (!near(ax, ay, 22)) continue;
+        const parties = (a.parties || []).join(", ");
+        const html = `<strong>Airspace alert: ${escapeHtml(a.label || a.kind || "alert")}</strong>` +
+          (parties ? `<br>concerns ${escapeHtml(parties)}` : "") +
+          (a.predicted_at ? `<br>predicted ${escapeHtml(a.predicted_at)}` : "") +
+          (a.detail ? `<br>${escapeHtml(a.detail)}` : "");
+        out.push({ kind: "alert", id: a.id, html, title: `Airspace alert · ${a.label || a.kind || a.id}${parties ? ` · ${parties}` : ""}` });
+        if (out.length >= limit) return out;
+      }
+    }
     const order = ["messages", "reports", "operations", "conflicts", "positions", "protected", "flights", "areas"];
     const ll = this.map.containerPointToLatLng([px, py]);
     const lon = ll.lng, lat = ll.lat;
