@@ -569,7 +569,7 @@ export class OperatingMap {
     ctx.setTransform(view.ratio, 0, 0, view.ratio, 0, 0);
     ctx.clearRect(0, 0, view.size.x, view.size.y);
     const placer = new Placer(view.size.x, view.size.y);
-    this._graticule(ctx, view, placer);
+    const gridLabels = this._graticule(ctx, view);
     const order = ["areas", "protected", "flights", "positions", "operations", "conflicts", "reports", "messages"];
     const labels = [];
     let shown = 0;
@@ -656,6 +656,7 @@ export class OperatingMap {
       }
     }
     this._labels(ctx, view, labels, placer);
+    this._gridLabels(ctx, placer, gridLabels);
     this._staticPlacer = placer;
     this.stats.staticDraws++;
     this.stats.lastStaticMs = performance.now() - t0;
@@ -779,7 +780,9 @@ export class OperatingMap {
     for (const resolve of waiters) resolve();
   }
 
-  _graticule(ctx, view, placer) {
+  /** The graticule's lines; returns its labels [text, x, y (baseline)], placed last. */
+  _graticule(ctx, view) {
+    const labels = [];
     const [w, n] = unproject(view.bounds[0], view.bounds[1]);
     const [e, s] = unproject(view.bounds[2], view.bounds[3]);
     const span = Math.max(e - w, n - s);
@@ -795,26 +798,34 @@ export class OperatingMap {
       const px = x * view.k - view.ox;
       ctx.moveTo(px, 0);
       ctx.lineTo(px, view.size.y);
-      this._gridLabel(ctx, placer, `${lon.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°E`, px + 3, view.size.y - 24);
+      labels.push([`${lon.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°E`, px + 3, view.size.y - 24]);
     }
     for (let lat = Math.ceil(s / step) * step; lat <= n; lat += step) {
       const [, y] = project(0, lat);
       const py = y * view.k - view.oy;
       ctx.moveTo(0, py);
       ctx.lineTo(view.size.x, py);
-      this._gridLabel(ctx, placer, `${lat.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°N`, 4, py - 3);
+      labels.push([`${lat.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°N`, 4, py - 3]);
     }
     ctx.stroke();
     ctx.restore();
+    return labels;
   }
 
-  /** A graticule's label at (x, y) (its baseline), drawn if it has the room; its box taken. */
-  _gridLabel(ctx, placer, text, x, y) {
-    const b = { text, full: text, x: Math.round(x), y: Math.round(y - 11), w: Math.ceil(measure(ctx, text)) + 1, h: 14, rank: -2 };
-    if (!placer.free(b)) return;
-    placer.occupy(b);
-    placer.boxes.push(b);
-    ctx.fillText(text, x, y);
+  /** The graticule's labels, each drawn where it has the room (after every other label: they
+   * only orient); their boxes taken. */
+  _gridLabels(ctx, placer, labels) {
+    ctx.save();
+    ctx.fillStyle = "rgba(180, 192, 202, 0.75)";
+    ctx.font = "11px system-ui, sans-serif";
+    for (const [text, x, y] of labels) {
+      const b = { text, full: text, x: Math.round(x), y: Math.round(y - 11), w: Math.ceil(measure(ctx, text)) + 1, h: 14, rank: -2 };
+      if (!placer.free(b)) continue;
+      placer.occupy(b);
+      placer.boxes.push(b);
+      ctx.fillText(text, x, y);
+    }
+    ctx.restore();
   }
 
   /** An item that is one point and nothing else, not highlighted: drawn with the others of
@@ -1144,6 +1155,8 @@ export class OperatingMap {
   _move(e) {
     if (this.onPointer) this.onPointer(e.latlng.lng, e.latlng.lat);
     if (this.drawing) { this.drawing.move([e.latlng.lng, e.latlng.lat]); this._tip(null); return; }
+    const target = e.originalEvent && e.originalEvent.target;
+    if (target && target.closest && target.closest(".leaflet-popup, .leaflet-control")) { this._hover = null; this._tip(null); return; }
     this._hover = [e.containerPoint.x, e.containerPoint.y];
     if (!this._hoverFrame) {
       this._hoverFrame = requestAnimationFrame(() => {
