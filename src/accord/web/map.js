@@ -1311,10 +1311,14 @@ export class OperatingMap {
     const ll = this.map.containerPointToLatLng([px, py]);
     const lon = ll.lng, lat = ll.lat;
     const [wx, wy] = project(lon, lat);
+    const tol = 12 / view.k; // the widest pointing tolerance, in world pixels
     for (const layer of order) {
       if (!this.visible.has(layer)) continue;
       for (const item of this._layerOf(layer).values()) {
         if (!item.html) continue;
+        const b = item.shape.bbox;
+        const pad = tol + (item.radius_m ? (item.radius_m / (EARTH_M / TILE)) * 1.5 : 0);
+        if (wx < b[0] - pad || wx > b[2] + pad || wy < b[1] - pad || wy > b[3] + pad) continue; // far off
         if (this._hits(view, item, wx, wy, lon, lat, px, py, near)) {
           const html = typeof item.html === "function" ? item.html() : item.html; // written when asked for
           out.push({ kind: item.layer, id: item.op || item.id, html, item, title: itemTitle(item) });
