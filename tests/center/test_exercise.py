@@ -17,7 +17,7 @@ from accord.center.exercise import (
     seed_demo,
 )
 from accord.examples import example_path
-from support.service import settings_for
+from support.service import Service, settings_for
 
 
 def test_the_exercise_clock_starts_where_it_is_told_and_runs() -> None:
@@ -165,3 +165,22 @@ def test_the_exercise_plays_the_offices_and_the_center_holds_its_key_alone(
         assert certify_offers(center, offices) == 0  # an offer is certified once
     finally:
         center.close()
+
+
+def test_me_says_whether_the_clock_is_an_exercise_clock(tmp_path: Path, service: Service) -> None:
+    """``GET /v1/me`` says ``exercise: true`` under an exercise clock (``now`` its time), and
+    ``false`` under any other clock (the tests' fixed one here, the system's in life)."""
+    from accord.center.app import create_app
+    from accord.chrono import parse_instant
+    from support.service import TestClient, add_users
+
+    assert service.get("/v1/me", "observer").json()["exercise"] is False
+    settings = settings_for(tmp_path / "exercise")
+    tokens = add_users(settings.database_url)
+    app = create_app(Parts(settings, clock=exercise_clock(DEMO_START)))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/v1/me", headers={"Authorization": f"Bearer {tokens['observer']}"})
+    assert answer.status_code == 200, answer.text
+    me = answer.json()
+    assert me["exercise"] is True
+    assert timedelta(0) <= parse_instant(me["now"]) - DEMO_START < timedelta(minutes=1)

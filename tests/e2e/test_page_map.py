@@ -89,11 +89,19 @@ def test_popups_on_top_of_every_drawing_listing_what_is_here(sessions: Any) -> N
     # An airspace alert's ring (on the tracks' canvas) answers a click too.
     alert = page.evaluate(
         "() => { const a = [...window.accordMap.alerts.values()].find((a) => a.lat != null);"
-        " window.accordMap.map.setView([a.lat, a.lon], 10); return [a.lon, a.lat, a.label]; }"
+        " window.accordMap.map.setView([a.lat, a.lon], 10); return [a.lon, a.lat, a.tracks]; }"
     )
     drawn(page)
-    page.mouse.click(*map_point(page, alert[0], alert[1]))
-    expect(popup).to_contain_text(f"Airspace alert: {alert[2]}")
+    x, y = map_point(page, alert[0], alert[1])
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    kinds = page.evaluate(
+        "([x, y]) => window.accordMap.hitTestAll(x, y).map((h) => h.kind)",
+        [x - box["x"], y - box["y"]],
+    )
+    assert "alert" in kinds, kinds
+    page.mouse.click(x, y)
+    expect(popup).to_contain_text(str(alert[2][0]))
     # A hover names what a label stands for, in full.
     page.keyboard.press("Escape")
     page.evaluate(
@@ -102,8 +110,6 @@ def test_popups_on_top_of_every_drawing_listing_what_is_here(sessions: Any) -> N
     )
     drawn(page)
     label = next(b for b in boxes(page) if b["full"] == "School No. 12")
-    box = page.locator("#map").bounding_box()
-    assert box is not None
     page.mouse.move(box["x"] + label["x"] + label["w"] / 2, box["y"] + label["y"] + label["h"] / 2)
     expect(page.locator(".map-tooltip")).to_have_text("School No. 12")
     expect(page.locator(".map-tooltip")).to_be_visible()

@@ -173,3 +173,13 @@ def csp_refusals(*pages: Page) -> list[str]:
             lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
         )
     return refused
+
+
+def as_shown(instant: str) -> str:
+    """An API instant as the page shows every instant: ``YYYY-MM-DD HH:MM:SSZ`` (UTC)."""
+    return parse_instant(instant).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def as_typed(instant: datetime) -> str:
+    """An instant as typed into the page's UTC time fields: ``YYYY-MM-DD HH:MM``."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M")

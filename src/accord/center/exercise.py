@@ -137,6 +137,9 @@ class ExerciseClock:
     :func:`seed_demo`). The monotonic clock is one for every process of the machine, so
     server processes given the same ``start`` and ``origin`` read the same time."""
 
+    exercise = True
+    """It is an exercise's clock, not the real time (``GET /v1/me`` says so: ``exercise``)."""
+
     def __init__(self, start: datetime, origin: float, held: datetime | None = None) -> None:
         self.start = start
         self.origin = origin

@@ -316,6 +316,12 @@ class Center:
         """The current instant (the service's only reading of the clock)."""
         return self.clock()
 
+    @property
+    def exercise_clock(self) -> bool:
+        """Whether the clock is an exercise's (it says so: ``exercise = True``, as
+        :class:`accord.center.exercise.ExerciseClock` does), not the real time."""
+        return getattr(self.clock, "exercise", False) is True
+
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session in a read transaction (a consistent snapshot on SQLite and PostgreSQL)."""

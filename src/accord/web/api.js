@@ -43,15 +43,16 @@ function newKey() {
 
 /** Send a request to the API; resolve to the Response, its body not read yet. A write is
  * signed (useSigner) unless `sign` is false (an offer of this device's key: the bearer
- * token alone). */
-async function send(method, path, body, signal, sign = true) {
+ * token alone), and carries an Idempotency-Key unless `idempotent` is false (an answer
+ * holding a new token, which the center never keeps to replay: /v1/users). */
+async function send(method, path, body, signal, sign = true, idempotent = true) {
   const headers = { Accept: "application/json", Authorization: `Bearer ${token()}` };
   const init = { method, headers, signal, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body); // the bytes sent are the object signed below
   }
-  if (method === "POST" || method === "PUT") headers["Idempotency-Key"] = newKey();
+  if (idempotent && (method === "POST" || method === "PUT")) headers["Idempotency-Key"] = newKey();
   if (sign && signer && WRITES.has(method)) {
     const { device, origin, member, user, now } = signer;
     Object.assign(headers, await actHeaders(device, { origin, member, user, method, path, body, at: now() }));
@@ -76,8 +77,8 @@ async function read(response, quiet404 = false) {
 
 /** Call the API; resolve to the JSON body (null for 204); reject with ApiError. A write is
  * signed when a signer is set (useSigner), unless `sign` is false. */
-export async function api(method, path, body, { signal, quiet404 = false, sign = true } = {}) {
-  return read(await send(method, path, body, signal, sign), quiet404);
+export async function api(method, path, body, { signal, quiet404 = false, sign = true, idempotent = true } = {}) {
+  return read(await send(method, path, body, signal, sign, idempotent), quiet404);
 }
 
 /** The address of the next page an answer's Link header names (rel="next"), or null. */

@@ -8,13 +8,12 @@
 // see (shared ones and its own), a step names users only for the recipient party itself.
 
 import { el } from "./dom.js";
+import { fmtInstant } from "./time.js";
 
-/** "HH:MM:SSZ" of an ISO instant; "YYYY-MM-DD HH:MM:SSZ" when `withDate`. */
-export function clock(iso, withDate = false) {
-  const d = new Date(iso);
-  if (!iso || Number.isNaN(d.getTime())) return "—";
-  const s = d.toISOString();
-  return withDate ? `${s.slice(0, 10)} ${s.slice(11, 19)}Z` : `${s.slice(11, 19)}Z`;
+/** "YYYY-MM-DD HH:MM:SSZ" of an ISO instant: the page's one format (time.js), its date
+ * always (a second argument, once "with the date", is ignored). */
+export function clock(iso) {
+  return iso ? fmtInstant(iso) : "—";
 }
 
 /** Whether a message carries coordinates, as far as the viewer can tell. */
@@ -116,4 +115,40 @@ export function ladderView(m, r) {
   const items = ladderSteps(m, r).map((s) => el("li", { class: `step ${s.kind}`, "data-step": s.kind },
     el("time", { datetime: s.at, text: clock(s.at, !!s.at && s.at.slice(0, 10) !== day) }), " ", s.text));
   return el("ol", { class: "ladder", "aria-label": `Times of this message for ${r ? r.party : "its recipient"}`, "data-party": r ? r.party : null }, ...items);
+}
+
+/** The subject of a reply: "Re: " once before the original's (never "Re: Re: …"), within
+ * the 200 characters a subject may hold. */
+export function replySubject(subject) {
+  const s = (subject || "").trim() || "(no subject)";
+  const re = /^re:\s*/i.test(s) ? s : `Re: ${s}`;
+  return re.length > 200 ? `${re.slice(0, 199)}…` : re;
+}
+
+/** The messages of `inbox` still to be acknowledged by `party` (its recipient entry not
+ * acknowledged), in the order given. */
+export function unacknowledged(inbox, party) {
+  return inbox.filter((m) => {
+    const r = (m.recipients || []).find((x) => x.party === party);
+    return !!r && !r.acknowledged;
+  });
+}
+
+/** The badge's words for `n` messages waiting: "1 message to acknowledge". */
+export function waitingText(n) {
+  return `${n} message${n === 1 ? "" : "s"} to acknowledge`;
+}
+
+/** A point typed as lon and lat (the order GeoJSON and the form use): a GeoJSON Point, null
+ * when both are empty, or {error} naming what is wrong. */
+export function pointOf(lonText, latText) {
+  const lonT = (lonText || "").trim();
+  const latT = (latText || "").trim();
+  if (!lonT && !latT) return null;
+  if (!lonT || !latT) return { error: "give both lon and lat, or neither" };
+  const lon = Number(lonT);
+  const lat = Number(latT);
+  if (!Number.isFinite(lon) || Math.abs(lon) > 180) return { error: "lon is a number from -180 to 180" };
+  if (!Number.isFinite(lat) || Math.abs(lat) > 90) return { error: "lat is a number from -90 to 90" };
+  return { type: "Point", coordinates: [lon, lat] };
 }

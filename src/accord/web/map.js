@@ -6,6 +6,7 @@
 // at most once per animation frame.
 
 import { LABEL_RANK, Placer, measure, shorten } from "./labels.js";
+import { fmtInstant } from "./time.js";
 
 const TILE = 256;
 const EARTH_M = 40075016.686;
@@ -1287,7 +1288,7 @@ export class OperatingMap {
         if (near(t.x, t.y, 9)) {
           const html = `<strong>Track ${escapeHtml(t.id)}</strong><br>${escapeHtml(t.operator || t.party || "")} ${escapeHtml(t.mission || "")}` +
             `<br>${t.alt_ft != null ? escapeHtml(t.alt_ft) + " ft" : ""} ${t.gs_kt != null ? escapeHtml(Math.round(t.gs_kt)) + " kt" : ""} ${t.track_deg != null ? escapeHtml(Math.round(t.track_deg)) + "°" : ""}` +
-            `<br><span class="meta">${escapeHtml(t.time || "")}</span>`;
+            `<br><span class="meta">${escapeHtml(t.time ? fmtInstant(t.time) : "")}</span>`;
           out.push({ kind: "track", id: t.id, html, title: `Track · ${t.id} · ${t.party || t.operator || "unknown"}${t.mission ? ` (${t.mission})` : ""}` });
           if (out.length >= limit) return out;
         }
@@ -1299,11 +1300,12 @@ export class OperatingMap {
         const [ax, ay] = project(a.lon, a.lat);
         if (!near(ax, ay, 22)) continue;
         const parties = (a.parties || []).join(", ");
-        const html = `<strong>Airspace alert: ${escapeHtml(a.label || a.kind || "alert")}</strong>` +
-          (parties ? `<br>concerns ${escapeHtml(parties)}` : "") +
-          (a.predicted_at ? `<br>predicted ${escapeHtml(a.predicted_at)}` : "") +
-          (a.detail ? `<br>${escapeHtml(a.detail)}` : "");
-        out.push({ kind: "alert", id: a.id, html, title: `Airspace alert · ${a.label || a.kind || a.id}${parties ? ` · ${parties}` : ""}` });
+        const told = this.describeAlert ? this.describeAlert(a) : {
+          title: `Airspace alert · ${a.label || a.kind || a.id}${parties ? ` · ${parties}` : ""}`,
+          html: `<strong>Airspace alert: ${escapeHtml(a.label || a.kind || "alert")}</strong>` +
+            (parties ? `<br>concerns ${escapeHtml(parties)}` : "") + (a.detail ? `<br>${escapeHtml(a.detail)}` : ""),
+        };
+        out.push({ kind: "alert", id: a.id, html: told.html, title: told.title });
         if (out.length >= limit) return out;
       }
     }

@@ -11,6 +11,7 @@
 
 import { el } from "./dom.js";
 import { clock } from "./line.js";
+import { fmtTimesIn } from "./time.js";
 
 /** How many hex digits of an evidence hash the panel shows (the whole hash is its title). */
 export const HASH_SHOWN = 12;
@@ -165,7 +166,7 @@ export function findingsView(report, { viewer = null } = {}) {
   if (report.findings.length) {
     box.append(el("ul", { class: "list" }, ...report.findings.map((f) => el("li", { class: "finding", "data-kind": f.kind },
       el("div", { class: "meta", text: `${kindText(f.kind)}${f.count > 1 ? ` ×${f.count}` : ""}${f.at ? ` · ${at(f.at)}` : ""} · proved by ${entriesText(f.entries)}` }),
-      f.detail ? el("div", { text: f.detail }) : null))));
+      f.detail ? el("div", { text: fmtTimesIn(f.detail) }) : null))));
   }
   return box;
 }

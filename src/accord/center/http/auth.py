@@ -23,7 +23,15 @@ from accord.center.http.problems import ProblemError, problem_response
 from accord.center.identity import Caller
 from accord.center.roles import Role
 
-__all__ = ["ALL_ROLES", "PROTECTED_PREFIX", "BearerAuth", "allow", "bearer", "document_bearer"]
+__all__ = [
+    "ALL_ROLES",
+    "PROTECTED_PREFIX",
+    "BearerAuth",
+    "allow",
+    "allowed_roles",
+    "bearer",
+    "document_bearer",
+]
 
 PROTECTED_PREFIX = "/v1"
 ALL_ROLES = tuple(Role)
@@ -105,6 +113,16 @@ def document_bearer(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+_ALLOWED: dict[object, frozenset[Role]] = {}
+"""The roles each dependency made by :func:`allow` admits (what ``GET /v1/me`` reads to say
+what the caller may do: the routes' own checks, not a copy of them)."""
+
+
+def allowed_roles(call: object) -> frozenset[Role] | None:
+    """The roles ``call`` admits if it is a dependency made by :func:`allow`, else ``None``."""
+    return _ALLOWED.get(call)
+
+
 def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
     """A dependency returning the caller if their role is one of ``roles``, else 403 (a
     coroutine, so that FastAPI runs it on the event loop rather than in a worker thread)."""
@@ -122,4 +140,5 @@ def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
             )
         return caller
 
+    _ALLOWED[dependency] = allowed
     return dependency

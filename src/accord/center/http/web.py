@@ -1,12 +1,12 @@
 """The officers' page: the common operating picture served at ``/``.
 
 The page (``src/accord/web/``: ``index.html``, plain ES modules and a stylesheet) is served
-under ``/static/``; the map library and the Natural Earth basemap come from npm
-(``package.json`` and its lock at the repository's root, installed by ``npm ci``) and are
-served from ``node_modules`` under ``/vendor/`` — a fixed list of files, nothing else of
-``node_modules`` — and so is the basemap made ready to draw from world-atlas's TopoJSON by
-:mod:`accord.center.http.basemap` (once per process, when the service starts). Nothing is fetched
-from elsewhere at run time.
+under ``/static/`` (its icon also at ``/favicon.ico``); the map library and the Natural Earth
+basemap come from npm (``package.json`` and its lock at the repository's root, installed by
+``npm ci``) and are served from ``node_modules`` under ``/vendor/`` — a fixed list of files,
+nothing else of ``node_modules`` — and so is the basemap made ready to draw from world-atlas's
+TopoJSON by :mod:`accord.center.http.basemap` (once per process, when the service starts).
+Nothing is fetched from elsewhere at run time.
 
 The page is a client of the same ``/v1`` API as everyone else and holds no privilege: what
 it shows is what the API gives its user. Every answer here carries a strict
@@ -279,6 +279,13 @@ def install(app: FastAPI, *, vendor_dir: Path | None = None) -> Callable[[], Non
     async def index(request: Request) -> Response:
         answer = await kept.answer(request, WEB_DIR / "index.html", cache="no-cache")
         return answer if answer is not None else _missing("/")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon(request: Request) -> Response:
+        # Browsers ask for /favicon.ico whatever the page links: answered with the page's
+        # SVG icon (index.html links it too), typed as what it is.
+        answer = await kept.answer(request, WEB_DIR / "favicon.svg", cache="no-cache")
+        return answer if answer is not None else _missing("/favicon.ico")
 
     @app.get("/static/{name}", include_in_schema=False)
     async def static(request: Request, name: str) -> Response:
