@@ -132,7 +132,10 @@ def test_keyboard_crosshair_and_focus_ring_on_top(sessions: Any) -> None:
     expect(crosshair).to_be_visible()
     # The focus ring is drawn above the canvases: the map's edge shows the focus colour.
     colours = edge_colours(page)
-    assert all(c == (0xFF, 0xD2, 0x4D) for c in colours), colours
+    focus = (0xFF, 0xD2, 0x4D)  # --focus (a fractional edge may blend a little)
+    assert all(max(abs(a - b) for a, b in zip(c, focus, strict=True)) <= 16 for c in colours), (
+        colours
+    )
     shot(page, "map-02-keyboard-crosshair")
     page.keyboard.press("Enter")
     popup = page.locator(".leaflet-popup")
