@@ -29,6 +29,7 @@ from bench import (
     load,
     reads,
     record,
+    web,
 )
 from bench.world import make_world
 
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             "auth",
             "checks",
             "hostage",
+            "web",
         ),
         default=None,
     )
@@ -123,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.seconds or max(5.0, 20.0 * min(s, 1.0)),
             cache=args.keep_world,
         )
+    if args.only in (None, "web"):
+        rows += web.run(objects=args.objects or max(1000, int(100_000 * s)), cache=args.keep_world)
     if args.only == "load-cpu":
         objects = args.objects or max(1000, int(100_000 * s))
         rows += load.cpu(objects=objects, cache=args.keep_world)

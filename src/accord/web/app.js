@@ -16,6 +16,7 @@ import { EventStream } from "./events.js";
 import { alertBody, alertHtml, alertTitle, memberName } from "./alerts.js";
 import { checkView, clock, ladderView, orderedWarnings, pointOf, replySubject, unacknowledged, waitingText, warningText } from "./line.js";
 import { LASTING_MS, Toasts } from "./toasts.js";
+import { renderLegend } from "./legend.js";
 import { verifyConsistency } from "./merkle.js";
 import { describe, previewConflicts, previewView } from "./preview.js";
 import {
@@ -29,7 +30,7 @@ import { may, roleLine } from "./roles.js";
 import { setUpAdmin } from "./admin.js";
 import { setUpDeclare, setUpNotifications } from "./declare.js";
 import {
-  LAYERS, STATUS_COLOURS, centreOf, decodeBasemap, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
+  AREA_STYLE, SITE_SYMBOLS, STATUS_COLOURS, centreOf, decodeBasemap, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
 } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
@@ -294,14 +295,15 @@ function alertDue(a) {
 // --- panels ---------------------------------------------------------------------------------
 
 function setUpPanels() {
-  const layers = $("layers");
-  for (const layer of LAYERS) {
-    const box = el("input", { type: "checkbox", id: `layer-${layer.id}`, checked: true });
-    box.addEventListener("change", () => state.map && state.map.setLayer(layer.id, box.checked));
-    const swatch = el("span", { class: "swatch" });
-    swatch.style.background = layer.colour;
-    layers.append(el("label", { for: `layer-${layer.id}` }, box, swatch, layer.label));
-  }
+  const ag = state.agreement;
+  renderLegend($("layers"), {
+    styles: {
+      declaration: declarationStyle, operation: operationStyle, conflict: conflictStyle, hiddenConflict: hiddenConflictStyle,
+      message: MESSAGE_STYLE, report: REPORT_STYLE,
+    },
+    parties: [...(ag.parties || []), ...(ag.notifiers || []), ...(ag.monitors || []), ...(ag.operators || [])],
+    onToggle: (id, on) => state.map && state.map.setLayer(id, on),
+  });
   if (!can.operations()) $("panel-ops").hidden = true;
   if (!can.record()) $("panel-record").hidden = true;
   if (!can.message()) $("compose-panel").hidden = true;
@@ -377,6 +379,8 @@ async function setUpMap(L, basemap) {
   window.accordMap = map;
   // lon first, as every form of the page takes a point (what is read is what is typed)
   map.onPointer = (lon, lat) => { $("cursor").textContent = `Cursor: lon ${lon.toFixed(5)}, lat ${lat.toFixed(5)}`; };
+  // an alert under the pointer is told as the alerts panel tells it (alerts.js)
+  map.describeAlert = (a) => ({ title: `Airspace alert · ${alertTitle(a, state.agreement)}`, html: alertHtml(a, state.agreement, escapeHtml, alertTrack) });
   const areas = state.agreement.designated_areas || [];
   const all = areas.flatMap((a) => a.polygon);
   if (all.length) {
@@ -390,7 +394,7 @@ async function setUpMap(L, basemap) {
     const ring = [...a.polygon, a.polygon[0]];
     map.put({
       id: `area:${a.id}`, layer: "areas", geometry: { type: "Polygon", coordinates: [ring] },
-      style: { stroke: "#ffb347", fill: "rgba(255, 179, 71, 0.07)", dash: [8, 5], width: 2, label: "#ffcf8a" },
+      style: AREA_STYLE,
       label: a.name || a.id, labelAt: ring[0],
       html: `<strong>${escapeHtml(a.name || a.id)}</strong><br>Designated area, closed to ${escapeHtml(a.restricted_operators.join(", "))}<br>Exempt: ${escapeHtml(a.exempt_missions.join(", "))}`,
     });
@@ -417,14 +421,15 @@ const LAYER_OF = { protected_site: "protected", movement: "protected", position:
 /** The drawing style of a declaration: one object per kind, colour and disclosure, shared by
  * every object drawn alike (the map batches its drawing by style). */
 const STYLES = new Map();
+const STYLES_KEY = new Map(); // style → its key in STYLES
 
-function declarationStyle(kind, colour, hidden) {
-  const key = `${kind}|${colour}|${hidden}`;
+function declarationStyle(kind, colour, hidden, category = null) {
+  const key = `${kind}|${colour}|${hidden}|${category}`;
   let style = STYLES.get(key);
   if (style) return style;
   style = { stroke: colour, width: 1.5, label: colour };
   if (kind === "protected_site") {
-    style.symbol = "cross"; style.fill = "rgba(142, 224, 142, 0.12)";
+    style.symbol = SITE_SYMBOLS[category] || "site"; style.fill = "rgba(142, 224, 142, 0.12)";
   } else if (kind === "movement") {
     style.dash = [6, 4]; style.symbol = "square";
   } else if (kind === "position") {
@@ -434,7 +439,19 @@ function declarationStyle(kind, colour, hidden) {
     style.dash = [10, 4]; style.width = 1.2;
   }
   STYLES.set(key, Object.freeze(style));
+  STYLES_KEY.set(style, key);
   return style;
+}
+
+/** A movement's style with its corridor: one object per style and width (drawn together). */
+function corridorStyle(style, corridor) {
+  const key = `${STYLES_KEY.get(style)}|corridor ${corridor}`;
+  let out = STYLES.get(key);
+  if (!out) {
+    out = Object.freeze({ ...style, corridor_m: corridor });
+    STYLES.set(key, out);
+  }
+  return out;
 }
 
 /** The popup's text of a declaration's map item (`this`), written when the object is
@@ -456,14 +473,18 @@ function declarationItem(d) {
   const party = p.party || d.owner;
   const hidden = d.disclosure === "center";
   const colour = kind === "protected_site" || kind === "movement" ? "#8ee08e" : partyColour(kind === "flight_plan" ? (p.party || p.operator || d.owner) : party);
-  let style = declarationStyle(kind, colour, hidden);
-  if (kind === "movement" && p.corridor_m) style = { ...style, corridor_m: p.corridor_m };
+  let style = declarationStyle(kind, colour, hidden, kind === "protected_site" ? p.category || null : null);
+  if (kind === "movement" && p.corridor_m) style = corridorStyle(style, p.corridor_m);
   const radius = (kind === "protected_site" ? p.standoff_m : kind === "position" ? p.uncertainty_m : null) || null;
   const name = p.name || (kind === "flight_plan" ? `${p.operator || d.owner} ${p.mission || ""}` : `${party} ${kind}`);
+  // A ring says what it is and how wide (the page holds only what this user may see: shared
+  // objects and its own party's).
+  const ringLabel = radius ? `${kind === "protected_site" ? "standoff" : "uncertainty"} ${Math.round(radius).toLocaleString("en")} m` : null;
+  const kindName = kind === "protected_site" && p.category ? `protected site (${String(p.category).replace(/_/g, " ")})` : kind.replace("_", " ");
   return {
     id: d.id, layer: LAYER_OF[kind] || "protected", geometry: f.geometry, radius_m: radius, style,
     label: p.name || (hidden ? `${name} (center only)` : null), labelAt: firstVertex(f.geometry),
-    declaration: d, name, html: declarationHtml,
+    declaration: d, name, html: declarationHtml, party: kind === "flight_plan" ? (p.party || p.operator || d.owner) : party, kindName, ringLabel,
   };
 }
 
@@ -520,24 +541,43 @@ function targetOf(conflict) {
   return null;
 }
 
+const DONE = ["cancelled", "expired", "completed"];
+
+/** An operation's style by its status (the map and the legend). */
+function operationStyle(status) {
+  const colour = STATUS_COLOURS[status] || "#ffcc66";
+  return { stroke: colour, fill: colour + "22", width: 2, label: colour, dash: DONE.includes(status) ? [4, 4] : [] };
+}
+
+/** A conflict's line to what it meets: red when it blocks, amber when it warns. */
+function conflictStyle(blocking) {
+  const colour = blocking ? "#ff6b6b" : "#ffcc66";
+  return { stroke: colour, width: 2.5, label: colour };
+}
+
+/** A conflict with something hidden from this user, drawn on the operation itself: its
+ * outline and a "no entry" mark at its centre, never a ring or a place of the hidden thing. */
+function hiddenConflictStyle(blocking) {
+  const colour = blocking ? "#ff6b6b" : "#ffcc66";
+  return { stroke: colour, width: 3, dash: [2, 5], label: colour, mark: "blocked", symbolFill: colour };
+}
+
 function putOperationOnMap(op) {
   const map = state.map;
   if (!map || !state.listed) return; // drawn once every object it may name is here
   map.removeWhere((item) => item.op === op.id);
   const g = op.feature.geometry;
   const p = op.feature.properties || {};
-  const colour = STATUS_COLOURS[op.status] || "#ffcc66";
   const centre = centreOf(g);
   const name = p.name || op.id;
   map.put({
     id: op.id, op: op.id, layer: "operations", geometry: g, radius_m: g.type === "Point" ? p.radius_m : null,
-    style: { stroke: colour, fill: colour + "22", width: 2, label: colour, dash: ["cancelled", "expired", "completed"].includes(op.status) ? [4, 4] : [] },
-    label: `${name} · ${op.status}`, labelAt: g.type === "Point" ? centre : verticesOf(g)[0],
+    style: operationStyle(op.status),
+    label: `${name} · ${op.status}`, labelAt: g.type === "Point" ? centre : verticesOf(g)[0], name, party: op.proposed_by, kindName: `${op.category.replace("_", " ")} operation`,
     html: `<strong>${escapeHtml(name)}</strong><br>${escapeHtml(op.category)} · <span class="status st-${escapeHtml(op.status)}">${escapeHtml(op.status)}</span><br>by ${escapeHtml(op.proposed_by)}, executor ${escapeHtml(op.executors.join(", "))}<br>${escapeHtml(fmtTime(op.window_start))} → ${escapeHtml(fmtTime(op.window_end))}<br>${op.blocking_conflicts} blocking conflict(s)`,
   });
   if (["cancelled", "expired", "completed"].includes(op.status)) return;
   op.conflicts.forEach((c, i) => {
-    const colourC = c.blocking ? "#ff6b6b" : "#ffcc66";
     const target = targetOf(c);
     const kind = c.kind.replace("_", " ");
     const margin = c.margin ? " (its precision margin only: no true conflict)" : "";
@@ -546,8 +586,9 @@ function putOperationOnMap(op) {
       const to = nearestVertex(centre, target);
       map.put({
         id: `${op.id}:c${i}`, op: op.id, layer: "conflicts", geometry: null, shape: { points: [], lines: [], polygons: [], bbox: bboxLonLat([centre, to]) },
-        segment: [centre, to], style: { stroke: colourC, width: 2.5, label: colourC },
+        segment: [centre, to], style: conflictStyle(c.blocking),
         label: c.distance_m == null ? `${kind} (margin)` : `${fmtDistance(c.distance_m)} ${kind}`, labelAt: [(centre[0] + to[0]) / 2, (centre[1] + to[1]) / 2],
+        name: `${name} — ${kind} of ${c.party}`, party: c.party, kindName: c.blocking ? "blocking conflict" : "warning",
         html: `<strong>Conflict</strong> of ${escapeHtml(name)}<br>${escapeHtml(what)}${c.threshold_m ? `<br>threshold ${escapeHtml(fmtDistance(c.threshold_m))}` : ""}`,
       });
     } else {
@@ -555,8 +596,9 @@ function putOperationOnMap(op) {
       // a distance or a direction (what is hidden gives no number).
       map.put({
         id: `${op.id}:c${i}`, op: op.id, layer: "conflicts", geometry: g, radius_m: g.type === "Point" ? p.radius_m : null,
-        style: { stroke: colourC, width: 3, dash: [2, 5], label: colourC },
-        label: `${c.blocking ? "blocked" : "warned"} by ${c.party}'s hidden ${kind}`, labelAt: centre,
+        style: hiddenConflictStyle(c.blocking), markAt: centre,
+        label: `${c.blocking ? "blocked" : "warned"} by a hidden ${kind} of ${c.party}`, labelAt: centre,
+        name: `${name} — ${c.blocking ? "blocked" : "warned"} by a hidden ${kind} of ${c.party}`, party: c.party, kindName: c.blocking ? "blocking conflict" : "warning",
         html: `<strong>Conflict with something hidden</strong><br>${escapeHtml(what)}.<br>Its place, distance and direction are not disclosed to you: only its kind, its owner and whether it blocks.`,
       });
     }

@@ -5,6 +5,7 @@
 // 10,000 objects and 2,000 tracks are arrays drawn in one pass, culled to the view, redrawn
 // at most once per animation frame.
 
+import { LABEL_RANK, Placer, measure, shorten } from "./labels.js";
 import { fmtInstant } from "./time.js";
 
 const TILE = 256;
@@ -18,7 +19,7 @@ export const LAYERS = [
   { id: "tracks", label: "Live tracks", colour: "#ffffff" },
   { id: "operations", label: "Operations", colour: "#ffcc66" },
   { id: "conflicts", label: "Conflicts", colour: "#ff6b6b" },
-  { id: "alerts", label: "Airspace alerts", colour: "#ff4d4d" },
+  { id: "alerts", label: "Airspace alerts", colour: "#ff9100" },
   { id: "messages", label: "Received coordinates", colour: "#ff5ce1" },
   { id: "reports", label: "Reported incidents", colour: "#4dd0e1" },
 ];
@@ -39,6 +40,121 @@ export const STATUS_COLOURS = {
   vetoed: "#ff6b6b", held: "#ff6b6b", executing: "#7cc4ff", executed: "#7cc4ff",
   completed: "#9aa6b0", cancelled: "#9aa6b0", expired: "#9aa6b0",
 };
+
+/** A protected site's symbol by its category (the legend shows each; "site" for any other). */
+export const SITE_SYMBOLS = Object.freeze({
+  hospital: "hospital", clinic: "hospital", school: "school", water: "water", water_station: "water",
+  aid_warehouse: "warehouse", warehouse: "warehouse",
+});
+
+/** The colour of airspace alerts (a pulsing ring), distinct from conflicts' red. */
+export const ALERT_COLOUR = "#ff9100";
+const ALERT_TEXT = "#ffb866";
+
+// Level of detail and labels.
+const CLUSTER_MIN = 300;
+const CLUSTERED = new Set(["protected", "positions"]); // the layers whose lone points cluster // lone points in view from which they are clustered
+const CLUSTER_CELL = 64; // the clustering grid, in world pixels at the view's zoom
+const CLUSTER_R_MAX = 20; // a cluster's largest disc (under half a cell: discs never meet)
+const SMALL_SCALE_ZOOM = 8; // below this zoom, labels are shortened first (full on hover)
+const LABEL_BUDGET = 1500; // labels tried per drawing, in priority order
+const LABEL_FONT = "12px system-ui, sans-serif";
+const LAYER_NAMES = {
+  messages: "received coordinates", reports: "reported incident", operations: "operation", conflicts: "conflict",
+  positions: "position", protected: "protected site", flights: "flight plan", areas: "designated area",
+};
+
+/** What a hit list says of an item: its kind, its name, its party. */
+function itemTitle(item) {
+  const kind = item.kindName || LAYER_NAMES[item.layer] || item.layer;
+  const name = item.name || item.title || item.label || item.id;
+  return `${kind[0].toUpperCase()}${kind.slice(1)} · ${name}${item.party ? ` · ${item.party}` : ""}`;
+}
+
+function clusterText(c) {
+  const parts = Object.entries(c.counts).map(([layer, n]) => `${n.toLocaleString("en")} ${LAYER_NAMES[layer] || layer}${n > 1 ? "s" : ""}`);
+  return `${c.n.toLocaleString("en")} objects here (${parts.join(", ")}): click or press Enter to zoom in`;
+}
+
+/** A track's symbol at (x, y) added to `path`: a triangle pointing along `deg`, and a
+ * leader line of `lead` pixels (one minute's flight, at most 200). */
+export function trackPath(path, x, y, deg, lead) {
+  const a = ((deg - 90) * Math.PI) / 180;
+  const c = Math.cos(a), s = Math.sin(a);
+  path.moveTo(x + 9 * c, y + 9 * s);
+  path.lineTo(x - 5 * c - 5 * s, y - 5 * s + 5 * c);
+  path.lineTo(x - 5 * c + 5 * s, y - 5 * s - 5 * c);
+  path.closePath();
+  path.moveTo(x + 9 * c, y + 9 * s);
+  path.lineTo(x + (9 + Math.min(lead, 200)) * c, y + (9 + Math.min(lead, 200)) * s);
+}
+
+/** The symbols of points: a protected site's by its category (hospital, school, water,
+ * warehouse, site), a movement's square, a position's diamond, received coordinates' target,
+ * a block's "no entry" mark, a dot otherwise. */
+export const SYMBOLS = ["hospital", "school", "water", "warehouse", "site", "square", "diamond", "target", "blocked", "dot"];
+
+/** A symbol's outline at (x, y) added to `path` (a context or a Path2D), filled with the
+ * non-zero rule (holes run the other way). */
+export function symbolPath(path, x, y, symbol) {
+  if (symbol === "diamond") {
+    path.moveTo(x, y - 6); path.lineTo(x + 6, y); path.lineTo(x, y + 6); path.lineTo(x - 6, y); path.closePath();
+  } else if (symbol === "cross" || symbol === "hospital") {
+    path.rect(x - 2, y - 7, 4, 14); path.rect(x - 7, y - 2, 14, 4);
+  } else if (symbol === "school") {
+    // a house: a roof's point over a square
+    path.moveTo(x, y - 8); path.lineTo(x + 6, y - 2); path.lineTo(x + 6, y + 6); path.lineTo(x - 6, y + 6); path.lineTo(x - 6, y - 2); path.closePath();
+  } else if (symbol === "water") {
+    // a drop
+    path.moveTo(x, y - 8);
+    path.arc(x, y + 2, 5.5, -0.3, Math.PI + 0.3);
+    path.closePath();
+  } else if (symbol === "warehouse") {
+    // a triangle
+    path.moveTo(x, y - 7); path.lineTo(x + 7.5, y + 6); path.lineTo(x - 7.5, y + 6); path.closePath();
+  } else if (symbol === "site") {
+    // a hexagon
+    for (let i = 0; i < 6; i++) {
+      const a = (Math.PI / 3) * i + Math.PI / 6;
+      if (i) path.lineTo(x + 7 * Math.cos(a), y + 7 * Math.sin(a));
+      else path.moveTo(x + 7 * Math.cos(a), y + 7 * Math.sin(a));
+    }
+    path.closePath();
+  } else if (symbol === "square") {
+    path.rect(x - 5, y - 5, 10, 10);
+  } else if (symbol === "target") {
+    // a ring and its centre dot (the inner circle runs the other way: a hole)
+    path.moveTo(x + 10, y);
+    path.arc(x, y, 10, 0, 2 * Math.PI);
+    path.moveTo(x + 5, y);
+    path.arc(x, y, 5, 0, 2 * Math.PI, true);
+    path.moveTo(x + 2, y);
+    path.arc(x, y, 2, 0, 2 * Math.PI);
+  } else if (symbol === "blocked") {
+    // "no entry": a ring and its bar
+    path.moveTo(x + 9, y);
+    path.arc(x, y, 9, 0, 2 * Math.PI);
+    path.moveTo(x + 6, y);
+    path.arc(x, y, 6, 0, 2 * Math.PI, true);
+    path.rect(x - 6, y - 1.75, 12, 3.5);
+  } else {
+    path.moveTo(x + 4, y);
+    path.arc(x, y, 4, 0, 2 * Math.PI);
+  }
+}
+
+/** An airspace alert's pulsing ring at (x, y), `phase` in [0, 1). */
+export function alertRing(ctx, x, y, phase) {
+  ctx.strokeStyle = ALERT_COLOUR;
+  ctx.lineWidth = 3;
+  ctx.beginPath();
+  ctx.arc(x, y, 14 + 8 * phase, 0, 2 * Math.PI);
+  ctx.stroke();
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.arc(x, y, 8, 0, 2 * Math.PI);
+  ctx.stroke();
+}
 
 // --- projection (Web Mercator, world pixels at zoom 0) ----------------------------------------
 
@@ -203,6 +319,9 @@ export class OperatingMap {
     L.control.scale({ imperial: false }).addTo(this.map);
     this.visible = new Set(LAYERS.map((l) => l.id));
     this.items = new Map(); // id → item (static canvas)
+    this._layers = new Map(); // layer → (id → item): the same items, by layer
+    this._version = 0; // counts the puts and removes (the clustering grid is kept until then)
+    this._grid = null; // the clustering grid of the last zoom
     this.tracks = new Map(); // id → track (dynamic canvas)
     this.alerts = new Map();
     this.draft = null; // the operation being drawn
@@ -211,6 +330,10 @@ export class OperatingMap {
     this.marked = new Set(); // every id marked, drawn as the highlighted one is
     this.stats = { staticDraws: 0, dynamicDraws: 0, lastStaticMs: 0, lastDynamicMs: 0, maxDynamicMs: 0, trackUpdates: 0 };
     this._land = []; // the basemap's countries, projected
+    this.lod = true; // level of detail: clustering of lone points (off: every symbol drawn)
+    this._clusters = []; // the clusters of the last static drawing (container pixels)
+    this._staticPlacer = null; // the labels placed on the static canvas
+    this._dynamicPlacer = null; // and on the dynamic one, around them
     this._base = this._canvas();
     this._static = this._canvas();
     this._dynamic = this._canvas();
@@ -225,7 +348,22 @@ export class OperatingMap {
     this.map.on("resize", () => this._resize());
     this.map.on("click", (e) => this._click(e));
     this.map.on("mousemove", (e) => this._move(e));
+    this.map.on("mouseout movestart zoomstart popupopen", () => { this._hover = null; this._tip(null); });
     this.map.whenReady(() => this._resize());
+    // By keyboard: a crosshair at the map's centre while it has the focus; Enter lists what
+    // lies under it, as a click does.
+    const container = this.map.getContainer();
+    const cross = document.createElement("div");
+    cross.className = "map-crosshair";
+    cross.setAttribute("aria-hidden", "true");
+    cross.append(Object.assign(document.createElement("span"), { textContent: "Enter: what is here" }));
+    container.appendChild(cross);
+    container.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" || e.target !== container || this.drawing) return;
+      e.preventDefault();
+      const size = this.map.getSize();
+      this.identify(size.x / 2, size.y / 2, true);
+    });
     this.pulse = setInterval(() => { if (this.alerts.size) this.invalidate(false, true); }, 500);
   }
 
@@ -286,8 +424,19 @@ export class OperatingMap {
   /** Put (or replace) an object on the static canvas. */
   put(item) {
     item.shape = item.shape || shapeOf(item.geometry);
+    const old = this.items.get(item.id);
+    if (old) this._layerOf(old.layer).delete(item.id);
     this.items.set(item.id, item);
+    this._layerOf(item.layer).set(item.id, item);
+    this._version++;
     this.invalidate(true, false);
+  }
+
+  /** The items of one layer (id → item), kept beside `items`. */
+  _layerOf(layer) {
+    let items = this._layers.get(layer);
+    if (!items) { items = new Map(); this._layers.set(layer, items); }
+    return items;
   }
 
   /** Resolves once the static canvas has been drawn again with everything put so far. */
@@ -306,11 +455,21 @@ export class OperatingMap {
   }
 
   remove(id) {
-    if (this.items.delete(id)) this.invalidate(true, false);
+    const item = this.items.get(id);
+    if (!item) return;
+    this.items.delete(id);
+    this._layerOf(item.layer).delete(id);
+    this._version++;
+    this.invalidate(true, false);
   }
 
   removeWhere(predicate) {
-    for (const [id, item] of this.items) if (predicate(item)) this.items.delete(id);
+    for (const [id, item] of this.items) {
+      if (!predicate(item)) continue;
+      this.items.delete(id);
+      this._layerOf(item.layer).delete(id);
+    }
+    this._version++;
     this.invalidate(true, false);
   }
 
@@ -410,38 +569,190 @@ export class OperatingMap {
     const ctx = this._static.getContext("2d");
     ctx.setTransform(view.ratio, 0, 0, view.ratio, 0, 0);
     ctx.clearRect(0, 0, view.size.x, view.size.y);
-    this._graticule(ctx, view);
+    const placer = new Placer(view.size.x, view.size.y);
+    const gridLabels = this._graticule(ctx, view);
     const order = ["areas", "protected", "flights", "positions", "operations", "conflicts", "reports", "messages"];
     const labels = [];
-    const first = []; // received coordinates' and reports' labels: placed before any other can take their spot
     let shown = 0;
+    // Level of detail: the many lone points (sites, positions) are kept in a grid of
+    // CLUSTER_CELL world pixels at the view's zoom (made again only when the zoom or the
+    // objects change, not at a pan); when more than CLUSTER_MIN of them are in view, each
+    // cell of two or more is drawn as a cluster (a count; a click zooms in), else each point.
+    const grid = this.lod ? this._gridOf(view) : null;
+    const fromGrid = new Map(); // layer → its lone points the grid draws one by one
+    const special = new Map(); // layer → its grid points highlighted or marked (drawn as such)
+    this._clusters = [];
+    if (grid) {
+      const cells = [];
+      let n = 0;
+      for (const cell of grid.cells) {
+        if (!this._inView(view, cell.bbox, cell.padWorld)) continue;
+        cells.push(cell);
+        n += cell.n;
+      }
+      shown += n;
+      const clustering = n > CLUSTER_MIN;
+      for (const cell of cells) {
+        if (clustering && cell.n > 1) { this._clusters.push(this._clusterOf(view, cell)); continue; }
+        for (const m of cell.members) {
+          if (this._highlighted(m)) continue;
+          const list = fromGrid.get(m.layer);
+          if (list) list.push(m);
+          else fromGrid.set(m.layer, [m]);
+        }
+      }
+      for (const id of new Set([this.highlight, ...this.marked])) {
+        const item = id && this.items.get(id);
+        if (!item || !CLUSTERED.has(item.layer) || !this._gridPoint(item)) continue;
+        if (!this._inView(view, item.shape.bbox, item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0)) continue;
+        if (special.has(item.layer)) special.get(item.layer).push(item);
+        else special.set(item.layer, [item]);
+      }
+    }
+    const singles = []; // every lone point drawn (their symbols: obstacles to the labels)
     for (const layer of order) {
       if (!this.visible.has(layer)) continue;
+      // a gridded layer's lone points come from the grid; its other objects from the grid's
+      // list of them (not a pass over every point at every pan)
+      const source = grid && CLUSTERED.has(layer) ? grid.others.get(layer) || NONE : this._layerOf(layer).values();
+      const lines = new Map(); // style → lone lines drawn in it in one go (level of detail)
       const points = new Map(); // style → the layer's lone points drawn in it, in one go
-      for (const item of this.items.values()) {
-        if (item.layer !== layer) continue;
+      const alikePoint = (item) => {
+        const alike = points.get(item.style);
+        if (alike) alike.push(item);
+        else points.set(item.style, [item]);
+        singles.push(item);
+      };
+      for (const item of source) {
         const padWorld = item.radius_m ? item.radius_m / (EARTH_M / TILE) * 1.5 : 0;
         if (!this._inView(view, item.shape.bbox, padWorld)) continue;
         shown++;
-        if (this._lonePoint(item)) {
-          const alike = points.get(item.style);
+        if (item.label) labels.push(item);
+        if (this._lonePoint(item)) alikePoint(item);
+        else if (grid && this._loneLine(item)) {
+          const alike = lines.get(item.style);
           if (alike) alike.push(item);
-          else points.set(item.style, [item]);
-        } else {
-          this._drawItem(ctx, view, item);
-        }
-        if (item.label) (layer === "messages" || layer === "reports" ? first : labels).push(item);
+          else lines.set(item.style, [item]);
+        } else this._drawItem(ctx, view, item);
       }
+      for (const item of fromGrid.get(layer) || NONE) {
+        alikePoint(item);
+        if (item.label) labels.push(item);
+      }
+      for (const [style, items] of lines) this._drawLines(ctx, view, style, items);
       for (const [style, items] of points) this._drawPoints(ctx, view, style, items);
+      for (const item of special.get(layer) || NONE) {
+        this._drawItem(ctx, view, item);
+        if (item.label) labels.push(item);
+      }
+      if (layer === "positions") this._drawClusters(ctx, view, placer); // over the many, under the rest
     }
+    if (!this.visible.has("positions")) this._drawClusters(ctx, view, placer);
     if (this.draft) this._drawItem(ctx, view, { ...this.draft, shape: shapeOf(this.draft.geometry) });
-    this._labels(ctx, view, first.length ? first.concat(labels) : labels, shown);
+    // the symbols of what is drawn one by one are obstacles to every label (a bounded number)
+    if (singles.length <= 4000) {
+      for (const item of singles) {
+        const pt = item.shape.points[0];
+        placer.occupy({ x: pt[0] * view.k - view.ox - 7, y: pt[1] * view.k - view.oy - 7, w: 14, h: 14 });
+      }
+    }
+    this._labels(ctx, view, labels, placer);
+    this._gridLabels(ctx, placer, gridLabels);
+    this._staticPlacer = placer;
     this.stats.staticDraws++;
     this.stats.lastStaticMs = performance.now() - t0;
     this.stats.shown = shown;
+    this.stats.clusters = this._clusters.length;
+    if (this.tracks.size || this.alerts.size) this._pending.dynamic = true; // placed around these labels
     const waiters = this._drawnWaiters;
     this._drawnWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  /** One point and nothing else (a site, a position): what the grid may cluster. */
+  _gridPoint(item) {
+    const shape = item.shape;
+    return !!item.style && shape.points.length === 1 && !shape.lines.length && !shape.polygons.length && !item.segment && !item.markAt;
+  }
+
+  /** The clustering grid at the view's zoom: cells of CLUSTER_CELL world pixels, each
+   * {n, sx, sy (sums of world x, y), bbox, padWorld, counts by layer, members}; kept until
+   * the zoom, the objects or the layers shown change. */
+  _gridOf(view) {
+    const layers = [...CLUSTERED].filter((l) => this.visible.has(l));
+    const key = `${view.zoom}|${this._version}|${layers.join()}`;
+    if (this._grid && this._grid.key === key) return this._grid;
+    const cells = new Map();
+    const others = new Map(); // layer → its objects that are not one point (lines, areas)
+    const scale = view.k / CLUSTER_CELL;
+    for (const layer of layers) {
+      const rest = [];
+      others.set(layer, rest);
+      for (const item of this._layerOf(layer).values()) {
+        if (!this._gridPoint(item)) { rest.push(item); continue; }
+        const pt = item.shape.points[0];
+        const x = pt[0], y = pt[1];
+        const cx = Math.floor(x * scale), cy = Math.floor(y * scale);
+        const k = cx * 4194304 + cy;
+        let cell = cells.get(k);
+        if (!cell) {
+          cell = { cx, cy, n: 0, sx: 0, sy: 0, bbox: [x, y, x, y], padWorld: 0, counts: {}, members: [] };
+          cells.set(k, cell);
+        }
+        cell.n++;
+        cell.sx += x;
+        cell.sy += y;
+        const b = cell.bbox;
+        if (x < b[0]) b[0] = x;
+        if (x > b[2]) b[2] = x;
+        if (y < b[1]) b[1] = y;
+        if (y > b[3]) b[3] = y;
+        if (item.radius_m) cell.padWorld = Math.max(cell.padWorld, (item.radius_m / (EARTH_M / TILE)) * 1.5);
+        cell.counts[layer] = (cell.counts[layer] || 0) + 1;
+        cell.members.push(item);
+      }
+    }
+    this._grid = { key, cells: [...cells.values()], others };
+    return this._grid;
+  }
+
+  /** A cell's cluster in container pixels: at its members' mean, kept inside the cell so
+   * that no two clusters' discs meet. */
+  _clusterOf(view, cell) {
+    const n = cell.n;
+    const r = Math.min(CLUSTER_R_MAX, 9 + 3 * Math.log10(n));
+    const x0 = cell.cx * CLUSTER_CELL, y0 = cell.cy * CLUSTER_CELL;
+    const x = Math.max(x0 + CLUSTER_R_MAX, Math.min(x0 + CLUSTER_CELL - CLUSTER_R_MAX, (cell.sx / n) * view.k)) - view.ox;
+    const y = Math.max(y0 + CLUSTER_R_MAX, Math.min(y0 + CLUSTER_CELL - CLUSTER_R_MAX, (cell.sy / n) * view.k)) - view.oy;
+    return { x, y, r, n, counts: cell.counts, bbox: cell.bbox };
+  }
+
+  _drawClusters(ctx, view, placer) {
+    if (!this._clusters.length) return;
+    ctx.save();
+    const discs = new Path2D();
+    for (const c of this._clusters) {
+      discs.moveTo(c.x + c.r, c.y);
+      discs.arc(c.x, c.y, c.r, 0, 2 * Math.PI);
+    }
+    ctx.fillStyle = "rgba(22, 29, 35, 0.88)";
+    ctx.strokeStyle = "#b4c0ca";
+    ctx.lineWidth = 2;
+    ctx.fill(discs);
+    ctx.stroke(discs);
+    ctx.font = "bold 11px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    ctx.textAlign = "center";
+    ctx.fillStyle = "#e8edf1";
+    for (const c of this._clusters) {
+      const text = c.n >= 10000 ? `${Math.round(c.n / 1000)}k` : c.n >= 1000 ? `${(c.n / 1000).toFixed(1)}k` : String(c.n);
+      ctx.fillText(text, c.x, c.y);
+      // the disc is the count's box: an obstacle to every label, and a label itself
+      const b = { text, full: clusterText(c), x: Math.round(c.x - c.r), y: Math.round(c.y - c.r), w: Math.round(2 * c.r), h: Math.round(2 * c.r), rank: -1 };
+      placer.occupy(b);
+      placer.boxes.push(b);
+    }
+    ctx.restore();
   }
 
   _drawBase() {
@@ -470,7 +781,9 @@ export class OperatingMap {
     for (const resolve of waiters) resolve();
   }
 
+  /** The graticule's lines; returns its labels [text, x, y (baseline)], placed last. */
   _graticule(ctx, view) {
+    const labels = [];
     const [w, n] = unproject(view.bounds[0], view.bounds[1]);
     const [e, s] = unproject(view.bounds[2], view.bounds[3]);
     const span = Math.max(e - w, n - s);
@@ -486,16 +799,33 @@ export class OperatingMap {
       const px = x * view.k - view.ox;
       ctx.moveTo(px, 0);
       ctx.lineTo(px, view.size.y);
-      ctx.fillText(`${lon.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°E`, px + 3, view.size.y - 24);
+      labels.push([`${lon.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°E`, px + 3, view.size.y - 24]);
     }
     for (let lat = Math.ceil(s / step) * step; lat <= n; lat += step) {
       const [, y] = project(0, lat);
       const py = y * view.k - view.oy;
       ctx.moveTo(0, py);
       ctx.lineTo(view.size.x, py);
-      ctx.fillText(`${lat.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°N`, 4, py - 3);
+      labels.push([`${lat.toFixed(step < 0.1 ? 2 : step < 1 ? 1 : 0)}°N`, 4, py - 3]);
     }
     ctx.stroke();
+    ctx.restore();
+    return labels;
+  }
+
+  /** The graticule's labels, each drawn where it has the room (after every other label: they
+   * only orient); their boxes taken. */
+  _gridLabels(ctx, placer, labels) {
+    ctx.save();
+    ctx.fillStyle = "rgba(180, 192, 202, 0.75)";
+    ctx.font = "11px system-ui, sans-serif";
+    for (const [text, x, y] of labels) {
+      const b = { text, full: text, x: Math.round(x), y: Math.round(y - 11), w: Math.ceil(measure(ctx, text)) + 1, h: 14, rank: -2 };
+      if (!placer.free(b)) continue;
+      placer.occupy(b);
+      placer.boxes.push(b);
+      ctx.fillText(text, x, y);
+    }
     ctx.restore();
   }
 
@@ -504,7 +834,40 @@ export class OperatingMap {
   _lonePoint(item) {
     const shape = item.shape;
     return item.style && shape.points.length === 1 && !shape.lines.length && !shape.polygons.length &&
-      !item.segment && !this._highlighted(item);
+      !item.segment && !item.markAt && !this._highlighted(item);
+  }
+
+  /** An item that is one line and nothing else, not highlighted: drawn with the others of
+   * its style (_drawLines) when the level of detail is on. */
+  _loneLine(item) {
+    const shape = item.shape;
+    return item.style && shape.lines.length === 1 && !shape.points.length && !shape.polygons.length &&
+      !item.segment && !item.markAt && !this._highlighted(item);
+  }
+
+  /** Lone lines of one style (movements, flight plans) as one path, its corridor (at the
+   * view's middle latitude) and its line each stroked once. */
+  _drawLines(ctx, view, st, items) {
+    ctx.save();
+    const path = new Path2D();
+    for (const item of items) this._path(path, view, item.shape.lines[0], false);
+    if (st.corridor_m) {
+      const lat = unproject(0, (view.bounds[1] + view.bounds[3]) / 2)[1];
+      ctx.globalAlpha = 0.18;
+      ctx.strokeStyle = st.stroke || "#fff";
+      ctx.lineWidth = Math.max(2, (2 * st.corridor_m) / this._mpp(view, lat));
+      ctx.lineCap = "round";
+      ctx.lineJoin = "round";
+      ctx.stroke(path);
+      ctx.globalAlpha = 1;
+      ctx.lineCap = "butt";
+      ctx.lineJoin = "miter";
+    }
+    ctx.lineWidth = st.width || 1.5;
+    ctx.strokeStyle = st.stroke || "#fff";
+    ctx.setLineDash(st.dash || []);
+    ctx.stroke(path);
+    ctx.restore();
   }
 
   /** Lone points of one style (thousands of sites and positions) as one path of circles and
@@ -611,6 +974,11 @@ export class OperatingMap {
         ctx.stroke();
       }
     }
+    if (st.mark && item.markAt) {
+      // a mark on the object itself (a block by something hidden: "no entry" at its centre)
+      const [mx, my] = project(item.markAt[0], item.markAt[1]);
+      this._symbol(ctx, mx * view.k - view.ox, my * view.k - view.oy, st.mark, st);
+    }
     ctx.restore();
   }
 
@@ -629,48 +997,56 @@ export class OperatingMap {
 
   /** A symbol's outline at (x, y) added to `path` (a context or a Path2D). */
   _symbolPath(path, x, y, symbol) {
-    if (symbol === "diamond") {
-      path.moveTo(x, y - 6); path.lineTo(x + 6, y); path.lineTo(x, y + 6); path.lineTo(x - 6, y); path.closePath();
-    } else if (symbol === "cross") {
-      path.rect(x - 2, y - 7, 4, 14); path.rect(x - 7, y - 2, 14, 4);
-    } else if (symbol === "square") {
-      path.rect(x - 5, y - 5, 10, 10);
-    } else if (symbol === "target") {
-      // a ring and its centre dot (the inner circle runs the other way: a hole)
-      path.moveTo(x + 10, y);
-      path.arc(x, y, 10, 0, 2 * Math.PI);
-      path.moveTo(x + 5, y);
-      path.arc(x, y, 5, 0, 2 * Math.PI, true);
-      path.moveTo(x + 2, y);
-      path.arc(x, y, 2, 0, 2 * Math.PI);
-    } else {
-      path.moveTo(x + 4, y);
-      path.arc(x, y, 4, 0, 2 * Math.PI);
-    }
+    symbolPath(path, x, y, symbol);
   }
 
-  _labels(ctx, view, items, shown) {
-    if (shown > 600 && view.zoom < 11) return;
-    const cell = new Set();
-    ctx.save();
-    ctx.font = "12px system-ui, sans-serif";
-    ctx.textBaseline = "middle";
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = "rgba(11, 15, 18, 0.9)";
+  /** The labels of `items` (and the rings' labels), placed by priority clear of each other
+   * and of every obstacle `placer` holds, shortened at small scales or where the full text
+   * finds no room; the boxes placed stay in `placer.boxes` (labelBoxes()). */
+  _labels(ctx, view, items, placer) {
+    const small = view.zoom < SMALL_SCALE_ZOOM;
+    const todo = [];
     for (const item of items) {
       const [lon, lat] = item.labelAt || [0, 0];
       const [wx, wy] = project(lon, lat);
-      const x = wx * view.k - view.ox + 9;
+      const x = wx * view.k - view.ox;
       const y = wy * view.k - view.oy + (item.labelDy || 0); // labelDy: pixels below its point
-      if (x < -50 || y < 0 || x > view.size.x || y > view.size.y) continue;
-      const key = `${Math.floor(x / 120)}:${Math.floor(y / 16)}`;
-      if (cell.has(key)) continue;
-      cell.add(key);
-      ctx.fillStyle = (item.style && item.style.label) || "#e8edf1";
-      ctx.strokeText(item.label, x, y);
-      ctx.fillText(item.label, x, y);
+      if (x < -50 || y < -20 || x > view.size.x + 50 || y > view.size.y + 20) continue;
+      const colour = (item.style && item.style.label) || "#e8edf1";
+      const full = item.label;
+      todo.push({ text: item.label, full, x, y, r: 8, rank: LABEL_RANK[item.layer] ?? 5, colour });
+      if (item.ringLabel && item.radius_m && item.shape.points.length) {
+        const pt = item.shape.points[0];
+        const r = item.radius_m / this._mpp(view, unproject(pt[0], pt[1])[1]);
+        if (r >= 9) todo.push({ text: item.ringLabel, full: `${full}: ${item.ringLabel}`, x: pt[0] * view.k - view.ox, y: pt[1] * view.k - view.oy - r, r: 2, rank: LABEL_RANK.rings, colour, ring: true });
+      }
+    }
+    todo.sort((p, q) => p.rank - q.rank);
+    ctx.save();
+    ctx.font = LABEL_FONT;
+    ctx.textBaseline = "middle";
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = "rgba(11, 15, 18, 0.9)";
+    let budget = LABEL_BUDGET;
+    for (const t of todo) {
+      if (budget-- <= 0) break;
+      const short = shorten(t.text);
+      const b = placer.place(ctx, small ? short : t.text, t.x, t.y, { r: t.r, h: 16, rank: t.rank, short: small ? null : short, full: t.full });
+      if (b) Placer.draw(ctx, b, t.colour);
     }
     ctx.restore();
+  }
+
+  /** Every label drawn on the map's canvases (the graticule's, the clusters' counts, the
+   * objects', the rings', the tracks' and the alerts'), in container pixels:
+   * [{text, full, x, y, w, h}]. */
+  labelBoxes() {
+    const out = [];
+    for (const placer of [this._staticPlacer, this._dynamicPlacer]) {
+      if (!placer) continue;
+      for (const b of placer.boxes) out.push({ text: b.text, full: b.full, x: b.x, y: b.y, w: b.w, h: b.h });
+    }
+    return out;
   }
 
   _drawDynamic() {
@@ -684,8 +1060,9 @@ export class OperatingMap {
     const ctx = this._dynamic.getContext("2d");
     ctx.setTransform(view.ratio, 0, 0, view.ratio, 0, 0);
     ctx.clearRect(0, 0, view.size.x, view.size.y);
-    if (this.visible.has("tracks")) this._drawTracks(ctx, view);
-    if (this.visible.has("alerts")) this._drawAlerts(ctx, view);
+    const visible = this.visible.has("tracks") ? this._drawTracks(ctx, view) : [];
+    const alertLabels = this.visible.has("alerts") ? this._drawAlerts(ctx, view) : [];
+    this._dynamicLabels(ctx, view, visible, alertLabels);
     const ms = performance.now() - t0;
     this.stats.dynamicDraws++;
     this.stats.lastDynamicMs = ms;
@@ -706,16 +1083,7 @@ export class OperatingMap {
       if (!path) { path = new Path2D(); byColour.set(colour, path); }
       const x = t.x * view.k - view.ox;
       const y = t.y * view.k - view.oy;
-      const a = (((t.track_deg || 0) - 90) * Math.PI) / 180;
-      const c = Math.cos(a), s = Math.sin(a);
-      // a triangle pointing along the track, and a one-minute leader line
-      path.moveTo(x + 9 * c, y + 9 * s);
-      path.lineTo(x - 5 * c - 5 * s, y - 5 * s + 5 * c);
-      path.lineTo(x - 5 * c + 5 * s, y - 5 * s - 5 * c);
-      path.closePath();
-      const lead = ((t.gs_kt || 0) * 1852) / 60 / this._mpp(view, t.lat);
-      path.moveTo(x + 9 * c, y + 9 * s);
-      path.lineTo(x + (9 + Math.min(lead, 200)) * c, y + (9 + Math.min(lead, 200)) * s);
+      trackPath(path, x, y, t.track_deg || 0, ((t.gs_kt || 0) * 1852) / 60 / this._mpp(view, t.lat));
     }
     ctx.lineWidth = 1.5;
     for (const [colour, path] of byColour) {
@@ -724,40 +1092,49 @@ export class OperatingMap {
       ctx.fill(path);
       ctx.stroke(path);
     }
+    return visible;
+  }
+
+  /** The tracks' and the alerts' labels, placed around everything the static canvas placed
+   * (alerts' first). */
+  _dynamicLabels(ctx, view, visible, alertLabels) {
+    const placer = Placer.around(this._staticPlacer, view.size.x, view.size.y);
+    this._dynamicPlacer = placer;
+    ctx.save();
+    ctx.textBaseline = "middle";
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = "rgba(11, 15, 18, 0.9)";
+    ctx.font = "bold 12px system-ui, sans-serif";
+    for (const a of alertLabels) {
+      const b = placer.place(ctx, a.text, a.x, a.y, { r: 24, h: 16, rank: LABEL_RANK.alerts, short: shorten(a.text, 22), full: a.text });
+      if (b) Placer.draw(ctx, b, ALERT_TEXT);
+    }
     if (visible.length <= 400 || view.zoom >= 10) {
-      const cell = new Set();
+      for (const t of visible) placer.occupy({ x: t.x * view.k - view.ox - 9, y: t.y * view.k - view.oy - 9, w: 18, h: 18 });
       ctx.font = "11px system-ui, sans-serif";
-      ctx.textBaseline = "middle";
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = "rgba(11, 15, 18, 0.9)";
-      ctx.fillStyle = "#e8edf1";
+      let budget = LABEL_BUDGET;
       for (const t of visible) {
-        const x = t.x * view.k - view.ox + 10;
-        const y = t.y * view.k - view.oy - 10;
-        const key = `${Math.floor(x / 110)}:${Math.floor(y / 14)}`;
-        if (cell.has(key)) continue;
-        cell.add(key);
+        if (budget-- <= 0) break;
         const fl = t.alt_ft != null ? `FL${String(Math.round(t.alt_ft / 100)).padStart(3, "0")}` : "";
         const label = `${t.id} ${fl} ${t.gs_kt != null ? Math.round(t.gs_kt) + "kt" : ""}`.trim();
-        ctx.strokeText(label, x, y);
-        ctx.fillText(label, x, y);
+        const full = `track ${label} (${t.operator || t.party || ""}${t.mission ? ` ${t.mission}` : ""})`;
+        const b = placer.place(ctx, label, t.x * view.k - view.ox, t.y * view.k - view.oy, { r: 10, h: 15, rank: LABEL_RANK.tracks, short: String(t.id), full });
+        if (b) Placer.draw(ctx, b, "#e8edf1");
       }
     }
+    ctx.restore();
   }
 
   _drawAlerts(ctx, view) {
     const phase = (Date.now() % 1000) / 1000;
+    const labels = [];
     ctx.save();
     for (const a of this.alerts.values()) {
       if (a.lat == null || a.lon == null) continue;
       const [wx, wy] = project(a.lon, a.lat);
       const x = wx * view.k - view.ox;
       const y = wy * view.k - view.oy;
-      ctx.strokeStyle = "#ff4d4d";
-      ctx.lineWidth = 3;
-      ctx.beginPath();
-      ctx.arc(x, y, 14 + 8 * phase, 0, 2 * Math.PI);
-      ctx.stroke();
+      alertRing(ctx, x, y, phase);
       const ids = a.tracks || [];
       const pts = ids.map((id) => this.tracks.get(String(id))).filter(Boolean);
       if (pts.length >= 2) {
@@ -768,57 +1145,190 @@ export class OperatingMap {
         ctx.stroke();
         ctx.setLineDash([]);
       }
-      ctx.font = "bold 12px system-ui, sans-serif";
-      ctx.fillStyle = "#ff8080";
-      ctx.fillText(a.label || "ALERT", x + 20, y - 16);
+      labels.push({ text: a.label || "ALERT", x, y });
     }
     ctx.restore();
+    return labels;
   }
 
   // --- pointing -------------------------------------------------------------------------------
 
   _move(e) {
     if (this.onPointer) this.onPointer(e.latlng.lng, e.latlng.lat);
-    if (this.drawing) this.drawing.move([e.latlng.lng, e.latlng.lat]);
+    if (this.drawing) { this.drawing.move([e.latlng.lng, e.latlng.lat]); this._tip(null); return; }
+    const target = e.originalEvent && e.originalEvent.target;
+    if (target && target.closest && target.closest(".leaflet-popup, .leaflet-control")) { this._hover = null; this._tip(null); return; }
+    this._hover = [e.containerPoint.x, e.containerPoint.y];
+    if (!this._hoverFrame) {
+      this._hoverFrame = requestAnimationFrame(() => {
+        this._hoverFrame = 0;
+        if (this._hover) this._tip(this.textAt(...this._hover), ...this._hover);
+      });
+    }
+  }
+
+  /** The full text of what lies at a container point: a label's (the clusters', the tracks',
+   * the objects'), else the first object's kind, name and party; null for nothing. */
+  textAt(px, py) {
+    for (const placer of [this._dynamicPlacer, this._staticPlacer]) {
+      if (!placer) continue;
+      for (let i = placer.boxes.length - 1; i >= 0; i--) {
+        const b = placer.boxes[i];
+        if (b.rank >= -1 && px >= b.x && px <= b.x + b.w && py >= b.y && py <= b.y + b.h) return b.full;
+      }
+    }
+    const hit = this.hitTestAll(px, py, 1)[0];
+    return hit ? hit.title : null;
+  }
+
+  /** The hover tooltip: `text` near (x, y), or hidden (null). */
+  _tip(text, x = 0, y = 0) {
+    let tip = this._tipEl;
+    if (!tip) {
+      if (!text) return;
+      tip = document.createElement("div");
+      tip.className = "map-tooltip";
+      tip.setAttribute("role", "tooltip");
+      tip.id = "map-tooltip";
+      this.map.getContainer().appendChild(tip);
+      this._tipEl = tip;
+    }
+    tip.hidden = !text;
+    if (!text) return;
+    tip.textContent = text;
+    const size = this.map.getSize();
+    tip.style.left = `${Math.min(x + 14, Math.max(0, size.x - tip.offsetWidth - 4))}px`;
+    tip.style.top = `${y + 18 + tip.offsetHeight > size.y ? y - tip.offsetHeight - 8 : y + 18}px`;
   }
 
   _click(e) {
     const lonlat = [e.latlng.lng, e.latlng.lat];
     if (this.drawing) { this.drawing.click(lonlat); return; }
-    const hit = this.hitTest(e.containerPoint.x, e.containerPoint.y);
-    if (!hit) return;
-    this.L.popup({ maxWidth: 320 }).setLatLng(e.latlng).setContent(hit.html).openOn(this.map);
-    this.onSelect(hit);
+    this.identify(e.containerPoint.x, e.containerPoint.y, false);
+  }
+
+  /** What lies at a container point, in a popup there: one thing's details, or the list of
+   * every thing (kind, name, party), each opening to its details; a cluster zooms in.
+   * `keyboard`: the popup takes the focus (Escape gives it back to the map). */
+  identify(px, py, keyboard) {
+    this._tip(null);
+    const hits = this.hitTestAll(px, py);
+    const latlng = this.map.containerPointToLatLng([px, py]);
+    if (hits.length && hits[0].kind === "cluster") {
+      const [x0, y0, x1, y1] = hits[0].cluster.bbox;
+      const [w, n] = unproject(x0, y0);
+      const [e, s] = unproject(x1, y1);
+      this.map.fitBounds([[s, w], [n, e]], { padding: [40, 40], maxZoom: Math.min(16, this.map.getZoom() + 4) });
+      return hits;
+    }
+    if (!hits.length && !keyboard) return hits;
+    const box = document.createElement("div");
+    box.className = "hits";
+    if (!hits.length) {
+      box.append(Object.assign(document.createElement("p"), { textContent: "Nothing drawn here." }));
+    } else if (hits.length === 1) {
+      const one = document.createElement("div");
+      one.className = "hit-one";
+      one.innerHTML = hits[0].html; // escaped where it was written
+      box.append(one);
+    } else {
+      box.append(Object.assign(document.createElement("p"), { className: "hits-head", textContent: `${hits.length} things here:` }));
+      const list = document.createElement("ul");
+      list.className = "hit-list";
+      for (const hit of hits) {
+        const li = document.createElement("li");
+        const details = document.createElement("details");
+        const summary = document.createElement("summary");
+        summary.textContent = hit.title;
+        const body = document.createElement("div");
+        body.className = "hit-body";
+        body.innerHTML = hit.html; // escaped where it was written
+        details.append(summary, body);
+        li.append(details);
+        list.append(li);
+      }
+      box.append(list);
+    }
+    box.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Escape") return;
+      ev.stopPropagation();
+      this.map.closePopup();
+      this.map.getContainer().focus();
+    });
+    this.L.popup({ maxWidth: 340, autoPan: true }).setLatLng(latlng).setContent(box).openOn(this.map);
+    if (keyboard) {
+      const first = box.querySelector("summary, a, button");
+      if (first) first.focus();
+      else { box.tabIndex = -1; box.focus(); }
+    }
+    if (hits.length) this.onSelect(hits.find((h) => h.kind === "operations" || h.kind === "conflicts") || hits[0]);
+    return hits;
   }
 
   /** The object under a container point: tracks first, then operations, then the rest. */
   hitTest(px, py) {
+    return this.hitTestAll(px, py, 1)[0] || null;
+  }
+
+  /** Everything under a container point (at most `limit`), in the order a click lists them:
+   * a cluster, tracks, received coordinates and reports, operations and conflicts, positions,
+   * protected sites, flight plans, areas. Each: {kind, id, title (kind, name, party), html}. */
+  hitTestAll(px, py, limit = 50) {
     const view = this._view();
+    const out = [];
     const near = (x, y, tol) => (x * view.k - view.ox - px) ** 2 + (y * view.k - view.oy - py) ** 2 <= tol * tol;
+    for (const c of this._clusters) {
+      if ((c.x - px) ** 2 + (c.y - py) ** 2 <= c.r * c.r) {
+        out.push({ kind: "cluster", id: null, cluster: c, title: clusterText(c), html: escapeHtml(clusterText(c)) });
+        if (out.length >= limit) return out;
+      }
+    }
     if (this.visible.has("tracks")) {
       for (const t of this.tracks.values()) {
         if (near(t.x, t.y, 9)) {
           const html = `<strong>Track ${escapeHtml(t.id)}</strong><br>${escapeHtml(t.operator || t.party || "")} ${escapeHtml(t.mission || "")}` +
             `<br>${t.alt_ft != null ? escapeHtml(t.alt_ft) + " ft" : ""} ${t.gs_kt != null ? escapeHtml(Math.round(t.gs_kt)) + " kt" : ""} ${t.track_deg != null ? escapeHtml(Math.round(t.track_deg)) + "°" : ""}` +
             `<br><span class="meta">${escapeHtml(t.time ? fmtInstant(t.time) : "")}</span>`;
-          return { kind: "track", id: t.id, html };
+          out.push({ kind: "track", id: t.id, html, title: `Track · ${t.id} · ${t.party || t.operator || "unknown"}${t.mission ? ` (${t.mission})` : ""}` });
+          if (out.length >= limit) return out;
         }
+      }
+    }
+    if (this.visible.has("alerts")) {
+      for (const a of this.alerts.values()) {
+        if (a.lat == null || a.lon == null) continue;
+        const [ax, ay] = project(a.lon, a.lat);
+        if (!near(ax, ay, 22)) continue;
+        const parties = (a.parties || []).join(", ");
+        const told = this.describeAlert ? this.describeAlert(a) : {
+          title: `Airspace alert · ${a.label || a.kind || a.id}${parties ? ` · ${parties}` : ""}`,
+          html: `<strong>Airspace alert: ${escapeHtml(a.label || a.kind || "alert")}</strong>` +
+            (parties ? `<br>concerns ${escapeHtml(parties)}` : "") + (a.detail ? `<br>${escapeHtml(a.detail)}` : ""),
+        };
+        out.push({ kind: "alert", id: a.id, html: told.html, title: told.title });
+        if (out.length >= limit) return out;
       }
     }
     const order = ["messages", "reports", "operations", "conflicts", "positions", "protected", "flights", "areas"];
-    const [lon, lat] = this.map.containerPointToLatLng([px, py]) ? (() => { const ll = this.map.containerPointToLatLng([px, py]); return [ll.lng, ll.lat]; })() : [0, 0];
+    const ll = this.map.containerPointToLatLng([px, py]);
+    const lon = ll.lng, lat = ll.lat;
     const [wx, wy] = project(lon, lat);
+    const tol = 12 / view.k; // the widest pointing tolerance, in world pixels
     for (const layer of order) {
       if (!this.visible.has(layer)) continue;
-      for (const item of this.items.values()) {
-        if (item.layer !== layer || !item.html) continue;
+      for (const item of this._layerOf(layer).values()) {
+        if (!item.html) continue;
+        const b = item.shape.bbox;
+        const pad = tol + (item.radius_m ? (item.radius_m / (EARTH_M / TILE)) * 1.5 : 0);
+        if (wx < b[0] - pad || wx > b[2] + pad || wy < b[1] - pad || wy > b[3] + pad) continue; // far off
         if (this._hits(view, item, wx, wy, lon, lat, px, py, near)) {
           const html = typeof item.html === "function" ? item.html() : item.html; // written when asked for
-          return { kind: item.layer, id: item.op || item.id, html, item };
+          out.push({ kind: item.layer, id: item.op || item.id, html, item, title: itemTitle(item) });
+          if (out.length >= limit) return out;
         }
       }
     }
-    return null;
+    return out;
   }
 
   _hits(view, item, wx, wy, lon, lat, px, py, near) {
@@ -856,3 +1366,73 @@ export class OperatingMap {
 }
 
 export { escapeHtml };
+
+// --- swatches ---------------------------------------------------------------------------------
+
+/** The style of the designated areas (the map and the legend). */
+export const AREA_STYLE = Object.freeze({ stroke: "#ffb347", fill: "rgba(255, 179, 71, 0.07)", dash: [8, 5], width: 2, label: "#ffcf8a" });
+
+const SWATCH_W = 34;
+const SWATCH_H = 20;
+
+/** What the map's drawing methods need of a map, for a swatch: one pixel a metre, nothing
+ * highlighted, a view with its origin at the swatch's corner. */
+const PAINTER = {
+  _highlighted: () => false,
+  _mpp: () => 1,
+  _path: OperatingMap.prototype._path,
+  _symbol: OperatingMap.prototype._symbol,
+  _symbolPath: OperatingMap.prototype._symbolPath,
+};
+const SWATCH_VIEW = Object.freeze({ k: 1, ox: 0, oy: 0, zoom: 12, ratio: 1 });
+
+const px = (...xy) => Float64Array.from(xy);
+
+/**
+ * A legend's swatch, drawn on `canvas` by the same code that draws the map:
+ * {point: style, radius?} (a lone point, as _drawPoints draws it), {line: style},
+ * {area: style}, {conflict: style} (a line to a ringed object), {mark: style} (an object's
+ * outline and its mark), {track: colour}, {alert: true}, {cluster: n}.
+ */
+export function drawSwatch(canvas, spec) {
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = SWATCH_W * ratio;
+  canvas.height = SWATCH_H * ratio;
+  canvas.style.width = `${SWATCH_W}px`;
+  canvas.style.height = `${SWATCH_H}px`;
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.fillStyle = "#26343e"; // the land the map draws on
+  ctx.fillRect(0, 0, SWATCH_W, SWATCH_H);
+  const cx = SWATCH_W / 2, cy = SWATCH_H / 2;
+  const point = (x, y) => ({ points: [px(x, y)], lines: NONE, polygons: NONE });
+  if (spec.point) {
+    const item = { shape: point(cx, cy), radius_m: spec.radius || null, style: spec.point };
+    OperatingMap.prototype._drawPoints.call(PAINTER, ctx, SWATCH_VIEW, spec.point, [item]);
+  } else if (spec.line) {
+    const shape = { points: NONE, lines: [px(2, cy + 5, 12, cy - 4, 22, cy + 3, SWATCH_W - 2, cy - 5)], polygons: NONE };
+    OperatingMap.prototype._drawItem.call(PAINTER, ctx, SWATCH_VIEW, { shape, style: spec.line });
+    if (spec.line.symbol) OperatingMap.prototype._symbol.call(PAINTER, ctx, cx, cy, spec.line.symbol, spec.line);
+  } else if (spec.area || spec.mark) {
+    const style = spec.area || spec.mark;
+    const shape = { points: NONE, lines: NONE, polygons: [[px(3, 3, SWATCH_W - 3, 3, SWATCH_W - 3, SWATCH_H - 3, 3, SWATCH_H - 3)]] };
+    OperatingMap.prototype._drawItem.call(PAINTER, ctx, SWATCH_VIEW, { shape, style, markAt: null });
+    if (spec.mark) OperatingMap.prototype._symbol.call(PAINTER, ctx, cx, cy, style.mark, style);
+  } else if (spec.conflict) {
+    const shape = { points: NONE, lines: [px(3, SWATCH_H - 4, SWATCH_W - 10, 7)], polygons: NONE };
+    OperatingMap.prototype._drawItem.call(PAINTER, ctx, SWATCH_VIEW, { shape, style: spec.conflict });
+  } else if (spec.track) {
+    const path = new Path2D();
+    trackPath(path, 10, cy, 90, 14);
+    ctx.lineWidth = 1.5;
+    ctx.fillStyle = spec.track;
+    ctx.strokeStyle = spec.track;
+    ctx.fill(path);
+    ctx.stroke(path);
+  } else if (spec.alert) {
+    alertRing(ctx, cx, cy, 0);
+  } else if (spec.cluster) {
+    const painter = { _clusters: [{ x: cx, y: cy, r: 9, n: spec.cluster, counts: {} }] };
+    OperatingMap.prototype._drawClusters.call(painter, ctx, SWATCH_VIEW, { occupy() {}, boxes: [] });
+  }
+}
