@@ -241,6 +241,13 @@ def test_every_demo_user_loads_says_what_it_may_do_and_offers_only_that(
             if role == "admin":
                 expect(page.locator("#admin-head-size")).to_have_text(re.compile(r"^\d+$"))
                 expect(page.locator("#admin-live #live-state")).to_have_text("live")
+            # nothing the page meant to leave out written as a word (a DOM node's own
+            # append() writes null as "null")
+            leaked = page.evaluate(
+                "() => document.body.innerText.match("
+                "/\\b(null|undefined|NaN)\\b|\\[object Object\\]/g) || []"
+            )
+            assert leaked == [], (user, leaked)
             if user in ("blue-officer", "observer", "hnc-notifier", "admin", "blue-approver"):
                 shot(page, f"roles-{user}")
             assert refused == [], refused

@@ -106,7 +106,8 @@ export function setUpDeclare(ctx) {
   const reconfirm = (ctx.agreement.deconfliction || {}).site_reconfirm_every;
   const limits = ctx.agreement.limits || {};
   const now = ctx.centerNow();
-  form.append(
+  // el() leaves null out; a node's own append() would write it as the text "null"
+  form.append(...[
     field("d-kind", "What", kind),
     field("d-name", "Name", el("input", { maxlength: 200, required: true })),
     party ? field("d-disclosure", "Who sees it", el("select", {},
@@ -142,7 +143,7 @@ export function setUpDeclare(ctx) {
       ? "Recorded and signed by your party; a center-only declaration goes in the record as a commitment, its opening kept by your party and the center."
       : "Shared with every party, recorded and signed by your member. Each party's officers acknowledge receipt." }),
     el("p", { id: "declare-error", class: "error", role: "alert" }),
-  );
+  ].filter((child) => child != null));
   const panel = el("details", { id: "panel-declare", open: !party },
     el("summary", { text: party ? "Declare a position, site or movement" : "Declare a protected site or a movement" }), form);
   const receipts = el("details", { id: "panel-receipts", open: true },
