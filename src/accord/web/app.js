@@ -18,6 +18,7 @@ import { checkView, clock, ladderView, orderedWarnings, pointOf, replySubject, u
 import { LASTING_MS, Toasts } from "./toasts.js";
 import { renderLegend } from "./legend.js";
 import { verifyConsistency } from "./merkle.js";
+import { pickPointInto } from "./pick.js";
 import { describe, previewConflicts, previewView } from "./preview.js";
 import {
   countdownAttrs, fmtInstant, parseTyped, roundedUp, showClock, startCountdowns, tickCountdowns, typedValue,
@@ -1399,23 +1400,12 @@ function previewMessagePoint() {
 
 /** Take the message's point from the next click on the map (Esc cancels). */
 function pickMessagePoint() {
-  const map = state.map;
-  if (!map) { toast("The map is not available: type lon and lat instead."); return; }
-  const help = $("map-help");
-  map.drawing = {
-    mode: "message-point",
-    click: (p) => {
-      $("m-lon").value = p[0].toFixed(5);
-      $("m-lat").value = p[1].toFixed(5);
-      stopDrawing();
-      previewMessagePoint();
-      $("m-pick").focus();
-    },
-    move: () => {},
-  };
-  help.hidden = false;
-  help.textContent = "Click the point to send (Esc cancels).";
-  $("map").focus();
+  if (!state.map) { toast("The map is not available: type lon and lat instead."); return; }
+  pickPointInto(state.map, {
+    mode: "message-point", lon: $("m-lon"), lat: $("m-lat"), help: $("map-help"),
+    message: "Click the point to send (Esc cancels).",
+    done: () => { stopDrawing(); previewMessagePoint(); $("m-pick").focus(); },
+  });
 }
 
 // --- compliance: the computed findings and the incident and violation reports -------------
@@ -1688,23 +1678,12 @@ function previewWhere() {
 
 /** Take the report's point from the next click on the map (Esc cancels). */
 function pickWhere() {
-  const map = state.map;
-  if (!map) { toast("The map is not available: type lon and lat instead."); return; }
-  const help = $("map-help");
-  map.drawing = {
-    mode: "point",
-    click: (p) => {
-      $("r-lon").value = p[0].toFixed(5);
-      $("r-lat").value = p[1].toFixed(5);
-      stopDrawing();
-      previewWhere();
-      $("r-pick").focus();
-    },
-    move: () => {},
-  };
-  help.hidden = false;
-  help.textContent = "Click where it happened (Esc cancels).";
-  $("map").focus();
+  if (!state.map) { toast("The map is not available: type lon and lat instead."); return; }
+  pickPointInto(state.map, {
+    mode: "point", lon: $("r-lon"), lat: $("r-lat"), help: $("map-help"),
+    message: "Click where it happened (Esc cancels).",
+    done: () => { stopDrawing(); previewWhere(); $("r-pick").focus(); },
+  });
 }
 
 function reportHtml(r) {

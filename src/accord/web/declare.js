@@ -10,6 +10,7 @@
 
 import { api, ApiError } from "./api.js";
 import { el } from "./dom.js";
+import { pickPointInto } from "./pick.js";
 import { fmtInstant, parseTyped, typedValue } from "./time.js";
 
 const $ = (id) => document.getElementById(id);
@@ -187,20 +188,11 @@ export function setUpDeclare(ctx) {
   function pick() {
     const map = ctx.map();
     if (!map) { ctx.toast("The map is not available: type lon and lat instead."); return; }
-    map.drawing = {
-      mode: "declare-point",
-      click: (p) => {
-        $("d-lon").value = p[0].toFixed(5);
-        $("d-lat").value = p[1].toFixed(5);
-        ctx.stopDrawing();
-        draft();
-        $("d-pick").focus();
-      },
-      move: () => {},
-    };
-    help().hidden = false;
-    help().textContent = "Click where the site is (Esc cancels).";
-    $("map").focus();
+    pickPointInto(map, {
+      mode: "declare-point", lon: $("d-lon"), lat: $("d-lat"), help: help(),
+      message: "Click where the site is (Esc cancels).",
+      done: () => { ctx.stopDrawing(); draft(); $("d-pick").focus(); },
+    });
   }
 
   function drawRoute() {
