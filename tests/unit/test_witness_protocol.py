@@ -173,6 +173,16 @@ def test_a_failing_trusted_signature_is_403_even_beside_a_good_one():
     check_request(parse_add_checkpoint(spec_request(0, [], Note(note.body, (good,)).text())), logs)
 
 
+def test_a_trusted_line_twice_is_verified_each_time():
+    log = GrowingLog().grow(2)
+    note = parse_note(log.checkpoint(2))
+    plain = note.signatures[0]
+    twice = Note(note.body, (plain, plain)).text()
+    assert status(spec_request(0, [], twice)) == 200
+    bad = NoteSignature(plain.name, plain.key_id, bytes(64))
+    assert status(spec_request(0, [], Note(note.body, (plain, bad)).text())) == 403
+
+
 def test_old_above_the_size_is_400():
     log = GrowingLog().grow(5)
     assert status(spec_request(6, [], log.checkpoint(5))) == 400

@@ -364,20 +364,21 @@ def verify_note(note: Note, *, keys: Sequence[tuple[PublicKey, int]]) -> dict[st
     trusted key are ignored; a trusted key's line that fails rejects the note; a note with
     no verifying line of a trusted key is rejected (``SignatureError``).
 
-    Returns key name → None for a plain signature, or the timestamp of a cosignature.
+    Returns key name → None for a plain signature, or the timestamp of a cosignature (the
+    last line's, when a key signed twice).
     """
     verified: dict[str, int | None] = {}
     for key, sig_type in keys:
-        line = _one_line_by(note, key, "the key", sig_type)
-        if line is None:
-            continue
-        if sig_type == SIG_ED25519:
-            _verify_plain(note, key, line, "the key")
-            verified[key.name] = None
-        elif sig_type == SIG_ED25519_COSIGNATURE:
-            verified[key.name] = _verify_line(note, key, line, "the key")
-        else:
+        if sig_type not in (SIG_ED25519, SIG_ED25519_COSIGNATURE):
             raise FormatError(f"signature type 0x{sig_type:02x} is not an Ed25519 type")
+        # A trusted key's line repeated is verified each time (golang.org/x/mod/sumdb/note
+        # drops repeats; neither accepts a failing one).
+        for line in _lines_by(note, key, sig_type):
+            if sig_type == SIG_ED25519:
+                _verify_plain(note, key, line, "the key")
+                verified.setdefault(key.name, None)
+            else:
+                verified[key.name] = _verify_line(note, key, line, "the key")
     if not verified:
         names = ", ".join(sorted({key.name for key, _ in keys}))
         raise SignatureError(f"the note carries no signature by a trusted key ({names})")
