@@ -30,6 +30,7 @@ from bench import (
     reads,
     record,
     web,
+    witness,
 )
 from bench.world import make_world
 
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             "checks",
             "hostage",
             "web",
+            "witness",
         ),
         default=None,
     )
@@ -127,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.only in (None, "web"):
         rows += web.run(objects=args.objects or max(1000, int(100_000 * s)), cache=args.keep_world)
+    if args.only in (None, "witness"):
+        rows += witness.run(seconds=args.seconds or 10.0)
     if args.only == "load-cpu":
         objects = args.objects or max(1000, int(100_000 * s))
         rows += load.cpu(objects=objects, cache=args.keep_world)

@@ -25,6 +25,7 @@ from accord.cli_common import fail
 from accord.cli_fetch import record_fetch
 from accord.cli_office import office_app
 from accord.cli_record import keys_app, record_app, verify
+from accord.cli_witness import witness_app
 from accord.errors import AccordError
 from accord.rules import AreaFinding, DesignatedAreaIndex
 from accord.units import NM
@@ -57,6 +58,7 @@ app.add_typer(record_app, name="record")
 app.command("verify")(verify)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(witness_app, name="witness")
 app.command("serve")(serve)
 
 

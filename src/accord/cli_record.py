@@ -27,7 +27,15 @@ from accord.record.canonical import canonical_json
 from accord.record.commitments import open_commitment
 from accord.record.entries import open_envelope, verify_entry
 from accord.record.errors import RecordError
-from accord.record.keys import KeyRing, Member, PublicKey, read_private_key, write_key_pair
+from accord.record.keys import (
+    SIG_ED25519,
+    SIG_ED25519_COSIGNATURE,
+    KeyRing,
+    Member,
+    PublicKey,
+    read_private_key,
+    write_key_pair,
+)
 from accord.record.log import MerkleLog
 from accord.record.merkle import (
     ProofError,
@@ -103,6 +111,52 @@ def keys_ring(
         raise fail(error) from None
     out.write_text(json.dumps(ring.to_json(), indent=2) + "\n", encoding="utf-8")
     sys.stdout.write(f"{out}: center {center_key.name}, {len(members)} members\n")
+
+
+@keys_app.command("show")
+def keys_show(
+    keys: Annotated[Path, typer.Argument(help="KEYS.json (accord keys ring, /v1/keys).")],
+    log_list: Annotated[
+        bool,
+        typer.Option(
+            "--log-list",
+            help="Print the center's log as a witness network logs/v0 list (accord witness "
+            "serve --logs).",
+        ),
+    ] = False,
+    origin: Annotated[
+        str | None,
+        typer.Option("--origin", help="The log's origin, if not the center's key name."),
+    ] = None,
+    contact: Annotated[str, typer.Option("--contact", help="For --log-list.")] = "the center",
+) -> None:
+    """Print every key of KEYS.json as signed-note verifier keys (vkeys): the center's log
+    signature (type 0x01) and timestamped line (0x04), each member's cosignature (0x04)."""
+    try:
+        ring = KeyRing.read(keys)
+    except AccordError as error:
+        raise fail(error) from None
+    center = ring.center
+    if log_list:
+        # witness-network.org/log-list-format: vkey, origin (when not the key name), qpd,
+        # contact; 86400 requests a day is one a second
+        lines = ["logs/v0", f"vkey {center.vkey(SIG_ED25519)}"]
+        if origin is not None and origin != center.name:
+            lines.append(f"origin {origin}")
+        lines += ["qpd 86400", f"contact {contact}"]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
+    out = [
+        "# the center's log signature (signed-note type 0x01): what tlog-witness witnesses "
+        "and golang.org/x/mod/sumdb/note verify",
+        center.vkey(SIG_ED25519),
+        "# the center's timestamped line (type 0x04): the head's time, read by accord verify",
+        center.vkey(SIG_ED25519_COSIGNATURE),
+    ]
+    for member in ring.members:
+        out.append(f"# {member.role} {member.name}: its cosignature (type 0x04, tlog-cosignature)")
+        out.append(member.key.vkey(SIG_ED25519_COSIGNATURE))
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 @record_app.command("append")

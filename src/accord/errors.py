@@ -29,6 +29,9 @@
     │   ├── KeyFileError             a key file that is missing, unsafe or unreadable
     │   ├── UnknownKeyError          a name that is not in the key ring
     │   ├── ConsistencyError         a tree head that does not extend the last one checked
+    │   │   └── StaleSize            a witness was told another old size than the one it
+    │   │                            last cosigned; ``size`` is that one
+    │   │                                               [accord.record.witness_protocol]
     │   ├── CommitmentError          an opening that does not match its salted commitment
     │   ├── EquivocationError        the center signed two heads that cannot both be true
     │   └── ActError                 a party's signed act that is malformed; ``field`` names
@@ -143,6 +146,7 @@ __all__ = [
     "RuleError",
     "SignatureError",
     "StaleRequest",
+    "StaleSize",
     "TamperError",
     "TlsError",
     "TrackError",
@@ -386,6 +390,15 @@ class UnknownKeyError(RecordError, KeyError):
 
 class ConsistencyError(RecordError):
     """A tree head that is not shown to extend the last head a party checked."""
+
+
+class StaleSize(ConsistencyError):
+    """A tlog-witness request whose old size is not the size the witness last cosigned for
+    the log (``size``: that size, 0 if it never cosigned one); the log retries from it."""
+
+    def __init__(self, message: str, *, size: int) -> None:
+        super().__init__(message)
+        self.size = size
 
 
 class CommitmentError(RecordError):

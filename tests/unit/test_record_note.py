@@ -106,8 +106,18 @@ def test_signed_checkpoint_bytes_follow_the_specs():
     note = sign_checkpoint(checkpoint, key=CENTER, timestamp=T0)
     body, signatures = note.split("\n\n")
     assert body + "\n" == checkpoint.body()
-    assert signatures.endswith("\n") and signatures.count("\n") == 1
-    name, raw = split_line(signatures[:-1])
+    assert signatures.endswith("\n") and signatures.count("\n") == 2
+    plain_line, stamped_line = signatures[:-1].split("\n")
+    # first the log signature: signed-note type 0x01, Ed25519 over the note text
+    name, raw = split_line(plain_line)
+    assert name == "center"
+    assert raw[:4] == hashlib.sha256(b"center\n\x01" + CENTER.public.raw).digest()[:4]
+    assert len(raw) == 4 + 64
+    Ed25519PublicKey.from_public_bytes(CENTER.public.raw).verify(
+        raw[4:], checkpoint.body().encode()
+    )
+    # then the timestamped line
+    name, raw = split_line(stamped_line)
     assert name == "center"
     # signed-note: 4-byte key ID; tlog-cosignature type 0x04
     assert raw[:4] == hashlib.sha256(b"center\n\x04" + CENTER.public.raw).digest()[:4]
@@ -160,7 +170,13 @@ def test_tampered_body_is_refused():
 
 def test_bad_signature_of_a_known_key_rejects_the_note():
     note = parse_note(head_note(5))
-    line = note.signatures[0]
+    plain, line = note.signatures  # the log signature (0x01), the timestamped line (0x04)
+    # A bad log signature rejects the note even beside a good timestamped line.
+    flipped = NoteSignature(plain.name, plain.key_id, plain.sig[:-1] + bytes([plain.sig[-1] ^ 1]))
+    with pytest.raises(SignatureError, match="does not verify"):
+        verify_checkpoint(
+            Note(note.body, (flipped, line)).text(), origin=ORIGIN, center=CENTER.public
+        )
     bad = NoteSignature(line.name, line.key_id, line.sig[:-1] + bytes([line.sig[-1] ^ 1]))
     with pytest.raises(SignatureError, match="does not verify"):
         verify_checkpoint(Note(note.body, (bad,)).text(), origin=ORIGIN, center=CENTER.public)
@@ -184,12 +200,34 @@ def test_signatures_of_unknown_keys_are_ignored():
         # the center's name with another key ID, and the center's key ID with another name
         NoteSignature("center", b"\x00\x00\x00\x00", bytes(72)),
         NoteSignature("centre", CENTER.public.note_key_id(0x04), bytes(72)),
-        # the center's key under signature type 0x01: another (name, key ID) pair
-        NoteSignature("center", CENTER.public.note_key_id(0x01), bytes(64)),
+        NoteSignature("centre", CENTER.public.note_key_id(0x01), bytes(64)),
+        # the center's key under another signature type (0x02): another (name, key ID) pair
+        NoteSignature("center", CENTER.public.note_key_id(0x02), bytes(64)),
     )
-    text = Note(note.body, (*unknown[:2], note.signatures[0], *unknown[2:])).text()
+    text = Note(note.body, (*unknown[:2], *note.signatures, *unknown[2:])).text()
     head = verify_checkpoint(text, origin=ORIGIN, center=CENTER.public)
     assert head.size == 5 and head.note == text
+
+
+def test_heads_signed_either_way_verify():
+    """Heads before the log signature carry the timestamped line alone; tools of the C2SP
+    family write the log signature alone; Accord now writes both. Each verifies."""
+    note = parse_note(head_note(5))
+    plain, stamped = note.signatures
+    legacy = verify_checkpoint(
+        Note(note.body, (stamped,)).text(), origin=ORIGIN, center=CENTER.public
+    )
+    assert (legacy.size, legacy.timestamp) == (5, T0)
+    bare = verify_checkpoint(Note(note.body, (plain,)).text(), origin=ORIGIN, center=CENTER.public)
+    assert (bare.size, bare.timestamp) == (5, None)
+    assert SignedHead.from_json(bare.to_json(), center=CENTER.public) == bare
+    both = verify_checkpoint(note.text(), origin=ORIGIN, center=CENTER.public)
+    assert both.timestamp == T0
+    # the log signature twice is refused as any key's second line is
+    with pytest.raises(FormatError, match="2 signatures"):
+        verify_checkpoint(
+            Note(note.body, (plain, plain, stamped)).text(), origin=ORIGIN, center=CENTER.public
+        )
 
 
 # --- signed-note syntax ---------------------------------------------------------------------
@@ -250,7 +288,7 @@ def test_cosignatures():
     cosigned = add_cosignature(note, key=BLUE, timestamp=T0 + 10)
     cosigned = add_cosignature(cosigned, key=RED, timestamp=T0 + 20)
     assert cosigned.startswith(note)
-    _, blue_line, _red_line = cosigned.split("\n\n")[1].splitlines()
+    _, _, blue_line, _red_line = cosigned.split("\n\n")[1].splitlines()
     name, raw = split_line(blue_line)
     assert name == "blue"
     assert raw[:4] == hashlib.sha256(b"blue\n\x04" + BLUE.public.raw).digest()[:4]
@@ -271,17 +309,17 @@ def test_cosignatures():
 def test_bad_cosignature_of_a_known_witness_is_refused():
     cosigned = add_cosignature(head_note(5), key=BLUE, timestamp=T0)
     note = parse_note(cosigned)
-    center_line, blue_line = note.signatures
+    *center_lines, blue_line = note.signatures
     bad = NoteSignature(
         "blue", blue_line.key_id, blue_line.sig[:-1] + bytes([blue_line.sig[-1] ^ 0x80])
     )
-    text = Note(note.body, (center_line, bad)).text()
+    text = Note(note.body, (*center_lines, bad)).text()
     with pytest.raises(SignatureError, match="witness 'blue'"):
         verify_cosignatures(text, witnesses=[BLUE.public])
     assert verify_cosignatures(text, witnesses=[RED.public]) == {}  # blue unknown: ignored
     # A cosignature made over another head does not transfer.
     other = parse_note(add_cosignature(head_note(6), key=BLUE, timestamp=T0))
-    moved = Note(note.body, (center_line, other.signatures[1])).text()
+    moved = Note(note.body, (*center_lines, other.signatures[2])).text()
     with pytest.raises(SignatureError):
         verify_cosignatures(moved, witnesses=[BLUE.public])
 
@@ -292,7 +330,7 @@ def test_timestamps_are_bounded():
     with pytest.raises(FormatError):
         sign_checkpoint(Checkpoint(ORIGIN, 1, bytes(32)), key=CENTER, timestamp=-1)
     note = parse_note(head_note(5))
-    line = note.signatures[0]
+    line = note.signatures[1]
     huge = NoteSignature(line.name, line.key_id, (2**63).to_bytes(8, "big") + line.sig[8:])
     with pytest.raises(SignatureError, match="2\\^63"):
         verify_checkpoint(Note(note.body, (huge,)).text(), origin=ORIGIN, center=CENTER.public)

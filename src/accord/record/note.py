@@ -8,13 +8,32 @@ tree size in decimal, the base64 root hash — followed by a blank line and sign
     4
     7JYxtqrF3XiS+Gnb3uYOQnl0yJKhp4iH1jdvBPx2pEA=
 
+    — center mZ1X4pVd7rQ+…
     — center 8Bq3qwAAAABoE1qA5ZsO…
     — blue eQ0iJQAAAABoE1qC4Lw1…
 
-Every signature line Accord writes is a **timestamped Ed25519 cosignature**
-(c2sp.org/tlog-cosignature, signature type 0x04). The center signs its own heads that way
-too, so each head carries the time it was signed without any extension line; a party
-that has checked a head adds its own line the same way. A line is::
+The center signs each head twice, with one key and two signature types (c2sp.org/signed-note
+"Signature types"; their key IDs differ, so each line names its type):
+
+* its **log signature**, a plain signed-note Ed25519 signature (type 0x01) over the note
+  text, with key ID ``SHA-256(name || 0x0A || 0x01 || public key)[:4]`` — what C2SP
+  tlog-witness witnesses, ``golang.org/x/mod/sumdb/note`` and every tool of that family
+  verify (the center's verifier key of type 0x01, ``accord keys show``);
+* its **timestamped line**, a tlog-cosignature (type 0x04) at the time it signed — what
+  Accord's own verifiers read the head's time from (``accord verify``, the center's head
+  checks, :class:`Witness`); tools that know only the 0x01 key ignore it (signed-note: a
+  line whose name and key ID match no known key is ignored).
+
+Heads written before the log signature carry the timestamped line alone, and still verify:
+:func:`verify_checkpoint` accepts a head with either line of the center's, or both (each
+present one must verify). One key for both types is allowed by signed-note when the key IDs
+differ "and if domain separation can be ensured": the 0x01 message is a checkpoint's text,
+whose second line is a decimal size, while every 0x04 message's second line is ``time
+<t>``, and the center's entries are canonical JSON, a single line — no message of one kind
+can be read as another's.
+
+A party that has checked a head adds its own **timestamped Ed25519 cosignature**
+(c2sp.org/tlog-cosignature, type 0x04), as a tlog-witness witness does. A line is::
 
     — <key name> base64(key ID (4) || timestamp (u64, big-endian) || Ed25519 signature (64))
 
@@ -63,6 +82,7 @@ from accord.record.errors import (
     SignatureError,
 )
 from accord.record.keys import (
+    SIG_ED25519,
     SIG_ED25519_COSIGNATURE,
     PrivateKey,
     PublicKey,
@@ -81,12 +101,15 @@ __all__ = [
     "Witness",
     "add_cosignature",
     "check_origin",
+    "cosignature_line",
     "cosignature_message",
     "detect_split_view",
     "parse_note",
     "sign_checkpoint",
+    "sign_note",
     "verify_checkpoint",
     "verify_cosignatures",
+    "verify_note",
 ]
 
 COSIGNATURE_HEADER = "cosignature/v1\n"
@@ -280,9 +303,29 @@ def _cosign(body: str, key: PrivateKey, timestamp: int) -> NoteSignature:
     )
 
 
-def _lines_by(note: Note, key: PublicKey) -> list[NoteSignature]:
+def _plain(body: str, key: PrivateKey) -> NoteSignature:
+    # c2sp.org/signed-note "Ed25519 signatures": RFC 8032 over the note text, key ID
+    # SHA-256(name || 0x0A || 0x01 || key)[:4]
+    return NoteSignature(key.name, key.public.note_key_id(SIG_ED25519), key.sign(body.encode()))
+
+
+def sign_note(text: str, *, key: PrivateKey) -> str:
+    """``text`` as a signed note with one plain Ed25519 signature (signed-note type 0x01).
+
+    ``text`` must end in a newline and hold no control character but newlines.
+    """
+    if not text.endswith("\n"):
+        raise FormatError("a note's text ends with a newline")
+    note = Note(text, (_plain(text, key),)).text()
+    parse_note(note)  # the rules of the format, checked on what is written
+    return note
+
+
+def _lines_by(
+    note: Note, key: PublicKey, sig_type: int = SIG_ED25519_COSIGNATURE
+) -> list[NoteSignature]:
     # signed-note: a line belongs to a known key only if both its name and key ID match.
-    key_id = key.note_key_id(SIG_ED25519_COSIGNATURE)
+    key_id = key.note_key_id(sig_type)
     return [s for s in note.signatures if s.name == key.name and s.key_id == key_id]
 
 
@@ -303,18 +346,66 @@ def _verify_line(note: Note, key: PublicKey, line: NoteSignature, who: str) -> i
     return timestamp
 
 
-def _one_line_by(note: Note, key: PublicKey, who: str) -> NoteSignature | None:
-    lines = _lines_by(note, key)
+def _verify_plain(note: Note, key: PublicKey, line: NoteSignature, who: str) -> None:
+    # signed-note: an Ed25519 (0x01) signature is 64 bytes over the note text
+    if len(line.sig) != 64:
+        raise SignatureError(f"the signature of {who} {key.name!r} is not an Ed25519 signature")
+    try:
+        key.verify(line.sig, note.body.encode())
+    except SignatureError:
+        raise SignatureError(
+            f"the signature of {who} {key.name!r} on this note does not verify"
+        ) from None
+
+
+def verify_note(note: Note, *, keys: Sequence[tuple[PublicKey, int]]) -> dict[str, int | None]:
+    """Verify a parsed note against trusted ``keys`` (each a key and its signature type,
+    0x01 or 0x04), as c2sp.org/signed-note says: lines whose (name, key ID) match no
+    trusted key are ignored; a trusted key's line that fails rejects the note; a note with
+    no verifying line of a trusted key is rejected (``SignatureError``).
+
+    Returns key name → None for a plain signature, or the timestamp of a cosignature (the
+    last line's, when a key signed twice).
+    """
+    verified: dict[str, int | None] = {}
+    for key, sig_type in keys:
+        if sig_type not in (SIG_ED25519, SIG_ED25519_COSIGNATURE):
+            raise FormatError(f"signature type 0x{sig_type:02x} is not an Ed25519 type")
+        # A trusted key's line repeated is verified each time (golang.org/x/mod/sumdb/note
+        # drops repeats; neither accepts a failing one).
+        for line in _lines_by(note, key, sig_type):
+            if sig_type == SIG_ED25519:
+                _verify_plain(note, key, line, "the key")
+                verified.setdefault(key.name, None)
+            else:
+                verified[key.name] = _verify_line(note, key, line, "the key")
+    if not verified:
+        names = ", ".join(sorted({key.name for key, _ in keys}))
+        raise SignatureError(f"the note carries no signature by a trusted key ({names})")
+    return verified
+
+
+def cosignature_line(body: str, *, key: PrivateKey, timestamp: int) -> str:
+    """The tlog-cosignature line (type 0x04) of ``key`` at ``timestamp`` over a checkpoint
+    text ``body`` (with its final newline): what a tlog-witness witness answers."""
+    return _cosign(body, key, _check_timestamp(timestamp)).line()
+
+
+def _one_line_by(
+    note: Note, key: PublicKey, who: str, sig_type: int = SIG_ED25519_COSIGNATURE
+) -> NoteSignature | None:
+    lines = _lines_by(note, key, sig_type)
     if len(lines) > 1:
         raise FormatError(f"the note carries {len(lines)} signatures by {who} {key.name!r}")
     return lines[0] if lines else None
 
 
 def sign_checkpoint(checkpoint: Checkpoint, *, key: PrivateKey, timestamp: int) -> str:
-    """The center's signed note for ``checkpoint``, signed by ``key`` at ``timestamp``
-    (seconds since the epoch) with a type-0x04 timestamped Ed25519 signature."""
+    """The center's signed note for ``checkpoint``: its log signature (a plain Ed25519
+    signature, signed-note type 0x01) and its line at ``timestamp`` (seconds since the
+    epoch; a tlog-cosignature, type 0x04), in that order."""
     body = checkpoint.body()
-    return Note(body, (_cosign(body, key, timestamp),)).text()
+    return Note(body, (_plain(body, key), _cosign(body, key, timestamp))).text()
 
 
 def add_cosignature(note_text: str, *, key: PrivateKey, timestamp: int) -> str:
@@ -335,11 +426,12 @@ class SignedHead:
     """A tree head whose note carries a verified signature of the center.
 
     Made by :func:`verify_checkpoint` and :meth:`from_json`; ``timestamp`` is the time in the
-    center's signature, ``note`` the whole signed note (with any cosignatures).
+    center's timestamped line (None for a head that carries its log signature alone, as other
+    tools write them), ``note`` the whole signed note (with any cosignatures).
     """
 
     checkpoint: Checkpoint
-    timestamp: int
+    timestamp: int | None
     note: str = field(repr=False)
 
     @property
@@ -385,7 +477,9 @@ class SignedHead:
             raise FormatError(f"the head says size {data['size']!r}; its signed note {head.size}")
         if data["root"] != encode_base64(head.root):
             raise FormatError("the head's root differs from the root in its signed note")
-        if data["timestamp"] != head.timestamp or type(data["timestamp"]) is not int:
+        if data["timestamp"] != head.timestamp or type(data["timestamp"]) is not type(
+            head.timestamp
+        ):
             raise FormatError(
                 f"the head says timestamp {data['timestamp']!r}; its signed note {head.timestamp}"
             )
@@ -395,18 +489,24 @@ class SignedHead:
 def verify_checkpoint(note_text: str, *, origin: str, center: PublicKey) -> SignedHead:
     """Check a checkpoint note of log ``origin`` signed by ``center``; return the head.
 
-    Raises ``FormatError`` for a malformed note or checkpoint, ``SignatureError`` for a
-    head of another log, a missing center signature or one that does not verify. Lines
-    of unknown keys (such as cosignatures) are ignored (signed-note).
+    The center's signature is its log signature (signed-note type 0x01), its timestamped
+    line (type 0x04), or both, as heads before and after the log signature carry them;
+    each present one must verify, and the head's time is the timestamped line's (None
+    without one). Raises ``FormatError`` for a malformed note or checkpoint,
+    ``SignatureError`` for a head of another log, no center signature or one that does not
+    verify. Lines of unknown keys (such as cosignatures) are ignored (signed-note).
     """
     note = parse_note(note_text)
     checkpoint = Checkpoint.parse(note.body)
     if checkpoint.origin != origin:
         raise SignatureError(f"the tree head is of log {checkpoint.origin!r}, not {origin!r}")
-    line = _one_line_by(note, center, "the center")
-    if line is None:
+    plain = _one_line_by(note, center, "the center", SIG_ED25519)
+    stamped = _one_line_by(note, center, "the center", SIG_ED25519_COSIGNATURE)
+    if plain is None and stamped is None:
         raise SignatureError(f"the tree head carries no signature by the center {center.name!r}")
-    timestamp = _verify_line(note, center, line, "the center")
+    if plain is not None:
+        _verify_plain(note, center, plain, "the center")
+    timestamp = None if stamped is None else _verify_line(note, center, stamped, "the center")
     return SignedHead(checkpoint, timestamp, note.text())
 
 

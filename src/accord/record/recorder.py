@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from accord.record.canonical import loads_canonical
 from accord.record.entries import make_envelope, open_envelope, sign_encoded_entry, sign_entry
+from accord.record.errors import FormatError
 from accord.record.keys import PrivateKey
 from accord.record.log import MerkleLog
 from accord.record.merkle import leaf_hash
@@ -156,4 +157,6 @@ class Recorder:
     def add_cosignature(self, head: SignedHead, note_text: str) -> None:
         """Keep a party's co-signed version of ``head`` (its note gains signature lines)."""
         cp = head.checkpoint
+        if head.timestamp is None:
+            raise FormatError("the center's head carries no timestamped line to keep it by")
         self.log.add_head(cp.size, cp.root, head.timestamp, note_text)

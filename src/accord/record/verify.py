@@ -98,7 +98,7 @@ class VerificationReport:
     entries: int
     authors: dict[str, int]
     head_size: int
-    head_timestamp: int
+    head_timestamp: int | None
     heads_checked: int
     trusted_size: int | None
     cosigners: dict[str, int]
@@ -130,13 +130,17 @@ class VerificationReport:
                 f"signatures: {self.entries} verified against registered keys ({workers}); "
                 f"sequences unbroken for {sequences}"
             )
+        signed = (
+            "its time not signed (the center's log signature alone)"
+            if self.head_timestamp is None
+            else "signed at " + format_instant(datetime.fromtimestamp(self.head_timestamp, UTC))
+        )
         out = [
             f"log {self.origin}: {self.entries} entries, every envelope in place and chained",
             signatures,
             *self._acts_lines(),
             f"tree heads: {self.heads_checked} signed by the center, each matching the tree "
-            f"rebuilt from the entries; latest covers {self.head_size} entries, signed at "
-            f"{format_instant(datetime.fromtimestamp(self.head_timestamp, UTC))}",
+            f"rebuilt from the entries; latest covers {self.head_size} entries, {signed}",
         ]
         if self.uncovered:
             out.append(f"note: the last {self.uncovered} entries are not yet under a signed head")
