@@ -41,7 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -206,9 +206,15 @@ class _Follower:
     """One witness's task: asks for the latest head it was handed, backs off on failure."""
 
     def __init__(
-        self, center: Center, client: httpx.AsyncClient, party: str, ref: WitnessRef
+        self,
+        center: Center,
+        client: httpx.AsyncClient,
+        party: str,
+        ref: WitnessRef,
+        cosigned: Callable[[str, int], None] | None,
     ) -> None:
         self.center, self.client, self.party, self.ref = center, client, party, ref
+        self.cosigned = cosigned
         self.head: SignedHead | None = None
         self.wake = asyncio.Event()
 
@@ -224,7 +230,9 @@ class _Follower:
             head = self.head
             assert head is not None
             try:
-                await ask_witness(self.client, self.center, self.party, self.ref, head)
+                done = await ask_witness(self.client, self.center, self.party, self.ref, head)
+                if done is not None and self.cosigned is not None:
+                    self.cosigned(self.party, head.size)
                 backoff = 0.0
                 continue
             except AccordError as error:
@@ -240,17 +248,22 @@ class _Follower:
 
 
 async def witness_loop(
-    center: Center, *, interval: float, transport: httpx.AsyncBaseTransport | None = None
+    center: Center,
+    *,
+    interval: float,
+    mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    cosigned: Callable[[str, int], None] | None = None,
 ) -> None:
     """Sign a head when the log has grown, every ``interval`` seconds, and have every
     party's witness asked to cosign it (see the module's description); runs until
-    cancelled. Returns at once when the agreement names no witness. ``transport``: the
-    HTTP transport (the tests')."""
+    cancelled. Returns at once when the agreement names no witness. ``mounts``: HTTP
+    transports by URL pattern (the tests' witnesses in process); ``cosigned``: called with
+    the party and the size each time a witness's line has joined a head."""
     witnesses = center.agreement.witnesses
     if not witnesses:
         return
-    async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
-        followers = [_Follower(center, client, p, ref) for p, ref in witnesses.items()]
+    async with httpx.AsyncClient(mounts=dict(mounts or {}), trust_env=False) as client:
+        followers = [_Follower(center, client, p, ref, cosigned) for p, ref in witnesses.items()]
         tasks = [asyncio.create_task(f.run()) for f in followers]
         try:
             offered = -1
