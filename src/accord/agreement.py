@@ -39,10 +39,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     ValidationError,
     field_serializer,
     field_validator,
+    model_serializer,
 )
 
 from accord.chrono import parse_duration, parse_instant
@@ -196,6 +198,16 @@ class Member(_Model):
     name: str = Field(min_length=1)
     root_key: str | None = None
     witness: WitnessRef | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_no_witness(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A member without a witness is written as before witnesses existed: the agreement
+        # document (the record's entry 0, the digest its roots sign) of an agreement that
+        # names none is unchanged, so records begun before still open under it.
+        data: dict[str, Any] = handler(self)
+        if data.get("witness") is None:
+            data.pop("witness", None)
+        return data
 
 
 class CoordinatedRule(_Model):

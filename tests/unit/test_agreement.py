@@ -828,3 +828,13 @@ def test_only_a_party_names_a_witness_and_no_two_share_one():
         "- {id: hnc, name: Humanitarian cell}", "- " + line.replace("id: blue", "id: hnc", 1)
     )
     assert _where(_refused(notifier)) == [("notifiers[0].witness", 8)]
+
+
+def test_a_member_without_a_witness_is_written_as_before():
+    """The agreement document (entry 0; its roots sign its digest) of an agreement naming no
+    witness has no ``witness`` key: records begun before witnesses existed still open."""
+    plain = load_agreement_text(GOOD).model_dump(mode="json")
+    assert all("witness" not in party for party in plain["parties"])
+    named = load_agreement_text(_with_witness()).model_dump(mode="json")
+    assert named["parties"][0]["witness"]["name"] == _WITNESS.name
+    assert "witness" not in named["parties"][1]

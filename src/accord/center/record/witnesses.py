@@ -53,7 +53,7 @@ from accord.agreement import WitnessRef
 from accord.center.db.models import RecordHead, RecordWitness
 from accord.center.record.heads import add_cosignature_line, latest_head
 from accord.center.runtime import Center
-from accord.errors import AccordError, FormatError, SignatureError, Unavailable
+from accord.errors import AccordError, FormatError, SignatureError, WitnessFailed
 from accord.record.canonical import encode_base64
 from accord.record.note import SignedHead, parse_note, verify_cosignatures
 from accord.record.witness_protocol import MAX_PROOF_LINES, SIZE_CONTENT_TYPE
@@ -63,6 +63,7 @@ __all__ = [
     "MAX_ANSWER_BYTES",
     "REQUEST_TIMEOUT_S",
     "HeadWitnesses",
+    "WitnessFailed",
     "WitnessState",
     "add_checkpoint_body",
     "ask_witness",
@@ -84,11 +85,6 @@ _LAST_WITNESSED_SEARCH = 16
 """How many stored heads back :func:`head_witnesses` looks for the last witnessed head."""
 
 _log = logging.getLogger("accord.center.witnesses")
-
-
-class WitnessFailed(Unavailable):
-    """A witness gave no cosignature the center could add: unreachable, slow, an answer
-    that is not tlog-witness's, or a cosignature that does not verify."""
 
 
 def add_checkpoint_body(old: int, proof: list[bytes], note: str) -> bytes:
