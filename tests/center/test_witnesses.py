@@ -212,10 +212,11 @@ def _answering(status: int, body: bytes, **headers: str) -> httpx.MockTransport:
         (_answering(200, b"\xff\xfe"), "not UTF-8"),
         (_answering(200, b""), "no cosignature"),
         (_answering(500, b"oops"), "answered 500"),
+        (_answering(200, b"x" * 70_000), "more than 65536 bytes"),
         (_answering(409, b"7\n"), "409 without a text/x.tlog.size"),
         (_answering(409, b"x\n", **{"content-type": "text/x.tlog.size"}), "409 without"),
     ],
-    ids=["garbage", "binary", "empty", "500", "409-untyped", "409-not-a-size"],
+    ids=["garbage", "binary", "empty", "500", "huge", "409-untyped", "409-not-a-size"],
 )
 def test_a_witness_answering_garbage_adds_nothing(
     center: Center, witnesses: Witnesses, transport: httpx.MockTransport, reason: str

@@ -150,6 +150,19 @@ def _failed(center: Center, party: str, ref: WitnessRef, message: str) -> None:
         row.error = message[:500]
 
 
+async def _post(client: httpx.AsyncClient, url: str, body: bytes) -> tuple[int, str, bytes]:
+    """POST ``body``; the status, the media type and the answer (refused past
+    :data:`MAX_ANSWER_BYTES`, read no further)."""
+    async with client.stream("POST", url, content=body, timeout=REQUEST_TIMEOUT_S) as answer:
+        read = bytearray()
+        async for chunk in answer.aiter_bytes():
+            read += chunk
+            if len(read) > MAX_ANSWER_BYTES:
+                raise WitnessFailed(f"{url} answered more than {MAX_ANSWER_BYTES} bytes")
+        kind = answer.headers.get("content-type", "").split(";")[0].strip()
+        return answer.status_code, kind, bytes(read)
+
+
 async def ask_witness(
     client: httpx.AsyncClient, center: Center, party: str, ref: WitnessRef, head: SignedHead
 ) -> int | None:
@@ -162,17 +175,16 @@ async def ask_witness(
     for attempt in (1, 2):
         proof = await anyio.to_thread.run_sync(_proof, center, old, head.size)
         try:
-            answer = await client.post(
-                f"{ref.url}/add-checkpoint",
-                content=add_checkpoint_body(old, proof, head.note),
-                timeout=REQUEST_TIMEOUT_S,
-            )
+            with anyio.fail_after(REQUEST_TIMEOUT_S):  # the whole exchange, not each read
+                status, kind, body = await _post(
+                    client, f"{ref.url}/add-checkpoint", add_checkpoint_body(old, proof, head.note)
+                )
+        except TimeoutError:
+            raise WitnessFailed(f"no answer from {ref.url} within {REQUEST_TIMEOUT_S} s") from None
         except httpx.HTTPError as error:
             raise WitnessFailed(f"no answer from {ref.url}: {error!r}") from None
-        body = answer.content[:MAX_ANSWER_BYTES]
-        if answer.status_code == 409 and attempt == 1:
+        if status == 409 and attempt == 1:
             # tlog-witness: 409's body is the latest cosigned size, "text/x.tlog.size"
-            kind = answer.headers.get("content-type", "").split(";")[0].strip()
             text = body.decode("ascii", "replace")
             if kind != SIZE_CONTENT_TYPE or not text.endswith("\n") or not text[:-1].isdigit():
                 raise WitnessFailed(f"409 without a {SIZE_CONTENT_TYPE} size: {text[:80]!r}")
@@ -184,9 +196,9 @@ async def ask_witness(
                 )
             old = size
             continue
-        if answer.status_code != 200:
+        if status != 200:
             text = body.decode("utf-8", "replace").strip()
-            raise WitnessFailed(f"{ref.url} answered {answer.status_code}: {text[:200]}")
+            raise WitnessFailed(f"{ref.url} answered {status}: {text[:200]}")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
