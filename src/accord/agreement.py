@@ -39,14 +39,17 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     ValidationError,
     field_serializer,
+    field_validator,
+    model_serializer,
 )
 
 from accord.chrono import parse_duration, parse_instant
 from accord.errors import AgreementError, FormatError, Issue, field_path
-from accord.record.keys import SIG_ED25519, PublicKey
+from accord.record.keys import SIG_ED25519, SIG_ED25519_COSIGNATURE, PublicKey
 
 __all__ = [
     "Agreement",
@@ -67,6 +70,7 @@ __all__ = [
     "ProbeLimit",
     "RuleKind",
     "SynchronizedRule",
+    "WitnessRef",
     "load_agreement",
     "load_agreement_text",
     "phase_at",
@@ -129,18 +133,81 @@ class RuleKind(StrEnum):
     IMMINENT_THREAT = "imminent_threat"
 
 
+class WitnessRef(_Model):
+    """A party's witness (C2SP tlog-witness v1), which the center asks to cosign each head.
+
+    ``vkey`` is its verifier key in the signed-note text form, of type 0x04 (a
+    tlog-cosignature key: ``<name>+<key ID>+<base64 of 0x04 || Ed25519 public key>``) and
+    named ``name``; ``url`` its base URL (``http`` or ``https``; the center posts to
+    ``<url>/add-checkpoint``).
+    """
+
+    name: str = Field(min_length=1, max_length=256)
+    vkey: str
+    url: str = Field(max_length=2048)
+
+    @field_validator("vkey")
+    @classmethod
+    def _vkey(cls, value: str) -> str:
+        try:
+            _key, sig_type = PublicKey.from_vkey(value)
+        except (FormatError, ValueError) as error:
+            raise ValueError(f"not a signed-note verifier key: {error}") from None
+        if sig_type != SIG_ED25519_COSIGNATURE:
+            raise ValueError(
+                f"a witness's key is a cosignature key (type 0x04), not type 0x{sig_type:02x}"
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError as error:
+            raise ValueError(f"not a URL: {error}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "an http:// or https:// base URL with a host, e.g. http://127.0.0.1:7380"
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("a base URL without query, fragment or user name")
+        return value.rstrip("/")
+
+    @property
+    def key(self) -> PublicKey:
+        """The witness's public key (its cosignature lines are checked against it)."""
+        return PublicKey.from_vkey(self.vkey)[0]
+
+
 class Member(_Model):
     """A party, a humanitarian notifier, a monitor or a non-party operator.
 
     ``root_key`` is the member's trust root: a C2SP signed-note verifier key
     (``<id>+<key hash>+<base64 of 0x01 || Ed25519 public key>``) whose private half its office
     keeps offline. The root signs the agreement and certifies the keys of the member's users
-    (:mod:`accord.record.registry`); the center never holds it.
+    (:mod:`accord.record.registry`); the center never holds it. ``witness`` (a party's only)
+    is the party's witness: the center asks it to cosign every head, and a head counts as
+    witnessed when every party's witness has cosigned it.
     """
 
     id: Ident
     name: str = Field(min_length=1)
     root_key: str | None = None
+    witness: WitnessRef | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_no_witness(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A member without a witness is written as before witnesses existed: the agreement
+        # document (the record's entry 0, the digest its roots sign) of an agreement that
+        # names none is unchanged, so records begun before still open under it.
+        data: dict[str, Any] = handler(self)
+        if data.get("witness") is None:
+            data.pop("witness", None)
+        return data
 
 
 class CoordinatedRule(_Model):
@@ -367,6 +434,11 @@ class Agreement(_Model):
         """The members who act in the record: parties, notifiers and monitors."""
         return (*self.parties, *self.notifiers, *self.monitors)
 
+    @property
+    def witnesses(self) -> dict[str, WitnessRef]:
+        """Party id → the party's witness, for the parties that name one."""
+        return {p.id: p.witness for p in self.parties if p.witness is not None}
+
     def roots(self) -> dict[str, PublicKey]:
         """Member id → its root public key (empty for an agreement that names none)."""
         return {
@@ -486,6 +558,7 @@ def _semantic_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ..
             else:
                 seen[member.id] = group
     yield from _root_issues(agreement)
+    yield from _witness_issues(agreement)
     for cid in agreement.categories:
         if cid in seen:
             yield ("categories", cid), f"category id {cid!r} is also a member id"
@@ -541,6 +614,31 @@ def _semantic_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ..
                     ("designated_areas", i, "restricted_operators", j),
                     f"unknown operator {op!r} (declare it under parties or operators)",
                 )
+
+
+def _witness_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    names: dict[str, str] = {}
+    for group in ("notifiers", "monitors", "operators"):
+        for i, member in enumerate(getattr(agreement, group)):
+            if member.witness is not None:
+                yield (group, i, "witness"), "only a party names a witness"
+    for i, party in enumerate(agreement.parties):
+        witness = party.witness
+        if witness is None:
+            continue
+        key = witness.key
+        if key.name != witness.name:
+            yield (
+                ("parties", i, "witness", "vkey"),
+                f"the key is named {key.name!r}, not {witness.name!r}",
+            )
+        elif witness.name in names:
+            yield (
+                ("parties", i, "witness", "name"),
+                f"{witness.name!r} is already {names[witness.name]}'s witness",
+            )
+        else:
+            names[witness.name] = party.id
 
 
 def _root_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ...], str]]:

@@ -155,6 +155,7 @@ __all__ = [
     "UnknownKeyError",
     "UnsafePermissions",
     "VerificationError",
+    "WitnessFailed",
     "WorldError",
     "WorldUnavailable",
     "WriterUnavailable",
@@ -503,6 +504,12 @@ class WriterUnavailable(Unavailable):
 class RecordDamaged(Unavailable):
     """The stored record does not verify (a leaf not chained, signed or sequenced as it must
     be, or a prefix no longer the one verified): nothing is built from it."""
+
+
+class WitnessFailed(Unavailable):
+    """A party's witness gave no cosignature the center could add (``accord.center.record.
+    witnesses``): unreachable, too slow, an answer that is not C2SP tlog-witness's, or a
+    cosignature line that does not verify; the center asks it again later."""
 
 
 class WorldUnavailable(Unavailable):

@@ -17,6 +17,7 @@ from accord.chrono import format_instant
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
 from support.jig import NOW
+from support.record import served_head
 from support.service import Service, center_of
 from support.tracks import BLUE, RED, airspace_entries, post
 
@@ -104,7 +105,7 @@ def test_an_unacknowledged_alert_escalates_to_the_backup_then_is_overdue(
     # the record with the center's steps in it verifies with the project's verifier
     ring = KeyRing.from_json(service.get("/v1/keys", "observer").json())
     head = service.get("/v1/record/head", "observer").json()
-    head.pop("cosigned_by")
+    head = served_head(head)
     got = service.get("/v1/record/entries", "observer", params={"end": 10_000}).json()
     export = tmp_path / "export.jsonl"
     rows = [json.dumps({"i": e["index"], "data": e["data"]}) for e in got["entries"]]

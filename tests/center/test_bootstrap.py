@@ -1,7 +1,8 @@
 """The composition root (:mod:`accord.center.bootstrap`): each center it builds has caches of
 its own, made with it and closed with it; a serving process starts its background jobs on
-the started center and stops them before the center closes; the escalation loop runs unless
-the settings turn it off; and the application's parts are the ones it was given."""
+the started center and stops them before the center closes; the escalation loop and the
+witnesses' run unless the settings turn them off; and the application's parts are the ones
+it was given."""
 
 from __future__ import annotations
 
@@ -68,10 +69,10 @@ def test_the_escalation_loop_runs_unless_the_settings_turn_it_off(tmp_path: Path
         return None
 
     settings = settings_for(tmp_path)
-    assert settings.escalation_interval_s > 0
-    assert len(Parts(settings).background()) == 1
-    assert Parts(settings, jobs=(job,)).background()[1:] == (job,)
-    off = dataclasses.replace(settings, escalation_interval_s=0)
+    assert settings.escalation_interval_s > 0 and settings.witness_interval_s > 0
+    assert len(Parts(settings).background()) == 2  # the escalation, the witnesses asked
+    assert Parts(settings, jobs=(job,)).background()[2:] == (job,)
+    off = dataclasses.replace(settings, escalation_interval_s=0, witness_interval_s=0)
     assert Parts(off, jobs=(job,)).background() == (job,)
 
 

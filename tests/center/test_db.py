@@ -42,6 +42,7 @@ TABLES = {
     "record_leaves",
     "record_nodes",
     "record_heads",
+    "record_witnesses",
     "record_authors",
     "declarations",
     "openings",

@@ -31,6 +31,7 @@ from accord.record.verify import verify_log
 from support.declarations import POSITION
 from support.failures import assert_problem
 from support.jig import NOW
+from support.record import served_head
 from support.service import Service, center_of
 
 PATH = "/v1/declarations"
@@ -555,7 +556,7 @@ def test_a_center_entry_is_a_commitment_only_the_owner_opens(
     # What every reader of the record holds: the served entries, verified on their own.
     served = service.get("/v1/record/entries", "red-officer").json()["entries"]
     head = service.get("/v1/record/head", "red-officer").json()
-    head.pop("cosigned_by")
+    head = served_head(head)
     export = tmp_path / "record.jsonl"
     lines = [json.dumps({"i": e["index"], "data": e["data"]}) for e in served]
     export.write_text("\n".join([*lines, json.dumps({"head": head})]) + "\n", encoding="utf-8")

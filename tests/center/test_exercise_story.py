@@ -36,6 +36,7 @@ from accord.office import with_roots
 from accord.record.canonical import decode_base64, loads_canonical
 from accord.record.entries import open_envelope
 from accord.record.verify import verify_log
+from support.record import served_head
 from support.service import TestClient, settings_for
 
 MEMBERS = ["blue", "red", "hnc", "observers"]
@@ -133,7 +134,7 @@ def test_a_dispute_is_settled_by_the_record_and_reds_openings(
     night = exercise.seeded.night
     assert night is not None
     head = exercise.get("/v1/record/head", "red-duty-officer")
-    head.pop("cosigned_by")
+    head = served_head(head)
     served = exercise.get("/v1/record/entries", "red-duty-officer")["entries"]
     record = tmp_path / "record.jsonl"
     lines = [json.dumps({"i": e["index"], "data": e["data"]}) for e in served]

@@ -31,6 +31,7 @@ from support.declared import declare
 from support.failures import assert_problem
 from support.jig import NOW
 from support.operations import BY_ID, WE, WS, iso, operation, operation_rows
+from support.record import served_head
 from support.service import Service, TestClient, add_users, center_of, ring_of, settings_for
 
 OPS = "/v1/operations"
@@ -497,7 +498,7 @@ def test_a_stored_world_that_does_not_read_refuses_checks(service: Service) -> N
 def verified(service: Service, tmp_path: Path) -> int:
     """Export the served log and run the project's verifier over it; the entry count."""
     head = service.get("/v1/record/head", "observer").json()
-    head.pop("cosigned_by")
+    head = served_head(head)
     served = service.get("/v1/record/entries", "observer").json()["entries"]
     export = tmp_path / "export.jsonl"
     lines = [json.dumps({"i": e["index"], "data": e["data"]}) for e in served]

@@ -14,6 +14,7 @@ from accord.cli_record import service_causes
 from accord.record.verify import VerificationError, verify_log
 from support.declarations import POSITION
 from support.offices import root_of, user_key
+from support.record import served_head
 from support.service import Service, ring_of, rooted_service
 
 CONFIRM = {"condition": "aid-delivered-east-city"}
@@ -22,7 +23,7 @@ CONFIRM = {"condition": "aid-delivered-east-city"}
 def export(service: Service, path: Path) -> Path:
     """The record as a party takes it home: its entries and the latest signed head."""
     head = service.get("/v1/record/head", "observer").json()
-    head.pop("cosigned_by")
+    head = served_head(head)
     entries = service.get("/v1/record/entries", "observer").json()["entries"]
     lines = [json.dumps({"i": e["index"], "data": e["data"]}) for e in entries]
     lines.append(json.dumps({"head": head}))

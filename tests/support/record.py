@@ -28,3 +28,13 @@ def data(i: int) -> bytes:
 def b64(text: str) -> bytes:
     """Strict base64 (``validate=True``): what the record's answers carry."""
     return base64.b64decode(text, validate=True)
+
+
+SIGNED_HEAD_FIELDS = ("origin", "size", "root", "timestamp", "note")
+
+
+def served_head(data: dict[str, object]) -> dict[str, object]:
+    """The signed head's fields (a HEAD.json, :meth:`SignedHead.from_json`) of a ``GET
+    /v1/record/head`` answer, without what the center adds beside them (who cosigned it,
+    the parties' witnesses)."""
+    return {k: data[k] for k in SIGNED_HEAD_FIELDS}

@@ -3,6 +3,7 @@ refused with an :class:`AgreementError` naming the dotted field path and the 1-b
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from textwrap import dedent
@@ -21,6 +22,7 @@ from accord.agreement import (
 )
 from accord.errors import AgreementError, InputError
 from accord.examples import example_path
+from accord.record.keys import SIG_ED25519, SIG_ED25519_COSIGNATURE, PrivateKey
 
 EXAMPLE = example_path("jig.yaml")
 
@@ -769,3 +771,70 @@ def test_numbers_and_booleans_are_not_guessed(old, new, field):
     with pytest.raises(AgreementError) as info:
         load_agreement_text(text.replace(old, new))
     assert field in str(info.value)
+
+
+# --- each party's witness -------------------------------------------------------------------
+
+_WITNESS = PrivateKey.from_seed("witness.blue.example/w1", bytes(range(32))).public
+
+
+def _with_witness(**fields: str) -> str:
+    """GOOD with blue naming a witness (line 5), ``fields`` replacing the good ones."""
+    witness = {
+        "name": _WITNESS.name,
+        "vkey": _WITNESS.vkey(SIG_ED25519_COSIGNATURE),
+        "url": "http://127.0.0.1:7380/",
+        **fields,
+    }
+    inline = ", ".join(f"{k}: {json.dumps(v)}" for k, v in witness.items())
+    return GOOD.replace(
+        "- {id: blue, name: Blue}", f"- {{id: blue, name: Blue, witness: {{{inline}}}}}"
+    )
+
+
+def test_a_party_names_its_witness():
+    agreement = load_agreement_text(_with_witness())
+    ref = agreement.witnesses["blue"]
+    assert (ref.name, ref.url, ref.key) == (_WITNESS.name, "http://127.0.0.1:7380", _WITNESS)
+    assert set(agreement.witnesses) == {"blue"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "where", "says"),
+    [
+        ({"vkey": "nonsense"}, "parties[0].witness.vkey", "not a signed-note verifier key"),
+        ({"vkey": _WITNESS.vkey(SIG_ED25519)}, "parties[0].witness.vkey", "type 0x04"),
+        ({"name": "other"}, "parties[0].witness.vkey", "named 'witness.blue.example/w1'"),
+        ({"url": "ftp://127.0.0.1/"}, "parties[0].witness.url", "http:// or https://"),
+        ({"url": "http://"}, "parties[0].witness.url", "with a host"),
+        ({"url": "http://h:99999"}, "parties[0].witness.url", "not a URL"),
+        ({"url": "https://h/w?x=1"}, "parties[0].witness.url", "without query"),
+        ({"url": "https://u:p@h/"}, "parties[0].witness.url", "user name"),
+    ],
+)
+def test_a_bad_witness_is_refused_naming_its_field(fields, where, says):
+    error = _refused(_with_witness(**fields))
+    assert _where(error) == [(where, 5)]
+    assert says in error.issues[0].message
+
+
+def test_only_a_party_names_a_witness_and_no_two_share_one():
+    line = _with_witness().splitlines()[4].strip()[2:]  # blue's flow mapping
+    text = _with_witness().replace("- {id: red, name: Red}", "- " + line.replace("blue", "red", 1))
+    error = _refused(text)
+    assert _where(error) == [("parties[1].witness.name", 6)]
+    assert "already blue's witness" in error.issues[0].message
+    notifier = GOOD.replace(
+        "- {id: hnc, name: Humanitarian cell}", "- " + line.replace("id: blue", "id: hnc", 1)
+    )
+    assert _where(_refused(notifier)) == [("notifiers[0].witness", 8)]
+
+
+def test_a_member_without_a_witness_is_written_as_before():
+    """The agreement document (entry 0; its roots sign its digest) of an agreement naming no
+    witness has no ``witness`` key: records begun before witnesses existed still open."""
+    plain = load_agreement_text(GOOD).model_dump(mode="json")
+    assert all("witness" not in party for party in plain["parties"])
+    named = load_agreement_text(_with_witness()).model_dump(mode="json")
+    assert named["parties"][0]["witness"]["name"] == _WITNESS.name
+    assert "witness" not in named["parties"][1]

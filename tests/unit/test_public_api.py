@@ -101,6 +101,7 @@ EXPECTED = {
         "UnsafePermissions",
         "VerificationError",
         "WorldError",
+        "WitnessFailed",
         "WorldUnavailable",
         "WriterUnavailable",
         "field_path",

@@ -14,7 +14,8 @@ and builds it three ways, each on top of the one before:
   (``accord serve --demo``). With ``Settings.heap_upkeep`` (the processes ``accord
   serve`` starts), the garbage collector's upkeep runs too (:mod:`accord.center.heap`).
 * :meth:`Parts.serving` — running, plus the background jobs (:meth:`Parts.background`:
-  the escalation loop every ``Settings.escalation_interval_s`` seconds, then
+  the escalation loop every ``Settings.escalation_interval_s`` seconds, the witnesses asked
+  for cosignatures (:mod:`accord.center.record.witnesses`), then
   :attr:`Parts.jobs`, e.g. the exercise's track feed), the heap's upkeep as above, the
   record's verification warming up in a thread (the heap settled once it is done), and the
   live events' hub; stopped in the reverse order (the hub's streams
@@ -60,6 +61,7 @@ from accord.center.http import admission
 from accord.center.keystore import KeyStore
 from accord.center.operations import desk as operations
 from accord.center.picture import verified
+from accord.center.record.witnesses import witness_loop
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
 from accord.center.signing import service as signing
 from accord.errors import AgreementError, Issue
@@ -190,12 +192,16 @@ class Parts:
 
     def background(self) -> tuple[Job, ...]:
         """The jobs a serving process runs: the escalation of unacknowledged direct-line
-        messages and airspace alerts (unless ``Settings.escalation_interval_s`` is 0), then
-        :attr:`jobs`."""
+        messages and airspace alerts (unless ``Settings.escalation_interval_s`` is 0), the
+        asking of the parties' witnesses for cosignatures (unless
+        ``Settings.witness_interval_s`` is 0; it ends at once when the agreement names no
+        witness), then :attr:`jobs`."""
         interval = self.settings.escalation_interval_s
         own: tuple[Job, ...] = ()
         if interval > 0:
             own = (partial(_escalation, interval=interval),)
+        if self.settings.witness_interval_s > 0:
+            own = (*own, partial(witness_loop, interval=self.settings.witness_interval_s))
         return (*own, *self.jobs)
 
     @asynccontextmanager

@@ -33,6 +33,7 @@ from accord.examples import example_path
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from accord.center.demo_witnesses import DemoWitness
     from accord.center.exercise import DemoOffices
     from accord.center.runtime import Center, Clock
 
@@ -350,11 +351,12 @@ def serve(
         raise fail(
             "the demo's example aircraft fly in one process: drop --workers and --writer-process"
         )
+    witnesses: list[DemoWitness] = []
     if demo:
         if agreement is not None or database is not None:
             raise fail("--demo runs the example agreement in its own database")
         shutil.rmtree(DEMO_DIR, ignore_errors=True)
-        offices = _demo_offices()
+        offices, witnesses = _demo_offices()
         settings = Settings(
             database_url=f"sqlite:///{DEMO_DIR / 'accord.sqlite'}",
             agreement_path=DEMO_DIR / "agreement.yaml",
@@ -417,16 +419,17 @@ def serve(
 
             jobs = (partial(demo_feed, offices=offices), partial(office_clerk, offices=offices))
         app = create_app(Parts(settings, clock=clock, jobs=jobs), hsts=tls is not None)
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="info",
-            access_log=access_log,
-            server_header=False,  # a prober learns no more of the stack than it must
-            timeout_graceful_shutdown=DRAIN_SECONDS,
-            **ssl_options,
-        )
+        with _demo_witnesses(settings, clock, witnesses):
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level="info",
+                access_log=access_log,
+                server_header=False,  # a prober learns no more of the stack than it must
+                timeout_graceful_shutdown=DRAIN_SECONDS,
+                **ssl_options,
+            )
         return
     # The keys are made here, once, so that the workers starting together only read them.
     from accord.center.keystore import KeyStore
@@ -454,6 +457,25 @@ def serve(
             timeout_graceful_shutdown=DRAIN_SECONDS,
             **ssl_options,
         )
+
+
+@contextmanager
+def _demo_witnesses(
+    settings: Settings, clock: Clock, witnesses: list[DemoWitness]
+) -> Iterator[None]:
+    """The exercise's witnesses served while the block runs (none: nothing), trusting the
+    center's key (made by the seeding) and cosigning at the exercise's clock."""
+    if not witnesses:
+        yield
+        return
+    from accord.center.demo_witnesses import serving
+    from accord.center.keystore import KeyStore
+
+    center = KeyStore(settings.keys_dir, load_agreement(settings.agreement_path)).ring().center
+    for witness in witnesses:
+        _info(f"accord: {witness.party}'s witness {witness.key.name} on {witness.url}")
+    with serving(witnesses, center=center, clock=lambda: clock().timestamp()):
+        yield
 
 
 def _loopback(host: str) -> bool:
@@ -556,9 +578,11 @@ class _Terminated(BaseException):
     :func:`_writer_process`)."""
 
 
-def _demo_offices() -> DemoOffices:
-    """The parties' offices of the exercise, made anew (a root each), and the agreement
-    naming their roots — the offices' copy, and the server's own."""
+def _demo_offices() -> tuple[DemoOffices, list[DemoWitness]]:
+    """The parties' offices of the exercise, made anew (a root each, and a witness each
+    listening on loopback: :mod:`accord.center.demo_witnesses`), and the agreement naming
+    their roots and witnesses — the offices' copy, and the server's own."""
+    from accord.center.demo_witnesses import make_witnesses, with_witnesses
     from accord.center.exercise import DemoOffices
     from accord.office import with_roots
 
@@ -566,11 +590,13 @@ def _demo_offices() -> DemoOffices:
     base = load_agreement(example_path("jig.yaml"))
     members = [m.id for m in base.acting_members]
     offices = DemoOffices.create(DEMO_OFFICES, members)
+    witnesses = make_witnesses(DEMO_OFFICES, [p.id for p in base.parties])
+    text = with_witnesses(text, witnesses)
     rooted = with_roots(text, offices.roots(members))
     (DEMO_OFFICES / "agreement.yaml").write_text(rooted, encoding="utf-8")
     DEMO_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     (DEMO_DIR / "agreement.yaml").write_text(rooted, encoding="utf-8")
-    return offices
+    return offices, witnesses
 
 
 def _seed_demo(settings: Settings, clock: Clock, url: str, offices: DemoOffices) -> None:

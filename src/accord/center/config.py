@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_ESCALATION_INTERVAL_S",
     "DEFAULT_KEYS_DIR",
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_WITNESS_INTERVAL_S",
     "Settings",
     "database_url",
 ]
@@ -47,6 +48,8 @@ DEFAULT_MAX_BODY_BYTES = 1 << 20
 
 
 DEFAULT_ESCALATION_INTERVAL_S = 5.0
+DEFAULT_WITNESS_INTERVAL_S = 1.0
+"""How often the center looks for a new head to have the parties' witnesses cosign."""
 """How often the background task escalates unacknowledged messages and alerts (seconds)."""
 
 
@@ -64,6 +67,8 @@ class Settings:
     ``max_body_bytes`` the largest request body accepted; ``escalation_interval_s`` the
     tick of the background task that escalates unacknowledged direct-line messages and
     airspace alerts (0 turns it off: reads of messages still escalate what is due);
+    ``witness_interval_s`` how often the center looks for a new head to have the parties'
+    witnesses cosign (:mod:`accord.center.record.witnesses`; 0 turns the asking off);
     ``heap_upkeep`` whether the process keeps long-lived objects out of the garbage
     collector's full collections (:mod:`accord.center.heap`: on in the processes ``accord
     serve`` starts, off in tests and one-off commands); ``unsafe_center_holds_member_keys``
@@ -78,6 +83,7 @@ class Settings:
     keys_dir: Path = DEFAULT_KEYS_DIR
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     escalation_interval_s: float = DEFAULT_ESCALATION_INTERVAL_S
+    witness_interval_s: float = DEFAULT_WITNESS_INTERVAL_S
     heap_upkeep: bool = False
     unsafe_center_holds_member_keys: bool = False
 
@@ -88,6 +94,8 @@ class Settings:
             raise ValueError("the request body limit must be at least one byte")
         if not self.escalation_interval_s >= 0:
             raise ValueError("the escalation interval is zero (off) or more seconds")
+        if not self.witness_interval_s >= 0:
+            raise ValueError("the witnesses' interval is zero (off) or more seconds")
 
 
 def database_url(option: str | None, environ: Mapping[str, str]) -> str:

@@ -13,6 +13,7 @@
 import { api, ApiError } from "./api.js";
 import { el } from "./dom.js";
 import { fmtInstant } from "./time.js";
+import { witnessedText } from "./witnessed.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -224,7 +225,8 @@ export function setUpAdmin(ctx) {
       el("dt", { text: "Entries" }), el("dd", { id: "admin-head-size", text: String(head.size) }),
       el("dt", { text: "Root" }), el("dd", {}, el("code", { class: "fingerprint", text: head.root })),
       el("dt", { text: "Signed by the center" }), el("dd", { text: stamp(head.timestamp) }),
-      el("dt", { text: "Origin" }), el("dd", { text: head.origin }));
+      el("dt", { text: "Origin" }), el("dd", { text: head.origin }),
+      el("dt", { text: "Parties' witnesses" }), el("dd", { id: "admin-head-witnessed", text: witnessedText(head) }));
     const items = head.cosigned_by.map((w) => el("li", { class: "witness", "data-witness": w },
       el("strong", { text: w }), ` — cosigned this head (seen ${stamp(firstSeen.get(w))})`));
     if (!items.length) items.push(el("li", { class: "hint", text: "No witness has cosigned this head yet: each party's witness cosigns heads consistent with what it saw before; they appear here as they come." }));

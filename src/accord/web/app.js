@@ -19,6 +19,7 @@ import { LASTING_MS, Toasts } from "./toasts.js";
 import { renderLegend } from "./legend.js";
 import { verifyConsistency } from "./merkle.js";
 import { pickPointInto } from "./pick.js";
+import { witnessedText } from "./witnessed.js";
 import { describe, previewConflicts, previewView } from "./preview.js";
 import {
   countdownAttrs, fmtInstant, parseTyped, roundedUp, showClock, startCountdowns, tickCountdowns, typedValue,
@@ -1889,7 +1890,10 @@ async function loadHead() {
   if (!can.record()) return;
   state.head = await api("GET", "/v1/record/head");
   $("head-now").textContent = headText(state.head);
+  $("head-witnessed").textContent = witnessedText(state.head);
 }
+// witnesses' cosignatures arrive without an event of their own: read the head again now and then
+setInterval(() => { if (!document.hidden && state.head) loadHead().catch(() => {}); }, 5000);
 
 function scheduleHead() {
   clearTimeout(scheduleHead.timer);
@@ -1904,6 +1908,7 @@ async function verifyRecord() {
     const head = await api("GET", "/v1/record/head");
     state.head = head;
     $("head-now").textContent = headText(head);
+    $("head-witnessed").textContent = witnessedText(head);
     const last = storedHead();
     const keep = (how) => {
       localStorage.setItem(verifiedKey(), JSON.stringify({ size: head.size, root: head.root, timestamp: head.timestamp, how, checked_at: centerNow().toISOString() }));

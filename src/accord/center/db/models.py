@@ -51,6 +51,7 @@ __all__ = [
     "RecordLeaf",
     "RecordMeta",
     "RecordNode",
+    "RecordWitness",
     "Role",
     "UTCDateTime",
     "User",
@@ -160,6 +161,22 @@ class RecordHead(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary)
     timestamp: Mapped[int] = mapped_column(BigInteger)
     note: Mapped[str] = mapped_column(Text)
+
+
+class RecordWitness(Base):
+    """What the center knows of a party's witness (keyed by the witness's key name): the
+    largest head size it cosigned (only ever moved forward, so that several server processes
+    asking one witness cannot roll it back), that cosignature's time, and the last failure
+    to get a cosignature (cleared by the next success)."""
+
+    __tablename__ = "record_witnesses"
+
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    party: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    cosigned_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class RecordAuthor(Base):

@@ -6,7 +6,9 @@ since the last — so that a burst of writes costs one signature, not one each. 
 heads with their own keys on their own machines (a
 :class:`~accord.record.note.Witness`); the service checks the co-signature line a party
 sends against that member's key in the key ring and adds it to the stored note, keeping the
-center's signature and every earlier co-signature as they are.
+center's signature and every earlier co-signature as they are; each party's witness's line,
+which the center asks for itself (:mod:`accord.center.record.witnesses`), joins the head the
+same way (:func:`add_cosignature_line`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from accord.center.db.models import RecordHead
 from accord.center.runtime import Center, Unit
 from accord.errors import IllegalTransition, InputError, Issue
 from accord.record.errors import FormatError, SignatureError
-from accord.record.keys import SIG_ED25519_COSIGNATURE, KeyRing
+from accord.record.keys import SIG_ED25519_COSIGNATURE, KeyRing, PublicKey
 from accord.record.note import (
     Note,
     SignedHead,
@@ -24,7 +26,7 @@ from accord.record.note import (
     verify_cosignatures,
 )
 
-__all__ = ["cosign", "cosigners", "latest_head"]
+__all__ = ["add_cosignature_line", "cosign", "cosigners", "latest_head"]
 
 
 def latest_head(center: Center) -> SignedHead:
@@ -63,26 +65,39 @@ def cosign(unit: Unit, center: Center, member: str, note_text: str) -> SignedHea
     :class:`~accord.errors.IllegalTransition` for a head the center never stored.
     Co-signing a head twice keeps the first co-signature.
     """
-    ring = center.ring
-    key = ring.member(member)
     try:
-        head = verify_checkpoint(note_text, origin=center.origin, center=ring.center)
-        signed = verify_cosignatures(note_text, witnesses=[key])
+        return add_cosignature_line(unit, center, center.ring.member(member), note_text)
     except (FormatError, SignatureError) as error:
         raise _bad_note(str(error)) from None
-    if member not in signed:
-        raise _bad_note(f"the note carries no co-signature by {member!r}")
+
+
+def add_cosignature_line(unit: Unit, center: Center, key: PublicKey, note_text: str) -> SignedHead:
+    """The one way a cosignature joins a stored head — a member's (:func:`cosign`) or a
+    party's witness's (:mod:`accord.center.record.witnesses`): ``note_text`` is the center's
+    head with ``key``'s tlog-cosignature line (type 0x04) among its lines; that line is
+    verified against ``key`` and added to the stored note, which keeps the center's
+    signatures and every earlier cosignature as they are. Returns the head as stored.
+
+    Raises ``FormatError`` or ``SignatureError`` for a note that is no head signed by the
+    center or carries no valid line of ``key`` (c2sp.org/signed-note: a known key's line
+    that fails rejects the note), :class:`~accord.errors.IllegalTransition` for a head the
+    center never stored. A key that already cosigned the stored head keeps its first line.
+    """
+    ring = center.ring
+    head = verify_checkpoint(note_text, origin=center.origin, center=ring.center)
+    if key.name not in verify_cosignatures(note_text, witnesses=[key]):
+        raise SignatureError(f"the note carries no co-signature by {key.name!r}")
     stored = unit.session.get(RecordHead, head.size)
     if stored is None or bytes(stored.root) != head.root:
         raise IllegalTransition(f"the center stored no head of size {head.size} with this root")
     kept = parse_note(stored.note)
     key_id = key.note_key_id(SIG_ED25519_COSIGNATURE)
-    if any(s.name == member and s.key_id == key_id for s in kept.signatures):
+    if any(s.name == key.name and s.key_id == key_id for s in kept.signatures):
         return verify_checkpoint(stored.note, origin=center.origin, center=ring.center)
     sent = parse_note(note_text)
     if sent.body != kept.body:  # pragma: no cover - same checkpoint, same strict text
-        raise _bad_note("the note's checkpoint text differs from the stored head's")
-    mine = tuple(s for s in sent.signatures if s.name == member and s.key_id == key_id)
+        raise FormatError("the note's checkpoint text differs from the stored head's")
+    mine = tuple(s for s in sent.signatures if s.name == key.name and s.key_id == key_id)
     merged = Note(kept.body, (*kept.signatures, *mine)).text()
     unit.ledger.log.add_head(head.size, head.root, int(stored.timestamp), merged)
     unit.session.expire(stored)

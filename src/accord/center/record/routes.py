@@ -21,8 +21,9 @@ from accord.center.http.problems import FieldProblem, ProblemError
 from accord.center.http.writes import write
 from accord.center.identity import Caller
 from accord.center.record.heads import cosign, cosigners, latest_head
+from accord.center.record.witnesses import head_witnesses
 from accord.center.roles import Role
-from accord.center.runtime import Unit
+from accord.center.runtime import Center, Unit
 from accord.record.canonical import encode_base64
 from accord.record.merkle import leaf_hash
 from accord.record.note import SignedHead
@@ -37,8 +38,30 @@ _COSIGNERS = allow(Role.OFFICER, Role.APPROVER, Role.MONITOR)
 Reader = Annotated[Caller, Depends(_READERS)]
 
 
+class WitnessOut(BaseModel):
+    """A party's witness as the served head shows it (times in seconds since the epoch)."""
+
+    party: str = Field(description="The party whose witness it is.")
+    name: str = Field(description="The witness's key name.")
+    cosigned: bool = Field(description="Whether its cosignature is on this head.")
+    size: int = Field(description="The size of the largest head it cosigned (0: none).")
+    cosigned_at: int | None = Field(description="The time of that cosignature.")
+    behind_since: int | None = Field(
+        description="When it is behind: the time of the first head it has not cosigned."
+    )
+    error: str | None = Field(description="Why the center's last request to it failed.")
+
+
+class WitnessedOut(BaseModel):
+    """A head every party's witness cosigned: its size and the last cosignature's time."""
+
+    size: int
+    at: int
+
+
 class HeadOut(BaseModel):
-    """A tree head signed by the center: the C2SP checkpoint note and its fields."""
+    """A tree head signed by the center: the C2SP checkpoint note and its fields, who
+    cosigned it, and the parties' witnesses (``witnessed``: every one cosigned it)."""
 
     origin: str
     size: int
@@ -46,6 +69,10 @@ class HeadOut(BaseModel):
     timestamp: int
     note: str
     cosigned_by: list[str]
+    witnesses: list[WitnessOut] = Field(default_factory=list)
+    witnessed: bool = False
+    witnessed_at: int | None = None
+    last_witnessed: WitnessedOut | None = None
 
 
 class EntryOut(BaseModel):
@@ -92,9 +119,33 @@ class CosignIn(BaseModel):
     note: str = Field(min_length=1, max_length=64 * 1024)
 
 
-def _head_out(center_ring_head: SignedHead, cosigned: list[str]) -> HeadOut:
-    data = center_ring_head.to_json()
-    return HeadOut(**data, cosigned_by=cosigned)
+def _head_out(center: Center, head: SignedHead) -> HeadOut:
+    """The head with its cosigners (members and witnesses whose lines verify) and what it
+    says of the parties' witnesses."""
+    seen = head_witnesses(center, head)
+    cosigned = cosigners(center.ring, head.note) + sorted(
+        w.name for w in seen.witnesses if w.cosigned
+    )
+    last = seen.last_witnessed
+    return HeadOut(
+        **head.to_json(),
+        cosigned_by=cosigned,
+        witnesses=[
+            WitnessOut(
+                party=w.party,
+                name=w.name,
+                cosigned=w.cosigned,
+                size=w.size,
+                cosigned_at=w.cosigned_at,
+                behind_since=w.behind_since,
+                error=w.error,
+            )
+            for w in seen.witnesses
+        ],
+        witnessed=seen.witnessed,
+        witnessed_at=seen.witnessed_at,
+        last_witnessed=None if last is None else WitnessedOut(size=last[0], at=last[1]),
+    )
 
 
 def _bad(field: str, message: str) -> ProblemError:
@@ -109,9 +160,11 @@ def _bad(field: str, message: str) -> ProblemError:
 @router.get("/head", response_model=HeadOut, summary="The latest signed tree head")
 def head(center: CenterDep, _caller: Reader) -> HeadOut:
     """The center's latest signed checkpoint over the whole log (signed on demand when the
-    log has grown), with the co-signatures gathered so far."""
-    signed = latest_head(center)
-    return _head_out(signed, cosigners(center.ring, signed.note))
+    log has grown), with the co-signatures gathered so far (``cosigned_by``: members' and
+    witnesses' key names), and each party's witness: whether it
+    cosigned this head, the last head it cosigned and since when it is behind;
+    ``witnessed`` when every party's witness cosigned this head."""
+    return _head_out(center, latest_head(center))
 
 
 @router.get("/entries", response_model=EntriesOut, summary="Entries by range")
@@ -203,5 +256,4 @@ async def cosign_head(
 
 def _cosign(unit: Unit, *, member: str, note: str) -> HeadOut:
     """The writer's work (a module function: a writer process receives it pickled)."""
-    signed = cosign(unit, unit.center, member, note)
-    return _head_out(signed, cosigners(unit.center.ring, signed.note))
+    return _head_out(unit.center, cosign(unit, unit.center, member, note))
