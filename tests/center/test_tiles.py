@@ -1,0 +1,154 @@
+"""The record as C2SP tlog-tiles over HTTP: a reader rebuilds the signed root from the served
+tiles as the log grows across tile boundaries, every tile and bundle read with a reader's
+token and answered ``Cache-Control: private``; and no entry over 64 KiB can be made."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from accord.center.runtime import Center
+from accord.record import merkle
+from accord.record.canonical import decode_base64
+from accord.record.note import SignedHead, verify_checkpoint
+from accord.record.tiles import MAX_ENTRY_BYTES, TiledLog, edge_tiles, parse_bundle
+from support.failures import assert_problem
+from support.jig import NOW
+from support.service import Service, center_of, ring_of
+
+IMMUTABLE = "private, max-age=31536000, immutable"
+
+
+def grow(center: Center, size: int) -> None:
+    """Append entries by turns of the members until the log holds ``size``."""
+    authors = ["blue", "red", "hnc", "observers"]
+    with center.writing() as unit:
+        start = unit.ledger.log.size
+        items: list[tuple[Any, str]] = [
+            ({"kind": "test.event", "n": i}, authors[i % 4]) for i in range(start, size)
+        ]
+        unit.ledger.append_many(items, at=NOW)
+
+
+def checkpoint(service: Service, user: str = "observer") -> SignedHead:
+    response = service.get("/tlog/checkpoint", user)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.headers["cache-control"] == "private, no-cache"
+    ring = ring_of(service)
+    return verify_checkpoint(response.text, origin=ring.center.name, center=ring.center)
+
+
+def fetcher(service: Service, user: str, seen: list[str]) -> Any:
+    def fetch(path: str) -> bytes:
+        response = service.get(f"/tlog/{path}", user)
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["content-type"] == "application/octet-stream"
+        assert response.headers["cache-control"] == IMMUTABLE
+        seen.append(path)
+        return response.content
+
+    return fetch
+
+
+def test_a_reader_rebuilds_the_signed_root_from_the_tiles(service: Service) -> None:
+    center = center_of(service)
+    empty = checkpoint(service)
+    assert empty.size == 0 and empty.root == merkle.EMPTY_ROOT
+    previous = empty
+    cache: dict[str, bytes] = {}
+    for size in (1, 255, 256, 257, 600):
+        grow(center, size)
+        head = checkpoint(service, "red-officer")
+        assert head.size == size
+        seen: list[str] = []
+        log = TiledLog.open(fetcher(service, "blue-officer", seen), size=size, root=head.root)
+        assert sorted(seen) == sorted(t.path for t in edge_tiles(size))
+        log.check_consistency(old_size=previous.size, old_root=previous.root)
+        served = service.get("/v1/record/entries", "observer", params={"start": 0, "end": size})
+        pages = [decode_base64(e["data"], what="leaf") for e in served.json()["entries"]]
+        tiled = [data for _, data in log.entries(0, min(size, 256))]
+        assert tiled == pages[: len(tiled)]
+        again = TiledLog.open(
+            fetcher(service, "observer", []), size=size, root=head.root, cache=cache
+        )
+        assert [d for _, d in again.entries(previous.size)][-1] == log.entries(size - 1).__next__()[
+            1
+        ]
+        previous = head
+    # A full tile never changes: read at 256 and at 600 it is the same bytes.
+    assert service.get("/tlog/tile/0/000", "observer").content == cache["tile/0/000"]
+    bundle = service.get("/tlog/tile/entries/001.p/88", "observer").content
+    assert len(parse_bundle(bundle, width=88)) == 88
+
+
+def test_tiles_are_read_like_the_record(service: Service) -> None:
+    grow(center_of(service), 3)
+    for path in ("/tlog/checkpoint", "/tlog/tile/0/000.p/3", "/tlog/tile/entries/000.p/3"):
+        assert_problem(service.client.get(path), 401)
+        assert_problem(service.get(path, "hnc-notifier"), 403)  # as /v1/record
+        assert service.get(path, "observer").status_code == 200
+    for path in (
+        "/tlog/tile/0/000.p/4",  # beyond the log's size
+        "/tlog/tile/0/000",
+        "/tlog/tile/1/000.p/1",
+        "/tlog/tile/entries/001.p/1",
+        "/tlog/tile/0/0.p/3",  # malformed
+        "/tlog/tile/64/000",
+        "/tlog/tile/0/000.p/03",
+        "/tlog/tile/nothing",
+    ):
+        body = assert_problem(service.get(path, "observer"), 404)
+        assert body["type"].endswith("not-found"), body
+
+
+def _ring(vertices: int, digits: int) -> list[list[float]]:
+    ring = [
+        [
+            round(21.3 + 0.01 * math.cos(2 * math.pi * k / vertices), digits),
+            round(25.3 + 0.01 * math.sin(2 * math.pi * k / vertices), digits),
+        ]
+        for k in range(vertices)
+    ]
+    return [*ring, ring[0]]
+
+
+def _position(disclosure: str, vertices: int, digits: int = 15) -> dict[str, Any]:
+    """A ring of ``vertices`` (the agreement allows 2,000), each coordinate to ``digits``."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [_ring(vertices, digits)]},
+        "properties": {
+            "kind": "position",
+            "name": "a long line of trenches",
+            "disclosure": disclosure,
+            "party": "blue",
+            "uncertainty_m": 50,
+            "valid_from": "2026-09-21T00:00:00Z",
+            "valid_to": "2026-09-25T00:00:00Z",
+        },
+    }
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_no_entry_over_64_kib_can_be_declared(service: Service) -> None:
+    """A shared declaration goes into the record in clear: one too large for an entry is
+    refused naming its coordinates, and nothing is written; a hidden one of the same size is
+    a fixed-size commitment in the record, and is taken."""
+    before = checkpoint(service).size
+    body = assert_problem(
+        service.post("/v1/declarations", "blue-officer", json=_position("shared", 1999)), 422
+    )
+    assert [e["field"] for e in body["errors"]] == ["geometry.coordinates"], body
+    assert "64 KiB" in body["errors"][0]["message"]
+    assert checkpoint(service).size == before
+    hidden = service.post("/v1/declarations", "blue-officer", json=_position("center", 1999))
+    assert hidden.status_code == 201, hidden.text
+    shared = service.post("/v1/declarations", "blue-officer", json=_position("shared", 1999, 7))
+    assert shared.status_code == 201, shared.text
+    head = checkpoint(service)
+    log = TiledLog.open(fetcher(service, "observer", []), size=head.size, root=head.root)
+    largest = max(len(data) for _, data in log.entries())
+    assert 30_000 < largest <= MAX_ENTRY_BYTES
