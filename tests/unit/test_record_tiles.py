@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.errors import FormatError, LogError, ProofError
+from accord.errors import FormatError, InputError, LogError, ProofError
 from accord.record import merkle
+from accord.record.canonical import canonical_json
+from accord.record.keys import PrivateKey
 from accord.record.log import MerkleLog, SQLiteStorage
 from accord.record.note import Checkpoint
+from accord.record.recorder import Recorder
 from accord.record.tiles import (
     ENTRIES_LEVEL,
     MAX_ENTRY_BYTES,
@@ -320,3 +324,21 @@ def test_the_stored_log_serves_its_tiles_across_level_boundaries() -> None:
     with pytest.raises(LogError, match="at most 65535"):
         log.append(b"x" * (MAX_ENTRY_BYTES + 1))
     log.append(b"x" * MAX_ENTRY_BYTES)
+
+
+def test_the_recorder_refuses_an_entry_over_64_kib_naming_its_field() -> None:
+    """The limit that holds for every source (each that can grow checks its own first)."""
+    key = PrivateKey.from_seed("blue", bytes(range(32)))
+    recorder = Recorder(MerkleLog(SQLiteStorage(":memory:"), "example.org/tiles"))
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    big = {"kind": "x", "content": {"geometry": {"coordinates": [[21.123456, 25.123456]] * 4000}}}
+    with pytest.raises(InputError) as refused:
+        recorder.append_many([({"kind": "small"}, key, at), (big, key, at)])
+    assert [i.field for i in refused.value.issues] == ["content.geometry.coordinates"]
+    findings = {"kind": "y", "findings": [{"a": 1}, {"text": "z" * 70_000}]}
+    with pytest.raises(InputError) as refused:
+        recorder.append_encoded(canonical_json(findings), key=key, at=at)
+    assert [i.field for i in refused.value.issues] == ["findings[1].text"]
+    assert recorder.log.size == 0
+    recorder.append({"kind": "x", "text": "z" * 64_000}, key=key, at=at)
+    assert len(recorder.log.entry(0)) <= MAX_ENTRY_BYTES
