@@ -16,6 +16,7 @@ from accord.record.note import SignedHead, verify_checkpoint
 from accord.record.tiles import MAX_ENTRY_BYTES, TiledLog, edge_tiles, parse_bundle
 from support.failures import assert_problem
 from support.jig import NOW
+from support.operations import operation
 from support.service import Service, center_of, ring_of
 
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -152,3 +153,20 @@ def test_no_entry_over_64_kib_can_be_declared(service: Service) -> None:
     log = TiledLog.open(fetcher(service, "observer", []), size=head.size, root=head.root)
     largest = max(len(data) for _, data in log.entries())
     assert 30_000 < largest <= MAX_ENTRY_BYTES
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_no_entry_over_64_kib_can_be_proposed(service: Service) -> None:
+    """An operation's feature is in clear in its proposal's entry: refused over its budget,
+    naming the coordinates, with nothing written."""
+    confirm = {"condition": "aid-delivered-east-city"}  # the phase that permits op-s1's kind
+    assert service.post("/v1/phases/confirm", "hnc-notifier", json=confirm).status_code == 201
+    before = checkpoint(service).size
+    body = operation("op-s1")
+    body["geometry"] = {"type": "Polygon", "coordinates": [_ring(1999, 15)]}
+    refused = assert_problem(service.post("/v1/operations", "blue-officer", json=body), 422)
+    assert [e["field"] for e in refused["errors"]] == ["geometry.coordinates"], refused
+    assert checkpoint(service).size == before
+    body["geometry"] = {"type": "Polygon", "coordinates": [_ring(200, 15)]}
+    made = service.post("/v1/operations", "blue-officer", json=body)
+    assert made.status_code == 201, made.text
