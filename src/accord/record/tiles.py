@@ -45,10 +45,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 
 from accord.errors import FormatError, ProofError
 from accord.record import merkle
-from accord.record.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
+from accord.record.merkle import EMPTY_ROOT, HASH_SIZE, node_hash
 
 __all__ = [
     "ENTRIES_LEVEL",
@@ -254,18 +255,19 @@ def encode_bundle(entries: Sequence[bytes]) -> bytes:
 
 def parse_bundle(data: bytes, *, width: int) -> list[bytes]:
     """The ``width`` entries of a bundle's body, with nothing left over."""
+    if type(data) is not bytes:
+        data = bytes(data)
     entries: list[bytes] = []
+    append = entries.append
     at, end = 0, len(data)
-    view = memoryview(data)
     while at < end:
         if at + 2 > end:
             raise FormatError(f"entry {len(entries)} of the bundle: its length is cut short")
-        n = int.from_bytes(view[at : at + 2], "big")
-        at += 2
-        if at + n > end:
+        stop = at + 2 + (data[at] << 8 | data[at + 1])
+        if stop > end:
             raise FormatError(f"entry {len(entries)} of the bundle is cut short")
-        entries.append(bytes(view[at : at + n]))
-        at += n
+        append(data[at + 2 : stop])
+        at = stop
     if len(entries) != width:
         raise FormatError(f"a bundle of width {width} holds {len(entries)} entries")
     return entries
@@ -275,7 +277,10 @@ def _perfect_root(hashes: Sequence[bytes]) -> bytes:
     """MTH over ``2**k`` subtree hashes, in place of their leaves (RFC 9162 §2.1.1)."""
     level = list(hashes)
     while len(level) > 1:
-        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        # RFC 9162 §2.1.1: SHA-256(0x01 || left || right), inlined (a full tile: 255 times).
+        level = [
+            sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)
+        ]
     return level[0]
 
 
@@ -474,7 +479,8 @@ class TiledLog:
             hashes = self._tile(0, n)
             stop = min(end, n * TILE_WIDTH + width)
             for i in range(offset, stop - n * TILE_WIDTH):
-                if leaf_hash(bundle[i]) != hashes[i]:
+                # RFC 9162 §2.1.1 leaf hash, SHA-256(0x00 || entry), inlined: once per entry.
+                if sha256(b"\x00" + bundle[i]).digest() != hashes[i]:
                     if self._cache is not None:
                         self._cache.pop(path, None)
                     raise ProofError(
