@@ -170,3 +170,30 @@ def test_no_entry_over_64_kib_can_be_proposed(service: Service) -> None:
     body["geometry"] = {"type": "Polygon", "coordinates": [_ring(200, 15)]}
     made = service.post("/v1/operations", "blue-officer", json=body)
     assert made.status_code == 201, made.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_level_two_tiles_across_256_times_256(service: Service) -> None:
+    """Sizes around 65,536, where the level-1 tile fills and a level-2 tile appears: the leaves
+    go straight into the center's log (what the tiles serve does not read them as entries),
+    and a reader rebuilds each signed root from the served tiles, consistent with the last."""
+    center = center_of(service)
+    previous = checkpoint(service)
+    for size in (65_535, 65_536, 65_537, 65_536 + 256 + 2):
+        with center.writing() as unit:
+            log = unit.ledger.log
+            log.append_many([b"leaf %d" % i for i in range(log.size, size)])
+        head = checkpoint(service)
+        assert head.size == size
+        seen: list[str] = []
+        log_ = TiledLog.open(fetcher(service, "observer", seen), size=size, root=head.root)
+        assert sorted(seen) == sorted(t.path for t in edge_tiles(size))
+        log_.check_consistency(old_size=previous.size, old_root=previous.root)
+        if size >= 65_536:
+            assert log_.node(16, 0) == log_.root_at(65_536)  # from the level-2 tile
+        previous = head
+    assert [d for _, d in log_.entries(size - 3)] == [b"leaf %d" % i for i in range(size - 3, size)]
+    gzip_ok = {**service.auth("observer"), "Accept-Encoding": "gzip"}
+    zipped = service.client.get("/tlog/tile/entries/255", headers=gzip_ok)
+    assert zipped.headers["content-encoding"] == "gzip" and zipped.headers["vary"]
+    assert parse_bundle(zipped.content, width=256)[0] == b"leaf %d" % (255 * 256)

@@ -259,7 +259,10 @@ def test_random_trees_against_merkle(size: int, data: st.DataObject) -> None:
         assert log.inclusion_proof(index) == merkle.inclusion_proof(leaves, index)
         start = data.draw(st.integers(0, size))
         end = data.draw(st.integers(start, size))
+        paths = log.paths(start, end)
+        seen.clear()
         assert list(log.entries(start, end)) == list(enumerate(entries))[start:end]
+        assert set(seen) <= set(paths)
         assert log.leaf_hashes(start, end) == leaves[start:end]
         if old < size:  # another history of the old size does not pass
             forged = merkle.root_hash([*leaves[: old - 1], merkle.leaf_hash(b"forged")][:old])
@@ -317,6 +320,15 @@ def test_the_stored_log_serves_its_tiles_across_level_boundaries() -> None:
         if previous is not None:
             reader.check_consistency(old_size=previous[0], old_root=previous[1])
         previous = (size, log.root())
+    # A monitor fetches what paths() names (concurrently, in its own way) into the cache:
+    # reading then fetches nothing more than the edge and the partial bundle.
+    size, root = log.size, log.root()
+    ahead = TiledLog.open(fetch, size=size, root=root)
+    prefetched = {path: fetch(path) for path in ahead.paths()}
+    assert len(prefetched) == 258 + 257 + 1  # bundles; full tiles of level 0, of level 1
+    reader = TiledLog.open(fetch, size=size, root=root, cache=prefetched)
+    assert sum(1 for _ in reader.entries()) == size
+    assert reader.fetched == len(edge_tiles(size)) + 1
     assert len(log.tile(2, 0, 1)) == 32 and log.tile(1, 0) == log.tile(1, 0, 256)
     for level, index, width in [(0, 257, 4), (1, 1, 2), (2, 0, 2), (3, 0, 1), (0, 0, 0)]:
         with pytest.raises(LogError):

@@ -449,6 +449,28 @@ class TiledLog:
             proof=self.consistency_proof(old_size),
         )
 
+    def paths(self, start: int = 0, end: int | None = None) -> list[str]:
+        """The paths :meth:`entries` will fetch for entries ``start`` to ``end - 1``: their
+        bundles, and the full tiles (of every level) that check them, lowest level first.
+        A caller may fetch them concurrently into ``cache`` first: the full ones are then
+        taken from it (and still checked); a partial bundle, which it does not keep, is
+        fetched again."""
+        end = self.size if end is None else end
+        if not 0 <= start <= end <= self.size:
+            raise ProofError(f"no entries [{start}, {end}) in a tree of {self.size}")
+        if start == end:
+            return []
+        first, last = start // TILE_WIDTH, (end - 1) // TILE_WIDTH
+        out = [entries_path(n, self._width(0, n)) for n in range(first, last + 1)]
+        level = 0
+        while first <= last:
+            full = [n for n in range(first, last + 1) if self._width(level, n) == TILE_WIDTH]
+            out += [tile_path(level, n) for n in full if (level, n) not in self._tiles]
+            if not full:
+                break
+            first, last, level = full[0] // TILE_WIDTH, full[-1] // TILE_WIDTH, level + 1
+        return out
+
     # --- entries --------------------------------------------------------------------------
 
     def leaf_hashes(self, start: int, end: int) -> list[bytes]:

@@ -17,15 +17,18 @@ few seconds").
 
 A tile is read with one range query over the stored subtree hashes (a tile of level ``L``
 holds the stored nodes of level ``8 L``), never by reading the log: its cost does not grow
-with the log. Tiles are served up to the log's current size (the checkpoint a reader fetched
-a moment ago never covers more); a tile beyond it, or a malformed path, is 404.
+with the log. A bundle is gzipped for a client that accepts it (the spec's SHOULD: signed
+JSON entries shrink several times). Tiles are served up to the log's current size (the
+checkpoint a reader fetched a moment ago never covers more); a tile beyond it, or a malformed
+path, is 404.
 """
 
 from __future__ import annotations
 
+import gzip
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from accord.center import visibility
@@ -48,6 +51,7 @@ CHECKPOINT = "private, no-cache"
 """The checkpoint's ``Cache-Control``: for this reader only, and asked again each time."""
 
 _OCTETS = "application/octet-stream"
+_GZIP_LEVEL = 6
 _CHECKPOINT_TYPE = "text/plain; charset=utf-8"
 _BINARY: dict[int | str, dict[str, Any]] = {
     200: {"content": {_OCTETS: {"schema": {"type": "string", "format": "binary"}}}}
@@ -77,6 +81,7 @@ def checkpoint(center: CenterDep, _caller: Reader) -> Response:
 )
 def tile(
     center: CenterDep,
+    request: Request,
     _caller: Reader,
     tile: Annotated[str, Path(description="`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`")],
 ) -> Response:
@@ -97,4 +102,19 @@ def tile(
         if type(error) is not LogError:  # a TamperError: the store is damaged, not the path
             raise
         raise ProblemError(404, str(error), kind="not-found") from None
-    return Response(body, media_type=_OCTETS, headers={"Cache-Control": IMMUTABLE, **_NOSNIFF})
+    headers = {"Cache-Control": IMMUTABLE, **_NOSNIFF}
+    if wanted.level == ENTRIES_LEVEL:
+        # c2sp.org/tlog-tiles: entry bundles SHOULD be compressed at the HTTP layer.
+        headers["Vary"] = "Accept-Encoding"
+        if _accepts_gzip(request.headers.get("accept-encoding", "")):
+            body = gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=_OCTETS, headers=headers)
+
+
+def _accepts_gzip(accept: str) -> bool:
+    for item in accept.split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip().lower() == "gzip":
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
