@@ -354,3 +354,46 @@ def test_the_recorder_refuses_an_entry_over_64_kib_naming_its_field() -> None:
     assert recorder.log.size == 0
     recorder.append({"kind": "x", "text": "z" * 64_000}, key=key, at=at)
     assert len(recorder.log.entry(0)) <= MAX_ENTRY_BYTES
+
+
+class CountingStorage(SQLiteStorage):
+    """The SQLite store, counting what the log reads of it."""
+
+    def __init__(self) -> None:
+        super().__init__(":memory:")
+        self.calls: list[str] = []
+
+    def read_leaves(self, start: int, end: int) -> list[tuple[int, bytes, bytes]]:
+        self.calls.append(f"leaves {start}-{end}")
+        return super().read_leaves(start, end)
+
+    def read_nodes(self, level: int, start: int, end: int) -> list[tuple[int, bytes]]:
+        self.calls.append(f"nodes {level} {start}-{end}")
+        return super().read_nodes(level, start, end)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 3000), st.data())
+def test_the_stored_log_serves_random_sizes_against_merkle(size: int, data: st.DataObject) -> None:
+    """A tile is one range read of stored hashes (never the leaves); what the store serves is
+    what merkle.py computes from the entries."""
+    storage = CountingStorage()
+    log = MerkleLog(storage, "example.org/tiles")
+    entries = [b"%d" % i for i in range(size)]
+    log.append_many(entries)
+    leaves = [merkle.leaf_hash(e) for e in entries]
+    tile = data.draw(st.sampled_from(new_tiles(0, size)))
+    storage.calls.clear()
+    body = log.tile(tile.level, tile.index, tile.width)
+    assert storage.calls == [
+        f"nodes {8 * tile.level} {tile.index * 256}-{tile.index * 256 + tile.width}"
+    ]
+    span = 256**tile.level
+    first = tile.index * 256 * span
+    assert parse_hashes(body, width=tile.width) == [
+        merkle.root_hash(leaves[first + i * span : first + (i + 1) * span])
+        for i in range(tile.width)
+    ]
+    if tile.level == 0:
+        bundle = log.entry_bundle(tile.index, tile.width)
+        assert parse_bundle(bundle, width=tile.width) == entries[first : first + tile.width]
