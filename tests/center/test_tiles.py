@@ -197,3 +197,19 @@ def test_the_level_two_tiles_across_256_times_256(service: Service) -> None:
     zipped = service.client.get("/tlog/tile/entries/255", headers=gzip_ok)
     assert zipped.headers["content-encoding"] == "gzip" and zipped.headers["vary"]
     assert parse_bundle(zipped.content, width=256)[0] == b"leaf %d" % (255 * 256)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_old_entry_over_64_kib_is_named_and_its_hashes_still_served(service: Service) -> None:
+    """A log written before the limit may hold a larger entry: its bundle is a 500 naming
+    it (the server's problem, not the reader's), the hash tiles still serve."""
+    center = center_of(service)
+    grow(center, 2)
+    big = b"x" * (MAX_ENTRY_BYTES + 1)
+    with center.writing() as unit:
+        unit.ledger.log.storage.append([(2, big, merkle.leaf_hash(big))], [])  # as of old
+    body = assert_problem(service.get("/tlog/tile/entries/000.p/3", "observer"), 500)
+    assert "65535" in body["detail"] and "64 KiB" in body["detail"], body
+    head = checkpoint(service)
+    log = TiledLog.open(fetcher(service, "observer", []), size=3, root=head.root)
+    assert log.leaf_hashes(2, 3) == [merkle.leaf_hash(big)]

@@ -102,6 +102,12 @@ def tile(
         if type(error) is not LogError:  # a TamperError: the store is damaged, not the path
             raise
         raise ProblemError(404, str(error), kind="not-found") from None
+    except FormatError as error:
+        # An entry over 65,535 bytes, written before the log refused them: the hash tiles
+        # still serve, this bundle cannot (its length prefix is a uint16).
+        raise ProblemError(
+            500, f"{wanted.path}: {error}: written before entries were limited to 64 KiB"
+        ) from None
     headers = {"Cache-Control": IMMUTABLE, **_NOSNIFF}
     if wanted.level == ENTRIES_LEVEL:
         # c2sp.org/tlog-tiles: entry bundles SHOULD be compressed at the HTTP layer.
