@@ -4,10 +4,13 @@ token and answered ``Cache-Control: private``; and no entry over 64 KiB can be m
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from accord.center.runtime import Center
 from accord.record import merkle
@@ -39,7 +42,24 @@ def checkpoint(service: Service, user: str = "observer") -> SignedHead:
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
     assert response.headers["cache-control"] == "private, no-cache"
     ring = ring_of(service)
+    log_signed(response.text, name=ring.center.name, key=ring.center.raw)
     return verify_checkpoint(response.text, origin=ring.center.name, center=ring.center)
+
+
+def log_signed(note: str, *, name: str, key: bytes) -> None:
+    """c2sp.org/tlog-tiles: the checkpoint "MUST carry at least one Ed25519 signature by the
+    log" — read here straight from c2sp.org/signed-note, not with the project's note.py: a
+    line "— <name> <base64(key ID || signature)>", key ID = SHA-256(name || 0x0A || 0x01 ||
+    key)[:4], the signature over the text before the blank line, newline included."""
+    body, _, lines = note.partition("\n\n")
+    key_id = hashlib.sha256(name.encode() + b"\n\x01" + key).digest()[:4]
+    for line in lines.splitlines():
+        who, _, blob = line.removeprefix("\u2014 ").partition(" ")
+        raw = base64.b64decode(blob)
+        if who == name and raw[:4] == key_id:
+            Ed25519PublicKey.from_public_bytes(key).verify(raw[4:], (body + "\n").encode())
+            return
+    raise AssertionError(f"no Ed25519 log signature in {note!r}")
 
 
 def fetcher(service: Service, user: str, seen: list[str]) -> Any:
