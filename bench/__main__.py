@@ -29,6 +29,7 @@ from bench import (
     load,
     reads,
     record,
+    tiles,
     web,
     witness,
 )
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             "deconfliction",
             "record",
             "record-verify",
+            "tiles",
             "load",
             "load-cpu",
             "reads",
@@ -109,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             verify_entries=max(5000, int(100_000 * s)),
             proofs=max(50, int(2000 * min(s, 1.0))),
         )
+    if args.only in (None, "tiles"):
+        rows += tiles.run(entries=max(5000, int(100_000 * s)))
     if args.only in (None, "hidden"):
         rows += hidden.run()
     if args.only in (None, "load"):

@@ -5,7 +5,9 @@
   before anything is stored; so are ``NaN`` and infinities.
 * Every ``/v1`` answer carries ``Cache-Control: no-store``: every route of the schema, called
   by the owner of hidden objects (openings included) and by the other party, errors, a 500,
-  and — on a real server — the event stream and bodies refused as they stream.
+  and — on a real server — the event stream and bodies refused as they stream. The record as
+  tiles (``/tlog``) is the one exception, by DECISIONS 12: its answers are ``private`` (a
+  reader's own cache may keep a tile, never a shared one), its refusals ``no-store``.
 * ``/docs`` and ``/redoc`` are not served (they would load scripts from a CDN that the page's
   policy blocks); ``/openapi.json`` is.
 
@@ -38,10 +40,10 @@ OTHER = "red-officer"
 
 
 def _no_store(response: Any) -> bool:
-    return (
-        "no-store" in response.headers.get("cache-control", "")
-        and response.headers.get("x-content-type-options") == "nosniff"
-    )
+    cache = response.headers.get("cache-control", "")
+    if response.url.path.startswith("/tlog/") and response.status_code == 200:
+        cache = "no-store" if cache.startswith("private,") else cache  # DECISIONS 12
+    return "no-store" in cache and response.headers.get("x-content-type-options") == "nosniff"
 
 
 # --- Cache-Control: no-store ---------------------------------------------------------------

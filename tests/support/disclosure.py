@@ -172,6 +172,8 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/record/proofs/inclusion"): None,
     ("GET", "/v1/record/proofs/consistency"): None,
     ("POST", "/v1/record/cosign"): {"note": "probe"},
+    ("GET", "/tlog/checkpoint"): None,
+    ("GET", "/tlog/tile/{tile}"): None,
     ("POST", "/v1/tracks"): {"tracks": [RED_TRACK]},
     ("GET", "/v1/tracks"): None,
     ("GET", "/v1/alerts"): None,

@@ -47,6 +47,7 @@ from accord.center.picture import compliance_routes as compliance
 from accord.center.picture import routes as picture
 from accord.center.record import keys_routes as keys
 from accord.center.record import routes as record
+from accord.center.record import tiles_routes as tlog
 from accord.center.reports import routes as reports
 from accord.center.runtime import Center
 from accord.center.signing import routes as signing
@@ -67,6 +68,7 @@ ROUTERS = (
     directline.router,
     events.router,
     record.router,
+    tlog.router,
     picture.router,
     compliance.router,
     reports.router,

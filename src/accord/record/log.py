@@ -56,6 +56,7 @@ from typing import Any, Protocol, TextIO
 from accord.errors import LogError, TamperError
 from accord.record import merkle
 from accord.record.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash, split_point
+from accord.record.tiles import MAX_ENTRY_BYTES, TILE_HEIGHT, TILE_WIDTH, encode_bundle
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -729,6 +730,12 @@ class MerkleLog:
                 if not isinstance(data, bytearray | memoryview):
                     raise TypeError(f"a log entry is bytes, not {type(data).__name__}")
                 data = bytes(data)
+            if len(data) > MAX_ENTRY_BYTES:
+                # c2sp.org/tlog-tiles: entry bundles prefix each entry with a uint16 length.
+                raise LogError(
+                    f"entry {size} would be {len(data)} bytes; the log's entries are at most "
+                    f"{MAX_ENTRY_BYTES} (tlog-tiles), nothing was appended"
+                )
             # RFC 9162 §2.1.1: leaf = SHA-256(0x00 || d), node = SHA-256(0x01 || l || r),
             # inlined: this loop runs once per entry.
             h = sha256(b"\x00" + data).digest() if leaf_hashes is None else leaf_hashes[position]
@@ -830,6 +837,39 @@ class MerkleLog:
                 expected += 1
             if not rows:
                 raise TamperError(f"entry {expected} is missing from the stored log", leaf=expected)
+
+    # --- tiles (c2sp.org/tlog-tiles) -------------------------------------------------------
+
+    def _tile_rows(self, level: int, index: int, width: int) -> tuple[int, int]:
+        if not 1 <= width <= TILE_WIDTH or index < 0:
+            raise LogError(f"no tile {index} of width {width}")
+        start = index * TILE_WIDTH
+        # A tile of level L holds hashes of level 8L: floor(size / 256**L) of them exist.
+        if start + width > self._size >> (TILE_HEIGHT * level):
+            raise LogError(
+                f"no tile {index} of width {width} at level {level} in a log of {self._size}"
+            )
+        return start, start + width
+
+    def tile(self, level: int, index: int, width: int = TILE_WIDTH) -> bytes:
+        """The body of hash tile ``index`` of ``level`` (``width`` hashes of the stored nodes of
+        level ``8 * level``, concatenated): one range read of stored hashes, however large the
+        log. A tile of a given width never changes. Raises :class:`LogError` for a tile the
+        log does not have (yet) at its size."""
+        start, end = self._tile_rows(level, index, width)
+        rows = self._storage.read_nodes(TILE_HEIGHT * level, start, end)
+        if len(rows) != width or any(i != start + k for k, (i, _) in enumerate(rows)):
+            missing = next(
+                (start + k for k, (i, _) in enumerate(rows) if i != start + k), start + len(rows)
+            )
+            raise _missing((TILE_HEIGHT * level, missing))
+        return b"".join(h for _, h in rows)
+
+    def entry_bundle(self, index: int, width: int = TILE_WIDTH) -> bytes:
+        """The body of entry bundle ``index``: its ``width`` entries, each prefixed by its
+        length as a big-endian uint16."""
+        start, end = self._tile_rows(0, index, width)
+        return encode_bundle([data for _, data in self.entries(start, end)])
 
     # --- heads ----------------------------------------------------------------------------
 

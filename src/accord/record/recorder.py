@@ -25,7 +25,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from accord.record.canonical import loads_canonical
+from accord.errors import InputError, Issue
+from accord.record.canonical import canonical_json, loads_canonical
 from accord.record.entries import make_envelope, open_envelope, sign_encoded_entry, sign_entry
 from accord.record.errors import FormatError
 from accord.record.keys import PrivateKey
@@ -37,6 +38,7 @@ from accord.record.note import (
     sign_checkpoint,
     verify_checkpoint,
 )
+from accord.record.tiles import MAX_ENTRY_BYTES
 
 __all__ = ["Recorder", "ScannedSequences", "Sequences"]
 
@@ -137,6 +139,8 @@ class Recorder:
                     event, key=key, log=origin, seq=seq, ts=at, author=author, act=act
                 )
             leaf = make_envelope(size + offset, prev, entry)
+            if len(leaf) > MAX_ENTRY_BYTES:
+                raise _too_large(event, len(leaf))
             leaves.append(leaf)
             prev = leaf_hash(leaf)
             hashes.append(prev)
@@ -160,3 +164,34 @@ class Recorder:
         if head.timestamp is None:
             raise FormatError("the center's head carries no timestamped line to keep it by")
         self.log.add_head(cp.size, cp.root, head.timestamp, note_text)
+
+
+def _too_large(event: Mapping[str, Any] | bytes, size: int) -> InputError:
+    """The refusal of an entry over :data:`~accord.record.tiles.MAX_ENTRY_BYTES`, naming the
+    event's field that makes it so (the member holding more than half of it, followed down
+    as far as one does): nothing is appended. The sources that can grow check their own
+    limits first, with their own fields' names; this is the limit that holds for all."""
+    value: Any = loads_canonical(event) if isinstance(event, bytes) else event
+    path = ""
+    while isinstance(value, Mapping | list) and value:
+        items = list(value.items()) if isinstance(value, Mapping) else list(enumerate(value))
+        total = len(canonical_json(value))
+        weight, key, child = max(((len(canonical_json(v)), k, v) for k, v in items), key=_first)
+        if 2 * weight <= total:
+            break
+        path += f"[{key}]" if isinstance(key, int) else f".{key}" if path else str(key)
+        value = child
+    return InputError(
+        "record entry",
+        [
+            Issue(
+                path or "event",
+                f"the entry would take {size} bytes; a record entry is at most "
+                f"{MAX_ENTRY_BYTES} (DECISIONS 12, C2SP tlog-tiles)",
+            )
+        ],
+    )
+
+
+def _first(item: tuple[int, object, object]) -> int:
+    return item[0]

@@ -74,6 +74,7 @@ from accord.record.errors import FormatError
 from accord.world import Declared, Disclosure, FlightPlan, Position, parse_world
 
 __all__ = [
+    "CONTENT_MAX_BYTES",
     "KINDS",
     "MAX_NAME",
     "MAX_POSITIONS",
@@ -94,6 +95,13 @@ MAX_POSITIONS = 10_000
 
 MAX_NAME = 200
 """The longest ``properties.name``."""
+
+CONTENT_MAX_BYTES = 60_000
+"""The most bytes of canonical JSON a shared declaration's feature takes. Its record entry
+carries the feature in clear, and every entry is at most 65,535 bytes (DECISIONS 12; the
+C2SP tlog-tiles bundles' uint16 length): the envelope, the act and the signatures around
+the feature take under 2 KB. A ``center`` declaration's entry is a fixed-size commitment,
+so only :data:`MAX_POSITIONS` bounds it."""
 
 RECEIPT = (
     "a receipt: the acknowledging party has this version of the notification; it is not an approval"
@@ -131,6 +139,22 @@ def _format_issue(error: FormatError) -> Issue:
     if sep and head and " " not in head:
         return Issue(head, rest)
     return Issue("body", text)
+
+
+def _too_large(encoded: bytes, geometry: object) -> Issue:
+    """The issue of a shared feature too large for its record entry, naming the part that
+    makes it so: the coordinates when the geometry is most of it, else the properties."""
+    try:
+        in_geometry = len(canonical_json(geometry)) if geometry is not None else 0
+    except FormatError:  # pragma: no cover - the whole feature encoded
+        in_geometry = 0
+    field = "geometry.coordinates" if 2 * in_geometry > len(encoded) else "properties"
+    return Issue(
+        field,
+        f"the declaration takes {len(encoded)} bytes in the record, where a shared "
+        f"declaration takes at most {CONTENT_MAX_BYTES} (a record entry is at most 64 KiB): "
+        "fewer positions or shorter properties",
+    )
 
 
 def _checked(
@@ -180,9 +204,11 @@ def _checked(
         },
     }
     try:
-        canonical_json(stored)
+        encoded = canonical_json(stored)
     except FormatError as error:
         raise InputError(_SOURCE, [_format_issue(error)]) from None
+    if len(encoded) > CONTENT_MAX_BYTES and visibility.in_clear(stored["properties"]["disclosure"]):
+        raise InputError(_SOURCE, [_too_large(encoded, geometry)])
     try:
         world = parse_world(
             {"type": "FeatureCollection", "features": [stored]}, agreement, source=_SOURCE

@@ -1,6 +1,7 @@
 """Authentication and role checks.
 
-:class:`BearerAuth` is ASGI middleware guarding every path under ``/v1``: a request without
+:class:`BearerAuth` is ASGI middleware guarding every path under ``/v1`` and ``/tlog`` (the
+record as tiles, read like ``/v1/record``: DECISIONS 12): a request without
 ``Authorization: Bearer <token>``, or with a token no user holds, gets a 401 problem before
 any route, validation or body parsing runs — so a route added later cannot forget it, and an
 unauthenticated caller learns nothing, not even which paths exist. The authenticated
@@ -26,6 +27,7 @@ from accord.center.roles import Role
 __all__ = [
     "ALL_ROLES",
     "PROTECTED_PREFIX",
+    "PROTECTED_PREFIXES",
     "BearerAuth",
     "allow",
     "allowed_roles",
@@ -34,6 +36,8 @@ __all__ = [
 ]
 
 PROTECTED_PREFIX = "/v1"
+PROTECTED_PREFIXES = (PROTECTED_PREFIX, "/tlog")
+"""Every prefix whose paths need a token: the API, and the record as C2SP tlog-tiles."""
 ALL_ROLES = tuple(Role)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="accord"'}
 _MAX_TOKEN = 256
@@ -57,11 +61,12 @@ def _token(scope: Scope) -> str | None:
 
 
 def _protected(path: str) -> bool:
-    return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+    return any(path == p or path.startswith(p + "/") for p in PROTECTED_PREFIXES)
 
 
 class BearerAuth:
-    """ASGI middleware: authenticate every request under ``/v1`` with ``authenticate``
+    """ASGI middleware: authenticate every request under ``/v1`` and ``/tlog`` with
+    ``authenticate``
     (token → caller or ``None``, run in a worker thread: it reads the database), unless
     ``remembered`` (token → caller or ``None``, on the event loop: no I/O) knows the token
     already."""
@@ -99,9 +104,9 @@ class BearerAuth:
 
 def document_bearer(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema`` (an OpenAPI document), with the bearer scheme declared and required by
-    every operation under ``/v1`` — what :class:`BearerAuth` enforces. (Declared here rather
-    than by a security dependency on each route, which FastAPI would run on every request
-    for nothing: the middleware has checked the token already.)"""
+    every operation under ``/v1`` and ``/tlog`` — what :class:`BearerAuth` enforces.
+    (Declared here rather than by a security dependency on each route, which FastAPI would
+    run on every request for nothing: the middleware has checked the token already.)"""
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {})[_SCHEME] = bearer.model.model_dump(
         mode="json", by_alias=True, exclude_none=True
@@ -130,7 +135,7 @@ def allow(*roles: Role) -> Callable[..., Awaitable[Caller]]:
 
     async def dependency(request: Request) -> Caller:
         caller = getattr(request.state, "caller", None)
-        if not isinstance(caller, Caller):  # only outside /v1, where no route uses this
+        if not isinstance(caller, Caller):  # only outside the protected prefixes
             raise ProblemError(401, "a valid bearer token is required", kind="unauthenticated")
         if caller.role not in allowed:
             raise ProblemError(

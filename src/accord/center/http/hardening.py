@@ -23,7 +23,7 @@ import anyio.to_thread
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord.center.http.auth import PROTECTED_PREFIX
+from accord.center.http.auth import PROTECTED_PREFIX, PROTECTED_PREFIXES
 from accord.center.http.problems import FieldProblem, problem_response
 from accord.jsontext import TWICE, DuplicateKey, NotJsonNumber, loads, shown
 
@@ -40,6 +40,12 @@ def _protected(path: str) -> bool:
     return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
 
 
+def _guarded(path: str) -> bool:
+    """Under any prefix that needs a token (``/tlog`` too, whose answers set their own
+    ``Cache-Control: private``, DECISIONS 12, and so stay outside :class:`NoStore`)."""
+    return any(path == p or path.startswith(p + "/") for p in PROTECTED_PREFIXES)
+
+
 def _has_body(scope: Scope) -> bool:
     for name, value in scope.get("headers", ()):
         if name == b"transfer-encoding":
@@ -50,15 +56,15 @@ def _has_body(scope: Scope) -> bool:
 
 
 class StrictJson:
-    """ASGI middleware: a ``/v1`` request body that is JSON with a duplicated key, ``NaN`` or
-    an infinity gets a 422 problem before any route reads it; any other body is handed on
-    as it came (read once, replayed to the route)."""
+    """ASGI middleware: a ``/v1`` or ``/tlog`` request body that is JSON with a duplicated
+    key, ``NaN`` or an infinity gets a 422 problem before any route reads it; any other body
+    is handed on as it came (read once, replayed to the route)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _protected(scope["path"]) or not _has_body(scope):
+        if scope["type"] != "http" or not _guarded(scope["path"]) or not _has_body(scope):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []

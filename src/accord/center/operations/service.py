@@ -85,6 +85,7 @@ from accord.rules.operations import PENDING, OperationState
 from accord.world import Disclosure, Operation
 
 __all__ = [
+    "FEATURE_MAX_BYTES",
     "amend",
     "new_id",
     "propose",
@@ -134,6 +135,15 @@ _UPDATE = Prepared(
 )
 
 
+FEATURE_MAX_BYTES = 48_000
+"""The most bytes of canonical JSON an operation's feature takes. Its proposal's (amendment's,
+report's) record entry carries it in clear with the conflicts as every reader may see them,
+and every entry is at most 65,535 bytes (DECISIONS 12; the C2SP tlog-tiles bundles' uint16
+length): the rest is for the conflicts, the steps, the act and the envelope. An entry that
+would still be larger (conflicts with hundreds of objects) is refused by the recorder,
+naming the field, and nothing is written."""
+
+
 # --- reading the request --------------------------------------------------------------------
 
 
@@ -176,6 +186,21 @@ def _operation(agreement: Agreement, feature: dict[str, Any]) -> Operation:
     # third value, an integer beyond what every JSON reader agrees on, never reaches the
     # record).
     feature["geometry"] = _geometry_json(obj)
+    size = len(canonical_json(feature))
+    if size > FEATURE_MAX_BYTES:
+        in_geometry = len(canonical_json(feature["geometry"]))
+        field = "geometry.coordinates" if 2 * in_geometry > size else "properties"
+        raise InputError(
+            "request",
+            [
+                Issue(
+                    field,
+                    f"the operation takes {size} bytes in the record, where an operation "
+                    f"takes at most {FEATURE_MAX_BYTES} (a record entry is at most 64 KiB): "
+                    "fewer positions or shorter properties",
+                )
+            ],
+        )
     return obj
 
 
