@@ -412,17 +412,11 @@ class TiledLog:
         perfect subtrees of ``size``'s set bits, folded from the right."""
         if not 0 <= size <= self.size:
             raise ProofError(f"no tree of size {size} within one of {self.size}")
-        pieces, offset = [], 0
+        compact = merkle.CompactRange()
         for level in range(size.bit_length() - 1, -1, -1):
             if size >> level & 1:
-                pieces.append(self.node(level, offset >> level))
-                offset += 1 << level
-        if not pieces:
-            return EMPTY_ROOT
-        h = pieces[-1]
-        for piece in reversed(pieces[:-1]):
-            h = node_hash(piece, h)
-        return h
+                compact.append_subtree(self.node(level, compact.size >> level), 1 << level)
+        return compact.root()
 
     def inclusion_proof(self, index: int) -> list[bytes]:
         """RFC 9162 §2.1.3.1's audit path of leaf ``index``, built from the tiles."""
