@@ -47,6 +47,9 @@ class _Served:
     def witness(self, witness: object) -> str | None:
         return None
 
+    def openings(self) -> None:
+        return None
+
 
 def run(entries: int = 100_000, rounds: int = 2) -> list[tuple[str, str, str, str]]:
     center, parties, ring = record._keys()

@@ -9,7 +9,8 @@ The token (a record reader's) comes from ``$ACCORD_TOKEN`` or ``--token-file``, 
 command line. Exit status: 0 for a round (``--once``) that found nothing wrong; 1 when the
 state's own copy does not verify; 2 for bad input; 3 when ``--once`` could not read the
 center (not yet stalled); and one per alarm (:data:`accord.monitor.core.EXIT_CODES`):
-10 rewritten, 11 split_view, 12 rollback, 13 invalid_entry, 14 invalid_head, 15 stalled.
+10 rewritten, 11 split_view, 12 rollback, 13 invalid_entry, 14 invalid_head, 15 stalled,
+16 commitment.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def monitor(
         headers={"Authorization": f"Bearer {token}"},
         timeout=30.0,
     )
-    sources = HttpSources(client, origin=ring.center.name, witness_urls=urls)
+    sources = HttpSources(client, origin=ring.center.name, witness_urls=urls, party=party)
     try:
         watcher = Monitor(
             keys=ring,
@@ -160,6 +161,7 @@ def monitor(
             agreement=document,
             causes=service_causes(),
             workers=workers if workers is not None else (os.cpu_count() or 1),
+            party=party,
         )
     except VerificationError as error:
         folder.close()

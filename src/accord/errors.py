@@ -36,7 +36,8 @@
     │   ├── EquivocationError        the center signed two heads that cannot both be true
     │   ├── MonitorAlarm             a party's monitor found the center's log at fault: a
     │   │                            rewrite, a rollback, a split view, an invalid entry, a
-    │   │                            stall; ``kind`` names it, with the sizes and entry
+    │   │                            stall, a commitment of its party's that does not open;
+    │   │                            ``kind`` names it, with the sizes and entry
     │   │                                                          [accord.monitor.core]
     │   └── ActError                 a party's signed act that is malformed; ``field`` names
     │       │                        the field at fault                 [accord.record.acts]
@@ -427,9 +428,9 @@ class MonitorAlarm(RecordError):
     """A party's monitor found the log it follows at fault (``accord monitor``).
 
     ``kind`` is one of ``accord.monitor.core.KINDS`` (``rewritten``, ``rollback``,
-    ``split_view``, ``invalid_entry``, ``invalid_head``, ``stalled``); ``sizes`` the tree
-    sizes at stake (the one verified before, the one shown), ``index`` the entry at fault
-    when there is one, ``evidence`` the path of the evidence file written (a split view or a
+    ``split_view``, ``invalid_entry``, ``invalid_head``, ``stalled``, ``commitment``);
+    ``sizes`` the tree sizes at stake (the one verified before, the one shown), ``index``
+    the entry at fault when there is one, ``evidence`` the path of the evidence file written (a split view or a
     rewrite: two heads signed by the center and the proof that they are two histories).
     """
 

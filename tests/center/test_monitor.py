@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
+from accord.center.db.models import Opening as OpeningRow
 from accord.center.runtime import Center
 from accord.errors import MonitorAlarm, Unavailable
 from accord.monitor.core import Monitor, WitnessSource, split_view_evidence
@@ -38,6 +39,7 @@ from accord.record.note import (
 )
 from accord.record.tiles import ENTRIES_LEVEL, Tile, new_tiles
 from accord.record.verify import verify_log
+from support.declarations import POSITION
 from support.jig import NOW
 from support.record import seeded
 from support.service import Service, center_of, ring_of
@@ -407,6 +409,28 @@ def test_an_invalid_entry_is_named(setup: Setup) -> None:
     with setup.monitor() as monitor:
         alarm = alarm_of(monitor)
     assert alarm.kind == "invalid_entry" and alarm.index == 1  # red's first entry
+
+
+def test_the_partys_own_commitments_open_as_the_center_says(setup: Setup) -> None:
+    """Blue's monitor (an officer's token) checks the openings the center keeps of blue's
+    hidden declarations against the commitments in its own verified copy: a good one is
+    checked once; one the center changed after recording (its salt) is ``commitment``."""
+    center = center_of(setup.service)
+    first = setup.service.post("/v1/declarations", "blue-officer", json=POSITION)
+    assert first.status_code == 201, first.text
+    setup.sources._party = "blue"
+    with setup.monitor(party="blue") as monitor:
+        monitor.step()
+        assert monitor.notes == [] and monitor._unopened == set()
+        second = setup.service.post("/v1/declarations", "blue-officer", json=POSITION)
+        assert second.status_code == 201, second.text
+        index = setup.service.get("/v1/record/head", "observer").json()["size"] - 1
+        with center.writing() as unit:
+            kept = unit.session.get(OpeningRow, index)
+            assert kept is not None and kept.owner == "blue"
+            kept.salt = bytes(len(kept.salt))
+        alarm = alarm_of(monitor)
+    assert alarm.kind == "commitment" and alarm.index == index
 
 
 def test_evidence_and_report_shapes(setup: Setup, tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
 from accord.errors import (
+    CommitmentError,
     FormatError,
     MonitorAlarm,
     ProofError,
@@ -57,6 +58,9 @@ from accord.errors import (
     Unavailable,
     VerificationError,
 )
+from accord.record.canonical import loads_canonical
+from accord.record.commitments import open_commitment
+from accord.record.entries import open_envelope
 from accord.record.keys import KeyRing, PublicKey
 from accord.record.note import SignedHead, verify_checkpoint, verify_cosignatures
 from accord.record.tiles import TILE_WIDTH, TiledLog, entries_path, parse_bundle
@@ -69,6 +73,7 @@ __all__ = [
     "KINDS",
     "Monitor",
     "MonitorAlarm",
+    "Opening",
     "Sources",
     "WitnessSource",
     "split_view_evidence",
@@ -81,6 +86,7 @@ EXIT_CODES: Mapping[str, int] = {
     "invalid_entry": 13,
     "invalid_head": 14,
     "stalled": 15,
+    "commitment": 16,
 }
 """``accord monitor``'s exit status for each alarm kind."""
 KINDS = frozenset(EXIT_CODES)
@@ -100,6 +106,19 @@ class WitnessSource:
     own: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What the center says opens the commitment in record entry ``entry``: the salt
+    (base64) and the exact canonical JSON committed to (DECISIONS 11: the center keeps a copy
+    of its owner's openings; the monitor uses it only after checking it against the
+    commitment in its own verified copy of the entry)."""
+
+    entry: int
+    commitment: str
+    salt: str
+    content: str
+
+
 class Sources(Protocol):
     """Where a round reads from (:mod:`accord.monitor.http` over HTTP; a test's dictionary).
     Each raises :class:`~accord.errors.Unavailable` when it cannot answer now."""
@@ -114,6 +133,11 @@ class Sources(Protocol):
 
     def witness(self, witness: WitnessSource) -> str | None:
         """The checkpoint ``witness`` last cosigned (None: it has cosigned none)."""
+        ...
+
+    def openings(self) -> list[Opening] | None:
+        """The openings the center serves this monitor's party for its own commitments
+        (None: none can be read with this monitor's token)."""
         ...
 
 
@@ -178,8 +202,10 @@ class Monitor:
         causes: Mapping[str, Sequence[str]] | None = None,
         workers: int = 1,
         batch: int = BATCH,
+        party: str | None = None,
     ) -> None:
         self.keys = keys
+        self.party = party
         self.origin = keys.center.name
         self._sources = sources
         self.state = state
@@ -203,6 +229,11 @@ class Monitor:
             if isinstance(ahead, dict)
             else {}
         )
+        unopened = meta.get("unopened")
+        self._unopened: set[int] = (
+            {i for i in unopened if isinstance(i, int)} if isinstance(unopened, list) else set()
+        )
+        """The party's own commitments in the verified copy whose opening was not checked."""
         try:
             self._resume()
         except BaseException:
@@ -251,7 +282,13 @@ class Monitor:
         try:
             self._round(now)
         finally:
-            self.state.save_meta({"last_ok": self._last_ok, "ahead": self._ahead})
+            self.state.save_meta(
+                {
+                    "last_ok": self._last_ok,
+                    "ahead": self._ahead,
+                    "unopened": sorted(self._unopened),
+                }
+            )
 
     def _round(self, now: float) -> None:
         note = self._read(self._sources.checkpoint, now)
@@ -275,6 +312,7 @@ class Monitor:
             self._grow(head, now)
         self._last_ok = now
         self._compare_witnesses(now)
+        self._open_own()
 
     def _read(self, read: Callable[[], Any], now: float) -> Any:
         try:
@@ -363,14 +401,32 @@ class Monitor:
         except Unavailable as error:
             self._stalled_or(error, now)
 
-        def append(_start: int, leaves: Sequence[bytes], hashes: Sequence[bytes]) -> None:
+        # Each batch's leaf hashes from the checked tiles, until the stream has taken it.
+        expected: dict[int, tuple[Sequence[bytes], list[bytes]]] = {}
+
+        def append(at: int, leaves: Sequence[bytes], hashes: Sequence[bytes]) -> None:
+            # The workers hashed every leaf they checked (RFC 9162: SHA-256(0x00 || entry));
+            # each must be the leaf hash in the checked tiles.
+            _, want = expected.pop(at)
+            if list(hashes) != want:
+                self._rewritten(at, leaves, want, head.size, start)
             self.state.append(leaves, hashes)
+            if self.party is not None:
+                self._unopened.update(_commitments_of(self.party, at, leaves))
 
         try:
             self._stream.extend(
-                self._batches(tiles, start, head.size), reread=self.state.leaves, taken=append
+                self._batches(tiles, start, head.size, expected),
+                reread=self.state.leaves,
+                taken=append,
             )
         except VerificationError as error:
+            # An entry changed in transit or in the center's store fails its signature or
+            # chain first: it is named as rewritten when it is not the entry the head commits to.
+            for at, (leaves, want) in sorted(expected.items()):
+                if error.index is None or at > error.index:
+                    break
+                self._rewritten(at, leaves[: error.index - at + 1], want, head.size, start)
             raise MonitorAlarm(
                 "invalid_entry",
                 f"invalid_entry: entry {error.index} under the head of size {head.size}: "
@@ -384,11 +440,37 @@ class Monitor:
             raise MonitorAlarm("rewritten", "rewritten: the entries do not hash to the head")
         self._keep(head)
 
-    def _batches(self, tiles: TiledLog, start: int, end: int) -> Iterator[list[bytes]]:
-        """The entries ``start`` to ``end - 1`` in batches, each checked against its leaf
-        hash in the checked tiles; ``rewritten`` naming the first that is not."""
+    @staticmethod
+    def _rewritten(
+        at: int, leaves: Sequence[bytes], want: Sequence[bytes], size: int, start: int
+    ) -> None:
+        """Raise ``rewritten`` naming the first of ``leaves`` (leaf ``at`` on) whose hash is not
+        its leaf hash in the checked tiles, ``want``; return if there is none."""
+        for i, (data, leaf) in enumerate(zip(leaves, want, strict=False)):
+            # RFC 9162 §2.1.1: leaf hash SHA-256(0x00 || entry).
+            if hashlib.sha256(b"\x00" + data).digest() != leaf:
+                index = at + i
+                raise MonitorAlarm(
+                    "rewritten",
+                    f"rewritten: entry {index} as served in {entries_path(index // TILE_WIDTH)}"
+                    f" is not the entry the center's head of size {size} commits to",
+                    sizes=(start, size),
+                    index=index,
+                )
+
+    def _batches(
+        self,
+        tiles: TiledLog,
+        start: int,
+        end: int,
+        expected: dict[int, tuple[Sequence[bytes], list[bytes]]],
+    ) -> Iterator[list[bytes]]:
+        """The entries ``start`` to ``end - 1`` in batches, their leaf hashes from the checked
+        tiles kept in ``expected`` (by the batch's first index) for :meth:`_grow` to compare
+        with the hashes of the entries as served."""
         batch: list[bytes] = []
-        sha256 = hashlib.sha256
+        want: list[bytes] = []
+        first = start
         at = start
         while at < end:
             n, offset = divmod(at, TILE_WIDTH)
@@ -396,7 +478,7 @@ class Monitor:
             stop = min(end, n * TILE_WIDTH + width)
             path = entries_path(n, width)
             try:
-                hashes = tiles.leaf_hashes(n * TILE_WIDTH + offset, stop)
+                want += tiles.leaf_hashes(at, stop)
                 bundle = parse_bundle(self._sources.tile(path), width=width)
             except (ProofError, FormatError) as error:
                 raise MonitorAlarm(
@@ -406,25 +488,56 @@ class Monitor:
                     sizes=(start, tiles.size),
                     index=at,
                 ) from None
-            for i, want in enumerate(hashes, offset):
-                data = bundle[i]
-                # RFC 9162 §2.1.1: leaf hash SHA-256(0x00 || entry).
-                if sha256(b"\x00" + data).digest() != want:
-                    index = n * TILE_WIDTH + i
-                    raise MonitorAlarm(
-                        "rewritten",
-                        f"rewritten: entry {index} as served in {path} is not the entry the "
-                        f"center's head of size {tiles.size} commits to",
-                        sizes=(start, tiles.size),
-                        index=index,
-                    )
-                batch.append(data)
+            batch += bundle[offset : offset + stop - at]
             at = stop
-            if len(batch) >= self._batch:
+            if len(batch) >= self._batch or at == end:
+                expected[first] = (batch, want)
                 yield batch
-                batch = []
-        if batch:
-            yield batch
+                batch, want, first = [], [], at
+
+    # --- the party's own commitments ----------------------------------------------------
+
+    def _open_own(self) -> None:
+        """Check the openings the center serves for the party's own commitments against the
+        commitments in the verified copy: ``commitment`` for one that does not open its
+        entry's (the center recorded, or keeps, another content than the party declared)."""
+        if self.party is None or not self._unopened:
+            return
+        try:
+            served = self._sources.openings()
+        except Unavailable as error:
+            self.notes.append(f"your party's openings: unreadable ({error})")
+            return
+        if served is None:
+            self.notes.append(
+                f"{len(self._unopened)} of your party's commitments not opened: this "
+                "monitor's token reads no openings (an officer's of your party does)"
+            )
+            return
+        for opening in served:
+            if opening.entry not in self._unopened:
+                continue
+            data = self.state.leaves(opening.entry, opening.entry + 1)[0]
+            try:
+                event = loads_canonical(open_envelope(data)[2])["event"]
+                if event.get("commitment") != opening.commitment:
+                    raise CommitmentError("the entry holds another commitment")
+                open_commitment(event, salt=opening.salt, content=opening.content)
+            except (RecordError, KeyError, TypeError) as error:
+                raise MonitorAlarm(
+                    "commitment",
+                    f"commitment: entry {opening.entry}, a commitment of {self.party}'s: the "
+                    f"opening the center serves for it does not open it: {error}",
+                    sizes=(self._stream.size,),
+                    index=opening.entry,
+                ) from None
+            self._unopened.discard(opening.entry)
+        if self._unopened:
+            first = min(self._unopened)
+            self.notes.append(
+                f"{len(self._unopened)} of your party's commitments have no opening served "
+                f"yet (the first: entry {first})"
+            )
 
     # --- the witnesses ------------------------------------------------------------------
 
@@ -467,6 +580,23 @@ class Monitor:
                     sizes=(mine, seen.size),
                 )
             self.notes.append(f"{label}: cosigned size {seen.size}, ahead of ours ({mine})")
+
+
+_COMMITMENT_MARK = b'"commitment":'
+
+
+def _commitments_of(party: str, start: int, leaves: Sequence[bytes]) -> list[int]:
+    """The entries among ``leaves`` (the first is entry ``start``) by ``party`` whose event
+    holds a commitment (a hidden declaration's, or a change of one)."""
+    out = []
+    for i, leaf in enumerate(leaves, start):
+        if _COMMITMENT_MARK not in leaf:  # most entries: no parsing at all
+            continue
+        entry = loads_canonical(open_envelope(leaf)[2])
+        event = entry.get("event") if isinstance(entry, dict) else None
+        if entry.get("author") == party and isinstance(event, dict) and "commitment" in event:
+            out.append(i)
+    return out
 
 
 def alarm_json(alarm: MonitorAlarm, *, origin: str, at: float) -> dict[str, Any]:

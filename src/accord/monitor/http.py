@@ -20,7 +20,7 @@ import httpx
 
 from accord.errors import MonitorAlarm, Unavailable
 
-from .core import WitnessSource
+from .core import Opening, WitnessSource
 
 __all__ = ["HttpSources", "check_loopback", "post_webhook", "report_body"]
 
@@ -56,8 +56,10 @@ class HttpSources:
         origin: str,
         witness_urls: Mapping[str, str],
         witness_client: httpx.Client | None = None,
+        party: str | None = None,
     ) -> None:
         self._client = client
+        self._party = party
         self._witness_client = witness_client or httpx.Client(timeout=10.0)
         self._origin_hash = hashlib.sha256(origin.encode("utf-8")).hexdigest()
         self._witness_urls = dict(witness_urls)
@@ -96,6 +98,45 @@ class HttpSources:
         if response is None:
             return None
         return response.content.decode("utf-8", "replace")
+
+    def openings(self) -> list[Opening] | None:
+        """Every opening the center serves the party of this monitor's token: its own
+        declarations (``GET /v1/declarations?owner=<party>``, page by page), each one's
+        openings (``GET /v1/declarations/{id}/openings``). None without a party, or when
+        the token may not read them (403)."""
+        if self._party is None:
+            return None
+        out: list[Opening] = []
+        after: str | None = None
+        while True:
+            params = {"owner": self._party, "limit": "500", **({"after": after} if after else {})}
+            try:
+                response = self._client.get("v1/declarations", params=params)
+            except httpx.HTTPError as error:
+                raise Unavailable(f"the declarations: {type(error).__name__}: {error}") from None
+            if response.status_code == 403:
+                return None
+            if response.status_code != 200:
+                raise Unavailable(f"the declarations: the center answered {response.status_code}")
+            page = response.json()
+            for item in page.get("items", []):
+                found = _get(self._client, f"v1/declarations/{item['id']}/openings", "an opening")
+                if found is None:
+                    continue
+                for entry in found.json().get("entries", []):
+                    opened = entry.get("opening")
+                    if opened:
+                        out.append(
+                            Opening(
+                                int(opened["entry"]),
+                                str(opened["commitment"]),
+                                str(opened["salt"]),
+                                str(opened["content"]),
+                            )
+                        )
+            after = page.get("next")
+            if not after:
+                return out
 
 
 def check_loopback(url: str) -> str:

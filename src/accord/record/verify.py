@@ -666,6 +666,7 @@ class EntryStream:
         else:
             checked = (future.result() for future in futures)
         hashes: list[bytes] = []
+        subtrees: list[bytes] = []
         moved: tuple[int, str] | None = None
         unordered: tuple[int, str] | None = None
         last_seq = dict(self.last_seq)
@@ -688,6 +689,7 @@ class EntryStream:
             blob = chunk.hashes
             new = [blob[k : k + 32] for k in range(0, len(blob), 32)]
             hashes.extend(new)
+            subtrees.append(chunk.subtree)
             last = new[-1]
             if unordered is None:
                 unordered = _sequences(chunk.start, chunk.authored, last_seq)
@@ -697,9 +699,16 @@ class EntryStream:
             raise VerificationError(*moved)
         if unordered is not None:
             raise VerificationError(*unordered)
-        append = self._range.append
-        for h in hashes:
-            append(h)
+        compact = self._range
+        for k in range(0, len(hashes), _CHUNK):
+            part = hashes[k : k + _CHUNK]
+            if len(part) == _CHUNK and compact.size % _CHUNK == 0:
+                # A full chunk at a multiple of its size is one perfect subtree (RFC 9162),
+                # its root computed by the worker that checked it.
+                compact.append_subtree(subtrees[k // _CHUNK], _CHUNK)
+                continue
+            for h in part:
+                compact.append(h)
         self.last_seq, self.last_hash = last_seq, last
         self.size = start + len(batch)
         if taken is not None:
