@@ -16,13 +16,12 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import httpx
 import pytest
 
 from accord.center.db.models import Opening as OpeningRow
-from accord.center.runtime import Center
 from accord.errors import MonitorAlarm, Unavailable
 from accord.monitor.core import Monitor, WitnessSource, split_view_evidence
 from accord.monitor.http import HttpSources, check_loopback, report_body
@@ -40,7 +39,7 @@ from accord.record.note import (
 from accord.record.tiles import ENTRIES_LEVEL, Tile, new_tiles
 from accord.record.verify import verify_log
 from support.declarations import POSITION
-from support.jig import NOW
+from support.growing import grow
 from support.record import seeded
 from support.service import Service, center_of, ring_of
 
@@ -49,17 +48,6 @@ from support.service import Service, center_of, ring_of
 def database_url(tmp_path: Path) -> str:
     """SQLite alone: the monitor reads the center over HTTP, whatever its database."""
     return f"sqlite:///{tmp_path / 'accord.sqlite'}"
-
-
-def grow(center: Center, size: int) -> None:
-    """Append entries by turns of the members until the log holds ``size``."""
-    authors = ["blue", "red", "hnc", "observers"]
-    with center.writing() as unit:
-        start = unit.ledger.log.size
-        items: list[tuple[Any, str]] = [
-            ({"kind": "test.event", "n": i}, authors[i % 4]) for i in range(start, size)
-        ]
-        unit.ledger.append_many(items, at=NOW)
 
 
 Handler = Callable[[httpx.Request, httpx.BaseTransport], httpx.Response]
