@@ -430,8 +430,9 @@ class MonitorAlarm(RecordError):
     ``kind`` is one of ``accord.monitor.core.KINDS`` (``rewritten``, ``rollback``,
     ``split_view``, ``invalid_entry``, ``invalid_head``, ``stalled``, ``commitment``);
     ``sizes`` the tree sizes at stake (the one verified before, the one shown), ``index``
-    the entry at fault when there is one, ``evidence`` the path of the evidence file written (a split view or a
-    rewrite: two heads signed by the center and the proof that they are two histories).
+    the entry at fault when there is one, ``evidence`` the path of the evidence file written
+    (a split view or a rewrite: two heads signed by the center and the proof that they are
+    two histories).
     """
 
     def __init__(

@@ -40,6 +40,7 @@ from accord.record.tiles import ENTRIES_LEVEL, Tile, new_tiles
 from accord.record.verify import verify_log
 from support.declarations import POSITION
 from support.growing import grow
+from support.jig import NOW
 from support.record import seeded
 from support.service import Service, center_of, ring_of
 
@@ -121,6 +122,9 @@ class Setup:
 @pytest.fixture
 def setup(service: Service, tmp_path: Path) -> Setup:
     return Setup(service, tmp_path)
+
+
+AID = {"condition": "aid-delivered-east-city"}
 
 
 def alarm_of(monitor: Monitor) -> MonitorAlarm:
@@ -421,6 +425,29 @@ def test_the_partys_own_commitments_open_as_the_center_says(setup: Setup) -> Non
     assert alarm.kind == "commitment" and alarm.index == index
 
 
+def test_a_rooted_log_is_checked_as_accord_verify_checks_it(
+    signed_service: Service, tmp_path: Path
+) -> None:
+    """Under an agreement naming the parties' roots, every party entry's act is checked
+    against the keys its root certified, with the service's table of what each request may
+    cause (as ``accord verify`` takes it); the monitor's copy verifies with ``accord verify``."""
+    from accord.cli_record import service_causes
+
+    service = signed_service
+    setup = Setup(service, tmp_path)
+    causes = service_causes()
+    with setup.monitor(causes=causes) as monitor:
+        monitor.step()
+        for user in ("hnc-notifier", "observer"):
+            answer = service.post("/v1/phases/confirm", user, json=AID)
+            assert answer.status_code == 201, answer.text
+        assert service.post("/v1/declarations", "blue-officer", json=POSITION).status_code == 201
+        monitor.step()
+        size = monitor.size
+    report = verify_log(setup.state_dir / "log.sqlite", keys=setup.ring, causes=causes)
+    assert report.rooted and report.entries == size and report.acts
+
+
 def test_evidence_and_report_shapes(setup: Setup, tmp_path: Path) -> None:
     key = seeded("log.example")
     heads = [
@@ -441,6 +468,12 @@ def test_evidence_and_report_shapes(setup: Setup, tmp_path: Path) -> None:
     body = report_body(alarm, accused="red", at=datetime(2026, 9, 1, tzinfo=UTC), size=3)
     assert body["cites"] == [1] and body["evidence"][0]["name"] == "e.json"
     assert body["when"] == {"start": "2026-09-01T00:00:00Z", "end": None}
+    # The center takes it as a violation report, its cites and evidence as given.
+    grow(center_of(setup.service), 3)
+    filed = report_body(alarm, accused="red", at=NOW, size=3)
+    answer = setup.service.post("/v1/reports", "blue-officer", json=filed)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["cites"] == [1]
     for bad in ("http://example.com/x", "https://127.0.0.1/", "http://10.0.0.1/"):
         with pytest.raises(ValueError, match="loopback"):
             check_loopback(bad)
