@@ -296,7 +296,7 @@ class Monitor:
         mine = self._stream.size
         if head.size < mine:
             if self.state.log.root(head.size) != head.root:
-                self._two_histories(head, self._latest(), "split_view", where="now serves")
+                self._other_root(head, a=head)
             raise MonitorAlarm(
                 "rollback",
                 f"rollback: the center serves a head of size {head.size}, below the "
@@ -305,7 +305,7 @@ class Monitor:
             )
         if head.size == mine:
             if head.root != self._stream.root():
-                self._two_histories(self._latest(), head, "split_view", where="now serves")
+                self._other_root(head, b=head)
             if self.head is None or self.head.note != head.note:
                 self._keep(head)  # the same tree; its note may carry new cosignatures
         else:
@@ -313,6 +313,22 @@ class Monitor:
         self._last_ok = now
         self._compare_witnesses(now)
         self._open_own()
+
+    def _other_root(
+        self, head: SignedHead, *, a: SignedHead | None = None, b: SignedHead | None = None
+    ) -> NoReturn:
+        """``split_view``: ``head``'s root is not the verified copy's at its size — with the
+        evidence when the copy is under a head of the center's (``head`` is then ``a``, the
+        smaller, or ``b``)."""
+        if self.head is not None and self.head.size >= head.size:
+            mine = self.head
+            self._two_histories(a or mine, b or mine, "split_view", where="now serves")
+        raise MonitorAlarm(
+            "split_view",
+            f"split_view: the center serves a head of size {head.size} whose root is not the "
+            f"root of the {head.size} entries this monitor verified",
+            sizes=(self._stream.size, head.size),
+        )
 
     def _read(self, read: Callable[[], Any], now: float) -> Any:
         try:
@@ -351,7 +367,7 @@ class Monitor:
 
     def _two_histories(
         self, a: SignedHead, b: SignedHead, kind: str, *, where: str, index: int | None = None
-    ) -> None:
+    ) -> NoReturn:
         """Raise the alarm for heads ``a`` and ``b`` of the center's (``a.size <= b.size``)
         that are two histories, with the evidence written; the proof from ``a.size`` is
         built from the monitor's copy when ``b`` is its head, else from ``b``'s tiles."""
