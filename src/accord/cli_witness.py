@@ -162,6 +162,8 @@ def evidence(
         except AccordError as error:
             sys.stderr.write(f"#{item.id} ({item.origin}) is not split-view evidence: {error}\n")
             continue
+        if document in documents:  # the same two heads refused twice (a 409, then a 422)
+            continue
         documents.append(document)
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
