@@ -3,7 +3,8 @@ histories that share a random prefix, heads of random sizes of each signed by th
 consistency proof built from B's leaves — proven exactly when the RFC 9162 definition of the
 tree hash (written out here, on the entries) gives B's tree at A's size another root than A's;
 refused when they are one history, when a hash of the proof is changed, when a head is signed
-by another key, and when the document is not in its exact form."""
+by another key, and when the document is not in its exact form; and transparency-dev/merkle's
+published consistency proofs read as evidence."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ from accord.record.evidence import (
     split_view_evidence,
 )
 from accord.record.keys import PrivateKey
-from accord.record.merkle import consistency_proof, leaf_hash
+from accord.record.merkle import consistency_proof, consistency_roots, leaf_hash
 from accord.record.note import Checkpoint, parse_note, sign_checkpoint
+from support.record import b64
 
 ORIGIN = "accord.example/split"
 CENTER = PrivateKey.from_seed("center", hashlib.sha256(b"center").digest())
@@ -226,3 +228,76 @@ def test_the_proof_takes_the_center_by_keyword_only() -> None:
     evidence = evidence_of(history("blue", 1, 3), history("red", 1, 5))
     with pytest.raises(TypeError):
         prove_split_view(evidence, CENTER.public)  # type: ignore[misc]
+
+
+# transparency-dev/merkle, testdata/consistency/{1,2,3,4}/happy-path.json (commit 417fb0c3,
+# Apache-2.0): an independent implementation's RFC 9162 consistency proofs over the
+# RFC 6962 test leaves — (size1, size2, root1, root2, proof).
+TRANSPARENCY_DEV_CONSISTENCY = [
+    (
+        1,
+        8,
+        "bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=",
+        "XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=",
+        [
+            "lqKW0iTyhcZ77pPDD4owkVfw2qNdxbh+QQt4YwoJz8c=",
+            "Xwg/ChozygdqlSeYMlgNs+DvRYS9/x9UyKNg9Q3jAx4=",
+            "a0eq8p7jwq+a+Im8H7klTavTEXfxYjLdaqsDXKOb9uQ=",
+        ],
+    ),
+    (
+        6,
+        8,
+        "duZ9rbzfHhDht03cYIq9L5jfsW+851J3tSMqEn8gh+8=",
+        "XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=",
+        [
+            "DrxdNDf74tsVi58Sah0RjjCBgQMdCpSfje3t68VY72o=",
+            "yoVOoSjtBQtBs1/8G4e46yveRh6eO1WW7Oa51ZdaCuA=",
+            "037kGJdt2VdTwcc4Yrk5j6Kiz5tP8P3+izDNlSCWFLc=",
+        ],
+    ),
+    (
+        2,
+        5,
+        "+sVCA+fMaWzw38tCySodnbr3CtnmIfS9jZhmLwDjwSU=",
+        "Tju7H3tHjc/nH7YxYxUZo7yhLJrvyhYSv85ME6hiZNQ=",
+        [
+            "Xwg/ChozygdqlSeYMlgNs+DvRYS9/x9UyKNg9Q3jAx4=",
+            "vBoGQ7EuTS18d5GPROD095qDi2z57FtcKD4fTYhZnms=",
+        ],
+    ),
+    (
+        6,
+        7,
+        "duZ9rbzfHhDht03cYIq9L5jfsW+851J3tSMqEn8gh+8=",
+        "3bib5AOAnjJXUNPSY814kpwpQreUKjS3fhIslZSnTIw=",
+        [
+            "DrxdNDf74tsVi58Sah0RjjCBgQMdCpSfje3t68VY72o=",
+            "sIaT7C5yFZcTBkHoIR5+7cy0wmQTlj7ubB4u0W/7Gl8=",
+            "037kGJdt2VdTwcc4Yrk5j6Kiz5tP8P3+izDNlSCWFLc=",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("m", "n", "root1", "root2", "proof"), TRANSPARENCY_DEV_CONSISTENCY)
+def test_published_consistency_proofs(
+    m: int, n: int, root1: str, root2: str, proof: list[str]
+) -> None:
+    """The walk gives both published roots; as evidence, the published proof joins the
+    published heads (no split view) and shows another head of size m (a second history)."""
+    old, new, hashes = b64(root1), b64(root2), [b64(h) for h in proof]
+    assert consistency_roots(old_size=m, new_size=n, proof=hashes, old_root=old) == (old, new)
+    consistency = split_view_consistency(m, hashes, root_at_old=old)
+    b_head = sign_checkpoint(Checkpoint(ORIGIN, n, new), key=CENTER, timestamp=T)
+    one = sign_checkpoint(Checkpoint(ORIGIN, m, old), key=CENTER, timestamp=T)
+    with pytest.raises(NoSplitView):
+        prove_split_view(split_view_evidence(one, b_head, consistency), center=CENTER.public)
+    other = sign_checkpoint(
+        Checkpoint(ORIGIN, m, hashlib.sha256(b"another history").digest()),
+        key=CENTER,
+        timestamp=T,
+    )
+    evidence = split_view_evidence(other, b_head, consistency)
+    prove_split_view(evidence, center=CENTER.public)
+    assert evidence.b_root_at_a() == old
