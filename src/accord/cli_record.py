@@ -1,5 +1,8 @@
 """``accord keys``, ``accord record`` and ``accord verify``: the record by hand.
 
+``accord verify LOG --keys KEYS.json`` verifies a log; ``accord verify --evidence FILE --keys
+KEYS.json`` proves split-view evidence (:mod:`accord.record.evidence`) instead.
+
 Exit codes: 0 done (or verified), 1 a check failed (the log does not verify, a proof does not
 hold), 2 bad input. Private keys are read from files of mode 0600 and never printed.
 """

@@ -378,6 +378,11 @@ def test_the_witnesses_evidence_proves_the_split_view_to_a_third_party(scene: Sc
     # blue: A8 against B11, A13 against B13 (the same two heads refused with 409 then 422:
     # written once); red: B11 against A13
     assert sizes == {"blue": [(8, 11), (13, 13)], "red": [(11, 13)]}
+    # --json prints the same documents
+    printed = run("witness", "evidence", "--data", scene.state("red"), "--json")
+    assert printed.exit_code == 0, printed.output
+    written = (scene.root / "evidence" / "red" / "witness-1.json").read_text()
+    assert json.loads(printed.stdout) == [json.loads(written)]
 
 
 def test_the_two_views_tiles_prove_it_too(scene: Scene) -> None:
