@@ -34,6 +34,8 @@
     │   │                                               [accord.record.witness_protocol]
     │   ├── CommitmentError          an opening that does not match its salted commitment
     │   ├── EquivocationError        the center signed two heads that cannot both be true
+    │   ├── NoSplitView              split-view evidence whose heads one history explains
+    │   │                                                       [accord.record.evidence]
     │   └── ActError                 a party's signed act that is malformed; ``field`` names
     │       │                        the field at fault                 [accord.record.acts]
     │       ├── ActSignatureError    made for another log, naming another key, or its
@@ -134,6 +136,7 @@ __all__ = [
     "KeyFileError",
     "LogError",
     "NoAct",
+    "NoSplitView",
     "NotAuthorized",
     "NotFound",
     "NotJsonNumber",
@@ -416,6 +419,11 @@ class EquivocationError(RecordError):
     def __init__(self, message: str, *, evidence: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.evidence = evidence
+
+
+class NoSplitView(RecordError):
+    """Split-view evidence whose two heads the center signed and a consistency proof joins:
+    one history, not two — nothing against the center (:mod:`accord.record.evidence`)."""
 
 
 class ActError(RecordError):

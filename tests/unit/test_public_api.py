@@ -79,6 +79,7 @@ EXPECTED = {
         "KeyFileError",
         "LogError",
         "NoAct",
+        "NoSplitView",
         "NotAuthorized",
         "NotFound",
         "NotJsonNumber",
