@@ -201,8 +201,10 @@ def test_an_operation_against_a_thousand_objects_is_recorded_in_parts(
     assert public(pictured["conflicts"]) == public(ok(service.get(path, "observer"))["conflicts"])
     assert len(pictured["conflicts"]) == N + 1
 
-    # Compliance finds in a late report with N conflicts exactly what it finds in one with
-    # none.
+    # Compliance finds nothing wrong with the execution (approved, after the center's
+    # recheck), and in a late report with N conflicts exactly what it finds in one with none.
+    blue = ok(service.get("/v1/compliance/blue", "observer"))
+    assert blue["findings"] == [], blue
     found = []
     for lon, lat in ((21.42, 25.12), (21.9, 24.2)):
         body = operation_at(lon, lat, "blue", category="imminent_threat")
