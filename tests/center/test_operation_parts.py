@@ -87,7 +87,7 @@ def service(tmp_path: Path, database_url: str, clock: Clock) -> Iterator[Service
         yield svc
 
 
-def ok(response: Any, status: int = 200) -> dict[str, Any]:
+def answered(response: Any, status: int = 200) -> dict[str, Any]:
     assert response.status_code == status, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -140,7 +140,7 @@ def test_an_operation_against_a_thousand_objects_is_recorded_in_parts(
     service: Service, clock: Clock, tmp_path: Path
 ) -> None:
     start = len(leaves(service))
-    op = ok(service.post(OPS, "blue-officer", json=operation("op-c1")), 201)
+    op = answered(service.post(OPS, "blue-officer", json=operation("op-c1")), 201)
     assert len(op["conflicts"]) == N and op["blocking_conflicts"] == N
     written = leaves(service, start)
     made = [entry_of(leaf) for leaf in written]
@@ -158,7 +158,7 @@ def test_an_operation_against_a_thousand_objects_is_recorded_in_parts(
     size = len(canonical_json(listed)) + len(canonical_json(first["feature"]))
     assert 2 <= parts <= size // EVENT_BUDGET + 2, (parts, size)  # O(N): ceil(bytes / limit)
     for user in ("blue-officer", "red-officer", "observer"):
-        seen = ok(service.get(f"{OPS}/{op['id']}", user))
+        seen = answered(service.get(f"{OPS}/{op['id']}", user))
         assert public(seen["conflicts"]) == public(listed) and len(listed) == N
     # A party's verifier passes the log, and names the entry where a part is missing or out
     # of its order.
@@ -183,27 +183,29 @@ def test_an_operation_against_a_thousand_objects_is_recorded_in_parts(
     reason = "the positions were pulled back this morning"
     path = f"{OPS}/{op['id']}"
     approved = service.post(f"{path}/approve", "red-approver", json={"override_reason": reason})
-    approved = ok(approved)
+    approved = answered(approved)
     assert approved["status"] == "approved" and approved["blocking_conflicts"] == N + 1
     recheck = [entry_of(leaf)["event"] for leaf in leaves(service, before)]
     kinds = [e["kind"] for e in recheck]
     assert kinds[0] == "operation.conflicts_updated" and kinds[-1] == "operation.approved"
     assert set(kinds[1:-1]) == {CONFLICTS_CONTINUED} and recheck[0]["continued"] == len(kinds) - 1
     clock.at = WS + timedelta(minutes=5)
-    assert ok(service.post(f"{path}/execute", "blue-officer"))["status"] == "executed"
+    assert answered(service.post(f"{path}/execute", "blue-officer"))["status"] == "executed"
     verify(service, export(service, tmp_path / "after.jsonl"))
 
     # The picture, replayed from the record, has the whole list and nothing it cannot fold.
-    picture = ok(service.get("/v1/picture", "observer", params={"at": clock.at.isoformat()}))
+    picture = answered(service.get("/v1/picture", "observer", params={"at": clock.at.isoformat()}))
     assert picture["anomalies"] == []
     (pictured,) = [o for o in picture["operations"] if o["id"] == op["id"]]
     assert pictured["status"] == "executed"
-    assert public(pictured["conflicts"]) == public(ok(service.get(path, "observer"))["conflicts"])
+    assert public(pictured["conflicts"]) == public(
+        answered(service.get(path, "observer"))["conflicts"]
+    )
     assert len(pictured["conflicts"]) == N + 1
 
     # Compliance finds nothing wrong with the execution (approved, after the center's
     # recheck), and in a late report with N conflicts exactly what it finds in one with none.
-    blue = ok(service.get("/v1/compliance/blue", "observer"))
+    blue = answered(service.get("/v1/compliance/blue", "observer"))
     assert blue["findings"] == [], blue
     found = []
     for lon, lat in ((21.42, 25.12), (21.9, 24.2)):
@@ -214,8 +216,8 @@ def test_an_operation_against_a_thousand_objects_is_recorded_in_parts(
             "window_start": format_instant(executed - timedelta(minutes=10)),
             "window_end": format_instant(executed + timedelta(minutes=10)),
         }
-        reported = ok(service.post(f"{OPS}/report", "blue-officer", json=body), 201)
-        report = ok(service.get("/v1/compliance/blue", "observer"))
+        reported = answered(service.post(f"{OPS}/report", "blue-officer", json=body), 201)
+        report = answered(service.get("/v1/compliance/blue", "observer"))
         (late,) = [f for f in report["findings"] if f["subject"] == reported["id"]]
         assert late["entries"] == [reported["entry"]]
         detail = late["detail"].replace(reported["id"], "op")
@@ -344,3 +346,12 @@ def test_a_part_missing_or_out_of_order_does_not_fold() -> None:
         reason = folded.reasons[folded.anomalies[0]]
         assert "does not fit the entries before it" in reason, (name, reason)
         assert folded.operations["op-1"].status == "proposed", name  # the approval did not fold
+
+
+def test_the_fold_names_the_members_the_record_names() -> None:
+    """The fold spells the members itself (a fold imports no more than state and functions:
+    ``center-folds-plain``); they are the record's."""
+    from accord.center.operations import fold
+    from accord.record import continued
+
+    assert (fold.CONTINUED, fold.CONTINUES) == (continued.CONTINUED, continued.CONTINUES)

@@ -25,7 +25,6 @@ from accord.agreement import Agreement, RuleKind
 from accord.center.entry_kinds import Part, Recorded, Replaying
 from accord.chrono import parse_instant
 from accord.errors import AccordError
-from accord.record.continued import CONTINUED, CONTINUES
 from accord.rules import operations as rules
 from accord.rules.operations import (
     Breach,
@@ -142,6 +141,10 @@ def _transition(t: Mapping[str, Any]) -> Transition:
         t.get("detail") or "",
     )
 
+
+CONTINUED, CONTINUES = "continued", "continues"
+"""The members of a list continued across entries (:mod:`accord.record.continued`, named
+here so that a fold stays state and functions: ``center-folds-plain``)."""
 
 OPERATIONS: Part[dict[str, OperationRecord]] = Part("operations", dict)
 """Every operation the record tells of, by id."""
