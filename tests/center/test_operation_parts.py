@@ -174,6 +174,18 @@ def test_an_operation_against_a_thousand_objects_is_recorded_in_parts(
             verify(service, path)
         assert caught.value.index == index and words in caught.value.reason, caught.value
 
+    # Blue amends it (a new name): the amendment is recorded in parts as well, then the
+    # center's check of the amended area for every party.
+    before = len(leaves(service))
+    renamed = operation("op-c1", name="Strike on depot D-14, west gate")
+    path = f"{OPS}/{op['id']}"
+    amended = answered(service.client.put(path, json=renamed, headers=service.auth("blue-officer")))
+    assert amended["version"] == 2 and len(amended["conflicts"]) == N
+    written = leaves(service, before)
+    kinds = [entry_of(leaf)["event"]["kind"] for leaf in written]
+    assert kinds == ["operation.amended", *[CONFLICTS_CONTINUED] * (parts - 1), "operation.checked"]
+    assert max(len(leaf) for leaf in written) <= MAX_ENTRY_BYTES
+
     # Red declares a hidden position in the area: before red's approval, the center's
     # recheck records the N + 1 conflicts in parts too, and the approval (with its
     # override) and the execution go ahead.
@@ -181,7 +193,6 @@ def test_an_operation_against_a_thousand_objects_is_recorded_in_parts(
         declare(unit.session, position(0, disclosure="center"), at=NOW)
     before = len(leaves(service))
     reason = "the positions were pulled back this morning"
-    path = f"{OPS}/{op['id']}"
     approved = service.post(f"{path}/approve", "red-approver", json={"override_reason": reason})
     approved = answered(approved)
     assert approved["status"] == "approved" and approved["blocking_conflicts"] == N + 1
