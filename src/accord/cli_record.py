@@ -1,5 +1,8 @@
 """``accord keys``, ``accord record`` and ``accord verify``: the record by hand.
 
+``accord verify LOG --keys KEYS.json`` verifies a log; ``accord verify --evidence FILE --keys
+KEYS.json`` proves split-view evidence (:mod:`accord.record.evidence`) instead.
+
 Exit codes: 0 done (or verified), 1 a check failed (the log does not verify, a proof does not
 hold), 2 bad input. Private keys are read from files of mode 0600 and never printed.
 """
@@ -11,7 +14,7 @@ import hashlib
 import json
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -371,7 +374,7 @@ def record_open(
     sys.stdout.write(f"OPENED {len(given)} of {len(given)}\n")
 
 
-def _json_file(path: Path) -> Any:
+def _json_file(path: Path, *, what: str = "a head file") -> Any:
     """The JSON document in ``path``, read strictly (a key twice, ``NaN``: refused); on any
     fault, the exit (2) whose message names the file."""
     try:
@@ -379,7 +382,7 @@ def _json_file(path: Path) -> Any:
     except OSError as exc:
         raise fail(f"cannot read {path}: {exc.strerror}") from None
     except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a key twice, NaN
-        raise fail(f"{path}: not a head file: {exc}") from None
+        raise fail(f"{path}: not {what}: {exc}") from None
 
 
 @record_app.command("cosign")
@@ -429,9 +432,83 @@ def service_causes() -> dict[str, tuple[str, ...]]:
     return {name: kind.acts for name, kind in registered().items() if kind.signer is Signer.MEMBER}
 
 
+def _cosigners(note: str, keys: list[tuple[str, PublicKey]], center: PublicKey) -> list[str]:
+    """What the cosignature lines on ``note`` say, in words: each known key that cosigned it
+    (and when), a known key's line that does not verify, and how many lines no known key
+    explains."""
+    from accord.record.note import parse_note, verify_cosignatures
+
+    said = []
+    for label, key in keys:
+        try:
+            times = verify_cosignatures(note, witnesses=[key])
+        except RecordError:
+            said.append(f"a line named {key.name} ({label}) that does NOT verify")
+            continue
+        if key.name in times:
+            at = datetime.fromtimestamp(times[key.name], UTC)
+            said.append(f"cosigned by {key.name} ({label}) at {format_instant(at)}")
+    known = {(center.name, center.note_key_id(t)) for t in (SIG_ED25519, SIG_ED25519_COSIGNATURE)}
+    known |= {(key.name, key.note_key_id(SIG_ED25519_COSIGNATURE)) for _, key in keys}
+    others = [s for s in parse_note(note).signatures if (s.name, s.key_id) not in known]
+    if not said:
+        said.append("cosigned by none of the keys known here")
+    if others:
+        names = ", ".join(sorted({s.name for s in others}))
+        said.append(f"{len(others)} line(s) by keys not known here ({names}), not checked")
+    return said
+
+
+def verify_evidence(evidence: Path, ring: KeyRing, agreement: Path | None) -> None:
+    """``accord verify --evidence``: prove split-view evidence (accord.record.evidence) with
+    the center's key; print what is proven; exit 0 proven, 1 not, 2 bad input."""
+    from accord.errors import NoSplitView
+    from accord.record.evidence import SplitViewEvidence, prove_split_view
+
+    document = _json_file(evidence, what="an evidence file")
+    keys: list[tuple[str, PublicKey]] = [(m.role, m.key) for m in ring.members]
+    if agreement is not None:
+        witnesses = load_agreement(agreement).witnesses
+        keys += [(f"{party}'s witness", ref.key) for party, ref in witnesses.items()]
+    try:
+        parsed = SplitViewEvidence.from_json(document)
+    except AccordError as error:
+        raise fail(f"{evidence}: {error}") from None
+    try:
+        prove_split_view(parsed, center=ring.center)
+        old_root = parsed.b_root_at_a()
+    except NoSplitView as error:
+        raise fail(f"NOT PROVEN: {error}", 1) from None
+    except RecordError as error:
+        raise fail(f"NOT PROVEN: the evidence does not hold: {error}", 1) from None
+    a, b = parsed.a, parsed.b
+    lines = [
+        f"the center {ring.center.name} signed two histories of the log {parsed.origin}:",
+        f"  head A: size {a.size}, root {_b64(a.root)}",
+    ]
+    lines += [f"    {said}" for said in _cosigners(parsed.heads[0], keys, ring.center)]
+    if a.size == b.size:
+        lines.append(f"  head B: size {b.size}, root {_b64(b.root)}: the same size, another root")
+    else:
+        lines += [
+            f"  head B: size {b.size}, root {_b64(b.root)}, whose tree at size {a.size} has "
+            f"root {_b64(old_root)}",
+            f"    (its consistency proof of {len(parsed.consistency)} hash(es) leads to head "
+            "B's root and to that one)",
+        ]
+    lines += [f"    {said}" for said in _cosigners(parsed.heads[1], keys, ring.center)]
+    lines.append("no append-only log has both heads: a split view")
+    for line in lines:
+        sys.stdout.write(line + "\n")
+    sys.stdout.write("SPLIT VIEW PROVEN\n")
+
+
 def verify(
-    log: Annotated[Path, typer.Argument(help="The log file (SQLite) or its JSON-lines export.")],
     keys: Annotated[Path, typer.Option("--keys", help="KEYS.json: registered public keys.")],
+    log: Annotated[
+        Path | None,
+        typer.Argument(help="The log file (SQLite) or its JSON-lines export."),
+    ] = None,
     trusted_head: Annotated[
         Path | None, typer.Option("--trusted-head", help="An older HEAD.json you trust.")
     ] = None,
@@ -441,17 +518,34 @@ def verify(
         typer.Option(
             "--agreement",
             help="Your own copy of the agreement (YAML): the log must adopt exactly it, and "
-            "its parties' roots.",
+            "its parties' roots; with --evidence, its witnesses' keys name the cosignatures.",
+        ),
+    ] = None,
+    evidence: Annotated[
+        Path | None,
+        typer.Option(
+            "--evidence",
+            help="Prove split-view evidence (JSON, from accord monitor or accord witness "
+            "evidence --out) instead of verifying a log.",
         ),
     ] = None,
 ) -> None:
     """Check every signature, rebuild the tree, check the signed heads and, given an older
     trusted head, that the log only grew. In a log whose agreement names the parties' roots,
     check every party's act against the keys its root certified (pin the agreement with
-    --agreement, or its roots are taken from the log itself). Exit 0 verified, 1 not, 2 bad
-    input."""
+    --agreement, or its roots are taken from the log itself). With --evidence FILE instead
+    of a log: prove that the center signed two histories (a split view) from the two signed
+    heads in FILE and the center's key. Exit 0 verified (proven), 1 not, 2 bad input."""
+    if (log is None) == (evidence is None):
+        raise fail("give a log to verify, or --evidence FILE to prove, not both")
     try:
         ring = KeyRing.read(keys)
+        if evidence is not None:
+            if trusted_head is not None or workers is not None:
+                raise fail("--evidence takes --keys and --agreement only")
+            verify_evidence(evidence, ring, agreement)
+            return
+        assert log is not None
         trusted = None
         if trusted_head is not None:
             trusted = SignedHead.from_json(_json_file(trusted_head), center=ring.center)

@@ -39,6 +39,8 @@
     │   │                            stall, a commitment of its party's that does not open;
     │   │                            ``kind`` names it, with the sizes and entry
     │   │                                                          [accord.monitor.core]
+    │   ├── NoSplitView              split-view evidence whose heads one history explains
+    │   │                                                       [accord.record.evidence]
     │   └── ActError                 a party's signed act that is malformed; ``field`` names
     │       │                        the field at fault                 [accord.record.acts]
     │       ├── ActSignatureError    made for another log, naming another key, or its
@@ -140,6 +142,7 @@ __all__ = [
     "LogError",
     "MonitorAlarm",
     "NoAct",
+    "NoSplitView",
     "NotAuthorized",
     "NotFound",
     "NotJsonNumber",
@@ -449,6 +452,11 @@ class MonitorAlarm(RecordError):
         self.sizes = sizes
         self.index = index
         self.evidence = evidence
+
+
+class NoSplitView(RecordError):
+    """Split-view evidence whose two heads the center signed and a consistency proof joins:
+    one history, not two — nothing against the center (:mod:`accord.record.evidence`)."""
 
 
 class ActError(RecordError):

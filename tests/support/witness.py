@@ -116,3 +116,27 @@ def spec_verify_cosignature(
 def checkpoint_body(note: str) -> str:
     """signed-note: the text is everything up to the last blank line, with its newline."""
     return note[: note.rindex("\n\n") + 1]
+
+
+PARTY_WITNESS_KEYS = {
+    "blue": seeded("witness.blue.example/w1"),
+    "red": seeded("witness.red.example/w1"),
+}
+"""The jig parties' witnesses' keys (as tests/center/test_witnesses.py names them)."""
+
+
+def agreement_with_witnesses(text: str, urls: dict[str, str]) -> str:
+    """The agreement ``text`` (YAML) with a witness named for each party of ``urls``."""
+    import yaml
+
+    data = yaml.safe_load(text)
+    for party in data["parties"]:
+        if party["id"] not in urls:
+            continue
+        key = PARTY_WITNESS_KEYS[party["id"]]
+        party["witness"] = {
+            "name": key.name,
+            "vkey": key.public.vkey(0x04),
+            "url": urls[party["id"]],
+        }
+    return str(yaml.safe_dump(data, sort_keys=False))

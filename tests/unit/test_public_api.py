@@ -80,6 +80,7 @@ EXPECTED = {
         "LogError",
         "MonitorAlarm",
         "NoAct",
+        "NoSplitView",
         "NotAuthorized",
         "NotFound",
         "NotJsonNumber",

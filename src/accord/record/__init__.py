@@ -11,6 +11,8 @@ check on its own machine.
   (JCS) bytes, and its verification (origin, key, signature, clock window);
 * :mod:`~accord.record.note` — C2SP signed notes: checkpoints signed by the center,
   co-signatures by parties (tlog-cosignature), split-view detection;
+* :mod:`~accord.record.evidence` — split-view evidence (two center-signed heads and a
+  consistency proof) and its proof by a third party holding the center's key alone;
 * :mod:`~accord.record.log` — the append-only log over a storage port (SQLite);
 * :mod:`~accord.record.recorder` — signed entries into the log, signed heads out of it;
 * :mod:`~accord.record.verify` — the verifier, which trusts nothing it has not checked.

@@ -36,6 +36,7 @@ __all__ = [
     "ProofError",
     "consistency_path",
     "consistency_proof",
+    "consistency_roots",
     "inclusion_path",
     "inclusion_proof",
     "leaf_hash",
@@ -266,10 +267,39 @@ def verify_consistency(
         if old_root != EMPTY_ROOT:
             raise ProofError("the root of the empty tree must be SHA-256 of the empty string")
         return
+    old, new = consistency_roots(
+        old_size=old_size, new_size=new_size, proof=proof, old_root=old_root
+    )
+    if old != old_root:
+        raise ProofError("the consistency proof does not lead to the old root hash")
+    if new != new_root:
+        raise ProofError("the consistency proof does not lead to the new root hash")
+
+
+def consistency_roots(
+    *, old_size: int, new_size: int, proof: Sequence[bytes], old_root: bytes | None = None
+) -> tuple[bytes, bytes]:
+    """The old and the new root hashes a consistency proof from ``old_size`` to ``new_size``
+    leads to (RFC 9162 §2.1.4.2, steps 1 to 7, without the final comparisons); raises
+    :class:`ProofError` for a proof of the wrong length.
+
+    For ``0 < old_size < new_size`` only. When ``old_size`` is a power of two the proof does
+    not hold the old tree (it is one perfect subtree of the new one) and step 2 puts
+    ``old_root`` in front of it: ``old_root`` must then be given, and is what comes back as
+    the old root. This is what shows a split view: a proof taken from the larger tree that
+    leads to its root while leading to another old root than the smaller head's.
+    """
+    if not 0 < old_size < new_size:
+        raise ProofError(f"no consistency proof walk from size {old_size} to size {new_size}")
+    for i, p in enumerate(proof):
+        _check_hash(p, f"proof element {i}")
     if not proof:  # step 1
         raise ProofError("the consistency proof is empty")
     path = list(proof)
     if old_size & (old_size - 1) == 0:  # step 2: first is a power of two
+        if old_root is None:
+            raise ProofError(f"a proof from size {old_size} (a power of two) needs the old root")
+        _check_hash(old_root, "the old root hash")
         path.insert(0, bytes(old_root))
     fn, sn = old_size - 1, new_size - 1  # step 3
     while fn & 1:  # step 4
@@ -292,7 +322,4 @@ def verify_consistency(
         sn >>= 1
     if sn != 0:  # step 7
         raise ProofError("the consistency proof is shorter than the trees require")
-    if fr != old_root:
-        raise ProofError("the consistency proof does not lead to the old root hash")
-    if sr != new_root:
-        raise ProofError("the consistency proof does not lead to the new root hash")
+    return fr, sr

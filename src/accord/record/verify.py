@@ -8,7 +8,9 @@ subtree nodes) from a log file (the SQLite file, opened read-only) or from an ex
    a dropped, inserted or reordered leaf is named by its index;
 2. every entry is canonical JSON signed by its author's registered key, for this log;
 3. every author's sequence numbers run 1, 2, 3, … with no gap or repeat — a replayed entry
-   is named;
+   is named; a list continued across entries (:mod:`accord.record.continued`) has each of
+   its parts right after the entry it continues, in order, each the center's — a part
+   removed, moved or forged is named;
 4. every tree head kept with the log is signed by the center and commits to the root of the
    leaves at its size (the tree is rebuilt from the leaf data, RFC 9162); the plain fields
    kept beside a head's note (``size``, ``root``, ``timestamp``, ``origin`` of an export's
@@ -64,6 +66,7 @@ from accord.chrono import format_instant
 from accord.errors import RecordError, VerificationError
 from accord.jsontext import loads as strict_loads
 from accord.jsontext import shown
+from accord.record import continued
 from accord.record.canonical import loads_canonical
 from accord.record.entries import Entry, LeafReader, open_envelope, verify_entry
 from accord.record.keys import KeyRing, PublicKey
@@ -339,6 +342,7 @@ class _Checked(NamedTuple):
     moved: tuple[int, str] | None  # the first leaf out of its place or off the chain
     failure: tuple[int, str] | None  # the first leaf that is no valid signed entry
     acts: ChunkActs | None = None  # a rooted log's: what the chunk's acts leave for the fold
+    chains: tuple[continued.Mark, ...] = ()  # the entries of lists continued across entries
 
 
 def _failed(start: int, index: int, reason: str) -> _Checked:
@@ -434,8 +438,17 @@ class _Checker:
                     for k in range(0, len(level), 2)
                 ]
             subtree = level[0]
+        marked = continued.marks(start, leaves, [author for author, _ in authored])
         return _Checked(
-            start, b"".join(hashes), subtree, read[0][1], authored, moved, None, summary
+            start,
+            b"".join(hashes),
+            subtree,
+            read[0][1],
+            authored,
+            moved,
+            None,
+            summary,
+            tuple(marked),
         )
 
 
@@ -778,6 +791,7 @@ def verify_log(
     last_seq: dict[str, int] = {}
     moved: tuple[int, str] | None = None
     unordered: tuple[int, str] | None = None
+    marks: list[continued.Mark] = []
     try:
         for chunk in _check_all(pool, checker, log):
             if chunk.failure is not None:
@@ -797,6 +811,7 @@ def verify_log(
                 unordered = _sequences(start, chunk.authored, last_seq)
             if fold is not None and chunk.acts is not None:
                 fold.add(start, start + len(new), chunk.acts)
+            marks.extend(chunk.chains)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -806,6 +821,9 @@ def verify_log(
         raise VerificationError(*moved)
     if unordered is not None:
         raise VerificationError(*unordered)
+    broken = continued.check(marks, size=n, origin=origin)
+    if broken is not None:
+        raise VerificationError(*broken)
     if fold is not None:
         fault = fold.finish(lambda start, end: _leaves_range(log, start, end))
         if fault is not None:

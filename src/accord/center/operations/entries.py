@@ -8,6 +8,16 @@ operation, the user, the status after the step and the steps it added to the his
 amendment carry the feature and the conflicts cut for a reader who owns nothing
 (:func:`public`): the record is read by every party and monitor. How the picture folds
 each kind: :mod:`accord.center.operations.fold`.
+
+**Conflicts over several entries.** Every entry is at most 64 KiB (DECISIONS 12). An
+operation that conflicts with hundreds of objects has a conflict list larger than that: its
+entry carries the list's first run, ``continued`` (the number of parts in all) and
+``conflicts_total``, and the center's ``operation.conflicts_continued`` entries right after
+it, appended with it in one transaction, carry the rest — each naming the operation, the
+entry it continues (``continues``), its ``part`` and the ``parts`` (the rule every verifier
+checks: :mod:`accord.record.continued`). Where the list is cut depends only on the event as
+every reader sees it (its conflicts cut for a reader who owns nothing, its feature and
+steps), never on a hidden object: the number of parts says nothing the list does not.
 """
 
 from __future__ import annotations
@@ -23,6 +33,8 @@ from accord.center.operations import fold
 from accord.center.runtime import Unit
 from accord.chrono import format_instant
 from accord.deconfliction import Conflict
+from accord.record.canonical import canonical_json
+from accord.record.continued import CONTINUED, CONTINUES, runs
 from accord.rules.operations import OperationState, Transition
 
 __all__ = [
@@ -30,7 +42,9 @@ __all__ = [
     "AMENDED",
     "CENTER",
     "CHECKED",
+    "CONFLICTS_CONTINUED",
     "CONFLICTS_UPDATED",
+    "EVENT_BUDGET",
     "EVIDENCE_CHECKED",
     "PROPOSED",
     "REPORTED",
@@ -38,6 +52,7 @@ __all__ = [
     "entry_of",
     "public",
     "record",
+    "split",
     "transition_json",
 ]
 
@@ -58,19 +73,22 @@ PROPOSED = "operation.proposed"
 AMENDED = "operation.amended"
 REPORTED = "operation.reported"
 CONFLICTS_UPDATED = "operation.conflicts_updated"
+CONFLICTS_CONTINUED = "operation.conflicts_continued"
 
 _STEP = ("operation", "user", "status", "transitions")
 _CHECKED = (*_STEP, "feature", "conflicts")
+_SPLIT = (CONTINUED, "conflicts_total")
+"""The fields of an entry whose conflicts continue in the entries after it."""
 _ENTRIES: dict[str, EntryKind] = {}
 _KINDS: list[tuple[str, tuple[str, ...], tuple[str, ...], Fold, str]] = [
-    (PROPOSED, _CHECKED, (), fold.proposed,
+    (PROPOSED, _CHECKED, _SPLIT, fold.proposed,
      "a party proposes an operation, its conflicts as all may see"),
-    (AMENDED, (*_CHECKED, "version"), (), fold.amended,
+    (AMENDED, (*_CHECKED, "version"), _SPLIT, fold.amended,
      "its proposer amends an operation, checked anew"),
-    (REPORTED, (*_CHECKED, "executed_at", "breaches"), (), fold.reported,
+    (REPORTED, (*_CHECKED, "executed_at", "breaches"), _SPLIT, fold.reported,
      "a party reports an operation after the fact (an imminent threat)"),
-    (CONFLICTS_UPDATED, (*_STEP, "conflicts", "blocking_conflicts"), (), fold.conflicts_updated,
-     "the center re-checks an operation after the world changed"),
+    (CONFLICTS_UPDATED, (*_STEP, "conflicts", "blocking_conflicts"), _SPLIT,
+     fold.conflicts_updated, "the center re-checks an operation after the world changed"),
     (ACTIONS["approve"], _STEP, ("override_reason",), fold.step, "a party approves"),
     (ACTIONS["veto"], (*_STEP, "reason"), (), fold.step, "a party vetoes, with its reason"),
     (ACTIONS["object"], (*_STEP, "evidence"), ("evidence_geometry",), fold.objected,
@@ -101,6 +119,13 @@ _ENTRIES[EVIDENCE_CHECKED] = entry_kind(
     fold=fold.evidence_checked,
     summary="the center checks the coordinates an objection gave as evidence for every party "
     "(a commitment per party, of one size whatever was found)",
+)  # fmt: skip
+_ENTRIES[CONFLICTS_CONTINUED] = entry_kind(
+    CONFLICTS_CONTINUED, signer=Signer.CENTER,
+    required=("operation", CONTINUES, "part", "parts", "conflicts"),
+    fold=fold.conflicts_continued,
+    summary="the center continues an operation's conflicts, too many for the entry before it "
+    "(written with it: part k of n, naming that entry)",
 )  # fmt: skip
 for _kind, _required, _optional, _fold, _summary in _KINDS:
     _ENTRIES[_kind] = entry_kind(
@@ -179,4 +204,65 @@ def record(
         status=state.status.value,
         transitions=_transitions(before, state),
     )
-    return unit.ledger.append(event, author=actor.author, at=at)
+    ledger = unit.ledger
+    if "conflicts" not in event:
+        return ledger.append(event, author=actor.author, at=at)
+    encoded = canonical_json(event)  # weighed once, and signed as it is when it fits
+    if len(encoded) <= EVENT_BUDGET:
+        return ledger.append_encoded(encoded, author=actor.author, at=at)
+    first, *rest = split(event, index=ledger.log.size)
+    origin = unit.center.origin
+    items = [(first, actor.author), *((part, origin) for part in rest)]
+    indices = ledger.append_many(items, at=at)  # one transaction: all parts or none
+    if rest and indices != [rest[0][CONTINUES] + k for k in range(len(indices))]:
+        raise AssertionError(f"parts appended at {indices}, not after one another")
+    return indices[0]
+
+
+EVENT_BUDGET = 60_000
+"""The most bytes of canonical JSON the event of one operation entry takes (DECISIONS 12:
+an entry, its act, envelope and signature included, is at most 65,535 bytes; the rest is
+for those, as :data:`accord.center.airspace.groups.ENTRY_BUDGET` leaves it)."""
+
+
+def split(event: dict[str, Any], *, index: int, budget: int = EVENT_BUDGET) -> list[dict[str, Any]]:
+    """The events of the entries that record ``event`` (whose ``conflicts`` are as every
+    reader sees them), the first to be entry ``index``: ``[event]`` when it takes at most
+    ``budget`` bytes of canonical JSON; else ``event`` with the first run of its conflicts,
+    ``continued`` (the number of parts) and ``conflicts_total``, then an
+    ``operation.conflicts_continued`` event per further run, each within ``budget``.
+
+    Where the list is cut depends on the bytes of the event as it stands in the record, and
+    nothing else (:func:`accord.record.continued.runs`)."""
+    if len(canonical_json(event)) <= budget:
+        return [event]
+    conflicts = event["conflicts"]
+    items = [canonical_json(c) for c in conflicts]
+    total = len(items)
+    # the fixed parts, their counts written as wide as they can be (parts <= total + 1)
+    head = {**event, "conflicts": [], CONTINUED: total + 1, "conflicts_total": total}
+    tail = _continuation(event["operation"], index, total + 1, total + 1, [])
+    ends = runs(
+        items,
+        first=budget - len(canonical_json(head)) + 2,
+        rest=budget - len(canonical_json(tail)) + 2,
+    )
+    parts = len(ends)
+    starts = [0, *ends[:-1]]
+    first = {**event, "conflicts": conflicts[: ends[0]], CONTINUED: parts, "conflicts_total": total}
+    return [first] + [
+        _continuation(event["operation"], index, k + 1, parts, conflicts[starts[k] : ends[k]])
+        for k in range(1, parts)
+    ]
+
+
+def _continuation(
+    operation: str, index: int, part: int, parts: int, conflicts: list[Any]
+) -> dict[str, Any]:
+    return _ENTRIES[CONFLICTS_CONTINUED].build(
+        {CONTINUES: index},
+        operation=operation,
+        part=part,
+        parts=parts,
+        conflicts=conflicts,
+    )

@@ -5,6 +5,13 @@ the status each entry recorded and every step of its history.
 
 A proposal or a report starts an operation; every other kind is a step of one already
 started (:func:`step`, and the folds that add what their kind carries besides).
+
+Conflicts too many for one entry continue in the center's ``operation.conflicts_continued``
+entries right after it (:mod:`accord.record.continued`): the entry that carries the first
+run says how many parts there are and how many conflicts in all, the operation awaits the
+rest (:attr:`OperationRecord.awaiting`), and each part must be the next, of that entry, at
+its place; the last must bring the count to the total. Until then no other step of the
+operation fits, so the picture shows the whole list or says that the record is broken.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ __all__ = [
     "OperationRecord",
     "amended",
     "checked",
+    "conflicts_continued",
     "conflicts_updated",
     "evidence_checked",
     "executed",
@@ -41,6 +49,17 @@ __all__ = [
     "reported",
     "step",
 ]
+
+
+@dataclass(slots=True)
+class Awaiting:
+    """A conflict list continued over several entries, as far as it came: the entry that
+    began it, the parts in all, the next part due and the number of conflicts in all."""
+
+    entry: int
+    parts: int
+    next: int
+    total: int
 
 
 @dataclass(slots=True)
@@ -68,6 +87,8 @@ class OperationRecord:
     """Each party's commitment to what the center's check of the latest amendment showed it
     (``operation.checked``)."""
     checked_entry: int | None = None
+    awaiting: Awaiting | None = None
+    """The parts still due of a conflict list that continues over several entries."""
 
     def state(self, agreement: Agreement) -> OperationState | None:
         """The rules' state the record implies (None for a category the agreement does not
@@ -121,6 +142,10 @@ def _transition(t: Mapping[str, Any]) -> Transition:
     )
 
 
+CONTINUED, CONTINUES = "continued", "continues"
+"""The members of a list continued across entries (:mod:`accord.record.continued`, named
+here so that a fold stays state and functions: ``center-folds-plain``)."""
+
 OPERATIONS: Part[dict[str, OperationRecord]] = Part("operations", dict)
 """Every operation the record tells of, by id."""
 
@@ -145,6 +170,7 @@ def _started(replay: Replaying, record: Recorded) -> OperationRecord | None:
         entry=record.index,
         entries=[record.index],
         history=list(event.get("transitions") or []),
+        awaiting=_awaiting(record),
     )
 
 
@@ -173,12 +199,27 @@ def reported(replay: Replaying, record: Recorded) -> bool:
     return True
 
 
+def _awaiting(record: Recorded) -> Awaiting | None:
+    """The parts an entry's conflict list awaits (None: it is whole)."""
+    event = record.event
+    if CONTINUED not in event:
+        return None
+    parts, total = event[CONTINUED], event["conflicts_total"]
+    if not (_count(parts) and parts >= 2 and _count(total) and total >= 0):
+        raise ValueError(f"a list continued over {parts!r} parts, {total!r} in all")
+    return Awaiting(record.index, parts, 2, total)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _stepped(replay: Replaying, record: Recorded) -> OperationRecord | None:
     """The operation ``record`` names, with the entry's status and steps applied (None:
-    no such operation)."""
+    no such operation, or one whose conflicts still await parts)."""
     event = record.event
     found = replay.part(OPERATIONS).get(str(event["operation"]))
-    if found is None:
+    if found is None or found.awaiting is not None:
         return None
     transitions = list(event.get("transitions") or [])
     found.status = str(event["status"])
@@ -209,6 +250,7 @@ def amended(replay: Replaying, record: Recorded) -> bool:
     event = record.event
     found.feature = dict(event["feature"])
     found.conflicts = list(event.get("conflicts") or [])
+    found.awaiting = _awaiting(record)
     found.version = int(event.get("version", found.version + 1))
     return True
 
@@ -219,6 +261,28 @@ def conflicts_updated(replay: Replaying, record: Recorded) -> bool:
     if found is None:
         return False
     found.conflicts = list(record.event.get("conflicts") or [])
+    found.awaiting = _awaiting(record)
+    return True
+
+
+def conflicts_continued(replay: Replaying, record: Recorded) -> bool:
+    """``operation.conflicts_continued``: the next part of the conflicts of the operation's
+    last entry — that entry's (``continues``), the part due (``part`` of ``parts``), at its
+    place right after the parts before it; the last brings the list to its total."""
+    event = record.event
+    found = replay.part(OPERATIONS).get(str(event["operation"]))
+    if found is None or found.awaiting is None:
+        return False
+    due = found.awaiting
+    if (event[CONTINUES], event["part"], event["parts"]) != (due.entry, due.next, due.parts):
+        return False
+    if record.index != due.entry + due.next - 1 or not isinstance(event["conflicts"], list):
+        return False
+    found.conflicts.extend(event["conflicts"])
+    due.next += 1
+    if due.next > due.parts:
+        found.awaiting = None
+        return len(found.conflicts) == due.total
     return True
 
 

@@ -139,9 +139,10 @@ FEATURE_MAX_BYTES = 48_000
 """The most bytes of canonical JSON an operation's feature takes. Its proposal's (amendment's,
 report's) record entry carries it in clear with the conflicts as every reader may see them,
 and every entry is at most 65,535 bytes (DECISIONS 12; the C2SP tlog-tiles bundles' uint16
-length): the rest is for the conflicts, the steps, the act and the envelope. An entry that
-would still be larger (conflicts with hundreds of objects) is refused by the recorder,
-naming the field, and nothing is written."""
+length): the rest is for the steps, the act, the envelope and the conflicts — those that do
+not fit (conflicts with hundreds of objects) continue in the center's entries right after it
+(:func:`~accord.center.operations.entries.split`), so no number of conflicts refuses an
+operation, at its proposal or at the center's recheck before approval or execution."""
 
 
 # --- reading the request --------------------------------------------------------------------

@@ -158,9 +158,12 @@ def _notices(
             )
 
 
-def _executions(agreement: Agreement, records: list[Recorded]) -> Iterator[Finding]:
-    """``operation.executed`` entries of operations that were not approved or cleared."""
-    replay = Replay(agreement, "")
+def _executions(agreement: Agreement, records: list[Recorded], origin: str) -> Iterator[Finding]:
+    """``operation.executed`` entries of operations that were not approved or cleared, as
+    the record stood just before each (the center's own entries folded too: its recheck,
+    which may withdraw approvals, and the parts of a conflict list continued over several
+    entries)."""
+    replay = Replay(agreement, origin)
     for record in records:
         event = record.event
         if event.get("kind") == EXECUTED:
@@ -379,7 +382,7 @@ def _judged(
 ) -> list[Finding | _Hidden]:
     """:func:`findings`, of the record already folded into ``replay``."""
     found: list[Finding | _Hidden] = [*_notices(agreement, replay, records, now)]
-    found += _executions(agreement, records)
+    found += _executions(agreement, records, origin)
     found += [_Hidden(f) if hidden else f for f, hidden in _flights(session, agreement, replay)]
     found += _tracks(agreement, records, origin)
     found += _acknowledgements(replay, now)
