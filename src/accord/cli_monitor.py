@@ -122,13 +122,14 @@ def monitor(
     try:
         ring = KeyRing.read(keys)
         document = None
-        sources_w: list[WitnessSource] = []
+        sources_w: list[WitnessSource] | None = None  # None: entry 0's agreement names them
         urls: dict[str, str] = {}
         if agreement is not None:
             loaded = load_agreement(agreement)
             document = loaded.model_dump(mode="json")
             if party is not None and party not in loaded.party_ids:
                 raise fail(f"--party {party!r} is no party of the agreement")
+            sources_w = []
             for member, ref in sorted(loaded.witnesses.items(), key=lambda w: w[0] != party):
                 key, _ = PublicKey.from_vkey(ref.vkey)
                 sources_w.append(WitnessSource(member, key, own=member == party))

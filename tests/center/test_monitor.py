@@ -16,18 +16,20 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 
 from accord.center.db.models import Opening as OpeningRow
 from accord.errors import MonitorAlarm, Unavailable
-from accord.monitor.core import Monitor, WitnessSource, split_view_evidence
+from accord.monitor.core import Monitor, WitnessSource, adopted_witnesses
 from accord.monitor.http import HttpSources, check_loopback, report_body
 from accord.monitor.state import State
 from accord.record import merkle
-from accord.record.canonical import decode_base64
+from accord.record.canonical import canonical_json
+from accord.record.entries import make_envelope
+from accord.record.evidence import SplitViewEvidence, prove_split_view, split_view_evidence
 from accord.record.keys import KeyRing, Member
 from accord.record.log import MerkleLog
 from accord.record.note import (
@@ -237,25 +239,15 @@ def other_tree(setup: Setup, size: int, *, timestamp: int = 1_790_000_100) -> st
     return sign_checkpoint(checkpoint, key=key, timestamp=timestamp)
 
 
-def check_evidence(path: str, setup: Setup) -> dict[str, object]:
-    """The evidence file: both heads signed by the center, heads[0] the smaller, and the
-    proof from heads[1]'s root giving heads[0]'s size another root than heads[0]'s."""
-    evidence = json.loads(Path(path).read_text())
-    assert set(evidence) == {"accord_evidence", "kind", "origin", "heads", "consistency"}
-    assert evidence["accord_evidence"] == 1 and evidence["origin"] == setup.ring.center.name
-    a, b = (
-        verify_checkpoint(n, origin=evidence["origin"], center=setup.ring.center)
-        for n in evidence["heads"]
-    )
-    assert a.size <= b.size
-    proof = [decode_base64(h, what="hash") for h in evidence["consistency"]]
-    if a.size == b.size:
-        assert proof == [] and a.root != b.root
-    else:
-        with pytest.raises(merkle.ProofError):
-            merkle.verify_consistency(
-                old_size=a.size, new_size=b.size, old_root=a.root, new_root=b.root, proof=proof
-            )
+def check_evidence(path: str, setup: Setup) -> dict[str, Any]:
+    """The evidence file proves the split view to a third party with the center's key alone
+    (:func:`accord.record.evidence.prove_split_view`, what ``accord verify --evidence``
+    runs), heads[0] the smaller."""
+    evidence: dict[str, Any] = json.loads(Path(path).read_text())
+    read = SplitViewEvidence.from_json(evidence)
+    prove_split_view(read, center=setup.ring.center)
+    a, b = (verify_checkpoint(n, origin=read.origin, center=setup.ring.center) for n in read.heads)
+    assert read.origin == setup.ring.center.name and a.size <= b.size
     return evidence
 
 
@@ -276,11 +268,12 @@ def test_a_same_size_head_over_another_tree_is_a_split_view(setup: Setup) -> Non
     check_evidence(alarm.evidence, setup)
 
 
+@pytest.mark.parametrize("ours", [20, 32])
 def test_a_larger_head_that_does_not_extend_ours_is_a_rewrite_with_evidence(
-    setup: Setup, tmp_path: Path
+    setup: Setup, tmp_path: Path, ours: int
 ) -> None:
     center = center_of(setup.service)
-    grow(center, 20)
+    grow(center, ours)
     with setup.monitor() as monitor:
         monitor.step()
         # The center now serves another history of 300 entries, with its tiles.
@@ -303,12 +296,13 @@ def test_a_larger_head_that_does_not_extend_ours_is_a_rewrite_with_evidence(
         setup.handler = lying
         alarm = alarm_of(monitor)
         other.close()
-    assert alarm.kind == "rewritten" and alarm.sizes == (20, 300)
+    assert alarm.kind == "rewritten" and alarm.sizes == (ours, 300)
     assert alarm.evidence is not None
     check_evidence(alarm.evidence, setup)
 
 
-def test_a_split_view_the_other_partys_witness_cosigned(setup: Setup) -> None:
+@pytest.mark.parametrize("shown", [25, 16])  # 16: a power of two (evidence.py says why)
+def test_a_split_view_the_other_partys_witness_cosigned(setup: Setup, shown: int) -> None:
     center = center_of(setup.service)
     grow(center, 30)
     red = seeded("witness.red.example/w1")
@@ -323,11 +317,11 @@ def test_a_split_view_the_other_partys_witness_cosigned(setup: Setup) -> None:
         setup.witness_notes["red.witness.test"] = add_cosignature(true, key=red, timestamp=7)
         monitor.step()
         assert monitor.notes == []
-        # A head of size 25 shown to red alone, over another history, cosigned by red's witness.
-        shown_red = add_cosignature(other_tree(setup, 25), key=red, timestamp=8)
+        # A head shown to red alone, over another history, cosigned by red's witness.
+        shown_red = add_cosignature(other_tree(setup, shown), key=red, timestamp=8)
         setup.witness_notes["red.witness.test"] = shown_red
         alarm = alarm_of(monitor)
-    assert alarm.kind == "split_view" and alarm.sizes == (25, 30)
+    assert alarm.kind == "split_view" and alarm.sizes == (shown, 30)
     assert alarm.evidence is not None
     evidence = check_evidence(alarm.evidence, setup)
     assert evidence["heads"][0] == shown_red  # type: ignore[index]
@@ -458,10 +452,8 @@ def test_evidence_and_report_shapes(setup: Setup, tmp_path: Path) -> None:
         )
         for n in (2, 3)
     ]
-    with pytest.raises(ValueError, match="the first head is the smaller"):
-        split_view_evidence(heads[1], heads[0], consistency=[])
     path = tmp_path / "e.json"
-    path.write_text(json.dumps(split_view_evidence(heads[0], heads[1], consistency=[b"x" * 32])))
+    path.write_text(json.dumps(split_view_evidence(heads[0].note, heads[1].note, []).to_json()))
     alarm = MonitorAlarm("split_view", "split", sizes=(2, 3), index=1, evidence=str(path))
     from datetime import UTC, datetime
 
@@ -556,3 +548,22 @@ def test_the_command_exits_with_the_alarms_status_and_says_it_on_one_line(
         posted["evidence_sha256"]
         == hashlib.sha256(Path(posted["evidence"]).read_bytes()).hexdigest()
     )
+
+
+def test_without_an_agreement_the_witnesses_are_those_entry_0_adopts() -> None:
+    """A rooted log's entry 0 adopts the agreement, which names each party's witness: a
+    monitor given no --agreement compares with those (and says they are unpinned)."""
+    blue, red = seeded("witness.blue.example/w1"), seeded("witness.red.example/w1")
+    parties = [
+        {"id": "blue", "witness": {"name": blue.name, "vkey": blue.public.vkey(0x04),
+                                   "url": "http://127.0.0.1:7380"}},
+        {"id": "red", "witness": {"name": red.name, "vkey": red.public.vkey(0x01),
+                                  "url": "http://127.0.0.1:7381"}},  # not a cosigning key
+        {"id": "green"},
+    ]  # fmt: skip
+    event = {"kind": "agreement.adopted", "agreement": {"parties": parties}, "digest": "x"}
+    leaf = make_envelope(0, None, canonical_json({"author": "c", "event": event, "v": 1}))
+    found = adopted_witnesses(leaf, party="blue")
+    assert found == (WitnessSource("blue", blue.public, own=True, url="http://127.0.0.1:7380"),)
+    other = make_envelope(0, None, canonical_json({"author": "c", "event": {"kind": "x"}}))
+    assert adopted_witnesses(other) == ()

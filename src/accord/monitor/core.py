@@ -33,8 +33,9 @@ could read (errors and timeouts, retried meanwhile), or (b) a witness showed a c
 of the center's larger than the checkpoint the center serves this monitor.
 
 **Evidence.** A split view or a rewrite is two heads signed by the center that cannot both
-be true; :func:`split_view_evidence` writes them, with the consistency proof that shows it,
-to ``DIR/evidence/<time>-<kind>.json`` for ``accord verify --evidence``. A tile or an entry
+be true; they are written with the consistency proof that shows it
+(:mod:`accord.record.evidence`'s format) to ``DIR/evidence/<time>-<kind>.json``, which
+``accord verify --evidence`` proves to a third party. A tile or an entry
 that does not hash to the signed checkpoint is an alarm (``rewritten``, naming the entry) but
 no proof to a third party: the served bytes are unsigned.
 """
@@ -61,7 +62,8 @@ from accord.errors import (
 from accord.record.canonical import loads_canonical
 from accord.record.commitments import open_commitment
 from accord.record.entries import open_envelope
-from accord.record.keys import KeyRing, PublicKey
+from accord.record.evidence import split_view_consistency, split_view_evidence
+from accord.record.keys import SIG_ED25519_COSIGNATURE, KeyRing, PublicKey
 from accord.record.note import SignedHead, verify_checkpoint, verify_cosignatures
 from accord.record.tiles import TILE_WIDTH, TiledLog, entries_path, parse_bundle
 from accord.record.verify import EntryStream
@@ -76,7 +78,7 @@ __all__ = [
     "Opening",
     "Sources",
     "WitnessSource",
-    "split_view_evidence",
+    "adopted_witnesses",
 ]
 
 EXIT_CODES: Mapping[str, int] = {
@@ -104,6 +106,8 @@ class WitnessSource:
     party: str
     key: PublicKey
     own: bool = False
+    url: str | None = None
+    """Its base URL (``GET <url>/<hex SHA-256 of the origin>/checkpoint``), when known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,39 +149,6 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def split_view_evidence(
-    a: SignedHead, b: SignedHead, *, consistency: Sequence[bytes]
-) -> dict[str, Any]:
-    """The evidence that the center signed two histories: heads ``a`` and ``b`` (both signed
-    by the center, ``a.size <= b.size``) and ``consistency``, the RFC 9162 consistency proof
-    from ``a.size`` to ``b.size`` computed from the tree whose root ``b`` signs (empty when
-    the sizes are equal). Verified against ``b``'s root, the proof gives the root of ``b``'s
-    tree at ``a.size``; that it is not ``a``'s root proves two histories.
-
-    >>> from accord.record.keys import PrivateKey
-    >>> from accord.record.note import Checkpoint, sign_checkpoint
-    >>> key = PrivateKey.from_seed("log.example", bytes(32))
-    >>> heads = [verify_checkpoint(sign_checkpoint(Checkpoint("log.example", 1, bytes([n]) * 32),
-    ...     key=key, timestamp=1), origin="log.example", center=key.public) for n in (1, 2)]
-    >>> e = split_view_evidence(heads[0], heads[1], consistency=[])
-    >>> e["accord_evidence"], e["kind"], e["origin"], len(e["heads"]), e["consistency"]
-    (1, 'split_view', 'log.example', 2, [])
-    """
-    if a.origin != b.origin:
-        raise FormatError(f"heads of two logs ({a.origin!r}, {b.origin!r})")
-    if a.size > b.size:
-        raise ValueError("the first head is the smaller")
-    if a.size == b.size and consistency:
-        raise ValueError("heads of one size need no consistency proof")
-    return {
-        "accord_evidence": 1,
-        "kind": "split_view",
-        "origin": a.origin,
-        "heads": [a.note, b.note],
-        "consistency": [_b64(h) for h in consistency],
-    }
-
-
 class Monitor:
     """A party's monitor of the log whose center key is ``keys.center``.
 
@@ -196,7 +167,7 @@ class Monitor:
         state: State,
         clock: Callable[[], float],
         stall_after: float,
-        witnesses: Sequence[WitnessSource] = (),
+        witnesses: Sequence[WitnessSource] | None = (),
         agreement: Mapping[str, Any] | None = None,
         roots: Mapping[str, PublicKey] | None = None,
         causes: Mapping[str, Sequence[str]] | None = None,
@@ -211,7 +182,9 @@ class Monitor:
         self.state = state
         self._clock = clock
         self.stall_after = stall_after
-        self.witnesses = tuple(witnesses)
+        self.witnesses: tuple[WitnessSource, ...] = tuple(witnesses or ())
+        self._adopted_witnesses = witnesses is None
+        """None given: the witnesses the agreement adopted by entry 0 names (unpinned)."""
         self._batch = max(TILE_WIDTH, batch - batch % TILE_WIDTH)
         self._stream = EntryStream(
             keys=keys, agreement=agreement, roots=roots, causes=causes, workers=workers
@@ -311,6 +284,14 @@ class Monitor:
         else:
             self._grow(head, now)
         self._last_ok = now
+        if self._adopted_witnesses and not self.witnesses and self._stream.size:
+            self.witnesses = adopted_witnesses(self.state.leaves(0, 1)[0], party=self.party)
+            if self.witnesses:
+                self.notes.append(
+                    "comparing with the witnesses named by the agreement entry 0 adopts "
+                    f"({', '.join(w.party for w in self.witnesses)}; unpinned: give "
+                    "--agreement to compare with your own copy's)"
+                )
         self._compare_witnesses(now)
         self._open_own()
 
@@ -371,13 +352,22 @@ class Monitor:
         """Raise the alarm for heads ``a`` and ``b`` of the center's (``a.size <= b.size``)
         that are two histories, with the evidence written; the proof from ``a.size`` is
         built from the monitor's copy when ``b`` is its head, else from ``b``'s tiles."""
+        # The proof from A's size in B's tree, from the monitor's copy when B is its head,
+        # else from B's tiles (checked against B's root); for a size that is a power of two,
+        # with B's root at that size in front (accord.record.evidence says why).
         if a.size == b.size:
-            proof: list[bytes] = []
+            consistency: list[bytes] = []
         elif self.head is not None and b.note == self.head.note:
-            proof = self.state.log.consistency_proof(a.size, b.size)
+            log = self.state.log
+            consistency = split_view_consistency(
+                a.size, log.consistency_proof(a.size, b.size), root_at_old=log.root(a.size)
+            )
         else:
-            proof = self._tiles_of(b).consistency_proof(a.size)
-        evidence = split_view_evidence(a, b, consistency=proof)
+            tiles = self._tiles_of(b)
+            consistency = split_view_consistency(
+                a.size, tiles.consistency_proof(a.size), root_at_old=tiles.root_at(a.size)
+            )
+        evidence = split_view_evidence(a.note, b.note, consistency).to_json()
         stamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         path = self.state.write_evidence(f"{stamp}-{kind}.json", evidence)
         raise MonitorAlarm(
@@ -596,6 +586,38 @@ class Monitor:
                     sizes=(mine, seen.size),
                 )
             self.notes.append(f"{label}: cosigned size {seen.size}, ahead of ours ({mine})")
+
+
+def adopted_witnesses(first: bytes, *, party: str | None = None) -> tuple[WitnessSource, ...]:
+    """The parties' witnesses named by the agreement that entry 0 (``first``, verified)
+    adopts (``agreement.adopted``: ``parties[].witness`` {name, vkey, url}); none when it
+    adopts none. A witness whose vkey is not a cosignature key of its name is left out."""
+    try:
+        entry = loads_canonical(open_envelope(first)[2])
+    except RecordError:
+        return ()
+    event = entry.get("event") if isinstance(entry, dict) else None
+    if not isinstance(event, dict) or event.get("kind") != "agreement.adopted":
+        return ()
+    document = event.get("agreement")
+    parties = document.get("parties") if isinstance(document, dict) else None
+    out = []
+    for member in parties if isinstance(parties, list) else ():
+        ref = member.get("witness") if isinstance(member, dict) else None
+        if not isinstance(ref, dict):
+            continue
+        try:
+            key, sig_type = PublicKey.from_vkey(str(ref.get("vkey")))
+        except (RecordError, ValueError):
+            continue
+        if sig_type != SIG_ED25519_COSIGNATURE or key.name != ref.get("name"):
+            continue
+        url = ref.get("url")
+        name = str(member.get("id"))
+        out.append(
+            WitnessSource(name, key, own=name == party, url=url if isinstance(url, str) else None)
+        )
+    return tuple(sorted(out, key=lambda w: not w.own))
 
 
 _COMMITMENT_MARK = b'"commitment":'

@@ -89,7 +89,7 @@ class HttpSources:
         return response.content
 
     def witness(self, witness: WitnessSource) -> str | None:
-        base = self._witness_urls.get(witness.party)
+        base = self._witness_urls.get(witness.party) or witness.url
         if base is None:
             return None
         # The witness's monitoring endpoint: GET <url>/<hex SHA-256(origin)>/checkpoint.
