@@ -27,6 +27,7 @@ from bench import (
     hidden,
     hostage,
     load,
+    monitor,
     reads,
     record,
     tiles,
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             "tiles",
             "load",
             "load-cpu",
+            "monitor",
             "reads",
             "hidden",
             "auth",
@@ -113,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.only in (None, "tiles"):
         rows += tiles.run(entries=max(5000, int(100_000 * s)))
+    if args.only in (None, "monitor"):
+        rows += monitor.run(entries=max(5000, int(100_000 * s)))
     if args.only in (None, "hidden"):
         rows += hidden.run()
     if args.only in (None, "load"):

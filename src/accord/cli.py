@@ -23,6 +23,7 @@ from accord.center.cli import db_app, serve, users_app
 from accord.chrono import format_instant, parse_instant
 from accord.cli_common import fail
 from accord.cli_fetch import record_fetch
+from accord.cli_monitor import monitor
 from accord.cli_office import office_app
 from accord.cli_record import keys_app, record_app, verify
 from accord.cli_witness import witness_app
@@ -59,6 +60,7 @@ app.command("verify")(verify)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(witness_app, name="witness")
+app.command("monitor")(monitor)
 app.command("serve")(serve)
 
 

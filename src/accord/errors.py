@@ -34,6 +34,11 @@
     │   │                                               [accord.record.witness_protocol]
     │   ├── CommitmentError          an opening that does not match its salted commitment
     │   ├── EquivocationError        the center signed two heads that cannot both be true
+    │   ├── MonitorAlarm             a party's monitor found the center's log at fault: a
+    │   │                            rewrite, a rollback, a split view, an invalid entry, a
+    │   │                            stall, a commitment of its party's that does not open;
+    │   │                            ``kind`` names it, with the sizes and entry
+    │   │                                                          [accord.monitor.core]
     │   ├── NoSplitView              split-view evidence whose heads one history explains
     │   │                                                       [accord.record.evidence]
     │   └── ActError                 a party's signed act that is malformed; ``field`` names
@@ -135,6 +140,7 @@ __all__ = [
     "Issue",
     "KeyFileError",
     "LogError",
+    "MonitorAlarm",
     "NoAct",
     "NoSplitView",
     "NotAuthorized",
@@ -418,6 +424,33 @@ class EquivocationError(RecordError):
 
     def __init__(self, message: str, *, evidence: tuple[str, ...] = ()) -> None:
         super().__init__(message)
+        self.evidence = evidence
+
+
+class MonitorAlarm(RecordError):
+    """A party's monitor found the log it follows at fault (``accord monitor``).
+
+    ``kind`` is one of ``accord.monitor.core.KINDS`` (``rewritten``, ``rollback``,
+    ``split_view``, ``invalid_entry``, ``invalid_head``, ``stalled``, ``commitment``);
+    ``sizes`` the tree sizes at stake (the one verified before, the one shown), ``index``
+    the entry at fault when there is one, ``evidence`` the path of the evidence file written
+    (a split view or a rewrite: two heads signed by the center and the proof that they are
+    two histories).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        sizes: tuple[int, ...] = (),
+        index: int | None = None,
+        evidence: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.sizes = sizes
+        self.index = index
         self.evidence = evidence
 
 

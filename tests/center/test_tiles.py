@@ -12,28 +12,16 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from accord.center.runtime import Center
 from accord.record import merkle
 from accord.record.canonical import decode_base64
 from accord.record.note import SignedHead, verify_checkpoint
 from accord.record.tiles import MAX_ENTRY_BYTES, TiledLog, edge_tiles, parse_bundle
 from support.failures import assert_problem
-from support.jig import NOW
+from support.growing import grow
 from support.operations import operation
 from support.service import Service, center_of, ring_of
 
 IMMUTABLE = "private, max-age=31536000, immutable"
-
-
-def grow(center: Center, size: int) -> None:
-    """Append entries by turns of the members until the log holds ``size``."""
-    authors = ["blue", "red", "hnc", "observers"]
-    with center.writing() as unit:
-        start = unit.ledger.log.size
-        items: list[tuple[Any, str]] = [
-            ({"kind": "test.event", "n": i}, authors[i % 4]) for i in range(start, size)
-        ]
-        unit.ledger.append_many(items, at=NOW)
 
 
 def checkpoint(service: Service, user: str = "observer") -> SignedHead:

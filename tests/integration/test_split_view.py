@@ -198,11 +198,14 @@ def accord_process(
 
 def run_monitor(scene: Scene, party: str) -> subprocess.CompletedProcess[str]:
     """``party``'s monitor, once, against the proxy (which shows it its party's history),
-    with its party's reader token and its own state folder."""
+    with its party's reader token, its own state folder and its own copy of the agreement
+    (which names both parties' witnesses: the monitor compares its history with what each
+    cosigned — the other party's witness holds the other history)."""
     (scene.root / "monitors").mkdir(mode=0o700, exist_ok=True)
     return accord_process(
         "monitor", "--center", scene.proxy, "--keys", scene.keys,
         "--state", scene.root / "monitors" / party, "--once",
+        "--agreement", scene.agreement, "--party", party,
         env={"ACCORD_TOKEN": scene.tokens[READERS[party]]},
     )  # fmt: skip
 

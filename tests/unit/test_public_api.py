@@ -78,6 +78,7 @@ EXPECTED = {
         "Issue",
         "KeyFileError",
         "LogError",
+        "MonitorAlarm",
         "NoAct",
         "NoSplitView",
         "NotAuthorized",

@@ -576,7 +576,13 @@ class ActFold:
 
     def finish(self, reread: Callable[[int, int], Sequence[bytes]]) -> tuple[int, str] | None:
         """The first fault (entry, reason) of the whole log's acts, None if there is none;
-        ``reread(start, end)`` reads leaves again, to name the exact entry of a fault."""
+        ``reread(start, end)`` reads leaves again, to name the exact entry of a fault.
+
+        It may be called again after more chunks are added (a monitor folds each new part of
+        the log as it comes): each call folds the registry afresh from entry 0, so its answer
+        is that of the log so far, the same as a fold of that whole prefix."""
+        self.registry = KeyRegistry(self.found.roots, parties=self.found.parties)
+        self.counted = _Counted()
         faults: list[tuple[int, str]] = []
         if self._ref_fault is not None:
             faults.append(self._ref_fault)

@@ -54,8 +54,9 @@ import base64
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,7 +88,7 @@ from accord.record.rooted import (
     scan_chunk,
 )
 
-__all__ = ["VerificationError", "VerificationReport", "read_log", "verify_log"]
+__all__ = ["EntryStream", "VerificationError", "VerificationReport", "read_log", "verify_log"]
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _CHUNK = 2048
@@ -500,6 +501,233 @@ def _check_all(
     return map(checker.leaves, starts, chunks)
 
 
+# --- a log as it grows: the same checks, a part at a time --------------------------------------
+
+
+class EntryStream:
+    """Steps 1 to 3 (and a rooted log's acts) of :func:`verify_log`, over a log that grows:
+    what a party's monitor runs on each new part of the log it follows.
+
+    :meth:`extend` takes the leaves after the last ones it took, in batches, and checks them
+    exactly as :func:`verify_log` checks a log file — the same checker on each chunk of
+    leaves (:class:`_Checker`, on ``workers`` processes), the chain link across every edge,
+    each author's sequence running on from the last number taken (:attr:`last_seq`), a
+    rooted log's acts folded by the same :class:`~accord.record.rooted.ActFold` — so that
+    ``accord verify`` and the monitor agree on what a valid entry is. It keeps only what the
+    next part needs: the last leaf's hash, the sequences, the fold's summaries and the
+    compact range of the tree (:meth:`root`). Entry 0 says how the rest is read (a rooted
+    log, against the roots it adopts, pinned by ``agreement`` or ``roots`` as in
+    :func:`verify_log`; else a legacy log).
+
+    A fault raises :class:`VerificationError` naming the entry, after which the stream is
+    spent (its state is that of a log found bad); any other error (raised by the caller's
+    ``batches``: a fetch that failed) leaves it after the last batch taken. Use it as a
+    context manager, or :meth:`close` it (its worker processes).
+    """
+
+    def __init__(
+        self,
+        *,
+        keys: KeyRing,
+        agreement: Mapping[str, Any] | None = None,
+        roots: Mapping[str, PublicKey] | None = None,
+        causes: Mapping[str, Sequence[str]] | None = None,
+        workers: int = 1,
+    ) -> None:
+        self._keys = keys
+        self.origin = keys.center.name
+        self._agreement = agreement
+        self._roots = roots
+        self._causes = causes
+        self._workers = max(1, workers)
+        self.size = 0
+        """How many leaves were taken and found valid."""
+        self.last_seq: dict[str, int] = {}
+        """Each author's last sequence number (its number of entries)."""
+        self.last_hash: bytes | None = None
+        """The leaf hash of the last leaf taken (RFC 9162: SHA-256(0x00 || leaf))."""
+        self.rooted: bool | None = None
+        """Whether entry 0 adopts an agreement naming roots (None: no entry taken yet)."""
+        self._range = CompactRange()
+        self._fold: ActFold | None = None
+        self._checker: _Checker | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._spent = False
+
+    def __enter__(self) -> EntryStream:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        if self._checker is not None:
+            self._checker.close()
+            self._checker = None
+
+    def root(self) -> bytes:
+        """The root of the tree of the leaves taken (RFC 9162 MTH)."""
+        return self._range.root()
+
+    def _begin(self, first: bytes) -> None:
+        found, ring = _rooting(first, self._keys, agreement=self._agreement, roots=self._roots)
+        self.rooted = found is not None
+        self._fold = ActFold(found) if found is not None else None
+        act_roots = found.roots if found is not None else None
+        self._checker = _Checker(ring, self.origin, None, act_roots, self._causes)
+        if self._workers > 1:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._workers,
+                initializer=_init_worker,
+                initargs=(ring, self.origin, None, act_roots, self._causes),
+            )
+
+    def extend(
+        self,
+        batches: Iterable[Sequence[bytes]],
+        *,
+        reread: Callable[[int, int], Sequence[bytes]] | None = None,
+        taken: Callable[[int, Sequence[bytes], Sequence[bytes]], None] | None = None,
+    ) -> None:
+        """Check the leaves of ``batches`` (the first is leaf :attr:`size`), in order.
+
+        The next batch is drawn (fetched, by a caller whose iterable fetches) while the
+        workers check the one before. ``taken(start, leaves, hashes)`` is called with each
+        batch once its leaves passed the checks that need nothing after them (a rooted
+        log's acts are folded at the end of the call, over everything taken so far: a fault
+        there is named once the call ends). ``reread(start, end)`` reads leaves taken by an
+        earlier call again, for the fold to name the exact entry of a fault.
+        Raises :class:`VerificationError` naming the first bad entry."""
+        if self._spent:
+            raise VerificationError(self.size, "the stream already found the log bad")
+        before = self.size
+        pending: dict[int, Sequence[bytes]] = {}
+        queue: deque[tuple[int, Sequence[bytes], list[Future[_Checked]] | None]] = deque()
+        at = self.size
+        drawn = iter(batches)
+        try:
+            while True:
+                try:
+                    batch = next(drawn, None)
+                except BaseException:
+                    while queue:  # what was drawn before the caller's error is taken
+                        self._take(*queue.popleft(), taken)
+                    raise
+                if batch is None:
+                    break
+                if not batch:
+                    continue
+                if self._checker is None:
+                    self._begin(batch[0])
+                queue.append((at, batch, self._submit(at, batch)))
+                pending[at] = batch
+                at += len(batch)
+                while len(queue) > 1:
+                    self._take(*queue.popleft(), taken)
+            while queue:
+                self._take(*queue.popleft(), taken)
+            if self._fold is not None and self.size > before:
+
+                def again(start: int, end: int) -> list[bytes]:
+                    out: list[bytes] = []
+                    for first, batch in pending.items():
+                        lo, hi = max(start, first), min(end, first + len(batch))
+                        if lo < hi:
+                            out.extend(batch[lo - first : hi - first])
+                    if start < before:
+                        if reread is None:
+                            raise VerificationError(start, "cannot read the entry again")
+                        out[:0] = reread(start, min(end, before))
+                    return out
+
+                fault = self._fold.finish(again)
+                if fault is not None:
+                    raise VerificationError(*fault)
+        except BaseException as error:
+            # A fault of the log spends the stream; an error of the caller's batches (a
+            # fetch that failed) leaves it at the last batch taken, to be extended again.
+            self._spent = isinstance(error, VerificationError)
+            for _, _, futures in queue:
+                for future in futures or ():
+                    future.cancel()
+            raise
+
+    def _submit(self, start: int, batch: Sequence[bytes]) -> list[Future[_Checked]] | None:
+        if self._pool is None or len(batch) <= _CHUNK:
+            return None
+        return [
+            self._pool.submit(_check_leaves, start + k, list(batch[k : k + _CHUNK]))
+            for k in range(0, len(batch), _CHUNK)
+        ]
+
+    def _take(
+        self,
+        start: int,
+        batch: Sequence[bytes],
+        futures: list[Future[_Checked]] | None,
+        taken: Callable[[int, Sequence[bytes], Sequence[bytes]], None] | None,
+    ) -> None:
+        assert self._checker is not None
+        if futures is None:
+            checked = (
+                self._checker.leaves(start + k, batch[k : k + _CHUNK])
+                for k in range(0, len(batch), _CHUNK)
+            )
+        else:
+            checked = (future.result() for future in futures)
+        hashes: list[bytes] = []
+        subtrees: list[bytes] = []
+        moved: tuple[int, str] | None = None
+        unordered: tuple[int, str] | None = None
+        last_seq = dict(self.last_seq)
+        last = self.last_hash
+        for chunk in checked:
+            # verify_log's order: a leaf that is no valid signed entry first, then one out of
+            # its place or off the chain, then a break in an author's sequence.
+            if chunk.failure is not None:
+                raise VerificationError(*chunk.failure)
+            if moved is None:
+                at_start = chunk.moved is not None and chunk.moved[0] == chunk.start
+                if (
+                    chunk.start > 0
+                    and not at_start
+                    and (last is None or chunk.first_prev != last.hex())
+                ):
+                    moved = (chunk.start, _unchained(chunk.start))
+                else:
+                    moved = chunk.moved
+            blob = chunk.hashes
+            new = [blob[k : k + 32] for k in range(0, len(blob), 32)]
+            hashes.extend(new)
+            subtrees.append(chunk.subtree)
+            last = new[-1]
+            if unordered is None:
+                unordered = _sequences(chunk.start, chunk.authored, last_seq)
+            if self._fold is not None and chunk.acts is not None:
+                self._fold.add(chunk.start, chunk.start + len(new), chunk.acts)
+        if moved is not None:
+            raise VerificationError(*moved)
+        if unordered is not None:
+            raise VerificationError(*unordered)
+        compact = self._range
+        for k in range(0, len(hashes), _CHUNK):
+            part = hashes[k : k + _CHUNK]
+            if len(part) == _CHUNK and compact.size % _CHUNK == 0:
+                # A full chunk at a multiple of its size is one perfect subtree (RFC 9162),
+                # its root computed by the worker that checked it.
+                compact.append_subtree(subtrees[k // _CHUNK], _CHUNK)
+                continue
+            for h in part:
+                compact.append(h)
+        self.last_seq, self.last_hash = last_seq, last
+        self.size = start + len(batch)
+        if taken is not None:
+            taken(start, batch, hashes)
+
+
 # --- the whole check --------------------------------------------------------------------------
 
 
@@ -533,25 +761,9 @@ def verify_log(
     if log.origin is not None and log.origin != origin:
         raise VerificationError(None, f"the log's origin is {log.origin!r}, not {origin!r}")
     n = log.size
-    found = _adoption(log, keys, origin)
+    first = _leaves_range(log, 0, 1) if log.size else []
+    found, ring = _rooting(first[0] if first else None, keys, agreement=agreement, roots=roots)
     pinned = agreement is not None or roots is not None
-    if found is not None:
-        check_pinned(found, agreement=agreement, roots=roots)
-        if not found.roots:  # an agreement that names no root: its log is a legacy log
-            found = None
-    if found is not None:
-        try:
-            ring = found.ring(keys.center)
-        except RecordError as exc:
-            raise VerificationError(0, f"the agreement's roots: {exc}") from None
-    else:
-        if _names_roots(agreement) or roots:
-            raise VerificationError(
-                0,
-                "entry 0 adopts no agreement, yet you pinned one that names the parties' "
-                "roots: a log of a center that holds no party's key begins by adopting it",
-            )
-        ring = keys
     fold = ActFold(found) if found is not None else None
 
     # 1-3 run on every core, a chunk of leaves at a time; this process puts the chunks
@@ -737,16 +949,45 @@ def _names_roots(agreement: Mapping[str, Any] | None) -> bool:
     )
 
 
-def _adoption(log: _Opened, keys: KeyRing, origin: str) -> Adopted | None:
-    """What entry 0 adopts, if it adopts an agreement (a rooted log); None: a legacy log.
+def _rooting(
+    first: bytes | None,
+    keys: KeyRing,
+    *,
+    agreement: Mapping[str, Any] | None,
+    roots: Mapping[str, PublicKey] | None,
+) -> tuple[Adopted | None, KeyRing]:
+    """How to read a log whose entry 0 is ``first`` (None: an empty log): the agreement it
+    adopts when it is a rooted log (else None, a legacy log) and the key ring its entries
+    are checked against; refuses a log that does not adopt what the caller pinned."""
+    found = _adoption(first, keys, keys.center.name)
+    if found is not None:
+        check_pinned(found, agreement=agreement, roots=roots)
+        if not found.roots:  # an agreement that names no root: its log is a legacy log
+            found = None
+    if found is not None:
+        try:
+            return found, found.ring(keys.center)
+        except RecordError as exc:
+            raise VerificationError(0, f"the agreement's roots: {exc}") from None
+    if _names_roots(agreement) or roots:
+        raise VerificationError(
+            0,
+            "entry 0 adopts no agreement, yet you pinned one that names the parties' "
+            "roots: a log of a center that holds no party's key begins by adopting it",
+        )
+    return None, keys
+
+
+def _adoption(first: bytes | None, keys: KeyRing, origin: str) -> Adopted | None:
+    """What entry 0 (``first``) adopts, if it adopts an agreement (a rooted log); None: a
+    legacy log.
 
     Entry 0 is read here, before the workers, since it says how to read the rest; an entry
     0 that does not even parse is left for them to name."""
-    first = _leaves_range(log, 0, 1) if log.size else []
-    if not first:
+    if first is None:
         return None
     try:
-        _, _, data = open_envelope(first[0])
+        _, _, data = open_envelope(first)
         obj = loads_canonical(data)
     except RecordError:
         return None
