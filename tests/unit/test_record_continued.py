@@ -4,6 +4,7 @@ order, each the center's — a part removed, moved, inserted or forged is named.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from accord.record.continued import Mark, check, runs
 from accord.record.keys import PrivateKey
 from accord.record.log import MerkleLog
 from accord.record.recorder import Recorder
-from accord.record.verify import VerificationError, verify_log
+from accord.record.verify import EntryStream, VerificationError, verify_log
 from support.sample_log import BLUE, CENTER, ORIGIN, RED, RING, T0
 
 # --- where a list is cut ----------------------------------------------------------------------
@@ -185,3 +186,30 @@ def test_a_part_removed_moved_or_forged_is_named(
     write(path, events)
     fault = failure(path, chunk)
     assert fault.index == index and words in fault.reason, fault
+    # The monitor's stream says the same, the leaves taken one batch of one at a time.
+    with sqlite3.connect(path) as db:
+        leaves = [data for (data,) in db.execute("SELECT data FROM leaves ORDER BY idx")]
+    with (
+        mock.patch.object(verify_module, "_CHUNK", chunk or verify_module._CHUNK),
+        EntryStream(keys=RING) as stream,
+        pytest.raises(VerificationError) as info,
+    ):
+        stream.extend([leaf] for leaf in leaves)
+    assert (info.value.index, info.value.reason) == (fault.index, fault.reason)
+
+
+def test_the_stream_holds_a_list_whole_where_each_call_ends(tmp_path: Path) -> None:
+    """A call of the monitor's stream ends on a head's size: a list whose parts the call
+    does not bring is one the log ends before; brought whole over two calls' batches, it
+    holds."""
+    path = tmp_path / "log.sqlite"
+    write(path, story())  # entries 2-5 hold the list
+    with sqlite3.connect(path) as db:
+        leaves = [data for (data,) in db.execute("SELECT data FROM leaves ORDER BY idx")]
+    with EntryStream(keys=RING) as stream:
+        stream.extend([leaves[:2], leaves[2:4], leaves[4:6]])
+        stream.extend([leaves[6:]])
+        assert stream.size == len(leaves)
+    with EntryStream(keys=RING) as stream, pytest.raises(VerificationError) as info:
+        stream.extend([leaves[:4]])
+    assert info.value.index == 4 and "the log ends before it" in info.value.reason

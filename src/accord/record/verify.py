@@ -512,7 +512,10 @@ class EntryStream:
     exactly as :func:`verify_log` checks a log file — the same checker on each chunk of
     leaves (:class:`_Checker`, on ``workers`` processes), the chain link across every edge,
     each author's sequence running on from the last number taken (:attr:`last_seq`), a
-    rooted log's acts folded by the same :class:`~accord.record.rooted.ActFold` — so that
+    rooted log's acts folded by the same :class:`~accord.record.rooted.ActFold`, the lists
+    continued across entries held to :func:`~accord.record.continued.check` — whole at the
+    end of each call, which ends where a head does, as verify_log holds them where the log
+    ends (the center writes a list's parts in one transaction: no head falls between) — so that
     ``accord verify`` and the monitor agree on what a valid entry is. It keeps only what the
     next part needs: the last leaf's hash, the sequences, the fold's summaries and the
     compact range of the tree (:meth:`root`). Entry 0 says how the rest is read (a rooted
@@ -553,6 +556,9 @@ class EntryStream:
         self._checker: _Checker | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._spent = False
+        # The marks of lists continued across entries taken since the last call that ended
+        # (a call ends on a head's size, where verify_log would check the lists whole).
+        self._marks: list[continued.Mark] = []
 
     def __enter__(self) -> EntryStream:
         return self
@@ -629,6 +635,12 @@ class EntryStream:
                     self._take(*queue.popleft(), taken)
             while queue:
                 self._take(*queue.popleft(), taken)
+            # verify_log's order: the continued lists after the sequences, before the acts;
+            # a list still awaiting parts where the call ends is one the log ends before.
+            broken = continued.check(self._marks, size=self.size, origin=self.origin)
+            if broken is not None:
+                raise VerificationError(*broken)
+            self._marks = []
             if self._fold is not None and self.size > before:
 
                 def again(start: int, end: int) -> list[bytes]:
@@ -684,6 +696,7 @@ class EntryStream:
         unordered: tuple[int, str] | None = None
         last_seq = dict(self.last_seq)
         last = self.last_hash
+        marks: list[continued.Mark] = []
         for chunk in checked:
             # verify_log's order: a leaf that is no valid signed entry first, then one out of
             # its place or off the chain, then a break in an author's sequence.
@@ -708,10 +721,12 @@ class EntryStream:
                 unordered = _sequences(chunk.start, chunk.authored, last_seq)
             if self._fold is not None and chunk.acts is not None:
                 self._fold.add(chunk.start, chunk.start + len(new), chunk.acts)
+            marks.extend(chunk.chains)
         if moved is not None:
             raise VerificationError(*moved)
         if unordered is not None:
             raise VerificationError(*unordered)
+        self._marks.extend(marks)
         compact = self._range
         for k in range(0, len(hashes), _CHUNK):
             part = hashes[k : k + _CHUNK]
