@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,6 +23,7 @@ import pytest
 
 from accord.center.db.models import Opening as OpeningRow
 from accord.errors import MonitorAlarm, Unavailable
+from accord.monitor import http as monitor_http
 from accord.monitor.core import Monitor, WitnessSource, adopted_witnesses
 from accord.monitor.http import HttpSources, check_loopback, report_body
 from accord.monitor.state import State
@@ -567,3 +568,31 @@ def test_without_an_agreement_the_witnesses_are_those_entry_0_adopts() -> None:
     assert found == (WitnessSource("blue", blue.public, own=True, url="http://127.0.0.1:7380"),)
     other = make_envelope(0, None, canonical_json({"author": "c", "event": {"kind": "x"}}))
     assert adopted_witnesses(other) == ()
+
+
+def test_an_endless_answer_is_read_no_further_than_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hostile center that sends a tile without end fills none of the monitor's memory:
+    the reading stops past the cap, and the round is one the center gave nothing readable
+    (retried, then stalled), never a crash."""
+    monkeypatch.setattr(monitor_http, "MAX_BODY", 64 * 1024)
+    sent = 0
+
+    def endless() -> Iterator[bytes]:
+        nonlocal sent
+        while True:
+            sent += 4096
+            yield b"\x00" * 4096
+
+    sources = HttpSources(
+        httpx.Client(
+            transport=httpx.MockTransport(lambda _: httpx.Response(200, content=endless())),
+            base_url="http://center.test",
+        ),
+        origin="center.test",
+        witness_urls={},
+    )
+    with pytest.raises(Unavailable, match="an answer over 65536 bytes"):
+        sources.tile("tile/0/000")
+    assert sent <= 64 * 1024 + 4096

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,19 +31,36 @@ REPORT_TEXT_MAX = 4000
 """``POST /v1/reports``'s ``what``: at most 4,000 characters."""
 
 
-def _get(client: httpx.Client, url: str, what: str) -> httpx.Response | None:
-    """The answer to ``GET url``: None for a 404, :class:`Unavailable` for an error."""
+class _Answer:
+    """A 200 answer's body, read whole but never past :data:`MAX_BODY`."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def _get(client: httpx.Client, url: str, what: str) -> _Answer | None:
+    """The answer to ``GET url``: None for a 404, :class:`Unavailable` for an error — an
+    answer over :data:`MAX_BODY` bytes among them, its reading stopped there (a center that
+    sends without end fills no memory of the monitor's)."""
     try:
-        response = client.get(url)
+        with client.stream("GET", url) as response:
+            if response.status_code == 404:
+                return None
+            if response.status_code != 200:
+                raise Unavailable(f"{what}: the server answered {response.status_code}")
+            chunks: list[bytes] = []
+            read = 0
+            for chunk in response.iter_bytes():
+                read += len(chunk)
+                if read > MAX_BODY:
+                    raise Unavailable(f"{what}: an answer over {MAX_BODY} bytes")
+                chunks.append(chunk)
+            return _Answer(b"".join(chunks))
     except httpx.HTTPError as error:
         raise Unavailable(f"{what}: {type(error).__name__}: {error}") from None
-    if response.status_code == 404:
-        return None
-    if response.status_code != 200:
-        raise Unavailable(f"{what}: the server answered {response.status_code}")
-    if len(response.content) > MAX_BODY:
-        raise Unavailable(f"{what}: an answer over {MAX_BODY} bytes")
-    return response
 
 
 class HttpSources:
