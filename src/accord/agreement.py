@@ -52,6 +52,7 @@ from accord.errors import AgreementError, FormatError, Issue, field_path
 from accord.record.keys import SIG_ED25519, SIG_ED25519_COSIGNATURE, PublicKey
 
 __all__ = [
+    "CENTER",
     "Agreement",
     "AirspaceRules",
     "Category",
@@ -76,6 +77,11 @@ __all__ = [
     "phase_at",
     "phase_starts",
 ]
+
+CENTER = "center"
+"""The id reserved for the center itself: no party, notifier, monitor or operator takes it
+(in any case), so that a report may name the center as the accused
+(:mod:`accord.center.reports.service`) and no member's act can be read as the center's."""
 
 DEFAULT_EXEMPT_MISSIONS: tuple[str, ...] = ("medevac", "personnel_recovery", "humanitarian")
 
@@ -553,7 +559,9 @@ def _semantic_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ..
     for group in ("parties", "notifiers", "monitors", "operators"):
         members: list[Member] = getattr(agreement, group)
         for i, member in enumerate(members):
-            if member.id in seen:
+            if member.id.casefold() == CENTER:
+                yield (group, i, "id"), f"id {member.id!r} is reserved: it names the center itself"
+            elif member.id in seen:
                 yield (group, i, "id"), f"id {member.id!r} is already used in {seen[member.id]}"
             else:
                 seen[member.id] = group

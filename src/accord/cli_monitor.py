@@ -3,7 +3,7 @@
     accord monitor --center URL --keys KEYS.json --state DIR [--agreement FILE --party P]
                    [--witness URL] [--interval S] [--stall-after S] [--once]
                    [--webhook http://127.0.0.1:PORT/…]
-                   [--report-as USER --office DIR --accuse PARTY] [--workers N]
+                   [--report-as USER --office DIR [--accuse center|PARTY]] [--workers N]
 
 The token (a record reader's) comes from ``$ACCORD_TOKEN`` or ``--token-file``, never the
 command line. Exit status: 0 for a round (``--once``) that found nothing wrong; 1 when the
@@ -84,9 +84,13 @@ def monitor(
         Path | None, typer.Option("--office", help="Your office folder (the user's key).")
     ] = None,
     accuse: Annotated[
-        str | None,
-        typer.Option("--accuse", help="The party the report names (the API names a party)."),
-    ] = None,
+        str,
+        typer.Option(
+            "--accuse",
+            help="Whom the report accuses: the center itself (default; every alarm is its "
+            "doing), or another party.",
+        ),
+    ] = "center",
     workers: Annotated[
         int | None, typer.Option(help="Processes checking signatures (default: every core).")
     ] = None,
@@ -96,7 +100,7 @@ def monitor(
     center rewrites, rolls back, splits its view, serves an invalid entry or stalls."""
     import httpx
 
-    from accord.agreement import load_agreement
+    from accord.agreement import CENTER, load_agreement
     from accord.cli_record import service_causes
     from accord.errors import (
         AccordError,
@@ -114,8 +118,10 @@ def monitor(
             check_loopback(webhook)
         except ValueError as error:
             raise fail(error) from None
-    if report_as is not None and (office is None or party is None or accuse is None):
-        raise fail("--report-as needs --office, --party and --accuse")
+    if report_as is not None and (office is None or party is None):
+        raise fail("--report-as needs --office and --party")
+    if accuse == party:
+        raise fail(f"--accuse {accuse}: a party does not accuse itself")
     if witness is not None and (agreement is None or party is None):
         raise fail("--witness needs --agreement and --party (its key is the agreement's)")
     token = read_token(token_file)
@@ -129,6 +135,8 @@ def monitor(
             document = loaded.model_dump(mode="json")
             if party is not None and party not in loaded.party_ids:
                 raise fail(f"--party {party!r} is no party of the agreement")
+            if accuse != CENTER and accuse not in loaded.party_ids:
+                raise fail(f"--accuse {accuse!r}: the center, or a party of the agreement")
             sources_w = []
             for member, ref in sorted(loaded.witnesses.items(), key=lambda w: w[0] != party):
                 key, _ = PublicKey.from_vkey(ref.vkey)

@@ -458,15 +458,24 @@ def test_evidence_and_report_shapes(setup: Setup, tmp_path: Path) -> None:
     alarm = MonitorAlarm("split_view", "split", sizes=(2, 3), index=1, evidence=str(path))
     from datetime import UTC, datetime
 
-    body = report_body(alarm, accused="red", at=datetime(2026, 9, 1, tzinfo=UTC), size=3)
+    body = report_body(alarm, at=datetime(2026, 9, 1, tzinfo=UTC), size=3)
+    assert body["accused"] == "center"  # the alarm is the center's doing
     assert body["cites"] == [1] and body["evidence"][0]["name"] == "e.json"
     assert body["when"] == {"start": "2026-09-01T00:00:00Z", "end": None}
-    # The center takes it as a violation report, its cites and evidence as given.
+    assert report_body(alarm, at=NOW, size=3, accused="red")["accused"] == "red"
+    # The center takes it as a violation report against itself, its cites and evidence as
+    # given, filed by a party's user or a monitor's; and nobody may answer it.
     grow(center_of(setup.service), 3)
-    filed = report_body(alarm, accused="red", at=NOW, size=3)
-    answer = setup.service.post("/v1/reports", "blue-officer", json=filed)
-    assert answer.status_code == 201, answer.text
-    assert answer.json()["cites"] == [1]
+    filed = report_body(alarm, at=NOW, size=3)
+    for user, member in (("blue-officer", "blue"), ("observer", "observers")):
+        answer = setup.service.post("/v1/reports", user, json=filed)
+        assert answer.status_code == 201, answer.text
+        report = answer.json()
+        assert report["accused"] == "center" and report["filer"] == member
+        assert report["cites"] == [1] and report["evidence"] == filed["evidence"]
+        path = f"/v1/reports/{report['id']}/answer"
+        refused = setup.service.post(path, "red-officer", json={"text": "No."})
+        assert refused.status_code == 403 and "accuses the center" in refused.text
     for bad in ("http://example.com/x", "https://127.0.0.1/", "http://10.0.0.1/"):
         with pytest.raises(ValueError, match="loopback"):
             check_loopback(bad)
@@ -549,6 +558,31 @@ def test_the_command_exits_with_the_alarms_status_and_says_it_on_one_line(
         posted["evidence_sha256"]
         == hashlib.sha256(Path(posted["evidence"]).read_bytes()).hexdigest()
     )
+
+
+def test_the_report_accuses_the_center_unless_told_otherwise(tmp_path: Path) -> None:
+    """``--accuse`` defaults to the center; a party named must be another party of the
+    agreement (refused before anything is read)."""
+    from typer.testing import CliRunner
+
+    from accord.cli import app
+    from accord.examples import example_path
+    from support.sample_log import RING
+
+    keys = tmp_path / "KEYS.json"
+    keys.write_text(json.dumps(RING.to_json()))
+    base = ["monitor", "--center", "http://127.0.0.1:9", "--keys", str(keys),
+            "--state", str(tmp_path / "s"), "--once"]  # fmt: skip
+    runner = CliRunner()
+    cases = [
+        (["--report-as", "blue-officer"], "--report-as needs --office and --party"),
+        (["--party", "blue", "--accuse", "blue"], "a party does not accuse itself"),
+        (["--agreement", str(example_path("jig.yaml")), "--party", "blue", "--accuse", "hnc"],
+         "the center, or a party of the agreement"),
+    ]  # fmt: skip
+    for extra, said in cases:
+        done = runner.invoke(app, [*base, *extra], env={"ACCORD_TOKEN": "t"})
+        assert done.exit_code == 2 and said in done.output, done.output
 
 
 def test_without_an_agreement_the_witnesses_are_those_entry_0_adopts() -> None:

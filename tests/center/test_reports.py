@@ -1,8 +1,8 @@
 """Incident and violation reports (DECISIONS 16): a monitor or a party files one against a
-party, signed by the filer; every member sees it, live and in the list; the accused party
-answers once, signed by itself; the compliance report lists both, replayed from the record,
-and the record verifies act by act. Bad input names its field and changes nothing; the
-worst case the caps allow fits one 64 KiB entry."""
+party or the center, signed by the filer; every member sees it, live and in the list; the
+accused party answers once, signed by itself (nobody, for the center); the compliance
+report lists both, replayed from the record, and the record verifies act by act. Bad input
+names its field and changes nothing; the worst case the caps allow fits one 64 KiB entry."""
 
 from __future__ import annotations
 
@@ -221,6 +221,61 @@ def test_only_the_accused_party_answers_once(service: Service) -> None:
     assert size_of(service) == before
 
 
+def test_any_filer_accuses_the_center_and_nobody_answers_for_it(
+    service: Service, tmp_path: Path
+) -> None:
+    """A party's officer and a monitor each accuse the center itself (what ``accord
+    monitor`` files): recorded as the filer's act, read by every member, listed by the
+    compliance report; no one answers it through the API (403 saying why), so it stays
+    open."""
+    by_party = file(service, "blue-officer", accused="center", where=None)
+    by_monitor = file(service, "observer", accused="center", cites=[], evidence=[])
+    for made, author in ((by_party, "blue"), (by_monitor, "observers")):
+        assert made["accused"] == "center" and made["filer"] == author and made["open"]
+        entry = entry_of(service, made["entry"])
+        assert entry["author"] == author and entry["event"]["accused"] == "center"
+    both = [by_monitor, by_party]  # newest first
+    for user in EVERYONE:
+        assert service.get(REPORTS_URL, user).json() == both, user
+        assert service.get(REPORTS_URL, user, params={"accused": "center"}).json() == both
+    assert service.get(REPORTS_URL, "red-officer", params={"accused": "blue"}).json() == []
+    assert_problem(service.post(REPORTS_URL, "hnc-notifier", json=body(accused="center")), 403)
+
+    before = size_of(service)
+    for made in both:
+        path = f"{REPORTS_URL}/{made['id']}/answer"
+        for user in ("blue-officer", "blue-approver", "red-officer"):
+            problem = assert_problem(service.post(path, user, json={"text": "Not so."}), 403)
+            assert "accuses the center" in problem["detail"], user
+            assert "signed heads and the record" in problem["detail"]
+        for user in ("observer", "hnc-notifier", "admin"):  # no party's officer or approver
+            assert_problem(service.post(path, user, json={"text": "Not so."}), 403)
+    assert size_of(service) == before
+    assert service.get(REPORTS_URL, "observer", params={"open": "true"}).json() == both
+
+    # the compliance report lists them, from the record's replay (its per-party reports
+    # stay the parties': the center is none)
+    for user in ("red-officer", "blue-approver", "observer"):
+        compliance = service.get("/v1/compliance", user)
+        assert compliance.status_code == 200, compliance.text
+        assert compliance.json()["reports"] == both, user
+    assert_problem(service.get("/v1/compliance/center", "observer"), 404)
+    replay = _replayed(service)
+    assert replay.anomalies == [] and set(replay.part(REPORTS)) == {r["id"] for r in both}
+
+    # and the record verifies act by act
+    record = tmp_path / "record.jsonl"
+    export_entries(service, "observer", record)
+    verified = verify_log(
+        record,
+        keys=ring_of(service),
+        workers=1,
+        agreement=agreement_document(service.center.agreement),
+        causes=service_causes(),
+    )
+    assert verified.rooted and verified.entries == size_of(service)
+
+
 def test_a_retry_with_the_same_key_files_once(service: Service) -> None:
     headers = {"Idempotency-Key": "report-1"}
     first = service.post(REPORTS_URL, "observer", json=body(), headers=headers)
@@ -392,13 +447,22 @@ def test_the_replay_folds_reports_and_answers_and_refuses_what_does_not_fit(
         ("observers", {**event, "id": "r-4", "when": {"start": format_instant(at), "end": None}}),
         ("red", {**answered, "report": "r-5"}),  # an answer by other than the accused
         ("blue", {**answered, "report": "r-unknown"}),
+        ("center", {**event, "id": "r-7"}),  # "center" is no member: it files nothing
+        # a report against the center has no answer, whoever's entry it is
+        ("blue", {**answered, "report": "r-6"}),
+        ("observers", {**answered, "report": "r-6"}),
+        ("center", {**answered, "report": "r-6"}),
     ]
     base = Replay(AGREEMENT, "jig-example.accord")
     base.apply(Recorded(0, "observers", at, {**event, "id": "r-5", "cites": []}))
-    for n, (author, bad) in enumerate(cases, start=1):
+    against = {**event, "id": "r-6", "accused": "center", "cites": []}
+    base.apply(Recorded(1, "red", at, against))  # a party accuses the center: it fits
+    for n, (author, bad) in enumerate(cases, start=2):
         base.apply(Recorded(n, author, at - timedelta(hours=1), bad))
-    assert base.anomalies == [1, 2, 3, 4, 5, 6]
-    assert list(base.part(REPORTS)) == ["r-5"] and base.part(REPORTS)["r-5"].answer is None
+    assert base.anomalies == list(range(2, 2 + len(cases)))
+    assert list(base.part(REPORTS)) == ["r-5", "r-6"]
+    assert all(r.answer is None for r in base.part(REPORTS).values())
+    assert base.part(REPORTS)["r-6"].open and base.part(REPORTS)["r-6"].filer == "red"
 
 
 # --- the service functions, as the exercise calls them ---------------------------------------

@@ -597,6 +597,24 @@ def test_duplicate_member_id(line_5, line_8, field):
     assert "already used in parties" in error.issues[0].message
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "field", "line"),
+    [
+        ("{id: red, name: Red}", "{id: center, name: Red}", "parties[1].id", 6),
+        ("{id: hnc, name: Humanitarian cell}", "{id: Center, name: H}", "notifiers[0].id", 8),
+        ("operators:\n", "operators:\n  - {id: CENTER, name: G}\n", "operators[0].id", 10),
+        ("operators:\n", "monitors:\n  - {id: center, name: M}\noperators:\n",
+         "monitors[0].id", 10),
+    ],
+)  # fmt: skip
+def test_the_center_id_is_reserved(old: str, new: str, field: str, line: int) -> None:
+    """``center`` names the center itself (a report may accuse it): no member takes it, in
+    any case, and the issue names the field, as a duplicate id's does."""
+    error = _refused(GOOD.replace(old, new, 1))
+    assert _where(error) == [(field, line)]
+    assert "is reserved: it names the center itself" in error.issues[0].message
+
+
 def test_duplicate_yaml_key():
     error = _refused(
         _doc(

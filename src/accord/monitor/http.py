@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from accord.agreement import CENTER
 from accord.errors import MonitorAlarm, Unavailable
 
 from .core import Opening, WitnessSource
@@ -187,10 +188,15 @@ def post_webhook(url: str, payload: Mapping[str, Any], *, timeout: float = 5.0) 
     return None
 
 
-def report_body(alarm: MonitorAlarm, *, accused: str, at: datetime, size: int) -> dict[str, Any]:
-    """The violation report (``POST /v1/reports``) for ``alarm``: what (the alarm's line),
-    when (``at``), the entry it names (when the record of ``size`` entries holds it), and the
-    evidence file's SHA-256 and name."""
+def report_body(
+    alarm: MonitorAlarm, *, at: datetime, size: int, accused: str = CENTER
+) -> dict[str, Any]:
+    """The violation report (``POST /v1/reports``) for ``alarm``: whom it accuses (the
+    center itself by default: every alarm is the center's doing — it signs the heads, serves
+    the log and keeps the openings — so a rewrite, a rollback, a split view, an invalid
+    entry or head under its signature, a withheld log and an opening that does not open are
+    its breaches), what (the alarm's line), when (``at``), the entry it names (when the
+    record of ``size`` entries holds it), and the evidence file's SHA-256 and name."""
     cites = [alarm.index] if alarm.index is not None and 0 <= alarm.index < size else []
     evidence = []
     if alarm.evidence is not None:

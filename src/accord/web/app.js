@@ -26,7 +26,8 @@ import {
 } from "./time.js";
 import { setUpLayout } from "./layout.js";
 import {
-  findingsView, mergeReports, orderReports, parseCites, parseEvidence, reportView, whenText, whereOf,
+  accusedText, CENTER, findingsView, mergeReports, orderReports, parseCites, parseEvidence, reportView,
+  whenText, whereOf,
 } from "./reports.js";
 import { may, roleLine } from "./roles.js";
 import { setUpAdmin } from "./admin.js";
@@ -1433,6 +1434,7 @@ function setUpReports() {
   for (const p of state.agreement.parties) {
     if (p.id !== me) accused.append(el("option", { value: p.id, text: p.name ? `${p.id} (${p.name})` : p.id }));
   }
+  accused.append(el("option", { value: CENTER, text: "the center" })); // any filer may accuse the center itself
   $("r-start").value = toLocalInput(centerNow());
   $("report-panel").hidden = false;
   $("report-form").addEventListener("submit", fileReport);
@@ -1512,7 +1514,7 @@ function reportFiled(report) {
   if (report.accused === state.me.member) {
     toast(`New report by ${report.filer} against your party: see Compliance and reports.`);
   } else {
-    toast(`${report.filer} filed a report against ${report.accused}.`);
+    toast(`${report.filer} filed a report against ${accusedText(report.accused)}.`);
   }
 }
 
@@ -1559,7 +1561,7 @@ function renderReports() {
 }
 
 function canAnswer(r) {
-  return !r.answer && r.accused === state.me.member && can.answer();
+  return !r.answer && r.accused !== CENTER && r.accused === state.me.member && can.answer();
 }
 
 function reportItem(r) {
@@ -1656,7 +1658,7 @@ async function fileReport(e) {
     for (const id of ["r-what", "r-end", "r-cites", "r-evidence", "r-lon", "r-lat"]) $(id).value = "";
     $("r-start").value = toLocalInput(centerNow());
     previewWhere();
-    toast(`Filed ${report.id} against ${report.accused}: record entry ${report.entry}.`);
+    toast(`Filed ${report.id} against ${accusedText(report.accused)}: record entry ${report.entry}.`);
   } catch (problem) {
     showProblem(error, problem, inputs);
     if (inputs.where.hasAttribute("aria-invalid")) $("r-lat").setAttribute("aria-invalid", "true");
@@ -1690,7 +1692,7 @@ function pickWhere() {
 function reportHtml(r) {
   const what = r.what.length > 240 ? `${r.what.slice(0, 240)}…` : r.what;
   const answer = r.answer ? `answered by ${escapeHtml(r.accused)} ${escapeHtml(clock(r.answer.answered_at, true))}` : "<strong>NOT ANSWERED</strong>";
-  return `<strong>Report by ${escapeHtml(r.filer)} against ${escapeHtml(r.accused)}</strong><br>${escapeHtml(what)}` +
+  return `<strong>Report by ${escapeHtml(r.filer)} against ${escapeHtml(accusedText(r.accused))}</strong><br>${escapeHtml(what)}` +
     `<br>happened ${escapeHtml(whenText(r.when))}<br>filed ${escapeHtml(clock(r.filed_at, true))} · record entry ${r.entry}<br>${answer}`;
 }
 

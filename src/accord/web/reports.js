@@ -8,6 +8,8 @@
 // so that the page and its tests render alike.
 //
 // Reports are public to every member of the agreement: nothing here is cut by who views.
+// A report may accuse the center itself (accused "center", an id no member may take); no one
+// answers it through Accord (its answer is its signed heads and the record).
 
 import { el } from "./dom.js";
 import { clock } from "./line.js";
@@ -15,6 +17,14 @@ import { fmtTimesIn } from "./time.js";
 
 /** How many hex digits of an evidence hash the panel shows (the whole hash is its title). */
 export const HASH_SHOWN = 12;
+
+/** The accused id that names the center itself (reserved: no member takes it). */
+export const CENTER = "center";
+
+/** Whom a report accuses, in words: "the center", or the party's id. */
+export function accusedText(accused) {
+  return accused === CENTER ? "the center" : accused;
+}
 
 /** "YYYY-MM-DD HH:MM:SSZ" of an instant. */
 function at(iso) {
@@ -56,16 +66,22 @@ function evidenceList(evidence, label) {
 export function reportView(r, { viewer = null } = {}) {
   const mine = viewer !== null && r.accused === viewer;
   const open = !r.answer;
+  const center = r.accused === CENTER;
+  const against = accusedText(r.accused);
   const li = el("li", {
     class: `report ${open ? "open" : "answered"}${mine ? " mine" : ""}`,
     "data-report": r.id, "data-open": String(open),
   });
   li.append(el("h4", {},
-    `${r.filer} reports ${r.accused} `,
+    `${r.filer} reports ${against} `,
     el("span", { class: `status ${open ? "st-open" : "st-answered"}`, text: open ? "not answered" : "answered" })));
   if (mine && open) li.append(el("div", { class: "against", text: "AGAINST YOUR PARTY — not answered yet" }));
+  if (center) {
+    li.append(el("div", { class: "meta", "data-field": "against-center",
+      text: "against the center: no one answers it through Accord — the center's answer is its signed heads and the record (check them with accord verify)" }));
+  }
   li.append(
-    el("div", { class: "meta", text: `filed ${at(r.filed_at)} by ${r.filer} against ${r.accused} · record entry ${r.entry} · ${r.id}` }),
+    el("div", { class: "meta", text: `filed ${at(r.filed_at)} by ${r.filer} against ${against} · record entry ${r.entry} · ${r.id}` }),
     el("p", { class: "report-text", text: r.what }),
     el("div", { class: "meta", "data-field": "when", text: `happened ${whenText(r.when)}` }),
     r.where
@@ -77,13 +93,13 @@ export function reportView(r, { viewer = null } = {}) {
   const a = r.answer;
   if (a) {
     li.append(el("div", { class: "answer", "data-field": "answer" },
-      el("div", { class: "answer-head", text: `Answer by ${r.accused}, ${at(a.answered_at)} · record entry ${a.entry}` }),
+      el("div", { class: "answer-head", text: `Answer by ${against}, ${at(a.answered_at)} · record entry ${a.entry}` }),
       el("p", { class: "report-text", text: a.text }),
       el("div", { class: "meta", text: `cites ${entriesText(a.cites)}` }),
       evidenceList(a.evidence, "evidence"),
     ));
   } else {
-    li.append(el("div", { class: "answer none", "data-field": "answer", text: `NOT ANSWERED by ${r.accused}` }));
+    li.append(el("div", { class: "answer none", "data-field": "answer", text: `NOT ANSWERED by ${against}` }));
   }
   return li;
 }

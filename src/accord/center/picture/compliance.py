@@ -3,7 +3,10 @@ without approval, designated-area violations and overdue acknowledgements.
 
 Beside the findings, the incident and violation reports filed by monitors and parties
 (:mod:`accord.center.reports`) and the accused parties' answers, as the same replay folds
-them: what the record proves was reported and answered, not a judgement of it.
+them: what the record proves was reported and answered, not a judgement of it. Reports
+against the center itself (``accused``: ``center``) are listed with the others, never
+dropped, and stay open (nobody answers for the center); the one-party report
+(``GET /v1/compliance/{party}``) is a party's findings and holds no reports.
 
 Everything is judged from the signed record read, checked and folded by
 :mod:`accord.center.picture.replay` (the same replay as the picture's), at the instant of
@@ -454,8 +457,9 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
 
 def reports_of(replay: Replay, reader: Caller, party: str | None = None) -> list[ReportOut]:
     """The incident and violation reports the record tells of (against ``party``, or
-    every party), each with its answer or null, newest first — as ``reader`` may see
-    them (every member may: :func:`~accord.center.visibility.sees_report`)."""
+    every one: against a party or the center), each with its answer or null, newest
+    first — as ``reader`` may see them (every member may:
+    :func:`~accord.center.visibility.sees_report`)."""
     if not visibility.sees_report(reader):
         return []
     found = replay.part(REPORTS).values()

@@ -367,8 +367,10 @@ class ComplianceOut(BaseModel):
     parties: list[PartyReport]
     reports: list[ReportOut] = Field(
         description=(
-            "incident and violation reports filed by monitors and parties, newest first, "
-            "each with the accused party's answer or null: what the record proves was "
-            "reported and answered, beside (not among) the findings computed from it"
+            "incident and violation reports filed by monitors and parties against a party "
+            'or the center (accused "center"), newest first, each with the accused '
+            "party's answer or null (always null against the center): what the record "
+            "proves was reported and answered, beside (not among) the findings computed "
+            "from it"
         )
     )

@@ -1,8 +1,8 @@
 """Incident and violation reports: the ceasefire-monitoring mechanism (DECISIONS 16). A
-monitor or a party files a report against a party — what happened, when, where, the record
-entries it cites, the hashes of its evidence — as a record entry signed by the filer; the
-accused party sees it and may answer, signed by itself; the compliance report lists both
-beside its computed findings.
+monitor or a party files a report against a party or the center itself — what happened,
+when, where, the record entries it cites, the hashes of its evidence — as a record entry
+signed by the filer; the accused party sees it and may answer, signed by itself (nobody
+answers for the center); the compliance report lists both beside its computed findings.
 
 * :mod:`~accord.center.reports.service` — the checks, filing and answering, and the entry
   kinds ``report.filed`` and ``report.answered``;

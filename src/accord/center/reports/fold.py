@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from accord.agreement import CENTER
 from accord.center.entry_kinds import Part, Recorded, Replaying
 from accord.chrono import format_instant, parse_instant
 
@@ -65,8 +66,9 @@ class AnswerRecord:
 @dataclass(slots=True)
 class ReportRecord:
     """An incident or violation report as the record tells it: who filed it (the entry's
-    author), whom it accuses, what happened, when and where, the record entries it cites,
-    the hashes of its evidence, and the accused party's answer once there is one."""
+    author), whom it accuses (a party, or the center: :data:`~accord.agreement.CENTER`),
+    what happened, when and where, the record entries it cites, the hashes of its evidence,
+    and the accused party's answer once there is one (never, against the center)."""
 
     id: str
     filer: str
@@ -83,7 +85,8 @@ class ReportRecord:
 
     @property
     def open(self) -> bool:
-        """Whether the accused party has not answered it."""
+        """Whether the accused party has not answered it (a report against the center stays
+        open: no member answers for the center)."""
         return self.answer is None
 
     def as_json(self) -> dict[str, Any]:
@@ -189,8 +192,10 @@ def _cited_before(cites: tuple[int, ...], index: int) -> bool:
 
 def filed(replay: Replaying, record: Recorded) -> bool:
     """``report.filed``: a new report, signed by its filer — a party accusing another
-    party, or a monitor accusing any — citing only entries before it, about a time not
-    after it was filed."""
+    party or the center, or a monitor accusing any party or the center — citing only
+    entries before it, about a time not after it was filed. (``center`` is no member's id:
+    :data:`accord.agreement.CENTER` is reserved, so a report against a party in an older
+    log folds as before.)"""
     agreement = replay.agreement
     reports = replay.part(REPORTS)
     report = report_of(record.event, filer=record.author, at=record.at, entry=record.index)
@@ -198,7 +203,9 @@ def filed(replay: Replaying, record: Recorded) -> bool:
         return False
     if record.author not in agreement.party_ids | agreement.monitor_ids:
         return False
-    if report.accused not in agreement.party_ids or report.accused == record.author:
+    if report.accused != CENTER and (
+        report.accused not in agreement.party_ids or report.accused == record.author
+    ):
         return False
     if not _cited_before(report.cites, record.index):
         return False
@@ -211,9 +218,12 @@ def filed(replay: Replaying, record: Recorded) -> bool:
 
 def answered(replay: Replaying, record: Recorded) -> bool:
     """``report.answered``: the accused party's one answer to a known report, citing only
-    entries before it."""
+    entries before it. A report against the center has none: the center's answer is its
+    signed heads and the record, and no member's entry answers for it."""
     found = replay.part(REPORTS).get(_text(record.event["report"]))
-    if found is None or record.author != found.accused or found.answer is not None:
+    if found is None or found.accused == CENTER:
+        return False
+    if record.author != found.accused or found.answer is not None:
         return False
     answer = answer_of(record.event, at=record.at, entry=record.index)
     if not _cited_before(answer.cites, record.index):

@@ -1,9 +1,11 @@
 """``/v1/reports``: incident and violation reports and their answers (see
 :mod:`accord.center.reports.service`).
 
-Officers, approvers and monitors file reports; the accused party's officers and approvers
-answer them; every member's users read them (parties, notifiers, monitors:
-:func:`accord.center.visibility.sees_report`); administrators are refused (403).
+Officers, approvers and monitors file reports, against a party or the center itself; the
+accused party's officers and approvers answer them (nobody answers one against the center:
+403, see :mod:`accord.center.reports.service`); every member's users read them (parties,
+notifiers, monitors: :func:`accord.center.visibility.sees_report`); administrators are
+refused (403).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def _evidence() -> Any:
 
 
 class ReportIn(BaseModel):
-    """An incident or violation report against a party."""
+    """An incident or violation report against a party, or against the center itself."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -98,7 +100,10 @@ class ReportIn(BaseModel):
         },
     )
 
-    accused: str = Field(description="the party accused (a party never accuses itself)")
+    accused: str = Field(
+        description='the party accused (a party never accuses itself), or "center": the '
+        "center itself (a reserved id; such a report is answered by nobody through the API)"
+    )
     what: str = Field(
         description=f"what happened: 1 to {TEXT_MAX} characters, no control characters but "
         "tabs and line breaks"
@@ -151,7 +156,7 @@ def _answer(
     "/reports",
     response_model=ReportOut,
     status_code=201,
-    summary="File an incident or violation report against a party",
+    summary="File an incident or violation report against a party or the center",
 )
 async def post_report(
     center: CenterDep,
@@ -160,7 +165,8 @@ async def post_report(
     body: Annotated[ReportIn, Body()],
 ) -> JSONResponse:
     """File a report for the caller's member: a party's officer or approver against
-    another party, a monitor against any party. The record entry ``report.filed``, signed
+    another party, a monitor against any party, either against the center itself
+    (``accused``: ``center``). The record entry ``report.filed``, signed
     by the filer, holds it in clear; every member is told. Notifiers and administrators:
     403."""
     act = partial(_file, caller=caller, body=body.model_dump(), at=center.now())
@@ -211,7 +217,8 @@ async def post_answer(
 ) -> JSONResponse:
     """The accused party's answer (its officer or approver), once per report: the record
     entry ``report.answered``, signed by the accused; every member is told. Anyone else:
-    403; a second answer: 409."""
+    403; a second answer: 409. A report against the center: 403 for everyone (the center's
+    answer is its signed heads and the record; whoever operates it answers outside)."""
     act = partial(
         _answer, caller=caller, report_id=report_id, body=body.model_dump(), at=center.now()
     )

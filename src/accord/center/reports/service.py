@@ -1,6 +1,6 @@
 """Incident and violation reports (ceasefire monitoring, DECISIONS 16): a monitor or a party
-files a report against a party, and the accused party may answer it — each a signed record
-entry, the filer's or the accused's own act.
+files a report against a party or against the center itself, and the accused party may
+answer it — each a signed record entry, the filer's or the accused's own act.
 
 **A report** says what happened (``what``), when (``when.start``, ``when.end`` or null for
 an instant), where (a GeoJSON geometry or null), which record entries it cites (``cites``:
@@ -11,6 +11,18 @@ public to every member of the agreement (:func:`accord.center.visibility.sees_re
 the server gives it its id, ``r-`` and 16 hex digits. A party accuses another party, never
 itself; a monitor any party. Officers, approvers and monitors file; notifiers and
 administrators do not.
+
+**Against the center.** Any filer may accuse the center itself (``accused``:
+:data:`~accord.agreement.CENTER`, an id no member may take): it signed two histories,
+rewrote or rolled back its log, withheld it, kept an opening that does not open a
+commitment — what ``accord monitor`` finds. Such a report is filed, recorded and listed like
+any other (every member reads it; ``GET /v1/compliance`` lists it), but **nobody answers it
+through Accord**: the center holds no party's key and its own signature on an answer would
+prove nothing to a party that distrusts it; its answer is what it already signed — its
+heads and the record, which anyone checks with ``accord verify`` — and whoever operates the
+center answers outside Accord. ``POST /v1/reports/{id}/answer`` on it is a 403 saying so
+(:func:`answer_report`), the record's fold refuses a ``report.answered`` entry for it (an
+anomaly), and it stays ``open``.
 
 **An answer** is the accused party's own (its officer's or approver's act): ``text``,
 ``cites`` and ``evidence`` under the same rules, once per report — the entry
@@ -38,7 +50,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from accord.agreement import Agreement
+from accord.agreement import CENTER, Agreement
 from accord.center import visibility
 from accord.center.checks.geometry import check_geometry
 from accord.center.db.models_reports import Report
@@ -89,7 +101,8 @@ FILED_ENTRY = entry_kind(
     FILED_EVENT, signer=Signer.MEMBER,
     required=("id", "accused", "what", "when", "where", "cites", "evidence"),
     fold=fold.filed,
-    summary="a monitor or a party files an incident or violation report against a party",
+    summary="a monitor or a party files an incident or violation report against a party or "
+    "the center",
     acts=("POST /v1/reports",),
 )  # fmt: skip
 ANSWERED_ENTRY = entry_kind(
@@ -325,6 +338,9 @@ def check_report(
     ...     "when": {"start": "2026-09-21T05:10:00Z", "end": None}, "cites": [0]},
     ...     now=now, size=3).accused
     'red'
+    >>> check_report(jig, "blue", {"accused": "center", "what": "Two histories.",
+    ...     "when": {"start": "2026-09-21T05:10:00Z"}}, now=now, size=3).accused
+    'center'
     >>> check_report(jig, "red", {"accused": "red", "what": "x",
     ...     "when": {"start": "2026-09-21T05:10:00Z"}}, now=now, size=3)
     Traceback (most recent call last):
@@ -337,9 +353,11 @@ def check_report(
         raise InputError("report", [Issue("body", "a report is a JSON object")])
     issues.unknown(body, ("accused", "what", "when", "where", "cites", "evidence"))
     accused = body.get("accused")
-    if not isinstance(accused, str) or accused not in agreement.party_ids:
+    if accused == CENTER:
+        pass  # any filer may accuse the center (see the module docstring)
+    elif not isinstance(accused, str) or accused not in agreement.party_ids:
         parties = ", ".join(sorted(agreement.party_ids))
-        issues.add("accused", f"the party accused: one of {parties}")
+        issues.add("accused", f"whom the report accuses: one of {parties}, or {CENTER}")
     elif accused == filer:
         issues.add("accused", "a party does not accuse itself")
     what = _text(issues, "what", body.get("what"))
@@ -444,14 +462,21 @@ def answer_report(
     report with its answer.
 
     Raises :class:`~accord.errors.NotFound` for a report that does not exist,
-    :class:`~accord.errors.NotAuthorized` for anyone but an officer or approver of the
-    accused party, :class:`~accord.errors.IllegalTransition` when the report is answered
-    already and :class:`~accord.errors.InputError` naming every bad field."""
+    :class:`~accord.errors.NotAuthorized` for a report against the center (nobody answers
+    it through Accord: see the module docstring) and for anyone but an officer or approver
+    of the accused party, :class:`~accord.errors.IllegalTransition` when the report is
+    answered already and :class:`~accord.errors.InputError` naming every bad field."""
     agreement = unit.center.agreement
     session = unit.session
     row = session.get(Report, report_id)
     if row is None:
         raise NotFound("no such report")
+    if row.accused == CENTER:
+        raise NotAuthorized(
+            f"{report_id} accuses the center, and no member answers for the center: its "
+            "answer is its signed heads and the record (check them with accord verify); "
+            "whoever operates the center answers outside Accord"
+        )
     if caller.role not in _ANSWERERS or caller.member != row.accused:
         raise NotAuthorized(f"only the accused party, {row.accused}, answers {report_id}")
     if row.answered_at is not None:

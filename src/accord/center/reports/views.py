@@ -46,7 +46,7 @@ class ReportOut(BaseModel):
 
     id: str = Field(description="r- and 16 hex digits, given by the server")
     filer: str = Field(description="the member that filed it: a party or a monitor")
-    accused: str = Field(description="the party it accuses")
+    accused: str = Field(description='the party it accuses, or "center": the center itself')
     what: str
     when: WhenOut
     where: dict[str, Any] | None = Field(description="a GeoJSON geometry, exactly as given")
@@ -54,7 +54,7 @@ class ReportOut(BaseModel):
     evidence: list[EvidenceOut]
     filed_at: datetime
     entry: int = Field(description="its report.filed entry")
-    open: bool = Field(description="not answered yet")
+    open: bool = Field(description="not answered yet (always, against the center)")
     answer: AnswerOut | None
 
 
