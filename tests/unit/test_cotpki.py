@@ -505,3 +505,27 @@ def test_an_auth_message_that_never_ends_is_refused_at_its_bound() -> None:
 def test_any_bytes_give_an_auth_or_an_input_error(data: bytes) -> None:
     with contextlib.suppress(InputError):
         split_auth(b"<auth>" + data)
+
+
+_PRINTABLE = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp", "Cn", "Co", "Cf")),
+    min_size=1,
+    max_size=40,
+).filter(str.isprintable)
+
+
+@given(username=_PRINTABLE, token=_PRINTABLE, uid=st.none() | _PRINTABLE)
+@settings(max_examples=200, deadline=None)
+def test_any_auth_a_client_escapes_properly_reads_back_as_sent(
+    username: str, token: str, uid: str | None
+) -> None:
+    from xml.sax.saxutils import quoteattr
+
+    attributes = f"username={quoteattr(username)} password={quoteattr(token)}"
+    if uid is not None:
+        attributes += f" uid={quoteattr(uid)}"
+    message = f"<auth><cot {attributes}/></auth>".encode()
+    if len(message) > MAX_AUTH_BYTES:
+        return
+    found = split_auth(message + b"<event/>")
+    assert found == (PlainAuth(username, token, uid), b"<event/>")
