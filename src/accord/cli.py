@@ -22,6 +22,7 @@ from accord.agreement import Agreement, load_agreement
 from accord.center.cli import db_app, serve, users_app
 from accord.chrono import format_instant, parse_instant
 from accord.cli_common import fail
+from accord.cli_cot import cot_app
 from accord.cli_fetch import record_fetch
 from accord.cli_monitor import monitor
 from accord.cli_office import office_app
@@ -58,6 +59,7 @@ record_app.command("fetch")(record_fetch)
 app.add_typer(record_app, name="record")
 app.command("verify")(verify)
 app.add_typer(db_app, name="db")
+app.add_typer(cot_app, name="cot")
 app.add_typer(users_app, name="users")
 app.add_typer(witness_app, name="witness")
 app.command("monitor")(monitor)

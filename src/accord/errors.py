@@ -65,6 +65,9 @@
     │                                unchecked, saying why        [accord.deconfliction.received]
     ├── UnsafePermissions            a data or keys folder that others may open
     │                                                                [accord.center.files]
+    ├── CertificateRefused           a TAK client certificate the center does not accept
+    │                                (unknown, revoked, expired, another CA's); ``reason``
+    │                                names which                    [accord.cotpki.check]
     └── TlsError                     a TLS option of ``accord serve`` that cannot be used
                                                                        [accord.center.http.tls]
 
@@ -126,6 +129,7 @@ __all__ = [
     "ActSignatureError",
     "AgreementError",
     "BlockingConflict",
+    "CertificateRefused",
     "CommitFailed",
     "CommitmentError",
     "ConsistencyError",
@@ -566,6 +570,17 @@ class Unchecked(AccordError, ValueError):
 
 class UnsafePermissions(AccordError):
     """A folder of the center's data or keys that other users may open."""
+
+
+class CertificateRefused(AccordError):
+    """A client certificate presented to the center's TAK endpoint that it does not accept:
+    ``reason`` is one word (``unknown``, ``revoked``, ``expired``, ``not-yet-valid``,
+    ``other-ca``, ``user-removed``, ``user-expired``, ``malformed``) and the message says
+    which certificate, by serial, never more."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class TlsError(AccordError, ValueError):

@@ -37,6 +37,7 @@ ORIGIN = "accord.test/center"
 TABLES = {
     "alembic_version",
     "users",
+    "cot_certificates",
     "confirmations",
     "record_meta",
     "record_leaves",

@@ -52,7 +52,7 @@ def test_the_picture_folds_exactly_the_kinds_of_what_it_shows() -> None:
     # every feature that records declares its kinds; each names who signs it
     families = {name.split(".")[0] for name in kinds}
     assert families == {
-        "agreement", "airspace", "condition", "declaration", "disclosure", "key", "message",
+        "agreement", "airspace", "condition", "cot", "declaration", "disclosure", "key", "message",
         "operation", "report", "user",
     }  # fmt: skip
     assert {k.signer for k in kinds.values()} == set(Signer)

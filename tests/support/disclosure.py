@@ -193,6 +193,14 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/v1/users"): {"name": "walk-probe", "member": "red", "role": "officer"},
     ("POST", "/v1/users/{name}/rotate"): {"expires": "PT1H"},
     ("DELETE", "/v1/users/{name}"): None,
+    ("GET", "/v1/cot/certificates"): None,
+    ("POST", "/v1/cot/certificates"): {
+        "name": "walk-probe",
+        "member": "red",
+        "role": "officer",
+        "csr": "-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n",
+    },
+    ("DELETE", "/v1/cot/certificates/{name}"): None,
 }
 """(method, path) → the JSON body to send (None: no body)."""
 

@@ -64,6 +64,7 @@ EXPECTED = {
         "ActSignatureError",
         "AgreementError",
         "BlockingConflict",
+        "CertificateRefused",
         "CommitFailed",
         "CommitmentError",
         "ConsistencyError",

@@ -28,6 +28,7 @@ from fastapi.telemetry import TelemetryConfig
 from accord import __version__
 from accord.center.airspace import routes as airspace
 from accord.center.bootstrap import Parts, settings_from_environment
+from accord.center.certificates import routes as certificates
 from accord.center.declarations import routes as declarations
 from accord.center.directline import routes as directline
 from accord.center.disclosure import routes as disclosure
@@ -75,6 +76,7 @@ ROUTERS = (
     airspace.router,
     disclosure.router,
     users.router,
+    certificates.router,
 )
 """Every feature's router (each an :class:`fastapi.APIRouter` in its feature's folder,
 ``<feature>/routes.py``), in the order the OpenAPI schema lists them; a new feature's router

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from accord.center.exercise import DemoOffices
     from accord.center.runtime import Center, Clock
 
-__all__ = ["db_app", "serve", "users_app"]
+__all__ = ["admin_center", "db_app", "serve", "users_app"]
 
 db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
 users_app = typer.Typer(help="People who may call the service.", no_args_is_help=True)
@@ -107,7 +107,7 @@ ExpiresOption = Annotated[
 
 
 @contextmanager
-def _users_center(database: str | None, agreement: Path | None, keys: Path) -> Iterator[Center]:
+def admin_center(database: str | None, agreement: Path | None, keys: Path) -> Iterator[Center]:
     """The service's parts for one ``accord users`` change (its record entry is signed by
     the center's key in ``keys``). Refuses to make a new center key for a record that
     already has entries: its signature would not verify against the center's key."""
@@ -163,7 +163,7 @@ def users_add(
     at = datetime.now(UTC)
     try:
         until = expiry(expires, at)
-        with _users_center(database, agreement, keys) as center, center.writing() as unit:
+        with admin_center(database, agreement, keys) as center, center.writing() as unit:
             done = issue(
                 unit, name=name, member=member, role=role, at=at, expires_at=until, by=COMMAND_LINE
             )
@@ -231,7 +231,7 @@ def users_rotate(
     at = datetime.now(UTC)
     try:
         until = expiry(expires, at)
-        with _users_center(database, agreement, keys) as center, center.writing() as unit:
+        with admin_center(database, agreement, keys) as center, center.writing() as unit:
             done = rotate(unit, name=name, at=at, expires_at=until, by=COMMAND_LINE)
     except AccordError as error:
         raise fail(error) from None
@@ -254,7 +254,7 @@ def users_remove(
     from accord.center.users.service import COMMAND_LINE, remove
 
     try:
-        with _users_center(database, agreement, keys) as center, center.writing() as unit:
+        with admin_center(database, agreement, keys) as center, center.writing() as unit:
             remove(unit, name=name, at=datetime.now(UTC), by=COMMAND_LINE)
     except AccordError as error:
         raise fail(error) from None

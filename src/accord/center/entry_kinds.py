@@ -63,6 +63,7 @@ FEATURES = (
     "accord.center.airspace.entries",
     "accord.center.disclosure.probing",
     "accord.center.users.service",
+    "accord.center.certificates.service",
     "accord.center.signing.service",
     "accord.center.reports.service",
 )

@@ -18,15 +18,21 @@ origin, ``<agreement id>.accord``, which is what a verifier expects
 
 :meth:`KeyStore.ring` is the :class:`~accord.record.keys.KeyRing` of every member's public
 key, served at ``GET /v1/keys`` so that parties can verify the record.
+
+The folder also holds the center's CoT CA (:meth:`KeyStore.cot_authority`; DECISIONS 15:
+key material copied to each node with the rest).
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from accord.agreement import Agreement
 from accord.center.files import private_folder
+from accord.cotpki.ca import Authority
+from accord.cotpki.files import load_or_create_authority
 from accord.record.errors import KeyFileError
 from accord.record.keys import (
     KeyRing,
@@ -67,6 +73,7 @@ class KeyStore:
         self.rooted = agreement.rooted
         """Whether members sign their own acts (the agreement names their roots)."""
         self._keys: dict[str, PrivateKey] = {}
+        self._authority: Authority | None = None
         self._lock = threading.Lock()
 
     @property
@@ -93,6 +100,16 @@ class KeyStore:
                 key = self._load_or_create(name)
                 self._keys[name] = key
             return key
+
+    def cot_authority(self, at: datetime) -> Authority:
+        """The center's CoT CA (``cot-ca.key``, mode 0600, and ``cot-ca.pem`` in this folder:
+        :mod:`accord.cotpki.files`), made at ``at`` on first use; it signs the TAK clients'
+        certificates and nothing else."""
+        with self._lock:
+            if self._authority is None:
+                private_folder(self.directory, "keys folder")
+                self._authority = load_or_create_authority(self.directory, name=self.origin, now=at)
+            return self._authority
 
     def _load_or_create(self, name: str) -> PrivateKey:
         private_folder(self.directory, "keys folder")

@@ -65,6 +65,7 @@ __all__ = [
     "generate",
     "read_private_key",
     "write_key_pair",
+    "write_private_file",
     "write_private_key",
 ]
 
@@ -272,10 +273,10 @@ def write_private_key(
     """
     target = Path(path)
     if not overwrite:
-        _write_new(target, key._pem())
+        write_private_file(target, key._pem())
         return
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    _write_new(temporary, key._pem())
+    write_private_file(temporary, key._pem())
     try:
         os.replace(temporary, target)
     except OSError as error:
@@ -284,7 +285,10 @@ def write_private_key(
         raise KeyFileError(f"cannot write {target}: {error.strerror}") from None
 
 
-def _write_new(path: Path, data: bytes) -> None:
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to the new file ``path``, mode 0600 from its first instant
+    (``O_CREAT | O_EXCL``: an existing file or link is refused), synced; any secret file
+    (a key of another kind, a PKCS#12 bundle) is written so."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags, 0o600)

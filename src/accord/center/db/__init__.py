@@ -26,6 +26,7 @@ from accord.center.db.models import (
     User,
 )
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertGroup, TrackRow
+from accord.center.db.models_certificates import CotCertificate
 from accord.center.db.models_checks import CheckOpening
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
 from accord.center.db.models_directline import Message, Recipient
@@ -46,6 +47,7 @@ __all__ = [
     "Confirmation",
     "ConnectionProvider",
     "Contacts",
+    "CotCertificate",
     "Declaration",
     "DeclarationChange",
     "EscalationStep",

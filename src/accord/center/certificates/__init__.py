@@ -1,0 +1,1 @@
+"""TAK client certificates: enrolled from a request, listed, revoked."""
