@@ -239,3 +239,14 @@ def test_written_events_read_back() -> None:
         mark=None,
     )
     assert parse_event(write_event(event)) == event
+
+
+def test_times_as_tak_clients_write_them() -> None:
+    """WinTAK writes seven digits of fraction (.NET's round-trip format), ATAK three; an offset
+    other than Z is read as UTC; a number too long for a record index is refused."""
+    head = HEAD.replace('time="2026-09-20T10:00:00Z"', 'time="2026-09-20T10:00:00.1234567Z"')
+    head = head.replace("10:02:00Z", "12:02:00.5+02:00")
+    event = parse_event(_event(head=head))
+    assert event.time.microsecond == 123456 and event.stale.hour == 10
+    assert event.stale.utcoffset() is not None and event.stale.utcoffset().total_seconds() == 0
+    _refused(_event('<accord id="x" index="1234567890123456789"/>'), "detail/accord@index")
