@@ -11,6 +11,8 @@ from hypothesis import given
 
 from accord.cot import (
     AccordMark,
+    CotError,
+    Detail,
     EventSplitter,
     Point,
     Track,
@@ -30,8 +32,10 @@ MINUTES = timedelta(minutes=5)
 
 @given(events())
 def test_an_event_reads_back_as_itself(event) -> None:
-    assert parse_event(write_event(event)) == event
+    data = write_event(event)
+    assert parse_event(data) == event
     assert parse_event(write_event(event, declaration=False)) == event
+    assert data.count(b"</event>") == 1 and data.endswith(b"</event>")  # one event on a stream
 
 
 HOSTILE = [
@@ -124,6 +128,13 @@ def test_the_centers_events_carry_the_accord_id_and_index() -> None:
         polygon_event(uid="x", ring=ring[:3], at=T0, stale=MINUTES, mark=None)
     with pytest.raises(ValueError, match="line"):
         route_event(uid="x", line=ring[:1], at=T0, stale=MINUTES, mark=None)
+
+
+def test_an_extra_element_cannot_end_the_event() -> None:
+    with pytest.raises(CotError, match="no </event>"):
+        Detail(extra=("<x></event><event>",))
+    with pytest.raises(CotError, match="one element"):
+        Detail(extra=("text",))
 
 
 def test_a_delete_names_the_deleted_event() -> None:

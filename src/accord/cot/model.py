@@ -316,6 +316,12 @@ class Detail:
     takcontrol: TakControl | None = None
     extra: tuple[str, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        for text in self.extra:
+            # written out as they are: each one element, never the end of an event
+            if not (text.startswith("<") and text.endswith(">")) or "</event" in text:
+                raise CotError("detail", "an extra element is one element's XML, no </event>")
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
