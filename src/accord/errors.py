@@ -6,7 +6,9 @@
     ├── InputError                   bad input; names the source, line, feature id and field
     │   ├── AgreementError           the agreement file
     │   ├── WorldError               the declared world (GeoJSON)
-    │   └── TrackError               live track reports (CSV, GeoJSON, a batch)
+    │   ├── TrackError               live track reports (CSV, GeoJSON, a batch)
+    │   └── CotError                 a Cursor on Target event: names the element or
+    │                                attribute and the event's uid      [accord.cot]
     ├── DuplicateKey                 a JSON object names one key twice    [accord.jsontext]
     ├── NotJsonNumber                NaN or an infinity in JSON text      [accord.jsontext]
     ├── RuleError                    a request the agreement's rules refuse
@@ -133,6 +135,7 @@ __all__ = [
     "CommitFailed",
     "CommitmentError",
     "ConsistencyError",
+    "CotError",
     "DeadlineError",
     "DeclarationNotFound",
     "DuplicateKey",
@@ -258,6 +261,22 @@ class WorldError(InputError):
 
 class TrackError(InputError):
     """Live track reports are not valid (a bad field, an impossible state)."""
+
+
+class CotError(InputError):
+    """A Cursor on Target event that is refused (:mod:`accord.cot`): not well-formed, a DTD
+    or an entity, too deep, too many elements, a bad attribute.
+
+    ``field`` names the element or attribute at fault (``point@lat``,
+    ``detail/track@course``, ``event`` for the event as a whole) and ``uid`` the event's uid
+    when its start tag was read (``None`` before that); ``str()`` names both.
+    """
+
+    def __init__(self, field: str, message: str, *, uid: str | None = None) -> None:
+        self.field = field
+        self.uid = uid
+        source = "CoT event" if uid is None else f"CoT event uid={shown(uid)!r}"
+        super().__init__(source, [Issue(field, message)])
 
 
 class DuplicateKey(AccordError, ValueError):

@@ -4,6 +4,8 @@
   and the leaf modules they share) imports neither the edges (the service, the command line,
   the demo) nor their libraries (fastapi, sqlalchemy, uvicorn, …), directly or through
   another module.
+* ``cot-pure``: Cursor on Target's core (``accord.cot``), shared by the center's TAK endpoint
+  and a party's gateway, imports nothing of the center nor of the edges, and no sockets.
 * ``no-cycles``: no import cycle between accord's modules (the center counts as one; its
   insides are ``center-acyclic``'s) nor, recursively, between the modules of each core
   package.
@@ -101,6 +103,8 @@ def test_the_kernel_is_held_apart_from_every_folder_of_the_center() -> None:
         ("world.py", "from accord.center import files", {"core-no-edges", "no-cycles"}),
         ("record/merkle.py", "from accord.record import log", {"no-cycles"}),
         ("geo.py", "from accord import world", {"no-cycles"}),
+        # CoT's core: pure, shared by the center and a party's gateway
+        ("cot/rate.py", "import socket", {"cot-pure"}),
         # the center: FastAPI in the HTTP layer and the routes only; services use no pydantic
         ("center/visibility.py", "import fastapi", {"center-http-only"}),
         ("center/operations/service.py", "from starlette import status", {"center-http-only"}),
