@@ -70,7 +70,7 @@ def _auth(user: str, token: str) -> bytes:
 @pytest.fixture(scope="module")
 def cot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cot]:
     folder = tmp_path_factory.mktemp("cot")
-    options = CotOptions(port=0, plain_port=0, recheck_s=0.2, refresh_s=60.0, rate=50, burst=50)
+    options = CotOptions(port=0, plain_port=0, recheck_s=0.2, refresh_s=1.0, rate=50, burst=50)
     with rooted_service(folder, cot=options) as service:
         world = seed_world(service)
         center = center_of(service)
@@ -108,6 +108,13 @@ def test_a_device_is_told_the_protocol_then_sent_its_users_picture(cot: Cot) -> 
         assert hidden.type.startswith("a-f-G")  # its own party's: friendly
         assert hidden.detail.accord is not None
         assert hidden.stale - hidden.time == timedelta(minutes=5)
+        # sent again before it lapses (the refresh), whether or not it changed
+        count = device.uids().count(hidden.uid)
+        device.wait(lambda d: d.uids().count(hidden.uid) > count)
+        near = f"accord.message.{cot.world.secrets[3].id}"  # red's message to blue, unacknowledged
+        device.wait(device.has(near))
+        assert device.last(near).type == "b-a-g"
+        assert "direct line from red" in (device.last(near).detail.remarks or "")
         operation = device.last(f"accord.{cot.world.visible_ids[1]}")  # red's, beside blue's
         assert "operation" in (operation.detail.remarks or "")
     finally:
@@ -145,7 +152,7 @@ def test_a_red_device_receives_nothing_of_blues_center_objects(cot: Cot) -> None
 
 
 def test_changes_arrive_and_a_withdrawn_object_is_deleted(cot: Cot) -> None:
-    device = cot.device("blue-approver")
+    device = cot.device("blue-officer")
     try:
         device.wait(device.has(AREA))
         made = cot.service.post(

@@ -66,7 +66,7 @@ from accord.cotpki.ca import Authority
 from accord.cotpki.check import Holder, check_client_certificate
 from accord.cotpki.files import load_or_create_server
 from accord.cotpki.plain import split_auth
-from accord.errors import AccordError, CertificateRefused, CotError, TlsError
+from accord.errors import AccordError, CertificateRefused, CotError, InputError, TlsError
 
 __all__ = ["CotOptions", "Endpoint", "check_options", "server_context"]
 
@@ -86,8 +86,9 @@ class CotOptions:
     """The TAK endpoint's options: ``host`` and ``port`` (TLS; ``None``: off),
     ``plain_port`` (127.0.0.1 only; ``None``: off), how often a live connection's credential
     is checked again (``recheck_s``), how often everything is sent again (``refresh_s``,
-    under the events' :data:`~accord.center.cot.picture.STALE`), and each connection's
-    events a second (``rate``, ``burst``)."""
+    under the events' :data:`~accord.center.cot.picture.STALE`), each connection's events a
+    second (``rate``, ``burst``), and the least time between two reads of a connection's
+    picture after changes (``coalesce_s``: changes that come together are read once)."""
 
     host: str = "127.0.0.1"
     port: int | None = None
@@ -96,6 +97,7 @@ class CotOptions:
     refresh_s: float = 120.0
     rate: float = 5.0
     burst: int = 20
+    coalesce_s: float = 0.25
 
     def __post_init__(self) -> None:
         if not 0 < self.refresh_s < STALE.total_seconds():
@@ -316,7 +318,7 @@ class Endpoint:
                 _log.warning("cot: %s sent no <auth> in time; closed", peer)
                 return
             except AccordError as error:
-                _log.warning("cot: %s refused: %s", peer, error)
+                _log.warning("cot: %s refused: %s", peer, _reason(error))
                 return
             auth, rest = found
             token = auth.token
@@ -384,6 +386,13 @@ async def _close(writer: asyncio.StreamWriter) -> None:
         await asyncio.wait_for(writer.wait_closed(), 5)
 
 
+def _reason(error: AccordError) -> str:
+    """A refusal on one line (an input error: its source and each issue)."""
+    if isinstance(error, InputError) and error.issues:
+        return f"{error.source}: " + "; ".join(str(i) for i in error.issues)
+    return str(error)
+
+
 def _content(event: Event) -> Event:
     """``event`` without its times: what tells whether it changed."""
     return replace(event, time=_EPOCH, start=_EPOCH, stale=_EPOCH)
@@ -407,6 +416,9 @@ class _Connection:
         options = endpoint.options
         self.bucket = TokenBucket(rate=options.rate, burst=options.burst, now=time.monotonic())
         self.sent: dict[str, Event] = {}  # by uid, without times
+        self.dropped = 0  # events over the rate since the last line logged
+        self.quiet_until = 0.0
+        self.next_read = 0.0
         self.lock = asyncio.Lock()
 
     async def write(self, events: list[Event]) -> None:
@@ -429,16 +441,27 @@ class _Connection:
                 return
 
     async def _frame(self, frame: bytes | Dropped) -> None:
+        # Everything a device sends takes a token, junk included: its log lines are bounded too.
+        now_s = time.monotonic()
+        if not self.bucket.take(now_s):
+            self.dropped += 1
+            if now_s >= self.quiet_until:  # one line a second while a flood lasts
+                _log.warning(
+                    "cot: %s: over %s events a second: %d dropped",
+                    self.who,
+                    self.endpoint.options.rate,
+                    self.dropped,
+                )
+                self.dropped = 0
+                self.quiet_until = now_s + 1.0
+            return
         if isinstance(frame, Dropped):
             _log.warning("cot: %s: dropped %d bytes: %s", self.who, frame.size, frame.reason)
-            return
-        if not self.bucket.take(time.monotonic()):
-            _log.warning("cot: %s: over %s events a second; dropped", self.who, self.bucket)
             return
         try:
             event = parse_event(frame)
         except CotError as error:
-            _log.warning("cot: %s: bad event: %s", self.who, error)
+            _log.warning("cot: %s: bad event: %s", self.who, _reason(error))
             return
         now = self.center.now()
         if requested_version(event) is not None:
@@ -460,9 +483,12 @@ class _Connection:
         while not subscriber.closed:
             subscriber.wake.clear()
             if subscriber.pending or subscriber.lagged:
+                # changes that come together are read once: at most one read a `coalesce_s`
+                await asyncio.sleep(max(0.0, self.next_read - time.monotonic()))
                 subscriber.pending.clear()
                 subscriber.lagged = False
                 await self._update(resend=False)
+                self.next_read = time.monotonic() + self.endpoint.options.coalesce_s
                 continue
             try:
                 await asyncio.wait_for(

@@ -15,7 +15,10 @@ Every part is read through the same queries the page's routes use, each cut by
   it: "blocked by a hidden <kind> of <party>", no ring, no distance (DECISIONS 1);
 * live tracks for the readers of the air picture
   (:func:`accord.center.airspace.tracks.list_tracks`);
-* open airspace alerts (:func:`accord.center.airspace.alerts.list_alerts`) as ``b-a-g``.
+* open airspace alerts (:func:`accord.center.airspace.alerts.list_alerts`: losses of
+  separation, designated-area violations) and the direct-line messages to the reader's party
+  not yet acknowledged (:func:`accord.center.directline.reading.list_messages`, those that
+  carry a place) as ``b-a-g``.
 
 Each event's uid is ``accord.<id>``, it carries the Accord id and record index (the
 builders of :mod:`accord.cot.write` put them in its ``accord`` element and remarks) and a
@@ -34,6 +37,7 @@ from accord.center import visibility
 from accord.center.airspace.alerts import AlertView, list_alerts
 from accord.center.airspace.tracks import list_tracks
 from accord.center.declarations import queries as declarations
+from accord.center.directline.reading import NAMES, list_messages
 from accord.center.identity import Caller
 from accord.center.operations import queries as operations
 from accord.center.operations.desk import desk
@@ -265,6 +269,54 @@ def _alerts(center: Center, caller: Caller, at: datetime) -> Iterator[Event]:
         )
 
 
+def _geometry_point(geometry: Any) -> Point | None:
+    """The first position of a GeoJSON geometry, if it has one."""
+    coordinates: Any = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    while isinstance(coordinates, list) and coordinates and isinstance(coordinates[0], list):
+        coordinates = coordinates[0]
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        return None
+    try:
+        return Point(lat=float(coordinates[1]), lon=float(coordinates[0]))
+    except (AccordError, TypeError, ValueError):
+        return None
+
+
+def _messages(center: Center, caller: Caller, at: datetime) -> Iterator[Event]:
+    """Unacknowledged direct-line messages to the caller's party that carry a place (one
+    without is on the page only: an alert needs a point)."""
+    if caller.role not in (Role.OFFICER, Role.APPROVER):
+        return
+    with center.reading() as session:
+        messages = list_messages(
+            session,
+            caller,
+            box="in",
+            open_only=True,
+            limit=_MAX_ALERTS,
+            now=at,
+            names_of=center.cache(NAMES),
+        )
+    for message in messages:
+        content = message.content or {}
+        point = _geometry_point(content.get("geometry"))
+        if point is None:
+            continue
+        subject = str(content.get("subject", ""))
+        text = (
+            f"direct line from {message.from_}, unacknowledged (due "
+            f"{message.ack_deadline:%Y-%m-%d %H:%M}Z): {subject}"
+        )
+        yield alert_event(
+            uid=_uid(f"message.{message.id}"),
+            point=point,
+            text=text,
+            at=at,
+            stale=STALE,
+            mark=AccordMark(message.id, message.entry),
+        )
+
+
 def picture(center: Center, caller: Caller, at: datetime) -> dict[str, Event]:
     """Every event ``caller`` may be sent at ``at``, by uid (blocking: call it in a thread).
     An administrator is sent nothing (it reads no party's content)."""
@@ -276,6 +328,7 @@ def picture(center: Center, caller: Caller, at: datetime) -> dict[str, Event]:
         _operations(center, caller, at),
         _tracks(center, caller, at),
         _alerts(center, caller, at),
+        _messages(center, caller, at),
     )
     out: dict[str, Event] = {}
     for part in parts:
