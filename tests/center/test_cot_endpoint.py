@@ -70,7 +70,9 @@ def _auth(user: str, token: str) -> bytes:
 @pytest.fixture(scope="module")
 def cot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cot]:
     folder = tmp_path_factory.mktemp("cot")
-    options = CotOptions(port=0, plain_port=0, recheck_s=0.2, refresh_s=1.0, rate=50, burst=50)
+    options = CotOptions(
+        port=0, plain_port=0, recheck_s=0.2, refresh_s=1.0, rate=50, burst=50, max_per_user=3
+    )
     with rooted_service(folder, cot=options) as service:
         world = seed_world(service)
         center = center_of(service)
@@ -296,3 +298,20 @@ def test_a_rotated_token_closes_the_plain_connection(cot: Cot) -> None:
         device.wait_closed(timeout=15)
     finally:
         device.close()
+
+
+def test_one_user_holds_a_bounded_number_of_connections(cot: Cot) -> None:
+    token = cot.service.tokens["observer"]
+    held = [cot.plain(_auth("observer", token)) for _ in range(3)]
+    try:
+        for device in held:
+            device.wait(device.has(AREA))  # a monitor: the areas, what is shared
+        extra = cot.plain(_auth("observer", token))
+        try:
+            extra.wait_closed()
+            assert extra.events == []
+        finally:
+            extra.close()
+    finally:
+        for device in held:
+            device.close()

@@ -87,8 +87,9 @@ class CotOptions:
     ``plain_port`` (127.0.0.1 only; ``None``: off), how often a live connection's credential
     is checked again (``recheck_s``), how often everything is sent again (``refresh_s``,
     under the events' :data:`~accord.center.cot.picture.STALE`), each connection's events a
-    second (``rate``, ``burst``), and the least time between two reads of a connection's
-    picture after changes (``coalesce_s``: changes that come together are read once)."""
+    second (``rate``, ``burst``), the least time between two reads of a connection's
+    picture after changes (``coalesce_s``: changes that come together are read once), and
+    the most connections one user may hold open at once (``max_per_user``)."""
 
     host: str = "127.0.0.1"
     port: int | None = None
@@ -98,6 +99,7 @@ class CotOptions:
     rate: float = 5.0
     burst: int = 20
     coalesce_s: float = 0.25
+    max_per_user: int = 8
 
     def __post_init__(self) -> None:
         if not 0 < self.refresh_s < STALE.total_seconds():
@@ -196,6 +198,7 @@ class Endpoint:
         self.options = options
         self._servers: list[asyncio.Server] = []
         self._connections: set[asyncio.Task[Any]] = set()
+        self._per_user: dict[str, int] = {}
         self._ca = center.keys.cot_authority(center.now()).certificate
 
     @property
@@ -339,6 +342,27 @@ class Endpoint:
                 self._connections.discard(task)
 
     async def _serve(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        caller: Caller,
+        still: _Still,
+        first: bytes,
+        who: str,
+    ) -> None:
+        held = self._per_user.get(caller.name, 0)
+        if held >= self.options.max_per_user:
+            _log.warning("cot: %s refused: %d connections of this user already open", who, held)
+            return
+        self._per_user[caller.name] = held + 1
+        try:
+            await self._connected(reader, writer, caller, still, first, who)
+        finally:
+            left = self._per_user.pop(caller.name, 1) - 1
+            if left:
+                self._per_user[caller.name] = left
+
+    async def _connected(
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
