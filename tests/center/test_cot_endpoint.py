@@ -24,6 +24,7 @@ from accord.center.users.service import COMMAND_LINE, rotate
 from accord.cotpki.ca import issue as issue_certificate
 from accord.cotpki.ca import make_csr, new_authority, new_device_key, read_csr
 from accord.cotpki.files import write_key, write_public
+from support.cot import pytak
 from support.cotclient import Device, DeviceFiles, enroll_device, tls_device
 from support.disclosure import SHARED_POSITION, World, seed_world
 from support.jig import NOW
@@ -315,3 +316,50 @@ def test_one_user_holds_a_bounded_number_of_connections(cot: Cot) -> None:
     finally:
         for device in held:
             device.close()
+
+
+@pytest.mark.filterwarnings("ignore:ssl.OP_NO:DeprecationWarning")  # pytak's own TLS options
+def test_pytak_connects_with_the_packaged_bundle_and_reads_the_picture(cot: Cot) -> None:
+    """pytak, an independent TAK client, with the PKCS#12 bundle the data package carries
+    (made on the device's side from its key and the enrolled certificate)."""
+    import asyncio
+    from configparser import ConfigParser
+
+    from cryptography import x509
+
+    from accord.cotpki.files import read_key
+    from accord.cotpki.package import client_p12
+
+    files = cot.files["red-officer"]
+    bundle = cot.folder / "red-officer.p12"
+    bundle.write_bytes(
+        client_p12(
+            name="red-officer",
+            key=read_key(files.key),
+            certificate=x509.load_pem_x509_certificate(files.cert.read_bytes()),
+            ca=x509.load_pem_x509_certificate(files.ca.read_bytes()),
+            password="device-password",
+        )
+    )
+    config = ConfigParser()
+    config["device"] = {
+        "COT_URL": f"tls://127.0.0.1:{cot.tls_port}",
+        "PYTAK_TLS_CLIENT_CERT": str(bundle),
+        "PYTAK_TLS_CLIENT_PASSWORD": "device-password",
+        "PYTAK_TLS_CLIENT_CAFILE": str(files.ca),
+        "PYTAK_TLS_SERVER_EXPECTED_HOSTNAME": "localhost",
+    }
+
+    async def read() -> list[bytes]:
+        reader, writer = await pytak.protocol_factory(config["device"])
+        events: list[bytes] = []
+        try:
+            while not any(AREA.encode() in e for e in events):
+                events.append(await asyncio.wait_for(reader.readuntil(b"</event>"), 10))
+        finally:
+            writer.close()
+        return events
+
+    events = asyncio.run(read())
+    assert b"t-x-takp-v" in events[0]
+    assert all(b"MARKER-QZX" not in e for e in events)
