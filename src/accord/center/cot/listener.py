@@ -16,8 +16,10 @@ the stream cut by :class:`~accord.cot.EventSplitter` (64 KiB an event); a token 
 connection stays; a bad event is logged with its reason and answered with nothing. Out: the
 picture the user may see (:func:`accord.center.cot.picture.picture`) on connect, then, each
 time the live events' hub hands the connection's member an event (the stream the page
-follows, ``GET /v1/events``), the picture read again and what changed sent (a removed
-object as ``t-x-d-d``); every ``refresh_s`` everything is sent again, before its ``stale``.
+follows, ``GET /v1/events``), the parts of the picture that kind of event may change
+(:func:`~accord.center.cot.picture.parts_for`) read again and what changed sent (a removed
+object as ``t-x-d-d``); every ``refresh_s`` everything is read and sent again, before its
+``stale``.
 In: a device's reports are parsed and rate-limited, and acted on by nothing yet — a report
 becomes its party's act only through the party's gateway (README, "From ATAK").
 """
@@ -32,7 +34,7 @@ import socket
 import ssl
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +46,7 @@ from sqlalchemy import select
 
 from accord.center import visibility
 from accord.center.certificates.service import lookup
-from accord.center.cot.picture import STALE, picture
+from accord.center.cot.picture import PARTS, STALE, parts_for, picture
 from accord.center.db.models import User
 from accord.center.events.live import Hub, Subscriber
 from accord.center.identity import Caller
@@ -439,7 +441,7 @@ class _Connection:
         self.who = who
         options = endpoint.options
         self.bucket = TokenBucket(rate=options.rate, burst=options.burst, now=time.monotonic())
-        self.sent: dict[str, Event] = {}  # by uid, without times
+        self.sent: dict[str, dict[str, Event]] = {}  # by part and uid, without times
         self.dropped = 0  # events over the rate since the last line logged
         self.quiet_until = 0.0
         self.next_read = 0.0
@@ -509,9 +511,12 @@ class _Connection:
             if subscriber.pending or subscriber.lagged:
                 # changes that come together are read once: at most one read a `coalesce_s`
                 await asyncio.sleep(max(0.0, self.next_read - time.monotonic()))
+                parts: set[str] = set(PARTS) if subscriber.lagged else set()
+                for live in subscriber.pending:
+                    parts.update(parts_for(live.kind))
                 subscriber.pending.clear()
                 subscriber.lagged = False
-                await self._update(resend=False)
+                await self._update(resend=False, parts=parts)
                 self.next_read = time.monotonic() + self.endpoint.options.coalesce_s
                 continue
             try:
@@ -523,16 +528,20 @@ class _Connection:
                 deadline = time.monotonic() + refresh
         raise _Closed("the server is stopping")
 
-    async def _update(self, *, resend: bool) -> None:
+    async def _update(self, *, resend: bool, parts: Iterable[str] = PARTS) -> None:
+        """Read ``parts`` of the picture again and send what changed (everything when
+        ``resend``), and a delete for what left them."""
         at = self.center.now()
-        seen = await anyio.to_thread.run_sync(picture, self.center, self.caller, at)
+        read = await anyio.to_thread.run_sync(picture, self.center, self.caller, at, parts)
         out: list[Event] = []
-        for uid, event in seen.items():
-            content = _content(event)
-            if resend or self.sent.get(uid) != content:
-                out.append(event)
-            self.sent[uid] = content
-        for uid in [u for u in self.sent if u not in seen]:
-            gone = self.sent.pop(uid)
-            out.append(delete_event(uid=uid, deleted_type=gone.type, at=at, stale=STALE))
+        for part, seen in read.items():
+            sent = self.sent.setdefault(part, {})
+            for uid, event in seen.items():
+                content = _content(event)
+                if resend or sent.get(uid) != content:
+                    out.append(event)
+                sent[uid] = content
+            for uid in [u for u in sent if u not in seen]:
+                gone = sent.pop(uid)
+                out.append(delete_event(uid=uid, deleted_type=gone.type, at=at, stale=STALE))
         await self.write(out)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,7 +57,7 @@ from accord.cot import (
 from accord.errors import AccordError
 from accord.rules.operations import OperationStatus
 
-__all__ = ["STALE", "UID_PREFIX", "picture"]
+__all__ = ["PARTS", "STALE", "UID_PREFIX", "parts_for", "picture"]
 
 _log = logging.getLogger(__name__)
 
@@ -317,21 +317,48 @@ def _messages(center: Center, caller: Caller, at: datetime) -> Iterator[Event]:
         )
 
 
-def picture(center: Center, caller: Caller, at: datetime) -> dict[str, Event]:
-    """Every event ``caller`` may be sent at ``at``, by uid (blocking: call it in a thread).
-    An administrator is sent nothing (it reads no party's content)."""
-    if caller.role is Role.ADMIN:
-        return {}
-    parts: Sequence[Iterator[Event]] = (
-        _declarations(center, caller, at),
-        _areas(center, at),
-        _operations(center, caller, at),
-        _tracks(center, caller, at),
-        _alerts(center, caller, at),
-        _messages(center, caller, at),
-    )
-    out: dict[str, Event] = {}
+PARTS = ("declarations", "areas", "operations", "tracks", "alerts", "messages")
+"""The picture's parts, each read on its own (:func:`picture`'s ``parts``)."""
+
+_PARTS_OF = {
+    "declaration.": ("declarations", "operations"),
+    "operation.": ("operations",),
+    "track.": ("tracks",),
+    "tracks.": ("tracks",),
+    "airspace.": ("alerts",),
+    "message.": ("messages",),
+}
+
+
+def parts_for(kind: str) -> tuple[str, ...]:
+    """The parts a live event of ``kind`` may change (every part for a kind not known here:
+    reading too much is safe, too little is not).
+
+    >>> parts_for("track.updated"), parts_for("condition.confirmed") == PARTS
+    (('tracks',), True)
+    """
+    for prefix, parts in _PARTS_OF.items():
+        if kind.startswith(prefix):
+            return parts
+    return PARTS
+
+
+def picture(
+    center: Center, caller: Caller, at: datetime, parts: Iterable[str] = PARTS
+) -> dict[str, dict[str, Event]]:
+    """Every event ``caller`` may be sent at ``at`` of each of ``parts``, by part and uid
+    (blocking: call it in a thread). An administrator is sent nothing (it reads no party's
+    content)."""
+    readers: dict[str, Callable[[], Iterator[Event]]] = {
+        "declarations": lambda: _declarations(center, caller, at),
+        "areas": lambda: _areas(center, at),
+        "operations": lambda: _operations(center, caller, at),
+        "tracks": lambda: _tracks(center, caller, at),
+        "alerts": lambda: _alerts(center, caller, at),
+        "messages": lambda: _messages(center, caller, at),
+    }
+    out: dict[str, dict[str, Event]] = {}
     for part in parts:
-        for event in part:
-            out[event.uid] = event
+        events = {} if caller.role is Role.ADMIN else {e.uid: e for e in readers[part]()}
+        out[part] = events
     return out
