@@ -31,6 +31,17 @@ from support.jig import NOW
 from support.service import Service, center_of, rooted_service
 
 AREA = "accord.da-north"
+RED_SITE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [21.45, 25.15]},
+    "properties": {
+        "kind": "protected_site",
+        "category": "hospital",
+        "name": "Red field hospital",
+        "disclosure": "shared",
+        "standoff_m": 1500,
+    },
+}
 
 
 @dataclass
@@ -120,6 +131,17 @@ def test_a_device_is_told_the_protocol_then_sent_its_users_picture(cot: Cot) -> 
         assert "direct line from red" in (device.last(near).detail.remarks or "")
         operation = device.last(f"accord.{cot.world.visible_ids[1]}")  # red's, beside blue's
         assert "operation" in (operation.detail.remarks or "")
+        # red's shared site, declared now, arrives as the circle of its standoff
+        made = cot.service.post("/v1/declarations", "red-officer", json=RED_SITE)
+        assert made.status_code == 201, made.text
+        site = f"accord.{made.json()['id']}"
+        device.wait(device.has(site))
+        circle = device.last(site)
+        assert circle.type == "u-d-c-c" and circle.detail.ellipse is not None
+        assert circle.detail.ellipse.major == 1500.0
+        assert circle.detail.accord is not None
+        assert circle.detail.accord.index == made.json()["entry"]
+        assert f"record #{made.json()['entry']}" in (circle.detail.remarks or "")
     finally:
         device.close()
 

@@ -33,9 +33,12 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from accord.center import visibility
 from accord.center.airspace.alerts import AlertView, list_alerts
 from accord.center.airspace.tracks import list_tracks
+from accord.center.db.models import Declaration
 from accord.center.declarations import queries as declarations
 from accord.center.directline.reading import NAMES, list_messages
 from accord.center.identity import Caller
@@ -128,16 +131,22 @@ def _declarations(center: Center, caller: Caller, at: datetime) -> Iterator[Even
     while True:
         with center.reading() as session:
             features, after = declarations.in_force(session, caller, limit=_PAGE, after=after)
-        for text in features:
-            feature = json.loads(text)
+            parsed = [json.loads(text) for text in features]
+            # the record index of each row just read (so: of rows the caller may see)
+            ids = [str((f.get("properties") or {}).get("id")) for f in parsed]
+            query = select(Declaration.id, Declaration.entry).where(Declaration.id.in_(ids))
+            entries = {str(i): int(e) for i, e in session.execute(query).all()}
+        for feature in parsed:
             props = feature.get("properties") or {}
             # the same rule once more, so that a row read wrongly can never reach a device
             if not visibility.sees_object(
                 caller, owner=str(props.get("declared_by")), disclosure=str(props.get("disclosure"))
             ):
                 continue
+            index = entries.get(str(props.get("id")))
+            index = index if index is not None and index >= 0 else None
             try:
-                yield from _feature_events(feature, caller, at=at, index=None)
+                yield from _feature_events(feature, caller, at=at, index=index)
             except (AccordError, ValueError, KeyError, TypeError, IndexError) as error:
                 _log.warning("cot: declaration not sent (%s)", error)
         if after is None:
