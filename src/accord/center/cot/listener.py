@@ -278,70 +278,88 @@ class Endpoint:
         return Caller(int(user_id or 0), holder.name, holder.member, Role(holder.role))
 
     async def _tls(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = self._track()
-        peer = writer.get_extra_info("peername")
-        try:
-            tls = writer.get_extra_info("ssl_object")
-            der = tls.getpeercert(binary_form=True) if tls is not None else None
-            if der is None:
-                _log.warning("cot: %s presented no certificate; closed", peer)
-                return
-            try:
-                holder = await anyio.to_thread.run_sync(self._holder, der)
-            except CertificateRefused as refused:
-                _log.warning("cot: %s refused: %s", peer, refused)
-                return
-            caller = await anyio.to_thread.run_sync(self._caller_of, holder)
-
-            async def still(_caller: Caller) -> None:
-                try:
-                    await anyio.to_thread.run_sync(self._holder, der)
-                except CertificateRefused as refused:
-                    raise _Closed(str(refused)) from None
-
-            await self._serve(reader, writer, caller, still, b"", f"{holder.name}@{peer}")
-        finally:
-            await _close(writer)
-            if task is not None:
-                self._connections.discard(task)
+        await self._guarded(self._tls_connection, reader, writer)
 
     async def _plain(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._guarded(self._plain_connection, reader, writer)
+
+    async def _guarded(
+        self,
+        handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        """One connection, whatever happens in it: ended on one log line, never a traceback,
+        never the server."""
         task = self._track()
-        peer = writer.get_extra_info("peername")
         try:
-            buffer = b""
-            found = None
-            try:
-                async with asyncio.timeout(_AUTH_TIMEOUT):
-                    while found is None:
-                        chunk = await reader.read(1024)
-                        if not chunk:
-                            return
-                        buffer += chunk
-                        found = split_auth(buffer)
-            except TimeoutError:
-                _log.warning("cot: %s sent no <auth> in time; closed", peer)
-                return
-            except AccordError as error:
-                _log.warning("cot: %s refused: %s", peer, _reason(error))
-                return
-            auth, rest = found
-            token = auth.token
-            caller = await anyio.to_thread.run_sync(self.center.authenticate, token)
-            if caller is None or caller.name != auth.username:
-                _log.warning("cot: %s refused: not a token of %r", peer, auth.username[:64])
-                return
-
-            async def still(was: Caller) -> None:
-                now = await anyio.to_thread.run_sync(self.center.authenticate, token)
-                if now is None or (now.member, now.role) != (was.member, was.role):
-                    raise _Closed("the user's token no longer holds")
-
-            await self._serve(reader, writer, caller, still, rest, f"{caller.name}@{peer}")
+            await handle(reader, writer)
+        except (ConnectionError, TimeoutError, ssl.SSLError) as error:
+            _log.info("cot: %s gone (%s)", writer.get_extra_info("peername"), type(error).__name__)
+        except Exception as error:
+            _log.error("cot: %s ended by %r", writer.get_extra_info("peername"), error)
         finally:
             await _close(writer)
             if task is not None:
                 self._connections.discard(task)
+
+    async def _tls_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        peer = writer.get_extra_info("peername")
+        tls = writer.get_extra_info("ssl_object")
+        der = tls.getpeercert(binary_form=True) if tls is not None else None
+        if der is None:
+            _log.warning("cot: %s presented no certificate; closed", peer)
+            return
+        try:
+            holder = await anyio.to_thread.run_sync(self._holder, der)
+        except CertificateRefused as refused:
+            _log.warning("cot: %s refused: %s", peer, refused)
+            return
+        caller = await anyio.to_thread.run_sync(self._caller_of, holder)
+
+        async def still(_caller: Caller) -> None:
+            try:
+                await anyio.to_thread.run_sync(self._holder, der)
+            except CertificateRefused as refused:
+                raise _Closed(str(refused)) from None
+
+        await self._serve(reader, writer, caller, still, b"", f"{holder.name}@{peer}")
+
+    async def _plain_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        peer = writer.get_extra_info("peername")
+        buffer = b""
+        found = None
+        try:
+            async with asyncio.timeout(_AUTH_TIMEOUT):
+                while found is None:
+                    chunk = await reader.read(1024)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                    found = split_auth(buffer)
+        except TimeoutError:
+            _log.warning("cot: %s sent no <auth> in time; closed", peer)
+            return
+        except AccordError as error:
+            _log.warning("cot: %s refused: %s", peer, _reason(error))
+            return
+        auth, rest = found
+        token = auth.token
+        caller = await anyio.to_thread.run_sync(self.center.authenticate, token)
+        if caller is None or caller.name != auth.username:
+            _log.warning("cot: %s refused: not a token of %r", peer, auth.username[:64])
+            return
+
+        async def still(was: Caller) -> None:
+            now = await anyio.to_thread.run_sync(self.center.authenticate, token)
+            if now is None or (now.member, now.role) != (was.member, was.role):
+                raise _Closed("the user's token no longer holds")
+
+        await self._serve(reader, writer, caller, still, rest, f"{caller.name}@{peer}")
 
     async def _serve(
         self,
