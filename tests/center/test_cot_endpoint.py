@@ -164,14 +164,51 @@ def test_a_red_device_receives_nothing_of_blues_center_objects(cot: Cot) -> None
         )
         assert made.status_code == 201, made.text
         device.wait(device.has(f"accord.{made.json()['id']}"))
-        data = bytes(device.raw).decode("utf-8")
-        for secret in cot.world.secrets:
-            if "red" in secret.audience:
-                continue
-            for marker in secret.markers:
-                assert marker not in data, (secret.id, marker)
-            if "red" not in secret.known_to:
-                assert secret.id not in data, secret.id
+        _holds_no_secret(cot, device, "red")
+    finally:
+        device.close()
+
+
+def _holds_no_secret(cot: Cot, device: Device, member: str) -> None:
+    data = bytes(device.raw).decode("utf-8")
+    for secret in cot.world.secrets:
+        if member in secret.audience:
+            continue
+        for marker in secret.markers:
+            assert marker not in data, (member, secret.id, marker)
+        if member not in secret.known_to:
+            assert secret.id not in data, (member, secret.id)
+
+
+@pytest.mark.parametrize("user", ["red-approver", "red-admin", "hnc-notifier", "observer"])
+def test_no_other_user_receives_anything_of_blues_center_objects(cot: Cot, user: str) -> None:
+    """The CoT leg for every other member's users, over the plain port: each stream, read
+    until a whole refresh came after a change of blue's, holds nothing of blue's secrets."""
+    member = {"red-approver": "red", "red-admin": "red", "hnc-notifier": "hnc"}.get(
+        user, "observers"
+    )
+    device = cot.plain(_auth(user, cot.service.tokens[user]))
+    try:
+        if user == "red-admin":  # an administrator is sent nothing but the protocol
+            device.send(PING)
+            device.wait(lambda d: any(e.type == "t-x-c-t-r" for e in d.events))
+            assert {e.type for e in device.events} == {"t-x-takp-v", "t-x-c-t-r"}
+        else:
+            device.wait(device.has(AREA))
+            made = cot.service.post(
+                "/v1/declarations",
+                "blue-officer",
+                json={
+                    **SHARED_POSITION,
+                    "geometry": {"type": "Point", "coordinates": [21.2, 25.2]},
+                },
+            )
+            assert made.status_code == 201, made.text
+            # the areas again: a whole refresh after the change
+            device.wait(lambda d: d.uids().count(AREA) >= 2)
+            if user != "hnc-notifier":  # a notifier sees its own declarations only
+                device.wait(device.has(f"accord.{made.json()['id']}"))
+        _holds_no_secret(cot, device, member)
     finally:
         device.close()
 

@@ -393,6 +393,9 @@ class Endpoint:
     ) -> None:
         connection = _Connection(self, reader, writer, caller, who)
         _log.info("cot: %s connected as %s of %s", who, caller.role.value, caller.member)
+        # the TAK protocol announced first, before anything is read or sent
+        now = self.center.now()
+        await connection.write([protocol_support(uid=f"accord-takp-{uuid.uuid4()}", at=now)])
         subscriber = await self.hub.subscribe(visibility.events_member(caller))
         tasks = [
             asyncio.create_task(connection.receive(first)),
@@ -519,8 +522,6 @@ class _Connection:
     # --- out --------------------------------------------------------------------------------
 
     async def send(self, subscriber: Subscriber) -> None:
-        now = self.center.now()
-        await self.write([protocol_support(uid=f"accord-takp-{uuid.uuid4()}", at=now)])
         refresh = self.endpoint.options.refresh_s
         await self._update(resend=True)
         deadline = time.monotonic() + refresh
