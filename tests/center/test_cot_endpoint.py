@@ -28,7 +28,10 @@ from support.cot import pytak
 from support.cotclient import Device, DeviceFiles, enroll_device, tls_device
 from support.disclosure import SHARED_POSITION, World, seed_world
 from support.jig import NOW
+from support.postgres import BACKENDS, Postgres
 from support.service import Service, center_of, rooted_service
+
+pytestmark = pytest.mark.parametrize("cot_database", BACKENDS, indirect=True, scope="module")
 
 AREA = "accord.da-north"
 RED_SITE = {
@@ -80,12 +83,24 @@ def _auth(user: str, token: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def cot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cot]:
+def cot_database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The module's database: SQLite (``None``: the service's own file), or a fresh one on
+    the PostgreSQL test server (live events woken by LISTEN/NOTIFY there)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    server: Postgres = request.getfixturevalue("postgres")
+    with server.database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def cot(tmp_path_factory: pytest.TempPathFactory, cot_database: str | None) -> Iterator[Cot]:
     folder = tmp_path_factory.mktemp("cot")
     options = CotOptions(
         port=0, plain_port=0, recheck_s=0.2, refresh_s=1.0, rate=50, burst=50, max_per_user=3
     )
-    with rooted_service(folder, cot=options) as service:
+    with rooted_service(folder, cot_database, cot=options) as service:
         world = seed_world(service)
         center = center_of(service)
         endpoint = service.client.app.state.cot  # type: ignore[attr-defined]
