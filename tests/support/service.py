@@ -193,10 +193,12 @@ def rooted_service(
     now: Callable[[], datetime] = clock,
     sign: tuple[str, ...] | None = None,
     register: bool = True,
+    cot: Any = None,
 ) -> Iterator[Service]:
     """A service under the jig agreement naming its members' roots (:mod:`support.offices`):
     the roots of ``sign`` (default: every party) signed the agreement and, with
-    ``register``, every user's key is registered by its member's root. Writes are signed."""
+    ``register``, every user's key is registered by its member's root. Writes are signed.
+    ``cot``: the TAK endpoint's options (:class:`accord.center.cot.listener.CotOptions`)."""
     from accord.center.app import create_app
     from accord.center.bootstrap import Parts
     from accord.center.signing.service import agreement_document
@@ -213,7 +215,8 @@ def rooted_service(
     settings = settings_for(tmp_path, **overrides)
     tokens = add_users(settings.database_url)
     with TestClient(
-        create_app(Parts(settings, clock=now, writer=Loopback)), raise_server_exceptions=False
+        create_app(Parts(settings, clock=now, writer=Loopback, cot=cot)),
+        raise_server_exceptions=False,
     ) as client:
         center = client.app.state.center  # type: ignore[attr-defined]
         offices = Offices(center.origin, USERS, now)

@@ -27,7 +27,7 @@ from fastapi.telemetry import TelemetryConfig
 
 from accord import __version__
 from accord.center.airspace import routes as airspace
-from accord.center.bootstrap import Parts, settings_from_environment
+from accord.center.bootstrap import Parts, cot_from_environment, settings_from_environment
 from accord.center.certificates import routes as certificates
 from accord.center.declarations import routes as declarations
 from accord.center.directline import routes as directline
@@ -99,7 +99,8 @@ details (`application/problem+json`)."""
 def create_app(parts: Parts, *, hsts: bool = False) -> FastAPI:
     """The service made of ``parts`` (started by the application's lifespan:
     :meth:`Parts.serving <accord.center.bootstrap.Parts.serving>`; its center in
-    ``app.state.center``, its hub in ``app.state.live``, ``parts`` in ``app.state.parts``);
+    ``app.state.center``, its hub in ``app.state.live``, its TAK endpoint (or ``None``) in
+    ``app.state.cot``, ``parts`` in ``app.state.parts``);
     ``hsts``: the service is served over TLS, so every answer carries
     ``Strict-Transport-Security`` (:mod:`accord.center.http.tls`)."""
     settings = parts.settings
@@ -109,6 +110,7 @@ def create_app(parts: Parts, *, hsts: bool = False) -> FastAPI:
         async with parts.serving() as serving:
             app.state.center = serving.center
             app.state.live = serving.hub
+            app.state.cot = serving.cot
             await anyio.to_thread.run_sync(prepare_page)
             yield
 
@@ -168,13 +170,19 @@ def from_environment() -> FastAPI:
     """The service configured by the environment
     (:func:`~accord.center.bootstrap.settings_from_environment`; and
     ``ACCORD_WRITER_SOCKET``: the writer process the works go to, when there is one;
-    ``ACCORD_TLS=1``: served over TLS, so HSTS on every answer). For running several
+    ``ACCORD_TLS=1``: served over TLS, so HSTS on every answer; ``ACCORD_COT``: the TAK
+    endpoint's options). For running several
     server processes, e.g. ``uvicorn --factory accord.center.app:from_environment
     --workers 2`` (live events reach every process's subscribers: through LISTEN/NOTIFY
     on PostgreSQL, by reading the events table on SQLite)."""
     settings, clock = settings_from_environment()
     socket = os.environ.get(SOCKET_ENV)
     return create_app(
-        Parts(settings, clock=clock, writer=WriterSocket(Path(socket)) if socket else None),
+        Parts(
+            settings,
+            clock=clock,
+            writer=WriterSocket(Path(socket)) if socket else None,
+            cot=cot_from_environment(),
+        ),
         hsts=os.environ.get(TLS_ENV) == "1",
     )

@@ -18,7 +18,9 @@ and builds it three ways, each on top of the one before:
   for cosignatures (:mod:`accord.center.record.witnesses`), then
   :attr:`Parts.jobs`, e.g. the exercise's track feed), the heap's upkeep as above, the
   record's verification warming up in a thread (the heap settled once it is done), and the
-  live events' hub; stopped in the reverse order (the hub's streams
+  live events' hub, then the TAK endpoint when :attr:`Parts.cot` asks for it
+  (:mod:`accord.center.cot.listener`: it follows that hub); stopped in the reverse order
+  (the endpoint's connections closed, the hub's streams
   ended, the warm-up stopped, the jobs cancelled, the line to the writer process closed,
   then the center: its queued writes finished, its caches closed, its engine released). The
   HTTP application's lifespan (:func:`accord.center.app.create_app`).
@@ -51,6 +53,7 @@ from accord.agreement import load_agreement
 from accord.center import acts, heap
 from accord.center.airspace.escalation import escalate_alerts_due
 from accord.center.config import DEFAULT_KEYS_DIR, Settings, database_url
+from accord.center.cot.listener import CotOptions, Endpoint
 from accord.center.db.engine import make_engine
 from accord.center.db.migrate import upgrade
 from accord.center.directline import reading
@@ -71,11 +74,13 @@ __all__ = [
     "AGREEMENT_ENV",
     "CACHES",
     "CLOCK_ENV",
+    "COT_ENV",
     "KEYS_DIR_ENV",
     "Job",
     "Parts",
     "Serving",
     "Writer",
+    "cot_from_environment",
     "settings_from_environment",
 ]
 
@@ -86,6 +91,11 @@ example)."""
 KEYS_DIR_ENV = "ACCORD_KEYS_DIR"
 """The folder of the server-side keys for :func:`settings_from_environment` (default:
 ``var/keys``)."""
+
+COT_ENV = "ACCORD_COT"
+"""The TAK endpoint's options (:meth:`CotOptions.to_environment
+<accord.center.cot.listener.CotOptions.to_environment>`) for the HTTP process ``accord serve``
+starts beside its writer process; unset, no endpoint."""
 
 CLOCK_ENV = "ACCORD_CLOCK"
 """An exercise clock shared by several server processes: ``START@ORIGIN``, the instant
@@ -118,6 +128,7 @@ class Serving:
 
     center: Center
     hub: Hub
+    cot: Endpoint | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +136,14 @@ class Parts:
     """What one process of the service is made of (see the module's description):
     ``settings``; ``clock``, which gives the current instant (UTC); ``writer``, where its
     units of work run when not on its own writer thread; ``jobs``, background jobs it runs
-    while it serves, besides the center's own (:meth:`background`)."""
+    while it serves, besides the center's own (:meth:`background`); ``cot``, the TAK
+    endpoint's ports and limits (``None`` or no port: none)."""
 
     settings: Settings
     clock: Clock = system_clock
     writer: Writer | None = None
     jobs: tuple[Job, ...] = ()
+    cot: CotOptions | None = None
 
     def open(self) -> Center:
         """The center, built: the agreement loaded, the database migrated, the missing keys
@@ -225,7 +238,12 @@ class Parts:
             stack.push_async_callback(_stop, stop_warming, warming)
             hub = Hub(center)
             stack.push_async_callback(hub.close)
-            yield Serving(center, hub)
+            endpoint = None
+            if self.cot is not None and self.cot.on:
+                endpoint = Endpoint(center, hub, self.cot)
+                stack.push_async_callback(endpoint.close)
+                await endpoint.start()
+            yield Serving(center, hub, endpoint)
 
     def _warm(self, center: Center, stop: threading.Event) -> None:
         """The record verified into its cache; then, with the heap kept, what that loaded
@@ -289,3 +307,9 @@ def settings_from_environment() -> tuple[Settings, Clock]:
     except ValueError:
         raise ValueError(f"{CLOCK_ENV}: expected START@ORIGIN, got {shared!r}") from None
     return settings, clock
+
+
+def cot_from_environment() -> CotOptions | None:
+    """The TAK endpoint's options from :data:`COT_ENV` (``None`` when unset)."""
+    text = os.environ.get(COT_ENV)
+    return CotOptions.from_environment(text) if text else None

@@ -33,6 +33,7 @@ from accord.examples import example_path
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from accord.center.cot.listener import CotOptions
     from accord.center.demo_witnesses import DemoWitness
     from accord.center.exercise import DemoOffices
     from accord.center.runtime import Center, Clock
@@ -328,6 +329,26 @@ def serve(
             help="Require a client certificate signed by this CA (PEM) on every connection.",
         ),
     ] = None,
+    cot_port: Annotated[
+        int | None,
+        typer.Option(
+            "--cot-port",
+            min=1,
+            max=65535,
+            help="Serve TAK clients (Cursor on Target over TLS, a client certificate of the "
+            "center's CoT CA required: `accord cot enroll`) on this port of --host; TAK uses 8089.",
+        ),
+    ] = None,
+    cot_plain_port: Annotated[
+        int | None,
+        typer.Option(
+            "--cot-plain-port",
+            min=1,
+            max=65535,
+            help="Also serve TAK clients without TLS on 127.0.0.1 only (tests, labs): the first "
+            "message is <auth> with the user's token.",
+        ),
+    ] = None,
 ) -> None:
     """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
     database is migrated on start."""
@@ -346,6 +367,14 @@ def serve(
         raise fail(error) from None
     scheme = "http" if tls is None else "https"
     ssl_options = {} if tls is None else tls.uvicorn()
+    from accord.center.cot.listener import CotOptions
+
+    cot = CotOptions(host=host, port=cot_port, plain_port=cot_plain_port)
+    if cot.on and workers > 1:
+        raise fail(
+            "--cot-port/--cot-plain-port: the TAK endpoint runs in the one HTTP process; "
+            "drop --workers (--writer-process is fine)"
+        )
 
     if (workers > 1 or writer_process) and demo:
         raise fail(
@@ -377,6 +406,8 @@ def serve(
         if (database_file := sqlite_file(settings.database_url)) is not None:
             check_folder(database_file.parent, "data folder")
         check_folder(settings.keys_dir, "keys folder")
+        if cot.on:
+            _check_cot(cot, settings)
         clock: Clock = system_clock
         if clock_start is not None or demo:
             from accord.center.exercise import DEMO_START, exercise_clock
@@ -418,7 +449,7 @@ def serve(
             from accord.center.exercise import demo_feed, office_clerk
 
             jobs = (partial(demo_feed, offices=offices), partial(office_clerk, offices=offices))
-        app = create_app(Parts(settings, clock=clock, jobs=jobs), hsts=tls is not None)
+        app = create_app(Parts(settings, clock=clock, jobs=jobs, cot=cot), hsts=tls is not None)
         with _demo_witnesses(settings, clock, witnesses):
             uvicorn.run(
                 app,
@@ -440,6 +471,10 @@ def serve(
     os.environ[AGREEMENT_ENV] = str(settings.agreement_path)
     os.environ[KEYS_DIR_ENV] = str(settings.keys_dir)
     os.environ[TLS_ENV] = "0" if tls is None else "1"
+    if cot.on:
+        from accord.center.bootstrap import COT_ENV
+
+        os.environ[COT_ENV] = cot.to_environment()
     if clock_start is not None:
         # One exercise clock for every worker: the instant it started from, and when, on the
         # machine's monotonic clock (one for all processes).
@@ -457,6 +492,19 @@ def serve(
             timeout_graceful_shutdown=DRAIN_SECONDS,
             **ssl_options,
         )
+
+
+def _check_cot(cot: CotOptions, settings: Settings) -> None:
+    """The TAK endpoint's ports free and its key files (the CoT CA's, the endpoint's) safe,
+    before anything listens; raises naming the option."""
+    from datetime import UTC, datetime
+
+    from accord.center.cot.listener import check_options
+    from accord.center.keystore import KeyStore
+
+    now = datetime.now(UTC)
+    store = KeyStore(settings.keys_dir, load_agreement(settings.agreement_path))
+    check_options(cot, settings.keys_dir, authority=lambda: store.cot_authority(now), now=now)
 
 
 @contextmanager
