@@ -8,11 +8,14 @@ is a read with a timeout."""
 
 from __future__ import annotations
 
+import json
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -313,6 +316,84 @@ def test_the_plain_port_refuses_without_a_good_auth(cot: Cot, first: bytes) -> N
         assert device.events == []
     finally:
         device.close()
+
+
+def _report(uid: str, callsign: str, lon: float, lat: float) -> bytes:
+    """A device's report of itself (a friendly ground atom)."""
+    return (
+        f'<event version="2.0" uid="{uid}" type="a-f-G-U-C" how="m-g" '
+        'time="2026-09-21T12:00:00Z" start="2026-09-21T12:00:00Z" stale="2026-09-21T12:05:00Z">'
+        f'<point lat="{lat}" lon="{lon}" hae="10" ce="12" le="9999999"/>'
+        f'<detail><contact callsign="{callsign}"/></detail></event>'
+    ).encode()
+
+
+def _settled(device: Device) -> None:
+    """Wait until the server has taken everything ``device`` sent so far: a ping answered
+    (a connection's events are taken in order)."""
+    count = device.uids().count("ping-1")
+    device.send(PING)
+    device.wait(lambda d: d.uids().count("ping-1") > count)
+
+
+def _devices(cot: Cot, user: str) -> list[dict[str, Any]]:
+    answer = cot.service.get("/v1/cot/devices", user)
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def test_devices_are_listed_to_their_admin_and_their_own_user_only(cot: Cot) -> None:
+    """``GET /v1/cot/devices``: blue's administrator sees blue's connected device (not its
+    report, not red's); blue's officer its own with its last report; red's officer and
+    administrator nothing of blue's — not even when red's device reports under blue's uid."""
+    blue = cot.device("blue-officer")
+    red = cot.plain(
+        _auth("red-officer", cot.service.tokens["red-officer"]).replace(
+            b'uid="ANDROID-TEST"', b'uid="ANDROID-RED-1" callsign="RED-1"'
+        )
+    )
+    try:
+        blue.send(_report("ANDROID-BLUE-1", "BLUE-1", 21.11, 25.22))
+        blue.send(_report("blue-drawn-marker", "NOT-ME", 21.99, 25.99))  # not of itself
+        red.send(_report("ANDROID-BLUE-1", "SPOOF", 21.88, 25.88))  # red's under blue's uid
+        _settled(blue)
+        _settled(red)
+
+        mine = [d for d in _devices(cot, "blue-officer") if d["uid"] == "ANDROID-BLUE-1"]
+        assert len(mine) == 1
+        device = mine[0]
+        assert device["user"] == "blue-officer" and device["callsign"] == "BLUE-1"
+        assert device["transport"] == "tls" and device["remote"].startswith("127.0.0.1:")
+        assert device["last_event_at"] is not None
+        report = device["last_report"]
+        assert (report["lon"], report["lat"], report["ce"]) == (21.11, 25.22, 12.0)
+        assert report["type"] == "a-f-G-U-C" and report["stale"].startswith("2026-09-21T12:05")
+        assert all(d["user"] == "blue-officer" for d in _devices(cot, "blue-officer"))
+
+        admin = _devices(cot, "admin")  # blue's administrator
+        assert any(d["uid"] == "ANDROID-BLUE-1" and d["callsign"] == "BLUE-1" for d in admin)
+        assert all(d["member"] == "blue" and d["last_report"] is None for d in admin)
+
+        for user in ("red-officer", "red-admin"):
+            seen = _devices(cot, user)
+            text = json.dumps(seen)
+            assert all(d["member"] == "red" for d in seen), user
+            assert "BLUE-1" not in text and "21.11" not in text and "SPOOF" not in text, user
+        (own,) = _devices(cot, "red-officer")
+        assert (own["uid"], own["callsign"]) == ("ANDROID-RED-1", "RED-1")
+        assert own["transport"] == "plain"
+        assert own["last_report"] is None  # what it sent under another uid is not its report
+        assert "blue-officer" not in json.dumps(_devices(cot, "blue-approver"))
+        for user in ("observer", "hnc-notifier"):
+            assert cot.service.get("/v1/cot/devices", user).status_code == 403, user
+    finally:
+        blue.close()
+        red.close()
+    # a closed connection leaves the list (its end is noticed by the server, not the test)
+    until = time.monotonic() + 10
+    while any(d["uid"] == "ANDROID-BLUE-1" for d in _devices(cot, "admin")):
+        assert time.monotonic() < until, "the closed connection stayed listed"
 
 
 def test_a_certificate_of_another_ca_is_refused(cot: Cot) -> None:

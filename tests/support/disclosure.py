@@ -201,6 +201,7 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
         "csr": "-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n",
     },
     ("DELETE", "/v1/cot/certificates/{name}"): None,
+    ("GET", "/v1/cot/devices"): None,
 }
 """(method, path) → the JSON body to send (None: no body)."""
 

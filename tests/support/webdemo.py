@@ -58,8 +58,9 @@ class Demo:
 
 
 @contextmanager
-def demo_server(folder: Path) -> Iterator[Demo]:
-    """``accord serve --demo`` in a folder of its own; the tokens it prints."""
+def demo_server(folder: Path, *extra: str) -> Iterator[Demo]:
+    """``accord serve --demo`` in a folder of its own (``extra``: more options); the tokens
+    it prints."""
     port = free_port()
     log_path = folder / "server.log"
     env = {
@@ -69,7 +70,7 @@ def demo_server(folder: Path) -> Iterator[Demo]:
     env.pop("ACCORD_DATABASE_URL", None)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*ACCORD, "serve", "--demo", "--port", str(port)],
+            [*ACCORD, "serve", "--demo", "--port", str(port), *extra],
             cwd=folder,
             env=env,
             stdout=log,

@@ -30,6 +30,7 @@ from accord.center.airspace import routes as airspace
 from accord.center.bootstrap import Parts, cot_from_environment, settings_from_environment
 from accord.center.certificates import routes as certificates
 from accord.center.declarations import routes as declarations
+from accord.center.devices import routes as devices
 from accord.center.directline import routes as directline
 from accord.center.disclosure import routes as disclosure
 from accord.center.events import routes as events
@@ -77,6 +78,7 @@ ROUTERS = (
     disclosure.router,
     users.router,
     certificates.router,
+    devices.router,
 )
 """Every feature's router (each an :class:`fastapi.APIRouter` in its feature's folder,
 ``<feature>/routes.py``), in the order the OpenAPI schema lists them; a new feature's router

@@ -32,6 +32,11 @@ its parties, notifiers and monitors (their users of every role but the administr
 reads no party's content): a ceasefire's reports are meant to be seen by all it binds, and
 the record holds them in clear.
 
+**TAK devices** connected to the center (:func:`sees_device`, :func:`sees_device_report`): an
+administrator sees the connections of its own member's users (who, device, transport, since,
+last event), never another member's; an officer or approver sees only its own user's; what a
+device reported of itself (its last position) is its user's own, shown to that user only.
+
 **Conflicts** of an operation (:func:`conflict_viewer`, :func:`conflict_audiences`): each
 party sees the findings about objects it may see in full, and of another party's ``center``
 object only its kind, party and that it blocks (the cut is
@@ -59,6 +64,7 @@ __all__ = [
     "AIR_PICTURE_READERS",
     "COMPLIANCE_READERS",
     "DECLARATION_READERS",
+    "DEVICE_READERS",
     "MESSAGE_READERS",
     "NOBODY",
     "OPERATION_READERS",
@@ -66,6 +72,7 @@ __all__ = [
     "RECORD_READERS",
     "REPORT_READERS",
     "SHARED",
+    "NamedReader",
     "PictureView",
     "Reader",
     "Viewer",
@@ -89,6 +96,8 @@ __all__ = [
     "reports_where",
     "sees_acknowledgement",
     "sees_alert",
+    "sees_device",
+    "sees_device_report",
     "sees_every_message",
     "sees_message",
     "sees_object",
@@ -123,6 +132,8 @@ RECORD_READERS = (Role.OFFICER, Role.APPROVER, Role.MONITOR, Role.ADMIN)
 """The roles that read the record itself (entries hold commitments for hidden content)."""
 REPORT_READERS = (Role.OFFICER, Role.APPROVER, Role.NOTIFIER, Role.MONITOR)
 """The roles that read incident and violation reports and their answers (all of them)."""
+DEVICE_READERS = (Role.ADMIN, Role.OFFICER, Role.APPROVER)
+"""The roles that list connected TAK devices (each cut by :func:`sees_device`)."""
 
 _EXEMPT = "exempt"
 
@@ -136,6 +147,14 @@ class Reader(Protocol):
 
     @property
     def role(self) -> Role: ...
+
+
+class NamedReader(Reader, Protocol):
+    """A reader who is one user (a :class:`accord.center.identity.Caller`): what the rules
+    about a user's own things need."""
+
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,3 +485,37 @@ def picture_view(reader: Reader) -> PictureView | None:
 def reads_operations(reader: Reader) -> bool:
     """Whether ``reader`` reads operations (:data:`OPERATION_READERS`)."""
     return reader.role in OPERATION_READERS
+
+
+# --- TAK devices ----------------------------------------------------------------------------
+
+
+def sees_device(reader: NamedReader, *, user: str, member: str) -> bool:
+    """Whether ``reader`` may see that ``user`` of ``member`` has a device connected: an
+    administrator, its own member's; an officer or approver, its own user's; nobody else.
+
+    >>> admin = Viewer("blue", Role.ADMIN)
+    >>> class Named(Viewer):
+    ...     name = "blue-officer"
+    >>> officer = Named("blue", Role.OFFICER)
+    >>> sees_device(officer, user="blue-officer", member="blue")
+    True
+    >>> sees_device(officer, user="blue-approver", member="blue")
+    False
+    """
+    if reader.role is Role.ADMIN:
+        return member == reader.member
+    if reader.role in (Role.OFFICER, Role.APPROVER):
+        return user == reader.name and member == reader.member
+    return False
+
+
+def sees_device_report(reader: NamedReader, *, user: str, member: str) -> bool:
+    """Whether ``reader`` may see what a device of ``user`` of ``member`` reported of
+    itself (its last position): that user alone — not its administrator, never another
+    party."""
+    return (
+        reader.role in (Role.OFFICER, Role.APPROVER)
+        and user == reader.name
+        and member == reader.member
+    )

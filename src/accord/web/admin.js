@@ -11,6 +11,7 @@
 // No map: an administrator keeps no view of the declared world.
 
 import { api, ApiError } from "./api.js";
+import { devicesCard } from "./devices.js";
 import { el } from "./dom.js";
 import { fmtInstant } from "./time.js";
 import { witnessedText } from "./witnessed.js";
@@ -50,6 +51,7 @@ function table(caption, headers, rows, empty) {
  */
 export function setUpAdmin(ctx) {
   const me = ctx.me;
+  const tak = devicesCard(me);
   const section = el("section", { id: "admin", class: "admin", "aria-labelledby": "admin-title" },
     el("h2", { id: "admin-title", text: `Administration — ${me.member}` }),
     el("p", { class: "hint", text: "You issue, rotate and remove the access tokens of your member's users (each change is recorded as the center's entry). Signing keys are certified by each member's office, never here." }),
@@ -82,6 +84,7 @@ export function setUpAdmin(ctx) {
       el("section", { class: "admin-card", id: "admin-live", "aria-labelledby": "admin-live-title" },
         el("h3", { id: "admin-live-title", text: "Live connection" }),
         el("dl", { class: "record", id: "live-facts" })),
+      tak.card,
     ));
   $("map").after(section);
 
@@ -266,5 +269,6 @@ export function setUpAdmin(ctx) {
     loadUsers().catch(failed("users-table")),
     loadKeys().catch(failed("keys-table")),
     loadHead().catch(failed("witnesses")),
+    tak.load(),
   ]);
 }

@@ -31,6 +31,7 @@ import {
 } from "./reports.js";
 import { may, roleLine } from "./roles.js";
 import { setUpAdmin } from "./admin.js";
+import { setUpMyDevices } from "./devices.js";
 import { setUpDeclare, setUpNotifications } from "./declare.js";
 import {
   AREA_STYLE, SITE_SYMBOLS, STATUS_COLOURS, centreOf, decodeBasemap, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
@@ -349,6 +350,7 @@ function setUpRolePanels() {
     putDeclaration, stopDrawing, centerNow, afterRefusal, onEvent: (listen) => eventListeners.push(listen),
   };
   if (can.users()) roleLoads.push(setUpAdmin(ctx));
+  else if (allowed("GET /v1/cot/devices")) roleLoads.push(setUpMyDevices());
   if (can.declare()) roleLoads.push(setUpDeclare(ctx));
   if (allowed("POST /v1/declarations/{declaration_id}/acknowledge")) roleLoads.push(setUpNotifications(ctx));
   document.body.dataset.role = state.me.role;

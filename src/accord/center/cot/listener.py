@@ -20,6 +20,9 @@ follows, ``GET /v1/events``), the parts of the picture that kind of event may ch
 (:func:`~accord.center.cot.picture.parts_for`) read again and what changed sent (a removed
 object as ``t-x-d-d``); every ``refresh_s`` everything is read and sent again, before its
 ``stale``.
+Each live connection is a row of :attr:`Endpoint.devices` (:mod:`accord.center.cot.devices`:
+who, the device, its last event and last report; in this process only), what
+``GET /v1/cot/devices`` lists.
 In: a device's reports are parsed and rate-limited, and acted on by nothing yet — a report
 becomes its party's act only through the party's gateway (README, "From ATAK").
 """
@@ -46,6 +49,7 @@ from sqlalchemy import select
 
 from accord.center import visibility
 from accord.center.certificates.service import lookup
+from accord.center.cot.devices import Devices, Transport
 from accord.center.cot.picture import PARTS, STALE, parts_for, picture
 from accord.center.db.models import User
 from accord.center.events.live import Hub, Subscriber
@@ -201,6 +205,8 @@ class Endpoint:
         self._servers: list[asyncio.Server] = []
         self._connections: set[asyncio.Task[Any]] = set()
         self._per_user: dict[str, int] = {}
+        self.devices = Devices()
+        """The live connections of this process (what ``GET /v1/cot/devices`` lists)."""
         self._ca = center.keys.cot_authority(center.now()).certificate
 
     @property
@@ -325,7 +331,9 @@ class Endpoint:
             except CertificateRefused as refused:
                 raise _Closed(str(refused)) from None
 
-        await self._serve(reader, writer, caller, still, b"", f"{holder.name}@{peer}")
+        await self._serve(
+            reader, writer, caller, still, b"", f"{holder.name}@{peer}", _Via("tls", peer)
+        )
 
     async def _plain_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -359,7 +367,8 @@ class Endpoint:
             if now is None or (now.member, now.role) != (was.member, was.role):
                 raise _Closed("the user's token no longer holds")
 
-        await self._serve(reader, writer, caller, still, rest, f"{caller.name}@{peer}")
+        via = _Via("plain", peer, auth.uid, auth.callsign)
+        await self._serve(reader, writer, caller, still, rest, f"{caller.name}@{peer}", via)
 
     async def _serve(
         self,
@@ -369,15 +378,27 @@ class Endpoint:
         still: _Still,
         first: bytes,
         who: str,
+        via: _Via,
     ) -> None:
         held = self._per_user.get(caller.name, 0)
         if held >= self.options.max_per_user:
             _log.warning("cot: %s refused: %d connections of this user already open", who, held)
             return
         self._per_user[caller.name] = held + 1
+        key = self.devices.connect(
+            user=caller.name,
+            member=caller.member,
+            role=caller.role.value,
+            transport=via.transport,
+            remote=_address(via.peer),
+            at=self.center.now(),
+            uid=via.uid,
+            callsign=via.callsign,
+        )
         try:
-            await self._connected(reader, writer, caller, still, first, who)
+            await self._connected(reader, writer, caller, still, first, who, key)
         finally:
+            self.devices.disconnect(key)
             left = self._per_user.pop(caller.name, 1) - 1
             if left:
                 self._per_user[caller.name] = left
@@ -390,8 +411,9 @@ class Endpoint:
         still: _Still,
         first: bytes,
         who: str,
+        key: int,
     ) -> None:
-        connection = _Connection(self, reader, writer, caller, who)
+        connection = _Connection(self, reader, writer, caller, who, key)
         _log.info("cot: %s connected as %s of %s", who, caller.role.value, caller.member)
         # the TAK protocol announced first, before anything is read or sent
         now = self.center.now()
@@ -427,6 +449,25 @@ class Endpoint:
             await still(caller)
 
 
+@dataclass(frozen=True, slots=True)
+class _Via:
+    """How a connection came: its transport, the peer's address, and on the plain port the
+    device's uid and callsign its ``<auth>`` gave."""
+
+    transport: Transport
+    peer: object
+    uid: str | None = None
+    callsign: str | None = None
+
+
+def _address(peer: object) -> str:
+    """``host:port`` of a peer name as asyncio gives it (a tuple), else its text."""
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        host = str(peer[0])
+        return f"[{host}]:{peer[1]}" if ":" in host else f"{host}:{peer[1]}"
+    return str(peer)[:128]
+
+
 async def _close(writer: asyncio.StreamWriter) -> None:
     writer.close()
     with contextlib.suppress(Exception):
@@ -453,8 +494,10 @@ class _Connection:
         writer: asyncio.StreamWriter,
         caller: Caller,
         who: str,
+        key: int,
     ) -> None:
         self.endpoint = endpoint
+        self.key = key
         self.center = endpoint.center
         self.reader = reader
         self.writer = writer
@@ -511,6 +554,7 @@ class _Connection:
             _log.warning("cot: %s: bad event: %s", self.who, _reason(error))
             return
         now = self.center.now()
+        self.endpoint.devices.event(self.key, event, at=now)
         if requested_version(event) is not None:
             await self.write([protocol_response(event, at=now)])
         elif event.type == PING:

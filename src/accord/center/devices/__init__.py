@@ -1,0 +1,1 @@
+"""The TAK devices connected to the center's endpoint, as the API lists them."""
