@@ -123,6 +123,11 @@ class Devices:
         with self._lock:
             self._rows.pop(key, None)
 
+    def held(self, user: str) -> int:
+        """How many connections ``user`` holds open."""
+        with self._lock:
+            return sum(1 for row in self._rows.values() if row.user == user)
+
     def all(self) -> list[ConnectedDevice]:
         """Every live connection, oldest first."""
         with self._lock:

@@ -204,7 +204,6 @@ class Endpoint:
         self.options = options
         self._servers: list[asyncio.Server] = []
         self._connections: set[asyncio.Task[Any]] = set()
-        self._per_user: dict[str, int] = {}
         self.devices = Devices()
         """The live connections of this process (what ``GET /v1/cot/devices`` lists)."""
         self._ca = center.keys.cot_authority(center.now()).certificate
@@ -380,11 +379,11 @@ class Endpoint:
         who: str,
         via: _Via,
     ) -> None:
-        held = self._per_user.get(caller.name, 0)
+        # the check and the connect below run with no await between: one step of the loop
+        held = self.devices.held(caller.name)
         if held >= self.options.max_per_user:
             _log.warning("cot: %s refused: %d connections of this user already open", who, held)
             return
-        self._per_user[caller.name] = held + 1
         key = self.devices.connect(
             user=caller.name,
             member=caller.member,
@@ -399,9 +398,6 @@ class Endpoint:
             await self._connected(reader, writer, caller, still, first, who, key)
         finally:
             self.devices.disconnect(key)
-            left = self._per_user.pop(caller.name, 1) - 1
-            if left:
-                self._per_user[caller.name] = left
 
     async def _connected(
         self,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +56,7 @@ from accord.cot import (
     circle_event,
     point_event,
     polygon_event,
+    remarks_for,
     route_event,
 )
 from accord.errors import AccordError
@@ -224,10 +226,6 @@ def _operations(center: Center, caller: Caller, at: datetime) -> Iterator[Event]
 
 def event_with(event: Event, *, remarks: str, index: int | None) -> Event:
     """``event`` with ``remarks`` as its text (the Accord id and index after it)."""
-    from dataclasses import replace
-
-    from accord.cot import remarks_for
-
     mark = AccordMark(event.detail.accord.id if event.detail.accord else event.uid, index)
     detail = replace(event.detail, remarks=remarks_for(mark, remarks), accord=mark)
     return replace(event, detail=detail)
