@@ -42,13 +42,20 @@ class _Answer:
         return json.loads(self.content)
 
 
-def _get(client: httpx.Client, url: str, what: str) -> _Answer | None:
-    """The answer to ``GET url``: None for a 404, :class:`Unavailable` for an error — an
-    answer over :data:`MAX_BODY` bytes among them, its reading stopped there (a center that
-    sends without end fills no memory of the monitor's)."""
+def _get(
+    client: httpx.Client,
+    url: str,
+    what: str,
+    *,
+    params: Mapping[str, str] | None = None,
+    absent: tuple[int, ...] = (404,),
+) -> _Answer | None:
+    """The answer to ``GET url``: None for a status in ``absent``, :class:`Unavailable` for
+    an error — an answer over :data:`MAX_BODY` bytes among them, its reading stopped there (a
+    center that sends without end fills no memory of the monitor's)."""
     try:
-        with client.stream("GET", url) as response:
-            if response.status_code == 404:
+        with client.stream("GET", url, params=params) as response:
+            if response.status_code in absent:
                 return None
             if response.status_code != 200:
                 raise Unavailable(f"{what}: the server answered {response.status_code}")
@@ -129,14 +136,12 @@ class HttpSources:
         after: str | None = None
         while True:
             params = {"owner": self._party, "limit": "500", **({"after": after} if after else {})}
-            try:
-                response = self._client.get("v1/declarations", params=params)
-            except httpx.HTTPError as error:
-                raise Unavailable(f"the declarations: {type(error).__name__}: {error}") from None
-            if response.status_code == 403:
+            # 403: the token may not read them; a 404 is the center's failure, as any status
+            response = _get(
+                self._client, "v1/declarations", "the declarations", params=params, absent=(403,)
+            )
+            if response is None:
                 return None
-            if response.status_code != 200:
-                raise Unavailable(f"the declarations: the center answered {response.status_code}")
             page = response.json()
             for item in page.get("items", []):
                 found = _get(self._client, f"v1/declarations/{item['id']}/openings", "an opening")
