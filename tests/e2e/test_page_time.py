@@ -361,6 +361,12 @@ def test_the_phone_layout_switches_map_and_panels(sessions: Any) -> None:
               return {w: b.width, h: b.height, lw: s.x, lh: s.y, right: b.right}; }"""
         )
 
+    # Leaflet takes the new size on its resize handler's animation frame, after the tab bar
+    # shows: wait for it, as below, before measuring.
+    page.wait_for_function(
+        "() => Math.abs(window.accordMap.map.getSize().x"
+        " - document.getElementById('map').clientWidth) <= 1"
+    )
     size = map_size()
     assert size["w"] >= 300 and size["h"] >= 300 and size["right"] <= 390, size
     assert abs(size["lw"] - size["w"]) <= 1, size
