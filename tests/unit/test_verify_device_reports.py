@@ -138,3 +138,21 @@ def test_accord_verify_names_the_entry_a_device_reports_key_forged(tmp_path: Pat
     assert result.exit_code == 1, result.output
     assert f"NOT VERIFIED: entry {forged}: " in result.output
     assert f"certified for {DEVICE_REPORTS} only" in result.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--purpose", "everything"], "--purpose"),
+        (["--purpose", DEVICE_REPORTS, "--certify"], "--certify"),
+    ],
+)
+def test_accord_office_certify_refuses_a_purpose_it_cannot_grant(
+    tmp_path: Path, extra: list[str], said: str
+) -> None:
+    result = run(
+        "office", "certify", "--office", tmp_path, "--member", "blue", "--user", "gw",
+        "--server", "http://127.0.0.1:9", "--public-key", "A" * 43 + "=", *extra,
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr
