@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from accord.center.cot.picture import UID_PREFIX, picture
 from accord.center.db.models_declarations import DeviceUid
+from accord.center.identity import Caller
+from accord.center.roles import Role
 from accord.record.canonical import encode_base64
 from accord.record.keys import PrivateKey
 from accord.record.registry import DEVICE_REPORTS
@@ -285,3 +288,14 @@ def test_a_device_reports_key_is_that_alone(signed_service: Service) -> None:
             service.post(path, "blue-officer", json=body, headers=headers), 422
         )
         assert problem["errors"][0]["field"] == "body.purposes"
+
+
+def test_a_devices_motion_goes_out_over_cot_as_its_track(signed_service: Service) -> None:
+    service = signed_service
+    body = declared(service, "blue-officer", device_position("ANDROID-out"))
+    red = Caller(user_id=0, name="red-officer", member="red", role=Role.OFFICER)
+    center = center_of(service)
+    sent = picture(center, red, center.now(), parts=("declarations",))["declarations"]
+    event = sent[f"{UID_PREFIX}{body['id']}"]
+    assert event.detail.track is not None
+    assert (event.detail.track.course, event.detail.track.speed) == (271.5, 3.25)
