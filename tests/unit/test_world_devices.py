@@ -22,9 +22,7 @@ from support.features import collection, feature
 
 UID_CHARS = string.ascii_letters + string.digits + "._:@-"
 uids = st.text(UID_CHARS, min_size=1, max_size=100)
-callsigns = st.none() | st.text(
-    st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")), max_size=200
-)
+callsigns = st.none() | st.text(max_size=200).filter(str.isprintable)
 instants = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 ).map(lambda t: t.replace(microsecond=0))
