@@ -23,7 +23,7 @@ from accord.cli_fetch import TOKEN_ENV, read_token
 from accord.errors import AccordError
 from accord.office import Office, act_headers
 from accord.record.canonical import encode_base64
-from accord.record.registry import agreement_digest, fingerprint
+from accord.record.registry import ACT, CERTIFY, DEVICE_REPORTS, agreement_digest, fingerprint
 
 if TYPE_CHECKING:
     import httpx
@@ -173,6 +173,16 @@ def office_certify(
     certify: Annotated[
         bool, typer.Option("--certify", help="Let the key certify others' keys too.")
     ] = False,
+    purpose: Annotated[
+        str,
+        typer.Option(
+            "--purpose",
+            help=(
+                f"What the key signs: {ACT!r} (the user's acts) or {DEVICE_REPORTS!r} (a "
+                "gateway's key: its devices' positions, tracks and drafts, nothing else)."
+            ),
+        ),
+    ] = ACT,
     replaces: Annotated[
         str | None, typer.Option("--replaces", help="The key id this key replaces.")
     ] = None,
@@ -183,6 +193,10 @@ def office_certify(
     from the center's listing), or a key given whole (``--public-key``)."""
     if (fingerprint_ is None) == (public_key is None):
         raise fail("give --fingerprint (a device's offered key) or --public-key", code=2)
+    if purpose not in (ACT, DEVICE_REPORTS):
+        raise fail(f"--purpose: {purpose!r} is neither {ACT!r} nor {DEVICE_REPORTS!r}", code=2)
+    if certify and purpose != ACT:
+        raise fail(f"--certify: a {purpose} key signs device reports and nothing else", code=2)
     with _client(server, read_token(token_file)) as client:
         if public_key is None:
             wanted = " ".join((fingerprint_ or "").lower().split())
@@ -197,7 +211,7 @@ def office_certify(
         body: dict[str, Any] = {
             "user": user,
             "public_key": public_key,
-            "purposes": ["act", "certify"] if certify else ["act"],
+            "purposes": [ACT, CERTIFY] if certify else [purpose],
         }
         if replaces:
             body["replaces"] = replaces

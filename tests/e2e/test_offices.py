@@ -55,6 +55,7 @@ def test_offices_sign_certify_act_and_revoke(tmp_path: Path) -> None:
     tokens = {
         "blue-feed": server.add_user("blue-feed", "blue", "officer"),
         "red-officer": server.add_user("red-officer", "red", "officer"),
+        "blue-gateway": server.add_user("blue-gateway", "blue", "officer"),
     }
     server.start()
     try:
@@ -113,5 +114,26 @@ def test_offices_sign_certify_act_and_revoke(tmp_path: Path) -> None:
             assert revoked.returncode == 0, revoked.stderr
             refused = client.post("/v1/declarations", json=position(0, 1))
             assert refused.status_code == 403 and "revoked" in refused.json()["detail"]
+
+        # A gateway's key, certified for device reports: a device's position, and nothing else.
+        made = _accord(
+            "office", "user-key", "blue-gateway", "--office", str(offices / "blue"),
+            "--member", "blue",
+        )  # fmt: skip
+        certified = office(
+            "blue", "certify", "--user", "blue-gateway", "--public-key", made.stdout.strip(),
+            "--purpose", "device-reports", token=tokens["blue-gateway"],
+        )  # fmt: skip
+        assert certified.returncode == 0, certified.stderr
+        gateway = SignedActs(
+            token=tokens["blue-gateway"], key=Office(offices / "blue", "blue").user_key(
+                "blue-gateway"), origin=origin, member="blue", user="blue-gateway",
+        )  # fmt: skip
+        with httpx.Client(base_url=server.url, auth=gateway, timeout=30.0) as client:
+            device = position(0, 2)
+            device["properties"]["device"] = {"uid": "ANDROID-e2e", "callsign": "E2E"}
+            assert client.post("/v1/declarations", json=device).status_code == 201
+            plain = client.post("/v1/declarations", json=position(0, 3))
+            assert plain.status_code == 403 and "device-reports" in plain.json()["detail"]
     finally:
         server.stop()

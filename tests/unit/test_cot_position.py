@@ -44,14 +44,18 @@ def test_a_pytak_report_is_a_position_the_checker_takes() -> None:
     assert position.uncertainty_m == 25.0 and position.name == "Blue 7"
     assert position.party == "blue" and position.disclosure.value == "center"
     assert position.valid_to - position.valid_from == event.stale - event.start
-    assert fields["device"] == "ANDROID-7" and fields["motion"] is None
+    assert fields["device"] == "ANDROID-7"
+    assert position.device is not None and position.device.uid == "ANDROID-7"
+    assert position.device.callsign == "Blue 7"
+    assert position.course_deg is None and position.speed_mps is None
+    assert position.reported_at == event.time
 
 
 @given(
     st.floats(-89, 89),
     st.floats(-179, 179),
     st.none() | st.floats(0, 50_000),
-    st.none() | st.builds(Track, course=st.floats(0, 360), speed=st.floats(0, 300)),
+    st.none() | st.builds(Track, course=st.floats(0, 360), speed=st.floats(0, 10_000)),
     st.integers(1, 86400),
     st.text(max_size=300),
 )
@@ -70,8 +74,12 @@ def test_any_friendly_report_declares(lat, lon, ce, track, seconds, callsign) ->
     position = _declared(fields)
     assert position.valid_to == T0 + timedelta(seconds=seconds)
     assert position.uncertainty_m == (ce or 0.0)
+    assert position.device is not None and position.device.uid == "dev"
     if track is not None:
-        assert fields["motion"] == {"course_deg": track.course, "speed_mps": track.speed}
+        assert position.course_deg == track.course % 360
+        assert position.speed_mps == (track.speed if track.speed <= 1000 else None)
+    else:
+        assert position.course_deg is None and position.speed_mps is None
 
 
 def test_other_reports_are_refused() -> None:
@@ -86,3 +94,10 @@ def test_other_reports_are_refused() -> None:
     )
     with pytest.raises(CotError, match="some time"):
         position_declaration(instant, party="blue", disclosure="center")
+    odd = point_event(
+        uid="a uid {with} spaces", cot_type="a-f-G", point=Point(1, 1), at=T0,
+        stale=timedelta(minutes=1), mark=None,
+    )  # fmt: skip
+    with pytest.raises(CotError, match="uid") as caught:
+        position_declaration(odd, party="blue", disclosure="center")
+    assert caught.value.field == "event@uid"

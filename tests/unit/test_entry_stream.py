@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from accord.record import merkle
 from accord.record.log import MerkleLog
+from accord.record.registry import DEVICE_REPORTS
 from accord.record.verify import EntryStream, VerificationError, verify_log
 from support.record import seeded
 from support.rooted_log import AMIRA, APPROVE, OMAR, RING, RootedLog, rooted, standard
@@ -55,8 +56,20 @@ def early(log: RootedLog) -> None:
     log.sign_agreement("red")
 
 
+def gateway(log: RootedLog) -> None:
+    """A device-reports key signs its devices' reports, then an approval (named)."""
+    standard(log)
+    gate = seeded("blue-gateway")
+    log.register("blue", "gw", gate, purposes=(DEVICE_REPORTS,))
+    for n in range(4):
+        log.take({"kind": "note", "n": n}, log.signed("blue", "gw", gate, "POST /v1/tracks", {}))
+    log.take({"kind": "operation.approved"}, log.signed("blue", "gw", gate, APPROVE, {}))
+    log.center({"kind": "note"})
+
+
 SCENARIOS: dict[str, Callable[[RootedLog], None]] = {
     "good": good,
+    "gateway": gateway,
     "replayed": replayed,
     "revoked": revoked,
     "early": early,

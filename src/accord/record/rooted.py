@@ -14,7 +14,9 @@ proves what a party did only through the acts inside its entries (``"v": 2``,
   whose event says what that body asks; folded in order into a
   :class:`~accord.record.registry.KeyRegistry`;
 - every other party entry: an act signed by a key its party registered for the acting user
-  to ``act``, valid at that entry, once the agreement is in force; or ``{"of": k}``, the
+  to ``act`` — or to ``device-reports``, for the requests such a key signs
+  (:data:`~accord.record.registry.DEVICE_REPORT_REQUESTS`; an act of any other request by
+  it is named) —, valid at that entry, once the agreement is in force; or ``{"of": k}``, the
   same act as entry *k*, the latest earlier entry of the same author that holds a full act;
 - the center's own entries (conflicts, alerts, phases, users): version 1, signed by the
   center. A version 1 entry by a party is the center signing for a party: **forged**.
@@ -42,6 +44,7 @@ import base64
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -58,8 +61,10 @@ from accord.record.errors import FormatError, RecordError, SignatureError
 from accord.record.keys import SIG_ED25519, KeyRing, Member, PublicKey
 from accord.record.registry import (
     ACT,
+    DEVICE_REPORTS,
     KeyRegistry,
     agreement_digest,
+    device_report_request,
     registration_from_body,
     revocation_from_body,
     signature_digest_from_body,
@@ -237,8 +242,9 @@ class ChunkActs(NamedTuple):
     """What a chunk's acts leave for the fold (see the module docstring)."""
 
     registry: list[RegistryAct]
-    claims: dict[tuple[str, str, bytes], tuple[int, int, int]]
-    """(member, user, raw key) → (first entry, last entry, count) of its ordinary acts."""
+    claims: dict[tuple[str, str, bytes, bool], tuple[int, int, int]]
+    """(member, user, raw key, whether the request is one a device-reports key may sign) →
+    (first entry, last entry, count) of its ordinary acts."""
     first_act: tuple[int, str] | None
     """The first ordinary act (entry, author)."""
     nonces: npt.NDArray[np.uint64]
@@ -330,7 +336,7 @@ def scan_chunk(
         faults.extend(_kinds_out_of_place(start, leaves, count, act_offsets, marked))
 
     registry: list[RegistryAct] = []
-    claims: dict[tuple[str, str, bytes], tuple[int, int, int]] = {}
+    claims: dict[tuple[str, str, bytes, bool], tuple[int, int, int]] = {}
     first_act: tuple[int, str] | None = None
     nonces: list[int] = []
     nonce_at: list[int] = []
@@ -364,7 +370,8 @@ def scan_chunk(
                 break
             registry.append(RegistryAct(index, str(kind), author, entry.event, signed, raw, body))
             continue
-        group = (author, signed.act.user, raw)
+        reportable = device_report_request(signed.act.action) is not None
+        group = (author, signed.act.user, raw, reportable)
         seen = claims.get(group)
         claims[group] = (index, index, 1) if seen is None else (seen[0], index, seen[2] + 1)
         if first_act is None:
@@ -527,6 +534,8 @@ def _check_act(
 class _Counted:
     registry_entries: int = 0
     acts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    device_reports: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    """(member, key id, user) → the acts that device-reports key signed."""
 
 
 class ActFold:
@@ -538,7 +547,9 @@ class ActFold:
         self.registry = KeyRegistry(found.roots, parties=found.parties)
         self._root_ids = {key.key_id: name for name, key in found.roots.items()}
         self._registry_acts: list[RegistryAct] = []
-        self._claims: list[tuple[int, int, dict[tuple[str, str, bytes], tuple[int, int, int]]]] = []
+        self._claims: list[
+            tuple[int, int, dict[tuple[str, str, bytes, bool], tuple[int, int, int]]]
+        ] = []
         self._first_act: tuple[int, str] | None = None
         self._nonces: list[npt.NDArray[np.uint64]] = []
         self._nonce_at: list[npt.NDArray[np.int64]] = []
@@ -593,15 +604,14 @@ class ActFold:
                 break  # what the registry holds after a refused entry means nothing
             self.counted.registry_entries += 1
         for start, end, claims in self._claims:
-            for (author, user, raw), (first, last, count) in claims.items():
-                reason = self._why_not(author, user, raw, first)
-                if (
-                    reason is None
-                    and last != first
-                    and self._why_not(author, user, raw, last) is not None
-                ):
-                    first = self._first_invalid(reread(start, end), start, author, user, raw)
-                    reason = self._why_not(author, user, raw, first)
+            for (author, user, raw, reportable), (first, last, count) in claims.items():
+                why = partial(self._why_not, author, user, raw, reportable=reportable)
+                reason = why(first)
+                if reason is None and last != first and why(last) is not None:
+                    first = self._first_invalid(
+                        reread(start, end), start, author, user, raw, reportable
+                    )
+                    reason = why(first)
                 if reason is not None:
                     faults.append(
                         (
@@ -613,6 +623,10 @@ class ActFold:
                     continue
                 group = (author, _key_id(raw), user)
                 self.counted.acts[group] = self.counted.acts.get(group, 0) + count
+                held = self.registry.get(group[1])
+                if held is not None and ACT not in held.purposes:
+                    reports = self.counted.device_reports
+                    reports[group] = reports.get(group, 0) + count
         if self._first_act is not None:
             index, author = self._first_act
             if not self.registry.in_force(index):
@@ -695,9 +709,12 @@ class ActFold:
             return f"refused: {author}'s {act.kind} act: {error}"
         return None
 
-    def _why_not(self, author: str, user: str, raw: bytes, index: int) -> str | None:
+    def _why_not(
+        self, author: str, user: str, raw: bytes, index: int, *, reportable: bool
+    ) -> str | None:
         """Why ``raw`` may not sign ``author``'s user ``user``'s act at entry ``index`` (by
-        the registry as the whole log leaves it: validity is by entry index); None: it may."""
+        the registry as the whole log leaves it: validity is by entry index); None: it may.
+        ``reportable``: the act's request is one a device-reports key may sign."""
         key_id = _key_id(raw)
         if key_id in self._root_ids:
             return (
@@ -718,16 +735,28 @@ class ActFold:
                 f"key {key_id} of {author}'s user {user!r} was {found.ended_how} at entry "
                 f"{found.ended_at}"
             )
-        if ACT not in found.purposes:
-            only = ", ".join(sorted(found.purposes))
-            return f"key {key_id} is not certified to act (only to {only})"
-        return None
+        if ACT in found.purposes or (DEVICE_REPORTS in found.purposes and reportable):
+            return None
+        if DEVICE_REPORTS in found.purposes:
+            return (
+                f"key {key_id} is certified for {DEVICE_REPORTS} only: it signs its party's "
+                "devices' position reports, tracks and drafts, not this act's request"
+            )
+        only = ", ".join(sorted(found.purposes))
+        return f"key {key_id} is not certified to act (only to {only})"
 
     def _first_invalid(
-        self, leaves: Sequence[bytes], start: int, author: str, user: str, raw: bytes
+        self,
+        leaves: Sequence[bytes],
+        start: int,
+        author: str,
+        user: str,
+        raw: bytes,
+        reportable: bool,
     ) -> int:
         """The first entry of ``leaves`` holding an act of ``author``'s user ``user`` with
-        key ``raw`` that this key may not sign."""
+        key ``raw`` (of a request a device-reports key may sign or not, by ``reportable``)
+        that this key may not sign."""
         text = base64.b64encode(raw).decode("ascii")
         for offset, leaf in enumerate(leaves):
             obj = strict_loads(open_envelope(leaf)[2])
@@ -736,7 +765,12 @@ class ActFold:
                 continue
             if act["signed"].get("user") != user:
                 continue
-            if self._why_not(author, user, raw, start + offset) is not None:
+            action = act["signed"].get("action")
+            if (isinstance(action, str) and device_report_request(action) is not None) != (
+                reportable
+            ):
+                continue
+            if self._why_not(author, user, raw, start + offset, reportable=reportable) is not None:
                 return start + offset
         raise AssertionError("an interval with an invalid end holds no invalid entry")
 

@@ -117,6 +117,9 @@ class VerificationReport:
     registry_entries: int = field(default=0)
     acts: tuple[tuple[str, str, str, int], ...] = field(default=())
     """(member, key id, user, count) of the parties' acts, each checked against that key."""
+    device_reports: tuple[tuple[str, str, str, int], ...] = field(default=())
+    """(member, key id, user, count) of the acts signed by ``device-reports`` keys (a party's
+    gateway's), each of a request such a key may sign."""
     legacy_entries: int = field(default=0)
     """In a legacy log, the entries by members: signed with keys the center held."""
 
@@ -193,6 +196,16 @@ class VerificationReport:
             )
         if not by_member:
             out.append("acts: none yet")
+        if self.device_reports:
+            out.append(
+                f"device reports: {sum(d[3] for d in self.device_reports)} acts signed by "
+                "device-reports keys (a party's gateway), each a device's position, track or "
+                "draft: "
+                + ", ".join(
+                    f"{member}'s key {key_id} (user {user}) {n}"
+                    for member, key_id, user, n in self.device_reports
+                )
+            )
         out.append(
             "acts: each signature verified over the act's canonical bytes with a key the "
             "party's root certified for its user, valid at its entry; no act taken in twice"
@@ -944,13 +957,19 @@ def _acts_report(
         "agreement_digest": found.digest,
         "in_force_at": fold.registry.in_force_at,
         "registry_entries": fold.counted.registry_entries,
-        "acts": tuple(
-            (member, key_id, user, count)
-            for (member, key_id, user), count in sorted(
-                fold.counted.acts.items(), key=lambda item: (item[0][0], item[0][2], item[0][1])
-            )
-        ),
+        "acts": _counts(fold.counted.acts),
+        "device_reports": _counts(fold.counted.device_reports),
     }
+
+
+def _counts(counted: Mapping[tuple[str, str, str], int]) -> tuple[tuple[str, str, str, int], ...]:
+    """(member, key id, user, count), by member, user and key id."""
+    return tuple(
+        (member, key_id, user, count)
+        for (member, key_id, user), count in sorted(
+            counted.items(), key=lambda item: (item[0][0], item[0][2], item[0][1])
+        )
+    )
 
 
 def _names_roots(agreement: Mapping[str, Any] | None) -> bool:

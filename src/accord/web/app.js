@@ -468,6 +468,7 @@ function declarationHtml() {
   return `<strong>${escapeHtml(this.name)}</strong><br>${escapeHtml(d.kind.replace("_", " "))} of ${escapeHtml(d.owner)} · ${hidden ? "<em>center only</em> (hidden from other parties)" : "shared"}` +
     (p.valid_from ? `<br>${escapeHtml(fmtTime(p.valid_from))} → ${escapeHtml(fmtTime(p.valid_to))}` : "") +
     (p.uncertainty_m ? `<br>uncertainty ${escapeHtml(p.uncertainty_m)} m` : "") +
+    (p.device ? `<br>device ${escapeHtml(p.device.callsign || p.device.uid)}${p.course_deg != null ? ` · course ${escapeHtml(p.course_deg)}°` : ""}${p.speed_mps != null ? ` · ${escapeHtml(p.speed_mps)} m/s` : ""}` : "") +
     `<br><span class="meta">${escapeHtml(d.id)}</span>`;
 }
 

@@ -121,11 +121,21 @@ def _feature_events(
             return
         affiliation = "f" if owner == caller.member else "n"
         cot_type = f"a-{affiliation}-G-U" if kind == "position" else f"a-{affiliation}-G-I"
-        yield point_event(cot_type=cot_type, point=point, remarks=remarks, **common)
+        track = _motion(props) if kind == "position" else None
+        yield point_event(cot_type=cot_type, point=point, remarks=remarks, track=track, **common)
     elif shape == "Polygon":
         yield polygon_event(ring=_ring(coordinates[0]), remarks=remarks, **common)
     elif shape in ("LineString", "MultiPoint"):
         yield route_event(line=_ring(coordinates), remarks=remarks, **common)
+
+
+def _motion(props: dict[str, Any]) -> Track | None:
+    """A position's ``course_deg`` and ``speed_mps`` as a CoT ``<track>`` (either alone: the
+    other 0), or None when it has neither."""
+    course, speed = props.get("course_deg"), props.get("speed_mps")
+    if course is None and speed is None:
+        return None
+    return Track(course=float(course or 0.0), speed=float(speed or 0.0))
 
 
 def _declarations(center: Center, caller: Caller, at: datetime) -> Iterator[Event]:
