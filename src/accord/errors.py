@@ -18,7 +18,9 @@
     │   ├── DeadlineError            too early or too late (notice period, window, objection)
     │   ├── BlockingConflict         blocking conflicts stand and no override reason was given
     │   ├── StaleRequest             names a version or content no longer current
-    │   └── HashMismatch             acknowledges another content than the one it was sent
+    │   ├── HashMismatch             acknowledges another content than the one it was sent
+    │   └── DeviceTaken              a position's device uid is another party's, or names
+    │                                another of the member's positions in force
     ├── RecordError                  anything the verifiable record refuses  [accord.record]
     │   ├── ProofError               a Merkle proof does not hold    [accord.record.merkle]
     │   ├── VerificationError        a log that does not verify      [accord.record.verify]
@@ -332,6 +334,28 @@ class StaleRequest(RuleError):
         self.field = field
         self.location = location
         self.message = message
+
+
+class DeviceTaken(RuleError):
+    """A position's ``device.uid`` that another member's position carries or ever carried
+    (it stays the first member's), or that names another of the caller's member's positions
+    in force (``holder``: its id, which that member may see). The message is the whole
+    detail, and for another member's uid always the same: it names neither the member nor
+    the declaration."""
+
+    field = "device.uid"
+    location = "body"
+    ANOTHER_PARTY = "this device uid belongs to another party"
+
+    def __init__(self, holder: str | None = None) -> None:
+        self.holder = holder
+        self.message = (
+            self.ANOTHER_PARTY
+            if holder is None
+            else f"this device uid names declaration {holder}, in force: one device, one "
+            "position at a time (amend it, or withdraw it first)"
+        )
+        super().__init__(self.message)
 
 
 class HashMismatch(RuleError):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +41,7 @@ from accord.jsontext import loads as strict_loads
 
 __all__ = [
     "Declared",
+    "Device",
     "Disclosure",
     "FlightPlan",
     "Movement",
@@ -120,13 +122,38 @@ class Movement(Declared):
         return ObjectKind.MOVEMENT
 
 
+@dataclass(frozen=True, slots=True)
+class Device:
+    """The TAK device a position reports: its CoT ``uid`` (1–100 of ``[A-Za-z0-9._:@-]``,
+    unique to one party at the center) and its ``callsign``, if it has one."""
+
+    uid: str
+    callsign: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"uid": self.uid, "callsign": self.callsign}
+
+
+_DEVICE_UID = re.compile(r"[A-Za-z0-9._:@-]{1,100}\Z")
+"""What a device's uid is (a CoT ``uid`` as TAK devices make them, bounded)."""
+_MAX_CALLSIGN = 200
+_MAX_SPEED_MPS = 1000.0
+"""The fastest a position moves (a report of more is no ground unit's)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Position(Declared):
-    """Where a party's forces are (Point or Polygon) between two instants."""
+    """Where a party's forces are (Point or Polygon) between two instants; for a device's
+    report also the ``device``, its ``course_deg`` (true, ``[0, 360)``) and ``speed_mps``,
+    and when it reported (``reported_at``)."""
 
     party: str
     valid_from: datetime
     valid_to: datetime
+    device: Device | None = None
+    course_deg: float | None = None
+    speed_mps: float | None = None
+    reported_at: datetime | None = None
 
     @property
     def kind(self) -> ObjectKind:
@@ -218,7 +245,8 @@ _COMMON = frozenset({"kind", "id", "declared_by", "disclosure", "uncertainty_m",
 _FIELDS: dict[ObjectKind, frozenset[str]] = {
     ObjectKind.PROTECTED_SITE: _COMMON | {"category", "standoff_m", "confirmed_at"},
     ObjectKind.MOVEMENT: _COMMON | {"valid_from", "valid_to", "corridor_m"},
-    ObjectKind.POSITION: _COMMON | {"party", "valid_from", "valid_to"},
+    ObjectKind.POSITION: _COMMON
+    | {"party", "valid_from", "valid_to", "device", "course_deg", "speed_mps", "reported_at"},
     ObjectKind.FLIGHT_PLAN: _COMMON | {"times", "operator", "party", "mission"},
     ObjectKind.OPERATION: _COMMON
     | {"category", "proposed_by", "executor", "window_start", "window_end", "radius_m"},
@@ -286,10 +314,8 @@ class _Reader:
             self.bad(f"properties.{name}", f"must be {'>' if positive else '>='} {minimum:g}")
             return default
         if maximum is not None and value > maximum[0]:
-            self.bad(
-                f"properties.{name}",
-                f"must be <= {maximum[0]:g} (the agreement's limits.{maximum[1]})",
-            )
+            whose = f" (the agreement's limits.{maximum[1]})" if maximum[1] else ""
+            self.bad(f"properties.{name}", f"must be <= {maximum[0]:g}{whose}")
             return default
         return float(value)
 
@@ -604,11 +630,19 @@ def _parse_feature(
             r.bad("properties.party", f"unknown party {party!r}")
         valid_from, valid_to = r.instant("valid_from"), r.instant("valid_to")
         _check_order(r, "valid_from", valid_from, "valid_to", valid_to)
+        course = r.number("course_deg")
+        if course is not None and course >= 360.0:
+            r.bad("properties.course_deg", "must be < 360 (degrees true)")
+            course = None
         obj = Position(
             **common,
             party=party,
             valid_from=valid_from or datetime.min,
             valid_to=valid_to or datetime.min,
+            device=_device(r),
+            course_deg=course,
+            speed_mps=r.number("speed_mps", maximum=(_MAX_SPEED_MPS, "")),
+            reported_at=r.instant("reported_at", required=False),
         )
     elif kind is ObjectKind.FLIGHT_PLAN:
         operator = r.text("operator")
@@ -658,6 +692,32 @@ def _parse_feature(
     if len(issues) > start:
         return None
     return obj
+
+
+def _device(r: _Reader) -> Device | None:
+    """A position's ``device`` (``{"uid", "callsign"}``), each problem named."""
+    value = r.props.get("device")
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        r.bad("properties.device", 'must be an object {"uid": …, "callsign": …}')
+        return None
+    for name in sorted(set(value) - {"uid", "callsign"}, key=str)[:5]:
+        r.bad(f"properties.device.{str(name)[:40]}", "is not a field of a device")
+    uid = value.get("uid")
+    if not isinstance(uid, str) or not _DEVICE_UID.match(uid):
+        r.bad("properties.device.uid", "must be 1 to 100 characters of A-Z a-z 0-9 . _ : @ -")
+        uid = None
+    callsign = value.get("callsign")
+    if callsign is not None and (
+        not isinstance(callsign, str) or len(callsign) > _MAX_CALLSIGN or not callsign.isprintable()
+    ):
+        r.bad(
+            "properties.device.callsign",
+            f"must be null or printable text of at most {_MAX_CALLSIGN} characters",
+        )
+        callsign = None
+    return None if uid is None else Device(uid, callsign)
 
 
 def _check_order(r: _Reader, a: str, start: datetime | None, b: str, end: datetime | None) -> None:

@@ -56,6 +56,7 @@ TABLES = {
     "contacts",
     "presence",
     "declaration_changes",
+    "device_uids",
     "acknowledgements",
     "operations",
     "tracks",

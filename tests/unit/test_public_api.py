@@ -186,6 +186,7 @@ EXPECTED = {
     },
     "accord.world": {
         "Declared",
+        "Device",
         "Disclosure",
         "FlightPlan",
         "Movement",

@@ -9,8 +9,9 @@ anything else, in the writer's order, so that a revocation appended before it co
 1. the key must be one the member's root certified for this use, valid at the entry the
    act will take (:class:`~accord.record.registry.KeyRegistry`, folded from
    ``key_entries``: :data:`REGISTRY`) — for ``act``, the acting user's own key, and the
-   agreement in force; for ``certify``, the member's root or a certifying key; for ``root``,
-   the root itself;
+   agreement in force (a ``device-reports`` key signs only its devices' reports: the
+   registry's requests, and on declarations only positions that carry a ``device``); for
+   ``certify``, the member's root or a certifying key; for ``root``, the root itself;
 2. the signature must verify over the act's canonical bytes, for this log's origin, with a
    client timestamp within ±5 minutes of the center's clock (DECISIONS 10);
 3. its nonce must be new (``act_nonces``): a replay is refused.
@@ -27,21 +28,33 @@ import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, cast
+from urllib.parse import unquote
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
+from accord.center.db.models import Declaration
 from accord.center.db.models_signing import ActNonce, KeyEntry
 from accord.center.entry_kinds import kind_named
 from accord.center.ledger import Acting
 from accord.center.runtime import Center, CenterCache, Unit
-from accord.errors import ActError, ActReplayError, NoAct, PhaseError, RecordDamaged
+from accord.errors import (
+    ActError,
+    ActKeyError,
+    ActReplayError,
+    NoAct,
+    PhaseError,
+    RecordDamaged,
+)
 from accord.record.acts import SignedAct, verify_act
 from accord.record.bindings import fits_any
 from accord.record.registry import (
+    ACT,
+    DEVICE_REPORTS,
     KeyRegistry,
+    device_report_request,
     registration_from_body,
     revocation_from_body,
 )
@@ -163,7 +176,12 @@ def accept(unit: Unit, presented: Presented, *, signing: Signing) -> None:
                 "the agreement is not in force yet: the roots of "
                 f"{', '.join(waiting)} have not signed it"
             )
-        key = keys.actor(member=act.member, user=act.user, key_id=act.key, index=index)
+        key = keys.actor(
+            member=act.member, user=act.user, key_id=act.key, index=index, action=act.action
+        )
+        found = keys.get(act.key)
+        if found is not None and ACT not in found.purposes:  # a device-reports key
+            _device_report(unit, act.action, presented.body, key_id=act.key, member=act.member)
     elif signing is Signing.CERTIFY:
         key = keys.certifier(member=act.member, user=act.user, key_id=act.key, index=index)
     else:
@@ -180,6 +198,44 @@ def accept(unit: Unit, presented: Presented, *, signing: Signing) -> None:
     if kept.first() is None:
         raise ActReplayError("nonce", "another act used this nonce already: a replay is refused")
     unit.ledger.acting = Acting(signed, key.raw, json.loads(presented.body), presented.salt)
+
+
+def _device_report(unit: Unit, action: str, body: str, *, key_id: str, member: str) -> None:
+    """Refuse (``ActKeyError`` naming ``key``) a device-reports key's act on a declaration
+    that is not a position carrying a ``device``: the body's, for a declaration; the stored
+    one's — of the acting member, in force or not — for an amendment (whose body must carry
+    one too) or a withdrawal. The registry checked the request itself."""
+    what = device_report_request(action)
+    if what not in ("declare", "amend", "withdraw"):
+        return
+    refused = ActKeyError(
+        "key",
+        f"key {key_id} is certified for {DEVICE_REPORTS} only: on declarations it signs "
+        "positions that carry a device (properties.device), nothing else",
+    )
+    if what in ("declare", "amend") and not _carries_device(json.loads(body)):
+        raise refused
+    if what == "declare":
+        return
+    path = action.partition(" ")[2].partition("?")[0]
+    object_id = unquote(path.split("/")[3])
+    row = unit.session.get(Declaration, object_id)
+    # another member's declaration is refused exactly as a missing one
+    if row is None or row.owner != member or not _carries_device(json.loads(row.feature)):
+        raise refused
+
+
+def _carries_device(feature: object) -> bool:
+    """Whether ``feature`` (a request's body, or a stored declaration) is a position with a
+    ``device`` property."""
+    if not isinstance(feature, dict):
+        return False
+    props = feature.get("properties")
+    return (
+        isinstance(props, dict)
+        and props.get("kind") == "position"
+        and isinstance(props.get("device"), dict)
+    )
 
 
 def check_caused(unit: Unit) -> None:

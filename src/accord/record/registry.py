@@ -14,8 +14,8 @@ What the record holds, in order (each a party's act, checked here before it coun
    The agreement is **in force** from the entry where the last party's root signed it;
    before that, a party may sign the agreement and certify keys, and do nothing else.
 2. ``key.registered`` — a root (or a key its root certified for ``certify``) registers a
-   user's public key for ``act`` (and, by the root alone, ``certify``); with ``replaces``,
-   the same entry ends the user's old key (rotation).
+   user's public key for ``act`` or ``device-reports`` (and, by the root alone, ``certify``);
+   with ``replaces``, the same entry ends the user's old key (rotation).
 3. ``key.revoked`` — a root, or a certifying key for keys it may register, ends a key.
 
 Everything takes effect **from its entry on**: a key registered at entry *r* and ended at
@@ -56,18 +56,23 @@ from typing import Any, Final
 import rfc8785
 
 from accord.errors import ActError, ActKeyError
+from accord.record.bindings import fits
 from accord.record.keys import PublicKey
 
 __all__ = [
     "ACT",
     "CERTIFY",
+    "DEVICE_REPORTS",
+    "DEVICE_REPORT_REQUESTS",
     "PURPOSES",
     "KeyRegistry",
     "Registered",
     "Registration",
     "Revocation",
     "agreement_digest",
+    "device_report_request",
     "fingerprint",
+    "refusal",
     "registration_from_body",
     "revocation_from_body",
     "signature_digest_from_body",
@@ -77,12 +82,45 @@ ACT: Final = "act"
 """A key that signs its user's acts."""
 CERTIFY: Final = "certify"
 """A key that registers and revokes ``act`` keys of its own party (granted by the root alone)."""
-PURPOSES: Final = (ACT, CERTIFY)
+DEVICE_REPORTS: Final = "device-reports"
+"""A party gateway's key (``accord cot gateway``): signs the requests its party's TAK devices'
+reports become (:data:`DEVICE_REPORT_REQUESTS`) and nothing else. It is a key's only purpose:
+a key that signs device reports never acts otherwise, and never certifies."""
+PURPOSES: Final = (ACT, CERTIFY, DEVICE_REPORTS)
+
+DEVICE_REPORT_REQUESTS: Final = {
+    "POST /v1/declarations": "declare",
+    "PUT /v1/declarations/{*}": "amend",
+    "POST /v1/declarations/{*}/withdraw": "withdraw",
+    "POST /v1/tracks": "track",
+    "PUT /v1/drafts/{*}": "draft",
+    "DELETE /v1/drafts/{*}": "draft",
+}
+"""The requests a :data:`DEVICE_REPORTS` key may sign (``{*}``: any one path segment) → what
+each is. This is the rule's action half, which the verifier applies to every act in the
+log; the center also holds the declarations' requests to positions that carry a ``device``
+(the body, or the stored declaration) — bodies the record keeps sealed."""
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _KEY_ID = re.compile(r"[0-9a-f]{16}\Z")
 _REASON_MAX = 500
 _USER_MAX = 64  # as the center's user names (accord.center.identity)
+
+
+def device_report_request(action: str) -> str | None:
+    """What ``action`` (``"<METHOD> <path>[?<query>]"``) is among the requests a
+    device-reports key may sign (``"declare"``, ``"amend"``, ``"withdraw"``, ``"track"``,
+    ``"draft"``), or None: a request no such key signs.
+
+    >>> device_report_request("PUT /v1/declarations/d-0123456789abcdef")
+    'amend'
+    >>> device_report_request("POST /v1/operations/op-1/approve") is None
+    True
+    """
+    return next(
+        (what for template, what in DEVICE_REPORT_REQUESTS.items() if fits(action, template, {})),
+        None,
+    )
 
 
 def agreement_digest(document: Mapping[str, Any]) -> str:
@@ -179,6 +217,28 @@ def _key_id(value: object, where: str) -> str:
     return value
 
 
+def refusal(found: Registered, action: str | None) -> str | None:
+    """Why ``found`` (valid where it signs) may not sign an act of request ``action``, or
+    None: an ``act`` key signs any, a :data:`DEVICE_REPORTS` key only device reports."""
+    if ACT in found.purposes:
+        return None
+    if DEVICE_REPORTS in found.purposes:
+        if action is not None and device_report_request(action) is not None:
+            return None
+        return (
+            f"key {found.key_id} is certified for {DEVICE_REPORTS} only: it signs its party's "
+            "devices' position reports, tracks and drafts, not "
+            + (_shown_action(action) if action is not None else "this act")
+        )
+    only = ", ".join(sorted(found.purposes))
+    return f"key {found.key_id} is not certified to act (only to {only})"
+
+
+def _shown_action(action: str) -> str:
+    """``action`` as a message quotes it (cut: it is the sender's)."""
+    return repr(action if len(action) <= 120 else action[:119] + "…")
+
+
 def registration_from_body(body: object) -> Registration:
     """The registration a ``key.registered`` act's body asks for; ``ActError`` naming the
     field (``body.public_key``, …) when it is not one."""
@@ -206,6 +266,12 @@ def registration_from_body(body: object) -> Registration:
         or len(set(purposes)) != len(purposes)
     ):
         raise ActError("body.purposes", f"must be a list of distinct uses from {list(PURPOSES)}")
+    if DEVICE_REPORTS in purposes and len(purposes) > 1:
+        raise ActError(
+            "body.purposes",
+            f"{DEVICE_REPORTS!r} is a key's only purpose: a key that signs device reports "
+            "signs nothing else",
+        )
     replaces = data.get("replaces")
     if replaces is not None:
         replaces = _key_id(replaces, "body.replaces")
@@ -279,10 +345,18 @@ class KeyRegistry:
             raise ActKeyError("key", f"key {key_id} is not {member}'s root key")
         return root
 
-    def actor(self, *, member: str, user: str, key_id: str, index: int) -> PublicKey:
-        """The key ``key_id`` if it signs ``member``'s user ``user``'s acts at entry
-        ``index``; ``ActKeyError`` saying why not."""
-        return self._valid(member=member, user=user, key_id=key_id, index=index, purpose=ACT).key
+    def actor(
+        self, *, member: str, user: str, key_id: str, index: int, action: str | None = None
+    ) -> PublicKey:
+        """The key ``key_id`` if it signs ``member``'s user ``user``'s act at entry
+        ``index``; ``ActKeyError`` saying why not. A :data:`DEVICE_REPORTS` key signs only
+        the requests :func:`device_report_request` knows (``action``: the act's request;
+        None: an act of any request, which such a key never signs)."""
+        found = self._valid(member=member, user=user, key_id=key_id, index=index, purpose=None)
+        why = refusal(found, action)
+        if why is not None:
+            raise ActKeyError("key", why)
+        return found.key
 
     def certifier(self, *, member: str, user: str, key_id: str, index: int) -> PublicKey:
         """The key ``key_id`` if it may register and revoke ``member``'s keys at entry
@@ -294,7 +368,7 @@ class KeyRegistry:
         ).key
 
     def _valid(
-        self, *, member: str, user: str, key_id: str, index: int, purpose: str
+        self, *, member: str, user: str, key_id: str, index: int, purpose: str | None
     ) -> Registered:
         if key_id in self._root_ids:
             raise ActKeyError(
@@ -315,7 +389,7 @@ class KeyRegistry:
                 f"key {key_id} of {member}'s user {user!r} was {found.ended_how} at entry "
                 f"{found.ended_at}",
             )
-        if purpose not in found.purposes:
+        if purpose is not None and purpose not in found.purposes:
             raise ActKeyError("key", f"key {key_id} is not certified to {purpose}")
         return found
 

@@ -28,7 +28,7 @@ from accord.center.db.models import (
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertGroup, TrackRow
 from accord.center.db.models_certificates import CotCertificate
 from accord.center.db.models_checks import CheckOpening
-from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
+from accord.center.db.models_declarations import Acknowledgement, DeclarationChange, DeviceUid
 from accord.center.db.models_directline import Message, Recipient
 from accord.center.db.models_escalation import Contacts, EscalationStep, Presence
 from accord.center.db.models_operations import OperationRow
@@ -50,6 +50,7 @@ __all__ = [
     "CotCertificate",
     "Declaration",
     "DeclarationChange",
+    "DeviceUid",
     "EscalationStep",
     "Event",
     "IdempotentAnswer",

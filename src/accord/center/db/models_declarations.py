@@ -6,9 +6,12 @@
   openings, the history), so that nothing has to scan the record;
 * ``acknowledgements`` — a party's receipt of one version of a humanitarian notifier's site
   or movement, naming the SHA-256 of exactly that version's canonical content. A receipt,
-  never an approval.
+  never an approval;
+* ``device_uids`` — each TAK device uid a position ever carried (``properties.device.uid``),
+  the member that first declared it (it stays that member's, forever: a uid first seen from
+  one party is never moved by another) and the declaration that carries it now.
 
-Created by migration ``0005``.
+Created by migrations ``0005`` and ``0019`` (``device_uids``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.center.db.models import Base, UTCDateTime
 
-__all__ = ["Acknowledgement", "DeclarationChange"]
+__all__ = ["Acknowledgement", "DeclarationChange", "DeviceUid"]
 
 _Index = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -80,3 +83,16 @@ class Acknowledgement(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry: Mapped[int] = mapped_column(BigInteger)
+
+
+class DeviceUid(Base):
+    """Device ``uid`` is ``member``'s (the first to declare a position carrying it), and its
+    latest position is ``declaration_id``. Never deleted: withdrawn or not, the uid stays."""
+
+    __tablename__ = "device_uids"
+
+    uid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    member: Mapped[str] = mapped_column(String(64))
+    declaration_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("declarations.id", name="fk_device_uids_declaration")
+    )

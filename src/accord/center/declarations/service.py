@@ -21,6 +21,14 @@ officers (or notifiers) amend or withdraw. An amendment keeps the kind and the d
 (to change either, withdraw and declare anew) and raises ``version``; a withdrawal keeps
 the row, out of force, for the history.
 
+**Devices.** A position may carry the TAK device that reports it (``properties.device``:
+``uid``, ``callsign``; with ``course_deg``, ``speed_mps``, ``reported_at``), stored and
+disclosed as every other property. A device uid is one member's: the first to declare a
+position carrying it keeps it for ever (``device_uids``), and another member declaring or
+amending to it is refused (409, ``device.uid``, "this device uid belongs to another party" —
+the same answer whatever the holding position's disclosure). Within a member, one uid names
+one position in force at a time.
+
 The reads, and who sees what, are :mod:`accord.center.declarations.queries`'; the record
 entries each change appends, :mod:`accord.center.declarations.entries`'.
 
@@ -44,7 +52,7 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement
 from accord.center import visibility
 from accord.center.db.models import Declaration, Opening
-from accord.center.db.models_declarations import Acknowledgement, DeclarationChange
+from accord.center.db.models_declarations import Acknowledgement, DeclarationChange, DeviceUid
 from accord.center.declarations.entries import ACKNOWLEDGED_ENTRY, change_event
 from accord.center.declarations.queries import (
     ACTIVE,
@@ -62,6 +70,7 @@ from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
 from accord.errors import (
+    DeviceTaken,
     IllegalTransition,
     InputError,
     Issue,
@@ -232,6 +241,41 @@ def _checked(
     return stored, obj
 
 
+# --- device uids -----------------------------------------------------------------------------
+
+
+def _claim_device(session: Session, member: str, obj: Declared, object_id: str) -> None:
+    """Hold a position's ``device.uid`` for ``member`` and declaration ``object_id``, or raise
+    :class:`~accord.errors.DeviceTaken`: the uid is another member's (the first to declare it
+    keeps it, withdrawn or not), or names another of the member's positions in force.
+
+    The answer to another member's uid reads one row by its key and nothing of that member's
+    declaration: it is the same, in content and in work done, whether that position is
+    shared, hidden or withdrawn — all it tells is that the uid is taken."""
+    if not isinstance(obj, Position) or obj.device is None:
+        return
+    uid = obj.device.uid
+    held = session.get(DeviceUid, uid)
+    if held is None:
+        session.add(DeviceUid(uid=uid, member=member, declaration_id=object_id))
+        session.flush()
+        return
+    if held.member != member:
+        raise DeviceTaken()
+    if held.declaration_id == object_id:
+        return
+    other = session.get(Declaration, held.declaration_id)
+    if other is not None and other.status == ACTIVE and _device_uid(other) == uid:
+        raise DeviceTaken(holder=other.id)
+    held.declaration_id = object_id
+    session.flush()
+
+
+def _device_uid(row: Declaration) -> str | None:
+    device = stored_feature(row)["properties"].get("device")
+    return device.get("uid") if isinstance(device, dict) else None
+
+
 # --- writing --------------------------------------------------------------------------------
 
 
@@ -389,6 +433,7 @@ def declare(
     )
     session.add(row)
     session.flush()
+    _claim_device(session, caller.member, obj, object_id)
     opened = _record(unit, row, "created", at=at, feature=stored)
     session.flush()
     _announce(unit, agreement, row, "created", at)
@@ -439,6 +484,8 @@ def declare_many(
     ]
     session.add_all(rows)
     session.flush()
+    for (caller, _f), row, (_stored, obj) in zip(items, rows, checked, strict=True):
+        _claim_device(session, caller.member, obj, row.id)
     made = [
         change_event(row, "created", feature=stored)
         for row, (stored, _obj) in zip(rows, checked, strict=True)
@@ -496,6 +543,7 @@ def amend(
         )
     if issues:
         raise InputError(_SOURCE, issues)
+    _claim_device(session, caller.member, obj, row.id)
     row.version += 1
     row.rev = next_rev(session)
     row.feature = canonical_json(stored).decode("utf-8")

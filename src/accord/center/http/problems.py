@@ -25,8 +25,9 @@ problem type:
   field at fault;
 * 404 ``not-found``: :class:`~accord.errors.NotFound`;
 * 409 ``refused``: any other :class:`~accord.errors.RuleError` — ``stale`` for a
-  :class:`~accord.errors.StaleRequest` and ``hash-mismatch`` for a
-  :class:`~accord.errors.HashMismatch`, both naming their field in ``errors``;
+  :class:`~accord.errors.StaleRequest`, ``hash-mismatch`` for a
+  :class:`~accord.errors.HashMismatch` and ``device-taken`` for a
+  :class:`~accord.errors.DeviceTaken`, each naming its field in ``errors``;
 * 422 ``validation``: :class:`~accord.errors.InputError`, one ``errors`` item per issue (a
   :class:`~accord.errors.TrackError`'s detail names its fields: ``invalid track reports: …``);
 * 429 ``rate-limited`` (``probing-slowed``): :class:`~accord.errors.RateLimited`, with
@@ -57,6 +58,7 @@ from accord.errors import (
     ActKeyError,
     ActReplayError,
     ActSignatureError,
+    DeviceTaken,
     HashMismatch,
     InputError,
     NotAuthorized,
@@ -217,6 +219,7 @@ _KINDS: tuple[tuple[type[AccordError], str], ...] = (
     (NotFound, "not-found"),
     (StaleRequest, "stale"),
     (HashMismatch, "hash-mismatch"),
+    (DeviceTaken, "device-taken"),
     (RuleError, "refused"),
     (ProbingSlowed, "probing-slowed"),
     (RateLimited, "rate-limited"),
@@ -287,7 +290,7 @@ async def _accord(request: Request, exc: Exception) -> JSONResponse:
             named = [FieldProblem(field=header, location="header", message=exc.message)]
         else:
             named = [FieldProblem(field=exc.field, location="body", message=exc.message)]
-    if isinstance(exc, StaleRequest | HashMismatch):
+    if isinstance(exc, StaleRequest | HashMismatch | DeviceTaken):
         named = [FieldProblem(field=exc.field, location=exc.location, message=exc.message)]
     headers = {}
     if isinstance(exc, RateLimited | Unavailable) and exc.retry_after is not None:
