@@ -42,10 +42,10 @@ from support.service import Service, TestClient, center_of, rooted_service
 
 T = TypeVar("T")
 
-GATEWAY_KEY_PURPOSES = ["act"]
-"""The purposes blue's root registers the gateway's key with. Until the positions' branch
-(wt-devkey: the ``device-reports`` purpose) lands this is ``act``; then
-``["device-reports"]``, the key that can sign device reports and nothing else."""
+GATEWAY_KEY_PURPOSES = ["device-reports"]
+"""The purposes blue's root registers the gateway's key with: ``device-reports``, a key
+that signs device positions, tracks and drafts and nothing else (before the positions'
+branch landed the tests ran with ``act``)."""
 
 GATEWAY_USER = "blue-gateway"
 AREA = "accord.da-north"
@@ -251,6 +251,9 @@ def test_a_blue_devices_report_is_a_blue_position_red_never_sees(gw: Gw) -> None
         assert blue["properties"]["disclosure"] == "center"
         assert blue["properties"]["name"] == "Blue 1"
         assert blue["properties"]["uncertainty_m"] == 60.0  # ce 10 + the band's 50
+        assert blue["properties"]["device"] == {"uid": BLUE_1, "callsign": "Blue 1"}
+        assert blue["properties"]["course_deg"] == 90.0
+        assert blue["properties"]["speed_mps"] == 3.0
         assert blue["geometry"]["coordinates"] == [21.30, 25.30]
         assert declared not in _world(gw, "red-officer")
         assert gw.service.get(f"/v1/declarations/{declared}", "red-officer").status_code == 404
@@ -407,3 +410,66 @@ def test_a_friendly_aircraft_becomes_a_live_track(gw: Gw) -> None:
         assert track["party"] == "blue" and track["alt_ft"] == pytest.approx(3281, abs=1)
     finally:
         device.close()
+
+
+def test_another_members_uid_is_refused_by_the_center_and_not_retried(gw: Gw) -> None:
+    red_position = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [21.0, 26.0]},
+        "properties": {
+            "kind": "position",
+            "party": "red",
+            "disclosure": "center",
+            "valid_from": NOW.isoformat(),
+            "valid_to": (NOW + timedelta(days=1)).isoformat(),
+            "device": {"uid": "ANDROID-red-1", "callsign": "Red 1"},
+        },
+    }
+    made = gw.service.post("/v1/declarations", "red-officer", json=red_position)
+    assert made.status_code == 201, made.text
+    device = gw.device("blue-officer")
+    try:
+        device.wait(_announced(device))
+        elsewhere, n = gw.counts.elsewhere, gw.taken()
+        device.send(report("ANDROID-red-1", 25.1, 21.1, at=gw.clock()))
+        gw.idle(n + 1)
+        assert gw.counts.elsewhere == elsewhere + 1
+        assert "another party" in gw.counts.last_error
+        found = gw.running.gateway.known.get("ANDROID-red-1")
+        assert found is None or found.declaration is None
+    finally:
+        device.close()
+
+
+def test_the_gateways_key_signs_device_reports_only(gw: Gw) -> None:
+    site = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [21.0, 26.0]},
+        "properties": {"kind": "protected_site", "category": "hospital", "name": "H"},
+    }
+    api = gw.running.gateway.api
+    refused = gw.run(api.request("POST", "/v1/declarations", json_body=site))
+    assert refused.status == 403 and "device-reports" in str(refused.body), refused
+
+
+def test_a_lost_state_is_recovered_from_the_center(gw: Gw, tmp_path: Path) -> None:
+    from accord.gateway.core import Gateway
+    from accord.gateway.state import State
+
+    n = gw.taken()
+    device = gw.device("blue-officer")
+    try:
+        device.wait(_announced(device))
+        device.send(report("ANDROID-blue-kept", 25.2, 21.2, at=gw.clock()))
+        gw.idle(n + 1)
+    finally:
+        device.close()
+    declared = _declared(gw, "ANDROID-blue-kept")
+    fresh = Gateway(
+        gw.running.gateway.api, State(tmp_path / "state").open(), member="blue", band=Band(),
+        clock=gw.clock,
+    )  # fmt: skip
+    gw.run(fresh.recover())
+    kept = fresh.known["ANDROID-blue-kept"]
+    assert kept.declaration == declared and kept.user == ""  # the first user to report takes it
+    assert State(tmp_path / "state").load() == fresh.known

@@ -150,11 +150,13 @@ class CenterApi:
         return items if isinstance(items, list) else None
 
     async def own_positions(self, member: str) -> list[dict[str, Any]]:
-        """The member's positions (every page of ``GET /v1/declarations``)."""
+        """The member's positions in force (every page of ``GET /v1/declarations``)."""
         found: list[dict[str, Any]] = []
         after: str | None = None
         for _ in range(_MAX_PAGES):
-            params: dict[str, Any] = {"kind": "position", "owner": member, "limit": _PAGE}
+            params: dict[str, Any] = {
+                "kind": "position", "owner": member, "status": "active", "limit": _PAGE,
+            }  # fmt: skip
             if after is not None:
                 params["after"] = after
             answer = await self.request("GET", "/v1/declarations", params=params)

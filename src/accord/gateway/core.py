@@ -36,7 +36,7 @@ from typing import Any
 from accord.chrono import format_instant
 from accord.cot import Event, is_air, is_friendly, position_declaration
 from accord.cot.deadband import Band, Decision, DeviceState, Report, flush, offer, uncertainty_m
-from accord.cot.drafts import deleted_key, draft_body
+from accord.cot.drafts import deleted_key, draft_body, draft_key
 from accord.errors import CotError
 from accord.gateway.center import Answer, CenterApi
 from accord.gateway.state import Declared, State
@@ -45,10 +45,11 @@ __all__ = ["DEVICE_PROPERTIES", "Counts", "Gateway", "position_feature", "track_
 
 _log = logging.getLogger("accord.gateway")
 
-DEVICE_PROPERTIES = False
+DEVICE_PROPERTIES = True
 """Whether a position carries ``device``, ``course_deg``, ``speed_mps`` and ``reported_at``
-(issue 21's contract, item 1). The center on main refuses them until the positions' branch
-(``wt-devkey``) lands: then this becomes True, and nothing else changes."""
+(issue 21's contract, item 1): the center keeps a device's uid with the first party that
+declares it, and the gateway's ``device-reports`` key may sign positions carrying one only.
+(False declares plain positions, for a center that takes no device.)"""
 
 UID_ELSEWHERE = "device.uid"
 _FT_PER_M = 3.280839895
@@ -88,6 +89,7 @@ def position_feature(
     properties = feature["properties"]
     properties["uncertainty_m"] = uncertainty_m(report_of(event), band)
     if DEVICE_PROPERTIES:
+        draft_key(device_uid, field="event@uid")  # the same alphabet as a device uid
         properties["device"] = {"uid": device_uid, "callsign": callsign}
         properties["reported_at"] = format_instant(event.time)
         track = event.detail.track
@@ -208,7 +210,7 @@ class Gateway:
     async def recover(self) -> None:
         """The member's own positions carrying a device uid the state does not know."""
         for item in await self.api.own_positions(self.member):
-            if item.get("status") != "in_force":
+            if item.get("status") != "active":
                 continue
             props = (item.get("feature") or {}).get("properties") or {}
             device = props.get("device")
