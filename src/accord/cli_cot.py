@@ -229,6 +229,14 @@ def package(
     out: OutOption = Path("."),
     password_file: PasswordFileOption = None,
     atak_default_password: AtakDefaultOption = False,
+    gateway: Annotated[
+        str | None,
+        typer.Option("--gateway", help="HOST:PORT of the party's gateway (a second stream)."),
+    ] = None,
+    gateway_ca: Annotated[
+        Path | None,
+        typer.Option("--gateway-ca", help="The gateway's CA (cot-ca.pem in its --state)."),
+    ] = None,
 ) -> None:
     """Write NAME.p12 and the data package NAME.zip that ATAK imports (no center needed)."""
     _write_package(
@@ -240,6 +248,8 @@ def package(
         server=server,
         password_file=password_file,
         atak=atak_default_password,
+        gateway=gateway,
+        gateway_ca=gateway_ca,
     )
 
 
@@ -253,6 +263,8 @@ def _write_package(
     server: str,
     password_file: Path | None,
     atak: bool,
+    gateway: str | None = None,
+    gateway_ca: Path | None = None,
 ) -> None:
     """Check the files (the certificate names ``name``, ``ca`` issued it, ``key`` is its
     key), write ``NAME.p12`` and ``NAME.zip`` (mode 0600) to ``out``; print a made
@@ -277,6 +289,15 @@ def _write_package(
             raise InputError("package", [Issue("--ca", "did not issue the certificate")])
         if certificate.public_key() != device.public_key():
             raise InputError("package", [Issue("--key", "is not the key of the certificate")])
+        if (gateway is None) != (gateway_ca is None):
+            message = "give --gateway HOST:PORT with --gateway-ca FILE"
+            raise InputError("package", [Issue("--gateway-ca", message)])
+        second = None if gateway is None else parse_server(gateway, field="--gateway")
+        second_ca = (
+            None
+            if gateway_ca is None
+            else read_certificate(read_file(gateway_ca, what="--gateway-ca"), field="--gateway-ca")
+        )
         folder = _folder(out)
         client, zipped = data_package(
             name=name,
@@ -285,6 +306,8 @@ def _write_package(
             ca=authority,
             server=target,
             password=password,
+            gateway=second,
+            gateway_ca=second_ca,
         )
         write_secret(folder / f"{name}.p12", client)
         write_secret(folder / f"{name}.zip", zipped)
