@@ -176,6 +176,13 @@ def office_certify(
     replaces: Annotated[
         str | None, typer.Option("--replaces", help="The key id this key replaces.")
     ] = None,
+    device_reports: Annotated[
+        bool,
+        typer.Option(
+            "--device-reports",
+            help="A gateway's key: it signs device positions, tracks and drafts, nothing else.",
+        ),
+    ] = False,
     token_file: TokenOption = None,
 ) -> None:
     """Register a key of ``user``, signed by the root: the key a device offered, found by the
@@ -183,6 +190,8 @@ def office_certify(
     from the center's listing), or a key given whole (``--public-key``)."""
     if (fingerprint_ is None) == (public_key is None):
         raise fail("give --fingerprint (a device's offered key) or --public-key", code=2)
+    if device_reports and certify:
+        raise fail("a device-reports key certifies nothing: not both", code=2)
     with _client(server, read_token(token_file)) as client:
         if public_key is None:
             wanted = " ".join((fingerprint_ or "").lower().split())
@@ -197,7 +206,9 @@ def office_certify(
         body: dict[str, Any] = {
             "user": user,
             "public_key": public_key,
-            "purposes": ["act", "certify"] if certify else ["act"],
+            "purposes": (
+                ["device-reports"] if device_reports else ["act", "certify"] if certify else ["act"]
+            ),
         }
         if replaces:
             body["replaces"] = replaces
