@@ -229,6 +229,14 @@ def package(
     out: OutOption = Path("."),
     password_file: PasswordFileOption = None,
     atak_default_password: AtakDefaultOption = False,
+    gateway: Annotated[
+        str | None,
+        typer.Option("--gateway", help="HOST:PORT of the party's gateway (a second stream)."),
+    ] = None,
+    gateway_ca: Annotated[
+        Path | None,
+        typer.Option("--gateway-ca", help="The gateway's CA (cot-ca.pem in its --state)."),
+    ] = None,
 ) -> None:
     """Write NAME.p12 and the data package NAME.zip that ATAK imports (no center needed)."""
     _write_package(
@@ -240,6 +248,8 @@ def package(
         server=server,
         password_file=password_file,
         atak=atak_default_password,
+        gateway=gateway,
+        gateway_ca=gateway_ca,
     )
 
 
@@ -253,6 +263,8 @@ def _write_package(
     server: str,
     password_file: Path | None,
     atak: bool,
+    gateway: str | None = None,
+    gateway_ca: Path | None = None,
 ) -> None:
     """Check the files (the certificate names ``name``, ``ca`` issued it, ``key`` is its
     key), write ``NAME.p12`` and ``NAME.zip`` (mode 0600) to ``out``; print a made
@@ -277,6 +289,15 @@ def _write_package(
             raise InputError("package", [Issue("--ca", "did not issue the certificate")])
         if certificate.public_key() != device.public_key():
             raise InputError("package", [Issue("--key", "is not the key of the certificate")])
+        if (gateway is None) != (gateway_ca is None):
+            message = "give --gateway HOST:PORT with --gateway-ca FILE"
+            raise InputError("package", [Issue("--gateway-ca", message)])
+        second = None if gateway is None else parse_server(gateway, field="--gateway")
+        second_ca = (
+            None
+            if gateway_ca is None
+            else read_certificate(read_file(gateway_ca, what="--gateway-ca"), field="--gateway-ca")
+        )
         folder = _folder(out)
         client, zipped = data_package(
             name=name,
@@ -285,6 +306,8 @@ def _write_package(
             ca=authority,
             server=target,
             password=password,
+            gateway=second,
+            gateway_ca=second_ca,
         )
         write_secret(folder / f"{name}.p12", client)
         write_secret(folder / f"{name}.zip", zipped)
@@ -343,3 +366,90 @@ def list_(
     for row in rows:
         sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         sys.stdout.write("\n")
+
+
+def _host_port(text: str, *, option: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise InputError("gateway", [Issue(option, f"HOST:PORT, not {text!r}")])
+    return host.strip("[]"), int(port)
+
+
+@cot_app.command("gateway")
+def gateway(
+    center: Annotated[str, typer.Option("--center", help="The center's URL.")],
+    user: Annotated[str, typer.Option("--user", help="The gateway's user (an officer).")],
+    key: Annotated[Path, typer.Option("--key", help="The user's signing key (mode 0600).")],
+    state: Annotated[Path, typer.Option("--state", help="The gateway's folder (mode 0700).")],
+    token_file: Annotated[
+        Path | None,
+        typer.Option("--token-file", help="The bearer token (else $ACCORD_TOKEN)."),
+    ] = None,
+    listen: Annotated[
+        str | None, typer.Option("--listen", help="HOST:PORT of the TLS port for devices.")
+    ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option("--tls-cert", help="The port's certificate (else made)."),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="Its key, mode 0600 (else made in --state).")
+    ] = None,
+    ca: Annotated[
+        Path | None, typer.Option("--ca", help="The center's CoT CA (ca.pem): devices' chain.")
+    ] = None,
+    plain_port: Annotated[
+        int | None, typer.Option("--plain-port", help="A plain port on 127.0.0.1 (labs).")
+    ] = None,
+    deadband_m: Annotated[float, typer.Option("--deadband-m", help="Metres.")] = 50.0,
+    min_interval: Annotated[float, typer.Option("--min-interval", help="Seconds.")] = 1.0,
+    refresh_before: Annotated[float, typer.Option("--refresh-before", help="Seconds.")] = 60.0,
+    disclosure: Annotated[
+        str, typer.Option("--disclosure", help="Positions declared as 'center' or 'shared'.")
+    ] = "center",
+) -> None:
+    """Run the party's TAK gateway: its devices' reports become its signed positions,
+    tracks and drafts (README, "Reports in: the gateway")."""
+    import asyncio
+    import logging
+
+    from accord.cli_fetch import read_token
+    from accord.cot.deadband import Band
+    from accord.gateway.listener import ListenOptions
+    from accord.gateway.run import Config, serve
+    from accord.record.keys import read_private_key
+
+    token = read_token(token_file)
+    try:
+        if disclosure not in ("center", "shared"):
+            raise InputError("gateway", [Issue("--disclosure", "'center' or 'shared'")])
+        if listen is None and plain_port is None:
+            raise InputError("gateway", [Issue("--listen", "give --listen or --plain-port")])
+        if (tls_cert is None) != (tls_key is None):
+            raise InputError("gateway", [Issue("--tls-cert", "give --tls-cert with --tls-key")])
+        try:
+            band = Band(
+                deadband_m=deadband_m, min_interval_s=min_interval, refresh_before_s=refresh_before
+            )
+        except ValueError as error:
+            raise InputError("gateway", [Issue("--deadband-m", str(error))]) from None
+        host, port = _host_port(listen, option="--listen") if listen else ("127.0.0.1", None)
+        config = Config(
+            center=center,
+            token=token,
+            key=read_private_key(key, name=user),
+            state=state,
+            listen=ListenOptions(host=host, port=port, plain_port=plain_port),
+            ca=ca,
+            band=band,
+            disclosure=disclosure,
+            hosts=tuple(sorted({host, "localhost", "127.0.0.1"} - {"0.0.0.0", "::", ""})),
+            user=user,
+            tls=None if tls_cert is None or tls_key is None else (tls_cert, tls_key),
+        )
+        logging.basicConfig(level=logging.WARNING, format="%(message)s")
+        asyncio.run(serve(config, status=_info))
+    except KeyboardInterrupt:
+        return
+    except AccordError as error:
+        raise fail(error) from None

@@ -102,8 +102,17 @@ def test_another_members_users_are_neither_enrolled_nor_seen(service: Service) -
     gone = service.client.delete("/v1/cot/certificates/red-officer", headers=service.auth("admin"))
     none = service.client.delete("/v1/cot/certificates/nobody", headers=service.auth("admin"))
     assert gone.status_code == none.status_code == 404 and gone.json() == none.json()
-    for user in ("blue-officer", "red-officer", "observer"):
+    for user in ("blue-approver", "observer"):
         assert service.get("/v1/cot/certificates", user).status_code == 403
+
+
+def test_an_officer_lists_its_own_members_certificates_only(service: Service) -> None:
+    """What a party's gateway (an officer) checks its devices' certificates against."""
+    assert _enroll(service, "blue-officer").status_code == 201
+    assert _enroll(service, "red-officer", member="red").status_code == 403  # blue's admin
+    blue = service.get("/v1/cot/certificates", "blue-officer").json()["items"]
+    assert [c["name"] for c in blue] == ["blue-officer"]
+    assert service.get("/v1/cot/certificates", "red-officer").json()["items"] == []
 
 
 def test_a_request_naming_another_user_or_asking_to_be_a_ca_is_refused(service: Service) -> None:

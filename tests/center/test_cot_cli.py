@@ -114,3 +114,41 @@ def test_enrollment_refuses_a_stranger_a_mismatch_and_an_open_ca_key(tmp_path: P
     os.chmod(tmp_path / "keys" / CA_KEY_FILE, 0o644)
     opened = run(tmp_path, "cot", "enroll", "erin", "--member", "blue", "--role", "officer", *csr)
     assert opened.exit_code == 2 and "cot-ca.key" in opened.stderr
+
+
+def test_a_package_may_add_the_partys_gateway_as_a_second_stream(tmp_path: Path) -> None:
+    office = tmp_path / "office"
+    assert (
+        run(tmp_path, "users", "add", "dan", "--member", "blue", "--role", "officer").exit_code == 0
+    )
+    assert run(tmp_path, "cot", "csr", "dan", "--out", str(office), center=False).exit_code == 0
+    enrolled = run(
+        tmp_path, "cot", "enroll", "dan", "--member", "blue", "--role", "officer",
+        "--csr", str(office / "dan.csr"), "--out", str(office),
+    )  # fmt: skip
+    assert enrolled.exit_code == 0, enrolled.output
+    gateway_state = tmp_path / "gateway"
+    gateway_state.mkdir(mode=0o700)
+    gateway_ca = load_or_create_authority(gateway_state, name="gateway of blue", now=NOW)
+    base = [
+        "cot", "package", "dan", "--key", str(office / "dan.key"),
+        "--cert", str(office / "dan.pem"), "--ca", str(office / "ca.pem"),
+        "--server", "center.example:8089", "--out", str(office),
+    ]  # fmt: skip
+    alone = run(tmp_path, *base, "--gateway", "gw.blue.example:8090", center=False)
+    assert alone.exit_code == 2 and "--gateway-ca" in alone.stderr
+    packaged = run(
+        tmp_path, *base, "--gateway", "gw.blue.example:8090",
+        "--gateway-ca", str(gateway_state / "cot-ca.pem"), center=False,
+    )  # fmt: skip
+    assert packaged.exit_code == 0, packaged.output
+    password = packaged.stdout.strip()
+    archive = zipfile.ZipFile(io.BytesIO((office / "dan.zip").read_bytes()))
+    pref = archive.read("certs/accord.pref").decode()
+    assert '<entry key="count" class="class java.lang.Integer">2</entry>' in pref
+    assert "gw.blue.example:8090:ssl" in pref and "connectString1" in pref
+    assert "cert/gateway-truststore.p12" in pref
+    manifest = archive.read("MANIFEST/manifest.xml").decode()
+    assert "certs/gateway-truststore.p12" in manifest
+    trust = pkcs12.load_pkcs12(archive.read("certs/gateway-truststore.p12"), password.encode())
+    assert [c.certificate for c in trust.additional_certs] == [gateway_ca.certificate]

@@ -105,6 +105,8 @@ def test_the_kernel_is_held_apart_from_every_folder_of_the_center() -> None:
         ("geo.py", "from accord import world", {"no-cycles"}),
         # CoT's core: pure, shared by the center and a party's gateway
         ("cot/rate.py", "import socket", {"cot-pure"}),
+        # a party's gateway: a client of the center, never a part of it
+        ("gateway/core.py", "from accord.center import visibility", {"gateway-edge"}),
         # the center: FastAPI in the HTTP layer and the routes only; services use no pydantic
         ("center/visibility.py", "import fastapi", {"center-http-only"}),
         ("center/operations/service.py", "from starlette import status", {"center-http-only"}),

@@ -67,6 +67,9 @@ ATAK_DEFAULT_PASSWORD = "atakatak"
 """The password TAK's own tools give every bundle: used only when asked for by name."""
 
 TRUSTSTORE_ENTRY = "certs/truststore.p12"
+GATEWAY_TRUSTSTORE_ENTRY = "certs/gateway-truststore.p12"
+"""The party's gateway's own CA (``accord cot gateway``'s ``cot-ca.pem``): the second
+stream's trust store, so only the party's gateway can stand in for it."""
 PREF_ENTRY = "certs/accord.pref"
 _DATE = (1980, 1, 1, 0, 0, 0)
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*")
@@ -154,9 +157,19 @@ def _entry(key: str, kind: str, value: str) -> str:
     return f"    <entry key={quoteattr(key)} class={quoteattr(kind)}>{escape(value)}</entry>\n"
 
 
-def server_pref(*, name: str, server: Server, password: str, client: str, truststore: str) -> str:
+def server_pref(
+    *,
+    name: str,
+    server: Server,
+    password: str,
+    client: str,
+    truststore: str,
+    gateway: Server | None = None,
+    gateway_truststore: str | None = None,
+) -> str:
     """The preference file (the module says which keys); ``client`` and ``truststore`` are
-    the bundles' file names."""
+    the bundles' file names. With ``gateway``, a second stream (``connectString1``): the
+    party's gateway, trusted through ``gateway_truststore``, the same client certificate."""
     string, boolean = "class java.lang.String", "class java.lang.Boolean"
     locations = [
         ("caLocation", f"cert/{truststore}"),
@@ -165,12 +178,20 @@ def server_pref(*, name: str, server: Server, password: str, client: str, trusts
         ("clientPassword", password),
     ]
     streams = [
-        _entry("count", "class java.lang.Integer", "1"),
+        _entry("count", "class java.lang.Integer", "1" if gateway is None else "2"),
         _entry("description0", string, f"Accord ({name})"),
         _entry("enabled0", boolean, "true"),
         _entry("connectString0", string, server.connect_string()),
         *(_entry(f"{key}0", string, value) for key, value in locations),
     ]
+    if gateway is not None:
+        trusted = [("caLocation", f"cert/{gateway_truststore}"), *locations[1:]]
+        streams += [
+            _entry("description1", string, f"Accord gateway ({name})"),
+            _entry("enabled1", boolean, "true"),
+            _entry("connectString1", string, gateway.connect_string()),
+            *(_entry(f"{key}1", string, value) for key, value in trusted),
+        ]
     app = [
         _entry("displayServerConnectionWidget", boolean, "true"),
         _entry("locationCallsign", string, name),
@@ -216,8 +237,14 @@ def data_package(
     ca: x509.Certificate,
     server: Server,
     password: str,
+    gateway: Server | None = None,
+    gateway_ca: x509.Certificate | None = None,
 ) -> tuple[bytes, bytes]:
-    """``NAME.p12`` and the data package ``NAME.zip`` (the module says what it holds)."""
+    """``NAME.p12`` and the data package ``NAME.zip`` (the module says what it holds); with
+    ``gateway`` and ``gateway_ca``, the party's gateway as a second stream, its CA in a trust
+    store of its own."""
+    if (gateway is None) != (gateway_ca is None):
+        raise InputError("package", [Issue("--gateway-ca", "give --gateway with --gateway-ca")])
     check_name(name)
     client = client_p12(name=name, key=key, certificate=certificate, ca=ca, password=password)
     trust = truststore_p12(ca=ca, password=password)
@@ -228,14 +255,21 @@ def data_package(
         password=password,
         client=f"{name}.p12",
         truststore=TRUSTSTORE_ENTRY.rpartition("/")[2],
+        gateway=gateway,
+        gateway_truststore=GATEWAY_TRUSTSTORE_ENTRY.rpartition("/")[2],
     )
     uid = str(uuid.uuid5(_PACKAGES, fingerprint(certificate)))
+    extra: dict[str, bytes] = {}
+    if gateway_ca is not None:
+        extra[GATEWAY_TRUSTSTORE_ENTRY] = truststore_p12(ca=gateway_ca, password=password)
+    entries = [client_entry, TRUSTSTORE_ENTRY, *extra, PREF_ENTRY]
     files = {
         "MANIFEST/manifest.xml": manifest_xml(
-            uid=uid, name=f"Accord {name}", entries=[client_entry, TRUSTSTORE_ENTRY, PREF_ENTRY]
+            uid=uid, name=f"Accord {name}", entries=entries
         ).encode("utf-8"),
         client_entry: client,
         TRUSTSTORE_ENTRY: trust,
+        **extra,
         PREF_ENTRY: pref.encode("ascii"),
     }
     buffer = io.BytesIO()

@@ -36,6 +36,10 @@ router = APIRouter(prefix="/v1/cot/certificates", tags=["cot"], responses=ERRORS
 _NOT_FOUND = problem(404, "No user of the caller's member has this name")
 UserName = Annotated[str, Path(min_length=1, max_length=64)]
 Admin = Annotated[Caller, Depends(allow(Role.ADMIN))]
+Lister = Annotated[Caller, Depends(allow(Role.ADMIN, Role.OFFICER))]
+"""Who lists: the administrator, and an officer — its own member's certificates' states,
+what a party's gateway (``accord cot gateway``, an officer) checks its devices against
+(no key, no secret: serials, fingerprints, users, ends, revocations)."""
 
 
 class CertificateOut(BaseModel):
@@ -127,8 +131,9 @@ def _by(caller: Caller) -> dict[str, str]:
 
 
 @router.get("", response_model=CertificatesOut, summary="List the member's TAK certificates")
-def certificates(center: CenterDep, caller: Admin) -> CertificatesOut:
-    """The certificates of the administrator's own member's users: name, member, role,
+def certificates(center: CenterDep, caller: Lister) -> CertificatesOut:
+    """The certificates of the caller's own member's users (an administrator's, or an
+    officer's: what its party's gateway checks devices against): name, member, role,
     serial, fingerprint, issued, ends, revoked, state (``active``, ``expired``,
     ``revoked``)."""
     now = center.now()

@@ -1,0 +1,137 @@
+"""The gateway's core against a scripted center (no sockets): a slow center never grows the
+work waiting beyond one slot per device (the latest wins), 429 is retried with the latest
+report, another party's uid is counted and never retried, a hostile flood of uids is
+bounded; its folder refused when others may open it, its file written whole."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from accord.cot import Detail, Event, Point
+from accord.cot.deadband import Band
+from accord.errors import InputError
+from accord.gateway.center import Answer, CenterApi
+from accord.gateway.core import Gateway
+from accord.gateway.state import Declared, State
+
+T0 = datetime(2026, 9, 20, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeCenter:
+    """Answers each write with the next scripted status (then 201s), after ``gate`` opens."""
+
+    statuses: list[int] = field(default_factory=list)
+    sent: list[tuple[str, str, Any]] = field(default_factory=list)
+    gate: asyncio.Event | None = None
+
+    async def request(
+        self, method: str, path: str, *, json_body: Any = None, headers: Any = None,
+        params: Any = None,
+    ) -> Answer:  # fmt: skip
+        if self.gate is not None:
+            await self.gate.wait()
+        self.sent.append((method, path, json_body))
+        status = self.statuses.pop(0) if self.statuses else 201
+        if status == 409:
+            body = {"detail": "this device uid belongs to another party",
+                    "errors": [{"field": "device.uid", "message": "…"}]}  # fmt: skip
+            return Answer(409, body)
+        if status == 429:
+            return Answer(429, {"detail": "slow down"}, retry_after=0.0)
+        return Answer(status, {"id": f"d-{len(self.sent)}", "version": 1})
+
+    async def own_positions(self, member: str) -> list[dict[str, Any]]:
+        return []
+
+
+def _report(uid: str, lat: float) -> Event:
+    return Event(
+        uid=uid, type="a-f-G-U-C", time=T0, start=T0, stale=T0 + timedelta(minutes=5),
+        point=Point(lat=lat, lon=21.0, ce=5.0), detail=Detail(callsign="B"),
+    )  # fmt: skip
+
+
+def _gateway(tmp_path: Path, center: FakeCenter, **kwargs: Any) -> Gateway:
+    return Gateway(
+        cast(CenterApi, center), State(tmp_path / "state").open(), member="blue",
+        band=Band(min_interval_s=0), clock=lambda: T0, **kwargs,
+    )  # fmt: skip
+
+
+def test_a_slow_center_keeps_one_slot_per_device_and_writes_the_latest(tmp_path: Path) -> None:
+    async def run() -> FakeCenter:
+        center = FakeCenter(gate=asyncio.Event())
+        gateway = _gateway(tmp_path, center, in_flight=1)
+        await gateway.start()
+        for k in range(200):  # 200 reports, each 1 km on, while the center does not answer
+            await gateway.event(_report("dev-1", 25.0 + k / 100), user="u", device_uid="dev-1",
+                                callsign=None)  # fmt: skip
+        assert len(gateway._waiting) + len(gateway._running) == 1
+        center.gate.set()  # type: ignore[union-attr]
+        await gateway.idle()
+        await gateway.close()
+        return center
+
+    center = asyncio.run(run())
+    # the first write, then the latest: never the 198 between
+    lats = [body["geometry"]["coordinates"][1] for _, _, body in center.sent]
+    assert len(lats) <= 2 and lats[-1] == pytest.approx(25.0 + 199 / 100)
+
+
+def test_429_is_retried_with_the_latest_and_another_partys_uid_is_not(tmp_path: Path) -> None:
+    async def run() -> tuple[FakeCenter, Gateway]:
+        center = FakeCenter(statuses=[429, 201, 409])
+        gateway = _gateway(tmp_path, center)
+        await gateway.start()
+        await gateway.event(_report("dev-1", 25.0), user="u", device_uid="dev-1", callsign=None)
+        await gateway.idle()
+        await gateway.event(_report("dev-2", 25.0), user="u", device_uid="dev-2", callsign=None)
+        await gateway.idle()
+        await gateway.close()
+        return center, gateway
+
+    center, gateway = asyncio.run(run())
+    assert [path for _, path, _ in center.sent] == ["/v1/declarations"] * 3
+    assert gateway.known["dev-1"] == Declared("u", "d-2", 1)
+    assert gateway.counts.elsewhere == 1 and "dev-2" not in gateway.known
+    assert State(tmp_path / "state").load() == gateway.known
+
+
+def test_a_flood_of_uids_is_bounded_and_a_spoof_refused(tmp_path: Path) -> None:
+    async def run() -> Gateway:
+        center = FakeCenter(gate=asyncio.Event())
+        gateway = _gateway(tmp_path, center, in_flight=1, max_waiting=50)
+        await gateway.start()
+        for k in range(500):
+            await gateway.event(_report(f"dev-{k}", 25.0), user="u", device_uid="d",
+                                callsign=None)  # fmt: skip
+        assert len(gateway._waiting) + len(gateway._running) <= 50
+        await gateway.event(_report("dev-0", 26.0), user="v", device_uid="d", callsign=None)
+        await gateway.close()
+        return gateway
+
+    gateway = asyncio.run(run())
+    assert gateway.counts.refused == 450 and gateway.counts.spoofs == 1
+
+
+def test_the_folder_is_refused_when_others_may_open_it(tmp_path: Path) -> None:
+    folder = tmp_path / "open"
+    folder.mkdir(mode=0o755)
+    os.chmod(folder, 0o755)
+    with pytest.raises(InputError) as refused:
+        State(folder).open()
+    assert refused.value.issues[0].field == "--state"
+    state = State(tmp_path / "ok").open()
+    state.save({"a": Declared("u", "d-1", 3)})
+    assert (tmp_path / "ok" / "devices.json").stat().st_mode & 0o777 == 0o600
+    assert state.load() == {"a": Declared("u", "d-1", 3)}
+    key, _cert = state.server(member="blue", hosts=["localhost"], now=T0)
+    assert key.stat().st_mode & 0o777 == 0o600 and state.ca_pem.exists()
