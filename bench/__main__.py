@@ -30,6 +30,7 @@ from bench import (
     monitor,
     reads,
     record,
+    tak,
     tiles,
     web,
     witness,
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             "hostage",
             "web",
             "witness",
+            "tak",
         ),
         default=None,
     )
@@ -139,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         rows += web.run(objects=args.objects or max(1000, int(100_000 * s)), cache=args.keep_world)
     if args.only in (None, "witness"):
         rows += witness.run(seconds=args.seconds or 10.0)
+    if args.only in (None, "tak"):
+        rows += tak.run(
+            devices=max(20, int(500 * s)),
+            seconds=int(args.seconds) if args.seconds else max(10, int(60 * min(s, 1.0))),
+        )
     if args.only == "load-cpu":
         objects = args.objects or max(1000, int(100_000 * s))
         rows += load.cpu(objects=objects, cache=args.keep_world)
