@@ -135,3 +135,55 @@ def test_the_folder_is_refused_when_others_may_open_it(tmp_path: Path) -> None:
     assert state.load() == {"a": Declared("u", "d-1", 3)}
     key, _cert = state.server(member="blue", hosts=["localhost"], now=T0)
     assert key.stat().st_mode & 0o777 == 0o600 and state.ca_pem.exists()
+
+
+def test_the_state_is_saved_once_the_writes_are_done_not_once_per_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saves: list[dict[str, Declared]] = []
+    real = State.save
+    monkeypatch.setattr(
+        State, "save", lambda self, devices: (saves.append(devices), real(self, devices))
+    )
+
+    async def run() -> None:
+        center = FakeCenter()
+        gateway = _gateway(tmp_path, center, in_flight=2)
+        await gateway.start()
+        for k in range(50):  # 50 devices' first reports: 50 writes
+            await gateway.event(_report(f"dev-{k}", 25.0), user="u", device_uid=f"dev-{k}",
+                                callsign=None)  # fmt: skip
+        await gateway.idle()
+        await gateway.close()
+
+    asyncio.run(run())
+    assert 1 <= len(saves) < 50
+    again = State(tmp_path / "state").open().load()
+    assert sorted(again) == sorted(f"dev-{k}" for k in range(50))
+    assert all(d.declaration is not None and d.user == "u" for d in again.values())
+
+
+def test_a_report_that_comes_while_its_devices_write_runs_is_written_after_it(
+    tmp_path: Path,
+) -> None:
+    """The write of a device in flight, a newer report arrives and nothing after it: the
+    newer one is written once the first answers (it used to wait for ever)."""
+
+    async def run() -> FakeCenter:
+        center = FakeCenter(gate=asyncio.Event())
+        gateway = _gateway(tmp_path, center, in_flight=4)
+        await gateway.start()
+        await gateway.event(_report("dev-1", 25.0), user="u", device_uid="dev-1", callsign=None)
+        while "position:dev-1" not in gateway._running:  # the first write is in flight
+            await asyncio.sleep(0)
+        await gateway.event(_report("dev-1", 26.0), user="u", device_uid="dev-1", callsign=None)
+        assert "position:dev-1" in gateway._waiting
+        center.gate.set()  # type: ignore[union-attr]
+        await asyncio.wait_for(gateway.idle(), timeout=10)
+        await gateway.close()
+        return center
+
+    center = asyncio.run(run())
+    lats = [body["geometry"]["coordinates"][1] for _, _, body in center.sent]
+    assert lats == [pytest.approx(25.0), pytest.approx(26.0)]
+    assert [method for method, _, _ in center.sent] == ["POST", "PUT"]

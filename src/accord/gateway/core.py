@@ -52,6 +52,8 @@ declares it, and the gateway's ``device-reports`` key may sign positions carryin
 (False declares plain positions, for a center that takes no device.)"""
 
 UID_ELSEWHERE = "device.uid"
+SAVE_EVERY_S = 1.0
+"""How often the devices' state is written when a write changed it."""
 _FT_PER_M = 3.280839895
 _KT_PER_MPS = 1.943844492
 _MAX_TRACK_ID = 64
@@ -183,10 +185,13 @@ class Gateway:
         self._waiting: dict[str, _Job] = {}
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._running: set[str] = set()
+        self._queued: set[str] = set()
         self._tracks: dict[str, dict[str, Any]] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._idle = asyncio.Event()
         self._idle.set()
+        self._unsaved = False
+        self._saving = asyncio.Lock()
 
     # --- life --------------------------------------------------------------------------
 
@@ -196,6 +201,7 @@ class Gateway:
         loop = asyncio.get_running_loop()
         self._workers = [loop.create_task(self._worker()) for _ in range(self.in_flight)]
         self._workers.append(loop.create_task(self._tracks_loop()))
+        self._workers.append(loop.create_task(self._save_loop()))
 
     async def close(self) -> None:
         for task in self._workers:
@@ -206,6 +212,7 @@ class Gateway:
         for device in self.devices.values():
             if device.timer is not None:
                 device.timer.cancel()
+        await self.save()
 
     async def recover(self) -> None:
         """The member's own positions carrying a device uid the state does not know."""
@@ -221,8 +228,34 @@ class Gateway:
         self.state.save(self.known)
 
     async def idle(self) -> None:
-        """Wait until nothing waits or runs (tests; a clean stop)."""
+        """Wait until nothing waits or runs, and the state is saved (tests; a clean stop)."""
         await self._idle.wait()
+        await self.save()
+
+    async def save(self) -> None:
+        """Write the devices' state if a write changed it, off the event loop (a synced
+        file write takes milliseconds: done once per write, 500 devices' first reports
+        would hold every connection's reading for seconds)."""
+        async with self._saving:
+            if not self._unsaved:
+                return
+            self._unsaved = False
+            try:
+                await asyncio.to_thread(self.state.save, dict(self.known))
+            except Exception:
+                self._unsaved = True
+                raise
+
+    async def _save_loop(self) -> None:
+        """The state saved at most once per ``SAVE_EVERY_S``: a crash loses at most that
+        much of it, and :meth:`recover` finds what it lost on the center."""
+        while True:
+            await asyncio.sleep(SAVE_EVERY_S)
+            try:
+                await self.save()
+            except Exception as error:  # a full disk never stops the gateway
+                self.counts.last_error = f"state: {error}"[:300]
+                _log.error("gateway: the state was not saved: %s", error)
 
     # --- in ----------------------------------------------------------------------------
 
@@ -324,18 +357,27 @@ class Gateway:
     # --- posting -----------------------------------------------------------------------
 
     def _submit(self, key: str, job: _Job) -> None:
-        if key not in self._waiting and key not in self._running:
-            if len(self._waiting) + len(self._running) >= self.max_waiting:
-                self.counts.refused += 1
-                self.counts.last_error = "too much waiting: work dropped"
-                return
-            self._queue.put_nowait(key)
+        new = key not in self._waiting and key not in self._running
+        if new and len(self._waiting) + len(self._running) >= self.max_waiting:
+            self.counts.refused += 1
+            self.counts.last_error = "too much waiting: work dropped"
+            return
         self._waiting[key] = job  # the latest wins
         self._idle.clear()
+        self._schedule(key)
+
+    def _schedule(self, key: str) -> None:
+        """Queue ``key`` if work of it waits and it is neither queued nor running: one
+        request per key at a time, in order (a device's writes never race each other), and
+        work that came while its key ran is queued when that run ends."""
+        if key in self._waiting and key not in self._running and key not in self._queued:
+            self._queued.add(key)
+            self._queue.put_nowait(key)
 
     async def _worker(self) -> None:
         while True:
             key = await self._queue.get()
+            self._queued.discard(key)
             job = self._waiting.pop(key, None)
             if job is None:
                 continue
@@ -346,18 +388,17 @@ class Gateway:
                     pause = answer.retry_after if answer.retry_after is not None else 1.0
                     self.counts.last_error = f"{job.what}: {answer.status}, again in {pause:g} s"
                     await asyncio.sleep(min(max(pause, 0.1), 60.0))
-                    self._waiting.setdefault(key, job)  # retry the latest
-                    self._queue.put_nowait(key)
+                    self._waiting.setdefault(key, job)  # retry, unless newer work came
                 elif answer is not None and answer.status == 0:
                     self.counts.last_error = f"{job.what}: {answer.detail}"
                     await asyncio.sleep(1.0)
                     self._waiting.setdefault(key, job)
-                    self._queue.put_nowait(key)
             except Exception as error:  # one job's bug never stops the poster
                 self.counts.last_error = f"{job.what}: {error!r}"[:300]
                 _log.error("gateway: %s failed: %r", job.what, error)
             finally:
                 self._running.discard(key)
+                self._schedule(key)
                 if not self._waiting and not self._running:
                     self._idle.set()
 
@@ -415,7 +456,7 @@ class Gateway:
             self.known[uid] = Declared(
                 device.user, str(answer.body["id"]), int(answer.body["version"])
             )
-            self.state.save(self.known)
+            self._unsaved = True
         elif answer.status == 409 and answer.names(UID_ELSEWHERE):
             self.counts.elsewhere += 1
             self._refused(f"{what} {uid}: a uid of another party", answer)
