@@ -41,9 +41,9 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -173,13 +173,29 @@ async def _drain(reader: asyncio.StreamReader) -> None:
             pass
 
 
-async def _report(
-    device: Device, port: int, token: str, start: float, seconds: int, rng: random.Random
-) -> None:
-    """One device: connect, authenticate, then a report each second on its own phase."""
+async def _connect(
+    device: Device, port: int, token: str
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A device's connection, authenticated: the gateway announces its protocol once it has
+    checked the token (the device waits for that before it reports, as connecting is not
+    reporting)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    drain = asyncio.create_task(_drain(reader))
     writer.write(_auth(device.user, token, device.uid))
+    first = await asyncio.wait_for(reader.read(65536), timeout=120.0)
+    assert first, f"{device.uid}: the gateway closed the connection"
+    return reader, writer
+
+
+async def _report(
+    device: Device,
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+    start: float,
+    seconds: int,
+    rng: random.Random,
+) -> None:
+    """One device: a report each second on its own phase."""
+    reader, writer = connection
+    drain = asyncio.create_task(_drain(reader))
     phase = rng.random()
     try:
         for k in range(seconds):
@@ -232,6 +248,15 @@ async def _receive(port: int, user: str, token: str, seen: Seen, stop: asyncio.E
         writer.close()
         with suppress(OSError):
             await writer.wait_closed()
+
+
+async def _lag(lags: list[float], stop: asyncio.Event) -> None:
+    """How late the bench's own event loop wakes (a receiver's clock is its reading time:
+    a late loop would be counted against the server)."""
+    while not stop.is_set():
+        asked = time.monotonic()
+        await asyncio.sleep(0.05)
+        lags.append(time.monotonic() - asked - 0.05)
 
 
 WorldReads = list[tuple[float, dict[str, tuple[float, float]]]]
@@ -325,17 +350,19 @@ def _feature(device: Device, r: Report) -> dict[str, Any]:
 
 
 async def _replay(
-    device: Device, declaration: str, client: Client, start: float, first: float,
-    latencies: list[float], failures: list[str],
+    device: Device, again: Device, declaration: str, client: Client, start: float,
+    first: float, latencies: list[float], failures: list[str],
 ) -> None:  # fmt: skip
-    """The device's reports again, at the same offsets, each one PUT of its position."""
+    """The device's reports again, at the same offsets, each one PUT of its position
+    (recorded in ``again`` as they are sent)."""
     try:
         for r in device.reports:
             delay = start + (r.sent - first) - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            due = time.monotonic()
             request = client.prepare("PUT", f"/v1/declarations/{declaration}", _feature(device, r))
+            due = time.monotonic()
+            again.reports.append(replace(r, sent=due))
             try:
                 status, answer = await client.send(request)
             except (OSError, asyncio.IncompleteReadError) as e:
@@ -358,6 +385,7 @@ class _Run:
     tokens: dict[str, str]
     offices: BenchOffices
     origin: str
+    folder: Path
 
 
 USERS = {
@@ -428,7 +456,7 @@ def _served(devices: int, folder: Path) -> Iterator[_Run]:
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         _wait_port(gateway_port, gateway, folder / "gateway.log")
-        yield _Run(server, gateway, gateway_port, cot_port, tokens, offices, origin)
+        yield _Run(server, gateway, gateway_port, cot_port, tokens, offices, origin, folder)
     finally:
         if gateway is not None and gateway.poll() is None:
             gateway.terminate()
@@ -453,49 +481,150 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"the gateway did not listen: {log.read_text()[-2000:]}")
 
 
-async def _gateway_phase(
-    run: _Run, devices: list[Device], receivers: int, seconds: int, rng: random.Random
-) -> tuple[list[Seen], list[Seen], WorldReads, float]:
+@dataclass
+class _Phase:
+    """What one way of bringing the reports in gave."""
+
+    reports: int
+    delays: list[float]
+    firsts: list[float]
+    """The delays of each device's first report (the gateway declares its position)."""
+    lost: int
+    leaked: int
+    held: int
+    judged: int
+    last_shown: int
+    red_sees: int
+    entries: int
+    server_cpu: float
+    gateway_cpu: float
+    requests: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def row(self) -> str:
+        p50, p99 = _quantile(self.delays, 0.5), _quantile(self.delays, 0.99)
+        return f"{p50:.3f} / {p99:.3f} s, lost {self.lost}"
+
+
+async def _watched(
+    run: _Run, receivers: int, drive: Callable[[], Awaitable[None]]
+) -> tuple[list[Seen], list[Seen], WorldReads]:
+    """``drive`` while ``receivers`` blue clients and two red ones read the center's TAK
+    endpoint and a blue client reads ``/v1/world`` each second."""
     stop = asyncio.Event()
     blue_seen: list[Seen] = [{} for _ in range(receivers)]
     red_seen: list[Seen] = [{}, {}]
+    users = [f"blue-dev-{i:03d}" for i in range(receivers)]
     readers = [
-        asyncio.create_task(
-            _receive(
-                run.cot_port,
-                f"blue-dev-{i:03d}",
-                run.tokens[f"blue-dev-{i:03d}"],
-                blue_seen[i],
-                stop,
-            )
-        )
-        for i in range(receivers)
+        asyncio.create_task(_receive(run.cot_port, u, run.tokens[u], seen, stop))
+        for u, seen in zip(users, blue_seen, strict=True)
     ]
     readers += [
         asyncio.create_task(
-            _receive(run.cot_port, "red-officer", run.tokens["red-officer"], red_seen[i], stop)
+            _receive(run.cot_port, "red-officer", run.tokens["red-officer"], seen, stop)
         )
-        for i in range(2)
+        for seen in red_seen
     ]
     reads: WorldReads = []
     world = asyncio.create_task(
         _world(Client("127.0.0.1", run.server.port, run.tokens["blue-officer"]), reads, stop)
     )
+    lags: list[float] = []
+    lag = asyncio.create_task(_lag(lags, stop))
     await asyncio.sleep(1.0)  # the receivers have their first picture before anything moves
-    start = time.monotonic() + 1.0
-    await asyncio.gather(
-        *(
-            _report(
-                d, run.gateway_port, run.tokens[d.user], start, seconds, random.Random(rng.random())
-            )
-            for d in devices
-        )
-    )
-    ended = time.monotonic()
+    await drive()
     await asyncio.sleep(SETTLE_S)
     stop.set()
-    await asyncio.gather(*readers, world)
-    return blue_seen, red_seen, reads, ended - start
+    await asyncio.gather(*readers, world, lag)
+    if lags:
+        print(f"tak: the bench's own event loop late by p50 / p99 / max {_quantile(lags, 0.5):.3f}"
+              f" / {_quantile(lags, 0.99):.3f} / {max(lags):.3f} s", flush=True)  # fmt: skip
+    return blue_seen, red_seen, reads
+
+
+def _phase(
+    run: _Run, fleet: list[Device], receivers: int, drive: Callable[[], Awaitable[None]]
+) -> _Phase:
+    server_pid = run.server.process.pid if run.server.process else 0
+    size0 = _size(run)
+    cpu0, gw0 = process_cpu(server_pid), process_cpu(run.gateway.pid)
+    blue_seen, red_seen, reads = asyncio.run(_watched(run, receivers, drive))
+    cpu1, gw1 = process_cpu(server_pid), process_cpu(run.gateway.pid)
+    entries = _size(run) - size0
+    delays: list[float] = []
+    firsts: list[float] = []
+    lost = 0
+    for seen in blue_seen:
+        for d in fleet:
+            for k, delay in enumerate(_delays(d, seen.get(d.uid, []))):
+                if delay is None:
+                    lost += 1
+                else:
+                    delays.append(delay)
+                    if k == 0:
+                        firsts.append(delay)
+    unreflected: dict[str, int] = {}
+    for seen in blue_seen:
+        for d in fleet:
+            missing = sum(1 for x in _delays(d, seen.get(d.uid, [])) if x is None)
+            if missing:
+                unreflected[d.uid] = unreflected.get(d.uid, 0) + missing
+    for uid, count in sorted(unreflected.items())[:5]:
+        d = next(x for x in fleet if x.uid == uid)
+        shown = [len(seen.get(uid, [])) for seen in blue_seen]
+        first_lost = [k for k, x in enumerate(_delays(d, blue_seen[0].get(uid, []))) if x is None][
+            :5
+        ]
+        print(f"tak: {uid} ({d.user}, {d.speed:.1f} m/s): {count} receptions never reflected, "
+              f"events received per receiver {shown}, first lost reports {first_lost}")  # fmt: skip
+    if os.environ.get("ACCORD_BENCH_TAK_DEBUG"):
+        buckets: dict[int, list[float]] = {}
+        for seen in blue_seen[:3]:
+            for d in fleet:
+                for k, x in enumerate(_delays(d, seen.get(d.uid, []))):
+                    if x is not None:
+                        buckets.setdefault(k // 5, []).append(x)
+        print("tak: p99 / max by 5 s of the run:", ", ".join(
+            f"{b * 5}s {_quantile(v, 0.99):.2f}/{max(v):.2f}" for b, v in sorted(buckets.items())
+        ))  # fmt: skip
+    held, judged = _world_held(fleet, reads)
+    world, red = _world_now(run, "blue-officer"), _world_now(run, "red-officer")
+    last_shown = sum(
+        1
+        for d in fleet
+        if d.uid in world
+        and _metres(*world[d.uid], d.reports[-1].lat, d.reports[-1].lon) <= DEADBAND_M + TOLERANCE_M
+    )
+    return _Phase(
+        reports=sum(len(d.reports) for d in fleet),
+        delays=delays,
+        firsts=firsts,
+        lost=lost,
+        leaked=sum(len(v) for seen in red_seen for v in seen.values()),
+        held=held,
+        judged=judged,
+        last_shown=last_shown,
+        red_sees=len(red),
+        entries=entries,
+        server_cpu=cpu1 - cpu0,
+        gateway_cpu=gw1 - gw0,
+    )
+
+
+def _say(what: str, phase: _Phase, devices: int) -> None:
+    print(
+        f"tak {what}: {phase.reports:,} reports, {len(phase.delays) + phase.lost:,} "
+        f"receptions judged, p50 / p99 {phase.row()} (each device's first report: p50 / max "
+        f"{_quantile(phase.firsts, 0.5):.3f} / {max(phase.firsts, default=0.0):.3f} s); "
+        f"/v1/world a second late {phase.held:,} of {phase.judged:,}; last reports shown "
+        f"{phase.last_shown}/{devices}; red received "
+        f"{phase.leaked} events and sees {phase.red_sees} of blue's devices; "
+        f"{phase.entries:,} record entries; server CPU {phase.server_cpu:.1f} s, gateway "
+        f"{phase.gateway_cpu:.1f} s; {len(phase.failures)} requests failed "
+        f"{phase.failures[:3]}",
+        flush=True,
+    )
+    assert phase.leaked == 0 and phase.red_sees == 0, "red received something of blue's devices"
 
 
 def run(
@@ -508,111 +637,102 @@ def run(
     ):
         fleet = _devices(devices, rng)
         receivers = min(receivers, len({d.user for d in fleet}))
-        server_pid = run.server.process.pid if run.server.process else 0
-        size0 = _size(run)
-        cpu0, gw0 = process_cpu(server_pid), process_cpu(run.gateway.pid)
-        blue_seen, red_seen, reads, took = asyncio.run(
-            _gateway_phase(run, fleet, receivers, seconds, rng)
-        )
-        cpu1, gw1 = process_cpu(server_pid), process_cpu(run.gateway.pid)
-        sent = sum(len(d.reports) for d in fleet)
-        delays: list[float] = []
-        lost = 0
-        for seen in blue_seen:
-            for d in fleet:
-                for delay in _delays(d, seen.get(d.uid, [])):
-                    if delay is None:
-                        lost += 1
-                    else:
-                        delays.append(delay)
-        leaked = sum(len(v) for seen in red_seen for v in seen.values())
-        held, judged = _world_held(fleet, reads)
-        headers = {"Authorization": f"Bearer {run.tokens['blue-officer']}"}
-        with httpx.Client(base_url=run.server.url, timeout=60.0) as client:
-            world = client.get("/v1/world", headers=headers).json()["features"]
-            red = client.get(
-                "/v1/world", headers={"Authorization": f"Bearer {run.tokens['red-officer']}"}
-            ).json()["features"]
-        ids = {
-            f["properties"]["name"]: f["properties"]["id"]
-            for f in world
-            if f["properties"].get("name", "").startswith("BENCH-")
-        }
-        last_held = sum(
-            1
-            for d in fleet
-            if d.uid in ids
-            and _metres(*_point(world, d.uid), d.reports[-1].lat, d.reports[-1].lon)
-            <= DEADBAND_M + TOLERANCE_M
-        )
-        red_sees = sum(1 for f in red if f["properties"].get("name", "").startswith("BENCH-"))
-        writes = _size(run) - size0
-        print(
-            f"tak: {devices} devices × {seconds} s through the gateway in {took:.1f} s: "
-            f"{sent:,} reports, {len(delays) + lost:,} receptions judged at {receivers} "
-            f"receivers, lost {lost}; red received {leaked} events and sees {red_sees} of "
-            f"blue's devices; /v1/world held a second late {held:,} of {judged:,}; last "
-            f"reports shown {last_held}/{devices}; {writes:,} record entries written; server CPU "
-            f"{cpu1 - cpu0:.1f} s, gateway {gw1 - gw0:.1f} s",
-            flush=True,
-        )
-        assert leaked == 0 and red_sees == 0, "red received something of blue's devices"
 
-        # The baseline: the same reports, each a PUT of its own.
-        clients = [
-            Client("127.0.0.1", run.server.port, run.tokens["blue-officer"],
-                   run.offices.signer("blue-officer", run.origin, _now))
-            for _ in fleet
-        ]  # fmt: skip
-        latencies: list[float] = []
-        failures: list[str] = []
-        first = min(r.sent for d in fleet for r in d.reports)
-        b0 = process_cpu(server_pid)
-
-        async def baseline() -> float:
+        async def through_gateway() -> None:
+            connections = await asyncio.gather(
+                *(_connect(d, run.gateway_port, run.tokens[d.user]) for d in fleet)
+            )
             start = time.monotonic() + 1.0
             await asyncio.gather(
                 *(
-                    _replay(d, ids[d.uid], c, start, first, latencies, failures)
-                    for d, c in zip(fleet, clients, strict=True)
-                    if d.uid in ids
+                    _report(d, c, start, seconds, random.Random(rng.random()))
+                    for d, c in zip(fleet, connections, strict=True)
                 )
             )
-            return time.monotonic() - start
 
-        base_took = asyncio.run(baseline())
-        b1 = process_cpu(server_pid)
-        print(
-            f"tak baseline: {len(latencies):,} PUTs answered 2xx in {base_took:.1f} s, "
-            f"{len(failures)} failed {failures[:3]}; server CPU {b1 - b0:.1f} s",
-            flush=True,
-        )
-    p99 = _quantile(delays, 0.99) if delays else math.inf
-    b99 = _quantile(latencies, 0.99) if latencies else math.inf
-    per = (cpu1 - cpu0) / max(1, sent) * 1e6
-    base_per = (b1 - b0) / max(1, len(latencies)) * 1e6
+        ours = _phase(run, fleet, receivers, through_gateway)
+        _say("through the gateway", ours, devices)
+        status = (run.folder / "gateway.log").read_text(encoding="utf-8").splitlines()
+        print("tak: the gateway's last status:", *status[-2:], sep="\n  ", flush=True)
+
+        # The baseline: the same reports at the same offsets, each a PUT of its own.
+        ids = _ids(run)
+        replayed = [replace(d, reports=[]) for d in fleet]
+        first = min(r.sent for d in fleet for r in d.reports)
+        latencies: list[float] = []
+        failures: list[str] = []
+
+        async def one_by_one() -> None:
+            start = time.monotonic() + 1.0
+            clients = [
+                Client("127.0.0.1", run.server.port, run.tokens["blue-officer"],
+                       run.offices.signer("blue-officer", run.origin, _now))
+                for _ in fleet
+            ]  # fmt: skip
+            await asyncio.gather(
+                *(
+                    _replay(d, again, ids[d.uid], c, start, first, latencies, failures)
+                    for d, again, c in zip(fleet, replayed, clients, strict=True)
+                )
+            )
+
+        theirs = _phase(run, replayed, receivers, one_by_one)
+        theirs.requests, theirs.failures = latencies, failures
+        _say("one PUT per report", theirs, devices)
+    p99, b99 = _quantile(ours.delays, 0.99), _quantile(theirs.delays, 0.99)
+    per = ours.server_cpu / max(1, ours.reports) * 1e6
+    base_per = theirs.server_cpu / max(1, theirs.reports) * 1e6
     label = f"TAK (`--only tak`): {devices} devices × 1/s, {seconds} s, {receivers} receivers"
     return [
         (
             f"{label}: report → receivers p50 / p99",
-            f"{_quantile(delays, 0.5):.3f} / {p99:.3f} s, lost {lost}",
-            f"PUT one by one p50 / p99 {_quantile(latencies, 0.5):.3f} / {b99:.3f} s, "
-            f"{len(failures)} failed",
+            ours.row(),
+            f"one PUT per report {theirs.row()}, {len(failures)} failed",
             f"{p99 / b99:.2f}×" if b99 else "",
         ),
         (
             f"{label}: server CPU per report",
-            f"{per:,.0f} µs (gateway {(gw1 - gw0) / max(1, sent) * 1e6:,.0f} µs)",
-            f"PUT one by one {base_per:,.0f} µs",
+            f"{per:,.0f} µs (gateway {ours.gateway_cpu / max(1, ours.reports) * 1e6:,.0f} µs)",
+            f"one PUT per report {base_per:,.0f} µs",
             f"{per / base_per:.2f}×" if base_per else "",
         ),
         (
-            f"{label}: /v1/world within the dead band of a report ≤ 1 s old",
-            f"{held:,} / {judged:,}",
+            f"{label}: record entries per report",
+            f"{ours.entries / max(1, ours.reports):.2f}",
+            f"one PUT per report {theirs.entries / max(1, theirs.reports):.2f}",
             "",
+        ),
+        (
+            f"{label}: /v1/world within the dead band of a report ≤ 1 s old",
+            f"{ours.held:,} / {ours.judged:,}",
+            f"one PUT per report {theirs.held:,} / {theirs.judged:,}",
             "",
         ),
     ]
+
+
+def _ids(run: _Run) -> dict[str, str]:
+    """Device uid → the id of the position the gateway declared for it."""
+    headers = {"Authorization": f"Bearer {run.tokens['blue-officer']}"}
+    features = httpx.get(f"{run.server.url}/v1/world", headers=headers, timeout=60.0).json()
+    return {
+        f["properties"]["name"]: f["properties"]["id"]
+        for f in features["features"]
+        if f["properties"].get("name", "").startswith("BENCH-")
+    }
+
+
+def _world_now(run: _Run, user: str) -> dict[str, tuple[float, float]]:
+    """The bench's devices in ``user``'s ``/v1/world``: uid → (lat, lon)."""
+    headers = {"Authorization": f"Bearer {run.tokens[user]}"}
+    features = httpx.get(f"{run.server.url}/v1/world", headers=headers, timeout=60.0).json()
+    out = {}
+    for f in features["features"]:
+        name = f["properties"].get("name", "")
+        if name.startswith("BENCH-"):
+            lon, lat = f["geometry"]["coordinates"][:2]
+            out[name] = (lat, lon)
+    return out
 
 
 def _size(run: _Run) -> int:
@@ -624,14 +744,6 @@ def _size(run: _Run) -> int:
     )
     assert head.status_code == 200, head.text
     return int(head.json()["size"])
-
-
-def _point(features: list[dict[str, Any]], name: str) -> tuple[float, float]:
-    for f in features:
-        if f["properties"].get("name") == name:
-            lon, lat = f["geometry"]["coordinates"][:2]
-            return lat, lon
-    raise KeyError(name)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -166,7 +166,7 @@ class Gateway:
         band: Band,
         disclosure: str = "center",
         clock: Callable[[], datetime],
-        in_flight: int = 4,
+        in_flight: int = 16,
         max_waiting: int = 10_000,
         tracks_every_s: float = 1.0,
     ) -> None:

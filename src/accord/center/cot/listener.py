@@ -39,7 +39,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,8 @@ from sqlalchemy import select
 from accord.center import visibility
 from accord.center.certificates.service import lookup
 from accord.center.cot.devices import Devices, Transport
-from accord.center.cot.picture import PARTS, STALE, parts_for, picture
+from accord.center.cot.picture import PARTS, STALE, parts_for
+from accord.center.cot.reads import SharedReads
 from accord.center.db.models import User
 from accord.center.events.live import Hub, Subscriber
 from accord.center.identity import Caller
@@ -82,7 +83,6 @@ _READ = 64 * 1024
 _SEND_TIMEOUT = 30.0  # seconds a device may take to take what it is sent
 _AUTH_TIMEOUT = 10.0  # seconds a plain connection has to send <auth>
 _HANDSHAKE_TIMEOUT = 10.0
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 PING = "t-x-c-t"
 PONG = "t-x-c-t-r"
 
@@ -206,6 +206,8 @@ class Endpoint:
         self._connections: set[asyncio.Task[Any]] = set()
         self.devices = Devices()
         """The live connections of this process (what ``GET /v1/cot/devices`` lists)."""
+        self.reads = SharedReads(center, lambda: hub.last_id)
+        """The picture's reads, one per view for the connections that see alike."""
         self._ca = center.keys.cot_authority(center.now()).certificate
 
     @property
@@ -477,11 +479,6 @@ def _reason(error: AccordError) -> str:
     return str(error)
 
 
-def _content(event: Event) -> Event:
-    """``event`` without its times: what tells whether it changed."""
-    return replace(event, time=_EPOCH, start=_EPOCH, stale=_EPOCH)
-
-
 class _Connection:
     def __init__(
         self,
@@ -571,11 +568,13 @@ class _Connection:
                 # changes that come together are read once: at most one read a `coalesce_s`
                 await asyncio.sleep(max(0.0, self.next_read - time.monotonic()))
                 parts: set[str] = set(PARTS) if subscriber.lagged else set()
+                need = self.endpoint.reads.last_id() if subscriber.lagged else 0
                 for live in subscriber.pending:
                     parts.update(parts_for(live.kind))
+                    need = max(need, live.id)
                 subscriber.pending.clear()
                 subscriber.lagged = False
-                await self._update(resend=False, parts=parts)
+                await self._update(resend=False, parts=parts, need=need)
                 self.next_read = time.monotonic() + self.endpoint.options.coalesce_s
                 continue
             try:
@@ -587,17 +586,24 @@ class _Connection:
                 deadline = time.monotonic() + refresh
         raise _Closed("the server is stopping")
 
-    async def _update(self, *, resend: bool, parts: Iterable[str] = PARTS) -> None:
+    async def _update(
+        self, *, resend: bool, parts: Iterable[str] = PARTS, need: int | None = None
+    ) -> None:
         """Read ``parts`` of the picture again and send what changed (everything when
-        ``resend``), and a delete for what left them."""
+        ``resend``), and a delete for what left them. The read reflects every live event up
+        to ``need`` (default: every one the hub has read), and is shared with the
+        connections that see alike (:mod:`accord.center.cot.reads`)."""
         at = self.center.now()
-        read = await anyio.to_thread.run_sync(picture, self.center, self.caller, at, parts)
+        reads = self.endpoint.reads
+        read = await reads.read(
+            self.caller, parts, need=reads.last_id() if need is None else need, at=at
+        )
         out: list[Event] = []
         for part, seen in read.items():
             sent = self.sent.setdefault(part, {})
-            for uid, event in seen.items():
-                content = _content(event)
-                if resend or sent.get(uid) != content:
+            for uid, (event, content) in seen.items():
+                before = sent.get(uid)
+                if resend or (before is not content and before != content):
                     out.append(event)
                 sent[uid] = content
             for uid in [u for u in sent if u not in seen]:

@@ -162,6 +162,11 @@ class Hub:
         return len(self._subscribers)
 
     @property
+    def last_id(self) -> int:
+        """The highest event id the hub has read (every change up to it is committed)."""
+        return self._last
+
+    @property
     def closed(self) -> bool:
         """Whether the hub was closed (no stream may open)."""
         return self._closed
