@@ -65,6 +65,7 @@ TABLES = {
     "probe_touches",
     "probe_states",
     "act_nonces",
+    "drafts",
     "key_entries",
     "key_offers",
     "reports",
