@@ -24,7 +24,7 @@ from accord.record.commitments import verify_opening
 from accord.record.entries import open_envelope
 from accord.record.verify import verify_log
 from support.disclosure import export_entries
-from support.failures import assert_problem
+from support.failures import assert_problem, fields
 from support.jig import NOW
 from support.service import Service, ring_of
 
@@ -61,10 +61,6 @@ def leaf_event(service: Service, index: int) -> dict[str, Any]:
     with service.center.reading() as session:
         raw = service.center.log(session).entry(index)
     return json.loads(open_envelope(raw)[2])  # type: ignore[no-any-return]
-
-
-def fields(problem: dict[str, Any]) -> set[str]:
-    return {e["field"] for e in problem.get("errors", [])}
 
 
 def test_an_officer_saves_replaces_lists_and_deletes_its_members_drafts(
