@@ -66,6 +66,7 @@ TABLES = {
     "probe_states",
     "act_nonces",
     "drafts",
+    "draft_changes",
     "key_entries",
     "key_offers",
     "reports",

@@ -168,6 +168,21 @@ def test_the_record_holds_a_commitment_of_one_size_and_the_member_keeps_its_open
         assert opening.commitment == base64.b64decode(event["commitment"])
     first, _, last = (json.loads(openings[i].content) for i in entries)
     assert first["action"] == "saved" and first["created"] is True
+    # the member reads them (the monitor checks them), nobody else
+    served = service.get(f"{URL}/openings", "blue-approver").json()
+    assert served["next"] is None
+    assert [(e["entry"], e["action"]) for e in served["entries"]] == [
+        (entries[0], "saved"),
+        (entries[1], "saved"),
+        (entries[2], "deleted"),
+    ]
+    assert served["entries"][2]["opening"]["content"] == openings[entries[2]].content
+    page = service.get(f"{URL}/openings", "blue-officer", params={"limit": 2}).json()
+    assert len(page["entries"]) == 2 and page["next"] == entries[1]
+    rest = service.get(f"{URL}/openings", "blue-officer", params={"after": page["next"]})
+    assert [e["entry"] for e in rest.json()["entries"]] == [entries[2]]
+    assert service.get(f"{URL}/openings", "red-officer").json()["entries"] == []
+    assert_problem(service.get(f"{URL}/openings", "observer"), 403)
     assert first["draft"]["device"]["callsign"] == "MARKER-QZX-CALLSIGN"
     assert last == {"action": "deleted", "created": False, "draft": None, "key": "k-0000000001"}
 

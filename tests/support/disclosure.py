@@ -230,6 +230,7 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("DELETE", "/v1/cot/certificates/{name}"): None,
     ("GET", "/v1/cot/devices"): None,
     ("GET", "/v1/drafts"): None,
+    ("GET", "/v1/drafts/openings"): None,
     ("PUT", "/v1/drafts/{key}"): PROBE_DRAFT,
     ("DELETE", "/v1/drafts/{key}"): None,
 }

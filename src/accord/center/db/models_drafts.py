@@ -5,6 +5,8 @@ the member's own officers and approvers until they propose from one or delete it
   within the member), the draft as saved (canonical JSON: name, shape, geometry, device,
   drawn at), who saved it last, when, and the ``draft.changed`` entry of that save. A deleted
   draft's row is gone; its entries and their openings (``openings``) stay.
+* ``draft_changes`` — one row per ``draft.changed`` entry: whose, which key, saved or deleted,
+  when (what finds the member's openings of its drafts' entries: ``GET /v1/drafts/openings``).
 
 Created by migration ``0019``.
 """
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.center.db.models import Base, UTCDateTime
 
-__all__ = ["Draft"]
+__all__ = ["Draft", "DraftChange"]
 
 
 class Draft(Base):
@@ -35,3 +37,16 @@ class Draft(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry: Mapped[int] = mapped_column(BigInteger)
+
+
+class DraftChange(Base):
+    """The ``draft.changed`` entry ``entry``: the member's, of draft ``key``, ``saved`` or
+    ``deleted`` at ``at`` (its opening is in ``openings``)."""
+
+    __tablename__ = "draft_changes"
+
+    entry: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    member: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,12 +25,22 @@ from accord.center.drafts.service import (
     delete_draft,
     save_draft,
 )
-from accord.center.drafts.views import DraftOut, DraftsOut, SavedOut, draft_out, saved_out
+from accord.center.drafts.views import (
+    DraftChangeOut,
+    DraftOpeningOut,
+    DraftOpeningsOut,
+    DraftOut,
+    DraftsOut,
+    SavedOut,
+    draft_out,
+    saved_out,
+)
 from accord.center.http.auth import allow
 from accord.center.http.deps import CONFLICT, ERRORS, CenterDep, problem
 from accord.center.http.writes import write
 from accord.center.identity import Caller
 from accord.center.runtime import Unit
+from accord.record.canonical import encode_base64
 
 router = APIRouter(prefix="/v1", tags=["drafts"], responses=ERRORS)
 
@@ -127,6 +137,42 @@ def get_drafts(center: CenterDep, caller: Keeper) -> DraftsOut:
     with center.reading() as session:
         found = queries.list_drafts(session, caller)
     return DraftsOut(items=[draft_out(d) for d in found])
+
+
+@router.get(
+    "/drafts/openings",
+    response_model=DraftOpeningsOut,
+    summary="The openings of the caller's member's draft entries",
+)
+def get_openings(
+    center: CenterDep,
+    caller: Keeper,
+    after: Annotated[int, Query(ge=-1, description="the last entry of the page before")] = -1,
+    limit: Annotated[int, Query(ge=1, le=queries.OPENINGS_PAGE)] = queries.OPENINGS_PAGE,
+) -> DraftOpeningsOut:
+    """Every ``draft.changed`` entry of the caller's member — saved or deleted, drafts in
+    force or gone — with what opens its commitment (the member's own: DECISIONS 11), in
+    entry order; what ``accord monitor --party`` checks against its verified copy."""
+    with center.reading() as session:
+        found, more = queries.draft_openings(session, caller, after=after, limit=limit)
+    return DraftOpeningsOut(
+        entries=[
+            DraftChangeOut(
+                entry=change.entry,
+                key=change.key,
+                action=change.action,
+                at=change.at,
+                opening=DraftOpeningOut(
+                    entry=opening.entry,
+                    commitment=encode_base64(opening.commitment),
+                    salt=encode_base64(opening.salt),
+                    content=opening.content,
+                ),
+            )
+            for change, opening in found
+        ],
+        next=more,
+    )
 
 
 @router.delete(

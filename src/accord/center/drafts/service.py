@@ -53,7 +53,7 @@ from accord.agreement import Agreement
 from accord.center import visibility
 from accord.center.checks.geometry import check_geometry
 from accord.center.db.models import Opening
-from accord.center.db.models_drafts import Draft
+from accord.center.db.models_drafts import Draft, DraftChange
 from accord.center.entry_kinds import Signer, entry_kind
 from accord.center.event_store import publish
 from accord.center.identity import Caller
@@ -313,8 +313,8 @@ def _member_of(caller: Caller) -> str:
 
 
 def _record(unit: Unit, member: str, opened: Mapping[str, Any], at: datetime) -> int:
-    """Append the member's ``draft.changed`` entry committing to ``opened`` and keep its
-    opening for the member; the entry's index."""
+    """Append the member's ``draft.changed`` entry committing to ``opened``, keep its
+    opening for the member and index it (``draft_changes``); the entry's index."""
     salt = secrets.token_bytes(SALT_BYTES)
     committed = commitment(dict(opened), salt=salt)
     event = CHANGED_ENTRY.build(commitment=encode_base64(committed))
@@ -328,6 +328,8 @@ def _record(unit: Unit, member: str, opened: Mapping[str, Any], at: datetime) ->
             content=canonical_json(dict(opened)).decode("utf-8"),
         )
     )
+    key, action = str(opened["key"]), str(opened["action"])
+    unit.session.add(DraftChange(entry=entry, member=member, key=key, action=action, at=at))
     return entry
 
 

@@ -11,7 +11,17 @@ from pydantic import BaseModel, Field
 
 from accord.center.drafts.service import DraftRecord, Saved
 
-__all__ = ["DeviceOut", "DraftOut", "DraftsOut", "SavedOut", "draft_out", "saved_out"]
+__all__ = [
+    "DeviceOut",
+    "DraftChangeOut",
+    "DraftOpeningOut",
+    "DraftOpeningsOut",
+    "DraftOut",
+    "DraftsOut",
+    "SavedOut",
+    "draft_out",
+    "saved_out",
+]
 
 
 class DeviceOut(BaseModel):
@@ -55,3 +65,31 @@ def draft_out(draft: DraftRecord) -> DraftOut:
 def saved_out(saved: Saved) -> SavedOut:
     """The answer for a save."""
     return SavedOut.model_validate({**saved.draft.as_json(), "created": saved.created})
+
+
+class DraftOpeningOut(BaseModel):
+    """What opens the commitment of one ``draft.changed`` entry of the caller's member: the
+    salt (base64) and the canonical JSON committed to (``accord record open`` checks it)."""
+
+    entry: int
+    commitment: str
+    salt: str
+    content: str
+
+
+class DraftChangeOut(BaseModel):
+    """One ``draft.changed`` entry of the caller's member, with its opening."""
+
+    entry: int
+    key: str
+    action: str = Field(description="saved or deleted")
+    at: datetime
+    opening: DraftOpeningOut
+
+
+class DraftOpeningsOut(BaseModel):
+    """The caller's member's draft entries with their openings, in entry order; ``next``:
+    the ``after`` of the next page (null: none)."""
+
+    entries: list[DraftChangeOut]
+    next: int | None

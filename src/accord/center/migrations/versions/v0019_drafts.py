@@ -1,5 +1,5 @@
 """Drafts: the shapes a member's devices drew (issue 21 item 3) — ``drafts``
-(:class:`accord.center.db.models_drafts.Draft`).
+and their entries, ``draft_changes`` (:mod:`accord.center.db.models_drafts`).
 
 Revision ID: 0019
 Revises: 0018
@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Create the table."""
+    """Create the tables."""
     op.create_table(
         "drafts",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -41,9 +41,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("member", "key", name="uq_drafts_member_key"),
     )
     op.create_index("ix_drafts_member", "drafts", ["member"])
+    op.create_table(
+        "draft_changes",
+        sa.Column("entry", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("member", sa.String(64), nullable=False),
+        sa.Column("key", sa.String(100), nullable=False),
+        sa.Column("action", sa.String(16), nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_draft_changes_member", "draft_changes", ["member"])
 
 
 def downgrade() -> None:
-    """Drop it."""
+    """Drop them."""
+    op.drop_index("ix_draft_changes_member", "draft_changes")
+    op.drop_table("draft_changes")
     op.drop_index("ix_drafts_member", "drafts")
     op.drop_table("drafts")
