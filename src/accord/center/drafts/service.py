@@ -230,7 +230,7 @@ def _device(issues: list[Issue], value: Any) -> tuple[str | None, str | None]:
         issues.append(Issue("device", "the device that drew it: {uid, callsign}"))
         return None, None
     for extra in sorted(k for k in value if k not in ("uid", "callsign")):
-        name = shown(extra) if isinstance(extra, str) and extra.isprintable() else "?"
+        name = shown(extra) if isinstance(extra, str) and extra and extra.isprintable() else "?"
         issues.append(Issue(f"device.{name}", "unknown field"))
     uid = value.get("uid")
     if not isinstance(uid, str) or not _KEY.fullmatch(uid):
@@ -270,7 +270,7 @@ def check_draft(agreement: Agreement, body: Any, *, now: datetime) -> DraftIn:
         raise InputError("draft", [Issue("body", "a draft is a JSON object")])
     issues: list[Issue] = []
     for extra in sorted(k for k in body if k not in _FIELDS):
-        field = shown(extra) if isinstance(extra, str) and extra.isprintable() else "?"
+        field = shown(extra) if isinstance(extra, str) and extra and extra.isprintable() else "?"
         issues.append(Issue(field, "unknown field"))
     name = _printable_text(issues, "name", body.get("name"), NAME_MAX)
     shape = body.get("shape")
