@@ -8,7 +8,7 @@ the member's own officers and approvers until they propose from one or delete it
 * ``draft_changes`` — one row per ``draft.changed`` entry: whose, which key, saved or deleted,
   when (what finds the member's openings of its drafts' entries: ``GET /v1/drafts/openings``).
 
-Created by migration ``0019``.
+Created by migration ``0020``.
 """
 
 from __future__ import annotations

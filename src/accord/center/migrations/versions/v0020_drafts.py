@@ -1,8 +1,8 @@
 """Drafts: the shapes a member's devices drew (issue 21 item 3) — ``drafts``
 and their entries, ``draft_changes`` (:mod:`accord.center.db.models_drafts`).
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-05
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from accord.center.db.models import UTCDateTime
 
-revision: str = "0019"
-down_revision: str | Sequence[str] | None = "0018"
+revision: str = "0020"
+down_revision: str | Sequence[str] | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
