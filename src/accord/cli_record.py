@@ -301,6 +301,8 @@ def _summary(opened: Any) -> str:
             f"message {opened['id']} from {opened['from']} to {', '.join(opened['to'])} sent "
             f"{opened['sent_at']}: {opened.get('subject')!r}{where}; content hash {digest}"
         )
+    if {"action", "created", "draft", "key"} <= opened.keys():
+        return f"draft {opened['key']} {opened['action']}"
     if {"check", "id", "party", "warnings"} <= opened.keys():
         texts = [str(w.get("text")) for w in opened["warnings"] if isinstance(w, dict)]
         shown = "; ".join(texts) if texts else "nothing near"

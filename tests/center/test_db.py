@@ -66,6 +66,8 @@ TABLES = {
     "probe_touches",
     "probe_states",
     "act_nonces",
+    "drafts",
+    "draft_changes",
     "key_entries",
     "key_offers",
     "reports",

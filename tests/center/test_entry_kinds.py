@@ -53,7 +53,7 @@ def test_the_picture_folds_exactly_the_kinds_of_what_it_shows() -> None:
     families = {name.split(".")[0] for name in kinds}
     assert families == {
         "agreement", "airspace", "condition", "cot", "declaration", "disclosure", "key", "message",
-        "operation", "report", "user",
+        "draft", "operation", "report", "user",
     }  # fmt: skip
     assert {k.signer for k in kinds.values()} == set(Signer)
 

@@ -420,6 +420,35 @@ def test_the_partys_own_commitments_open_as_the_center_says(setup: Setup) -> Non
     assert alarm.kind == "commitment" and alarm.index == index
 
 
+def test_the_partys_drafts_commitments_are_checked_too(setup: Setup) -> None:
+    """A draft saved and deleted: two ``draft.changed`` commitments of blue's, whose openings
+    the center serves at ``/v1/drafts/openings``; the monitor checks both (none left
+    unopened), and one the center changed after recording is ``commitment``."""
+    center = center_of(setup.service)
+    draft = {
+        "name": "line", "shape": "freehand", "drawn_at": "2026-09-21T15:00:00Z",
+        "geometry": {"type": "LineString", "coordinates": [[21.0, 25.0], [21.1, 25.1]]},
+        "device": {"uid": "ANDROID-1", "callsign": None},
+    }  # fmt: skip
+    assert setup.service.put("/v1/drafts/k1", "blue-officer", json=draft).status_code == 201
+    gone = setup.service.client.request(
+        "DELETE", "/v1/drafts/k1", headers=setup.service.auth("blue-officer")
+    )
+    assert gone.status_code == 204, gone.text
+    setup.sources._party = "blue"
+    with setup.monitor(party="blue") as monitor:
+        monitor.step()
+        assert monitor.notes == [] and monitor._unopened == set()
+        assert setup.service.put("/v1/drafts/k2", "blue-officer", json=draft).status_code == 201
+        index = setup.service.get("/v1/record/head", "observer").json()["size"] - 1
+        with center.writing() as unit:
+            kept = unit.session.get(OpeningRow, index)
+            assert kept is not None and kept.owner == "blue"
+            kept.salt = bytes(len(kept.salt))
+        alarm = alarm_of(monitor)
+    assert alarm.kind == "commitment" and alarm.index == index
+
+
 def test_a_rooted_log_is_checked_as_accord_verify_checks_it(
     signed_service: Service, tmp_path: Path
 ) -> None:

@@ -42,7 +42,7 @@ from accord.record.canonical import canonical_json
 from accord.record.entries import open_envelope
 from accord.record.verify import verify_log
 from support.disclosure import export_entries
-from support.failures import assert_problem
+from support.failures import assert_problem, fields
 from support.jig import AGREEMENT, NOW
 from support.service import Service, ring_of
 
@@ -93,10 +93,6 @@ def leaf(service: Service, index: int) -> bytes:
 
 def entry_of(service: Service, index: int) -> dict[str, Any]:
     return json.loads(open_envelope(leaf(service, index))[2])  # type: ignore[no-any-return]
-
-
-def fields(problem: dict[str, Any]) -> set[str]:
-    return {e["field"] for e in problem.get("errors", [])}
 
 
 # --- filing, seeing, answering --------------------------------------------------------------

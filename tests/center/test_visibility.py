@@ -203,6 +203,7 @@ def test_no_reader_role_is_left_without_a_rule() -> None:
         visibility.PICTURE_READERS,
         visibility.COMPLIANCE_READERS,
         visibility.REPORT_READERS,
+        visibility.DRAFT_READERS,
     ]
     assert all(Role.ADMIN not in gate for gate in gates)
     admin = Viewer("blue", Role.ADMIN)
@@ -210,6 +211,7 @@ def test_no_reader_role_is_left_without_a_rule() -> None:
     assert not visibility.sees_track(admin, owner="blue", disclosure="shared")
     assert not visibility.sees_alert(admin, kind="conflict", parties=["blue"])
     assert not visibility.sees_report(admin)
+    assert not visibility.sees_draft(admin, member="blue")
 
 
 @given(reader=readers)
@@ -266,3 +268,37 @@ def test_messages_sql_form_selects_what_the_python_form_accepts(
     for sender, to in messages:  # whoever reads the content sees the message
         if visibility.reads_message_content(reader, sender=sender, recipients=to):
             assert visibility.sees_message(reader, sender=sender, recipients=to)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(world=rows, reader=readers)
+def test_drafts_sql_form_selects_what_the_python_form_accepts_and_tells_only_the_owner(
+    engine: Engine, world: list[tuple[str, str, str]], reader: Viewer
+) -> None:
+    """A draft is its member's officers' and approvers' alone: the SQL form is the Python
+    form, and a draft's live event goes to exactly the members some reader of which may see
+    it (its own)."""
+    with engine.begin() as connection:
+        connection.execute(PROBE.delete())
+        if world:
+            connection.execute(
+                PROBE.insert(),
+                [{"n": n, "owner": o, "disclosure": d, "acknowledger": a}
+                 for n, (o, d, a) in enumerate(world)],
+            )  # fmt: skip
+        condition = visibility.drafts_where(reader, member=PROBE.c.owner)
+        got = set(connection.scalars(select(PROBE.c.n).where(condition)))
+    assert got == {
+        n for n, (o, _, _) in enumerate(world) if visibility.sees_draft(reader, member=o)
+    }
+    assert all(reader.member == o for n, (o, _, _) in enumerate(world) if n in got), (
+        "a draft is seen by its own member alone"
+    )
+    for owner in sorted(AGREEMENT.party_ids):  # only a party's officers save drafts
+        told = visibility.draft_audience(member=owner)
+        for member in MEMBERS:
+            roles = roles_of(AGREEMENT, member)
+            seen = any(visibility.sees_draft(Viewer(member, r), member=owner) for r in roles)
+            assert (member in told) == seen, (owner, member)

@@ -77,6 +77,33 @@ NEAR_HIDDEN = {
     "text": "MARKER-QZX-NEAR your unit?",
     "geometry": {"type": "Point", "coordinates": [21.7703, 25.3493]},
 }
+DRAFT_KEY = "u-d-f-9f8e7d6c5b4a3921"
+"""Blue's draft's key: the walk's ids are a prefix and 16 hex digits (a missing one's too)."""
+DRAFT = {
+    "name": "MARKER-QZX-DRAFT",
+    "shape": "rectangle",
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [21.4123451, 25.6123451],
+                [21.4223451, 25.6123451],
+                [21.4223451, 25.6223451],
+                [21.4123451, 25.6123451],
+            ]
+        ],
+    },
+    "device": {"uid": "ANDROID-MARKER-QZX-DEVICE", "callsign": "MARKER-QZX-CALLSIGN"},
+    "drawn_at": "2026-09-21T15:50:00Z",
+}
+DRAFT_MARKERS = ("MARKER-QZX-DRAFT", "MARKER-QZX-DEVICE", "MARKER-QZX-CALLSIGN", "21.412345")
+PROBE_DRAFT = {
+    "name": "probe",
+    "shape": "freehand",
+    "geometry": {"type": "LineString", "coordinates": [[21.0, 25.0], [21.1, 25.1]]},
+    "device": {"uid": "red-probe", "callsign": None},
+    "drawn_at": "2026-09-21T15:00:00Z",
+}
 MESSAGE_MARKERS = ("MARKER-QZX-SUBJECT", "MARKER-QZX-TEXT", "21.654321", "25.456789")
 TRACK_MARKERS = ("MARKER-QZX-AIRCRAFT", "MARKER-QZX-SORTIE", "24.987654", "20.987654")
 
@@ -202,6 +229,10 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     },
     ("DELETE", "/v1/cot/certificates/{name}"): None,
     ("GET", "/v1/cot/devices"): None,
+    ("GET", "/v1/drafts"): None,
+    ("GET", "/v1/drafts/openings"): None,
+    ("PUT", "/v1/drafts/{key}"): PROBE_DRAFT,
+    ("DELETE", "/v1/drafts/{key}"): None,
 }
 """(method, path) → the JSON body to send (None: no body)."""
 
@@ -329,6 +360,9 @@ def seed_world(service: Service) -> World:
     (alert,) = seen.json()["raised"]
     assert alert["tracks"] == [None, "red-probe-1"], alert
     secrets.append(Secret(alert["id"], TRACK_MARKERS, blue, frozenset({"red", "observers"})))
+    drawn = service.put(f"/v1/drafts/{DRAFT_KEY}", "blue-officer", json=DRAFT)
+    assert drawn.status_code == 201, drawn.text
+    secrets.append(Secret(DRAFT_KEY, DRAFT_MARKERS, blue))
     shared = service.post("/v1/declarations", "blue-officer", json=SHARED_POSITION)
     assert shared.status_code == 201, shared.text
     visible = [shared.json()["id"]]

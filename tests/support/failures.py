@@ -15,6 +15,11 @@ def assert_problem(response, status: int) -> dict:
     return body
 
 
+def fields(problem: dict) -> set[str]:
+    """The fields a problem's ``errors`` name."""
+    return {e["field"] for e in problem.get("errors", [])}
+
+
 def assert_clean_failure(result: Result) -> None:
     """Exit 2, a message on stderr, nothing on stdout, no Python traceback."""
     assert result.exit_code == 2, result.output

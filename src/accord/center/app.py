@@ -33,6 +33,7 @@ from accord.center.declarations import routes as declarations
 from accord.center.devices import routes as devices
 from accord.center.directline import routes as directline
 from accord.center.disclosure import routes as disclosure
+from accord.center.drafts import routes as drafts
 from accord.center.events import routes as events
 from accord.center.http import problems, web
 from accord.center.http.admission import AdmissionGate
@@ -74,6 +75,7 @@ ROUTERS = (
     picture.router,
     compliance.router,
     reports.router,
+    drafts.router,
     airspace.router,
     disclosure.router,
     users.router,

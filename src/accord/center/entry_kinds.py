@@ -66,6 +66,7 @@ FEATURES = (
     "accord.center.certificates.service",
     "accord.center.signing.service",
     "accord.center.reports.service",
+    "accord.center.drafts.service",
 )
 """The modules that declare entry kinds (a new feature that records adds itself here)."""
 

@@ -37,6 +37,10 @@ administrator sees the connections of its own member's users (who, device, trans
 last event), never another member's; an officer or approver sees only its own user's; what a
 device reported of itself (its last position) is its user's own, shown to that user only.
 
+**Drafts** — the shapes a member's devices drew (:func:`sees_draft`, :func:`drafts_where`,
+:func:`draft_audience`): its own member's officers and approvers alone, never another
+member's users of any role, nor its own administrator (who reads no party's content).
+
 **Conflicts** of an operation (:func:`conflict_viewer`, :func:`conflict_audiences`): each
 party sees the findings about objects it may see in full, and of another party's ``center``
 object only its kind, party and that it blocks (the cut is
@@ -65,6 +69,7 @@ __all__ = [
     "COMPLIANCE_READERS",
     "DECLARATION_READERS",
     "DEVICE_READERS",
+    "DRAFT_READERS",
     "MESSAGE_READERS",
     "NOBODY",
     "OPERATION_READERS",
@@ -83,6 +88,8 @@ __all__ = [
     "alert_reader",
     "conflict_audiences",
     "conflict_viewer",
+    "draft_audience",
+    "drafts_where",
     "events_member",
     "in_clear",
     "messages_where",
@@ -98,6 +105,7 @@ __all__ = [
     "sees_alert",
     "sees_device",
     "sees_device_report",
+    "sees_draft",
     "sees_every_message",
     "sees_message",
     "sees_object",
@@ -134,6 +142,9 @@ REPORT_READERS = (Role.OFFICER, Role.APPROVER, Role.NOTIFIER, Role.MONITOR)
 """The roles that read incident and violation reports and their answers (all of them)."""
 DEVICE_READERS = (Role.ADMIN, Role.OFFICER, Role.APPROVER)
 """The roles that list connected TAK devices (each cut by :func:`sees_device`)."""
+
+DRAFT_READERS = (Role.OFFICER, Role.APPROVER)
+"""The roles that read and write their member's drafts (each cut by :func:`sees_draft`)."""
 
 _EXEMPT = "exempt"
 
@@ -519,3 +530,34 @@ def sees_device_report(reader: NamedReader, *, user: str, member: str) -> bool:
         and user == reader.name
         and member == reader.member
     )
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+
+def sees_draft(reader: Reader, *, member: str) -> bool:
+    """Whether ``reader`` may see (and save or delete) a draft of ``member``: an officer or
+    approver of that member; nobody else — not another member in any role, not the member's
+    own administrator or anyone the member's role list does not name.
+
+    >>> sees_draft(Viewer("blue", Role.OFFICER), member="blue")
+    True
+    >>> sees_draft(Viewer("red", Role.OFFICER), member="blue")
+    False
+    >>> sees_draft(Viewer("blue", Role.ADMIN), member="blue")
+    False
+    """
+    return reader.role in DRAFT_READERS and member == reader.member
+
+
+def drafts_where(reader: Reader, *, member: SQLColumnExpression[str]) -> ColumnElement[bool]:
+    """:func:`sees_draft` as a condition on a table's ``member`` column."""
+    if reader.role not in DRAFT_READERS:
+        return false()
+    return member == reader.member
+
+
+def draft_audience(*, member: str) -> frozenset[str]:
+    """The members told of a draft saved or deleted: its own member alone (whose officers
+    and approvers receive it; an administrator receives no events)."""
+    return frozenset({member})

@@ -128,8 +128,9 @@ class HttpSources:
     def openings(self) -> list[Opening] | None:
         """Every opening the center serves the party of this monitor's token: its own
         declarations (``GET /v1/declarations?owner=<party>``, page by page), each one's
-        openings (``GET /v1/declarations/{id}/openings``). None without a party, or when
-        the token may not read them (403)."""
+        openings (``GET /v1/declarations/{id}/openings``), and its drafts' entries' (``GET
+        /v1/drafts/openings``). None without a party, or when the token may not read the
+        declarations (403)."""
         if self._party is None:
             return None
         out: list[Opening] = []
@@ -160,7 +161,36 @@ class HttpSources:
                         )
             after = page.get("next")
             if not after:
+                return out + self._draft_openings()
+
+    def _draft_openings(self) -> list[Opening]:
+        """The openings of the party's ``draft.changed`` entries (``GET
+        /v1/drafts/openings``, page by page); none when the token may not read them (403) or
+        the center has no drafts (404)."""
+        out: list[Opening] = []
+        after = -1
+        while True:
+            params = {"after": str(after), "limit": "1000"}
+            response = _get(
+                self._client, "v1/drafts/openings", "the drafts' openings", params=params,
+                absent=(403, 404),
+            )  # fmt: skip
+            if response is None:
                 return out
+            page = response.json()
+            for entry in page.get("entries", []):
+                opened = entry["opening"]
+                out.append(
+                    Opening(
+                        int(opened["entry"]),
+                        str(opened["commitment"]),
+                        str(opened["salt"]),
+                        str(opened["content"]),
+                    )
+                )
+            if page.get("next") is None:
+                return out
+            after = int(page["next"])
 
 
 def check_loopback(url: str) -> str:

@@ -32,6 +32,7 @@ import {
 import { may, roleLine } from "./roles.js";
 import { setUpAdmin } from "./admin.js";
 import { setUpMyDevices } from "./devices.js";
+import { DRAFT_STYLE, draftCorners, setUpDrafts } from "./drafts.js";
 import { setUpDeclare, setUpNotifications } from "./declare.js";
 import {
   AREA_STYLE, SITE_SYMBOLS, STATUS_COLOURS, centreOf, decodeBasemap, escapeHtml, firstVertex, metres, partyColour, project, verticesOf,
@@ -303,7 +304,7 @@ function setUpPanels() {
   renderLegend($("layers"), {
     styles: {
       declaration: declarationStyle, operation: operationStyle, conflict: conflictStyle, hiddenConflict: hiddenConflictStyle,
-      message: MESSAGE_STYLE, report: REPORT_STYLE,
+      message: MESSAGE_STYLE, report: REPORT_STYLE, draft: DRAFT_STYLE,
     },
     parties: [...(ag.parties || []), ...(ag.notifiers || []), ...(ag.monitors || []), ...(ag.operators || [])],
     onToggle: (id, on) => state.map && state.map.setLayer(id, on),
@@ -351,6 +352,7 @@ function setUpRolePanels() {
   };
   if (can.users()) roleLoads.push(setUpAdmin(ctx));
   else if (allowed("GET /v1/cot/devices")) roleLoads.push(setUpMyDevices());
+  if (allowed("GET /v1/drafts")) roleLoads.push(setUpDrafts({ ...ctx, propose: can.propose() ? proposeFromDraft : null }));
   if (can.declare()) roleLoads.push(setUpDeclare(ctx));
   if (allowed("POST /v1/declarations/{declaration_id}/acknowledge")) roleLoads.push(setUpNotifications(ctx));
   document.body.dataset.role = state.me.role;
@@ -866,6 +868,25 @@ function setUpPropose() {
     if (e.key === "Escape") { stopDrawing(); preview(); }
     if (e.key === "Enter" && state.map.drawing.mode === "polygon") { e.preventDefault(); state.map.drawing.finish(); }
   });
+}
+
+/** "Propose from this draft": the propose form opened with the draft's name and its area as
+ * the form takes one — a polygon's corners (a circle's 64 among them), or a line's vertices
+ * closed back to the first (drafts.js: draftCorners); the preview runs as if typed. */
+function proposeFromDraft(d) {
+  const got = draftCorners(d.geometry);
+  if (got.error) { toast(`Cannot propose from ${d.name}: ${got.error}.`); return; }
+  const panel = $("panel-propose");
+  panel.hidden = false;
+  panel.open = true;
+  stopDrawing();
+  $("p-name").value = d.name;
+  for (const id of ["p-lon", "p-lat", "p-radius"]) $(id).value = "";
+  $("p-polygon").value = got.corners;
+  $("propose-error").textContent = "";
+  preview();
+  panel.scrollIntoView({ block: "start" });
+  $("p-name").focus();
 }
 
 function draftGeometry() {

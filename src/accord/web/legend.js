@@ -16,7 +16,7 @@ function swatch(spec, label) {
  * Fill the Layers fieldset: a checkbox per layer (`onToggle(id, on)`), each with its swatch,
  * and after it a legend. `styles` gives the page's styles: declaration(kind, colour, hidden,
  * category), operation(status), conflict(blocking), hiddenConflict(blocking), message,
- * report; `parties` the agreement's members and operators ([{id, name}]).
+ * report, draft; `parties` the agreement's members and operators ([{id, name}]).
  */
 export function renderLegend(fieldset, { styles, parties, onToggle }) {
   const green = PARTY_COLOURS.hnc;
@@ -32,6 +32,7 @@ export function renderLegend(fieldset, { styles, parties, onToggle }) {
     alerts: { alert: true },
     messages: { point: styles.message },
     reports: { point: styles.report },
+    drafts: { area: styles.draft },
   };
   for (const layer of LAYERS) {
     const box = el("input", { type: "checkbox", id: `layer-${layer.id}`, checked: true });

@@ -22,6 +22,7 @@ export const LAYERS = [
   { id: "alerts", label: "Airspace alerts", colour: "#ff9100" },
   { id: "messages", label: "Received coordinates", colour: "#ff5ce1" },
   { id: "reports", label: "Reported incidents", colour: "#4dd0e1" },
+  { id: "drafts", label: "Drafts from devices", colour: "#b0e57c" },
 ];
 
 export const PARTY_COLOURS = { blue: "#6fb3ff", red: "#ff8a80", hnc: "#8ee08e", observers: "#d0d0d0" };

@@ -344,6 +344,7 @@ _PARTS_OF = {
     "tracks.": ("tracks",),
     "airspace.": ("alerts",),
     "message.": ("messages",),
+    "draft.": (),  # a member's drafts are no part of what a device is sent
 }
 
 
@@ -353,6 +354,8 @@ def parts_for(kind: str) -> tuple[str, ...]:
 
     >>> parts_for("track.updated"), parts_for("condition.confirmed") == PARTS
     (('tracks',), True)
+    >>> parts_for("draft.saved")
+    ()
     """
     for prefix, parts in _PARTS_OF.items():
         if kind.startswith(prefix):

@@ -30,6 +30,7 @@ from accord.center.db.models_certificates import CotCertificate
 from accord.center.db.models_checks import CheckOpening
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange, DeviceUid
 from accord.center.db.models_directline import Message, Recipient
+from accord.center.db.models_drafts import Draft, DraftChange
 from accord.center.db.models_escalation import Contacts, EscalationStep, Presence
 from accord.center.db.models_operations import OperationRow
 from accord.center.db.models_probing import ProbeState, ProbeTouch
@@ -51,6 +52,8 @@ __all__ = [
     "Declaration",
     "DeclarationChange",
     "DeviceUid",
+    "Draft",
+    "DraftChange",
     "EscalationStep",
     "Event",
     "IdempotentAnswer",
