@@ -473,3 +473,61 @@ def test_a_lost_state_is_recovered_from_the_center(gw: Gw, tmp_path: Path) -> No
     kept = fresh.known["ANDROID-blue-kept"]
     assert kept.declaration == declared and kept.user == ""  # the first user to report takes it
     assert State(tmp_path / "state").load() == fresh.known
+
+
+def _rectangle(uid: str, at: datetime, corners: list[tuple[float, float]]) -> bytes:
+    """A rectangle as ATAK draws one (``u-d-r``: its four corners as links)."""
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stale = (at + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    links = "".join(f'<link point="{lat},{lon}"/>' for lon, lat in corners)
+    return (
+        f'<?xml version="1.0"?>\n<event version="2.0" uid="{uid}" type="u-d-r" how="h-e" '
+        f'time="{stamp}" start="{stamp}" stale="{stale}"><point lat="{corners[0][1]}" '
+        f'lon="{corners[0][0]}" hae="0" ce="9999999" le="9999999"/><detail>{links}'
+        f'<contact callsign="Crossing 1"/></detail></event>'
+    ).encode()
+
+
+def _delete(uid: str, at: datetime) -> bytes:
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (
+        f'<?xml version="1.0"?>\n<event version="2.0" uid="delete-{uid}" type="t-x-d-d" '
+        f'how="h-g-i-g-o" time="{stamp}" start="{stamp}" stale="{stamp}"><point lat="0" '
+        f'lon="0" hae="0" ce="9999999" le="9999999"/><detail><link uid="{uid}" '
+        f'relation="none" type="none"/><__forcedelete/></detail></event>'
+    ).encode()
+
+
+def test_a_drawn_rectangle_is_blues_draft_red_never_reads_and_its_delete_removes_it(
+    gw: Gw,
+) -> None:
+    corners = [(21.90, 25.90), (21.92, 25.90), (21.92, 25.91), (21.90, 25.91)]
+    key = "7d1c2b9e-5f3a-4c1e-9b2a-0e6f1d3c4b5a"
+    device = gw.device("blue-officer")
+    try:
+        device.wait(_announced(device))
+        device.send(_rectangle(key, gw.clock(), corners))
+
+        def drafts(user: str) -> list[dict[str, Any]]:
+            answer = gw.service.get("/v1/drafts", user)
+            assert answer.status_code == 200, answer.text
+            return list(answer.json()["items"])
+
+        deadline = time.monotonic() + 10
+        while not any(d["key"] == key for d in drafts("blue-officer")):
+            assert time.monotonic() < deadline, drafts("blue-officer")
+            gw.run(asyncio.sleep(0.05))
+        draft = next(d for d in drafts("blue-approver") if d["key"] == key)
+        assert draft["shape"] == "rectangle" and draft["name"] == "Crossing 1"
+        ring = draft["geometry"]["coordinates"][0]
+        assert sorted(map(tuple, ring[:-1])) == sorted(corners)
+        assert draft["device"]["uid"] != key  # the connection's device, not the drawing
+        assert drafts("red-officer") == []
+        assert gw.service.get("/v1/drafts", "red-officer").status_code == 200
+        device.send(_delete(key, gw.clock()))
+        deadline = time.monotonic() + 10
+        while any(d["key"] == key for d in drafts("blue-officer")):
+            assert time.monotonic() < deadline, "the drawing's delete did not reach the center"
+            gw.run(asyncio.sleep(0.05))
+    finally:
+        device.close()
