@@ -652,8 +652,11 @@ def run(
 
         ours = _phase(run, fleet, receivers, through_gateway)
         _say("through the gateway", ours, devices)
-        status = (run.folder / "gateway.log").read_text(encoding="utf-8").splitlines()
-        print("tak: the gateway's last status:", *status[-2:], sep="\n  ", flush=True)
+        log = (run.folder / "gateway.log").read_text(encoding="utf-8").splitlines()
+        status = [line for line in log if line.startswith("gateway: devices")]
+        others = [line for line in log if line.strip() and not line.startswith("gateway: devices")]
+        print(f"tak: the gateway's last status ({len(others)} other log lines):",
+              *status[-1:], *others[:3], sep="\n  ", flush=True)  # fmt: skip
 
         # The baseline: the same reports at the same offsets, each a PUT of its own.
         ids = _ids(run)
