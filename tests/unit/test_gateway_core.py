@@ -187,3 +187,26 @@ def test_a_report_that_comes_while_its_devices_write_runs_is_written_after_it(
     lats = [body["geometry"]["coordinates"][1] for _, _, body in center.sent]
     assert lats == [pytest.approx(25.0), pytest.approx(26.0)]
     assert [method for method, _, _ in center.sent] == ["POST", "PUT"]
+
+
+def test_one_users_devices_bring_at_most_so_many_uids(tmp_path: Path) -> None:
+    async def run() -> tuple[FakeCenter, Gateway]:
+        center = FakeCenter()
+        gateway = _gateway(tmp_path, center, max_uids_per_user=5)
+        await gateway.start()
+        for k in range(200):  # a captured device inventing a uid a report
+            await gateway.event(_report(f"x-{k}", 25.0), user="mallory", device_uid="d",
+                                callsign=None)  # fmt: skip
+        await gateway.event(_report("x-3", 25.5), user="mallory", device_uid="d", callsign=None)
+        await gateway.event(_report("ok-1", 25.0), user="carol", device_uid="c", callsign=None)
+        await gateway.idle()
+        await gateway.close()
+        return center, gateway
+
+    center, gateway = asyncio.run(run())
+    declared = [body["properties"]["device"]["uid"] for m, _, body in center.sent if m == "POST"]
+    assert sorted(declared) == ["ok-1", "x-0", "x-1", "x-2", "x-3", "x-4"]
+    assert gateway.counts.too_many == 195 and "too many uids 195" in gateway.status(0)
+    # x-3, a uid it holds, still moves (its waiting write took the latest report)
+    (x3,) = [b for _, _, b in center.sent if b["properties"]["device"]["uid"] == "x-3"]
+    assert x3["geometry"]["coordinates"][1] == pytest.approx(25.5)

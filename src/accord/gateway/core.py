@@ -52,6 +52,10 @@ declares it, and the gateway's ``device-reports`` key may sign positions carryin
 (False declares plain positions, for a center that takes no device.)"""
 
 UID_ELSEWHERE = "device.uid"
+MAX_UIDS_PER_USER = 64
+"""Position uids one user's devices may bring (each device's own, and the friendly markers
+its user drops): every new uid is a new position of the party, so a broken or captured
+device cannot fill the party's picture and record with thousands."""
 SAVE_EVERY_S = 1.0
 """How often the devices' state is written when a write changed it."""
 _FT_PER_M = 3.280839895
@@ -132,6 +136,7 @@ class Counts:
     refused: int = 0
     spoofs: int = 0
     elsewhere: int = 0
+    too_many: int = 0
     bad: int = 0
     last_error: str = ""
 
@@ -168,6 +173,7 @@ class Gateway:
         clock: Callable[[], datetime],
         in_flight: int = 16,
         max_waiting: int = 10_000,
+        max_uids_per_user: int = MAX_UIDS_PER_USER,
         tracks_every_s: float = 1.0,
     ) -> None:
         self.api = api
@@ -178,6 +184,8 @@ class Gateway:
         self.clock = clock
         self.in_flight = in_flight
         self.max_waiting = max_waiting
+        self.max_uids_per_user = max_uids_per_user
+        self._uids_of: dict[str, set[str]] = {}
         self.tracks_every_s = tracks_every_s
         self.counts = Counts()
         self.known: dict[str, Declared] = state.load()
@@ -301,6 +309,14 @@ class Gateway:
             return
         device = self.devices.get(uid)
         if device is None:
+            mine = self._uids_of.setdefault(user, set())
+            if len(mine) >= self.max_uids_per_user:
+                self.counts.refused += 1
+                self.counts.too_many += 1
+                _log.warning("gateway: %s sent a %dth uid %r: refused (at most %d a user)",
+                             user, len(mine) + 1, uid[:64], self.max_uids_per_user)  # fmt: skip
+                return
+            mine.add(uid)
             device = self.devices[uid] = _Device(user=user)
             known = self.known.get(uid)
             if known is not None and not known.user:
@@ -502,7 +518,8 @@ class Gateway:
         line = (
             f"gateway: devices {connections}, reports in {c.reports}, writes {c.writes}, "
             f"held {held}, skipped {c.skipped}, refused {c.refused} "
-            f"(spoofed {c.spoofs}, another party's {c.elsewhere}, bad {c.bad})"
+            f"(spoofed {c.spoofs}, another party's {c.elsewhere}, too many uids {c.too_many}, "
+            f"bad {c.bad})"
         )
         return line + (f", last error: {c.last_error}" if c.last_error else "")
 
