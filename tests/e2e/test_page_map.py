@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from support.browser import shot
-from support.webdemo import csp_refusals, map_point
+from support.webdemo import csp_refusals, drawn, map_point
 
 try:
     from playwright.sync_api import Page, expect
@@ -33,14 +33,6 @@ OVERLAPS = """() => { const b = window.accordMap.labelBoxes(), out = [];
       out.push([p.text, q.text]);
   }
   return out; }"""
-
-
-def drawn(page: Page) -> None:
-    """Wait until both canvases were drawn again with what is there now."""
-    page.evaluate(
-        "() => window.accordMap.drawn().then(() => new Promise((r) =>"
-        " requestAnimationFrame(() => requestAnimationFrame(r))))"
-    )
 
 
 def boxes(page: Page) -> list[dict[str, Any]]:

@@ -20,7 +20,10 @@ import httpx
 from bench.live import ACCORD, free_port
 
 from accord.chrono import parse_instant
-from accord.office import Office, SignedActs
+from accord.office import Office, SignedActs, act_headers
+from accord.record.canonical import encode_base64
+from accord.record.keys import PrivateKey, generate
+from accord.record.registry import DEVICE_REPORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,19 +43,54 @@ class Demo:
     def api(self, user: str) -> httpx.Client:
         """A client of ``user``, its writes signed by the user's key in the demo's office
         for its member (``var/demo-offices``), at the center's exercise clock."""
+        me, clock = self._me(user)
+        return self._client(user, me, self._office(me).user_key(user), clock)
+
+    def gateway(self, user: str) -> httpx.Client:
+        """A client of ``user`` signing as a party's TAK gateway does (``accord cot
+        gateway``): with a key made here and registered by the member's root, in the demo's
+        office, for the purpose ``device-reports`` only (its devices' positions, tracks and
+        drafts, nothing else), at the center's exercise clock."""
+        me, clock = self._me(user)
+        office = self._office(me)
+        key = generate(me["member"])
+        body = {
+            "user": user,
+            "public_key": encode_base64(key.public.raw),
+            "purposes": [DEVICE_REPORTS],
+        }
+        path = "/v1/keys/registrations"
+        headers, _ = act_headers(
+            office.root(), origin=me["origin"], member=me["member"], user=user,
+            method="POST", path=path, body=body, at=clock(),
+        )  # fmt: skip
+        headers["Authorization"] = f"Bearer {self.tokens[user]}"
+        made = httpx.post(f"{self.url}{path}", json=body, headers=headers, timeout=30.0)
+        assert made.status_code == 201, made.text
+        return self._client(user, me, key, clock)
+
+    def _me(self, user: str) -> tuple[dict[str, Any], Callable[[], datetime]]:
+        """``user``'s ``/v1/me`` and the center's exercise clock as read from it."""
         token = self.tokens[user]
-        me = httpx.get(
+        me: dict[str, Any] = httpx.get(
             f"{self.url}/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=30.0
         ).json()
         offset = parse_instant(me["now"]) - datetime.now(UTC)
-        office = Office(self.folder / "var" / "demo-offices" / me["member"], me["member"])
+        return me, lambda: datetime.now(UTC) + offset
+
+    def _office(self, me: dict[str, Any]) -> Office:
+        return Office(self.folder / "var" / "demo-offices" / me["member"], me["member"])
+
+    def _client(
+        self, user: str, me: dict[str, Any], key: PrivateKey, clock: Callable[[], datetime]
+    ) -> httpx.Client:
         auth = SignedActs(
-            token=token,
-            key=office.user_key(user),
+            token=self.tokens[user],
+            key=key,
             origin=me["origin"],
             member=me["member"],
             user=user,
-            clock=lambda: datetime.now(UTC) + offset,
+            clock=clock,
         )
         return httpx.Client(base_url=self.url, auth=auth, timeout=30.0)
 
@@ -139,6 +177,14 @@ def signed_in(browser: Browser, demo: Demo) -> Iterator[Callable[[str], Session]
     yield open_
     for s in opened:
         s.close()
+
+
+def drawn(page: Page) -> None:
+    """Wait until both canvases were drawn again with what is there now."""
+    page.evaluate(
+        "() => window.accordMap.drawn().then(() => new Promise((r) =>"
+        " requestAnimationFrame(() => requestAnimationFrame(r))))"
+    )
 
 
 def map_point(page: Page, lon: float, lat: float) -> tuple[float, float]:

@@ -31,7 +31,7 @@ import {
 } from "./reports.js";
 import { may, roleLine } from "./roles.js";
 import { setUpAdmin } from "./admin.js";
-import { setUpMyDevices } from "./devices.js";
+import { deviceLine, setUpMyDevices } from "./devices.js";
 import { DRAFT_STYLE, draftCorners, setUpDrafts } from "./drafts.js";
 import { setUpDeclare, setUpNotifications } from "./declare.js";
 import {
@@ -470,7 +470,7 @@ function declarationHtml() {
   return `<strong>${escapeHtml(this.name)}</strong><br>${escapeHtml(d.kind.replace("_", " "))} of ${escapeHtml(d.owner)} · ${hidden ? "<em>center only</em> (hidden from other parties)" : "shared"}` +
     (p.valid_from ? `<br>${escapeHtml(fmtTime(p.valid_from))} → ${escapeHtml(fmtTime(p.valid_to))}` : "") +
     (p.uncertainty_m ? `<br>uncertainty ${escapeHtml(p.uncertainty_m)} m` : "") +
-    (p.device ? `<br>device ${escapeHtml(p.device.callsign || p.device.uid)}${p.course_deg != null ? ` · course ${escapeHtml(p.course_deg)}°` : ""}${p.speed_mps != null ? ` · ${escapeHtml(p.speed_mps)} m/s` : ""}` : "") +
+    (p.device ? `<br><span class="device-line">${escapeHtml(deviceLine(p))}</span>` : "") +
     `<br><span class="meta">${escapeHtml(d.id)}</span>`;
 }
 

@@ -27,6 +27,20 @@ export function reportText(report) {
   return `${report.type} at ${report.lat.toFixed(5)}, ${report.lon.toFixed(5)}${ce}, sent ${stamp(report.time)} (stale ${stamp(report.stale)})`;
 }
 
+/** A device's position's line in its popup (a declaration's `properties` carrying
+ * `device`), as plain text, null without a device: "device BLUE-1 · course 238° · 4.3 m/s ·
+ * reported …". A device sends its course and speed with whatever precision it has
+ * (237.61873°, 4.2634 m/s): shown to the degree (359.6° is 0°, north) and the tenth of a
+ * metre per second, as a TAK client shows them. */
+export function deviceLine(p) {
+  if (!p || !p.device) return null;
+  const parts = [`device ${p.device.callsign || p.device.uid}`];
+  if (Number.isFinite(p.course_deg)) parts.push(`course ${Math.round(p.course_deg) % 360}°`);
+  if (Number.isFinite(p.speed_mps)) parts.push(`${p.speed_mps.toFixed(1)} m/s`);
+  if (p.reported_at) parts.push(`reported ${stamp(p.reported_at)}`);
+  return parts.join(" · ");
+}
+
 /** The administrator's table of `items`. */
 export function devicesTable(member, items) {
   const rows = items.map((d) => el("tr", { "data-device": d.uid || "" },
