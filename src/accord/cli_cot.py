@@ -407,6 +407,14 @@ def gateway(
     disclosure: Annotated[
         str, typer.Option("--disclosure", help="Positions declared as 'center' or 'shared'.")
     ] = "center",
+    exercise_clock: Annotated[
+        bool,
+        typer.Option(
+            "--exercise-clock",
+            help="Follow the center's exercise clock (required when it runs one): sign on "
+            "its time and carry the devices' times onto it.",
+        ),
+    ] = False,
 ) -> None:
     """Run the party's TAK gateway: its devices' reports become its signed positions,
     tracks and drafts (README, "Reports in: the gateway")."""
@@ -446,6 +454,7 @@ def gateway(
             hosts=tuple(sorted({host, "localhost", "127.0.0.1"} - {"0.0.0.0", "::", ""})),
             user=user,
             tls=None if tls_cert is None or tls_key is None else (tls_cert, tls_key),
+            exercise_clock=exercise_clock,
         )
         logging.basicConfig(level=logging.WARNING, format="%(message)s")
         asyncio.run(serve(config, status=_info))

@@ -63,6 +63,10 @@ class Me:
     member: str
     role: str
     origin: str
+    exercise: bool = False
+    """Whether the center runs an exercise clock (``/v1/me``'s ``exercise``)."""
+    now: datetime | None = None
+    """The center's time when it answered."""
 
 
 async def _answer(response: httpx.Response) -> Answer:
@@ -139,7 +143,12 @@ class CenterApi:
         if response.status_code != 200:
             return None
         body = response.json()
-        return Me(str(body["name"]), str(body["member"]), str(body["role"]), str(body["origin"]))
+        now = body.get("now")
+        return Me(
+            str(body["name"]), str(body["member"]), str(body["role"]), str(body["origin"]),
+            exercise=body.get("exercise") is True,
+            now=datetime.fromisoformat(now) if isinstance(now, str) else None,
+        )  # fmt: skip
 
     async def certificates(self) -> list[dict[str, Any]] | None:
         """The member's TAK certificates (``GET /v1/cot/certificates``), ``None`` on failure."""

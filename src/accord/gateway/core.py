@@ -28,8 +28,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -175,6 +175,7 @@ class Gateway:
         max_waiting: int = 10_000,
         max_uids_per_user: int = MAX_UIDS_PER_USER,
         tracks_every_s: float = 1.0,
+        shift: timedelta = timedelta(0),
     ) -> None:
         self.api = api
         self.state = state
@@ -187,6 +188,8 @@ class Gateway:
         self.max_uids_per_user = max_uids_per_user
         self._uids_of: dict[str, set[str]] = {}
         self.tracks_every_s = tracks_every_s
+        self.shift = shift
+        """What the device's times are moved by (the center's exercise clock; else 0)."""
         self.counts = Counts()
         self.known: dict[str, Declared] = state.load()
         self.devices: dict[str, _Device] = {}
@@ -271,6 +274,13 @@ class Gateway:
         self, event: Event, *, user: str, device_uid: str, callsign: str | None
     ) -> None:
         """One event from a device of ``user`` (the connection's identity)."""
+        if self.shift:
+            event = replace(
+                event,
+                time=event.time + self.shift,
+                start=event.start + self.shift,
+                stale=event.stale + self.shift,
+            )
         if is_air(event.type):
             if is_friendly(event.type):
                 self.counts.reports += 1

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -47,6 +47,8 @@ class Config:
     tls: tuple[Path, Path] | None = None
     """The port's own certificate and key (``--tls-cert``, ``--tls-key``); else made in
     the state folder."""
+    exercise_clock: bool = False
+    """``--exercise-clock``: follow the center's exercise clock (required when it runs one)."""
 
 
 @dataclass
@@ -71,11 +73,20 @@ async def start(
     config: Config,
     *,
     client: httpx.AsyncClient | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] | None = None,
 ) -> Running:
     """Check the token with the center (a user of ``officer`` role), open the folder, make
     or read the certificate, recover the devices, listen. Refusals are
-    :class:`~accord.errors.InputError` naming the option."""
+    :class:`~accord.errors.InputError` naming the option.
+
+    ``clock`` is the gateway's (default: the system's). **An exercise clock**: a center that
+    plays an exercise on a clock of its own (``accord serve --clock-start``) takes acts
+    timed within five minutes of *that* clock, and holds positions in force by it. The
+    gateway follows it only when told to (``exercise_clock``): it then signs on the center's
+    time (the offset read once, from ``/v1/me``) and carries each device's times (``time``,
+    ``start``, ``stale``) onto it by the same offset. Without the option a center on an
+    exercise clock is refused, naming it — a gateway never lets the center set its clock
+    unasked."""
     client = client or httpx.AsyncClient(base_url=config.center, timeout=30)
     try:
         api = CenterApi(client, token=config.token)
@@ -88,6 +99,17 @@ async def start(
         if me.role not in ROLES:
             message = f"{me.name} is {me.role}: the gateway's user is an officer of its member"
             raise InputError("gateway", [Issue("--user", message)])
+        shift = timedelta(0)
+        if me.exercise and not config.exercise_clock:
+            message = (
+                f"the center runs an exercise clock (its time: {me.now}); give "
+                "--exercise-clock to carry the devices' times onto it"
+            )
+            raise InputError("gateway", [Issue("--exercise-clock", message)])
+        if clock is None:
+            if me.exercise and me.now is not None:
+                shift = me.now - datetime.now(UTC)
+            clock = _shifted(shift)
         api.sign_as(me, config.key, clock=clock)
         state = State(config.state).open()
         context = authority = None
@@ -102,7 +124,7 @@ async def start(
             context = server_context(cert, key, config.ca)
         gateway = Gateway(
             api, state, member=me.member, band=config.band, disclosure=config.disclosure,
-            clock=clock,
+            clock=clock, shift=shift,
         )  # fmt: skip
         await gateway.start()
         listener = Listener(gateway, config.listen, ca=authority, context=context)
@@ -111,6 +133,11 @@ async def start(
         await client.aclose()
         raise
     return Running(gateway, listener, me, client)
+
+
+def _shifted(shift: timedelta) -> Callable[[], datetime]:
+    """The system's clock moved by ``shift``."""
+    return lambda: datetime.now(UTC) + shift
 
 
 async def serve(
@@ -122,6 +149,11 @@ async def serve(
         status(
             f"gateway: {running.me.name} of {running.me.member} on ports {running.listener.ports}"
         )
+        if running.gateway.shift:
+            status(
+                f"gateway: the center's exercise clock: device times carried on by "
+                f"{running.gateway.shift}"
+            )
         while True:
             await asyncio.sleep(status_every_s)
             status(running.status())

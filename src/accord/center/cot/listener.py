@@ -39,7 +39,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -458,6 +458,18 @@ class _Via:
     callsign: str | None = None
 
 
+def on_device_clock(event: Event, now: datetime) -> Event:
+    """``event`` stamped at ``now``, its ``stale`` as far after as it was.
+
+    An event's ``time``, ``start`` and ``stale`` tell a device when it was made and how long
+    to show it — by the device's own clock, the real time. A center playing an exercise on a
+    clock of its own (``--clock-start``) builds its picture at the exercise's instant; sent
+    as built, every event would be long stale to a device, which drops it. So on an exercise
+    clock the endpoint stamps what it sends at the real time (what is in force is still
+    decided at the exercise's instant)."""
+    return replace(event, time=now, start=now, stale=now + (event.stale - event.time))
+
+
 def _address(peer: object) -> str:
     """``host:port`` of a peer name as asyncio gives it (a tuple), else its text."""
     if isinstance(peer, tuple) and len(peer) >= 2:
@@ -507,6 +519,8 @@ class _Connection:
     async def write(self, events: list[Event]) -> None:
         if not events:
             return
+        if self.center.exercise_clock:
+            events = [on_device_clock(e, datetime.now(UTC)) for e in events]
         async with self.lock:
             self.writer.write(b"".join(write_event(e) for e in events))
             await asyncio.wait_for(self.writer.drain(), _SEND_TIMEOUT)
