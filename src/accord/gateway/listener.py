@@ -46,7 +46,7 @@ from accord.cot import (
 )
 from accord.cot.drafts import DRAFT_KEY
 from accord.cotpki.check import Holder, Lookup, check_client_certificate
-from accord.cotpki.plain import split_auth
+from accord.cotpki.plain import read_auth
 from accord.errors import AccordError, CertificateRefused, CotError, InputError
 from accord.gateway.center import certificate_lookup
 from accord.gateway.core import Gateway
@@ -213,21 +213,15 @@ class Listener:
     async def _plain(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         async def handle() -> None:
             peer = writer.get_extra_info("peername")
-            buffer = b""
-            found = None
             try:
-                async with asyncio.timeout(_AUTH_TIMEOUT):
-                    while found is None:
-                        chunk = await reader.read(1024)
-                        if not chunk:
-                            return
-                        buffer += chunk
-                        found = split_auth(buffer)
+                found = await read_auth(reader, timeout=_AUTH_TIMEOUT)
             except TimeoutError:
                 _log.warning("gateway: %s sent no <auth> in time; closed", peer)
                 return
             except AccordError as error:
                 _log.warning("gateway: %s refused: %s", peer, _reason(error))
+                return
+            if found is None:
                 return
             auth, rest = found
             token = auth.token

@@ -72,7 +72,7 @@ from accord.cot import (
 from accord.cotpki.ca import Authority
 from accord.cotpki.check import Holder, check_client_certificate
 from accord.cotpki.files import load_or_create_server
-from accord.cotpki.plain import split_auth
+from accord.cotpki.plain import read_auth
 from accord.errors import AccordError, CertificateRefused, CotError, InputError, TlsError
 
 __all__ = ["CotOptions", "Endpoint", "check_options", "server_context"]
@@ -340,21 +340,15 @@ class Endpoint:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         peer = writer.get_extra_info("peername")
-        buffer = b""
-        found = None
         try:
-            async with asyncio.timeout(_AUTH_TIMEOUT):
-                while found is None:
-                    chunk = await reader.read(1024)
-                    if not chunk:
-                        return
-                    buffer += chunk
-                    found = split_auth(buffer)
+            found = await read_auth(reader, timeout=_AUTH_TIMEOUT)
         except TimeoutError:
             _log.warning("cot: %s sent no <auth> in time; closed", peer)
             return
         except AccordError as error:
             _log.warning("cot: %s refused: %s", peer, _reason(error))
+            return
+        if found is None:
             return
         auth, rest = found
         token = auth.token
