@@ -13,7 +13,7 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from accord.center.certificates.service import revoke
 from accord.center.cot.listener import CotOptions, Endpoint
+from accord.center.cot.picture import STALE
 from accord.center.roles import Role
 from accord.center.users.service import COMMAND_LINE, rotate
 from accord.cotpki.ca import issue as issue_certificate
@@ -518,3 +519,32 @@ def test_pytak_connects_with_the_packaged_bundle_and_reads_the_picture(cot: Cot)
     events = asyncio.run(read())
     assert b"t-x-takp-v" in events[0]
     assert all(b"MARKER-QZX" not in e for e in events)
+
+
+class _ExerciseClock:
+    """The center's own clock, saying it is an exercise's (as ``--clock-start`` makes)."""
+
+    exercise = True
+
+    def __init__(self, clock: Any) -> None:
+        self.clock = clock
+
+    def __call__(self) -> Any:
+        return self.clock()
+
+
+def test_on_an_exercise_clock_a_device_is_sent_events_stamped_at_the_real_time(
+    cot: Cot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    center = center_of(cot.service)
+    monkeypatch.setattr(center, "clock", _ExerciseClock(center.clock))
+    assert center.exercise_clock and abs(center.now() - NOW) < timedelta(days=1)
+    device = cot.plain(_auth("blue-officer", cot.service.tokens["blue-officer"]))
+    try:
+        device.wait(device.has(AREA))
+        real = datetime.now(UTC)
+        area = next(e for e in device.events if e.uid == AREA)
+        assert abs(area.time - real) < timedelta(minutes=1)  # not the exercise's instant
+        assert area.stale - area.time == STALE and area.stale > real
+    finally:
+        device.close()
