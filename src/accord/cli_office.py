@@ -75,6 +75,15 @@ def refused(message: object) -> typer.Exit:
     return fail(message, code=1)
 
 
+ExerciseClockOption = Annotated[
+    bool,
+    typer.Option(
+        "--exercise-clock",
+        help="Sign on the center's exercise clock (required when it runs one, as `make run`).",
+    ),
+]
+
+
 def _client(server: str, token: str) -> httpx.Client:
     import httpx
 
@@ -89,14 +98,31 @@ def _get(client: httpx.Client, path: str, **params: Any) -> Any:
 
 
 def _root_act(
-    client: httpx.Client, office: Office, path: str, body: dict[str, Any]
+    client: httpx.Client,
+    office: Office,
+    path: str,
+    body: dict[str, Any],
+    *,
+    exercise_clock: bool = False,
 ) -> dict[str, Any]:
-    """Send ``body`` to ``path`` as the root's act; the center's answer."""
+    """Send ``body`` to ``path`` as the root's act; the center's answer. Timed by the
+    office's clock — or, on a center playing an exercise on a clock of its own, by that
+    clock, only when ``exercise_clock`` says so (else refused, naming the option: an office
+    never lets the center set its clock unasked)."""
     from datetime import UTC, datetime
 
     me = _get(client, "/v1/me")
     if me["member"] != office.member:
         raise refused(f"the token is {me['member']}'s, not {office.member}'s")
+    at = datetime.now(UTC)
+    if me.get("exercise") is True:
+        if not exercise_clock:
+            raise fail(
+                f"--exercise-clock: the center runs an exercise clock (its time: {me.get('now')})"
+                "; give --exercise-clock to sign on it",
+                code=2,
+            )
+        at = datetime.fromisoformat(str(me["now"]))
     try:
         root = office.root()
     except AccordError as exc:
@@ -109,7 +135,7 @@ def _root_act(
         method="POST",
         path=path,
         body=body,
-        at=datetime.now(UTC),
+        at=at,
     )
     answer = client.post(path, json=body, headers=headers)
     if answer.status_code != 201:
@@ -125,6 +151,7 @@ def office_sign_agreement(
     agreement: Annotated[Path, typer.Option("--agreement", help="The agreement the office holds.")],
     server: ServerOption,
     token_file: TokenOption = None,
+    exercise_clock: ExerciseClockOption = False,
 ) -> None:
     """Sign, with the root, the agreement the office holds — only if the record's first entry
     is that same agreement."""
@@ -146,8 +173,9 @@ def office_sign_agreement(
                 f"(ours {ours}, the record's {event.get('digest')})"
             )
         done = _root_act(
-            client, Office(office, member), "/v1/agreement/signatures", {"digest": ours}
-        )
+            client, Office(office, member), "/v1/agreement/signatures", {"digest": ours},
+            exercise_clock=exercise_clock,
+        )  # fmt: skip
     typer.echo(f"signed at entry {done['entry']}; in force: {done['in_force']}")
 
 
@@ -187,6 +215,7 @@ def office_certify(
         str | None, typer.Option("--replaces", help="The key id this key replaces.")
     ] = None,
     token_file: TokenOption = None,
+    exercise_clock: ExerciseClockOption = False,
 ) -> None:
     """Register a key of ``user``, signed by the root: the key a device offered, found by the
     fingerprint the device shows (compared whole, computed here from the key: never taken
@@ -215,7 +244,10 @@ def office_certify(
         }
         if replaces:
             body["replaces"] = replaces
-        done = _root_act(client, Office(office, member), "/v1/keys/registrations", body)
+        done = _root_act(
+            client, Office(office, member), "/v1/keys/registrations", body,
+            exercise_clock=exercise_clock,
+        )  # fmt: skip
     typer.echo(f"key {done['key']} of {user} registered at entry {done['registered_at']}")
 
 
@@ -227,12 +259,14 @@ def office_revoke(
     server: ServerOption,
     reason: Annotated[str, typer.Option("--reason", help="Why, for the record.")] = "",
     token_file: TokenOption = None,
+    exercise_clock: ExerciseClockOption = False,
 ) -> None:
     """Revoke a key of the member from the next entry on, signed by the root."""
     with _client(server, read_token(token_file)) as client:
         done = _root_act(
-            client, Office(office, member), "/v1/keys/revocations", {"key": key, "reason": reason}
-        )
+            client, Office(office, member), "/v1/keys/revocations", {"key": key, "reason": reason},
+            exercise_clock=exercise_clock,
+        )  # fmt: skip
     typer.echo(f"key {done['key']} revoked at entry {done['entry']}")
 
 
