@@ -19,6 +19,7 @@ from accord.cot.deadband import Band
 from accord.errors import InputError
 from accord.gateway.center import Answer, CenterApi
 from accord.gateway.core import Gateway
+from accord.gateway.listener import FRESH_S, Listener, ListenOptions
 from accord.gateway.state import Declared, State
 
 T0 = datetime(2026, 9, 20, 10, 0, tzinfo=UTC)
@@ -210,3 +211,34 @@ def test_one_users_devices_bring_at_most_so_many_uids(tmp_path: Path) -> None:
     # x-3, a uid it holds, still moves (its waiting write took the latest report)
     (x3,) = [b for _, _, b in center.sent if b["properties"]["device"]["uid"] == "x-3"]
     assert x3["geometry"]["coordinates"][1] == pytest.approx(25.5)
+
+
+class _Listing:
+    """A center that counts how often the gateway asks for its member's certificates."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def certificates(self) -> list[dict[str, Any]]:
+        self.asked += 1
+        await asyncio.sleep(0.01)
+        return []
+
+
+def test_connections_that_come_together_share_one_read_of_the_certificates() -> None:
+    """A burst of 100 new connections (or a peer of another party reconnecting in a loop:
+    any holder of a certificate of the center's CA reaches the check) asks the center at
+    most twice, not a hundred times; the list is read again once it is older than
+    ``FRESH_S``."""
+    async def run() -> tuple[int, int]:
+        listing = _Listing()
+        gateway = cast(Gateway, type("G", (), {"api": listing})())
+        listener = Listener(gateway, ListenOptions(recheck_s=10.0))
+        await asyncio.gather(*(listener._certificates(fresh=True) for _ in range(100)))
+        burst = listing.asked
+        listener._lookup_at -= FRESH_S  # a second later: a new connection reads it again
+        await listener._certificates(fresh=True)
+        return burst, listing.asked
+
+    burst, after = asyncio.run(run())
+    assert burst == 1 and after == 2

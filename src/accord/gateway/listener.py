@@ -57,6 +57,8 @@ _log = logging.getLogger("accord.gateway")
 
 _READ = 64 * 1024
 _AUTH_TIMEOUT = 10.0
+FRESH_S = 1.0
+"""How old the certificates' list may be when a new connection is checked against it."""
 _HANDSHAKE_TIMEOUT = 10.0
 _PING, _PONG = "t-x-c-t", "t-x-c-t-r"
 
@@ -142,11 +144,15 @@ class Listener:
     # --- credentials ---------------------------------------------------------------------
 
     async def _certificates(self, *, fresh: bool = False) -> Lookup:
-        """The member's certificates as the center lists them (read again when older than
-        half the recheck period, or ``fresh``)."""
+        """The member's certificates as the center lists them: read again when older than
+        half the recheck period, or than :data:`FRESH_S` when ``fresh`` (a new connection).
+        Connections that come together share one read, and a peer reconnecting in a loop
+        (any holder of a certificate of the center's CA reaches this, another party's
+        included) makes the gateway ask the center at most once per :data:`FRESH_S`."""
         async with self._lock:
             now = time.monotonic()
-            if fresh or now - self._lookup_at >= self.options.recheck_s / 2:
+            limit = self.options.recheck_s / 2
+            if now - self._lookup_at >= (min(limit, FRESH_S) if fresh else limit):
                 items = await self.gateway.api.certificates()
                 if items is None:
                     raise CertificateRefused("unknown", "the center did not list the certificates")
