@@ -230,6 +230,7 @@ def test_connections_that_come_together_share_one_read_of_the_certificates() -> 
     any holder of a certificate of the center's CA reaches the check) asks the center at
     most twice, not a hundred times; the list is read again once it is older than
     ``FRESH_S``."""
+
     async def run() -> tuple[int, int]:
         listing = _Listing()
         gateway = cast(Gateway, type("G", (), {"api": listing})())
