@@ -81,6 +81,7 @@ EXPECTED = {
         "point_event",
         "polygon_event",
         "position_declaration",
+        "control_answer",
         "protocol_response",
         "protocol_support",
         "remarks_for",

@@ -49,7 +49,13 @@ from accord.cot.model import (
 from accord.cot.parse import Limits, parse_event
 from accord.cot.position import position_declaration
 from accord.cot.rate import TokenBucket
-from accord.cot.takp import XML, protocol_response, protocol_support, requested_version
+from accord.cot.takp import (
+    XML,
+    control_answer,
+    protocol_response,
+    protocol_support,
+    requested_version,
+)
 from accord.cot.write import (
     alert_event,
     circle_event,
@@ -84,6 +90,7 @@ __all__ = [
     "Track",
     "alert_event",
     "circle_event",
+    "control_answer",
     "delete_event",
     "is_air",
     "is_delete",

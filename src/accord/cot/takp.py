@@ -15,6 +15,7 @@ is accepted (nothing changes).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from accord.cot.model import Detail, Event, Point, TakControl
@@ -22,8 +23,11 @@ from accord.cot.model import Detail, Event, Point, TakControl
 __all__ = [
     "ANSWER",
     "OFFER",
+    "PING",
+    "PONG",
     "REQUEST",
     "XML",
+    "control_answer",
     "protocol_response",
     "protocol_support",
     "requested_version",
@@ -80,3 +84,19 @@ def protocol_response(request: Event, *, at: datetime, versions: tuple[int, ...]
         point=_ORIGIN,
         detail=Detail(takcontrol=TakControl(response=version in versions)),
     )
+
+
+PING = "t-x-c-t"
+"""A client's keep-alive; the server answers :data:`PONG` with the same uid."""
+PONG = "t-x-c-t-r"
+
+
+def control_answer(event: Event, *, at: datetime, pong_stale: timedelta) -> Event | None:
+    """What a server answers to a client's control event: the protocol response to a
+    ``t-x-takp-q``, a pong (``stale`` ``pong_stale`` after ``at``) to a ping; ``None`` for
+    any other event (not a control event: the caller's to act on)."""
+    if requested_version(event) is not None:
+        return protocol_response(event, at=at)
+    if event.type == PING:
+        return replace(event, type=PONG, time=at, start=at, stale=at + pong_stale)
+    return None

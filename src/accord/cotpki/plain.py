@@ -21,14 +21,13 @@ element holding one ``cot`` element; every refusal names the field.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from accord.errors import InputError, Issue
 
-__all__ = ["AUTH_END", "MAX_AUTH_BYTES", "PlainAuth", "parse_auth", "read_auth", "split_auth"]
+__all__ = ["AUTH_END", "MAX_AUTH_BYTES", "PlainAuth", "parse_auth", "split_auth"]
 
 MAX_AUTH_BYTES = 1024
 """The ``<auth>`` message's most bytes, declaration included (TAK Server's own bound)."""
@@ -74,25 +73,6 @@ def split_auth(buffer: bytes) -> tuple[PlainAuth, bytes] | None:
     if end > MAX_AUTH_BYTES:
         raise _bad("auth", f"no </auth> within {MAX_AUTH_BYTES} bytes")
     return parse_auth(buffer[:end]), buffer[end:]
-
-
-async def read_auth(
-    reader: asyncio.StreamReader, *, timeout: float
-) -> tuple[PlainAuth, bytes] | None:
-    """Read a plain connection's ``<auth>`` message and the bytes after it; ``None`` when
-    the peer closed first. :class:`TimeoutError` after ``timeout`` seconds without it, and
-    :func:`split_auth`'s refusals (what the center's endpoint and a party's gateway both
-    read first)."""
-    buffer = b""
-    async with asyncio.timeout(timeout):
-        while True:
-            chunk = await reader.read(1024)
-            if not chunk:
-                return None
-            buffer += chunk
-            found = split_auth(buffer)
-            if found is not None:
-                return found
 
 
 def parse_auth(message: bytes) -> PlainAuth:

@@ -27,7 +27,7 @@ import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,19 +35,15 @@ from typing import Any
 from cryptography import x509
 
 from accord.cot import (
-    Dropped,
-    EventSplitter,
-    TokenBucket,
-    parse_event,
-    protocol_response,
+    Event,
+    control_answer,
     protocol_support,
-    requested_version,
     write_event,
 )
 from accord.cot.drafts import DRAFT_KEY
 from accord.cotpki.check import Holder, Lookup, check_client_certificate
-from accord.cotpki.plain import read_auth
-from accord.errors import AccordError, CertificateRefused, CotError, InputError
+from accord.cotstream import READ, Inbound, read_auth, reason
+from accord.errors import AccordError, CertificateRefused
 from accord.gateway.center import certificate_lookup
 from accord.gateway.core import Gateway
 
@@ -55,12 +51,11 @@ __all__ = ["ListenOptions", "Listener", "server_context"]
 
 _log = logging.getLogger("accord.gateway")
 
-_READ = 64 * 1024
 _AUTH_TIMEOUT = 10.0
 FRESH_S = 1.0
 """How old the certificates' list may be when a new connection is checked against it."""
 _HANDSHAKE_TIMEOUT = 10.0
-_PING, _PONG = "t-x-c-t", "t-x-c-t-r"
+_PONG_STALE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +118,12 @@ class Listener:
             self._servers.append(
                 await asyncio.start_server(
                     self._tls, o.host, o.port, ssl=self.context,
-                    ssl_handshake_timeout=_HANDSHAKE_TIMEOUT, limit=_READ,
+                    ssl_handshake_timeout=_HANDSHAKE_TIMEOUT, limit=READ,
                 )
             )  # fmt: skip
         if o.plain_port is not None:
             self._servers.append(
-                await asyncio.start_server(self._plain, "127.0.0.1", o.plain_port, limit=_READ)
+                await asyncio.start_server(self._plain, "127.0.0.1", o.plain_port, limit=READ)
             )
 
     async def close(self) -> None:
@@ -225,7 +220,7 @@ class Listener:
                 _log.warning("gateway: %s sent no <auth> in time; closed", peer)
                 return
             except AccordError as error:
-                _log.warning("gateway: %s refused: %s", peer, _reason(error))
+                _log.warning("gateway: %s refused: %s", peer, reason(error))
                 return
             if found is None:
                 return
@@ -288,12 +283,6 @@ class Listener:
             await still()
 
 
-def _reason(error: AccordError) -> str:
-    if isinstance(error, InputError) and error.issues:
-        return f"{error.source}: " + "; ".join(str(i) for i in error.issues)
-    return str(error)
-
-
 class _Connection:
     def __init__(
         self,
@@ -312,52 +301,22 @@ class _Connection:
         self.uid = uid  # the device's own uid: <auth uid>, else its first position report's
         self.callsign = callsign
         o = listener.options
-        self.bucket = TokenBucket(rate=o.rate, burst=o.burst, now=time.monotonic())
-        self.dropped = 0
-        self.quiet_until = 0.0
+        self.inbound = Inbound(user, o.rate, o.burst, _log, "gateway", bad=self._bad)
+
+    def _bad(self) -> None:
+        self.gateway.counts.bad += 1
 
     async def write(self, *events: Any) -> None:
         self.writer.write(b"".join(write_event(e) for e in events))
         await asyncio.wait_for(self.writer.drain(), 30)
 
     async def receive(self, first: bytes) -> None:
-        splitter = EventSplitter()
-        chunk = first
-        while True:
-            for frame in splitter.feed(chunk):
-                await self._frame(frame)
-            chunk = await self.reader.read(_READ)
-            if not chunk:
-                return
+        await self.inbound.read(self.reader, first, self._event)
 
-    async def _frame(self, frame: bytes | Dropped) -> None:
-        now_s = time.monotonic()
-        if not self.bucket.take(now_s):
-            self.dropped += 1
-            if now_s >= self.quiet_until:
-                _log.warning("gateway: %s: over the rate: %d dropped", self.user, self.dropped)
-                self.dropped = 0
-                self.quiet_until = now_s + 1.0
-            return
-        if isinstance(frame, Dropped):
-            self.gateway.counts.bad += 1
-            _log.warning("gateway: %s: dropped %d bytes: %s", self.user, frame.size, frame.reason)
-            return
-        try:
-            event = parse_event(frame)
-        except CotError as error:
-            self.gateway.counts.bad += 1
-            _log.warning("gateway: %s: bad event: %s", self.user, _reason(error))
-            return
-        now = self.gateway.clock()
-        if requested_version(event) is not None:
-            await self.write(protocol_response(event, at=now))
-            return
-        if event.type == _PING:
-            pong = replace(
-                event, type=_PONG, time=now, start=now, stale=now + timedelta(seconds=60)
-            )
-            await self.write(pong)
+    async def _event(self, event: Event) -> None:
+        answer = control_answer(event, at=self.gateway.clock(), pong_stale=_PONG_STALE)
+        if answer is not None:
+            await self.write(answer)
             return
         if self.uid is None and event.type.startswith("a-"):
             self.uid = event.uid

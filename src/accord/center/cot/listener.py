@@ -58,33 +58,25 @@ from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Center
 from accord.cot import (
-    Dropped,
     Event,
-    EventSplitter,
-    TokenBucket,
+    control_answer,
     delete_event,
-    parse_event,
-    protocol_response,
     protocol_support,
-    requested_version,
     write_event,
 )
 from accord.cotpki.ca import Authority
 from accord.cotpki.check import Holder, check_client_certificate
 from accord.cotpki.files import load_or_create_server
-from accord.cotpki.plain import read_auth
-from accord.errors import AccordError, CertificateRefused, CotError, InputError, TlsError
+from accord.cotstream import READ, Inbound, read_auth, reason
+from accord.errors import AccordError, CertificateRefused, TlsError
 
 __all__ = ["CotOptions", "Endpoint", "check_options", "server_context"]
 
 _log = logging.getLogger("accord.cot")
 
-_READ = 64 * 1024
 _SEND_TIMEOUT = 30.0  # seconds a device may take to take what it is sent
 _AUTH_TIMEOUT = 10.0  # seconds a plain connection has to send <auth>
 _HANDSHAKE_TIMEOUT = 10.0
-PING = "t-x-c-t"
-PONG = "t-x-c-t-r"
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,15 +231,13 @@ class Endpoint:
                     options.port,
                     ssl=context,
                     ssl_handshake_timeout=_HANDSHAKE_TIMEOUT,
-                    limit=_READ,
+                    limit=READ,
                 )
             )
             _log.info("cot: TLS endpoint on %s:%s", options.host, self.ports[-1])
         if options.plain_port is not None:
             self._servers.append(
-                await asyncio.start_server(
-                    self._plain, "127.0.0.1", options.plain_port, limit=_READ
-                )
+                await asyncio.start_server(self._plain, "127.0.0.1", options.plain_port, limit=READ)
             )
             _log.info("cot: plain endpoint on 127.0.0.1:%s (loopback only)", self.ports[-1])
 
@@ -346,7 +336,7 @@ class Endpoint:
             _log.warning("cot: %s sent no <auth> in time; closed", peer)
             return
         except AccordError as error:
-            _log.warning("cot: %s refused: %s", peer, _reason(error))
+            _log.warning("cot: %s refused: %s", peer, reason(error))
             return
         if found is None:
             return
@@ -478,13 +468,6 @@ async def _close(writer: asyncio.StreamWriter) -> None:
         await asyncio.wait_for(writer.wait_closed(), 5)
 
 
-def _reason(error: AccordError) -> str:
-    """A refusal on one line (an input error: its source and each issue)."""
-    if isinstance(error, InputError) and error.issues:
-        return f"{error.source}: " + "; ".join(str(i) for i in error.issues)
-    return str(error)
-
-
 class _Connection:
     def __init__(
         self,
@@ -503,10 +486,8 @@ class _Connection:
         self.caller = caller
         self.who = who
         options = endpoint.options
-        self.bucket = TokenBucket(rate=options.rate, burst=options.burst, now=time.monotonic())
+        self.inbound = Inbound(who, options.rate, options.burst, _log, "cot")
         self.sent: dict[str, dict[str, Event]] = {}  # by part and uid, without times
-        self.dropped = 0  # events over the rate since the last line logged
-        self.quiet_until = 0.0
         self.next_read = 0.0
         self.lock = asyncio.Lock()
 
@@ -522,44 +503,14 @@ class _Connection:
     # --- in ---------------------------------------------------------------------------------
 
     async def receive(self, first: bytes) -> None:
-        splitter = EventSplitter()
-        chunk = first
-        while True:
-            for frame in splitter.feed(chunk):
-                await self._frame(frame)
-            chunk = await self.reader.read(_READ)
-            if not chunk:
-                return
+        await self.inbound.read(self.reader, first, self._event)
 
-    async def _frame(self, frame: bytes | Dropped) -> None:
-        # Everything a device sends takes a token, junk included: its log lines are bounded too.
-        now_s = time.monotonic()
-        if not self.bucket.take(now_s):
-            self.dropped += 1
-            if now_s >= self.quiet_until:  # one line a second while a flood lasts
-                _log.warning(
-                    "cot: %s: over %s events a second: %d dropped",
-                    self.who,
-                    self.endpoint.options.rate,
-                    self.dropped,
-                )
-                self.dropped = 0
-                self.quiet_until = now_s + 1.0
-            return
-        if isinstance(frame, Dropped):
-            _log.warning("cot: %s: dropped %d bytes: %s", self.who, frame.size, frame.reason)
-            return
-        try:
-            event = parse_event(frame)
-        except CotError as error:
-            _log.warning("cot: %s: bad event: %s", self.who, _reason(error))
-            return
+    async def _event(self, event: Event) -> None:
         now = self.center.now()
         self.endpoint.devices.event(self.key, event, at=now)
-        if requested_version(event) is not None:
-            await self.write([protocol_response(event, at=now)])
-        elif event.type == PING:
-            await self.write([replace(event, type=PONG, time=now, start=now, stale=now + STALE)])
+        answer = control_answer(event, at=now, pong_stale=STALE)
+        if answer is not None:
+            await self.write([answer])
         else:
             # A report becomes its party's act only through the party's gateway (README).
             _log.info("cot: %s: %s %s received; not acted on", self.who, event.type, event.uid)
