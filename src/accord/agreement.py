@@ -53,6 +53,7 @@ from accord.record.keys import SIG_ED25519, SIG_ED25519_COSIGNATURE, PublicKey
 
 __all__ = [
     "CENTER",
+    "UNKNOWN",
     "Agreement",
     "AirspaceRules",
     "Category",
@@ -82,6 +83,11 @@ CENTER = "center"
 """The id reserved for the center itself: no party, notifier, monitor or operator takes it
 (in any case), so that a report may name the center as the accused
 (:mod:`accord.center.reports.service`) and no member's act can be read as the center's."""
+
+UNKNOWN = "unknown"
+"""The operator of an aircraft the center's sensors see and no declaration or registry names
+(:mod:`accord.center.airspace.identity`): reserved like :data:`CENTER` (no member takes it, in
+any case), and a designated area may restrict it (``restricted_operators: [unknown]``)."""
 
 DEFAULT_EXEMPT_MISSIONS: tuple[str, ...] = ("medevac", "personnel_recovery", "humanitarian")
 
@@ -561,6 +567,11 @@ def _semantic_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ..
         for i, member in enumerate(members):
             if member.id.casefold() == CENTER:
                 yield (group, i, "id"), f"id {member.id!r} is reserved: it names the center itself"
+            elif member.id.casefold() == UNKNOWN:
+                yield (
+                    (group, i, "id"),
+                    f"id {member.id!r} is reserved: it names aircraft no declaration identifies",
+                )
             elif member.id in seen:
                 yield (group, i, "id"), f"id {member.id!r} is already used in {seen[member.id]}"
             else:
@@ -617,10 +628,11 @@ def _semantic_issues(agreement: Agreement) -> Iterator[tuple[tuple[str | int, ..
                 reason = shapely.is_valid_reason(polygon)
                 yield ("designated_areas", i, "polygon"), f"invalid polygon: {reason}"
         for j, op in enumerate(area.restricted_operators):
-            if op not in operators:
+            if op not in operators and op != UNKNOWN:
                 yield (
                     ("designated_areas", i, "restricted_operators", j),
-                    f"unknown operator {op!r} (declare it under parties or operators)",
+                    f"unknown operator {op!r} (declare it under parties or operators; "
+                    f"{UNKNOWN!r} restricts aircraft no declaration identifies)",
                 )
 
 

@@ -21,7 +21,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -172,6 +172,12 @@ class FlightPlan(Declared):
     operator: str
     party: str | None
     mission: str
+    icao24: str | None = None
+    """The aircraft's ICAO 24-bit address (six hexadecimal digits, kept lowercase): a sensor
+    track with it is this plan's aircraft and takes its disclosure (DECISIONS 5)."""
+    callsign: str | None = None
+    """The aircraft's callsign (1 to 8 letters and digits, kept uppercase): matched when a
+    track carries no address this plan names."""
 
     @property
     def kind(self) -> ObjectKind:
@@ -247,7 +253,8 @@ _FIELDS: dict[ObjectKind, frozenset[str]] = {
     ObjectKind.MOVEMENT: _COMMON | {"valid_from", "valid_to", "corridor_m"},
     ObjectKind.POSITION: _COMMON
     | {"party", "valid_from", "valid_to", "device", "course_deg", "speed_mps", "reported_at"},
-    ObjectKind.FLIGHT_PLAN: _COMMON | {"times", "operator", "party", "mission"},
+    ObjectKind.FLIGHT_PLAN: _COMMON
+    | {"times", "operator", "party", "mission", "icao24", "callsign"},
     ObjectKind.OPERATION: _COMMON
     | {"category", "proposed_by", "executor", "window_start", "window_end", "radius_m"},
 }
@@ -660,6 +667,8 @@ def _parse_feature(
             operator=operator,
             party=flight_party or None,
             mission=r.text("mission"),
+            icao24=_ident(r, "icao24", str.lower, _ICAO24, "six hexadecimal digits, not all zero"),
+            callsign=_ident(r, "callsign", str.upper, _CALLSIGN, "1 to 8 letters and digits"),
         )
     else:
         category = r.text("category")
@@ -742,6 +751,24 @@ def _executors(r: _Reader, agreement: Agreement) -> tuple[str, ...]:
         else:
             out.append(v)
     return tuple(out)
+
+
+_ICAO24 = re.compile(r"[0-9a-f]{6}")
+_CALLSIGN = re.compile(r"[A-Z0-9]{1,8}")
+
+
+def _ident(
+    r: _Reader, name: str, normal: Callable[[str], str], pattern: re.Pattern[str], what: str
+) -> str | None:
+    """An optional identity of a flight plan's aircraft, normalised, or ``None``."""
+    text = r.text(name, required=False, default="")
+    if not text:
+        return None
+    value = normal(text)
+    if pattern.fullmatch(value) is None or value == "000000":
+        r.bad(f"properties.{name}", f"is {what}")
+        return None
+    return value
 
 
 def _flight_times(r: _Reader, geometry: BaseGeometry | None) -> tuple[datetime, ...]:

@@ -4,7 +4,10 @@ A report says where an aircraft was at an instant and how it moved: ``id``, ``op
 ``party`` (empty for a non-party operator), ``mission``, ``time`` (ISO 8601 with offset),
 ``lat``, ``lon`` (WGS84 degrees), ``alt_ft`` (feet), ``gs_kt`` (ground speed, knots),
 ``track_deg`` (true track, degrees clockwise from north) and ``vs_fpm`` (vertical rate, feet
-per minute, positive up).
+per minute, positive up). Three optional fields say who the aircraft is, as a sensor reads
+it: ``icao24`` (the ICAO 24-bit address, six hexadecimal digits, kept lowercase),
+``callsign`` (1 to 8 letters and digits, kept uppercase) and ``squawk`` (the Mode 3/A code,
+four octal digits); empty means not known.
 
 Reports are read from CSV (those columns, a header line first) or from a GeoJSON
 FeatureCollection of Points (``[lon, lat]``; the other fields in ``properties``, ``id`` as the
@@ -41,7 +44,8 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +54,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from accord.agreement import Agreement
+from accord.agreement import UNKNOWN, Agreement
 from accord.airspace.detect import EARTH_RADIUS_M, States
 from accord.chrono import parse_instant
 from accord.errors import Issue, TrackError
@@ -63,6 +67,7 @@ __all__ = [
     "ALT_MIN_FT",
     "COLUMNS",
     "MACH3_KT",
+    "OPTIONAL_COLUMNS",
     "Latest",
     "TrackReport",
     "TrackSet",
@@ -92,6 +97,10 @@ COLUMNS = (
 )
 """The CSV columns (any order; every one required)."""
 
+OPTIONAL_COLUMNS = ("icao24", "callsign", "squawk")
+"""Columns a CSV may add (and a JSON report may carry): who the aircraft is, as a sensor
+reads it (empty or absent: not known)."""
+
 SPEED_OF_SOUND_KT = 661.4788
 """Speed of sound of the ISA at sea level (340.294 m/s) in knots."""
 MACH3_KT = 3.0 * SPEED_OF_SOUND_KT
@@ -104,6 +113,11 @@ MAX_ISSUES = 200
 _NUMBERS = ("lat", "lon", "alt_ft", "gs_kt", "track_deg", "vs_fpm")
 _TEXTS = ("id", "operator", "mission")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_IDENTS: dict[str, tuple[Callable[[str], str], re.Pattern[str], str]] = {
+    "icao24": (str.lower, re.compile(r"[0-9a-f]{6}"), "is six hexadecimal digits, not all zero"),
+    "callsign": (str.upper, re.compile(r"[A-Z0-9]{1,8}"), "is 1 to 8 letters and digits"),
+    "squawk": (str.strip, re.compile(r"[0-7]{4}"), "is four octal digits (a Mode 3/A code)"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +135,9 @@ class TrackReport:
     gs_kt: float
     track_deg: float
     vs_fpm: float
+    icao24: str | None = None
+    callsign: str | None = None
+    squawk: str | None = None
 
 
 def _whole(value: float) -> float:
@@ -171,9 +188,11 @@ def check_report(report: TrackReport, agreement: Agreement | None = None) -> lis
         bad("track_deg", f"track {report.track_deg:g}° is outside [0, 360]")
     if abs(report.vs_fpm) > MACH3_FPM:
         bad("vs_fpm", f"vertical rate {report.vs_fpm:g} ft/min is over Mach 3")
+    if report.operator == UNKNOWN and report.party is not None:
+        bad("party", f"an aircraft of operator {UNKNOWN!r} has no party")
     if agreement is not None:
-        if report.operator not in agreement.operator_ids:
-            bad("operator", f"unknown operator {report.operator!r}")
+        if report.operator not in agreement.operator_ids and report.operator != UNKNOWN:
+            bad("operator", f"unknown operator {report.operator!r} ({UNKNOWN!r}: not identified)")
         if report.party is not None and report.party not in agreement.party_ids:
             bad("party", f"unknown party {report.party!r}")
     return issues
@@ -246,6 +265,19 @@ def report_from_fields(
             bad(name, "must be a finite number")
         else:
             numbers[name] = number
+    idents: dict[str, str | None] = {}
+    for name in OPTIONAL_COLUMNS:
+        value = values.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            idents[name] = None
+        elif not isinstance(value, str):
+            bad(name, "must be a string (empty or absent when not known)")
+        else:
+            text, pattern, message = _IDENTS[name]
+            normal = text(value.strip())
+            if pattern.fullmatch(normal) is None or normal == "000000":
+                bad(name, message)
+            idents[name] = normal
     if issues or time is None:
         return issues
     report = TrackReport(
@@ -260,6 +292,9 @@ def report_from_fields(
         gs_kt=numbers["gs_kt"],
         track_deg=0.0 if numbers["track_deg"] == 360.0 else numbers["track_deg"],
         vs_fpm=_whole(numbers["vs_fpm"]),
+        icao24=idents["icao24"],
+        callsign=idents["callsign"],
+        squawk=idents["squawk"],
     )
     found = check_report(report, agreement)
     if found:
@@ -293,7 +328,7 @@ def parse_tracks_csv(
     head_issues += [
         Issue(name or f"column {k + 1}", "is not a column of a track report", line=1)
         for k, name in enumerate(names)
-        if name not in COLUMNS
+        if name not in COLUMNS and name not in OPTIONAL_COLUMNS
     ]
     head_issues += [
         Issue(name, "column is named twice", line=1)
@@ -380,7 +415,8 @@ def _feature_report(
     if isinstance(raw_id, str) and raw_id.strip():
         label = raw_id.strip()
     issues: list[Issue] = []
-    unknown = sorted(k for k in props if k not in COLUMNS or k in ("lat", "lon"))
+    known = (*COLUMNS, *OPTIONAL_COLUMNS)
+    unknown = sorted(k for k in props if k not in known or k in ("lat", "lon"))
     for name in unknown:
         where = "geometry.coordinates" if name in ("lat", "lon") else ""
         message = f"is not a field of a track report{'; position is ' + where if where else ''}"
@@ -407,7 +443,7 @@ def _feature_report(
             )
         else:
             lon, lat = coords[0], coords[1]
-    values = {k: v for k, v in props.items() if k in COLUMNS}
+    values = {k: v for k, v in props.items() if k in known}
     values.setdefault("id", raw_id)
     values["lat"], values["lon"] = lat, lon
     if lat is None or lon is None:

@@ -4,9 +4,12 @@ list.
 
 ``POST /v1/tracks`` takes a batch of state reports (the CSV's fields, see
 :mod:`accord.airspace.tracks`, plus an optional ``disclosure``: ``shared``, the default, or
-``center``). A party's officer reports its own party's aircraft only (``party`` is its
-member; ``operator`` its member or a non-party operator); the administrator is the center's
-own air-picture feed and reports any operator's aircraft, non-party ones included. Any bad
+``center``) and the optional ``icao24``, ``callsign`` and ``squawk``. A party's officer
+reports its own party's aircraft only (``party`` is its member; ``operator`` its member or a
+non-party operator); the administrator is the center's own air-picture feed and reports any
+operator's aircraft, non-party ones and ``unknown`` ones included; each of its reports is
+matched to the flight plans in force (:mod:`~accord.center.airspace.identity`): a matched one
+becomes the plan's aircraft with the plan's disclosure (DECISIONS 5). Any bad
 report refuses the whole batch (:class:`~accord.errors.TrackError`, every issue naming
 ``tracks[k].field``; nothing is applied), and so does a report from more than
 :data:`~accord.center.airspace.trackstore.FUTURE_SKEW` ahead of the center's clock, and an
@@ -25,7 +28,7 @@ them as :mod:`~accord.center.airspace.views`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,11 +39,12 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement
 from accord.airspace import Separation, States, TrackReport, detect_conflicts, report_from_fields
 from accord.airspace.detect import candidate_bound
-from accord.airspace.tracks import COLUMNS
+from accord.airspace.tracks import COLUMNS, OPTIONAL_COLUMNS
 from accord.center import visibility
 from accord.center.airspace.alerts import AlertView, alert_of, json_time
 from accord.center.airspace.detection import survey
 from accord.center.airspace.entries import TRACK_EVENT, TRACKS_EVENT
+from accord.center.airspace.identity import delete_moved, identify, load_plans
 from accord.center.airspace.store import Group
 from accord.center.airspace.trackstore import (
     FUTURE_SKEW,
@@ -87,7 +91,7 @@ ANSWER_ALERTS_MAX = 200
 ``raised_count`` and ``cleared_count`` say how many there were."""
 
 _SHARED, _CENTER = "shared", "center"
-_FIELDS = frozenset(COLUMNS) | {"disclosure"}
+_FIELDS = frozenset(COLUMNS) | frozenset(OPTIONAL_COLUMNS) | {"disclosure"}
 
 # --- tracks in ------------------------------------------------------------------------------
 
@@ -121,7 +125,7 @@ def _checked(
         disclosure = item.get("disclosure", _SHARED)
         if disclosure not in (_SHARED, _CENTER):
             bad(k, "disclosure", "is 'shared' (the default) or 'center'")
-        values = {name: item.get(name) for name in COLUMNS}
+        values = {name: item.get(name) for name in (*COLUMNS, *OPTIONAL_COLUMNS)}
         for name in ("lat", "lon", "alt_ft", "gs_kt", "track_deg", "vs_fpm"):
             value = values[name]
             if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**15:
@@ -151,6 +155,26 @@ def _checked(
     return out
 
 
+def _identified(session: Session, reports: list[_Report]) -> list[_Report]:
+    """The feed's reports, each matched to the flight plan in force whose aircraft it is
+    (:func:`~accord.center.airspace.identity.identify`): a matched one takes the plan's
+    operator, party, mission and disclosure; the others stay as the feed sent them."""
+    if not any(r.report.icao24 or r.report.callsign for r in reports):
+        return reports
+    plans = load_plans(session)
+    if not plans.by_icao24 and not plans.by_callsign:
+        return reports
+    out: list[_Report] = []
+    for item in reports:
+        plan = identify(item.report, plans)
+        if plan is None:
+            out.append(item)
+            continue
+        r = replace(item.report, operator=plan.operator, party=plan.party, mission=plan.mission)
+        out.append(_Report(r, plan.owner, plan.disclosure))
+    return out
+
+
 def track_json(row: Track) -> dict[str, Any]:
     """A track as JSON values: what ``TrackOut`` answers, as the live events carry it."""
     return {
@@ -166,6 +190,9 @@ def track_json(row: Track) -> dict[str, Any]:
         "track_deg": float(row.track_deg),
         "vs_fpm": float(row.vs_fpm),
         "disclosure": row.disclosure,
+        "icao24": row.icao24,
+        "callsign": row.callsign,
+        "squawk": row.squawk,
     }
 
 
@@ -197,6 +224,8 @@ def report_tracks(
     agreement = center.agreement
     reports = _checked(agreement, caller, items, now)
     session = unit.session
+    if caller.role is Role.ADMIN:
+        reports = _identified(session, reports)
     stored = report_times(session, ((r.owner, r.report.id) for r in reports))
     dropped = 0
     updated: dict[tuple[str, str], Track] = {}
@@ -210,9 +239,12 @@ def report_tracks(
         updated[key] = Track(
             item.owner, r.id, r.operator, r.party, r.mission, r.time, r.lat, r.lon,
             r.alt_ft, r.gs_kt, r.track_deg, r.vs_fpm, item.disclosure,
+            r.icao24, r.callsign, r.squawk,
         )  # fmt: skip
     if caller.role is Role.OFFICER and updated:
         check_own_density(session, agreement, caller.member, updated, now)
+    if caller.role is Role.ADMIN and updated:
+        delete_moved(session, caller.user_id, updated)
     extra = {"reported_by": caller.user_id, "received_at": now}
     rows = [{name: getattr(t, name) for name in Track.__slots__} | extra for t in updated.values()]
     made = [row for row in rows if (row["owner"], row["id"]) not in stored]

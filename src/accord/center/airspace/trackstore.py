@@ -86,6 +86,9 @@ class Track:
     track_deg: float
     vs_fpm: float
     disclosure: str
+    icao24: str | None = None
+    callsign: str | None = None
+    squawk: str | None = None
 
 
 TRACKS = cast(Table, TrackRow.__table__)

@@ -49,6 +49,9 @@ class TrackOut(BaseModel):
     track_deg: float
     vs_fpm: float
     disclosure: str
+    icao24: str | None = None
+    callsign: str | None = None
+    squawk: str | None = None
 
 
 class OtherOut(BaseModel):
@@ -165,6 +168,9 @@ def track_out(row: Track) -> TrackOut:
         track_deg=row.track_deg,
         vs_fpm=row.vs_fpm,
         disclosure=row.disclosure,
+        icao24=row.icao24,
+        callsign=row.callsign,
+        squawk=row.squawk,
     )
 
 

@@ -80,6 +80,9 @@ class TrackRow(Base):
     track_deg: Mapped[float] = mapped_column(Float)
     vs_fpm: Mapped[float] = mapped_column(Float)
     disclosure: Mapped[str] = mapped_column(String(8))
+    icao24: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    callsign: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    squawk: Mapped[str | None] = mapped_column(String(4), nullable=True)
     reported_by: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_tracks_user"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

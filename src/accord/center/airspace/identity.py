@@ -1,0 +1,159 @@
+"""Who a sensor's aircraft is (issue 22 item 2; DECISIONS 5).
+
+The center's air-picture feed (the administrator's feed user posting ``/v1/tracks``: an
+ADS-B receiver, a radar data processor) sees aircraft, not parties. A report it posts may
+carry the aircraft's ICAO 24-bit address (``icao24``) and callsign; the feed may have filled
+``operator``, ``party`` and ``mission`` from its aircraft registry, or left the operator
+:data:`~accord.agreement.UNKNOWN`.
+
+:func:`identify` matches each such report to the flight plans in force: a plan naming the
+report's ``icao24`` first, else one naming its callsign; a plan matches a report whose time
+lies within its times widened by :data:`PLAN_MARGIN` (an aircraft early or late is still the
+plan's aircraft). A matched report becomes the plan's aircraft — its operator, party and
+mission — and takes the plan's disclosure: a ``center`` plan's aircraft is its party's alone,
+exactly as the plan is (DECISIONS 5: a party that hides a flight does not have it shown by the
+center's own sensors). Several plans matching: the one whose times hold the report, else the
+nearest; ties by declaration id, so the answer does not depend on the order of rows.
+
+A report matched to nothing keeps what the feed said: a registry's non-party operator, or
+``unknown``; it is shown to every party (the center's own sensor picture), checked against
+everyone, and a designated area may restrict ``unknown``. The feed never sends ``center``
+disclosure for these: it has no declaration to hide behind.
+
+An aircraft keeps one key (:func:`~accord.center.airspace.trackstore.key_of`, its owner and
+id) per owner: when a report moves an aircraft from one owner to another (a plan declared or
+withdrawn while it flies), :func:`moved_rows` names the feed's row under the old owner, which
+the batch deletes, so one aircraft is never two tracks (and so never in conflict with itself).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.orm import Session
+
+from accord.airspace import TrackReport
+from accord.center.airspace.trackstore import TRACKS
+from accord.center.db.models import Declaration
+from accord.chrono import parse_instant
+
+__all__ = ["PLAN_MARGIN", "PlanIdentity", "Plans", "delete_moved", "identify", "load_plans"]
+
+PLAN_MARGIN = timedelta(minutes=30)
+"""How far before its first time and after its last a flight plan still claims its aircraft."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanIdentity:
+    """What a flight plan in force says of its aircraft (``start``, ``end``: its times)."""
+
+    declaration: str
+    owner: str
+    operator: str
+    party: str | None
+    mission: str
+    disclosure: str
+    start: datetime
+    end: datetime
+
+    def distance(self, at: datetime) -> timedelta:
+        """How far ``at`` lies outside the plan's times (zero within them)."""
+        if at < self.start:
+            return self.start - at
+        if at > self.end:
+            return at - self.end
+        return timedelta(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Plans:
+    """The flight plans in force that name an aircraft, by ``icao24`` and by callsign."""
+
+    by_icao24: dict[str, list[PlanIdentity]]
+    by_callsign: dict[str, list[PlanIdentity]]
+
+
+def _identity(row_id: str, owner: str, disclosure: str, props: dict[str, Any]) -> PlanIdentity:
+    times = [parse_instant(t) for t in props.get("times") or []]
+    if not times:
+        raise ValueError("a flight plan without times")
+    party = props.get("party")
+    return PlanIdentity(
+        declaration=row_id,
+        owner=owner,
+        operator=str(props.get("operator", owner)),
+        party=str(party) if isinstance(party, str) and party else None,
+        mission=str(props.get("mission", "")),
+        disclosure=disclosure,
+        start=min(times),
+        end=max(times),
+    )
+
+
+def load_plans(session: Session) -> Plans:
+    """The active flight plans whose features name an ``icao24`` or a callsign (the text is
+    searched first, so a center with many plans and few identities parses few)."""
+    query = select(Declaration.id, Declaration.owner, Declaration.disclosure, Declaration.feature)
+    query = query.where(
+        Declaration.kind == "flight_plan",
+        Declaration.status == "active",
+        Declaration.feature.contains('"icao24"') | Declaration.feature.contains('"callsign"'),
+    )
+    by_icao24: dict[str, list[PlanIdentity]] = {}
+    by_callsign: dict[str, list[PlanIdentity]] = {}
+    for row_id, owner, disclosure, feature in session.execute(query):
+        props = json.loads(feature).get("properties") or {}
+        try:
+            plan = _identity(row_id, owner, disclosure, props)
+        except (TypeError, ValueError):
+            continue  # validated when declared; a row that no longer parses names no one
+        icao24, callsign = props.get("icao24"), props.get("callsign")
+        if isinstance(icao24, str) and icao24.strip():
+            by_icao24.setdefault(icao24.strip().lower(), []).append(plan)
+        if isinstance(callsign, str) and callsign.strip():
+            by_callsign.setdefault(callsign.strip().upper(), []).append(plan)
+    return Plans(by_icao24, by_callsign)
+
+
+def _best(plans: Sequence[PlanIdentity], at: datetime) -> PlanIdentity | None:
+    near = [p for p in plans if p.distance(at) <= PLAN_MARGIN]
+    if not near:
+        return None
+    return min(near, key=lambda p: (p.distance(at), p.declaration))
+
+
+def identify(report: TrackReport, plans: Plans) -> PlanIdentity | None:
+    """The flight plan whose aircraft ``report`` is, or ``None`` (see the module docstring).
+
+    An address names an aircraft exactly, so a report whose ``icao24`` some plan names is
+    matched by address only; the callsign is tried when no plan names the address.
+    """
+    if report.icao24 is not None and report.icao24 in plans.by_icao24:
+        return _best(plans.by_icao24[report.icao24], report.time)
+    if report.callsign is not None and report.callsign in plans.by_callsign:
+        return _best(plans.by_callsign[report.callsign], report.time)
+    return None
+
+
+def delete_moved(session: Session, reporter: int, placed: Iterable[tuple[str, str]]) -> int:
+    """Delete the rows ``reporter`` (the feed's user) holds for the aircraft ids of ``placed``
+    (owner, id) under any other owner; how many were deleted."""
+    by_id: dict[str, str] = dict((track_id, owner) for owner, track_id in placed)
+    if not by_id:
+        return 0
+    c = TRACKS.c
+    gone: list[tuple[str, str]] = []
+    ids = sorted(by_id)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = select(c.owner, c.id).where(c.reported_by == reporter, c.id.in_(chunk))
+        gone += [(o, i) for o, i in session.execute(query) if by_id[i] != o]
+    for start in range(0, len(gone), 500):
+        chunk_keys = gone[start : start + 500]
+        session.execute(delete(TRACKS).where(tuple_(c.owner, c.id).in_(chunk_keys)))
+    return len(gone)

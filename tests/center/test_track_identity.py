@@ -1,0 +1,120 @@
+"""Who a sensor's aircraft is (issue 22 item 2, DECISIONS 5): the center's feed posts what it
+sees; a report matched to a flight plan in force (by ``icao24``, else callsign) becomes the
+plan's aircraft with the plan's disclosure; an unmatched one is ``unknown``, shown to every
+party and checked against everyone; an aircraft that changes hands is never two tracks."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from accord.chrono import format_instant
+from support.jig import NOW
+from support.service import Service
+from support.tracks import BLUE, post, report
+
+
+def _feed(track_id: str, lat: float, lon: float, **over: Any) -> dict[str, Any]:
+    """A report as `accord feed` posts an aircraft its registry does not know."""
+    values = report(track_id, None, lat, lon, operator="unknown", mission="unknown")
+    values.update(over)
+    return values
+
+
+def _plan(party: str, disclosure: str, **ident: str) -> dict[str, Any]:
+    start = NOW - timedelta(minutes=10)
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [[21.0, 25.0, 9144], [22.0, 25.0, 9144]]},
+        "properties": {
+            "kind": "flight_plan",
+            "operator": party,
+            "party": party,
+            "mission": "transport",
+            "disclosure": disclosure,
+            "times": [format_instant(start), format_instant(start + timedelta(minutes=40))],
+            **ident,
+        },
+    }
+
+
+def _ids(service: Service, user: str) -> dict[str, dict[str, Any]]:
+    return {t["id"]: t for t in service.get("/v1/tracks", user).json()["items"]}
+
+
+def test_an_unknown_aircraft_is_shown_to_every_party_and_checked_against_everyone(
+    service: Service,
+) -> None:
+    assert post(service, "blue-officer", BLUE).status_code == 200
+    # head-on with blue's b1 at the same level: an unknown aircraft the feed sees
+    answer = post(service, "admin", _feed("4ca7b1", 25.0, 21.5, track_deg=270, icao24="4CA7B1"))
+    assert answer.status_code == 200, answer.text
+    for user in ("blue-officer", "red-officer", "observer"):
+        seen = _ids(service, user)["4ca7b1"]
+        assert (seen["operator"], seen["party"], seen["icao24"]) == ("unknown", None, "4ca7b1")
+    (alert,) = service.get("/v1/alerts", "blue-officer").json()["items"]
+    assert alert["kind"] == "conflict" and alert["parties"] == ["blue", "unknown"]
+    assert sorted(alert["tracks"]) == ["4ca7b1", "b1"]
+
+
+@pytest.mark.parametrize("by", ["icao24", "callsign"])
+def test_a_track_matched_to_a_hidden_plan_is_its_partys_alone(service: Service, by: str) -> None:
+    ident = {"icao24": "4ca7b1"} if by == "icao24" else {"callsign": "blu123"}
+    made = service.post("/v1/declarations", "blue-officer", json=_plan("blue", "center", **ident))
+    assert made.status_code == 201, made.text
+    seen = _feed("4ca7b1", 25.0, 21.5, icao24="4ca7b1", callsign="BLU123", squawk="2301")
+    assert post(service, "admin", seen).status_code == 200
+    mine = _ids(service, "blue-officer")["4ca7b1"]
+    assert (mine["party"], mine["operator"], mine["mission"]) == ("blue", "blue", "transport")
+    assert (mine["disclosure"], mine["callsign"], mine["squawk"]) == ("center", "BLU123", "2301")
+    for user in ("red-officer", "observer"):
+        text = json.dumps(service.get("/v1/tracks", user).json())
+        assert "4ca7b1" not in text and "BLU123" not in text
+
+
+def test_an_aircraft_that_changes_hands_is_never_two_tracks(service: Service) -> None:
+    first = _feed("4ca7b1", 25.0, 21.5, icao24="4ca7b1")
+    assert post(service, "admin", first).status_code == 200
+    assert _ids(service, "red-officer")["4ca7b1"]["operator"] == "unknown"
+    made = service.post(
+        "/v1/declarations", "blue-officer", json=_plan("blue", "shared", icao24="4ca7b1")
+    )
+    assert made.status_code == 201, made.text
+    later = dict(first, time=format_instant(NOW + timedelta(seconds=1)), lon=21.49)
+    assert post(service, "admin", later).status_code == 200
+    (track,) = service.get("/v1/tracks", "red-officer").json()["items"]
+    assert (track["id"], track["party"], track["lon"]) == ("4ca7b1", "blue", 21.49)
+    assert service.get("/v1/alerts", "blue-officer").json()["items"] == []
+
+
+def test_a_plan_out_of_its_time_claims_nothing(service: Service) -> None:
+    late = _plan("blue", "center", icao24="4ca7b1")
+    start = NOW + timedelta(hours=3)
+    late["properties"]["times"] = [
+        format_instant(start),
+        format_instant(start + timedelta(hours=1)),
+    ]
+    assert service.post("/v1/declarations", "blue-officer", json=late).status_code == 201
+    assert post(service, "admin", _feed("4ca7b1", 25.0, 21.5, icao24="4ca7b1")).status_code == 200
+    assert _ids(service, "red-officer")["4ca7b1"]["operator"] == "unknown"
+
+
+def test_identity_fields_are_checked_naming_the_field(service: Service) -> None:
+    bad = _feed("x1", 25.0, 21.5, icao24="4ca7bz", callsign="BLU-1", squawk="7800")
+    worse = report("b9", "blue", 25.0, 21.0, operator="unknown")
+    answer = post(service, "admin", bad, worse)
+    assert answer.status_code == 422, answer.text
+    fields = {e["field"] for e in answer.json()["errors"]}
+    assert fields == {
+        "tracks[0].icao24",
+        "tracks[0].callsign",
+        "tracks[0].squawk",
+        "tracks[1].party",
+    }
+    plan = _plan("blue", "shared", icao24="00000g")
+    refused = service.post("/v1/declarations", "blue-officer", json=plan)
+    assert refused.status_code == 422
+    assert "properties.icao24" in refused.text
