@@ -23,6 +23,7 @@ from accord.center.cli import db_app, serve, users_app
 from accord.chrono import format_instant, parse_instant
 from accord.cli_common import fail
 from accord.cli_cot import cot_app
+from accord.cli_feed import feed_app
 from accord.cli_fetch import record_fetch
 from accord.cli_monitor import monitor
 from accord.cli_office import office_app
@@ -60,6 +61,7 @@ app.add_typer(record_app, name="record")
 app.command("verify")(verify)
 app.add_typer(db_app, name="db")
 app.add_typer(cot_app, name="cot")
+app.add_typer(feed_app, name="feed")
 app.add_typer(users_app, name="users")
 app.add_typer(witness_app, name="witness")
 app.command("monitor")(monitor)

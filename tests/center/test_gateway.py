@@ -36,9 +36,10 @@ from accord.gateway.run import Config, Running, start
 from accord.record.canonical import encode_base64
 from support.cot import pytak
 from support.cotclient import Device, DeviceFiles, enroll_device, tls_device
+from support.inprocess import Bridge, RunningClock
 from support.jig import NOW
 from support.offices import root_of, user_key
-from support.service import Service, TestClient, center_of, rooted_service
+from support.service import Service, center_of, rooted_service
 
 T = TypeVar("T")
 
@@ -52,37 +53,6 @@ AREA = "accord.da-north"
 BLUE_1 = "ANDROID-blue-1"
 
 
-class _Clock:
-    """The center's and the gateway's clock: NOW, running on with real time (the dead
-    band's interval must end)."""
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-
-    def __call__(self) -> datetime:
-        return NOW + timedelta(seconds=time.monotonic() - self.started)
-
-
-class _Bridge(httpx.AsyncBaseTransport):
-    """The gateway's HTTP client reaching the application in process (the TestClient's
-    transport, in a worker thread): the gateway signs, sends and reads as over a socket."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.inner = client._transport
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        content = await request.aread()
-        sent = httpx.Request(request.method, request.url, headers=request.headers, content=content)
-
-        def call() -> httpx.Response:
-            answer = self.inner.handle_request(sent)
-            answer.read()
-            return answer
-
-        answer = await asyncio.to_thread(call)
-        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
-
-
 @dataclass
 class Gw:
     service: Service
@@ -90,7 +60,7 @@ class Gw:
     loop: asyncio.AbstractEventLoop
     files: dict[str, DeviceFiles]
     gateway_ca: Path
-    clock: _Clock
+    clock: RunningClock
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
@@ -164,7 +134,7 @@ def report(
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gw]:
     folder = tmp_path_factory.mktemp("gateway")
-    clock = _Clock()
+    clock = RunningClock()
     options = CotOptions(port=0, plain_port=0, recheck_s=0.2, refresh_s=1.0, rate=50, burst=50)
     with rooted_service(folder, None, now=clock, cot=options) as service:
         center = center_of(service)
@@ -208,7 +178,7 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gw]:
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()
         client = httpx.AsyncClient(
-            base_url="http://testserver", transport=_Bridge(service.client), timeout=30
+            base_url="http://testserver", transport=Bridge(service.client), timeout=30
         )
         running = asyncio.run_coroutine_threadsafe(
             start(config, client=client, clock=clock), loop

@@ -1,0 +1,355 @@
+"""``accord feed``: a live source read, joined per aircraft, posted to the center as the
+center's feed user (the administrator's ``/v1/tracks``), once per interval.
+
+::
+
+    source ──lines/datagrams──▶ decoder ──Sighting──▶ Joiner ──latest whole states──▶ Poster
+    (TCP SBS, UDP ASTERIX,       (accord.feeds.sbs,     (accord.feeds.join)          POST /v1/tracks
+     a CSV replayed)              accord.feeds.asterix)                               every interval
+
+* **Latest wins.** An aircraft heard many times between two posts is posted once, with its
+  newest state; a batch the center did not take (a dropped connection, a 5xx, a 429) is not
+  resent as it was: its aircraft are marked again and their newest states go in the next
+  batch, after a backoff.
+* **Both sides reconnect.** The source is reconnected with exponential backoff (0.5 s
+  doubling to 30 s) when it drops or refuses; so is the center.
+* **Bounded.** A batch holds at most :data:`BATCH_MAX` reports (the center's body limit is
+  1 MiB); the joiner holds at most ``max_aircraft`` aircraft and forgets one not heard for
+  :data:`FORGET_AFTER`; a line longer than :data:`~accord.feeds.sbs.MAX_LINE` is a problem,
+  never a buffer that grows.
+* **Identity.** A sighting becomes a report with the registry's operator, party and mission
+  for its address, or ``unknown`` (:mod:`accord.feeds.registry`); the center matches it to
+  the flight plans in force (:mod:`accord.center.airspace.identity`).
+* A one-line status every ``status_every`` seconds: reports in, aircraft held, batches
+  posted, refused, the last error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from accord.airspace import TrackReport, report_from_fields
+from accord.airspace.tracks import parse_tracks_csv
+from accord.chrono import format_instant
+from accord.feeds.join import Joiner
+from accord.feeds.registry import Registry
+from accord.feeds.sbs import MAX_LINE, SbsError, parse_line
+from accord.feeds.sighting import Sighting
+
+__all__ = [
+    "BATCH_MAX",
+    "FORGET_AFTER",
+    "Counts",
+    "Feed",
+    "Poster",
+    "backoff",
+    "read_sbs",
+    "replay_csv",
+]
+
+BATCH_MAX = 2000
+"""The most reports one ``POST /v1/tracks`` carries (about 450 KiB: under the 1 MiB body
+limit with room for long ids)."""
+FORGET_AFTER = timedelta(seconds=60)
+"""An aircraft not heard for this long is forgotten (the center stops checking a track at
+the same age)."""
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before reconnection ``attempt`` (0-based): 0.5 s doubling, at most 30.
+
+    >>> [backoff(k) for k in (0, 1, 2, 10)]
+    [0.5, 1.0, 2.0, 30.0]
+    """
+    return float(min(30.0, 0.5 * 2 ** min(attempt, 10)))
+
+
+@dataclass(slots=True)
+class Counts:
+    """What the feed has done so far (the status line reads it)."""
+
+    messages: int = 0
+    problems: int = 0
+    skewed: int = 0
+    batches: int = 0
+    posted: int = 0
+    refused: int = 0
+    connects: int = 0
+    last_error: str = "none"
+
+    def line(self, held: int) -> str:
+        return (
+            f"feed: {self.messages:,} messages in ({self.problems:,} bad, {self.skewed:,} "
+            f"with the reception's time), {held:,} aircraft held, {self.batches:,} batches "
+            f"posted ({self.posted:,} reports), {self.refused:,} refused; last error: "
+            f"{self.last_error}"
+        )
+
+
+@dataclass(slots=True)
+class Feed:
+    """What the source side fills and the poster empties: the joiner of sightings, reports
+    already whole (a CSV replay's), and the counts."""
+
+    registry: Registry = field(default_factory=Registry)
+    joiner: Joiner = field(default_factory=Joiner)
+    whole: dict[str, TrackReport] = field(default_factory=dict)
+    counts: Counts = field(default_factory=Counts)
+
+    def sighted(self, s: Sighting) -> None:
+        if not self.joiner.add(s):
+            self.counts.problems += 1
+            self.counts.last_error = f"more than {self.joiner.max_aircraft:,} aircraft held"
+
+    def reported(self, r: TrackReport) -> None:
+        self.whole[r.id] = r
+
+    def problem(self, reason: str) -> None:
+        self.counts.problems += 1
+        self.counts.last_error = reason
+
+    def take(self) -> list[dict[str, Any]]:
+        """The reports to post now: each changed aircraft's newest whole state (checked as
+        the center checks it; one that fails is a problem, not a batch the center refuses)."""
+        out: list[dict[str, Any]] = []
+        for s in self.joiner.take():
+            operator, party, mission = self.registry.identity(s.icao24)
+            values = {
+                "id": s.key,
+                "operator": operator,
+                "party": party,
+                "mission": mission,
+                "time": format_instant(s.time),
+                "lat": s.lat,
+                "lon": s.lon,
+                "alt_ft": s.alt_ft,
+                "gs_kt": s.gs_kt,
+                "track_deg": s.track_deg,
+                "vs_fpm": s.vs_fpm,
+                "icao24": s.icao24,
+                "callsign": s.callsign,
+                "squawk": s.squawk,
+            }
+            found = report_from_fields(values)
+            if isinstance(found, TrackReport):
+                out.append(values)
+            else:
+                self.problem(f"aircraft {s.key}: {found[0]}")
+        whole, self.whole = self.whole, {}
+        out += [_json(r) for r in whole.values()]
+        return out
+
+    def again(self, reports: list[dict[str, Any]]) -> None:
+        """Reports the center did not take: their aircraft go in the next batch (with their
+        newest state, should a newer one have come meanwhile)."""
+        for r in reports:
+            key = str(r["id"])
+            if key in self.joiner.states:
+                self.joiner.again([key])
+            else:
+                self.whole.setdefault(key, _report(r))
+
+
+def _json(r: TrackReport) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "operator": r.operator,
+        "party": r.party,
+        "mission": r.mission,
+        "time": format_instant(r.time),
+        "lat": r.lat,
+        "lon": r.lon,
+        "alt_ft": r.alt_ft,
+        "gs_kt": r.gs_kt,
+        "track_deg": r.track_deg,
+        "vs_fpm": r.vs_fpm,
+        "icao24": r.icao24,
+        "callsign": r.callsign,
+        "squawk": r.squawk,
+    }
+
+
+@dataclass(slots=True)
+class Poster:
+    """Posts the feed's reports to ``/v1/tracks`` every ``interval`` seconds."""
+
+    feed: Feed
+    client: httpx.AsyncClient
+    token: str
+    interval: float = 1.0
+    failures: int = 0
+
+    async def post_once(self) -> None:
+        """One round: everything changed since the last, in batches of :data:`BATCH_MAX`.
+        A batch that fails marks its aircraft again and raises the failure count (the next
+        round waits :func:`backoff` of it)."""
+        reports = self.feed.take()
+        counts = self.feed.counts
+        for start in range(0, len(reports), BATCH_MAX):
+            batch = reports[start : start + BATCH_MAX]
+            error = await self._post(batch)
+            if error is None:
+                counts.batches += 1
+                counts.posted += len(batch)
+                self.failures = 0
+                continue
+            counts.last_error = error
+            if error.startswith("refused"):
+                counts.refused += len(batch)
+                continue  # the center named what is wrong: resending it changes nothing
+            self.failures += 1
+            self.feed.again(reports[start:])
+            return
+
+    async def _post(self, batch: list[dict[str, Any]]) -> str | None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            answer = await self.client.post("/v1/tracks", json={"tracks": batch}, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"the center: {type(exc).__name__}: {exc}"[:200]
+        if answer.status_code == 200:
+            return None
+        if answer.status_code in (400, 403, 422):
+            detail = answer.text[:300].replace("\n", " ")
+            return f"refused {answer.status_code}: {detail}"
+        return f"the center answered {answer.status_code}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            wait = self.interval if self.failures == 0 else backoff(self.failures - 1)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+            await self.post_once()
+
+
+def _report(values: dict[str, Any]) -> TrackReport:
+    found = report_from_fields(values)
+    assert isinstance(found, TrackReport)
+    return found
+
+
+async def read_sbs(
+    host: str, port: int, feed: Feed, stop: asyncio.Event, *, clock: Clock = _utc_now
+) -> None:
+    """Read BaseStation lines from ``host:port`` into ``feed`` until ``stop``, reconnecting
+    with :func:`backoff` when the receiver drops or refuses."""
+    attempt = 0
+    counts = feed.counts
+    while not stop.is_set():
+        try:
+            reader, writer = await asyncio.open_connection(host, port, limit=MAX_LINE * 2)
+        except OSError as exc:
+            counts.last_error = f"the receiver {host}:{port}: {exc.strerror or exc}"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff(attempt))
+            attempt += 1
+            continue
+        counts.connects += 1
+        try:
+            heard = await _lines(reader, feed, stop, clock)
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        attempt = 0 if heard else attempt + 1
+        if not stop.is_set():
+            counts.last_error = f"the receiver {host}:{port} closed the connection"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff(attempt))
+
+
+async def _lines(
+    reader: asyncio.StreamReader, feed: Feed, stop: asyncio.Event, clock: Clock
+) -> bool:
+    """Read lines until EOF or ``stop``; whether any line came."""
+    heard = False
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            reading = asyncio.ensure_future(reader.readuntil(b"\n"))
+            done, _ = await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping in done:
+                reading.cancel()
+                return heard
+            try:
+                raw = reading.result()
+            except asyncio.IncompleteReadError:
+                return heard
+            except asyncio.LimitOverrunError:
+                feed.problem(f"a line longer than {MAX_LINE} characters")
+                await reader.read(MAX_LINE * 2)  # drop it; the next line starts clean
+                continue
+            heard = True
+            _line(raw, feed, clock())
+    except (ConnectionError, OSError) as exc:
+        feed.counts.last_error = f"the receiver: {exc}"
+        return heard
+    finally:
+        stopping.cancel()
+
+
+def _line(raw: bytes, feed: Feed, received: datetime) -> None:
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        feed.problem("a line that is not ASCII")
+        return
+    try:
+        parsed = parse_line(text, received=received)
+    except SbsError as exc:
+        feed.problem(str(exc))
+        return
+    if parsed is None:
+        return
+    sighting, believed = parsed
+    feed.counts.messages += 1
+    if not believed:
+        feed.counts.skewed += 1
+    feed.sighted(sighting)
+
+
+async def replay_csv(
+    path: Path,
+    feed: Feed,
+    stop: asyncio.Event,
+    *,
+    speed: float = 1.0,
+    clock: Clock = _utc_now,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Replay a CSV of track reports in time (``speed`` × real time), each report's time moved
+    to the present: the first report is posted now, one 60 s later in the file is posted 60 s
+    (at speed 1) later, stamped with the time it is posted — an exercise's recorded picture
+    shown live. Raises :class:`~accord.errors.TrackError` for a bad file (nothing is
+    posted)."""
+    text = path.read_text(encoding="utf-8")
+    reports = sorted(parse_tracks_csv(text, source=str(path)), key=lambda r: r.time)
+    if not reports:
+        return
+    first = reports[0].time
+    started, began = clock(), time.monotonic()
+    for r in reports:
+        due = (r.time - first).total_seconds() / speed
+        wait = due - (time.monotonic() - began)
+        if wait > 0:
+            await sleep(wait)
+        if stop.is_set():
+            return
+        at = started + timedelta(seconds=due)
+        feed.counts.messages += 1
+        feed.reported(replace(r, time=at))
