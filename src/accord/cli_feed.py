@@ -1,4 +1,4 @@
-"""``accord feed``: the center's air picture from a live source (see :mod:`accord.feeds.run`).
+"""``accord feed``: the center's air picture from a live source (see :mod:`accord.feed_process`).
 
 The feed posts as the center's feed user (an administrator's token, from ``ACCORD_TOKEN`` or
 ``--token-file``, never the command line) and prints a one-line status every few seconds on
@@ -21,8 +21,8 @@ import typer
 from accord.cli_common import fail
 from accord.cli_fetch import TOKEN_ENV, read_token
 from accord.errors import InputError
+from accord.feed_process import Feed, Poster, read_sbs, replay_csv
 from accord.feeds.registry import Registry, parse_registry
-from accord.feeds.run import Feed, Poster, read_sbs, replay_csv
 
 __all__ = ["feed_app"]
 

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from accord.feed_process import Feed, Poster, read_sbs
 from accord.feeds.registry import parse_registry
-from accord.feeds.run import Feed, Poster, read_sbs
 from support.inprocess import Bridge, RunningClock
 from support.service import Service, rooted_service
 

@@ -118,3 +118,40 @@ def test_identity_fields_are_checked_naming_the_field(service: Service) -> None:
     refused = service.post("/v1/declarations", "blue-officer", json=plan)
     assert refused.status_code == 422
     assert "properties.icao24" in refused.text
+
+
+def test_an_emergency_squawk_is_alerted_to_everyone_until_it_stops(service: Service) -> None:
+    seen = _feed("4ca7b1", 25.0, 21.5, icao24="4ca7b1", squawk="7700")
+    assert post(service, "admin", seen).status_code == 200
+    ids = set()
+    for user in ("blue-officer", "red-officer", "observer"):
+        (alert,) = service.get("/v1/alerts", user).json()["items"]
+        assert (alert["kind"], alert["squawk"], alert["tracks"]) == ("squawk", "7700", ["4ca7b1"])
+        assert alert["lat"] == 25.0 and "emergency" in alert["label"]
+        ids.add(alert["id"])
+    assert len(ids) == 1
+    later = dict(seen, time=format_instant(NOW + timedelta(seconds=1)), squawk="2000")
+    assert post(service, "admin", later).status_code == 200
+    assert service.get("/v1/alerts", "red-officer").json()["items"] == []
+
+
+def test_a_hidden_aircrafts_emergency_tells_the_others_whose_and_the_code_not_where(
+    service: Service,
+) -> None:
+    made = service.post(
+        "/v1/declarations", "blue-officer", json=_plan("blue", "center", icao24="4ca7b1")
+    )
+    assert made.status_code == 201, made.text
+    seen = _feed("4ca7b1", 25.0, 21.5, icao24="4ca7b1", callsign="BLU123", squawk="7600")
+    assert post(service, "admin", seen).status_code == 200
+    (mine,) = service.get("/v1/alerts", "blue-officer").json()["items"]
+    assert mine["tracks"] == ["4ca7b1"] and mine["lat"] == 25.0
+    for user in ("red-officer", "observer"):
+        (theirs,) = service.get("/v1/alerts", user).json()["items"]
+        assert theirs["id"] == mine["id"] and theirs["squawk"] == "7600"
+        assert theirs["tracks"] == [None] and theirs["others"] == [
+            {"party": "blue", "operator": "blue"}
+        ]
+        assert theirs["lat"] is None and theirs["lon"] is None
+        text = json.dumps(theirs)
+        assert "4ca7b1" not in text and "BLU123" not in text and "21.5" not in text

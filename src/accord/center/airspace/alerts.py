@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement
 from accord.center import visibility
 from accord.center.airspace.entries import ACKNOWLEDGED_EVENT, ENTRIES
-from accord.center.airspace.findings import IntArray
+from accord.center.airspace.findings import IntArray, squawk_of
 from accord.center.airspace.store import (
     GROUPS,
     OPEN,
@@ -60,6 +60,7 @@ from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.chrono import format_instant
 from accord.errors import HashMismatch, IllegalTransition, NotAuthorized, NotFound
+from accord.feeds.sighting import EMERGENCY_SQUAWKS
 
 __all__ = [
     "EVENT_ALERTS_MAX",
@@ -146,6 +147,7 @@ class AlertView:
     group: str | None = None
     recipients: list[PartyView] = field(default_factory=list)
     opening: dict[str, Any] | None = None
+    squawk: str | None = None
 
 
 def json_time(value: datetime) -> str:
@@ -343,6 +345,7 @@ def alert_of(
     predicted = at_second(f["t_los"])
     when_text = format_instant(predicted)
     flag = bool(f["flag"])
+    code: str | None = None
     if conflict:
         label = f"conflict: {' / '.join(names)}"
         when = "lost now" if flag else f"from {when_text}"
@@ -369,6 +372,15 @@ def alert_of(
             if own and role in (Role.OFFICER, Role.APPROVER):
                 lon, lat = float(own[0][0]), float(own[0][1])
             detail = f"predicted loss of separation between {' and '.join(names)}: {when}"
+    elif (code := squawk_of(g.area)) is not None:
+        if all(seen):
+            lon, lat = float(f["x"]), float(f["y"])
+        meaning = EMERGENCY_SQUAWKS.get(code, "emergency")
+        label = f"squawk {code} ({meaning}): {names[0]}"
+        detail = (
+            f"{names[0]} (operator {aircraft[0]['operator']}) squawks {code}, {meaning}, "
+            f"since {when_text}"
+        )
     else:
         if all(seen):
             lon, lat = float(f["x"]), float(f["y"])
@@ -385,7 +397,7 @@ def alert_of(
     cleared = int(state["cleared"])
     return AlertView(
         id=g.alert_id(n),
-        kind=g.kind,
+        kind="squawk" if code is not None else g.kind,
         source=g.source,
         parties=list(g.party_sets[int(f["p"])]),
         tracks=tracks,
@@ -400,8 +412,8 @@ def alert_of(
         lon=None if lon is None else round(lon, 6),
         horizontal_nm=horizontal,
         vertical_ft=None if vertical is None else float(vertical),
-        area=None if conflict else g.area,
-        inside=None if conflict else flag,
+        area=None if conflict or code is not None else g.area,
+        inside=None if conflict or code is not None else flag,
         detail=detail,
         cleared=cleared != OPEN,
         cleared_at=None if cleared == OPEN else instant(cleared),
@@ -414,6 +426,7 @@ def alert_of(
             for r in recipients
         ],
         opening=opening,
+        squawk=code,
     )
 
 

@@ -38,7 +38,14 @@ import numpy as np
 from sqlalchemy import bindparam, insert, update
 
 from accord.center.airspace.alerts import acks_of, announce, escalations_of, recipients_of
-from accord.center.airspace.entries import CLEARED_EVENT, ENTRIES, RAISE_EVENTS
+from accord.center.airspace.entries import (
+    CLEARED_EVENT,
+    EMERGENCY_EVENT,
+    ENTRIES,
+    EXEMPT_EVENT,
+    RAISE_EVENTS,
+    raise_event,
+)
 from accord.center.airspace.escalation import ALERT_ACK_WITHIN
 from accord.center.airspace.findings import KINDS, Found, IntArray, finding_code, track_found
 from accord.center.airspace.groups import (
@@ -212,14 +219,14 @@ def reconcile(
     if raised:
         recipients = {r.group.id: r.recipients for r in raised}
         items = [(r.group, np.arange(r.group.count)) for r in raised]
-        for kind in ("area", "conflict"):
-            these = [(g, ns) for g, ns in items if g.kind == kind]
-            if these:
+        for event in (*RAISE_EVENTS.values(), EMERGENCY_EVENT):
+            these = [(g, ns) for g, ns in items if raise_event(g.kind, g.area) == event]
+            if these and event != EXEMPT_EVENT:
                 announce(
                     session,
                     agreement,
                     these,
-                    RAISE_EVENTS[kind],
+                    event,
                     now,
                     acks={},
                     recipients=recipients,

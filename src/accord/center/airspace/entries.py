@@ -14,6 +14,7 @@ __all__ = [
     "ACKNOWLEDGED_EVENT",
     "CLEARED_EVENT",
     "CONFLICT_EVENT",
+    "EMERGENCY_EVENT",
     "ENTRIES",
     "ESCALATED_EVENT",
     "EXEMPT_EVENT",
@@ -22,6 +23,7 @@ __all__ = [
     "TRACKS_EVENT",
     "TRACK_EVENT",
     "VIOLATION_EVENT",
+    "raise_event",
 ]
 
 TRACK_EVENT = "track.updated"
@@ -29,6 +31,7 @@ TRACKS_EVENT = "tracks.updated"
 CONFLICT_EVENT = "airspace.conflict"
 VIOLATION_EVENT = "airspace.violation"
 EXEMPT_EVENT = "airspace.exempt"
+EMERGENCY_EVENT = "airspace.emergency"
 CLEARED_EVENT = "airspace.cleared"
 ACKNOWLEDGED_EVENT = "airspace.acknowledged"
 ESCALATED_EVENT = "airspace.escalated"
@@ -44,6 +47,8 @@ for _kind, _required, _optional, _summary in [
      "the center finds aircraft in a designated area closed to them"),
     (EXEMPT_EVENT, (*_GROUP_FIELDS, "area"), ("commitments",),
      "the center records an exempt mission's passage (alerts no one)"),
+    (EMERGENCY_EVENT, (*_GROUP_FIELDS, "squawk"), ("commitments",),
+     "the center sees aircraft squawking an emergency code (7500, 7600, 7700)"),
     (CLEARED_EVENT, ("alerts", "cleared_at"), (), "the center clears alerts whose finding ended"),
     # a step names its group ("group"), or an alert raised before groups ("alert")
     (ESCALATED_EVENT, ("party", "level", "role", "due", "deadline", "skipped"),
@@ -65,3 +70,12 @@ ENTRIES[ACKNOWLEDGED_EVENT] = entry_kind(
 
 
 RAISE_EVENTS = {"conflict": CONFLICT_EVENT, "area": VIOLATION_EVENT, "exempt": EXEMPT_EVENT}
+"""The entry kind (and live event) of a group raised, by its kind; an ``area`` group of an
+emergency squawk is :data:`EMERGENCY_EVENT` instead (:func:`raise_event`)."""
+
+
+def raise_event(kind: str, area: str | None) -> str:
+    """The entry kind of a group of ``kind`` about ``area``."""
+    if kind == "area" and area is not None and area.startswith("squawk-"):
+        return EMERGENCY_EVENT
+    return RAISE_EVENTS[kind]

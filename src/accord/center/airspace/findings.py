@@ -9,6 +9,11 @@ heading in within the look-ahead, without an exempt mission is an ``airspace.vio
 alert to every party (third-party operators are what areas are for) and a finding of
 ``GET /v1/compliance`` against the aircraft's party; an exempt mission is recorded once
 (``airspace.exempt``) and alerts no one.
+
+Emergency squawks: an aircraft whose Mode 3/A code is 7500, 7600 or 7700 is an
+``airspace.emergency`` alert to every party, open while it squawks the code (a finding of
+kind ``squawk`` whose "area" is ``squawk-CODE``). To a reader the aircraft is hidden from, it
+says whose aircraft it is, the code and when — not where (DECISIONS 1).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from accord.center import visibility
 from accord.center.airspace.store import FINDING, micros
 from accord.center.airspace.trackstore import Track, key_of, owner_of, reports_of
 from accord.chrono import format_instant
+from accord.feeds.sighting import EMERGENCY_SQUAWKS
 from accord.rules import DesignatedAreaIndex
 from accord.units import KT, NM
 
@@ -38,6 +44,7 @@ __all__ = [
     "CONFLICT",
     "EXEMPT",
     "KINDS",
+    "SQUAWK_PREFIX",
     "BoolArray",
     "Findings",
     "FloatArray",
@@ -45,12 +52,29 @@ __all__ = [
     "IntArray",
     "finding_code",
     "found_of",
+    "squawk_of",
     "track_found",
 ]
 
 KINDS = ("area", "conflict", "exempt")
 """A finding's kind by its code (new groups are raised in this order)."""
 AREA, CONFLICT, EXEMPT = 0, 1, 2
+SQUAWK_PREFIX = "squawk-"
+"""An emergency squawk is an ``area`` finding whose "area" is this prefix, then the code:
+stored, kept current and cleared as an area finding is, and told as ``airspace.emergency``
+(:func:`squawk_of`). No designated area id collides: ``-`` is no id's."""
+
+
+def squawk_of(area: str | None) -> str | None:
+    """The code of an emergency squawk's "area", ``None`` for a designated area.
+
+    >>> squawk_of("squawk-7700"), squawk_of("accord.da-north")
+    ('7700', None)
+    """
+    if area is not None and area.startswith(SQUAWK_PREFIX):
+        return area.removeprefix(SQUAWK_PREFIX)
+    return None
+
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -268,7 +292,12 @@ def track_found(agreement: Agreement, rows: Sequence[Track], now: datetime) -> F
     index = DesignatedAreaIndex(agreement)
     row_of = {key: k for k, key in enumerate(keys)}
     listed = list(track_area_findings(tracks, index, now, agreement.airspace.lookahead))
-    areas = sorted({f.area_id for f in listed})
+    calling = [
+        (k, SQUAWK_PREFIX + str(r.squawk))
+        for k, r in enumerate(rows)
+        if r.squawk is not None and r.squawk in EMERGENCY_SQUAWKS
+    ]
+    areas = sorted({f.area_id for f in listed} | {code for _, code in calling})
     area_of = {a: k for k, a in enumerate(areas)}
     found_areas = np.zeros(len(listed), dtype=FINDING)
     kinds, where = [], []
@@ -285,6 +314,20 @@ def track_found(agreement: Agreement, rows: Sequence[Track], now: datetime) -> F
             round(f.entry_point[0], 6), round(f.entry_point[1], 6),
             math.nan, math.nan, math.nan, math.nan,
         )  # fmt: skip
+    everyone = tuple(sorted(agreement.party_ids))
+    found_codes = np.zeros(len(calling), dtype=FINDING)
+    for n, (k, code) in enumerate(calling):
+        row = rows[k]
+        concerned = tuple(sorted(set(everyone) | {row.owner}))
+        kinds.append(AREA)
+        where.append(area_of[code])
+        found_codes[n] = (
+            k, -1, sets.setdefault(concerned, len(party_sets) + len(sets)),
+            True, epoch_seconds(row.time.replace(microsecond=0)), 0, 0,
+            math.nan, math.nan, math.nan, round(row.lon, 6), round(row.lat, 6),
+            math.nan, math.nan, math.nan, math.nan,
+        )  # fmt: skip
+    found_areas = np.concatenate([found_areas, found_codes])
     return found_of(
         "track",
         aircraft,

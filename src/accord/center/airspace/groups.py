@@ -29,8 +29,15 @@ from typing import Any, cast
 import numpy as np
 
 from accord.center import visibility
-from accord.center.airspace.entries import ENTRIES, RAISE_EVENTS
-from accord.center.airspace.findings import CONFLICT, KINDS, FloatArray, Found, IntArray
+from accord.center.airspace.entries import ENTRIES, raise_event
+from accord.center.airspace.findings import (
+    CONFLICT,
+    KINDS,
+    FloatArray,
+    Found,
+    IntArray,
+    squawk_of,
+)
 from accord.center.airspace.store import NO_ENTRY, OPEN, STATE, Group, micros
 from accord.chrono import format_instant
 from accord.record.canonical import canonical_join, canonical_json, canonical_rows, encode_base64
@@ -272,6 +279,7 @@ def group_event(
     of a ``center`` aircraft gets a salted commitment to its hidden aircraft in the group
     (ids, missions, reported states), whose opening the center keeps for it."""
     kind = KINDS[int(found.kind[group[0]])]
+    where = None if kind == "conflict" else found.areas[int(found.area[group[0]])]
     f = found.f[group].copy()
     now_us = micros(now)
     listed, slot = _slots(found, group)
@@ -285,7 +293,7 @@ def group_event(
     used = np.unique(f["p"])
     parties = sorted({p for k in used.tolist() for p in found.party_sets[k]})
     event: dict[str, Any] = {
-        "kind": RAISE_EVENTS[kind],
+        "kind": raise_event(kind, where),
         "group": group_id,
         "part": part,
         "parts": parts,
@@ -313,7 +321,11 @@ def group_event(
                 column[k] = None
         findings = canonical_rows(columns)
     else:
-        event["area"] = found.areas[int(found.area[group[0]])]
+        code = squawk_of(where)
+        if code is not None:
+            event["squawk"] = code
+        else:
+            event["area"] = where
         event["fields"] = _AREA_FIELDS
         points = np.stack([f["x"], f["y"]], axis=1).tolist()
         hidden = ~found.shared[f["a"]]
@@ -363,7 +375,7 @@ def group_event(
         kind=kind,
         source=found.source,
         grouped=True,
-        area=event.get("area"),
+        area=where,
         parties=parties,
         party_sets=[found.party_sets[k] for k in sets.tolist()],
         aircraft=[{k: found.aircraft[a][k] for k in _STORED} for a in distinct[keep].tolist()],

@@ -91,7 +91,9 @@ class AlertOut(BaseModel):
     concerned's acknowledgement deadline and escalation (:class:`AlertPartyOut`), which are
     its group's. Of a conflict with an aircraft hidden from the reader: no ``tcpa_s``,
     ``horizontal_nm`` or ``vertical_ft``, and the place is the reader's own aircraft's when
-    separation is lost (DECISIONS 1)."""
+    separation is lost (DECISIONS 1). ``squawk``: of an emergency (kind ``squawk``), the
+    code the aircraft squawks (7500 unlawful interference, 7600 radio failure, 7700
+    emergency); the place only where the reader may see the aircraft."""
 
     id: str
     kind: str
@@ -120,6 +122,7 @@ class AlertOut(BaseModel):
     group: str | None = None
     recipients: list[AlertPartyOut] = []
     opening: dict[str, Any] | None = None
+    squawk: str | None = None
 
 
 class PlanConflictOut(BaseModel):

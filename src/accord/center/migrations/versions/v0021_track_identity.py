@@ -1,5 +1,7 @@
 """Who a track's aircraft is, as a sensor reads it (issue 22 item 2): ``tracks`` gains
-``icao24``, ``callsign`` and ``squawk`` (:class:`accord.center.db.models_airspace.TrackRow`).
+``icao24``, ``callsign`` and ``squawk`` (:class:`accord.center.db.models_airspace.TrackRow`);
+an emergency squawk's alerts are stored as a designated area's are, under the "area"
+``squawk-CODE`` (:data:`accord.center.airspace.findings.SQUAWK_PREFIX`).
 
 Revision ID: 0021
 Revises: 0020
