@@ -105,16 +105,16 @@ _HALF_DAY = timedelta(hours=12)
 _BLOCK_MAX = 0xFFFF  # LEN is 2 bytes
 
 # --- the items' least significant bits, as the specifications state them -------------------
-LSB_TIME_S = 1 / 128  # I062/070, I021/071, /073, /077: time of day, LSB 1/128 s
-LSB_062_LATLON_DEG = 180 / 2**25  # I062/105: WGS-84 lat/lon, 32 bits signed, LSB 180/2**25 deg
-LSB_021_LATLON_HI_DEG = 180 / 2**30  # I021/131: 32 bits signed, LSB 180/2**30 deg
-LSB_021_LATLON_DEG = 180 / 2**23  # I021/130: 24 bits signed, LSB 180/2**23 deg
-LSB_VXY_MS = 0.25  # I062/185: Vx, Vy, 16 bits signed, LSB 0.25 m/s
-LSB_FL = 0.25  # I062/136, I021/145: flight level, 16 bits signed, LSB 1/4 FL
-LSB_GEOM_FT = 6.25  # I062/130: geometric altitude, 16 bits signed, LSB 6.25 ft
-LSB_RATE_FPM = 6.25  # I062/220 (16 bits), I021/155 BVR (15 bits): signed, LSB 6.25 ft/min
-LSB_021_GS_NMS = 2**-14  # I021/160 GS: 15 bits unsigned, LSB 2**-14 NM/s
-LSB_021_TA_DEG = 360 / 2**16  # I021/160 TA: 16 bits unsigned, LSB 360/2**16 deg
+_LSB_TIME_S = 1 / 128  # I062/070, I021/071, /073, /077: time of day, LSB 1/128 s
+_LSB_062_LATLON_DEG = 180 / 2**25  # I062/105: WGS-84 lat/lon, 32 bits signed, LSB 180/2**25 deg
+_LSB_021_LATLON_HI_DEG = 180 / 2**30  # I021/131: 32 bits signed, LSB 180/2**30 deg
+_LSB_021_LATLON_DEG = 180 / 2**23  # I021/130: 24 bits signed, LSB 180/2**23 deg
+_LSB_VXY_MS = 0.25  # I062/185: Vx, Vy, 16 bits signed, LSB 0.25 m/s
+_LSB_FL = 0.25  # I062/136, I021/145: flight level, 16 bits signed, LSB 1/4 FL
+_LSB_GEOM_FT = 6.25  # I062/130: geometric altitude, 16 bits signed, LSB 6.25 ft
+_LSB_RATE_FPM = 6.25  # I062/220 (16 bits), I021/155 BVR (15 bits): signed, LSB 6.25 ft/min
+_LSB_021_GS_NMS = 2**-14  # I021/160 GS: 15 bits unsigned, LSB 2**-14 NM/s
+_LSB_021_TA_DEG = 360 / 2**16  # I021/160 TA: 16 bits unsigned, LSB 360/2**16 deg
 
 # ICAO Annex 10 Vol. IV, 3.1.2.9: the 6-bit character set of an aircraft identification
 _ICAO_CHARS = {**{i: chr(64 + i) for i in range(1, 27)}, 32: " "}
@@ -277,7 +277,7 @@ def _sub(item: Any, name: str) -> int | None:
 
 def _time(raw: int, received: datetime, item: str) -> datetime:
     """A time of day (LSB 1/128 s) on the day that brings it within 12 h of ``received``."""
-    seconds = raw * LSB_TIME_S
+    seconds = raw * _LSB_TIME_S
     if seconds >= _DAY_S:
         raise _Skip(f"{item} time of day {seconds:g} s is past midnight (86,400 s)")
     midnight = received.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -374,25 +374,25 @@ def _read_062(record: Any, received: datetime) -> tuple[Sighting | None, str | N
     lat = lon = alt_ft = gs_kt = track_deg = vs_fpm = None
     i105 = record.get_item("105")
     if i105 is not None:  # I062/105: WGS-84 lat/lon, 32 bits signed each, LSB 180/2**25 deg
-        lat = _signed(_sub(i105, "LAT") or 0, 32) * LSB_062_LATLON_DEG
-        lon = _signed(_sub(i105, "LON") or 0, 32) * LSB_062_LATLON_DEG
+        lat = _signed(_sub(i105, "LAT") or 0, 32) * _LSB_062_LATLON_DEG
+        lon = _signed(_sub(i105, "LON") or 0, 32) * _LSB_062_LATLON_DEG
     i185 = record.get_item("185")
     if i185 is not None:  # I062/185: Vx (east), Vy (north), 16 bits signed, LSB 0.25 m/s
-        vx = _signed(_sub(i185, "VX") or 0, 16) * LSB_VXY_MS
-        vy = _signed(_sub(i185, "VY") or 0, 16) * LSB_VXY_MS
+        vx = _signed(_sub(i185, "VX") or 0, 16) * _LSB_VXY_MS
+        vy = _signed(_sub(i185, "VY") or 0, 16) * _LSB_VXY_MS
         gs_kt = math.hypot(vx, vy) / KT
         track_deg = math.degrees(math.atan2(vx, vy)) % 360.0
     items = _ITEMS_062
     i136 = record.get_item("136")
     i130 = record.get_item("130")
     if i136 is not None:  # I062/136: measured flight level, 16 bits signed, LSB 1/4 FL
-        alt_ft = _signed(int(i136.as_uint()), 16) * LSB_FL * 100.0
+        alt_ft = _signed(int(i136.as_uint()), 16) * _LSB_FL * 100.0
     elif i130 is not None:  # I062/130: geometric altitude, 16 bits signed, LSB 6.25 ft
-        alt_ft = _signed(int(i130.as_uint()), 16) * LSB_GEOM_FT
+        alt_ft = _signed(int(i130.as_uint()), 16) * _LSB_GEOM_FT
         items = _ITEMS_062_GEOM
     i220 = record.get_item("220")
     if i220 is not None:  # I062/220: rate of climb/descent, 16 bits signed, LSB 6.25 ft/min
-        vs_fpm = _signed(int(i220.as_uint()), 16) * LSB_RATE_FPM
+        vs_fpm = _signed(int(i220.as_uint()), 16) * _LSB_RATE_FPM
     squawk = None
     i060 = record.get_item("060")
     if i060 is not None and not _sub(i060, "G"):  # I062/060: G (garbled), MODE3A 12 bits
@@ -448,24 +448,24 @@ def _read_021(record: Any, received: datetime) -> tuple[Sighting | None, str | N
     i131 = record.get_item("131")
     i130 = record.get_item("130")
     if i131 is not None:  # I021/131: 32 bits signed each, LSB 180/2**30 deg
-        lat = _signed(_sub(i131, "LAT") or 0, 32) * LSB_021_LATLON_HI_DEG
-        lon = _signed(_sub(i131, "LON") or 0, 32) * LSB_021_LATLON_HI_DEG
+        lat = _signed(_sub(i131, "LAT") or 0, 32) * _LSB_021_LATLON_HI_DEG
+        lon = _signed(_sub(i131, "LON") or 0, 32) * _LSB_021_LATLON_HI_DEG
     elif i130 is not None:  # I021/130: 24 bits signed each, LSB 180/2**23 deg
-        lat = _signed(_sub(i130, "LAT") or 0, 24) * LSB_021_LATLON_DEG
-        lon = _signed(_sub(i130, "LON") or 0, 24) * LSB_021_LATLON_DEG
+        lat = _signed(_sub(i130, "LAT") or 0, 24) * _LSB_021_LATLON_DEG
+        lon = _signed(_sub(i130, "LON") or 0, 24) * _LSB_021_LATLON_DEG
         items = _ITEMS_021_LOW
     i145 = record.get_item("145")
     if i145 is not None:  # I021/145: flight level, 16 bits signed, LSB 1/4 FL
-        alt_ft = _signed(int(i145.as_uint()), 16) * LSB_FL * 100.0
+        alt_ft = _signed(int(i145.as_uint()), 16) * _LSB_FL * 100.0
     i160 = record.get_item("160")
     if i160 is not None:  # I021/160: RE, GS 15 bits (LSB 2**-14 NM/s), TA 16 bits (360/2**16)
         if _sub(i160, "RE"):
             raise _Skip(f"report {key}: I021/160 ground speed exceeds its range (over Mach 3)")
-        gs_kt = (_sub(i160, "GS") or 0) * LSB_021_GS_NMS * 3600.0
-        track_deg = (_sub(i160, "TA") or 0) * LSB_021_TA_DEG
+        gs_kt = (_sub(i160, "GS") or 0) * _LSB_021_GS_NMS * 3600.0
+        track_deg = (_sub(i160, "TA") or 0) * _LSB_021_TA_DEG
     i155 = record.get_item("155")
     if i155 is not None and not _sub(i155, "RE"):  # I021/155: RE, BVR 15 bits signed, 6.25 fpm
-        vs_fpm = _signed(_sub(i155, "BVR") or 0, 15) * LSB_RATE_FPM
+        vs_fpm = _signed(_sub(i155, "BVR") or 0, 15) * _LSB_RATE_FPM
     callsign = None
     i170 = record.get_item("170")
     if i170 is not None:  # I021/170: 8 characters of 6 bits
@@ -549,7 +549,7 @@ def _tod_raw(time: datetime) -> int:
     """A time's seconds since midnight UTC in 1/128 s, on a 24-hour wheel."""
     utc = time.astimezone(UTC)
     midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
-    return round((utc - midnight).total_seconds() / LSB_TIME_S) % (_DAY_S * 128)
+    return round((utc - midnight).total_seconds() / _LSB_TIME_S) % (_DAY_S * 128)
 
 
 def _ident_raw(callsign: str) -> int:
@@ -622,23 +622,23 @@ def encode_cat062(
         }
         if s.lat is not None and s.lon is not None:
             items["105"] = (
-                ("LAT", issues.raw(key, "lat", s.lat, LSB_062_LATLON_DEG, 32)),
-                ("LON", issues.raw(key, "lon", s.lon, LSB_062_LATLON_DEG, 32)),
+                ("LAT", issues.raw(key, "lat", s.lat, _LSB_062_LATLON_DEG, 32)),
+                ("LON", issues.raw(key, "lon", s.lon, _LSB_062_LATLON_DEG, 32)),
             )
         if s.gs_kt is not None and s.track_deg is not None:
             speed = s.gs_kt * KT
             angle = math.radians(s.track_deg)
             items["185"] = (
-                ("VX", issues.raw(key, "gs_kt", speed * math.sin(angle), LSB_VXY_MS, 16)),
-                ("VY", issues.raw(key, "gs_kt", speed * math.cos(angle), LSB_VXY_MS, 16)),
+                ("VX", issues.raw(key, "gs_kt", speed * math.sin(angle), _LSB_VXY_MS, 16)),
+                ("VY", issues.raw(key, "gs_kt", speed * math.cos(angle), _LSB_VXY_MS, 16)),
             )
         if s.alt_ft is not None:
             if geometric:
-                items["130"] = issues.raw(key, "alt_ft", s.alt_ft, LSB_GEOM_FT, 16)
+                items["130"] = issues.raw(key, "alt_ft", s.alt_ft, _LSB_GEOM_FT, 16)
             else:
-                items["136"] = issues.raw(key, "alt_ft", s.alt_ft / 100.0, LSB_FL, 16)
+                items["136"] = issues.raw(key, "alt_ft", s.alt_ft / 100.0, _LSB_FL, 16)
         if s.vs_fpm is not None:
-            items["220"] = issues.raw(key, "vs_fpm", s.vs_fpm, LSB_RATE_FPM, 16)
+            items["220"] = issues.raw(key, "vs_fpm", s.vs_fpm, _LSB_RATE_FPM, 16)
         if s.squawk is not None:
             items["060"] = (0, 0, 0, 0, ("MODE3A", int(s.squawk, 8)))
         derived: dict[str, int] = {}
@@ -660,7 +660,8 @@ def encode_cat021(reports: Iterable[Sighting], *, sac: int, sic: int) -> bytes:
 
     Each report needs an ``icao24`` (I021/080, ATP = ICAO address) and holds I021/010, /040
     (GBS when ``on_ground`` is known), /161 (its place in ``reports``), /071 (the time of
-    day), and, when the sighting has them, /131, /145, /155, /160, /170 and /070. Raises
+    day), and, when the sighting has them, /131, /145, /155 (a rate beyond its ±102,400 ft/min
+    sets RE, and reads back as unknown), /160, /170 and /070. Raises
     :class:`~accord.errors.TrackError` like :func:`encode_cat062`.
     """
     issues = _Issues()
@@ -688,19 +689,19 @@ def encode_cat021(reports: Iterable[Sighting], *, sac: int, sic: int) -> bytes:
         }
         if s.lat is not None and s.lon is not None:
             items["131"] = (
-                ("LAT", issues.raw(key, "lat", s.lat, LSB_021_LATLON_HI_DEG, 32)),
-                ("LON", issues.raw(key, "lon", s.lon, LSB_021_LATLON_HI_DEG, 32)),
+                ("LAT", issues.raw(key, "lat", s.lat, _LSB_021_LATLON_HI_DEG, 32)),
+                ("LON", issues.raw(key, "lon", s.lon, _LSB_021_LATLON_HI_DEG, 32)),
             )
         if s.alt_ft is not None:
-            items["145"] = issues.raw(key, "alt_ft", s.alt_ft / 100.0, LSB_FL, 16)
-        if s.vs_fpm is not None:
-            items["155"] = (
-                ("RE", 0),
-                ("BVR", issues.raw(key, "vs_fpm", s.vs_fpm, LSB_RATE_FPM, 15)),
-            )
+            items["145"] = issues.raw(key, "alt_ft", s.alt_ft / 100.0, _LSB_FL, 16)
+        if s.vs_fpm is not None:  # beyond 15 bits: RE set, BVR at its limit (as the spec says)
+            count = round(s.vs_fpm / _LSB_RATE_FPM)
+            over = not -(1 << 14) <= count < (1 << 14)
+            count = max(-(1 << 14), min((1 << 14) - 1, count))
+            items["155"] = (("RE", int(over)), ("BVR", count & 0x7FFF))
         if s.gs_kt is not None and s.track_deg is not None:
-            gs = issues.raw(key, "gs_kt", s.gs_kt / 3600.0, LSB_021_GS_NMS, 16)  # 15 bits unsigned
-            ta = round(s.track_deg / LSB_021_TA_DEG) % (1 << 16)
+            gs = issues.raw(key, "gs_kt", s.gs_kt / 3600.0, _LSB_021_GS_NMS, 16)  # 15 bits unsigned
+            ta = round(s.track_deg / _LSB_021_TA_DEG) % (1 << 16)
             items["160"] = (("RE", 0), ("GS", gs), ("TA", ta))
         if s.callsign is not None:
             items["170"] = _ident_raw(s.callsign)
