@@ -59,8 +59,8 @@ day of ``received`` that brings it within 12 hours of it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -152,6 +152,10 @@ class _Skip(Exception):
     """A record not read: the message says why."""
 
 
+_Reader = Callable[[Any, datetime], "tuple[Sighting | None, str | None]"]
+"""Reads one parsed record: a sighting and/or the key of a track that ends; raises _Skip."""
+
+
 class _Problems:
     """The problems of one datagram, capped at :data:`MAX_PROBLEMS`."""
 
@@ -164,6 +168,11 @@ class _Problems:
             self.lines.append(line)
         else:
             self.more += 1
+
+    def merge(self, other: _Problems) -> None:
+        for line in other.lines:
+            self.add(line)
+        self.more += other.more
 
     def result(self) -> tuple[str, ...]:
         if self.more:
@@ -225,42 +234,58 @@ def decode_datagram(data: bytes, *, received: datetime) -> Decoded:
             problems.add(f"{where}: CAT{cat:03d} is not read (this feed reads CAT062 and CAT021)")
             continue
         where = f"block {number} (CAT{cat:03d}, byte {offset - length})"
-        parsed = _parse_records(spec, body)
-        if isinstance(parsed, str):
-            problems.add(f"{where}: {parsed}; the block is dropped")
-            continue
-        records += len(parsed)
         read = _read_062 if cat == 62 else _read_021
-        for index, record in enumerate(parsed, start=1):
-            try:
-                sighting, end = read(record, received)
-            except _Skip as skip:
-                problems.add(f"{where}, record {index}: {skip}")
-                continue
-            except Exception as error:  # a library fault on odd input is a problem too
-                problems.add(f"{where}, record {index}: cannot be read ({error!r})")
-                continue
-            if end is not None:
-                ended.append(end)
-            if sighting is not None:
-                sightings.append(sighting)
+        block = _decode_block(spec, read, body, received, where)
+        if isinstance(block, str):
+            problems.add(f"{where}: {block}; the block is dropped")
+            continue
+        records += block.records
+        sightings.extend(block.sightings)
+        ended.extend(block.ended)
+        problems.merge(block.problems)
     return Decoded(tuple(sightings), tuple(ended), problems.result(), records)
 
 
-def _parse_records(spec: Any, body: bytes) -> list[Any] | str:
-    """The records of one block's body, or why they do not parse."""
+@dataclass(slots=True)
+class _Block:
+    """What one block's records said, kept aside until the whole block has parsed."""
+
+    records: int = 0
+    sightings: list[Sighting] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+    problems: _Problems = field(default_factory=lambda: _Problems())
+
+
+def _decode_block(
+    spec: Any, read: _Reader, body: bytes, received: datetime, where: str
+) -> _Block | str:
+    """One block's records, each read as soon as it is parsed (a block may hold thousands:
+    the library's record objects are not kept), or why a record does not parse."""
+    block = _Block()
     bits = Bits.from_bytes(body)
-    records: list[Any] = []
-    try:
-        while len(bits):
+    while len(bits):
+        index = block.records + 1
+        try:
             result = spec.cv_record.parse(ParsingMode.StrictParsing, bits)
-            if isinstance(result, ValueError):
-                return f"record {len(records) + 1} does not parse ({result})"
-            record, bits = result
-            records.append(record)
-    except Exception as error:
-        return f"record {len(records) + 1} cannot be parsed ({error!r})"
-    return records
+        except Exception as error:  # a library fault on odd input is a problem too
+            return f"record {index} cannot be parsed ({error!r})"
+        if isinstance(result, ValueError):
+            return f"record {index} does not parse ({result})"
+        record, bits = result
+        block.records = index
+        try:
+            sighting, end = read(record, received)
+        except _Skip as skip:
+            block.problems.add(f"{where}, record {index}: {skip}")
+            continue
+        except Exception as error:
+            block.problems.add(f"{where}, record {index}: cannot be read ({error!r})")
+            continue
+        if end is not None:
+            block.ended.append(end)
+        if sighting is not None:
+            block.sightings.append(sighting)
+    return block
 
 
 def _signed(raw: int, bits: int) -> int:
