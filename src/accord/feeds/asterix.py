@@ -116,7 +116,7 @@ _LSB_RATE_FPM = 6.25  # I062/220 (16 bits), I021/155 BVR (15 bits): signed, LSB 
 _LSB_021_GS_NMS = 2**-14  # I021/160 GS: 15 bits unsigned, LSB 2**-14 NM/s
 _LSB_021_TA_DEG = 360 / 2**16  # I021/160 TA: 16 bits unsigned, LSB 360/2**16 deg
 
-# ICAO Annex 10 Vol. IV, 3.1.2.9: the 6-bit character set of an aircraft identification
+# the 6-bit character set of an aircraft identification (ICAO Annex 10 Vol. IV, Mode S)
 _ICAO_CHARS = {**{i: chr(64 + i) for i in range(1, 27)}, 32: " "}
 _ICAO_CHARS.update({48 + d: str(d) for d in range(10)})
 _ICAO_CODES = {c: i for i, c in _ICAO_CHARS.items()}
