@@ -149,6 +149,49 @@ def test_a_record_built_by_hand_from_the_specification() -> None:
     assert s.on_ground is None  # I062/080's surface bit was not sent
 
 
+def test_a_cat021_record_built_by_hand_from_the_specification() -> None:
+    """CAT021 2.7: FSPEC, then the items in FRN order, each packed here from the spec."""
+    fspec = bytes(
+        [
+            0b1100_1011,  # 010, 040, 161 no, 015 no, 071, 130 no, 131, FX
+            0b0001_0001,  # 072, 150, 151 no, 080, 073, 074, 075 no, FX
+            0b0000_1011,  # 076, 140, 090, 210 no, 070, 230 no, 145, FX
+            0b0010_1001,  # 152, 200 no, 155, 157 no, 160, 165, 077 no, FX
+            0b1000_0000,  # 170, the rest no, no FX
+        ]
+    )
+    record = (
+        fspec
+        + bytes([1, 2])  # I021/010 SAC 1, SIC 2
+        + bytes([0b0000_0001, 0b0100_0000])  # I021/040 ATP 0 (ICAO), FX; then GBS set
+        + (36000 * 128 - 128).to_bytes(3, "big")  # I021/071 09:59:59, LSB 1/128 s
+        + struct.pack(">ii", 134_755_315, 115_964_112)  # I021/131, LSB 180/2**30 deg
+        + bytes.fromhex("aa0042")  # I021/080 target address
+        + (0o1234).to_bytes(2, "big")  # I021/070 spare 4 bits, Mode 3/A 1234
+        + struct.pack(">h", -20)  # I021/145 FL -5, LSB 1/4 FL
+        + ((-192) & 0x7FFF).to_bytes(2, "big")  # I021/155 RE 0, BVR -1,200 ft/min (15 bits)
+        + (1138).to_bytes(2, "big")  # I021/160 RE 0, GS 15 bits, LSB 2**-14 NM/s
+        + (0x4000).to_bytes(2, "big")  # I021/160 TA 90 deg, LSB 360/2**16
+        + _icao6("RED7")  # I021/170
+    )
+    data = bytes([21]) + (3 + len(record)).to_bytes(2, "big") + record
+    decoded = decode_datagram(data, received=T0)
+    assert decoded.problems == ()
+    (s,) = decoded.sightings
+    assert (s.key, s.icao24, s.source, s.callsign, s.squawk) == (
+        "aa0042",
+        "aa0042",
+        "cat021",
+        "RED7",
+        "1234",
+    )
+    assert s.time == T0 - timedelta(seconds=1)
+    assert s.lat == 134_755_315 * 180 / 2**30 and s.lon == 115_964_112 * 180 / 2**30
+    assert s.alt_ft == -500.0 and s.vs_fpm == -1200.0
+    assert s.gs_kt == 1138 * 2**-14 * 3600 and s.track_deg == 90.0
+    assert s.on_ground is True
+
+
 # --- round trips through the library -------------------------------------------------------
 
 ICAO24 = st.integers(1, 0xFFFFFF).map(lambda x: f"{x:06x}")
@@ -414,6 +457,12 @@ def test_valid_blocks_with_random_damage_never_raise(data: st.DataObject) -> Non
     for s in decoded.sightings:
         assert s.lat is None or -90 <= s.lat <= 90
         assert s.callsign is None or s.callsign.replace(" ", "").isalnum()
+
+
+def test_many_empty_blocks_are_cut_without_recursion() -> None:
+    """21,000 empty blocks in one datagram (the library's own splitter recurses per block)."""
+    decoded = decode_datagram(bytes([62, 0, 3]) * 21_000, received=T0)
+    assert decoded == Decoded((), (), (), 0)
 
 
 def test_problems_are_capped() -> None:
