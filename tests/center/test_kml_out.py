@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,8 @@ from accord.cli import app as cli
 from accord.cli_export import ExportFormat, fetch_world
 from accord.examples import example_path
 from accord.kml.write import KML_MEDIA_TYPE, KMZ_MEDIA_TYPE
+from support.kml import extended, placemarks
 from support.service import Service
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)  # fastkml: "Package `lxml` missing"
-    from fastkml import kml as fastkml
 
 HIDDEN_SITE = {
     "type": "Feature",
@@ -73,39 +69,19 @@ OPERATION = {
 }
 
 
-def _placemarks(data: bytes) -> list[Any]:
-    found: list[Any] = []
-
-    def walk(node: Any) -> None:
-        for child in getattr(node, "features", None) or []:
-            if type(child).__name__ == "Placemark":
-                found.append(child)
-            else:
-                walk(child)
-
-    walk(fastkml.KML.from_string(data))
-    return found
-
-
-def _data(placemark: Any) -> dict[str, str]:
-    return {d.name: d.value for d in placemark.extended_data.elements}
-
-
-def _declare(service: Service, user: str, feature: dict[str, Any]) -> str:
-    made = service.post("/v1/declarations", user, json=feature)
-    assert made.status_code == 201, made.text
-    return str(made.json()["id"])
-
-
 @pytest.fixture
 def seeded(service: Service) -> dict[str, str]:
     confirm = {"condition": "aid-delivered-east-city"}
     assert service.post("/v1/phases/confirm", "hnc-notifier", json=confirm).status_code == 201
-    ids = {
-        "hidden": _declare(service, "blue-officer", HIDDEN_SITE),
-        "shared": _declare(service, "blue-officer", SHARED_SITE),
-        "position": _declare(service, "red-officer", POSITION),
-    }
+    ids = {}
+    for key, user, feature in (
+        ("hidden", "blue-officer", HIDDEN_SITE),
+        ("shared", "blue-officer", SHARED_SITE),
+        ("position", "red-officer", POSITION),
+    ):
+        made = service.post("/v1/declarations", user, json=feature)
+        assert made.status_code == 201, made.text
+        ids[key] = str(made.json()["id"])
     proposed = service.post("/v1/operations", "red-officer", json=OPERATION)
     assert proposed.status_code == 201, proposed.text
     ids["operation"] = proposed.json()["id"]
@@ -121,8 +97,8 @@ def test_each_reader_gets_exactly_its_world_drawn(service: Service, seeded: dict
         assert answer.headers["content-type"].startswith(KML_MEDIA_TYPE)
         assert "attachment" in answer.headers["content-disposition"]
         world = service.get("/v1/world", user).json()["features"]
-        read = _placemarks(answer.content)
-        drawn = [_data(p) for p in read]
+        read = placemarks(answer.content)
+        drawn = [extended(p) for p in read]
         declared = {d["accord_id"] for d in drawn if d["kind"] not in ("designated_area",)}
         # the declarations are those of /v1/world, no more, no fewer
         ids = {f["properties"]["id"] for f in world}
@@ -142,21 +118,21 @@ def test_each_reader_gets_exactly_its_world_drawn(service: Service, seeded: dict
     # blue's own hidden site: drawn with its standoff circle; red's operation beside it says
     # to red that it is blocked by a hidden site of blue's, no more
     blue = {
-        (_data(p)["kind"], _data(p)["accord_id"])
-        for p in _placemarks(service.get("/v1/world.kml", "blue-officer").content)
+        (extended(p)["kind"], extended(p)["accord_id"])
+        for p in placemarks(service.get("/v1/world.kml", "blue-officer").content)
     }
     assert {("protected_site", seeded["hidden"]), ("standoff", seeded["hidden"])} <= blue
-    red = _placemarks(service.get("/v1/world.kml", "red-officer").content)
-    (op,) = [p for p in red if _data(p)["kind"] == "operation"]
+    red = placemarks(service.get("/v1/world.kml", "red-officer").content)
+    (op,) = [p for p in red if extended(p)["kind"] == "operation"]
     assert "blocked by a hidden protected site of blue" in op.description
     assert not re.search(r"blocked by a hidden[^<]* m\b", op.description)
-    assert _data(op)["status"] == "proposed"
+    assert extended(op)["status"] == "proposed"
     assert op.style_url.url == "#operation_proposed"
-    (mine,) = [p for p in red if _data(p)["kind"] == "position"]
+    (mine,) = [p for p in red if extended(p)["kind"] == "position"]
     assert mine.style_url.url == "#position_own"
     assert mine.times.begin.dt.isoformat() == "2026-09-21T00:00:00+00:00"
     (school,) = [p for p in red if p.name == "Shared school <&>"]
-    assert _data(school)["owner"] == "blue"
+    assert extended(school)["owner"] == "blue"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -177,9 +153,9 @@ def test_the_kmz_is_the_kml_zipped_and_pages_follow_world(
     assert first.headers["link"] == world.headers["link"].replace("/v1/world?", "/v1/world.kml?")
     after = world.json()["next"]
     second = service.get("/v1/world.kml", "red-officer", params={"limit": 1, "after": after})
-    kinds = [_data(p)["kind"] for p in _placemarks(second.content)]
+    kinds = [extended(p)["kind"] for p in placemarks(second.content)]
     assert "operation" not in kinds and "designated_area" not in kinds
-    drawn = [_data(p)["accord_id"] for p in _placemarks(second.content)]
+    drawn = [extended(p)["accord_id"] for p in placemarks(second.content)]
     page = service.get("/v1/world", "red-officer", params={"limit": 1, "after": after}).json()
     assert drawn[:1] == [f["properties"]["id"] for f in page["features"]]
     # the administrator keeps no view of the world; a bad parameter is named
@@ -233,7 +209,7 @@ def test_export_draws_a_world_file_as_a_party_may_see_it(tmp_path: Path) -> None
         args = ["export", "-o", str(out), "--agreement", agreement, "--world", world]
         result = runner.invoke(cli, args + (["--as", party] if party else []))
         assert result.exit_code == 0, result.output
-        drawn = {_data(p)["accord_id"] for p in _placemarks(out.read_bytes())}
+        drawn = {extended(p)["accord_id"] for p in placemarks(out.read_bytes())}
         expected = {
             f["properties"]["id"]
             for f in features

@@ -10,7 +10,6 @@ import html
 import io
 import json
 import re
-import warnings
 import zipfile
 from collections import Counter
 from typing import Any
@@ -32,34 +31,11 @@ from accord.kml.write import (
     write_kml,
     write_kmz,
 )
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)  # fastkml: "Package `lxml` missing"
-    from fastkml import kml as fastkml
+from support.kml import extended, placemarks
 
 WORLD = json.loads(example_path("world.geojson").read_text(encoding="utf-8"))
 FEATURES: list[dict[str, Any]] = WORLD["features"]
 ORACLE = Geod(ellps="WGS84")
-
-
-def _read(data: bytes) -> list[Any]:
-    """Every placemark fastkml finds in ``data``, through every folder."""
-    root = fastkml.KML.from_string(data)
-    found: list[Any] = []
-
-    def walk(node: Any) -> None:
-        for child in getattr(node, "features", None) or []:
-            if type(child).__name__ == "Placemark":
-                found.append(child)
-            else:
-                walk(child)
-
-    walk(root)
-    return found
-
-
-def _data(placemark: Any) -> dict[str, str]:
-    return {d.name: d.value for d in placemark.extended_data.elements}
 
 
 def _marks(reader: str | None = "blue") -> list[Placemark]:
@@ -81,8 +57,8 @@ def _coords(geometry: Any) -> list[tuple[float, ...]]:
 
 def test_every_feature_comes_back_with_its_id_kind_index_and_place() -> None:
     data = write_kml(Document("Accord: jig", _marks(), ("as blue may see it",)))
-    read = _read(data)
-    kinds = Counter(_data(p)["kind"] for p in read)
+    read = placemarks(data)
+    kinds = Counter(extended(p)["kind"] for p in read)
     given_kinds = Counter(f["properties"]["kind"] for f in FEATURES)
     standoffs = sum(
         1
@@ -94,7 +70,7 @@ def test_every_feature_comes_back_with_its_id_kind_index_and_place() -> None:
     by_id = {f["properties"]["id"]: (n, f) for n, f in enumerate(FEATURES)}
     seen = set()
     for placemark in read:
-        fields = _data(placemark)
+        fields = extended(placemark)
         n, feature = by_id[fields["accord_id"]]
         props = feature["properties"]
         seen.add(fields["accord_id"])
@@ -142,12 +118,12 @@ def test_every_feature_comes_back_with_its_id_kind_index_and_place() -> None:
 
 def test_rings_are_closed_and_a_standoff_is_a_geodesic_circle() -> None:
     data = write_kml(Document("w", _marks()))
-    polygons = [p for p in _read(data) if p.geometry.geom_type == "Polygon"]
+    polygons = [p for p in placemarks(data) if p.geometry.geom_type == "Polygon"]
     assert len(polygons) == 1 + 1 + 3 + 1 + 1  # standoff, warehouse, 3 ops on points, op-s1, bn
     for placemark in polygons:
         ring = _coords(placemark.geometry)
         assert ring[0] == ring[-1]
-    standoff = next(p for p in polygons if _data(p)["kind"] == "standoff")
+    standoff = next(p for p in polygons if extended(p)["kind"] == "standoff")
     ring = _coords(standoff.geometry)
     assert len(ring) == 73
     for x, y in ring:
@@ -172,14 +148,14 @@ def test_operations_by_state_own_positions_and_areas(agreement: Agreement) -> No
         for a in agreement.designated_areas
     ]
     assert areas
-    read = _read(write_kml(Document("w", [*areas, mark])))
-    assert [_data(p)["kind"] for p in read] == ["designated_area"] * len(areas) + ["operation"]
+    read = placemarks(write_kml(Document("w", [*areas, mark])))
+    assert [extended(p)["kind"] for p in read] == ["designated_area"] * len(areas) + ["operation"]
     assert "blocked by a hidden site of red" in read[-1].description
-    assert _data(read[-1])["status"] == "on_hold"
+    assert extended(read[-1])["status"] == "on_hold"
     for placemark, area in zip(read, agreement.designated_areas, strict=False):
         ring = _coords(placemark.geometry)
         assert ring[0] == ring[-1]
-        assert _data(placemark)["restricted_operators"] == ", ".join(area.restricted_operators)
+        assert extended(placemark)["restricted_operators"] == ", ".join(area.restricted_operators)
     pos = next(f for f in FEATURES if f["properties"]["id"] == "pos-blue-coy-1")
     assert feature_placemarks(pos, reader="blue")[0].style == "position_own"
     assert feature_placemarks(pos, reader="red")[0].style == "position"
@@ -201,7 +177,7 @@ def test_a_kmz_is_a_zip_whose_doc_kml_parses() -> None:
         assert archive.testzip() is None
         assert archive.namelist() == ["doc.kml"]
         assert archive.read("doc.kml") == kml
-    assert len(_read(archive_kml(kmz))) == len(_marks())
+    assert len(placemarks(archive_kml(kmz))) == len(_marks())
 
 
 def archive_kml(kmz: bytes) -> bytes:
@@ -243,7 +219,7 @@ def test_hostile_text_comes_back_as_given_or_with_what_xml_cannot_carry_removed(
         },
     }
     data = write_kml(Document(name, feature_placemarks(feature, reader="red", index=1)))
-    site, standoff = _read(data)
+    site, standoff = placemarks(data)
 
     def expect(text: str) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -252,7 +228,7 @@ def test_hostile_text_comes_back_as_given_or_with_what_xml_cannot_carry_removed(
     shown = expect(name).strip() or "s-1"
     assert site.name == shown
     assert standoff.name == f"{shown} standoff 100 m"
-    fields = _data(site)
+    fields = extended(site)
     assert (fields.get("owner") or "") == expect(owner).strip()
     assert (fields.get("category") or "") == expect(category).strip()
     # The balloon is HTML: no markup but Accord's own, every user text escaped.
