@@ -255,3 +255,34 @@ def _agreement_areas() -> list[dict[str, Any]]:
     from accord.agreement import load_agreement
 
     return [{"id": a.id} for a in load_agreement(example_path("jig.yaml")).designated_areas]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_page_ends_by_what_it_costs_to_draw(
+    service: Service, seeded: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of declarations ends once the next would pass the vertices a document may draw
+    (a site's standoff circle counts its 73): its Link names the rest, and following the
+    Links gives every declaration of /v1/world once."""
+    from accord.center.exports import queries
+
+    monkeypatch.setattr(queries, "MAX_DECLARED_VERTICES", 80)
+    world = {
+        f["properties"]["id"] for f in service.get("/v1/world", "blue-officer").json()["features"]
+    }
+    assert len(world) == 3
+    drawn: list[str] = []
+    path: str | None = "/v1/world.kml"
+    pages = 0
+    while path is not None:
+        answer = service.get(path, "blue-officer")
+        assert answer.status_code == 200, answer.text
+        marks = [extended(p) for p in placemarks(answer.content)]
+        declared = [m for m in marks if m["kind"] not in ("designated_area", "operation")]
+        cost = sum(74 if m["kind"] == "standoff" else 1 for m in declared)
+        assert cost <= 80 or len({m["accord_id"] for m in declared}) == 1
+        drawn += [m["accord_id"] for m in declared if m["kind"] != "standoff"]
+        link = answer.headers.get("link")
+        path = None if link is None else link.split(">")[0].lstrip("<")
+        pages += 1
+    assert sorted(drawn) == sorted(world) and pages >= 2

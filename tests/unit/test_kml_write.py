@@ -28,6 +28,7 @@ from accord.kml.write import (
     Placemark,
     area_placemark,
     feature_placemarks,
+    vertices,
     write_kml,
     write_kmz,
 )
@@ -274,3 +275,13 @@ def test_a_placemark_refuses_a_kind_or_style_it_has_no_folder_or_style_for() -> 
 
 def _fields(mark: Placemark) -> dict[str, Any]:
     return {name: getattr(mark, name) for name in Placemark.__slots__}
+
+
+def test_the_cost_of_a_feature_is_what_is_drawn_of_it() -> None:
+    for feature in FEATURES:
+        drawn = sum(
+            len(part) for m in feature_placemarks(feature, reader=None) for part in m.shape.parts
+        )
+        # an operation on a point is drawn as its circle alone: counted with its centre
+        assert drawn <= vertices(feature) <= drawn + 1, feature["properties"]["id"]
+    assert vertices({"geometry": None, "properties": None}) == 1

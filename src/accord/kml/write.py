@@ -59,6 +59,7 @@ __all__ = [
     "clean",
     "feature_placemarks",
     "shape_of",
+    "vertices",
     "write_kml",
     "write_kmz",
 ]
@@ -327,6 +328,31 @@ _EXTRA = (
 
 def _extra(props: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple((key, _text(props, key)) for key in _EXTRA if props.get(key) is not None)
+
+
+def _count(value: Any, depth: int = 0) -> int:
+    if not isinstance(value, (list, tuple)) or depth > 3:
+        return 0
+    if value and not isinstance(value[0], (list, tuple)):
+        return 1  # a position
+    return sum(_count(v, depth + 1) for v in value)
+
+
+def vertices(feature: Mapping[str, Any]) -> int:
+    """The positions :func:`feature_placemarks` draws for ``feature`` — its geometry's, and
+    a circle's (a site's standoff, an operation's radius) — read without checking anything:
+    the cost of drawing it, for a document to be cut by its cost.
+
+    >>> vertices({"geometry": {"type": "Point", "coordinates": [21, 25]},
+    ...           "properties": {"standoff_m": 100}})
+    74
+    """
+    geometry = feature.get("geometry")
+    props = feature.get("properties")
+    count = _count(geometry.get("coordinates")) if isinstance(geometry, Mapping) else 0
+    if isinstance(props, Mapping) and (props.get("standoff_m") or props.get("radius_m")):
+        count += CIRCLE_VERTICES + 1
+    return max(count, 1)
 
 
 def feature_placemarks(

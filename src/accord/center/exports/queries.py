@@ -31,13 +31,33 @@ from accord.center.operations import queries as operations
 from accord.center.operations.desk import desk
 from accord.center.runtime import Center
 from accord.chrono import format_instant
-from accord.kml.write import Document, Placemark, area_placemark, feature_placemarks
+from accord.kml.write import (
+    Document,
+    Placemark,
+    area_placemark,
+    feature_placemarks,
+    vertices,
+)
 
-__all__ = ["MAX_OPERATIONS", "Drawn", "conflict_line", "world_document"]
+__all__ = [
+    "MAX_DECLARED_VERTICES",
+    "MAX_OPERATIONS",
+    "MAX_OPERATION_VERTICES",
+    "Drawn",
+    "conflict_line",
+    "world_document",
+]
 
 MAX_OPERATIONS = 2000
 """The most operations a document draws (the newest; the document says when there are
 more)."""
+MAX_DECLARED_VERTICES = 200_000
+"""The most positions (vertices and circles' vertices) of declarations one document draws:
+a page ends early, its ``Link`` naming the next, once the next declaration would pass it —
+so that what one answer costs is bounded by its drawing, not by a count of features (at
+least one declaration a page)."""
+MAX_OPERATION_VERTICES = 100_000
+"""The most positions of operations the first page draws (the newest first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +89,16 @@ def _declared(
     session: Session, caller: Caller, *, limit: int, after: str | None
 ) -> tuple[list[Placemark], str | None]:
     features, following = declarations.in_force(session, caller, limit=limit, after=after)
-    parsed = [json.loads(text) for text in features]
+    parsed: list[dict[str, Any]] = []
+    cost = 0
+    for text in features:
+        feature = json.loads(text)
+        cost += vertices(feature)
+        if parsed and cost > MAX_DECLARED_VERTICES:
+            # the page ends here: the next one starts after the last feature drawn
+            following = str((parsed[-1].get("properties") or {}).get("id"))
+            break
+        parsed.append(feature)
     ids = [str((f.get("properties") or {}).get("id")) for f in parsed]
     entries: dict[str, int] = {}
     for start in range(0, len(ids), 500):
@@ -98,7 +127,11 @@ def _operations(
         session, desk(center), visibility.conflict_viewer(caller), at, limit=MAX_OPERATIONS
     )
     marks: list[Placemark] = []
+    cost = 0
     for view in views:
+        cost += vertices(view.feature)
+        if marks and cost > MAX_OPERATION_VERTICES:
+            return marks, True
         state = view.state
         props = view.feature.get("properties") or {}
         disclosure = str(props.get("disclosure", "shared"))
@@ -149,6 +182,6 @@ def world_document(
     if following is not None:
         lines.append(f"more declarations follow, after {following}")
     if more:
-        lines.append(f"the newest {MAX_OPERATIONS} operations only")
+        lines.append(f"the newest {sum(m.kind == 'operation' for m in marks)} operations only")
     document = Document(f"Accord: {center.agreement.title}", marks, tuple(lines))
     return Drawn(document, following, events_after)
