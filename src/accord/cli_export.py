@@ -62,19 +62,22 @@ def _next_after(response: httpx.Response) -> str | None:
     return None if value is None else str(value)
 
 
-def fetch_world(client: httpx.Client, fmt: ExportFormat) -> tuple[bytes, str | None]:
+def fetch_world(
+    client: httpx.Client, fmt: ExportFormat, after: str | None = None
+) -> tuple[bytes, str | None]:
     """The export of the service's world through ``client`` (an ``httpx.Client`` with the
     base URL and the bearer token); and, for KML or KMZ, the ``after`` of the declarations
-    that did not fit in one answer (None: all did). GeoJSON follows every page."""
+    that did not fit in one answer (None: all did), which ``after`` asks for next. GeoJSON
+    follows every page."""
     if fmt is not ExportFormat.geojson:
-        answer = client.get(f"/v1/world.{fmt.value}", params={"limit": _PAGE})
+        params: dict[str, Any] = {"limit": _PAGE} | ({"after": after} if after else {})
+        answer = client.get(f"/v1/world.{fmt.value}", params=params)
         answer.raise_for_status()
         return answer.content, _next_after(answer)
     features: list[Any] = []
-    after: str | None = None
     while True:
-        params: dict[str, Any] = {"limit": _PAGE} | ({"after": after} if after else {})
-        answer = client.get("/v1/world", params=params)
+        page_params = {"limit": _PAGE} | ({"after": after} if after else {})
+        answer = client.get("/v1/world", params=page_params)
         answer.raise_for_status()
         page = answer.json()
         features += page["features"]
@@ -146,6 +149,10 @@ def export(
         str | None,
         typer.Option("--as", help="Draw the world file as this party may see it."),
     ] = None,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="KML or KMZ from --center: the page after this id."),
+    ] = None,
 ) -> None:
     """Write the world as a party may see it — KML, KMZ or GeoJSON — from the service
     (``--center``) or from a world file (``--agreement`` and ``--world``)."""
@@ -155,6 +162,8 @@ def export(
     if center is None:
         if agreement is None or world is None:
             raise fail("a world file needs both --agreement and --world")
+        if after is not None:
+            raise fail("--after pages the service's answer, not a world file")
         try:
             body = render_world(agreement, world, as_party, fmt)
         except AccordError as error:
@@ -163,7 +172,9 @@ def export(
     else:
         if as_party is not None:
             raise fail("--as draws a world file; the service draws what the token's user sees")
-        body, following = _from_center(center, token_file, fmt)
+        if after is not None and fmt is ExportFormat.geojson:
+            raise fail("--after: GeoJSON from the service holds every page already")
+        body, following = _from_center(center, token_file, fmt, after)
     try:
         out.write_bytes(body)
     except OSError as exc:
@@ -171,19 +182,21 @@ def export(
     sys.stderr.write(f"{len(body)} bytes of {fmt.value} written to {out}\n")
     if following is not None:
         sys.stderr.write(
-            f"accord: the world has more declarations than one answer holds ({_PAGE}); "
-            f"the file stops before {following} (GeoJSON holds them all)\n"
+            f"accord: more declarations than one answer draws: the file ends at {following}; "
+            f"the next with --after {following} (GeoJSON holds them all in one file)\n"
         )
 
 
-def _from_center(url: str, token_file: Path | None, fmt: ExportFormat) -> tuple[bytes, str | None]:
+def _from_center(
+    url: str, token_file: Path | None, fmt: ExportFormat, after: str | None
+) -> tuple[bytes, str | None]:
     import httpx
 
     token = read_token(token_file)
     headers = {"Authorization": f"Bearer {token}"}
     try:
         with httpx.Client(base_url=url, headers=headers, timeout=120.0) as client:
-            return fetch_world(client, fmt)
+            return fetch_world(client, fmt, after)
     except httpx.HTTPStatusError as exc:
         status, path = exc.response.status_code, exc.request.url.path
         raise fail(f"the service answered {status} for {path}") from None

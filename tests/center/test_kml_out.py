@@ -197,6 +197,17 @@ def test_export_needs_a_token_and_one_source(tmp_path: Path) -> None:
     agreement = str(example_path("jig.yaml"))
     result = runner.invoke(cli, ["export", "-o", out, "--agreement", agreement])
     assert result.exit_code == 2 and "--world" in result.stderr
+    world = str(example_path("world.geojson"))
+    result = runner.invoke(
+        cli, ["export", "-o", out, "-a", agreement, "--world", world, "--after", "x"]
+    )
+    assert result.exit_code == 2 and "--after" in result.stderr
+    result = runner.invoke(
+        cli,
+        ["export", "-o", out, "--center", "http://127.0.0.1:9", "--as", "blue"],
+        env={"ACCORD_TOKEN": "t"},
+    )
+    assert result.exit_code == 2 and "--as" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -286,3 +297,20 @@ def test_a_page_ends_by_what_it_costs_to_draw(
         path = None if link is None else link.split(">")[0].lstrip("<")
         pages += 1
     assert sorted(drawn) == sorted(world) and pages >= 2
+    # accord export --center: a page at a time, --after the last one's end
+    client = service.client
+    client.headers.update(service.auth("blue-officer"))
+    exported: list[str] = []
+    after: str | None = None
+    while True:
+        kmz, following = fetch_world(client, ExportFormat.kmz, after)
+        doc = zipfile.ZipFile(io.BytesIO(kmz)).read("doc.kml")
+        exported += [
+            m["accord_id"]
+            for m in (extended(p) for p in placemarks(doc))
+            if m["kind"] in ("protected_site", "position")
+        ]
+        if following is None:
+            break
+        after = following
+    assert sorted(exported) == sorted(world)
