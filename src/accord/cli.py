@@ -21,8 +21,9 @@ from rich.table import Table
 from accord.agreement import Agreement, load_agreement
 from accord.center.cli import db_app, serve, users_app
 from accord.chrono import format_instant, parse_instant
-from accord.cli_common import fail
+from accord.cli_common import fail, visible
 from accord.cli_cot import cot_app
+from accord.cli_export import export
 from accord.cli_feed import feed_app
 from accord.cli_fetch import record_fetch
 from accord.cli_monitor import monitor
@@ -32,7 +33,7 @@ from accord.cli_witness import witness_app
 from accord.errors import AccordError
 from accord.rules import AreaFinding, DesignatedAreaIndex
 from accord.units import NM
-from accord.world import Declared, Disclosure, FlightPlan, World, load_world
+from accord.world import FlightPlan, World, load_world
 
 if TYPE_CHECKING:
     from accord.airspace import Separation, TrackAreaFinding, TrackConflict
@@ -66,6 +67,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(witness_app, name="witness")
 app.command("monitor")(monitor)
 app.command("serve")(serve)
+app.command("export")(export)
 
 
 class Format(StrEnum):
@@ -87,19 +89,6 @@ def _load(agreement_path: Path, world_path: Path) -> tuple[Agreement, World]:
     return agreement, world
 
 
-def _visible(obj: Declared, viewer: str | None) -> bool:
-    """Whether ``viewer`` (None: the center) may see that ``obj`` exists."""
-    return (
-        viewer is None
-        or obj.disclosure is Disclosure.SHARED
-        or viewer
-        in (
-            obj.owner,
-            obj.declared_by,
-        )
-    )
-
-
 def check_report(
     results: list[OperationCheck],
     findings: Sequence[tuple[FlightPlan, AreaFinding]] = (),
@@ -115,7 +104,7 @@ def check_report(
     by_kind: dict[str, int] = {}
     blocking_ops = blocking_conflicts = 0
     for result in results:
-        if not _visible(result.operation, viewer):
+        if not visible(result.operation, viewer):
             continue
         conflicts = [c.visible_to(viewer) for c in result.conflicts]
         for c in conflicts:
@@ -142,7 +131,7 @@ def check_report(
             else format_instant(finding.entry_at.replace(microsecond=0)),
         }
         for plan, finding in findings
-        if _visible(plan, viewer)
+        if visible(plan, viewer)
     ]
     return {
         "operations": operations,

@@ -16,10 +16,12 @@ A route missing from :data:`ROUTES` fails the walk, so a new route cannot skip i
 from __future__ import annotations
 
 import copy
+import io
 import itertools
 import json
 import math
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from typer.testing import CliRunner
 from accord.center.event_store import events_for
 from accord.center.roles import Role
 from accord.cli import app
+from accord.kml.write import KMZ_MEDIA_TYPE
 from accord.record.canonical import decode_base64
 from accord.record.entries import open_envelope
 from accord.record.keys import KeyRing
@@ -40,6 +43,7 @@ from support.disclosure import (
     OUTSIDERS,
     POSITION,
     ROUTES,
+    SITE,
     TRACK_MARKERS,
     World,
     call_route,
@@ -81,7 +85,35 @@ def _fresh_like(object_id: str) -> str:
 
 def _texts(response: Any) -> str:
     headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items() if k.lower() != "date")
-    return f"{response.status_code}\n{headers}\n{response.text}"
+    return f"{response.status_code}\n{headers}\n{response.text}{_kml_leg(response)}"
+
+
+def _kml_leg(response: Any) -> str:
+    """The KML leg: a KMZ's ``doc.kml``, unzipped (what Google Earth reads of it)."""
+    if not response.headers.get("content-type", "").startswith(KMZ_MEDIA_TYPE):
+        return ""
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        return "\n" + "\n".join(archive.read(n).decode("utf-8") for n in archive.namelist())
+
+
+_COORDINATES = re.compile(r"<coordinates>([^<]*)</coordinates>")
+HIDDEN_VERTICES = [
+    tuple(POSITION["geometry"]["coordinates"]),
+    *(tuple(v) for v in SITE["geometry"]["coordinates"][0]),
+]
+
+
+def _near_hidden(text: str) -> list[tuple[float, float]]:
+    """Every position drawn in KML ``text`` within about 10 m of a vertex of blue's hidden
+    objects, however its numbers are written: a place without a marker's digits."""
+    found = []
+    for block in _COORDINATES.findall(text):
+        for position in block.split():
+            lon, lat = (float(v) for v in position.split(",")[:2])
+            for x, y in HIDDEN_VERTICES:
+                if abs(lon - x) < 1e-4 and abs(lat - y) < 1e-4:
+                    found.append((lon, lat))
+    return found
 
 
 def _walk(world: World) -> Iterator[tuple[str, str, str, str, str | None]]:
@@ -149,6 +181,10 @@ def test_no_route_discloses_what_its_caller_may_not_see(world: World) -> None:
         for marker in _forbidden(world, user):
             assert marker not in text, (user, method, path, marker)
         assert list(_numbers_about_hidden(_json(response))) == [], (user, method, path)
+        if "<kml" in text and member != "blue":
+            assert _near_hidden(text) == [], (user, method, path)
+            for secret in world.secrets[:2]:
+                assert secret.id not in text, (user, method, path)
         if object_id is not None and member not in known.get(object_id, {member}):
             # Existence: the answer for a hidden id is the answer for a missing one.
             own = (method, template) in OWN_KEYS
@@ -168,6 +204,23 @@ def test_no_route_discloses_what_its_caller_may_not_see(world: World) -> None:
             assert response.status_code == twin.status_code, (user, method, path)
             assert response.text.replace(object_id, missing) == twin.text, (user, method, path)
     assert calls > 100
+
+
+def test_the_kml_leg_reads_what_google_earth_reads(world: World) -> None:
+    """Blue's own KML and KMZ draw its hidden site and position (so the walk's KML leg, which
+    finds none of it for anyone else, is not blind): the markers, the places, the ids."""
+    for path in ("/v1/world.kml", "/v1/world.kmz"):
+        answer = call_route(world.service, "blue-officer", "GET", path, None)
+        assert answer.status_code == 200, answer.text
+        text = _texts(answer)
+        for marker in ("MARKER-QZX-POSITION", "MARKER-QZX-SITE", "21.765432", "21.812345"):
+            assert marker in text, (path, marker)
+        assert len(_near_hidden(text)) >= len(HIDDEN_VERTICES), path
+        for secret in world.secrets[:2]:
+            assert secret.id in text, path
+        for user in OUTSIDERS:
+            other = _texts(call_route(world.service, user, "GET", path, None))
+            assert _near_hidden(other) == [] and "MARKER-QZX" not in other, (user, path)
 
 
 def test_no_event_or_record_entry_discloses_it(world: World) -> None:

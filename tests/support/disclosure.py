@@ -171,6 +171,8 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/v1/declarations/{declaration_id}/acknowledge"): {"content_hash": HASH},
     ("GET", "/v1/declarations/{declaration_id}/openings"): None,
     ("GET", "/v1/world"): None,
+    ("GET", "/v1/world.kml"): None,
+    ("GET", "/v1/world.kmz"): None,
     ("POST", "/v1/messages"): {"to": ["blue"], "subject": "probe", "text": "probe"},
     ("GET", "/v1/messages"): None,
     ("GET", "/v1/messages/{message_id}"): None,

@@ -35,6 +35,7 @@ from accord.center.directline import routes as directline
 from accord.center.disclosure import routes as disclosure
 from accord.center.drafts import routes as drafts
 from accord.center.events import routes as events
+from accord.center.exports import routes as exports
 from accord.center.http import problems, web
 from accord.center.http.admission import AdmissionGate
 from accord.center.http.auth import BearerAuth, document_bearer
@@ -67,6 +68,7 @@ ROUTERS = (
     signing.router,
     phases.router,
     declarations.router,
+    exports.router,
     operations.router,
     directline.router,
     events.router,
