@@ -21,7 +21,7 @@ import typer
 from accord.cli_common import fail
 from accord.cli_fetch import TOKEN_ENV, read_token
 from accord.errors import InputError
-from accord.feed_process import Feed, Poster, read_sbs, replay_csv
+from accord.feed_process import Feed, Poster, listen_asterix, read_sbs, replay_csv
 from accord.feeds.registry import Registry, parse_registry
 
 __all__ = ["feed_app"]
@@ -133,6 +133,45 @@ def feed_sbs(
 
     async def source(feed: Feed, stop: asyncio.Event) -> None:
         await read_sbs(host, port, feed, stop)
+
+    _start(source, feed, center, token_file, center_ca, interval, status_every)
+
+
+def _udp(text: str) -> tuple[str, int]:
+    if not text.startswith("udp://"):
+        raise fail(f"--listen: expected udp://HOST:PORT, not {text!r}")
+    return _host_port(text.removeprefix("udp://"), "--listen")
+
+
+@feed_app.command("asterix")
+def feed_asterix(
+    listen: Annotated[
+        str, typer.Option("--listen", help="Where the datagrams arrive, udp://HOST:PORT.")
+    ],
+    center: Center,
+    token_file: TokenFile = None,
+    aircraft: Aircraft = None,
+    center_ca: CenterCa = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option("--allow", help="A source address taken (repeat; default: any)."),
+    ] = None,
+    interval: Interval = 1.0,
+    status_every: StatusEvery = 5.0,
+) -> None:
+    """EUROCONTROL ASTERIX over UDP: CAT062 (edition 1.21) system tracks and CAT021 (edition
+    2.7) ADS-B reports. Name the radar data processors with --allow on a shared network."""
+    host, port = _udp(listen)
+    feed = Feed(registry=_registry(aircraft))
+    allowed = frozenset(allow) if allow else None
+
+    async def source(feed: Feed, stop: asyncio.Event) -> None:
+        try:
+            await listen_asterix(host, port, feed, stop, allowed=allowed)
+        except OSError as exc:
+            feed.counts.last_error = f"cannot listen on {listen}: {exc.strerror or exc}"
+            sys.stderr.write(f"accord: {feed.counts.last_error}\n")
+            stop.set()
 
     _start(source, feed, center, token_file, center_ca, interval, status_every)
 

@@ -40,6 +40,7 @@ import httpx
 from accord.airspace import TrackReport, report_from_fields
 from accord.airspace.tracks import parse_tracks_csv
 from accord.chrono import format_instant
+from accord.feeds.asterix import decode_datagram
 from accord.feeds.join import Joiner
 from accord.feeds.registry import Registry
 from accord.feeds.sbs import MAX_LINE, SbsError, parse_line
@@ -52,6 +53,7 @@ __all__ = [
     "Feed",
     "Poster",
     "backoff",
+    "listen_asterix",
     "read_sbs",
     "replay_csv",
 ]
@@ -193,11 +195,13 @@ class Poster:
     token: str
     interval: float = 1.0
     failures: int = 0
+    clock: Clock = _utc_now
 
     async def post_once(self) -> None:
         """One round: everything changed since the last, in batches of :data:`BATCH_MAX`.
         A batch that fails marks its aircraft again and raises the failure count (the next
         round waits :func:`backoff` of it)."""
+        self.feed.joiner.forget(self.clock() - FORGET_AFTER)
         reports = self.feed.take()
         counts = self.feed.counts
         for start in range(0, len(reports), BATCH_MAX):
@@ -321,6 +325,53 @@ def _line(raw: bytes, feed: Feed, received: datetime) -> None:
     if not believed:
         feed.counts.skewed += 1
     feed.sighted(sighting)
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self, feed: Feed, clock: Clock, allowed: frozenset[str] | None) -> None:
+        self.feed, self.clock, self.allowed = feed, clock, allowed
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        if self.allowed is not None and str(addr[0]) not in self.allowed:
+            self.feed.problem(f"a datagram from {addr[0]}, not an allowed source")
+            return
+        decoded = decode_datagram(data, received=self.clock())
+        self.feed.counts.messages += decoded.records
+        for problem in decoded.problems:
+            self.feed.problem(f"ASTERIX from {addr[0]}: {problem}")
+        self.feed.joiner.end(decoded.ended)
+        for s in decoded.sightings:
+            self.feed.sighted(s)
+
+    def error_received(self, exc: Exception) -> None:
+        self.feed.counts.last_error = f"the UDP socket: {exc}"
+
+
+async def listen_asterix(
+    host: str,
+    port: int,
+    feed: Feed,
+    stop: asyncio.Event,
+    *,
+    allowed: frozenset[str] | None = None,
+    clock: Clock = _utc_now,
+    bound: asyncio.Future[int] | None = None,
+) -> None:
+    """Read ASTERIX datagrams (CAT062, CAT021: :mod:`accord.feeds.asterix`) sent to
+    ``host:port`` into ``feed`` until ``stop``. ``allowed``: the source addresses taken (UDP
+    is spoofable on a shared network: name the radar data processors); others are counted as
+    problems. ``bound`` is given the port bound (``port`` 0 picks one)."""
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: _Datagrams(feed, clock, allowed), local_addr=(host, port)
+    )
+    try:
+        if bound is not None:
+            bound.set_result(int(transport.get_extra_info("sockname")[1]))
+        feed.counts.connects += 1
+        await stop.wait()
+    finally:
+        transport.close()
 
 
 async def replay_csv(

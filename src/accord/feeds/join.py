@@ -84,6 +84,12 @@ class Joiner:
         """Mark aircraft to be handed out again (a batch that did not reach the center)."""
         self.changed.update(k for k in keys if k in self.states)
 
+    def end(self, keys: Iterable[str]) -> None:
+        """Drop aircraft whose sensor said their track ended (a CAT062 track's last message)."""
+        for k in keys:
+            self.states.pop(k, None)
+            self.changed.discard(k)
+
     def forget(self, before: datetime) -> int:
         """Drop the aircraft last heard before ``before``; how many."""
         gone = [k for k, s in self.states.items() if s.heard is not None and s.heard < before]
