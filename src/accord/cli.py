@@ -24,6 +24,7 @@ from accord.chrono import format_instant, parse_instant
 from accord.cli_common import fail
 from accord.cli_cot import cot_app
 from accord.cli_fetch import record_fetch
+from accord.cli_import import import_file
 from accord.cli_monitor import monitor
 from accord.cli_office import office_app
 from accord.cli_record import keys_app, record_app, verify
@@ -64,6 +65,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(witness_app, name="witness")
 app.command("monitor")(monitor)
 app.command("serve")(serve)
+app.command("import")(import_file)
 
 
 class Format(StrEnum):

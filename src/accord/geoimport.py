@@ -435,4 +435,11 @@ def _checked(
                     line=found.line if found else None,
                 )
             )
-    return Plan(source, tuple(candidates), tuple(issues))
+    return Plan(source, tuple(candidates), tuple(sorted(issues, key=_ordinal)))
+
+
+def _ordinal(issue: Issue) -> int:
+    """Where a problem's placemark is in the file (a problem of the file itself: first)."""
+    label = issue.feature or ""
+    head = label[1:].split(" ", 1)[0] if label.startswith("#") else ""
+    return int(head) if head.isdigit() else 0
