@@ -307,3 +307,33 @@ def test_a_later_batch_refused_says_what_stands(
     assert "2 declared in earlier batches stand (ids above); 3 not declared" in result.stderr
     assert len(posts) == 2
     assert len(_world_ids(signed_service, "blue-officer") - before) == 2
+
+
+def test_a_batch_with_another_partys_device_uid_declares_nothing(signed_service: Service) -> None:
+    """The refusal the plan cannot foresee: red holds the uid (hidden, even). Blue's batch is
+    refused whole with the answer a single declaration gets, naming no position of red's."""
+
+    def position(uid: str | None, party: str, disclosure: str) -> dict[str, Any]:
+        props: dict[str, Any] = {
+            "kind": "position", "party": party, "disclosure": disclosure,
+            "valid_from": "2026-09-21T15:00:00Z", "valid_to": "2026-09-21T17:00:00Z",
+        }  # fmt: skip
+        if uid is not None:
+            props["device"] = {"uid": uid, "callsign": None}
+        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [21.3, 25.0]},
+                "properties": props}  # fmt: skip
+
+    red = signed_service.post(
+        "/v1/declarations", "red-officer", json=position("RED-1", "red", "center")
+    )
+    assert red.status_code == 201, red.text
+    single = signed_service.post(
+        "/v1/declarations", "blue-officer", json=position("RED-1", "blue", "center")
+    )
+    before = _world_ids(signed_service, "blue-officer")
+    body = {"features": [position(None, "blue", "center"), position("RED-1", "blue", "center")]}
+    batch = signed_service.post("/v1/declarations/batch", "blue-officer", json=body)
+    assert batch.status_code == single.status_code == 409
+    assert batch.json()["errors"] == single.json()["errors"]
+    assert red.json()["id"] not in batch.text
+    assert _world_ids(signed_service, "blue-officer") == before
