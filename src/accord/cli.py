@@ -26,6 +26,7 @@ from accord.cli_cot import cot_app
 from accord.cli_export import export
 from accord.cli_feed import feed_app
 from accord.cli_fetch import record_fetch
+from accord.cli_import import import_file
 from accord.cli_monitor import monitor
 from accord.cli_office import office_app
 from accord.cli_record import keys_app, record_app, verify
@@ -68,6 +69,7 @@ app.add_typer(witness_app, name="witness")
 app.command("monitor")(monitor)
 app.command("serve")(serve)
 app.command("export")(export)
+app.command("import")(import_file)
 
 
 class Format(StrEnum):

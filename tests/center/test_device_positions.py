@@ -265,6 +265,7 @@ def test_a_device_reports_key_signs_device_reports_and_nothing_else(
         by_key(service, key, "PUT", f"{PATH}/{object_id}", plain_feature),
         by_key(service, key, "PUT", f"{PATH}/d-0123456789abcdef", moved),
         by_key(service, key, "POST", "/v1/operations", operation("op-c1")),
+        by_key(service, key, "POST", f"{PATH}/batch", {"features": [device_position("GW-b")]}),
         by_key(service, key, "POST", "/v1/messages", {"to": ["red"], "subject": "s", "text": "t"}),
     ]
     for answer in refused:

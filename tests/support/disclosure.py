@@ -164,6 +164,7 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/v1/agreement/signatures"): {"digest": "0" * 64},
     ("POST", "/v1/phases/confirm"): {"condition": "aid-delivered-east-city"},
     ("POST", "/v1/declarations"): SHARED_POSITION,
+    ("POST", "/v1/declarations/batch"): {"features": [SHARED_POSITION]},
     ("GET", "/v1/declarations"): None,
     ("GET", "/v1/declarations/{declaration_id}"): None,
     ("PUT", "/v1/declarations/{declaration_id}"): SHARED_POSITION,

@@ -56,7 +56,7 @@ CREATED_ENTRY = entry_kind(
     "declaration.created", signer=Signer.MEMBER, required=_SHARED_FIELDS,
     optional=("content", "commitment"), fold=fold.created,
     summary="a member declares a shared object (its feature in clear)",
-    acts=("POST /v1/declarations",),
+    acts=("POST /v1/declarations", "POST /v1/declarations/batch"),
 )  # fmt: skip
 AMENDED_ENTRY = entry_kind(
     "declaration.amended", signer=Signer.MEMBER, required=_SHARED_FIELDS,
@@ -75,7 +75,8 @@ HIDDEN_ENTRY = entry_kind(
     HIDDEN, signer=Signer.MEMBER, required=("commitment",), fold=fold.hidden,
     summary="a member changed one of its hidden objects (what, in the commitment's opening)",
     acts=(
-        "POST /v1/declarations", "PUT /v1/declarations/{*}", "POST /v1/declarations/{*}/withdraw"
+        "POST /v1/declarations", "POST /v1/declarations/batch", "PUT /v1/declarations/{*}",
+        "POST /v1/declarations/{*}/withdraw",
     ),
 )  # fmt: skip
 ACKNOWLEDGED_ENTRY = entry_kind(

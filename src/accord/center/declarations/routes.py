@@ -44,12 +44,17 @@ from accord.center.http.writes import write
 from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
+from accord.errors import InputError, Issue
 from accord.record.canonical import encode_base64
 
 router = APIRouter(prefix="/v1", tags=["declarations"], responses=ERRORS)
 
 MAX_PAGE = 500
 """The most declarations one page of ``GET /v1/declarations`` returns."""
+
+MAX_BATCH = 1000
+"""The most features one ``POST /v1/declarations/batch`` declares (its body is at most the
+service's ``max_body_bytes`` too: 1 MiB by default)."""
 
 MAX_WORLD_PAGE = 10_000
 """The most features one page of ``GET /v1/world`` returns."""
@@ -104,6 +109,16 @@ class FeatureIn(BaseModel):
     type: Literal["Feature"]
     geometry: dict[str, Any]
     properties: dict[str, Any]
+
+
+class BatchIn(BaseModel):
+    """Several features to declare in one act, all or nothing (``POST
+    /v1/declarations/batch``); each as ``POST /v1/declarations`` takes it, a flight plan
+    excepted (its airspace probe answers each alone)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    features: list[FeatureIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class AmendIn(FeatureIn):
@@ -226,6 +241,12 @@ class PageOut(BaseModel):
     next: str | None
 
 
+class BatchOut(BaseModel):
+    """The declarations made, in the order of the request's features."""
+
+    items: list[DeclarationOut]
+
+
 class AcknowledgedOut(AcknowledgementOut):
     """The receipt as recorded. ``meaning`` says what it is: not an approval."""
 
@@ -302,6 +323,20 @@ def _declare(
     out = DeclarationOut.of(service.declare(unit, caller, feature, at))
     out.airspace = _conflicts_out(plan_changed(unit, caller, out.id, at))
     return out
+
+
+def _declare_batch(
+    unit: Unit, *, caller: Caller, features: list[dict[str, Any]], at: datetime
+) -> BatchOut:
+    for k, feature in enumerate(features):
+        if feature["properties"].get("kind") == "flight_plan":
+            message = (
+                "a flight plan is declared alone (POST /v1/declarations): its probe answers it"
+            )
+            raise InputError("declaration", [Issue(f"features[{k}].properties.kind", message)])
+    items = [(caller, feature) for feature in features]
+    views = service.declare_many(unit, items, at, name_items=True)
+    return BatchOut(items=[DeclarationOut.of(view) for view in views])
 
 
 def _amend(
@@ -385,6 +420,30 @@ async def create_declaration(
     assigns ``properties.id``; the answer to a ``center`` declaration carries the opening of
     its record entry's commitment — keep it."""
     act = partial(_declare, caller=caller, feature=_feature(body), at=center.now())
+    return await write(center, request, caller, act, body=body)
+
+
+@router.post(
+    "/declarations/batch",
+    response_model=BatchOut,
+    status_code=201,
+    summary="Declare several sites, movements or positions at once, all or nothing",
+)
+async def create_declarations(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_DECLARANTS)],
+    body: Annotated[BatchIn, Body()],
+) -> JSONResponse:
+    """Declare every feature of ``features`` (at most 1,000) for the caller's member, in
+    one act and one unit of work: each is held to exactly what ``POST /v1/declarations``
+    holds it to, and one bad feature refuses them all (422, every problem named
+    ``features[k].<field>``; a device uid another party holds: 409), nothing declared. Each
+    declaration is its own record entry, in order, the act in the first and named by the
+    others. The answer lists them in the request's order, with the opening of each
+    ``center`` one's entry — keep them. ``accord import`` sends its files so."""
+    features = [_feature(feature) for feature in body.features]
+    act = partial(_declare_batch, caller=caller, features=features, at=center.now())
     return await write(center, request, caller, act, body=body)
 
 

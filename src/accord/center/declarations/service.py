@@ -444,12 +444,16 @@ def declare_many(
     unit: Unit,
     items: Sequence[tuple[Caller, Mapping[str, Any]]],
     at: datetime,
+    *,
+    name_items: bool = False,
 ) -> list[DeclarationView]:
     """Declare each ``(caller, feature)`` of ``items`` at ``at``, in order, in ``unit``:
     exactly the rows, record entries (same order, same sequence numbers) and live events
     that calling :func:`declare` once per item would leave, in a handful of statements
     (a bulk load: the bench's world, an import). All or nothing: raises as :func:`declare`
-    does for the first bad item, and the caller's unit then rolls back."""
+    does for the first bad item, and the caller's unit then rolls back — or, with
+    ``name_items``, one :class:`~accord.errors.InputError` naming every bad item's fields
+    as ``features[k].<field>`` (``POST /v1/declarations/batch``)."""
     agreement = unit.center.agreement
     for caller, _feature in items:
         _may_declare(caller)
@@ -457,10 +461,17 @@ def declare_many(
         return []
     session = unit.session
     ids = _new_ids(session, len(items))
-    checked = [
-        _checked(agreement, caller, feature, object_id, amending=False)
-        for (caller, feature), object_id in zip(items, ids, strict=True)
-    ]
+    checked = []
+    issues: list[Issue] = []
+    for k, ((caller, feature), object_id) in enumerate(zip(items, ids, strict=True)):
+        try:
+            checked.append(_checked(agreement, caller, feature, object_id, amending=False))
+        except InputError as error:
+            if not name_items:
+                raise
+            issues += [Issue(f"features[{k}].{i.field}", i.message) for i in error.issues]
+    if issues:
+        raise InputError(_SOURCE, issues)
     rev = next_rev(session)
     rows = [
         Declaration(
