@@ -45,6 +45,10 @@ export function alertKind(a) {
     if (plans) return "Flight plan through a designated area";
     return a.inside ? "Aircraft INSIDE a designated area" : "Aircraft predicted to enter a designated area";
   }
+  if (a.kind === "squawk") {
+    const meaning = { "7500": "unlawful interference", "7600": "radio failure", "7700": "emergency" }[a.squawk] || "emergency";
+    return `EMERGENCY squawk ${a.squawk} (${meaning})`;
+  }
   return (a.kind || "alert").replace("_", " ");
 }
 
@@ -99,7 +103,7 @@ export function concernedText(a, agreement) {
 export function whenText(a) {
   const parts = [];
   if (a.predicted_at) {
-    const verb = a.kind === "conflict" ? (a.lost ? "separation lost since" : "separation lost from") : a.inside ? "inside since" : "enters at";
+    const verb = a.kind === "conflict" ? (a.lost ? "separation lost since" : "separation lost from") : a.kind === "squawk" ? "squawking since" : a.inside ? "inside since" : "enters at";
     parts.push(`${verb} ${clock(a.predicted_at, true)}`);
   }
   if (a.horizontal_nm != null) {

@@ -8,6 +8,9 @@
 import { LABEL_RANK, Placer, measure, shorten } from "./labels.js";
 import { fmtInstant } from "./time.js";
 
+/** Mode 3/A codes that declare an emergency (ICAO Doc 8168): shown beside a track. */
+const EMERGENCY_SQUAWKS = { "7500": "unlawful interference", "7600": "radio failure", "7700": "emergency" };
+
 const TILE = 256;
 const EARTH_M = 40075016.686;
 
@@ -1117,7 +1120,8 @@ export class OperatingMap {
       for (const t of visible) {
         if (budget-- <= 0) break;
         const fl = t.alt_ft != null ? `FL${String(Math.round(t.alt_ft / 100)).padStart(3, "0")}` : "";
-        const label = `${t.id} ${fl} ${t.gs_kt != null ? Math.round(t.gs_kt) + "kt" : ""}`.trim();
+        const emergency = EMERGENCY_SQUAWKS[t.squawk] ? ` ${t.squawk}` : "";
+        const label = `${t.callsign || t.id} ${fl} ${t.gs_kt != null ? Math.round(t.gs_kt) + "kt" : ""}${emergency}`.trim();
         const full = `track ${label} (${t.operator || t.party || ""}${t.mission ? ` ${t.mission}` : ""})`;
         const b = placer.place(ctx, label, t.x * view.k - view.ox, t.y * view.k - view.oy, { r: 10, h: 15, rank: LABEL_RANK.tracks, short: String(t.id), full });
         if (b) Placer.draw(ctx, b, "#e8edf1");
@@ -1287,7 +1291,10 @@ export class OperatingMap {
     if (this.visible.has("tracks")) {
       for (const t of this.tracks.values()) {
         if (near(t.x, t.y, 9)) {
+          const ident = [t.callsign ? `callsign ${escapeHtml(t.callsign)}` : "", t.icao24 ? `ICAO ${escapeHtml(t.icao24)}` : "",
+            t.squawk ? `squawk ${escapeHtml(t.squawk)}${EMERGENCY_SQUAWKS[t.squawk] ? ` (${escapeHtml(EMERGENCY_SQUAWKS[t.squawk])})` : ""}` : ""].filter(Boolean).join(", ");
           const html = `<strong>Track ${escapeHtml(t.id)}</strong><br>${escapeHtml(t.operator || t.party || "")} ${escapeHtml(t.mission || "")}` +
+            (ident ? `<br>${ident}` : "") +
             `<br>${t.alt_ft != null ? escapeHtml(t.alt_ft) + " ft" : ""} ${t.gs_kt != null ? escapeHtml(Math.round(t.gs_kt)) + " kt" : ""} ${t.track_deg != null ? escapeHtml(Math.round(t.track_deg)) + "°" : ""}` +
             `<br><span class="meta">${escapeHtml(t.time ? fmtInstant(t.time) : "")}</span>`;
           out.push({ kind: "track", id: t.id, html, title: `Track · ${t.id} · ${t.party || t.operator || "unknown"}${t.mission ? ` (${t.mission})` : ""}` });
