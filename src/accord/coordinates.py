@@ -97,6 +97,19 @@ class Point:
         """The GeoJSON Point (``[lon, lat]``)."""
         return {"type": "Point", "coordinates": [self.lon, self.lat]}
 
+    def forms(self) -> dict[str, str]:
+        """The point in each form: ``mgrs`` to the metre, ``decimal`` (5 decimals), ``dms``
+        (tenths of a second).
+
+        >>> parse_point("25.35, 21.77").forms()["mgrs"]
+        '34R EP 77480 03926'
+        """
+        return {
+            "mgrs": format_mgrs(self.lon, self.lat),
+            "decimal": format_decimal(self.lon, self.lat),
+            "dms": format_dms(self.lon, self.lat),
+        }
+
 
 def _refuse(field: str, message: str) -> InputError:
     return InputError(field, [Issue(field, message)])

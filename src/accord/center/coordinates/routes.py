@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from accord.center.http.auth import ALL_ROLES, allow
 from accord.center.http.deps import ERRORS
 from accord.center.identity import Caller
-from accord.coordinates import Point, format_decimal, format_dms, format_mgrs, parse_point
+from accord.coordinates import Point, parse_point
 
 __all__ = ["CoordinatesOut", "FormsOut", "router"]
 
@@ -54,11 +54,7 @@ class CoordinatesOut(BaseModel):
             text=point.text,
             precision_m=point.precision_m,
             uncertainty_m=point.uncertainty_m,
-            forms=FormsOut(
-                mgrs=format_mgrs(point.lon, point.lat),
-                decimal=format_decimal(point.lon, point.lat),
-                dms=format_dms(point.lon, point.lat),
-            ),
+            forms=FormsOut(**point.forms()),
         )
 
 
