@@ -309,3 +309,35 @@ def test_the_forms_shown() -> None:
     assert format_decimal(21.76543, 25.34567) == "25.34567° N, 21.76543° E"
     assert format_dms(-21.5, -25.0) == "25°00'00.0\"S 21°30'00.0\"W"
     assert format_dms(21.999999, 25.0) == "25°00'00.0\"N 22°00'00.0\"E"  # 59.99… carried
+
+
+# --- anything typed ---------------------------------------------------------------------------
+
+TYPED_ALPHABET = "0123456789 .,+-°′″'\"NSEWZABYXRQCDHIOnsew\n\t\x00é５"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(TYPED_ALPHABET, max_size=120),
+        st.text(max_size=40),
+        st.builds(
+            lambda lon, lat, p, cut: format_mgrs(lon, lat, p)[:cut],
+            lons,
+            utm_lats,
+            precisions,
+            st.integers(0, 20),
+        ),
+    )
+)
+def test_anything_typed_is_a_point_or_a_refusal_naming_the_field(text: str) -> None:
+    try:
+        point = parse_point(text, field="f")
+    except InputError as error:
+        (issue,) = error.issues
+        assert issue.field == "f" and issue.message
+        assert len(issue.message) < 400  # the input is never echoed whole
+        return
+    assert -180 <= point.lon <= 180 and -90 <= point.lat <= 90
+    assert "\n" not in text and len(text) <= MAX_TEXT
+    assert parse_point(point.text).kind == point.kind  # its normal form reads again
