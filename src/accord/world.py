@@ -533,10 +533,16 @@ def _mgrs_resolved(props: Mapping[str, Any], geometry: Any, limits: Limits) -> d
         raise _Bad(where, error.issues[0].message) from None
     if point.kind != "mgrs":
         raise _Bad(where, f"is an MGRS reference (34R EN 50455 65040), not {point.kind} degrees")
-    given = props.get("uncertainty_m", 0.0)
-    if isinstance(given, bool) or not isinstance(given, int | float) or not math.isfinite(given):
-        given = 0.0  # the reader names properties.uncertainty_m
-    widened = math.ceil((max(float(given), 0.0) + point.uncertainty_m) * 100) / 100
+    given = props.get("uncertainty_m")
+    base = 0.0
+    if given is not None:
+        try:
+            base = float(given) if not isinstance(given, bool | str) else math.nan
+        except (TypeError, ValueError, OverflowError):
+            base = math.nan
+        if not (math.isfinite(base) and base >= 0):
+            raise _Bad("properties.uncertainty_m", "must be a finite number >= 0")
+    widened = math.ceil((base + point.uncertainty_m) * 100) / 100
     if widened > limits.uncertainty_m:
         raise _Bad(
             where,

@@ -85,6 +85,10 @@ def test_a_bad_reference_is_refused_naming_the_field_with_nothing_declared(
         problem = assert_problem(service.post(PATH, "blue-officer", json=feature), 422)
         assert fields(problem) == {"properties.mgrs"}, reference
         assert any(says in error["message"] for error in problem["errors"]), problem
+    # An uncertainty no float holds, beside a reference: named, not replaced, not a 500.
+    huge = typed_position(TYPED, uncertainty_m=10**400)
+    problem = assert_problem(service.post(PATH, "blue-officer", json=huge), 422)
+    assert fields(problem) == {"properties.uncertainty_m"}
     assert counts(service) == before
 
 

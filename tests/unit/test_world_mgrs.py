@@ -75,6 +75,14 @@ def test_geometry_and_mgrs_both_given_is_refused(agreement) -> None:
     assert where(caught.value) == [("p1", "properties.mgrs")]
 
 
+@pytest.mark.parametrize("bad", [10**400, -1, "5", True, [1], float("nan")])
+def test_a_bad_uncertainty_beside_mgrs_is_named_not_replaced(agreement, bad) -> None:
+    error = refused(agreement, typed("position", "p1", "34REN5045565040", uncertainty_m=bad))
+    assert where(error) == [("p1", "properties.uncertainty_m")]
+    with pytest.raises(WorldError):
+        resolve_mgrs(typed("position", "p1", "34REN5045565040", uncertainty_m=bad), agreement)
+
+
 def test_a_kind_without_a_point_has_no_mgrs(agreement) -> None:
     error = refused(agreement, feature("movement", "m1", mgrs="34REN5045565040"))
     assert ("m1", "properties.mgrs") in where(error)
