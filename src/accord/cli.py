@@ -31,6 +31,7 @@ from accord.cli_monitor import monitor
 from accord.cli_office import office_app
 from accord.cli_record import keys_app, record_app, verify
 from accord.cli_witness import witness_app
+from accord.coordinates import parse_point
 from accord.errors import AccordError
 from accord.rules import AreaFinding, DesignatedAreaIndex
 from accord.units import NM
@@ -428,6 +429,59 @@ def demo(
     for line in record.report.lines():
         console.print(f"  {line}", markup=False)
     console.print("[bold green]VERIFIED[/]")
+
+
+_KIND_NAMES = {"mgrs": "MGRS", "decimal": "decimal degrees", "dms": "DMS"}
+
+
+@app.command("coordinates")
+def coordinates_command(
+    text: Annotated[
+        str,
+        typer.Argument(
+            help="MGRS (34R EN 50455 65040), decimal degrees latitude first (25.3456, "
+            "21.7654), or DMS (25°20'44.4\"N 21°45'55.4\"E); quote it; after -- if it "
+            "starts with a minus sign."
+        ),
+    ],
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+) -> None:
+    """Read a point as an officer types it and print it in all three forms (MGRS to the
+    metre, decimal degrees, DMS) with how it was read: for MGRS the centre of the square
+    named and how far the true point may lie from it. Exit 2 when TEXT is no point, saying
+    why. The same reader as the center's (properties.mgrs, GET /v1/coordinates)."""
+    try:
+        point = parse_point(text, field="TEXT")
+    except AccordError as error:
+        raise fail(error) from None
+    forms = point.forms()
+    if format is Format.json:
+        answer = {
+            "lon": point.lon,
+            "lat": point.lat,
+            "kind": point.kind,
+            "text": point.text,
+            "precision_m": point.precision_m,
+            "uncertainty_m": point.uncertainty_m,
+            "forms": forms,
+        }
+        sys.stdout.write(json.dumps(answer, indent=2, ensure_ascii=False) + "\n")
+        return
+    read = f"{_KIND_NAMES[point.kind]} {point.text}"
+    if point.precision_m is not None:
+        read += (
+            f" (a {point.precision_m:,} m square: its centre, the true point within "
+            f"{point.uncertainty_m:,.2f} m)"
+        )
+    console = _console()
+    for label, value in (
+        ("read as", read),
+        ("MGRS", forms["mgrs"]),
+        ("decimal", forms["decimal"]),
+        ("DMS", forms["dms"]),
+        ("lon, lat", f"{point.lon!r}, {point.lat!r}  (GeoJSON order)"),
+    ):
+        console.print(f"{label:<10}{value}", markup=False)
 
 
 def main() -> None:

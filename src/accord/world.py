@@ -34,7 +34,8 @@ from shapely.geometry.base import BaseGeometry
 
 from accord.agreement import Agreement, Limits, ObjectKind
 from accord.chrono import parse_instant
-from accord.errors import Issue, WorldError
+from accord.coordinates import parse_point
+from accord.errors import InputError, Issue, WorldError
 from accord.geo import GEOD
 from accord.jsontext import TWICE, DuplicateKey
 from accord.jsontext import loads as strict_loads
@@ -51,6 +52,7 @@ __all__ = [
     "World",
     "load_world",
     "parse_world",
+    "resolve_mgrs",
 ]
 
 MAX_ISSUES = 200
@@ -265,6 +267,9 @@ _GEOMETRIES: dict[ObjectKind, tuple[str, ...]] = {
     ObjectKind.FLIGHT_PLAN: ("LineString",),
     ObjectKind.OPERATION: ("Point", "Polygon"),
 }
+_MGRS_KINDS = frozenset(k for k, allowed in _GEOMETRIES.items() if "Point" in allowed)
+"""The kinds whose point may be typed as ``properties.mgrs`` in place of a geometry (read
+first: another kind's ``mgrs`` is a field it does not have)."""
 
 
 class _Bad(Exception):
@@ -521,6 +526,77 @@ def _check_extent(where: str, geometry: BaseGeometry, limits: Limits) -> None:
         )
 
 
+def _mgrs_resolved(props: Mapping[str, Any], geometry: Any, limits: Limits) -> dict[str, Any]:
+    """The properties with ``mgrs`` read: the square's centre as the Point geometry, the
+    ``mgrs`` property gone and ``uncertainty_m`` widened by the square's half-diagonal (rounded
+    up to the centimetre), so the declaration covers the whole square it names; raises
+    :class:`_Bad` naming ``properties.mgrs``."""
+    where = "properties.mgrs"
+    if geometry is not None:
+        raise _Bad(where, "give the point either as geometry or as properties.mgrs, not both")
+    try:
+        point = parse_point(props["mgrs"], field=where)
+    except InputError as error:
+        raise _Bad(where, error.issues[0].message) from None
+    if point.kind != "mgrs":
+        raise _Bad(where, f"is an MGRS reference (34R EN 50455 65040), not {point.kind} degrees")
+    given = props.get("uncertainty_m")
+    base = 0.0
+    if given is not None:
+        try:
+            base = float(given) if not isinstance(given, bool | str) else math.nan
+        except (TypeError, ValueError, OverflowError):
+            base = math.nan
+        if not (math.isfinite(base) and base >= 0):
+            raise _Bad("properties.uncertainty_m", "must be a finite number >= 0")
+    widened = math.ceil((base + point.uncertainty_m) * 100) / 100
+    if widened > limits.uncertainty_m:
+        raise _Bad(
+            where,
+            f"a {point.precision_m} m square reaches {point.uncertainty_m:.0f} m from its centre; "
+            f"with uncertainty_m that is {widened:g} m, more than the agreement's "
+            f"limits.uncertainty_m ({limits.uncertainty_m:g} m): give more digits",
+        )
+    out = {k: v for k, v in props.items() if k != "mgrs"}
+    out["uncertainty_m"] = widened
+    return {"geometry": point.geometry(), "properties": out}
+
+
+def resolve_mgrs(feature: Any, agreement: Agreement, *, source: str = "feature") -> Any:
+    """``feature`` with its point read from ``properties.mgrs``, as it is stored: the
+    square's centre as a GeoJSON Point, ``mgrs`` dropped, ``uncertainty_m`` widened by the
+    square's half-diagonal. A feature without ``properties.mgrs`` (or of a kind that has no
+    point) comes back as it is; :func:`parse_world` reads ``mgrs`` itself, and says what
+    is wrong with it. Raises :class:`~accord.errors.WorldError` naming ``properties.mgrs``.
+
+    >>> from accord.agreement import load_agreement
+    >>> from accord.examples import example_path
+    >>> agreement = load_agreement(example_path("jig.yaml"))
+    >>> typed = {"type": "Feature", "properties": {"kind": "position", "mgrs": "34REN5045565040"}}
+    >>> stored = resolve_mgrs(typed, agreement)
+    >>> stored["geometry"]["type"], stored["properties"]
+    ('Point', {'kind': 'position', 'uncertainty_m': 0.71})
+    """
+    if not isinstance(feature, Mapping):
+        return feature
+    props = feature.get("properties")
+    if not isinstance(props, Mapping) or "mgrs" not in props:
+        return feature
+    try:
+        kind = ObjectKind(str(props.get("kind")))
+    except ValueError:
+        return feature
+    if kind not in _MGRS_KINDS:
+        return feature
+    try:
+        resolved = _mgrs_resolved(props, feature.get("geometry"), agreement.limits)
+    except _Bad as bad:
+        raw_id = props.get("id", feature.get("id"))
+        label = raw_id if isinstance(raw_id, str) and raw_id.strip() else None
+        raise WorldError(source, [Issue(bad.field, bad.message, feature=label)]) from None
+    return {**feature, **resolved}
+
+
 def _parse_feature(
     index: int,
     feature: Any,
@@ -556,6 +632,15 @@ def _parse_feature(
         known = ", ".join(k.value for k in ObjectKind)
         r.bad("properties.kind", f"unknown kind {props.get('kind')!r} (known: {known})")
         return None
+    geometry_given = feature.get("geometry")
+    if kind in _MGRS_KINDS and "mgrs" in props:
+        try:
+            resolved = _mgrs_resolved(props, geometry_given, limits)
+        except _Bad as bad:
+            r.bad(bad.field, bad.message)
+            return None
+        props, geometry_given = resolved["properties"], resolved["geometry"]
+        r.props = props
     unknown = sorted(set(props) - _FIELDS[kind])
     for name in unknown:
         r.bad(
@@ -589,7 +674,7 @@ def _parse_feature(
     geometry: BaseGeometry | None = None
     try:
         geometry = _parse_geometry(
-            feature.get("geometry"),
+            geometry_given,
             _GEOMETRIES[kind],
             three_d=kind is ObjectKind.FLIGHT_PLAN,
             limits=limits,

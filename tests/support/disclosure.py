@@ -283,6 +283,10 @@ ROUTES |= {
 }
 QUERIES["/v1/picture"] = {"at": NOW.isoformat()}
 
+# A point typed (the text alone decides the answer; nothing of the world is read).
+ROUTES[("GET", "/v1/coordinates")] = None
+QUERIES["/v1/coordinates"] = {"text": "34R EP 7748 0392"}
+
 REPORT_OF_BLUE = {
     "accused": "blue",
     "what": "Fire from blue's side of the line at the northern crossing.",

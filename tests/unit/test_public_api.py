@@ -197,6 +197,7 @@ EXPECTED = {
         "World",
         "load_world",
         "parse_world",
+        "resolve_mgrs",
     },
 }
 

@@ -29,6 +29,7 @@ from accord import __version__
 from accord.center.airspace import routes as airspace
 from accord.center.bootstrap import Parts, cot_from_environment, settings_from_environment
 from accord.center.certificates import routes as certificates
+from accord.center.coordinates import routes as coordinates
 from accord.center.declarations import routes as declarations
 from accord.center.devices import routes as devices
 from accord.center.directline import routes as directline
@@ -78,6 +79,7 @@ ROUTERS = (
     compliance.router,
     reports.router,
     drafts.router,
+    coordinates.router,
     airspace.router,
     disclosure.router,
     users.router,

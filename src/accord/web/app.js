@@ -11,6 +11,7 @@
 
 import { api, inForce, allOperations, ApiError, setToken, token, useSigner } from "./api.js";
 import { createDeviceKey, fingerprint, keyId, loadDeviceKey } from "./acts.js";
+import { typedPoint } from "./coords.js";
 import { el } from "./dom.js";
 import { EventStream } from "./events.js";
 import { alertBody, alertHtml, alertTitle, memberName } from "./alerts.js";
@@ -57,6 +58,8 @@ const state = {
   reports: new Map(), // incident and violation reports by id, each with its answer or null
   compliance: null, // GET /v1/compliance as last read (its findings)
   reportsDrawn: new Set(), // ids of the reports whose "where" is on the map
+  proposePoint: null, // the propose form's typed point (coords.js)
+  messagePoint: null, // the message's typed point (coords.js)
   head: null,
   map: null,
   stream: null,
@@ -860,6 +863,13 @@ function setUpPropose() {
   $("p-start").value = toLocalInput(roundedUp(now, 8 * 60));
   $("p-end").value = toLocalInput(roundedUp(now, 10 * 60));
   for (const id of ["p-lon", "p-lat", "p-radius", "p-polygon", "p-start", "p-end"]) $(id).addEventListener("input", preview);
+  state.proposePoint = typedPoint($("p-point"), $("p-point-parsed"), { onPoint: (point) => {
+    if (!point) return;
+    $("p-polygon").value = "";
+    $("p-lon").value = String(point.lon);
+    $("p-lat").value = String(point.lat);
+    preview();
+  } });
   $("draw-circle").addEventListener("click", () => draw("circle"));
   $("draw-polygon").addEventListener("click", () => draw("polygon"));
   $("propose").addEventListener("submit", submitProposal);
@@ -999,10 +1009,17 @@ async function submitProposal(e) {
   };
   if ($("p-name").value.trim()) properties.name = $("p-name").value.trim();
   if (draft.radius) properties.radius_m = draft.radius;
+  // A centre typed as MGRS goes as the reference (the center reads it as the square's centre,
+  // the uncertainty widened to cover the square), unless the centre was changed since.
+  const typed = state.proposePoint && state.proposePoint.current();
+  const asMgrs = typed && typed.kind === "mgrs" && draft.geometry.type === "Point"
+    && $("p-lon").value === String(typed.lon) && $("p-lat").value === String(typed.lat);
+  if (asMgrs) properties.mgrs = typed.text;
   try {
-    const op = await api("POST", "/v1/operations", { type: "Feature", geometry: draft.geometry, properties });
+    const op = await api("POST", "/v1/operations", { type: "Feature", geometry: asMgrs ? null : draft.geometry, properties });
     putOperation(op);
     if (state.map) state.map.setDraft(null);
+    if (state.proposePoint) state.proposePoint.clear();
     for (const id of ["p-name", "p-lon", "p-lat", "p-radius", "p-polygon"]) $(id).value = "";
     $("preview").textContent = "";
     select(op.id, true);
@@ -1035,6 +1052,12 @@ function setUpLine() {
   $("compose").addEventListener("submit", sendMessage);
   $("m-pick").addEventListener("click", pickMessagePoint);
   for (const id of ["m-lon", "m-lat"]) $(id).addEventListener("input", previewMessagePoint);
+  state.messagePoint = typedPoint($("m-point"), $("m-point-parsed"), { onPoint: (point) => {
+    if (!point) return;
+    $("m-lon").value = String(point.lon);
+    $("m-lat").value = String(point.lat);
+    previewMessagePoint();
+  } });
   // Esc while picking: before the other drawing modes' handlers see it
   window.addEventListener("keydown", (e) => {
     if (e.key !== "Escape" || !state.map || !state.map.drawing || state.map.drawing.mode !== "message-point") return;
@@ -1401,6 +1424,7 @@ async function sendMessage(e) {
   try {
     const sent = await api("POST", "/v1/messages", body);
     for (const id of ["m-subject", "m-text", "m-lon", "m-lat"]) $(id).value = "";
+    if (state.messagePoint) state.messagePoint.clear();
     previewMessagePoint();
     if (state.replyTo) { state.replyTo = null; $("m-reply").hidden = true; $("m-reply").replaceChildren(); }
     toast(`Sent “${body.subject}” to ${body.to.join(", ")}${point ? " with a point" : ""}: record entry ${sent.entry}.`);

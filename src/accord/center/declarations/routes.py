@@ -107,7 +107,12 @@ class FeatureIn(BaseModel):
     )
 
     type: Literal["Feature"]
-    geometry: dict[str, Any]
+    geometry: dict[str, Any] | None = Field(
+        default=None,
+        description="The GeoJSON geometry; null or left out for a point given as "
+        "`properties.mgrs` (an MGRS reference: stored as the square's centre, "
+        "`uncertainty_m` widened by its half-diagonal)",
+    )
     properties: dict[str, Any]
 
 

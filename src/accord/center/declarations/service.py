@@ -80,7 +80,7 @@ from accord.errors import (
 )
 from accord.record.canonical import canonical_json, content_hash
 from accord.record.errors import FormatError
-from accord.world import Declared, Disclosure, FlightPlan, Position, parse_world
+from accord.world import Declared, Disclosure, FlightPlan, Position, parse_world, resolve_mgrs
 
 __all__ = [
     "CONTENT_MAX_BYTES",
@@ -177,6 +177,10 @@ def _checked(
     """The feature to store for ``object_id`` and the object it declares; raises
     :class:`~accord.errors.InputError` naming every bad field."""
     issues: list[Issue] = []
+    try:  # a point typed as properties.mgrs is stored as its geometry (accord.world)
+        feature = resolve_mgrs(feature, agreement, source=_SOURCE)
+    except WorldError as error:
+        raise InputError(_SOURCE, [Issue(i.field, i.message) for i in error.issues]) from None
     props = feature.get("properties")
     geometry = feature.get("geometry")
     if feature.get("type") != "Feature":

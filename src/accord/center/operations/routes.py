@@ -86,6 +86,12 @@ class OperationPropertiesIn(BaseModel):
     window_end: str = Field(max_length=64, description="ISO 8601 with offset")
     radius_m: float | None = Field(default=None, le=1_000_000, description="metres")
     uncertainty_m: float | None = Field(default=None, le=100_000, description="metres")
+    mgrs: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The Point as an MGRS reference, in place of `geometry` (stored as the "
+        "square's centre, `uncertainty_m` widened by its half-diagonal)",
+    )
 
 
 class OperationIn(BaseModel):
@@ -94,7 +100,7 @@ class OperationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["Feature"]
-    geometry: GeometryIn
+    geometry: GeometryIn | None = None
     properties: OperationPropertiesIn
 
 
@@ -110,7 +116,7 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["Feature"]
-    geometry: GeometryIn
+    geometry: GeometryIn | None = None
     properties: ReportPropertiesIn
 
 
@@ -305,7 +311,7 @@ def _propose(
     unit: Unit,
     *,
     caller: Caller,
-    geometry: dict[str, Any],
+    geometry: dict[str, Any] | None,
     properties: dict[str, Any],
     at: datetime,
 ) -> OperationOut:
@@ -318,7 +324,7 @@ def _report(
     unit: Unit,
     *,
     caller: Caller,
-    geometry: dict[str, Any],
+    geometry: dict[str, Any] | None,
     properties: dict[str, Any],
     executed_at: datetime,
     at: datetime,
@@ -339,7 +345,7 @@ def _amend(
     *,
     caller: Caller,
     op_id: str,
-    geometry: dict[str, Any],
+    geometry: dict[str, Any] | None,
     properties: dict[str, Any],
     at: datetime,
 ) -> OperationOut:
@@ -375,8 +381,8 @@ def _step_act(
 # --- routes ---------------------------------------------------------------------------------
 
 
-def _fields(body: OperationIn | ReportIn) -> tuple[dict[str, Any], dict[str, Any]]:
-    geometry = body.geometry.model_dump()
+def _fields(body: OperationIn | ReportIn) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    geometry = None if body.geometry is None else body.geometry.model_dump()
     properties = body.properties.model_dump(exclude_none=True, exclude={"executed_at"})
     return geometry, properties
 

@@ -82,7 +82,7 @@ from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
 from accord.rules import operations as rules
 from accord.rules.operations import PENDING, OperationState
-from accord.world import Disclosure, Operation
+from accord.world import Disclosure, Operation, resolve_mgrs
 
 __all__ = [
     "FEATURE_MAX_BYTES",
@@ -149,7 +149,7 @@ operation, at its proposal or at the center's recheck before approval or executi
 
 
 def _feature(
-    op_id: str, member: str, geometry: Mapping[str, Any], properties: Mapping[str, Any]
+    op_id: str, member: str, geometry: Mapping[str, Any] | None, properties: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The stored form of a proposed feature: the server's id, the caller's party."""
     props = {k: v for k, v in properties.items() if v is not None}
@@ -168,12 +168,19 @@ def _feature(
         executor=[chosen] if isinstance(chosen, str) else chosen,
         disclosure=props.get("disclosure", "shared"),
     )
-    return {"type": "Feature", "geometry": dict(geometry), "properties": props}
+    return {
+        "type": "Feature",
+        "geometry": None if geometry is None else dict(geometry),
+        "properties": props,
+    }
 
 
 def _operation(agreement: Agreement, feature: dict[str, Any]) -> Operation:
-    """Read the feature as the world reads it; bad fields are a 422 naming each one."""
+    """Read the feature as the world reads it; bad fields are a 422 naming each one. A
+    point typed as ``properties.mgrs`` becomes the feature's geometry, as stored
+    (:func:`~accord.world.resolve_mgrs`)."""
     try:
+        feature.update(resolve_mgrs(feature, agreement, source="request"))
         (obj,) = parse_features(agreement, [feature])
     except InputError as error:
         raise InputError("request", [Issue(i.field, i.message) for i in error.issues]) from None
@@ -339,7 +346,7 @@ def propose(
     unit: Unit,
     caller: Caller,
     *,
-    geometry: Mapping[str, Any],
+    geometry: Mapping[str, Any] | None,
     properties: Mapping[str, Any],
     at: datetime,
 ) -> OperationView:
@@ -377,7 +384,7 @@ def report(
     unit: Unit,
     caller: Caller,
     *,
-    geometry: Mapping[str, Any],
+    geometry: Mapping[str, Any] | None,
     properties: Mapping[str, Any],
     executed_at: datetime,
     at: datetime,
@@ -465,7 +472,7 @@ def amend(
     caller: Caller,
     op_id: str,
     *,
-    geometry: Mapping[str, Any],
+    geometry: Mapping[str, Any] | None,
     properties: Mapping[str, Any],
     at: datetime,
 ) -> OperationView:
