@@ -24,11 +24,15 @@ def _feed(track_id: str, lat: float, lon: float, **over: Any) -> dict[str, Any]:
     return values
 
 
-def _plan(party: str, disclosure: str, **ident: str) -> dict[str, Any]:
+def _plan(party: str, disclosure: str, shift: float = 0.0, **ident: str) -> dict[str, Any]:
     start = NOW - timedelta(minutes=10)
     return {
         "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": [[21.0, 25.0, 9144], [22.0, 25.0, 9144]]},
+        # at NOW the plan puts its aircraft at lon 21.5 (a quarter of the way along)
+        "geometry": {
+            "type": "LineString",
+            "coordinates": [[21.25, 25.0, 9144], [22.25, 25.0, 9144]],
+        },
         "properties": {
             "kind": "flight_plan",
             "operator": party,
@@ -38,7 +42,16 @@ def _plan(party: str, disclosure: str, **ident: str) -> dict[str, Any]:
             "times": [format_instant(start), format_instant(start + timedelta(minutes=40))],
             **ident,
         },
-    }
+    } | (
+        {}
+        if not shift
+        else {
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [[21.25 + shift, 25.0, 9144], [22.25 + shift, 25.0, 9144]],
+            }
+        }
+    )
 
 
 def _ids(service: Service, user: str) -> dict[str, dict[str, Any]]:
@@ -155,3 +168,21 @@ def test_a_hidden_aircrafts_emergency_tells_the_others_whose_and_the_code_not_wh
         assert theirs["lat"] is None and theirs["lon"] is None
         text = json.dumps(theirs)
         assert "4ca7b1" not in text and "BLU123" not in text and "21.5" not in text
+
+
+def test_a_plan_cannot_take_an_aircraft_off_the_others_picture(service: Service) -> None:
+    """Red declares hidden plans naming aircraft that are not its own: one the registry
+    names as blue's, one flying where red's plan does not put it. Neither is red's, and
+    neither leaves blue's picture."""
+    for plan in (
+        _plan("red", "center", icao24="4ca7b1"),
+        _plan("red", "center", shift=1.0, icao24="aa0001"),
+    ):
+        made = service.post("/v1/declarations", "red-officer", json=plan)
+        assert made.status_code == 201, made.text
+    registered = report("4ca7b1", "blue", 25.0, 21.5, icao24="4ca7b1")
+    elsewhere = _feed("aa0001", 25.0, 21.5, icao24="aa0001")
+    assert post(service, "admin", registered, elsewhere).status_code == 200
+    seen = _ids(service, "blue-officer")
+    assert (seen["4ca7b1"]["party"], seen["4ca7b1"]["disclosure"]) == ("blue", "shared")
+    assert (seen["aa0001"]["operator"], seen["aa0001"]["disclosure"]) == ("unknown", "shared")

@@ -615,6 +615,21 @@ def test_the_center_id_is_reserved(old: str, new: str, field: str, line: int) ->
     assert "is reserved: it names the center itself" in error.issues[0].message
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "field", "line"),
+    [
+        ("{id: red, name: Red}", "{id: unknown, name: Red}", "parties[1].id", 6),
+        ("operators:\n", "operators:\n  - {id: Unknown, name: G}\n", "operators[0].id", 10),
+    ],
+)  # fmt: skip
+def test_the_unknown_operator_is_reserved(old: str, new: str, field: str, line: int) -> None:
+    """``unknown`` is the operator of an aircraft no declaration identifies: no member takes
+    it, in any case."""
+    error = _refused(GOOD.replace(old, new, 1))
+    assert _where(error) == [(field, line)]
+    assert "is reserved: it names aircraft no declaration identifies" in error.issues[0].message
+
+
 def test_duplicate_yaml_key():
     error = _refused(
         _doc(

@@ -87,3 +87,15 @@ def test_as_dict() -> None:
     doc = f.as_dict()
     assert doc["track"] == "g1" and doc["verdict"] == "violation"
     assert doc["entry_at"].startswith("2026-09-20T10:00:")
+
+
+def test_an_area_may_restrict_aircraft_no_declaration_identifies() -> None:
+    agreement = load_agreement(example_path("jig.yaml"))
+    areas = [
+        a.model_copy(update={"restricted_operators": ["unknown"]})
+        for a in agreement.designated_areas
+    ]
+    index = DesignatedAreaIndex(agreement.model_copy(update={"designated_areas": areas}))
+    unknown = track("4ca7b1", operator="unknown", mission="unknown")
+    found = list(track_area_findings(TrackSet.from_reports([unknown, track()]), index, NOW, LOOK))
+    assert [(f.track_id, f.verdict) for f in found] == [("4ca7b1", "violation")]

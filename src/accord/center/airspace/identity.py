@@ -9,7 +9,14 @@ carry the aircraft's ICAO 24-bit address (``icao24``) and callsign; the feed may
 :func:`identify` matches each such report to the flight plans in force: a plan naming the
 report's ``icao24`` first, else one naming its callsign; a plan matches a report whose time
 lies within its times widened by :data:`PLAN_MARGIN` (an aircraft early or late is still the
-plan's aircraft). A matched report becomes the plan's aircraft — its operator, party and
+plan's aircraft) and whose position lies within :data:`PLAN_TOLERANCE_M` of where the plan
+puts it then (plus what it could fly in the time outside the plan's times).
+
+**A plan cannot steal an aircraft.** A party could declare a hidden plan naming an aircraft
+that is not its own — another party's, an airliner's — to take it off everyone else's
+picture. So a plan claims only an aircraft where its plan says it would be, and never one the
+feed's registry names as another operator's or party's: the registry, which the center's
+operator keeps, wins. A matched report becomes the plan's aircraft — its operator, party and
 mission — and takes the plan's disclosure: a ``center`` plan's aircraft is its party's alone,
 exactly as the plan is (DECISIONS 5: a party that hides a flight does not have it shown by the
 center's own sensors). Several plans matching: the one whose times hold the report, else the
@@ -34,18 +41,34 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
+from accord.agreement import UNKNOWN
 from accord.airspace import TrackReport
+from accord.airspace.tracks import epoch_seconds
 from accord.center.airspace.trackstore import TRACKS
 from accord.center.db.models import Declaration
 from accord.chrono import parse_instant
+from accord.geo import GEOD
 
-__all__ = ["PLAN_MARGIN", "PlanIdentity", "Plans", "delete_moved", "identify", "load_plans"]
+__all__ = [
+    "PLAN_MARGIN",
+    "PLAN_TOLERANCE_M",
+    "PlanIdentity",
+    "Plans",
+    "delete_moved",
+    "identify",
+    "load_plans",
+]
 
 PLAN_MARGIN = timedelta(minutes=30)
 """How far before its first time and after its last a flight plan still claims its aircraft."""
+PLAN_TOLERANCE_M = 20_000.0
+"""How far from where its plan puts it an aircraft is still the plan's (weather, vectoring)."""
+_CLIMB_AWAY_MPS = 300.0
+"""How fast an aircraft may be taken to have flown from its plan outside the plan's times."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +83,8 @@ class PlanIdentity:
     disclosure: str
     start: datetime
     end: datetime
+    path: tuple[tuple[float, float, float], ...] = ()
+    """(seconds since the epoch, lon, lat) of each vertex."""
 
     def distance(self, at: datetime) -> timedelta:
         """How far ``at`` lies outside the plan's times (zero within them)."""
@@ -68,6 +93,22 @@ class PlanIdentity:
         if at > self.end:
             return at - self.end
         return timedelta(0)
+
+    def claims(self, at: datetime, lon: float, lat: float) -> bool:
+        """Whether an aircraft at (``lon``, ``lat``) at ``at`` may be this plan's: within
+        :data:`PLAN_TOLERANCE_M` of where the plan puts it (its first or last vertex outside
+        its times, widened by what it could fly meanwhile)."""
+        if not self.path:
+            return False
+        t = epoch_seconds(at)
+        times = [p[0] for p in self.path]
+        lons = [p[1] for p in self.path]
+        lats = [p[2] for p in self.path]
+        x = float(np.interp(t, times, lons))
+        y = float(np.interp(t, times, lats))
+        outside = self.distance(at).total_seconds()
+        _, _, metres = GEOD.inv(lon, lat, x, y)
+        return bool(metres <= PLAN_TOLERANCE_M + _CLIMB_AWAY_MPS * outside)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +119,17 @@ class Plans:
     by_callsign: dict[str, list[PlanIdentity]]
 
 
-def _identity(row_id: str, owner: str, disclosure: str, props: dict[str, Any]) -> PlanIdentity:
+def _identity(row_id: str, owner: str, disclosure: str, feature: dict[str, Any]) -> PlanIdentity:
+    props = feature.get("properties") or {}
     times = [parse_instant(t) for t in props.get("times") or []]
-    if not times:
-        raise ValueError("a flight plan without times")
+    coords = (feature.get("geometry") or {}).get("coordinates") or []
+    if not times or len(coords) != len(times):
+        raise ValueError("a flight plan without one time per vertex")
+    path = tuple(
+        sorted(
+            (epoch_seconds(t), float(c[0]), float(c[1])) for t, c in zip(times, coords, strict=True)
+        )
+    )
     party = props.get("party")
     return PlanIdentity(
         declaration=row_id,
@@ -92,6 +140,7 @@ def _identity(row_id: str, owner: str, disclosure: str, props: dict[str, Any]) -
         disclosure=disclosure,
         start=min(times),
         end=max(times),
+        path=path,
     )
 
 
@@ -107,10 +156,11 @@ def load_plans(session: Session) -> Plans:
     by_icao24: dict[str, list[PlanIdentity]] = {}
     by_callsign: dict[str, list[PlanIdentity]] = {}
     for row_id, owner, disclosure, feature in session.execute(query):
-        props = json.loads(feature).get("properties") or {}
+        parsed = json.loads(feature)
+        props = parsed.get("properties") or {}
         try:
-            plan = _identity(row_id, owner, disclosure, props)
-        except (TypeError, ValueError):
+            plan = _identity(row_id, owner, disclosure, parsed)
+        except (TypeError, ValueError, IndexError):
             continue  # validated when declared; a row that no longer parses names no one
         icao24, callsign = props.get("icao24"), props.get("callsign")
         if isinstance(icao24, str) and icao24.strip():
@@ -120,8 +170,15 @@ def load_plans(session: Session) -> Plans:
     return Plans(by_icao24, by_callsign)
 
 
-def _best(plans: Sequence[PlanIdentity], at: datetime) -> PlanIdentity | None:
-    near = [p for p in plans if p.distance(at) <= PLAN_MARGIN]
+def _best(plans: Sequence[PlanIdentity], report: TrackReport) -> PlanIdentity | None:
+    at = report.time
+    near = [
+        p
+        for p in plans
+        if p.distance(at) <= PLAN_MARGIN
+        and p.claims(at, report.lon, report.lat)
+        and _registry_agrees(report, p)
+    ]
     if not near:
         return None
     return min(near, key=lambda p: (p.distance(at), p.declaration))
@@ -134,10 +191,18 @@ def identify(report: TrackReport, plans: Plans) -> PlanIdentity | None:
     matched by address only; the callsign is tried when no plan names the address.
     """
     if report.icao24 is not None and report.icao24 in plans.by_icao24:
-        return _best(plans.by_icao24[report.icao24], report.time)
+        return _best(plans.by_icao24[report.icao24], report)
     if report.callsign is not None and report.callsign in plans.by_callsign:
-        return _best(plans.by_callsign[report.callsign], report.time)
+        return _best(plans.by_callsign[report.callsign], report)
     return None
+
+
+def _registry_agrees(report: TrackReport, plan: PlanIdentity) -> bool:
+    """Whether the feed's registry leaves the aircraft to the plan: it names no one
+    (``unknown``), or the plan's own operator and party."""
+    if report.operator == UNKNOWN:
+        return True
+    return report.operator == plan.operator and report.party == plan.party
 
 
 def delete_moved(session: Session, reporter: int, placed: Iterable[tuple[str, str]]) -> int:
