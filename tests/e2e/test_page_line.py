@@ -16,6 +16,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
+
 from accord.chrono import format_instant, parse_instant
 from support.browser import shot
 from support.webdemo import Demo, csp_refusals, map_point
@@ -215,5 +217,22 @@ def test_veto_toast_and_an_alert_acknowledged_in_one_click(sessions: Any, demo: 
     area = blue.locator("#alerts li.alert", has_text="green-f16-17")
     expect(area).to_contain_text("aircraft operator Green Air Force (green-af)")
     expect(area).to_contain_text("Northern designated area (da-north)")
+    # The center's feed (a bearer token: the center's own picture) sees an aircraft no
+    # declaration names squawking 7700: an emergency, on every party's page.
+    mayday = {**ours, "id": "4ca7b1", "operator": "unknown", "party": None,
+              "mission": "unknown", "lat": 26.6, "lon": 23.1, "icao24": "4ca7b1",
+              "callsign": "MAYDAY1", "squawk": "7700"}  # fmt: skip
+    feed = httpx.post(
+        f"{demo.url}/v1/tracks",
+        json={"tracks": [mayday]},
+        headers={"Authorization": f"Bearer {demo.tokens['admin']}"},
+        timeout=30.0,
+    )
+    assert feed.status_code == 200, feed.text
+    emergency = blue.locator("#alerts li.alert", has_text="4ca7b1")
+    expect(emergency.locator("h4")).to_have_text(
+        "EMERGENCY squawk 7700 (emergency): 4ca7b1", timeout=15_000
+    )
+    expect(emergency.locator(".when")).to_contain_text("squawking since")
     shot(blue, "line-04-alert-acknowledged")
     assert refused == []
