@@ -309,9 +309,20 @@ def format_mgrs(lon: float, lat: float, precision_m: int = 1) -> str:
         raise ValueError(f"precision_m is one of {', '.join(map(str, _PRECISIONS))}")
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
         raise ValueError("lon is within ±180 and lat within ±90")
-    ref = _parse_compact(_encode(lon, lat, _PRECISIONS.index(precision_m)))
-    assert ref is not None
-    return str(ref)
+    # A point within rounding of a band's edge (just south of the equator, whose southern
+    # northing rounds to 10,000,000 m) is given a square the band does not hold; the library
+    # says so of no reference, so each is read back, and such a point is moved 1 cm off the
+    # edge (well inside any square's precision) to be written.
+    for nudge in (0.0, 1e-7, -1e-7):
+        y = min(90.0, max(-90.0, lat + nudge))
+        ref = _parse_compact(_encode(lon, y, _PRECISIONS.index(precision_m)))
+        assert ref is not None
+        try:
+            parse_point(str(ref))
+        except InputError:
+            continue
+        return str(ref)
+    raise ValueError(f"no MGRS reference reads back for {lon}, {lat}")  # pragma: no cover
 
 
 # --- decimal degrees and DMS ----------------------------------------------------------------

@@ -9,6 +9,8 @@
     │   ├── TrackError               live track reports (CSV, GeoJSON, a batch)
     │   └── CotError                 a Cursor on Target event: names the element or
     │                                attribute and the event's uid      [accord.cot]
+    ├── SbsError                     a BaseStation line a feed cannot read: the reason
+    │                                (counted; the stream goes on)       [accord.feeds.sbs]
     ├── DuplicateKey                 a JSON object names one key twice    [accord.jsontext]
     ├── NotJsonNumber                NaN or an infinity in JSON text      [accord.jsontext]
     ├── RuleError                    a request the agreement's rules refuse
@@ -162,6 +164,7 @@ __all__ = [
     "RecordDamaged",
     "RecordError",
     "RuleError",
+    "SbsError",
     "SignatureError",
     "StaleRequest",
     "StaleSize",
@@ -279,6 +282,11 @@ class CotError(InputError):
         self.uid = uid
         source = "CoT event" if uid is None else f"CoT event uid={shown(uid)!r}"
         super().__init__(source, [Issue(field, message)])
+
+
+class SbsError(AccordError, ValueError):
+    """A line that is not BaseStation text, with the reason (:mod:`accord.feeds.sbs`; the
+    feed counts and logs it, and the stream goes on)."""
 
 
 class DuplicateKey(AccordError, ValueError):

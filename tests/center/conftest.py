@@ -29,6 +29,7 @@ from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from support.clock import Clock as MovingClock
 from support.disclosure import World, seed_world
+from support.inprocess import RunningClock
 from support.jig import NOW
 from support.postgres import BACKENDS, PG_URL_ENV, Postgres, in_ci
 from support.service import Service, TestClient, add_users, rooted_service, settings_for
@@ -130,3 +131,12 @@ def clock() -> MovingClock:
 def world(signed_service: Service) -> World:
     """Blue's hidden objects, red's operation next to them (the disclosure walk's fixture)."""
     return seed_world(signed_service)
+
+
+@pytest.fixture
+def running_center(tmp_path: Path) -> Iterator[tuple[Service, RunningClock]]:
+    """A center on SQLite whose clock runs on from NOW with real time, signing on: what a
+    client process (a feed) posts to over the in-process bridge."""
+    clock = RunningClock()
+    with rooted_service(tmp_path, None, now=clock) as service:
+        yield service, clock

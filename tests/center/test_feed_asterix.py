@@ -10,27 +10,17 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from accord.feed_process import Feed, Poster, listen_asterix
 from accord.feeds.asterix import SystemTrack, encode_cat062
 from accord.feeds.registry import parse_registry
 from accord.feeds.sighting import Sighting
 from support.inprocess import Bridge, RunningClock
-from support.service import Service, rooted_service
-
-
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[Service, RunningClock]]:
-    clock = RunningClock()
-    with rooted_service(tmp_path, None, now=clock) as service:
-        yield service, clock
+from support.service import Service
 
 
 def _tracks(clock: RunningClock) -> list[SystemTrack]:
@@ -46,9 +36,9 @@ def _tracks(clock: RunningClock) -> list[SystemTrack]:
 
 
 def test_cat062_records_made_by_the_library_reach_the_center_as_tracks(
-    running: tuple[Service, RunningClock],
+    running_center: tuple[Service, RunningClock],
 ) -> None:
-    service, clock = running
+    service, clock = running_center
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()

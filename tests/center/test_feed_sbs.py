@@ -10,18 +10,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from accord.feed_process import Feed, Poster, read_sbs
 from accord.feeds.registry import parse_registry
 from support.inprocess import Bridge, RunningClock
-from support.service import Service, rooted_service
+from support.service import Service
 
 REGISTRY = "icao24,operator,party,mission\n4ca7b1,blue,blue,transport\n3c6dd2,red,red,patrol\n"
 
@@ -83,17 +80,10 @@ class Emitter:
             writer.close()
 
 
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[Service, RunningClock]]:
-    clock = RunningClock()
-    with rooted_service(tmp_path, None, now=clock) as service:
-        yield service, clock
-
-
 def test_two_converging_aircraft_from_a_basestation_feed_alert_both_parties(
-    running: tuple[Service, RunningClock],
+    running_center: tuple[Service, RunningClock],
 ) -> None:
-    service, clock = running
+    service, clock = running_center
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -104,7 +94,7 @@ def test_two_converging_aircraft_from_a_basestation_feed_alert_both_parties(
         emitter = Emitter(clock)
         port = await emitter.start()
         client = httpx.AsyncClient(base_url="http://testserver", transport=Bridge(service.client))
-        poster = Poster(feed, client, service.tokens["admin"], interval=0.3)
+        poster = Poster(feed, client, service.tokens["admin"], interval=0.3, clock=clock)
         tasks = [
             asyncio.ensure_future(read_sbs("127.0.0.1", port, feed, stop, clock=clock)),
             asyncio.ensure_future(poster.run(stop)),

@@ -113,6 +113,7 @@ EXPECTED = {
         "DeadlineError",
         "DeclarationNotFound",
         "DuplicateKey",
+        "SbsError",
         "EquivocationError",
         "FormatError",
         "HashMismatch",

@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+from accord.errors import SbsError
 from accord.feeds.sighting import Sighting, valid_icao24, valid_squawk
 
 __all__ = [
@@ -63,11 +64,6 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
 """How far a message's time may lie from its reception before the reception time is used."""
 
 _FIELDS = 22
-
-
-class SbsError(ValueError):
-    """A line that is not BaseStation text, with the reason (the feed counts and logs it; the
-    stream goes on)."""
 
 
 def _number(text: str, name: str, low: float, high: float) -> float | None:
