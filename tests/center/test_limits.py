@@ -224,6 +224,21 @@ def test_a_member_over_its_share_is_slowed_and_others_are_not(stingy: Service) -
     assert assert_problem(stingy.post(OPS, "blue-officer", json=operation("op-c2")), 429)
 
 
+def test_the_centers_feed_spends_the_centers_share_not_a_partys(stingy: Service) -> None:
+    """The administrator (the center's air-picture feed) belongs to blue in the tests' users,
+    yet its writes are the center's own: they spend the center's share, so a feed over its
+    share leaves blue's officers their own."""
+    feed = [
+        {"id": f"g{k}", "operator": "unknown", "party": None, "mission": "unknown",
+         "time": "2026-09-20T10:00:00Z", "lat": 25.0, "lon": 21.0 + k / 100, "alt_ft": 30000,
+         "gs_kt": 400, "track_deg": 90, "vs_fpm": 0}
+        for k in range(3)
+    ]  # fmt: skip
+    assert stingy.post("/v1/tracks", "admin", json={"tracks": feed[:1]}).status_code == 200
+    assert_problem(stingy.post("/v1/tracks", "admin", json={"tracks": feed[1:]}), 429)
+    assert stingy.post(OPS, "blue-officer", json=operation("op-c1")).status_code == 201
+
+
 @pytest.fixture
 def stingy_reads(tmp_path: Path) -> Iterator[Service]:
     yield from started_with_limits(tmp_path, "{read_burst_s: 0.001, read_share: 0.0001}")

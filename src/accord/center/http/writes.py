@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from accord.agreement import CENTER
 from accord.center.acts import Presented, Signing, accept, check_caused
 from accord.center.db.models import IdempotentAnswer
 from accord.center.http.acts import read_act
@@ -40,11 +41,20 @@ from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Center, Then, Unit
 
-__all__ = ["HEADER", "KEY_MAX", "REPLAYED", "Answer", "Answering", "write"]
+__all__ = ["HEADER", "KEY_MAX", "REPLAYED", "Answer", "Answering", "payer_of", "write"]
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 KEY_MAX = 255
+
+
+def payer_of(caller: Caller) -> str:
+    """Whose share of the writer's time a write is charged to: its member's, or for an
+    administrator (the center's own acts: its air-picture feed, users, tokens) the center's
+    (:data:`~accord.agreement.CENTER`, which no member's id is). So the center's feed at
+    thousands of reports a second never spends a party's share, and a party's writes never
+    wait behind the feed's."""
+    return CENTER if caller.role is Role.ADMIN else caller.member
 
 
 def _key(request: Request) -> str | None:
@@ -163,9 +173,10 @@ async def write(
     functions or :func:`functools.partial` of one over plain values (a writer process
     receives them pickled); they find the service's parts in ``unit.center``.
 
-    The caller's member is held to its share of the writer's time and its places in the
-    writer's queue (:mod:`accord.center.http.admission`): a 429 with ``Retry-After`` when it has
-    spent its share; the write waits for a place when it holds them all.
+    The caller's member (an administrator's writes: the center's own, :func:`payer_of`) is
+    held to its share of the writer's time and its places in the writer's queue
+    (:mod:`accord.center.http.admission`): a 429 with ``Retry-After`` when it has spent its
+    share; the write waits for a place when it holds them all.
 
     ``signing``: which keys may sign the request's act, under an agreement that names its
     members' roots (``None``: the request is no member's act — the center's own work, or a
@@ -178,14 +189,15 @@ async def write(
         signed = await read_act(request, caller, origin=center.origin)
     fingerprint = _fingerprint(request, body, signed) if key is not None else ""
     gate = admission(center)
-    gate.admit_write(caller.member, request.url.path)
+    payer = payer_of(caller)
+    gate.admit_write(payer, request.url.path)
     answering = Answering(
         act, caller.user_id, key, fingerprint, status, center.now(), signed,
         Signing.ACT if signing is None else signing,
     )  # fmt: skip
-    job = Timed(answering, caller.member)
-    async with gate.slot(caller.member):
+    job = Timed(answering, payer)
+    async with gate.slot(payer):
         answer, spent = await center.write(job if before is None else Then(before, job))
-    gate.writes.spend(caller.member, spent)
+    gate.writes.spend(payer, spent)
     headers = {REPLAYED: "true"} if answer.replayed else None
     return _Rendered(answer.body, status_code=answer.status, headers=headers)
