@@ -48,6 +48,7 @@ from accord.feeds.sighting import Sighting
 
 __all__ = [
     "BATCH_MAX",
+    "CHUNK",
     "FORGET_AFTER",
     "Counts",
     "Feed",
@@ -234,10 +235,18 @@ class Poster:
         return f"the center answered {answer.status_code}"
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Post every ``interval`` seconds on a steady beat (a round that took time is not
+        added to the wait: a state waits at most an interval before its round starts); a
+        round that overran starts the next at once; after a failure, :func:`backoff`."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while not stop.is_set():
-            wait = self.interval if self.failures == 0 else backoff(self.failures - 1)
+            if self.failures:
+                due = loop.time() + backoff(self.failures - 1)
+            else:
+                due = max(due + self.interval, loop.time())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), wait)
+                await asyncio.wait_for(stop.wait(), max(0.0, due - loop.time()))
             await self.post_once()
 
 
@@ -256,7 +265,7 @@ async def read_sbs(
     counts = feed.counts
     while not stop.is_set():
         try:
-            reader, writer = await asyncio.open_connection(host, port, limit=MAX_LINE * 2)
+            reader, writer = await asyncio.open_connection(host, port, limit=CHUNK)
         except OSError as exc:
             counts.last_error = f"the receiver {host}:{port}: {exc.strerror or exc}"
             with contextlib.suppress(TimeoutError):
@@ -277,29 +286,43 @@ async def read_sbs(
                 await asyncio.wait_for(stop.wait(), backoff(attempt))
 
 
+CHUNK = 1 << 16
+"""Bytes read from the receiver at a time: lines are cut from the chunk, not read one by one
+(25,000 lines a second through ``readuntil`` cost 15 µs a line in the event loop alone)."""
+
+
 async def _lines(
     reader: asyncio.StreamReader, feed: Feed, stop: asyncio.Event, clock: Clock
 ) -> bool:
-    """Read lines until EOF or ``stop``; whether any line came."""
+    """Read lines until EOF or ``stop``; whether any line came. A line longer than
+    :data:`~accord.feeds.sbs.MAX_LINE` is a problem (once) and is dropped up to its end; a
+    last line without its end of line when the receiver closes is dropped."""
     heard = False
+    pending = b""
+    skipping = False  # inside a line too long to keep, dropped up to its end
     stopping = asyncio.ensure_future(stop.wait())
     try:
         while True:
-            reading = asyncio.ensure_future(reader.readuntil(b"\n"))
+            reading = asyncio.ensure_future(reader.read(CHUNK))
             done, _ = await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if stopping in done:
                 reading.cancel()
                 return heard
-            try:
-                raw = reading.result()
-            except asyncio.IncompleteReadError:
+            chunk = reading.result()
+            if not chunk:
                 return heard
-            except asyncio.LimitOverrunError:
-                feed.problem(f"a line longer than {MAX_LINE} characters")
-                await reader.read(MAX_LINE * 2)  # drop it; the next line starts clean
-                continue
-            heard = True
-            _line(raw, feed, clock())
+            heard = heard or b"\n" in chunk
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            if skipping and lines:
+                lines, skipping = lines[1:], False
+            if len(pending) > MAX_LINE + 1:
+                if not skipping:
+                    feed.problem(f"a line longer than {MAX_LINE} characters")
+                pending, skipping = b"", True
+            received = clock()
+            for raw in lines:
+                _line(raw, feed, received)
     except (ConnectionError, OSError) as exc:
         feed.counts.last_error = f"the receiver: {exc}"
         return heard

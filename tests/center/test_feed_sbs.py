@@ -104,7 +104,7 @@ def test_two_converging_aircraft_from_a_basestation_feed_alert_both_parties(
         emitter = Emitter(clock)
         port = await emitter.start()
         client = httpx.AsyncClient(base_url="http://testserver", transport=Bridge(service.client))
-        poster = Poster(feed, client, service.tokens["admin"], interval=0.3)
+        poster = Poster(feed, client, service.tokens["admin"], interval=0.3, clock=clock)
         tasks = [
             asyncio.ensure_future(read_sbs("127.0.0.1", port, feed, stop, clock=clock)),
             asyncio.ensure_future(poster.run(stop)),

@@ -146,3 +146,49 @@ def test_the_registry_names_the_line_and_field_of_every_problem() -> None:
     assert found == {(3, "icao24"), (4, "icao24"), (4, "operator"), (4, "mission"), (5, "operator")}
     with pytest.raises(InputError, match="header"):
         parse_registry("hex,who\n")
+
+
+def _strptime(text: str) -> datetime | None:
+    """The oracle: what the module read with ``strptime`` alone before its fast path."""
+    for form in ("%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, form)
+        except ValueError:
+            pass
+    return None
+
+
+_digits = st.integers(0, 99).map(lambda n: f"{n:02d}")
+_odd = st.sampled_from(["", "0", "7", "001", "1234567", "99", "60", "61", "٣٣", " 1", "-1"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    year=st.sampled_from(["2026", "1999", "0000", "0001", "9999", "202", "20261"]),
+    month=st.one_of(_digits, _odd),
+    day=st.one_of(_digits, _odd),
+    hour=st.one_of(_digits, _odd),
+    minute=st.one_of(_digits, _odd),
+    second=st.one_of(_digits, _odd),
+    fraction=st.one_of(st.none(), st.text("0123456789", min_size=0, max_size=8), _odd),
+)
+def test_message_times_read_as_strptime_reads_them(
+    year: str, month: str, day: str, hour: str, minute: str, second: str, fraction: str | None
+) -> None:
+    """The fast reading of a message time gives what ``strptime`` gives, valid or not (days
+    past the month's end, hour 24, second 60, missing or long fractions, non-ASCII digits)."""
+    from accord.feeds.sbs import _stamp
+
+    text = f"{year}/{month}/{day} {hour}:{minute}:{second}"
+    if fraction is not None:
+        text += f".{fraction}"
+    assert _stamp(text) == _strptime(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)))
+def test_every_valid_instant_reads_back(at: datetime) -> None:
+    from accord.feeds.sbs import _stamp
+
+    text = at.strftime("%Y/%m/%d %H:%M:%S.%f")
+    assert _stamp(text) == at == _strptime(text)
