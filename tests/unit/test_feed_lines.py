@@ -77,7 +77,7 @@ def _sighted(feed: Feed, n: int) -> None:
         feed.sighted(parsed[0])
     for s in list(feed.joiner.states.values()):  # whole: a velocity heard too
         s.gs_kt, s.track_deg = 400.0, 90.0
-        feed.joiner.changed.add(s.key)
+        feed.joiner.changed.setdefault(s.key)
 
 
 def test_a_slowed_poster_waits_what_the_center_says_then_posts_the_newest() -> None:

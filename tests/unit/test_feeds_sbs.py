@@ -15,6 +15,7 @@ from accord.errors import InputError
 from accord.feeds.join import Joiner
 from accord.feeds.registry import parse_registry
 from accord.feeds.sbs import CLOCK_TOLERANCE, SbsError, parse_line
+from accord.feeds.sighting import Sighting
 
 AT = datetime(2026, 9, 20, 10, 0, 0, tzinfo=UTC)
 STAMP = "2026/09/20,10:00:00.250"
@@ -192,3 +193,35 @@ def test_every_valid_instant_reads_back(at: datetime) -> None:
 
     text = at.strftime("%Y/%m/%d %H:%M:%S.%f")
     assert _stamp(text) == at == _strptime(text)
+
+
+def _whole(key: str, at: datetime) -> list[Sighting]:
+    return [
+        Sighting(key, "sbs", at, lat=25.0, lon=21.0, alt_ft=30000.0),
+        Sighting(key, "sbs", at, gs_kt=400.0, track_deg=90.0),
+    ]
+
+
+@settings(max_examples=50, deadline=None)
+@given(aircraft=st.integers(1, 40), taken=st.integers(1, 15), rounds=st.integers(1, 12))
+def test_a_center_taking_part_of_each_round_still_gets_every_aircraft_in_turn(
+    aircraft: int, taken: int, rounds: int
+) -> None:
+    """Every aircraft is heard every round; the center takes only the first ``taken`` of
+    each round and the rest are handed back (as the poster does after a 429): no aircraft
+    waits more than ceil(aircraft / taken) rounds, and the order is the waiting time's."""
+    joiner = Joiner()
+    last: dict[str, int] = {}
+    longest = 0
+    for r in range(rounds + aircraft):
+        for n in range(aircraft):
+            for s in _whole(f"{n:06x}", AT + timedelta(seconds=r)):
+                joiner.add(s)
+        out = [s.key for s in joiner.take()]
+        assert sorted(out) == sorted(f"{n:06x}" for n in range(aircraft))  # latest wins: once
+        for key in out[:taken]:
+            longest = max(longest, r - last.get(key, -1))
+            last[key] = r
+        joiner.again(out[taken:])
+    assert longest <= -(-aircraft // taken)
+    assert len(last) == aircraft
