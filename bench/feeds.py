@@ -939,14 +939,14 @@ def run(
             f"{label}: SBS CPU per line, feed / center",
             f"{sbs.per_message(sbs.feed_cpu):.1f} / {sbs.per_message(sbs.center_cpu):.1f} µs",
             f"decode alone: split {split_us:.2f} µs, csv {csv_us:.2f} µs",
-            f"{sbs_us / split_us:.0f}× split" if split_us else "",
+            f"{sbs.per_message(sbs.feed_cpu) / split_us:.0f}× split" if split_us else "",
         ),
         (
             f"{label}: CAT062 CPU per record, feed / center",
             f"{cat.per_message(cat.feed_cpu):.1f} / {cat.per_message(cat.center_cpu):.1f} µs",
             f"decode alone: libasterix's record parser {lib_us:.1f} µs (its README's way "
             f"{readme_us:.0f} µs); decode_datagram {ours_us:.1f} µs",
-            f"{ours_us / lib_us:.2f}×" if lib_us else "",
+            f"{cat.per_message(cat.feed_cpu) / lib_us:.2f}×" if lib_us else "",
         ),
         (
             f"{label}: center CPU per report it took",
