@@ -24,6 +24,7 @@ from bench import (
     auth,
     checks,
     deconfliction,
+    feeds,
     hidden,
     hostage,
     load,
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             "web",
             "witness",
             "tak",
+            "feeds",
         ),
         default=None,
     )
@@ -146,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
             devices=max(20, int(500 * s)),
             seconds=int(args.seconds) if args.seconds else max(10, int(60 * min(s, 1.0))),
         )
+    if args.only in (None, "feeds"):
+        rows += feeds.run(
+            aircraft=max(100, int(5000 * s)),
+            seconds=args.seconds or max(15.0, 60.0 * min(s, 1.0)),
+            writer_share=_float_env("ACCORD_BENCH_FEEDS_WRITER_SHARE"),
+        )
     if args.only == "load-cpu":
         objects = args.objects or max(1000, int(100_000 * s))
         rows += load.cpu(objects=objects, cache=args.keep_world)
@@ -191,6 +199,11 @@ def _airspace(s: float, oracle_max: int) -> list[tuple[str, ...]]:
     big = max(1000, int(100_000 * s))
     large = ((big, 1000.0 * (big / 10_000) ** 0.5), (big, 1000.0))
     return list(airspace.run(sizes=sizes, large=large, oracle_max=oracle_max))
+
+
+def _float_env(name: str) -> float | None:
+    value = os.environ.get(name)
+    return float(value) if value else None
 
 
 def _pg_url(args: argparse.Namespace) -> str | None:

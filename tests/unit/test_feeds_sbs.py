@@ -15,6 +15,7 @@ from accord.errors import InputError
 from accord.feeds.join import Joiner
 from accord.feeds.registry import parse_registry
 from accord.feeds.sbs import CLOCK_TOLERANCE, SbsError, parse_line
+from accord.feeds.sighting import Sighting
 
 AT = datetime(2026, 9, 20, 10, 0, 0, tzinfo=UTC)
 STAMP = "2026/09/20,10:00:00.250"
@@ -146,3 +147,81 @@ def test_the_registry_names_the_line_and_field_of_every_problem() -> None:
     assert found == {(3, "icao24"), (4, "icao24"), (4, "operator"), (4, "mission"), (5, "operator")}
     with pytest.raises(InputError, match="header"):
         parse_registry("hex,who\n")
+
+
+def _strptime(text: str) -> datetime | None:
+    """The oracle: what the module read with ``strptime`` alone before its fast path."""
+    for form in ("%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, form)
+        except ValueError:
+            pass
+    return None
+
+
+_digits = st.integers(0, 99).map(lambda n: f"{n:02d}")
+_odd = st.sampled_from(["", "0", "7", "001", "1234567", "99", "60", "61", "٣٣", " 1", "-1"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    year=st.sampled_from(["2026", "1999", "0000", "0001", "9999", "202", "20261"]),
+    month=st.one_of(_digits, _odd),
+    day=st.one_of(_digits, _odd),
+    hour=st.one_of(_digits, _odd),
+    minute=st.one_of(_digits, _odd),
+    second=st.one_of(_digits, _odd),
+    fraction=st.one_of(st.none(), st.text("0123456789", min_size=0, max_size=8), _odd),
+)
+def test_message_times_read_as_strptime_reads_them(
+    year: str, month: str, day: str, hour: str, minute: str, second: str, fraction: str | None
+) -> None:
+    """The fast reading of a message time gives what ``strptime`` gives, valid or not (days
+    past the month's end, hour 24, second 60, missing or long fractions, non-ASCII digits)."""
+    from accord.feeds.sbs import _stamp
+
+    text = f"{year}/{month}/{day} {hour}:{minute}:{second}"
+    if fraction is not None:
+        text += f".{fraction}"
+    assert _stamp(text) == _strptime(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)))
+def test_every_valid_instant_reads_back(at: datetime) -> None:
+    from accord.feeds.sbs import _stamp
+
+    text = at.strftime("%Y/%m/%d %H:%M:%S.%f")
+    assert _stamp(text) == at == _strptime(text)
+
+
+def _whole(key: str, at: datetime) -> list[Sighting]:
+    return [
+        Sighting(key, "sbs", at, lat=25.0, lon=21.0, alt_ft=30000.0),
+        Sighting(key, "sbs", at, gs_kt=400.0, track_deg=90.0),
+    ]
+
+
+@settings(max_examples=50, deadline=None)
+@given(aircraft=st.integers(1, 40), taken=st.integers(1, 15), rounds=st.integers(1, 12))
+def test_a_center_taking_part_of_each_round_still_gets_every_aircraft_in_turn(
+    aircraft: int, taken: int, rounds: int
+) -> None:
+    """Every aircraft is heard every round; the center takes only the first ``taken`` of
+    each round and the rest are handed back (as the poster does after a 429): no aircraft
+    waits more than ceil(aircraft / taken) rounds, and the order is the waiting time's."""
+    joiner = Joiner()
+    last: dict[str, int] = {}
+    longest = 0
+    for r in range(rounds + aircraft):
+        for n in range(aircraft):
+            for s in _whole(f"{n:06x}", AT + timedelta(seconds=r)):
+                joiner.add(s)
+        out = [s.key for s in joiner.take()]
+        assert sorted(out) == sorted(f"{n:06x}" for n in range(aircraft))  # latest wins: once
+        for key in out[:taken]:
+            longest = max(longest, r - last.get(key, -1))
+            last[key] = r
+        joiner.again(out[taken:])
+    assert longest <= -(-aircraft // taken)
+    assert len(last) == aircraft

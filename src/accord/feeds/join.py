@@ -36,13 +36,17 @@ class Joiner:
     A state is whole once it has a position, an altitude, a ground speed and a track (a
     missing vertical rate is read as level flight); its time is the time of its latest
     position. :meth:`take` hands out the whole states that changed since the last call
-    (latest wins: an aircraft heard ten times between two calls is posted once).
+    (latest wins: an aircraft heard ten times between two calls is posted once), the
+    longest waiting first: those handed back by :meth:`again`, then the others in the order
+    they first changed — so a center that takes only part of each round (slowing its feed)
+    still gets every aircraft in turn, never the same first few again and again.
     :meth:`forget` drops aircraft not heard for a while, so memory is bounded by the aircraft
     in the air, not by every aircraft ever heard.
     """
 
     states: dict[str, _State] = field(default_factory=dict)
-    changed: set[str] = field(default_factory=set)
+    changed: dict[str, None] = field(default_factory=dict)
+    """The aircraft to hand out, in the order :meth:`take` hands them out (a dict: ordered)."""
     max_aircraft: int = 50_000
 
     def add(self, s: Sighting) -> bool:
@@ -67,7 +71,7 @@ class Joiner:
             if value is not None:
                 setattr(state, name, value)
         if self._whole(state):
-            self.changed.add(s.key)
+            self.changed.setdefault(s.key)  # one waiting keeps its place
         return True
 
     @staticmethod
@@ -75,27 +79,29 @@ class Joiner:
         return None not in (state.at, state.lat, state.alt_ft, state.gs_kt, state.track_deg)
 
     def take(self) -> list[Sighting]:
-        """The whole states changed since the last call, as sightings (sorted by key)."""
-        out = [self._sighting(self.states[k]) for k in sorted(self.changed) if k in self.states]
+        """The whole states changed since the last call, as sightings, the longest waiting
+        first (see the class docstring)."""
+        out = [self._sighting(self.states[k]) for k in self.changed if k in self.states]
         self.changed.clear()
         return out
 
     def again(self, keys: Iterable[str]) -> None:
-        """Mark aircraft to be handed out again (a batch that did not reach the center)."""
-        self.changed.update(k for k in keys if k in self.states)
+        """Mark aircraft to be handed out again (a batch that did not reach the center): they
+        go before every other (they have waited longest)."""
+        self.changed = {k: None for k in keys if k in self.states} | self.changed
 
     def end(self, keys: Iterable[str]) -> None:
         """Drop aircraft whose sensor said their track ended (a CAT062 track's last message)."""
         for k in keys:
             self.states.pop(k, None)
-            self.changed.discard(k)
+            self.changed.pop(k, None)
 
     def forget(self, before: datetime) -> int:
         """Drop the aircraft last heard before ``before``; how many."""
         gone = [k for k, s in self.states.items() if s.heard is not None and s.heard < before]
         for k in gone:
             del self.states[k]
-            self.changed.discard(k)
+            self.changed.pop(k, None)
         return len(gone)
 
     @staticmethod

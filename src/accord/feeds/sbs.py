@@ -45,6 +45,7 @@ says why its times are not its own).
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 from accord.errors import SbsError
@@ -88,16 +89,49 @@ def _flag(text: str) -> bool | None:
     return None
 
 
+_STAMP = re.compile(
+    r"([0-9]{4})/([0-9]{2})/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?"
+)
+"""The form receivers write (``2026/09/20 10:00:00.250``), read without ``strptime``: at
+25,000 lines a second its 10 µs a line were a third of the feed's time."""
+
+
+def _stamp(text: str) -> datetime | None:
+    """A message time as ``strptime`` reads it (``%Y/%m/%d %H:%M:%S`` and an optional
+    ``.%f``), naive; ``None`` if it does not.
+
+    >>> _stamp("2026/09/20 10:00:00.25"), _stamp("2026/02/30 10:00:00")
+    (datetime.datetime(2026, 9, 20, 10, 0, 0, 250000), None)
+    """
+    found = _STAMP.fullmatch(text)
+    if found is not None:  # the usual form, read directly
+        y, mo, d, h, mi, s, fraction = found.groups()
+        try:
+            return datetime(
+                int(y),
+                int(mo),
+                int(d),
+                int(h),
+                int(mi),
+                int(s),
+                int((fraction or "").ljust(6, "0")),
+            )
+        except ValueError:
+            return None
+    for form in ("%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S"):  # anything else strptime takes
+        try:
+            return datetime.strptime(text, form)
+        except ValueError:
+            pass
+    return None
+
+
 def _time(date: str, clock: str, received: datetime) -> tuple[datetime, bool]:
     """The message's time (UTC) and whether it was believed."""
-    try:
-        at = datetime.strptime(f"{date.strip()} {clock.strip()}", "%Y/%m/%d %H:%M:%S.%f")
-    except ValueError:
-        try:
-            at = datetime.strptime(f"{date.strip()} {clock.strip()}", "%Y/%m/%d %H:%M:%S")
-        except ValueError:
-            return received, False
-    at = at.replace(tzinfo=UTC)
+    naive = _stamp(f"{date.strip()} {clock.strip()}")
+    if naive is None:
+        return received, False
+    at = naive.replace(tzinfo=UTC)
     if abs(at - received) > CLOCK_TOLERANCE:
         return received, False
     return at, True
