@@ -210,7 +210,7 @@ class Poster:
         counts = self.feed.counts
         for start in range(0, len(reports), BATCH_MAX):
             batch = reports[start : start + BATCH_MAX]
-            error = await self._post(batch)
+            error = await self._post(batch, more=start + BATCH_MAX < len(reports))
             if error is None:
                 counts.batches += 1
                 counts.posted += len(batch)
@@ -224,10 +224,13 @@ class Poster:
             self.feed.again(reports[start:])
             return
 
-    async def _post(self, batch: list[dict[str, Any]]) -> str | None:
+    async def _post(self, batch: list[dict[str, Any]], *, more: bool = False) -> str | None:
+        """Post one batch; ``more``: batches of this round follow (the center's detection
+        waits for the last, run once a round)."""
         headers = {"Authorization": f"Bearer {self.token}"}
+        body: dict[str, Any] = {"tracks": batch, "more": True} if more else {"tracks": batch}
         try:
-            answer = await self.client.post("/v1/tracks", json={"tracks": batch}, headers=headers)
+            answer = await self.client.post("/v1/tracks", json=body, headers=headers)
         except httpx.HTTPError as exc:
             return f"the center: {type(exc).__name__}: {exc}"[:200]
         if answer.status_code == 200:

@@ -186,3 +186,19 @@ def test_a_plan_cannot_take_an_aircraft_off_the_others_picture(service: Service)
     seen = _ids(service, "blue-officer")
     assert (seen["4ca7b1"]["party"], seen["4ca7b1"]["disclosure"]) == ("blue", "shared")
     assert (seen["aa0001"]["operator"], seen["aa0001"]["disclosure"]) == ("unknown", "shared")
+
+
+def test_the_feed_may_defer_the_detection_to_the_last_batch_of_a_round(service: Service) -> None:
+    """A round in two batches: the first (two aircraft head-on) says more follow, and no
+    alert is raised until the last; an officer may not defer the detection."""
+    pair = [_feed("aa0001", 25.0, 21.0), _feed("aa0002", 25.0, 21.5, track_deg=270)]
+    first = service.post("/v1/tracks", "admin", json={"tracks": pair, "more": True})
+    assert first.status_code == 200, first.text
+    assert first.json()["raised"] == []
+    assert service.get("/v1/alerts", "observer").json()["items"] == []
+    last = post(service, "admin", _feed("aa0003", 27.0, 23.0))
+    assert last.status_code == 200, last.text
+    (alert,) = service.get("/v1/alerts", "observer").json()["items"]
+    assert sorted(alert["tracks"]) == ["aa0001", "aa0002"]
+    refused = service.post("/v1/tracks", "blue-officer", json={"tracks": [BLUE], "more": True})
+    assert refused.status_code == 422 and "more" in refused.text

@@ -67,11 +67,13 @@ def test_batches_are_bounded_and_a_failed_one_is_resent_with_the_newest_state(
 
     asyncio.run(replay_csv(path, feed, asyncio.Event(), clock=lambda: START, sleep=instant))
     sizes: list[int] = []
+    mores: list[bool] = []
     answers = iter([503, 200, 200])
 
     def handler(request: httpx.Request) -> httpx.Response:
         body: dict[str, Any] = json.loads(request.content)
         sizes.append(len(body["tracks"]))
+        mores.append(body.get("more", False))
         return httpx.Response(next(answers), json={})
 
     async def rounds() -> None:
@@ -84,4 +86,5 @@ def test_batches_are_bounded_and_a_failed_one_is_resent_with_the_newest_state(
 
     asyncio.run(rounds())
     assert sizes == [BATCH_MAX, BATCH_MAX, 5]
+    assert mores == [True, True, False]  # the center's detection runs on a round's last batch
     assert feed.counts.posted == BATCH_MAX + 5 and feed.counts.batches == 2

@@ -65,6 +65,11 @@ class TracksIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tracks: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+    more: bool = Field(
+        default=False,
+        description="The center's feed only: more batches of this round follow, and the "
+        "detection waits for the last (this batch answers no alerts)",
+    )
 
 
 class TrackPage(BaseModel):
@@ -109,15 +114,18 @@ async def post_tracks(
                 )
             ],
         )
-    act = partial(_report_tracks, caller=caller, tracks=body.tracks, at=center.now())
+    act = partial(
+        _report_tracks, caller=caller, tracks=body.tracks, at=center.now(), more=body.more
+    )
     return await write(center, request, caller, act, body=body, status=200)
 
 
 def _report_tracks(
-    unit: Unit, *, caller: Caller, tracks: list[dict[str, Any]], at: datetime
+    unit: Unit, *, caller: Caller, tracks: list[dict[str, Any]], at: datetime, more: bool
 ) -> TracksAnswer:
     """The writer's work (a module function: a writer process receives it pickled)."""
-    return tracks_answer(air_tracks.report_tracks(unit, unit.center, caller, tracks, at))
+    batch = air_tracks.report_tracks(unit, unit.center, caller, tracks, at, more=more)
+    return tracks_answer(batch)
 
 
 @router.get("/tracks", response_model=TrackPage, summary="The live tracks the caller may see")

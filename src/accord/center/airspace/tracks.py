@@ -216,9 +216,19 @@ def report_tracks(
     caller: Caller,
     items: Sequence[Mapping[str, Any]],
     now: datetime,
+    *,
+    more: bool = False,
 ) -> Batch:
     """Store a batch of reports, publish the tracks and run the detection (see the module
-    docstring); the answer as the caller may see it."""
+    docstring); the answer as the caller may see it.
+
+    ``more``: the center's feed says more batches of the same round follow, and the
+    detection — which runs over every fresh track, whoever reported it — waits for the last
+    (so a round of 5,000 aircraft in three batches runs it once, not three times). Only the
+    administrator may defer it (:class:`~accord.errors.TrackError` naming ``more``
+    otherwise); a batch that defers it answers no alerts."""
+    if more and caller.role is not Role.ADMIN:
+        raise TrackError("tracks", [Issue("more", "only the center's feed defers the detection")])
     if caller.role not in (Role.OFFICER, Role.ADMIN):
         raise NotAuthorized(f"a {caller.role.value} does not report tracks")
     agreement = center.agreement
@@ -260,6 +270,8 @@ def report_tracks(
         changed = update(TRACKS).where(c.owner == bindparam("k_owner"), c.id == bindparam("k_id"))
         session.execute(changed, old)
     _publish_tracks(session, agreement, list(updated.values()), now)
+    if more:
+        return Batch(accepted=len(updated), dropped=dropped, fresh=0, raised=[], cleared=[])
     fresh, outcome = survey(unit, now)
     member, role = caller.member, caller.role
     raised: list[tuple[Group, int]] = []
