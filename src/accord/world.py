@@ -21,7 +21,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -33,6 +33,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from accord.agreement import Agreement, Limits, ObjectKind
+from accord.aircraft import identity_problem, normal_identity
 from accord.chrono import parse_instant
 from accord.coordinates import parse_point
 from accord.errors import InputError, Issue, WorldError
@@ -752,8 +753,8 @@ def _parse_feature(
             operator=operator,
             party=flight_party or None,
             mission=r.text("mission"),
-            icao24=_ident(r, "icao24", str.lower, _ICAO24, "six hexadecimal digits, not all zero"),
-            callsign=_ident(r, "callsign", str.upper, _CALLSIGN, "1 to 8 letters and digits"),
+            icao24=_ident(r, "icao24"),
+            callsign=_ident(r, "callsign"),
         )
     else:
         category = r.text("category")
@@ -838,21 +839,15 @@ def _executors(r: _Reader, agreement: Agreement) -> tuple[str, ...]:
     return tuple(out)
 
 
-_ICAO24 = re.compile(r"[0-9a-f]{6}")
-_CALLSIGN = re.compile(r"[A-Z0-9]{1,8}")
-
-
-def _ident(
-    r: _Reader, name: str, normal: Callable[[str], str], pattern: re.Pattern[str], what: str
-) -> str | None:
-    """An optional identity of a flight plan's aircraft, normalised, or ``None``."""
+def _ident(r: _Reader, name: str) -> str | None:
+    """An optional identity of a flight plan's aircraft (:mod:`accord.aircraft`), kept
+    normalised, or ``None``."""
     text = r.text(name, required=False, default="")
     if not text:
         return None
-    value = normal(text)
-    if pattern.fullmatch(value) is None or value == "000000":
-        r.bad(f"properties.{name}", f"is {what}")
-        return None
+    value = normal_identity(name, text)
+    if value is None:
+        r.bad(f"properties.{name}", identity_problem(name))
     return value
 
 

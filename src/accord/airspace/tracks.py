@@ -44,8 +44,7 @@ import csv
 import io
 import json
 import math
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from accord.agreement import UNKNOWN, Agreement
+from accord.aircraft import IDENTITIES, identity_problem, normal_identity
 from accord.airspace.detect import EARTH_RADIUS_M, States
 from accord.chrono import parse_instant
 from accord.errors import Issue, TrackError
@@ -97,7 +97,7 @@ COLUMNS = (
 )
 """The CSV columns (any order; every one required)."""
 
-OPTIONAL_COLUMNS = ("icao24", "callsign", "squawk")
+OPTIONAL_COLUMNS = IDENTITIES
 """Columns a CSV may add (and a JSON report may carry): who the aircraft is, as a sensor
 reads it (empty or absent: not known)."""
 
@@ -113,11 +113,6 @@ MAX_ISSUES = 200
 _NUMBERS = ("lat", "lon", "alt_ft", "gs_kt", "track_deg", "vs_fpm")
 _TEXTS = ("id", "operator", "mission")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_IDENTS: dict[str, tuple[Callable[[str], str], re.Pattern[str], str]] = {
-    "icao24": (str.lower, re.compile(r"[0-9a-f]{6}"), "is six hexadecimal digits, not all zero"),
-    "callsign": (str.upper, re.compile(r"[A-Z0-9]{1,8}"), "is 1 to 8 letters and digits"),
-    "squawk": (str.strip, re.compile(r"[0-7]{4}"), "is four octal digits (a Mode 3/A code)"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,10 +268,9 @@ def report_from_fields(
         elif not isinstance(value, str):
             bad(name, "must be a string (empty or absent when not known)")
         else:
-            text, pattern, message = _IDENTS[name]
-            normal = text(value.strip())
-            if pattern.fullmatch(normal) is None or normal == "000000":
-                bad(name, message)
+            normal = normal_identity(name, value)
+            if normal is None:
+                bad(name, identity_problem(name))
             idents[name] = normal
     if issues or time is None:
         return issues

@@ -67,9 +67,10 @@ from typing import Any
 from asterix.base import Bits, ParsingMode
 from asterix.generated import Cat_021_2_7, Cat_062_1_21
 
+from accord.aircraft import valid_icao24, valid_squawk
 from accord.airspace.tracks import ALT_MAX_FT, ALT_MIN_FT, MACH3_FPM, MACH3_KT
 from accord.errors import Issue, TrackError
-from accord.feeds.sighting import Sighting, valid_icao24, valid_squawk
+from accord.feeds.sighting import Sighting
 from accord.units import KT
 
 __all__ = [

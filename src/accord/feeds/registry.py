@@ -19,8 +19,8 @@ import io
 from dataclasses import dataclass, field
 
 from accord.agreement import UNKNOWN
+from accord.aircraft import valid_icao24
 from accord.errors import InputError, Issue
-from accord.feeds.sighting import valid_icao24
 
 __all__ = ["HEADER", "MAX_AIRCRAFT", "Registry", "parse_registry"]
 

@@ -48,8 +48,9 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
+from accord.aircraft import valid_icao24, valid_squawk
 from accord.errors import SbsError
-from accord.feeds.sighting import Sighting, valid_icao24, valid_squawk
+from accord.feeds.sighting import Sighting
 
 __all__ = [
     "CLOCK_TOLERANCE",

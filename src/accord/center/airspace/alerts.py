@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
+from accord.aircraft import EMERGENCY_SQUAWKS
 from accord.center import visibility
 from accord.center.airspace.entries import ACKNOWLEDGED_EVENT, ENTRIES
 from accord.center.airspace.findings import IntArray, squawk_of
@@ -60,7 +61,6 @@ from accord.center.roles import Role
 from accord.center.runtime import Center, Unit
 from accord.chrono import format_instant
 from accord.errors import HashMismatch, IllegalTransition, NotAuthorized, NotFound
-from accord.feeds.sighting import EMERGENCY_SQUAWKS
 
 __all__ = [
     "EVENT_ALERTS_MAX",

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from accord.agreement import Agreement
+from accord.aircraft import EMERGENCY_SQUAWKS
 from accord.airspace import Conflicts, Separation, TrackSet, detect_conflicts, track_area_findings
 from accord.airspace.detect import EARTH_RADIUS_M
 from accord.airspace.tracks import epoch_seconds
@@ -35,7 +36,6 @@ from accord.center import visibility
 from accord.center.airspace.store import FINDING, micros
 from accord.center.airspace.trackstore import Track, key_of, owner_of, reports_of
 from accord.chrono import format_instant
-from accord.feeds.sighting import EMERGENCY_SQUAWKS
 from accord.rules import DesignatedAreaIndex
 from accord.units import KT, NM
 
