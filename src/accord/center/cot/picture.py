@@ -34,12 +34,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from accord.center import visibility
 from accord.center.airspace.alerts import AlertView, list_alerts
 from accord.center.airspace.tracks import list_tracks
-from accord.center.db.models import Declaration
 from accord.center.declarations import queries as declarations
 from accord.center.directline.reading import NAMES, list_messages
 from accord.center.identity import Caller
@@ -146,8 +143,7 @@ def _declarations(center: Center, caller: Caller, at: datetime) -> Iterator[Even
             parsed = [json.loads(text) for text in features]
             # the record index of each row just read (so: of rows the caller may see)
             ids = [str((f.get("properties") or {}).get("id")) for f in parsed]
-            query = select(Declaration.id, Declaration.entry).where(Declaration.id.in_(ids))
-            entries = {str(i): int(e) for i, e in session.execute(query).all()}
+            entries = declarations.record_indexes(session, ids)
         for feature in parsed:
             props = feature.get("properties") or {}
             # the same rule once more, so that a row read wrongly can never reach a device

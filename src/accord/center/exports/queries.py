@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.center import visibility
-from accord.center.db.models import Declaration
 from accord.center.declarations import queries as declarations
 from accord.center.event_store import newest_id
 from accord.center.identity import Caller
@@ -100,11 +98,7 @@ def _declared(
             break
         parsed.append(feature)
     ids = [str((f.get("properties") or {}).get("id")) for f in parsed]
-    entries: dict[str, int] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        query = select(Declaration.id, Declaration.entry).where(Declaration.id.in_(chunk))
-        entries |= {str(i): int(e) for i, e in session.execute(query).all()}
+    entries = declarations.record_indexes(session, ids)
     marks: list[Placemark] = []
     for feature in parsed:
         props = feature.get("properties") or {}
