@@ -68,6 +68,7 @@ __all__ = [
     "COLUMNS",
     "MACH3_KT",
     "OPTIONAL_COLUMNS",
+    "KnownIds",
     "Latest",
     "TrackReport",
     "TrackSet",
@@ -140,10 +141,28 @@ def _whole(value: float) -> float:
     return float(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
-def check_report(report: TrackReport, agreement: Agreement | None = None) -> list[Issue]:
-    """Every problem of one report: impossible values, and (given the agreement) an unknown
-    operator or party. The issues carry the field name and the report's id as ``feature``;
-    an edge that knows the line sets it."""
+@dataclass(frozen=True, slots=True)
+class KnownIds:
+    """The operators and parties an agreement names, as sets: what a report's ``operator``
+    and ``party`` are checked against. Made once for a batch (:meth:`of`): the agreement's
+    properties build the sets anew on every call, which was a tenth of checking a report."""
+
+    operators: frozenset[str]
+    parties: frozenset[str]
+
+    @classmethod
+    def of(cls, agreement: Agreement) -> KnownIds:
+        return cls(agreement.operator_ids, agreement.party_ids)
+
+
+def _known(agreement: Agreement | KnownIds | None) -> KnownIds | None:
+    return KnownIds.of(agreement) if isinstance(agreement, Agreement) else agreement
+
+
+def check_report(report: TrackReport, agreement: Agreement | KnownIds | None = None) -> list[Issue]:
+    """Every problem of one report: impossible values, and (given the agreement, or its
+    :class:`KnownIds`) an unknown operator or party. The issues carry the field name and the
+    report's id as ``feature``; an edge that knows the line sets it."""
     issues: list[Issue] = []
     fid = report.id or None
 
@@ -165,6 +184,17 @@ def check_report(report: TrackReport, agreement: Agreement | None = None) -> lis
             bad(name, "must be a finite number")
     if issues:
         return issues
+    return _value_issues(report, _known(agreement), fid)
+
+
+def _value_issues(report: TrackReport, known: KnownIds | None, fid: str | None) -> list[Issue]:
+    """The problems of a report whose fields have their types (texts non-empty, numbers
+    finite, the time aware): values out of range, and an operator or party not ``known``."""
+    issues: list[Issue] = []
+
+    def bad(name: str, message: str) -> None:
+        issues.append(Issue(name, message, feature=fid))
+
     if not -90.0 <= report.lat <= 90.0:
         bad("lat", f"latitude {report.lat:g} is outside ±90")
     if not -180.0 <= report.lon <= 180.0:
@@ -185,10 +215,10 @@ def check_report(report: TrackReport, agreement: Agreement | None = None) -> lis
         bad("vs_fpm", f"vertical rate {report.vs_fpm:g} ft/min is over Mach 3")
     if report.operator == UNKNOWN and report.party is not None:
         bad("party", f"an aircraft of operator {UNKNOWN!r} has no party")
-    if agreement is not None:
-        if report.operator not in agreement.operator_ids and report.operator != UNKNOWN:
+    if known is not None:
+        if report.operator not in known.operators and report.operator != UNKNOWN:
             bad("operator", f"unknown operator {report.operator!r} ({UNKNOWN!r}: not identified)")
-        if report.party is not None and report.party not in agreement.party_ids:
+        if report.party is not None and report.party not in known.parties:
             bad("party", f"unknown party {report.party!r}")
     return issues
 
@@ -196,7 +226,7 @@ def check_report(report: TrackReport, agreement: Agreement | None = None) -> lis
 def report_from_fields(
     values: Mapping[str, Any],
     *,
-    agreement: Agreement | None = None,
+    agreement: Agreement | KnownIds | None = None,
     line: int | None = None,
     feature: str | None = None,
 ) -> TrackReport | list[Issue]:
@@ -290,7 +320,8 @@ def report_from_fields(
         callsign=idents["callsign"],
         squawk=idents["squawk"],
     )
-    found = check_report(report, agreement)
+    # The types are the ones just read: only the values are left to check.
+    found = _value_issues(report, _known(agreement), fid)
     if found:
         return [Issue(i.field, i.message, feature=fid, line=line) for i in found]
     return report

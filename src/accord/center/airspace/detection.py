@@ -47,7 +47,14 @@ from accord.center.airspace.entries import (
     raise_event,
 )
 from accord.center.airspace.escalation import ALERT_ACK_WITHIN
-from accord.center.airspace.findings import KINDS, Found, IntArray, finding_code, track_found
+from accord.center.airspace.findings import (
+    KINDS,
+    Found,
+    IntArray,
+    column,
+    finding_code,
+    track_found,
+)
 from accord.center.airspace.groups import (
     ENTRY_BUDGET,
     entry_chunks,
@@ -66,7 +73,7 @@ from accord.center.airspace.store import (
     micros,
     pack,
 )
-from accord.center.airspace.trackstore import FUTURE_SKEW, STALE_AFTER, TRACKS, read_tracks
+from accord.center.airspace.trackstore import fresh_tracks
 from accord.center.db.models_airspace import AirspaceAlertRecipient
 from accord.center.runtime import Center, Unit
 from accord.chrono import format_instant
@@ -91,8 +98,7 @@ def survey(unit: Unit, now: datetime) -> tuple[int, Outcome]:
     the pass raised and cleared.)"""
     center = unit.center
     session = unit.session
-    c = TRACKS.c
-    rows = read_tracks(session, c.time >= now - STALE_AFTER, c.time <= now + FUTURE_SKEW)
+    rows = fresh_tracks(session, now)
     found = track_found(center.agreement, rows, now)
     active = load_groups(session, GROUPS.c.source == "track", GROUPS.c.open > 0)
     return len(rows), reconcile(unit, center, found, active, now)
@@ -129,7 +135,7 @@ def _active_codes(
     identity codes (:meth:`Found.codes`; an alert naming an aircraft the pass does not know
     gets a code no finding has), with each one's group (index in ``groups``), finding, and
     when it was last kept current."""
-    key_of = {str(one["key"]): k for k, one in enumerate(found.aircraft)}
+    key_of = {str(key): k for k, key in enumerate(column(found.aircraft, "key"))}
     area_of = {a: k for k, a in enumerate(found.areas)}
     codes, group, number, seen = [], [], [], []
     unknown = -1
@@ -306,9 +312,10 @@ def raise_new(
     if not new.size:
         return out
     found.complete(new)
-    costs = np.array(
-        [len(canonical_json(public_aircraft(one))) + 1 for one in found.aircraft], dtype=np.int64
-    )
+    costs = np.zeros(len(found.aircraft), dtype=np.int64)
+    named = np.concatenate([found.f["a"][new], found.f["b"][new]])
+    for k in np.unique(named[named >= 0]).tolist():  # only the aircraft the new findings name
+        costs[k] = len(canonical_json(public_aircraft(found.aircraft[k]))) + 1
     for group in group_findings(found, new):
         pieces = entry_chunks(found, group, now, costs)
         for part, chunk in enumerate(pieces):

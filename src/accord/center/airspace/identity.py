@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -225,19 +225,22 @@ def _registry_agrees(report: TrackReport, plan: PlanIdentity) -> bool:
     return report.operator == plan.operator and report.party == plan.party
 
 
-def delete_moved(session: Session, reporter: int, placed: Iterable[tuple[str, str]]) -> int:
+def delete_moved(
+    session: Session,
+    reporter: int,
+    placed: Iterable[tuple[str, str]],
+    held: Mapping[tuple[str, str], tuple[datetime, int]],
+) -> int:
     """Delete the rows ``reporter`` (the feed's user) holds for the aircraft ids of ``placed``
-    (owner, id) under any other owner; how many were deleted."""
+    (owner, id) under any other owner, ``held`` being every stored row of those ids
+    (:func:`~accord.center.airspace.trackstore.held_rows`); how many were deleted."""
     by_id: dict[str, str] = dict((track_id, owner) for owner, track_id in placed)
-    if not by_id:
-        return 0
+    gone = [
+        (owner, track_id)
+        for (owner, track_id), (_, by) in held.items()
+        if by == reporter and track_id in by_id and by_id[track_id] != owner
+    ]
     c = TRACKS.c
-    gone: list[tuple[str, str]] = []
-    ids = sorted(by_id)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        query = select(c.owner, c.id).where(c.reported_by == reporter, c.id.in_(chunk))
-        gone += [(o, i) for o, i in session.execute(query) if by_id[i] != o]
     for start in range(0, len(gone), 500):
         chunk_keys = gone[start : start + 500]
         session.execute(delete(TRACKS).where(tuple_(c.owner, c.id).in_(chunk_keys)))

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from accord.airspace import States, TrackReport, TrackSet
 from accord.center import visibility
+from accord.center.db.fast import PreparedQuery
 from accord.center.db.models_airspace import TrackRow
 from accord.center.identity import Caller
 from accord.center.roles import Role
@@ -31,11 +32,12 @@ __all__ = [
     "TRACKS",
     "Track",
     "check_reader",
+    "fresh_tracks",
+    "held_rows",
     "key_of",
     "may_see_track",
     "owner_of",
     "read_tracks",
-    "report_times",
     "reports_of",
     "states_of",
 ]
@@ -101,22 +103,33 @@ def read_tracks(session: Session, *where: Any) -> list[Track]:
     return [Track(*row) for row in session.execute(query)]
 
 
-def report_times(
-    session: Session, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], datetime]:
-    """The stored report time of each aircraft of ``keys`` that has one."""
-    by_owner: dict[str, list[str]] = {}
-    for owner, track_id in set(keys):
-        by_owner.setdefault(owner, []).append(track_id)
-    found: dict[tuple[str, str], datetime] = {}
+_FRESH = PreparedQuery(
+    select(*TRACK_COLUMNS)
+    .where(TRACKS.c.time >= bindparam("low"), TRACKS.c.time <= bindparam("high"))
+    .order_by(TRACKS.c.owner, TRACKS.c.id)
+)
+
+
+def fresh_tracks(session: Session, now: datetime) -> list[Track]:
+    """The tracks fresh at ``now`` (reported within :data:`STALE_AFTER`, not more than
+    :data:`FUTURE_SKEW` ahead), ordered by owner and id: what every detection pass reads,
+    on the driver's cursor (:mod:`accord.center.db.fast`)."""
+    low, high = now - STALE_AFTER, now + FUTURE_SKEW
+    return [Track(*row) for row in _FRESH.rows(session.connection(), {"low": low, "high": high})]
+
+
+def held_rows(session: Session, ids: Iterable[str]) -> dict[tuple[str, str], tuple[datetime, int]]:
+    """Every stored row of the aircraft ``ids``, under whichever owner: its (owner, id), its
+    report time and the user who reported it (indexed by ``id``: a batch's rows in one read,
+    which both the newer-than-held rule and the feed's re-keying ask)."""
+    found: dict[tuple[str, str], tuple[datetime, int]] = {}
     c = TRACKS.c
-    for owner, ids in by_owner.items():
-        ids.sort()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            query = select(c.id, c.time).where(c.owner == owner, c.id.in_(chunk))
-            for track_id, at in session.execute(query):
-                found[(owner, track_id)] = at
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(c.owner, c.id, c.time, c.reported_by).where(c.id.in_(chunk))
+        for owner, track_id, at, reporter in session.execute(query):
+            found[(owner, track_id)] = (at, reporter)
     return found
 
 

@@ -68,7 +68,8 @@ class TrackRow(Base):
     )
 
     owner: Mapped[str] = mapped_column(String(64), primary_key=True)
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Indexed alone too: a feed's batch reads the rows of its aircraft under any owner.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     operator: Mapped[str] = mapped_column(String(64))
     party: Mapped[str | None] = mapped_column(String(64), nullable=True)
     mission: Mapped[str] = mapped_column(String(64))
