@@ -346,3 +346,28 @@ def test_a_hidden_aircraft_links_no_two_alerts(service: Service) -> None:
         listed = [a for e in written for a in e["aircraft"]]
         assert len(written) == groups
         assert len(listed) == (3 if disclosure == "shared" else 4)
+
+
+def test_a_pass_makes_the_dicts_of_the_aircraft_it_names_only() -> None:
+    """:class:`TrackAircraft` answers what the list of every aircraft's dict answered (by
+    index, negative and sliced; its columns), making each dict when first asked."""
+    from accord.center.airspace.findings import TrackAircraft, _aircraft, column
+    from accord.center.airspace.trackstore import Track, key_of
+
+    rng = random.Random(7)
+    owners, disclosures = ["blue", "red", "unknown"], ["shared", "center"]
+    state = (22.0, 20.0, 30_000.0, 400.0, 90.0, 0.0)
+    rows = [
+        Track(rng.choice(owners), f"a{k}", "blue", None, "m", NOW, *state, rng.choice(disclosures))
+        for k in range(12)
+    ]
+    keys = [key_of(r) for r in rows]
+    lazy = TrackAircraft(rows, keys)
+    made = [_aircraft(r, k) for r, k in zip(rows, keys, strict=True)]
+    assert lazy._made == {}
+    for name in ("key", "owner", "disclosure"):
+        assert list(column(lazy, name)) == [one[name] for one in made] == column(made, name)
+    assert lazy._made == {}  # the columns made no dict
+    assert lazy[3] == made[3] and lazy[-1] == made[-1] and lazy[2:9:3] == made[2:9:3]
+    assert lazy[3] is lazy[3] and len(lazy) == len(made)
+    assert sorted(lazy._made) == [2, 3, 5, 8, 11]
