@@ -28,6 +28,8 @@ from accord.center.bootstrap import Parts
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from support.clock import Clock as MovingClock
+from support.desk import Desk
+from support.desk import start as start_desk
 from support.disclosure import World, seed_world
 from support.inprocess import RunningClock
 from support.jig import NOW
@@ -119,6 +121,12 @@ def signed_service(tmp_path: Path, database_url: str) -> Iterator[Service]:
     key (the tests' client signs as the page does: :func:`support.service.signing_hook`)."""
     with rooted_service(tmp_path, database_url) as service:
         yield service
+
+
+@pytest.fixture
+def desk(tmp_path: Path, database_url: str) -> Iterator[Desk]:
+    """:func:`service` with a clock the test moves (:class:`support.desk.Desk`)."""
+    yield from start_desk(tmp_path, database_url)
 
 
 @pytest.fixture

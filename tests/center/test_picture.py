@@ -35,12 +35,6 @@ from support.failures import assert_problem
 from support.jig import AGREEMENT, NOW
 from support.service import TestClient
 
-
-@pytest.fixture
-def desk(tmp_path: Path, database_url: str) -> Iterator[Desk]:
-    yield from start(tmp_path, database_url)
-
-
 SITE: dict[str, Any] = {
     "type": "Feature",
     "geometry": {"type": "Point", "coordinates": [21.905, 24.912]},

@@ -184,3 +184,27 @@ def test_fastapis_own_telemetry_stays_off_when_the_process_has_exporters(
     assert FastAPI()._native_telemetry.enabled()  # a configured process: on by default
     app = create_app(Parts(settings_for(tmp_path)))
     assert not app._native_telemetry.enabled()
+
+
+def test_serve_hands_uvicorn_the_log_format_asked(
+    captured: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from uvicorn.config import LOGGING_CONFIG
+
+    from accord.center.logs import LOG_FORMAT_ENV
+
+    url = f"sqlite:///{tmp_path / 'log.sqlite'}"
+    monkeypatch.delenv(LOG_FORMAT_ENV, raising=False)
+    plain = CliRunner().invoke(cli, ["serve", "--database", url])
+    assert plain.exit_code == 0, plain.output
+    assert captured["log_config"] is LOGGING_CONFIG  # uvicorn's own lines, as before
+    monkeypatch.setattr("logging.config.dictConfig", lambda config: None)  # not this pytest's
+    made = CliRunner().invoke(cli, ["serve", "--database", url, "--log-format", "json"])
+    assert made.exit_code == 0, made.output
+    formatter = captured["log_config"]["formatters"]["json"]["()"]
+    assert formatter == "accord.center.logs.JsonFormatter"
+    import os
+
+    assert os.environ[LOG_FORMAT_ENV] == "json"  # the writer process logs the same way
+    bad = CliRunner().invoke(cli, ["serve", "--database", url, "--log-format", "xml"])
+    assert bad.exit_code != 0 and "--log-format: 'xml' is not one of text, json" in bad.output

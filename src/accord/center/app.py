@@ -37,6 +37,7 @@ from accord.center.disclosure import routes as disclosure
 from accord.center.drafts import routes as drafts
 from accord.center.events import routes as events
 from accord.center.exports import routes as exports
+from accord.center.health import routes as health
 from accord.center.http import problems, web
 from accord.center.http.admission import AdmissionGate
 from accord.center.http.auth import BearerAuth, document_bearer
@@ -85,6 +86,7 @@ ROUTERS = (
     users.router,
     certificates.router,
     devices.router,
+    health.router,
 )
 """Every feature's router (each an :class:`fastapi.APIRouter` in its feature's folder,
 ``<feature>/routes.py``), in the order the OpenAPI schema lists them; a new feature's router

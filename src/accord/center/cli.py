@@ -10,6 +10,7 @@ once (so ``TOKEN=$(accord users add …)`` works); the database keeps only its h
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -69,6 +70,11 @@ def _default_agreement() -> Path:
 
 
 def _info(message: str) -> None:
+    from accord.center.logs import logging_json
+
+    if logging_json():  # `accord serve --log-format json`: this process's lines too
+        logging.getLogger("accord.center").info(message)
+        return
     Console(stderr=True, highlight=False, soft_wrap=True).print(message, markup=False)
 
 
@@ -306,6 +312,14 @@ def serve(
         bool,
         typer.Option("--access-log/--no-access-log", help="Log a line per request."),
     ] = True,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="text (uvicorn's lines) or json (one JSON object a line on standard error, "
+            "from every process: for journald or a log shipper).",
+        ),
+    ] = "text",
     writer_process: Annotated[
         bool,
         typer.Option(
@@ -353,6 +367,21 @@ def serve(
     """Run the service (HTTP API under /v1, OpenAPI at /openapi.json) with uvicorn; the
     database is migrated on start."""
     import uvicorn
+
+    from accord.center.logs import (
+        FORMATS,
+        LOG_FORMAT_ENV,
+        configure,
+        log_format_of,
+        uvicorn_log_config,
+    )
+
+    if log_format not in FORMATS:
+        raise fail(f"--log-format: {log_format!r} is not one of {', '.join(FORMATS)}")
+    fmt = log_format_of(log_format)
+    os.environ[LOG_FORMAT_ENV] = fmt  # the writer process logs the same way
+    if fmt == "json":
+        configure("json", text="")
 
     from accord.center.app import create_app
     from accord.center.bootstrap import AGREEMENT_ENV, CLOCK_ENV, KEYS_DIR_ENV, Job, Parts
@@ -456,6 +485,7 @@ def serve(
                 host=host,
                 port=port,
                 log_level="info",
+                log_config=uvicorn_log_config(fmt),
                 access_log=access_log,
                 server_header=False,  # a prober learns no more of the stack than it must
                 timeout_graceful_shutdown=DRAIN_SECONDS,
@@ -487,6 +517,7 @@ def serve(
             host=host,
             port=port,
             log_level="info",
+            log_config=uvicorn_log_config(fmt),
             access_log=access_log,
             server_header=False,
             timeout_graceful_shutdown=DRAIN_SECONDS,

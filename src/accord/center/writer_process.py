@@ -52,6 +52,7 @@ from typing import Any, BinaryIO
 
 from accord.center.bootstrap import Parts, settings_from_environment
 from accord.center.http.problems import ProblemError
+from accord.center.logs import LOG_FORMAT_ENV, configure, log_format_of
 from accord.center.runtime import Center, Then, Unit
 from accord.errors import AccordError, WriterUnavailable
 
@@ -224,7 +225,10 @@ def main() -> None:
     (:meth:`Parts.running <accord.center.bootstrap.Parts.running>`: the deconfliction desk
     loaded), then the socket named by ``ACCORD_WRITER_SOCKET`` served until SIGTERM; the
     queued works are finished before it exits."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     writer: %(message)s")
+    configure(
+        log_format_of(os.environ.get(LOG_FORMAT_ENV)),
+        text="%(levelname)s:     writer: %(message)s",
+    )
     path = Path(os.environ[SOCKET_ENV])
     settings, clock = settings_from_environment()
     stop = threading.Event()

@@ -112,6 +112,21 @@ class VerifiedRecord:
         """How many entries, from the first, have been verified."""
         return len(self._records)
 
+    def standing(self, log: MerkleLog) -> int:
+        """How many entries of ``log`` are verified, after checking that the stored tree
+        still has the root verified at that size (no entry is verified here); raises
+        :class:`~accord.errors.RecordDamaged` for a rewritten prefix or an entry that failed."""
+        with self._lock:
+            verified = len(self._records)
+            if log.size < verified or (verified and log.root(verified) != self._root):
+                raise RecordDamaged(
+                    f"the stored record changed: its first {verified} entries are not the ones "
+                    "this center verified"
+                )
+            if self._broken is not None:
+                raise _damaged(*self._broken)
+            return verified
+
     def extend(self, log: MerkleLog, *, most: int) -> bool:
         """Verify up to ``most`` more entries of ``log``; whether it is now all verified (or
         stopped at a bad entry, which every read will name)."""
