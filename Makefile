@@ -54,4 +54,4 @@ bench: $(BENCH_STAMP)
 	scripts/pg-test-server run -- $(PY) -m bench
 
 clean:
-	rm -rf $(VENV) build node_modules .pytest_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) build dist node_modules .pytest_cache .mypy_cache .hypothesis

@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -115,3 +116,21 @@ def test_the_basemap_is_served_packed_and_missing_or_bad_is_404(tmp_path: Path) 
             headers={"Accept-Encoding": "identity", "If-None-Match": packed.headers["etag"]},
         )
         assert again.status_code == 304
+
+
+def test_the_vendor_files_come_from_the_package_when_it_carries_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ACCORD_NODE_MODULES`` first; then the installed package's own copy (a wheel's, made
+    by setup.py); then the checkout's ``node_modules``."""
+    packaged = tmp_path / "vendor"
+    monkeypatch.setattr(web, "PACKAGED_VENDOR", packaged)
+    checkout = web.node_modules({})
+    assert checkout.name == "node_modules"  # no package copy: the checkout's
+    packaged.mkdir()
+    assert web.node_modules({}) == packaged
+    assert web.node_modules({web.NODE_MODULES_ENV: str(tmp_path / "x")}) == tmp_path / "x"
+    listed = json.loads((web.WEB_DIR / "vendor.json").read_text(encoding="utf-8"))
+    assert dict(web.VENDOR_FILES) == listed["files"]  # one list, read by setup.py too
+    for _, (source, _make) in web.DERIVED_FILES.items():
+        assert source in listed["files"].values()  # what a derived file is made from ships

@@ -96,19 +96,27 @@ class Demo:
 
 
 @contextmanager
-def demo_server(folder: Path, *extra: str) -> Iterator[Demo]:
+def demo_server(
+    folder: Path,
+    *extra: str,
+    accord: tuple[str, ...] | list[str] = ACCORD,
+    env: dict[str, str] | None = None,
+) -> Iterator[Demo]:
     """``accord serve --demo`` in a folder of its own (``extra``: more options); the tokens
-    it prints."""
+    it prints. ``accord``: the command (default: this checkout's, under this interpreter);
+    ``env``: the process's whole environment (default: this one's, the checkout's ``src``
+    first on ``PYTHONPATH``)."""
     port = free_port()
     log_path = folder / "server.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-    }
+    if env is None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+        }
     env.pop("ACCORD_DATABASE_URL", None)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*ACCORD, "serve", "--demo", "--port", str(port), *extra],
+            [*accord, "serve", "--demo", "--port", str(port), *extra],
             cwd=folder,
             env=env,
             stdout=log,

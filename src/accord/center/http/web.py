@@ -43,6 +43,7 @@ __all__ = [
     "CSP",
     "DERIVED_FILES",
     "NODE_MODULES_ENV",
+    "PACKAGED_VENDOR",
     "VENDOR_CACHE",
     "VENDOR_FILES",
     "WEB_DIR",
@@ -57,15 +58,15 @@ NODE_MODULES_ENV = "ACCORD_NODE_MODULES"
 """Where ``npm ci`` put the page's vendor files (default: ``node_modules`` at the
 repository's root, else in the working directory)."""
 
-VENDOR_FILES: Mapping[str, str] = {
-    "leaflet.js": "leaflet/dist/leaflet.js",
-    "leaflet.css": "leaflet/dist/leaflet.css",
-    "topojson-client.js": "topojson-client/dist/topojson-client.min.js",
-    "countries-50m.json": "world-atlas/countries-50m.json",
-    "land-50m.json": "world-atlas/land-50m.json",
-    "countries-10m.json": "world-atlas/countries-10m.json",
-}
-"""``/vendor/<name>`` → the file under ``node_modules`` that answers it."""
+VENDOR_FILES: Mapping[str, str] = json.loads((WEB_DIR / "vendor.json").read_text(encoding="utf-8"))[
+    "files"
+]
+"""``/vendor/<name>`` → the file under ``node_modules`` that answers it (``web/vendor.json``,
+which ``setup.py`` also reads to put them in the package)."""
+
+PACKAGED_VENDOR = WEB_DIR / "vendor"
+"""Where an installed package keeps its vendor files (``setup.py`` copies them there from
+``node_modules`` at build time); absent in a checkout."""
 
 
 def _pack_basemap(raw: bytes) -> bytes:
@@ -118,11 +119,15 @@ _TYPES = {
 
 
 def node_modules(environ: Mapping[str, str] | None = None) -> Path:
-    """The ``node_modules`` folder the vendor files are served from (it may not exist)."""
+    """The folder the vendor files are served from (it may not exist): ``ACCORD_NODE_MODULES``,
+    else the installed package's own copy (:data:`PACKAGED_VENDOR`), else ``node_modules``
+    at the checkout's root, else in the working directory."""
     env = os.environ if environ is None else environ
     configured = env.get(NODE_MODULES_ENV)
     if configured:
         return Path(configured)
+    if PACKAGED_VENDOR.is_dir():
+        return PACKAGED_VENDOR
     root = Path(__file__).resolve().parents[4] / "node_modules"  # src/accord/center/http/web.py
     if root.is_dir():
         return root
