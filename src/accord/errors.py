@@ -71,6 +71,9 @@
     │                                unchecked, saying why        [accord.deconfliction.received]
     ├── UnsafePermissions            a data or keys folder that others may open
     │                                                                [accord.center.files]
+    ├── BackupError                  a backup or restore that cannot be made as asked (a file
+    │                                there, a database not empty, no center key, a tool
+    │                                missing or failing): nothing written    [accord.center.backup]
     ├── CertificateRefused           a TAK client certificate the center does not accept
     │                                (unknown, revoked, expired, another CA's); ``reason``
     │                                names which                    [accord.cotpki.check]
@@ -134,6 +137,7 @@ __all__ = [
     "ActReplayError",
     "ActSignatureError",
     "AgreementError",
+    "BackupError",
     "BlockingConflict",
     "CertificateRefused",
     "CommitFailed",
@@ -621,6 +625,11 @@ class Unchecked(AccordError, ValueError):
 
 class UnsafePermissions(AccordError):
     """A folder of the center's data or keys that other users may open."""
+
+
+class BackupError(AccordError):
+    """A backup or restore that cannot be made as asked (the message says why); nothing was
+    written or changed."""
 
 
 class CertificateRefused(AccordError):

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,44 +17,19 @@ import httpx
 import pytest
 from bench.live import LiveServer
 
-from accord.agreement import load_agreement
-from accord.center.keystore import log_origin
 from accord.cli_fetch import fetch_export
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from support.jig import AGREEMENT_TEXT
-from support.load import position
-from support.offices import Offices, rooted
+from support.load import blue_officers_server, position
 
 CLIENTS = 6
 MIN_ACKNOWLEDGED = 60
 LOAD_SECONDS = 30.0
 
 
-USERS = {"blue-officer": ("blue", "officer"), "red-officer": ("red", "officer")}
-
-
-def _blue_officers_server(tmp_path: Path) -> tuple[LiveServer, dict[str, str], Offices]:
-    """A server (not started) under the agreement naming its members' roots, over a new
-    database in ``tmp_path``; the headers of blue's officer, and the offices that sign (once
-    the server is started, :meth:`Offices.start` certifies the officers' keys)."""
-    agreement = tmp_path / "agreement.yaml"
-    agreement.write_text(rooted(AGREEMENT_TEXT), encoding="utf-8")
-    server = LiveServer(
-        database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
-        keys_dir=tmp_path / "keys",
-        log_path=tmp_path / "server.log",
-        agreement_path=agreement,
-    )
-    tokens = {name: server.add_user(name, member, role) for name, (member, role) in USERS.items()}
-    offices = Offices(log_origin(load_agreement(agreement)), USERS, lambda: datetime.now(UTC))
-    offices.tokens = tokens
-    return server, {"Authorization": f"Bearer {tokens['blue-officer']}"}, offices
-
-
 @pytest.mark.parametrize("extra", [(), ("--writer-process",)], ids=["one-process", "writer"])
 def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[str, ...]) -> None:
-    server, auth, offices = _blue_officers_server(tmp_path)
+    server, auth, offices = blue_officers_server(tmp_path)
     server.start(extra=extra)
     with httpx.Client(base_url=server.url, timeout=30.0) as client:
         offices.start(client, offices.tokens)
@@ -155,7 +129,7 @@ def test_a_server_whose_writer_dies_refuses_changes_and_stops(tmp_path: Path) ->
     """The writer process killed alone: a change is refused (503, a problem body, never a
     500) and ``accord serve`` stops rather than serve on without a writer; after a restart
     the changes acknowledged before are all there."""
-    server, auth, offices = _blue_officers_server(tmp_path)
+    server, auth, offices = blue_officers_server(tmp_path)
     server.start(extra=("--writer-process",))
 
     def declare(client: httpx.Client, n: int, i: int) -> httpx.Response:

@@ -1,8 +1,17 @@
-"""What the end-to-end tests' clients declare under load."""
+"""What the end-to-end tests' clients declare under load, and the server they declare to."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from bench.live import LiveServer
+
+from accord.agreement import load_agreement
+from accord.center.keystore import log_origin
+from support.jig import AGREEMENT_TEXT
+from support.offices import Offices, rooted
 
 
 def position(client: int, i: int) -> dict[str, Any]:
@@ -21,3 +30,27 @@ def position(client: int, i: int) -> dict[str, Any]:
             "valid_to": "2026-09-22T00:00:00Z",
         },
     }
+
+
+USERS = {"blue-officer": ("blue", "officer"), "red-officer": ("red", "officer")}
+
+
+def blue_officers_server(
+    tmp_path: Path, database_url: str | None = None
+) -> tuple[LiveServer, dict[str, str], Offices]:
+    """A server (not started) under the agreement naming its members' roots, over a new
+    database in ``tmp_path`` (or ``database_url``); the headers of blue's officer, and the
+    offices that sign (once the server is started, :meth:`Offices.start` certifies the
+    officers' keys)."""
+    agreement = tmp_path / "agreement.yaml"
+    agreement.write_text(rooted(AGREEMENT_TEXT), encoding="utf-8")
+    server = LiveServer(
+        database_url=database_url or f"sqlite:///{tmp_path / 'accord.sqlite'}",
+        keys_dir=tmp_path / "keys",
+        log_path=tmp_path / "server.log",
+        agreement_path=agreement,
+    )
+    tokens = {name: server.add_user(name, member, role) for name, (member, role) in USERS.items()}
+    offices = Offices(log_origin(load_agreement(agreement)), USERS, lambda: datetime.now(UTC))
+    offices.tokens = tokens
+    return server, {"Authorization": f"Bearer {tokens['blue-officer']}"}, offices

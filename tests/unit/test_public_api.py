@@ -102,6 +102,7 @@ EXPECTED = {
         "ActError",
         "ActKeyError",
         "ActReplayError",
+        "BackupError",
         "ActSignatureError",
         "AgreementError",
         "BlockingConflict",

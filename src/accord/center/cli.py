@@ -103,6 +103,50 @@ KeysOption = Annotated[
         "center signs the record entry of each change.",
     ),
 ]
+
+
+@db_app.command("backup")
+def db_backup(
+    out: Annotated[Path, typer.Argument(help="The backup file to write (never overwritten).")],
+    database: DatabaseOption = None,
+    agreement: AgreementOption = None,
+) -> None:
+    """A consistent copy of the database while the server runs (SQLite's online backup;
+    PostgreSQL: pg_dump on one snapshot), mode 0600; prints the record's size and root in
+    the copy, to write down beside it."""
+    from accord.center.backup import backup
+
+    try:
+        head = backup(
+            _url(database), out, agreement=load_agreement(agreement or _default_agreement())
+        )
+    except AccordError as error:
+        raise fail(error) from None
+    sys.stdout.write(f"backup {out}: {head.line()}\n")
+
+
+@db_app.command("restore")
+def db_restore(
+    copy: Annotated[Path, typer.Argument(help="A file `accord db backup` wrote.")],
+    database: DatabaseOption = None,
+    agreement: AgreementOption = None,
+    keys: KeysOption = DEFAULT_KEYS_DIR,
+) -> None:
+    """Restore a backup into an empty database: migrated, and its whole record verified with
+    the center's keys (the keys folder copied to this machine) before it is the database;
+    nothing is applied when anything fails."""
+    from accord.center.backup import restore
+
+    try:
+        head = restore(
+            copy, _url(database), agreement=load_agreement(agreement or _default_agreement()),
+            keys=keys,
+        )  # fmt: skip
+    except AccordError as error:
+        raise fail(error) from None
+    sys.stdout.write(f"restored {copy}: {head.line()}, verified\n")
+
+
 ExpiresOption = Annotated[
     str | None,
     typer.Option(

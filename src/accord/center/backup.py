@@ -1,0 +1,282 @@
+"""``accord db backup OUT`` and ``accord db restore IN``: a consistent copy of a running
+center's database, and that copy put back into an empty database — checked both ways.
+
+**Backup.** SQLite: the online backup API (``sqlite3.Connection.backup``) copies the file
+in one step under one read transaction, so the copy is the database at one instant while
+the server goes on writing (WAL lets writers continue). PostgreSQL: ``pg_dump
+--format=custom`` run on a snapshot this process exported (``pg_export_snapshot`` in a
+``REPEATABLE READ`` transaction), so the head reported is exactly the dump's; the password
+travels in ``PGPASSWORD``, never on a command line. The copy is written mode ``0600`` (it
+holds every party's hidden declarations' openings and the users' token hashes) under a
+temporary name, renamed when whole; an existing file is never overwritten. What a backup
+answers: the record's size and root in the copy (:class:`Head`), to write down beside it.
+
+**Restore** only into an empty database (no file, or an empty one; a PostgreSQL database
+with no table), and only with the center's key material present (the keys folder the
+operator copies: a missing center key would be made anew and sign nothing of this
+record). The copy is restored, migrated to this version's schema, and its whole record
+verified (every entry chained, signed by its author's registered key, sequenced) before
+the database is the restored one: SQLite restores under a temporary name renamed last;
+PostgreSQL in one transaction (``pg_restore --single-transaction``), and on a failed check
+everything it restored is dropped. Nothing is half-applied.
+
+Not yet here: a restored record shorter than a head the parties' witnesses cosigned since
+the backup is served as it is; recovering that tail from a party's monitor first is the
+next step (README, *Backups*).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from accord.agreement import Agreement
+from accord.center.db import make_engine, upgrade
+from accord.center.db.engine import sqlite_file
+from accord.center.files import check_folder
+from accord.center.keystore import KeyStore, log_origin
+from accord.center.ledger import open_log
+from accord.center.picture.verified import read_record
+from accord.errors import BackupError
+
+__all__ = ["Head", "backup", "restore"]
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The record in a copy: its number of entries and its Merkle root (hex)."""
+
+    entries: int
+    root: str
+
+    def line(self) -> str:
+        return f"{self.entries:,} entries, root {self.root}"
+
+
+def _head(connection: Connection, origin: str) -> Head:
+    log = open_log(lambda: connection, origin)
+    size = log.size
+    return Head(size, log.root(size).hex() if size else "")
+
+
+# --- backup ---------------------------------------------------------------------------------
+
+
+def backup(url: str, out: Path, *, agreement: Agreement) -> Head:
+    """Copy the database at ``url`` to ``out`` (see the module docstring); the copy's head."""
+    if out.exists() or out.is_symlink():
+        raise BackupError(f"{out} exists: a backup never overwrites a file")
+    if not out.parent.is_dir():
+        raise BackupError(f"{out.parent} is no folder")
+    origin = log_origin(agreement)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        if make_url(url).get_backend_name() == "sqlite":
+            head = _backup_sqlite(url, partial, origin)
+        else:
+            head = _backup_postgresql(url, partial, origin)
+        os.replace(partial, out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+    return head
+
+
+def _private_file(path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    os.close(fd)
+
+
+def _backup_sqlite(url: str, into: Path, origin: str) -> Head:
+    source_file = sqlite_file(url)
+    if source_file is None or not source_file.is_file():
+        raise BackupError(f"no SQLite database file at {url}")
+    _private_file(into)
+    source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
+    copy = sqlite3.connect(into)
+    try:
+        source.backup(copy)  # one step: the database at one instant (a read transaction)
+        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        (ok,) = copy.execute("PRAGMA integrity_check").fetchone()
+        if ok != "ok":
+            raise BackupError(f"the copy does not pass SQLite's integrity check: {ok}")
+    except sqlite3.Error as error:
+        raise BackupError(f"the SQLite backup failed: {error}") from error
+    finally:
+        copy.close()
+        source.close()
+    engine = create_engine(f"sqlite:///{into}")
+    try:
+        with engine.connect() as connection:
+            return _head(connection, origin)
+    finally:
+        engine.dispose()
+
+
+def _libpq(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq URL for ``url`` without its password, and the environment that carries it."""
+    parsed = make_url(url)
+    env = dict(os.environ)
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)
+    plain = parsed.set(drivername="postgresql", password=None)
+    return plain.render_as_string(hide_password=False), env
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(f"{name} is not installed (Debian: apt-get install postgresql-client)")
+    return found
+
+
+def _backup_postgresql(url: str, into: Path, origin: str) -> Head:
+    pg_dump = _tool("pg_dump")
+    address, env = _libpq(url)
+    _private_file(into)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            head = _head(connection, origin)
+            done = subprocess.run(
+                [pg_dump, "--format=custom", f"--snapshot={snapshot}", "--no-owner",
+                 f"--file={into}", f"--dbname={address}"],
+                env=env, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            connection.execute(text("COMMIT"))
+    finally:
+        engine.dispose()
+    if done.returncode != 0:
+        raise BackupError(f"pg_dump failed: {done.stderr.strip()[-500:]}")
+    return head
+
+
+# --- restore --------------------------------------------------------------------------------
+
+
+def restore(copy: Path, url: str, *, agreement: Agreement, keys: Path) -> Head:
+    """Restore the backup ``copy`` into the empty database at ``url``, migrate it and verify
+    its whole record with the center's keys in ``keys`` (see the module docstring); its
+    head. Raises :class:`BackupError` (nothing applied) or the record's
+    :class:`~accord.errors.RecordDamaged`."""
+    if not copy.is_file():
+        raise BackupError(f"no backup at {copy}")
+    origin = log_origin(agreement)
+    if not (keys / f"{origin}.key").is_file():
+        raise BackupError(
+            f"{keys} holds no {origin}.key: copy the center's key material to this machine "
+            "first (a key made anew would sign nothing of this record)"
+        )
+    check_folder(keys, "keys folder")
+    if make_url(url).get_backend_name() == "sqlite":
+        return _restore_sqlite(copy, url, origin, agreement, keys)
+    return _restore_postgresql(copy, url, origin, agreement, keys)
+
+
+def _verified(url: str, origin: str, agreement: Agreement, keys: Path) -> Head:
+    """Migrate the database at ``url`` and verify its whole record; its head."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        ring = KeyStore(keys, agreement).ring()
+        with engine.connect() as connection:
+            log = open_log(lambda: connection, origin)
+            try:
+                read_record(log, ring, origin)
+                return _head(connection, origin)
+            except (TypeError, ValueError, SQLAlchemyError) as error:  # not even rows of a log
+                raise BackupError(f"the backup's record cannot be read: {error}") from error
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _removed_on_failure(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+        raise
+
+
+def _restore_sqlite(copy: Path, url: str, origin: str, agreement: Agreement, keys: Path) -> Head:
+    target = sqlite_file(url)
+    if target is None:
+        raise BackupError(f"restore into an SQLite file, not {url}")
+    if target.exists() and target.stat().st_size > 0:
+        raise BackupError(f"{target} exists: restore only into an empty database")
+    check_folder(target.parent, "data folder")
+    restoring = target.with_name(f".{target.name}.restoring")
+    if restoring.exists():
+        raise BackupError(f"{restoring} exists: another restore is under way, or failed")
+    with _removed_on_failure(restoring):
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_file(restoring)
+        source = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+        into = sqlite3.connect(restoring)
+        try:
+            source.backup(into)
+        except sqlite3.Error as error:
+            raise BackupError(f"{copy} is not an SQLite backup: {error}") from error
+        finally:
+            into.close()
+            source.close()
+        head = _verified(f"sqlite:///{restoring}", origin, agreement, keys)
+        if target.exists() and target.stat().st_size > 0:
+            raise BackupError(f"{target} was written meanwhile: nothing restored")
+        os.replace(restoring, target)
+    return head
+
+
+def _restore_postgresql(
+    copy: Path, url: str, origin: str, agreement: Agreement, keys: Path
+) -> Head:
+    pg_restore = _tool("pg_restore")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            tables = connection.execute(
+                text("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    if tables:
+        raise BackupError(f"the database holds {tables} tables: restore only into an empty one")
+    address, env = _libpq(url)
+    done = subprocess.run(
+        [pg_restore, "--single-transaction", "--exit-on-error", "--no-owner",
+         "--no-privileges", f"--dbname={address}", str(copy)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:  # one transaction: nothing of it stayed
+        raise BackupError(f"pg_restore failed: {done.stderr.strip()[-500:]}")
+    try:
+        return _verified(url, origin, agreement, keys)
+    except BaseException:
+        _drop_everything(url)
+        raise
+
+
+def _drop_everything(url: str) -> None:
+    """Empty the database again (it was empty before the restore)."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()

@@ -1,0 +1,199 @@
+"""``accord db backup`` and ``accord db restore`` (:mod:`accord.center.backup`), on SQLite and
+PostgreSQL: a backup taken while a live server takes writes restores into an empty database
+whose record verifies, with every change acknowledged before the backup began; what cannot
+be done as asked is refused with nothing written."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+import accord.center.backup as backup_module
+from accord.agreement import load_agreement
+from accord.center.backup import Head, backup, restore
+from accord.center.db import make_engine
+from accord.center.db.engine import sqlite_file
+from accord.cli import app as cli
+from accord.errors import BackupError, RecordDamaged
+from support.load import blue_officers_server, position
+from support.postgres import Postgres
+from support.service import Service
+
+LINE = re.compile(r"(\d[\d,]*) entries, root ([0-9a-f]{64})")
+
+
+@pytest.fixture
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[str]:
+    """An empty database of the test's backend to restore into."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored' / 'accord.sqlite'}"
+        return
+    server: Postgres = request.getfixturevalue("postgres")
+    with server.database(migrated=False) as url:
+        yield url
+
+
+def _head(output: str) -> Head:
+    found = LINE.search(output)
+    assert found, output
+    return Head(int(found.group(1).replace(",", "")), found.group(2))
+
+
+def test_a_backup_under_load_restores_with_every_acknowledged_change(
+    tmp_path: Path, database_url: str, empty_url: str
+) -> None:
+    server, auth, offices = blue_officers_server(tmp_path, database_url)
+    assert server.agreement_path is not None
+    where = ["--agreement", str(server.agreement_path)]
+    server.start()
+    acknowledged: dict[str, dict[str, Any]] = {}
+    stop = threading.Event()
+
+    def load(n: int) -> None:
+        with httpx.Client(base_url=server.url, headers=auth, timeout=30.0) as client:
+            for i in range(10_000):
+                if stop.is_set():
+                    return
+                body = position(n, i)
+                signed = offices.headers("blue-officer", "POST", "/v1/declarations", body)
+                answer = client.post("/v1/declarations", json=body, headers=signed)
+                assert answer.status_code == 201, answer.text
+                acknowledged[f"{n}-{i}"] = answer.json()
+
+    copy = tmp_path / "backups" / "accord.backup"
+    copy.parent.mkdir()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30.0) as client:
+            offices.start(client, offices.tokens)
+        threads = [threading.Thread(target=load, args=(n,)) for n in range(3)]
+        for t in threads:
+            t.start()
+        while len(acknowledged) < 30:
+            time.sleep(0.05)
+        before = dict(acknowledged)  # acknowledged before the backup began
+        made = CliRunner().invoke(
+            cli, ["db", "backup", str(copy), "--database", database_url, *where]
+        )
+        during = len(acknowledged)
+        time.sleep(0.3)  # the load goes on after the backup
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        server.stop()
+    assert made.exit_code == 0, made.output
+    assert copy.stat().st_mode & 0o777 == 0o600
+    backed = _head(made.output)
+    assert len(acknowledged) > during >= len(before)  # writes went on during and after it
+
+    again = CliRunner().invoke(cli, ["db", "backup", str(copy), "--database", database_url, *where])
+    assert again.exit_code != 0 and "exists" in again.output  # never overwritten
+
+    keys = ["--keys", str(server.keys_dir)]
+    asked = ["db", "restore", str(copy), "--database", empty_url, *where, *keys]
+    put = CliRunner().invoke(cli, asked)
+    assert put.exit_code == 0, put.output
+    assert _head(put.output) == backed and "verified" in put.output
+    refused = CliRunner().invoke(cli, asked)
+    assert refused.exit_code != 0 and "empty" in refused.output
+
+    server.database_url = empty_url
+    server.log_path = tmp_path / "restored.log"
+    server.start()
+    try:
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{server.url}/readyz").status_code != 200:
+            assert time.monotonic() < deadline, server.log_path.read_text()[-2000:]
+            time.sleep(0.2)
+        with httpx.Client(base_url=server.url, headers=auth, timeout=30.0) as client:
+            for seen in before.values():
+                got = client.get(f"/v1/declarations/{seen['id']}")
+                assert got.status_code == 200, got.text
+                assert got.json()["entry"] == seen["entry"]
+            present = [
+                seen for seen in acknowledged.values()
+                if client.get(f"/v1/declarations/{seen['id']}").status_code == 200
+            ]  # fmt: skip
+            assert all(seen["entry"] < backed.entries for seen in present)
+            assert len(present) < len(acknowledged)  # what came after the snapshot is not
+    finally:
+        server.stop()
+
+
+def _tables(url: str) -> int:
+    file = sqlite_file(url)
+    if file is not None:
+        return 0 if not file.exists() else 1
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text("SELECT count(*) FROM information_schema.tables "
+                         "WHERE table_schema = 'public'")
+                ).scalar_one()
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def test_a_restore_refuses_what_it_cannot_do_and_leaves_nothing(
+    signed_service: Service, tmp_path: Path, empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = signed_service.post("/v1/declarations", "blue-officer", json=position(0, 0))
+    assert made.status_code == 201, made.text
+    settings = signed_service.settings
+    database_url, keys = settings.database_url, settings.keys_dir
+    agreement = load_agreement(settings.agreement_path)
+    copy = tmp_path / "copy.backup"
+    head = backup(database_url, copy, agreement=agreement)  # the service is running
+    assert head.entries > 5
+    with pytest.raises(BackupError, match=r"holds no .*key: copy the center's key material"):
+        restore(copy, empty_url, agreement=agreement, keys=tmp_path / "elsewhere")
+    with pytest.raises(BackupError, match="no backup at"):
+        restore(tmp_path / "none", empty_url, agreement=agreement, keys=keys)
+    with pytest.raises(BackupError, match="exists: a backup never overwrites"):
+        backup(database_url, copy, agreement=agreement)
+    assert _tables(empty_url) == 0
+    if database_url.startswith("sqlite"):
+        # A backup whose record was altered: verified before it is the database.
+        target = sqlite_file(empty_url)
+        assert target is not None
+        for altered, refusal in (
+            ("CAST(data || x'20' AS BLOB)", RecordDamaged),  # an entry's bytes changed
+            ("'not bytes'", BackupError),  # not even a log's rows: said, never a traceback
+        ):
+            bad = tmp_path / "bad.backup"
+            bad.write_bytes(copy.read_bytes())
+            with sqlite3.connect(bad) as db:
+                db.execute(f"UPDATE record_leaves SET data = {altered} WHERE idx = 3")
+            with pytest.raises(refusal, match=r"entry 3|cannot be read"):
+                restore(bad, empty_url, agreement=agreement, keys=keys)
+            assert not target.exists()
+            assert list(target.parent.iterdir()) == []  # no partial file left
+            bad.unlink()
+    else:
+        # pg_restore commits before the record can be read: a record that does not verify
+        # then is dropped whole, and the database is empty again.
+        def damaged(*_: object, **__: object) -> None:
+            raise RecordDamaged("the record does not verify at entry 3: altered")
+
+        monkeypatch.setattr(backup_module, "read_record", damaged)
+        with pytest.raises(RecordDamaged, match="entry 3"):
+            restore(copy, empty_url, agreement=agreement, keys=keys)
+        monkeypatch.undo()
+    assert _tables(empty_url) == 0
+    assert restore(copy, empty_url, agreement=agreement, keys=keys) == head
+    assert _tables(empty_url) > 0
+    with pytest.raises(BackupError, match="restore only into an empty"):
+        restore(copy, empty_url, agreement=agreement, keys=keys)
