@@ -21,7 +21,6 @@ The parties' monitors (``accord monitor``) run against the proxy in
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib.util
 import json
@@ -51,7 +50,6 @@ from accord.center.bootstrap import Parts
 from accord.center.db.models import RecordHead
 from accord.center.demo_witnesses import DemoWitness, make_witnesses, serving, with_witnesses
 from accord.center.record.heads import latest_head
-from accord.center.record.witnesses import WitnessFailed, ask_witness
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from accord.record.evidence import (
@@ -61,12 +59,13 @@ from accord.record.evidence import (
     split_view_evidence,
 )
 from accord.record.keys import PublicKey
-from accord.record.note import SignedHead, verify_checkpoint, verify_cosignatures
+from accord.record.note import verify_checkpoint, verify_cosignatures
 from accord.record.tiles import TiledLog
 from accord.witness.store import WitnessStore
 from support.cli import run
-from support.jig import AGREEMENT_TEXT, NOW
+from support.jig import AGREEMENT_TEXT
 from support.service import TestClient, add_users, clock, settings_for
+from support.witnessing import ask, fill
 
 MONITOR = importlib.util.find_spec("accord.monitor") is not None
 T_WITNESS = 1_790_000_000
@@ -75,15 +74,6 @@ _HOP = {"host", "content-length", "transfer-encoding", "connection", "content-en
 
 
 # --- the misbehaving center: two copies, one key, a proxy -----------------------------------
-
-
-def fill(center: Center, count: int, start: int, view: str) -> SignedHead:
-    """``count`` entries more in ``center``'s history (``view`` makes them its own); the
-    head signed over them."""
-    for i in range(start, start + count):
-        with center.writing() as unit:
-            unit.ledger.append({"kind": "test.event", "n": i, "view": view}, author="blue", at=NOW)
-    return latest_head(center)
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -135,22 +125,6 @@ def served(app: Starlette) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
-
-
-def ask(center: Center, party: str, head: SignedHead) -> str:
-    """The center's own witness client asks ``party``'s witness to cosign ``head``:
-    "cosigned", or the witness's refusal as the client reports it."""
-
-    async def go() -> str:
-        ref = center.agreement.witnesses[party]
-        async with httpx.AsyncClient(trust_env=False) as client:
-            try:
-                await ask_witness(client, center, party, ref, head)
-            except WitnessFailed as error:
-                return str(error)
-            return "cosigned"
-
-    return asyncio.run(go())
 
 
 # --- the scene ------------------------------------------------------------------------------

@@ -20,9 +20,12 @@ the database is the restored one: SQLite restores under a temporary name renamed
 PostgreSQL in one transaction (``pg_restore --single-transaction``), and on a failed check
 everything it restored is dropped. Nothing is half-applied.
 
-Not yet here: a restored record shorter than a head the parties' witnesses cosigned since
-the backup is served as it is; recovering that tail from a party's monitor first is the
-next step (README, *Backups*).
+**Never below a witnessed head.** Before a restored database is the database, every party's
+witness the agreement names is asked the largest size it cosigned for this log: a backup
+older than that is refused (a center never serves less than a record its witnesses
+cosigned), and so is a restore while a witness cannot be asked, unless the operator names
+its party (``--without-witness``). Not yet here: recovering the missing tail from a party's
+monitor instead of refusing (README, *Backups*).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +50,8 @@ from accord.center.files import check_folder
 from accord.center.keystore import KeyStore, log_origin
 from accord.center.ledger import open_log
 from accord.center.picture.verified import read_record
-from accord.errors import BackupError
+from accord.center.record.witnesses import witnessed_size
+from accord.errors import BackupError, WitnessFailed
 
 __all__ = ["Head", "backup", "restore"]
 
@@ -166,10 +170,19 @@ def _backup_postgresql(url: str, into: Path, origin: str) -> Head:
 # --- restore --------------------------------------------------------------------------------
 
 
-def restore(copy: Path, url: str, *, agreement: Agreement, keys: Path) -> Head:
-    """Restore the backup ``copy`` into the empty database at ``url``, migrate it and verify
-    its whole record with the center's keys in ``keys`` (see the module docstring); its
-    head. Raises :class:`BackupError` (nothing applied) or the record's
+def restore(
+    copy: Path,
+    url: str,
+    *,
+    agreement: Agreement,
+    keys: Path,
+    without_witness: Collection[str] = (),
+) -> Head:
+    """Restore the backup ``copy`` into the empty database at ``url``, migrate it, verify
+    its whole record with the center's keys in ``keys`` and ask every party's witness that
+    it cosigned no longer record (:func:`_not_behind`; ``without_witness``: parties whose
+    witness the operator knowingly restores without); see the module docstring. Its head.
+    Raises :class:`BackupError` (nothing applied) or the record's
     :class:`~accord.errors.RecordDamaged`."""
     if not copy.is_file():
         raise BackupError(f"no backup at {copy}")
@@ -180,13 +193,55 @@ def restore(copy: Path, url: str, *, agreement: Agreement, keys: Path) -> Head:
             "first (a key made anew would sign nothing of this record)"
         )
     check_folder(keys, "keys folder")
+    unknown = set(without_witness) - set(agreement.witnesses)
+    if unknown:
+        raise BackupError(f"--without-witness: no witness of {', '.join(sorted(unknown))}")
+    checks = _Checks(origin, agreement, keys, frozenset(without_witness))
     if make_url(url).get_backend_name() == "sqlite":
-        return _restore_sqlite(copy, url, origin, agreement, keys)
-    return _restore_postgresql(copy, url, origin, agreement, keys)
+        return _restore_sqlite(copy, url, checks)
+    return _restore_postgresql(copy, url, checks)
 
 
-def _verified(url: str, origin: str, agreement: Agreement, keys: Path) -> Head:
-    """Migrate the database at ``url`` and verify its whole record; its head."""
+@dataclass(frozen=True, slots=True)
+class _Checks:
+    origin: str
+    agreement: Agreement
+    keys: Path
+    without_witness: frozenset[str]
+
+
+def _not_behind(checks: _Checks, note: str, head: Head) -> None:
+    """Refuse a record shorter than a head any party's witness cosigned: asked with the
+    restored record's latest signed head (:func:`~accord.center.record.witnesses.
+    witnessed_size`). A witness that cannot be asked refuses the restore too, unless the
+    operator named its party in ``without_witness``."""
+    behind, unasked = [], []
+    for party, ref in sorted(checks.agreement.witnesses.items()):
+        try:
+            size = witnessed_size(ref, note)
+        except WitnessFailed as error:
+            if party not in checks.without_witness:
+                unasked.append(f"{party}'s ({error})")
+            continue
+        if size > head.entries:
+            behind.append(f"{party}'s witness cosigned a record of {size:,}")
+    if behind:
+        raise BackupError(
+            f"this backup holds {head.entries:,} entries, but {'; '.join(behind)}: a center "
+            "never serves less than a record its witnesses cosigned; restore a newer backup"
+        )
+    if unasked:
+        raise BackupError(
+            "cannot tell whether the witnesses cosigned more than this backup holds: "
+            f"{'; '.join(unasked)}; restore when they answer, or name the party with "
+            "--without-witness"
+        )
+
+
+def _verified(url: str, checks: _Checks) -> Head:
+    """Migrate the database at ``url``, verify its whole record and that no witness cosigned
+    a longer one; its head."""
+    origin, agreement, keys = checks.origin, checks.agreement, checks.keys
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -195,9 +250,13 @@ def _verified(url: str, origin: str, agreement: Agreement, keys: Path) -> Head:
             log = open_log(lambda: connection, origin)
             try:
                 read_record(log, ring, origin)
-                return _head(connection, origin)
+                head = _head(connection, origin)
+                stored = log.latest_head()
             except (TypeError, ValueError, SQLAlchemyError) as error:  # not even rows of a log
                 raise BackupError(f"the backup's record cannot be read: {error}") from error
+        if stored is not None:  # a record never signed was never witnessed
+            _not_behind(checks, stored.note, head)
+        return head
     finally:
         engine.dispose()
 
@@ -213,7 +272,7 @@ def _removed_on_failure(path: Path) -> Iterator[None]:
         raise
 
 
-def _restore_sqlite(copy: Path, url: str, origin: str, agreement: Agreement, keys: Path) -> Head:
+def _restore_sqlite(copy: Path, url: str, checks: _Checks) -> Head:
     target = sqlite_file(url)
     if target is None:
         raise BackupError(f"restore into an SQLite file, not {url}")
@@ -235,16 +294,14 @@ def _restore_sqlite(copy: Path, url: str, origin: str, agreement: Agreement, key
         finally:
             into.close()
             source.close()
-        head = _verified(f"sqlite:///{restoring}", origin, agreement, keys)
+        head = _verified(f"sqlite:///{restoring}", checks)
         if target.exists() and target.stat().st_size > 0:
             raise BackupError(f"{target} was written meanwhile: nothing restored")
         os.replace(restoring, target)
     return head
 
 
-def _restore_postgresql(
-    copy: Path, url: str, origin: str, agreement: Agreement, keys: Path
-) -> Head:
+def _restore_postgresql(copy: Path, url: str, checks: _Checks) -> Head:
     pg_restore = _tool("pg_restore")
     engine = make_engine(url)
     try:
@@ -265,7 +322,7 @@ def _restore_postgresql(
     if done.returncode != 0:  # one transaction: nothing of it stayed
         raise BackupError(f"pg_restore failed: {done.stderr.strip()[-500:]}")
     try:
-        return _verified(url, origin, agreement, keys)
+        return _verified(url, checks)
     except BaseException:
         _drop_everything(url)
         raise

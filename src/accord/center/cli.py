@@ -131,16 +131,25 @@ def db_restore(
     database: DatabaseOption = None,
     agreement: AgreementOption = None,
     keys: KeysOption = DEFAULT_KEYS_DIR,
+    without_witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--without-witness",
+            help="Restore although this party's witness cannot be asked (repeatable): the "
+            "operator then vouches that it cosigned no longer record.",
+        ),
+    ] = None,
 ) -> None:
-    """Restore a backup into an empty database: migrated, and its whole record verified with
-    the center's keys (the keys folder copied to this machine) before it is the database;
-    nothing is applied when anything fails."""
+    """Restore a backup into an empty database: migrated, its whole record verified with the
+    center's keys (the keys folder copied to this machine), and every party's witness asked
+    that it cosigned no longer record, before it is the database; nothing is applied when
+    anything fails."""
     from accord.center.backup import restore
 
     try:
         head = restore(
             copy, _url(database), agreement=load_agreement(agreement or _default_agreement()),
-            keys=keys,
+            keys=keys, without_witness=without_witness or (),
         )  # fmt: skip
     except AccordError as error:
         raise fail(error) from None

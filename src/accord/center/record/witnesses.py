@@ -68,7 +68,9 @@ __all__ = [
     "add_checkpoint_body",
     "ask_witness",
     "head_witnesses",
+    "parse_note_size",
     "witness_loop",
+    "witnessed_size",
 ]
 
 REQUEST_TIMEOUT_S = 5.0
@@ -205,6 +207,45 @@ async def ask_witness(
             raise WitnessFailed("the witness's answer is not UTF-8") from None
         return await anyio.to_thread.run_sync(_accept, center, party, ref, head, text)
     raise WitnessFailed("the witness answered 409 twice")
+
+
+def witnessed_size(ref: WitnessRef, note: str) -> int:
+    """The largest size ``ref``'s witness has cosigned for this log, asked as a restore must
+    before it serves anything (DECISIONS 14): an add-checkpoint from ``old 0`` with the
+    center's signed ``note``. c2sp.org/tlog-witness: a witness that holds a size answers 409
+    with it (``text/x.tlog.size``); one that holds none cosigns ``note`` (200), so its size is
+    now ``note``'s. Raises :class:`WitnessFailed` for anything else (unreachable, another
+    status, a malformed size)."""
+    body = add_checkpoint_body(0, [], note)
+    try:
+        url = f"{ref.url}/add-checkpoint"
+        with (
+            httpx.Client(timeout=REQUEST_TIMEOUT_S) as client,
+            client.stream("POST", url, content=body) as answer,
+        ):
+            read = bytearray()
+            for chunk in answer.iter_bytes():
+                read += chunk
+                if len(read) > MAX_ANSWER_BYTES:
+                    raise WitnessFailed(f"{ref.url} answered more than {MAX_ANSWER_BYTES} B")
+            status = answer.status_code
+            kind = answer.headers.get("content-type", "").split(";")[0].strip()
+    except httpx.HTTPError as error:
+        raise WitnessFailed(f"no answer from {ref.url}: {error!r}") from None
+    if status == 200:
+        return parse_note_size(note)
+    text = bytes(read).decode("ascii", "replace")
+    if status == 409 and kind == SIZE_CONTENT_TYPE and text[:-1].isdigit() and text.endswith("\n"):
+        return int(text[:-1])
+    raise WitnessFailed(f"{ref.url} answered {status}: {text.strip()[:200]}")
+
+
+def parse_note_size(note: str) -> int:
+    """The tree size of a checkpoint's text (C2SP tlog-checkpoint: origin, size, root)."""
+    lines = note.split("\n")
+    if len(lines) < 3 or not lines[1].isdigit():
+        raise FormatError("a checkpoint's second line is its tree size")
+    return int(lines[1])
 
 
 # --- the loop -------------------------------------------------------------------------------
