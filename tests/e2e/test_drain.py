@@ -25,9 +25,9 @@ from accord.center.db import make_engine, upgrade, writer
 from accord.center.identity import add_user
 from accord.center.keystore import log_origin
 from accord.center.roles import Role
-from support.jig import AGREEMENT, AGREEMENT_TEXT
-from support.load import position
-from support.offices import Offices, rooted
+from support.jig import AGREEMENT
+from support.load import position, rooted_server
+from support.offices import Offices
 
 CLIENTS = 4
 PER_CLIENT = 150  # bounded: the clients stop here if the server has not stopped them
@@ -72,14 +72,8 @@ def _answer(sock: socket.socket) -> bytes:
 
 @pytest.mark.parametrize("extra", [(), ("--writer-process",)], ids=["one-process", "writer"])
 def test_sigterm_drains_a_busy_server(tmp_path: Path, extra: tuple[str, ...]) -> None:
-    agreement = tmp_path / "agreement.yaml"
-    agreement.write_text(rooted(AGREEMENT_TEXT), encoding="utf-8")
-    server = LiveServer(
-        database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
-        keys_dir=tmp_path / "keys",
-        log_path=tmp_path / "server.log",
-        agreement_path=agreement,
-    )
+    server = rooted_server(tmp_path)
+    assert server.agreement_path is not None
     engine = make_engine(server.database_url)  # seeded directly: quicker than the command
     users = {"o": ("blue", Role.OFFICER), "r": ("red", Role.OFFICER)}
     try:
@@ -96,7 +90,9 @@ def test_sigterm_drains_a_busy_server(tmp_path: Path, extra: tuple[str, ...]) ->
     token = tokens["o"]
     auth = {"Authorization": f"Bearer {token}"}
     server.start(extra=extra)
-    offices = Offices(log_origin(load_agreement(agreement)), users, lambda: datetime.now(UTC))
+    offices = Offices(
+        log_origin(load_agreement(server.agreement_path)), users, lambda: datetime.now(UTC)
+    )
     with httpx.Client(base_url=server.url, timeout=30.0) as client:
         offices.start(client, tokens)
     acknowledged: dict[str, Any] = {}

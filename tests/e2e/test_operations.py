@@ -9,21 +9,12 @@ import time
 from pathlib import Path
 
 import httpx
-from bench.live import LiveServer
 
-from support.jig import AGREEMENT_TEXT
-from support.offices import rooted
+from support.load import rooted_server
 
 
 def test_a_node_logs_json_lines_and_answers_its_supervisor(tmp_path: Path) -> None:
-    agreement = tmp_path / "agreement.yaml"
-    agreement.write_text(rooted(AGREEMENT_TEXT), encoding="utf-8")
-    server = LiveServer(
-        database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
-        keys_dir=tmp_path / "keys",
-        log_path=tmp_path / "server.log",
-        agreement_path=agreement,
-    )
+    server = rooted_server(tmp_path)
     token = server.add_user("watcher", "observers", "monitor")
     server.start(extra=("--log-format", "json", "--writer-process"))
     try:

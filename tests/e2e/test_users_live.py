@@ -23,8 +23,8 @@ from accord.cli import app as cli
 from accord.cli_fetch import fetch_export
 from accord.record.keys import KeyRing
 from accord.record.verify import verify_log
-from support.jig import AGREEMENT, AGREEMENT_TEXT
-from support.offices import rooted
+from support.jig import AGREEMENT
+from support.load import rooted_server
 
 REFUSED_WITHIN = 1.0
 CLIENTS = 4
@@ -70,14 +70,7 @@ def refused_after(
 def test_a_rotated_or_removed_token_is_refused_by_every_worker_within_a_second(
     tmp_path: Path,
 ) -> None:
-    agreement = tmp_path / "agreement.yaml"  # it names the parties' roots, as any served one
-    agreement.write_text(rooted(AGREEMENT_TEXT), encoding="utf-8")
-    server = LiveServer(
-        database_url=f"sqlite:///{tmp_path / 'accord.sqlite'}",
-        keys_dir=tmp_path / "keys",
-        log_path=tmp_path / "server.log",
-        agreement_path=agreement,
-    )
+    server = rooted_server(tmp_path)
     engine = make_engine(server.database_url)  # seeded directly: quicker than the command
     try:
         upgrade(engine)

@@ -35,21 +35,29 @@ def position(client: int, i: int) -> dict[str, Any]:
 USERS = {"blue-officer": ("blue", "officer"), "red-officer": ("red", "officer")}
 
 
-def blue_officers_server(
-    tmp_path: Path, database_url: str | None = None
-) -> tuple[LiveServer, dict[str, str], Offices]:
-    """A server (not started) under the agreement naming its members' roots, over a new
-    database in ``tmp_path`` (or ``database_url``); the headers of blue's officer, and the
-    offices that sign (once the server is started, :meth:`Offices.start` certifies the
-    officers' keys)."""
+def rooted_server(tmp_path: Path, database_url: str | None = None) -> LiveServer:
+    """An ``accord serve`` (not started) under the agreement naming its members' roots
+    (``tmp_path/agreement.yaml``), over a new database in ``tmp_path`` (or
+    ``database_url``), its keys and log in ``tmp_path``."""
     agreement = tmp_path / "agreement.yaml"
     agreement.write_text(rooted(AGREEMENT_TEXT), encoding="utf-8")
-    server = LiveServer(
+    return LiveServer(
         database_url=database_url or f"sqlite:///{tmp_path / 'accord.sqlite'}",
         keys_dir=tmp_path / "keys",
         log_path=tmp_path / "server.log",
         agreement_path=agreement,
     )
+
+
+def blue_officers_server(
+    tmp_path: Path, database_url: str | None = None
+) -> tuple[LiveServer, dict[str, str], Offices]:
+    """:func:`rooted_server`, its officers added; the headers of blue's officer, and the
+    offices that sign (once the server is started, :meth:`Offices.start` certifies the
+    officers' keys)."""
+    server = rooted_server(tmp_path, database_url)
+    assert server.agreement_path is not None
+    agreement = server.agreement_path
     tokens = {name: server.add_user(name, member, role) for name, (member, role) in USERS.items()}
     offices = Offices(log_origin(load_agreement(agreement)), USERS, lambda: datetime.now(UTC))
     offices.tokens = tokens
