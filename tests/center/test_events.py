@@ -5,13 +5,10 @@ they happen; with PostgreSQL, across several server processes."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from accord.center import visibility
@@ -19,7 +16,7 @@ from accord.center.bootstrap import Parts
 from accord.center.event_store import events_for
 from accord.center.roles import Role
 from accord.center.visibility import Viewer
-from support.events import SSE, Server, note, prepare, server, settings_served
+from support.events import SSE, Subscriber, note, prepare, server, settings_served
 from support.failures import assert_problem
 from support.service import USERS, Service, center_of, clock
 
@@ -102,62 +99,6 @@ def test_the_route_is_documented_as_an_event_stream(service: Service) -> None:
 # --- real servers ---------------------------------------------------------------------------
 
 
-@dataclass
-class Subscriber:
-    """An SSE client in a thread: every message it received, in order."""
-
-    server: Server
-    user: str
-    headers: dict[str, str] = field(default_factory=dict)
-    messages: list[dict[str, str]] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
-    ended: threading.Event = field(default_factory=threading.Event)
-    opened: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
-    arrived: list[float] = field(default_factory=list)
-
-    def start(self) -> Subscriber:
-        threading.Thread(target=self._run, daemon=True).start()
-        assert self.opened.wait(30), f"{self.user}: the stream did not open"
-        return self
-
-    def _run(self) -> None:
-        headers = {**self.server.auth(self.user), **SSE, **self.headers}
-        try:
-            with httpx.stream(
-                "GET", self.server.base + EVENTS, headers=headers, timeout=httpx.Timeout(60)
-            ) as response:
-                assert response.status_code == 200
-                assert response.headers["content-type"].startswith("text/event-stream")
-                message: dict[str, str] = {}
-                for line in response.iter_lines():
-                    if line.startswith(":"):
-                        self.comments.append(line)
-                        self.opened.set()
-                    elif line == "":
-                        if "data" in message:  # as EventSource: no data, no event
-                            self.messages.append(message)
-                            self.arrived.append(time.monotonic())
-                        message = {}
-                    else:
-                        name, _, value = line.partition(":")
-                        message[name] = value.removeprefix(" ")
-        except BaseException as error:
-            self.error = error
-        finally:
-            self.opened.set()
-            self.ended.set()
-
-    def ids(self) -> list[int]:
-        return [int(m["id"]) for m in self.messages]
-
-    def wait_for(self, count: int, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.messages) >= count, (self.user, self.messages, self.error)
-
-
 def test_a_stream_follows_changes_filters_and_resumes(tmp_path: Path, database_url: str) -> None:
     tokens = prepare(tmp_path, database_url)
     center = Parts(settings_served(tmp_path, database_url), clock=clock).open()
@@ -196,13 +137,13 @@ def test_a_stream_follows_changes_filters_and_resumes(tmp_path: Path, database_u
         center.close()
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def events_of(user: str) -> str:
     """Whose events ``user`` of :data:`USERS` receives (the policy's rule)."""
     member, role = USERS[user]
     return visibility.events_member(Viewer(member, role))
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # woken by NOTIFY
 def test_two_worker_processes_give_every_subscriber_every_event(
     tmp_path: Path, database_url: str
 ) -> None:

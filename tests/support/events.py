@@ -7,10 +7,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from support.offices import Offices
 from support.service import USERS, add_users, clock, settings_for
 
 SSE = {"Accept": "text/event-stream"}
+EVENTS_PATH = "/v1/events"
 
 
 def note(center: Center, audience: list[str], n: int) -> None:
@@ -138,3 +140,59 @@ def server(
             running.stop()
         finally:
             log.close()
+
+
+@dataclass
+class Subscriber:
+    """An SSE client in a thread: every message it received, in order."""
+
+    server: Server
+    user: str
+    headers: dict[str, str] = field(default_factory=dict)
+    messages: list[dict[str, str]] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    ended: threading.Event = field(default_factory=threading.Event)
+    opened: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+    arrived: list[float] = field(default_factory=list)
+
+    def start(self) -> Subscriber:
+        threading.Thread(target=self._run, daemon=True).start()
+        assert self.opened.wait(30), f"{self.user}: the stream did not open"
+        return self
+
+    def _run(self) -> None:
+        headers = {**self.server.auth(self.user), **SSE, **self.headers}
+        try:
+            with httpx.stream(
+                "GET", self.server.base + EVENTS_PATH, headers=headers, timeout=httpx.Timeout(60)
+            ) as response:
+                assert response.status_code == 200
+                assert response.headers["content-type"].startswith("text/event-stream")
+                message: dict[str, str] = {}
+                for line in response.iter_lines():
+                    if line.startswith(":"):
+                        self.comments.append(line)
+                        self.opened.set()
+                    elif line == "":
+                        if "data" in message:  # as EventSource: no data, no event
+                            self.messages.append(message)
+                            self.arrived.append(time.monotonic())
+                        message = {}
+                    else:
+                        name, _, value = line.partition(":")
+                        message[name] = value.removeprefix(" ")
+        except BaseException as error:
+            self.error = error
+        finally:
+            self.opened.set()
+            self.ended.set()
+
+    def ids(self) -> list[int]:
+        return [int(m["id"]) for m in self.messages]
+
+    def wait_for(self, count: int, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.messages) >= count, (self.user, self.messages, self.error)
