@@ -29,6 +29,7 @@ from bench import (
     hostage,
     load,
     monitor,
+    nodes,
     reads,
     record,
     tak,
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             "witness",
             "tak",
             "feeds",
+            "nodes",
         ),
         default=None,
     )
@@ -154,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.seconds or max(15.0, 60.0 * min(s, 1.0)),
             writer_share=_float_env("ACCORD_BENCH_FEEDS_WRITER_SHARE"),
         )
+    if args.only in (None, "nodes"):
+        rows += nodes.run(_pg_url(args), seconds=args.seconds or max(5.0, 15.0 * min(s, 1.0)))
     if args.only == "load-cpu":
         objects = args.objects or max(1000, int(100_000 * s))
         rows += load.cpu(objects=objects, cache=args.keep_world)
