@@ -52,6 +52,7 @@ from accord.center.ledger import open_log
 from accord.center.picture.verified import read_record
 from accord.center.record.witnesses import witnessed_size
 from accord.errors import BackupError, WitnessFailed
+from accord.record.log import LogHead
 
 __all__ = ["Head", "backup", "restore"]
 
@@ -210,7 +211,7 @@ class _Checks:
     without_witness: frozenset[str]
 
 
-def _not_behind(checks: _Checks, note: str, head: Head) -> None:
+def _not_behind(checks: _Checks, stored: LogHead, head: Head) -> None:
     """Refuse a record shorter than a head any party's witness cosigned: asked with the
     restored record's latest signed head (:func:`~accord.center.record.witnesses.
     witnessed_size`). A witness that cannot be asked refuses the restore too, unless the
@@ -218,7 +219,7 @@ def _not_behind(checks: _Checks, note: str, head: Head) -> None:
     behind, unasked = [], []
     for party, ref in sorted(checks.agreement.witnesses.items()):
         try:
-            size = witnessed_size(ref, note)
+            size = witnessed_size(ref, note=stored.note, size=stored.size)
         except WitnessFailed as error:
             if party not in checks.without_witness:
                 unasked.append(f"{party}'s ({error})")
@@ -255,7 +256,7 @@ def _verified(url: str, checks: _Checks) -> Head:
             except (TypeError, ValueError, SQLAlchemyError) as error:  # not even rows of a log
                 raise BackupError(f"the backup's record cannot be read: {error}") from error
         if stored is not None:  # a record never signed was never witnessed
-            _not_behind(checks, stored.note, head)
+            _not_behind(checks, stored, head)
         return head
     finally:
         engine.dispose()

@@ -68,7 +68,6 @@ __all__ = [
     "add_checkpoint_body",
     "ask_witness",
     "head_witnesses",
-    "parse_note_size",
     "witness_loop",
     "witnessed_size",
 ]
@@ -186,11 +185,7 @@ async def ask_witness(
         except httpx.HTTPError as error:
             raise WitnessFailed(f"no answer from {ref.url}: {error!r}") from None
         if status == 409 and attempt == 1:
-            # tlog-witness: 409's body is the latest cosigned size, "text/x.tlog.size"
-            text = body.decode("ascii", "replace")
-            if kind != SIZE_CONTENT_TYPE or not text.endswith("\n") or not text[:-1].isdigit():
-                raise WitnessFailed(f"409 without a {SIZE_CONTENT_TYPE} size: {text[:80]!r}")
-            size = int(text[:-1])
+            size = _cosigned_size(kind, body)
             if size > head.size:
                 raise WitnessFailed(
                     f"the witness has cosigned size {size}, beyond the head of size "
@@ -209,13 +204,22 @@ async def ask_witness(
     raise WitnessFailed("the witness answered 409 twice")
 
 
-def witnessed_size(ref: WitnessRef, note: str) -> int:
+def _cosigned_size(kind: str, body: bytes) -> int:
+    """The size a witness's 409 names (tlog-witness: the latest it cosigned, its body
+    ``text/x.tlog.size``); :class:`WitnessFailed` for a 409 without one."""
+    text = body.decode("ascii", "replace")
+    if kind != SIZE_CONTENT_TYPE or not text.endswith("\n") or not text[:-1].isdigit():
+        raise WitnessFailed(f"409 without a {SIZE_CONTENT_TYPE} size: {text[:80]!r}")
+    return int(text[:-1])
+
+
+def witnessed_size(ref: WitnessRef, *, note: str, size: int) -> int:
     """The largest size ``ref``'s witness has cosigned for this log, asked as a restore must
     before it serves anything (DECISIONS 14): an add-checkpoint from ``old 0`` with the
-    center's signed ``note``. c2sp.org/tlog-witness: a witness that holds a size answers 409
-    with it (``text/x.tlog.size``); one that holds none cosigns ``note`` (200), so its size is
-    now ``note``'s. Raises :class:`WitnessFailed` for anything else (unreachable, another
-    status, a malformed size)."""
+    center's signed ``note`` (a head of ``size``). c2sp.org/tlog-witness: a witness that
+    holds a size answers 409 with it (``text/x.tlog.size``); one that holds none cosigns
+    ``note`` (200), so its size is now ``size``. Raises :class:`WitnessFailed` for anything
+    else (unreachable, another status, a malformed size)."""
     body = add_checkpoint_body(0, [], note)
     try:
         url = f"{ref.url}/add-checkpoint"
@@ -233,19 +237,11 @@ def witnessed_size(ref: WitnessRef, note: str) -> int:
     except httpx.HTTPError as error:
         raise WitnessFailed(f"no answer from {ref.url}: {error!r}") from None
     if status == 200:
-        return parse_note_size(note)
-    text = bytes(read).decode("ascii", "replace")
-    if status == 409 and kind == SIZE_CONTENT_TYPE and text[:-1].isdigit() and text.endswith("\n"):
-        return int(text[:-1])
-    raise WitnessFailed(f"{ref.url} answered {status}: {text.strip()[:200]}")
-
-
-def parse_note_size(note: str) -> int:
-    """The tree size of a checkpoint's text (C2SP tlog-checkpoint: origin, size, root)."""
-    lines = note.split("\n")
-    if len(lines) < 3 or not lines[1].isdigit():
-        raise FormatError("a checkpoint's second line is its tree size")
-    return int(lines[1])
+        return size
+    if status == 409:
+        return _cosigned_size(kind, bytes(read))
+    text = bytes(read).decode("utf-8", "replace").strip()
+    raise WitnessFailed(f"{ref.url} answered {status}: {text[:200]}")
 
 
 # --- the loop -------------------------------------------------------------------------------
