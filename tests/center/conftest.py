@@ -33,7 +33,7 @@ from support.desk import start as start_desk
 from support.disclosure import World, seed_world
 from support.inprocess import RunningClock
 from support.jig import NOW
-from support.postgres import BACKENDS, PG_URL_ENV, Postgres, in_ci
+from support.postgres import BACKENDS, PG_URL_ENV, Postgres, in_ci, never_migrated
 from support.service import Service, TestClient, add_users, rooted_service, settings_for
 from support.service import clock as fixed_clock
 
@@ -82,11 +82,7 @@ def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     """A database of each backend never migrated, for the migration tests to take from one
     revision to another (:func:`support.migrations.migrate`): an SQLite file not yet
     created, or an empty PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite'}"
-        return
-    server: Postgres = request.getfixturevalue("postgres")
-    with server.database(migrated=False) as url:
+    with never_migrated(request, request.param, tmp_path / "old.sqlite") as url:
         yield url
 
 

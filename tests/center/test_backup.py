@@ -26,7 +26,7 @@ from accord.center.db.engine import sqlite_file
 from accord.cli import app as cli
 from accord.errors import BackupError, RecordDamaged
 from support.load import blue_officers_server, position
-from support.postgres import Postgres
+from support.postgres import never_migrated
 from support.service import Service
 
 LINE = re.compile(r"(\d[\d,]*) entries, root ([0-9a-f]{64})")
@@ -35,11 +35,8 @@ LINE = re.compile(r"(\d[\d,]*) entries, root ([0-9a-f]{64})")
 @pytest.fixture
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[str]:
     """An empty database of the test's backend to restore into."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored' / 'accord.sqlite'}"
-        return
-    server: Postgres = request.getfixturevalue("postgres")
-    with server.database(migrated=False) as url:
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with never_migrated(request, backend, tmp_path / "restored" / "accord.sqlite") as url:
         yield url
 
 

@@ -30,7 +30,7 @@ from accord.cli import app as cli
 from accord.record import merkle
 from accord.record.log import LogError, MerkleLog, SQLiteStorage
 from support.jig import NOW
-from support.postgres import BACKENDS, Postgres
+from support.postgres import BACKENDS, never_migrated
 from support.record import data
 
 ORIGIN = "accord.test/center"
@@ -78,11 +78,7 @@ TABLES = {
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database never migrated: an SQLite file not yet created (in a folder not yet
     created), or an empty PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'sub' / 'fresh.sqlite'}"
-        return
-    server: Postgres = request.getfixturevalue("postgres")
-    with server.database(migrated=False) as url:
+    with never_migrated(request, request.param, tmp_path / "sub" / "fresh.sqlite") as url:
         yield url
 
 

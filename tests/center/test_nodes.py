@@ -17,11 +17,8 @@ import httpx
 import pytest
 from bench.live import LiveServer
 
-from accord.cli_fetch import fetch_export
-from accord.record.keys import KeyRing
-from accord.record.verify import verify_log
 from support.events import Server, Subscriber
-from support.load import blue_officers_server, position
+from support.load import blue_officers_server, declared_ids, position, verified_export
 
 CLIENTS = 3
 BEFORE_KILL = 30
@@ -136,25 +133,17 @@ def test_three_nodes_one_chain_one_killed_and_back(tmp_path: Path, database_url:
         assert failures == []
 
         # Every acknowledged change is there, once, whichever node is asked.
-        ids: set[str] = set()
-        with httpx.Client(base_url=nodes[1].url, headers=auth, timeout=30.0) as client:
+        clients = [httpx.Client(base_url=n.url, headers=auth, timeout=30.0) for n in nodes]
+        try:
             for number, seen in enumerate(acknowledged.values()):
-                asked = httpx.Client(base_url=nodes[number % 3].url, headers=auth, timeout=30.0)
-                with asked:
-                    got = asked.get(f"/v1/declarations/{seen['id']}")
+                got = clients[number % 3].get(f"/v1/declarations/{seen['id']}")
                 assert got.status_code == 200 and got.json()["entry"] == seen["entry"]
-            page: dict[str, Any] = {"limit": 500}
-            while True:
-                listed = client.get("/v1/declarations", params=page).json()
-                ids |= {item["id"] for item in listed["items"]}
-                if not listed.get("next"):
-                    break
-                page["after"] = listed["next"]
-            export = tmp_path / "record.jsonl"
-            fetch_export(client, export)
-            ring = KeyRing.from_json(client.get("/v1/keys").json())
+            ids = declared_ids(clients[1])
+            report = verified_export(clients[1], tmp_path / "record.jsonl")  # one signed chain
+        finally:
+            for client in clients:
+                client.close()
         assert {seen["id"] for seen in acknowledged.values()} <= ids
-        report = verify_log(export, keys=ring, workers=1)  # one chain, every entry signed
         # each declaration one entry (none twice for a retry on another node); besides: the
         # agreement, the two users, each party's root signing it, the two key registrations
         assert report.authors["blue"] == len(ids) + 2 and report.entries == len(ids) + 7

@@ -17,10 +17,7 @@ import httpx
 import pytest
 from bench.live import LiveServer
 
-from accord.cli_fetch import fetch_export
-from accord.record.keys import KeyRing
-from accord.record.verify import verify_log
-from support.load import blue_officers_server, position
+from support.load import blue_officers_server, declared_ids, position, verified_export
 
 CLIENTS = 6
 MIN_ACKNOWLEDGED = 60
@@ -90,19 +87,9 @@ def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[
                 assert again.status_code == 201
                 assert again.headers.get("Idempotent-Replayed") == "true"
                 assert again.json() == seen["body"]
-            ids: set[str] = set()
-            page: dict[str, Any] = {"limit": 500}
-            while True:
-                listed = client.get("/v1/declarations", params=page).json()
-                ids |= {item["id"] for item in listed["items"]}
-                if not listed.get("next"):
-                    break
-                page["after"] = listed["next"]
+            ids = declared_ids(client)
             assert {seen["body"]["id"] for seen in acknowledged.values()} <= ids
-            export = tmp_path / "record.jsonl"
-            fetch_export(client, export)
-            ring = KeyRing.from_json(client.get("/v1/keys").json())
-        report = verify_log(export, keys=ring, workers=1)
+            report = verified_export(client, tmp_path / "record.jsonl")
         assert report.entries >= len(acknowledged)
         # Each declaration the server holds is one entry: nothing half-applied by the kill.
         # Besides: the agreement, the two users added, each party's root signing the

@@ -6,10 +6,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from bench.live import LiveServer
 
 from accord.agreement import load_agreement
 from accord.center.keystore import log_origin
+from accord.cli_fetch import fetch_export
+from accord.record.keys import KeyRing
+from accord.record.verify import VerificationReport, verify_log
 from support.jig import AGREEMENT_TEXT
 from support.offices import Offices, rooted
 
@@ -62,3 +66,23 @@ def blue_officers_server(
     offices = Offices(log_origin(load_agreement(agreement)), USERS, lambda: datetime.now(UTC))
     offices.tokens = tokens
     return server, {"Authorization": f"Bearer {tokens['blue-officer']}"}, offices
+
+
+def declared_ids(client: httpx.Client) -> set[str]:
+    """Every declaration id ``client``'s user may list, read page by page."""
+    ids: set[str] = set()
+    page: dict[str, Any] = {"limit": 500}
+    while True:
+        listed = client.get("/v1/declarations", params=page).json()
+        ids |= {item["id"] for item in listed["items"]}
+        if not listed.get("next"):
+            return ids
+        page["after"] = listed["next"]
+
+
+def verified_export(client: httpx.Client, path: Path) -> VerificationReport:
+    """The record exported over ``client`` into ``path`` and verified by the project's own
+    verifier against the keys the center lists."""
+    fetch_export(client, path)
+    ring = KeyRing.from_json(client.get("/v1/keys").json())
+    return verify_log(path, keys=ring, workers=1)

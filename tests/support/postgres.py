@@ -7,6 +7,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import make_url
@@ -163,3 +164,16 @@ class Postgres:
             self._drop(name)
         self._drop(self.template)
         self._admin.close()
+
+
+@contextmanager
+def never_migrated(request: Any, backend: str, sqlite_file: Path) -> Iterator[str]:
+    """A database of ``backend`` never migrated: the SQLite file ``sqlite_file`` (not
+    created here), or an empty database on the session's PostgreSQL test server (the
+    ``postgres`` fixture ``request`` asks for)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{sqlite_file}"
+        return
+    server: Postgres = request.getfixturevalue("postgres")
+    with server.database(migrated=False) as url:
+        yield url
