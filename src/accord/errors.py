@@ -74,6 +74,9 @@
     ├── BackupError                  a backup or restore that cannot be made as asked (a file
     │                                there, a database not empty, no center key, a tool
     │                                missing or failing): nothing written    [accord.center.backup]
+    ├── BasemapError                 the operator's basemap file (``accord serve --basemap``)
+    │                                is missing or not an archive the page can draw: names
+    │                                the file and what is wrong   [accord.center.basemap]
     ├── CertificateRefused           a TAK client certificate the center does not accept
     │                                (unknown, revoked, expired, another CA's); ``reason``
     │                                names which                    [accord.cotpki.check]
@@ -138,6 +141,7 @@ __all__ = [
     "ActSignatureError",
     "AgreementError",
     "BackupError",
+    "BasemapError",
     "BlockingConflict",
     "CertificateRefused",
     "CommitFailed",
@@ -630,6 +634,12 @@ class UnsafePermissions(AccordError):
 class BackupError(AccordError):
     """A backup or restore that cannot be made as asked (the message says why); nothing was
     written or changed."""
+
+
+class BasemapError(AccordError):
+    """The operator's basemap (``accord serve --basemap FILE``) cannot be served: the file is
+    missing, unreadable, or not a PMTiles archive of vector tiles the page can draw; the
+    message names the file and what is wrong."""
 
 
 class CertificateRefused(AccordError):

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from accord.center.app import create_app, from_environment
-from accord.center.bootstrap import Parts
+from accord.center.bootstrap import BASEMAP_ENV, Parts
 from accord.center.writer_process import WriterSocket
 from accord.chrono import parse_instant
 from accord.cli import app as cli
+from support.basemap import write_basemap
 from support.service import TestClient, settings_for
 
 
@@ -208,3 +209,44 @@ def test_serve_hands_uvicorn_the_log_format_asked(
     assert os.environ[LOG_FORMAT_ENV] == "json"  # the writer process logs the same way
     bad = CliRunner().invoke(cli, ["serve", "--database", url, "--log-format", "xml"])
     assert bad.exit_code != 0 and "--log-format: 'xml' is not one of text, json" in bad.output
+
+
+def test_serve_checks_the_basemap_before_it_starts(
+    captured: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A basemap the page could not draw stops ``accord serve`` with its name and what is
+    wrong, before anything starts; a good one reaches the one process's settings, and the
+    workers' environment as an absolute path."""
+    url = f"sqlite:///{tmp_path / 'b.sqlite'}"
+    bad = tmp_path / "raster.pmtiles"
+    bad.write_bytes(b"PNG, not PMTiles" * 20)
+    refused = CliRunner().invoke(cli, ["serve", "--database", url, "--basemap", str(bad)])
+    assert refused.exit_code == 2
+    assert f"{bad}: not a PMTiles archive" in refused.stderr
+    assert "Traceback" not in refused.output
+    assert "app" not in captured and not (tmp_path / "b.sqlite").exists()
+    good = write_basemap(tmp_path / "theater.pmtiles")
+    served = CliRunner().invoke(cli, ["serve", "--database", url, "--basemap", str(good)])
+    assert served.exit_code == 0, served.output
+    assert captured["settings"].basemap == good
+    monkeypatch.chdir(tmp_path)
+    for name in ("ACCORD_DATABASE_URL", "ACCORD_AGREEMENT", "ACCORD_KEYS_DIR", BASEMAP_ENV):
+        monkeypatch.setenv(name, "")  # restored after the test: serve sets them
+        monkeypatch.delenv(name)
+    workers = CliRunner().invoke(
+        cli,
+        [
+            "serve",
+            "--workers",
+            "2",
+            "--database",
+            url,
+            "--keys",
+            "k",
+            "--basemap",
+            "theater.pmtiles",
+        ],
+    )
+    assert workers.exit_code == 0, workers.output
+    # What a worker process builds from the environment it inherits.
+    assert from_environment().state.parts.settings.basemap == good.resolve()

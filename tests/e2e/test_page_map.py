@@ -11,13 +11,12 @@ rings of shared objects labelled, nothing drawn around another party's hidden ob
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
 
 from support.browser import shot
-from support.webdemo import csp_refusals, drawn, map_point
+from support.webdemo import csp_refusals, drawn, map_point, screen_colours
 
 try:
     from playwright.sync_api import Page, expect
@@ -147,27 +146,12 @@ def edge_colours(page: Page) -> list[tuple[int, int, int]]:
     """The colours of a few pixels just inside the map's edge, read from a screenshot."""
     box = page.locator("#map").bounding_box()
     assert box is not None
-    png = page.screenshot()
     points = [
         (box["x"] + 1, box["y"] + box["height"] / 2),
         (box["x"] + box["width"] / 2, box["y"] + 1),
         (box["x"] + box["width"] / 2, box["y"] + box["height"] - 2),
     ]
-    scratch = page.context.new_page()  # a blank page: no CSP in the way of a data: image
-    try:
-        got: list[list[int]] = scratch.evaluate(
-            """async ([b64, pts]) => { const blob = await (await fetch(
-                 'data:image/png;base64,' + b64)).blob();
-               const img = await createImageBitmap(blob);
-               const c = new OffscreenCanvas(img.width, img.height), g = c.getContext('2d');
-               g.drawImage(img, 0, 0);
-               return pts.map(([x, y]) => [...g.getImageData(Math.floor(x), Math.floor(y), 1, 1)
-                 .data].slice(0, 3)); }""",
-            [base64.b64encode(png).decode(), points],
-        )
-    finally:
-        scratch.close()
-    return [(r, g, b) for r, g, b in got]
+    return screen_colours(page, points)
 
 
 @pytest.mark.parametrize("user", ["blue-officer", "red-officer", "observer"])

@@ -27,6 +27,9 @@ VENDORED = [
     "accord/web/vendor/leaflet/LICENSE",
     "accord/web/vendor/world-atlas/countries-50m.json",
     "accord/web/vendor/topojson-client/dist/topojson-client.min.js",
+    "accord/web/vendor/protomaps-leaflet/dist/protomaps-leaflet.js",
+    "accord/web/vendor/protomaps-leaflet/LICENSE",
+    "accord/web/vendor/pmtiles/dist/pmtiles.js",
 ]
 
 
@@ -90,7 +93,7 @@ def test_the_wheel_built_from_the_sdist_serves_a_working_map(tmp_path: Path, bro
     ).stdout  # fmt: skip
     assert where.startswith(str(venv)), where  # the installed package, not this checkout's
     with demo_server(served, accord=[str(venv / "bin" / "accord")], env=env) as demo:
-        for name in ("leaflet.js", "countries-50m.bin"):
+        for name in ("leaflet.js", "countries-50m.bin", "pmtiles.js", "protomaps-leaflet.js"):
             assert httpx.get(f"{demo.url}/vendor/{name}").status_code == 200, name
         with signed_in(browser, demo) as open_:
             page = open_("blue-officer").page

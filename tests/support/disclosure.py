@@ -285,6 +285,10 @@ QUERIES["/v1/picture"] = {"at": NOW.isoformat()}
 
 # A point typed (the text alone decides the answer; nothing of the world is read).
 ROUTES[("GET", "/v1/coordinates")] = None
+
+# The operator's basemap (none in the walk's service: the answer is the same for everyone).
+ROUTES[("GET", "/v1/basemap")] = None
+ROUTES[("GET", "/v1/basemap/archive.pmtiles")] = None
 QUERIES["/v1/coordinates"] = {"text": "34R EP 7748 0392"}
 
 REPORT_OF_BLUE = {

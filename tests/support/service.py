@@ -83,8 +83,8 @@ class Service:
     def auth(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
-    def get(self, path: str, user: str, **kwargs: Any):
-        return self.client.get(path, headers=self.auth(user), **kwargs)
+    def get(self, path: str, user: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
+        return self.client.get(path, headers={**self.auth(user), **(headers or {})}, **kwargs)
 
     def post(self, path: str, user: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
         return self.client.post(path, headers={**self.auth(user), **(headers or {})}, **kwargs)

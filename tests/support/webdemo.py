@@ -4,6 +4,7 @@ small helpers the browser tests share (tests/e2e/conftest.py makes the fixtures)
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import signal
@@ -204,6 +205,27 @@ def map_point(page: Page, lon: float, lat: float) -> tuple[float, float]:
         [lon, lat],
     )
     return box["x"] + x, box["y"] + y
+
+
+def screen_colours(page: Page, points: list[tuple[float, float]]) -> list[tuple[int, int, int]]:
+    """The colours on screen at ``points`` (page pixels), read from a screenshot: what the
+    user sees there, every canvas and layer composited."""
+    png = page.screenshot()
+    scratch = page.context.new_page()  # a blank page: no CSP in the way of a data: image
+    try:
+        got: list[list[int]] = scratch.evaluate(
+            """async ([b64, pts]) => { const blob = await (await fetch(
+                 'data:image/png;base64,' + b64)).blob();
+               const img = await createImageBitmap(blob);
+               const c = new OffscreenCanvas(img.width, img.height), g = c.getContext('2d');
+               g.drawImage(img, 0, 0);
+               return pts.map(([x, y]) => [...g.getImageData(Math.floor(x), Math.floor(y), 1, 1)
+                 .data].slice(0, 3)); }""",
+            [base64.b64encode(png).decode(), points],
+        )
+    finally:
+        scratch.close()
+    return [(r, g, b) for r, g, b in got]
 
 
 def into_view(item: Any) -> None:

@@ -103,6 +103,7 @@ EXPECTED = {
         "ActKeyError",
         "ActReplayError",
         "BackupError",
+        "BasemapError",
         "ActSignatureError",
         "AgreementError",
         "BlockingConflict",

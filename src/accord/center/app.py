@@ -27,6 +27,8 @@ from fastapi.telemetry import TelemetryConfig
 
 from accord import __version__
 from accord.center.airspace import routes as airspace
+from accord.center.basemap import routes as basemap
+from accord.center.basemap.archive import open_archive
 from accord.center.bootstrap import Parts, cot_from_environment, settings_from_environment
 from accord.center.certificates import routes as certificates
 from accord.center.coordinates import routes as coordinates
@@ -86,6 +88,7 @@ ROUTERS = (
     users.router,
     certificates.router,
     devices.router,
+    basemap.router,
     health.router,
 )
 """Every feature's router (each an :class:`fastapi.APIRouter` in its feature's folder,
@@ -110,7 +113,8 @@ def create_app(parts: Parts, *, hsts: bool = False) -> FastAPI:
     """The service made of ``parts`` (started by the application's lifespan:
     :meth:`Parts.serving <accord.center.bootstrap.Parts.serving>`; its center in
     ``app.state.center``, its hub in ``app.state.live``, its TAK endpoint (or ``None``) in
-    ``app.state.cot``, ``parts`` in ``app.state.parts``);
+    ``app.state.cot``, ``parts`` in ``app.state.parts``, the operator's basemap archive, if
+    any, in ``app.state.basemap``);
     ``hsts``: the service is served over TLS, so every answer carries
     ``Strict-Transport-Security`` (:mod:`accord.center.http.tls`)."""
     settings = parts.settings
@@ -121,6 +125,8 @@ def create_app(parts: Parts, *, hsts: bool = False) -> FastAPI:
             app.state.center = serving.center
             app.state.live = serving.hub
             app.state.cot = serving.cot
+            if settings.basemap is not None:  # checked here too: a worker reads it itself
+                app.state.basemap = await anyio.to_thread.run_sync(open_archive, settings.basemap)
             await anyio.to_thread.run_sync(prepare_page)
             yield
 

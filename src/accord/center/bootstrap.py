@@ -72,6 +72,7 @@ from accord.examples import example_path
 
 __all__ = [
     "AGREEMENT_ENV",
+    "BASEMAP_ENV",
     "CACHES",
     "CLOCK_ENV",
     "COT_ENV",
@@ -87,6 +88,9 @@ __all__ = [
 AGREEMENT_ENV = "ACCORD_AGREEMENT"
 """The agreement file for :func:`settings_from_environment` (default: the embedded
 example)."""
+
+BASEMAP_ENV = "ACCORD_BASEMAP"
+"""The operator's basemap archive for :func:`settings_from_environment` (unset: none)."""
 
 KEYS_DIR_ENV = "ACCORD_KEYS_DIR"
 """The folder of the server-side keys for :func:`settings_from_environment` (default:
@@ -286,14 +290,16 @@ async def _stop(stop: threading.Event, task: asyncio.Task[None]) -> None:
 
 def settings_from_environment() -> tuple[Settings, Clock]:
     """The settings and the clock the environment describes: ``ACCORD_DATABASE_URL``,
-    ``ACCORD_AGREEMENT``, ``ACCORD_KEYS_DIR`` and ``ACCORD_CLOCK`` (what ``accord serve``
-    hands to the processes it starts)."""
+    ``ACCORD_AGREEMENT``, ``ACCORD_KEYS_DIR``, ``ACCORD_BASEMAP`` and ``ACCORD_CLOCK`` (what
+    ``accord serve`` hands to the processes it starts)."""
     agreement = os.environ.get(AGREEMENT_ENV)
+    basemap = os.environ.get(BASEMAP_ENV)
     settings = Settings(
         database_url=database_url(None, os.environ),
         agreement_path=Path(agreement) if agreement else example_path("jig.yaml"),
         keys_dir=Path(os.environ.get(KEYS_DIR_ENV) or DEFAULT_KEYS_DIR),
         heap_upkeep=True,  # a process `accord serve` started: it owns its interpreter
+        basemap=Path(basemap) if basemap else None,
     )
     shared = os.environ.get(CLOCK_ENV)
     if not shared:

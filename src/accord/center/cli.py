@@ -406,6 +406,15 @@ def serve(
             "center's CoT CA required: `accord cot enroll`) on this port of --host; TAK uses 8089.",
         ),
     ] = None,
+    basemap: Annotated[
+        Path | None,
+        typer.Option(
+            "--basemap",
+            help="A detailed offline basemap for the page: a PMTiles archive of the Protomaps "
+            "basemap (e.g. `pmtiles extract` of a published OpenStreetMap build for the "
+            "theater), drawn over Natural Earth; see the README's 'Your own basemap'.",
+        ),
+    ] = None,
     cot_plain_port: Annotated[
         int | None,
         typer.Option(
@@ -472,15 +481,21 @@ def serve(
             database_url=f"sqlite:///{DEMO_DIR / 'accord.sqlite'}",
             agreement_path=DEMO_DIR / "agreement.yaml",
             keys_dir=DEMO_DIR / "keys",
+            basemap=basemap,
         )
     else:
         settings = Settings(
             database_url=_url(database),
             agreement_path=agreement or _default_agreement(),
             keys_dir=keys,
+            basemap=basemap,
         )
     try:
         load_agreement(settings.agreement_path)  # a bad file fails here, with its message
+        if basemap is not None:  # and so does a basemap the page could not draw
+            from accord.center.basemap.archive import open_archive
+
+            open_archive(basemap)
         # so does a data or keys folder that other users may open (accord.center.files)
         from accord.center.db.engine import sqlite_file
         from accord.center.files import check_folder
@@ -553,6 +568,10 @@ def serve(
     os.environ[DATABASE_URL_ENV] = settings.database_url
     os.environ[AGREEMENT_ENV] = str(settings.agreement_path)
     os.environ[KEYS_DIR_ENV] = str(settings.keys_dir)
+    if basemap is not None:
+        from accord.center.bootstrap import BASEMAP_ENV
+
+        os.environ[BASEMAP_ENV] = str(basemap.resolve())
     os.environ[TLS_ENV] = "0" if tls is None else "1"
     if cot.on:
         from accord.center.bootstrap import COT_ENV

@@ -75,7 +75,9 @@ class Settings:
     whether an agreement that names no trust roots is served the old way, the center
     holding and using every member's signing key — which lets it sign for any member, so it
     is for the tests of features that do not concern signing and nothing else: no command,
-    file or variable sets it (issue 17).
+    file or variable sets it (issue 17); ``basemap`` the operator's detailed basemap, a PMTiles
+    archive the page draws over Natural Earth (``accord serve --basemap``; ``None``: Natural
+    Earth alone).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -86,6 +88,7 @@ class Settings:
     witness_interval_s: float = DEFAULT_WITNESS_INTERVAL_S
     heap_upkeep: bool = False
     unsafe_center_holds_member_keys: bool = False
+    basemap: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -174,11 +174,17 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * gone out, so that its some 50 ms of compiling and running do not hold them up.
  */
 function loadLeaflet() {
-  if (window.L) return Promise.resolve(window.L);
+  return loadScript("/vendor/leaflet.js", "L");
+}
+
+/** A vendor script run once (this origin only, as the CSP allows); resolves to the global it
+ * defines (`name`), or null if it is missing. */
+function loadScript(src, name) {
+  if (window[name]) return Promise.resolve(window[name]);
   return new Promise((resolve) => {
     const script = document.createElement("script");
-    script.src = "/vendor/leaflet.js";
-    script.onload = () => resolve(window.L || null);
+    script.src = src;
+    script.onload = () => resolve(window[name] || null);
     script.onerror = () => resolve(null);
     document.head.append(script);
   });
@@ -422,6 +428,36 @@ async function setUpMap(L, basemap) {
       banner.textContent = "The basemap (world-atlas) is missing on this server: run `npm ci`.";
     }
   });
+  setUpDetail(map);
+}
+
+/**
+ * The operator's detailed basemap (accord serve --basemap), if this center has one: its
+ * archive read by range requests with the user's token (pmtiles) and drawn over Natural
+ * Earth, under everything declared (protomaps-leaflet). Its libraries are fetched only when
+ * there is an archive. stats.detailAt: when its tiles in view were first all drawn.
+ */
+async function setUpDetail(map) {
+  let answer;
+  try {
+    answer = await api("GET", "/v1/basemap");
+  } catch {
+    return; // an older center, or none: Natural Earth alone
+  }
+  if (!answer || !answer.archive) return;
+  const [pmtiles, protomaps] = await Promise.all([
+    loadScript("/vendor/pmtiles.js", "pmtiles"),
+    loadScript("/vendor/protomaps-leaflet.js", "protomapsL"),
+  ]);
+  if (!pmtiles || !protomaps) {
+    const banner = $("map-missing");
+    banner.hidden = false;
+    banner.textContent = "The detailed basemap's libraries (pmtiles, protomaps-leaflet) are missing on this server: run `npm ci`.";
+    return;
+  }
+  stats.detail = answer.archive;
+  map.detailed({ pmtiles, protomaps, archive: answer.archive, authorization: `Bearer ${token()}` })
+    .then(() => { stats.detailAt = performance.now(); });
 }
 
 // --- declarations ---------------------------------------------------------------------------

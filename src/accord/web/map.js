@@ -12,6 +12,14 @@ import { fmtInstant } from "./time.js";
 const EMERGENCY_SQUAWKS = { "7500": "unlawful interference", "7600": "radio failure", "7700": "emergency" };
 
 const TILE = 256;
+
+/** Where the map's own canvases stack among Leaflet's panes (tiles 200, overlays 400, popups
+ * 700): Natural Earth under the operator's detailed basemap, everything declared over it. */
+const DRAW_PANES = { base: 150, overlay: 350 };
+
+/** The first zoom at which the operator's detailed basemap is drawn (some 2.4 km a pixel at
+ * the equator): at smaller scales, Natural Earth alone. */
+export const DETAIL_FROM = 6;
 const EARTH_M = 40075016.686;
 
 export const LAYERS = [
@@ -338,9 +346,16 @@ export class OperatingMap {
     this._clusters = []; // the clusters of the last static drawing (container pixels)
     this._staticPlacer = null; // the labels placed on the static canvas
     this._dynamicPlacer = null; // and on the dynamic one, around them
-    this._base = this._canvas();
-    this._static = this._canvas();
-    this._dynamic = this._canvas();
+    // Three canvases of our own in two panes of Leaflet's map pane, so that they stack with
+    // its layers: Natural Earth (DRAW_PANES.base) under the operator's detailed basemap (the
+    // tile pane, 200), everything declared and moving (DRAW_PANES.overlay) over it, and
+    // popups over all. Each is placed at the view's corner when it is drawn (_place).
+    const base = this._pane("accordBase", DRAW_PANES.base);
+    const overlay = this._pane("accordOverlay", DRAW_PANES.overlay);
+    this._base = this._canvas(base);
+    this._static = this._canvas(overlay);
+    this._dynamic = this._canvas(overlay);
+    this._detail = null; // the operator's detailed basemap (detailed()), if any
     this._pending = { static: false, dynamic: false, base: false };
     this._held = false; // the static canvas is not redrawn while held (see hold())
     this._dynamicClear = true; // nothing is on the dynamic canvas
@@ -371,12 +386,25 @@ export class OperatingMap {
     this.pulse = setInterval(() => { if (this.alerts.size) this.invalidate(false, true); }, 500);
   }
 
-  _canvas() {
+  _pane(name, zIndex) {
+    const pane = this.map.createPane(name);
+    pane.style.zIndex = String(zIndex);
+    pane.style.pointerEvents = "none";
+    return pane;
+  }
+
+  _canvas(pane) {
     const canvas = document.createElement("canvas");
     canvas.className = "overlay-canvas";
     canvas.setAttribute("aria-hidden", "true");
-    this.map.getContainer().appendChild(canvas);
+    pane.appendChild(canvas);
     return canvas;
+  }
+
+  /** Put `canvas` at the view's top-left corner: its panes move with the map as it is dragged
+   * (what was drawn moves with it until the next frame draws it again). */
+  _place(canvas) {
+    this.L.DomUtil.setPosition(canvas, this.map.containerPointToLayerPoint([0, 0]).round());
   }
 
   _resize() {
@@ -410,6 +438,37 @@ export class OperatingMap {
       this._baseWaiters.push(resolve);
       this.invalidate(false, false, true);
     });
+  }
+
+  /**
+   * The operator's detailed basemap over Natural Earth: GET /v1/basemap's `archive`, read by
+   * range requests with `authorization` (pmtiles's FetchSource: the archive needs the token)
+   * and drawn by protomaps-leaflet in the tile pane from DETAIL_FROM (or the archive's own
+   * first zoom) within the archive's bounds — overzoomed past its last zoom. Resolves once the
+   * tiles in view have first been drawn (at once if the view is outside them).
+   */
+  detailed({ pmtiles, protomaps, archive, authorization }) {
+    const source = new pmtiles.FetchSource(archive.url, new Headers({ Authorization: authorization }));
+    const [w, s, e, n] = archive.bounds;
+    const layer = protomaps.leafletLayer({
+      url: new pmtiles.PMTiles(source),
+      flavor: "dark",
+      lang: "en",
+      bounds: [[s, w], [n, e]],
+      minZoom: Math.max(archive.min_zoom, DETAIL_FROM),
+      maxDataZoom: archive.max_zoom,
+      attribution: escapeHtml(`Detail: ${archive.attribution || "the operator's basemap"}`),
+    });
+    // No background: where the archive has neither land nor water (past its bounds, in a
+    // tile at its edge), Natural Earth shows through rather than a false sea.
+    layer.backgroundColor = undefined;
+    this._detail = layer;
+    const drawn = new Promise((resolve) => {
+      layer.once("load", () => resolve(layer));
+      layer.once("add", () => { if (!Object.keys(layer._tiles || {}).length) resolve(layer); });
+    });
+    layer.addTo(this.map);
+    return drawn;
   }
 
   /** Hold the static canvas's redrawing (true) while many objects are being put, or let it
@@ -568,6 +627,7 @@ export class OperatingMap {
   // --- drawing --------------------------------------------------------------------------------
 
   _drawStatic() {
+    this._place(this._static);
     const t0 = performance.now();
     const view = this._view();
     const ctx = this._static.getContext("2d");
@@ -760,6 +820,7 @@ export class OperatingMap {
   }
 
   _drawBase() {
+    this._place(this._base);
     const view = this._view();
     const ctx = this._base.getContext("2d");
     ctx.setTransform(view.ratio, 0, 0, view.ratio, 0, 0);
@@ -1059,6 +1120,7 @@ export class OperatingMap {
     const empty = !this.tracks.size && !this.alerts.size;
     if (empty && this._dynamicClear) return;
     this._dynamicClear = empty;
+    this._place(this._dynamic);
     const t0 = performance.now();
     const view = this._view();
     const ctx = this._dynamic.getContext("2d");
