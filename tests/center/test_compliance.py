@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import update
 
 from accord.center.db.models import Opening
+from accord.center.picture.compliance import JUDGE, compliance
 from accord.center.picture.replay import replay_until
 from accord.center.runtime import Unit
 from accord.chrono import format_instant
@@ -320,3 +323,116 @@ def test_an_old_log_still_verifies_and_folds(desk: Desk, tmp_path: Path) -> None
         )
     old = by_id(desk.picture("blue-officer", 25)["declarations"])[position["properties"]["id"]]
     assert old["verified"] is False and old["feature"] is None
+
+
+# --- the kept judge: incremental, always equal to a fold of the whole record ----------------
+
+HISTORY = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "flight", "flight_hidden", "amend_flight", "withdraw_flight", "propose", "approve",
+                "forge_execution", "report_late", "send", "ack", "rewind",
+            ]
+        ),
+        st.integers(0, 12),  # minutes before the next step: deadlines pass meanwhile
+    ),
+    min_size=1,
+    max_size=10,
+)  # fmt: skip
+
+READERS = ("blue-officer", "blue-approver", "red-officer", "observer")
+
+
+def _step(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> None:
+    """One step of a history compliance judges (a forged entry is what a record may hold)."""
+    if action in ("flight", "flight_hidden"):
+        body = copy.deepcopy(FLIGHT)
+        if action == "flight_hidden":
+            body["properties"]["disclosure"] = "center"
+        made["flights"].append(desk.ok(desk.post("/v1/declarations", "blue-officer", json=body)))
+    elif action == "amend_flight" and made["flights"]:
+        flight = made["flights"].pop(0)
+        body = copy.deepcopy(FLIGHT)
+        body["properties"]["mission"] = "medevac"  # exempt: no longer a violation
+        body["properties"]["disclosure"] = flight["disclosure"]
+        path = f"/v1/declarations/{flight['id']}"
+        made["flights"].append(desk.ok(desk.put(path, "blue-officer", json=body), 200))
+    elif action == "withdraw_flight" and made["flights"]:
+        path = f"/v1/declarations/{made['flights'].pop(0)['id']}/withdraw"
+        desk.ok(desk.post(path, "blue-officer", json={"reason": "x"}), 200)
+    elif action == "propose":
+        lon = 21.3 + 0.01 * len(made["operations"])
+        body = operation(lon, 25.9)
+        made["operations"].append(desk.ok(desk.post("/v1/operations", "blue-officer", json=body)))
+    elif action == "approve" and made["operations"]:
+        op = made["operations"].pop(0)
+        desk.post(f"/v1/operations/{op['id']}/approve", "red-approver", json={})
+    elif action == "forge_execution" and made["operations"]:
+        with desk.center.writing() as unit:
+            unit.ledger.append(
+                {
+                    "kind": "operation.executed",
+                    "operation": made["operations"][-1]["id"],
+                    "user": "blue-officer",
+                    "status": "executed",
+                    "transitions": [],
+                },
+                author="blue",
+                at=desk.clock.at,
+            )
+    elif action == "report_late":
+        desk.ok(desk.post("/v1/operations/report", "red-officer", json=imminent(120, desk)))
+    elif action == "send":
+        body = {"to": ["red"], "subject": "s", "text": "t"}
+        made["messages"].append(desk.ok(desk.post("/v1/messages", "blue-officer", json=body)))
+    elif action == "ack" and made["messages"]:
+        sent = made["messages"].pop(0)
+        path = f"/v1/messages/{sent['id']}/acknowledge"
+        desk.ok(desk.post(path, "red-officer", json={"content_hash": sent["content_hash"]}))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=HISTORY)
+@example(  # every step at least once: each kept part of the judge used and changed
+    history=[
+        ("flight", 0), ("amend_flight", 1), ("flight_hidden", 2), ("propose", 1),
+        ("forge_execution", 3), ("approve", 1), ("rewind", 4), ("report_late", 2),
+        ("send", 15), ("send", 0), ("ack", 20), ("withdraw_flight", 1), ("amend_flight", 1),
+    ]
+)  # fmt: skip
+def test_the_kept_judge_answers_as_a_fold_of_the_whole_record_at_every_step(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, history: list[tuple[str, int]]
+) -> None:
+    """The service's judge, extended with each entry once, answers every reader exactly as a
+    judge folding the whole record afresh does — at every step, as deadlines pass, and when
+    the clock is set back (then it judges a shorter prefix afresh and keeps its own)."""
+    tmp = tmp_path_factory.mktemp("judge")
+    for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
+        desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+        center = desk.center
+        judging = center.cache(JUDGE)
+        callers = {user: center.authenticate(desk.tokens[user]) for user in READERS}
+        made: dict[str, list[dict[str, Any]]] = {"flights": [], "operations": [], "messages": []}
+        minute = 1.0
+        for action, wait in history:
+            desk.clock.set(minute)
+            _step(desk, action, made)
+            minute += wait
+            desk.clock.set(minute - 5 if action == "rewind" else minute)
+            for user, caller in callers.items():
+                assert caller is not None
+                before = judging.judge
+                kept = compliance(center, caller).model_dump()
+                if action != "rewind" and before is not None:
+                    assert judging.judge is before  # extended, not folded again
+                held = judging.judge
+                judging.judge = None
+                afresh = compliance(center, caller).model_dump()
+                judging.judge = held
+                assert kept == afresh, (user, action)

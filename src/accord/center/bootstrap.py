@@ -63,7 +63,7 @@ from accord.center.events.live import Hub
 from accord.center.http import admission
 from accord.center.keystore import KeyStore
 from accord.center.operations import desk as operations
-from accord.center.picture import verified
+from accord.center.picture import compliance, verified
 from accord.center.record.witnesses import witness_loop
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
 from accord.center.signing import service as signing
@@ -118,6 +118,7 @@ CACHES: tuple[CenterCache[Any], ...] = (
     operations.DESK,
     verified.VERIFIED,
     verified.OPENED,
+    compliance.JUDGE,
     admission.GATE,
     reading.NAMES,
     acts.REGISTRY,

@@ -48,8 +48,9 @@ administrators get 403.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,8 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement, ImminentThreatRule
 from accord.center import visibility
 from accord.center.airspace.entries import VIOLATION_EVENT
+from accord.center.declarations.entries import HIDDEN
+from accord.center.declarations.fold import DeclarationState
 from accord.center.entry_kinds import Recorded
 from accord.center.identity import Caller
 from accord.center.operations.entries import ACTIONS, REPORTED
@@ -68,21 +71,22 @@ from accord.center.picture.verified import (
     OpenedCache,
     hidden_openings,
     opened_cache,
+    verified_of,
     verified_opening,
-    verified_record,
 )
 from accord.center.picture.views import ComplianceOut, Finding, PartyReport, proof
 from accord.center.reports.fold import REPORTS
 from accord.center.reports.views import ReportOut, report_out
 from accord.center.roles import Role
-from accord.center.runtime import Center
+from accord.center.runtime import Center, CenterCache
 from accord.chrono import format_instant, parse_instant
 from accord.errors import AccordError, NotAuthorized, NotFound
+from accord.record.log import MerkleLog
 from accord.rules import DesignatedAreaIndex
 from accord.rules.operations import OperationStatus
 from accord.world import FlightPlan
 
-__all__ = ["KINDS", "compliance", "findings", "reports_of"]
+__all__ = ["JUDGE", "KINDS", "Judge", "Judging", "compliance", "findings", "reports_of"]
 
 EXECUTED = ACTIONS["execute"]
 """The kind of an execution's entry (the operations' registry names it)."""
@@ -110,10 +114,11 @@ class _Hidden:
 
 
 def _notices(
-    agreement: Agreement, replay: Replay, records: list[Recorded], now: datetime
+    agreement: Agreement, replay: Replay, reported: Mapping[int, Recorded], now: datetime
 ) -> Iterator[Finding]:
-    """Late and missing notices of imminent-threat operations."""
-    by_index = {r.index: r for r in records}
+    """Late and missing notices of imminent-threat operations (``reported``: the
+    ``operation.reported`` entries, by index)."""
+    by_index = reported
     for op in replay.operations.values():
         rule = agreement.categories.get(op.category)
         if not isinstance(rule, ImminentThreatRule):
@@ -161,123 +166,117 @@ def _notices(
             )
 
 
-def _executions(agreement: Agreement, records: list[Recorded], origin: str) -> Iterator[Finding]:
-    """``operation.executed`` entries of operations that were not approved or cleared, as
-    the record stood just before each (the center's own entries folded too: its recheck,
-    which may withdraw approvals, and the parts of a conflict list continued over several
-    entries)."""
-    replay = Replay(agreement, origin)
-    for record in records:
-        event = record.event
-        if event.get("kind") == EXECUTED:
-            op: OperationRecord | None = replay.operations.get(str(event.get("operation")))
-            before = None if op is None else op.settled(agreement, record.at)
-            status = None if before is None else before.status
-            if status not in _MAY_EXECUTE:
-                was = "unknown to the record" if status is None else status.value
-                yield Finding(
-                    kind="execution_without_approval",
-                    party=record.author,
-                    subject=None if op is None else op.id,
-                    entries=[record.index] + ([] if op is None else [op.entry]),
-                    at=record.at,
-                    detail=(
-                        f"{record.author} recorded the execution of operation "
-                        f"{event.get('operation')} while it was {was}"
-                    ),
-                )
-        replay.apply(record)
+def _execution(agreement: Agreement, before: Replay, record: Recorded) -> Finding | None:
+    """The finding of an ``operation.executed`` entry whose operation was not approved or
+    cleared as the record stood just before it (``before``: the record folded up to it, the
+    center's own entries too — its recheck, which may withdraw approvals, and the parts of a
+    conflict list continued over several entries)."""
+    event = record.event
+    if event.get("kind") != EXECUTED:
+        return None
+    op: OperationRecord | None = before.operations.get(str(event.get("operation")))
+    settled = None if op is None else op.settled(agreement, record.at)
+    status = None if settled is None else settled.status
+    if status in _MAY_EXECUTE:
+        return None
+    was = "unknown to the record" if status is None else status.value
+    return Finding(
+        kind="execution_without_approval",
+        party=record.author,
+        subject=None if op is None else op.id,
+        entries=[record.index] + ([] if op is None else [op.entry]),
+        at=record.at,
+        detail=(
+            f"{record.author} recorded the execution of operation "
+            f"{event.get('operation')} while it was {was}"
+        ),
+    )
 
 
 # --- designated areas -----------------------------------------------------------------------
 
 
-def _flights(
-    session: Session, agreement: Agreement, replay: Replay
+def _flight(
+    session: Session, agreement: Agreement, index: DesignatedAreaIndex, d: DeclarationState
 ) -> Iterator[tuple[Finding, bool]]:
-    """Designated-area violations by flight plans in force; each with whether the flight
-    plan is ``center`` (hidden from everyone but its owner)."""
-    index = DesignatedAreaIndex(agreement)
-    for d in sorted(replay.declarations.values(), key=lambda d: d.id):
-        if d.kind != "flight_plan" or not d.in_force:
+    """Designated-area violations by the flight plan ``d`` (in force); each with whether the
+    flight plan is ``center`` (hidden from everyone but its owner)."""
+    hidden = not visibility.in_clear(d.disclosure)
+    feature = d.content
+    if d.opened is not None:  # a hidden entry's opening, checked when folded
+        feature = d.opened
+    elif hidden:
+        opened = (
+            None
+            if d.commitment is None
+            else verified_opening(session, d.owner, d.entry, d.commitment)
+        )
+        feature = opened if isinstance(opened, dict) else None
+    if feature is None:
+        return
+    try:
+        (flight,) = parse_features(agreement, [feature], limits=False)
+    except (AccordError, ValueError):
+        return
+    if not isinstance(flight, FlightPlan):
+        return
+    try:
+        found = index.check(flight)
+    except (AccordError, ValueError):
+        return
+    for area in found:
+        if area.verdict != "violation":
             continue
-        hidden = not visibility.in_clear(d.disclosure)
-        feature = d.content
-        if d.opened is not None:  # a hidden entry's opening, checked when folded
-            feature = d.opened
-        elif hidden:
-            opened = (
-                None
-                if d.commitment is None
-                else verified_opening(session, d.owner, d.entry, d.commitment)
-            )
-            feature = opened if isinstance(opened, dict) else None
-        if feature is None:
-            continue
-        try:
-            (flight,) = parse_features(agreement, [feature], limits=False)
-        except (AccordError, ValueError):
-            continue
-        if not isinstance(flight, FlightPlan):
-            continue
-        try:
-            found = index.check(flight)
-        except (AccordError, ValueError):
-            continue
-        for area in found:
-            if area.verdict != "violation":
-                continue
-            where = "" if area.entry_at is None else f" at {format_instant(area.entry_at)}"
-            yield (
-                Finding(
-                    kind="designated_area",
-                    party=d.owner,
-                    subject=d.id,
-                    entries=[d.entry],
-                    at=area.entry_at,
-                    detail=(
-                        f"flight plan {d.id} (operator {area.operator}, mission "
-                        f"{area.mission}) enters designated area {area.area_id}{where}"
-                    ),
-                ),
-                hidden,
-            )
-
-
-def _tracks(agreement: Agreement, records: list[Recorded], origin: str) -> Iterator[Finding]:
-    """Designated-area violations by live tracks: the center's ``airspace.violation``
-    entries about an aircraft of a party (they say only what every reader may know) — one
-    alert per entry before groups, one per row of a group entry's ``findings`` since."""
-    for record in records:
-        event = record.event
-        if record.author != origin or event.get("kind") != VIOLATION_EVENT:
-            continue
-        aircraft = event.get("aircraft")
-        if not isinstance(aircraft, list) or not aircraft:
-            continue
-        for subject, one, inside, at_text in _violations(event, aircraft):
-            if not isinstance(one, dict):
-                continue
-            party = one.get("party")
-            if party not in agreement.party_ids:
-                continue
-            name = one.get("id") or f"an aircraft of {party}"
-            try:
-                at = parse_instant(str(at_text))
-            except ValueError:
-                at = record.at
-            where = "inside" if inside else "heading into"
-            yield Finding(
+        where = "" if area.entry_at is None else f" at {format_instant(area.entry_at)}"
+        yield (
+            Finding(
                 kind="designated_area",
-                party=str(party),
-                subject=subject,
-                entries=[record.index],
-                at=at,
+                party=d.owner,
+                subject=d.id,
+                entries=[d.entry],
+                at=area.entry_at,
                 detail=(
-                    f"track {name} (operator {one.get('operator')}) {where} designated "
-                    f"area {event.get('area')}"
+                    f"flight plan {d.id} (operator {area.operator}, mission "
+                    f"{area.mission}) enters designated area {area.area_id}{where}"
                 ),
-            )
+            ),
+            hidden,
+        )
+
+
+def _tracks(agreement: Agreement, record: Recorded, origin: str) -> Iterator[Finding]:
+    """Designated-area violations by live tracks: a center's ``airspace.violation`` entry
+    about an aircraft of a party (it says only what every reader may know) — one alert per
+    entry before groups, one per row of a group entry's ``findings`` since."""
+    event = record.event
+    if record.author != origin or event.get("kind") != VIOLATION_EVENT:
+        return
+    aircraft = event.get("aircraft")
+    if not isinstance(aircraft, list) or not aircraft:
+        return
+    for subject, one, inside, at_text in _violations(event, aircraft):
+        if not isinstance(one, dict):
+            continue
+        party = one.get("party")
+        if party not in agreement.party_ids:
+            continue
+        name = one.get("id") or f"an aircraft of {party}"
+        try:
+            at = parse_instant(str(at_text))
+        except ValueError:
+            at = record.at
+        where = "inside" if inside else "heading into"
+        yield Finding(
+            kind="designated_area",
+            party=str(party),
+            subject=subject,
+            entries=[record.index],
+            at=at,
+            detail=(
+                f"track {name} (operator {one.get('operator')}) {where} designated "
+                f"area {event.get('area')}"
+            ),
+        )
 
 
 def _violations(
@@ -346,6 +345,115 @@ def _acknowledgements(replay: Replay, now: datetime) -> Iterator[Finding]:
 # --- the reports ----------------------------------------------------------------------------
 
 
+class Judge:
+    """The record folded for compliance, one entry at a time, and judged at any instant.
+
+    What a report needs that does not change once an entry is folded is kept as the entry
+    is applied: the replay (with the center's copies of the hidden entries' openings, each
+    checked against its entry), the executions found without approval (judged against a
+    second replay, without openings, of the entries before each), the live tracks'
+    designated-area violations, the ``operation.reported`` entries; and each flight plan's
+    designated-area check, kept by the entry that declared its content. What depends on the
+    instant — notices due, acknowledgements overdue — is judged by :meth:`judged` from the
+    folded state, never from the entries again: a report costs what the state holds, not
+    what the record does.
+
+    The service keeps one (:data:`JUDGE`) and extends it with the entries verified since
+    (:func:`compliance`); :func:`findings` folds a record at once. A ``declaration.hidden``
+    entry folded without an opening is kept aside (:attr:`stale` turns true if its opening
+    checks later: the state is then folded again from the first entry).
+    """
+
+    def __init__(self, agreement: Agreement, origin: str) -> None:
+        self.agreement = agreement
+        self.origin = origin
+        self._openings: dict[int, Mapping[str, Any]] = {}
+        self.replay = Replay(agreement, origin, self._openings)
+        self._before = Replay(agreement, origin)
+        self._areas = DesignatedAreaIndex(agreement)
+        self.size = 0
+        """How many entries, from the first, are folded."""
+        self.executions: list[Finding] = []
+        self.tracks: list[Finding] = []
+        self.reported: dict[int, Recorded] = {}
+        self._flights: dict[tuple[str, int], list[tuple[Finding, bool]]] = {}
+        self._flight_ids: set[str] = set()  # the declarations that are flight plans
+        self._unopened: list[Recorded] = []
+        self.stale = False
+
+    def extend(
+        self, session: Session, records: Sequence[Recorded], *, cache: OpenedCache | None
+    ) -> None:
+        """Fold ``records``, the entries that follow the ones folded (index :attr:`size`
+        on); ``cache``: openings already checked."""
+        if self._unopened and hidden_openings(session, self._unopened, cache=cache):
+            self.stale = True  # an opening missing then checks now: fold everything again
+        opened = hidden_openings(session, records, cache=cache)
+        self._openings.update(opened)
+        for record in records:
+            if record.index != self.size:
+                raise ValueError(f"entry {record.index} does not follow entry {self.size - 1}")
+            if record.event.get("kind") == HIDDEN and record.index not in opened:
+                self._unopened.append(record)
+            found = _execution(self.agreement, self._before, record)
+            if found is not None:
+                self.executions.append(found)
+            self._before.apply(record)
+            self.tracks += _tracks(self.agreement, record, self.origin)
+            if record.event.get("kind") == REPORTED:
+                self.reported[record.index] = record
+            self.replay.apply(record)
+            self.size = record.index + 1
+            declared = self._declaration(record)
+            if declared is not None and declared.kind == "flight_plan":
+                self._flight_ids.add(declared.id)
+
+    def _declaration(self, record: Recorded) -> DeclarationState | None:
+        """The declaration an entry changed, as folded (a hidden one's id is in its opening)."""
+        event = record.event
+        if not str(event.get("kind", "")).startswith("declaration."):
+            return None
+        named = event.get("id")
+        if named is None:
+            named = self._openings.get(record.index, {}).get("id")
+        return self.replay.declarations.get(str(named))
+
+    def _flight(self, session: Session, d: DeclarationState) -> list[tuple[Finding, bool]]:
+        key = (d.id, d.entry)
+        kept = self._flights.get(key)
+        if kept is None:
+            kept = self._flights[key] = list(_flight(session, self.agreement, self._areas, d))
+        return kept
+
+    def judged(self, session: Session, now: datetime) -> list[Finding | _Hidden]:
+        """Every finding the folded record proves at ``now``, unredacted (``center`` flight
+        plans wrapped in :class:`_Hidden`)."""
+        found: list[Finding | _Hidden] = [
+            *_notices(self.agreement, self.replay, self.reported, now)
+        ]
+        found += self.executions
+        declarations = self.replay.declarations
+        for d in (declarations[i] for i in sorted(self._flight_ids)):
+            if d.kind == "flight_plan" and d.in_force:
+                found += [_Hidden(f) if hidden else f for f, hidden in self._flight(session, d)]
+        found += self.tracks
+        found += _acknowledgements(self.replay, now)
+        return found
+
+
+@dataclass(slots=True)
+class Judging:
+    """A service's :class:`Judge` (made at the first report) and the lock whoever extends
+    or judges it holds: reports run in threads, each folding what was verified since."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    judge: Judge | None = None
+
+
+JUDGE: CenterCache[Judging] = CenterCache("the compliance judge", lambda _: Judging())
+"""The key of each center's :class:`Judging` (see :mod:`accord.center.bootstrap`)."""
+
+
 def findings(
     session: Session,
     agreement: Agreement,
@@ -355,41 +463,35 @@ def findings(
     *,
     cache: OpenedCache | None = None,
 ) -> list[Finding | _Hidden]:
-    """Every finding the record proves at ``now``, unredacted (``center`` flight plans
-    wrapped in :class:`_Hidden`); ``cache``: openings already checked
+    """Every finding ``records`` (the record from its first entry) prove at ``now``,
+    unredacted (``center`` flight plans wrapped in :class:`_Hidden`), folded at once;
+    ``cache``: openings already checked
     (:func:`~accord.center.picture.verified.hidden_openings`)."""
-    replay = _replayed(session, agreement, records, origin, cache)
-    return _judged(session, agreement, records, origin, now, replay)
+    judge = Judge(agreement, origin)
+    judge.extend(session, records, cache=cache)
+    return judge.judged(session, now)
 
 
-def _replayed(
-    session: Session,
-    agreement: Agreement,
-    records: list[Recorded],
-    origin: str,
-    cache: OpenedCache | None,
-) -> Replay:
-    """The record folded, with the center's copies of the hidden entries' openings, each
-    checked against its entry."""
-    opened = hidden_openings(session, records, cache=cache)
-    return Replay(agreement, origin, opened).fold(records)
-
-
-def _judged(
-    session: Session,
-    agreement: Agreement,
-    records: list[Recorded],
-    origin: str,
-    now: datetime,
-    replay: Replay,
-) -> list[Finding | _Hidden]:
-    """:func:`findings`, of the record already folded into ``replay``."""
-    found: list[Finding | _Hidden] = [*_notices(agreement, replay, records, now)]
-    found += _executions(agreement, records, origin)
-    found += [_Hidden(f) if hidden else f for f, hidden in _flights(session, agreement, replay)]
-    found += _tracks(agreement, records, origin)
-    found += _acknowledgements(replay, now)
-    return found
+def _judge_of(center: Center, session: Session, log: MerkleLog, now: datetime) -> Judge:
+    """The service's judge folded up to the record's prefix at ``now``: the entries verified
+    since the last report folded into it (only those are read) — or a judge folded afresh when
+    the prefix is shorter than what it folded (a clock set back: that judge is kept for
+    later) or it went stale. The caller holds the :class:`Judging`'s lock."""
+    judging = center.cache(JUDGE)
+    verified, cache = verified_of(center), opened_cache(center)
+    judge = judging.judge
+    if judge is not None and not judge.stale:
+        tail, size = verified.read(log, until=now, start=judge.size)
+        if size >= judge.size:
+            judge.extend(session, tail, cache=cache)
+            if not judge.stale:
+                return judge
+    records, size = verified.read(log, until=now)
+    fresh = Judge(center.agreement, center.origin)
+    fresh.extend(session, records, cache=cache)
+    if judge is None or judge.stale or judge.size <= size:
+        judging.judge = fresh
+    return fresh
 
 
 def _cut(found: list[Finding | _Hidden], viewer: Caller, party: str) -> list[Finding]:
@@ -443,15 +545,16 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
             raise NotFound("no such party")
         parties = [party]
     now = center.now()
-    with center.reading() as session:
-        records, size = verified_record(center, center.log(session), until=now)
-        replay = _replayed(session, agreement, records, center.origin, opened_cache(center))
-        found = _judged(session, agreement, records, center.origin, now, replay)
+    with center.reading() as session, center.cache(JUDGE).lock:
+        judge = _judge_of(center, session, center.log(session), now)
+        size = judge.size
+        found = judge.judged(session, now)
+        reports = reports_of(judge.replay, caller, party)
     return ComplianceOut(
         at=now,
         proof=proof(center, size),
         parties=[_report(found, caller, p) for p in parties],
-        reports=reports_of(replay, caller, party),
+        reports=reports,
     )
 
 

@@ -53,7 +53,7 @@ class Replay:
     ) -> None:
         self.agreement = agreement
         self.origin = origin
-        self.openings: Mapping[int, Mapping[str, Any]] = openings or {}
+        self.openings: Mapping[int, Mapping[str, Any]] = {} if openings is None else openings
         self.anomalies: list[int] = []
         self.reasons: dict[int, str] = {}
         self.entries = 0

@@ -97,15 +97,19 @@ class VerifiedRecord:
         self._root = b""  # the root of the verified prefix
         self._broken: tuple[int, str] | None = None  # the first entry that failed
 
-    def read(self, log: MerkleLog, *, until: datetime | None = None) -> tuple[list[Recorded], int]:
-        """What :func:`read_record` answers for ``log`` (read in the caller's transaction)."""
+    def read(
+        self, log: MerkleLog, *, until: datetime | None = None, start: int = 0
+    ) -> tuple[list[Recorded], int]:
+        """What :func:`read_record` answers for ``log`` (read in the caller's transaction):
+        the entries of the prefix from index ``start`` on (none when the prefix is shorter),
+        and the prefix's size."""
         with self._lock:
             self._extend(log, log.size)
             records = self._records
             cut = len(records) if until is None else bisect_right(self._latest, until)
             if cut == len(records) and self._broken is not None:
                 raise _damaged(*self._broken)
-            return records[:cut], cut
+            return records[start:cut], cut
 
     @property
     def verified(self) -> int:
