@@ -21,6 +21,7 @@ from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db.models import Opening
 from accord.center.entry_kinds import Recorded
+from accord.center.picture.compliance import JUDGE
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import verified_of, verified_record
 from accord.center.runtime import Center
@@ -402,14 +403,20 @@ def test_the_replay_at_now_is_the_live_state(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(actions=ACTIONS, data=st.data())
+@pytest.mark.parametrize("window", [None, 2])
 def test_the_verified_record_reads_as_a_fresh_check_at_every_step(
     tmp_path_factory: pytest.TempPathFactory,
     database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    window: int | None,
     actions: list[str],
     data: st.DataObject,
 ) -> None:
     """The service's record, extended entry by entry as it grows, answers every prefix
-    exactly as reading and checking the whole log afresh does."""
+    exactly as reading and checking the whole log afresh does — also when it keeps only the
+    latest two entries read and reads the older ones again from the store (``window``)."""
+    if window is not None:
+        monkeypatch.setattr(verified_module, "WINDOW", window)
     tmp = tmp_path_factory.mktemp("verified")
     for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
         center = desk.center
@@ -480,6 +487,33 @@ def test_a_log_rewritten_after_it_was_verified_is_refused(desk: Desk) -> None:
         assert body["detail"] == (
             f"the stored record changed: its first {last + 1} entries are not the ones this "
             "center verified"
+        )
+
+
+def test_an_entry_rewritten_after_it_was_verified_is_refused_when_read_again(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry no longer kept read (past the window) is read again from the store, and
+    served only if its leaf hashes as it did when verified: one rewritten since — even as
+    another well-signed leaf, the tree's stored hashes untouched — names itself."""
+    record = verified_of(desk.center)
+    monkeypatch.setattr(record, "_window", 1)
+    for minutes in (1, 2, 3):
+        desk.clock.set(minutes)
+        desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(SITE, f"s{minutes}")))
+    assert len(desk.picture("observer", 3)["declarations"]) == 3  # read again, as verified
+    with desk.center.reading() as session:
+        last = desk.center.log(session).size - 1
+    first = last - 2  # the first declaration's entry, long out of the window
+    _set_leaf(desk.center, first, _leaf(desk.center, last))
+    for path, params in (
+        (PICTURE, {"at": (NOW + timedelta(minutes=3)).isoformat()}),
+        ("/v1/compliance", {}),
+    ):
+        desk.center.cache(JUDGE).judge = None  # a report folds afresh: it reads them all
+        body = assert_problem(desk.get(path, "observer", params=params), 503)
+        assert body["detail"] == (
+            f"the stored record changed: entry {first} is not the one this center verified"
         )
 
 

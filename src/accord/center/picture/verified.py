@@ -26,9 +26,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from array import array
 from bisect import bisect_right
 from collections.abc import Collection, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
 from sqlalchemy import select
@@ -39,8 +40,9 @@ from accord.center.db.models_checks import CheckOpening
 from accord.center.declarations.entries import HIDDEN
 from accord.center.entry_kinds import Recorded
 from accord.center.runtime import Center, CenterCache
+from accord.chrono import parse_instant
 from accord.errors import RecordDamaged
-from accord.record.canonical import decode_base64
+from accord.record.canonical import decode_base64, loads_canonical
 from accord.record.commitments import open_commitment, verify_opening
 from accord.record.entries import SequenceTracker, open_envelope, verify_entry
 from accord.record.errors import RecordError
@@ -51,6 +53,7 @@ from accord.record.merkle import leaf_hash
 __all__ = [
     "OPENED",
     "VERIFIED",
+    "WINDOW",
     "OpenedCache",
     "VerifiedRecord",
     "hidden_openings",
@@ -73,25 +76,48 @@ def _damaged(index: int, why: str) -> RecordDamaged:
     return RecordDamaged(f"the record does not verify at entry {index}: {why}")
 
 
+WINDOW = 100_000
+"""How many of the latest verified entries a :class:`VerifiedRecord` keeps read, as the folds
+use them; older ones are read again from the store when asked for, each checked against the
+hash kept when it was verified."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def _micros(at: datetime) -> int:
+    return (at - _EPOCH) // _MICRO
+
+
 class VerifiedRecord:
     """The record as this process has read and checked it, entry by entry, as
     :func:`read_record` does — but each entry once: a read verifies only the entries appended
     since the last one, after checking that the stored tree at the size already verified still
     has the root it had then (a rewritten log is :class:`~accord.errors.RecordDamaged` on every
-    read from then on). The entries are kept in memory, in log order: a picture or a compliance
-    report at 100,000 entries reads its prefix in milliseconds instead of checking 100,000
-    signatures each time (tens of seconds of one core, during which nothing else ran).
+    read from then on). A picture or a compliance report at 100,000 entries reads its prefix
+    in milliseconds instead of checking 100,000 signatures each time (tens of seconds of one
+    core, during which nothing else ran).
 
-    What is served is always what was verified: the entries in memory, never the stored
-    bytes read again. A party's own verifier (``accord verify``) still checks every entry.
+    **What it keeps** (issue 24: memory bounded by what is live, not by the history): of every
+    entry verified, its leaf hash (32 bytes) and the latest signed time up to it (8 bytes,
+    for the prefix at an instant); the entries themselves, read, only for the latest
+    ``window`` (:data:`WINDOW`). An older entry asked for is read again from the store and
+    served only if its leaf hashes to the one kept when it was verified — a leaf rewritten
+    since is :class:`~accord.errors.RecordDamaged`, naming it — so what is served is always
+    what was verified, never the stored bytes trusted again. A party's own verifier
+    (``accord verify``) still checks every entry.
     """
 
-    def __init__(self, ring: KeyRing, origin: str) -> None:
+    def __init__(self, ring: KeyRing, origin: str, *, window: int | None = None) -> None:
         self._ring = ring
         self._origin = origin
+        self._window = WINDOW if window is None else window
         self._lock = threading.Lock()
-        self._records: list[Recorded] = []
-        self._latest: list[datetime] = []  # the latest signed time among entries 0..i
+        self._count = 0  # how many entries, from the first, are verified
+        self._hashes = bytearray()  # their leaf hashes, 32 bytes each
+        self._latest = array("q")  # the latest signed time among entries 0..i, in µs
+        self._recent: list[Recorded] = []  # the latest entries read, from _recent_start
+        self._recent_start = 0
         self._tracker = SequenceTracker()
         self._prev = ""  # the hash (hex) of the last verified leaf
         self._root = b""  # the root of the verified prefix
@@ -105,23 +131,36 @@ class VerifiedRecord:
         and the prefix's size."""
         with self._lock:
             self._extend(log, log.size)
-            records = self._records
-            cut = len(records) if until is None else bisect_right(self._latest, until)
-            if cut == len(records) and self._broken is not None:
+            count = self._count
+            cut = count if until is None else bisect_right(self._latest, _micros(until))
+            if cut == count and self._broken is not None:
                 raise _damaged(*self._broken)
-            return records[start:cut], cut
+            start = max(start, 0)
+            if start >= cut:
+                return [], cut
+            kept_from = max(start, self._recent_start)
+            kept = (
+                self._recent[kept_from - self._recent_start : cut - self._recent_start]
+                if cut > kept_from
+                else []
+            )
+            older = min(cut, self._recent_start)
+            hashes = bytes(self._hashes[start * 32 : older * 32]) if start < older else b""
+        if not hashes:
+            return kept, cut
+        return [*_read_again(log, start, hashes), *kept], cut
 
     @property
     def verified(self) -> int:
         """How many entries, from the first, have been verified."""
-        return len(self._records)
+        return self._count
 
     def standing(self, log: MerkleLog) -> int:
         """How many entries of ``log`` are verified, after checking that the stored tree
         still has the root verified at that size (no entry is verified here); raises
         :class:`~accord.errors.RecordDamaged` for a rewritten prefix or an entry that failed."""
         with self._lock:
-            verified = len(self._records)
+            verified = self._count
             if log.size < verified or (verified and log.root(verified) != self._root):
                 raise RecordDamaged(
                     f"the stored record changed: its first {verified} entries are not the ones "
@@ -135,12 +174,11 @@ class VerifiedRecord:
         """Verify up to ``most`` more entries of ``log``; whether it is now all verified (or
         stopped at a bad entry, which every read will name)."""
         with self._lock:
-            verified = len(self._records)
-            self._extend(log, min(log.size, verified + most))
-            return len(self._records) == log.size or self._broken is not None
+            self._extend(log, min(log.size, self._count + most))
+            return self._count == log.size or self._broken is not None
 
     def _extend(self, log: MerkleLog, size: int) -> None:
-        verified = len(self._records)
+        verified = self._count
         if log.size < verified or (verified and log.root(verified) != self._root):
             raise RecordDamaged(
                 f"the stored record changed: its first {verified} entries are not the ones "
@@ -152,8 +190,12 @@ class VerifiedRecord:
         try:
             self._verify(log.entries(verified, size))
         except LogError as error:  # a leaf missing from the store
-            self._broken = (len(self._records), str(error))
-        self._root = log.root(len(self._records))
+            self._broken = (self._count, str(error))
+        self._root = log.root(self._count)
+        excess = len(self._recent) - self._window
+        if excess > self._window // 4:  # dropped in slices, not one at a time
+            del self._recent[:excess]
+            self._recent_start += excess
 
     def _verify(self, leaves: Iterator[tuple[int, bytes]]) -> None:
         latest = self._latest[-1] if self._latest else None
@@ -168,10 +210,33 @@ class VerifiedRecord:
             except RecordError as error:
                 self._broken = (i, str(error))
                 break
-            self._records.append(Recorded(i, entry.author, entry.ts, entry.event))
-            latest = entry.ts if latest is None or entry.ts > latest else latest
+            self._recent.append(Recorded(i, entry.author, entry.ts, entry.event))
+            signed = _micros(entry.ts)
+            latest = signed if latest is None or signed > latest else latest
             self._latest.append(latest)
-            self._prev = leaf_hash(data).hex()
+            digest = leaf_hash(data)
+            self._hashes += digest
+            self._prev = digest.hex()
+            self._count = i + 1
+
+
+def _read_again(log: MerkleLog, start: int, hashes: bytes) -> Iterator[Recorded]:
+    """Entries ``start`` on, verified before, read again from the store: each served only if
+    its leaf hashes to the one kept when it was verified (``hashes``, 32 bytes each), and read
+    as it was then (canonical JSON whose signature was checked: parsed, not checked again)."""
+    end = start + len(hashes) // 32
+    try:
+        for i, data in log.entries(start, end):
+            at = (i - start) * 32
+            if leaf_hash(data) != hashes[at : at + 32]:
+                raise RecordDamaged(
+                    f"the stored record changed: entry {i} is not the one this center verified"
+                )
+            _, _, raw = open_envelope(data)
+            entry = loads_canonical(raw)
+            yield Recorded(i, entry["author"], parse_instant(entry["ts"]), entry["event"])
+    except (LogError, RecordError) as error:
+        raise RecordDamaged(f"the stored record changed: {error}") from None
 
 
 VERIFIED: CenterCache[VerifiedRecord] = CenterCache(
