@@ -32,6 +32,7 @@ from bench import (
     nodes,
     reads,
     record,
+    startup,
     tak,
     tiles,
     web,
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             "load-cpu",
             "monitor",
             "reads",
+            "startup",
             "hidden",
             "auth",
             "checks",
@@ -129,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         rows += _load(s, args)
     if args.only in (None, "reads"):
         rows += reads.run(
+            objects=args.objects or max(1000, int(100_000 * s)), cache=args.keep_world
+        )
+    if args.only in (None, "startup"):
+        rows += startup.run(
             objects=args.objects or max(1000, int(100_000 * s)), cache=args.keep_world
         )
     if args.only in (None, "auth"):

@@ -45,6 +45,7 @@ TABLES = {
     "record_heads",
     "record_witnesses",
     "record_authors",
+    "verified_checkpoints",
     "declarations",
     "openings",
     "check_openings",

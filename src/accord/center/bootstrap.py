@@ -63,7 +63,7 @@ from accord.center.events.live import Hub
 from accord.center.http import admission
 from accord.center.keystore import KeyStore
 from accord.center.operations import desk as operations
-from accord.center.picture import compliance, verified
+from accord.center.picture import checkpoints, compliance, verified
 from accord.center.record.witnesses import witness_loop
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
 from accord.center.signing import service as signing
@@ -253,7 +253,7 @@ class Parts:
     def _warm(self, center: Center, stop: threading.Event) -> None:
         """The record verified into its cache; then, with the heap kept, what that loaded
         settled at once rather than at the upkeep's next turn."""
-        verified.warm_record(center, stop)
+        checkpoints.warm(center, stop)
         if self.settings.heap_upkeep and not stop.is_set():
             heap.settle()
 

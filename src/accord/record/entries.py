@@ -393,6 +393,21 @@ class SequenceTracker:
         """The seq the next entry by ``author`` must carry."""
         return self._last.get(author, 0) + 1
 
+    def last(self) -> dict[str, int]:
+        """Each author's last seq so far (a copy): what :meth:`resumed` starts from."""
+        return dict(self._last)
+
+    @classmethod
+    def resumed(cls, last: Mapping[str, int]) -> SequenceTracker:
+        """A tracker that has seen each author's entries up to ``last[author]``.
+
+        >>> SequenceTracker.resumed({"blue": 4}).expected("blue")
+        5
+        """
+        tracker = cls()
+        tracker._last = dict(last)
+        return tracker
+
     def check(self, entry: Entry) -> None:
         """Accept ``entry`` as the author's next one, or raise ``FormatError``."""
         expected = self._last.get(entry.author, 0) + 1

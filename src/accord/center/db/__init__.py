@@ -24,6 +24,7 @@ from accord.center.db.models import (
     RecordNode,
     Role,
     User,
+    VerifiedCheckpoint,
 )
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertGroup, TrackRow
 from accord.center.db.models_certificates import CotCertificate
@@ -76,6 +77,7 @@ __all__ = [
     "SQLAlchemyLogStorage",
     "TrackRow",
     "User",
+    "VerifiedCheckpoint",
     "current_revision",
     "head_revision",
     "is_sqlite",

@@ -55,6 +55,7 @@ __all__ = [
     "Role",
     "UTCDateTime",
     "User",
+    "VerifiedCheckpoint",
 ]
 
 
@@ -177,6 +178,23 @@ class RecordWitness(Base):
     cosigned_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class VerifiedCheckpoint(Base):
+    """How far this center verified its record (issue 24): the size, the root of that prefix,
+    the last leaf's hash, each author's last sequence number and the latest signed times
+    (``latest``: zlib of the little-endian int64 microseconds, one per entry), signed by the
+    center's key (:mod:`accord.center.picture.checkpoints`), so that a restart resumes there
+    once the stored leaf hashes fold to ``root`` again."""
+
+    __tablename__ = "verified_checkpoints"
+
+    size: Mapped[int] = mapped_column(_Index, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    prev: Mapped[str] = mapped_column(String(64))
+    sequences: Mapped[str] = mapped_column(Text)
+    latest: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RecordAuthor(Base):

@@ -29,6 +29,7 @@ import threading
 from array import array
 from bisect import bisect_right
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
@@ -54,6 +55,7 @@ __all__ = [
     "OPENED",
     "VERIFIED",
     "WINDOW",
+    "Checkpoint",
     "OpenedCache",
     "VerifiedRecord",
     "hidden_openings",
@@ -74,6 +76,19 @@ _log = logging.getLogger("accord.center")
 
 def _damaged(index: int, why: str) -> RecordDamaged:
     return RecordDamaged(f"the record does not verify at entry {index}: {why}")
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """How far a :class:`VerifiedRecord` verified: ``size`` entries whose tree has ``root``,
+    the last one's leaf hash (hex, ``prev``), each author's last sequence number, and the
+    latest signed time up to each entry (``latest``: int64 microseconds, machine order)."""
+
+    size: int
+    root: bytes
+    prev: str
+    sequences: dict[str, int]
+    latest: bytes
 
 
 WINDOW = 100_000
@@ -122,6 +137,7 @@ class VerifiedRecord:
         self._prev = ""  # the hash (hex) of the last verified leaf
         self._root = b""  # the root of the verified prefix
         self._broken: tuple[int, str] | None = None  # the first entry that failed
+        self._refused: str | None = None  # why nothing is served (refuse())
 
     def read(
         self, log: MerkleLog, *, until: datetime | None = None, start: int = 0
@@ -155,11 +171,56 @@ class VerifiedRecord:
         """How many entries, from the first, have been verified."""
         return self._count
 
+    @property
+    def refused(self) -> str | None:
+        """Why nothing is served (:meth:`refuse`), or None."""
+        return self._refused
+
+    def checkpoint(self) -> Checkpoint | None:
+        """What was verified, to resume from (:meth:`resume`); None before any entry or
+        once an entry failed."""
+        with self._lock:
+            if not self._count or self._broken is not None or self._refused is not None:
+                return None
+            return Checkpoint(
+                size=self._count,
+                root=self._root,
+                prev=self._prev,
+                sequences=self._tracker.last(),
+                latest=self._latest.tobytes(),
+            )
+
+    def resume(self, checkpoint: Checkpoint, hashes: bytes) -> None:
+        """Take up where ``checkpoint`` left off, with the leaf hashes of its entries
+        (``hashes``, 32 bytes each, already folded to its root by the caller); only before
+        anything was verified here. The entries are read again when first asked for."""
+        if len(hashes) != 32 * checkpoint.size or len(checkpoint.latest) != 8 * checkpoint.size:
+            raise ValueError("the hashes or times do not match the checkpoint's size")
+        with self._lock:
+            if self._count:
+                return
+            self._count = checkpoint.size
+            self._hashes = bytearray(hashes)
+            self._latest = array("q")
+            self._latest.frombytes(checkpoint.latest)
+            self._recent, self._recent_start = [], checkpoint.size
+            self._tracker = SequenceTracker.resumed(checkpoint.sequences)
+            self._prev = checkpoint.prev
+            self._root = checkpoint.root
+
+    def refuse(self, why: str) -> None:
+        """Serve nothing from here on: every read raises
+        :class:`~accord.errors.RecordDamaged` with ``why`` (a checkpoint that does not check)."""
+        with self._lock:
+            self._refused = why
+
     def standing(self, log: MerkleLog) -> int:
         """How many entries of ``log`` are verified, after checking that the stored tree
         still has the root verified at that size (no entry is verified here); raises
         :class:`~accord.errors.RecordDamaged` for a rewritten prefix or an entry that failed."""
         with self._lock:
+            if self._refused is not None:
+                raise RecordDamaged(self._refused)
             verified = self._count
             if log.size < verified or (verified and log.root(verified) != self._root):
                 raise RecordDamaged(
@@ -178,6 +239,8 @@ class VerifiedRecord:
             return self._count == log.size or self._broken is not None
 
     def _extend(self, log: MerkleLog, size: int) -> None:
+        if self._refused is not None:
+            raise RecordDamaged(self._refused)
         verified = self._count
         if log.size < verified or (verified and log.root(verified) != self._root):
             raise RecordDamaged(

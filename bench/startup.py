@@ -1,0 +1,76 @@
+"""Start-up to serving over a 100,000-object world (issue 24): ``accord serve`` restarted over
+the same database until ``/readyz`` answers ready (the database answers and this process has
+verified the record up to its top), and the process's resident memory then.
+
+Accord: the restart resumes from the center's signed verification checkpoint (kept by the
+first start once it had verified everything: :mod:`accord.center.picture.checkpoints`),
+checking that the stored leaf hashes fold to its root, and verifies only what is newer.
+Baseline, same run, same database: the same restart with the checkpoints removed — every
+entry's signature checked again, as every start did before.
+
+Bounded: two restarts each, loopback only.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from bench.live import LiveServer
+from bench.load import SERVE_ARGS, served
+
+
+def _ready(server: LiveServer, extra: tuple[str, ...]) -> tuple[float, int]:
+    """Seconds from the command to ``/readyz`` ready, and the process's RSS (MB) then."""
+    server.stop()
+    t = time.perf_counter()
+    server.start(timeout=600.0, extra=extra)
+    while True:
+        try:
+            if httpx.get(f"{server.url}/readyz", timeout=5.0).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    spent = time.perf_counter() - t
+    assert server.process is not None
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+    return spent, rss // 1024
+
+
+def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
+    """Restart the server with and without its checkpoint; time each to ready."""
+    from accord.chrono import format_instant
+    from bench.seed import T0
+
+    extra = ("--clock-start", format_instant(T0), *SERVE_ARGS)
+    with served(objects, cache=cache) as (server, _, _):
+        engine = create_engine(server.database_url)
+        try:
+            with engine.connect() as connection:
+                size = connection.execute(text("SELECT count(*) FROM record_leaves")).scalar()
+            resumed = [_ready(server, extra) for _ in range(2)]
+            afresh = []
+            for _ in range(2):
+                with engine.begin() as connection:
+                    connection.execute(text("DELETE FROM verified_checkpoints"))
+                afresh.append(_ready(server, extra))
+        finally:
+            engine.dispose()
+    seconds = statistics.median(s for s, _ in resumed)
+    baseline = statistics.median(s for s, _ in afresh)
+    rss, rss_afresh = max(r for _, r in resumed), max(r for _, r in afresh)
+    print(f"startup: {size:,} entries; resumed {resumed}, afresh {afresh}", flush=True)
+    return [
+        (
+            f"accord serve to /readyz ready, {size:,}-entry record (RSS then)",
+            f"{seconds:.1f} s ({rss} MB)",
+            f"verifying every entry again {baseline:.1f} s ({rss_afresh} MB)",
+            f"{baseline / seconds:.1f}×",
+        )
+    ]

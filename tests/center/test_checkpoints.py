@@ -1,0 +1,167 @@
+"""Verification checkpoints (:mod:`accord.center.picture.checkpoints`; issue 24): a restarted
+service resumes from the center's signed checkpoint and verifies only the entries after it,
+answering as a service that verified everything does; a checkpoint altered in the database, or
+a prefix rewritten under it — its leaf hashes, or an entry's bytes — is refused, never served.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text, update
+
+import accord.center.picture.verified as verified_module
+from accord.center.app import create_app
+from accord.center.bootstrap import Parts
+from accord.center.db.models import VerifiedCheckpoint
+from accord.center.picture.verified import verified_of
+from accord.center.writer_process import Loopback
+from support.clock import Clock
+from support.desk import AID, Desk, named, start
+from support.disclosure import SITE
+from support.failures import assert_problem
+from support.service import TestClient
+
+
+@contextmanager
+def restarted(first: Desk) -> Iterator[Desk]:
+    """The same database and keys served again, once its start-up verification is done."""
+    clock = Clock()
+    clock.set(30)
+    app = create_app(Parts(first.settings, clock=clock, writer=Loopback))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        desk = Desk(client, first.tokens, first.settings, clock=clock)
+        record = verified_of(desk.center)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and record.refused is None:
+            with desk.center.engine.connect() as connection:
+                size = connection.execute(text("SELECT max(idx) + 1 FROM record_leaves")).scalar()
+                saved = connection.execute(text("SELECT max(size) FROM verified_checkpoints"))
+                if record.verified == size and saved.scalar() == size:
+                    break
+            time.sleep(0.02)
+        yield desk
+
+
+def _history(desk: Desk, count: int, first: int = 1) -> None:
+    for minutes in range(first, first + count):
+        desk.clock.set(minutes)
+        desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(SITE, f"s{minutes}")))
+
+
+def _answers(desk: Desk, minutes: float) -> tuple[Any, Any]:
+    """The picture at ``minutes`` and the compliance report as blue's officer sees them
+    (blue's sites are ``center``: opened from the openings), their times and proofs left out."""
+    desk.clock.set(minutes)
+    picture = desk.picture("blue-officer", minutes)
+    assert picture["unverified"] == []
+    report = desk.ok(desk.get("/v1/compliance", "blue-officer"), 200)
+    for body in (picture, report):
+        body.pop("proof")
+        body.pop("at")
+    return picture, report
+
+
+@pytest.fixture
+def served(tmp_path: Path, database_url: str) -> Iterator[Desk]:
+    for desk in start(tmp_path, database_url):
+        desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+        _history(desk, 4)
+        yield desk
+
+
+def _checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the entries whose signature the service checks from now on."""
+    checked: list[int] = []
+    real = verified_module.verify_entry
+
+    def counting(raw: bytes, **kwargs: Any) -> Any:
+        checked.append(1)
+        return real(raw, **kwargs)
+
+    monkeypatch.setattr(verified_module, "verify_entry", counting)
+    return checked
+
+
+def test_a_restart_resumes_from_the_checkpoint_and_checks_only_what_is_new(
+    served: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with restarted(served) as second:  # verifies everything, then keeps a checkpoint
+        with second.center.reading() as session:
+            size = second.center.log(session).size
+        assert verified_of(second.center).verified == size
+        expected = _answers(second, 30)
+        _history(second, 2, first=31)
+        grown = _answers(second, 33)
+    checked = _checked(monkeypatch)
+    with restarted(served) as third:
+        assert verified_of(third.center).verified == size + 2
+        assert len(checked) == 2  # the two entries after the checkpoint, no other
+        now = _answers(third, 33)
+        assert now == grown != expected
+        assert len(checked) == 2  # the entries before it read again, hashed, not re-checked
+    with third.center.engine.connect() as connection:  # the newest checkpoint alone
+        sizes = connection.execute(text("SELECT size FROM verified_checkpoints")).scalars()
+        assert list(sizes) == [size + 2]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"sequences": '{"blue":1,"hnc":1}'},  # a sequence number set back
+        {"root": b"\x00" * 32},
+        {"prev": "0" * 64},
+        {"signature": b"\x01" * 64},
+    ],
+)
+def test_a_checkpoint_altered_in_the_database_is_refused(
+    served: Desk, change: dict[str, Any]
+) -> None:
+    with restarted(served):
+        pass
+    with served.center.engine.begin() as connection:
+        connection.execute(update(VerifiedCheckpoint).values(**change))
+    with restarted(served) as again:
+        for path, params in (
+            ("/v1/picture", {"at": "2026-09-21T16:29:00Z"}),
+            ("/v1/compliance", {}),
+        ):
+            body = assert_problem(again.get(path, "observer", params=params), 503)
+            assert "checkpoint" in body["detail"] and "does not check" in body["detail"]
+        assert again.client.get("/readyz").status_code == 503
+
+
+def test_a_prefix_rewritten_under_the_checkpoint_is_refused(served: Desk) -> None:
+    """A stored leaf hash changed: the hashes no longer fold to the signed root."""
+    with restarted(served):
+        pass
+    with served.center.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE record_leaves SET hash = :h WHERE idx = 1"), {"h": b"\x07" * 32}
+        )
+    with restarted(served) as again:
+        body = assert_problem(again.get("/v1/compliance", "observer"), 503)
+        assert "does not check" in body["detail"]
+
+
+def test_an_entry_rewritten_under_the_checkpoint_is_refused_when_read(served: Desk) -> None:
+    """An entry's bytes replaced by another well-signed leaf's, its stored hash left alone:
+    the checkpoint resumes (the hashes fold), but the entry is never served."""
+    with restarted(served):
+        pass
+    with served.center.engine.begin() as connection:
+        last = connection.execute(text("SELECT max(idx) FROM record_leaves")).scalar_one()
+        other = connection.execute(
+            text("SELECT data FROM record_leaves WHERE idx = :i"), {"i": last}
+        ).scalar_one()
+        connection.execute(text("UPDATE record_leaves SET data = :d WHERE idx = 1"), {"d": other})
+    with restarted(served) as again:
+        body = assert_problem(again.get("/v1/compliance", "observer"), 503)
+        assert body["detail"] == (
+            "the stored record changed: entry 1 is not the one this center verified"
+        )
