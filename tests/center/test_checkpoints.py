@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy import text, update
 
-import accord.center.picture.verified as verified_module
 from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db.models import VerifiedCheckpoint
@@ -25,6 +24,7 @@ from support.clock import Clock
 from support.desk import AID, Desk, named, start
 from support.disclosure import SITE
 from support.failures import assert_problem
+from support.record import count_verified
 from support.service import TestClient
 
 
@@ -75,19 +75,6 @@ def served(tmp_path: Path, database_url: str) -> Iterator[Desk]:
         yield desk
 
 
-def _checked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the entries whose signature the service checks from now on."""
-    checked: list[int] = []
-    real = verified_module.verify_entry
-
-    def counting(raw: bytes, **kwargs: Any) -> Any:
-        checked.append(1)
-        return real(raw, **kwargs)
-
-    monkeypatch.setattr(verified_module, "verify_entry", counting)
-    return checked
-
-
 def test_a_restart_resumes_from_the_checkpoint_and_checks_only_what_is_new(
     served: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -98,7 +85,7 @@ def test_a_restart_resumes_from_the_checkpoint_and_checks_only_what_is_new(
         expected = _answers(second, 30)
         _history(second, 2, first=31)
         grown = _answers(second, 33)
-    checked = _checked(monkeypatch)
+    checked = count_verified(monkeypatch)
     with restarted(served) as third:
         assert verified_of(third.center).verified == size + 2
         assert len(checked) == 2  # the two entries after the checkpoint, no other

@@ -34,6 +34,7 @@ from support.clock import Clock
 from support.desk import AID, HIDDEN, PICTURE, Desk, by_id, named, operation, start
 from support.failures import assert_problem
 from support.jig import AGREEMENT, NOW
+from support.record import count_verified
 from support.service import TestClient
 
 SITE: dict[str, Any] = {
@@ -528,14 +529,7 @@ def test_the_record_is_verified_at_start_up_once(
             first.ok(
                 first.post("/v1/declarations", "blue-officer", json=named(SITE, f"s{minutes}"))
             )
-    checked: list[int] = []
-    real = verified_module.verify_entry
-
-    def counting(raw: bytes, **kwargs: Any) -> Any:
-        checked.append(1)
-        return real(raw, **kwargs)
-
-    monkeypatch.setattr(verified_module, "verify_entry", counting)
+    checked = count_verified(monkeypatch)
     clock = Clock()
     app = create_app(Parts(first.settings, clock=clock, writer=Loopback))
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -37,6 +37,13 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return seen
 
 
+def _restored_after(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    """Unset ``names`` for the test and restore them after it: ``serve --workers`` sets them."""
+    for name in names:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
 def test_serve_defaults_to_loopback_and_reads_the_environment(
     captured: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -97,9 +104,7 @@ def test_a_database_of_another_agreement_is_refused(tmp_path: Path) -> None:
 def test_serve_with_workers_hands_the_settings_to_each_process(
     captured: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("ACCORD_DATABASE_URL", "ACCORD_AGREEMENT", "ACCORD_KEYS_DIR"):
-        monkeypatch.setenv(name, "")  # restored after the test: serve sets them
-        monkeypatch.delenv(name)
+    _restored_after(monkeypatch, "ACCORD_DATABASE_URL", "ACCORD_AGREEMENT", "ACCORD_KEYS_DIR")
     url = f"sqlite:///{tmp_path / 'w.sqlite'}"
     keys = tmp_path / "k"
     result = CliRunner().invoke(
@@ -122,9 +127,9 @@ def test_workers_share_one_exercise_clock(
     """``--clock-start`` with several workers: every process reads the same exercise time,
     the start instant plus the time since the command started it on the machine's
     monotonic clock (one for every process)."""
-    for name in ("ACCORD_DATABASE_URL", "ACCORD_AGREEMENT", "ACCORD_KEYS_DIR", "ACCORD_CLOCK"):
-        monkeypatch.setenv(name, "")  # restored after the test: serve sets them
-        monkeypatch.delenv(name)
+    _restored_after(
+        monkeypatch, "ACCORD_DATABASE_URL", "ACCORD_AGREEMENT", "ACCORD_KEYS_DIR", "ACCORD_CLOCK"
+    )
     url = f"sqlite:///{tmp_path / 'w.sqlite'}"
     started = time.monotonic()
     result = CliRunner().invoke(
@@ -230,9 +235,9 @@ def test_serve_checks_the_basemap_before_it_starts(
     assert served.exit_code == 0, served.output
     assert captured["settings"].basemap == good
     monkeypatch.chdir(tmp_path)
-    for name in ("ACCORD_DATABASE_URL", "ACCORD_AGREEMENT", "ACCORD_KEYS_DIR", BASEMAP_ENV):
-        monkeypatch.setenv(name, "")  # restored after the test: serve sets them
-        monkeypatch.delenv(name)
+    _restored_after(
+        monkeypatch, "ACCORD_DATABASE_URL", "ACCORD_AGREEMENT", "ACCORD_KEYS_DIR", BASEMAP_ENV
+    )
     workers = CliRunner().invoke(
         cli,
         [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 from accord.record.keys import PrivateKey
 
@@ -38,3 +39,20 @@ def served_head(data: dict[str, object]) -> dict[str, object]:
     /v1/record/head`` answer, without what the center adds beside them (who cosigned it,
     the parties' witnesses)."""
     return {k: data[k] for k in SIGNED_HEAD_FIELDS}
+
+
+def count_verified(monkeypatch: Any) -> list[int]:
+    """Counts, from now on, the entries whose signature the service's verified record checks
+    (:func:`accord.record.entries.verify_entry` as :mod:`accord.center.picture.verified` calls
+    it): one item per entry, for as long as the test's ``monkeypatch`` holds."""
+    import accord.center.picture.verified as verified
+
+    checked: list[int] = []
+    real = verified.verify_entry
+
+    def counting(raw: bytes, **kwargs: Any) -> Any:
+        checked.append(1)
+        return real(raw, **kwargs)
+
+    monkeypatch.setattr(verified, "verify_entry", counting)
+    return checked
