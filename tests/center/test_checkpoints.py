@@ -18,6 +18,7 @@ from sqlalchemy import text, update
 from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db.models import VerifiedCheckpoint
+from accord.center.picture.checkpoints import keep
 from accord.center.picture.verified import verified_of
 from accord.center.writer_process import Loopback
 from support.clock import Clock
@@ -152,3 +153,22 @@ def test_an_entry_rewritten_under_the_checkpoint_is_refused_when_read(served: De
         assert body["detail"] == (
             "the stored record changed: entry 1 is not the one this center verified"
         )
+
+
+def test_a_serving_process_keeps_a_newer_checkpoint_as_the_record_grows(
+    served: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keeper verifies what was appended and keeps a checkpoint every so many entries;
+    fewer new entries than that keep none."""
+    with restarted(served) as desk:
+        with desk.center.reading() as session:
+            size = desk.center.log(session).size
+        _history(desk, 3, first=31)
+        assert keep(desk.center, every=4) is None  # three new entries: not yet
+        _history(desk, 1, first=34)
+        assert keep(desk.center, every=4) == size + 4
+        assert verified_of(desk.center).verified == size + 4
+    checked = count_verified(monkeypatch)
+    with restarted(served) as again:  # resumed at the kept size: nothing checked again
+        assert verified_of(again.center).verified == size + 4
+        assert checked == []

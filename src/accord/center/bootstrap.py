@@ -213,13 +213,15 @@ class Parts:
         messages and airspace alerts (unless ``Settings.escalation_interval_s`` is 0), the
         asking of the parties' witnesses for cosignatures (unless
         ``Settings.witness_interval_s`` is 0; it ends at once when the agreement names no
-        witness), then :attr:`jobs`."""
+        witness), the keeping of the record's verification checkpoint
+        (:func:`~accord.center.picture.checkpoints.keeper`), then :attr:`jobs`."""
         interval = self.settings.escalation_interval_s
         own: tuple[Job, ...] = ()
         if interval > 0:
             own = (partial(_escalation, interval=interval),)
         if self.settings.witness_interval_s > 0:
             own = (*own, partial(witness_loop, interval=self.settings.witness_interval_s))
+        own = (*own, checkpoints.keeper)
         return (*own, *self.jobs)
 
     @asynccontextmanager
@@ -251,9 +253,11 @@ class Parts:
             yield Serving(center, hub, endpoint)
 
     def _warm(self, center: Center, stop: threading.Event) -> None:
-        """The record verified into its cache; then, with the heap kept, what that loaded
-        settled at once rather than at the upkeep's next turn."""
+        """The record verified into its cache (resumed from its checkpoint) and the compliance
+        judge folded; then, with the heap kept, what that loaded settled at once rather than
+        at the upkeep's next turn."""
         checkpoints.warm(center, stop)
+        compliance.warm(center, stop)
         if self.settings.heap_upkeep and not stop.is_set():
             heap.settle()
 

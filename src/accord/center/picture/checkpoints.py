@@ -27,6 +27,7 @@ the witness never read one (DECISIONS 13).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -34,8 +35,10 @@ import sys
 import threading
 import zlib
 from array import array
+from functools import partial
 
-from sqlalchemy import delete, select
+import anyio.to_thread
+from sqlalchemy import delete, func, select
 
 from accord.center.db.models import VerifiedCheckpoint
 from accord.center.picture.verified import Checkpoint, VerifiedRecord, verified_of, warm_record
@@ -46,12 +49,16 @@ from accord.record.errors import SignatureError
 from accord.record.log import MerkleLog
 from accord.record.merkle import CompactRange
 
-__all__ = ["DOMAIN", "message", "resume", "save", "warm"]
+__all__ = ["CHECKPOINT_EVERY", "DOMAIN", "keep", "keeper", "message", "resume", "save", "warm"]
 
 DOMAIN = b"accord verified-checkpoint v1\n"
 """What a checkpoint's signed message starts with: no other message the center signs does."""
 
 _CHUNK = 50_000  # leaf hashes read per query at resume
+
+CHECKPOINT_EVERY = 10_000
+"""How many more entries than the newest checkpoint a serving process verifies before it keeps
+a new one (:func:`keeper`): a restart then verifies at most about that many again."""
 
 _log = logging.getLogger("accord.center")
 
@@ -183,3 +190,32 @@ def warm(center: Center, stop: threading.Event) -> None:
     warm_record(center, stop)
     if not stop.is_set() and record.verified > resumed:
         save(center, record)
+
+
+def keep(center: Center, *, every: int = CHECKPOINT_EVERY, step: int = 2000) -> int | None:
+    """Verify what was appended since (``step`` entries a transaction) and keep a new
+    checkpoint once ``every`` more entries are verified than the newest kept; its size, or
+    None when none was kept (too few new, or the record refused)."""
+    record = verified_of(center)
+    if record.refused is not None:
+        return None
+    try:
+        while True:
+            with center.reading() as session:
+                if record.extend(center.log(session), most=step):
+                    break
+    except RecordDamaged as error:
+        _log.error("the record does not verify: %s", error)
+        return None
+    with center.reading() as session:
+        kept = session.scalar(select(func.max(VerifiedCheckpoint.size))) or 0
+    if record.verified - kept < every:
+        return None
+    return save(center, record)
+
+
+async def keeper(center: Center, *, interval: float = 60.0) -> None:
+    """A serving process's job: every ``interval`` seconds, :func:`keep`."""
+    while True:
+        await asyncio.sleep(interval)
+        await anyio.to_thread.run_sync(partial(keep, center))

@@ -48,6 +48,7 @@ administrators get 403.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,13 +81,22 @@ from accord.center.reports.views import ReportOut, report_out
 from accord.center.roles import Role
 from accord.center.runtime import Center, CenterCache
 from accord.chrono import format_instant, parse_instant
-from accord.errors import AccordError, NotAuthorized, NotFound
+from accord.errors import AccordError, NotAuthorized, NotFound, RecordDamaged
 from accord.record.log import MerkleLog
 from accord.rules import DesignatedAreaIndex
 from accord.rules.operations import OperationStatus
 from accord.world import FlightPlan
 
-__all__ = ["JUDGE", "KINDS", "Judge", "Judging", "compliance", "findings", "reports_of"]
+__all__ = [
+    "JUDGE",
+    "KINDS",
+    "Judge",
+    "Judging",
+    "compliance",
+    "findings",
+    "reports_of",
+    "warm",
+]
 
 EXECUTED = ACTIONS["execute"]
 """The kind of an execution's entry (the operations' registry names it)."""
@@ -99,6 +109,8 @@ KINDS = (
     "overdue_acknowledgement",
 )
 """Every kind of finding, in the order reports count them."""
+
+_log = logging.getLogger("accord.center")
 
 _MAY_EXECUTE = frozenset({OperationStatus.APPROVED, OperationStatus.CLEARED})
 
@@ -492,6 +504,19 @@ def _judge_of(center: Center, session: Session, log: MerkleLog, now: datetime) -
     if judge is None or judge.stale or judge.size <= size:
         judging.judge = fresh
     return fresh
+
+
+def warm(center: Center, stop: threading.Event) -> None:
+    """At start-up, once the record is verified: fold the service's judge, so that the first
+    report does not wait for it (unless ``stop`` was set first; a record that does not verify
+    is left for the reads to report)."""
+    if stop.is_set():
+        return
+    try:
+        with center.reading() as session, center.cache(JUDGE).lock:
+            _judge_of(center, session, center.log(session), center.now())
+    except RecordDamaged as error:
+        _log.error("the record does not verify: %s", error)
 
 
 def _cut(found: list[Finding | _Hidden], viewer: Caller, party: str) -> list[Finding]:
