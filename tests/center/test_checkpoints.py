@@ -172,3 +172,18 @@ def test_a_serving_process_keeps_a_newer_checkpoint_as_the_record_grows(
     with restarted(served) as again:  # resumed at the kept size: nothing checked again
         assert verified_of(again.center).verified == size + 4
         assert checked == []
+
+
+def test_a_log_shorter_than_the_checkpoint_is_refused(served: Desk) -> None:
+    """Entries taken off the end after the center verified them: a rollback, never served."""
+    with restarted(served):
+        pass
+    with served.center.engine.begin() as connection:
+        last = connection.execute(text("SELECT max(idx) FROM record_leaves")).scalar_one()
+        connection.execute(text("DELETE FROM record_leaves WHERE idx = :i"), {"i": last})
+    with restarted(served) as again:
+        body = assert_problem(again.get("/v1/compliance", "observer"), 503)
+        assert body["detail"] == (
+            f"the stored record changed: it holds {last} entries, fewer than the {last + 1} "
+            "this center verified"
+        )

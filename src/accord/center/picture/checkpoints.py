@@ -8,11 +8,12 @@ every entry's signature again (issue 24: start-up to serving in seconds at a mil
 :class:`~accord.center.db.models.VerifiedCheckpoint`: the size, the root of that prefix, the
 last leaf's hash, each author's last sequence number and the latest signed times, signed over
 :func:`message` by the center's key. Only the newest is kept; several nodes saving the same
-size write the same row (Ed25519 signatures are deterministic), and the first one stays.
+size write the same row (Ed25519 signatures are deterministic).
 
 **Resuming** (:func:`resume`), before anything is verified at start-up: the newest checkpoint
-the stored log reaches is used only if its signature verifies with the center's public key
-for this log, and the stored leaf hashes of its entries fold (RFC 9162 §2.1.1) to its root.
+is used only if the stored log still holds its entries (a log shorter than what the center
+verified was rolled back: refused), its signature verifies with the center's public key for
+this log, and the stored leaf hashes of its entries fold (RFC 9162 §2.1.1) to its root.
 The record verified is then taken up with those hashes: an entry read again later is served
 only if it hashes to one of them (:mod:`accord.center.picture.verified`), and the entries
 after the checkpoint are verified as before. So a prefix rewritten since — its leaves, its
@@ -112,19 +113,22 @@ def save(center: Center, record: VerifiedRecord) -> int | None:
 
 
 def resume(center: Center, record: VerifiedRecord, log: MerkleLog) -> int:
-    """Take ``record`` up from the newest checkpoint ``log`` reaches, once it checks; the
-    size resumed from (0 when there is none). A checkpoint that does not check makes
-    ``record`` refuse every read (:meth:`VerifiedRecord.refuse`); raises nothing."""
+    """Take ``record`` up from the newest checkpoint, once it checks; the size resumed from
+    (0 when there is none). A checkpoint that does not check, or that ``log`` no longer
+    reaches, makes ``record`` refuse every read (:meth:`VerifiedRecord.refuse`); raises
+    nothing."""
     with center.reading() as session:
         row = session.scalars(
-            select(VerifiedCheckpoint)
-            .where(VerifiedCheckpoint.size <= log.size)
-            .order_by(VerifiedCheckpoint.size.desc())
-            .limit(1)
+            select(VerifiedCheckpoint).order_by(VerifiedCheckpoint.size.desc()).limit(1)
         ).first()
     if row is None:
         return 0
     try:
+        if row.size > log.size:
+            raise RecordDamaged(
+                f"the stored record changed: it holds {log.size} entries, fewer than the "
+                f"{row.size} this center verified"
+            )
         checkpoint = _checked(center, row, log)
     except RecordDamaged as error:
         _log.error("the record does not verify: %s", error)
