@@ -48,10 +48,13 @@ class LiveServer:
         agreement = [] if self.agreement_path is None else ["--agreement", str(self.agreement_path)]
         return ["--keys", str(self.keys_dir), *agreement]
 
-    def add_user(self, name: str, member: str, role: str) -> str:
+    def add_user(self, name: str, member: str, role: str, *, clock: str | None = None) -> str:
+        """``accord users add``; ``clock``: an exercise clock (``START@ORIGIN``,
+        ``ACCORD_CLOCK``) the center's entries are stamped on."""
+        env = self.env() if clock is None else {**self.env(), "ACCORD_CLOCK": clock}
         done = subprocess.run(
             [*ACCORD, "users", "add", name, "--member", member, "--role", role, *self._keys()],
-            env=self.env(),
+            env=env,
             capture_output=True,
             check=True,
             timeout=60,

@@ -393,9 +393,12 @@ def _seed(
     from bench.seed import T0, seed_world  # the service's own code, imported late
 
     assert server.agreement_path is not None
-    tokens = {name: server.add_user(name, *mr) for name, mr in USERS.items()}
     signed_at = T0 - SIGNED_AT_BEFORE
     since = time.monotonic()
+    # the center's first entries (its adoption of the agreement, the users) on the bench's
+    # clock too, so that the record's prefix at any of the bench day's instants holds them
+    clock = f"{format_instant(signed_at - timedelta(minutes=1))}@{since}"
+    tokens = {name: server.add_user(name, *mr, clock=clock) for name, mr in USERS.items()}
     server.start(extra=("--clock-start", format_instant(signed_at), *SERVE_ARGS))
     try:
         text = server.agreement_path.read_text(encoding="utf-8")
@@ -433,7 +436,7 @@ def _seed_cached(
     copy it to ``root`` for each run: the seeded world, not the run, is kept."""
     assert server.agreement_path is not None
     agreement = server.agreement_path.read_text(encoding="utf-8")
-    kept = cache / f"sqlite-{objects}-rooted"
+    kept = cache / f"sqlite-{objects}-rooted-v2"  # v2: the center's first entries on T0's clock
     meta = kept / "world.json"
     if not meta.exists() or (kept / "agreement.yaml").read_text(encoding="utf-8") != agreement:
         shutil.rmtree(kept, ignore_errors=True)

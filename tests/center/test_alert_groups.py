@@ -285,7 +285,7 @@ def test_compliance_reads_grouped_and_single_violation_entries() -> None:
         "entry_at": format_instant(NOW),
     }
     records = [Recorded(0, "origin", NOW, group), Recorded(1, "origin", NOW, single)]
-    found = list(_tracks(AGREEMENT, records, "origin"))
+    found = [f for record in records for f in _tracks(AGREEMENT, record, "origin")]
     assert [(f.party, f.subject, f.entries) for f in found] == [
         ("red", "a-0123456789.0", [0]),
         ("blue", "a-0123456789.2", [0]),

@@ -203,7 +203,7 @@ def test_the_header_by_range_and_the_whole_file_without(service: Service, archiv
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(first=st.integers(0, 20_000), length=st.integers(1, 20_000), form=st.sampled_from("ab-"))
 def test_any_range_is_the_files_bytes(
@@ -301,7 +301,7 @@ def test_a_replaced_file_is_checked_again_and_a_broken_one_is_503(
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     value=st.one_of(

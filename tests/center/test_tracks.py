@@ -266,6 +266,6 @@ def test_track_violations_count_against_the_aircraft_party() -> None:
         Recorded(1, "origin", NOW, violation(None, "green-af", id="g1")),
         Recorded(2, "red", NOW, violation("blue", "blue")),  # not the center's: ignored
     ]
-    (found,) = _tracks(AGREEMENT, records, "origin")
+    (found,) = [f for record in records for f in _tracks(AGREEMENT, record, "origin")]
     assert (found.party, found.entries, found.kind) == ("red", [0], "designated_area")
     assert "an aircraft of red" in found.detail

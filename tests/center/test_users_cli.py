@@ -5,14 +5,18 @@ every change is an entry signed by the center that holds no token or hash."""
 from __future__ import annotations
 
 import hashlib
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.keystore import log_origin
 from accord.center.writer_process import Loopback
+from accord.chrono import format_instant
 from accord.cli import app as cli
 from accord.record.entries import Entry
 from support.jig import AGREEMENT
@@ -183,3 +187,23 @@ def test_a_missing_center_key_is_refused_once_the_record_has_entries(tmp_path: P
     result = CliRunner().invoke(cli, ["users", "rotate", "x", *elsewhere])
     assert result.exit_code == 2 and "--keys" in result.stderr
     assert not (tmp_path / "other-keys").exists()
+
+
+def test_the_commands_stamp_their_entries_on_the_exercise_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``ACCORD_CLOCK`` (an exercise clock, as ``accord serve --clock-start`` hands its
+    processes), the center's entries — its adoption of the agreement, each user change — are
+    stamped on the exercise's time, not the machine's: so the record's prefix at an instant of
+    the exercise holds them."""
+    start = datetime(2026, 9, 21, 6, 0, tzinfo=UTC)
+    monkeypatch.setenv("ACCORD_CLOCK", f"{format_instant(start)}@{time.monotonic()}")
+    add(tmp_path, "alice", "--member", "blue", "--role", "officer")
+    assert users(tmp_path, "rotate", "alice").exit_code == 0
+    assert users(tmp_path, "remove", "alice").exit_code == 0
+    stamps = [e.ts for e in user_entries(tmp_path)]
+    assert len(stamps) == 3
+    assert all(start <= ts < start + timedelta(minutes=5) for ts in stamps), stamps
+    monkeypatch.setenv("ACCORD_CLOCK", "yesterday")
+    bad = add(tmp_path, "bob", "--member", "blue", "--role", "officer")
+    assert bad.exit_code == 2 and "ACCORD_CLOCK: expected START@ORIGIN" in bad.stderr

@@ -81,6 +81,7 @@ __all__ = [
     "Parts",
     "Serving",
     "Writer",
+    "clock_from_environment",
     "cot_from_environment",
     "settings_from_environment",
 ]
@@ -306,18 +307,24 @@ def settings_from_environment() -> tuple[Settings, Clock]:
         heap_upkeep=True,  # a process `accord serve` started: it owns its interpreter
         basemap=Path(basemap) if basemap else None,
     )
+    return settings, clock_from_environment()
+
+
+def clock_from_environment() -> Clock:
+    """The exercise clock :data:`CLOCK_ENV` describes (what ``accord serve`` hands to the
+    processes it starts, and what stamps an operator's commands on the exercise's time),
+    else the system clock."""
     shared = os.environ.get(CLOCK_ENV)
     if not shared:
-        return settings, system_clock
+        return system_clock
     from accord.center.exercise import exercise_clock
     from accord.chrono import parse_instant
 
     start, _, origin = shared.partition("@")
     try:
-        clock = exercise_clock(parse_instant(start), origin=float(origin))
+        return exercise_clock(parse_instant(start), origin=float(origin))
     except ValueError:
         raise ValueError(f"{CLOCK_ENV}: expected START@ORIGIN, got {shared!r}") from None
-    return settings, clock
 
 
 def cot_from_environment() -> CotOptions | None:

@@ -197,7 +197,14 @@ def admin_center(database: str | None, agreement: Path | None, keys: Path) -> It
                 f"the center's key is not in {keys}/ and the record has entries: pass "
                 "--keys with the folder `accord serve` uses"
             )
-    center = Parts(Settings(database_url=url, agreement_path=path, keys_dir=keys)).open()
+    from accord.center.bootstrap import clock_from_environment
+
+    try:
+        clock = clock_from_environment()
+    except ValueError as error:
+        raise fail(error) from None
+    settings = Settings(database_url=url, agreement_path=path, keys_dir=keys)
+    center = Parts(settings, clock=clock).open()
     try:
         yield center
     finally:
@@ -216,14 +223,13 @@ def users_add(
 ) -> None:
     """Register a user and print their bearer token, once; only its hash is stored. The
     center records the change (``user.added``)."""
-    from datetime import UTC, datetime
 
     from accord.center.users.service import COMMAND_LINE, expiry, issue
 
-    at = datetime.now(UTC)
     try:
-        until = expiry(expires, at)
         with admin_center(database, agreement, keys) as center, center.writing() as unit:
+            at = center.now()
+            until = expiry(expires, at)
             done = issue(
                 unit, name=name, member=member, role=role, at=at, expires_at=until, by=COMMAND_LINE
             )
@@ -284,14 +290,13 @@ def users_rotate(
 ) -> None:
     """Give a user a new token and print it, once; the old one stops working (in every
     server process within a second). The center records the change (``user.rotated``)."""
-    from datetime import UTC, datetime
 
     from accord.center.users.service import COMMAND_LINE, expiry, rotate
 
-    at = datetime.now(UTC)
     try:
-        until = expiry(expires, at)
         with admin_center(database, agreement, keys) as center, center.writing() as unit:
+            at = center.now()
+            until = expiry(expires, at)
             done = rotate(unit, name=name, at=at, expires_at=until, by=COMMAND_LINE)
     except AccordError as error:
         raise fail(error) from None
@@ -309,13 +314,12 @@ def users_remove(
 ) -> None:
     """Remove a user: their token stops working (in every server process within a
     second); the name is never given again. The center records it (``user.removed``)."""
-    from datetime import UTC, datetime
 
     from accord.center.users.service import COMMAND_LINE, remove
 
     try:
         with admin_center(database, agreement, keys) as center, center.writing() as unit:
-            remove(unit, name=name, at=datetime.now(UTC), by=COMMAND_LINE)
+            remove(unit, name=name, at=center.now(), by=COMMAND_LINE)
     except AccordError as error:
         raise fail(error) from None
     _info(f"user {name!r} removed")
