@@ -23,10 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.runtime import Center
-from accord.center.writer_process import Loopback
 from support.clock import Clock as MovingClock
 from support.desk import Desk
 from support.desk import start as start_desk
@@ -34,7 +32,7 @@ from support.disclosure import World, seed_world
 from support.inprocess import RunningClock
 from support.jig import NOW
 from support.postgres import BACKENDS, PG_URL_ENV, Postgres, in_ci, never_migrated
-from support.service import Service, TestClient, add_users, rooted_service, settings_for
+from support.service import Service, rooted_service, served, settings_for
 from support.service import clock as fixed_clock
 
 
@@ -103,11 +101,7 @@ def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
     cross the writer process's boundary (pickled there and back: :class:`Loopback`), as
     every application the tests start does (``writer=Loopback``), so a route whose work or
     error could not be sent to a writer process fails its tests."""
-    settings = settings_for(tmp_path, database_url=database_url)
-    tokens = add_users(settings.database_url)
-    app = create_app(Parts(settings, clock=fixed_clock, writer=Loopback))
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Service(client, tokens, settings)
+    yield from served(settings_for(tmp_path, database_url=database_url))
 
 
 @pytest.fixture

@@ -17,15 +17,11 @@ from hypothesis import strategies as st
 from pmtiles.reader import MemorySource, Reader
 from pmtiles.tile import Compression, TileType, serialize_header
 
-from accord.center.app import create_app
 from accord.center.basemap.archive import HEADER_BYTES, MAX_METADATA_BYTES, open_archive
 from accord.center.basemap.routes import MAX_RANGE_BYTES, span
-from accord.center.bootstrap import Parts
-from accord.center.writer_process import Loopback
 from accord.errors import BasemapError
 from support.basemap import Theater, write_basemap
-from support.service import Service, TestClient, add_users, settings_for
-from support.service import clock as fixed_clock
+from support.service import Service, served, settings_for
 
 ARCHIVE = "/v1/basemap/archive.pmtiles"
 
@@ -35,17 +31,9 @@ def archive(tmp_path: Path) -> Path:
     return write_basemap(tmp_path / "theater.pmtiles")
 
 
-def served(tmp_path: Path, basemap: Path | None) -> Iterator[Service]:
-    settings = settings_for(tmp_path, basemap=basemap)
-    tokens = add_users(settings.database_url)
-    app = create_app(Parts(settings, clock=fixed_clock, writer=Loopback))
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Service(client, tokens, settings)
-
-
 @pytest.fixture
 def service(tmp_path: Path, archive: Path) -> Iterator[Service]:
-    yield from served(tmp_path, archive)
+    yield from served(settings_for(tmp_path, basemap=archive))
 
 
 # --- the archive, checked -------------------------------------------------------------------
@@ -181,7 +169,7 @@ def test_the_manifest_says_what_the_page_draws_and_needs_a_token(
 
 
 def test_no_archive_no_basemap(tmp_path: Path) -> None:
-    for service in served(tmp_path, None):
+    for service in served(settings_for(tmp_path)):
         assert service.get("/v1/basemap", "red-officer").json() == {"archive": None}
         missing = service.get(ARCHIVE, "red-officer", headers={"Range": "bytes=0-126"})
         assert missing.status_code == 404
@@ -265,7 +253,7 @@ def test_a_range_longer_than_the_bound_is_416(tmp_path: Path) -> None:
     big = write_basemap(tmp_path / "big.pmtiles")
     with big.open("ab") as file:  # tile data past the directories' ends is still the file's
         file.write(bytes(MAX_RANGE_BYTES + 10))
-    for service in served(tmp_path, big):
+    for service in served(settings_for(tmp_path, basemap=big)):
         answer = service.get(
             ARCHIVE, "blue-officer", headers={"Range": f"bytes=0-{MAX_RANGE_BYTES}"}
         )

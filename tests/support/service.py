@@ -164,22 +164,29 @@ def ring_of(service: Service) -> KeyRing:
     return KeyRing.from_json(service.get("/v1/keys", "observer").json())
 
 
-def started_with_limits(tmp_path: Path, limits: str) -> Iterator[Service]:
-    """A service under the jig agreement with ``limits:`` (YAML flow text) set, its phase
-    started (the aid condition confirmed)."""
+def served(settings: Settings) -> Iterator[Service]:
+    """The application over ``settings`` at the tests' fixed clock, every user of
+    :data:`USERS` registered; its writes cross the writer process's boundary
+    (:class:`~accord.center.writer_process.Loopback`)."""
     from accord.center.app import create_app
     from accord.center.bootstrap import Parts
     from accord.center.writer_process import Loopback
+
+    tokens = add_users(settings.database_url)
+    app = create_app(Parts(settings, clock=clock, writer=Loopback))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Service(client, tokens, settings)
+
+
+def started_with_limits(tmp_path: Path, limits: str) -> Iterator[Service]:
+    """A service under the jig agreement with ``limits:`` (YAML flow text) set, its phase
+    started (the aid condition confirmed)."""
     from support.jig import AGREEMENT_TEXT
 
     path = tmp_path / "agreement.yaml"
     path.write_text(AGREEMENT_TEXT + f"limits: {limits}\n", encoding="utf-8")
     settings = settings_for(tmp_path, agreement_path=path, escalation_interval_s=0)
-    tokens = add_users(settings.database_url)
-    with TestClient(
-        create_app(Parts(settings, clock=clock, writer=Loopback)), raise_server_exceptions=False
-    ) as client:
-        service = Service(client, tokens, settings)
+    for service in served(settings):
         condition = {"condition": "aid-delivered-east-city"}
         assert service.post("/v1/phases/confirm", "hnc-notifier", json=condition).status_code == 201
         yield service
