@@ -70,18 +70,24 @@ class LiveServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self.wait_for("/openapi.json", timeout=timeout)
+
+    def wait_for(self, path: str, *, timeout: float, every: float = 0.1) -> None:
+        """Return once ``path`` answers 200 (no token); kill the server and raise if it
+        exits or ``timeout`` seconds pass first."""
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited: {self.log_path.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/openapi.json", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.url}{path}", timeout=5.0).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
-            time.sleep(0.1)
+            time.sleep(every)
         self.kill()
-        raise RuntimeError(f"the server did not start: {self.log_path.read_text()[-2000:]}")
+        raise RuntimeError(f"{path} did not answer 200: {self.log_path.read_text()[-2000:]}")
 
     def kill(self) -> None:
         """SIGKILL, no chance to clean up: what a power cut does to the process."""

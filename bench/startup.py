@@ -30,13 +30,7 @@ def _ready(server: LiveServer, extra: tuple[str, ...], token: str) -> tuple[floa
     server.stop()
     t = time.perf_counter()
     server.start(timeout=600.0, extra=extra)
-    while True:
-        try:
-            if httpx.get(f"{server.url}/readyz", timeout=5.0).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
+    server.wait_for("/readyz", timeout=600.0, every=0.05)
     spent = time.perf_counter() - t
     assert server.process is not None
     status = Path(f"/proc/{server.process.pid}/status").read_text()
