@@ -38,6 +38,7 @@ __all__ = [
     "densify_lines",
     "ecef",
     "geodesic_distance",
+    "geometry_bounds",
     "local_xy",
 ]
 
@@ -223,3 +224,51 @@ def densify_lines(
             out_t[inner] += frac[inner] * (times[s_in + 1] - times[s_in])
     new_offsets = np.concatenate([[0], np.cumsum(count)[offsets[1:] - 1]]).astype(np.intp)
     return out_lon, out_lat, out_t, new_offsets
+
+
+def geometry_bounds(geometry: object) -> tuple[float, float, float, float] | None:
+    """The longitude/latitude box ``(west, south, east, north)`` of a GeoJSON geometry's
+    coordinates (RFC 7946 §3.1; a ``GeometryCollection``'s members too), or None for one
+    without a single finite position (empty, null, or not GeoJSON at all). Plain
+    arithmetic over the numbers, no geometry built: the picture filters every object of an
+    instant by it.
+
+    >>> geometry_bounds({"type": "Point", "coordinates": [30.5, 40.25]})
+    (30.5, 40.25, 30.5, 40.25)
+    >>> geometry_bounds({"type": "LineString", "coordinates": [[30, 40], [31, 39.5]]})
+    (30.0, 39.5, 31.0, 40.0)
+    >>> geometry_bounds({"type": "Polygon", "coordinates": []}) is None
+    True
+    """
+    xs: list[float] = []
+    ys: list[float] = []
+    _positions(geometry, xs, ys, depth=0)
+    if not xs:
+        return None
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _positions(geometry: object, xs: list[float], ys: list[float], *, depth: int) -> None:
+    if not isinstance(geometry, dict) or depth > 4:  # a collection nested deeper: not ours
+        return
+    if geometry.get("type") == "GeometryCollection":
+        members = geometry.get("geometries")
+        for member in members if isinstance(members, list) else ():
+            _positions(member, xs, ys, depth=depth + 1)
+        return
+    _walk(geometry.get("coordinates"), xs, ys, depth=0)
+
+
+def _walk(node: object, xs: list[float], ys: list[float], *, depth: int) -> None:
+    if not isinstance(node, list) or not node or depth > 3:  # MultiPolygon nests 4 deep
+        return
+    first = node[0]
+    if isinstance(first, (int, float)) and not isinstance(first, bool):  # a position
+        if len(node) >= 2 and isinstance(node[1], (int, float)) and not isinstance(node[1], bool):
+            x, y = float(first), float(node[1])
+            if math.isfinite(x) and math.isfinite(y):
+                xs.append(x)
+                ys.append(y)
+        return
+    for child in node:
+        _walk(child, xs, ys, depth=depth + 1)

@@ -33,47 +33,129 @@ replay the same prefix itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from accord.agreement import phase_at
 from accord.center import visibility
+from accord.center.directline.fold import MessageRecord
 from accord.center.identity import Caller
+from accord.center.operations.fold import OperationRecord
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import hidden_openings, opened_cache, verified_record
 from accord.center.picture.views import (
     AnomalyAt,
     PictureOut,
-    declarations_at,
-    messages_at,
-    operations_at,
+    Seen,
+    declaration_at,
+    declarations_seen,
+    message_at,
+    messages_seen,
+    operation_at,
+    operations_seen,
     proof,
 )
 from accord.center.runtime import Center
-from accord.errors import NotAuthorized
+from accord.errors import NotAuthorized, StaleRequest
+from accord.geo import geometry_bounds
 
-__all__ = ["picture"]
+__all__ = ["MESSAGE", "Selection", "picture"]
+
+MESSAGE = "message"
+"""The name that selects the open direct-line messages among :attr:`Selection.kinds`."""
+
+Box = tuple[float, float, float, float]
 
 
-def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
-    """What ``caller`` could see at ``at``, from the record's prefix up to ``at``.
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which objects of the picture one request answers, and how many.
 
-    Raises :class:`~accord.errors.NotAuthorized` for an administrator and
-    :class:`~accord.errors.RecordDamaged` when the record does not verify.
+    ``box`` (west, south, east, north, degrees): only the declarations and operations whose
+    feature, as the caller reads it, has a position in the box (a declaration whose
+    opening does not check has none, so it is left out); direct-line messages are not
+    placed by it (their place is in their content, which monitors may not read).
+    ``kinds``: only the declarations of these kinds, the operations of these categories,
+    and the open messages when :data:`MESSAGE` is among them. ``offset`` and ``limit``: a
+    page of the objects so selected, in the answer's order (declarations by id, then
+    operations, then messages, each oldest first), issued for a prefix of ``entries``
+    entries (a page asked for another prefix is :class:`~accord.errors.StaleRequest`)."""
+
+    box: Box | None = None
+    kinds: frozenset[str] | None = None
+    limit: int | None = None
+    offset: int = 0
+    entries: int | None = None
+
+
+_ALL = Selection()
+
+
+def _inside(box: Box | None, feature: Any) -> bool:
+    """Whether ``feature`` (a GeoJSON feature, or None) has a position in ``box``."""
+    if box is None:
+        return True
+    bounds = geometry_bounds(feature.get("geometry") if isinstance(feature, dict) else None)
+    if bounds is None:
+        return False
+    west, south, east, north = box
+    return bounds[0] <= east and bounds[2] >= west and bounds[1] <= north and bounds[3] >= south
+
+
+def picture(
+    center: Center, caller: Caller, at: datetime, selection: Selection = _ALL
+) -> PictureOut:
+    """What ``caller`` could see at ``at``, from the record's prefix up to ``at``: the
+    objects ``selection`` picks, and ``next``, the cursor of the page after this one
+    (``"ENTRIES.OFFSET"``; None at the last). ``unverified`` and ``anomalies`` are answered
+    on the first page only.
+
+    Raises :class:`~accord.errors.NotAuthorized` for an administrator,
+    :class:`~accord.errors.RecordDamaged` when the record does not verify and
+    :class:`~accord.errors.StaleRequest` for a page of another prefix.
     """
     view = visibility.picture_view(caller)
     if view is None:
         raise NotAuthorized("an administrator registers people; it has no picture")
+    box, kinds = selection.box, selection.kinds
     with center.reading() as session:
         records, size = verified_record(center, center.log(session), until=at)
+        if selection.entries is not None and selection.entries != size:
+            raise StaleRequest(
+                "after",
+                "query",
+                f"the page was for the record's first {selection.entries} entries, but the "
+                f"picture at this instant holds {size}: ask for the first page again",
+            )
         # Only the caller's member's hidden declarations are shown: only theirs are opened.
         owned = hidden_openings(
             session, records, owners={caller.member}, cache=opened_cache(center)
         )
         replay = Replay(center.agreement, center.origin, owned).fold(records)
-        declarations = list(declarations_at(session, replay, caller))
-        messages = list(messages_at(session, replay, caller))
-    operations = list(operations_at(replay, at)) if visibility.reads_operations(caller) else []
+        # Select first (cheap), build the answer's models for the page only.
+        chosen: list[Seen | OperationRecord | MessageRecord] = [
+            seen
+            for seen in declarations_seen(session, replay, caller)
+            if (kinds is None or seen.state.kind in kinds) and _inside(box, seen.feature)
+        ]
+        if visibility.reads_operations(caller):
+            chosen += [
+                op
+                for op in operations_seen(replay)
+                if (kinds is None or op.category in kinds) and _inside(box, op.feature)
+            ]
+        if kinds is None or MESSAGE in kinds:
+            chosen += messages_seen(replay, caller)
+        end = len(chosen) if selection.limit is None else selection.offset + selection.limit
+        page = chosen[selection.offset : end]
+        declarations = [declaration_at(o, caller) for o in page if isinstance(o, Seen)]
+        messages = [message_at(session, o, caller) for o in page if isinstance(o, MessageRecord)]
+    operations = [
+        operation_at(o, replay.agreement, at) for o in page if isinstance(o, OperationRecord)
+    ]
+    first = selection.offset == 0
     return PictureOut(
         at=at,
         member=caller.member,
@@ -83,9 +165,14 @@ def picture(center: Center, caller: Caller, at: datetime) -> PictureOut:
         confirmations=dict(replay.confirmations),
         declarations=declarations,
         unverified=[
-            i for i in replay.unopened if view == "party" and records[i].author == caller.member
+            i
+            for i in replay.unopened
+            if first and view == "party" and records[i].author == caller.member
         ],
         operations=operations,
         messages=messages,
-        anomalies=[AnomalyAt(entry=i, reason=replay.reasons[i]) for i in replay.anomalies],
+        anomalies=[AnomalyAt(entry=i, reason=replay.reasons[i]) for i in replay.anomalies]
+        if first
+        else [],
+        next=f"{size}.{end}" if end < len(chosen) else None,
     )

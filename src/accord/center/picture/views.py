@@ -14,15 +14,20 @@ resource uses. ``recorded_status`` is the status of the latest entry as written.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from accord.agreement import Agreement
 from accord.center import visibility
+from accord.center.declarations.fold import DeclarationState
+from accord.center.directline.fold import MessageRecord
 from accord.center.identity import Caller
 from accord.center.operations.entries import transition_json
+from accord.center.operations.fold import OperationRecord
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import verified_check, verified_opening
@@ -44,9 +49,16 @@ __all__ = [
     "PartyReport",
     "PictureOut",
     "RecipientAt",
+    "Seen",
+    "declaration_at",
     "declarations_at",
+    "declarations_seen",
+    "message_at",
     "messages_at",
+    "messages_seen",
+    "operation_at",
     "operations_at",
+    "operations_seen",
     "proof",
 ]
 
@@ -174,7 +186,8 @@ class PictureOut(BaseModel):
         description=(
             "record entries about the caller's member's own hidden declarations whose "
             "opening, as the center keeps it, does not check against the entry: the "
-            "picture cannot say which declaration they changed, nor how"
+            "picture cannot say which declaration they changed, nor how (on the first "
+            "page only)"
         )
     )
     operations: list[OperationAt]
@@ -183,8 +196,16 @@ class PictureOut(BaseModel):
         description=(
             "record entries the picture could not fold, each with why: a kind no feature "
             "declares, fields its kind does not have, a member's act signed by the center "
-            "(or the reverse), or a step that does not fit the entries before it"
+            "(or the reverse), or a step that does not fit the entries before it "
+            "(on the first page only)"
         )
+    )
+    next: str | None = Field(
+        default=None,
+        description=(
+            "the cursor of the next page (pass it as `after`, with the same `at`, `bbox`, "
+            "`kinds` and `limit`), or null when this page is the last"
+        ),
     )
 
 
@@ -209,10 +230,20 @@ def proof(center: Center, size: int) -> HeadRef:
     )
 
 
-def declarations_at(session: Session, replay: Replay, caller: Caller) -> Iterator[DeclarationAt]:
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A declaration in force that one caller sees, with the feature that caller reads:
+    ``verified`` false (and ``feature`` None) when a ``center`` one's opening does not check."""
+
+    state: DeclarationState
+    feature: dict[str, Any] | None
+    verified: bool
+
+
+def declarations_seen(session: Session, replay: Replay, caller: Caller) -> Iterator[Seen]:
     """The declarations in force in ``replay`` that ``caller`` sees, by id: a ``center``
     one's feature from its checked opening (null, ``verified`` false, when it does not
-    check), and only the acknowledgements ``caller`` may see."""
+    check). Nothing is built for the answer yet (:func:`declaration_at`)."""
     for d in sorted(replay.declarations.values(), key=lambda d: d.id):
         if not d.in_force or not visibility.sees_object(
             caller, owner=d.owner, disclosure=d.disclosure
@@ -231,104 +262,135 @@ def declarations_at(session: Session, replay: Replay, caller: Caller) -> Iterato
             )
             feature = opened if isinstance(opened, dict) else None
             verified = feature is not None
-        acks = [
-            a
+        yield Seen(d, feature, verified)
+
+
+def declaration_at(seen: Seen, caller: Caller) -> DeclarationAt:
+    """One declaration as ``caller`` reads it, with only the acknowledgements it may see."""
+    d = seen.state
+    return DeclarationAt(
+        id=d.id,
+        kind=d.kind,
+        owner=d.owner,
+        disclosure=d.disclosure,
+        version=d.version,
+        feature=seen.feature,
+        verified=seen.verified,
+        commitment=d.commitment,
+        declared_at=d.declared_at,
+        updated_at=d.updated_at,
+        entry=d.entry,
+        acknowledgements=[
+            AckOut(
+                member=a.member,
+                version=a.version,
+                content_hash=a.content_hash,
+                at=a.at,
+                entry=a.entry,
+            )
             for a in d.acks
             if visibility.sees_acknowledgement(caller, owner=d.owner, acknowledger=a.member)
-        ]
-        yield DeclarationAt(
-            id=d.id,
-            kind=d.kind,
-            owner=d.owner,
-            disclosure=d.disclosure,
-            version=d.version,
-            feature=feature,
-            verified=verified,
-            commitment=d.commitment,
-            declared_at=d.declared_at,
-            updated_at=d.updated_at,
-            entry=d.entry,
-            acknowledgements=[
-                AckOut(
-                    member=a.member,
-                    version=a.version,
-                    content_hash=a.content_hash,
-                    at=a.at,
-                    entry=a.entry,
-                )
-                for a in acks
-            ],
-        )
+        ],
+    )
+
+
+def declarations_at(session: Session, replay: Replay, caller: Caller) -> Iterator[DeclarationAt]:
+    """Every declaration :func:`declarations_seen` finds, as ``caller`` reads it."""
+    for seen in declarations_seen(session, replay, caller):
+        yield declaration_at(seen, caller)
+
+
+def operations_seen(replay: Replay) -> list[OperationRecord]:
+    """Every operation in ``replay``, oldest first (who reads operations:
+    :func:`~accord.center.visibility.reads_operations`)."""
+    return sorted(replay.operations.values(), key=lambda o: (o.proposed_at, o.id))
+
+
+def operation_at(op: OperationRecord, agreement: Agreement, at: datetime) -> OperationAt:
+    """One operation, its status settled to ``at``."""
+    state = op.settled(agreement, at)
+    history = list(op.history)
+    if state is not None and len(state.history) > len(history):
+        history += [transition_json(t) for t in state.history[len(history) :]]
+    return OperationAt(
+        id=op.id,
+        category=op.category,
+        proposed_by=op.proposed_by,
+        status=op.status if state is None else state.status.value,
+        recorded_status=op.status,
+        version=op.version,
+        feature=op.feature,
+        conflicts=op.conflicts,
+        proposed_at=op.proposed_at,
+        updated_at=op.updated_at,
+        entry=op.entry,
+        entries=list(op.entries),
+        history=history,
+    )
 
 
 def operations_at(replay: Replay, at: datetime) -> Iterator[OperationAt]:
     """Every operation in ``replay``, oldest first, its status settled to ``at``."""
-    for op in sorted(replay.operations.values(), key=lambda o: (o.proposed_at, o.id)):
-        state = op.settled(replay.agreement, at)
-        history = list(op.history)
-        if state is not None and len(state.history) > len(history):
-            history += [transition_json(t) for t in state.history[len(history) :]]
-        yield OperationAt(
-            id=op.id,
-            category=op.category,
-            proposed_by=op.proposed_by,
-            status=op.status if state is None else state.status.value,
-            recorded_status=op.status,
-            version=op.version,
-            feature=op.feature,
-            conflicts=op.conflicts,
-            proposed_at=op.proposed_at,
-            updated_at=op.updated_at,
-            entry=op.entry,
-            entries=list(op.entries),
-            history=history,
+    for op in operations_seen(replay):
+        yield operation_at(op, replay.agreement, at)
+
+
+def messages_seen(replay: Replay, caller: Caller) -> list[MessageRecord]:
+    """The messages open in ``replay`` that ``caller`` sees, oldest first."""
+    return [
+        m
+        for m in sorted(replay.messages.values(), key=lambda m: (m.sent_at, m.id))
+        if m.open and visibility.sees_message(caller, sender=m.sender, recipients=m.to)
+    ]
+
+
+def message_at(session: Session, m: MessageRecord, caller: Caller) -> MessageAt:
+    """One open message as ``caller`` reads it: the content opened and checked for its
+    sender and recipients only."""
+    content: dict[str, Any] | None = None
+    verified: bool | None = None
+    if visibility.reads_message_content(caller, sender=m.sender, recipients=m.to):
+        opened = verified_opening(session, m.sender, m.entry, m.commitment)
+        content = opened if isinstance(opened, dict) else None
+        verified = content is not None
+    check = None
+    member = caller.member
+    if m.checked_entry is not None and member in m.checks:
+        check = verified_check(session, member, m.checked_entry, m.checks[member])
+    recipients = []
+    for party in m.to:
+        receipt = m.receipts.get(party)
+        steps = m.steps.get(party, [])
+        recipients.append(
+            RecipientAt(
+                party=party,
+                acknowledged_at=None if receipt is None else receipt.at,
+                acknowledged_hash=None if receipt is None else receipt.content_hash,
+                acknowledged_entry=None if receipt is None else receipt.entry,
+                level=max((s.level for s in steps), default=0),
+                overdue=any(s.kind == "overdue" for s in steps),
+                escalations=[s.entry for s in steps],
+            )
         )
+    return MessageAt(
+        id=m.id,
+        from_=m.sender,
+        to=list(m.to),
+        sent_at=m.sent_at,
+        ack_deadline=m.ack_deadline,
+        entry=m.entry,
+        commitment=m.commitment,
+        content=content,
+        verified=verified,
+        recipients=recipients,
+        check=check if isinstance(check, dict) else None,
+    )
 
 
 def messages_at(session: Session, replay: Replay, caller: Caller) -> Iterator[MessageAt]:
-    """The open messages in ``replay`` that ``caller`` sees, oldest first: the content
-    opened and checked for their sender and recipients only."""
-    for m in sorted(replay.messages.values(), key=lambda m: (m.sent_at, m.id)):
-        if not m.open or not visibility.sees_message(caller, sender=m.sender, recipients=m.to):
-            continue
-        content: dict[str, Any] | None = None
-        verified: bool | None = None
-        if visibility.reads_message_content(caller, sender=m.sender, recipients=m.to):
-            opened = verified_opening(session, m.sender, m.entry, m.commitment)
-            content = opened if isinstance(opened, dict) else None
-            verified = content is not None
-        check = None
-        member = caller.member
-        if m.checked_entry is not None and member in m.checks:
-            check = verified_check(session, member, m.checked_entry, m.checks[member])
-        recipients = []
-        for party in m.to:
-            receipt = m.receipts.get(party)
-            steps = m.steps.get(party, [])
-            recipients.append(
-                RecipientAt(
-                    party=party,
-                    acknowledged_at=None if receipt is None else receipt.at,
-                    acknowledged_hash=None if receipt is None else receipt.content_hash,
-                    acknowledged_entry=None if receipt is None else receipt.entry,
-                    level=max((s.level for s in steps), default=0),
-                    overdue=any(s.kind == "overdue" for s in steps),
-                    escalations=[s.entry for s in steps],
-                )
-            )
-        yield MessageAt(
-            id=m.id,
-            from_=m.sender,
-            to=list(m.to),
-            sent_at=m.sent_at,
-            ack_deadline=m.ack_deadline,
-            entry=m.entry,
-            commitment=m.commitment,
-            content=content,
-            verified=verified,
-            recipients=recipients,
-            check=check if isinstance(check, dict) else None,
-        )
+    """Every message :func:`messages_seen` finds, as ``caller`` reads it."""
+    for m in messages_seen(replay, caller):
+        yield message_at(session, m, caller)
 
 
 # --- compliance -----------------------------------------------------------------------------
