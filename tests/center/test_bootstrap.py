@@ -15,7 +15,7 @@ import pytest
 from accord.center.app import create_app
 from accord.center.bootstrap import CACHES, Parts
 from accord.center.operations.desk import desk
-from accord.center.picture import checkpoints
+from accord.center.picture import checkpoints, snapshots
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from support.service import TestClient, clock, settings_for
@@ -71,12 +71,12 @@ def test_the_escalation_loop_runs_unless_the_settings_turn_it_off(tmp_path: Path
 
     settings = settings_for(tmp_path)
     assert settings.escalation_interval_s > 0 and settings.witness_interval_s > 0
-    # the escalation, the witnesses asked, the record's checkpoint kept
-    assert len(Parts(settings).background()) == 3
-    assert Parts(settings).background()[2] is checkpoints.keeper
-    assert Parts(settings, jobs=(job,)).background()[3:] == (job,)
+    # the escalation, the witnesses asked, the record's checkpoint and snapshots kept
+    assert len(Parts(settings).background()) == 4
+    assert Parts(settings).background()[2:] == (checkpoints.keeper, snapshots.keeper)
+    assert Parts(settings, jobs=(job,)).background()[4:] == (job,)
     off = dataclasses.replace(settings, escalation_interval_s=0, witness_interval_s=0)
-    assert Parts(off, jobs=(job,)).background() == (checkpoints.keeper, job)
+    assert Parts(off, jobs=(job,)).background() == (checkpoints.keeper, snapshots.keeper, job)
 
 
 def test_the_application_starts_the_parts_it_was_given(tmp_path: Path) -> None:

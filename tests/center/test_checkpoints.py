@@ -6,47 +6,20 @@ a prefix rewritten under it — its leaf hashes, or an entry's bytes — is refu
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text, update
 
-from accord.center.app import create_app
-from accord.center.bootstrap import Parts
 from accord.center.db.models import VerifiedCheckpoint
 from accord.center.picture.checkpoints import keep
 from accord.center.picture.verified import verified_of
-from accord.center.writer_process import Loopback
-from support.clock import Clock
-from support.desk import AID, Desk, named, start
+from support.desk import AID, Desk, named, restarted, start
 from support.disclosure import SITE
 from support.failures import assert_problem
 from support.record import count_verified
-from support.service import TestClient
-
-
-@contextmanager
-def restarted(first: Desk) -> Iterator[Desk]:
-    """The same database and keys served again, once its start-up verification is done."""
-    clock = Clock()
-    clock.set(30)
-    app = create_app(Parts(first.settings, clock=clock, writer=Loopback))
-    with TestClient(app, raise_server_exceptions=False) as client:
-        desk = Desk(client, first.tokens, first.settings, clock=clock)
-        record = verified_of(desk.center)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and record.refused is None:
-            with desk.center.engine.connect() as connection:
-                size = connection.execute(text("SELECT max(idx) + 1 FROM record_leaves")).scalar()
-                saved = connection.execute(text("SELECT max(size) FROM verified_checkpoints"))
-                if record.verified == size and saved.scalar() == size:
-                    break
-            time.sleep(0.02)
-        yield desk
 
 
 def _history(desk: Desk, count: int, first: int = 1) -> None:

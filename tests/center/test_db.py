@@ -46,6 +46,7 @@ TABLES = {
     "record_witnesses",
     "record_authors",
     "verified_checkpoints",
+    "picture_snapshots",
     "declarations",
     "openings",
     "check_openings",

@@ -101,3 +101,34 @@ def test_only_the_processes_accord_serve_starts_keep_the_heap(
 
 def _threads() -> list[threading.Thread]:
     return threading.enumerate()
+
+
+def test_the_collector_is_paused_while_any_paused_block_runs_and_restored_after() -> None:
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        entered, release = threading.Event(), threading.Event()
+
+        def other() -> None:
+            with heap.paused():
+                entered.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=other)
+        with heap.paused():
+            assert not gc.isenabled()
+            thread.start()
+            assert entered.wait(10)
+        assert not gc.isenabled()  # the other thread's block still runs
+        release.set()
+        thread.join(10)
+        assert gc.isenabled()
+        with pytest.raises(ValueError, match="a failing block"), heap.paused():
+            raise ValueError("a failing block")
+        assert gc.isenabled()
+        gc.disable()  # a collector off before stays off after
+        with heap.paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()

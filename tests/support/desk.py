@@ -1,17 +1,23 @@
 """The center's desk for tests that move its clock: a service whose clock the test sets (minutes
-after NOW), with the picture at any minute; and the objects those tests declare."""
+after NOW), with the picture at any minute; the same database served again (:func:`restarted`);
+and the objects those tests declare."""
 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from accord.center.app import create_app
 from accord.center.bootstrap import Parts
+from accord.center.picture.verified import verified_of
 from accord.center.writer_process import Loopback
 from support.clock import Clock
 from support.jig import NOW
@@ -86,3 +92,23 @@ def named(feature: dict[str, Any], name: str) -> dict[str, Any]:
 
 def by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {item["id"]: item for item in items}
+
+
+@contextmanager
+def restarted(first: Desk) -> Iterator[Desk]:
+    """The same database and keys served again, once its start-up verification is done."""
+    clock = Clock()
+    clock.set(30)
+    app = create_app(Parts(first.settings, clock=clock, writer=Loopback))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        desk = Desk(client, first.tokens, first.settings, clock=clock)
+        record = verified_of(desk.center)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and record.refused is None:
+            with desk.center.engine.connect() as connection:
+                size = connection.execute(text("SELECT max(idx) + 1 FROM record_leaves")).scalar()
+                saved = connection.execute(text("SELECT max(size) FROM verified_checkpoints"))
+                if record.verified == size and saved.scalar() == size:
+                    break
+            time.sleep(0.02)
+        yield desk

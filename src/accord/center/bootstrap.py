@@ -63,7 +63,7 @@ from accord.center.events.live import Hub
 from accord.center.http import admission
 from accord.center.keystore import KeyStore
 from accord.center.operations import desk as operations
-from accord.center.picture import checkpoints, compliance, verified
+from accord.center.picture import checkpoints, compliance, snapshots, verified
 from accord.center.record.witnesses import witness_loop
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
 from accord.center.signing import service as signing
@@ -215,14 +215,15 @@ class Parts:
         asking of the parties' witnesses for cosignatures (unless
         ``Settings.witness_interval_s`` is 0; it ends at once when the agreement names no
         witness), the keeping of the record's verification checkpoint
-        (:func:`~accord.center.picture.checkpoints.keeper`), then :attr:`jobs`."""
+        (:func:`~accord.center.picture.checkpoints.keeper`) and of the picture's snapshots
+        (:func:`~accord.center.picture.snapshots.keeper`), then :attr:`jobs`."""
         interval = self.settings.escalation_interval_s
         own: tuple[Job, ...] = ()
         if interval > 0:
             own = (partial(_escalation, interval=interval),)
         if self.settings.witness_interval_s > 0:
             own = (*own, partial(witness_loop, interval=self.settings.witness_interval_s))
-        own = (*own, checkpoints.keeper)
+        own = (*own, checkpoints.keeper, snapshots.keeper)
         return (*own, *self.jobs)
 
     @asynccontextmanager
@@ -254,10 +255,13 @@ class Parts:
             yield Serving(center, hub, endpoint)
 
     def _warm(self, center: Center, stop: threading.Event) -> None:
-        """The record verified into its cache (resumed from its checkpoint) and the compliance
-        judge folded; then, with the heap kept, what that loaded settled at once rather than
-        at the upkeep's next turn."""
+        """The record verified into its cache (resumed from its checkpoint), the newest
+        snapshots of the picture checked against it, and the compliance judge folded; then,
+        with the heap kept, what that loaded settled at once rather than at the upkeep's next
+        turn."""
         checkpoints.warm(center, stop)
+        if not stop.is_set():
+            snapshots.check(center)
         compliance.warm(center, stop)
         if self.settings.heap_upkeep and not stop.is_set():
             heap.settle()

@@ -51,6 +51,8 @@ __all__ = [
     "Signer",
     "entry_kind",
     "kind_named",
+    "part_named",
+    "parts",
     "registered",
 ]
 
@@ -84,19 +86,42 @@ class Recorded:
 
 T = TypeVar("T")
 
+_PARTS: dict[str, Part[Any]] = {}
+
+
+def part_named(name: str) -> Part[Any] | None:
+    """The part of the replay's state named ``name`` (None for a name no feature declares)."""
+    if name not in _PARTS:
+        registered()
+    return _PARTS.get(name)
+
+
+def parts() -> tuple[Part[Any], ...]:
+    """Every part of the replay's state, by name (the feature modules imported first)."""
+    registered()
+    return tuple(_PARTS[name] for name in sorted(_PARTS))
+
 
 class Part(Generic[T]):
     """One part of the state the picture's replay keeps, declared by the fold module of the
     feature whose folds keep it (say, the declarations by id): the key its folds and its
     readers find it by (:meth:`Replaying.part`). A replay makes each part with ``make``
     when it is first asked for, so a replay of a record with none of a feature's entries
-    has that feature's part empty."""
+    has that feature's part empty.
 
-    __slots__ = ("make", "name")
+    ``shape``: the part's type, as a snapshot of the folded state writes and reads it
+    (:mod:`accord.center.picture.codec`): plain values, ``datetime``, dataclasses, and
+    lists, tuples and dicts of them. Each part has its own name (:func:`part_named`)."""
 
-    def __init__(self, name: str, make: Callable[[], T]) -> None:
+    __slots__ = ("make", "name", "shape")
+
+    def __init__(self, name: str, make: Callable[[], T], *, shape: Any) -> None:
+        if name in _PARTS:
+            raise ValueError(f"two parts of the replay's state are named {name!r}")
         self.name = name
         self.make = make
+        self.shape = shape
+        _PARTS[name] = self
 
     def __repr__(self) -> str:
         return f"Part({self.name!r})"

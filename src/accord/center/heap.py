@@ -25,12 +25,14 @@ choice for a long-running process that owns its interpreter.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import threading
 import time
+from collections.abc import Iterator
 
-__all__ = ["SETTLE_EVERY_S", "THAW_EVERY_S", "Upkeep", "settle"]
+__all__ = ["SETTLE_EVERY_S", "THAW_EVERY_S", "Upkeep", "paused", "settle"]
 
 SETTLE_EVERY_S = 60.0
 """How often the upkeep collects and freezes what was made since the last time."""
@@ -38,6 +40,34 @@ THAW_EVERY_S = 3600.0
 """How often the upkeep unfreezes everything before it settles (one full collection)."""
 
 _log = logging.getLogger("accord.center")
+
+
+_pause_lock = threading.Lock()
+_pauses = 0
+_state: dict[str, bool] = {}  # "enabled": whether the collector ran before the first pause
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """The cyclic collector paused while the block runs (and while any other thread's
+    paused block runs), for a block that builds a large structure without cycles at once —
+    a snapshot of the picture's state read back: millions of new containers would otherwise
+    set off collection after collection, each walking all of them (2.7 s instead of 0.3 s
+    for 100,000 declarations). Reference counting still frees what the block drops."""
+    global _pauses
+    with _pause_lock:
+        _pauses += 1
+        if _pauses == 1:
+            was_enabled = gc.isenabled()
+            gc.disable()
+            _state["enabled"] = was_enabled
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _state.pop("enabled", False):
+                gc.enable()
 
 
 def settle(*, thaw: bool = False) -> None:

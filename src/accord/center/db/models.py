@@ -46,6 +46,7 @@ __all__ = [
     "Event",
     "IdempotentAnswer",
     "Opening",
+    "PictureSnapshot",
     "RecordAuthor",
     "RecordHead",
     "RecordLeaf",
@@ -194,6 +195,25 @@ class VerifiedCheckpoint(Base):
     prev: Mapped[str] = mapped_column(String(64))
     sequences: Mapped[str] = mapped_column(Text)
     latest: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PictureSnapshot(Base):
+    """The picture's folded state at ``size`` entries for one ``member`` (issue 24): the
+    state the record's first ``size`` entries fold to with that member's hidden declarations
+    opened (``member`` empty: with none opened), ``body`` as
+    :mod:`accord.center.picture.snapshots` writes it (``form``: the fingerprint of the
+    state's types; ``objects``: how many objects it holds), signed by the center's key with
+    the prefix's ``root``."""
+
+    __tablename__ = "picture_snapshots"
+
+    size: Mapped[int] = mapped_column(_Index, primary_key=True, autoincrement=False)
+    member: Mapped[str] = mapped_column(String(128), primary_key=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    form: Mapped[str] = mapped_column(String(64))
+    objects: Mapped[int] = mapped_column(_Index)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -73,9 +73,11 @@ class DeclarationState:
         return self.withdrawn_at is None
 
 
-DECLARATIONS: Part[dict[str, DeclarationState]] = Part("declarations", dict)
+DECLARATIONS: Part[dict[str, DeclarationState]] = Part(
+    "declarations", dict, shape=dict[str, DeclarationState]
+)
 """Every declaration the record tells of, by id."""
-UNOPENED: Part[list[int]] = Part("unopened hidden entries", list)
+UNOPENED: Part[list[int]] = Part("unopened hidden entries", list, shape=list[int])
 """The indices of the ``declaration.hidden`` entries without a checked opening."""
 
 

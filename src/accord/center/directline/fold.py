@@ -70,7 +70,7 @@ class MessageRecord:
         return any(party not in self.receipts for party in self.to)
 
 
-MESSAGES: Part[dict[str, MessageRecord]] = Part("messages", dict)
+MESSAGES: Part[dict[str, MessageRecord]] = Part("messages", dict, shape=dict[str, MessageRecord])
 """Every direct-line message the record tells of, by id."""
 
 

@@ -146,7 +146,9 @@ CONTINUED, CONTINUES = "continued", "continues"
 """The members of a list continued across entries (:mod:`accord.record.continued`, named
 here so that a fold stays state and functions: ``center-folds-plain``)."""
 
-OPERATIONS: Part[dict[str, OperationRecord]] = Part("operations", dict)
+OPERATIONS: Part[dict[str, OperationRecord]] = Part(
+    "operations", dict, shape=dict[str, OperationRecord]
+)
 """Every operation the record tells of, by id."""
 
 

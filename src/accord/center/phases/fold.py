@@ -11,7 +11,7 @@ from accord.center.entry_kinds import Part, Recorded, Replaying
 
 __all__ = ["CONFIRMATIONS", "confirmed"]
 
-CONFIRMATIONS: Part[dict[str, datetime]] = Part("confirmations", dict)
+CONFIRMATIONS: Part[dict[str, datetime]] = Part("confirmations", dict, shape=dict[str, datetime])
 """Condition → the instant of its earliest confirmation in the record."""
 
 

@@ -129,19 +129,23 @@ def resume(center: Center, record: VerifiedRecord, log: MerkleLog) -> int:
                 f"the stored record changed: it holds {log.size} entries, fewer than the "
                 f"{row.size} this center verified"
             )
-        checkpoint = _checked(center, row, log)
+        checkpoint = _checked(center, row, log, every=record.marks_every)
     except RecordDamaged as error:
         _log.error("the record does not verify: %s", error)
         record.refuse(str(error))
         return 0
-    hashes, checked = checkpoint
-    record.resume(checked, hashes)
+    hashes, checked, tree, marks = checkpoint
+    record.resume(checked, hashes, tree=tree, marks=marks)
     return checked.size
 
 
-def _checked(center: Center, row: VerifiedCheckpoint, log: MerkleLog) -> tuple[bytes, Checkpoint]:
-    """The checkpoint of ``row`` and its entries' stored leaf hashes, once its signature
-    verifies and the hashes fold to its root; else :class:`~accord.errors.RecordDamaged`."""
+def _checked(
+    center: Center, row: VerifiedCheckpoint, log: MerkleLog, *, every: int
+) -> tuple[bytes, Checkpoint, CompactRange, dict[int, bytes]]:
+    """The checkpoint of ``row``, its entries' stored leaf hashes, their tree and its roots
+    at every multiple of ``every``, once its
+    signature verifies and the hashes fold to its root; else
+    :class:`~accord.errors.RecordDamaged`."""
     size = int(row.size)
     damaged = RecordDamaged(
         f"the stored record changed: the center's checkpoint of its first {size} entries "
@@ -170,6 +174,7 @@ def _checked(center: Center, row: VerifiedCheckpoint, log: MerkleLog) -> tuple[b
     # RFC 9162 §2.1.1: the tree of the stored leaf hashes must have the signed root.
     tree = CompactRange()
     hashes = bytearray()
+    marks: dict[int, bytes] = {}
     for start in range(0, size, _CHUNK):
         rows = log.storage.read_nodes(0, start, min(size, start + _CHUNK))
         for i, (index, digest) in enumerate(rows):
@@ -177,9 +182,11 @@ def _checked(center: Center, row: VerifiedCheckpoint, log: MerkleLog) -> tuple[b
                 raise damaged
             tree.append(digest)
             hashes += digest
+            if tree.size % every == 0:
+                marks[tree.size] = tree.root()
     if tree.size != size or tree.root() != checkpoint.root or hashes[-32:].hex() != checkpoint.prev:
         raise damaged
-    return bytes(hashes), checkpoint
+    return bytes(hashes), checkpoint, tree, marks
 
 
 def warm(center: Center, stop: threading.Event) -> None:

@@ -59,6 +59,30 @@ class Replay:
         self.entries = 0
         self._parts: dict[Part[Any], Any] = {}
 
+    @classmethod
+    def resumed(
+        cls,
+        agreement: Agreement,
+        origin: str,
+        *,
+        entries: int,
+        anomalies: list[int],
+        reasons: dict[int, str],
+        parts: Mapping[Part[Any], Any],
+    ) -> Replay:
+        """A replay that has folded ``entries`` entries to this state (a snapshot's:
+        :mod:`accord.center.picture.snapshots`), to fold on from."""
+        replay = cls(agreement, origin)
+        replay.entries = entries
+        replay.anomalies = anomalies
+        replay.reasons = reasons
+        replay._parts = dict(parts)
+        return replay
+
+    def made(self) -> dict[Part[Any], Any]:
+        """Every part of the state made so far, by its key (a snapshot writes them)."""
+        return dict(self._parts)
+
     def part(self, key: Part[T]) -> T:
         """The part of the state ``key`` names (made empty when first asked for)."""
         if key not in self._parts:

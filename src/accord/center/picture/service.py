@@ -43,8 +43,7 @@ from accord.center.directline.fold import MessageRecord
 from accord.center.identity import Caller
 from accord.center.operations.fold import OperationRecord
 from accord.center.phases.views import PhaseOut
-from accord.center.picture.replay import Replay
-from accord.center.picture.verified import hidden_openings, opened_cache, verified_record
+from accord.center.picture.snapshots import replayed
 from accord.center.picture.views import (
     AnomalyAt,
     PictureOut,
@@ -121,7 +120,9 @@ def picture(
         raise NotAuthorized("an administrator registers people; it has no picture")
     box, kinds = selection.box, selection.kinds
     with center.reading() as session:
-        records, size = verified_record(center, center.log(session), until=at)
+        # Only the caller's member's hidden declarations are shown: only theirs are opened.
+        done = replayed(center, session, center.log(session), member=caller.member, until=at)
+        replay, size = done.replay, done.size
         if selection.entries is not None and selection.entries != size:
             raise StaleRequest(
                 "after",
@@ -129,11 +130,6 @@ def picture(
                 f"the page was for the record's first {selection.entries} entries, but the "
                 f"picture at this instant holds {size}: ask for the first page again",
             )
-        # Only the caller's member's hidden declarations are shown: only theirs are opened.
-        owned = hidden_openings(
-            session, records, owners={caller.member}, cache=opened_cache(center)
-        )
-        replay = Replay(center.agreement, center.origin, owned).fold(records)
         # Select first (cheap), build the answer's models for the page only.
         chosen: list[Seen | OperationRecord | MessageRecord] = [
             seen
@@ -167,7 +163,7 @@ def picture(
         unverified=[
             i
             for i in replay.unopened
-            if first and view == "party" and records[i].author == caller.member
+            if first and view == "party" and done.author(i) == caller.member
         ],
         operations=operations,
         messages=messages,

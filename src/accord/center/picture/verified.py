@@ -49,9 +49,10 @@ from accord.record.entries import SequenceTracker, open_envelope, verify_entry
 from accord.record.errors import RecordError
 from accord.record.keys import KeyRing
 from accord.record.log import LogError, MerkleLog
-from accord.record.merkle import leaf_hash
+from accord.record.merkle import CompactRange, leaf_hash
 
 __all__ = [
+    "MARK_EVERY",
     "OPENED",
     "VERIFIED",
     "WINDOW",
@@ -96,6 +97,11 @@ WINDOW = 100_000
 use them; older ones are read again from the store when asked for, each checked against the
 hash kept when it was verified."""
 
+MARK_EVERY = 10_000
+"""Every how many entries a :class:`VerifiedRecord` keeps the root of the prefix verified
+(:meth:`VerifiedRecord.root_at`): the sizes a snapshot of the folded state is taken at
+(:mod:`accord.center.picture.snapshots`)."""
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 
@@ -123,10 +129,13 @@ class VerifiedRecord:
     (``accord verify``) still checks every entry.
     """
 
-    def __init__(self, ring: KeyRing, origin: str, *, window: int | None = None) -> None:
+    def __init__(
+        self, ring: KeyRing, origin: str, *, window: int | None = None, marks: int | None = None
+    ) -> None:
         self._ring = ring
         self._origin = origin
         self._window = WINDOW if window is None else window
+        self._every = MARK_EVERY if marks is None else marks
         self._lock = threading.Lock()
         self._count = 0  # how many entries, from the first, are verified
         self._hashes = bytearray()  # their leaf hashes, 32 bytes each
@@ -136,19 +145,28 @@ class VerifiedRecord:
         self._tracker = SequenceTracker()
         self._prev = ""  # the hash (hex) of the last verified leaf
         self._root = b""  # the root of the verified prefix
+        self._tree = CompactRange()  # the verified prefix's tree, as its right edge
+        self._marks: dict[int, bytes] = {}  # the root at every MARK_EVERY entries
         self._broken: tuple[int, str] | None = None  # the first entry that failed
         self._refused: str | None = None  # why nothing is served (refuse())
 
     def read(
-        self, log: MerkleLog, *, until: datetime | None = None, start: int = 0
+        self,
+        log: MerkleLog,
+        *,
+        until: datetime | None = None,
+        start: int = 0,
+        stop: int | None = None,
     ) -> tuple[list[Recorded], int]:
         """What :func:`read_record` answers for ``log`` (read in the caller's transaction):
         the entries of the prefix from index ``start`` on (none when the prefix is shorter),
-        and the prefix's size."""
+        and the prefix's size; with ``stop``, a prefix of at most that many entries."""
         with self._lock:
             self._extend(log, log.size)
             count = self._count
             cut = count if until is None else bisect_right(self._latest, _micros(until))
+            if stop is not None and stop < cut:
+                cut = max(stop, 0)
             if cut == count and self._broken is not None:
                 raise _damaged(*self._broken)
             start = max(start, 0)
@@ -190,12 +208,43 @@ class VerifiedRecord:
                 latest=self._latest.tobytes(),
             )
 
-    def resume(self, checkpoint: Checkpoint, hashes: bytes) -> None:
+    @property
+    def kept_from(self) -> int:
+        """The index of the first entry kept read (those before it are read again)."""
+        return self._recent_start
+
+    @property
+    def marks_every(self) -> int:
+        """Every how many entries the root of the prefix is kept (:meth:`root_at`):
+        :data:`MARK_EVERY` unless made with another ``marks``."""
+        return self._every
+
+    def root_at(self, size: int) -> bytes | None:
+        """The root of the first ``size`` entries as verified here: kept for every multiple
+        of :attr:`marks_every` and for the whole verified prefix; None for another size."""
+        with self._lock:
+            if size and size == self._count and self._broken is None:
+                return self._root
+            return self._marks.get(size)
+
+    def resume(
+        self,
+        checkpoint: Checkpoint,
+        hashes: bytes,
+        *,
+        tree: CompactRange,
+        marks: dict[int, bytes],
+    ) -> None:
         """Take up where ``checkpoint`` left off, with the leaf hashes of its entries
-        (``hashes``, 32 bytes each, already folded to its root by the caller); only before
-        anything was verified here. The entries are read again when first asked for."""
-        if len(hashes) != 32 * checkpoint.size or len(checkpoint.latest) != 8 * checkpoint.size:
-            raise ValueError("the hashes or times do not match the checkpoint's size")
+        (``hashes``, 32 bytes each), their ``tree`` and the roots at every multiple of
+        :attr:`marks_every` (``marks``), all already folded to its root by the caller; only
+        before anything was verified here. The entries are read again when first asked for."""
+        if (
+            len(hashes) != 32 * checkpoint.size
+            or len(checkpoint.latest) != 8 * checkpoint.size
+            or tree.size != checkpoint.size
+        ):
+            raise ValueError("the hashes, times or tree do not match the checkpoint's size")
         with self._lock:
             if self._count:
                 return
@@ -207,6 +256,8 @@ class VerifiedRecord:
             self._tracker = SequenceTracker.resumed(checkpoint.sequences)
             self._prev = checkpoint.prev
             self._root = checkpoint.root
+            self._tree = tree
+            self._marks = dict(marks)
 
     def refuse(self, why: str) -> None:
         """Serve nothing from here on: every read raises
@@ -281,6 +332,9 @@ class VerifiedRecord:
             self._hashes += digest
             self._prev = digest.hex()
             self._count = i + 1
+            self._tree.append(digest)
+            if self._count % self._every == 0:
+                self._marks[self._count] = self._tree.root()
 
 
 def _read_again(log: MerkleLog, start: int, hashes: bytes) -> Iterator[Recorded]:

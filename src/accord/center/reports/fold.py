@@ -111,7 +111,7 @@ class ReportRecord:
         }
 
 
-REPORTS: Part[dict[str, ReportRecord]] = Part("reports", dict)
+REPORTS: Part[dict[str, ReportRecord]] = Part("reports", dict, shape=dict[str, ReportRecord])
 """Every report the record tells of, by id."""
 
 

@@ -1,0 +1,248 @@
+"""Snapshots of the picture's folded state: the picture from the nearest snapshot and the entries
+after it is the picture of the whole prefix replayed, at every step of random histories and
+for every reader; a snapshot that does not check is refused, at start-up and on read."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select, update
+
+import accord.center.picture.verified as verified_module
+from accord.center.db.models import PictureSnapshot
+from accord.center.picture import snapshots
+from accord.center.picture.verified import verified_of
+from support.desk import AID, HIDDEN, Desk, named, operation, restarted, start
+from support.failures import assert_problem
+from support.jig import NOW
+
+AT = (NOW + timedelta(minutes=10)).isoformat()
+READERS = ("blue-officer", "red-officer", "red-approver", "observer", "hnc-notifier")
+
+RED_HIDDEN: dict[str, Any] = copy.deepcopy(HIDDEN)
+RED_HIDDEN["geometry"]["coordinates"] = [21.61, 25.31]
+RED_HIDDEN["properties"].update(name="HIDDEN-COMPANY-2", party="red")
+
+SITE: dict[str, Any] = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [21.905, 24.912]},
+    "properties": {"kind": "protected_site", "name": "Depot A", "category": "depot"},
+}
+
+ACTIONS = st.lists(
+    st.sampled_from(
+        [
+            "declare",
+            "blue_hidden",
+            "red_hidden",
+            "amend",
+            "withdraw",
+            "propose",
+            "approve",
+            "send",
+            "ack",
+        ]
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+_OWNERS = {"declare": "blue-officer", "blue_hidden": "blue-officer", "red_hidden": "red-officer"}
+_FEATURES = {"declare": SITE, "blue_hidden": HIDDEN, "red_hidden": RED_HIDDEN}
+
+
+def _act(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> None:
+    if action in _OWNERS:
+        response = desk.post("/v1/declarations", _OWNERS[action], json=_FEATURES[action])
+        made["declarations"].append({**desk.ok(response), "user": _OWNERS[action]})
+    elif action in ("amend", "withdraw") and made["declarations"]:
+        target = made["declarations"].pop(0)
+        path, user = f"/v1/declarations/{target['id']}", target["user"]
+        if action == "amend":
+            changed = named(target["feature"], "amended")
+            for key in ("id", "declared_by"):
+                changed["properties"].pop(key)
+            amended = desk.ok(desk.put(path, user, json=changed), 200)
+            made["declarations"].append({**amended, "user": user})
+        else:
+            desk.ok(desk.post(f"{path}/withdraw", user, json={"reason": "x"}), 200)
+    elif action == "propose":
+        lon = 21.3 + 0.01 * len(made["operations"])
+        made["operations"].append(
+            desk.ok(desk.post("/v1/operations", "red-officer", json=operation(lon, 25.9, "red")))
+        )
+    elif action == "approve" and made["operations"]:
+        target = made["operations"].pop(0)
+        desk.post(f"/v1/operations/{target['id']}/approve", "blue-approver", json={})
+    elif action == "send":
+        body = {"to": ["blue"], "subject": "s", "text": "t"}
+        made["messages"].append(desk.ok(desk.post("/v1/messages", "red-officer", json=body)))
+    elif action == "ack" and made["messages"]:
+        target = made["messages"].pop(0)
+        path = f"/v1/messages/{target['id']}/acknowledge"
+        desk.ok(desk.post(path, "blue-officer", json={"content_hash": target["content_hash"]}))
+
+
+def _replayed_whole(desk: Desk, user: str, minutes: float, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The oracle: the same picture with no snapshot to start from (the whole prefix folded)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(snapshots, "_nearest", lambda *args, **kwargs: None)
+        return desk.picture(user, minutes)
+
+
+def _count(desk: Desk) -> dict[str, int]:
+    with desk.center.reading() as session:
+        rows = session.execute(
+            select(PictureSnapshot.member, func.count()).group_by(PictureSnapshot.member)
+        )
+        return {member: n for member, n in rows}
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(actions=ACTIONS, every=st.sampled_from([1, 2, 3]), data=st.data())
+def test_the_picture_from_a_snapshot_and_its_tail_is_the_whole_replay(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    actions: list[str],
+    every: int,
+    data: st.DataObject,
+) -> None:
+    monkeypatch.setattr(verified_module, "MARK_EVERY", every)
+    monkeypatch.setattr(snapshots, "DECODE_US", 0.0)  # always fold on from the nearest
+    tmp = tmp_path_factory.mktemp("snapshots")
+    for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
+        desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+        made: dict[str, list[dict[str, Any]]] = {
+            "declarations": [],
+            "operations": [],
+            "messages": [],
+        }
+        for i, action in enumerate(actions):
+            desk.clock.set(1 + i)
+            _act(desk, action, made)
+            if data.draw(st.booleans(), label="keep now"):
+                snapshots.keep(desk.center)
+            instants = data.draw(st.lists(st.floats(0, i + 1), min_size=1, max_size=2))
+            for minutes in instants:
+                for user in READERS:
+                    seen = desk.picture(user, minutes)
+                    assert seen == _replayed_whole(desk, user, minutes, monkeypatch), (
+                        user,
+                        minutes,
+                    )
+        snapshots.keep(desk.center)
+        size = verified_of(desk.center).verified
+        counts = _count(desk)
+        assert counts.get(snapshots.NO_ONE, 0) == size // every
+        hidden_by = {_OWNERS[a].split("-")[0] for a in actions if a.endswith("_hidden")}
+        assert set(counts) - {snapshots.NO_ONE} <= hidden_by
+        desk.clock.set(len(actions) + 2)
+        for user in READERS:
+            whole = _replayed_whole(desk, user, len(actions) + 2, monkeypatch)
+            assert desk.picture(user, len(actions) + 2) == whole
+
+
+@pytest.fixture
+def kept(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+    """A desk whose record keeps a root every 2 entries, with snapshots written at each:
+    blue's and red's hidden declarations among its entries."""
+    monkeypatch.setattr(verified_module, "MARK_EVERY", 2)
+    monkeypatch.setattr(snapshots, "DECODE_US", 0.0)  # always fold on from the nearest
+    for desk in start(tmp_path, database_url):
+        desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+        for i in range(5):
+            desk.clock.set(1 + i)
+            owner = ("blue-officer", "blue-officer", "red-officer")[i % 3]
+            desk.ok(desk.post("/v1/declarations", owner, json=(SITE, HIDDEN, RED_HIDDEN)[i % 3]))
+        assert snapshots.keep(desk.center) >= 2
+        desk.clock.set(10)
+        yield desk
+
+
+def _newest(desk: Desk) -> int:
+    with desk.center.reading() as session:
+        return int(session.scalar(select(func.max(PictureSnapshot.size))) or 0)
+
+
+def _change(desk: Desk, change: str) -> set[str]:
+    """Change the newest snapshots in the database as someone with its file could; the
+    readers whose picture must then be refused."""
+    newest = _newest(desk)
+    rows = PictureSnapshot.size == newest
+    with desk.center.writing() as unit:
+        s = unit.session
+        if change in ("body", "root", "signature"):
+            bad = {"body": b"\x00" * 40, "root": b"\x01" * 32, "signature": b"\x02" * 64}
+            s.execute(update(PictureSnapshot).where(rows).values({change: bad[change]}))
+            return set(READERS)
+        if change == "blue's as red's":  # red's picture folded with blue's openings
+            s.execute(delete(PictureSnapshot).where(rows, PictureSnapshot.member == "red"))
+            s.execute(
+                update(PictureSnapshot)
+                .where(rows, PictureSnapshot.member == "blue")
+                .values(member="red")
+            )
+            return {"red-officer", "red-approver"}
+        assert change == "blue's removed"  # blue's picture folded on no one's
+        s.execute(delete(PictureSnapshot).where(rows, PictureSnapshot.member == "blue"))
+        return {"blue-officer"}
+
+
+@pytest.mark.parametrize(
+    "change", ["body", "root", "signature", "blue's as red's", "blue's removed"]
+)
+def test_a_tampered_snapshot_is_refused_on_read(kept: Desk, change: str) -> None:
+    assert {snapshots.NO_ONE, "blue", "red"} <= set(_count(kept))
+    refused = _change(kept, change)
+    answer = kept.get("/v1/picture", sorted(refused)[0], params={"at": AT})
+    assert assert_problem(answer, 503)["type"].endswith("record-damaged")
+    # Someone changed the database under the center: it serves no record until looked at.
+    for user in READERS:
+        answer = kept.get("/v1/picture", user, params={"at": AT})
+        assert assert_problem(answer, 503)["type"].endswith("record-damaged")
+
+
+@pytest.mark.parametrize("change", ["body", "root", "signature", "blue's as red's"])
+def test_a_tampered_snapshot_is_refused_at_start_up(kept: Desk, change: str) -> None:
+    _change(kept, change)
+    with restarted(kept) as again:
+        record = verified_of(again.center)
+        deadline = time.monotonic() + 30
+        while record.refused is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert again.client.get("/readyz").status_code == 503
+        body = assert_problem(again.get("/v1/compliance", "observer"), 503)
+        assert "snapshot of the picture" in body["detail"]
+
+
+def test_a_snapshot_is_folded_on_only_when_that_is_cheaper(
+    kept: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a snapshot back costs per object, folding afresh per entry: a snapshot holding
+    more than folding its entries would cost is left alone (and the picture is the same)."""
+    used: list[int] = []
+    decode = snapshots._decode
+
+    def counted(center: Any, body: bytes) -> Any:
+        used.append(len(body))
+        return decode(center, body)
+
+    monkeypatch.setattr(snapshots, "_decode", counted)
+    first = kept.picture("blue-officer", 10)
+    assert used
+    used.clear()
+    monkeypatch.setattr(snapshots, "DECODE_US", 1e6)  # a snapshot dearer than any fold
+    assert kept.picture("blue-officer", 10) == first
+    assert not used
