@@ -9,6 +9,10 @@ first report has answered). Baselines, same run, same database: what each such r
 before — fold and judge every entry (``findings``), and before that, read and verify every
 entry first (``read_record``) — timed in this process over the same file.
 
+The picture is also asked for as a monitor's map would ask for it: the objects in a box a
+fifth of the theatre's width and height, its first page of :data:`PAGE` (against the whole
+picture).
+
 Bounded: three requests of each, one baseline pass; loopback only.
 """
 
@@ -23,6 +27,10 @@ import httpx
 
 from bench.load import served
 from bench.offices import assert_center_keys_only
+from bench.world import LAT0, LAT1, LON0, LON1
+
+PAGE = 1000
+"""The objects of one page of the boxed picture."""
 
 
 def _timed_get(client: httpx.Client, path: str, params: dict[str, str] | None = None) -> float:
@@ -57,6 +65,12 @@ def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
         compliance = statistics.median(_timed_get(client, "/v1/compliance") for _ in range(3))
         picture = statistics.median(_timed_get(client, "/v1/picture", at) for _ in range(3))
         size_mb = len(client.get("/v1/picture", params=at).content) / 1e6
+        # a theatre's box (a fifth of the bench's area each way), its first page
+        west, east = LON0 + (LON1 - LON0) * 0.4, LON0 + (LON1 - LON0) * 0.6
+        south, north = LAT0 + (LAT1 - LAT0) * 0.4, LAT0 + (LAT1 - LAT0) * 0.6
+        boxed = {**at, "bbox": f"{west},{south},{east},{north}", "limit": str(PAGE)}
+        page = statistics.median(_timed_get(client, "/v1/picture", boxed) for _ in range(3))
+        page_kb = len(client.get("/v1/picture", params=boxed).content) / 1e3
         assert server.agreement_path is not None  # its members' roots: the center's key alone
         settings = Settings(
             database_url=server.database_url,
@@ -88,5 +102,11 @@ def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
             f"{picture:.2f} s ({size_mb:.0f} MB)",
             f"verify every entry per request {verified:.1f} s + fold",
             f"{(verified + picture) / picture:.0f}×",
+        ),
+        (
+            f"GET /v1/picture?bbox=…&limit={PAGE:,}, a 1/25 of the theatre, first page",
+            f"{page:.2f} s ({page_kb:.0f} kB)",
+            f"the whole picture {picture:.2f} s",
+            f"{picture / page:.1f}×",
         ),
     ]

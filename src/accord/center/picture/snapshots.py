@@ -52,6 +52,7 @@ from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from accord.center import heap
@@ -412,7 +413,11 @@ def check(center: Center) -> None:
 
 
 async def keeper(center: Center, *, interval: float = 60.0) -> None:
-    """A serving process's job: every ``interval`` seconds, :func:`keep`."""
+    """A serving process's job: every ``interval`` seconds, :func:`keep` (a write another
+    node made first, or a database away for a while, is logged and tried again next time)."""
     while True:
         await asyncio.sleep(interval)
-        await anyio.to_thread.run_sync(partial(keep, center))
+        try:
+            await anyio.to_thread.run_sync(partial(keep, center))
+        except SQLAlchemyError as error:
+            _log.warning("the picture's snapshots were not kept this time: %s", error)
