@@ -23,9 +23,10 @@ from accord.center.db.models import Opening
 from accord.center.entry_kinds import Recorded
 from accord.center.picture.compliance import JUDGE
 from accord.center.picture.replay import Replay
-from accord.center.picture.verified import verified_of, verified_record
+from accord.center.picture.verified import verified_log, verified_of, verified_record
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
+from accord.errors import RecordDamaged
 from accord.record.canonical import canonical_json, decode_base64, encode_base64
 from accord.record.entries import SequenceTracker, make_envelope, open_envelope, verify_entry
 from accord.record.log import MerkleLog
@@ -651,3 +652,37 @@ def test_a_hidden_history_folds_as_the_same_history_in_the_older_form(
     partial = {i: o for i, o in openings.items() if i not in dropped}
     folded = Replay(AGREEMENT, "o", partial).fold(hidden)
     assert folded.unopened == sorted(dropped & set(openings))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # a snapshot per transaction
+def test_a_view_opened_before_others_verified_more_reads_its_own_prefix(desk: Desk) -> None:
+    """A request's view of the record is taken when it opens the log; a thread whose older
+    view reads after another thread verified newer entries gets its own prefix — not a
+    rolled-back log (each such request was a false 503 under writes) — while a log really
+    rolled back under the service is still refused."""
+    center = desk.center
+    for minutes in (1, 2):
+        desk.clock.set(minutes)
+        desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(SITE, f"s{minutes}")))
+    with center.reading() as old_session:
+        old = verified_log(center, old_session)
+        before = old.size
+        for minutes in (3, 4):
+            desk.clock.set(minutes)
+            desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(SITE, f"s{minutes}")))
+        with center.reading() as session:  # another request verifies the newer entries
+            assert verified_record(center, verified_log(center, session))[1] == before + 2
+        records, size = verified_record(center, old)
+        assert size == before == len(records)
+        assert verified_of(center).standing(old) == before
+    # A log really rolled back under the service (the change undone with each transaction):
+    # refused, whether opened by the verified record or not.
+    cut = text("DELETE FROM record_leaves WHERE idx >= :n")
+    with center.reading() as session:
+        session.execute(cut, {"n": before})
+        with pytest.raises(RecordDamaged, match="not the ones this center verified"):
+            verified_log(center, session)
+    with center.reading() as session:
+        session.execute(cut, {"n": before})
+        with pytest.raises(RecordDamaged, match="not the ones this center verified"):
+            verified_of(center).read(center.log(session))

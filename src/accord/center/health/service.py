@@ -11,7 +11,7 @@ from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from accord.center.picture.verified import verified_of
+from accord.center.picture.verified import verified_log, verified_of
 from accord.center.runtime import Center
 from accord.errors import AccordError
 
@@ -37,10 +37,8 @@ def readiness(center: Center) -> Status:
     (logged, with why)."""
     try:
         with center.reading() as session:
-            log = center.log(session)
-            record = verified_of(center)
-            record.extend(log, most=READY_STEP)
-            verified = record.standing(log)
+            log = verified_log(center, session, most=READY_STEP)
+            verified = verified_of(center).standing(log)
             size = log.size
     except (SQLAlchemyError, AccordError, OSError) as error:
         _log.warning("not ready: %s", error)

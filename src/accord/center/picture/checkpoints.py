@@ -42,7 +42,13 @@ import anyio.to_thread
 from sqlalchemy import delete, func, select
 
 from accord.center.db.models import VerifiedCheckpoint
-from accord.center.picture.verified import Checkpoint, VerifiedRecord, verified_of, warm_record
+from accord.center.picture.verified import (
+    Checkpoint,
+    VerifiedRecord,
+    verified_log,
+    verified_of,
+    warm_record,
+)
 from accord.center.runtime import Center
 from accord.errors import RecordDamaged
 from accord.record.canonical import canonical_json, encode_base64
@@ -213,7 +219,8 @@ def keep(center: Center, *, every: int = CHECKPOINT_EVERY, step: int = 2000) -> 
     try:
         while True:
             with center.reading() as session:
-                if record.extend(center.log(session), most=step):
+                log = verified_log(center, session, most=step)
+                if record.verified >= log.size or record.broken:
                     break
     except RecordDamaged as error:
         _log.error("the record does not verify: %s", error)

@@ -72,6 +72,7 @@ from accord.center.picture.verified import (
     OpenedCache,
     hidden_openings,
     opened_cache,
+    verified_log,
     verified_of,
     verified_opening,
 )
@@ -514,7 +515,7 @@ def warm(center: Center, stop: threading.Event) -> None:
         return
     try:
         with center.reading() as session, center.cache(JUDGE).lock:
-            _judge_of(center, session, center.log(session), center.now())
+            _judge_of(center, session, verified_log(center, session), center.now())
     except RecordDamaged as error:
         _log.error("the record does not verify: %s", error)
 
@@ -571,7 +572,7 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
         parties = [party]
     now = center.now()
     with center.reading() as session, center.cache(JUDGE).lock:
-        judge = _judge_of(center, session, center.log(session), now)
+        judge = _judge_of(center, session, verified_log(center, session), now)
         size = judge.size
         found = judge.judged(session, now)
         reports = reports_of(judge.replay, caller, party)

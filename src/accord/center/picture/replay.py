@@ -21,7 +21,12 @@ from accord.center.directline.fold import MESSAGES, MessageRecord
 from accord.center.entry_kinds import Part, Recorded, Signer, kind_named
 from accord.center.operations.fold import OPERATIONS, OperationRecord
 from accord.center.phases.fold import CONFIRMATIONS
-from accord.center.picture.verified import hidden_openings, opened_cache, verified_record
+from accord.center.picture.verified import (
+    hidden_openings,
+    opened_cache,
+    verified_log,
+    verified_record,
+)
 from accord.center.runtime import Center
 
 __all__ = ["Replay", "replay_until"]
@@ -158,6 +163,6 @@ class Replay:
 def replay_until(center: Center, until: datetime | None) -> Replay:
     """The record (its prefix up to ``until``) read, checked and folded."""
     with center.reading() as session:
-        records, _ = verified_record(center, center.log(session), until=until)
+        records, _ = verified_record(center, verified_log(center, session), until=until)
         opened = hidden_openings(session, records, cache=opened_cache(center))
     return Replay(center.agreement, center.origin, opened).fold(records)

@@ -44,6 +44,7 @@ from accord.center.identity import Caller
 from accord.center.operations.fold import OperationRecord
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.snapshots import replayed
+from accord.center.picture.verified import verified_log
 from accord.center.picture.views import (
     AnomalyAt,
     PictureOut,
@@ -121,7 +122,8 @@ def picture(
     box, kinds = selection.box, selection.kinds
     with center.reading() as session:
         # Only the caller's member's hidden declarations are shown: only theirs are opened.
-        done = replayed(center, session, center.log(session), member=caller.member, until=at)
+        log = verified_log(center, session)  # first: the transaction's view taken there
+        done = replayed(center, session, log, member=caller.member, until=at)
         replay, size = done.replay, done.size
         if selection.entries is not None and selection.entries != size:
             raise StaleRequest(

@@ -65,6 +65,7 @@ from accord.center.picture.verified import (
     VerifiedRecord,
     hidden_openings,
     opened_cache,
+    verified_log,
     verified_of,
     warm_record,
 )
@@ -354,7 +355,7 @@ def keep(center: Center) -> int:
     written = 0
     for size in range(start + every, last + 1, every):
         with center.reading() as session:
-            records, _ = record.read(center.log(session), start=start, stop=size)
+            records, _ = record.read(verified_log(center, session), start=start, stop=size)
             if len(records) != size - start:
                 return written
             for index, author in _classes(records):

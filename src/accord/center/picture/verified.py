@@ -26,9 +26,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import weakref
 from array import array
 from bisect import bisect_right
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
@@ -62,6 +63,7 @@ __all__ = [
     "hidden_openings",
     "opened_cache",
     "read_record",
+    "verified_log",
     "verified_of",
     "verified_opening",
     "verified_record",
@@ -149,6 +151,8 @@ class VerifiedRecord:
         self._marks: dict[int, bytes] = {}  # the root at every MARK_EVERY entries
         self._broken: tuple[int, str] | None = None  # the first entry that failed
         self._refused: str | None = None  # why nothing is served (refuse())
+        # the logs whose view was taken holding the lock (opened): none older than verified
+        self._admitted: weakref.WeakSet[MerkleLog] = weakref.WeakSet()
 
     def read(
         self,
@@ -163,8 +167,9 @@ class VerifiedRecord:
         and the prefix's size; with ``stop``, a prefix of at most that many entries."""
         with self._lock:
             self._extend(log, log.size)
-            count = self._count
+            count = min(self._count, log.size)  # an opened view taken before others extended
             cut = count if until is None else bisect_right(self._latest, _micros(until))
+            cut = min(cut, count)
             if stop is not None and stop < cut:
                 cut = max(stop, 0)
             if cut == count and self._broken is not None:
@@ -188,6 +193,11 @@ class VerifiedRecord:
     def verified(self) -> int:
         """How many entries, from the first, have been verified."""
         return self._count
+
+    @property
+    def broken(self) -> bool:
+        """Whether an entry failed (every read of a prefix reaching it names it)."""
+        return self._broken is not None
 
     @property
     def refused(self) -> str | None:
@@ -273,6 +283,8 @@ class VerifiedRecord:
             if self._refused is not None:
                 raise RecordDamaged(self._refused)
             verified = self._count
+            if log.size < verified and log in self._admitted:
+                return log.size  # a view opened before other threads verified more
             if log.size < verified or (verified and log.root(verified) != self._root):
                 raise RecordDamaged(
                     f"the stored record changed: its first {verified} entries are not the ones "
@@ -281,6 +293,21 @@ class VerifiedRecord:
             if self._broken is not None:
                 raise _damaged(*self._broken)
             return verified
+
+    def opened(self, open_log: Callable[[], MerkleLog], *, most: int | None = None) -> MerkleLog:
+        """The log ``open_log`` opens, opened while this record is held: a read transaction's
+        view is taken at its first query, so one taken here is never older than what this
+        record has verified (a shorter log is then a rollback: :class:`RecordDamaged`), and
+        the entries appended since are verified at once (``most`` of them, when given).
+        Later reads with it (and :meth:`extend`) answer its own prefix even once other
+        threads, with newer views, have verified more; a log opened otherwise and shorter
+        than what was verified is refused as rolled back."""
+        with self._lock:
+            log = open_log()
+            size = log.size
+            self._extend(log, size if most is None else min(size, self._count + most))
+            self._admitted.add(log)
+            return log
 
     def extend(self, log: MerkleLog, *, most: int) -> bool:
         """Verify up to ``most`` more entries of ``log``; whether it is now all verified (or
@@ -293,6 +320,8 @@ class VerifiedRecord:
         if self._refused is not None:
             raise RecordDamaged(self._refused)
         verified = self._count
+        if log.size < verified and log in self._admitted:
+            return  # a view opened before other threads verified more: its prefix is verified
         if log.size < verified or (verified and log.root(verified) != self._root):
             raise RecordDamaged(
                 f"the stored record changed: its first {verified} entries are not the ones "
@@ -368,6 +397,16 @@ def verified_of(center: Center) -> VerifiedRecord:
     return center.cache(VERIFIED)
 
 
+def verified_log(center: Center, session: Session, *, most: int | None = None) -> MerkleLog:
+    """The record read in ``session``'s transaction, opened by the service's
+    :class:`VerifiedRecord` (:meth:`VerifiedRecord.opened`): call it before anything else is
+    read in ``session``, so that its view is taken then. Every read of the verified record in
+    a request or a job goes through a log opened so: two threads verifying what their own
+    views hold never see each other's newer entries as a rolled-back log. ``most``: verify
+    at most that many of the entries appended since (a job verifying in steps)."""
+    return verified_of(center).opened(lambda: center.log(session), most=most)
+
+
 def verified_record(
     center: Center, log: MerkleLog, *, until: datetime | None = None
 ) -> tuple[list[Recorded], int]:
@@ -384,7 +423,8 @@ def warm_record(center: Center, stop: threading.Event, *, step: int = 2000) -> N
     try:
         while not stop.is_set():
             with center.reading() as session:
-                if cache.extend(center.log(session), most=step):
+                log = verified_log(center, session, most=step)
+                if cache.verified >= log.size or cache.broken:
                     return
     except RecordDamaged as error:
         _log.error("the record does not verify: %s", error)
