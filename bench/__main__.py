@@ -36,6 +36,7 @@ from bench import (
     tak,
     tiles,
     web,
+    weekly,
     witness,
 )
 from bench.world import make_world
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             "tak",
             "feeds",
             "nodes",
+            "week",
         ),
         default=None,
     )
@@ -133,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += reads.run(
             objects=args.objects or max(1000, int(100_000 * s)), cache=args.keep_world
         )
+    if args.only in (None, "week"):
+        rows += weekly.run(entries=max(5000, int(1_000_000 * s)), cache=args.keep_world)
     if args.only in (None, "startup"):
         rows += startup.run(
             objects=args.objects or max(1000, int(100_000 * s)), cache=args.keep_world

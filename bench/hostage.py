@@ -43,10 +43,18 @@ from accord.world import densified_vertices
 from bench.load import WRITER_PROCESS, Client, Tally, Users, Window, served
 from bench.offices import Sealed
 from bench.seed import T0
-from bench.world import LAT0, LAT1, LON0, LON1
+from bench.world import LAT0, LAT1, LON0, LON1, theatre_box
 
 CENTRE = (25.0, 30.0)
 """Where the attacker stacks its stars (the middle of the bench theatre)."""
+
+
+PICTURE_CLIENTS = 2
+"""How many of blue's clients ask for pictures back to back in the pictures' phase."""
+
+BOX = theatre_box()
+"""The box blue's pictures ask for: a fifth of the bench theatre's width and of its height,
+in its middle."""
 
 
 def _star(n: int, outer: float, inner: float, rng: random.Random) -> list[list[list[float]]]:
@@ -189,6 +197,19 @@ async def _blue(
         await client.close()
 
 
+async def _pictures(users: Users, tally: Tally, stop: Callable[[], bool], box: str) -> None:
+    """Blue's approver asks for the picture of ``box`` (its first page), now, back to back."""
+    client = users.client("blue-approver")
+    try:
+        while not stop():
+            at = format_instant(users.clock() - timedelta(seconds=5))
+            path = f"/v1/picture?at={at.replace('+', '%2B')}&bbox={box}&limit=1000"
+            if await _timed(tally, client, "GET", path, None) == 429:
+                await asyncio.sleep(0.05)
+    finally:
+        await client.close()
+
+
 def run(
     *,
     objects: int,
@@ -234,7 +255,7 @@ def run(
             flush=True,
         )
 
-        def phase(attack: bool) -> tuple[Tally, Tally]:
+        def phase(attack: bool, pictures: int = 0) -> tuple[Tally, Tally]:
             red, blue = Tally(), Tally()
             t0 = time.perf_counter()
 
@@ -245,6 +266,7 @@ def run(
                 jobs = [_red(users, red, stop, i) for i in range(reds)]
                 if attack:
                     jobs += [_blue(users, blue, stop, pool, 100 + i) for i in range(attackers)]
+                jobs += [_pictures(users, blue, stop, BOX) for _ in range(pictures)]
                 await asyncio.gather(*jobs)
 
             asyncio.run(main())
@@ -253,7 +275,14 @@ def run(
         phase(False)  # warm-up
         quiet, _ = phase(False)
         loud, attacker = phase(True)
-    for name, tally in (("red alone", quiet), ("red under attack", loud), ("blue", attacker)):
+        watched, viewer = phase(False, pictures=PICTURE_CLIENTS)
+    for name, tally in (
+        ("red alone", quiet),
+        ("red under attack", loud),
+        ("blue", attacker),
+        ("red while blue pulls pictures", watched),
+        ("blue's pictures", viewer),
+    ):
         print(
             f"hostage, {name}: {tally.changes:,} writes in {seconds:.0f} s, p50 "
             f"{1e3 * tally.p(0.5):.1f} ms, p99 {1e3 * tally.p(0.99):.1f} ms, "
@@ -273,6 +302,13 @@ def run(
             f"{1e3 * loud.p(0.99):.1f} ms",
             f"no attack {1e3 * quiet.p(0.99):.1f} ms",
             f"{loud.p(0.99) / quiet.p(0.99):.1f}×",
+        ),
+        (
+            f"hostage: red's write p99 while blue pulls pictures ({PICTURE_CLIENTS} clients)",
+            f"{1e3 * watched.p(0.99):.1f} ms",
+            f"no pictures {1e3 * quiet.p(0.99):.1f} ms; {viewer.changes:,} pictures answered, "
+            f"p50 {1e3 * viewer.p(0.5):.0f} ms, {viewer.failures.get('429', 0):,} slowed (429)",
+            f"{watched.p(0.99) / quiet.p(0.99):.1f}×",
         ),
         (
             "hostage: blue's worst operations answered 201 / 429",

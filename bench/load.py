@@ -384,13 +384,32 @@ SIGNED_AT_BEFORE = timedelta(minutes=10)
 users' keys (on a server of its own, before the world is seeded at ``T0``)."""
 
 
+Seeder = Callable[[str, Path, Path, dict[str, Any]], Window]
+"""What writes a world into a database whose users are registered and whose agreement the
+members' roots signed: ``(database URL, keys folder, agreement file, each user's own key)``
+→ the operation window the load should use."""
+
+
+def world_seeder(objects: int) -> Seeder:
+    """The load's world: ``objects`` declared objects (:func:`bench.seed.seed_world`)."""
+
+    def seed(url: str, keys_dir: Path, agreement: Path, keys: dict[str, Any]) -> Window:
+        from bench.seed import seed_world  # the service's own code, imported late
+
+        window = seed_world(url, keys_dir, objects=objects, agreement_path=agreement, keys=keys)
+        print(f"load: {objects:,} declared objects seeded", flush=True)
+        return window
+
+    return seed
+
+
 def _seed(
-    url: str, keys: Path, server: LiveServer, objects: int, offices: BenchOffices
+    url: str, keys: Path, server: LiveServer, offices: BenchOffices, seeder: Seeder
 ) -> tuple[dict[str, str], Window]:
     """Add the users, have the members' offices sign the agreement and register the users'
     keys (over HTTP, as they would), then seed the world with the users' acts."""
     from accord.chrono import format_instant
-    from bench.seed import T0, seed_world  # the service's own code, imported late
+    from bench.seed import T0
 
     assert server.agreement_path is not None
     signed_at = T0 - SIGNED_AT_BEFORE
@@ -410,14 +429,8 @@ def _seed(
     finally:
         server.stop()
     t = time.perf_counter()
-    window = seed_world(
-        url, keys, objects=objects, agreement_path=server.agreement_path,
-        keys={user: offices.key(user) for user in tokens},
-    )  # fmt: skip
-    print(
-        f"load: {objects:,} declared objects seeded in {time.perf_counter() - t:.1f} s",
-        flush=True,
-    )
+    window = seeder(url, keys, server.agreement_path, {user: offices.key(user) for user in tokens})
+    print(f"load: the world seeded in {time.perf_counter() - t:.1f} s", flush=True)
     return tokens, window
 
 
@@ -429,27 +442,27 @@ def _origin(agreement_path: Path) -> str:
 
 
 def _seed_cached(
-    root: Path, server: LiveServer, objects: int, cache: Path, offices: BenchOffices
+    root: Path, server: LiveServer, cache: Path, offices: BenchOffices, seeder: Seeder, name: str
 ) -> tuple[dict[str, str], Window]:
-    """Seed an SQLite world once into ``cache/<objects>`` (database, the center's key, the
+    """Seed an SQLite world once into ``cache/name`` (database, the center's key, the
     agreement its members' roots signed, tokens; the offices beside it, in ``cache``), then
     copy it to ``root`` for each run: the seeded world, not the run, is kept."""
     assert server.agreement_path is not None
     agreement = server.agreement_path.read_text(encoding="utf-8")
-    kept = cache / f"sqlite-{objects}-rooted-v2"  # v2: the center's first entries on T0's clock
+    kept = cache / name
     meta = kept / "world.json"
     if not meta.exists() or (kept / "agreement.yaml").read_text(encoding="utf-8") != agreement:
         shutil.rmtree(kept, ignore_errors=True)
         kept.mkdir(parents=True, mode=0o700)
         (kept / "agreement.yaml").write_text(agreement, encoding="utf-8")
-        seeder = LiveServer(
+        seeding = LiveServer(
             f"sqlite:///{kept / 'accord.sqlite'}", kept / "keys", kept / "log",
             agreement_path=kept / "agreement.yaml",
         )  # fmt: skip
-        tokens, window = _seed(seeder.database_url, kept / "keys", seeder, objects, offices)
+        tokens, window = _seed(seeding.database_url, kept / "keys", seeding, offices, seeder)
         meta.write_text(json.dumps({"tokens": tokens, "window": list(window)}))
     else:
-        print(f"load: {objects:,} declared objects from {kept}", flush=True)
+        print(f"load: the world kept in {kept}", flush=True)
     for path in kept.iterdir():
         if path.name.startswith("accord.sqlite"):
             shutil.copy2(path, root / path.name)
@@ -477,6 +490,10 @@ def served(
     database_url: str | None = None,
     cache: Path | None = None,
     serve_args: tuple[str, ...] = (),
+    *,
+    seeder: Seeder | None = None,
+    name: str | None = None,
+    clock_start: datetime | None = None,
 ) -> Iterator[tuple[LiveServer, Users, Window]]:
     """A running server (``accord serve`` with ``serve_args`` and :data:`SERVE_ARGS`) over a
     seeded world (in a temporary folder, removed after) under an agreement that names its
@@ -485,7 +502,11 @@ def served(
 
     The members' offices (root keys, users' keys) are made in a folder of their own, outside
     the server's data and keys folders (for a kept world, beside it in ``cache``); once the
-    server has started its keys folder is checked to hold the center's key alone."""
+    server has started its keys folder is checked to hold the center's key alone.
+
+    ``seeder`` writes another world than the load's ``objects`` declared objects, kept (with
+    ``cache``) under ``name``; the server's clock starts at ``clock_start`` (default: the
+    bench's day, ``T0``)."""
     from accord.chrono import format_instant
     from bench.seed import T0
 
@@ -497,23 +518,27 @@ def served(
         root = Path(tmp)
         kept = pg_url is None and cache is not None
         text = _load_agreement()
-        folder = (cache / f"offices-{objects}") if kept and cache else Path(office_tmp)
+        named = name or f"sqlite-{objects}-rooted-v2"  # v2: the center's first entries at T0
+        offices_name = f"offices-{objects}" if name is None else f"offices-{name}"
+        folder = (cache / offices_name) if kept and cache else Path(office_tmp)
+        seed = seeder or world_seeder(objects)
         offices = BenchOffices(folder, members_of(text), USERS)
         agreement = root / "agreement.yaml"
         agreement.write_text(offices.rooted(text), encoding="utf-8")
         url = pg_url or f"sqlite:///{root / 'accord.sqlite'}"
         server = LiveServer(url, root / "keys", root / "server.log", agreement_path=agreement)
         if kept and cache is not None:
-            tokens, window = _seed_cached(root, server, objects, cache, offices)
+            tokens, window = _seed_cached(root, server, cache, offices, seed, named)
         else:
-            tokens, window = _seed(url, root / "keys", server, objects, offices)
+            tokens, window = _seed(url, root / "keys", server, offices, seed)
         since = time.monotonic()
+        start = T0 if clock_start is None else clock_start
         server.start(
             timeout=300.0,
-            extra=("--clock-start", format_instant(T0), *serve_args, *SERVE_ARGS),
+            extra=("--clock-start", format_instant(start), *serve_args, *SERVE_ARGS),
         )
         origin = _origin(agreement)
-        users = Users(tokens, offices, origin, server_clock(T0, since), server.port)
+        users = Users(tokens, offices, origin, server_clock(start, since), server.port)
         try:
             assert_center_keys_only(server.keys_dir, origin, offices)
             confirm = httpx.post(

@@ -27,7 +27,7 @@ import httpx
 
 from bench.load import served
 from bench.offices import assert_center_keys_only
-from bench.world import LAT0, LAT1, LON0, LON1
+from bench.world import theatre_box
 
 PAGE = 1000
 """The objects of one page of the boxed picture."""
@@ -65,10 +65,8 @@ def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
         compliance = statistics.median(_timed_get(client, "/v1/compliance") for _ in range(3))
         picture = statistics.median(_timed_get(client, "/v1/picture", at) for _ in range(3))
         size_mb = len(client.get("/v1/picture", params=at).content) / 1e6
-        # a theatre's box (a fifth of the bench's area each way), its first page
-        west, east = LON0 + (LON1 - LON0) * 0.4, LON0 + (LON1 - LON0) * 0.6
-        south, north = LAT0 + (LAT1 - LAT0) * 0.4, LAT0 + (LAT1 - LAT0) * 0.6
-        boxed = {**at, "bbox": f"{west},{south},{east},{north}", "limit": str(PAGE)}
+        # a theatre's box (a fifth of the bench's width and height), its first page
+        boxed = {**at, "bbox": theatre_box(), "limit": str(PAGE)}
         page = statistics.median(_timed_get(client, "/v1/picture", boxed) for _ in range(3))
         page_kb = len(client.get("/v1/picture", params=boxed).content) / 1e3
         assert server.agreement_path is not None  # its members' roots: the center's key alone

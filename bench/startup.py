@@ -24,7 +24,9 @@ from bench.live import LiveServer
 from bench.load import SERVE_ARGS, served
 
 
-def _ready(server: LiveServer, extra: tuple[str, ...], token: str) -> tuple[float, int, float]:
+def restarted_ready(
+    server: LiveServer, extra: tuple[str, ...], token: str
+) -> tuple[float, int, float]:
     """Seconds from the command to ``/readyz`` ready, the process's RSS (MB) then, and the
     seconds the first compliance report then takes (the judge folded in the background)."""
     server.stop()
@@ -62,12 +64,12 @@ def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
                     if kept.scalar() == size:
                         break
                 time.sleep(0.2)
-            resumed = [_ready(server, extra, token) for _ in range(2)]
+            resumed = [restarted_ready(server, extra, token) for _ in range(2)]
             afresh = []
             for _ in range(2):
                 with engine.begin() as connection:
                     connection.execute(text("DELETE FROM verified_checkpoints"))
-                afresh.append(_ready(server, extra, token))
+                afresh.append(restarted_ready(server, extra, token))
         finally:
             engine.dispose()
     seconds = statistics.median(s for s, _, _ in resumed)

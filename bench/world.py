@@ -16,6 +16,14 @@ SPAN_S = 7 * 86400.0
 LON0, LON1, LAT0, LAT1 = 20.0, 30.4, 25.5, 34.5
 
 
+def theatre_box(share: float = 0.2) -> str:
+    """A ``bbox`` (``west,south,east,north``) in the middle of the bench theatre, ``share``
+    of its width and of its height: the part of it one officer's map shows."""
+    lon, lat = (LON0 + LON1) / 2, (LAT0 + LAT1) / 2
+    half_w, half_h = (LON1 - LON0) * share / 2, (LAT1 - LAT0) * share / 2
+    return f"{lon - half_w:.4f},{lat - half_h:.4f},{lon + half_w:.4f},{lat + half_h:.4f}"
+
+
 def _instants(seconds: np.ndarray) -> list[datetime]:
     return [T0 + timedelta(seconds=float(s)) for s in seconds]
 

@@ -1,0 +1,221 @@
+"""``python -m bench --only week``: a week-long exercise's record (issue 24), and every read
+over it.
+
+The world: :func:`bench.week.seed_week` writes a week of exercise — declarations, amendments
+and withdrawals, operations through their life cycles, direct-line messages and escalations,
+airspace alerts from a track feed — through the service's own code, to ``entries`` entries,
+seeded once and kept (``--keep-world``) like the load's world. Once written, the kept world
+is settled in process as a first serving process would leave it: the record verified, the
+center's verification checkpoint and the picture's snapshots kept (what a restart then
+resumes from).
+
+Over a server started on it (its clock a day after the week's end):
+
+* ``GET /v1/compliance`` (blue's officer): the median of :data:`ASKED` requests. Baseline,
+  same database: the report folded from every entry in this process (``findings``), and a
+  fresh check of every entry (``read_record``, what ``accord verify`` does to each).
+* ``GET /v1/picture?at=T&bbox=…&limit=1000`` for :data:`ASKED` instants drawn in the week, a
+  fifth of the theatre's width and height (:func:`bench.world.theatre_box`), blue's officer
+  and red's approver in turn: the median. Baseline: the same requests answered in this
+  process with no snapshot to start from (the whole prefix read and folded), for three of
+  the instants.
+* ``accord serve`` to ``/readyz`` ready, resumed from the checkpoint, and the server's RSS
+  then and at the end.
+
+Bounded: the requests counted above; loopback only.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.load import SERVE_ARGS, Window, served
+from bench.startup import restarted_ready
+from bench.world import theatre_box
+
+ASKED = 15
+"""How many of each request are timed."""
+
+WEEK_DAYS = 7
+
+
+def _settle(url: str, keys_dir: Path, agreement: Path) -> None:
+    """Verify the kept world's record, keep its checkpoint and the picture's snapshots."""
+    from accord.center.bootstrap import Parts
+    from accord.center.config import Settings
+    from accord.center.picture import checkpoints, snapshots
+    from accord.center.picture.verified import verified_of, warm_record
+    from bench.seed import T0
+
+    settings = Settings(database_url=url, keys_dir=keys_dir, agreement_path=agreement)
+    center = Parts(settings, clock=lambda: T0 + timedelta(days=WEEK_DAYS + 1)).open()
+    try:
+        t = time.perf_counter()
+        warm_record(center, threading.Event())
+        checkpoints.save(center, verified_of(center))
+        verified = time.perf_counter() - t
+        t = time.perf_counter()
+        written = snapshots.keep(center)
+        print(
+            f"week: verified in {verified:.0f} s; {written} sizes of snapshots in "
+            f"{time.perf_counter() - t:.0f} s",
+            flush=True,
+        )
+    finally:
+        center.close()
+
+
+def week_seeder(entries: int) -> Any:
+    """The week's world for :func:`bench.load.served`: written, then settled."""
+
+    def seed(url: str, keys_dir: Path, agreement: Path, keys: dict[str, Any]) -> Window:
+        from accord.chrono import format_instant
+        from bench.seed import T0
+        from bench.week import seed_week
+
+        week = seed_week(
+            url, keys_dir, entries=entries, agreement_path=agreement, keys=keys, start=T0
+        )
+        print(
+            f"week: {week.entries:,} entries in {week.seconds:.0f} s ({week.rate:.0f}/s): "
+            + ", ".join(f"{k} {n:,}" for k, n in sorted(week.families.items())),
+            flush=True,
+        )
+        _settle(url, keys_dir, agreement)
+        end = T0 + timedelta(days=WEEK_DAYS)
+        return format_instant(T0), format_instant(end)
+
+    return seed
+
+
+def _timed(client: httpx.Client, path: str, params: dict[str, str] | None = None) -> float:
+    t = time.perf_counter()
+    response = client.get(path, params=params)
+    spent = time.perf_counter() - t
+    assert response.status_code == 200, response.text[:300]
+    return spent
+
+
+def _rss(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS")) // 1024
+
+
+def run(*, entries: int, cache: Path | None = None) -> list[tuple[str, ...]]:
+    """Seed (or take the kept) week, serve it, time the reads against their baselines."""
+    from accord.center.bootstrap import Parts
+    from accord.center.config import Settings
+    from accord.center.identity import Caller
+    from accord.center.picture import snapshots
+    from accord.center.picture.compliance import findings
+    from accord.center.picture.service import Selection, picture
+    from accord.center.picture.verified import read_record
+    from accord.center.roles import Role
+    from accord.chrono import format_instant
+    from bench.seed import T0
+
+    end = T0 + timedelta(days=WEEK_DAYS)
+    rng = random.Random(24)
+    instants = [T0 + timedelta(seconds=rng.uniform(0, WEEK_DAYS * 86400)) for _ in range(ASKED)]
+    box = theatre_box()
+    with served(
+        0,
+        cache=cache,
+        seeder=week_seeder(entries),
+        name=f"week-{entries}-v1",
+        clock_start=end + timedelta(days=1),
+    ) as (server, users, _):
+        assert server.process is not None and server.agreement_path is not None
+        ready, rss_ready, first = restarted_ready(
+            server,
+            ("--clock-start", format_instant(end + timedelta(days=1)), *SERVE_ARGS),
+            users.tokens["blue-officer"],
+        )
+        readers = [
+            httpx.Client(
+                base_url=server.url,
+                headers={"Authorization": f"Bearer {users.tokens[user]}"},
+                timeout=600.0,
+            )
+            for user in ("blue-officer", "red-approver")
+        ]
+        try:
+            compliance = statistics.median(
+                _timed(readers[0], "/v1/compliance") for _ in range(ASKED)
+            )
+            pictures = [
+                _timed(
+                    readers[i % 2],
+                    "/v1/picture",
+                    {"at": format_instant(at), "bbox": box, "limit": "1000"},
+                )
+                for i, at in enumerate(instants)
+            ]
+        finally:
+            for client in readers:
+                client.close()
+        rss_end = _rss(server.process.pid)
+        settings = Settings(
+            database_url=server.database_url,
+            keys_dir=server.keys_dir,
+            agreement_path=server.agreement_path,
+        )
+        center = Parts(settings, clock=lambda: end + timedelta(days=1)).open()
+        try:
+            t = time.perf_counter()
+            with center.reading() as session:
+                records, size = read_record(center.log(session), center.ring, center.origin)
+                verified = time.perf_counter() - t
+                t = time.perf_counter()
+                findings(session, center.agreement, records, center.origin, center.now())
+                folded = time.perf_counter() - t
+            del records
+            caller = Caller(user_id=0, name="blue-officer", member="blue", role=Role.OFFICER)
+            west, south, east, north = (float(x) for x in box.split(","))
+            selection = Selection(box=(west, south, east, north), limit=1000)
+            afresh = []
+            original = snapshots._nearest
+            snapshots._nearest = lambda *args, **kwargs: None  # type: ignore[assignment]
+            try:
+                for at in instants[:3]:
+                    t = time.perf_counter()
+                    picture(center, caller, at, selection)
+                    afresh.append(time.perf_counter() - t)
+            finally:
+                snapshots._nearest = original  # type: ignore[assignment]
+        finally:
+            center.close()
+    median = statistics.median(pictures)
+    print(
+        f"week: {size:,} entries; pictures {[round(p, 2) for p in pictures]} s; afresh "
+        f"{[round(p, 1) for p in afresh]} s; verify {verified:.0f} s, fold {folded:.1f} s",
+        flush=True,
+    )
+    return [
+        (
+            f"week: GET /v1/compliance, {size:,}-entry record",
+            f"{compliance * 1000:.1f} ms",
+            f"fold every entry {folded:.1f} s (a fresh check of every entry {verified:.0f} s)",
+            f"{folded / compliance:.0f}×",
+        ),
+        (
+            f"week: GET /v1/picture?at=T&bbox=…&limit=1000, T in the week, {size:,} entries",
+            f"{median * 1000:.0f} ms (max {max(pictures) * 1000:.0f})",
+            f"the prefix folded afresh {statistics.median(afresh):.1f} s",
+            f"{statistics.median(afresh) / median:.0f}×",
+        ),
+        (
+            f"week: accord serve to /readyz ready, {size:,} entries (RSS then; at the end)",
+            f"{ready:.1f} s ({rss_ready} MB; {rss_end} MB)",
+            f"a fresh check of every entry {verified:.0f} s; first compliance {first:.2f} s",
+            f"{verified / ready:.0f}×",
+        ),
+    ]
