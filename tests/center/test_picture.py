@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,15 +33,10 @@ from accord.record.merkle import leaf_hash, verify_consistency
 from support.clock import Clock
 from support.desk import AID, HIDDEN, PICTURE, Desk, by_id, named, operation, start
 from support.failures import assert_problem
+from support.history import SITE, actions, history
 from support.jig import AGREEMENT, NOW
 from support.record import count_verified
 from support.service import TestClient
-
-SITE: dict[str, Any] = {
-    "type": "Feature",
-    "geometry": {"type": "Point", "coordinates": [21.905, 24.912]},
-    "properties": {"kind": "protected_site", "name": "Depot A", "category": "depot"},
-}
 
 
 def ids(items: list[dict[str, Any]]) -> set[str]:
@@ -289,46 +283,7 @@ def test_the_picture_names_the_prefix_and_a_signed_head_to_check_it_against(desk
 
 # --- the oracle: the replay at "now" is the live state --------------------------------------
 
-ACTIONS = st.lists(
-    st.sampled_from(
-        ["declare", "declare_hidden", "amend", "withdraw", "propose", "approve", "send", "ack"]
-    ),
-    min_size=1,
-    max_size=8,
-)
-
-
-def _act(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> None:
-    if action in ("declare", "declare_hidden"):
-        feature = SITE if action == "declare" else HIDDEN
-        response = desk.post("/v1/declarations", "blue-officer", json=feature)
-        made["declarations"].append(desk.ok(response))
-    elif action in ("amend", "withdraw") and made["declarations"]:
-        target = made["declarations"].pop(0)
-        path = f"/v1/declarations/{target['id']}"
-        if action == "amend":
-            changed = named(target["feature"], "amended")
-            for key in ("id", "declared_by"):
-                changed["properties"].pop(key)
-            made["declarations"].append(desk.ok(desk.put(path, "blue-officer", json=changed), 200))
-        else:
-            desk.ok(desk.post(f"{path}/withdraw", "blue-officer", json={"reason": "x"}), 200)
-    elif action == "propose":
-        lon = 21.3 + 0.01 * len(made["operations"])
-        made["operations"].append(
-            desk.ok(desk.post("/v1/operations", "red-officer", json=operation(lon, 25.9, "red")))
-        )
-    elif action == "approve" and made["operations"]:
-        target = made["operations"].pop(0)
-        desk.post(f"/v1/operations/{target['id']}/approve", "blue-approver", json={})
-    elif action == "send":
-        body = {"to": ["blue"], "subject": "s", "text": "t"}
-        made["messages"].append(desk.ok(desk.post("/v1/messages", "red-officer", json=body)))
-    elif action == "ack" and made["messages"]:
-        target = made["messages"].pop(0)
-        digest = target["content_hash"]
-        path = f"/v1/messages/{target['id']}/acknowledge"
-        desk.ok(desk.post(path, "blue-officer", json={"content_hash": digest}))
+ACTIONS = actions()
 
 
 def _checked_afresh(
@@ -351,17 +306,6 @@ def _checked_afresh(
     return found, len(found)
 
 
-def _history(desk: Desk, actions: list[str]) -> Iterator[int]:
-    """With the joint phase confirmed, do ``actions`` one a minute, yielding each one's
-    number once it is done."""
-    desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
-    made: dict[str, list[dict[str, Any]]] = {"declarations": [], "operations": [], "messages": []}
-    for i, action in enumerate(actions):
-        desk.clock.set(1 + i)
-        _act(desk, action, made)
-        yield i
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @settings(
     max_examples=4,
@@ -374,7 +318,7 @@ def test_the_replay_at_now_is_the_live_state(
 ) -> None:
     tmp = tmp_path_factory.mktemp("oracle")
     for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
-        for _ in _history(desk, actions):
+        for _ in history(desk, actions):
             pass
         desk.clock.set(len(actions) + 1)
         for user in ("blue-officer", "red-officer", "observer"):
@@ -422,7 +366,7 @@ def test_the_verified_record_reads_as_a_fresh_check_at_every_step(
     tmp = tmp_path_factory.mktemp("verified")
     for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
         center = desk.center
-        for i in _history(desk, actions):
+        for i in history(desk, actions):
             for minutes in data.draw(st.lists(st.floats(0, i + 2), max_size=3)):
                 until = NOW + timedelta(minutes=minutes)
                 with center.reading() as session:

@@ -4,7 +4,6 @@ for every reader; a snapshot that does not check is refused, at start-up and on 
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,75 +19,13 @@ import accord.center.picture.verified as verified_module
 from accord.center.db.models import PictureSnapshot
 from accord.center.picture import snapshots
 from accord.center.picture.verified import verified_of
-from support.desk import AID, HIDDEN, Desk, named, operation, restarted, start
+from support.desk import AID, HIDDEN, Desk, restarted, start
 from support.failures import assert_problem
+from support.history import DECLARING, RED_HIDDEN, SITE, actions, history
 from support.jig import NOW
 
 AT = (NOW + timedelta(minutes=10)).isoformat()
 READERS = ("blue-officer", "red-officer", "red-approver", "observer", "hnc-notifier")
-
-RED_HIDDEN: dict[str, Any] = copy.deepcopy(HIDDEN)
-RED_HIDDEN["geometry"]["coordinates"] = [21.61, 25.31]
-RED_HIDDEN["properties"].update(name="HIDDEN-COMPANY-2", party="red")
-
-SITE: dict[str, Any] = {
-    "type": "Feature",
-    "geometry": {"type": "Point", "coordinates": [21.905, 24.912]},
-    "properties": {"kind": "protected_site", "name": "Depot A", "category": "depot"},
-}
-
-ACTIONS = st.lists(
-    st.sampled_from(
-        [
-            "declare",
-            "blue_hidden",
-            "red_hidden",
-            "amend",
-            "withdraw",
-            "propose",
-            "approve",
-            "send",
-            "ack",
-        ]
-    ),
-    min_size=1,
-    max_size=14,
-)
-
-_OWNERS = {"declare": "blue-officer", "blue_hidden": "blue-officer", "red_hidden": "red-officer"}
-_FEATURES = {"declare": SITE, "blue_hidden": HIDDEN, "red_hidden": RED_HIDDEN}
-
-
-def _act(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> None:
-    if action in _OWNERS:
-        response = desk.post("/v1/declarations", _OWNERS[action], json=_FEATURES[action])
-        made["declarations"].append({**desk.ok(response), "user": _OWNERS[action]})
-    elif action in ("amend", "withdraw") and made["declarations"]:
-        target = made["declarations"].pop(0)
-        path, user = f"/v1/declarations/{target['id']}", target["user"]
-        if action == "amend":
-            changed = named(target["feature"], "amended")
-            for key in ("id", "declared_by"):
-                changed["properties"].pop(key)
-            amended = desk.ok(desk.put(path, user, json=changed), 200)
-            made["declarations"].append({**amended, "user": user})
-        else:
-            desk.ok(desk.post(f"{path}/withdraw", user, json={"reason": "x"}), 200)
-    elif action == "propose":
-        lon = 21.3 + 0.01 * len(made["operations"])
-        made["operations"].append(
-            desk.ok(desk.post("/v1/operations", "red-officer", json=operation(lon, 25.9, "red")))
-        )
-    elif action == "approve" and made["operations"]:
-        target = made["operations"].pop(0)
-        desk.post(f"/v1/operations/{target['id']}/approve", "blue-approver", json={})
-    elif action == "send":
-        body = {"to": ["blue"], "subject": "s", "text": "t"}
-        made["messages"].append(desk.ok(desk.post("/v1/messages", "red-officer", json=body)))
-    elif action == "ack" and made["messages"]:
-        target = made["messages"].pop(0)
-        path = f"/v1/messages/{target['id']}/acknowledge"
-        desk.ok(desk.post(path, "blue-officer", json={"content_hash": target["content_hash"]}))
 
 
 def _replayed_whole(desk: Desk, user: str, minutes: float, monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -111,11 +48,11 @@ def _count(desk: Desk) -> dict[str, int]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(actions=ACTIONS, every=st.sampled_from([1, 2, 3]), data=st.data())
+@given(done=actions(max_size=14), every=st.sampled_from([1, 2, 3]), data=st.data())
 def test_the_picture_from_a_snapshot_and_its_tail_is_the_whole_replay(
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
-    actions: list[str],
+    done: list[str],
     every: int,
     data: st.DataObject,
 ) -> None:
@@ -123,15 +60,7 @@ def test_the_picture_from_a_snapshot_and_its_tail_is_the_whole_replay(
     monkeypatch.setattr(snapshots, "DECODE_US", 0.0)  # always fold on from the nearest
     tmp = tmp_path_factory.mktemp("snapshots")
     for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
-        desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
-        made: dict[str, list[dict[str, Any]]] = {
-            "declarations": [],
-            "operations": [],
-            "messages": [],
-        }
-        for i, action in enumerate(actions):
-            desk.clock.set(1 + i)
-            _act(desk, action, made)
+        for i in history(desk, done):
             if data.draw(st.booleans(), label="keep now"):
                 snapshots.keep(desk.center)
             instants = data.draw(st.lists(st.floats(0, i + 1), min_size=1, max_size=2))
@@ -146,12 +75,12 @@ def test_the_picture_from_a_snapshot_and_its_tail_is_the_whole_replay(
         size = verified_of(desk.center).verified
         counts = _count(desk)
         assert counts.get(snapshots.NO_ONE, 0) == size // every
-        hidden_by = {_OWNERS[a].split("-")[0] for a in actions if a.endswith("_hidden")}
+        hidden_by = {DECLARING[a][0].split("-")[0] for a in done if a.endswith("_hidden")}
         assert set(counts) - {snapshots.NO_ONE} <= hidden_by
-        desk.clock.set(len(actions) + 2)
+        desk.clock.set(len(done) + 2)
         for user in READERS:
-            whole = _replayed_whole(desk, user, len(actions) + 2, monkeypatch)
-            assert desk.picture(user, len(actions) + 2) == whole
+            whole = _replayed_whole(desk, user, len(done) + 2, monkeypatch)
+            assert desk.picture(user, len(done) + 2) == whole
 
 
 @pytest.fixture
