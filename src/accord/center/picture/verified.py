@@ -172,7 +172,7 @@ class VerifiedRecord:
             cut = min(cut, count)
             if stop is not None and stop < cut:
                 cut = max(stop, 0)
-            if cut == count and self._broken is not None:
+            if cut == self._count and self._broken is not None:  # a prefix reaching it
                 raise _damaged(*self._broken)
             start = max(start, 0)
             if start >= cut:
