@@ -162,11 +162,9 @@ def picture(
         phase=PhaseOut.of(phase_at(center.agreement, at, replay.confirmations)),
         confirmations=dict(replay.confirmations),
         declarations=declarations,
-        unverified=[
-            i
-            for i in replay.unopened
-            if first and view == "party" and done.author(i) == caller.member
-        ],
+        unverified=[i for i in replay.unopened if done.author(i) == caller.member]
+        if first and view == "party"
+        else [],
         operations=operations,
         messages=messages,
         anomalies=[AnomalyAt(entry=i, reason=replay.reasons[i]) for i in replay.anomalies]
