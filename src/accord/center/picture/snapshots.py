@@ -150,7 +150,7 @@ def _decode(center: Center, body: bytes) -> tuple[Replay, dict[int, str]]:
                 if key is None:
                     raise ValueError(f"a part no feature declares, {name!r}")
                 made[key] = codec(key.shape)[1](value)
-        except (EOFError, TypeError, KeyError, IndexError, zlib.error) as error:
+        except (EOFError, TypeError, KeyError, IndexError, AttributeError, zlib.error) as error:
             raise ValueError(f"a snapshot not of the form written: {error}") from None
     replay = Replay.resumed(
         center.agreement,
@@ -324,8 +324,13 @@ def keep(center: Center) -> int:
     if record.refused is not None:
         return 0
     shape = form()
-    with center.writing() as unit:
-        unit.session.execute(delete(PictureSnapshot).where(PictureSnapshot.form != shape))
+    with center.reading() as session:
+        other = session.scalar(
+            select(PictureSnapshot.size).where(PictureSnapshot.form != shape).limit(1)
+        )
+    if other is not None:  # written by another version: never read, dropped
+        with center.writing() as unit:
+            unit.session.execute(delete(PictureSnapshot).where(PictureSnapshot.form != shape))
     with center.reading() as session:
         newest = session.scalar(
             select(PictureSnapshot.size).order_by(PictureSnapshot.size.desc()).limit(1)
