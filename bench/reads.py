@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from bench.live import LiveServer
 from bench.load import served
 from bench.offices import assert_center_keys_only
 from bench.world import theatre_box
@@ -33,7 +34,8 @@ PAGE = 1000
 """The objects of one page of the boxed picture."""
 
 
-def _timed_get(client: httpx.Client, path: str, params: dict[str, str] | None = None) -> float:
+def timed_get(client: httpx.Client, path: str, params: dict[str, str] | None = None) -> float:
+    """Seconds to a 200 answer of ``GET path``."""
     t = time.perf_counter()
     response = client.get(path, params=params)
     spent = time.perf_counter() - t
@@ -41,12 +43,38 @@ def _timed_get(client: httpx.Client, path: str, params: dict[str, str] | None = 
     return spent
 
 
-def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
-    """Time the two reads against the service and against verifying per request."""
+def fold_afresh(server: LiveServer, now: datetime) -> tuple[int, float, float]:
+    """The baseline of a read of the whole record, in this process over the server's
+    database at ``now``: the record's size, the seconds to read and check every entry
+    (``read_record``, what ``accord verify`` does to each) and to fold and judge them all
+    (``findings``)."""
     from accord.center.bootstrap import Parts
     from accord.center.config import Settings
     from accord.center.picture.compliance import findings
     from accord.center.picture.verified import read_record
+
+    assert server.agreement_path is not None  # its members' roots: the center's key alone
+    settings = Settings(
+        database_url=server.database_url,
+        keys_dir=server.keys_dir,
+        agreement_path=server.agreement_path,
+    )
+    center = Parts(settings, clock=lambda: now).open()
+    try:
+        t = time.perf_counter()
+        with center.reading() as session:
+            records, size = read_record(center.log(session), center.ring, center.origin)
+            verified = time.perf_counter() - t
+            t = time.perf_counter()
+            findings(session, center.agreement, records, center.origin, center.now())
+            folded = time.perf_counter() - t
+    finally:
+        center.close()
+    return size, verified, folded
+
+
+def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
+    """Time the two reads against the service and against verifying per request."""
     from accord.chrono import format_instant, parse_instant
     from bench.seed import T0
 
@@ -62,32 +90,17 @@ def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:
         # from the server's clock, which started at T0)
         now = parse_instant(client.get("/v1/me").json()["now"])
         at = {"at": format_instant(now)}
-        compliance = statistics.median(_timed_get(client, "/v1/compliance") for _ in range(3))
-        picture = statistics.median(_timed_get(client, "/v1/picture", at) for _ in range(3))
+        compliance = statistics.median(timed_get(client, "/v1/compliance") for _ in range(3))
+        picture = statistics.median(timed_get(client, "/v1/picture", at) for _ in range(3))
         size_mb = len(client.get("/v1/picture", params=at).content) / 1e6
         # a theatre's box (a fifth of the bench's width and height), its first page
         boxed = {**at, "bbox": theatre_box(), "limit": str(PAGE)}
-        page = statistics.median(_timed_get(client, "/v1/picture", boxed) for _ in range(3))
+        page = statistics.median(timed_get(client, "/v1/picture", boxed) for _ in range(3))
         page_kb = len(client.get("/v1/picture", params=boxed).content) / 1e3
-        assert server.agreement_path is not None  # its members' roots: the center's key alone
-        settings = Settings(
-            database_url=server.database_url,
-            keys_dir=server.keys_dir,
-            agreement_path=server.agreement_path,
-        )
-        center = Parts(settings, clock=lambda: T0 + timedelta(minutes=1)).open()
-        try:
-            t = time.perf_counter()
-            with center.reading() as session:
-                records, size = read_record(center.log(session), center.ring, center.origin)
-                verified = time.perf_counter() - t
-                findings(session, center.agreement, records, center.origin, center.now())
-            baseline = time.perf_counter() - t
-        finally:
-            center.close()
+        size, verified, fold = fold_afresh(server, T0 + timedelta(minutes=1))
         assert_center_keys_only(server.keys_dir, users.origin, users.offices)
     print(f"reads: {size:,} entries; verifying them per request {verified:.1f} s", flush=True)
-    fold = baseline - verified
+    baseline = verified + fold
     return [
         (
             f"GET /v1/compliance, {size:,}-entry record (the kept judge)",

@@ -24,6 +24,12 @@ from bench.live import LiveServer
 from bench.load import SERVE_ARGS, served
 
 
+def rss_mb(pid: int) -> int:
+    """The resident memory of process ``pid``, in MB (``VmRSS``)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS")) // 1024
+
+
 def restarted_ready(
     server: LiveServer, extra: tuple[str, ...], token: str
 ) -> tuple[float, int, float]:
@@ -35,14 +41,13 @@ def restarted_ready(
     server.wait_for("/readyz", timeout=600.0, every=0.05)
     spent = time.perf_counter() - t
     assert server.process is not None
-    status = Path(f"/proc/{server.process.pid}/status").read_text()
-    rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+    rss = rss_mb(server.process.pid)
     t = time.perf_counter()
     report = httpx.get(
         f"{server.url}/v1/compliance", headers={"Authorization": f"Bearer {token}"}, timeout=600
     )
     assert report.status_code == 200, report.text[:300]
-    return spent, rss // 1024, time.perf_counter() - t
+    return spent, rss, time.perf_counter() - t
 
 
 def run(*, objects: int, cache: Path | None = None) -> list[tuple[str, ...]]:

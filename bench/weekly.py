@@ -38,7 +38,8 @@ from typing import Any
 import httpx
 
 from bench.load import SERVE_ARGS, Window, served
-from bench.startup import restarted_ready
+from bench.reads import fold_afresh, timed_get
+from bench.startup import restarted_ready, rss_mb
 from bench.world import theatre_box
 
 ASKED = 15
@@ -96,28 +97,13 @@ def week_seeder(entries: int) -> Any:
     return seed
 
 
-def _timed(client: httpx.Client, path: str, params: dict[str, str] | None = None) -> float:
-    t = time.perf_counter()
-    response = client.get(path, params=params)
-    spent = time.perf_counter() - t
-    assert response.status_code == 200, response.text[:300]
-    return spent
-
-
-def _rss(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS")) // 1024
-
-
 def run(*, entries: int, cache: Path | None = None) -> list[tuple[str, ...]]:
     """Seed (or take the kept) week, serve it, time the reads against their baselines."""
     from accord.center.bootstrap import Parts
     from accord.center.config import Settings
     from accord.center.identity import Caller
     from accord.center.picture import snapshots
-    from accord.center.picture.compliance import findings
     from accord.center.picture.service import Selection, picture
-    from accord.center.picture.verified import read_record
     from accord.center.roles import Role
     from accord.chrono import format_instant
     from bench.seed import T0
@@ -149,10 +135,10 @@ def run(*, entries: int, cache: Path | None = None) -> list[tuple[str, ...]]:
         ]
         try:
             compliance = statistics.median(
-                _timed(readers[0], "/v1/compliance") for _ in range(ASKED)
+                timed_get(readers[0], "/v1/compliance") for _ in range(ASKED)
             )
             pictures = [
-                _timed(
+                timed_get(
                     readers[i % 2],
                     "/v1/picture",
                     {"at": format_instant(at), "bbox": box, "limit": "1000"},
@@ -162,7 +148,8 @@ def run(*, entries: int, cache: Path | None = None) -> list[tuple[str, ...]]:
         finally:
             for client in readers:
                 client.close()
-        rss_end = _rss(server.process.pid)
+        rss_end = rss_mb(server.process.pid)
+        size, verified, folded = fold_afresh(server, end + timedelta(days=1))
         settings = Settings(
             database_url=server.database_url,
             keys_dir=server.keys_dir,
@@ -170,14 +157,6 @@ def run(*, entries: int, cache: Path | None = None) -> list[tuple[str, ...]]:
         )
         center = Parts(settings, clock=lambda: end + timedelta(days=1)).open()
         try:
-            t = time.perf_counter()
-            with center.reading() as session:
-                records, size = read_record(center.log(session), center.ring, center.origin)
-                verified = time.perf_counter() - t
-                t = time.perf_counter()
-                findings(session, center.agreement, records, center.origin, center.now())
-                folded = time.perf_counter() - t
-            del records
             caller = Caller(user_id=0, name="blue-officer", member="blue", role=Role.OFFICER)
             west, south, east, north = (float(x) for x in box.split(","))
             selection = Selection(box=(west, south, east, north), limit=1000)
