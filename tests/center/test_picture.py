@@ -15,13 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text, update
 
+import accord.center.picture.replay as replay_module
 import accord.center.picture.verified as verified_module
 from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.db.models import Opening
 from accord.center.entry_kinds import Recorded
+from accord.center.operations.fold import OPERATIONS
 from accord.center.picture.compliance import JUDGE
-from accord.center.picture.replay import Replay
+from accord.center.picture.replay import Replay, replay_until
 from accord.center.picture.verified import verified_log, verified_of, verified_record
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
@@ -190,6 +192,40 @@ def test_an_operations_status_at_each_step(desk: Desk) -> None:
     assert len(seen["entries"]) == 4 and seen["entry"] == seen["entries"][-1]
     # The phase in force followed the confirmation in the record.
     assert desk.picture("observer", 0)["phase"]["id"] == "joint-center"
+
+
+def test_an_operation_ended_a_day_before_is_history_and_set_aside(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay_module, "SWEEP_EVERY", 1)  # set aside at every entry
+    desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+    desk.clock.set(10)
+    cancelled = desk.ok(
+        desk.post("/v1/operations", "red-officer", json=operation(21.4, 25.9, "red"))
+    )
+    lapsed = desk.ok(desk.post("/v1/operations", "blue-officer", json=operation(21.3, 25.9)))
+    desk.clock.set(20)
+    path = f"/v1/operations/{cancelled['id']}/cancel"
+    desk.ok(desk.post(path, "red-officer", json={"reason": "x"}), 200)
+    desk.clock.set(36 * 60)
+    desk.ok(desk.post("/v1/declarations", "blue-officer", json=SITE))  # an entry a day on
+
+    def shown(minutes: float) -> dict[str, str]:
+        seen = desk.picture("observer", minutes)["operations"]
+        return {o["id"]: o["status"] for o in seen}
+
+    day = 24 * 60
+    # Shown for a day after it ended (by a step, or by time alone: its window closed at 10 h)
+    assert shown(20 + day - 1) == {cancelled["id"]: "cancelled", lapsed["id"]: "expired"}
+    assert shown(20 + day + 1) == {lapsed["id"]: "expired"}
+    assert shown(10 * 60 + day + 1) == {}
+    # ... and no longer held by a replay folded past that: set aside, read back when named.
+    replay = replay_until(desk.center, NOW + timedelta(minutes=36 * 60))
+    assert replay.operations == {}
+    assert replay.known(OPERATIONS, cancelled["id"]) and replay.known(OPERATIONS, lapsed["id"])
+    found = replay.find(OPERATIONS, cancelled["id"])
+    assert found is not None and found.status == "cancelled"
+    assert set(replay.operations) == {cancelled["id"]}
 
 
 # --- messages -------------------------------------------------------------------------------

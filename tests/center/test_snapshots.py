@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 
+import accord.center.operations.fold as operations_fold
+import accord.center.picture.replay as replay_module
 import accord.center.picture.verified as verified_module
 from accord.center.db.models import PictureSnapshot
 from accord.center.picture import snapshots
@@ -29,9 +31,11 @@ READERS = ("blue-officer", "red-officer", "red-approver", "observer", "hnc-notif
 
 
 def _replayed_whole(desk: Desk, user: str, minutes: float, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The oracle: the same picture with no snapshot to start from (the whole prefix folded)."""
+    """The oracle: the same picture with no snapshot to start from (the whole prefix folded)
+    and no object ever set aside."""
     with monkeypatch.context() as patch:
         patch.setattr(snapshots, "_nearest", lambda *args, **kwargs: None)
+        patch.setattr(replay_module, "SWEEP_EVERY", 1 << 62)
         return desk.picture(user, minutes)
 
 
@@ -44,20 +48,32 @@ def _count(desk: Desk) -> dict[str, int]:
 
 
 @settings(
-    max_examples=6,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(done=actions(max_size=14), every=st.sampled_from([1, 2, 3]), data=st.data())
+@given(
+    done=actions(max_size=14),
+    every=st.sampled_from([1, 2, 3]),
+    sweep=st.sampled_from([1, 2, 5]),
+    shown=st.sampled_from([0.5, 2.0, 24 * 60.0]),
+    data=st.data(),
+)
 def test_the_picture_from_a_snapshot_and_its_tail_is_the_whole_replay(
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
     done: list[str],
     every: int,
+    sweep: int,
+    shown: float,
     data: st.DataObject,
 ) -> None:
+    """... with done objects set aside every ``sweep`` entries (an operation ended
+    ``shown`` minutes before no longer shown), against a replay that sets none aside."""
     monkeypatch.setattr(verified_module, "MARK_EVERY", every)
     monkeypatch.setattr(snapshots, "DECODE_US", 0.0)  # always fold on from the nearest
+    monkeypatch.setattr(replay_module, "SWEEP_EVERY", sweep)
+    monkeypatch.setattr(operations_fold, "ENDED_SHOWN", timedelta(minutes=shown))
     tmp = tmp_path_factory.mktemp("snapshots")
     for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
         for i in history(desk, done):

@@ -1,6 +1,6 @@
 """Random histories for the picture's property tests: what a desk's users do, one action at
 a time — shared and hidden declarations of both parties, their amendments and withdrawals,
-operations proposed and approved, direct-line messages sent and acknowledged."""
+operations proposed, approved and cancelled, direct-line messages sent and acknowledged."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ DECLARING = {
 }
 """Each declaring action: who declares, what."""
 
-NAMES = (*DECLARING, "amend", "withdraw", "propose", "approve", "send", "ack")
+NAMES = (*DECLARING, "amend", "withdraw", "propose", "approve", "cancel", "send", "ack")
 
 
 def actions(*, max_size: int = 8) -> st.SearchStrategy[list[str]]:
@@ -40,8 +40,8 @@ def actions(*, max_size: int = 8) -> st.SearchStrategy[list[str]]:
 
 def act(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> None:
     """Do ``action`` as its user would; ``made`` keeps what was made, for later actions (an
-    amendment or a withdrawal of the oldest declaration, by its declarer; an approval of the
-    oldest operation; an acknowledgement of the oldest message)."""
+    amendment or a withdrawal of the oldest declaration, by its declarer; an approval or a
+    cancellation of the oldest operation; an acknowledgement of the oldest message)."""
     if action in DECLARING:
         user, feature = DECLARING[action]
         made["declarations"].append(
@@ -66,6 +66,10 @@ def act(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> None:
     elif action == "approve" and made["operations"]:
         target = made["operations"].pop(0)
         desk.post(f"/v1/operations/{target['id']}/approve", "blue-approver", json={})
+    elif action == "cancel" and made["operations"]:
+        target = made["operations"].pop(0)
+        path = f"/v1/operations/{target['id']}/cancel"
+        desk.ok(desk.post(path, "red-officer", json={"reason": "x"}), 200)
     elif action == "send":
         body = {"to": ["blue"], "subject": "s", "text": "t"}
         made["messages"].append(desk.ok(desk.post("/v1/messages", "red-officer", json=body)))

@@ -85,6 +85,7 @@ class Recorded:
 
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 _PARTS: dict[str, Part[Any]] = {}
 
@@ -111,16 +112,31 @@ class Part(Generic[T]):
 
     ``shape``: the part's type, as a snapshot of the folded state writes and reads it
     (:mod:`accord.center.picture.codec`): plain values, ``datetime``, dataclasses, and
-    lists, tuples and dicts of them. Each part has its own name (:func:`part_named`)."""
+    lists, tuples and dicts of them. Each part has its own name (:func:`part_named`).
 
-    __slots__ = ("make", "name", "shape")
+    ``done``, for a part of objects by id (``dict[str, V]``): whether an object will never be
+    shown again in a picture at or after an instant (a withdrawn declaration, a message
+    every recipient acknowledged, an operation that ended a day before). A picture's replay
+    keeps such objects compact, as encoded bytes, and reads one back only when a later entry
+    names it (:meth:`Replaying.find`): what a picture holds grows with the live objects, not
+    with every object the record ever told of."""
 
-    def __init__(self, name: str, make: Callable[[], T], *, shape: Any) -> None:
+    __slots__ = ("done", "make", "name", "shape")
+
+    def __init__(
+        self,
+        name: str,
+        make: Callable[[], T],
+        *,
+        shape: Any,
+        done: Callable[[Agreement, Any, datetime], bool] | None = None,
+    ) -> None:
         if name in _PARTS:
             raise ValueError(f"two parts of the replay's state are named {name!r}")
         self.name = name
         self.make = make
         self.shape = shape
+        self.done = done
         _PARTS[name] = self
 
     def __repr__(self) -> str:
@@ -148,6 +164,17 @@ class Replaying(Protocol):
 
     def part(self, key: Part[T]) -> T:
         """The part of the state ``key`` names (made empty when first asked for)."""
+        ...
+
+    def find(self, key: Part[dict[str, V]], object_id: str) -> V | None:
+        """The object ``object_id`` of the part ``key`` names, read back into the part if
+        it had been set aside as done (:attr:`Part.done`); None if the record never told of
+        it. A fold looks objects up with this, never with the part's ``get``."""
+        ...
+
+    def known(self, key: Part[dict[str, V]], object_id: str) -> bool:
+        """Whether the record told of the object ``object_id`` of the part ``key`` names,
+        done or not (without reading it back)."""
         ...
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from accord.agreement import Agreement
 from accord.center.entry_kinds import Part, Recorded, Replaying
 from accord.world import Disclosure
 
@@ -73,10 +74,16 @@ class DeclarationState:
         return self.withdrawn_at is None
 
 
+def _withdrawn(_agreement: Agreement, d: DeclarationState, _at: datetime) -> bool:
+    """A withdrawn declaration is never in force again: no picture shows it."""
+    return d.withdrawn_at is not None
+
+
 DECLARATIONS: Part[dict[str, DeclarationState]] = Part(
-    "declarations", dict, shape=dict[str, DeclarationState]
+    "declarations", dict, shape=dict[str, DeclarationState], done=_withdrawn
 )
-"""Every declaration the record tells of, by id."""
+"""Every declaration the record tells of, by id (those withdrawn set aside:
+:attr:`~accord.center.entry_kinds.Part.done`)."""
 UNOPENED: Part[list[int]] = Part("unopened hidden entries", list, shape=list[int])
 """The indices of the ``declaration.hidden`` entries without a checked opening."""
 
@@ -85,11 +92,10 @@ def created(replay: Replaying, record: Recorded) -> bool:
     """``declaration.created``: a new declaration, its feature in clear (or, in an older
     log, a hidden one's commitment)."""
     event = record.event
-    declarations = replay.part(DECLARATIONS)
     object_id = str(event["id"])
-    if object_id in declarations:
+    if replay.known(DECLARATIONS, object_id):
         return False
-    declarations[object_id] = DeclarationState(
+    replay.part(DECLARATIONS)[object_id] = DeclarationState(
         id=object_id,
         kind=str(event["object_kind"]),
         owner=record.author,
@@ -107,7 +113,7 @@ def created(replay: Replaying, record: Recorded) -> bool:
 def acknowledged(replay: Replaying, record: Recorded) -> bool:
     """``declaration.acknowledged``: a party's receipt of a known declaration."""
     event = record.event
-    found = replay.part(DECLARATIONS).get(str(event["id"]))
+    found = replay.find(DECLARATIONS, str(event["id"]))
     if found is None:
         return False
     found.acks.append(
@@ -124,7 +130,7 @@ def acknowledged(replay: Replaying, record: Recorded) -> bool:
 
 def _owned(replay: Replaying, record: Recorded) -> DeclarationState | None:
     """The declaration ``record`` names, when its author owns it and it is in force."""
-    found = replay.part(DECLARATIONS).get(str(record.event["id"]))
+    found = replay.find(DECLARATIONS, str(record.event["id"]))
     if found is None or record.author != found.owner or not found.in_force:
         return None
     return found
@@ -167,13 +173,11 @@ def hidden(replay: Replaying, record: Recorded) -> bool:
     content = opened["content"]
     if not isinstance(content, dict):
         return False
-    declarations = replay.part(DECLARATIONS)
-    found = declarations.get(object_id)
     committed = str(record.event["commitment"])
     if action == "created":
-        if found is not None or version != 1:
+        if replay.known(DECLARATIONS, object_id) or version != 1:
             return False
-        declarations[object_id] = DeclarationState(
+        replay.part(DECLARATIONS)[object_id] = DeclarationState(
             id=object_id,
             kind=kind,
             owner=record.author,
@@ -187,6 +191,7 @@ def hidden(replay: Replaying, record: Recorded) -> bool:
             opened=dict(content),
         )
         return True
+    found = replay.find(DECLARATIONS, object_id)
     if (
         found is None
         or record.author != found.owner

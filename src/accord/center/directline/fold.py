@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from accord.agreement import Agreement
 from accord.center.entry_kinds import Part, Recorded, Replaying
 from accord.chrono import parse_instant
 
@@ -70,18 +71,25 @@ class MessageRecord:
         return any(party not in self.receipts for party in self.to)
 
 
-MESSAGES: Part[dict[str, MessageRecord]] = Part("messages", dict, shape=dict[str, MessageRecord])
-"""Every direct-line message the record tells of, by id."""
+def _closed(_agreement: Agreement, m: MessageRecord, _at: datetime) -> bool:
+    """A message every recipient acknowledged is never open again: no picture shows it."""
+    return not m.open
+
+
+MESSAGES: Part[dict[str, MessageRecord]] = Part(
+    "messages", dict, shape=dict[str, MessageRecord], done=_closed
+)
+"""Every direct-line message the record tells of, by id (those closed set aside:
+:attr:`~accord.center.entry_kinds.Part.done`)."""
 
 
 def sent(replay: Replaying, record: Recorded) -> bool:
     """``message.sent``: a new message, signed by its sender."""
     event = record.event
-    messages = replay.part(MESSAGES)
     message_id = str(event["id"])
-    if message_id in messages or event["from"] != record.author:
+    if replay.known(MESSAGES, message_id) or event["from"] != record.author:
         return False
-    messages[message_id] = MessageRecord(
+    replay.part(MESSAGES)[message_id] = MessageRecord(
         id=message_id,
         sender=record.author,
         to=[str(p) for p in event["to"]],
@@ -96,7 +104,7 @@ def sent(replay: Replaying, record: Recorded) -> bool:
 def acknowledged(replay: Replaying, record: Recorded) -> bool:
     """``message.acknowledged``: a recipient's first acknowledgement of a known message."""
     event = record.event
-    found = replay.part(MESSAGES).get(str(event["id"]))
+    found = replay.find(MESSAGES, str(event["id"]))
     if found is None or record.author not in found.to or record.author in found.receipts:
         return False
     found.receipts[record.author] = Receipt(record.at, str(event["content_hash"]), record.index)
@@ -105,7 +113,7 @@ def acknowledged(replay: Replaying, record: Recorded) -> bool:
 
 def _step(replay: Replaying, record: Recorded, kind: str) -> bool:
     event = record.event
-    found = replay.part(MESSAGES).get(str(event["id"]))
+    found = replay.find(MESSAGES, str(event["id"]))
     if found is None or record.author != replay.origin:
         return False
     found.steps.setdefault(str(event["to"]), []).append(
@@ -128,7 +136,7 @@ def checked(replay: Replaying, record: Recorded) -> bool:
     """``message.checked``: the center's check of a known message, once, for exactly its
     sender and recipients."""
     event = record.event
-    found = replay.part(MESSAGES).get(str(event["id"]))
+    found = replay.find(MESSAGES, str(event["id"]))
     if found is None or record.author != replay.origin or found.checked_entry is not None:
         return False
     commitments = event["checks"]

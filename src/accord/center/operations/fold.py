@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from accord.agreement import Agreement, RuleKind
@@ -35,6 +35,7 @@ from accord.rules.operations import (
 )
 
 __all__ = [
+    "ENDED_SHOWN",
     "OPERATIONS",
     "OperationRecord",
     "amended",
@@ -47,6 +48,7 @@ __all__ = [
     "objection_withdrawn",
     "proposed",
     "reported",
+    "shown_at",
     "step",
 ]
 
@@ -146,17 +148,42 @@ CONTINUED, CONTINUES = "continued", "continues"
 """The members of a list continued across entries (:mod:`accord.record.continued`, named
 here so that a fold stays state and functions: ``center-folds-plain``)."""
 
+ENDED_SHOWN = timedelta(days=1)
+"""How long an operation that ended stays in the picture: a day after it ended and after
+the record last told of it. Older ones are the history, in the record and the operations'
+own list; a picture at an instant of a week shows what was in course then."""
+
+
+def shown_at(op: OperationRecord, agreement: Agreement, at: datetime) -> bool:
+    """Whether a picture at ``at`` shows ``op``: unless a day has passed since the record
+    last told of it (``updated_at``) and since it ended (reached a terminal status, by an
+    entry or by time alone: :func:`accord.rules.operations.settle`). Once False it stays
+    False at every later instant until another entry names it."""
+    if at - op.updated_at <= ENDED_SHOWN:
+        return True
+    state = op.settled(agreement, at)
+    if state is None or state.status not in rules.TERMINAL:
+        return True
+    end = state.history[-1].at if state.history else op.updated_at
+    return at - end <= ENDED_SHOWN
+
+
+def _ended(agreement: Agreement, op: OperationRecord, at: datetime) -> bool:
+    return not shown_at(op, agreement, at)
+
+
 OPERATIONS: Part[dict[str, OperationRecord]] = Part(
-    "operations", dict, shape=dict[str, OperationRecord]
+    "operations", dict, shape=dict[str, OperationRecord], done=_ended
 )
-"""Every operation the record tells of, by id."""
+"""Every operation the record tells of, by id (those :func:`shown_at` no more set aside:
+:attr:`~accord.center.entry_kinds.Part.done`)."""
 
 
 def _started(replay: Replaying, record: Recorded) -> OperationRecord | None:
     """A new operation from a proposal or a report, not yet kept (None: the id is taken)."""
     event = record.event
     op_id = str(event["operation"])
-    if op_id in replay.part(OPERATIONS):
+    if replay.known(OPERATIONS, op_id):
         return None
     feature = dict(event["feature"])
     return OperationRecord(
@@ -220,7 +247,7 @@ def _stepped(replay: Replaying, record: Recorded) -> OperationRecord | None:
     """The operation ``record`` names, with the entry's status and steps applied (None:
     no such operation, or one whose conflicts still await parts)."""
     event = record.event
-    found = replay.part(OPERATIONS).get(str(event["operation"]))
+    found = replay.find(OPERATIONS, str(event["operation"]))
     if found is None or found.awaiting is not None:
         return None
     transitions = list(event.get("transitions") or [])
@@ -272,7 +299,7 @@ def conflicts_continued(replay: Replaying, record: Recorded) -> bool:
     last entry — that entry's (``continues``), the part due (``part`` of ``parts``), at its
     place right after the parts before it; the last brings the list to its total."""
     event = record.event
-    found = replay.part(OPERATIONS).get(str(event["operation"]))
+    found = replay.find(OPERATIONS, str(event["operation"]))
     if found is None or found.awaiting is None:
         return False
     due = found.awaiting
@@ -328,7 +355,7 @@ def _checked(replay: Replaying, record: Recorded) -> OperationRecord | None:
     """The known operation a center's check entry is about, when the center wrote it with a
     commitment for exactly every party of the agreement; else None."""
     event = record.event
-    found = replay.part(OPERATIONS).get(str(event["id"]))
+    found = replay.find(OPERATIONS, str(event["id"]))
     commitments = event["checks"]
     if (
         found is None

@@ -381,8 +381,8 @@ class Judge:
         self.agreement = agreement
         self.origin = origin
         self._openings: dict[int, Mapping[str, Any]] = {}
-        self.replay = Replay(agreement, origin, self._openings)
-        self._before = Replay(agreement, origin)
+        self.replay = Replay(agreement, origin, self._openings, retiring=False)
+        self._before = Replay(agreement, origin, retiring=False)
         self._areas = DesignatedAreaIndex(agreement)
         self.size = 0
         """How many entries, from the first, are folded."""

@@ -7,10 +7,20 @@ direct-line messages and condition confirmations. The service's own tables
 (``declarations``, ``operations``, ``messages``) are never read for state. An entry that
 does not fit (an unknown kind, fields its kind does not have, the wrong signer, a step that
 does not follow from the entries before it) is an anomaly, with its reason.
+
+**Done objects are set aside.** Every :data:`SWEEP_EVERY` entries a picture's replay sets
+aside, as compressed encoded bytes, each object its part calls done at that entry's instant
+(:attr:`accord.center.entry_kinds.Part.done`: never shown in a picture at or after it), and
+reads one back only when a later entry names it. So the objects a replay holds are the live
+ones and those that ended lately; the record's history costs it some hundred bytes an object
+ended. The compliance judge folds every object and keeps them all (``retiring=False``): its
+findings are about the whole history.
 """
 
 from __future__ import annotations
 
+import marshal
+import zlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -21,6 +31,7 @@ from accord.center.directline.fold import MESSAGES, MessageRecord
 from accord.center.entry_kinds import Part, Recorded, Signer, kind_named
 from accord.center.operations.fold import OPERATIONS, OperationRecord
 from accord.center.phases.fold import CONFIRMATIONS
+from accord.center.picture.codec import codec
 from accord.center.picture.verified import (
     hidden_openings,
     opened_cache,
@@ -29,9 +40,15 @@ from accord.center.picture.verified import (
 )
 from accord.center.runtime import Center
 
-__all__ = ["Replay", "replay_until"]
+__all__ = ["SWEEP_EVERY", "Replay", "replay_until"]
 
 T = TypeVar("T")
+V = TypeVar("V")
+
+SWEEP_EVERY = 1_000
+"""How many entries a picture's replay folds between two settings-aside of done objects."""
+
+_MARSHAL_VERSION = 4
 
 
 class Replay:
@@ -55,6 +72,8 @@ class Replay:
         agreement: Agreement,
         origin: str,
         openings: Mapping[int, Mapping[str, Any]] | None = None,
+        *,
+        retiring: bool = True,
     ) -> None:
         self.agreement = agreement
         self.origin = origin
@@ -62,7 +81,9 @@ class Replay:
         self.anomalies: list[int] = []
         self.reasons: dict[int, str] = {}
         self.entries = 0
+        self.retiring = retiring
         self._parts: dict[Part[Any], Any] = {}
+        self._aside: dict[Part[Any], dict[str, bytes]] = {}
 
     @classmethod
     def resumed(
@@ -74,19 +95,57 @@ class Replay:
         anomalies: list[int],
         reasons: dict[int, str],
         parts: Mapping[Part[Any], Any],
+        aside: Mapping[Part[Any], dict[str, bytes]],
     ) -> Replay:
-        """A replay that has folded ``entries`` entries to this state (a snapshot's:
-        :mod:`accord.center.picture.snapshots`), to fold on from."""
+        """A picture's replay that has folded ``entries`` entries to this state (a
+        snapshot's: :mod:`accord.center.picture.snapshots`), to fold on from."""
         replay = cls(agreement, origin)
         replay.entries = entries
         replay.anomalies = anomalies
         replay.reasons = reasons
         replay._parts = dict(parts)
+        replay._aside = {key: dict(objects) for key, objects in aside.items()}
         return replay
 
     def made(self) -> dict[Part[Any], Any]:
         """Every part of the state made so far, by its key (a snapshot writes them)."""
         return dict(self._parts)
+
+    def aside(self) -> dict[Part[Any], dict[str, bytes]]:
+        """The done objects set aside, by part and id, each as its encoded bytes (a
+        snapshot writes them as they are)."""
+        return {key: dict(objects) for key, objects in self._aside.items()}
+
+    def find(self, key: Part[dict[str, V]], object_id: str) -> V | None:
+        """The object ``object_id`` of the part ``key`` names, read back into the part if
+        it had been set aside; None if the record never told of it."""
+        objects = self.part(key)
+        found = objects.get(object_id)
+        if found is None:
+            kept = self._aside.get(key)
+            if kept is not None and object_id in kept:
+                encoded = marshal.loads(zlib.decompress(kept.pop(object_id)))
+                found = objects[object_id] = codec(_element(key))[1](encoded)
+        return found
+
+    def known(self, key: Part[dict[str, V]], object_id: str) -> bool:
+        """Whether the record told of the object ``object_id``, set aside or not."""
+        return object_id in self.part(key) or object_id in self._aside.get(key, ())
+
+    def _set_aside(self, at: datetime) -> None:
+        """Every object its part calls done at ``at``, encoded and set aside."""
+        for key, objects in self._parts.items():
+            done = key.done
+            if done is None:
+                continue
+            gone = [i for i, o in objects.items() if done(self.agreement, o, at)]
+            if not gone:
+                continue
+            encode = codec(_element(key))[0]
+            kept = self._aside.setdefault(key, {})
+            for object_id in gone:
+                encoded = marshal.dumps(encode(objects.pop(object_id)), _MARSHAL_VERSION)
+                kept[object_id] = zlib.compress(encoded, 1)
 
     def part(self, key: Part[T]) -> T:
         """The part of the state ``key`` names (made empty when first asked for)."""
@@ -133,6 +192,11 @@ class Replay:
         (:attr:`anomalies`, with the reason in :attr:`reasons`); a registered kind without a
         fold (alerts, users, probing) changes nothing."""
         self.entries = record.index + 1
+        self._fold(record)
+        if self.retiring and self.entries % SWEEP_EVERY == 0:
+            self._set_aside(record.at)
+
+    def _fold(self, record: Recorded) -> None:
         name = str(record.event.get("kind", ""))
         spec = kind_named(name)
         if spec is None:
@@ -158,6 +222,11 @@ class Replay:
     def _anomaly(self, record: Recorded, reason: str) -> None:
         self.anomalies.append(record.index)
         self.reasons[record.index] = reason
+
+
+def _element(key: Part[Any]) -> Any:
+    """The type of one object of a part of objects by id (``dict[str, V]``: ``V``)."""
+    return key.shape.__args__[1]
 
 
 def replay_until(center: Center, until: datetime | None) -> Replay:

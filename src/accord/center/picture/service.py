@@ -141,7 +141,7 @@ def picture(
         if visibility.reads_operations(caller):
             chosen += [
                 op
-                for op in operations_seen(replay)
+                for op in operations_seen(replay, at)
                 if (kinds is None or op.category in kinds) and _inside(box, op.feature)
             ]
         if kinds is None or MESSAGE in kinds:

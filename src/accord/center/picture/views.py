@@ -27,7 +27,7 @@ from accord.center.declarations.fold import DeclarationState
 from accord.center.directline.fold import MessageRecord
 from accord.center.identity import Caller
 from accord.center.operations.entries import transition_json
-from accord.center.operations.fold import OperationRecord
+from accord.center.operations.fold import OperationRecord, shown_at
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import verified_check, verified_opening
@@ -190,7 +190,13 @@ class PictureOut(BaseModel):
             "page only)"
         )
     )
-    operations: list[OperationAt]
+    operations: list[OperationAt] = Field(
+        description=(
+            "the operations in course at the instant, and those that ended less than a day "
+            "before it (or that the record told of since): older ones are in the record and "
+            "the operations' own list"
+        )
+    )
     messages: list[MessageAt]
     anomalies: list[AnomalyAt] = Field(
         description=(
@@ -300,10 +306,14 @@ def declarations_at(session: Session, replay: Replay, caller: Caller) -> Iterato
         yield declaration_at(seen, caller)
 
 
-def operations_seen(replay: Replay) -> list[OperationRecord]:
-    """Every operation in ``replay``, oldest first (who reads operations:
-    :func:`~accord.center.visibility.reads_operations`)."""
-    return sorted(replay.operations.values(), key=lambda o: (o.proposed_at, o.id))
+def operations_seen(replay: Replay, at: datetime) -> list[OperationRecord]:
+    """The operations in ``replay`` a picture at ``at`` shows, oldest first: those in course
+    and those that ended lately (:func:`~accord.center.operations.fold.shown_at`; who reads
+    operations: :func:`~accord.center.visibility.reads_operations`)."""
+    return sorted(
+        (o for o in replay.operations.values() if shown_at(o, replay.agreement, at)),
+        key=lambda o: (o.proposed_at, o.id),
+    )
 
 
 def operation_at(op: OperationRecord, agreement: Agreement, at: datetime) -> OperationAt:
@@ -330,8 +340,8 @@ def operation_at(op: OperationRecord, agreement: Agreement, at: datetime) -> Ope
 
 
 def operations_at(replay: Replay, at: datetime) -> Iterator[OperationAt]:
-    """Every operation in ``replay``, oldest first, its status settled to ``at``."""
-    for op in operations_seen(replay):
+    """Every operation :func:`operations_seen` finds, its status settled to ``at``."""
+    for op in operations_seen(replay, at):
         yield operation_at(op, replay.agreement, at)
 
 
