@@ -47,6 +47,7 @@ TABLES = {
     "record_authors",
     "verified_checkpoints",
     "picture_snapshots",
+    "picture_aside",
     "declarations",
     "openings",
     "check_openings",

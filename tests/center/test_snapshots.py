@@ -18,10 +18,13 @@ from sqlalchemy import delete, func, select, update
 import accord.center.operations.fold as operations_fold
 import accord.center.picture.replay as replay_module
 import accord.center.picture.verified as verified_module
-from accord.center.db.models import PictureSnapshot
+from accord.center.db.models import PictureAside, PictureSnapshot
+from accord.center.declarations.fold import DECLARATIONS
 from accord.center.picture import snapshots
+from accord.center.picture.replay import Replay
 from accord.center.picture.verified import verified_of
-from support.desk import AID, HIDDEN, Desk, restarted, start
+from accord.errors import RecordDamaged
+from support.desk import AID, HIDDEN, Desk, named, restarted, start
 from support.failures import assert_problem
 from support.history import DECLARING, RED_HIDDEN, SITE, actions, history
 from support.jig import NOW
@@ -170,6 +173,57 @@ def test_a_tampered_snapshot_is_refused_at_start_up(kept: Desk, change: str) -> 
         assert again.client.get("/readyz").status_code == 503
         body = assert_problem(again.get("/v1/compliance", "observer"), 503)
         assert "snapshot of the picture" in body["detail"]
+
+
+def _withdrawn_aside(desk: Desk) -> tuple[Replay, str]:
+    """The newest snapshot read back as a picture would, and the id of a declaration it set
+    aside (withdrawn)."""
+    with desk.center.reading() as session:
+        row = session.scalars(
+            select(PictureSnapshot).order_by(PictureSnapshot.size.desc()).limit(1)
+        ).one()
+        replay, _ = snapshots._decode(desk.center, bytes(row.body))
+    replay.load = snapshots._loader(desk.center, {})
+    (aside,) = [ids for key, ids in replay.aside().items() if key is DECLARATIONS]
+    (object_id,) = aside
+    return replay, object_id
+
+
+@pytest.mark.parametrize("change", ["none", "body", "removed"])
+def test_an_object_set_aside_is_read_back_only_as_it_was_stored(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    monkeypatch.setattr(verified_module, "MARK_EVERY", 2)
+    monkeypatch.setattr(replay_module, "SWEEP_EVERY", 1)
+    for desk in start(tmp_path, database_url):
+        desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
+        desk.clock.set(1)
+        gone = desk.ok(desk.post("/v1/declarations", "blue-officer", json=SITE))
+        desk.clock.set(2)
+        path = f"/v1/declarations/{gone['id']}/withdraw"
+        desk.ok(desk.post(path, "blue-officer", json={"reason": "x"}), 200)
+        desk.clock.set(3)
+        desk.ok(desk.post("/v1/declarations", "red-officer", json=named(SITE, "Red's")))
+        assert snapshots.keep(desk.center) >= 1
+        with desk.center.writing() as unit:
+            (stored,) = unit.session.scalars(select(PictureAside)).all()
+            if change == "body":
+                stored.body = bytes(stored.body[:-1]) + bytes([stored.body[-1] ^ 1])
+            elif change == "removed":
+                unit.session.delete(stored)
+        replay, object_id = _withdrawn_aside(desk)
+        assert object_id == gone["id"] and object_id not in replay.declarations
+        if change == "none":
+            found = replay.find(DECLARATIONS, object_id)
+            assert found is not None and found.withdrawn_at is not None
+            desk.clock.set(10)
+            assert desk.ok(desk.get("/v1/picture", "observer", params={"at": AT}), 200)
+            continue
+        with pytest.raises(RecordDamaged, match="set aside"):
+            replay.find(DECLARATIONS, object_id)
+        desk.clock.set(10)
+        answer = desk.get("/v1/picture", "observer", params={"at": AT})
+        assert assert_problem(answer, 503)["type"].endswith("record-damaged")
 
 
 def test_a_snapshot_is_folded_on_only_when_that_is_cheaper(

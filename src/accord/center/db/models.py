@@ -217,6 +217,18 @@ class PictureSnapshot(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class PictureAside(Base):
+    """One object a picture's replay set aside as done (issue 24), stored once however many
+    snapshots hold it: ``body`` as :class:`~accord.center.picture.replay.Replay` keeps it,
+    found by ``digest``, its SHA-256 (hex), which the signed snapshots name and which is
+    checked again when it is read back."""
+
+    __tablename__ = "picture_aside"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class RecordAuthor(Base):
     """The sequence number of an author's last entry in the log."""
 

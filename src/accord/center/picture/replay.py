@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import marshal
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -82,8 +82,11 @@ class Replay:
         self.reasons: dict[int, str] = {}
         self.entries = 0
         self.retiring = retiring
+        self.load: Callable[[str], bytes] | None = None
+        """Where an object a snapshot names by its digest is read back from (set by
+        :mod:`accord.center.picture.snapshots`: it checks the digest)."""
         self._parts: dict[Part[Any], Any] = {}
-        self._aside: dict[Part[Any], dict[str, bytes]] = {}
+        self._aside: dict[Part[Any], dict[str, bytes | str]] = {}
 
     @classmethod
     def resumed(
@@ -95,7 +98,7 @@ class Replay:
         anomalies: list[int],
         reasons: dict[int, str],
         parts: Mapping[Part[Any], Any],
-        aside: Mapping[Part[Any], dict[str, bytes]],
+        aside: Mapping[Part[Any], Mapping[str, bytes | str]],
     ) -> Replay:
         """A picture's replay that has folded ``entries`` entries to this state (a
         snapshot's: :mod:`accord.center.picture.snapshots`), to fold on from."""
@@ -111,10 +114,21 @@ class Replay:
         """Every part of the state made so far, by its key (a snapshot writes them)."""
         return dict(self._parts)
 
-    def aside(self) -> dict[Part[Any], dict[str, bytes]]:
-        """The done objects set aside, by part and id, each as its encoded bytes (a
-        snapshot writes them as they are)."""
+    def aside(self) -> dict[Part[Any], dict[str, bytes | str]]:
+        """The done objects set aside, by part and id: each its encoded bytes, or the
+        SHA-256 (hex) they are stored under (as a snapshot named them)."""
         return {key: dict(objects) for key, objects in self._aside.items()}
+
+    def name_aside(self, name: Callable[[bytes], str]) -> dict[Part[Any], dict[str, str]]:
+        """Every object set aside, each kept as bytes from now on named by ``name`` (its
+        digest, once stored: read back with :attr:`load`); by part and id."""
+        named: dict[Part[Any], dict[str, str]] = {}
+        for key, objects in self._aside.items():
+            for object_id, kept in objects.items():
+                if isinstance(kept, bytes):
+                    objects[object_id] = name(kept)
+            named[key] = cast(dict[str, str], dict(objects))
+        return named
 
     def find(self, key: Part[dict[str, V]], object_id: str) -> V | None:
         """The object ``object_id`` of the part ``key`` names, read back into the part if
@@ -124,7 +138,12 @@ class Replay:
         if found is None:
             kept = self._aside.get(key)
             if kept is not None and object_id in kept:
-                encoded = marshal.loads(zlib.decompress(kept.pop(object_id)))
+                body = kept.pop(object_id)
+                if isinstance(body, str):
+                    if self.load is None:
+                        raise RuntimeError("an object named by its digest, and no store")
+                    body = self.load(body)
+                encoded = marshal.loads(zlib.decompress(body))
                 found = objects[object_id] = codec(_element(key))[1](encoded)
         return found
 

@@ -34,7 +34,12 @@ the same rows.
 
 **The body**: ``marshal`` (format 4) of plain lists, dicts, text and numbers, zlib-compressed;
 read back only once its signature verifies, and with the cyclic collector paused
-(:func:`accord.center.heap.paused`).
+(:func:`accord.center.heap.paused`). The objects the replay set aside as done
+(:mod:`accord.center.picture.replay`) are not in it: it names each by the SHA-256 of its
+bytes, stored once in ``picture_aside`` however many snapshots name it, and read back (its
+digest checked again; one missing or changed refuses the record) only when a later entry
+names the object. So a snapshot holds the live objects and the names of the others, and the
+history is stored once.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ import logging
 import marshal
 import threading
 import zlib
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
@@ -56,7 +61,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from accord.center import heap
-from accord.center.db.models import PictureSnapshot
+from accord.center.db.models import PictureAside, PictureSnapshot
 from accord.center.declarations.entries import HIDDEN
 from accord.center.entry_kinds import Part, Recorded, part_named, parts
 from accord.center.picture.codec import codec, fingerprint
@@ -99,8 +104,8 @@ NO_ONE = ""
 
 _MARSHAL_VERSION = 4
 
-_LAYOUT = 2
-"""The body's layout (2: the done objects set aside, as they are kept)."""
+_LAYOUT = 3
+"""The body's layout (3: the done objects set aside, named by their SHA-256)."""
 
 _log = logging.getLogger("accord.center")
 
@@ -134,15 +139,39 @@ def message(
 # --- the state written and read -------------------------------------------------------------
 
 
-def _encode(replay: Replay, authors: dict[int, str]) -> bytes:
+def _encode(replay: Replay, authors: dict[int, str], store: dict[str, bytes]) -> bytes:
+    """The body of ``replay``'s snapshot; the objects it set aside are named by their
+    SHA-256, each put in ``store`` (to be written to ``picture_aside`` with the snapshot)."""
     parts = {key.name: codec(key.shape)[0](value) for key, value in replay.made().items()}
     unopened_by = {i: authors[i] for i in replay.unopened if i in authors}
-    aside = {key.name: objects for key, objects in replay.aside().items()}
-    state = [replay.entries, list(replay.anomalies), dict(replay.reasons), parts, unopened_by]
-    # The objects set aside are compressed each already: kept apart, never compressed again.
-    return marshal.dumps(
-        [zlib.compress(marshal.dumps(state, _MARSHAL_VERSION), 1), aside], _MARSHAL_VERSION
-    )
+
+    def stored(kept: bytes) -> str:
+        digest = hashlib.sha256(kept).hexdigest()
+        store[digest] = kept
+        return digest
+
+    aside = {key.name: objects for key, objects in replay.name_aside(stored).items()}
+    body = [replay.entries, list(replay.anomalies), dict(replay.reasons), parts, unopened_by]
+    return zlib.compress(marshal.dumps([*body, aside], _MARSHAL_VERSION), 1)
+
+
+def _loader(center: Center, pending: dict[str, bytes]) -> Callable[[str], bytes]:
+    """How a replay folded on from a snapshot reads back an object it set aside: from
+    ``pending`` (written with the snapshots being made) or ``picture_aside``, its SHA-256
+    checked; one missing or changed refuses the record."""
+
+    def load(digest: str) -> bytes:
+        body = pending.get(digest)
+        if body is None:
+            with center.reading() as session:
+                row = session.get(PictureAside, digest)
+                body = None if row is None else bytes(row.body)
+        if body is None or hashlib.sha256(body).hexdigest() != digest:
+            why = "is missing" if body is None else "does not match its digest"
+            raise _refused(center, f"an object the picture's snapshots set aside {why}")
+        return body
+
+    return load
 
 
 def _decode(center: Center, body: bytes) -> tuple[Replay, dict[int, str]]:
@@ -150,8 +179,9 @@ def _decode(center: Center, body: bytes) -> tuple[Replay, dict[int, str]]:
     hidden entries; :class:`ValueError` for a body not of the form written."""
     with heap.paused():
         try:
-            state, kept = marshal.loads(body)
-            entries, anomalies, reasons, parts, unopened_by = marshal.loads(zlib.decompress(state))
+            entries, anomalies, reasons, parts, unopened_by, kept = marshal.loads(
+                zlib.decompress(body)
+            )
             made: dict[Part[Any], Any] = {}
             for name, value in parts.items():
                 made[_named(name)] = codec(_named(name).shape)[1](value)
@@ -186,10 +216,15 @@ def _named(name: str) -> Part[Any]:
 
 
 def _damaged(center: Center, row: PictureSnapshot, why: str) -> RecordDamaged:
-    error = RecordDamaged(
-        f"the stored record changed: the center's snapshot of the picture at {row.size} "
-        f"entries ({row.member or 'no member'}) {why}"
+    return _refused(
+        center,
+        f"the center's snapshot of the picture at {row.size} entries "
+        f"({row.member or 'no member'}) {why}",
     )
+
+
+def _refused(center: Center, what: str) -> RecordDamaged:
+    error = RecordDamaged(f"the stored record changed: {what}")
     _log.error("the record does not verify: %s", error)
     verified_of(center).refuse(str(error))
     return error
@@ -309,6 +344,7 @@ def replayed(
     if row is not None:
         try:
             replay, unopened_by = _decode(center, bytes(row.body))
+            replay.load = _loader(center, {})
         except ValueError as error:
             raise _damaged(center, row, f"does not read: {error}") from None
         if row.member == NO_ONE and member in unopened_by.values():
@@ -371,10 +407,13 @@ def keep(center: Center) -> int:
         return 0
     replays: dict[str, Replay] = {}
     authors: dict[int, str] = {}
+    pending: dict[str, bytes] = {}  # objects set aside, written with the next snapshots
+    load = _loader(center, pending)
     try:
         for row in rows:
             _checked(center, row, record)
             replays[row.member], kept = _decode(center, bytes(row.body))
+            replays[row.member].load = load
             authors.update(kept)
     except (RecordDamaged, ValueError):
         return 0
@@ -390,7 +429,8 @@ def keep(center: Center) -> int:
                 authors[index] = author
                 if author not in replays:  # its first hidden entry: it folded as no one's
                     base = replays[NO_ONE]
-                    replays[author], _ = _decode(center, _encode(base, authors))
+                    replays[author], _ = _decode(center, _encode(base, authors, pending))
+                    replays[author].load = load
             for member, replay in replays.items():
                 owners = set() if member == NO_ONE else {member}
                 replay.openings = hidden_openings(
@@ -402,7 +442,7 @@ def keep(center: Center) -> int:
             return written
         made = []
         for member, replay in replays.items():
-            body = _encode(replay, authors)
+            body = _encode(replay, authors, pending)
             objects = _objects(replay)
             signed = message(center.origin, member, size, root, shape, objects, body)
             made.append(
@@ -417,8 +457,11 @@ def keep(center: Center) -> int:
                 )
             )
         with center.writing() as unit:  # the same size from another node: the same rows
+            for digest, stored in pending.items():
+                unit.session.merge(PictureAside(digest=digest, body=stored))
             for row in made:
                 unit.session.merge(row)
+        pending.clear()
         start, written = size, written + 1
     return written
 
