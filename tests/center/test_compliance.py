@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+import accord.center.operations.fold as operations_fold
+import accord.center.picture.replay as replay_module
 from accord.center.db.models import Opening
 from accord.center.picture.compliance import JUDGE, compliance
 from accord.center.picture.replay import replay_until
@@ -398,8 +400,14 @@ def _step(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> Non
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(history=HISTORY)
+@given(
+    history=HISTORY,
+    sweep=st.sampled_from([1, 2, 1 << 62]),
+    shown=st.sampled_from([0.5, 3.0, 24 * 60.0]),
+)
 @example(  # every step at least once: each kept part of the judge used and changed
+    sweep=1,
+    shown=0.5,
     history=[
         ("flight", 0), ("amend_flight", 1), ("flight_hidden", 2), ("propose", 1),
         ("forge_execution", 3), ("approve", 1), ("rewind", 4), ("report_late", 2),
@@ -407,12 +415,25 @@ def _step(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> Non
     ]
 )  # fmt: skip
 def test_the_kept_judge_answers_as_a_fold_of_the_whole_record_at_every_step(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str, history: list[tuple[str, int]]
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str,
+    history: list[tuple[str, int]],
+    sweep: int,
+    shown: float,
 ) -> None:
     """The service's judge, extended with each entry once, answers every reader exactly as a
     judge folding the whole record afresh does — at every step, as deadlines pass, and when
-    the clock is set back (then it judges a shorter prefix afresh and keeps its own)."""
+    the clock is set back (then it judges a shorter prefix afresh and keeps its own) — with
+    done objects set aside every ``sweep`` entries (an operation ``shown`` minutes after it
+    ended), against a judge that sets none aside."""
     tmp = tmp_path_factory.mktemp("judge")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replay_module, "SWEEP_EVERY", sweep)
+        patch.setattr(operations_fold, "ENDED_SHOWN", timedelta(minutes=shown))
+        _judged_at_every_step(tmp, history)
+
+
+def _judged_at_every_step(tmp: Path, history: list[tuple[str, int]]) -> None:
     for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
         desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
         center = desk.center
@@ -433,6 +454,8 @@ def test_the_kept_judge_answers_as_a_fold_of_the_whole_record_at_every_step(
                     assert judging.judge is before  # extended, not folded again
                 held = judging.judge
                 judging.judge = None
-                afresh = compliance(center, caller).model_dump()
+                with pytest.MonkeyPatch.context() as patch:
+                    patch.setattr(replay_module, "SWEEP_EVERY", 1 << 62)  # none set aside
+                    afresh = compliance(center, caller).model_dump()
                 judging.judge = held
                 assert kept == afresh, (user, action)

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,10 +62,11 @@ from accord.center import visibility
 from accord.center.airspace.entries import VIOLATION_EVENT
 from accord.center.declarations.entries import HIDDEN
 from accord.center.declarations.fold import DeclarationState
-from accord.center.entry_kinds import Recorded
+from accord.center.directline.fold import MESSAGES, MessageRecord
+from accord.center.entry_kinds import Part, Recorded
 from accord.center.identity import Caller
 from accord.center.operations.entries import ACTIONS, REPORTED
-from accord.center.operations.fold import OperationRecord
+from accord.center.operations.fold import OPERATIONS, OperationRecord
 from accord.center.operations.world_cache import parse_features
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import (
@@ -127,12 +128,15 @@ class _Hidden:
 
 
 def _notices(
-    agreement: Agreement, replay: Replay, reported: Mapping[int, Recorded], now: datetime
+    agreement: Agreement,
+    operations: Iterable[OperationRecord],
+    reported: Mapping[int, Recorded],
+    now: datetime,
 ) -> Iterator[Finding]:
-    """Late and missing notices of imminent-threat operations (``reported``: the
+    """Late and missing notices of imminent-threat ``operations`` (``reported``: the
     ``operation.reported`` entries, by index)."""
     by_index = reported
-    for op in replay.operations.values():
+    for op in operations:
         rule = agreement.categories.get(op.category)
         if not isinstance(rule, ImminentThreatRule):
             continue
@@ -187,7 +191,7 @@ def _execution(agreement: Agreement, before: Replay, record: Recorded) -> Findin
     event = record.event
     if event.get("kind") != EXECUTED:
         return None
-    op: OperationRecord | None = before.operations.get(str(event.get("operation")))
+    op: OperationRecord | None = before.find(OPERATIONS, str(event.get("operation")))
     settled = None if op is None else op.settled(agreement, record.at)
     status = None if settled is None else settled.status
     if status in _MAY_EXECUTE:
@@ -322,8 +326,8 @@ def _violations(
 # --- the direct line ------------------------------------------------------------------------
 
 
-def _acknowledgements(replay: Replay, now: datetime) -> Iterator[Finding]:
-    for m in sorted(replay.messages.values(), key=lambda m: (m.sent_at, m.id)):
+def _acknowledgements(messages: Iterable[MessageRecord], now: datetime) -> Iterator[Finding]:
+    for m in sorted(messages, key=lambda m: (m.sent_at, m.id)):
         for party in m.to:
             receipt = m.receipts.get(party)
             steps = [s.entry for s in m.steps.get(party, [])]
@@ -381,8 +385,11 @@ class Judge:
         self.agreement = agreement
         self.origin = origin
         self._openings: dict[int, Mapping[str, Any]] = {}
-        self.replay = Replay(agreement, origin, self._openings, retiring=False)
-        self._before = Replay(agreement, origin, retiring=False)
+        self.replay = Replay(agreement, origin, self._openings)
+        self.replay.on_aside, self.replay.on_revive = self._settled, self._revived
+        self._before = Replay(agreement, origin)
+        self._kept: dict[tuple[str, str], list[Finding]] = {}
+        """What an object set aside will always be found in breach of, by part and id."""
         self._areas = DesignatedAreaIndex(agreement)
         self.size = 0
         """How many entries, from the first, are folded."""
@@ -420,6 +427,22 @@ class Judge:
             declared = self._declaration(record)
             if declared is not None and declared.kind == "flight_plan":
                 self._flight_ids.add(declared.id)
+        self._openings.clear()  # each folded: the fold keeps what it read of it
+
+    def _settled(self, key: Part[Any], object_id: str, found: Any, at: datetime) -> None:
+        """An object set aside is done: nothing an instant changes of its findings (an
+        operation ended a day before, a message every recipient acknowledged)."""
+        kept: list[Finding] = []
+        if key is OPERATIONS:
+            kept = list(_notices(self.agreement, [found], self.reported, at))
+        elif key is MESSAGES:
+            kept = list(_acknowledgements([found], at))
+        if kept:
+            self._kept[key.name, object_id] = kept
+
+    def _revived(self, key: Part[Any], object_id: str) -> None:
+        """An object read back is judged as it stands again."""
+        self._kept.pop((key.name, object_id), None)
 
     def _declaration(self, record: Recorded) -> DeclarationState | None:
         """The declaration an entry changed, as folded (a hidden one's id is in its opening)."""
@@ -441,16 +464,19 @@ class Judge:
     def judged(self, session: Session, now: datetime) -> list[Finding | _Hidden]:
         """Every finding the folded record proves at ``now``, unredacted (``center`` flight
         plans wrapped in :class:`_Hidden`)."""
+        replay = self.replay
         found: list[Finding | _Hidden] = [
-            *_notices(self.agreement, self.replay, self.reported, now)
+            *_notices(self.agreement, replay.operations.values(), self.reported, now)
         ]
         found += self.executions
-        declarations = self.replay.declarations
-        for d in (declarations[i] for i in sorted(self._flight_ids)):
-            if d.kind == "flight_plan" and d.in_force:
+        declarations = replay.declarations
+        for d in (declarations.get(i) for i in sorted(self._flight_ids)):
+            if d is not None and d.kind == "flight_plan" and d.in_force:
                 found += [_Hidden(f) if hidden else f for f, hidden in self._flight(session, d)]
         found += self.tracks
-        found += _acknowledgements(self.replay, now)
+        found += _acknowledgements(replay.messages.values(), now)
+        for kept in self._kept.values():
+            found += kept
         return found
 
 

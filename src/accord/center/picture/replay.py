@@ -13,8 +13,8 @@ aside, as compressed encoded bytes, each object its part calls done at that entr
 (:attr:`accord.center.entry_kinds.Part.done`: never shown in a picture at or after it), and
 reads one back only when a later entry names it. So the objects a replay holds are the live
 ones and those that ended lately; the record's history costs it some hundred bytes an object
-ended. The compliance judge folds every object and keeps them all (``retiring=False``): its
-findings are about the whole history.
+ended. The compliance judge sets them aside too, keeping what it will always find of each
+(:attr:`Replay.on_aside`): a late acknowledgement, a late notice.
 """
 
 from __future__ import annotations
@@ -85,6 +85,11 @@ class Replay:
         self.load: Callable[[str], bytes] | None = None
         """Where an object a snapshot names by its digest is read back from (set by
         :mod:`accord.center.picture.snapshots`: it checks the digest)."""
+        self.on_aside: Callable[[Part[Any], str, Any, datetime], None] | None = None
+        """Told of each object as it is set aside (its part, id, the object and the
+        instant): the compliance judge keeps what it will always find of it."""
+        self.on_revive: Callable[[Part[Any], str], None] | None = None
+        """Told of each object read back into its part."""
         self._parts: dict[Part[Any], Any] = {}
         self._aside: dict[Part[Any], dict[str, bytes | str]] = {}
 
@@ -145,6 +150,8 @@ class Replay:
                     body = self.load(body)
                 encoded = marshal.loads(zlib.decompress(body))
                 found = objects[object_id] = codec(_element(key))[1](encoded)
+                if self.on_revive is not None:
+                    self.on_revive(key, object_id)
         return found
 
     def known(self, key: Part[dict[str, V]], object_id: str) -> bool:
@@ -163,6 +170,8 @@ class Replay:
             encode = codec(_element(key))[0]
             kept = self._aside.setdefault(key, {})
             for object_id in gone:
+                if self.on_aside is not None:
+                    self.on_aside(key, object_id, objects[object_id], at)
                 encoded = marshal.dumps(encode(objects.pop(object_id)), _MARSHAL_VERSION)
                 kept[object_id] = zlib.compress(encoded, 1)
 
