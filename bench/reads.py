@@ -35,10 +35,17 @@ PAGE = 1000
 
 
 def timed_get(client: httpx.Client, path: str, params: dict[str, str] | None = None) -> float:
-    """Seconds to a 200 answer of ``GET path``."""
-    t = time.perf_counter()
-    response = client.get(path, params=params)
-    spent = time.perf_counter() - t
+    """Seconds to a 200 answer of ``GET path``. A 429 (the member's share of the center's
+    time used: a judge folded at start-up is charged to whoever asked first) is waited out
+    as its ``Retry-After`` says, as a client would, and the request asked again: the time
+    counted is the answered request's."""
+    for _ in range(20):
+        t = time.perf_counter()
+        response = client.get(path, params=params)
+        spent = time.perf_counter() - t
+        if response.status_code != 429:
+            break
+        time.sleep(float(response.headers.get("Retry-After", "1")))
     assert response.status_code == 200, response.text[:500]
     return spent
 
