@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 import accord.center.operations.fold as operations_fold
+import accord.center.picture.compliance as compliance_module
 import accord.center.picture.replay as replay_module
 from accord.center.db.models import Opening
 from accord.center.picture.compliance import JUDGE, compliance
@@ -430,6 +431,7 @@ def test_the_kept_judge_answers_as_a_fold_of_the_whole_record_at_every_step(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(replay_module, "SWEEP_EVERY", sweep)
         patch.setattr(operations_fold, "ENDED_SHOWN", timedelta(minutes=shown))
+        patch.setattr(compliance_module, "FOLD_CHUNK", 2)  # folded a few entries at a time
         _judged_at_every_step(tmp, history)
 
 

@@ -517,20 +517,35 @@ def _judge_of(center: Center, session: Session, log: MerkleLog, now: datetime) -
     the prefix is shorter than what it folded (a clock set back: that judge is kept for
     later) or it went stale. The caller holds the :class:`Judging`'s lock."""
     judging = center.cache(JUDGE)
-    verified, cache = verified_of(center), opened_cache(center)
+    verified = verified_of(center)
+    size = verified.size_at(log, until=now)
     judge = judging.judge
-    if judge is not None and not judge.stale:
-        tail, size = verified.read(log, until=now, start=judge.size)
-        if size >= judge.size:
-            judge.extend(session, tail, cache=cache)
-            if not judge.stale:
-                return judge
-    records, size = verified.read(log, until=now)
+    if judge is not None and not judge.stale and size >= judge.size:
+        _fold_on(center, session, log, judge, size)
+        if not judge.stale:
+            return judge
     fresh = Judge(center.agreement, center.origin)
-    fresh.extend(session, records, cache=cache)
+    _fold_on(center, session, log, fresh, size)
     if judge is None or judge.stale or judge.size <= size:
         judging.judge = fresh
     return fresh
+
+
+FOLD_CHUNK = 10_000
+"""How many entries a judge is extended with at a time: a judge folded afresh over a week's
+million entries never holds them all read at once."""
+
+
+def _fold_on(center: Center, session: Session, log: MerkleLog, judge: Judge, size: int) -> None:
+    """Extend ``judge`` with the entries after those it folded, up to ``size``, a chunk at a
+    time (stopping once it goes stale)."""
+    verified, cache = verified_of(center), opened_cache(center)
+    for start in range(judge.size, size, FOLD_CHUNK):
+        stop = min(start + FOLD_CHUNK, size)
+        records, _ = verified.read(log, start=start, stop=stop)
+        judge.extend(session, records, cache=cache)
+        if judge.stale:
+            return
 
 
 def warm(center: Center, stop: threading.Event) -> None:

@@ -333,7 +333,7 @@ def replayed(
     Raises :class:`~accord.errors.RecordDamaged` when the record does not verify or the
     snapshot does not check."""
     record = verified_of(center)
-    _, size = record.read(log, until=until, start=1 << 62)
+    size = record.size_at(log, until=until)
     row = _nearest(session, member, size)
     start, unopened_by = 0, dict[int, str]()
     replay: Replay | None = None

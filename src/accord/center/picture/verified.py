@@ -189,6 +189,10 @@ class VerifiedRecord:
             return kept, cut
         return [*_read_again(log, start, hashes), *kept], cut
 
+    def size_at(self, log: MerkleLog, *, until: datetime | None = None) -> int:
+        """The size of the prefix :meth:`read` answers for ``until`` (its entries unread)."""
+        return self.read(log, until=until, start=1 << 62)[1]
+
     @property
     def verified(self) -> int:
         """How many entries, from the first, have been verified."""
