@@ -24,7 +24,12 @@ from accord.center.entry_kinds import Recorded
 from accord.center.operations.fold import OPERATIONS
 from accord.center.picture.compliance import JUDGE
 from accord.center.picture.replay import Replay, replay_until
-from accord.center.picture.verified import verified_log, verified_of, verified_record
+from accord.center.picture.verified import (
+    OpenedCache,
+    verified_log,
+    verified_of,
+    verified_record,
+)
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from accord.errors import RecordDamaged
@@ -666,3 +671,14 @@ def test_a_view_opened_before_others_verified_more_reads_its_own_prefix(desk: De
         session.execute(cut, {"n": before})
         with pytest.raises(RecordDamaged, match="not the ones this center verified"):
             verified_of(center).read(center.log(session))
+
+
+def test_the_checked_openings_kept_are_bounded_the_least_lately_used_dropped() -> None:
+    cache = OpenedCache(most=2)
+    for index in range(3):
+        cache.put(index, f"c{index}", {"n": index})
+    assert cache.get(0, "c0") is None  # dropped: read and checked again if asked for
+    assert cache.get(1, "c1") == {"n": 1}  # used: now the latest
+    cache.put(3, "c3", {"n": 3})
+    assert cache.get(2, "c2") is None and cache.get(1, "c1") == {"n": 1}
+    assert cache.get(3, "c3") == {"n": 3} and cache.get(3, "other") is None

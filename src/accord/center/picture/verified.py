@@ -29,6 +29,7 @@ import threading
 import weakref
 from array import array
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -455,21 +456,31 @@ _CHUNK = 500  # entries per read of openings (SQLite allows 32766 parameters)
 class OpenedCache:
     """Openings already checked against their entry, by ``(index, commitment)``: an opening
     that opened a verified entry's commitment once opens it for good, so each is read and
-    checked once per process. Only checked openings are kept; one that did not check is
-    read again next time (it may have been repaired)."""
+    checked once while it is kept. Only checked openings are kept; one that did not check is
+    read again next time (it may have been repaired). At most ``most`` are kept, the least
+    lately used dropped first (read and checked again if asked for): what a process holds
+    does not grow with every hidden entry the record ever held."""
 
-    def __init__(self) -> None:
-        self._opened: dict[tuple[int, str], dict[str, Any]] = {}
+    def __init__(self, *, most: int = 20_000) -> None:
+        self._opened: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
+        self._most = most
         self._lock = threading.Lock()
 
     def get(self, index: int, committed: str) -> dict[str, Any] | None:
         """The checked opening of entry ``index`` with commitment ``committed``, if kept."""
-        return self._opened.get((index, committed))
+        with self._lock:
+            found = self._opened.get((index, committed))
+            if found is not None:
+                self._opened.move_to_end((index, committed))
+            return found
 
     def put(self, index: int, committed: str, opened: dict[str, Any]) -> None:
         """Keep an opening that was checked against that entry's commitment."""
         with self._lock:
             self._opened[(index, committed)] = opened
+            self._opened.move_to_end((index, committed))
+            while len(self._opened) > self._most:
+                self._opened.popitem(last=False)
 
 
 OPENED: CenterCache[OpenedCache] = CenterCache("the checked openings", lambda _: OpenedCache())
