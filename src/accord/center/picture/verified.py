@@ -45,7 +45,7 @@ from accord.center.entry_kinds import Recorded
 from accord.center.runtime import Center, CenterCache
 from accord.chrono import parse_instant
 from accord.errors import RecordDamaged
-from accord.record.canonical import decode_base64, loads_canonical
+from accord.record.canonical import decode_base64, loads_checked_unsafe
 from accord.record.commitments import open_commitment, verify_opening
 from accord.record.entries import SequenceTracker, open_envelope, verify_entry
 from accord.record.errors import RecordError
@@ -384,9 +384,9 @@ def _read_again(log: MerkleLog, start: int, hashes: bytes) -> Iterator[Recorded]
                     f"the stored record changed: entry {i} is not the one this center verified"
                 )
             _, _, raw = open_envelope(data)
-            entry = loads_canonical(raw)
+            entry = loads_checked_unsafe(raw)  # the bytes verified: canonical, checked then
             yield Recorded(i, entry["author"], parse_instant(entry["ts"]), entry["event"])
-    except (LogError, RecordError) as error:
+    except (LogError, RecordError, ValueError) as error:
         raise RecordDamaged(f"the stored record changed: {error}") from None
 
 
