@@ -64,6 +64,7 @@ from accord.center.http import admission
 from accord.center.keystore import KeyStore
 from accord.center.operations import desk as operations
 from accord.center.picture import checkpoints, compliance, snapshots, verified
+from accord.center.picture import service as picture_service
 from accord.center.record.witnesses import witness_loop
 from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
 from accord.center.signing import service as signing
@@ -120,6 +121,7 @@ CACHES: tuple[CenterCache[Any], ...] = (
     verified.VERIFIED,
     verified.OPENED,
     compliance.JUDGE,
+    picture_service.EXTENTS,
     admission.GATE,
     reading.NAMES,
     acts.REGISTRY,

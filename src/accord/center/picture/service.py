@@ -57,11 +57,11 @@ from accord.center.picture.views import (
     operations_seen,
     proof,
 )
-from accord.center.runtime import Center
+from accord.center.runtime import Center, CenterCache
 from accord.errors import NotAuthorized, StaleRequest
 from accord.geo import geometry_bounds
 
-__all__ = ["MESSAGE", "Selection", "picture"]
+__all__ = ["EXTENTS", "MESSAGE", "Selection", "picture"]
 
 MESSAGE = "message"
 """The name that selects the open direct-line messages among :attr:`Selection.kinds`."""
@@ -93,11 +93,38 @@ class Selection:
 _ALL = Selection()
 
 
-def _inside(box: Box | None, feature: Any) -> bool:
-    """Whether ``feature`` (a GeoJSON feature, or None) has a position in ``box``."""
+_BOUNDS_KEPT = 100_000
+"""How many extents a center keeps between pictures (all dropped when full)."""
+
+Extents = dict[tuple[str, str, int], tuple[float, float, float, float] | None]
+
+EXTENTS: CenterCache[Extents] = CenterCache("the picture's extents", lambda _: {})
+"""The key of each center's extents of the features its pictures selected by box, by the
+object's family, id and the entry that gave it its feature (see :func:`_inside`)."""
+
+
+def _key(family: str, seen: Seen) -> tuple[str, str, int] | None:
+    """A declaration's key among the kept extents: none when its opening did not check
+    (it may be repaired)."""
+    return (family, seen.state.id, seen.state.entry) if seen.verified else None
+
+
+def _inside(box: Box | None, feature: Any, key: tuple[str, str, int] | None, kept: Extents) -> bool:
+    """Whether ``feature`` (a GeoJSON feature, or None) has a position in ``box``. ``key``:
+    the object's family, id and the entry that gave it this feature, for good (a hidden
+    one's opening is checked against that entry), so its extent is computed once and kept
+    in ``kept`` for the next pictures (None: not kept)."""
     if box is None:
         return True
-    bounds = geometry_bounds(feature.get("geometry") if isinstance(feature, dict) else None)
+    if key is not None and key in kept:
+        bounds = kept[key]
+    else:
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        bounds = geometry_bounds(geometry)
+        if key is not None:
+            if len(kept) >= _BOUNDS_KEPT:
+                kept.clear()
+            kept[key] = bounds
     if bounds is None:
         return False
     west, south, east, north = box
@@ -120,6 +147,7 @@ def picture(
     if view is None:
         raise NotAuthorized("an administrator registers people; it has no picture")
     box, kinds = selection.box, selection.kinds
+    kept = center.cache(EXTENTS)
     with center.reading() as session:
         # Only the caller's member's hidden declarations are shown: only theirs are opened.
         log = verified_log(center, session)  # first: the transaction's view taken there
@@ -136,13 +164,15 @@ def picture(
         chosen: list[Seen | OperationRecord | MessageRecord] = [
             seen
             for seen in declarations_seen(session, replay, caller)
-            if (kinds is None or seen.state.kind in kinds) and _inside(box, seen.feature)
+            if (kinds is None or seen.state.kind in kinds)
+            and _inside(box, seen.feature, _key("d", seen), kept)
         ]
         if visibility.reads_operations(caller):
             chosen += [
                 op
                 for op in operations_seen(replay, at)
-                if (kinds is None or op.category in kinds) and _inside(box, op.feature)
+                if (kinds is None or op.category in kinds)
+                and _inside(box, op.feature, ("o", op.id, op.entry), kept)
             ]
         if kinds is None or MESSAGE in kinds:
             chosen += messages_seen(replay, caller)
