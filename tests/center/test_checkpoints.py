@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from accord.center.db.models import VerifiedCheckpoint
+from accord.center.picture import checkpoints
 from accord.center.picture.checkpoints import keep
-from accord.center.picture.verified import verified_of
+from accord.center.picture.verified import VerifiedRecord, verified_log, verified_of
+from accord.errors import RecordDamaged
 from support.desk import AID, Desk, named, restarted, start
 from support.disclosure import SITE
 from support.failures import assert_problem
@@ -161,3 +163,32 @@ def test_a_log_shorter_than_the_checkpoint_is_refused(served: Desk) -> None:
             f"the stored record changed: it holds {last} entries, fewer than the {last + 1} "
             "this center verified"
         )
+
+
+def test_a_read_that_began_verifying_at_start_up_does_not_keep_the_checkpoint_from_resuming(
+    served: Desk,
+) -> None:
+    """A readiness probe or a read may begin verifying from the first entry before the
+    start-up's resume has read the checkpoint: the resume still takes over (else a million
+    entries are verified again), once what was verified is the checkpoint's first entries."""
+    center = served.center
+    with center.reading() as session:
+        verified_log(center, session)  # the serving center verified all: its checkpoint
+    assert checkpoints.save(center, verified_of(center))
+    with center.reading() as session:
+        log = center.log(session)
+        size = log.size
+        early = VerifiedRecord(center.ring, center.origin)
+        early.opened(lambda: log, most=2)  # a probe's first step
+        assert early.verified == 2 < size
+        assert checkpoints.resume(center, early, log) == size
+        assert early.verified == size and early.refused is None
+        row = session.scalars(select(VerifiedCheckpoint)).one()
+        hashes, checked, tree, marks = checkpoints._checked(
+            center, row, log, every=early.marks_every
+        )
+    other = VerifiedRecord(center.ring, center.origin)
+    other.opened(lambda: log, most=2)
+    changed = bytes([hashes[0] ^ 1]) + hashes[1:]
+    with pytest.raises(RecordDamaged, match="not the first of the checkpoint's"):
+        other.resume(checked, changed, tree=tree, marks=marks)

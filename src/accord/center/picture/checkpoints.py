@@ -135,13 +135,12 @@ def resume(center: Center, record: VerifiedRecord, log: MerkleLog) -> int:
                 f"the stored record changed: it holds {log.size} entries, fewer than the "
                 f"{row.size} this center verified"
             )
-        checkpoint = _checked(center, row, log, every=record.marks_every)
+        hashes, checked, tree, marks = _checked(center, row, log, every=record.marks_every)
+        record.resume(checked, hashes, tree=tree, marks=marks)
     except RecordDamaged as error:
         _log.error("the record does not verify: %s", error)
         record.refuse(str(error))
         return 0
-    hashes, checked, tree, marks = checkpoint
-    record.resume(checked, hashes, tree=tree, marks=marks)
     return checked.size
 
 

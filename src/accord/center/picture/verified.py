@@ -252,8 +252,11 @@ class VerifiedRecord:
     ) -> None:
         """Take up where ``checkpoint`` left off, with the leaf hashes of its entries
         (``hashes``, 32 bytes each), their ``tree`` and the roots at every multiple of
-        :attr:`marks_every` (``marks``), all already folded to its root by the caller; only
-        before anything was verified here. The entries are read again when first asked for."""
+        :attr:`marks_every` (``marks``), all already folded to its root by the caller;
+        unless as much was verified here already (a read at start-up may have begun to
+        verify from the first entry: what it verified must be the checkpoint's first
+        entries, else :class:`~accord.errors.RecordDamaged`). The entries are read again
+        when first asked for."""
         if (
             len(hashes) != 32 * checkpoint.size
             or len(checkpoint.latest) != 8 * checkpoint.size
@@ -261,8 +264,13 @@ class VerifiedRecord:
         ):
             raise ValueError("the hashes, times or tree do not match the checkpoint's size")
         with self._lock:
-            if self._count:
+            if self._count >= checkpoint.size or self._broken is not None:
                 return
+            if self._hashes != hashes[: 32 * self._count]:
+                raise RecordDamaged(
+                    "the stored record changed: the entries verified at start-up are not the "
+                    "first of the checkpoint's"
+                )
             self._count = checkpoint.size
             self._hashes = bytearray(hashes)
             self._latest = array("q")
