@@ -86,7 +86,7 @@ from accord.chrono import format_instant, parse_instant
 from accord.errors import AccordError, NotAuthorized, NotFound, RecordDamaged
 from accord.record.log import MerkleLog
 from accord.rules import DesignatedAreaIndex
-from accord.rules.operations import OperationStatus
+from accord.rules.operations import TERMINAL, OperationStatus
 from accord.world import FlightPlan
 
 __all__ = [
@@ -390,6 +390,9 @@ class Judge:
         self._before = Replay(agreement, origin)
         self._kept: dict[tuple[str, str], list[Finding]] = {}
         """What an object set aside will always be found in breach of, by part and id."""
+        self._ended: dict[str, tuple[int, list[Finding]]] = {}
+        """The notices found of each operation that ended, by id: its entry then, and them
+        (nothing an instant changes of an ended operation's notices)."""
         self._areas = DesignatedAreaIndex(agreement)
         self.size = 0
         """How many entries, from the first, are folded."""
@@ -434,6 +437,7 @@ class Judge:
         operation ended a day before, a message every recipient acknowledged)."""
         kept: list[Finding] = []
         if key is OPERATIONS:
+            self._ended.pop(object_id, None)
             kept = list(_notices(self.agreement, [found], self.reported, at))
         elif key is MESSAGES:
             kept = list(_acknowledgements([found], at))
@@ -465,9 +469,18 @@ class Judge:
         """Every finding the folded record proves at ``now``, unredacted (``center`` flight
         plans wrapped in :class:`_Hidden`)."""
         replay = self.replay
-        found: list[Finding | _Hidden] = [
-            *_notices(self.agreement, replay.operations.values(), self.reported, now)
-        ]
+        found: list[Finding | _Hidden] = []
+        for op in replay.operations.values():
+            if op.status not in _ENDED:
+                found += _notices(self.agreement, [op], self.reported, now)
+                continue
+            ended = self._ended.get(op.id)
+            if ended is None or ended[0] != op.entry:
+                ended = self._ended[op.id] = (
+                    op.entry,
+                    list(_notices(self.agreement, [op], self.reported, now)),
+                )
+            found += ended[1]
         found += self.executions
         declarations = replay.declarations
         for d in (declarations.get(i) for i in sorted(self._flight_ids)):
@@ -530,6 +543,8 @@ def _judge_of(center: Center, session: Session, log: MerkleLog, now: datetime) -
         judging.judge = fresh
     return fresh
 
+
+_ENDED = frozenset(status.value for status in TERMINAL)
 
 FOLD_CHUNK = 10_000
 """How many entries a judge is extended with at a time: a judge folded afresh over a week's
