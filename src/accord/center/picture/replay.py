@@ -72,8 +72,6 @@ class Replay:
         agreement: Agreement,
         origin: str,
         openings: Mapping[int, Mapping[str, Any]] | None = None,
-        *,
-        retiring: bool = True,
     ) -> None:
         self.agreement = agreement
         self.origin = origin
@@ -81,7 +79,6 @@ class Replay:
         self.anomalies: list[int] = []
         self.reasons: dict[int, str] = {}
         self.entries = 0
-        self.retiring = retiring
         self.load: Callable[[str], bytes] | None = None
         """Where an object a snapshot names by its digest is read back from (set by
         :mod:`accord.center.picture.snapshots`: it checks the digest)."""
@@ -221,7 +218,7 @@ class Replay:
         fold (alerts, users, probing) changes nothing."""
         self.entries = record.index + 1
         self._fold(record)
-        if self.retiring and self.entries % SWEEP_EVERY == 0:
+        if self.entries % SWEEP_EVERY == 0:
             self._set_aside(record.at)
 
     def _fold(self, record: Recorded) -> None:
