@@ -23,6 +23,7 @@ import marshal
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from accord.agreement import Agreement
@@ -116,10 +117,11 @@ class Replay:
         """Every part of the state made so far, by its key (a snapshot writes them)."""
         return dict(self._parts)
 
-    def aside(self) -> dict[Part[Any], dict[str, bytes | str]]:
+    def aside(self) -> dict[Part[Any], Mapping[str, bytes | str]]:
         """The done objects set aside, by part and id: each its encoded bytes, or the
-        SHA-256 (hex) they are stored under (as a snapshot named them)."""
-        return {key: dict(objects) for key, objects in self._aside.items()}
+        SHA-256 (hex) they are stored under (as a snapshot named them). Read-only views,
+        not copies: a snapshot's writer counts them."""
+        return {key: MappingProxyType(objects) for key, objects in self._aside.items()}
 
     def name_aside(self, name: Callable[[bytes], str]) -> dict[Part[Any], dict[str, str]]:
         """Every object set aside, each kept as bytes from now on named by ``name`` (its

@@ -184,7 +184,8 @@ def _decode(center: Center, body: bytes) -> tuple[Replay, dict[int, str]]:
             )
             made: dict[Part[Any], Any] = {}
             for name, value in parts.items():
-                made[_named(name)] = codec(_named(name).shape)[1](value)
+                key = _named(name)
+                made[key] = codec(key.shape)[1](value)
             aside = {_named(name): dict(objects) for name, objects in kept.items()}
         except (
             EOFError,
