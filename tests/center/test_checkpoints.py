@@ -6,11 +6,14 @@ a prefix rewritten under it — its leaf hashes, or an entry's bytes — is refu
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 
 from accord.center.db.models import VerifiedCheckpoint
@@ -18,6 +21,7 @@ from accord.center.picture import checkpoints
 from accord.center.picture.checkpoints import keep
 from accord.center.picture.verified import VerifiedRecord, verified_log, verified_of
 from accord.errors import RecordDamaged
+from accord.record.merkle import leaf_hash, root_hash
 from support.desk import AID, Desk, named, restarted, start
 from support.disclosure import SITE
 from support.failures import assert_problem
@@ -51,9 +55,11 @@ def served(tmp_path: Path, database_url: str) -> Iterator[Desk]:
         yield desk
 
 
+@pytest.mark.parametrize("group", [1024, 2])  # the tree taken up from one or several groups
 def test_a_restart_resumes_from_the_checkpoint_and_checks_only_what_is_new(
-    served: Desk, monkeypatch: pytest.MonkeyPatch
+    served: Desk, monkeypatch: pytest.MonkeyPatch, group: int
 ) -> None:
+    monkeypatch.setattr(checkpoints, "GROUP", group)
     with restarted(served) as second:  # verifies everything, then keeps a checkpoint
         with second.center.reading() as session:
             size = second.center.log(session).size
@@ -100,17 +106,33 @@ def test_a_checkpoint_altered_in_the_database_is_refused(
         assert again.client.get("/readyz").status_code == 503
 
 
-def test_a_prefix_rewritten_under_the_checkpoint_is_refused(served: Desk) -> None:
-    """A stored leaf hash changed: the hashes no longer fold to the signed root."""
+@pytest.mark.parametrize(
+    ("table", "why"),
+    [
+        # an interior node the resume folds to the signed root: refused at once
+        ("record_nodes", "checkpoint of its first 5 entries does not check"),
+        # a leaf hash, read when its entries are: its subtree no longer folds to its root
+        ("record_leaves", "the leaf hashes of entries 0 to 3 are not those this center verified"),
+    ],
+)
+def test_a_prefix_rewritten_under_the_checkpoint_is_refused(
+    served: Desk, table: str, why: str
+) -> None:
+    """A stored hash of the first entries changed: the stored subtrees no longer fold to the
+    signed root, or the leaf hashes no longer fold to the subtree the resume took up."""
     with restarted(served):
         pass
     with served.center.engine.begin() as connection:
-        connection.execute(
-            text("UPDATE record_leaves SET hash = :h WHERE idx = 1"), {"h": b"\x07" * 32}
+        size = connection.execute(text("SELECT count(*) FROM record_leaves")).scalar_one()
+        assert size == 5  # a subtree of leaves 0 to 3 (level 2), then leaf 4
+        where = "level = 2 AND idx = 0" if table == "record_nodes" else "idx = 1"
+        changed = connection.execute(
+            text(f"UPDATE {table} SET hash = :h WHERE {where}"), {"h": b"\x07" * 32}
         )
+        assert changed.rowcount == 1
     with restarted(served) as again:
         body = assert_problem(again.get("/v1/compliance", "observer"), 503)
-        assert "does not check" in body["detail"]
+        assert why in body["detail"]
 
 
 def test_an_entry_rewritten_under_the_checkpoint_is_refused_when_read(served: Desk) -> None:
@@ -184,11 +206,54 @@ def test_a_read_that_began_verifying_at_start_up_does_not_keep_the_checkpoint_fr
         assert checkpoints.resume(center, early, log) == size
         assert early.verified == size and early.refused is None
         row = session.scalars(select(VerifiedCheckpoint)).one()
-        hashes, checked, tree, marks = checkpoints._checked(
-            center, row, log, every=early.marks_every
-        )
-    other = VerifiedRecord(center.ring, center.origin)
-    other.opened(lambda: log, most=2)
-    changed = bytes([hashes[0] ^ 1]) + hashes[1:]
-    with pytest.raises(RecordDamaged, match="not the first of the checkpoint's"):
-        other.resume(checked, changed, tree=tree, marks=marks)
+        checked, resumed = checkpoints._checked(center, row, log, every=early.marks_every)
+        other = VerifiedRecord(center.ring, center.origin)
+        other.opened(lambda: log, most=2)
+        other._hashes.data[0] ^= 1  # what the probe verified is not what the checkpoint holds
+        with pytest.raises(RecordDamaged, match="not the first of the checkpoint's"):
+            other.resume(checked, resumed, log=log)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    size=st.integers(1, 300),
+    group=st.sampled_from([1, 2, 4, 8, 16, 64]),
+    every=st.integers(1, 40),
+    tamper=st.integers(0, 10_000),
+)
+def test_a_tree_taken_up_from_stored_subtrees_is_the_tree_of_its_leaves(
+    size: int, group: int, every: int, tamper: int
+) -> None:
+    """Against every leaf folded: the root, the roots at every ``every`` entries and the
+    subtrees left unread; and any one stored hash changed is refused or changes the root
+    (so the signed root refuses it)."""
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
+
+    def node(level: int, index: int) -> bytes:
+        return root_hash(leaves[index << level : (index + 1) << level])
+
+    level = group.bit_length() - 1
+    roots = [node(level, g) for g in range(size // group)]
+    keys = checkpoints.subtrees_needed(size, group=group, every=every)
+    nodes = {key: node(*key) for key in keys}
+    resumed = checkpoints.resumed_tree(size, group=group, every=every, roots=roots, nodes=nodes)
+    assert resumed.tree.root() == root_hash(leaves) and resumed.tree.size == size
+    assert resumed.marks == {m: root_hash(leaves[:m]) for m in range(every, size + 1, every)}
+    assert [s.start for s in resumed.unread] == [0, *(s.start + s.size for s in resumed.unread)][
+        :-1
+    ]
+    assert sum(s.size for s in resumed.unread) == size
+    assert all(s.root == root_hash(leaves[s.start : s.start + s.size]) for s in resumed.unread)
+    # one stored hash changed, of a group root or of a subtree named
+    spots = len(roots) + len(keys)
+    at = tamper % spots
+    bad = hashlib.sha256(b"tampered").digest()
+    if at < len(roots):
+        roots = [bad if i == at else r for i, r in enumerate(roots)]
+    else:
+        nodes = {**nodes, keys[at - len(roots)]: bad}
+    try:
+        again = checkpoints.resumed_tree(size, group=group, every=every, roots=roots, nodes=nodes)
+    except ValueError:
+        return
+    assert again.tree.root() != root_hash(leaves)

@@ -34,6 +34,7 @@ __all__ = [
     "HASH_SIZE",
     "CompactRange",
     "ProofError",
+    "aligned_subtrees",
     "consistency_path",
     "consistency_proof",
     "consistency_roots",
@@ -133,6 +134,13 @@ class CompactRange:
         self._hashes.append(h)
         self.size += size
 
+    def copy(self) -> CompactRange:
+        """Another range of the same leaves, growing apart from this one."""
+        other = CompactRange()
+        other.size = self.size
+        other._hashes = list(self._hashes)
+        return other
+
     def root(self) -> bytes:
         if not self._hashes:
             return EMPTY_ROOT
@@ -140,6 +148,40 @@ class CompactRange:
         for left in reversed(self._hashes[:-1]):
             h = node_hash(left, h)
         return h
+
+
+def aligned_subtrees(start: int, end: int) -> list[tuple[int, int]]:
+    """The perfect subtrees of the tree that cover leaves ``start`` to ``end`` (excluded),
+    left to right, as ``(level, index)``: the subtree at level ``l`` and index ``i`` holds the
+    leaves ``i * 2**l`` to ``(i + 1) * 2**l`` (RFC 9162 §2.1.1's nodes, as a log stores them).
+    Each is the largest that starts where the one before it ends and ends by ``end``, so
+    :meth:`CompactRange.append_subtree` takes them in order after ``start`` leaves.
+
+    >>> aligned_subtrees(0, 7)
+    [(2, 0), (1, 2), (0, 6)]
+    >>> aligned_subtrees(3, 12)
+    [(0, 3), (2, 1), (2, 2)]
+    >>> leaves = [leaf_hash(bytes([i])) for i in range(12)]
+    >>> cr = CompactRange()
+    >>> for h in leaves[:3]:
+    ...     cr.append(h)
+    >>> for level, index in aligned_subtrees(3, 12):
+    ...     size = 1 << level
+    ...     cr.append_subtree(root_hash(leaves[index * size : (index + 1) * size]), size)
+    >>> cr.root() == root_hash(leaves)
+    True
+    """
+    if not 0 <= start <= end:
+        raise ValueError(f"no leaves run from {start} to {end}")
+    pieces: list[tuple[int, int]] = []
+    at = start
+    while at < end:
+        level = (at & -at).bit_length() - 1 if at else (end - at).bit_length() - 1
+        while (1 << level) > end - at:
+            level -= 1
+        pieces.append((level, at >> level))
+        at += 1 << level
+    return pieces
 
 
 # --- proof construction over a range hash ---------------------------------------------------

@@ -36,6 +36,7 @@ import sys
 import threading
 import zlib
 from array import array
+from collections.abc import Mapping, Sequence
 from functools import partial
 
 import anyio.to_thread
@@ -44,6 +45,8 @@ from sqlalchemy import delete, func, select
 from accord.center.db.models import VerifiedCheckpoint
 from accord.center.picture.verified import (
     Checkpoint,
+    Resumed,
+    Subtree,
     VerifiedRecord,
     verified_log,
     verified_of,
@@ -54,14 +57,29 @@ from accord.errors import RecordDamaged
 from accord.record.canonical import canonical_json, encode_base64
 from accord.record.errors import SignatureError
 from accord.record.log import MerkleLog
-from accord.record.merkle import CompactRange
+from accord.record.merkle import CompactRange, aligned_subtrees
 
-__all__ = ["CHECKPOINT_EVERY", "DOMAIN", "keep", "keeper", "message", "resume", "save", "warm"]
+__all__ = [
+    "CHECKPOINT_EVERY",
+    "DOMAIN",
+    "GROUP",
+    "keep",
+    "keeper",
+    "message",
+    "resume",
+    "resumed_tree",
+    "save",
+    "subtrees_needed",
+    "warm",
+]
 
 DOMAIN = b"accord verified-checkpoint v1\n"
 """What a checkpoint's signed message starts with: no other message the center signs does."""
 
-_CHUNK = 50_000  # leaf hashes read per query at resume
+GROUP = 1024
+"""How many leaves a resume takes up by one stored subtree root (a power of two): at a million
+entries, 977 roots are read and folded instead of a million leaf hashes; each group's leaf
+hashes are read, and checked against its root, when one of its entries is first read."""
 
 CHECKPOINT_EVERY = 10_000
 """How many more entries than the newest checkpoint a serving process verifies before it keeps
@@ -135,8 +153,8 @@ def resume(center: Center, record: VerifiedRecord, log: MerkleLog) -> int:
                 f"the stored record changed: it holds {log.size} entries, fewer than the "
                 f"{row.size} this center verified"
             )
-        hashes, checked, tree, marks = _checked(center, row, log, every=record.marks_every)
-        record.resume(checked, hashes, tree=tree, marks=marks)
+        checked, resumed = _checked(center, row, log, every=record.marks_every)
+        record.resume(checked, resumed, log=log)
     except RecordDamaged as error:
         _log.error("the record does not verify: %s", error)
         record.refuse(str(error))
@@ -146,10 +164,9 @@ def resume(center: Center, record: VerifiedRecord, log: MerkleLog) -> int:
 
 def _checked(
     center: Center, row: VerifiedCheckpoint, log: MerkleLog, *, every: int
-) -> tuple[bytes, Checkpoint, CompactRange, dict[int, bytes]]:
-    """The checkpoint of ``row``, its entries' stored leaf hashes, their tree and its roots
-    at every multiple of ``every``, once its
-    signature verifies and the hashes fold to its root; else
+) -> tuple[Checkpoint, Resumed]:
+    """The checkpoint of ``row`` and its tree taken up from the stored subtree roots
+    (:func:`resumed_tree`), once its signature verifies and they fold to its root; else
     :class:`~accord.errors.RecordDamaged`."""
     size = int(row.size)
     damaged = RecordDamaged(
@@ -176,22 +193,119 @@ def _checked(
         center.ring.center.verify(bytes(row.signature), message(center.origin, checkpoint))
     except SignatureError:
         raise damaged from None
-    # RFC 9162 §2.1.1: the tree of the stored leaf hashes must have the signed root.
-    tree = CompactRange()
-    hashes = bytearray()
+    group = GROUP
+    level = group.bit_length() - 1
+    stored = log.storage
+    whole = size // group
+    roots = stored.read_nodes(level, 0, whole) if level else stored.read_nodes(0, 0, whole)
+    keys = subtrees_needed(size, group=group, every=every)
+    if size and (0, size - 1) not in keys:
+        keys.append((0, size - 1))  # the last leaf's hash: the checkpoint's prev
+    nodes = stored.nodes(keys)
+    if [index for index, _ in roots] != list(range(whole)) or len(nodes) != len(keys):
+        raise damaged
+    try:
+        resumed = resumed_tree(
+            size, group=group, every=every, roots=[h for _, h in roots], nodes=nodes
+        )
+    except ValueError:
+        raise damaged from None
+    # RFC 9162 §2.1.1: the tree of the stored subtrees must have the signed root.
+    if resumed.tree.root() != checkpoint.root or (
+        size and nodes[0, size - 1].hex() != checkpoint.prev
+    ):
+        raise damaged
+    return checkpoint, resumed
+
+
+def subtrees_needed(size: int, *, group: int, every: int) -> list[tuple[int, int]]:
+    """The stored subtrees (``(level, index)``) that :func:`resumed_tree` needs besides the
+    roots of the whole groups of ``group`` leaves: those of the last, partial group, and
+    around each multiple of ``every`` inside a group."""
+    whole = size // group * group
+    keys = aligned_subtrees(whole, size)
+    for mark in range(every, size + 1, every):
+        if mark % group:
+            low = mark // group * group
+            keys += aligned_subtrees(low, mark) + aligned_subtrees(mark, min(low + group, size))
+    return sorted(set(keys))
+
+
+def resumed_tree(
+    size: int,
+    *,
+    group: int,
+    every: int,
+    roots: Sequence[bytes],
+    nodes: Mapping[tuple[int, int], bytes],
+) -> Resumed:
+    """The tree of ``size`` leaves folded from stored subtree roots, not from every leaf: the
+    roots of its whole groups of ``group`` leaves (``roots``, a power of two each) and the
+    subtrees of the last, partial group (``nodes``, as :func:`subtrees_needed` names them).
+    The roots at every multiple of ``every`` are folded on the way; one that falls inside a
+    group is folded from the subtrees on either side of it, which must fold to that group's
+    root (else ``ValueError``). Every subtree used is one the returned tree's root stands
+    for: the caller checks that root against a signed one before trusting any of it.
+
+    Examples
+    --------
+    >>> from accord.record.merkle import leaf_hash, root_hash
+    >>> leaves = [leaf_hash(bytes([i])) for i in range(11)]
+    >>> def node(level, index):
+    ...     return root_hash(leaves[index << level : (index + 1) << level])
+    >>> keys = subtrees_needed(11, group=4, every=5)
+    >>> resumed = resumed_tree(
+    ...     11, group=4, every=5, roots=[node(2, 0), node(2, 1)],
+    ...     nodes={key: node(*key) for key in keys},
+    ... )
+    >>> resumed.tree.root() == root_hash(leaves), resumed.marks == {
+    ...     5: root_hash(leaves[:5]), 10: root_hash(leaves[:10])}
+    (True, True)
+    >>> [(s.start, s.size) for s in resumed.unread]
+    [(0, 4), (4, 4), (8, 2), (10, 1)]
+    """
+    whole = size // group
+    if group < 1 or group & (group - 1) or len(roots) != whole:
+        raise ValueError("one root per whole group of a power of two leaves")
+    unread: list[Subtree] = []
     marks: dict[int, bytes] = {}
-    for start in range(0, size, _CHUNK):
-        rows = log.storage.read_nodes(0, start, min(size, start + _CHUNK))
-        for i, (index, digest) in enumerate(rows):
-            if index != start + i or len(digest) != 32:
-                raise damaged
-            tree.append(digest)
-            hashes += digest
+
+    def fold(tree: CompactRange, start: int, end: int) -> CompactRange:
+        for level, index in aligned_subtrees(start, end):
+            tree.append_subtree(nodes[level, index], 1 << level)
+        return tree
+
+    def within(tree: CompactRange, low: int, high: int, after: bytes) -> None:
+        """The marks inside the group ``low``..``high``: each folded from the subtrees on
+        its two sides, which together must give ``after`` (the root once the group is in)."""
+        for mark in range((low // every + 1) * every, high, every):
+            around = fold(tree.copy(), low, mark)
+            marks[mark] = around.root()
+            if fold(around, mark, high).root() != after:
+                raise ValueError(f"the subtrees around {mark} do not fold to their group's")
+
+    tree = CompactRange()
+    try:
+        for g, root in enumerate(roots):
+            low = g * group
+            grown = tree.copy()
+            grown.append_subtree(root, group)
+            within(tree, low, low + group, grown.root())
+            tree = grown
+            unread.append(Subtree(low, group, root))
             if tree.size % every == 0:
                 marks[tree.size] = tree.root()
-    if tree.size != size or tree.root() != checkpoint.root or hashes[-32:].hex() != checkpoint.prev:
-        raise damaged
-    return bytes(hashes), checkpoint, tree, marks
+        low = whole * group
+        base = tree.copy()
+        for level, index in aligned_subtrees(low, size):
+            tree.append_subtree(nodes[level, index], 1 << level)
+            unread.append(Subtree(index << level, 1 << level, nodes[level, index]))
+        within(base, low, size, tree.root())
+    except KeyError as missing:
+        raise ValueError(f"the stored subtree {missing} is missing") from None
+    if size and size % every == 0:
+        marks[size] = tree.root()
+    return Resumed(tree=tree, marks=marks, unread=tuple(unread))
 
 
 def warm(center: Center, stop: threading.Event) -> None:

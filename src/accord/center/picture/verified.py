@@ -28,7 +28,7 @@ import logging
 import threading
 import weakref
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -51,7 +51,7 @@ from accord.record.entries import SequenceTracker, open_envelope, verify_entry
 from accord.record.errors import RecordError
 from accord.record.keys import KeyRing
 from accord.record.log import LogError, MerkleLog
-from accord.record.merkle import CompactRange, leaf_hash
+from accord.record.merkle import CompactRange, leaf_hash, node_hash
 
 __all__ = [
     "MARK_EVERY",
@@ -60,6 +60,8 @@ __all__ = [
     "WINDOW",
     "Checkpoint",
     "OpenedCache",
+    "Resumed",
+    "Subtree",
     "VerifiedRecord",
     "hidden_openings",
     "opened_cache",
@@ -93,6 +95,75 @@ class Checkpoint:
     prev: str
     sequences: dict[str, int]
     latest: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Subtree:
+    """A perfect subtree of the verified tree: the leaves ``start`` to ``start + size``
+    (``size`` a power of two) and its root."""
+
+    start: int
+    size: int
+    root: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """A checkpoint's tree as taken up from stored subtree roots
+    (:func:`~accord.center.picture.checkpoints.resumed_tree`): its right edge (``tree``), its
+    roots at every so many entries (``marks``), and the subtrees (``unread``, in order)
+    whose leaf hashes are read from the store only when first needed."""
+
+    tree: CompactRange
+    marks: dict[int, bytes]
+    unread: tuple[Subtree, ...]
+
+
+class _LeafHashes:
+    """The leaf hashes of the verified entries, 32 bytes each. After a resume, those of the
+    checkpoint's entries are read from the store when first asked for, a subtree at a time,
+    and kept only once they fold to the subtree's root as the checkpoint verified it."""
+
+    def __init__(self, size: int = 0, unread: Sequence[Subtree] = ()) -> None:
+        self.data = bytearray(32 * size)
+        self._unread = list(unread)
+        self._starts = [subtree.start for subtree in unread]
+
+    def read(self, log: MerkleLog, start: int, end: int) -> bytes:
+        """The hashes of entries ``start`` to ``end``; raises
+        :class:`~accord.errors.RecordDamaged` when those stored no longer fold to the
+        verified roots."""
+        first = max(bisect_right(self._starts, start) - 1, 0)
+        last = bisect_left(self._starts, end)
+        todo = [s for s in self._unread[first:last] if s.start + s.size > start]
+        if todo:
+            low, high = todo[0].start, todo[-1].start + todo[-1].size
+            rows = log.storage.read_nodes(0, low, high)
+            got = {index: digest for index, digest in rows if len(digest) == 32}
+            for subtree in todo:
+                leaves = [
+                    got.get(i, b"") for i in range(subtree.start, subtree.start + subtree.size)
+                ]
+                if _perfect_root(leaves) != subtree.root:
+                    raise RecordDamaged(
+                        f"the stored record changed: the leaf hashes of entries {subtree.start} "
+                        f"to {subtree.start + subtree.size - 1} are not those this center verified"
+                    )
+                self.data[32 * subtree.start : 32 * (subtree.start + subtree.size)] = b"".join(
+                    leaves
+                )
+            done = {subtree.start for subtree in todo}
+            self._unread = [s for s in self._unread if s.start not in done]
+            self._starts = [s.start for s in self._unread]
+        return bytes(self.data[32 * start : 32 * end])
+
+
+def _perfect_root(leaves: list[bytes]) -> bytes:
+    """RFC 9162 §2.1.1: the root of a perfect subtree from its leaf hashes, level by level."""
+    level = leaves
+    while len(level) > 1:
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0] if level and len(level[0]) == 32 else b""
 
 
 WINDOW = 100_000
@@ -141,7 +212,7 @@ class VerifiedRecord:
         self._every = MARK_EVERY if marks is None else marks
         self._lock = threading.Lock()
         self._count = 0  # how many entries, from the first, are verified
-        self._hashes = bytearray()  # their leaf hashes, 32 bytes each
+        self._hashes = _LeafHashes()  # their leaf hashes
         self._latest = array("q")  # the latest signed time among entries 0..i, in µs
         self._recent: list[Recorded] = []  # the latest entries read, from _recent_start
         self._recent_start = 0
@@ -185,7 +256,7 @@ class VerifiedRecord:
                 else []
             )
             older = min(cut, self._recent_start)
-            hashes = bytes(self._hashes[start * 32 : older * 32]) if start < older else b""
+            hashes = self._hashes.read(log, start, older) if start < older else b""
         if not hashes:
             return kept, cut
         return [*_read_again(log, start, hashes), *kept], cut
@@ -242,45 +313,42 @@ class VerifiedRecord:
                 return self._root
             return self._marks.get(size)
 
-    def resume(
-        self,
-        checkpoint: Checkpoint,
-        hashes: bytes,
-        *,
-        tree: CompactRange,
-        marks: dict[int, bytes],
-    ) -> None:
-        """Take up where ``checkpoint`` left off, with the leaf hashes of its entries
-        (``hashes``, 32 bytes each), their ``tree`` and the roots at every multiple of
-        :attr:`marks_every` (``marks``), all already folded to its root by the caller;
+    def resume(self, checkpoint: Checkpoint, resumed: Resumed, *, log: MerkleLog) -> None:
+        """Take up where ``checkpoint`` left off, with its tree as ``resumed`` (already folded
+        to its root by the caller): the roots at every multiple of :attr:`marks_every` and
+        the subtrees whose leaf hashes are read from ``log``'s store when first needed;
         unless as much was verified here already (a read at start-up may have begun to
         verify from the first entry: what it verified must be the checkpoint's first
         entries, else :class:`~accord.errors.RecordDamaged`). The entries are read again
         when first asked for."""
+        size = checkpoint.size
+        ends = [s.start + s.size for s in resumed.unread]
         if (
-            len(hashes) != 32 * checkpoint.size
-            or len(checkpoint.latest) != 8 * checkpoint.size
-            or tree.size != checkpoint.size
+            len(checkpoint.latest) != 8 * size
+            or resumed.tree.size != size
+            or [s.start for s in resumed.unread] != [0, *ends[:-1]]
+            or (ends[-1] if ends else 0) != size
         ):
-            raise ValueError("the hashes, times or tree do not match the checkpoint's size")
+            raise ValueError("the times, tree or subtrees do not match the checkpoint's size")
         with self._lock:
-            if self._count >= checkpoint.size or self._broken is not None:
+            if self._count >= size or self._broken is not None:
                 return
-            if self._hashes != hashes[: 32 * self._count]:
+            hashes = _LeafHashes(size, resumed.unread)
+            if self._count and hashes.read(log, 0, self._count) != self._hashes.data:
                 raise RecordDamaged(
                     "the stored record changed: the entries verified at start-up are not the "
                     "first of the checkpoint's"
                 )
-            self._count = checkpoint.size
-            self._hashes = bytearray(hashes)
+            self._count = size
+            self._hashes = hashes
             self._latest = array("q")
             self._latest.frombytes(checkpoint.latest)
             self._recent, self._recent_start = [], checkpoint.size
             self._tracker = SequenceTracker.resumed(checkpoint.sequences)
             self._prev = checkpoint.prev
             self._root = checkpoint.root
-            self._tree = tree
-            self._marks = dict(marks)
+            self._tree = resumed.tree.copy()
+            self._marks = dict(resumed.marks)
 
     def refuse(self, why: str) -> None:
         """Serve nothing from here on: every read raises
@@ -371,7 +439,7 @@ class VerifiedRecord:
             latest = signed if latest is None or signed > latest else latest
             self._latest.append(latest)
             digest = leaf_hash(data)
-            self._hashes += digest
+            self._hashes.data += digest
             self._prev = digest.hex()
             self._count = i + 1
             self._tree.append(digest)
