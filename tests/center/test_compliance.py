@@ -20,9 +20,10 @@ import accord.center.operations.fold as operations_fold
 import accord.center.picture.compliance as compliance_module
 import accord.center.picture.replay as replay_module
 from accord.center.db.models import Opening
-from accord.center.picture.compliance import JUDGE, compliance
+from accord.center.identity import Caller
+from accord.center.picture.compliance import JUDGE, compliance, compliance_json, party_json
 from accord.center.picture.replay import replay_until
-from accord.center.runtime import Unit
+from accord.center.runtime import Center, Unit
 from accord.chrono import format_instant
 from accord.record.canonical import canonical_json, encode_base64
 from accord.record.commitments import SALT_BYTES, commitment
@@ -335,7 +336,7 @@ HISTORY = st.lists(
         st.sampled_from(
             [
                 "flight", "flight_hidden", "amend_flight", "withdraw_flight", "propose", "approve",
-                "forge_execution", "report_late", "send", "ack", "rewind",
+                "forge_execution", "report_late", "forge_unilateral", "send", "ack", "rewind",
             ]
         ),
         st.integers(0, 12),  # minutes before the next step: deadlines pass meanwhile
@@ -386,6 +387,28 @@ def _step(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> Non
             )
     elif action == "report_late":
         desk.ok(desk.post("/v1/operations/report", "red-officer", json=imminent(120, desk)))
+    elif action == "forge_unilateral":  # not notified: missing once its deadline passes
+        body = imminent(55, desk)  # the hour to notify runs out in 5 minutes
+        op_id = f"op-{len(made['forged']):016x}"
+        made["forged"].append(body)
+        props = {**body["properties"], "id": op_id, "proposed_by": "red"}
+        props["executor"] = props.pop("executors")
+        with desk.center.writing() as unit:
+            unit.ledger.append(
+                {
+                    "kind": "operation.reported",
+                    "operation": op_id,
+                    "user": "red-officer",
+                    "status": "executed_unilaterally",
+                    "transitions": [],
+                    "feature": {**body, "properties": props},
+                    "conflicts": [],
+                    "executed_at": props["executed_at"],
+                    "breaches": [],
+                },
+                author="red",
+                at=desk.clock.at,
+            )
     elif action == "send":
         body = {"to": ["red"], "subject": "s", "text": "t"}
         made["messages"].append(desk.ok(desk.post("/v1/messages", "blue-officer", json=body)))
@@ -413,6 +436,7 @@ def _step(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> Non
         ("flight", 0), ("amend_flight", 1), ("flight_hidden", 2), ("propose", 1),
         ("forge_execution", 3), ("approve", 1), ("rewind", 4), ("report_late", 2),
         ("send", 15), ("send", 0), ("ack", 20), ("withdraw_flight", 1), ("amend_flight", 1),
+        ("forge_unilateral", 8),
     ]
 )  # fmt: skip
 def test_the_kept_judge_answers_as_a_fold_of_the_whole_record_at_every_step(
@@ -439,25 +463,45 @@ def _judged_at_every_step(tmp: Path, history: list[tuple[str, int]]) -> None:
     for desk in start(tmp, f"sqlite:///{tmp / 'accord.sqlite'}"):
         desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
         center = desk.center
-        judging = center.cache(JUDGE)
         callers = {user: center.authenticate(desk.tokens[user]) for user in READERS}
-        made: dict[str, list[dict[str, Any]]] = {"flights": [], "operations": [], "messages": []}
+        made: dict[str, list[dict[str, Any]]] = {
+            "flights": [], "operations": [], "messages": [], "forged": []
+        }  # fmt: skip
         minute = 1.0
         for action, wait in history:
             desk.clock.set(minute)
             _step(desk, action, made)
+            # halfway through the wait (no entry since: a judgement kept while no deadline
+            # passed), then at its end
+            instants = [minute + wait / 2, minute + wait]
             minute += wait
-            desk.clock.set(minute - 5 if action == "rewind" else minute)
-            for user, caller in callers.items():
-                assert caller is not None
-                before = judging.judge
-                kept = compliance(center, caller).model_dump()
-                if action != "rewind" and before is not None:
-                    assert judging.judge is before  # extended, not folded again
-                held = judging.judge
-                judging.judge = None
-                with pytest.MonkeyPatch.context() as patch:
-                    patch.setattr(replay_module, "SWEEP_EVERY", 1 << 62)  # none set aside
-                    afresh = compliance(center, caller).model_dump()
-                judging.judge = held
-                assert kept == afresh, (user, action)
+            if action == "rewind":
+                instants = [minute - 5]
+            for instant in instants:
+                desk.clock.set(instant)
+                for user, caller in callers.items():
+                    assert caller is not None
+                    _kept_as_afresh(center, caller, action, user)
+
+
+def _kept_as_afresh(center: Center, caller: Caller, action: str, user: str) -> None:
+    """The kept judge's report, and its JSON as the route writes it (reused while nothing
+    was folded and no deadline passed), against a judge folded afresh that sets nothing
+    aside."""
+    judging = center.cache(JUDGE)
+    before = judging.judge
+    kept = compliance(center, caller).model_dump()
+    if action != "rewind" and before is not None:
+        assert judging.judge is before  # extended, not folded again
+    written = compliance_json(center, caller)
+    one = party_json(center, caller, "blue")
+    held = judging.judge
+    judging.judge = None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replay_module, "SWEEP_EVERY", 1 << 62)  # none set aside
+        afresh = compliance(center, caller)
+    judging.judge = held
+    assert kept == afresh.model_dump(), (user, action)
+    assert written == afresh.model_dump_json().encode(), (user, action)
+    (blue,) = (p for p in afresh.parties if p.party == "blue")
+    assert one == blue.model_dump_json().encode(), (user, action)

@@ -49,6 +49,7 @@ from accord.rules import (
     cancel,
     complete,
     execute,
+    next_settled,
     notification_deadline,
     notify,
     object_to,
@@ -979,3 +980,47 @@ def test_random_scripts_respect_the_rules(
     assert times == sorted(times)
     for earlier, later in zip(state.history, state.history[1:], strict=False):
         assert later.from_status is earlier.to_status
+
+
+MICRO = timedelta(microseconds=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    category=st.sampled_from(["coordinated", "synchronized", "imminent"]),
+    blocking=st.sampled_from([0, 0, 1]),
+    script=events(),
+    after=st.sampled_from([*OFFSETS, 61, 700, 3000]),
+    probes=st.lists(st.integers(0, 5000 * 60), max_size=6),
+)
+def test_settle_answers_the_same_until_next_settled(
+    category: str, blocking: int, script: list[Event], after: int, probes: list[int]
+) -> None:
+    """What :func:`next_settled` says holds until then does: :func:`settle` answers the same
+    at every instant from ``at`` to just before it (the compliance report keeps its
+    judgement that long); and after nothing more is due, forever."""
+    if category == "imminent":
+        state = record_unilateral_execution(
+            JIG,
+            imminent_op(window_start=T, window_end=T + 2 * H),
+            executed_at=T,
+            at=T + 10 * M,
+            reported_by="red",
+            confirmations=AID,
+        )
+    else:
+        op = Op(category=category, window_start=T + 7 * H, window_end=T + 9 * H)
+        state = propose(JIG, op, at=T, confirmations=AID, blocking_conflicts=blocking)
+    for event in script:
+        try:
+            state = apply(JIG, state, event)
+        except RuleError:
+            continue
+    at = max(T + after * M, state.history[-1].at)
+    until = next_settled(JIG, state, at=at)
+    assert until is None or until >= at
+    settled = settle(JIG, state, at=at)
+    end = at + timedelta(days=30) if until is None else until
+    for t in [at, end - MICRO, *(at + seconds * timedelta(seconds=1) for seconds in probes)]:
+        if at <= t < end:
+            assert settle(JIG, state, at=t) == settled, (t, until)

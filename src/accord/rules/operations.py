@@ -120,6 +120,7 @@ __all__ = [
     "cancel",
     "complete",
     "execute",
+    "next_settled",
     "notification_deadline",
     "notify",
     "object_to",
@@ -752,6 +753,29 @@ def settle(agreement: Agreement, state: OperationState, *, at: datetime) -> Oper
             breaches=(*state.breaches, breach),
         )
     return state
+
+
+def next_settled(agreement: Agreement, state: OperationState, *, at: datetime) -> datetime | None:
+    """The earliest instant from ``at`` on at which :func:`settle` may answer otherwise than
+    at ``at`` (it answers the same at every instant before it); None when nothing more is due
+    by the passage of time. What is judged of ``state`` at ``at`` holds until then.
+    """
+    state = settle(agreement, state, at=at)  # what is due by ``at`` is applied
+    due: list[datetime] = []
+    if state.rule is RuleKind.SYNCHRONIZED and state.status is _S.NOTIFIED:
+        rule = _sync_rule(agreement, state)
+        due += [state.proposed_at, state.proposed_at + rule.objection_window, state.window_start]
+    if state.status in PENDING:
+        due.append(state.window_end)
+    deadline = notification_deadline(agreement, state)
+    if (
+        deadline is not None
+        and state.status is _S.EXECUTED_UNILATERALLY
+        and state.notified_at is None
+        and not any(b.kind == "missing_notification" for b in state.breaches)
+    ):
+        due.append(deadline)
+    return min((t for t in due if t >= at), default=None)
 
 
 def overdue(agreement: Agreement, state: OperationState, *, at: datetime) -> bool:

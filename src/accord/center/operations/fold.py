@@ -132,6 +132,17 @@ class OperationRecord:
         except (ValueError, AccordError):
             return state
 
+    def settles_next(self, agreement: Agreement, at: datetime) -> datetime | None:
+        """The earliest instant from ``at`` on at which :meth:`settled` may answer otherwise
+        than at ``at``; None when the passage of time changes nothing more."""
+        state = self.state(agreement)
+        if state is None:
+            return None
+        try:
+            return rules.next_settled(agreement, state, at=at)
+        except (ValueError, AccordError):
+            return at  # nothing known of later: judged again at every instant
+
 
 def _transition(t: Mapping[str, Any]) -> Transition:
     return Transition(

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, ImminentThreatRule
@@ -93,9 +94,12 @@ __all__ = [
     "JUDGE",
     "KINDS",
     "Judge",
+    "Judged",
     "Judging",
     "compliance",
+    "compliance_json",
     "findings",
+    "party_json",
     "reports_of",
     "warm",
 ]
@@ -359,6 +363,19 @@ def _acknowledgements(messages: Iterable[MessageRecord], now: datetime) -> Itera
                 )
 
 
+def _acknowledged_next(messages: Iterable[MessageRecord], now: datetime) -> datetime | None:
+    """The earliest instant from ``now`` on at which :func:`_acknowledgements` may find
+    otherwise than at ``now`` (a deadline passing with a recipient yet to acknowledge)."""
+    return min(
+        (
+            m.ack_deadline
+            for m in messages
+            if m.ack_deadline >= now and any(p not in m.receipts for p in m.to)
+        ),
+        default=None,
+    )
+
+
 # --- the reports ----------------------------------------------------------------------------
 
 
@@ -403,6 +420,7 @@ class Judge:
         self._flight_ids: set[str] = set()  # the declarations that are flight plans
         self._unopened: list[Recorded] = []
         self.stale = False
+        self._judged: Judged | None = None
 
     def extend(
         self, session: Session, records: Sequence[Recorded], *, cache: OpenedCache | None
@@ -467,12 +485,27 @@ class Judge:
 
     def judged(self, session: Session, now: datetime) -> list[Finding | _Hidden]:
         """Every finding the folded record proves at ``now``, unredacted (``center`` flight
-        plans wrapped in :class:`_Hidden`)."""
+        plans wrapped in :class:`_Hidden`). The same list while nothing was folded since and
+        no deadline has passed (:attr:`Judged.until`): a report between two entries costs
+        a look-up, not a judgement."""
+        last = self._judged
+        if (
+            last is not None
+            and last.size == self.size
+            and last.at <= now
+            and (last.until is None or now < last.until)
+        ):
+            return last.found
         replay = self.replay
         found: list[Finding | _Hidden] = []
+        changes: list[datetime] = []  # when something judged here may next be found otherwise
         for op in replay.operations.values():
             if op.status not in _ENDED:
-                found += _notices(self.agreement, [op], self.reported, now)
+                if isinstance(self.agreement.categories.get(op.category), ImminentThreatRule):
+                    found += _notices(self.agreement, [op], self.reported, now)
+                    nxt = op.settles_next(self.agreement, now)
+                    if nxt is not None:
+                        changes.append(nxt)
                 continue
             ended = self._ended.get(op.id)
             if ended is None or ended[0] != op.entry:
@@ -487,10 +520,26 @@ class Judge:
             if d is not None and d.kind == "flight_plan" and d.in_force:
                 found += [_Hidden(f) if hidden else f for f, hidden in self._flight(session, d)]
         found += self.tracks
-        found += _acknowledgements(replay.messages.values(), now)
+        messages = replay.messages.values()
+        found += _acknowledgements(messages, now)
+        acknowledged = _acknowledged_next(messages, now)
+        if acknowledged is not None:
+            changes.append(acknowledged)
         for kept in self._kept.values():
             found += kept
+        self._judged = Judged(self.size, now, min(changes, default=None), found)
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """What a :class:`Judge` of ``size`` entries found at ``at``, and the instant ``until``
+    which it holds (the first deadline from ``at`` on; None: no deadline is pending)."""
+
+    size: int
+    at: datetime
+    until: datetime | None
+    found: list[Finding | _Hidden]
 
 
 @dataclass(slots=True)
@@ -500,6 +549,10 @@ class Judging:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     judge: Judge | None = None
+    written: dict[tuple[object, ...], bytes] = field(default_factory=dict)
+    """Sections of reports as written (:func:`compliance_json`), for one judgement's list."""
+    written_from: object | None = None
+    """The list of findings ``written`` was written from (held: never another's by id)."""
 
 
 JUDGE: CenterCache[Judging] = CenterCache("the compliance judge", lambda _: Judging())
@@ -576,11 +629,16 @@ def warm(center: Center, stop: threading.Event) -> None:
         _log.error("the record does not verify: %s", error)
 
 
-def _cut(found: list[Finding | _Hidden], viewer: Caller, party: str) -> list[Finding]:
-    """``party``'s findings as ``viewer`` may see them."""
+def _own(viewer: Caller, party: str) -> bool:
+    """Whether ``viewer`` sees ``party``'s ``center`` flight plans' violations in full."""
+    return viewer.member == party and viewer.role in (Role.OFFICER, Role.APPROVER)
+
+
+def _cut(found: list[Finding | _Hidden], party: str, *, own: bool) -> list[Finding]:
+    """``party``'s findings as a viewer sees them (``own``: one of its officers or
+    approvers, who see its ``center`` flight plans' violations in full)."""
     shown = [f for f in found if isinstance(f, Finding) and f.party == party]
     hidden = [h.finding for h in found if isinstance(h, _Hidden) and h.finding.party == party]
-    own = viewer.member == party and viewer.role in (Role.OFFICER, Role.APPROVER)
     if own:
         shown += hidden
     elif hidden:
@@ -605,10 +663,20 @@ def _cut(found: list[Finding | _Hidden], viewer: Caller, party: str) -> list[Fin
     )
 
 
-def _report(found: list[Finding | _Hidden], viewer: Caller, party: str) -> PartyReport:
-    cut = _cut(found, viewer, party)
+def _report(found: list[Finding | _Hidden], party: str, *, own: bool) -> PartyReport:
+    cut = _cut(found, party, own=own)
     counts = {kind: sum(f.count for f in cut if f.kind == kind) for kind in KINDS}
     return PartyReport(party=party, findings=cut, counts=counts)
+
+
+def _parties(agreement: Agreement, caller: Caller, party: str | None) -> list[str]:
+    if caller.role not in visibility.COMPLIANCE_READERS:
+        raise NotAuthorized(f"a {caller.role.value} does not read compliance reports")
+    if party is None:
+        return sorted(agreement.party_ids)
+    if party not in agreement.party_ids:
+        raise NotFound("no such party")
+    return [party]
 
 
 def compliance(center: Center, caller: Caller, party: str | None = None) -> ComplianceOut:
@@ -618,14 +686,7 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
     :class:`~accord.errors.NotFound` for a party the agreement does not name and
     :class:`~accord.errors.RecordDamaged` when the record does not verify.
     """
-    if caller.role not in visibility.COMPLIANCE_READERS:
-        raise NotAuthorized(f"a {caller.role.value} does not read compliance reports")
-    agreement = center.agreement
-    parties = sorted(agreement.party_ids)
-    if party is not None:
-        if party not in agreement.party_ids:
-            raise NotFound("no such party")
-        parties = [party]
+    parties = _parties(center.agreement, caller, party)
     now = center.now()
     with center.reading() as session, center.cache(JUDGE).lock:
         judge = _judge_of(center, session, verified_log(center, session), now)
@@ -635,9 +696,76 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
     return ComplianceOut(
         at=now,
         proof=proof(center, size),
-        parties=[_report(found, caller, p) for p in parties],
+        parties=[_report(found, p, own=_own(caller, p)) for p in parties],
         reports=reports,
     )
+
+
+_AT: TypeAdapter[datetime] = TypeAdapter(datetime)
+_REPORTS: TypeAdapter[list[ReportOut]] = TypeAdapter(list[ReportOut])
+
+
+def compliance_json(center: Center, caller: Caller, party: str | None = None) -> bytes:
+    """:func:`compliance` as JSON: the bytes ``ComplianceOut.model_dump_json`` writes.
+
+    Each party's report, as its own officers and approvers or as everyone else sees it, and
+    the list of reports filed are written once per judgement (:meth:`Judge.judged`: until an
+    entry is folded or a deadline passes) and reused by every request until then: at a
+    week's end a report is 3.3 MB of JSON, which took 30 ms to write and 40 ms to cut and
+    sort. Raises as :func:`compliance`.
+    """
+    now, size, sections, reports = _written(center, caller, party, reports=True)
+    return b"".join(
+        [
+            b'{"at":',
+            _AT.dump_json(now),
+            b',"proof":',
+            proof(center, size).model_dump_json().encode(),
+            b',"parties":[',
+            b",".join(sections),
+            b'],"reports":',
+            reports,
+            b"}",
+        ]
+    )
+
+
+def party_json(center: Center, caller: Caller, party: str) -> bytes:
+    """``party``'s report alone as JSON (the bytes ``PartyReport.model_dump_json`` writes),
+    written once per judgement as in :func:`compliance_json`. Raises as :func:`compliance`."""
+    _, _, (section,), _ = _written(center, caller, party, reports=False)
+    return section
+
+
+def _written(
+    center: Center, caller: Caller, party: str | None, *, reports: bool
+) -> tuple[datetime, int, list[bytes], bytes]:
+    """The instant judged, the size of the prefix, each party's report as ``caller`` sees it
+    and (with ``reports``) the reports filed, as JSON: written once per judgement."""
+    parties = _parties(center.agreement, caller, party)
+    now = center.now()
+    judging = center.cache(JUDGE)
+    with center.reading() as session, judging.lock:
+        judge = _judge_of(center, session, verified_log(center, session), now)
+        found = judge.judged(session, now)
+        if judging.written_from is not found:
+            judging.written.clear()
+            judging.written_from = found
+        written = judging.written
+        sections = []
+        for p in parties:
+            own = _own(caller, p)
+            key: tuple[object, ...] = ("party", p, own)
+            if key not in written:
+                written[key] = _report(found, p, own=own).model_dump_json().encode()
+            sections.append(written[key])
+        filed = b""
+        if reports:
+            key = ("reports", party, visibility.sees_report(caller))
+            if key not in written:
+                written[key] = _REPORTS.dump_json(reports_of(judge.replay, caller, party))
+            filed = written[key]
+        return now, judge.size, sections, filed
 
 
 def reports_of(replay: Replay, reader: Caller, party: str | None = None) -> list[ReportOut]:

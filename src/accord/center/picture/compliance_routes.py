@@ -12,7 +12,7 @@ from accord.center import visibility
 from accord.center.http.auth import allow
 from accord.center.http.deps import ERRORS, CenterDep, problem
 from accord.center.identity import Caller
-from accord.center.picture.compliance import compliance
+from accord.center.picture.compliance import compliance_json, party_json
 from accord.center.picture.views import ComplianceOut, PartyReport
 
 router = APIRouter(prefix="/v1/compliance", tags=["compliance"], responses=ERRORS)
@@ -33,8 +33,8 @@ def get_compliance(center: CenterDep, caller: Reader) -> Response:
     in full to its owner only, to everyone else as a count. Beside them, ``reports``: the
     incident and violation reports filed and each one's answer, as the record holds them.
     Officers, approvers and monitors; notifiers and administrators get 403."""
-    # Written once, as built (see the picture's route).
-    return Response(compliance(center, caller).model_dump_json(), media_type="application/json")
+    # Written once per judgement and reused until an entry is folded or a deadline passes.
+    return Response(compliance_json(center, caller), media_type="application/json")
 
 
 @router.get(
@@ -50,5 +50,4 @@ def get_party_compliance(
 ) -> Response:
     """One party's report, as in ``GET /v1/compliance`` (404 for a party the agreement
     does not name)."""
-    report = compliance(center, caller, party).parties[0]
-    return Response(report.model_dump_json(), media_type="application/json")
+    return Response(party_json(center, caller, party), media_type="application/json")
