@@ -129,33 +129,49 @@ class _LeafHashes:
         self._unread = list(unread)
         self._starts = [subtree.start for subtree in unread]
 
-    def read(self, log: MerkleLog, start: int, end: int) -> bytes:
-        """The hashes of entries ``start`` to ``end``; raises
-        :class:`~accord.errors.RecordDamaged` when those stored no longer fold to the
-        verified roots."""
+    def missing(self, start: int, end: int) -> list[Subtree]:
+        """The subtrees not read yet that hold some of the entries ``start`` to ``end``."""
         first = max(bisect_right(self._starts, start) - 1, 0)
         last = bisect_left(self._starts, end)
-        todo = [s for s in self._unread[first:last] if s.start + s.size > start]
-        if todo:
-            low, high = todo[0].start, todo[-1].start + todo[-1].size
-            rows = log.storage.read_nodes(0, low, high)
-            got = {index: digest for index, digest in rows if len(digest) == 32}
-            for subtree in todo:
-                leaves = [
-                    got.get(i, b"") for i in range(subtree.start, subtree.start + subtree.size)
-                ]
-                if _perfect_root(leaves) != subtree.root:
-                    raise RecordDamaged(
-                        f"the stored record changed: the leaf hashes of entries {subtree.start} "
-                        f"to {subtree.start + subtree.size - 1} are not those this center verified"
-                    )
-                self.data[32 * subtree.start : 32 * (subtree.start + subtree.size)] = b"".join(
-                    leaves
-                )
-            done = {subtree.start for subtree in todo}
-            self._unread = [s for s in self._unread if s.start not in done]
-            self._starts = [s.start for s in self._unread]
+        return [s for s in self._unread[first:last] if s.start + s.size > start]
+
+    def install(self, read: Sequence[tuple[Subtree, bytes]]) -> None:
+        """Keep the leaf hashes of subtrees read (:func:`_read_subtrees`)."""
+        for subtree, hashes in read:
+            self.data[32 * subtree.start : 32 * (subtree.start + subtree.size)] = hashes
+        done = {subtree.start for subtree, _ in read}
+        self._unread = [s for s in self._unread if s.start not in done]
+        self._starts = [s.start for s in self._unread]
+
+    def slice(self, start: int, end: int) -> bytes:
         return bytes(self.data[32 * start : 32 * end])
+
+
+@dataclass(frozen=True, slots=True)
+class _Unread:
+    """Subtrees of ``hashes`` whose leaf hashes a read needs and that are not read yet."""
+
+    hashes: _LeafHashes
+    subtrees: list[Subtree]
+
+
+def _read_subtrees(log: MerkleLog, subtrees: Sequence[Subtree]) -> list[tuple[Subtree, bytes]]:
+    """The stored leaf hashes of each of ``subtrees`` (in order), once they fold to its root;
+    else :class:`~accord.errors.RecordDamaged`."""
+    if not subtrees:
+        return []
+    low, high = subtrees[0].start, subtrees[-1].start + subtrees[-1].size
+    got = {i: h for i, h in log.storage.read_nodes(0, low, high) if len(h) == 32}
+    read = []
+    for subtree in subtrees:
+        leaves = [got.get(i, b"") for i in range(subtree.start, subtree.start + subtree.size)]
+        if _perfect_root(leaves) != subtree.root:
+            raise RecordDamaged(
+                f"the stored record changed: the leaf hashes of entries {subtree.start} "
+                f"to {subtree.start + subtree.size - 1} are not those this center verified"
+            )
+        read.append((subtree, b"".join(leaves)))
+    return read
 
 
 def _perfect_root(leaves: list[bytes]) -> bytes:
@@ -237,6 +253,20 @@ class VerifiedRecord:
         """What :func:`read_record` answers for ``log`` (read in the caller's transaction):
         the entries of the prefix from index ``start`` on (none when the prefix is shorter),
         and the prefix's size; with ``stop``, a prefix of at most that many entries."""
+        while True:
+            answer = self._read(log, until=until, start=start, stop=stop)
+            if not isinstance(answer, _Unread):
+                return answer
+            # leaf hashes not read since a resume: read and checked without the lock held
+            read = _read_subtrees(log, answer.subtrees)
+            with self._lock:
+                if self._hashes is answer.hashes:
+                    answer.hashes.install(read)
+
+    def _read(
+        self, log: MerkleLog, *, until: datetime | None, start: int, stop: int | None
+    ) -> tuple[list[Recorded], int] | _Unread:
+        """:meth:`read`'s answer, or the leaf hashes it needs read first."""
         with self._lock:
             self._extend(log, log.size)
             count = min(self._count, log.size)  # an opened view taken before others extended
@@ -256,7 +286,12 @@ class VerifiedRecord:
                 else []
             )
             older = min(cut, self._recent_start)
-            hashes = self._hashes.read(log, start, older) if start < older else b""
+            hashes = b""
+            if start < older:
+                missing = self._hashes.missing(start, older)
+                if missing:
+                    return _Unread(self._hashes, missing)
+                hashes = self._hashes.slice(start, older)
         if not hashes:
             return kept, cut
         return [*_read_again(log, start, hashes), *kept], cut
@@ -334,7 +369,9 @@ class VerifiedRecord:
             if self._count >= size or self._broken is not None:
                 return
             hashes = _LeafHashes(size, resumed.unread)
-            if self._count and hashes.read(log, 0, self._count) != self._hashes.data:
+            if self._count:
+                hashes.install(_read_subtrees(log, hashes.missing(0, self._count)))
+            if self._count and hashes.slice(0, self._count) != self._hashes.data:
                 raise RecordDamaged(
                     "the stored record changed: the entries verified at start-up are not the "
                     "first of the checkpoint's"
