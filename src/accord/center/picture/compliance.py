@@ -55,7 +55,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement, ImminentThreatRule
@@ -78,7 +77,14 @@ from accord.center.picture.verified import (
     verified_of,
     verified_opening,
 )
-from accord.center.picture.views import ComplianceOut, Finding, PartyReport, proof
+from accord.center.picture.views import (
+    ComplianceOut,
+    Finding,
+    PartyReport,
+    instant_json,
+    proof,
+    reports_json,
+)
 from accord.center.reports.fold import REPORTS
 from accord.center.reports.views import ReportOut, report_out
 from accord.center.roles import Role
@@ -701,10 +707,6 @@ def compliance(center: Center, caller: Caller, party: str | None = None) -> Comp
     )
 
 
-_AT: TypeAdapter[datetime] = TypeAdapter(datetime)
-_REPORTS: TypeAdapter[list[ReportOut]] = TypeAdapter(list[ReportOut])
-
-
 def compliance_json(center: Center, caller: Caller, party: str | None = None) -> bytes:
     """:func:`compliance` as JSON: the bytes ``ComplianceOut.model_dump_json`` writes.
 
@@ -718,7 +720,7 @@ def compliance_json(center: Center, caller: Caller, party: str | None = None) ->
     return b"".join(
         [
             b'{"at":',
-            _AT.dump_json(now),
+            instant_json(now),
             b',"proof":',
             proof(center, size).model_dump_json().encode(),
             b',"parties":[',
@@ -763,7 +765,7 @@ def _written(
         if reports:
             key = ("reports", party, visibility.sees_report(caller))
             if key not in written:
-                written[key] = _REPORTS.dump_json(reports_of(judge.replay, caller, party))
+                written[key] = reports_json(reports_of(judge.replay, caller, party))
             filed = written[key]
         return now, judge.size, sections, filed
 

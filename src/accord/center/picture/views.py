@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
@@ -53,6 +53,7 @@ __all__ = [
     "declaration_at",
     "declarations_at",
     "declarations_seen",
+    "instant_json",
     "message_at",
     "messages_at",
     "messages_seen",
@@ -60,6 +61,7 @@ __all__ = [
     "operations_at",
     "operations_seen",
     "proof",
+    "reports_json",
 ]
 
 
@@ -427,6 +429,20 @@ class PartyReport(BaseModel):
     party: str
     findings: list[Finding]
     counts: dict[str, int]
+
+
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(datetime)
+_REPORTS: TypeAdapter[list[ReportOut]] = TypeAdapter(list[ReportOut])
+
+
+def instant_json(at: datetime) -> bytes:
+    """``at`` as a model's JSON writes it."""
+    return _INSTANT.dump_json(at)
+
+
+def reports_json(reports: list[ReportOut]) -> bytes:
+    """``reports`` as a model's JSON writes them (a list)."""
+    return _REPORTS.dump_json(reports)
 
 
 class ComplianceOut(BaseModel):
