@@ -33,13 +33,44 @@ AT = (NOW + timedelta(minutes=10)).isoformat()
 READERS = ("blue-officer", "red-officer", "red-approver", "observer", "hnc-notifier")
 
 
-def _replayed_whole(desk: Desk, user: str, minutes: float, monkeypatch: pytest.MonkeyPatch) -> Any:
+def _replayed_whole(
+    desk: Desk,
+    user: str,
+    minutes: float,
+    monkeypatch: pytest.MonkeyPatch,
+    chosen: dict[str, str] | None = None,
+) -> Any:
     """The oracle: the same picture with no snapshot to start from (the whole prefix folded)
-    and no object ever set aside."""
+    and no object ever set aside (``chosen``: a selection, every page of it)."""
     with monkeypatch.context() as patch:
         patch.setattr(snapshots, "_nearest", lambda *args, **kwargs: None)
         patch.setattr(replay_module, "SWEEP_EVERY", 1 << 62)
-        return desk.picture(user, minutes)
+        return (
+            desk.picture(user, minutes) if chosen is None else _pages(desk, user, minutes, chosen)
+        )
+
+
+SELECTIONS = st.sampled_from(
+    [
+        {"bbox": "21.5,24.5,22.0,25.5"},  # blue's site and red's hidden position, no operation
+        {"bbox": "21.25,25.8,21.36,26.0", "limit": "1"},  # the first operations, a page each
+        {"kinds": "protected_site,coordinated,message", "limit": "2"},
+        {"kinds": "position", "bbox": "21.0,24.0,22.0,26.0"},
+    ]
+)
+"""Selections a picture answers a page at a time: by box, by kind, or both."""
+
+
+def _pages(desk: Desk, user: str, minutes: float, chosen: dict[str, str]) -> list[Any]:
+    """Every page of the picture ``chosen`` selects, in order."""
+    at = (NOW + timedelta(minutes=minutes)).isoformat()
+    params, pages = {"at": at, **chosen}, []
+    while True:
+        page = desk.ok(desk.get("/v1/picture", user, params=params), 200)
+        pages.append(page)
+        if page["next"] is None:
+            return pages
+        params = {**params, "after": page["next"]}
 
 
 def _count(desk: Desk) -> dict[str, int]:
@@ -83,6 +114,7 @@ def test_the_picture_from_a_snapshot_and_its_tail_is_the_whole_replay(
             if data.draw(st.booleans(), label="keep now"):
                 snapshots.keep(desk.center)
             instants = data.draw(st.lists(st.floats(0, i + 1), min_size=1, max_size=2))
+            chosen = data.draw(SELECTIONS, label="selection")
             for minutes in instants:
                 for user in READERS:
                     seen = desk.picture(user, minutes)
@@ -90,6 +122,9 @@ def test_the_picture_from_a_snapshot_and_its_tail_is_the_whole_replay(
                         user,
                         minutes,
                     )
+                    pages = _pages(desk, user, minutes, chosen)
+                    whole = _replayed_whole(desk, user, minutes, monkeypatch, chosen)
+                    assert pages == whole, (user, minutes, chosen)
         snapshots.keep(desk.center)
         size = verified_of(desk.center).verified
         counts = _count(desk)
@@ -234,9 +269,9 @@ def test_a_snapshot_is_folded_on_only_when_that_is_cheaper(
     used: list[int] = []
     decode = snapshots._decode
 
-    def counted(center: Any, body: bytes) -> Any:
+    def counted(center: Any, body: bytes, **options: Any) -> Any:
         used.append(len(body))
-        return decode(center, body)
+        return decode(center, body, **options)
 
     monkeypatch.setattr(snapshots, "_decode", counted)
     first = kept.picture("blue-officer", 10)

@@ -90,6 +90,8 @@ class Replay:
         """Told of each object read back into its part."""
         self._parts: dict[Part[Any], Any] = {}
         self._aside: dict[Part[Any], dict[str, bytes | str]] = {}
+        self._parked: dict[Part[Any], dict[str, bytes]] = {}
+        self._index: dict[Part[Any], dict[str, Any]] = {}
 
     @classmethod
     def resumed(
@@ -114,8 +116,48 @@ class Replay:
         return replay
 
     def made(self) -> dict[Part[Any], Any]:
-        """Every part of the state made so far, by its key (a snapshot writes them)."""
+        """Every part of the state made so far, by its key (a snapshot writes them; the
+        objects parked are read first)."""
+        for key in list(self._parked):
+            self._unpark(key)
         return dict(self._parts)
+
+    def park(
+        self, key: Part[dict[str, Any]], objects: Mapping[str, bytes], index: Mapping[str, Any]
+    ) -> None:
+        """Hold ``objects`` of ``key``'s part as their encoded bytes (marshal of the codec's
+        form), each read when an entry names it (:meth:`find`) or when the part is asked for
+        whole; ``index``: what a selection needs of each, by id (:meth:`parked`). A
+        snapshot's live objects are parked so, so that a picture builds only the ones its
+        page returns (:mod:`accord.center.picture.snapshots`)."""
+        self._parked[key] = dict(objects)
+        self._index[key] = dict(index)
+
+    def parked(self, key: Part[dict[str, V]]) -> tuple[Mapping[str, V], Mapping[str, Any]]:
+        """``key``'s part as held: the objects read (by id) and the index of those still
+        parked (by id; none of them is among the objects read). Read-only views."""
+        objects = self._parts.get(key) or {}
+        return MappingProxyType(objects), MappingProxyType(self._index.get(key, {}))
+
+    def unpark(self, key: Part[dict[str, V]], object_id: str) -> V:
+        """The parked object ``object_id`` of ``key``'s part, read into the part."""
+        found = self.find(key, object_id)
+        if found is None:
+            raise KeyError(object_id)
+        return found
+
+    def _unpark(self, key: Part[Any]) -> None:
+        """Every parked object of ``key``'s part read into it (an object read already, or
+        made by a later entry, stays as it is)."""
+        parked = self._parked.pop(key, None)
+        self._index.pop(key, None)
+        if not parked:
+            return
+        decode = codec(_element(key))[1]
+        objects = self.part(key)
+        for object_id, body in parked.items():
+            if object_id not in objects:
+                objects[object_id] = decode(marshal.loads(body))
 
     def aside(self) -> dict[Part[Any], Mapping[str, bytes | str]]:
         """The done objects set aside, by part and id: each its encoded bytes, or the
@@ -139,6 +181,13 @@ class Replay:
         it had been set aside; None if the record never told of it."""
         objects = self.part(key)
         found = objects.get(object_id)
+        parked = self._parked.get(key)
+        if found is None and parked is not None and object_id in parked:
+            found = objects[object_id] = cast(
+                V, codec(_element(key))[1](marshal.loads(parked.pop(object_id)))
+            )
+            del self._index[key][object_id]
+            return found
         if found is None:
             kept = self._aside.get(key)
             if kept is not None and object_id in kept:
@@ -155,7 +204,11 @@ class Replay:
 
     def known(self, key: Part[dict[str, V]], object_id: str) -> bool:
         """Whether the record told of the object ``object_id``, set aside or not."""
-        return object_id in self.part(key) or object_id in self._aside.get(key, ())
+        return (
+            object_id in self.part(key)
+            or object_id in self._parked.get(key, ())
+            or object_id in self._aside.get(key, ())
+        )
 
     def _set_aside(self, at: datetime) -> None:
         """Every object its part calls done at ``at``, encoded and set aside."""
@@ -180,20 +233,28 @@ class Replay:
             self._parts[key] = key.make()
         return cast(T, self._parts[key])
 
+    def whole(self, key: Part[T]) -> T:
+        """The part of the state ``key`` names with every object parked read into it: what
+        code that goes through all of its objects asks for (:meth:`part` is an entry's fold's:
+        it reads none of them)."""
+        if key in self._parked:
+            self._unpark(key)
+        return self.part(key)
+
     @property
     def declarations(self) -> dict[str, DeclarationState]:
         """Every declaration the record tells of, by id."""
-        return self.part(DECLARATIONS)
+        return self.whole(DECLARATIONS)
 
     @property
     def operations(self) -> dict[str, OperationRecord]:
         """Every operation the record tells of, by id."""
-        return self.part(OPERATIONS)
+        return self.whole(OPERATIONS)
 
     @property
     def messages(self) -> dict[str, MessageRecord]:
         """Every direct-line message the record tells of, by id."""
-        return self.part(MESSAGES)
+        return self.whole(MESSAGES)
 
     @property
     def confirmations(self) -> dict[str, datetime]:

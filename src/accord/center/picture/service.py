@@ -34,28 +34,35 @@ replay the same prefix itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy.orm import Session
 
 from accord.agreement import phase_at
 from accord.center import visibility
+from accord.center.declarations.fold import DECLARATIONS
 from accord.center.directline.fold import MessageRecord
+from accord.center.entry_kinds import Part
 from accord.center.identity import Caller
-from accord.center.operations.fold import OperationRecord
+from accord.center.operations import fold as operations_fold
+from accord.center.operations.fold import OPERATIONS, OperationRecord, shown_at
 from accord.center.phases.views import PhaseOut
+from accord.center.picture.replay import Replay
 from accord.center.picture.snapshots import replayed
 from accord.center.picture.verified import verified_log
 from accord.center.picture.views import (
     AnomalyAt,
+    Bounds,
     PictureOut,
     Seen,
     declaration_at,
-    declarations_seen,
     message_at,
     messages_seen,
+    micros,
     operation_at,
-    operations_seen,
     proof,
+    seen_by,
 )
 from accord.center.runtime import Center, CenterCache
 from accord.errors import NotAuthorized, StaleRequest
@@ -131,6 +138,111 @@ def _inside(box: Box | None, feature: Any, key: tuple[str, str, int] | None, kep
     return bounds[0] <= east and bounds[2] >= west and bounds[1] <= north and bounds[3] >= south
 
 
+@dataclass(frozen=True, slots=True)
+class _Parked:
+    """An object of a snapshot chosen by its index, not read yet (:meth:`Replay.park`)."""
+
+    key: Part[dict[str, Any]]
+    id: str
+
+
+def micros_in(span: timedelta) -> int:
+    return span // timedelta(microseconds=1)
+
+
+def _within(box: Box | None, bounds: Bounds) -> bool:
+    if box is None:
+        return True
+    if not bounds:
+        return False
+    west, south, east, north = box
+    return bounds[0] <= east and bounds[2] >= west and bounds[1] <= north and bounds[3] >= south
+
+
+def _declarations(
+    session: Session, replay: Replay, caller: Caller, selection: Selection, kept: Extents
+) -> list[Seen | _Parked]:
+    """The declarations ``caller`` sees that ``selection`` picks, by id: those read as
+    :func:`~accord.center.picture.views.declarations_seen` finds them, the parked ones by
+    their index (read only when their feature is read at the picture)."""
+    box, kinds = selection.box, selection.kinds
+    chosen: list[tuple[str, Seen | _Parked]] = []
+    held, index = replay.parked(DECLARATIONS)
+    for d in held.values():
+        seen = seen_by(session, d, caller)
+        if (
+            seen is not None
+            and (kinds is None or d.kind in kinds)
+            and _inside(box, seen.feature, _key("d", seen), kept)
+        ):
+            chosen.append((d.id, seen))
+    for object_id, (in_force, owner, disclosure, kind, bounds) in list(index.items()):
+        if (
+            not in_force
+            or not visibility.sees_object(caller, owner=owner, disclosure=disclosure)
+            or (kinds is not None and kind not in kinds)
+        ):
+            continue
+        if bounds is None:  # its feature is read at the picture: read it now
+            seen = seen_by(session, replay.unpark(DECLARATIONS, object_id), caller)
+            if seen is not None and _inside(box, seen.feature, _key("d", seen), kept):
+                chosen.append((object_id, seen))
+        elif _within(box, bounds):
+            chosen.append((object_id, _Parked(DECLARATIONS, object_id)))
+    chosen.sort(key=lambda pair: pair[0])
+    return [o for _, o in chosen]
+
+
+def _operations(
+    replay: Replay, at: datetime, selection: Selection, kept: Extents
+) -> list[OperationRecord | _Parked]:
+    """The operations a picture at ``at`` shows that ``selection`` picks, oldest first, as
+    :func:`~accord.center.picture.views.operations_seen` orders them; a parked one by its
+    index, read only when it was last told of more than a day before (then whether it is
+    still shown needs its state)."""
+    box, kinds = selection.box, selection.kinds
+    agreement = replay.agreement
+    recent = micros(at) - micros_in(operations_fold.ENDED_SHOWN)
+    chosen: list[tuple[tuple[int, str], OperationRecord | _Parked]] = []
+    held, index = replay.parked(OPERATIONS)
+    for op in held.values():
+        if (
+            (kinds is None or op.category in kinds)
+            and shown_at(op, agreement, at)
+            and _inside(box, op.feature, ("o", op.id, op.entry), kept)
+        ):
+            chosen.append(((micros(op.proposed_at), op.id), op))
+    for object_id, (proposed, category, updated, bounds) in list(index.items()):
+        if (kinds is not None and category not in kinds) or not _within(box, bounds):
+            continue
+        if updated < recent:
+            op = replay.unpark(OPERATIONS, object_id)
+            if shown_at(op, agreement, at):
+                chosen.append(((proposed, object_id), op))
+        else:
+            chosen.append(((proposed, object_id), _Parked(OPERATIONS, object_id)))
+    chosen.sort(key=lambda pair: pair[0])
+    return [o for _, o in chosen]
+
+
+def _read(
+    session: Session,
+    replay: Replay,
+    caller: Caller,
+    chosen: Seen | OperationRecord | MessageRecord | _Parked,
+) -> Seen | OperationRecord | MessageRecord:
+    """An object of a page, read if it was parked."""
+    if not isinstance(chosen, _Parked):
+        return chosen
+    found = replay.unpark(chosen.key, chosen.id)
+    if chosen.key is DECLARATIONS:
+        seen = seen_by(session, found, caller)
+        if seen is None:  # pragma: no cover - its index said it was
+            raise RuntimeError(f"a parked declaration {chosen.id} not seen as indexed")
+        return seen
+    return cast(OperationRecord, found)
+
+
 def picture(
     center: Center, caller: Caller, at: datetime, selection: Selection = _ALL
 ) -> PictureOut:
@@ -146,7 +258,7 @@ def picture(
     view = visibility.picture_view(caller)
     if view is None:
         raise NotAuthorized("an administrator registers people; it has no picture")
-    box, kinds = selection.box, selection.kinds
+    kinds = selection.kinds
     kept = center.cache(EXTENTS)
     with center.reading() as session:
         # Only the caller's member's hidden declarations are shown: only theirs are opened.
@@ -160,24 +272,16 @@ def picture(
                 f"the page was for the record's first {selection.entries} entries, but the "
                 f"picture at this instant holds {size}: ask for the first page again",
             )
-        # Select first (cheap), build the answer's models for the page only.
-        chosen: list[Seen | OperationRecord | MessageRecord] = [
-            seen
-            for seen in declarations_seen(session, replay, caller)
-            if (kinds is None or seen.state.kind in kinds)
-            and _inside(box, seen.feature, _key("d", seen), kept)
-        ]
+        # Select first (cheap: a parked object by its index), build the answer's models for
+        # the page only (reading the parked ones it holds).
+        chosen: list[Seen | OperationRecord | MessageRecord | _Parked] = []
+        chosen += _declarations(session, replay, caller, selection, kept)
         if visibility.reads_operations(caller):
-            chosen += [
-                op
-                for op in operations_seen(replay, at)
-                if (kinds is None or op.category in kinds)
-                and _inside(box, op.feature, ("o", op.id, op.entry), kept)
-            ]
+            chosen += _operations(replay, at, selection, kept)
         if kinds is None or MESSAGE in kinds:
             chosen += messages_seen(replay, caller)
         end = len(chosen) if selection.limit is None else selection.offset + selection.limit
-        page = chosen[selection.offset : end]
+        page = [_read(session, replay, caller, o) for o in chosen[selection.offset : end]]
         declarations = [declaration_at(o, caller) for o in page if isinstance(o, Seen)]
         messages = [message_at(session, o, caller) for o in page if isinstance(o, MessageRecord)]
     operations = [

@@ -13,9 +13,9 @@ resource uses. ``recorded_status`` is the status of the latest entry as written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -23,23 +23,27 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
 from accord.center import visibility
-from accord.center.declarations.fold import DeclarationState
+from accord.center.declarations.fold import DECLARATIONS, DeclarationState
 from accord.center.directline.fold import MessageRecord
+from accord.center.entry_kinds import Part
 from accord.center.identity import Caller
 from accord.center.operations.entries import transition_json
-from accord.center.operations.fold import OperationRecord, shown_at
+from accord.center.operations.fold import OPERATIONS, OperationRecord, shown_at
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import verified_check, verified_opening
 from accord.center.record.heads import latest_head
 from accord.center.reports.views import ReportOut
 from accord.center.runtime import Center
+from accord.geo import geometry_bounds
 from accord.record.canonical import encode_base64
 from accord.record.note import verify_checkpoint
 
 __all__ = [
+    "PARKED",
     "AckOut",
     "AnomalyAt",
+    "Bounds",
     "ComplianceOut",
     "DeclarationAt",
     "Finding",
@@ -51,17 +55,22 @@ __all__ = [
     "RecipientAt",
     "Seen",
     "declaration_at",
+    "declaration_index",
     "declarations_at",
     "declarations_seen",
+    "feature_bounds",
     "instant_json",
     "message_at",
     "messages_at",
     "messages_seen",
+    "micros",
     "operation_at",
+    "operation_index",
     "operations_at",
     "operations_seen",
     "proof",
     "reports_json",
+    "seen_by",
 ]
 
 
@@ -253,24 +262,77 @@ def declarations_seen(session: Session, replay: Replay, caller: Caller) -> Itera
     one's feature from its checked opening (null, ``verified`` false, when it does not
     check). Nothing is built for the answer yet (:func:`declaration_at`)."""
     for d in sorted(replay.declarations.values(), key=lambda d: d.id):
-        if not d.in_force or not visibility.sees_object(
-            caller, owner=d.owner, disclosure=d.disclosure
-        ):
-            continue
-        feature: dict[str, Any] | None
-        if visibility.in_clear(d.disclosure):
-            feature, verified = d.content, d.content is not None
-        elif d.opened is not None:  # checked against the record when folded
-            feature, verified = d.opened, True
-        else:
-            opened = (
-                None
-                if d.commitment is None
-                else verified_opening(session, d.owner, d.entry, d.commitment)
-            )
-            feature = opened if isinstance(opened, dict) else None
-            verified = feature is not None
-        yield Seen(d, feature, verified)
+        found = seen_by(session, d, caller)
+        if found is not None:
+            yield found
+
+
+def seen_by(session: Session, d: DeclarationState, caller: Caller) -> Seen | None:
+    """``d`` as ``caller`` sees it, or None when it is not in force or not theirs to see."""
+    if not d.in_force or not visibility.sees_object(caller, owner=d.owner, disclosure=d.disclosure):
+        return None
+    feature: dict[str, Any] | None
+    if visibility.in_clear(d.disclosure):
+        feature, verified = d.content, d.content is not None
+    elif d.opened is not None:  # checked against the record when folded
+        feature, verified = d.opened, True
+    else:
+        opened = (
+            None
+            if d.commitment is None
+            else verified_opening(session, d.owner, d.entry, d.commitment)
+        )
+        feature = opened if isinstance(opened, dict) else None
+        verified = feature is not None
+    return Seen(d, feature, verified)
+
+
+Bounds = tuple[float, float, float, float] | tuple[()]
+"""Where a feature lies, ``(west, south, east, north)``; ``()`` when it has no position."""
+
+
+def feature_bounds(feature: Any) -> Bounds:
+    """The bounds of a GeoJSON feature (``()``: none, or not a feature)."""
+    geometry = feature.get("geometry") if isinstance(feature, dict) else None
+    bounds = geometry_bounds(geometry)
+    return () if bounds is None else bounds
+
+
+def declaration_index(d: DeclarationState) -> tuple[bool, str, str, str, Bounds | None]:
+    """What a picture's selection needs of a parked declaration (:meth:`Replay.park`):
+    whether it is in force, its owner, disclosure and kind, and the bounds of the feature
+    :func:`seen_by` gives — None when that is read at the picture (a ``center`` one not
+    opened when folded: its opening is checked then)."""
+    if visibility.in_clear(d.disclosure):
+        bounds: Bounds | None = feature_bounds(d.content)
+    elif d.opened is not None:
+        bounds = feature_bounds(d.opened)
+    else:
+        bounds = None
+    return (d.in_force, d.owner, d.disclosure, d.kind, bounds)
+
+
+def operation_index(o: OperationRecord) -> tuple[int, str, int, Bounds]:
+    """What a picture's selection needs of a parked operation: when it was proposed and
+    last told of (µs since 1970, for the order and :func:`shown_at`'s first test), its
+    category and its feature's bounds."""
+    return (micros(o.proposed_at), o.category, micros(o.updated_at), feature_bounds(o.feature))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(at: datetime) -> int:
+    """``at`` as integer microseconds since 1970 UTC."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+PARKED: dict[Part[Any], Callable[[Any], tuple[Any, ...]]] = {
+    DECLARATIONS: declaration_index,
+    OPERATIONS: operation_index,
+}
+"""The parts a snapshot writes an object at a time, and what a picture's selection needs of
+each of their objects (:mod:`accord.center.picture.snapshots`)."""
 
 
 def declaration_at(seen: Seen, caller: Caller) -> DeclarationAt:
