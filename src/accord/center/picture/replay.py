@@ -153,11 +153,10 @@ class Replay:
         self._index.pop(key, None)
         if not parked:
             return
-        decode = codec(_element(key))[1]
         objects = self.part(key)
         for object_id, body in parked.items():
             if object_id not in objects:
-                objects[object_id] = decode(marshal.loads(body))
+                objects[object_id] = _unparked(key, body)
 
     def aside(self) -> dict[Part[Any], Mapping[str, bytes | str]]:
         """The done objects set aside, by part and id: each its encoded bytes, or the
@@ -183,9 +182,7 @@ class Replay:
         found = objects.get(object_id)
         parked = self._parked.get(key)
         if found is None and parked is not None and object_id in parked:
-            found = objects[object_id] = cast(
-                V, codec(_element(key))[1](marshal.loads(parked.pop(object_id)))
-            )
+            found = objects[object_id] = _unparked(key, parked.pop(object_id))
             del self._index[key][object_id]
             return found
         if found is None:
@@ -310,6 +307,16 @@ class Replay:
     def _anomaly(self, record: Recorded, reason: str) -> None:
         self.anomalies.append(record.index)
         self.reasons[record.index] = reason
+
+
+def _unparked(key: Part[dict[str, V]], body: bytes) -> V:
+    """A parked object read. Its bytes are a checked snapshot's, of this form: one that does
+    not read is this version's fault, raised as such — never taken by a fold for an entry
+    that does not fit (its :class:`ValueError` or :class:`TypeError`)."""
+    try:
+        return cast(V, codec(_element(key))[1](marshal.loads(body)))
+    except (EOFError, ValueError, TypeError, IndexError, KeyError) as error:
+        raise RuntimeError(f"a parked object of the {key.name} does not read: {error}") from None
 
 
 def _element(key: Part[Any]) -> Any:

@@ -132,10 +132,7 @@ def _inside(box: Box | None, feature: Any, key: tuple[str, str, int] | None, kep
             if len(kept) >= _BOUNDS_KEPT:
                 kept.clear()
             kept[key] = bounds
-    if bounds is None:
-        return False
-    west, south, east, north = box
-    return bounds[0] <= east and bounds[2] >= west and bounds[1] <= north and bounds[3] >= south
+    return bounds is not None and _within(box, bounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +143,8 @@ class _Parked:
     id: str
 
 
-def micros_in(span: timedelta) -> int:
-    return span // timedelta(microseconds=1)
-
-
 def _within(box: Box | None, bounds: Bounds) -> bool:
+    """Whether ``bounds`` (``()``: no position) meet ``box`` (None: anywhere)."""
     if box is None:
         return True
     if not bounds:
@@ -202,7 +196,7 @@ def _operations(
     still shown needs its state)."""
     box, kinds = selection.box, selection.kinds
     agreement = replay.agreement
-    recent = micros(at) - micros_in(operations_fold.ENDED_SHOWN)
+    recent = micros(at) - operations_fold.ENDED_SHOWN // timedelta(microseconds=1)
     chosen: list[tuple[tuple[int, str], OperationRecord | _Parked]] = []
     held, index = replay.parked(OPERATIONS)
     for op in held.values():
