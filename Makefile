@@ -35,14 +35,11 @@ run: $(STAMP) $(NODE_STAMP)
 # The suites run on SQLite and on PostgreSQL: when the server binaries are installed,
 # scripts/pg-test-server starts a throwaway cluster on loopback for the run (and removes it);
 # without them the PostgreSQL cases skip, saying so (and fail when CI=true). The 15 slowest
-# tests are listed at the end: every suite counts against CI's time. The tests run in one
-# process per core (pytest-xdist, at most 4), a test file's tests in one of them (its module
-# fixtures — a served center, a browser — made once).
+# tests are listed at the end: every suite counts against CI's time.
 test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
-	scripts/pg-test-server run -- $(PY) -m pytest src tests --durations=15 \
-		-n auto --maxprocesses=4 --dist loadfile
+	scripts/pg-test-server run -- $(PY) -m pytest src tests --durations=15
 
 # The import contracts ([tool.importlinter] in pyproject.toml) also run in `make test`, as
 # tests/unit/test_import_contracts.py.
