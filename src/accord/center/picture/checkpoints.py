@@ -13,17 +13,21 @@ size write the same row (Ed25519 signatures are deterministic).
 **Resuming** (:func:`resume`), before anything is verified at start-up: the newest checkpoint
 is used only if the stored log still holds its entries (a log shorter than what the center
 verified was rolled back: refused), its signature verifies with the center's public key for
-this log, and the stored leaf hashes of its entries fold (RFC 9162 §2.1.1) to its root.
-The record verified is then taken up with those hashes: an entry read again later is served
-only if it hashes to one of them (:mod:`accord.center.picture.verified`), and the entries
-after the checkpoint are verified as before. So a prefix rewritten since — its leaves, its
-hashes or its tree — is still caught: the hashes no longer fold to the signed root, or an
-entry no longer hashes as kept. A checkpoint whose signature does not verify, or whose root
-the stored hashes do not reach, means someone changed the database under the center: the
-service then serves no record at all (every read 503 ``record-damaged``, the log naming why)
-until the operator has looked (removing the ``verified_checkpoints`` rows makes the next start
-verify every entry again). A checkpoint is the server's own: ``accord verify``, the monitor and
-the witness never read one (DECISIONS 13).
+this log, and the stored tree folds (RFC 9162 §2.1.1) to its root — not from every leaf
+hash, but from the roots of its whole groups of :data:`GROUP` leaves and the subtrees of the
+last one (:func:`resumed_tree`). The record verified is then taken up with that tree: a
+group's leaf hashes are read when one of its entries is first read again, kept only once
+they fold to the group's root, and an entry is served only if it hashes to its own
+(:mod:`accord.center.picture.verified`); the entries after the checkpoint are verified as
+before. So a prefix rewritten since — its leaves, its hashes or its tree — is still caught:
+the stored subtrees no longer fold to the signed root, a group's leaf hashes no longer fold
+to its root, or an entry no longer hashes as kept. A checkpoint whose signature does not
+verify, or whose root the stored tree does not reach, means someone changed the database
+under the center: the service then serves no record at all (every read 503
+``record-damaged``, the log naming why) until the operator has looked (removing the
+``verified_checkpoints`` rows makes the next start verify every entry again). A checkpoint is
+the server's own: ``accord verify``, the monitor and the witness never read one
+(DECISIONS 13).
 """
 
 from __future__ import annotations
