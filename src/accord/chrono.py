@@ -14,7 +14,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["format_duration", "format_instant", "parse_duration", "parse_instant", "to_epoch"]
+__all__ = [
+    "format_duration",
+    "format_instant",
+    "micros",
+    "parse_duration",
+    "parse_instant",
+    "to_epoch",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
@@ -57,6 +66,16 @@ def parse_duration(text: str) -> timedelta:
         return timedelta(**parts)
     except OverflowError:
         raise ValueError(f"{text!r} is too long a duration") from None
+
+
+def micros(at: datetime) -> int:
+    """Microseconds since 1970 of an aware instant (exactly).
+
+    >>> micros(datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=UTC))
+    1000005
+    """
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def format_duration(value: timedelta) -> str:

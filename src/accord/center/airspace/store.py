@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 from accord.center import visibility
 from accord.center.db.models_airspace import AirspaceAlertGroup, AirspaceAlertRecipient
 from accord.center.roles import Role
+from accord.chrono import micros
 
 __all__ = [
     "FINDING",
@@ -123,12 +124,6 @@ def pack(array: Array) -> bytes:
 def unpack(data: bytes, dtype: np.dtype[Any]) -> Array:
     """A stored array, writeable (a pass changes the copy it read, then writes it back)."""
     return np.frombuffer(data, dtype=dtype).copy()
-
-
-def micros(at: datetime) -> int:
-    """Microseconds since 1970 of an aware instant (exactly)."""
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def instant(us: int) -> datetime:

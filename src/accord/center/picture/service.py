@@ -59,12 +59,12 @@ from accord.center.picture.views import (
     declaration_at,
     message_at,
     messages_seen,
-    micros,
     operation_at,
     proof,
     seen_by,
 )
 from accord.center.runtime import Center, CenterCache
+from accord.chrono import micros
 from accord.errors import NotAuthorized, StaleRequest
 from accord.geo import geometry_bounds
 

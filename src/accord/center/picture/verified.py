@@ -32,7 +32,7 @@ from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeGuard
 
 from sqlalchemy import select
@@ -43,7 +43,7 @@ from accord.center.db.models_checks import CheckOpening
 from accord.center.declarations.entries import HIDDEN
 from accord.center.entry_kinds import Recorded
 from accord.center.runtime import Center, CenterCache
-from accord.chrono import parse_instant
+from accord.chrono import micros, parse_instant
 from accord.errors import RecordDamaged
 from accord.record.canonical import decode_base64, loads_checked_unsafe
 from accord.record.commitments import open_commitment, verify_opening
@@ -192,13 +192,6 @@ MARK_EVERY = 10_000
 (:meth:`VerifiedRecord.root_at`): the sizes a snapshot of the folded state is taken at
 (:mod:`accord.center.picture.snapshots`)."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-
-
-def _micros(at: datetime) -> int:
-    return (at - _EPOCH) // _MICRO
-
 
 class VerifiedRecord:
     """The record as this process has read and checked it, entry by entry, as
@@ -270,7 +263,7 @@ class VerifiedRecord:
         with self._lock:
             self._extend(log, log.size)
             count = min(self._count, log.size)  # an opened view taken before others extended
-            cut = count if until is None else bisect_right(self._latest, _micros(until))
+            cut = count if until is None else bisect_right(self._latest, micros(until))
             cut = min(cut, count)
             if stop is not None and stop < cut:
                 cut = max(stop, 0)
@@ -472,7 +465,7 @@ class VerifiedRecord:
                 self._broken = (i, str(error))
                 break
             self._recent.append(Recorded(i, entry.author, entry.ts, entry.event))
-            signed = _micros(entry.ts)
+            signed = micros(entry.ts)
             latest = signed if latest is None or signed > latest else latest
             self._latest.append(latest)
             digest = leaf_hash(data)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -35,6 +35,7 @@ from accord.center.picture.verified import verified_check, verified_opening
 from accord.center.record.heads import latest_head
 from accord.center.reports.views import ReportOut
 from accord.center.runtime import Center
+from accord.chrono import micros
 from accord.geo import geometry_bounds
 from accord.record.canonical import encode_base64
 from accord.record.note import verify_checkpoint
@@ -63,7 +64,6 @@ __all__ = [
     "message_at",
     "messages_at",
     "messages_seen",
-    "micros",
     "operation_at",
     "operation_index",
     "operations_at",
@@ -317,14 +317,6 @@ def operation_index(o: OperationRecord) -> tuple[int, str, int, Bounds]:
     last told of (µs since 1970, for the order and :func:`shown_at`'s first test), its
     category and its feature's bounds."""
     return (micros(o.proposed_at), o.category, micros(o.updated_at), feature_bounds(o.feature))
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def micros(at: datetime) -> int:
-    """``at`` as integer microseconds since 1970 UTC."""
-    return (at - _EPOCH) // timedelta(microseconds=1)
 
 
 PARKED: dict[Part[Any], Callable[[Any], tuple[Any, ...]]] = {
