@@ -115,18 +115,18 @@ def test_a_late_notice_is_found_with_its_entry(desk: Desk) -> None:
     assert one["party"] == "red" and one["counts"]["late_notification"] == 1
 
 
-def test_a_missing_notice_becomes_due_when_its_deadline_passes(desk: Desk) -> None:
-    # The service records no unilateral execution without its notice today; the record
-    # could hold one (signed by the executor), and compliance judges it from the record.
-    desk.clock.set(10)
-    body = imminent(30, desk)
-    props = {**body["properties"], "id": "op-0123456789abcdef", "proposed_by": "red"}
+def forged_unilateral(desk: Desk, op_id: str, *, executed_minutes_ago: float) -> int:
+    """Red's report of an imminent-threat operation executed unilaterally and not notified,
+    signed into the record as red could (the service records none without its notice); its
+    entry's index."""
+    body = imminent(executed_minutes_ago, desk)
+    props = {**body["properties"], "id": op_id, "proposed_by": "red"}
     props["executor"] = props.pop("executors")
     with desk.center.writing() as unit:
-        entry = unit.ledger.append(
+        return unit.ledger.append(
             {
                 "kind": "operation.reported",
-                "operation": "op-0123456789abcdef",
+                "operation": op_id,
                 "user": "red-officer",
                 "status": "executed_unilaterally",
                 "transitions": [],
@@ -138,6 +138,13 @@ def test_a_missing_notice_becomes_due_when_its_deadline_passes(desk: Desk) -> No
             author="red",
             at=desk.clock.at,
         )
+
+
+def test_a_missing_notice_becomes_due_when_its_deadline_passes(desk: Desk) -> None:
+    # The service records no unilateral execution without its notice today; the record
+    # could hold one (signed by the executor), and compliance judges it from the record.
+    desk.clock.set(10)
+    entry = forged_unilateral(desk, "op-0123456789abcdef", executed_minutes_ago=30)
     assert findings(desk, "observer", "red", "missing_notification") == []
     desk.clock.set(60)  # the hour to notify ran out at minute 40
     (found,) = findings(desk, "observer", "red", "missing_notification")
@@ -388,27 +395,9 @@ def _step(desk: Desk, action: str, made: dict[str, list[dict[str, Any]]]) -> Non
     elif action == "report_late":
         desk.ok(desk.post("/v1/operations/report", "red-officer", json=imminent(120, desk)))
     elif action == "forge_unilateral":  # not notified: missing once its deadline passes
-        body = imminent(55, desk)  # the hour to notify runs out in 5 minutes
         op_id = f"op-{len(made['forged']):016x}"
-        made["forged"].append(body)
-        props = {**body["properties"], "id": op_id, "proposed_by": "red"}
-        props["executor"] = props.pop("executors")
-        with desk.center.writing() as unit:
-            unit.ledger.append(
-                {
-                    "kind": "operation.reported",
-                    "operation": op_id,
-                    "user": "red-officer",
-                    "status": "executed_unilaterally",
-                    "transitions": [],
-                    "feature": {**body, "properties": props},
-                    "conflicts": [],
-                    "executed_at": props["executed_at"],
-                    "breaches": [],
-                },
-                author="red",
-                at=desk.clock.at,
-            )
+        made["forged"].append({"id": op_id})
+        forged_unilateral(desk, op_id, executed_minutes_ago=55)  # the hour runs out in 5 min
     elif action == "send":
         body = {"to": ["red"], "subject": "s", "text": "t"}
         made["messages"].append(desk.ok(desk.post("/v1/messages", "blue-officer", json=body)))
