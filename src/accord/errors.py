@@ -64,6 +64,7 @@
     │   │                            nor a bug; ``retry_after`` seconds, when it is known
     │   ├── WriterUnavailable        the writer process does not answer: a change may or may
     │   │                            not be stored
+    │   ├── ReaderUnavailable        the reader process does not answer: ask again
     │   ├── RecordDamaged            the stored record does not verify
     │   └── WorldUnavailable         the world in force does not read: nothing can be checked
     ├── Unchecked                    a geometry the engine cannot check to its accuracy (too
@@ -169,6 +170,7 @@ __all__ = [
     "ProbingSlowed",
     "ProofError",
     "RateLimited",
+    "ReaderUnavailable",
     "RecordDamaged",
     "RecordError",
     "RuleError",
@@ -603,6 +605,11 @@ class Unavailable(AccordError):
 class WriterUnavailable(Unavailable):
     """The writer process (``accord serve --writer-process``) does not answer: a change sent
     to it may or may not be stored, so its caller retries with the same idempotency key."""
+
+
+class ReaderUnavailable(Unavailable):
+    """The reader process (``accord serve --reader-process``) does not answer: a read sent to
+    it changed nothing, so its caller asks again."""
 
 
 class RecordDamaged(Unavailable):

@@ -17,6 +17,7 @@ from accord.errors import (
     Issue,
     NotAuthorized,
     ProbingSlowed,
+    ReaderUnavailable,
     RecordDamaged,
     StaleRequest,
     TrackError,
@@ -162,6 +163,7 @@ def _field(field: str, message: str, location: str = "body") -> dict[str, str]:
     ("error", "status", "kind", "detail", "errors", "retry_after"),
     [
         (WriterUnavailable(_WRITER), 503, "writer-unavailable", _WRITER, None, None),
+        (ReaderUnavailable("ask again"), 503, "reader-unavailable", "ask again", None, None),
         (RecordDamaged(_DAMAGED), 503, "record-damaged", _DAMAGED, None, None),
         (WorldUnavailable("the world …"), 503, "world-unavailable", "the world …", None, None),
         (Unavailable("later", retry_after=30), 503, "unavailable", "later", None, "30"),

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from accord.center.app import create_app, from_environment
 from accord.center.bootstrap import BASEMAP_ENV, Parts
+from accord.center.reader_process import ReaderSocket
 from accord.center.writer_process import WriterSocket
 from accord.chrono import parse_instant
 from accord.cli import app as cli
@@ -156,7 +157,7 @@ def test_workers_share_one_exercise_clock(
     monkeypatch.setenv("ACCORD_CLOCK", "2026-10-01T00:00:00Z")
     with pytest.raises(ValueError, match="ACCORD_CLOCK: expected START@ORIGIN"):
         from_environment()
-    for extra in (["--workers", "2"], ["--writer-process"]):
+    for extra in (["--workers", "2"], ["--writer-process"], ["--reader-process"]):
         demo = CliRunner().invoke(cli, ["serve", *extra, "--demo"])
         assert demo.exit_code != 0 and "drop --workers" in demo.output
 
@@ -170,6 +171,17 @@ def test_the_processes_in_front_of_a_writer_process_send_it_their_writes(
     assert from_environment().state.parts.writer is None
     monkeypatch.setenv("ACCORD_WRITER_SOCKET", str(tmp_path / "writer.sock"))
     assert from_environment().state.parts.writer == WriterSocket(tmp_path / "writer.sock")
+
+
+def test_the_processes_in_front_of_a_reader_process_send_it_their_heavy_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``accord serve --reader-process`` hands its HTTP processes: the reader's socket
+    (the process itself is started and stopped in the end-to-end tests)."""
+    monkeypatch.delenv("ACCORD_READER_SOCKET", raising=False)
+    assert from_environment().state.parts.reader is None
+    monkeypatch.setenv("ACCORD_READER_SOCKET", str(tmp_path / "reader.sock"))
+    assert from_environment().state.parts.reader == ReaderSocket(tmp_path / "reader.sock")
 
 
 def test_fastapis_own_telemetry_stays_off_when_the_process_has_exporters(

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from accord.center.app import create_app
 from accord.center.bootstrap import Parts
 from accord.center.picture.verified import verified_of
+from accord.center.reader_process import LoopbackReader
 from accord.center.writer_process import Loopback
 from support.clock import Clock
 from support.jig import NOW
@@ -48,7 +49,8 @@ def start(tmp_path: Path, database_url: str) -> Iterator[Desk]:
     tokens = add_users(config.database_url)
     clock = Clock()
     with TestClient(
-        create_app(Parts(config, clock=clock, writer=Loopback)), raise_server_exceptions=False
+        create_app(Parts(config, clock=clock, writer=Loopback, reader=LoopbackReader)),
+        raise_server_exceptions=False,
     ) as client:
         yield Desk(client, tokens, config, clock=clock)
 
@@ -99,7 +101,7 @@ def restarted(first: Desk) -> Iterator[Desk]:
     """The same database and keys served again, once its start-up verification is done."""
     clock = Clock()
     clock.set(30)
-    app = create_app(Parts(first.settings, clock=clock, writer=Loopback))
+    app = create_app(Parts(first.settings, clock=clock, writer=Loopback, reader=LoopbackReader))
     with TestClient(app, raise_server_exceptions=False) as client:
         desk = Desk(client, first.tokens, first.settings, clock=clock)
         record = verified_of(desk.center)

@@ -167,13 +167,15 @@ def ring_of(service: Service) -> KeyRing:
 def served(settings: Settings) -> Iterator[Service]:
     """The application over ``settings`` at the tests' fixed clock, every user of
     :data:`USERS` registered; its writes cross the writer process's boundary
-    (:class:`~accord.center.writer_process.Loopback`)."""
+    (:class:`~accord.center.writer_process.Loopback`), its heavy reads the reader's
+    (:class:`~accord.center.reader_process.LoopbackReader`)."""
     from accord.center.app import create_app
     from accord.center.bootstrap import Parts
+    from accord.center.reader_process import LoopbackReader
     from accord.center.writer_process import Loopback
 
     tokens = add_users(settings.database_url)
-    app = create_app(Parts(settings, clock=clock, writer=Loopback))
+    app = create_app(Parts(settings, clock=clock, writer=Loopback, reader=LoopbackReader))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Service(client, tokens, settings)
 
@@ -208,6 +210,7 @@ def rooted_service(
     ``cot``: the TAK endpoint's options (:class:`accord.center.cot.listener.CotOptions`)."""
     from accord.center.app import create_app
     from accord.center.bootstrap import Parts
+    from accord.center.reader_process import LoopbackReader
     from accord.center.signing.service import agreement_document
     from accord.center.writer_process import Loopback
     from accord.record.registry import agreement_digest
@@ -222,7 +225,7 @@ def rooted_service(
     settings = settings_for(tmp_path, **overrides)
     tokens = add_users(settings.database_url)
     with TestClient(
-        create_app(Parts(settings, clock=now, writer=Loopback, cot=cot)),
+        create_app(Parts(settings, clock=now, writer=Loopback, reader=LoopbackReader, cot=cot)),
         raise_server_exceptions=False,
     ) as client:
         center = client.app.state.center  # type: ignore[attr-defined]

@@ -134,6 +134,7 @@ EXPECTED = {
         "ProbingSlowed",
         "ProofError",
         "RateLimited",
+        "ReaderUnavailable",
         "RecordDamaged",
         "RecordError",
         "RuleError",

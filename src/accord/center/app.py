@@ -53,6 +53,7 @@ from accord.center.phases import agreement_routes as agreement
 from accord.center.phases import routes as phases
 from accord.center.picture import compliance_routes as compliance
 from accord.center.picture import routes as picture
+from accord.center.reader_process import READER_SOCKET_ENV, ReaderSocket
 from accord.center.record import keys_routes as keys
 from accord.center.record import routes as record
 from accord.center.record import tiles_routes as tlog
@@ -186,6 +187,7 @@ def from_environment() -> FastAPI:
     """The service configured by the environment
     (:func:`~accord.center.bootstrap.settings_from_environment`; and
     ``ACCORD_WRITER_SOCKET``: the writer process the works go to, when there is one;
+    ``ACCORD_READER_SOCKET``: the reader process the heavy reads go to, when there is one;
     ``ACCORD_TLS=1``: served over TLS, so HSTS on every answer; ``ACCORD_COT``: the TAK
     endpoint's options). For running several
     server processes, e.g. ``uvicorn --factory accord.center.app:from_environment
@@ -193,11 +195,13 @@ def from_environment() -> FastAPI:
     on PostgreSQL, by reading the events table on SQLite)."""
     settings, clock = settings_from_environment()
     socket = os.environ.get(SOCKET_ENV)
+    reads = os.environ.get(READER_SOCKET_ENV)
     return create_app(
         Parts(
             settings,
             clock=clock,
             writer=WriterSocket(Path(socket)) if socket else None,
+            reader=ReaderSocket(Path(reads)) if reads else None,
             cot=cot_from_environment(),
         ),
         hsts=os.environ.get(TLS_ENV) == "1",

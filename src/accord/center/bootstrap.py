@@ -1,18 +1,21 @@
 """The composition root: the one place that builds, starts and stops a process of the service.
 
 A :class:`Parts` says what a process is made of — the settings, the clock, where its units of
-work run (:attr:`Parts.writer`) and the background jobs it runs besides the center's own —
-and builds it three ways, each on top of the one before:
+work run (:attr:`Parts.writer`), where its heavy reads run (:attr:`Parts.reader`) and the
+background jobs it runs besides the center's own — and builds it these ways:
 
 * :meth:`Parts.open` — the agreement loaded, the database migrated, the keys made or read,
   the :class:`~accord.center.runtime.Center` built with its caches (:data:`CACHES`) and its
-  line to a writer process (when there is one), the record's origin recorded or checked.
+  lines to a writer and a reader process (when there are), the record's origin recorded
+  or checked.
   :meth:`Center.close <accord.center.runtime.Center.close>` releases it all. For commands
   and tests that need the parts and nothing running (``accord users``, the benchmarks).
 * :meth:`Parts.running` — opened, the deconfliction desk loaded, closed at the end: the
   writer process (:func:`accord.center.writer_process.main`) and the exercise's seeding
   (``accord serve --demo``). With ``Settings.heap_upkeep`` (the processes ``accord
   serve`` starts), the garbage collector's upkeep runs too (:mod:`accord.center.heap`).
+* :meth:`Parts.reading` — opened, the record verified in a thread, the heap's upkeep as
+  above, closed at the end: the reader process (:func:`accord.center.reader_process.main`).
 * :meth:`Parts.serving` — running, plus the background jobs (:meth:`Parts.background`:
   the escalation loop every ``Settings.escalation_interval_s`` seconds, the witnesses asked
   for cosignatures (:mod:`accord.center.record.witnesses`), then
@@ -21,7 +24,8 @@ and builds it three ways, each on top of the one before:
   live events' hub, then the TAK endpoint when :attr:`Parts.cot` asks for it
   (:mod:`accord.center.cot.listener`: it follows that hub); stopped in the reverse order
   (the endpoint's connections closed, the hub's streams
-  ended, the warm-up stopped, the jobs cancelled, the line to the writer process closed,
+  ended, the warm-up stopped, the jobs cancelled, the lines to the writer and reader
+  processes closed,
   then the center: its queued writes finished, its caches closed, its engine released). The
   HTTP application's lifespan (:func:`accord.center.app.create_app`).
 
@@ -66,7 +70,14 @@ from accord.center.operations import desk as operations
 from accord.center.picture import checkpoints, compliance, snapshots, verified
 from accord.center.picture import service as picture_service
 from accord.center.record.witnesses import witness_loop
-from accord.center.runtime import Center, CenterCache, Clock, RemoteWrites, system_clock
+from accord.center.runtime import (
+    Center,
+    CenterCache,
+    Clock,
+    RemoteReads,
+    RemoteWrites,
+    system_clock,
+)
 from accord.center.signing import service as signing
 from accord.errors import AgreementError, Issue
 from accord.examples import example_path
@@ -80,6 +91,7 @@ __all__ = [
     "KEYS_DIR_ENV",
     "Job",
     "Parts",
+    "Reader",
     "Serving",
     "Writer",
     "clock_from_environment",
@@ -116,6 +128,12 @@ Writer = Callable[[Center], RemoteWrites]
 :class:`accord.center.writer_process.WriterSocket` (the writer process), or
 :class:`accord.center.writer_process.Loopback` (the tests: the same boundary, in process)."""
 
+Reader = Callable[[Center], RemoteReads]
+"""Makes a center's line to where its heavy reads run instead of its own worker threads:
+:class:`accord.center.reader_process.ReaderSocket` (the reader process), or
+:class:`accord.center.reader_process.LoopbackReader` (the tests: the same boundary, in
+process)."""
+
 CACHES: tuple[CenterCache[Any], ...] = (
     operations.DESK,
     verified.VERIFIED,
@@ -143,13 +161,15 @@ class Serving:
 class Parts:
     """What one process of the service is made of (see the module's description):
     ``settings``; ``clock``, which gives the current instant (UTC); ``writer``, where its
-    units of work run when not on its own writer thread; ``jobs``, background jobs it runs
+    units of work run when not on its own writer thread; ``reader``, where its heavy reads
+    run when not in its own worker threads; ``jobs``, background jobs it runs
     while it serves, besides the center's own (:meth:`background`); ``cot``, the TAK
     endpoint's ports and limits (``None`` or no port: none)."""
 
     settings: Settings
     clock: Clock = system_clock
     writer: Writer | None = None
+    reader: Reader | None = None
     jobs: tuple[Job, ...] = ()
     cot: CotOptions | None = None
 
@@ -184,6 +204,7 @@ class Parts:
                 self.clock,
                 caches=CACHES,
                 remote=self.writer,
+                reads=self.reader,
             )
             center.ring  # noqa: B018 - reading the keys creates the missing ones
             with center.writing() as unit:
@@ -209,6 +230,25 @@ class Parts:
             with _heap_kept(self.settings):
                 yield center
         finally:
+            center.close()
+
+    @contextmanager
+    def reading(self, stop: threading.Event) -> Iterator[Center]:
+        """The center, opened, its record verified in a thread of its own (resumed from the
+        checkpoint, the newest snapshots checked: reads before it ends verify what they
+        need) until ``stop`` is set; closed when the block ends. For the reader process
+        (:mod:`accord.center.reader_process`), which runs no unit of work and no job."""
+        center = self.open()
+        warming = threading.Thread(
+            target=_warm_record, args=(center, stop), name="accord-reader-warm", daemon=True
+        )
+        try:
+            warming.start()
+            with _heap_kept(self.settings):
+                yield center
+        finally:
+            stop.set()
+            warming.join()
             center.close()
 
     def background(self) -> tuple[Job, ...]:
@@ -238,6 +278,8 @@ class Parts:
             stack.callback(center.close)
             if center.remote is not None:
                 stack.push_async_callback(center.remote.close)
+            if center.remote_reads is not None:
+                stack.push_async_callback(center.remote_reads.close)
             for job in self.background():
                 stack.push_async_callback(_cancel, asyncio.create_task(job(center)))
             await anyio.to_thread.run_sync(operations.prepare, center)
@@ -261,12 +303,18 @@ class Parts:
         snapshots of the picture checked against it, and the compliance judge folded; then,
         with the heap kept, what that loaded settled at once rather than at the upkeep's next
         turn."""
-        checkpoints.warm(center, stop)
-        if not stop.is_set():
-            snapshots.check(center)
+        _warm_record(center, stop)
         compliance.warm(center, stop)
         if self.settings.heap_upkeep and not stop.is_set():
             heap.settle()
+
+
+def _warm_record(center: Center, stop: threading.Event) -> None:
+    """The record verified into its cache (resumed from its checkpoint), then the newest
+    snapshots of the picture checked against it."""
+    checkpoints.warm(center, stop)
+    if not stop.is_set():
+        snapshots.check(center)
 
 
 @contextmanager

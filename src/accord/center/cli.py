@@ -385,6 +385,15 @@ def serve(
             "process(es): a second core for the HTTP side.",
         ),
     ] = False,
+    reader_process: Annotated[
+        bool,
+        typer.Option(
+            "--reader-process",
+            help="Run the heavy reads (the picture at an instant) in a process of their own, "
+            "at a lower CPU priority: a monitor's pictures never take the interpreter from "
+            "the other parties' writes.",
+        ),
+    ] = False,
     tls_cert: Annotated[
         Path | None,
         typer.Option("--tls-cert", help="Serve HTTPS with this certificate (PEM, chain)."),
@@ -471,9 +480,10 @@ def serve(
             "drop --workers (--writer-process is fine)"
         )
 
-    if (workers > 1 or writer_process) and demo:
+    if (workers > 1 or writer_process or reader_process) and demo:
         raise fail(
-            "the demo's example aircraft fly in one process: drop --workers and --writer-process"
+            "the demo's example aircraft fly in one process: drop --workers, --writer-process "
+            "and --reader-process"
         )
     witnesses: list[DemoWitness] = []
     if demo:
@@ -544,7 +554,7 @@ def serve(
             f"accord: WARNING: {host} is not a loopback address and there is no TLS: every "
             "bearer token and answer crosses the network in clear"
         )
-    if workers == 1 and not writer_process:
+    if workers == 1 and not writer_process and not reader_process:
         jobs: tuple[Job, ...] = ()
         if demo:
             from accord.center.exercise import demo_feed, office_clerk
@@ -585,7 +595,7 @@ def serve(
         # One exercise clock for every worker: the instant it started from, and when, on the
         # machine's monotonic clock (one for all processes).
         os.environ[CLOCK_ENV] = f"{clock_start}@{origin!r}"
-    with _writer_process(writer_process):
+    with _writer_process(writer_process), _reader_process(reader_process):
         uvicorn.run(
             "accord.center.app:from_environment",
             factory=True,
@@ -646,7 +656,8 @@ def _loopback(host: str) -> bool:
 
 
 WRITER_START_SECONDS = 600.0
-"""How long ``accord serve`` waits for its writer process to load the world and listen."""
+"""How long ``accord serve`` waits for its writer process to load the world and listen (and
+its reader process to listen)."""
 
 
 @contextmanager
@@ -662,6 +673,30 @@ def _writer_process(wanted: bool) -> Iterator[None]:
     on it, raises it again for the process to end as it asked, which would skip this
     block's end and leave the writer running; it ends the block instead, then the process
     (still by SIGTERM)."""
+    from accord.center.writer_process import SOCKET_ENV
+
+    with _side_process(wanted, "writer", SOCKET_ENV):
+        yield
+
+
+@contextmanager
+def _reader_process(wanted: bool) -> Iterator[None]:
+    """With ``wanted``: the reader process (:mod:`accord.center.reader_process`) started
+    from this environment and listening, named to the HTTP processes by
+    ``ACCORD_READER_SOCKET``, as :func:`_writer_process` starts and stops the writer (a
+    service whose reader is gone is stopped too: its operator's supervisor restarts it
+    whole)."""
+    from accord.center.reader_process import READER_SOCKET_ENV
+
+    with _side_process(wanted, "reader", READER_SOCKET_ENV):
+        yield
+
+
+@contextmanager
+def _side_process(wanted: bool, name: str, environment: str) -> Iterator[None]:
+    """The process :func:`_writer_process` or :func:`_reader_process` describes: ``name``,
+    the module ``accord.center.{name}_process``, whose socket is named by
+    ``environment``."""
     if not wanted:
         yield
         return
@@ -671,17 +706,15 @@ def _writer_process(wanted: bool) -> Iterator[None]:
     import tempfile
     import threading
 
-    from accord.center.writer_process import SOCKET_ENV
-
     def terminated(_signum: int, _frame: object) -> None:
         raise _Terminated
 
-    folder = Path(tempfile.mkdtemp(prefix="accord-writer-"))  # mode 0700
-    path = folder / "writer.sock"
-    os.environ[SOCKET_ENV] = str(path)
+    folder = Path(tempfile.mkdtemp(prefix=f"accord-{name}-"))  # mode 0700
+    path = folder / f"{name}.sock"
+    os.environ[environment] = str(path)
     previous = signal.signal(signal.SIGTERM, terminated)
     process = subprocess.Popen(
-        [sys.executable, "-c", "from accord.center.writer_process import main; main()"]
+        [sys.executable, "-c", f"from accord.center.{name}_process import main; main()"]
     )
     ending = threading.Event()
     stopped = False
@@ -689,9 +722,9 @@ def _writer_process(wanted: bool) -> Iterator[None]:
         deadline = time.monotonic() + WRITER_START_SECONDS
         while True:
             if process.poll() is not None:
-                raise fail(f"the writer process exited (status {process.returncode})")
+                raise fail(f"the {name} process exited (status {process.returncode})")
             if time.monotonic() > deadline:
-                raise fail("the writer process did not start listening in time")
+                raise fail(f"the {name} process did not start listening in time")
             try:
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
                     probe.connect(str(path))
@@ -702,15 +735,15 @@ def _writer_process(wanted: bool) -> Iterator[None]:
         def watch() -> None:
             process.wait()
             if not ending.is_set():
-                _info(f"accord: the writer process exited (status {process.returncode})")
+                _info(f"accord: the {name} process exited (status {process.returncode})")
                 os.kill(os.getpid(), signal.SIGTERM)
 
-        threading.Thread(target=watch, name="accord-writer-watch", daemon=True).start()
+        threading.Thread(target=watch, name=f"accord-{name}-watch", daemon=True).start()
         yield
     except _Terminated:
         stopped = True
     finally:
-        late: list[int] = []  # a SIGTERM now waits until the writer is stopped
+        late: list[int] = []  # a SIGTERM now waits until the process is stopped
         signal.signal(signal.SIGTERM, lambda signum, _frame: late.append(signum))
         ending.set()
         if process.poll() is None:
@@ -729,8 +762,8 @@ def _writer_process(wanted: bool) -> Iterator[None]:
 
 
 class _Terminated(BaseException):
-    """SIGTERM, while ``accord serve`` runs with its writer process (see
-    :func:`_writer_process`)."""
+    """SIGTERM, while ``accord serve`` runs with its writer or reader process (see
+    :func:`_side_process`)."""
 
 
 def _demo_offices() -> tuple[DemoOffices, list[DemoWitness]]:

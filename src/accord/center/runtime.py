@@ -62,6 +62,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
+import anyio.to_thread
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -84,6 +85,7 @@ __all__ = [
     "CenterCache",
     "Clock",
     "CommitFailed",
+    "RemoteReads",
     "RemoteWrites",
     "Then",
     "Unit",
@@ -186,6 +188,17 @@ class RemoteWrites(Protocol):
         ...
 
 
+class RemoteReads(Protocol):
+    """Runs heavy reads elsewhere, as :meth:`Center.read` would here (the port of
+    :class:`accord.center.reader_process.RemoteReader`)."""
+
+    async def read(self, work: Callable[[Center], Any]) -> Any: ...
+
+    async def close(self) -> None:
+        """End the line (the reads still waiting are answered as the line decides)."""
+        ...
+
+
 class CenterCache(Generic[T]):
     """One of the process's caches that live as long as their :class:`Center` (the
     deconfliction desk, the verified record, the checked openings, the admission gate): the
@@ -239,6 +252,7 @@ class Center:
         *,
         caches: Iterable[CenterCache[Any]] = (),
         remote: Callable[[Center], RemoteWrites] | None = None,
+        reads: Callable[[Center], RemoteReads] | None = None,
     ) -> None:
         self.settings = settings
         self.agreement = agreement
@@ -270,6 +284,8 @@ class Center:
             self._caches[cache] = cache.make(self)
         self.remote: RemoteWrites | None = None if remote is None else remote(self)
         """Where :meth:`write` sends its works instead (a writer process), when set."""
+        self.remote_reads: RemoteReads | None = None if reads is None else reads(self)
+        """Where :meth:`read` sends its reads instead (a reader process), when set."""
 
     def cache(self, key: CenterCache[T]) -> T:
         """This center's cache of ``key`` (made when the center was built)."""
@@ -368,6 +384,20 @@ class Center:
             result: T = await self.remote.write(work)
             return result
         return await asyncio.wrap_future(self._write_queue().submit(work))
+
+    async def read(self, work: Callable[[Center], T]) -> T:
+        """``work(center)``, a heavy read (one that folds the record, as the picture at an
+        instant does), run in a worker thread; raises what it raised.
+
+        With :attr:`remote_reads` set (``accord serve --reader-process``), it is sent to the
+        reader process and runs there with that process's center, so that its interpreter
+        time is not taken from the requests this process serves: a read that may be sent
+        is a module function or a :func:`functools.partial` of one over plain values, and
+        writes nothing but in a unit of its own (:meth:`writing`)."""
+        if self.remote_reads is not None:
+            result: T = await self.remote_reads.read(work)
+            return result
+        return await anyio.to_thread.run_sync(work, self)
 
     def submit(self, work: Callable[[Unit], T] | Then[T]) -> Future[T]:
         """Queue ``work`` for the service's writer thread (:meth:`write` without the event

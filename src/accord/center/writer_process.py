@@ -59,10 +59,12 @@ from accord.errors import AccordError, WriterUnavailable
 __all__ = [
     "SOCKET_ENV",
     "Loopback",
+    "RemoteLine",
     "RemoteWriter",
     "WriterSocket",
     "main",
     "portable",
+    "serve_socket",
     "serve_writes",
 ]
 
@@ -167,8 +169,13 @@ def _same_user(connection: socket.socket) -> bool:
     return int(uid) == os.getuid()
 
 
-def _serve_connection(center: Center, connection: socket.socket) -> None:
-    """Run every work the front process sends on ``connection``; answer each when settled."""
+Submit = Callable[[Any], "Future[Any]"]
+"""Starts a work received (unpickled) where it runs: a future of its answer."""
+
+
+def _serve_connection(submit: Submit, connection: socket.socket) -> None:
+    """Run every work the front process sends on ``connection`` (``submit``); answer each
+    when settled."""
     sending = threading.Lock()
 
     def send(job: int, future: Future[Any]) -> None:
@@ -181,7 +188,7 @@ def _serve_connection(center: Center, connection: socket.socket) -> None:
             while (frame := _read_frame(stream)) is not None:
                 job, data = frame
                 try:
-                    future = center.submit(pickle.loads(data))
+                    future = submit(pickle.loads(data))
                 except Exception as refused:  # a work it cannot read; shutting down
                     future = _failed(refused)
                 future.add_done_callback(partial(send, job))
@@ -192,6 +199,13 @@ def _serve_connection(center: Center, connection: socket.socket) -> None:
 def serve_writes(center: Center, path: Path, stop: threading.Event) -> None:
     """Listen on a Unix socket at ``path`` (mode 0600) until ``stop`` is set; run the works
     sent by processes of the same user on ``center``'s writer thread."""
+    serve_socket(center.submit, path, stop, name="accord-writer-front")
+
+
+def serve_socket(submit: Submit, path: Path, stop: threading.Event, *, name: str) -> None:
+    """Listen on a Unix socket at ``path`` (mode 0600) until ``stop`` is set; start each
+    work sent by a process of the same user with ``submit`` and answer it when settled (a
+    thread named ``name`` per connection)."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     with listener:
         mask = os.umask(0o177)
@@ -213,8 +227,8 @@ def serve_writes(center: Center, path: Path, stop: threading.Event) -> None:
                 continue
             threading.Thread(
                 target=_serve_connection,
-                args=(center, connection),
-                name="accord-writer-front",
+                args=(submit, connection),
+                name=name,
                 daemon=True,
             ).start()
 
@@ -267,13 +281,16 @@ class WriterSocket:
         return RemoteWriter(self.path)
 
 
-class RemoteWriter:
-    """A front process's line to the writer process: :meth:`write` sends a work and waits
+class RemoteLine:
+    """A front process's line to a process that runs its works (the writer process, or the
+    reader process: :mod:`accord.center.reader_process`): :meth:`send` sends a work and waits
     on the event loop for its answer. One connection per event loop, opened on first use;
-    every frame goes out whole, in the order written."""
+    every frame goes out whole, in the order written. When the line is lost, each waiting and
+    later work raises what ``unavailable`` makes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, unavailable: Callable[[], AccordError]) -> None:
         self._path = path
+        self._unavailable = unavailable
         self._jobs = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -281,8 +298,8 @@ class RemoteWriter:
         self._reader_task: asyncio.Task[None] | None = None
         self._opening: asyncio.Lock | None = None
 
-    async def write(self, work: Work) -> Any:
-        """``work``'s result, once its unit is durable; raises what it raised."""
+    async def send(self, work: Any) -> Any:
+        """``work``'s result, once the other process has run it; raises what it raised."""
         job = next(self._jobs)
         frame = _frame(job, work)  # before anything is sent: a work that cannot go fails alone
         writer = await self._connect()
@@ -294,7 +311,7 @@ class RemoteWriter:
         except OSError:
             self._pending.pop(job, None)
             self._lost()
-            raise _unavailable() from None
+            raise self._unavailable() from None
         try:
             return await future
         finally:
@@ -311,7 +328,7 @@ class RemoteWriter:
                 try:
                     reader, self._writer = await asyncio.open_unix_connection(str(self._path))
                 except OSError:
-                    raise _unavailable() from None
+                    raise self._unavailable() from None
                 self._reader_task = asyncio.create_task(self._read(reader))
             return self._writer
 
@@ -335,25 +352,36 @@ class RemoteWriter:
             self._lost()
 
     def _lost(self) -> None:
-        """The connection ended: every waiting write raises
-        :class:`~accord.errors.WriterUnavailable`."""
+        """The connection ended: every waiting work raises what ``unavailable`` makes."""
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.close()
         pending, self._pending = self._pending, {}
         for future in pending.values():
             if not future.done():
-                future.set_exception(_unavailable())
+                future.set_exception(self._unavailable())
 
     async def close(self) -> None:
-        """Close the connection (waiting writes raise
-        :class:`~accord.errors.WriterUnavailable`)."""
+        """Close the connection (waiting works raise what ``unavailable`` makes)."""
         task = self._reader_task
         self._lost()
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+class RemoteWriter(RemoteLine):
+    """A front process's line to the writer process: :meth:`write` sends a work and waits
+    on the event loop for its answer (:class:`~accord.errors.WriterUnavailable` when the
+    line is lost)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, _unavailable)
+
+    async def write(self, work: Work) -> Any:
+        """``work``'s result, once its unit is durable; raises what it raised."""
+        return await self.send(work)
 
 
 class Loopback:
