@@ -30,6 +30,7 @@ from accord.center.picture.verified import (
     verified_of,
     verified_record,
 )
+from accord.center.reader_process import LoopbackReader
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from accord.errors import RecordDamaged
@@ -320,6 +321,14 @@ def test_the_picture_names_the_prefix_and_a_signed_head_to_check_it_against(desk
         new_root=decode_base64(early["head_root"], what="root"),
         proof=[decode_base64(p, what="proof") for p in proof["proof"]],
     )
+    # The log grows: a prefix a stored head covers is proved against it, none signed anew (a
+    # monitor's pictures back to back do not each sign one); a prefix none covers signs one.
+    desk.clock.set(30)
+    desk.ok(desk.post("/v1/declarations", "blue-officer", json=named(SITE, "another")))
+    again = desk.picture("red-officer", 5)["proof"]
+    assert (again["entries"], again["head_size"]) == (1, 3)
+    now = desk.picture("red-officer", 30)["proof"]
+    assert (now["entries"], now["head_size"]) == (4, 4) and now["root"] == now["head_root"]
 
 
 # --- the oracle: the replay at "now" is the live state --------------------------------------
@@ -517,7 +526,7 @@ def test_the_record_is_verified_at_start_up_once(
             )
     checked = count_verified(monkeypatch)
     clock = Clock()
-    app = create_app(Parts(first.settings, clock=clock, writer=Loopback))
+    app = create_app(Parts(first.settings, clock=clock, writer=Loopback, reader=LoopbackReader))
     with TestClient(app, raise_server_exceptions=False) as client:
         desk = Desk(client, first.tokens, first.settings, clock=clock)
         with desk.center.reading() as session:

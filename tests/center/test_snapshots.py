@@ -106,6 +106,7 @@ def test_the_picture_from_a_snapshot_and_its_tail_is_the_whole_replay(
     ``shown`` minutes before no longer shown), against a replay that sets none aside."""
     monkeypatch.setattr(verified_module, "MARK_EVERY", every)
     monkeypatch.setattr(snapshots, "DECODE_US", 0.0)  # always fold on from the nearest
+    monkeypatch.setattr(snapshots, "PARKED_US", 0.0)
     monkeypatch.setattr(replay_module, "SWEEP_EVERY", sweep)
     monkeypatch.setattr(operations_fold, "ENDED_SHOWN", timedelta(minutes=shown))
     tmp = tmp_path_factory.mktemp("snapshots")
@@ -143,6 +144,7 @@ def kept(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> 
     blue's and red's hidden declarations among its entries."""
     monkeypatch.setattr(verified_module, "MARK_EVERY", 2)
     monkeypatch.setattr(snapshots, "DECODE_US", 0.0)  # always fold on from the nearest
+    monkeypatch.setattr(snapshots, "PARKED_US", 0.0)
     for desk in start(tmp_path, database_url):
         desk.ok(desk.post("/v1/phases/confirm", "hnc-notifier", json=AID))
         for i in range(5):
@@ -280,3 +282,21 @@ def test_a_snapshot_is_folded_on_only_when_that_is_cheaper(
     monkeypatch.setattr(snapshots, "DECODE_US", 1e6)  # a snapshot dearer than any fold
     assert kept.picture("blue-officer", 10) == first
     assert not used
+    # A page is priced as what it reads whole (the page and the objects its tail names), the
+    # rest of the snapshot parked: a whole picture as every object read.
+    asked: list[int | None] = []
+    worth = snapshots.worth
+
+    def spied(**options: Any) -> bool:
+        asked.append(options.get("reads"))
+        return worth(**options)
+
+    monkeypatch.setattr(snapshots, "worth", spied)
+    kept.picture("blue-officer", 10)
+    first_page = kept.ok(
+        kept.get("/v1/picture", "blue-officer", params={"at": AT, "limit": "1"}), 200
+    )
+    size = int(first_page["next"].split(".")[0])
+    params = {"at": AT, "limit": "1", "after": first_page["next"]}
+    kept.ok(kept.get("/v1/picture", "blue-officer", params=params), 200)
+    assert asked == [None, 1 + size - _newest(kept), 2 + size - _newest(kept)]

@@ -26,9 +26,9 @@ log's hidden declaration whose opening does not check is listed with ``feature``
 
 **Proof.** The answer names ``entries`` (the size of the prefix), the Merkle ``root`` of
 that prefix, and a tree head signed by the center: the one stored at exactly that size when
-there is one, else the latest (signed now if the log has grown). A party checks the root
-against the head with a consistency proof (``GET /v1/record/proofs/consistency``) and can
-replay the same prefix itself.
+there is one, else the newest stored when it covers the prefix (signed now when none does).
+A party checks the root against the head with a consistency proof
+(``GET /v1/record/proofs/consistency``) and can replay the same prefix itself.
 """
 
 from __future__ import annotations
@@ -257,7 +257,8 @@ def picture(
     with center.reading() as session:
         # Only the caller's member's hidden declarations are shown: only theirs are opened.
         log = verified_log(center, session)  # first: the transaction's view taken there
-        done = replayed(center, session, log, member=caller.member, until=at)
+        most = None if selection.limit is None else selection.offset + selection.limit
+        done = replayed(center, session, log, member=caller.member, until=at, page=most)
         replay, size = done.replay, done.size
         if selection.entries is not None and selection.entries != size:
             raise StaleRequest(

@@ -318,23 +318,32 @@ READ_AGAIN_US = 33.0
 DECODE_US = 10.0
 """About how long reading one object of a snapshot back takes (µs; 100,000 declarations in
 0.8 s with the collector paused)."""
+PARKED_US = 2.5
+"""About how long reading one object of a snapshot back as parked takes (µs: its index only,
+:meth:`~accord.center.picture.replay.Replay.park`; 2.4–2.8 at the week's snapshots)."""
 
 
-def worth(*, objects: int, size: int, kept_from: int) -> bool:
+def worth(*, objects: int, size: int, kept_from: int, reads: int | None = None) -> bool:
     """Whether folding on from a snapshot of ``objects`` objects at ``size`` entries is
     cheaper than folding those ``size`` entries afresh, of which those from ``kept_from`` on
-    are kept read. A record whose entries are all kept read, and whose objects are about as
-    many as its entries (the load bench's world: one declaration an entry), folds afresh;
-    a week's record, most of it read again and a few objects for many entries, does not.
+    are kept read; ``reads``: about how many of the objects the picture reads whole (the
+    others stay parked), None for all of them. A record whose entries are all kept read,
+    and whose objects are about as many as its entries (the load bench's world: one
+    declaration an entry), folds afresh for a picture of every object, and from the snapshot
+    for a page of them; a week's record, most of it read again and a few objects for many
+    entries, never folds afresh.
 
     >>> worth(objects=95_000, size=100_000, kept_from=0)
     False
+    >>> worth(objects=95_000, size=100_000, kept_from=0, reads=1_000)
+    True
     >>> worth(objects=20_000, size=600_000, kept_from=500_000)
     True
     """
     kept = max(0, size - kept_from)
     afresh = size * FOLD_US + (size - kept) * READ_AGAIN_US
-    return objects * DECODE_US < afresh
+    whole = objects if reads is None else min(objects, reads)
+    return whole * DECODE_US + (objects - whole) * PARKED_US < afresh
 
 
 def _objects(replay: Replay) -> int:
@@ -361,11 +370,20 @@ def _nearest(session: Session, member: str, size: int) -> PictureSnapshot | None
 
 
 def replayed(
-    center: Center, session: Session, log: MerkleLog, *, member: str, until: Any
+    center: Center,
+    session: Session,
+    log: MerkleLog,
+    *,
+    member: str,
+    until: Any,
+    page: int | None = None,
 ) -> Replayed:
     """The record's prefix up to ``until`` folded with ``member``'s hidden declarations
-    opened: from the nearest snapshot that checks, the entries after it folded on (every
-    entry, with none). Equal, part for part, to folding the whole prefix afresh (tested).
+    opened: from the nearest snapshot that checks, when that is :func:`worth` it, the
+    entries after it folded on (every entry, with none). ``page``: the most objects the
+    picture answers (None: all), which with the objects the tail names are about those read
+    whole from the snapshot. Equal, part for part, to folding the whole prefix afresh
+    (tested).
 
     Raises :class:`~accord.errors.RecordDamaged` when the record does not verify or the
     snapshot does not check."""
@@ -376,7 +394,13 @@ def replayed(
     replay: Replay | None = None
     if row is not None and row.form == form():
         _checked(center, row, record)
-        if not worth(objects=int(row.objects), size=int(row.size), kept_from=record.kept_from):
+        reads = None if page is None else page + (size - int(row.size))
+        if not worth(
+            objects=int(row.objects),
+            size=int(row.size),
+            kept_from=record.kept_from,
+            reads=reads,
+        ):
             row = None
     if row is not None:
         try:

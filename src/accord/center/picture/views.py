@@ -79,7 +79,8 @@ __all__ = [
 
 class HeadRef(BaseModel):
     """The prefix a picture was built from, and a tree head signed by the center to check
-    it against: at exactly that size when one was signed, else the latest."""
+    it against: at exactly that size when one was signed, else the newest (signed for the
+    picture when none covered the prefix)."""
 
     entries: int
     root: str
@@ -227,14 +228,17 @@ class PictureOut(BaseModel):
 
 
 def proof(center: Center, size: int) -> HeadRef:
-    """The root of the prefix of ``size`` entries and the signed head to check it against."""
+    """The root of the prefix of ``size`` entries and the signed head to check it against:
+    the one stored at exactly that size, else the newest stored one, when it covers the
+    prefix; signed now only when none does (so that pictures pulled back to back of a
+    record that grows do not each sign a head)."""
     with center.reading() as session:
         log = center.log(session)
         root = log.root(size)
-        stored = next((h for h in log.heads() if h.size == size), None)
+        stored = next((h for h in log.heads() if h.size == size), None) or log.latest_head()
     head = (
         latest_head(center)
-        if stored is None
+        if stored is None or stored.size < size
         else verify_checkpoint(stored.note, origin=center.origin, center=center.ring.center)
     )
     return HeadRef(
