@@ -1,9 +1,9 @@
 """Hostage workload: one party sends the worst requests the limits allow, back to back;
 does the other party's writing still go through?
 
-A live server (``accord serve --writer-process``) over a seeded world. First, alone, the
-worst requests within the agreement's default limits, one at a time, timed from send to
-answer (the writer's time plus the HTTP hop): an operation polygon of
+A live server (``accord serve --writer-process --reader-process``) over a seeded world.
+First, alone, the worst requests within the agreement's default limits, one at a time,
+timed from send to answer (the writer's time plus the HTTP hop): an operation polygon of
 ``limits.operation_vertices`` positions shaped as a star whose densified boundary is just
 under ``limits.operation_densified_vertices``, over the area where the attacker stacks
 its earlier stars (operations check against one another), and a movement of
@@ -13,7 +13,11 @@ its earlier stars (operations check against one another), and a movement of
   hidden and shared) — the p99 of red's writes with nobody attacking;
 * **under attack**: the same red traffic while blue's ``attackers`` clients send worst
   operations back to back (answered 201, or 429 once blue has spent its share of the
-  writer) — the p99 of red's writes.
+  writer) — the p99 of red's writes;
+* **pictures**: the same red traffic while blue's approver asks, from
+  :data:`PICTURE_CLIENTS` clients back to back, for the first page of the picture of
+  :data:`BOX` five seconds ago — the p99 of red's writes (the pictures are read whole, not
+  parsed: the bench's one client process is red's too).
 
 Signing is on (issue 17, :func:`bench.load.served`): every write is signed by its user's own
 key, before its timer starts. The attacker draws its operations from 256 stars made before
@@ -51,6 +55,10 @@ CENTRE = (25.0, 30.0)
 
 PICTURE_CLIENTS = 2
 """How many of blue's clients ask for pictures back to back in the pictures' phase."""
+
+SERVE_ARGS = (*WRITER_PROCESS, "--reader-process")
+"""How the server runs: the units of work in the writer process, the pictures in the reader
+process (at a lower CPU priority: :mod:`accord.center.reader_process`)."""
 
 BOX = theatre_box()
 """The box blue's pictures ask for: a fifth of the bench theatre's width and of its height,
@@ -158,7 +166,9 @@ async def _timed(tally: Tally, client: Client, method: str, path: str, body: Any
     t = time.perf_counter()
     tally.requests += 1
     try:
-        status, _ = await client.send(request)
+        # Read whole, never parsed: parsing a 1.1 MB picture would hold this event loop,
+        # which red's clients share, for ~10 ms (the bench client's cost, not the server's).
+        status, _ = await client.send(request, parse=False)
     except (OSError, asyncio.IncompleteReadError):
         tally.fail("transport")
         return 0
@@ -219,7 +229,7 @@ def run(
     cache: Path | None = None,
 ) -> list[tuple[str, ...]]:
     """The bench rows: the worst request alone, and red's p99 with and without the attack."""
-    with served(objects, cache=cache, serve_args=WRITER_PROCESS) as (_, users, window):
+    with served(objects, cache=cache, serve_args=SERVE_ARGS) as (_, users, window):
         rng = random.Random(7)
         # The attacker's operations, their JSON and JCS forms made once (each request is
         # still signed afresh: see the module docstring).

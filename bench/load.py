@@ -135,8 +135,9 @@ class Client:
         """(status, parsed JSON body or None)."""
         return await self.send(self.prepare(method, path, body))
 
-    async def send(self, request: bytes) -> tuple[int, Any]:
-        """Send a request :meth:`prepare` made: (status, parsed JSON body or None)."""
+    async def send(self, request: bytes, *, parse: bool = True) -> tuple[int, Any]:
+        """Send a request :meth:`prepare` made: (status, parsed JSON body or None). Without
+        ``parse``, the body is read whole but not parsed (None)."""
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
         assert self._reader is not None
@@ -159,7 +160,7 @@ class Client:
         payload = await self._reader.readexactly(length) if length else b""
         if close:
             await self.close()
-        return status, json.loads(payload) if payload else None
+        return status, json.loads(payload) if payload and parse else None
 
 
 async def _timed(
