@@ -236,11 +236,12 @@ class Parts:
     def reading(self, stop: threading.Event) -> Iterator[Center]:
         """The center, opened, its record verified in a thread of its own (resumed from the
         checkpoint, the newest snapshots checked: reads before it ends verify what they
-        need) until ``stop`` is set; closed when the block ends. For the reader process
-        (:mod:`accord.center.reader_process`), which runs no unit of work and no job."""
+        need; then the heap settled) until ``stop`` is set; closed when the block ends. For
+        the reader process (:mod:`accord.center.reader_process`), which runs no unit of work
+        and no job."""
         center = self.open()
         warming = threading.Thread(
-            target=_warm_record, args=(center, stop), name="accord-reader-warm", daemon=True
+            target=self._warm_reader, args=(center, stop), name="accord-reader-warm", daemon=True
         )
         try:
             warming.start()
@@ -297,6 +298,12 @@ class Parts:
                 stack.push_async_callback(endpoint.close)
                 await endpoint.start()
             yield Serving(center, hub, endpoint)
+
+    def _warm_reader(self, center: Center, stop: threading.Event) -> None:
+        """The reader process's :meth:`_warm`: the record and the snapshots, no judge."""
+        _warm_record(center, stop)
+        if self.settings.heap_upkeep and not stop.is_set():
+            heap.settle()
 
     def _warm(self, center: Center, stop: threading.Event) -> None:
         """The record verified into its cache (resumed from its checkpoint), the newest
