@@ -25,9 +25,26 @@ from bench.load import SERVE_ARGS, served
 
 
 def rss_mb(pid: int) -> int:
-    """The resident memory of process ``pid``, in MB (``VmRSS``)."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS")) // 1024
+    """The resident memory of process ``pid`` and of the processes it started (a writer or
+    reader process), in MB (``VmRSS``, summed)."""
+    total = 0
+    for one in (pid, *_children(pid)):
+        status = Path(f"/proc/{one}/status").read_text()
+        total += next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS"))
+    return total // 1024
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def restarted_ready(

@@ -19,8 +19,9 @@ Over a server started on it (its clock a day after the week's end):
   and red's approver in turn: the median. Baseline: the same requests answered in this
   process with no snapshot to start from (the whole prefix read and folded), for three of
   the instants.
-* ``accord serve`` to ``/readyz`` ready, resumed from the checkpoint, and the server's RSS
-  then and at the end.
+* ``accord serve --reader-process`` (:data:`READS`) to ``/readyz`` ready, resumed from the
+  checkpoint, and the RSS of the server's processes (the HTTP process and the reader) then
+  and at the end.
 
 Bounded: the requests counted above; loopback only.
 """
@@ -44,6 +45,10 @@ from bench.world import theatre_box
 
 ASKED = 15
 """How many of each request are timed."""
+
+READS = ("--reader-process",)
+"""How the week's server runs once restarted: the pictures folded in the reader process (as
+a center serving a week-long exercise would run), its memory counted with the server's."""
 
 WEEK_DAYS = 7
 
@@ -122,7 +127,7 @@ def run(*, entries: int, cache: Path | None = None) -> list[tuple[str, ...]]:
         assert server.process is not None and server.agreement_path is not None
         ready, rss_ready, first = restarted_ready(
             server,
-            ("--clock-start", format_instant(end + timedelta(days=1)), *SERVE_ARGS),
+            ("--clock-start", format_instant(end + timedelta(days=1)), *SERVE_ARGS, *READS),
             users.tokens["blue-officer"],
         )
         readers = [
@@ -186,13 +191,15 @@ def run(*, entries: int, cache: Path | None = None) -> list[tuple[str, ...]]:
             f"{folded / compliance:.0f}×",
         ),
         (
-            f"week: GET /v1/picture?at=T&bbox=…&limit=1000, T in the week, {size:,} entries",
+            f"week: GET /v1/picture?at=T&bbox=…&limit=1000, T in the week, {size:,} entries "
+            f"({' '.join(READS)})",
             f"{median * 1000:.0f} ms (max {max(pictures) * 1000:.0f})",
             f"the prefix folded afresh {statistics.median(afresh):.1f} s",
             f"{statistics.median(afresh) / median:.0f}×",
         ),
         (
-            f"week: accord serve to /readyz ready, {size:,} entries (RSS then; at the end)",
+            f"week: accord serve {' '.join(READS)} to /readyz ready, {size:,} entries "
+            "(RSS of its processes then; at the end)",
             f"{ready:.1f} s ({rss_ready} MB; {rss_end} MB)",
             f"a fresh check of every entry {verified:.0f} s; first compliance {first:.2f} s",
             f"{verified / ready:.0f}×",
