@@ -7,7 +7,9 @@ airspace alerts from a track feed — through the service's own code, to ``entri
 seeded once and kept (``--keep-world``) like the load's world. Once written, the kept world
 is settled in process as a first serving process would leave it: the record verified, the
 center's verification checkpoint and the picture's snapshots kept (what a restart then
-resumes from).
+resumes from). With a PostgreSQL server named (``ACCORD_BENCH_PG_URL``, or under
+``scripts/pg-test-server run``), the same again on PostgreSQL at a tenth of the entries, in
+a fresh database seeded at every run (a million would take over an hour to write).
 
 Over a server started on it (its clock a day after the week's end):
 
@@ -102,8 +104,11 @@ def week_seeder(entries: int) -> Any:
     return seed
 
 
-def run(*, entries: int, cache: Path | None = None) -> list[tuple[str, ...]]:
-    """Seed (or take the kept) week, serve it, time the reads against their baselines."""
+def run(
+    *, entries: int, cache: Path | None = None, pg_url: str | None = None
+) -> list[tuple[str, ...]]:
+    """Seed (or take the kept) week, serve it, time the reads against their baselines; on
+    the PostgreSQL server at ``pg_url`` when given (a fresh database, seeded, never kept)."""
     from accord.center.bootstrap import Parts
     from accord.center.config import Settings
     from accord.center.identity import Caller
@@ -117,8 +122,10 @@ def run(*, entries: int, cache: Path | None = None) -> list[tuple[str, ...]]:
     rng = random.Random(24)
     instants = [T0 + timedelta(seconds=rng.uniform(0, WEEK_DAYS * 86400)) for _ in range(ASKED)]
     box = theatre_box()
+    on = "" if pg_url is None else ", PostgreSQL"
     with served(
         0,
+        pg_url,
         cache=cache,
         seeder=week_seeder(entries),
         name=f"week-{entries}-v1",
@@ -179,26 +186,26 @@ def run(*, entries: int, cache: Path | None = None) -> list[tuple[str, ...]]:
             center.close()
     median = statistics.median(pictures)
     print(
-        f"week: {size:,} entries; pictures {[round(p, 2) for p in pictures]} s; afresh "
+        f"week{on}: {size:,} entries; pictures {[round(p, 2) for p in pictures]} s; afresh "
         f"{[round(p, 1) for p in afresh]} s; verify {verified:.0f} s, fold {folded:.1f} s",
         flush=True,
     )
     return [
         (
-            f"week: GET /v1/compliance, {size:,}-entry record",
+            f"week{on}: GET /v1/compliance, {size:,}-entry record",
             f"{compliance * 1000:.1f} ms",
             f"fold every entry {folded:.1f} s (a fresh check of every entry {verified:.0f} s)",
             f"{folded / compliance:.0f}×",
         ),
         (
-            f"week: GET /v1/picture?at=T&bbox=…&limit=1000, T in the week, {size:,} entries "
+            f"week{on}: GET /v1/picture?at=T&bbox=…&limit=1000, T in the week, {size:,} entries "
             f"({' '.join(READS)})",
             f"{median * 1000:.0f} ms (max {max(pictures) * 1000:.0f})",
             f"the prefix folded afresh {statistics.median(afresh):.1f} s",
             f"{statistics.median(afresh) / median:.0f}×",
         ),
         (
-            f"week: accord serve {' '.join(READS)} to /readyz ready, {size:,} entries "
+            f"week{on}: accord serve {' '.join(READS)} to /readyz ready, {size:,} entries "
             "(RSS of its processes then; at the end)",
             f"{ready:.1f} s ({rss_ready} MB; {rss_end} MB)",
             f"a fresh check of every entry {verified:.0f} s; first compliance {first:.2f} s",
