@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -15,9 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
-from bench.live import LiveServer
 
-from support.load import blue_officers_server, declared_ids, position, verified_export
+from support.load import (
+    blue_officers_server,
+    child_process,
+    declared_ids,
+    position,
+    verified_export,
+)
 
 CLIENTS = 6
 MIN_ACKNOWLEDGED = 60
@@ -99,19 +103,6 @@ def test_every_acknowledged_change_survives_a_kill(tmp_path: Path, extra: tuple[
         server.stop()
 
 
-def _writer_of(server: LiveServer) -> int:
-    """The writer process the server started (its child running the writer's main)."""
-    assert server.process is not None
-    found = subprocess.run(
-        ["pgrep", "-P", str(server.process.pid), "-f", "writer_process"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    (pid,) = found.stdout.split()
-    return int(pid)
-
-
 def test_a_server_whose_writer_dies_refuses_changes_and_stops(tmp_path: Path) -> None:
     """The writer process killed alone: a change is refused (503, a problem body, never a
     500) and ``accord serve`` stops rather than serve on without a writer; after a restart
@@ -129,7 +120,7 @@ def test_a_server_whose_writer_dies_refuses_changes_and_stops(tmp_path: Path) ->
             offices.start(client, offices.tokens)
             made = [declare(client, 0, i) for i in range(5)]
             assert [r.status_code for r in made] == [201] * 5
-            os.kill(_writer_of(server), signal.SIGKILL)
+            os.kill(child_process(server, "writer_process"), signal.SIGKILL)
             statuses = set()
             deadline = time.monotonic() + 30
             assert server.process is not None

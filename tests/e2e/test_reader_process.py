@@ -8,31 +8,16 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from bench.live import LiveServer
 
 from accord.center.reader_process import READER_NICE
-from support.load import blue_officers_server, position
+from support.load import blue_officers_server, child_process, position
 
 EXTRA = ("--writer-process", "--reader-process")
-
-
-def _child(server: LiveServer, module: str) -> int:
-    """The process of ``module``'s main the server started."""
-    assert server.process is not None
-    found = subprocess.run(
-        ["pgrep", "-P", str(server.process.pid), "-f", module],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    (pid,) = found.stdout.split()
-    return int(pid)
 
 
 def _nice(pid: int) -> int:
@@ -68,8 +53,8 @@ def test_pictures_are_read_in_a_process_of_their_own(tmp_path: Path) -> None:
             stale = client.get("/v1/picture", params={"at": at, "limit": 2, "after": "1.2"})
             assert stale.status_code == 409, stale.text
             assert stale.json()["type"].endswith(":stale")
-            reader = _child(server, "reader_process")
-            assert _nice(reader) == _nice(_child(server, "writer_process")) + READER_NICE
+            reader = child_process(server, "reader_process")
+            assert _nice(reader) == _nice(child_process(server, "writer_process")) + READER_NICE
             os.kill(reader, signal.SIGKILL)
             statuses = set()
             deadline = time.monotonic() + 30

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,17 @@ def verified_export(client: httpx.Client, path: Path) -> VerificationReport:
     fetch_export(client, path)
     ring = KeyRing.from_json(client.get("/v1/keys").json())
     return verify_log(path, keys=ring, workers=1)
+
+
+def child_process(server: LiveServer, module: str) -> int:
+    """The process the server started to run ``module``'s main (its writer or reader
+    process)."""
+    assert server.process is not None
+    found = subprocess.run(
+        ["pgrep", "-P", str(server.process.pid), "-f", module],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (pid,) = found.stdout.split()
+    return int(pid)
