@@ -31,10 +31,8 @@ process of the service does), and reads the picture's snapshots the serving proc
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import pickle
 import signal
 import threading
 from collections.abc import Callable
@@ -47,7 +45,7 @@ from typing import Any, TypeVar
 from accord.center.bootstrap import Parts, settings_from_environment
 from accord.center.logs import LOG_FORMAT_ENV, configure, log_format_of
 from accord.center.runtime import Center
-from accord.center.writer_process import RemoteLine, portable, serve_socket
+from accord.center.writer_process import RemoteLine, crossed, serve_socket
 from accord.errors import ReaderUnavailable
 
 __all__ = [
@@ -150,22 +148,20 @@ class RemoteReader(RemoteLine):
 
 class LoopbackReader:
     """The reader process's boundary without the process: each read and its answer are
-    pickled and unpickled exactly as they would cross the socket, and the read runs in a
-    worker thread on ``center`` itself. The API tests' applications read through it, so a
-    read or an error that cannot cross to a reader process fails there."""
+    pickled and unpickled exactly as they would cross the socket
+    (:func:`~accord.center.writer_process.crossed`), and the read runs on ``center`` in one
+    of :data:`READ_THREADS` threads, as in the reader process. The API tests' applications
+    read through it, so a read or an error that cannot cross to a reader process fails
+    there."""
 
     def __init__(self, center: Center) -> None:
         self._center = center
+        self._pool = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="accord-read")
 
     async def close(self) -> None:
-        """Nothing to close: the reads ran in this process."""
+        """Stop the threads (the reads still running are finished first)."""
+        self._pool.shutdown()
 
     async def read(self, work: Callable[[Center], T]) -> T:
-        sent = pickle.loads(pickle.dumps(work, protocol=pickle.HIGHEST_PROTOCOL))
-        try:
-            value = await asyncio.to_thread(sent, self._center)
-        except Exception as error:
-            back = pickle.loads(pickle.dumps(portable(error), protocol=pickle.HIGHEST_PROTOCOL))
-            raise back from None
-        result: T = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        result: T = await crossed(work, lambda sent: _run(self._center, self._pool, sent))
         return result

@@ -62,6 +62,7 @@ __all__ = [
     "RemoteLine",
     "RemoteWriter",
     "WriterSocket",
+    "crossed",
     "main",
     "portable",
     "serve_socket",
@@ -398,13 +399,20 @@ class Loopback:
         """Nothing to close: the works ran on the center's own writer thread."""
 
     async def write(self, work: Work) -> Any:
-        sent = pickle.loads(_frame(0, work)[_HEAD.size :])
-        future = self._center.submit(sent)
-        await asyncio.wrap_future(_settled(future))
-        ok, value = pickle.loads(_answer(0, future)[_HEAD.size :])
-        if ok:
-            return value
-        raise value
+        return await crossed(work, self._center.submit)
+
+
+async def crossed(work: Any, submit: Submit) -> Any:
+    """``work`` started with ``submit`` as if it had crossed the socket: pickled there, and
+    its answer or error pickled back, exactly as the frames carry them (what the loopbacks
+    of the writer and reader processes do in process)."""
+    sent = pickle.loads(_frame(0, work)[_HEAD.size :])
+    future = submit(sent)
+    await asyncio.wrap_future(_settled(future))
+    ok, value = pickle.loads(_answer(0, future)[_HEAD.size :])
+    if ok:
+        return value
+    raise value
 
 
 def _settled(future: Future[Any]) -> Future[None]:
