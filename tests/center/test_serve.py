@@ -162,26 +162,20 @@ def test_workers_share_one_exercise_clock(
         assert demo.exit_code != 0 and "drop --workers" in demo.output
 
 
-def test_the_processes_in_front_of_a_writer_process_send_it_their_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("name", "line"), [("writer", WriterSocket), ("reader", ReaderSocket)], ids=["writer", "reader"]
+)
+def test_the_processes_in_front_of_a_writer_or_reader_process_get_its_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, line: type[Any]
 ) -> None:
-    """What ``accord serve --writer-process`` hands its HTTP processes: the writer's socket
-    (the process itself is started and stopped in the end-to-end tests)."""
-    monkeypatch.delenv("ACCORD_WRITER_SOCKET", raising=False)
-    assert from_environment().state.parts.writer is None
-    monkeypatch.setenv("ACCORD_WRITER_SOCKET", str(tmp_path / "writer.sock"))
-    assert from_environment().state.parts.writer == WriterSocket(tmp_path / "writer.sock")
-
-
-def test_the_processes_in_front_of_a_reader_process_send_it_their_heavy_reads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """What ``accord serve --reader-process`` hands its HTTP processes: the reader's socket
-    (the process itself is started and stopped in the end-to-end tests)."""
-    monkeypatch.delenv("ACCORD_READER_SOCKET", raising=False)
-    assert from_environment().state.parts.reader is None
-    monkeypatch.setenv("ACCORD_READER_SOCKET", str(tmp_path / "reader.sock"))
-    assert from_environment().state.parts.reader == ReaderSocket(tmp_path / "reader.sock")
+    """What ``accord serve --writer-process`` (``--reader-process``) hands its HTTP
+    processes: the writer's (reader's) socket, where they send their writes (heavy reads);
+    the process itself is started and stopped in the end-to-end tests."""
+    variable = f"ACCORD_{name.upper()}_SOCKET"
+    monkeypatch.delenv(variable, raising=False)
+    assert getattr(from_environment().state.parts, name) is None
+    monkeypatch.setenv(variable, str(tmp_path / f"{name}.sock"))
+    assert getattr(from_environment().state.parts, name) == line(tmp_path / f"{name}.sock")
 
 
 def test_fastapis_own_telemetry_stays_off_when_the_process_has_exporters(
