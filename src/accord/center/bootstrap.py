@@ -241,7 +241,11 @@ class Parts:
         and no job."""
         center = self.open()
         warming = threading.Thread(
-            target=self._warm_reader, args=(center, stop), name="accord-reader-warm", daemon=True
+            target=self._warm,
+            args=(center, stop),
+            kwargs={"judge": False},
+            name="accord-reader-warm",
+            daemon=True,
         )
         try:
             warming.start()
@@ -299,29 +303,18 @@ class Parts:
                 await endpoint.start()
             yield Serving(center, hub, endpoint)
 
-    def _warm_reader(self, center: Center, stop: threading.Event) -> None:
-        """The reader process's :meth:`_warm`: the record and the snapshots, no judge."""
-        _warm_record(center, stop)
-        if self.settings.heap_upkeep and not stop.is_set():
-            heap.settle()
-
-    def _warm(self, center: Center, stop: threading.Event) -> None:
+    def _warm(self, center: Center, stop: threading.Event, *, judge: bool = True) -> None:
         """The record verified into its cache (resumed from its checkpoint), the newest
-        snapshots of the picture checked against it, and the compliance judge folded; then,
-        with the heap kept, what that loaded settled at once rather than at the upkeep's next
-        turn."""
-        _warm_record(center, stop)
-        compliance.warm(center, stop)
+        snapshots of the picture checked against it, and, with ``judge`` (not in the reader
+        process), the compliance judge folded; then, with the heap kept, what that loaded
+        settled at once rather than at the upkeep's next turn."""
+        checkpoints.warm(center, stop)
+        if not stop.is_set():
+            snapshots.check(center)
+        if judge:
+            compliance.warm(center, stop)
         if self.settings.heap_upkeep and not stop.is_set():
             heap.settle()
-
-
-def _warm_record(center: Center, stop: threading.Event) -> None:
-    """The record verified into its cache (resumed from its checkpoint), then the newest
-    snapshots of the picture checked against it."""
-    checkpoints.warm(center, stop)
-    if not stop.is_set():
-        snapshots.check(center)
 
 
 @contextmanager
