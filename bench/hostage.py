@@ -36,7 +36,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,9 @@ PICTURE_CLIENTS = 2
 SERVE_ARGS = (*WRITER_PROCESS, "--reader-process")
 """How the server runs: the units of work in the writer process, the pictures in the reader
 process (at a lower CPU priority: :mod:`accord.center.reader_process`)."""
+
+FIVE_SECONDS = timedelta(seconds=5)
+"""How long ago the instant of blue's pictures is (the picture of "now", as a live monitor's)."""
 
 BOX = theatre_box()
 """The box blue's pictures ask for: a fifth of the bench theatre's width and of its height,
@@ -134,7 +137,7 @@ def _long_route() -> dict[str, Any]:
     }
 
 
-def _position(rng: random.Random) -> dict[str, Any]:
+def _position(rng: random.Random, valid: Window) -> dict[str, Any]:
     # Anywhere in the theatre: red's routine positions, not a cloud under blue's stars (an
     # operation's conflicts, each recorded and announced per audience, grow with the
     # objects under it; see the README's Limits).
@@ -147,8 +150,8 @@ def _position(rng: random.Random) -> dict[str, Any]:
             "party": "red",
             "disclosure": rng.choice(["center", "shared"]),
             "uncertainty_m": 200,
-            "valid_from": format_instant(T0),
-            "valid_to": format_instant(T0 + timedelta(days=3)),
+            "valid_from": valid[0],
+            "valid_to": valid[1],
         },
     }
 
@@ -161,7 +164,7 @@ _MESSAGE = {
 }
 
 
-async def _timed(tally: Tally, client: Client, method: str, path: str, body: Any) -> int:
+async def timed(tally: Tally, client: Client, method: str, path: str, body: Any) -> int:
     request = client.prepare(method, path, body)  # signed before the clock starts
     t = time.perf_counter()
     tally.requests += 1
@@ -180,15 +183,31 @@ async def _timed(tally: Tally, client: Client, method: str, path: str, body: Any
     return status
 
 
-async def _red(users: Users, tally: Tally, stop: Callable[[], bool], seed: int) -> None:
+async def red_writes(
+    users: Users,
+    tally: Tally,
+    stop: Callable[[], bool],
+    seed: int,
+    valid: Window,
+    *,
+    every: float = 0.0,
+) -> None:
+    """Red's officer writes until ``stop``: direct-line messages to blue and new positions
+    (hidden and shared, valid over ``valid``), half and half; back to back, or one starting
+    every ``every`` seconds (a late one is sent at once, the next kept to the schedule)."""
     rng = random.Random(seed)
     client = users.client("red-officer")
+    loop = asyncio.get_running_loop()
+    due = loop.time()
     try:
         while not stop():
+            due += every
             if rng.random() < 0.5:
-                await _timed(tally, client, "POST", "/v1/messages", _MESSAGE)
+                await timed(tally, client, "POST", "/v1/messages", _MESSAGE)
             else:
-                await _timed(tally, client, "POST", "/v1/declarations", _position(rng))
+                await timed(tally, client, "POST", "/v1/declarations", _position(rng, valid))
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
     finally:
         await client.close()
 
@@ -200,21 +219,28 @@ async def _blue(
     client = users.client("blue-officer")
     try:
         while not stop():
-            status = await _timed(tally, client, "POST", "/v1/operations", rng.choice(stars))
+            status = await timed(tally, client, "POST", "/v1/operations", rng.choice(stars))
             if status == 429:
                 await asyncio.sleep(0.05)  # a patient attacker retries at once, nearly
     finally:
         await client.close()
 
 
-async def _pictures(users: Users, tally: Tally, stop: Callable[[], bool], box: str) -> None:
-    """Blue's approver asks for the picture of ``box`` (its first page), now, back to back."""
+async def pictures(
+    users: Users,
+    tally: Tally,
+    stop: Callable[[], bool],
+    box: str,
+    instant: Callable[[], datetime],
+) -> None:
+    """Blue's approver asks for the picture of ``box`` (its first page of 1,000) at
+    ``instant()``, back to back until ``stop``."""
     client = users.client("blue-approver")
     try:
         while not stop():
-            at = format_instant(users.clock() - timedelta(seconds=5))
+            at = format_instant(instant())
             path = f"/v1/picture?at={at.replace('+', '%2B')}&bbox={box}&limit=1000"
-            if await _timed(tally, client, "GET", path, None) == 429:
+            if await timed(tally, client, "GET", path, None) == 429:
                 await asyncio.sleep(0.05)
     finally:
         await client.close()
@@ -242,14 +268,14 @@ def run(
             try:
                 for _ in range(10):
                     t = time.perf_counter()
-                    status = await _timed(
+                    status = await timed(
                         tally, blue, "POST", "/v1/operations", _operation(window, worst_star(rng))
                     )
                     assert status == 201, status
                     stars.append(time.perf_counter() - t)
                 for _ in range(3):
                     t = time.perf_counter()
-                    status = await _timed(tally, hnc, "POST", "/v1/declarations", _long_route())
+                    status = await timed(tally, hnc, "POST", "/v1/declarations", _long_route())
                     assert status == 201, status
                     routes.append(time.perf_counter() - t)
             finally:
@@ -265,7 +291,9 @@ def run(
             flush=True,
         )
 
-        def phase(attack: bool, pictures: int = 0) -> tuple[Tally, Tally]:
+        valid = (format_instant(T0), format_instant(T0 + timedelta(days=3)))
+
+        def phase(attack: bool, pulled: int = 0) -> tuple[Tally, Tally]:
             red, blue = Tally(), Tally()
             t0 = time.perf_counter()
 
@@ -273,10 +301,13 @@ def run(
                 return time.perf_counter() - t0 > seconds
 
             async def main() -> None:
-                jobs = [_red(users, red, stop, i) for i in range(reds)]
+                jobs = [red_writes(users, red, stop, i, valid) for i in range(reds)]
                 if attack:
                     jobs += [_blue(users, blue, stop, pool, 100 + i) for i in range(attackers)]
-                jobs += [_pictures(users, blue, stop, BOX) for _ in range(pictures)]
+                jobs += [
+                    pictures(users, blue, stop, BOX, lambda: users.clock() - FIVE_SECONDS)
+                    for _ in range(pulled)
+                ]
                 await asyncio.gather(*jobs)
 
             asyncio.run(main())
@@ -285,7 +316,7 @@ def run(
         phase(False)  # warm-up
         quiet, _ = phase(False)
         loud, attacker = phase(True)
-        watched, viewer = phase(False, pictures=PICTURE_CLIENTS)
+        watched, viewer = phase(False, pulled=PICTURE_CLIENTS)
     for name, tally in (
         ("red alone", quiet),
         ("red under attack", loud),

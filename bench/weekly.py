@@ -24,23 +24,32 @@ Over a server started on it (its clock a day after the week's end):
 * ``accord serve --reader-process`` (:data:`READS`) to ``/readyz`` ready, resumed from the
   checkpoint, and the RSS of the server's processes (the HTTP process and the reader) then
   and at the end.
+* Other parties' writes while a monitor asks for pictures back to back: red's
+  :data:`REDS` clients write (direct-line messages and positions, as in the hostage bench,
+  each client one every :data:`RED_EVERY` seconds) for :data:`PHASE_SECONDS`, first alone,
+  then while blue's approver asks from :data:`bench.hostage.PICTURE_CLIENTS` clients for
+  the boxed picture at a random instant of the week, back to back: the p99 of red's writes
+  in each (issue 24's third target).
 
-Bounded: the requests counted above; loopback only.
+Bounded: the requests counted above and the phases' seconds; loopback only.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import random
 import statistics
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.load import SERVE_ARGS, Window, served
+from bench.hostage import PICTURE_CLIENTS, pictures, red_writes
+from bench.load import SERVE_ARGS, Tally, Users, Window, served, server_clock
 from bench.reads import fold_afresh, timed_get
 from bench.startup import restarted_ready, rss_mb
 from bench.world import theatre_box
@@ -53,6 +62,51 @@ READS = ("--reader-process",)
 a center serving a week-long exercise would run), its memory counted with the server's."""
 
 WEEK_DAYS = 7
+
+REDS = 6
+"""Red's clients writing in the write phases (the hostage bench's number)."""
+
+RED_EVERY = 0.125
+"""Seconds between the starts of each red client's writes: 48 writes a second in all, about
+30 times the week's own rate and within red's share of the writer (back to back, red's six
+clients spend it and are answered 429: the hostage bench's concern, not this one's)."""
+
+PHASE_SECONDS = 20.0
+"""How long each write phase runs (after a warm-up of a quarter of it)."""
+
+
+def _writes_under_pictures(
+    users: Users, box: str, start: datetime, now: datetime
+) -> tuple[Tally, Tally, Tally]:
+    """Red's writes alone, red's writes while blue's approver pulls pictures of instants in
+    the week from ``start``, and those pictures: three tallies."""
+    from accord.chrono import format_instant
+
+    valid = (format_instant(now), format_instant(now + timedelta(days=3)))
+    drawn = random.Random(25)
+
+    def instant() -> datetime:
+        return start + timedelta(seconds=drawn.uniform(0, WEEK_DAYS * 86400))
+
+    def phase(seconds: float, pulled: int) -> tuple[Tally, Tally]:
+        red, monitor = Tally(), Tally()
+        t0 = time.perf_counter()
+
+        def stop() -> bool:
+            return time.perf_counter() - t0 > seconds
+
+        async def main() -> None:
+            jobs = [red_writes(users, red, stop, i, valid, every=RED_EVERY) for i in range(REDS)]
+            jobs += [pictures(users, monitor, stop, box, instant) for _ in range(pulled)]
+            await asyncio.gather(*jobs)
+
+        asyncio.run(main())
+        return red, monitor
+
+    phase(PHASE_SECONDS / 4, 0)  # warm-up
+    alone, _ = phase(PHASE_SECONDS, 0)
+    watched, monitor = phase(PHASE_SECONDS, PICTURE_CLIENTS)
+    return alone, watched, monitor
 
 
 def _settle(url: str, keys_dir: Path, agreement: Path) -> None:
@@ -132,11 +186,15 @@ def run(
         clock_start=end + timedelta(days=1),
     ) as (server, users, _):
         assert server.process is not None and server.agreement_path is not None
+        now = end + timedelta(days=1)
+        since = time.monotonic()
         ready, rss_ready, first = restarted_ready(
             server,
-            ("--clock-start", format_instant(end + timedelta(days=1)), *SERVE_ARGS, *READS),
+            ("--clock-start", format_instant(now), *SERVE_ARGS, *READS),
             users.tokens["blue-officer"],
         )
+        # the acts' clock is the restarted server's
+        users = dataclasses.replace(users, clock=server_clock(now, since))
         readers = [
             httpx.Client(
                 base_url=server.url,
@@ -160,6 +218,7 @@ def run(
         finally:
             for client in readers:
                 client.close()
+        alone, watched, monitor = _writes_under_pictures(users, box, T0, now)
         rss_end = rss_mb(server.process.pid)
         size, verified, folded = fold_afresh(server, end + timedelta(days=1))
         settings = Settings(
@@ -190,6 +249,17 @@ def run(
         f"{[round(p, 1) for p in afresh]} s; verify {verified:.0f} s, fold {folded:.1f} s",
         flush=True,
     )
+    for label, tally in (
+        ("red alone", alone),
+        ("red while a monitor pulls pictures", watched),
+        ("the monitor's pictures", monitor),
+    ):
+        print(
+            f"week{on}, {label}: {tally.changes:,} answered in {PHASE_SECONDS:.0f} s, p50 "
+            f"{1e3 * tally.p(0.5):.1f} ms, p99 {1e3 * tally.p(0.99):.1f} ms, refused "
+            f"{tally.failures}",
+            flush=True,
+        )
     return [
         (
             f"week{on}: GET /v1/compliance, {size:,}-entry record",
@@ -210,5 +280,13 @@ def run(
             f"{ready:.1f} s ({rss_ready} MB; {rss_end} MB)",
             f"a fresh check of every entry {verified:.0f} s; first compliance {first:.2f} s",
             f"{verified / ready:.0f}×",
+        ),
+        (
+            f"week{on}: red's write p99 while a monitor pulls pictures of the week "
+            f"({PICTURE_CLIENTS} clients), {size:,} entries",
+            f"{1e3 * watched.p(0.99):.1f} ms",
+            f"no pictures {1e3 * alone.p(0.99):.1f} ms; {monitor.changes:,} pictures answered, "
+            f"p50 {1e3 * monitor.p(0.5):.0f} ms",
+            f"{watched.p(0.99) / alone.p(0.99):.1f}×",
         ),
     ]
