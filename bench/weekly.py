@@ -23,7 +23,8 @@ Over a server started on it (its clock a day after the week's end):
   the instants.
 * ``accord serve --reader-process`` (:data:`READS`) to ``/readyz`` ready, resumed from the
   checkpoint, and the RSS of the server's processes (the HTTP process and the reader) then
-  and at the end.
+  and at the end; and its first compliance report, the judge folded on from the checkpoint
+  the first server's keeper wrote (waited for before the restart).
 * Other parties' writes while a monitor asks for pictures back to back: red's
   :data:`REDS` clients write (direct-line messages and positions, as in the hostage bench,
   each client one every :data:`RED_EVERY` seconds) for :data:`PHASE_SECONDS`, first alone,
@@ -135,6 +136,34 @@ def _settle(url: str, keys_dir: Path, agreement: Path) -> None:
         center.close()
 
 
+def _judge_kept(url: str, *, timeout: float = 600.0) -> int:
+    """Wait until the first server's keeper has written the compliance judge it folded at
+    its first report (a checkpoint, :mod:`accord.center.picture.judge_checkpoints`), as a
+    server running through the week would have; its size (0 for a record shorter than the
+    checkpoints' spacing: none is taken)."""
+    from sqlalchemy import create_engine, text
+
+    from accord.center.picture import judge_checkpoints
+
+    engine = create_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        with engine.connect() as connection:
+            entries = connection.execute(text("SELECT count(*) FROM record_leaves")).scalar()
+        if int(entries or 0) < judge_checkpoints.EVERY:
+            return 0
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                size = connection.execute(text("SELECT max(size) FROM judge_checkpoints"))
+                kept = size.scalar()
+            if kept:
+                return int(kept)
+            time.sleep(1.0)
+    finally:
+        engine.dispose()
+    raise RuntimeError("no checkpoint of the compliance judge was written")
+
+
 def week_seeder(entries: int) -> Any:
     """The week's world for :func:`bench.load.served`: written, then settled."""
 
@@ -186,6 +215,13 @@ def run(
         clock_start=end + timedelta(days=1),
     ) as (server, users, _):
         assert server.process is not None and server.agreement_path is not None
+        t = time.perf_counter()
+        judged = _judge_kept(server.database_url)
+        print(
+            f"week{on}: the first server's judge kept at {judged:,} entries "
+            f"({time.perf_counter() - t:.0f} s after its first report)",
+            flush=True,
+        )
         now = end + timedelta(days=1)
         since = time.monotonic()
         ready, rss_ready, first = restarted_ready(

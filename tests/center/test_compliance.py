@@ -19,8 +19,10 @@ from sqlalchemy import update
 import accord.center.operations.fold as operations_fold
 import accord.center.picture.compliance as compliance_module
 import accord.center.picture.replay as replay_module
+import accord.center.picture.verified as verified_module
 from accord.center.db.models import Opening
 from accord.center.identity import Caller
+from accord.center.picture import judge_checkpoints
 from accord.center.picture.compliance import JUDGE, compliance, compliance_json, party_json
 from accord.center.picture.replay import replay_until
 from accord.center.runtime import Center, Unit
@@ -445,7 +447,23 @@ def test_the_kept_judge_answers_as_a_fold_of_the_whole_record_at_every_step(
         patch.setattr(replay_module, "SWEEP_EVERY", sweep)
         patch.setattr(operations_fold, "ENDED_SHOWN", timedelta(minutes=shown))
         patch.setattr(compliance_module, "FOLD_CHUNK", 2)  # folded a few entries at a time
+        patch.setattr(verified_module, "MARK_EVERY", 2)  # a root kept every 2 entries,
+        patch.setattr(judge_checkpoints, "EVERY", 2)  # and the judge checkpointed at each
+        asked: list[int] = []  # the prefixes a judge was restored for
+        restored: list[int] = []
+        restore = judge_checkpoints.restore
+
+        def counted(center: Center, session: Any, size: int, **kwargs: Any) -> Any:
+            asked.append(size)
+            judge = restore(center, session, size, **kwargs)
+            if judge is not None:
+                restored.append(judge.size)
+            return judge
+
+        patch.setattr(judge_checkpoints, "restore", counted)
         _judged_at_every_step(tmp, history)
+        if max(asked) >= 2:  # a checkpoint's size reached: the restarts' judges used one
+            assert restored
 
 
 def _judged_at_every_step(tmp: Path, history: list[tuple[str, int]]) -> None:
@@ -474,9 +492,9 @@ def _judged_at_every_step(tmp: Path, history: list[tuple[str, int]]) -> None:
 
 
 def _kept_as_afresh(center: Center, caller: Caller, action: str, user: str) -> None:
-    """The kept judge's report, and its JSON as the route writes it (reused while nothing
-    was folded and no deadline passed), against a judge folded afresh that sets nothing
-    aside."""
+    """The kept judge's report, its JSON as the route writes it (reused while nothing was
+    folded and no deadline passed), and the report of a judge folded on from the newest
+    checkpoint (as after a restart), against a judge folded afresh that sets nothing aside."""
     judging = center.cache(JUDGE)
     before = judging.judge
     kept = compliance(center, caller).model_dump()
@@ -485,12 +503,17 @@ def _kept_as_afresh(center: Center, caller: Caller, action: str, user: str) -> N
     written = compliance_json(center, caller)
     one = party_json(center, caller, "blue")
     held = judging.judge
+    judge_checkpoints.write(center, compliance_module.captured(center))
+    judging.judge = None
+    restarted = compliance(center, caller).model_dump()
     judging.judge = None
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(replay_module, "SWEEP_EVERY", 1 << 62)  # none set aside
+        patch.setattr(judge_checkpoints, "restore", lambda *args, **kwargs: None)
         afresh = compliance(center, caller)
     judging.judge = held
     assert kept == afresh.model_dump(), (user, action)
+    assert restarted == afresh.model_dump(), (user, action)
     assert written == afresh.model_dump_json().encode(), (user, action)
     (blue,) = (p for p in afresh.parties if p.party == "blue")
     assert one == blue.model_dump_json().encode(), (user, action)

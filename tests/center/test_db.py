@@ -73,6 +73,8 @@ TABLES = {
     "draft_changes",
     "key_entries",
     "key_offers",
+    "judge_checkpoints",
+    "judge_checkpoint_parts",
     "reports",
 }
 

@@ -67,7 +67,13 @@ from accord.center.events.live import Hub
 from accord.center.http import admission
 from accord.center.keystore import KeyStore
 from accord.center.operations import desk as operations
-from accord.center.picture import checkpoints, compliance, snapshots, verified
+from accord.center.picture import (
+    checkpoints,
+    compliance,
+    judge_checkpoints,
+    snapshots,
+    verified,
+)
 from accord.center.picture import service as picture_service
 from accord.center.record.witnesses import witness_loop
 from accord.center.runtime import (
@@ -262,15 +268,18 @@ class Parts:
         asking of the parties' witnesses for cosignatures (unless
         ``Settings.witness_interval_s`` is 0; it ends at once when the agreement names no
         witness), the keeping of the record's verification checkpoint
-        (:func:`~accord.center.picture.checkpoints.keeper`) and of the picture's snapshots
-        (:func:`~accord.center.picture.snapshots.keeper`), then :attr:`jobs`."""
+        (:func:`~accord.center.picture.checkpoints.keeper`), of the picture's snapshots
+        (:func:`~accord.center.picture.snapshots.keeper`) and of the compliance judge's
+        checkpoints (:func:`~accord.center.picture.judge_checkpoints.keeper`), then
+        :attr:`jobs`."""
         interval = self.settings.escalation_interval_s
         own: tuple[Job, ...] = ()
         if interval > 0:
             own = (partial(_escalation, interval=interval),)
         if self.settings.witness_interval_s > 0:
             own = (*own, partial(witness_loop, interval=self.settings.witness_interval_s))
-        own = (*own, checkpoints.keeper, snapshots.keeper)
+        judge = partial(judge_checkpoints.keeper, take=compliance.captured)
+        own = (*own, checkpoints.keeper, snapshots.keeper, judge)
         return (*own, *self.jobs)
 
     @asynccontextmanager

@@ -142,6 +142,21 @@ class Part(Generic[T]):
     def __repr__(self) -> str:
         return f"Part({self.name!r})"
 
+    def __reduce__(self) -> tuple[Callable[[str], Part[Any]], tuple[str]]:
+        """Pickled by name: the part unpickled is the one its feature declared (state is
+        found by the part's identity), as a pickled judge needs
+        (:mod:`accord.center.picture.judge_checkpoints`)."""
+        return _declared_part, (self.name,)
+
+
+def _declared_part(name: str) -> Part[Any]:
+    """The part named ``name`` (an unpickled :class:`Part`); a name no feature declares is a
+    :class:`LookupError`."""
+    found = part_named(name)
+    if found is None:
+        raise LookupError(f"no part of the replay's state is named {name!r}")
+    return found
+
 
 class Replaying(Protocol):
     """What a fold is given: the replay folding the record, as far as a fold reads it."""

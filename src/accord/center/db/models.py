@@ -45,6 +45,8 @@ __all__ = [
     "Declaration",
     "Event",
     "IdempotentAnswer",
+    "JudgeCheckpoint",
+    "JudgeCheckpointPart",
     "Opening",
     "PictureSnapshot",
     "RecordAuthor",
@@ -226,6 +228,36 @@ class PictureAside(Base):
     __tablename__ = "picture_aside"
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class JudgeCheckpoint(Base):
+    """The compliance judge folded up to ``size`` entries (issue 24), as
+    :mod:`accord.center.picture.judge_checkpoints` writes it: its body is the ``parts`` rows
+    of :class:`JudgeCheckpointPart` under ``digest`` (the SHA-256 of the whole body), signed
+    by the center's key with the prefix's ``root``, the code's ``form`` and the
+    ``agreement``'s digest."""
+
+    __tablename__ = "judge_checkpoints"
+
+    size: Mapped[int] = mapped_column(_Index, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    form: Mapped[str] = mapped_column(String(64))
+    agreement: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    parts: Mapped[int] = mapped_column(_Index)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class JudgeCheckpointPart(Base):
+    """One part (``part``: 0, 1, …) of the body of the judge's checkpoint whose body hashes
+    to ``digest``: written a part per transaction, so that no write holds the database for
+    the whole body."""
+
+    __tablename__ = "judge_checkpoint_parts"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    part: Mapped[int] = mapped_column(_Index, primary_key=True, autoincrement=False)
     body: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -68,6 +68,7 @@ from accord.center.identity import Caller
 from accord.center.operations.entries import ACTIONS, REPORTED
 from accord.center.operations.fold import OPERATIONS, OperationRecord
 from accord.center.operations.world_cache import parse_features
+from accord.center.picture import judge_checkpoints
 from accord.center.picture.replay import Replay
 from accord.center.picture.verified import (
     OpenedCache,
@@ -428,6 +429,13 @@ class Judge:
         self.stale = False
         self._judged: Judged | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a checkpoint pickles (:mod:`~accord.center.picture.judge_checkpoints`): the
+        folded state, not the last judgement (made again at the first report)."""
+        state = self.__dict__.copy()
+        state["_judged"] = None
+        return state
+
     def extend(
         self, session: Session, records: Sequence[Recorded], *, cache: OpenedCache | None
     ) -> None:
@@ -559,6 +567,11 @@ class Judging:
     """Sections of reports as written (:func:`compliance_json`), for one judgement's list."""
     written_from: object | None = None
     """The list of findings ``written`` was written from (held: never another's by id)."""
+    captured: judge_checkpoints.Captured | None = None
+    """The judge pickled at a checkpoint's size, for the keeper to write
+    (:func:`~accord.center.picture.judge_checkpoints.keep`)."""
+    checkpointed: int = 0
+    """The size of the last checkpoint captured or restored in this process."""
 
 
 JUDGE: CenterCache[Judging] = CenterCache("the compliance judge", lambda _: Judging())
@@ -585,19 +598,25 @@ def findings(
 
 def _judge_of(center: Center, session: Session, log: MerkleLog, now: datetime) -> Judge:
     """The service's judge folded up to the record's prefix at ``now``: the entries verified
-    since the last report folded into it (only those are read) — or a judge folded afresh when
-    the prefix is shorter than what it folded (a clock set back: that judge is kept for
-    later) or it went stale. The caller holds the :class:`Judging`'s lock."""
+    since the last report folded into it (only those are read) — or, the first time in this
+    process, the newest checkpoint's judge (:mod:`~accord.center.picture.judge_checkpoints`)
+    folded on from there — or a judge folded afresh when the prefix is shorter than what it
+    folded (a clock set back: that judge is kept for later) or it went stale. The caller
+    holds the :class:`Judging`'s lock."""
     judging = center.cache(JUDGE)
     verified = verified_of(center)
     size = verified.size_at(log, until=now)
     judge = judging.judge
+    if judge is None:
+        judge = judge_checkpoints.restore(center, session, size, kind=Judge)
+        if judge is not None:
+            judging.judge, judging.checkpointed = judge, judge.size
     if judge is not None and not judge.stale and size >= judge.size:
-        _fold_on(center, session, log, judge, size)
+        _fold_on(center, session, log, judge, size, judging)
         if not judge.stale:
             return judge
     fresh = Judge(center.agreement, center.origin)
-    _fold_on(center, session, log, fresh, size)
+    _fold_on(center, session, log, fresh, size, judging)
     if judge is None or judge.stale or judge.size <= size:
         judging.judge = fresh
     return fresh
@@ -610,16 +629,38 @@ FOLD_CHUNK = 10_000
 million entries never holds them all read at once."""
 
 
-def _fold_on(center: Center, session: Session, log: MerkleLog, judge: Judge, size: int) -> None:
+def _fold_on(
+    center: Center, session: Session, log: MerkleLog, judge: Judge, size: int, judging: Judging
+) -> None:
     """Extend ``judge`` with the entries after those it folded, up to ``size``, a chunk at a
-    time (stopping once it goes stale)."""
+    time (stopping once it goes stale); crossing a checkpoint's size
+    (:func:`~accord.center.picture.judge_checkpoints.every`) newer than the last, it stops
+    there first and captures itself for the keeper."""
     verified, cache = verified_of(center), opened_cache(center)
-    for start in range(judge.size, size, FOLD_CHUNK):
-        stop = min(start + FOLD_CHUNK, size)
+    step = judge_checkpoints.every(verified)
+    mark = size // step * step
+    if mark <= max(judge.size, judging.checkpointed):
+        mark = 0
+    stops = set(range(judge.size + FOLD_CHUNK, size, FOLD_CHUNK)) | {size}
+    start = judge.size
+    for stop in sorted(stops | ({mark} if mark else set())):
         records, _ = verified.read(log, start=start, stop=stop)
         judge.extend(session, records, cache=cache)
         if judge.stale:
             return
+        if stop == mark:
+            judging.captured = judge_checkpoints.capture(judge)
+            judging.checkpointed = mark
+        start = stop
+
+
+def captured(center: Center) -> judge_checkpoints.Captured | None:
+    """The judge captured at a checkpoint's size since the last call, handed over to be
+    written (:func:`~accord.center.picture.judge_checkpoints.keeper`), or None."""
+    judging = center.cache(JUDGE)
+    with judging.lock:
+        taken, judging.captured = judging.captured, None
+    return taken
 
 
 def warm(center: Center, stop: threading.Event) -> None:
