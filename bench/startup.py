@@ -27,11 +27,16 @@ from bench.load import SERVE_ARGS, served
 def rss_mb(pid: int) -> int:
     """The resident memory of process ``pid`` and of the processes it started (a writer or
     reader process), in MB (``VmRSS``, summed)."""
-    total = 0
+    return sum(rss_each(pid)) // 1024
+
+
+def rss_each(pid: int) -> list[int]:
+    """The resident memory (kB) of process ``pid``, then of each process it started."""
+    found = []
     for one in (pid, *_children(pid)):
         status = Path(f"/proc/{one}/status").read_text()
-        total += next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS"))
-    return total // 1024
+        found.append(next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS")))
+    return found
 
 
 def _children(pid: int) -> list[int]:

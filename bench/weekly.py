@@ -52,7 +52,7 @@ import httpx
 from bench.hostage import PICTURE_CLIENTS, pictures, red_writes
 from bench.load import SERVE_ARGS, Tally, Users, Window, served, server_clock
 from bench.reads import fold_afresh, timed_get
-from bench.startup import restarted_ready, rss_mb
+from bench.startup import restarted_ready, rss_each, rss_mb
 from bench.world import theatre_box
 
 ASKED = 15
@@ -256,6 +256,8 @@ def run(
                 client.close()
         alone, watched, monitor = _writes_under_pictures(users, box, T0, now)
         rss_end = rss_mb(server.process.pid)
+        each = ", ".join(f"{kb // 1024} MB" for kb in rss_each(server.process.pid))
+        print(f"week{on}: RSS at the end, the HTTP process then the reader: {each}", flush=True)
         size, verified, folded = fold_afresh(server, end + timedelta(days=1))
         settings = Settings(
             database_url=server.database_url,

@@ -4,6 +4,7 @@ someone changed is refused (its signature or root) or not read (its parts, its f
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -196,15 +197,32 @@ def test_a_checkpoint_that_cannot_be_read_is_not_and_the_judge_folds_afresh(
         else:
             column = "form" if change == "other form" else "agreement"
             s.execute(update(JudgeCheckpoint).values({column: "0" * 64}))
-    unpickled: list[bytes] = []
-    monkeypatch.setattr(judge_checkpoints, "_unpickle_signed", lambda *a: unpickled.append(a[0]))
     folded = _folded_counted(monkeypatch)
     with restarted(judged) as again:
         again.clock.set(30)
         caller = again.center.authenticate(again.tokens["observer"])
         assert caller is not None
         report = compliance(again.center, caller).model_dump()
-        assert unpickled == []
         assert folded[0] == 0  # from the first entry
         assert verified_of(again.center).refused is None
         assert report == _afresh(again.center, caller, monkeypatch)
+
+
+def test_no_byte_of_a_part_that_does_not_hash_to_its_signed_digest_is_read() -> None:
+    parts = [b"first part\n", b"second\npart", b"third"]
+    digests = [hashlib.sha256(part).digest() for part in parts]
+    whole = judge_checkpoints.CheckedParts(parts.__getitem__, digests)
+    assert whole.readline() == b"first part\n"
+    assert whole.read(3) == b"sec"
+    assert whole.readline() == b"ond\n"
+    assert whole.read() == b"partthird"
+    assert whole.read(1) == b"" and whole.readline() == b""
+    changed = [parts[0], b"second\nparT", parts[2]]
+    stream = judge_checkpoints.CheckedParts(changed.__getitem__, digests)
+    assert stream.read(len(parts[0])) == parts[0]
+    with pytest.raises(judge_checkpoints.Unreadable, match="part 1"):
+        stream.read(1)
+    missing = judge_checkpoints.CheckedParts(lambda i: None if i else parts[0], digests)
+    assert missing.readline() == parts[0]
+    with pytest.raises(judge_checkpoints.Unreadable, match="part 1"):
+        missing.readline()

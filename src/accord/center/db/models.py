@@ -234,7 +234,8 @@ class PictureAside(Base):
 class JudgeCheckpoint(Base):
     """The compliance judge folded up to ``size`` entries (issue 24), as
     :mod:`accord.center.picture.judge_checkpoints` writes it: its body is the ``parts`` rows
-    of :class:`JudgeCheckpointPart` under ``digest`` (the SHA-256 of the whole body), signed
+    of :class:`JudgeCheckpointPart` under ``digest`` (the SHA-256 of ``part_digests``, each
+    part's SHA-256 in order), signed
     by the center's key with the prefix's ``root``, the code's ``form`` and the
     ``agreement``'s digest."""
 
@@ -246,18 +247,20 @@ class JudgeCheckpoint(Base):
     agreement: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64))
     parts: Mapped[int] = mapped_column(_Index)
+    part_digests: Mapped[bytes] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class JudgeCheckpointPart(Base):
-    """One part (``part``: 0, 1, …) of the body of the judge's checkpoint whose body hashes
-    to ``digest``: written a part per transaction, so that no write holds the database for
-    the whole body."""
+    """One part (``part``: 0, 1, …) of the body of the judge's checkpoint at ``size`` whose
+    body hashes to ``digest``: written a part per transaction, so that no write holds the
+    database for the whole body."""
 
     __tablename__ = "judge_checkpoint_parts"
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     part: Mapped[int] = mapped_column(_Index, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(_Index)
     body: Mapped[bytes] = mapped_column(LargeBinary)
 
 

@@ -13,21 +13,26 @@ from the newest checkpoint there is (:func:`restore`), then on to the top.
 
 **What is written.** The pickled judge, cut into parts of :data:`PART_BYTES`, each written
 in a transaction of its own (so that no write holds the database for the whole body, ~200 MB
-at a million entries), under the SHA-256 of the whole body; then one row naming it, signed
-by the center's key over :func:`message`: the log's origin, the size, the root of that
-prefix, the code's form (:func:`form`: the SHA-256 of the package's source, so that another
-version never reads a judge pickled by this one), the agreement's digest and the body's
-digest. Older checkpoints are then dropped.
+at a million entries), named by the SHA-256 of the parts' SHA-256s in order; then one row
+holding those and naming it, signed by the center's key over :func:`message`: the log's
+origin, the size, the root of that prefix, the code's form (:func:`form`: the SHA-256 of the
+package's source, so that another version never reads a judge pickled by this one), the
+agreement's digest and that name. Older checkpoints are then dropped, with every part
+written for a smaller size: parts another node wrote for the same size under another name
+(its pickle need not be byte for byte this one's) go with the next checkpoint, so they never
+pile up.
 
 **What is checked before use** (DECISIONS 13: the server checks its snapshots against the
 verified record). The newest row of this form and agreement at or below the prefix's size:
 its signature must verify with the center's key and its root must be the one the verified
 record holds for that size — else someone changed the database under the center, and the
 verified record is refused (every read 503 ``record-damaged``), as for the picture's
-snapshots. Only then are its parts read and hashed; parts that do not hash to the signed
-digest (a write cut short, or another node's cleanup) make the checkpoint unusable, never
-read: the judge is folded afresh. The body is unpickled only once all of that holds
-(:func:`_unpickle_signed`): bytes the center itself signed, of this very code.
+snapshots; and the parts' digests it holds must hash to the name signed. Only then is the
+body unpickled (:func:`_unpickle_signed`), as a stream (:class:`CheckedParts`): each part
+read and hashed against its signed digest before any byte of it is handed on, so that the
+unpickler never reads a byte the center did not sign, of this very code, and the body is
+never held whole. A part missing or changed (a write cut short, another node's cleanup)
+stops it: the checkpoint is not read and the judge is folded afresh.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
+from accord.center import heap
 from accord.center.db.models import JudgeCheckpoint, JudgeCheckpointPart
 from accord.center.picture.verified import VerifiedRecord, verified_of
 from accord.center.runtime import Center
@@ -63,6 +69,8 @@ __all__ = [
     "EVERY",
     "PART_BYTES",
     "Captured",
+    "CheckedParts",
+    "Unreadable",
     "agreement_digest",
     "capture",
     "every",
@@ -127,7 +135,8 @@ def message(
 ) -> bytes:
     """The bytes the center signs for the judge's checkpoint at ``size``: :data:`DOMAIN`,
     then the canonical JSON of the log's origin, the size, the prefix's root, the code's
-    form, the agreement's digest, the body's SHA-256 and how many parts hold it."""
+    form, the agreement's digest, the body's name (``digest``: the SHA-256 of its parts'
+    SHA-256s, in order) and how many parts hold it."""
     signed = {
         "agreement": agreement,
         "body": digest,
@@ -160,10 +169,71 @@ def capture(judge: Folded) -> Captured:
     return Captured(judge.size, pickle.dumps(judge, protocol=_PICKLE_PROTOCOL))
 
 
-def _unpickle_signed(body: bytes, kind: type[T]) -> T:
+class Unreadable(Exception):
+    """A part of a checkpoint's body is missing or does not hash to the digest signed for it:
+    the checkpoint is not read (the judge folds afresh)."""
+
+
+class CheckedParts:
+    """A checkpoint's body as a stream (what :func:`pickle.load` reads), a part at a time:
+    each part fetched (``fetch(i)``: its bytes, or None) and hashed against ``digests[i]``
+    before any byte of it is handed on, so that nothing read is not what the center signed,
+    and the body is never held whole (~200 MB at a million entries).
+
+    >>> import hashlib
+    >>> parts = [b"abc", b"def"]
+    >>> stream = CheckedParts(parts.__getitem__, [hashlib.sha256(p).digest() for p in parts])
+    >>> stream.read(4), stream.readline(), stream.read()
+    (b'abcd', b'ef', b'')
+    """
+
+    def __init__(self, fetch: Callable[[int], bytes | None], digests: list[bytes]) -> None:
+        self._fetch = fetch
+        self._digests = digests
+        self._next = 0
+        self._part = b""
+        self._at = 0
+
+    def _more(self) -> bool:
+        if self._next == len(self._digests):
+            return False
+        body = self._fetch(self._next)
+        if body is None or hashlib.sha256(body).digest() != self._digests[self._next]:
+            raise Unreadable(f"part {self._next} is missing or not the one signed")
+        self._next += 1
+        self._part, self._at = body, 0
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        taken: list[bytes] = []
+        while n != 0:
+            if self._at == len(self._part) and not self._more():
+                break
+            end = len(self._part) if n < 0 else min(len(self._part), self._at + n)
+            taken.append(self._part[self._at : end])
+            n -= 0 if n < 0 else end - self._at
+            self._at = end
+        return b"".join(taken)
+
+    def readline(self) -> bytes:
+        taken: list[bytes] = []
+        while True:
+            if self._at == len(self._part) and not self._more():
+                break
+            newline = self._part.find(b"\n", self._at)
+            end = len(self._part) if newline < 0 else newline + 1
+            taken.append(self._part[self._at : end])
+            self._at = end
+            if newline >= 0:
+                break
+        return b"".join(taken)
+
+
+def _unpickle_signed(stream: CheckedParts, kind: type[T]) -> T:
     """Unpickle a checkpoint's body — only ever called once the center's signature over its
-    digest, of this very code's form, has verified (:func:`restore`)."""
-    judge = pickle.loads(body)  # the center's own signed bytes, checked first
+    parts' digests, of this very code's form, has verified, each part checked as it is read
+    (:func:`restore`)."""
+    judge = pickle.load(stream)  # the center's own signed bytes, each part checked first
     if not isinstance(judge, kind):
         raise TypeError(f"a judge checkpoint holds a {type(judge).__name__}")
     return judge
@@ -179,8 +249,8 @@ def _refused(center: Center, size: int, why: str) -> RecordDamaged:
 def restore(center: Center, session: Session, size: int, *, kind: type[T]) -> T | None:
     """The judge (a ``kind``) of the newest checkpoint of this code and agreement at or below
     ``size`` entries, checked (see the module's description); None when there is none, or
-    its parts do not hash to what was signed. A checkpoint whose signature or root does not check
-    refuses the record: :class:`~accord.errors.RecordDamaged`."""
+    a part does not hash to what was signed for it. A checkpoint whose signature or root
+    does not check refuses the record: :class:`~accord.errors.RecordDamaged`."""
     record = verified_of(center)
     row = session.scalars(
         select(JudgeCheckpoint)
@@ -207,16 +277,21 @@ def restore(center: Center, session: Session, size: int, *, kind: type[T]) -> T 
         return None  # a size this process keeps no root of: fold afresh
     if root != bytes(row.root):
         raise _refused(center, at, "is not of the record this center verified")
-    parts = session.scalars(
-        select(JudgeCheckpointPart.body)
-        .where(JudgeCheckpointPart.digest == row.digest)
-        .order_by(JudgeCheckpointPart.part)
-    ).all()
-    body = b"".join(bytes(part) for part in parts)
-    if len(parts) != int(row.parts) or hashlib.sha256(body).hexdigest() != row.digest:
-        _log.warning("the compliance judge's checkpoint at %d entries is incomplete: not read", at)
+    digests = bytes(row.part_digests)
+    if len(digests) != 32 * int(row.parts) or hashlib.sha256(digests).hexdigest() != row.digest:
+        raise _refused(center, at, "names parts other than those signed")
+    by_part = [digests[i : i + 32] for i in range(0, len(digests), 32)]
+
+    def fetch(part: int) -> bytes | None:
+        found = session.get(JudgeCheckpointPart, (row.digest, part))
+        return None if found is None else bytes(found.body)
+
+    try:
+        with heap.paused():
+            judge = _unpickle_signed(CheckedParts(fetch, by_part), kind)
+    except Unreadable as error:
+        _log.warning("the compliance judge's checkpoint at %d entries is not read: %s", at, error)
         return None
-    judge = _unpickle_signed(body, kind)
     folded = getattr(judge, "size", None)
     if folded != at:
         raise _refused(center, at, f"holds a judge of {folded} entries")
@@ -232,18 +307,16 @@ def write(center: Center, captured: Captured | None) -> int | None:
     root = record.root_at(captured.size)
     if root is None:
         return None
-    digest = hashlib.sha256(captured.body).hexdigest()
     body = memoryview(captured.body)
     parts = max(1, -(-len(body) // PART_BYTES))
+    cut = [bytes(body[i * PART_BYTES : (i + 1) * PART_BYTES]) for i in range(parts)]
+    digests = b"".join(hashlib.sha256(part).digest() for part in cut)
+    digest = hashlib.sha256(digests).hexdigest()
     shape, agreement = form(), agreement_digest(center.agreement)
-    for part in range(parts):
+    for number, part in enumerate(cut):
         with center.writing() as unit:
             unit.session.merge(
-                JudgeCheckpointPart(
-                    digest=digest,
-                    part=part,
-                    body=bytes(body[part * PART_BYTES : (part + 1) * PART_BYTES]),
-                )
+                JudgeCheckpointPart(digest=digest, part=number, size=captured.size, body=part)
             )
     signed = message(center.origin, captured.size, root, shape, agreement, digest, parts)
     with center.writing() as unit:
@@ -255,19 +328,16 @@ def write(center: Center, captured: Captured | None) -> int | None:
                 agreement=agreement,
                 digest=digest,
                 parts=parts,
+                part_digests=digests,
                 signature=center.keys.center().sign(signed),
             )
         )
-    with center.writing() as unit:
-        older = unit.session.scalars(
-            select(JudgeCheckpoint.digest).where(JudgeCheckpoint.size < captured.size)
-        ).all()
-        unit.session.execute(delete(JudgeCheckpoint).where(JudgeCheckpoint.size < captured.size))
-        dropped = [d for d in older if d != digest]
-        if dropped:
-            unit.session.execute(
-                delete(JudgeCheckpointPart).where(JudgeCheckpointPart.digest.in_(dropped))
-            )
+    with center.writing() as unit:  # older ones dropped: their rows and every part of them
+        older = JudgeCheckpoint.size < captured.size
+        unit.session.execute(delete(JudgeCheckpoint).where(older))
+        unit.session.execute(
+            delete(JudgeCheckpointPart).where(JudgeCheckpointPart.size < captured.size)
+        )
     return captured.size
 
 

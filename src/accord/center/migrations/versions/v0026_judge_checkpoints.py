@@ -33,12 +33,14 @@ def upgrade() -> None:
         sa.Column("agreement", sa.String(64), nullable=False),
         sa.Column("digest", sa.String(64), nullable=False),
         sa.Column("parts", _Index, nullable=False),
+        sa.Column("part_digests", sa.LargeBinary(), nullable=False),
         sa.Column("signature", sa.LargeBinary(), nullable=False),
     )
     op.create_table(
         "judge_checkpoint_parts",
         sa.Column("digest", sa.String(64), primary_key=True),
         sa.Column("part", _Index, primary_key=True, autoincrement=False),
+        sa.Column("size", _Index, nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
     )
 
