@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from accord.center.app import create_app
 from accord.center.bootstrap import CACHES, Parts
 from accord.center.operations.desk import desk
-from accord.center.picture import checkpoints, snapshots
+from accord.center.picture import checkpoints, compliance, judge_checkpoints, snapshots
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from support.service import TestClient, clock, settings_for
@@ -71,12 +72,18 @@ def test_the_escalation_loop_runs_unless_the_settings_turn_it_off(tmp_path: Path
 
     settings = settings_for(tmp_path)
     assert settings.escalation_interval_s > 0 and settings.witness_interval_s > 0
-    # the escalation, the witnesses asked, the record's checkpoint and snapshots kept
-    assert len(Parts(settings).background()) == 4
-    assert Parts(settings).background()[2:] == (checkpoints.keeper, snapshots.keeper)
-    assert Parts(settings, jobs=(job,)).background()[4:] == (job,)
+    # the escalation, the witnesses asked, the record's checkpoint, the picture's snapshots
+    # and the compliance judge's checkpoints kept
+    background = Parts(settings).background()
+    assert len(background) == 5
+    assert background[2:4] == (checkpoints.keeper, snapshots.keeper)
+    judge = background[4]
+    assert isinstance(judge, partial) and judge.func is judge_checkpoints.keeper
+    assert judge.keywords == {"take": compliance.captured}
+    assert Parts(settings, jobs=(job,)).background()[5:] == (job,)
     off = dataclasses.replace(settings, escalation_interval_s=0, witness_interval_s=0)
-    assert Parts(off, jobs=(job,)).background() == (checkpoints.keeper, snapshots.keeper, job)
+    kept = Parts(off, jobs=(job,)).background()
+    assert kept[:2] == (checkpoints.keeper, snapshots.keeper) and kept[3:] == (job,)
 
 
 def test_the_application_starts_the_parts_it_was_given(tmp_path: Path) -> None:

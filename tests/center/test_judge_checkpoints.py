@@ -220,9 +220,9 @@ def test_no_byte_of_a_part_that_does_not_hash_to_its_signed_digest_is_read() -> 
     changed = [parts[0], b"second\nparT", parts[2]]
     stream = judge_checkpoints.CheckedParts(changed.__getitem__, digests)
     assert stream.read(len(parts[0])) == parts[0]
-    with pytest.raises(judge_checkpoints.Unreadable, match="part 1"):
+    with pytest.raises(judge_checkpoints._Unreadable, match="part 1"):
         stream.read(1)
     missing = judge_checkpoints.CheckedParts(lambda i: None if i else parts[0], digests)
     assert missing.readline() == parts[0]
-    with pytest.raises(judge_checkpoints.Unreadable, match="part 1"):
+    with pytest.raises(judge_checkpoints._Unreadable, match="part 1"):
         missing.readline()

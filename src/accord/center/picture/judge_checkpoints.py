@@ -72,7 +72,6 @@ __all__ = [
     "PART_BYTES",
     "Captured",
     "CheckedParts",
-    "Unreadable",
     "agreement_digest",
     "capture",
     "every",
@@ -196,7 +195,7 @@ def capture(judge: Folded) -> Captured:
     return Captured(judge.size, cut.close())
 
 
-class Unreadable(Exception):
+class _Unreadable(Exception):
     """A part of a checkpoint's body is missing or does not hash to the digest signed for it:
     the checkpoint is not read (the judge folds afresh)."""
 
@@ -226,7 +225,7 @@ class CheckedParts:
             return False
         body = self._fetch(self._next)
         if body is None or hashlib.sha256(body).digest() != self._digests[self._next]:
-            raise Unreadable(f"part {self._next} is missing or not the one signed")
+            raise _Unreadable(f"part {self._next} is missing or not the one signed")
         self._next += 1
         self._part, self._at = body, 0
         return True
@@ -316,7 +315,7 @@ def restore(center: Center, session: Session, size: int, *, kind: type[T]) -> T 
     try:
         with heap.paused():
             judge = _unpickle_signed(CheckedParts(fetch, by_part), kind)
-    except Unreadable as error:
+    except _Unreadable as error:
         _log.warning("the compliance judge's checkpoint at %d entries is not read: %s", at, error)
         return None
     folded = getattr(judge, "size", None)
