@@ -644,6 +644,8 @@ def _fold_on(
     stops = set(range(judge.size + FOLD_CHUNK, size, FOLD_CHUNK)) | {size}
     start = judge.size
     for stop in sorted(stops | ({mark} if mark else set())):
+        if stop <= start:
+            continue  # nothing new: no read, no fold (a report between two entries)
         records, _ = verified.read(log, start=start, stop=stop)
         judge.extend(session, records, cache=cache)
         if judge.stale:
