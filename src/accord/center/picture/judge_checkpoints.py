@@ -58,7 +58,7 @@ from sqlalchemy.orm import Session
 from accord.agreement import Agreement
 from accord.center import heap
 from accord.center.db.models import JudgeCheckpoint, JudgeCheckpointPart
-from accord.center.picture.verified import VerifiedRecord, verified_of
+from accord.center.picture.verified import VerifiedRecord, refused, verified_of
 from accord.center.runtime import Center
 from accord.errors import RecordDamaged
 from accord.record.canonical import canonical_json, encode_base64
@@ -266,10 +266,7 @@ def _unpickle_signed(stream: CheckedParts, kind: type[T]) -> T:
 
 
 def _refused(center: Center, size: int, why: str) -> RecordDamaged:
-    text = f"the compliance judge's checkpoint at {size} entries {why}"
-    verified_of(center).refuse(text)
-    _log.error("the record is refused: %s", text)
-    return RecordDamaged(text)
+    return refused(center, f"the compliance judge's checkpoint at {size} entries {why}")
 
 
 def restore(center: Center, session: Session, size: int, *, kind: type[T]) -> T | None:

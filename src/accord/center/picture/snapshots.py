@@ -77,6 +77,7 @@ from accord.center.picture.verified import (
     VerifiedRecord,
     hidden_openings,
     opened_cache,
+    refused,
     verified_log,
     verified_of,
     warm_record,
@@ -191,7 +192,7 @@ def _loader(center: Center, pending: dict[str, bytes]) -> Callable[[str], bytes]
                 body = None if row is None else bytes(row.body)
         if body is None or hashlib.sha256(body).hexdigest() != digest:
             why = "is missing" if body is None else "does not match its digest"
-            raise _refused(center, f"an object the picture's snapshots set aside {why}")
+            raise refused(center, f"an object the picture's snapshots set aside {why}")
         return body
 
     return load
@@ -253,18 +254,11 @@ def _named(name: str) -> Part[Any]:
 
 
 def _damaged(center: Center, row: PictureSnapshot, why: str) -> RecordDamaged:
-    return _refused(
+    return refused(
         center,
         f"the center's snapshot of the picture at {row.size} entries "
         f"({row.member or 'no member'}) {why}",
     )
-
-
-def _refused(center: Center, what: str) -> RecordDamaged:
-    error = RecordDamaged(f"the stored record changed: {what}")
-    _log.error("the record does not verify: %s", error)
-    verified_of(center).refuse(str(error))
-    return error
 
 
 def _checked(center: Center, row: PictureSnapshot, record: VerifiedRecord) -> None:

@@ -66,6 +66,7 @@ __all__ = [
     "hidden_openings",
     "opened_cache",
     "read_record",
+    "refused",
     "verified_log",
     "verified_of",
     "verified_opening",
@@ -501,6 +502,16 @@ VERIFIED: CenterCache[VerifiedRecord] = CenterCache(
 )
 """The key of each center's :class:`VerifiedRecord` (made with the center: see
 :mod:`accord.center.bootstrap`)."""
+
+
+def refused(center: Center, what: str) -> RecordDamaged:
+    """``center``'s verified record refused because ``what`` — something the center itself
+    wrote and signed (a snapshot, a checkpoint) — does not check against it: logged, and the
+    error every read then answers (503 ``record-damaged``), to raise."""
+    error = RecordDamaged(f"the stored record changed: {what}")
+    _log.error("the record does not verify: %s", error)
+    verified_of(center).refuse(str(error))
+    return error
 
 
 def verified_of(center: Center) -> VerifiedRecord:
