@@ -313,3 +313,72 @@ def test_an_objections_coordinates_are_checked_for_every_party_and_kept_out_of_t
     problem = assert_problem(refused, 422)
     assert problem["errors"][0]["field"] == "geometry.coordinates"
     assert len(_entries(service)) == size
+
+
+def test_the_picture_opens_each_message_and_check_for_its_own_parties_only(
+    service: Service,
+) -> None:
+    """A page of the picture reads its messages' openings and checks at once: each still
+    shown only to whom it is, and one opening or check that does not open its commitment
+    spoils that one alone."""
+    from sqlalchemy import update
+
+    from accord.center.db.models import Opening
+    from accord.center.db.models_checks import CheckOpening
+    from support.jig import NOW
+
+    _seed(service)
+    sent = [_send(service, TARGET), _send(service, FAR), _send(service, None)]
+    at = {"at": NOW.isoformat()}
+
+    def shown(user: str) -> dict[str, dict[str, Any]]:
+        answer = service.get("/v1/picture", user, params=at)
+        assert answer.status_code == 200, answer.text
+        return {m["id"]: m for m in answer.json()["messages"]}
+
+    live = {
+        user: {m["id"]: service.get(f"/v1/messages/{m['id']}", user).json() for m in sent}
+        for user in ("blue-officer", "red-officer")
+    }
+    for user in ("blue-officer", "red-officer"):
+        seen = shown(user)
+        assert set(seen) == {m["id"] for m in sent}
+        for m in sent:
+            assert seen[m["id"]]["content"] == m["content"] and seen[m["id"]]["verified"]
+            assert _same_check(seen[m["id"]]["check"], live[user][m["id"]]["check"])
+        party = user.split("-")[0]
+        assert all(seen[m["id"]]["check"]["party"] == party for m in sent[:2])
+    for m in shown("observer").values():
+        assert m["content"] is None and m["verified"] is None and m["check"] is None
+
+    center = center_of(service)
+    with center.writing() as unit:  # the first's opening and red's check of the second changed
+        unit.session.execute(
+            update(Opening)
+            .where(Opening.entry == sent[0]["entry"])
+            .values(content=json.dumps({"subject": "forged"}))
+        )
+        unit.session.execute(
+            update(CheckOpening)
+            .where(CheckOpening.entry == sent[1]["check"]["entry"], CheckOpening.party == "red")
+            .values(salt=b"\0" * 32)
+        )
+    for user in ("blue-officer", "red-officer"):
+        seen = shown(user)
+        first, second, third = (seen[m["id"]] for m in sent)
+        assert first["content"] is None and first["verified"] is False
+        assert second["verified"] and third["verified"]
+        assert _same_check(first["check"], live[user][sent[0]["id"]]["check"])
+        if user == "red-officer":
+            assert second["check"] is None
+        else:
+            assert _same_check(second["check"], live[user][sent[1]["id"]]["check"])
+
+
+def _same_check(opened: dict[str, Any] | None, live: dict[str, Any] | None) -> bool:
+    """Whether the check a picture opened is the one the live message shows (the picture
+    shows the opening itself, the live message its summary beside it)."""
+    if opened is None or live is None:
+        return opened is live
+    shared = set(opened) & set(live)
+    return {"party", "warnings"} <= shared and all(opened[k] == live[k] for k in shared)

@@ -57,7 +57,7 @@ from accord.center.picture.views import (
     PictureOut,
     Seen,
     declaration_at,
-    message_at,
+    messages_read,
     messages_seen,
     operation_at,
     proof,
@@ -278,7 +278,7 @@ def picture(
         end = len(chosen) if selection.limit is None else selection.offset + selection.limit
         page = [_read(session, replay, caller, o) for o in chosen[selection.offset : end]]
         declarations = [declaration_at(o, caller) for o in page if isinstance(o, Seen)]
-        messages = [message_at(session, o, caller) for o in page if isinstance(o, MessageRecord)]
+        messages = messages_read(session, [o for o in page if isinstance(o, MessageRecord)], caller)
     operations = [
         operation_at(o, replay.agreement, at) for o in page if isinstance(o, OperationRecord)
     ]

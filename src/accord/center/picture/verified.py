@@ -67,9 +67,11 @@ __all__ = [
     "opened_cache",
     "read_record",
     "refused",
+    "verified_checks",
     "verified_log",
     "verified_of",
     "verified_opening",
+    "verified_openings",
     "verified_record",
     "warm_record",
 ]
@@ -667,13 +669,6 @@ def _is_hidden_change(opened: Any) -> TypeGuard[dict[str, Any]]:
     )
 
 
-def verified_check(session: Session, party: str, entry: int, committed: str) -> Any | None:
-    """What the center's check in record entry ``entry`` showed ``party`` (its opening in
-    ``check_openings``) — only when it opens ``party``'s commitment ``committed`` (base64)
-    there; else None."""
-    return _opened(session.get(CheckOpening, (entry, party)), committed)
-
-
 def verified_opening(session: Session, owner: str, entry: int, committed: str) -> Any | None:
     """The content behind the commitment ``committed`` (base64) of record entry ``entry``,
     from the opening ``owner`` keeps — only when it opens that commitment; else None."""
@@ -681,17 +676,64 @@ def verified_opening(session: Session, owner: str, entry: int, committed: str) -
     return _opened(row, committed)
 
 
+def verified_openings(session: Session, wanted: Collection[tuple[str, int, str]]) -> dict[int, Any]:
+    """:func:`verified_opening` for each ``(owner, entry, committed)`` of ``wanted``, read in
+    one query per :data:`_CHUNK` entries (a page of a picture opens hundreds): by entry, the
+    content of each that opens its commitment, from its owner's opening; the others left
+    out."""
+    by_entry = {entry: (owner, committed) for owner, entry, committed in wanted}
+    found: dict[int, Any] = {}
+    indices = sorted(by_entry)
+    for at in range(0, len(indices), _CHUNK):
+        query = select(Opening.entry, Opening.owner, Opening.salt, Opening.content).where(
+            Opening.entry.in_(indices[at : at + _CHUNK])
+        )
+        for entry, owner, salt, content in session.execute(query):
+            kept_for, committed = by_entry[entry]
+            if owner != kept_for:
+                continue
+            opened = _opened_of(salt, content, committed)
+            if opened is not None:
+                found[entry] = opened
+    return found
+
+
+def verified_checks(
+    session: Session, party: str, wanted: Collection[tuple[int, str]]
+) -> dict[int, Any]:
+    """What the center's checks in record entries showed ``party`` (its openings in
+    ``check_openings``), for each ``(entry, committed)`` of ``wanted``, in one query per
+    :data:`_CHUNK` entries: by entry, each only when it opens ``party``'s commitment
+    ``committed`` (base64) there; the others left out."""
+    by_entry = dict(wanted)
+    found: dict[int, Any] = {}
+    indices = sorted(by_entry)
+    for at in range(0, len(indices), _CHUNK):
+        query = select(CheckOpening.entry, CheckOpening.salt, CheckOpening.content).where(
+            CheckOpening.party == party, CheckOpening.entry.in_(indices[at : at + _CHUNK])
+        )
+        for entry, salt, content in session.execute(query):
+            opened = _opened_of(salt, content, by_entry[entry])
+            if opened is not None:
+                found[entry] = opened
+    return found
+
+
 def _opened(row: Opening | CheckOpening | None, committed: str) -> Any | None:
     """The content of the opening ``row`` when it opens ``committed``; else None."""
-    if row is None:
-        return None
+    return None if row is None else _opened_of(row.salt, row.content, committed)
+
+
+def _opened_of(salt: bytes, content: str, committed: str) -> Any | None:
+    """The content ``content`` (canonical JSON) when it opens ``committed`` with ``salt``;
+    else None."""
     try:
-        content = json.loads(row.content)
+        parsed = json.loads(content)
         verify_opening(
             commitment=decode_base64(committed, what="commitment"),
-            content=content,
-            salt=bytes(row.salt),
+            content=parsed,
+            salt=bytes(salt),
         )
     except (RecordError, ValueError, TypeError):
         return None
-    return content
+    return parsed

@@ -1,7 +1,7 @@
 """The picture's and the compliance report's response models, and the functions that build
 the picture's parts from a :class:`~accord.center.picture.replay.Replay` as one caller may
 see them (:mod:`accord.center.visibility`): :func:`declarations_at`, :func:`operations_at`,
-:func:`messages_at`, and :func:`proof` — the prefix's root with a tree head signed by the
+:func:`messages_read`, and :func:`proof` — the prefix's root with a tree head signed by the
 center to check it against.
 
 **Status at the instant.** Each operation entry records the status the step led to; time
@@ -13,7 +13,7 @@ resource uses. ``recorded_status`` is the status of the latest entry as written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,7 +31,7 @@ from accord.center.operations.entries import transition_json
 from accord.center.operations.fold import OPERATIONS, OperationRecord, shown_at
 from accord.center.phases.views import PhaseOut
 from accord.center.picture.replay import Replay
-from accord.center.picture.verified import verified_check, verified_opening
+from accord.center.picture.verified import verified_checks, verified_opening, verified_openings
 from accord.center.record.heads import latest_head
 from accord.center.reports.views import ReportOut
 from accord.center.runtime import Center
@@ -61,8 +61,7 @@ __all__ = [
     "declarations_seen",
     "feature_bounds",
     "instant_json",
-    "message_at",
-    "messages_at",
+    "messages_read",
     "messages_seen",
     "operation_at",
     "operation_index",
@@ -414,19 +413,46 @@ def messages_seen(replay: Replay, caller: Caller) -> list[MessageRecord]:
     ]
 
 
-def message_at(session: Session, m: MessageRecord, caller: Caller) -> MessageAt:
-    """One open message as ``caller`` reads it: the content opened and checked for its
-    sender and recipients only."""
+def messages_read(
+    session: Session, messages: Sequence[MessageRecord], caller: Caller
+) -> list[MessageAt]:
+    """Each of ``messages`` (open ones) as ``caller`` reads it: the content opened and checked
+    for its sender and recipients only, and the center's check of it as shown to
+    ``caller``'s member; the openings of them all read at once
+    (:func:`~accord.center.picture.verified.verified_openings`)."""
+    member = caller.member
+    contents = verified_openings(
+        session,
+        [
+            (m.sender, m.entry, m.commitment)
+            for m in messages
+            if visibility.reads_message_content(caller, sender=m.sender, recipients=m.to)
+        ],
+    )
+    checks = verified_checks(
+        session,
+        member,
+        [
+            (m.checked_entry, m.checks[member])
+            for m in messages
+            if m.checked_entry is not None and member in m.checks
+        ],
+    )
+    return [_message_at(m, caller, contents, checks) for m in messages]
+
+
+def _message_at(
+    m: MessageRecord, caller: Caller, contents: dict[int, Any], checks: dict[int, Any]
+) -> MessageAt:
     content: dict[str, Any] | None = None
     verified: bool | None = None
     if visibility.reads_message_content(caller, sender=m.sender, recipients=m.to):
-        opened = verified_opening(session, m.sender, m.entry, m.commitment)
+        opened = contents.get(m.entry)
         content = opened if isinstance(opened, dict) else None
         verified = content is not None
     check = None
-    member = caller.member
-    if m.checked_entry is not None and member in m.checks:
-        check = verified_check(session, member, m.checked_entry, m.checks[member])
+    if m.checked_entry is not None and caller.member in m.checks:
+        check = checks.get(m.checked_entry)
     recipients = []
     for party in m.to:
         receipt = m.receipts.get(party)
@@ -455,12 +481,6 @@ def message_at(session: Session, m: MessageRecord, caller: Caller) -> MessageAt:
         recipients=recipients,
         check=check if isinstance(check, dict) else None,
     )
-
-
-def messages_at(session: Session, replay: Replay, caller: Caller) -> Iterator[MessageAt]:
-    """Every message :func:`messages_seen` finds, as ``caller`` reads it."""
-    for m in messages_seen(replay, caller):
-        yield message_at(session, m, caller)
 
 
 # --- compliance -----------------------------------------------------------------------------
