@@ -491,6 +491,18 @@ def _judged_at_every_step(tmp: Path, history: list[tuple[str, int]]) -> None:
                     _kept_as_afresh(center, caller, action, user)
 
 
+def _held_once(judge: Any) -> None:
+    """The judge's two replays hold each done object they set aside alike once, not twice
+    (:attr:`~accord.center.picture.replay.Replay.twin`)."""
+    replay, before = judge.replay, judge._before
+    for key, objects in replay.aside().items():
+        theirs = before.aside().get(key, {})
+        for object_id, body in objects.items():
+            other = theirs.get(object_id)
+            if isinstance(other, bytes) and other == body:
+                assert other is body, (key.name, object_id)
+
+
 def _kept_as_afresh(center: Center, caller: Caller, action: str, user: str) -> None:
     """The kept judge's report, its JSON as the route writes it (reused while nothing was
     folded and no deadline passed), and the report of a judge folded on from the newest
@@ -503,9 +515,13 @@ def _kept_as_afresh(center: Center, caller: Caller, action: str, user: str) -> N
     written = compliance_json(center, caller)
     one = party_json(center, caller, "blue")
     held = judging.judge
+    assert held is not None
+    _held_once(held)
     judge_checkpoints.write(center, compliance_module.captured(center))
     judging.judge = None
     restarted = compliance(center, caller).model_dump()
+    if judging.judge is not None:
+        _held_once(judging.judge)  # restored from a checkpoint: still held once
     judging.judge = None
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(replay_module, "SWEEP_EVERY", 1 << 62)  # none set aside

@@ -412,6 +412,7 @@ class Judge:
         self.replay = Replay(agreement, origin, self._openings)
         self.replay.on_aside, self.replay.on_revive = self._settled, self._revived
         self._before = Replay(agreement, origin)
+        self.replay.twin = self._before  # their done objects mostly the same bytes: held once
         self._kept: dict[tuple[str, str], list[Finding]] = {}
         """What an object set aside will always be found in breach of, by part and id."""
         self._ended: dict[str, tuple[int, list[Finding]]] = {}

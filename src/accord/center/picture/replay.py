@@ -34,6 +34,7 @@ from accord.center.operations.fold import OPERATIONS, OperationRecord
 from accord.center.phases.fold import CONFIRMATIONS
 from accord.center.picture.codec import codec
 from accord.center.picture.verified import (
+    MARK_EVERY,
     hidden_openings,
     opened_cache,
     verified_log,
@@ -46,7 +47,7 @@ __all__ = ["SWEEP_EVERY", "Replay", "replay_until"]
 T = TypeVar("T")
 V = TypeVar("V")
 
-SWEEP_EVERY = 10_000
+SWEEP_EVERY = MARK_EVERY
 """How many entries a picture's replay folds between two settings-aside of done objects: the
 spacing of the snapshots (:data:`~accord.center.picture.verified.MARK_EVERY`), so that a
 picture's tail, folded on from the snapshot before it, sweeps none (each sweep goes through
@@ -54,7 +55,10 @@ every object held: 0.25 s of a picture whose tail held 5,000 open messages, at t
 1,000), and a fold from the first entry holds at most that many entries' worth of done
 objects more."""
 
-_MARSHAL_VERSION = 4
+_MARSHAL_VERSION = 2
+"""The format of an object set aside: 2, the latest that writes a value's bytes from the value
+alone (3 and 4 write an object met twice as a reference to the first, so the same value
+held by two replays could be written two ways and not be held once: :attr:`Replay.twin`)."""
 
 
 class Replay:
@@ -93,6 +97,10 @@ class Replay:
         instant): the compliance judge keeps what it will always find of it."""
         self.on_revive: Callable[[Part[Any], str], None] | None = None
         """Told of each object read back into its part."""
+        self.twin: Replay | None = None
+        """Another replay of the same entries, set aside first: an object this one sets
+        aside whose bytes are that one's for it, byte for byte, is held once (the compliance
+        judge's two replays, most of whose done objects are the same)."""
         self._parts: dict[Part[Any], Any] = {}
         self._aside: dict[Part[Any], dict[str, bytes | str]] = {}
         self._parked: dict[Part[Any], dict[str, bytes]] = {}
@@ -223,11 +231,14 @@ class Replay:
                 continue
             encode = codec(_element(key))[0]
             kept = self._aside.setdefault(key, {})
+            twin = {} if self.twin is None else self.twin._aside.get(key, {})
             for object_id in gone:
                 if self.on_aside is not None:
                     self.on_aside(key, object_id, objects[object_id], at)
                 encoded = marshal.dumps(encode(objects.pop(object_id)), _MARSHAL_VERSION)
-                kept[object_id] = zlib.compress(encoded, 1)
+                body = zlib.compress(encoded, 1)
+                same = twin.get(object_id)
+                kept[object_id] = same if isinstance(same, bytes) and same == body else body
 
     def part(self, key: Part[T]) -> T:
         """The part of the state ``key`` names (made empty when first asked for)."""
