@@ -164,6 +164,12 @@ def _judge_kept(url: str, *, timeout: float = 600.0) -> int:
     raise RuntimeError("no checkpoint of the compliance judge was written")
 
 
+def _rss(on: str, when: str, pid: int) -> None:
+    """Print the RSS of the server's processes (the HTTP process, then the reader)."""
+    each = ", ".join(f"{kb // 1024} MB" for kb in rss_each(pid))
+    print(f"week{on}: RSS {when}, the HTTP process then the reader: {each}", flush=True)
+
+
 def week_seeder(entries: int) -> Any:
     """The week's world for :func:`bench.load.served`: written, then settled."""
 
@@ -239,10 +245,13 @@ def run(
             )
             for user in ("blue-officer", "red-approver")
         ]
+        pid = server.process.pid
+        _rss(on, "at ready", pid)
         try:
             compliance = statistics.median(
                 timed_get(readers[0], "/v1/compliance") for _ in range(ASKED)
             )
+            _rss(on, "after the compliance reports", pid)
             pictures = [
                 timed_get(
                     readers[i % 2],
@@ -254,10 +263,10 @@ def run(
         finally:
             for client in readers:
                 client.close()
+        _rss(on, "after the pictures", pid)
         alone, watched, monitor = _writes_under_pictures(users, box, T0, now)
-        rss_end = rss_mb(server.process.pid)
-        each = ", ".join(f"{kb // 1024} MB" for kb in rss_each(server.process.pid))
-        print(f"week{on}: RSS at the end, the HTTP process then the reader: {each}", flush=True)
+        rss_end = rss_mb(pid)
+        _rss(on, "at the end (after the write phases)", pid)
         size, verified, folded = fold_afresh(server, end + timedelta(days=1))
         settings = Settings(
             database_url=server.database_url,
