@@ -682,8 +682,7 @@ def _is_hidden_change(opened: Any) -> TypeGuard[dict[str, Any]]:
 def verified_opening(session: Session, owner: str, entry: int, committed: str) -> Any | None:
     """The content behind the commitment ``committed`` (base64) of record entry ``entry``,
     from the opening ``owner`` keeps — only when it opens that commitment; else None."""
-    row = session.scalar(select(Opening).where(Opening.entry == entry, Opening.owner == owner))
-    return _opened(row, committed)
+    return verified_openings(session, [(owner, entry, committed)]).get(entry)
 
 
 def verified_openings(session: Session, wanted: Collection[tuple[str, int, str]]) -> dict[int, Any]:
@@ -727,11 +726,6 @@ def verified_checks(
             if opened is not None:
                 found[entry] = opened
     return found
-
-
-def _opened(row: Opening | CheckOpening | None, committed: str) -> Any | None:
-    """The content of the opening ``row`` when it opens ``committed``; else None."""
-    return None if row is None else _opened_of(row.salt, row.content, committed)
 
 
 def _opened_of(salt: bytes, content: str, committed: str) -> Any | None:
