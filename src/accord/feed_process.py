@@ -41,7 +41,6 @@ import httpx
 from accord.airspace import TrackReport, report_from_fields
 from accord.airspace.tracks import parse_tracks_csv
 from accord.chrono import format_instant
-from accord.feeds.asterix import decode_datagram
 from accord.feeds.join import Joiner
 from accord.feeds.registry import Registry
 from accord.feeds.sbs import MAX_LINE, SbsError, parse_line
@@ -382,13 +381,18 @@ def _line(raw: bytes, feed: Feed, received: datetime) -> None:
 
 class _Datagrams(asyncio.DatagramProtocol):
     def __init__(self, feed: Feed, clock: Clock, allowed: frozenset[str] | None) -> None:
+        # Imported here: libasterix's generated editions take over a second to import, which
+        # every other command (``accord serve`` among them) would pay at its start.
+        from accord.feeds.asterix import decode_datagram
+
+        self.decode = decode_datagram
         self.feed, self.clock, self.allowed = feed, clock, allowed
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         if self.allowed is not None and str(addr[0]) not in self.allowed:
             self.feed.problem(f"a datagram from {addr[0]}, not an allowed source")
             return
-        decoded = decode_datagram(data, received=self.clock())
+        decoded = self.decode(data, received=self.clock())
         self.feed.counts.messages += decoded.records
         for problem in decoded.problems:
             self.feed.problem(f"ASTERIX from {addr[0]}: {problem}")
