@@ -42,6 +42,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
+from accord.center import heap
 from accord.center.bootstrap import Parts, settings_from_environment
 from accord.center.logs import LOG_FORMAT_ENV, configure, log_format_of
 from accord.center.runtime import Center
@@ -78,7 +79,19 @@ _log = logging.getLogger("accord.center.reader")
 
 
 def _run(center: Center, pool: ThreadPoolExecutor, work: Callable[[Center], Any]) -> Future[Any]:
-    return pool.submit(work, center)
+    return pool.submit(_read, center, work)
+
+
+def _read(center: Center, work: Callable[[Center], Any]) -> Any:
+    """``work`` on ``center``, and then the C heap's free memory given back
+    (:func:`~accord.center.heap.trim`): a picture's passing objects (a snapshot decoded, a
+    tail folded) are freed when it ends, but glibc keeps their pages. On the kept
+    million-entry week, 60 pictures from two threads left the process at 530-560 MB, at
+    435-466 MB with a trim after each; a trim took 2.5-5.4 ms."""
+    try:
+        return work(center)
+    finally:
+        heap.trim()
 
 
 def serve_reads(center: Center, path: Path, stop: threading.Event) -> None:
