@@ -156,7 +156,12 @@ def run(
             for _ in range(rounds):
                 lon, lat = rng.uniform(21.0, 22.5), rng.uniform(24.5, 25.8)
                 hidden = hidden_position(lon, lat, now)
-                post("blue-officer", "/v1/declarations", hidden)
+                declared = client.post(
+                    "/v1/declarations/hidden",  # the request line that names nothing
+                    auth=auths["blue-officer"],
+                    json={"changes": [{"change": "declare", "feature": hidden}]},
+                )
+                assert declared.status_code == 200, declared.text
                 truth = Position(
                     id="pos-true",
                     declared_by="blue",

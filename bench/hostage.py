@@ -156,6 +156,15 @@ def _position(rng: random.Random, valid: Window) -> dict[str, Any]:
     }
 
 
+def _declaring(feature: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """The request declaring ``feature``: a hidden one through ``POST
+    /v1/declarations/hidden`` (its signed request line names nothing)."""
+    if feature["properties"]["disclosure"] == "center":
+        return "POST", "/v1/declarations/hidden", {"changes": [
+            {"change": "declare", "feature": feature}]}  # fmt: skip
+    return "POST", "/v1/declarations", feature
+
+
 _MESSAGE = {
     "to": ["blue"],
     "subject": "bench",
@@ -205,7 +214,7 @@ async def red_writes(
             if rng.random() < 0.5:
                 await timed(tally, client, "POST", "/v1/messages", _MESSAGE)
             else:
-                await timed(tally, client, "POST", "/v1/declarations", _position(rng, valid))
+                await timed(tally, client, *_declaring(_position(rng, valid)))
             if due > loop.time():
                 await asyncio.sleep(due - loop.time())
     finally:

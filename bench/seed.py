@@ -6,10 +6,11 @@ Every object is declared by its owner with :func:`accord.center.declarations.ser
 :data:`BATCH`. Synthetic coordinates in the bench theatre (bench.world).
 
 Under an agreement that names its members' roots (issue 17) a member's entry carries its act:
-each unit then declares one member's objects of the batch, as one act of that member's
-declaring user (``POST /v1/declarations`` over the FeatureCollection of those objects, signed
-with the user's own key, taken in by :func:`accord.center.acts.accept` as the writer takes
-in any request's act): its first entry carries the act, the others name it. The agreement
+each unit then declares one member's shared or hidden objects of the batch, as one act of
+that member's declaring user (``POST /v1/declarations/batch`` over those objects, or ``POST
+/v1/declarations/hidden`` for hidden ones, signed with the user's own key, taken in by
+:func:`accord.center.acts.accept` as the writer takes in any request's act): its first
+entry carries the act, the others name it. The agreement
 must be in force and the users' keys registered first (:mod:`bench.offices`).
 """
 
@@ -126,26 +127,43 @@ def seed_world(
             else:
                 assert keys is not None
                 for caller in {id(c): c for c, _ in items}.values():
-                    own = [(c, f) for c, f in items if c is caller]
-                    presented = _act(center.origin, caller, keys[caller.name], own)
-                    with center.writing() as unit:
-                        accept(unit, presented, signing=Signing.ACT)
-                        declarations.declare_many(unit, own, T0)
+                    for hidden in (False, True):
+                        own = [(c, f) for c, f in items if c is caller and _hidden(f) is hidden]
+                        if not own:
+                            continue
+                        presented = _act(center.origin, caller, keys[caller.name], own, hidden)
+                        with center.writing() as unit:
+                            accept(unit, presented, signing=Signing.ACT)
+                            declarations.declare_many(unit, own, T0)
             done = min(objects, done + BATCH)
     finally:
         center.close()
     return format_instant(T0 + timedelta(days=1)), format_instant(T0 + timedelta(days=1, hours=2))
 
 
+def _hidden(feature: dict[str, Any]) -> bool:
+    return bool(feature["properties"].get("disclosure") == "center")
+
+
 def _act(
-    origin: str, caller: Caller, key: PrivateKey, items: list[tuple[Caller, dict[str, Any]]]
+    origin: str,
+    caller: Caller,
+    key: PrivateKey,
+    items: list[tuple[Caller, dict[str, Any]]],
+    hidden: bool,
 ) -> Presented:
     """The act of ``caller``'s user declaring ``items`` at once, signed with its key at the
-    seed's clock (as the writer receives a request's act)."""
-    body = {"type": "FeatureCollection", "features": [feature for _, feature in items]}
+    seed's clock (as the writer receives a request's act): ``POST /v1/declarations/batch``,
+    or for hidden ones ``POST /v1/declarations/hidden`` (whose request line names nothing)."""
+    features = [feature for _, feature in items]
+    if hidden:
+        path = "/v1/declarations/hidden"
+        body: dict[str, Any] = {"changes": [{"change": "declare", "feature": f} for f in features]}
+    else:
+        path, body = "/v1/declarations/batch", {"features": features}
     salt = new_salt()
     _, signed = act_headers(
         key, origin=origin, member=caller.member, user=caller.name, method="POST",
-        path="/v1/declarations", body=body, at=T0, salt=salt,
+        path=path, body=body, at=T0, salt=salt,
     )  # fmt: skip
     return Presented(signed, salt, json.dumps(body, ensure_ascii=False, separators=(",", ":")))

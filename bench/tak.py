@@ -20,11 +20,11 @@ shows the device that close. A report never reflected is **lost**. ``/v1/world``
 the same rule a second late: at each read, each device's point must lie within the dead band
 of a report at least as new as the one it sent a second before the read.
 
-The **baseline**, in the same run: the same reports, at the same times, each its own
-``PUT /v1/declarations/{id}`` signed by a blue officer's key (lean keep-alive clients, one
-per device): what a client without the gateway's dead band would do. Its delay is the
-request's, from the report's time to the answer (a 2xx answer is a commit, reflected in
-``/v1/world``).
+The **baseline**, in the same run: the same reports, at the same times, each an amendment
+of its own (``POST /v1/declarations/hidden``, how a hidden position is amended) signed by a
+blue officer's key (lean keep-alive clients, one per device): what a client without the
+gateway's dead band would do. Its delay is the request's, from the report's time to the
+answer (a 2xx answer is a commit, reflected in ``/v1/world``).
 
 The server's CPU (user + system, its processes) per report is read from ``/proc`` over
 each phase; the gateway's (the party's own machine) beside it.
@@ -65,6 +65,8 @@ TOLERANCE_M = 0.5
 """What the coordinates' round trip through JSON and CoT may move a point."""
 CE_M = 10.0
 STALE = timedelta(minutes=2)
+HIDDEN = "/v1/declarations/hidden"
+"""How a hidden position is changed (its signed request line names nothing)."""
 """How long each report is valid (ATAK's own reports say a few minutes)."""
 PER_USER = 5
 """Devices per blue user (a user may hold several devices)."""
@@ -353,14 +355,15 @@ async def _replay(
     device: Device, again: Device, declaration: str, client: Client, start: float,
     first: float, latencies: list[float], failures: list[str],
 ) -> None:  # fmt: skip
-    """The device's reports again, at the same offsets, each one PUT of its position
-    (recorded in ``again`` as they are sent)."""
+    """The device's reports again, at the same offsets, each one amendment of its hidden
+    position (recorded in ``again`` as they are sent)."""
     try:
         for r in device.reports:
             delay = start + (r.sent - first) - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            request = client.prepare("PUT", f"/v1/declarations/{declaration}", _feature(device, r))
+            change = {"change": "amend", "id": declaration, "feature": _feature(device, r)}
+            request = client.prepare("POST", HIDDEN, {"changes": [change]})
             due = time.monotonic()
             again.reports.append(replace(r, sent=due))
             try:
@@ -658,7 +661,7 @@ def run(
         print(f"tak: the gateway's last status ({len(others)} other log lines):",
               *status[-1:], *others[:3], sep="\n  ", flush=True)  # fmt: skip
 
-        # The baseline: the same reports at the same offsets, each a PUT of its own.
+        # The baseline: the same reports at the same offsets, each an amendment of its own.
         ids = _ids(run)
         replayed = [replace(d, reports=[]) for d in fleet]
         first = min(r.sent for d in fleet for r in d.reports)

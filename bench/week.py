@@ -92,6 +92,7 @@ from accord.center.checks.geometry import check_geometry
 from accord.center.config import Settings
 from accord.center.db.models import User
 from accord.center.declarations import service as declarations
+from accord.center.declarations.entries import HIDDEN_CHANGES
 from accord.center.directline import messages as directline
 from accord.center.directline.escalation import escalate_due
 from accord.center.escalation.contacts import heartbeat, set_contacts
@@ -158,6 +159,11 @@ _TEXTS = (
     "Please acknowledge receipt; details follow through the liaison channel.",
     "Activity observed near the marked point; request clarification.",
 )
+
+
+def _hidden(feature: Mapping[str, Any]) -> bool:
+    """Whether ``feature`` is a ``center`` declaration's (changed through HIDDEN_CHANGES)."""
+    return bool(feature["properties"].get("disclosure") == "center")
 
 
 def live_ceiling(entries: int) -> int:
@@ -738,8 +744,10 @@ class _Week:
         else:
             caller = self.notifier
             features = [self._site() if roll < 0.85 else self._movement(at)]
-        if len(features) == 1:
-            feature = features[0]
+        shared = [f for f in features if not _hidden(f)]
+        hidden = [f for f in features if _hidden(f)]
+        if len(shared) == 1:
+            feature = shared[0]
 
             def one() -> list[Any]:
                 view = declarations.declare(unit, caller, feature, at)
@@ -747,12 +755,24 @@ class _Week:
                 return [view]
 
             views = self.act(unit, caller, "POST /v1/declarations", feature, one)
-        else:
-            items = [(caller, f) for f in features]
+            self._kept(caller, shared, views)
+        elif shared:
+            items = [(caller, f) for f in shared]
             views = self.act(
-                unit, caller, "POST /v1/declarations/batch", {"features": features},
+                unit, caller, "POST /v1/declarations/batch", {"features": shared},
                 lambda: declarations.declare_many(unit, items, at, name_items=True),
             )  # fmt: skip
+            self._kept(caller, shared, views)
+        if hidden:  # one request line for every hidden change (HIDDEN_CHANGES)
+            mine = [(caller, f) for f in hidden]
+            changes = [{"change": "declare", "feature": f} for f in hidden]
+            views = self.act(
+                unit, caller, HIDDEN_CHANGES, {"changes": changes},
+                lambda: declarations.declare_many(unit, mine, at, name_items=True),
+            )  # fmt: skip
+            self._kept(caller, hidden, views)
+
+    def _kept(self, caller: Caller, features: list[dict[str, Any]], views: Any) -> None:
         for feature, view in zip(features, views or (), strict=False):
             self._keep(caller, feature, view)
 
@@ -788,7 +808,11 @@ class _Week:
             plan_changed(unit, caller, view.id, at)
             return view
 
-        view = self.act(unit, caller, f"PUT /v1/declarations/{live.id}", feature, work)
+        if _hidden(live.feature):
+            change = {"change": "amend", "id": live.id, "feature": feature}
+            view = self.act(unit, caller, HIDDEN_CHANGES, {"changes": [change]}, work)
+        else:
+            view = self.act(unit, caller, f"PUT /v1/declarations/{live.id}", feature, work)
         if view is not None:
             live.feature, live.version, live.content_hash = feature, view.version, view.content_hash
             if caller.member not in self.agreement.party_ids:
@@ -809,7 +833,11 @@ class _Week:
             plan_changed(unit, caller, view.id, at)
             return view
 
-        self.act(unit, caller, f"POST /v1/declarations/{live.id}/withdraw", body, work)
+        if _hidden(live.feature):
+            change = {"change": "withdraw", "id": live.id, **body}
+            self.act(unit, caller, HIDDEN_CHANGES, {"changes": [change]}, work)
+        else:
+            self.act(unit, caller, f"POST /v1/declarations/{live.id}/withdraw", body, work)
         self._drop(live.id)
 
     def _caller(self, name: str) -> Caller:

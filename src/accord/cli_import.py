@@ -6,9 +6,12 @@ makes, every problem named by placemark (``#k name``), line and field. ``--check
 plan and declares nothing. Without it, a plan with any problem declares nothing either;
 a clean one is sent as ``POST /v1/declarations/batch`` — one signed act, one unit of work,
 all or nothing at the center too (a refusal there, say a device uid another party holds,
-declares nothing). A file of more than 1,000 placemarks (or more than about 900 KB of
-features) goes in several such batches, in order: should a later one be refused, the
-earlier ones stand, and the command says which were declared (their ids) and which not.
+declares nothing). Hidden declarations (``--disclosure center``) go as ``POST
+/v1/declarations/hidden`` instead, whose signed request line, which every party reads in the
+record, does not say that they are new declarations. A file of more than 1,000
+placemarks (or more than about 900 KB of features) goes in several such batches, in
+order: should a later one be refused, the earlier ones stand, and the command says which
+were declared (their ids) and which not.
 
 The bearer token comes from ``ACCORD_TOKEN`` or ``--token-file``, never the command line;
 the signing key is ``<office>/users/<user>.key`` (``accord office user-key``), the user
@@ -112,12 +115,18 @@ def _batches(candidates: tuple[Candidate, ...]) -> list[list[Candidate]]:
     size = 0
     for candidate in candidates:
         length = len(json.dumps(candidate.feature, separators=(",", ":"))) + 1
-        if out[-1] and (len(out[-1]) >= BATCH_FEATURES or size + length > BATCH_BYTES):
+        full = len(out[-1]) >= BATCH_FEATURES or size + length > BATCH_BYTES
+        if out[-1] and (full or _hidden(out[-1][0]) != _hidden(candidate)):
             out.append([])
             size = 0
         out[-1].append(candidate)
         size += length
     return out
+
+
+def _hidden(candidate: Candidate) -> bool:
+    """Whether ``candidate`` declares a ``center`` declaration."""
+    return bool(candidate.feature.get("properties", {}).get("disclosure") == "center")
 
 
 def send_plan(
@@ -130,13 +139,20 @@ def send_plan(
 
     made: list[tuple[Candidate, dict[str, Any]]] = []
     for batch in _batches(plan.candidates):
-        body = {"features": [c.feature for c in batch]}
+        if _hidden(batch[0]):  # a request line that names nothing (see the module docstring)
+            path, done = "/v1/declarations/hidden", 200
+            body: dict[str, Any] = {
+                "changes": [{"change": "declare", "feature": c.feature} for c in batch]
+            }
+        else:
+            path, done = "/v1/declarations/batch", 201
+            body = {"features": [c.feature for c in batch]}
         headers = {"Idempotency-Key": f"import-{secrets.token_hex(16)}"}
         try:
-            answer = client.post("/v1/declarations/batch", json=body, headers=headers, auth=auth)
+            answer = client.post(path, json=body, headers=headers, auth=auth)
         except httpx.HTTPError as error:
             return made, f"the center could not be reached: {type(error).__name__}: {error}"[:500]
-        if answer.status_code != 201:
+        if answer.status_code != done:
             return made, _refusal(answer, batch)
         items = answer.json().get("items", [])
         made += list(zip(batch, items, strict=True))
@@ -155,10 +171,12 @@ def _refusal(answer: httpx.Response, batch: list[Candidate]) -> str:
     for error in body.get("errors") or []:
         where = str(error.get("field", ""))
         label = ""
-        if where.startswith("features[") and "]" in where:
-            index, _, rest = where[len("features[") :].partition("]")
+        head = next((h for h in ("features[", "changes[") if where.startswith(h)), None)
+        if head is not None and "]" in where:
+            index, _, rest = where[len(head) :].partition("]")
             if index.isdigit() and int(index) < len(batch):
-                label, where = batch[int(index)].label, rest.lstrip(".")
+                label = batch[int(index)].label
+                where = rest.lstrip(".").removeprefix("feature.")
         lines.append(f"  {label + ': ' if label else ''}{where}: {error.get('message')}")
     return "\n".join(lines)
 

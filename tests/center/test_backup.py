@@ -25,7 +25,8 @@ from accord.center.db import make_engine
 from accord.center.db.engine import sqlite_file
 from accord.cli import app as cli
 from accord.errors import BackupError, RecordDamaged
-from support.load import blue_officers_server, position
+from support.load import blue_officers_server, declaring, position
+from support.load import made as made_by
 from support.postgres import never_migrated
 from support.service import Service
 
@@ -61,11 +62,12 @@ def test_a_backup_under_load_restores_with_every_acknowledged_change(
             for i in range(10_000):
                 if stop.is_set():
                     return
-                body = position(n, i)
-                signed = offices.headers("blue-officer", "POST", "/v1/declarations", body)
-                answer = client.post("/v1/declarations", json=body, headers=signed)
-                assert answer.status_code == 201, answer.text
-                acknowledged[f"{n}-{i}"] = answer.json()
+                path, body = declaring(position(n, i))
+                signed = offices.headers("blue-officer", "POST", path, body)
+                answer = client.post(path, json=body, headers=signed)
+                declared = made_by(answer)
+                assert declared is not None, answer.text
+                acknowledged[f"{n}-{i}"] = declared
 
     copy = tmp_path / "backups" / "accord.backup"
     copy.parent.mkdir()
@@ -147,8 +149,9 @@ def _tables(url: str) -> int:
 def test_a_restore_refuses_what_it_cannot_do_and_leaves_nothing(
     signed_service: Service, tmp_path: Path, empty_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made = signed_service.post("/v1/declarations", "blue-officer", json=position(0, 0))
-    assert made.status_code == 201, made.text
+    path, body = declaring(position(0, 0))
+    answer = signed_service.post(path, "blue-officer", json=body)
+    assert made_by(answer) is not None, answer.text
     settings = signed_service.settings
     database_url, keys = settings.database_url, settings.keys_dir
     agreement = load_agreement(settings.agreement_path)

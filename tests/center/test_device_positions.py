@@ -21,7 +21,9 @@ from accord.center.roles import Role
 from accord.record.canonical import encode_base64
 from accord.record.keys import PrivateKey
 from accord.record.registry import DEVICE_REPORTS
+from support.devices import by_key, device_position, gateway_key
 from support.failures import assert_problem
+from support.load import declaring, made
 from support.offices import root_of
 from support.operations import operation
 from support.service import Service, center_of
@@ -31,31 +33,13 @@ PATH = "/v1/declarations"
 TAKEN = "this device uid belongs to another party"
 
 
-def device_position(uid: str, *, party: str = "blue", disclosure: str = "shared") -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [21.25, 25.02]},
-        "properties": {
-            "kind": "position",
-            "party": party,
-            "disclosure": disclosure,
-            "name": "Alpha 1",
-            "uncertainty_m": 60,
-            "valid_from": "2026-09-21T15:59:00Z",
-            "valid_to": "2026-09-21T16:05:00Z",
-            "device": {"uid": uid, "callsign": "ALPHA-1"},
-            "course_deg": 271.5,
-            "speed_mps": 3.25,
-            "reported_at": "2026-09-21T15:59:30Z",
-        },
-    }
-
-
 def declared(service: Service, user: str, feature: dict[str, Any]) -> dict[str, Any]:
-    answer = service.post(PATH, user, json=feature)
-    assert answer.status_code == 201, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
+    """``feature`` declared (a hidden one through ``POST /v1/declarations/hidden``)."""
+    path, body = declaring(feature)
+    answer = service.post(path, user, json=body)
+    declaration = made(answer)
+    assert declaration is not None, answer.text
+    return declaration
 
 
 @contextmanager
@@ -145,17 +129,19 @@ def test_a_device_uid_stays_with_the_first_party_the_same_answer_shared_or_hidde
     declared(service, "blue-officer", device_position("ANDROID-shared"))
     declared(service, "blue-officer", device_position("ANDROID-hidden", disclosure="center"))
     gone = declared(service, "blue-officer", device_position("ANDROID-gone", disclosure="center"))
-    withdrawn = service.post(f"{PATH}/{gone['id']}/withdraw", "blue-officer", json={"reason": "x"})
-    assert withdrawn.status_code == 200
-    answers, shapes = [], []
+    change = {"change": "withdraw", "id": gone["id"], "reason": "x"}
+    withdrawn = service.post(f"{PATH}/hidden", "blue-officer", json={"changes": [change]})
+    assert withdrawn.status_code == 200, withdrawn.text
+    answers = []
+    shapes: dict[str, list[list[str]]] = {"shared": [], "center": []}  # by the spoof's request
     for uid in ("ANDROID-shared", "ANDROID-hidden", "ANDROID-gone"):
         for disclosure in ("shared", "center"):
-            spoof = device_position(uid, party="red", disclosure=disclosure)
+            path, spoof = declaring(device_position(uid, party="red", disclosure=disclosure))
             with statements(service) as seen:
-                answer = service.post(PATH, "red-officer", json=spoof)
+                answer = service.post(path, "red-officer", json=spoof)
             problem = assert_problem(answer, 409)
             answers.append((problem, dict(answer.headers)))
-            shapes.append([s.split()[0] + " " + s.split("FROM")[-1][:40] for s in seen])
+            shapes[disclosure].append([s.split()[0] + " " + s.split("FROM")[-1][:40] for s in seen])
     (problem, _headers), *_ = answers
     assert problem["detail"] == TAKEN
     assert problem["errors"] == [{"field": "device.uid", "location": "body", "message": TAKEN}]
@@ -166,7 +152,7 @@ def test_a_device_uid_stays_with_the_first_party_the_same_answer_shared_or_hidde
         == {k: v for k, v in answers[0][1].items() if k not in ("date", "content-length")}
         for a in answers
     )
-    assert all(shape == shapes[0] for shape in shapes), shapes
+    assert all(shape == alike[0] for alike in shapes.values() for shape in alike), shapes
     # an amendment onto another party's uid is refused alike
     red = declared(service, "red-officer", device_position("ANDROID-red", party="red"))
     onto = copy.deepcopy(red["feature"])
@@ -206,30 +192,6 @@ def test_within_a_party_one_uid_names_one_position_in_force(signed_service: Serv
 
 
 # --- the device-reports key --------------------------------------------------------------------
-
-
-def gateway_key(service: Service, user: str = "blue-officer") -> PrivateKey:
-    """A device-reports key for ``user``, registered by its member's root."""
-    assert service.offices is not None
-    member = service.offices.users[user]
-    key = PrivateKey.from_seed(member, bytes([42] * 32))
-    body = {"user": user, "public_key": encode_base64(key.public.raw), "purposes": [DEVICE_REPORTS]}
-    path = "/v1/keys/registrations"
-    headers = service.offices.headers(user, "POST", path, body, key=root_of(member))
-    answer = service.post(path, user, json=body, headers=headers)
-    assert answer.status_code == 201, answer.text
-    return key
-
-
-def by_key(
-    service: Service, key: PrivateKey, method: str, path: str, body: dict[str, Any] | None
-) -> Any:
-    assert service.offices is not None
-    headers = {
-        **service.auth("blue-officer"),
-        **service.offices.headers("blue-officer", method, path, body or {}, key=key),
-    }
-    return service.client.request(method, path, json=body, headers=headers)
 
 
 def test_a_device_reports_key_signs_device_reports_and_nothing_else(

@@ -395,8 +395,9 @@ def test_another_members_uid_is_refused_by_the_center_and_not_retried(gw: Gw) ->
             "device": {"uid": "ANDROID-red-1", "callsign": "Red 1"},
         },
     }
-    made = gw.service.post("/v1/declarations", "red-officer", json=red_position)
-    assert made.status_code == 201, made.text
+    hidden = {"changes": [{"change": "declare", "feature": red_position}]}
+    made = gw.service.post("/v1/declarations/hidden", "red-officer", json=hidden)
+    assert made.status_code == 200, made.text
     device = gw.device("blue-officer")
     try:
         device.wait(_announced(device))

@@ -21,6 +21,7 @@ from accord.cli_record import service_causes
 from accord.record.keys import write_private_key
 from accord.record.verify import verify_log
 from support.disclosure import export_entries
+from support.failures import assert_problem
 from support.jig import NOW
 from support.service import Service, ring_of
 
@@ -229,12 +230,16 @@ def test_the_batch_route_is_all_or_nothing_naming_every_bad_feature(
     fields = {e["field"] for e in answer.json()["errors"]}
     assert fields == {"features[1].properties.standoff_m", "features[3].geometry.coordinates"}
     assert _world_ids(signed_service, "blue-officer") == before
-    good = {"features": [_site("a"), _site("b", disclosure="center")]}
+    hidden = {"features": [_site("a"), _site("b", disclosure="center")]}
+    answer = signed_service.post("/v1/declarations/batch", "blue-officer", json=hidden)
+    problem = assert_problem(answer, 422)  # under signed acts, the batch's line would say it
+    assert [e["field"] for e in problem["errors"]] == ["features[1].properties.disclosure"]
+    good = {"features": [_site("a"), _site("b")]}
     answer = signed_service.post("/v1/declarations/batch", "blue-officer", json=good)
     assert answer.status_code == 201, answer.text
     items = answer.json()["items"]
     assert [i["feature"]["properties"]["name"] for i in items] == ["a", "b"]
-    assert items[0]["opening"] is None and items[1]["opening"] is not None  # the owner's
+    assert items[0]["opening"] is None and items[1]["opening"] is None  # shared, in clear
     assert {i["id"] for i in items} == _world_ids(signed_service, "blue-officer") - before
 
 
@@ -323,17 +328,20 @@ def test_a_batch_with_another_partys_device_uid_declares_nothing(signed_service:
         return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [21.3, 25.0]},
                 "properties": props}  # fmt: skip
 
+    def hidden(*features: dict[str, Any]) -> dict[str, Any]:
+        return {"changes": [{"change": "declare", "feature": f} for f in features]}
+
     red = signed_service.post(
-        "/v1/declarations", "red-officer", json=position("RED-1", "red", "center")
+        "/v1/declarations/hidden", "red-officer", json=hidden(position("RED-1", "red", "center"))
     )
-    assert red.status_code == 201, red.text
+    assert red.status_code == 200, red.text
     single = signed_service.post(
-        "/v1/declarations", "blue-officer", json=position("RED-1", "blue", "center")
+        "/v1/declarations/hidden", "blue-officer", json=hidden(position("RED-1", "blue", "center"))
     )
     before = _world_ids(signed_service, "blue-officer")
-    body = {"features": [position(None, "blue", "center"), position("RED-1", "blue", "center")]}
-    batch = signed_service.post("/v1/declarations/batch", "blue-officer", json=body)
+    body = hidden(position(None, "blue", "center"), position("RED-1", "blue", "center"))
+    batch = signed_service.post("/v1/declarations/hidden", "blue-officer", json=body)
     assert batch.status_code == single.status_code == 409
     assert batch.json()["errors"] == single.json()["errors"]
-    assert red.json()["id"] not in batch.text
+    assert red.json()["items"][0]["id"] not in batch.text
     assert _world_ids(signed_service, "blue-officer") == before

@@ -47,6 +47,9 @@ from support.jig import NOW
 from support.record import seeded
 from support.service import Service, center_of, ring_of
 
+HIDDEN = "/v1/declarations/hidden"  # how a hidden declaration is declared under signed acts
+DECLARE = {"changes": [{"change": "declare", "feature": POSITION}]}
+
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
@@ -403,14 +406,14 @@ def test_the_partys_own_commitments_open_as_the_center_says(setup: Setup) -> Non
     hidden declarations against the commitments in its own verified copy: a good one is
     checked once; one the center changed after recording (its salt) is ``commitment``."""
     center = center_of(setup.service)
-    first = setup.service.post("/v1/declarations", "blue-officer", json=POSITION)
-    assert first.status_code == 201, first.text
+    first = setup.service.post(HIDDEN, "blue-officer", json=DECLARE)
+    assert first.status_code == 200, first.text
     setup.sources._party = "blue"
     with setup.monitor(party="blue") as monitor:
         monitor.step()
         assert monitor.notes == [] and monitor._unopened == set()
-        second = setup.service.post("/v1/declarations", "blue-officer", json=POSITION)
-        assert second.status_code == 201, second.text
+        second = setup.service.post(HIDDEN, "blue-officer", json=DECLARE)
+        assert second.status_code == 200, second.text
         index = setup.service.get("/v1/record/head", "observer").json()["size"] - 1
         with center.writing() as unit:
             kept = unit.session.get(OpeningRow, index)
@@ -465,7 +468,7 @@ def test_a_rooted_log_is_checked_as_accord_verify_checks_it(
         for user in ("hnc-notifier", "observer"):
             answer = service.post("/v1/phases/confirm", user, json=AID)
             assert answer.status_code == 201, answer.text
-        assert service.post("/v1/declarations", "blue-officer", json=POSITION).status_code == 201
+        assert service.post(HIDDEN, "blue-officer", json=DECLARE).status_code == 200
         monitor.step()
         size = monitor.size
     report = verify_log(setup.state_dir / "log.sqlite", keys=setup.ring, causes=causes)

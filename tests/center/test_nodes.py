@@ -18,7 +18,14 @@ import pytest
 from bench.live import LiveServer
 
 from support.events import Server, Subscriber
-from support.load import blue_officers_server, declared_ids, position, verified_export
+from support.load import (
+    blue_officers_server,
+    declared_ids,
+    declaring,
+    made,
+    position,
+    verified_export,
+)
 
 CLIENTS = 3
 BEFORE_KILL = 30
@@ -84,17 +91,17 @@ def test_three_nodes_one_chain_one_killed_and_back(tmp_path: Path, database_url:
                 for i in range(100_000):
                     if stop.is_set():
                         return
-                    key, body = f"c{n}-{i}", position(n, i)
-                    signed = offices.headers("blue-officer", "POST", "/v1/declarations", body)
+                    key, (path, body) = f"c{n}-{i}", declaring(position(n, i))
+                    signed = offices.headers("blue-officer", "POST", path, body)
                     headers = {"Idempotency-Key": key, **signed}
                     for attempt in range(12):  # round the nodes; a dead one is skipped
                         client = clients[(n + i + attempt) % len(clients)]
                         try:
-                            answer = client.post("/v1/declarations", json=body, headers=headers)
+                            answer = client.post(path, json=body, headers=headers)
                         except httpx.TransportError:
                             continue
-                        if answer.status_code == 201:
-                            acknowledged[key] = answer.json()
+                        if (declared := made(answer)) is not None:
+                            acknowledged[key] = declared
                             break
                         if answer.status_code != 503:
                             failures.append(f"{key}: {answer.status_code} {answer.text[:200]}")
@@ -123,9 +130,9 @@ def test_three_nodes_one_chain_one_killed_and_back(tmp_path: Path, database_url:
         nodes[1].start()  # it restarts on the same database and catches up
         _ready(nodes[1])
         with httpx.Client(base_url=nodes[1].url, headers=auth, timeout=30.0) as client:
-            body = position(9, 0)
-            signed = offices.headers("blue-officer", "POST", "/v1/declarations", body)
-            assert client.post("/v1/declarations", json=body, headers=signed).status_code == 201
+            path, body = declaring(position(9, 0))
+            signed = offices.headers("blue-officer", "POST", path, body)
+            assert made(client.post(path, json=body, headers=signed)) is not None
         until(len(acknowledged) + 9)
         stop.set()
         for t in threads:

@@ -16,12 +16,17 @@ from accord.center.phases.service import confirm
 from accord.record.canonical import encode_base64
 from accord.record.entries import open_envelope
 from accord.record.keys import generate
-from support.declarations import POSITION
+from support.declarations import POSITION as HIDDEN_POSITION
 from support.jig import NOW
 from support.offices import Offices, root_of, user_key
 from support.service import UNSIGNED, USERS, Service, rooted_service
 
 CONFIRM = {"condition": "aid-delivered-east-city"}
+# a shared position: a hidden one is declared through POST /v1/declarations/hidden alone
+POSITION = {
+    **HIDDEN_POSITION,
+    "properties": {**HIDDEN_POSITION["properties"], "disclosure": "shared"},
+}
 RED_POSITION = {**POSITION, "properties": {**POSITION["properties"], "party": "red"}}
 
 
@@ -43,14 +48,15 @@ def _size(service: Service) -> int:
 
 
 def test_an_act_is_the_users_entry_signed_by_its_own_key(service: Service) -> None:
-    answer = service.post("/v1/declarations", "blue-officer", json=POSITION)
-    assert answer.status_code == 201, answer.text
-    entry = _entry(service, answer.json()["entry"])
+    changes = {"changes": [{"change": "declare", "feature": HIDDEN_POSITION}]}
+    answer = service.post("/v1/declarations/hidden", "blue-officer", json=changes)
+    assert answer.status_code == 200, answer.text
+    entry = _entry(service, answer.json()["items"][0]["entry"])
     assert entry["v"] == 2 and entry["author"] == "blue"
     act = entry["act"]
     assert isinstance(act, dict)
     assert act["key"] == encode_base64(user_key("blue", "blue-officer").public.raw)
-    assert act["signed"]["action"] == "POST /v1/declarations"
+    assert act["signed"]["action"] == "POST /v1/declarations/hidden"
     assert act["signed"]["user"] == "blue-officer"
     # the body is sealed: the record holds no opening of a declaration (it may be hidden)
     assert "opening" not in act and "Blue 2nd battalion" not in json.dumps(entry)

@@ -19,6 +19,9 @@ from support.service import Service, ring_of, rooted_service
 
 CONFIRM = {"condition": "aid-delivered-east-city"}
 
+HIDDEN = "/v1/declarations/hidden"
+DECLARE = {"changes": [{"change": "declare", "feature": POSITION}]}
+
 
 def export(service: Service, path: Path) -> Path:
     """The record as a party takes it home: its entries and the latest signed head."""
@@ -39,7 +42,7 @@ def test_the_served_record_verifies_act_by_act(tmp_path: Path) -> None:
 def served_record_verifies(service: Service, tmp_path: Path) -> None:
     offices = service.offices
     assert offices is not None
-    assert service.post("/v1/declarations", "blue-officer", json=POSITION).status_code == 201
+    assert service.post(HIDDEN, "blue-officer", json=DECLARE).status_code == 200
     assert service.post("/v1/phases/confirm", "hnc-notifier", json=CONFIRM).status_code == 201
     # blue's root revokes the officer's key and registers a new one, which acts from then on
     path = "/v1/keys/revocations"
@@ -52,7 +55,7 @@ def served_record_verifies(service: Service, tmp_path: Path) -> None:
     headers = offices.headers("blue-officer", "POST", path, body, key=root_of("blue"))
     assert service.post(path, "blue-officer", json=body, headers=headers).status_code == 201
     offices.keys["blue-officer"] = new
-    assert service.post("/v1/declarations", "blue-officer", json=POSITION).status_code == 201
+    assert service.post(HIDDEN, "blue-officer", json=DECLARE).status_code == 200
 
     mine = agreement_document(service.center.agreement)
     record = export(service, tmp_path / "record.jsonl")
@@ -71,7 +74,7 @@ def served_record_verifies(service: Service, tmp_path: Path) -> None:
 
 def test_a_served_record_under_another_agreement_is_refused(tmp_path: Path) -> None:
     with rooted_service(tmp_path) as service:
-        assert service.post("/v1/declarations", "blue-officer", json=POSITION).status_code == 201
+        assert service.post(HIDDEN, "blue-officer", json=DECLARE).status_code == 200
         other = {**agreement_document(service.center.agreement), "title": "Another agreement"}
         record = export(service, tmp_path / "record.jsonl")
         keys = ring_of(service)

@@ -21,7 +21,8 @@ from accord.center.keystore import log_origin
 from accord.office import Office, SignedActs, with_roots
 from accord.record.keys import PublicKey
 from support.jig import AGREEMENT_TEXT
-from support.load import position
+from support.load import declaring, position
+from support.load import made as made_by
 
 MEMBERS = ("blue", "red", "hnc", "observers")
 
@@ -100,9 +101,10 @@ def test_offices_sign_certify_act_and_revoke(tmp_path: Path) -> None:
             token=tokens["blue-feed"], key=key, origin=origin, member="blue", user="blue-feed"
         )
         with httpx.Client(base_url=server.url, auth=auth, timeout=30.0) as client:
-            made_ = client.post("/v1/declarations", json=position(0, 0))
-            assert made_.status_code == 201, made_.text
-            entry = client.get("/v1/record/entries", params={"start": made_.json()["entry"]})
+            path, body = declaring(position(0, 0))
+            made_ = made_by(client.post(path, json=body))
+            assert made_ is not None
+            entry = client.get("/v1/record/entries", params={"start": made_["entry"]})
             data = entry.json()["entries"][0]["data"]
             act = json.loads(base64.b64decode(data))["entry"]["act"]
             assert act["key"] == public and act["signed"]["user"] == "blue-feed"
@@ -112,7 +114,8 @@ def test_offices_sign_certify_act_and_revoke(tmp_path: Path) -> None:
                 token=tokens["blue-feed"],
             )  # fmt: skip
             assert revoked.returncode == 0, revoked.stderr
-            refused = client.post("/v1/declarations", json=position(0, 1))
+            path, body = declaring(position(0, 1))
+            refused = client.post(path, json=body)
             assert refused.status_code == 403 and "revoked" in refused.json()["detail"]
 
         # A gateway's key, certified for device reports: a device's position, and nothing else.
@@ -132,8 +135,10 @@ def test_offices_sign_certify_act_and_revoke(tmp_path: Path) -> None:
         with httpx.Client(base_url=server.url, auth=gateway, timeout=30.0) as client:
             device = position(0, 2)
             device["properties"]["device"] = {"uid": "ANDROID-e2e", "callsign": "E2E"}
-            assert client.post("/v1/declarations", json=device).status_code == 201
-            plain = client.post("/v1/declarations", json=position(0, 3))
+            path, body = declaring(device)
+            assert made_by(client.post(path, json=body)) is not None
+            path, body = declaring(position(0, 3))
+            plain = client.post(path, json=body)
             assert plain.status_code == 403 and "device-reports" in plain.json()["detail"]
     finally:
         server.stop()

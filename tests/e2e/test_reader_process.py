@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 
 from accord.center.reader_process import READER_NICE
-from support.load import blue_officers_server, child_process, position
+from support.load import blue_officers_server, child_process, declaring, position
+from support.load import made as made_by
 
 EXTRA = ("--writer-process", "--reader-process")
 
@@ -35,11 +36,13 @@ def test_pictures_are_read_in_a_process_of_their_own(tmp_path: Path) -> None:
             offices.start(client, offices.tokens)
             made = []
             for i in range(6):
-                body = position(0, i)  # shared and centre-only in turn
-                signed = offices.headers("blue-officer", "POST", "/v1/declarations", body)
-                answer = client.post("/v1/declarations", json=body, headers=signed)
-                assert answer.status_code == 201, answer.text
-                made.append((answer.json()["id"], body["properties"]["disclosure"]))
+                feature = position(0, i)  # shared and centre-only in turn
+                path, body = declaring(feature)
+                signed = offices.headers("blue-officer", "POST", path, body)
+                answer = client.post(path, json=body, headers=signed)
+                declared = made_by(answer)
+                assert declared is not None, answer.text
+                made.append((declared["id"], feature["properties"]["disclosure"]))
             at = datetime.now(UTC).isoformat()
             own = client.get("/v1/picture", params={"at": at})
             assert own.status_code == 200, own.text

@@ -165,6 +165,9 @@ ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/v1/phases/confirm"): {"condition": "aid-delivered-east-city"},
     ("POST", "/v1/declarations"): SHARED_POSITION,
     ("POST", "/v1/declarations/batch"): {"features": [SHARED_POSITION]},
+    ("POST", "/v1/declarations/hidden"): {
+        "changes": [{"change": "withdraw", "id": "d-0123456789abcdef", "reason": "probe"}]
+    },
     ("GET", "/v1/declarations"): None,
     ("GET", "/v1/declarations/{declaration_id}"): None,
     ("PUT", "/v1/declarations/{declaration_id}"): SHARED_POSITION,

@@ -37,6 +37,27 @@ def position(client: int, i: int) -> dict[str, Any]:
     }
 
 
+def declaring(feature: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The path and body that declare ``feature``: ``POST /v1/declarations``, or for a
+    centre-only one ``POST /v1/declarations/hidden`` (under signed acts the only way: its
+    request line, which every party reads in the record, names nothing)."""
+    if feature["properties"].get("disclosure") == "center":
+        return "/v1/declarations/hidden", {"changes": [{"change": "declare", "feature": feature}]}
+    return "/v1/declarations", feature
+
+
+def made(answer: httpx.Response) -> dict[str, Any] | None:
+    """The declaration a :func:`declaring` request made (201, or 200 and its one item);
+    None when it was refused."""
+    if answer.status_code == 201:
+        body: dict[str, Any] = answer.json()
+        return body
+    if answer.status_code == 200:
+        (item,) = answer.json()["items"]
+        return dict(item)
+    return None
+
+
 USERS = {"blue-officer": ("blue", "officer"), "red-officer": ("red", "officer")}
 
 

@@ -47,7 +47,16 @@ class FakeCenter:
             return Answer(409, body)
         if status == 429:
             return Answer(429, {"detail": "slow down"}, retry_after=0.0)
-        return Answer(status, {"id": f"d-{len(self.sent)}", "version": 1})
+        made = {"id": f"d-{len(self.sent)}", "version": 1}
+        if path == "/v1/declarations/hidden" and status == 201:
+            return Answer(200, {"items": [made]})  # as the center answers its changes
+        return Answer(status, made)
+
+
+def _change(body: Any) -> tuple[str, dict[str, Any]]:
+    """What a write sent: the change (``declare``, ``amend``) and its feature."""
+    (change,) = body["changes"]
+    return change["change"], change["feature"]
 
     async def own_positions(self, member: str) -> list[dict[str, Any]]:
         return []
@@ -83,7 +92,7 @@ def test_a_slow_center_keeps_one_slot_per_device_and_writes_the_latest(tmp_path:
 
     center = asyncio.run(run())
     # the first write, then the latest: never the 198 between
-    lats = [body["geometry"]["coordinates"][1] for _, _, body in center.sent]
+    lats = [_change(body)[1]["geometry"]["coordinates"][1] for _, _, body in center.sent]
     assert len(lats) <= 2 and lats[-1] == pytest.approx(25.0 + 199 / 100)
 
 
@@ -100,7 +109,9 @@ def test_429_is_retried_with_the_latest_and_another_partys_uid_is_not(tmp_path: 
         return center, gateway
 
     center, gateway = asyncio.run(run())
-    assert [path for _, path, _ in center.sent] == ["/v1/declarations"] * 3
+    # a hidden position's every change goes as POST /v1/declarations/hidden (its signed
+    # request line names nothing)
+    assert [path for _, path, _ in center.sent] == ["/v1/declarations/hidden"] * 3
     assert gateway.known["dev-1"] == Declared("u", "d-2", 1)
     assert gateway.counts.elsewhere == 1 and "dev-2" not in gateway.known
     assert State(tmp_path / "state").load() == gateway.known
@@ -185,9 +196,9 @@ def test_a_report_that_comes_while_its_devices_write_runs_is_written_after_it(
         return center
 
     center = asyncio.run(run())
-    lats = [body["geometry"]["coordinates"][1] for _, _, body in center.sent]
+    lats = [_change(body)[1]["geometry"]["coordinates"][1] for _, _, body in center.sent]
     assert lats == [pytest.approx(25.0), pytest.approx(26.0)]
-    assert [method for method, _, _ in center.sent] == ["POST", "PUT"]
+    assert [_change(body)[0] for _, _, body in center.sent] == ["declare", "amend"]
 
 
 def test_one_users_devices_bring_at_most_so_many_uids(tmp_path: Path) -> None:

@@ -206,21 +206,40 @@ def _device_report(unit: Unit, action: str, body: str, *, key_id: str, member: s
     one's — of the acting member, in force or not — for an amendment (whose body must carry
     one too) or a withdrawal. The registry checked the request itself."""
     what = device_report_request(action)
-    if what not in ("declare", "amend", "withdraw"):
+    if what not in ("declare", "amend", "withdraw", "hidden"):
         return
     refused = ActKeyError(
         "key",
         f"key {key_id} is certified for {DEVICE_REPORTS} only: on declarations it signs "
         "positions that carry a device (properties.device), nothing else",
     )
-    if what in ("declare", "amend") and not _carries_device(json.loads(body)):
+    parsed = json.loads(body)
+    if what == "hidden":  # each change held as its own request would be
+        changes = parsed.get("changes") if isinstance(parsed, dict) else None
+        if not isinstance(changes, list):
+            raise refused
+        for change in changes:
+            if not isinstance(change, dict):
+                raise refused
+            if change.get("change") in ("declare", "amend") and not _carries_device(
+                change.get("feature")
+            ):
+                raise refused
+            if change.get("change") in ("amend", "withdraw"):
+                _stored_device(unit, change.get("id"), member=member, refused=refused)
+        return
+    if what in ("declare", "amend") and not _carries_device(parsed):
         raise refused
     if what == "declare":
         return
     path = action.partition(" ")[2].partition("?")[0]
-    object_id = unquote(path.split("/")[3])
-    row = unit.session.get(Declaration, object_id)
-    # another member's declaration is refused exactly as a missing one
+    _stored_device(unit, unquote(path.split("/")[3]), member=member, refused=refused)
+
+
+def _stored_device(unit: Unit, object_id: object, *, member: str, refused: ActKeyError) -> None:
+    """Refuse unless ``object_id`` is a declaration of ``member`` (in force or not) that is
+    a position carrying a device; another member's is refused exactly as a missing one."""
+    row = unit.session.get(Declaration, object_id) if isinstance(object_id, str) else None
     if row is None or row.owner != member or not _carries_device(json.loads(row.feature)):
         raise refused
 

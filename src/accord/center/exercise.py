@@ -56,6 +56,7 @@ from accord.center.airspace.tracks import Batch, report_tracks
 from accord.center.checks.service import opening_for
 from accord.center.db.models import User
 from accord.center.declarations import service as declarations
+from accord.center.declarations.entries import HIDDEN_CHANGES
 from accord.center.directline.escalation import escalate_due
 from accord.center.directline.messages import acknowledge, check_draft, send
 from accord.center.escalation.contacts import heartbeat, set_contacts
@@ -369,7 +370,11 @@ def _seed_night(
             continue
         with center.writing() as unit:
             who, body = officer[props["declared_by"]], _as_declaration(feature)
-            _acting(offices, unit, who, "/v1/declarations", body)
+            if body["properties"].get("disclosure") == "center":  # a request line naming nothing
+                changes = {"changes": [{"change": "declare", "feature": body}]}
+                _acting(offices, unit, who, HIDDEN_CHANGES.partition(" ")[2], changes)
+            else:
+                _acting(offices, unit, who, "/v1/declarations", body)
             view = declarations.declare(unit, who, body, at)
         declared[props["id"]] = view.id
     night = play_night(center, offices, script, world_path)

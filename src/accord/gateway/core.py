@@ -1,10 +1,14 @@
 """What the gateway does with a device's event: its party's signed requests to the center.
 
 * a friendly ground report (``a-f-*``, not air) → that device's **position**: declared on
-  first sight (``POST /v1/declarations``) with the gateway's disclosure (``center`` unless
-  ``--disclosure`` says otherwise: the agreement names no default, and a party that
-  distrusts the other would hide its forces first), amended in place (``PUT`` with
-  ``If-Match``) as the dead band (:mod:`accord.cot.deadband`) decides;
+  first sight with the gateway's disclosure (``center`` unless ``--disclosure`` says
+  otherwise: the agreement names no default, and a party that distrusts the other would
+  hide its forces first), amended in place as the dead band (:mod:`accord.cot.deadband`)
+  decides. A hidden position is declared and amended through ``POST
+  /v1/declarations/hidden`` (one request line for every change, so that the signed act every
+  party reads in the record names no position: how many positions move, and how often
+  each, stays the party's); a shared one through ``POST /v1/declarations`` and ``PUT`` with
+  ``If-Match``;
 * a friendly air report (``a-f-A-*``) → a live **track**, batched once a second
   (``POST /v1/tracks``);
 * a drawn shape (``u-d-f``, ``u-d-r``, ``u-d-c-c``) → the member's **draft** of that uid
@@ -460,20 +464,49 @@ class Gateway:
                 known = None  # withdrawn or gone: declared anew
             else:
                 return self._done(uid, device, answer, "amend")
-        answer = await self.api.request("POST", "/v1/declarations", json_body=feature)
+        if self.disclosure == "center":
+            answer = await self._hidden({"change": "declare", "feature": feature})
+        else:
+            answer = await self.api.request("POST", "/v1/declarations", json_body=feature)
         return self._done(uid, device, answer, "declare")
 
     async def _amend(
         self, declaration: str, version: int | None, feature: dict[str, Any]
     ) -> Answer:
         path = f"/v1/declarations/{declaration}"
-        headers = {} if version is None else {"If-Match": f'"{version}"'}
-        answer = await self.api.request("PUT", path, json_body=feature, headers=headers)
+        answer = await self._put(declaration, version, feature)
         if answer.status == 409 and not answer.names(UID_ELSEWHERE) and not _withdrawn(answer):
             current = await self.api.request("GET", path)  # another write moved it: once more
             if current.status == 200 and isinstance(current.body, dict):
-                headers = {"If-Match": f'"{current.body["version"]}"'}
-                answer = await self.api.request("PUT", path, json_body=feature, headers=headers)
+                answer = await self._put(declaration, int(current.body["version"]), feature)
+        return answer
+
+    async def _put(self, declaration: str, version: int | None, feature: dict[str, Any]) -> Answer:
+        """Amend: a hidden position through ``POST /v1/declarations/hidden`` (its signed
+        request line, which every party reads in the record, names no declaration); a
+        shared one with ``PUT`` and ``If-Match``."""
+        if self.disclosure == "center":
+            change: dict[str, Any] = {"change": "amend", "id": declaration, "feature": feature}
+            if version is not None:
+                change["version"] = version
+            return await self._hidden(change)
+        headers = {} if version is None else {"If-Match": f'"{version}"'}
+        path = f"/v1/declarations/{declaration}"
+        return await self.api.request("PUT", path, json_body=feature, headers=headers)
+
+    async def _hidden(self, change: dict[str, Any]) -> Answer:
+        """One change through ``POST /v1/declarations/hidden``, answered as the request of
+        its own would be: the declaration for a 200, a 404 for an id the center no longer
+        knows (``changes[0].id``)."""
+        answer = await self.api.request(
+            "POST", "/v1/declarations/hidden", json_body={"changes": [change]}
+        )
+        if answer.status == 200 and isinstance(answer.body, dict):
+            items = answer.body.get("items")
+            if isinstance(items, list) and len(items) == 1:
+                return replace(answer, body=items[0])
+        if answer.status == 422 and answer.names("changes[0].id"):
+            return replace(answer, status=404)
         return answer
 
     def _done(self, uid: str, device: _Device, answer: Answer, what: str) -> Answer:

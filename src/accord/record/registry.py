@@ -90,6 +90,7 @@ PURPOSES: Final = (ACT, CERTIFY, DEVICE_REPORTS)
 
 DEVICE_REPORT_REQUESTS: Final = {
     "POST /v1/declarations": "declare",
+    "POST /v1/declarations/hidden": "hidden",
     "PUT /v1/declarations/{*}": "amend",
     "POST /v1/declarations/{*}/withdraw": "withdraw",
     "POST /v1/tracks": "track",
@@ -114,6 +115,8 @@ def device_report_request(action: str) -> str | None:
 
     >>> device_report_request("PUT /v1/declarations/d-0123456789abcdef")
     'amend'
+    >>> device_report_request("POST /v1/declarations/hidden")
+    'hidden'
     >>> device_report_request("POST /v1/operations/op-1/approve") is None
     True
     """

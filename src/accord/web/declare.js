@@ -1,5 +1,6 @@
 // Humanitarian notifications from the page: the notifier's form to declare a protected site
-// or a movement (POST /v1/declarations, signed like every act of the page: api.js), the
+// or a movement (POST /v1/declarations, signed like every act of the page: api.js; a party's
+// hidden one through POST /v1/declarations/hidden, whose request line names nothing), the
 // center's field errors shown beside the fields they name, and the notifier's receipts —
 // each declaration it made, the record entry it went in under and when, and which parties
 // have acknowledged which version. And, for a party's officers, the notifications still to
@@ -287,7 +288,12 @@ export function setUpDeclare(ctx) {
     const button = $("d-submit");
     button.disabled = true;
     try {
-      const made = await api("POST", "/v1/declarations", { type: "Feature", geometry: g, properties });
+      const feature = { type: "Feature", geometry: g, properties };
+      // A hidden one goes through the request line that names nothing: the signed act, which
+      // every party reads in the record, must not say which hidden object changed, nor how.
+      const made = properties.disclosure === "center"
+        ? (await api("POST", "/v1/declarations/hidden", { changes: [{ change: "declare", feature }] })).items[0]
+        : await api("POST", "/v1/declarations", feature);
       ctx.putDeclaration({ id: made.id, kind: made.kind, owner: made.owner, disclosure: made.disclosure, feature: made.feature });
       const map = ctx.map();
       if (map) map.setDraft(null);
@@ -310,7 +316,8 @@ export function setUpDeclare(ctx) {
     const listed = error instanceof ApiError && error.body && Array.isArray(error.body.errors) ? error.body.errors : [];
     const rest = [];
     let first = null;
-    for (const p of listed) {
+    for (const problem of listed) {
+      const p = { ...problem, field: String(problem.field || "").replace(/^changes\[0\]\.feature\./, "") };
       let id = (FIELD_INPUTS.find(([re]) => re.test(p.field)) || [])[1];
       if (!id && p.field.startsWith("geometry")) id = isSite() ? "d-lon" : "d-route";
       if (id) {

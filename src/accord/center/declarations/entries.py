@@ -8,7 +8,11 @@ declaration's entry is :func:`hidden_event` — ``declaration.hidden`` and a sal
 (:mod:`accord.record.commitments`), nothing else, the same for a create, an amendment and a
 withdrawal: every other reader learns only that the owner changed a hidden declaration at
 that time; not which one (no id links its versions), of what kind, at what version, nor how
-large (the commitment is a fixed-size digest). The opening — the salt and the canonical
+large (the commitment is a fixed-size digest). Under an agreement whose members sign their
+acts, the entry also carries the act that caused it, whose request line every reader sees:
+a hidden declaration is therefore changed only through :data:`HIDDEN_CHANGES`, one request
+line for every change, and never through ``PUT /v1/declarations/d-…`` or ``…/withdraw``,
+whose path would name it and the change. The opening — the salt and the canonical
 JSON of the change, id, kind, version and content — is kept in ``openings`` for the owner
 (and read by the center, which checks it against the record before any use:
 :mod:`accord.center.picture.service`); the owner proves with
@@ -39,6 +43,7 @@ __all__ = [
     "AMENDED_ENTRY",
     "CREATED_ENTRY",
     "HIDDEN",
+    "HIDDEN_CHANGES",
     "HIDDEN_ENTRY",
     "WITHDRAWN_ENTRY",
     "change_event",
@@ -71,12 +76,19 @@ WITHDRAWN_ENTRY = entry_kind(
     acts=("POST /v1/declarations/{id}/withdraw",),
 )  # fmt: skip
 _CHANGE_ENTRIES = {"created": CREATED_ENTRY, "amended": AMENDED_ENTRY, "withdrawn": WITHDRAWN_ENTRY}
+HIDDEN_CHANGES = "POST /v1/declarations/hidden"
+"""The request that changes a member's ``center`` declarations (any mix of declarations,
+amendments and withdrawals, in one act): the same request line whatever it changes, so that
+the act each hidden entry carries in the record names neither the declaration nor the
+change. Under an agreement whose members sign their acts, the center takes a hidden
+declaration's changes through this request only (:mod:`accord.center.declarations.service`);
+the other requests below are those of records written before it."""
 HIDDEN_ENTRY = entry_kind(
     HIDDEN, signer=Signer.MEMBER, required=("commitment",), fold=fold.hidden,
     summary="a member changed one of its hidden objects (what, in the commitment's opening)",
     acts=(
-        "POST /v1/declarations", "POST /v1/declarations/batch", "PUT /v1/declarations/{*}",
-        "POST /v1/declarations/{*}/withdraw",
+        HIDDEN_CHANGES, "POST /v1/declarations", "POST /v1/declarations/batch",
+        "PUT /v1/declarations/{*}", "POST /v1/declarations/{*}/withdraw",
     ),
 )  # fmt: skip
 ACKNOWLEDGED_ENTRY = entry_kind(

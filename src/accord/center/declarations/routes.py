@@ -44,8 +44,9 @@ from accord.center.http.writes import write
 from accord.center.identity import Caller
 from accord.center.roles import Role
 from accord.center.runtime import Unit
-from accord.errors import InputError, Issue
+from accord.errors import DeclarationNotFound, IllegalTransition, InputError, Issue
 from accord.record.canonical import encode_base64
+from accord.world import Disclosure
 
 router = APIRouter(prefix="/v1", tags=["declarations"], responses=ERRORS)
 
@@ -140,6 +141,53 @@ class WithdrawIn(BaseModel):
 
     reason: str = Field(min_length=1, max_length=1000)
     version: int | None = Field(default=None, ge=1)
+
+
+class HiddenDeclareIn(BaseModel):
+    """Declare a ``center`` declaration: ``feature`` as ``POST /v1/declarations`` takes it,
+    its ``properties.disclosure`` ``center`` or left out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    change: Literal["declare"]
+    feature: FeatureIn
+
+
+class HiddenAmendIn(BaseModel):
+    """Amend the caller's member's ``center`` declaration ``id`` as ``PUT
+    /v1/declarations/{id}`` would; ``version``: the version being replaced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    change: Literal["amend"]
+    id: str = Field(min_length=1, max_length=64)
+    version: int | None = Field(default=None, ge=1)
+    feature: FeatureIn
+
+
+class HiddenWithdrawIn(BaseModel):
+    """Withdraw the caller's member's ``center`` declaration ``id``, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    change: Literal["withdraw"]
+    id: str = Field(min_length=1, max_length=64)
+    version: int | None = Field(default=None, ge=1)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+HiddenChange = Annotated[
+    HiddenDeclareIn | HiddenAmendIn | HiddenWithdrawIn, Field(discriminator="change")
+]
+
+
+class HiddenChangesIn(BaseModel):
+    """Changes of the caller's member's hidden (``center``) declarations, in order, in one
+    act, all or nothing (``POST /v1/declarations/hidden``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    changes: list[HiddenChange] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class AcknowledgeVersionIn(AcknowledgeIn):
@@ -344,6 +392,102 @@ def _declare_batch(
     return BatchOut(items=[DeclarationOut.of(view) for view in views])
 
 
+def _hidden_changes(
+    unit: Unit, *, caller: Caller, changes: list[dict[str, Any]], at: datetime
+) -> BatchOut:
+    """Each of ``changes`` (:class:`HiddenChangesIn`'s, as dicts) in order; any refusal
+    names its change ``changes[k]`` and refuses them all (the unit rolls back). A run of
+    declarations (no flight plan: each is probed alone) is declared at once, as ``POST
+    /v1/declarations/batch`` declares its features."""
+    shared = [
+        Issue(f"changes[{k}].feature.properties.disclosure", _CENTER_ONLY)
+        for k, change in enumerate(changes)
+        if change["change"] == "declare"
+        and change["feature"]["properties"].setdefault("disclosure", _CENTER) != _CENTER
+    ]
+    if shared:
+        raise InputError("declaration", shared)
+    made: list[DeclarationOut] = []
+    k = 0
+    while k < len(changes):
+        run = k
+        while run < len(changes) and _bulk(changes[run]):
+            run += 1
+        if run - k > 1:
+            items = [(caller, _feature_of(c["feature"])) for c in changes[k:run]]
+            names = [f"changes[{i}].feature" for i in range(k, run)]
+            views = service.declare_many(unit, items, at, names=names)
+            made += [DeclarationOut.of(view) for view in views]
+            k = run
+            continue
+        change = changes[k]
+        try:
+            made.append(_hidden_change(unit, caller, change, at, k))
+        except InputError as error:
+            issues = [
+                Issue(f"changes[{k}].{_within(change, issue.field)}", issue.message)
+                for issue in error.issues
+            ]
+            raise InputError(error.source, issues) from None
+        except DeclarationNotFound:  # the same answer whoever holds the id, if anyone
+            issue = Issue(f"changes[{k}].id", "no such declaration")
+            raise InputError("declaration", [issue]) from None
+        except IllegalTransition as error:
+            raise IllegalTransition(f"changes[{k}] ({change.get('id')}): {error}") from None
+        k += 1
+    return BatchOut(items=made)
+
+
+_CENTER = Disclosure.CENTER.value
+_CENTER_ONLY = "POST /v1/declarations/hidden declares center declarations only"
+
+
+def _bulk(change: dict[str, Any]) -> bool:
+    """Whether ``change`` may be declared with the others of its run at once."""
+    if change["change"] != "declare":
+        return False
+    return bool(change["feature"]["properties"].get("kind") != "flight_plan")
+
+
+def _within(change: dict[str, Any], field: str) -> str:
+    """Where a service's field lies in a change: the id, the version, or the feature."""
+    if field in ("id", "declaration_id"):
+        return "id"
+    return field if change["change"] == "withdraw" else f"feature.{field}"
+
+
+def _hidden_change(
+    unit: Unit, caller: Caller, change: dict[str, Any], at: datetime, k: int
+) -> DeclarationOut:
+    expected: Expected = {}
+    if change.get("version") is not None:
+        expected[f"changes[{k}].version"] = ("body", change["version"])
+    if change["change"] == "withdraw":
+        view = service.withdraw(
+            unit, caller, change["id"], change["reason"], at, expected=expected, hidden_only=True
+        )
+        plan_changed(unit, caller, view.id, at)
+        return DeclarationOut.of(view)
+    feature = _feature_of(change["feature"])
+    if change["change"] == "declare":
+        view = service.declare(unit, caller, feature, at)
+    else:
+        view = service.amend(
+            unit, caller, change["id"], feature, at, expected=expected, hidden_only=True
+        )
+    out = DeclarationOut.of(view)
+    out.airspace = _conflicts_out(plan_changed(unit, caller, out.id, at))
+    return out
+
+
+def _feature_of(feature: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": feature["type"],
+        "geometry": feature.get("geometry"),
+        "properties": dict(feature["properties"]),
+    }
+
+
 def _amend(
     unit: Unit,
     *,
@@ -450,6 +594,34 @@ async def create_declarations(
     features = [_feature(feature) for feature in body.features]
     act = partial(_declare_batch, caller=caller, features=features, at=center.now())
     return await write(center, request, caller, act, body=body)
+
+
+@router.post(
+    "/declarations/hidden",
+    response_model=BatchOut,
+    summary="Change hidden declarations: declare, amend, withdraw — one request line for all",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def change_hidden_declarations(
+    center: CenterDep,
+    request: Request,
+    caller: Annotated[Caller, Depends(_DECLARANTS)],
+    body: Annotated[HiddenChangesIn, Body()],
+) -> JSONResponse:
+    """Declare, amend and withdraw the caller's member's ``center`` declarations: each of
+    ``changes`` (at most 1,000) held to exactly what ``POST /v1/declarations``, ``PUT
+    /v1/declarations/{id}`` and ``POST …/{id}/withdraw`` hold it to, in order, in one act
+    and one unit of work; one refused change refuses them all, named ``changes[k]``
+    (422, 409), nothing changed. Each change is its own ``declaration.hidden`` record
+    entry, the act in the first. Under an agreement whose members sign their acts, this is
+    the only way to change a hidden declaration: the act's request line, which every party
+    reads in the record, is this one whatever it changes, where ``PUT
+    /v1/declarations/d-…`` would name the declaration and the change. The answer lists the
+    declarations in the order of the changes, each with the opening of its entry — keep
+    them."""
+    changes = [change.model_dump(mode="json") for change in body.changes]
+    act = partial(_hidden_changes, caller=caller, changes=changes, at=center.now())
+    return await write(center, request, caller, act, body=body, status=200)
 
 
 @router.get("/declarations", response_model=PageOut, summary="List declarations")

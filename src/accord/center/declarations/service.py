@@ -53,7 +53,7 @@ from accord.agreement import Agreement
 from accord.center import visibility
 from accord.center.db.models import Declaration, Opening
 from accord.center.db.models_declarations import Acknowledgement, DeclarationChange, DeviceUid
-from accord.center.declarations.entries import ACKNOWLEDGED_ENTRY, change_event
+from accord.center.declarations.entries import ACKNOWLEDGED_ENTRY, HIDDEN_CHANGES, change_event
 from accord.center.declarations.queries import (
     ACTIVE,
     WITHDRAWN,
@@ -78,6 +78,7 @@ from accord.errors import (
     StaleRequest,
     WorldError,
 )
+from accord.record.bindings import fits
 from accord.record.canonical import canonical_json, content_hash
 from accord.record.errors import FormatError
 from accord.world import Declared, Disclosure, FlightPlan, Position, parse_world, resolve_mgrs
@@ -122,12 +123,44 @@ _SOURCE = "declaration"
 _PROBE = 500  # ids per uniqueness probe (SQLite allows 32766 parameters)
 
 
-def _own_row(session: Session, caller: Caller, object_id: str) -> Declaration:
-    """The row, for its owner's officer or notifier; not found for whoever may not see it."""
-    row = visible_row(session, caller, object_id)
+def _own_row(
+    unit: Unit, caller: Caller, object_id: str, *, hidden_only: bool = False
+) -> Declaration:
+    """The row, for its owner's officer or notifier; not found for whoever may not see it.
+    A ``center`` one is refused (:func:`_named_by_act`) unless the unit's act names none;
+    with ``hidden_only`` (:data:`HIDDEN_CHANGES`), a ``shared`` one is refused."""
+    row = visible_row(unit.session, caller, object_id)
     if row.owner != caller.member or caller.role not in (Role.OFFICER, Role.NOTIFIER):
         raise NotAuthorized(f"only {row.owner}'s officers may change its declarations")
+    if row.disclosure == Disclosure.CENTER.value:
+        _named_by_act(unit, "declaration_id", row.id)
+    elif hidden_only:
+        message = (
+            f"{row.id} is a shared declaration: {HIDDEN_CHANGES} changes hidden ones only "
+            f"(PUT /v1/declarations/{row.id} or POST /v1/declarations/{row.id}/withdraw)"
+        )
+        raise InputError(_SOURCE, [Issue("id", message)])
     return row
+
+
+def _named_by_act(unit: Unit, field: str, what: str) -> None:
+    """Refuse (:class:`~accord.errors.InputError` naming ``field``) a change of a hidden
+    declaration (``what``) caused by an act whose request line names it or the change.
+
+    Under an agreement whose members sign their acts, each entry carries its act, and every
+    party reads the act's request line in the record: ``PUT /v1/declarations/d-…`` would
+    link the hidden declaration's versions and tell an amendment from a withdrawal, which
+    the ``declaration.hidden`` entry exists to hide. Such a change comes through
+    :data:`HIDDEN_CHANGES` alone; without acts (nothing of the request is recorded), any
+    request may."""
+    acting = unit.ledger.acting
+    if acting is None or fits(acting.signed.act.action, HIDDEN_CHANGES, {}):
+        return
+    message = (
+        f"{what} is hidden: change it with {HIDDEN_CHANGES}, whose signed request names neither "
+        "the declaration nor the change (every party reads this request's line in the record)"
+    )
+    raise InputError(_SOURCE, [Issue(field, message)])
 
 
 # --- the feature ----------------------------------------------------------------------------
@@ -420,6 +453,8 @@ def declare(
     session = unit.session
     object_id = _new_id(session)
     stored, obj = _checked(agreement, caller, feature, object_id, amending=False)
+    if obj.disclosure is Disclosure.CENTER:
+        _named_by_act(unit, "properties.disclosure", "a center declaration")
     row = Declaration(
         id=object_id,
         kind=obj.kind.value,
@@ -450,6 +485,7 @@ def declare_many(
     at: datetime,
     *,
     name_items: bool = False,
+    names: Sequence[str] | None = None,
 ) -> list[DeclarationView]:
     """Declare each ``(caller, feature)`` of ``items`` at ``at``, in order, in ``unit``:
     exactly the rows, record entries (same order, same sequence numbers) and live events
@@ -457,7 +493,8 @@ def declare_many(
     (a bulk load: the bench's world, an import). All or nothing: raises as :func:`declare`
     does for the first bad item, and the caller's unit then rolls back — or, with
     ``name_items``, one :class:`~accord.errors.InputError` naming every bad item's fields
-    as ``features[k].<field>`` (``POST /v1/declarations/batch``)."""
+    as ``features[k].<field>`` (``POST /v1/declarations/batch``), or with ``names`` (one
+    per item) as ``<names[k]>.<field>`` (``POST /v1/declarations/hidden``)."""
     agreement = unit.center.agreement
     for caller, _feature in items:
         _may_declare(caller)
@@ -469,11 +506,17 @@ def declare_many(
     issues: list[Issue] = []
     for k, ((caller, feature), object_id) in enumerate(zip(items, ids, strict=True)):
         try:
-            checked.append(_checked(agreement, caller, feature, object_id, amending=False))
+            pair = _checked(agreement, caller, feature, object_id, amending=False)
+            if pair[1].disclosure is Disclosure.CENTER:
+                _named_by_act(unit, "properties.disclosure", "a center declaration")
+            checked.append(pair)
         except InputError as error:
-            if not name_items:
+            if names is not None:
+                issues += [Issue(f"{names[k]}.{i.field}", i.message) for i in error.issues]
+            elif name_items:
+                issues += [Issue(f"features[{k}].{i.field}", i.message) for i in error.issues]
+            else:
                 raise
-            issues += [Issue(f"features[{k}].{i.field}", i.message) for i in error.issues]
     if issues:
         raise InputError(_SOURCE, issues)
     rev = next_rev(session)
@@ -526,10 +569,13 @@ def amend(
     at: datetime,
     *,
     expected: Mapping[str, tuple[str, int]] | None = None,
+    hidden_only: bool = False,
 ) -> DeclarationView:
     """Replace the feature of the caller's member's declaration ``object_id`` (same kind,
     same disclosure) and raise its version. ``expected`` maps a request field to
-    ``(location, version)``: a version the caller believes current.
+    ``(location, version)``: a version the caller believes current; ``hidden_only``: a
+    ``shared`` declaration is refused (:data:`HIDDEN_CHANGES`), and a ``center`` one is
+    refused when the unit's act would name it (:func:`_named_by_act`).
 
     Raises :class:`~accord.errors.DeclarationNotFound` when the caller may not see it,
     :class:`~accord.errors.NotAuthorized` when it is not the caller's member's,
@@ -539,7 +585,7 @@ def amend(
     """
     agreement = unit.center.agreement
     session = unit.session
-    row = _own_row(session, caller, object_id)
+    row = _own_row(unit, caller, object_id, hidden_only=hidden_only)
     if row.status != ACTIVE:
         raise IllegalTransition("a withdrawn declaration cannot be amended")
     _check_version(row, expected or {})
@@ -578,12 +624,13 @@ def withdraw(
     at: datetime,
     *,
     expected: Mapping[str, tuple[str, int]] | None = None,
+    hidden_only: bool = False,
 ) -> DeclarationView:
     """Withdraw the caller's member's declaration ``object_id``: kept, out of force. Raises
     as :func:`amend` does (a second withdrawal is an :class:`IllegalTransition`)."""
     agreement = unit.center.agreement
     session = unit.session
-    row = _own_row(session, caller, object_id)
+    row = _own_row(unit, caller, object_id, hidden_only=hidden_only)
     if row.status != ACTIVE:
         raise IllegalTransition("the declaration is already withdrawn")
     _check_version(row, expected or {})
