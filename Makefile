@@ -35,11 +35,15 @@ run: $(STAMP) $(NODE_STAMP)
 # The suites run on SQLite and on PostgreSQL: when the server binaries are installed,
 # scripts/pg-test-server starts a throwaway cluster on loopback for the run (and removes it);
 # without them the PostgreSQL cases skip, saying so (and fail when CI=true). The 15 slowest
-# tests are listed at the end: every suite counts against CI's time.
+# tests are listed at the end: every suite counts against CI's time. pytest-xdist runs the
+# files on every core (at most 4 workers), each file whole on one worker (its module
+# fixtures made once); `PYTEST_WORKERS=0 make test` runs them in this process instead.
+PYTEST_WORKERS ?= auto
 test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
-	scripts/pg-test-server run -- $(PY) -m pytest src tests --durations=15
+	scripts/pg-test-server run -- $(PY) -m pytest src tests --durations=15 \
+		--numprocesses=$(PYTEST_WORKERS) --maxprocesses=4 --dist=loadfile
 
 # The import contracts ([tool.importlinter] in pyproject.toml) also run in `make test`, as
 # tests/unit/test_import_contracts.py.
