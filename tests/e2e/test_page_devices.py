@@ -32,6 +32,8 @@ from support.webdemo import Demo, Session, csp_refusals, demo_server, drawn, map
 
 PORT = free_port()
 
+HIDDEN_CHANGES = "/v1/declarations/hidden"
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
@@ -138,9 +140,12 @@ def test_a_devices_hidden_position_is_on_blues_map_and_nowhere_on_reds(
         hidden = _as_gateway(
             _walker("ANDROID-7f3a9c", CALLSIGN, now, HIDDEN, "237.61873", "4.2634"), "center"
         )
-        made = gateway.post("/v1/declarations", json=hidden)
-        assert made.status_code == 201, made.text
-        ident, version = made.json()["id"], made.json()["version"]
+        # as the gateway declares a hidden position: the request line that names nothing
+        made = gateway.post(
+            HIDDEN_CHANGES, json={"changes": [{"change": "declare", "feature": hidden}]}
+        )
+        assert made.status_code == 200, made.text
+        ident, version = made.json()["items"][0]["id"], made.json()["items"][0]["version"]
 
         # Live on blue's map, its popup naming the device and its motion, as text.
         blue.wait_for_function("(id) => window.accordMap.items.has(id)", arg=ident)
@@ -158,8 +163,8 @@ def test_a_devices_hidden_position_is_on_blues_map_and_nowhere_on_reds(
         turned = _as_gateway(
             _walker("ANDROID-7f3a9c", CALLSIGN, later, HIDDEN, "359.6", "0"), "center"
         )
-        headers = {"If-Match": f'"{version}"'}
-        amended = gateway.put(f"/v1/declarations/{ident}", json=turned, headers=headers)
+        change = {"change": "amend", "id": ident, "version": version, "feature": turned}
+        amended = gateway.post(HIDDEN_CHANGES, json={"changes": [change]})
         assert amended.status_code == 200, amended.text
         blue.wait_for_function(
             "(id) => window.accordMap.items.get(id).declaration.feature.properties"

@@ -18,6 +18,7 @@ from accord.cli_fetch import fetch_export
 from accord.record.canonical import decode_base64
 from accord.record.entries import open_envelope
 from support.jig import AGREEMENT, NOW
+from support.load import declaring, made
 from support.service import Service, center_of
 
 POSITION = {
@@ -354,9 +355,11 @@ def seed_world(service: Service) -> World:
     secrets: list[Secret] = []
     blue = frozenset({"blue"})
     for feature in (POSITION, SITE):
-        made = service.post("/v1/declarations", "blue-officer", json=feature)
-        assert made.status_code == 201, made.text
-        secrets.append(Secret(made.json()["id"], HIDDEN_OBJECT_MARKERS, blue))
+        path, body = declaring(feature)  # hidden: POST /v1/declarations/hidden
+        answer = service.post(path, "blue-officer", json=body)
+        declared = made(answer)
+        assert declared is not None, answer.text
+        secrets.append(Secret(declared["id"], HIDDEN_OBJECT_MARKERS, blue))
     sent = service.post("/v1/messages", "blue-officer", json=MESSAGE)
     assert sent.status_code == 201, sent.text
     line = frozenset({"blue", "red"})

@@ -42,6 +42,8 @@ def _center(sent: list[tuple[str, str, Any]]) -> httpx.AsyncClient:
             })  # fmt: skip
         if request.method == "GET":
             return httpx.Response(200, json={"items": [], "next": None})
+        if request.url.path == "/v1/declarations/hidden":
+            return httpx.Response(200, json={"items": [{"id": "pos-1", "version": 1}]})
         return httpx.Response(201, json={"id": "pos-1", "version": 1})
 
     return httpx.AsyncClient(base_url="http://center", transport=httpx.MockTransport(answer))
@@ -89,7 +91,8 @@ def test_told_it_signs_on_the_centers_time_and_carries_the_devices_times_onto_it
 
     shift = asyncio.run(run())
     assert abs(shift - (EXERCISE_NOW - datetime.now(UTC))) < timedelta(seconds=30)
-    ((_, _, feature),) = [s for s in sent if s[0] == "POST"]
+    ((_, _, body),) = [s for s in sent if s[0] == "POST"]
+    feature = _feature(body)
     valid_from = datetime.fromisoformat(feature["properties"]["valid_from"])
     valid_to = datetime.fromisoformat(feature["properties"]["valid_to"])
     assert abs(valid_from - EXERCISE_NOW) < timedelta(seconds=30)
@@ -115,8 +118,16 @@ def test_the_gateway_moves_no_time_without_an_exercise(tmp_path: Path) -> None:
         await gateway.close()
 
     asyncio.run(run())
-    ((_, _, feature),) = sent
-    assert datetime.fromisoformat(feature["properties"]["valid_from"]) == EXERCISE_NOW
+    ((_, _, body),) = sent
+    assert datetime.fromisoformat(_feature(body)["properties"]["valid_from"]) == EXERCISE_NOW
+
+
+def _feature(body: Any) -> dict[str, Any]:
+    """The feature a hidden position's declaration sent (POST /v1/declarations/hidden)."""
+    (change,) = body["changes"]
+    assert change["change"] == "declare"
+    feature: dict[str, Any] = change["feature"]
+    return feature
 
 
 class _Recording:
@@ -125,6 +136,8 @@ class _Recording:
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Answer:
         self.sent.append((method, path, kwargs.get("json_body")))
+        if path == "/v1/declarations/hidden":
+            return Answer(200, {"items": [{"id": "pos-2", "version": 1}]})
         return Answer(201, {"id": "pos-2", "version": 1})
 
     async def own_positions(self, member: str) -> list[dict[str, Any]]:

@@ -52,14 +52,14 @@ class FakeCenter:
             return Answer(200, {"items": [made]})  # as the center answers its changes
         return Answer(status, made)
 
+    async def own_positions(self, member: str) -> list[dict[str, Any]]:
+        return []
+
 
 def _change(body: Any) -> tuple[str, dict[str, Any]]:
     """What a write sent: the change (``declare``, ``amend``) and its feature."""
     (change,) = body["changes"]
     return change["change"], change["feature"]
-
-    async def own_positions(self, member: str) -> list[dict[str, Any]]:
-        return []
 
 
 def _report(uid: str, lat: float) -> Event:
@@ -216,11 +216,12 @@ def test_one_users_devices_bring_at_most_so_many_uids(tmp_path: Path) -> None:
         return center, gateway
 
     center, gateway = asyncio.run(run())
-    declared = [body["properties"]["device"]["uid"] for m, _, body in center.sent if m == "POST"]
+    sent = [_change(body) for _, _, body in center.sent]
+    declared = [f["properties"]["device"]["uid"] for change, f in sent if change == "declare"]
     assert sorted(declared) == ["ok-1", "x-0", "x-1", "x-2", "x-3", "x-4"]
     assert gateway.counts.too_many == 195 and "too many uids 195" in gateway.status(0)
     # x-3, a uid it holds, still moves (its waiting write took the latest report)
-    (x3,) = [b for _, _, b in center.sent if b["properties"]["device"]["uid"] == "x-3"]
+    (x3,) = [f for _, f in sent if f["properties"]["device"]["uid"] == "x-3"]
     assert x3["geometry"]["coordinates"][1] == pytest.approx(25.5)
 
 

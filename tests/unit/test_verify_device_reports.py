@@ -29,6 +29,7 @@ from support.rooted_log import RING, ROOTS, RootedLog, rooted, standard
 GATE = seeded("blue-gateway")
 REPORTS = (
     "POST /v1/declarations",
+    "POST /v1/declarations/hidden",
     "PUT /v1/declarations/d-0123456789abcdef",
     "POST /v1/declarations/d-0123456789abcdef/withdraw",
     "POST /v1/tracks",
