@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -533,3 +534,39 @@ def _kept_as_afresh(center: Center, caller: Caller, action: str, user: str) -> N
     assert written == afresh.model_dump_json().encode(), (user, action)
     (blue,) = (p for p in afresh.parties if p.party == "blue")
     assert one == blue.model_dump_json().encode(), (user, action)
+
+
+def test_a_warm_up_stopped_mid_fold_keeps_a_prefix_and_the_report_goes_on_from_it(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM while the start-up folds the judge (a minute at a million entries without a
+    checkpoint): the fold ends at its next chunk, and the first report folds on from the
+    prefix it kept, answering as a judge folded afresh."""
+    for k in range(4):
+        desk.ok(desk.post("/v1/operations", "blue-officer", json=operation(21.3 + k / 100, 25.9)))
+    center = desk.center
+    caller = center.authenticate(desk.tokens["observer"])
+    assert caller is not None
+    expected = compliance(center, caller).model_dump()
+    judging = center.cache(JUDGE)
+    judging.judge = None
+    monkeypatch.setattr(judge_checkpoints, "restore", lambda *args, **kwargs: None)
+    monkeypatch.setattr(compliance_module, "FOLD_CHUNK", 2)
+    stop = threading.Event()
+    extend = compliance_module.Judge.extend
+    chunks: list[int] = []
+
+    def extended(self: Any, *args: Any, **kwargs: Any) -> Any:
+        chunks.append(len(args[1]))
+        stop.set()  # the server is told to stop while the first chunk folds
+        return extend(self, *args, **kwargs)
+
+    monkeypatch.setattr(compliance_module.Judge, "extend", extended)
+    compliance_module.warm(center, stop)
+    with center.reading() as session:
+        size = center.log(session).size
+    kept = judging.judge
+    assert kept is not None and chunks == [2] and kept.size == 2 < size
+    monkeypatch.setattr(compliance_module.Judge, "extend", extend)
+    assert compliance(center, caller).model_dump() == expected
+    assert judging.judge is kept and kept.size == size  # folded on from the prefix

@@ -597,13 +597,22 @@ def findings(
     return judge.judged(session, now)
 
 
-def _judge_of(center: Center, session: Session, log: MerkleLog, now: datetime) -> Judge:
+def _judge_of(
+    center: Center,
+    session: Session,
+    log: MerkleLog,
+    now: datetime,
+    *,
+    halt: threading.Event | None = None,
+) -> Judge:
     """The service's judge folded up to the record's prefix at ``now``: the entries verified
     since the last report folded into it (only those are read) — or, the first time in this
     process, the newest checkpoint's judge (:mod:`~accord.center.picture.judge_checkpoints`)
     folded on from there — or a judge folded afresh when the prefix is shorter than what it
     folded (a clock set back: that judge is kept for later) or it went stale. The caller
-    holds the :class:`Judging`'s lock."""
+    holds the :class:`Judging`'s lock. With ``halt`` (the start-up's warm-up), the fold stops
+    at the first chunk's end after ``halt`` is set: the judge kept has folded a prefix, and
+    the next report folds on from there."""
     judging = center.cache(JUDGE)
     verified = verified_of(center)
     size = verified.size_at(log, until=now)
@@ -613,11 +622,11 @@ def _judge_of(center: Center, session: Session, log: MerkleLog, now: datetime) -
         if judge is not None:
             judging.judge, judging.checkpointed = judge, judge.size
     if judge is not None and not judge.stale and size >= judge.size:
-        _fold_on(center, session, log, judge, size, judging)
+        _fold_on(center, session, log, judge, size, judging, halt=halt)
         if not judge.stale:
             return judge
     fresh = Judge(center.agreement, center.origin)
-    _fold_on(center, session, log, fresh, size, judging)
+    _fold_on(center, session, log, fresh, size, judging, halt=halt)
     if judge is None or judge.stale or judge.size <= size:
         judging.judge = fresh
     return fresh
@@ -631,12 +640,19 @@ million entries never holds them all read at once."""
 
 
 def _fold_on(
-    center: Center, session: Session, log: MerkleLog, judge: Judge, size: int, judging: Judging
+    center: Center,
+    session: Session,
+    log: MerkleLog,
+    judge: Judge,
+    size: int,
+    judging: Judging,
+    *,
+    halt: threading.Event | None = None,
 ) -> None:
     """Extend ``judge`` with the entries after those it folded, up to ``size``, a chunk at a
-    time (stopping once it goes stale); crossing a checkpoint's size
-    (:func:`~accord.center.picture.judge_checkpoints.every`) newer than the last, it stops
-    there first and captures itself for the keeper."""
+    time (stopping once it goes stale, or at a chunk's end once ``halt`` is set); crossing a
+    checkpoint's size (:func:`~accord.center.picture.judge_checkpoints.every`) newer than the
+    last, it stops there first and captures itself for the keeper."""
     verified, cache = verified_of(center), opened_cache(center)
     step = judge_checkpoints.every(verified)
     mark = size // step * step
@@ -647,6 +663,8 @@ def _fold_on(
     for stop in sorted(stops | ({mark} if mark else set())):
         if stop <= start:
             continue  # nothing new: no read, no fold (a report between two entries)
+        if halt is not None and halt.is_set():
+            return  # a whole prefix folded: the next report goes on from it
         records, _ = verified.read(log, start=start, stop=stop)
         judge.extend(session, records, cache=cache)
         if judge.stale:
@@ -668,13 +686,16 @@ def captured(center: Center) -> judge_checkpoints.Captured | None:
 
 def warm(center: Center, stop: threading.Event) -> None:
     """At start-up, once the record is verified: fold the service's judge, so that the first
-    report does not wait for it (unless ``stop`` was set first; a record that does not verify
-    is left for the reads to report)."""
+    report does not wait for it (a record that does not verify is left for the reads to
+    report). ``stop`` (the server stopping) ends the fold at its next chunk's end: a week's
+    million entries folded without a checkpoint take a minute, which a SIGTERM's drain
+    must not wait for."""
     if stop.is_set():
         return
     try:
         with center.reading() as session, center.cache(JUDGE).lock:
-            _judge_of(center, session, verified_log(center, session), center.now())
+            log = verified_log(center, session)
+            _judge_of(center, session, log, center.now(), halt=stop)
     except RecordDamaged as error:
         _log.error("the record does not verify: %s", error)
 
