@@ -38,12 +38,16 @@ run: $(STAMP) $(NODE_STAMP)
 # tests are listed at the end: every suite counts against CI's time. pytest-xdist runs the
 # files on every core (at most 4 workers), each file whole on one worker (its module
 # fixtures made once); `PYTEST_WORKERS=0 make test` runs them in this process instead.
+# The schema fuzz runs after them in one process: schemathesis gives its 80 operations' items
+# one node id, and xdist, which hands items out by node id, would run one of them.
 PYTEST_WORKERS ?= auto
+FUZZ := tests/center/test_fuzz.py
 test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
-	scripts/pg-test-server run -- $(PY) -m pytest src tests --durations=15 \
-		--numprocesses=$(PYTEST_WORKERS) --maxprocesses=4 --dist=loadfile
+	scripts/pg-test-server run -- sh -c '$(PY) -m pytest src tests --durations=15 \
+		--numprocesses=$(PYTEST_WORKERS) --maxprocesses=4 --dist=loadfile --ignore=$(FUZZ) \
+		&& $(PY) -m pytest $(FUZZ)'
 
 # The import contracts ([tool.importlinter] in pyproject.toml) also run in `make test`, as
 # tests/unit/test_import_contracts.py.

@@ -10,6 +10,7 @@ the request schemathesis sends (so the fuzz reaches the routes behind the act's 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -36,6 +37,16 @@ from support.service import USERS, TestClient, add_users, clock, settings_for
 
 FUZZ_USERS = ("blue-officer", "red-approver", "hnc-notifier", "observer")
 
+
+# schemathesis gives every operation's item the same node id; pytest-xdist hands items out
+# by node id, and would run one operation of them all, passing. So this module runs in one
+# process (`make test` runs it after the others), and refuses a worker loudly.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    pytest.fail(
+        "tests/center/test_fuzz.py runs in one process (not under pytest-xdist): its items "
+        "share one node id, and a worker would run one of them",
+        pytrace=False,
+    )
 
 # The application is made at import time (making it does no work: nothing connects until its
 # lifespan runs), so that schemathesis can read its schema while collecting the tests.
