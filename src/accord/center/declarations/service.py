@@ -574,8 +574,8 @@ def amend(
     """Replace the feature of the caller's member's declaration ``object_id`` (same kind,
     same disclosure) and raise its version. ``expected`` maps a request field to
     ``(location, version)``: a version the caller believes current; ``hidden_only``: a
-    ``shared`` declaration is refused (:data:`HIDDEN_CHANGES`), and a ``center`` one is
-    refused when the unit's act would name it (:func:`_named_by_act`).
+    ``shared`` declaration is refused (:data:`HIDDEN_CHANGES`). A ``center`` one is refused
+    whenever the unit's act would name it (:func:`_named_by_act`).
 
     Raises :class:`~accord.errors.DeclarationNotFound` when the caller may not see it,
     :class:`~accord.errors.NotAuthorized` when it is not the caller's member's,
