@@ -403,7 +403,7 @@ def _hidden_changes(
         Issue(f"changes[{k}].feature.properties.disclosure", _CENTER_ONLY)
         for k, change in enumerate(changes)
         if change["change"] == "declare"
-        and change["feature"]["properties"].setdefault("disclosure", _CENTER) != _CENTER
+        and change["feature"]["properties"]["disclosure"] != _CENTER
     ]
     if shared:
         raise InputError("declaration", shared)
@@ -414,7 +414,7 @@ def _hidden_changes(
         while run < len(changes) and _bulk(changes[run]):
             run += 1
         if run - k > 1:
-            items = [(caller, _feature_of(c["feature"])) for c in changes[k:run]]
+            items = [(caller, c["feature"]) for c in changes[k:run]]
             names = [f"changes[{i}].feature" for i in range(k, run)]
             views = service.declare_many(unit, items, at, names=names)
             made += [DeclarationOut.of(view) for view in views]
@@ -459,33 +459,33 @@ def _within(change: dict[str, Any], field: str) -> str:
 def _hidden_change(
     unit: Unit, caller: Caller, change: dict[str, Any], at: datetime, k: int
 ) -> DeclarationOut:
+    """One change, done as its own route's work does it (a shared declaration refused)."""
     expected: Expected = {}
     if change.get("version") is not None:
         expected[f"changes[{k}].version"] = ("body", change["version"])
-    if change["change"] == "withdraw":
-        view = service.withdraw(
-            unit, caller, change["id"], change["reason"], at, expected=expected, hidden_only=True
-        )
-        plan_changed(unit, caller, view.id, at)
-        return DeclarationOut.of(view)
-    feature = _feature_of(change["feature"])
     if change["change"] == "declare":
-        view = service.declare(unit, caller, feature, at)
-    else:
-        view = service.amend(
-            unit, caller, change["id"], feature, at, expected=expected, hidden_only=True
-        )
-    out = DeclarationOut.of(view)
-    out.airspace = _conflicts_out(plan_changed(unit, caller, out.id, at))
-    return out
+        return _declare(unit, caller=caller, feature=change["feature"], at=at)
+    if change["change"] == "amend":
+        return _amend(
+            unit, caller=caller, declaration_id=change["id"], feature=change["feature"],
+            expected=expected, at=at, hidden_only=True,
+        )  # fmt: skip
+    return _withdraw(
+        unit, caller=caller, declaration_id=change["id"], reason=change["reason"],
+        expected=expected, at=at, hidden_only=True,
+    )  # fmt: skip
 
 
-def _feature_of(feature: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": feature["type"],
-        "geometry": feature.get("geometry"),
-        "properties": dict(feature["properties"]),
-    }
+def _change_of(change: HiddenDeclareIn | HiddenAmendIn | HiddenWithdrawIn) -> dict[str, Any]:
+    """A change as the work takes it: its feature as :func:`_feature` gives a route's, and a
+    declaration's ``properties.disclosure`` ``center`` when left out."""
+    out = change.model_dump(mode="json", exclude={"feature"})
+    if isinstance(change, HiddenWithdrawIn):
+        return out
+    feature = _feature(change.feature)
+    if isinstance(change, HiddenDeclareIn):
+        feature["properties"] = {"disclosure": _CENTER, **feature["properties"]}
+    return {**out, "feature": feature}
 
 
 def _amend(
@@ -496,8 +496,11 @@ def _amend(
     feature: dict[str, Any],
     expected: Expected,
     at: datetime,
+    hidden_only: bool = False,
 ) -> DeclarationOut:
-    view = service.amend(unit, caller, declaration_id, feature, at, expected=expected)
+    view = service.amend(
+        unit, caller, declaration_id, feature, at, expected=expected, hidden_only=hidden_only
+    )
     out = DeclarationOut.of(view)
     out.airspace = _conflicts_out(plan_changed(unit, caller, out.id, at))
     return out
@@ -511,8 +514,11 @@ def _withdraw(
     reason: str,
     expected: Expected,
     at: datetime,
+    hidden_only: bool = False,
 ) -> DeclarationOut:
-    view = service.withdraw(unit, caller, declaration_id, reason, at, expected=expected)
+    view = service.withdraw(
+        unit, caller, declaration_id, reason, at, expected=expected, hidden_only=hidden_only
+    )
     plan_changed(unit, caller, view.id, at)
     return DeclarationOut.of(view)
 
@@ -619,7 +625,7 @@ async def change_hidden_declarations(
     /v1/declarations/d-…`` would name the declaration and the change. The answer lists the
     declarations in the order of the changes, each with the opening of its entry — keep
     them."""
-    changes = [change.model_dump(mode="json") for change in body.changes]
+    changes = [_change_of(change) for change in body.changes]
     act = partial(_hidden_changes, caller=caller, changes=changes, at=center.now())
     return await write(center, request, caller, act, body=body, status=200)
 
