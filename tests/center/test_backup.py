@@ -193,7 +193,7 @@ def test_a_restore_refuses_what_it_cannot_do_and_leaves_nothing(
             restore(copy, empty_url, agreement=agreement, keys=keys)
         monkeypatch.undo()
     assert _tables(empty_url) == 0
-    assert restore(copy, empty_url, agreement=agreement, keys=keys) == head
+    assert restore(copy, empty_url, agreement=agreement, keys=keys).head == head
     assert _tables(empty_url) > 0
     with pytest.raises(BackupError, match="restore only into an empty"):
         restore(copy, empty_url, agreement=agreement, keys=keys)

@@ -21,11 +21,14 @@ PostgreSQL in one transaction (``pg_restore --single-transaction``), and on a fa
 everything it restored is dropped. Nothing is half-applied.
 
 **Never below a witnessed head.** Before a restored database is the database, every party's
-witness the agreement names is asked the largest size it cosigned for this log: a backup
-older than that is refused (a center never serves less than a record its witnesses
-cosigned), and so is a restore while a witness cannot be asked, unless the operator names
-its party (``--without-witness``). Not yet here: recovering the missing tail from a party's
-monitor instead of refusing (README, *Backups*).
+witness the agreement names is asked the largest size it cosigned for this log, and so is a
+restore while a witness cannot be asked, unless the operator names its party
+(``--without-witness``). A backup older than that gets its missing tail from the parties'
+monitors' copies of the record the operator gives (``--from-monitor DIR``: a monitor's
+state folder; :mod:`accord.center.recovery`): every entry checked, appended, and redone on
+the tables, in the same transaction as the rest of the restore. A record still shorter than
+a witnessed head is refused (a center never serves less than a record its witnesses
+cosigned): nothing is restored.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +54,11 @@ from accord.center.keystore import KeyStore, log_origin
 from accord.center.ledger import open_log
 from accord.center.picture.verified import read_record
 from accord.center.record.witnesses import witnessed_size
+from accord.center.recovery.tail import recover
 from accord.errors import BackupError, WitnessFailed
 from accord.record.log import LogHead
 
-__all__ = ["Head", "backup", "restore"]
+__all__ = ["Head", "Restored", "backup", "restore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,17 @@ class Head:
 
     def line(self) -> str:
         return f"{self.entries:,} entries, root {self.root}"
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """What a restore did: the record it restored (:class:`Head`), how many entries of it
+    came from the monitors' copies and were redone on the tables, and what of them could
+    not be (:attr:`accord.center.recovery.Recovered.notes`)."""
+
+    head: Head
+    recovered: int = 0
+    notes: tuple[str, ...] = ()
 
 
 def _head(connection: Connection, origin: str) -> Head:
@@ -178,11 +193,13 @@ def restore(
     agreement: Agreement,
     keys: Path,
     without_witness: Collection[str] = (),
-) -> Head:
+    monitors: Sequence[Path] = (),
+) -> Restored:
     """Restore the backup ``copy`` into the empty database at ``url``, migrate it, verify
-    its whole record with the center's keys in ``keys`` and ask every party's witness that
-    it cosigned no longer record (:func:`_not_behind`; ``without_witness``: parties whose
-    witness the operator knowingly restores without); see the module docstring. Its head.
+    its whole record with the center's keys in ``keys``, recover the entries the monitors'
+    copies (``monitors``: their state folders) hold past it, and ask every party's witness
+    that it cosigned no longer record (:func:`_not_behind`; ``without_witness``: parties
+    whose witness the operator knowingly restores without); see the module docstring.
     Raises :class:`BackupError` (nothing applied) or the record's
     :class:`~accord.errors.RecordDamaged`."""
     if not copy.is_file():
@@ -197,7 +214,7 @@ def restore(
     unknown = set(without_witness) - set(agreement.witnesses)
     if unknown:
         raise BackupError(f"--without-witness: no witness of {', '.join(sorted(unknown))}")
-    checks = _Checks(origin, agreement, keys, frozenset(without_witness))
+    checks = _Checks(origin, agreement, keys, frozenset(without_witness), tuple(monitors))
     if make_url(url).get_backend_name() == "sqlite":
         return _restore_sqlite(copy, url, checks)
     return _restore_postgresql(copy, url, checks)
@@ -209,27 +226,41 @@ class _Checks:
     agreement: Agreement
     keys: Path
     without_witness: frozenset[str]
+    monitors: tuple[Path, ...]
 
 
-def _not_behind(checks: _Checks, stored: LogHead, head: Head) -> None:
-    """Refuse a record shorter than a head any party's witness cosigned: asked with the
-    restored record's latest signed head (:func:`~accord.center.record.witnesses.
-    witnessed_size`). A witness that cannot be asked refuses the restore too, unless the
-    operator named its party in ``without_witness``."""
-    behind, unasked = [], []
+def _witnessed(checks: _Checks, stored: LogHead) -> tuple[dict[str, int], list[str]]:
+    """The size each party's witness cosigned, asked with the restored record's latest
+    signed head (:func:`~accord.center.record.witnesses.witnessed_size`), and the witnesses
+    that could not be asked (a party not in ``without_witness``)."""
+    sizes, unasked = {}, []
     for party, ref in sorted(checks.agreement.witnesses.items()):
         try:
-            size = witnessed_size(ref, note=stored.note, size=stored.size)
+            sizes[party] = witnessed_size(ref, note=stored.note, size=stored.size)
         except WitnessFailed as error:
             if party not in checks.without_witness:
                 unasked.append(f"{party}'s ({error})")
-            continue
-        if size > head.entries:
-            behind.append(f"{party}'s witness cosigned a record of {size:,}")
+    return sizes, unasked
+
+
+def _not_behind(sizes: dict[str, int], unasked: list[str], head: Head, *, monitors: int) -> None:
+    """Refuse a record shorter than a head any party's witness cosigned, or a restore while
+    a witness that could not be asked might have cosigned more."""
+    behind = [
+        f"{party}'s witness cosigned a record of {size:,}"
+        for party, size in sizes.items()
+        if size > head.entries
+    ]
     if behind:
+        got = (
+            f"with the {monitors} monitors' copies given, the record holds"
+            if monitors
+            else "this backup holds"
+        )
         raise BackupError(
-            f"this backup holds {head.entries:,} entries, but {'; '.join(behind)}: a center "
-            "never serves less than a record its witnesses cosigned; restore a newer backup"
+            f"{got} {head.entries:,} entries, but {'; '.join(behind)}: a center never serves "
+            "less than a record its witnesses cosigned; give a party's monitor's state "
+            "folder that holds the rest (--from-monitor), or restore a newer backup"
         )
     if unasked:
         raise BackupError(
@@ -239,25 +270,34 @@ def _not_behind(checks: _Checks, stored: LogHead, head: Head) -> None:
         )
 
 
-def _verified(url: str, checks: _Checks) -> Head:
-    """Migrate the database at ``url``, verify its whole record and that no witness cosigned
-    a longer one; its head."""
+def _verified(url: str, checks: _Checks) -> Restored:
+    """Migrate the database at ``url``, verify its whole record, recover its missing tail
+    from the monitors' copies, and check that no witness cosigned a longer one."""
     origin, agreement, keys = checks.origin, checks.agreement, checks.keys
     engine = make_engine(url)
     try:
         upgrade(engine)
         ring = KeyStore(keys, agreement).ring()
-        with engine.connect() as connection:
-            log = open_log(lambda: connection, origin)
+        with engine.begin() as connection:  # one transaction: all of it, or none
+            log = open_log(lambda: connection, origin, exclusive=True)
             try:
                 read_record(log, ring, origin)
-                head = _head(connection, origin)
                 stored = log.latest_head()
             except (TypeError, ValueError, SQLAlchemyError) as error:  # not even rows of a log
                 raise BackupError(f"the backup's record cannot be read: {error}") from error
-        if stored is not None:  # a record never signed was never witnessed
-            _not_behind(checks, stored, head)
-        return head
+            # a record never signed was never witnessed
+            sizes, unasked = _witnessed(checks, stored) if stored is not None else ({}, [])
+            recovered = None
+            if checks.monitors:
+                recovered = recover(
+                    connection, log, ring=ring, agreement=agreement, copies=checks.monitors,
+                    read=lambda whole: read_record(whole, ring, origin),
+                )  # fmt: skip
+            head = _head(connection, origin)
+            _not_behind(sizes, unasked, head, monitors=len(checks.monitors))
+        if recovered is None:
+            return Restored(head)
+        return Restored(head, recovered.entries, recovered.notes)
     finally:
         engine.dispose()
 
@@ -273,7 +313,7 @@ def _removed_on_failure(path: Path) -> Iterator[None]:
         raise
 
 
-def _restore_sqlite(copy: Path, url: str, checks: _Checks) -> Head:
+def _restore_sqlite(copy: Path, url: str, checks: _Checks) -> Restored:
     target = sqlite_file(url)
     if target is None:
         raise BackupError(f"restore into an SQLite file, not {url}")
@@ -295,14 +335,14 @@ def _restore_sqlite(copy: Path, url: str, checks: _Checks) -> Head:
         finally:
             into.close()
             source.close()
-        head = _verified(f"sqlite:///{restoring}", checks)
+        restored = _verified(f"sqlite:///{restoring}", checks)
         if target.exists() and target.stat().st_size > 0:
             raise BackupError(f"{target} was written meanwhile: nothing restored")
         os.replace(restoring, target)
-    return head
+    return restored
 
 
-def _restore_postgresql(copy: Path, url: str, checks: _Checks) -> Head:
+def _restore_postgresql(copy: Path, url: str, checks: _Checks) -> Restored:
     pg_restore = _tool("pg_restore")
     engine = make_engine(url)
     try:

@@ -139,21 +139,38 @@ def db_restore(
             "operator then vouches that it cosigned no longer record.",
         ),
     ] = None,
+    from_monitor: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from-monitor",
+            help="A party's monitor's state folder (`accord monitor --state DIR`), copied "
+            "here: the entries its copy of the record holds past the backup are checked, "
+            "appended and redone on the tables, with the openings of that party's "
+            "commitments it kept (repeatable: one per party).",
+        ),
+    ] = None,
 ) -> None:
     """Restore a backup into an empty database: migrated, its whole record verified with the
-    center's keys (the keys folder copied to this machine), and every party's witness asked
-    that it cosigned no longer record, before it is the database; nothing is applied when
-    anything fails."""
+    center's keys (the keys folder copied to this machine), its missing tail recovered from
+    the monitors' copies given, and every party's witness asked that it cosigned no longer
+    record, before it is the database; nothing is applied when anything fails."""
     from accord.center.backup import restore
 
     try:
-        head = restore(
+        restored = restore(
             copy, _url(database), agreement=load_agreement(agreement or _default_agreement()),
-            keys=keys, without_witness=without_witness or (),
+            keys=keys, without_witness=without_witness or (), monitors=from_monitor or (),
         )  # fmt: skip
     except AccordError as error:
         raise fail(error) from None
-    sys.stdout.write(f"restored {copy}: {head.line()}, verified\n")
+    recovered = (
+        f", {restored.recovered:,} of them recovered from the monitors' copies"
+        if restored.recovered
+        else ""
+    )
+    sys.stdout.write(f"restored {copy}: {restored.head.line()}{recovered}, verified\n")
+    for note in restored.notes:
+        sys.stdout.write(f"  not redone: {note}\n")
 
 
 ExpiresOption = Annotated[

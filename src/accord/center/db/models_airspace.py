@@ -126,7 +126,9 @@ class AirspaceAck(Base):
         ForeignKey("airspace_alert_groups.id", name="fk_airspace_acks_group"), primary_key=True
     )
     party: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_airspace_acks_user"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_airspace_acks_user"), nullable=True
+    )
     content_hash: Mapped[str] = mapped_column(String(64))
     acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry: Mapped[int] = mapped_column(BigInteger)

@@ -79,7 +79,9 @@ class Acknowledgement(Base):
     )
     version: Mapped[int] = mapped_column(Integer)
     member: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_acknowledgements_user"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_acknowledgements_user"), nullable=True
+    )
     content_hash: Mapped[str] = mapped_column(String(64))
     acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry: Mapped[int] = mapped_column(BigInteger)

@@ -35,7 +35,9 @@ class Message(Base):
 
     id: Mapped[str] = mapped_column(String(18), primary_key=True)
     sender: Mapped[str] = mapped_column(String(64), index=True)
-    sent_by: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_messages_user"))
+    sent_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_messages_user"), nullable=True
+    )
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     ack_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     ack_within_s: Mapped[int] = mapped_column(Integer)

@@ -33,7 +33,9 @@ class Draft(Base):
     member: Mapped[str] = mapped_column(String(64), index=True)
     key: Mapped[str] = mapped_column(String(100))
     content: Mapped[str] = mapped_column(Text)
-    saved_by: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_drafts_saved_by"))
+    saved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_drafts_saved_by"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry: Mapped[int] = mapped_column(BigInteger)

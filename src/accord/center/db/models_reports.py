@@ -30,7 +30,9 @@ class Report(Base):
     id: Mapped[str] = mapped_column(String(18), primary_key=True)
     filer: Mapped[str] = mapped_column(String(64), index=True)
     accused: Mapped[str] = mapped_column(String(64), index=True)
-    filed_by: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_reports_filed_by"))
+    filed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_reports_filed_by"), nullable=True
+    )
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry: Mapped[int] = mapped_column(BigInteger, index=True)
     content: Mapped[str] = mapped_column(Text)

@@ -238,7 +238,7 @@ def _build_views(
                 ack_deadline=message.ack_deadline,
                 ack_within=iso_duration(timedelta(seconds=message.ack_within_s)),
                 entry=message.entry,
-                sent_by=None if monitor else names.get(message.sent_by),
+                sent_by=None if monitor or message.sent_by is None else names.get(message.sent_by),
                 content=content,
                 content_hash=None if monitor else message.content_hash,
                 recipients=parties,
