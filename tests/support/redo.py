@@ -2,29 +2,40 @@
 the original database and from its backup restored with the tail a monitor's copy holds,
 must be the same row for row, but for what no entry holds (:data:`NOT_RECORDED`).
 
-How a test uses it: run a history on a service, :func:`take_backup` at some step, go on,
-then :func:`monitor_copy` of the whole record (as a party's monitor would hold it, with the
-openings its party's officers would hand back), :func:`restore_with` into an empty
-database, and :func:`assert_same_tables`."""
+How a test uses it: :func:`check_redo` with a scenario — what users do on a running
+service, calling ``backup()`` once where the backup is to be taken. It takes the backup
+there, lets the scenario go on, signs a head, makes :func:`monitor_copy` of the whole record
+(as a party's monitor would hold it, with the openings its party's officers would hand
+back), :func:`restore_with` into an empty database, and :func:`assert_same_tables`.
+
+``serve`` chooses the service: :func:`desk_service` (the legacy jig agreement, a clock the
+scenario moves: :class:`support.desk.Desk`) or :func:`rooted` (the members sign their acts,
+so each entry's act names its user)."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, Integer, Table, select
 from sqlalchemy.engine import Engine
 
-from accord.agreement import Agreement
+from accord.agreement import Agreement, load_agreement
 from accord.center.backup import Restored, backup, restore
 from accord.center.db import make_engine
 from accord.center.db.models import Base
 from accord.center.keystore import log_origin
 from accord.center.ledger import open_log
 from accord.record.log import MerkleLog
+from support.desk import start as start_desk
+from support.postgres import Postgres, never_migrated
+from support.service import Service, rooted_service
 
 SKIPPED_TABLES: frozenset[str] = frozenset(
     {
@@ -179,3 +190,90 @@ def assert_same_tables(
             only_b = [r for r in b if r not in a][:5]
             differ.append(f"{name}: original only {only_a}; restored only {only_b}")
     assert not differ, "\n".join(differ)
+
+
+LEGACY_USERS: Mapping[str, frozenset[str]] = {
+    # a legacy agreement's member entry names the member, never the user (it holds no
+    # act): redo writes NULL where the service wrote the user's id
+    "acknowledgements": frozenset({"user_id"}),
+    "messages": frozenset({"sent_by"}),
+    "message_recipients": frozenset({"acknowledged_by"}),
+    "reports": frozenset({"filed_by", "answered_by"}),
+    "drafts": frozenset({"saved_by"}),
+    "airspace_acks": frozenset({"user_id"}),
+}
+"""Columns :func:`check_redo` leaves out for a service under a legacy agreement."""
+
+Serve = Callable[[Path, str], AbstractContextManager[Service]]
+Scenario = Callable[[Any, Callable[[], None]], None]
+
+
+desk_service: Serve = contextlib.contextmanager(start_desk)
+"""A :class:`support.desk.Desk` (legacy agreement, the clock the scenario sets)."""
+
+
+@contextlib.contextmanager
+def rooted(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    """A service whose members sign their acts (:func:`support.service.rooted_service`)."""
+    yield from rooted_service(tmp_path, database_url)
+
+
+@contextlib.contextmanager
+def databases(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> Iterator[tuple[str, str]]:
+    """A fresh migrated database of ``backend`` for the center and an empty one to restore
+    into (PostgreSQL: on the session's test server, the ``postgres`` fixture)."""
+    with never_migrated(request, backend, tmp_path / "restored" / "accord.sqlite") as empty:
+        if backend == "sqlite":
+            yield f"sqlite:///{tmp_path / 'accord.sqlite'}", empty
+            return
+        server: Postgres = request.getfixturevalue("postgres")
+        with server.database() as url:
+            yield url, empty
+
+
+def check_redo(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    backend: str,
+    scenario: Scenario,
+    *,
+    serve: Serve = desk_service,
+    ignore: Mapping[str, Iterable[str]] | None = None,
+    owners: Iterable[str] | None = None,
+) -> Restored:
+    """Run ``scenario(service, backup)`` on a fresh service (``serve``), the backup taken
+    when it calls ``backup()`` (before anything when it never does), then restore that
+    backup with a monitor's copy of the whole record (openings of ``owners``' commitments,
+    every owner's when None) and assert the tables are the original's, but for ``ignore``
+    (default: :data:`LEGACY_USERS` under a legacy agreement, nothing under a rooted one).
+    What the restore did, notes included, is returned for the test to check."""
+    with (
+        databases(request, tmp_path, backend) as (database_url, restored_url),
+        serve(tmp_path / "center", database_url) as service,
+    ):
+        settings = service.settings
+        assert settings.agreement_path is not None
+        agreement = load_agreement(settings.agreement_path)
+        copy = tmp_path / "backup"
+
+        def backup_now() -> None:
+            assert not copy.exists(), "one backup per scenario"
+            take_backup(database_url, copy, agreement=agreement)
+
+        scenario(service, backup_now)
+        if not copy.exists():
+            backup_now()
+        head = service.get("/v1/record/head", next(iter(service.tokens)))
+        assert head.status_code == 200, head.text
+        monitor = monitor_copy(
+            database_url, tmp_path / "monitor", agreement=agreement, owners=owners
+        )
+        restored = restore_with(
+            copy, restored_url, agreement=agreement, keys=settings.keys_dir, monitors=[monitor]
+        )
+        if ignore is None:
+            ignore = {} if agreement.rooted else LEGACY_USERS
+        assert_same_tables(database_url, restored_url, agreement=agreement, ignore=ignore)
+        return restored
