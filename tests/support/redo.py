@@ -140,15 +140,20 @@ def _to_user(table: Table, name: str) -> bool:
 
 
 def tables(
-    connection: Connection, *, ignore: Mapping[str, Iterable[str]] = {}
+    connection: Connection,
+    *,
+    ignore: Mapping[str, Iterable[str]] = {},
+    skip: Iterable[str] = (),
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """Every compared table's rows as sorted tuples of the compared columns: surrogate ids
-    left out, a user's id given as the user's name."""
+    """Every compared table's rows (not :data:`SKIPPED_TABLES` nor ``skip``) as sorted
+    tuples of the compared columns: surrogate ids left out, a user's id given as the user's
+    name."""
+    skipped = SKIPPED_TABLES | set(skip)
     people = Base.metadata.tables["users"]
     users = dict(connection.execute(select(people.c.id, people.c.name)).all())
     out: dict[str, list[tuple[Any, ...]]] = {}
     for table in Base.metadata.sorted_tables:
-        if table.name in SKIPPED_TABLES:
+        if table.name in skipped:
             continue
         left = set(NOT_RECORDED.get(table.name, ())) | set(ignore.get(table.name, ()))
         names = [
@@ -165,7 +170,12 @@ def tables(
 
 
 def assert_same_tables(
-    original: str, restored: str, *, agreement: Agreement, ignore: Mapping[str, Iterable[str]] = {}
+    original: str,
+    restored: str,
+    *,
+    agreement: Agreement,
+    ignore: Mapping[str, Iterable[str]] = {},
+    skip: Iterable[str] = (),
 ) -> None:
     """The two databases hold the same record (size and root) and the same compared rows;
     a difference is shown table by table, row by row."""
@@ -178,7 +188,7 @@ def assert_same_tables(
             with engine.connect() as connection:
                 log = open_log(lambda c=connection: c, origin)  # type: ignore[misc]
                 heads.append((log.size, log.root(log.size) if log.size else b""))
-                got.append(tables(connection, ignore=ignore))
+                got.append(tables(connection, ignore=ignore, skip=skip))
         finally:
             engine.dispose()
     assert heads[0] == heads[1], f"the records differ: {heads}"
@@ -241,13 +251,15 @@ def check_redo(
     *,
     serve: Serve = desk_service,
     ignore: Mapping[str, Iterable[str]] | None = None,
+    skip: Iterable[str] = (),
     owners: Iterable[str] | None = None,
 ) -> Restored:
     """Run ``scenario(service, backup)`` on a fresh service (``serve``), the backup taken
     when it calls ``backup()`` (before anything when it never does), then restore that
     backup with a monitor's copy of the whole record (openings of ``owners``' commitments,
     every owner's when None) and assert the tables are the original's, but for ``ignore``
-    (default: :data:`LEGACY_USERS` under a legacy agreement, nothing under a rooted one).
+    (default: :data:`LEGACY_USERS` under a legacy agreement, nothing under a rooted one)
+    and the tables in ``skip`` (each skip needs its reason where the test names it).
     What the restore did, notes included, is returned for the test to check."""
     with (
         databases(request, tmp_path, backend) as (database_url, restored_url),
@@ -275,5 +287,7 @@ def check_redo(
         )
         if ignore is None:
             ignore = {} if agreement.rooted else LEGACY_USERS
-        assert_same_tables(database_url, restored_url, agreement=agreement, ignore=ignore)
+        assert_same_tables(
+            database_url, restored_url, agreement=agreement, ignore=ignore, skip=skip
+        )
         return restored
