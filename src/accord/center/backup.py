@@ -194,14 +194,16 @@ def restore(
     keys: Path,
     without_witness: Collection[str] = (),
     monitors: Sequence[Path] = (),
+    without_openings: Collection[str] = (),
 ) -> Restored:
     """Restore the backup ``copy`` into the empty database at ``url``, migrate it, verify
     its whole record with the center's keys in ``keys``, recover the entries the monitors'
     copies (``monitors``: their state folders) hold past it, and ask every party's witness
     that it cosigned no longer record (:func:`_not_behind`; ``without_witness``: parties
-    whose witness the operator knowingly restores without); see the module docstring.
-    Raises :class:`BackupError` (nothing applied) or the record's
-    :class:`~accord.errors.RecordDamaged`."""
+    whose witness the operator knowingly restores without; ``without_openings``: parties
+    whose hidden declarations changed in the recovered tail it restores without their
+    openings); see the module docstring. Raises :class:`BackupError` (nothing applied) or
+    the record's :class:`~accord.errors.RecordDamaged`."""
     if not copy.is_file():
         raise BackupError(f"no backup at {copy}")
     origin = log_origin(agreement)
@@ -214,7 +216,13 @@ def restore(
     unknown = set(without_witness) - set(agreement.witnesses)
     if unknown:
         raise BackupError(f"--without-witness: no witness of {', '.join(sorted(unknown))}")
-    checks = _Checks(origin, agreement, keys, frozenset(without_witness), tuple(monitors))
+    unknown = set(without_openings) - {member.id for member in agreement.acting_members}
+    if unknown:
+        raise BackupError(f"--without-openings: no member {', '.join(sorted(unknown))}")
+    checks = _Checks(
+        origin, agreement, keys, frozenset(without_witness), tuple(monitors),
+        frozenset(without_openings),
+    )  # fmt: skip
     if make_url(url).get_backend_name() == "sqlite":
         return _restore_sqlite(copy, url, checks)
     return _restore_postgresql(copy, url, checks)
@@ -227,6 +235,7 @@ class _Checks:
     keys: Path
     without_witness: frozenset[str]
     monitors: tuple[Path, ...]
+    without_openings: frozenset[str]
 
 
 def _witnessed(checks: _Checks, stored: LogHead) -> tuple[dict[str, int], list[str]]:
@@ -292,6 +301,7 @@ def _verified(url: str, checks: _Checks) -> Restored:
                 recovered = recover(
                     connection, log, ring=ring, agreement=agreement, copies=checks.monitors,
                     read=lambda whole: read_record(whole, ring, origin),
+                    without_openings=checks.without_openings,
                 )  # fmt: skip
             head = _head(connection, origin)
             _not_behind(sizes, unasked, head, monitors=len(checks.monitors))

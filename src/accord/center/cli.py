@@ -149,6 +149,15 @@ def db_restore(
             "commitments it kept (repeatable: one per party).",
         ),
     ] = None,
+    without_openings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--without-openings",
+            help="Restore although this party's hidden declarations changed in the "
+            "recovered entries and no opening of them was handed back (repeatable): those "
+            "objects stay as the backup holds them, and the party declares them again.",
+        ),
+    ] = None,
 ) -> None:
     """Restore a backup into an empty database: migrated, its whole record verified with the
     center's keys (the keys folder copied to this machine), its missing tail recovered from
@@ -160,6 +169,7 @@ def db_restore(
         restored = restore(
             copy, _url(database), agreement=load_agreement(agreement or _default_agreement()),
             keys=keys, without_witness=without_witness or (), monitors=from_monitor or (),
+            without_openings=without_openings or (),
         )  # fmt: skip
     except AccordError as error:
         raise fail(error) from None

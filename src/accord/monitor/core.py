@@ -506,7 +506,9 @@ class Monitor:
     def _open_own(self) -> None:
         """Check the openings the center serves for the party's own commitments against the
         commitments in the verified copy: ``commitment`` for one that does not open its
-        entry's (the center recorded, or keeps, another content than the party declared)."""
+        entry's (the center recorded, or keeps, another content than the party declared).
+        Each one that opens is kept in the state folder (:meth:`State.keep_openings`): a
+        restored center gets it back from there."""
         if self.party is None or not self._unopened:
             return
         try:
@@ -520,6 +522,7 @@ class Monitor:
                 "monitor's token reads no openings (an officer's of your party does)"
             )
             return
+        kept: list[dict[str, Any]] = []
         for opening in served:
             if opening.entry not in self._unopened:
                 continue
@@ -538,6 +541,11 @@ class Monitor:
                     index=opening.entry,
                 ) from None
             self._unopened.discard(opening.entry)
+            kept.append(
+                {"entry": opening.entry, "commitment": opening.commitment,
+                 "salt": opening.salt, "content": opening.content}
+            )  # fmt: skip
+        self.state.keep_openings(kept)
         if self._unopened:
             first = min(self._unopened)
             self.notes.append(

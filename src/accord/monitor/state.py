@@ -10,6 +10,11 @@
   monitor"). A restarted monitor re-verifies it locally (every signature, on every core)
   before it asks the center for anything new, so it resumes without fetching again what it
   holds, and trusts nothing it did not check in this process.
+* ``openings.jsonl`` — the openings of the party's own commitments (its hidden
+  declarations, its drafts) the monitor checked against its copy, one JSON object a line
+  (``entry``, ``commitment``, ``salt``, ``content``), mode 0600: the party's own copy of
+  what only it and the center hold, which a restored center needs back to rebuild those
+  objects (``accord db restore --from-monitor DIR``);
 * ``monitor.json`` — when the center was last read and since when each witness has shown
   a larger head than the center serves (what ``--stall-after`` measures, across runs of
   ``accord monitor --once``);
@@ -34,9 +39,10 @@ from typing import Any
 from accord.errors import UnsafePermissions
 from accord.record.log import MerkleLog
 
-__all__ = ["State"]
+__all__ = ["LOG_FILE", "OPENINGS_FILE", "State"]
 
 LOG_FILE = "log.sqlite"
+OPENINGS_FILE = "openings.jsonl"
 META_FILE = "monitor.json"
 EVIDENCE = "evidence"
 
@@ -67,6 +73,21 @@ class State:
 
     def append(self, leaves: Sequence[bytes], hashes: Sequence[bytes]) -> None:
         self.log.append_many(leaves, leaf_hashes=hashes)
+
+    def keep_openings(self, openings: Sequence[dict[str, Any]]) -> None:
+        """Append checked openings to ``openings.jsonl`` (created mode 0600), on disk when
+        this returns. A reader takes the last line of an entry (a crash between this and
+        ``monitor.json`` may write one twice)."""
+        if not openings:
+            return
+        fd = os.open(
+            self.path / OPENINGS_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600
+        )
+        with os.fdopen(fd, "a", encoding="utf-8") as f:
+            for opening in openings:
+                f.write(json.dumps(opening, sort_keys=True, separators=(",", ":")) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
 
     def meta(self) -> dict[str, Any]:
         """What ``monitor.json`` holds ({} when there is none, or it does not read)."""

@@ -106,6 +106,7 @@ def _shared(change: str) -> Redo:
         if "commitment" in event:  # an older log's hidden change, its content committed
             opened = context.opened(entry, owner=entry.author)
             if opened is None:
+                context.hidden_unopened(entry, entry.author)
                 return
             content = opened
         else:
@@ -119,13 +120,26 @@ def _shared(change: str) -> Redo:
 
 
 def _hidden(context: Redoing, entry: Redone) -> None:
-    opened = context.opened(entry, owner=entry.author)
+    """A hidden change, from the opening its owner handed back. Without it, nothing is
+    known of which object changed or how: the owner's entry is counted unopened. Once an
+    owner has one, a later change of its that does not fit the tables (an amendment of an
+    object whose creation was not opened) is counted too, not refused."""
+    owner = entry.author
+    opened = context.opened(entry, owner=owner)
     if opened is None:
+        context.hidden_unopened(entry, owner)
         return
-    _apply(
-        context, entry, opened["action"], object_id=opened["id"], kind=opened["object_kind"],
-        disclosure="center", version=int(opened["version"]), content=opened["content"],
-    )  # fmt: skip
+    try:
+        _apply(
+            context, entry, opened["action"], object_id=opened["id"],
+            kind=opened["object_kind"], disclosure="center",
+            version=int(opened["version"]), content=opened["content"],
+        )  # fmt: skip
+    except (KeyError, ValueError):
+        if owner not in context.unopened:
+            raise
+        context.note(entry, f"follows an unopened change of {owner}'s: not rebuilt")
+        context.hidden_unopened(entry, owner)
 
 
 def _acknowledged(context: Redoing, entry: Redone) -> None:

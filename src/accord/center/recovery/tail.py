@@ -28,7 +28,7 @@ Then each recovered entry is redone on the tables (:mod:`accord.center.recovery.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,18 +40,13 @@ from accord.agreement import Agreement
 from accord.center.entry_kinds import Recorded
 from accord.center.recovery.redo import Opening, Redoing, Redone, redo_entries
 from accord.errors import BackupError, RecordDamaged, RecordError
+from accord.monitor.state import LOG_FILE, OPENINGS_FILE
 from accord.record.entries import open_envelope
 from accord.record.keys import KeyRing
 from accord.record.log import LogHead, MerkleLog
 from accord.record.note import verify_checkpoint
 
-__all__ = ["LOG_FILE", "OPENINGS_FILE", "Recovered", "recover"]
-
-LOG_FILE = "log.sqlite"
-"""A monitor's copy of the record in its state folder (:mod:`accord.monitor.state`)."""
-
-OPENINGS_FILE = "openings.jsonl"
-"""The openings of its party's commitments a monitor checked, one JSON object a line."""
+__all__ = ["Recovered", "recover"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +75,17 @@ def recover(
     agreement: Agreement,
     copies: Sequence[Path],
     read: Callable[[MerkleLog], tuple[list[Recorded], int]],
+    without_openings: Collection[str] = (),
 ) -> Recovered:
     """Append to ``log`` (the restored record, on ``connection``'s transaction) the entries
     the longest of the monitors' ``copies`` holds past it, checked as the module docstring
     says, and redo them on the tables. ``read``: the whole record read and verified
     (:func:`~accord.center.picture.verified.read_record` with the center's key ring).
-    Raises :class:`BackupError` (the caller rolls back)."""
+
+    A hidden declaration changed in the tail whose opening no copy holds refuses the
+    recovery, naming its owner, unless the owner is in ``without_openings`` (the operator
+    restores knowingly without: those objects stay as the backup holds them, and their
+    owner declares them again). Raises :class:`BackupError` (the caller rolls back)."""
     origin, size = log.origin, log.size
     root = log.root(size) if size else b""
     opened = [_open(Path(where), origin=origin, ring=ring) for where in copies]
@@ -108,8 +108,13 @@ def recover(
     finally:
         for copy in opened:
             copy.log.close()
-    log.append_many(leaves)
+    log.append_many(leaves)  # each leaf hashed afresh from its bytes (RFC 9162 §2.1.1)
     head = longest.head
+    if log.root(head.size) != head.root:
+        raise BackupError(
+            f"{longest.where}: its leaves are not the ones its latest head signs (a leaf's "
+            "bytes do not hash to the tree the center signed): the copy was altered"
+        )
     log.add_head(head.size, head.root, head.timestamp, head.note)
     try:
         recorded, verified = read(log)
@@ -122,7 +127,29 @@ def recover(
     with Session(bind=connection, autoflush=True, expire_on_commit=False) as session:
         context = Redoing(session, agreement, origin, openings)
         redone = redo_entries(context, _redone(leaves, recorded[size:]))
-    return Recovered(redone, log.size, tuple(context.notes))
+    missing = {o: ix for o, ix in context.unopened.items() if o not in without_openings}
+    if missing:
+        said = "; ".join(
+            f"{owner}'s in {_entries(len(ix))} (the first: entry {ix[0]})"
+            for owner, ix in sorted(missing.items())
+        )
+        raise BackupError(
+            f"hidden declarations changed in the recovered entries, and no opening of them "
+            f"was handed back: {said}. Give that party's monitor's state folder "
+            "(--from-monitor), or restore knowingly without them (--without-openings PARTY: "
+            "those objects stay as the backup holds them, and the party declares them again)"
+        )
+    notes = list(context.notes)
+    for owner, ix in sorted(context.unopened.items()):
+        notes.append(
+            f"{owner}'s hidden declarations changed in {_entries(len(ix))} not rebuilt "
+            f"(restored without their openings): {owner} declares them again"
+        )
+    return Recovered(redone, log.size, tuple(notes))
+
+
+def _entries(count: int) -> str:
+    return f"{count:,} entr{'y' if count == 1 else 'ies'}"
 
 
 def _open(where: Path, *, origin: str, ring: KeyRing) -> _Copy:
