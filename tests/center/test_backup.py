@@ -1,7 +1,8 @@
 """``accord db backup`` and ``accord db restore`` (:mod:`accord.center.backup`), on SQLite and
 PostgreSQL: a backup taken while a live server takes writes restores into an empty database
-whose record verifies, with every change acknowledged before the backup began; what cannot
-be done as asked is refused with nothing written."""
+whose record verifies, with every change acknowledged before the backup began, and — its
+missing tail taken from blue's monitor's copy — every change acknowledged after it too;
+what cannot be done as asked is refused with nothing written."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ from accord.center.db import make_engine
 from accord.center.db.engine import sqlite_file
 from accord.cli import app as cli
 from accord.errors import BackupError, RecordDamaged
+from accord.monitor.core import Monitor
+from accord.monitor.http import HttpSources
+from accord.monitor.state import State
+from accord.record.keys import KeyRing
 from support.load import blue_officers_server, declaring, position
 from support.load import made as made_by
 from support.postgres import never_migrated
@@ -88,6 +93,8 @@ def test_a_backup_under_load_restores_with_every_acknowledged_change(
         stop.set()
         for t in threads:
             t.join(timeout=60)
+        monitor = tmp_path / "blue-monitor"
+        _monitor_round(server.url, auth, monitor, party="blue")  # blue's copy, its openings
     finally:
         server.stop()
     assert made.exit_code == 0, made.output
@@ -98,11 +105,22 @@ def test_a_backup_under_load_restores_with_every_acknowledged_change(
     again = CliRunner().invoke(cli, ["db", "backup", str(copy), "--database", database_url, *where])
     assert again.exit_code != 0 and "exists" in again.output  # never overwritten
 
+    # The restore takes what the center wrote after the backup from blue's monitor's copy:
+    # every acknowledged declaration is back, hidden ones rebuilt from blue's openings.
     keys = ["--keys", str(server.keys_dir)]
-    asked = ["db", "restore", str(copy), "--database", empty_url, *where, *keys]
+    asked = [
+        "db", "restore", str(copy), "--database", empty_url, *where, *keys,
+        "--from-monitor", str(monitor),
+    ]  # fmt: skip
     put = CliRunner().invoke(cli, asked)
     assert put.exit_code == 0, put.output
-    assert _head(put.output) == backed and "verified" in put.output
+    restored = _head(put.output)
+    recovered = re.search(
+        r", ([\d,]+) of them recovered from the monitors' copies, verified", put.output
+    )
+    assert recovered, put.output
+    assert restored.entries > backed.entries and "not redone" not in put.output
+    assert int(recovered.group(1).replace(",", "")) == restored.entries - backed.entries
     refused = CliRunner().invoke(cli, asked)
     assert refused.exit_code != 0 and "empty" in refused.output
 
@@ -119,14 +137,31 @@ def test_a_backup_under_load_restores_with_every_acknowledged_change(
                 got = client.get(f"/v1/declarations/{seen['id']}")
                 assert got.status_code == 200, got.text
                 assert got.json()["entry"] == seen["entry"]
-            present = [
-                seen for seen in acknowledged.values()
-                if client.get(f"/v1/declarations/{seen['id']}").status_code == 200
-            ]  # fmt: skip
-            assert all(seen["entry"] < backed.entries for seen in present)
-            assert len(present) < len(acknowledged)  # what came after the snapshot is not
+            after = [seen for seen in acknowledged.values() if seen["entry"] >= backed.entries]
+            assert after and any(seen["disclosure"] == "center" for seen in after)
+            for seen in after:  # what came after the snapshot, from the monitor's copy
+                got = client.get(f"/v1/declarations/{seen['id']}")
+                assert got.status_code == 200, got.text
+                assert {k: got.json()[k] for k in ("entry", "version", "feature")} == {
+                    k: seen[k] for k in ("entry", "version", "feature")
+                }
+            assert client.get("/v1/record/head").json()["size"] == restored.entries
     finally:
         server.stop()
+
+
+def _monitor_round(url: str, auth: dict[str, str], state: Path, *, party: str) -> None:
+    """One round of ``party``'s monitor against the server at ``url`` (an officer's token):
+    its copy of the record, and the openings of its own commitments, in ``state``."""
+    with httpx.Client(base_url=url, headers=auth, timeout=30.0) as client:
+        ring = KeyRing.from_json(client.get("/v1/keys").json())
+        sources = HttpSources(client, origin=ring.center.name, witness_urls={}, party=party)
+        with Monitor(
+            keys=ring, sources=sources, state=State(state, ring.center.name),
+            clock=time.time, stall_after=600, party=party,
+        ) as monitor:  # fmt: skip
+            monitor.step()
+            assert monitor.notes == [], monitor.notes
 
 
 def _tables(url: str) -> int:
