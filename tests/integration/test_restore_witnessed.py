@@ -1,6 +1,7 @@
 """A restore never puts back a record shorter than one the parties' witnesses cosigned
 (DECISIONS 14): ``accord db restore`` asks each witness the agreement names, with real
-witnesses (``accord witness serve``'s application, in threads) and the center's own keys."""
+witnesses (``accord witness serve``'s application, in threads) and the center's own keys,
+and takes what an older backup lacks from a monitor's copy that reaches the cosigned head."""
 
 from __future__ import annotations
 
@@ -13,14 +14,27 @@ from accord.center.app import create_app
 from accord.center.backup import backup, restore
 from accord.center.bootstrap import Parts
 from accord.center.demo_witnesses import make_witnesses, serving, with_witnesses
+from accord.center.record.heads import latest_head
 from accord.center.runtime import Center
 from accord.center.writer_process import Loopback
 from accord.errors import BackupError
+from support.declarations import POSITION
 from support.jig import AGREEMENT_TEXT
+from support.redo import monitor_copy
 from support.service import TestClient, add_users, clock, settings_for
 from support.witnessing import ask, fill
 
 T_WITNESS = 1_790_000_000
+
+
+def declare(client: TestClient, tokens: dict[str, str], lon: float) -> None:
+    """Blue's officer declares a shared position at ``lon``: one entry."""
+    feature = {**POSITION, "geometry": {"type": "Point", "coordinates": [lon, 25.0]}}
+    answer = client.post(
+        "/v1/declarations", json=feature,
+        headers={"Authorization": f"Bearer {tokens['blue-officer']}"},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
 
 
 def test_a_backup_older_than_a_witnessed_head_is_refused(tmp_path: Path) -> None:
@@ -33,7 +47,7 @@ def test_a_backup_older_than_a_witnessed_head_is_refused(tmp_path: Path) -> None
     settings = settings_for(
         folder, agreement_path=path, escalation_interval_s=0, witness_interval_s=0
     )
-    add_users(settings.database_url)
+    tokens = add_users(settings.database_url)
     keys = settings.keys_dir
     old, new = tmp_path / "old.backup", tmp_path / "new.backup"
 
@@ -46,7 +60,16 @@ def test_a_backup_older_than_a_witnessed_head_is_refused(tmp_path: Path) -> None
             five = fill(center, 5, 0, "A")
             assert ask(center, "blue", five) == ask(center, "red", five) == "cosigned"
             backed_old = backup(settings.database_url, old, agreement=agreement)
-            eight = fill(center, 3, 5, "A")
+            # three declarations after the backup; a monitor's copy after the first, and
+            # after the last
+            declare(client, tokens, 21.1)
+            six = latest_head(center)
+            short = monitor_copy(settings.database_url, tmp_path / "short", agreement=agreement)
+            declare(client, tokens, 21.2)
+            declare(client, tokens, 21.3)
+            eight = latest_head(center)
+            whole = monitor_copy(settings.database_url, tmp_path / "whole", agreement=agreement)
+            assert (five.size, six.size, eight.size) == (5, 6, 8)
             assert ask(center, "blue", eight) == "cosigned"  # blue's witness: 8 more; red's not
             backed_new = backup(settings.database_url, new, agreement=agreement)
             assert backed_old.entries == five.size < eight.size == backed_new.entries
@@ -61,6 +84,17 @@ def test_a_backup_older_than_a_witnessed_head_is_refused(tmp_path: Path) -> None
             )
             assert not (tmp_path / "a" / "accord.sqlite").exists()
             assert list((tmp_path / "a").iterdir()) == []  # nothing left behind
+            # a monitor's copy that stops short of what blue's witness cosigned: refused too
+            with pytest.raises(BackupError) as refused:
+                restore(old, target("a"), agreement=agreement, keys=keys, monitors=[short])
+            assert str(refused.value).startswith(
+                f"with the 1 monitors' copies given, the record holds {six.size:,} entries, "
+                f"but blue's witness cosigned a record of {eight.size:,}: "
+            )
+            assert list((tmp_path / "a").iterdir()) == []
+            # with the whole copy, the old backup is brought up to what was cosigned
+            recovered = restore(old, target("a"), agreement=agreement, keys=keys, monitors=[whole])
+            assert recovered.head == backed_new and recovered.recovered == 3
             # red's witness is behind the newer backup: the center catches it up later
             assert restore(new, target("b"), agreement=agreement, keys=keys).head == backed_new
 
