@@ -32,6 +32,7 @@ from bench import (
     nodes,
     reads,
     record,
+    restore,
     startup,
     tak,
     tiles,
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             "tak",
             "feeds",
             "nodes",
+            "restore",
             "week",
         ),
         default=None,
@@ -168,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.seconds or max(15.0, 60.0 * min(s, 1.0)),
             writer_share=_float_env("ACCORD_BENCH_FEEDS_WRITER_SHARE"),
         )
+    if args.only in (None, "restore"):
+        rows += restore.run(entries=max(2000, int(20_000 * s)))
     if args.only in (None, "nodes"):
         rows += nodes.run(_pg_url(args), seconds=args.seconds or max(5.0, 15.0 * min(s, 1.0)))
     if args.only == "load-cpu":
