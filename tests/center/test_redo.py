@@ -5,13 +5,17 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from support.declarations import POSITION
 from support.desk import Desk
 from support.history import history
-from support.redo import check_redo
+from support.redo import check_redo, rooted
+from support.service import Service
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -31,3 +35,35 @@ def test_a_known_history_is_rebuilt(
 
     restored = check_redo(request, tmp_path, backend, scenario)
     assert restored.recovered > 0 and restored.notes == ()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_rooted_centers_tail_is_rebuilt_with_its_acts(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    """Under signed acts: each act's nonce is kept again, so a replay is refused after the
+    restore as before it (the oracle compares ``act_nonces``)."""
+
+    def scenario(service: Service, backup: Callable[[], None]) -> None:
+        backup()
+        changes = {"changes": [{"change": "declare", "feature": _hidden()}]}
+        made = service.post("/v1/declarations/hidden", "blue-officer", json=changes)
+        assert made.status_code == 200, made.text
+        shared = service.post("/v1/declarations", "red-officer", json=POSITION_RED)
+        assert shared.status_code == 201, shared.text
+
+    restored = check_redo(request, tmp_path, backend, scenario, serve=rooted)
+    assert restored.recovered == 2 and restored.notes == ()
+
+
+def _hidden() -> dict[str, Any]:
+    feature: dict[str, Any] = {**POSITION, "properties": dict(POSITION["properties"])}
+    feature["properties"]["disclosure"] = "center"
+    return feature
+
+
+POSITION_RED: dict[str, Any] = {
+    **POSITION,
+    "geometry": {"type": "Point", "coordinates": [21.6, 25.3]},
+    "properties": {**POSITION["properties"], "party": "red", "disclosure": "shared"},
+}

@@ -225,7 +225,9 @@ desk_service: Serve = contextlib.contextmanager(start_desk)
 @contextlib.contextmanager
 def rooted(tmp_path: Path, database_url: str) -> Iterator[Service]:
     """A service whose members sign their acts (:func:`support.service.rooted_service`)."""
-    yield from rooted_service(tmp_path, database_url)
+    tmp_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with rooted_service(tmp_path, database_url) as service:
+        yield service
 
 
 @contextlib.contextmanager

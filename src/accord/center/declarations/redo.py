@@ -33,6 +33,12 @@ def _declared(context: Redoing, stored: Mapping[str, Any]) -> Declared:
     return obj
 
 
+def _rev(context: Redoing) -> int:
+    """The ``rev`` the next change takes (:func:`~accord.center.declarations.service.
+    next_rev`, read from the table once)."""
+    return context.next_number("declarations.rev", lambda: next_rev(context.session))
+
+
 def _row(context: Redoing, object_id: str) -> Declaration:
     row = context.session.get(Declaration, object_id)
     if row is None:
@@ -61,7 +67,7 @@ def _apply(
         obj = _declared(context, content)
         row = Declaration(
             id=object_id, kind=kind, owner=entry.author, disclosure=disclosure, status=ACTIVE,
-            version=1, rev=next_rev(session), feature=canonical_json(content).decode("utf-8"),
+            version=1, rev=_rev(context), feature=canonical_json(content).decode("utf-8"),
             declared_at=at, updated_at=at, withdrawn_at=None, entry=entry.index,
             shadow=placed(context.agreement, obj, None),
         )  # fmt: skip
@@ -75,7 +81,7 @@ def _apply(
         obj = _declared(context, content)
         _claim_device(session, entry.author, obj, object_id)
         row.version = version
-        row.rev = next_rev(session)
+        row.rev = _rev(context)
         row.feature = canonical_json(content).decode("utf-8")
         row.shadow = placed(context.agreement, obj, row.shadow)
         row.updated_at = at
@@ -88,7 +94,7 @@ def _apply(
         row.status = WITHDRAWN
         row.withdrawn_at = at
         row.updated_at = at
-        row.rev = next_rev(session)
+        row.rev = _rev(context)
         row.entry = entry.index
     else:
         raise ValueError(f"no change {change!r}")

@@ -126,6 +126,15 @@ class Redoing:
     """The entries, by owner, whose hidden declaration could not be rebuilt for want of an
     opening (:meth:`hidden_unopened`): the restore refuses them unless told otherwise."""
     _user_ids: dict[str, int | None] = field(default_factory=dict)
+    _counters: dict[str, int] = field(default_factory=dict)
+
+    def next_number(self, name: str, first: Callable[[], int]) -> int:
+        """The next value of the counter ``name`` (a table's ``rev``, say): ``first()`` the
+        first time (as the service reads it, from the tables), one more each time after —
+        redo alone writes while it runs, so the tables are not read again."""
+        value = self._counters[name] + 1 if name in self._counters else first()
+        self._counters[name] = value
+        return value
 
     def note(self, entry: Redone, text: str) -> None:
         """Say what entry ``entry``'s redo could not do."""
