@@ -35,12 +35,12 @@ acknowledgement names go through prepared statements on the driver's cursor
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accord.agreement import Agreement
@@ -74,6 +74,8 @@ __all__ = [
     "acknowledge",
     "check_draft",
     "check_geometry",
+    "put_acknowledgement",
+    "put_message",
     "send",
 ]
 
@@ -218,6 +220,52 @@ def check_draft(
 # --- sending and acknowledging --------------------------------------------------------------
 
 
+def put_message(
+    connection: Connection, values: Mapping[str, Any], to: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Write a sent message's row (``values``: its columns) and a row for each recipient of
+    ``to`` (delivered: level 0, no contact alerted yet, the acknowledgement deadline running);
+    the recipients' rows as written. :func:`send`'s, and redo's
+    (:mod:`accord.center.directline.redo`)."""
+    _PUT_MESSAGE.execute(connection, values)
+    fresh: list[dict[str, Any]] = [
+        {
+            "message_id": values["id"],
+            "recipient": party,
+            "level": 0,
+            "position": -1,
+            "due_at": values["ack_deadline"],
+        }
+        for party in to
+    ]
+    _PUT_RECIPIENTS.execute(connection, fresh)
+    return fresh
+
+
+def put_acknowledgement(
+    connection: Connection,
+    message_id: str,
+    recipient: str,
+    *,
+    at: datetime,
+    user_id: int | None,
+    content_hash: str,
+    entry: int,
+) -> dict[str, Any]:
+    """Write ``recipient``'s acknowledgement of ``message_id`` at ``at`` by the user
+    ``user_id``, naming ``content_hash``, in record entry ``entry``: its deadline stops; the
+    columns written. :func:`acknowledge`'s, and redo's."""
+    done = {
+        "acknowledged_at": at,
+        "acknowledged_by": user_id,
+        "ack_hash": content_hash,
+        "ack_entry": entry,
+        "due_at": None,
+    }
+    _ACKNOWLEDGE.execute(connection, {"b_message": message_id, "b_recipient": recipient, **done})
+    return done
+
+
 def send(unit: Unit, caller: Caller, draft: Draft, at: datetime) -> tuple[Message, list[Recipient]]:
     """Fix the message's content, write it, its recipients, the ``message.sent`` entry (a
     commitment to the content) and its opening, and publish the live events; the message
@@ -280,13 +328,8 @@ def send(unit: Unit, caller: Caller, draft: Draft, at: datetime) -> tuple[Messag
         "content_hash": digest,
         "entry": entry,
     }
-    _PUT_MESSAGE.execute(connection, values)
+    fresh = put_message(connection, values, draft.to)
     message = Message(**values)
-    fresh: list[dict[str, Any]] = [
-        {"message_id": message_id, "recipient": p, "level": 0, "position": -1, "due_at": deadline}
-        for p in draft.to
-    ]
-    _PUT_RECIPIENTS.execute(connection, fresh)
     recipients = sorted((Recipient(**row) for row in fresh), key=lambda r: r.recipient)
     views = checks.check(
         unit,
@@ -367,16 +410,10 @@ def acknowledge(
         author=caller.member,
         at=at,
     )
-    done = {
-        "acknowledged_at": at,
-        "acknowledged_by": caller.user_id,
-        "ack_hash": named,
-        "ack_entry": entry,
-        "due_at": None,
-    }
-    _ACKNOWLEDGE.execute(
-        session.connection(), {"b_message": message_id, "b_recipient": caller.member, **done}
-    )
+    done = put_acknowledgement(
+        session.connection(), message_id, caller.member,
+        at=at, user_id=caller.user_id, content_hash=named, entry=entry,
+    )  # fmt: skip
     for name, value in done.items():  # the row as stored, without another flush
         set_committed_value(row, name, value)
     payload = {

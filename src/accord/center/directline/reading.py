@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from accord.center import visibility
 from accord.center.checks import service as checks
-from accord.center.checks.views import CheckOpeningOut, check_out, opening_out
+from accord.center.checks.views import CheckOpeningOut, CheckOut, check_out, opening_out
 from accord.center.db.fast import PreparedQuery
 from accord.center.db.models import Opening, User
 from accord.center.db.models_checks import CheckOpening
@@ -50,6 +50,7 @@ __all__ = [
     "check_opening_of",
     "involved",
     "iso_duration",
+    "kept",
     "list_messages",
     "message_view",
     "not_found",
@@ -243,7 +244,7 @@ def _build_views(
                 content_hash=None if monitor else message.content_hash,
                 recipients=parties,
                 open=any(not p.acknowledged for p in parties),
-                check=check_out(found[-1]) if (found := checked.get(message.id)) else None,
+                check=_check_of(checked.get(message.id, ())),
             )
         )
     return out
@@ -360,4 +361,19 @@ def check_opening_of(session: Session, caller: Caller, message_id: str) -> Check
     found = checks.opening_for(session, message.id, caller.member)
     if found is None:  # a message sent before checks were made (migration 0015)
         raise not_found()
+    if not kept(found):
+        raise NotFound("the opening of this message's check was not kept")
     return opening_out(found)
+
+
+def kept(row: CheckOpening) -> bool:
+    """Whether a check's opening is kept: a check redone from the record
+    (:mod:`accord.center.directline.redo`) has its commitment only, its salt and content
+    empty (what the party was shown is in no entry)."""
+    return bool(row.content)
+
+
+def _check_of(found: Sequence[CheckOpening]) -> CheckOut | None:
+    """The latest of a message's checks for the viewer (``found``), when its opening is
+    kept; None when there is none or it is not kept."""
+    return check_out(found[-1]) if found and kept(found[-1]) else None
