@@ -27,6 +27,7 @@ from accord.center.identity import add_user
 from accord.center.reader_process import LoopbackReader
 from accord.center.roles import Role
 from accord.center.writer_process import Loopback
+from accord.errors import BackupError
 from support.clock import Clock
 from support.desk import Desk
 from support.failures import assert_problem
@@ -220,6 +221,7 @@ def restored_desk(
     scenario: Callable[[Desk, Callable[[], None]], None],
     *,
     owners: tuple[str, ...] | None = None,
+    without_openings: tuple[str, ...] = (),
 ) -> Iterator[tuple[Desk, Restored]]:
     """The center :func:`three_parties` serves after ``scenario`` (the backup taken where it
     calls ``backup()``), restored with a monitor's copy holding ``owners``' openings, served
@@ -239,9 +241,16 @@ def restored_desk(
             monitor = monitor_copy(
                 database_url, tmp_path / "monitor", agreement=agreement, owners=owners
             )
+            if without_openings:  # refused unless the operator names the parties
+                with pytest.raises(BackupError, match="no opening of them was handed back"):
+                    restore_with(
+                        copy, restored_url, agreement=agreement, keys=settings.keys_dir,
+                        monitors=[monitor],
+                    )  # fmt: skip
             restored = restore_with(
-                copy, restored_url, agreement=agreement, keys=settings.keys_dir, monitors=[monitor]
-            )
+                copy, restored_url, agreement=agreement, keys=settings.keys_dir,
+                monitors=[monitor], without_openings=without_openings,
+            )  # fmt: skip
             tokens, at = desk.tokens, desk.clock()
         again = dataclasses.replace(settings, database_url=restored_url)
         clock = Clock(at)
@@ -298,12 +307,15 @@ def test_a_message_whose_content_is_not_handed_back_is_noted_not_written(
         acknowledge(desk, "blue-officer", sent["again"])
 
     # blue's officers hand back no opening: its message's content is in no entry
-    with restored_desk(request, tmp_path, backend, scenario, owners=("red",)) as (desk, restored):
+    with restored_desk(
+        request, tmp_path, backend, scenario, owners=("red",), without_openings=("blue",)
+    ) as (desk, restored):
         lost, again = sent["lost"], sent["again"]
-        assert len(restored.notes) == 4, restored.notes
+        assert len(restored.notes) == 5, restored.notes
+        assert restored.notes[-1].startswith("blue's hidden declarations or messages changed")
         assert "blue handed back no opening" in restored.notes[0]
         assert f"message {lost['id']} is not written" in restored.notes[1]
-        assert all(lost["id"] in note for note in restored.notes[1:])  # its check, its ack
+        assert all(lost["id"] in note for note in restored.notes[1:-1])  # its check, its ack
         assert_problem(desk.get(f"{MESSAGES}/{lost['id']}", "red-officer"), 404)
         assert standing(desk, "red-officer", again, "blue")["acknowledged"] is True
         assert desk.get(MESSAGES, "blue-officer").status_code == 200

@@ -123,6 +123,8 @@ def _history(service: Service, copy: Path, agreement: Agreement) -> None:
     ]}))  # fmt: skip
     _ok(service.post(HIDDEN, "red-officer", json={"changes": [
         {"change": "declare", "feature": _hidden("red", "R-2")}]}))  # fmt: skip
+    message = {"to": ["blue"], "subject": "crossing", "text": "at 0600 by the bridge"}
+    _ok(service.post("/v1/messages", "red-officer", json=message), 201)  # sent, then checked
     _ok(service.post("/v1/declarations", "blue-officer", json=_shared("blue", "B-3", 21.2)), 201)
 
 
@@ -142,7 +144,7 @@ def test_the_missing_tail_comes_from_the_parties_monitors(
     with _targets(request, tmp_path, database_url) as empty:
         # blue's monitor alone: red's hidden change in the tail cannot be rebuilt
         target = empty()
-        refused = r"no opening of them was handed back: red's in 1 entry "
+        refused = r"no opening of them was handed back: red's in 2 entries "
         with pytest.raises(BackupError, match=refused):
             restore(copy, target, agreement=agreement, keys=keys, monitors=[blue])
         assert _tables(target) == 0  # nothing restored
@@ -152,7 +154,8 @@ def test_the_missing_tail_comes_from_the_parties_monitors(
         done = restore(copy, target, agreement=agreement, keys=keys, monitors=[blue, red])
         head = _ok(service.get("/v1/record/head", "observer"))
         assert done.head.entries == head["size"] and done.notes == ()
-        assert done.recovered == 4  # blue's two hidden changes, red's, blue's shared one
+        assert done.recovered == 6  # blue's two hidden changes, red's, red's message and its
+        # check, blue's shared declaration
         assert_same_tables(database_url, target, agreement=agreement, ignore=LEGACY_USERS)
 
         # the operator restores knowingly without red's openings: said, not hidden
@@ -162,12 +165,16 @@ def test_the_missing_tail_comes_from_the_parties_monitors(
             without_openings=["red"],
         )  # fmt: skip
         assert done.head.entries == head["size"]
-        red_entry = done.head.entries - 2  # red's hidden change, then blue's shared one
-        assert done.notes == (
-            f"entry {red_entry} (declaration.hidden): red handed back no opening: its content "
-            "stays unknown",
-            "red's hidden declarations changed in 1 entry not rebuilt (restored without "
-            "their openings): red declares them again",
+        hidden_at = done.head.entries - 4  # red's hidden change, its message, the check
+        notes = done.notes
+        assert notes[0] == (
+            f"entry {hidden_at} (declaration.hidden): red handed back no opening: its content "
+            "stays unknown"
+        )
+        assert notes[1].startswith(f"entry {hidden_at + 1} (message.sent): red handed back no")
+        assert notes[-1] == (
+            "red's hidden declarations or messages changed in 2 entries not rebuilt (restored "
+            "without their openings): red declares or sends them again"
         )
 
 

@@ -120,13 +120,19 @@ def monitor_copy(
 
 
 def restore_with(
-    copy: Path, url: str, *, agreement: Agreement, keys: Path, monitors: Iterable[Path]
+    copy: Path,
+    url: str,
+    *,
+    agreement: Agreement,
+    keys: Path,
+    monitors: Iterable[Path],
+    without_openings: Iterable[str] = (),
 ) -> Restored:
     """The backup ``copy`` restored into the empty database ``url`` with the monitors'
     copies (every party's witness knowingly left unasked)."""
     return restore(
         copy, url, agreement=agreement, keys=keys, monitors=tuple(monitors),
-        without_witness=tuple(agreement.witnesses),
+        without_witness=tuple(agreement.witnesses), without_openings=tuple(without_openings),
     )  # fmt: skip
 
 
@@ -255,11 +261,14 @@ def check_redo(
     ignore: Mapping[str, Iterable[str]] | None = None,
     skip: Iterable[str] = (),
     owners: Iterable[str] | None = None,
+    without_openings: Iterable[str] = (),
 ) -> Restored:
     """Run ``scenario(service, backup)`` on a fresh service (``serve``), the backup taken
     when it calls ``backup()`` (before anything when it never does), then restore that
     backup with a monitor's copy of the whole record (openings of ``owners``' commitments,
-    every owner's when None) and assert the tables are the original's, but for ``ignore``
+    every owner's when None; ``without_openings``: the parties whose hidden declarations and
+    messages the restore knowingly goes without) and assert the tables are the original's,
+    but for ``ignore``
     (default: :data:`LEGACY_USERS` under a legacy agreement, nothing under a rooted one)
     and the tables in ``skip`` (each skip needs its reason where the test names it).
     What the restore did, notes included, is returned for the test to check."""
@@ -285,8 +294,9 @@ def check_redo(
             database_url, tmp_path / "monitor", agreement=agreement, owners=owners
         )
         restored = restore_with(
-            copy, restored_url, agreement=agreement, keys=settings.keys_dir, monitors=[monitor]
-        )
+            copy, restored_url, agreement=agreement, keys=settings.keys_dir, monitors=[monitor],
+            without_openings=without_openings,
+        )  # fmt: skip
         if ignore is None:
             ignore = {} if agreement.rooted else LEGACY_USERS
         assert_same_tables(

@@ -153,9 +153,10 @@ def db_restore(
         list[str] | None,
         typer.Option(
             "--without-openings",
-            help="Restore although this party's hidden declarations changed in the "
-            "recovered entries and no opening of them was handed back (repeatable): those "
-            "objects stay as the backup holds them, and the party declares them again.",
+            help="Restore although this party's hidden declarations or messages changed in "
+            "the recovered entries and no opening of them was handed back (repeatable): "
+            "those declarations stay as the backup holds them, those messages are not "
+            "restored, and the party declares and sends them again.",
         ),
     ] = None,
 ) -> None:

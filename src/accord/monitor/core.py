@@ -144,6 +144,11 @@ class Sources(Protocol):
         (None: none can be read with this monitor's token)."""
         ...
 
+    def message_openings(self, ids: Sequence[str]) -> list[Opening]:
+        """The openings of the party's sent messages ``ids`` (one the token may not read,
+        or the center no longer has, is left out)."""
+        ...
+
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
@@ -522,6 +527,12 @@ class Monitor:
                 "monitor's token reads no openings (an officer's of your party does)"
             )
             return
+        sent = self._sent_messages()
+        if sent:
+            try:
+                served = [*served, *self._sources.message_openings(sent)]
+            except Unavailable as error:
+                self.notes.append(f"your party's messages' openings: unreadable ({error})")
         kept: list[dict[str, Any]] = []
         for opening in served:
             if opening.entry not in self._unopened:
@@ -552,6 +563,17 @@ class Monitor:
                 f"{len(self._unopened)} of your party's commitments have no opening served "
                 f"yet (the first: entry {first})"
             )
+
+    def _sent_messages(self) -> list[str]:
+        """The ids of the party's messages whose ``message.sent`` commitment in the copy is
+        not opened yet (each message's opening is asked for by its id, read from the copy)."""
+        ids = []
+        for index in sorted(self._unopened):
+            data = self.state.leaves(index, index + 1)[0]
+            event = loads_canonical(open_envelope(data)[2])["event"]
+            if event.get("kind") == "message.sent" and isinstance(event.get("id"), str):
+                ids.append(event["id"])
+        return ids
 
     # --- the witnesses ------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import httpx
 
 from accord.agreement import CENTER
 from accord.errors import MonitorAlarm, Unavailable
+from accord.record.canonical import canonical_json
 
 from .core import Opening, WitnessSource
 
@@ -162,6 +163,29 @@ class HttpSources:
             after = page.get("next")
             if not after:
                 return out + self._draft_openings()
+
+    def message_openings(self, ids: Sequence[str]) -> list[Opening]:
+        """The opening of each of the party's sent messages ``ids`` (``GET
+        /v1/messages/{id}/opening``; the content as the canonical JSON committed to); one
+        the token may not read (403) or that the center does not have (404) is left out."""
+        out: list[Opening] = []
+        for message in ids:
+            found = _get(
+                self._client, f"v1/messages/{message}/opening", "a message's opening",
+                absent=(403, 404),
+            )  # fmt: skip
+            if found is None:
+                continue
+            opened = found.json()
+            out.append(
+                Opening(
+                    int(opened["entry"]),
+                    str(opened["commitment"]),
+                    str(opened["salt"]),
+                    canonical_json(opened["content"]).decode("utf-8"),
+                )
+            )
+        return out
 
     def _draft_openings(self) -> list[Opening]:
         """The openings of the party's ``draft.changed`` entries (``GET

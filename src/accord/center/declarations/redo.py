@@ -112,7 +112,7 @@ def _shared(change: str) -> Redo:
         if "commitment" in event:  # an older log's hidden change, its content committed
             opened = context.opened(entry, owner=entry.author)
             if opened is None:
-                context.hidden_unopened(entry, entry.author)
+                context.unopened_change(entry, entry.author)
                 return
             content = opened
         else:
@@ -133,7 +133,7 @@ def _hidden(context: Redoing, entry: Redone) -> None:
     owner = entry.author
     opened = context.opened(entry, owner=owner)
     if opened is None:
-        context.hidden_unopened(entry, owner)
+        context.unopened_change(entry, owner)
         return
     try:
         _apply(
@@ -145,7 +145,7 @@ def _hidden(context: Redoing, entry: Redone) -> None:
         if owner not in context.unopened:
             raise
         context.note(entry, f"follows an unopened change of {owner}'s: not rebuilt")
-        context.hidden_unopened(entry, owner)
+        context.unopened_change(entry, owner)
 
 
 def _acknowledged(context: Redoing, entry: Redone) -> None:

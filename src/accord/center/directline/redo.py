@@ -6,10 +6,11 @@
 * ``message.sent`` — the message and its recipients, from the event (id, sender,
   recipients, times) and the content its sender hands back (the opening: ``openings`` is
   written again); ``sent_by`` is the user of the sender's act (NULL under a legacy
-  agreement: its entries hold no act). Without the opening the message is **not written**
-  and the fact noted: ``messages.content`` and ``content_hash`` cannot be NULL, and neither
-  is in the record. The message's later entries (its check, acknowledgements, escalation)
-  then change nothing and are noted too;
+  agreement: its entries hold no act). Without the opening the message is **not written**:
+  ``messages.content`` and ``content_hash`` cannot be NULL, and neither is in the record.
+  That refuses the restore unless the operator names the sender
+  (:meth:`~accord.center.recovery.redo.Redoing.unopened_change`); the message's later
+  entries (its check, acknowledgements, escalation) then change nothing and are noted;
 * ``message.checked`` — each party's ``check_openings`` row with its commitment only: what
   the party was shown (salt and content) is in no entry, so both are left empty, and the
   direct line's readers answer such a check as not kept
@@ -99,6 +100,7 @@ def _sent(context: Redoing, entry: Redone) -> None:
             f"message {message_id} is not written: messages.content and content_hash "
             "cannot be NULL, and only its opening holds them",
         )
+        context.unopened_change(entry, sender)
         return
     fixed = {"id": message_id, "from": sender, "to": to}
     fixed |= {"sent_at": event["sent_at"], "ack_deadline": event["ack_deadline"]}

@@ -123,8 +123,9 @@ class Redoing:
     openings: Mapping[int, Opening] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     unopened: dict[str, list[int]] = field(default_factory=dict)
-    """The entries, by owner, whose hidden declaration could not be rebuilt for want of an
-    opening (:meth:`hidden_unopened`): the restore refuses them unless told otherwise."""
+    """The entries, by owner, whose hidden declaration or message could not be rebuilt for
+    want of an opening (:meth:`unopened_change`): the restore refuses them unless told
+    otherwise."""
     _user_ids: dict[str, int | None] = field(default_factory=dict)
     _counters: dict[str, int] = field(default_factory=dict)
 
@@ -140,11 +141,12 @@ class Redoing:
         """Say what entry ``entry``'s redo could not do."""
         self.notes.append(f"entry {entry.index} ({entry.kind}): {text}")
 
-    def hidden_unopened(self, entry: Redone, owner: str) -> None:
-        """Entry ``entry`` changed one of ``owner``'s hidden declarations, and it could not
-        be rebuilt: a center that checks operations against what is in force must not take
-        that silently (:func:`accord.center.recovery.tail.recover` refuses it unless the
-        operator names ``owner``)."""
+    def unopened_change(self, entry: Redone, owner: str) -> None:
+        """Entry ``entry`` changed one of ``owner``'s hidden declarations, or sent one of its
+        messages, and it could not be rebuilt for want of its opening: a center that checks
+        operations against what is in force, and carries the parties' warnings, must not
+        take that silently (:func:`accord.center.recovery.tail.recover` refuses it unless
+        the operator names ``owner``). Drafts and check warnings are only noted."""
         self.unopened.setdefault(owner, []).append(entry.index)
 
     def opened(

@@ -82,10 +82,11 @@ def recover(
     says, and redo them on the tables. ``read``: the whole record read and verified
     (:func:`~accord.center.picture.verified.read_record` with the center's key ring).
 
-    A hidden declaration changed in the tail whose opening no copy holds refuses the
-    recovery, naming its owner, unless the owner is in ``without_openings`` (the operator
-    restores knowingly without: those objects stay as the backup holds them, and their
-    owner declares them again). Raises :class:`BackupError` (the caller rolls back)."""
+    A hidden declaration changed, or a message sent, in the tail whose opening no copy
+    holds refuses the recovery, naming its owner, unless the owner is in
+    ``without_openings`` (the operator restores knowingly without: those declarations stay
+    as the backup holds them, those messages are not restored, and their owner declares
+    and sends them again). Raises :class:`BackupError` (the caller rolls back)."""
     origin, size = log.origin, log.size
     root = log.root(size) if size else b""
     opened = [_open(Path(where), origin=origin, ring=ring) for where in copies]
@@ -134,16 +135,17 @@ def recover(
             for owner, ix in sorted(missing.items())
         )
         raise BackupError(
-            f"hidden declarations changed in the recovered entries, and no opening of them "
-            f"was handed back: {said}. Give that party's monitor's state folder "
-            "(--from-monitor), or restore knowingly without them (--without-openings PARTY: "
-            "those objects stay as the backup holds them, and the party declares them again)"
+            "hidden declarations or messages changed in the recovered entries, and no "
+            f"opening of them was handed back: {said}. Give that party's monitor's state "
+            "folder (--from-monitor), or restore knowingly without them (--without-openings "
+            "PARTY: those declarations stay as the backup holds them and those messages are "
+            "not restored; the party declares and sends them again)"
         )
     notes = list(context.notes)
     for owner, ix in sorted(context.unopened.items()):
         notes.append(
-            f"{owner}'s hidden declarations changed in {_entries(len(ix))} not rebuilt "
-            f"(restored without their openings): {owner} declares them again"
+            f"{owner}'s hidden declarations or messages changed in {_entries(len(ix))} not "
+            f"rebuilt (restored without their openings): {owner} declares or sends them again"
         )
     return Recovered(redone, log.size, tuple(notes))
 
