@@ -48,6 +48,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
 from accord.center import visibility
@@ -77,6 +78,7 @@ __all__ = [
     "DraftIn",
     "DraftRecord",
     "Saved",
+    "changed",
     "check_draft",
     "check_key",
     "delete_draft",
@@ -313,8 +315,8 @@ def _member_of(caller: Caller) -> str:
 
 
 def _record(unit: Unit, member: str, opened: Mapping[str, Any], at: datetime) -> int:
-    """Append the member's ``draft.changed`` entry committing to ``opened``, keep its
-    opening for the member and index it (``draft_changes``); the entry's index."""
+    """Append the member's ``draft.changed`` entry committing to ``opened`` and keep its
+    opening for the member (:func:`changed` then writes what it does); the entry's index."""
     salt = secrets.token_bytes(SALT_BYTES)
     committed = commitment(dict(opened), salt=salt)
     event = CHANGED_ENTRY.build(commitment=encode_base64(committed))
@@ -328,9 +330,38 @@ def _record(unit: Unit, member: str, opened: Mapping[str, Any], at: datetime) ->
             content=canonical_json(dict(opened)).decode("utf-8"),
         )
     )
-    key, action = str(opened["key"]), str(opened["action"])
-    unit.session.add(DraftChange(entry=entry, member=member, key=key, action=action, at=at))
     return entry
+
+
+def changed(
+    session: Session,
+    member: str,
+    opened: Mapping[str, Any],
+    row: Draft | None,
+    *,
+    entry: int,
+    at: datetime,
+    saved_by: int | None,
+) -> Draft | None:
+    """What the ``draft.changed`` entry ``entry`` whose opening is ``opened`` does to the
+    tables: its index row (``draft_changes``), and ``row`` (the member's draft of that key,
+    None for none) saved, replaced or deleted; the draft after it (None: deleted)."""
+    key, action = str(opened["key"]), str(opened["action"])
+    if action not in ("saved", "deleted"):
+        raise ValueError(f"a draft is saved or deleted, not {action!r}")
+    session.add(DraftChange(entry=entry, member=member, key=key, action=action, at=at))
+    if action == "deleted":
+        if row is not None:
+            session.delete(row)
+        return None
+    encoded = canonical_json(opened["draft"]).decode("utf-8")
+    if row is None:
+        row = Draft(member=member, key=key, content=encoded, saved_by=saved_by,
+                    created_at=at, saved_at=at, entry=entry)  # fmt: skip
+        session.add(row)
+    else:
+        row.content, row.saved_by, row.saved_at, row.entry = encoded, saved_by, at, entry
+    return row
 
 
 def save_draft(
@@ -357,13 +388,8 @@ def save_draft(
     content = draft.as_json()
     opened = {"action": "saved", "created": created, "draft": content, "key": checked}
     entry = _record(unit, member, opened, at)
-    encoded = canonical_json(content).decode("utf-8")
-    if row is None:
-        row = Draft(member=member, key=checked, content=encoded, saved_by=caller.user_id,
-                    created_at=at, saved_at=at, entry=entry)  # fmt: skip
-        session.add(row)
-    else:
-        row.content, row.saved_by, row.saved_at, row.entry = encoded, caller.user_id, at, entry
+    row = changed(session, member, opened, row, entry=entry, at=at, saved_by=caller.user_id)
+    assert row is not None
     session.flush()
     record = draft_of(row)
     publish(
@@ -391,7 +417,7 @@ def delete_draft(unit: Unit, caller: Caller, key: str, at: datetime) -> DraftRec
     record = draft_of(row)
     opened = {"action": "deleted", "created": False, "draft": None, "key": key}
     entry = _record(unit, member, opened, at)
-    session.delete(row)
+    changed(session, member, opened, row, entry=entry, at=at, saved_by=caller.user_id)
     session.flush()
     publish(
         session,

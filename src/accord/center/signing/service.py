@@ -49,6 +49,8 @@ __all__ = [
     "SIGNED",
     "adopt",
     "agreement_document",
+    "forget_offer",
+    "keep_key_entry",
     "offer",
     "offers",
     "register",
@@ -159,7 +161,7 @@ def register(unit: Unit, caller: Caller, at: datetime) -> Registered:
     event = {"kind": REGISTERED, "member": caller.member, **registration.to_json()}
     event["key"] = made.key_id
     _keep(unit, caller, acting, REGISTERED, event, registration.to_json(), at)
-    unit.session.execute(_offers.delete().where(_offers.c.key_id == made.key_id))
+    forget_offer(unit.session, made.key_id)
     return made
 
 
@@ -194,17 +196,36 @@ def _keep(
     # every member reads the record: each hears at once who may sign (a device waiting for
     # its certification among them)
     publish(unit.session, kind=kind, at=at, audience=audience, payload={**event, "entry": entry})
-    unit.session.execute(
+    keep_key_entry(
+        unit.session, entry=entry, kind=kind, member=caller.member, user=caller.name,
+        signer=acting.signed.act.key, body=body,
+    )  # fmt: skip
+    return entry
+
+
+def keep_key_entry(
+    session: Session,
+    *,
+    entry: int,
+    kind: str,
+    member: str,
+    user: str,
+    signer: str,
+    body: Mapping[str, Any],
+) -> None:
+    """The ``key_entries`` row of entry ``entry``: its kind, the acting member and user, the
+    key id that signed the act, and what the act asked (``body``, as parsed)."""
+    session.execute(
         _entries.insert().values(
-            entry=entry,
-            kind=kind,
-            member=caller.member,
-            user=caller.name,
-            signer=acting.signed.act.key,
+            entry=entry, kind=kind, member=member, user=user, signer=signer,
             body=json.dumps(dict(body), sort_keys=True),
         )
-    )
-    return entry
+    )  # fmt: skip
+
+
+def forget_offer(session: Session, key_id: str) -> None:
+    """The offer of key ``key_id`` is gone: the key is registered."""
+    session.execute(_offers.delete().where(_offers.c.key_id == key_id))
 
 
 # --- offers --------------------------------------------------------------------------------
