@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
 from accord.center.db.models_probing import ProbeState, ProbeTouch
@@ -44,7 +45,19 @@ from accord.errors import InputError, Issue, NotAuthorized, ProbingSlowed
 from accord.geo import geodesic_distance
 from accord.world import Operation
 
-__all__ = ["LIFTED", "PROBING", "account", "lift", "standing"]
+__all__ = [
+    "LIFTED",
+    "PROBING",
+    "account",
+    "alert",
+    "counted",
+    "lift",
+    "lifted",
+    "owners",
+    "since",
+    "standing",
+    "touches",
+]
 
 PROBING = "disclosure.probing"
 """The kind of the center's entry (and event) telling an owner it is being probed."""
@@ -64,14 +77,16 @@ LIFTED_ENTRY = entry_kind(
 )  # fmt: skip
 
 
-def _owners(agreement: Agreement, prober: str, conflicts: Iterable[Conflict]) -> list[str]:
+def owners(agreement: Agreement, prober: str, conflicts: Iterable[Conflict]) -> list[str]:
+    """The other parties whose hidden objects ``conflicts`` of ``prober``'s operation touch."""
     parties = agreement.party_ids
     return sorted(
         {c.party for c in conflicts if hidden_from(c, prober) and c.party in parties} - {prober}
     )
 
 
-def _since(agreement: Agreement, state: ProbeState | None, at: datetime) -> datetime:
+def since(agreement: Agreement, state: ProbeState | None, at: datetime) -> datetime:
+    """From when touches count at ``at`` (the window, or the owner's last lift if later)."""
     limit = agreement.disclosure.probe_limit
     assert limit is not None
     since = at - limit.window
@@ -80,14 +95,24 @@ def _since(agreement: Agreement, state: ProbeState | None, at: datetime) -> date
     return since
 
 
-def _touches(unit: Unit, prober: str, owner: str, since: datetime) -> list[Any]:
+def touches(session: Session, prober: str, owner: str, after: datetime) -> list[Any]:
+    """``prober``'s touches of ``owner`` after ``after``, oldest first."""
     return list(
-        unit.session.execute(
+        session.execute(
             select(ProbeTouch.operation_id, ProbeTouch.lon, ProbeTouch.lat, ProbeTouch.at)
-            .where(ProbeTouch.prober == prober, ProbeTouch.owner == owner, ProbeTouch.at > since)
+            .where(ProbeTouch.prober == prober, ProbeTouch.owner == owner, ProbeTouch.at > after)
             .order_by(ProbeTouch.at, ProbeTouch.id)
         ).all()
     )
+
+
+def _state(session: Session, prober: str, owner: str) -> ProbeState:
+    """The (prober, owner) row, made when there is none yet."""
+    state = session.get(ProbeState, (prober, owner))
+    if state is None:
+        state = ProbeState(prober=prober, owner=owner, alerted_at=None, lifted_at=None)
+        session.add(state)
+    return state
 
 
 def account(
@@ -108,25 +133,60 @@ def account(
     limit = agreement.disclosure.probe_limit
     if limit is None:
         return
-    owners = _owners(agreement, prober, conflicts)
-    if not owners:
-        return
     session = unit.session
+    for owner, count in counted(
+        session,
+        agreement,
+        prober=prober,
+        operation=operation,
+        conflicts=conflicts,
+        at=at,
+        may_refuse=may_refuse,
+    ):
+        event = alert(session, agreement, prober=prober, owner=owner, count=count, at=at)
+        entry = unit.ledger.append(event, author=unit.center.origin, at=at)
+        publish(
+            session,
+            kind=PROBING,
+            at=at,
+            audience=[owner, *(m.id for m in agreement.monitors)],
+            payload={**event, "entry": entry},
+        )
+    session.flush()
+
+
+def counted(
+    session: Session,
+    agreement: Agreement,
+    *,
+    prober: str,
+    operation: Operation,
+    conflicts: Iterable[Conflict],
+    at: datetime,
+    may_refuse: bool,
+) -> list[tuple[str, int]]:
+    """Count the touches of ``operation`` (:func:`account`: the ``probe_touches`` rows
+    added, or :class:`~accord.errors.ProbingSlowed` when ``may_refuse``); the owners to
+    alert now, each with the prober's count of areas (none already told in this window)."""
+    limit = agreement.disclosure.probe_limit
+    if limit is None:
+        return []
+    alerts: list[tuple[str, int]] = []
     centre = operation.geometry.centroid
     lon, lat = float(centre.x), float(centre.y)
     precision = agreement.disclosure.hidden_precision_m
-    for owner in owners:
+    for owner in owners(agreement, prober, conflicts):
         state = session.get(ProbeState, (prober, owner))
-        since = _since(agreement, state, at)
-        touches = _touches(unit, prober, owner, since)
+        start = since(agreement, state, at)
+        found = touches(session, prober, owner, start)
         if any(
             t.operation_id == operation.id
             and geodesic_distance(t.lon, t.lat, lon, lat) <= precision
-            for t in touches
+            for t in found
         ):
             continue  # an amendment within the bound: counted once
-        if may_refuse and len(touches) > limit.areas:
-            free_at = touches[len(touches) - limit.areas - 1].at + limit.window
+        if may_refuse and len(found) > limit.areas:
+            free_at = found[len(found) - limit.areas - 1].at + limit.window
             wait = max(1, math.ceil((free_at - at).total_seconds()))
             raise ProbingSlowed(
                 f"your proposals have touched hidden objects of {owner!r} in more than "
@@ -140,32 +200,38 @@ def account(
                 prober=prober, owner=owner, operation_id=operation.id, lon=lon, lat=lat, at=at
             )
         )
-        count = len(touches) + 1
+        count = len(found) + 1
         if count <= limit.areas:
             continue
-        if state is None:
-            state = ProbeState(prober=prober, owner=owner, alerted_at=None, lifted_at=None)
-            session.add(state)
-        if state.alerted_at is not None and state.alerted_at > since:
+        if state is not None and state.alerted_at is not None and state.alerted_at > start:
             continue  # told once per window
-        state.alerted_at = at
-        event = PROBING_ENTRY.build(
-            prober=prober,
-            owner=owner,
-            areas=count,
-            limit=limit.areas,
-            window=format_duration(limit.window),
-            at=format_instant(at),
-        )
-        entry = unit.ledger.append(event, author=unit.center.origin, at=at)
-        publish(
-            session,
-            kind=PROBING,
-            at=at,
-            audience=[owner, *(m.id for m in agreement.monitors)],
-            payload={**event, "entry": entry},
-        )
-    session.flush()
+        alerts.append((owner, count))
+    return alerts
+
+
+def alert(
+    session: Session, agreement: Agreement, *, prober: str, owner: str, count: int, at: datetime
+) -> dict[str, Any]:
+    """``owner`` alerted at ``at`` that ``prober`` touched its hidden objects in ``count``
+    areas (its ``probe_states`` row says so): the event of the center's entry."""
+    limit = agreement.disclosure.probe_limit
+    assert limit is not None
+    _state(session, prober, owner).alerted_at = at
+    return PROBING_ENTRY.build(
+        prober=prober,
+        owner=owner,
+        areas=count,
+        limit=limit.areas,
+        window=format_duration(limit.window),
+        at=format_instant(at),
+    )
+
+
+def lifted(session: Session, *, prober: str, owner: str, at: datetime) -> dict[str, Any]:
+    """``owner`` lifted the slowing of ``prober`` at ``at`` (its ``probe_states`` row says
+    so): the event of the owner's entry."""
+    _state(session, prober, owner).lifted_at = at
+    return LIFTED_ENTRY.build(prober=prober, owner=owner, at=format_instant(at))
 
 
 def lift(unit: Unit, caller: Caller, prober: str, at: datetime) -> dict[str, Any]:
@@ -178,12 +244,7 @@ def lift(unit: Unit, caller: Caller, prober: str, at: datetime) -> dict[str, Any
     if prober not in agreement.party_ids or prober == owner:
         raise InputError("request", [Issue("prober", f"{prober!r} is no other party")])
     session = unit.session
-    state = session.get(ProbeState, (prober, owner))
-    if state is None:
-        state = ProbeState(prober=prober, owner=owner, alerted_at=None, lifted_at=None)
-        session.add(state)
-    state.lifted_at = at
-    event = LIFTED_ENTRY.build(prober=prober, owner=owner, at=format_instant(at))
+    event = lifted(session, prober=prober, owner=owner, at=at)
     entry = unit.ledger.append(event, author=owner, at=at)
     publish(
         session,
@@ -217,27 +278,25 @@ def standing(
     out = []
     for prober in probers:
         state = unit_session.get(ProbeState, (prober, owner))
-        since = _since(agreement, state, at)
-        touches = list(
+        start = since(agreement, state, at)
+        found = list(
             unit_session.execute(
                 select(ProbeTouch.at)
                 .where(
-                    ProbeTouch.prober == prober, ProbeTouch.owner == owner, ProbeTouch.at > since
+                    ProbeTouch.prober == prober, ProbeTouch.owner == owner, ProbeTouch.at > start
                 )
                 .order_by(ProbeTouch.at, ProbeTouch.id)
             ).scalars()
         )
-        if not touches:
+        if not found:
             continue
         slowed = (
-            touches[len(touches) - limit.areas - 1] + limit.window
-            if len(touches) > limit.areas
-            else None
+            found[len(found) - limit.areas - 1] + limit.window if len(found) > limit.areas else None
         )
         out.append(
             {
                 "prober": prober,
-                "areas": len(touches),
+                "areas": len(found),
                 "limit": limit.areas,
                 "window": format_duration(limit.window),
                 "alerted_at": None if state is None else state.alerted_at,

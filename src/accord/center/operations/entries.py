@@ -54,6 +54,7 @@ __all__ = [
     "record",
     "split",
     "transition_json",
+    "transitions_added",
 ]
 
 ACTIONS: dict[str, str] = {
@@ -149,7 +150,7 @@ def public(conflict: Conflict) -> Conflict:
     return conflict.visible_to(visibility.NOBODY)
 
 
-def _transitions(before: OperationState | None, after: OperationState) -> list[dict[str, Any]]:
+def transitions_added(before: OperationState | None, after: OperationState) -> list[dict[str, Any]]:
     """The steps a change added to the history (clock steps it observed included)."""
     done = len(before.history) if before is not None else 0
     return [transition_json(t) for t in after.history[done:]]
@@ -202,7 +203,7 @@ def record(
         operation=state.id,
         user=actor.user,
         status=state.status.value,
-        transitions=_transitions(before, state),
+        transitions=transitions_added(before, state),
     )
     ledger = unit.ledger
     if "conflicts" not in event:

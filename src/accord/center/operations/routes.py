@@ -668,9 +668,17 @@ def get_check(center: CenterDep, caller: PartyUser, op_id: OpId) -> CheckOpening
     the operation: of its amended area (``operation.checked``, ``"check": "operation"``) or
     of coordinates an objection gave as evidence (``operation.evidence_checked``,
     ``"check": "objection"``, the coordinates included) — the objects near them that the
-    center showed the party (shared ones and its own). 404 when none was made."""
+    center showed the party (shared ones and its own). 404 when none was made, or when the
+    center no longer keeps its opening (a check redone from the record after a restore:
+    the record holds only the commitment, the party's own copy opens it)."""
     with center.reading() as session:
         found = checks.opening_for(session, op_id, caller.member)
     if found is None:
         raise NotFound("no check of this operation's amended area or evidence")
+    if not found.content:
+        raise NotFound(
+            f"the opening of the latest check of this operation (entry {found.entry}) is not "
+            "kept here: the center's tables were restored from the record, which holds only "
+            "its commitment; your party's own copy opens it"
+        )
     return opening_out(found)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -87,11 +87,19 @@ from accord.world import Disclosure, Operation, resolve_mgrs
 __all__ = [
     "FEATURE_MAX_BYTES",
     "amend",
+    "amendable",
+    "breaches_json",
+    "conflicts_json",
+    "insert_row",
+    "judge_step",
+    "keeps_fixed",
     "new_id",
     "propose",
     "recheck",
     "report",
     "step",
+    "stored_feature",
+    "update_row",
 ]
 
 
@@ -100,7 +108,8 @@ def new_id() -> str:
     return "op-" + secrets.token_hex(8)
 
 
-def _conflicts_json(conflicts: Sequence[Conflict]) -> str:
+def conflicts_json(conflicts: Sequence[Conflict]) -> str:
+    """The ``operations.conflicts`` column's text of ``conflicts`` (unredacted)."""
     return json.dumps(
         [
             {
@@ -133,6 +142,33 @@ _SEEN = Prepared(
 _UPDATE = Prepared(
     update(_operations).where(_operations.c.id == bindparam("b_id")).values(rev=_NEXT_REV)
 )
+
+
+def stored_feature(feature: Mapping[str, Any]) -> str:
+    """The ``operations.feature`` column's text of ``feature``: compact, keys sorted, so
+    that the feature a record entry carries (canonical: keys sorted) is stored as the same
+    text (:mod:`accord.center.operations.redo`)."""
+    return json.dumps(feature, separators=(",", ":"), sort_keys=True)
+
+
+def insert_row(connection: Connection, values: Mapping[str, Any]) -> None:
+    """Insert an operation's row (``values``: every column but ``rev``), the operations'
+    counter taken in the same statement."""
+    _INSERT.execute(connection, values)
+
+
+def update_row(connection: Connection, op_id: str, values: Mapping[str, Any]) -> None:
+    """Change operation ``op_id``'s row (``values``: the columns that change), the
+    operations' counter taken in the same statement."""
+    _UPDATE.execute(connection, {"b_id": op_id, **values})
+
+
+def breaches_json(state: OperationState) -> list[dict[str, Any]]:
+    """The breaches of ``state`` as a report's record entry carries them."""
+    return [
+        {"kind": b.kind, "party": b.party, "at": format_instant(b.at), "detail": b.detail}
+        for b in state.breaches
+    ]
 
 
 FEATURE_MAX_BYTES = 48_000
@@ -293,16 +329,16 @@ def _create(
         "proposed_by": operation.proposed_by,
         "status": state.status.value,
         "version": 1,
-        "feature": json.dumps(feature, separators=(",", ":")),
+        "feature": stored_feature(feature),
         "state": encode_state(state),
-        "conflicts": _conflicts_json(conflicts),
+        "conflicts": conflicts_json(conflicts),
         "blocking": state.blocking_conflicts,
         "proposed_at": at,
         "updated_at": at,
         "entry": entry,
         "conflicts_seen": seen,
     }
-    _INSERT.execute(session.connection(), values)  # the counter taken in the same statement
+    insert_row(session.connection(), values)  # the counter taken in the same statement
     desk_.world.expect(operation, values["feature"])
     row = OperationRow(**values)
     _announce(
@@ -416,10 +452,7 @@ def report(
         seen=seen,
         state=state,
         executed_at=format_instant(executed_at),
-        breaches=[
-            {"kind": b.kind, "party": b.party, "at": format_instant(b.at), "detail": b.detail}
-            for b in state.breaches
-        ],
+        breaches=breaches_json(state),
     )
 
 
@@ -447,7 +480,7 @@ def _save(
         "updated_at": at,
         "entry": entry,
     }
-    _UPDATE.execute(unit.session.connection(), {"b_id": row.id, **values})
+    update_row(unit.session.connection(), row.id, values)
     for name, value in values.items():  # the row as stored (detached: never flushed)
         set_committed_value(row, name, value)
     conflicts = conflicts_of(row.conflicts, row.id)
@@ -489,33 +522,10 @@ def amend(
     session = unit.session
     row = existing_row(session, op_id)
     before = decode_state(row.state)
-    if caller.member != before.proposed_by:
-        raise NotAuthorized(
-            f"{caller.member!r} cannot amend operation {op_id!r}: only its proposer "
-            f"{before.proposed_by!r} may amend it"
-        )
-    settled = rules.settle(desk_.agreement, before, at=at)
-    if settled.status not in PENDING:
-        raise IllegalTransition(
-            f"{caller.member!r} cannot amend operation {op_id!r}: it is "
-            f"{settled.status.value.replace('_', ' ')}"
-        )
-    others = sorted(settled.approvals - {settled.proposed_by})
-    if others:
-        raise IllegalTransition(
-            f"{caller.member!r} cannot amend operation {op_id!r}: {', '.join(others)} approved "
-            "it as proposed; cancel it and propose the new area"
-        )
+    amendable(desk_.agreement, row, before, caller.member, at)
     feature = _feature(op_id, caller.member, geometry, properties)
     operation = _operation(desk_.agreement, feature)
-    old = json.loads(row.feature)["properties"]
-    issues = [
-        Issue(f"properties.{name}", "cannot change in an amendment; propose a new operation")
-        for name in _FIXED
-        if _same(name, feature["properties"].get(name)) != _same(name, old.get(name))
-    ]
-    if issues:
-        raise InputError("request", issues)
+    keeps_fixed(row, feature)
     conflicts, seen = desk_.world.check_seen(session, operation)
     _touch(unit, desk_, caller, operation, conflicts, at, may_refuse=True)
     blocking = sum(1 for c in conflicts if c.blocking)
@@ -523,11 +533,9 @@ def amend(
         desk_.agreement, before, actor=caller.member, at=at, blocking_conflicts=blocking
     )
     version = row.version + 1
-    stored_feature = json.dumps(feature, separators=(",", ":"))
-    stored_conflicts = _conflicts_json(conflicts)
     changed = {
-        "feature": stored_feature,
-        "conflicts": stored_conflicts,
+        "feature": stored_feature(feature),
+        "conflicts": conflicts_json(conflicts),
         "conflicts_seen": seen,
         "version": version,
     }
@@ -547,6 +555,46 @@ def amend(
     )
     _check_amended(unit, desk_, operation, version, at)
     return view
+
+
+def amendable(
+    agreement: Agreement, row: OperationRow, before: OperationState, member: str, at: datetime
+) -> None:
+    """Refuse (:class:`~accord.errors.NotAuthorized`, :class:`~accord.errors.
+    IllegalTransition`) an amendment by ``member`` of the operation ``row`` (its state
+    ``before``) at ``at``: only its proposer amends it, while it is pending and no other
+    party approved it."""
+    op_id = row.id
+    if member != before.proposed_by:
+        raise NotAuthorized(
+            f"{member!r} cannot amend operation {op_id!r}: only its proposer "
+            f"{before.proposed_by!r} may amend it"
+        )
+    settled = rules.settle(agreement, before, at=at)
+    if settled.status not in PENDING:
+        raise IllegalTransition(
+            f"{member!r} cannot amend operation {op_id!r}: it is "
+            f"{settled.status.value.replace('_', ' ')}"
+        )
+    others = sorted(settled.approvals - {settled.proposed_by})
+    if others:
+        raise IllegalTransition(
+            f"{member!r} cannot amend operation {op_id!r}: {', '.join(others)} approved "
+            "it as proposed; cancel it and propose the new area"
+        )
+
+
+def keeps_fixed(row: OperationRow, feature: Mapping[str, Any]) -> None:
+    """Refuse (:class:`~accord.errors.InputError`) an amended ``feature`` of the operation
+    ``row`` that changes what an amendment may not: its category, executors or window."""
+    old = json.loads(row.feature)["properties"]
+    issues = [
+        Issue(f"properties.{name}", "cannot change in an amendment; propose a new operation")
+        for name in _FIXED
+        if _same(name, feature["properties"].get(name)) != _same(name, old.get(name))
+    ]
+    if issues:
+        raise InputError("request", issues)
 
 
 def _check_amended(
@@ -600,35 +648,14 @@ def step(
     it, read by :func:`accord.center.checks.geometry.check_geometry`), ``withdraw_objection``,
     ``execute``, ``complete`` or ``cancel`` (reason)."""
     desk_ = desk(unit.center)
-    a, who = desk_.agreement, caller.member
+    who = caller.member
     row = existing_row(unit.session, op_id)
     before = decode_state(row.state)
-    fields: dict[str, Any] = {}
+    state, fields = judge_step(desk_.agreement, before, action, actor=who, at=at, text=text)
     evidence: _Evidence | None = None
-    if action == "approve":
-        state = rules.approve(a, before, actor=who, at=at, override_reason=text)
-        if state.overrides and state.overrides != before.overrides:
-            fields["override_reason"] = state.overrides[-1].reason
-    elif action == "veto":
-        state = rules.veto(a, before, actor=who, at=at, reason=text or "")
-        fields["reason"] = state.veto_reason
-    elif action == "object":
-        state = rules.object_to(a, before, actor=who, at=at, evidence=text or "")
-        fields["evidence"] = state.objections[-1].evidence
-        if geometry is not None:
-            evidence = _Evidence.of(op_id, who, geometry)
-            fields["evidence_geometry"] = encode_base64(evidence.committed)
-    elif action == "withdraw_objection":
-        state = rules.withdraw_objection(a, before, actor=who, at=at)
-    elif action == "execute":
-        state = rules.execute(a, before, actor=who, at=at)
-    elif action == "complete":
-        state = rules.complete(a, before, actor=who, at=at)
-    elif action == "cancel":
-        state = rules.cancel(a, before, actor=who, at=at, reason=text or "")
-        fields["reason"] = state.cancel_reason
-    else:  # pragma: no cover - the routes name only these
-        raise ValueError(action)
+    if action == "object" and geometry is not None:
+        evidence = _Evidence.of(op_id, who, geometry)
+        fields["evidence_geometry"] = encode_base64(evidence.committed)
     view = _save(
         unit,
         desk_,
@@ -643,6 +670,45 @@ def step(
     if evidence is not None:
         evidence.checked(unit, desk_, view.entry, at)
     return view
+
+
+def judge_step(
+    agreement: Agreement,
+    before: OperationState,
+    action: str,
+    *,
+    actor: str,
+    at: datetime,
+    text: str | None,
+) -> tuple[OperationState, dict[str, Any]]:
+    """The rules' judgement of step ``action`` (:func:`step`) by party ``actor`` at ``at``
+    from state ``before`` (``text``: the override reason, veto or cancel reason, or
+    evidence): the new state, and the fields its record entry carries besides the step's
+    (an objection's ``evidence_geometry`` aside)."""
+    a, who = agreement, actor
+    fields: dict[str, Any] = {}
+    if action == "approve":
+        state = rules.approve(a, before, actor=who, at=at, override_reason=text)
+        if state.overrides and state.overrides != before.overrides:
+            fields["override_reason"] = state.overrides[-1].reason
+    elif action == "veto":
+        state = rules.veto(a, before, actor=who, at=at, reason=text or "")
+        fields["reason"] = state.veto_reason
+    elif action == "object":
+        state = rules.object_to(a, before, actor=who, at=at, evidence=text or "")
+        fields["evidence"] = state.objections[-1].evidence
+    elif action == "withdraw_objection":
+        state = rules.withdraw_objection(a, before, actor=who, at=at)
+    elif action == "execute":
+        state = rules.execute(a, before, actor=who, at=at)
+    elif action == "complete":
+        state = rules.complete(a, before, actor=who, at=at)
+    elif action == "cancel":
+        state = rules.cancel(a, before, actor=who, at=at, reason=text or "")
+        fields["reason"] = state.cancel_reason
+    else:  # pragma: no cover - the routes name only these
+        raise ValueError(action)
+    return state, fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -737,7 +803,7 @@ def recheck(unit: Unit, op_id: str, at: datetime) -> bool:
     if row is None or found is None:
         return False
     before, conflicts, seen = found
-    stored = _conflicts_json(conflicts)
+    stored = conflicts_json(conflicts)
     state = rules.update_conflicts(
         desk_.agreement,
         before,
