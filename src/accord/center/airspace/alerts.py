@@ -79,6 +79,7 @@ __all__ = [
     "json_time",
     "list_alerts",
     "recipients_of",
+    "store_ack",
 ]
 
 EVENT_ALERTS_MAX = 100
@@ -322,7 +323,12 @@ def alert_of(
     f, state = g.findings[n], g.state[n]
     conflict = g.kind == "conflict"
     aircraft = [g.aircraft[int(f["a"])]] + ([g.aircraft[int(f["b"])]] if conflict else [])
-    seen = [may_see_track(member, role, a["owner"], a["disclosure"]) for a in aircraft]
+    # an aircraft whose id the center no longer knows (a hidden one rebuilt from the record:
+    # :mod:`~accord.center.airspace.redo`) is told as whose it is, to its owner too
+    seen = [
+        a["id"] is not None and may_see_track(member, role, a["owner"], a["disclosure"])
+        for a in aircraft
+    ]
     tracks = [a["id"] if ok else None for a, ok in zip(aircraft, seen, strict=True)]
     others = [
         OtherView(party=a["party"], operator=a["operator"])
@@ -520,6 +526,33 @@ def _alert_named(session: Session, alert_id: str, caller: Caller) -> tuple[Group
     return g, n
 
 
+def store_ack(
+    session: Session,
+    group_id: str,
+    party: str,
+    user_id: int | None,
+    content_hash: str,
+    at: datetime,
+    entry: int,
+) -> None:
+    """The rows of ``party``'s acknowledgement of the group ``group_id`` in entry ``entry``
+    (by its user ``user_id``): the acknowledgement, and the party's escalation stopped."""
+    session.add(
+        AirspaceAck(
+            alert_id=group_id,
+            party=party,
+            user_id=user_id,
+            content_hash=content_hash,
+            acknowledged_at=at,
+            entry=entry,
+        )
+    )
+    mine = session.get(AirspaceAlertRecipient, (group_id, party))
+    if mine is not None:  # its escalation stops (an overdue party acknowledges late)
+        mine.due_at = None
+    session.flush()
+
+
 def acknowledge_alert(
     unit: Unit, center: Center, caller: Caller, alert_id: str, named_hash: str, now: datetime
 ) -> AlertView:
@@ -542,20 +575,7 @@ def acknowledge_alert(
         {"group" if g.grouped else "alert": g.id}, content_hash=content_hash
     )
     entry = unit.ledger.append(event, author=caller.member, at=now)
-    session.add(
-        AirspaceAck(
-            alert_id=g.id,
-            party=caller.member,
-            user_id=caller.user_id,
-            content_hash=content_hash,
-            acknowledged_at=now,
-            entry=entry,
-        )
-    )
-    mine = session.get(AirspaceAlertRecipient, (g.id, caller.member))
-    if mine is not None:  # its escalation stops (an overdue party acknowledges late)
-        mine.due_at = None
-    session.flush()
+    store_ack(session, g.id, caller.member, caller.user_id, content_hash, now, entry)
     acked = acks_of(session, [g.id])[g.id]
     recipients = recipients_of(session, [g.id])[g.id]
     steps = escalations_of(session, {g.id: recipients})

@@ -30,12 +30,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm import Session
 
 from accord.center.airspace.alerts import acks_of, announce, escalations_of, recipients_of
 from accord.center.airspace.entries import (
@@ -84,10 +86,14 @@ __all__ = [
     "KEPT_CURRENT_MAX",
     "Outcome",
     "Raised",
+    "alert_recipients",
     "clear",
     "raise_group",
     "raise_new",
     "reconcile",
+    "save_groups",
+    "stop_escalation",
+    "store_raised",
     "survey",
 ]
 
@@ -212,15 +218,7 @@ def reconcile(
     position = {id(g): gi for gi, g in enumerate(active)}
     changed |= {position[id(g)] for g, _ in cleared}
     if changed:
-        session.execute(
-            update(GROUPS).where(GROUPS.c.id == bindparam("g_id")),
-            [
-                {"g_id": active[gi].id, "findings": pack(active[gi].findings),
-                 "state": pack(active[gi].state), "open": active[gi].open}
-                for gi in sorted(changed)
-            ],
-            execution_options={"synchronize_session": False},
-        )  # fmt: skip
+        save_groups(session, [active[gi] for gi in sorted(changed)])
     agreement = center.agreement
     if raised:
         recipients = {r.group.id: r.recipients for r in raised}
@@ -255,6 +253,19 @@ def reconcile(
             for n, k in enumerate(r.origin.tolist()):
                 ids_of[k] = r.group.alert_id(n)
     return Outcome(raised, cleared, ids_of)
+
+
+def save_groups(session: Session, groups: Sequence[Group]) -> None:
+    """Write the arrays and the number of open alerts of the stored groups ``groups`` back
+    (what keeping current and clearing change)."""
+    session.execute(
+        update(GROUPS).where(GROUPS.c.id == bindparam("g_id")),
+        [
+            {"g_id": g.id, "findings": pack(g.findings), "state": pack(g.state), "open": g.open}
+            for g in groups
+        ],
+        execution_options={"synchronize_session": False},
+    )
 
 
 def _by_group(group: IntArray, values: IntArray) -> list[tuple[int, IntArray]]:
@@ -320,17 +331,47 @@ def raise_new(
         pieces = entry_chunks(found, group, now, costs)
         for part, chunk in enumerate(pieces):
             out += raise_group(unit, center, found, chunk, now, part=part, parts=len(pieces))
-    groups = [r.group for r in out]
-    unit.session.execute(insert(GROUPS), [group_values(g) for g in groups])
-    told = [_columns_of(r) for raised in out for r in raised.recipients]
-    if told:
-        unit.session.execute(insert(RECIPIENTS), told)
+    store_raised(
+        unit.session, [r.group for r in out], [r for raised in out for r in raised.recipients]
+    )
     return out
+
+
+def store_raised(
+    session: Session, groups: Sequence[Group], recipients: Sequence[AirspaceAlertRecipient]
+) -> None:
+    """Insert the rows of new groups ``groups`` and of their ``recipients``."""
+    if groups:
+        session.execute(insert(GROUPS), [group_values(g) for g in groups])
+    if recipients:
+        session.execute(insert(RECIPIENTS), [_columns_of(r) for r in recipients])
 
 
 def _columns_of(r: AirspaceAlertRecipient) -> dict[str, Any]:
     """A recipient's row, as columns."""
     return {c.name: getattr(r, c.name) for c in RECIPIENTS.c}
+
+
+def alert_recipients(
+    group: Group, party_ids: AbstractSet[str], now: datetime
+) -> list[AirspaceAlertRecipient]:
+    """The parties concerned by the group ``group`` raised at ``now`` (those of its parties
+    that are the agreement's ``party_ids``; none for an exempt passage): each has
+    :data:`ALERT_ACK_WITHIN` to acknowledge it."""
+    if group.kind == "exempt":  # recorded once; alerts no one
+        return []
+    return [
+        AirspaceAlertRecipient(
+            alert_id=group.id,
+            party=party,
+            ack_within_s=int(ALERT_ACK_WITHIN.total_seconds()),
+            level=0,
+            position=-1,
+            due_at=now + ALERT_ACK_WITHIN,
+            overdue_at=None,
+        )
+        for party in sorted(set(group.parties) & party_ids)
+    ]
 
 
 def raise_group(
@@ -354,21 +395,7 @@ def raise_group(
         return first + raise_group(unit, center, found, group[half:], now, part=part, parts=parts)
     stored.entry = unit.ledger.append_encoded(body, author=center.origin, at=now)
     stored.content_hash = hashlib.sha256(body).hexdigest()
-    if stored.kind == "exempt":  # recorded once; alerts no one
-        return [Raised(stored, [], group)]
-    parties = sorted(set(stored.parties) & center.agreement.party_ids)
-    recipients = [
-        AirspaceAlertRecipient(
-            alert_id=group_id,
-            party=party,
-            ack_within_s=int(ALERT_ACK_WITHIN.total_seconds()),
-            level=0,
-            position=-1,
-            due_at=now + ALERT_ACK_WITHIN,
-            overdue_at=None,
-        )
-        for party in parties
-    ]
+    recipients = alert_recipients(stored, center.agreement.party_ids, now)
     return [Raised(stored, recipients, group)]
 
 
@@ -404,11 +431,15 @@ def clear(
         entry = unit.ledger.append(event, author=center.origin, at=now)
         for g, n in chunk:
             g.state["cleared_entry"][n] = entry
-    closed = [g.id for g, _ in told if g.open == 0]
+    stop_escalation(unit.session, [g.id for g, _ in told if g.open == 0])
+    return out
+
+
+def stop_escalation(session: Session, closed: Sequence[str]) -> None:
+    """Stop the escalation of the groups ``closed``, none of whose alerts is open any more."""
     for start in range(0, len(closed), 500):
-        unit.session.execute(
+        session.execute(
             update(RECIPIENTS)
             .where(RECIPIENTS.c.alert_id.in_(closed[start : start + 500]))
             .values(due_at=None)
         )
-    return out

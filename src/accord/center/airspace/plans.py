@@ -37,7 +37,7 @@ from accord.errors import AccordError
 from accord.units import FT, NM
 from accord.world import FlightPlan
 
-__all__ = ["PlanConflictView", "plan_changed"]
+__all__ = ["PlanConflictView", "conflict_places", "plan_changed", "plan_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class PlanConflictView:
     dcpa_m: float | None
 
 
-def _plan_of(agreement: Agreement, row: Declaration) -> FlightPlan | None:
+def plan_of(agreement: Agreement, row: Declaration) -> FlightPlan | None:
     try:
         (plan,) = parse_features(agreement, [json.loads(row.feature)], limits=False)
     except (AccordError, ValueError):
@@ -98,6 +98,25 @@ def _whole(at: datetime) -> int:
     return micros(at) // 1_000_000
 
 
+def conflict_places(plan: FlightPlan, other: FlightPlan, c: PlanConflict) -> tuple[float, ...]:
+    """What the probe's conflict ``c`` of ``plan`` with ``other`` stores beside its times and
+    numbers (its finding's ``vert``, ``x``, ``y``, ``xa``, ``ya``, ``xb``, ``yb``: NaN where
+    a plan is not flying then): the vertical distance and the place between the two at the
+    closest approach, and each one's place when separation is lost (the plans in the order
+    of their ids). Redo computes them again from the plans the record holds."""
+    nan = math.nan
+    pair = {plan.id: plan, other.id: other}
+    a_id, b_id = sorted(pair)
+    pa, pb = (_position_at(pair[i], c.cpa_at) for i in (a_id, b_id))
+    los = [_position_at(pair[i], c.los_at) for i in (a_id, b_id)]
+    mid = (nan, nan)
+    if pa is not None and pb is not None:
+        mid = (round((pa[0] + pb[0]) / 2, 6), round((pa[1] + pb[1]) / 2, 6))
+    la, lb = (p if p is not None else [nan, nan] for p in los)
+    vert = abs(pa[2] - pb[2]) if pa is not None and pb is not None else nan
+    return (vert, mid[0], mid[1], la[0], la[1], lb[0], lb[1])
+
+
 def _plan_found(
     plan: FlightPlan,
     row: Declaration,
@@ -110,25 +129,15 @@ def _plan_found(
     row_of = {one["key"]: k for k, one in enumerate(aircraft)}
     f = np.zeros(len(conflicts), dtype=FINDING)
     sets: dict[tuple[str, ...], int] = {}
-    nan = math.nan
     for k, c in enumerate(conflicts):
         other, other_row = others[c.other_id]
-        pair = {plan.id: plan, other.id: other}
-        a_id, b_id = sorted(pair)
-        cpa = [_position_at(pair[i], c.cpa_at) for i in (a_id, b_id)]
-        los = [_position_at(pair[i], c.los_at) for i in (a_id, b_id)]
-        pa, pb = cpa
-        mid = (nan, nan)
-        if pa is not None and pb is not None:
-            mid = (round((pa[0] + pb[0]) / 2, 6), round((pa[1] + pb[1]) / 2, 6))
-        la, lb = (p if p is not None else [nan, nan] for p in los)
+        a_id, b_id = sorted((plan.id, other.id))
         concerned = tuple(dict.fromkeys((row.owner, other_row.owner)))
         f[k] = (
             row_of[a_id], row_of[b_id], sets.setdefault(concerned, len(sets)), False,
             _whole(c.los_at), _whole(c.los_until), _whole(c.cpa_at),
             round((c.cpa_at - now).total_seconds(), 1), round(c.dcpa_m / NM, 2),
-            abs(pa[2] - pb[2]) if pa is not None and pb is not None else nan,
-            mid[0], mid[1], la[0], la[1], lb[0], lb[1],
+            *conflict_places(plan, other, c),
         )  # fmt: skip
     n = len(conflicts)
     return found_of(
@@ -154,7 +163,7 @@ def plan_changed(
     if row is None or row.kind != "flight_plan":
         return None
     agreement = center.agreement
-    plan = _plan_of(agreement, row) if row.status == "active" else None
+    plan = plan_of(agreement, row) if row.status == "active" else None
     others: dict[str, tuple[FlightPlan, Declaration]] = {}
     conflicts: list[PlanConflict] = []
     if plan is not None and plan.times:
@@ -166,7 +175,7 @@ def plan_changed(
                 Declaration.id != row.id,
             )
         ):
-            other = _plan_of(agreement, other_row)
+            other = plan_of(agreement, other_row)
             if other is None or not other.times:
                 continue
             if max(other.times) <= start or min(other.times) >= end:
