@@ -5,15 +5,20 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from accord.center.entry_kinds import registered
+from accord.center.recovery.redo import MODULES, redo_of
 from support.declarations import POSITION
 from support.desk import Desk
-from support.history import history
+from support.history import actions, history
 from support.redo import check_redo, rooted
 from support.service import Service
 
@@ -67,3 +72,39 @@ POSITION_RED: dict[str, Any] = {
     "geometry": {"type": "Point", "coordinates": [21.6, 25.3]},
     "properties": {**POSITION["properties"], "party": "red", "disclosure": "shared"},
 }
+
+
+def test_every_kind_the_center_records_has_a_redo_and_no_other() -> None:
+    """A feature that records a new kind says how to redo it, or a restore with such an
+    entry in its tail is refused (:func:`accord.center.recovery.redo.redo_entries`)."""
+    kinds = set(registered())
+    assert sorted(kind for kind in kinds if redo_of(kind) is None) == []
+    redone = {kind for name in MODULES for kind in importlib.import_module(name).REDO}
+    assert sorted(redone - kinds) == []
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(done=actions(max_size=9), data=st.data())
+def test_random_histories_are_rebuilt_whatever_the_backup_holds(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    done: list[str],
+    data: st.DataObject,
+) -> None:
+    """Desk histories (:mod:`support.history`: shared and hidden declarations of both
+    parties, their amendments and withdrawals, operations proposed, approved and cancelled,
+    messages sent and acknowledged), the backup taken after any of their actions."""
+    backup_at = data.draw(st.integers(-1, len(done) - 1), label="backup_at")
+
+    def scenario(desk: Desk, backup: Callable[[], None]) -> None:
+        if backup_at < 0:
+            backup()
+        for i in history(desk, done):
+            if i == backup_at:
+                backup()
+
+    check_redo(request, tmp_path_factory.mktemp("redo"), "sqlite", scenario)
