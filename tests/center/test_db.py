@@ -73,6 +73,7 @@ TABLES = {
     "draft_changes",
     "key_entries",
     "key_offers",
+    "restores",
     "judge_checkpoints",
     "judge_checkpoint_parts",
     "reports",

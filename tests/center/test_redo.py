@@ -5,8 +5,10 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +16,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.agreement import load_agreement
+from accord.center.app import create_app
+from accord.center.backup import restore
+from accord.center.bootstrap import Parts
 from accord.center.entry_kinds import registered
 from accord.center.recovery.redo import MODULES, redo_of
+from accord.center.writer_process import Loopback
 from support.declarations import POSITION
 from support.desk import Desk
 from support.history import actions, history
-from support.redo import check_redo, rooted
-from support.service import Service
+from support.jig import NOW
+from support.redo import check_redo, databases, rooted, take_backup
+from support.service import Service, TestClient
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -108,3 +116,39 @@ def test_random_histories_are_rebuilt_whatever_the_backup_holds(
                 backup()
 
     check_redo(request, tmp_path_factory.mktemp("redo"), "sqlite", scenario)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_act_signed_before_a_restore_is_refused_after_it(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    """A contact chain's act writes no entry: the backup, taken before it, lost its nonce,
+    so the act replayed at the restored center would be taken in again. It is refused as
+    signed before the restore; the same change signed after it is taken in."""
+    chain = {"primary": "red-officer", "backup": "red-approver"}
+    with (
+        databases(request, tmp_path, backend) as (database_url, restored_url),
+        rooted(tmp_path / "center", database_url) as service,
+    ):
+        settings, offices = service.settings, service.offices
+        assert settings.agreement_path is not None and offices is not None
+        agreement = load_agreement(settings.agreement_path)
+        copy = take_backup(database_url, tmp_path / "backup", agreement=agreement)
+        signed = offices.headers("red-officer", "PUT", "/v1/contacts", chain)
+        first = service.put("/v1/contacts", "red-officer", json=chain, headers=signed)
+        assert first.status_code == 200, first.text
+        done = restore(copy, restored_url, agreement=agreement, keys=settings.keys_dir, at=NOW)
+        assert done.recovered == 0
+        again = dataclasses.replace(settings, database_url=restored_url)
+        app = create_app(Parts(again, clock=lambda: NOW + timedelta(minutes=1), writer=Loopback))
+        with TestClient(app, raise_server_exceptions=False) as client:
+            restored = Service(client, service.tokens, again, offices)
+            replayed = restored.put("/v1/contacts", "red-officer", json=chain, headers=signed)
+            assert replayed.status_code == 422, replayed.text
+            assert replayed.json()["errors"][0]["field"] == "Accord-Act-At"
+            assert "restored" in replayed.json()["errors"][0]["message"]
+            fresh = offices.headers(
+                "red-officer", "PUT", "/v1/contacts", chain, at=NOW + timedelta(minutes=1)
+            )
+            taken = restored.put("/v1/contacts", "red-officer", json=chain, headers=fresh)
+            assert taken.status_code == 200, taken.text

@@ -157,6 +157,17 @@ def test_the_missing_tail_comes_from_the_parties_monitors(
         assert done.recovered == 6  # blue's two hidden changes, red's, red's message and its
         # check, blue's shared declaration
         assert_same_tables(database_url, target, agreement=agreement, ignore=LEGACY_USERS)
+        engine = make_engine(target)
+        try:
+            with engine.connect() as connection:
+                kept = connection.execute(
+                    text("SELECT backup_size, size, recovered, notes FROM restores")
+                ).all()
+        finally:
+            engine.dispose()
+        assert [tuple(row) for row in kept] == [
+            (done.head.entries - 6, done.head.entries, 6, "[]")
+        ]  # the restore's own account, in the database it made
 
         # the operator restores knowingly without red's openings: said, not hidden
         target = empty()

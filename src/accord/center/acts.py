@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, cast
 from urllib.parse import unquote
@@ -35,12 +36,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
-from accord.center.db.models import Declaration
+from accord.center.db.models import Declaration, Restore
 from accord.center.db.models_signing import ActNonce, KeyEntry
 from accord.center.entry_kinds import kind_named
 from accord.center.ledger import Acting
 from accord.center.runtime import Center, CenterCache, Unit
 from accord.errors import (
+    ActClockError,
     ActError,
     ActKeyError,
     ActReplayError,
@@ -103,6 +105,7 @@ class Signing(StrEnum):
 
 _entries = cast(Table, KeyEntry.__table__)
 _nonces = cast(Table, ActNonce.__table__)
+_restores = cast(Table, Restore.__table__)
 
 
 class _Registries:
@@ -151,6 +154,27 @@ REGISTRY: CenterCache[_Registries] = CenterCache("signing.registry", _Registries
 """The key registry of a center (made with it: :data:`accord.center.bootstrap.CACHES`)."""
 
 
+class _Restored:
+    """The instant of the latest restore that made the center's database (None: never
+    restored), read once: a restore is made with every server stopped."""
+
+    def __init__(self, center: Center) -> None:
+        self._read = False
+        self._at: datetime | None = None
+        self._lock = threading.Lock()
+
+    def latest(self, session: Session) -> datetime | None:
+        with self._lock:
+            if not self._read:
+                self._at = session.execute(select(func.max(_restores.c.at))).scalar()
+                self._read = True
+            return self._at
+
+
+RESTORED: CenterCache[_Restored] = CenterCache("acts.restored", _Restored)
+"""When the center's database was last restored (:data:`accord.center.bootstrap.CACHES`)."""
+
+
 def registry(unit: Unit) -> KeyRegistry:
     """The registry as the unit's transaction has it (do not change it: copy it)."""
     return unit.center.cache(REGISTRY).get(unit.session)
@@ -187,6 +211,14 @@ def accept(unit: Unit, presented: Presented, *, signing: Signing) -> None:
     else:
         key = keys.root(member=act.member, key_id=act.key)
     verify_act(signed, key=key, origin=center.origin, now=center.now())
+    restored = center.cache(RESTORED).latest(unit.session)
+    if restored is not None and act.at <= restored:
+        raise ActClockError(
+            "at",
+            f"signed at {act.at.isoformat()}, not after this center was restored "
+            f"({restored.isoformat()}): an act from before a restore may be one whose nonce "
+            "the backup lost; sign it again",
+        )
     statement = _insert_nonce(unit.session).values(
         nonce=act.nonce, entry=index, salt=presented.salt, body=presented.body
     )

@@ -29,26 +29,36 @@ state folder; :mod:`accord.center.recovery`): every entry checked, appended, and
 the tables, in the same transaction as the rest of the restore. A record still shorter than
 a witnessed head is refused (a center never serves less than a record its witnesses
 cosigned): nothing is restored.
+
+**Kept.** Each restore is written in the database it made (``restores``: when, the backup's
+size, the record's, what was recovered and what could not be redone). Acts that write no
+entry (a track report, a contact chain, presence) left no nonce in the record, so the
+backup may have lost some taken in since: an act signed at or before the latest restore is
+refused (:func:`accord.center.acts.accept`), and its user signs it again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sqlite3
 import subprocess
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, Table, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.agreement import Agreement
 from accord.center.db import make_engine, upgrade
 from accord.center.db.engine import sqlite_file
+from accord.center.db.models import Restore
 from accord.center.files import check_folder
 from accord.center.keystore import KeyStore, log_origin
 from accord.center.ledger import open_log
@@ -59,6 +69,8 @@ from accord.errors import BackupError, WitnessFailed
 from accord.record.log import LogHead
 
 __all__ = ["Head", "Restored", "backup", "restore"]
+
+_restores = cast(Table, Restore.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +207,7 @@ def restore(
     without_witness: Collection[str] = (),
     monitors: Sequence[Path] = (),
     without_openings: Collection[str] = (),
+    at: datetime | None = None,
 ) -> Restored:
     """Restore the backup ``copy`` into the empty database at ``url``, migrate it, verify
     its whole record with the center's keys in ``keys``, recover the entries the monitors'
@@ -202,8 +215,10 @@ def restore(
     that it cosigned no longer record (:func:`_not_behind`; ``without_witness``: parties
     whose witness the operator knowingly restores without; ``without_openings``: parties
     whose hidden declarations changed in the recovered tail it restores without their
-    openings); see the module docstring. Raises :class:`BackupError` (nothing applied) or
-    the record's :class:`~accord.errors.RecordDamaged`."""
+    openings; ``at``: the instant kept as the restore's, now by default — an act signed at or
+    before it is refused, its nonce maybe one the backup lost); see the module docstring.
+    Raises :class:`BackupError` (nothing applied) or the record's
+    :class:`~accord.errors.RecordDamaged`."""
     if not copy.is_file():
         raise BackupError(f"no backup at {copy}")
     origin = log_origin(agreement)
@@ -221,7 +236,7 @@ def restore(
         raise BackupError(f"--without-openings: no member {', '.join(sorted(unknown))}")
     checks = _Checks(
         origin, agreement, keys, frozenset(without_witness), tuple(monitors),
-        frozenset(without_openings),
+        frozenset(without_openings), datetime.now(UTC) if at is None else at,
     )  # fmt: skip
     if make_url(url).get_backend_name() == "sqlite":
         return _restore_sqlite(copy, url, checks)
@@ -236,6 +251,7 @@ class _Checks:
     without_witness: frozenset[str]
     monitors: tuple[Path, ...]
     without_openings: frozenset[str]
+    at: datetime
 
 
 def _witnessed(checks: _Checks, stored: LogHead) -> tuple[dict[str, int], list[str]]:
@@ -305,9 +321,18 @@ def _verified(url: str, checks: _Checks) -> Restored:
                 )  # fmt: skip
             head = _head(connection, origin)
             _not_behind(sizes, unasked, head, monitors=len(checks.monitors))
-        if recovered is None:
-            return Restored(head)
-        return Restored(head, recovered.entries, recovered.notes)
+            done = (
+                Restored(head)
+                if recovered is None
+                else Restored(head, recovered.entries, recovered.notes)
+            )
+            connection.execute(
+                _restores.insert().values(
+                    at=checks.at, backup_size=head.entries - done.recovered, size=head.entries,
+                    recovered=done.recovered, notes=json.dumps(list(done.notes)),
+                )
+            )  # fmt: skip
+        return done
     finally:
         engine.dispose()
 

@@ -149,6 +149,7 @@ CACHES: tuple[CenterCache[Any], ...] = (
     admission.GATE,
     reading.NAMES,
     acts.REGISTRY,
+    acts.RESTORED,
 )
 """The caches every center has, made in this order when it is built and closed in the
 reverse order when it closes."""

@@ -55,6 +55,7 @@ __all__ = [
     "RecordMeta",
     "RecordNode",
     "RecordWitness",
+    "Restore",
     "Role",
     "UTCDateTime",
     "User",
@@ -354,3 +355,20 @@ class IdempotentAnswer(Base):
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Restore(Base):
+    """A restore that made this database (``accord db restore``): when, the backup's size,
+    the record's size after it, how many of its entries were recovered from the monitors'
+    copies and redone, and what of them could not be (``notes``, a JSON list). An act
+    signed at or before the latest restore is refused: its nonce may be one the backup
+    lost (:func:`accord.center.acts.accept`)."""
+
+    __tablename__ = "restores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    backup_size: Mapped[int] = mapped_column(_Index)
+    size: Mapped[int] = mapped_column(_Index)
+    recovered: Mapped[int] = mapped_column(_Index)
+    notes: Mapped[str] = mapped_column(Text)
