@@ -104,7 +104,7 @@ from accord.center.airspace.store import (
 from accord.center.airspace.trackstore import owner_of
 from accord.center.db.models import Declaration
 from accord.center.db.models_airspace import AirspaceAck, AirspaceAlertRecipient
-from accord.center.db.models_escalation import EscalationStep
+from accord.center.escalation.store import StoredStep, store_step
 from accord.center.recovery.redo import Redo, Redoing, Redone
 from accord.chrono import parse_instant
 from accord.record.canonical import canonical_json
@@ -404,20 +404,15 @@ def _step(kind: str) -> Redo:
             if parse_instant(event["ack_deadline"]) != ack_deadline:
                 raise ValueError(f"{party}'s deadline on {g.id} was not {event['ack_deadline']}")
             position = standing.position
-        context.session.add(
-            EscalationStep(
-                subject_kind="alert", subject_id=g.id, party=party, level=level, kind=kind,
-                at=at, due=due, deadline=deadline, role=role,
+        store_step(
+            context.session, kind="alert", subject=g.id, party=party, standing=standing,
+            step=StoredStep(
+                kind, level, position, at, due, deadline, role=role,
                 contact=None,  # the contact chain's users are in no entry
-                skipped=json.dumps([[r, ""] for r in roles]),  # users: in no entry
-                entry=entry.index,
-            )
+                skipped=tuple((r, "") for r in roles),  # users: in no entry
+            ),
+            entry=entry.index,
         )  # fmt: skip
-        standing.level = level
-        standing.position = position
-        standing.due_at = deadline
-        if kind == "overdue":
-            standing.overdue_at = at
 
     return redo
 

@@ -25,17 +25,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select
 
 from accord.center.db.models_checks import CheckOpening
 from accord.center.db.models_directline import Message, Recipient
-from accord.center.db.models_escalation import EscalationStep
 from accord.center.directline.messages import put_acknowledgement, put_message
+from accord.center.escalation.store import StoredStep, store_step
 from accord.center.recovery.redo import Redo, Redoing, Redone
 from accord.chrono import parse_instant
 from accord.record.canonical import canonical_json, content_hash, decode_base64
@@ -44,7 +43,6 @@ __all__ = ["REDO"]
 
 _messages = cast(Table, Message.__table__)
 _recipients = cast(Table, Recipient.__table__)
-_steps = cast(Table, EscalationStep.__table__)
 _checks = cast(Table, CheckOpening.__table__)
 
 _UNOPENED = "accord.directline.redo.unopened"
@@ -170,26 +168,20 @@ def _step(context: Redoing, entry: Redone) -> None:
     if standing["due_at"] != due or level != standing["level"] + (kind == "escalated"):
         raise ValueError(f"{party} is not due at {due} on level {level - 1}")
     deadline = parse_instant(event["deadline"]) if kind == "escalated" else None
-    context.session.execute(
-        _steps.insert().values(
-            subject_kind="message", subject_id=message["id"], party=party, level=level,
-            kind=kind, at=entry.at, due=due, deadline=deadline,
+    row = context.session.get(Recipient, (message["id"], party))
+    if row is None:  # read just above
+        raise KeyError(f"{party} is no recipient of message {message['id']}")
+    position = row.position + 1 + len(skipped) if kind == "escalated" else row.position
+    store_step(
+        context.session, kind="message", subject=message["id"], party=party, standing=row,
+        step=StoredStep(
+            kind, level, position, entry.at, due, deadline,
             role=str(event["role"]) if kind == "escalated" else None,
             contact=None,  # the user alerted: the entry names the role only
-            skipped=json.dumps([[role, ""] for role in skipped]),  # users: not recorded
-            entry=entry.index,
-        )
+            skipped=tuple((role, "") for role in skipped),  # users: not recorded
+        ),
+        entry=entry.index,
     )  # fmt: skip
-    moved: dict[str, Any] = {"level": level, "due_at": deadline}
-    if kind == "escalated":  # past the skipped contacts to the one alerted
-        moved["position"] = standing["position"] + 1 + len(skipped)
-    else:
-        moved["overdue_at"] = entry.at
-    context.session.execute(
-        update(_recipients)
-        .where(_recipients.c.message_id == message["id"], _recipients.c.recipient == party)
-        .values(moved)
-    )
 
 
 REDO: Mapping[str, Redo] = {

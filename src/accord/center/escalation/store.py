@@ -29,11 +29,13 @@ from accord.rules.escalation import Step
 __all__ = [
     "Standing",
     "StepView",
+    "StoredStep",
     "SubjectKind",
     "escalated",
     "record_step",
     "step_view",
     "steps_of",
+    "store_step",
 ]
 
 SubjectKind = Literal["message", "alert"]
@@ -91,28 +93,63 @@ def record_step(
     ``event`` signed by the center (``origin``, the log's), the stored step, and the party's
     ``standing`` moved on. The entry's index."""
     entry = unit.ledger.append(event, author=origin, at=step.at)
-    unit.session.add(
-        EscalationStep(
-            subject_kind=kind,
-            subject_id=subject,
-            party=party,
-            level=step.level,
-            kind=step.kind,
-            at=step.at,
-            due=step.due,
-            deadline=step.deadline,
+    store_step(
+        unit.session, kind=kind, subject=subject, party=party, standing=standing,
+        step=StoredStep(
+            step.kind, step.level, step.position, step.at, step.due, step.deadline,
             role=step.contact.role if step.contact else None,
             contact=step.contact.user if step.contact else None,
-            skipped=json.dumps([[c.role, c.user] for c in step.skipped]),
-            entry=entry,
+            skipped=tuple((c.role, c.user) for c in step.skipped),
+        ),
+        entry=entry,
+    )  # fmt: skip
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStep:
+    """A step as stored: its kind, the level and chain position it moves the party to, when,
+    the deadline it answered and the one it sets; the role and user alerted and the
+    ``(role, user)`` pairs skipped. A step redone from its entry
+    (:mod:`accord.center.recovery.redo`) knows the roles only: the users are ``None`` and
+    ``""`` (a party's contact chain is its own rows, never recorded)."""
+
+    kind: str
+    level: int
+    position: int
+    at: datetime
+    due: datetime
+    deadline: datetime | None
+    role: str | None
+    contact: str | None
+    skipped: tuple[tuple[str, str], ...]
+
+
+def store_step(
+    session: Session,
+    *,
+    kind: SubjectKind,
+    subject: str,
+    party: str,
+    standing: Standing,
+    step: StoredStep,
+    entry: int,
+) -> None:
+    """Store ``step`` of ``party`` on ``subject`` (of ``kind``), the step entry ``entry``
+    records, and move the party's ``standing`` on: :func:`record_step`'s rows, and redo's."""
+    session.add(
+        EscalationStep(
+            subject_kind=kind, subject_id=subject, party=party, level=step.level,
+            kind=step.kind, at=step.at, due=step.due, deadline=step.deadline,
+            role=step.role, contact=step.contact,
+            skipped=json.dumps([list(pair) for pair in step.skipped]), entry=entry,
         )
-    )
+    )  # fmt: skip
     standing.level = step.level
     standing.position = step.position
     standing.due_at = step.deadline
     if step.kind == "overdue":
         standing.overdue_at = step.at
-    return entry
 
 
 def steps_of(
