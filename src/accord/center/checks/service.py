@@ -54,6 +54,7 @@ from accord.world import Operation
 __all__ = [
     "ExactWorld",
     "check",
+    "kept",
     "opening_for",
     "openings_for",
     "record",
@@ -63,6 +64,14 @@ __all__ = [
 
 _openings = cast(Table, CheckOpening.__table__)
 _PUT = Prepared(insert(_openings))
+
+
+def kept(row: CheckOpening) -> bool:
+    """Whether the center keeps a check's opening: a check redone from the record after a
+    restore (:mod:`accord.center.recovery.redo`) has its commitment only, its salt and
+    content empty (what the party was shown is in no entry; the party's own copy opens
+    it). A reader answers such a check as not kept, never as a failure."""
+    return bool(row.content)
 
 
 class ExactWorld(Protocol):

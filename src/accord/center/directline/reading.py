@@ -50,7 +50,6 @@ __all__ = [
     "check_opening_of",
     "involved",
     "iso_duration",
-    "kept",
     "list_messages",
     "message_view",
     "not_found",
@@ -361,19 +360,12 @@ def check_opening_of(session: Session, caller: Caller, message_id: str) -> Check
     found = checks.opening_for(session, message.id, caller.member)
     if found is None:  # a message sent before checks were made (migration 0015)
         raise not_found()
-    if not kept(found):
+    if not checks.kept(found):
         raise NotFound("the opening of this message's check was not kept")
     return opening_out(found)
-
-
-def kept(row: CheckOpening) -> bool:
-    """Whether a check's opening is kept: a check redone from the record
-    (:mod:`accord.center.directline.redo`) has its commitment only, its salt and content
-    empty (what the party was shown is in no entry)."""
-    return bool(row.content)
 
 
 def _check_of(found: Sequence[CheckOpening]) -> CheckOut | None:
     """The latest of a message's checks for the viewer (``found``), when its opening is
     kept; None when there is none or it is not kept."""
-    return check_out(found[-1]) if found and kept(found[-1]) else None
+    return check_out(found[-1]) if found and checks.kept(found[-1]) else None

@@ -14,7 +14,7 @@
 * ``message.checked`` — each party's ``check_openings`` row with its commitment only: what
   the party was shown (salt and content) is in no entry, so both are left empty, and the
   direct line's readers answer such a check as not kept
-  (:func:`accord.center.directline.reading.kept`);
+  (:func:`accord.center.checks.service.kept`);
 * ``message.acknowledged`` — the recipient's acknowledgement (``acknowledged_by``: the
   act's user, as for ``sent_by``);
 * ``message.escalated`` / ``message.overdue`` — the stored step and the recipient's

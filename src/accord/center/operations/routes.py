@@ -675,7 +675,7 @@ def get_check(center: CenterDep, caller: PartyUser, op_id: OpId) -> CheckOpening
         found = checks.opening_for(session, op_id, caller.member)
     if found is None:
         raise NotFound("no check of this operation's amended area or evidence")
-    if not found.content:
+    if not checks.kept(found):
         raise NotFound(
             f"the opening of the latest check of this operation (entry {found.entry}) is not "
             "kept here: the center's tables were restored from the record, which holds only "
