@@ -16,13 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from typer.testing import CliRunner
 
 import accord.center.backup as backup_module
 from accord.agreement import load_agreement
 from accord.center.backup import Head, backup, restore
-from accord.center.db import make_engine
 from accord.center.db.engine import sqlite_file
 from accord.cli import app as cli
 from accord.errors import BackupError, RecordDamaged
@@ -33,6 +31,7 @@ from accord.record.keys import KeyRing
 from support.load import blue_officers_server, declaring, position
 from support.load import made as made_by
 from support.postgres import never_migrated
+from support.redo import tables_in
 from support.service import Service
 
 LINE = re.compile(r"(\d[\d,]*) entries, root ([0-9a-f]{64})")
@@ -164,23 +163,6 @@ def _monitor_round(url: str, auth: dict[str, str], state: Path, *, party: str) -
             assert monitor.notes == [], monitor.notes
 
 
-def _tables(url: str) -> int:
-    file = sqlite_file(url)
-    if file is not None:
-        return 0 if not file.exists() else 1
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return int(
-                connection.execute(
-                    text("SELECT count(*) FROM information_schema.tables "
-                         "WHERE table_schema = 'public'")
-                ).scalar_one()
-            )  # fmt: skip
-    finally:
-        engine.dispose()
-
-
 def test_a_restore_refuses_what_it_cannot_do_and_leaves_nothing(
     signed_service: Service, tmp_path: Path, empty_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -199,7 +181,7 @@ def test_a_restore_refuses_what_it_cannot_do_and_leaves_nothing(
         restore(tmp_path / "none", empty_url, agreement=agreement, keys=keys)
     with pytest.raises(BackupError, match="exists: a backup never overwrites"):
         backup(database_url, copy, agreement=agreement)
-    assert _tables(empty_url) == 0
+    assert tables_in(empty_url) == 0
     if database_url.startswith("sqlite"):
         # A backup whose record was altered: verified before it is the database.
         target = sqlite_file(empty_url)
@@ -227,8 +209,8 @@ def test_a_restore_refuses_what_it_cannot_do_and_leaves_nothing(
         with pytest.raises(RecordDamaged, match="entry 3"):
             restore(copy, empty_url, agreement=agreement, keys=keys)
         monkeypatch.undo()
-    assert _tables(empty_url) == 0
+    assert tables_in(empty_url) == 0
     assert restore(copy, empty_url, agreement=agreement, keys=keys).head == head
-    assert _tables(empty_url) > 0
+    assert tables_in(empty_url) > 0
     with pytest.raises(BackupError, match="restore only into an empty"):
         restore(copy, empty_url, agreement=agreement, keys=keys)

@@ -30,7 +30,7 @@ from accord.record.log import MerkleLog
 from accord.record.note import Checkpoint, sign_checkpoint
 from support.declarations import POSITION
 from support.postgres import never_migrated
-from support.redo import LEGACY_USERS, assert_same_tables, monitor_copy
+from support.redo import LEGACY_USERS, assert_same_tables, monitor_copy, tables_in
 from support.service import Service, ring_of
 
 HIDDEN = "/v1/declarations/hidden"
@@ -93,22 +93,6 @@ def _targets(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) 
         yield empty
 
 
-def _tables(url: str) -> int:
-    if url.startswith("sqlite"):
-        return int(Path(url.removeprefix("sqlite:///")).exists())
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return int(
-                connection.execute(
-                    text("SELECT count(*) FROM information_schema.tables "
-                         "WHERE table_schema = 'public'")
-                ).scalar_one()
-            )  # fmt: skip
-    finally:
-        engine.dispose()
-
-
 def _history(service: Service, copy: Path, agreement: Agreement) -> None:
     """Blue and red declare, shared and hidden; the backup; then each changes more."""
     assert service.settings.database_url
@@ -147,7 +131,7 @@ def test_the_missing_tail_comes_from_the_parties_monitors(
         refused = r"no opening of them was handed back: red's in 2 entries "
         with pytest.raises(BackupError, match=refused):
             restore(copy, target, agreement=agreement, keys=keys, monitors=[blue])
-        assert _tables(target) == 0  # nothing restored
+        assert tables_in(target) == 0  # nothing restored
 
         # both monitors: every table as the original's
         target = empty()
@@ -206,7 +190,7 @@ def test_a_copy_that_does_not_check_restores_nothing(
             with pytest.raises(BackupError, match=match):
                 restore(copy, target, agreement=agreement, keys=keys, monitors=[monitor],
                         without_openings=["red", "blue"])  # fmt: skip
-            assert _tables(target) == 0
+            assert tables_in(target) == 0
 
     # one leaf of the tail changed in the copy (its stored hashes left as they were)
     tampered = monitor_copy(database_url, tmp_path / "tampered", agreement=agreement)

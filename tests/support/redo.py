@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Integer, Table, select
+from sqlalchemy import Connection, Integer, Table, select, text
 from sqlalchemy.engine import Engine
 
 from accord.agreement import Agreement, load_agreement
 from accord.center.backup import Restored, backup, restore
 from accord.center.db import make_engine
+from accord.center.db.engine import sqlite_file
 from accord.center.db.models import Base
 from accord.center.keystore import log_origin
 from accord.center.ledger import open_log
@@ -305,3 +306,22 @@ def check_redo(
             database_url, restored_url, agreement=agreement, ignore=ignore, skip=skip
         )
         return restored
+
+
+def tables_in(url: str) -> int:
+    """How many tables the database at ``url`` holds (SQLite: 1 once its file exists):
+    0 is what a refused restore must leave."""
+    file = sqlite_file(url)
+    if file is not None:
+        return 0 if not file.exists() else 1
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text("SELECT count(*) FROM information_schema.tables "
+                         "WHERE table_schema = 'public'")
+                ).scalar_one()
+            )  # fmt: skip
+    finally:
+        engine.dispose()

@@ -74,6 +74,7 @@ from accord.center.operations.service import (
     insert_row,
     judge_step,
     keeps_fixed,
+    new_row,
     stored_feature,
     update_row,
 )
@@ -337,21 +338,7 @@ def _created(context: Redoing, entry: Redone, recorded: Sequence[Mapping[str, An
     _agrees(entry, None, state)
     insert_row(
         session.connection(),
-        {
-            "id": operation.id,
-            "category": operation.category,
-            "proposed_by": operation.proposed_by,
-            "status": state.status.value,
-            "version": 1,
-            "feature": stored_feature(feature),
-            "state": encode_state(state),
-            "conflicts": conflicts_json(conflicts),
-            "blocking": state.blocking_conflicts,
-            "proposed_at": at,
-            "updated_at": at,
-            "entry": entry.index,
-            "conflicts_seen": seen,
-        },
+        new_row(operation, state, feature, conflicts, at=at, entry=entry.index, seen=seen),
     )
 
 

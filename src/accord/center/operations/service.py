@@ -151,6 +151,35 @@ def stored_feature(feature: Mapping[str, Any]) -> str:
     return json.dumps(feature, separators=(",", ":"), sort_keys=True)
 
 
+def new_row(
+    operation: Operation,
+    state: OperationState,
+    feature: Mapping[str, Any],
+    conflicts: Sequence[Conflict],
+    *,
+    at: datetime,
+    entry: int,
+    seen: int | None,
+) -> dict[str, Any]:
+    """The row of an operation proposed or reported at ``at`` in entry ``entry`` (every
+    column but ``rev``: :func:`insert_row` takes it), for the service and its redo."""
+    return {
+        "id": operation.id,
+        "category": operation.category,
+        "proposed_by": operation.proposed_by,
+        "status": state.status.value,
+        "version": 1,
+        "feature": stored_feature(feature),
+        "state": encode_state(state),
+        "conflicts": conflicts_json(conflicts),
+        "blocking": state.blocking_conflicts,
+        "proposed_at": at,
+        "updated_at": at,
+        "entry": entry,
+        "conflicts_seen": seen,
+    }
+
+
 def insert_row(connection: Connection, values: Mapping[str, Any]) -> None:
     """Insert an operation's row (``values``: every column but ``rev``), the operations'
     counter taken in the same statement."""
@@ -323,21 +352,7 @@ def _create(
         conflicts=[public(c).as_dict() for c in conflicts],
         **fields,
     )
-    values: dict[str, Any] = {
-        "id": operation.id,
-        "category": operation.category,
-        "proposed_by": operation.proposed_by,
-        "status": state.status.value,
-        "version": 1,
-        "feature": stored_feature(feature),
-        "state": encode_state(state),
-        "conflicts": conflicts_json(conflicts),
-        "blocking": state.blocking_conflicts,
-        "proposed_at": at,
-        "updated_at": at,
-        "entry": entry,
-        "conflicts_seen": seen,
-    }
+    values = new_row(operation, state, feature, conflicts, at=at, entry=entry, seen=seen)
     insert_row(session.connection(), values)  # the counter taken in the same statement
     desk_.world.expect(operation, values["feature"])
     row = OperationRow(**values)
