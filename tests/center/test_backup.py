@@ -205,7 +205,7 @@ def test_a_restore_refuses_what_it_cannot_do_and_leaves_nothing(
         def damaged(*_: object, **__: object) -> None:
             raise RecordDamaged("the record does not verify at entry 3: altered")
 
-        monkeypatch.setattr(backup_module, "read_record", damaged)
+        monkeypatch.setattr(backup_module.VerifiedRecord, "read", damaged)
         with pytest.raises(RecordDamaged, match="entry 3"):
             restore(copy, empty_url, agreement=agreement, keys=keys)
         monkeypatch.undo()

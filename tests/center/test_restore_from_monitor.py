@@ -231,6 +231,23 @@ def test_a_copy_that_does_not_check_restores_nothing(
         other.add_head(other.size, other.root(), 1_790_000_000, note)
     refused(split.parent, "disagrees with the backup on its first .* split view")
 
+    # a copy whose head the center's key signed over an entry its author never signed (the
+    # tail altered, its tree and head made again): the entry's signature refuses it
+    forged_entry = tmp_path / "forged-entry" / "log.sqlite"
+    forged_entry.parent.mkdir(mode=0o700)
+    with contextlib.closing(MerkleLog.open(whole / "log.sqlite", origin, read_only=True)) as log:
+        leaves = [data for _, data in log.entries()]
+    assert b"B-3" in leaves[-1]
+    leaves[-1] = leaves[-1].replace(b"B-3", b"B-4")
+    with contextlib.closing(MerkleLog.open(forged_entry, origin)) as other:
+        other.append_many(leaves)
+        note = sign_checkpoint(
+            Checkpoint(origin, other.size, other.root()),
+            key=KeyStore(keys, agreement).center(), timestamp=1_790_000_000,
+        )  # fmt: skip
+        other.add_head(other.size, other.root(), 1_790_000_000, note)
+    refused(forged_entry.parent, f"does not verify.*entry {len(leaves) - 1}")
+
     # a copy that holds no head the center signed: nothing of it can be trusted
     short = monitor_copy(database_url, tmp_path / "short", agreement=agreement, size=3)
     refused(short, "holds no head the center signed")

@@ -62,7 +62,7 @@ from accord.center.db.models import Restore
 from accord.center.files import check_folder
 from accord.center.keystore import KeyStore, log_origin
 from accord.center.ledger import open_log
-from accord.center.picture.verified import read_record
+from accord.center.picture.verified import VerifiedRecord
 from accord.center.record.witnesses import witnessed_size
 from accord.center.recovery.tail import recover
 from accord.errors import BackupError, WitnessFailed
@@ -306,7 +306,8 @@ def _verified(url: str, checks: _Checks) -> Restored:
         with engine.begin() as connection:  # one transaction: all of it, or none
             log = open_log(lambda: connection, origin, exclusive=True)
             try:
-                read_record(log, ring, origin)
+                record = VerifiedRecord(ring, origin)  # verifies what it has not yet
+                record.read(log, start=log.size)  # the whole backup, checked, none kept
                 stored = log.latest_head()
             except (TypeError, ValueError, SQLAlchemyError) as error:  # not even rows of a log
                 raise BackupError(f"the backup's record cannot be read: {error}") from error
@@ -316,7 +317,7 @@ def _verified(url: str, checks: _Checks) -> Restored:
             if checks.monitors:
                 recovered = recover(
                     connection, log, ring=ring, agreement=agreement, copies=checks.monitors,
-                    read=lambda whole: read_record(whole, ring, origin),
+                    read=lambda whole, start: record.read(whole, start=start),
                     without_openings=checks.without_openings,
                 )  # fmt: skip
             head = _head(connection, origin)

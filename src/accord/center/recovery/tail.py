@@ -17,8 +17,8 @@ What :func:`recover` trusts of a copy, nothing it has not checked:
   evidence);
 * every copy given must agree with the others, on the shorter's length;
 * the leaves taken from it (up to its latest signed head, never past it) are appended and
-  then the whole record is verified again as any record is (chained, signed, sequenced:
-  ``read_record``);
+  verified as any record is (chained to the backup's last, signed, sequenced: the backup's
+  verification carried on);
 * an opening is used only if it opens its entry's commitment
   (:meth:`~accord.center.recovery.redo.Redoing.opened`).
 
@@ -74,13 +74,14 @@ def recover(
     ring: KeyRing,
     agreement: Agreement,
     copies: Sequence[Path],
-    read: Callable[[MerkleLog], tuple[list[Recorded], int]],
+    read: Callable[[MerkleLog, int], tuple[list[Recorded], int]],
     without_openings: Collection[str] = (),
 ) -> Recovered:
     """Append to ``log`` (the restored record, on ``connection``'s transaction) the entries
     the longest of the monitors' ``copies`` holds past it, checked as the module docstring
-    says, and redo them on the tables. ``read``: the whole record read and verified
-    (:func:`~accord.center.picture.verified.read_record` with the center's key ring).
+    says, and redo them on the tables. ``read(log, start)``: the record verified up to its
+    top and its entries from ``start`` (a :class:`~accord.center.picture.verified.
+    VerifiedRecord` that verified the backup already checks only what was appended).
 
     A hidden declaration changed, or a message sent, in the tail whose opening no copy
     holds refuses the recovery, naming its owner, unless the owner is in
@@ -118,7 +119,7 @@ def recover(
         )
     log.add_head(head.size, head.root, head.timestamp, head.note)
     try:
-        recorded, verified = read(log)
+        recorded, verified = read(log, size)
     except RecordDamaged as error:
         raise BackupError(
             f"the record with the monitor's entries does not verify: {error}"
@@ -127,7 +128,7 @@ def recover(
         raise BackupError(f"the record with the monitor's entries verifies to {verified} only")
     with Session(bind=connection, autoflush=True, expire_on_commit=False) as session:
         context = Redoing(session, agreement, origin, openings)
-        redone = redo_entries(context, _redone(leaves, recorded[size:]))
+        redone = redo_entries(context, _redone(leaves, recorded))
     missing = {o: ix for o, ix in context.unopened.items() if o not in without_openings}
     if missing:
         said = "; ".join(
