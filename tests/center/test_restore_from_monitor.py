@@ -8,7 +8,10 @@ refused, and nothing is restored."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,6 +135,18 @@ def test_the_missing_tail_comes_from_the_parties_monitors(
         with pytest.raises(BackupError, match=refused):
             restore(copy, target, agreement=agreement, keys=keys, monitors=[blue])
         assert tables_in(target) == 0  # nothing restored
+
+        # red's monitor's openings altered (one salt changed): checked, so not used
+        altered = tmp_path / "red-altered"
+        shutil.copytree(red, altered)
+        lines = (altered / "openings.jsonl").read_text().splitlines()
+        first = json.loads(lines[0])
+        first["salt"] = base64.b64encode(bytes(32)).decode()
+        (altered / "openings.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+        target = empty()
+        with pytest.raises(BackupError, match=r"red's in 1 entry "):
+            restore(copy, target, agreement=agreement, keys=keys, monitors=[blue, altered])
+        assert tables_in(target) == 0
 
         # both monitors: every table as the original's
         target = empty()
