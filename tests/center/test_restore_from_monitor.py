@@ -246,6 +246,18 @@ def test_a_copy_that_does_not_check_restores_nothing(
         other.add_head(other.size, other.root(), 1_790_000_000, note)
     refused(split.parent, "disagrees with the backup on its first .* split view")
 
+    # the same split view in a copy shorter than the backup: it adds nothing, and is refused
+    short_split = tmp_path / "short-split" / "log.sqlite"
+    short_split.parent.mkdir(mode=0o700)
+    with contextlib.closing(MerkleLog.open(short_split, origin)) as other:
+        other.append_many(leaves[:2])
+        note = sign_checkpoint(
+            Checkpoint(origin, 2, other.root()),
+            key=KeyStore(keys, agreement).center(), timestamp=1_790_000_000,
+        )  # fmt: skip
+        other.add_head(2, other.root(), 1_790_000_000, note)
+    refused(short_split.parent, "disagrees with the backup on its first 2 entries")
+
     # a copy whose head the center's key signed over an entry its author never signed (the
     # tail altered, its tree and head made again): the entry's signature refuses it
     forged_entry = tmp_path / "forged-entry" / "log.sqlite"

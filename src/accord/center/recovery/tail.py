@@ -90,9 +90,11 @@ def recover(
     and sends them again). Raises :class:`BackupError` (the caller rolls back)."""
     origin, size = log.origin, log.size
     root = log.root(size) if size else b""
-    opened = [_open(Path(where), origin=origin, ring=ring) for where in copies]
+    opened: list[_Copy] = []
     try:
-        usable = [copy for copy in opened if _agrees(copy, size=size, root=root)]
+        for where in copies:
+            opened.append(_open(Path(where), origin=origin, ring=ring))
+        usable = [copy for copy in opened if _agrees(copy, log, size=size, root=root)]
         usable.sort(key=lambda copy: copy.head.size, reverse=True)
         for shorter in usable[1:]:
             at = shorter.head.size
@@ -205,10 +207,17 @@ def _openings(path: Path) -> tuple[Opening, ...]:
     return tuple(out)
 
 
-def _agrees(copy: _Copy, *, size: int, root: bytes) -> bool:
+def _agrees(copy: _Copy, log: MerkleLog, *, size: int, root: bytes) -> bool:
     """Whether ``copy`` reaches past the backup's ``size`` entries (False: it adds nothing);
-    :class:`BackupError` when it disagrees with the backup's first entries."""
+    :class:`BackupError` when it disagrees with the backup (``log``) on the entries both
+    hold."""
     if copy.head.size <= size:
+        if copy.head.size and log.root(copy.head.size) != copy.head.root:
+            raise BackupError(
+                f"{copy.where} disagrees with the backup on its first {copy.head.size:,} "
+                "entries: the center showed that monitor another record (a split view); keep "
+                "both as evidence"
+            )
         return False
     if size and copy.log.root(size) != root:
         raise BackupError(
