@@ -124,7 +124,8 @@ def test_an_act_signed_before_a_restore_is_refused_after_it(
 ) -> None:
     """A contact chain's act writes no entry: the backup, taken before it, lost its nonce,
     so the act replayed at the restored center would be taken in again. It is refused as
-    signed before the restore; the same change signed after it is taken in."""
+    signed before the restore; the same change signed after it is taken in. And a page that
+    resumes its live events after one the restored center lost is shown what follows."""
     chain = {"primary": "red-officer", "backup": "red-approver"}
     with (
         databases(request, tmp_path, backend) as (database_url, restored_url),
@@ -137,6 +138,10 @@ def test_an_act_signed_before_a_restore_is_refused_after_it(
         signed = offices.headers("red-officer", "PUT", "/v1/contacts", chain)
         first = service.put("/v1/contacts", "red-officer", json=chain, headers=signed)
         assert first.status_code == 200, first.text
+        lost = service.post("/v1/declarations", "red-officer", json=POSITION_RED)
+        assert lost.status_code == 201, lost.text  # its live event is lost with the center
+        cursor = service.get("/v1/events", "red-officer", params={"after": 0, "limit": 500})
+        seen = cursor.json()["last_id"]  # where red's page would resume
         done = restore(copy, restored_url, agreement=agreement, keys=settings.keys_dir, at=NOW)
         assert done.recovered == 0
         again = dataclasses.replace(settings, database_url=restored_url)
@@ -152,3 +157,16 @@ def test_an_act_signed_before_a_restore_is_refused_after_it(
             )
             taken = restored.put("/v1/contacts", "red-officer", json=chain, headers=fresh)
             assert taken.status_code == 200, taken.text
+            # red's page resumes after the last event it saw, one the restored center lost:
+            # it is told of the restore, and shown what came after it
+            later = offices.headers(
+                "red-officer", "POST", "/v1/declarations", POSITION_RED,
+                at=NOW + timedelta(minutes=1),
+            )  # fmt: skip
+            made = restored.post(
+                "/v1/declarations", "red-officer", json=POSITION_RED, headers=later
+            )
+            assert made.status_code == 201, made.text
+            resumed = restored.get("/v1/events", "red-officer", params={"after": seen})
+            kinds = [event["kind"] for event in resumed.json()["events"]]
+            assert kinds == ["center.restored", "declaration.created"], kinds

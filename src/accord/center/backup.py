@@ -34,7 +34,9 @@ cosigned): nothing is restored.
 size, the record's, what was recovered and what could not be redone). Acts that write no
 entry (a track report, a contact chain, presence) left no nonce in the record, so the
 backup may have lost some taken in since: an act signed at or before the latest restore is
-refused (:func:`accord.center.acts.accept`), and its user signs it again.
+refused (:func:`accord.center.acts.accept`), and its user signs it again. The live events
+published after the backup are lost with it; the restored center numbers its events past
+any a subscriber may have seen (:func:`_events_resume_past_the_lost`).
 """
 
 from __future__ import annotations
@@ -51,14 +53,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Connection, Table, create_engine, text
+from sqlalchemy import Connection, Table, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord.agreement import Agreement
 from accord.center.db import make_engine, upgrade
 from accord.center.db.engine import sqlite_file
-from accord.center.db.models import Restore
+from accord.center.db.models import Event, Restore
 from accord.center.files import check_folder
 from accord.center.keystore import KeyStore, log_origin
 from accord.center.ledger import open_log
@@ -71,6 +73,7 @@ from accord.record.log import LogHead
 __all__ = ["Head", "Restored", "backup", "restore"]
 
 _restores = cast(Table, Restore.__table__)
+_events = cast(Table, Event.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,9 +336,43 @@ def _verified(url: str, checks: _Checks) -> Restored:
                     recovered=done.recovered, notes=json.dumps(list(done.notes)),
                 )
             )  # fmt: skip
+            _events_resume_past_the_lost(connection, checks, done)
         return done
     finally:
         engine.dispose()
+
+
+EVENT_GAP = 1_000_000_000
+"""How far past the backup's last live event the restored center's events are numbered."""
+
+
+def _events_resume_past_the_lost(connection: Connection, checks: _Checks, done: Restored) -> None:
+    """Number the restored center's live events past any a subscriber may have seen.
+
+    The center went on publishing after the backup; those events are lost with it, but a
+    subscriber (a page's ``EventSource`` sends ``Last-Event-ID`` when it reconnects) may
+    resume after one of them, and would be shown nothing until the restored center's ids
+    caught up with its cursor. So the restore publishes ``center.restored`` to every member
+    numbered :data:`EVENT_GAP` past the backup's last event, and every event after it is
+    numbered after that: a cursor from before the restore sees it, and all that follows."""
+    last = connection.execute(select(func.max(_events.c.id))).scalar() or 0
+    members = sorted(m.id for m in checks.agreement.acting_members)
+    connection.execute(
+        _events.insert().values(
+            id=last + EVENT_GAP, at=checks.at, kind="center.restored",
+            audience=json.dumps(members),
+            payload=json.dumps(
+                {"restored_at": checks.at.isoformat(), "size": done.head.entries,
+                 "recovered": done.recovered},
+                separators=(",", ":"), sort_keys=True,
+            ),
+        )
+    )  # fmt: skip
+    if connection.dialect.name == "postgresql":  # the next id is after it (SQLite: max + 1)
+        connection.execute(
+            text("SELECT setval(pg_get_serial_sequence('events', 'id'), :last)"),
+            {"last": last + EVENT_GAP},
+        )
 
 
 @contextlib.contextmanager
