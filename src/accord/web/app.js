@@ -2322,6 +2322,12 @@ function handle(ev) {
     refreshMe();
   } else if (kind.startsWith("key.")) {
     refreshMe(); // a key registered or revoked: perhaps this device's
+  } else if (kind === "center.restored") {
+    // The center was restored from a backup: what this page holds may include changes the
+    // restore lost. Read everything again, from the restored center.
+    toast("The center was restored from a backup: reading everything again.");
+    setTimeout(() => location.reload(), 1500);
+    return;
   }
   for (const listen of eventListeners) listen(ev);
   if (FINDINGS_CHANGE.test(kind)) scheduleFindings();
