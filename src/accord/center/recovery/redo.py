@@ -37,6 +37,7 @@ from datetime import datetime
 from typing import Any, TypeAlias, cast
 
 from sqlalchemy import Table, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
@@ -205,12 +206,7 @@ def redo_of(kind: str) -> Redo | None:
     """The redo function of the entry kind ``kind`` (None for a kind no feature redoes)."""
     if not _REDO:
         for name in MODULES:
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as error:
-                if error.name != name:
-                    raise
-                continue  # a feature that does not redo yet: its kinds are refused
+            module = importlib.import_module(name)
             for each, function in module.REDO.items():
                 if each in _REDO:
                     raise ValueError(f"two features redo {each!r}")
@@ -240,7 +236,7 @@ def redo_entries(context: Redoing, entries: Iterable[Redone]) -> int:
         try:
             redo(context, entry)
             context.session.flush()
-        except (KeyError, ValueError, TypeError) as error:
+        except (KeyError, ValueError, TypeError, SQLAlchemyError) as error:
             raise BackupError(
                 f"entry {entry.index} ({entry.kind}) cannot be redone on the backup's tables: "
                 f"{error!r}; nothing restored"
