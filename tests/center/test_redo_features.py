@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import text
 
+from accord.agreement import load_agreement
 from accord.center.db import make_engine
 from accord.center.signing.service import agreement_document
 from accord.chrono import format_instant
@@ -26,7 +27,14 @@ from accord.record.registry import agreement_digest
 from support.desk import AID, Desk
 from support.jig import NOW
 from support.offices import root_of, user_key
-from support.redo import check_redo
+from support.redo import (
+    check_redo,
+    databases,
+    desk_service,
+    monitor_copy,
+    restore_with,
+    take_backup,
+)
 from support.service import Service, rooted_service
 
 BACKENDS = ("sqlite", "postgresql")
@@ -321,3 +329,51 @@ def test_signatures_keys_and_the_acts_users_are_redone_under_a_rooted_agreement(
                 assert list(offers) == []
         finally:
             engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_draft_replaced_after_an_unopened_save_is_applied_as_its_opening_says(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    """Blue saves a draft, then replaces it, both after the backup; blue's monitor kept the
+    second opening only. The first change is noted; the second replaces a draft the tables
+    do not hold, so it is applied as its opening says (its creation time taken as its own),
+    and noted — not refused."""
+    with (
+        databases(request, tmp_path, backend) as (database_url, restored_url),
+        desk_service(tmp_path / "center", database_url) as desk,
+    ):
+        settings = desk.settings
+        assert settings.agreement_path is not None
+        agreement = load_agreement(settings.agreement_path)
+        copy = take_backup(database_url, tmp_path / "backup", agreement=agreement)
+        draft("blue-officer", "k-1", "first")(desk)
+        desk.clock.set(1)
+        draft("blue-officer", "k-1", "second")(desk)
+        assert desk.get("/v1/record/head", "observer").status_code == 200
+        monitor = monitor_copy(database_url, tmp_path / "monitor", agreement=agreement)
+        lines = (monitor / "openings.jsonl").read_text().splitlines()
+        (monitor / "openings.jsonl").write_text("\n".join(lines[1:]) + "\n")  # the save's lost
+        done = restore_with(
+            copy, restored_url, agreement=agreement, keys=settings.keys_dir, monitors=[monitor]
+        )
+        first, second = done.head.entries - 2, done.head.entries - 1
+        assert done.notes == (
+            f"entry {first} (draft.changed): blue handed back no opening: its content stays "
+            "unknown",
+            f"entry {first} (draft.changed): blue's drafts stay as the backup had them until "
+            "its devices save them again",
+            f"entry {second} (draft.changed): blue's draft k-1 is replaced but is not there "
+            "(its creation time is taken as this entry's): applied as its opening says",
+        )
+        engine = make_engine(restored_url)
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    text("SELECT key, content, created_at, entry FROM drafts")
+                ).all()
+        finally:
+            engine.dispose()
+        ((key, content, created_at, entry),) = rows
+        assert (key, entry) == ("k-1", second) and '"second"' in content
+        assert created_at is not None

@@ -16,6 +16,7 @@ was left unopened before it; else the restore is refused (the entry does not fit
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 from sqlalchemy import select
 
@@ -31,10 +32,18 @@ def _left(member: str) -> str:
     return f"{member}'s drafts stay as the backup had them until its devices save them again"
 
 
+_UNOPENED = "accord.drafts.redo.unopened"
+"""The session's ``info`` key of the members one of whose draft changes was left unopened."""
+
+
+def _unopened(context: Redoing) -> set[str]:
+    return cast(set[str], context.session.info.setdefault(_UNOPENED, set()))
+
+
 def _unfit(context: Redoing, entry: Redone, text: str) -> None:
     """A change that does not fit the tables: noted after one of the member's changes was
     left unopened, else a ValueError."""
-    if not any(note.endswith(_left(entry.author)) for note in context.notes):
+    if entry.author not in _unopened(context):
         raise ValueError(text)
     context.note(entry, f"{text}: applied as its opening says")
 
@@ -44,6 +53,7 @@ def _changed(context: Redoing, entry: Redone) -> None:
     opened = context.opened(entry, owner=member)
     if opened is None:
         context.note(entry, _left(member))
+        _unopened(context).add(member)
         return
     try:
         key = check_key(opened["key"])
