@@ -21,14 +21,14 @@ PostgreSQL in one transaction (``pg_restore --single-transaction``), and on a fa
 everything it restored is dropped. Nothing is half-applied.
 
 **Never below a witnessed head.** Before a restored database is the database, every party's
-witness the agreement names is asked the largest size it cosigned for this log, and so is a
-restore while a witness cannot be asked, unless the operator names its party
-(``--without-witness``). A backup older than that gets its missing tail from the parties'
-monitors' copies of the record the operator gives (``--from-monitor DIR``: a monitor's
-state folder; :mod:`accord.center.recovery`): every entry checked, appended, and redone on
-the tables, in the same transaction as the rest of the restore. A record still shorter than
-a witnessed head is refused (a center never serves less than a record its witnesses
-cosigned): nothing is restored.
+witness the agreement names is asked the largest size it cosigned for this log; a restore
+while a witness cannot be asked is refused, unless the operator names its party
+(``--without-witness``). A backup older than what was cosigned gets its missing tail from
+the parties' monitors' copies of the record the operator gives (``--from-monitor DIR``: a
+monitor's state folder; :mod:`accord.center.recovery`): every entry checked, appended, and
+redone on the tables, in the same transaction as the rest of the restore. A record still
+shorter than a witnessed head is refused (a center never serves less than a record its
+witnesses cosigned): nothing is restored.
 
 **Kept.** Each restore is written in the database it made (``restores``: when, the backup's
 size, the record's, what was recovered and what could not be redone). Acts that write no
