@@ -68,7 +68,7 @@ from accord.record.note import SignedHead, verify_checkpoint, verify_cosignature
 from accord.record.tiles import TILE_WIDTH, TiledLog, entries_path, parse_bundle
 from accord.record.verify import EntryStream
 
-from .state import State
+from .state import Opening, State
 
 __all__ = [
     "EXIT_CODES",
@@ -108,19 +108,6 @@ class WitnessSource:
     own: bool = False
     url: str | None = None
     """Its base URL (``GET <url>/<hex SHA-256 of the origin>/checkpoint``), when known."""
-
-
-@dataclass(frozen=True, slots=True)
-class Opening:
-    """What the center says opens the commitment in record entry ``entry``: the salt
-    (base64) and the exact canonical JSON committed to (DECISIONS 11: the center keeps a copy
-    of its owner's openings; the monitor uses it only after checking it against the
-    commitment in its own verified copy of the entry)."""
-
-    entry: int
-    commitment: str
-    salt: str
-    content: str
 
 
 class Sources(Protocol):
@@ -533,7 +520,7 @@ class Monitor:
                 served = [*served, *self._sources.message_openings(sent)]
             except Unavailable as error:
                 self.notes.append(f"your party's messages' openings: unreadable ({error})")
-        kept: list[dict[str, Any]] = []
+        kept: list[Opening] = []
         for opening in served:
             if opening.entry not in self._unopened:
                 continue
@@ -552,10 +539,7 @@ class Monitor:
                     index=opening.entry,
                 ) from None
             self._unopened.discard(opening.entry)
-            kept.append(
-                {"entry": opening.entry, "commitment": opening.commitment,
-                 "salt": opening.salt, "content": opening.content}
-            )  # fmt: skip
+            kept.append(opening)
         self.state.keep_openings(kept)
         if self._unopened:
             first = min(self._unopened)

@@ -152,14 +152,7 @@ class HttpSources:
                 for entry in found.json().get("entries", []):
                     opened = entry.get("opening")
                     if opened:
-                        out.append(
-                            Opening(
-                                int(opened["entry"]),
-                                str(opened["commitment"]),
-                                str(opened["salt"]),
-                                str(opened["content"]),
-                            )
-                        )
+                        out.append(Opening.of(opened))
             after = page.get("next")
             if not after:
                 return out + self._draft_openings()
@@ -176,15 +169,9 @@ class HttpSources:
             )  # fmt: skip
             if found is None:
                 continue
-            opened = found.json()
-            out.append(
-                Opening(
-                    int(opened["entry"]),
-                    str(opened["commitment"]),
-                    str(opened["salt"]),
-                    canonical_json(opened["content"]).decode("utf-8"),
-                )
-            )
+            opened = found.json()  # its content parsed: the text committed to is canonical
+            content = canonical_json(opened["content"]).decode("utf-8")
+            out.append(Opening.of({**opened, "content": content}))
         return out
 
     def _draft_openings(self) -> list[Opening]:
@@ -203,15 +190,7 @@ class HttpSources:
                 return out
             page = response.json()
             for entry in page.get("entries", []):
-                opened = entry["opening"]
-                out.append(
-                    Opening(
-                        int(opened["entry"]),
-                        str(opened["commitment"]),
-                        str(opened["salt"]),
-                        str(opened["content"]),
-                    )
-                )
+                out.append(Opening.of(entry["opening"]))
             if page.get("next") is None:
                 return out
             after = int(page["next"])

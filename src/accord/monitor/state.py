@@ -32,18 +32,60 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from accord.errors import UnsafePermissions
 from accord.record.log import MerkleLog
 
-__all__ = ["LOG_FILE", "OPENINGS_FILE", "State"]
+__all__ = ["LOG_FILE", "OPENINGS_FILE", "Opening", "State", "read_openings"]
 
 LOG_FILE = "log.sqlite"
 OPENINGS_FILE = "openings.jsonl"
 META_FILE = "monitor.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What the center says opens the commitment in record entry ``entry``: the salt
+    (base64) and the exact canonical JSON committed to (DECISIONS 11: the center keeps a copy
+    of its owner's openings; the monitor uses it only after checking it against the
+    commitment in its own verified copy of the entry)."""
+
+    entry: int
+    commitment: str
+    salt: str
+    content: str
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> Opening:
+        """The opening a JSON object holds (``entry``, ``commitment``, ``salt``, ``content``:
+        the center's answers and ``openings.jsonl`` alike); ``KeyError``, ``TypeError`` or
+        ``ValueError`` for one that does not."""
+        return cls(
+            int(item["entry"]), str(item["commitment"]), str(item["salt"]), str(item["content"])
+        )
+
+
+def read_openings(path: Path) -> tuple[Opening, ...]:
+    """The openings :meth:`State.keep_openings` kept in ``path`` (none when there is no
+    file); ``ValueError`` naming the line that is not one."""
+    if not path.is_file():
+        return ()
+    out = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                out.append(Opening.of(json.loads(line)))
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}, line {number}: not an opening ({error})") from error
+    return tuple(out)
+
+
 EVIDENCE = "evidence"
 
 
@@ -74,7 +116,7 @@ class State:
     def append(self, leaves: Sequence[bytes], hashes: Sequence[bytes]) -> None:
         self.log.append_many(leaves, leaf_hashes=hashes)
 
-    def keep_openings(self, openings: Sequence[dict[str, Any]]) -> None:
+    def keep_openings(self, openings: Sequence[Opening]) -> None:
         """Append checked openings to ``openings.jsonl`` (created mode 0600), on disk when
         this returns. A reader takes the last line of an entry (a crash between this and
         ``monitor.json`` may write one twice)."""
@@ -85,7 +127,8 @@ class State:
         )
         with os.fdopen(fd, "a", encoding="utf-8") as f:
             for opening in openings:
-                f.write(json.dumps(opening, sort_keys=True, separators=(",", ":")) + "\n")
+                line = json.dumps(asdict(opening), sort_keys=True, separators=(",", ":"))
+                f.write(line + "\n")
             f.flush()
             os.fsync(f.fileno())
 

@@ -4,11 +4,10 @@ entry's event (:mod:`~accord.center.recovery.redo`)."""
 
 from __future__ import annotations
 
-from accord.center.recovery.redo import Opening, Redo, Redoing, Redone, redo_entries, redo_of
+from accord.center.recovery.redo import Redo, Redoing, Redone, redo_entries, redo_of
 from accord.center.recovery.tail import Recovered, recover
 
 __all__ = [
-    "Opening",
     "Recovered",
     "Redo",
     "Redoing",

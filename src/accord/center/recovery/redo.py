@@ -45,10 +45,11 @@ from accord.center.db.models import Opening as OpeningRow
 from accord.center.db.models import RecordAuthor, User
 from accord.center.db.models_signing import ActNonce
 from accord.errors import BackupError
+from accord.monitor.state import Opening
 from accord.record.canonical import decode_base64
 from accord.record.commitments import CommitmentError, open_commitment
 
-__all__ = ["MODULES", "Opening", "Redo", "Redoing", "Redone", "redo_entries", "redo_of"]
+__all__ = ["MODULES", "Redo", "Redoing", "Redone", "redo_entries", "redo_of"]
 
 MODULES: tuple[str, ...] = (
     "accord.center.declarations.redo",
@@ -69,17 +70,6 @@ _authors = cast(Table, RecordAuthor.__table__)
 _nonces = cast(Table, ActNonce.__table__)
 _openings = cast(Table, OpeningRow.__table__)
 _users = cast(Table, User.__table__)
-
-
-@dataclass(frozen=True, slots=True)
-class Opening:
-    """What its owner hands back to open the commitment in entry ``entry``: the salt
-    (base64) and the exact canonical JSON committed to (as the center served it)."""
-
-    entry: int
-    commitment: str
-    salt: str
-    content: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session
 
 from accord.agreement import Agreement
 from accord.center.entry_kinds import Recorded
-from accord.center.recovery.redo import Opening, Redoing, Redone, redo_entries
+from accord.center.recovery.redo import Redoing, Redone, redo_entries
 from accord.errors import BackupError, RecordDamaged, RecordError
-from accord.monitor.state import LOG_FILE, OPENINGS_FILE
+from accord.monitor.state import LOG_FILE, OPENINGS_FILE, Opening, read_openings
 from accord.record.entries import open_envelope
 from accord.record.keys import KeyRing
 from accord.record.log import LogHead, MerkleLog
@@ -177,34 +177,14 @@ def _open(where: Path, *, origin: str, ring: KeyRing) -> _Copy:
             raise BackupError(f"{file}: its latest head's note is not its head")
         if head.size > log.size or log.root(head.size) != head.root:
             raise BackupError(f"{file}: its leaves are not the ones its latest head signs")
-        openings = _openings(where / OPENINGS_FILE) if where.is_dir() else ()
+        try:
+            openings = read_openings(where / OPENINGS_FILE) if where.is_dir() else ()
+        except ValueError as error:
+            raise BackupError(str(error)) from error
         return _Copy(where, log, head, openings)
     except BaseException:
         log.close()
         raise
-
-
-def _openings(path: Path) -> tuple[Opening, ...]:
-    if not path.is_file():
-        return ()
-    out = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                out.append(
-                    Opening(
-                        int(item["entry"]),
-                        str(item["commitment"]),
-                        str(item["salt"]),
-                        str(item["content"]),
-                    )
-                )
-            except (ValueError, KeyError, TypeError) as error:
-                raise BackupError(f"{path}, line {number}: not an opening ({error})") from error
-    return tuple(out)
 
 
 def _agrees(copy: _Copy, log: MerkleLog, *, size: int, root: bytes) -> bool:
