@@ -229,51 +229,42 @@ def test_a_copy_that_does_not_check_restores_nothing(
         db.execute("UPDATE heads SET note = ? WHERE size = ?", (forged_note, size))
     refused(forged, "its latest head is not this center's")
 
+    origin = log_origin(agreement)
+    center_key = KeyStore(keys, agreement).center()
+    with contextlib.closing(MerkleLog.open(whole / "log.sqlite", origin, read_only=True)) as log:
+        recorded = [data for _, data in log.entries()]
+
+    def signed_copy(name: str, leaves: list[bytes]) -> Path:
+        """A copy of ``leaves`` whose head the center's own key signed."""
+        folder = tmp_path / name
+        folder.mkdir(mode=0o700)
+        with contextlib.closing(MerkleLog.open(folder / "log.sqlite", origin)) as other:
+            other.append_many(leaves)
+            note = sign_checkpoint(
+                Checkpoint(origin, other.size, other.root()), key=center_key,
+                timestamp=1_790_000_000,
+            )  # fmt: skip
+            other.add_head(other.size, other.root(), 1_790_000_000, note)
+        return folder
+
     # a copy the center signed over another history (a split view): its first entries are
     # not the backup's
-    split = tmp_path / "split" / "log.sqlite"
-    split.parent.mkdir(mode=0o700)
-    origin = log_origin(agreement)
-    with contextlib.closing(MerkleLog.open(whole / "log.sqlite", origin, read_only=True)) as log:
-        leaves = [data for _, data in log.entries()]
-    leaves[1] = leaves[1].replace(b"R-1", b"R-9")
-    with contextlib.closing(MerkleLog.open(split, origin)) as other:
-        other.append_many(leaves)
-        note = sign_checkpoint(
-            Checkpoint(origin, other.size, other.root()),
-            key=KeyStore(keys, agreement).center(), timestamp=1_790_000_000,
-        )  # fmt: skip
-        other.add_head(other.size, other.root(), 1_790_000_000, note)
-    refused(split.parent, "disagrees with the backup on its first .* split view")
+    split = [*recorded]
+    split[1] = split[1].replace(b"R-1", b"R-9")
+    refused(signed_copy("split", split), "disagrees with the backup on its first .* split view")
 
     # the same split view in a copy shorter than the backup: it adds nothing, and is refused
-    short_split = tmp_path / "short-split" / "log.sqlite"
-    short_split.parent.mkdir(mode=0o700)
-    with contextlib.closing(MerkleLog.open(short_split, origin)) as other:
-        other.append_many(leaves[:2])
-        note = sign_checkpoint(
-            Checkpoint(origin, 2, other.root()),
-            key=KeyStore(keys, agreement).center(), timestamp=1_790_000_000,
-        )  # fmt: skip
-        other.add_head(2, other.root(), 1_790_000_000, note)
-    refused(short_split.parent, "disagrees with the backup on its first 2 entries")
+    refused(
+        signed_copy("short-split", split[:2]), "disagrees with the backup on its first 2 entries"
+    )
 
     # a copy whose head the center's key signed over an entry its author never signed (the
     # tail altered, its tree and head made again): the entry's signature refuses it
-    forged_entry = tmp_path / "forged-entry" / "log.sqlite"
-    forged_entry.parent.mkdir(mode=0o700)
-    with contextlib.closing(MerkleLog.open(whole / "log.sqlite", origin, read_only=True)) as log:
-        leaves = [data for _, data in log.entries()]
-    assert b"B-3" in leaves[-1]
-    leaves[-1] = leaves[-1].replace(b"B-3", b"B-4")
-    with contextlib.closing(MerkleLog.open(forged_entry, origin)) as other:
-        other.append_many(leaves)
-        note = sign_checkpoint(
-            Checkpoint(origin, other.size, other.root()),
-            key=KeyStore(keys, agreement).center(), timestamp=1_790_000_000,
-        )  # fmt: skip
-        other.add_head(other.size, other.root(), 1_790_000_000, note)
-    refused(forged_entry.parent, f"does not verify.*entry {len(leaves) - 1}")
+    assert b"B-3" in recorded[-1]
+    forged_entry = [*recorded[:-1], recorded[-1].replace(b"B-3", b"B-4")]
+    refused(
+        signed_copy("forged-entry", forged_entry), f"does not verify.*entry {len(recorded) - 1}"
+    )
 
     # a copy that holds no head the center signed: nothing of it can be trusted
     short = monitor_copy(database_url, tmp_path / "short", agreement=agreement, size=3)
